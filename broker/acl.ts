@@ -1,0 +1,42 @@
+import { GATEWAY_PUBLISH_KINDS, GATEWAY_SUBSCRIBE_KINDS, parseVehicleTopic, vehicleTopic, type TopicKind } from '../protocol/index.ts';
+
+/** Who is on the other end of an MQTT connection. */
+export type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
+
+export type PublishDecision =
+  | { allow: true; vehicleMessage?: { vehicleId: string; kind: TopicKind } }
+  | { allow: false; reason: string };
+
+/**
+ * Access rules as plain functions. Default deny: a vehicle publishes only to its own telemetry,
+ * status, events and commands/ack topics, and subscribes only to its own commands and errors
+ * (exact topics, no wildcards). Nobody but the platform itself publishes under `$SYS/`.
+ */
+export function authorizePublish(principal: Principal, topic: string): PublishDecision {
+  if (topic.startsWith('$')) return { allow: false, reason: `${topic.split('/')[0]}/ topics are reserved for the platform` };
+  if (principal.kind === 'service') return { allow: true };
+  const parsed = parseVehicleTopic(topic);
+  if (!parsed || parsed.vehicleId !== principal.id) {
+    return { allow: false, reason: `vehicle ${principal.id} may publish only under v1/vehicles/${principal.id}/` };
+  }
+  if (!GATEWAY_PUBLISH_KINDS.includes(parsed.kind)) {
+    return { allow: false, reason: `vehicles may not publish on ${parsed.kind}` };
+  }
+  return { allow: true, vehicleMessage: parsed };
+}
+
+export function authorizeSubscribe(principal: Principal, filter: string): { allow: true } | { allow: false; reason: string } {
+  if (principal.kind === 'service') {
+    return filter.startsWith('$') && !filter.startsWith('$SYS/') && filter !== '$SYS/#'
+      ? { allow: false, reason: 'reserved topic' }
+      : { allow: true };
+  }
+  const own = GATEWAY_SUBSCRIBE_KINDS.map((k) => vehicleTopic(principal.id, k));
+  return own.includes(filter) ? { allow: true } : { allow: false, reason: `vehicle ${principal.id} may subscribe only to ${own.join(' and ')}` };
+}
+
+/** The last will must be the vehicle's own status topic. */
+export function authorizeWill(principal: Principal, topic: string): boolean {
+  if (principal.kind === 'service') return !topic.startsWith('$');
+  return topic === vehicleTopic(principal.id, 'status');
+}

@@ -1,0 +1,29 @@
+import type { Principal } from './acl.ts';
+
+export interface ConnectAttempt {
+  clientId: string;
+  username: string | undefined;
+  password: Buffer | undefined;
+  address: string | null;
+}
+
+/** Why a CONNECT was refused; maps to a CONNACK return code. */
+export type RefusalReason = 'bad_client_id' | 'client_id_mismatch' | 'missing_credentials' | 'unknown_account' | 'bad_secret' | 'will_not_allowed' | 'throttled';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: RefusalReason };
+
+/** The one thing the broker asks of the registry. */
+export interface Authenticator {
+  authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
+}
+
+/** MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 4 bad user name or password, 5 not authorized. */
+export const CONNACK_CODE: Record<RefusalReason, 2 | 4 | 5> = {
+  bad_client_id: 2,
+  client_id_mismatch: 2,
+  missing_credentials: 4,
+  unknown_account: 4,
+  bad_secret: 4,
+  will_not_allowed: 5,
+  throttled: 5,
+};

@@ -1,0 +1,29 @@
+/** Stable string codes for every error the platform raises on purpose. Never branch on message text. */
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'VEHICLE_NOT_FOUND',
+  'VEHICLE_EXISTS',
+  'VEHICLE_ID_INVALID',
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_EXISTS',
+  'INVALID_ARGUMENT',
+  'STORAGE_FAILED',
+  'SHUTTING_DOWN',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class PlatformError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PlatformError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function isPlatformError(err: unknown, code?: ErrorCode): err is PlatformError {
+  return err instanceof PlatformError && (code === undefined || err.code === code);
+}

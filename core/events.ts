@@ -1,0 +1,14 @@
+import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleStatus } from '../protocol/index.ts';
+
+/** The typed event map of the platform's internal bus. Stages talk only through these. */
+export interface PlatformEvents {
+  /** Frames just stored (duplicates excluded), in the order received. */
+  'telemetry.stored': { vehicleId: string; receivedAt: number; frames: TelemetryFrame[] };
+  /** A message, or one frame of a batch, was refused. */
+  'ingest.rejected': { vehicleId: string; error: ProtocolError };
+  'vehicle.event': { vehicleId: string; receivedAt: number; event: VehicleEvent };
+  'vehicle.status': { vehicleId: string; receivedAt: number; status: VehicleStatus };
+  'vehicle.connected': { vehicleId: string; at: number; address: string | null };
+  'vehicle.disconnected': { vehicleId: string; at: number; reason: string };
+  'command.ack': { vehicleId: string; receivedAt: number; ack: CommandAck };
+}

@@ -1,0 +1,1 @@
+export type { InboundMessage, IngestVerdict, Rejection, DeadLetter, DeadLetterLog } from '../core/inbound.ts';

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { PlatformError } from '../core/errors.ts';
+
+const port = (name: string, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a port number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(0, { error: `${name} must be 0–65535 (0 picks a free port)` })
+    .max(65535, { error: `${name} must be 0–65535` })
+    .default(fallback);
+
+const int = (name: string, fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` })
+    .default(fallback);
+
+/** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
+export const configSchema = z.object({
+  MQTT_PORT: port('MQTT_PORT', 1883),
+  MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: port('HTTP_PORT', 8080),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_PRETTY: z.enum(['true', 'false'], { error: 'LOG_PRETTY must be true or false' }).default('false').transform((v) => v === 'true'),
+  MQTT_MAX_PAYLOAD_BYTES: int('MQTT_MAX_PAYLOAD_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
+  MQTT_MAX_CONNECTIONS: int('MQTT_MAX_CONNECTIONS', 50_000, 1, 1_000_000),
+  MQTT_DRAIN_TIMEOUT_MS: int('MQTT_DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+  INGEST_BATCH_FRAMES: int('INGEST_BATCH_FRAMES', 1000, 1, 100_000),
+  INGEST_FLUSH_MS: int('INGEST_FLUSH_MS', 5, 0, 1000),
+  TELEMETRY_SYNC: z.enum(['full', 'normal'], { error: 'TELEMETRY_SYNC must be full or normal' }).default('full'),
+  TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
+  DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
+  REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),
+});
+
+export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
+
+/** Validates the environment; throws one CONFIG_INVALID error listing every bad value. */
+export function loadConfig(env: Record<string, string | undefined>): PlatformConfig {
+  const picked = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]);
+      return `  ${key}=${JSON.stringify(picked[key] ?? '')}: ${i.message}`;
+    });
+    throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR) };
+}

@@ -1,0 +1,54 @@
+import { createLogger } from '../core/logger.ts';
+import { isPlatformError } from '../core/errors.ts';
+import { loadConfig } from './config.ts';
+import { createPlatform } from './platform.ts';
+
+/** `npm start`: the platform in one process on its embedded defaults. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (isPlatformError(err, 'CONFIG_INVALID')) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const platform = await createPlatform(config, { log });
+  try {
+    await platform.start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      const e = err as NodeJS.ErrnoException & { port?: number };
+      log.fatal(`port ${e.port ?? ''} is already in use (another MQTT broker or server?); set MQTT_PORT / HTTP_PORT to a free port`);
+    } else log.fatal({ err }, 'platform failed to start');
+    await platform.stop().catch(() => undefined);
+    log.flush();
+    process.exit(1);
+  }
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutting down');
+    platform
+      .stop()
+      .then(() => {
+        log.flush();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,141 @@
+import { join } from 'node:path';
+import { createInProcessBus, type EventBus } from '../core/bus.ts';
+import { createCounters, type Counters } from '../core/counters.ts';
+import type { PlatformEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import { createBroker } from '../broker/broker.ts';
+import { createIngest } from '../ingest/ingest.ts';
+import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
+import { createDeadLetterLog } from '../records/dead-letters.ts';
+import { createVehicleEventLog } from '../records/vehicle-events.ts';
+import { createRegistryAuthenticator } from '../registry/authenticator.ts';
+import { createRegistryWatcher } from '../registry/changes.ts';
+import { createPresenceStore } from '../registry/presence.ts';
+import { createServiceAccounts } from '../registry/service-accounts.ts';
+import { createVehicleRegistry } from '../registry/vehicles.ts';
+import { createRetention } from '../telemetry/retention.ts';
+import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
+import type { TelemetryStore } from '../telemetry/store.ts';
+import type { PlatformConfig } from './config.ts';
+import { createStatusHttp } from './status-http.ts';
+
+export interface PlatformDeps {
+  log: Logger;
+  now?: () => number;
+  /** Injected stores replace the embedded SQLite ones (tests, other engines). */
+  records?: RecordsDb;
+  telemetry?: TelemetryStore;
+}
+
+/**
+ * The composition root: builds every part with its dependencies and wires them through the bus.
+ * Nothing else in the code base knows how the parts fit together.
+ */
+export async function createPlatform(config: PlatformConfig, deps: PlatformDeps) {
+  const log = deps.log;
+  const now = deps.now ?? Date.now;
+  const counters: Counters = createCounters();
+  const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
+
+  const records = deps.records ?? (await openSqliteRecords({ file: join(config.dataDir, 'records.db') }));
+  const telemetry = deps.telemetry ?? createSqliteTelemetryStore({ file: join(config.dataDir, 'telemetry.db'), synchronous: config.TELEMETRY_SYNC });
+
+  const vehicles = createVehicleRegistry({ db: records, now });
+  const serviceAccounts = createServiceAccounts({ db: records, now });
+  const presence = createPresenceStore({ db: records });
+  const deadLetters = createDeadLetterLog({ db: records, log: log.child({ module: 'dead-letters' }) }, { maxEntries: config.DEAD_LETTER_MAX });
+  const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
+
+  const ingest = createIngest(
+    { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, deadLetters, eventLog, now },
+    { maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES, maxBatchFrames: config.INGEST_BATCH_FRAMES, flushMs: config.INGEST_FLUSH_MS },
+  );
+  const broker = createBroker(
+    { log: log.child({ module: 'broker' }), counters, bus, authenticator: createRegistryAuthenticator({ vehicles, serviceAccounts }), vehicleMessages: ingest, now },
+    {
+      port: config.MQTT_PORT,
+      host: config.MQTT_HOST,
+      maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
+      maxPacketBytes: Math.max(4 * config.MQTT_MAX_PAYLOAD_BYTES, 1024 * 1024),
+      maxConnections: config.MQTT_MAX_CONNECTIONS,
+      drainTimeoutMs: config.MQTT_DRAIN_TIMEOUT_MS,
+    },
+  );
+  const watcher = createRegistryWatcher(
+    {
+      db: records,
+      log: log.child({ module: 'registry' }),
+      onChange: (change) => {
+        if (change.change === 'rotated' || change.change === 'removed') {
+          broker.disconnect(change.subjectId, change.change === 'removed' ? 'account removed' : 'secret rotated');
+        }
+      },
+    },
+    { pollMs: config.REGISTRY_POLL_MS },
+  );
+  const retention = createRetention({ store: telemetry, log: log.child({ module: 'retention' }), now }, { days: config.TELEMETRY_RETENTION_DAYS });
+
+  bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
+  bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
+
+  const startedAt = now();
+  const status = createStatusHttp(
+    {
+      log: log.child({ module: 'status-http' }),
+      health: () => ({ status: 'ok', uptimeS: Math.round((now() - startedAt) / 1000), connectedClients: broker.connectedCount() }),
+      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount() }),
+    },
+    { port: config.HTTP_PORT, host: config.HTTP_HOST },
+  );
+
+  let ports: { mqtt: number; http: number } | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    config,
+    bus,
+    counters,
+    records,
+    telemetry,
+    vehicles,
+    serviceAccounts,
+    presence,
+    deadLetters,
+    eventLog,
+    broker,
+    ingest,
+    registryWatcher: watcher,
+    get ports() {
+      if (!ports) throw new Error('platform not started');
+      return ports;
+    },
+    async start() {
+      await presence.markAllOffline(now(), 'platform restarted');
+      ingest.start();
+      await watcher.start();
+      retention.start();
+      const mqtt = await broker.start();
+      const http = await status.start();
+      ports = { mqtt: mqtt.port, http: http.port };
+      log.info({ ports, dataDir: config.dataDir }, 'platform started');
+      return ports;
+    },
+    /** Graceful shutdown: stop taking connections, commit what was accepted, close sessions, close stores. */
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        log.info('platform stopping');
+        await broker.stopAccepting();
+        await ingest.stop();
+        await broker.stop();
+        await Promise.all([watcher.stop(), retention.stop(), status.stop()]);
+        await presence.flush();
+        await telemetry.close();
+        if (!deps.records) await records.destroy();
+        log.info('platform stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type Platform = Awaited<ReturnType<typeof createPlatform>>;

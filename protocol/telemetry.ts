@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/** Supply currently feeding the vehicle's load. */
+export const POWER_SOURCES = ['mains', 'generator', 'battery', 'none'] as const;
+export type PowerSource = (typeof POWER_SOURCES)[number];
+
+/** Upper bound of frames in one `{"frames":[...]}` batch. */
+export const MAX_FRAMES_PER_BATCH = 500;
+
+/** Frames stamped further than this in the future are refused (gateway clock wrong). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Frames stamped before 2000-01-01 are refused. */
+export const MIN_FRAME_TS = Date.UTC(2000, 0, 1);
+
+/**
+ * Every numeric measurement a frame can carry: its path in the frame, unit and allowed range.
+ * This one table drives the schema, the store's columns, the chart series and docs/protocol.md.
+ */
+export const NUMERIC_FIELDS = [
+  { path: 'mains.voltageV', unit: 'V', min: 0, max: 500 },
+  { path: 'mains.frequencyHz', unit: 'Hz', min: 0, max: 100 },
+  { path: 'mains.currentA', unit: 'A', min: 0, max: 2000 },
+  { path: 'generator.voltageV', unit: 'V', min: 0, max: 500 },
+  { path: 'generator.frequencyHz', unit: 'Hz', min: 0, max: 100 },
+  { path: 'generator.currentA', unit: 'A', min: 0, max: 2000 },
+  { path: 'generator.rpm', unit: 'rpm', min: 0, max: 10000 },
+  { path: 'generator.fuelPct', unit: '%', min: 0, max: 100 },
+  { path: 'generator.coolantC', unit: '°C', min: -50, max: 200 },
+  { path: 'generator.oilKpa', unit: 'kPa', min: 0, max: 2000 },
+  { path: 'battery.voltageV', unit: 'V', min: 0, max: 100 },
+  { path: 'battery.currentA', unit: 'A', min: -2000, max: 2000 },
+  { path: 'battery.socPct', unit: '%', min: 0, max: 100 },
+  { path: 'battery.tempC', unit: '°C', min: -50, max: 150 },
+  { path: 'charging.alternatorV', unit: 'V', min: 0, max: 100 },
+  { path: 'charging.currentA', unit: 'A', min: 0, max: 1000 },
+  { path: 'loadKw', unit: 'kW', min: 0, max: 2000 },
+] as const;
+
+export type NumericFieldPath = (typeof NUMERIC_FIELDS)[number]['path'];
+export const NUMERIC_FIELD_PATHS = NUMERIC_FIELDS.map((f) => f.path) as NumericFieldPath[];
+
+const rangeOf = (path: NumericFieldPath) => {
+  const f = NUMERIC_FIELDS.find((x) => x.path === path);
+  if (!f) throw new Error(`unknown field ${path}`);
+  return f;
+};
+
+/** A measurement: a finite number within its range, or null / absent when the sensor has no reading. */
+const measure = (path: NumericFieldPath) => {
+  const { min, max, unit } = rangeOf(path);
+  return z
+    .number({ error: `must be a number (${unit})` })
+    .min(min, { error: `must be >= ${min} ${unit}` })
+    .max(max, { error: `must be <= ${max} ${unit}` })
+    .nullish();
+};
+
+export const mainsSchema = z.object({
+  present: z.boolean({ error: 'must be true or false' }),
+  voltageV: measure('mains.voltageV'),
+  frequencyHz: measure('mains.frequencyHz'),
+  currentA: measure('mains.currentA'),
+});
+
+export const generatorSchema = z.object({
+  running: z.boolean({ error: 'must be true or false' }),
+  voltageV: measure('generator.voltageV'),
+  frequencyHz: measure('generator.frequencyHz'),
+  currentA: measure('generator.currentA'),
+  rpm: measure('generator.rpm'),
+  fuelPct: measure('generator.fuelPct'),
+  coolantC: measure('generator.coolantC'),
+  oilKpa: measure('generator.oilKpa'),
+});
+
+export const batterySchema = z.object({
+  voltageV: measure('battery.voltageV'),
+  /** Positive while the battery is being charged, negative while it discharges. */
+  currentA: measure('battery.currentA'),
+  socPct: measure('battery.socPct'),
+  tempC: measure('battery.tempC'),
+});
+
+export const chargingSchema = z.object({
+  engineRunning: z.boolean({ error: 'must be true or false' }),
+  alternatorV: measure('charging.alternatorV'),
+  currentA: measure('charging.currentA'),
+});
+
+export const telemetryFrameSchema = z.object({
+  v: z.literal(1, { error: 'unsupported protocol version (expected 1)' }),
+  seq: z
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .min(0, { error: 'must be >= 0' })
+    .max(Number.MAX_SAFE_INTEGER, { error: 'too large' }),
+  ts: z
+    .number({ error: 'must be epoch milliseconds' })
+    .int({ error: 'must be integer epoch milliseconds' })
+    .min(MIN_FRAME_TS, { error: 'must be epoch milliseconds after 2000-01-01' }),
+  source: z.enum(POWER_SOURCES, { error: `must be one of ${POWER_SOURCES.join(', ')}` }),
+  mains: mainsSchema.optional(),
+  generator: generatorSchema.optional(),
+  battery: batterySchema.optional(),
+  charging: chargingSchema.optional(),
+  loadKw: measure('loadKw'),
+});
+
+export type TelemetryFrame = z.infer<typeof telemetryFrameSchema>;
+
+/** A replay batch: up to 500 frames, oldest first. Frames are validated one by one. */
+export const telemetryBatchSchema = z.object({
+  frames: z
+    .array(z.unknown(), { error: 'frames must be an array' })
+    .min(1, { error: 'frames must not be empty' })
+    .max(MAX_FRAMES_PER_BATCH, { error: `at most ${MAX_FRAMES_PER_BATCH} frames per batch` }),
+});
+
+/** Reads a numeric field by its dotted path, returning null when absent. */
+export function readField(frame: TelemetryFrame, path: NumericFieldPath): number | null {
+  const dot = path.indexOf('.');
+  if (dot < 0) return (frame as unknown as Record<string, number | null | undefined>)[path] ?? null;
+  const section = (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[path.slice(0, dot)];
+  return section?.[path.slice(dot + 1)] ?? null;
+}

@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import type { RecordsSchema } from './schema.ts';
+import { migrationProvider } from './migrations.ts';
+import { PlatformError } from '../core/errors.ts';
+
+export type RecordsDb = Kysely<RecordsSchema>;
+
+export interface SqliteRecordsOptions {
+  /** A file path, or ':memory:'. */
+  file: string;
+  /** How long a writer waits for another process's lock (the CLI and the platform share the file). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens the records store on SQLite. Every query in the platform goes through Kysely, so the same
+ * code targets PostgreSQL by swapping this dialect for `PostgresDialect` (see docs/architecture.md).
+ */
+export async function openSqliteRecords(options: SqliteRecordsOptions): Promise<RecordsDb> {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const sqlite = new Database(options.file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  const db = new Kysely<RecordsSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateRecords(db, 'sqlite');
+  return db;
+}
+
+export async function migrateRecords(db: RecordsDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new PlatformError('STORAGE_FAILED', `records migration ${failed} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,31 @@
+import type { VehicleRegistry } from './vehicles.ts';
+import type { ServiceAccounts } from './service-accounts.ts';
+import { isServiceAccountId } from './service-accounts.ts';
+import { createSecretVerifier } from './credentials.ts';
+
+type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
+type Result = { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' };
+
+/**
+ * Checks MQTT credentials against the registry: vehicles by id, service accounts by their `svc-`
+ * id. Reads the stored hash at every CONNECT, so a vehicle added, rotated or removed from another
+ * process takes effect at its next CONNECT.
+ */
+export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; serviceAccounts: ServiceAccounts }) {
+  const verify = createSecretVerifier();
+  return {
+    async authenticate(attempt: { clientId: string; username: string | undefined; password: Buffer | undefined }): Promise<Result> {
+      const id = attempt.clientId;
+      const secret = attempt.password?.toString('utf8') ?? '';
+      if (isServiceAccountId(id)) {
+        const hash = await deps.serviceAccounts.secretHash(id);
+        if (!hash) return { ok: false, reason: 'unknown_account' };
+        return (await verify(id, secret, hash)) ? { ok: true, principal: { kind: 'service', id } } : { ok: false, reason: 'bad_secret' };
+      }
+      const creds = await deps.vehicles.credentials(id);
+      if (!creds) return { ok: false, reason: 'unknown_account' };
+      if (!(await verify(id, secret, creds.secretHash))) return { ok: false, reason: 'bad_secret' };
+      return { ok: true, principal: { kind: 'vehicle', id, customerId: creds.customerId } };
+    },
+  };
+}

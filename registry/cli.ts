@@ -1,0 +1,147 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { isPlatformError } from '../core/errors.ts';
+import { loadConfig } from '../platform/config.ts';
+import { openSqliteRecords } from '../records/db.ts';
+import { createVehicleRegistry, type Vehicle } from './vehicles.ts';
+import { createServiceAccounts } from './service-accounts.ts';
+
+const USAGE = `Usage: npm run vehicles -- <command> [options]
+
+Commands:
+  add <id> --customer <unit> [--name N] [--model M] [--no-generator]
+           [--battery-voltage 12|24] [--battery-ah AH] [--mains-voltage V] [--mains-frequency 50|60]
+                         provision a vehicle; prints its new secret once
+  list [--customer <unit>]   list vehicles
+  rotate-secret <id>         issue a new secret (the live session is closed)
+  remove <id>                remove a vehicle (the live session is closed)
+  service-add <svc-id> [--name DESCRIPTION]   provision a platform service account
+  service-list | service-rotate-secret <svc-id> | service-remove <svc-id>
+
+Options:
+  --json    machine-readable output
+Data lives in DATA_DIR (default ./data), the same as the running platform.`;
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new CliError(`${flag} must be a number, got "${value}"`);
+  return n;
+}
+
+class CliError extends Error {}
+
+function printVehicle(v: Vehicle) {
+  const p = v.profile;
+  console.log(
+    `${v.id}\t${v.customerId}\t${v.name}\t${v.model}\tgenerator=${p.hasGenerator ? 'yes' : 'no'} battery=${p.battery.nominalV}V/${p.battery.capacityAh}Ah mains=${p.mains.nominalV}V/${p.mains.frequencyHz}Hz`,
+  );
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      customer: { type: 'string' },
+      name: { type: 'string' },
+      model: { type: 'string' },
+      'no-generator': { type: 'boolean', default: false },
+      'battery-voltage': { type: 'string' },
+      'battery-ah': { type: 'string' },
+      'mains-voltage': { type: 'string' },
+      'mains-frequency': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, id] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = loadConfig(process.env);
+  const db = await openSqliteRecords({ file: join(config.dataDir, 'records.db') });
+  const vehicles = createVehicleRegistry({ db });
+  const services = createServiceAccounts({ db });
+  const out = (json: unknown, text: () => void) => (values.json ? console.log(JSON.stringify(json)) : text());
+  const needId = () => {
+    if (!id) throw new CliError(`${command} needs an id`);
+    return id;
+  };
+  try {
+    switch (command) {
+      case 'add': {
+        if (!values.customer) throw new CliError('add needs --customer <unit>');
+        const bv = num(values['battery-voltage'], '--battery-voltage');
+        const { vehicle, secret } = await vehicles.add({
+          id: needId(),
+          customerId: values.customer,
+          ...(values.name ? { name: values.name } : {}),
+          ...(values.model ? { model: values.model } : {}),
+          profile: {
+            hasGenerator: !values['no-generator'],
+            battery: { nominalV: (bv ?? 24) as 12 | 24, capacityAh: num(values['battery-ah'], '--battery-ah') ?? 200 },
+            mains: { nominalV: num(values['mains-voltage'], '--mains-voltage') ?? 220, frequencyHz: (num(values['mains-frequency'], '--mains-frequency') ?? 50) as 50 | 60 },
+          },
+        });
+        out({ id: vehicle.id, secret }, () => {
+          console.log(`added ${vehicle.id} for ${vehicle.customerId}`);
+          console.log(`secret (shown once, store it in the gateway): ${secret}`);
+        });
+        return 0;
+      }
+      case 'list': {
+        const list = await vehicles.list(values.customer ? { customerId: values.customer } : undefined);
+        out(list, () => (list.length ? list.forEach(printVehicle) : console.log('no vehicles')));
+        return 0;
+      }
+      case 'rotate-secret': {
+        const { secret } = await vehicles.rotateSecret(needId());
+        out({ id, secret }, () => console.log(`new secret for ${id} (shown once): ${secret}`));
+        return 0;
+      }
+      case 'remove':
+        await vehicles.remove(needId());
+        out({ id, removed: true }, () => console.log(`removed ${id}`));
+        return 0;
+      case 'service-add': {
+        const { account, secret } = await services.add(needId(), values.name ?? '');
+        out({ id: account.id, secret }, () => console.log(`added service account ${account.id}; secret (shown once): ${secret}`));
+        return 0;
+      }
+      case 'service-list': {
+        const list = await services.list();
+        out(list, () => list.forEach((a) => console.log(`${a.id}\t${a.description}`)));
+        return 0;
+      }
+      case 'service-rotate-secret': {
+        const { secret } = await services.rotateSecret(needId());
+        out({ id, secret }, () => console.log(`new secret for ${id} (shown once): ${secret}`));
+        return 0;
+      }
+      case 'service-remove':
+        await services.remove(needId());
+        out({ id, removed: true }, () => console.log(`removed ${id}`));
+        return 0;
+      default:
+        throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof CliError || isPlatformError(err)) {
+      const code = isPlatformError(err) ? `${err.code}: ` : '';
+      if (process.argv.includes('--json')) console.log(JSON.stringify({ error: { code: isPlatformError(err) ? err.code : 'USAGE', message: err.message } }));
+      else console.error(`error: ${code}${err.message}`);
+      process.exit(1);
+    }
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,138 @@
+import { powerProfileSchema, isValidVehicleId, type PowerProfile } from '../protocol/index.ts';
+import { PlatformError } from '../core/errors.ts';
+import type { RecordsDb } from '../records/db.ts';
+import { issueSecret } from './credentials.ts';
+
+export interface Vehicle {
+  id: string;
+  name: string;
+  model: string;
+  customerId: string;
+  profile: PowerProfile;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewVehicle {
+  id: string;
+  customerId: string;
+  name?: string;
+  model?: string;
+  profile?: Partial<PowerProfile>;
+}
+
+export interface VehicleCredentials {
+  id: string;
+  customerId: string;
+  secretHash: string;
+}
+
+export interface VehicleRegistry {
+  add(input: NewVehicle): Promise<{ vehicle: Vehicle; secret: string }>;
+  get(id: string): Promise<Vehicle | undefined>;
+  list(filter?: { customerId?: string }): Promise<Vehicle[]>;
+  credentials(id: string): Promise<VehicleCredentials | undefined>;
+  rotateSecret(id: string): Promise<{ secret: string }>;
+  remove(id: string): Promise<void>;
+}
+
+type Row = { id: string; name: string; model: string; customer_id: string; profile: string; created_at: number; updated_at: number };
+
+function toVehicle(row: Row): Vehicle {
+  return {
+    id: row.id,
+    name: row.name,
+    model: row.model,
+    customerId: row.customer_id,
+    profile: powerProfileSchema.parse(JSON.parse(row.profile)),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+const COLUMNS = ['id', 'name', 'model', 'customer_id', 'profile', 'created_at', 'updated_at'] as const;
+
+export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number }): VehicleRegistry {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+
+  const requireId = (id: string) => {
+    if (!isValidVehicleId(id)) {
+      throw new PlatformError('VEHICLE_ID_INVALID', `vehicle id "${id}" must be 1–64 characters of A-Z a-z 0-9 _ -`);
+    }
+  };
+
+  return {
+    async add(input) {
+      requireId(input.id);
+      if (!isValidVehicleId(input.customerId)) {
+        throw new PlatformError('INVALID_ARGUMENT', `customer id "${input.customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`);
+      }
+      const parsed = powerProfileSchema.safeParse(input.profile ?? {});
+      if (!parsed.success) {
+        throw new PlatformError('INVALID_ARGUMENT', `power profile: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      const { secret, hash } = await issueSecret();
+      const at = now();
+      const row = {
+        id: input.id,
+        name: input.name ?? input.id,
+        model: input.model ?? 'unspecified',
+        customer_id: input.customerId,
+        profile: JSON.stringify(parsed.data),
+        secret_hash: hash,
+        created_at: at,
+        updated_at: at,
+      };
+      await db.transaction().execute(async (tx) => {
+        const existing = await tx.selectFrom('vehicles').select('id').where('id', '=', input.id).executeTakeFirst();
+        if (existing) throw new PlatformError('VEHICLE_EXISTS', `vehicle ${input.id} already exists`);
+        await tx
+          .insertInto('customers')
+          .values({ id: input.customerId, name: input.customerId, created_at: at })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+        await tx.insertInto('vehicles').values(row).execute();
+        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: input.id, change: 'added', at }).execute();
+      });
+      return { vehicle: toVehicle(row), secret };
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('vehicles').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row ? toVehicle(row) : undefined;
+    },
+
+    async list(filter) {
+      let q = db.selectFrom('vehicles').select(COLUMNS).orderBy('id');
+      if (filter?.customerId) q = q.where('customer_id', '=', filter.customerId);
+      return (await q.execute()).map(toVehicle);
+    },
+
+    async credentials(id) {
+      const row = await db.selectFrom('vehicles').select(['id', 'customer_id', 'secret_hash']).where('id', '=', id).executeTakeFirst();
+      return row ? { id: row.id, customerId: row.customer_id, secretHash: row.secret_hash } : undefined;
+    },
+
+    async rotateSecret(id) {
+      const { secret, hash } = await issueSecret();
+      const at = now();
+      await db.transaction().execute(async (tx) => {
+        const res = await tx.updateTable('vehicles').set({ secret_hash: hash, updated_at: at }).where('id', '=', id).executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
+        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: id, change: 'rotated', at }).execute();
+      });
+      return { secret };
+    },
+
+    async remove(id) {
+      const at = now();
+      await db.transaction().execute(async (tx) => {
+        const res = await tx.deleteFrom('vehicles').where('id', '=', id).executeTakeFirst();
+        if (Number(res.numDeletedRows) === 0) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
+        await tx.deleteFrom('vehicle_presence').where('vehicle_id', '=', id).execute();
+        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: id, change: 'removed', at }).execute();
+      });
+    },
+  };
+}

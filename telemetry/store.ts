@@ -1,0 +1,67 @@
+import type { NumericFieldPath, TelemetryFrame } from '../protocol/index.ts';
+
+/** A validated frame as the platform keeps it. */
+export interface StoredFrame {
+  vehicleId: string;
+  /** When the platform received it (epoch ms). */
+  receivedAt: number;
+  frame: TelemetryFrame;
+}
+
+export interface AppendResult {
+  /** Per input frame, in order: true if stored now, false if it was already stored (same vehicle, seq, ts). */
+  inserted: boolean[];
+}
+
+export interface SeriesQuery {
+  vehicleId: string;
+  /** Inclusive range, epoch ms. */
+  from: number;
+  to: number;
+  /** At most this many points come back; above it, frames are grouped into equal time buckets. */
+  maxPoints: number;
+  /** Which measurements; all when omitted. */
+  fields?: NumericFieldPath[];
+}
+
+export interface FieldSeries {
+  min: (number | null)[];
+  max: (number | null)[];
+  avg: (number | null)[];
+}
+
+/** Column-oriented, ready for a chart: `ts[i]` with `fields[f].avg[i]` etc. */
+export interface Series {
+  vehicleId: string;
+  from: number;
+  to: number;
+  /** 0 when every frame is returned as is; otherwise the bucket width in ms (ts is the bucket start). */
+  bucketMs: number;
+  ts: number[];
+  /** Frames behind each point. */
+  count: number[];
+  fields: Partial<Record<NumericFieldPath, FieldSeries>>;
+}
+
+/**
+ * Where telemetry lives. The embedded default is SQLite; an in-memory one serves tests; a
+ * time-series engine (InfluxDB, TimescaleDB) implements the same interface and must pass the same
+ * conformance suite (test/telemetry/conformance.ts).
+ */
+export interface TelemetryStore {
+  /** Stores frames durably; when the promise resolves they survive a crash of the process. Duplicates are ignored. */
+  append(frames: readonly StoredFrame[]): Promise<AppendResult>;
+  /** Raw frames of one vehicle in [from, to], ordered by ts then seq. */
+  frames(vehicleId: string, from: number, to: number, limit?: number): Promise<StoredFrame[]>;
+  latest(vehicleId: string): Promise<StoredFrame | undefined>;
+  series(query: SeriesQuery): Promise<Series>;
+  count(vehicleId?: string): Promise<number>;
+  /** Retention: deletes frames with ts before `ts`; returns how many went. */
+  deleteOlderThan(ts: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Bucket width that fits [from, to] into at most maxPoints buckets. */
+export function bucketWidth(from: number, to: number, maxPoints: number): number {
+  return Math.max(1, Math.ceil((to - from + 1) / Math.max(1, maxPoints)));
+}
