@@ -27,9 +27,8 @@ export function authorizePublish(principal: Principal, topic: string): PublishDe
 
 export function authorizeSubscribe(principal: Principal, filter: string): { allow: true } | { allow: false; reason: string } {
   if (principal.kind === 'service') {
-    return filter.startsWith('$') && !filter.startsWith('$SYS/') && filter !== '$SYS/#'
-      ? { allow: false, reason: 'reserved topic' }
-      : { allow: true };
+    // services may watch the broker's own $SYS topics, and nothing else under $
+    return filter.startsWith('$') && !filter.startsWith('$SYS/') ? { allow: false, reason: 'reserved topic' } : { allow: true };
   }
   const own = GATEWAY_SUBSCRIBE_KINDS.map((k) => vehicleTopic(principal.id, k));
   return own.includes(filter) ? { allow: true } : { allow: false, reason: `vehicle ${principal.id} may subscribe only to ${own.join(' and ')}` };

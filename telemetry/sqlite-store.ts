@@ -79,7 +79,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
         return `min(${c}) AS "${f}:min", max(${c}) AS "${f}:max", avg(${c}) AS "${f}:avg"`;
       });
       stmt = db.prepare(
-        `SELECT (ts - @from) / @bucket AS b, count(*) AS n, ${aggs.join(', ')}
+        `SELECT (ts - CAST(@from AS INTEGER)) / CAST(@bucket AS INTEGER) AS b, count(*) AS n, ${aggs.join(', ')}
          FROM telemetry WHERE vehicle_id = @vehicleId AND ts >= @from AND ts <= @to GROUP BY b ORDER BY b`,
       );
       bucketQueries.set(key, stmt);

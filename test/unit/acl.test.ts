@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { authorizePublish, authorizeSubscribe, authorizeWill, type Principal } from '../../broker/acl.ts';
+import { parseVehicleTopic, vehicleTopic } from '../../protocol/index.ts';
+
+const v1: Principal = { kind: 'vehicle', id: 'V1', customerId: 'C1' };
+const svc: Principal = { kind: 'service', id: 'svc-diag' };
+
+describe('topics', () => {
+  it('parses only concrete vehicle topics', () => {
+    expect(parseVehicleTopic('v1/vehicles/V1/commands/ack')).toEqual({ vehicleId: 'V1', kind: 'commands/ack' });
+    expect(parseVehicleTopic('v1/vehicles/V1/telemetry/extra')).toBeNull();
+    expect(parseVehicleTopic('v1/vehicles/+/telemetry')).toBeNull();
+    expect(parseVehicleTopic('v2/vehicles/V1/telemetry')).toBeNull();
+    expect(parseVehicleTopic('v1/vehicles//telemetry')).toBeNull();
+  });
+});
+
+describe('vehicle ACL (default deny)', () => {
+  it.each(['telemetry', 'status', 'events', 'commands/ack'] as const)('allows publishing its own %s', (kind) => {
+    expect(authorizePublish(v1, vehicleTopic('V1', kind))).toEqual({ allow: true, vehicleMessage: { vehicleId: 'V1', kind } });
+  });
+  it.each(['v1/vehicles/V2/telemetry', 'v1/vehicles/V1/commands', 'v1/vehicles/V1/errors', '$SYS/broker/x', 'anything', 'v1/vehicles/V1/telemetry/x'])(
+    'denies publishing %s',
+    (topic) => {
+      expect(authorizePublish(v1, topic).allow).toBe(false);
+    },
+  );
+  it('allows subscribing only to its own commands and errors, exactly', () => {
+    expect(authorizeSubscribe(v1, 'v1/vehicles/V1/commands').allow).toBe(true);
+    expect(authorizeSubscribe(v1, 'v1/vehicles/V1/errors').allow).toBe(true);
+    for (const t of ['#', 'v1/vehicles/V1/#', 'v1/vehicles/+/commands', 'v1/vehicles/V2/commands', '$SYS/#', 'v1/vehicles/V1/telemetry']) {
+      expect(authorizeSubscribe(v1, t).allow).toBe(false);
+    }
+  });
+  it('allows a last will only on its own status topic', () => {
+    expect(authorizeWill(v1, 'v1/vehicles/V1/status')).toBe(true);
+    expect(authorizeWill(v1, 'v1/vehicles/V2/status')).toBe(false);
+  });
+});
+
+describe('service account ACL', () => {
+  it('may publish commands and subscribe across vehicles, never publish under $', () => {
+    expect(authorizePublish(svc, 'v1/vehicles/V1/commands').allow).toBe(true);
+    expect(authorizePublish(svc, '$SYS/x').allow).toBe(false);
+    expect(authorizeSubscribe(svc, 'v1/vehicles/+/telemetry').allow).toBe(true);
+    expect(authorizeSubscribe(svc, '$platform/refused').allow).toBe(false);
+  });
+});

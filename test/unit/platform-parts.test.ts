@@ -1,0 +1,107 @@
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../platform/config.ts';
+import { createInProcessBus } from '../../core/bus.ts';
+import { createCounters } from '../../core/counters.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { hashSecret, verifySecret, generateSecret } from '../../core/secrets.ts';
+import { createLoginThrottle } from '../../broker/throttle.ts';
+import { createSecretVerifier } from '../../registry/credentials.ts';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ MQTT_PORT: 1883, HTTP_PORT: 8080, DATA_DIR: './data', LOG_LEVEL: 'info', TELEMETRY_SYNC: 'full' });
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+  });
+  it('names every bad value in one error with a stable code', () => {
+    try {
+      loadConfig({ MQTT_PORT: '70000', HTTP_PORT: 'web', LOG_LEVEL: 'loud', TELEMETRY_SYNC: 'off' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+      const msg = (err as Error).message;
+      expect(msg).toContain('MQTT_PORT="70000": MQTT_PORT must be 0–65535');
+      expect(msg).toContain('HTTP_PORT="web"');
+      expect(msg).toContain('LOG_LEVEL="loud"');
+      expect(msg).toContain('TELEMETRY_SYNC="off"');
+    }
+  });
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ MQTT_PORT: '' }).MQTT_PORT).toBe(1883);
+  });
+});
+
+describe('event bus', () => {
+  it('delivers typed events and logs a failing listener without stopping the others', async () => {
+    const log = silentLogger();
+    const error = vi.spyOn(log, 'error');
+    const bus = createInProcessBus<{ ping: { n: number } }>(log);
+    const seen: number[] = [];
+    bus.on('ping', () => {
+      throw new Error('boom');
+    });
+    bus.on('ping', async () => Promise.reject(new Error('async boom')));
+    const off = bus.on('ping', (e) => void seen.push(e.n));
+    bus.emit('ping', { n: 1 });
+    off();
+    bus.emit('ping', { n: 2 });
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([1]);
+    expect(error).toHaveBeenCalledTimes(4); // two failing listeners, two emits
+    expect(bus.listenerCount('ping')).toBe(2);
+  });
+});
+
+describe('counters', () => {
+  it('counts totals and per key, bounded in keys', () => {
+    const c = createCounters(2);
+    c.inc('rejected', 'V1');
+    c.inc('rejected', 'V2', 2);
+    c.inc('rejected', 'V3');
+    expect(c.get('rejected')).toBe(4);
+    expect(c.get('rejected', 'V2')).toBe(2);
+    expect(c.snapshot().byKey.rejected).toEqual({ V1: 1, V2: 2, '(other)': 1 });
+  });
+});
+
+describe('secrets', () => {
+  it('stores only a self-describing scrypt hash and verifies it', async () => {
+    const secret = generateSecret();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const hash = await hashSecret(secret);
+    expect(hash).toMatch(/^scrypt\$10\$8\$1\$/);
+    expect(hash).not.toContain(secret);
+    expect(await verifySecret(secret, hash)).toBe(true);
+    expect(await verifySecret(secret + 'x', hash)).toBe(false);
+    expect(await verifySecret(secret, 'plain')).toBe(false);
+  });
+  it('caches a verified secret but not a wrong one, and forgets it when the hash changes', async () => {
+    const verify = createSecretVerifier();
+    const secret = generateSecret();
+    const hash = await hashSecret(secret);
+    expect(await verify('V1', secret, hash)).toBe(true);
+    expect(await verify('V1', 'wrong', hash)).toBe(false);
+    expect(await verify('V1', secret, hash)).toBe(true);
+    expect(await verify('V1', secret, await hashSecret('other'))).toBe(false);
+  });
+});
+
+describe('login throttle', () => {
+  it('blocks after the free attempts with a doubling back-off, and a success clears it', () => {
+    let t = 0;
+    const th = createLoginThrottle({ freeAttempts: 2, windowMs: 60_000, baseBlockMs: 1000, maxBlockMs: 4000 }, () => t);
+    th.failed('V1');
+    th.failed('V1');
+    expect(th.isBlocked('V1')).toBe(false);
+    th.failed('V1');
+    expect(th.isBlocked('V1')).toBe(true);
+    t += 1001;
+    expect(th.isBlocked('V1')).toBe(false);
+    th.failed('V1');
+    t += 1500;
+    expect(th.isBlocked('V1')).toBe(true); // second block is 2 s
+    th.succeeded('V1');
+    expect(th.isBlocked('V1')).toBe(false);
+    expect(th.isBlocked('V2')).toBe(false);
+  });
+});

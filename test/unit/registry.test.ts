@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { createVehicleRegistry } from '../../registry/vehicles.ts';
+import { createServiceAccounts } from '../../registry/service-accounts.ts';
+import { createRegistryAuthenticator } from '../../registry/authenticator.ts';
+import { createRegistryWatcher, type RegistryChange } from '../../registry/changes.ts';
+import { createPresenceStore } from '../../registry/presence.ts';
+import { silentLogger } from '../../core/logger.ts';
+
+describe('vehicle registry', () => {
+  let db: RecordsDb;
+  beforeEach(async () => {
+    db = await openSqliteRecords({ file: ':memory:' });
+  });
+  afterEach(async () => db.destroy());
+
+  it('adds a vehicle with its power profile and stores only the secret hash', async () => {
+    const reg = createVehicleRegistry({ db, now: () => 1000 });
+    const { vehicle, secret } = await reg.add({ id: 'V001', customerId: 'C1', name: 'Shelter 1', profile: { hasGenerator: false, battery: { nominalV: 12, capacityAh: 100 } } });
+    expect(vehicle).toMatchObject({ id: 'V001', customerId: 'C1', name: 'Shelter 1', profile: { hasGenerator: false, battery: { nominalV: 12, capacityAh: 100 }, mains: { nominalV: 220, frequencyHz: 50 } } });
+    const row = await db.selectFrom('vehicles').selectAll().executeTakeFirstOrThrow();
+    expect(row.secret_hash).toMatch(/^scrypt\$/);
+    expect(JSON.stringify(row)).not.toContain(secret);
+    expect(await reg.list({ customerId: 'C1' })).toHaveLength(1);
+    expect(await reg.list({ customerId: 'C2' })).toHaveLength(0);
+  });
+
+  it.each([
+    [{ id: 'V 1', customerId: 'C1' }, 'VEHICLE_ID_INVALID'],
+    [{ id: 'V+1', customerId: 'C1' }, 'VEHICLE_ID_INVALID'],
+    [{ id: 'x'.repeat(65), customerId: 'C1' }, 'VEHICLE_ID_INVALID'],
+    [{ id: 'V1', customerId: 'C/1' }, 'INVALID_ARGUMENT'],
+    [{ id: 'V1', customerId: 'C1', profile: { battery: { nominalV: 48 as 24, capacityAh: 100 } } }, 'INVALID_ARGUMENT'],
+  ])('refuses %j with %s', async (input, code) => {
+    await expect(createVehicleRegistry({ db }).add(input)).rejects.toMatchObject({ code });
+  });
+
+  it('refuses a duplicate, and rotate/remove of an unknown id, with stable codes', async () => {
+    const reg = createVehicleRegistry({ db });
+    await reg.add({ id: 'V1', customerId: 'C1' });
+    await expect(reg.add({ id: 'V1', customerId: 'C1' })).rejects.toMatchObject({ code: 'VEHICLE_EXISTS' });
+    await expect(reg.rotateSecret('V9')).rejects.toMatchObject({ code: 'VEHICLE_NOT_FOUND' });
+    await expect(reg.remove('V9')).rejects.toMatchObject({ code: 'VEHICLE_NOT_FOUND' });
+  });
+
+  it('authenticates vehicles and service accounts; a rotated secret stops working', async () => {
+    const vehicles = createVehicleRegistry({ db });
+    const serviceAccounts = createServiceAccounts({ db });
+    const auth = createRegistryAuthenticator({ vehicles, serviceAccounts });
+    const { secret } = await vehicles.add({ id: 'V1', customerId: 'C1' });
+    const svc = await serviceAccounts.add('svc-diag');
+    const attempt = (id: string, pw: string) => auth.authenticate({ clientId: id, username: id, password: Buffer.from(pw) });
+    expect(await attempt('V1', secret)).toEqual({ ok: true, principal: { kind: 'vehicle', id: 'V1', customerId: 'C1' } });
+    expect(await attempt('V1', 'nope')).toEqual({ ok: false, reason: 'bad_secret' });
+    expect(await attempt('V2', secret)).toEqual({ ok: false, reason: 'unknown_account' });
+    expect(await attempt('svc-diag', svc.secret)).toEqual({ ok: true, principal: { kind: 'service', id: 'svc-diag' } });
+    const rotated = await vehicles.rotateSecret('V1');
+    expect(await attempt('V1', secret)).toEqual({ ok: false, reason: 'bad_secret' });
+    expect(await attempt('V1', rotated.secret)).toMatchObject({ ok: true });
+    await vehicles.remove('V1');
+    expect(await attempt('V1', rotated.secret)).toEqual({ ok: false, reason: 'unknown_account' });
+    await expect(serviceAccounts.add('diag')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('reports changes to a watcher, starting after what existed at start', async () => {
+    const vehicles = createVehicleRegistry({ db });
+    await vehicles.add({ id: 'V0', customerId: 'C1' });
+    const seen: RegistryChange[] = [];
+    const watcher = createRegistryWatcher({ db, log: silentLogger(), onChange: (c) => void seen.push(c) }, { pollMs: 60_000 });
+    await watcher.start();
+    await vehicles.add({ id: 'V1', customerId: 'C1' });
+    await vehicles.rotateSecret('V1');
+    await vehicles.remove('V1');
+    await watcher.pollNow();
+    await watcher.stop();
+    expect(seen.map((c) => `${c.subjectId}:${c.change}`)).toEqual(['V1:added', 'V1:rotated', 'V1:removed']);
+  });
+
+  it('records presence with times, coalescing a burst into one flush', async () => {
+    const presence = createPresenceStore({ db }, { flushMs: 60_000 });
+    presence.connected('V1', 100, '127.0.0.1:5000');
+    presence.disconnected('V1', 200, 'keepalive timeout');
+    presence.connected('V1', 300, '127.0.0.1:5001');
+    expect(await presence.get('V1')).toEqual({
+      vehicleId: 'V1', online: true, changedAt: 300, lastConnectAt: 300, lastDisconnectAt: 200, lastAddress: '127.0.0.1:5001', disconnectReason: null,
+    });
+    await presence.markAllOffline(400, 'platform restarted');
+    expect(await presence.get('V1')).toMatchObject({ online: false, disconnectReason: 'platform restarted' });
+  });
+});
