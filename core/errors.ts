@@ -9,6 +9,10 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'STORAGE_FAILED',
   'SHUTTING_DOWN',
+  'TICKET_NOT_FOUND',
+  'ALARM_NOT_FOUND',
+  'INVALID_TRANSITION',
+  'PLAN_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,7 +1,8 @@
+import type { DiagnosticsEvents } from '../diagnostics/types.ts';
 import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleStatus } from '../protocol/index.ts';
 
 /** The typed event map of the platform's internal bus. Stages talk only through these. */
-export interface PlatformEvents {
+export interface PlatformEvents extends DiagnosticsEvents {
   /** Frames just stored (duplicates excluded), in the order received. */
   'telemetry.stored': { vehicleId: string; receivedAt: number; frames: TelemetryFrame[] };
   /** A message, or one frame of a batch, was refused. */
@@ -11,4 +12,6 @@ export interface PlatformEvents {
   'vehicle.connected': { vehicleId: string; at: number; address: string | null };
   'vehicle.disconnected': { vehicleId: string; at: number; reason: string };
   'command.ack': { vehicleId: string; receivedAt: number; ack: CommandAck };
+  /** A vehicle or service account was added, rotated or removed (also from another process). */
+  'registry.changed': { subject: 'vehicle' | 'service'; id: string; change: 'added' | 'rotated' | 'removed' | 'updated' };
 }

@@ -36,6 +36,12 @@ export const configSchema = z.object({
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),
+  RULES_FILE: z.string().min(1).optional(),
+  PLANS_FILE: z.string().min(1).optional(),
+  DUTY_LEAD: z.string().min(1).max(100).default('duty-lead'),
+  DIAGNOSTICS_TICK_MS: int('DIAGNOSTICS_TICK_MS', 5000, 100, 600_000),
+  DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),
+  ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
 });
 
 export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };

@@ -18,6 +18,12 @@ import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createStatusHttp } from './status-http.ts';
+import { createDiagnostics } from '../diagnostics/diagnostics.ts';
+import { loadRuleFile } from '../diagnostics/rules/load.ts';
+import { loadPlanFile } from '../diagnostics/plans/plans.ts';
+
+const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
+const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
 
 export interface PlatformDeps {
   log: Logger;
@@ -66,6 +72,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       db: records,
       log: log.child({ module: 'registry' }),
       onChange: (change) => {
+        bus.emit('registry.changed', { subject: change.subject, id: change.subjectId, change: change.change });
         if (change.change === 'rotated' || change.change === 'removed') {
           broker.disconnect(change.subjectId, change.change === 'removed' ? 'account removed' : 'secret rotated');
         }
@@ -74,6 +81,30 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     { pollMs: config.REGISTRY_POLL_MS },
   );
   const retention = createRetention({ store: telemetry, log: log.child({ module: 'retention' }), now }, { days: config.TELEMETRY_RETENTION_DAYS });
+
+  const diagnostics = createDiagnostics(
+    {
+      bus,
+      db: records,
+      log: log.child({ module: 'diagnostics' }),
+      counters,
+      now,
+      rules: loadRuleFile(config.RULES_FILE ?? DEFAULT_RULES),
+      plans: loadPlanFile(config.PLANS_FILE ?? DEFAULT_PLANS),
+      vehicle: async (id) => {
+        const v = await vehicles.get(id);
+        return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
+      },
+      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+    },
+    {
+      staleAfterMs: config.DIAGNOSTICS_STALE_AFTER_MS,
+      tickMs: config.DIAGNOSTICS_TICK_MS,
+      flapWindowMs: config.ALARM_FLAP_WINDOW_MS,
+      dutyLead: config.DUTY_LEAD,
+      snapshotBeforeMs: 15 * 60_000,
+    },
+  );
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -104,6 +135,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     eventLog,
     broker,
     ingest,
+    diagnostics,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -112,6 +144,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
       ingest.start();
+      await diagnostics.start();
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
@@ -127,6 +160,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await broker.stopAccepting();
         await ingest.stop();
         await broker.stop();
+        await diagnostics.stop();
         await Promise.all([watcher.stop(), retention.stop(), status.stop()]);
         await presence.flush();
         await telemetry.close();

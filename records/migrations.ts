@@ -96,6 +96,93 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         await db.schema.dropTable('vehicle_events').execute();
       },
     },
+    '0003_diagnostics': {
+      async up(db: Kysely<unknown>) {
+        const id = (t: ReturnType<Kysely<unknown>['schema']['createTable']>) =>
+          t.addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)));
+        await id(db.schema.createTable('alarms'))
+          .addColumn('vehicle_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('rule_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('code', 'varchar(32)', (c) => c.notNull())
+          .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('raised_at', 'bigint', (c) => c.notNull())
+          .addColumn('cleared_at', 'bigint')
+          .addColumn('acknowledged_at', 'bigint')
+          .addColumn('acknowledged_by', 'varchar(100)')
+          .addColumn('raise_count', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('live', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('incident_id', 'bigint')
+          .addColumn('caused_by_alarm_id', 'bigint')
+          .addColumn('evidence', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // one active alarm per (vehicle, rule)
+        await db.schema.createIndex('alarms_one_active').on('alarms').columns(['vehicle_id', 'rule_id']).unique().where(sql.ref('state'), '<>', 'cleared').execute();
+        await db.schema.createIndex('alarms_vehicle_raised').on('alarms').columns(['vehicle_id', 'raised_at']).execute();
+        await db.schema.createIndex('alarms_state').on('alarms').columns(['state', 'raised_at']).execute();
+        await id(db.schema.createTable('alarm_notes'))
+          .addColumn('alarm_id', 'bigint', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'varchar(100)', (c) => c.notNull())
+          .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+          .addColumn('text', 'text')
+          .execute();
+        await db.schema.createIndex('alarm_notes_alarm').on('alarm_notes').columns(['alarm_id', 'id']).execute();
+        await id(db.schema.createTable('incidents'))
+          .addColumn('vehicle_id', 'varchar(64)', (c) => c.notNull())
+          .addColumn('group_key', 'varchar(64)', (c) => c.notNull())
+          .addColumn('root_alarm_id', 'bigint', (c) => c.notNull())
+          .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+          .addColumn('state', 'varchar(16)', (c) => c.notNull())
+          .addColumn('opened_at', 'bigint', (c) => c.notNull())
+          .addColumn('resolved_at', 'bigint')
+          .addColumn('ticket_id', 'bigint')
+          .execute();
+        await db.schema.createIndex('incidents_vehicle_state').on('incidents').columns(['vehicle_id', 'state']).execute();
+        await id(db.schema.createTable('tickets'))
+          .addColumn('number', 'varchar(32)', (c) => c.notNull().unique())
+          .addColumn('source', 'varchar(16)', (c) => c.notNull())
+          .addColumn('vehicle_id', 'varchar(64)')
+          .addColumn('customer_id', 'varchar(64)')
+          .addColumn('level', 'varchar(16)', (c) => c.notNull())
+          .addColumn('status', 'varchar(32)', (c) => c.notNull())
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('need', 'text', (c) => c.notNull())
+          .addColumn('contacts', 'text', (c) => c.notNull())
+          .addColumn('fault_code', 'varchar(32)')
+          .addColumn('incident_id', 'bigint')
+          .addColumn('service_mode', 'varchar(32)')
+          .addColumn('assignee', 'varchar(100)')
+          .addColumn('escalated_to', 'varchar(100)')
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('work_content_due_at', 'bigint', (c) => c.notNull())
+          .addColumn('work_content_done_at', 'bigint')
+          .addColumn('plan_due_at', 'bigint')
+          .addColumn('plan_done_at', 'bigint')
+          .addColumn('breaches', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('plan_ref', 'text')
+          .addColumn('snapshot', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tickets_status_due').on('tickets').columns(['status', 'work_content_due_at']).execute();
+        await db.schema.createIndex('tickets_customer').on('tickets').columns(['customer_id', 'received_at']).execute();
+        await db.schema.createIndex('tickets_incident').on('tickets').column('incident_id').unique().execute();
+        await id(db.schema.createTable('ticket_timeline'))
+          .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'varchar(100)', (c) => c.notNull())
+          .addColumn('action', 'varchar(32)', (c) => c.notNull())
+          .addColumn('from_status', 'varchar(32)')
+          .addColumn('to_status', 'varchar(32)')
+          .addColumn('note', 'text')
+          .execute();
+        await db.schema.createIndex('ticket_timeline_ticket').on('ticket_timeline').columns(['ticket_id', 'id']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const t of ['ticket_timeline', 'tickets', 'incidents', 'alarm_notes', 'alarms']) await db.schema.dropTable(t).execute();
+      },
+    },
   };
 }
 

@@ -65,7 +65,96 @@ export interface DeadLettersTable {
   excerpt: string;
 }
 
+export interface AlarmsTable {
+  id: Generated<number>;
+  vehicle_id: string;
+  rule_id: string;
+  code: string;
+  severity: string;
+  state: 'active' | 'acknowledged' | 'cleared';
+  raised_at: number;
+  cleared_at: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  /** Times this alarm came back within the flapping window instead of opening a new one. */
+  raise_count: number;
+  live: number;
+  incident_id: number | null;
+  caused_by_alarm_id: number | null;
+  /** JSON: the frame and derived signals that raised it. */
+  evidence: string | null;
+  updated_at: number;
+}
+
+export interface AlarmNotesTable {
+  id: Generated<number>;
+  alarm_id: number;
+  at: number;
+  actor: string;
+  kind: 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'comment';
+  text: string | null;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  vehicle_id: string;
+  group_key: string;
+  root_alarm_id: number;
+  severity: string;
+  state: 'open' | 'resolved';
+  opened_at: number;
+  resolved_at: number | null;
+  ticket_id: number | null;
+}
+
+export interface TicketsTable {
+  id: Generated<number>;
+  number: string;
+  source: 'rule' | 'hotline' | 'customer';
+  vehicle_id: string | null;
+  customer_id: string | null;
+  level: 'extra_urgent' | 'urgent' | 'routine';
+  status: string;
+  title: string;
+  need: string;
+  /** JSON: [{name, phone, role}] */
+  contacts: string;
+  fault_code: string | null;
+  incident_id: number | null;
+  service_mode: string | null;
+  assignee: string | null;
+  escalated_to: string | null;
+  received_at: number;
+  work_content_due_at: number;
+  work_content_done_at: number | null;
+  plan_due_at: number | null;
+  plan_done_at: number | null;
+  /** JSON array of breached deadline names. */
+  breaches: string;
+  /** JSON: {code, version} of the emergency plan attached. */
+  plan_ref: string | null;
+  /** JSON: telemetry series around the fault. */
+  snapshot: string | null;
+  updated_at: number;
+}
+
+export interface TicketTimelineTable {
+  id: Generated<number>;
+  ticket_id: number;
+  at: number;
+  actor: string;
+  action: string;
+  from_status: string | null;
+  to_status: string | null;
+  note: string | null;
+}
+
 export interface RecordsSchema {
+  alarms: AlarmsTable;
+  alarm_notes: AlarmNotesTable;
+  incidents: IncidentsTable;
+  tickets: TicketsTable;
+  ticket_timeline: TicketTimelineTable;
   customers: CustomersTable;
   vehicles: VehiclesTable;
   service_accounts: ServiceAccountsTable;

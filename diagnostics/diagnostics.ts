@@ -1,0 +1,227 @@
+import type { EventBus } from '../core/bus.ts';
+import type { Counters } from '../core/counters.ts';
+import type { PlatformEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { PowerProfile } from '../protocol/index.ts';
+import type { RecordsDb } from '../records/db.ts';
+import type { Series } from '../telemetry/store.ts';
+import { createAlarms } from './alarms/alarms.ts';
+import { createRuleEngine, type RuleTransition } from './engine/engine.ts';
+import { createIncidents } from './incidents.ts';
+import type { PlanBook } from './plans/plans.ts';
+import type { RuleSet } from './rules/load.ts';
+import { levelForSeverity } from './tickets/status.ts';
+import { createTickets } from './tickets/tickets.ts';
+
+/** What diagnostics needs to know about a vehicle. */
+export interface VehicleFacts {
+  model: string;
+  profile: PowerProfile;
+  customerId: string;
+  name: string;
+}
+
+export interface DiagnosticsDeps {
+  bus: EventBus<PlatformEvents>;
+  db: RecordsDb;
+  log: Logger;
+  counters: Counters;
+  /** Looks a vehicle up in the registry. */
+  vehicle: (id: string) => Promise<VehicleFacts | undefined>;
+  /** The telemetry window around a fault, for the ticket's snapshot. */
+  series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
+  rules: RuleSet;
+  plans: PlanBook;
+  now?: () => number;
+}
+
+export interface DiagnosticsOptions {
+  /** Transitions from frames older than this are history, not news (replay after a link loss). */
+  staleAfterMs: number;
+  /** How often absence rules (no data for T) are evaluated. */
+  tickMs: number;
+  /** An alarm back within this time after clearing re-activates instead of opening anew. */
+  flapWindowMs: number;
+  /** Who breached tickets escalate to. */
+  dutyLead: string;
+  /** The snapshot attached to a rule-opened ticket: this much before the fault. */
+  snapshotBeforeMs: number;
+}
+
+/**
+ * Diagnostics: rules on every stored frame → alarms → incidents → emergency tickets. Listens to
+ * `telemetry.stored` on the bus; work for one vehicle is done strictly in order, vehicles in parallel.
+ */
+export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOptions) {
+  const { bus, db, log, counters } = deps;
+  const now = deps.now ?? Date.now;
+  const titles = new Map(deps.rules.rules.map((r) => [r.id, r.title]));
+  const rulesById = new Map(deps.rules.rules.map((r) => [r.id, r]));
+  const alarms = createAlarms({ db, titleOf: (id) => titles.get(id) ?? { en: id, zh: id }, now }, { flapWindowMs: options.flapWindowMs });
+  const incidents = createIncidents({ db, now });
+  const tickets = createTickets(
+    {
+      db,
+      log: log.child({ part: 'tickets' }),
+      now,
+      events: {
+        opened: (ticket) => bus.emit('ticket.opened', { ticket }),
+        updated: (ticket, action) => bus.emit('ticket.updated', { ticket, action }),
+        breached: (ticket, deadline, escalatedTo) => bus.emit('ticket.deadline_breached', { ticket, deadline, escalatedTo }),
+      },
+    },
+    { dutyLead: options.dutyLead },
+  );
+  const facts = new Map<string, VehicleFacts>();
+  const queues = new Map<string, Promise<void>>();
+  let pendingTransitions: RuleTransition[] = [];
+  const engine = createRuleEngine({ rules: deps.rules, emit: (t) => pendingTransitions.push(t), now }, { staleAfterMs: options.staleAfterMs });
+  let ticker: NodeJS.Timeout | undefined;
+  const unsubscribe: (() => void)[] = [];
+
+  /** Runs work for one vehicle after whatever is queued for it. */
+  function enqueue(vehicleId: string, work: () => Promise<void>): Promise<void> {
+    const prev = queues.get(vehicleId) ?? Promise.resolve();
+    const next = prev.then(work).catch((err: unknown) => {
+      counters.inc('diagnostics.failed');
+      log.error({ err, vehicleId }, 'diagnostics failed for a vehicle');
+    });
+    queues.set(vehicleId, next);
+    void next.finally(() => {
+      if (queues.get(vehicleId) === next) queues.delete(vehicleId);
+    });
+    return next;
+  }
+
+  async function factsOf(vehicleId: string): Promise<VehicleFacts | undefined> {
+    let f = facts.get(vehicleId);
+    if (!f) {
+      f = await deps.vehicle(vehicleId);
+      if (f) facts.set(vehicleId, f);
+    }
+    return f;
+  }
+
+  function takeTransitions(): RuleTransition[] {
+    const t = pendingTransitions;
+    pendingTransitions = [];
+    return t;
+  }
+
+  async function handle(t: RuleTransition, f: VehicleFacts): Promise<void> {
+    if (t.type === 'cleared') {
+      const alarm = await alarms.clear(t.vehicleId, t.rule.id, t.at);
+      if (!alarm) return;
+      bus.emit('alarm.cleared', { alarm });
+      if (alarm.incidentId !== null) await incidents.alarmCleared(alarm.incidentId);
+      return;
+    }
+    const evidence = t.frame ? { frame: t.frame, derived: t.derived } : { noDataSince: t.at };
+    const raised = await alarms.raise(t.vehicleId, t.rule, t.at, t.live, evidence);
+    let alarm = raised.alarm;
+    if (!raised.fresh && !raised.promoted) {
+      if (alarm.raiseCount > 1) bus.emit('alarm.updated', { alarm });
+      return;
+    }
+    counters.inc('diagnostics.alarms_raised', t.rule.code);
+    if (!alarm.live) {
+      // found in replayed history: recorded, shown in history, but nobody is called for it
+      bus.emit('alarm.raised', { alarm });
+      return;
+    }
+    const c = await incidents.correlate(alarm, t.rule);
+    alarm = await alarms.link(alarm.id, c.incident.id, c.causedByAlarmId);
+    bus.emit(raised.promoted ? 'alarm.updated' : 'alarm.raised', { alarm });
+    const level = levelForSeverity(c.incident.severity);
+    if (!level) return;
+    const existing = c.incident.ticketId === null ? undefined : await tickets.get(c.incident.ticketId);
+    if (existing) {
+      if (c.severityRaised) await tickets.raiseLevel(existing.id, level, 'system', `${t.rule.code} ${t.rule.title.en}`);
+      return;
+    }
+    const root = c.created ? t.rule : (rulesById.get((await alarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
+    const plan = deps.plans.get(t.rule.code) ?? deps.plans.get(root.code);
+    const snapshot = await deps.series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300).catch((err: unknown) => {
+      log.warn({ err }, 'ticket snapshot unavailable');
+      return undefined;
+    });
+    const { ticket, created } = await tickets.open(
+      {
+        source: 'rule',
+        vehicleId: t.vehicleId,
+        customerId: f.customerId,
+        level,
+        title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
+        need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
+        faultCode: t.rule.code,
+        incidentId: c.incident.id,
+        serviceMode: plan?.recommendedMode ?? null,
+        planRef: plan ? { code: plan.code, version: plan.version } : null,
+        snapshot,
+      },
+      'system',
+    );
+    if (created) {
+      await incidents.attachTicket(c.incident.id, ticket.id);
+      counters.inc('diagnostics.tickets_opened', level);
+    }
+  }
+
+  async function process(vehicleId: string, f: VehicleFacts) {
+    for (const t of takeTransitions()) await handle(t, f);
+  }
+
+  return {
+    engine,
+    alarms,
+    tickets,
+    incidents,
+    plans: deps.plans,
+    async start() {
+      for (const a of await alarms.allActive()) {
+        const f = await factsOf(a.vehicleId);
+        if (f) engine.restoreActive(a.vehicleId, { model: f.model, profile: f.profile }, a.ruleId, a.raisedAt);
+      }
+      unsubscribe.push(
+        bus.on('telemetry.stored', (e) =>
+          enqueue(e.vehicleId, async () => {
+            const f = await factsOf(e.vehicleId);
+            if (!f) return;
+            engine.onFrames(e.vehicleId, { model: f.model, profile: f.profile }, e.frames, e.receivedAt);
+            await process(e.vehicleId, f);
+          }),
+        ),
+        bus.on('registry.changed', (e) => {
+          if (e.subject !== 'vehicle') return;
+          facts.delete(e.id);
+          if (e.change === 'removed') engine.forget(e.id);
+        }),
+      );
+      await tickets.start();
+      ticker = setInterval(() => {
+        engine.tick(now());
+        const byVehicle = new Map<string, RuleTransition[]>();
+        for (const t of takeTransitions()) byVehicle.set(t.vehicleId, [...(byVehicle.get(t.vehicleId) ?? []), t]);
+        for (const [vehicleId, list] of byVehicle) {
+          void enqueue(vehicleId, async () => {
+            const f = await factsOf(vehicleId);
+            if (f) for (const t of list) await handle(t, f);
+          });
+        }
+      }, options.tickMs);
+      ticker.unref();
+    },
+    /** Resolves when all queued work is done (tests, shutdown). */
+    async idle() {
+      while (queues.size) await Promise.all([...queues.values()]);
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      for (const u of unsubscribe.splice(0)) u();
+      await this.idle();
+      tickets.stop();
+    },
+  };
+}
+
+export type Diagnostics = ReturnType<typeof createDiagnostics>;

@@ -1,0 +1,80 @@
+import type { AlarmSeverity } from './rules/schema.ts';
+import type { ServiceMode, TicketLevel, TicketStatus } from './tickets/status.ts';
+
+export type AlarmState = 'active' | 'acknowledged' | 'cleared';
+
+export interface Alarm {
+  id: number;
+  vehicleId: string;
+  ruleId: string;
+  code: string;
+  severity: AlarmSeverity;
+  title: { en: string; zh: string };
+  state: AlarmState;
+  raisedAt: number;
+  clearedAt: number | null;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  raiseCount: number;
+  /** False for an alarm found only in frames replayed long after the fact. */
+  live: boolean;
+  incidentId: number | null;
+  causedByAlarmId: number | null;
+}
+
+export interface AlarmNote {
+  at: number;
+  actor: string;
+  kind: 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'comment';
+  text: string | null;
+}
+
+export interface Contact {
+  name: string;
+  phone?: string | undefined;
+  role?: string | undefined;
+}
+
+export interface Ticket {
+  id: number;
+  number: string;
+  source: 'rule' | 'hotline' | 'customer';
+  vehicleId: string | null;
+  customerId: string | null;
+  level: TicketLevel;
+  status: TicketStatus;
+  title: string;
+  need: string;
+  contacts: Contact[];
+  faultCode: string | null;
+  incidentId: number | null;
+  serviceMode: ServiceMode | null;
+  assignee: string | null;
+  escalatedTo: string | null;
+  receivedAt: number;
+  workContentDueAt: number;
+  workContentDoneAt: number | null;
+  planDueAt: number | null;
+  planDoneAt: number | null;
+  breaches: ('work_content' | 'plan')[];
+  planRef: { code: string; version: number } | null;
+  updatedAt: number;
+}
+
+export interface TimelineEntry {
+  at: number;
+  actor: string;
+  action: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  note: string | null;
+}
+
+export interface DiagnosticsEvents {
+  'alarm.raised': { alarm: Alarm };
+  'alarm.updated': { alarm: Alarm };
+  'alarm.cleared': { alarm: Alarm };
+  'ticket.opened': { ticket: Ticket };
+  'ticket.updated': { ticket: Ticket; action: string };
+  'ticket.deadline_breached': { ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
+}
