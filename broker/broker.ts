@@ -56,7 +56,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     heartbeatInterval: 60_000,
   });
   let server: Server | undefined;
+  let serverClosed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
+  /** Stops listening now; resolves once the last connection has gone. */
+  const closeServer = (): Promise<void> =>
+    (serverClosed ??= new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())));
 
   function refuse(reason: RefusalReason, clientId: string, address: string | null, done: (err: Error & { returnCode: number }, ok: null) => void) {
     counters.inc('mqtt.connect_refused', reason);
@@ -213,12 +217,17 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       log.info({ port, host: options.host }, 'MQTT broker listening');
       return { port };
     },
-    /** Stops accepting new connections; live ones go on. */
+    /**
+     * Stops accepting new connections; live ones go on. Resolves at once: `net.Server.close()`
+     * stops listening immediately but calls back only once every connection has ended, which
+     * live gateways never do on their own.
+     */
     stopAccepting(): Promise<void> {
-      return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      void closeServer();
+      return Promise.resolve();
     },
     async stop(): Promise<void> {
-      const closing = this.stopAccepting();
+      const closing = closeServer();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closing;

@@ -9,7 +9,7 @@ interface ParserInternals {
 /**
  * Closes a connection as soon as a packet header announces more than `maxBytes`, before the body
  * is buffered. aedes has no such limit of its own; this hooks the mqtt-packet parser that aedes
- * creates for each client (covered by test/broker/limits.test.ts, so an upgrade that changes
+ * creates for each client (covered by test/integration/ingest.test.ts, so an upgrade that changes
  * those internals fails loudly instead of silently dropping the limit).
  */
 export function guardPacketSize(client: Client, maxBytes: number, onTooLarge: () => void): void {

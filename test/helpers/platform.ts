@@ -37,10 +37,17 @@ export async function startTestPlatform(env: Record<string, string> = {}, option
       return new Promise((resolve, reject) => {
         const client = mqtt.connect(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
         clients.add(client);
-        client.once('connect', () => resolve(client));
-        client.once('error', (err) => {
+        const onError = (err: Error) => {
           client.end(true);
           reject(err);
+        };
+        client.once('error', onError);
+        client.once('connect', () => {
+          client.off('error', onError);
+          // A socket error after CONNACK (e.g. EPIPE when the broker closes the connection) must
+          // not become an unhandled 'error' event; tests watch 'close' instead.
+          client.on('error', () => undefined);
+          resolve(client);
         });
       });
     },
@@ -66,4 +73,100 @@ export function frame(seq: number, ts = Date.now(), extra: Record<string, unknow
     loadKw: 2.7,
     ...extra,
   };
+}
+
+/** Rejects after `ms` with a message naming what was awaited. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves once the client's connection has closed. */
+export function closed(client: MqttClient, ms = 5000): Promise<void> {
+  if (!client.connected && client.stream?.destroyed) return Promise.resolve();
+  return withTimeout(new Promise<void>((resolve) => client.once('close', () => resolve())), ms, `${client.options.clientId} to close`);
+}
+
+/** Attempts a connection that must be refused; resolves with the CONNACK return code. */
+export async function refusalCode(tp: TestPlatform, id: string, secret: string, options: IClientOptions = {}): Promise<number> {
+  try {
+    await tp.connect(id, secret, options);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'number') throw new Error(`connection failed without a CONNACK code: ${String(err)}`);
+    return code;
+  }
+  throw new Error(`connection as ${id} was accepted`);
+}
+
+export interface ReceivedMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  /** The payload parsed as JSON (undefined when it is not JSON). */
+  json: unknown;
+}
+
+/** Everything a client receives, with a way to wait for a particular message. */
+export interface Inbox {
+  readonly messages: ReceivedMessage[];
+  /** Resolves with the first message, received before or after the call, that matches. */
+  waitFor(match: (m: ReceivedMessage) => boolean, ms?: number, what?: string): Promise<ReceivedMessage>;
+}
+
+export function inbox(client: MqttClient): Inbox {
+  const messages: ReceivedMessage[] = [];
+  const waiters = new Set<{ match: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void }>();
+  client.on('message', (topic, payload, packet) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    const m: ReceivedMessage = { topic, payload, retain: packet.retain, json };
+    messages.push(m);
+    for (const w of waiters) {
+      if (w.match(m)) {
+        waiters.delete(w);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    messages,
+    waitFor(match, ms = 5000, what = 'a matching message') {
+      const found = messages.find(match);
+      if (found) return Promise.resolve(found);
+      let waiter: { match: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void } | undefined;
+      const p = new Promise<ReceivedMessage>((resolve) => {
+        waiter = { match, resolve };
+        waiters.add(waiter);
+      });
+      return withTimeout(p, ms, `${what} at ${client.options.clientId}`).finally(() => waiters.delete(waiter!));
+    },
+  };
+}
+
+/** Provisions a platform service account (`svc-…`) and connects it. */
+export async function connectService(tp: TestPlatform, id = 'svc-observer', options: IClientOptions = {}): Promise<MqttClient> {
+  const existing = await tp.platform.serviceAccounts.secretHash(id);
+  if (existing) await tp.platform.serviceAccounts.remove(id);
+  const { secret } = await tp.platform.serviceAccounts.add(id, 'integration test observer');
+  return tp.connect(id, secret, options);
+}
+
+/** Subscribes and returns the SUBACK's granted codes as sent (128 = refused), whether or not MQTT.js calls it an error. */
+export async function subackCodes(client: MqttClient, filters: string | string[], qos: 0 | 1 | 2 = 1): Promise<number[]> {
+  try {
+    const granted = await client.subscribeAsync(filters, { qos });
+    return granted.map((g) => g.qos);
+  } catch (err) {
+    const packet = (err as { packet?: { cmd?: string; granted?: unknown } }).packet;
+    if (packet?.cmd === 'suback' && Array.isArray(packet.granted)) return packet.granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
+    throw err;
+  }
 }
