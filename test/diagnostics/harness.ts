@@ -1,0 +1,67 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInProcessBus } from '../../core/bus.ts';
+import { createCounters } from '../../core/counters.ts';
+import type { PlatformEvents } from '../../core/events.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createDiagnostics } from '../../diagnostics/diagnostics.ts';
+import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
+import { loadRuleFile } from '../../diagnostics/rules/load.ts';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { PROFILE_24V, T0 } from './fixtures.ts';
+
+export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
+export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
+
+/** Diagnostics over a real SQLite records file, a memory telemetry store and a controllable clock. */
+export async function startDiagnostics(opts: { file?: string; now?: () => number } = {}) {
+  const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
+  const db: RecordsDb = await openSqliteRecords({ file });
+  const bus = createInProcessBus<PlatformEvents>(silentLogger());
+  const events: { name: string; payload: unknown }[] = [];
+  for (const name of ['alarm.raised', 'alarm.updated', 'alarm.cleared', 'ticket.opened', 'ticket.updated', 'ticket.deadline_breached'] as const) {
+    bus.on(name, (payload) => void events.push({ name, payload }));
+  }
+  const telemetry = createMemoryTelemetryStore();
+  let clock = T0;
+  const now = opts.now ?? (() => clock);
+  const diagnostics = createDiagnostics(
+    {
+      bus,
+      db,
+      log: silentLogger(),
+      counters: createCounters(),
+      now,
+      rules: RULES,
+      plans: PLANS,
+      vehicle: async (id) => (id.startsWith('V') ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` } : undefined),
+      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+    },
+    { staleAfterMs: 5 * 60_000, tickMs: 1000, flapWindowMs: 5 * 60_000, dutyLead: 'lead-wang', snapshotBeforeMs: 15 * 60_000 },
+  );
+  await diagnostics.start();
+  return {
+    file,
+    db,
+    bus,
+    events,
+    diagnostics,
+    telemetry,
+    setClock: (t: number) => (clock = t),
+    /** Stores and publishes frames as ingest would, then waits until diagnostics has handled them. */
+    async feed(vehicleId: string, frames: TelemetryFrame[]) {
+      const receivedAt = frames[frames.length - 1]!.ts;
+      if (!opts.now) clock = receivedAt;
+      await telemetry.append(frames.map((frame) => ({ vehicleId, receivedAt, frame })));
+      bus.emit('telemetry.stored', { vehicleId, receivedAt, frames });
+      await diagnostics.idle();
+    },
+    async close() {
+      await diagnostics.stop();
+      await db.destroy();
+    },
+  };
+}
