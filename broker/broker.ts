@@ -46,6 +46,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const principals = new WeakMap<Client, Principal>();
   const wills = new WeakMap<Client, string | null>();
   const closeReasons = new WeakMap<Client, string>();
+  const connectedAt = new WeakMap<Client, number>();
   const throttle = createLoginThrottle({ freeAttempts: 5, windowMs: 60_000, baseBlockMs: 1_000, maxBlockMs: 5 * 60_000 }, now);
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
@@ -168,6 +169,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
 
   aedes.on('client', (client) => {
     const principal = principals.get(client);
+    connectedAt.set(client, now());
     counters.inc('mqtt.connected');
     if (principal?.kind === 'vehicle') bus.emit('vehicle.connected', { vehicleId: principal.id, at: now(), address: remoteAddress(client) });
   });
@@ -232,10 +234,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       for (const s of sockets) s.destroy();
       await closing;
     },
-    /** Closes a live session, e.g. when its credentials were rotated or revoked. */
-    disconnect(clientId: string, reason: string): boolean {
+    /**
+     * Closes a live session, e.g. when its credentials were rotated or revoked. With
+     * `connectedBefore`, a session that connected after that time (already with the new secret) stays.
+     */
+    disconnect(clientId: string, reason: string, connectedBefore?: number): boolean {
       const client = (aedes as unknown as { clients: Record<string, Client> }).clients[clientId];
       if (!client) return false;
+      if (connectedBefore !== undefined && (connectedAt.get(client) ?? 0) > connectedBefore) return false;
       closeReasons.set(client, reason);
       log.info({ clientId, reason }, 'closing MQTT session');
       client.close();

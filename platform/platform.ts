@@ -74,7 +74,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       onChange: (change) => {
         bus.emit('registry.changed', { subject: change.subject, id: change.subjectId, change: change.change });
         if (change.change === 'rotated' || change.change === 'removed') {
-          broker.disconnect(change.subjectId, change.change === 'removed' ? 'account removed' : 'secret rotated');
+          broker.disconnect(change.subjectId, change.change === 'removed' ? 'account removed' : 'secret rotated', change.at);
         }
       },
     },
