@@ -107,17 +107,24 @@ export function createTickets(
     if (!running) return;
     if (timer) clearTimeout(timer);
     timer = undefined;
-    const rows = await db
+    // the earliest unmet deadline not yet recorded as breached, computed by the database
+    const open = [...OPEN_STATUSES];
+    const work = await db
       .selectFrom('tickets')
-      .select(['id', 'work_content_due_at', 'work_content_done_at', 'plan_due_at', 'plan_done_at', 'breaches'])
-      .where('status', 'in', [...OPEN_STATUSES])
-      .execute();
-    let next = Infinity;
-    for (const r of rows) {
-      const breaches = JSON.parse(r.breaches) as string[];
-      if (r.work_content_done_at === null && !breaches.includes('work_content')) next = Math.min(next, Number(r.work_content_due_at));
-      if (r.plan_due_at !== null && r.plan_done_at === null && !breaches.includes('plan')) next = Math.min(next, Number(r.plan_due_at));
-    }
+      .select((eb) => eb.fn.min('work_content_due_at').as('due'))
+      .where('status', 'in', open)
+      .where('work_content_done_at', 'is', null)
+      .where('breaches', 'not like', '%work_content%')
+      .executeTakeFirst();
+    const plan = await db
+      .selectFrom('tickets')
+      .select((eb) => eb.fn.min('plan_due_at').as('due'))
+      .where('status', 'in', open)
+      .where('plan_due_at', 'is not', null)
+      .where('plan_done_at', 'is', null)
+      .where('breaches', 'not like', '%plan%')
+      .executeTakeFirst();
+    const next = Math.min(work?.due == null ? Infinity : Number(work.due), plan?.due == null ? Infinity : Number(plan.due));
     if (next === Infinity || !running) return;
     const delay = Math.min(Math.max(0, next - now()), 2 ** 31 - 1);
     timer = setTimeout(() => void checkDeadlines().catch((err: unknown) => log.error({ err }, 'deadline check failed')), delay);

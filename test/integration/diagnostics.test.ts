@@ -12,7 +12,9 @@ describe('diagnostics end to end over MQTT', () => {
   it('a generator that fails to start after mains loss opens one extra-urgent ticket, with plan and snapshot', async () => {
     const { id, secret } = await tp.addVehicle('GEN-FAIL-1', 'C7');
     const gw = await tp.connect(id, secret);
-    const opened = new Promise<Ticket>((resolve) => tp.platform.bus.on('ticket.opened', (e) => e.ticket.vehicleId === id && resolve(e.ticket)));
+    const opened = new Promise<Ticket>((resolve) => tp.platform.bus.on('ticket.opened', (e) => {
+      if (e.ticket.vehicleId === id) resolve(e.ticket);
+    }));
     const t0 = Date.now() - 150_000;
     const frames = Array.from({ length: 150 }, (_, i) => {
       const ts = t0 + i * 1000;
