@@ -3,7 +3,7 @@ import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PowerProfile } from '../protocol/index.ts';
-import type { RecordsDb } from '../records/db.ts';
+import { inTransaction, type RecordsDb } from '../records/db.ts';
 import type { Series } from '../telemetry/store.ts';
 import { createAlarms } from './alarms/alarms.ts';
 import { createRuleEngine, type RuleTransition } from './engine/engine.ts';
@@ -57,8 +57,10 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   const now = deps.now ?? Date.now;
   const titles = new Map(deps.rules.rules.map((r) => [r.id, r.title]));
   const rulesById = new Map(deps.rules.rules.map((r) => [r.id, r]));
-  const alarms = createAlarms({ db, titleOf: (id) => titles.get(id) ?? { en: id, zh: id }, now }, { flapWindowMs: options.flapWindowMs });
-  const incidents = createIncidents({ db, now });
+  const alarmsOn = (h: RecordsDb) => createAlarms({ db: h, titleOf: (id) => titles.get(id) ?? { en: id, zh: id }, now }, { flapWindowMs: options.flapWindowMs });
+  const incidentsOn = (h: RecordsDb) => createIncidents({ db: h, now });
+  const alarms = alarmsOn(db);
+  const incidents = incidentsOn(db);
   const tickets = createTickets(
     {
       db,
@@ -117,54 +119,67 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       return;
     }
     const evidence = t.frame ? { frame: t.frame, derived: t.derived } : { noDataSince: t.at };
-    const raised = await alarms.raise(t.vehicleId, t.rule, t.at, t.live, evidence);
-    let alarm = raised.alarm;
-    if (!raised.fresh && !raised.promoted) {
-      if (alarm.raiseCount > 1) bus.emit('alarm.updated', { alarm });
-      return;
-    }
-    counters.inc('diagnostics.alarms_raised', t.rule.code);
-    if (!alarm.live) {
-      // found in replayed history: recorded, shown in history, but nobody is called for it
-      bus.emit('alarm.raised', { alarm });
-      return;
-    }
-    const c = await incidents.correlate(alarm, t.rule);
-    alarm = await alarms.link(alarm.id, c.incident.id, c.causedByAlarmId);
-    bus.emit(raised.promoted ? 'alarm.updated' : 'alarm.raised', { alarm });
-    const level = levelForSeverity(c.incident.severity);
-    if (!level) return;
-    const existing = c.incident.ticketId === null ? undefined : await tickets.get(c.incident.ticketId);
-    if (existing) {
-      if (c.severityRaised) await tickets.raiseLevel(existing.id, level, 'system', `${t.rule.code} ${t.rule.title.en}`);
-      return;
-    }
-    const root = c.created ? t.rule : (rulesById.get((await alarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
-    const plan = deps.plans.get(t.rule.code) ?? deps.plans.get(root.code);
-    const snapshot = await deps.series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300).catch((err: unknown) => {
-      log.warn({ err }, 'ticket snapshot unavailable');
-      return undefined;
+    // the telemetry window for a possible ticket is read before the transaction, off the lock
+    const severity = levelForSeverity(t.rule.severity);
+    const snapshot = severity
+      ? await deps.series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300).catch((err: unknown) => {
+          log.warn({ err }, 'ticket snapshot unavailable');
+          return undefined;
+        })
+      : undefined;
+    const after: (() => void | Promise<void>)[] = [];
+    // alarm, incident and ticket change together, in one transaction (one commit per fault)
+    await inTransaction(db, async (tx) => {
+      const txAlarms = alarmsOn(tx);
+      const raised = await txAlarms.raise(t.vehicleId, t.rule, t.at, t.live, evidence);
+      let alarm = raised.alarm;
+      if (!raised.fresh && !raised.promoted) {
+        if (alarm.raiseCount > 1) after.push(() => bus.emit('alarm.updated', { alarm }));
+        return;
+      }
+      counters.inc('diagnostics.alarms_raised', t.rule.code);
+      if (!alarm.live) {
+        // found in replayed history: recorded, shown in history, but nobody is called for it
+        after.push(() => bus.emit('alarm.raised', { alarm }));
+        return;
+      }
+      const txIncidents = incidentsOn(tx);
+      const c = await txIncidents.correlate(alarm, t.rule);
+      alarm = await txAlarms.link(alarm.id, c.incident.id, c.causedByAlarmId);
+      const linked = alarm;
+      after.push(() => bus.emit(raised.promoted ? 'alarm.updated' : 'alarm.raised', { alarm: linked }));
+      const level = levelForSeverity(c.incident.severity);
+      if (!level) return;
+      if (c.incident.ticketId !== null) {
+        if (c.severityRaised) after.push((await tickets.raiseLevel(c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`, tx)).announce);
+        return;
+      }
+      const root = c.created ? t.rule : (rulesById.get((await txAlarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
+      const plan = deps.plans.get(t.rule.code) ?? deps.plans.get(root.code);
+      const opened = await tickets.open(
+        {
+          source: 'rule',
+          vehicleId: t.vehicleId,
+          customerId: f.customerId,
+          level,
+          title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
+          need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
+          faultCode: t.rule.code,
+          incidentId: c.incident.id,
+          serviceMode: plan?.recommendedMode ?? null,
+          planRef: plan ? { code: plan.code, version: plan.version } : null,
+          snapshot,
+        },
+        'system',
+        tx,
+      );
+      if (opened.created) {
+        await txIncidents.attachTicket(c.incident.id, opened.ticket.id);
+        counters.inc('diagnostics.tickets_opened', level);
+        after.push(opened.announce);
+      }
     });
-    const { ticket, created } = await tickets.open(
-      {
-        source: 'rule',
-        vehicleId: t.vehicleId,
-        customerId: f.customerId,
-        level,
-        title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
-        need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
-        faultCode: t.rule.code,
-        incidentId: c.incident.id,
-        serviceMode: plan?.recommendedMode ?? null,
-        planRef: plan ? { code: plan.code, version: plan.version } : null,
-        snapshot,
-      },
-      'system',
-    );
-    if (created) {
-      await incidents.attachTicket(c.incident.id, ticket.id);
-      counters.inc('diagnostics.tickets_opened', level);
-    }
+    for (const fn of after) await fn();
   }
 
   async function process(vehicleId: string, f: VehicleFacts) {

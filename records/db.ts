@@ -40,3 +40,11 @@ export async function migrateRecords(db: RecordsDb, dialect: 'sqlite' | 'postgre
     throw new PlatformError('STORAGE_FAILED', `records migration ${failed} failed`, { cause: error });
   }
 }
+
+/**
+ * Runs `fn` in a transaction, or inside the caller's transaction when `db` already is one, so that
+ * a chain of record changes (alarm → incident → ticket) can commit once.
+ */
+export function inTransaction<T>(db: RecordsDb, fn: (tx: RecordsDb) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}

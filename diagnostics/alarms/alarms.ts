@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { PlatformError } from '../../core/errors.ts';
-import type { RecordsDb } from '../../records/db.ts';
+import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { AlarmsTable } from '../../records/schema.ts';
 import type { Rule } from '../rules/schema.ts';
 import type { Alarm, AlarmNote, AlarmState } from '../types.ts';
@@ -61,7 +61,7 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
       if (active) {
         // a historical alarm confirmed by live data becomes live
         if (live && active.live === 0) {
-          await db.transaction().execute(async (tx) => {
+          await inTransaction(db, async (tx) => {
             await tx.updateTable('alarms').set({ live: 1, updated_at: wall }).where('id', '=', active.id).execute();
             await note(tx, Number(active.id), wall, 'system', 'reraised', 'confirmed by live data');
           });
@@ -79,7 +79,7 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
         .orderBy('id', 'desc')
         .executeTakeFirst();
       if (recent) {
-        await db.transaction().execute(async (tx) => {
+        await inTransaction(db, async (tx) => {
           await tx
             .updateTable('alarms')
             .set({ state: recent.acknowledged_at === null ? 'active' : 'acknowledged', cleared_at: null, raise_count: Number(recent.raise_count) + 1, updated_at: wall })
@@ -89,7 +89,7 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
         });
         return { alarm: await get(Number(recent.id)), fresh: false, promoted: false };
       }
-      const id = await db.transaction().execute(async (tx) => {
+      const id = await inTransaction(db, async (tx) => {
         const res = await tx
           .insertInto('alarms')
           .values({
@@ -119,7 +119,7 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
     async clear(vehicleId: string, ruleId: string, at: number): Promise<Alarm | undefined> {
       const active = await db.selectFrom('alarms').select('id').where('vehicle_id', '=', vehicleId).where('rule_id', '=', ruleId).where('state', '<>', 'cleared').executeTakeFirst();
       if (!active) return undefined;
-      await db.transaction().execute(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await tx.updateTable('alarms').set({ state: 'cleared', cleared_at: at, updated_at: now() }).where('id', '=', active.id).execute();
         await note(tx, Number(active.id), at, 'system', 'cleared', null);
       });
@@ -133,7 +133,7 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
       const a = await get(id);
       if (a.acknowledgedAt !== null) throw new PlatformError('INVALID_TRANSITION', `alarm ${id} was already acknowledged by ${a.acknowledgedBy}`);
       const at = now();
-      await db.transaction().execute(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await tx
           .updateTable('alarms')
           .set({ state: a.state === 'cleared' ? 'cleared' : 'acknowledged', acknowledged_at: at, acknowledged_by: actor, updated_at: at })

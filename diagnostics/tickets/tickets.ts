@@ -1,10 +1,11 @@
 import type { Selectable } from 'kysely';
 import { PlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { RecordsDb } from '../../records/db.ts';
+import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import {
+  DEADLINE_MS,
   deadlinesFor,
   higherLevel,
   nextStatus,
@@ -89,8 +90,8 @@ export function createTickets(
   let timer: NodeJS.Timeout | undefined;
   let running = false;
 
-  async function get(id: number): Promise<Ticket> {
-    const row = await db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+  async function get(id: number, h: RecordsDb = db): Promise<Ticket> {
+    const row = await h.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new PlatformError('TICKET_NOT_FOUND', `ticket ${id} not found`);
     return toTicket(row);
   }
@@ -144,7 +145,7 @@ export function createTickets(
       if (t.workContentDoneAt === null && t.workContentDueAt <= at && !t.breaches.includes('work_content')) missed.push('work_content');
       if (t.planDueAt !== null && t.planDoneAt === null && t.planDueAt <= at && !t.breaches.includes('plan')) missed.push('plan');
       if (missed.length === 0) continue;
-      await db.transaction().execute(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await tx
           .updateTable('tickets')
           .set({ breaches: JSON.stringify([...t.breaches, ...missed]), escalated_to: options.dutyLead, updated_at: at })
@@ -164,14 +165,20 @@ export function createTickets(
 
   return {
     get,
-    async open(input: NewTicket, actor: string): Promise<{ ticket: Ticket; created: boolean }> {
+    /**
+     * Opens a ticket. Inside a caller's transaction (`tx`), announcing it (bus event, deadline timer)
+     * is left to `announce()`, to be called after that transaction commits.
+     */
+    async open(input: NewTicket, actor: string, tx?: RecordsDb): Promise<{ ticket: Ticket; created: boolean; announce: () => Promise<void> }> {
+      const h = tx ?? db;
       const at = now();
       const { workContentDueAt, planDueAt } = deadlinesFor(input.level, at);
+      const nothing = async () => undefined;
       if (input.incidentId != null) {
-        const existing = await db.selectFrom('tickets').selectAll().where('incident_id', '=', input.incidentId).executeTakeFirst();
-        if (existing) return { ticket: toTicket(existing), created: false };
+        const existing = await h.selectFrom('tickets').selectAll().where('incident_id', '=', input.incidentId).executeTakeFirst();
+        if (existing) return { ticket: toTicket(existing), created: false, announce: nothing };
       }
-      const id = await db.transaction().execute(async (tx) => {
+      const id = await inTransaction(h, async (tx) => {
         const res = await tx
           .insertInto('tickets')
           .values({
@@ -207,10 +214,13 @@ export function createTickets(
         await addTimeline(tx, { ticketId: id, at, actor, action: 'received', to: 'received', note: input.need });
         return id;
       });
-      const ticket = await get(id);
-      events.opened(ticket);
-      await schedule();
-      return { ticket, created: true };
+      const ticket = await get(id, h);
+      const announce = async () => {
+        events.opened(ticket);
+        await schedule();
+      };
+      if (!tx) await announce();
+      return { ticket, created: true, announce };
     },
     async list(filter: TicketFilter = {}): Promise<Ticket[]> {
       let q = db.selectFrom('tickets').selectAll();
@@ -236,7 +246,7 @@ export function createTickets(
       const next = nextStatus(t.level, t.status, action);
       if (!next.ok) throw new PlatformError('INVALID_TRANSITION', next.reason);
       const at = now();
-      await db.transaction().execute(async (tx) => {
+      await inTransaction(db, async (tx) => {
         await tx
           .updateTable('tickets')
           .set({
@@ -257,20 +267,21 @@ export function createTickets(
       return updated;
     },
     async assign(id: number, assignee: string, actor: string): Promise<Ticket> {
-      return update(id, actor, 'assigned', { assignee }, `assigned to ${assignee}`);
+      return (await update(id, actor, 'assigned', { assignee }, `assigned to ${assignee}`)).ticket;
     },
     async setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
-      return update(id, actor, 'service_mode_set', { service_mode: mode }, mode);
+      return (await update(id, actor, 'service_mode_set', { service_mode: mode }, mode)).ticket;
     },
     async comment(id: number, actor: string, text: string): Promise<Ticket> {
-      return update(id, actor, 'comment', {}, text);
+      return (await update(id, actor, 'comment', {}, text)).ticket;
     },
     /** Raises the level (never lowers it); a higher level can tighten the plan deadline. */
-    async raiseLevel(id: number, level: TicketLevel, actor: string, reason: string): Promise<Ticket> {
-      const t = await get(id);
+    async raiseLevel(id: number, level: TicketLevel, actor: string, reason: string, tx?: RecordsDb): Promise<{ ticket: Ticket; announce: () => Promise<void> }> {
+      const t = await get(id, tx);
       const to = higherLevel(t.level, level);
-      if (to === t.level) return t;
-      return update(id, actor, 'level_raised', { level: to }, `${t.level} → ${to}: ${reason}`);
+      if (to === t.level) return { ticket: t, announce: async () => undefined };
+      const plan = to === 'urgent' && t.planDueAt === null ? { plan_due_at: t.receivedAt + DEADLINE_MS } : {};
+      return update(id, actor, 'level_raised', { level: to, ...plan }, `${t.level} → ${to}: ${reason}`, tx);
     },
     async start() {
       running = true;
@@ -283,16 +294,28 @@ export function createTickets(
     },
   };
 
-  async function update(id: number, actor: string, action: string, set: Partial<Pick<Row, 'assignee' | 'service_mode' | 'level'>>, note: string): Promise<Ticket> {
+  async function update(
+    id: number,
+    actor: string,
+    action: string,
+    set: Partial<Pick<Row, 'assignee' | 'service_mode' | 'level' | 'plan_due_at'>>,
+    note: string,
+    outer?: RecordsDb,
+  ): Promise<{ ticket: Ticket; announce: () => Promise<void> }> {
+    const h = outer ?? db;
     const at = now();
-    await get(id);
-    await db.transaction().execute(async (tx) => {
+    await get(id, h);
+    await inTransaction(h, async (tx) => {
       await tx.updateTable('tickets').set({ ...set, updated_at: at }).where('id', '=', id).execute();
       await addTimeline(tx, { ticketId: id, at, actor, action, note });
     });
-    const t = await get(id);
-    events.updated(t, action);
-    return t;
+    const t = await get(id, h);
+    const announce = async () => {
+      events.updated(t, action);
+      if (set.plan_due_at !== undefined) await schedule();
+    };
+    if (!outer) await announce();
+    return { ticket: t, announce };
   }
 }
 
