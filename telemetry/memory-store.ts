@@ -18,6 +18,7 @@ export function createMemoryTelemetryStore(): TelemetryStore {
   return {
     async append(frames) {
       guard();
+      const touched = new Set<StoredFrame[]>();
       const inserted = frames.map((f) => {
         const key = `${f.vehicleId}\0${f.frame.seq}\0${f.frame.ts}`;
         if (keys.has(key)) return false;
@@ -25,9 +26,10 @@ export function createMemoryTelemetryStore(): TelemetryStore {
         let list = perVehicle.get(f.vehicleId);
         if (!list) perVehicle.set(f.vehicleId, (list = []));
         list.push(structuredClone(f));
+        touched.add(list);
         return true;
       });
-      for (const list of perVehicle.values()) list.sort(byTime);
+      for (const list of touched) list.sort(byTime);
       return { inserted };
     },
     async frames(vehicleId, from, to, limit = 100_000) {
