@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import type { RecordsSchema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { PlatformError } from '../core/errors.ts';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { Migration, MigrationProvider } from 'kysely';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
