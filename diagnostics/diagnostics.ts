@@ -2,7 +2,7 @@ import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PowerProfile } from '../protocol/index.ts';
+import type { PowerProfile, TelemetryFrame } from '../protocol/index.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
 import type { Series } from '../telemetry/store.ts';
 import { createAlarms } from './alarms/alarms.ts';
@@ -30,6 +30,9 @@ export interface DiagnosticsDeps {
   vehicle: (id: string) => Promise<VehicleFacts | undefined>;
   /** The telemetry window around a fault, for the ticket's snapshot. */
   series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
+  /** Stored frames of a vehicle in a time range, and every vehicle id: for recovery at start. */
+  frames?: (vehicleId: string, from: number, to: number) => Promise<{ frame: TelemetryFrame; receivedAt: number }[]>;
+  vehicleIds?: () => Promise<string[]>;
   rules: RuleSet;
   plans: PlanBook;
   now?: () => number;
@@ -46,6 +49,12 @@ export interface DiagnosticsOptions {
   dutyLead: string;
   /** The snapshot attached to a rule-opened ticket: this much before the fault. */
   snapshotBeforeMs: number;
+  /**
+   * At start, the frames stored in this last window are evaluated again, so that a fault whose
+   * frames were acknowledged just before a crash still gets its alarm and ticket, and the engine's
+   * memory (holds, rates, stuck values) is rebuilt. 0 disables.
+   */
+  recoveryMs?: number;
 }
 
 /**
@@ -186,6 +195,26 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     for (const t of takeTransitions()) await handle(t, f);
   }
 
+  /** Re-evaluates the recent window of every vehicle (see `recoveryMs`). */
+  async function recover(): Promise<void> {
+    const window = options.recoveryMs ?? 0;
+    if (!window || !deps.frames || !deps.vehicleIds) return;
+    const to = now();
+    let frames = 0;
+    for (const vehicleId of await deps.vehicleIds()) {
+      const recent = await deps.frames(vehicleId, to - window, to);
+      if (recent.length === 0) continue;
+      frames += recent.length;
+      await enqueue(vehicleId, async () => {
+        const f = await factsOf(vehicleId);
+        if (!f) return;
+        engine.onFrames(vehicleId, { model: f.model, profile: f.profile }, recent.map((r) => r.frame), recent[recent.length - 1]!.receivedAt);
+        await process(vehicleId, f);
+      });
+    }
+    if (frames) log.info({ frames, windowMs: window }, 'recent telemetry re-evaluated after start');
+  }
+
   return {
     engine,
     alarms,
@@ -212,6 +241,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
           if (e.change === 'removed') engine.forget(e.id);
         }),
       );
+      await recover();
       await tickets.start();
       ticker = setInterval(() => {
         engine.tick(now());

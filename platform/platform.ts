@@ -96,6 +96,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
       },
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+      frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
+      vehicleIds: async () => (await vehicles.list()).map((v) => v.id),
     },
     {
       staleAfterMs: config.DIAGNOSTICS_STALE_AFTER_MS,
@@ -103,6 +105,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       flapWindowMs: config.ALARM_FLAP_WINDOW_MS,
       dutyLead: config.DUTY_LEAD,
       snapshotBeforeMs: 15 * 60_000,
+      recoveryMs: config.DIAGNOSTICS_RECOVERY_MS,
     },
   );
 

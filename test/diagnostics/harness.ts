@@ -11,13 +11,14 @@ import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import type { TelemetryStore } from '../../telemetry/store.ts';
 import { PROFILE_24V, T0 } from './fixtures.ts';
 
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
 
 /** Diagnostics over a real SQLite records file, a memory telemetry store and a controllable clock. */
-export async function startDiagnostics(opts: { file?: string; now?: () => number } = {}) {
+export async function startDiagnostics(opts: { file?: string; now?: () => number; telemetry?: TelemetryStore; vehicleIds?: string[] } = {}) {
   const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
   const db: RecordsDb = await openSqliteRecords({ file });
   const bus = createInProcessBus<PlatformEvents>(silentLogger());
@@ -25,7 +26,7 @@ export async function startDiagnostics(opts: { file?: string; now?: () => number
   for (const name of ['alarm.raised', 'alarm.updated', 'alarm.cleared', 'ticket.opened', 'ticket.updated', 'ticket.deadline_breached'] as const) {
     bus.on(name, (payload) => void events.push({ name, payload }));
   }
-  const telemetry = createMemoryTelemetryStore();
+  const telemetry = opts.telemetry ?? createMemoryTelemetryStore();
   let clock = T0;
   const now = opts.now ?? (() => clock);
   const diagnostics = createDiagnostics(
@@ -39,8 +40,10 @@ export async function startDiagnostics(opts: { file?: string; now?: () => number
       plans: PLANS,
       vehicle: async (id) => (id.startsWith('V') ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` } : undefined),
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+      frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
+      vehicleIds: async () => opts.vehicleIds ?? [],
     },
-    { staleAfterMs: 5 * 60_000, tickMs: 1000, flapWindowMs: 5 * 60_000, dutyLead: 'lead-wang', snapshotBeforeMs: 15 * 60_000 },
+    { staleAfterMs: 5 * 60_000, tickMs: 1000, flapWindowMs: 5 * 60_000, dutyLead: 'lead-wang', snapshotBeforeMs: 15 * 60_000, recoveryMs: 120_000 },
   );
   await diagnostics.start();
   return {

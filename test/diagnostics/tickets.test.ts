@@ -3,6 +3,7 @@ import { healthy, onBattery, T0 } from './fixtures.ts';
 import { startDiagnostics } from './harness.ts';
 import { nextStatus, TRANSITIONS, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
+import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
 
 /** Mains lost at 10 s, generator never starts, battery draining at 60 A from 40 %. */
 const cascade = (seconds: number, from = 0): TelemetryFrame[] =>
@@ -161,6 +162,18 @@ describe('deadlines', () => {
     expect(t).toMatchObject({ breaches: ['work_content', 'plan'], escalatedTo: 'lead-wang' });
     await vi.advanceTimersByTimeAsync(60 * 60_000);
     expect(h.events.filter((e) => e.name === 'ticket.deadline_breached')).toHaveLength(2);
+  });
+
+  it('frames stored but not evaluated before a crash are evaluated at start: the fault still gets its ticket', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: T0 + 200_000 });
+    const telemetry = createMemoryTelemetryStore();
+    // acknowledged and stored, then the process died before diagnostics saw them
+    const frames = Array.from({ length: 100 }, (_, i) => healthy(i, T0 + 100_000 + i * 1000, { charging: { engineRunning: true, alternatorV: 31, currentA: 20 } }));
+    await telemetry.append(frames.map((frame) => ({ vehicleId: 'V1', receivedAt: frame.ts, frame })));
+    h = await startDiagnostics({ now: () => Date.now(), telemetry, vehicleIds: ['V1', 'V2'] });
+    await h.diagnostics.idle();
+    const tickets = await h.diagnostics.tickets.list();
+    expect(tickets.map((t) => [t.vehicleId, t.faultCode, t.level])).toEqual([['V1', 'CHG-OVERVOLT', 'extra_urgent']]);
   });
 
   it('a restart mid-way keeps alarms, tickets and deadline timers', async () => {
