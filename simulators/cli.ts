@@ -1,0 +1,233 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openSqliteRecords } from '../records/db.ts';
+import { createVehicleRegistry } from '../registry/vehicles.ts';
+import { createScaledClock } from './clock.ts';
+import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fleet/credentials-file.ts';
+import { createFleet } from './fleet/fleet.ts';
+import { provisionFleet } from './fleet/provision.ts';
+import { formatStatus } from './fleet/status-line.ts';
+import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
+
+const USAGE = `Usage: npm run simulate -- [options]
+
+Runs simulated vehicles (power-system model + reference gateway each) against an MQTT broker.
+
+  --vehicles N            how many vehicles (default 50)
+  --rate HZ               frames per simulated second per vehicle (default 1)
+  --scenario FILE         fault scenarios, JSON or YAML (see docs/simulators.md)
+  --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (1883)
+  --credentials FILE      {"vehicles":[{"id","secret",...}]} to connect with
+  --provision             create the vehicles in the platform's records store (DATA_DIR) and
+                          write their credentials (to --credentials, or DATA_DIR/sim-credentials.json)
+  --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ./data)
+  --prefix P              vehicle id prefix for --provision (default SIM → SIM0001…)
+  --customers N           customers to spread provisioned vehicles over (default 3)
+  --buffer-dir DIR        keep each gateway's store-and-forward buffer on disk here
+  --buffer N              buffer capacity in frames per gateway (default 10000)
+  --duration S            wall-clock run time: seconds or 90s/5m/1h (default: until Ctrl-C)
+  --speed X               simulated seconds per wall second (default 1); with X > 1 the run is
+                          back-dated so that its last frame is stamped about now (the platform
+                          refuses frames more than 5 min ahead of its clock)
+  --seed S                PRNG seed (default 42): same seed, same vehicles, same frames
+  --mode realistic|load   load: no spontaneous outages or drives, steady traffic (benchmarks)
+  --connect-concurrency N CONNECTs in flight at once (default 64)
+  --quiet                 no live status line
+Ends with a line "summary {json}" on stdout.`;
+
+class UsageError extends Error {}
+
+function num(v: string | undefined, flag: string, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      vehicles: { type: 'string' },
+      rate: { type: 'string' },
+      scenario: { type: 'string' },
+      broker: { type: 'string' },
+      credentials: { type: 'string' },
+      provision: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      prefix: { type: 'string', default: 'SIM' },
+      customers: { type: 'string' },
+      'buffer-dir': { type: 'string' },
+      buffer: { type: 'string' },
+      duration: { type: 'string' },
+      speed: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      mode: { type: 'string', default: 'realistic' },
+      'connect-concurrency': { type: 'string' },
+      'tick-ms': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const count = num(values.vehicles, '--vehicles', 50, 1, 100_000);
+  const rateHz = num(values.rate, '--rate', 1, 0.001, 10);
+  const speed = num(values.speed, '--speed', 1, 0.01, 100_000);
+  const customers = num(values.customers, '--customers', 3, 1, 10_000);
+  const bufferCapacity = num(values.buffer, '--buffer', 10_000, 10, 10_000_000);
+  const connectConcurrency = num(values['connect-concurrency'], '--connect-concurrency', 64, 1, 10_000);
+  const tickMs = num(values['tick-ms'], '--tick-ms', 100, 5, 5000);
+  if (values.mode !== 'realistic' && values.mode !== 'load') throw new UsageError('--mode must be realistic or load');
+  let durationS: number | null = null;
+  if (values.duration !== undefined) {
+    durationS = parseDuration(values.duration);
+    if (durationS === null || durationS <= 0) throw new UsageError(`--duration must be seconds or like 90s, 5m, 1h; got "${values.duration}"`);
+  }
+  if (speed > 1 && durationS === null) throw new UsageError('--speed above 1 needs --duration (the run is back-dated so that it ends now)');
+  const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || '1883'}`;
+  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data');
+
+  let scenarios: ScenarioEntry[] = [];
+  if (values.scenario) scenarios = loadScenarioFile(values.scenario);
+
+  let vehicles: SimVehicle[];
+  if (values.provision) {
+    const credsFile = values.credentials ?? join(dataDir, 'sim-credentials.json');
+    const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
+    const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+    try {
+      const t0 = Date.now();
+      const r = await provisionFleet(createVehicleRegistry({ db }), { count, prefix: values.prefix, customers, seed: values.seed, known });
+      const merged = new Map(known.map((v) => [v.id, v]));
+      for (const v of r.vehicles) merged.set(v.id, v);
+      writeCredentialsFile(credsFile, [...merged.values()]);
+      console.error(`provisioned ${count} vehicles in ${dataDir} (${r.added} added, ${r.rotated} re-keyed, ${r.reused} reused) in ${((Date.now() - t0) / 1000).toFixed(1)} s; credentials in ${credsFile}`);
+      vehicles = r.vehicles;
+    } finally {
+      await db.destroy();
+    }
+  } else {
+    if (!values.credentials) throw new UsageError('give --credentials FILE, or --provision to create vehicles in DATA_DIR');
+    const all = readCredentialsFile(values.credentials);
+    if (all.length < count) throw new UsageError(`${values.credentials} holds ${all.length} vehicles; --vehicles asks for ${count}`);
+    vehicles = all.slice(0, count);
+  }
+
+  const realStart = Date.now();
+  const startTs = speed > 1 ? Math.round(realStart - durationS! * 1000 * (speed - 1)) : realStart;
+  const clock = createScaledClock({ startTs, speed });
+  let warnings = 0;
+  const log = {
+    info: (m: string) => void m,
+    warn: (m: string) => {
+      if (values.quiet || ++warnings > 20) return;
+      process.stderr.write(`\n${m}${warnings === 20 ? ' (further gateway messages suppressed)' : ''}\n`);
+    },
+  };
+  const fleet = createFleet(
+    { clock, log },
+    {
+      vehicles,
+      brokerUrl: broker,
+      rateHz,
+      seed: values.seed,
+      startTs,
+      scenarios,
+      tickMs,
+      connectConcurrency,
+      bufferCapacity,
+      ...(values['buffer-dir'] ? { dataDir: resolve(values['buffer-dir']) } : {}),
+      model: values.mode === 'load' ? { mainsOutagesPerDay: 0, drivesPerDay: 0 } : {},
+    },
+  );
+  console.error(`simulating ${count} vehicles at ${rateHz} Hz (speed ×${speed}, seed ${values.seed}) against ${broker}${durationS ? ` for ${durationS} s` : ' until Ctrl-C'}`);
+  fleet.start();
+
+  const tty = process.stderr.isTTY;
+  let last = { t: Date.now(), acked: 0 };
+  let lastPrinted = 0;
+  let firstAllConnectedAt: number | null = null;
+  let ackedAtAllConnected = 0;
+  const status = setInterval(() => {
+    const s = fleet.stats();
+    const now = Date.now();
+    const fps = ((s.framesAcked - last.acked) * 1000) / Math.max(1, now - last.t);
+    last = { t: now, acked: s.framesAcked };
+    if (firstAllConnectedAt === null && s.connected === s.vehicles) {
+      firstAllConnectedAt = now;
+      ackedAtAllConnected = s.framesAcked;
+    }
+    if (values.quiet) return;
+    const line = formatStatus(s, fps, clock.now());
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (now - lastPrinted >= 10_000) {
+      lastPrinted = now;
+      process.stderr.write(line + '\n');
+    }
+  }, 1000);
+
+  const finished = new Promise<string>((resolveDone) => {
+    if (durationS !== null) setTimeout(() => resolveDone('duration reached'), durationS * 1000);
+    process.once('SIGINT', () => resolveDone('interrupted'));
+    process.once('SIGTERM', () => resolveDone('terminated'));
+  });
+  const reason = await finished;
+  const productionEnd = Date.now();
+  const atEnd = fleet.stats();
+  if (tty && !values.quiet) process.stderr.write('\n');
+  console.error(`${reason}; draining buffers (up to 30 s) and disconnecting…`);
+  const { drained } = await fleet.stop(30_000);
+  clearInterval(status);
+  const s = fleet.stats();
+  const wallS = (productionEnd - realStart) / 1000;
+  const steadyS = firstAllConnectedAt ? (productionEnd - firstAllConnectedAt) / 1000 : 0;
+  const summary = {
+    vehicles: s.vehicles,
+    rateHz,
+    speed,
+    seed: values.seed,
+    wallS: round(wallS, 1),
+    framesSampled: s.framesSampled,
+    framesAcked: s.framesAcked,
+    framesPerS: round(atEnd.framesAcked / wallS, 1),
+    steadyFramesPerS: steadyS > 0 ? round((atEnd.framesAcked - ackedAtAllConnected) / steadyS, 1) : null,
+    offeredPerS: round(s.vehicles * rateHz * speed, 1),
+    lost: s.framesSampled - s.framesAcked - s.buffered - s.dropped - s.lostOnReboot,
+    unacked: s.buffered,
+    dropped: s.dropped,
+    lostOnReboot: s.lostOnReboot,
+    skippedSamples: s.skippedSamples,
+    drained,
+    connectFailures: s.connectFailures,
+    errorsReceived: s.errorsReceived,
+    errorsByCode: s.errorsByCode,
+    p50AckMs: s.p50AckMs === null ? null : round(s.p50AckMs, 1),
+    p99AckMs: s.p99AckMs === null ? null : round(s.p99AckMs, 1),
+    loopBusyPct: round((fleet.loop().busyMs / (wallS * 1000)) * 100, 1),
+    rssMB: Math.round(process.memoryUsage().rss / 1e6),
+  };
+  console.log(`summary ${JSON.stringify(summary)}`);
+  return 0;
+}
+
+function round(v: number, d: number) {
+  const m = 10 ** d;
+  return Math.round(v * m) / m;
+}
+
+const env = process.env;
+main(process.argv.slice(2), env)
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    if (err instanceof UsageError || err instanceof ScenarioFileError) {
+      console.error(err.message);
+      if (err instanceof UsageError) console.error('\n' + USAGE);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  });

@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger } from '../core/logger.ts';
+import { isPlatformError } from '../core/errors.ts';
+import { loadConfig } from '../platform/config.ts';
+import { createPlatform } from '../platform/platform.ts';
+import { createScaledClock } from './clock.ts';
+import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
+import { createFleet } from './fleet/fleet.ts';
+import { provisionFleet } from './fleet/provision.ts';
+import { formatStatus } from './fleet/status-line.ts';
+import { scenario, type ScenarioName } from './scenarios/catalogue.ts';
+import type { ScenarioEntry } from './scenarios/scenario-file.ts';
+
+/**
+ * `npm run demo`: the platform on its embedded defaults plus a fleet of 20 simulated vehicles of
+ * three customers, a new fault every few minutes, and a running commentary. MQTT defaults to port
+ * 1884 here (1883 is often taken by a system Mosquitto). Ctrl-C stops everything cleanly; run it
+ * again and the same vehicles come back (credentials are kept in DATA_DIR/demo-credentials.json).
+ */
+const VEHICLES = 20;
+const CUSTOMERS = 3;
+const FAULT_EVERY_S = 180;
+const FAULT_LASTS_S = 600;
+const ROTATION: ScenarioName[] = [
+  'mains-outage',
+  'generator-overheat',
+  'link-loss',
+  'generator-start-failure',
+  'low-oil-pressure',
+  'battery-over-temperature',
+  'generator-drift',
+  'alternator-failure',
+  'stuck-sensor',
+  'regulator-over-voltage',
+  'generator-low-fuel',
+  'gateway-reboot',
+  'battery-ageing',
+];
+const NEEDS_GENERATOR = new Set<ScenarioName>(['generator-overheat', 'generator-start-failure', 'low-oil-pressure', 'generator-drift', 'generator-low-fuel']);
+
+const hhmmss = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
+
+async function main(env: Record<string, string | undefined>) {
+  const demoEnv = { ...env, MQTT_PORT: env.MQTT_PORT || '1884', LOG_LEVEL: env.LOG_LEVEL || 'warn' };
+  let config;
+  try {
+    config = loadConfig(demoEnv);
+  } catch (err) {
+    if (isPlatformError(err, 'CONFIG_INVALID')) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  const platform = await createPlatform(config, { log });
+  let ports: { mqtt: number; http: number };
+  try {
+    ports = await platform.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    console.error(e.code === 'EADDRINUSE' ? `port ${e.port ?? ''} is in use; set MQTT_PORT / HTTP_PORT to free ports (e.g. MQTT_PORT=1885 HTTP_PORT=8081 npm run demo)` : err);
+    await platform.stop().catch(() => undefined);
+    process.exit(1);
+  }
+  const host = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
+  console.log(`PowerWatch demo
+  MQTT broker   mqtt://${host}:${ports.mqtt}   (MQTT_PORT; the demo defaults to 1884)
+  status HTTP   http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${ports.http}/healthz and /metrics
+  data          ${config.dataDir}`);
+
+  const credsFile = join(config.dataDir, 'demo-credentials.json');
+  const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
+  const prov = await provisionFleet(platform.vehicles, { count: VEHICLES, prefix: 'DEMO', customers: CUSTOMERS, customerPrefix: 'CUST', seed: 'demo', known });
+  writeCredentialsFile(credsFile, prov.vehicles);
+  console.log(`  vehicles      ${VEHICLES} (DEMO0001–DEMO${String(VEHICLES).padStart(4, '0')}) for ${CUSTOMERS} customers: ${prov.added} new, ${prov.reused} reused, ${prov.rotated} re-keyed; credentials in ${credsFile}\n`);
+
+  // A new fault every few minutes, round the catalogue and round the fleet, for a day.
+  const withGenerator = prov.vehicles.filter((v) => v.profile?.hasGenerator !== false).map((v) => v.id);
+  const entries: ScenarioEntry[] = [];
+  for (let i = 0; i < (24 * 3600) / FAULT_EVERY_S; i++) {
+    const name = ROTATION[i % ROTATION.length]!;
+    const pool = NEEDS_GENERATOR.has(name) ? withGenerator : prov.vehicles.map((v) => v.id);
+    const vehicle = pool[(i * 7) % pool.length]!;
+    const def = scenario(name);
+    const params = def.params.parse(name === 'battery-ageing' ? { withOutage: true } : {});
+    entries.push({
+      name,
+      atS: 60 + i * FAULT_EVERY_S,
+      // long enough for the documented signature to show (an overheat trips after ≈ 20 min)
+      durationS: name === 'link-loss' ? 180 : name === 'gateway-reboot' ? null : Math.max(FAULT_LASTS_S, def.withinS(params) + 300),
+      vehicles: [vehicle],
+      params,
+    });
+  }
+
+  const startTs = Date.now();
+  const clock = createScaledClock({ startTs, speed: 1 });
+  const fleet = createFleet(
+    { clock, log: { info: () => undefined, warn: (m) => console.log(`${hhmmss(Date.now())}  gateway: ${m}`) } },
+    { vehicles: prov.vehicles, brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`, rateHz: 1, seed: 'demo', startTs, scenarios: entries },
+  );
+  const customerOf = new Map(prov.vehicles.map((v) => [v.id, v.customerId ?? '?']));
+
+  platform.bus.on('vehicle.event', (e) => {
+    if (e.event.severity !== 'info' || e.event.code === 'SOURCE_CHANGED' || e.event.code === 'GATEWAY_BOOT') {
+      console.log(`${hhmmss(e.receivedAt)}  ${e.vehicleId} reports ${e.event.code} (${e.event.severity})${e.event.message ? `: ${e.event.message}` : ''}`);
+    }
+  });
+  let stopping = false;
+  platform.bus.on('vehicle.status', (e) => {
+    if (!e.status.online && !stopping) console.log(`${hhmmss(e.receivedAt)}  ${e.vehicleId} is offline (status)`);
+  });
+  platform.bus.on('ingest.rejected', (e) => console.log(`${hhmmss(Date.now())}  platform refused a message from ${e.vehicleId}: ${e.error.code} ${e.error.message}`));
+
+  fleet.start();
+  console.log(`${hhmmss(Date.now())}  fleet streaming at 1 Hz; first fault in 60 s, then one every ${FAULT_EVERY_S / 60} min. Ctrl-C to stop.\n`);
+
+  const announced = new Set<string>();
+  let lastAcked = 0;
+  let lastStatus = Date.now();
+  const commentary = setInterval(() => {
+    const now = clock.now();
+    for (const [vehicleId, planned] of fleet.plan) {
+      for (const p of planned) {
+        const key = `${vehicleId}:${p.id}`;
+        if (p.startTs <= now && !announced.has(key)) {
+          announced.add(key);
+          const def = scenario(p.name);
+          console.log(`${hhmmss(now)}  FAULT ${def.title} on ${vehicleId} (customer ${customerOf.get(vehicleId)})${p.endTs ? ` for ${Math.round((p.endTs - p.startTs) / 60000)} min` : ''}\n           expect: ${def.finding}`);
+        }
+      }
+    }
+    if (Date.now() - lastStatus >= 15_000) {
+      const s = fleet.stats();
+      const fps = ((s.framesAcked - lastAcked) * 1000) / (Date.now() - lastStatus);
+      lastAcked = s.framesAcked;
+      lastStatus = Date.now();
+      console.log(`${hhmmss(Date.now())}  ${formatStatus(s, fps, now).slice(21)}`);
+    }
+  }, 1000);
+
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`\n${signal}: stopping the fleet and the platform…`);
+    clearInterval(commentary);
+    await fleet.stop(5000);
+    await platform.stop();
+    log.flush();
+    const s = fleet.stats();
+    console.log(`stopped. ${s.framesAcked} frames delivered, ${s.buffered} unsent.`);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main(process.env);

@@ -1,0 +1,3 @@
+export * from './catalogue.ts';
+export * from './scenario-file.ts';
+export * from './plan.ts';
