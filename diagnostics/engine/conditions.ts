@@ -5,13 +5,15 @@ import { readSignal, resolveValue, type SignalContext, type SignalValue } from '
 /** Per-vehicle, per-condition history for rate-of-change and stuck-value conditions. */
 export interface ConditionMemory {
   rate: Map<string, { ts: number; v: number }[]>;
-  stuck: Map<string, { v: number; since: number }>;
+  stuck: Map<string, { v: number; since: number; lastFrame: number }>;
+  /** Counts evaluated frames: a stuck or rate condition not evaluated on the previous frame starts over. */
+  frameNo: number;
   /** When the last frame was received (wall clock), for absence conditions. */
   lastReceivedAt: number | null;
 }
 
 export function newConditionMemory(): ConditionMemory {
-  return { rate: new Map(), stuck: new Map(), lastReceivedAt: null };
+  return { rate: new Map(), stuck: new Map(), frameNo: 0, lastReceivedAt: null };
 }
 
 function compare(a: SignalValue, op: CompareOp, b: number | boolean | string): boolean {
@@ -40,31 +42,64 @@ export interface EvalInput {
   now: number;
 }
 
+/** A condition compiled once per rule: memory keys and thresholds' shapes resolved ahead of time. */
+export type CompiledCondition = (input: EvalInput, update: boolean) => boolean;
+
 /**
- * Evaluates a condition. With a frame (`ctx`), absence conditions are false (a frame just came);
+ * Compiles a condition. With a frame (`ctx`), absence conditions are false (a frame just came);
  * without one (a timer tick), only absence conditions can be true.
  * `update` is true once per frame so that rate and stuck histories advance exactly once.
  */
-export function evaluate(cond: Condition, input: EvalInput, key: string, update: boolean): boolean {
-  if ('all' in cond) return cond.all.map((c, i) => evaluate(c, input, `${key}.${i}`, update)).every(Boolean);
-  if ('any' in cond) return cond.any.map((c, i) => evaluate(c, input, `${key}.${i}`, update)).some(Boolean);
-  if ('not' in cond) return !evaluate(cond.not, input, `${key}.n`, update);
+export function compile(cond: Condition, key: string): CompiledCondition {
+  if ('all' in cond) {
+    const parts = cond.all.map((c, i) => compile(c, `${key}.${i}`));
+    // parts are guards in order: once one is false the rest are not evaluated on this frame, so
+    // "generator running AND voltage stuck" counts stuck time only while the generator runs
+    return (input, update) => {
+      for (const p of parts) if (!p(input, update)) return false;
+      return true;
+    };
+  }
+  if ('any' in cond) {
+    const parts = cond.any.map((c, i) => compile(c, `${key}.${i}`));
+    return (input, update) => {
+      let ok = false;
+      for (const p of parts) ok = p(input, update) || ok;
+      return ok;
+    };
+  }
+  if ('not' in cond) {
+    const inner = compile(cond.not, `${key}.n`);
+    return (input, update) => !inner(input, update);
+  }
   if ('noDataFor' in cond) {
-    if (input.ctx) return false;
-    return input.memory.lastReceivedAt !== null && input.now - input.memory.lastReceivedAt >= cond.noDataFor;
+    const ms = cond.noDataFor;
+    return (input) => !input.ctx && input.memory.lastReceivedAt !== null && input.now - input.memory.lastReceivedAt >= ms;
   }
-  const ctx = input.ctx;
-  if (!ctx) return false;
-  if ('rate' in cond) return rateOf(cond.rate, cond.per, ctx, input.memory, key, update, (r) => compare(r, cond.op, cond.value));
-  if ('stuck' in cond) return stuck(cond.stuck, cond.for, ctx, input.memory, key, update);
+  if ('rate' in cond) {
+    const test = (r: number) => compare(r, cond.op, cond.value);
+    return (input, update) => !!input.ctx && rateOf(cond.rate, cond.per, input.ctx, input.memory, key, update, test);
+  }
+  if ('stuck' in cond) return (input, update) => !!input.ctx && stuck(cond.stuck, cond.for, input.ctx, input.memory, key, update);
   if ('outside' in cond) {
-    const v = readSignal(ctx, cond.field);
-    if (typeof v !== 'number') return false;
-    const lo = resolveValue(cond.outside[0], input.profile) as number;
-    const hi = resolveValue(cond.outside[1], input.profile) as number;
-    return v < lo || v > hi;
+    const [lo, hi] = cond.outside;
+    return (input) => {
+      if (!input.ctx) return false;
+      const v = readSignal(input.ctx, cond.field);
+      if (typeof v !== 'number') return false;
+      return v < (resolveValue(lo, input.profile) as number) || v > (resolveValue(hi, input.profile) as number);
+    };
   }
-  return compare(readSignal(ctx, cond.field), cond.op, resolveValue(cond.value, input.profile));
+  const { field, op, value } = cond;
+  return (input) => !!input.ctx && compare(readSignal(input.ctx, field), op, resolveValue(value, input.profile));
+}
+
+/** Whether a condition can only become true on a timer tick (it contains `noDataFor`). */
+export function hasAbsence(cond: Condition): boolean {
+  if ('all' in cond) return cond.all.some(hasAbsence);
+  if ('any' in cond) return cond.any.some(hasAbsence);
+  if ('not' in cond) return hasAbsence(cond.not);
+  return 'noDataFor' in cond;
 }
 
 function rateOf(field: FieldRef, per: number, ctx: SignalContext, memory: ConditionMemory, key: string, update: boolean, test: (rate: number) => boolean): boolean {
@@ -89,6 +124,9 @@ function stuck(field: FieldRef, forMs: number, ctx: SignalContext, memory: Condi
     return false;
   }
   let s = memory.stuck.get(key);
-  if (update && (!s || s.v !== v)) memory.stuck.set(key, (s = { v, since: ctx.frame.ts }));
+  if (update) {
+    if (!s || s.v !== v || s.lastFrame !== memory.frameNo - 1) memory.stuck.set(key, (s = { v, since: ctx.frame.ts, lastFrame: memory.frameNo }));
+    else s.lastFrame = memory.frameNo;
+  }
   return !!s && s.v === v && ctx.frame.ts - s.since >= forMs;
 }

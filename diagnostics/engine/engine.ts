@@ -1,7 +1,7 @@
 import type { PowerProfile, TelemetryFrame } from '../../protocol/index.ts';
 import type { Rule } from '../rules/schema.ts';
 import type { RuleSet } from '../rules/load.ts';
-import { evaluate, newConditionMemory, type ConditionMemory } from './conditions.ts';
+import { compile, hasAbsence, newConditionMemory, type CompiledCondition, type ConditionMemory } from './conditions.ts';
 import { derive, newMemory, type Derived, type VehicleMemory } from './signals.ts';
 
 export interface VehicleInfo {
@@ -33,9 +33,26 @@ interface RuleState {
   live: boolean;
 }
 
+interface CompiledRule {
+  rule: Rule;
+  when: CompiledCondition;
+  clear: CompiledCondition | null;
+  absence: boolean;
+}
+
+const compiled = new WeakMap<Rule, CompiledRule>();
+function compiledRule(rule: Rule): CompiledRule {
+  let c = compiled.get(rule);
+  if (!c) {
+    c = { rule, when: compile(rule.when, `${rule.id}:w`), clear: rule.clear ? compile(rule.clear, `${rule.id}:c`) : null, absence: hasAbsence(rule.when) };
+    compiled.set(rule, c);
+  }
+  return c;
+}
+
 interface VehicleState {
   info: VehicleInfo;
-  rules: Rule[];
+  rules: CompiledRule[];
   states: Map<string, RuleState>;
   memory: VehicleMemory;
   conditions: ConditionMemory;
@@ -62,7 +79,10 @@ export function createRuleEngine(
   function stateOf(vehicleId: string, info: VehicleInfo): VehicleState {
     let v = vehicles.get(vehicleId);
     if (!v || v.info.model !== info.model || v.info.profile !== info.profile) {
-      const rules = deps.rules.forModel(info.model).filter((r) => r.requires.generator === undefined || r.requires.generator === info.profile.hasGenerator);
+      const rules = deps.rules
+        .forModel(info.model)
+        .filter((r) => r.requires.generator === undefined || r.requires.generator === info.profile.hasGenerator)
+        .map(compiledRule);
       v = { info, rules, states: v?.states ?? new Map(), memory: v?.memory ?? newMemory(), conditions: v?.conditions ?? newConditionMemory(), maxTs: v?.maxTs ?? -Infinity };
       vehicles.set(vehicleId, v);
     }
@@ -72,7 +92,6 @@ export function createRuleEngine(
   function step(vehicleId: string, v: VehicleState, rule: Rule, whenTrue: boolean, clearTrue: boolean, at: number, live: boolean, frame: TelemetryFrame | null, derived: Derived | null) {
     let s = v.states.get(rule.id);
     if (!s) v.states.set(rule.id, (s = { phase: 'idle', since: at, live }));
-    const emit = (type: 'raised' | 'cleared') => deps.emit({ type, vehicleId, rule, at, live, frame, derived });
     if (s.phase === 'idle') {
       if (!whenTrue) return;
       s.phase = 'pending';
@@ -84,14 +103,14 @@ export function createRuleEngine(
       } else if (at - s.since >= rule.for) {
         s.phase = 'active';
         s.live = live;
-        emit('raised');
+        deps.emit({ type: 'raised', vehicleId, rule, at, live, frame, derived });
       }
       return;
     }
     if (s.phase === 'active') {
       if (!s.live && live) {
         s.live = true;
-        emit('raised'); // promote a historical alarm that is still true now
+        deps.emit({ type: 'raised', vehicleId, rule, at, live, frame, derived }); // promote a historical alarm that is still true now
       }
       if (!clearTrue) return;
       s.phase = 'clearing';
@@ -102,7 +121,7 @@ export function createRuleEngine(
       s.phase = 'active';
     } else if (at - s.since >= rule.clearFor) {
       s.phase = 'idle';
-      emit('cleared');
+      deps.emit({ type: 'cleared', vehicleId, rule, at, live, frame, derived });
     }
   }
 
@@ -118,22 +137,24 @@ export function createRuleEngine(
         const derived = derive(frame, info.profile, v.memory);
         const ctx = { frame, profile: info.profile, derived };
         const live = wall - frame.ts <= options.staleAfterMs;
-        for (const rule of v.rules) {
-          const input = { ctx, profile: info.profile, memory: v.conditions, now: wall };
-          const whenTrue = evaluate(rule.when, input, `${rule.id}:w`, true);
-          const clearTrue = rule.clear ? evaluate(rule.clear, input, `${rule.id}:c`, true) : !whenTrue;
-          step(vehicleId, v, rule, whenTrue, clearTrue, frame.ts, live, frame, derived);
+        const input = { ctx, profile: info.profile, memory: v.conditions, now: wall };
+        v.conditions.frameNo++;
+        for (const c of v.rules) {
+          const whenTrue = c.when(input, true);
+          const clearTrue = c.clear ? c.clear(input, true) : !whenTrue;
+          step(vehicleId, v, c.rule, whenTrue, clearTrue, frame.ts, live, frame, derived);
         }
       }
     },
     /** Evaluates absence conditions against the wall clock; call periodically. */
     tick(at = now()) {
       for (const [vehicleId, v] of vehicles) {
-        for (const rule of v.rules) {
-          if (!hasAbsence(rule)) continue;
+        for (const c of v.rules) {
+          if (!c.absence) continue;
+          const rule = c.rule;
           const input = { ctx: null, profile: v.info.profile, memory: v.conditions, now: at };
-          const whenTrue = evaluate(rule.when, input, `${rule.id}:w`, false);
-          const clearTrue = rule.clear ? evaluate(rule.clear, input, `${rule.id}:c`, false) : !whenTrue;
+          const whenTrue = c.when(input, false);
+          const clearTrue = c.clear ? c.clear(input, false) : !whenTrue;
           // an absence alarm clears only when a frame arrives, not on a tick
           const s = v.states.get(rule.id);
           if (s && (s.phase === 'active' || s.phase === 'clearing') && !whenTrue) continue;
@@ -156,8 +177,5 @@ export function createRuleEngine(
   };
 }
 
-function hasAbsence(rule: Rule): boolean {
-  return JSON.stringify(rule.when).includes('"noDataFor"');
-}
 
 export type RuleEngine = ReturnType<typeof createRuleEngine>;
