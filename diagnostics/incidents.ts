@@ -48,7 +48,8 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
           .where('rule_id', 'in', rule.causedBy)
           .where('state', '<>', 'cleared')
           .where('incident_id', 'in', open.map((i) => i.id))
-          .orderBy('id')
+          // the most recent active cause is the proximate one (overheating, not the mains loss before it)
+          .orderBy('id', 'desc')
           .executeTakeFirst();
         if (causes) {
           match = open.find((i) => Number(i.id) === Number(causes.incident_id));

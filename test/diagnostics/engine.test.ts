@@ -57,7 +57,7 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
     ['generator_voltage_out_of_tolerance', { voltageV: 180 }, 30],
     ['generator_frequency_out_of_tolerance', { frequencyHz: 46 }, 30],
     ['generator_overheating', { coolantC: 110 }, 15],
-    ['generator_low_oil_pressure', { oilKpa: 60 }, 10],
+    ['generator_low_oil_pressure', { oilKpa: 60 }, 5],
     ['generator_low_fuel', { fuelPct: 10 }, 60],
   ])('%s fires once after its hold time and clears when the generator is healthy again', (ruleId, fault, holdS) => {
     const running = { running: true, voltageV: 220, frequencyHz: 50, currentA: 12, rpm: 1500, fuelPct: 60, coolantC: 80, oilKpa: 400 };
