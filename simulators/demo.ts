@@ -112,6 +112,21 @@ async function main(env: Record<string, string | undefined>) {
   platform.bus.on('vehicle.status', (e) => {
     if (!e.status.online && !stopping) console.log(`${hhmmss(e.receivedAt)}  ${e.vehicleId} is offline (status)`);
   });
+  platform.bus.on('alarm.raised', (e) => {
+    const a = e.alarm;
+    if (a.live) console.log(`${hhmmss(Date.now())}  ALARM ${a.severity} ${a.code} on ${a.vehicleId}: ${a.title.en} / ${a.title.zh}`);
+  });
+  platform.bus.on('alarm.cleared', (e) => console.log(`${hhmmss(Date.now())}  cleared ${e.alarm.code} on ${e.alarm.vehicleId}`));
+  platform.bus.on('ticket.opened', (e) => {
+    const t = e.ticket;
+    const level = t.level === 'extra_urgent' ? '特急 extra urgent' : t.level === 'urgent' ? '加急 urgent' : 'routine';
+    console.log(`${hhmmss(t.receivedAt)}  TICKET ${t.number} ${level} for ${t.customerId}: ${t.title}
+           work content due ${hhmmss(t.workContentDueAt)}; plan ${t.planRef?.code ?? '—'}, mode ${t.serviceMode ?? '—'}`);
+  });
+  platform.bus.on('ticket.updated', (e) => {
+    if (e.action === 'level_raised') console.log(`${hhmmss(Date.now())}  TICKET ${e.ticket.number} raised to ${e.ticket.level}`);
+  });
+  platform.bus.on('ticket.deadline_breached', (e) => console.log(`${hhmmss(Date.now())}  DEADLINE missed on ${e.ticket.number} (${e.deadline}); escalated to ${e.escalatedTo}`));
   platform.bus.on('ingest.rejected', (e) => console.log(`${hhmmss(Date.now())}  platform refused a message from ${e.vehicleId}: ${e.error.code} ${e.error.message}`));
 
   fleet.start();
