@@ -107,3 +107,26 @@ describe('each default rule against the simulator scenario that should trigger i
     expect(aged).toBeLessThan(0.6 * healthy);
   });
 });
+
+describe('link loss (a gateway scenario: no frames reach the platform)', () => {
+  it('raises vehicle offline once after 5 min without data and clears with the first frame after the link returns', () => {
+    const model = createVehicleModel({ vehicleId: 'S1', seed: 5, startTs: START, mainsOutagesPerDay: 0, drivesPerDay: 0 });
+    const out: RuleTransition[] = [];
+    let wall = START;
+    const engine = createRuleEngine({ rules: RULES, emit: (t) => out.push(t), now: () => wall }, { staleAfterMs: 5 * 60_000 });
+    const lossFrom = START + ONSET_S * 1000;
+    const lossTo = lossFrom + 600_000; // the scenario's default 10 min
+    for (let t = START + 1000; t <= lossTo + 120_000; t += 1000) {
+      model.advanceTo(t);
+      wall = t;
+      const frame = model.sample(t);
+      if (t < lossFrom || t >= lossTo) engine.onFrames('S1', { model: 'Shelter-PS24', profile: model.profile }, [frame], t);
+      if (t % 5000 === 0) engine.tick(t); // the diagnostics ticker
+    }
+    const offline = out.filter((t) => t.rule.id === 'vehicle_offline');
+    expect(offline.map((t) => t.type)).toEqual(['raised', 'cleared']);
+    expect((offline[0]!.at - lossFrom) / 1000).toBeGreaterThanOrEqual(300);
+    expect((offline[0]!.at - lossFrom) / 1000).toBeLessThanOrEqual(306);
+    expect(offline[1]!.at).toBe(lossTo);
+  });
+});
