@@ -8,7 +8,19 @@ export interface LoggerOptions {
 }
 
 /** Secrets and passwords must never reach the logs, whatever object carries them. */
-export const REDACT_PATHS = ['password', 'secret', '*.password', '*.secret', 'headers.authorization', 'headers.cookie'];
+export const REDACT_PATHS = [
+  'password',
+  'secret',
+  '*.password',
+  '*.secret',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.csrfToken',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  'headers["set-cookie"]',
+];
 
 export function createLogger(options: LoggerOptions, destination?: pino.DestinationStream): Logger {
   return pino(

@@ -13,14 +13,15 @@ import { createRegistryWatcher } from '../registry/changes.ts';
 import { createPresenceStore } from '../registry/presence.ts';
 import { createServiceAccounts } from '../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
+import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
 import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
-import { createStatusHttp } from './status-http.ts';
 import { createDiagnostics } from '../diagnostics/diagnostics.ts';
 import { loadRuleFile } from '../diagnostics/rules/load.ts';
 import { loadPlanFile } from '../diagnostics/plans/plans.ts';
+import { createWebServer } from '../web/server.ts';
 
 const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
 const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
@@ -47,6 +48,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const telemetry = deps.telemetry ?? createSqliteTelemetryStore({ file: join(config.dataDir, 'telemetry.db'), synchronous: config.TELEMETRY_SYNC });
 
   const vehicles = createVehicleRegistry({ db: records, now });
+  const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
   const deadLetters = createDeadLetterLog({ db: records, log: log.child({ module: 'dead-letters' }) }, { maxEntries: config.DEAD_LETTER_MAX });
@@ -113,13 +115,27 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
   const startedAt = now();
-  const status = createStatusHttp(
+  const web = createWebServer(
     {
-      log: log.child({ module: 'status-http' }),
+      log,
+      now,
+      records,
+      vehicles,
+      customers,
+      presence,
+      telemetry,
+      diagnostics: { alarms: diagnostics.alarms, tickets: diagnostics.tickets, plans: diagnostics.plans },
+      counters,
       health: () => ({ status: 'ok', uptimeS: Math.round((now() - startedAt) / 1000), connectedClients: broker.connectedCount() }),
       metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount() }),
     },
-    { port: config.HTTP_PORT, host: config.HTTP_HOST },
+    {
+      port: config.HTTP_PORT,
+      host: config.HTTP_HOST,
+      trustProxy: config.HTTP_TRUST_PROXY,
+      session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },
+      login: { maxPerAccount: config.LOGIN_MAX_FAILURES, maxPerIp: config.LOGIN_IP_MAX_FAILURES, windowMs: config.LOGIN_FAILURE_WINDOW_MS },
+    },
   );
 
   let ports: { mqtt: number; http: number } | undefined;
@@ -132,6 +148,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     records,
     telemetry,
     vehicles,
+    customers,
     serviceAccounts,
     presence,
     deadLetters,
@@ -139,6 +156,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     broker,
     ingest,
     diagnostics,
+    web,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -151,7 +169,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
-      const http = await status.start();
+      const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port };
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;
@@ -160,11 +178,11 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     stop(): Promise<void> {
       stopping ??= (async () => {
         log.info('platform stopping');
-        await broker.stopAccepting();
+        await Promise.all([broker.stopAccepting(), web.stop()]);
         await ingest.stop();
         await broker.stop();
         await diagnostics.stop();
-        await Promise.all([watcher.stop(), retention.stop(), status.stop()]);
+        await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         await telemetry.close();
         if (!deps.records) await records.destroy();

@@ -183,6 +183,51 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         for (const t of ['ticket_timeline', 'tickets', 'incidents', 'alarm_notes', 'alarms']) await db.schema.dropTable(t).execute();
       },
     },
+    '0004_web_accounts': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('name', 'varchar(200)', (c) => c.notNull())
+          .addColumn('role', 'varchar(16)', (c) => c.notNull())
+          .addColumn('customer_id', 'varchar(64)', (c) => c.references('customers.id'))
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_login_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('accounts_role').on('accounts').columns(['role', 'disabled']).execute();
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('ip', 'varchar(100)')
+          .addColumn('user_agent', 'varchar(300)')
+          .execute();
+        await db.schema.createIndex('sessions_account').on('sessions').column('account_id').execute();
+        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)))
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'varchar(100)', (c) => c.notNull())
+          .addColumn('action', 'varchar(64)', (c) => c.notNull())
+          .addColumn('subject', 'varchar(200)')
+          .addColumn('ip', 'varchar(100)')
+          .addColumn('details', 'text')
+          .execute();
+        await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+        await db.schema.createIndex('audit_log_actor').on('audit_log').columns(['actor', 'at']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const t of ['audit_log', 'sessions', 'accounts']) await db.schema.dropTable(t).execute();
+      },
+    },
   };
 }
 

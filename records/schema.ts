@@ -149,7 +149,53 @@ export interface TicketTimelineTable {
   note: string | null;
 }
 
+/** People who use the web console. Customer accounts are bound to one customer unit. */
+export interface AccountsTable {
+  /** The login name, lower case. */
+  id: string;
+  name: string;
+  role: 'admin' | 'dispatcher' | 'engineer' | 'customer';
+  customer_id: string | null;
+  /** scrypt, see core/secrets.ts. */
+  password_hash: string;
+  /** 1 after a setup or reset password: the account must set its own before doing anything else. */
+  must_change_password: number;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+/** Console sessions. The id is the SHA-256 of the cookie's token, so a leaked table opens no session. */
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  created_at: number;
+  /** Absolute end, whatever the activity. */
+  expires_at: number;
+  last_seen_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Who did what in the console: logins, account changes, ticket transitions. Append-only. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  /** An account id, or the login name tried in a failed login. */
+  actor: string;
+  action: string;
+  /** What it was done to, e.g. `ticket:12`, `account:li.wei`. */
+  subject: string | null;
+  ip: string | null;
+  /** JSON, never a secret. */
+  details: string | null;
+}
+
 export interface RecordsSchema {
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
   alarms: AlarmsTable;
   alarm_notes: AlarmNotesTable;
   incidents: IncidentsTable;

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { RecordsDb } from '../records/db.ts';
+import type { VehiclePresenceTable } from '../records/schema.ts';
 
 export interface Presence {
   vehicleId: string;
@@ -67,17 +69,25 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
     async get(vehicleId: string): Promise<Presence | undefined> {
       await flush();
       const r = await db.selectFrom('vehicle_presence').selectAll().where('vehicle_id', '=', vehicleId).executeTakeFirst();
-      if (!r) return undefined;
-      return {
-        vehicleId: r.vehicle_id,
-        online: r.online === 1,
-        changedAt: Number(r.changed_at),
-        lastConnectAt: r.last_connect_at === null ? null : Number(r.last_connect_at),
-        lastDisconnectAt: r.last_disconnect_at === null ? null : Number(r.last_disconnect_at),
-        lastAddress: r.last_address,
-        disconnectReason: r.disconnect_reason,
-      };
+      return r && toPresence(r);
     },
+    /** Presence of every vehicle that ever connected (one query, for fleet views). */
+    async all(): Promise<Presence[]> {
+      await flush();
+      return (await db.selectFrom('vehicle_presence').selectAll().execute()).map(toPresence);
+    },
+  };
+}
+
+function toPresence(r: Selectable<VehiclePresenceTable>): Presence {
+  return {
+    vehicleId: r.vehicle_id,
+    online: r.online === 1,
+    changedAt: Number(r.changed_at),
+    lastConnectAt: r.last_connect_at === null ? null : Number(r.last_connect_at),
+    lastDisconnectAt: r.last_disconnect_at === null ? null : Number(r.last_disconnect_at),
+    lastAddress: r.last_address,
+    disconnectReason: r.disconnect_reason,
   };
 }
 

@@ -1,0 +1,229 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import { createInProcessBus } from '../../core/bus.ts';
+import { createCounters } from '../../core/counters.ts';
+import type { PlatformEvents } from '../../core/events.ts';
+import { REDACT_PATHS, type Logger } from '../../core/logger.ts';
+import { createDiagnostics } from '../../diagnostics/diagnostics.ts';
+import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
+import { loadRuleFile } from '../../diagnostics/rules/load.ts';
+import type { Alarm, Ticket } from '../../diagnostics/types.ts';
+import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { createCustomers } from '../../registry/customers.ts';
+import { createPresenceStore } from '../../registry/presence.ts';
+import { createVehicleRegistry } from '../../registry/vehicles.ts';
+import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { createWebApp, type WebOptions } from '../../web/app.ts';
+import type { Role } from '../../web/auth/accounts.ts';
+import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
+import type { WebContext } from '../../web/context.ts';
+
+export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
+export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
+export const PASSWORD = 'correct horse battery staple';
+/** Cheap scrypt for tests; production uses PASSWORD_COST. */
+export const TEST_COST = { log2N: 4, r: 8, p: 1 };
+
+/** A logger whose every line is kept, to prove what does (and does not) reach the log. */
+export function captureLogger(level = 'debug'): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const log = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
+  return {
+    log,
+    text: () => chunks.join(''),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+export interface Agent {
+  account: string;
+  cookie: string;
+  csrf: string;
+  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  get(url: string): Promise<LightMyRequestResponse>;
+  post(url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  patch(url: string, body?: unknown): Promise<LightMyRequestResponse>;
+  delete(url: string): Promise<LightMyRequestResponse>;
+}
+
+export type TestWeb = Awaited<ReturnType<typeof startWeb>>;
+
+/**
+ * The console app over an in-memory records store and telemetry store, with a controllable clock,
+ * two customer units (CA, CB) with one vehicle each (VA1, VB1), and one account per role:
+ * admin, dispatcher, engineer, cust-a (unit CA), cust-b (unit CB). Password: PASSWORD.
+ */
+export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logger; db?: RecordsDb; seed?: boolean } = {}) {
+  let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
+  const now = () => clock;
+  const db = opts.db ?? (await openSqliteRecords({ file: ':memory:' }));
+  const log = opts.log ?? pino({ level: 'silent' });
+  const bus = createInProcessBus<PlatformEvents>(log);
+  const counters = createCounters();
+  const telemetry = createMemoryTelemetryStore();
+  const vehicles = createVehicleRegistry({ db, now });
+  const customers = createCustomers({ db, now });
+  const presence = createPresenceStore({ db }, { flushMs: 1 });
+  const diagnostics = createDiagnostics(
+    {
+      bus,
+      db,
+      log,
+      counters,
+      now,
+      rules: RULES,
+      plans: PLANS,
+      vehicle: async (id) => {
+        const v = await vehicles.get(id);
+        return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
+      },
+      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+    },
+    { staleAfterMs: 5 * 60_000, tickMs: 60_000, flapWindowMs: 5 * 60_000, dutyLead: 'duty-lead', snapshotBeforeMs: 15 * 60_000 },
+  );
+  const options: WebOptions = {
+    session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
+    login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
+    passwordCost: TEST_COST,
+    bootstrapAdmin: false,
+    ...opts.options,
+  };
+  const { app, ctx } = await createWebApp(
+    { log, now, records: db, vehicles, customers, presence, telemetry, diagnostics, counters, health: () => ({ status: 'ok' }), metrics: () => counters.snapshot() },
+    options,
+  );
+
+  if (opts.seed !== false) {
+    await customers.add({ id: 'CA', name: 'Unit A' });
+    await customers.add({ id: 'CB', name: 'Unit B' });
+    await vehicles.add({ id: 'VA1', customerId: 'CA', name: 'Shelter A1', model: 'XJ-24' });
+    await vehicles.add({ id: 'VB1', customerId: 'CB', name: 'Shelter B1', model: 'XJ-24' });
+    const accounts: [string, Role, string | null][] = [
+      ['admin', 'admin', null],
+      ['dispatcher', 'dispatcher', null],
+      ['engineer', 'engineer', null],
+      ['cust-a', 'customer', 'CA'],
+      ['cust-b', 'customer', 'CB'],
+    ];
+    for (const [id, role, customerId] of accounts) await ctx.accounts.add({ id, name: id, role, customerId, password: PASSWORD });
+  }
+
+  const remote = { n: 1 };
+  async function login(account: string, password = PASSWORD, ip?: string): Promise<Agent> {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: account, password }, remoteAddress: ip ?? `10.0.0.${remote.n++ % 250}` });
+    if (res.statusCode !== 200) throw new Error(`login as ${account} failed: ${res.statusCode} ${res.body}`);
+    return agent(account, res);
+  }
+
+  function agent(account: string, loginRes: LightMyRequestResponse): Agent {
+    const cookie = loginRes.cookies.find((c) => c.name === SESSION_COOKIE);
+    if (!cookie) throw new Error('no session cookie');
+    const csrf = (loginRes.json() as { csrfToken: string }).csrfToken;
+    const request = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+      app.inject({
+        method: method as 'GET',
+        url,
+        cookies: { [SESSION_COOKIE]: cookie.value },
+        headers: { 'x-csrf-token': csrf, ...headers },
+        ...(body === undefined ? {} : { payload: body as object }),
+      });
+    return {
+      account,
+      cookie: cookie.value,
+      csrf,
+      request,
+      get: (url) => request('GET', url),
+      post: (url, body) => request('POST', url, body),
+      patch: (url, body) => request('PATCH', url, body),
+      delete: (url) => request('DELETE', url),
+    };
+  }
+
+  const rule = (id: string) => {
+    const r = RULES.rules.find((x) => x.id === id);
+    if (!r) throw new Error(`no rule ${id}`);
+    return r;
+  };
+
+  return {
+    app: app as FastifyInstance,
+    ctx: ctx as WebContext,
+    db,
+    bus,
+    counters,
+    telemetry,
+    vehicles,
+    customers,
+    presence,
+    diagnostics,
+    now,
+    advance: (ms: number) => (clock += ms),
+    login,
+    /** An alarm of a rule on a vehicle, as diagnostics would raise it. */
+    async alarm(vehicleId: string, ruleId = 'mains_lost'): Promise<Alarm> {
+      return (await diagnostics.alarms.raise(vehicleId, rule(ruleId), clock, true, null)).alarm;
+    },
+    /** A ticket as diagnostics would open it for a fault on a vehicle. */
+    async ticket(vehicleId: string, level: TicketLevel = 'extra_urgent', faultCode = 'GEN-START-FAIL'): Promise<Ticket> {
+      const v = (await vehicles.get(vehicleId))!;
+      const plan = PLANS.get(faultCode);
+      return (
+        await diagnostics.tickets.open(
+          {
+            source: 'rule',
+            vehicleId,
+            customerId: v.customerId,
+            level,
+            title: `${v.name}: fault ${faultCode}`,
+            need: `${faultCode} detected automatically`,
+            faultCode,
+            serviceMode: plan?.recommendedMode ?? null,
+            planRef: plan ? { code: plan.code, version: plan.version } : null,
+            snapshot: { ts: [clock], fields: {} },
+          },
+          'system',
+        )
+      ).ticket;
+    },
+    async frames(vehicleId: string, frames: TelemetryFrame[]) {
+      await telemetry.append(frames.map((frame) => ({ vehicleId, receivedAt: frame.ts, frame })));
+    },
+    async close() {
+      await app.close();
+      if (!opts.db) await db.destroy();
+    },
+  };
+}
+
+/** The `{error:{code}}` of an answer. */
+export const codeOf = (res: LightMyRequestResponse): string | undefined => (res.json() as { error?: { code?: string } }).error?.code;
+
+/** A frame of a healthy vehicle on mains at `ts`. */
+export function healthyFrame(seq: number, ts: number, patch: Partial<TelemetryFrame> = {}): TelemetryFrame {
+  return {
+    v: 1,
+    seq,
+    ts,
+    source: 'mains',
+    mains: { present: true, voltageV: 221 + (seq % 5) / 10, frequencyHz: 50, currentA: 12 },
+    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 80, coolantC: 25, oilKpa: 0 },
+    battery: { voltageV: 26.4, currentA: 3, socPct: 95, tempC: 24 },
+    charging: { engineRunning: false, alternatorV: 0, currentA: 0 },
+    loadKw: 2.5,
+    ...patch,
+  } as TelemetryFrame;
+}

@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeOf, healthyFrame, startWeb, type Agent, type TestWeb } from './helpers.ts';
+
+describe('vehicles, current state and telemetry history over the API', () => {
+  let w: TestWeb;
+  let eng: Agent;
+  beforeEach(async () => {
+    w = await startWeb();
+    eng = await w.login('engineer');
+  });
+  afterEach(async () => w.close());
+
+  it('lists vehicles with presence, active source, SOC, time to empty and worst active alarm, and counts', async () => {
+    const now = w.now();
+    w.presence.connected('VA1', now - 60_000, '127.0.0.1');
+    await w.presence.flush();
+    await w.frames('VA1', [
+      healthyFrame(1, now - 2000),
+      healthyFrame(2, now - 1000, { source: 'battery', mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 }, battery: { voltageV: 25, currentA: -40, socPct: 50, tempC: 25 } }),
+    ]);
+    await w.alarm('VA1', 'mains_lost');
+    await w.alarm('VA1', 'generator_start_failed');
+    const res = await eng.get('/api/vehicles');
+    expect(res.statusCode).toBe(200);
+    const { vehicles, counts } = res.json();
+    const a = vehicles.find((v: { id: string }) => v.id === 'VA1');
+    expect(a).toMatchObject({ id: 'VA1', name: 'Shelter A1', customerId: 'CA', online: true, activeAlarms: 2, latest: { source: 'battery', batterySocPct: 50, ts: now - 1000 } });
+    // 50 % of 200 Ah at 40 A: 150 min
+    expect(a.latest.timeToEmptyMin).toBeCloseTo(150, 5);
+    expect(a.latest.frame).toBeUndefined();
+    expect((await eng.get('/api/vehicles?frames=true')).json().vehicles[0].latest.frame.seq).toBe(2);
+    expect((await eng.get('/api/vehicles/VA1')).json().latest.frame.seq).toBe(2);
+    expect(a.worstAlarm).toMatchObject({ code: expect.any(String), severity: 'critical', title: { en: expect.any(String), zh: expect.any(String) } });
+    const b = vehicles.find((v: { id: string }) => v.id === 'VB1');
+    expect(b).toMatchObject({ online: false, latest: null, activeAlarms: 0, worstAlarm: null });
+    expect(counts).toEqual({ total: 2, online: 1, offline: 1, bySource: { battery: 1, offline: 1 }, withAlarms: 1 });
+    expect((await eng.get('/api/vehicles?online=true')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VA1']);
+    expect((await eng.get('/api/vehicles?q=b1')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VB1']);
+    expect((await eng.get('/api/vehicles?customerId=CB')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VB1']);
+    const one = await eng.get('/api/vehicles/VA1');
+    expect(one.json()).toMatchObject({ id: 'VA1', online: true, activeAlarms: 2 });
+    expect(codeOf(await eng.get('/api/vehicles/NOPE'))).toBe('VEHICLE_NOT_FOUND');
+  });
+
+  it('lists a larger fleet with one presence read', async () => {
+    for (let i = 0; i < 30; i++) await w.vehicles.add({ id: `F${i}`, customerId: 'CB' });
+    w.presence.connected('F7', w.now(), null);
+    const res = await eng.get('/api/vehicles?customerId=CB');
+    expect(res.json().counts).toMatchObject({ total: 31, online: 1 });
+  });
+
+  it('answers telemetry history downsampled to maxPoints, for chosen fields, in a range', async () => {
+    const now = w.now();
+    const frames = Array.from({ length: 600 }, (_, i) => healthyFrame(i, now - 600_000 + i * 1000, { loadKw: i / 10 }));
+    await w.frames('VA1', frames);
+    const full = await eng.get(`/api/vehicles/VA1/telemetry?from=${now - 600_000}&to=${now}&maxPoints=1000`);
+    expect(full.statusCode).toBe(200);
+    expect(full.json()).toMatchObject({ vehicleId: 'VA1', bucketMs: 0 });
+    expect(full.json().ts).toHaveLength(600);
+    const down = await eng.get(`/api/vehicles/VA1/telemetry?from=${new Date(now - 600_000).toISOString()}&to=${new Date(now).toISOString()}&maxPoints=60&fields=loadKw,battery.socPct`);
+    const s = down.json();
+    expect(s.ts.length).toBeLessThanOrEqual(60);
+    expect(s.bucketMs).toBeGreaterThan(0);
+    expect(Object.keys(s.fields).sort()).toEqual(['battery.socPct', 'loadKw']);
+    expect(s.fields.loadKw.max.at(-1)).toBeCloseTo(59.9, 5);
+    // default range: the last hour
+    expect((await eng.get('/api/vehicles/VA1/telemetry?maxPoints=2000')).json().ts).toHaveLength(600);
+    const cases: [string, RegExp][] = [
+      ['from=yesterday', /query\.from: must be epoch milliseconds or an ISO 8601 date-time/],
+      [`from=${now}&to=${now - 1}`, /query\.from: must be before to/],
+      [`from=0&to=${now}`, /at most 92 days/],
+      ['maxPoints=0', /maxPoints must be at least 1/],
+      ['maxPoints=5001', /maxPoints must be at most 5000/],
+      ['maxPoints=ten', /maxPoints must be a number/],
+      ['fields=loadKw,speed', /query\.fields\.1: each field must be one of/],
+      ['fields=', /name at least one field/],
+      ['when=now', /unknown field when/],
+    ];
+    for (const [q, message] of cases) {
+      const res = await eng.get(`/api/vehicles/VA1/telemetry?${q}`);
+      expect(res.statusCode, q).toBe(400);
+      expect(codeOf(res)).toBe('VALIDATION_FAILED');
+      expect(res.json().error.message, q).toMatch(message);
+    }
+  });
+
+  it('provisions (admin): the secret is returned once; rotate returns a new one; remove; all audited', async () => {
+    const admin = await w.login('admin');
+    const res = await admin.post('/api/vehicles', { id: 'VNEW', customerId: 'CA', name: 'New shelter', model: 'XJ-12', profile: { battery: { nominalV: 12, capacityAh: 100 } } });
+    expect(res.statusCode, res.body).toBe(201);
+    const { vehicle, secret } = res.json();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(vehicle).toMatchObject({ id: 'VNEW', customerId: 'CA', model: 'XJ-12', profile: { battery: { nominalV: 12, capacityAh: 100 }, hasGenerator: true } });
+    expect((await admin.get('/api/vehicles/VNEW')).body).not.toContain(secret);
+    const dup = await admin.post('/api/vehicles', { id: 'VNEW', customerId: 'CA' });
+    expect(dup.statusCode).toBe(409);
+    expect(codeOf(dup)).toBe('VEHICLE_EXISTS');
+    const badProfile = await admin.post('/api/vehicles', { id: 'VX', customerId: 'CA', profile: { battery: { nominalV: 48, capacityAh: 100 } } });
+    expect(codeOf(badProfile)).toBe('VALIDATION_FAILED');
+    const rotated = await admin.post('/api/vehicles/VNEW/rotate-secret');
+    expect(rotated.statusCode).toBe(200);
+    expect(rotated.json().secret).not.toBe(secret);
+    expect((await w.vehicles.credentials('VNEW'))!.secretHash).not.toContain(rotated.json().secret);
+    expect((await admin.delete('/api/vehicles/VNEW')).statusCode).toBe(204);
+    expect(codeOf(await admin.delete('/api/vehicles/VNEW'))).toBe('VEHICLE_NOT_FOUND');
+    expect(codeOf(await admin.post('/api/vehicles/VNEW/rotate-secret'))).toBe('VEHICLE_NOT_FOUND');
+    const audit = await w.ctx.audit.list({ subject: 'vehicle:VNEW' });
+    expect(audit.map((e) => e.action).reverse()).toEqual(['vehicle.added', 'vehicle.secret_rotated', 'vehicle.removed']);
+    expect(JSON.stringify(audit)).not.toContain(secret);
+  });
+});
+
+describe('alarms over the API', () => {
+  let w: TestWeb;
+  beforeEach(async () => {
+    w = await startWeb();
+  });
+  afterEach(async () => w.close());
+
+  it('lists with filters, shows notes, acknowledges once (409 after), comments', async () => {
+    const eng = await w.login('engineer');
+    const a1 = await w.alarm('VA1', 'mains_lost');
+    w.advance(1000);
+    const a2 = await w.alarm('VB1', 'battery_low_soc');
+    const list = (await eng.get('/api/alarms')).json().alarms as { id: number }[];
+    expect(list.map((a) => a.id)).toEqual([a2.id, a1.id]);
+    expect((await eng.get('/api/alarms?vehicleId=VA1')).json().alarms.map((a: { id: number }) => a.id)).toEqual([a1.id]);
+    expect((await eng.get(`/api/alarms?since=${w.now()}`)).json().alarms.map((a: { id: number }) => a.id)).toEqual([a2.id]);
+    expect((await eng.get(`/api/alarms?severity=${a2.severity}`)).json().alarms.map((a: { id: number }) => a.id)).toContain(a2.id);
+    const ack = await eng.post(`/api/alarms/${a1.id}/acknowledge`, { comment: 'grid outage confirmed by phone' });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json().alarm).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'engineer', acknowledgedAt: w.now() });
+    expect(ack.json().notes.at(-1)).toMatchObject({ kind: 'acknowledged', actor: 'engineer', text: 'grid outage confirmed by phone' });
+    const again = await eng.post(`/api/alarms/${a1.id}/acknowledge`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toEqual({ code: 'INVALID_TRANSITION', message: `alarm ${a1.id} was already acknowledged by engineer` });
+    expect((await eng.get('/api/alarms?state=active')).json().alarms.map((a: { id: number }) => a.id)).toEqual([a2.id]);
+    expect((await eng.get('/api/alarms?state=active,acknowledged')).json().alarms).toHaveLength(2);
+    const c = await eng.post(`/api/alarms/${a2.id}/comments`, { text: '电池电量低，已通知用户' });
+    expect(c.statusCode).toBe(201);
+    const got = (await eng.get(`/api/alarms/${a2.id}`)).json();
+    expect(got.notes.map((n: { kind: string }) => n.kind)).toEqual(['raised', 'comment']);
+    expect(codeOf(await eng.get('/api/alarms/424242'))).toBe('ALARM_NOT_FOUND');
+    expect(codeOf(await eng.post('/api/alarms/424242/acknowledge'))).toBe('ALARM_NOT_FOUND');
+    expect(codeOf(await eng.post('/api/alarms/424242/comments', { text: 'x' }))).toBe('ALARM_NOT_FOUND');
+    const cust = await w.login('cust-a');
+    expect(codeOf(await cust.post(`/api/alarms/${a1.id}/comments`, { text: 'x' }))).toBe('FORBIDDEN');
+  });
+});

@@ -1,0 +1,152 @@
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createAccounts } from './auth/accounts.ts';
+import { createAuditLog } from './auth/audit.ts';
+import { bootstrapAdmin } from './auth/bootstrap.ts';
+import { installGuard } from './auth/guard.ts';
+import { createSessions } from './auth/sessions.ts';
+import { createLoginThrottle } from './auth/throttle.ts';
+import { createTenancy, type WebContext, type WebDeps, type WebOptions } from './context.ts';
+import { installErrorHandling } from './errors.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { alarmRoutes } from './routes/alarms.ts';
+import { authRoutes } from './routes/auth.ts';
+import { planRoutes } from './routes/plans.ts';
+import { systemRoutes } from './routes/system.ts';
+import { ticketRoutes } from './routes/tickets.ts';
+import { vehicleRoutes } from './routes/vehicles.ts';
+
+export type { WebDeps, WebOptions } from './context.ts';
+
+const SESSION_SWEEP_MS = 3_600_000;
+
+/** Builds the console's parts (accounts, sessions, audit, throttle, tenancy) over the platform's deps. */
+export function createWebContext(deps: WebDeps, options: WebOptions): WebContext {
+  const now = deps.now ?? Date.now;
+  return {
+    deps,
+    now,
+    accounts: createAccounts({ db: deps.records, now }, options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    sessions: createSessions({ db: deps.records, now }, options.session),
+    audit: createAuditLog({ db: deps.records, now }),
+    throttle: createLoginThrottle(options.login, now),
+    tenancy: createTenancy(deps),
+  };
+}
+
+/**
+ * The web console's server side as a Fastify plugin: security headers, cookies, the guard, one
+ * error handler, the OpenAPI document (`/docs`, `/docs/json`) and every route. Routes are
+ * schema-first with zod: one schema validates, types the handler and documents the route.
+ */
+export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean }>(
+  async (app, { ctx, bootstrapAdmin: bootstrap = true }) => {
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    installErrorHandling(app);
+    // JSON only: a cross-site form may post text/plain without a CORS preflight, so it is refused (415)
+    app.removeContentTypeParser('text/plain');
+
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+    });
+    await app.register(cookie);
+    installGuard(app, ctx.sessions);
+    app.addHook('onSend', async (req, reply) => {
+      if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+    });
+
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'PowerWatch console API',
+          description:
+            'Vehicle power telematics and emergency remote support. Log in with POST /api/auth/login; send the returned csrfToken as x-csrf-token on every state-changing request. Errors are `{error:{code,message}}`; see docs/api.md.',
+          version: '1',
+        },
+        tags: [
+          { name: 'auth', description: 'Login, logout, session, own password' },
+          { name: 'vehicles', description: 'Fleet, current state, telemetry history, provisioning' },
+          { name: 'alarms', description: 'Alarms: list, acknowledge, comment' },
+          { name: 'tickets', description: 'Emergency tickets (the queue, the status machine)' },
+          { name: 'plans', description: 'Emergency plans (应急预案)' },
+          { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
+          { name: 'customers', description: 'Customer units' },
+          { name: 'system', description: 'Probes and vocabulary' },
+        ],
+        components: {
+          securitySchemes: {
+            session: { type: 'apiKey', in: 'cookie', name: '__Host-pw_session' },
+            csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+          },
+        },
+      },
+      transform: jsonSchemaTransform,
+      transformObject: jsonSchemaTransformObject,
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: false } });
+
+    await app.register(systemRoutes(ctx));
+    await app.register(authRoutes(ctx));
+    await app.register(vehicleRoutes(ctx));
+    await app.register(alarmRoutes(ctx));
+    await app.register(ticketRoutes(ctx));
+    await app.register(planRoutes(ctx));
+    await app.register(adminRoutes(ctx));
+
+    let sweeper: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      if (bootstrap) await bootstrapAdmin({ accounts: ctx.accounts, audit: ctx.audit, log: ctx.deps.log.child({ module: 'web' }) });
+      await ctx.sessions.sweep();
+      sweeper = setInterval(() => void ctx.sessions.sweep().catch((err: unknown) => app.log.warn({ err }, 'session sweep failed')), SESSION_SWEEP_MS);
+      sweeper.unref();
+    });
+    app.addHook('onClose', async () => {
+      if (sweeper) clearInterval(sweeper);
+    });
+  },
+  { name: 'powerwatch-web-console', fastify: '5.x' },
+);
+
+/** A Fastify instance with the console registered, ready for `inject` or `listen`. */
+export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<{ app: FastifyInstance; ctx: WebContext }> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ module: 'web' }),
+    // one debug line per request from the onResponse hook below instead of Fastify's two info lines
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  const ctx = createWebContext(deps, options);
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.deps.counters.inc('web.requests', String(reply.statusCode));
+    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  await app.register(webConsole, { ctx, bootstrapAdmin: options.bootstrapAdmin ?? true });
+  await app.ready();
+  return { app: app as unknown as FastifyInstance, ctx };
+}

@@ -1,0 +1,119 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RecordsDb } from '../../records/db.ts';
+import { toAccount, type Account } from './accounts.ts';
+
+/** The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
+export const SESSION_COOKIE = '__Host-pw_session';
+/** The header that must carry the session's CSRF token on every state-changing request. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface SessionOptions {
+  /** A session unused for this long ends. */
+  idleTimeoutMs: number;
+  /** A session ends this long after login, whatever the activity. */
+  maxAgeMs: number;
+}
+
+export interface ActiveSession {
+  /** SHA-256 of the token (the stored id). */
+  id: string;
+  account: Account;
+  createdAt: number;
+  expiresAt: number;
+  /** When the session ends if unused from now on. */
+  idleExpiresAt: number;
+  csrfToken: string;
+}
+
+/** How often (at most) a session's last-seen time is written. */
+const TOUCH_EVERY_MS = 60_000;
+
+const sessionId = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** The CSRF token is derived from the session's secret token: nothing to store, useless without the cookie. */
+export function csrfTokenFor(token: string): string {
+  return createHmac('sha256', token).update('powerwatch csrf v1').digest('base64url');
+}
+
+export function csrfMatches(expected: string, given: string | undefined): boolean {
+  if (!given) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Server-side sessions in the records store. The cookie carries a 256-bit random token; only its
+ * SHA-256 is stored. A session ends at logout, after the idle timeout, at its absolute expiry,
+ * and when its account is disabled, removed or its password changes.
+ */
+export function createSessions(deps: { db: RecordsDb; now?: () => number }, options: SessionOptions) {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+
+  return {
+    options,
+    async create(accountId: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ token: string; session: ActiveSession }> {
+      const token = randomBytes(32).toString('base64url');
+      const at = now();
+      const id = sessionId(token);
+      await db
+        .insertInto('sessions')
+        .values({ id, account_id: accountId, created_at: at, expires_at: at + options.maxAgeMs, last_seen_at: at, ip: meta.ip, user_agent: meta.userAgent?.slice(0, 300) ?? null })
+        .execute();
+      const session = await this.lookup(token);
+      if (!session) throw new Error('a session just created could not be read');
+      return { token, session };
+    },
+    /** The live session for a cookie token, or why there is none. Refreshes the idle timer. */
+    async lookup(token: string): Promise<ActiveSession | undefined> {
+      if (token.length < 20 || token.length > 100) return undefined;
+      const id = sessionId(token);
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+        .selectAll('accounts')
+        .select(['sessions.id as session_id', 'sessions.created_at as session_created_at', 'sessions.expires_at', 'sessions.last_seen_at'])
+        .where('sessions.id', '=', id)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const at = now();
+      const lastSeen = Number(row.last_seen_at);
+      const expiresAt = Number(row.expires_at);
+      if (expiresAt <= at || lastSeen + options.idleTimeoutMs <= at || row.disabled === 1) {
+        await db.deleteFrom('sessions').where('id', '=', id).execute();
+        return undefined;
+      }
+      if (at - lastSeen >= TOUCH_EVERY_MS) await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+      const seen = at - lastSeen >= TOUCH_EVERY_MS ? at : lastSeen;
+      return {
+        id,
+        account: toAccount(row),
+        createdAt: Number(row.session_created_at),
+        expiresAt,
+        idleExpiresAt: Math.min(expiresAt, seen + options.idleTimeoutMs),
+        csrfToken: csrfTokenFor(token),
+      };
+    },
+    async end(id: string): Promise<void> {
+      await db.deleteFrom('sessions').where('id', '=', id).execute();
+    },
+    /** Ends every session of an account, but `keep` (the one changing its own password). */
+    async endAllOf(accountId: string, keep?: string): Promise<number> {
+      let q = db.deleteFrom('sessions').where('account_id', '=', accountId);
+      if (keep) q = q.where('id', '<>', keep);
+      return Number((await q.executeTakeFirst()).numDeletedRows);
+    },
+    /** Deletes ended sessions (expired or idle). */
+    async sweep(): Promise<number> {
+      const at = now();
+      const res = await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', at), eb('last_seen_at', '<=', at - options.idleTimeoutMs)]))
+        .executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;

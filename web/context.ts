@@ -1,0 +1,91 @@
+import type { Counters } from '../core/counters.ts';
+import { PlatformError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ScryptCost } from '../core/secrets.ts';
+import type { Alarms } from '../diagnostics/alarms/alarms.ts';
+import type { PlanBook } from '../diagnostics/plans/plans.ts';
+import type { Tickets } from '../diagnostics/tickets/tickets.ts';
+import type { Alarm, Ticket } from '../diagnostics/types.ts';
+import type { RecordsDb } from '../records/db.ts';
+import type { Customers } from '../registry/customers.ts';
+import type { PresenceStore } from '../registry/presence.ts';
+import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
+import type { TelemetryStore } from '../telemetry/store.ts';
+import type { Account, Accounts } from './auth/accounts.ts';
+import type { AuditLog } from './auth/audit.ts';
+import type { SessionOptions, Sessions } from './auth/sessions.ts';
+import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
+
+/** What the console needs from the platform. The composition root passes it in. */
+export interface WebDeps {
+  log: Logger;
+  now?: () => number;
+  records: RecordsDb;
+  vehicles: VehicleRegistry;
+  customers: Customers;
+  presence: Pick<PresenceStore, 'get' | 'all'>;
+  telemetry: Pick<TelemetryStore, 'latest' | 'series'>;
+  diagnostics: { alarms: Alarms; tickets: Tickets; plans: PlanBook };
+  counters: Counters;
+  /** `GET /healthz` body. */
+  health: () => object;
+  /** `GET /metrics` body. */
+  metrics: () => object;
+}
+
+export interface WebOptions {
+  session: SessionOptions;
+  login: LoginThrottleOptions;
+  /** scrypt cost of passwords; tests lower it. Default: core/secrets PASSWORD_COST. */
+  passwordCost?: ScryptCost;
+  /** Trust X-Forwarded-For (behind a reverse proxy) for client addresses. */
+  trustProxy?: boolean;
+  /** Create an admin with a one-time setup password when there is none (default true). */
+  bootstrapAdmin?: boolean;
+  bodyLimitBytes?: number;
+}
+
+/** Everything a route module works with. */
+export interface WebContext {
+  deps: WebDeps;
+  now: () => number;
+  accounts: Accounts;
+  sessions: Sessions;
+  audit: AuditLog;
+  throttle: LoginThrottle;
+  tenancy: Tenancy;
+}
+
+/**
+ * Tenant checks. A customer account sees only its own unit: anything of another unit answers
+ * exactly like something that does not exist (404 with the same message), so ids cannot be probed.
+ */
+export function createTenancy(deps: Pick<WebDeps, 'vehicles' | 'diagnostics'>) {
+  const foreign = (a: Account, customerId: string | null) => a.role === 'customer' && (customerId === null || customerId !== a.customerId);
+  return {
+    /** The customer unit a listing is restricted to, or undefined for staff. */
+    scope(a: Account): string | undefined {
+      return a.role === 'customer' ? (a.customerId ?? '\u0000none') : undefined;
+    },
+    async vehicle(a: Account, id: string): Promise<Vehicle> {
+      const v = await deps.vehicles.get(id);
+      if (!v || foreign(a, v.customerId)) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
+      return v;
+    },
+    async ticket(a: Account, id: number): Promise<Ticket> {
+      const t = await deps.diagnostics.tickets.get(id);
+      if (foreign(a, t.customerId)) throw new PlatformError('TICKET_NOT_FOUND', `ticket ${id} not found`);
+      return t;
+    },
+    async alarm(a: Account, id: number): Promise<Alarm> {
+      const alarm = await deps.diagnostics.alarms.get(id);
+      if (a.role === 'customer') {
+        const v = await deps.vehicles.get(alarm.vehicleId);
+        if (!v || foreign(a, v.customerId)) throw new PlatformError('ALARM_NOT_FOUND', `alarm ${id} not found`);
+      }
+      return alarm;
+    },
+  };
+}
+
+export type Tenancy = ReturnType<typeof createTenancy>;

@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isPlatformError, type ErrorCode } from '../core/errors.ts';
+
+/** HTTP status for each platform error code. One table; docs/api.md lists the same codes. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  CONFIG_INVALID: 500,
+  VEHICLE_NOT_FOUND: 404,
+  VEHICLE_EXISTS: 409,
+  VEHICLE_ID_INVALID: 400,
+  ACCOUNT_NOT_FOUND: 404,
+  ACCOUNT_EXISTS: 409,
+  INVALID_ARGUMENT: 400,
+  STORAGE_FAILED: 503,
+  SHUTTING_DOWN: 503,
+  TICKET_NOT_FOUND: 404,
+  ALARM_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  PLAN_NOT_FOUND: 404,
+  CUSTOMER_NOT_FOUND: 404,
+  CUSTOMER_EXISTS: 409,
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  LOGIN_FAILED: 401,
+  FORBIDDEN: 403,
+  CSRF_INVALID: 403,
+  PASSWORD_CHANGE_REQUIRED: 403,
+  RATE_LIMITED: 429,
+  LAST_ADMIN: 409,
+  INTERNAL: 500,
+};
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+  return reply.code(HTTP_STATUS[code]).send({ error: { code, message } });
+}
+
+const PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+/** "query.maxPoints: must be at most 5000; body.contacts.0.phone: …" */
+function validationMessage(err: FastifyError): string {
+  const where = PART[err.validationContext ?? ''] ?? err.validationContext ?? 'request';
+  const parts = (err.validation ?? []).slice(0, 5).map((v) => {
+    const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const params = v.params as { keys?: string[] } | undefined;
+    if (v.keyword === 'unrecognized_keys' && params?.keys) return `${where}${path ? `.${path}` : ''}: unknown field${params.keys.length > 1 ? 's' : ''} ${params.keys.join(', ')}`;
+    return `${where}${path ? `.${path}` : ''}: ${v.message ?? 'is invalid'}`;
+  });
+  const more = (err.validation?.length ?? 0) > 5 ? ` (and ${err.validation!.length - 5} more)` : '';
+  return parts.join('; ') + more;
+}
+
+/**
+ * One error handler for the whole API: platform errors by their code, validation errors as 400
+ * VALIDATION_FAILED naming the field, Fastify's own client errors by kind; anything else is a
+ * 500 INTERNAL whose details go to the log, never to the client.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) return sendError(reply, 'VALIDATION_FAILED', validationMessage(err));
+    if (isPlatformError(err)) {
+      const status = HTTP_STATUS[err.code];
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      if (err.code === 'RATE_LIMITED' && typeof err.details === 'object' && err.details && 'retryAfterS' in err.details) {
+        void reply.header('retry-after', String((err.details as { retryAfterS: number }).retryAfterS));
+      }
+      return sendError(reply, err.code, err.message);
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', `send JSON (content-type: application/json), not ${req.headers['content-type'] ?? 'nothing'}`);
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 'INVALID_JSON', 'the body is empty; send a JSON object');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return sendError(reply, 'INVALID_JSON', 'the body is not valid JSON');
+    }
+    if (err instanceof SyntaxError && err.statusCode === 400) return sendError(reply, 'INVALID_JSON', 'the body is not valid JSON');
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendError(reply, err.statusCode === 404 ? 'NOT_FOUND' : err.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : err.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED', err.message);
+    }
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, 'INTERNAL', 'internal error; it has been logged');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+}

@@ -1,0 +1,228 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PlatformError } from '../../core/errors.ts';
+import { generatePassword, ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
+import { who } from '../auth/guard.ts';
+import type { WebContext } from '../context.ts';
+import {
+  accountIdSchema,
+  accountOut,
+  accountParams,
+  auditOut,
+  AUTHED,
+  customerIdSchema,
+  customerOut,
+  customerParams,
+  errors,
+  instant,
+  intQuery,
+  passwordSchema,
+  roleSchema,
+  text,
+} from '../schemas.ts';
+
+const withPassword = z.object({ account: accountOut, password: z.string().optional().meta({ description: 'the generated one-time password, shown this once' }) });
+
+/** What an account change did, for the audit log (never a password). */
+function diff(before: Account, after: Account) {
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const k of ['name', 'role', 'customerId', 'disabled'] as const) if (before[k] !== after[k]) out[k] = { from: before[k], to: after[k] };
+  return out;
+}
+
+/** Accounts (admin), customer units (admin writes; staff read; a customer reads its own), the audit log (admin). */
+export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
+  const { accounts, sessions, audit, deps } = ctx;
+  return async (app) => {
+    app.get(
+      '/api/accounts',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Every console account',
+          querystring: z.strictObject({ role: roleSchema.optional(), customerId: customerIdSchema.optional() }),
+          response: { 200: z.object({ accounts: z.array(accountOut) }), ...errors(400, ...AUTHED) },
+        },
+      },
+      async (req) => ({ accounts: await accounts.list(req.query) }),
+    );
+
+    app.get(
+      '/api/accounts/:id',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: { tags: ['accounts'], summary: 'One account', params: accountParams, response: { 200: accountOut, ...errors(400, ...AUTHED, 404) } },
+      },
+      async (req) => accounts.require(req.params.id),
+    );
+
+    app.post(
+      '/api/accounts',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Create an account; without a password, a one-time password is generated and returned once',
+          body: z.strictObject({
+            id: accountIdSchema,
+            name: text('name', 200),
+            role: roleSchema,
+            customerId: customerIdSchema.optional().meta({ description: 'required for (and only for) the customer role' }),
+            password: passwordSchema.optional().meta({ description: 'at least 12 characters; the account must change it at first login' }),
+          }),
+          response: { 201: withPassword, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const generated = req.body.password ? undefined : generatePassword();
+        const account = await accounts.add({ ...req.body, password: req.body.password ?? generated!, mustChangePassword: true });
+        await audit.record({ actor: me.id, action: 'account.created', subject: `account:${account.id}`, ip: req.ip, details: { role: account.role, customerId: account.customerId } });
+        return reply.code(201).send({ account, ...(generated ? { password: generated } : {}) });
+      },
+    );
+
+    app.patch(
+      '/api/accounts/:id',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Change name, role, customer unit or disable; a role, unit or disable change ends the account’s sessions',
+          params: accountParams,
+          body: z
+            .strictObject({ name: text('name', 200).optional(), role: roleSchema.optional(), customerId: customerIdSchema.nullable().optional(), disabled: z.boolean().optional() })
+            .refine((b) => Object.keys(b).length > 0, { error: 'change at least one of name, role, customerId, disabled' }),
+          response: { 200: accountOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const { before, after } = await accounts.update(req.params.id, req.body);
+        const changes = diff(before, after);
+        if (changes.role || changes.customerId || (changes.disabled && after.disabled)) await sessions.endAllOf(after.id);
+        await audit.record({ actor: me.id, action: 'account.updated', subject: `account:${after.id}`, ip: req.ip, details: changes });
+        return after;
+      },
+    );
+
+    app.post(
+      '/api/accounts/:id/reset-password',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Reset a password: returns a one-time password once and ends the account’s sessions',
+          params: accountParams,
+          response: { 200: withPassword, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const password = generatePassword();
+        await accounts.setPassword(req.params.id, password, true);
+        await sessions.endAllOf(req.params.id);
+        await audit.record({ actor: me.id, action: 'account.password_reset', subject: `account:${req.params.id}`, ip: req.ip });
+        return { account: await accounts.require(req.params.id), password };
+      },
+    );
+
+    app.delete(
+      '/api/accounts/:id',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: { tags: ['accounts'], summary: 'Remove an account (not the last enabled admin)', params: accountParams, response: { 204: z.null(), ...errors(400, ...AUTHED, 404, 409) } },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const removed = await accounts.remove(req.params.id);
+        await audit.record({ actor: me.id, action: 'account.removed', subject: `account:${removed.id}`, ip: req.ip, details: { role: removed.role } });
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/api/customers',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: { tags: ['customers'], summary: 'Customer units with their vehicle counts', response: { 200: z.object({ customers: z.array(customerOut) }), ...errors(...AUTHED) } },
+      },
+      async () => ({ customers: await deps.customers.list() }),
+    );
+
+    app.get(
+      '/api/customers/:id',
+      {
+        config: { access: { roles: ROLES } },
+        schema: { tags: ['customers'], summary: 'One customer unit (a customer account: its own only)', params: customerParams, response: { 200: customerOut, ...errors(400, ...AUTHED, 404) } },
+      },
+      async (req) => {
+        const me = who(req);
+        const c = me.role === 'customer' && me.customerId !== req.params.id ? undefined : await deps.customers.get(req.params.id);
+        if (!c) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${req.params.id} not found`);
+        return c;
+      },
+    );
+
+    app.post(
+      '/api/customers',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Add a customer unit',
+          body: z.strictObject({ id: customerIdSchema, name: text('name', 200) }),
+          response: { 201: customerOut, ...errors(400, ...AUTHED, 409) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const c = await deps.customers.add(req.body);
+        await audit.record({ actor: me.id, action: 'customer.created', subject: `customer:${c.id}`, ip: req.ip, details: { name: c.name } });
+        return reply.code(201).send(c);
+      },
+    );
+
+    app.patch(
+      '/api/customers/:id',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Rename a customer unit',
+          params: customerParams,
+          body: z.strictObject({ name: text('name', 200) }),
+          response: { 200: customerOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const c = await deps.customers.rename(req.params.id, req.body.name);
+        await audit.record({ actor: me.id, action: 'customer.renamed', subject: `customer:${c.id}`, ip: req.ip, details: { name: c.name } });
+        return c;
+      },
+    );
+
+    app.get(
+      '/api/audit',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'The audit log, newest first',
+          querystring: z.strictObject({
+            actor: z.string().max(100).optional(),
+            action: z.string().max(64).optional(),
+            subject: z.string().max(200).optional(),
+            since: instant.optional(),
+            until: instant.optional(),
+            limit: intQuery('limit', 1, 1000).default(200),
+          }),
+          response: { 200: z.object({ entries: z.array(auditOut) }), ...errors(400, ...AUTHED) },
+        },
+      },
+      async (req) => ({ entries: await audit.list(req.query) }),
+    );
+  };
+}

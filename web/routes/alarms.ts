@@ -1,0 +1,103 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
+import { ROLES, STAFF_ROLES } from '../auth/accounts.ts';
+import { who } from '../auth/guard.ts';
+import type { WebContext } from '../context.ts';
+import { alarmNoteOut, alarmOut, AUTHED, csvOf, errors, instant, intQuery, numericParams, text, vehicleIdSchema } from '../schemas.ts';
+
+const alarmWithNotes = z.object({ alarm: alarmOut, notes: z.array(alarmNoteOut) });
+
+/** Alarms: list (newest first), one with its notes, acknowledge, comment. */
+export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
+  const { deps, tenancy } = ctx;
+  const alarms = deps.diagnostics.alarms;
+  return async (app) => {
+    app.get(
+      '/api/alarms',
+      {
+        config: { access: { roles: ROLES } },
+        schema: {
+          tags: ['alarms'],
+          summary: 'Alarms, newest first; a customer sees its own unit’s only',
+          querystring: z.strictObject({
+            vehicleId: vehicleIdSchema.optional(),
+            state: csvOf(['active', 'acknowledged', 'cleared'], 'state').optional(),
+            severity: z.enum(ALARM_SEVERITIES, { error: `must be one of ${ALARM_SEVERITIES.join(', ')}` }).optional(),
+            since: instant.optional(),
+            limit: intQuery('limit', 1, 1000).default(200),
+          }),
+          response: { 200: z.object({ alarms: z.array(alarmOut) }), ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const q = req.query;
+        let vehicleIds: string[] | undefined;
+        // a customer may name only its own vehicles; staff may list alarms of a vehicle since removed
+        if (q.vehicleId) vehicleIds = [tenancy.scope(me) ? (await tenancy.vehicle(me, q.vehicleId)).id : q.vehicleId];
+        else if (tenancy.scope(me)) vehicleIds = (await deps.vehicles.list({ customerId: tenancy.scope(me)! })).map((v) => v.id);
+        const list = await alarms.list({
+          ...(vehicleIds ? { vehicleIds } : {}),
+          ...(q.state ? { states: q.state as ('active' | 'acknowledged' | 'cleared')[] } : {}),
+          ...(q.severity ? { severity: q.severity } : {}),
+          ...(q.since !== undefined ? { since: q.since } : {}),
+          limit: q.limit,
+        });
+        return { alarms: list };
+      },
+    );
+
+    app.get(
+      '/api/alarms/:id',
+      {
+        config: { access: { roles: ROLES } },
+        schema: { tags: ['alarms'], summary: 'One alarm with its notes (raised, acknowledged, comments, cleared)', params: numericParams, response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404) } },
+      },
+      async (req) => {
+        const alarm = await tenancy.alarm(who(req), req.params.id);
+        return { alarm, notes: await alarms.notes(alarm.id) };
+      },
+    );
+
+    app.post(
+      '/api/alarms/:id/acknowledge',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['alarms'],
+          summary: 'Acknowledge an alarm (once), optionally with a comment',
+          params: numericParams,
+          body: z.strictObject({ comment: text('comment', 2000).optional() }).nullish().meta({ description: 'optional' }),
+          response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        await tenancy.alarm(me, req.params.id);
+        const alarm = await alarms.acknowledge(req.params.id, me.id, req.body?.comment);
+        return { alarm, notes: await alarms.notes(alarm.id) };
+      },
+    );
+
+    app.post(
+      '/api/alarms/:id/comments',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['alarms'],
+          summary: 'Comment on an alarm',
+          params: numericParams,
+          body: z.strictObject({ text: text('text', 2000) }),
+          response: { 201: alarmWithNotes, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        await tenancy.alarm(me, req.params.id);
+        const alarm = await alarms.comment(req.params.id, me.id, req.body.text);
+        return reply.code(201).send({ alarm, notes: await alarms.notes(alarm.id) });
+      },
+    );
+  };
+}

@@ -1,0 +1,289 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PlatformError } from '../../core/errors.ts';
+import { OPEN_STATUSES, TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
+import type { Ticket } from '../../diagnostics/types.ts';
+import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
+import { who } from '../auth/guard.ts';
+import type { WebContext } from '../context.ts';
+import {
+  accountIdSchema,
+  AUTHED,
+  contactInput,
+  csvOf,
+  customerIdSchema,
+  errors,
+  intQuery,
+  levelSchema,
+  numericParams,
+  planOut,
+  queryBool,
+  serviceModeSchema,
+  text,
+  ticketActionSchema,
+  ticketOut,
+  timelineOut,
+  vehicleIdSchema,
+} from '../schemas.ts';
+import { planView } from './plans.ts';
+
+/** Who may move a ticket along which step. Closing, cancelling and reopening are the duty desk's. */
+export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
+  determine_work_content: STAFF_ROLES,
+  issue_plan: STAFF_ROLES,
+  start_service: STAFF_ROLES,
+  mark_repaired: STAFF_ROLES,
+  verify: STAFF_ROLES,
+  close: ['admin', 'dispatcher'],
+  cancel: ['admin', 'dispatcher'],
+  reopen: ['admin', 'dispatcher'],
+};
+
+/** The earliest deadline of an open ticket still to meet. */
+export function nextDueAt(t: Ticket): number | null {
+  if (!OPEN_STATUSES.includes(t.status)) return null;
+  const due = [t.workContentDoneAt === null ? t.workContentDueAt : null, t.planDueAt !== null && t.planDoneAt === null ? t.planDueAt : null].filter((x): x is number => x !== null);
+  return due.length ? Math.min(...due) : null;
+}
+
+export const ticketView = (t: Ticket) => ({ ...t, nextDueAt: nextDueAt(t) });
+
+/** Queue order: open tickets by their next deadline, then the rest by their first deadline. */
+function byDeadline(a: Ticket, b: Ticket): number {
+  const da = nextDueAt(a) ?? Infinity;
+  const db = nextDueAt(b) ?? Infinity;
+  if (da !== db) return da - db;
+  return a.workContentDueAt - b.workContentDueAt || a.id - b.id;
+}
+
+const ticketBody = z.object({ ticket: ticketOut });
+
+/** Emergency tickets: the queue, one with timeline/snapshot/plan, creation, the status machine, assignment, service mode, comments. */
+export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
+  const { deps, tenancy, audit, accounts } = ctx;
+  const tickets = deps.diagnostics.tickets;
+  return async (app) => {
+    app.get(
+      '/api/tickets',
+      {
+        config: { access: { roles: ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'The ticket queue ordered by deadline (the most urgent first); a customer sees its own unit’s only',
+          querystring: z.strictObject({
+            status: csvOf(TICKET_STATUSES, 'status').optional(),
+            open: queryBool.optional().meta({ description: 'only tickets still open' }),
+            level: levelSchema.optional(),
+            vehicleId: vehicleIdSchema.optional(),
+            customerId: customerIdSchema.optional(),
+            assignee: accountIdSchema.optional(),
+            breached: queryBool.optional().meta({ description: 'only tickets with a missed deadline' }),
+            limit: intQuery('limit', 1, 1000).default(500),
+          }),
+          response: { 200: z.object({ tickets: z.array(ticketOut) }), ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const q = req.query;
+        const scope = tenancy.scope(me);
+        // a customer may name only its own vehicles; staff may list tickets of a vehicle since removed
+        if (q.vehicleId && scope) await tenancy.vehicle(me, q.vehicleId);
+        if (scope && q.customerId && q.customerId !== scope) return { tickets: [] };
+        const customerId = scope ?? q.customerId;
+        let list = await tickets.list({
+          ...(q.status ? { status: q.status as Ticket['status'][] } : {}),
+          ...(q.open ? { open: true } : {}),
+          ...(q.level ? { level: q.level } : {}),
+          ...(customerId ? { customerId } : {}),
+          ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
+          limit: 5000,
+        });
+        if (q.open === false) list = list.filter((t) => !OPEN_STATUSES.includes(t.status));
+        if (q.assignee) list = list.filter((t) => t.assignee === q.assignee);
+        if (q.breached !== undefined) list = list.filter((t) => t.breaches.length > 0 === q.breached);
+        return { tickets: list.sort(byDeadline).slice(0, q.limit).map(ticketView) };
+      },
+    );
+
+    app.get(
+      '/api/tickets/:id',
+      {
+        config: { access: { roles: ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'One ticket with its timeline, the telemetry snapshot around the fault and the emergency plan',
+          params: numericParams,
+          response: {
+            200: z.object({
+              ticket: ticketOut,
+              timeline: z.array(timelineOut),
+              snapshot: z.unknown().meta({ description: 'a Series (see GET /api/vehicles/{id}/telemetry) or null' }),
+              plan: planOut.nullable(),
+            }),
+            ...errors(400, ...AUTHED, 404),
+          },
+        },
+      },
+      async (req) => {
+        const t = await tenancy.ticket(who(req), req.params.id);
+        const plan = t.planRef ? deps.diagnostics.plans.get(t.planRef.code) : t.faultCode ? deps.diagnostics.plans.get(t.faultCode) : undefined;
+        return { ticket: ticketView(t), timeline: await tickets.timeline(t.id), snapshot: (await tickets.snapshot(t.id)) ?? null, plan: plan ? planView(plan, ctx.now()) : null };
+      },
+    );
+
+    app.post(
+      '/api/tickets',
+      {
+        config: { access: { roles: ['admin', 'dispatcher', 'customer'] } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Open a ticket by hand: a hotline call taken by the duty desk, or a request from a customer for its own unit',
+          description:
+            'Record the support need and the contact details, as the service plan asks. The duty desk classifies the level (extra_urgent 特急 / urgent 加急 / routine); a customer’s request is urgent unless it says extra_urgent. The 30-minute deadlines start now.',
+          body: z.strictObject({
+            vehicleId: vehicleIdSchema.optional(),
+            customerId: customerIdSchema.optional().meta({ description: 'the unit, when no vehicle is named (duty desk only)' }),
+            level: levelSchema.optional().meta({ description: 'required from the duty desk' }),
+            title: text('title', 200),
+            need: text('need', 4000).meta({ description: 'the support need, described precisely' }),
+            contacts: z.array(contactInput).min(1, { error: 'give at least one contact with a phone number' }).max(10),
+            faultCode: z.string().regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' }).optional(),
+            serviceMode: serviceModeSchema.optional(),
+          }),
+          response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const b = req.body;
+        const vehicle = b.vehicleId ? await tenancy.vehicle(me, b.vehicleId) : undefined;
+        let customerId: string;
+        if (me.role === 'customer') {
+          customerId = me.customerId!;
+          if (b.customerId && b.customerId !== customerId) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${b.customerId} not found`);
+          if (b.faultCode) throw new PlatformError('INVALID_ARGUMENT', 'the fault code is set by the service desk; describe the fault in need');
+        } else {
+          if (!b.level) throw new PlatformError('VALIDATION_FAILED', 'body.level: classify the task: extra_urgent, urgent or routine');
+          if (vehicle && b.customerId && b.customerId !== vehicle.customerId) {
+            throw new PlatformError('INVALID_ARGUMENT', `vehicle ${vehicle.id} belongs to customer ${vehicle.customerId}, not ${b.customerId}`);
+          }
+          const c = vehicle?.customerId ?? b.customerId;
+          if (!c) throw new PlatformError('VALIDATION_FAILED', 'body: name the vehicle (vehicleId) or the customer unit (customerId)');
+          if (!(await deps.customers.get(c))) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${c} not found`);
+          customerId = c;
+        }
+        const plan = b.faultCode ? deps.diagnostics.plans.get(b.faultCode) : undefined;
+        const at = ctx.now();
+        const snapshot = vehicle ? await deps.telemetry.series({ vehicleId: vehicle.id, from: at - 15 * 60_000, to: at, maxPoints: 300 }).catch(() => undefined) : undefined;
+        const { ticket } = await tickets.open(
+          {
+            source: me.role === 'customer' ? 'customer' : 'hotline',
+            vehicleId: vehicle?.id ?? null,
+            customerId,
+            level: b.level ?? 'urgent',
+            title: b.title,
+            need: b.need,
+            contacts: b.contacts,
+            faultCode: b.faultCode ?? null,
+            serviceMode: b.serviceMode ?? plan?.recommendedMode ?? null,
+            planRef: plan ? { code: plan.code, version: plan.version } : null,
+            ...(snapshot && snapshot.ts.length ? { snapshot } : {}),
+          },
+          me.id,
+        );
+        await audit.record({ actor: me.id, action: 'ticket.created', subject: `ticket:${ticket.id}`, ip: req.ip, details: { number: ticket.number, level: ticket.level, source: ticket.source } });
+        return reply.code(201).send({ ticket: ticketView(ticket) });
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/transitions',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Move the ticket along the status machine',
+          description:
+            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher.',
+          params: numericParams,
+          body: z.strictObject({ action: ticketActionSchema, note: text('note', 2000).optional() }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const roles = ACTION_ROLES[req.body.action];
+        if (!roles.includes(me.role)) throw new PlatformError('FORBIDDEN', `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`);
+        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note);
+        await audit.record({ actor: me.id, action: 'ticket.transition', subject: `ticket:${t.id}`, ip: req.ip, details: { action: req.body.action, from: before.status, to: t.status } });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/assign',
+      {
+        config: { access: { roles: ['admin', 'dispatcher'] } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Assign the ticket to a staff account',
+          params: numericParams,
+          body: z.strictObject({ assignee: accountIdSchema }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const a = await accounts.get(req.body.assignee);
+        if (!a || a.disabled || a.role === 'customer') throw new PlatformError('ACCOUNT_NOT_FOUND', `no active staff account ${req.body.assignee}`);
+        const t = await tickets.assign(before.id, a.id, me.id);
+        await audit.record({ actor: me.id, action: 'ticket.assigned', subject: `ticket:${t.id}`, ip: req.ip, details: { from: before.assignee, to: a.id } });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/service-mode',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Set the service mode (remote support, on-site repair, return to factory, …)',
+          params: numericParams,
+          body: z.strictObject({ mode: serviceModeSchema }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const t = await tickets.setServiceMode(before.id, req.body.mode, me.id);
+        await audit.record({ actor: me.id, action: 'ticket.service_mode_set', subject: `ticket:${t.id}`, ip: req.ip, details: { from: before.serviceMode, to: t.serviceMode } });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/comments',
+      {
+        config: { access: { roles: ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Add a note to the timeline (progress, a call with the customer, the customer’s own remarks)',
+          params: numericParams,
+          body: z.strictObject({ text: text('text', 4000) }),
+          response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const t = await tickets.comment(before.id, me.id, req.body.text);
+        return reply.code(201).send({ ticket: ticketView(t) });
+      },
+    );
+  };
+}

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../core/errors.ts';
+import { ALARM_SEVERITIES } from '../diagnostics/rules/schema.ts';
+import { SERVICE_MODES, TICKET_LEVELS, TICKET_STATUSES, TRANSITIONS, type TicketAction } from '../diagnostics/tickets/status.ts';
+import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
+import { ROLES } from './auth/accounts.ts';
+
+/**
+ * The zod schemas of the console's API. Each one validates requests, types the handlers and
+ * describes the route in the OpenAPI document (`/docs/json`).
+ */
+
+// ---------- building blocks for requests
+
+/** A time in a query: epoch milliseconds or an ISO 8601 date-time. */
+export const instant = z
+  .string()
+  .trim()
+  .transform((s, ctx) => {
+    const n = /^\d{1,15}$/.test(s) ? Number(s) : Date.parse(s);
+    if (!Number.isFinite(n)) {
+      ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO 8601 date-time' });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .meta({ description: 'epoch milliseconds or ISO 8601 date-time', example: '2026-05-01T08:00:00Z' });
+
+/** A comma-separated list in a query, each item from `values`. */
+export function csvOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values, { error: `each ${what} must be one of ${values.join(', ')}` })).min(1, { error: `name at least one ${what}` }))
+    .meta({ description: `comma-separated: ${values.join(', ')}` });
+}
+
+export const queryBool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
+export const intQuery = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` });
+
+export const vehicleIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1–64 characters of A-Z a-z 0-9 _ -' });
+export const customerIdSchema = vehicleIdSchema;
+export const accountIdSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, { error: 'must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit' });
+export const numericIdSchema = z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a positive number' }).max(Number.MAX_SAFE_INTEGER);
+export const text = (name: string, max: number) =>
+  z.string({ error: `${name} must be text` }).trim().min(1, { error: `${name} must not be empty` }).max(max, { error: `${name} has at most ${max} characters` });
+export const passwordSchema = z.string({ error: 'must be text' }).min(1, { error: 'must not be empty' }).max(256, { error: 'has at most 256 characters' });
+
+export const vehicleParams = z.object({ id: vehicleIdSchema });
+export const numericParams = z.object({ id: numericIdSchema });
+export const accountParams = z.object({ id: accountIdSchema });
+export const customerParams = z.object({ id: customerIdSchema });
+
+export const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` });
+export const levelSchema = z.enum(TICKET_LEVELS, { error: `must be one of ${TICKET_LEVELS.join(', ')}` });
+export const serviceModeSchema = z.enum(SERVICE_MODES, { error: `must be one of ${SERVICE_MODES.join(', ')}` });
+export const TICKET_ACTIONS = Object.keys(TRANSITIONS) as [TicketAction, ...TicketAction[]];
+export const ticketActionSchema = z.enum(TICKET_ACTIONS, { error: `must be one of ${TICKET_ACTIONS.join(', ')}` });
+export const fieldsQuery = csvOf(NUMERIC_FIELD_PATHS as unknown as [string, ...string[]], 'field');
+
+export const contactInput = z.strictObject({
+  name: text('name', 100),
+  phone: z
+    .string({ error: 'phone must be text' })
+    .trim()
+    .regex(/^[0-9+()\- ]{3,40}$/, { error: 'phone must be 3–40 digits, spaces, + - ( )' }),
+  role: text('role', 100).optional(),
+});
+
+// ---------- responses
+
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+    }),
+  })
+  .meta({ id: 'Error', description: 'Every error: a stable code to branch on and a message for people.' });
+
+export const localized = z.object({ en: z.string(), zh: z.string() });
+
+export const accountOut = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    customerId: z.string().nullable(),
+    mustChangePassword: z.boolean(),
+    disabled: z.boolean(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    lastLoginAt: z.number().nullable(),
+  })
+  .meta({ id: 'Account' });
+
+export const sessionOut = z
+  .object({
+    account: accountOut,
+    csrfToken: z.string().meta({ description: `send it in the x-csrf-token header of every POST, PATCH, PUT and DELETE` }),
+    expiresAt: z.number(),
+    idleExpiresAt: z.number(),
+  })
+  .meta({ id: 'Session' });
+
+export const customerOut = z.object({ id: z.string(), name: z.string(), createdAt: z.number(), vehicleCount: z.number() }).meta({ id: 'Customer' });
+
+const profileOut = z.object({
+  hasGenerator: z.boolean(),
+  battery: z.object({ nominalV: z.number(), capacityAh: z.number() }),
+  mains: z.object({ nominalV: z.number(), frequencyHz: z.number() }),
+});
+
+export const frameOut = z
+  .looseObject({ v: z.number(), seq: z.number(), ts: z.number(), source: z.enum(POWER_SOURCES) })
+  .meta({ id: 'TelemetryFrame', description: 'A frame as the vehicle sent it; see docs/protocol.md.' });
+
+export const alarmOut = z
+  .object({
+    id: z.number(),
+    vehicleId: z.string(),
+    ruleId: z.string(),
+    code: z.string(),
+    severity: z.enum(ALARM_SEVERITIES),
+    title: localized,
+    state: z.enum(['active', 'acknowledged', 'cleared']),
+    raisedAt: z.number(),
+    clearedAt: z.number().nullable(),
+    acknowledgedAt: z.number().nullable(),
+    acknowledgedBy: z.string().nullable(),
+    raiseCount: z.number(),
+    live: z.boolean(),
+    incidentId: z.number().nullable(),
+    causedByAlarmId: z.number().nullable(),
+  })
+  .meta({ id: 'Alarm' });
+
+export const alarmNoteOut = z.object({
+  at: z.number(),
+  actor: z.string(),
+  kind: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'comment']),
+  text: z.string().nullable(),
+});
+
+export const vehicleStateOut = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    model: z.string(),
+    customerId: z.string(),
+    profile: profileOut,
+    createdAt: z.number(),
+    online: z.boolean(),
+    presenceChangedAt: z.number().nullable(),
+    disconnectReason: z.string().nullable(),
+    latest: z
+      .object({
+        receivedAt: z.number(),
+        ts: z.number(),
+        source: z.enum(POWER_SOURCES),
+        batterySocPct: z.number().nullable(),
+        timeToEmptyMin: z.number().nullable(),
+        frame: frameOut.optional().meta({ description: 'the whole latest frame: always for one vehicle, in the fleet list only with ?frames=true' }),
+      })
+      .nullable(),
+    activeAlarms: z.number(),
+    worstAlarm: z.object({ id: z.number(), code: z.string(), severity: z.enum(ALARM_SEVERITIES), title: localized }).nullable(),
+  })
+  .meta({ id: 'VehicleState', description: 'A vehicle with its current state: presence, latest frame, worst active alarm.' });
+
+const fieldSeries = z.object({ min: z.array(z.number().nullable()), max: z.array(z.number().nullable()), avg: z.array(z.number().nullable()) });
+export const seriesOut = z
+  .object({
+    vehicleId: z.string(),
+    from: z.number(),
+    to: z.number(),
+    bucketMs: z.number().meta({ description: '0: every frame as is; else the bucket width (ts is the bucket start)' }),
+    ts: z.array(z.number()),
+    count: z.array(z.number()),
+    fields: z.record(z.string(), fieldSeries),
+  })
+  .meta({ id: 'Series', description: 'Column-oriented telemetry, ready for uPlot.' });
+
+export const ticketOut = z
+  .object({
+    id: z.number(),
+    number: z.string(),
+    source: z.enum(['rule', 'hotline', 'customer']),
+    vehicleId: z.string().nullable(),
+    customerId: z.string().nullable(),
+    level: z.enum(TICKET_LEVELS),
+    status: z.enum(TICKET_STATUSES),
+    title: z.string(),
+    need: z.string(),
+    contacts: z.array(z.object({ name: z.string(), phone: z.string().optional(), role: z.string().optional() })),
+    faultCode: z.string().nullable(),
+    incidentId: z.number().nullable(),
+    serviceMode: z.enum(SERVICE_MODES).nullable(),
+    assignee: z.string().nullable(),
+    escalatedTo: z.string().nullable(),
+    receivedAt: z.number(),
+    workContentDueAt: z.number(),
+    workContentDoneAt: z.number().nullable(),
+    planDueAt: z.number().nullable(),
+    planDoneAt: z.number().nullable(),
+    breaches: z.array(z.enum(['work_content', 'plan'])),
+    planRef: z.object({ code: z.string(), version: z.number() }).nullable(),
+    updatedAt: z.number(),
+    nextDueAt: z.number().nullable().meta({ description: 'the earliest deadline still to meet (open tickets), else null' }),
+  })
+  .meta({ id: 'Ticket' });
+
+export const timelineOut = z.object({
+  at: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  fromStatus: z.string().nullable(),
+  toStatus: z.string().nullable(),
+  note: z.string().nullable(),
+});
+
+export const planOut = z
+  .object({
+    code: z.string(),
+    version: z.number(),
+    reviewedAt: z.string(),
+    reviewEveryDays: z.number(),
+    reviewDueAt: z.number(),
+    overdue: z.boolean(),
+    faultType: z.string(),
+    title: localized,
+    likelyCauses: z.array(localized),
+    remoteChecks: z.array(localized),
+    parts: z.array(z.object({ partNo: z.string(), name: localized, qty: z.number() })),
+    recommendedMode: z.enum(SERVICE_MODES),
+    safety: localized.optional(),
+  })
+  .meta({ id: 'EmergencyPlan' });
+
+export const auditOut = z
+  .object({ id: z.number(), at: z.number(), actor: z.string(), action: z.string(), subject: z.string().nullable(), ip: z.string().nullable(), details: z.unknown() })
+  .meta({ id: 'AuditEntry' });
+
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429;
+/** Error answers a route can give, for its response map: `{ 200: x, ...errors(400, 401) }`. */
+export function errors<K extends ErrorStatus>(...statuses: K[]): Record<K, typeof errorBody> {
+  return Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<K, typeof errorBody>;
+}
+/** The errors every signed-in route can answer. */
+export const AUTHED = [401, 403] as const;

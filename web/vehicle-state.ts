@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import { derive, newMemory } from '../diagnostics/engine/signals.ts';
+import type { Alarm } from '../diagnostics/types.ts';
+import type { Presence } from '../registry/presence.ts';
+import type { Vehicle } from '../registry/vehicles.ts';
+import type { WebDeps } from './context.ts';
+import type { vehicleStateOut } from './schemas.ts';
+
+export type VehicleState = z.infer<typeof vehicleStateOut>;
+
+const RANK: Record<string, number> = { critical: 3, major: 2, minor: 1 };
+
+/** Vehicles with their current state: presence, latest frame (source, SOC, time to empty), worst active alarm. */
+export async function vehicleStates(
+  deps: Pick<WebDeps, 'presence' | 'telemetry' | 'diagnostics'>,
+  vehicles: Vehicle[],
+  options: { wholeFleet: boolean; withFrame: boolean },
+): Promise<VehicleState[]> {
+  if (vehicles.length === 0) return [];
+  const presence = new Map<string, Presence>();
+  if (vehicles.length > 10) for (const p of await deps.presence.all()) presence.set(p.vehicleId, p);
+  else for (const v of vehicles) {
+    const p = await deps.presence.get(v.id);
+    if (p) presence.set(v.id, p);
+  }
+  const active = await deps.diagnostics.alarms.list({ ...(options.wholeFleet ? {} : { vehicleIds: vehicles.map((v) => v.id) }), states: ['active', 'acknowledged'], limit: 1_000_000 });
+  const alarms = new Map<string, Alarm[]>();
+  for (const a of active) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
+  const latest = await Promise.all(vehicles.map((v) => deps.telemetry.latest(v.id)));
+  return vehicles.map((v, i) => {
+    const p = presence.get(v.id);
+    const l = latest[i];
+    const list = alarms.get(v.id) ?? [];
+    const worst = list.reduce<Alarm | undefined>((w, a) => (!w || (RANK[a.severity] ?? 0) > (RANK[w.severity] ?? 0) ? a : w), undefined);
+    return {
+      id: v.id,
+      name: v.name,
+      model: v.model,
+      customerId: v.customerId,
+      profile: v.profile,
+      createdAt: v.createdAt,
+      online: p?.online ?? false,
+      presenceChangedAt: p?.changedAt ?? null,
+      disconnectReason: p?.disconnectReason ?? null,
+      latest: l
+        ? {
+            receivedAt: l.receivedAt,
+            ts: l.frame.ts,
+            source: l.frame.source,
+            batterySocPct: l.frame.battery?.socPct ?? null,
+            timeToEmptyMin: derive(l.frame, v.profile, newMemory()).timeToEmptyMin,
+            ...(options.withFrame ? { frame: l.frame } : {}),
+          }
+        : null,
+      activeAlarms: list.length,
+      worstAlarm: worst ? { id: worst.id, code: worst.code, severity: worst.severity, title: worst.title } : null,
+    };
+  });
+}
