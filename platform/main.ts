@@ -1,20 +1,10 @@
 import { createLogger } from '../core/logger.ts';
-import { isPlatformError } from '../core/errors.ts';
-import { loadConfig } from './config.ts';
+import { loadConfigOrExit } from './startup.ts';
 import { createPlatform } from './platform.ts';
 
 /** `npm start`: the platform in one process on its embedded defaults. */
 async function main() {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (isPlatformError(err, 'CONFIG_INVALID')) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env);
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const platform = await createPlatform(config, { log });
   try {

@@ -1,27 +1,20 @@
 import type { DeadLetter, DeadLetterLog } from '../core/inbound.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RecordsDb } from './db.ts';
+import { createBatchQueue } from './batch-queue.ts';
 
 /**
  * Dead letters in the records store, bounded to `maxEntries` (oldest dropped). Entries are written
  * in batches off the hot path; a flood of bad input costs one commit per flush interval.
  */
 export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, options: { maxEntries: number; flushMs?: number }): DeadLetterLog {
-  let pending: DeadLetter[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
   let writesSinceTrim = 0;
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return chain;
-    // never write more than can be kept
-    const batch = pending.slice(-options.maxEntries);
-    pending = [];
-    chain = chain
-      .then(async () => {
-        await deps.db.transaction().execute(async (tx) => {
+  const queue = createBatchQueue<DeadLetter>(
+    {
+      log: deps.log,
+      what: 'dead letters',
+      write: (batch) =>
+        deps.db.transaction().execute(async (tx) => {
           for (let i = 0; i < batch.length; i += 200) {
             await tx
               .insertInto('dead_letters')
@@ -34,17 +27,16 @@ export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, option
             const max = await tx.selectFrom('dead_letters').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
             await tx.deleteFrom('dead_letters').where('id', '<=', Number(max?.max ?? 0) - options.maxEntries).execute();
           }
-        });
-      })
-      .catch((err: unknown) => deps.log.error({ err }, 'dead letters could not be written'));
-    return chain;
-  }
+        }),
+    },
+    { flushMs: options.flushMs ?? 500, maxItems: 1000, keepLast: options.maxEntries },
+  );
+  const flush = queue.flush;
 
   return {
     add(entry) {
-      pending.push(entry);
-      if (pending.length >= 1000) void flush();
-      else timer ??= setTimeout(() => void flush(), options.flushMs ?? 500);
+      // bookkeeping: a failed write is logged by the queue and must not fail the caller
+      queue.add(entry).catch(() => undefined);
     },
     async list(q = {}) {
       await flush();

@@ -1,6 +1,7 @@
 import type { VehicleEvent } from '../protocol/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RecordsDb } from './db.ts';
+import { createBatchQueue } from './batch-queue.ts';
 
 export interface StoredVehicleEvent extends VehicleEvent {
   vehicleId: string;
@@ -12,42 +13,27 @@ export interface StoredVehicleEvent extends VehicleEvent {
  * the event's transaction has committed, so the broker acknowledges only stored events.
  */
 export function createVehicleEventLog(deps: { db: RecordsDb; log: Logger }, options: { flushMs?: number } = {}) {
-  let pending: { event: StoredVehicleEvent; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return chain;
-    const batch = pending;
-    pending = [];
-    chain = chain
-      .then(async () => {
-        await deps.db.transaction().execute(async (tx) => {
-          for (let i = 0; i < batch.length; i += 200) {
+  const queue = createBatchQueue<StoredVehicleEvent>(
+    {
+      log: deps.log,
+      what: 'vehicle events',
+      write: (events) =>
+        deps.db.transaction().execute(async (tx) => {
+          for (let i = 0; i < events.length; i += 200) {
             await tx
               .insertInto('vehicle_events')
-              .values(batch.slice(i, i + 200).map(({ event: e }) => ({ vehicle_id: e.vehicleId, ts: e.ts, code: e.code, severity: e.severity, message: e.message ?? null, received_at: e.receivedAt })))
+              .values(events.slice(i, i + 200).map((e) => ({ vehicle_id: e.vehicleId, ts: e.ts, code: e.code, severity: e.severity, message: e.message ?? null, received_at: e.receivedAt })))
               .execute();
           }
-        });
-        for (const p of batch) p.resolve();
-      })
-      .catch((err: unknown) => {
-        deps.log.error({ err, events: batch.length }, 'vehicle events could not be written');
-        for (const p of batch) p.reject(err);
-      });
-    return chain;
-  }
+        }),
+    },
+    { flushMs: options.flushMs ?? 5, maxItems: 500 },
+  );
+  const flush = queue.flush;
 
   return {
     append(vehicleId: string, event: VehicleEvent, receivedAt: number): Promise<void> {
-      return new Promise((resolve, reject) => {
-        pending.push({ event: { ...event, vehicleId, receivedAt }, resolve, reject });
-        if (pending.length >= 500) void flush();
-        else timer ??= setTimeout(() => void flush(), options.flushMs ?? 5);
-      });
+      return queue.add({ ...event, vehicleId, receivedAt });
     },
     flush,
     async list(vehicleId: string, limit = 100): Promise<StoredVehicleEvent[]> {

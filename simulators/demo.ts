@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../core/logger.ts';
-import { isPlatformError } from '../core/errors.ts';
-import { loadConfig } from '../platform/config.ts';
+import { loadConfigOrExit } from '../platform/startup.ts';
 import { createPlatform } from '../platform/platform.ts';
 import { createScaledClock } from './clock.ts';
 import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
@@ -43,16 +42,7 @@ const hhmmss = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
 
 async function main(env: Record<string, string | undefined>) {
   const demoEnv = { ...env, MQTT_PORT: env.MQTT_PORT || '1884', LOG_LEVEL: env.LOG_LEVEL || 'warn' };
-  let config;
-  try {
-    config = loadConfig(demoEnv);
-  } catch (err) {
-    if (isPlatformError(err, 'CONFIG_INVALID')) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(demoEnv);
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const platform = await createPlatform(config, { log });
   let ports: { mqtt: number; http: number };
