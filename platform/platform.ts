@@ -119,6 +119,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     {
       log,
       now,
+      bus,
       records,
       vehicles,
       customers,
@@ -127,7 +128,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       diagnostics: { alarms: diagnostics.alarms, tickets: diagnostics.tickets, plans: diagnostics.plans },
       counters,
       health: () => ({ status: 'ok', uptimeS: Math.round((now() - startedAt) / 1000), connectedClients: broker.connectedCount() }),
-      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount() }),
+      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount(), liveConnections: web.live?.connections() ?? 0 }),
     },
     {
       port: config.HTTP_PORT,
@@ -135,6 +136,13 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       trustProxy: config.HTTP_TRUST_PROXY,
       session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },
       login: { maxPerAccount: config.LOGIN_MAX_FAILURES, maxPerIp: config.LOGIN_IP_MAX_FAILURES, windowMs: config.LOGIN_FAILURE_WINDOW_MS },
+      live: {
+        maxRateHz: config.LIVE_MAX_RATE_HZ,
+        fleetIntervalMs: config.LIVE_FLEET_INTERVAL_MS,
+        maxBuffered: config.LIVE_MAX_BUFFERED,
+        maxSubscriptions: config.LIVE_MAX_SUBSCRIPTIONS,
+        sessionCheckMs: config.LIVE_SESSION_CHECK_MS,
+      },
     },
   );
 

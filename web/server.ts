@@ -1,18 +1,40 @@
 import type { FastifyInstance } from 'fastify';
+import type { EventBus } from '../core/bus.ts';
+import type { PlatformEvents } from '../core/events.ts';
 import { createWebApp, type WebDeps, type WebOptions } from './app.ts';
+import { createLiveLayer, type LiveLayer, type LiveOptions } from './live/live.ts';
+
+export interface WebServerOptions extends WebOptions {
+  port: number;
+  host: string;
+  closeTimeoutMs?: number;
+  /** The socket.io live layer (web/live); defaults in LIVE_DEFAULTS. */
+  live?: Partial<LiveOptions>;
+}
 
 /**
- * The console's HTTP server: builds the app and listens; on stop it refuses new requests (503),
- * lets requests in flight finish for up to `closeTimeoutMs`, then cuts what is left.
+ * The console's HTTP server: builds the app, attaches the socket.io live layer to the same server
+ * and listens; on stop it closes live connections, refuses new requests (503), lets requests in
+ * flight finish for up to `closeTimeoutMs`, then cuts what is left.
  */
-export function createWebServer(deps: WebDeps, options: WebOptions & { port: number; host: string; closeTimeoutMs?: number }) {
+export function createWebServer(deps: WebDeps & { bus: Pick<EventBus<PlatformEvents>, 'on'> }, options: WebServerOptions) {
   let app: FastifyInstance | undefined;
+  let live: LiveLayer | undefined;
   return {
     get app(): FastifyInstance | undefined {
       return app;
     },
+    get live(): LiveLayer | undefined {
+      return live;
+    },
     async start(): Promise<{ port: number }> {
-      app = (await createWebApp(deps, options)).app;
+      const built = await createWebApp(deps, options);
+      app = built.app;
+      live = createLiveLayer(
+        app.server,
+        { bus: deps.bus, sessions: built.ctx.sessions, tenancy: built.ctx.tenancy, vehicles: deps.vehicles, counters: deps.counters, log: deps.log, ...(deps.now ? { now: deps.now } : {}) },
+        { ...options.live, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}) },
+      );
       await app.listen({ port: options.port, host: options.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : options.port;
@@ -21,6 +43,8 @@ export function createWebServer(deps: WebDeps, options: WebOptions & { port: num
     },
     async stop(): Promise<void> {
       if (!app) return;
+      await live?.close();
+      live = undefined;
       const closing = app.close();
       const timer = setTimeout(() => app?.server.closeAllConnections(), options.closeTimeoutMs ?? 5000);
       try {

@@ -25,6 +25,9 @@ export interface ActiveSession {
   csrfToken: string;
 }
 
+/** A session, or every session of an account but `keep`, just ended (logout, disable, reset, removal). */
+export type SessionEnded = { sessionId: string } | { accountId: string; keep?: string | undefined };
+
 /** How often (at most) a session's last-seen time is written. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -50,9 +53,35 @@ export function csrfMatches(expected: string, given: string | undefined): boolea
 export function createSessions(deps: { db: RecordsDb; now?: () => number }, options: SessionOptions) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
+  const endListeners = new Set<(e: SessionEnded) => void>();
+  const ended = (e: SessionEnded) => {
+    for (const l of endListeners) {
+      try {
+        l(e);
+      } catch {
+        // a listener's failure must not fail the logout
+      }
+    }
+  };
 
   return {
     options,
+    /** Calls `listener` right after sessions end by logout or an account change (not by expiry: see `alive`). */
+    onEnded(listener: (e: SessionEnded) => void): () => void {
+      endListeners.add(listener);
+      return () => void endListeners.delete(listener);
+    },
+    /** Whether a session (by id) is still live, without refreshing its idle timer. */
+    async alive(id: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+        .select(['sessions.expires_at', 'sessions.last_seen_at', 'accounts.disabled'])
+        .where('sessions.id', '=', id)
+        .executeTakeFirst();
+      const at = now();
+      return !!row && Number(row.expires_at) > at && Number(row.last_seen_at) + options.idleTimeoutMs > at && row.disabled !== 1;
+    },
     async create(accountId: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ token: string; session: ActiveSession }> {
       const token = randomBytes(32).toString('base64url');
       const at = now();
@@ -97,12 +126,15 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
     },
     async end(id: string): Promise<void> {
       await db.deleteFrom('sessions').where('id', '=', id).execute();
+      ended({ sessionId: id });
     },
     /** Ends every session of an account, but `keep` (the one changing its own password). */
     async endAllOf(accountId: string, keep?: string): Promise<number> {
       let q = db.deleteFrom('sessions').where('account_id', '=', accountId);
       if (keep) q = q.where('id', '<>', keep);
-      return Number((await q.executeTakeFirst()).numDeletedRows);
+      const n = Number((await q.executeTakeFirst()).numDeletedRows);
+      ended({ accountId, keep });
+      return n;
     },
     /** Deletes ended sessions (expired or idle). */
     async sweep(): Promise<number> {

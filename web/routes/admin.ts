@@ -137,6 +137,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const me = who(req);
         const removed = await accounts.remove(req.params.id);
+        await sessions.endAllOf(removed.id); // already gone with the account; tells live connections
         await audit.record({ actor: me.id, action: 'account.removed', subject: `account:${removed.id}`, ip: req.ip, details: { role: removed.role } });
         return reply.code(204).send(null);
       },

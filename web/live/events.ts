@@ -1,0 +1,87 @@
+/**
+ * The console's live channel (socket.io on the HTTP port, path `/socket.io`): the one typed event
+ * map shared by the server (web/live/live.ts) and the browser app. Type-only: importing it pulls
+ * no server code into the browser bundle. See docs/api.md "Live updates".
+ */
+import type { Alarm, Ticket } from '../../diagnostics/types.ts';
+import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
+
+export const LIVE_PATH = '/socket.io';
+
+/** A vehicle's newest stored frame (room `vehicle:ID`), at most `LIVE_MAX_RATE_HZ` a second per vehicle; older ones in between are skipped. */
+export interface LiveFrame {
+  vehicleId: string;
+  receivedAt: number;
+  frame: TelemetryFrame;
+}
+
+/** What changed of one vehicle in the fleet view since the last `fleet` message. */
+export interface FleetEntry {
+  id: string;
+  /** Present when the vehicle connected or disconnected. */
+  online?: boolean;
+  presenceChangedAt?: number;
+  disconnectReason?: string | null;
+  /** Present when frames arrived: a summary of the newest. */
+  latest?: {
+    receivedAt: number;
+    ts: number;
+    source: PowerSource;
+    batterySocPct: number | null;
+    timeToEmptyMin: number | null;
+  };
+}
+
+/** Fleet changes (presence, newest values) of the vehicles one may see, batched every `LIVE_FLEET_INTERVAL_MS`. */
+export interface FleetUpdate {
+  at: number;
+  vehicles: FleetEntry[];
+}
+
+export interface LiveAlarm {
+  kind: 'raised' | 'updated' | 'cleared';
+  alarm: Alarm;
+}
+
+export type LiveTicket =
+  | { kind: 'opened'; ticket: Ticket }
+  | { kind: 'updated'; ticket: Ticket; action: string }
+  | { kind: 'deadline_breached'; ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
+
+/** Sent once right after the connection is accepted. */
+export interface LiveWelcome {
+  account: { id: string; role: 'admin' | 'dispatcher' | 'engineer' | 'customer'; customerId: string | null };
+  /** At most this many `frame` messages a second per vehicle. */
+  maxRateHz: number;
+  /** At most this many vehicles subscribed at once per connection. */
+  maxSubscriptions: number;
+}
+
+/** Why the server is closing the connection (then it disconnects; log in again to reconnect). */
+export interface LiveSessionEnded {
+  reason: string;
+}
+
+/** The answer to a request: `ok`, or the platform error code and message (e.g. `VEHICLE_NOT_FOUND`). */
+export type LiveAck<T extends object = object> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
+
+export interface VehicleSubscription {
+  vehicleId: string;
+}
+
+/** Server → client. */
+export interface ServerToClientEvents {
+  welcome: (m: LiveWelcome) => void;
+  frame: (m: LiveFrame) => void;
+  fleet: (m: FleetUpdate) => void;
+  alarm: (m: LiveAlarm) => void;
+  ticket: (m: LiveTicket) => void;
+  'session.ended': (m: LiveSessionEnded) => void;
+}
+
+/** Client → server; every request takes an acknowledgement callback. */
+export interface ClientToServerEvents {
+  /** Join `vehicle:ID` to receive its frames; refused (`VEHICLE_NOT_FOUND`) for another unit's vehicle. */
+  subscribe: (req: VehicleSubscription, ack: (res: LiveAck<{ vehicleId: string }>) => void) => void;
+  unsubscribe: (req: VehicleSubscription, ack: (res: LiveAck<{ vehicleId: string }>) => void) => void;
+}
