@@ -116,10 +116,21 @@ export const telemetryBatchSchema = z.object({
     .max(MAX_FRAMES_PER_BATCH, { error: `at most ${MAX_FRAMES_PER_BATCH} frames per batch` }),
 });
 
+/** Each field path split once into [section, key] (or [key] at top level); readField runs per frame and field. */
+const FIELD_PARTS = new Map<string, readonly [string] | readonly [string, string]>(
+  NUMERIC_FIELDS.map((f) => [f.path, splitPath(f.path)]),
+);
+
+function splitPath(path: string): readonly [string] | readonly [string, string] {
+  const dot = path.indexOf('.');
+  return dot < 0 ? [path] : [path.slice(0, dot), path.slice(dot + 1)];
+}
+
 /** Reads a numeric field by its dotted path, returning null when absent. */
 export function readField(frame: TelemetryFrame, path: NumericFieldPath): number | null {
-  const dot = path.indexOf('.');
-  if (dot < 0) return (frame as unknown as Record<string, number | null | undefined>)[path] ?? null;
-  const section = (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[path.slice(0, dot)];
-  return section?.[path.slice(dot + 1)] ?? null;
+  const f = frame as unknown as Record<string, unknown>;
+  const parts = FIELD_PARTS.get(path) ?? splitPath(path);
+  if (parts.length === 1) return (f[parts[0]] as number | null | undefined) ?? null;
+  const section = f[parts[0]] as Record<string, number | null | undefined> | null | undefined;
+  return section?.[parts[1]] ?? null;
 }

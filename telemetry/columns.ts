@@ -1,4 +1,4 @@
-import { NUMERIC_FIELDS, type NumericFieldPath, type TelemetryFrame, readField } from '../protocol/index.ts';
+import { NUMERIC_FIELDS, type NumericFieldPath, type TelemetryFrame } from '../protocol/index.ts';
 
 /** `mains.voltageV` → `mains_voltage_v`. */
 export function columnOf(path: NumericFieldPath): string {
@@ -14,20 +14,82 @@ export function sectionsOf(frame: TelemetryFrame): number {
   return (frame.mains ? 1 : 0) | (frame.generator ? 2 : 0) | (frame.battery ? 4 : 0) | (frame.charging ? 8 : 0);
 }
 
-/** Flattens a frame into column values (booleans as 0/1, absent values as null). */
-export function flatten(frame: TelemetryFrame): Record<string, number | string | null> {
-  const row: Record<string, number | string | null> = {
-    seq: frame.seq,
-    ts: frame.ts,
-    source: frame.source,
-    sections: sectionsOf(frame),
-    mains_present: frame.mains ? Number(frame.mains.present) : null,
-    generator_running: frame.generator ? Number(frame.generator.running) : null,
-    charging_engine_running: frame.charging ? Number(frame.charging.engineRunning) : null,
-  };
-  for (const { path, column } of FIELD_COLUMNS) row[column] = readField(frame, path);
-  return row;
+/** The stored columns in insert order: the fixed ones, then one per numeric field (encodeRows writes them in this order). */
+export const BASE_COLUMNS = ['vehicle_id', 'seq', 'ts', 'received_at', 'source', 'sections', 'mains_present', 'generator_running', 'charging_engine_running'] as const;
+export const ALL_COLUMNS: readonly string[] = [...BASE_COLUMNS, ...FIELD_COLUMNS.map((f) => f.column)];
+
+/** Positions in ALL_COLUMNS of the text columns; every other column holds a number or null. */
+export const TEXT_COLUMNS: readonly number[] = [ALL_COLUMNS.indexOf('vehicle_id'), ALL_COLUMNS.indexOf('source')];
+const NUMBER_COUNT = ALL_COLUMNS.length - TEXT_COLUMNS.length;
+
+/**
+ * Rows to insert, column by column in ALL_COLUMNS order: per row, its text columns in `texts` and
+ * its other columns in `numbers` (NaN for null). One typed array moves to the writer thread as a
+ * single copy-free transfer instead of a clone of thousands of small arrays.
+ */
+export interface EncodedRows {
+  count: number;
+  numbers: Float64Array;
+  texts: string[];
 }
+
+const orNaN = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
+
+/** Encodes frames for the insert: the hot path of ingest, plain property reads, no per-frame objects. */
+export function encodeRows(frames: readonly { vehicleId: string; receivedAt: number; frame: TelemetryFrame }[]): EncodedRows {
+  const count = frames.length;
+  const numbers = new Float64Array(count * NUMBER_COUNT);
+  const texts: string[] = new Array(count * 2);
+  let n = 0;
+  for (let r = 0; r < count; r++) {
+    const { vehicleId, receivedAt, frame } = frames[r]!;
+    const m = frame.mains;
+    const g = frame.generator;
+    const c = frame.charging;
+    // vehicle_id, seq, ts, received_at, source, sections, mains_present, generator_running, charging_engine_running, fields…
+    texts[2 * r] = vehicleId;
+    texts[2 * r + 1] = frame.source;
+    numbers[n++] = frame.seq;
+    numbers[n++] = frame.ts;
+    numbers[n++] = receivedAt;
+    numbers[n++] = sectionsOf(frame);
+    numbers[n++] = m ? (m.present ? 1 : 0) : NaN;
+    numbers[n++] = g ? (g.running ? 1 : 0) : NaN;
+    numbers[n++] = c ? (c.engineRunning ? 1 : 0) : NaN;
+    for (let i = 0; i < FIELD_READERS.length; i++) numbers[n++] = orNaN(FIELD_READERS[i]!(frame));
+  }
+  return { count, numbers, texts };
+}
+
+/**
+ * The same decoding the writer thread does (sqlite-writer-thread.ts): calls `row` with each row's
+ * values in ALL_COLUMNS order, in one reused array.
+ */
+export function decodeRows(rows: EncodedRows, row: (values: (number | string | null)[], index: number) => void): void {
+  const values: (number | string | null)[] = new Array(ALL_COLUMNS.length);
+  const isText = ALL_COLUMNS.map((_, i) => TEXT_COLUMNS.includes(i));
+  let n = 0;
+  let t = 0;
+  for (let r = 0; r < rows.count; r++) {
+    for (let col = 0; col < values.length; col++) {
+      if (isText[col]) values[col] = rows.texts[t++]!;
+      else {
+        const v = rows.numbers[n++]!;
+        values[col] = v !== v ? null : v;
+      }
+    }
+    row(values, r);
+  }
+}
+
+/** One reader per numeric field, in FIELD_COLUMNS order, built once from the field table. */
+const FIELD_READERS: ((frame: TelemetryFrame) => number | null)[] = FIELD_COLUMNS.map(({ path }) => {
+  const dot = path.indexOf('.');
+  if (dot < 0) return (frame) => (frame as unknown as Record<string, number | null | undefined>)[path] ?? null;
+  const section = path.slice(0, dot);
+  const key = path.slice(dot + 1);
+  return (frame) => (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[section]?.[key] ?? null;
+});
 
 /** Rebuilds a frame from its columns; sections absent at ingest stay absent, missing readings are omitted. */
 export function unflatten(row: Record<string, unknown>): TelemetryFrame {

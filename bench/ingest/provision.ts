@@ -1,0 +1,42 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import type { Credential } from './ipc.ts';
+
+type RecordsModule = typeof import('../../records/db.ts');
+type VehiclesModule = typeof import('../../registry/vehicles.ts');
+
+export const benchVehicleId = (i: number) => `bench-${String(i + 1).padStart(5, '0')}`;
+
+/**
+ * Provisions `count` vehicles through the real registry (scrypt-hashed secrets, as `npm run
+ * vehicles -- add` does) into a fresh data dir, and returns their credentials. Hashing runs on the
+ * libuv pool, so adds go in parallel chunks; the records file lives in a throw-away temp dir, so
+ * it is written with synchronous=OFF instead of one fsync per vehicle. `platformRoot` is the
+ * checkout whose registry (and records migrations) are used: the one whose platform will run.
+ */
+export async function provisionVehicles(platformRoot: string, dataDir: string, count: number, onProgress?: (done: number) => void): Promise<Credential[]> {
+  const load = <T>(path: string) => import(pathToFileURL(join(platformRoot, path)).href) as Promise<T>;
+  const { openSqliteRecords } = await load<RecordsModule>('records/db.ts');
+  const { createVehicleRegistry } = await load<VehiclesModule>('registry/vehicles.ts');
+  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  try {
+    await sql`PRAGMA synchronous = OFF`.execute(db);
+    const registry = createVehicleRegistry({ db });
+    const creds: Credential[] = [];
+    const CHUNK = 256;
+    for (let start = 0; start < count; start += CHUNK) {
+      const ids = Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => benchVehicleId(start + k));
+      const added = await Promise.all(
+        ids.map((id) =>
+          registry.add({ id, customerId: 'bench', model: 'bench-gateway', profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } } }),
+        ),
+      );
+      for (const a of added) creds.push({ id: a.vehicle.id, secret: a.secret });
+      onProgress?.(creds.length);
+    }
+    return creds;
+  } finally {
+    await db.destroy();
+  }
+}
