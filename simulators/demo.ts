@@ -57,7 +57,7 @@ async function main(env: Record<string, string | undefined>) {
   const host = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
   console.log(`PowerWatch demo
   MQTT broker   mqtt://${host}:${ports.mqtt}   (MQTT_PORT; the demo defaults to 1884)
-  status HTTP   http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${ports.http}/healthz and /metrics
+  console API   http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${ports.http}/docs (OpenAPI), /healthz, /metrics
   data          ${config.dataDir}`);
 
   const credsFile = join(config.dataDir, 'demo-credentials.json');
