@@ -89,16 +89,25 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 const isBoolean: Check = (v) => typeof v === 'boolean';
 const measureCheck = (min: number, max: number): Check => (v) => v === null || v === undefined || (typeof v === 'number' && v >= min && v <= max);
 
+/** A section's keys and their checks (parallel arrays: looping them allocates nothing). */
+interface SectionChecks {
+  keys: string[];
+  checks: Check[];
+  known: Set<string>;
+}
+
 /** Per section key: its check, derived from the section's zod shape; null when the shape holds something this path does not know. */
-function sectionChecks(section: string, shape: Record<string, { _zod: { def: { type: string } } }>): Map<string, Check> | null {
-  const checks = new Map<string, Check>();
+function sectionChecks(section: string, shape: Record<string, { _zod: { def: { type: string } } }>): SectionChecks | null {
+  const keys: string[] = [];
+  const checks: Check[] = [];
   for (const [key, schema] of Object.entries(shape)) {
     const field = NUMERIC_FIELDS.find((f) => f.path === `${section}.${key}`);
-    if (field && schema._zod.def.type === 'optional') checks.set(key, measureCheck(field.min, field.max));
-    else if (!field && schema._zod.def.type === 'boolean') checks.set(key, isBoolean);
+    if (field && schema._zod.def.type === 'optional') checks.push(measureCheck(field.min, field.max));
+    else if (!field && schema._zod.def.type === 'boolean') checks.push(isBoolean);
     else return null;
+    keys.push(key);
   }
-  return checks;
+  return { keys, checks, known: new Set(keys) };
 }
 
 const SECTIONS = new Map(
@@ -109,7 +118,7 @@ const SECTIONS = new Map(
       ['battery', sectionChecks('battery', batterySchema.shape)],
       ['charging', sectionChecks('charging', chargingSchema.shape)],
     ] as const
-  ).filter((e): e is [typeof e[0], Map<string, Check>] => e[1] !== null),
+  ).filter((e): e is [typeof e[0], SectionChecks] => e[1] !== null),
 );
 const SOURCES = new Set<unknown>(POWER_SOURCES);
 const LOAD = NUMERIC_FIELDS.find((f) => f.path === 'loadKw')!;
@@ -128,13 +137,13 @@ function acceptAsIs(value: unknown): TelemetryFrame | undefined {
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     if (key === 'v' || key === 'seq' || key === 'ts' || key === 'source' || key === 'loadKw') continue;
-    const checks = SECTIONS.get(key as 'mains');
-    if (!checks) return undefined; // unknown key: zod strips it
+    const spec = SECTIONS.get(key as 'mains');
+    if (!spec) return undefined; // unknown key: zod strips it
     const section = value[key];
     if (section === undefined) continue;
     if (!isPlainObject(section)) return undefined;
-    for (const k in section) if (Object.hasOwn(section, k) && !checks.has(k)) return undefined;
-    for (const [k, check] of checks) if (!check(section[k])) return undefined;
+    for (const k in section) if (Object.hasOwn(section, k) && !spec.known.has(k)) return undefined;
+    for (let i = 0; i < spec.keys.length; i++) if (!spec.checks[i]!(section[spec.keys[i]!])) return undefined;
   }
   return value as unknown as TelemetryFrame;
 }

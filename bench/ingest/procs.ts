@@ -119,10 +119,10 @@ export function memoryOf(pid: number): { rssMB: number; hwmMB: number } | undefi
 
 let clockTicks: number | undefined;
 /** CPU time (user + system) a process has used so far, in seconds. */
-export function cpuSecondsOf(pid: number): number {
+export function cpuSecondsOf(pid: number, thread?: number): number {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime and stime are fields 14 and 15
     return (Number(fields[11]) + Number(fields[12])) / clockTicks;
@@ -179,6 +179,8 @@ function allProcesses(): Map<number, { name: string; cpu: number }> {
 export interface CpuFigures {
   /** % of one core per process of ours during the window. */
   pct: Record<string, number>;
+  /** % of one core of each process's main thread (the JavaScript event loop). */
+  mainThreadPct: Record<string, number>;
   /** % of one core that everything else on the machine used during the window (interrupts included). */
   othersPct: number;
   /** Of that: interrupt handling (mostly loopback TCP for our own traffic). */
@@ -193,6 +195,7 @@ export interface CpuFigures {
  */
 export class CpuWindow {
   private start = new Map<string, number>();
+  private startMain = new Map<string, number>();
   private machine0 = { busy: 0, irq: 0 };
   private procs0 = new Map<number, { name: string; cpu: number }>();
   private t0 = 0;
@@ -201,16 +204,21 @@ export class CpuWindow {
     this.t0 = Date.now();
     this.machine0 = machineSeconds();
     this.procs0 = allProcesses();
-    for (const [k, pid] of Object.entries(this.pids)) this.start.set(k, cpuSecondsOf(pid));
+    for (const [k, pid] of Object.entries(this.pids)) {
+      this.start.set(k, cpuSecondsOf(pid));
+      this.startMain.set(k, cpuSecondsOf(pid, pid));
+    }
   }
   end(): CpuFigures {
     const seconds = (Date.now() - this.t0) / 1000;
     const pct: Record<string, number> = {};
+    const mainThreadPct: Record<string, number> = {};
     let ours = 0;
     for (const [k, pid] of Object.entries(this.pids)) {
       const used = cpuSecondsOf(pid) - (this.start.get(k) ?? NaN);
       ours += used;
       pct[k] = Math.round((used / seconds) * 100);
+      mainThreadPct[k] = Math.round(((cpuSecondsOf(pid, pid) - (this.startMain.get(k) ?? NaN)) / seconds) * 100);
     }
     const m = machineSeconds();
     const ourPids = new Set(Object.values(this.pids));
@@ -223,6 +231,7 @@ export class CpuWindow {
       .map((p) => `${p.name}[${p.pid}] ${Math.round((p.used / seconds) * 100)}%`);
     return {
       pct,
+      mainThreadPct,
       othersPct: Math.max(0, Math.round(((m.busy - this.machine0.busy - ours) / seconds) * 100)),
       irqPct: Math.round(((m.irq - this.machine0.irq) / seconds) * 100),
       topOthers: others,

@@ -461,9 +461,10 @@ async function idlePhase(s: Settings): Promise<IdleFigures> {
 // ── main ────────────────────────────────────────────────────────────────────────────────────────
 
 function cpuText(c: CpuFigures): string {
+  // a node process whose threads (writer thread, GC, libuv pool) add more than a few % gets its main thread shown too
   const ours = Object.entries(c.pct)
     .filter(([k]) => k !== 'bench')
-    .map(([k, v]) => `${k} ${v}%`);
+    .map(([k, v]) => (k === 'mosquitto' || v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`));
   const others = disturbance(c);
   return [...ours, `kernel interrupts ${c.irqPct}%`, `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`].join(', ');
 }
