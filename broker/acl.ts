@@ -1,4 +1,4 @@
-import { GATEWAY_PUBLISH_KINDS, GATEWAY_SUBSCRIBE_KINDS, parseVehicleTopic, vehicleTopic, type TopicKind } from '../protocol/index.ts';
+import { GATEWAY_PUBLISH_KINDS, GATEWAY_SUBSCRIBE_KINDS, isValidVehicleId, parseVehicleTopic, vehicleTopic, type TopicKind } from '../protocol/index.ts';
 
 /** Who is on the other end of an MQTT connection. */
 export type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
@@ -7,12 +7,26 @@ export type PublishDecision =
   | { allow: true; vehicleMessage?: { vehicleId: string; kind: TopicKind } }
   | { allow: false; reason: string };
 
+/** Per vehicle principal: its own telemetry topic and the (immutable) decision for it, the one topic it publishes thousands of times. */
+const ownTelemetry = new WeakMap<Principal, { topic: string; decision: PublishDecision } | null>();
+
 /**
  * Access rules as plain functions. Default deny: a vehicle publishes only to its own telemetry,
  * status, events and commands/ack topics, and subscribes only to its own commands and errors
  * (exact topics, no wildcards). Nobody but the platform itself publishes under `$SYS/`.
  */
 export function authorizePublish(principal: Principal, topic: string): PublishDecision {
+  if (principal.kind === 'vehicle') {
+    let own = ownTelemetry.get(principal);
+    if (own === undefined) {
+      // exactly what the general rules below allow for this topic, computed once
+      own = isValidVehicleId(principal.id)
+        ? { topic: vehicleTopic(principal.id, 'telemetry'), decision: Object.freeze({ allow: true as const, vehicleMessage: Object.freeze({ vehicleId: principal.id, kind: 'telemetry' as const }) }) }
+        : null;
+      ownTelemetry.set(principal, own);
+    }
+    if (own && topic === own.topic) return own.decision;
+  }
   if (topic.startsWith('$')) return { allow: false, reason: `${topic.split('/')[0]}/ topics are reserved for the platform` };
   if (principal.kind === 'service') return { allow: true };
   const parsed = parseVehicleTopic(topic);
