@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['platform/main.ts', 'platform/config.ts', 'registry/cli.ts', 'simulators/cli.ts', 'simulators/demo.ts', 'bench/**', 'test/**', 'vitest.config.ts'],
+    files: ['platform/main.ts', 'platform/config.ts', 'registry/cli.ts', 'simulators/cli.ts', 'simulators/demo.ts', 'bench/**', 'test/**', 'vitest.config.ts', 'vitest.slow.config.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );
