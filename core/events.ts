@@ -5,6 +5,11 @@ import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleSt
 export interface PlatformEvents extends DiagnosticsEvents {
   /** Frames just stored (duplicates excluded), in the order received. */
   'telemetry.stored': { vehicleId: string; receivedAt: number; frames: TelemetryFrame[] };
+  /**
+   * Every frame of one message that is now durably stored, new or stored before (a re-send): what
+   * the delivery confirmation (`telemetry/confirmed`) counts. Emitted after the commit, before the PUBACK.
+   */
+  'telemetry.committed': { vehicleId: string; receivedAt: number; frames: TelemetryFrame[] };
   /** A message, or one frame of a batch, was refused. */
   'ingest.rejected': { vehicleId: string; error: ProtocolError };
   'vehicle.event': { vehicleId: string; receivedAt: number; event: VehicleEvent };

@@ -93,6 +93,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
     counters.inc('ingest.frames_stored', msg.vehicleId, fresh.length);
     const dupes = duplicates + unique.length - fresh.length;
     if (dupes > 0) counters.inc('ingest.frames_duplicate', msg.vehicleId, dupes);
+    bus.emit('telemetry.committed', { vehicleId: msg.vehicleId, receivedAt: at, frames: unique });
     if (fresh.length > 0) bus.emit('telemetry.stored', { vehicleId: msg.vehicleId, receivedAt: at, frames: fresh });
     return { forward: true, errors };
   }

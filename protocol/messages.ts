@@ -2,12 +2,39 @@ import { z } from 'zod';
 
 const epochMs = z.number({ error: 'must be epoch milliseconds' }).int({ error: 'must be integer epoch milliseconds' }).min(0);
 
-/** `status` (retained). The gateway publishes `online:true` on connect and sets `online:false` as its last will. */
+const count = z.number({ error: 'must be a count' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be >= 0' });
+const seqNumber = z
+  .number({ error: 'must be an integer' })
+  .int({ error: 'must be an integer' })
+  .min(0, { error: 'must be >= 0' })
+  .max(Number.MAX_SAFE_INTEGER, { error: 'too large' });
+
+/**
+ * `status` (retained). The gateway publishes `online:true` on connect and sets `online:false` as its
+ * last will. Optional buffer figures: `buffered` frames not yet acknowledged, `dropped` frames its full
+ * buffer dropped unsent since it started (lost for good; the platform counts them, never silently).
+ */
 export const statusSchema = z.object({
   online: z.boolean({ error: 'must be true or false' }),
   ts: epochMs,
+  buffered: count.optional(),
+  dropped: count.optional(),
 });
 export type VehicleStatus = z.infer<typeof statusSchema>;
+
+/**
+ * `telemetry/confirmed` (platform → gateway, retained): every frame of the gateway's current run up to
+ * `seq` is durably stored, or was settled as lost (the gateway said it no longer has it) or refused;
+ * `ts` is the timestamp of the newest stored frame at or below `seq`. A gateway deletes buffered frames
+ * with `seq <= seq` **and** `ts <= ts`: the second test keeps a confirmation from before a seq restart
+ * (gateway reboot without a persistent buffer) from deleting the new run's frames.
+ */
+export const telemetryConfirmedSchema = z.object({
+  v: z.literal(1, { error: 'unsupported protocol version (expected 1)' }),
+  seq: seqNumber,
+  ts: epochMs,
+});
+export type TelemetryConfirmed = z.infer<typeof telemetryConfirmedSchema>;
 
 export const EVENT_SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;
 export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
@@ -31,6 +58,40 @@ export const commandSchema = z.object({
   args: z.record(z.string(), z.unknown()).default({}),
 });
 export type Command = z.infer<typeof commandSchema>;
+
+/** The command the platform sends when a seq gap does not fill by itself: re-send these frames. */
+export const BACKFILL_COMMAND = 'backfill';
+/** At most this many seqs per backfill request. */
+export const MAX_BACKFILL_SEQS = 1_000_000;
+
+/**
+ * `backfill` args: re-send the frames with `fromSeq <= seq <= toSeq` (and, when given,
+ * `afterTs < ts < beforeTs`: the timestamps of the stored frames either side of the gap, which pin
+ * the request to one run of seqs) that are still in the buffer.
+ */
+export const backfillArgsSchema = z
+  .object({
+    fromSeq: seqNumber,
+    toSeq: seqNumber,
+    afterTs: epochMs.optional(),
+    beforeTs: epochMs.optional(),
+  })
+  .refine((a) => a.toSeq >= a.fromSeq, { error: 'toSeq must be >= fromSeq', path: ['toSeq'] })
+  .refine((a) => a.toSeq - a.fromSeq < MAX_BACKFILL_SEQS, { error: `at most ${MAX_BACKFILL_SEQS} seqs per request`, path: ['toSeq'] });
+export type BackfillArgs = z.infer<typeof backfillArgsSchema>;
+
+/**
+ * `backfill` result (in `commands/ack`): `resent` frames are on their way (as telemetry, oldest
+ * first); `missing` lists the seq ranges `[from, to]` of the request the gateway no longer has
+ * (dropped when its buffer was full, lost in a reboot, never sampled): the platform stops waiting for them.
+ */
+export const backfillResultSchema = z.object({
+  fromSeq: seqNumber,
+  toSeq: seqNumber,
+  resent: count,
+  missing: z.array(z.tuple([seqNumber, seqNumber])).max(10_000),
+});
+export type BackfillResult = z.infer<typeof backfillResultSchema>;
 
 /** `commands/ack`: gateway → platform. */
 export const commandAckSchema = z.object({

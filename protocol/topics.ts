@@ -15,6 +15,8 @@ export function isValidVehicleId(id: string): boolean {
 /** Per-topic wire rules. `from` says who publishes it. */
 export const TOPICS = {
   telemetry: { from: 'gateway', qos: 1, retain: false },
+  /** The highest seq of the gateway's current run stored without a gap (see docs/protocol.md, delivery guarantee). */
+  'telemetry/confirmed': { from: 'platform', qos: 1, retain: true },
   status: { from: 'gateway', qos: 1, retain: true },
   events: { from: 'gateway', qos: 1, retain: false },
   commands: { from: 'platform', qos: 1, retain: false },
@@ -27,7 +29,10 @@ export const TOPIC_KINDS = Object.keys(TOPICS) as TopicKind[];
 
 /** Topics a gateway may publish to (its own only) and subscribe to (its own only). */
 export const GATEWAY_PUBLISH_KINDS: readonly TopicKind[] = ['telemetry', 'status', 'events', 'commands/ack'];
-export const GATEWAY_SUBSCRIBE_KINDS: readonly TopicKind[] = ['commands', 'errors'];
+export const GATEWAY_SUBSCRIBE_KINDS: readonly TopicKind[] = ['commands', 'errors', 'telemetry/confirmed'];
+
+/** Topics the platform publishes to a vehicle. */
+export type PlatformTopicKind = { [K in TopicKind]: (typeof TOPICS)[K]['from'] extends 'platform' ? K : never }[TopicKind];
 
 export function vehicleTopic(vehicleId: string, kind: TopicKind): string {
   return `${TOPIC_ROOT}/${vehicleId}/${kind}`;

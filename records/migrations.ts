@@ -228,6 +228,20 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         for (const t of ['audit_log', 'sessions', 'accounts']) await db.schema.dropTable(t).execute();
       },
     },
+    '0005_telemetry_confirmations': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('telemetry_confirmations')
+          .addColumn('vehicle_id', 'varchar(64)', (c) => c.primaryKey())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('ts', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('telemetry_confirmations').execute();
+      },
+    },
   };
 }
 

@@ -192,6 +192,18 @@ export interface AuditLogTable {
   details: string | null;
 }
 
+/**
+ * Per vehicle, the highest seq of its gateway's current run stored with no gap before it (the
+ * delivery confirmation, `telemetry/confirmed`). Written before the confirmation is published.
+ */
+export interface TelemetryConfirmationsTable {
+  vehicle_id: string;
+  seq: number;
+  /** ts of the newest stored frame at or below `seq`. */
+  ts: number;
+  updated_at: number;
+}
+
 export interface RecordsSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -208,4 +220,5 @@ export interface RecordsSchema {
   vehicle_presence: VehiclePresenceTable;
   vehicle_events: VehicleEventsTable;
   dead_letters: DeadLettersTable;
+  telemetry_confirmations: TelemetryConfirmationsTable;
 }

@@ -1,4 +1,4 @@
-import type { Command, TelemetryFrame } from '../../protocol/index.ts';
+import { backfillArgsSchema, type BackfillArgs, type BackfillResult, type Command, type TelemetryFrame } from '../../protocol/index.ts';
 import type { VehicleModel } from '../model/vehicle.ts';
 import { SOURCE_MODES, type SourceMode } from '../model/transfer-switch.ts';
 
@@ -15,8 +15,9 @@ import { SOURCE_MODES, type SourceMode } from '../model/transfer-switch.ts';
  * | stopGenerator     | {}                                  | releases the set: cool-down run, then stop       |
  * | switchSource      | { source: auto|mains|generator|battery } | forces the transfer switch, or back to auto |
  * | resetFault        | { code?: trip code } or { fault: scenario name or id } | clears a latched controller trip, or ends a simulated fault (repaired) |
+ * | backfill          | { fromSeq, toSeq, afterTs?, beforeTs? } | re-sends those frames from the buffer; says which it no longer has |
  */
-export const COMMAND_NAMES = ['setTelemetryRate', 'snapshot', 'startGenerator', 'stopGenerator', 'switchSource', 'resetFault'] as const;
+export const COMMAND_NAMES = ['setTelemetryRate', 'snapshot', 'startGenerator', 'stopGenerator', 'switchSource', 'resetFault', 'backfill'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type CommandOutcome = { ok: true; result: Record<string, unknown> } | { ok: false; error: string };
@@ -27,6 +28,8 @@ export interface CommandContext {
   setRate(hz: number, durationS: number | null): void;
   /** Samples a frame now and queues it first in line; returns it. */
   snapshot(): TelemetryFrame;
+  /** Queues buffered frames to be sent again; says which of the range it does not hold. */
+  backfill(args: BackfillArgs): BackfillResult;
 }
 
 const refuse = (error: string): CommandOutcome => ({ ok: false, error });
@@ -92,6 +95,11 @@ export function executeCommand(cmd: Command, ctx: CommandContext): CommandOutcom
       }
       const r = model.resetGenerator();
       return r.ok ? done({ cleared: r.cleared }) : refuse(r.reason);
+    }
+    case 'backfill': {
+      const parsed = backfillArgsSchema.safeParse(args);
+      if (!parsed.success) return refuse(`invalid backfill: ${parsed.error.issues.map((i) => `args.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return done({ ...ctx.backfill(parsed.data) });
     }
     default:
       return refuse(`unknown command "${cmd.name}"; this gateway knows ${COMMAND_NAMES.join(', ')}`);

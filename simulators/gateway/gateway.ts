@@ -1,7 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { commandSchema, vehicleTopic, MAX_FRAMES_PER_BATCH, type CommandAck, type ProtocolError, type VehicleEvent } from '../../protocol/index.ts';
+import {
+  commandSchema,
+  telemetryConfirmedSchema,
+  vehicleTopic,
+  MAX_FRAMES_PER_BATCH,
+  type CommandAck,
+  type ProtocolError,
+  type VehicleEvent,
+  type VehicleStatus,
+} from '../../protocol/index.ts';
 import type { Clock } from '../clock.ts';
 import type { VehicleModel } from '../model/vehicle.ts';
 import type { PlannedFault } from '../scenarios/plan.ts';
@@ -41,7 +50,7 @@ export interface GatewayOptions {
   brokerUrl: string;
   /** Frames per simulated second. Default 1. */
   rateHz?: number;
-  /** Frames kept while offline. Default 10,000. */
+  /** Frames held (unsent, or sent and awaiting the platform's confirmation). Default 10,000. */
   bufferCapacity?: number;
   /** Frames per replay message, ≤ 500. */
   maxBatchFrames?: number;
@@ -63,12 +72,27 @@ export type GatewayState = 'idle' | 'connecting' | 'online' | 'offline' | 'down'
 export interface GatewayStats {
   state: GatewayState;
   framesSampled: number;
+  /** Frames whose message the broker acknowledged (PUBACK: stored), counted once. */
   framesAcked: number;
   messagesSent: number;
   batchesSent: number;
+  /** Frames not yet acknowledged: waiting to be sent, or in flight. */
   buffered: number;
+  /** Acknowledged frames still held until the platform confirms them (`telemetry/confirmed`). */
+  unconfirmed: number;
   inflight: number;
+  /** Frames the full buffer dropped before they were sent: lost for good (also reported on `status`). */
   dropped: number;
+  /** Acknowledged frames let go before their confirmation to make room (stored, so not lost). */
+  releasedUnconfirmed: number;
+  /** The newest confirmation taken from the platform. */
+  confirmed: { seq: number; ts: number } | null;
+  confirmations: number;
+  backfillRequests: number;
+  /** Frames sent again on backfill requests. */
+  backfillFramesSent: number;
+  /** Seqs asked for that the buffer no longer had. */
+  backfillMissing: number;
   lostOnReboot: number;
   skippedSamples: number;
   connects: number;
@@ -84,13 +108,17 @@ export interface GatewayStats {
 
 const MAX_SAMPLES_PER_TICK = 10_000;
 const MAX_EVENTS_QUEUED = 500;
+/** While online, a status with new buffer figures (frames dropped) at most this often, simulated ms. */
+const STATUS_MIN_INTERVAL_MS = 10_000;
 
 /**
  * The reference gateway: one vehicle's telematics unit. It samples the vehicle model at its rate,
- * keeps every frame in a bounded store-and-forward buffer until the broker acknowledged it, replays
- * the backlog after a link loss as `{"frames":[...]}` batches (oldest first, ≤ 500), announces itself
- * on `status` (retained, with a last will), reports controller events, answers `errors` and executes
- * commands. It is driven by `tick()` on a (possibly simulated) clock: a fleet calls it from one loop.
+ * keeps every frame in a bounded store-and-forward buffer until the platform confirmed it
+ * (`telemetry/confirmed`), sends each once (again only after a link loss took its PUBACK, or on the
+ * platform's `backfill` command), replays the backlog after a link loss as `{"frames":[...]}` batches
+ * (oldest first, ≤ 500), announces itself on `status` (retained, with a last will, with its buffer
+ * figures), reports controller events, answers `errors` and executes commands. It is driven by
+ * `tick()` on a (possibly simulated) clock: a fleet calls it from one loop.
  */
 export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const { clock, model } = deps;
@@ -112,6 +140,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     commands: vehicleTopic(id, 'commands'),
     ack: vehicleTopic(id, 'commands/ack'),
     errors: vehicleTopic(id, 'errors'),
+    confirmed: vehicleTopic(id, 'telemetry/confirmed'),
   };
   const emitter = new EventEmitter();
   emitter.setMaxListeners(100);
@@ -124,7 +153,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     if (!journal) return createFrameBuffer({ capacity });
     const saved = journal.load();
     if (saved.nextSeq !== null) model.nextSeq = Math.max(model.nextSeq, saved.nextSeq);
-    return createFrameBuffer({ capacity, journal, initial: saved.frames });
+    return createFrameBuffer({ capacity, journal, initial: saved.frames, initialAcked: saved.acked });
   }
 
   let state: GatewayState = 'idle';
@@ -146,6 +175,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const sentAt = new Map<number, number>();
   const recentErrors: ProtocolError[] = [];
   let errorLogBudget = 10;
+  let statusDropped = 0;
+  let statusAt = -Infinity;
 
   const stats = {
     framesSampled: 0,
@@ -161,6 +192,10 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     commands: 0,
     commandsRefused: 0,
     eventsSent: 0,
+    confirmations: 0,
+    backfillRequests: 0,
+    backfillFramesSent: 0,
+    backfillMissing: 0,
     lastError: null as string | null,
   };
 
@@ -197,9 +232,10 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       state = 'online';
       stats.connects++;
       backoff = reconnectMin;
-      c.publish(topics.status, JSON.stringify({ online: true, ts: clock.now() }), { qos: 1, retain: true });
+      publishStatus(c);
       // 'connected' once the broker confirmed the subscriptions: commands sent from then on arrive.
-      c.subscribe([topics.commands, topics.errors], { qos: 1 }, () => {
+      // The retained confirmation (if any) comes with the subscription.
+      c.subscribe([topics.commands, topics.errors, topics.confirmed], { qos: 1 }, () => {
         if (my === epoch) emitter.emit('connected');
       });
       pump();
@@ -209,6 +245,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       if (my !== epoch) return;
       if (topic === topics.commands) onCommand(payload);
       else if (topic === topics.errors) onProtocolError(payload);
+      else if (topic === topics.confirmed) onConfirmed(payload);
     });
     c.on('error', (err) => {
       if (my !== epoch) return;
@@ -232,7 +269,9 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     if (c) {
       c.removeAllListeners('close');
       c.on('error', () => undefined);
-      c.end(true);
+      // Not now: this may run inside MQTT.js's own loop over the callbacks of messages in flight
+      // (a publish failing on a keepalive timeout), and ending the client there breaks that loop.
+      setImmediate(() => c.end(true));
     }
     buffer.resetInflight();
     sentAt.clear();
@@ -257,6 +296,14 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     if (client) linkLost(reason);
   }
 
+  /** `status` (retained) with the buffer figures: online, frames not yet acknowledged, frames dropped when full. */
+  function publishStatus(c: MqttClient) {
+    const status: VehicleStatus = { online: true, ts: clock.now(), buffered: buffer.unacked(), dropped: buffer.dropped() };
+    statusDropped = status.dropped!;
+    statusAt = status.ts;
+    c.publish(topics.status, JSON.stringify(status), { qos: 1, retain: true });
+  }
+
   function pump() {
     const c = client;
     if (!c || state !== 'online') return;
@@ -267,6 +314,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       const payload = msg.frames.length === 1 ? JSON.stringify(msg.frames[0]) : JSON.stringify({ frames: msg.frames });
       stats.messagesSent++;
       if (msg.frames.length > 1) stats.batchesSent++;
+      if (msg.resend) stats.backfillFramesSent += msg.frames.length;
       sentAt.set(msg.id, realNow());
       c.publish(topics.telemetry, payload, { qos: 1 }, (err) => {
         if (my !== epoch) return; // that connection is gone; its frames were re-queued
@@ -277,11 +325,11 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         }
         const t0 = sentAt.get(msg.id);
         sentAt.delete(msg.id);
-        const released = buffer.ack(msg.id);
-        stats.framesAcked += msg.frames.length;
+        const acked = buffer.ack(msg.id);
+        if (!msg.resend) stats.framesAcked += msg.frames.length;
         if (t0 !== undefined) deps.onAck?.(realNow() - t0, msg.frames.length);
-        if (released) emitter.emit('acked', released);
-        if (buffer.size() === 0) emitter.emit('drained');
+        if (acked) emitter.emit('acked', acked);
+        if (buffer.unacked() === 0) emitter.emit('drained');
         pump();
       });
     }
@@ -336,11 +384,35 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         pump();
         return f;
       },
+      backfill(args) {
+        const r = buffer.backfill(args);
+        stats.backfillRequests++;
+        for (const [from, to] of r.missing) stats.backfillMissing += to - from + 1;
+        if (r.missing.length) log?.warn(`${id}: backfill ${args.fromSeq}–${args.toSeq}: ${r.missing.length} seq range(s) no longer buffered`);
+        return r;
+      },
     });
     if (!outcome.ok) stats.commandsRefused++;
     const ack: CommandAck = outcome.ok ? { id: parsed.data.id, ts: clock.now(), ok: true, result: outcome.result } : { id: parsed.data.id, ts: clock.now(), ok: false, error: outcome.error.slice(0, 500) };
     sendAck(ack);
     emitter.emit('command', parsed.data, ack);
+    pump(); // a backfill's frames follow its answer
+  }
+
+  /** `telemetry/confirmed`: frames up to there are stored at the platform and leave the buffer. */
+  function onConfirmed(payload: Buffer) {
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return;
+    }
+    const parsed = telemetryConfirmedSchema.safeParse(value);
+    if (!parsed.success) return;
+    const { seq, ts } = parsed.data;
+    stats.confirmations++;
+    const gone = buffer.confirm(seq, ts);
+    emitter.emit('confirmed', { seq, ts, released: gone, held: buffer.size() });
   }
 
   function sendAck(ack: CommandAck) {
@@ -414,7 +486,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     state = 'down';
     bootAt = until;
     journal?.flush(model.nextSeq, () => buffer.snapshot());
-    if (!journal) stats.lostOnReboot += buffer.size();
+    if (!journal) stats.lostOnReboot += buffer.unacked(); // acknowledged ones are stored already
     events.length = 0;
   }
 
@@ -436,7 +508,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   return {
     vehicleId: id,
     model,
-    on(event: 'connected' | 'connect-failed' | 'disconnected' | 'acked' | 'drained' | 'protocol-error' | 'command' | 'booted', listener: (...args: never[]) => void) {
+    on(event: 'connected' | 'connect-failed' | 'disconnected' | 'acked' | 'drained' | 'confirmed' | 'protocol-error' | 'command' | 'booted', listener: (...args: never[]) => void) {
       emitter.on(event, listener as (...args: unknown[]) => void);
       return () => emitter.off(event, listener as (...args: unknown[]) => void);
     },
@@ -462,6 +534,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       }
       sample(now);
       if (!client && now >= nextConnectAt && now >= linkDownUntil) connect(now);
+      if (client && state === 'online' && buffer.dropped() !== statusDropped && now - statusAt >= STATUS_MIN_INTERVAL_MS) publishStatus(client);
       pump();
       sendEvents();
       buffer.flush(model.nextSeq);
@@ -475,13 +548,13 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       linkDownUntil = 0;
       nextConnectAt = clock.now();
     },
-    /** Stops sampling; resolves once the buffer is empty or after `timeoutMs` of wall time, whichever first. */
+    /** Stops sampling; resolves once every frame is acknowledged or after `timeoutMs` of wall time, whichever first. */
     drain(timeoutMs: number): Promise<boolean> {
-      if (buffer.size() === 0) return Promise.resolve(true);
+      if (buffer.unacked() === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
         const timer = setTimeout(() => {
           off();
-          resolve(buffer.size() === 0);
+          resolve(buffer.unacked() === 0);
         }, timeoutMs);
         const off = this.on('drained', () => {
           clearTimeout(timer);
@@ -517,9 +590,12 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       return {
         state,
         ...stats,
-        buffered: buffer.size(),
+        buffered: buffer.unacked(),
+        unconfirmed: buffer.unconfirmed(),
         inflight: buffer.inflightFrames(),
         dropped: buffer.dropped(),
+        releasedUnconfirmed: buffer.released(),
+        confirmed: buffer.confirmed(),
         activeFaults: [
           ...model.state().activeFaults,
           ...faults.filter((f) => f.startTs <= clock.now() && (f.endTs === null ? f.name === 'gateway-reboot' && state === 'down' : clock.now() < f.endTs)).map((f) => f.name),
@@ -527,6 +603,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       };
     },
     recentErrors: (): readonly ProtocolError[] => recentErrors,
+    /** Frames held, oldest first: unconfirmed, in flight and pending (tests, tools). */
+    heldFrames: () => buffer.snapshot(),
     rateHz: () => rateHz,
     /** Adds a gateway-side fault (link-loss, gateway-reboot) at run time. */
     addFault(f: PlannedFault) {

@@ -32,6 +32,12 @@ describe('vehicle ACL (default deny)', () => {
       expect(authorizeSubscribe(v1, t).allow).toBe(false);
     }
   });
+  it('subscribes to its own delivery confirmation, never publishes it', () => {
+    expect(parseVehicleTopic('v1/vehicles/V1/telemetry/confirmed')).toEqual({ vehicleId: 'V1', kind: 'telemetry/confirmed' });
+    expect(authorizeSubscribe(v1, 'v1/vehicles/V1/telemetry/confirmed').allow).toBe(true);
+    expect(authorizeSubscribe(v1, 'v1/vehicles/V2/telemetry/confirmed').allow).toBe(false);
+    expect(authorizePublish(v1, 'v1/vehicles/V1/telemetry/confirmed').allow).toBe(false);
+  });
   it('allows a last will only on its own status topic', () => {
     expect(authorizeWill(v1, 'v1/vehicles/V1/status')).toBe(true);
     expect(authorizeWill(v1, 'v1/vehicles/V2/status')).toBe(false);
