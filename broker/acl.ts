@@ -1,4 +1,5 @@
 import { GATEWAY_PUBLISH_KINDS, GATEWAY_SUBSCRIBE_KINDS, isValidVehicleId, parseVehicleTopic, vehicleTopic, type TopicKind } from '../protocol/index.ts';
+import { MAX_TOPIC_LEVELS, topicLevels } from './flow-control.ts';
 
 /** Who is on the other end of an MQTT connection. */
 export type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
@@ -13,7 +14,8 @@ const ownTelemetry = new WeakMap<Principal, { topic: string; decision: PublishDe
 /**
  * Access rules as plain functions. Default deny: a vehicle publishes only to its own telemetry,
  * status, events and commands/ack topics, and subscribes only to its own commands and errors
- * (exact topics, no wildcards). Nobody but the platform itself publishes under `$SYS/`.
+ * (exact topics, no wildcards). Nobody but the platform itself publishes under `$SYS/`. Nobody
+ * publishes to a topic of more than `MAX_TOPIC_LEVELS` levels (the broker's router cannot take it).
  */
 export function authorizePublish(principal: Principal, topic: string): PublishDecision {
   if (principal.kind === 'vehicle') {
@@ -27,6 +29,8 @@ export function authorizePublish(principal: Principal, topic: string): PublishDe
     }
     if (own && topic === own.topic) return own.decision;
   }
+  const levels = topicLevels(topic);
+  if (levels > MAX_TOPIC_LEVELS) return { allow: false, reason: `a topic has at most ${MAX_TOPIC_LEVELS} levels; this one has ${levels}` };
   if (topic.startsWith('$')) return { allow: false, reason: `${topic.split('/')[0]}/ topics are reserved for the platform` };
   if (principal.kind === 'service') return { allow: true };
   const parsed = parseVehicleTopic(topic);

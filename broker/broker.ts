@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
-import { isValidVehicleId, vehicleTopic, type ProtocolError, type TopicKind } from '../protocol/index.ts';
+import { TOPICS, isValidVehicleId, vehicleTopic, type PlatformTopicKind, type ProtocolError, type TopicKind } from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -10,6 +10,7 @@ import { authorizePublish, authorizeSubscribe, authorizeWill, type Principal } f
 import { CONNACK_CODE, type Authenticator, type RefusalReason } from './authenticator.ts';
 import { createLoginThrottle } from './throttle.ts';
 import { guardPacketSize } from './packet-size.ts';
+import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
 
 export interface BrokerDeps {
   log: Logger;
@@ -28,14 +29,34 @@ export interface BrokerOptions {
   /** Any MQTT packet bigger than this closes the connection before it is buffered. */
   maxPacketBytes: number;
   maxConnections: number;
-  /** A subscriber whose socket does not drain within this time is disconnected. */
+  /** A connection with bytes waiting to be written that makes no progress for this long is closed (a stuck consumer). */
   drainTimeoutMs: number;
+  /**
+   * Bytes one connection may have waiting to be written (messages for a subscriber that does not
+   * read). Up to this much, writes to it never wait, so a slow subscriber holds up nobody else;
+   * a message that would take it beyond is not sent and the connection is closed as a slow consumer.
+   */
+  maxQueuedBytes: number;
   /** Errors sent back for one message at most (a bad 500-frame batch yields at most this many). */
   maxErrorsPerMessage?: number;
+  /**
+   * Receive window: packets one connection may have in progress at once (a publish until it is
+   * stored and delivered). At the limit the connection is not read until half have completed, so a
+   * publisher faster than the platform is slowed by TCP instead of queued in memory.
+   */
+  maxInflight: number;
+  /** QoS 0 messages a vehicle may publish per second (a one-second burst); beyond, dropped and counted. 0: no limit. */
+  qos0RatePerSecond: number;
+  /** QoS 2 messages one connection may leave awaiting PUBREL; one more closes it. */
+  maxQos2AwaitingRelease?: number;
 }
 
 /** Where refused messages go: a topic nobody can subscribe to, so they are acknowledged but never delivered. */
 const REFUSED_TOPIC = '$platform/refused';
+/** Bytes buffered from one connection ahead of the parser (packets larger than this are assembled across reads). */
+const READ_AHEAD_BYTES = 64 * 1024;
+/** Packets parsed from one connection per turn of the event loop, so that no connection holds up the others. */
+const PACKETS_PER_TURN = 256;
 
 export type Broker = ReturnType<typeof createBroker>;
 
@@ -47,15 +68,54 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const wills = new WeakMap<Client, string | null>();
   const closeReasons = new WeakMap<Client, string>();
   const connectedAt = new WeakMap<Client, number>();
+  /** Bytes of messages let through to a connection that aedes has not written to it yet. */
+  const inHandover = new WeakMap<Client, number>();
+  /** Per connection with bytes waiting: how much had gone out, and since when it has not moved. */
+  const progress = new WeakMap<Client, { sent: number; since: number }>();
+  let sweeper: NodeJS.Timeout | undefined;
   const throttle = createLoginThrottle({ freeAttempts: 5, windowMs: 60_000, baseBlockMs: 1_000, maxBlockMs: 5 * 60_000 }, now);
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
+  const maxQos2AwaitingRelease = options.maxQos2AwaitingRelease ?? 100;
   const aedes = new Aedes({
     maxClientsIdLength: 64,
     drainTimeout: options.drainTimeoutMs,
     connectTimeout: 10_000,
     heartbeatInterval: 60_000,
+    // No delivery queue in mqemitter: past its concurrency it queues every publish and, once the
+    // queue is drained by messages nobody subscribes to, recurses through it until the stack
+    // overflows (RangeError under a QoS 0 flood). Each connection's receive window bounds the work instead.
+    concurrency: 0,
+    maxTopicLevels: MAX_TOPIC_LEVELS,
+    maxInflightInbound: maxQos2AwaitingRelease,
   });
+  const guards = createConnectionGuards(
+    { maxInflight: options.maxInflight, readAheadBytes: READ_AHEAD_BYTES, packetsPerTurn: PACKETS_PER_TURN, maxQos2AwaitingRelease, maxTopicLevels: MAX_TOPIC_LEVELS, placeholderTopic: REFUSED_TOPIC },
+    {
+      qos2WindowExceeded(client) {
+        counters.inc('mqtt.protocol_error', 'qos2_window_exceeded');
+        closeReasons.set(client, `more than ${maxQos2AwaitingRelease} QoS 2 messages awaiting PUBREL`);
+        log.warn({ clientId: client.id, limit: maxQos2AwaitingRelease }, 'too many QoS 2 messages awaiting PUBREL: connection closed');
+      },
+      windowFull: (client) => counters.inc('mqtt.receive_window_full', client.id),
+    },
+  );
+  /** Per vehicle connection: QoS 0 token bucket (tokens, last refill) and whether drops were logged. */
+  const qos0Buckets = new WeakMap<Client, { tokens: number; at: number; logged: boolean }>();
+  function qos0Allowed(client: Client): boolean {
+    const rate = options.qos0RatePerSecond;
+    if (rate <= 0) return true;
+    const t = now();
+    let b = qos0Buckets.get(client);
+    if (!b) qos0Buckets.set(client, (b = { tokens: rate, at: t, logged: false }));
+    b.tokens = Math.min(rate, b.tokens + ((t - b.at) * rate) / 1000);
+    b.at = t;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
   let server: Server | undefined;
   let serverClosed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
@@ -120,14 +180,32 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     if (!client) return callback(null); // a stale will published by aedes itself
     const principal = principals.get(client);
     if (!principal) return callback(new Error('not authenticated'));
-    const decision = authorizePublish(principal, packet.topic);
+    if (guards.isRefused(packet)) return callback(new Error('QoS 2 window exceeded'));
+    if (packet.qos === 0 && principal.kind === 'vehicle' && !qos0Allowed(client)) {
+      // QoS 0 promises nothing: beyond its rate a vehicle's QoS 0 messages are dropped, counted, never decoded
+      counters.inc('mqtt.qos0_dropped', principal.id);
+      const bucket = qos0Buckets.get(client)!;
+      if (!bucket.logged) {
+        bucket.logged = true;
+        log.warn({ vehicleId: principal.id, ratePerSecond: options.qos0RatePerSecond }, 'QoS 0 messages beyond the rate limit are dropped (counted in mqtt.qos0_dropped)');
+      }
+      divert(packet);
+      return callback(null);
+    }
+    // The parser's payload is a view into the socket read it arrived in: a message kept afterwards
+    // (retained, queued for a subscriber, awaiting PUBREL) would keep that whole read in memory,
+    // tens of KiB for a few hundred bytes. Each message gets its own copy.
+    if (typeof packet.payload !== 'string' && packet.payload.byteLength < packet.payload.buffer.byteLength) packet.payload = Buffer.from(packet.payload);
+    // a topic too deep for the broker's router arrives under a placeholder: judge the one sent
+    const topic = guards.originalTopic(packet) ?? packet.topic;
+    const decision = authorizePublish(principal, topic);
     if (!decision.allow) {
       counters.inc('mqtt.publish_denied', principal.id);
       if (principal.kind === 'vehicle') {
-        const msg = { vehicleId: principal.id, kind: 'telemetry' as TopicKind, topic: packet.topic, payload: Buffer.from(packet.payload), retain: !!packet.retain };
+        const msg = { vehicleId: principal.id, kind: 'telemetry' as TopicKind, topic, payload: Buffer.from(packet.payload), retain: !!packet.retain };
         sendErrors(principal.id, [vehicleMessages.refuse(msg, { code: 'topic_not_allowed', message: decision.reason })]);
       } else {
-        log.warn({ clientId: principal.id, topic: packet.topic }, decision.reason);
+        log.warn({ clientId: principal.id, topic: topic.slice(0, 200) }, decision.reason);
       }
       divert(packet);
       return callback(null);
@@ -159,13 +237,54 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     callback(null, sub);
   };
 
+  /**
+   * Closes a connection that does not read what it is sent: its queued bytes are freed, its session
+   * ends (a vehicle's will is published), and it is counted as `mqtt.slow_consumer_disconnected`.
+   */
+  function dropSlowConsumer(client: Client, reason: string): void {
+    const conn = client.conn as Partial<Socket>;
+    if (conn.destroyed) return;
+    counters.inc('mqtt.slow_consumer_disconnected', client.id);
+    closeReasons.set(client, `slow consumer: ${reason}`);
+    log.warn({ clientId: client.id, queuedBytes: conn.writableLength, reason }, 'MQTT connection does not read what it is sent: closed');
+    conn.destroy?.();
+  }
+
   aedes.authorizeForward = (client, packet: AedesPublishPacket) => {
     // Defence in depth: deliver nothing to a vehicle but its own commands and errors.
     const principal = principals.get(client);
     if (!principal) return null;
     if (principal.kind === 'vehicle' && !authorizeSubscribe(principal, packet.topic).allow) return null;
+    // A subscriber that does not keep up: its queue is bounded; it is closed rather than waited for.
+    const queued = ((client.conn as Partial<Socket>).writableLength ?? 0) + (inHandover.get(client) ?? 0);
+    const size = packet.payload.length + packet.topic.length + 16;
+    if (queued + size > options.maxQueuedBytes) {
+      dropSlowConsumer(client, `${queued} bytes not read`);
+      return null;
+    }
+    // aedes writes the packet in an immediate it schedules right after this returns; counted as
+    // queued until then (an immediate scheduled from a microtask runs after it)
+    inHandover.set(client, (inHandover.get(client) ?? 0) + size);
+    queueMicrotask(() => setImmediate(() => inHandover.set(client, (inHandover.get(client) ?? size) - size)));
     return packet;
   };
+
+  /** Connections whose queued bytes have not moved for `drainTimeoutMs` are stuck: closed. */
+  function sweepStuck(): void {
+    const at = now();
+    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+      const conn = client.conn as Partial<Socket>;
+      const queued = conn.writableLength ?? 0;
+      if (queued === 0 || conn.bytesWritten === undefined) {
+        progress.delete(client);
+        continue;
+      }
+      const sent = conn.bytesWritten - queued; // handed to the kernel so far
+      const p = progress.get(client);
+      if (!p || p.sent !== sent) progress.set(client, { sent, since: at });
+      else if (at - p.since >= options.drainTimeoutMs) dropSlowConsumer(client, `${queued} bytes not read for ${Math.round((at - p.since) / 1000)} s`);
+    }
+  }
 
   aedes.on('client', (client) => {
     const principal = principals.get(client);
@@ -197,7 +316,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     aedes,
     async start(): Promise<{ port: number }> {
       await aedes.listen();
-      server = createServer({ noDelay: true }, (socket) => {
+      // Writes to a connection do not wait for it to drain below `maxQueuedBytes` (the stream's
+      // high-water mark); aedes would otherwise hold every publish to a subscriber that does not
+      // read until it drains, and with it, past its delivery concurrency, every other client's.
+      // What is read ahead from one connection is bounded separately (READ_AHEAD_BYTES, flow-control.ts).
+      server = createServer({ noDelay: true, highWaterMark: options.maxQueuedBytes }, (socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
         const client = aedes.handle(socket);
@@ -205,6 +328,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           counters.inc('mqtt.packet_too_large');
           closeReasons.set(client, 'packet too large');
         });
+        guards.install(client);
       });
       server.maxConnections = options.maxConnections;
       await new Promise<void>((resolve, reject) => {
@@ -214,6 +338,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           resolve();
         });
       });
+      sweeper = setInterval(sweepStuck, Math.min(1000, Math.max(50, Math.floor(options.drainTimeoutMs / 4))));
+      sweeper.unref();
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : options.port;
       log.info({ port, host: options.host }, 'MQTT broker listening');
@@ -229,6 +355,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       return Promise.resolve();
     },
     async stop(): Promise<void> {
+      if (sweeper) clearInterval(sweeper);
       const closing = closeServer();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();
@@ -247,10 +374,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       client.close();
       return true;
     },
-    publishToVehicle(vehicleId: string, kind: 'commands' | 'errors', payload: unknown): Promise<void> {
+    publishToVehicle(vehicleId: string, kind: PlatformTopicKind, payload: unknown): Promise<void> {
       return new Promise((resolve, reject) =>
         aedes.publish(
-          { cmd: 'publish', topic: vehicleTopic(vehicleId, kind), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: false, dup: false },
+          { cmd: 'publish', topic: vehicleTopic(vehicleId, kind), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: TOPICS[kind].retain, dup: false },
           (err) => (err ? reject(err) : resolve()),
         ),
       );

@@ -15,7 +15,9 @@ export function createLoginThrottle(options: { freeAttempts: number; windowMs: n
     failed(id: string): void {
       const t = now();
       let e = entries.get(id);
-      if (!e || t - e.firstAt > options.windowMs) {
+      // the record lasts `windowMs` past the later of its first failure and the end of its block:
+      // a block longer than the window must not hand out fresh free attempts when it ends
+      if (!e || t - Math.max(e.firstAt, e.blockedUntil) > options.windowMs) {
         if (!e && entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
         e = { failures: 0, firstAt: t, blockedUntil: 0 };
         entries.set(id, e);
@@ -25,7 +27,7 @@ export function createLoginThrottle(options: { freeAttempts: number; windowMs: n
       if (over > 0) {
         const block = Math.min(options.maxBlockMs, options.baseBlockMs * 2 ** Math.min(over - 1, 30));
         e.blockedUntil = t + block;
-        e.firstAt = t; // keep the record alive while attacks continue
+        e.firstAt = t;
       }
     },
     succeeded(id: string): void {

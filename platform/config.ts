@@ -2,20 +2,25 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
 
+/**
+ * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,
+ * no flush delay), "0x50" as 80 and "1e3" as 1000; each of those is refused instead.
+ */
+const wholeNumber = (name: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, { error: `${name} must be a whole number` })
+    .transform(Number);
+
 const port = (name: string, fallback: number) =>
-  z.coerce
-    .number({ error: `${name} must be a port number` })
-    .int({ error: `${name} must be a whole number` })
-    .min(0, { error: `${name} must be 0–65535 (0 picks a free port)` })
-    .max(65535, { error: `${name} must be 0–65535` })
+  wholeNumber(name)
+    .pipe(z.number().min(0, { error: `${name} must be 0–65535 (0 picks a free port)` }).max(65535, { error: `${name} must be 0–65535` }))
     .default(fallback);
 
 const int = (name: string, fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .int({ error: `${name} must be a whole number` })
-    .min(min, { error: `${name} must be at least ${min}` })
-    .max(max, { error: `${name} must be at most ${max}` })
+  wholeNumber(name)
+    .pipe(z.number().min(min, { error: `${name} must be at least ${min}` }).max(max, { error: `${name} must be at most ${max}` }))
     .default(fallback);
 
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
@@ -35,14 +40,21 @@ export const configSchema = z.object({
   LIVE_MAX_BUFFERED: int('LIVE_MAX_BUFFERED', 32, 2, 10_000),
   LIVE_MAX_SUBSCRIPTIONS: int('LIVE_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
   LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', 30_000, 100, 3_600_000),
+  LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', 30_000, 100, 3_600_000),
+  CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   LOG_PRETTY: z.enum(['true', 'false'], { error: 'LOG_PRETTY must be true or false' }).default('false').transform((v) => v === 'true'),
   MQTT_MAX_PAYLOAD_BYTES: int('MQTT_MAX_PAYLOAD_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
   MQTT_MAX_CONNECTIONS: int('MQTT_MAX_CONNECTIONS', 50_000, 1, 1_000_000),
   MQTT_DRAIN_TIMEOUT_MS: int('MQTT_DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+  MQTT_MAX_QUEUED_BYTES: int('MQTT_MAX_QUEUED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  MQTT_MAX_INFLIGHT: int('MQTT_MAX_INFLIGHT', 32, 2, 65_535),
+  MQTT_QOS0_RATE: int('MQTT_QOS0_RATE', 50, 0, 1_000_000),
   INGEST_BATCH_FRAMES: int('INGEST_BATCH_FRAMES', 1000, 1, 100_000),
   INGEST_FLUSH_MS: int('INGEST_FLUSH_MS', 5, 0, 1000),
+  TELEMETRY_CONFIRM_INTERVAL_MS: int('TELEMETRY_CONFIRM_INTERVAL_MS', 1000, 0, 600_000),
+  TELEMETRY_GAP_GRACE_MS: int('TELEMETRY_GAP_GRACE_MS', 2000, 10, 3_600_000),
   TELEMETRY_SYNC: z.enum(['full', 'normal'], { error: 'TELEMETRY_SYNC must be full or normal' }).default('full'),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),

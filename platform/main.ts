@@ -1,12 +1,23 @@
 import { createLogger } from '../core/logger.ts';
+import { isPlatformError } from '../core/errors.ts';
 import { loadConfigOrExit } from './startup.ts';
-import { createPlatform } from './platform.ts';
+import { createPlatform, type Platform } from './platform.ts';
 
 /** `npm start`: the platform in one process on its embedded defaults. */
 async function main() {
   const config = loadConfigOrExit(process.env);
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
-  const platform = await createPlatform(config, { log });
+  let platform: Platform;
+  try {
+    platform = await createPlatform(config, { log });
+  } catch (err) {
+    // a file the configuration names (RULES_FILE, PLANS_FILE) refused: its message names the place;
+    // like a bad setting, it stops the start with that message and exit code 2
+    if (!isPlatformError(err)) throw err;
+    console.error(err.message);
+    log.flush();
+    process.exit(2);
+  }
   try {
     await platform.start();
   } catch (err) {

@@ -1,13 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
+import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createIngest } from '../ingest/ingest.ts';
+import { createConfirmations } from '../ingest/confirmations.ts';
 import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
 import { createDeadLetterLog } from '../records/dead-letters.ts';
 import { createVehicleEventLog } from '../records/vehicle-events.ts';
+import { createConfirmationStore } from '../records/telemetry-confirmations.ts';
 import { createRegistryAuthenticator } from '../registry/authenticator.ts';
 import { createRegistryWatcher } from '../registry/changes.ts';
 import { createPresenceStore } from '../registry/presence.ts';
@@ -22,6 +26,9 @@ import { createDiagnostics } from '../diagnostics/diagnostics.ts';
 import { loadRuleFile } from '../diagnostics/rules/load.ts';
 import { loadPlanFile } from '../diagnostics/plans/plans.ts';
 import { createWebServer } from '../web/server.ts';
+
+/** Where `npm run build:console` puts the browser app. */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
 
 const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
 const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
@@ -42,6 +49,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const log = deps.log;
   const now = deps.now ?? Date.now;
   const counters: Counters = createCounters();
+  const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
   const records = deps.records ?? (await openSqliteRecords({ file: join(config.dataDir, 'records.db') }));
@@ -67,7 +75,23 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxPacketBytes: Math.max(4 * config.MQTT_MAX_PAYLOAD_BYTES, 1024 * 1024),
       maxConnections: config.MQTT_MAX_CONNECTIONS,
       drainTimeoutMs: config.MQTT_DRAIN_TIMEOUT_MS,
+      // at least two of the largest messages, so that any one can be delivered
+      maxQueuedBytes: Math.max(config.MQTT_MAX_QUEUED_BYTES, 2 * config.MQTT_MAX_PAYLOAD_BYTES),
+      maxInflight: config.MQTT_MAX_INFLIGHT,
+      qos0RatePerSecond: config.MQTT_QOS0_RATE,
     },
+  );
+  // delivery confirmation: the per-vehicle mark of stored frames, published to the gateway (telemetry/confirmed)
+  const confirmations = createConfirmations(
+    {
+      bus,
+      store: createConfirmationStore({ db: records }),
+      publish: (vehicleId, kind, payload) => broker.publishToVehicle(vehicleId, kind, payload),
+      log: log.child({ module: 'confirmations' }),
+      counters,
+      now,
+    },
+    { intervalMs: config.TELEMETRY_CONFIRM_INTERVAL_MS, gapGraceMs: config.TELEMETRY_GAP_GRACE_MS },
   );
   const watcher = createRegistryWatcher(
     {
@@ -125,15 +149,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       customers,
       presence,
       telemetry,
-      diagnostics: { alarms: diagnostics.alarms, tickets: diagnostics.tickets, plans: diagnostics.plans },
+      diagnostics: { alarms: diagnostics.alarms, tickets: diagnostics.tickets, plans: diagnostics.plans, faultTitles: diagnostics.faultTitles },
       counters,
       health: () => ({ status: 'ok', uptimeS: Math.round((now() - startedAt) / 1000), connectedClients: broker.connectedCount() }),
-      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount(), liveConnections: web.live?.connections() ?? 0 }),
+      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount(), liveConnections: web.live?.connections() ?? 0, eventLoop: eventLoop.snapshot() }),
     },
     {
       port: config.HTTP_PORT,
       host: config.HTTP_HOST,
       trustProxy: config.HTTP_TRUST_PROXY,
+      consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
       session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },
       login: { maxPerAccount: config.LOGIN_MAX_FAILURES, maxPerIp: config.LOGIN_IP_MAX_FAILURES, windowMs: config.LOGIN_FAILURE_WINDOW_MS },
       live: {
@@ -142,6 +167,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         maxBuffered: config.LIVE_MAX_BUFFERED,
         maxSubscriptions: config.LIVE_MAX_SUBSCRIPTIONS,
         sessionCheckMs: config.LIVE_SESSION_CHECK_MS,
+        slowTimeoutMs: config.LIVE_SLOW_TIMEOUT_MS,
       },
     },
   );
@@ -163,6 +189,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     eventLog,
     broker,
     ingest,
+    confirmations,
     diagnostics,
     web,
     registryWatcher: watcher,
@@ -172,7 +199,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
+      eventLoop.start();
       ingest.start();
+      await confirmations.start();
       await diagnostics.start();
       await watcher.start();
       retention.start();
@@ -188,10 +217,12 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         log.info('platform stopping');
         await Promise.all([broker.stopAccepting(), web.stop()]);
         await ingest.stop();
+        await confirmations.stop();
         await broker.stop();
         await diagnostics.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
+        eventLoop.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         log.info('platform stopped');

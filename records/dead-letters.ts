@@ -4,11 +4,11 @@ import type { RecordsDb } from './db.ts';
 import { createBatchQueue } from './batch-queue.ts';
 
 /**
- * Dead letters in the records store, bounded to `maxEntries` (oldest dropped). Entries are written
- * in batches off the hot path; a flood of bad input costs one commit per flush interval.
+ * Dead letters in the records store, bounded to `maxEntries` (oldest dropped, in the same
+ * transaction that adds new ones). Entries are written in batches off the hot path; a flood of bad
+ * input costs one commit per flush interval.
  */
 export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, options: { maxEntries: number; flushMs?: number }): DeadLetterLog {
-  let writesSinceTrim = 0;
   const queue = createBatchQueue<DeadLetter>(
     {
       log: deps.log,
@@ -21,12 +21,8 @@ export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, option
               .values(batch.slice(i, i + 200).map((d) => ({ at: d.at, vehicle_id: d.vehicleId, topic: d.topic, code: d.code, message: d.message, excerpt: d.excerpt })))
               .execute();
           }
-          writesSinceTrim += batch.length;
-          if (writesSinceTrim >= Math.min(1000, options.maxEntries)) {
-            writesSinceTrim = 0;
-            const max = await tx.selectFrom('dead_letters').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-            await tx.deleteFrom('dead_letters').where('id', '<=', Number(max?.max ?? 0) - options.maxEntries).execute();
-          }
+          const max = await tx.selectFrom('dead_letters').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+          await tx.deleteFrom('dead_letters').where('id', '<=', Number(max?.max ?? 0) - options.maxEntries).execute();
         }),
     },
     { flushMs: options.flushMs ?? 500, maxItems: 1000, keepLast: options.maxEntries },

@@ -59,11 +59,11 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
       const wall = now();
       const active = await db.selectFrom('alarms').selectAll().where('vehicle_id', '=', vehicleId).where('rule_id', '=', rule.id).where('state', '<>', 'cleared').executeTakeFirst();
       if (active) {
-        // a historical alarm confirmed by live data becomes live
+        // a historical alarm confirmed by live data becomes live (the note at event time, like every transition)
         if (live && active.live === 0) {
           await inTransaction(db, async (tx) => {
             await tx.updateTable('alarms').set({ live: 1, updated_at: wall }).where('id', '=', active.id).execute();
-            await note(tx, Number(active.id), wall, 'system', 'reraised', 'confirmed by live data');
+            await note(tx, Number(active.id), at, 'system', 'reraised', 'confirmed by live data');
           });
           return { alarm: await get(Number(active.id)), fresh: false, promoted: true };
         }
@@ -162,6 +162,22 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
     },
     async byIncident(incidentId: number): Promise<Alarm[]> {
       return (await db.selectFrom('alarms').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute()).map(toAlarm);
+    },
+    /**
+     * Per rule, the event time of the last transition recorded for the vehicle (raised, re-raised,
+     * cleared): what the rule engine finds again at or before it is already in the records.
+     */
+    async lastTransitions(vehicleId: string): Promise<Map<string, number>> {
+      const rows = await db
+        .selectFrom('alarm_notes')
+        .innerJoin('alarms', 'alarms.id', 'alarm_notes.alarm_id')
+        .select((eb) => ['alarms.rule_id', eb.fn.max('alarm_notes.at').as('at')])
+        .where('alarms.vehicle_id', '=', vehicleId)
+        .where('alarm_notes.actor', '=', 'system')
+        .where('alarm_notes.kind', 'in', ['raised', 'reraised', 'cleared'])
+        .groupBy('alarms.rule_id')
+        .execute();
+      return new Map(rows.map((r) => [r.rule_id, Number(r.at)]));
     },
     /** Active alarms at start-up, to restore the engine's state. */
     async allActive(): Promise<Alarm[]> {

@@ -28,6 +28,8 @@ export interface ScenarioEntry {
 }
 
 export class ScenarioFileError extends Error {
+  /** The stable code (core/errors.ts) of every refused scenario file. */
+  readonly code = 'INVALID_ARGUMENT' as const;
   constructor(
     message: string,
     readonly problems: string[],

@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openSqliteRecords } from '../../records/db.ts';
+import { createServiceAccounts } from '../../registry/service-accounts.ts';
+import { createVehicleRegistry } from '../../registry/vehicles.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import type { RecordsDb } from '../../records/db.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The console account the reliability tests read per-key counters with (`/metrics` shows them to staff only). */
+export const OBSERVER = { username: 'reliability-observer', password: 'reliability observer password 1' };
+
+/** An engineer account for OBSERVER in a records store (cheap scrypt: tests only). */
+export async function addObserver(db: RecordsDb): Promise<void> {
+  await createAccounts({ db }, { passwordCost: { log2N: 4, r: 8, p: 1 } }).add({ id: OBSERVER.username, name: 'reliability tests', role: 'engineer', password: OBSERVER.password });
+}
+
+/** Provisions vehicles, service accounts and the OBSERVER account into a data dir before the platform process starts. */
+export async function provision(dataDir: string, vehicleIds: string[], serviceIds: string[] = []): Promise<Map<string, string>> {
+  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  const secrets = new Map<string, string>();
+  try {
+    await addObserver(db);
+    const vehicles = createVehicleRegistry({ db });
+    const services = createServiceAccounts({ db });
+    for (let i = 0; i < vehicleIds.length; i += 64) {
+      const chunk = vehicleIds.slice(i, i + 64);
+      const added = await Promise.all(chunk.map((id) => vehicles.add({ id, customerId: 'C1' })));
+      added.forEach((a, k) => secrets.set(chunk[k]!, a.secret));
+    }
+    for (const id of serviceIds) secrets.set(id, (await services.add(id, 'reliability test')).secret);
+  } finally {
+    await db.destroy();
+  }
+  return secrets;
+}
+
+export interface PlatformProcess {
+  child: ChildProcess;
+  pid: number;
+  ports: { mqtt: number; http: number };
+  /** Resolves with the exit code / signal once the process has gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  isAlive(): boolean;
+  /** The last lines it wrote (stdout and stderr), for a failure message. */
+  tail(lines?: number): string;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Runs `platform/main.ts` (what `npm start` runs) in a child process on ephemeral ports; resolves
+ * once it has logged 'platform started' (so LOG_LEVEL must be info or lower).
+ */
+export async function startPlatformProcess(dataDir: string, env: Record<string, string> = {}, startMs = 30_000): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'platform/main.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      MQTT_PORT: '0',
+      HTTP_PORT: '0',
+      MQTT_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      REGISTRY_POLL_MS: '200',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  const keep = (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) out.push(line.length > 2000 ? line.slice(0, 2000) + '…' : line);
+    if (out.length > 400) out.splice(0, out.length - 200);
+  };
+  let alive = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      alive = false;
+      resolve({ code, signal });
+    }),
+  );
+  const tail = (n = 40) => out.slice(-n).join('\n');
+
+  // keep every line from the start, so that a failed start shows why
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const ports = await new Promise<{ mqtt: number; http: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`platform did not start within ${startMs} ms:\n${tail()}`));
+    }, startMs);
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      partial += chunk.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('platform started')) continue;
+        try {
+          const entry = JSON.parse(line) as { ports?: { mqtt: number; http: number } };
+          if (entry.ports) {
+            clearTimeout(timer);
+            child.stdout!.off('data', onData);
+            resolve(entry.ports);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`platform exited (${code ?? signal}) before it started:\n${tail()}`));
+    });
+  });
+
+  return {
+    child,
+    pid: child.pid!,
+    ports,
+    exited,
+    isAlive: () => alive,
+    tail,
+    async stop(graceMs = 15_000) {
+      if (!alive) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => alive && child.kill('SIGKILL'), graceMs);
+      const r = await exited;
+      clearTimeout(timer);
+      return r;
+    },
+  };
+}
+
+/** Resident set size of a live process in MiB (undefined once it is gone). */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+    return Number.isFinite(kb) ? kb / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Metrics {
+  totals: Record<string, number>;
+  byKey: Record<string, Record<string, number>>;
+}
+
+const sessions = new Map<number, string>();
+
+/** GET /metrics as the OBSERVER (logged in once per HTTP port), with the counts per key. */
+export async function metrics(httpPort: number): Promise<Metrics> {
+  const base = `http://127.0.0.1:${httpPort}`;
+  let cookie = sessions.get(httpPort);
+  if (!cookie) {
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OBSERVER) });
+    if (login.status !== 200) throw new Error(`login as ${OBSERVER.username}: ${login.status} ${await login.text()}`);
+    cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    sessions.set(httpPort, cookie);
+  }
+  const res = await fetch(`${base}/metrics`, { headers: { cookie } });
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  const body = (await res.json()) as Partial<Metrics>;
+  if (!body.byKey) throw new Error('/metrics did not show the counts per key to a staff session');
+  return body as Metrics;
+}
