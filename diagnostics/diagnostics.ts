@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -195,12 +196,19 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     for (const t of takeTransitions()) await handle(t, f);
   }
 
-  /** Re-evaluates the recent window of every vehicle (see `recoveryMs`). */
+  /**
+   * Re-evaluates the recent window of every vehicle (see `recoveryMs`). The window was (partly)
+   * evaluated before the restart: a transition at or before the last one recorded for its alarm is
+   * already in the records and is not applied again, so a fault that came and went in the window
+   * is not raised a second time (nor its alarm re-activated, nor anything announced).
+   */
   async function recover(): Promise<void> {
     const window = options.recoveryMs ?? 0;
     if (!window || !deps.frames || !deps.vehicleIds) return;
     const to = now();
+    const startedAt = performance.now();
     let frames = 0;
+    let replayed = 0;
     for (const vehicleId of await deps.vehicleIds()) {
       const recent = await deps.frames(vehicleId, to - window, to);
       if (recent.length === 0) continue;
@@ -208,19 +216,41 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       await enqueue(vehicleId, async () => {
         const f = await factsOf(vehicleId);
         if (!f) return;
+        const recorded = await alarms.lastTransitions(vehicleId);
         engine.onFrames(vehicleId, { model: f.model, profile: f.profile }, recent.map((r) => r.frame), recent[recent.length - 1]!.receivedAt);
-        await process(vehicleId, f);
+        for (const t of takeTransitions()) {
+          const last = recorded.get(t.rule.id);
+          if (last !== undefined && t.at <= last) {
+            replayed++;
+            continue;
+          }
+          await handle(t, f);
+        }
       });
     }
-    if (frames) log.info({ frames, windowMs: window }, 'recent telemetry re-evaluated after start');
+    if (frames) log.info({ frames, windowMs: window, transitionsAlreadyRecorded: replayed, ms: Math.round(performance.now() - startedAt) }, 'recent telemetry re-evaluated after start');
   }
 
   return {
     engine,
-    alarms,
+    /** The alarm store; an acknowledgement by hand is announced (`alarm.updated`) like the engine's own changes. */
+    alarms: {
+      ...alarms,
+      async acknowledge(id: number, actor: string, comment?: string) {
+        const alarm = await alarms.acknowledge(id, actor, comment);
+        bus.emit('alarm.updated', { alarm });
+        return alarm;
+      },
+    },
     tickets,
     incidents,
     plans: deps.plans,
+    /** The fault codes the rules raise, with their titles in both languages (the first rule of each code). */
+    faultTitles(): Record<string, { en: string; zh: string }> {
+      const out: Record<string, { en: string; zh: string }> = {};
+      for (const r of deps.rules.rules) out[r.code] ??= r.title;
+      return out;
+    },
     async start() {
       for (const a of await alarms.allActive()) {
         const f = await factsOf(a.vehicleId);

@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -12,11 +12,12 @@ import { installGuard } from './auth/guard.ts';
 import { createSessions } from './auth/sessions.ts';
 import { createLoginThrottle } from './auth/throttle.ts';
 import { createTenancy, type WebContext, type WebDeps, type WebOptions } from './context.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, sendError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { planRoutes } from './routes/plans.ts';
+import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -24,6 +25,48 @@ import { vehicleRoutes } from './routes/vehicles.ts';
 export type { WebDeps, WebOptions } from './context.ts';
 
 const SESSION_SWEEP_MS = 3_600_000;
+
+/** The security headers of every answer (helmet): CSP, HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, … */
+export const HELMET_OPTIONS: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      // the console is also served over plain HTTP (localhost, the demo); TLS is the reverse proxy's business
+      upgradeInsecureRequests: null,
+    },
+  },
+  crossOriginEmbedderPolicy: false,
+  referrerPolicy: { policy: 'no-referrer' },
+};
+
+const NOT_SECURITY_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+let helmetHeaders: Promise<Record<string, string>> | undefined;
+
+/**
+ * The headers helmet sets with HELMET_OPTIONS, as a plain map, for the answers written outside
+ * Fastify's hooks: socket.io's own HTTP answers (web/live) and a malformed URL. Taken from helmet
+ * itself (a throwaway instance), so they never drift from the API's.
+ */
+export function securityHeaders(): Promise<Record<string, string>> {
+  helmetHeaders ??= (async () => {
+    const probe = Fastify({ logger: false });
+    await probe.register(helmet, HELMET_OPTIONS);
+    probe.get('/', async () => '');
+    const res = await probe.inject({ method: 'GET', url: '/' });
+    await probe.close();
+    return Object.fromEntries(Object.entries(res.headers).filter(([k, v]) => !NOT_SECURITY_HEADERS.has(k) && typeof v === 'string')) as Record<string, string>;
+  })();
+  return helmetHeaders;
+}
 
 /** Builds the console's parts (accounts, sessions, audit, throttle, tenancy) over the platform's deps. */
 export function createWebContext(deps: WebDeps, options: WebOptions): WebContext {
@@ -44,32 +87,15 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
  * error handler, the OpenAPI document (`/docs`, `/docs/json`) and every route. Routes are
  * schema-first with zod: one schema validates, types the handler and documents the route.
  */
-export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean }>(
-  async (app, { ctx, bootstrapAdmin: bootstrap = true }) => {
+export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consoleDir?: string }>(
+  async (app, { ctx, bootstrapAdmin: bootstrap = true, consoleDir }) => {
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     installErrorHandling(app);
     // JSON only: a cross-site form may post text/plain without a CORS preflight, so it is refused (415)
     app.removeContentTypeParser('text/plain');
 
-    await app.register(helmet, {
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'self'"],
-          formAction: ["'self'"],
-        },
-      },
-      crossOriginEmbedderPolicy: false,
-      referrerPolicy: { policy: 'no-referrer' },
-    });
+    await app.register(helmet, HELMET_OPTIONS);
     await app.register(cookie);
     installGuard(app, ctx.sessions);
     app.addHook('onSend', async (req, reply) => {
@@ -105,7 +131,13 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean }>(
       transform: jsonSchemaTransform,
       transformObject: jsonSchemaTransformObject,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { docExpansion: 'list', deepLinking: false } });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      // swagger-ui's own CSP lets same-origin pages frame it; nothing of the console may be framed
+      transformStaticCSP: (csp) => csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'"),
+      uiConfig: { docExpansion: 'list', deepLinking: false },
+    });
 
     await app.register(systemRoutes(ctx));
     await app.register(authRoutes(ctx));
@@ -114,6 +146,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean }>(
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(adminRoutes(ctx));
+    await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
@@ -130,7 +163,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean }>(
 );
 
 /** A Fastify instance with the console registered, ready for `inject` or `listen`. */
-export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<{ app: FastifyInstance; ctx: WebContext }> {
+export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<{ app: FastifyInstance; ctx: WebContext; securityHeaders: Record<string, string> }> {
+  const headers = await securityHeaders();
   const app = Fastify({
     loggerInstance: deps.log.child({ module: 'web' }),
     // one debug line per request from the onResponse hook below instead of Fastify's two info lines
@@ -140,13 +174,19 @@ export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
+    // a URL the router cannot read (bad percent-encoding, an over-long path parameter) never reaches
+    // the hooks: it gets the API's error shape and security headers here
+    frameworkErrors: (err, _req, reply) => {
+      void reply.headers({ ...headers, 'cache-control': 'no-store' });
+      return sendError(reply, 'VALIDATION_FAILED', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path: a path parameter is too long' : 'path: not a valid URL (bad percent-encoding)');
+    },
   }).withTypeProvider<ZodTypeProvider>();
   const ctx = createWebContext(deps, options);
   app.addHook('onResponse', async (req, reply) => {
     ctx.deps.counters.inc('web.requests', String(reply.statusCode));
     req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
-  await app.register(webConsole, { ctx, bootstrapAdmin: options.bootstrapAdmin ?? true });
+  await app.register(webConsole, { ctx, bootstrapAdmin: options.bootstrapAdmin ?? true, ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}) });
   await app.ready();
-  return { app: app as unknown as FastifyInstance, ctx };
+  return { app: app as unknown as FastifyInstance, ctx, securityHeaders: headers };
 }

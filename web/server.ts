@@ -32,7 +32,16 @@ export function createWebServer(deps: WebDeps & { bus: Pick<EventBus<PlatformEve
       app = built.app;
       live = createLiveLayer(
         app.server,
-        { bus: deps.bus, sessions: built.ctx.sessions, tenancy: built.ctx.tenancy, vehicles: deps.vehicles, counters: deps.counters, log: deps.log, ...(deps.now ? { now: deps.now } : {}) },
+        {
+          bus: deps.bus,
+          sessions: built.ctx.sessions,
+          tenancy: built.ctx.tenancy,
+          vehicles: deps.vehicles,
+          counters: deps.counters,
+          log: deps.log,
+          securityHeaders: built.securityHeaders,
+          ...(deps.now ? { now: deps.now } : {}),
+        },
         { ...options.live, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}) },
       );
       await app.listen({ port: options.port, host: options.host });

@@ -85,6 +85,8 @@ describe('emergency tickets from the rules', () => {
     const [a] = await h.diagnostics.alarms.list();
     const acked = await h.diagnostics.alarms.acknowledge(a!.id, 'eng-li', 'looking at it');
     expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'eng-li' });
+    // announced like the engine's own changes, so every console shows it at once
+    expect(h.events.filter((e) => e.name === 'alarm.updated').at(-1)?.payload).toEqual({ alarm: acked });
     await expect(h.diagnostics.alarms.acknowledge(a!.id, 'eng-zhao')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     await h.diagnostics.alarms.comment(a!.id, 'eng-li', 'fan replaced');
     expect((await h.diagnostics.alarms.notes(a!.id)).map((n) => [n.kind, n.actor])).toEqual([

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
@@ -14,6 +14,7 @@ import type { VehicleRegistry } from '../../registry/vehicles.ts';
 import type { Account } from '../auth/accounts.ts';
 import { SESSION_COOKIE, type SessionEnded, type Sessions } from '../auth/sessions.ts';
 import type { Tenancy } from '../context.ts';
+import { ticketView } from '../ticket-view.ts';
 import { LIVE_PATH, type ClientToServerEvents, type FleetEntry, type FleetUpdate, type LiveAck, type LiveFrame, type LiveTicket, type ServerToClientEvents } from './events.ts';
 
 export interface LiveOptions {
@@ -27,11 +28,13 @@ export interface LiveOptions {
   maxSubscriptions: number;
   /** How often every connection's session is checked again (expiry, idle timeout, another process). */
   sessionCheckMs: number;
+  /** A connection behind (`maxBuffered`) without a break for this long has stopped reading: it is closed. */
+  slowTimeoutMs: number;
   /** Behind a reverse proxy: the console's own host is in X-Forwarded-Host / -Proto. */
   trustProxy?: boolean;
 }
 
-export const LIVE_DEFAULTS: LiveOptions = { maxRateHz: 4, fleetIntervalMs: 1000, maxBuffered: 32, maxSubscriptions: 100, sessionCheckMs: 30_000 };
+export const LIVE_DEFAULTS: LiveOptions = { maxRateHz: 4, fleetIntervalMs: 1000, maxBuffered: 32, maxSubscriptions: 100, sessionCheckMs: 30_000, slowTimeoutMs: 30_000 };
 
 /** Messages of any kind waiting for a connection, as a multiple of `maxBuffered`, beyond which the connection is closed. */
 const HARD_CAP_FACTOR = 16;
@@ -46,7 +49,12 @@ export interface LiveDeps {
   counters: Counters;
   log: Logger;
   now?: () => number;
+  /** Put on the HTTP answers socket.io writes itself (long-polling, refused handshakes): the API's security headers. */
+  securityHeaders?: Record<string, string>;
 }
+
+/** The requests a client may send (ClientToServerEvents); anything else is counted as `live.invalid` and refused. */
+const REQUESTS = new Set<string>(['subscribe', 'unsubscribe']);
 
 interface SocketData {
   account: Account;
@@ -54,6 +62,8 @@ interface SocketData {
   vehicles: Set<string>;
   /** Fleet changes held back while the connection is behind, merged per vehicle (latest wins). */
   fleetBacklog: Map<string, FleetEntry>;
+  /** Since when (performance.now) the connection has been behind without a break. */
+  behindSince?: number;
 }
 
 type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -167,6 +177,18 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     },
   });
 
+  // socket.io answers its HTTP requests itself, outside Fastify's hooks: give them the API's security
+  // headers (set before engine.io writes its own), and count bodies it refused as too large.
+  const livePrefix = `${LIVE_PATH}/`;
+  const onHttpRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (!req.url?.startsWith(livePrefix)) return;
+    for (const [name, value] of Object.entries(deps.securityHeaders ?? {})) res.setHeader(name, value);
+    res.once('finish', () => {
+      if (res.statusCode === 413) counters.inc('live.invalid', 'too_large');
+    });
+  };
+  server.prependListener('request', onHttpRequest);
+
   // Upgraded (WebSocket) connections are not closed by the HTTP server's close: they are cut here.
   const upgraded = new Set<Duplex>();
   const onUpgrade = (_req: IncomingMessage, socket: Duplex) => {
@@ -234,6 +256,32 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   }, options.sessionCheckMs);
   sessionTimer.unref();
 
+  // -- slow consumers: a connection that stopped reading is closed, and what waits for it freed --
+  /**
+   * Closes a connection that does not keep up, at once: what waits for it is discarded (a plain
+   * disconnect would wait for it to drain, i.e. for ever) and a WebSocket's TCP connection is cut.
+   */
+  function dropSlow(s: LiveSocket, why: string): void {
+    counters.inc('live.slow_disconnected');
+    log.warn({ account: s.data.account.id, backlog: backlog(s), why }, 'live connection does not keep up: closed');
+    s.disconnect(true);
+    s.conn.close(true);
+    (s.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket?.terminate?.();
+  }
+
+  const slowTimer = setInterval(() => {
+    const at = performance.now();
+    for (const s of io.sockets.sockets.values()) {
+      if (backlog(s) < options.maxBuffered) {
+        s.data.behindSince = undefined;
+        continue;
+      }
+      s.data.behindSince ??= at;
+      if (at - s.data.behindSince >= options.slowTimeoutMs) dropSlow(s, `behind for ${Math.round(at - s.data.behindSince)} ms`);
+    }
+  }, Math.min(1000, Math.max(50, Math.floor(options.slowTimeoutMs / 4))));
+  slowTimer.unref();
+
   // -- vehicles: owner and profile, cached; the cached promise keeps events of a vehicle in order --
   const vehicleCache = new Map<string, Promise<VehicleInfo | undefined>>();
   function vehicleInfo(id: string): Promise<VehicleInfo | undefined> {
@@ -252,6 +300,21 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   }
 
   // -- sending ----------------------------------------------------------------------------------
+  // A connection's backlog as it was when this turn of the event loop began sending to it. What one
+  // turn queues waits only for the next one (socket.io hands a connection's messages to the socket
+  // once the previous write returned): after a pause, one commit can bring frames of hundreds of
+  // vehicles in a single turn, and that burst must not make a healthy connection "behind". A
+  // connection that does not read keeps its backlog from turn to turn. See docs/benchmarks.md (live).
+  const backlogAtTurnStart = new Map<string, number>();
+  function settledBacklog(s: LiveSocket): number {
+    let b = backlogAtTurnStart.get(s.id);
+    if (b === undefined) {
+      if (backlogAtTurnStart.size === 0) setImmediate(() => backlogAtTurnStart.clear());
+      backlogAtTurnStart.set(s.id, (b = backlog(s)));
+    }
+    return b;
+  }
+
   /** Members of rooms whose backlog is over `limit`; those over the hard cap are disconnected. */
   function behindIn(roomNames: string[], limit: number): string[] {
     const behind: string[] = [];
@@ -261,11 +324,9 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
         if (!s) continue;
         const b = backlog(s);
         if (b >= hardCap) {
-          counters.inc('live.slow_disconnected');
-          log.warn({ account: s.data.account.id, backlog: b }, 'live connection too far behind: closed');
-          s.disconnect(true);
+          dropSlow(s, `${b} messages waiting`);
           behind.push(id);
-        } else if (b >= limit) behind.push(id);
+        } else if (settledBacklog(s) >= limit) behind.push(id);
       }
     }
     return behind;
@@ -446,9 +507,9 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     deps.bus.on('alarm.raised', (e) => void onAlarm('raised', e.alarm).catch(failed('alarm'))),
     deps.bus.on('alarm.updated', (e) => void onAlarm('updated', e.alarm).catch(failed('alarm'))),
     deps.bus.on('alarm.cleared', (e) => void onAlarm('cleared', e.alarm).catch(failed('alarm'))),
-    deps.bus.on('ticket.opened', (e) => onTicket({ kind: 'opened', ticket: e.ticket })),
-    deps.bus.on('ticket.updated', (e) => onTicket({ kind: 'updated', ticket: e.ticket, action: e.action })),
-    deps.bus.on('ticket.deadline_breached', (e) => onTicket({ kind: 'deadline_breached', ticket: e.ticket, deadline: e.deadline, escalatedTo: e.escalatedTo })),
+    deps.bus.on('ticket.opened', (e) => onTicket({ kind: 'opened', ticket: ticketView(e.ticket) })),
+    deps.bus.on('ticket.updated', (e) => onTicket({ kind: 'updated', ticket: ticketView(e.ticket), action: e.action })),
+    deps.bus.on('ticket.deadline_breached', (e) => onTicket({ kind: 'deadline_breached', ticket: ticketView(e.ticket), deadline: e.deadline, escalatedTo: e.escalatedTo })),
     deps.bus.on('registry.changed', (e) => {
       if (e.subject !== 'vehicle') return;
       vehicleCache.delete(e.id);
@@ -468,6 +529,26 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     const id = (req as { vehicleId?: unknown } | null)?.vehicleId;
     return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? id : undefined;
   };
+  type VehicleAck = (res: LiveAck<{ vehicleId: string }>) => void;
+  /**
+   * A `{vehicleId}` request and its acknowledgement callback, or undefined when it is invalid:
+   * counted (`live.invalid`), answered with VALIDATION_FAILED when there is a callback to answer,
+   * else ignored.
+   */
+  const vehicleRequest = (args: unknown[]): { id: string; cb: VehicleAck } | undefined => {
+    const cb = args.at(-1);
+    if (typeof cb !== 'function') {
+      counters.inc('live.invalid', 'no_ack');
+      return undefined;
+    }
+    const id = args.length === 2 ? vehicleIdOf(args[0]) : undefined;
+    if (!id) {
+      counters.inc('live.invalid', 'bad_payload');
+      ack(cb, refuse('VALIDATION_FAILED', 'send {vehicleId: string} and an acknowledgement callback'));
+      return undefined;
+    }
+    return { id, cb: cb as VehicleAck };
+  };
 
   io.on('connection', (socket) => {
     const { account, sessionId } = socket.data;
@@ -485,9 +566,24 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       maxSubscriptions: options.maxSubscriptions,
     });
 
-    socket.on('subscribe', (req, cb) => {
-      const id = vehicleIdOf(req);
-      if (!id) return ack(cb, refuse('VALIDATION_FAILED', 'send {vehicleId: string}'));
+    // invalid input never ends the connection: unknown events are counted and refused (or ignored
+    // without a callback); packets socket.io cannot decode close the connection and are counted
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && REQUESTS.has(event)) return;
+      counters.inc('live.invalid', 'unknown_event');
+      log.debug({ account: account.id, event: String(event).slice(0, 64) }, 'live: unknown event refused');
+      ack(args.at(-1), refuse('NOT_FOUND', `no event ${JSON.stringify(String(event).slice(0, 64))} on the live channel; send subscribe or unsubscribe`));
+    });
+    socket.on('error', (err: unknown) => {
+      if (!(err instanceof Error)) return; // an "error" event sent by the client: counted above
+      counters.inc('live.invalid', 'malformed_packet');
+      log.debug({ account: account.id, err: err.message }, 'live: malformed packet');
+    });
+
+    socket.on('subscribe', (...args: unknown[]) => {
+      const r = vehicleRequest(args);
+      if (!r) return;
+      const { id, cb } = r;
       if (socket.data.vehicles.has(id)) return ack(cb, { ok: true, vehicleId: id });
       if (socket.data.vehicles.size >= options.maxSubscriptions) {
         return ack(cb, refuse('INVALID_ARGUMENT', `at most ${options.maxSubscriptions} vehicles at once on one connection; unsubscribe from one first`));
@@ -507,16 +603,19 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       );
     });
 
-    socket.on('unsubscribe', (req, cb) => {
-      const id = vehicleIdOf(req);
-      if (!id) return ack(cb, refuse('VALIDATION_FAILED', 'send {vehicleId: string}'));
+    socket.on('unsubscribe', (...args: unknown[]) => {
+      const r = vehicleRequest(args);
+      if (!r) return;
+      const { id, cb } = r;
       socket.data.vehicles.delete(id);
       void socket.leave(rooms.vehicle(id));
       forgetIfUnwatched(id);
       ack(cb, { ok: true, vehicleId: id });
     });
 
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      // the transport refused what the client sent (a message over maxHttpBufferSize, a broken frame)
+      if (reason === 'transport error') counters.inc('live.invalid', 'transport_error');
       const s = bySession.get(sessionId);
       s?.delete(socket);
       if (s?.size === 0) bySession.delete(sessionId);
@@ -543,6 +642,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
         for (const off of offs) off();
         offEnded();
         clearInterval(sessionTimer);
+        clearInterval(slowTimer);
         if (fleetTimer) clearTimeout(fleetTimer);
         for (const t of throttles.values()) if (t.timer) clearTimeout(t.timer);
         throttles.clear();
@@ -562,6 +662,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
           for (const s of upgraded) s.destroy();
         }
         server.off('upgrade', onUpgrade);
+        server.off('request', onHttpRequest);
       })();
       return closed;
     },

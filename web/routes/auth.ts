@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -50,11 +51,13 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const result = await accounts.verifyLogin(username, password);
         if (!result.ok) {
           const locked = throttle.fail(username, ip);
-          if (locked.accountLocked) req.log.warn({ username, ip }, 'too many failed logins for this account: logins to it refused for a while');
+          // A name that is no account may be a password typed into the wrong field: keep only a fingerprint of it.
+          const who = result.reason === 'unknown_account' ? `unknown:${createHash('sha256').update(username).digest('hex').slice(0, 12)}` : username;
+          if (locked.accountLocked) req.log.warn({ username: who, ip }, 'too many failed logins for this account: logins to it refused for a while');
           if (locked.ipLocked) req.log.warn({ ip }, 'too many failed logins from this address: logins from it refused for a while');
           deps.counters.inc('web.login_failed');
-          await audit.record({ actor: username, action: 'login.failed', subject: `account:${username}`, ip, details: { reason: result.reason } });
-          req.log.info({ username, ip, reason: result.reason }, 'login failed');
+          await audit.record({ actor: who, action: 'login.failed', subject: `account:${who}`, ip, details: { reason: result.reason } });
+          req.log.info({ username: who, ip, reason: result.reason }, 'login failed');
           throw new PlatformError('LOGIN_FAILED', 'wrong username or password');
         }
         throttle.succeeded(username);

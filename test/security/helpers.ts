@@ -1,0 +1,303 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { expect } from 'vitest';
+import { ERROR_CODES } from '../../core/errors.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createPlatform } from '../../platform/platform.ts';
+import { securityHeaders, webConsole } from '../../web/app.ts';
+import type { WebContext } from '../../web/context.ts';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../web/live/events.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { withTimeout } from '../helpers/platform.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Routes, as the app itself declares them
+
+export interface DeclaredRoute {
+  method: string;
+  /** Fastify's form, e.g. `/api/vehicles/:id`. */
+  url: string;
+  /** OpenAPI's form, e.g. `/api/vehicles/{id}`. */
+  path: string;
+}
+
+/**
+ * Every route the console registers, from Fastify's onRoute hook on an instance built with the
+ * same plugin: a route hidden from the OpenAPI document is still listed. HEAD routes that only
+ * mirror a GET are left out.
+ */
+export async function declaredRoutes(ctx: WebContext): Promise<DeclaredRoute[]> {
+  const seen: DeclaredRoute[] = [];
+  const app = Fastify({ logger: false });
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) seen.push({ method, url: r.url, path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}') });
+  });
+  await app.register(webConsole, { ctx, bootstrapAdmin: false });
+  await app.ready();
+  await app.close();
+  const gets = new Set(seen.filter((r) => r.method === 'GET').map((r) => r.url));
+  const unique = new Map<string, DeclaredRoute>();
+  for (const r of seen) if (!(r.method === 'HEAD' && gets.has(r.url))) unique.set(`${r.method} ${r.url}`, r);
+  return [...unique.values()];
+}
+
+export const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+
+/** The third-party documentation UI (swagger-ui): public, static, no data. */
+export const isDocsRoute = (r: DeclaredRoute) => r.url === '/docs' || r.url.startsWith('/docs/');
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+/** An error answer is exactly `{error:{code, message}}` with a code from core/errors.ts. */
+export function expectErrorShape(res: { body: string }, what = ''): { code: string; message: string } {
+  const body = res.body;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new Error(`${what}: the error answer is not JSON: ${body.slice(0, 200)}`);
+  }
+  expect(json, what).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+  const err = (json as { error: { code: string; message: string } }).error;
+  expect(ERROR_CODES as readonly string[], `${what}: code ${err.code}`).toContain(err.code);
+  return err;
+}
+
+/** The security headers helmet sets on every API answer; every other answer must carry the same. */
+export async function referenceSecurityHeaders(): Promise<Record<string, string>> {
+  return securityHeaders();
+}
+
+/** `ownCsp`: the page sets a CSP of its own (swagger-ui, with its script hashes): checked for the essentials only. */
+export function expectSecurityHeaders(headers: Record<string, unknown> | Headers, reference: Record<string, string>, what: string, options: { ownCsp?: boolean } = {}): void {
+  const get = (name: string) => (headers instanceof Headers ? (headers.get(name) ?? undefined) : (headers[name] as string | undefined));
+  // the ones ASVS asks for, spelled out
+  expect(get('content-security-policy'), `${what}: CSP`).toMatch(/default-src 'self'/);
+  expect(get('content-security-policy'), `${what}: CSP frame-ancestors`).toMatch(/frame-ancestors 'none'/);
+  expect(get('x-content-type-options'), `${what}: X-Content-Type-Options`).toBe('nosniff');
+  expect(get('x-frame-options'), `${what}: X-Frame-Options`).toBe('SAMEORIGIN');
+  expect(get('referrer-policy'), `${what}: Referrer-Policy`).toBe('no-referrer');
+  // and every other one helmet sets, with the same value
+  for (const [name, value] of Object.entries(reference)) if (!(options.ownCsp && name === 'content-security-policy')) expect(get(name), `${what}: ${name}`).toBe(value);
+  // no CORS: nothing grants another origin access
+  expect(get('access-control-allow-origin'), `${what}: Access-Control-Allow-Origin`).toBeUndefined();
+  expect(get('access-control-allow-credentials'), `${what}: Access-Control-Allow-Credentials`).toBeUndefined();
+  expect(get('x-powered-by'), `${what}: X-Powered-By`).toBeUndefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/** The ways a secret could end up in a log line: as is, JSON-escaped, base64, hex, as a Buffer's byte list. */
+export function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  return [secret, JSON.stringify(secret).slice(1, -1), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), `[${[...bytes].join(',')}]`, encodeURIComponent(secret)];
+}
+
+/** Fails naming the secret (by its label, never its value) when any form of it is in `text`. */
+export function expectNoSecrets(text: string, secrets: Record<string, string>, where: string): void {
+  const found: string[] = [];
+  for (const [label, secret] of Object.entries(secrets)) {
+    if (secret.length < 8) throw new Error(`${label} is too short to search for safely`);
+    for (const form of secretForms(secret)) if (text.includes(form)) found.push(label);
+  }
+  expect([...new Set(found)], `secrets found in ${where}`).toEqual([]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A platform with a clock the test moves
+
+export interface ClockedPlatform extends TestPlatform {
+  /** Moves the platform's clock (stopped otherwise) forward; the broker's failed-login throttle reads it. */
+  advance(ms: number): void;
+}
+
+/** The whole platform like startTestPlatform, but on a clock that stands still unless the test moves it. */
+export async function startClockedPlatform(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<ClockedPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pw-sec-'));
+  const start = Date.now();
+  let skew = 0;
+  const config = loadConfig({ MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REGISTRY_POLL_MS: '100', ...env });
+  const platform = await createPlatform(config, { log: options.log ?? silentLogger(), now: () => start + skew });
+  const ports = await platform.start();
+  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+  const clients = new Set<MqttClient>();
+  return {
+    platform,
+    dataDir,
+    mqttUrl,
+    advance: (ms) => void (skew += ms),
+    async addVehicle(id, customerId = 'C1') {
+      const { secret } = await platform.vehicles.add({ id, customerId });
+      return { id, secret };
+    },
+    connect(id, secret, opts: IClientOptions = {}) {
+      return new Promise((resolve, reject) => {
+        const client = mqtt.connect(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+        clients.add(client);
+        const onError = (err: Error) => {
+          client.end(true);
+          reject(err);
+        };
+        client.once('error', onError);
+        client.once('connect', () => {
+          client.off('error', onError);
+          client.on('error', () => undefined);
+          resolve(client);
+        });
+      });
+    },
+    async close() {
+      await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
+      await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debian's mosquitto clients as third-party MQTT clients
+
+export const MOSQUITTO_PUB = '/usr/bin/mosquitto_pub';
+export const MOSQUITTO_SUB = '/usr/bin/mosquitto_sub';
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a mosquitto tool to its end (bounded by `timeoutMs`); never rejects on a non-zero exit. */
+export function runTool(bin: string, args: string[], timeoutMs = 15_000): Promise<ToolResult> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Starts mosquitto_sub in debug mode and resolves once its SUBACK arrived, with the granted codes
+ * as the broker sent them; `done` resolves when the tool exits.
+ */
+export async function startMosquittoSub(args: string[], timeoutMs = 15_000): Promise<{ granted: number[]; done: Promise<ToolResult>; kill(): void }> {
+  // stdbuf: line-buffered stdout, so the SUBACK line is seen while it runs (a pipe is block-buffered)
+  const child = spawn('/usr/bin/stdbuf', ['-oL', MOSQUITTO_SUB, '-d', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const done = new Promise<ToolResult>((resolve) => child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  const granted = new Promise<number[]>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const m = /Subscribed \(mid: \d+\): ([\d, ]+)/.exec(stdout);
+      if (m) resolve(m[1]!.split(',').map((x) => Number(x.trim())));
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('close', () => reject(new Error(`mosquitto_sub exited before its SUBACK: ${stderr}${stdout}`)));
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  void done.finally(() => clearTimeout(timer));
+  return { granted: await withTimeout(granted, timeoutMs, 'the SUBACK of mosquitto_sub'), done, kill: () => child.kill('SIGTERM') };
+}
+
+/** The messages mosquitto_sub -d -v printed: lines "topic payload" that are not its debug lines. */
+export function printedMessages(stdout: string): { topic: string; payload: string }[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l && !/^Client \S+ (sending|received) /.test(l) && !l.startsWith('Subscribed (mid'))
+    .map((l) => {
+      const i = l.indexOf(' ');
+      return i < 0 ? { topic: l, payload: '' } : { topic: l.slice(0, i), payload: l.slice(i + 1) };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The console over real HTTP (for socket.io)
+
+export type LiveClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Login {
+  cookie: string;
+  token: string;
+  csrf: string;
+}
+
+export async function httpLogin(base: string, username: string, password: string, headers: Record<string, string> = {}): Promise<Login> {
+  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username, password }) });
+  if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  return { cookie, token: cookie.slice(cookie.indexOf('=') + 1), csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
+}
+
+/** A socket.io client that never reconnects on its own. */
+export function openLive(base: string, headers: Record<string, string>, options: { transport?: 'websocket' | 'polling'; namespace?: string; auth?: Record<string, string>; query?: Record<string, string> } = {}): LiveClient {
+  return ioClient(`${base}${options.namespace ?? ''}`, {
+    transports: [options.transport ?? 'websocket'],
+    extraHeaders: headers,
+    reconnection: false,
+    forceNew: true,
+    timeout: 5000,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.query ? { query: options.query } : {}),
+  });
+}
+
+/** Resolves with the connect_error of a connection that must be refused; fails if it connects. */
+export function connectRefused(s: LiveClient, ms = 5000): Promise<Error & { data?: { code?: string } }> {
+  return withTimeout(
+    new Promise<Error & { data?: { code?: string } }>((resolve, reject) => {
+      s.once('connect', () => reject(new Error('the connection was accepted')));
+      s.once('connect_error', (err) => resolve(err as Error & { data?: { code?: string } }));
+    }),
+    ms,
+    'connect_error',
+  ).finally(() => s.disconnect());
+}
+
+/** Resolves once connected (and welcomed). */
+export function connected(s: LiveClient, ms = 5000): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      s.once('welcome', () => resolve());
+      s.once('connect_error', reject);
+    }),
+    ms,
+    'the live connection',
+  );
+}
+
+/** Every event a client received, with a way to wait for one. */
+export function recorder(s: LiveClient) {
+  const got: { event: string; payload: unknown }[] = [];
+  const waiters = new Set<{ event: string; match: (p: unknown) => boolean; resolve: (p: unknown) => void }>();
+  s.onAny((event: string, payload: unknown) => {
+    got.push({ event, payload });
+    for (const w of waiters) {
+      if (w.event === event && w.match(payload)) {
+        waiters.delete(w);
+        w.resolve(payload);
+      }
+    }
+  });
+  return {
+    got,
+    next<T>(event: string, match: (m: T) => boolean = () => true, ms = 5000): Promise<T> {
+      const seen = got.find((g) => g.event === event && match(g.payload as T));
+      if (seen) return Promise.resolve(seen.payload as T);
+      let w: { event: string; match: (p: unknown) => boolean; resolve: (p: unknown) => void } | undefined;
+      const p = new Promise<T>((resolve) => {
+        w = { event, match: match as (p: unknown) => boolean, resolve: resolve as (p: unknown) => void };
+        waiters.add(w);
+      });
+      return withTimeout(p, ms, `${event}`).finally(() => waiters.delete(w!));
+    },
+  };
+}

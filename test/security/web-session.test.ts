@@ -1,0 +1,333 @@
+import Fastify, { type InjectOptions, type LightMyRequestResponse } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { webConsole } from '../../web/app.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
+import { declaredRoutes, expectErrorShape, expectSecurityHeaders, httpLogin, referenceSecurityHeaders, routeKey } from './helpers.ts';
+
+/**
+ * Sessions, CSRF, login throttling and response headers as an attacker would probe them
+ * (ASVS V3 session management, V4.2.2 CSRF, V2.2.1 anti-automation, V14.4 HTTP security headers).
+ */
+
+const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
+
+interface Ids {
+  alarm: number;
+  ticket: number;
+}
+
+/**
+ * A request that succeeds with a valid CSRF token, for every state-changing route. Listed in an
+ * order in which all of them succeed one after the other; a state-changing route without a row
+ * fails the coverage test.
+ */
+const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
+  ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
+  ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
+  ['POST /api/alarms/:id/acknowledge', (i) => ({ url: `/api/alarms/${i.alarm}/acknowledge`, body: {} })],
+  ['POST /api/alarms/:id/comments', (i) => ({ url: `/api/alarms/${i.alarm}/comments`, body: { text: 'csrf' } })],
+  ['POST /api/tickets', () => ({ url: '/api/tickets', body: { vehicleId: 'VA1', level: 'urgent', title: 't', need: 'n', contacts } })],
+  ['POST /api/tickets/:id/transitions', (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } })],
+  ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
+  ['POST /api/tickets/:id/service-mode', (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } })],
+  ['POST /api/tickets/:id/comments', (i) => ({ url: `/api/tickets/${i.ticket}/comments`, body: { text: 'csrf' } })],
+  ['POST /api/accounts', () => ({ url: '/api/accounts', body: { id: 'csrf.new', name: 'x', role: 'engineer' } })],
+  ['PATCH /api/accounts/:id', () => ({ url: '/api/accounts/engineer', body: { name: 'renamed by csrf' } })],
+  ['POST /api/accounts/:id/reset-password', () => ({ url: '/api/accounts/dispatcher/reset-password' })],
+  ['DELETE /api/accounts/:id', () => ({ url: '/api/accounts/cust-b' })],
+  ['POST /api/customers', () => ({ url: '/api/customers', body: { id: 'CC', name: 'Unit C' } })],
+  ['PATCH /api/customers/:id', () => ({ url: '/api/customers/CA', body: { name: 'pwned' } })],
+  ['DELETE /api/vehicles/:id', () => ({ url: '/api/vehicles/VB1' })],
+  ['POST /api/auth/password', () => ({ url: '/api/auth/password', body: { currentPassword: PASSWORD, newPassword: 'a whole new password 1' } })],
+  ['POST /api/auth/logout', () => ({ url: '/api/auth/logout' })],
+];
+
+describe('CSRF: every state-changing route refuses a request without the session’s own token', () => {
+  let w: TestWeb;
+  let admin: Agent;
+  let other: Agent;
+  let ids: Ids;
+
+  beforeAll(async () => {
+    w = await startWeb();
+    ids = { alarm: (await w.alarm('VA1')).id, ticket: (await w.ticket('VA1')).id };
+    admin = await w.login('admin');
+    other = await w.login('engineer');
+  });
+  afterAll(async () => w?.close());
+
+  async function snapshot(): Promise<string> {
+    const tables = (await w.db.introspection.getTables()).map((t) => t.name).sort();
+    const out: Record<string, unknown> = {};
+    for (const t of tables) out[t] = await w.db.selectFrom(t as 'accounts').selectAll().execute();
+    return JSON.stringify(out);
+  }
+
+  it('has a row for every state-changing route the app declares', async () => {
+    const unsafe = (await declaredRoutes(w.ctx)).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && r.url !== '/api/auth/login').map(routeKey);
+    expect(unsafe.filter((r) => !UNSAFE.some(([k]) => k === r)), 'state-changing routes without a CSRF row').toEqual([]);
+    expect(UNSAFE.map(([k]) => k).filter((k) => !unsafe.includes(k)), 'rows for routes that no longer exist').toEqual([]);
+  });
+
+  it('without the token, with another session’s, with the cookie’s value, in the query or the body, or from another site: 403 CSRF_INVALID and no effect', async () => {
+    const before = await snapshot();
+    const variants: [string, Record<string, string>, (url: string) => string, (body: unknown) => unknown][] = [
+      ['no token', { 'x-csrf-token': '' }, (u) => u, (b) => b],
+      ['another session’s token', { 'x-csrf-token': other.csrf }, (u) => u, (b) => b],
+      ['the session cookie as the token', { 'x-csrf-token': admin.cookie }, (u) => u, (b) => b],
+      ['the token upper-cased', { 'x-csrf-token': admin.csrf.toUpperCase() }, (u) => u, (b) => b],
+      ['the token cut short', { 'x-csrf-token': admin.csrf.slice(0, -1) }, (u) => u, (b) => b],
+      ['the token with a character more', { 'x-csrf-token': `${admin.csrf}A` }, (u) => u, (b) => b],
+      ['the token in the query', { 'x-csrf-token': '' }, (u) => `${u}?csrfToken=${admin.csrf}&x-csrf-token=${admin.csrf}`, (b) => b],
+      ['the token in the body', { 'x-csrf-token': '' }, (u) => u, (b) => ({ ...(b as object), csrfToken: admin.csrf })],
+      ['a foreign Origin', { origin: 'https://evil.example' }, (u) => u, (b) => b],
+      ['Origin null (a sandboxed frame)', { origin: 'null' }, (u) => u, (b) => b],
+      ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }, (u) => u, (b) => b],
+      ['the own host on another port', { origin: 'http://localhost:8081' }, (u) => u, (b) => b],
+    ];
+    for (const [key, build] of UNSAFE) {
+      const method = key.split(' ')[0]!;
+      const { url, body } = build(ids);
+      for (const [name, headers, urlOf, bodyOf] of variants) {
+        const res = await admin.request(method, urlOf(url), body === undefined && name !== 'the token in the body' ? undefined : bodyOf(body ?? {}), headers);
+        expect(res.statusCode, `${key} with ${name}: ${res.body}`).toBe(403);
+        expect(expectErrorShape(res, `${key} with ${name}`).code).toBe('CSRF_INVALID');
+      }
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('login from another site is refused too (login CSRF)', async () => {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', headers, payload: { username: 'admin', password: PASSWORD } });
+      expect(codeOf(res)).toBe('CSRF_INVALID');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('the same requests with the right token succeed (so the 403s above were the CSRF check’s)', async () => {
+    for (const [key, build] of UNSAFE) {
+      const { url, body } = build(ids);
+      const res = await admin.request(key.split(' ')[0]!, url, body);
+      expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
+    }
+  });
+});
+
+describe('the session cookie and the session token', () => {
+  let w: TestWeb;
+  afterEach(async () => w?.close());
+
+  const cookieOf = (res: LightMyRequestResponse) => [res.headers['set-cookie']].flat().find((c) => c?.startsWith(`${SESSION_COOKIE}=`));
+
+  it('is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, without Domain; 256 random bits; never in a body; not the CSRF token', async () => {
+    w = await startWeb();
+    const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'engineer', password: PASSWORD } });
+    const raw = cookieOf(res)!;
+    const attrs = raw.split(';').map((x) => x.trim());
+    expect(attrs[0]).toMatch(/^__Host-pw_session=[A-Za-z0-9_-]{43}$/);
+    expect(attrs).toEqual(expect.arrayContaining(['Secure', 'HttpOnly', 'SameSite=Strict', 'Path=/']));
+    expect(attrs.some((a) => /^domain=/i.test(a))).toBe(false);
+    // SameSite=Strict is right here: the console's own pages call the API same-origin; a link from
+    // elsewhere opens the app shell, whose API calls then carry the cookie. Lax would add top-level
+    // cross-site GETs, which no console route needs.
+    const token = attrs[0]!.split('=')[1]!;
+    expect(res.body).not.toContain(token);
+    const { csrfToken } = res.json() as { csrfToken: string };
+    expect(csrfToken).not.toBe(token);
+    expect(csrfToken).not.toContain(token);
+    const session = await w.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { [SESSION_COOKIE]: token } });
+    expect(session.body).not.toContain(token);
+  });
+
+  it('is cleared on logout and when it names an ended session, with the attributes a browser needs to accept the deletion', async () => {
+    w = await startWeb();
+    const a = await w.login('engineer');
+    const out = await a.post('/api/auth/logout');
+    for (const res of [out, await a.get('/api/vehicles')]) {
+      const raw = cookieOf(res)!;
+      expect(raw).toMatch(new RegExp(`^${SESSION_COOKIE}=;`));
+      expect(raw).toMatch(/Expires=Thu, 01 Jan 1970/);
+      expect(raw).toContain('Secure');
+      expect(raw).toContain('Path=/');
+      expect(raw).not.toMatch(/Domain=/i);
+    }
+  });
+
+  it('session fixation: a cookie chosen by an attacker before login is never adopted', async () => {
+    w = await startWeb();
+    const planted = 'A'.repeat(43);
+    const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', cookies: { [SESSION_COOKIE]: planted }, payload: { username: 'engineer', password: PASSWORD } });
+    expect(res.statusCode).toBe(200);
+    const issued = cookieOf(res)!.split(';')[0]!.split('=')[1]!;
+    expect(issued).not.toBe(planted);
+    expect((await w.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { [SESSION_COOKIE]: planted } })).statusCode).toBe(401);
+  });
+
+  it('a second login gets another token; logging one out leaves the other', async () => {
+    w = await startWeb();
+    const one = await w.login('engineer');
+    const two = await w.login('engineer');
+    expect(one.cookie).not.toBe(two.cookie);
+    expect(one.csrf).not.toBe(two.csrf);
+    await one.post('/api/auth/logout');
+    expect((await one.get('/api/auth/session')).statusCode).toBe(401);
+    expect((await two.get('/api/auth/session')).statusCode).toBe(200);
+  });
+});
+
+describe('repeated failed logins: 429', () => {
+  let w: TestWeb;
+  afterEach(async () => w?.close());
+  const login = (username: string, password: string, ip: string, headers: Record<string, string> = {}) =>
+    w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: ip, headers });
+
+  it('one account from many addresses: 429 with Retry-After after 5 failures; the right password gets the same 429 (a correct guess is not told apart)', async () => {
+    w = await startWeb();
+    const reference = await referenceSecurityHeaders();
+    for (let i = 0; i < 5; i++) expect((await login('engineer', `guess number ${i}`, `198.51.100.${i}`)).statusCode).toBe(401);
+    const right = await login('engineer', PASSWORD, '198.51.100.77');
+    const wrong = await login('engineer', 'still guessing', '198.51.100.78');
+    for (const res of [right, wrong]) {
+      expect(res.statusCode).toBe(429);
+      expect(expectErrorShape(res).code).toBe('RATE_LIMITED');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expectSecurityHeaders(res.headers, reference, '429');
+    }
+    expect(right.body).toBe(wrong.body);
+  });
+
+  it('the account is the same however the name is spelled (case, spaces)', async () => {
+    w = await startWeb();
+    for (const [i, name] of ['engineer', 'ENGINEER', ' Engineer', 'engineer ', 'EnGiNeEr'].entries()) expect((await login(name, `guess ${i} wrong`, `203.0.113.${i}`)).statusCode).toBe(401);
+    expect((await login('engineer', PASSWORD, '203.0.113.50')).statusCode).toBe(429);
+  });
+
+  it('one address against many accounts: 429 after 20 failures, also for an account never tried; X-Forwarded-For does not get around it', async () => {
+    w = await startWeb();
+    for (let i = 0; i < 20; i++) {
+      const res = await login(`user${i}`, 'wrong password here', '192.0.2.66', { 'x-forwarded-for': `10.9.${i}.1` });
+      expect(res.statusCode, `attempt ${i + 1}`).toBe(401);
+    }
+    for (const xff of ['10.9.200.1', '127.0.0.1', '192.0.2.67, 10.0.0.1']) {
+      const res = await login('admin', PASSWORD, '192.0.2.66', { 'x-forwarded-for': xff, 'x-real-ip': xff });
+      expect(res.statusCode, `X-Forwarded-For: ${xff}`).toBe(429);
+    }
+    expect((await login('admin', PASSWORD, '192.0.2.99')).statusCode).toBe(200);
+  });
+
+  it('guessing the current password through the password change is limited the same way', async () => {
+    w = await startWeb();
+    const a = await w.login('engineer');
+    for (let i = 0; i < 5; i++) expect(codeOf(await a.post('/api/auth/password', { currentPassword: `guess ${i} wrong!`, newPassword: 'my next password 1' }))).toBe('LOGIN_FAILED');
+    const res = await a.post('/api/auth/password', { currentPassword: PASSWORD, newPassword: 'my next password 1' });
+    expect(res.statusCode).toBe(429);
+    expect(codeOf(res)).toBe('RATE_LIMITED');
+    // the password did not change
+    await w.login('dispatcher');
+    expect((await w.ctx.accounts.verifyLogin('engineer', PASSWORD)).ok).toBe(true);
+  });
+});
+
+describe('security headers on every kind of answer, errors included', () => {
+  let w: TestWeb;
+  let reference: Record<string, string>;
+  beforeAll(async () => {
+    w = await startWeb();
+    reference = await referenceSecurityHeaders();
+  });
+  afterAll(async () => w?.close());
+
+  it('API answers, errors of every status, probes and documentation', async () => {
+    const admin = await w.login('admin');
+    const cust = await w.login('cust-a');
+    const inject = (o: InjectOptions) => w.app.inject(o);
+    const answers: [string, LightMyRequestResponse, number][] = [
+      ['a read', await admin.get('/api/vehicles'), 200],
+      ['a creation', await admin.post('/api/customers', { id: 'CH', name: 'Unit H' }), 201],
+      ['no content', await (await w.login('engineer')).post('/api/auth/logout'), 204],
+      ['a validation error', await admin.get('/api/alarms?limit=0'), 400],
+      ['bad JSON', await admin.request('POST', '/api/customers', undefined, { 'content-type': 'application/json' }), 400],
+      ['a malformed URL', await inject({ method: 'GET', url: '/api/vehicles/%ZZ' }), 400],
+      ['an over-long path parameter', await inject({ method: 'GET', url: `/api/vehicles/${'a'.repeat(300)}` }), 400],
+      ['no session', await inject({ method: 'GET', url: '/api/vehicles' }), 401],
+      ['a role refused', await cust.get('/api/accounts'), 403],
+      ['CSRF', await admin.request('POST', '/api/customers', { id: 'CI', name: 'x' }, { 'x-csrf-token': '' }), 403],
+      ['no route', await inject({ method: 'GET', url: '/api/nothing/here' }), 404],
+      ['no route outside the API', await inject({ method: 'GET', url: '/wp-admin/setup.php' }), 404],
+      ['no such entity', await admin.get('/api/vehicles/NOPE'), 404],
+      ['a conflict', await admin.post('/api/customers', { id: 'CA', name: 'again' }), 409],
+      ['too large', await admin.post('/api/customers', { id: 'CJ', name: 'x'.repeat(300 * 1024) }), 413],
+      ['media type', await admin.request('POST', '/api/customers', 'id=CK', { 'content-type': 'application/x-www-form-urlencoded' }), 415],
+      ['health', await inject({ method: 'GET', url: '/healthz' }), 200],
+      ['metrics', await inject({ method: 'GET', url: '/metrics' }), 200],
+      ['the OpenAPI document', await inject({ method: 'GET', url: '/docs/json' }), 200],
+      ['the documentation page', await inject({ method: 'GET', url: '/docs' }), 200],
+      ['HEAD', await inject({ method: 'HEAD', url: '/healthz' }), 200],
+      ['OPTIONS (no CORS preflight answer)', await inject({ method: 'OPTIONS', url: '/api/vehicles', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }), 404],
+      ['a foreign Origin on a read', await admin.request('GET', '/api/vehicles', undefined, { origin: 'https://evil.example' }), 200],
+    ];
+    for (let i = 0; i < 6; i++) await inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: `wrong guess ${i}` } });
+    answers.push(['rate limited', await inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: PASSWORD } }), 429]);
+    for (const [what, res, status] of answers) {
+      expect(res.statusCode, `${what}: ${res.body.slice(0, 200)}`).toBe(status);
+      expectSecurityHeaders(res.headers, reference, what, { ownCsp: what.startsWith('the documentation') || what === 'the OpenAPI document' });
+      if (status >= 400 && res.body) expectErrorShape(res, what);
+    }
+  });
+
+  it('a 500 carries them too, and tells nothing of the failure', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(webConsole, { ctx: w.ctx, bootstrapAdmin: false });
+    app.get('/api/boom', { config: { access: 'public' } }, async () => {
+      throw new Error('database password is hunter2 at /srv/secret');
+    });
+    await app.ready();
+    const res = await app.inject({ method: 'GET', url: '/api/boom' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: { code: 'INTERNAL', message: 'internal error; it has been logged' } });
+    expect(res.body).not.toContain('hunter2');
+    expectSecurityHeaders(res.headers, reference, '500');
+    await app.close();
+  });
+});
+
+describe('security headers on socket.io’s own HTTP answers', () => {
+  let tp: TestPlatform;
+  let base: string;
+  let reference: Record<string, string>;
+  beforeAll(async () => {
+    tp = await startTestPlatform();
+    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    reference = await referenceSecurityHeaders();
+    await createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST }).add({ id: 'eng', name: 'eng', role: 'engineer', password: PASSWORD });
+  });
+  afterAll(async () => tp?.close());
+
+  it('long-polling handshake, data, refusals and errors all carry the API’s security headers and no CORS grant', async () => {
+    const { cookie } = await httpLogin(base, 'eng', PASSWORD);
+    const handshake = await fetch(`${base}/socket.io/?EIO=4&transport=polling`, { headers: { cookie } });
+    expect(handshake.status).toBe(200);
+    const sid = /"sid":"([^"]+)"/.exec(await handshake.text())![1]!;
+    const answers: [string, Response, number][] = [
+      ['polling handshake', handshake, 200],
+      ['polling handshake without a session', await fetch(`${base}/socket.io/?EIO=4&transport=polling`), 200],
+      ['polling: the socket.io CONNECT', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' }, body: '40' }), 200],
+      ['polling: data', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { headers: { cookie } }), 200],
+      ['polling: too large', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' }, body: `42["subscribe",{"vehicleId":"${'x'.repeat(20_000)}"}]` }), 413],
+      ['an unknown transport', await fetch(`${base}/socket.io/?EIO=4&transport=carrier-pigeon`, { headers: { cookie } }), 400],
+      ['an unknown session id', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=nope`, { headers: { cookie } }), 400],
+      ['a foreign Origin', await fetch(`${base}/socket.io/?EIO=4&transport=polling`, { headers: { cookie, origin: 'https://evil.example' } }), 403],
+      ['a bad protocol version', await fetch(`${base}/socket.io/?EIO=99&transport=polling`, { headers: { cookie } }), 400],
+    ];
+    for (const [what, res, status] of answers) {
+      expect(res.status, what).toBe(status);
+      expectSecurityHeaders(res.headers, reference, what);
+    }
+    expect(tp.platform.counters.get('live.invalid', 'too_large')).toBe(1);
+  });
+});
