@@ -6,6 +6,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+RUN npm run build:console
 ENV DATA_DIR=/data MQTT_PORT=1883 HTTP_PORT=8080 LOG_LEVEL=info
 VOLUME ["/data"]
 EXPOSE 1883 8080

@@ -4,6 +4,7 @@ import { createLogger } from '../core/logger.ts';
 import { loadConfigOrExit } from '../platform/startup.ts';
 import { createPlatform } from '../platform/platform.ts';
 import { createScaledClock } from './clock.ts';
+import { seedDemoAccounts } from './demo-accounts.ts';
 import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
 import { createFleet } from './fleet/fleet.ts';
 import { provisionFleet } from './fleet/provision.ts';
@@ -45,6 +46,14 @@ async function main(env: Record<string, string | undefined>) {
   const config = loadConfigOrExit(demoEnv);
   const log = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
   const platform = await createPlatform(config, { log });
+
+  // Vehicles, customer units and console accounts before the platform starts taking connections.
+  const credsFile = join(config.dataDir, 'demo-credentials.json');
+  const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
+  const prov = await provisionFleet(platform.vehicles, { count: VEHICLES, prefix: 'DEMO', customers: CUSTOMERS, customerPrefix: 'CUST', seed: 'demo', known });
+  writeCredentialsFile(credsFile, prov.vehicles);
+  const demoAccounts = await seedDemoAccounts({ records: platform.records, customers: platform.customers });
+
   let ports: { mqtt: number; http: number };
   try {
     ports = await platform.start();
@@ -55,16 +64,16 @@ async function main(env: Record<string, string | undefined>) {
     process.exit(1);
   }
   const host = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
+  const httpHost = config.HTTP_HOST === '0.0.0.0' ? 'localhost' : config.HTTP_HOST;
   console.log(`PowerWatch demo
+  console       http://${httpHost}:${ports.http}/        (HTTP_PORT; API docs at /docs, probes /healthz, /metrics)
   MQTT broker   mqtt://${host}:${ports.mqtt}   (MQTT_PORT; the demo defaults to 1884)
-  console API   http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${ports.http}/docs (OpenAPI), /healthz, /metrics
-  data          ${config.dataDir}`);
+  data          ${config.dataDir}
+  vehicles      ${VEHICLES} (DEMO0001–DEMO${String(VEHICLES).padStart(4, '0')}) for ${CUSTOMERS} customers: ${prov.added} new, ${prov.reused} reused, ${prov.rotated} re-keyed; credentials in ${credsFile}
 
-  const credsFile = join(config.dataDir, 'demo-credentials.json');
-  const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
-  const prov = await provisionFleet(platform.vehicles, { count: VEHICLES, prefix: 'DEMO', customers: CUSTOMERS, customerPrefix: 'CUST', seed: 'demo', known });
-  writeCredentialsFile(credsFile, prov.vehicles);
-  console.log(`  vehicles      ${VEHICLES} (DEMO0001–DEMO${String(VEHICLES).padStart(4, '0')}) for ${CUSTOMERS} customers: ${prov.added} new, ${prov.reused} reused, ${prov.rotated} re-keyed; credentials in ${credsFile}\n`);
+  Console accounts (demo only: new passwords at every start):
+${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.customerId ? ` of ${a.customerId}` : ''}`).join('\n')}
+`);
 
   // A new fault every few minutes, round the catalogue and round the fleet, for a day.
   const withGenerator = prov.vehicles.filter((v) => v.profile?.hasGenerator !== false).map((v) => v.id);

@@ -24,8 +24,8 @@ export interface WebDeps {
   vehicles: VehicleRegistry;
   customers: Customers;
   presence: Pick<PresenceStore, 'get' | 'all'>;
-  telemetry: Pick<TelemetryStore, 'latest' | 'series'>;
-  diagnostics: { alarms: Alarms; tickets: Tickets; plans: PlanBook };
+  telemetry: Pick<TelemetryStore, 'latestMany' | 'series'>;
+  diagnostics: { alarms: Alarms; tickets: Tickets; plans: PlanBook; faultTitles?: () => Record<string, { en: string; zh: string }> };
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;
@@ -43,6 +43,8 @@ export interface WebOptions {
   /** Create an admin with a one-time setup password when there is none (default true). */
   bootstrapAdmin?: boolean;
   bodyLimitBytes?: number;
+  /** The built browser app (dist/console) served at `/`; none: the API only. */
+  consoleDir?: string;
 }
 
 /** Everything a route module works with. */

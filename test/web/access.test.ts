@@ -118,6 +118,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/accounts/{id}/reset-password', roles: ['admin'], url: () => '/api/accounts/engineer/reset-password', invalid: { url: '/api/accounts/x/reset-password' } },
   { method: 'DELETE', path: '/api/accounts/{id}', roles: ['admin'], url: () => '/api/accounts/nobody', invalid: { url: '/api/accounts/x' } },
 
+  { method: 'GET', path: '/api/staff', roles: STAFF, url: () => '/api/staff' },
   { method: 'GET', path: '/api/customers', roles: STAFF, url: () => '/api/customers' },
   { method: 'GET', path: '/api/customers/{id}', roles: ALL, url: (_, u) => `/api/customers/C${u}`, invalid: { url: '/api/customers/bad%20id' }, tenant: 'CUSTOMER_NOT_FOUND', missing: '/api/customers/NOPE' },
   { method: 'POST', path: '/api/customers', roles: ['admin'], url: () => '/api/customers', body: () => ({ id: 'CC', name: 'Unit C' }), invalid: { body: { id: 'CC' } } },

@@ -3,8 +3,9 @@
  * map shared by the server (web/live/live.ts) and the browser app. Type-only: importing it pulls
  * no server code into the browser bundle. See docs/api.md "Live updates".
  */
-import type { Alarm, Ticket } from '../../diagnostics/types.ts';
+import type { Alarm } from '../../diagnostics/types.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
+import type { TicketView as Ticket } from '../ticket-view.ts';
 
 export const LIVE_PATH = '/socket.io';
 

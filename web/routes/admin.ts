@@ -49,6 +49,23 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     );
 
     app.get(
+      '/api/staff',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Active staff accounts (id, name, role): whom a ticket can be assigned to',
+          response: { 200: z.object({ staff: z.array(z.object({ id: z.string(), name: z.string(), role: roleSchema })) }), ...errors(...AUTHED) },
+        },
+      },
+      async () => ({
+        staff: (await accounts.list())
+          .filter((a) => !a.disabled && a.role !== 'customer')
+          .map((a) => ({ id: a.id, name: a.name, role: a.role })),
+      }),
+    );
+
+    app.get(
       '/api/accounts/:id',
       {
         config: { access: { roles: ['admin'] } },

@@ -25,6 +25,7 @@ import {
   timelineOut,
   vehicleIdSchema,
 } from '../schemas.ts';
+import { nextDueAt, ticketView } from '../ticket-view.ts';
 import { planView } from './plans.ts';
 
 /** Who may move a ticket along which step. Closing, cancelling and reopening are the duty desk's. */
@@ -38,15 +39,6 @@ export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
   cancel: ['admin', 'dispatcher'],
   reopen: ['admin', 'dispatcher'],
 };
-
-/** The earliest deadline of an open ticket still to meet. */
-export function nextDueAt(t: Ticket): number | null {
-  if (!OPEN_STATUSES.includes(t.status)) return null;
-  const due = [t.workContentDoneAt === null ? t.workContentDueAt : null, t.planDueAt !== null && t.planDoneAt === null ? t.planDueAt : null].filter((x): x is number => x !== null);
-  return due.length ? Math.min(...due) : null;
-}
-
-export const ticketView = (t: Ticket) => ({ ...t, nextDueAt: nextDueAt(t) });
 
 /** Queue order: open tickets by their next deadline, then the rest by their first deadline. */
 function byDeadline(a: Ticket, b: Ticket): number {

@@ -1,0 +1,208 @@
+/// <reference lib="dom" />
+/**
+ * The console in real Chromium (Debian's `chromium`, driven by playwright-core) against the whole
+ * platform on real ports, with simulated vehicles publishing over MQTT. The browser app is built
+ * from source first (Vite), so this tests what `npm run build:console` ships.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../simulators/clock.ts';
+import { createFleet } from '../../simulators/fleet/fleet.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const PASSWORD = 'browser-test-password-1';
+
+type Fleet = ReturnType<typeof createFleet>;
+
+/** Runs `speed`× faster than real time from `startTs` until it has caught up with the wall clock, then in real time. */
+function catchUpClock(startTs: number, speed: number): Clock {
+  const realStart = Date.now();
+  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
+}
+
+describe('web console in Chromium', () => {
+  let tp: TestPlatform;
+  let browser: Browser;
+  let base: string;
+  let consoleDir: string;
+  let genVehicle: { id: string; secret: string; customerId: string };
+  const fleets: Fleet[] = [];
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
+    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
+    await build({
+      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
+      logLevel: 'warn',
+      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
+    });
+    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir, LIVE_FLEET_INTERVAL_MS: '200' });
+    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+
+    const p = tp.platform;
+    await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
+    await p.customers.add({ id: 'UNIT-B', name: 'Unit B' });
+    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
+    await accounts.add({ id: 'eng', name: 'Eve Engineer', role: 'engineer', password: PASSWORD, mustChangePassword: false });
+    await accounts.add({ id: 'cust-b', name: 'Bob of Unit B', role: 'customer', customerId: 'UNIT-B', password: PASSWORD, mustChangePassword: false });
+
+    const live = await tp.addVehicle('VA-LIVE', 'UNIT-A');
+    genVehicle = { ...(await tp.addVehicle('VA-GEN', 'UNIT-A')), customerId: 'UNIT-A' };
+    const other = await tp.addVehicle('VB-ONE', 'UNIT-B');
+
+    // two vehicles streaming in real time (one of unit A, one of unit B)
+    const now = Date.now();
+    const steady = createFleet({ clock: catchUpClock(now, 1) }, { vehicles: [live, other], brokerUrl: tp.mqttUrl, rateHz: 1, seed: 'browser', startTs: now, model: { mainsOutagesPerDay: 0 } });
+    fleets.push(steady);
+    steady.start();
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    for (const f of fleets) await f.stop(2000).catch(() => undefined);
+    await tp?.close();
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+  });
+
+  async function signIn(username: string, lang: 'en' | 'zh' = 'en'): Promise<Page> {
+    const context = await browser.newContext({ locale: lang === 'zh' ? 'zh-CN' : 'en-GB' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
+    await page.goto(`${base}/`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who]');
+    await page.waitForSelector('[data-testid=live-status].on');
+    return page;
+  }
+
+  it('an engineer opens a vehicle and its live chart updates from the simulated vehicle', async () => {
+    const page = await signIn('eng');
+    await page.waitForSelector('[data-testid=fleet-table] tr[data-vehicle=VA-LIVE]');
+    await page.click('tr[data-vehicle=VA-LIVE] a');
+    await page.waitForSelector('[data-testid=vehicle-view]');
+    const chart = page.locator('[data-testid=chart-battery]');
+    await chart.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-points')) > 0, undefined, { timeout: 15_000 });
+    const before = Number(await chart.getAttribute('data-last'));
+    // new frames arrive over the socket and are appended in place (the chart is not rebuilt)
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-last')) > b, before, { timeout: 15_000 });
+    const canvas = page.locator('[data-testid=chart-battery] canvas');
+    expect(await canvas.count()).toBe(1);
+    expect(await page.locator('[data-testid=vehicle-view] .fact-value').first().innerText()).toContain('online');
+  }, 60_000);
+
+  it('a generator-start failure injected in the simulator shows up in the queue as an extra-urgent ticket with its countdown', async () => {
+    const page = await signIn('eng');
+    await page.goto(`${base}/#/tickets`);
+    await page.waitForSelector('.view.tickets');
+    expect(await page.locator('tr[data-level=extra_urgent]').count()).toBe(0);
+
+    // the vehicle starts 150 s in the past at 10× speed, so the fault's 90 s signature plays out in seconds
+    const startTs = Date.now() - 150_000;
+    const faulty = createFleet(
+      { clock: catchUpClock(startTs, 10) },
+      {
+        vehicles: [genVehicle],
+        brokerUrl: tp.mqttUrl,
+        rateHz: 1,
+        seed: 'browser-gen',
+        startTs,
+        model: { mainsOutagesPerDay: 0 },
+        scenarios: [{ name: 'generator-start-failure', atS: 10, durationS: null, vehicles: ['VA-GEN'], params: { withOutage: true } }],
+      },
+    );
+    fleets.push(faulty);
+    faulty.start();
+
+    const row = page.locator('tr[data-level=extra_urgent]');
+    await row.waitFor({ timeout: 45_000 });
+    expect(await row.locator('.badge.level-extra_urgent').innerText()).toBe('Extra urgent');
+    expect(await row.innerText()).toContain('VA-GEN');
+    // the countdown to the 30-minute deadline ticks in the browser
+    const countdown = row.locator('[data-testid=countdown]');
+    const first = await countdown.innerText();
+    expect(first).toMatch(/^\d+:\d\d left$/);
+    await page.waitForFunction((f) => document.querySelector('tr[data-level=extra_urgent] [data-testid=countdown]')?.textContent !== f, first, { timeout: 5000 });
+    expect(await page.locator('[data-testid=ticket-notice]').innerText()).toContain('New ticket opened');
+
+    // the ticket page shows the emergency plan and the actions an engineer may take
+    await row.click();
+    await page.waitForSelector('[data-testid=ticket-view]');
+    await page.waitForSelector('[data-testid=plan]');
+    await page.click('[data-action=determine_work_content]');
+    await page.waitForSelector('[data-testid=ticket-view][data-status=work_content_determined]');
+  }, 90_000);
+
+  it('a customer sees only its own unit’s vehicles, opens a request and follows it; the Chinese labels are remembered', async () => {
+    const page = await signIn('cust-b');
+    await page.waitForSelector('[data-testid=fleet-table] tr[data-vehicle=VB-ONE]');
+    const ids = await page.locator('[data-testid=fleet-table] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-vehicle')));
+    expect(ids).toEqual(['VB-ONE']);
+    expect(await page.locator('[data-testid=count-total] .tile-value').innerText()).toBe('1');
+    // no alarms view for customers, and another unit's vehicle is not found
+    expect(await page.locator('nav a[href="#/alarms"]').count()).toBe(0);
+    await page.goto(`${base}/#/vehicles/VA-LIVE`);
+    await page.waitForSelector('.error');
+    expect(await page.locator('.error').innerText()).toContain('VEHICLE_NOT_FOUND');
+    expect(await page.locator('[data-testid=live-charts]').count()).toBe(0);
+    // the ticket queue holds none of unit A's tickets
+    await page.goto(`${base}/#/tickets`);
+    await page.waitForSelector('.view.tickets');
+    await page.click('.view.tickets .toolbar button:has-text("All")');
+    expect(await page.locator('tr[data-level=extra_urgent]').count()).toBe(0);
+
+    // a request for support: the need and the contacts, then the ticket page to follow progress
+    await page.goto(`${base}/#/request?vehicle=VB-ONE`);
+    await page.waitForSelector('[data-testid=request-form]');
+    expect(await page.locator('select[name=vehicle] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'VB-ONE']);
+    await page.fill('input[name=title]', 'Generator will not start');
+    await page.fill('textarea[name=need]', 'Mains is down at the site and the generator does not start; battery at 60 %.');
+    await page.fill('input[name=contact-phone-0]', '+86 138 0000 0000');
+    await page.click('[data-testid=request-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=ticket-view][data-status=received]');
+    expect(await page.locator('[data-testid=ticket-view] .ticket-title').innerText()).toBe('Generator will not start');
+    expect(await page.locator('[data-testid=ticket-actions]').count()).toBe(0);
+    await page.fill('.inline-form input', 'The crew is waiting at the vehicle.');
+    await page.click('.inline-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=timeline]')?.textContent?.includes('The crew is waiting'));
+
+    // switch to Chinese: labels change, and the choice survives a reload
+    await page.goto(`${base}/#/fleet`);
+    await page.click('[data-testid=lang-switch]');
+    await page.waitForSelector('nav a:has-text("车队")');
+    expect(await page.locator('nav').innerText()).toContain('工单');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await page.reload();
+    await page.waitForSelector('[data-testid=who]');
+    expect(await page.locator('nav').innerText()).toContain('车队');
+    expect(await page.locator('[data-testid=fleet-table] thead').innerText()).toContain('电池电量');
+  }, 60_000);
+
+  it('a browser set to Chinese starts in Chinese: the queue shows the level badge 特急', async () => {
+    const page = await signIn('eng', 'zh');
+    expect(await page.locator('nav').innerText()).toContain('车队');
+    await page.goto(`${base}/#/tickets`);
+    await page.click('.view.tickets .toolbar button:has-text("全部")');
+    await page.waitForSelector('tr[data-level=extra_urgent] .badge.level-extra_urgent');
+    expect(await page.locator('tr[data-level=extra_urgent] .badge.level-extra_urgent').first().innerText()).toBe('特急');
+    // the fault's title in Chinese only, not the bilingual title stored with the ticket
+    const title = await page.locator('tr[data-level=extra_urgent] td:nth-child(3)').first().innerText();
+    expect(title).toContain('发电机组未运行');
+    expect(title).not.toContain('Generator not running');
+  }, 60_000);
+});

@@ -1,0 +1,105 @@
+/**
+ * The console's live channel: one socket.io connection per tab, authenticated by the session
+ * cookie. Views watch vehicles (ref-counted, re-subscribed after a reconnect) and listen to frames,
+ * fleet changes, alarms and tickets. The server throttles frames per vehicle (latest value wins).
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, FleetUpdate, LiveAlarm, LiveFrame, LiveTicket, LiveWelcome, ServerToClientEvents } from '../../live/events.ts';
+
+export type { FleetUpdate, LiveAlarm, LiveFrame, LiveTicket };
+
+type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Handler<T> = (m: T) => void;
+
+interface Topics {
+  frame: LiveFrame;
+  fleet: FleetUpdate;
+  alarm: LiveAlarm;
+  ticket: LiveTicket;
+  status: boolean;
+  ended: string;
+}
+
+let socket: LiveSocket | null = null;
+let connected = false;
+const watched = new Map<string, number>();
+const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = { frame: new Set(), fleet: new Set(), alarm: new Set(), ticket: new Set(), status: new Set(), ended: new Set() };
+let welcome: LiveWelcome | null = null;
+
+function emit<K extends keyof Topics>(k: K, m: Topics[K]): void {
+  for (const fn of handlers[k]) {
+    try {
+      fn(m);
+    } catch (err) {
+      console.error(`live ${k} handler failed`, err);
+    }
+  }
+}
+
+function subscribe(vehicleId: string): void {
+  socket?.emit('subscribe', { vehicleId }, (res) => {
+    if (!res.ok) console.warn(`live: subscribe ${vehicleId} refused: ${res.error.code}`);
+  });
+}
+
+/** Opens the connection (after login). Idempotent. */
+export function connectLive(): void {
+  if (socket) return;
+  const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 10_000 });
+  socket = s;
+  s.on('connect', () => {
+    connected = true;
+    emit('status', true);
+    for (const id of watched.keys()) subscribe(id);
+  });
+  s.on('disconnect', () => {
+    connected = false;
+    emit('status', false);
+  });
+  s.on('connect_error', () => {
+    connected = false;
+    emit('status', false);
+  });
+  s.on('welcome', (m) => (welcome = m));
+  s.on('frame', (m) => emit('frame', m));
+  s.on('fleet', (m) => emit('fleet', m));
+  s.on('alarm', (m) => emit('alarm', m));
+  s.on('ticket', (m) => emit('ticket', m));
+  s.on('session.ended', (m) => emit('ended', m.reason));
+}
+
+/** Closes the connection (logout, session ended). */
+export function disconnectLive(): void {
+  socket?.disconnect();
+  socket = null;
+  connected = false;
+  welcome = null;
+  watched.clear();
+  emit('status', false);
+}
+
+export function isLiveConnected(): boolean {
+  return connected;
+}
+
+export function liveWelcome(): LiveWelcome | null {
+  return welcome;
+}
+
+export function onLive<K extends keyof Topics>(k: K, fn: Handler<Topics[K]>): () => void {
+  handlers[k].add(fn);
+  return () => void handlers[k].delete(fn);
+}
+
+/** Receive `frame` messages of this vehicle until the returned function is called. */
+export function watchVehicle(vehicleId: string): () => void {
+  const n = watched.get(vehicleId) ?? 0;
+  watched.set(vehicleId, n + 1);
+  if (n === 0 && connected) subscribe(vehicleId);
+  return () => {
+    const left = (watched.get(vehicleId) ?? 1) - 1;
+    if (left > 0) return void watched.set(vehicleId, left);
+    watched.delete(vehicleId);
+    if (connected) socket?.emit('unsubscribe', { vehicleId }, () => undefined);
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The PowerWatch console: sign-in, then the shell (navigation, language switch, live status) and
+ * the view the hash route names. Customers get the fleet, vehicle, ticket and request views of
+ * their own unit; staff get alarms too; administrators get the admin view.
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, onSessionEnded, setCsrfToken } from './api.ts';
+import { LangSwitch } from './components/lang-switch.tsx';
+import { QueueSummary } from './components/queue-summary.tsx';
+import { useRoute } from './hooks.ts';
+import { t, useLang, type MessageKey } from './i18n.ts';
+import { connectLive, disconnectLive, onLive } from './live.ts';
+import { isStaff, loadMeta, setSession } from './session.ts';
+import './styles.css';
+import type { Session } from './types.ts';
+import { Admin } from './views/admin.tsx';
+import { Alarms } from './views/alarms.tsx';
+import { Fleet } from './views/fleet.tsx';
+import { ChangePassword, Login } from './views/login.tsx';
+import { RequestForm } from './views/request.tsx';
+import { TicketView } from './views/ticket.tsx';
+import { Tickets } from './views/tickets.tsx';
+import { Vehicle } from './views/vehicle.tsx';
+
+type Phase = { kind: 'loading' } | { kind: 'signed-out'; reason?: string } | { kind: 'password'; session: Session } | { kind: 'in'; session: Session };
+
+function App() {
+  useLang();
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+
+  const enter = async (s: Session) => {
+    setCsrfToken(s.csrfToken);
+    setSession(s);
+    if (s.account.mustChangePassword) return setPhase({ kind: 'password', session: s });
+    await loadMeta();
+    connectLive();
+    setPhase({ kind: 'in', session: s });
+  };
+  const leave = (reason?: string) => {
+    disconnectLive();
+    setCsrfToken(null);
+    setSession(null);
+    setPhase({ kind: 'signed-out', ...(reason ? { reason } : {}) });
+  };
+
+  useEffect(() => {
+    api.get<Session>('/api/auth/session').then(enter, () => setPhase({ kind: 'signed-out' }));
+    const off1 = onSessionEnded(() => leave());
+    const off2 = onLive('ended', (reason) => leave(reason));
+    return () => {
+      off1();
+      off2();
+    };
+  }, []);
+
+  if (phase.kind === 'loading') return <p class="muted center">{t('common.loading')}</p>;
+  if (phase.kind === 'signed-out') return <Login onSignedIn={(s) => void enter(s)} />;
+  if (phase.kind === 'password') return <ChangePassword onChanged={(s) => void enter(s)} />;
+  return <Shell session={phase.session} onLogout={() => void api.post('/api/auth/logout', {}).finally(() => leave())} />;
+}
+
+function Shell({ session, onLogout }: { session: Session; onLogout: () => void }) {
+  const { parts } = useRoute();
+  const [live, setLive] = useState(false);
+  useEffect(() => onLive('status', setLive), []);
+  const role = session.account.role;
+  const staff = isStaff(role);
+  const [section = 'fleet', id] = parts;
+  const nav: { href: string; key: MessageKey; section: string; show: boolean }[] = [
+    { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: true },
+    { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: true },
+    { href: '#/alarms', key: 'nav.alarms', section: 'alarms', show: staff },
+    { href: '#/request', key: role === 'customer' ? 'nav.request' : 'nav.hotline', section: 'request', show: role !== 'engineer' },
+    { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
+  ];
+  let view;
+  if (section === 'vehicles' && id) view = <Vehicle key={id} id={id} />;
+  else if (section === 'tickets' && id) view = <TicketView key={id} id={id} />;
+  else if (section === 'tickets') view = <Tickets />;
+  else if (section === 'alarms' && staff) view = <Alarms />;
+  else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
+  else if (section === 'admin' && role === 'admin') view = <Admin />;
+  else view = <Fleet />;
+  const current = section === 'vehicles' ? 'fleet' : section;
+  return (
+    <>
+      <header class="topbar">
+        <a class="brand" href="#/fleet">
+          {t('appName')}
+        </a>
+        <nav>
+          {nav
+            .filter((n) => n.show)
+            .map((n) => (
+              <a key={n.href} href={n.href} class={current === n.section ? 'active' : ''}>
+                {t(n.key)}
+              </a>
+            ))}
+        </nav>
+        <QueueSummary />
+        <span class={`live-status ${live ? 'on' : 'off'}`} data-testid="live-status">
+          {live ? t('live.connected') : t('live.disconnected')}
+        </span>
+        <span class="who" data-testid="who">
+          {session.account.name} · {t(`role.${role}` as MessageKey)}
+          {session.account.customerId ? ` · ${session.account.customerId}` : ''}
+        </span>
+        <LangSwitch />
+        <button type="button" class="link" onClick={onLogout} data-testid="logout">
+          {t('nav.logout')}
+        </button>
+      </header>
+      <main class="content">{view}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

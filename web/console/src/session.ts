@@ -1,0 +1,48 @@
+/** The signed-in account and the platform's vocabulary (levels, modes, actions), loaded once after login. */
+import { api } from './api.ts';
+import type { Localized } from './i18n.ts';
+import type { Role, Session } from './types.ts';
+
+export interface Meta {
+  ticketLevels: Record<string, Localized>;
+  serviceModes: Record<string, Localized>;
+  ticketStatuses: string[];
+  ticketActions: Record<string, { from: string[]; to: string; roles: Role[] }>;
+  alarmSeverities: string[];
+  powerSources: string[];
+  /** Fault code → its title in both languages. */
+  faults: Record<string, Localized>;
+}
+
+let meta: Meta | null = null;
+let session: Session | null = null;
+
+export async function loadMeta(): Promise<Meta> {
+  meta = await api.get<Meta>('/api/meta');
+  return meta;
+}
+
+export function getMeta(): Meta {
+  if (!meta) throw new Error('meta not loaded');
+  return meta;
+}
+
+export function setSession(s: Session | null): void {
+  session = s;
+}
+
+export function me(): Session['account'] {
+  if (!session) throw new Error('not signed in');
+  return session.account;
+}
+
+export const isStaff = (role: Role) => role !== 'customer';
+
+/**
+ * A ticket's title in the current language: a ticket diagnostics opened is titled by its fault
+ * code's title; one opened by hand keeps the words it was given.
+ */
+export function ticketTitle(tk: { source: string; faultCode: string | null; title: string }, l: (x: Localized) => string): string {
+  const f = tk.source === 'rule' && tk.faultCode ? meta?.faults[tk.faultCode] : undefined;
+  return f ? l(f) : tk.title;
+}

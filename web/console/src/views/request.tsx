@@ -1,0 +1,132 @@
+/**
+ * A request for emergency support: a customer describes the need and the contacts on site (as the
+ * service plan asks); the duty desk uses the same form for a hotline call and sets the level.
+ */
+import { useState } from 'preact/hooks';
+import { api, errorText } from '../api.ts';
+import { navigate, useLoad, useRoute } from '../hooks.ts';
+import { loc, t, useLang } from '../i18n.ts';
+import { getMeta, me } from '../session.ts';
+import type { Customer, Ticket, VehicleState } from '../types.ts';
+
+interface ContactInput {
+  name: string;
+  phone: string;
+  role: string;
+}
+
+export function RequestForm() {
+  useLang();
+  const account = me();
+  const customer = account.role === 'customer';
+  const { query } = useRoute();
+  const vehicles = useLoad(() => api.get<{ vehicles: VehicleState[] }>('/api/vehicles'), []);
+  const customers = useLoad(() => (customer ? Promise.resolve({ customers: [] as Customer[] }) : api.get<{ customers: Customer[] }>('/api/customers')), []);
+  const [vehicleId, setVehicleId] = useState(query.get('vehicle') ?? '');
+  const [customerId, setCustomerId] = useState('');
+  const [level, setLevel] = useState(customer ? 'urgent' : '');
+  const [title, setTitle] = useState('');
+  const [need, setNeed] = useState('');
+  const [contacts, setContacts] = useState<ContactInput[]>([{ name: account.name, phone: '', role: '' }]);
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const levels = Object.entries(getMeta().ticketLevels).filter(([k]) => !customer || k !== 'routine');
+
+  const setContact = (i: number, patch: Partial<ContactInput>) => setContacts((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErr(null);
+    try {
+      const body = {
+        ...(vehicleId ? { vehicleId } : {}),
+        ...(!customer && !vehicleId && customerId ? { customerId } : {}),
+        ...(level ? { level } : {}),
+        title,
+        need,
+        contacts: contacts.filter((c) => c.name.trim() || c.phone.trim()).map((c) => ({ name: c.name, phone: c.phone, ...(c.role.trim() ? { role: c.role } : {}) })),
+      };
+      const r = await api.post<{ ticket: Ticket }>('/api/tickets', body);
+      navigate(`/tickets/${r.ticket.id}`);
+    } catch (x) {
+      setErr(errorText(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="view request">
+      <h2>{customer ? t('request.title') : t('request.hotlineTitle')}</h2>
+      <p class="muted">{t('request.intro')}</p>
+      <form class="card form" onSubmit={submit} data-testid="request-form">
+        <label>
+          {t('request.vehicle')}
+          <select name="vehicle" value={vehicleId} onChange={(e) => setVehicleId(e.currentTarget.value)}>
+            <option value="">{t('request.noVehicle')}</option>
+            {(vehicles.data?.vehicles ?? []).map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.id} — {v.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {!customer && !vehicleId && (
+          <label>
+            {t('request.customer')}
+            <select name="customer" value={customerId} required onChange={(e) => setCustomerId(e.currentTarget.value)}>
+              <option value="">—</option>
+              {(customers.data?.customers ?? []).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.id} — {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          {t('request.level')}
+          <select name="level" value={level} required onChange={(e) => setLevel(e.currentTarget.value)}>
+            {!customer && <option value="">—</option>}
+            {levels.map(([k, l]) => (
+              <option key={k} value={k}>
+                {loc(l)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('request.subject')}
+          <input name="title" required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t('request.need')}
+          <textarea name="need" required maxLength={4000} rows={5} value={need} onInput={(e) => setNeed(e.currentTarget.value)} />
+        </label>
+        <fieldset>
+          <legend>{t('ticket.contacts')}</legend>
+          {contacts.map((c, i) => (
+            <div class="contact-row" key={i}>
+              <input name={`contact-name-${i}`} placeholder={t('request.contactName')} required={i === 0} maxLength={100} value={c.name} onInput={(e) => setContact(i, { name: e.currentTarget.value })} />
+              <input name={`contact-phone-${i}`} placeholder={t('request.contactPhone')} required={i === 0} pattern="[0-9+()\- ]{3,40}" value={c.phone} onInput={(e) => setContact(i, { phone: e.currentTarget.value })} />
+              <input name={`contact-role-${i}`} placeholder={t('request.contactRole')} maxLength={100} value={c.role} onInput={(e) => setContact(i, { role: e.currentTarget.value })} />
+            </div>
+          ))}
+          {contacts.length < 10 && (
+            <button type="button" class="link" onClick={() => setContacts((cs) => [...cs, { name: '', phone: '', role: '' }])}>
+              + {t('request.addContact')}
+            </button>
+          )}
+        </fieldset>
+        {err && (
+          <div class="error" role="alert">
+            {err}
+          </div>
+        )}
+        <button type="submit" class="primary" disabled={busy}>
+          {t('request.submit')}
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,259 @@
+/**
+ * One ticket: deadlines with countdowns, the need and contacts, the actions its status allows for
+ * one's role, assignment and service mode, the timeline, the telemetry snapshot around the fault
+ * and the emergency plan's steps. Customers follow progress and add remarks.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, errorText } from '../api.ts';
+import { ErrorBox, LevelBadge, ModeLabel, StatusBadge } from '../components/badges.tsx';
+import { Chart } from '../components/chart.tsx';
+import { Countdown } from '../components/ticket-table.tsx';
+import { CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
+import { countdown, dateTime } from '../format.ts';
+import { useLoad, useNow, useThrottled } from '../hooks.ts';
+import { loc, t, useLang, type MessageKey } from '../i18n.ts';
+import { onLive } from '../live.ts';
+import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
+import type { StaffMember, Ticket, TicketDetail } from '../types.ts';
+
+export function TicketView({ id }: { id: string }) {
+  useLang();
+  const now = useNow(1000);
+  const role = me().role;
+  const detail = useLoad(() => api.get<TicketDetail>(`/api/tickets/${encodeURIComponent(id)}`), [id]);
+  const reload = useThrottled(detail.reload, 500);
+  useEffect(() => onLive('ticket', (m) => String(m.ticket.id) === id && reload()), [id]);
+
+  if (detail.error) return <ErrorBox error={detail.error} />;
+  const d = detail.data;
+  if (!d) return <p class="muted">{t('common.loading')}</p>;
+  const tk = d.ticket;
+  return (
+    <div class="view ticket" data-testid="ticket-view" data-status={tk.status}>
+      <div class="head">
+        <h2>
+          {t('ticket.title', { n: tk.number })} <LevelBadge level={tk.level} /> <StatusBadge status={tk.status} />
+        </h2>
+        <Countdown ticket={tk} now={now} />
+      </div>
+      <h3 class="ticket-title">{ticketTitle(tk, loc)}</h3>
+      <div class="facts card">
+        <Fact label={t(`ticket.source.${tk.source}` as MessageKey)}>{dateTime(tk.receivedAt)}</Fact>
+        <Fact label={t('common.vehicle')}>{tk.vehicleId ? <a href={`#/vehicles/${encodeURIComponent(tk.vehicleId)}`}>{tk.vehicleId}</a> : '—'}</Fact>
+        <Fact label={t('common.customer')}>{tk.customerId ?? '—'}</Fact>
+        <Deadline label={t('ticket.workContentDue')} due={tk.workContentDueAt} done={tk.workContentDoneAt} breached={tk.breaches.includes('work_content')} now={now} />
+        {tk.planDueAt !== null && <Deadline label={t('ticket.planDue')} due={tk.planDueAt} done={tk.planDoneAt} breached={tk.breaches.includes('plan')} now={now} />}
+        <Fact label={t('tickets.col.assignee')}>{tk.assignee ?? t('ticket.unassigned')}</Fact>
+        <Fact label={t('ticket.mode')}>
+          <ModeLabel mode={tk.serviceMode} />
+        </Fact>
+        {tk.faultCode && <Fact label={t('ticket.fault')}>{tk.faultCode}</Fact>}
+        {tk.escalatedTo && <Fact label="⚠">{t('ticket.escalatedTo', { who: tk.escalatedTo })}</Fact>}
+      </div>
+
+      {isStaff(role) && <Actions ticket={tk} onDone={detail.reload} />}
+
+      <div class="two-col">
+        <section class="card">
+          <h3>{t('ticket.need')}</h3>
+          <p class="pre">{tk.need}</p>
+          <h3>{t('ticket.contacts')}</h3>
+          <ul>
+            {tk.contacts.map((c, i) => (
+              <li key={i}>
+                {c.name}
+                {c.role ? ` (${c.role})` : ''} {c.phone && <a href={`tel:${c.phone}`}>{c.phone}</a>}
+              </li>
+            ))}
+          </ul>
+        </section>
+        <section class="card">
+          <h3>{role === 'customer' ? t('ticket.progress') : t('ticket.timeline')}</h3>
+          <ol class="timeline" data-testid="timeline">
+            {d.timeline.map((e, i) => (
+              <li key={i}>
+                <span class="muted">{dateTime(e.at)}</span> <b>{e.actor}</b> {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
+                {e.note && <div class="pre">{e.note}</div>}
+              </li>
+            ))}
+          </ol>
+          <CommentForm id={tk.id} onDone={detail.reload} />
+        </section>
+      </div>
+
+      <section>
+        <h3>{t('ticket.snapshot')}</h3>
+        {d.snapshot && d.snapshot.ts.length ? <Snapshot detail={d} /> : <p class="muted">{t('ticket.noSnapshot')}</p>}
+      </section>
+
+      {d.plan && (
+        <section class="card plan" data-testid="plan">
+          <h3>
+            {t('ticket.plan', { code: d.plan.code, v: d.plan.version })} — {loc(d.plan.title)}
+            {d.plan.overdue && <span class="badge sev-minor">{t('ticket.plan.overdue')}</span>}
+          </h3>
+          {d.plan.safety && <p class="safety">⚠ {loc(d.plan.safety)}</p>}
+          <h4>{t('ticket.plan.checks')}</h4>
+          <ol>
+            {d.plan.remoteChecks.map((c, i) => (
+              <li key={i}>{loc(c)}</li>
+            ))}
+          </ol>
+          <h4>{t('ticket.plan.causes')}</h4>
+          <ul>
+            {d.plan.likelyCauses.map((c, i) => (
+              <li key={i}>{loc(c)}</li>
+            ))}
+          </ul>
+          {d.plan.parts.length > 0 && (
+            <>
+              <h4>{t('ticket.plan.parts')}</h4>
+              <ul>
+                {d.plan.parts.map((p) => (
+                  <li key={p.partNo}>
+                    {p.partNo} {loc(p.name)} × {p.qty}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          <p>
+            {t('ticket.plan.mode')}: <ModeLabel mode={d.plan.recommendedMode} />
+          </p>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function Fact({ label, children }: { label: string; children: preact.ComponentChildren }) {
+  return (
+    <div class="fact">
+      <div class="fact-label">{label}</div>
+      <div class="fact-value">{children}</div>
+    </div>
+  );
+}
+
+function Deadline({ label, due, done, breached, now }: { label: string; due: number; done: number | null; breached: boolean; now: number }) {
+  const left = due - now;
+  return (
+    <Fact label={label}>
+      {dateTime(due)}{' '}
+      {done !== null ? (
+        <span class={breached ? 'overdue' : 'ok'}>{t('ticket.done', { at: dateTime(done) })}</span>
+      ) : (
+        <span class={`countdown ${left < 0 ? 'overdue' : left < 5 * 60_000 ? 'soon' : 'ok'}`}>{left < 0 ? t('tickets.overdue', { d: countdown(left) }) : t('tickets.dueIn', { d: countdown(left) })}</span>
+      )}
+    </Fact>
+  );
+}
+
+function Snapshot({ detail }: { detail: TicketDetail }) {
+  const cols = useMemo(() => columnsFromSeries(detail.snapshot!), [detail.snapshot]);
+  return (
+    <div class="charts">
+      {CHARTS.map((c) => (
+        <Chart key={c.id} id={`snapshot-${c.id}`} title={t(c.title)} series={seriesDefs(c)} data={uplotData(cols, c)} leftUnit={c.leftUnit} rightUnit={c.rightUnit} height={160} />
+      ))}
+    </div>
+  );
+}
+
+function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
+  const role = me().role;
+  const meta = getMeta();
+  const [note, setNote] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [staff, setStaff] = useState<StaffMember[]>([]);
+  const canAssign = role === 'admin' || role === 'dispatcher';
+  useEffect(() => {
+    if (canAssign) api.get<{ staff: StaffMember[] }>('/api/staff').then((r) => setStaff(r.staff), (x) => setErr(errorText(x)));
+  }, [canAssign]);
+  const allowed = Object.entries(meta.ticketActions).filter(
+    ([action, a]) => a.from.includes(ticket.status) && a.roles.includes(role) && !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued'),
+  );
+  const run = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setErr(null);
+    try {
+      await fn();
+      setNote('');
+      onDone();
+    } catch (x) {
+      setErr(errorText(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card actions-card" data-testid="ticket-actions">
+      <h3>{t('ticket.actions')}</h3>
+      <div class="toolbar">
+        {allowed.map(([action]) => (
+          <button type="button" key={action} class={action === 'cancel' ? 'danger' : 'primary'} disabled={busy} data-action={action} onClick={() => run(() => api.post(`/api/tickets/${ticket.id}/transitions`, note.trim() ? { action, note: note.trim() } : { action }))}>
+            {t(`action.${action}` as MessageKey)}
+          </button>
+        ))}
+        <input class="grow" placeholder={t('ticket.note')} value={note} maxLength={2000} onInput={(e) => setNote(e.currentTarget.value)} />
+      </div>
+      <div class="toolbar">
+        {canAssign && (
+          <label>
+            {t('ticket.assign')}{' '}
+            <select value={ticket.assignee ?? ''} disabled={busy} onChange={(e) => e.currentTarget.value && run(() => api.post(`/api/tickets/${ticket.id}/assign`, { assignee: e.currentTarget.value }))}>
+              <option value="">{t('ticket.unassigned')}</option>
+              {staff.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name} ({t(`role.${s.role}` as MessageKey)})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          {t('ticket.mode')}{' '}
+          <select value={ticket.serviceMode ?? ''} disabled={busy} onChange={(e) => e.currentTarget.value && run(() => api.post(`/api/tickets/${ticket.id}/service-mode`, { mode: e.currentTarget.value }))}>
+            <option value="">—</option>
+            {Object.entries(meta.serviceModes).map(([k, l]) => (
+              <option key={k} value={k}>
+                {loc(l)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {err && (
+        <div class="error" role="alert">
+          {err}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
+  const [text, setText] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <form
+      class="inline-form"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        try {
+          await api.post(`/api/tickets/${id}/comments`, { text });
+          setText('');
+          setErr(null);
+          onDone();
+        } catch (x) {
+          setErr(errorText(x));
+        }
+      }}
+    >
+      <input class="grow" placeholder={t('ticket.addComment')} required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      <button type="submit">{t('common.add')}</button>
+      {err && <span class="error-inline">{err}</span>}
+    </form>
+  );
+}
