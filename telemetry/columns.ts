@@ -91,23 +91,46 @@ const FIELD_READERS: ((frame: TelemetryFrame) => number | null)[] = FIELD_COLUMN
   return (frame) => (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[section]?.[key] ?? null;
 });
 
-/** Rebuilds a frame from its columns; sections absent at ingest stay absent, missing readings are omitted. */
-export function unflatten(row: Record<string, unknown>): TelemetryFrame {
-  const sections = Number(row.sections);
-  const frame: Record<string, unknown> = { v: 1, seq: Number(row.seq), ts: Number(row.ts), source: row.source };
-  if (sections & SECTION_BITS.mains) frame.mains = { present: row.mains_present === 1 };
-  if (sections & SECTION_BITS.generator) frame.generator = { running: row.generator_running === 1 };
+/** Where each numeric field sits in ALL_COLUMNS and in the frame, computed once. */
+const FIELD_SLOTS = FIELD_COLUMNS.map(({ path }, i) => {
+  const dot = path.indexOf('.');
+  return { position: BASE_COLUMNS.length + i, section: dot < 0 ? null : path.slice(0, dot), key: dot < 0 ? path : path.slice(dot + 1) };
+});
+const POSITION = Object.fromEntries(ALL_COLUMNS.map((c, i) => [c, i])) as Record<(typeof BASE_COLUMNS)[number], number>;
+
+/**
+ * Rebuilds a frame from its columns, read through `value(position in ALL_COLUMNS)`; sections absent
+ * at ingest stay absent, missing readings are omitted.
+ */
+function buildFrame(value: (position: number) => unknown): TelemetryFrame {
+  const sections = Number(value(POSITION.sections));
+  const frame: Record<string, unknown> = { v: 1, seq: Number(value(POSITION.seq)), ts: Number(value(POSITION.ts)), source: value(POSITION.source) };
+  if (sections & SECTION_BITS.mains) frame.mains = { present: value(POSITION.mains_present) === 1 };
+  if (sections & SECTION_BITS.generator) frame.generator = { running: value(POSITION.generator_running) === 1 };
   if (sections & SECTION_BITS.battery) frame.battery = {};
-  if (sections & SECTION_BITS.charging) frame.charging = { engineRunning: row.charging_engine_running === 1 };
-  for (const { path, column } of FIELD_COLUMNS) {
-    const value = row[column];
-    if (value === null || value === undefined) continue;
-    const dot = path.indexOf('.');
-    if (dot < 0) frame[path] = Number(value);
+  if (sections & SECTION_BITS.charging) frame.charging = { engineRunning: value(POSITION.charging_engine_running) === 1 };
+  for (const { position, section, key } of FIELD_SLOTS) {
+    const v = value(position);
+    if (v === null || v === undefined) continue;
+    if (section === null) frame[key] = Number(v);
     else {
-      const section = frame[path.slice(0, dot)] as Record<string, unknown> | undefined;
-      if (section) section[path.slice(dot + 1)] = Number(value);
+      const target = frame[section] as Record<string, unknown> | undefined;
+      if (target) target[key] = Number(v);
     }
   }
   return frame as TelemetryFrame;
+}
+
+/** Rebuilds a frame from a row read as an object (column name → value). */
+export function unflatten(row: Record<string, unknown>): TelemetryFrame {
+  return buildFrame((position) => row[ALL_COLUMNS[position]!]);
+}
+
+/**
+ * A stored frame from a row read as an array in ALL_COLUMNS order (`SELECT <ALL_COLUMNS>` in
+ * better-sqlite3's raw mode): no object per row with 35 named keys, which is most of the cost of
+ * reading many rows.
+ */
+export function storedFromValues(values: readonly unknown[]): { vehicleId: string; receivedAt: number; frame: TelemetryFrame } {
+  return { vehicleId: String(values[POSITION.vehicle_id]), receivedAt: Number(values[POSITION.received_at]), frame: buildFrame((position) => values[position]) };
 }

@@ -1,6 +1,6 @@
 import { NUMERIC_FIELD_PATHS, readField } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { bucketWidth, type Series, type StoredFrame, type TelemetryStore } from './store.ts';
+import { bucketing, type Series, type StoredFrame, type TelemetryStore } from './store.ts';
 
 const byTime = (a: StoredFrame, b: StoredFrame) => a.frame.ts - b.frame.ts || a.frame.seq - b.frame.seq;
 
@@ -41,6 +41,15 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       const list = perVehicle.get(vehicleId);
       return list?.length ? structuredClone(list[list.length - 1]) : undefined;
     },
+    async latestMany(vehicleIds) {
+      guard();
+      const out = new Map<string, StoredFrame>();
+      for (const id of vehicleIds) {
+        const list = perVehicle.get(id);
+        if (list?.length && !out.has(id)) out.set(id, structuredClone(list[list.length - 1]!));
+      }
+      return out;
+    },
     async series(q) {
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
@@ -48,17 +57,17 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       const out: Series = { vehicleId: q.vehicleId, from: q.from, to: q.to, bucketMs: 0, ts: [], count: [], fields: {} };
       for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
       const raw = rows.length <= q.maxPoints;
-      const bucket = raw ? 0 : bucketWidth(q.from, q.to, q.maxPoints);
-      out.bucketMs = bucket;
+      const { start, width } = raw ? { start: q.from, width: 0 } : bucketing(q.from, q.to, q.maxPoints);
+      out.bucketMs = width;
       const groups = new Map<number, StoredFrame[]>();
       for (const r of rows) {
-        const key = raw ? groups.size : Math.floor((r.frame.ts - q.from) / bucket);
+        const key = raw ? groups.size : Math.floor((r.frame.ts - start) / width);
         const g = groups.get(key);
         if (g) g.push(r);
         else groups.set(key, [r]);
       }
       for (const [b, group] of groups) {
-        out.ts.push(raw ? group[0]!.frame.ts : q.from + b * bucket);
+        out.ts.push(raw ? group[0]!.frame.ts : start + b * width);
         out.count.push(group.length);
         for (const f of fields) {
           const values = group.map((r) => readField(r.frame, f)).filter((v): v is number => v !== null);

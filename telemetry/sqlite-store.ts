@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { ALL_COLUMNS, FIELD_COLUMNS, TEXT_COLUMNS, columnOf, decodeRows, encodeRows, unflatten, type EncodedRows } from './columns.ts';
-import { bucketWidth, type AppendResult, type Series, type StoredFrame, type TelemetryStore } from './store.ts';
+import { ALL_COLUMNS, FIELD_COLUMNS, TEXT_COLUMNS, columnOf, decodeRows, encodeRows, storedFromValues, unflatten, type EncodedRows } from './columns.ts';
+import { BucketAccumulator, PACK_AGGREGATE_SOURCE, packAggregate, ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_SCHEMA, ROLLUP_SQL, ROLLUP_STEP_MS, ROLLUP_TURN_MS, rollupQueries, splitRange } from './rollup.ts';
+import { bucketing, ROLLUP_MS, type AppendResult, type Bucketing, type Series, type SeriesQuery, type StoredFrame, type TelemetryStore } from './store.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
 
 export interface SqliteTelemetryOptions {
@@ -21,9 +22,23 @@ export interface SqliteTelemetryOptions {
 }
 
 const DELETE_CHUNK = 5000;
+/** Vehicles per query of latestMany; between chunks the event loop gets a turn. */
+const LATEST_CHUNK = 1000;
 
-/** The embedded telemetry store: one SQLite file in WAL mode, batched transactions, a unique (vehicle, seq, ts) key. */
-export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): TelemetryStore {
+/** The SQLite store also answers for its rollups (telemetry/rollup.ts). */
+export interface SqliteTelemetryStore extends TelemetryStore {
+  /**
+   * Rolls up every closed interval now and resolves when done (the writer thread does so on its
+   * own every few seconds; tests and tools call this). The inline writer keeps no rollups.
+   */
+  compactRollups(): Promise<void>;
+}
+
+/**
+ * The embedded telemetry store: one SQLite file in WAL mode, batched transactions, a unique
+ * (vehicle, seq, ts) key, and rollups per ROLLUP_MS interval for long downsampled ranges.
+ */
+export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): SqliteTelemetryStore {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const db = new Database(options.file);
   const pragmas = [
@@ -54,6 +69,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
     );
     CREATE UNIQUE INDEX IF NOT EXISTS telemetry_vehicle_ts_seq ON telemetry (vehicle_id, ts, seq);
     CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
+    ${ROLLUP_SCHEMA}
   `);
 
   // positional parameters: binding an array is cheaper than binding 26 named ones from an object
@@ -61,16 +77,36 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
   const deleteSql = `DELETE FROM telemetry WHERE rowid IN (SELECT rowid FROM telemetry WHERE ts < ? LIMIT ?)`;
   const writer: SqliteWriter =
     options.file !== ':memory:' && (options.writer ?? 'thread') === 'thread'
-      ? startSqliteWriterThread({ file: options.file, pragmas, insertSql, deleteSql, columnCount: ALL_COLUMNS.length, textColumns: TEXT_COLUMNS })
+      ? startSqliteWriterThread({
+          file: options.file,
+          pragmas,
+          insertSql,
+          deleteSql,
+          columnCount: ALL_COLUMNS.length,
+          textColumns: TEXT_COLUMNS,
+          rollup: { sql: ROLLUP_SQL, packSource: PACK_AGGREGATE_SOURCE, intervalMs: ROLLUP_MS, graceMs: ROLLUP_GRACE_MS, everyMs: ROLLUP_INTERVAL_MS, stepMs: ROLLUP_STEP_MS, turnMs: ROLLUP_TURN_MS },
+        })
       : inlineWriter(db, insertSql, deleteSql);
   const selectFrames = db.prepare(
     `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
   );
   const selectLatest = db.prepare(`SELECT * FROM telemetry WHERE vehicle_id = ? ORDER BY ts DESC, seq DESC LIMIT 1`);
+  // One statement for many vehicles: per id (a JSON array bound as one parameter, so any count fits
+  // one prepared statement) the same index seek as selectLatest, then one lookup per row; rows come
+  // back as arrays in ALL_COLUMNS order (raw mode), which costs a third of building row objects.
+  const selectLatestMany = db
+    .prepare(
+      `SELECT ${ALL_COLUMNS.join(', ')} FROM telemetry WHERE rowid IN (
+         SELECT (SELECT rowid FROM telemetry WHERE vehicle_id = ids.value ORDER BY ts DESC, seq DESC LIMIT 1) FROM json_each(?) AS ids)`,
+    )
+    .raw(true);
   const countAll = db.prepare(`SELECT count(*) AS n FROM telemetry`);
   const countVehicle = db.prepare(`SELECT count(*) AS n FROM telemetry WHERE vehicle_id = ?`);
-  const countRange = db.prepare(`SELECT count(*) AS n FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ?`);
+  // counts no further than it needs to: whether the range holds more than maxPoints frames
+  const countRange = db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? LIMIT ?)`);
   const bucketQueries = new Map<string, Database.Statement>();
+  const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
+  const mergeQueries = new Map<string, { rollups: Database.Statement; frames: Database.Statement }>();
 
   const toStored = (row: Record<string, unknown>): StoredFrame => ({
     vehicleId: String(row.vehicle_id),
@@ -94,6 +130,31 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
     }
     return stmt;
   }
+
+  function mergeQuery(fields: NumericFieldPath[]) {
+    const key = fields.join(',');
+    let q = mergeQueries.get(key);
+    if (!q) {
+      const sql = rollupQueries(fields);
+      q = { rollups: db.prepare(sql.rollups).raw(true), frames: db.prepare(sql.frames).raw(true) };
+      mergeQueries.set(key, q);
+    }
+    return q;
+  }
+
+  /**
+   * Buckets of whole intervals: rollups where the vehicle's mark allows, frames elsewhere, merged
+   * per bucket. One read transaction, so the mark, the rollups and the frames are one snapshot.
+   */
+  const readAligned = db.transaction((out: Series, q: SeriesQuery, fields: NumericFieldPath[], g: Bucketing) => {
+    const mark = (selectRolledTo.get(q.vehicleId) as number | undefined) ?? -Infinity;
+    const parts = splitRange(q.from, q.to, mark);
+    const stmt = mergeQuery(fields);
+    const acc = new BucketAccumulator(fields, g);
+    if (parts.rollups) acc.addRollups(stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [number, Buffer][]);
+    for (const [from, to] of parts.frames) acc.addFrames(stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][]);
+    acc.emit(out);
+  });
 
   let closed = false;
   const guard = () => {
@@ -119,10 +180,26 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
       const row = selectLatest.get(vehicleId) as Record<string, unknown> | undefined;
       return row ? toStored(row) : undefined;
     },
+    async latestMany(vehicleIds) {
+      guard();
+      const out = new Map<string, StoredFrame>();
+      for (let start = 0; start < vehicleIds.length; start += LATEST_CHUNK) {
+        if (start > 0) {
+          await new Promise((r) => setImmediate(r));
+          guard();
+        }
+        const rows = selectLatestMany.all(JSON.stringify(vehicleIds.slice(start, start + LATEST_CHUNK))) as unknown[][];
+        for (const row of rows) {
+          const f = storedFromValues(row);
+          out.set(f.vehicleId, f);
+        }
+      }
+      return out;
+    },
     async series(q): Promise<Series> {
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
-      const n = (countRange.get(q.vehicleId, q.from, q.to) as { n: number }).n;
+      const n = (countRange.get(q.vehicleId, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
       const out: Series = { vehicleId: q.vehicleId, from: q.from, to: q.to, bucketMs: 0, ts: [], count: [], fields: {} };
       for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
       if (n <= q.maxPoints) {
@@ -140,8 +217,13 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
         }
         return out;
       }
-      const bucket = bucketWidth(q.from, q.to, q.maxPoints);
-      out.bucketMs = bucket;
+      const g = bucketing(q.from, q.to, q.maxPoints);
+      out.bucketMs = g.width;
+      if (g.aligned) {
+        readAligned(out, q, fields, g);
+        return out;
+      }
+      const bucket = g.width;
       const rows = bucketQuery(fields).all({ vehicleId: q.vehicleId, from: q.from, to: q.to, bucket }) as Record<string, number | null>[];
       for (const row of rows) {
         out.ts.push(q.from + Number(row.b) * bucket);
@@ -170,7 +252,12 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
         // yield between chunks so ingest keeps flowing during a large purge
         await new Promise((r) => setImmediate(r));
       }
+      while ((await writer.trimRollups(ts, DELETE_CHUNK)) >= DELETE_CHUNK) await new Promise((r) => setImmediate(r));
       return total;
+    },
+    async compactRollups() {
+      guard();
+      await writer.compactRollups();
     },
     async close() {
       if (closed) return;
@@ -182,18 +269,44 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Tel
   };
 }
 
-/** Writes on the caller's thread, through the caller's connection. */
+/**
+ * Writes on the caller's thread, through the caller's connection. It keeps no rollups of its own,
+ * but keeps those of a file it shares with the writer thread valid: a frame stored before a
+ * vehicle's mark moves the mark back, and retention trims them.
+ */
 function inlineWriter(db: Database.Database, insertSql: string, deleteSql: string): SqliteWriter {
   const insert = db.prepare(insertSql);
   const del = db.prepare(deleteSql);
+  const lower = db.prepare(ROLLUP_SQL.lower);
+  const trimChunk = db.prepare(ROLLUP_SQL.trimChunk);
+  const edgeDelete = db.prepare(ROLLUP_SQL.edgeDelete);
+  const aggregateAll = db.prepare(ROLLUP_SQL.aggregateAll).raw(true);
+  const put = db.prepare(ROLLUP_SQL.put);
+  const interval = (ts: number) => Math.floor(ts / ROLLUP_MS) * ROLLUP_MS;
   const insertMany = db.transaction((rows: EncodedRows) => {
     const inserted: boolean[] = new Array(rows.count);
-    decodeRows(rows, (values, i) => (inserted[i] = insert.run(values).changes === 1));
+    const oldest = new Map<string, number>();
+    decodeRows(rows, (values, i) => {
+      inserted[i] = insert.run(values).changes === 1;
+      const [vehicle, , ts] = values as [string, number, number];
+      if (inserted[i] && !(oldest.get(vehicle)! <= ts)) oldest.set(vehicle, ts);
+    });
+    for (const [vehicle, ts] of oldest) lower.run(interval(ts), vehicle, interval(ts));
     return inserted;
+  });
+  const trimEdge = db.transaction((ts: number) => {
+    edgeDelete.run(interval(ts));
+    for (const row of aggregateAll.all(ts, interval(ts) + ROLLUP_MS) as unknown[][]) put.run(row[0], interval(ts), packAggregate(row, 1));
   });
   return {
     insert: async (rows) => insertMany(rows),
     deleteChunk: async (ts, limit) => del.run(ts, limit).changes,
+    trimRollups: async (ts, limit) => {
+      const changes = trimChunk.run(interval(ts), limit).changes;
+      if (changes < limit && ts > interval(ts)) trimEdge(ts);
+      return changes;
+    },
+    compactRollups: async () => undefined,
     close: async () => undefined,
   };
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { PlatformError } from '../core/errors.ts';
 import type { EncodedRows } from './columns.ts';
+import type { RollupSql } from './rollup.ts';
 
 /** What the SQLite store's writer does, wherever it runs. */
 export interface SqliteWriter {
@@ -9,7 +10,23 @@ export interface SqliteWriter {
   insert(rows: EncodedRows): Promise<boolean[]>;
   /** Deletes up to `limit` frames with ts < `ts`; resolves with how many went. */
   deleteChunk(ts: number, limit: number): Promise<number>;
+  /** Retention of rollups (telemetry/rollup.ts), after the frames: deletes up to `limit`; the last chunk also redoes the interval `ts` falls into. */
+  trimRollups(ts: number, limit: number): Promise<number>;
+  /** Rolls up every closed interval now (the writer thread also does so on its own every few seconds). */
+  compactRollups(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How rollups are maintained (telemetry/rollup.ts). */
+export interface RollupOptions {
+  sql: RollupSql;
+  /** rollup.ts packAggregate as source (the worker runs plain JavaScript). */
+  packSource: string;
+  intervalMs: number;
+  graceMs: number;
+  everyMs: number;
+  stepMs: number;
+  turnMs: number;
 }
 
 export interface WriterThreadOptions {
@@ -21,6 +38,7 @@ export interface WriterThreadOptions {
   /** How EncodedRows map to the insert's parameters (see columns.ts). */
   columnCount: number;
   textColumns: readonly number[];
+  rollup: RollupOptions;
 }
 
 /**
@@ -36,8 +54,29 @@ const insert = db.prepare(workerData.insertSql);
 const del = db.prepare(workerData.deleteSql);
 const isText = Array.from({ length: workerData.columnCount }, (_, i) => workerData.textColumns.includes(i));
 const values = new Array(workerData.columnCount);
+
+// -- rollups (telemetry/rollup.ts): rolledTo mirrors telemetry_rollup_state; pending holds the
+// vehicles with frames that may not be rolled up yet, with the newest ts stored for each
+const R = workerData.rollup.intervalMs;
+const rs = {};
+for (const k of Object.keys(workerData.rollup.sql)) rs[k] = db.prepare(workerData.rollup.sql[k]);
+rs.aggregate.raw(true);
+rs.aggregateAll.raw(true);
+const packAggregate = new Function('return ' + workerData.rollup.packSource)();
+const rolledTo = new Map();
+for (const r of rs.states.all()) rolledTo.set(r.vehicle_id, r.rolled_to);
+const pending = new Map();
+for (let last = ''; ; ) {
+  const r = rs.nextVehicle.get(last);
+  if (!r) break;
+  last = r.vehicle_id;
+  const newest = rs.lastTs.get(last);
+  if (newest && newest.ts !== null && !(rolledTo.get(last) > newest.ts)) pending.set(last, newest.ts);
+}
+const interval = (ts) => Math.floor(ts / R) * R;
+
 // the decoding of columns.ts decodeRows: text columns from texts, the others from numbers (NaN = null)
-const insertMany = db.transaction((rows) => {
+const insertMany = db.transaction((rows, late) => {
   const inserted = new Uint8Array(rows.count);
   let n = 0;
   let t = 0;
@@ -49,18 +88,121 @@ const insertMany = db.transaction((rows) => {
         values[col] = v !== v ? null : v;
       }
     }
-    inserted[r] = insert.run(values).changes === 1 ? 1 : 0;
+    if (insert.run(values).changes !== 1) continue;
+    inserted[r] = 1;
+    const vehicle = values[0];
+    const ts = values[2];
+    const newest = pending.get(vehicle);
+    if (newest === undefined || ts > newest) pending.set(vehicle, ts);
+    // stored late, into an interval already rolled up: read it from the frames until it is again
+    if (rolledTo.get(vehicle) > ts) {
+      const to = interval(ts);
+      if (!(late.get(vehicle) <= to)) late.set(vehicle, to);
+    }
   }
+  for (const [vehicle, to] of late) rs.lower.run(to, vehicle, to);
   return inserted;
 });
+
+/** Rolls up one vehicle's closed intervals, a step at a time, until closeUpTo or the deadline; returns its new mark. */
+function compactVehicle(vehicle, closeUpTo, deadline, marks) {
+  const start = marks.has(vehicle) ? marks.get(vehicle) : rolledTo.get(vehicle);
+  let mark = start === undefined ? -Number.MAX_SAFE_INTEGER : start;
+  // at least one step, however late: every turn makes progress
+  for (let steps = 0; mark < closeUpTo && (steps === 0 || performance.now() < deadline); steps++) {
+    const first = rs.firstTs.get(vehicle, mark).ts;
+    if (first === null || first >= closeUpTo) {
+      mark = closeUpTo;
+      break;
+    }
+    const from = interval(first);
+    const to = Math.min(closeUpTo, from + workerData.rollup.stepMs);
+    for (const row of rs.aggregate.all(vehicle, from, to)) rs.put.run(vehicle, row[0], packAggregate(row, 1));
+    mark = to;
+  }
+  if (mark !== start && mark > -Number.MAX_SAFE_INTEGER) {
+    rs.setState.run(vehicle, mark);
+    marks.set(vehicle, mark);
+  }
+  return mark;
+}
+
+let passing = false;
+let closed = false;
+let waiting = [];
+/** One pass over the pending vehicles, in turns of at most turnMs, each its own transaction; queued writes go in between. */
+function pass(done) {
+  if (done) waiting.push(done);
+  if (passing || closed) return;
+  passing = true;
+  const callbacks = waiting;
+  waiting = [];
+  const closeUpTo = interval(Date.now() - workerData.rollup.graceMs);
+  // vehicles already rolled up to closeUpTo with nothing newer leave without a statement
+  for (const [vehicle, newest] of pending) if (rolledTo.get(vehicle) >= closeUpTo && newest < closeUpTo) pending.delete(vehicle);
+  const queue = [...pending.keys()].filter((vehicle) => !(rolledTo.get(vehicle) >= closeUpTo));
+  let i = 0;
+  const finish = (err) => {
+    passing = false;
+    for (const cb of callbacks) cb(err);
+    if (waiting.length) pass();
+  };
+  const turn = () => {
+    if (closed) return finish(new Error('closed'));
+    const deadline = performance.now() + workerData.rollup.turnMs;
+    const marks = new Map();
+    try {
+      db.transaction(() => {
+        do {
+          if (compactVehicle(queue[i], closeUpTo, deadline, marks) < closeUpTo) break;
+          i++;
+        } while (i < queue.length && performance.now() < deadline);
+      })();
+    } catch (err) {
+      return finish(err);
+    }
+    for (const [vehicle, mark] of marks) rolledTo.set(vehicle, mark);
+    for (const [vehicle, mark] of marks) if (mark >= closeUpTo && pending.get(vehicle) < closeUpTo) pending.delete(vehicle);
+    if (i < queue.length) setImmediate(turn);
+    else finish();
+  };
+  if (queue.length === 0) return finish();
+  turn();
+}
+const timer = setInterval(() => pass(), workerData.rollup.everyMs);
+setImmediate(() => pass());
+
+/** Retention: rollups of intervals before the cut-off go; the interval it falls into is rolled up again from what is left. */
+const trimRollups = (ts, limit) => {
+  const edge = interval(ts);
+  const changes = rs.trimChunk.run(edge, limit).changes;
+  if (changes < limit && ts > edge) {
+    db.transaction(() => {
+      rs.edgeDelete.run(edge);
+      for (const row of rs.aggregateAll.all(ts, edge + R)) rs.put.run(row[0], edge, packAggregate(row, 1));
+    })();
+  }
+  return changes;
+};
+
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'insert') {
-      const inserted = insertMany(m.rows);
+      const late = new Map();
+      const inserted = insertMany(m.rows, late);
+      for (const [vehicle, to] of late) rolledTo.set(vehicle, Math.min(rolledTo.get(vehicle), to));
       parentPort.postMessage({ id: m.id, inserted }, [inserted.buffer]);
     } else if (m.op === 'delete') {
       parentPort.postMessage({ id: m.id, changes: del.run(m.ts, m.limit).changes });
+    } else if (m.op === 'trim') {
+      parentPort.postMessage({ id: m.id, changes: trimRollups(m.ts, m.limit) });
+    } else if (m.op === 'compact') {
+      pass((err) => {
+        if (!closed) parentPort.postMessage(err ? { id: m.id, error: { message: String(err.message || err), code: err.code } } : { id: m.id });
+      });
     } else if (m.op === 'close') {
+      closed = true;
+      clearInterval(timer);
       db.close();
       parentPort.postMessage({ id: m.id });
       parentPort.close();
@@ -152,6 +294,12 @@ export function startSqliteWriterThread(options: WriterThreadOptions): SqliteWri
     },
     async deleteChunk(ts, limit) {
       return (await call({ op: 'delete', ts, limit })).changes ?? 0;
+    },
+    async trimRollups(ts, limit) {
+      return (await call({ op: 'trim', ts, limit })).changes ?? 0;
+    },
+    async compactRollups() {
+      await call({ op: 'compact' });
     },
     async close() {
       const w = worker;

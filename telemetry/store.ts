@@ -54,6 +54,11 @@ export interface TelemetryStore {
   /** Raw frames of one vehicle in [from, to], ordered by ts then seq. */
   frames(vehicleId: string, from: number, to: number, limit?: number): Promise<StoredFrame[]>;
   latest(vehicleId: string): Promise<StoredFrame | undefined>;
+  /**
+   * The latest frame (as `latest` picks it) of each of many vehicles at once, for fleet views.
+   * Vehicles without frames are absent from the map; duplicate ids are answered once.
+   */
+  latestMany(vehicleIds: readonly string[]): Promise<Map<string, StoredFrame>>;
   series(query: SeriesQuery): Promise<Series>;
   count(vehicleId?: string): Promise<number>;
   /** Retention: deletes frames with ts before `ts`; returns how many went. */
@@ -64,4 +69,34 @@ export interface TelemetryStore {
 /** Bucket width that fits [from, to] into at most maxPoints buckets. */
 export function bucketWidth(from: number, to: number, maxPoints: number): number {
   return Math.max(1, Math.ceil((to - from + 1) / Math.max(1, maxPoints)));
+}
+
+/**
+ * The resolution of pre-aggregated telemetry (telemetry/rollup.ts): a downsampled series whose
+ * buckets are at least this wide is built from whole ROLLUP_MS intervals.
+ */
+export const ROLLUP_MS = 10_000;
+
+/** Where the buckets of a downsampled series start and how wide they are. */
+export interface Bucketing {
+  /** Start of bucket 0 (epoch ms); bucket i is [start + i·width, start + (i+1)·width). */
+  start: number;
+  width: number;
+  /** Whether the buckets are whole ROLLUP_MS intervals of the clock (width a multiple, start on the grid). */
+  aligned: boolean;
+}
+
+/**
+ * How [from, to] is cut into at most maxPoints buckets. Narrow buckets (under ROLLUP_MS) start at
+ * `from` and are exactly as wide as needed. Wider ones are whole multiples of ROLLUP_MS on the
+ * clock's ROLLUP_MS grid, so that every store gives the same answer and the SQLite store can
+ * answer them from its rollups: the first bucket may start before `from` (it holds only frames in
+ * [from, to] all the same), and a range may come back with fewer points than maxPoints (for a day
+ * at 2,000 points: 50 s buckets, 1,729 points).
+ */
+export function bucketing(from: number, to: number, maxPoints: number): Bucketing {
+  const width = bucketWidth(from, to, maxPoints);
+  if (width < ROLLUP_MS) return { start: from, width, aligned: false };
+  const start = Math.floor(from / ROLLUP_MS) * ROLLUP_MS;
+  return { start, width: Math.ceil(bucketWidth(start, to, maxPoints) / ROLLUP_MS) * ROLLUP_MS, aligned: true };
 }

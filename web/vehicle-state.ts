@@ -26,10 +26,10 @@ export async function vehicleStates(
   const active = await deps.diagnostics.alarms.list({ ...(options.wholeFleet ? {} : { vehicleIds: vehicles.map((v) => v.id) }), states: ['active', 'acknowledged'], limit: 1_000_000 });
   const alarms = new Map<string, Alarm[]>();
   for (const a of active) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
-  const latest = await Promise.all(vehicles.map((v) => deps.telemetry.latest(v.id)));
-  return vehicles.map((v, i) => {
+  const latest = await deps.telemetry.latestMany(vehicles.map((v) => v.id));
+  return vehicles.map((v) => {
     const p = presence.get(v.id);
-    const l = latest[i];
+    const l = latest.get(v.id);
     const list = alarms.get(v.id) ?? [];
     const worst = list.reduce<Alarm | undefined>((w, a) => (!w || (RANK[a.severity] ?? 0) > (RANK[w.severity] ?? 0) ? a : w), undefined);
     return {

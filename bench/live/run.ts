@@ -1,0 +1,433 @@
+/**
+ * `npm run bench:live`: the web console's live layer under a fleet's load. The real platform runs as
+ * its own process; simulated vehicles publish over MQTT (QoS 1) from load processes; console
+ * processes log in through POST /api/auth/login and hold real socket.io connections, subscribed so
+ * that every vehicle is watched, and receive the `fleet` updates. Measures publish → arrival in a
+ * console of each frame, frames delivered against those expected, and, while that runs, a 24-hour
+ * history query of one vehicle (86,400 frames at 1 Hz, seeded into telemetry.db before the start)
+ * downsampled to 2,000 points, and the fleet list (GET /api/vehicles). See docs/benchmarks.md.
+ *
+ * Settings (environment):
+ *   BENCH_VEHICLES        simulated vehicles (default 2000; quick 200)
+ *   BENCH_CONSOLES        console connections, one account each (default 50; quick 10)
+ *   BENCH_SECONDS         measured window, seconds (default 60; quick 10)
+ *   BENCH_WARMUP          warm-up before the window, seconds (default 10; quick 3)
+ *   BENCH_RATE_HZ         frames per second per vehicle (default 1)
+ *   BENCH_SUBSCRIPTIONS   vehicles each console subscribes to (default 0: as many as the platform's
+ *                         LIVE_MAX_SUBSCRIPTIONS allows; at least vehicles/consoles are needed)
+ *   BENCH_HISTORY_FRAMES  frames of history seeded for the queried vehicle (default 86400)
+ *   BENCH_HISTORY_RUNS    history (and fleet list) queries spread over the window (default 10; quick 5)
+ *   BENCH_LOAD_PROCS      load processes the vehicles are split over (default 2)
+ *   BENCH_CONSOLE_PROCS   processes the consoles are split over (default 2)
+ *   BENCH_QUIET_WAIT      before the run, wait up to this many seconds for 3 s in which other
+ *                         processes use less than 15 % of a core (default 120; quick 15; 0: don't)
+ *   BENCH_QUICK=1         the quick defaults above (a smoke run of about 40 s)
+ *   BENCH_KEEP_DATA=1     keep the temp data dir and print its path
+ *   BENCH_PROFILE_DIR     write a V8 CPU profile of the platform there (node --cpu-prof)
+ * Platform settings (LIVE_*, INGEST_*, …) are passed on to the platform process.
+ *
+ * Everything runs on 127.0.0.1 with ports picked free; every child process and the temp dir are
+ * removed at the end, also on an error or Ctrl-C. The last line is one JSON object.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { provisionVehicles } from '../ingest/provision.ts';
+import { Children, CpuWindow, type CpuFigures, fileLimits, machineSeconds, memoryOf, nodeCommand, sleep } from '../ingest/procs.ts';
+import { createConsoleAccounts } from './accounts.ts';
+import { delivery } from './delivery.ts';
+import { historyFrame, seedTelemetry } from './history.ts';
+import { nextMessage, tell, type ConsolesResult, type ConsolesToParent, type FleetResult, type FleetToParent, type Schedule } from './ipc.ts';
+import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
+import { login } from './session.ts';
+import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The issue's targets (issue 5, the web console). */
+const TARGET = { p99Ms: 250, historyMs: 100 };
+const HISTORY_SPAN_MS = 86_400_000;
+const HISTORY_POINTS = 2000;
+/** Publishing goes on this long after the window, so the last measured frames travel under the same load. */
+const TAIL_MS = 2000;
+/** After the fleet stops: time for the last frames to reach the consoles before they report. */
+const SETTLE_MS = 2000;
+/** Other processes using more than this (% of one core) during the window disturb it. */
+const DISTURBED_PCT = 15;
+
+const quick = process.env.BENCH_QUICK === '1';
+function setting(name: string, normal: number, quickValue = normal, min = 0): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? (quick ? quickValue : normal) : Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got ${raw}`);
+  return n;
+}
+
+const say = (text = '') => process.stdout.write(text + '\n');
+const note = (text: string) => process.stderr.write(text + '\n');
+const children = new Children();
+const keepData = process.env.BENCH_KEEP_DATA === '1';
+let tempDir: string | undefined;
+let cleaned = false;
+
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  await children.stopAll();
+  if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
+}
+process.on('exit', () => {
+  children.killAllNow();
+  if (!cleaned && tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    note(`\n${sig}: stopping the bench`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+interface Settings {
+  vehicles: number;
+  consoles: number;
+  seconds: number;
+  warmup: number;
+  rateHz: number;
+  subscriptions: number;
+  historyFrames: number;
+  historyRuns: number;
+  quietWait: number;
+  loadProcs: number;
+  consoleProcs: number;
+  fdLimit: number;
+}
+
+function spawnChild(label: string, script: string, args: string[], fdLimit: number): ChildProcess {
+  const { command, args: argv } = nodeCommand(join(HERE, script), args, fdLimit);
+  return children.spawn(label, command, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Splits 0…n into k nearly equal [from, to) slices. */
+const slices = (n: number, k: number) => Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)] as const).filter(([a, b]) => b > a);
+
+interface Probe {
+  /** GET /healthz just before each history query: how long any request waits for the platform's event loop. */
+  healthMs: number[];
+  historyMs: number[];
+  historyPoints: number;
+  historyFrames: number;
+  listMs: number[];
+  listBytes: number;
+  listVehicles: number;
+  errors: string[];
+}
+
+/** The history and fleet list queries, spread over the window, one after the other (as one operator would). */
+async function probes(s: Settings, platform: PlatformProcess, cookie: string, vehicleId: string, schedule: Schedule): Promise<Probe> {
+  const p: Probe = { healthMs: [], historyMs: [], historyPoints: 0, historyFrames: 0, listMs: [], listBytes: 0, listVehicles: 0, errors: [] };
+  const every = (schedule.windowEnd - schedule.windowStart) / s.historyRuns;
+  // once during the warm-up, not counted: the platform's first such queries prepare statements and
+  // compile code paths (the first query after a start costs more: that is not the steady state)
+  if (s.warmup > 0) {
+    await sleep(Math.max(0, schedule.windowStart - Math.min(2000, (s.warmup * 1000) / 2) - Date.now()));
+    const to = Date.now();
+    for (const url of [`/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`, '/api/vehicles']) {
+      await fetch(`${platform.baseUrl}${url}`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) })
+        .then((res) => res.arrayBuffer())
+        .catch((err: unknown) => p.errors.push(`warm-up ${url}: ${(err as Error).message}`));
+    }
+  }
+  for (let k = 0; k < s.historyRuns; k++) {
+    await sleep(Math.max(0, schedule.windowStart + (k + 0.3) * every - Date.now()));
+    try {
+      const t0 = performance.now();
+      const res = await fetch(`${platform.baseUrl}/healthz`, { signal: AbortSignal.timeout(30_000) });
+      await res.arrayBuffer();
+      p.healthMs.push(performance.now() - t0);
+    } catch (err) {
+      p.errors.push(`healthz: ${(err as Error).message}`);
+    }
+    const to = Date.now();
+    const url = `${platform.baseUrl}/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`;
+    try {
+      const t0 = performance.now();
+      const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(30_000) });
+      const body = (await res.json()) as { ts?: number[]; count?: number[]; error?: { code: string; message: string } };
+      const ms = performance.now() - t0;
+      if (res.status !== 200 || !body.ts || !body.count) throw new Error(`history: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+      p.historyMs.push(ms);
+      p.historyPoints = body.ts.length;
+      p.historyFrames = body.count.reduce((a, b) => a + b, 0);
+      if (body.ts.length > HISTORY_POINTS) p.errors.push(`history answered ${body.ts.length} points, more than ${HISTORY_POINTS}`);
+    } catch (err) {
+      p.errors.push((err as Error).message);
+    }
+    await sleep(Math.max(0, schedule.windowStart + (k + 0.7) * every - Date.now()));
+    try {
+      const t0 = performance.now();
+      const res = await fetch(`${platform.baseUrl}/api/vehicles`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) });
+      const text = await res.text();
+      const ms = performance.now() - t0;
+      if (res.status !== 200) throw new Error(`fleet list: ${res.status} ${text.slice(0, 200)}`);
+      p.listMs.push(ms);
+      p.listBytes = text.length;
+      p.listVehicles = (JSON.parse(text) as { vehicles: unknown[] }).vehicles.length;
+    } catch (err) {
+      p.errors.push((err as Error).message);
+    }
+  }
+  return p;
+}
+
+function cpuText(c: CpuFigures): string {
+  const ours = Object.entries(c.pct)
+    .filter(([k]) => k !== 'bench')
+    .map(([k, v]) => (v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`));
+  const others = Math.max(0, c.othersPct - c.irqPct);
+  return [...ours, `kernel interrupts ${c.irqPct}%`, `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`].join(', ');
+}
+
+/** Waits (bounded) for 3 s in which processes other than ours leave the machine alone; returns what they used last (% of one core). */
+async function waitForQuiet(maxMs: number, say: (t: string) => void): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let pct = NaN;
+  let told = false;
+  while (Date.now() < deadline) {
+    const a = machineSeconds();
+    await sleep(3000);
+    const b = machineSeconds();
+    pct = Math.round(((b.busy - a.busy - (b.irq - a.irq)) / 3) * 100);
+    if (pct < DISTURBED_PCT) return pct;
+    if (!told) say(`  the machine is busy (${pct}% of a core in use while the bench idles); waiting up to ${Math.round(maxMs / 1000)} s for it to calm down …`);
+    told = true;
+  }
+  return pct;
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+
+async function main(): Promise<number> {
+  const s0 = {
+    vehicles: Math.floor(setting('BENCH_VEHICLES', 2000, 200, 1)),
+    consoles: Math.floor(setting('BENCH_CONSOLES', 50, 10, 1)),
+    seconds: setting('BENCH_SECONDS', 60, 10, 1),
+    warmup: setting('BENCH_WARMUP', 10, 3),
+    rateHz: setting('BENCH_RATE_HZ', 1, 1, 0.01),
+    subscriptions: Math.floor(setting('BENCH_SUBSCRIPTIONS', 0)),
+    historyFrames: Math.floor(setting('BENCH_HISTORY_FRAMES', 86_400, 86_400, 1)),
+    historyRuns: Math.floor(setting('BENCH_HISTORY_RUNS', 10, 5, 1)),
+    quietWait: setting('BENCH_QUIET_WAIT', 120, 15),
+    loadProcs: Math.floor(setting('BENCH_LOAD_PROCS', 2, 2, 1)),
+    consoleProcs: Math.floor(setting('BENCH_CONSOLE_PROCS', 2, 2, 1)),
+  };
+  const limits = fileLimits();
+  if (s0.vehicles + 1024 > limits.hard) throw new Error(`the open-file limit (${limits.hard}) is too low for ${s0.vehicles} connections; raise it with \`ulimit -n\``);
+  const s: Settings = { ...s0, fdLimit: Math.min(limits.hard, Math.max(limits.soft, s0.vehicles + 1024)) };
+  const started = Date.now();
+
+  say(`live bench — ${new Date().toISOString()} — ${availableParallelism()} cores, node ${process.version}${quick ? ' — quick mode' : ''}`);
+  say(
+    `  ${s.vehicles} vehicles at ${s.rateHz} Hz (QoS 1, ${s.loadProcs} load processes), ${s.consoles} consoles (${s.consoleProcs} processes), ` +
+      `${s.warmup} s warm-up + ${s.seconds} s window; history: ${s.historyFrames} frames, ${s.historyRuns} queries`,
+  );
+
+  tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-bench-live-'));
+  const dataDir = join(tempDir, 'data');
+  say(`provisioning ${s.vehicles} vehicles and ${s.consoles + 1} console accounts (scrypt-hashed) …`);
+  const creds = await provisionVehicles(ROOT, dataDir, s.vehicles);
+  const credsFile = join(tempDir, 'credentials.json');
+  const idsFile = join(tempDir, 'vehicles.json');
+  writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });
+  writeFileSync(idsFile, JSON.stringify(creds.map((c) => c.id)));
+  const logins = await createConsoleAccounts(dataDir, s.consoles + 1);
+  const prober = logins.pop()!;
+  const loginsFile = join(tempDir, 'logins.json');
+  writeFileSync(loginsFile, JSON.stringify(logins), { mode: 0o600 });
+
+  const historyVehicle = creds[0]!.id;
+  const seedEnd = Date.now() - 1000;
+  const t0 = performance.now();
+  await seedTelemetry(join(dataDir, 'telemetry.db'), s.historyFrames, (i) => {
+    const ts = seedEnd - (s.historyFrames - 1 - i) * 1000;
+    return { vehicleId: historyVehicle, receivedAt: ts + 40, frame: historyFrame(i, ts) };
+  });
+  say(`  seeded ${s.historyFrames} frames of ${historyVehicle} (1 Hz up to now) into telemetry.db in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const platform = await startPlatform(children, ROOT, dataDir, s.fdLimit, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []);
+  say(`platform (node platform/main.ts, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`);
+
+  // the fleet: connect every vehicle
+  const fleets = slices(s.vehicles, s.loadProcs).map(([from, to]) =>
+    spawnChild(`fleet ${from}-${to}`, 'fleet.ts', [`--port=${platform.mqttPort}`, `--creds=${credsFile}`, `--from=${from}`, `--to=${to}`, `--total=${s.vehicles}`, `--rate=${s.rateHz}`, `--max-rate-hz=${process.env.LIVE_MAX_RATE_HZ || 4}`], s.fdLimit),
+  );
+  const connected = await Promise.all(fleets.map((f) => nextMessage<FleetToParent, 'connected'>(f, 'connected', 300_000, 'fleet')));
+  say(`  fleet: ${connected.reduce((n, c) => n + c.connected, 0)} vehicles connected in ${(Math.max(...connected.map((c) => c.ms)) / 1000).toFixed(1)} s`);
+
+  // the consoles: log in, connect, subscribe
+  const consoles = slices(s.consoles, s.consoleProcs).map(([from, to]) =>
+    spawnChild(
+      `consoles ${from}-${to}`,
+      'consoles.ts',
+      [`--base=${platform.baseUrl}`, `--logins=${loginsFile}`, `--ids=${idsFile}`, `--from=${from}`, `--to=${to}`, `--consoles=${s.consoles}`, `--subscriptions=${s.subscriptions}`],
+      s.fdLimit,
+    ),
+  );
+  const ready = await Promise.all(consoles.map((c) => nextMessage<ConsolesToParent, 'ready'>(c, 'ready', 300_000, 'consoles')));
+  const subs = new Array<number>(s.vehicles).fill(0);
+  for (const r of ready) r.subscriptions.forEach((n, i) => (subs[i]! += n));
+  const maxRateHz = ready[0]!.maxRateHz;
+  const watched = subs.filter((n) => n > 0).length;
+  const totalSubs = subs.reduce((a, b) => a + b, 0);
+  const refused = ready.reduce((n, r) => n + r.refused, 0);
+  say(
+    `  consoles: ${ready.reduce((n, r) => n + r.consoles, 0)} logged in and connected in ${(Math.max(...ready.map((r) => r.ms)) / 1000).toFixed(1)} s; ` +
+      `${totalSubs} subscriptions (server max ${ready[0]!.maxSubscriptions} per connection), ${watched} of ${s.vehicles} vehicles watched ` +
+      `(by ${Math.min(...subs)}–${Math.max(...subs)} consoles each)${refused ? `, ${refused} refused (${ready.find((r) => r.firstError)?.firstError})` : ''}`,
+  );
+  if (watched < s.vehicles) note(`  WARNING: ${s.vehicles - watched} vehicles are not watched by any console (raise BENCH_CONSOLES, BENCH_SUBSCRIPTIONS or LIVE_MAX_SUBSCRIPTIONS)`);
+
+  const proberCookie = await login(platform.baseUrl, prober);
+
+  if (s.quietWait > 0) await waitForQuiet(s.quietWait * 1000, say);
+
+  // the run: everyone works to the same clock
+  const startAt = Date.now() + 1000;
+  const schedule: Schedule = { startAt, windowStart: startAt + s.warmup * 1000, windowEnd: startAt + (s.warmup + s.seconds) * 1000, stopAt: startAt + (s.warmup + s.seconds) * 1000 + TAIL_MS };
+  for (const c of [...fleets, ...consoles]) tell(c, { type: 'go', schedule });
+  say(`running: ${s.warmup} s warm-up, then the ${s.seconds} s window …`);
+
+  const pids: Record<string, number> = { platform: platform.pid, bench: process.pid };
+  fleets.forEach((f, i) => (pids[`fleet${fleets.length > 1 ? i + 1 : ''}`] = f.pid!));
+  consoles.forEach((c, i) => (pids[`consoles${consoles.length > 1 ? i + 1 : ''}`] = c.pid!));
+  const cpu = new CpuWindow(pids);
+  let cpuFigures: CpuFigures | undefined;
+  const cpuStart = setTimeout(() => cpu.begin(), schedule.windowStart - Date.now());
+  const cpuEnd = setTimeout(() => (cpuFigures = cpu.end()), schedule.windowEnd - Date.now());
+  let rssPeak = 0;
+  const sampler = setInterval(() => {
+    const m = memoryOf(platform.pid);
+    if (m && Date.now() >= schedule.startAt) rssPeak = Math.max(rssPeak, m.rssMB);
+  }, 500);
+
+  let fleetResults: FleetResult[];
+  let consoleResults: ConsolesResult[];
+  let probe: Probe;
+  let metrics: Record<string, unknown> | undefined;
+  try {
+    const fleetDone = Promise.all(fleets.map((f) => nextMessage<FleetToParent, 'done'>(f, 'done', schedule.stopAt - Date.now() + 120_000, 'fleet')));
+    probe = await probes(s, platform, proberCookie, historyVehicle, schedule);
+    fleetResults = (await fleetDone).map((d) => d.result);
+    await sleep(SETTLE_MS);
+    const consolesDone = Promise.all(consoles.map((c) => nextMessage<ConsolesToParent, 'done'>(c, 'done', 60_000, 'consoles')));
+    for (const c of consoles) tell(c, { type: 'report' });
+    consoleResults = (await consolesDone).map((d) => d.result);
+    metrics = await metricsOf(platform.baseUrl);
+  } finally {
+    clearTimeout(cpuStart);
+    clearTimeout(cpuEnd);
+    clearInterval(sampler);
+  }
+  for (const c of [...fleets, ...consoles]) tell(c, { type: 'release' });
+  const warnings = platform.warnings();
+
+  // ── figures ──
+  const windowS = s.seconds;
+  const publishedByVehicle = fleetResults.flatMap((f) => f.publishedInWindow);
+  const deliveredByVehicle = new Array<number>(s.vehicles).fill(0);
+  for (const r of consoleResults) r.framesByVehicle.forEach((n, i) => (deliveredByVehicle[i]! += n));
+  const { expected, delivered, missing, extra } = delivery(subs, publishedByVehicle, deliveredByVehicle, windowS, maxRateHz);
+  const frameLat: Summary = summarizeHistogram(mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.frameLatency))));
+  const fleetAge: Summary = summarizeHistogram(mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.fleetAge))));
+  const ackLat: Summary = summarizeHistogram(mergeHistograms(fleetResults.map((r) => pairsToHistogram(r.ackLatency))));
+  const published = publishedByVehicle.reduce((a, b) => a + b, 0);
+  const bunched = fleetResults.reduce((n, f) => n + f.bunched, 0);
+  const hist = summarize(probe.historyMs);
+  const list = summarize(probe.listMs);
+  const fleetErrors = fleetResults.reduce((n, f) => n + f.errors + f.disconnects, 0);
+  const consoleDisconnects = consoleResults.reduce((n, r) => n + r.disconnects + r.sessionsEnded, 0);
+  const totals = ((metrics?.totals ?? {}) as Record<string, number>) ?? {};
+  const disturbed = cpuFigures ? Math.max(0, cpuFigures.othersPct - cpuFigures.irqPct) : 0;
+  const fleetIntervalMs = Number(process.env.LIVE_FLEET_INTERVAL_MS || 1000);
+
+  say('');
+  say('results');
+  say(
+    `  publish → console          p50 ${frameLat.p50} ms, p95 ${frameLat.p95} ms, p99 ${frameLat.p99} ms, max ${frameLat.max} ms over ${frameLat.count} frames` +
+      `   target p99 < ${TARGET.p99Ms} ms   ${verdict(frameLat.p99 < TARGET.p99Ms)}`,
+  );
+  say(
+    `  frames delivered           ${delivered} of ${expected} expected (${expected ? ((delivered / expected) * 100).toFixed(2) : '—'} %), missing ${missing}, unexpected ${extra}` +
+      `   [${published} frames published in the window × the consoles watching each vehicle; at ${s.rateHz} Hz ≤ ${maxRateHz} Hz (LIVE_MAX_RATE_HZ) every frame is expected]`,
+  );
+  if (bunched) say(`                             note: ${bunched} frames were published less than 1/${maxRateHz} s after the vehicle's previous one (load process lag); the throttle may merge those`);
+  say(`  fleet updates              ${consoleResults.reduce((n, r) => n + r.fleetMessages, 0)} messages; age of a vehicle's newest values at arrival p50 ${fleetAge.p50} ms, p99 ${fleetAge.p99} ms (batched every ${fleetIntervalMs} ms) over ${fleetAge.count} entries`);
+  say(`  publish → PUBACK (stored)  p50 ${ackLat.p50} ms, p99 ${ackLat.p99} ms, max ${ackLat.max} ms`);
+  say(
+    `  history, 24 h → ${HISTORY_POINTS} points  median ${hist.p50} ms, max ${hist.max} ms over ${hist.count} queries (${probe.historyPoints} points from ${probe.historyFrames} frames)` +
+      `   target < ${TARGET.historyMs} ms (the worst query)   ${verdict(hist.count > 0 && hist.max < TARGET.historyMs)}`,
+  );
+  say(`                             each query in order (ms): ${probe.historyMs.map((x) => Math.round(x)).join(' ')}; GET /healthz just before each: ${probe.healthMs.map((x) => Math.round(x)).join(' ')}`);
+  say(`  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})`);
+  if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
+  say(`  platform RSS               peak ${Math.round(rssPeak)} MB`);
+  say(
+    `  live layer counters        frames_sent ${totals['live.frames_sent'] ?? 0}, frames_dropped ${totals['live.frames_dropped'] ?? 0}, fleet_sent ${totals['live.fleet_sent'] ?? 0}, ` +
+      `fleet_deferred ${totals['live.fleet_deferred'] ?? 0}, slow_disconnected ${totals['live.slow_disconnected'] ?? 0}`,
+  );
+  if (fleetErrors) say(`  load errors                ${fleetErrors} failed publishes or disconnects (first: ${fleetResults.find((f) => f.firstError)?.firstError})`);
+  if (consoleDisconnects) say(`  console disconnects        ${consoleDisconnects} (first: ${consoleResults.find((r) => r.firstError)?.firstError})`);
+  if (probe.errors.length) say(`  query errors               ${probe.errors.length} (first: ${probe.errors[0]})`);
+  if (warnings.length) say(`  platform warnings          ${warnings.length}, first: ${warnings[0]!.slice(0, 300)}`);
+  say(`  load processes' worst schedule lag ${Math.max(...fleetResults.map((f) => f.maxLagMs))} ms`);
+  if (disturbed > DISTURBED_PCT) say(`  WARNING: other processes used ${disturbed}% of a core during the window; the figures are disturbed`);
+  say(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  const figures = {
+    vehicles: s.vehicles,
+    consoles: s.consoles,
+    seconds: s.seconds,
+    rateHz: s.rateHz,
+    subscriptions: totalSubs,
+    p50Ms: ms(frameLat.p50),
+    p95Ms: ms(frameLat.p95),
+    p99Ms: ms(frameLat.p99),
+    maxMs: ms(frameLat.max),
+    framesExpected: expected,
+    framesDelivered: delivered,
+    framesMissing: missing,
+    historyMs: ms(hist.max),
+    historyMedianMs: ms(hist.p50),
+    historyRuns: hist.count,
+    historyPoints: probe.historyPoints,
+    historyFrames: probe.historyFrames,
+    fleetListMedianMs: ms(list.p50),
+    fleetListMaxMs: ms(list.max),
+    fleetAgeP99Ms: ms(fleetAge.p99),
+    ackP99Ms: ms(ackLat.p99),
+    rssMB: Math.round(rssPeak),
+    platformCpuPct: cpuFigures?.pct.platform ?? null,
+    otherCpuPct: disturbed,
+    cores: availableParallelism(),
+  };
+  say(JSON.stringify(figures));
+  return 0;
+}
+
+main().then(
+  async (code) => {
+    await cleanup();
+    if (keepData && tempDir) note(`data kept in ${tempDir}`);
+    process.exit(code);
+  },
+  async (err: unknown) => {
+    note(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    await cleanup();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,201 @@
+import type { NumericFieldPath } from '../protocol/index.ts';
+import { FIELD_COLUMNS, columnOf } from './columns.ts';
+import { ROLLUP_MS, type Bucketing, type Series } from './store.ts';
+
+/**
+ * Rollups of the SQLite telemetry store: per vehicle and ROLLUP_MS interval of the clock, the frame
+ * count and each field's min, max, sum and count, packed as doubles into one BLOB (AGGREGATE_LAYOUT).
+ * A day of one vehicle at 1 Hz is 8,640 rollup rows instead of 86,400 frames, and a row is merged
+ * in JavaScript over a typed array instead of by a hundred SQL aggregate steps.
+ *
+ * The invariant readers rely on: for a vehicle with a state row `rolled_to = T`, every interval
+ * before T has a rollup row exactly when it has frames, equal to the aggregate of those frames.
+ * Intervals from T on (and every interval of a vehicle without a state row) are read from the
+ * frames. The writer thread (sqlite-writer-thread.ts) moves T forward in the background, interval
+ * by interval, once an interval is more than ROLLUP_GRACE_MS in the past; a frame stored late
+ * (before T) moves T back to its interval in the transaction that stores it, so the interval is
+ * read from the frames until it is rolled up again. Retention trims rollups with the frames.
+ */
+
+/** An interval is rolled up once it ended this long ago; frames arriving later move the mark back. */
+export const ROLLUP_GRACE_MS = 2 * ROLLUP_MS;
+/** How often the writer thread rolls up what has closed. */
+export const ROLLUP_INTERVAL_MS = 5_000;
+/** At most this much of one vehicle's time is rolled up by one statement (bounded work per step). */
+export const ROLLUP_STEP_MS = 3_600_000;
+/** A rolling-up turn on the writer thread gives way to queued writes after this long. */
+export const ROLLUP_TURN_MS = 4;
+
+/**
+ * A rollup's doubles: [frame count, then per field in FIELD_COLUMNS order: min, max, sum, count]
+ * (min and max NaN where the count is 0). The same layout, with nulls, is what AGGREGATE_SQL
+ * selects after its leading key column, so packing is a copy.
+ */
+export const AGGREGATE_WIDTH = 1 + 4 * FIELD_COLUMNS.length;
+const FRAME_AGGREGATES = FIELD_COLUMNS.map(({ column: c }) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(', ');
+
+export const ROLLUP_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS telemetry_rollup (
+    vehicle_id TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    agg BLOB NOT NULL,
+    PRIMARY KEY (vehicle_id, bucket)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS telemetry_rollup_bucket ON telemetry_rollup (bucket);
+  CREATE TABLE IF NOT EXISTS telemetry_rollup_state (
+    vehicle_id TEXT PRIMARY KEY,
+    rolled_to INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+/** The statements that maintain rollups (run by the writer, on its connection). */
+export const ROLLUP_SQL = {
+  /** (vehicleId, from, to), both on the interval grid: per interval [bucket, count, (min, max, sum, count) per field]. */
+  aggregate: `SELECT (ts / ${ROLLUP_MS}) * ${ROLLUP_MS} AS bucket, count(*), ${FRAME_AGGREGATES}
+    FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts < ? GROUP BY bucket`,
+  /** (from, to): per vehicle with frames in [from, to), [vehicle, count, (min, max, sum, count) per field]. */
+  aggregateAll: `SELECT vehicle_id, count(*), ${FRAME_AGGREGATES}
+    FROM telemetry WHERE ts >= ? AND ts < ? GROUP BY vehicle_id`,
+  /** (vehicleId, bucket, agg) */
+  put: `INSERT OR REPLACE INTO telemetry_rollup (vehicle_id, bucket, agg) VALUES (?, ?, ?)`,
+  /** (vehicleId, ts): the first frame at or after ts. */
+  firstTs: `SELECT min(ts) AS ts FROM telemetry WHERE vehicle_id = ? AND ts >= ?`,
+  /** (vehicleId): the vehicle's newest frame time. */
+  lastTs: `SELECT max(ts) AS ts FROM telemetry WHERE vehicle_id = ?`,
+  /** (vehicleId): the next vehicle with frames after it, in id order (an index seek per vehicle). */
+  nextVehicle: `SELECT vehicle_id FROM telemetry WHERE vehicle_id > ? ORDER BY vehicle_id LIMIT 1`,
+  states: `SELECT vehicle_id, rolled_to FROM telemetry_rollup_state`,
+  /** (vehicleId, rolledTo) */
+  setState: `INSERT INTO telemetry_rollup_state (vehicle_id, rolled_to) VALUES (?, ?) ON CONFLICT (vehicle_id) DO UPDATE SET rolled_to = excluded.rolled_to`,
+  /** (rolledTo, vehicleId, rolledTo): moves the mark back (never forward). */
+  lower: `UPDATE telemetry_rollup_state SET rolled_to = ? WHERE vehicle_id = ? AND rolled_to > ?`,
+  /** (bucket, limit): retention, in chunks. */
+  trimChunk: `DELETE FROM telemetry_rollup WHERE (vehicle_id, bucket) IN (SELECT vehicle_id, bucket FROM telemetry_rollup WHERE bucket < ? LIMIT ?)`,
+  /** (bucket): the interval the retention cut-off falls into, rolled up again (aggregateAll, put) from the frames that are left. */
+  edgeDelete: `DELETE FROM telemetry_rollup WHERE bucket = ?`,
+};
+
+export type RollupSql = typeof ROLLUP_SQL;
+
+/**
+ * Packs an aggregate row (key columns first, then AGGREGATE_WIDTH values, nulls where a field had
+ * no value) into the BLOB layout. The writer thread runs a copy of this (it is plain JavaScript).
+ */
+export function packAggregate(row: readonly unknown[], offset: number): Buffer {
+  const a = new Float64Array(AGGREGATE_WIDTH);
+  for (let i = 0; i < AGGREGATE_WIDTH; i++) {
+    const v = row[offset + i];
+    a[i] = v === null || v === undefined ? NaN : (v as number);
+  }
+  return Buffer.from(a.buffer);
+}
+export const PACK_AGGREGATE_SOURCE = `function packAggregate(row, offset) {
+  const a = new Float64Array(${AGGREGATE_WIDTH});
+  for (let i = 0; i < ${AGGREGATE_WIDTH}; i++) {
+    const v = row[offset + i];
+    a[i] = v === null || v === undefined ? NaN : v;
+  }
+  return Buffer.from(a.buffer);
+}`;
+
+/** Reading a downsampled series of whole intervals: rollup rows, and the frames where there are none. */
+export function rollupQueries(fields: NumericFieldPath[]) {
+  const cols = fields.map(columnOf);
+  return {
+    /** @vehicleId @from @to: the rollups of the intervals in [from, to), as [bucket, agg]. */
+    rollups: `SELECT bucket, agg FROM telemetry_rollup WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to`,
+    /** @vehicleId @start @width @from @to: frames with ts in [from, to) per output bucket, as [b, count, (min, max, sum, count) per field]. */
+    frames: `SELECT (ts - CAST(@start AS INTEGER)) / CAST(@width AS INTEGER) AS b, count(*),
+        ${cols.map((c) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(', ')}
+      FROM telemetry WHERE vehicle_id = @vehicleId AND ts >= @from AND ts < @to GROUP BY b`,
+  };
+}
+
+/**
+ * Which parts of [from, to] (inclusive) come from rollups and which from frames, given the
+ * vehicle's mark: whole intervals before the mark from rollups, the partial intervals at both ends
+ * and everything from the mark on from frames. Half-open [from, to) ranges.
+ */
+export function splitRange(from: number, to: number, rolledTo: number): { rollups: [number, number] | null; frames: [number, number][] } {
+  const end = to + 1;
+  const a = Math.ceil(from / ROLLUP_MS) * ROLLUP_MS;
+  const z = Math.min(Math.floor(end / ROLLUP_MS) * ROLLUP_MS, rolledTo);
+  if (z <= a) return { rollups: null, frames: [[from, end]] };
+  return { rollups: [a, z], frames: [[from, a], [z, end]].filter(([x, y]) => y! > x!) as [number, number][] };
+}
+
+/**
+ * Per output bucket: [frame count, then per requested field min, max, sum, count] (min and max
+ * meaningful only where the count is not 0).
+ */
+export class BucketAccumulator {
+  private readonly acc = new Map<number, Float64Array>();
+  /** Where each requested field sits in a rollup's doubles. */
+  private readonly offsets: number[];
+
+  constructor(
+    private readonly fields: NumericFieldPath[],
+    private readonly g: Bucketing,
+  ) {
+    const index = new Map(FIELD_COLUMNS.map((f, i) => [f.path, i]));
+    this.offsets = fields.map((f) => 1 + 4 * index.get(f)!);
+  }
+
+  private bucket(b: number): Float64Array {
+    let a = this.acc.get(b);
+    if (!a) this.acc.set(b, (a = new Float64Array(1 + 4 * this.fields.length)));
+    return a;
+  }
+
+  private merge(a: Float64Array, i: number, min: number, max: number, sum: number, count: number): void {
+    if (!count) return;
+    if (!a[i + 3] || min < a[i]!) a[i] = min;
+    if (!a[i + 3] || max > a[i + 1]!) a[i + 1] = max;
+    a[i + 2]! += sum;
+    a[i + 3]! += count;
+  }
+
+  /** Rollup rows [bucket, agg BLOB]. */
+  addRollups(rows: [number, Buffer][]): void {
+    const { start, width } = this.g;
+    for (const [bucket, blob] of rows) {
+      const v = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, AGGREGATE_WIDTH) : new Float64Array(Uint8Array.from(blob).buffer);
+      const a = this.bucket(Math.floor((bucket - start) / width));
+      a[0]! += v[0]!;
+      for (let k = 0; k < this.offsets.length; k++) {
+        const o = this.offsets[k]!;
+        this.merge(a, 1 + 4 * k, v[o]!, v[o + 1]!, v[o + 2]!, v[o + 3]!);
+      }
+    }
+  }
+
+  /** Frame aggregates [b, count, (min, max, sum, count) per requested field]. */
+  addFrames(rows: (number | null)[][]): void {
+    for (const row of rows) {
+      const a = this.bucket(row[0] as number);
+      a[0]! += row[1] as number;
+      for (let k = 0; k < this.fields.length; k++) {
+        const j = 2 + 4 * k;
+        this.merge(a, 1 + 4 * k, row[j] ?? NaN, row[j + 1] ?? NaN, (row[j + 2] as number | null) ?? 0, (row[j + 3] as number | null) ?? 0);
+      }
+    }
+  }
+
+  /** Writes the buckets into a series, in time order (avg = sum / count). */
+  emit(out: Series): void {
+    for (const b of [...this.acc.keys()].sort((x, y) => x - y)) {
+      const a = this.acc.get(b)!;
+      if (!a[0]) continue;
+      out.ts.push(this.g.start + b * this.g.width);
+      out.count.push(a[0]);
+      this.fields.forEach((f, k) => {
+        const s = out.fields[f]!;
+        const i = 1 + 4 * k;
+        const n = a[i + 3]!;
+        s.min.push(n ? a[i]! : null);
+        s.max.push(n ? a[i + 1]! : null);
+        s.avg.push(n ? a[i + 2]! / n : null);
+      });
+    }
+  }
+}

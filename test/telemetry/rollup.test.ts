@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { splitRange } from '../../telemetry/rollup.ts';
+import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
+import { ROLLUP_MS, type Series, type SeriesQuery, type StoredFrame, type TelemetryStore } from '../../telemetry/store.ts';
+import { frame } from '../helpers/platform.ts';
+
+const HOUR = 3_600_000;
+
+/** 1 Hz with gaps and jitter, every 5th frame battery-only (other fields missing), ending `end`. */
+function history(vehicleId: string, end: number, seconds: number): StoredFrame[] {
+  const out: StoredFrame[] = [];
+  for (let i = 0; i < seconds; i++) {
+    if (i % 613 < 40) continue; // a 40 s gap now and then
+    const ts = end - (seconds - i) * 1000 + (i % 3) * 17;
+    const f: TelemetryFrame =
+      i % 5 === 0
+        ? { v: 1, seq: i, ts, source: 'battery', battery: { voltageV: 23 + (i % 11) / 10, socPct: 40 + (i % 50) } }
+        : (frame(i, ts, { loadKw: (i % 97) / 10, battery: { voltageV: 26 + (i % 13) / 10, currentA: 3, socPct: 90 - (i % 20), tempC: 24 } }) as TelemetryFrame);
+    out.push({ vehicleId, receivedAt: ts + 30, frame: f });
+  }
+  return out;
+}
+
+function expectSameSeries(a: Series, b: Series) {
+  expect(a.bucketMs).toBe(b.bucketMs);
+  expect(a.ts).toEqual(b.ts);
+  expect(a.count).toEqual(b.count);
+  expect(Object.keys(a.fields)).toEqual(Object.keys(b.fields));
+  for (const [f, s] of Object.entries(a.fields)) {
+    const o = b.fields[f as keyof Series['fields']]!;
+    expect(s.min, f).toEqual(o.min);
+    expect(s.max, f).toEqual(o.max);
+    s.avg.forEach((v, i) => (v === null ? expect(o.avg[i]).toBeNull() : expect(v).toBeCloseTo(o.avg[i]!, 9)));
+  }
+}
+
+describe('rollups of the SQLite telemetry store', () => {
+  let dir: string;
+  let file: string;
+  let store: SqliteTelemetryStore;
+  let reference: TelemetryStore;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pw-rollup-'));
+    file = join(dir, 'telemetry.db');
+    store = createSqliteTelemetryStore({ file });
+    reference = createMemoryTelemetryStore();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const both = async (frames: StoredFrame[]) => {
+    await store.append(frames);
+    await reference.append(frames);
+  };
+  const rollupRows = () => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return {
+        rows: (db.prepare('SELECT count(*) FROM telemetry_rollup').pluck().get() as number) ?? 0,
+        marks: Object.fromEntries(db.prepare('SELECT vehicle_id, rolled_to FROM telemetry_rollup_state').raw().all() as [string, number][]),
+      };
+    } finally {
+      db.close();
+    }
+  };
+  async function expectSameAnswers(queries: SeriesQuery[]) {
+    for (const q of queries) expectSameSeries(await store.series(q), await reference.series(q));
+  }
+
+  it('answers long ranges from rollups exactly as from the frames, up to the recent frames', async () => {
+    const end = Date.now();
+    await both([...history('V1', end, 4 * 3600), ...history('V2', end - 2 * HOUR, 3600)]);
+    const queries: SeriesQuery[] = [
+      { vehicleId: 'V1', from: end - 4 * HOUR, to: end, maxPoints: 300 },
+      { vehicleId: 'V1', from: end - 3 * HOUR + 1234, to: end - 3_333, maxPoints: 700, fields: ['loadKw', 'battery.voltageV', 'battery.socPct'] },
+      { vehicleId: 'V2', from: end - 24 * HOUR, to: end, maxPoints: 2000 },
+    ];
+    await store.compactRollups();
+    const { rows, marks } = rollupRows();
+    expect(rows).toBeGreaterThan(1000);
+    // closed intervals are rolled up; the last ROLLUP_GRACE_MS or so are not yet
+    expect(marks.V1).toBeGreaterThan(end - 60_000);
+    expect(marks.V1).toBeLessThan(end);
+    expect(marks.V1! % ROLLUP_MS).toBe(0);
+    await expectSameAnswers(queries);
+    expect(splitRange(end - 4 * HOUR, end, marks.V1!).rollups).not.toBeNull();
+  });
+
+  it('reads an interval from the frames again when a frame arrives late, until it is rolled up again', async () => {
+    const end = Date.now();
+    await both(history('V1', end - HOUR, 3 * 3600));
+    await store.compactRollups();
+    const before = rollupRows().marks.V1!;
+    // a gateway replays a frame from 2 h ago that never arrived
+    const late: StoredFrame = { vehicleId: 'V1', receivedAt: end, frame: frame(999_999, end - 2 * HOUR - 1, { loadKw: 123.4 }) as TelemetryFrame };
+    await both([late]);
+    const moved = rollupRows().marks.V1!;
+    expect(moved).toBeLessThan(before);
+    expect(moved).toBe(Math.floor((end - 2 * HOUR - 1) / ROLLUP_MS) * ROLLUP_MS);
+    const q: SeriesQuery = { vehicleId: 'V1', from: end - 5 * HOUR, to: end, maxPoints: 500, fields: ['loadKw'] };
+    await expectSameAnswers([q]);
+    expect(Math.max(...(await store.series(q)).fields.loadKw!.max.map((v) => v ?? 0))).toBe(123.4);
+    await store.compactRollups();
+    expect(rollupRows().marks.V1).toBe(before);
+    await expectSameAnswers([q]);
+  });
+
+  it('trims rollups with the frames, the interval of the cut-off rolled up from what is left', async () => {
+    const end = Date.now() - HOUR;
+    await both(history('V1', end, 2 * 3600));
+    await store.compactRollups();
+    const cut = end - HOUR + 4_321; // inside an interval
+    expect(await store.deleteOlderThan(cut)).toBe(await reference.deleteOlderThan(cut));
+    await expectSameAnswers([
+      { vehicleId: 'V1', from: end - 2 * HOUR, to: end, maxPoints: 200 },
+      { vehicleId: 'V1', from: cut - 50_000, to: cut + 600_000, maxPoints: 20 },
+    ]);
+  });
+
+  it('keeps its rollups across a reopen and rolls up what was stored before them', async () => {
+    const end = Date.now() - 10 * 60_000;
+    // stored by the inline writer (as a tool or an older version would): no rollups yet
+    const inline = createSqliteTelemetryStore({ file: join(dir, 'other.db'), writer: 'inline' });
+    const frames = history('V9', end, 3 * 3600);
+    await inline.append(frames);
+    await reference.append(frames);
+    await inline.close();
+    const reopened = createSqliteTelemetryStore({ file: join(dir, 'other.db') });
+    try {
+      await reopened.compactRollups();
+      const q: SeriesQuery = { vehicleId: 'V9', from: end - 3 * HOUR, to: end, maxPoints: 400 };
+      expectSameSeries(await reopened.series(q), await reference.series(q));
+      const db = new Database(join(dir, 'other.db'), { readonly: true });
+      expect(db.prepare('SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?').pluck().get('V9')).toBeGreaterThan(end);
+      db.close();
+    } finally {
+      await reopened.close();
+    }
+  });
+});

@@ -1,0 +1,54 @@
+import { io as ioClient, type Socket } from 'socket.io-client';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import type { ClientToServerEvents, LiveFrame, ServerToClientEvents } from '../../web/live/events.ts';
+import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import { PASSWORD, TEST_COST } from './helpers.ts';
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const MAX_BUFFERED = 4;
+const VEHICLES = 24;
+
+/**
+ * After a pause, one commit brings the frames of many vehicles in a single turn of the event loop.
+ * A console that reads is not "behind" because of that burst: it gets every frame.
+ */
+describe('the live layer after a burst of frames', () => {
+  let tp: TestPlatform | undefined;
+  let socket: Client | undefined;
+
+  afterAll(async () => {
+    socket?.disconnect();
+    await tp?.close();
+  });
+
+  it('delivers a burst of frames of many vehicles, queued in one turn, to a console that reads', async () => {
+    tp = await startTestPlatform({ LIVE_MAX_BUFFERED: String(MAX_BUFFERED) });
+    const p = tp.platform;
+    const ids = Array.from({ length: VEHICLES }, (_, i) => `BU${String(i).padStart(2, '0')}`);
+    for (const id of ids) await p.vehicles.add({ id, customerId: 'C1' });
+    await createAccounts({ db: p.records }, { passwordCost: TEST_COST }).add({ id: 'engineer', name: 'engineer', role: 'engineer', password: PASSWORD });
+    const base = `http://127.0.0.1:${p.ports.http}`;
+    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'engineer', password: PASSWORD }) });
+    expect(res.status).toBe(200);
+    const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+
+    const c: Client = ioClient(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true, timeout: 5000 });
+    socket = c;
+    const got: LiveFrame[] = [];
+    c.on('frame', (m) => got.push(m));
+    await withTimeout(new Promise<void>((resolve, reject) => (c.once('welcome', () => resolve()), c.once('connect_error', reject))), 5000, 'welcome');
+    for (const vehicleId of ids) expect(await c.timeout(5000).emitWithAck('subscribe', { vehicleId })).toEqual({ ok: true, vehicleId });
+
+    const dropped = p.counters.get('live.frames_dropped');
+    const ts = Date.now();
+    // one turn: what a commit of frames from every vehicle emits on the bus
+    for (const [i, vehicleId] of ids.entries()) p.bus.emit('telemetry.stored', { vehicleId, receivedAt: ts, frames: [frame(i, ts) as TelemetryFrame] });
+
+    await vi.waitFor(() => expect(got.length).toBe(VEHICLES), { timeout: 5000, interval: 20 });
+    expect(new Set(got.map((m) => m.vehicleId))).toEqual(new Set(ids));
+    expect(p.counters.get('live.frames_dropped')).toBe(dropped);
+  });
+});
