@@ -1,6 +1,7 @@
 /** Which telemetry fields go on which chart, and turning API series and live frames into uPlot data. */
 import type { SeriesDef } from './components/chart.tsx';
 import { t, type MessageKey } from './i18n.ts';
+import type { NumericFieldPath } from '../../../protocol/index.ts';
 import type { Series, TelemetryFrame } from './types.ts';
 
 export interface ChartDef {
@@ -8,7 +9,7 @@ export interface ChartDef {
   title: MessageKey;
   leftUnit: string;
   rightUnit: string;
-  fields: { path: string; label: MessageKey; color: string; axis?: 'left' | 'right'; unit: string; dash?: boolean }[];
+  fields: { path: NumericFieldPath; label: MessageKey; color: string; axis?: 'left' | 'right'; unit: string; dash?: boolean }[];
 }
 
 export const CHARTS: ChartDef[] = [

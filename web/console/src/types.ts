@@ -4,9 +4,10 @@
  */
 import type { Alarm, AlarmNote, Ticket as TicketRecord, TimelineEntry } from '../../../diagnostics/types.ts';
 import type { PowerSource, TelemetryFrame } from '../../../protocol/index.ts';
+import type { FieldSeries, Series } from '../../../telemetry/store.ts';
 import type { Localized } from './i18n.ts';
 
-export type { Alarm, AlarmNote, PowerSource, TelemetryFrame, TimelineEntry };
+export type { Alarm, AlarmNote, FieldSeries, PowerSource, Series, TelemetryFrame, TimelineEntry };
 export type Role = 'admin' | 'dispatcher' | 'engineer' | 'customer';
 export type Severity = Alarm['severity'];
 export type Ticket = TicketRecord & { nextDueAt: number | null };
@@ -60,22 +61,6 @@ export interface FleetCounts {
   offline: number;
   bySource: Record<string, number>;
   withAlarms: number;
-}
-
-export interface FieldSeries {
-  min: (number | null)[];
-  max: (number | null)[];
-  avg: (number | null)[];
-}
-
-export interface Series {
-  vehicleId: string;
-  from: number;
-  to: number;
-  bucketMs: number;
-  ts: number[];
-  count: number[];
-  fields: Record<string, FieldSeries>;
 }
 
 export interface Plan {

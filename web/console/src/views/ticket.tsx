@@ -7,6 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { ErrorBox, LevelBadge, ModeLabel, StatusBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
+import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime } from '../format.ts';
@@ -122,15 +123,6 @@ export function TicketView({ id }: { id: string }) {
           </p>
         </section>
       )}
-    </div>
-  );
-}
-
-function Fact({ label, children }: { label: string; children: preact.ComponentChildren }) {
-  return (
-    <div class="fact">
-      <div class="fact-label">{label}</div>
-      <div class="fact-value">{children}</div>
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { api } from '../api.ts';
 import { AlarmTable } from '../components/alarm-table.tsx';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
+import { Fact } from '../components/fact.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
 import { appendFrames, CHARTS, columnsFromSeries, emptyColumns, seriesDefs, uplotData, type Columns } from '../charts.ts';
 import { ago, dateTime, duration, timeToEmpty, toLocalInput } from '../format.ts';
@@ -115,15 +116,6 @@ export function Vehicle({ id }: { id: string }) {
       <AlarmTable alarms={[...current, ...past]} canAct={isStaff(role)} onChanged={reloadAlarms} showVehicle={false} />
       <h3>{t('vehicle.tickets')}</h3>
       <TicketTable tickets={tickets.data?.tickets ?? []} now={now} showCustomer={false} />
-    </div>
-  );
-}
-
-function Fact({ label, children }: { label: string; children: preact.ComponentChildren }) {
-  return (
-    <div class="fact">
-      <div class="fact-label">{label}</div>
-      <div class="fact-value">{children}</div>
     </div>
   );
 }
