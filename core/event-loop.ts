@@ -87,7 +87,11 @@ export function createEventLoopMonitor(options: { windowMs?: number; resolutionM
       total.enable();
       windowStart = startedAt = now();
       elu = eluStart = performance.eventLoopUtilization();
-      timer = setInterval(rotate, windowMs);
+      // Rotate in the check phase, after every due timer ran: a loop blocked across a window's end
+      // delays the histograms' own timers too, and resetting before they record would lose that lag.
+      // (A reset histogram measures from its next tick: a block starting within `resolution` ms of
+      // a window's start shows in sinceStart only.)
+      timer = setInterval(() => setImmediate(rotate), windowMs);
       timer.unref();
     },
     stop() {
