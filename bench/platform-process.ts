@@ -1,0 +1,78 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './ingest/procs.ts';
+
+/** The platform as its own process, for the benches that measure it from outside (bench:live, bench:soak). */
+export interface PlatformProcess {
+  child: ChildProcess;
+  pid: number;
+  mqttPort: number;
+  httpPort: number;
+  baseUrl: string;
+  /** What it logged (warn and above) since it was ready: the first 100 and the latest 100 lines. */
+  warnings: () => string[];
+  /** How many lines it logged since it was ready. */
+  warningCount: () => number;
+}
+
+/**
+ * Starts the real platform as its own process (`node --import tsx platform/main.ts`, LOG_LEVEL=warn,
+ * ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed on (so platform
+ * settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`); resolves once
+ * `/healthz` answers.
+ */
+export async function startPlatform(children: Children, root: string, dataDir: string, fdLimit: number, nodeArgs: string[] = []): Promise<PlatformProcess> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()];
+  const { command, args } = nodeCommand(join(root, 'platform/main.ts'), [], fdLimit, nodeArgs);
+  const child = children.spawn('platform', command, args, {
+    cwd: root,
+    env: {
+      ...process.env,
+      MQTT_PORT: String(mqttPort),
+      MQTT_HOST: '127.0.0.1',
+      HTTP_PORT: String(httpPort),
+      HTTP_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      LOG_PRETTY: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let count = 0;
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      count++;
+      if (lines.length >= 200) lines.splice(100, 1);
+      lines.push(line);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  try {
+    await waitForPort(mqttPort, child, 60_000, 'the platform');
+    const deadline = Date.now() + 30_000;
+    while (!(await healthy(baseUrl))) {
+      if (exited(child) || Date.now() > deadline) throw new Error(`the platform's /healthz did not answer`);
+      await sleep(100);
+    }
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${lines.slice(-20).join('\n')}`);
+  }
+  lines.length = 0;
+  count = 0;
+  return { child, pid: child.pid!, mqttPort, httpPort, baseUrl, warnings: () => lines, warningCount: () => count };
+}
+
+async function healthy(baseUrl: string): Promise<boolean> {
+  try {
+    return (await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) })).ok;
+  } catch {
+    return false;
+  }
+}
