@@ -18,10 +18,10 @@ export interface TestPlatform {
 }
 
 /** The whole platform in-process on ephemeral ports with a fresh data directory. */
-export async function startTestPlatform(env: Record<string, string> = {}, options: { log?: Logger; dataDir?: string } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(env: Record<string, string> = {}, options: { log?: Logger; dataDir?: string; now?: () => number } = {}): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pw-test-'));
   const config = loadConfig({ MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REGISTRY_POLL_MS: '100', ...env });
-  const platform = await createPlatform(config, { log: options.log ?? silentLogger() });
+  const platform = await createPlatform(config, { log: options.log ?? silentLogger(), ...(options.now ? { now: options.now } : {}) });
   const ports = await platform.start();
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   const clients = new Set<MqttClient>();

@@ -1,20 +1,14 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify from 'fastify';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { expect } from 'vitest';
 import { ERROR_CODES } from '../../core/errors.ts';
-import { silentLogger, type Logger } from '../../core/logger.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createPlatform } from '../../platform/platform.ts';
+import type { Logger } from '../../core/logger.ts';
 import { securityHeaders, webConsole } from '../../web/app.ts';
 import type { WebContext } from '../../web/context.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../web/live/events.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
-import { withTimeout } from '../helpers/platform.ts';
+import { startTestPlatform, withTimeout } from '../helpers/platform.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Routes, as the app itself declares them
@@ -121,45 +115,10 @@ export interface ClockedPlatform extends TestPlatform {
 
 /** The whole platform like startTestPlatform, but on a clock that stands still unless the test moves it. */
 export async function startClockedPlatform(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<ClockedPlatform> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pw-sec-'));
   const start = Date.now();
   let skew = 0;
-  const config = loadConfig({ MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REGISTRY_POLL_MS: '100', ...env });
-  const platform = await createPlatform(config, { log: options.log ?? silentLogger(), now: () => start + skew });
-  const ports = await platform.start();
-  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
-  const clients = new Set<MqttClient>();
-  return {
-    platform,
-    dataDir,
-    mqttUrl,
-    advance: (ms) => void (skew += ms),
-    async addVehicle(id, customerId = 'C1') {
-      const { secret } = await platform.vehicles.add({ id, customerId });
-      return { id, secret };
-    },
-    connect(id, secret, opts: IClientOptions = {}) {
-      return new Promise((resolve, reject) => {
-        const client = mqtt.connect(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
-        clients.add(client);
-        const onError = (err: Error) => {
-          client.end(true);
-          reject(err);
-        };
-        client.once('error', onError);
-        client.once('connect', () => {
-          client.off('error', onError);
-          client.on('error', () => undefined);
-          resolve(client);
-        });
-      });
-    },
-    async close() {
-      await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
-      await platform.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const tp = await startTestPlatform(env, { ...options, now: () => start + skew });
+  return { ...tp, advance: (ms) => void (skew += ms) };
 }
 
 // ---------------------------------------------------------------------------------------------
