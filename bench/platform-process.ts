@@ -21,7 +21,13 @@ export interface PlatformProcess {
  * settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`); resolves once
  * `/healthz` answers.
  */
-export async function startPlatform(children: Children, root: string, dataDir: string, fdLimit: number, nodeArgs: string[] = []): Promise<PlatformProcess> {
+export async function startPlatform(
+  children: Children,
+  root: string,
+  dataDir: string,
+  fdLimit: number,
+  nodeArgs: string[] = [],
+): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const { command, args } = nodeCommand(join(root, 'platform/main.ts'), [], fdLimit, nodeArgs);
   const child = children.spawn('platform', command, args, {

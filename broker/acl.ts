@@ -1,12 +1,18 @@
-import { GATEWAY_PUBLISH_KINDS, GATEWAY_SUBSCRIBE_KINDS, isValidVehicleId, parseVehicleTopic, vehicleTopic, type TopicKind } from '../protocol/index.ts';
+import {
+  GATEWAY_PUBLISH_KINDS,
+  GATEWAY_SUBSCRIBE_KINDS,
+  isValidVehicleId,
+  parseVehicleTopic,
+  vehicleTopic,
+  type TopicKind,
+} from '../protocol/index.ts';
 import { MAX_TOPIC_LEVELS, topicLevels } from './flow-control.ts';
 
 /** Who is on the other end of an MQTT connection. */
 export type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
 
 export type PublishDecision =
-  | { allow: true; vehicleMessage?: { vehicleId: string; kind: TopicKind } }
-  | { allow: false; reason: string };
+  { allow: true; vehicleMessage?: { vehicleId: string; kind: TopicKind } } | { allow: false; reason: string };
 
 /** Per vehicle principal: its own telemetry topic and the (immutable) decision for it, the one topic it publishes thousands of times. */
 const ownTelemetry = new WeakMap<Principal, { topic: string; decision: PublishDecision } | null>();
@@ -23,15 +29,23 @@ export function authorizePublish(principal: Principal, topic: string): PublishDe
     if (own === undefined) {
       // exactly what the general rules below allow for this topic, computed once
       own = isValidVehicleId(principal.id)
-        ? { topic: vehicleTopic(principal.id, 'telemetry'), decision: Object.freeze({ allow: true as const, vehicleMessage: Object.freeze({ vehicleId: principal.id, kind: 'telemetry' as const }) }) }
+        ? {
+            topic: vehicleTopic(principal.id, 'telemetry'),
+            decision: Object.freeze({
+              allow: true as const,
+              vehicleMessage: Object.freeze({ vehicleId: principal.id, kind: 'telemetry' as const }),
+            }),
+          }
         : null;
       ownTelemetry.set(principal, own);
     }
     if (own && topic === own.topic) return own.decision;
   }
   const levels = topicLevels(topic);
-  if (levels > MAX_TOPIC_LEVELS) return { allow: false, reason: `a topic has at most ${MAX_TOPIC_LEVELS} levels; this one has ${levels}` };
-  if (topic.startsWith('$')) return { allow: false, reason: `${topic.split('/')[0]}/ topics are reserved for the platform` };
+  if (levels > MAX_TOPIC_LEVELS)
+    return { allow: false, reason: `a topic has at most ${MAX_TOPIC_LEVELS} levels; this one has ${levels}` };
+  if (topic.startsWith('$'))
+    return { allow: false, reason: `${topic.split('/')[0]}/ topics are reserved for the platform` };
   if (principal.kind === 'service') return { allow: true };
   const parsed = parseVehicleTopic(topic);
   if (!parsed || parsed.vehicleId !== principal.id) {
@@ -43,13 +57,20 @@ export function authorizePublish(principal: Principal, topic: string): PublishDe
   return { allow: true, vehicleMessage: parsed };
 }
 
-export function authorizeSubscribe(principal: Principal, filter: string): { allow: true } | { allow: false; reason: string } {
+export function authorizeSubscribe(
+  principal: Principal,
+  filter: string,
+): { allow: true } | { allow: false; reason: string } {
   if (principal.kind === 'service') {
     // services may watch the broker's own $SYS topics, and nothing else under $
-    return filter.startsWith('$') && !filter.startsWith('$SYS/') ? { allow: false, reason: 'reserved topic' } : { allow: true };
+    return filter.startsWith('$') && !filter.startsWith('$SYS/')
+      ? { allow: false, reason: 'reserved topic' }
+      : { allow: true };
   }
   const own = GATEWAY_SUBSCRIBE_KINDS.map((k) => vehicleTopic(principal.id, k));
-  return own.includes(filter) ? { allow: true } : { allow: false, reason: `vehicle ${principal.id} may subscribe only to ${own.join(' and ')}` };
+  return own.includes(filter)
+    ? { allow: true }
+    : { allow: false, reason: `vehicle ${principal.id} may subscribe only to ${own.join(' and ')}` };
 }
 
 /** The last will must be the vehicle's own status topic. */

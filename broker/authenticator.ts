@@ -8,7 +8,14 @@ export interface ConnectAttempt {
 }
 
 /** Why a CONNECT was refused; maps to a CONNACK return code. */
-export type RefusalReason = 'bad_client_id' | 'client_id_mismatch' | 'missing_credentials' | 'unknown_account' | 'bad_secret' | 'will_not_allowed' | 'throttled';
+export type RefusalReason =
+  | 'bad_client_id'
+  | 'client_id_mismatch'
+  | 'missing_credentials'
+  | 'unknown_account'
+  | 'bad_secret'
+  | 'will_not_allowed'
+  | 'throttled';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: RefusalReason };
 

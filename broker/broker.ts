@@ -1,6 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
-import { TOPICS, isValidVehicleId, vehicleTopic, type PlatformTopicKind, type ProtocolError, type TopicKind } from '../protocol/index.ts';
+import {
+  TOPICS,
+  isValidVehicleId,
+  vehicleTopic,
+  type PlatformTopicKind,
+  type ProtocolError,
+  type TopicKind,
+} from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -73,7 +80,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   /** Per connection with bytes waiting: how much had gone out, and since when it has not moved. */
   const progress = new WeakMap<Client, { sent: number; since: number }>();
   let sweeper: NodeJS.Timeout | undefined;
-  const throttle = createLoginThrottle({ freeAttempts: 5, windowMs: 60_000, baseBlockMs: 1_000, maxBlockMs: 5 * 60_000 }, now);
+  const throttle = createLoginThrottle(
+    { freeAttempts: 5, windowMs: 60_000, baseBlockMs: 1_000, maxBlockMs: 5 * 60_000 },
+    now,
+  );
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
   const maxQos2AwaitingRelease = options.maxQos2AwaitingRelease ?? 100;
@@ -90,12 +100,22 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     maxInflightInbound: maxQos2AwaitingRelease,
   });
   const guards = createConnectionGuards(
-    { maxInflight: options.maxInflight, readAheadBytes: READ_AHEAD_BYTES, packetsPerTurn: PACKETS_PER_TURN, maxQos2AwaitingRelease, maxTopicLevels: MAX_TOPIC_LEVELS, placeholderTopic: REFUSED_TOPIC },
+    {
+      maxInflight: options.maxInflight,
+      readAheadBytes: READ_AHEAD_BYTES,
+      packetsPerTurn: PACKETS_PER_TURN,
+      maxQos2AwaitingRelease,
+      maxTopicLevels: MAX_TOPIC_LEVELS,
+      placeholderTopic: REFUSED_TOPIC,
+    },
     {
       qos2WindowExceeded(client) {
         counters.inc('mqtt.protocol_error', 'qos2_window_exceeded');
         closeReasons.set(client, `more than ${maxQos2AwaitingRelease} QoS 2 messages awaiting PUBREL`);
-        log.warn({ clientId: client.id, limit: maxQos2AwaitingRelease }, 'too many QoS 2 messages awaiting PUBREL: connection closed');
+        log.warn(
+          { clientId: client.id, limit: maxQos2AwaitingRelease },
+          'too many QoS 2 messages awaiting PUBREL: connection closed',
+        );
       },
       windowFull: (client) => counters.inc('mqtt.receive_window_full', client.id),
     },
@@ -123,7 +143,12 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const closeServer = (): Promise<void> =>
     (serverClosed ??= new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())));
 
-  function refuse(reason: RefusalReason, clientId: string, address: string | null, done: (err: Error & { returnCode: number }, ok: null) => void) {
+  function refuse(
+    reason: RefusalReason,
+    clientId: string,
+    address: string | null,
+    done: (err: Error & { returnCode: number }, ok: null) => void,
+  ) {
     counters.inc('mqtt.connect_refused', reason);
     log.warn({ clientId: clientId.slice(0, 80), address, reason }, 'MQTT connection refused');
     const err = Object.assign(new Error(`connection refused: ${reason}`), { returnCode: CONNACK_CODE[reason] });
@@ -165,7 +190,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   function sendErrors(vehicleId: string, errors: ProtocolError[]) {
     for (const error of errors.slice(0, maxErrors)) {
       aedes.publish(
-        { cmd: 'publish', topic: vehicleTopic(vehicleId, 'errors'), payload: Buffer.from(JSON.stringify(error)), qos: 1, retain: false, dup: false },
+        {
+          cmd: 'publish',
+          topic: vehicleTopic(vehicleId, 'errors'),
+          payload: Buffer.from(JSON.stringify(error)),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
         (err) => err && log.warn({ err, vehicleId }, 'could not publish error answer'),
       );
     }
@@ -187,7 +219,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       const bucket = qos0Buckets.get(client)!;
       if (!bucket.logged) {
         bucket.logged = true;
-        log.warn({ vehicleId: principal.id, ratePerSecond: options.qos0RatePerSecond }, 'QoS 0 messages beyond the rate limit are dropped (counted in mqtt.qos0_dropped)');
+        log.warn(
+          { vehicleId: principal.id, ratePerSecond: options.qos0RatePerSecond },
+          'QoS 0 messages beyond the rate limit are dropped (counted in mqtt.qos0_dropped)',
+        );
       }
       divert(packet);
       return callback(null);
@@ -195,15 +230,24 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     // The parser's payload is a view into the socket read it arrived in: a message kept afterwards
     // (retained, queued for a subscriber, awaiting PUBREL) would keep that whole read in memory,
     // tens of KiB for a few hundred bytes. Each message gets its own copy.
-    if (typeof packet.payload !== 'string' && packet.payload.byteLength < packet.payload.buffer.byteLength) packet.payload = Buffer.from(packet.payload);
+    if (typeof packet.payload !== 'string' && packet.payload.byteLength < packet.payload.buffer.byteLength)
+      packet.payload = Buffer.from(packet.payload);
     // a topic too deep for the broker's router arrives under a placeholder: judge the one sent
     const topic = guards.originalTopic(packet) ?? packet.topic;
     const decision = authorizePublish(principal, topic);
     if (!decision.allow) {
       counters.inc('mqtt.publish_denied', principal.id);
       if (principal.kind === 'vehicle') {
-        const msg = { vehicleId: principal.id, kind: 'telemetry' as TopicKind, topic, payload: Buffer.from(packet.payload), retain: !!packet.retain };
-        sendErrors(principal.id, [vehicleMessages.refuse(msg, { code: 'topic_not_allowed', message: decision.reason })]);
+        const msg = {
+          vehicleId: principal.id,
+          kind: 'telemetry' as TopicKind,
+          topic,
+          payload: Buffer.from(packet.payload),
+          retain: !!packet.retain,
+        };
+        sendErrors(principal.id, [
+          vehicleMessages.refuse(msg, { code: 'topic_not_allowed', message: decision.reason }),
+        ]);
       } else {
         log.warn({ clientId: principal.id, topic: topic.slice(0, 200) }, decision.reason);
       }
@@ -228,7 +272,9 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
 
   aedes.authorizeSubscribe = (client, sub, callback) => {
     const principal = principals.get(client);
-    const decision = principal ? authorizeSubscribe(principal, sub.topic) : { allow: false as const, reason: 'not authenticated' };
+    const decision = principal
+      ? authorizeSubscribe(principal, sub.topic)
+      : { allow: false as const, reason: 'not authenticated' };
     if (!decision.allow) {
       counters.inc('mqtt.subscribe_denied', principal?.id ?? client.id);
       log.warn({ clientId: client.id, topic: sub.topic }, `subscription refused: ${decision.reason}`);
@@ -246,7 +292,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     if (conn.destroyed) return;
     counters.inc('mqtt.slow_consumer_disconnected', client.id);
     closeReasons.set(client, `slow consumer: ${reason}`);
-    log.warn({ clientId: client.id, queuedBytes: conn.writableLength, reason }, 'MQTT connection does not read what it is sent: closed');
+    log.warn(
+      { clientId: client.id, queuedBytes: conn.writableLength, reason },
+      'MQTT connection does not read what it is sent: closed',
+    );
     conn.destroy?.();
   }
 
@@ -282,7 +331,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       const sent = conn.bytesWritten - queued; // handed to the kernel so far
       const p = progress.get(client);
       if (!p || p.sent !== sent) progress.set(client, { sent, since: at });
-      else if (at - p.since >= options.drainTimeoutMs) dropSlowConsumer(client, `${queued} bytes not read for ${Math.round((at - p.since) / 1000)} s`);
+      else if (at - p.since >= options.drainTimeoutMs)
+        dropSlowConsumer(client, `${queued} bytes not read for ${Math.round((at - p.since) / 1000)} s`);
     }
   }
 
@@ -290,13 +340,18 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     const principal = principals.get(client);
     connectedAt.set(client, now());
     counters.inc('mqtt.connected');
-    if (principal?.kind === 'vehicle') bus.emit('vehicle.connected', { vehicleId: principal.id, at: now(), address: remoteAddress(client) });
+    if (principal?.kind === 'vehicle')
+      bus.emit('vehicle.connected', { vehicleId: principal.id, at: now(), address: remoteAddress(client) });
   });
   aedes.on('clientDisconnect', (client) => {
     const principal = principals.get(client);
     counters.inc('mqtt.disconnected');
     if (principal?.kind === 'vehicle') {
-      bus.emit('vehicle.disconnected', { vehicleId: principal.id, at: now(), reason: closeReasons.get(client) ?? 'connection closed' });
+      bus.emit('vehicle.disconnected', {
+        vehicleId: principal.id,
+        at: now(),
+        reason: closeReasons.get(client) ?? 'connection closed',
+      });
     }
   });
   aedes.on('keepaliveTimeout', (client) => {
@@ -377,7 +432,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     publishToVehicle(vehicleId: string, kind: PlatformTopicKind, payload: unknown): Promise<void> {
       return new Promise((resolve, reject) =>
         aedes.publish(
-          { cmd: 'publish', topic: vehicleTopic(vehicleId, kind), payload: Buffer.from(JSON.stringify(payload)), qos: 1, retain: TOPICS[kind].retain, dup: false },
+          {
+            cmd: 'publish',
+            topic: vehicleTopic(vehicleId, kind),
+            payload: Buffer.from(JSON.stringify(payload)),
+            qos: 1,
+            retain: TOPICS[kind].retain,
+            dup: false,
+          },
           (err) => (err ? reject(err) : resolve()),
         ),
       );

@@ -3,7 +3,10 @@
  * attempts are refused without checking the secret for a back-off that doubles up to `maxBlockMs`.
  * A success clears the record. Bounded in size.
  */
-export function createLoginThrottle(options: { freeAttempts: number; windowMs: number; baseBlockMs: number; maxBlockMs: number; maxEntries?: number }, now: () => number = Date.now) {
+export function createLoginThrottle(
+  options: { freeAttempts: number; windowMs: number; baseBlockMs: number; maxBlockMs: number; maxEntries?: number },
+  now: () => number = Date.now,
+) {
   const entries = new Map<string, { failures: number; firstAt: number; blockedUntil: number }>();
   const maxEntries = options.maxEntries ?? 100_000;
 

@@ -31,7 +31,6 @@ export interface EventLoopMonitor {
   snapshot(): EventLoopSnapshot;
 }
 
-
 /**
  * Measures the process's event-loop delay with `perf_hooks.monitorEventLoopDelay` in windows of
  * `windowMs` (default 10 s): the figures of the last complete window, and of all windows since
@@ -39,7 +38,9 @@ export interface EventLoopMonitor {
  * window, one never; both live in C++); the window timer is unref'd, so it never keeps a process
  * alive. Exposed on `GET /metrics`.
  */
-export function createEventLoopMonitor(options: { windowMs?: number; resolutionMs?: number; now?: () => number } = {}): EventLoopMonitor {
+export function createEventLoopMonitor(
+  options: { windowMs?: number; resolutionMs?: number; now?: () => number } = {},
+): EventLoopMonitor {
   const windowMs = options.windowMs ?? 10_000;
   const resolution = options.resolutionMs ?? 10;
   const now = options.now ?? Date.now;

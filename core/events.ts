@@ -18,5 +18,9 @@ export interface PlatformEvents extends DiagnosticsEvents {
   'vehicle.disconnected': { vehicleId: string; at: number; reason: string };
   'command.ack': { vehicleId: string; receivedAt: number; ack: CommandAck };
   /** A vehicle or service account was added, rotated or removed (also from another process). */
-  'registry.changed': { subject: 'vehicle' | 'service'; id: string; change: 'added' | 'rotated' | 'removed' | 'updated' };
+  'registry.changed': {
+    subject: 'vehicle' | 'service';
+    id: string;
+    change: 'added' | 'rotated' | 'removed' | 'updated';
+  };
 }

@@ -67,7 +67,11 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   const now = deps.now ?? Date.now;
   const titles = new Map(deps.rules.rules.map((r) => [r.id, r.title]));
   const rulesById = new Map(deps.rules.rules.map((r) => [r.id, r]));
-  const alarmsOn = (h: RecordsDb) => createAlarms({ db: h, titleOf: (id) => titles.get(id) ?? { en: id, zh: id }, now }, { flapWindowMs: options.flapWindowMs });
+  const alarmsOn = (h: RecordsDb) =>
+    createAlarms(
+      { db: h, titleOf: (id) => titles.get(id) ?? { en: id, zh: id }, now },
+      { flapWindowMs: options.flapWindowMs },
+    );
   const incidentsOn = (h: RecordsDb) => createIncidents({ db: h, now });
   const alarms = alarmsOn(db);
   const incidents = incidentsOn(db);
@@ -79,7 +83,8 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       events: {
         opened: (ticket) => bus.emit('ticket.opened', { ticket }),
         updated: (ticket, action) => bus.emit('ticket.updated', { ticket, action }),
-        breached: (ticket, deadline, escalatedTo) => bus.emit('ticket.deadline_breached', { ticket, deadline, escalatedTo }),
+        breached: (ticket, deadline, escalatedTo) =>
+          bus.emit('ticket.deadline_breached', { ticket, deadline, escalatedTo }),
       },
     },
     { dutyLead: options.dutyLead },
@@ -87,7 +92,10 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   const facts = new Map<string, VehicleFacts>();
   const queues = new Map<string, Promise<void>>();
   let pendingTransitions: RuleTransition[] = [];
-  const engine = createRuleEngine({ rules: deps.rules, emit: (t) => pendingTransitions.push(t), now }, { staleAfterMs: options.staleAfterMs });
+  const engine = createRuleEngine(
+    { rules: deps.rules, emit: (t) => pendingTransitions.push(t), now },
+    { staleAfterMs: options.staleAfterMs },
+  );
   let ticker: NodeJS.Timeout | undefined;
   const unsubscribe: (() => void)[] = [];
 
@@ -132,10 +140,12 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     // the telemetry window for a possible ticket is read before the transaction, off the lock
     const severity = levelForSeverity(t.rule.severity);
     const snapshot = severity
-      ? await deps.series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300).catch((err: unknown) => {
-          log.warn({ err }, 'ticket snapshot unavailable');
-          return undefined;
-        })
+      ? await deps
+          .series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300)
+          .catch((err: unknown) => {
+            log.warn({ err }, 'ticket snapshot unavailable');
+            return undefined;
+          })
       : undefined;
     const after: (() => void | Promise<void>)[] = [];
     // alarm, incident and ticket change together, in one transaction (one commit per fault)
@@ -161,7 +171,11 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       const level = levelForSeverity(c.incident.severity);
       if (!level) return;
       if (c.incident.ticketId !== null) {
-        if (c.severityRaised) after.push((await tickets.raiseLevel(c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`, tx)).announce);
+        if (c.severityRaised)
+          after.push(
+            (await tickets.raiseLevel(c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`, tx))
+              .announce,
+          );
         return;
       }
       const root = c.created ? t.rule : (rulesById.get((await txAlarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
@@ -217,7 +231,12 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         const f = await factsOf(vehicleId);
         if (!f) return;
         const recorded = await alarms.lastTransitions(vehicleId);
-        engine.onFrames(vehicleId, { model: f.model, profile: f.profile }, recent.map((r) => r.frame), recent[recent.length - 1]!.receivedAt);
+        engine.onFrames(
+          vehicleId,
+          { model: f.model, profile: f.profile },
+          recent.map((r) => r.frame),
+          recent[recent.length - 1]!.receivedAt,
+        );
         for (const t of takeTransitions()) {
           const last = recorded.get(t.rule.id);
           if (last !== undefined && t.at <= last) {
@@ -228,7 +247,16 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         }
       });
     }
-    if (frames) log.info({ frames, windowMs: window, transitionsAlreadyRecorded: replayed, ms: Math.round(performance.now() - startedAt) }, 'recent telemetry re-evaluated after start');
+    if (frames)
+      log.info(
+        {
+          frames,
+          windowMs: window,
+          transitionsAlreadyRecorded: replayed,
+          ms: Math.round(performance.now() - startedAt),
+        },
+        'recent telemetry re-evaluated after start',
+      );
   }
 
   return {

@@ -24,7 +24,15 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
 
-  const toIncident = (r: { id: number; vehicle_id: string; group_key: string; root_alarm_id: number; severity: string; state: 'open' | 'resolved'; ticket_id: number | null }): Incident => ({
+  const toIncident = (r: {
+    id: number;
+    vehicle_id: string;
+    group_key: string;
+    root_alarm_id: number;
+    severity: string;
+    state: 'open' | 'resolved';
+    ticket_id: number | null;
+  }): Incident => ({
     id: Number(r.id),
     vehicleId: r.vehicle_id,
     groupKey: r.group_key,
@@ -36,8 +44,17 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
 
   return {
     /** Puts a freshly raised alarm into an incident. */
-    async correlate(alarm: Alarm, rule: Rule): Promise<{ incident: Incident; created: boolean; severityRaised: boolean; causedByAlarmId: number | null }> {
-      const open = await db.selectFrom('incidents').selectAll().where('vehicle_id', '=', alarm.vehicleId).where('state', '=', 'open').orderBy('id').execute();
+    async correlate(
+      alarm: Alarm,
+      rule: Rule,
+    ): Promise<{ incident: Incident; created: boolean; severityRaised: boolean; causedByAlarmId: number | null }> {
+      const open = await db
+        .selectFrom('incidents')
+        .selectAll()
+        .where('vehicle_id', '=', alarm.vehicleId)
+        .where('state', '=', 'open')
+        .orderBy('id')
+        .execute();
       let match: (typeof open)[number] | undefined;
       let causedByAlarmId: number | null = null;
       if (rule.causedBy.length && open.length) {
@@ -47,7 +64,11 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
           .where('vehicle_id', '=', alarm.vehicleId)
           .where('rule_id', 'in', rule.causedBy)
           .where('state', '<>', 'cleared')
-          .where('incident_id', 'in', open.map((i) => i.id))
+          .where(
+            'incident_id',
+            'in',
+            open.map((i) => i.id),
+          )
           // the most recent active cause is the proximate one (overheating, not the mains loss before it)
           .orderBy('id', 'desc')
           .executeTakeFirst();
@@ -59,15 +80,34 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
       match ??= open.find((i) => i.group_key === rule.group);
       if (match) {
         const severityRaised = (SEVERITY_RANK[alarm.severity] ?? 0) > (SEVERITY_RANK[match.severity] ?? 0);
-        if (severityRaised) await db.updateTable('incidents').set({ severity: alarm.severity }).where('id', '=', match.id).execute();
-        return { incident: toIncident({ ...match, severity: severityRaised ? alarm.severity : match.severity }), created: false, severityRaised, causedByAlarmId };
+        if (severityRaised)
+          await db.updateTable('incidents').set({ severity: alarm.severity }).where('id', '=', match.id).execute();
+        return {
+          incident: toIncident({ ...match, severity: severityRaised ? alarm.severity : match.severity }),
+          created: false,
+          severityRaised,
+          causedByAlarmId,
+        };
       }
       const res = await db
         .insertInto('incidents')
-        .values({ vehicle_id: alarm.vehicleId, group_key: rule.group, root_alarm_id: alarm.id, severity: alarm.severity, state: 'open', opened_at: alarm.raisedAt, resolved_at: null, ticket_id: null })
+        .values({
+          vehicle_id: alarm.vehicleId,
+          group_key: rule.group,
+          root_alarm_id: alarm.id,
+          severity: alarm.severity,
+          state: 'open',
+          opened_at: alarm.raisedAt,
+          resolved_at: null,
+          ticket_id: null,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const incident = await db.selectFrom('incidents').selectAll().where('id', '=', Number(res.id)).executeTakeFirstOrThrow();
+      const incident = await db
+        .selectFrom('incidents')
+        .selectAll()
+        .where('id', '=', Number(res.id))
+        .executeTakeFirstOrThrow();
       return { incident: toIncident(incident), created: true, severityRaised: false, causedByAlarmId: null };
     },
     async attachTicket(incidentId: number, ticketId: number): Promise<void> {
@@ -75,9 +115,19 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
     },
     /** Resolves the incident once none of its alarms is active. */
     async alarmCleared(incidentId: number): Promise<boolean> {
-      const active = await db.selectFrom('alarms').select('id').where('incident_id', '=', incidentId).where('state', '<>', 'cleared').executeTakeFirst();
+      const active = await db
+        .selectFrom('alarms')
+        .select('id')
+        .where('incident_id', '=', incidentId)
+        .where('state', '<>', 'cleared')
+        .executeTakeFirst();
       if (active) return false;
-      await db.updateTable('incidents').set({ state: 'resolved', resolved_at: now() }).where('id', '=', incidentId).where('state', '=', 'open').execute();
+      await db
+        .updateTable('incidents')
+        .set({ state: 'resolved', resolved_at: now() })
+        .where('id', '=', incidentId)
+        .where('state', '=', 'open')
+        .execute();
       return true;
     },
     async get(id: number): Promise<Incident | undefined> {

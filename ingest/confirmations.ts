@@ -1,4 +1,11 @@
-import { BACKFILL_COMMAND, backfillResultSchema, type BackfillArgs, type Command, type TelemetryConfirmed, type TelemetryFrame } from '../protocol/index.ts';
+import {
+  BACKFILL_COMMAND,
+  backfillResultSchema,
+  type BackfillArgs,
+  type Command,
+  type TelemetryConfirmed,
+  type TelemetryFrame,
+} from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -16,7 +23,11 @@ export interface ConfirmationsDeps {
   bus: EventBus<PlatformEvents>;
   store: ConfirmationStore;
   /** Publishes to one vehicle (the broker): the retained confirmation, and backfill commands. */
-  publish(vehicleId: string, kind: 'telemetry/confirmed' | 'commands', payload: TelemetryConfirmed | Command): Promise<void>;
+  publish(
+    vehicleId: string,
+    kind: 'telemetry/confirmed' | 'commands',
+    payload: TelemetryConfirmed | Command,
+  ): Promise<void>;
   log: Logger;
   counters: Counters;
   now?: () => number;
@@ -217,7 +228,10 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
     }
     while (rs.length > maxRanges) {
       const h = holes(t)[0]!;
-      log.warn({ vehicleId: t.vehicleId, from: h.from, to: h.to }, 'too many seq gaps open: the lowest is given up as lost');
+      log.warn(
+        { vehicleId: t.vehicleId, from: h.from, to: h.to },
+        'too many seq gaps open: the lowest is given up as lost',
+      );
       settleLost(t, h.from, h.to);
     }
   }
@@ -233,7 +247,10 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
   function newRun(t: Track) {
     const lost = holeFrames(t);
     if (lost) counters.inc('telemetry.frames_lost', t.vehicleId, lost);
-    log.info({ vehicleId: t.vehicleId, previousSeq: t.seq, lostInGaps: lost }, 'seq restarted (gateway reboot): confirmation starts a new run');
+    log.info(
+      { vehicleId: t.vehicleId, previousSeq: t.seq, lostInGaps: lost },
+      'seq restarted (gateway reboot): confirmation starts a new run',
+    );
     counters.inc('telemetry.seq_restarts', t.vehicleId);
     t.seq = -1;
     t.ts = null;
@@ -320,7 +337,11 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
       missing += to - from + 1;
       moved = settleLost(t, from, to) || moved;
     }
-    if (missing) log.warn({ vehicleId: t.vehicleId, fromSeq: req.fromSeq, toSeq: req.toSeq, missing }, 'gateway no longer has frames of a seq gap: counted as lost');
+    if (missing)
+      log.warn(
+        { vehicleId: t.vehicleId, fromSeq: req.fromSeq, toSeq: req.toSeq, missing },
+        'gateway no longer has frames of a seq gap: counted as lost',
+      );
     if (moved) {
       dirty.add(t);
       t.urgent = true;
@@ -342,7 +363,10 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
         }
         if (at - t.lastRequestAt < retryMs) continue;
         if (t.attempts >= maxAttempts) {
-          log.warn({ vehicleId: t.vehicleId, missing, attempts: t.attempts }, 'seq gaps not backfilled: given up as lost');
+          log.warn(
+            { vehicleId: t.vehicleId, missing, attempts: t.attempts },
+            'seq gaps not backfilled: given up as lost',
+          );
           for (const h of holes(t)) settleLost(t, h.from, h.to);
           dirty.add(t);
           t.urgent = true;
@@ -358,7 +382,9 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
         requests.set(id, { track: t, run: t.run, fromSeq: h.from, toSeq: h.to });
         counters.inc('telemetry.backfill_requests', t.vehicleId);
         log.info({ vehicleId: t.vehicleId, ...args }, 'seq gap: backfill requested');
-        deps.publish(t.vehicleId, 'commands', { id, ts: at, name: BACKFILL_COMMAND, args: { ...args } }).catch((err: unknown) => log.warn({ err, vehicleId: t.vehicleId }, 'could not send a backfill request'));
+        deps
+          .publish(t.vehicleId, 'commands', { id, ts: at, name: BACKFILL_COMMAND, args: { ...args } })
+          .catch((err: unknown) => log.warn({ err, vehicleId: t.vehicleId }, 'could not send a backfill request'));
       }
       t.attempts++;
       t.lastRequestAt = at;
@@ -396,7 +422,9 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
         d.t.saved = { seq: d.seq, ts: d.ts };
         d.t.lastPublishAt = at;
         counters.inc('telemetry.confirmations', d.t.vehicleId);
-        deps.publish(d.t.vehicleId, 'telemetry/confirmed', payloadOf(d.t.saved)).catch((err: unknown) => log.warn({ err, vehicleId: d.t.vehicleId }, 'could not publish a confirmation'));
+        deps
+          .publish(d.t.vehicleId, 'telemetry/confirmed', payloadOf(d.t.saved))
+          .catch((err: unknown) => log.warn({ err, vehicleId: d.t.vehicleId }, 'could not publish a confirmation'));
       }
     })().finally(() => {
       flushing = null;
@@ -437,7 +465,10 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
           t.gatewayDropped = dropped;
           if (delta > 0) {
             counters.inc('gateway.frames_dropped', e.vehicleId, delta);
-            log.warn({ vehicleId: e.vehicleId, dropped, new: delta }, 'gateway buffer was full: frames dropped before they were sent');
+            log.warn(
+              { vehicleId: e.vehicleId, dropped, new: delta },
+              'gateway buffer was full: frames dropped before they were sent',
+            );
           }
         }),
         bus.on('vehicle.connected', (e) => {
@@ -467,7 +498,9 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
             gapped.delete(t);
           }
           tracks.delete(e.id);
-          store.remove(e.id).catch((err: unknown) => log.warn({ err, vehicleId: e.id }, 'could not remove a confirmation mark'));
+          store
+            .remove(e.id)
+            .catch((err: unknown) => log.warn({ err, vehicleId: e.id }, 'could not remove a confirmation mark'));
         }),
       );
       timer = setInterval(() => tick(), tickMs);
@@ -488,7 +521,13 @@ export function createConfirmations(deps: ConfirmationsDeps, options: Confirmati
     state(vehicleId: string): ConfirmationState | undefined {
       const t = tracks.get(vehicleId);
       if (!t) return undefined;
-      return { seq: t.seq, ts: t.ts, confirmed: t.saved, gaps: holes(t).map((h) => ({ from: h.from, to: h.to })), run: t.run };
+      return {
+        seq: t.seq,
+        ts: t.ts,
+        confirmed: t.saved,
+        gaps: holes(t).map((h) => ({ from: h.from, to: h.to })),
+        run: t.run,
+      };
     },
   };
 }

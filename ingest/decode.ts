@@ -3,9 +3,15 @@ import type { Rejection } from './types.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Step 1, decode: size limit, UTF-8, JSON. Never throws. */
-export function decode(payload: Buffer, maxBytes: number): { ok: true; value: unknown } | { ok: false; rejection: Rejection } {
+export function decode(
+  payload: Buffer,
+  maxBytes: number,
+): { ok: true; value: unknown } | { ok: false; rejection: Rejection } {
   if (payload.length > maxBytes) {
-    return { ok: false, rejection: { code: 'payload_too_large', message: `payload is ${payload.length} bytes; the limit is ${maxBytes}` } };
+    return {
+      ok: false,
+      rejection: { code: 'payload_too_large', message: `payload is ${payload.length} bytes; the limit is ${maxBytes}` },
+    };
   }
   let text: string;
   try {

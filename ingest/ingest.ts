@@ -87,7 +87,9 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
     } catch (err) {
       counters.inc('ingest.store_failed');
       log.error({ err, vehicleId: msg.vehicleId }, 'telemetry could not be stored; the message is not acknowledged');
-      throw err instanceof PlatformError ? err : new PlatformError('STORAGE_FAILED', 'telemetry could not be stored', { cause: err });
+      throw err instanceof PlatformError
+        ? err
+        : new PlatformError('STORAGE_FAILED', 'telemetry could not be stored', { cause: err });
     }
     const fresh = unique.filter((_, i) => inserted[i]);
     counters.inc('ingest.frames_stored', msg.vehicleId, fresh.length);
@@ -134,7 +136,12 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
           return { forward: true, errors: [] };
         }
         default:
-          return { forward: false, errors: [reject(msg, { code: 'topic_not_allowed', message: `gateways may not publish on ${msg.kind}` }, at)] };
+          return {
+            forward: false,
+            errors: [
+              reject(msg, { code: 'topic_not_allowed', message: `gateways may not publish on ${msg.kind}` }, at),
+            ],
+          };
       }
     },
     /** Rejects a message refused before ingest (e.g. by the broker's ACL), with the same bookkeeping. */

@@ -37,7 +37,10 @@ export function validateTelemetry(value: unknown, now: number): { frames: Teleme
     const batch = telemetryBatchSchema.safeParse(value);
     if (!batch.success) {
       const issues = issuesOf(batch.error);
-      return { frames: [], rejections: [{ code: 'invalid_batch', message: `invalid batch: ${describe(issues)}`, issues }] };
+      return {
+        frames: [],
+        rejections: [{ code: 'invalid_batch', message: `invalid batch: ${describe(issues)}`, issues }],
+      };
     }
     const frames: TelemetryFrame[] = [];
     const rejections: Rejection[] = [];
@@ -52,7 +55,10 @@ export function validateTelemetry(value: unknown, now: number): { frames: Teleme
   return r.ok ? { frames: [r.frame], rejections: [] } : { frames: [], rejections: [r.rejection] };
 }
 
-export function validateFrame(value: unknown, now: number): { ok: true; frame: TelemetryFrame } | { ok: false; rejection: Rejection } {
+export function validateFrame(
+  value: unknown,
+  now: number,
+): { ok: true; frame: TelemetryFrame } | { ok: false; rejection: Rejection } {
   const fast = acceptAsIs(value);
   if (fast) {
     if (fast.ts > now + MAX_FUTURE_SKEW_MS) return { ok: false, rejection: tooFarAhead(fast, now) };
@@ -62,7 +68,15 @@ export function validateFrame(value: unknown, now: number): { ok: true; frame: T
   const seq = seqOf(value);
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
-    return { ok: false, rejection: { code: 'invalid_frame', message: `invalid frame: ${describe(issues)}`, issues, ...(seq === undefined ? {} : { seq }) } };
+    return {
+      ok: false,
+      rejection: {
+        code: 'invalid_frame',
+        message: `invalid frame: ${describe(issues)}`,
+        issues,
+        ...(seq === undefined ? {} : { seq }),
+      },
+    };
   }
   if (parsed.data.ts > now + MAX_FUTURE_SKEW_MS) return { ok: false, rejection: tooFarAhead(parsed.data, now) };
   return { ok: true, frame: parsed.data };
@@ -85,9 +99,13 @@ function tooFarAhead(frame: TelemetryFrame, now: number): Rejection {
 // definition of what is valid. The checks below are derived from the same schemas and field table.
 
 type Check = (v: unknown) => boolean;
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isBoolean: Check = (v) => typeof v === 'boolean';
-const measureCheck = (min: number, max: number): Check => (v) => v === null || v === undefined || (typeof v === 'number' && v >= min && v <= max);
+const measureCheck =
+  (min: number, max: number): Check =>
+  (v) =>
+    v === null || v === undefined || (typeof v === 'number' && v >= min && v <= max);
 
 /** A section's keys and their checks (parallel arrays: looping them allocates nothing). */
 interface SectionChecks {
@@ -97,7 +115,10 @@ interface SectionChecks {
 }
 
 /** Per section key: its check, derived from the section's zod shape; null when the shape holds something this path does not know. */
-function sectionChecks(section: string, shape: Record<string, { _zod: { def: { type: string } } }>): SectionChecks | null {
+function sectionChecks(
+  section: string,
+  shape: Record<string, { _zod: { def: { type: string } } }>,
+): SectionChecks | null {
   const keys: string[] = [];
   const checks: Check[] = [];
   for (const [key, schema] of Object.entries(shape)) {
@@ -118,14 +139,16 @@ const SECTIONS = new Map(
       ['battery', sectionChecks('battery', batterySchema.shape)],
       ['charging', sectionChecks('charging', chargingSchema.shape)],
     ] as const
-  ).filter((e): e is [typeof e[0], SectionChecks] => e[1] !== null),
+  ).filter((e): e is [(typeof e)[0], SectionChecks] => e[1] !== null),
 );
 const SOURCES = new Set<unknown>(POWER_SOURCES);
 const LOAD = NUMERIC_FIELDS.find((f) => f.path === 'loadKw')!;
 const isLoad = measureCheck(LOAD.min, LOAD.max);
 const TOP_KEYS = new Set(['v', 'seq', 'ts', 'source', 'loadKw', ...SECTIONS.keys()]);
 /** Off if the frame schema has a key this path does not check (then every frame goes through zod). */
-const FAST_PATH = Object.keys(telemetryFrameSchema.shape).every((k) => TOP_KEYS.has(k)) && TOP_KEYS.size === Object.keys(telemetryFrameSchema.shape).length;
+const FAST_PATH =
+  Object.keys(telemetryFrameSchema.shape).every((k) => TOP_KEYS.has(k)) &&
+  TOP_KEYS.size === Object.keys(telemetryFrameSchema.shape).length;
 
 /** The frame itself when it is valid exactly as sent; undefined means "ask zod". */
 function acceptAsIs(value: unknown): TelemetryFrame | undefined {
@@ -149,7 +172,12 @@ function acceptAsIs(value: unknown): TelemetryFrame | undefined {
 }
 
 /** Validates a small message (status, event, ack) against its schema. */
-export function validateMessage<T>(schema: z.ZodType<T>, value: unknown, code: Rejection['code'], what: string): { ok: true; value: T } | { ok: false; rejection: Rejection } {
+export function validateMessage<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  code: Rejection['code'],
+  what: string,
+): { ok: true; value: T } | { ok: false; rejection: Rejection } {
   const parsed = schema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = issuesOf(parsed.error);

@@ -15,12 +15,22 @@ const wholeNumber = (name: string) =>
 
 const port = (name: string, fallback: number) =>
   wholeNumber(name)
-    .pipe(z.number().min(0, { error: `${name} must be 0–65535 (0 picks a free port)` }).max(65535, { error: `${name} must be 0–65535` }))
+    .pipe(
+      z
+        .number()
+        .min(0, { error: `${name} must be 0–65535 (0 picks a free port)` })
+        .max(65535, { error: `${name} must be 0–65535` }),
+    )
     .default(fallback);
 
 const int = (name: string, fallback: number, min: number, max: number) =>
   wholeNumber(name)
-    .pipe(z.number().min(min, { error: `${name} must be at least ${min}` }).max(max, { error: `${name} must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `${name} must be at least ${min}` })
+        .max(max, { error: `${name} must be at most ${max}` }),
+    )
     .default(fallback);
 
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
@@ -29,7 +39,10 @@ export const configSchema = z.object({
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port('HTTP_PORT', 8080),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
-  HTTP_TRUST_PROXY: z.enum(['true', 'false'], { error: 'HTTP_TRUST_PROXY must be true or false' }).default('false').transform((v) => v === 'true'),
+  HTTP_TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'HTTP_TRUST_PROXY must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   SESSION_IDLE_TIMEOUT_MS: int('SESSION_IDLE_TIMEOUT_MS', 8 * 3_600_000, 60_000, 30 * 86_400_000),
   SESSION_MAX_AGE_MS: int('SESSION_MAX_AGE_MS', 24 * 3_600_000, 60_000, 90 * 86_400_000),
   LOGIN_MAX_FAILURES: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
@@ -43,8 +56,15 @@ export const configSchema = z.object({
   LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', 30_000, 100, 3_600_000),
   CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
-  LOG_PRETTY: z.enum(['true', 'false'], { error: 'LOG_PRETTY must be true or false' }).default('false').transform((v) => v === 'true'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  LOG_PRETTY: z
+    .enum(['true', 'false'], { error: 'LOG_PRETTY must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   MQTT_MAX_PAYLOAD_BYTES: int('MQTT_MAX_PAYLOAD_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
   MQTT_MAX_CONNECTIONS: int('MQTT_MAX_CONNECTIONS', 50_000, 1, 1_000_000),
   MQTT_DRAIN_TIMEOUT_MS: int('MQTT_DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -72,7 +92,9 @@ export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
 
 /** Validates the environment; throws one CONFIG_INVALID error listing every bad value. */
 export function loadConfig(env: Record<string, string | undefined>): PlatformConfig {
-  const picked = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(configSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
   const parsed = configSchema.safeParse(picked);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {

@@ -24,7 +24,9 @@ async function main() {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       const e = err as NodeJS.ErrnoException & { port?: number };
-      log.fatal(`port ${e.port ?? ''} is already in use (another MQTT broker or server?); set MQTT_PORT / HTTP_PORT to a free port`);
+      log.fatal(
+        `port ${e.port ?? ''} is already in use (another MQTT broker or server?); set MQTT_PORT / HTTP_PORT to a free port`,
+      );
     } else log.fatal({ err }, 'platform failed to start');
     await platform.stop().catch(() => undefined);
     log.flush();

@@ -53,21 +53,37 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
   const records = deps.records ?? (await openSqliteRecords({ file: join(config.dataDir, 'records.db') }));
-  const telemetry = deps.telemetry ?? createSqliteTelemetryStore({ file: join(config.dataDir, 'telemetry.db'), synchronous: config.TELEMETRY_SYNC });
+  const telemetry =
+    deps.telemetry ??
+    createSqliteTelemetryStore({ file: join(config.dataDir, 'telemetry.db'), synchronous: config.TELEMETRY_SYNC });
 
   const vehicles = createVehicleRegistry({ db: records, now });
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
-  const deadLetters = createDeadLetterLog({ db: records, log: log.child({ module: 'dead-letters' }) }, { maxEntries: config.DEAD_LETTER_MAX });
+  const deadLetters = createDeadLetterLog(
+    { db: records, log: log.child({ module: 'dead-letters' }) },
+    { maxEntries: config.DEAD_LETTER_MAX },
+  );
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
   const ingest = createIngest(
     { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, deadLetters, eventLog, now },
-    { maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES, maxBatchFrames: config.INGEST_BATCH_FRAMES, flushMs: config.INGEST_FLUSH_MS },
+    {
+      maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
+      maxBatchFrames: config.INGEST_BATCH_FRAMES,
+      flushMs: config.INGEST_FLUSH_MS,
+    },
   );
   const broker = createBroker(
-    { log: log.child({ module: 'broker' }), counters, bus, authenticator: createRegistryAuthenticator({ vehicles, serviceAccounts }), vehicleMessages: ingest, now },
+    {
+      log: log.child({ module: 'broker' }),
+      counters,
+      bus,
+      authenticator: createRegistryAuthenticator({ vehicles, serviceAccounts }),
+      vehicleMessages: ingest,
+      now,
+    },
     {
       port: config.MQTT_PORT,
       host: config.MQTT_HOST,
@@ -100,13 +116,20 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       onChange: (change) => {
         bus.emit('registry.changed', { subject: change.subject, id: change.subjectId, change: change.change });
         if (change.change === 'rotated' || change.change === 'removed') {
-          broker.disconnect(change.subjectId, change.change === 'removed' ? 'account removed' : 'secret rotated', change.at);
+          broker.disconnect(
+            change.subjectId,
+            change.change === 'removed' ? 'account removed' : 'secret rotated',
+            change.at,
+          );
         }
       },
     },
     { pollMs: config.REGISTRY_POLL_MS },
   );
-  const retention = createRetention({ store: telemetry, log: log.child({ module: 'retention' }), now }, { days: config.TELEMETRY_RETENTION_DAYS });
+  const retention = createRetention(
+    { store: telemetry, log: log.child({ module: 'retention' }), now },
+    { days: config.TELEMETRY_RETENTION_DAYS },
+  );
 
   const diagnostics = createDiagnostics(
     {
@@ -149,10 +172,25 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       customers,
       presence,
       telemetry,
-      diagnostics: { alarms: diagnostics.alarms, tickets: diagnostics.tickets, plans: diagnostics.plans, faultTitles: diagnostics.faultTitles },
+      diagnostics: {
+        alarms: diagnostics.alarms,
+        tickets: diagnostics.tickets,
+        plans: diagnostics.plans,
+        faultTitles: diagnostics.faultTitles,
+      },
       counters,
-      health: () => ({ status: 'ok', uptimeS: Math.round((now() - startedAt) / 1000), connectedClients: broker.connectedCount() }),
-      metrics: () => ({ ...counters.snapshot(), ingest: ingest.stats(), connectedClients: broker.connectedCount(), liveConnections: web.live?.connections() ?? 0, eventLoop: eventLoop.snapshot() }),
+      health: () => ({
+        status: 'ok',
+        uptimeS: Math.round((now() - startedAt) / 1000),
+        connectedClients: broker.connectedCount(),
+      }),
+      metrics: () => ({
+        ...counters.snapshot(),
+        ingest: ingest.stats(),
+        connectedClients: broker.connectedCount(),
+        liveConnections: web.live?.connections() ?? 0,
+        eventLoop: eventLoop.snapshot(),
+      }),
     },
     {
       port: config.HTTP_PORT,
@@ -160,7 +198,11 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       trustProxy: config.HTTP_TRUST_PROXY,
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
       session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },
-      login: { maxPerAccount: config.LOGIN_MAX_FAILURES, maxPerIp: config.LOGIN_IP_MAX_FAILURES, windowMs: config.LOGIN_FAILURE_WINDOW_MS },
+      login: {
+        maxPerAccount: config.LOGIN_MAX_FAILURES,
+        maxPerIp: config.LOGIN_IP_MAX_FAILURES,
+        windowMs: config.LOGIN_FAILURE_WINDOW_MS,
+      },
       live: {
         maxRateHz: config.LIVE_MAX_RATE_HZ,
         fleetIntervalMs: config.LIVE_FLEET_INTERVAL_MS,

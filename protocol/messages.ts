@@ -1,8 +1,14 @@
 import { z } from 'zod';
 
-const epochMs = z.number({ error: 'must be epoch milliseconds' }).int({ error: 'must be integer epoch milliseconds' }).min(0);
+const epochMs = z
+  .number({ error: 'must be epoch milliseconds' })
+  .int({ error: 'must be integer epoch milliseconds' })
+  .min(0);
 
-const count = z.number({ error: 'must be a count' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be >= 0' });
+const count = z
+  .number({ error: 'must be a count' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must be >= 0' });
 const seqNumber = z
   .number({ error: 'must be an integer' })
   .int({ error: 'must be an integer' })
@@ -42,7 +48,9 @@ export type EventSeverity = (typeof EVENT_SEVERITIES)[number];
 /** `events`: a fault code the gateway's own controller reports. */
 export const vehicleEventSchema = z.object({
   ts: epochMs,
-  code: z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1–64 of A-Z a-z 0-9 _ . : -' }),
+  code: z
+    .string({ error: 'must be a string' })
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1–64 of A-Z a-z 0-9 _ . : -' }),
   severity: z.enum(EVENT_SEVERITIES, { error: `must be one of ${EVENT_SEVERITIES.join(', ')}` }),
   message: z.string({ error: 'must be a string' }).max(500, { error: 'at most 500 characters' }).optional(),
 });
@@ -54,7 +62,9 @@ const commandId = z.string({ error: 'must be a string' }).min(1).max(64, { error
 export const commandSchema = z.object({
   id: commandId,
   ts: epochMs,
-  name: z.string({ error: 'must be a string' }).regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/, { error: 'must be a command name' }),
+  name: z
+    .string({ error: 'must be a string' })
+    .regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/, { error: 'must be a command name' }),
   args: z.record(z.string(), z.unknown()).default({}),
 });
 export type Command = z.infer<typeof commandSchema>;
@@ -77,7 +87,10 @@ export const backfillArgsSchema = z
     beforeTs: epochMs.optional(),
   })
   .refine((a) => a.toSeq >= a.fromSeq, { error: 'toSeq must be >= fromSeq', path: ['toSeq'] })
-  .refine((a) => a.toSeq - a.fromSeq < MAX_BACKFILL_SEQS, { error: `at most ${MAX_BACKFILL_SEQS} seqs per request`, path: ['toSeq'] });
+  .refine((a) => a.toSeq - a.fromSeq < MAX_BACKFILL_SEQS, {
+    error: `at most ${MAX_BACKFILL_SEQS} seqs per request`,
+    path: ['toSeq'],
+  });
 export type BackfillArgs = z.infer<typeof backfillArgsSchema>;
 
 /**

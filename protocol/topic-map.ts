@@ -1,5 +1,12 @@
 import type { TelemetryFrame } from './telemetry.ts';
-import type { Command, CommandAck, ProtocolError, TelemetryConfirmed, VehicleEvent, VehicleStatus } from './messages.ts';
+import type {
+  Command,
+  CommandAck,
+  ProtocolError,
+  TelemetryConfirmed,
+  VehicleEvent,
+  VehicleStatus,
+} from './messages.ts';
 
 /** The one typed topic map: what travels on each vehicle topic. */
 export interface TopicMap {

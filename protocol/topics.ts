@@ -32,7 +32,9 @@ export const GATEWAY_PUBLISH_KINDS: readonly TopicKind[] = ['telemetry', 'status
 export const GATEWAY_SUBSCRIBE_KINDS: readonly TopicKind[] = ['commands', 'errors', 'telemetry/confirmed'];
 
 /** Topics the platform publishes to a vehicle. */
-export type PlatformTopicKind = { [K in TopicKind]: (typeof TOPICS)[K]['from'] extends 'platform' ? K : never }[TopicKind];
+export type PlatformTopicKind = {
+  [K in TopicKind]: (typeof TOPICS)[K]['from'] extends 'platform' ? K : never;
+}[TopicKind];
 
 export function vehicleTopic(vehicleId: string, kind: TopicKind): string {
   return `${TOPIC_ROOT}/${vehicleId}/${kind}`;

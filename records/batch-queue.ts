@@ -6,7 +6,10 @@ import type { Logger } from '../core/logger.ts';
  * `add` resolves once the item's batch has committed and rejects if it failed, so a caller that
  * must not acknowledge before storing can wait; others can ignore the promise.
  */
-export function createBatchQueue<T>(deps: { log: Logger; what: string; write: (items: T[]) => Promise<void> }, options: { flushMs: number; maxItems: number; keepLast?: number }) {
+export function createBatchQueue<T>(
+  deps: { log: Logger; what: string; write: (items: T[]) => Promise<void> },
+  options: { flushMs: number; maxItems: number; keepLast?: number },
+) {
   let pending: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();

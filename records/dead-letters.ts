@@ -8,7 +8,10 @@ import { createBatchQueue } from './batch-queue.ts';
  * transaction that adds new ones). Entries are written in batches off the hot path; a flood of bad
  * input costs one commit per flush interval.
  */
-export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, options: { maxEntries: number; flushMs?: number }): DeadLetterLog {
+export function createDeadLetterLog(
+  deps: { db: RecordsDb; log: Logger },
+  options: { maxEntries: number; flushMs?: number },
+): DeadLetterLog {
   const queue = createBatchQueue<DeadLetter>(
     {
       log: deps.log,
@@ -18,11 +21,26 @@ export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, option
           for (let i = 0; i < batch.length; i += 200) {
             await tx
               .insertInto('dead_letters')
-              .values(batch.slice(i, i + 200).map((d) => ({ at: d.at, vehicle_id: d.vehicleId, topic: d.topic, code: d.code, message: d.message, excerpt: d.excerpt })))
+              .values(
+                batch.slice(i, i + 200).map((d) => ({
+                  at: d.at,
+                  vehicle_id: d.vehicleId,
+                  topic: d.topic,
+                  code: d.code,
+                  message: d.message,
+                  excerpt: d.excerpt,
+                })),
+              )
               .execute();
           }
-          const max = await tx.selectFrom('dead_letters').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
-          await tx.deleteFrom('dead_letters').where('id', '<=', Number(max?.max ?? 0) - options.maxEntries).execute();
+          const max = await tx
+            .selectFrom('dead_letters')
+            .select((eb) => eb.fn.max('id').as('max'))
+            .executeTakeFirst();
+          await tx
+            .deleteFrom('dead_letters')
+            .where('id', '<=', Number(max?.max ?? 0) - options.maxEntries)
+            .execute();
         }),
     },
     { flushMs: options.flushMs ?? 500, maxItems: 1000, keepLast: options.maxEntries },
@@ -36,10 +54,21 @@ export function createDeadLetterLog(deps: { db: RecordsDb; log: Logger }, option
     },
     async list(q = {}) {
       await flush();
-      let query = deps.db.selectFrom('dead_letters').selectAll().orderBy('id', 'desc').limit(q.limit ?? 100);
+      let query = deps.db
+        .selectFrom('dead_letters')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(q.limit ?? 100);
       if (q.vehicleId) query = query.where('vehicle_id', '=', q.vehicleId);
       const rows = await query.execute();
-      return rows.map((r) => ({ at: Number(r.at), vehicleId: r.vehicle_id, topic: r.topic, code: r.code as DeadLetter['code'], message: r.message, excerpt: r.excerpt }));
+      return rows.map((r) => ({
+        at: Number(r.at),
+        vehicleId: r.vehicle_id,
+        topic: r.topic,
+        code: r.code as DeadLetter['code'],
+        message: r.message,
+        excerpt: r.excerpt,
+      }));
     },
     flush,
   };

@@ -43,7 +43,9 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .execute();
         await db.schema
           .createTable('registry_changes')
-          .addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)))
+          .addColumn('id', idColumn(dialect), (c) =>
+            c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+          )
           .addColumn('subject', 'varchar(16)', (c) => c.notNull())
           .addColumn('subject_id', 'varchar(64)', (c) => c.notNull())
           .addColumn('change', 'varchar(16)', (c) => c.notNull())
@@ -70,7 +72,9 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('vehicle_events')
-          .addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)))
+          .addColumn('id', idColumn(dialect), (c) =>
+            c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+          )
           .addColumn('vehicle_id', 'varchar(64)', (c) => c.notNull())
           .addColumn('ts', 'bigint', (c) => c.notNull())
           .addColumn('code', 'varchar(64)', (c) => c.notNull())
@@ -78,10 +82,16 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .addColumn('message', 'text')
           .addColumn('received_at', 'bigint', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('vehicle_events_vehicle_ts').on('vehicle_events').columns(['vehicle_id', 'ts']).execute();
+        await db.schema
+          .createIndex('vehicle_events_vehicle_ts')
+          .on('vehicle_events')
+          .columns(['vehicle_id', 'ts'])
+          .execute();
         await db.schema
           .createTable('dead_letters')
-          .addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)))
+          .addColumn('id', idColumn(dialect), (c) =>
+            c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+          )
           .addColumn('at', 'bigint', (c) => c.notNull())
           .addColumn('vehicle_id', 'varchar(64)')
           .addColumn('topic', 'text', (c) => c.notNull())
@@ -99,7 +109,9 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0003_diagnostics': {
       async up(db: Kysely<unknown>) {
         const id = (t: ReturnType<Kysely<unknown>['schema']['createTable']>) =>
-          t.addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)));
+          t.addColumn('id', idColumn(dialect), (c) =>
+            c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+          );
         await id(db.schema.createTable('alarms'))
           .addColumn('vehicle_id', 'varchar(64)', (c) => c.notNull())
           .addColumn('rule_id', 'varchar(64)', (c) => c.notNull())
@@ -118,8 +130,18 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .execute();
         // one active alarm per (vehicle, rule)
-        await db.schema.createIndex('alarms_one_active').on('alarms').columns(['vehicle_id', 'rule_id']).unique().where(sql.ref('state'), '<>', 'cleared').execute();
-        await db.schema.createIndex('alarms_vehicle_raised').on('alarms').columns(['vehicle_id', 'raised_at']).execute();
+        await db.schema
+          .createIndex('alarms_one_active')
+          .on('alarms')
+          .columns(['vehicle_id', 'rule_id'])
+          .unique()
+          .where(sql.ref('state'), '<>', 'cleared')
+          .execute();
+        await db.schema
+          .createIndex('alarms_vehicle_raised')
+          .on('alarms')
+          .columns(['vehicle_id', 'raised_at'])
+          .execute();
         await db.schema.createIndex('alarms_state').on('alarms').columns(['state', 'raised_at']).execute();
         await id(db.schema.createTable('alarm_notes'))
           .addColumn('alarm_id', 'bigint', (c) => c.notNull())
@@ -139,7 +161,11 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .addColumn('resolved_at', 'bigint')
           .addColumn('ticket_id', 'bigint')
           .execute();
-        await db.schema.createIndex('incidents_vehicle_state').on('incidents').columns(['vehicle_id', 'state']).execute();
+        await db.schema
+          .createIndex('incidents_vehicle_state')
+          .on('incidents')
+          .columns(['vehicle_id', 'state'])
+          .execute();
         await id(db.schema.createTable('tickets'))
           .addColumn('number', 'varchar(32)', (c) => c.notNull().unique())
           .addColumn('source', 'varchar(16)', (c) => c.notNull())
@@ -165,7 +191,11 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .addColumn('snapshot', 'text')
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('tickets_status_due').on('tickets').columns(['status', 'work_content_due_at']).execute();
+        await db.schema
+          .createIndex('tickets_status_due')
+          .on('tickets')
+          .columns(['status', 'work_content_due_at'])
+          .execute();
         await db.schema.createIndex('tickets_customer').on('tickets').columns(['customer_id', 'received_at']).execute();
         await db.schema.createIndex('tickets_incident').on('tickets').column('incident_id').unique().execute();
         await id(db.schema.createTable('ticket_timeline'))
@@ -177,10 +207,15 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .addColumn('to_status', 'varchar(32)')
           .addColumn('note', 'text')
           .execute();
-        await db.schema.createIndex('ticket_timeline_ticket').on('ticket_timeline').columns(['ticket_id', 'id']).execute();
+        await db.schema
+          .createIndex('ticket_timeline_ticket')
+          .on('ticket_timeline')
+          .columns(['ticket_id', 'id'])
+          .execute();
       },
       async down(db: Kysely<unknown>) {
-        for (const t of ['ticket_timeline', 'tickets', 'incidents', 'alarm_notes', 'alarms']) await db.schema.dropTable(t).execute();
+        for (const t of ['ticket_timeline', 'tickets', 'incidents', 'alarm_notes', 'alarms'])
+          await db.schema.dropTable(t).execute();
       },
     },
     '0004_web_accounts': {
@@ -213,7 +248,9 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
         await db.schema
           .createTable('audit_log')
-          .addColumn('id', idColumn(dialect), (c) => c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)))
+          .addColumn('id', idColumn(dialect), (c) =>
+            c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+          )
           .addColumn('at', 'bigint', (c) => c.notNull())
           .addColumn('actor', 'varchar(100)', (c) => c.notNull())
           .addColumn('action', 'varchar(64)', (c) => c.notNull())

@@ -28,9 +28,15 @@ export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationSt
         for (let i = 0; i < rows.length; i += 200) {
           await tx
             .insertInto('telemetry_confirmations')
-            .values(rows.slice(i, i + 200).map((r) => ({ vehicle_id: r.vehicleId, seq: r.seq, ts: r.ts, updated_at: at })))
+            .values(
+              rows.slice(i, i + 200).map((r) => ({ vehicle_id: r.vehicleId, seq: r.seq, ts: r.ts, updated_at: at })),
+            )
             .onConflict((oc) =>
-              oc.column('vehicle_id').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), ts: eb.ref('excluded.ts'), updated_at: eb.ref('excluded.updated_at') })),
+              oc.column('vehicle_id').doUpdateSet((eb) => ({
+                seq: eb.ref('excluded.seq'),
+                ts: eb.ref('excluded.ts'),
+                updated_at: eb.ref('excluded.updated_at'),
+              })),
             )
             .execute();
         }

@@ -22,7 +22,16 @@ export function createVehicleEventLog(deps: { db: RecordsDb; log: Logger }, opti
           for (let i = 0; i < events.length; i += 200) {
             await tx
               .insertInto('vehicle_events')
-              .values(events.slice(i, i + 200).map((e) => ({ vehicle_id: e.vehicleId, ts: e.ts, code: e.code, severity: e.severity, message: e.message ?? null, received_at: e.receivedAt })))
+              .values(
+                events.slice(i, i + 200).map((e) => ({
+                  vehicle_id: e.vehicleId,
+                  ts: e.ts,
+                  code: e.code,
+                  severity: e.severity,
+                  message: e.message ?? null,
+                  received_at: e.receivedAt,
+                })),
+              )
               .execute();
           }
         }),
@@ -38,7 +47,13 @@ export function createVehicleEventLog(deps: { db: RecordsDb; log: Logger }, opti
     flush,
     async list(vehicleId: string, limit = 100): Promise<StoredVehicleEvent[]> {
       await flush();
-      const rows = await deps.db.selectFrom('vehicle_events').selectAll().where('vehicle_id', '=', vehicleId).orderBy('ts', 'desc').limit(limit).execute();
+      const rows = await deps.db
+        .selectFrom('vehicle_events')
+        .selectAll()
+        .where('vehicle_id', '=', vehicleId)
+        .orderBy('ts', 'desc')
+        .limit(limit)
+        .execute();
       return rows.map((r) => ({
         vehicleId: r.vehicle_id,
         ts: Number(r.ts),

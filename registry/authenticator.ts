@@ -14,13 +14,19 @@ type Result = { ok: true; principal: Principal } | { ok: false; reason: 'unknown
 export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; serviceAccounts: ServiceAccounts }) {
   const verify = createSecretVerifier();
   return {
-    async authenticate(attempt: { clientId: string; username: string | undefined; password: Buffer | undefined }): Promise<Result> {
+    async authenticate(attempt: {
+      clientId: string;
+      username: string | undefined;
+      password: Buffer | undefined;
+    }): Promise<Result> {
       const id = attempt.clientId;
       const secret = attempt.password?.toString('utf8') ?? '';
       if (isServiceAccountId(id)) {
         const hash = await deps.serviceAccounts.secretHash(id);
         if (!hash) return { ok: false, reason: 'unknown_account' };
-        return (await verify(id, secret, hash)) ? { ok: true, principal: { kind: 'service', id } } : { ok: false, reason: 'bad_secret' };
+        return (await verify(id, secret, hash))
+          ? { ok: true, principal: { kind: 'service', id } }
+          : { ok: false, reason: 'bad_secret' };
       }
       const creds = await deps.vehicles.credentials(id);
       if (!creds) return { ok: false, reason: 'unknown_account' };

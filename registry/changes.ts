@@ -50,7 +50,10 @@ export function createRegistryWatcher(
 
   return {
     async start() {
-      const last = await deps.db.selectFrom('registry_changes').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+      const last = await deps.db
+        .selectFrom('registry_changes')
+        .select((eb) => eb.fn.max('id').as('max'))
+        .executeTakeFirst();
       cursor = Number(last?.max ?? 0);
       timer = setTimeout(tick, options.pollMs);
     },

@@ -82,7 +82,10 @@ async function run(argv: string[]): Promise<number> {
           profile: {
             hasGenerator: !values['no-generator'],
             battery: { nominalV: (bv ?? 24) as 12 | 24, capacityAh: num(values['battery-ah'], '--battery-ah') ?? 200 },
-            mains: { nominalV: num(values['mains-voltage'], '--mains-voltage') ?? 220, frequencyHz: (num(values['mains-frequency'], '--mains-frequency') ?? 50) as 50 | 60 },
+            mains: {
+              nominalV: num(values['mains-voltage'], '--mains-voltage') ?? 220,
+              frequencyHz: (num(values['mains-frequency'], '--mains-frequency') ?? 50) as 50 | 60,
+            },
           },
         });
         out({ id: vehicle.id, secret }, () => {
@@ -107,7 +110,9 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       case 'service-add': {
         const { account, secret } = await services.add(needId(), values.name ?? '');
-        out({ id: account.id, secret }, () => console.log(`added service account ${account.id}; secret (shown once): ${secret}`));
+        out({ id: account.id, secret }, () =>
+          console.log(`added service account ${account.id}; secret (shown once): ${secret}`),
+        );
         return 0;
       }
       case 'service-list': {
@@ -137,7 +142,10 @@ run(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof CliError || isPlatformError(err)) {
       const code = isPlatformError(err) ? `${err.code}: ` : '';
-      if (process.argv.includes('--json')) console.log(JSON.stringify({ error: { code: isPlatformError(err) ? err.code : 'USAGE', message: err.message } }));
+      if (process.argv.includes('--json'))
+        console.log(
+          JSON.stringify({ error: { code: isPlatformError(err) ? err.code : 'USAGE', message: err.message } }),
+        );
       else console.error(`error: ${code}${err.message}`);
       process.exit(1);
     }

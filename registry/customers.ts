@@ -18,17 +18,31 @@ export function createCustomers(deps: { db: RecordsDb; now?: () => number }) {
     const rows = await db
       .selectFrom('customers')
       .leftJoin('vehicles', 'vehicles.customer_id', 'customers.id')
-      .select((eb) => ['customers.id', 'customers.name', 'customers.created_at', eb.fn.count<number>('vehicles.id').as('vehicles')])
+      .select((eb) => [
+        'customers.id',
+        'customers.name',
+        'customers.created_at',
+        eb.fn.count<number>('vehicles.id').as('vehicles'),
+      ])
       .groupBy(['customers.id', 'customers.name', 'customers.created_at'])
       .orderBy('customers.id')
       .execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: Number(r.created_at), vehicleCount: Number(r.vehicles) }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      createdAt: Number(r.created_at),
+      vehicleCount: Number(r.vehicles),
+    }));
   }
 
   async function get(id: string): Promise<Customer | undefined> {
     const row = await db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
-    const count = await db.selectFrom('vehicles').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', id).executeTakeFirstOrThrow();
+    const count = await db
+      .selectFrom('vehicles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('customer_id', '=', id)
+      .executeTakeFirstOrThrow();
     return { id: row.id, name: row.name, createdAt: Number(row.created_at), vehicleCount: Number(count.n) };
   }
 
@@ -36,14 +50,19 @@ export function createCustomers(deps: { db: RecordsDb; now?: () => number }) {
     list,
     get,
     async add(input: { id: string; name: string }): Promise<Customer> {
-      if (!isValidVehicleId(input.id)) throw new PlatformError('INVALID_ARGUMENT', `customer id "${input.id}" must be 1–64 characters of A-Z a-z 0-9 _ -`);
+      if (!isValidVehicleId(input.id))
+        throw new PlatformError(
+          'INVALID_ARGUMENT',
+          `customer id "${input.id}" must be 1–64 characters of A-Z a-z 0-9 _ -`,
+        );
       const at = now();
       const res = await db
         .insertInto('customers')
         .values({ id: input.id, name: input.name, created_at: at })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0) throw new PlatformError('CUSTOMER_EXISTS', `customer ${input.id} already exists`);
+      if (Number(res.numInsertedOrUpdatedRows ?? 0) === 0)
+        throw new PlatformError('CUSTOMER_EXISTS', `customer ${input.id} already exists`);
       return { id: input.id, name: input.name, createdAt: at, vehicleCount: 0 };
     },
     async rename(id: string, name: string): Promise<Customer> {

@@ -12,7 +12,8 @@ export interface Presence {
   disconnectReason: string | null;
 }
 
-type Change = { kind: 'connected'; at: number; address: string | null } | { kind: 'disconnected'; at: number; reason: string };
+type Change =
+  { kind: 'connected'; at: number; address: string | null } | { kind: 'disconnected'; at: number; reason: string };
 
 /**
  * Presence of each vehicle as the broker saw it: connect, disconnect, last will, with times.
@@ -64,11 +65,19 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
     },
     flush,
     async markAllOffline(at: number, reason: string): Promise<void> {
-      await db.updateTable('vehicle_presence').set({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason }).where('online', '=', 1).execute();
+      await db
+        .updateTable('vehicle_presence')
+        .set({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason })
+        .where('online', '=', 1)
+        .execute();
     },
     async get(vehicleId: string): Promise<Presence | undefined> {
       await flush();
-      const r = await db.selectFrom('vehicle_presence').selectAll().where('vehicle_id', '=', vehicleId).executeTakeFirst();
+      const r = await db
+        .selectFrom('vehicle_presence')
+        .selectAll()
+        .where('vehicle_id', '=', vehicleId)
+        .executeTakeFirst();
       return r && toPresence(r);
     },
     /** Presence of every vehicle that ever connected (one query, for fleet views). */
@@ -93,20 +102,46 @@ function toPresence(r: Selectable<VehiclePresenceTable>): Presence {
 
 async function writeConnected(db: RecordsDb, vehicleId: string, at: number, address: string | null): Promise<void> {
   await db
-        .insertInto('vehicle_presence')
-        .values({ vehicle_id: vehicleId, online: 1, changed_at: at, last_connect_at: at, last_disconnect_at: null, last_address: address, disconnect_reason: null })
-        .onConflict((oc) =>
-          oc.column('vehicle_id').doUpdateSet({ online: 1, changed_at: at, last_connect_at: at, last_address: address, disconnect_reason: null }),
-        )
-        .execute();
+    .insertInto('vehicle_presence')
+    .values({
+      vehicle_id: vehicleId,
+      online: 1,
+      changed_at: at,
+      last_connect_at: at,
+      last_disconnect_at: null,
+      last_address: address,
+      disconnect_reason: null,
+    })
+    .onConflict((oc) =>
+      oc.column('vehicle_id').doUpdateSet({
+        online: 1,
+        changed_at: at,
+        last_connect_at: at,
+        last_address: address,
+        disconnect_reason: null,
+      }),
+    )
+    .execute();
 }
 
 async function writeDisconnected(db: RecordsDb, vehicleId: string, at: number, reason: string): Promise<void> {
   await db
-        .insertInto('vehicle_presence')
-        .values({ vehicle_id: vehicleId, online: 0, changed_at: at, last_connect_at: null, last_disconnect_at: at, last_address: null, disconnect_reason: reason })
-        .onConflict((oc) => oc.column('vehicle_id').doUpdateSet({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason }))
-        .execute();
+    .insertInto('vehicle_presence')
+    .values({
+      vehicle_id: vehicleId,
+      online: 0,
+      changed_at: at,
+      last_connect_at: null,
+      last_disconnect_at: at,
+      last_address: null,
+      disconnect_reason: reason,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('vehicle_id')
+        .doUpdateSet({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason }),
+    )
+    .execute();
 }
 
 export type PresenceStore = ReturnType<typeof createPresenceStore>;

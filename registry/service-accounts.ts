@@ -37,20 +37,30 @@ export function createServiceAccounts(deps: { db: RecordsDb; now?: () => number 
   return {
     async add(id, description = '') {
       if (!isServiceAccountId(id) || !isValidVehicleId(id)) {
-        throw new PlatformError('INVALID_ARGUMENT', `service account id "${id}" must start with "${SERVICE_ACCOUNT_PREFIX}" and use A-Z a-z 0-9 _ - (at most 64)`);
+        throw new PlatformError(
+          'INVALID_ARGUMENT',
+          `service account id "${id}" must start with "${SERVICE_ACCOUNT_PREFIX}" and use A-Z a-z 0-9 _ - (at most 64)`,
+        );
       }
       const { secret, hash } = await issueSecret();
       const at = now();
       await db.transaction().execute(async (tx) => {
         const existing = await tx.selectFrom('service_accounts').select('id').where('id', '=', id).executeTakeFirst();
         if (existing) throw new PlatformError('ACCOUNT_EXISTS', `service account ${id} already exists`);
-        await tx.insertInto('service_accounts').values({ id, description, secret_hash: hash, created_at: at, updated_at: at }).execute();
+        await tx
+          .insertInto('service_accounts')
+          .values({ id, description, secret_hash: hash, created_at: at, updated_at: at })
+          .execute();
         await tx.executeQuery(change(id, 'added', at).compile());
       });
       return { account: { id, description, createdAt: at }, secret };
     },
     async list() {
-      const rows = await db.selectFrom('service_accounts').select(['id', 'description', 'created_at']).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('service_accounts')
+        .select(['id', 'description', 'created_at'])
+        .orderBy('id')
+        .execute();
       return rows.map((r) => ({ id: r.id, description: r.description, createdAt: Number(r.created_at) }));
     },
     async secretHash(id) {
@@ -61,8 +71,13 @@ export function createServiceAccounts(deps: { db: RecordsDb; now?: () => number 
       const { secret, hash } = await issueSecret();
       const at = now();
       await db.transaction().execute(async (tx) => {
-        const res = await tx.updateTable('service_accounts').set({ secret_hash: hash, updated_at: at }).where('id', '=', id).executeTakeFirst();
-        if (Number(res.numUpdatedRows) === 0) throw new PlatformError('ACCOUNT_NOT_FOUND', `service account ${id} not found`);
+        const res = await tx
+          .updateTable('service_accounts')
+          .set({ secret_hash: hash, updated_at: at })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0)
+          throw new PlatformError('ACCOUNT_NOT_FOUND', `service account ${id} not found`);
         await tx.executeQuery(change(id, 'rotated', at).compile());
       });
       return { secret };
@@ -71,7 +86,8 @@ export function createServiceAccounts(deps: { db: RecordsDb; now?: () => number 
       const at = now();
       await db.transaction().execute(async (tx) => {
         const res = await tx.deleteFrom('service_accounts').where('id', '=', id).executeTakeFirst();
-        if (Number(res.numDeletedRows) === 0) throw new PlatformError('ACCOUNT_NOT_FOUND', `service account ${id} not found`);
+        if (Number(res.numDeletedRows) === 0)
+          throw new PlatformError('ACCOUNT_NOT_FOUND', `service account ${id} not found`);
         await tx.executeQuery(change(id, 'removed', at).compile());
       });
     },

@@ -36,7 +36,15 @@ export interface VehicleRegistry {
   remove(id: string): Promise<void>;
 }
 
-type Row = { id: string; name: string; model: string; customer_id: string; profile: string; created_at: number; updated_at: number };
+type Row = {
+  id: string;
+  name: string;
+  model: string;
+  customer_id: string;
+  profile: string;
+  created_at: number;
+  updated_at: number;
+};
 
 function toVehicle(row: Row): Vehicle {
   return {
@@ -66,11 +74,17 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
     async add(input) {
       requireId(input.id);
       if (!isValidVehicleId(input.customerId)) {
-        throw new PlatformError('INVALID_ARGUMENT', `customer id "${input.customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`);
+        throw new PlatformError(
+          'INVALID_ARGUMENT',
+          `customer id "${input.customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`,
+        );
       }
       const parsed = powerProfileSchema.safeParse(input.profile ?? {});
       if (!parsed.success) {
-        throw new PlatformError('INVALID_ARGUMENT', `power profile: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        throw new PlatformError(
+          'INVALID_ARGUMENT',
+          `power profile: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       }
       const { secret, hash } = await issueSecret();
       const at = now();
@@ -93,7 +107,10 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         await tx.insertInto('vehicles').values(row).execute();
-        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: input.id, change: 'added', at }).execute();
+        await tx
+          .insertInto('registry_changes')
+          .values({ subject: 'vehicle', subject_id: input.id, change: 'added', at })
+          .execute();
       });
       return { vehicle: toVehicle(row), secret };
     },
@@ -110,7 +127,11 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
     },
 
     async credentials(id) {
-      const row = await db.selectFrom('vehicles').select(['id', 'customer_id', 'secret_hash']).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('vehicles')
+        .select(['id', 'customer_id', 'secret_hash'])
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row ? { id: row.id, customerId: row.customer_id, secretHash: row.secret_hash } : undefined;
     },
 
@@ -118,9 +139,16 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
       const { secret, hash } = await issueSecret();
       const at = now();
       await db.transaction().execute(async (tx) => {
-        const res = await tx.updateTable('vehicles').set({ secret_hash: hash, updated_at: at }).where('id', '=', id).executeTakeFirst();
+        const res = await tx
+          .updateTable('vehicles')
+          .set({ secret_hash: hash, updated_at: at })
+          .where('id', '=', id)
+          .executeTakeFirst();
         if (Number(res.numUpdatedRows) === 0) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
-        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: id, change: 'rotated', at }).execute();
+        await tx
+          .insertInto('registry_changes')
+          .values({ subject: 'vehicle', subject_id: id, change: 'rotated', at })
+          .execute();
       });
       return { secret };
     },
@@ -131,7 +159,10 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
         const res = await tx.deleteFrom('vehicles').where('id', '=', id).executeTakeFirst();
         if (Number(res.numDeletedRows) === 0) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
         await tx.deleteFrom('vehicle_presence').where('vehicle_id', '=', id).execute();
-        await tx.insertInto('registry_changes').values({ subject: 'vehicle', subject_id: id, change: 'removed', at }).execute();
+        await tx
+          .insertInto('registry_changes')
+          .values({ subject: 'vehicle', subject_id: id, change: 'removed', at })
+          .execute();
       });
     },
   };

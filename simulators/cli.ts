@@ -41,7 +41,8 @@ class UsageError extends Error {}
 function num(v: string | undefined, flag: string, def: number, min: number, max: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a number from ${min} to ${max}, got "${v}"`);
   return n;
 }
 
@@ -85,9 +86,11 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   let durationS: number | null = null;
   if (values.duration !== undefined) {
     durationS = parseDuration(values.duration);
-    if (durationS === null || durationS <= 0) throw new UsageError(`--duration must be seconds or like 90s, 5m, 1h; got "${values.duration}"`);
+    if (durationS === null || durationS <= 0)
+      throw new UsageError(`--duration must be seconds or like 90s, 5m, 1h; got "${values.duration}"`);
   }
-  if (speed > 1 && durationS === null) throw new UsageError('--speed above 1 needs --duration (the run is back-dated so that it ends now)');
+  if (speed > 1 && durationS === null)
+    throw new UsageError('--speed above 1 needs --duration (the run is back-dated so that it ends now)');
   const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || '1883'}`;
   const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data');
 
@@ -101,19 +104,29 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
     try {
       const t0 = Date.now();
-      const r = await provisionFleet(createVehicleRegistry({ db }), { count, prefix: values.prefix, customers, seed: values.seed, known });
+      const r = await provisionFleet(createVehicleRegistry({ db }), {
+        count,
+        prefix: values.prefix,
+        customers,
+        seed: values.seed,
+        known,
+      });
       const merged = new Map(known.map((v) => [v.id, v]));
       for (const v of r.vehicles) merged.set(v.id, v);
       writeCredentialsFile(credsFile, [...merged.values()]);
-      console.error(`provisioned ${count} vehicles in ${dataDir} (${r.added} added, ${r.rotated} re-keyed, ${r.reused} reused) in ${((Date.now() - t0) / 1000).toFixed(1)} s; credentials in ${credsFile}`);
+      console.error(
+        `provisioned ${count} vehicles in ${dataDir} (${r.added} added, ${r.rotated} re-keyed, ${r.reused} reused) in ${((Date.now() - t0) / 1000).toFixed(1)} s; credentials in ${credsFile}`,
+      );
       vehicles = r.vehicles;
     } finally {
       await db.destroy();
     }
   } else {
-    if (!values.credentials) throw new UsageError('give --credentials FILE, or --provision to create vehicles in DATA_DIR');
+    if (!values.credentials)
+      throw new UsageError('give --credentials FILE, or --provision to create vehicles in DATA_DIR');
     const all = readCredentialsFile(values.credentials);
-    if (all.length < count) throw new UsageError(`${values.credentials} holds ${all.length} vehicles; --vehicles asks for ${count}`);
+    if (all.length < count)
+      throw new UsageError(`${values.credentials} holds ${all.length} vehicles; --vehicles asks for ${count}`);
     vehicles = all.slice(0, count);
   }
 
@@ -144,7 +157,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       model: values.mode === 'load' ? { mainsOutagesPerDay: 0, drivesPerDay: 0 } : {},
     },
   );
-  console.error(`simulating ${count} vehicles at ${rateHz} Hz (speed ×${speed}, seed ${values.seed}) against ${broker}${durationS ? ` for ${durationS} s` : ' until Ctrl-C'}`);
+  console.error(
+    `simulating ${count} vehicles at ${rateHz} Hz (speed ×${speed}, seed ${values.seed}) against ${broker}${durationS ? ` for ${durationS} s` : ' until Ctrl-C'}`,
+  );
   fleet.start();
 
   const tty = process.stderr.isTTY;

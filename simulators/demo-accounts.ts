@@ -33,7 +33,12 @@ export async function seedDemoAccounts(deps: { records: RecordsDb; customers: Cu
   const accounts = createAccounts({ db: deps.records });
   const wanted = [
     ...STAFF.map((s) => ({ ...s, customerId: null as string | null })),
-    ...DEMO_CUSTOMERS.map((c, i) => ({ id: `customer${i + 1}`, name: c.name, role: 'customer' as Role, customerId: c.id as string | null })),
+    ...DEMO_CUSTOMERS.map((c, i) => ({
+      id: `customer${i + 1}`,
+      name: c.name,
+      role: 'customer' as Role,
+      customerId: c.id as string | null,
+    })),
   ];
   const out: DemoAccount[] = [];
   for (const w of wanted) {
@@ -42,7 +47,14 @@ export async function seedDemoAccounts(deps: { records: RecordsDb; customers: Cu
       await accounts.update(w.id, { name: w.name, role: w.role, customerId: w.customerId, disabled: false });
       await accounts.setPassword(w.id, password, false);
     } else {
-      await accounts.add({ id: w.id, name: w.name, role: w.role, customerId: w.customerId, password, mustChangePassword: false });
+      await accounts.add({
+        id: w.id,
+        name: w.name,
+        role: w.role,
+        customerId: w.customerId,
+        password,
+        mustChangePassword: false,
+      });
     }
     out.push({ ...w, password });
   }

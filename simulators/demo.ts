@@ -37,7 +37,13 @@ const ROTATION: ScenarioName[] = [
   'gateway-reboot',
   'battery-ageing',
 ];
-const NEEDS_GENERATOR = new Set<ScenarioName>(['generator-overheat', 'generator-start-failure', 'low-oil-pressure', 'generator-drift', 'generator-low-fuel']);
+const NEEDS_GENERATOR = new Set<ScenarioName>([
+  'generator-overheat',
+  'generator-start-failure',
+  'low-oil-pressure',
+  'generator-drift',
+  'generator-low-fuel',
+]);
 
 const hhmmss = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
 
@@ -50,7 +56,14 @@ async function main(env: Record<string, string | undefined>) {
   // Vehicles, customer units and console accounts before the platform starts taking connections.
   const credsFile = join(config.dataDir, 'demo-credentials.json');
   const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
-  const prov = await provisionFleet(platform.vehicles, { count: VEHICLES, prefix: 'DEMO', customers: CUSTOMERS, customerPrefix: 'CUST', seed: 'demo', known });
+  const prov = await provisionFleet(platform.vehicles, {
+    count: VEHICLES,
+    prefix: 'DEMO',
+    customers: CUSTOMERS,
+    customerPrefix: 'CUST',
+    seed: 'demo',
+    known,
+  });
   writeCredentialsFile(credsFile, prov.vehicles);
   const demoAccounts = await seedDemoAccounts({ records: platform.records, customers: platform.customers });
 
@@ -59,7 +72,11 @@ async function main(env: Record<string, string | undefined>) {
     ports = await platform.start();
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { port?: number };
-    console.error(e.code === 'EADDRINUSE' ? `port ${e.port ?? ''} is in use; set MQTT_PORT / HTTP_PORT to free ports (e.g. MQTT_PORT=1885 HTTP_PORT=8081 npm run demo)` : err);
+    console.error(
+      e.code === 'EADDRINUSE'
+        ? `port ${e.port ?? ''} is in use; set MQTT_PORT / HTTP_PORT to free ports (e.g. MQTT_PORT=1885 HTTP_PORT=8081 npm run demo)`
+        : err,
+    );
     await platform.stop().catch(() => undefined);
     process.exit(1);
   }
@@ -88,7 +105,12 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
       name,
       atS: 60 + i * FAULT_EVERY_S,
       // long enough for the documented signature to show (an overheat trips after ≈ 20 min)
-      durationS: name === 'link-loss' ? 180 : name === 'gateway-reboot' ? null : Math.max(FAULT_LASTS_S, def.withinS(params) + 300),
+      durationS:
+        name === 'link-loss'
+          ? 180
+          : name === 'gateway-reboot'
+            ? null
+            : Math.max(FAULT_LASTS_S, def.withinS(params) + 300),
       vehicles: [vehicle],
       params,
     });
@@ -98,13 +120,22 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
   const clock = createScaledClock({ startTs, speed: 1 });
   const fleet = createFleet(
     { clock, log: { info: () => undefined, warn: (m) => console.log(`${hhmmss(Date.now())}  gateway: ${m}`) } },
-    { vehicles: prov.vehicles, brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`, rateHz: 1, seed: 'demo', startTs, scenarios: entries },
+    {
+      vehicles: prov.vehicles,
+      brokerUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+      rateHz: 1,
+      seed: 'demo',
+      startTs,
+      scenarios: entries,
+    },
   );
   const customerOf = new Map(prov.vehicles.map((v) => [v.id, v.customerId ?? '?']));
 
   platform.bus.on('vehicle.event', (e) => {
     if (e.event.severity !== 'info' || e.event.code === 'SOURCE_CHANGED' || e.event.code === 'GATEWAY_BOOT') {
-      console.log(`${hhmmss(e.receivedAt)}  ${e.vehicleId} reports ${e.event.code} (${e.event.severity})${e.event.message ? `: ${e.event.message}` : ''}`);
+      console.log(
+        `${hhmmss(e.receivedAt)}  ${e.vehicleId} reports ${e.event.code} (${e.event.severity})${e.event.message ? `: ${e.event.message}` : ''}`,
+      );
     }
   });
   let stopping = false;
@@ -113,9 +144,14 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
   });
   platform.bus.on('alarm.raised', (e) => {
     const a = e.alarm;
-    if (a.live) console.log(`${hhmmss(Date.now())}  ALARM ${a.severity} ${a.code} on ${a.vehicleId}: ${a.title.en} / ${a.title.zh}`);
+    if (a.live)
+      console.log(
+        `${hhmmss(Date.now())}  ALARM ${a.severity} ${a.code} on ${a.vehicleId}: ${a.title.en} / ${a.title.zh}`,
+      );
   });
-  platform.bus.on('alarm.cleared', (e) => console.log(`${hhmmss(Date.now())}  cleared ${e.alarm.code} on ${e.alarm.vehicleId}`));
+  platform.bus.on('alarm.cleared', (e) =>
+    console.log(`${hhmmss(Date.now())}  cleared ${e.alarm.code} on ${e.alarm.vehicleId}`),
+  );
   platform.bus.on('ticket.opened', (e) => {
     const t = e.ticket;
     const level = t.level === 'extra_urgent' ? '特急 extra urgent' : t.level === 'urgent' ? '加急 urgent' : 'routine';
@@ -123,13 +159,24 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
            work content due ${hhmmss(t.workContentDueAt)}; plan ${t.planRef?.code ?? '—'}, mode ${t.serviceMode ?? '—'}`);
   });
   platform.bus.on('ticket.updated', (e) => {
-    if (e.action === 'level_raised') console.log(`${hhmmss(Date.now())}  TICKET ${e.ticket.number} raised to ${e.ticket.level}`);
+    if (e.action === 'level_raised')
+      console.log(`${hhmmss(Date.now())}  TICKET ${e.ticket.number} raised to ${e.ticket.level}`);
   });
-  platform.bus.on('ticket.deadline_breached', (e) => console.log(`${hhmmss(Date.now())}  DEADLINE missed on ${e.ticket.number} (${e.deadline}); escalated to ${e.escalatedTo}`));
-  platform.bus.on('ingest.rejected', (e) => console.log(`${hhmmss(Date.now())}  platform refused a message from ${e.vehicleId}: ${e.error.code} ${e.error.message}`));
+  platform.bus.on('ticket.deadline_breached', (e) =>
+    console.log(
+      `${hhmmss(Date.now())}  DEADLINE missed on ${e.ticket.number} (${e.deadline}); escalated to ${e.escalatedTo}`,
+    ),
+  );
+  platform.bus.on('ingest.rejected', (e) =>
+    console.log(
+      `${hhmmss(Date.now())}  platform refused a message from ${e.vehicleId}: ${e.error.code} ${e.error.message}`,
+    ),
+  );
 
   fleet.start();
-  console.log(`${hhmmss(Date.now())}  fleet streaming at 1 Hz; first fault in 60 s, then one every ${FAULT_EVERY_S / 60} min. Ctrl-C to stop.\n`);
+  console.log(
+    `${hhmmss(Date.now())}  fleet streaming at 1 Hz; first fault in 60 s, then one every ${FAULT_EVERY_S / 60} min. Ctrl-C to stop.\n`,
+  );
 
   const announced = new Set<string>();
   let lastAcked = 0;
@@ -142,7 +189,9 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
         if (p.startTs <= now && !announced.has(key)) {
           announced.add(key);
           const def = scenario(p.name);
-          console.log(`${hhmmss(now)}  FAULT ${def.title} on ${vehicleId} (customer ${customerOf.get(vehicleId)})${p.endTs ? ` for ${Math.round((p.endTs - p.startTs) / 60000)} min` : ''}\n           expect: ${def.finding}`);
+          console.log(
+            `${hhmmss(now)}  FAULT ${def.title} on ${vehicleId} (customer ${customerOf.get(vehicleId)})${p.endTs ? ` for ${Math.round((p.endTs - p.startTs) / 60000)} min` : ''}\n           expect: ${def.finding}`,
+          );
         }
       }
     }

@@ -2,10 +2,16 @@ import { NUMERIC_FIELDS, type NumericFieldPath, type TelemetryFrame } from '../p
 
 /** `mains.voltageV` → `mains_voltage_v`. */
 export function columnOf(path: NumericFieldPath): string {
-  return path.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return path
+    .replace(/\./g, '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
-export const FIELD_COLUMNS = NUMERIC_FIELDS.map((f) => ({ path: f.path as NumericFieldPath, column: columnOf(f.path) }));
+export const FIELD_COLUMNS = NUMERIC_FIELDS.map((f) => ({
+  path: f.path as NumericFieldPath,
+  column: columnOf(f.path),
+}));
 
 /** Which optional sections a frame carried, as bits. */
 export const SECTION_BITS = { mains: 1, generator: 2, battery: 4, charging: 8 } as const;
@@ -15,7 +21,17 @@ export function sectionsOf(frame: TelemetryFrame): number {
 }
 
 /** The stored columns in insert order: the fixed ones, then one per numeric field (encodeRows writes them in this order). */
-export const BASE_COLUMNS = ['vehicle_id', 'seq', 'ts', 'received_at', 'source', 'sections', 'mains_present', 'generator_running', 'charging_engine_running'] as const;
+export const BASE_COLUMNS = [
+  'vehicle_id',
+  'seq',
+  'ts',
+  'received_at',
+  'source',
+  'sections',
+  'mains_present',
+  'generator_running',
+  'charging_engine_running',
+] as const;
 export const ALL_COLUMNS: readonly string[] = [...BASE_COLUMNS, ...FIELD_COLUMNS.map((f) => f.column)];
 
 /** Positions in ALL_COLUMNS of the text columns; every other column holds a number or null. */
@@ -36,7 +52,9 @@ export interface EncodedRows {
 const orNaN = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
 
 /** Encodes frames for the insert: the hot path of ingest, plain property reads, no per-frame objects. */
-export function encodeRows(frames: readonly { vehicleId: string; receivedAt: number; frame: TelemetryFrame }[]): EncodedRows {
+export function encodeRows(
+  frames: readonly { vehicleId: string; receivedAt: number; frame: TelemetryFrame }[],
+): EncodedRows {
   const count = frames.length;
   const numbers = new Float64Array(count * NUMBER_COUNT);
   const texts: string[] = new Array(count * 2);
@@ -88,13 +106,18 @@ const FIELD_READERS: ((frame: TelemetryFrame) => number | null)[] = FIELD_COLUMN
   if (dot < 0) return (frame) => (frame as unknown as Record<string, number | null | undefined>)[path] ?? null;
   const section = path.slice(0, dot);
   const key = path.slice(dot + 1);
-  return (frame) => (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[section]?.[key] ?? null;
+  return (frame) =>
+    (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[section]?.[key] ?? null;
 });
 
 /** Where each numeric field sits in ALL_COLUMNS and in the frame, computed once. */
 const FIELD_SLOTS = FIELD_COLUMNS.map(({ path }, i) => {
   const dot = path.indexOf('.');
-  return { position: BASE_COLUMNS.length + i, section: dot < 0 ? null : path.slice(0, dot), key: dot < 0 ? path : path.slice(dot + 1) };
+  return {
+    position: BASE_COLUMNS.length + i,
+    section: dot < 0 ? null : path.slice(0, dot),
+    key: dot < 0 ? path : path.slice(dot + 1),
+  };
 });
 const POSITION = Object.fromEntries(ALL_COLUMNS.map((c, i) => [c, i])) as Record<(typeof BASE_COLUMNS)[number], number>;
 
@@ -104,11 +127,17 @@ const POSITION = Object.fromEntries(ALL_COLUMNS.map((c, i) => [c, i])) as Record
  */
 function buildFrame(value: (position: number) => unknown): TelemetryFrame {
   const sections = Number(value(POSITION.sections));
-  const frame: Record<string, unknown> = { v: 1, seq: Number(value(POSITION.seq)), ts: Number(value(POSITION.ts)), source: value(POSITION.source) };
+  const frame: Record<string, unknown> = {
+    v: 1,
+    seq: Number(value(POSITION.seq)),
+    ts: Number(value(POSITION.ts)),
+    source: value(POSITION.source),
+  };
   if (sections & SECTION_BITS.mains) frame.mains = { present: value(POSITION.mains_present) === 1 };
   if (sections & SECTION_BITS.generator) frame.generator = { running: value(POSITION.generator_running) === 1 };
   if (sections & SECTION_BITS.battery) frame.battery = {};
-  if (sections & SECTION_BITS.charging) frame.charging = { engineRunning: value(POSITION.charging_engine_running) === 1 };
+  if (sections & SECTION_BITS.charging)
+    frame.charging = { engineRunning: value(POSITION.charging_engine_running) === 1 };
   for (const { position, section, key } of FIELD_SLOTS) {
     const v = value(position);
     if (v === null || v === undefined) continue;
@@ -131,6 +160,14 @@ export function unflatten(row: Record<string, unknown>): TelemetryFrame {
  * better-sqlite3's raw mode): no object per row with 35 named keys, which is most of the cost of
  * reading many rows.
  */
-export function storedFromValues(values: readonly unknown[]): { vehicleId: string; receivedAt: number; frame: TelemetryFrame } {
-  return { vehicleId: String(values[POSITION.vehicle_id]), receivedAt: Number(values[POSITION.received_at]), frame: buildFrame((position) => values[position]) };
+export function storedFromValues(values: readonly unknown[]): {
+  vehicleId: string;
+  receivedAt: number;
+  frame: TelemetryFrame;
+} {
+  return {
+    vehicleId: String(values[POSITION.vehicle_id]),
+    receivedAt: Number(values[POSITION.received_at]),
+    frame: buildFrame((position) => values[position]),
+  };
 }

@@ -34,7 +34,9 @@ export function createMemoryTelemetryStore(): TelemetryStore {
     },
     async frames(vehicleId, from, to, limit = 100_000) {
       guard();
-      return inRange(vehicleId, from, to).slice(0, limit).map((f) => structuredClone(f));
+      return inRange(vehicleId, from, to)
+        .slice(0, limit)
+        .map((f) => structuredClone(f));
     },
     async latest(vehicleId) {
       guard();
@@ -54,7 +56,15 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
       const rows = inRange(q.vehicleId, q.from, q.to);
-      const out: Series = { vehicleId: q.vehicleId, from: q.from, to: q.to, bucketMs: 0, ts: [], count: [], fields: {} };
+      const out: Series = {
+        vehicleId: q.vehicleId,
+        from: q.from,
+        to: q.to,
+        bucketMs: 0,
+        ts: [],
+        count: [],
+        fields: {},
+      };
       for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
       const raw = rows.length <= q.maxPoints;
       const { start, width } = raw ? { start: q.from, width: 0 } : bucketing(q.from, q.to, q.maxPoints);

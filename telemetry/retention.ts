@@ -2,7 +2,10 @@ import type { Logger } from '../core/logger.ts';
 import type { TelemetryStore } from './store.ts';
 
 /** Deletes telemetry older than the retention period, at start and then every interval. */
-export function createRetention(deps: { store: TelemetryStore; log: Logger; now?: () => number }, options: { days: number; intervalMs?: number }) {
+export function createRetention(
+  deps: { store: TelemetryStore; log: Logger; now?: () => number },
+  options: { days: number; intervalMs?: number },
+) {
   const now = deps.now ?? Date.now;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;

@@ -32,7 +32,9 @@ export const ROLLUP_TURN_MS = 4;
  * selects after its leading key column, so packing is a copy.
  */
 export const AGGREGATE_WIDTH = 1 + 4 * FIELD_COLUMNS.length;
-const FRAME_AGGREGATES = FIELD_COLUMNS.map(({ column: c }) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(', ');
+const FRAME_AGGREGATES = FIELD_COLUMNS.map(({ column: c }) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(
+  ', ',
+);
 
 export const ROLLUP_SCHEMA = `
   CREATE TABLE IF NOT EXISTS telemetry_rollup (
@@ -116,12 +118,22 @@ export function rollupQueries(fields: NumericFieldPath[]) {
  * vehicle's mark: whole intervals before the mark from rollups, the partial intervals at both ends
  * and everything from the mark on from frames. Half-open [from, to) ranges.
  */
-export function splitRange(from: number, to: number, rolledTo: number): { rollups: [number, number] | null; frames: [number, number][] } {
+export function splitRange(
+  from: number,
+  to: number,
+  rolledTo: number,
+): { rollups: [number, number] | null; frames: [number, number][] } {
   const end = to + 1;
   const a = Math.ceil(from / ROLLUP_MS) * ROLLUP_MS;
   const z = Math.min(Math.floor(end / ROLLUP_MS) * ROLLUP_MS, rolledTo);
   if (z <= a) return { rollups: null, frames: [[from, end]] };
-  return { rollups: [a, z], frames: [[from, a], [z, end]].filter(([x, y]) => y! > x!) as [number, number][] };
+  return {
+    rollups: [a, z],
+    frames: [
+      [from, a],
+      [z, end],
+    ].filter(([x, y]) => y! > x!) as [number, number][],
+  };
 }
 
 /**
@@ -159,7 +171,10 @@ export class BucketAccumulator {
   addRollups(rows: [number, Buffer][]): void {
     const { start, width } = this.g;
     for (const [bucket, blob] of rows) {
-      const v = blob.byteOffset % 8 === 0 ? new Float64Array(blob.buffer, blob.byteOffset, AGGREGATE_WIDTH) : new Float64Array(Uint8Array.from(blob).buffer);
+      const v =
+        blob.byteOffset % 8 === 0
+          ? new Float64Array(blob.buffer, blob.byteOffset, AGGREGATE_WIDTH)
+          : new Float64Array(Uint8Array.from(blob).buffer);
       const a = this.bucket(Math.floor((bucket - start) / width));
       a[0]! += v[0]!;
       for (let k = 0; k < this.offsets.length; k++) {
@@ -176,7 +191,14 @@ export class BucketAccumulator {
       a[0]! += row[1] as number;
       for (let k = 0; k < this.fields.length; k++) {
         const j = 2 + 4 * k;
-        this.merge(a, 1 + 4 * k, row[j] ?? NaN, row[j + 1] ?? NaN, (row[j + 2] as number | null) ?? 0, (row[j + 3] as number | null) ?? 0);
+        this.merge(
+          a,
+          1 + 4 * k,
+          row[j] ?? NaN,
+          row[j + 1] ?? NaN,
+          (row[j + 2] as number | null) ?? 0,
+          (row[j + 3] as number | null) ?? 0,
+        );
       }
     }
   }

@@ -3,9 +3,40 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { ALL_COLUMNS, FIELD_COLUMNS, TEXT_COLUMNS, columnOf, decodeRows, encodeRows, storedFromValues, unflatten, type EncodedRows } from './columns.ts';
-import { BucketAccumulator, PACK_AGGREGATE_SOURCE, packAggregate, ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_SCHEMA, ROLLUP_SQL, ROLLUP_STEP_MS, ROLLUP_TURN_MS, rollupQueries, splitRange } from './rollup.ts';
-import { bucketing, ROLLUP_MS, type AppendResult, type Bucketing, type Series, type SeriesQuery, type StoredFrame, type TelemetryStore } from './store.ts';
+import {
+  ALL_COLUMNS,
+  FIELD_COLUMNS,
+  TEXT_COLUMNS,
+  columnOf,
+  decodeRows,
+  encodeRows,
+  storedFromValues,
+  unflatten,
+  type EncodedRows,
+} from './columns.ts';
+import {
+  BucketAccumulator,
+  PACK_AGGREGATE_SOURCE,
+  packAggregate,
+  ROLLUP_GRACE_MS,
+  ROLLUP_INTERVAL_MS,
+  ROLLUP_SCHEMA,
+  ROLLUP_SQL,
+  ROLLUP_STEP_MS,
+  ROLLUP_TURN_MS,
+  rollupQueries,
+  splitRange,
+} from './rollup.ts';
+import {
+  bucketing,
+  ROLLUP_MS,
+  type AppendResult,
+  type Bucketing,
+  type Series,
+  type SeriesQuery,
+  type StoredFrame,
+  type TelemetryStore,
+} from './store.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
 
 export interface SqliteTelemetryOptions {
@@ -84,7 +115,15 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
           deleteSql,
           columnCount: ALL_COLUMNS.length,
           textColumns: TEXT_COLUMNS,
-          rollup: { sql: ROLLUP_SQL, packSource: PACK_AGGREGATE_SOURCE, intervalMs: ROLLUP_MS, graceMs: ROLLUP_GRACE_MS, everyMs: ROLLUP_INTERVAL_MS, stepMs: ROLLUP_STEP_MS, turnMs: ROLLUP_TURN_MS },
+          rollup: {
+            sql: ROLLUP_SQL,
+            packSource: PACK_AGGREGATE_SOURCE,
+            intervalMs: ROLLUP_MS,
+            graceMs: ROLLUP_GRACE_MS,
+            everyMs: ROLLUP_INTERVAL_MS,
+            stepMs: ROLLUP_STEP_MS,
+            turnMs: ROLLUP_TURN_MS,
+          },
         })
       : inlineWriter(db, insertSql, deleteSql);
   const selectFrames = db.prepare(
@@ -103,7 +142,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const countAll = db.prepare(`SELECT count(*) AS n FROM telemetry`);
   const countVehicle = db.prepare(`SELECT count(*) AS n FROM telemetry WHERE vehicle_id = ?`);
   // counts no further than it needs to: whether the range holds more than maxPoints frames
-  const countRange = db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? LIMIT ?)`);
+  const countRange = db.prepare(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? LIMIT ?)`,
+  );
   const bucketQueries = new Map<string, Database.Statement>();
   const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
   const mergeQueries = new Map<string, { rollups: Database.Statement; frames: Database.Statement }>();
@@ -151,8 +192,17 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     const parts = splitRange(q.from, q.to, mark);
     const stmt = mergeQuery(fields);
     const acc = new BucketAccumulator(fields, g);
-    if (parts.rollups) acc.addRollups(stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [number, Buffer][]);
-    for (const [from, to] of parts.frames) acc.addFrames(stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][]);
+    if (parts.rollups)
+      acc.addRollups(
+        stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
+          number,
+          Buffer,
+        ][],
+      );
+    for (const [from, to] of parts.frames)
+      acc.addFrames(
+        stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][],
+      );
     acc.emit(out);
   });
 
@@ -168,7 +218,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       try {
         return { inserted: await writer.insert(encodeRows(frames)) };
       } catch (err) {
-        throw err instanceof PlatformError ? err : new PlatformError('STORAGE_FAILED', 'telemetry append failed', { cause: err });
+        throw err instanceof PlatformError
+          ? err
+          : new PlatformError('STORAGE_FAILED', 'telemetry append failed', { cause: err });
       }
     },
     async frames(vehicleId, from, to, limit = 100_000) {
@@ -200,7 +252,15 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
       const n = (countRange.get(q.vehicleId, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
-      const out: Series = { vehicleId: q.vehicleId, from: q.from, to: q.to, bucketMs: 0, ts: [], count: [], fields: {} };
+      const out: Series = {
+        vehicleId: q.vehicleId,
+        from: q.from,
+        to: q.to,
+        bucketMs: 0,
+        ts: [],
+        count: [],
+        fields: {},
+      };
       for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
       if (n <= q.maxPoints) {
         const rows = selectFrames.all(q.vehicleId, q.from, q.to, n) as Record<string, unknown>[];
@@ -224,7 +284,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
         return out;
       }
       const bucket = g.width;
-      const rows = bucketQuery(fields).all({ vehicleId: q.vehicleId, from: q.from, to: q.to, bucket }) as Record<string, number | null>[];
+      const rows = bucketQuery(fields).all({ vehicleId: q.vehicleId, from: q.from, to: q.to, bucket }) as Record<
+        string,
+        number | null
+      >[];
       for (const row of rows) {
         out.ts.push(q.from + Number(row.b) * bucket);
         out.count.push(Number(row.n));
@@ -296,7 +359,8 @@ function inlineWriter(db: Database.Database, insertSql: string, deleteSql: strin
   });
   const trimEdge = db.transaction((ts: number) => {
     edgeDelete.run(interval(ts));
-    for (const row of aggregateAll.all(ts, interval(ts) + ROLLUP_MS) as unknown[][]) put.run(row[0], interval(ts), packAggregate(row, 1));
+    for (const row of aggregateAll.all(ts, interval(ts) + ROLLUP_MS) as unknown[][])
+      put.run(row[0], interval(ts), packAggregate(row, 1));
   });
   return {
     insert: async (rows) => insertMany(rows),

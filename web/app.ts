@@ -4,7 +4,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { createAccounts } from './auth/accounts.ts';
 import { createAuditLog } from './auth/audit.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
@@ -48,7 +54,14 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
   referrerPolicy: { policy: 'no-referrer' },
 };
 
-const NOT_SECURITY_HEADERS = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding']);
+const NOT_SECURITY_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+]);
 let helmetHeaders: Promise<Record<string, string>> | undefined;
 
 /**
@@ -63,7 +76,9 @@ export function securityHeaders(): Promise<Record<string, string>> {
     probe.get('/', async () => '');
     const res = await probe.inject({ method: 'GET', url: '/' });
     await probe.close();
-    return Object.fromEntries(Object.entries(res.headers).filter(([k, v]) => !NOT_SECURITY_HEADERS.has(k) && typeof v === 'string')) as Record<string, string>;
+    return Object.fromEntries(
+      Object.entries(res.headers).filter(([k, v]) => !NOT_SECURITY_HEADERS.has(k) && typeof v === 'string'),
+    ) as Record<string, string>;
   })();
   return helmetHeaders;
 }
@@ -74,7 +89,10 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
   return {
     deps,
     now,
-    accounts: createAccounts({ db: deps.records, now }, options.passwordCost ? { passwordCost: options.passwordCost } : {}),
+    accounts: createAccounts(
+      { db: deps.records, now },
+      options.passwordCost ? { passwordCost: options.passwordCost } : {},
+    ),
     sessions: createSessions({ db: deps.records, now }, options.session),
     audit: createAuditLog({ db: deps.records, now }),
     throttle: createLoginThrottle(options.login, now),
@@ -150,9 +168,13 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
 
     let sweeper: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
-      if (bootstrap) await bootstrapAdmin({ accounts: ctx.accounts, audit: ctx.audit, log: ctx.deps.log.child({ module: 'web' }) });
+      if (bootstrap)
+        await bootstrapAdmin({ accounts: ctx.accounts, audit: ctx.audit, log: ctx.deps.log.child({ module: 'web' }) });
       await ctx.sessions.sweep();
-      sweeper = setInterval(() => void ctx.sessions.sweep().catch((err: unknown) => app.log.warn({ err }, 'session sweep failed')), SESSION_SWEEP_MS);
+      sweeper = setInterval(
+        () => void ctx.sessions.sweep().catch((err: unknown) => app.log.warn({ err }, 'session sweep failed')),
+        SESSION_SWEEP_MS,
+      );
       sweeper.unref();
     });
     app.addHook('onClose', async () => {
@@ -163,7 +185,10 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
 );
 
 /** A Fastify instance with the console registered, ready for `inject` or `listen`. */
-export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<{ app: FastifyInstance; ctx: WebContext; securityHeaders: Record<string, string> }> {
+export async function createWebApp(
+  deps: WebDeps,
+  options: WebOptions,
+): Promise<{ app: FastifyInstance; ctx: WebContext; securityHeaders: Record<string, string> }> {
   const headers = await securityHeaders();
   const app = Fastify({
     loggerInstance: deps.log.child({ module: 'web' }),
@@ -178,15 +203,28 @@ export async function createWebApp(deps: WebDeps, options: WebOptions): Promise<
     // the hooks: it gets the API's error shape and security headers here
     frameworkErrors: (err, _req, reply) => {
       void reply.headers({ ...headers, 'cache-control': 'no-store' });
-      return sendError(reply, 'VALIDATION_FAILED', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'path: a path parameter is too long' : 'path: not a valid URL (bad percent-encoding)');
+      return sendError(
+        reply,
+        'VALIDATION_FAILED',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'path: a path parameter is too long'
+          : 'path: not a valid URL (bad percent-encoding)',
+      );
     },
   }).withTypeProvider<ZodTypeProvider>();
   const ctx = createWebContext(deps, options);
   app.addHook('onResponse', async (req, reply) => {
     ctx.deps.counters.inc('web.requests', String(reply.statusCode));
-    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.debug(
+      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
-  await app.register(webConsole, { ctx, bootstrapAdmin: options.bootstrapAdmin ?? true, ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}) });
+  await app.register(webConsole, {
+    ctx,
+    bootstrapAdmin: options.bootstrapAdmin ?? true,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+  });
   await app.ready();
   return { app: app as unknown as FastifyInstance, ctx, securityHeaders: headers };
 }

@@ -25,7 +25,12 @@ export interface WebDeps {
   customers: Customers;
   presence: Pick<PresenceStore, 'get' | 'all'>;
   telemetry: Pick<TelemetryStore, 'latestMany' | 'series'>;
-  diagnostics: { alarms: Alarms; tickets: Tickets; plans: PlanBook; faultTitles?: () => Record<string, { en: string; zh: string }> };
+  diagnostics: {
+    alarms: Alarms;
+    tickets: Tickets;
+    plans: PlanBook;
+    faultTitles?: () => Record<string, { en: string; zh: string }>;
+  };
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;
@@ -63,7 +68,8 @@ export interface WebContext {
  * exactly like something that does not exist (404 with the same message), so ids cannot be probed.
  */
 export function createTenancy(deps: Pick<WebDeps, 'vehicles' | 'diagnostics'>) {
-  const foreign = (a: Account, customerId: string | null) => a.role === 'customer' && (customerId === null || customerId !== a.customerId);
+  const foreign = (a: Account, customerId: string | null) =>
+    a.role === 'customer' && (customerId === null || customerId !== a.customerId);
   return {
     /** The customer unit a listing is restricted to, or undefined for staff. */
     scope(a: Account): string | undefined {

@@ -46,7 +46,8 @@ function validationMessage(err: FastifyError): string {
   const parts = (err.validation ?? []).slice(0, 5).map((v) => {
     const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const params = v.params as { keys?: string[] } | undefined;
-    if (v.keyword === 'unrecognized_keys' && params?.keys) return `${where}${path ? `.${path}` : ''}: unknown field${params.keys.length > 1 ? 's' : ''} ${params.keys.join(', ')}`;
+    if (v.keyword === 'unrecognized_keys' && params?.keys)
+      return `${where}${path ? `.${path}` : ''}: unknown field${params.keys.length > 1 ? 's' : ''} ${params.keys.join(', ')}`;
     return `${where}${path ? `.${path}` : ''}: ${v.message ?? 'is invalid'}`;
   });
   const more = (err.validation?.length ?? 0) > 5 ? ` (and ${err.validation!.length - 5} more)` : '';
@@ -64,14 +65,23 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (isPlatformError(err)) {
       const status = HTTP_STATUS[err.code];
       if (status >= 500) req.log.error({ err }, 'request failed');
-      if (err.code === 'RATE_LIMITED' && typeof err.details === 'object' && err.details && 'retryAfterS' in err.details) {
+      if (
+        err.code === 'RATE_LIMITED' &&
+        typeof err.details === 'object' &&
+        err.details &&
+        'retryAfterS' in err.details
+      ) {
         void reply.header('retry-after', String((err.details as { retryAfterS: number }).retryAfterS));
       }
       return sendError(reply, err.code, err.message);
     }
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', `send JSON (content-type: application/json), not ${req.headers['content-type'] ?? 'nothing'}`);
+        return sendError(
+          reply,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `send JSON (content-type: application/json), not ${req.headers['content-type'] ?? 'nothing'}`,
+        );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendError(reply, 'PAYLOAD_TOO_LARGE', 'the request body is too large');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -79,12 +89,25 @@ export function installErrorHandling(app: FastifyInstance): void {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
         return sendError(reply, 'INVALID_JSON', 'the body is not valid JSON');
     }
-    if (err instanceof SyntaxError && err.statusCode === 400) return sendError(reply, 'INVALID_JSON', 'the body is not valid JSON');
+    if (err instanceof SyntaxError && err.statusCode === 400)
+      return sendError(reply, 'INVALID_JSON', 'the body is not valid JSON');
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendError(reply, err.statusCode === 404 ? 'NOT_FOUND' : err.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : err.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED', err.message);
+      return sendError(
+        reply,
+        err.statusCode === 404
+          ? 'NOT_FOUND'
+          : err.statusCode === 413
+            ? 'PAYLOAD_TOO_LARGE'
+            : err.statusCode === 415
+              ? 'UNSUPPORTED_MEDIA_TYPE'
+              : 'VALIDATION_FAILED',
+        err.message,
+      );
     }
     req.log.error({ err }, 'request failed');
     return sendError(reply, 'INTERNAL', 'internal error; it has been logged');
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+  );
 }

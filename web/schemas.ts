@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors.ts';
 import { ALARM_SEVERITIES } from '../diagnostics/rules/schema.ts';
-import { SERVICE_MODES, TICKET_LEVELS, TICKET_STATUSES, TRANSITIONS, type TicketAction } from '../diagnostics/tickets/status.ts';
+import {
+  SERVICE_MODES,
+  TICKET_LEVELS,
+  TICKET_STATUSES,
+  TRANSITIONS,
+  type TicketAction,
+} from '../diagnostics/tickets/status.ts';
 import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
 import { ROLES } from './auth/accounts.ts';
 
@@ -30,8 +36,17 @@ export const instant = z
 export function csvOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
   return z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(values, { error: `each ${what} must be one of ${values.join(', ')}` })).min(1, { error: `name at least one ${what}` }))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.enum(values, { error: `each ${what} must be one of ${values.join(', ')}` }))
+        .min(1, { error: `name at least one ${what}` }),
+    )
     .meta({ description: `comma-separated: ${values.join(', ')}` });
 }
 
@@ -44,17 +59,32 @@ export const intQuery = (name: string, min: number, max: number) =>
     .min(min, { error: `${name} must be at least ${min}` })
     .max(max, { error: `${name} must be at most ${max}` });
 
-export const vehicleIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1–64 characters of A-Z a-z 0-9 _ -' });
+export const vehicleIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1–64 characters of A-Z a-z 0-9 _ -' });
 export const customerIdSchema = vehicleIdSchema;
 export const accountIdSchema = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, { error: 'must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit' });
-export const numericIdSchema = z.coerce.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be a positive number' }).max(Number.MAX_SAFE_INTEGER);
+  .regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, {
+    error: 'must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit',
+  });
+export const numericIdSchema = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(1, { error: 'must be a positive number' })
+  .max(Number.MAX_SAFE_INTEGER);
 export const text = (name: string, max: number) =>
-  z.string({ error: `${name} must be text` }).trim().min(1, { error: `${name} must not be empty` }).max(max, { error: `${name} has at most ${max} characters` });
-export const passwordSchema = z.string({ error: 'must be text' }).min(1, { error: 'must not be empty' }).max(256, { error: 'has at most 256 characters' });
+  z
+    .string({ error: `${name} must be text` })
+    .trim()
+    .min(1, { error: `${name} must not be empty` })
+    .max(max, { error: `${name} has at most ${max} characters` });
+export const passwordSchema = z
+  .string({ error: 'must be text' })
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'has at most 256 characters' });
 
 export const vehicleParams = z.object({ id: vehicleIdSchema });
 export const numericParams = z.object({ id: numericIdSchema });
@@ -107,13 +137,17 @@ export const accountOut = z
 export const sessionOut = z
   .object({
     account: accountOut,
-    csrfToken: z.string().meta({ description: `send it in the x-csrf-token header of every POST, PATCH, PUT and DELETE` }),
+    csrfToken: z
+      .string()
+      .meta({ description: `send it in the x-csrf-token header of every POST, PATCH, PUT and DELETE` }),
     expiresAt: z.number(),
     idleExpiresAt: z.number(),
   })
   .meta({ id: 'Session' });
 
-export const customerOut = z.object({ id: z.string(), name: z.string(), createdAt: z.number(), vehicleCount: z.number() }).meta({ id: 'Customer' });
+export const customerOut = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.number(), vehicleCount: z.number() })
+  .meta({ id: 'Customer' });
 
 const profileOut = z.object({
   hasGenerator: z.boolean(),
@@ -170,15 +204,26 @@ export const vehicleStateOut = z
         source: z.enum(POWER_SOURCES),
         batterySocPct: z.number().nullable(),
         timeToEmptyMin: z.number().nullable(),
-        frame: frameOut.optional().meta({ description: 'the whole latest frame: always for one vehicle, in the fleet list only with ?frames=true' }),
+        frame: frameOut.optional().meta({
+          description: 'the whole latest frame: always for one vehicle, in the fleet list only with ?frames=true',
+        }),
       })
       .nullable(),
     activeAlarms: z.number(),
-    worstAlarm: z.object({ id: z.number(), code: z.string(), severity: z.enum(ALARM_SEVERITIES), title: localized }).nullable(),
+    worstAlarm: z
+      .object({ id: z.number(), code: z.string(), severity: z.enum(ALARM_SEVERITIES), title: localized })
+      .nullable(),
   })
-  .meta({ id: 'VehicleState', description: 'A vehicle with its current state: presence, latest frame, worst active alarm.' });
+  .meta({
+    id: 'VehicleState',
+    description: 'A vehicle with its current state: presence, latest frame, worst active alarm.',
+  });
 
-const fieldSeries = z.object({ min: z.array(z.number().nullable()), max: z.array(z.number().nullable()), avg: z.array(z.number().nullable()) });
+const fieldSeries = z.object({
+  min: z.array(z.number().nullable()),
+  max: z.array(z.number().nullable()),
+  avg: z.array(z.number().nullable()),
+});
 export const seriesOut = z
   .object({
     vehicleId: z.string(),
@@ -216,7 +261,10 @@ export const ticketOut = z
     breaches: z.array(z.enum(['work_content', 'plan'])),
     planRef: z.object({ code: z.string(), version: z.number() }).nullable(),
     updatedAt: z.number(),
-    nextDueAt: z.number().nullable().meta({ description: 'the earliest deadline still to meet (open tickets), else null' }),
+    nextDueAt: z
+      .number()
+      .nullable()
+      .meta({ description: 'the earliest deadline still to meet (open tickets), else null' }),
   })
   .meta({ id: 'Ticket' });
 
@@ -248,7 +296,15 @@ export const planOut = z
   .meta({ id: 'EmergencyPlan' });
 
 export const auditOut = z
-  .object({ id: z.number(), at: z.number(), actor: z.string(), action: z.string(), subject: z.string().nullable(), ip: z.string().nullable(), details: z.unknown() })
+  .object({
+    id: z.number(),
+    at: z.number(),
+    actor: z.string(),
+    action: z.string(),
+    subject: z.string().nullable(),
+    ip: z.string().nullable(),
+    details: z.unknown(),
+  })
   .meta({ id: 'AuditEntry' });
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429;

@@ -17,7 +17,10 @@ export interface WebServerOptions extends WebOptions {
  * and listens; on stop it closes live connections, refuses new requests (503), lets requests in
  * flight finish for up to `closeTimeoutMs`, then cuts what is left.
  */
-export function createWebServer(deps: WebDeps & { bus: Pick<EventBus<PlatformEvents>, 'on'> }, options: WebServerOptions) {
+export function createWebServer(
+  deps: WebDeps & { bus: Pick<EventBus<PlatformEvents>, 'on'> },
+  options: WebServerOptions,
+) {
   let app: FastifyInstance | undefined;
   let live: LiveLayer | undefined;
   return {

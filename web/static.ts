@@ -17,7 +17,9 @@ export function consoleStatic(dir: string | undefined): FastifyPluginAsync {
         reply
           .code(503)
           .type('text/html; charset=utf-8')
-          .send('<!doctype html><meta charset="utf-8"><title>PowerWatch</title><p>The console has not been built. Run <code>npm run build:console</code> and reload. The API is at <a href="/docs">/docs</a>.</p>'),
+          .send(
+            '<!doctype html><meta charset="utf-8"><title>PowerWatch</title><p>The console has not been built. Run <code>npm run build:console</code> and reload. The API is at <a href="/docs">/docs</a>.</p>',
+          ),
       );
       return;
     }
@@ -28,7 +30,10 @@ export function consoleStatic(dir: string | undefined): FastifyPluginAsync {
       decorateReply: false,
       cacheControl: false,
       setHeaders(res, path) {
-        res.setHeader('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
+        res.setHeader(
+          'cache-control',
+          path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+        );
       },
     });
   };

@@ -19,11 +19,16 @@ export async function vehicleStates(
   if (vehicles.length === 0) return [];
   const presence = new Map<string, Presence>();
   if (vehicles.length > 10) for (const p of await deps.presence.all()) presence.set(p.vehicleId, p);
-  else for (const v of vehicles) {
-    const p = await deps.presence.get(v.id);
-    if (p) presence.set(v.id, p);
-  }
-  const active = await deps.diagnostics.alarms.list({ ...(options.wholeFleet ? {} : { vehicleIds: vehicles.map((v) => v.id) }), states: ['active', 'acknowledged'], limit: 1_000_000 });
+  else
+    for (const v of vehicles) {
+      const p = await deps.presence.get(v.id);
+      if (p) presence.set(v.id, p);
+    }
+  const active = await deps.diagnostics.alarms.list({
+    ...(options.wholeFleet ? {} : { vehicleIds: vehicles.map((v) => v.id) }),
+    states: ['active', 'acknowledged'],
+    limit: 1_000_000,
+  });
   const alarms = new Map<string, Alarm[]>();
   for (const a of active) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
   const latest = await deps.telemetry.latestMany(vehicles.map((v) => v.id));
@@ -31,7 +36,10 @@ export async function vehicleStates(
     const p = presence.get(v.id);
     const l = latest.get(v.id);
     const list = alarms.get(v.id) ?? [];
-    const worst = list.reduce<Alarm | undefined>((w, a) => (!w || (RANK[a.severity] ?? 0) > (RANK[w.severity] ?? 0) ? a : w), undefined);
+    const worst = list.reduce<Alarm | undefined>(
+      (w, a) => (!w || (RANK[a.severity] ?? 0) > (RANK[w.severity] ?? 0) ? a : w),
+      undefined,
+    );
     return {
       id: v.id,
       name: v.name,

@@ -28,7 +28,16 @@ const faultStartMs = Number(a['fault-start']) * 1000;
 
 function connect(c: { id: string; secret: string }): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect({ host: '127.0.0.1', port, clientId: c.id, username: c.id, password: c.secret, reconnectPeriod: 1000, keepalive: 60, connectTimeout: 30_000 });
+    const client = mqtt.connect({
+      host: '127.0.0.1',
+      port,
+      clientId: c.id,
+      username: c.id,
+      password: c.secret,
+      reconnectPeriod: 1000,
+      keepalive: 60,
+      connectTimeout: 30_000,
+    });
     client.once('connect', () => resolve(client));
     client.once('error', reject);
   });
@@ -37,9 +46,21 @@ function connect(c: { id: string; secret: string }): Promise<MqttClient> {
 function frame(seq: number, ts: number, fault: boolean) {
   const w = (seq % 7) / 100;
   return {
-    v: 1, seq, ts, source: 'mains',
+    v: 1,
+    seq,
+    ts,
+    source: 'mains',
     mains: { present: true, voltageV: 220 + w, frequencyHz: 50, currentA: 10 + w },
-    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 80, coolantC: 25 + w, oilKpa: 0 },
+    generator: {
+      running: false,
+      voltageV: 0,
+      frequencyHz: 0,
+      currentA: 0,
+      rpm: 0,
+      fuelPct: 80,
+      coolantC: 25 + w,
+      oilKpa: 0,
+    },
     battery: { voltageV: (fault ? 30.8 : 27.1) + w / 10, currentA: 2 + w, socPct: 92, tempC: 25 + w },
     charging: { engineRunning: fault, alternatorV: fault ? 31 : 0, currentA: fault ? 20 : 0 },
     loadKw: 2 + w,
@@ -48,7 +69,8 @@ function frame(seq: number, ts: number, fault: boolean) {
 
 async function main() {
   const clients: MqttClient[] = [];
-  for (let i = 0; i < creds.length; i += 200) clients.push(...(await Promise.all(creds.slice(i, i + 200).map(connect))));
+  for (let i = 0; i < creds.length; i += 200)
+    clients.push(...(await Promise.all(creds.slice(i, i + 200).map(connect))));
   process.send?.({ type: 'connected', count: clients.length });
   const start = Date.now();
   const faultAt = new Map<number, number>(); // vehicle index → fault start

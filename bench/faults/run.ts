@@ -25,12 +25,20 @@ const { values: a } = parseArgs({
 const vehicles = Number(a.vehicles);
 const duration = Number(a.duration);
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-faults-'));
   const log = createLogger({ level: 'warn' });
-  const config = loadConfig({ DATA_DIR: dir, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const config = loadConfig({
+    DATA_DIR: dir,
+    MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
   const platform = await createPlatform(config, { log });
   try {
     console.log(`provisioning ${vehicles} vehicles…`);
@@ -39,7 +47,9 @@ async function main() {
       const batch = await Promise.all(
         Array.from({ length: Math.min(100, vehicles - i) }, (_, k) => {
           const id = `BF${String(i + k).padStart(5, '0')}`;
-          return platform.vehicles.add({ id, customerId: `C${(i + k) % 10}`, model: 'XJ-24' }).then((r) => ({ id, secret: r.secret }));
+          return platform.vehicles
+            .add({ id, customerId: `C${(i + k) % 10}`, model: 'XJ-24' })
+            .then((r) => ({ id, secret: r.secret }));
         }),
       );
       creds.push(...batch);
@@ -51,27 +61,46 @@ async function main() {
     const latencies: number[] = [];
     platform.bus.on('ticket.opened', (e) => {
       const openedAt = Date.now();
-      void platform.diagnostics.alarms.list({ vehicleIds: [e.ticket.vehicleId!], states: ['active'] }).then((alarms) => {
-        const trigger = alarms.find((x) => x.code === e.ticket.faultCode);
-        if (trigger) latencies.push(openedAt - trigger.raisedAt);
-      });
+      void platform.diagnostics.alarms
+        .list({ vehicleIds: [e.ticket.vehicleId!], states: ['active'] })
+        .then((alarms) => {
+          const trigger = alarms.find((x) => x.code === e.ticket.faultCode);
+          if (trigger) latencies.push(openedAt - trigger.raisedAt);
+        });
     });
 
-    console.log(`streaming ${vehicles} vehicles at 1 Hz for ${duration} s through MQTT port ${mqtt}; a fault every ${a['fault-every']} ms…`);
-    const child = fork(new URL('./fleet.ts', import.meta.url).pathname, ['--port', String(mqtt), '--creds', credsFile, '--duration', String(duration), '--fault-every', a['fault-every']!], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    console.log(
+      `streaming ${vehicles} vehicles at 1 Hz for ${duration} s through MQTT port ${mqtt}; a fault every ${a['fault-every']} ms…`,
+    );
+    const child = fork(
+      new URL('./fleet.ts', import.meta.url).pathname,
+      [
+        '--port',
+        String(mqtt),
+        '--creds',
+        credsFile,
+        '--duration',
+        String(duration),
+        '--fault-every',
+        a['fault-every']!,
+      ],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const cpuStart = process.cpuUsage();
     const t0 = Date.now();
-    const result = await new Promise<{ published: number; acked: number; faults: number; seconds: number }>((resolve, reject) => {
-      child.on('message', (m: { type: string }) => {
-        if (m.type === 'connected') console.log('fleet connected');
-        if (m.type === 'done') resolve(m as never);
-      });
-      child.on('exit', (code) => code !== 0 && reject(new Error(`fleet exited with ${code}`)));
-      setTimeout(() => reject(new Error('fleet did not finish in time')), (duration + 180) * 1000).unref();
-    });
+    const result = await new Promise<{ published: number; acked: number; faults: number; seconds: number }>(
+      (resolve, reject) => {
+        child.on('message', (m: { type: string }) => {
+          if (m.type === 'connected') console.log('fleet connected');
+          if (m.type === 'done') resolve(m as never);
+        });
+        child.on('exit', (code) => code !== 0 && reject(new Error(`fleet exited with ${code}`)));
+        setTimeout(() => reject(new Error('fleet did not finish in time')), (duration + 180) * 1000).unref();
+      },
+    );
     await platform.diagnostics.idle();
     const cpu = process.cpuUsage(cpuStart);
     const stored = await platform.telemetry.count();
@@ -92,9 +121,13 @@ async function main() {
       rssMB: Math.round(process.memoryUsage().rss / 1048576),
     };
     console.log('');
-    console.log(`frames: ${figures.framesAcked} acknowledged, ${figures.framesStored} stored (${figures.framesPerS}/s)`);
+    console.log(
+      `frames: ${figures.framesAcked} acknowledged, ${figures.framesStored} stored (${figures.framesPerS}/s)`,
+    );
     console.log(`faults injected: ${figures.faults}; emergency tickets opened: ${figures.tickets}`);
-    console.log(`fault frame published → ticket exists: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (target: p99 < 200 ms)`);
+    console.log(
+      `fault frame published → ticket exists: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (target: p99 < 200 ms)`,
+    );
     console.log(`platform process: CPU ${figures.platformCpuPct} % of one core, RSS ${figures.rssMB} MB`);
     console.log(figures.p99Ms < 200 && figures.tickets === figures.faults ? 'PASS' : 'FAIL');
     console.log(JSON.stringify(figures));

@@ -10,7 +10,16 @@ export function frameTemplate(variant: number): (seq: number, ts: number) => Buf
   const sample: Omit<TelemetryFrame, 'v' | 'seq' | 'ts'> = {
     source: 'mains',
     mains: { present: true, voltageV: 228.4 + (variant % 7) * 0.3, frequencyHz: 50.01, currentA: 12.6 },
-    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 71.5, coolantC: 24, oilKpa: 0 },
+    generator: {
+      running: false,
+      voltageV: 0,
+      frequencyHz: 0,
+      currentA: 0,
+      rpm: 0,
+      fuelPct: 71.5,
+      coolantC: 24,
+      oilKpa: 0,
+    },
     battery: { voltageV: 27.1, currentA: 3.2, socPct: 88 + (variant % 10), tempC: 21.5 },
     charging: { engineRunning: false, alternatorV: 0, currentA: 3.2 },
     loadKw: 2.87,

@@ -47,7 +47,8 @@ const send = (msg: ChildToParent) =>
 const log = (text: string) => process.stderr.write(`  [load ${args.mode}] ${text}\n`);
 const num = (name: keyof typeof args): number => {
   const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
   return n;
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -143,7 +144,14 @@ function summarise(samples: Float64Array, n: number): LatencySummary {
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i]!;
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { count: n, p50Ms: r(at(0.5)), p90Ms: r(at(0.9)), p99Ms: r(at(0.99)), maxMs: r(n ? sorted[n - 1]! : 0), meanMs: r(n ? sum / n : 0) };
+  return {
+    count: n,
+    p50Ms: r(at(0.5)),
+    p90Ms: r(at(0.9)),
+    p99Ms: r(at(0.99)),
+    maxMs: r(n ? sorted[n - 1]! : 0),
+    meanMs: r(n ? sum / n : 0),
+  };
 }
 
 interface Conn {
@@ -156,14 +164,26 @@ interface Conn {
 
 async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number): Promise<LoadResult> {
   const { clients, failed, firstError: connectError, ms } = await connectAll(creds, port);
-  void send({ type: 'connected', connected: creds.length - failed, failed, ms, ...(connectError ? { firstError: connectError } : {}) });
+  void send({
+    type: 'connected',
+    connected: creds.length - failed,
+    failed,
+    ms,
+    ...(connectError ? { firstError: connectError } : {}),
+  });
   if (failed > 0) throw new Error(`${failed} of ${creds.length} connections failed (first: ${connectError})`);
   log(`${creds.length} connected in ${(ms / 1000).toFixed(1)} s`);
 
   const windowSlots = Math.max(1, Math.floor(num('window')));
   const targetRate = num('rate');
   const seqBase = Math.floor(num('seq-base'));
-  const conns: Conn[] = clients.map((client, i) => ({ client: client!, topic: telemetryTopic(creds[i]!.id), make: frameTemplate(i), seq: seqBase, inflight: 0 }));
+  const conns: Conn[] = clients.map((client, i) => ({
+    client: client!,
+    topic: telemetryTopic(creds[i]!.id),
+    make: frameTemplate(i),
+    seq: seqBase,
+    inflight: 0,
+  }));
   const ackedByVehicle = new Array<number>(conns.length).fill(0);
   let published = 0;
   let acked = 0;

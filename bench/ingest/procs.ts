@@ -65,7 +65,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited(child)) throw new Error(`${what} exited (code ${child.exitCode ?? child.signalCode}) before it listened on ${port}`);
+    if (exited(child))
+      throw new Error(`${what} exited (code ${child.exitCode ?? child.signalCode}) before it listened on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host: '127.0.0.1', port });
       s.once('connect', () => {
@@ -81,14 +82,23 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs: 
 }
 
 /** The next IPC message from `child` that satisfies `accept`; rejects on a `fatal` message, on exit, or on timeout. */
-export function nextMessage<T extends ChildToParent>(child: ChildProcess, accept: (m: ChildToParent) => m is T, timeoutMs: number, what: string): Promise<T> {
+export function nextMessage<T extends ChildToParent>(
+  child: ChildProcess,
+  accept: (m: ChildToParent) => m is T,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const onMessage = (m: ChildToParent) => {
       if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
       else if (accept(m)) finish(undefined, m);
     };
-    const onExit = (code: number | null, sig: string | null) => finish(new Error(`${what}: process exited (${code ?? sig}) early`));
+    const onExit = (code: number | null, sig: string | null) =>
+      finish(new Error(`${what}: process exited (${code ?? sig}) early`));
     function finish(err?: Error, m?: T) {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -143,10 +153,24 @@ export function fileLimits(): { soft: number; hard: number } {
  * the pid, so the pid we hold is the real node process (for /proc/PID/status), and the child gets
  * enough file descriptors for thousands of sockets.
  */
-export function nodeCommand(script: string, args: string[], fdLimit: number, nodeArgs: string[] = []): { command: string; args: string[] } {
+export function nodeCommand(
+  script: string,
+  args: string[],
+  fdLimit: number,
+  nodeArgs: string[] = [],
+): { command: string; args: string[] } {
   return {
     command: '/bin/sh',
-    args: ['-c', `ulimit -S -n ${fdLimit} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...nodeArgs, '--import', 'tsx', script, ...args],
+    args: [
+      '-c',
+      `ulimit -S -n ${fdLimit} 2>/dev/null; exec "$0" "$@"`,
+      process.execPath,
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      script,
+      ...args,
+    ],
   };
 }
 
@@ -155,7 +179,10 @@ export function machineSeconds(): { busy: number; irq: number } {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
-  return { busy: (user! + nice! + system! + irq! + softirq! + steal!) / clockTicks, irq: (irq! + softirq!) / clockTicks };
+  return {
+    busy: (user! + nice! + system! + irq! + softirq! + steal!) / clockTicks,
+    irq: (irq! + softirq!) / clockTicks,
+  };
 }
 
 /** CPU seconds used so far by every process on the machine, by pid, with its name. */

@@ -15,7 +15,12 @@ export const benchVehicleId = (i: number) => `bench-${String(i + 1).padStart(5, 
  * it is written with synchronous=OFF instead of one fsync per vehicle. `platformRoot` is the
  * checkout whose registry (and records migrations) are used: the one whose platform will run.
  */
-export async function provisionVehicles(platformRoot: string, dataDir: string, count: number, onProgress?: (done: number) => void): Promise<Credential[]> {
+export async function provisionVehicles(
+  platformRoot: string,
+  dataDir: string,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<Credential[]> {
   const load = <T>(path: string) => import(pathToFileURL(join(platformRoot, path)).href) as Promise<T>;
   const { openSqliteRecords } = await load<RecordsModule>('records/db.ts');
   const { createVehicleRegistry } = await load<VehiclesModule>('registry/vehicles.ts');
@@ -29,7 +34,12 @@ export async function provisionVehicles(platformRoot: string, dataDir: string, c
       const ids = Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => benchVehicleId(start + k));
       const added = await Promise.all(
         ids.map((id) =>
-          registry.add({ id, customerId: 'bench', model: 'bench-gateway', profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } } }),
+          registry.add({
+            id,
+            customerId: 'bench',
+            model: 'bench-gateway',
+            profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } },
+          }),
         ),
       );
       for (const a of added) creds.push({ id: a.vehicle.id, secret: a.secret });

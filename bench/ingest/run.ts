@@ -30,7 +30,21 @@ import type { ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { provisionVehicles } from './provision.ts';
 import type { ChildToParent, Credential, LoadResult } from './ipc.ts';
-import { Children, CpuWindow, type CpuFigures, exited, fileLimits, freePort, machineSeconds, memoryOf, nextMessage, nodeCommand, sleep, tell, waitForPort } from './procs.ts';
+import {
+  Children,
+  CpuWindow,
+  type CpuFigures,
+  exited,
+  fileLimits,
+  freePort,
+  machineSeconds,
+  memoryOf,
+  nextMessage,
+  nodeCommand,
+  sleep,
+  tell,
+  waitForPort,
+} from './procs.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +79,8 @@ const { values: flags } = parseArgs({
 
 function numberFlag(name: keyof typeof flags, min = 0): number {
   const n = Number(flags[name]);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${String(flags[name])}`);
+  if (!Number.isFinite(n) || n < min)
+    throw new Error(`--${name} must be a number >= ${min}, got ${String(flags[name])}`);
   return n;
 }
 
@@ -181,8 +196,20 @@ async function platformHealth(port: number): Promise<{ connectedClients: number 
 
 // ── the load generator ──────────────────────────────────────────────────────────────────────────
 
-function startLoad(s: Settings, port: number, mode: 'max' | 'rate' | 'idle', extra: Record<string, string | number>): ChildProcess {
-  const args = [`--mode=${mode}`, `--port=${port}`, `--creds=${s.credsFile}`, `--duration=${s.duration}`, `--warmup=${s.warmup}`, `--window=${s.window}`];
+function startLoad(
+  s: Settings,
+  port: number,
+  mode: 'max' | 'rate' | 'idle',
+  extra: Record<string, string | number>,
+): ChildProcess {
+  const args = [
+    `--mode=${mode}`,
+    `--port=${port}`,
+    `--creds=${s.credsFile}`,
+    `--duration=${s.duration}`,
+    `--warmup=${s.warmup}`,
+    `--window=${s.window}`,
+  ];
   for (const [k, v] of Object.entries(extra)) args.push(`--${k}=${v}`);
   const { command, args: argv } = nodeCommand(join(HERE, 'load.ts'), args, s.fdLimit);
   return children.spawn(`load ${mode}`, command, argv, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -201,7 +228,13 @@ interface Attempt {
 }
 
 /** One closed-loop or fixed-rate load run, with the CPU use of `pids` (and the load generator) over its window. */
-async function loadOnce(s: Settings, port: number, mode: 'max' | 'rate', extra: Record<string, string | number>, pids: Record<string, number>): Promise<Attempt> {
+async function loadOnce(
+  s: Settings,
+  port: number,
+  mode: 'max' | 'rate',
+  extra: Record<string, string | number>,
+  pids: Record<string, number>,
+): Promise<Attempt> {
   const child = startLoad(s, port, mode, { count: s.vehicles, ...extra });
   const window = new CpuWindow({ ...pids, load: child.pid!, bench: process.pid });
   let cpu: CpuFigures | undefined;
@@ -238,7 +271,11 @@ async function waitForQuiet(maxMs: number): Promise<void> {
  * run again (up to s.retries times). Returns every attempt (all of them count for zero loss) and
  * the least disturbed one, which is reported.
  */
-async function loadPhase(s: Settings, label: string, run: (attempt: number) => Promise<Attempt>): Promise<{ best: Attempt; all: Attempt[] }> {
+async function loadPhase(
+  s: Settings,
+  label: string,
+  run: (attempt: number) => Promise<Attempt>,
+): Promise<{ best: Attempt; all: Attempt[] }> {
   const all: Attempt[] = [];
   for (let attempt = 0; ; attempt++) {
     const a = await run(attempt);
@@ -287,9 +324,14 @@ async function mosquittoPhase(s: Settings): Promise<MosquittoFigures> {
       '',
     ].join('\n'),
   );
-  const broker = children.spawn('mosquitto', '/bin/sh', ['-c', `ulimit -S -n ${s.fdLimit} 2>/dev/null; exec ${MOSQUITTO} -c "$0"`, conf], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const broker = children.spawn(
+    'mosquitto',
+    '/bin/sh',
+    ['-c', `ulimit -S -n ${s.fdLimit} 2>/dev/null; exec ${MOSQUITTO} -c "$0"`, conf],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const { command, args } = nodeCommand(join(HERE, 'subscriber.ts'), [`--port=${port}`], s.fdLimit);
   let sub: ChildProcess | undefined;
   try {
@@ -299,11 +341,22 @@ async function mosquittoPhase(s: Settings): Promise<MosquittoFigures> {
     await nextMessage(subscriber, isType('subscribed'), 30_000, 'subscriber');
     const countAt = async (at: number) => {
       tell(subscriber, { type: 'countAt', at });
-      return nextMessage(subscriber, (m): m is Extract<ChildToParent, { type: 'countAt' }> => m.type === 'countAt' && m.at === at, 10_000, 'subscriber');
+      return nextMessage(
+        subscriber,
+        (m): m is Extract<ChildToParent, { type: 'countAt' }> => m.type === 'countAt' && m.at === at,
+        10_000,
+        'subscriber',
+      );
     };
     const runs: MosquittoFigures[] = [];
     const { best } = await loadPhase(s, 'Mosquitto', async (attempt) => {
-      const a = await loadOnce(s, port, 'max', { 'seq-base': attempt * 1e9 }, { mosquitto: broker.pid!, subscriber: subscriber.pid! });
+      const a = await loadOnce(
+        s,
+        port,
+        'max',
+        { 'seq-base': attempt * 1e9 },
+        { mosquitto: broker.pid!, subscriber: subscriber.pid! },
+      );
       const { result } = a;
       const c0 = await countAt(result.windowStart);
       const c1 = await countAt(result.windowEnd);
@@ -316,7 +369,13 @@ async function mosquittoPhase(s: Settings): Promise<MosquittoFigures> {
         delivered = (await countAt(Date.now())).total - before;
       }
       const windowS = (result.windowEnd - result.windowStart) / 1000;
-      runs.push({ perS: Math.round((c1.count - c0.count) / windowS), ackedPerS: Math.round(result.ackedInWindow / windowS), acked: result.acked, delivered, cpu: a.cpu });
+      runs.push({
+        perS: Math.round((c1.count - c0.count) / windowS),
+        ackedPerS: Math.round(result.ackedInWindow / windowS),
+        acked: result.acked,
+        delivered,
+        cpu: a.cpu,
+      });
       return a;
     });
     return runs.find((r) => r.cpu === best.cpu)!;
@@ -352,9 +411,15 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
     const pids = { platform: platform.pid };
     let seqBase = 0;
     say(`  closed loop: ${s.vehicles} connections × ${s.window} in flight, ${s.warmup} s warm-up + ${s.duration} s …`);
-    const max = await loadPhase(s, 'platform closed loop', () => loadOnce(s, platform.mqttPort, 'max', { 'seq-base': (seqBase += 1e9) }, pids));
-    say(`  fixed rate: ${fixedRate} frames/s over ${s.vehicles} connections, ${s.warmup} s warm-up + ${s.duration} s …`);
-    const fixed = await loadPhase(s, 'platform fixed rate', () => loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': (seqBase += 1e9) }, pids));
+    const max = await loadPhase(s, 'platform closed loop', () =>
+      loadOnce(s, platform.mqttPort, 'max', { 'seq-base': (seqBase += 1e9) }, pids),
+    );
+    say(
+      `  fixed rate: ${fixedRate} frames/s over ${s.vehicles} connections, ${s.warmup} s warm-up + ${s.duration} s …`,
+    );
+    const fixed = await loadPhase(s, 'platform fixed rate', () =>
+      loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': (seqBase += 1e9) }, pids),
+    );
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
     // zero loss: every PUBACK the load generators received must match a row in telemetry.db
@@ -392,7 +457,10 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
 function storedByVehicle(file: string): Map<string, number> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as { id: string; n: number }[];
+    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as {
+      id: string;
+      n: number;
+    }[];
     return new Map(rows.map((r) => [r.id, r.n]));
   } finally {
     db.close();
@@ -417,7 +485,12 @@ async function idlePhase(s: Settings): Promise<IdleFigures> {
   try {
     await sleep(1000);
     const baselineMB = memoryOf(platform.pid)?.rssMB ?? NaN;
-    const load = startLoad(s, platform.mqttPort, 'idle', { count: s.idle, keepalive: 10, 'connect-concurrency': 200, 'hold-max': s.idleHold + 600 });
+    const load = startLoad(s, platform.mqttPort, 'idle', {
+      count: s.idle,
+      keepalive: 10,
+      'connect-concurrency': 200,
+      'hold-max': s.idleHold + 600,
+    });
     try {
       const c = await nextMessage(load, isType('connected'), 300_000, 'idle load generator');
       // wait until the platform itself counts them all
@@ -437,7 +510,8 @@ async function idlePhase(s: Settings): Promise<IdleFigures> {
         idleRss = Math.max(idleRss, memoryOf(platform.pid)?.rssMB ?? 0);
       }
       const stillConnected = (await platformHealth(platform.httpPort))?.connectedClients ?? 0;
-      if (stillConnected < c.connected) note(`  only ${stillConnected} of ${c.connected} idle connections were still up at the end of the hold`);
+      if (stillConnected < c.connected)
+        note(`  only ${stillConnected} of ${c.connected} idle connections were still up at the end of the hold`);
       const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
       tell(load, { type: 'release' });
       return {
@@ -464,9 +538,17 @@ function cpuText(c: CpuFigures): string {
   // a node process whose threads (writer thread, GC, libuv pool) add more than a few % gets its main thread shown too
   const ours = Object.entries(c.pct)
     .filter(([k]) => k !== 'bench')
-    .map(([k, v]) => (k === 'mosquitto' || v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`));
+    .map(([k, v]) =>
+      k === 'mosquitto' || v - (c.mainThreadPct[k] ?? v) < 5
+        ? `${k} ${v}%`
+        : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`,
+    );
   const others = disturbance(c);
-  return [...ours, `kernel interrupts ${c.irqPct}%`, `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`].join(', ');
+  return [
+    ...ours,
+    `kernel interrupts ${c.irqPct}%`,
+    `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`,
+  ].join(', ');
 }
 
 const USAGE = [
@@ -494,10 +576,15 @@ async function main(): Promise<number> {
   const limits = fileLimits();
   if (s0.idle + 1024 > limits.hard) {
     const lowered = Math.max(0, limits.hard - 1024);
-    note(`the open-file limit (hard ${limits.hard}) is too low for ${s0.idle} idle connections; using ${lowered} (raise it with \`ulimit -n\`)`);
+    note(
+      `the open-file limit (hard ${limits.hard}) is too low for ${s0.idle} idle connections; using ${lowered} (raise it with \`ulimit -n\`)`,
+    );
     s0.idle = lowered;
   }
-  if (vehicles + 1024 > limits.hard) throw new Error(`the open-file limit (${limits.hard}) is too low for ${vehicles} connections; raise it with \`ulimit -n\``);
+  if (vehicles + 1024 > limits.hard)
+    throw new Error(
+      `the open-file limit (${limits.hard}) is too low for ${vehicles} connections; raise it with \`ulimit -n\``,
+    );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, Math.max(vehicles, s0.idle) + 1024));
 
   tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-bench-'));
@@ -511,7 +598,12 @@ async function main(): Promise<number> {
   say(`ingest bench — ${new Date().toISOString()} — ${availableParallelism()} cores, node ${process.version}`);
   const toProvision = Math.max(runLoad ? vehicles : 0, s.idle);
   say(`provisioning ${toProvision} vehicles (scrypt-hashed secrets) …`);
-  const creds = await provisionVehicles(platformRoot, dataDir, toProvision, (n) => n % 2048 === 0 && note(`  ${n}/${toProvision}`));
+  const creds = await provisionVehicles(
+    platformRoot,
+    dataDir,
+    toProvision,
+    (n) => n % 2048 === 0 && note(`  ${n}/${toProvision}`),
+  );
   writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });
   say(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -527,15 +619,26 @@ async function main(): Promise<number> {
 
   let mosq: MosquittoFigures | undefined;
   if (runMosquitto) {
-    say(`Mosquitto (${MOSQUITTO}) + bare counting subscriber: ${vehicles} connections × ${s.window} in flight, ${s.warmup} s warm-up + ${s.duration} s …`);
+    say(
+      `Mosquitto (${MOSQUITTO}) + bare counting subscriber: ${vehicles} connections × ${s.window} in flight, ${s.warmup} s warm-up + ${s.duration} s …`,
+    );
     mosq = await mosquittoPhase(s);
-    say(`  subscriber received ${mosq.perS}/s (Mosquitto acknowledged ${mosq.ackedPerS}/s); delivered ${mosq.delivered} of ${mosq.acked} acknowledged`);
+    say(
+      `  subscriber received ${mosq.perS}/s (Mosquitto acknowledged ${mosq.ackedPerS}/s); delivered ${mosq.delivered} of ${mosq.acked} acknowledged`,
+    );
   }
-  const fixedRate = flags.rate !== undefined ? Math.round(numberFlag('rate', 1)) : mosq ? Math.max(1, Math.round(mosq.perS / 2)) : FALLBACK_RATE;
+  const fixedRate =
+    flags.rate !== undefined
+      ? Math.round(numberFlag('rate', 1))
+      : mosq
+        ? Math.max(1, Math.round(mosq.perS / 2))
+        : FALLBACK_RATE;
 
   let p: PlatformFigures | undefined;
   if (runLoad) {
-    say(`platform (node platform/main.ts${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; SQLite synchronous=FULL; PUBACK only after the commit):`);
+    say(
+      `platform (node platform/main.ts${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; SQLite synchronous=FULL; PUBACK only after the commit):`,
+    );
     p = await platformPhase(s, creds, fixedRate);
   }
 
@@ -545,41 +648,72 @@ async function main(): Promise<number> {
   say('');
   say('results');
   if (p) {
-    say(`  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the SQLite commit)`);
+    say(
+      `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the SQLite commit)`,
+    );
     say(`                             CPU (% of one core): ${cpuText(p.max.cpu)}`);
   }
   if (mosq) {
     say(`  Mosquitto, closed loop     ${mosq.perS} messages/s at the subscriber (no storage)`);
     say(`                             CPU (% of one core): ${cpuText(mosq.cpu)}`);
   }
-  if (p && mosq) say(`  ratio                      ${ratio!.toFixed(2)}   target >= ${TARGET.ratio} with zero loss   ${verdict(ratio! >= TARGET.ratio && p.lost === 0)}`);
+  if (p && mosq)
+    say(
+      `  ratio                      ${ratio!.toFixed(2)}   target >= ${TARGET.ratio} with zero loss   ${verdict(ratio! >= TARGET.ratio && p.lost === 0)}`,
+    );
   if (p) {
     const f = p.fixed.result;
     const lat = f.latency!;
     const sent = Math.round(f.publishedInWindow / ((f.windowEnd - f.windowStart) / 1000));
-    say(`  zero loss                  ${p.acked} acknowledged, ${p.stored} rows in telemetry.db, lost ${p.lost}, stored without ack ${p.extra}   ${verdict(p.lost === 0)}`);
-    say(`  fixed rate                 ${fixedRate}/s target (${sent}/s sent); publish→PUBACK latency, which is publish→stored`);
-    say(`                             p50 ${lat.p50Ms} ms, p90 ${lat.p90Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms over ${lat.count} frames   target p99 < ${TARGET.p99Ms} ms   ${verdict(lat.p99Ms < TARGET.p99Ms)}`);
+    say(
+      `  zero loss                  ${p.acked} acknowledged, ${p.stored} rows in telemetry.db, lost ${p.lost}, stored without ack ${p.extra}   ${verdict(p.lost === 0)}`,
+    );
+    say(
+      `  fixed rate                 ${fixedRate}/s target (${sent}/s sent); publish→PUBACK latency, which is publish→stored`,
+    );
+    say(
+      `                             p50 ${lat.p50Ms} ms, p90 ${lat.p90Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms over ${lat.count} frames   target p99 < ${TARGET.p99Ms} ms   ${verdict(lat.p99Ms < TARGET.p99Ms)}`,
+    );
     if (f.latencyBySecond?.length) {
-      say(`                             p99 by second of the window from ${new Date(f.windowStart).toISOString().slice(11, 19)} UTC (ms): ${f.latencyBySecond.join(' ')}`);
+      say(
+        `                             p99 by second of the window from ${new Date(f.windowStart).toISOString().slice(11, 19)} UTC (ms): ${f.latencyBySecond.join(' ')}`,
+      );
     }
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
-    if (sent < fixedRate * 0.97) say(`                             note: the load generator sent only ${sent}/s of ${fixedRate}/s (it did not get the CPU); the latency holds for that rate`);
-    if (f.skippedBusy) say(`                             note: ${f.skippedBusy} sends skipped: a connection had 1000 publishes in flight`);
+    if (sent < fixedRate * 0.97)
+      say(
+        `                             note: the load generator sent only ${sent}/s of ${fixedRate}/s (it did not get the CPU); the latency holds for that rate`,
+      );
+    if (f.skippedBusy)
+      say(
+        `                             note: ${f.skippedBusy} sends skipped: a connection had 1000 publishes in flight`,
+      );
     say(`  platform RSS under load    peak ${mb(p.rssMB)} MB (VmHWM ${mb(p.hwmMB)} MB)`);
     const errs = [p.max.result, f].reduce((n, r) => n + r.errors + r.disconnects, 0);
-    if (errs) say(`  load generator errors      ${errs} failed publishes or disconnects (first: ${p.max.result.firstError ?? f.firstError})`);
-    if (p.warnings.length) say(`  platform warnings          ${p.warnings.length}, first: ${p.warnings[0]!.slice(0, 300)}`);
+    if (errs)
+      say(
+        `  load generator errors      ${errs} failed publishes or disconnects (first: ${p.max.result.firstError ?? f.firstError})`,
+      );
+    if (p.warnings.length)
+      say(`  platform warnings          ${p.warnings.length}, first: ${p.warnings[0]!.slice(0, 300)}`);
   }
   if (idle) {
-    say(`  idle connections           ${idle.connected} of ${idle.requested} held (connected in ${idle.connectS.toFixed(1)} s, ${idle.failed} failed)`);
+    say(
+      `  idle connections           ${idle.connected} of ${idle.requested} held (connected in ${idle.connectS.toFixed(1)} s, ${idle.failed} failed)`,
+    );
     say(
       `                             RSS ${mb(idle.idleRssMB)} MB while held (${mb(idle.baselineMB)} MB before; peak while connecting ${mb(idle.hwmMB)} MB)   target < ${TARGET.idleRssMB} MB   ${verdict(idle.connected === idle.requested && idle.idleRssMB < TARGET.idleRssMB)}`,
     );
     if (idle.firstError) say(`                             first connect error: ${idle.firstError}`);
   }
-  const worst = Math.max(0, ...[p?.max.cpu, p?.fixed.cpu, mosq?.cpu].filter((c): c is CpuFigures => !!c).map(disturbance));
-  if (worst > DISTURBED_PCT) say(`  WARNING: other processes used up to ${worst}% of a core during a measured window; run again on a quieter machine`);
+  const worst = Math.max(
+    0,
+    ...[p?.max.cpu, p?.fixed.cpu, mosq?.cpu].filter((c): c is CpuFigures => !!c).map(disturbance),
+  );
+  if (worst > DISTURBED_PCT)
+    say(
+      `  WARNING: other processes used up to ${worst}% of a core during a measured window; run again on a quieter machine`,
+    );
   say(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const figures = {

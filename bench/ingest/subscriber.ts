@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import type { ChildToParent, ParentToChild } from './ipc.ts';
 
-const { values: args } = parseArgs({ options: { port: { type: 'string' }, topic: { type: 'string', default: 'v1/vehicles/+/telemetry' } } });
+const { values: args } = parseArgs({
+  options: { port: { type: 'string' }, topic: { type: 'string', default: 'v1/vehicles/+/telemetry' } },
+});
 
 const send = (msg: ChildToParent) =>
   new Promise<void>((resolve) => (process.send ? process.send(msg, undefined, {}, () => resolve()) : resolve()));
@@ -49,7 +51,15 @@ function countAt(at: number): number {
 
 const port = Number(args.port);
 if (!Number.isInteger(port) || port <= 0) throw new Error('--port is required');
-const client = mqtt.connect({ host: '127.0.0.1', port, protocolVersion: 4, clientId: `bench-sub-${process.pid}`, clean: true, reconnectPeriod: 0, keepalive: 60 });
+const client = mqtt.connect({
+  host: '127.0.0.1',
+  port,
+  protocolVersion: 4,
+  clientId: `bench-sub-${process.pid}`,
+  clean: true,
+  reconnectPeriod: 0,
+  keepalive: 60,
+});
 client.on('message', () => {
   count++;
 });

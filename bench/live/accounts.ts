@@ -26,7 +26,13 @@ export async function createConsoleAccounts(dataDir: string, count: number): Pro
     }));
     // scrypt runs on the libuv pool: a few at a time
     for (let i = 0; i < logins.length; i += 4) {
-      await Promise.all(logins.slice(i, i + 4).map((l) => accounts.add({ id: l.username, name: `Console ${l.username}`, role: l.role, password: l.password })));
+      await Promise.all(
+        logins
+          .slice(i, i + 4)
+          .map((l) =>
+            accounts.add({ id: l.username, name: `Console ${l.username}`, role: l.role, password: l.password }),
+          ),
+      );
     }
     return logins;
   } finally {

@@ -15,7 +15,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, FleetUpdate, LiveFrame, LiveWelcome, ServerToClientEvents } from '../../web/live/events.ts';
+import type {
+  ClientToServerEvents,
+  FleetUpdate,
+  LiveFrame,
+  LiveWelcome,
+  ServerToClientEvents,
+} from '../../web/live/events.ts';
 import { fromParent, sendToParent, type ConsolesResult, type ParentToChild } from './ipc.ts';
 import { login } from './session.ts';
 import { histogramToPairs, newHistogram, record } from './stats.ts';
@@ -35,7 +41,8 @@ const { values: args } = parseArgs({
 });
 const num = (name: keyof typeof args): number => {
   const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
   return n;
 };
 
@@ -57,7 +64,14 @@ let measuring = true;
 const framesByVehicle = new Array<number>(V).fill(0);
 const frameLatency = newHistogram();
 const fleetAge = newHistogram();
-const r = { framesOutside: 0, fleetMessages: 0, fleetEntries: 0, disconnects: 0, sessionsEnded: 0, firstError: undefined as string | undefined };
+const r = {
+  framesOutside: 0,
+  fleetMessages: 0,
+  fleetEntries: 0,
+  disconnects: 0,
+  sessionsEnded: 0,
+  firstError: undefined as string | undefined,
+};
 
 function onFrame(m: LiveFrame): void {
   const now = Date.now();
@@ -83,9 +97,18 @@ function onFleet(m: FleetUpdate): void {
 }
 
 /** One console: log in, connect, wait for the welcome, subscribe to its block of vehicles. */
-async function openConsole(c: number, subscriptions: number[]): Promise<{ socket: Client; welcome: LiveWelcome; refused: number }> {
+async function openConsole(
+  c: number,
+  subscriptions: number[],
+): Promise<{ socket: Client; welcome: LiveWelcome; refused: number }> {
   const cookie = await login(base, logins[c]!);
-  const socket: Client = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true, timeout: 30_000 });
+  const socket: Client = io(base, {
+    transports: ['websocket'],
+    extraHeaders: { cookie },
+    reconnection: false,
+    forceNew: true,
+    timeout: 30_000,
+  });
   const welcome = await new Promise<LiveWelcome>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`console ${c}: no welcome within 30 s`)), 30_000);
     socket.once('welcome', (w) => {
@@ -135,7 +158,9 @@ async function main() {
   const opened: { socket: Client; welcome: LiveWelcome; refused: number }[] = [];
   // logins cost a scrypt each on the platform: a few at a time
   for (let c = from; c < to; c += 4) {
-    const batch = await Promise.all(Array.from({ length: Math.min(4, to - c) }, (_, k) => openConsole(c + k, subscriptions)));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(4, to - c) }, (_, k) => openConsole(c + k, subscriptions)),
+    );
     opened.push(...batch);
   }
   const w = opened[0]?.welcome;

@@ -13,7 +13,13 @@ export interface Delivery {
  * what the live throttle lets through: at most maxRateHz frames a second per vehicle (latest wins),
  * i.e. floor(window · maxRateHz) + 1 in the window. At 1 Hz and the default 4 Hz that is every frame.
  */
-export function delivery(subscriptions: readonly number[], published: readonly number[], delivered: readonly number[], windowS: number, maxRateHz: number): Delivery {
+export function delivery(
+  subscriptions: readonly number[],
+  published: readonly number[],
+  delivered: readonly number[],
+  windowS: number,
+  maxRateHz: number,
+): Delivery {
   const cap = Math.floor(windowS * maxRateHz) + 1;
   const d: Delivery = { expected: 0, delivered: 0, missing: 0, extra: 0 };
   for (let i = 0; i < subscriptions.length; i++) {

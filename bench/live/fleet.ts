@@ -36,7 +36,8 @@ const { values: args } = parseArgs({
 const log = (text: string) => process.stderr.write(`  [fleet ${args.from}-${args.to}] ${text}\n`);
 const num = (name: keyof typeof args): number => {
   const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
   return n;
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -87,7 +88,9 @@ async function connectAll(creds: Credential[], port: number) {
   const started = Date.now();
   // 100 at a time; whatever is not attempted before the deadline counts as failed
   for (let i = 0; i < creds.length && Date.now() < deadline; i += 100) {
-    const settled = await Promise.allSettled(creds.slice(i, i + 100).map((c) => connectOne(c, port, Math.max(1000, Math.min(30_000, deadline - Date.now())))));
+    const settled = await Promise.allSettled(
+      creds.slice(i, i + 100).map((c) => connectOne(c, port, Math.max(1000, Math.min(30_000, deadline - Date.now())))),
+    );
     for (const s of settled) {
       if (s.status === 'fulfilled') clients.push(s.value);
       else firstError ??= (s.reason as Error).message;
@@ -106,13 +109,22 @@ async function main() {
 
   const go = fromParent('go', 30 * 60_000);
   const { clients, failed, firstError: connectError, ms } = await connectAll(creds, num('port'));
-  await sendToParent({ type: 'connected', connected: clients.length, failed, ms, ...(connectError ? { firstError: connectError } : {}) });
+  await sendToParent({
+    type: 'connected',
+    connected: clients.length,
+    failed,
+    ms,
+    ...(connectError ? { firstError: connectError } : {}),
+  });
   if (failed > 0) throw new Error(`${failed} of ${creds.length} connections failed (first: ${connectError})`);
   const { schedule } = await go;
-  const hardStop = setTimeout(() => {
-    log('still running 10 minutes after the schedule ended: exiting');
-    process.exit(4);
-  }, schedule.stopAt - Date.now() + 10 * 60_000);
+  const hardStop = setTimeout(
+    () => {
+      log('still running 10 minutes after the schedule ended: exiting');
+      process.exit(4);
+    },
+    schedule.stopAt - Date.now() + 10 * 60_000,
+  );
   hardStop.unref();
 
   const n = clients.length;
@@ -124,7 +136,15 @@ async function main() {
   const lastAt = new Array<number>(n).fill(-Infinity);
   const publishedInWindow = new Array<number>(n).fill(0);
   const ackLatency = newHistogram();
-  const r: Omit<FleetResult, 'publishedInWindow' | 'ackLatency'> = { vehicles: n, published: 0, acked: 0, errors: 0, disconnects: 0, bunched: 0, maxLagMs: 0 };
+  const r: Omit<FleetResult, 'publishedInWindow' | 'ackLatency'> = {
+    vehicles: n,
+    published: 0,
+    acked: 0,
+    errors: 0,
+    disconnects: 0,
+    bunched: 0,
+    maxLagMs: 0,
+  };
   let running = true;
   let inflight = 0;
   for (const c of clients) {
@@ -180,7 +200,10 @@ async function main() {
   while (inflight > 0 && Date.now() < drainUntil) await sleep(50);
   if (inflight > 0) log(`${inflight} publishes still unanswered after the drain`);
   const report = fromParent('release', 10 * 60_000);
-  await sendToParent({ type: 'done', result: { ...r, maxLagMs: Math.round(r.maxLagMs), publishedInWindow, ackLatency: histogramToPairs(ackLatency) } });
+  await sendToParent({
+    type: 'done',
+    result: { ...r, maxLagMs: Math.round(r.maxLagMs), publishedInWindow, ackLatency: histogramToPairs(ackLatency) },
+  });
   await report.catch(() => undefined);
   running = false;
   await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));

@@ -71,14 +71,23 @@ export type ParentToChild = { type: 'go'; schedule: Schedule } | { type: 'report
 type Msg = { type: string };
 
 /** The next IPC message of `type` from `child`; rejects on a `fatal` message, on exit, or on timeout. */
-export function nextMessage<M extends Msg, K extends M['type']>(child: ChildProcess, type: K, timeoutMs: number, what: string): Promise<Extract<M, { type: K }>> {
+export function nextMessage<M extends Msg, K extends M['type']>(
+  child: ChildProcess,
+  type: K,
+  timeoutMs: number,
+  what: string,
+): Promise<Extract<M, { type: K }>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${what}: no '${type}' within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${what}: no '${type}' within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const onMessage = (m: Msg) => {
       if (m.type === 'fatal') finish(new Error(`${what}: ${(m as { message?: string }).message}`));
       else if (m.type === type) finish(undefined, m as Extract<M, { type: K }>);
     };
-    const onExit = (code: number | null, sig: string | null) => finish(new Error(`${what}: process exited (${code ?? sig}) early`));
+    const onExit = (code: number | null, sig: string | null) =>
+      finish(new Error(`${what}: process exited (${code ?? sig}) early`));
     function finish(err?: Error, m?: Extract<M, { type: K }>) {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -102,7 +111,10 @@ export function sendToParent(m: FleetToParent | ConsolesToParent): Promise<void>
 }
 
 /** In a child: the next message of `type` from the bench (bounded by `timeoutMs`). */
-export function fromParent<K extends ParentToChild['type']>(type: K, timeoutMs: number): Promise<Extract<ParentToChild, { type: K }>> {
+export function fromParent<K extends ParentToChild['type']>(
+  type: K,
+  timeoutMs: number,
+): Promise<Extract<ParentToChild, { type: K }>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       process.off('message', onMessage);

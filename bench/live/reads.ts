@@ -84,7 +84,15 @@ async function main() {
     await plain.close();
 
     const log = createLogger({ level: 'warn' });
-    const config = loadConfig({ DATA_DIR: dir, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn', DIAGNOSTICS_RECOVERY_MS: '0' });
+    const config = loadConfig({
+      DATA_DIR: dir,
+      MQTT_PORT: '0',
+      HTTP_PORT: '0',
+      MQTT_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DIAGNOSTICS_RECOVERY_MS: '0',
+    });
     const platform = await createPlatform(config, { log });
     try {
       const { http } = await platform.start();
@@ -106,7 +114,10 @@ async function main() {
       await (platform.telemetry as SqliteTelemetryStore).compactRollups();
       const history = async () => {
         const to = Date.now();
-        const res = await fetch(`${base}/api/vehicles/${creds[0]!.id}/telemetry?from=${to - DAY * 1000}&to=${to}&maxPoints=2000`, { headers: { cookie } });
+        const res = await fetch(
+          `${base}/api/vehicles/${creds[0]!.id}/telemetry?from=${to - DAY * 1000}&to=${to}&maxPoints=2000`,
+          { headers: { cookie } },
+        );
         const body = (await res.json()) as { ts: number[] };
         if (res.status !== 200) throw new Error(`GET …/telemetry: ${res.status}`);
         return body.ts.length;
@@ -114,7 +125,13 @@ async function main() {
       const rolled = async () => (await platform.telemetry.series(day(Date.now()))).ts.length;
 
       for (let i = 0; i < 3; i++) for (const f of [list, one, bulk, history, rolled]) await f();
-      const t = { list: [] as number[], one: [] as number[], bulk: [] as number[], history: [] as number[], rolled: [] as number[] };
+      const t = {
+        list: [] as number[],
+        one: [] as number[],
+        bulk: [] as number[],
+        history: [] as number[],
+        rolled: [] as number[],
+      };
       let bytes = 0;
       let points = 0;
       let found = [0, 0];
@@ -132,13 +149,24 @@ async function main() {
         points = q.value;
         t.rolled.push((await timed(rolled)).ms);
       }
-      const s = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summarize(v)])) as Record<keyof typeof t, ReturnType<typeof summarize>>;
+      const s = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, summarize(v)])) as Record<
+        keyof typeof t,
+        ReturnType<typeof summarize>
+      >;
       const ff = summarize(fromFrames);
       say('');
-      say(`GET /api/vehicles, ${vehicles} vehicles (${Math.round(bytes / 1024)} KiB): min ${s.list.min} ms, p50 ${s.list.p50} ms, p95 ${s.list.p95} ms, max ${s.list.max} ms over ${runs} runs`);
-      say(`  store, latest frame of every vehicle one by one: min ${s.one.min} ms, p50 ${s.one.p50} ms, max ${s.one.max} ms (${found[0]} found)`);
-      say(`  store, latestMany of all ${vehicles}:             min ${s.bulk.min} ms, p50 ${s.bulk.p50} ms, max ${s.bulk.max} ms (${found[1]} found)`);
-      say(`GET /api/vehicles/:id/telemetry, 24 h at 1 Hz → ${points} points: min ${s.history.min} ms, p50 ${s.history.p50} ms, p95 ${s.history.p95} ms, max ${s.history.max} ms`);
+      say(
+        `GET /api/vehicles, ${vehicles} vehicles (${Math.round(bytes / 1024)} KiB): min ${s.list.min} ms, p50 ${s.list.p50} ms, p95 ${s.list.p95} ms, max ${s.list.max} ms over ${runs} runs`,
+      );
+      say(
+        `  store, latest frame of every vehicle one by one: min ${s.one.min} ms, p50 ${s.one.p50} ms, max ${s.one.max} ms (${found[0]} found)`,
+      );
+      say(
+        `  store, latestMany of all ${vehicles}:             min ${s.bulk.min} ms, p50 ${s.bulk.p50} ms, max ${s.bulk.max} ms (${found[1]} found)`,
+      );
+      say(
+        `GET /api/vehicles/:id/telemetry, 24 h at 1 Hz → ${points} points: min ${s.history.min} ms, p50 ${s.history.p50} ms, p95 ${s.history.p95} ms, max ${s.history.max} ms`,
+      );
       say(`  store, from the 86,400 frames: min ${ff.min} ms, p50 ${ff.p50} ms, max ${ff.max} ms`);
       say(`  store, from the rollups:       min ${s.rolled.min} ms, p50 ${s.rolled.p50} ms, max ${s.rolled.max} ms`);
       say(

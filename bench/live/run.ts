@@ -36,11 +36,28 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { provisionVehicles } from '../ingest/provision.ts';
-import { Children, CpuWindow, type CpuFigures, fileLimits, machineSeconds, memoryOf, nodeCommand, sleep } from '../ingest/procs.ts';
+import {
+  Children,
+  CpuWindow,
+  type CpuFigures,
+  fileLimits,
+  machineSeconds,
+  memoryOf,
+  nodeCommand,
+  sleep,
+} from '../ingest/procs.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { delivery } from './delivery.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
-import { nextMessage, tell, type ConsolesResult, type ConsolesToParent, type FleetResult, type FleetToParent, type Schedule } from './ipc.ts';
+import {
+  nextMessage,
+  tell,
+  type ConsolesResult,
+  type ConsolesToParent,
+  type FleetResult,
+  type FleetToParent,
+  type Schedule,
+} from './ipc.ts';
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
 import { login } from './session.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
@@ -112,7 +129,10 @@ function spawnChild(label: string, script: string, args: string[], fdLimit: numb
 }
 
 /** Splits 0…n into k nearly equal [from, to) slices. */
-const slices = (n: number, k: number) => Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)] as const).filter(([a, b]) => b > a);
+const slices = (n: number, k: number) =>
+  Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)] as const).filter(
+    ([a, b]) => b > a,
+  );
 
 interface Probe {
   /** GET /healthz just before each history query: how long any request waits for the platform's event loop. */
@@ -127,15 +147,33 @@ interface Probe {
 }
 
 /** The history and fleet list queries, spread over the window, one after the other (as one operator would). */
-async function probes(s: Settings, platform: PlatformProcess, cookie: string, vehicleId: string, schedule: Schedule): Promise<Probe> {
-  const p: Probe = { healthMs: [], historyMs: [], historyPoints: 0, historyFrames: 0, listMs: [], listBytes: 0, listVehicles: 0, errors: [] };
+async function probes(
+  s: Settings,
+  platform: PlatformProcess,
+  cookie: string,
+  vehicleId: string,
+  schedule: Schedule,
+): Promise<Probe> {
+  const p: Probe = {
+    healthMs: [],
+    historyMs: [],
+    historyPoints: 0,
+    historyFrames: 0,
+    listMs: [],
+    listBytes: 0,
+    listVehicles: 0,
+    errors: [],
+  };
   const every = (schedule.windowEnd - schedule.windowStart) / s.historyRuns;
   // once during the warm-up, not counted: the platform's first such queries prepare statements and
   // compile code paths (the first query after a start costs more: that is not the steady state)
   if (s.warmup > 0) {
     await sleep(Math.max(0, schedule.windowStart - Math.min(2000, (s.warmup * 1000) / 2) - Date.now()));
     const to = Date.now();
-    for (const url of [`/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`, '/api/vehicles']) {
+    for (const url of [
+      `/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`,
+      '/api/vehicles',
+    ]) {
       await fetch(`${platform.baseUrl}${url}`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) })
         .then((res) => res.arrayBuffer())
         .catch((err: unknown) => p.errors.push(`warm-up ${url}: ${(err as Error).message}`));
@@ -158,18 +196,23 @@ async function probes(s: Settings, platform: PlatformProcess, cookie: string, ve
       const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(30_000) });
       const body = (await res.json()) as { ts?: number[]; count?: number[]; error?: { code: string; message: string } };
       const ms = performance.now() - t0;
-      if (res.status !== 200 || !body.ts || !body.count) throw new Error(`history: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
+      if (res.status !== 200 || !body.ts || !body.count)
+        throw new Error(`history: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
       p.historyMs.push(ms);
       p.historyPoints = body.ts.length;
       p.historyFrames = body.count.reduce((a, b) => a + b, 0);
-      if (body.ts.length > HISTORY_POINTS) p.errors.push(`history answered ${body.ts.length} points, more than ${HISTORY_POINTS}`);
+      if (body.ts.length > HISTORY_POINTS)
+        p.errors.push(`history answered ${body.ts.length} points, more than ${HISTORY_POINTS}`);
     } catch (err) {
       p.errors.push((err as Error).message);
     }
     await sleep(Math.max(0, schedule.windowStart + (k + 0.7) * every - Date.now()));
     try {
       const t0 = performance.now();
-      const res = await fetch(`${platform.baseUrl}/api/vehicles`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${platform.baseUrl}/api/vehicles`, {
+        headers: { cookie },
+        signal: AbortSignal.timeout(30_000),
+      });
       const text = await res.text();
       const ms = performance.now() - t0;
       if (res.status !== 200) throw new Error(`fleet list: ${res.status} ${text.slice(0, 200)}`);
@@ -186,9 +229,15 @@ async function probes(s: Settings, platform: PlatformProcess, cookie: string, ve
 function cpuText(c: CpuFigures): string {
   const ours = Object.entries(c.pct)
     .filter(([k]) => k !== 'bench')
-    .map(([k, v]) => (v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`));
+    .map(([k, v]) =>
+      v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`,
+    );
   const others = Math.max(0, c.othersPct - c.irqPct);
-  return [...ours, `kernel interrupts ${c.irqPct}%`, `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`].join(', ');
+  return [
+    ...ours,
+    `kernel interrupts ${c.irqPct}%`,
+    `other processes ${others}%${others >= 5 && c.topOthers.length ? ` (${c.topOthers.join(', ')})` : ''}`,
+  ].join(', ');
 }
 
 /** Waits (bounded) for 3 s in which processes other than ours leave the machine alone; returns what they used last (% of one core). */
@@ -202,7 +251,10 @@ async function waitForQuiet(maxMs: number, say: (t: string) => void): Promise<nu
     const b = machineSeconds();
     pct = Math.round(((b.busy - a.busy - (b.irq - a.irq)) / 3) * 100);
     if (pct < DISTURBED_PCT) return pct;
-    if (!told) say(`  the machine is busy (${pct}% of a core in use while the bench idles); waiting up to ${Math.round(maxMs / 1000)} s for it to calm down …`);
+    if (!told)
+      say(
+        `  the machine is busy (${pct}% of a core in use while the bench idles); waiting up to ${Math.round(maxMs / 1000)} s for it to calm down …`,
+      );
     told = true;
   }
   return pct;
@@ -226,11 +278,16 @@ async function main(): Promise<number> {
     consoleProcs: Math.floor(setting('BENCH_CONSOLE_PROCS', 2, 2, 1)),
   };
   const limits = fileLimits();
-  if (s0.vehicles + 1024 > limits.hard) throw new Error(`the open-file limit (${limits.hard}) is too low for ${s0.vehicles} connections; raise it with \`ulimit -n\``);
+  if (s0.vehicles + 1024 > limits.hard)
+    throw new Error(
+      `the open-file limit (${limits.hard}) is too low for ${s0.vehicles} connections; raise it with \`ulimit -n\``,
+    );
   const s: Settings = { ...s0, fdLimit: Math.min(limits.hard, Math.max(limits.soft, s0.vehicles + 1024)) };
   const started = Date.now();
 
-  say(`live bench — ${new Date().toISOString()} — ${availableParallelism()} cores, node ${process.version}${quick ? ' — quick mode' : ''}`);
+  say(
+    `live bench — ${new Date().toISOString()} — ${availableParallelism()} cores, node ${process.version}${quick ? ' — quick mode' : ''}`,
+  );
   say(
     `  ${s.vehicles} vehicles at ${s.rateHz} Hz (QoS 1, ${s.loadProcs} load processes), ${s.consoles} consoles (${s.consoleProcs} processes), ` +
       `${s.warmup} s warm-up + ${s.seconds} s window; history: ${s.historyFrames} frames, ${s.historyRuns} queries`,
@@ -256,29 +313,66 @@ async function main(): Promise<number> {
     const ts = seedEnd - (s.historyFrames - 1 - i) * 1000;
     return { vehicleId: historyVehicle, receivedAt: ts + 40, frame: historyFrame(i, ts) };
   });
-  say(`  seeded ${s.historyFrames} frames of ${historyVehicle} (1 Hz up to now) into telemetry.db in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  say(
+    `  seeded ${s.historyFrames} frames of ${historyVehicle} (1 Hz up to now) into telemetry.db in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const profileDir = process.env.BENCH_PROFILE_DIR;
-  const platform = await startPlatform(children, ROOT, dataDir, s.fdLimit, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []);
-  say(`platform (node platform/main.ts, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`);
+  const platform = await startPlatform(
+    children,
+    ROOT,
+    dataDir,
+    s.fdLimit,
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
+  );
+  say(
+    `platform (node platform/main.ts, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
+  );
 
   // the fleet: connect every vehicle
   const fleets = slices(s.vehicles, s.loadProcs).map(([from, to]) =>
-    spawnChild(`fleet ${from}-${to}`, 'fleet.ts', [`--port=${platform.mqttPort}`, `--creds=${credsFile}`, `--from=${from}`, `--to=${to}`, `--total=${s.vehicles}`, `--rate=${s.rateHz}`, `--max-rate-hz=${process.env.LIVE_MAX_RATE_HZ || 4}`], s.fdLimit),
+    spawnChild(
+      `fleet ${from}-${to}`,
+      'fleet.ts',
+      [
+        `--port=${platform.mqttPort}`,
+        `--creds=${credsFile}`,
+        `--from=${from}`,
+        `--to=${to}`,
+        `--total=${s.vehicles}`,
+        `--rate=${s.rateHz}`,
+        `--max-rate-hz=${process.env.LIVE_MAX_RATE_HZ || 4}`,
+      ],
+      s.fdLimit,
+    ),
   );
-  const connected = await Promise.all(fleets.map((f) => nextMessage<FleetToParent, 'connected'>(f, 'connected', 300_000, 'fleet')));
-  say(`  fleet: ${connected.reduce((n, c) => n + c.connected, 0)} vehicles connected in ${(Math.max(...connected.map((c) => c.ms)) / 1000).toFixed(1)} s`);
+  const connected = await Promise.all(
+    fleets.map((f) => nextMessage<FleetToParent, 'connected'>(f, 'connected', 300_000, 'fleet')),
+  );
+  say(
+    `  fleet: ${connected.reduce((n, c) => n + c.connected, 0)} vehicles connected in ${(Math.max(...connected.map((c) => c.ms)) / 1000).toFixed(1)} s`,
+  );
 
   // the consoles: log in, connect, subscribe
   const consoles = slices(s.consoles, s.consoleProcs).map(([from, to]) =>
     spawnChild(
       `consoles ${from}-${to}`,
       'consoles.ts',
-      [`--base=${platform.baseUrl}`, `--logins=${loginsFile}`, `--ids=${idsFile}`, `--from=${from}`, `--to=${to}`, `--consoles=${s.consoles}`, `--subscriptions=${s.subscriptions}`],
+      [
+        `--base=${platform.baseUrl}`,
+        `--logins=${loginsFile}`,
+        `--ids=${idsFile}`,
+        `--from=${from}`,
+        `--to=${to}`,
+        `--consoles=${s.consoles}`,
+        `--subscriptions=${s.subscriptions}`,
+      ],
       s.fdLimit,
     ),
   );
-  const ready = await Promise.all(consoles.map((c) => nextMessage<ConsolesToParent, 'ready'>(c, 'ready', 300_000, 'consoles')));
+  const ready = await Promise.all(
+    consoles.map((c) => nextMessage<ConsolesToParent, 'ready'>(c, 'ready', 300_000, 'consoles')),
+  );
   const subs = new Array<number>(s.vehicles).fill(0);
   for (const r of ready) r.subscriptions.forEach((n, i) => (subs[i]! += n));
   const maxRateHz = ready[0]!.maxRateHz;
@@ -290,7 +384,10 @@ async function main(): Promise<number> {
       `${totalSubs} subscriptions (server max ${ready[0]!.maxSubscriptions} per connection), ${watched} of ${s.vehicles} vehicles watched ` +
       `(by ${Math.min(...subs)}–${Math.max(...subs)} consoles each)${refused ? `, ${refused} refused (${ready.find((r) => r.firstError)?.firstError})` : ''}`,
   );
-  if (watched < s.vehicles) note(`  WARNING: ${s.vehicles - watched} vehicles are not watched by any console (raise BENCH_CONSOLES, BENCH_SUBSCRIPTIONS or LIVE_MAX_SUBSCRIPTIONS)`);
+  if (watched < s.vehicles)
+    note(
+      `  WARNING: ${s.vehicles - watched} vehicles are not watched by any console (raise BENCH_CONSOLES, BENCH_SUBSCRIPTIONS or LIVE_MAX_SUBSCRIPTIONS)`,
+    );
 
   const proberCookie = await login(platform.baseUrl, prober);
 
@@ -298,7 +395,12 @@ async function main(): Promise<number> {
 
   // the run: everyone works to the same clock
   const startAt = Date.now() + 1000;
-  const schedule: Schedule = { startAt, windowStart: startAt + s.warmup * 1000, windowEnd: startAt + (s.warmup + s.seconds) * 1000, stopAt: startAt + (s.warmup + s.seconds) * 1000 + TAIL_MS };
+  const schedule: Schedule = {
+    startAt,
+    windowStart: startAt + s.warmup * 1000,
+    windowEnd: startAt + (s.warmup + s.seconds) * 1000,
+    stopAt: startAt + (s.warmup + s.seconds) * 1000 + TAIL_MS,
+  };
   for (const c of [...fleets, ...consoles]) tell(c, { type: 'go', schedule });
   say(`running: ${s.warmup} s warm-up, then the ${s.seconds} s window …`);
 
@@ -320,11 +422,15 @@ async function main(): Promise<number> {
   let probe: Probe;
   let metrics: Record<string, unknown> | undefined;
   try {
-    const fleetDone = Promise.all(fleets.map((f) => nextMessage<FleetToParent, 'done'>(f, 'done', schedule.stopAt - Date.now() + 120_000, 'fleet')));
+    const fleetDone = Promise.all(
+      fleets.map((f) => nextMessage<FleetToParent, 'done'>(f, 'done', schedule.stopAt - Date.now() + 120_000, 'fleet')),
+    );
     probe = await probes(s, platform, proberCookie, historyVehicle, schedule);
     fleetResults = (await fleetDone).map((d) => d.result);
     await sleep(SETTLE_MS);
-    const consolesDone = Promise.all(consoles.map((c) => nextMessage<ConsolesToParent, 'done'>(c, 'done', 60_000, 'consoles')));
+    const consolesDone = Promise.all(
+      consoles.map((c) => nextMessage<ConsolesToParent, 'done'>(c, 'done', 60_000, 'consoles')),
+    );
     for (const c of consoles) tell(c, { type: 'report' });
     consoleResults = (await consolesDone).map((d) => d.result);
     metrics = await metricsOf(platform.baseUrl);
@@ -341,9 +447,19 @@ async function main(): Promise<number> {
   const publishedByVehicle = fleetResults.flatMap((f) => f.publishedInWindow);
   const deliveredByVehicle = new Array<number>(s.vehicles).fill(0);
   for (const r of consoleResults) r.framesByVehicle.forEach((n, i) => (deliveredByVehicle[i]! += n));
-  const { expected, delivered, missing, extra } = delivery(subs, publishedByVehicle, deliveredByVehicle, windowS, maxRateHz);
-  const frameLat: Summary = summarizeHistogram(mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.frameLatency))));
-  const fleetAge: Summary = summarizeHistogram(mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.fleetAge))));
+  const { expected, delivered, missing, extra } = delivery(
+    subs,
+    publishedByVehicle,
+    deliveredByVehicle,
+    windowS,
+    maxRateHz,
+  );
+  const frameLat: Summary = summarizeHistogram(
+    mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.frameLatency))),
+  );
+  const fleetAge: Summary = summarizeHistogram(
+    mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.fleetAge))),
+  );
   const ackLat: Summary = summarizeHistogram(mergeHistograms(fleetResults.map((r) => pairsToHistogram(r.ackLatency))));
   const published = publishedByVehicle.reduce((a, b) => a + b, 0);
   const bunched = fleetResults.reduce((n, f) => n + f.bunched, 0);
@@ -365,27 +481,43 @@ async function main(): Promise<number> {
     `  frames delivered           ${delivered} of ${expected} expected (${expected ? ((delivered / expected) * 100).toFixed(2) : '—'} %), missing ${missing}, unexpected ${extra}` +
       `   [${published} frames published in the window × the consoles watching each vehicle; at ${s.rateHz} Hz ≤ ${maxRateHz} Hz (LIVE_MAX_RATE_HZ) every frame is expected]`,
   );
-  if (bunched) say(`                             note: ${bunched} frames were published less than 1/${maxRateHz} s after the vehicle's previous one (load process lag); the throttle may merge those`);
-  say(`  fleet updates              ${consoleResults.reduce((n, r) => n + r.fleetMessages, 0)} messages; age of a vehicle's newest values at arrival p50 ${fleetAge.p50} ms, p99 ${fleetAge.p99} ms (batched every ${fleetIntervalMs} ms) over ${fleetAge.count} entries`);
+  if (bunched)
+    say(
+      `                             note: ${bunched} frames were published less than 1/${maxRateHz} s after the vehicle's previous one (load process lag); the throttle may merge those`,
+    );
+  say(
+    `  fleet updates              ${consoleResults.reduce((n, r) => n + r.fleetMessages, 0)} messages; age of a vehicle's newest values at arrival p50 ${fleetAge.p50} ms, p99 ${fleetAge.p99} ms (batched every ${fleetIntervalMs} ms) over ${fleetAge.count} entries`,
+  );
   say(`  publish → PUBACK (stored)  p50 ${ackLat.p50} ms, p99 ${ackLat.p99} ms, max ${ackLat.max} ms`);
   say(
     `  history, 24 h → ${HISTORY_POINTS} points  median ${hist.p50} ms, max ${hist.max} ms over ${hist.count} queries (${probe.historyPoints} points from ${probe.historyFrames} frames)` +
       `   target < ${TARGET.historyMs} ms (the worst query)   ${verdict(hist.count > 0 && hist.max < TARGET.historyMs)}`,
   );
-  say(`                             each query in order (ms): ${probe.historyMs.map((x) => Math.round(x)).join(' ')}; GET /healthz just before each: ${probe.healthMs.map((x) => Math.round(x)).join(' ')}`);
-  say(`  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})`);
+  say(
+    `                             each query in order (ms): ${probe.historyMs.map((x) => Math.round(x)).join(' ')}; GET /healthz just before each: ${probe.healthMs.map((x) => Math.round(x)).join(' ')}`,
+  );
+  say(
+    `  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})`,
+  );
   if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
   say(`  platform RSS               peak ${Math.round(rssPeak)} MB`);
   say(
     `  live layer counters        frames_sent ${totals['live.frames_sent'] ?? 0}, frames_dropped ${totals['live.frames_dropped'] ?? 0}, fleet_sent ${totals['live.fleet_sent'] ?? 0}, ` +
       `fleet_deferred ${totals['live.fleet_deferred'] ?? 0}, slow_disconnected ${totals['live.slow_disconnected'] ?? 0}`,
   );
-  if (fleetErrors) say(`  load errors                ${fleetErrors} failed publishes or disconnects (first: ${fleetResults.find((f) => f.firstError)?.firstError})`);
-  if (consoleDisconnects) say(`  console disconnects        ${consoleDisconnects} (first: ${consoleResults.find((r) => r.firstError)?.firstError})`);
+  if (fleetErrors)
+    say(
+      `  load errors                ${fleetErrors} failed publishes or disconnects (first: ${fleetResults.find((f) => f.firstError)?.firstError})`,
+    );
+  if (consoleDisconnects)
+    say(
+      `  console disconnects        ${consoleDisconnects} (first: ${consoleResults.find((r) => r.firstError)?.firstError})`,
+    );
   if (probe.errors.length) say(`  query errors               ${probe.errors.length} (first: ${probe.errors[0]})`);
   if (warnings.length) say(`  platform warnings          ${warnings.length}, first: ${warnings[0]!.slice(0, 300)}`);
   say(`  load processes' worst schedule lag ${Math.max(...fleetResults.map((f) => f.maxLagMs))} ms`);
-  if (disturbed > DISTURBED_PCT) say(`  WARNING: other processes used ${disturbed}% of a core during the window; the figures are disturbed`);
+  if (disturbed > DISTURBED_PCT)
+    say(`  WARNING: other processes used ${disturbed}% of a core during the window; the figures are disturbed`);
   say(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const figures = {

@@ -18,7 +18,9 @@ import type { ConsoleLogin } from './provision.ts';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-const { values: a } = parseArgs({ options: { base: { type: 'string' }, logins: { type: 'string' }, watch: { type: 'string' } } });
+const { values: a } = parseArgs({
+  options: { base: { type: 'string' }, logins: { type: 'string' }, watch: { type: 'string' } },
+});
 process.on('disconnect', () => process.exit(3));
 
 const base = a.base!;
@@ -26,7 +28,17 @@ const logins = JSON.parse(readFileSync(a.logins!, 'utf8')) as ConsoleLogin[];
 const watch = a.watch ? (JSON.parse(readFileSync(a.watch, 'utf8')) as string[]) : [];
 const MAX_RELOGINS = 20;
 
-const f: ConsoleFigures = { consoles: logins.length, connected: 0, fleetMessages: 0, fleetEntries: 0, frames: 0, alarms: 0, tickets: 0, disconnects: 0, relogins: 0 };
+const f: ConsoleFigures = {
+  consoles: logins.length,
+  connected: 0,
+  fleetMessages: 0,
+  fleetEntries: 0,
+  frames: 0,
+  alarms: 0,
+  tickets: 0,
+  disconnects: 0,
+  relogins: 0,
+};
 const sockets = new Set<Client>();
 const seenTickets = new Set<number>();
 let stopping = false;
@@ -38,7 +50,8 @@ async function login(account: ConsoleLogin): Promise<string> {
     body: JSON.stringify({ username: account.username, password: account.password }),
     signal: AbortSignal.timeout(60_000),
   });
-  if (res.status !== 200) throw new Error(`login as ${account.username}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  if (res.status !== 200)
+    throw new Error(`login as ${account.username}: ${res.status} ${(await res.text()).slice(0, 200)}`);
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-pw_session='));
   if (!cookie) throw new Error(`login as ${account.username}: no session cookie in the answer`);
   return cookie.split(';')[0]!;
@@ -46,7 +59,13 @@ async function login(account: ConsoleLogin): Promise<string> {
 
 async function open(c: number): Promise<void> {
   const cookie = await login(logins[c]!);
-  const socket: Client = io(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true, timeout: 30_000 });
+  const socket: Client = io(base, {
+    transports: ['websocket'],
+    extraHeaders: { cookie },
+    reconnection: false,
+    forceNew: true,
+    timeout: 30_000,
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`console ${c}: no welcome within 30 s`)), 30_000);
     socket.once('welcome', () => {
@@ -72,7 +91,16 @@ async function open(c: number): Promise<void> {
     f.tickets++;
     if (seenTickets.has(m.ticket.id)) return; // every console gets it: the first arrival counts
     seenTickets.add(m.ticket.id);
-    void sendToParent({ type: 'ticket', ticket: { ticketId: m.ticket.id, vehicleId: m.ticket.vehicleId, faultCode: m.ticket.faultCode, receivedAt: m.ticket.receivedAt, arrivedAt } });
+    void sendToParent({
+      type: 'ticket',
+      ticket: {
+        ticketId: m.ticket.id,
+        vehicleId: m.ticket.vehicleId,
+        faultCode: m.ticket.faultCode,
+        receivedAt: m.ticket.receivedAt,
+        arrivedAt,
+      },
+    });
   });
   socket.on('disconnect', (reason) => {
     sockets.delete(socket);

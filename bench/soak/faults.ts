@@ -31,19 +31,75 @@ export interface FaultKind {
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   // mains lost, the generator fails to start: GEN-START-FAIL (critical) once mains has been absent 90 s
-  { name: 'generator-start-failure', params: { withOutage: true }, durationS: 300, needsGenerator: true, gateway: false, ticketCode: 'GEN-START-FAIL', ticketWithinS: 150 },
+  {
+    name: 'generator-start-failure',
+    params: { withOutage: true },
+    durationS: 300,
+    needsGenerator: true,
+    gateway: false,
+    ticketCode: 'GEN-START-FAIL',
+    ticketWithinS: 150,
+  },
   // alternator regulator fails high: CHG-OVERVOLT (critical) after its 10 s hold
-  { name: 'regulator-over-voltage', params: {}, durationS: 180, needsGenerator: false, gateway: false, ticketCode: 'CHG-OVERVOLT', ticketWithinS: 40 },
+  {
+    name: 'regulator-over-voltage',
+    params: {},
+    durationS: 180,
+    needsGenerator: false,
+    gateway: false,
+    ticketCode: 'CHG-OVERVOLT',
+    ticketWithinS: 40,
+  },
   // a mains outage the generator covers: a minor alarm, no ticket
-  { name: 'mains-outage', params: {}, durationS: 120, needsGenerator: true, gateway: false, ticketCode: null, ticketWithinS: 0 },
+  {
+    name: 'mains-outage',
+    params: {},
+    durationS: 120,
+    needsGenerator: true,
+    gateway: false,
+    ticketCode: null,
+    ticketWithinS: 0,
+  },
   // 60 s offline, then the backlog replayed as batches
-  { name: 'link-loss', params: {}, durationS: 60, needsGenerator: false, gateway: true, ticketCode: null, ticketWithinS: 0 },
+  {
+    name: 'link-loss',
+    params: {},
+    durationS: 60,
+    needsGenerator: false,
+    gateway: true,
+    ticketCode: null,
+    ticketWithinS: 0,
+  },
   // oil pressure falls within a minute during an outage: GEN-OIL-PRESSURE (critical)
-  { name: 'low-oil-pressure', params: { rampS: 60, withOutage: true }, durationS: 300, needsGenerator: true, gateway: false, ticketCode: 'GEN-OIL-PRESSURE', ticketWithinS: 150 },
+  {
+    name: 'low-oil-pressure',
+    params: { rampS: 60, withOutage: true },
+    durationS: 300,
+    needsGenerator: true,
+    gateway: false,
+    ticketCode: 'GEN-OIL-PRESSURE',
+    ticketWithinS: 150,
+  },
   // down 30 s without DISCONNECT, RAM buffer lost, seq restarts at 0
-  { name: 'gateway-reboot', params: { downS: 30 }, durationS: null, needsGenerator: false, gateway: true, ticketCode: null, ticketWithinS: 0 },
+  {
+    name: 'gateway-reboot',
+    params: { downS: 30 },
+    durationS: null,
+    needsGenerator: false,
+    gateway: true,
+    ticketCode: null,
+    ticketWithinS: 0,
+  },
   // the battery heats towards ambient + 100 °C: BAT-OVERTEMP (major) after 9–24 min (only long soaks see it)
-  { name: 'battery-over-temperature', params: { riseC: 100 }, durationS: null, needsGenerator: false, gateway: false, ticketCode: 'BAT-OVERTEMP', ticketWithinS: 1800 },
+  {
+    name: 'battery-over-temperature',
+    params: { riseC: 100 },
+    durationS: null,
+    needsGenerator: false,
+    gateway: false,
+    ticketCode: 'BAT-OVERTEMP',
+    ticketWithinS: 1800,
+  },
 ];
 
 /** Seconds a gateway fault must be over before the end of the soak. */
@@ -53,7 +109,13 @@ const GATEWAY_CLEAR_S = 20;
  * `count` faults over a soak from `soakStart` lasting `soakS` seconds, on vehicles picked by a
  * seeded shuffle. Returns them in start order.
  */
-export function planFaults(vehicles: readonly SoakVehicle[], count: number, soakStart: number, soakS: number, seed: string | number): SoakFault[] {
+export function planFaults(
+  vehicles: readonly SoakVehicle[],
+  count: number,
+  soakStart: number,
+  soakS: number,
+  seed: string | number,
+): SoakFault[] {
   const rng = createRandom(`${seed}:soak-faults`);
   const order = vehicles.map((_, i) => i);
   for (let k = order.length - 1; k > 0; k--) {

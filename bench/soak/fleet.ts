@@ -28,7 +28,14 @@ import { createRandom } from '../../simulators/model/random.ts';
 import { createVehicleModel, type VehicleModel } from '../../simulators/model/vehicle.ts';
 import { plannedFault, toModelFault } from '../../simulators/scenarios/index.ts';
 import { emptyBuckets, record, type Buckets } from './histogram.ts';
-import { sendToParent, type FleetLedger, type FleetTotals, type ParentToFleet, type SoakFault, type SoakVehicle } from './ipc.ts';
+import {
+  sendToParent,
+  type FleetLedger,
+  type FleetTotals,
+  type ParentToFleet,
+  type SoakFault,
+  type SoakVehicle,
+} from './ipc.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -93,7 +100,10 @@ const log = {
   warn: (m: string) => {
     // a link cut or a reboot is what the injected faults do: not worth a line; anything else is (the first 5)
     if (/: (link lost|gateway reboot); buffering$/.test(m)) return;
-    if (++warnings <= 5) process.stderr.write(`  [fleet ${offset}] ${m}${warnings === 5 ? ' (further gateway messages suppressed)' : ''}\n`);
+    if (++warnings <= 5)
+      process.stderr.write(
+        `  [fleet ${offset}] ${m}${warnings === 5 ? ' (further gateway messages suppressed)' : ''}\n`,
+      );
   },
 };
 
@@ -108,9 +118,25 @@ interface Sim {
 function build(t0: number): Sim[] {
   return vehicles.map((v, i) => {
     const g = offset + i;
-    const model = createVehicleModel({ vehicleId: v.id, seed: a.seed!, startTs: t0, profile: v.profile, mainsOutagesPerDay: 0, drivesPerDay: 0 });
+    const model = createVehicleModel({
+      vehicleId: v.id,
+      seed: a.seed!,
+      startTs: t0,
+      profile: v.profile,
+      mainsOutagesPerDay: 0,
+      drivesPerDay: 0,
+    });
     const gateway = createGateway(
-      { clock, model, limiter, log, connect, realNow: Date.now, random: () => jitter.next(), onAck: (ms, frames) => record(ack, ms, frames) },
+      {
+        clock,
+        model,
+        limiter,
+        log,
+        connect,
+        realNow: Date.now,
+        random: () => jitter.next(),
+        onAck: (ms, frames) => record(ack, ms, frames),
+      },
       {
         vehicleId: v.id,
         secret: v.secret,
@@ -243,7 +269,11 @@ process.on('message', (m: ParentToFleet) => {
       case 'stats':
         return sendToParent({ type: 'stats', id: m.id, totals: totals(), ackBuckets: takeAck() });
       case 'publishedAt':
-        return sendToParent({ type: 'publishedAt', id: m.id, answers: m.queries.map((q) => published.get(q.vehicleId)?.get(q.ts) ?? null) });
+        return sendToParent({
+          type: 'publishedAt',
+          id: m.id,
+          answers: m.queries.map((q) => published.get(q.vehicleId)?.get(q.ts) ?? null),
+        });
       case 'stop': {
         // stays until 'exit': tickets opened by the last frames are still looked up (publishedAt)
         const { drained, ledger } = await stop(m.drainMs);

@@ -112,14 +112,24 @@ export function sendToParent(m: FleetToParent | ConsolesToParent): Promise<void>
  * In the parent: a request with an id to a child, answered by a message of the same id (or a fatal
  * message, the child's exit, or the timeout).
  */
-export function request<T extends { type: string; id?: number }>(child: ChildProcess, message: { type: string; id: number; [k: string]: unknown }, answer: T['type'], timeoutMs: number, what: string): Promise<T> {
+export function request<T extends { type: string; id?: number }>(
+  child: ChildProcess,
+  message: { type: string; id: number; [k: string]: unknown },
+  answer: T['type'],
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const onMessage = (m: { type: string; id?: number; message?: string }) => {
       if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
       else if (m.type === answer && m.id === message.id) finish(undefined, m as T);
     };
-    const onExit = (code: number | null, sig: string | null) => finish(new Error(`${what}: process exited (${code ?? sig})`));
+    const onExit = (code: number | null, sig: string | null) =>
+      finish(new Error(`${what}: process exited (${code ?? sig})`));
     function finish(err?: Error, m?: T) {
       clearTimeout(timer);
       child.off('message', onMessage);

@@ -39,7 +39,13 @@ export async function provision(
           const id = soakVehicleId(i);
           const customerId = `soak-c${(i % options.customers) + 1}`;
           const plan = vehiclePlan(i, options.seed);
-          const a = await registry.add({ id, customerId, name: `${plan.model} ${id}`, model: plan.model, profile: plan.profile });
+          const a = await registry.add({
+            id,
+            customerId,
+            name: `${plan.model} ${id}`,
+            model: plan.model,
+            profile: plan.profile,
+          });
           return { id, secret: a.secret, customerId, profile: a.vehicle.profile };
         }),
       );
@@ -51,7 +57,12 @@ export async function provision(
     const logins: ConsoleLogin[] = [];
     for (let i = 0; i < options.consoles; i++) {
       const login = { username: `soak-console-${i + 1}`, password: generatePassword() };
-      await accounts.add({ id: login.username, name: `Soak console ${i + 1}`, role: i % 2 === 0 ? 'engineer' : 'dispatcher', password: login.password });
+      await accounts.add({
+        id: login.username,
+        name: `Soak console ${i + 1}`,
+        role: i % 2 === 0 ? 'engineer' : 'dispatcher',
+        password: login.password,
+      });
       logins.push(login);
     }
     return { vehicles, logins };

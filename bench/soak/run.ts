@@ -36,11 +36,36 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { Children, cpuSecondsOf, exited, fileLimits, machineSeconds, memoryOf, nodeCommand, sleep } from '../ingest/procs.ts';
+import {
+  Children,
+  cpuSecondsOf,
+  exited,
+  fileLimits,
+  machineSeconds,
+  memoryOf,
+  nodeCommand,
+  sleep,
+} from '../ingest/procs.ts';
 import { planFaults } from './faults.ts';
 import { count, emptyBuckets, exactPercentile, merge, percentile, type Buckets } from './histogram.ts';
-import { request, requestId, type ConsoleFigures, type ConsolesToParent, type FleetLedger, type FleetToParent, type FleetTotals, type SoakFault, type SoakVehicle } from './ipc.ts';
-import { getJson, startPlatform, type EventLoopWindow, type PlatformMetrics, type PlatformProcess } from './platform.ts';
+import {
+  request,
+  requestId,
+  type ConsoleFigures,
+  type ConsolesToParent,
+  type FleetLedger,
+  type FleetToParent,
+  type FleetTotals,
+  type SoakFault,
+  type SoakVehicle,
+} from './ipc.ts';
+import {
+  getJson,
+  startPlatform,
+  type EventLoopWindow,
+  type PlatformMetrics,
+  type PlatformProcess,
+} from './platform.ts';
 import { provision } from './provision.ts';
 
 /**
@@ -77,7 +102,10 @@ type Flag = keyof typeof DEFAULTS;
 
 const { values: given } = parseArgs({
   options: {
-    ...(Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, { type: 'string' }])) as Record<Exclude<Flag, 'keep-data'>, { type: 'string' }>),
+    ...(Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, { type: 'string' }])) as Record<
+      Exclude<Flag, 'keep-data'>,
+      { type: 'string' }
+    >),
     'keep-data': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -93,7 +121,8 @@ function setting(name: Flag): string {
 }
 function num(name: Flag, min: number, max = Infinity): number {
   const n = Number(setting(name));
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got ${setting(name)}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number from ${min} to ${max}, got ${setting(name)}`);
   return n;
 }
 
@@ -139,12 +168,16 @@ interface Fleet {
 
 function onceMessage<T>(child: ChildProcess, type: string, timeoutMs: number, what: string): Promise<T> {
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => finish(new Error(`${what}: not ready within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${what}: not ready within ${Math.round(timeoutMs / 1000)} s`)),
+      timeoutMs,
+    );
     const onMessage = (m: { type: string; message?: string }) => {
       if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
       else if (m.type === type) finish(undefined, m as T);
     };
-    const onExit = (code: number | null, sig: string | null) => finish(new Error(`${what}: exited (${code ?? sig}) early`));
+    const onExit = (code: number | null, sig: string | null) =>
+      finish(new Error(`${what}: exited (${code ?? sig}) early`));
     function finish(err?: Error, m?: T) {
       clearTimeout(timer);
       child.off('message', onMessage);
@@ -186,7 +219,8 @@ function cpuBetween(a: CpuMark, b: CpuMark): CpuShare {
   const s = (b.t - a.t) / 1000;
   const pct = (x: number) => round((x / s) * 100, 1);
   const fleets = b.fleets.map((x, i) => x - a.fleets[i]!);
-  const ours = b.platform - a.platform + fleets.reduce((x, y) => x + y, 0) + (b.consoles - a.consoles) + (b.bench - a.bench);
+  const ours =
+    b.platform - a.platform + fleets.reduce((x, y) => x + y, 0) + (b.consoles - a.consoles) + (b.bench - a.bench);
   const busy = b.machine.busy - a.machine.busy;
   const irq = b.machine.irq - a.machine.irq;
   return {
@@ -240,7 +274,11 @@ function ticketReader(recordsFile: string) {
         )
         .all(lastId) as { id: number; vehicleId: string; code: string; receivedAt: number; raisedAt: number | null }[];
       if (rows.length) lastId = rows[rows.length - 1]!.id;
-      return rows.map((r) => ({ ...r, receivedAt: Number(r.receivedAt), raisedAt: r.raisedAt === null ? null : Number(r.raisedAt) }));
+      return rows.map((r) => ({
+        ...r,
+        receivedAt: Number(r.receivedAt),
+        raisedAt: r.raisedAt === null ? null : Number(r.raisedAt),
+      }));
     },
     close() {
       db?.close();
@@ -262,7 +300,10 @@ function slope(points: [number, number][]): number {
 function storedByVehicle(file: string): Map<string, number> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as { id: string; n: number }[];
+    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as {
+      id: string;
+      n: number;
+    }[];
     return new Map(rows.map((r) => [r.id, r.n]));
   } finally {
     db.close();
@@ -289,17 +330,26 @@ async function main(): Promise<number> {
   const cores = availableParallelism();
   const batchSetting = setting('batch');
   const unbatchedCores = (N * CPU_PER_FRAME_MS.unbatched) / 1000;
-  const batchS = batchSetting === 'auto' ? (unbatchedCores <= AUTO_BATCH_SHARE * cores ? 1 : 5) : Math.floor(num('batch', 1, 60));
+  const batchS =
+    batchSetting === 'auto' ? (unbatchedCores <= AUTO_BATCH_SHARE * cores ? 1 : 5) : Math.floor(num('batch', 1, 60));
   const procsSetting = setting('fleet-procs');
-  const P = procsSetting === 'auto' ? Math.min(4, Math.max(1, Math.ceil(N / 2500))) : Math.floor(num('fleet-procs', 1, 16));
+  const P =
+    procsSetting === 'auto' ? Math.min(4, Math.max(1, Math.ceil(N / 2500))) : Math.floor(num('fleet-procs', 1, 16));
   const faultShare = num('fault-share', 0, 1);
   const C = Math.floor(num('consoles', 0, 50));
   const statusS = num('status-every', 1);
   const seed = setting('seed');
-  const bound = { rssGrowthPct: num('max-rss-growth-pct', 0), ticketP99Ms: num('max-ticket-p99-ms', 1), lagP99Ms: num('max-lag-p99-ms', 1) };
+  const bound = {
+    rssGrowthPct: num('max-rss-growth-pct', 0),
+    ticketP99Ms: num('max-ticket-p99-ms', 1),
+    lagP99Ms: num('max-lag-p99-ms', 1),
+  };
 
   const limits = fileLimits();
-  if (N + 1024 > limits.hard) throw new Error(`the open-file limit (${limits.hard}) is too low for ${N} connections; raise it with \`ulimit -n\``);
+  if (N + 1024 > limits.hard)
+    throw new Error(
+      `the open-file limit (${limits.hard}) is too low for ${N} connections; raise it with \`ulimit -n\``,
+    );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, N + 1024));
 
   tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-soak-'));
@@ -319,7 +369,11 @@ async function main(): Promise<number> {
     );
   }
   say(`provisioning ${fmt(N)} vehicles (scrypt-hashed secrets) and ${C} console accounts …`);
-  const { vehicles, logins } = await provision(dataDir, { count: N, customers: Math.max(1, Math.ceil(N / 500)), consoles: C, seed }, (n) => n % 2048 === 0 && note(`  ${n}/${N}`));
+  const { vehicles, logins } = await provision(
+    dataDir,
+    { count: N, customers: Math.max(1, Math.ceil(N / 500)), consoles: C, seed },
+    (n) => n % 2048 === 0 && note(`  ${n}/${N}`),
+  );
   say(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   // ── platform ──
@@ -336,10 +390,15 @@ async function main(): Promise<number> {
     writeFileSync(loginsFile, JSON.stringify(logins), { mode: 0o600 });
     const watchFile = join(tempDir, 'watch.json');
     writeFileSync(watchFile, JSON.stringify(vehicles.slice(0, Math.min(N, 5 * C)).map((v) => v.id)));
-    const { command, args } = nodeCommand(join(HERE, 'consoles.ts'), [`--base=${platform.baseUrl}`, `--logins=${loginsFile}`, `--watch=${watchFile}`], 1024);
+    const { command, args } = nodeCommand(
+      join(HERE, 'consoles.ts'),
+      [`--base=${platform.baseUrl}`, `--logins=${loginsFile}`, `--watch=${watchFile}`],
+      1024,
+    );
     consoles = children.spawn('consoles', command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     consoles.on('message', (m: ConsolesToParent) => {
-      if (m.type === 'ticket' && !consoleAt.has(m.ticket.ticketId)) consoleAt.set(m.ticket.ticketId, m.ticket.arrivedAt);
+      if (m.type === 'ticket' && !consoleAt.has(m.ticket.ticketId))
+        consoleAt.set(m.ticket.ticketId, m.ticket.arrivedAt);
     });
     const ready = await onceMessage<{ consoles: number; ms: number }>(consoles, 'ready', 120_000, 'consoles');
     say(`consoles: ${ready.consoles} logged in and connected (socket.io) in ${(ready.ms / 1000).toFixed(1)} s`);
@@ -355,10 +414,20 @@ async function main(): Promise<number> {
     writeFileSync(credsFile, JSON.stringify(slice), { mode: 0o600 });
     const { command, args } = nodeCommand(
       join(HERE, 'fleet.ts'),
-      [`--port=${platform.mqttPort}`, `--creds=${credsFile}`, `--offset=${from}`, `--total=${N}`, `--batch=${batchS}`, `--seed=${seed}`],
+      [
+        `--port=${platform.mqttPort}`,
+        `--creds=${credsFile}`,
+        `--offset=${from}`,
+        `--total=${N}`,
+        `--batch=${batchS}`,
+        `--seed=${seed}`,
+      ],
       slice.length + 1024,
     );
-    const child = children.spawn(`fleet ${k}`, command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = children.spawn(`fleet ${k}`, command, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     fleets.push({ child, label: `fleet ${k}`, vehicles: slice });
   }
   const owner = new Map<string, Fleet>();
@@ -372,7 +441,15 @@ async function main(): Promise<number> {
   /** The fleets' totals, and their ack histograms since the last call (kept for the soak once it runs). */
   const fleetStats = async () => {
     const answers = await Promise.all(
-      fleets.map((f) => request<Extract<FleetToParent, { type: 'stats' }>>(f.child, { type: 'stats', id: requestId() }, 'stats', 30_000, f.label)),
+      fleets.map((f) =>
+        request<Extract<FleetToParent, { type: 'stats' }>>(
+          f.child,
+          { type: 'stats', id: requestId() },
+          'stats',
+          30_000,
+          f.label,
+        ),
+      ),
     );
     const ack = answers.reduce((b, x) => merge(b, x.ackBuckets), emptyBuckets());
     if (keepAck) merge(ackSoak, ack);
@@ -397,7 +474,11 @@ async function main(): Promise<number> {
   }
   let connectS = (Date.now() - t0) / 1000;
   let allConnected = connected >= N;
-  say(allConnected ? `  all ${fmt(N)} connected in ${connectS.toFixed(1)} s` : `  only ${fmt(connected)} of ${fmt(N)} connected after ${connectS.toFixed(0)} s; going on`);
+  say(
+    allConnected
+      ? `  all ${fmt(N)} connected in ${connectS.toFixed(1)} s`
+      : `  only ${fmt(connected)} of ${fmt(N)} connected after ${connectS.toFixed(0)} s; going on`,
+  );
   // The gateways sample from t0 whether connected or not, so the later ones connect with a backlog
   // to replay: a reconnect storm, as after a platform restart. How long it takes is informative; the
   // soak itself needs every vehicle online when it starts.
@@ -441,7 +522,11 @@ async function main(): Promise<number> {
       [...byFleet].map(async ([f, list]) => {
         const m = await request<Extract<FleetToParent, { type: 'publishedAt' }>>(
           f.child,
-          { type: 'publishedAt', id: requestId(), queries: list.map((t) => ({ vehicleId: t.vehicleId, ts: t.raisedAt! })) },
+          {
+            type: 'publishedAt',
+            id: requestId(),
+            queries: list.map((t) => ({ vehicleId: t.vehicleId, ts: t.raisedAt! })),
+          },
           'publishedAt',
           30_000,
           f.label,
@@ -477,7 +562,17 @@ async function main(): Promise<number> {
     ackedMark = totals.framesAcked;
     sampledMark = totals.framesSampled;
     statusAt = now;
-    const con = consoles ? (await request<Extract<ConsolesToParent, { type: 'stats' }>>(consoles, { type: 'stats', id: requestId() }, 'stats', 10_000, 'consoles').catch(() => undefined))?.figures : undefined;
+    const con = consoles
+      ? (
+          await request<Extract<ConsolesToParent, { type: 'stats' }>>(
+            consoles,
+            { type: 'stats', id: requestId() },
+            'stats',
+            10_000,
+            'consoles',
+          ).catch(() => undefined)
+        )?.figures
+      : undefined;
     const mb = rss.length ? rss[rss.length - 1]!.mb : NaN;
     const base = soakStart ? baselineRss() : null;
     const lag = loopWindows[loopWindows.length - 1];
@@ -491,7 +586,14 @@ async function main(): Promise<number> {
         (con ? ` · consoles ${con.connected}/${con.consoles}` : '') +
         ` · CPU ${cpuText(cpu, !!consoles)}`,
     );
-    if (soakStart && now <= soakEnd) trend.push({ atS: Math.round((now - soakStart) / 1000), rssMB: round(mb), lagP99Ms: lag?.p99Ms ?? null, framesPerS: Math.round(ackedPerS), platformCpu: cpu.platform });
+    if (soakStart && now <= soakEnd)
+      trend.push({
+        atS: Math.round((now - soakStart) / 1000),
+        rssMB: round(mb),
+        lagP99Ms: lag?.p99Ms ?? null,
+        framesPerS: Math.round(ackedPerS),
+        platformCpu: cpu.platform,
+      });
   }
 
   /**
@@ -500,7 +602,8 @@ async function main(): Promise<number> {
    * the heap breathes by tens of MB between collections, a single sample would be noise.
    */
   const edgeS = () => Math.round(Math.min(300, Math.max(Math.min(30, soakS / 4), soakS * 0.1)));
-  const baselineRss = () => median(rss.filter((r) => r.t >= soakStart && r.t <= soakStart + edgeS() * 1000).map((r) => r.mb));
+  const baselineRss = () =>
+    median(rss.filter((r) => r.t >= soakStart && r.t <= soakStart + edgeS() * 1000).map((r) => r.mb));
 
   /** Runs the samplers (RSS each second, metrics, tickets, status lines) until `until`; throws if a process died. */
   async function sampleUntil(until: number): Promise<void> {
@@ -509,7 +612,10 @@ async function main(): Promise<number> {
     while (Date.now() < until) {
       const now = Date.now();
       const m = memoryOf(platform.pid);
-      if (!m) throw new Error(`the platform (pid ${platform.pid}) is gone: exit ${platform.child.exitCode ?? platform.child.signalCode}\n${platform.warnings().slice(-10).join('\n')}`);
+      if (!m)
+        throw new Error(
+          `the platform (pid ${platform.pid}) is gone: exit ${platform.child.exitCode ?? platform.child.signalCode}\n${platform.warnings().slice(-10).join('\n')}`,
+        );
       rss.push({ t: now, mb: m.rssMB });
       if (now >= nextMetrics) {
         nextMetrics = now + 10_000;
@@ -520,7 +626,8 @@ async function main(): Promise<number> {
         await pollTickets();
       }
       if (now - statusAt >= statusS * 1000) await status(now);
-      for (const f of fleets) if (exited(f.child)) throw new Error(`${f.label} exited (${f.child.exitCode ?? f.child.signalCode})`);
+      for (const f of fleets)
+        if (exited(f.child)) throw new Error(`${f.label} exited (${f.child.exitCode ?? f.child.signalCode})`);
       await sleep(Math.max(10, 1000 - (Date.now() - now)));
     }
   }
@@ -547,7 +654,9 @@ async function main(): Promise<number> {
     f.child.send({ type: 'faults', faults: faults.filter((x) => ids.has(x.vehicleId)) });
   }
   const kinds = [...new Set(faults.map((f) => f.name))];
-  say(`soak: ${round(soakS / 60, 2)} min; ${faults.length} faults over its first ${round((soakS * 0.8) / 60, 1)} min (${kinds.map((k) => `${k} ×${faults.filter((f) => f.name === k).length}`).join(', ')})`);
+  say(
+    `soak: ${round(soakS / 60, 2)} min; ${faults.length} faults over its first ${round((soakS * 0.8) / 60, 1)} min (${kinds.map((k) => `${k} ×${faults.filter((f) => f.name === k).length}`).join(', ')})`,
+  );
   const cpuSoak0 = cpuNow(platform.pid, fleets, consoles);
   await sampleUntil(soakEnd);
   await pollMetrics();
@@ -560,7 +669,15 @@ async function main(): Promise<number> {
   // ── stop: drain the gateways, close the consoles, stop the platform gracefully ──
   say(`stopping: gateways drain (≤ 60 s) and disconnect …`);
   const stopped = await Promise.all(
-    fleets.map((f) => request<Extract<FleetToParent, { type: 'stopped' }>>(f.child, { type: 'stop', id: requestId(), drainMs: 60_000 }, 'stopped', 180_000, f.label)),
+    fleets.map((f) =>
+      request<Extract<FleetToParent, { type: 'stopped' }>>(
+        f.child,
+        { type: 'stop', id: requestId(), drainMs: 60_000 },
+        'stopped',
+        180_000,
+        f.label,
+      ),
+    ),
   );
   // tickets opened by the last frames: give diagnostics a moment, then look them up while the fleets still answer
   await sleep(2000);
@@ -568,7 +685,15 @@ async function main(): Promise<number> {
   for (const f of fleets) f.child.send({ type: 'exit' });
   await Promise.all(fleets.map((f) => children.stop(f.child, 10_000)));
   const consoleFigures: ConsoleFigures | undefined = consoles
-    ? (await request<Extract<ConsolesToParent, { type: 'stopped' }>>(consoles, { type: 'stop', id: requestId() }, 'stopped', 30_000, 'consoles').catch(() => undefined))?.figures
+    ? (
+        await request<Extract<ConsolesToParent, { type: 'stopped' }>>(
+          consoles,
+          { type: 'stop', id: requestId() },
+          'stopped',
+          30_000,
+          'consoles',
+        ).catch(() => undefined)
+      )?.figures
     : undefined;
   const finalMetrics = (await metrics()) ?? lastMetrics;
   const warnings = platform.warningCount();
@@ -584,7 +709,9 @@ async function main(): Promise<number> {
   // ── zero loss: every PUBACKed frame is in telemetry.db ──
   const stored = storedByVehicle(join(dataDir, 'telemetry.db'));
   const ledger: FleetLedger = { ids: [], sampled: [], acked: [], buffered: [], dropped: [], lostOnReboot: [] };
-  for (const s of stopped) for (const k of Object.keys(ledger) as (keyof FleetLedger)[]) (ledger[k] as (string | number)[]).push(...(s.ledger[k] as (string | number)[]));
+  for (const s of stopped)
+    for (const k of Object.keys(ledger) as (keyof FleetLedger)[])
+      (ledger[k] as (string | number)[]).push(...(s.ledger[k] as (string | number)[]));
   let lost = 0;
   let lostVehicles = 0;
   let storedTotal = 0;
@@ -637,7 +764,8 @@ async function main(): Promise<number> {
       // its frame's publish is unknown (e.g. the fleet had gone): timed from the frame's ts — an
       // upper bound (with batches up to B s too much), so reported apart, not in the percentiles
       fromTs++;
-      if (fallbacks.length < 3 && t.raisedAt !== null) fallbacks.push(`${t.vehicleId} ${t.code} ${shown - t.raisedAt} ms`);
+      if (fallbacks.length < 3 && t.raisedAt !== null)
+        fallbacks.push(`${t.vehicleId} ${t.code} ${shown - t.raisedAt} ms`);
       continue;
     }
     latencies.push(shown - t.publishedAt);
@@ -646,7 +774,10 @@ async function main(): Promise<number> {
   const slowest = timed
     .sort((x, y) => y.ms - x.ms)
     .slice(0, 3)
-    .map(({ t, ms }) => `${t.vehicleId} ${t.code} ${ms} ms (written ${t.receivedAt - t.publishedAt!} ms after the publish)`);
+    .map(
+      ({ t, ms }) =>
+        `${t.vehicleId} ${t.code} ${ms} ms (written ${t.receivedAt - t.publishedAt!} ms after the publish)`,
+    );
   const stampLatencies = ours.filter((t) => t.publishedAt !== null).map((t) => t.receivedAt - t.publishedAt!);
   const ticketP50 = exactPercentile(latencies, 50);
   const ticketP99 = exactPercentile(latencies, 99);
@@ -681,8 +812,12 @@ async function main(): Promise<number> {
   const pad = (s: string) => s.padEnd(30);
   say('');
   say('results');
-  say(`  ${pad('vehicles')}${fmt(N)} provisioned; ${fmt(onlineAtSoakStart)} online when the soak started   bound: all   ${check(onlineAtSoakStart >= N)}`);
-  say(`  ${pad('connect storm')}${allConnected ? `all connected ${connectS.toFixed(1)} s after the start` : `not all connected after ${connectS.toFixed(0)} s`} (gateways sampling from the start replay their backlog as they connect; informative)`);
+  say(
+    `  ${pad('vehicles')}${fmt(N)} provisioned; ${fmt(onlineAtSoakStart)} online when the soak started   bound: all   ${check(onlineAtSoakStart >= N)}`,
+  );
+  say(
+    `  ${pad('connect storm')}${allConnected ? `all connected ${connectS.toFixed(1)} s after the start` : `not all connected after ${connectS.toFixed(0)} s`} (gateways sampling from the start replay their backlog as they connect; informative)`,
+  );
   const keptUp = soakAckedPerS >= KEEP_UP * soakSampledPerS;
   say(
     `  ${pad('load during the soak')}${fmt(Math.round(soakAckedPerS))} frames/s acknowledged of ${fmt(Math.round(soakSampledPerS))} sampled/s (${fmt(N)} vehicles × 1 Hz${batchS > 1 ? `, in ${batchS}-frame batches` : ''})   bound: ≥ ${KEEP_UP * 100} % of the sampled rate   ${check(keptUp)}`,
@@ -699,22 +834,35 @@ async function main(): Promise<number> {
   say(
     `  ${pad('publish → PUBACK (= stored)')}p50 ${percentile(ackSoak, 50) ?? '–'} ms, p99 ${percentile(ackSoak, 99) ?? '–'} ms over ${fmt(count(ackSoak))} frames of the soak (informative)`,
   );
+  say(`  ${pad('faults')}${faults.length} injected (${[...byKind].map(([k, v]) => `${k} ${v.injected}`).join(', ')})`);
   say(
-    `  ${pad('faults')}${faults.length} injected (${[...byKind].map(([k, v]) => `${k} ${v.injected}`).join(', ')})`,
-  );
-  say(
-    `  ${pad('tickets')}${ours.length} opened by our faults, ${expected.length - missing.length} of the ${expected.length} expected${missing.length ? `; missing: ${missing.slice(0, 5).map((f) => `${f.vehicleId} ${f.ticketCode} (${f.name})`).join(', ')}${missing.length > 5 ? ' …' : ''}` : ''}; other tickets ${others.length}${others.length ? ` (${[...new Set(others.map((t) => t.code))].join(', ')})` : ''}   bound: every expected ticket   ${check(missing.length === 0)}`,
+    `  ${pad('tickets')}${ours.length} opened by our faults, ${expected.length - missing.length} of the ${expected.length} expected${
+      missing.length
+        ? `; missing: ${missing
+            .slice(0, 5)
+            .map((f) => `${f.vehicleId} ${f.ticketCode} (${f.name})`)
+            .join(', ')}${missing.length > 5 ? ' …' : ''}`
+        : ''
+    }; other tickets ${others.length}${others.length ? ` (${[...new Set(others.map((t) => t.code))].join(', ')})` : ''}   bound: every expected ticket   ${check(missing.length === 0)}`,
   );
   say(
     `  ${pad('ticket latency')}p50 ${ticketP50 ?? '–'} ms, p99 ${ticketP99 ?? '–'} ms, max ${ticketMax ?? '–'} ms over ${latencies.length} tickets: publish of the frame that completed the fault's condition → ticket ${useConsole ? 'on a live console' : 'written (received_at)'}   bound: p99 < ${bound.ticketP99Ms} ms   ${check(ticketP99 === null || ticketP99 < bound.ticketP99Ms)}`,
   );
   if (slowest.length) say(`  ${pad('')}slowest: ${slowest.join(', ')}`);
-  if (useConsole && stampLatencies.length) say(`  ${pad('')}to the ticket's received_at stamp: p50 ${exactPercentile(stampLatencies, 50)} ms, p99 ${exactPercentile(stampLatencies, 99)} ms`);
-  if (fromTs) say(`  ${pad('')}${fromTs} more whose frame's publish was not found, timed from the frame's ts (upper bound, not in the figures above)${fallbacks.length ? `: ${fallbacks.join(', ')}` : ''}`);
+  if (useConsole && stampLatencies.length)
+    say(
+      `  ${pad('')}to the ticket's received_at stamp: p50 ${exactPercentile(stampLatencies, 50)} ms, p99 ${exactPercentile(stampLatencies, 99)} ms`,
+    );
+  if (fromTs)
+    say(
+      `  ${pad('')}${fromTs} more whose frame's publish was not found, timed from the frame's ts (upper bound, not in the figures above)${fallbacks.length ? `: ${fallbacks.join(', ')}` : ''}`,
+    );
   if (fromStamp) say(`  ${pad('')}${fromStamp} timed to the ticket's received_at: no console saw them`);
   for (const [k, v] of byKind) {
     if (!v.startToTicket.length && !v.expected) continue;
-    say(`  ${pad(`  ${k}`)}fault start → ticket: median ${median(v.startToTicket) ?? '–'} s, max ${v.startToTicket.length ? Math.max(...v.startToTicket) : '–'} s (${v.tickets} tickets, ${v.expected} expected; includes the rule's hold and the time the fault takes to show)`);
+    say(
+      `  ${pad(`  ${k}`)}fault start → ticket: median ${median(v.startToTicket) ?? '–'} s, max ${v.startToTicket.length ? Math.max(...v.startToTicket) : '–'} s (${v.tickets} tickets, ${v.expected} expected; includes the rule's hold and the time the fault takes to show)`,
+    );
   }
   say(
     `  ${pad('platform RSS')}start ${round(rssStart)} MB (median of the soak's first ${edgeS()} s), end ${round(rssEnd)} MB (its last ${edgeS()} s), max ${round(rssMax)} MB; growth ${rssGrowthPct.toFixed(1)} % (least-squares trend ${rssSlopeMBPerH >= 0 ? '+' : ''}${round(rssSlopeMBPerH)} MB/h)   bound: < ${bound.rssGrowthPct} %   ${check(rssGrowthPct < bound.rssGrowthPct)}`,
@@ -724,7 +872,9 @@ async function main(): Promise<number> {
     `  ${pad('platform event-loop lag')}p99 per 10 s window: median ${lagMedianP99} ms, worst ${lagWorstP99} ms; max ${lagMax} ms; loop busy ${Math.round(loopBusy * 100)} % (${windows.length} windows)   bound: every window p99 < ${bound.lagP99Ms} ms   ${check(windows.length > 0 && lagWorstP99 < bound.lagP99Ms)}`,
   );
   say(`  ${pad('CPU over the soak')}${cpuText(cpu, !!consoles)} (% of one core; informative)`);
-  say(`  ${pad('RSS of the other processes')}fleet ${processRss.fleets.map((x) => `${x} MB`).join(' + ')}${processRss.consoles === null ? '' : `, consoles ${processRss.consoles} MB`} (at the end of the soak; informative)`);
+  say(
+    `  ${pad('RSS of the other processes')}fleet ${processRss.fleets.map((x) => `${x} MB`).join(' + ')}${processRss.consoles === null ? '' : `, consoles ${processRss.consoles} MB`} (at the end of the soak; informative)`,
+  );
   if (consoleFigures) {
     say(
       `  ${pad('live consoles')}${consoleFigures.connected}/${consoleFigures.consoles} connected at the end; received ${fmt(consoleFigures.fleetMessages)} fleet updates (${fmt(consoleFigures.fleetEntries)} vehicle entries), ${fmt(consoleFigures.frames)} frames, ${fmt(consoleFigures.alarms)} alarms, ${fmt(consoleFigures.tickets)} tickets; ${consoleFigures.disconnects} disconnects${consoleFigures.firstError ? ` (first: ${consoleFigures.firstError})` : ''}`,
@@ -734,9 +884,15 @@ async function main(): Promise<number> {
   say(
     `  ${pad('platform counters')}frames stored ${fmt(counter('ingest.frames_stored'))}, duplicates ${fmt(counter('ingest.frames_duplicate'))}, rejected ${fmt(counter('ingest.rejected'))}, seq gaps ${fmt(counter('telemetry.seq_gaps'))}, backfill requests ${fmt(counter('telemetry.backfill_requests'))}, frames given up ${fmt(counter('telemetry.frames_lost'))}, seq restarts ${fmt(counter('telemetry.seq_restarts'))}, refused connects ${fmt(counter('mqtt.connect_refused'))}`,
   );
-  say(`  ${pad('graceful stop')}SIGTERM → exit ${exitCode} in ${stopS.toFixed(1)} s   bound: exit 0   ${check(exitCode === 0)}`);
-  if (warnings) say(`  ${pad('platform warnings')}${warnings} lines at warn level or above; first: ${firstWarnings.map((w) => w.slice(0, 200)).join(' | ')}`);
-  if (cpu.others > 15) say(`  WARNING: other processes used ${cpu.others} % of a core during the soak; the figures are disturbed`);
+  say(
+    `  ${pad('graceful stop')}SIGTERM → exit ${exitCode} in ${stopS.toFixed(1)} s   bound: exit 0   ${check(exitCode === 0)}`,
+  );
+  if (warnings)
+    say(
+      `  ${pad('platform warnings')}${warnings} lines at warn level or above; first: ${firstWarnings.map((w) => w.slice(0, 200)).join(' | ')}`,
+    );
+  if (cpu.others > 15)
+    say(`  WARNING: other processes used ${cpu.others} % of a core during the soak; the figures are disturbed`);
   say(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const pass = verdicts.every(Boolean);
   say(pass ? 'PASS' : 'FAIL');
@@ -781,7 +937,15 @@ async function main(): Promise<number> {
     lagP99WorstMs: lagWorstP99,
     lagMaxMs: lagMax,
     loopBusyPct: Math.round(loopBusy * 100),
-    cpuPct: { platform: cpu.platform, platformMain: cpu.platformMain, fleets: cpu.fleets, consoles: cpu.consoles, bench: cpu.bench, interrupts: cpu.irq, others: cpu.others },
+    cpuPct: {
+      platform: cpu.platform,
+      platformMain: cpu.platformMain,
+      fleets: cpu.fleets,
+      consoles: cpu.consoles,
+      bench: cpu.bench,
+      interrupts: cpu.irq,
+      others: cpu.others,
+    },
     exitCode,
     trend: trend.filter((_, i) => i % step === 0 || i === trend.length - 1),
     bounds: bound,

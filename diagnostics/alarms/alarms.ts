@@ -21,7 +21,10 @@ export interface AlarmFilter {
  * window after clearing is re-activated (its count goes up) instead of opening a new one, so a
  * flapping condition never floods the queue or opens more tickets.
  */
-export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) => { en: string; zh: string }; now?: () => number }, options: { flapWindowMs: number }) {
+export function createAlarms(
+  deps: { db: RecordsDb; titleOf: (ruleId: string) => { en: string; zh: string }; now?: () => number },
+  options: { flapWindowMs: number },
+) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
 
@@ -49,15 +52,33 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
     return toAlarm(row);
   }
 
-  const note = (tx: RecordsDb, alarmId: number, at: number, actor: string, kind: AlarmNote['kind'], text: string | null) =>
-    tx.insertInto('alarm_notes').values({ alarm_id: alarmId, at, actor, kind, text }).execute();
+  const note = (
+    tx: RecordsDb,
+    alarmId: number,
+    at: number,
+    actor: string,
+    kind: AlarmNote['kind'],
+    text: string | null,
+  ) => tx.insertInto('alarm_notes').values({ alarm_id: alarmId, at, actor, kind, text }).execute();
 
   return {
     get,
     /** Raises (or re-activates) the alarm of a rule on a vehicle. `fresh` is false when nothing new happened. */
-    async raise(vehicleId: string, rule: Rule, at: number, live: boolean, evidence: unknown): Promise<{ alarm: Alarm; fresh: boolean; promoted: boolean }> {
+    async raise(
+      vehicleId: string,
+      rule: Rule,
+      at: number,
+      live: boolean,
+      evidence: unknown,
+    ): Promise<{ alarm: Alarm; fresh: boolean; promoted: boolean }> {
       const wall = now();
-      const active = await db.selectFrom('alarms').selectAll().where('vehicle_id', '=', vehicleId).where('rule_id', '=', rule.id).where('state', '<>', 'cleared').executeTakeFirst();
+      const active = await db
+        .selectFrom('alarms')
+        .selectAll()
+        .where('vehicle_id', '=', vehicleId)
+        .where('rule_id', '=', rule.id)
+        .where('state', '<>', 'cleared')
+        .executeTakeFirst();
       if (active) {
         // a historical alarm confirmed by live data becomes live (the note at event time, like every transition)
         if (live && active.live === 0) {
@@ -82,7 +103,12 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
         await inTransaction(db, async (tx) => {
           await tx
             .updateTable('alarms')
-            .set({ state: recent.acknowledged_at === null ? 'active' : 'acknowledged', cleared_at: null, raise_count: Number(recent.raise_count) + 1, updated_at: wall })
+            .set({
+              state: recent.acknowledged_at === null ? 'active' : 'acknowledged',
+              cleared_at: null,
+              raise_count: Number(recent.raise_count) + 1,
+              updated_at: wall,
+            })
             .where('id', '=', recent.id)
             .execute();
           await note(tx, Number(recent.id), at, 'system', 'reraised', 'came back within the flapping window');
@@ -117,26 +143,46 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
       return { alarm: await get(id), fresh: true, promoted: false };
     },
     async clear(vehicleId: string, ruleId: string, at: number): Promise<Alarm | undefined> {
-      const active = await db.selectFrom('alarms').select('id').where('vehicle_id', '=', vehicleId).where('rule_id', '=', ruleId).where('state', '<>', 'cleared').executeTakeFirst();
+      const active = await db
+        .selectFrom('alarms')
+        .select('id')
+        .where('vehicle_id', '=', vehicleId)
+        .where('rule_id', '=', ruleId)
+        .where('state', '<>', 'cleared')
+        .executeTakeFirst();
       if (!active) return undefined;
       await inTransaction(db, async (tx) => {
-        await tx.updateTable('alarms').set({ state: 'cleared', cleared_at: at, updated_at: now() }).where('id', '=', active.id).execute();
+        await tx
+          .updateTable('alarms')
+          .set({ state: 'cleared', cleared_at: at, updated_at: now() })
+          .where('id', '=', active.id)
+          .execute();
         await note(tx, Number(active.id), at, 'system', 'cleared', null);
       });
       return get(Number(active.id));
     },
     async link(alarmId: number, incidentId: number, causedByAlarmId: number | null): Promise<Alarm> {
-      await db.updateTable('alarms').set({ incident_id: incidentId, caused_by_alarm_id: causedByAlarmId }).where('id', '=', alarmId).execute();
+      await db
+        .updateTable('alarms')
+        .set({ incident_id: incidentId, caused_by_alarm_id: causedByAlarmId })
+        .where('id', '=', alarmId)
+        .execute();
       return get(alarmId);
     },
     async acknowledge(id: number, actor: string, comment?: string): Promise<Alarm> {
       const a = await get(id);
-      if (a.acknowledgedAt !== null) throw new PlatformError('INVALID_TRANSITION', `alarm ${id} was already acknowledged by ${a.acknowledgedBy}`);
+      if (a.acknowledgedAt !== null)
+        throw new PlatformError('INVALID_TRANSITION', `alarm ${id} was already acknowledged by ${a.acknowledgedBy}`);
       const at = now();
       await inTransaction(db, async (tx) => {
         await tx
           .updateTable('alarms')
-          .set({ state: a.state === 'cleared' ? 'cleared' : 'acknowledged', acknowledged_at: at, acknowledged_by: actor, updated_at: at })
+          .set({
+            state: a.state === 'cleared' ? 'cleared' : 'acknowledged',
+            acknowledged_at: at,
+            acknowledged_by: actor,
+            updated_at: at,
+          })
           .where('id', '=', id)
           .execute();
         await note(tx, id, at, actor, 'acknowledged', comment ?? null);
@@ -154,14 +200,25 @@ export function createAlarms(deps: { db: RecordsDb; titleOf: (ruleId: string) =>
     },
     async list(filter: AlarmFilter = {}): Promise<Alarm[]> {
       let q = db.selectFrom('alarms').selectAll();
-      if (filter.vehicleIds) q = filter.vehicleIds.length ? q.where('vehicle_id', 'in', filter.vehicleIds) : q.where(({ lit }) => lit(false));
+      if (filter.vehicleIds)
+        q = filter.vehicleIds.length
+          ? q.where('vehicle_id', 'in', filter.vehicleIds)
+          : q.where(({ lit }) => lit(false));
       if (filter.states?.length) q = q.where('state', 'in', filter.states);
       if (filter.severity) q = q.where('severity', '=', filter.severity);
       if (filter.since !== undefined) q = q.where('raised_at', '>=', filter.since);
-      return (await q.orderBy('raised_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 500).execute()).map(toAlarm);
+      return (
+        await q
+          .orderBy('raised_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(filter.limit ?? 500)
+          .execute()
+      ).map(toAlarm);
     },
     async byIncident(incidentId: number): Promise<Alarm[]> {
-      return (await db.selectFrom('alarms').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute()).map(toAlarm);
+      return (
+        await db.selectFrom('alarms').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute()
+      ).map(toAlarm);
     },
     /**
      * Per rule, the event time of the last transition recorded for the vehicle (raised, re-raised,

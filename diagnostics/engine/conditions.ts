@@ -74,13 +74,15 @@ export function compile(cond: Condition, key: string): CompiledCondition {
   }
   if ('noDataFor' in cond) {
     const ms = cond.noDataFor;
-    return (input) => !input.ctx && input.memory.lastReceivedAt !== null && input.now - input.memory.lastReceivedAt >= ms;
+    return (input) =>
+      !input.ctx && input.memory.lastReceivedAt !== null && input.now - input.memory.lastReceivedAt >= ms;
   }
   if ('rate' in cond) {
     const test = (r: number) => compare(r, cond.op, cond.value);
     return (input, update) => !!input.ctx && rateOf(cond.rate, cond.per, input.ctx, input.memory, key, update, test);
   }
-  if ('stuck' in cond) return (input, update) => !!input.ctx && stuck(cond.stuck, cond.for, input.ctx, input.memory, key, update);
+  if ('stuck' in cond)
+    return (input, update) => !!input.ctx && stuck(cond.stuck, cond.for, input.ctx, input.memory, key, update);
   if ('outside' in cond) {
     const [lo, hi] = cond.outside;
     return (input) => {
@@ -102,7 +104,15 @@ export function hasAbsence(cond: Condition): boolean {
   return 'noDataFor' in cond;
 }
 
-function rateOf(field: FieldRef, per: number, ctx: SignalContext, memory: ConditionMemory, key: string, update: boolean, test: (rate: number) => boolean): boolean {
+function rateOf(
+  field: FieldRef,
+  per: number,
+  ctx: SignalContext,
+  memory: ConditionMemory,
+  key: string,
+  update: boolean,
+  test: (rate: number) => boolean,
+): boolean {
   const v = readSignal(ctx, field);
   let hist = memory.rate.get(key);
   if (!hist) memory.rate.set(key, (hist = []));
@@ -117,7 +127,14 @@ function rateOf(field: FieldRef, per: number, ctx: SignalContext, memory: Condit
   return test(((v - first.v) / span) * per);
 }
 
-function stuck(field: FieldRef, forMs: number, ctx: SignalContext, memory: ConditionMemory, key: string, update: boolean): boolean {
+function stuck(
+  field: FieldRef,
+  forMs: number,
+  ctx: SignalContext,
+  memory: ConditionMemory,
+  key: string,
+  update: boolean,
+): boolean {
   const v = readSignal(ctx, field);
   if (typeof v !== 'number') {
     if (update) memory.stuck.delete(key);
@@ -125,7 +142,8 @@ function stuck(field: FieldRef, forMs: number, ctx: SignalContext, memory: Condi
   }
   let s = memory.stuck.get(key);
   if (update) {
-    if (!s || s.v !== v || s.lastFrame !== memory.frameNo - 1) memory.stuck.set(key, (s = { v, since: ctx.frame.ts, lastFrame: memory.frameNo }));
+    if (!s || s.v !== v || s.lastFrame !== memory.frameNo - 1)
+      memory.stuck.set(key, (s = { v, since: ctx.frame.ts, lastFrame: memory.frameNo }));
     else s.lastFrame = memory.frameNo;
   }
   return !!s && s.v === v && ctx.frame.ts - s.since >= forMs;

@@ -44,7 +44,12 @@ const compiled = new WeakMap<Rule, CompiledRule>();
 function compiledRule(rule: Rule): CompiledRule {
   let c = compiled.get(rule);
   if (!c) {
-    c = { rule, when: compile(rule.when, `${rule.id}:w`), clear: rule.clear ? compile(rule.clear, `${rule.id}:c`) : null, absence: hasAbsence(rule.when) };
+    c = {
+      rule,
+      when: compile(rule.when, `${rule.id}:w`),
+      clear: rule.clear ? compile(rule.clear, `${rule.id}:c`) : null,
+      absence: hasAbsence(rule.when),
+    };
     compiled.set(rule, c);
   }
   return c;
@@ -83,13 +88,30 @@ export function createRuleEngine(
         .forModel(info.model)
         .filter((r) => r.requires.generator === undefined || r.requires.generator === info.profile.hasGenerator)
         .map(compiledRule);
-      v = { info, rules, states: v?.states ?? new Map(), memory: v?.memory ?? newMemory(), conditions: v?.conditions ?? newConditionMemory(), maxTs: v?.maxTs ?? -Infinity };
+      v = {
+        info,
+        rules,
+        states: v?.states ?? new Map(),
+        memory: v?.memory ?? newMemory(),
+        conditions: v?.conditions ?? newConditionMemory(),
+        maxTs: v?.maxTs ?? -Infinity,
+      };
       vehicles.set(vehicleId, v);
     }
     return v;
   }
 
-  function step(vehicleId: string, v: VehicleState, rule: Rule, whenTrue: boolean, clearTrue: boolean, at: number, live: boolean, frame: TelemetryFrame | null, derived: Derived | null) {
+  function step(
+    vehicleId: string,
+    v: VehicleState,
+    rule: Rule,
+    whenTrue: boolean,
+    clearTrue: boolean,
+    at: number,
+    live: boolean,
+    frame: TelemetryFrame | null,
+    derived: Derived | null,
+  ) {
     let s = v.states.get(rule.id);
     if (!s) v.states.set(rule.id, (s = { phase: 'idle', since: at, live }));
     if (s.phase === 'idle') {
@@ -176,6 +198,5 @@ export function createRuleEngine(
     },
   };
 }
-
 
 export type RuleEngine = ReturnType<typeof createRuleEngine>;

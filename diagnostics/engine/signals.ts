@@ -39,12 +39,13 @@ export function derive(frame: TelemetryFrame, profile: PowerProfile, memory: Veh
   } else if (present === false && memory.lastMainsPresentTs !== null && memory.mainsLostAt === null) {
     memory.mainsLostAt = frame.ts;
   }
-  const mainsExpected = memory.lastMainsPresentTs !== null && frame.ts - memory.lastMainsPresentTs <= MAINS_EXPECTED_WINDOW_MS;
+  const mainsExpected =
+    memory.lastMainsPresentTs !== null && frame.ts - memory.lastMainsPresentTs <= MAINS_EXPECTED_WINDOW_MS;
   const soc = frame.battery?.socPct;
   const current = frame.battery?.currentA;
   let timeToEmptyMin: number | null = null;
   if (soc != null && current != null && current < -DISCHARGE_THRESHOLD_A) {
-    timeToEmptyMin = ((soc / 100) * profile.battery.capacityAh) / -current * 60;
+    timeToEmptyMin = (((soc / 100) * profile.battery.capacityAh) / -current) * 60;
   }
   const v = frame.battery?.voltageV;
   return {

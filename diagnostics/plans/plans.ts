@@ -36,19 +36,33 @@ export function parsePlanFile(textIn: string, source = 'plans'): PlanBook {
   try {
     raw = parseYaml(textIn);
   } catch (err) {
-    throw new PlatformError('INVALID_ARGUMENT', `invalid plan file: ${source} is not valid YAML/JSON: ${(err as Error).message}`);
+    throw new PlatformError(
+      'INVALID_ARGUMENT',
+      `invalid plan file: ${source} is not valid YAML/JSON: ${(err as Error).message}`,
+    );
   }
   const file = fileSchema.safeParse(raw);
-  if (!file.success) throw new PlatformError('INVALID_ARGUMENT', `invalid plan file: ${source}: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!file.success)
+    throw new PlatformError(
+      'INVALID_ARGUMENT',
+      `invalid plan file: ${source}: ${file.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const plans = new Map<string, EmergencyPlan>();
   file.data.plans.forEach((item, index) => {
     const code = (item as { code?: unknown })?.code;
     const p = emergencyPlanSchema.safeParse(item);
     if (!p.success) {
       const i = p.error.issues[0]!;
-      throw new PlatformError('INVALID_ARGUMENT', `invalid plan file: ${source} plan ${typeof code === 'string' ? `"${code}" ` : ''}at plans.${index}.${i.path.join('.')}: ${i.message}`);
+      throw new PlatformError(
+        'INVALID_ARGUMENT',
+        `invalid plan file: ${source} plan ${typeof code === 'string' ? `"${code}" ` : ''}at plans.${index}.${i.path.join('.')}: ${i.message}`,
+      );
     }
-    if (plans.has(p.data.code)) throw new PlatformError('INVALID_ARGUMENT', `invalid plan file: ${source} plan "${p.data.code}" at plans.${index}: duplicate code`);
+    if (plans.has(p.data.code))
+      throw new PlatformError(
+        'INVALID_ARGUMENT',
+        `invalid plan file: ${source} plan "${p.data.code}" at plans.${index}: duplicate code`,
+      );
     plans.set(p.data.code, p.data);
   });
   return {

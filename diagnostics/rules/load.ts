@@ -27,7 +27,10 @@ export function parseRuleFile(text: string, source = 'rules'): RuleSet {
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new PlatformError('INVALID_ARGUMENT', `invalid rule file: ${source} is not valid YAML/JSON: ${(err as Error).message}`);
+    throw new PlatformError(
+      'INVALID_ARGUMENT',
+      `invalid rule file: ${source} is not valid YAML/JSON: ${(err as Error).message}`,
+    );
   }
   const file = ruleFileSchema.safeParse(raw);
   if (!file.success) fail(source, file.error.issues);
@@ -37,19 +40,32 @@ export function parseRuleFile(text: string, source = 'rules'): RuleSet {
     const id = typeof (item as { id?: unknown })?.id === 'string' ? (item as { id: string }).id : undefined;
     const r = ruleSchema.safeParse(item);
     if (!r.success) fail(source, r.error.issues, ['rules', index], id);
-    if (ids.has(r.data.id)) fail(source, [{ code: 'custom', path: ['id'], message: 'duplicate rule id', input: r.data.id }], ['rules', index], r.data.id);
+    if (ids.has(r.data.id))
+      fail(
+        source,
+        [{ code: 'custom', path: ['id'], message: 'duplicate rule id', input: r.data.id }],
+        ['rules', index],
+        r.data.id,
+      );
     ids.add(r.data.id);
     rules.push(r.data);
   });
   for (const [index, rule] of rules.entries()) {
     for (const cause of rule.causedBy) {
-      if (!ids.has(cause)) fail(source, [{ code: 'custom', path: ['causedBy'], message: `unknown rule "${cause}"`, input: cause }], ['rules', index], rule.id);
+      if (!ids.has(cause))
+        fail(
+          source,
+          [{ code: 'custom', path: ['causedBy'], message: `unknown rule "${cause}"`, input: cause }],
+          ['rules', index],
+          rule.id,
+        );
     }
   }
   const models = file.data.models;
   for (const [model, m] of Object.entries(models)) {
     for (const id of [...m.disable, ...Object.keys(m.override)]) {
-      if (!ids.has(id)) fail(source, [{ code: 'custom', path: ['models', model], message: `unknown rule "${id}"`, input: id }]);
+      if (!ids.has(id))
+        fail(source, [{ code: 'custom', path: ['models', model], message: `unknown rule "${id}"`, input: id }]);
     }
     for (const [id, patch] of Object.entries(m.override)) {
       const base = rules.find((r) => r.id === id)!;

@@ -14,11 +14,19 @@ export const BOOLEAN_FIELDS = ['mains.present', 'generator.running', 'charging.e
 export const FIELD_REFS = [...NUMERIC_FIELD_PATHS, ...BOOLEAN_FIELDS, 'source', ...DERIVED_SIGNALS] as const;
 export type FieldRef = (typeof FIELD_REFS)[number];
 const fieldRef = z.enum(FIELD_REFS, { error: `must be a known signal (${FIELD_REFS.join(', ')})` });
-const numericRef = z.enum([...NUMERIC_FIELD_PATHS, 'derived.timeToEmptyMin', 'derived.sinceMainsLostS', 'derived.batteryCellV'] as const, {
-  error: 'must be a numeric signal',
-});
+const numericRef = z.enum(
+  [...NUMERIC_FIELD_PATHS, 'derived.timeToEmptyMin', 'derived.sinceMainsLostS', 'derived.batteryCellV'] as const,
+  {
+    error: 'must be a numeric signal',
+  },
+);
 
-export const PROFILE_PARAMS = ['battery.nominalV', 'battery.capacityAh', 'mains.nominalV', 'mains.frequencyHz'] as const;
+export const PROFILE_PARAMS = [
+  'battery.nominalV',
+  'battery.capacityAh',
+  'mains.nominalV',
+  'mains.frequencyHz',
+] as const;
 export type ProfileParam = (typeof PROFILE_PARAMS)[number];
 
 /** A threshold: a number, or a multiple of the vehicle's power profile (e.g. 0.9 × mains nominal voltage). */
@@ -49,16 +57,22 @@ export type Condition =
   | { noDataFor: number };
 
 export const conditionSchema: z.ZodType<Condition, unknown> = z.lazy(() =>
-  z.union([
-    z.strictObject({ field: fieldRef, op, value: valueRef }),
-    z.strictObject({ field: numericRef, outside: z.tuple([valueRef, valueRef]) }),
-    z.strictObject({ all: z.array(conditionSchema).min(1) }),
-    z.strictObject({ any: z.array(conditionSchema).min(1) }),
-    z.strictObject({ not: conditionSchema }),
-    z.strictObject({ rate: numericRef, per: durationSchema, op, value: z.number() }),
-    z.strictObject({ stuck: numericRef, for: durationSchema }),
-    z.strictObject({ noDataFor: durationSchema }),
-  ], { error: 'must be one condition: {field, op, value}, {field, outside}, {all}, {any}, {not}, {rate, per, op, value}, {stuck, for} or {noDataFor}' }),
+  z.union(
+    [
+      z.strictObject({ field: fieldRef, op, value: valueRef }),
+      z.strictObject({ field: numericRef, outside: z.tuple([valueRef, valueRef]) }),
+      z.strictObject({ all: z.array(conditionSchema).min(1) }),
+      z.strictObject({ any: z.array(conditionSchema).min(1) }),
+      z.strictObject({ not: conditionSchema }),
+      z.strictObject({ rate: numericRef, per: durationSchema, op, value: z.number() }),
+      z.strictObject({ stuck: numericRef, for: durationSchema }),
+      z.strictObject({ noDataFor: durationSchema }),
+    ],
+    {
+      error:
+        'must be one condition: {field, op, value}, {field, outside}, {all}, {any}, {not}, {rate, per, op, value}, {stuck, for} or {noDataFor}',
+    },
+  ),
 ) as z.ZodType<Condition, unknown>;
 
 export const ALARM_SEVERITIES = ['minor', 'major', 'critical'] as const;
@@ -71,7 +85,10 @@ export const ruleSchema = z.strictObject({
   title: z.strictObject({ en: z.string().min(1), zh: z.string().min(1) }),
   description: z.strictObject({ en: z.string(), zh: z.string() }).optional(),
   /** Root-cause family: alarms of one vehicle in the same group join one incident. */
-  group: z.string().regex(/^[a-z][a-z0-9_-]*$/).default('general'),
+  group: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/)
+    .default('general'),
   /** Rules whose active alarm explains this one (this one is then downstream). */
   causedBy: z.array(z.string()).default([]),
   /** Only for vehicles whose profile matches. */

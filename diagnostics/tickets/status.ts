@@ -3,13 +3,30 @@
  * received → work content determined → plan issued → in service → repaired → verified by both
  * sides → closed; cancelled from any open status; a closed or cancelled ticket can be reopened.
  */
-export const TICKET_STATUSES = ['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired', 'verified', 'closed', 'cancelled'] as const;
+export const TICKET_STATUSES = [
+  'received',
+  'work_content_determined',
+  'plan_issued',
+  'in_service',
+  'repaired',
+  'verified',
+  'closed',
+  'cancelled',
+] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 export const TICKET_LEVELS = ['extra_urgent', 'urgent', 'routine'] as const;
 export type TicketLevel = (typeof TICKET_LEVELS)[number];
 
-export const SERVICE_MODES = ['remote_support', 'on_site_repair', 'return_to_factory', 'patrol_inspection', 'training', 'accompanying_support', 'emergency_replacement'] as const;
+export const SERVICE_MODES = [
+  'remote_support',
+  'on_site_repair',
+  'return_to_factory',
+  'patrol_inspection',
+  'training',
+  'accompanying_support',
+  'emergency_replacement',
+] as const;
 export type ServiceMode = (typeof SERVICE_MODES)[number];
 
 /** Labels in the service plan's own words. */
@@ -28,7 +45,15 @@ export const SERVICE_MODE_LABELS: Record<ServiceMode, { en: string; zh: string }
   emergency_replacement: { en: 'Emergency mode (replacement)', zh: '紧急模式' },
 };
 
-export type TicketAction = 'determine_work_content' | 'issue_plan' | 'start_service' | 'mark_repaired' | 'verify' | 'close' | 'cancel' | 'reopen';
+export type TicketAction =
+  | 'determine_work_content'
+  | 'issue_plan'
+  | 'start_service'
+  | 'mark_repaired'
+  | 'verify'
+  | 'close'
+  | 'cancel'
+  | 'reopen';
 
 /** Which action moves a ticket from which statuses to where. */
 export const TRANSITIONS: Record<TicketAction, { from: readonly TicketStatus[]; to: TicketStatus }> = {
@@ -43,12 +68,23 @@ export const TRANSITIONS: Record<TicketAction, { from: readonly TicketStatus[]; 
   reopen: { from: ['closed', 'cancelled', 'verified'], to: 'in_service' },
 };
 
-export const OPEN_STATUSES: readonly TicketStatus[] = ['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired'];
+export const OPEN_STATUSES: readonly TicketStatus[] = [
+  'received',
+  'work_content_determined',
+  'plan_issued',
+  'in_service',
+  'repaired',
+];
 
 /** Returns the target status, or a reason why the action is not allowed now. */
-export function nextStatus(level: TicketLevel, status: TicketStatus, action: TicketAction): { ok: true; to: TicketStatus } | { ok: false; reason: string } {
+export function nextStatus(
+  level: TicketLevel,
+  status: TicketStatus,
+  action: TicketAction,
+): { ok: true; to: TicketStatus } | { ok: false; reason: string } {
   const t = TRANSITIONS[action];
-  if (!t.from.includes(status)) return { ok: false, reason: `cannot ${action.replace(/_/g, ' ')} a ticket that is ${status.replace(/_/g, ' ')}` };
+  if (!t.from.includes(status))
+    return { ok: false, reason: `cannot ${action.replace(/_/g, ' ')} a ticket that is ${status.replace(/_/g, ' ')}` };
   if (action === 'start_service' && level !== 'extra_urgent' && status !== 'plan_issued') {
     return { ok: false, reason: 'an urgent or routine ticket needs its support plan issued before service starts' };
   }
@@ -57,8 +93,14 @@ export function nextStatus(level: TicketLevel, status: TicketStatus, action: Tic
 
 /** The deadline rule from the plan: work content within 30 min of receipt; for urgent tasks, the plan too. */
 export const DEADLINE_MS = 30 * 60_000;
-export function deadlinesFor(level: TicketLevel, receivedAt: number): { workContentDueAt: number; planDueAt: number | null } {
-  return { workContentDueAt: receivedAt + DEADLINE_MS, planDueAt: level === 'urgent' ? receivedAt + DEADLINE_MS : null };
+export function deadlinesFor(
+  level: TicketLevel,
+  receivedAt: number,
+): { workContentDueAt: number; planDueAt: number | null } {
+  return {
+    workContentDueAt: receivedAt + DEADLINE_MS,
+    planDueAt: level === 'urgent' ? receivedAt + DEADLINE_MS : null,
+  };
 }
 
 /** Alarm severity → ticket level; minor alarms open no ticket by themselves. */

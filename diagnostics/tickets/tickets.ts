@@ -96,10 +96,29 @@ export function createTickets(
     return toTicket(row);
   }
 
-  async function addTimeline(tx: RecordsDb, e: { ticketId: number; at: number; actor: string; action: string; from?: string | null; to?: string | null; note?: string | null }) {
+  async function addTimeline(
+    tx: RecordsDb,
+    e: {
+      ticketId: number;
+      at: number;
+      actor: string;
+      action: string;
+      from?: string | null;
+      to?: string | null;
+      note?: string | null;
+    },
+  ) {
     await tx
       .insertInto('ticket_timeline')
-      .values({ ticket_id: e.ticketId, at: e.at, actor: e.actor, action: e.action, from_status: e.from ?? null, to_status: e.to ?? null, note: e.note ?? null })
+      .values({
+        ticket_id: e.ticketId,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        from_status: e.from ?? null,
+        to_status: e.to ?? null,
+        note: e.note ?? null,
+      })
       .execute();
   }
 
@@ -125,10 +144,16 @@ export function createTickets(
       .where('plan_done_at', 'is', null)
       .where('breaches', 'not like', '%plan%')
       .executeTakeFirst();
-    const next = Math.min(work?.due == null ? Infinity : Number(work.due), plan?.due == null ? Infinity : Number(plan.due));
+    const next = Math.min(
+      work?.due == null ? Infinity : Number(work.due),
+      plan?.due == null ? Infinity : Number(plan.due),
+    );
     if (next === Infinity || !running) return;
     const delay = Math.min(Math.max(0, next - now()), 2 ** 31 - 1);
-    timer = setTimeout(() => void checkDeadlines().catch((err: unknown) => log.error({ err }, 'deadline check failed')), delay);
+    timer = setTimeout(
+      () => void checkDeadlines().catch((err: unknown) => log.error({ err }, 'deadline check failed')),
+      delay,
+    );
   }
 
   async function checkDeadlines(): Promise<void> {
@@ -142,8 +167,10 @@ export function createTickets(
     for (const row of due) {
       const t = toTicket(row);
       const missed: ('work_content' | 'plan')[] = [];
-      if (t.workContentDoneAt === null && t.workContentDueAt <= at && !t.breaches.includes('work_content')) missed.push('work_content');
-      if (t.planDueAt !== null && t.planDoneAt === null && t.planDueAt <= at && !t.breaches.includes('plan')) missed.push('plan');
+      if (t.workContentDoneAt === null && t.workContentDueAt <= at && !t.breaches.includes('work_content'))
+        missed.push('work_content');
+      if (t.planDueAt !== null && t.planDoneAt === null && t.planDueAt <= at && !t.breaches.includes('plan'))
+        missed.push('plan');
       if (missed.length === 0) continue;
       await inTransaction(db, async (tx) => {
         await tx
@@ -152,9 +179,24 @@ export function createTickets(
           .where('id', '=', t.id)
           .execute();
         for (const m of missed) {
-          await addTimeline(tx, { ticketId: t.id, at, actor: 'system', action: 'deadline_breached', note: m === 'work_content' ? 'work content not determined within 30 min' : 'support plan not issued within 30 min' });
+          await addTimeline(tx, {
+            ticketId: t.id,
+            at,
+            actor: 'system',
+            action: 'deadline_breached',
+            note:
+              m === 'work_content'
+                ? 'work content not determined within 30 min'
+                : 'support plan not issued within 30 min',
+          });
         }
-        await addTimeline(tx, { ticketId: t.id, at, actor: 'system', action: 'escalated', note: `escalated to ${options.dutyLead}` });
+        await addTimeline(tx, {
+          ticketId: t.id,
+          at,
+          actor: 'system',
+          action: 'escalated',
+          note: `escalated to ${options.dutyLead}`,
+        });
       });
       const updated = await get(t.id);
       log.warn({ ticket: t.number, missed }, 'ticket deadline breached; escalated');
@@ -169,13 +211,21 @@ export function createTickets(
      * Opens a ticket. Inside a caller's transaction (`tx`), announcing it (bus event, deadline timer)
      * is left to `announce()`, to be called after that transaction commits.
      */
-    async open(input: NewTicket, actor: string, tx?: RecordsDb): Promise<{ ticket: Ticket; created: boolean; announce: () => Promise<void> }> {
+    async open(
+      input: NewTicket,
+      actor: string,
+      tx?: RecordsDb,
+    ): Promise<{ ticket: Ticket; created: boolean; announce: () => Promise<void> }> {
       const h = tx ?? db;
       const at = now();
       const { workContentDueAt, planDueAt } = deadlinesFor(input.level, at);
       const nothing = async () => undefined;
       if (input.incidentId != null) {
-        const existing = await h.selectFrom('tickets').selectAll().where('incident_id', '=', input.incidentId).executeTakeFirst();
+        const existing = await h
+          .selectFrom('tickets')
+          .selectAll()
+          .where('incident_id', '=', input.incidentId)
+          .executeTakeFirst();
         if (existing) return { ticket: toTicket(existing), created: false, announce: nothing };
       }
       const id = await inTransaction(h, async (tx) => {
@@ -210,7 +260,11 @@ export function createTickets(
           .executeTakeFirstOrThrow();
         const id = Number(res.id);
         const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '');
-        await tx.updateTable('tickets').set({ number: `EM${day}-${String(id).padStart(5, '0')}` }).where('id', '=', id).execute();
+        await tx
+          .updateTable('tickets')
+          .set({ number: `EM${day}-${String(id).padStart(5, '0')}` })
+          .where('id', '=', id)
+          .execute();
         await addTimeline(tx, { ticketId: id, at, actor, action: 'received', to: 'received', note: input.need });
         return id;
       });
@@ -229,12 +283,28 @@ export function createTickets(
       if (filter.level) q = q.where('level', '=', filter.level);
       if (filter.customerId) q = q.where('customer_id', '=', filter.customerId);
       if (filter.vehicleId) q = q.where('vehicle_id', '=', filter.vehicleId);
-      const rows = await q.orderBy('work_content_due_at').orderBy('id').limit(filter.limit ?? 500).execute();
+      const rows = await q
+        .orderBy('work_content_due_at')
+        .orderBy('id')
+        .limit(filter.limit ?? 500)
+        .execute();
       return rows.map(toTicket);
     },
     async timeline(id: number): Promise<TimelineEntry[]> {
-      const rows = await db.selectFrom('ticket_timeline').selectAll().where('ticket_id', '=', id).orderBy('id').execute();
-      return rows.map((r) => ({ at: Number(r.at), actor: r.actor, action: r.action, fromStatus: r.from_status, toStatus: r.to_status, note: r.note }));
+      const rows = await db
+        .selectFrom('ticket_timeline')
+        .selectAll()
+        .where('ticket_id', '=', id)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({
+        at: Number(r.at),
+        actor: r.actor,
+        action: r.action,
+        fromStatus: r.from_status,
+        toStatus: r.to_status,
+        note: r.note,
+      }));
     },
     async snapshot(id: number): Promise<unknown> {
       const row = await db.selectFrom('tickets').select('snapshot').where('id', '=', id).executeTakeFirst();
@@ -261,7 +331,8 @@ export function createTickets(
         await addTimeline(tx, { ticketId: id, at, actor, action, from: t.status, to: next.to, note: note ?? null });
       });
       const updated = await get(id);
-      if (updated.status !== next.to) throw new PlatformError('INVALID_TRANSITION', 'the ticket changed meanwhile; reload and try again');
+      if (updated.status !== next.to)
+        throw new PlatformError('INVALID_TRANSITION', 'the ticket changed meanwhile; reload and try again');
       events.updated(updated, action);
       await schedule();
       return updated;
@@ -276,7 +347,13 @@ export function createTickets(
       return (await update(id, actor, 'comment', {}, text)).ticket;
     },
     /** Raises the level (never lowers it); a higher level can tighten the plan deadline. */
-    async raiseLevel(id: number, level: TicketLevel, actor: string, reason: string, tx?: RecordsDb): Promise<{ ticket: Ticket; announce: () => Promise<void> }> {
+    async raiseLevel(
+      id: number,
+      level: TicketLevel,
+      actor: string,
+      reason: string,
+      tx?: RecordsDb,
+    ): Promise<{ ticket: Ticket; announce: () => Promise<void> }> {
       const t = await get(id, tx);
       const to = higherLevel(t.level, level);
       if (to === t.level) return { ticket: t, announce: async () => undefined };
@@ -306,7 +383,11 @@ export function createTickets(
     const at = now();
     await get(id, h);
     await inTransaction(h, async (tx) => {
-      await tx.updateTable('tickets').set({ ...set, updated_at: at }).where('id', '=', id).execute();
+      await tx
+        .updateTable('tickets')
+        .set({ ...set, updated_at: at })
+        .where('id', '=', id)
+        .execute();
       await addTimeline(tx, { ticketId: id, at, actor, action, note });
     });
     const t = await get(id, h);

@@ -38,7 +38,12 @@ export function readCredentialsFile(file: string): SimVehicle[] {
     const i = parsed.error.issues[0]!;
     throw new Error(`${file}: ${i.path.join('.')}: ${i.message}`);
   }
-  return parsed.data.vehicles.map((v) => ({ id: v.id, secret: v.secret, ...(v.customerId ? { customerId: v.customerId } : {}), ...(v.profile ? { profile: v.profile } : {}) }));
+  return parsed.data.vehicles.map((v) => ({
+    id: v.id,
+    secret: v.secret,
+    ...(v.customerId ? { customerId: v.customerId } : {}),
+    ...(v.profile ? { profile: v.profile } : {}),
+  }));
 }
 
 export function writeCredentialsFile(file: string, vehicles: readonly SimVehicle[]): void {

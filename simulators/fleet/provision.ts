@@ -4,7 +4,13 @@ import type { SimVehicle } from './credentials-file.ts';
 
 /** What provisioning needs of the vehicle registry (registry/vehicles.ts fits). */
 export interface ProvisioningRegistry {
-  add(input: { id: string; customerId: string; name?: string; model?: string; profile?: Partial<PowerProfile> }): Promise<{ secret: string; vehicle: { profile: PowerProfile } }>;
+  add(input: {
+    id: string;
+    customerId: string;
+    name?: string;
+    model?: string;
+    profile?: Partial<PowerProfile>;
+  }): Promise<{ secret: string; vehicle: { profile: PowerProfile } }>;
   get(id: string): Promise<{ id: string; customerId: string; profile: PowerProfile } | undefined>;
   rotateSecret(id: string): Promise<{ secret: string }>;
 }
@@ -20,7 +26,9 @@ export function vehiclePlan(index: number, seed: number | string): { model: stri
     model,
     profile: {
       hasGenerator: !small || r.chance(0.3),
-      battery: small ? { nominalV: 12, capacityAh: r.pick([100, 120, 150]) } : { nominalV: 24, capacityAh: r.pick([150, 200, 250, 300]) },
+      battery: small
+        ? { nominalV: 12, capacityAh: r.pick([100, 120, 150]) }
+        : { nominalV: 24, capacityAh: r.pick([150, 200, 250, 300]) },
       mains: { nominalV: 220, frequencyHz: 50 },
     },
   };
@@ -37,7 +45,15 @@ export function vehicleId(prefix: string, index: number): string {
  */
 export async function provisionFleet(
   registry: ProvisioningRegistry,
-  options: { count: number; prefix: string; customers: number; seed: number | string; known?: readonly SimVehicle[]; concurrency?: number; customerPrefix?: string },
+  options: {
+    count: number;
+    prefix: string;
+    customers: number;
+    seed: number | string;
+    known?: readonly SimVehicle[];
+    concurrency?: number;
+    customerPrefix?: string;
+  },
 ): Promise<{ vehicles: SimVehicle[]; added: number; rotated: number; reused: number }> {
   const known = new Map((options.known ?? []).map((v) => [v.id, v]));
   const out: SimVehicle[] = new Array(options.count);
@@ -61,7 +77,13 @@ export async function provisionFleet(
       return;
     }
     const plan = vehiclePlan(i, options.seed);
-    const { secret, vehicle } = await registry.add({ id, customerId, name: `${plan.model} ${id}`, model: plan.model, profile: plan.profile });
+    const { secret, vehicle } = await registry.add({
+      id,
+      customerId,
+      name: `${plan.model} ${id}`,
+      model: plan.model,
+      profile: plan.profile,
+    });
     added++;
     out[i] = { id, secret, customerId, profile: vehicle.profile };
   };

@@ -27,10 +27,15 @@ export function createDiskJournal(dir: string): FrameJournal {
       let nextSeq: number | null = null;
       if (existsSync(stateFile)) {
         try {
-          const s = JSON.parse(readFileSync(stateFile, 'utf8')) as { nextSeq?: number; ackedThrough?: number; confirmed?: { seq?: unknown; ts?: unknown } };
+          const s = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+            nextSeq?: number;
+            ackedThrough?: number;
+            confirmed?: { seq?: unknown; ts?: unknown };
+          };
           if (typeof s.nextSeq === 'number') nextSeq = s.nextSeq;
           if (typeof s.ackedThrough === 'number') ackedThrough = s.ackedThrough;
-          if (typeof s.confirmed?.seq === 'number' && typeof s.confirmed.ts === 'number') confirmed = { seq: s.confirmed.seq, ts: s.confirmed.ts };
+          if (typeof s.confirmed?.seq === 'number' && typeof s.confirmed.ts === 'number')
+            confirmed = { seq: s.confirmed.seq, ts: s.confirmed.ts };
         } catch {
           // a torn state file: keep what the journal says
         }
@@ -53,7 +58,11 @@ export function createDiskJournal(dir: string): FrameJournal {
       const kept = frames.filter((f) => !drops.has(f.seq) && !(confirmed && covers(confirmed, f)));
       const maxSeq = frames.reduce((m, f) => Math.max(m, f.seq), -1);
       if (nextSeq === null || nextSeq <= maxSeq) nextSeq = maxSeq >= 0 ? maxSeq + 1 : nextSeq;
-      return { frames: kept.filter((f) => f.seq > ackedThrough), acked: kept.filter((f) => f.seq <= ackedThrough), nextSeq };
+      return {
+        frames: kept.filter((f) => f.seq > ackedThrough),
+        acked: kept.filter((f) => f.seq <= ackedThrough),
+        nextSeq,
+      };
     },
     append(frame) {
       lines.push(JSON.stringify(frame));

@@ -50,7 +50,12 @@ export const covers = (c: { seq: number; ts: number }, f: TelemetryFrame) => f.s
  * ability to send it again; counted as `released`), else by dropping the oldest pending frame (lost
  * for good: counted as `dropped`, and the platform sees the seq gap and is told on backfill).
  */
-export function createFrameBuffer(options: { capacity: number; journal?: FrameJournal; initial?: TelemetryFrame[]; initialAcked?: TelemetryFrame[] }) {
+export function createFrameBuffer(options: {
+  capacity: number;
+  journal?: FrameJournal;
+  initial?: TelemetryFrame[];
+  initialAcked?: TelemetryFrame[];
+}) {
   let frames: TelemetryFrame[] = [...(options.initialAcked ?? []), ...(options.initial ?? [])];
   let head = 0;
   /** Acknowledged frames, from `head`. */
@@ -203,8 +208,12 @@ export function createFrameBuffer(options: { capacity: number; journal?: FrameJo
      * The platform asks for frames again (backfill). Acknowledged frames in range are queued to be
      * sent first; frames still pending or in flight are on their way anyway; the rest are missing.
      */
-    backfill(req: { fromSeq: number; toSeq: number; afterTs?: number; beforeTs?: number }, maxRanges = 10_000): BackfillOutcome {
-      const inTs = (f: TelemetryFrame) => (req.afterTs === undefined || f.ts > req.afterTs) && (req.beforeTs === undefined || f.ts < req.beforeTs);
+    backfill(
+      req: { fromSeq: number; toSeq: number; afterTs?: number; beforeTs?: number },
+      maxRanges = 10_000,
+    ): BackfillOutcome {
+      const inTs = (f: TelemetryFrame) =>
+        (req.afterTs === undefined || f.ts > req.afterTs) && (req.beforeTs === undefined || f.ts < req.beforeTs);
       const missing: [number, number][] = [];
       const miss = (from: number, to: number) => {
         if (from > to) return;

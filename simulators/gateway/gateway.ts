@@ -145,7 +145,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(100);
 
-  const makeJournal = (): FrameJournal | undefined => (options.dataDir ? createDiskJournal(join(options.dataDir, id)) : undefined);
+  const makeJournal = (): FrameJournal | undefined =>
+    options.dataDir ? createDiskJournal(join(options.dataDir, id)) : undefined;
   let journal = makeJournal();
   let buffer: FrameBuffer = boot0();
 
@@ -223,7 +224,12 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       connectTimeout: 15_000,
       keepalive: options.keepaliveS ?? 30,
       resubscribe: false,
-      will: { topic: topics.status, payload: Buffer.from(JSON.stringify({ online: false, ts: now })), qos: 1, retain: true },
+      will: {
+        topic: topics.status,
+        payload: Buffer.from(JSON.stringify({ online: false, ts: now })),
+        qos: 1,
+        retain: true,
+      },
     });
     client = c;
     c.on('connect', () => {
@@ -298,7 +304,12 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
 
   /** `status` (retained) with the buffer figures: online, frames not yet acknowledged, frames dropped when full. */
   function publishStatus(c: MqttClient) {
-    const status: VehicleStatus = { online: true, ts: clock.now(), buffered: buffer.unacked(), dropped: buffer.dropped() };
+    const status: VehicleStatus = {
+      online: true,
+      ts: clock.now(),
+      buffered: buffer.unacked(),
+      dropped: buffer.dropped(),
+    };
     statusDropped = status.dropped!;
     statusAt = status.ts;
     c.publish(topics.status, JSON.stringify(status), { qos: 1, retain: true });
@@ -362,7 +373,12 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     if (!parsed.success) {
       const cmdId = (value as { id?: unknown })?.id;
       if (typeof cmdId === 'string' && cmdId.length > 0 && cmdId.length <= 64) {
-        sendAck({ id: cmdId, ts: clock.now(), ok: false, error: `invalid command: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        sendAck({
+          id: cmdId,
+          ts: clock.now(),
+          ok: false,
+          error: `invalid command: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        });
       }
       return;
     }
@@ -388,12 +404,17 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         const r = buffer.backfill(args);
         stats.backfillRequests++;
         for (const [from, to] of r.missing) stats.backfillMissing += to - from + 1;
-        if (r.missing.length) log?.warn(`${id}: backfill ${args.fromSeq}–${args.toSeq}: ${r.missing.length} seq range(s) no longer buffered`);
+        if (r.missing.length)
+          log?.warn(
+            `${id}: backfill ${args.fromSeq}–${args.toSeq}: ${r.missing.length} seq range(s) no longer buffered`,
+          );
         return r;
       },
     });
     if (!outcome.ok) stats.commandsRefused++;
-    const ack: CommandAck = outcome.ok ? { id: parsed.data.id, ts: clock.now(), ok: true, result: outcome.result } : { id: parsed.data.id, ts: clock.now(), ok: false, error: outcome.error.slice(0, 500) };
+    const ack: CommandAck = outcome.ok
+      ? { id: parsed.data.id, ts: clock.now(), ok: true, result: outcome.result }
+      : { id: parsed.data.id, ts: clock.now(), ok: false, error: outcome.error.slice(0, 500) };
     sendAck(ack);
     emitter.emit('command', parsed.data, ack);
     pump(); // a backfill's frames follow its answer
@@ -432,7 +453,9 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     if (recentErrors.length > 20) recentErrors.shift();
     if (errorLogBudget > 0) {
       errorLogBudget--;
-      log?.warn(`${id}: platform refused ${e.topic}${e.seq !== undefined ? ` seq ${e.seq}` : ''}: ${e.code}: ${e.message}`);
+      log?.warn(
+        `${id}: platform refused ${e.topic}${e.seq !== undefined ? ` seq ${e.seq}` : ''}: ${e.code}: ${e.message}`,
+      );
     }
     emitter.emit('protocol-error', e);
   }
@@ -501,14 +524,31 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     backoff = reconnectMin;
     model.advanceTo(now);
     nextSampleAt = now;
-    queueEvent({ ts: now, code: 'GATEWAY_BOOT', severity: 'info', message: `gateway restarted; seq ${rule === 'restart' ? 'restarts at 0' : `continues at ${model.nextSeq}`}` });
+    queueEvent({
+      ts: now,
+      code: 'GATEWAY_BOOT',
+      severity: 'info',
+      message: `gateway restarted; seq ${rule === 'restart' ? 'restarts at 0' : `continues at ${model.nextSeq}`}`,
+    });
     emitter.emit('booted');
   }
 
   return {
     vehicleId: id,
     model,
-    on(event: 'connected' | 'connect-failed' | 'disconnected' | 'acked' | 'drained' | 'confirmed' | 'protocol-error' | 'command' | 'booted', listener: (...args: never[]) => void) {
+    on(
+      event:
+        | 'connected'
+        | 'connect-failed'
+        | 'disconnected'
+        | 'acked'
+        | 'drained'
+        | 'confirmed'
+        | 'protocol-error'
+        | 'command'
+        | 'booted',
+      listener: (...args: never[]) => void,
+    ) {
       emitter.on(event, listener as (...args: unknown[]) => void);
       return () => emitter.off(event, listener as (...args: unknown[]) => void);
     },
@@ -534,7 +574,13 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       }
       sample(now);
       if (!client && now >= nextConnectAt && now >= linkDownUntil) connect(now);
-      if (client && state === 'online' && buffer.dropped() !== statusDropped && now - statusAt >= STATUS_MIN_INTERVAL_MS) publishStatus(client);
+      if (
+        client &&
+        state === 'online' &&
+        buffer.dropped() !== statusDropped &&
+        now - statusAt >= STATUS_MIN_INTERVAL_MS
+      )
+        publishStatus(client);
       pump();
       sendEvents();
       buffer.flush(model.nextSeq);
@@ -598,7 +644,13 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         confirmed: buffer.confirmed(),
         activeFaults: [
           ...model.state().activeFaults,
-          ...faults.filter((f) => f.startTs <= clock.now() && (f.endTs === null ? f.name === 'gateway-reboot' && state === 'down' : clock.now() < f.endTs)).map((f) => f.name),
+          ...faults
+            .filter(
+              (f) =>
+                f.startTs <= clock.now() &&
+                (f.endTs === null ? f.name === 'gateway-reboot' && state === 'down' : clock.now() < f.endTs),
+            )
+            .map((f) => f.name),
         ],
       };
     },

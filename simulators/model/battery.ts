@@ -74,7 +74,7 @@ export function createBattery(options: BatteryOptions) {
   /** Internal resistance, Ω: 0.6/Ah per 12 V block, higher when cold and when aged. */
   function resistance(c: BatteryConditions) {
     const cold = 1 + 0.02 * Math.max(0, 25 - state.tempC);
-    return ((0.6 / options.capacityAh) * blocks * cold * c.resistanceFactor);
+    return (0.6 / options.capacityAh) * blocks * cold * c.resistanceFactor;
   }
 
   /** Acceptance (A at 14.4 V/block) and gassing scale (A at 13.6 V/block) at this SOC. */
@@ -147,7 +147,7 @@ export function createBattery(options: BatteryOptions) {
       if (state.socPct + dSoc < 0) dSoc = -state.socPct; // callers cut the load before this
       state.socPct += dSoc;
       const terminalWh = (v * currentA * dtS) / 3600;
-      const storedWh = (((dSoc / 100) * cap) * e);
+      const storedWh = (dSoc / 100) * cap * e;
       const lossWh = terminalWh - storedWh;
       // Heat: the loss (I²R, gassing, over-voltage) plus any fault heat, against cooling to ambient.
       const heatW = Math.max(0, (lossWh * 3600) / dtS) + c.heatRiseC * cooling;

@@ -7,7 +7,10 @@ import { localHour } from './load-profile.ts';
  * emergency (底盘发动机对电池的应急充电): on battery alone below 35 % SOC, until 70 % or until an AC
  * source returns. The alternator regulates to 14.2 V per 12 V and is current-limited.
  */
-export function createChassisEngine(options: { nominalV: 12 | 24; drivesPerDay: number; utcOffsetH: number; emergencyStartDelayS: number }, rng: Random) {
+export function createChassisEngine(
+  options: { nominalV: 12 | 24; drivesPerDay: number; utcOffsetH: number; emergencyStartDelayS: number },
+  rng: Random,
+) {
   const blocks = options.nominalV / 12;
   const s = {
     running: false,

@@ -9,7 +9,12 @@ import type { Random } from './random.ts';
 export type GeneratorPhase = 'stopped' | 'cranking' | 'resting' | 'warmup' | 'running' | 'cooldown' | 'tripped';
 
 /** Latched controller faults; a reset clears them once their cause is gone. */
-export type GeneratorTrip = 'GEN_START_FAIL' | 'GEN_OVERHEAT_SHUTDOWN' | 'GEN_LOW_OIL_SHUTDOWN' | 'GEN_OVERSPEED_SHUTDOWN' | 'GEN_VOLTAGE_SHUTDOWN';
+export type GeneratorTrip =
+  | 'GEN_START_FAIL'
+  | 'GEN_OVERHEAT_SHUTDOWN'
+  | 'GEN_LOW_OIL_SHUTDOWN'
+  | 'GEN_OVERSPEED_SHUTDOWN'
+  | 'GEN_VOLTAGE_SHUTDOWN';
 
 export interface GeneratorOptions {
   ratedKw: number;
@@ -119,7 +124,10 @@ export function createGenerator(options: GeneratorOptions, rng: Random) {
     reset(): { ok: true; cleared: GeneratorTrip | null } | { ok: false; reason: string } {
       if (!s.trip) return { ok: true, cleared: null };
       if (s.trip === 'GEN_OVERHEAT_SHUTDOWN' && s.coolantC > 90) {
-        return { ok: false, reason: `coolant is still ${s.coolantC.toFixed(0)} °C; let it cool below 90 °C before resetting` };
+        return {
+          ok: false,
+          reason: `coolant is still ${s.coolantC.toFixed(0)} °C; let it cool below 90 °C before resetting`,
+        };
       }
       const cleared = s.trip;
       s.trip = null;
@@ -188,7 +196,7 @@ export function createGenerator(options: GeneratorOptions, rng: Random) {
         s.govNoise = 0.9 * s.govNoise + 0.3 * rng.normal();
         s.avrNoise = 0.9 * s.avrNoise + 0.3 * rng.normal();
         s.rpm = spinUp * nominalRpm * (1 - 0.004 * loadFrac) + s.govNoise * 2;
-        s.frequencyHz = s.rpm / 30 + (spinUp * f.frequencyOffsetHz);
+        s.frequencyHz = s.rpm / 30 + spinUp * f.frequencyOffsetHz;
         s.rpm = s.frequencyHz * 30;
         s.voltageV = spinUp * (options.nominalV * (1 - 0.01 * loadFrac) + f.voltageOffsetV) + s.avrNoise * 0.6;
       } else if (s.phase === 'cranking') {
@@ -207,18 +215,20 @@ export function createGenerator(options: GeneratorOptions, rng: Random) {
       // Oil pressure: rises with speed, higher when the oil is cold.
       const rpmFrac = s.rpm / nominalRpm;
       const cold = Math.min(1, Math.max(0, (85 - s.coolantC) / 60));
-      const oilTarget = s.phase === 'cranking' ? 60 : (run ? (250 + 150 * rpmFrac + 100 * cold) * f.oilFactor : 0);
+      const oilTarget = s.phase === 'cranking' ? 60 : run ? (250 + 150 * rpmFrac + 100 * cold) * f.oilFactor : 0;
       s.oilKpa += (oilTarget - s.oilKpa) * (1 - Math.exp(-dtS / (run ? 3 : 2)));
 
       // Protections (only while running).
       if (run && s.phase !== 'warmup') {
-        if (s.coolantC >= COOLANT_TRIP_C) trip('GEN_OVERHEAT_SHUTDOWN', `coolant ${s.coolantC.toFixed(0)} °C ≥ ${COOLANT_TRIP_C} °C`);
+        if (s.coolantC >= COOLANT_TRIP_C)
+          trip('GEN_OVERHEAT_SHUTDOWN', `coolant ${s.coolantC.toFixed(0)} °C ≥ ${COOLANT_TRIP_C} °C`);
         else if (s.coolantC >= COOLANT_WARN_C && !s.coolantWarned) {
           s.coolantWarned = true;
           events.push({ code: 'GEN_COOLANT_HIGH', severity: 'major', message: `coolant ${s.coolantC.toFixed(0)} °C` });
         }
         s.lowOilS = s.oilKpa < OIL_TRIP_KPA ? s.lowOilS + dtS : 0;
-        if (s.phase !== 'tripped' && s.lowOilS >= 5) trip('GEN_LOW_OIL_SHUTDOWN', `oil pressure ${s.oilKpa.toFixed(0)} kPa < ${OIL_TRIP_KPA} kPa`);
+        if (s.phase !== 'tripped' && s.lowOilS >= 5)
+          trip('GEN_LOW_OIL_SHUTDOWN', `oil pressure ${s.oilKpa.toFixed(0)} kPa < ${OIL_TRIP_KPA} kPa`);
         const vDev = Math.abs(s.voltageV - options.nominalV) / options.nominalV;
         const fDev = Math.abs(s.frequencyHz - options.frequencyHz) / options.frequencyHz;
         s.offBandS = vDev > 0.15 || fDev > 0.08 ? s.offBandS + dtS : 0;

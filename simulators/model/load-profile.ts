@@ -12,7 +12,10 @@ export function localHour(ts: number, utcOffsetH: number): number {
  * The vehicle's AC load over the day: a base load shaped by the hour (night ≈ 60 %, afternoon peak),
  * a slow random wander, and a cooling compressor that cycles more often when it is hot.
  */
-export function createLoadProfile(options: { baseKw: number; maxKw: number; compressorKw: number; utcOffsetH: number }, rng: Random) {
+export function createLoadProfile(
+  options: { baseKw: number; maxKw: number; compressorKw: number; utcOffsetH: number },
+  rng: Random,
+) {
   let wander = 0;
   let compressorOn = false;
   let compressorS = rng.range(0, 600);

@@ -5,11 +5,20 @@ import type { Random } from './random.ts';
  * scenario cuts it. Voltage and frequency wander a little around nominal.
  */
 export function createMains(options: { nominalV: number; frequencyHz: number; outagesPerDay: number }, rng: Random) {
-  const s = { gridUp: true, present: true, voltageV: options.nominalV, frequencyHz: options.frequencyHz, nextChangeS: 0, drift: 0 };
+  const s = {
+    gridUp: true,
+    present: true,
+    voltageV: options.nominalV,
+    frequencyHz: options.frequencyHz,
+    nextChangeS: 0,
+    drift: 0,
+  };
   const scheduleNext = () => {
     if (options.outagesPerDay <= 0) return Infinity;
     // outages: Poisson arrivals; durations 5 min – 3 h (log-uniform)
-    return s.gridUp ? rng.exponential(86_400 / options.outagesPerDay) : Math.exp(rng.range(Math.log(300), Math.log(10_800)));
+    return s.gridUp
+      ? rng.exponential(86_400 / options.outagesPerDay)
+      : Math.exp(rng.range(Math.log(300), Math.log(10_800)));
   };
   s.nextChangeS = scheduleNext();
   return {

@@ -23,7 +23,14 @@ export interface SwitchInputs {
  * (it then runs its cool-down and stops).
  */
 export function createTransferSwitch(options: { generatorStartDelayS: number; mainsReturnDelayS: number }) {
-  const s = { source: 'mains' as PowerSource, mode: 'auto' as SourceMode, mainsAbsentS: 0, mainsPresentS: Infinity, autoStart: false, overrideCancelled: null as SourceMode | null };
+  const s = {
+    source: 'mains' as PowerSource,
+    mode: 'auto' as SourceMode,
+    mainsAbsentS: 0,
+    mainsPresentS: Infinity,
+    autoStart: false,
+    overrideCancelled: null as SourceMode | null,
+  };
 
   function valid(mode: SourceMode, i: SwitchInputs): boolean {
     if (mode === 'mains') return i.mainsPresent;
@@ -46,7 +53,8 @@ export function createTransferSwitch(options: { generatorStartDelayS: number; ma
         s.mainsAbsentS += dtS;
         s.mainsPresentS = 0;
       }
-      if (i.hasGenerator && !i.mainsPresent && s.mainsAbsentS >= options.generatorStartDelayS && i.generatorAvailable) s.autoStart = true;
+      if (i.hasGenerator && !i.mainsPresent && s.mainsAbsentS >= options.generatorStartDelayS && i.generatorAvailable)
+        s.autoStart = true;
       if (i.mainsPresent && s.mainsPresentS >= options.mainsReturnDelayS) s.autoStart = false;
       if (!i.hasGenerator || !i.generatorAvailable) s.autoStart = false;
       return { wantGenerator: s.autoStart };
@@ -60,7 +68,11 @@ export function createTransferSwitch(options: { generatorStartDelayS: number; ma
       }
       let next: PowerSource;
       if (s.mode !== 'auto') next = s.mode;
-      else if (i.mainsPresent && (s.source !== 'generator' || s.mainsPresentS >= options.mainsReturnDelayS || !i.generatorReady)) next = 'mains';
+      else if (
+        i.mainsPresent &&
+        (s.source !== 'generator' || s.mainsPresentS >= options.mainsReturnDelayS || !i.generatorReady)
+      )
+        next = 'mains';
       else if (i.hasGenerator && i.generatorReady) next = 'generator';
       else if (i.batteryAvailable) next = 'battery';
       else next = 'none';

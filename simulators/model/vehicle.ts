@@ -1,4 +1,12 @@
-import { DEFAULT_POWER_PROFILE, NUMERIC_FIELDS, type NumericFieldPath, type PowerProfile, type PowerSource, type TelemetryFrame, type VehicleEvent } from '../../protocol/index.ts';
+import {
+  DEFAULT_POWER_PROFILE,
+  NUMERIC_FIELDS,
+  type NumericFieldPath,
+  type PowerProfile,
+  type PowerSource,
+  type TelemetryFrame,
+  type VehicleEvent,
+} from '../../protocol/index.ts';
 import { createBattery, type BatteryConditions } from './battery.ts';
 import { createChassisEngine } from './chassis-engine.ts';
 import { emptyLedger, type EnergyLedger } from './energy-ledger.ts';
@@ -66,7 +74,9 @@ const PF = 0.95;
 const CHARGER_EFF = 0.9;
 const INVERTER_EFF = 0.92;
 
-const RANGES = new Map<string, { min: number; max: number }>(NUMERIC_FIELDS.map((f) => [f.path, { min: f.min, max: f.max }]));
+const RANGES = new Map<string, { min: number; max: number }>(
+  NUMERIC_FIELDS.map((f) => [f.path, { min: f.min, max: f.max }]),
+);
 
 function clampField(path: NumericFieldPath, v: number, decimals: number): number {
   const r = RANGES.get(path)!;
@@ -97,11 +107,29 @@ export function createVehicleModel(options: VehicleModelOptions) {
   const baseKw = maxLoadKw * build.range(0.3, 0.45);
   const dcLoadW = build.range(40, 120) * blocks;
   const chargerMaxA = 0.15 * profile.battery.capacityAh;
-  const climate = createClimate({ meanC: build.range(5, 28), swingC: build.range(3, 8), utcOffsetH }, root.fork('climate'));
-  const load = createLoadProfile({ baseKw, maxKw: maxLoadKw, compressorKw: maxLoadKw * 0.25, utcOffsetH }, root.fork('load'));
-  const mains = createMains({ nominalV: profile.mains.nominalV, frequencyHz: profile.mains.frequencyHz, outagesPerDay: options.mainsOutagesPerDay ?? 0.3 }, root.fork('mains'));
+  const climate = createClimate(
+    { meanC: build.range(5, 28), swingC: build.range(3, 8), utcOffsetH },
+    root.fork('climate'),
+  );
+  const load = createLoadProfile(
+    { baseKw, maxKw: maxLoadKw, compressorKw: maxLoadKw * 0.25, utcOffsetH },
+    root.fork('load'),
+  );
+  const mains = createMains(
+    {
+      nominalV: profile.mains.nominalV,
+      frequencyHz: profile.mains.frequencyHz,
+      outagesPerDay: options.mainsOutagesPerDay ?? 0.3,
+    },
+    root.fork('mains'),
+  );
   const startAmbient = climate.step(options.startTs, 0);
-  const battery = createBattery({ nominalV, capacityAh: profile.battery.capacityAh, initialSocPct: options.initialSocPct ?? build.range(85, 100), initialTempC: startAmbient });
+  const battery = createBattery({
+    nominalV,
+    capacityAh: profile.battery.capacityAh,
+    initialSocPct: options.initialSocPct ?? build.range(85, 100),
+    initialTempC: startAmbient,
+  });
   const generator = profile.hasGenerator
     ? createGenerator(
         {
@@ -116,8 +144,14 @@ export function createVehicleModel(options: VehicleModelOptions) {
         root.fork('generator'),
       )
     : null;
-  const engine = createChassisEngine({ nominalV, drivesPerDay: options.drivesPerDay ?? 0.2, utcOffsetH, emergencyStartDelayS: 300 }, root.fork('engine'));
-  const ats = createTransferSwitch({ generatorStartDelayS: options.generatorStartDelayS ?? 10, mainsReturnDelayS: options.mainsReturnDelayS ?? 30 });
+  const engine = createChassisEngine(
+    { nominalV, drivesPerDay: options.drivesPerDay ?? 0.2, utcOffsetH, emergencyStartDelayS: 300 },
+    root.fork('engine'),
+  );
+  const ats = createTransferSwitch({
+    generatorStartDelayS: options.generatorStartDelayS ?? 10,
+    mainsReturnDelayS: options.mainsReturnDelayS ?? 30,
+  });
   const refuelAfterS = options.refuelAfterS ?? 4 * 3600;
 
   const faults: ModelFault[] = [...(options.faults ?? [])];
@@ -192,15 +226,27 @@ export function createVehicleModel(options: VehicleModelOptions) {
     mains.step(dt, fx.mainsCut || engine.state.driving);
     const mainsPresent = mains.state.present;
     if (mainsPresent !== lastMainsPresent) {
-      event(mainsPresent ? 'MAINS_RESTORED' : 'MAINS_LOST', mainsPresent ? 'info' : 'minor', mainsPresent ? 'mains power restored' : 'mains power lost');
+      event(
+        mainsPresent ? 'MAINS_RESTORED' : 'MAINS_LOST',
+        mainsPresent ? 'info' : 'minor',
+        mainsPresent ? 'mains power restored' : 'mains power lost',
+      );
       lastMainsPresent = mainsPresent;
     }
-    engine.step(t, dt, { socPct: battery.state.socPct, acSourceAvailable: lastSource === 'mains' || lastSource === 'generator', forcedOn: fx.engineForcedOn });
+    engine.step(t, dt, {
+      socPct: battery.state.socPct,
+      acSourceAvailable: lastSource === 'mains' || lastSource === 'generator',
+      forcedOn: fx.engineForcedOn,
+    });
 
     // Inverter low-voltage cut-off with hysteresis.
     if (!inverterCutoff && (battery.state.socPct <= 3 || (el.batteryA < 0 && el.busV < 10.5 * blocks))) {
       inverterCutoff = true;
-      event('INVERTER_LOW_VOLTAGE_CUTOFF', 'critical', `battery ${battery.state.socPct.toFixed(0)} %: inverter cut off, load shed`);
+      event(
+        'INVERTER_LOW_VOLTAGE_CUTOFF',
+        'critical',
+        `battery ${battery.state.socPct.toFixed(0)} %: inverter cut off, load shed`,
+      );
     } else if (inverterCutoff && battery.state.socPct >= 20) inverterCutoff = false;
 
     const inputs = {
@@ -239,9 +285,14 @@ export function createVehicleModel(options: VehicleModelOptions) {
     }
     const before = ats.state.mode;
     const source = ats.select(inputs);
-    if (ats.state.overrideCancelled) event('ATS_OVERRIDE_CANCELLED', 'minor', `forced source ${before} no longer available; back to automatic`);
+    if (ats.state.overrideCancelled)
+      event('ATS_OVERRIDE_CANCELLED', 'minor', `forced source ${before} no longer available; back to automatic`);
     if (source !== lastSource) {
-      event('SOURCE_CHANGED', source === 'none' ? 'critical' : 'info', `load transferred from ${lastSource} to ${source}`);
+      event(
+        'SOURCE_CHANGED',
+        source === 'none' ? 'critical' : 'info',
+        `load transferred from ${lastSource} to ${source}`,
+      );
       lastSource = source;
     }
     solve(dt, source);
@@ -257,7 +308,8 @@ export function createVehicleModel(options: VehicleModelOptions) {
     const acOn = source === 'mains' || source === 'generator';
     servedKw = source === 'none' ? 0 : demandKw;
     const inverterInW = source === 'battery' ? (servedKw * 1000) / INVERTER_EFF : 0;
-    const lowVoltageDisconnect = battery.state.socPct <= 0.5 && !acOn && !(engine.state.running && !fx.alternatorFailed);
+    const lowVoltageDisconnect =
+      battery.state.socPct <= 0.5 && !acOn && !(engine.state.running && !fx.alternatorFailed);
     const dcW = lowVoltageDisconnect ? 0 : dcLoadW;
     const chargerOk = acOn && battery.state.tempC < 50;
     const altOk = engine.state.running && !fx.alternatorFailed;
@@ -310,7 +362,8 @@ export function createVehicleModel(options: VehicleModelOptions) {
     // AC side
     const chargerInW = (chargerA * busV) / CHARGER_EFF;
     const acW = acOn ? servedKw * 1000 + chargerInW : 0;
-    const acV = source === 'mains' ? mains.state.voltageV : source === 'generator' && generator ? generator.state.voltageV : 0;
+    const acV =
+      source === 'mains' ? mains.state.voltageV : source === 'generator' && generator ? generator.state.voltageV : 0;
     el.sourceA = acOn && acV > 0 ? acW / (acV * PF) : 0;
     generatorKwOut = source === 'generator' ? acW / 1000 : 0;
 
@@ -393,7 +446,11 @@ export function createVehicleModel(options: VehicleModelOptions) {
         },
         charging: {
           engineRunning: engine.state.running,
-          alternatorV: reading('charging.alternatorV', engine.state.running && !fx.alternatorFailed ? el.busV + 0.1 * blocks + n(0.02) : 0, 2),
+          alternatorV: reading(
+            'charging.alternatorV',
+            engine.state.running && !fx.alternatorFailed ? el.busV + 0.1 * blocks + n(0.02) : 0,
+            2,
+          ),
           currentA: reading('charging.currentA', el.alternatorA > 0 ? el.alternatorA * (1 + n(0.01)) : 0, 1),
         },
         loadKw: reading('loadKw', servedKw > 0 ? servedKw * (1 + n(0.005)) : 0, 2),

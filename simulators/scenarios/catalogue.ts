@@ -46,7 +46,8 @@ export interface ScenarioDefinition<P = Record<string, unknown>> {
 }
 
 const withOutage = z.boolean({ error: 'must be true or false' }).default(true);
-const positive = (what: string) => z.number({ error: `must be a number (${what})` }).positive({ error: `must be > 0 (${what})` });
+const positive = (what: string) =>
+  z.number({ error: `must be a number (${what})` }).positive({ error: `must be > 0 (${what})` });
 
 function def<P>(d: ScenarioDefinition<P>): ScenarioDefinition<P> {
   return d;
@@ -73,7 +74,8 @@ const startFailure = def({
   defaultDurationS: 3600,
   signature:
     'With mains absent (withOutage, default true): the controller cranks 3 times (rpm ≈ 180 while cranking, generator.running stays false), then latches GEN_START_FAIL ≈ 40 s after the start request; source stays battery, battery current negative, SOC falling; below 35 % SOC the crew starts the chassis engine (engineRunning=true, alternator charging). Event GEN_START_FAIL (critical).',
-  finding: 'Generator start failure: mains absent, generator not running after the start delay, vehicle on battery — battery endurance is now the deadline (extra-urgent task).',
+  finding:
+    'Generator start failure: mains absent, generator not running after the start delay, vehicle on battery — battery endurance is now the deadline (extra-urgent task).',
   withinS: () => 90,
   effect: (p) => ({
     apply(fx) {
@@ -87,7 +89,9 @@ const overheat = def({
   name: 'generator-overheat',
   title: 'Generator overheats (发电机组过热)',
   target: 'vehicle',
-  params: z.object({ riseC: positive('°C').max(100).default(40), rampS: z.number().min(0).default(600), withOutage }).strict(),
+  params: z
+    .object({ riseC: positive('°C').max(100).default(40), rampS: z.number().min(0).default(600), withOutage })
+    .strict(),
   defaultDurationS: 3600,
   signature:
     'generator.coolantC climbs past the thermostat band (80–88 °C): > 95 °C, then ≥ 105 °C (event GEN_COOLANT_HIGH), and at 110 °C the controller shuts the set down (GEN_OVERHEAT_SHUTDOWN, latched): generator.running=false, source → battery. With the defaults the shutdown comes 15–20 min after the start (mains is cut so that the set runs).',
@@ -105,7 +109,13 @@ const lowFuel = def({
   name: 'generator-low-fuel',
   title: 'Generator low fuel (燃油不足)',
   target: 'vehicle',
-  params: z.object({ fuelPct: z.number().min(0).max(100).default(12), leakPctPerH: z.number().min(0).max(1000).default(0), withOutage }).strict(),
+  params: z
+    .object({
+      fuelPct: z.number().min(0).max(100).default(12),
+      leakPctPerH: z.number().min(0).max(1000).default(0),
+      withOutage,
+    })
+    .strict(),
   defaultDurationS: 7200,
   signature:
     'generator.fuelPct drops to fuelPct (default 12 %) at the start and keeps falling while the set runs (plus leakPctPerH); event GEN_LOW_FUEL below 15 %; at 0 % the set stops (GEN_OUT_OF_FUEL), source → battery. The crew does not refuel during the scenario.',
@@ -146,8 +156,10 @@ const drift = def({
   effect: (p) => ({
     apply(fx, s) {
       const min = s / 60;
-      fx.generatorVoltageOffsetV += Math.sign(p.voltageVPerMin) * Math.min(p.maxVoltageV, Math.abs(p.voltageVPerMin) * min);
-      fx.generatorFrequencyOffsetHz += Math.sign(p.frequencyHzPerMin) * Math.min(p.maxFrequencyHz, Math.abs(p.frequencyHzPerMin) * min);
+      fx.generatorVoltageOffsetV +=
+        Math.sign(p.voltageVPerMin) * Math.min(p.maxVoltageV, Math.abs(p.voltageVPerMin) * min);
+      fx.generatorFrequencyOffsetHz +=
+        Math.sign(p.frequencyHzPerMin) * Math.min(p.maxFrequencyHz, Math.abs(p.frequencyHzPerMin) * min);
       if (p.withOutage) fx.mainsCut = true;
     },
   }),
@@ -157,7 +169,9 @@ const lowOil = def({
   name: 'low-oil-pressure',
   title: 'Low oil pressure (机油压力低)',
   target: 'vehicle',
-  params: z.object({ targetKpa: z.number().min(0).max(1000).default(80), rampS: z.number().min(0).default(300), withOutage }).strict(),
+  params: z
+    .object({ targetKpa: z.number().min(0).max(1000).default(80), rampS: z.number().min(0).default(300), withOutage })
+    .strict(),
   defaultDurationS: 3600,
   signature:
     'With the set running, generator.oilKpa falls from ≈ 400 kPa towards targetKpa over rampS; under 150 kPa it is a warning, under 100 kPa for 5 s the controller shuts the set down (GEN_LOW_OIL_SHUTDOWN, latched): running=false, source → battery. With the defaults the shutdown comes ≈ 5 min after the start.',
@@ -177,7 +191,9 @@ const ageing = def({
   name: 'battery-ageing',
   title: 'Battery ageing / capacity fade (电池老化)',
   target: 'vehicle',
-  params: z.object({ remainingPct: z.number().gt(0).max(100).default(40), withOutage: z.boolean().default(false) }).strict(),
+  params: z
+    .object({ remainingPct: z.number().gt(0).max(100).default(40), withOutage: z.boolean().default(false) })
+    .strict(),
   defaultDurationS: null,
   signature:
     'Usable capacity falls to remainingPct of nominal and internal resistance rises: whenever the battery discharges, socPct falls 100/remainingPct times faster than ∫battery.currentA dt / nominal Ah explains (effective capacity ≈ remainingPct % of nominal), and the voltage sags more under load. It shows on the first discharge (combine with mains-outage and generator-start-failure, or use a vehicle without generator) within 10 min.',
@@ -227,11 +243,14 @@ const overVoltage = def({
   name: 'regulator-over-voltage',
   title: 'Charging regulator over-voltage (充电调节器过压)',
   target: 'vehicle',
-  params: z.object({ voltsPer12V: z.number().min(14.5).max(20).default(16), withEngine: z.boolean().default(true) }).strict(),
+  params: z
+    .object({ voltsPer12V: z.number().min(14.5).max(20).default(16), withEngine: z.boolean().default(true) })
+    .strict(),
   defaultDurationS: 3600,
   signature:
     'With the engine running, charging.alternatorV rises above 15 V per 12 V block (> 30 V on 24 V) and battery.voltageV follows, with charging current into a nearly full battery (gassing): battery.tempC then rises steadily. Shows within a minute of the start.',
-  finding: 'Alternator voltage regulator failed high: over-charging the battery (gassing, heat, damage to 24 V equipment).',
+  finding:
+    'Alternator voltage regulator failed high: over-charging the battery (gassing, heat, damage to 24 V equipment).',
   withinS: () => 60,
   effect: (p, profile) => ({
     apply(fx) {
@@ -247,7 +266,11 @@ const stuck = def({
   target: 'vehicle',
   params: z
     .object({
-      field: z.enum(NUMERIC_FIELD_PATHS as [NumericFieldPath, ...NumericFieldPath[]], { error: `must be one of ${NUMERIC_FIELD_PATHS.join(', ')}` }).default('battery.tempC'),
+      field: z
+        .enum(NUMERIC_FIELD_PATHS as [NumericFieldPath, ...NumericFieldPath[]], {
+          error: `must be one of ${NUMERIC_FIELD_PATHS.join(', ')}`,
+        })
+        .default('battery.tempC'),
       value: z.number().optional(),
     })
     .strict(),
@@ -275,7 +298,12 @@ const reboot = def({
   name: 'gateway-reboot',
   title: 'Gateway reboot (网关重启)',
   target: 'gateway',
-  params: z.object({ downS: z.number().min(1).max(86_400).default(30), seq: z.enum(['auto', 'continue', 'restart']).default('auto') }).strict(),
+  params: z
+    .object({
+      downS: z.number().min(1).max(86_400).default(30),
+      seq: z.enum(['auto', 'continue', 'restart']).default('auto'),
+    })
+    .strict(),
   defaultDurationS: null,
   signature:
     'The gateway stops without DISCONNECT (last will: status online:false), samples nothing for downS, then boots: status online:true and event GATEWAY_BOOT. Seq rule: a gateway with a persistent buffer (data dir) continues seq from where it stopped and replays its unacknowledged frames; without one (seq "restart", the default then) its RAM buffer is lost and seq restarts at 0 while ts keeps increasing. The platform sees a ts gap of ≈ downS with no seq gap (continue), or seq falling to 0 with ts moving on (restart) — frames are keyed by (vehicle, seq, ts), so restarted seqs are not duplicates.',
@@ -284,7 +312,21 @@ const reboot = def({
 });
 
 export const SCENARIOS: Record<ScenarioName, ScenarioDefinition<never>> = Object.fromEntries(
-  [mainsOutage, startFailure, overheat, lowFuel, drift, lowOil, ageing, overTemp, alternator, overVoltage, stuck, linkLoss, reboot].map((d) => [d.name, d as unknown as ScenarioDefinition<never>]),
+  [
+    mainsOutage,
+    startFailure,
+    overheat,
+    lowFuel,
+    drift,
+    lowOil,
+    ageing,
+    overTemp,
+    alternator,
+    overVoltage,
+    stuck,
+    linkLoss,
+    reboot,
+  ].map((d) => [d.name, d as unknown as ScenarioDefinition<never>]),
 ) as Record<ScenarioName, ScenarioDefinition<never>>;
 
 export function scenario(name: ScenarioName): ScenarioDefinition<Record<string, unknown>> {

@@ -20,14 +20,22 @@ export interface PlannedFault {
  * Lands scenario entries on vehicles: "all", a list of ids, or a seeded pick of `count` /
  * `fraction` of the fleet (the same seed picks the same vehicles).
  */
-export function planScenarios(entries: readonly ScenarioEntry[], vehicleIds: readonly string[], runStartTs: number, seed: number | string): Map<string, PlannedFault[]> {
+export function planScenarios(
+  entries: readonly ScenarioEntry[],
+  vehicleIds: readonly string[],
+  runStartTs: number,
+  seed: number | string,
+): Map<string, PlannedFault[]> {
   const plan = new Map<string, PlannedFault[]>(vehicleIds.map((id) => [id, []]));
   entries.forEach((e, i) => {
     let ids: readonly string[];
     if (e.vehicles === 'all') ids = vehicleIds;
     else if (Array.isArray(e.vehicles)) ids = e.vehicles.filter((id) => plan.has(id));
     else {
-      const n = 'count' in e.vehicles ? Math.min(e.vehicles.count, vehicleIds.length) : Math.max(1, Math.round(e.vehicles.fraction * vehicleIds.length));
+      const n =
+        'count' in e.vehicles
+          ? Math.min(e.vehicles.count, vehicleIds.length)
+          : Math.max(1, Math.round(e.vehicles.fraction * vehicleIds.length));
       const rng = createRandom(`${seed}:scenario:${i}`);
       const pool = [...vehicleIds];
       for (let k = pool.length - 1; k > 0; k--) {
@@ -39,7 +47,15 @@ export function planScenarios(entries: readonly ScenarioEntry[], vehicleIds: rea
     const startTs = runStartTs + Math.round(e.atS * 1000);
     const endTs = e.durationS === null ? null : startTs + Math.round(e.durationS * 1000);
     for (const id of ids) {
-      plan.get(id)!.push({ id: `${e.name}#${i}`, name: e.name, entryIndex: i, target: scenario(e.name).target, startTs, endTs, params: e.params });
+      plan.get(id)!.push({
+        id: `${e.name}#${i}`,
+        name: e.name,
+        entryIndex: i,
+        target: scenario(e.name).target,
+        startTs,
+        endTs,
+        params: e.params,
+      });
     }
   });
   return plan;
@@ -50,13 +66,34 @@ export function toModelFault(p: PlannedFault, profile: PowerProfile): ModelFault
   const def = scenario(p.name);
   if (def.target !== 'vehicle' || !def.effect) throw new Error(`${p.name} is not a vehicle fault`);
   const effect = def.effect(p.params, profile);
-  return { id: p.id, name: p.name, startTs: p.startTs, endTs: p.endTs, apply: effect.apply, ...(effect.onStart ? { onStart: effect.onStart } : {}) };
+  return {
+    id: p.id,
+    name: p.name,
+    startTs: p.startTs,
+    endTs: p.endTs,
+    apply: effect.apply,
+    ...(effect.onStart ? { onStart: effect.onStart } : {}),
+  };
 }
 
 /** Builds a planned fault directly (tests, the demo, commands): params are validated with defaults. */
-export function plannedFault(name: ScenarioName, startTs: number, durationS: number | null | undefined, params: Record<string, unknown> = {}, index = 0): PlannedFault {
+export function plannedFault(
+  name: ScenarioName,
+  startTs: number,
+  durationS: number | null | undefined,
+  params: Record<string, unknown> = {},
+  index = 0,
+): PlannedFault {
   const def = scenario(name);
   const parsed = def.params.parse(params);
   const d = durationS === undefined ? def.defaultDurationS : durationS;
-  return { id: `${name}#${index}`, name, entryIndex: index, target: def.target, startTs, endTs: d === null ? null : startTs + Math.round(d * 1000), params: parsed };
+  return {
+    id: `${name}#${index}`,
+    name,
+    entryIndex: index,
+    target: def.target,
+    startTs,
+    endTs: d === null ? null : startTs + Math.round(d * 1000),
+    params: parsed,
+  };
 }

@@ -74,12 +74,17 @@ const entrySchema = z
     at: duration('at').default(0),
     duration: z.union([duration('duration'), z.null()]).optional(),
     vehicles: z
-      .union([
-        z.literal('all'),
-        z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be a vehicle id' })).min(1, { error: 'must name at least one vehicle' }),
-        z.object({ count: z.number().int().min(1, { error: 'must be at least 1' }) }).strict(),
-        z.object({ fraction: z.number().gt(0, { error: 'must be > 0' }).max(1, { error: 'must be ≤ 1' }) }).strict(),
-      ], { error: 'must be "all", a list of vehicle ids, { count: N } or { fraction: F }' })
+      .union(
+        [
+          z.literal('all'),
+          z
+            .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be a vehicle id' }))
+            .min(1, { error: 'must name at least one vehicle' }),
+          z.object({ count: z.number().int().min(1, { error: 'must be at least 1' }) }).strict(),
+          z.object({ fraction: z.number().gt(0, { error: 'must be > 0' }).max(1, { error: 'must be ≤ 1' }) }).strict(),
+        ],
+        { error: 'must be "all", a list of vehicle ids, { count: N } or { fraction: F }' },
+      )
       .default('all'),
     params: z.record(z.string(), z.unknown()).default({}),
   })
@@ -94,7 +99,10 @@ const pathOf = (path: readonly PropertyKey[]) => (path.length ? path.map(String)
 /** Validates parsed scenario data; throws ScenarioFileError naming the scenario index and field of every problem. */
 export function validateScenarios(data: unknown, source = 'scenarios'): ScenarioEntry[] {
   const top = fileSchema.safeParse(data);
-  if (!top.success) throw new ScenarioFileError(`${source}: ${top.error.issues[0]?.message ?? 'invalid'}`, [top.error.issues[0]?.message ?? 'invalid']);
+  if (!top.success)
+    throw new ScenarioFileError(`${source}: ${top.error.issues[0]?.message ?? 'invalid'}`, [
+      top.error.issues[0]?.message ?? 'invalid',
+    ]);
   const items = Array.isArray(top.data) ? top.data : top.data.scenarios;
   const problems: string[] = [];
   const entries: ScenarioEntry[] = [];
@@ -110,7 +118,8 @@ export function validateScenarios(data: unknown, source = 'scenarios'): Scenario
     const params = def.params.safeParse(base.data.params);
     if (!params.success) {
       for (const issue of params.error.issues) {
-        const msg = issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : issue.message;
+        const msg =
+          issue.code === 'unrecognized_keys' ? `unknown parameter(s) ${issue.keys.join(', ')}` : issue.message;
         problems.push(`${label}: params${issue.path.length ? '.' + pathOf(issue.path) : ''}: ${msg}`);
       }
       return;
@@ -120,9 +129,16 @@ export function validateScenarios(data: unknown, source = 'scenarios'): Scenario
       problems.push(`${label}: duration: must be > 0`);
       return;
     }
-    entries.push({ name: base.data.name, atS: base.data.at, durationS, vehicles: base.data.vehicles, params: params.data });
+    entries.push({
+      name: base.data.name,
+      atS: base.data.at,
+      durationS,
+      vehicles: base.data.vehicles,
+      params: params.data,
+    });
   });
-  if (problems.length) throw new ScenarioFileError(`${source}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, problems);
+  if (problems.length)
+    throw new ScenarioFileError(`${source}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`, problems);
   return entries;
 }
 
@@ -142,7 +158,10 @@ export function loadScenarioFile(file: string): ScenarioEntry[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ScenarioFileError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ['read']);
+    throw new ScenarioFileError(
+      `${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ['read'],
+    );
   }
   return parseScenarioText(text, file);
 }

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createConsoleAccounts } from '../../bench/live/accounts.ts';
 import { delivery } from '../../bench/live/delivery.ts';
-import { nextMessage, tell, type ConsolesResult, type ConsolesToParent, type FleetToParent } from '../../bench/live/ipc.ts';
+import {
+  nextMessage,
+  tell,
+  type ConsolesResult,
+  type ConsolesToParent,
+  type FleetToParent,
+} from '../../bench/live/ipc.ts';
 import { pairsToHistogram, summarizeHistogram } from '../../bench/live/stats.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -26,7 +32,10 @@ describe('bench:live pieces', () => {
   });
 
   const start = (script: string, args: string[]) => {
-    const child = fork(join(BENCH, script), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(join(BENCH, script), args, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.push(child);
     return child;
   };
@@ -37,13 +46,31 @@ describe('bench:live pieces', () => {
     const creds = [];
     for (let i = 0; i < VEHICLES; i++) creds.push(await tp.addVehicle(`LB${String(i).padStart(3, '0')}`));
     const logins = await createConsoleAccounts(tp.dataDir, 2);
-    const files = { creds: join(tp.dataDir, 'creds.json'), ids: join(tp.dataDir, 'ids.json'), logins: join(tp.dataDir, 'logins.json') };
+    const files = {
+      creds: join(tp.dataDir, 'creds.json'),
+      ids: join(tp.dataDir, 'ids.json'),
+      logins: join(tp.dataDir, 'logins.json'),
+    };
     writeFileSync(files.creds, JSON.stringify(creds));
     writeFileSync(files.ids, JSON.stringify(creds.map((c) => c.id)));
     writeFileSync(files.logins, JSON.stringify(logins));
 
-    const fleet = start('fleet.ts', [`--port=${tp.platform.ports.mqtt}`, `--creds=${files.creds}`, '--from=0', `--to=${VEHICLES}`, `--total=${VEHICLES}`, '--rate=2']);
-    const consoles = start('consoles.ts', [`--base=http://127.0.0.1:${tp.platform.ports.http}`, `--logins=${files.logins}`, `--ids=${files.ids}`, '--from=0', '--to=2', '--consoles=2']);
+    const fleet = start('fleet.ts', [
+      `--port=${tp.platform.ports.mqtt}`,
+      `--creds=${files.creds}`,
+      '--from=0',
+      `--to=${VEHICLES}`,
+      `--total=${VEHICLES}`,
+      '--rate=2',
+    ]);
+    const consoles = start('consoles.ts', [
+      `--base=http://127.0.0.1:${tp.platform.ports.http}`,
+      `--logins=${files.logins}`,
+      `--ids=${files.ids}`,
+      '--from=0',
+      '--to=2',
+      '--consoles=2',
+    ]);
     const [connected, ready] = await Promise.all([
       nextMessage<FleetToParent, 'connected'>(fleet, 'connected', 20_000, 'fleet'),
       nextMessage<ConsolesToParent, 'ready'>(consoles, 'ready', 20_000, 'consoles'),

@@ -17,7 +17,14 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
 const PASSWORD = 'browser-test-password-1';
 
 type Fleet = ReturnType<typeof createFleet>;
@@ -38,7 +45,8 @@ describe('web console in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
     consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
     await build({
       configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
@@ -52,8 +60,21 @@ describe('web console in Chromium', () => {
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
     await p.customers.add({ id: 'UNIT-B', name: 'Unit B' });
     const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({ id: 'eng', name: 'Eve Engineer', role: 'engineer', password: PASSWORD, mustChangePassword: false });
-    await accounts.add({ id: 'cust-b', name: 'Bob of Unit B', role: 'customer', customerId: 'UNIT-B', password: PASSWORD, mustChangePassword: false });
+    await accounts.add({
+      id: 'eng',
+      name: 'Eve Engineer',
+      role: 'engineer',
+      password: PASSWORD,
+      mustChangePassword: false,
+    });
+    await accounts.add({
+      id: 'cust-b',
+      name: 'Bob of Unit B',
+      role: 'customer',
+      customerId: 'UNIT-B',
+      password: PASSWORD,
+      mustChangePassword: false,
+    });
 
     const live = await tp.addVehicle('VA-LIVE', 'UNIT-A');
     genVehicle = { ...(await tp.addVehicle('VA-GEN', 'UNIT-A')), customerId: 'UNIT-A' };
@@ -61,7 +82,17 @@ describe('web console in Chromium', () => {
 
     // two vehicles streaming in real time (one of unit A, one of unit B)
     const now = Date.now();
-    const steady = createFleet({ clock: catchUpClock(now, 1) }, { vehicles: [live, other], brokerUrl: tp.mqttUrl, rateHz: 1, seed: 'browser', startTs: now, model: { mainsOutagesPerDay: 0 } });
+    const steady = createFleet(
+      { clock: catchUpClock(now, 1) },
+      {
+        vehicles: [live, other],
+        brokerUrl: tp.mqttUrl,
+        rateHz: 1,
+        seed: 'browser',
+        startTs: now,
+        model: { mainsOutagesPerDay: 0 },
+      },
+    );
     fleets.push(steady);
     steady.start();
 
@@ -97,10 +128,18 @@ describe('web console in Chromium', () => {
     await page.waitForSelector('[data-testid=vehicle-view]');
     const chart = page.locator('[data-testid=chart-battery]');
     await chart.waitFor();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-points')) > 0, undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-points')) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
     const before = Number(await chart.getAttribute('data-last'));
     // new frames arrive over the socket and are appended in place (the chart is not rebuilt)
-    await page.waitForFunction((b) => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-last')) > b, before, { timeout: 15_000 });
+    await page.waitForFunction(
+      (b) => Number(document.querySelector('[data-testid=chart-battery]')?.getAttribute('data-last')) > b,
+      before,
+      { timeout: 15_000 },
+    );
     const canvas = page.locator('[data-testid=chart-battery] canvas');
     expect(await canvas.count()).toBe(1);
     expect(await page.locator('[data-testid=vehicle-view] .fact-value').first().innerText()).toContain('online');
@@ -123,7 +162,15 @@ describe('web console in Chromium', () => {
         seed: 'browser-gen',
         startTs,
         model: { mainsOutagesPerDay: 0 },
-        scenarios: [{ name: 'generator-start-failure', atS: 10, durationS: null, vehicles: ['VA-GEN'], params: { withOutage: true } }],
+        scenarios: [
+          {
+            name: 'generator-start-failure',
+            atS: 10,
+            durationS: null,
+            vehicles: ['VA-GEN'],
+            params: { withOutage: true },
+          },
+        ],
       },
     );
     fleets.push(faulty);
@@ -137,7 +184,11 @@ describe('web console in Chromium', () => {
     const countdown = row.locator('[data-testid=countdown]');
     const first = await countdown.innerText();
     expect(first).toMatch(/^\d+:\d\d left$/);
-    await page.waitForFunction((f) => document.querySelector('tr[data-level=extra_urgent] [data-testid=countdown]')?.textContent !== f, first, { timeout: 5000 });
+    await page.waitForFunction(
+      (f) => document.querySelector('tr[data-level=extra_urgent] [data-testid=countdown]')?.textContent !== f,
+      first,
+      { timeout: 5000 },
+    );
     expect(await page.locator('[data-testid=ticket-notice]').innerText()).toContain('New ticket opened');
 
     // the ticket page shows the emergency plan and the actions an engineer may take
@@ -151,7 +202,9 @@ describe('web console in Chromium', () => {
   it('a customer sees only its own unit’s vehicles, opens a request and follows it; the Chinese labels are remembered', async () => {
     const page = await signIn('cust-b');
     await page.waitForSelector('[data-testid=fleet-table] tr[data-vehicle=VB-ONE]');
-    const ids = await page.locator('[data-testid=fleet-table] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-vehicle')));
+    const ids = await page
+      .locator('[data-testid=fleet-table] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-vehicle')));
     expect(ids).toEqual(['VB-ONE']);
     expect(await page.locator('[data-testid=count-total] .tile-value').innerText()).toBe('1');
     // no alarms view for customers, and another unit's vehicle is not found
@@ -169,9 +222,16 @@ describe('web console in Chromium', () => {
     // a request for support: the need and the contacts, then the ticket page to follow progress
     await page.goto(`${base}/#/request?vehicle=VB-ONE`);
     await page.waitForSelector('[data-testid=request-form]');
-    expect(await page.locator('select[name=vehicle] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['', 'VB-ONE']);
+    expect(
+      await page
+        .locator('select[name=vehicle] option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(['', 'VB-ONE']);
     await page.fill('input[name=title]', 'Generator will not start');
-    await page.fill('textarea[name=need]', 'Mains is down at the site and the generator does not start; battery at 60 %.');
+    await page.fill(
+      'textarea[name=need]',
+      'Mains is down at the site and the generator does not start; battery at 60 %.',
+    );
     await page.fill('input[name=contact-phone-0]', '+86 138 0000 0000');
     await page.click('[data-testid=request-form] button[type=submit]');
     await page.waitForSelector('[data-testid=ticket-view][data-status=received]');
@@ -179,7 +239,9 @@ describe('web console in Chromium', () => {
     expect(await page.locator('[data-testid=ticket-actions]').count()).toBe(0);
     await page.fill('.inline-form input', 'The crew is waiting at the vehicle.');
     await page.click('.inline-form button[type=submit]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=timeline]')?.textContent?.includes('The crew is waiting'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=timeline]')?.textContent?.includes('The crew is waiting'),
+    );
 
     // switch to Chinese: labels change, and the choice survives a reload
     await page.goto(`${base}/#/fleet`);
@@ -199,7 +261,9 @@ describe('web console in Chromium', () => {
     await page.goto(`${base}/#/tickets`);
     await page.click('.view.tickets .toolbar button:has-text("全部")');
     await page.waitForSelector('tr[data-level=extra_urgent] .badge.level-extra_urgent');
-    expect(await page.locator('tr[data-level=extra_urgent] .badge.level-extra_urgent').first().innerText()).toBe('特急');
+    expect(await page.locator('tr[data-level=extra_urgent] .badge.level-extra_urgent').first().innerText()).toBe(
+      '特急',
+    );
     // the fault's title in Chinese only, not the bilingual title stored with the ticket
     const title = await page.locator('tr[data-level=extra_urgent] td:nth-child(3)').first().innerText();
     expect(title).toContain('发电机组未运行');

@@ -33,7 +33,17 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
       return healthy(i, ts, {
         source: genUp ? 'generator' : 'battery',
         mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 },
-        generator: genUp ? { running: true, voltageV: 221 + (i % 3) / 10, frequencyHz: 50, currentA: 12, rpm: 1500, coolantC: 80 + (i % 5) / 10, oilKpa: 400 } : {},
+        generator: genUp
+          ? {
+              running: true,
+              voltageV: 221 + (i % 3) / 10,
+              frequencyHz: 50,
+              currentA: 12,
+              rpm: 1500,
+              coolantC: 80 + (i % 5) / 10,
+              oilKpa: 400,
+            }
+          : {},
         battery: genUp ? {} : { currentA: -30 },
       });
     }, 900);
@@ -42,7 +52,10 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
   });
 
   it('generator fails to start: raised 90 s after mains loss, critical, with predicted power loss and low battery later', () => {
-    const { out } = run((i, ts) => (i < 10 ? healthy(i, ts) : onBattery(i, ts, Math.max(0, 40 - (i - 10) / 30), -60)), 1200);
+    const { out } = run(
+      (i, ts) => (i < 10 ? healthy(i, ts) : onBattery(i, ts, Math.max(0, 40 - (i - 10) / 30), -60)),
+      1200,
+    );
     const ids = fired(out);
     expect(ids).toContain('raised:mains_lost@20');
     expect(ids).toContain('raised:generator_start_failed@100');
@@ -60,10 +73,23 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
     ['generator_low_oil_pressure', { oilKpa: 60 }, 5],
     ['generator_low_fuel', { fuelPct: 10 }, 60],
   ])('%s fires once after its hold time and clears when the generator is healthy again', (ruleId, fault, holdS) => {
-    const running = { running: true, voltageV: 220, frequencyHz: 50, currentA: 12, rpm: 1500, fuelPct: 60, coolantC: 80, oilKpa: 400 };
+    const running = {
+      running: true,
+      voltageV: 220,
+      frequencyHz: 50,
+      currentA: 12,
+      rpm: 1500,
+      fuelPct: 60,
+      coolantC: 80,
+      oilKpa: 400,
+    };
     const { out } = run((i, ts) => {
       const gen = i >= 100 && i < 400 ? { ...running, ...fault } : running;
-      return healthy(i, ts, { source: 'generator', mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 }, generator: { ...gen, coolantC: gen.coolantC + (i % 3) / 10 } });
+      return healthy(i, ts, {
+        source: 'generator',
+        mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 },
+        generator: { ...gen, coolantC: gen.coolantC + (i % 3) / 10 },
+      });
     }, 700);
     const mine = out.filter((t) => t.rule.id === ruleId);
     expect(mine.map((t) => t.type)).toEqual(['raised', 'cleared']);
@@ -73,7 +99,11 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
 
   it('battery rules follow the profile: under-voltage at 10.8 V on 12 V, 21.6 V on 24 V', () => {
     const at = (profile: typeof PROFILE_12V, v: number) =>
-      run((i, ts) => healthy(i, ts, { battery: { voltageV: i >= 10 ? v : profile.battery.nominalV * 1.1 } }, profile), 100, { model: 'm', profile }).out.map((t) => t.rule.id);
+      run(
+        (i, ts) => healthy(i, ts, { battery: { voltageV: i >= 10 ? v : profile.battery.nominalV * 1.1 } }, profile),
+        100,
+        { model: 'm', profile },
+      ).out.map((t) => t.rule.id);
     expect(at(PROFILE_12V, 10.7)).toContain('battery_under_voltage');
     expect(at(PROFILE_12V, 11.0)).not.toContain('battery_under_voltage');
     expect(at(PROFILE_24V, 21.4)).toContain('battery_under_voltage');
@@ -81,23 +111,44 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
   });
 
   it('battery over-temperature after 60 s above 50 °C, cleared only below 45 °C (hysteresis)', () => {
-    const { out } = run((i, ts) => healthy(i, ts, { battery: { tempC: i < 10 ? 30 : i < 300 ? 55 : i < 500 ? 47 : 40 } }), 800);
+    const { out } = run(
+      (i, ts) => healthy(i, ts, { battery: { tempC: i < 10 ? 30 : i < 300 ? 55 : i < 500 ? 47 : 40 } }),
+      800,
+    );
     expect(fired(out)).toEqual(['raised:battery_over_temperature@70', 'cleared:battery_over_temperature@620']);
   });
 
   it('chassis charging failure: engine runs, no charge current, battery not full', () => {
-    const { out } = run((i, ts) => healthy(i, ts, { source: 'battery', mains: { present: false }, charging: { engineRunning: i >= 10, alternatorV: 0, currentA: 0 }, battery: { socPct: 70, currentA: -10 } }), 300);
+    const { out } = run(
+      (i, ts) =>
+        healthy(i, ts, {
+          source: 'battery',
+          mains: { present: false },
+          charging: { engineRunning: i >= 10, alternatorV: 0, currentA: 0 },
+          battery: { socPct: 70, currentA: -10 },
+        }),
+      300,
+    );
     expect(fired(out).filter((x) => x.includes('charging'))).toEqual(['raised:chassis_charging_failure@130']);
   });
 
   it('charging over-voltage at 1.25 × nominal', () => {
-    const { out } = run((i, ts) => healthy(i, ts, { charging: { engineRunning: true, alternatorV: i >= 10 ? 31 : 28.2, currentA: 20 } }), 60);
+    const { out } = run(
+      (i, ts) => healthy(i, ts, { charging: { engineRunning: true, alternatorV: i >= 10 ? 31 : 28.2, currentA: 20 } }),
+      60,
+    );
     expect(fired(out)).toEqual(['raised:charging_over_voltage@20']);
   });
 
   it('predicted power loss before the battery is flat, from SOC, capacity and current', () => {
     // 200 Ah at 100 A: 30 min left at 25 % SOC
-    const { out } = run((i, ts) => onBattery(i, ts, 60 - i / 20, -100, { generator: { running: true, voltageV: 220, frequencyHz: 50, rpm: 1500, oilKpa: 400, coolantC: 80 } }), 900);
+    const { out } = run(
+      (i, ts) =>
+        onBattery(i, ts, 60 - i / 20, -100, {
+          generator: { running: true, voltageV: 220, frequencyHz: 50, rpm: 1500, oilKpa: 400, coolantC: 80 },
+        }),
+      900,
+    );
     const raise = out.find((t) => t.rule.id === 'predicted_power_loss')!;
     expect(raise).toBeDefined();
     expect(raise.derived!.timeToEmptyMin).toBeLessThan(30);
@@ -125,7 +176,9 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
     let wall = T0 + 3600_000;
     const out: RuleTransition[] = [];
     const engine = createRuleEngine({ rules, emit: (t) => out.push(t), now: () => wall }, { staleAfterMs: 5 * 60_000 });
-    const frames = Array.from({ length: 400 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: i >= 10 ? 60 : 25 } }));
+    const frames = Array.from({ length: 400 }, (_, i) =>
+      healthy(i, T0 + i * 1000, { battery: { tempC: i >= 10 ? 60 : 25 } }),
+    );
     engine.onFrames('V1', V24, frames, wall);
     expect(out.map((t) => [t.rule.id, t.live])).toEqual([['battery_over_temperature', false]]);
     wall = T0 + 3600_000 + 1000;
@@ -140,16 +193,29 @@ describe('default rules on synthetic frames (1 Hz, event time)', () => {
     const wall = T0 + 7200_000;
     const out: RuleTransition[] = [];
     const engine = createRuleEngine({ rules, emit: (t) => out.push(t), now: () => wall }, { staleAfterMs: 5 * 60_000 });
-    const frames = Array.from({ length: 600 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: i >= 10 && i < 200 ? 60 : 25 } }));
+    const frames = Array.from({ length: 600 }, (_, i) =>
+      healthy(i, T0 + i * 1000, { battery: { tempC: i >= 10 && i < 200 ? 60 : 25 } }),
+    );
     engine.onFrames('V1', V24, frames, wall);
-    expect(out.map((t) => [t.type, t.live])).toEqual([['raised', false], ['cleared', false]]);
+    expect(out.map((t) => [t.type, t.live])).toEqual([
+      ['raised', false],
+      ['cleared', false],
+    ]);
   });
 
   it('skips frames older than one already evaluated', () => {
     const out: RuleTransition[] = [];
-    const engine = createRuleEngine({ rules, emit: (t) => out.push(t), now: () => T0 + 100_000 }, { staleAfterMs: 5 * 60_000 });
+    const engine = createRuleEngine(
+      { rules, emit: (t) => out.push(t), now: () => T0 + 100_000 },
+      { staleAfterMs: 5 * 60_000 },
+    );
     engine.onFrames('V1', V24, [healthy(100, T0 + 100_000)], T0);
-    engine.onFrames('V1', V24, Array.from({ length: 90 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 70 } })), T0);
+    engine.onFrames(
+      'V1',
+      V24,
+      Array.from({ length: 90 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 70 } })),
+      T0,
+    );
     expect(out).toEqual([]);
   });
 

@@ -7,7 +7,12 @@ export const PROFILE_12V: PowerProfile = { ...DEFAULT_POWER_PROFILE, battery: { 
 type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
 /** A healthy vehicle on mains, with a slight deterministic variation so nothing looks stuck. */
-export function healthy(seq: number, ts: number, patch: DeepPartial<TelemetryFrame> = {}, profile: PowerProfile = PROFILE_24V): TelemetryFrame {
+export function healthy(
+  seq: number,
+  ts: number,
+  patch: DeepPartial<TelemetryFrame> = {},
+  profile: PowerProfile = PROFILE_24V,
+): TelemetryFrame {
   const wiggle = ((seq * 7919) % 13) / 100; // 0 … 0.12
   const nominal = profile.battery.nominalV;
   const base: TelemetryFrame = {
@@ -15,8 +20,22 @@ export function healthy(seq: number, ts: number, patch: DeepPartial<TelemetryFra
     seq,
     ts,
     source: 'mains',
-    mains: { present: true, voltageV: profile.mains.nominalV + wiggle, frequencyHz: 50 + wiggle / 10, currentA: 10 + wiggle },
-    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 80, coolantC: 25 + wiggle, oilKpa: 0 },
+    mains: {
+      present: true,
+      voltageV: profile.mains.nominalV + wiggle,
+      frequencyHz: 50 + wiggle / 10,
+      currentA: 10 + wiggle,
+    },
+    generator: {
+      running: false,
+      voltageV: 0,
+      frequencyHz: 0,
+      currentA: 0,
+      rpm: 0,
+      fuelPct: 80,
+      coolantC: 25 + wiggle,
+      oilKpa: 0,
+    },
     battery: { voltageV: nominal * 1.12 + wiggle / 10, currentA: 1 + wiggle, socPct: 95, tempC: 25 + wiggle },
     charging: { engineRunning: false, alternatorV: 0, currentA: 0 },
     loadKw: 2 + wiggle,
@@ -30,7 +49,13 @@ export function healthy(seq: number, ts: number, patch: DeepPartial<TelemetryFra
 }
 
 /** Mains gone, generator not running, load on the battery. */
-export function onBattery(seq: number, ts: number, socPct: number, currentA = -40, patch: DeepPartial<TelemetryFrame> = {}): TelemetryFrame {
+export function onBattery(
+  seq: number,
+  ts: number,
+  socPct: number,
+  currentA = -40,
+  patch: DeepPartial<TelemetryFrame> = {},
+): TelemetryFrame {
   return healthy(seq, ts, {
     source: 'battery',
     mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 },

@@ -18,12 +18,21 @@ export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
 
 /** Diagnostics over a real SQLite records file, a memory telemetry store and a controllable clock. */
-export async function startDiagnostics(opts: { file?: string; now?: () => number; telemetry?: TelemetryStore; vehicleIds?: string[] } = {}) {
+export async function startDiagnostics(
+  opts: { file?: string; now?: () => number; telemetry?: TelemetryStore; vehicleIds?: string[] } = {},
+) {
   const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
   const db: RecordsDb = await openSqliteRecords({ file });
   const bus = createInProcessBus<PlatformEvents>(silentLogger());
   const events: { name: string; payload: unknown }[] = [];
-  for (const name of ['alarm.raised', 'alarm.updated', 'alarm.cleared', 'ticket.opened', 'ticket.updated', 'ticket.deadline_breached'] as const) {
+  for (const name of [
+    'alarm.raised',
+    'alarm.updated',
+    'alarm.cleared',
+    'ticket.opened',
+    'ticket.updated',
+    'ticket.deadline_breached',
+  ] as const) {
     bus.on(name, (payload) => void events.push({ name, payload }));
   }
   const telemetry = opts.telemetry ?? createMemoryTelemetryStore();
@@ -38,12 +47,22 @@ export async function startDiagnostics(opts: { file?: string; now?: () => number
       now,
       rules: RULES,
       plans: PLANS,
-      vehicle: async (id) => (id.startsWith('V') ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` } : undefined),
+      vehicle: async (id) =>
+        id.startsWith('V')
+          ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` }
+          : undefined,
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
       frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
       vehicleIds: async () => opts.vehicleIds ?? [],
     },
-    { staleAfterMs: 5 * 60_000, tickMs: 1000, flapWindowMs: 5 * 60_000, dutyLead: 'lead-wang', snapshotBeforeMs: 15 * 60_000, recoveryMs: 120_000 },
+    {
+      staleAfterMs: 5 * 60_000,
+      tickMs: 1000,
+      flapWindowMs: 5 * 60_000,
+      dutyLead: 'lead-wang',
+      snapshotBeforeMs: 15 * 60_000,
+      recoveryMs: 120_000,
+    },
   );
   await diagnostics.start();
   return {

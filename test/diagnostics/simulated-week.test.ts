@@ -19,10 +19,21 @@ describe('no false alarm over a simulated week of healthy operation', () => {
     expect(fleet).toHaveLength(50);
     const transitions: RuleTransition[] = [];
     let wall = START;
-    const engine = createRuleEngine({ rules: RULES, emit: (t) => transitions.push(t), now: () => wall }, { staleAfterMs: 5 * 60_000 });
+    const engine = createRuleEngine(
+      { rules: RULES, emit: (t) => transitions.push(t), now: () => wall },
+      { staleAfterMs: 5 * 60_000 },
+    );
     let outages = 0;
     for (const { v, profile, model: modelName } of fleet) {
-      const model = createVehicleModel({ vehicleId: `W${v}`, profile, seed: 7, startTs: START, stepS: 5, mainsOutagesPerDay: 1, drivesPerDay: 0.3 });
+      const model = createVehicleModel({
+        vehicleId: `W${v}`,
+        profile,
+        seed: 7,
+        startTs: START,
+        stepS: 5,
+        mainsOutagesPerDay: 1,
+        drivesPerDay: 0.3,
+      });
       let mainsWasPresent = true;
       for (let t = START + sampleMs; t <= START + 7 * DAY; t += sampleMs) {
         model.advanceTo(t);
@@ -34,7 +45,9 @@ describe('no false alarm over a simulated week of healthy operation', () => {
       }
     }
     const raised = transitions.filter((t) => t.type === 'raised');
-    const unexpected = raised.filter((t) => t.rule.id !== 'mains_lost').map((t) => `${t.vehicleId} ${t.rule.id} at ${new Date(t.at).toISOString()} ${JSON.stringify(t.frame)}`);
+    const unexpected = raised
+      .filter((t) => t.rule.id !== 'mains_lost')
+      .map((t) => `${t.vehicleId} ${t.rule.id} at ${new Date(t.at).toISOString()} ${JSON.stringify(t.frame)}`);
     expect(unexpected.slice(0, 5)).toEqual([]);
     // the week did contain mains outages, and each one that lasted was recorded as the informational alarm
     expect(outages).toBeGreaterThan(100);

@@ -12,7 +12,11 @@ const cascade = (seconds: number, from = 0): TelemetryFrame[] =>
     return i < 10 ? healthy(i, T0 + i * 1000) : onBattery(i, T0 + i * 1000, Math.max(0, 40 - (i - 10) / 30), -60);
   });
 
-async function feedInChunks(h: Awaited<ReturnType<typeof startDiagnostics>>, vehicleId: string, frames: TelemetryFrame[]) {
+async function feedInChunks(
+  h: Awaited<ReturnType<typeof startDiagnostics>>,
+  vehicleId: string,
+  frames: TelemetryFrame[],
+) {
   for (let i = 0; i < frames.length; i += 10) await h.feed(vehicleId, frames.slice(i, i + 10));
 }
 
@@ -30,14 +34,27 @@ describe('emergency tickets from the rules', () => {
     const tickets = await h.diagnostics.tickets.list();
     expect(tickets).toHaveLength(1);
     const t = tickets[0]!;
-    expect(t).toMatchObject({ level: 'extra_urgent', status: 'received', vehicleId: 'V1', customerId: 'C1', faultCode: 'GEN-START-FAIL', source: 'rule' });
+    expect(t).toMatchObject({
+      level: 'extra_urgent',
+      status: 'received',
+      vehicleId: 'V1',
+      customerId: 'C1',
+      faultCode: 'GEN-START-FAIL',
+      source: 'rule',
+    });
     expect(t.workContentDueAt - t.receivedAt).toBe(30 * 60_000);
     expect(t.planRef).toEqual({ code: 'GEN-START-FAIL', version: 1 });
     expect(t.serviceMode).toBe('remote_support');
     const alarms = await h.diagnostics.alarms.list({ vehicleIds: ['V1'] });
     const byRule = Object.fromEntries(alarms.map((a) => [a.ruleId, a]));
     // the battery drains to empty over 20 min, so both battery levels fire too
-    expect(Object.keys(byRule).sort()).toEqual(['battery_low_soc', 'battery_very_low_soc', 'generator_start_failed', 'mains_lost', 'predicted_power_loss']);
+    expect(Object.keys(byRule).sort()).toEqual([
+      'battery_low_soc',
+      'battery_very_low_soc',
+      'generator_start_failed',
+      'mains_lost',
+      'predicted_power_loss',
+    ]);
     const incident = byRule.mains_lost!.incidentId;
     expect(alarms.every((a) => a.incidentId === incident)).toBe(true);
     expect(byRule.generator_start_failed!.causedByAlarmId).toBe(byRule.mains_lost!.id);
@@ -52,8 +69,24 @@ describe('emergency tickets from the rules', () => {
     // over-temperature (major) first → urgent ticket; then over-voltage (critical) in another group does not join
     // but a critical generator alarm in the same group as a major one does: voltage (major) then overheating (critical)
     const gen = (i: number, coolantC: number, voltageV: number) =>
-      healthy(i, T0 + i * 1000, { source: 'generator', mains: { present: false }, generator: { running: true, voltageV, frequencyHz: 50, rpm: 1500, oilKpa: 400, coolantC: coolantC + (i % 3) / 10, fuelPct: 70 } });
-    await feedInChunks(h, 'V1', Array.from({ length: 300 }, (_, i) => gen(i, i >= 120 ? 112 : 80, i >= 10 ? 180 : 220)));
+      healthy(i, T0 + i * 1000, {
+        source: 'generator',
+        mains: { present: false },
+        generator: {
+          running: true,
+          voltageV,
+          frequencyHz: 50,
+          rpm: 1500,
+          oilKpa: 400,
+          coolantC: coolantC + (i % 3) / 10,
+          fuelPct: 70,
+        },
+      });
+    await feedInChunks(
+      h,
+      'V1',
+      Array.from({ length: 300 }, (_, i) => gen(i, i >= 120 ? 112 : 80, i >= 10 ? 180 : 220)),
+    );
     const [t] = await h.diagnostics.tickets.list();
     expect(t!.level).toBe('extra_urgent');
     const timeline = await h.diagnostics.tickets.timeline(t!.id);
@@ -71,7 +104,9 @@ describe('emergency tickets from the rules', () => {
 
   it('a flapping alarm re-activates instead of piling up', async () => {
     h = await startDiagnostics();
-    const frames = Array.from({ length: 1000 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: Math.floor(i / 150) % 2 === 1 ? 60 : 30 } }));
+    const frames = Array.from({ length: 1000 }, (_, i) =>
+      healthy(i, T0 + i * 1000, { battery: { tempC: Math.floor(i / 150) % 2 === 1 ? 60 : 30 } }),
+    );
     await feedInChunks(h, 'V1', frames);
     const alarms = await h.diagnostics.alarms.list({ vehicleIds: ['V1'] });
     expect(alarms).toHaveLength(1);
@@ -81,13 +116,19 @@ describe('emergency tickets from the rules', () => {
 
   it('acknowledging and commenting an alarm keeps who and when', async () => {
     h = await startDiagnostics();
-    await feedInChunks(h, 'V1', Array.from({ length: 100 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 60 } })));
+    await feedInChunks(
+      h,
+      'V1',
+      Array.from({ length: 100 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 60 } })),
+    );
     const [a] = await h.diagnostics.alarms.list();
     const acked = await h.diagnostics.alarms.acknowledge(a!.id, 'eng-li', 'looking at it');
     expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'eng-li' });
     // announced like the engine's own changes, so every console shows it at once
     expect(h.events.filter((e) => e.name === 'alarm.updated').at(-1)?.payload).toEqual({ alarm: acked });
-    await expect(h.diagnostics.alarms.acknowledge(a!.id, 'eng-zhao')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    await expect(h.diagnostics.alarms.acknowledge(a!.id, 'eng-zhao')).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+    });
     await h.diagnostics.alarms.comment(a!.id, 'eng-li', 'fan replaced');
     expect((await h.diagnostics.alarms.notes(a!.id)).map((n) => [n.kind, n.actor])).toEqual([
       ['raised', 'system'],
@@ -109,12 +150,33 @@ describe('ticket status machine', () => {
   it('walks received → … → closed with an append-only timeline, refuses skipped steps and reopens', async () => {
     h = await startDiagnostics();
     const tickets = h.diagnostics.tickets;
-    const { ticket } = await tickets.open({ source: 'hotline', customerId: 'C1', vehicleId: 'V7', level: 'urgent', title: 'No power in shelter', need: 'Shelter dark since 08:00', contacts: [{ name: 'Zhang', phone: '0730-0000000' }] }, 'desk-chen');
+    const { ticket } = await tickets.open(
+      {
+        source: 'hotline',
+        customerId: 'C1',
+        vehicleId: 'V7',
+        level: 'urgent',
+        title: 'No power in shelter',
+        need: 'Shelter dark since 08:00',
+        contacts: [{ name: 'Zhang', phone: '0730-0000000' }],
+      },
+      'desk-chen',
+    );
     expect(ticket.planDueAt).toBe(ticket.receivedAt + 30 * 60_000);
-    await expect(tickets.transition(ticket.id, 'start_service', 'eng')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    await expect(tickets.transition(ticket.id, 'start_service', 'eng')).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+    });
     await tickets.transition(ticket.id, 'determine_work_content', 'desk-chen');
     await expect(tickets.transition(ticket.id, 'start_service', 'eng')).rejects.toThrow(/support plan issued/);
-    for (const a of ['issue_plan', 'start_service', 'mark_repaired', 'verify', 'close', 'reopen', 'mark_repaired'] as TicketAction[]) {
+    for (const a of [
+      'issue_plan',
+      'start_service',
+      'mark_repaired',
+      'verify',
+      'close',
+      'reopen',
+      'mark_repaired',
+    ] as TicketAction[]) {
       await tickets.transition(ticket.id, a, 'eng-li');
     }
     await tickets.assign(ticket.id, 'eng-li', 'desk-chen');
@@ -123,12 +185,27 @@ describe('ticket status machine', () => {
     expect(t).toMatchObject({ status: 'repaired', assignee: 'eng-li', serviceMode: 'on_site_repair' });
     expect(t.number).toMatch(/^EM\d{8}-\d{5}$/);
     const timeline = await tickets.timeline(ticket.id);
-    expect(timeline.map((e) => e.toStatus ?? e.action)).toEqual(['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired', 'verified', 'closed', 'in_service', 'repaired', 'assigned', 'service_mode_set']);
+    expect(timeline.map((e) => e.toStatus ?? e.action)).toEqual([
+      'received',
+      'work_content_determined',
+      'plan_issued',
+      'in_service',
+      'repaired',
+      'verified',
+      'closed',
+      'in_service',
+      'repaired',
+      'assigned',
+      'service_mode_set',
+    ]);
     expect(timeline[1]).toMatchObject({ actor: 'desk-chen', fromStatus: 'received' });
   });
 
   it('lets an extra-urgent ticket go to service before a written plan', () => {
-    expect(nextStatus('extra_urgent', 'work_content_determined', 'start_service')).toEqual({ ok: true, to: 'in_service' });
+    expect(nextStatus('extra_urgent', 'work_content_determined', 'start_service')).toEqual({
+      ok: true,
+      to: 'in_service',
+    });
     expect(nextStatus('urgent', 'work_content_determined', 'start_service').ok).toBe(false);
     expect(nextStatus('urgent', 'closed', 'cancel').ok).toBe(false);
     expect(Object.keys(TRANSITIONS)).toHaveLength(8);
@@ -147,15 +224,21 @@ describe('deadlines', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: T0 });
     h = await startDiagnostics({ now: () => Date.now() });
     const tickets = h.diagnostics.tickets;
-    const late = (await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'late', need: 'x' }, 'desk')).ticket;
-    const prompt = (await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'prompt', need: 'x' }, 'desk')).ticket;
+    const late = (
+      await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'late', need: 'x' }, 'desk')
+    ).ticket;
+    const prompt = (
+      await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'prompt', need: 'x' }, 'desk')
+    ).ticket;
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     await tickets.transition(prompt.id, 'determine_work_content', 'desk');
     await tickets.transition(prompt.id, 'issue_plan', 'desk');
     await vi.advanceTimersByTimeAsync(20 * 60_000 - 1);
     expect(h.events.filter((e) => e.name === 'ticket.deadline_breached')).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(2);
-    const breaches = h.events.filter((e) => e.name === 'ticket.deadline_breached').map((e) => e.payload as { ticket: { id: number }; deadline: string; escalatedTo: string });
+    const breaches = h.events
+      .filter((e) => e.name === 'ticket.deadline_breached')
+      .map((e) => e.payload as { ticket: { id: number }; deadline: string; escalatedTo: string });
     expect(breaches.map((b) => [b.ticket.id, b.deadline, b.escalatedTo])).toEqual([
       [late.id, 'work_content', 'lead-wang'],
       [late.id, 'plan', 'lead-wang'],
@@ -167,10 +250,15 @@ describe('deadlines', () => {
   });
 
   it('frames stored but not evaluated before a crash are evaluated at start: the fault still gets its ticket', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: T0 + 200_000 });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+      now: T0 + 200_000,
+    });
     const telemetry = createMemoryTelemetryStore();
     // acknowledged and stored, then the process died before diagnostics saw them
-    const frames = Array.from({ length: 100 }, (_, i) => healthy(i, T0 + 100_000 + i * 1000, { charging: { engineRunning: true, alternatorV: 31, currentA: 20 } }));
+    const frames = Array.from({ length: 100 }, (_, i) =>
+      healthy(i, T0 + 100_000 + i * 1000, { charging: { engineRunning: true, alternatorV: 31, currentA: 20 } }),
+    );
     await telemetry.append(frames.map((frame) => ({ vehicleId: 'V1', receivedAt: frame.ts, frame })));
     h = await startDiagnostics({ now: () => Date.now(), telemetry, vehicleIds: ['V1', 'V2'] });
     await h.diagnostics.idle();
@@ -181,7 +269,10 @@ describe('deadlines', () => {
   it('a restart mid-way keeps alarms, tickets and deadline timers', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: T0 });
     h = await startDiagnostics({ now: () => Date.now() });
-    await h.feed('V1', Array.from({ length: 100 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 60 } })));
+    await h.feed(
+      'V1',
+      Array.from({ length: 100 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 60 } })),
+    );
     const file = h.file;
     const [before] = await h.diagnostics.tickets.list();
     expect(before).toBeDefined();
@@ -190,10 +281,17 @@ describe('deadlines', () => {
     h = await startDiagnostics({ file, now: () => Date.now() });
     // the same fault still in the data after restart: no second alarm, no second ticket
     const t1 = Date.now();
-    await h.feed('V1', Array.from({ length: 100 }, (_, i) => healthy(1000 + i, t1 + i * 1000, { battery: { tempC: 60 } })));
+    await h.feed(
+      'V1',
+      Array.from({ length: 100 }, (_, i) => healthy(1000 + i, t1 + i * 1000, { battery: { tempC: 60 } })),
+    );
     expect(await h.diagnostics.alarms.list()).toHaveLength(1);
     expect(await h.diagnostics.tickets.list()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(30 * 60_000);
-    expect(h.events.filter((e) => e.name === 'ticket.deadline_breached').map((e) => (e.payload as { ticket: { id: number } }).ticket.id)).toContain(before!.id);
+    expect(
+      h.events
+        .filter((e) => e.name === 'ticket.deadline_breached')
+        .map((e) => (e.payload as { ticket: { id: number } }).ticket.id),
+    ).toContain(before!.id);
   });
 });

@@ -18,10 +18,25 @@ export interface TestPlatform {
 }
 
 /** The whole platform in-process on ephemeral ports with a fresh data directory. */
-export async function startTestPlatform(env: Record<string, string> = {}, options: { log?: Logger; dataDir?: string; now?: () => number } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: { log?: Logger; dataDir?: string; now?: () => number } = {},
+): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pw-test-'));
-  const config = loadConfig({ MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', REGISTRY_POLL_MS: '100', ...env });
-  const platform = await createPlatform(config, { log: options.log ?? silentLogger(), ...(options.now ? { now: options.now } : {}) });
+  const config = loadConfig({
+    MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    HTTP_HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    REGISTRY_POLL_MS: '100',
+    ...env,
+  });
+  const platform = await createPlatform(config, {
+    log: options.log ?? silentLogger(),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const ports = await platform.start();
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   const clients = new Set<MqttClient>();
@@ -35,7 +50,14 @@ export async function startTestPlatform(env: Record<string, string> = {}, option
     },
     connect(id, secret, opts = {}) {
       return new Promise((resolve, reject) => {
-        const client = mqtt.connect(mqttUrl, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+        const client = mqtt.connect(mqttUrl, {
+          clientId: id,
+          username: id,
+          password: secret,
+          reconnectPeriod: 0,
+          connectTimeout: 5000,
+          ...opts,
+        });
         clients.add(client);
         const onError = (err: Error) => {
           client.end(true);
@@ -67,7 +89,16 @@ export function frame(seq: number, ts = Date.now(), extra: Record<string, unknow
     ts,
     source: 'mains',
     mains: { present: true, voltageV: 221.3, frequencyHz: 50.01, currentA: 12.5 },
-    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 80, coolantC: 25, oilKpa: 0 },
+    generator: {
+      running: false,
+      voltageV: 0,
+      frequencyHz: 0,
+      currentA: 0,
+      rpm: 0,
+      fuelPct: 80,
+      coolantC: 25,
+      oilKpa: 0,
+    },
     battery: { voltageV: 26.4, currentA: 3.2, socPct: 95, tempC: 24 },
     charging: { engineRunning: false, alternatorV: 0, currentA: 0 },
     loadKw: 2.7,
@@ -87,11 +118,20 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 /** Resolves once the client's connection has closed. */
 export function closed(client: MqttClient, ms = 5000): Promise<void> {
   if (!client.connected && client.stream?.destroyed) return Promise.resolve();
-  return withTimeout(new Promise<void>((resolve) => client.once('close', () => resolve())), ms, `${client.options.clientId} to close`);
+  return withTimeout(
+    new Promise<void>((resolve) => client.once('close', () => resolve())),
+    ms,
+    `${client.options.clientId} to close`,
+  );
 }
 
 /** Attempts a connection that must be refused; resolves with the CONNACK return code. */
-export async function refusalCode(tp: TestPlatform, id: string, secret: string, options: IClientOptions = {}): Promise<number> {
+export async function refusalCode(
+  tp: TestPlatform,
+  id: string,
+  secret: string,
+  options: IClientOptions = {},
+): Promise<number> {
   try {
     await tp.connect(id, secret, options);
   } catch (err) {
@@ -152,7 +192,11 @@ export function inbox(client: MqttClient): Inbox {
 }
 
 /** Provisions a platform service account (`svc-…`) and connects it. */
-export async function connectService(tp: TestPlatform, id = 'svc-observer', options: IClientOptions = {}): Promise<MqttClient> {
+export async function connectService(
+  tp: TestPlatform,
+  id = 'svc-observer',
+  options: IClientOptions = {},
+): Promise<MqttClient> {
   const existing = await tp.platform.serviceAccounts.secretHash(id);
   if (existing) await tp.platform.serviceAccounts.remove(id);
   const { secret } = await tp.platform.serviceAccounts.add(id, 'integration test observer');
@@ -160,13 +204,18 @@ export async function connectService(tp: TestPlatform, id = 'svc-observer', opti
 }
 
 /** Subscribes and returns the SUBACK's granted codes as sent (128 = refused), whether or not MQTT.js calls it an error. */
-export async function subackCodes(client: MqttClient, filters: string | string[], qos: 0 | 1 | 2 = 1): Promise<number[]> {
+export async function subackCodes(
+  client: MqttClient,
+  filters: string | string[],
+  qos: 0 | 1 | 2 = 1,
+): Promise<number[]> {
   try {
     const granted = await client.subscribeAsync(filters, { qos });
     return granted.map((g) => g.qos);
   } catch (err) {
     const packet = (err as { packet?: { cmd?: string; granted?: unknown } }).packet;
-    if (packet?.cmd === 'suback' && Array.isArray(packet.granted)) return packet.granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
+    if (packet?.cmd === 'suback' && Array.isArray(packet.granted))
+      return packet.granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
     throw err;
   }
 }

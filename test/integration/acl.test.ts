@@ -1,7 +1,15 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vehicleTopic, type ProtocolError } from '../../protocol/index.ts';
-import { connectService, frame, inbox, startTestPlatform, subackCodes, type Inbox, type TestPlatform } from '../helpers/platform.ts';
+import {
+  connectService,
+  frame,
+  inbox,
+  startTestPlatform,
+  subackCodes,
+  type Inbox,
+  type TestPlatform,
+} from '../helpers/platform.ts';
 
 /** Per-vehicle topic ACL over real TCP: a gateway publishes and subscribes only on its own topics. */
 describe('MQTT topic ACL', () => {
@@ -22,7 +30,9 @@ describe('MQTT topic ACL', () => {
     other = await tp.connect(b.id, b.secret);
     observer = await connectService(tp);
     observed = inbox(observer);
-    await observer.subscribeAsync([vehicleTopic('VB', 'telemetry'), vehicleTopic('VA', 'commands'), '$SYS/x'], { qos: 1 });
+    await observer.subscribeAsync([vehicleTopic('VB', 'telemetry'), vehicleTopic('VA', 'commands'), '$SYS/x'], {
+      qos: 1,
+    });
   });
   afterAll(async () => {
     await tp?.close();
@@ -36,7 +46,12 @@ describe('MQTT topic ACL', () => {
    * allowed path to the same topic. MQTT keeps order per connection, so once the sentinel reached
    * the observer a wrongly forwarded message would have arrived before it.
    */
-  async function expectRefused(topic: string, payload: string, sentinel: () => Promise<unknown>, sentinelMatch: (json: unknown) => boolean) {
+  async function expectRefused(
+    topic: string,
+    payload: string,
+    sentinel: () => Promise<unknown>,
+    sentinelMatch: (json: unknown) => boolean,
+  ) {
     const deniedBefore = tp.platform.counters.get('mqtt.publish_denied', 'VA');
     const rejectedBefore = tp.platform.counters.get('ingest.rejected.topic_not_allowed', 'VA');
     const storedBefore = await tp.platform.telemetry.count();
@@ -48,7 +63,12 @@ describe('MQTT topic ACL', () => {
       5000,
       `topic_not_allowed for ${topic}`,
     );
-    expect(err.json).toMatchObject({ code: 'topic_not_allowed', topic, message: expect.any(String), ts: expect.any(Number) });
+    expect(err.json).toMatchObject({
+      code: 'topic_not_allowed',
+      topic,
+      message: expect.any(String),
+      ts: expect.any(Number),
+    });
     expect(errorsAt(gatewayInbox, 'VA').length).toBe(errorsBefore + 1);
 
     await sentinel();
@@ -57,7 +77,9 @@ describe('MQTT topic ACL', () => {
     // a vehicle subscribed to its own commands must not get its own forged command either
     expect(gatewayInbox.messages.filter((m) => m.payload.toString() === payload)).toEqual([]);
 
-    expect(await tp.platform.telemetry.count()).toBe(storedBefore + (topic === vehicleTopic('VB', 'telemetry') ? 1 : 0)); // only the sentinel frame
+    expect(await tp.platform.telemetry.count()).toBe(
+      storedBefore + (topic === vehicleTopic('VB', 'telemetry') ? 1 : 0),
+    ); // only the sentinel frame
     expect(tp.platform.counters.get('mqtt.publish_denied', 'VA')).toBe(deniedBefore + 1);
     expect(tp.platform.counters.get('ingest.rejected.topic_not_allowed', 'VA')).toBe(rejectedBefore + 1);
     const dead = await tp.platform.deadLetters.list({ vehicleId: 'VA', limit: 1 });
@@ -90,7 +112,14 @@ describe('MQTT topic ACL', () => {
       () =>
         new Promise<void>((resolve, reject) =>
           tp.platform.broker.aedes.publish(
-            { cmd: 'publish', topic: '$SYS/x', payload: Buffer.from(JSON.stringify({ sentinel: 'sys' })), qos: 0, retain: false, dup: false },
+            {
+              cmd: 'publish',
+              topic: '$SYS/x',
+              payload: Buffer.from(JSON.stringify({ sentinel: 'sys' })),
+              qos: 0,
+              retain: false,
+              dup: false,
+            },
             (err) => (err ? reject(err) : resolve()),
           ),
         ),
@@ -103,22 +132,27 @@ describe('MQTT topic ACL', () => {
     await expectRefused(
       vehicleTopic('VA', 'commands'),
       forged,
-      () => tp.platform.broker.publishToVehicle('VA', 'commands', { id: 'real', ts: Date.now(), name: 'ping', args: {} }),
+      () =>
+        tp.platform.broker.publishToVehicle('VA', 'commands', { id: 'real', ts: Date.now(), name: 'ping', args: {} }),
       (json) => (json as { id?: string }).id === 'real',
     );
     // the real command did reach the gateway
     await gatewayInbox.waitFor((m) => (m.json as { id?: string }).id === 'real', 5000, 'the real command');
   });
 
-  it.each([vehicleTopic('VB', 'commands'), '#', 'v1/vehicles/+/telemetry', '$SYS/#', vehicleTopic('VA', 'telemetry'), 'v1/vehicles/VA/#'])(
-    'grants QoS 128 (failure) for a subscription to %s',
-    async (filter) => {
-      const before = tp.platform.counters.get('mqtt.subscribe_denied', 'VA');
-      expect(await subackCodes(gateway, filter)).toEqual([128]);
-      expect(tp.platform.counters.get('mqtt.subscribe_denied', 'VA')).toBe(before + 1);
-      expect(gateway.connected).toBe(true);
-    },
-  );
+  it.each([
+    vehicleTopic('VB', 'commands'),
+    '#',
+    'v1/vehicles/+/telemetry',
+    '$SYS/#',
+    vehicleTopic('VA', 'telemetry'),
+    'v1/vehicles/VA/#',
+  ])('grants QoS 128 (failure) for a subscription to %s', async (filter) => {
+    const before = tp.platform.counters.get('mqtt.subscribe_denied', 'VA');
+    expect(await subackCodes(gateway, filter)).toEqual([128]);
+    expect(tp.platform.counters.get('mqtt.subscribe_denied', 'VA')).toBe(before + 1);
+    expect(gateway.connected).toBe(true);
+  });
 
   it('grants its own commands and errors topics', async () => {
     expect(await subackCodes(other, [vehicleTopic('VB', 'commands'), vehicleTopic('VB', 'errors')])).toEqual([1, 1]);
@@ -132,7 +166,12 @@ describe('MQTT topic ACL', () => {
     expect(await subackCodes(other, '#')).toEqual([128]);
     expect(await subackCodes(other, vehicleTopic('VB', 'commands'))).toEqual([1]);
     await gateway.publishAsync(vehicleTopic('VA', 'telemetry'), JSON.stringify(frame(5000)), { qos: 1 });
-    await tp.platform.broker.publishToVehicle('VB', 'commands', { id: 'sentinel', ts: Date.now(), name: 'ping', args: {} });
+    await tp.platform.broker.publishToVehicle('VB', 'commands', {
+      id: 'sentinel',
+      ts: Date.now(),
+      name: 'ping',
+      args: {},
+    });
     await otherInbox.waitFor((m) => (m.json as { id?: string }).id === 'sentinel', 5000, 'the sentinel command');
     expect(otherInbox.messages.map((m) => m.topic)).toEqual([vehicleTopic('VB', 'commands')]);
   });

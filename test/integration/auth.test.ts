@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
-import { closed, connectService, inbox, refusalCode, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import {
+  closed,
+  connectService,
+  inbox,
+  refusalCode,
+  startTestPlatform,
+  type TestPlatform,
+} from '../helpers/platform.ts';
 
 /** Connecting over real TCP with MQTT.js: credentials, client ids, status and last will, presence. */
 describe('MQTT authentication and presence', () => {
@@ -26,32 +33,47 @@ describe('MQTT authentication and presence', () => {
     await watcher.subscribeAsync(statusTopic, { qos: 1 });
 
     const gateway = await tp.connect(v1.id, v1.secret, {
-      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })), qos: 1, retain: true },
+      will: {
+        topic: statusTopic,
+        payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })),
+        qos: 1,
+        retain: true,
+      },
     });
     expect(gateway.connected).toBe(true);
     await gateway.publishAsync(statusTopic, JSON.stringify({ online: true, ts: Date.now() }), { qos: 1, retain: true });
     await seen.waitFor((m) => (m.json as { online?: boolean }).online === true, 5000, 'online:true');
 
-    await vi.waitFor(async () => {
-      const p = await tp.platform.presence.get(v1.id);
-      expect(p).toMatchObject({ online: true, lastAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      async () => {
+        const p = await tp.platform.presence.get(v1.id);
+        expect(p).toMatchObject({ online: true, lastAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+      },
+      { timeout: 5000 },
+    );
     const connectedAt = (await tp.platform.presence.get(v1.id))!.lastConnectAt!;
 
     // the gateway vanishes without a DISCONNECT: the broker publishes its will
     const gone = closed(gateway);
     gateway.stream.destroy();
     await gone;
-    const will = await seen.waitFor((m) => (m.json as { online?: boolean }).online === false, 5000, 'the last will online:false');
+    const will = await seen.waitFor(
+      (m) => (m.json as { online?: boolean }).online === false,
+      5000,
+      'the last will online:false',
+    );
     expect(will.topic).toBe(statusTopic);
 
-    await vi.waitFor(async () => {
-      const p = await tp.platform.presence.get(v1.id);
-      expect(p?.online).toBe(false);
-      expect(p?.disconnectReason).toEqual(expect.any(String));
-      expect(p?.disconnectReason).not.toBe('');
-      expect(p?.lastDisconnectAt).toBeGreaterThanOrEqual(connectedAt);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      async () => {
+        const p = await tp.platform.presence.get(v1.id);
+        expect(p?.online).toBe(false);
+        expect(p?.disconnectReason).toEqual(expect.any(String));
+        expect(p?.disconnectReason).not.toBe('');
+        expect(p?.lastDisconnectAt).toBeGreaterThanOrEqual(connectedAt);
+      },
+      { timeout: 5000 },
+    );
 
     // the will was retained: a subscriber arriving now gets online:false
     const late = await connectService(tp, 'svc-status-late');
@@ -97,7 +119,12 @@ describe('MQTT authentication and presence', () => {
   it('refuses a last will aimed at another vehicle with CONNACK 5', async () => {
     const before = refused('will_not_allowed');
     const code = await refusalCode(tp, v2.id, v2.secret, {
-      will: { topic: vehicleTopic(v1.id, 'status'), payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })), qos: 1, retain: true },
+      will: {
+        topic: vehicleTopic(v1.id, 'status'),
+        payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })),
+        qos: 1,
+        retain: true,
+      },
     });
     expect(code).toBe(5);
     expect(refused('will_not_allowed')).toBe(before + 1);

@@ -1,8 +1,22 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FUTURE_SKEW_MS, vehicleTopic, type ProtocolError, type RejectionCode, type TelemetryFrame } from '../../protocol/index.ts';
+import {
+  MAX_FUTURE_SKEW_MS,
+  vehicleTopic,
+  type ProtocolError,
+  type RejectionCode,
+  type TelemetryFrame,
+} from '../../protocol/index.ts';
 import type { PlatformEvents } from '../../core/events.ts';
-import { closed, frame, inbox, startTestPlatform, withTimeout, type Inbox, type TestPlatform } from '../helpers/platform.ts';
+import {
+  closed,
+  frame,
+  inbox,
+  startTestPlatform,
+  withTimeout,
+  type Inbox,
+  type TestPlatform,
+} from '../helpers/platform.ts';
 
 const MAX_PAYLOAD = 8192;
 
@@ -21,30 +35,50 @@ describe('ingest over MQTT', () => {
   });
 
   /** A fresh vehicle per test, connected and subscribed to its errors. */
-  async function gateway(): Promise<{ id: string; client: MqttClient; errors: Inbox; publish: (kind: 'telemetry' | 'status' | 'events' | 'commands/ack', payload: string | Buffer) => Promise<unknown> }> {
+  async function gateway(): Promise<{
+    id: string;
+    client: MqttClient;
+    errors: Inbox;
+    publish: (kind: 'telemetry' | 'status' | 'events' | 'commands/ack', payload: string | Buffer) => Promise<unknown>;
+  }> {
     const { id, secret } = await tp.addVehicle(`ING${++vehicleNo}`);
     const client = await tp.connect(id, secret);
     const errors = inbox(client);
     await client.subscribeAsync(vehicleTopic(id, 'errors'), { qos: 1 });
-    return { id, client, errors, publish: (kind, payload) => client.publishAsync(vehicleTopic(id, kind), payload, { qos: 1 }) };
+    return {
+      id,
+      client,
+      errors,
+      publish: (kind, payload) => client.publishAsync(vehicleTopic(id, kind), payload, { qos: 1 }),
+    };
   }
 
   const errorWith = (box: Inbox, code: RejectionCode, extra: (e: ProtocolError) => boolean = () => true) =>
-    box.waitFor((m) => (m.json as ProtocolError).code === code && extra(m.json as ProtocolError), 5000, `an error ${code}`).then((m) => m.json as ProtocolError);
+    box
+      .waitFor(
+        (m) => (m.json as ProtocolError).code === code && extra(m.json as ProtocolError),
+        5000,
+        `an error ${code}`,
+      )
+      .then((m) => m.json as ProtocolError);
 
   const all = (id: string) => tp.platform.telemetry.frames(id, 0, Date.now() + 10 * 60_000);
 
   it('stores a single valid frame, acknowledges it only after, and emits telemetry.stored', async () => {
     const g = await gateway();
     const f = frame(1);
-    const stored$ = withTimeout(new Promise<PlatformEvents['telemetry.stored']>((resolve) => {
-      const off = tp.platform.bus.on('telemetry.stored', (e) => {
-        if (e.vehicleId === g.id) {
-          off();
-          resolve(e);
-        }
-      });
-    }), 5000, 'telemetry.stored');
+    const stored$ = withTimeout(
+      new Promise<PlatformEvents['telemetry.stored']>((resolve) => {
+        const off = tp.platform.bus.on('telemetry.stored', (e) => {
+          if (e.vehicleId === g.id) {
+            off();
+            resolve(e);
+          }
+        });
+      }),
+      5000,
+      'telemetry.stored',
+    );
     await g.publish('telemetry', JSON.stringify(f));
     // PUBACK arrived: the frame is already in the store
     const frames = await all(g.id);
@@ -58,18 +92,45 @@ describe('ingest over MQTT', () => {
   it('stores a {"frames":[...]} batch, oldest first, and ignores unknown keys', async () => {
     const g = await gateway();
     const t0 = Date.now() - 60_000;
-    const batch = { frames: [frame(1, t0), frame(2, t0 + 1000, { extraKey: 'ignored' }), frame(3, t0 + 2000, { generator: undefined })] };
+    const batch = {
+      frames: [
+        frame(1, t0),
+        frame(2, t0 + 1000, { extraKey: 'ignored' }),
+        frame(3, t0 + 2000, { generator: undefined }),
+      ],
+    };
     await g.publish('telemetry', JSON.stringify(batch));
     expect((await all(g.id)).map((x) => x.frame.seq)).toEqual([1, 2, 3]);
     expect(await tp.platform.telemetry.count(g.id)).toBe(3);
     expect(stored.filter((e) => e.vehicleId === g.id).flatMap((e) => e.frames.map((x) => x.seq))).toEqual([1, 2, 3]);
   });
 
-  type Case = { name: string; kind?: 'telemetry' | 'status' | 'events' | 'commands/ack'; payload: () => string | Buffer; code: RejectionCode; check?: (e: ProtocolError) => void };
+  type Case = {
+    name: string;
+    kind?: 'telemetry' | 'status' | 'events' | 'commands/ack';
+    payload: () => string | Buffer;
+    code: RejectionCode;
+    check?: (e: ProtocolError) => void;
+  };
   const cases: Case[] = [
-    { name: 'malformed JSON', payload: () => '{"v":1,"seq":', code: 'malformed_json', check: (e) => expect(e.message).toMatch(/not valid JSON/) },
-    { name: 'invalid UTF-8', payload: () => Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), code: 'malformed_json', check: (e) => expect(e.message).toMatch(/UTF-8/) },
-    { name: 'a payload over MQTT_MAX_PAYLOAD_BYTES', payload: () => JSON.stringify({ ...frame(1), pad: 'x'.repeat(MAX_PAYLOAD) }), code: 'payload_too_large', check: (e) => expect(e.message).toContain(String(MAX_PAYLOAD)) },
+    {
+      name: 'malformed JSON',
+      payload: () => '{"v":1,"seq":',
+      code: 'malformed_json',
+      check: (e) => expect(e.message).toMatch(/not valid JSON/),
+    },
+    {
+      name: 'invalid UTF-8',
+      payload: () => Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      code: 'malformed_json',
+      check: (e) => expect(e.message).toMatch(/UTF-8/),
+    },
+    {
+      name: 'a payload over MQTT_MAX_PAYLOAD_BYTES',
+      payload: () => JSON.stringify({ ...frame(1), pad: 'x'.repeat(MAX_PAYLOAD) }),
+      code: 'payload_too_large',
+      check: (e) => expect(e.message).toContain(String(MAX_PAYLOAD)),
+    },
     {
       name: 'a field of the wrong type',
       payload: () => JSON.stringify(frame(7, Date.now(), { loadKw: 'lots' })),
@@ -81,15 +142,40 @@ describe('ingest over MQTT', () => {
     },
     {
       name: 'a value out of range',
-      payload: () => JSON.stringify(frame(8, Date.now(), { battery: { voltageV: 26, currentA: 1, socPct: 150, tempC: 20 } })),
+      payload: () =>
+        JSON.stringify(frame(8, Date.now(), { battery: { voltageV: 26, currentA: 1, socPct: 150, tempC: 20 } })),
       code: 'invalid_frame',
-      check: (e) => expect(e.issues).toEqual([expect.objectContaining({ path: 'battery.socPct', message: expect.stringContaining('100') })]),
+      check: (e) =>
+        expect(e.issues).toEqual([
+          expect.objectContaining({ path: 'battery.socPct', message: expect.stringContaining('100') }),
+        ]),
     },
-    { name: 'a bad seq', payload: () => JSON.stringify(frame(-1)), code: 'invalid_frame', check: (e) => expect(e.issues?.map((i) => i.path)).toEqual(['seq']) },
-    { name: 'an unsupported protocol version', payload: () => JSON.stringify(frame(1, Date.now(), { v: 2 })), code: 'invalid_frame', check: (e) => expect(e.issues).toEqual([expect.objectContaining({ path: 'v', message: expect.stringMatching(/version/) })]) },
+    {
+      name: 'a bad seq',
+      payload: () => JSON.stringify(frame(-1)),
+      code: 'invalid_frame',
+      check: (e) => expect(e.issues?.map((i) => i.path)).toEqual(['seq']),
+    },
+    {
+      name: 'an unsupported protocol version',
+      payload: () => JSON.stringify(frame(1, Date.now(), { v: 2 })),
+      code: 'invalid_frame',
+      check: (e) =>
+        expect(e.issues).toEqual([expect.objectContaining({ path: 'v', message: expect.stringMatching(/version/) })]),
+    },
     { name: 'a JSON value that is not a frame', payload: () => '[1,2,3]', code: 'invalid_frame' },
-    { name: 'a batch of 501 frames', payload: () => JSON.stringify({ frames: new Array(501).fill(0) }), code: 'invalid_batch', check: (e) => expect(e.message).toMatch(/500/) },
-    { name: 'an empty batch', payload: () => JSON.stringify({ frames: [] }), code: 'invalid_batch', check: (e) => expect(e.issues?.[0]?.path).toBe('frames') },
+    {
+      name: 'a batch of 501 frames',
+      payload: () => JSON.stringify({ frames: new Array(501).fill(0) }),
+      code: 'invalid_batch',
+      check: (e) => expect(e.message).toMatch(/500/),
+    },
+    {
+      name: 'an empty batch',
+      payload: () => JSON.stringify({ frames: [] }),
+      code: 'invalid_batch',
+      check: (e) => expect(e.issues?.[0]?.path).toBe('frames'),
+    },
     { name: 'a batch that is not an array', payload: () => JSON.stringify({ frames: 'none' }), code: 'invalid_batch' },
     {
       name: 'a ts far in the future',
@@ -97,29 +183,55 @@ describe('ingest over MQTT', () => {
       code: 'ts_out_of_range',
       check: (e) => expect(e.seq).toBe(9),
     },
-    { name: 'an invalid status', kind: 'status', payload: () => JSON.stringify({ online: 'yes', ts: Date.now() }), code: 'invalid_status', check: (e) => expect(e.issues?.[0]?.path).toBe('online') },
-    { name: 'an invalid event', kind: 'events', payload: () => JSON.stringify({ ts: Date.now(), code: 'E 1!', severity: 'apocalyptic' }), code: 'invalid_event', check: (e) => expect(e.issues?.map((i) => i.path).sort()).toEqual(['code', 'severity']) },
-    { name: 'an invalid command ack', kind: 'commands/ack', payload: () => JSON.stringify({ id: 'c1', ts: Date.now(), ok: 'sure' }), code: 'invalid_ack', check: (e) => expect(e.issues?.[0]?.path).toBe('ok') },
+    {
+      name: 'an invalid status',
+      kind: 'status',
+      payload: () => JSON.stringify({ online: 'yes', ts: Date.now() }),
+      code: 'invalid_status',
+      check: (e) => expect(e.issues?.[0]?.path).toBe('online'),
+    },
+    {
+      name: 'an invalid event',
+      kind: 'events',
+      payload: () => JSON.stringify({ ts: Date.now(), code: 'E 1!', severity: 'apocalyptic' }),
+      code: 'invalid_event',
+      check: (e) => expect(e.issues?.map((i) => i.path).sort()).toEqual(['code', 'severity']),
+    },
+    {
+      name: 'an invalid command ack',
+      kind: 'commands/ack',
+      payload: () => JSON.stringify({ id: 'c1', ts: Date.now(), ok: 'sure' }),
+      code: 'invalid_ack',
+      check: (e) => expect(e.issues?.[0]?.path).toBe('ok'),
+    },
   ];
 
-  it.each(cases)('answers $name with $code on errors, stores nothing, counts it and keeps a dead letter', async ({ kind = 'telemetry', payload, code, check }) => {
-    const g = await gateway();
-    await g.publish(kind, payload());
-    const error = await errorWith(g.errors, code);
-    expect(error).toMatchObject({ code, topic: vehicleTopic(g.id, kind), message: expect.any(String), ts: expect.any(Number) });
-    check?.(error);
-    expect(g.errors.messages).toHaveLength(1);
-    expect(await tp.platform.telemetry.count(g.id)).toBe(0);
-    expect(tp.platform.counters.get('ingest.rejected', g.id)).toBe(1);
-    expect(tp.platform.counters.get(`ingest.rejected.${code}`, g.id)).toBe(1);
-    const dead = await tp.platform.deadLetters.list({ vehicleId: g.id });
-    expect(dead).toEqual([expect.objectContaining({ vehicleId: g.id, code, topic: vehicleTopic(g.id, kind) })]);
-    expect(dead[0]!.excerpt.length).toBeLessThanOrEqual(200);
-    // the connection stays up
-    expect(g.client.connected).toBe(true);
-    await g.publish('telemetry', JSON.stringify(frame(100)));
-    expect(await tp.platform.telemetry.count(g.id)).toBe(1);
-  });
+  it.each(cases)(
+    'answers $name with $code on errors, stores nothing, counts it and keeps a dead letter',
+    async ({ kind = 'telemetry', payload, code, check }) => {
+      const g = await gateway();
+      await g.publish(kind, payload());
+      const error = await errorWith(g.errors, code);
+      expect(error).toMatchObject({
+        code,
+        topic: vehicleTopic(g.id, kind),
+        message: expect.any(String),
+        ts: expect.any(Number),
+      });
+      check?.(error);
+      expect(g.errors.messages).toHaveLength(1);
+      expect(await tp.platform.telemetry.count(g.id)).toBe(0);
+      expect(tp.platform.counters.get('ingest.rejected', g.id)).toBe(1);
+      expect(tp.platform.counters.get(`ingest.rejected.${code}`, g.id)).toBe(1);
+      const dead = await tp.platform.deadLetters.list({ vehicleId: g.id });
+      expect(dead).toEqual([expect.objectContaining({ vehicleId: g.id, code, topic: vehicleTopic(g.id, kind) })]);
+      expect(dead[0]!.excerpt.length).toBeLessThanOrEqual(200);
+      // the connection stays up
+      expect(g.client.connected).toBe(true);
+      await g.publish('telemetry', JSON.stringify(frame(100)));
+      expect(await tp.platform.telemetry.count(g.id)).toBe(1);
+    },
+  );
 
   it('stores the good frames of a batch and reports each bad one with its index', async () => {
     const g = await gateway();
@@ -142,7 +254,11 @@ describe('ingest over MQTT', () => {
     expect(e3).toMatchObject({ seq: 4, issues: [expect.objectContaining({ path: 'v' })] });
     await errorWith(g.errors, 'ts_out_of_range', (e) => e.index === 4 && e.seq === 5);
     expect(tp.platform.counters.get('ingest.rejected', g.id)).toBe(3);
-    expect((await tp.platform.deadLetters.list({ vehicleId: g.id })).map((d) => d.code).sort()).toEqual(['invalid_frame', 'invalid_frame', 'ts_out_of_range']);
+    expect((await tp.platform.deadLetters.list({ vehicleId: g.id })).map((d) => d.code).sort()).toEqual([
+      'invalid_frame',
+      'invalid_frame',
+      'ts_out_of_range',
+    ]);
   });
 
   it('stores valid status, event and ack messages without an error', async () => {
@@ -154,7 +270,10 @@ describe('ingest over MQTT', () => {
       tp.platform.bus.on('command.ack', (e) => void (e.vehicleId === g.id && seen.push(`ack:${e.ack.id}`))),
     ];
     await g.publish('status', JSON.stringify({ online: true, ts: Date.now() }));
-    await g.publish('events', JSON.stringify({ ts: Date.now(), code: 'GEN_LOW_FUEL', severity: 'major', message: 'fuel below 10 %' }));
+    await g.publish(
+      'events',
+      JSON.stringify({ ts: Date.now(), code: 'GEN_LOW_FUEL', severity: 'major', message: 'fuel below 10 %' }),
+    );
     await g.publish('commands/ack', JSON.stringify({ id: 'c1', ts: Date.now(), ok: true, result: { pong: true } }));
     offs.forEach((off) => off());
     // each message was handled before its PUBACK
@@ -166,17 +285,23 @@ describe('ingest over MQTT', () => {
     const bystander = await gateway();
     const big = await gateway();
     const before = tp.platform.counters.get('mqtt.packet_too_large');
-    const reason = withTimeout(new Promise<string>((resolve) => {
-      const off = tp.platform.bus.on('vehicle.disconnected', (e) => {
-        if (e.vehicleId === big.id) {
-          off();
-          resolve(e.reason);
-        }
-      });
-    }), 5000, 'vehicle.disconnected');
+    const reason = withTimeout(
+      new Promise<string>((resolve) => {
+        const off = tp.platform.bus.on('vehicle.disconnected', (e) => {
+          if (e.vehicleId === big.id) {
+            off();
+            resolve(e.reason);
+          }
+        });
+      }),
+      5000,
+      'vehicle.disconnected',
+    );
     const gone = closed(big.client);
     // 4 × 8 KiB is below the 1 MiB floor, so the cap is 1 MiB
-    big.client.publishAsync(vehicleTopic(big.id, 'telemetry'), Buffer.alloc(1024 * 1024 + 1024, 0x20), { qos: 1 }).catch(() => undefined);
+    big.client
+      .publishAsync(vehicleTopic(big.id, 'telemetry'), Buffer.alloc(1024 * 1024 + 1024, 0x20), { qos: 1 })
+      .catch(() => undefined);
     await gone;
     expect(await reason).toBe('packet too large');
     expect(tp.platform.counters.get('mqtt.packet_too_large')).toBe(before + 1);
@@ -201,7 +326,8 @@ describe('replays and duplicates over MQTT', () => {
     await tp?.close();
   });
 
-  const seqs = async (id: string) => (await tp.platform.telemetry.frames(id, 0, Date.now() + 60_000)).map((f) => `${f.frame.seq}@${f.frame.ts}`);
+  const seqs = async (id: string) =>
+    (await tp.platform.telemetry.frames(id, 0, Date.now() + 60_000)).map((f) => `${f.frame.seq}@${f.frame.ts}`);
 
   it('stores the same (seq, ts) once, whether published twice or twice in one batch', async () => {
     const { id, secret } = await tp.addVehicle('DUP1');

@@ -29,10 +29,25 @@ describe('mosquitto_pub as a gateway', () => {
   });
 
   const args = (id: string, secret: string, payload: string) => [
-    '-h', '127.0.0.1', '-p', port, '-i', id, '-u', id, '-P', secret, '-q', '1', '-t', vehicleTopic(id, 'telemetry'), '-m', payload,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    port,
+    '-i',
+    id,
+    '-u',
+    id,
+    '-P',
+    secret,
+    '-q',
+    '1',
+    '-t',
+    vehicleTopic(id, 'telemetry'),
+    '-m',
+    payload,
   ];
 
-  it('gets a QoS 1 frame stored with a provisioned vehicle\'s credentials', async () => {
+  it("gets a QoS 1 frame stored with a provisioned vehicle's credentials", async () => {
     const { id, secret } = await tp.addVehicle('MOSQ1');
     const f = frame(42);
     const result = await mosquittoPub(args(id, secret, JSON.stringify(f)));

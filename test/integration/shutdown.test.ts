@@ -43,13 +43,15 @@ describe('shutdown flush', () => {
       const vehicleId = `SD${c}`;
       return Array.from({ length: FRAMES_PER_CLIENT }, (_, seq) => {
         const ts = t0 + seq * 1000;
-        return client.publishAsync(vehicleTopic(vehicleId, 'telemetry'), JSON.stringify(frame(seq, ts)), { qos: 1 }).then(
-          () => {
-            acked.push({ vehicleId, seq, ts });
-            if (acked.length === 200) firstAcks();
-          },
-          () => undefined, // never acknowledged: the connection closed first
-        );
+        return client
+          .publishAsync(vehicleTopic(vehicleId, 'telemetry'), JSON.stringify(frame(seq, ts)), { qos: 1 })
+          .then(
+            () => {
+              acked.push({ vehicleId, seq, ts });
+              if (acked.length === 200) firstAcks();
+            },
+            () => undefined, // never acknowledged: the connection closed first
+          );
       });
     });
 
@@ -76,8 +78,11 @@ describe('shutdown flush', () => {
       const missing: string[] = [];
       for (let c = 0; c < CLIENTS; c++) {
         const vehicleId = `SD${c}`;
-        const onDisk = new Set((await store.frames(vehicleId, 0, Date.now())).map((f) => `${f.frame.seq}@${f.frame.ts}`));
-        for (const a of acked.filter((x) => x.vehicleId === vehicleId)) if (!onDisk.has(`${a.seq}@${a.ts}`)) missing.push(`${vehicleId}:${a.seq}`);
+        const onDisk = new Set(
+          (await store.frames(vehicleId, 0, Date.now())).map((f) => `${f.frame.seq}@${f.frame.ts}`),
+        );
+        for (const a of acked.filter((x) => x.vehicleId === vehicleId))
+          if (!onDisk.has(`${a.seq}@${a.ts}`)) missing.push(`${vehicleId}:${a.seq}`);
       }
       expect(missing).toEqual([]);
       // and everything ingest accepted before it stopped was committed, acknowledged or not

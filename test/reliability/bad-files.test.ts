@@ -39,7 +39,11 @@ function refusal(load: () => unknown): Error & { code?: string } {
 }
 
 /** Runs a CLI entry point in a child process; resolves with its exit code and output. */
-function run(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
       cwd: ROOT,
@@ -71,9 +75,21 @@ const GOOD_RULE = `
 
 describe('rule files', () => {
   it.each([
-    ['a broken indentation', `version: 1\nrules:\n  - id: a\n   code: X\n`, /bad\.yaml is not valid YAML\/JSON: .* at line 4, column 1/],
-    ['a key twice in one rule', `version: 1\nrules:${GOOD_RULE}    severity: minor\n`, /bad\.yaml is not valid YAML\/JSON: Map keys must be unique at line 8/],
-    ['an unclosed JSON array', `{"version": 1, "rules": [{"id": "a"}`, /bad\.yaml is not valid YAML\/JSON: .* at line 1/],
+    [
+      'a broken indentation',
+      `version: 1\nrules:\n  - id: a\n   code: X\n`,
+      /bad\.yaml is not valid YAML\/JSON: .* at line 4, column 1/,
+    ],
+    [
+      'a key twice in one rule',
+      `version: 1\nrules:${GOOD_RULE}    severity: minor\n`,
+      /bad\.yaml is not valid YAML\/JSON: Map keys must be unique at line 8/,
+    ],
+    [
+      'an unclosed JSON array',
+      `{"version": 1, "rules": [{"id": "a"}`,
+      /bad\.yaml is not valid YAML\/JSON: .* at line 1/,
+    ],
     ['a tab for indentation', `version: 1\nrules:\n\t- id: a\n`, /bad\.yaml is not valid YAML\/JSON: .* at line 3/],
   ])('refuses %s, naming the file and the line', (_what, text, message) => {
     const err = refusal(() => loadRuleFile(file('bad.yaml', text)));
@@ -86,9 +102,17 @@ describe('rule files', () => {
     ['an empty file', '', /empty\.yaml: .*expected object/],
     ['a list instead of a map', '- 1\n', /empty\.yaml: .*expected object, received array/],
     ['a rule that is not a map', `version: 1\nrules:\n  - hello\n`, /empty\.yaml at rules\.0: .*expected object/],
-    ['a key the format does not have', `version: 1\nrules:${GOOD_RULE}colour: red\n`, /empty\.yaml: Unrecognized key: "colour"/],
+    [
+      'a key the format does not have',
+      `version: 1\nrules:${GOOD_RULE}colour: red\n`,
+      /empty\.yaml: Unrecognized key: "colour"/,
+    ],
     ['models that are not a map', `version: 1\nrules:${GOOD_RULE}models: [XJ-12]\n`, /empty\.yaml at models: /],
-    ['a model key the format does not have', `version: 1\nrules:${GOOD_RULE}models:\n  XJ-12:\n    mute: [hot_battery]\n`, /empty\.yaml at models\.XJ-12: Unrecognized key: "mute"/],
+    [
+      'a model key the format does not have',
+      `version: 1\nrules:${GOOD_RULE}models:\n  XJ-12:\n    mute: [hot_battery]\n`,
+      /empty\.yaml at models\.XJ-12: Unrecognized key: "mute"/,
+    ],
   ])('refuses %s, naming the file and the path', (_what, text, message) => {
     const err = refusal(() => loadRuleFile(file('empty.yaml', text)));
     expect(err.code).toBe('INVALID_ARGUMENT');
@@ -102,15 +126,23 @@ describe('rule files', () => {
   });
 
   it('names every bad field of a rule in a JSON file, with the rule id', () => {
-    const err = refusal(() => parseRuleFile('{"version": 1, "rules": [{"id": "hot_battery", "code": "BAT-HOT", "severity": "huge", "title": {"en": "a"}}]}', 'rules.json'));
-    expect(err.message).toContain('rules.json rule "hot_battery" at rules.0.severity: must be one of minor, major, critical');
+    const err = refusal(() =>
+      parseRuleFile(
+        '{"version": 1, "rules": [{"id": "hot_battery", "code": "BAT-HOT", "severity": "huge", "title": {"en": "a"}}]}',
+        'rules.json',
+      ),
+    );
+    expect(err.message).toContain(
+      'rules.json rule "hot_battery" at rules.0.severity: must be one of minor, major, critical',
+    );
     expect(err.message).toContain('rules.json rule "hot_battery" at rules.0.title.zh');
     expect(err.message).toContain('rules.json rule "hot_battery" at rules.0.when');
   });
 });
 
 describe('the platform with a bad RULES_FILE or PLANS_FILE', () => {
-  const badRules = () => file('rules.yaml', `version: 1\nrules:${GOOD_RULE.replace('severity: major', 'severity: huge')}`);
+  const badRules = () =>
+    file('rules.yaml', `version: 1\nrules:${GOOD_RULE.replace('severity: major', 'severity: huge')}`);
   const badPlans = () => file('plans.yaml', 'version: 1\nplans:\n  - { code: X-1, version: 1 }\n');
 
   it('refuses to be built, naming the file, the rule and the field', async () => {
@@ -118,30 +150,54 @@ describe('the platform with a bad RULES_FILE or PLANS_FILE', () => {
     const config = loadConfig({ DATA_DIR: dataDir, RULES_FILE: badRules(), MQTT_PORT: '0', HTTP_PORT: '0' });
     await expect(createPlatform(config, { log: silentLogger() })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining(`${join(dir, 'rules.yaml')} rule "hot_battery" at rules.0.severity: must be one of minor, major, critical`),
+      message: expect.stringContaining(
+        `${join(dir, 'rules.yaml')} rule "hot_battery" at rules.0.severity: must be one of minor, major, critical`,
+      ),
     });
     const plans = refusal(() => loadPlanFile(badPlans()));
-    expect(plans).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(`${join(dir, 'plans.yaml')} plan "X-1" at plans.0.reviewedAt`) });
+    expect(plans).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining(`${join(dir, 'plans.yaml')} plan "X-1" at plans.0.reviewedAt`),
+    });
   });
 
   it.each([
     ['RULES_FILE', badRules, `rule "hot_battery" at rules.0.severity: must be one of minor, major, critical`],
     ['PLANS_FILE', badPlans, 'plan "X-1" at plans.0.reviewedAt'],
-  ])('npm start with a bad %s stops with the place named and exit code 2, as a bad setting does', async (key, make, where) => {
-    const path = make();
-    const dataDir = mkdtempSync(join(dir, 'data-'));
-    const r = await run('platform/main.ts', [], { [key]: path, DATA_DIR: dataDir, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`${path} ${where}`);
-    // a message for the operator, not a crash
-    expect(r.stderr).not.toMatch(/^\s+at /m);
-  });
+  ])(
+    'npm start with a bad %s stops with the place named and exit code 2, as a bad setting does',
+    async (key, make, where) => {
+      const path = make();
+      const dataDir = mkdtempSync(join(dir, 'data-'));
+      const r = await run('platform/main.ts', [], {
+        [key]: path,
+        DATA_DIR: dataDir,
+        MQTT_PORT: '0',
+        HTTP_PORT: '0',
+        MQTT_HOST: '127.0.0.1',
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+      });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${path} ${where}`);
+      // a message for the operator, not a crash
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 });
 
 describe('scenario files', () => {
   it.each([
-    ['a key twice in one scenario', `scenarios:\n  - name: link-loss\n    at: 5\n    at: 6\n`, /s\.yaml: not valid JSON\/YAML: Map keys must be unique at line 4/],
-    ['a broken indentation', `scenarios:\n  - name: link-loss\n     at: 5\n`, /s\.yaml: not valid JSON\/YAML: .* at line 2/],
+    [
+      'a key twice in one scenario',
+      `scenarios:\n  - name: link-loss\n    at: 5\n    at: 6\n`,
+      /s\.yaml: not valid JSON\/YAML: Map keys must be unique at line 4/,
+    ],
+    [
+      'a broken indentation',
+      `scenarios:\n  - name: link-loss\n     at: 5\n`,
+      /s\.yaml: not valid JSON\/YAML: .* at line 2/,
+    ],
     ['an unclosed JSON object', `[{"name": "link-loss", "at": "5s"`, /s\.yaml: not valid JSON\/YAML: .* at line 1/],
   ])('refuses %s, naming the file and the line', (_what, text, message) => {
     const err = refusal(() => loadScenarioFile(file('s.yaml', text)));
@@ -153,9 +209,21 @@ describe('scenario files', () => {
 
   it.each([
     ['an empty file', '', /^x\.yaml: a scenario file is a list of scenarios or \{ scenarios: \[\.\.\.\] \}/],
-    ['a key the format does not have', `scenarios:\n  - name: link-loss\nextra: 1\n`, /^x\.yaml: Unrecognized key: "extra"/],
-    ['a scenario that is not a map', `- link-loss\n`, /x\.yaml: 1 problem\(s\):\n {2}scenario 0: \(entry\): .*expected object/],
-    ['a key a scenario does not have', `- name: link-loss\n  when: 5m\n`, /scenario 0 \(link-loss\): \(entry\): Unrecognized key: "when"/],
+    [
+      'a key the format does not have',
+      `scenarios:\n  - name: link-loss\nextra: 1\n`,
+      /^x\.yaml: Unrecognized key: "extra"/,
+    ],
+    [
+      'a scenario that is not a map',
+      `- link-loss\n`,
+      /x\.yaml: 1 problem\(s\):\n {2}scenario 0: \(entry\): .*expected object/,
+    ],
+    [
+      'a key a scenario does not have',
+      `- name: link-loss\n  when: 5m\n`,
+      /scenario 0 \(link-loss\): \(entry\): Unrecognized key: "when"/,
+    ],
   ])('refuses %s, naming the file and the place', (_what, text, message) => {
     const err = refusal(() => parseScenarioText(text, 'x.yaml'));
     expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -203,7 +271,11 @@ describe('scenario files', () => {
 
   it('npm run simulate with a bad scenario file stops before connecting, with the place named and exit code 2', async () => {
     const path = file('bad-scenarios.yaml', '- name: mains-outage\n  at: soon\n');
-    const r = await run('simulators/cli.ts', ['--scenario', path, '--vehicles', '1', '--broker', 'mqtt://127.0.0.1:9'], {});
+    const r = await run(
+      'simulators/cli.ts',
+      ['--scenario', path, '--vehicles', '1', '--broker', 'mqtt://127.0.0.1:9'],
+      {},
+    );
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`${path}: 1 problem(s):`);
     expect(r.stderr).toContain('scenario 0 (mains-outage): at: at must be seconds or a duration');
@@ -212,9 +284,13 @@ describe('scenario files', () => {
 
 describe('configuration', () => {
   const defaults = loadConfig({});
-  const numeric = Object.keys(configSchema.shape).filter((k) => typeof (defaults as Record<string, unknown>)[k] === 'number');
+  const numeric = Object.keys(configSchema.shape).filter(
+    (k) => typeof (defaults as Record<string, unknown>)[k] === 'number',
+  );
   /** The other settings that do not take any text: a choice among a few words. */
-  const enums = Object.keys(configSchema.shape).filter((k) => !numeric.includes(k) && refuses(() => loadConfig({ [k]: 'sometimes' })));
+  const enums = Object.keys(configSchema.shape).filter(
+    (k) => !numeric.includes(k) && refuses(() => loadConfig({ [k]: 'sometimes' })),
+  );
   function refuses(load: () => unknown): boolean {
     try {
       load();
@@ -225,24 +301,37 @@ describe('configuration', () => {
   }
 
   it('has numeric and enumerated settings to check', () => {
-    expect(numeric).toEqual(expect.arrayContaining(['MQTT_PORT', 'HTTP_PORT', 'MQTT_MAX_PAYLOAD_BYTES', 'INGEST_FLUSH_MS', 'DEAD_LETTER_MAX']));
+    expect(numeric).toEqual(
+      expect.arrayContaining([
+        'MQTT_PORT',
+        'HTTP_PORT',
+        'MQTT_MAX_PAYLOAD_BYTES',
+        'INGEST_FLUSH_MS',
+        'DEAD_LETTER_MAX',
+      ]),
+    );
     expect(enums).toEqual(expect.arrayContaining(['LOG_LEVEL', 'TELEMETRY_SYNC', 'HTTP_TRUST_PROXY', 'LOG_PRETTY']));
   });
 
   // what Number() would quietly turn into something: a blank into 0, hex, exponents, fractions
-  it.each(['abc', ' ', '0x10', '1e3', '1.5', '12abc', '1_000', 'Infinity', 'NaN', '--1'])('refuses %j for every numeric setting, naming the setting and the value', (value) => {
-    for (const key of numeric) {
-      const err = refusal(() => loadConfig({ [key]: value }));
-      expect(err.code, key).toBe('CONFIG_INVALID');
-      expect(err.message, key).toContain(`${key}=${JSON.stringify(value)}: ${key} must be`);
-    }
-  });
+  it.each(['abc', ' ', '0x10', '1e3', '1.5', '12abc', '1_000', 'Infinity', 'NaN', '--1'])(
+    'refuses %j for every numeric setting, naming the setting and the value',
+    (value) => {
+      for (const key of numeric) {
+        const err = refusal(() => loadConfig({ [key]: value }));
+        expect(err.code, key).toBe('CONFIG_INVALID');
+        expect(err.message, key).toContain(`${key}=${JSON.stringify(value)}: ${key} must be`);
+      }
+    },
+  );
 
   it('refuses every numeric setting below its minimum and above its maximum, naming the bound', () => {
     for (const key of numeric) {
       for (const value of ['-1', '99999999999999']) {
         const err = refusal(() => loadConfig({ [key]: value }));
-        expect(err.message, `${key}=${value}`).toMatch(new RegExp(`${key}="${value}": ${key} must be (at least|at most|0–65535)`));
+        expect(err.message, `${key}=${value}`).toMatch(
+          new RegExp(`${key}="${value}": ${key} must be (at least|at most|0–65535)`),
+        );
       }
     }
   });
@@ -255,19 +344,35 @@ describe('configuration', () => {
   });
 
   it('accepts a whole number with spaces around it, and treats an empty value as unset', () => {
-    expect(loadConfig({ MQTT_PORT: ' 1884 ', INGEST_FLUSH_MS: '' })).toMatchObject({ MQTT_PORT: 1884, INGEST_FLUSH_MS: defaults.INGEST_FLUSH_MS });
+    expect(loadConfig({ MQTT_PORT: ' 1884 ', INGEST_FLUSH_MS: '' })).toMatchObject({
+      MQTT_PORT: 1884,
+      INGEST_FLUSH_MS: defaults.INGEST_FLUSH_MS,
+    });
   });
 
   it('refuses a duty lead name over 100 characters', () => {
-    expect(refusal(() => loadConfig({ DUTY_LEAD: 'x'.repeat(101) })).message).toContain(`DUTY_LEAD="${'x'.repeat(101)}"`);
+    expect(refusal(() => loadConfig({ DUTY_LEAD: 'x'.repeat(101) })).message).toContain(
+      `DUTY_LEAD="${'x'.repeat(101)}"`,
+    );
   });
 
   it('npm start with bad settings lists each of them and exits with code 2 before opening anything', async () => {
     const dataDir = join(dir, 'never-created');
-    const r = await run('platform/main.ts', [], { DATA_DIR: dataDir, MQTT_PORT: ' ', HTTP_PORT: '0x50', INGEST_BATCH_FRAMES: '1e3', TELEMETRY_SYNC: 'sometimes' });
+    const r = await run('platform/main.ts', [], {
+      DATA_DIR: dataDir,
+      MQTT_PORT: ' ',
+      HTTP_PORT: '0x50',
+      INGEST_BATCH_FRAMES: '1e3',
+      TELEMETRY_SYNC: 'sometimes',
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid configuration:');
-    for (const line of ['MQTT_PORT=" ": MQTT_PORT must be a whole number', 'HTTP_PORT="0x50": HTTP_PORT must be a whole number', 'INGEST_BATCH_FRAMES="1e3"', 'TELEMETRY_SYNC="sometimes"']) {
+    for (const line of [
+      'MQTT_PORT=" ": MQTT_PORT must be a whole number',
+      'HTTP_PORT="0x50": HTTP_PORT must be a whole number',
+      'INGEST_BATCH_FRAMES="1e3"',
+      'TELEMETRY_SYNC="sometimes"',
+    ]) {
       expect(r.stderr).toContain(line);
     }
     expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -176,7 +176,12 @@ describe('crash under load', () => {
       const kind = faultPlan.get(i);
       // the low-battery vehicles have no generator (else its failure to start would join, critical)
       const profile = kind === 'battery_very_low_soc' ? { hasGenerator: false } : undefined;
-      const { secret } = await registry.add({ id, customerId: `C${i % 4}`, name: `Crash ${i}`, ...(profile ? { profile } : {}) });
+      const { secret } = await registry.add({
+        id,
+        customerId: `C${i % 4}`,
+        name: `Crash ${i}`,
+        ...(profile ? { profile } : {}),
+      });
       gateways.push({
         id,
         secret,
@@ -238,7 +243,8 @@ describe('crash under load', () => {
           buf = buf.slice(nl + 1);
           logTail.push(line);
           if (logTail.length > 200) logTail.shift();
-          if (line.includes('"msg":"recent telemetry re-evaluated after start"')) recoveryTimes.push((JSON.parse(line) as { ms: number }).ms);
+          if (line.includes('"msg":"recent telemetry re-evaluated after start"'))
+            recoveryTimes.push((JSON.parse(line) as { ms: number }).ms);
           if (!ready && line.includes('"msg":"platform started"')) {
             ready = true;
             readyAt = Date.now();
@@ -249,7 +255,8 @@ describe('crash under load', () => {
       });
       p.stderr!.on('data', (chunk: Buffer) => logTail.push(chunk.toString('utf8')));
       p.once('exit', (code, signal) => {
-        if (signal !== 'SIGKILL' && !(signal === 'SIGTERM' || code === 0)) unexpectedExit = `platform exited by itself (code ${code}, signal ${signal}):\n${logTail.slice(-30).join('\n')}`;
+        if (signal !== 'SIGKILL' && !(signal === 'SIGTERM' || code === 0))
+          unexpectedExit = `platform exited by itself (code ${code}, signal ${signal}):\n${logTail.slice(-30).join('\n')}`;
         readyResolve();
       });
       if (killAfterMs !== undefined) {
@@ -372,7 +379,8 @@ describe('crash under load', () => {
       for (const g of gateways) connect(g);
       await until(() => gateways.every((g) => g.online), 30_000, 'every gateway to connect');
       const startingKills = new Set<number>();
-      while (startingKills.size < KILLS_WHILE_STARTING) startingKills.add(2 + Math.floor(random() * (KILLS_UNDER_LOAD - 4)));
+      while (startingKills.size < KILLS_WHILE_STARTING)
+        startingKills.add(2 + Math.floor(random() * (KILLS_UNDER_LOAD - 4)));
       let killsUnderLoad = 0;
       let killsWhileStarting = 0;
       const ackedPerCycle: number[] = [];
@@ -401,15 +409,25 @@ describe('crash under load', () => {
       // -- while it is down after the last kill: two open tickets' deadlines as if time had passed ------
       const records = new Database(join(dataDir, 'records.db'));
       const open = records
-        .prepare(`SELECT id, number, level FROM tickets WHERE status = 'received' AND breaches = '[]' AND source = 'rule' ORDER BY id`)
+        .prepare(
+          `SELECT id, number, level FROM tickets WHERE status = 'received' AND breaches = '[]' AND source = 'rule' ORDER BY id`,
+        )
         .all() as { id: number; number: string; level: string }[];
       expect(open.length, 'tickets opened before the last restart').toBeGreaterThanOrEqual(2);
       const passed = open[0]!;
       const coming = open[open.length - 1]!;
       const passedDue = Date.now() - 60_000; // passed while the platform was down
       const comingDue = Date.now() + 20_000; // passes after the restart: its timer must be armed again
-      records.prepare(`UPDATE tickets SET work_content_due_at = ?, plan_due_at = CASE WHEN plan_due_at IS NULL THEN NULL ELSE ? END WHERE id = ?`).run(passedDue, passedDue + 1, passed.id);
-      records.prepare(`UPDATE tickets SET work_content_due_at = ?, plan_due_at = CASE WHEN plan_due_at IS NULL THEN NULL ELSE ? END WHERE id = ?`).run(comingDue, comingDue + 60_000, coming.id);
+      records
+        .prepare(
+          `UPDATE tickets SET work_content_due_at = ?, plan_due_at = CASE WHEN plan_due_at IS NULL THEN NULL ELSE ? END WHERE id = ?`,
+        )
+        .run(passedDue, passedDue + 1, passed.id);
+      records
+        .prepare(
+          `UPDATE tickets SET work_content_due_at = ?, plan_due_at = CASE WHEN plan_due_at IS NULL THEN NULL ELSE ? END WHERE id = ?`,
+        )
+        .run(comingDue, comingDue + 60_000, coming.id);
       records.close();
 
       // -- the last restart: gateways catch up, faults run their course, deadlines fire ------------------
@@ -417,20 +435,38 @@ describe('crash under load', () => {
       const restartedAt = readyAt;
       const reader = new Database(join(dataDir, 'records.db'), { readonly: true });
       const breachOf = (id: number) =>
-        reader.prepare(`SELECT at FROM ticket_timeline WHERE ticket_id = ? AND action = 'deadline_breached' ORDER BY id`).all(id) as { at: number }[];
+        reader
+          .prepare(`SELECT at FROM ticket_timeline WHERE ticket_id = ? AND action = 'deadline_breached' ORDER BY id`)
+          .all(id) as { at: number }[];
       try {
-        await until(() => breachOf(passed.id).length > 0, 10_000, `ticket ${passed.number}'s missed deadline to be recorded after the restart`);
+        await until(
+          () => breachOf(passed.id).length > 0,
+          10_000,
+          `ticket ${passed.number}'s missed deadline to be recorded after the restart`,
+        );
         expect(breachOf(passed.id)[0]!.at - restartedAt).toBeLessThan(5_000);
-        await until(() => breachOf(coming.id).length > 0, comingDue - Date.now() + 10_000, `ticket ${coming.number}'s deadline to fire after the restart`);
+        await until(
+          () => breachOf(coming.id).length > 0,
+          comingDue - Date.now() + 10_000,
+          `ticket ${coming.number}'s deadline to fire after the restart`,
+        );
         // when it comes (or at start, had the start been slower than the deadline)
         expect(breachOf(coming.id)[0]!.at).toBeGreaterThanOrEqual(comingDue);
         expect(breachOf(coming.id)[0]!.at - Math.max(comingDue, restartedAt)).toBeLessThan(3_000);
       } finally {
         reader.close();
       }
-      await until(() => performance.now() - runStart >= MIN_RUN_MS, MIN_RUN_MS, 'the slowest fault to have had its time');
+      await until(
+        () => performance.now() - runStart >= MIN_RUN_MS,
+        MIN_RUN_MS,
+        'the slowest fault to have had its time',
+      );
       sampling = false;
-      await until(() => gateways.every((g) => g.pending.length === 0), 60_000, 'every gateway to have every frame acknowledged');
+      await until(
+        () => gateways.every((g) => g.pending.length === 0),
+        60_000,
+        'every gateway to have every frame acknowledged',
+      );
       if (unexpectedExit) throw new Error(unexpectedExit);
 
       // a clean stop (SIGTERM): diagnostics finishes what it has queued
@@ -441,13 +477,20 @@ describe('crash under load', () => {
 
       // -- the invariants, read from the files ---------------------------------------------------------
       const telemetry = new Database(join(dataDir, 'telemetry.db'), { readonly: true });
-      const rows = telemetry.prepare(`SELECT vehicle_id AS v, seq, ts FROM telemetry`).raw().all() as [string, number, number][];
-      const dupes = telemetry.prepare(`SELECT vehicle_id, seq, count(*) AS n FROM telemetry GROUP BY vehicle_id, seq HAVING n > 1 LIMIT 10`).all();
+      const rows = telemetry.prepare(`SELECT vehicle_id AS v, seq, ts FROM telemetry`).raw().all() as [
+        string,
+        number,
+        number,
+      ][];
+      const dupes = telemetry
+        .prepare(`SELECT vehicle_id, seq, count(*) AS n FROM telemetry GROUP BY vehicle_id, seq HAVING n > 1 LIMIT 10`)
+        .all();
       telemetry.close();
       const stored = new Map<string, number>();
       for (const [v, seq, ts] of rows) stored.set(`${v}:${seq}:${ts}`, (stored.get(`${v}:${seq}:${ts}`) ?? 0) + 1);
       const missing: string[] = [];
-      for (const g of gateways) for (const a of g.acked) if (stored.get(`${g.id}:${a.seq}:${a.ts}`) !== 1) missing.push(`${g.id}:${a.seq}`);
+      for (const g of gateways)
+        for (const a of g.acked) if (stored.get(`${g.id}:${a.seq}:${a.ts}`) !== 1) missing.push(`${g.id}:${a.seq}`);
       expect(missing.slice(0, 20), 'acknowledged frames not stored exactly once').toEqual([]);
       expect(dupes).toEqual([]);
       expect(rows.length, 'every sampled frame was finally stored, once').toBe(sampled());
@@ -455,10 +498,33 @@ describe('crash under load', () => {
 
       const db = new Database(join(dataDir, 'records.db'), { readonly: true });
       try {
-        type AlarmRow = { id: number; vehicle_id: string; rule_id: string; severity: string; live: number; raise_count: number; incident_id: number | null };
-        const alarms = db.prepare(`SELECT id, vehicle_id, rule_id, severity, live, raise_count, incident_id FROM alarms`).all() as AlarmRow[];
-        const incidents = new Map((db.prepare(`SELECT id, vehicle_id, severity, ticket_id FROM incidents`).all() as { id: number; vehicle_id: string; severity: string; ticket_id: number | null }[]).map((i) => [i.id, i]));
-        const tickets = db.prepare(`SELECT id, vehicle_id, incident_id, level, fault_code, breaches, escalated_to FROM tickets WHERE source = 'rule'`).all() as {
+        type AlarmRow = {
+          id: number;
+          vehicle_id: string;
+          rule_id: string;
+          severity: string;
+          live: number;
+          raise_count: number;
+          incident_id: number | null;
+        };
+        const alarms = db
+          .prepare(`SELECT id, vehicle_id, rule_id, severity, live, raise_count, incident_id FROM alarms`)
+          .all() as AlarmRow[];
+        const incidents = new Map(
+          (
+            db.prepare(`SELECT id, vehicle_id, severity, ticket_id FROM incidents`).all() as {
+              id: number;
+              vehicle_id: string;
+              severity: string;
+              ticket_id: number | null;
+            }[]
+          ).map((i) => [i.id, i]),
+        );
+        const tickets = db
+          .prepare(
+            `SELECT id, vehicle_id, incident_id, level, fault_code, breaches, escalated_to FROM tickets WHERE source = 'rule'`,
+          )
+          .all() as {
           id: number;
           vehicle_id: string;
           incident_id: number;
@@ -475,10 +541,17 @@ describe('crash under load', () => {
           if (!a.live) continue;
           const inc = a.incident_id === null ? undefined : incidents.get(a.incident_id);
           if (!inc) problems.push(`alarm ${a.id} (${a.vehicle_id} ${a.rule_id}) has no incident`);
-          else if (a.severity !== 'minor' && (inc.ticket_id === null || ticketById.get(inc.ticket_id)?.incident_id !== inc.id)) problems.push(`alarm ${a.id} (${a.vehicle_id} ${a.rule_id}, ${a.severity}) has no ticket`);
-          if (a.raise_count !== 1) problems.push(`alarm ${a.id} (${a.vehicle_id} ${a.rule_id}) raised ${a.raise_count} times`);
+          else if (
+            a.severity !== 'minor' &&
+            (inc.ticket_id === null || ticketById.get(inc.ticket_id)?.incident_id !== inc.id)
+          )
+            problems.push(`alarm ${a.id} (${a.vehicle_id} ${a.rule_id}, ${a.severity}) has no ticket`);
+          if (a.raise_count !== 1)
+            problems.push(`alarm ${a.id} (${a.vehicle_id} ${a.rule_id}) raised ${a.raise_count} times`);
         }
-        for (const inc of incidents.values()) if (inc.severity !== 'minor' && inc.ticket_id === null) problems.push(`incident ${inc.id} (${inc.vehicle_id}, ${inc.severity}) has no ticket`);
+        for (const inc of incidents.values())
+          if (inc.severity !== 'minor' && inc.ticket_id === null)
+            problems.push(`incident ${inc.id} (${inc.vehicle_id}, ${inc.severity}) has no ticket`);
         const perIncident = new Map<number, number>();
         for (const t of tickets) perIncident.set(t.incident_id, (perIncident.get(t.incident_id) ?? 0) + 1);
         for (const [id, n] of perIncident) if (n > 1) problems.push(`incident ${id} has ${n} tickets`);
@@ -491,20 +564,38 @@ describe('crash under load', () => {
           }
           const alarm = mine.find((a) => a.rule_id === g.fault!.kind && a.live === 1);
           if (!alarm) {
-            problems.push(`${g.id} (${g.fault.kind}) has no live alarm for it (has ${mine.map((a) => a.rule_id).join(', ') || 'none'})`);
+            problems.push(
+              `${g.id} (${g.fault.kind}) has no live alarm for it (has ${mine.map((a) => a.rule_id).join(', ') || 'none'})`,
+            );
             continue;
           }
           const t = tickets.filter((x) => x.vehicle_id === g.id);
-          if (t.length !== 1 || t[0]!.level !== EXPECTED[g.fault.kind].level) problems.push(`${g.id} (${g.fault.kind}) has tickets ${JSON.stringify(t.map((x) => [x.fault_code, x.level]))}`);
+          if (t.length !== 1 || t[0]!.level !== EXPECTED[g.fault.kind].level)
+            problems.push(
+              `${g.id} (${g.fault.kind}) has tickets ${JSON.stringify(t.map((x) => [x.fault_code, x.level]))}`,
+            );
         }
-        const ticketTimes = (db.prepare(`SELECT received_at AS at FROM tickets WHERE source = 'rule' ORDER BY received_at`).all() as { at: number }[]).map((r) => r.at);
+        const ticketTimes = (
+          db.prepare(`SELECT received_at AS at FROM tickets WHERE source = 'rule' ORDER BY received_at`).all() as {
+            at: number;
+          }[]
+        ).map((r) => r.at);
         const summary = {
           seed,
           kills: killsUnderLoad + killsWhileStarting,
           killsUnderLoad,
           killsWhileStarting,
-          recoveryMs: recoveryTimes.length ? { mean: Math.round(recoveryTimes.reduce((a, b) => a + b, 0) / recoveryTimes.length), max: Math.max(...recoveryTimes) } : null,
-          platformStartMs: { min: Math.round(Math.min(...startTimes)), mean: Math.round(startTimes.reduce((a, b) => a + b, 0) / startTimes.length), max: Math.round(Math.max(...startTimes)) },
+          recoveryMs: recoveryTimes.length
+            ? {
+                mean: Math.round(recoveryTimes.reduce((a, b) => a + b, 0) / recoveryTimes.length),
+                max: Math.max(...recoveryTimes),
+              }
+            : null,
+          platformStartMs: {
+            min: Math.round(Math.min(...startTimes)),
+            mean: Math.round(startTimes.reduce((a, b) => a + b, 0) / startTimes.length),
+            max: Math.round(Math.max(...startTimes)),
+          },
           framesSampled: sampled(),
           framesAcknowledged: acked(),
           acknowledgedPerLife: { min: Math.min(...ackedPerCycle), max: Math.max(...ackedPerCycle) },
@@ -526,7 +617,13 @@ describe('crash under load', () => {
           const row = ticketById.get(t.id)!;
           expect(JSON.parse(row.breaches)).toContain('work_content');
           expect(row.escalated_to).toBe('duty-lead');
-          const n = (db.prepare(`SELECT count(*) AS n FROM ticket_timeline WHERE ticket_id = ? AND action = 'deadline_breached' AND note LIKE 'work content%'`).get(t.id) as { n: number }).n;
+          const n = (
+            db
+              .prepare(
+                `SELECT count(*) AS n FROM ticket_timeline WHERE ticket_id = ? AND action = 'deadline_breached' AND note LIKE 'work content%'`,
+              )
+              .get(t.id) as { n: number }
+          ).n;
           expect(n).toBe(1);
         }
 

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { vehicleTopic, type ProtocolError, type RejectionCode, type TopicKind } from '../../protocol/index.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { generator, int, pick, prng, signature, validFrame, type FuzzMessage, type GeneratorContext } from './fuzz-inputs.ts';
+import {
+  generator,
+  int,
+  pick,
+  prng,
+  signature,
+  validFrame,
+  type FuzzMessage,
+  type GeneratorContext,
+} from './fuzz-inputs.ts';
 import { openSocket, publishPacket, rawConnect, type RawClient } from './fuzz-raw-mqtt.ts';
 import { addObserver, metrics as readMetrics } from './overload-child.ts';
 
@@ -47,7 +56,14 @@ describe('fuzz: bad input over MQTT', () => {
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED} (reproduce with FUZZ_SEED=${SEED})`);
     tp = await startTestPlatform({ MQTT_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD) });
-    const ids = [...Array.from({ length: BAD_VEHICLES }, (_, i) => bad(i)), ...Array.from({ length: GOOD_VEHICLES }, (_, i) => good(i)), 'FZQ0', 'FZQ1', 'FZP0', 'FZOK'];
+    const ids = [
+      ...Array.from({ length: BAD_VEHICLES }, (_, i) => bad(i)),
+      ...Array.from({ length: GOOD_VEHICLES }, (_, i) => good(i)),
+      'FZQ0',
+      'FZQ1',
+      'FZP0',
+      'FZOK',
+    ];
     for (const id of ids) secrets.set(id, (await tp.addVehicle(id)).secret);
     await addObserver(tp.platform.records);
   });
@@ -55,7 +71,8 @@ describe('fuzz: bad input over MQTT', () => {
     await tp?.close();
   });
 
-  const connectRaw = (id: string) => rawConnect({ port: tp.platform.ports.mqtt, clientId: id, username: id, password: secrets.get(id)! });
+  const connectRaw = (id: string) =>
+    rawConnect({ port: tp.platform.ports.mqtt, clientId: id, username: id, password: secrets.get(id)! });
 
   it('refuses every bad frame with its own error and counter, stores every valid frame once, and keeps serving', async () => {
     const started = Date.now();
@@ -108,7 +125,8 @@ describe('fuzz: bad input over MQTT', () => {
         const batch: FuzzMessage[] = [];
         for (let k = 0; k < PIPELINE && messages < perVehicle; k++, messages++) {
           const m = generator(rng)(ctx);
-          if (m.label !== 'oversize' && m.payload.length > MAX_PAYLOAD) throw new Error(`generator bug: ${m.label} made ${m.payload.length} bytes`);
+          if (m.label !== 'oversize' && m.payload.length > MAX_PAYLOAD)
+            throw new Error(`generator bug: ${m.label} made ${m.payload.length} bytes`);
           batch.push(m);
           badMessages++;
           badFrames += m.errors.length;
@@ -137,7 +155,11 @@ describe('fuzz: bad input over MQTT', () => {
         const frames = Array.from({ length: n }, (_, k) => validFrame(rng, seq + k, t0 + (seq + k) * 1000));
         for (let k = 0; k < n; k++) store(id, seq + k, t0 + (seq + k) * 1000);
         messagesByKind.add('telemetry');
-        await client.publishAsync(vehicleTopic(id, 'telemetry'), JSON.stringify(n === 1 && rng() < 0.5 ? frames[0] : { frames }), { qos: 1 });
+        await client.publishAsync(
+          vehicleTopic(id, 'telemetry'),
+          JSON.stringify(n === 1 && rng() < 0.5 ? frames[0] : { frames }),
+          { qos: 1 },
+        );
         seq += n;
       }
       await client.endAsync();
@@ -148,7 +170,9 @@ describe('fuzz: bad input over MQTT', () => {
     async function qos2Unreleased(id: string) {
       // 2,000 QoS 2 publishes, never released: the platform takes the first QOS2_WINDOW, then closes the connection
       const client = await connectRaw(id);
-      const packets = Array.from({ length: 2_000 }, (_, k) => publishPacket(vehicleTopic(id, 'telemetry'), '{}', 2, k + 1));
+      const packets = Array.from({ length: 2_000 }, (_, k) =>
+        publishPacket(vehicleTopic(id, 'telemetry'), '{}', 2, k + 1),
+      );
       await client.write(Buffer.concat(packets)).catch(() => undefined);
       await withTimeout(client.closed, 10_000, `${id} to be disconnected for unreleased QoS 2`);
       refuse(id, 'invalid_frame', QOS2_WINDOW);
@@ -168,7 +192,16 @@ describe('fuzz: bad input over MQTT', () => {
       // over the transport cap (4 × MQTT_MAX_PAYLOAD_BYTES, at least 1 MiB): closed before the body is read
       for (let k = 0; k < 5; k++) {
         const client = await connectRaw('FZP0');
-        await client.write(publishPacket(vehicleTopic('FZP0', 'telemetry'), Buffer.alloc(1024 * 1024 + int(prng(SEED + k), 1, 100_000), 0x20), 1, 1)).catch(() => undefined);
+        await client
+          .write(
+            publishPacket(
+              vehicleTopic('FZP0', 'telemetry'),
+              Buffer.alloc(1024 * 1024 + int(prng(SEED + k), 1, 100_000), 0x20),
+              1,
+              1,
+            ),
+          )
+          .catch(() => undefined);
         await withTimeout(client.closed, 10_000, 'FZP0 to be disconnected for an oversize packet');
         byLabel.add('oversize_packet');
       }
@@ -189,7 +222,10 @@ describe('fuzz: bad input over MQTT', () => {
       }
     }
 
-    const clients = [sample, ...(await Promise.all(Array.from({ length: BAD_VEHICLES - 1 }, (_, i) => connectRaw(bad(i + 1)))))];
+    const clients = [
+      sample,
+      ...(await Promise.all(Array.from({ length: BAD_VEHICLES - 1 }, (_, i) => connectRaw(bad(i + 1))))),
+    ];
     await Promise.all([
       ...clients.map((c, i) => badVehicle(i, c)),
       ...Array.from({ length: GOOD_VEHICLES }, (_, i) => goodVehicle(i)),
@@ -208,7 +244,8 @@ describe('fuzz: bad input over MQTT', () => {
     // ── the sample vehicle got exactly the answers the protocol promises ────────────────────────
     const answers = () => sample.received.filter((p) => p.topic === vehicleTopic(bad(0), 'errors'));
     const sampleDeadline = Date.now() + 20_000;
-    while (answers().length < sampleExpected.length && Date.now() < sampleDeadline) await new Promise<void>((r) => setImmediate(r));
+    while (answers().length < sampleExpected.length && Date.now() < sampleDeadline)
+      await new Promise<void>((r) => setImmediate(r));
     const got = answers().map((p) => signature(JSON.parse(p.payload.toString('utf8')) as ProtocolError));
     expect(got.length, 'error answers received by the sample vehicle').toBe(sampleExpected.length);
     expect([...got].sort()).toEqual([...sampleExpected].sort());
@@ -224,7 +261,9 @@ describe('fuzz: bad input over MQTT', () => {
       .map((k) => k.slice('ingest.rejected.'.length) as RejectionCode);
     for (const v of vehicles) {
       const want = rejected.get(v) ?? new Tally<RejectionCode>();
-      const seen = Object.fromEntries(codes.map((c) => [c, byKey(`ingest.rejected.${c}`, v)]).filter(([, n]) => n !== 0));
+      const seen = Object.fromEntries(
+        codes.map((c) => [c, byKey(`ingest.rejected.${c}`, v)]).filter(([, n]) => n !== 0),
+      );
       expect(seen, `refusals of ${v} per code`).toEqual(Object.fromEntries(want.map));
       expect(byKey('ingest.rejected', v), `refusals of ${v}`).toBe([...want.map.values()].reduce((a, b) => a + b, 0));
       expect(byKey('mqtt.publish_denied', v), `publishes of ${v} on topics it may not use`).toBe(denied.get(v));
@@ -256,7 +295,11 @@ describe('fuzz: bad input over MQTT', () => {
     expect(health.status).toBe(200);
     const ok = await tp.connect('FZOK', secrets.get('FZOK')!);
     const t = Date.now();
-    await withTimeout(ok.publishAsync(vehicleTopic('FZOK', 'telemetry'), JSON.stringify(frame(7)), { qos: 1 }), 5_000, 'a PUBACK after the fuzz');
+    await withTimeout(
+      ok.publishAsync(vehicleTopic('FZOK', 'telemetry'), JSON.stringify(frame(7)), { qos: 1 }),
+      5_000,
+      'a PUBACK after the fuzz',
+    );
     expect(Date.now() - t).toBeLessThan(5_000);
     expect(await tp.platform.telemetry.count('FZOK')).toBe(1);
   }, 150_000);

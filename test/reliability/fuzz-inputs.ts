@@ -68,7 +68,12 @@ export function signature(e: ExpectedError | ProtocolError): string {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Frame = Record<string, Json>;
 
-const SECTION_BOOL: Record<string, string | undefined> = { mains: 'present', generator: 'running', battery: undefined, charging: 'engineRunning' };
+const SECTION_BOOL: Record<string, string | undefined> = {
+  mains: 'present',
+  generator: 'running',
+  battery: undefined,
+  charging: 'engineRunning',
+};
 const SECTIONS = Object.keys(SECTION_BOOL);
 const round = (x: number) => Math.round(x * 100) / 100;
 
@@ -110,7 +115,9 @@ export function validFrame(rng: Rng, seq: number, ts: number): Frame {
 /** A valid frame carrying junk the platform must ignore: a deeply nested or huge unknown key. */
 export function validFrameWithJunk(rng: Rng, seq: number, ts: number): Frame {
   const f = validFrame(rng, seq, ts);
-  const junk: Json = chance(rng, 0.5) ? deepArray(int(rng, 100, 2000)) : Array.from({ length: int(rng, 100, 1000) }, (_, i) => i);
+  const junk: Json = chance(rng, 0.5)
+    ? deepArray(int(rng, 100, 2000))
+    : Array.from({ length: int(rng, 100, 1000) }, (_, i) => i);
   if (chance(rng, 0.5)) f.extra = junk;
   else ((f.battery ??= { voltageV: 26 }) as Record<string, Json>).diag = junk;
   return f;
@@ -150,7 +157,10 @@ function wrongTypeFrame(rng: Rng, seq: number, ts: number): { frame: Frame; path
   if (what === 0) {
     path = pick(rng, NUMBER_PATHS);
     // null is a valid "no reading" for measurements, not for seq and ts
-    value = pick(rng, path === 'seq' || path === 'ts' ? ['12', true, {}, [1], null, 'NaN'] : ['12', true, false, {}, [1, 2], 'NaN', '']);
+    value = pick(
+      rng,
+      path === 'seq' || path === 'ts' ? ['12', true, {}, [1], null, 'NaN'] : ['12', true, false, {}, [1, 2], 'NaN', ''],
+    );
   } else if (what === 1) {
     path = pick(rng, BOOL_PATHS);
     value = pick(rng, ['true', 1, 0, null, {}, [], 'yes']);
@@ -169,14 +179,25 @@ function wrongTypeFrame(rng: Rng, seq: number, ts: number): { frame: Frame; path
 }
 
 /** A frame with one value out of its range. Future timestamps get ts_out_of_range, the rest invalid_frame. */
-function outOfRangeFrame(rng: Rng, seq: number, ts: number, now: number): { frame: Frame; code: RejectionCode; paths?: string[] } {
+function outOfRangeFrame(
+  rng: Rng,
+  seq: number,
+  ts: number,
+  now: number,
+): { frame: Frame; code: RejectionCode; paths?: string[] } {
   const f = fullFrame(rng, seq, ts);
   const what = int(rng, 0, 9);
   if (what <= 5) {
     const field = pick(rng, NUMERIC_FIELDS);
     const delta = pick(rng, [0.001, 0.5, 1, 1000, 1e9]);
     // 1e999 is valid JSON and parses to Infinity
-    const value = chance(rng, 0.1) ? (chance(rng, 0.5) ? '1e999' : '-1e999') : chance(rng, 0.5) ? field.max + delta : field.min - delta;
+    const value = chance(rng, 0.1)
+      ? chance(rng, 0.5)
+        ? '1e999'
+        : '-1e999'
+      : chance(rng, 0.5)
+        ? field.max + delta
+        : field.min - delta;
     setPath(f, field.path, typeof value === 'string' ? (value as unknown as Json) : value);
     return { frame: f, code: 'invalid_frame', paths: [field.path] };
   }
@@ -218,16 +239,57 @@ export interface GeneratorContext {
   nextSeq(): { seq: number; ts: number };
 }
 
-const JSON_START = new Set([0x09, 0x0a, 0x0d, 0x20, 0x7b, 0x5b, 0x22, 0x2d, 0x74, 0x66, 0x6e, ...Array.from({ length: 10 }, (_, i) => 0x30 + i)]);
-const BAD_UTF8 = [[0xff], [0xfe], [0x80], [0xc0, 0xaf], [0xc1, 0xbf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xf5, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80]];
+const JSON_START = new Set([
+  0x09,
+  0x0a,
+  0x0d,
+  0x20,
+  0x7b,
+  0x5b,
+  0x22,
+  0x2d,
+  0x74,
+  0x66,
+  0x6e,
+  ...Array.from({ length: 10 }, (_, i) => 0x30 + i),
+]);
+const BAD_UTF8 = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xc1, 0xbf],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xf5, 0x80, 0x80, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+];
 
 const telemetry = (ctx: GeneratorContext) => vehicleTopic(ctx.vehicleId, 'telemetry');
-const one = (ctx: GeneratorContext, label: string, payload: Buffer | string, error: Omit<ExpectedError, 'topic'>, kind: TopicKind = 'telemetry'): FuzzMessage => {
+const one = (
+  ctx: GeneratorContext,
+  label: string,
+  payload: Buffer | string,
+  error: Omit<ExpectedError, 'topic'>,
+  kind: TopicKind = 'telemetry',
+): FuzzMessage => {
   const topic = vehicleTopic(ctx.vehicleId, kind);
-  return { label, topic, kind, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), errors: [{ ...error, topic }], stored: [] };
+  return {
+    label,
+    topic,
+    kind,
+    payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+    errors: [{ ...error, topic }],
+    stored: [],
+  };
 };
 /** A frame that is not stored: its seq/ts are not taken from the vehicle's valid sequence. */
-const throwaway = (ctx: GeneratorContext) => ({ seq: int(ctx.rng, 0, 1e9), ts: ctx.now - int(ctx.rng, 1, 30 * 86_400_000) });
+const throwaway = (ctx: GeneratorContext) => ({
+  seq: int(ctx.rng, 0, 1e9),
+  ts: ctx.now - int(ctx.rng, 1, 30 * 86_400_000),
+});
 
 export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorContext) => FuzzMessage }> = {
   random_bytes: {
@@ -246,7 +308,9 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
     weight: 10,
     make(ctx) {
       const { seq, ts } = throwaway(ctx);
-      const text = chance(ctx.rng, 0.7) ? json(validFrame(ctx.rng, seq, ts)) : json({ frames: Array.from({ length: int(ctx.rng, 1, 5) }, (_, i) => validFrame(ctx.rng, seq + i, ts + i)) });
+      const text = chance(ctx.rng, 0.7)
+        ? json(validFrame(ctx.rng, seq, ts))
+        : json({ frames: Array.from({ length: int(ctx.rng, 1, 5) }, (_, i) => validFrame(ctx.rng, seq + i, ts + i)) });
       return one(ctx, 'truncated_json', text.slice(0, int(ctx.rng, 1, text.length - 1)), { code: 'malformed_json' });
     },
   },
@@ -257,7 +321,12 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
       const text = json({ ...validFrame(ctx.rng, seq, ts), note: 'AB' });
       const at = text.indexOf('"note":"') + 9;
       const bad = Buffer.from(pick(ctx.rng, BAD_UTF8));
-      return one(ctx, 'invalid_utf8', Buffer.concat([Buffer.from(text.slice(0, at)), bad, Buffer.from(text.slice(at))]), { code: 'malformed_json' });
+      return one(
+        ctx,
+        'invalid_utf8',
+        Buffer.concat([Buffer.from(text.slice(0, at)), bad, Buffer.from(text.slice(at))]),
+        { code: 'malformed_json' },
+      );
     },
   },
   wrong_type: {
@@ -265,7 +334,11 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
     make(ctx) {
       const { seq, ts } = throwaway(ctx);
       const { frame, paths } = wrongTypeFrame(ctx.rng, seq, ts);
-      return one(ctx, 'wrong_type', json(frame), { code: 'invalid_frame', paths, ...(typeof frame.seq === 'number' ? { seq: frame.seq } : {}) });
+      return one(ctx, 'wrong_type', json(frame), {
+        code: 'invalid_frame',
+        paths,
+        ...(typeof frame.seq === 'number' ? { seq: frame.seq } : {}),
+      });
     },
   },
   out_of_range: {
@@ -273,14 +346,21 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
     make(ctx) {
       const { seq, ts } = throwaway(ctx);
       const r = outOfRangeFrame(ctx.rng, seq, ts, ctx.now);
-      return one(ctx, 'out_of_range', json(r.frame), { code: r.code, seq: r.frame.seq as number, ...(r.paths ? { paths: r.paths } : {}) });
+      return one(ctx, 'out_of_range', json(r.frame), {
+        code: r.code,
+        seq: r.frame.seq as number,
+        ...(r.paths ? { paths: r.paths } : {}),
+      });
     },
   },
   not_a_frame: {
     weight: 4,
     make(ctx) {
       const value = pick<Json>(ctx.rng, [null, 0, 42, -1.5, true, false, 'frame', '', [], [1, 2, 3], {}]);
-      const paths = typeof value === 'object' && value !== null && !Array.isArray(value) ? ['v', 'seq', 'ts', 'source'] : ['(root)'];
+      const paths =
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? ['v', 'seq', 'ts', 'source']
+          : ['(root)'];
       return one(ctx, 'not_a_frame', json(value), { code: 'invalid_frame', paths });
     },
   },
@@ -290,9 +370,16 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
       const what = int(ctx.rng, 0, 4);
       if (what === 0) {
         const n = int(ctx.rng, MAX_FRAMES_PER_BATCH + 1, 5000);
-        return one(ctx, 'huge_array', json({ frames: new Array(n).fill(0) }), { code: 'invalid_batch', paths: ['frames'] });
+        return one(ctx, 'huge_array', json({ frames: new Array(n).fill(0) }), {
+          code: 'invalid_batch',
+          paths: ['frames'],
+        });
       }
-      if (what === 1) return one(ctx, 'huge_array', json(Array.from({ length: int(ctx.rng, 1000, 20_000) }, (_, i) => i % 10)), { code: 'invalid_frame', paths: ['(root)'] });
+      if (what === 1)
+        return one(ctx, 'huge_array', json(Array.from({ length: int(ctx.rng, 1000, 20_000) }, (_, i) => i % 10)), {
+          code: 'invalid_frame',
+          paths: ['(root)'],
+        });
       if (what === 2) {
         const { seq, ts } = throwaway(ctx);
         const f = fullFrame(ctx.rng, seq, ts);
@@ -301,7 +388,10 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
         return one(ctx, 'huge_array', json(f), { code: 'invalid_frame', seq, paths: [field.path] });
       }
       if (what === 3) return one(ctx, 'huge_array', json({ frames: [] }), { code: 'invalid_batch', paths: ['frames'] });
-      return one(ctx, 'huge_array', json({ frames: pick<Json>(ctx.rng, ['all', 5, {}, null, true]) }), { code: 'invalid_batch', paths: ['frames'] });
+      return one(ctx, 'huge_array', json({ frames: pick<Json>(ctx.rng, ['all', 5, {}, null, true]) }), {
+        code: 'invalid_batch',
+        paths: ['frames'],
+      });
     },
   },
   deep_nesting: {
@@ -310,8 +400,13 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
       // up to 20,000 levels (JSON.parse copes; anything recursing over the value would not)
       const depth = int(ctx.rng, 100, 10_000);
       const what = int(ctx.rng, 0, 2);
-      if (what === 0) return one(ctx, 'deep_nesting', json(deepArray(depth * 2)), { code: 'invalid_frame', paths: ['(root)'] });
-      if (what === 1) return one(ctx, 'deep_nesting', json(deepObject(depth)), { code: 'invalid_frame', paths: ['v', 'seq', 'ts', 'source'] });
+      if (what === 0)
+        return one(ctx, 'deep_nesting', json(deepArray(depth * 2)), { code: 'invalid_frame', paths: ['(root)'] });
+      if (what === 1)
+        return one(ctx, 'deep_nesting', json(deepObject(depth)), {
+          code: 'invalid_frame',
+          paths: ['v', 'seq', 'ts', 'source'],
+        });
       const { seq, ts } = throwaway(ctx);
       const f = fullFrame(ctx.rng, seq, ts);
       const field = pick(ctx.rng, NUMERIC_FIELDS);
@@ -327,7 +422,13 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
       const text = json(validFrame(ctx.rng, seq, ts));
       const size = int(ctx.rng, ctx.maxPayload + 1, ctx.maxPayload * 3);
       const kind = pick<TopicKind>(ctx.rng, ['telemetry', 'telemetry', 'status', 'events']);
-      return one(ctx, 'oversize', text + ' '.repeat(Math.max(0, size - text.length)), { code: 'payload_too_large' }, kind);
+      return one(
+        ctx,
+        'oversize',
+        text + ' '.repeat(Math.max(0, size - text.length)),
+        { code: 'payload_too_large' },
+        kind,
+      );
     },
   },
   mixed_batch: {
@@ -342,18 +443,32 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
         const r = ctx.rng();
         if (r < 0.3) {
           const s = ctx.nextSeq();
-          frames.push(chance(ctx.rng, 0.2) ? validFrameWithJunk(ctx.rng, s.seq, s.ts) : validFrame(ctx.rng, s.seq, s.ts));
+          frames.push(
+            chance(ctx.rng, 0.2) ? validFrameWithJunk(ctx.rng, s.seq, s.ts) : validFrame(ctx.rng, s.seq, s.ts),
+          );
           stored.push(s);
         } else if (r < 0.55) {
           const { seq, ts } = throwaway(ctx);
           const w = wrongTypeFrame(ctx.rng, seq, ts);
           frames.push(w.frame);
-          errors.push({ code: 'invalid_frame', topic, index, paths: w.paths, ...(typeof w.frame.seq === 'number' ? { seq: w.frame.seq } : {}) });
+          errors.push({
+            code: 'invalid_frame',
+            topic,
+            index,
+            paths: w.paths,
+            ...(typeof w.frame.seq === 'number' ? { seq: w.frame.seq } : {}),
+          });
         } else if (r < 0.8) {
           const { seq, ts } = throwaway(ctx);
           const o = outOfRangeFrame(ctx.rng, seq, ts, ctx.now);
           frames.push(o.frame);
-          errors.push({ code: o.code, topic, index, seq: o.frame.seq as number, ...(o.paths ? { paths: o.paths } : {}) });
+          errors.push({
+            code: o.code,
+            topic,
+            index,
+            seq: o.frame.seq as number,
+            ...(o.paths ? { paths: o.paths } : {}),
+          });
         } else if (r < 0.9) {
           frames.push(pick<Json>(ctx.rng, [null, 7, 'x', [], [[[]]], true]));
           errors.push({ code: 'invalid_frame', topic, index, paths: ['(root)'] });
@@ -377,7 +492,14 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
         frames.push({ v: 1, seq, ts: ctx.now, source: 'grid' });
         errors.push({ code: 'invalid_frame', topic, index, seq, paths: ['source'] });
       }
-      return { label: 'bad_batch_500', topic, kind: 'telemetry', payload: Buffer.from(json({ frames })), errors, stored: [] };
+      return {
+        label: 'bad_batch_500',
+        topic,
+        kind: 'telemetry',
+        payload: Buffer.from(json({ frames })),
+        errors,
+        stored: [],
+      };
     },
   },
   bad_status: {
@@ -434,7 +556,13 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
     weight: 2,
     make(ctx) {
       const kind = pick<TopicKind>(ctx.rng, ['status', 'events', 'commands/ack']);
-      return one(ctx, 'bad_json_other_kind', pick(ctx.rng, ['{"online":', 'true false', '{"ts":1,}', "{'a':1}", 'undefined']), { code: 'malformed_json' }, kind);
+      return one(
+        ctx,
+        'bad_json_other_kind',
+        pick(ctx.rng, ['{"online":', 'true false', '{"ts":1,}', "{'a':1}", 'undefined']),
+        { code: 'malformed_json' },
+        kind,
+      );
     },
   },
   foreign_topic: {
@@ -454,7 +582,14 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
         `fz/${Array.from({ length: int(ctx.rng, 1, 12) }, () => int(ctx.rng, 0, 999)).join('/')}`,
       ]);
       // a valid frame: the topic alone refuses it, and it must not be stored anywhere
-      return { label: 'foreign_topic', topic, kind: null, payload: Buffer.from(json(validFrame(ctx.rng, seq, ts))), errors: [{ code: 'topic_not_allowed', topic }], stored: [] };
+      return {
+        label: 'foreign_topic',
+        topic,
+        kind: null,
+        payload: Buffer.from(json(validFrame(ctx.rng, seq, ts))),
+        errors: [{ code: 'topic_not_allowed', topic }],
+        stored: [],
+      };
     },
   },
   deep_topic: {
@@ -462,8 +597,18 @@ export const GENERATORS: Record<string, { weight: number; make: (ctx: GeneratorC
     make(ctx) {
       const { seq, ts } = throwaway(ctx);
       const levels = chance(ctx.rng, 0.5) ? 150 : int(ctx.rng, 101, 2000);
-      const topic = [vehicleTopic(ctx.vehicleId, 'telemetry'), ...Array.from({ length: levels - 4 }, (_, i) => String(i % 10))].join('/');
-      return { label: 'deep_topic', topic, kind: null, payload: Buffer.from(json(validFrame(ctx.rng, seq, ts))), errors: [{ code: 'topic_not_allowed', topic }], stored: [] };
+      const topic = [
+        vehicleTopic(ctx.vehicleId, 'telemetry'),
+        ...Array.from({ length: levels - 4 }, (_, i) => String(i % 10)),
+      ].join('/');
+      return {
+        label: 'deep_topic',
+        topic,
+        kind: null,
+        payload: Buffer.from(json(validFrame(ctx.rng, seq, ts))),
+        errors: [{ code: 'topic_not_allowed', topic }],
+        stored: [],
+      };
     },
   },
 };

@@ -40,7 +40,15 @@ export interface RawConnectOptions {
 export const encode = (packet: Packet): Buffer => mqttPacket.generate(packet);
 
 export function publishPacket(topic: string, payload: Buffer | string, qos: 0 | 1 | 2, messageId?: number): Buffer {
-  return encode({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos > 0 ? { messageId: messageId ?? 1 } : {}) } as IPublishPacket);
+  return encode({
+    cmd: 'publish',
+    topic,
+    payload,
+    qos,
+    retain: false,
+    dup: false,
+    ...(qos > 0 ? { messageId: messageId ?? 1 } : {}),
+  } as IPublishPacket);
 }
 
 /** Opens a TCP connection without sending anything (for garbage before CONNECT). */
@@ -119,7 +127,10 @@ export async function rawConnect(options: RawConnectOptions): Promise<RawClient>
     });
 
   const rc = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${options.clientId}: no CONNACK within ${options.ms ?? 5000} ms`)), options.ms ?? 5000);
+    const timer = setTimeout(
+      () => reject(new Error(`${options.clientId}: no CONNACK within ${options.ms ?? 5000} ms`)),
+      options.ms ?? 5000,
+    );
     connackWaiter = (code) => {
       clearTimeout(timer);
       resolve(code);
@@ -159,7 +170,10 @@ export async function rawConnect(options: RawConnectOptions): Promise<RawClient>
       if (acked.delete(messageId)) return Promise.resolve();
       if (isClosed) return Promise.reject(new Error(`${options.clientId}: closed before acknowledging ${messageId}`));
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`${options.clientId}: no acknowledgement of ${messageId} within ${ms} ms`)), ms);
+        const timer = setTimeout(
+          () => finish(new Error(`${options.clientId}: no acknowledgement of ${messageId} within ${ms} ms`)),
+          ms,
+        );
         function finish(err?: Error) {
           clearTimeout(timer);
           ackWaiters.delete(messageId);

@@ -26,7 +26,11 @@ function faultWindow(t0: number, count: number, opts: { cleared?: boolean; first
   return Array.from({ length: count }, (_, i) => {
     const seq = (opts.firstSeq ?? 0) + i;
     const over = i >= 10 && (i < 30 || !cleared);
-    return healthy(seq, t0 + i * 1000, over ? { charging: { engineRunning: true, alternatorV: 31.5, currentA: 20 } } : {});
+    return healthy(
+      seq,
+      t0 + i * 1000,
+      over ? { charging: { engineRunning: true, alternatorV: 31.5, currentA: 20 } } : {},
+    );
   });
 }
 
@@ -36,7 +40,11 @@ async function records(tp: TestPlatform) {
   const alarms = await db.selectFrom('alarms').selectAll().orderBy('id').execute();
   const notes = await db.selectFrom('alarm_notes').select(['alarm_id', 'at', 'kind', 'text']).orderBy('id').execute();
   const incidents = await db.selectFrom('incidents').selectAll().orderBy('id').execute();
-  const tickets = await db.selectFrom('tickets').select(['id', 'number', 'incident_id', 'level', 'status', 'fault_code', 'breaches']).orderBy('id').execute();
+  const tickets = await db
+    .selectFrom('tickets')
+    .select(['id', 'number', 'incident_id', 'level', 'status', 'fault_code', 'breaches'])
+    .orderBy('id')
+    .execute();
   const timeline = await db.selectFrom('ticket_timeline').select(['ticket_id', 'action', 'at']).orderBy('id').execute();
   return { alarms, notes, incidents, tickets, timeline };
 }

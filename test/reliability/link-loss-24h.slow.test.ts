@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannedFault, toModelFault } from '../../simulators/scenarios/plan.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { advance, createManualClock, emptied, expectInOrderOnce, newGateway, once1, reconnect, seqRange, storedFrames, until } from './link-loss-harness.ts';
+import {
+  advance,
+  createManualClock,
+  emptied,
+  expectInOrderOnce,
+  newGateway,
+  once1,
+  reconnect,
+  seqRange,
+  storedFrames,
+  until,
+} from './link-loss-harness.ts';
 
 /**
  * Link loss for 24 simulated hours at the real data rate (1 frame/s → 86,400 frames buffered), then
@@ -60,7 +71,11 @@ describe('link loss, 24 simulated hours', () => {
       const lastBuffered = gw.model.nextSeq - 1;
       await until(() => gw.stats().buffered === 0, 110_000, 'every buffered frame acknowledged');
       const ackedMs = Date.now() - replayStart;
-      await until(() => (gw.stats().confirmed?.seq ?? -1) >= lastBuffered, 10_000, `confirmation of seq ${lastBuffered}`);
+      await until(
+        () => (gw.stats().confirmed?.seq ?? -1) >= lastBuffered,
+        10_000,
+        `confirmation of seq ${lastBuffered}`,
+      );
       const confirmedMs = Date.now() - replayStart;
 
       await advance(clock, gw, 60); // live again

@@ -31,7 +31,10 @@ export async function advance(clock: ManualClock, gw: Gateway, seconds: number, 
   }
 }
 
-export function once1(gw: Gateway, event: 'connected' | 'disconnected' | 'drained' | 'confirmed' | 'command' | 'connect-failed'): Promise<unknown[]> {
+export function once1(
+  gw: Gateway,
+  event: 'connected' | 'disconnected' | 'drained' | 'confirmed' | 'command' | 'connect-failed',
+): Promise<unknown[]> {
   return new Promise((resolve) => {
     const off = gw.on(event, (...args: never[]) => {
       off();
@@ -53,7 +56,11 @@ export async function reconnect(clock: ManualClock, gw: Gateway) {
 /** Waits until the gateway holds nothing: every frame acknowledged and confirmed by the platform. */
 export async function emptied(gw: Gateway, ms = 15_000) {
   try {
-    await until(() => gw.stats().buffered === 0 && gw.stats().unconfirmed === 0 && gw.heldFrames().length === 0, ms, `${gw.vehicleId}'s buffer to empty (confirmed)`);
+    await until(
+      () => gw.stats().buffered === 0 && gw.stats().unconfirmed === 0 && gw.heldFrames().length === 0,
+      ms,
+      `${gw.vehicleId}'s buffer to empty (confirmed)`,
+    );
   } catch (err) {
     const s = gw.stats();
     const held = gw.heldFrames();
@@ -63,12 +70,35 @@ export async function emptied(gw: Gateway, ms = 15_000) {
   }
 }
 
-export function newGateway(tp: TestPlatform, id: string, secret: string, clock: ManualClock, extra: Partial<GatewayOptions> & { connect?: (url: string, o: IClientOptions) => MqttClient; brokerUrl?: string } = {}) {
+export function newGateway(
+  tp: TestPlatform,
+  id: string,
+  secret: string,
+  clock: ManualClock,
+  extra: Partial<GatewayOptions> & {
+    connect?: (url: string, o: IClientOptions) => MqttClient;
+    brokerUrl?: string;
+  } = {},
+) {
   const { connect, brokerUrl, ...opts } = extra;
-  const model = createVehicleModel({ vehicleId: id, seed: 7, startTs: clock.now(), mainsOutagesPerDay: 0, drivesPerDay: 0 });
+  const model = createVehicleModel({
+    vehicleId: id,
+    seed: 7,
+    startTs: clock.now(),
+    mainsOutagesPerDay: 0,
+    drivesPerDay: 0,
+  });
   return createGateway(
     { clock, model, random: () => 0.5, ...(connect ? { connect } : {}) },
-    { vehicleId: id, secret, brokerUrl: brokerUrl ?? tp.mqttUrl, rateHz: 1, reconnectMinMs: 1000, reconnectMaxMs: 5000, ...opts },
+    {
+      vehicleId: id,
+      secret,
+      brokerUrl: brokerUrl ?? tp.mqttUrl,
+      rateHz: 1,
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 5000,
+      ...opts,
+    },
   );
 }
 
@@ -82,7 +112,12 @@ export { createManualClock };
 export function lossyConnect(lose: Set<number>): (url: string, o: IClientOptions) => MqttClient {
   return (url, o) => {
     const c = mqtt.connect(url, o);
-    const publish = c.publish.bind(c) as (topic: string, payload: string, opts: object, cb?: (err?: Error) => void) => MqttClient;
+    const publish = c.publish.bind(c) as (
+      topic: string,
+      payload: string,
+      opts: object,
+      cb?: (err?: Error) => void,
+    ) => MqttClient;
     (c as unknown as { publish: typeof publish }).publish = (topic, payload, opts, cb) => {
       if (topic.endsWith('/telemetry') && lose.size) {
         const v = JSON.parse(payload) as TelemetryFrame | { frames: TelemetryFrame[] };
@@ -92,7 +127,8 @@ export function lossyConnect(lose: Set<number>): (url: string, o: IClientOptions
           queueMicrotask(() => cb?.());
           return c;
         }
-        if (kept.length < frames.length) payload = kept.length === 1 ? JSON.stringify(kept[0]) : JSON.stringify({ frames: kept });
+        if (kept.length < frames.length)
+          payload = kept.length === 1 ? JSON.stringify(kept[0]) : JSON.stringify({ frames: kept });
       }
       return publish(topic, payload, opts, cb);
     };
@@ -141,7 +177,9 @@ export async function storedFrames(tp: TestPlatform, id: string): Promise<Teleme
 /** Each seq once, in ts order, ts strictly increasing. */
 export function expectInOrderOnce(frames: readonly TelemetryFrame[], expectedSeqs: readonly number[]) {
   expect(frames.map((f) => f.seq)).toEqual(expectedSeqs);
-  for (let i = 1; i < frames.length; i++) if (!(frames[i]!.ts > frames[i - 1]!.ts)) throw new Error(`ts not increasing at index ${i}`);
+  for (let i = 1; i < frames.length; i++)
+    if (!(frames[i]!.ts > frames[i - 1]!.ts)) throw new Error(`ts not increasing at index ${i}`);
 }
 
-export const seqRange = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+export const seqRange = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);

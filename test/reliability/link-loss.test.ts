@@ -48,7 +48,10 @@ describe('link loss', () => {
     gw.model.addFault(toModelFault(outage, gw.model.profile));
     const arrived: number[] = [];
     const statuses: VehicleStatus[] = [];
-    const offStored = tp.platform.bus.on('telemetry.stored', (e) => void (e.vehicleId === id && arrived.push(...e.frames.map((f) => f.seq))));
+    const offStored = tp.platform.bus.on(
+      'telemetry.stored',
+      (e) => void (e.vehicleId === id && arrived.push(...e.frames.map((f) => f.seq))),
+    );
     const offStatus = tp.platform.bus.on('vehicle.status', (e) => void (e.vehicleId === id && statuses.push(e.status)));
     try {
       const connected = once1(gw, 'connected');
@@ -68,7 +71,11 @@ describe('link loss', () => {
       const replayStart = Date.now();
       await reconnect(clock, gw);
       const lastBuffered = gw.model.nextSeq - 1;
-      await until(() => (gw.stats().confirmed?.seq ?? -1) >= lastBuffered, 15_000, `confirmation of seq ${lastBuffered}`);
+      await until(
+        () => (gw.stats().confirmed?.seq ?? -1) >= lastBuffered,
+        15_000,
+        `confirmation of seq ${lastBuffered}`,
+      );
       const replayMs = Date.now() - replayStart;
       await advance(clock, gw, 60); // live again
       const last = gw.model.nextSeq - 1;
@@ -166,12 +173,21 @@ describe('link loss', () => {
 
       await reconnect(clock, gw);
       const last = gw.model.nextSeq - 1;
-      await until(() => gw.stats().confirmed?.seq === last, 15_000, `confirmation of seq ${last} past the dropped frames`);
+      await until(
+        () => gw.stats().confirmed?.seq === last,
+        15_000,
+        `confirmation of seq ${last} past the dropped frames`,
+      );
       await emptied(gw);
 
       expect(statuses.at(-1)).toMatchObject({ online: true, dropped: 200 });
       expect(tp.platform.counters.get('gateway.frames_dropped', id)).toBe(200);
-      expect(gw.stats()).toMatchObject({ dropped: 200, backfillRequests: 1, backfillMissing: 200, backfillFramesSent: 0 });
+      expect(gw.stats()).toMatchObject({
+        dropped: 200,
+        backfillRequests: 1,
+        backfillMissing: 200,
+        backfillFramesSent: 0,
+      });
       expect(tp.platform.counters.get('telemetry.frames_lost', id)).toBe(200);
       expectInOrderOnce(await storedFrames(tp, id), [...seqRange(0, lastBefore), ...seqRange(lastBefore + 201, last)]);
     } finally {
@@ -183,7 +199,9 @@ describe('link loss', () => {
   it('a reboot without a disk buffer restarts seq at 0: the new run is confirmed, the old confirmation deletes none of it', async () => {
     const { id, secret } = await tp.addVehicle('RUN1');
     const clock = createManualClock(Date.now() - 10 * 60_000);
-    const gw = newGateway(tp, id, secret, clock, { faults: [plannedFault('gateway-reboot', clock.now() + 60_500, null, { downS: 20 })] });
+    const gw = newGateway(tp, id, secret, clock, {
+      faults: [plannedFault('gateway-reboot', clock.now() + 60_500, null, { downS: 20 })],
+    });
     try {
       const connected = once1(gw, 'connected');
       gw.start();
@@ -198,7 +216,11 @@ describe('link loss', () => {
       await advance(clock, gw, 90);
       const last = gw.model.nextSeq - 1;
       expect(last).toBeGreaterThan(60);
-      await until(() => gw.stats().confirmed?.seq === last && gw.stats().confirmed!.ts > oldRun.ts, 10_000, 'confirmation of the new run');
+      await until(
+        () => gw.stats().confirmed?.seq === last && gw.stats().confirmed!.ts > oldRun.ts,
+        10_000,
+        'confirmation of the new run',
+      );
       await emptied(gw);
       const st = tp.platform.confirmations.state(id)!;
       expect(st).toMatchObject({ seq: last, run: 1, gaps: [] });
@@ -252,4 +274,3 @@ describe('link loss', () => {
     }
   });
 });
-

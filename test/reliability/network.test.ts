@@ -8,7 +8,14 @@ import { vehicleTopic } from '../../protocol/index.ts';
 import { createScaledClock } from '../../simulators/clock.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createVehicleModel } from '../../simulators/model/vehicle.ts';
-import { connectService, frame, inbox, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import {
+  connectService,
+  frame,
+  inbox,
+  startTestPlatform,
+  withTimeout,
+  type TestPlatform,
+} from '../helpers/platform.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 /** Keepalive of the gateways in this file, seconds: the broker must drop a dead link within 1.5× that. */
@@ -65,12 +72,20 @@ describe('network faults', () => {
       keepalive: KEEPALIVE_S,
       reconnectPeriod: 0,
       connectTimeout: 5000,
-      will: { topic: vehicleTopic(id, 'status'), payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })), qos: 1, retain: true },
+      will: {
+        topic: vehicleTopic(id, 'status'),
+        payload: Buffer.from(JSON.stringify({ online: false, ts: Date.now() })),
+        qos: 1,
+        retain: true,
+      },
     });
     clients.push(c);
     c.on('error', () => undefined);
     await withTimeout(new Promise<void>((resolve) => c.once('connect', () => resolve())), 5000, `${id} to connect`);
-    await c.publishAsync(vehicleTopic(id, 'status'), JSON.stringify({ online: true, ts: Date.now() }), { qos: 1, retain: true });
+    await c.publishAsync(vehicleTopic(id, 'status'), JSON.stringify({ online: true, ts: Date.now() }), {
+      qos: 1,
+      retain: true,
+    });
     return c;
   }
 
@@ -97,10 +112,17 @@ describe('network faults', () => {
     const half = await gateway('NET-HALF', halfProxy.url());
     const slow = await gateway('NET-SLOW', slowProxy.url());
     const direct = await gateway('NET-DIRECT', tp.mqttUrl);
-    for (const [id, c] of [['NET-DEAD', dead], ['NET-HALF', half]] as const) {
+    for (const [id, c] of [
+      ['NET-DEAD', dead],
+      ['NET-HALF', half],
+    ] as const) {
       await c.publishAsync(vehicleTopic(id, 'telemetry'), JSON.stringify(frame(0)), { qos: 1 });
     }
-    await seen.waitFor((m) => m.topic === vehicleTopic('NET-HALF', 'status') && (m.json as { online?: boolean }).online === true, 5000, 'NET-HALF online');
+    await seen.waitFor(
+      (m) => m.topic === vehicleTopic('NET-HALF', 'status') && (m.json as { online?: boolean }).online === true,
+      5000,
+      'NET-HALF online',
+    );
 
     // the others keep going while the faults happen: a direct gateway, and one behind 400 ms of latency
     const SLOW_DELAY_MS = 400;
@@ -110,7 +132,9 @@ describe('network faults', () => {
     const directLoop = (async () => {
       for (let seq = 1; running && seq < 2000; seq++) {
         const t = performance.now();
-        await direct.publishAsync(vehicleTopic('NET-DIRECT', 'telemetry'), JSON.stringify(frame(seq, Date.now())), { qos: 1 });
+        await direct.publishAsync(vehicleTopic('NET-DIRECT', 'telemetry'), JSON.stringify(frame(seq, Date.now())), {
+          qos: 1,
+        });
         directLatencies.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -119,7 +143,9 @@ describe('network faults', () => {
     const slowLoop = (async () => {
       for (let seq = 1; running && seq < 100; seq++) {
         const t = performance.now();
-        await slow.publishAsync(vehicleTopic('NET-SLOW', 'telemetry'), JSON.stringify(frame(seq, Date.now())), { qos: 1 });
+        await slow.publishAsync(vehicleTopic('NET-SLOW', 'telemetry'), JSON.stringify(frame(seq, Date.now())), {
+          qos: 1,
+        });
         slowLatencies.push(performance.now() - t);
       }
     })();
@@ -129,8 +155,15 @@ describe('network faults', () => {
     await new Promise((r) => setTimeout(r, 300));
     deadProxy.blackhole();
     halfProxy.halfOpen('client');
-    const [d, h] = await withTimeout(Promise.all([deadGone, halfGone]), 1.5 * KEEPALIVE_S * 1000 + 3000, 'the broker to close the dead links');
-    for (const [e, p] of [[d, deadProxy], [h, halfProxy]] as const) {
+    const [d, h] = await withTimeout(
+      Promise.all([deadGone, halfGone]),
+      1.5 * KEEPALIVE_S * 1000 + 3000,
+      'the broker to close the dead links',
+    );
+    for (const [e, p] of [
+      [d, deadProxy],
+      [h, halfProxy],
+    ] as const) {
       expect(e.reason).toBe('keepalive timeout');
       // measured from the last byte that reached the broker on that link
       const silentFor = e.seenAt - p.lastToServerAt()!;
@@ -142,9 +175,20 @@ describe('network faults', () => {
 
     // the last will went out, retained: a live subscriber got it, a late one finds it
     for (const id of ['NET-DEAD', 'NET-HALF']) {
-      await seen.waitFor((m) => m.topic === vehicleTopic(id, 'status') && (m.json as { online?: boolean }).online === false, 2000, `${id}'s last will`);
-      await until(async () => (await tp.platform.presence.get(id))?.online === false, 2000, `${id} offline in the registry`);
-      expect(await tp.platform.presence.get(id)).toMatchObject({ online: false, disconnectReason: 'keepalive timeout' });
+      await seen.waitFor(
+        (m) => m.topic === vehicleTopic(id, 'status') && (m.json as { online?: boolean }).online === false,
+        2000,
+        `${id}'s last will`,
+      );
+      await until(
+        async () => (await tp.platform.presence.get(id))?.online === false,
+        2000,
+        `${id} offline in the registry`,
+      );
+      expect(await tp.platform.presence.get(id)).toMatchObject({
+        online: false,
+        disconnectReason: 'keepalive timeout',
+      });
     }
     const late = await connectService(tp, 'svc-net-late');
     clients.push(late);
@@ -168,7 +212,13 @@ describe('network faults', () => {
     expect(slowLatencies.length).toBeGreaterThan(2);
     expect(Math.min(...slowLatencies)).toBeGreaterThanOrEqual(2 * SLOW_DELAY_MS - 20);
     // and the subscriber got the direct gateway's frames live
-    await seen.waitFor((m) => m.topic === vehicleTopic('NET-DIRECT', 'telemetry') && (m.json as { seq: number }).seq === directLatencies.length, 2000, 'the last direct frame');
+    await seen.waitFor(
+      (m) =>
+        m.topic === vehicleTopic('NET-DIRECT', 'telemetry') &&
+        (m.json as { seq: number }).seq === directLatencies.length,
+      2000,
+      'the last direct frame',
+    );
     expect(await tp.platform.telemetry.count('NET-SLOW')).toBe(slowLatencies.length);
   });
 
@@ -177,12 +227,25 @@ describe('network faults', () => {
    * (frames are sampled and sent meanwhile, their PUBACKs never come); then every frame must arrive,
    * each stored once, with no gap.
    */
-  async function gatewayThroughOutage(vehicleId: string, keepaliveS: number, outage: (link: TcpProxy, gw: Gateway) => Promise<void>) {
+  async function gatewayThroughOutage(
+    vehicleId: string,
+    keepaliveS: number,
+    outage: (link: TcpProxy, gw: Gateway) => Promise<void>,
+  ) {
     const link = await proxy();
     const { secret } = await tp.addVehicle(vehicleId);
     const clock = createScaledClock({ startTs: Date.now(), speed: 1 });
-    const model = createVehicleModel({ vehicleId, seed: 11, startTs: clock.now(), mainsOutagesPerDay: 0, drivesPerDay: 0 });
-    const gw = createGateway({ clock, model, random: () => 0.5 }, { vehicleId, secret, brokerUrl: link.url(), rateHz: 10, keepaliveS, reconnectMinMs: 200, reconnectMaxMs: 1000 });
+    const model = createVehicleModel({
+      vehicleId,
+      seed: 11,
+      startTs: clock.now(),
+      mainsOutagesPerDay: 0,
+      drivesPerDay: 0,
+    });
+    const gw = createGateway(
+      { clock, model, random: () => 0.5 },
+      { vehicleId, secret, brokerUrl: link.url(), rateHz: 10, keepaliveS, reconnectMinMs: 200, reconnectMaxMs: 1000 },
+    );
     gateways.push(gw);
     gw.start();
     const ticker = setInterval(() => gw.tick(), 25);
@@ -207,7 +270,9 @@ describe('network faults', () => {
       // on disk (acknowledged means committed): every sampled seq exactly once, no gap
       const db = new Database(join(tp.dataDir, 'telemetry.db'), { readonly: true });
       try {
-        const rows = db.prepare(`SELECT seq, count(*) AS n FROM telemetry WHERE vehicle_id = ? GROUP BY seq ORDER BY seq`).all(vehicleId) as { seq: number; n: number }[];
+        const rows = db
+          .prepare(`SELECT seq, count(*) AS n FROM telemetry WHERE vehicle_id = ? GROUP BY seq ORDER BY seq`)
+          .all(vehicleId) as { seq: number; n: number }[];
         expect(rows.filter((r) => r.n !== 1)).toEqual([]);
         expect(rows.length).toBe(stats.framesSampled);
         expect(rows[0]!.seq).toBe(0);
@@ -246,7 +311,9 @@ describe('network faults', () => {
     await gatewayThroughOutage('NET-GW-KA', KEEPALIVE_S, async (link, gw) => {
       const gone = disconnectOf('NET-GW-KA');
       link.blackhole(); // existing connection only: the next one goes through
-      expect((await withTimeout(gone, 1.5 * KEEPALIVE_S * 1000 + 3000, 'the broker to drop the dead session')).reason).toBe('keepalive timeout');
+      expect(
+        (await withTimeout(gone, 1.5 * KEEPALIVE_S * 1000 + 3000, 'the broker to drop the dead session')).reason,
+      ).toBe('keepalive timeout');
       await until(() => gw.state() !== 'online', 5000, 'the gateway to notice by its keepalive');
     });
   });

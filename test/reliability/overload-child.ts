@@ -15,11 +15,20 @@ export const OBSERVER = { username: 'reliability-observer', password: 'reliabili
 
 /** An engineer account for OBSERVER in a records store (cheap scrypt: tests only). */
 export async function addObserver(db: RecordsDb): Promise<void> {
-  await createAccounts({ db }, { passwordCost: { log2N: 4, r: 8, p: 1 } }).add({ id: OBSERVER.username, name: 'reliability tests', role: 'engineer', password: OBSERVER.password });
+  await createAccounts({ db }, { passwordCost: { log2N: 4, r: 8, p: 1 } }).add({
+    id: OBSERVER.username,
+    name: 'reliability tests',
+    role: 'engineer',
+    password: OBSERVER.password,
+  });
 }
 
 /** Provisions vehicles, service accounts and the OBSERVER account into a data dir before the platform process starts. */
-export async function provision(dataDir: string, vehicleIds: string[], serviceIds: string[] = []): Promise<Map<string, string>> {
+export async function provision(
+  dataDir: string,
+  vehicleIds: string[],
+  serviceIds: string[] = [],
+): Promise<Map<string, string>> {
   const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
   const secrets = new Map<string, string>();
   try {
@@ -55,7 +64,11 @@ export interface PlatformProcess {
  * Runs `platform/main.ts` (what `npm start` runs) in a child process on ephemeral ports; resolves
  * once it has logged 'platform started' (so LOG_LEVEL must be info or lower).
  */
-export async function startPlatformProcess(dataDir: string, env: Record<string, string> = {}, startMs = 30_000): Promise<PlatformProcess> {
+export async function startPlatformProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  startMs = 30_000,
+): Promise<PlatformProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'platform/main.ts')], {
     cwd: ROOT,
     env: {
@@ -74,7 +87,8 @@ export async function startPlatformProcess(dataDir: string, env: Record<string, 
   });
   const out: string[] = [];
   const keep = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) if (line) out.push(line.length > 2000 ? line.slice(0, 2000) + '…' : line);
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line) out.push(line.length > 2000 ? line.slice(0, 2000) + '…' : line);
     if (out.length > 400) out.splice(0, out.length - 200);
   };
   let alive = true;
@@ -161,7 +175,11 @@ export async function metrics(httpPort: number): Promise<Metrics> {
   const base = `http://127.0.0.1:${httpPort}`;
   let cookie = sessions.get(httpPort);
   if (!cookie) {
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OBSERVER) });
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(OBSERVER),
+    });
     if (login.status !== 200) throw new Error(`login as ${OBSERVER.username}: ${login.status} ${await login.text()}`);
     cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     sessions.set(httpPort, cookie);

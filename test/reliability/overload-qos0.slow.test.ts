@@ -59,7 +59,12 @@ describe('overload: QoS 0 flood from many gateways', () => {
     const floodStarted = Date.now();
     try {
       // a platform component (service account) subscribed to every vehicle's telemetry that stops reading
-      const stuck = await rawConnect({ port, clientId: 'svc-stuck', username: 'svc-stuck', password: secrets.get('svc-stuck')! });
+      const stuck = await rawConnect({
+        port,
+        clientId: 'svc-stuck',
+        username: 'svc-stuck',
+        password: secrets.get('svc-stuck')!,
+      });
       expect(await stuck.subscribe('v1/vehicles/+/telemetry', 0)).toEqual([0]);
       stuck.socket.pause();
 
@@ -67,16 +72,21 @@ describe('overload: QoS 0 flood from many gateways', () => {
       const t0 = Date.now() - 3_600_000;
       const sent = new Map<string, number>();
       const deadline = Date.now() + FLOOD_MS;
-      const clients = await Promise.all(flooders.map((id) => rawConnect({ port, clientId: id, username: id, password: secrets.get(id)! })));
+      const clients = await Promise.all(
+        flooders.map((id) => rawConnect({ port, clientId: id, username: id, password: secrets.get(id)! })),
+      );
       const flood = clients.map(async (c: RawClient, i) => {
         const id = flooders[i]!;
         const topic = vehicleTopic(id, 'telemetry');
         // a valid frame with a fresh (seq, ts) each time, cheaply: the test process must not be the bottleneck
-        const [head, mid, tail] = JSON.stringify(frame(111_111_111, 222_222_222_222)).split(/111111111|222222222222/) as [string, string, string];
+        const [head, mid, tail] = JSON.stringify(frame(111_111_111, 222_222_222_222)).split(
+          /111111111|222222222222/,
+        ) as [string, string, string];
         let seq = 0;
         while (Date.now() < deadline && seq < MAX_PER_FLOODER && p.isAlive()) {
           const packets: Buffer[] = [];
-          for (let k = 0; k < CHUNK; k++, seq++) packets.push(publishPacket(topic, head + seq + mid + (t0 + seq) + tail, 0));
+          for (let k = 0; k < CHUNK; k++, seq++)
+            packets.push(publishPacket(topic, head + seq + mid + (t0 + seq) + tail, 0));
           try {
             await c.write(Buffer.concat(packets));
           } catch {
@@ -91,15 +101,20 @@ describe('overload: QoS 0 flood from many gateways', () => {
 
       // QoS 1 gateways that pipeline without waiting for PUBACKs (ids cycle; TCP is their only brake)
       const pipelined = new Map<string, number>();
-      const pipes = await Promise.all(pipeliners.map((id) => rawConnect({ port, clientId: id, username: id, password: secrets.get(id)! })));
+      const pipes = await Promise.all(
+        pipeliners.map((id) => rawConnect({ port, clientId: id, username: id, password: secrets.get(id)! })),
+      );
       const pipeline = pipes.map(async (c: RawClient, i) => {
         const id = pipeliners[i]!;
         const topic = vehicleTopic(id, 'telemetry');
-        const [head, mid, tail] = JSON.stringify(frame(111_111_111, 222_222_222_222)).split(/111111111|222222222222/) as [string, string, string];
+        const [head, mid, tail] = JSON.stringify(frame(111_111_111, 222_222_222_222)).split(
+          /111111111|222222222222/,
+        ) as [string, string, string];
         let seq = 0;
         while (Date.now() < deadline && seq < MAX_PER_PIPELINER && p.isAlive()) {
           const packets: Buffer[] = [];
-          for (let k = 0; k < CHUNK; k++, seq++) packets.push(publishPacket(topic, head + seq + mid + (t0 + seq) + tail, 1, (seq % 65_535) + 1));
+          for (let k = 0; k < CHUNK; k++, seq++)
+            packets.push(publishPacket(topic, head + seq + mid + (t0 + seq) + tail, 1, (seq % 65_535) + 1));
           try {
             await c.write(Buffer.concat(packets));
           } catch {
@@ -111,14 +126,27 @@ describe('overload: QoS 0 flood from many gateways', () => {
       });
 
       // meanwhile a well-behaved vehicle sends QoS 1 telemetry, one message at a time
-      const goodClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'OVGOOD', username: 'OVGOOD', password: secrets.get('OVGOOD')!, reconnectPeriod: 0 });
+      const goodClient = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        clientId: 'OVGOOD',
+        username: 'OVGOOD',
+        password: secrets.get('OVGOOD')!,
+        reconnectPeriod: 0,
+      });
       goodClient.on('error', () => undefined);
       let acked = 0;
       let slowestAckMs = 0;
       const good = (async () => {
         while (Date.now() < deadline && acked < GOOD_FRAMES_MAX && p.isAlive()) {
           const t = Date.now();
-          await withTimeout(goodClient.publishAsync(vehicleTopic('OVGOOD', 'telemetry'), JSON.stringify(frame(acked, t0 + acked * 1000)), { qos: 1 }), 20_000, 'a QoS 1 PUBACK during the flood');
+          await withTimeout(
+            goodClient.publishAsync(
+              vehicleTopic('OVGOOD', 'telemetry'),
+              JSON.stringify(frame(acked, t0 + acked * 1000)),
+              { qos: 1 },
+            ),
+            20_000,
+            'a QoS 1 PUBACK during the flood',
+          );
           slowestAckMs = Math.max(slowestAckMs, Date.now() - t);
           acked++;
         }
@@ -128,12 +156,15 @@ describe('overload: QoS 0 flood from many gateways', () => {
       const floodEnded = Date.now();
       expect(p.isAlive(), `the platform died during the flood:\n${p.tail()}`).toBe(true);
       const totalSent = [...sent.values()].reduce((a, b) => a + b, 0);
-      console.log(`flood: ${totalSent} QoS 0 messages from ${FLOODERS} gateways in ${FLOOD_MS / 1000} s; meanwhile ${acked} QoS 1 frames acknowledged, the slowest PUBACK after ${slowestAckMs} ms`);
+      console.log(
+        `flood: ${totalSent} QoS 0 messages from ${FLOODERS} gateways in ${FLOOD_MS / 1000} s; meanwhile ${acked} QoS 1 frames acknowledged, the slowest PUBACK after ${slowestAckMs} ms`,
+      );
       expect(acked).toBeGreaterThan(0);
 
       // every QoS 0 message is either stored or counted as dropped, once the broker has read them all
       let m = await metrics(p.ports.http);
-      const accounted = (id: string) => (m.byKey['ingest.frames_stored']?.[id] ?? 0) + (m.byKey['mqtt.qos0_dropped']?.[id] ?? 0);
+      const accounted = (id: string) =>
+        (m.byKey['ingest.frames_stored']?.[id] ?? 0) + (m.byKey['mqtt.qos0_dropped']?.[id] ?? 0);
       while (flooders.some((id) => accounted(id) < sent.get(id)!) && Date.now() - floodEnded < 60_000 && p.isAlive()) {
         await new Promise<void>((resolve) => setTimeout(resolve, 250)); // polling a live process: bounded by the deadline above
         m = await metrics(p.ports.http);
@@ -144,9 +175,13 @@ describe('overload: QoS 0 flood from many gateways', () => {
         expect(accounted(id), `${id}: stored + dropped`).toBe(sent.get(id));
         expect(m.byKey['mqtt.qos0_dropped']?.[id] ?? 0, `${id}: dropped`).toBeGreaterThan(0);
         // the rate lets through QOS0_RATE a second, plus a one-second burst
-        expect(m.byKey['ingest.frames_stored']?.[id] ?? 0, `${id}: stored`).toBeLessThanOrEqual(QOS0_RATE * (elapsedS + 1));
+        expect(m.byKey['ingest.frames_stored']?.[id] ?? 0, `${id}: stored`).toBeLessThanOrEqual(
+          QOS0_RATE * (elapsedS + 1),
+        );
       }
-      console.log(`after the flood: dropped ${m.totals['mqtt.qos0_dropped']}, stored ${m.totals['ingest.frames_stored']}; RSS baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`);
+      console.log(
+        `after the flood: dropped ${m.totals['mqtt.qos0_dropped']}, stored ${m.totals['ingest.frames_stored']}; RSS baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`,
+      );
 
       // every acknowledged QoS 1 frame is stored, exactly those
       expect(m.byKey['ingest.frames_stored']?.['OVGOOD']).toBe(acked);
@@ -154,7 +189,8 @@ describe('overload: QoS 0 flood from many gateways', () => {
       // the pipelining QoS 1 gateways were slowed, not dropped: every message acknowledged and stored
       for (const [i, c] of pipes.entries()) {
         const id = pipeliners[i]!;
-        while (c.acks() < pipelined.get(id)! && !c.isClosed() && Date.now() - floodEnded < 90_000) await new Promise<void>((resolve) => setTimeout(resolve, 100));
+        while (c.acks() < pipelined.get(id)! && !c.isClosed() && Date.now() - floodEnded < 90_000)
+          await new Promise<void>((resolve) => setTimeout(resolve, 100));
         expect(c.acks(), `${id}: PUBACKs`).toBe(pipelined.get(id));
         c.end();
       }
@@ -163,7 +199,9 @@ describe('overload: QoS 0 flood from many gateways', () => {
         expect(m.byKey['ingest.frames_stored']?.[id], `${id}: stored`).toBe(pipelined.get(id));
         expect(m.byKey['mqtt.qos0_dropped']?.[id]).toBeUndefined();
       }
-      console.log(`QoS 1 pipelined: ${[...pipelined.values()].reduce((a, b) => a + b, 0)} messages, all acknowledged and stored; receive window full ${m.totals['mqtt.receive_window_full'] ?? 0} times`);
+      console.log(
+        `QoS 1 pipelined: ${[...pipelined.values()].reduce((a, b) => a + b, 0)} messages, all acknowledged and stored; receive window full ${m.totals['mqtt.receive_window_full'] ?? 0} times`,
+      );
 
       // the stuck subscriber was closed as a slow consumer instead of being waited for (its own socket,
       // paused, does not see the close: the platform's counter tells)
@@ -180,8 +218,17 @@ describe('overload: QoS 0 flood from many gateways', () => {
       // still serving: health, a new connection, a QoS 1 frame stored
       const health = await fetch(`http://127.0.0.1:${p.ports.http}/healthz`);
       expect(health.status).toBe(200);
-      const after = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'OVAFTER', username: 'OVAFTER', password: secrets.get('OVAFTER')!, reconnectPeriod: 0 });
-      await withTimeout(after.publishAsync(vehicleTopic('OVAFTER', 'telemetry'), JSON.stringify(frame(1)), { qos: 1 }), 5_000, 'a PUBACK after the flood');
+      const after = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        clientId: 'OVAFTER',
+        username: 'OVAFTER',
+        password: secrets.get('OVAFTER')!,
+        reconnectPeriod: 0,
+      });
+      await withTimeout(
+        after.publishAsync(vehicleTopic('OVAFTER', 'telemetry'), JSON.stringify(frame(1)), { qos: 1 }),
+        5_000,
+        'a PUBACK after the flood',
+      );
       await after.endAsync();
       m = await metrics(p.ports.http);
       expect(m.byKey['ingest.frames_stored']?.['OVAFTER']).toBe(1);

@@ -63,8 +63,15 @@ describe('slow consumers', () => {
     // a vehicle of another unit, for an alarm storm the customer's console does not get
     await tp.addVehicle('OTHER1', 'C2');
     const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST });
-    for (const id of ['eng-ok', 'eng-stuck-ws']) await accounts.add({ id, name: id, role: 'engineer', customerId: null, password: PASSWORD });
-    await accounts.add({ id: 'cust-stuck-poll', name: 'customer C1', role: 'customer', customerId: 'C1', password: PASSWORD });
+    for (const id of ['eng-ok', 'eng-stuck-ws'])
+      await accounts.add({ id, name: id, role: 'engineer', customerId: null, password: PASSWORD });
+    await accounts.add({
+      id: 'cust-stuck-poll',
+      name: 'customer C1',
+      role: 'customer',
+      customerId: 'C1',
+      password: PASSWORD,
+    });
   });
 
   afterAll(async () => {
@@ -74,27 +81,48 @@ describe('slow consumers', () => {
   });
 
   async function openConsole(username: string, transport: 'websocket' | 'polling') {
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
     expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-    const socket: Client = ioClient(base, { transports: [transport], extraHeaders: { cookie }, reconnection: false, forceNew: true, timeout: 5000 });
+    const socket: Client = ioClient(base, {
+      transports: [transport],
+      extraHeaders: { cookie },
+      reconnection: false,
+      forceNew: true,
+      timeout: 5000,
+    });
     sockets.push(socket);
     const frames: number[] = [];
     let disconnectedAt: number | null = null;
     socket.on('frame', () => frames.push(performance.now()));
     socket.on('disconnect', () => (disconnectedAt = performance.now()));
-    await withTimeout(new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject))), 5000, `${username} to connect`);
+    await withTimeout(
+      new Promise<void>(
+        (resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)),
+      ),
+      5000,
+      `${username} to connect`,
+    );
     for (const g of gateways) {
-      const ack = (await socket.timeout(5000).emitWithAck('subscribe', { vehicleId: g.id })) as LiveAck<{ vehicleId: string }>;
+      const ack = (await socket.timeout(5000).emitWithAck('subscribe', { vehicleId: g.id })) as LiveAck<{
+        vehicleId: string;
+      }>;
       expect(ack.ok).toBe(true);
     }
     return { socket, frames, disconnectedAt: () => disconnectedAt, account: username };
   }
 
   /** The server side of a console connection (undefined once it is gone). */
-  const serverSocket = (account: string) => [...tp.platform.web.live!.io.sockets.sockets.values()].find((s) => s.data.account.id === account);
-  const backlog = (account: string) => (serverSocket(account)?.conn as unknown as { writeBuffer?: unknown[] } | undefined)?.writeBuffer?.length ?? 0;
-  const aedesClient = (id: string) => (tp.platform.broker.aedes as unknown as { clients: Record<string, AedesClient> }).clients[id];
+  const serverSocket = (account: string) =>
+    [...tp.platform.web.live!.io.sockets.sockets.values()].find((s) => s.data.account.id === account);
+  const backlog = (account: string) =>
+    (serverSocket(account)?.conn as unknown as { writeBuffer?: unknown[] } | undefined)?.writeBuffer?.length ?? 0;
+  const aedesClient = (id: string) =>
+    (tp.platform.broker.aedes as unknown as { clients: Record<string, AedesClient> }).clients[id];
   const queuedBytes = (id: string) => (aedesClient(id)?.conn as Partial<NetSocket> | undefined)?.writableLength ?? 0;
 
   it('a console and an MQTT subscriber that stop reading slow nobody else, stay bounded, and are closed and counted', async () => {
@@ -144,12 +172,27 @@ describe('slow consumers', () => {
     });
 
     try {
-      await until(() => ok.frames.length >= 20 && stuckWs.frames.length >= 5 && stuckPoll.frames.length >= 5 && svcOkMessages >= 20, 10_000, 'every consumer to get data');
+      await until(
+        () =>
+          ok.frames.length >= 20 && stuckWs.frames.length >= 5 && stuckPoll.frames.length >= 5 && svcOkMessages >= 20,
+        10_000,
+        'every consumer to get data',
+      );
 
       // stop reading: the WebSocket's and the MQTT subscriber's TCP sockets are paused; the polling one stops polling
-      (stuckWs.socket.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }).transport.ws._socket.pause();
+      (
+        stuckWs.socket.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } }
+      ).transport.ws._socket.pause();
       (svcStuck.stream as unknown as NetSocket).pause();
-      await withTimeout(new Promise<void>((resolve) => (stuckPoll.socket.io.engine as unknown as { transport: { pause(cb: () => void): void } }).transport.pause(resolve)), 5000, 'polling to pause');
+      await withTimeout(
+        new Promise<void>((resolve) =>
+          (stuckPoll.socket.io.engine as unknown as { transport: { pause(cb: () => void): void } }).transport.pause(
+            resolve,
+          ),
+        ),
+        5000,
+        'polling to pause',
+      );
       const pausedAt = performance.now();
       const wsFramesAtPause = stuckWs.frames.length;
       // meanwhile the platform sends a command to a vehicle every 250 ms
@@ -157,13 +200,26 @@ describe('slow consumers', () => {
       commander = setInterval(() => {
         const id = `cmd-${commandNo++}`;
         commandsAt.set(id, performance.now());
-        void tp.platform.broker.publishToVehicle(commanded.id, 'commands', { id, ts: Date.now(), name: 'snapshot', args: {} });
+        void tp.platform.broker.publishToVehicle(commanded.id, 'commands', {
+          id,
+          ts: Date.now(),
+          name: 'snapshot',
+          args: {},
+        });
       }, 250);
 
       // an alarm storm (alarms are never dropped) on another unit's vehicle: it fills the stuck staff
       // WebSocket's buffers in the kernel, so that its connection falls behind, as it would under a long
       // flood of frames; the customer's polling console, stuck too, falls behind on its own frames
-      const alarm = (await tp.platform.diagnostics.alarms.raise('OTHER1', RULES.rules.find((r) => r.id === 'battery_over_temperature')!, Date.now(), true, { note: 'x'.repeat(1500) })).alarm;
+      const alarm = (
+        await tp.platform.diagnostics.alarms.raise(
+          'OTHER1',
+          RULES.rules.find((r) => r.id === 'battery_over_temperature')!,
+          Date.now(),
+          true,
+          { note: 'x'.repeat(1500) },
+        )
+      ).alarm;
       let storm = 0;
       while (serverSocket('eng-stuck-ws') && storm < 20_000 && performance.now() - pausedAt < 15_000) {
         for (let i = 0; i < 50; i++, storm++) tp.platform.bus.emit('alarm.updated', { alarm });
@@ -180,7 +236,11 @@ describe('slow consumers', () => {
         maxPollBacklog = Math.max(maxPollBacklog, backlog('cust-stuck-poll'));
         maxQueued = Math.max(maxQueued, queuedBytes('svc-stuck'));
       }, 10);
-      await until(() => !serverSocket('eng-stuck-ws') && !serverSocket('cust-stuck-poll') && !aedesClient('svc-stuck'), 20_000, 'the stuck consumers to be closed');
+      await until(
+        () => !serverSocket('eng-stuck-ws') && !serverSocket('cust-stuck-poll') && !aedesClient('svc-stuck'),
+        20_000,
+        'the stuck consumers to be closed',
+      );
       const closedAt = performance.now();
       // and a while longer, to see the others carry on at full rate
       const okFramesAtClose = ok.frames.length;
@@ -196,15 +256,20 @@ describe('slow consumers', () => {
       expect(during.length).toBeGreaterThan(VEHICLES * 10);
       const slowest = Math.max(...during.map((l) => l.ms));
       expect(slowest, 'the slowest PUBACK while consumers were stuck (ms)').toBeLessThan(1000);
-      const rate = (from: number, to: number) => latencies.filter((l) => l.at > from && l.at <= to).length / ((to - from) / 1000);
+      const rate = (from: number, to: number) =>
+        latencies.filter((l) => l.at > from && l.at <= to).length / ((to - from) / 1000);
       expect(rate(pausedAt, closedAt + 1000)).toBeGreaterThan(0.5 * (1000 / SEND_EVERY_MS) * VEHICLES);
       // the consumers that read kept getting data
       expect(ok.frames.length - okFramesAtClose).toBeGreaterThan(VEHICLES);
-      expect(ok.frames.filter((t) => t > pausedAt && t <= closedAt).length).toBeGreaterThan(VEHICLES * ((closedAt - pausedAt) / 1000) * 0.5);
+      expect(ok.frames.filter((t) => t > pausedAt && t <= closedAt).length).toBeGreaterThan(
+        VEHICLES * ((closedAt - pausedAt) / 1000) * 0.5,
+      );
       expect(svcOkMessages - svcAtClose).toBeGreaterThan(VEHICLES);
       // … without a pause: the other subscriber's messages, and the platform's commands to vehicles
       const okGaps = svcOkAt.filter((t) => t > pausedAt).map((t, i, a) => (i === 0 ? t - pausedAt : t - a[i - 1]!));
-      expect(Math.max(...okGaps), 'the longest wait between two messages at the other subscriber (ms)').toBeLessThan(1000);
+      expect(Math.max(...okGaps), 'the longest wait between two messages at the other subscriber (ms)').toBeLessThan(
+        1000,
+      );
       expect(commandLatencies.length).toBeGreaterThanOrEqual(commandNo - 2);
       expect(Math.max(...commandLatencies), 'the slowest command delivery (ms)').toBeLessThan(1000);
       expect(ok.disconnectedAt()).toBeNull();
@@ -238,14 +303,18 @@ describe('slow consumers', () => {
 describe('an MQTT subscriber stuck with bytes queued and nothing more coming', () => {
   it('is closed once MQTT_DRAIN_TIMEOUT_MS passed without progress, and counted', async () => {
     const DRAIN_MS = 1500;
-    const tp = await startTestPlatform({ MQTT_DRAIN_TIMEOUT_MS: String(DRAIN_MS), MQTT_MAX_QUEUED_BYTES: String(64 * 1024 * 1024) });
+    const tp = await startTestPlatform({
+      MQTT_DRAIN_TIMEOUT_MS: String(DRAIN_MS),
+      MQTT_MAX_QUEUED_BYTES: String(64 * 1024 * 1024),
+    });
     try {
       const { secret } = await tp.addVehicle('BURST1');
       const gw = await tp.connect('BURST1', secret);
       const stuck = await connectService(tp, 'svc-stuck-quiet');
       await stuck.subscribeAsync('v1/vehicles/+/telemetry', { qos: 1 });
       (stuck.stream as unknown as NetSocket).pause();
-      const client = () => (tp.platform.broker.aedes as unknown as { clients: Record<string, AedesClient> }).clients['svc-stuck-quiet'];
+      const client = () =>
+        (tp.platform.broker.aedes as unknown as { clients: Record<string, AedesClient> }).clients['svc-stuck-quiet'];
       const queued = () => (client()?.conn as Partial<NetSocket> | undefined)?.writableLength ?? 0;
       // a burst larger than the kernel buffers for one connection (a few MB on loopback), then silence
       const t0 = Date.now() - 3_600_000;
@@ -260,7 +329,9 @@ describe('an MQTT subscriber stuck with bytes queued and nothing more coming', (
       expect(performance.now() - quietFrom).toBeLessThanOrEqual(DRAIN_MS + 1000);
       expect(tp.platform.counters.get('mqtt.slow_consumer_disconnected', 'svc-stuck-quiet')).toBe(1);
       // the gateway goes on as before
-      await gw.publishAsync(vehicleTopic('BURST1', 'telemetry'), JSON.stringify(healthy(seq, t0 + seq * 10)), { qos: 1 });
+      await gw.publishAsync(vehicleTopic('BURST1', 'telemetry'), JSON.stringify(healthy(seq, t0 + seq * 10)), {
+        qos: 1,
+      });
       await stuck.endAsync(true);
     } finally {
       await tp.close();

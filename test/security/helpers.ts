@@ -30,7 +30,8 @@ export async function declaredRoutes(ctx: WebContext): Promise<DeclaredRoute[]> 
   const seen: DeclaredRoute[] = [];
   const app = Fastify({ logger: false });
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) seen.push({ method, url: r.url, path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}') });
+    for (const method of [r.method].flat())
+      seen.push({ method, url: r.url, path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}') });
   });
   await app.register(webConsole, { ctx, bootstrapAdmin: false });
   await app.ready();
@@ -70,8 +71,14 @@ export async function referenceSecurityHeaders(): Promise<Record<string, string>
 }
 
 /** `ownCsp`: the page sets a CSP of its own (swagger-ui, with its script hashes): checked for the essentials only. */
-export function expectSecurityHeaders(headers: Record<string, unknown> | Headers, reference: Record<string, string>, what: string, options: { ownCsp?: boolean } = {}): void {
-  const get = (name: string) => (headers instanceof Headers ? (headers.get(name) ?? undefined) : (headers[name] as string | undefined));
+export function expectSecurityHeaders(
+  headers: Record<string, unknown> | Headers,
+  reference: Record<string, string>,
+  what: string,
+  options: { ownCsp?: boolean } = {},
+): void {
+  const get = (name: string) =>
+    headers instanceof Headers ? (headers.get(name) ?? undefined) : (headers[name] as string | undefined);
   // the ones ASVS asks for, spelled out
   expect(get('content-security-policy'), `${what}: CSP`).toMatch(/default-src 'self'/);
   expect(get('content-security-policy'), `${what}: CSP frame-ancestors`).toMatch(/frame-ancestors 'none'/);
@@ -79,7 +86,8 @@ export function expectSecurityHeaders(headers: Record<string, unknown> | Headers
   expect(get('x-frame-options'), `${what}: X-Frame-Options`).toBe('SAMEORIGIN');
   expect(get('referrer-policy'), `${what}: Referrer-Policy`).toBe('no-referrer');
   // and every other one helmet sets, with the same value
-  for (const [name, value] of Object.entries(reference)) if (!(options.ownCsp && name === 'content-security-policy')) expect(get(name), `${what}: ${name}`).toBe(value);
+  for (const [name, value] of Object.entries(reference))
+    if (!(options.ownCsp && name === 'content-security-policy')) expect(get(name), `${what}: ${name}`).toBe(value);
   // no CORS: nothing grants another origin access
   expect(get('access-control-allow-origin'), `${what}: Access-Control-Allow-Origin`).toBeUndefined();
   expect(get('access-control-allow-credentials'), `${what}: Access-Control-Allow-Credentials`).toBeUndefined();
@@ -92,7 +100,15 @@ export function expectSecurityHeaders(headers: Record<string, unknown> | Headers
 /** The ways a secret could end up in a log line: as is, JSON-escaped, base64, hex, as a Buffer's byte list. */
 export function secretForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  return [secret, JSON.stringify(secret).slice(1, -1), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), `[${[...bytes].join(',')}]`, encodeURIComponent(secret)];
+  return [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    `[${[...bytes].join(',')}]`,
+    encodeURIComponent(secret),
+  ];
 }
 
 /** Fails naming the secret (by its label, never its value) when any form of it is in `text`. */
@@ -114,7 +130,10 @@ export interface ClockedPlatform extends TestPlatform {
 }
 
 /** The whole platform like startTestPlatform, but on a clock that stands still unless the test moves it. */
-export async function startClockedPlatform(env: Record<string, string> = {}, options: { log?: Logger } = {}): Promise<ClockedPlatform> {
+export async function startClockedPlatform(
+  env: Record<string, string> = {},
+  options: { log?: Logger } = {},
+): Promise<ClockedPlatform> {
   const start = Date.now();
   let skew = 0;
   const tp = await startTestPlatform(env, { ...options, now: () => start + skew });
@@ -147,12 +166,17 @@ export function runTool(bin: string, args: string[], timeoutMs = 15_000): Promis
  * Starts mosquitto_sub in debug mode and resolves once its SUBACK arrived, with the granted codes
  * as the broker sent them; `done` resolves when the tool exits.
  */
-export async function startMosquittoSub(args: string[], timeoutMs = 15_000): Promise<{ granted: number[]; done: Promise<ToolResult>; kill(): void }> {
+export async function startMosquittoSub(
+  args: string[],
+  timeoutMs = 15_000,
+): Promise<{ granted: number[]; done: Promise<ToolResult>; kill(): void }> {
   // stdbuf: line-buffered stdout, so the SUBACK line is seen while it runs (a pipe is block-buffered)
   const child = spawn('/usr/bin/stdbuf', ['-oL', MOSQUITTO_SUB, '-d', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  const done = new Promise<ToolResult>((resolve) => child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  const done = new Promise<ToolResult>((resolve) =>
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })),
+  );
   const granted = new Promise<number[]>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
@@ -164,7 +188,11 @@ export async function startMosquittoSub(args: string[], timeoutMs = 15_000): Pro
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   void done.finally(() => clearTimeout(timer));
-  return { granted: await withTimeout(granted, timeoutMs, 'the SUBACK of mosquitto_sub'), done, kill: () => child.kill('SIGTERM') };
+  return {
+    granted: await withTimeout(granted, timeoutMs, 'the SUBACK of mosquitto_sub'),
+    done,
+    kill: () => child.kill('SIGTERM'),
+  };
 }
 
 /** The messages mosquitto_sub -d -v printed: lines "topic payload" that are not its debug lines. */
@@ -189,15 +217,37 @@ export interface Login {
   csrf: string;
 }
 
-export async function httpLogin(base: string, username: string, password: string, headers: Record<string, string> = {}): Promise<Login> {
-  const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username, password }) });
+export async function httpLogin(
+  base: string,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Login> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ username, password }),
+  });
   if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${await res.text()}`);
   const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-  return { cookie, token: cookie.slice(cookie.indexOf('=') + 1), csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
+  return {
+    cookie,
+    token: cookie.slice(cookie.indexOf('=') + 1),
+    csrf: ((await res.json()) as { csrfToken: string }).csrfToken,
+  };
 }
 
 /** A socket.io client that never reconnects on its own. */
-export function openLive(base: string, headers: Record<string, string>, options: { transport?: 'websocket' | 'polling'; namespace?: string; auth?: Record<string, string>; query?: Record<string, string> } = {}): LiveClient {
+export function openLive(
+  base: string,
+  headers: Record<string, string>,
+  options: {
+    transport?: 'websocket' | 'polling';
+    namespace?: string;
+    auth?: Record<string, string>;
+    query?: Record<string, string>;
+  } = {},
+): LiveClient {
   return ioClient(`${base}${options.namespace ?? ''}`, {
     transports: [options.transport ?? 'websocket'],
     extraHeaders: headers,

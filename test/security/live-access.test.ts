@@ -50,7 +50,13 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     ] as const) {
       await accounts.add({ id, name: id, role, customerId, password: PASSWORD });
     }
-    await accounts.add({ id: 'one-time', name: 'one-time', role: 'engineer', password: PASSWORD, mustChangePassword: true });
+    await accounts.add({
+      id: 'one-time',
+      name: 'one-time',
+      role: 'engineer',
+      password: PASSWORD,
+      mustChangePassword: true,
+    });
   });
   afterAll(async () => {
     for (const s of open) s.disconnect();
@@ -62,7 +68,10 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     open.push(s);
     return s;
   };
-  async function session(username: string, transport: 'websocket' | 'polling' = 'websocket'): Promise<Login & { s: LiveClient; rec: ReturnType<typeof recorder> }> {
+  async function session(
+    username: string,
+    transport: 'websocket' | 'polling' = 'websocket',
+  ): Promise<Login & { s: LiveClient; rec: ReturnType<typeof recorder> }> {
     const login = await httpLogin(base, username, PASSWORD);
     const s = live({ cookie: login.cookie }, { transport });
     const rec = recorder(s);
@@ -70,20 +79,38 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     return { ...login, s, rec };
   }
   const ask = (s: LiveClient, event: string, ...args: unknown[]) =>
-    withTimeout((s.timeout(5000) as unknown as { emitWithAck(e: string, ...a: unknown[]): Promise<LiveAck<{ vehicleId: string }>> }).emitWithAck(event, ...args), 6000, `the ack of ${event}`);
+    withTimeout(
+      (
+        s.timeout(5000) as unknown as {
+          emitWithAck(e: string, ...a: unknown[]): Promise<LiveAck<{ vehicleId: string }>>;
+        }
+      ).emitWithAck(event, ...args),
+      6000,
+      `the ack of ${event}`,
+    );
   const invalid = (reason: string) => tp.platform.counters.get('live.invalid', reason);
-  const serverSockets = (account: string) => [...tp.platform.web.live!.io.sockets.sockets.values()].filter((x) => x.data.account?.id === account);
+  const serverSockets = (account: string) =>
+    [...tp.platform.web.live!.io.sockets.sockets.values()].filter((x) => x.data.account?.id === account);
 
   async function publish(vehicleId: string): Promise<number> {
     const s = seq++;
-    await gateways.get(vehicleId)!.publishAsync(vehicleTopic(vehicleId, 'telemetry'), JSON.stringify(frame(s, Date.now(), { loadKw: 100 + (s % 50) })), { qos: 1 });
+    await gateways
+      .get(vehicleId)!
+      .publishAsync(
+        vehicleTopic(vehicleId, 'telemetry'),
+        JSON.stringify(frame(s, Date.now(), { loadKw: 100 + (s % 50) })),
+        { qos: 1 },
+      );
     return s;
   }
 
   describe('who may connect', () => {
     it('no session, a forged or ended one, a token anywhere but the cookie, a one-time password: connect_error with a code', async () => {
       const ended = await httpLogin(base, 'eng', PASSWORD);
-      await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { cookie: ended.cookie, 'x-csrf-token': ended.csrf } });
+      await fetch(`${base}/api/auth/logout`, {
+        method: 'POST',
+        headers: { cookie: ended.cookie, 'x-csrf-token': ended.csrf },
+      });
       const good = await httpLogin(base, 'eng', PASSWORD);
       const oneTime = await httpLogin(base, 'one-time', PASSWORD);
       const refusedBefore = tp.platform.counters.get('live.refused', 'unauthenticated');
@@ -93,8 +120,16 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
         ['a forged token', () => live({ cookie: `__Host-pw_session=${'A'.repeat(43)}` }), 'UNAUTHENTICATED'],
         ['a logged-out session', () => live({ cookie: ended.cookie }), 'UNAUTHENTICATED'],
         ['the token under another cookie name', () => live({ cookie: `pw_session=${good.token}` }), 'UNAUTHENTICATED'],
-        ['the token in the handshake auth', () => live({}, { auth: { token: good.token, cookie: good.cookie } }), 'UNAUTHENTICATED'],
-        ['the token in the query', () => live({}, { query: { token: good.token, '__Host-pw_session': good.token } }), 'UNAUTHENTICATED'],
+        [
+          'the token in the handshake auth',
+          () => live({}, { auth: { token: good.token, cookie: good.cookie } }),
+          'UNAUTHENTICATED',
+        ],
+        [
+          'the token in the query',
+          () => live({}, { query: { token: good.token, '__Host-pw_session': good.token } }),
+          'UNAUTHENTICATED',
+        ],
         ['the CSRF token as the cookie', () => live({ cookie: `__Host-pw_session=${good.csrf}` }), 'UNAUTHENTICATED'],
         ['a one-time password not yet changed', () => live({ cookie: oneTime.cookie }), 'PASSWORD_CHANGE_REQUIRED'],
       ];
@@ -115,7 +150,10 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
         ['the own host on another port', { cookie, origin: `http://127.0.0.1:${Number(port) + 1}` }],
         ['a look-alike host', { cookie, origin: `http://127.0.0.1.evil.example:${port}` }],
         ['Sec-Fetch-Site: cross-site', { cookie, 'sec-fetch-site': 'cross-site' }],
-        ['X-Forwarded-Host naming the foreign origin (no trusted proxy)', { cookie, origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }],
+        [
+          'X-Forwarded-Host naming the foreign origin (no trusted proxy)',
+          { cookie, origin: 'https://evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+        ],
       ];
       for (const [what, headers] of cases) {
         for (const transport of ['websocket', 'polling'] as const) {
@@ -142,14 +180,23 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const a = await session('cust-a');
       const server = serverSockets('cust-a')[0]!;
       const reserved = new Set(['disconnect', 'disconnecting', 'error']);
-      expect(server.eventNames().map(String).filter((e) => !reserved.has(e)).sort()).toEqual(['subscribe', 'unsubscribe']);
+      expect(
+        server
+          .eventNames()
+          .map(String)
+          .filter((e) => !reserved.has(e))
+          .sort(),
+      ).toEqual(['subscribe', 'unsubscribe']);
       a.s.disconnect();
     });
 
     it('subscribe: B’s vehicle, spelled any way, or named as a room, is refused exactly like a vehicle that does not exist', async () => {
       const a = await session('cust-a');
       const missing = await ask(a.s, 'subscribe', { vehicleId: 'NO-SUCH' });
-      expect(missing).toEqual({ ok: false, error: { code: 'VEHICLE_NOT_FOUND', message: 'vehicle NO-SUCH not found' } });
+      expect(missing).toEqual({
+        ok: false,
+        error: { code: 'VEHICLE_NOT_FOUND', message: 'vehicle NO-SUCH not found' },
+      });
       const attempts: unknown[] = [
         { vehicleId: 'VB1' },
         { vehicleId: 'vb1' },
@@ -171,7 +218,10 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       for (const req of attempts) {
         const res = await ask(a.s, 'subscribe', req);
         const id = (req as { vehicleId: string }).vehicleId;
-        expect(res, JSON.stringify(req)).toEqual({ ok: false, error: { code: 'VEHICLE_NOT_FOUND', message: `vehicle ${id} not found` } });
+        expect(res, JSON.stringify(req)).toEqual({
+          ok: false,
+          error: { code: 'VEHICLE_NOT_FOUND', message: `vehicle ${id} not found` },
+        });
       }
       expect(await ask(a.s, 'subscribe', { vehicleId: 'VA1' })).toEqual({ ok: true, vehicleId: 'VA1' });
       const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
@@ -196,7 +246,8 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const a = await session('cust-a');
       const b = await session('cust-b', 'polling');
       const staff = await session('eng');
-      for (const c of [a, staff]) expect(await ask(c.s, 'subscribe', { vehicleId: c === a ? 'VA1' : 'VB1' })).toMatchObject({ ok: true });
+      for (const c of [a, staff])
+        expect(await ask(c.s, 'subscribe', { vehicleId: c === a ? 'VA1' : 'VB1' })).toMatchObject({ ok: true });
       expect(await ask(b.s, 'subscribe', { vehicleId: 'VB1' })).toMatchObject({ ok: true });
       expect(await ask(a.s, 'subscribe', { vehicleId: 'VB1' })).toMatchObject({ ok: false });
 
@@ -231,19 +282,34 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   });
 
   describe('a session that ends takes its sockets with it, within a second', () => {
-    async function expectCut(c: { s: LiveClient; rec: ReturnType<typeof recorder>; cookie: string }, act: () => Promise<Response>, what: string): Promise<void> {
+    async function expectCut(
+      c: { s: LiveClient; rec: ReturnType<typeof recorder>; cookie: string },
+      act: () => Promise<Response>,
+      what: string,
+    ): Promise<void> {
       const gone = new Promise<string>((resolve) => c.s.once('disconnect', (reason) => resolve(reason)));
       const t0 = performance.now();
       const res = await act();
       expect(res.status, `${what}: ${await res.text()}`).toBeLessThan(300);
       expect(await withTimeout(gone, 1000, `the disconnect after ${what}`)).toBe('io server disconnect');
       expect(performance.now() - t0, what).toBeLessThan(1000);
-      expect(c.rec.got.some((g) => g.event === 'session.ended'), `${what}: session.ended`).toBe(true);
+      expect(
+        c.rec.got.some((g) => g.event === 'session.ended'),
+        `${what}: session.ended`,
+      ).toBe(true);
       const err = await connectRefused(live({ cookie: c.cookie }));
       expect(err.data?.code, `${what}: the old cookie reconnecting`).toBe('UNAUTHENTICATED');
     }
     const api = (login: Login, method: string, path: string, body?: unknown) =>
-      fetch(`${base}${path}`, { method, headers: { cookie: login.cookie, 'x-csrf-token': login.csrf, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${base}${path}`, {
+        method,
+        headers: {
+          cookie: login.cookie,
+          'x-csrf-token': login.csrf,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
 
     it('logout (WebSocket and long-polling)', async () => {
       for (const transport of ['websocket', 'polling'] as const) {
@@ -256,17 +322,35 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     });
 
     it.each([
-      ['disabling the account', 'victim-disable', (id: string) => ['PATCH', `/api/accounts/${id}`, { disabled: true }] as const],
-      ['an admin resetting the password', 'victim-reset', (id: string) => ['POST', `/api/accounts/${id}/reset-password`, undefined] as const],
+      [
+        'disabling the account',
+        'victim-disable',
+        (id: string) => ['PATCH', `/api/accounts/${id}`, { disabled: true }] as const,
+      ],
+      [
+        'an admin resetting the password',
+        'victim-reset',
+        (id: string) => ['POST', `/api/accounts/${id}/reset-password`, undefined] as const,
+      ],
       ['removing the account', 'victim-remove', (id: string) => ['DELETE', `/api/accounts/${id}`, undefined] as const],
-      ['changing the role', 'victim-role', (id: string) => ['PATCH', `/api/accounts/${id}`, { role: 'engineer', customerId: null }] as const],
-      ['moving the account to another unit', 'victim-rebind', (id: string) => ['PATCH', `/api/accounts/${id}`, { customerId: 'CB' }] as const],
+      [
+        'changing the role',
+        'victim-role',
+        (id: string) => ['PATCH', `/api/accounts/${id}`, { role: 'engineer', customerId: null }] as const,
+      ],
+      [
+        'moving the account to another unit',
+        'victim-rebind',
+        (id: string) => ['PATCH', `/api/accounts/${id}`, { customerId: 'CB' }] as const,
+      ],
     ])('%s', async (what, id, action) => {
       const admin = await httpLogin(base, 'boss', PASSWORD);
       const ws = await session(id);
       const polling = await session(id, 'polling');
       const [method, path, body] = action(id);
-      const both = Promise.all([ws, polling].map((c) => new Promise<void>((resolve) => c.s.once('disconnect', () => resolve()))));
+      const both = Promise.all(
+        [ws, polling].map((c) => new Promise<void>((resolve) => c.s.once('disconnect', () => resolve()))),
+      );
       await expectCut(ws, () => api(admin, method, path, body), what);
       await withTimeout(both, 1000, `both transports cut after ${what}`);
     });
@@ -274,7 +358,12 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     it('changing one’s own password ends the other sessions’ sockets, not this one’s', async () => {
       const keep = await session('victim-own');
       const other = await session('victim-own', 'polling');
-      await expectCut(other, () => api(keep, 'POST', '/api/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new password' }), 'the own password change');
+      await expectCut(
+        other,
+        () =>
+          api(keep, 'POST', '/api/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new password' }),
+        'the own password change',
+      );
       expect(keep.s.connected).toBe(true);
       keep.s.disconnect();
     });
@@ -284,9 +373,25 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     it('unknown events are refused (with an ack) or ignored (without), and counted; "error" from the client too', async () => {
       const c = await session('eng');
       const before = invalid('unknown_event');
-      for (const name of ['join', 'leave', 'admin', 'subscribe ', 'SUBSCRIBE', 'welcome', 'frame', 'session.ended', 'error', '__proto__', 'constructor', 'x'.repeat(5000)]) {
+      for (const name of [
+        'join',
+        'leave',
+        'admin',
+        'subscribe ',
+        'SUBSCRIBE',
+        'welcome',
+        'frame',
+        'session.ended',
+        'error',
+        '__proto__',
+        'constructor',
+        'x'.repeat(5000),
+      ]) {
         const res = await ask(c.s, name, { vehicleId: 'VA1', room: 'staff' });
-        expect(res, name.slice(0, 20)).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringContaining('no event') } });
+        expect(res, name.slice(0, 20)).toEqual({
+          ok: false,
+          error: { code: 'NOT_FOUND', message: expect.stringContaining('no event') },
+        });
       }
       const raw = c.s as unknown as { emit(event: string, ...args: unknown[]): void };
       raw.emit('join', { room: 'vehicle:VB1' });
@@ -301,11 +406,29 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const c = await session('cust-a');
       const bad = invalid('bad_payload');
       const noAck = invalid('no_ack');
-      const shapes: unknown[][] = [[], [123], ['VA1'], [null], [[]], [{}], [{ vehicleId: 5 }], [{ vehicleId: '' }], [{ vehicleId: 'x'.repeat(65) }], [{ vehicleId: ['VA1'] }], [{ vehicleId: { toString: 'VA1' } }], [{ vehicleId: 'VA1' }, 'extra'], [Buffer.from('VA1')], [true]];
+      const shapes: unknown[][] = [
+        [],
+        [123],
+        ['VA1'],
+        [null],
+        [[]],
+        [{}],
+        [{ vehicleId: 5 }],
+        [{ vehicleId: '' }],
+        [{ vehicleId: 'x'.repeat(65) }],
+        [{ vehicleId: ['VA1'] }],
+        [{ vehicleId: { toString: 'VA1' } }],
+        [{ vehicleId: 'VA1' }, 'extra'],
+        [Buffer.from('VA1')],
+        [true],
+      ];
       for (const event of ['subscribe', 'unsubscribe']) {
         for (const args of shapes) {
           const res = await ask(c.s, event, ...args);
-          expect(res, `${event}(${JSON.stringify(args).slice(0, 40)})`).toEqual({ ok: false, error: { code: 'VALIDATION_FAILED', message: expect.any(String) } });
+          expect(res, `${event}(${JSON.stringify(args).slice(0, 40)})`).toEqual({
+            ok: false,
+            error: { code: 'VALIDATION_FAILED', message: expect.any(String) },
+          });
         }
       }
       expect(invalid('bad_payload')).toBe(bad + 2 * shapes.length);
@@ -326,15 +449,23 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const gone = new Promise<void>((resolve) => ws.s.once('disconnect', () => resolve()));
       ws.s.emit('subscribe', { vehicleId: 'x'.repeat(20_000) }, () => undefined);
       await withTimeout(gone, 5000, 'the oversize WebSocket connection to close');
-      await withTimeout((async () => {
-        while (invalid('transport_error') === before) await new Promise((r) => setImmediate(r));
-      })(), 5000, 'live.invalid{transport_error}');
+      await withTimeout(
+        (async () => {
+          while (invalid('transport_error') === before) await new Promise((r) => setImmediate(r));
+        })(),
+        5000,
+        'live.invalid{transport_error}',
+      );
       const tooLarge = invalid('too_large');
       const polling = await session('eng', 'polling');
       polling.s.emit('subscribe', { vehicleId: 'y'.repeat(20_000) }, () => undefined);
-      await withTimeout((async () => {
-        while (invalid('too_large') === tooLarge) await new Promise((r) => setImmediate(r));
-      })(), 5000, 'live.invalid{too_large}');
+      await withTimeout(
+        (async () => {
+          while (invalid('too_large') === tooLarge) await new Promise((r) => setImmediate(r));
+        })(),
+        5000,
+        'live.invalid{too_large}',
+      );
       polling.s.disconnect();
       const n = await publish('VA1');
       await bystander.rec.next<LiveFrame>('frame', (m) => m.frame.seq === n);
@@ -343,7 +474,14 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
 
     it('packets socket.io cannot decode (a reserved event name, broken JSON) close that connection and are counted', async () => {
       const before = invalid('malformed_packet');
-      for (const raw of ['42["disconnect"]', '42["connect",{}]', '42[', '4{"broken"', '42["subscribe",{"vehicleId":"VA1"}', '49[]']) {
+      for (const raw of [
+        '42["disconnect"]',
+        '42["connect",{}]',
+        '42[',
+        '4{"broken"',
+        '42["subscribe",{"vehicleId":"VA1"}',
+        '49[]',
+      ]) {
         const c = await session('eng');
         const gone = new Promise<void>((resolve) => c.s.once('disconnect', () => resolve()));
         (c.s.io.engine as unknown as { send(m: string): void }).send(raw);
@@ -354,7 +492,11 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
 
     it('a flood of invalid requests is answered one by one; the layer and the platform carry on', async () => {
       const c = await session('cust-a');
-      const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => ask(c.s, i % 2 ? 'subscribe' : 'nonsense', i % 3 ? { vehicleId: 'VB1' } : 42)));
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) =>
+          ask(c.s, i % 2 ? 'subscribe' : 'nonsense', i % 3 ? { vehicleId: 'VB1' } : 42),
+        ),
+      );
       expect(results.every((r) => r.ok === false)).toBe(true);
       expect(c.s.connected).toBe(true);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -362,8 +504,19 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       expect(await ask(fresh.s, 'subscribe', { vehicleId: 'VA1' })).toEqual({ ok: true, vehicleId: 'VA1' });
       const n = await publish('VA1');
       await fresh.rec.next<LiveFrame>('frame', (m) => m.frame.seq === n);
-      const metrics = (await (await fetch(`${base}/metrics`, { headers: { cookie: (await httpLogin(base, 'eng', PASSWORD)).cookie } })).json()) as { byKey: Record<string, Record<string, number>> };
-      expect(Object.keys(metrics.byKey['live.invalid']!).sort()).toEqual(expect.arrayContaining(['bad_payload', 'malformed_packet', 'no_ack', 'too_large', 'transport_error', 'unknown_event']));
+      const metrics = (await (
+        await fetch(`${base}/metrics`, { headers: { cookie: (await httpLogin(base, 'eng', PASSWORD)).cookie } })
+      ).json()) as { byKey: Record<string, Record<string, number>> };
+      expect(Object.keys(metrics.byKey['live.invalid']!).sort()).toEqual(
+        expect.arrayContaining([
+          'bad_payload',
+          'malformed_packet',
+          'no_ack',
+          'too_large',
+          'transport_error',
+          'unknown_event',
+        ]),
+      );
       c.s.disconnect();
       fresh.s.disconnect();
     });

@@ -51,8 +51,17 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
 
   function startVehicle(id: string, secret: string): Gateway {
     const clock = createScaledClock({ startTs: Date.now(), speed: 1 });
-    const model = createVehicleModel({ vehicleId: id, seed: id, startTs: clock.now(), mainsOutagesPerDay: 0, drivesPerDay: 0 });
-    const gw = createGateway({ clock, model }, { vehicleId: id, secret, brokerUrl: tp.mqttUrl, rateHz: 4, reconnectMinMs: 500, reconnectMaxMs: 1000 });
+    const model = createVehicleModel({
+      vehicleId: id,
+      seed: id,
+      startTs: clock.now(),
+      mainsOutagesPerDay: 0,
+      drivesPerDay: 0,
+    });
+    const gw = createGateway(
+      { clock, model },
+      { vehicleId: id, secret, brokerUrl: tp.mqttUrl, rateHz: 4, reconnectMinMs: 500, reconnectMaxMs: 1000 },
+    );
     gw.start();
     gw.tick();
     timers.push(setInterval(() => gw.tick(), 50));
@@ -69,9 +78,21 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
     return { login, s, rec };
   }
   const ask = (s: LiveClient, event: 'subscribe' | 'unsubscribe', vehicleId: string) =>
-    withTimeout(s.timeout(5000).emitWithAck(event, { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>, 6000, `${event} ${vehicleId}`);
+    withTimeout(
+      s.timeout(5000).emitWithAck(event, { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>,
+      6000,
+      `${event} ${vehicleId}`,
+    );
   const api = (login: Login, method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, headers: { cookie: login.cookie, 'x-csrf-token': login.csrf, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    fetch(`${base}${path}`, {
+      method,
+      headers: {
+        cookie: login.cookie,
+        'x-csrf-token': login.csrf,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
 
   it('A gets nothing of B: no frame, fleet entry, alarm or ticket, over WebSocket and long-polling', async () => {
     const a = await tp.addVehicle('VA1', 'CA');
@@ -109,11 +130,18 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
         for (const c of [aWs, aPoll]) act(ask(c.s, 'subscribe', 'VB1').then((r) => refusals.push(r)));
         if (step % 3 === 1) {
           act(
-            api(bWs.login, 'POST', '/api/tickets', { vehicleId: 'VB1', title: `no power ${step}`, need: 'the generator will not start', contacts }).then(async (res) => {
+            api(bWs.login, 'POST', '/api/tickets', {
+              vehicleId: 'VB1',
+              title: `no power ${step}`,
+              need: 'the generator will not start',
+              contacts,
+            }).then(async (res) => {
               expect(res.status).toBe(201);
               const id = ((await res.json()) as { ticket: { id: number } }).ticket.id;
               bTickets.push(id);
-              expect((await api(staff.login, 'POST', `/api/tickets/${id}/comments`, { text: 'calling the site' })).status).toBe(201);
+              expect(
+                (await api(staff.login, 'POST', `/api/tickets/${id}/comments`, { text: 'calling the site' })).status,
+              ).toBe(201);
             }),
           );
         }
@@ -143,7 +171,9 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
     await gwB.stop();
     const { alarm: alarmA } = await tp.platform.diagnostics.alarms.raise('VA1', rule, Date.now(), true, null);
     tp.platform.bus.emit('alarm.raised', { alarm: alarmA });
-    const ticketA = (await (await api(aWs.login, 'POST', '/api/tickets', { vehicleId: 'VA1', title: 'last', need: 'sentinel', contacts })).json()) as { ticket: { id: number } };
+    const ticketA = (await (
+      await api(aWs.login, 'POST', '/api/tickets', { vehicleId: 'VA1', title: 'last', need: 'sentinel', contacts })
+    ).json()) as { ticket: { id: number } };
     for (const c of [aWs, aPoll]) {
       await c.rec.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmA.id, 10_000);
       await c.rec.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketA.ticket.id, 10_000);
@@ -152,13 +182,18 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
     }
 
     // what B and the desk got: the rooms were busy
-    const of = (c: { rec: ReturnType<typeof recorder> }, event: string) => c.rec.got.filter((g) => g.event === event).map((g) => g.payload);
+    const of = (c: { rec: ReturnType<typeof recorder> }, event: string) =>
+      c.rec.got.filter((g) => g.event === event).map((g) => g.payload);
     const bFrames = of(bWs, 'frame') as LiveFrame[];
     expect(bFrames.length, 'B’s frames at B').toBeGreaterThan(100);
     expect(bFrames.every((f) => f.vehicleId === 'VB1')).toBe(true);
     const bAlarmEvents = of(bWs, 'alarm') as LiveAlarm[];
     expect(bAlarmEvents.every((m) => m.alarm.vehicleId === 'VB1')).toBe(true);
-    for (const al of bAlarms) expect(bAlarmEvents.some((m) => m.alarm.id === al.id), `alarm ${al.id} at B`).toBe(true);
+    for (const al of bAlarms)
+      expect(
+        bAlarmEvents.some((m) => m.alarm.id === al.id),
+        `alarm ${al.id} at B`,
+      ).toBe(true);
     expect(new Set((of(bWs, 'ticket') as LiveTicket[]).map((m) => m.ticket.id))).toEqual(new Set(bTickets));
     const bFleet = (of(bWs, 'fleet') as FleetUpdate[]).flatMap((u) => u.vehicles);
     expect(bFleet.some((v) => v.id === 'VB1' && v.online === false)).toBe(true);
@@ -176,11 +211,14 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
       expect(frames.filter((f) => f.vehicleId !== 'VA1')).toEqual([]);
       expect((of(c, 'fleet') as FleetUpdate[]).flatMap((u) => u.vehicles).filter((v) => v.id !== 'VA1')).toEqual([]);
       expect((of(c, 'alarm') as LiveAlarm[]).filter((m) => m.alarm.vehicleId !== 'VA1')).toEqual([]);
-      expect((of(c, 'ticket') as LiveTicket[]).filter((m) => m.ticket.customerId !== 'CA' || m.ticket.vehicleId === 'VB1')).toEqual([]);
+      expect(
+        (of(c, 'ticket') as LiveTicket[]).filter((m) => m.ticket.customerId !== 'CA' || m.ticket.vehicleId === 'VB1'),
+      ).toEqual([]);
       const everything = JSON.stringify(c.rec.got);
       expect(everything).not.toContain('VB1');
       expect(everything).not.toContain('"CB"');
-      for (const id of bTickets) expect(c.rec.got.filter((g) => g.event === 'ticket' && (g.payload as LiveTicket).ticket.id === id)).toEqual([]);
+      for (const id of bTickets)
+        expect(c.rec.got.filter((g) => g.event === 'ticket' && (g.payload as LiveTicket).ticket.id === id)).toEqual([]);
     }
     expect(gwA.stats().framesAcked).toBeGreaterThan(200);
   });

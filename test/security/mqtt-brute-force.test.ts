@@ -45,8 +45,17 @@ describe('MQTT: brute-forcing a vehicle secret is throttled', () => {
 
     // the vehicle's own live session went on undisturbed
     expect(live.connected).toBe(true);
-    await tp.platform.broker.publishToVehicle(v.id, 'commands', { id: 'still-here', ts: Date.now(), name: 'ping', args: {} });
-    await liveBox.waitFor((m) => (m.json as { id?: string }).id === 'still-here', 5000, 'a command on the live session');
+    await tp.platform.broker.publishToVehicle(v.id, 'commands', {
+      id: 'still-here',
+      ts: Date.now(),
+      name: 'ping',
+      args: {},
+    });
+    await liveBox.waitFor(
+      (m) => (m.json as { id?: string }).id === 'still-here',
+      5000,
+      'a command on the live session',
+    );
     await live.publishAsync(vehicleTopic(v.id, 'telemetry'), JSON.stringify(frame(1)), { qos: 1 });
     expect(await tp.platform.telemetry.count(v.id)).toBe(1);
 
@@ -99,7 +108,25 @@ describe('MQTT: brute-forcing a vehicle secret is throttled', () => {
   it('mosquitto_pub guessing: refused with "bad user name or password", then "not authorised" once blocked, even with the right secret; accepted after the block', async () => {
     const v = await tp.addVehicle('BF-MOSQ');
     const port = String(tp.platform.ports.mqtt);
-    const pub = (secret: string) => runTool(MOSQUITTO_PUB, ['-h', '127.0.0.1', '-p', port, '-i', v.id, '-u', v.id, '-P', secret, '-q', '1', '-t', vehicleTopic(v.id, 'telemetry'), '-m', JSON.stringify(frame(7))]);
+    const pub = (secret: string) =>
+      runTool(MOSQUITTO_PUB, [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        port,
+        '-i',
+        v.id,
+        '-u',
+        v.id,
+        '-P',
+        secret,
+        '-q',
+        '1',
+        '-t',
+        vehicleTopic(v.id, 'telemetry'),
+        '-m',
+        JSON.stringify(frame(7)),
+      ]);
     for (let i = 0; i < 6; i++) {
       const r = await pub(`wrong-${i}-${'y'.repeat(40)}`);
       expect(r.code).not.toBe(0);

@@ -39,8 +39,16 @@ describe('secrets and passwords never reach the log', () => {
   it('runs the scenario: provisioning, MQTT with wrong and right secrets, logins, password changes and resets, live connections', async () => {
     const base = `http://127.0.0.1:${tp.platform.ports.http}`;
     const call = async (login: { cookie: string; csrf: string }, method: string, path: string, body?: unknown) => {
-      const headers = { cookie: login.cookie, 'x-csrf-token': login.csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-      const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const headers = {
+        cookie: login.cookie,
+        'x-csrf-token': login.csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      };
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
     };
     const keep = (label: string, value: string) => (secrets[label] = value);
@@ -57,10 +65,28 @@ describe('secrets and passwords never reach the log', () => {
     expect(setupPassword.length).toBeGreaterThanOrEqual(16);
 
     // the admin: a wrong password, the setup password, then its own
-    expect((await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: keep('a wrong admin password', 'Tr0ub4dor&3-wrong-admin') }) })).status).toBe(401);
+    expect(
+      (
+        await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            username: 'admin',
+            password: keep('a wrong admin password', 'Tr0ub4dor&3-wrong-admin'),
+          }),
+        })
+      ).status,
+    ).toBe(401);
     const setup = await httpLogin(base, 'admin', setupPassword);
     keepLogin('setup', setup);
-    expect((await call(setup, 'POST', '/api/auth/password', { currentPassword: setupPassword, newPassword: keep('the admin password', 'admin-own-passphrase-91') })).status).toBe(200);
+    expect(
+      (
+        await call(setup, 'POST', '/api/auth/password', {
+          currentPassword: setupPassword,
+          newPassword: keep('the admin password', 'admin-own-passphrase-91'),
+        })
+      ).status,
+    ).toBe(200);
     const admin = await httpLogin(base, 'admin', secrets['the admin password']!);
     keepLogin('admin', admin);
 
@@ -71,14 +97,37 @@ describe('secrets and passwords never reach the log', () => {
     keep('the vehicle secret', provisioned.body!.secret as string);
 
     // MQTT: wrong secrets (MQTT.js, mosquitto_pub), the right one, a frame
-    expect(await refusalCode(tp, 'LOG-V1', keep('a wrong vehicle secret', 'wrong-vehicle-secret-0123456789abcdef'))).toBe(4);
+    expect(
+      await refusalCode(tp, 'LOG-V1', keep('a wrong vehicle secret', 'wrong-vehicle-secret-0123456789abcdef')),
+    ).toBe(4);
     const port = String(tp.platform.ports.mqtt);
-    const mosq = await runTool(MOSQUITTO_PUB, ['-h', '127.0.0.1', '-p', port, '-i', 'LOG-V1', '-u', 'LOG-V1', '-P', keep('a wrong secret from mosquitto_pub', 'mosquitto-wrong-secret-9876543210'), '-q', '1', '-t', vehicleTopic('LOG-V1', 'telemetry'), '-m', '{}']);
+    const mosq = await runTool(MOSQUITTO_PUB, [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-i',
+      'LOG-V1',
+      '-u',
+      'LOG-V1',
+      '-P',
+      keep('a wrong secret from mosquitto_pub', 'mosquitto-wrong-secret-9876543210'),
+      '-q',
+      '1',
+      '-t',
+      vehicleTopic('LOG-V1', 'telemetry'),
+      '-m',
+      '{}',
+    ]);
     expect(mosq.code).not.toBe(0);
     const gw = await tp.connect('LOG-V1', secrets['the vehicle secret']!);
     await gw.publishAsync(vehicleTopic('LOG-V1', 'telemetry'), JSON.stringify(frame(1)), { qos: 1 });
     // the secret in a payload where it does not belong is refused; the refusal is logged without it
-    await gw.publishAsync(vehicleTopic('LOG-V1', 'telemetry'), `{"password":"${keep('a secret inside a refused payload', 'payload-secret-5550123-abcdef')}"`, { qos: 1 });
+    await gw.publishAsync(
+      vehicleTopic('LOG-V1', 'telemetry'),
+      `{"password":"${keep('a secret inside a refused payload', 'payload-secret-5550123-abcdef')}"`,
+      { qos: 1 },
+    );
     await gw.endAsync();
 
     // rotation: the new secret works, the old one no longer
@@ -92,12 +141,28 @@ describe('secrets and passwords never reach the log', () => {
     // a service account (as `npm run vehicles -- service-add` makes it)
     const svc = await tp.platform.serviceAccounts.add('svc-log-test', 'log test');
     keep('the service account secret', svc.secret);
-    expect(await refusalCode(tp, 'svc-log-test', keep('a wrong service secret', 'wrong-service-secret-abcdefghijkl'))).toBe(4);
+    expect(
+      await refusalCode(tp, 'svc-log-test', keep('a wrong service secret', 'wrong-service-secret-abcdefghijkl')),
+    ).toBe(4);
     await (await tp.connect('svc-log-test', svc.secret)).endAsync();
 
     // accounts: one with a password set by the admin, one with a generated one-time password; a reset
-    expect((await call(admin, 'POST', '/api/accounts', { id: 'li.wei', name: 'Li Wei', role: 'dispatcher', password: keep('a password set by the admin', 'li-wei-initial-pass-42') })).status).toBe(201);
-    const created = await call(admin, 'POST', '/api/accounts', { id: 'zhang.min', name: 'Zhang Min', role: 'customer', customerId: 'CA' });
+    expect(
+      (
+        await call(admin, 'POST', '/api/accounts', {
+          id: 'li.wei',
+          name: 'Li Wei',
+          role: 'dispatcher',
+          password: keep('a password set by the admin', 'li-wei-initial-pass-42'),
+        })
+      ).status,
+    ).toBe(201);
+    const created = await call(admin, 'POST', '/api/accounts', {
+      id: 'zhang.min',
+      name: 'Zhang Min',
+      role: 'customer',
+      customerId: 'CA',
+    });
     keep('a generated one-time password', created.body!.password as string);
     const reset = await call(admin, 'POST', '/api/accounts/li.wei/reset-password');
     keep('a one-time password from a reset', reset.body!.password as string);
@@ -105,19 +170,67 @@ describe('secrets and passwords never reach the log', () => {
     // the users: a wrong current password, then the change
     const zhang = await httpLogin(base, 'zhang.min', secrets['a generated one-time password']!);
     keepLogin('zhang', zhang);
-    expect((await call(zhang, 'POST', '/api/auth/password', { currentPassword: keep('a wrong current password', 'not-my-current-pass-77'), newPassword: 'irrelevant-new-pass-1' })).status).toBe(401);
-    expect((await call(zhang, 'POST', '/api/auth/password', { currentPassword: secrets['a generated one-time password']!, newPassword: keep('zhang’s own password', 'zhang-min-own-pass-2026') })).status).toBe(200);
+    expect(
+      (
+        await call(zhang, 'POST', '/api/auth/password', {
+          currentPassword: keep('a wrong current password', 'not-my-current-pass-77'),
+          newPassword: 'irrelevant-new-pass-1',
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call(zhang, 'POST', '/api/auth/password', {
+          currentPassword: secrets['a generated one-time password']!,
+          newPassword: keep('zhang’s own password', 'zhang-min-own-pass-2026'),
+        })
+      ).status,
+    ).toBe(200);
     const li = await httpLogin(base, 'li.wei', secrets['a one-time password from a reset']!);
     keepLogin('li', li);
-    expect((await call(li, 'POST', '/api/auth/password', { currentPassword: secrets['a one-time password from a reset']!, newPassword: keep('li’s own password', 'li-wei-own-pass-2026!') })).status).toBe(200);
-    expect((await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'li.wei', password: keep('an old password tried again', 'li-wei-initial-pass-42') }) })).status).toBe(401);
+    expect(
+      (
+        await call(li, 'POST', '/api/auth/password', {
+          currentPassword: secrets['a one-time password from a reset']!,
+          newPassword: keep('li’s own password', 'li-wei-own-pass-2026!'),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(`${base}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            username: 'li.wei',
+            password: keep('an old password tried again', 'li-wei-initial-pass-42'),
+          }),
+        })
+      ).status,
+    ).toBe(401);
     const zhang2 = await httpLogin(base, 'zhang.min', secrets['zhang’s own password']!);
     keepLogin('zhang again', zhang2);
 
     // requests that fail to parse or validate, with a password inside
-    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"username":"admin","password":"${keep('a password in broken JSON', 'broken-json-pass-31337')}"` });
-    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 5, password: keep('a password in an invalid body', 'invalid-body-pass-4242'), extra: true }) });
-    await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `username=admin&password=${keep('a password in a form body', 'form-body-pass-9999')}` });
+    await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"username":"admin","password":"${keep('a password in broken JSON', 'broken-json-pass-31337')}"`,
+    });
+    await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        username: 5,
+        password: keep('a password in an invalid body', 'invalid-body-pass-4242'),
+        extra: true,
+      }),
+    });
+    await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: `username=admin&password=${keep('a password in a form body', 'form-body-pass-9999')}`,
+    });
 
     // live connections with the session cookies (WebSocket and long-polling), then logouts
     for (const [login, transport] of [
@@ -129,7 +242,9 @@ describe('secrets and passwords never reach the log', () => {
       await s.timeout(5000).emitWithAck('subscribe', { vehicleId: 'LOG-V1' });
       s.disconnect();
     }
-    const refusedLive = openLive(base, { cookie: `__Host-pw_session=${keep('a forged session token', 'forged-session-token-0123456789abcdefghijkl')}` });
+    const refusedLive = openLive(base, {
+      cookie: `__Host-pw_session=${keep('a forged session token', 'forged-session-token-0123456789abcdefghijkl')}`,
+    });
     await new Promise<void>((resolve) => refusedLive.once('connect_error', () => resolve()));
     refusedLive.disconnect();
     expect((await call(zhang2, 'POST', '/api/auth/logout')).status).toBe(204);
@@ -148,11 +263,17 @@ describe('secrets and passwords never reach the log', () => {
   });
 
   it('neither do the audit log nor the records store on disk', async () => {
-    expectNoSecrets(JSON.stringify(await tp.platform.records.selectFrom('audit_log').selectAll().execute()), { ...secrets, 'the setup password': setupPassword }, 'the audit log');
+    expectNoSecrets(
+      JSON.stringify(await tp.platform.records.selectFrom('audit_log').selectAll().execute()),
+      { ...secrets, 'the setup password': setupPassword },
+      'the audit log',
+    );
     const files = readdirSync(tp.dataDir).filter((f) => f.startsWith('records.db'));
     expect(files).toContain('records.db');
     const bytes = files.map((f) => readFileSync(join(tp.dataDir, f)).toString('latin1')).join('\n');
-    const stored = Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== 'a secret inside a refused payload')); // the dead-letter log keeps the head of a refused payload, by design
+    const stored = Object.fromEntries(
+      Object.entries(secrets).filter(([k]) => k !== 'a secret inside a refused payload'),
+    ); // the dead-letter log keeps the head of a refused payload, by design
     expectNoSecrets(bytes, { ...stored, 'the setup password': setupPassword }, 'the records store files');
   });
 });

@@ -1,7 +1,15 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
-import { declaredRoutes, expectErrorShape, expectSecurityHeaders, isDocsRoute, referenceSecurityHeaders, routeKey, type DeclaredRoute } from './helpers.ts';
+import {
+  declaredRoutes,
+  expectErrorShape,
+  expectSecurityHeaders,
+  isDocsRoute,
+  referenceSecurityHeaders,
+  routeKey,
+  type DeclaredRoute,
+} from './helpers.ts';
 
 /**
  * Invalid input against every route (ASVS V5.1, V13.1): wrong types, missing and unknown fields,
@@ -39,15 +47,30 @@ const ROUTES: DeclaredRoute[] = await (async () => {
   }
 })();
 /** Public static content (documentation, the console app) takes no input. */
-const isStatic = (r: DeclaredRoute) => isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
+const isStatic = (r: DeclaredRoute) =>
+  isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
 
-const nullable = (s: JsonSchema) => s.type === 'null' || (Array.isArray(s.type) && s.type.includes('null')) || !!s.anyOf?.some(nullable);
-const typeOf = (s: JsonSchema): string | undefined => (typeof s.type === 'string' ? s.type : Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.anyOf?.map(typeOf).find(Boolean));
+const nullable = (s: JsonSchema) =>
+  s.type === 'null' || (Array.isArray(s.type) && s.type.includes('null')) || !!s.anyOf?.some(nullable);
+const typeOf = (s: JsonSchema): string | undefined =>
+  typeof s.type === 'string'
+    ? s.type
+    : Array.isArray(s.type)
+      ? s.type.find((t) => t !== 'null')
+      : s.anyOf?.map(typeOf).find(Boolean);
 
 /** Values of the wrong JSON type for a schema. */
 function wrongTypes(s: JsonSchema): unknown[] {
   const t = typeOf(s);
-  const all: Record<string, unknown> = { string: 'text', number: 12.5, integer: 7, boolean: true, array: [], object: {}, null: null };
+  const all: Record<string, unknown> = {
+    string: 'text',
+    number: 12.5,
+    integer: 7,
+    boolean: true,
+    array: [],
+    object: {},
+    null: null,
+  };
   const wrong = Object.entries(all)
     .filter(([k]) => k !== t && !(t === 'number' && k === 'integer') && !(k === 'null' && nullable(s)))
     .map(([, v]) => v);
@@ -109,14 +132,30 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
     admin = await w.login('admin');
     reference = await referenceSecurityHeaders();
     const doc = (await w.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
-      paths: Record<string, Record<string, { parameters?: Operation['params']; requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> } }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: Operation['params'];
+            requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
+          }
+        >
+      >;
     };
     ops = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
         method: method.toUpperCase(),
         path,
         params: op.parameters ?? [],
-        ...(op.requestBody ? { body: { required: op.requestBody.required ?? false, schema: op.requestBody.content['application/json']!.schema } } : {}),
+        ...(op.requestBody
+          ? {
+              body: {
+                required: op.requestBody.required ?? false,
+                schema: op.requestBody.content['application/json']!.schema,
+              },
+            }
+          : {}),
       })),
     );
   });
@@ -130,7 +169,10 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
   });
 
   const urlOf = (op: Operation, path: Record<string, string> = {}, query = '') =>
-    op.path.replace(/\{(\w+)\}/g, (_m, name: string) => path[name] ?? absentId(op.params.find((p) => p.name === name && p.in === 'path')!.schema)) + query;
+    op.path.replace(
+      /\{(\w+)\}/g,
+      (_m, name: string) => path[name] ?? absentId(op.params.find((p) => p.name === name && p.in === 'path')!.schema),
+    ) + query;
 
   /** Sends a raw request as the admin (allowed everywhere), so that only the input can be wrong. */
   function send(method: string, url: string, payload?: string, contentType?: string): Promise<LightMyRequestResponse> {
@@ -160,9 +202,20 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
     for (const op of ops) {
       for (const p of op.params.filter((x) => x.in === 'path')) {
         for (const bad of BAD_PATH_VALUES) {
-          const url = op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === p.name ? bad : absentId(op.params.find((x) => x.name === name)!.schema)));
+          const url = op.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+            name === p.name ? bad : absentId(op.params.find((x) => x.name === name)!.schema),
+          );
           const res = await send(op.method, url, bodyFor(op), op.body ? json : undefined);
-          expectRefused(res, `${op.method} ${op.path} with ${p.name}=${bad.slice(0, 20)}`, ['VALIDATION_FAILED', 'NOT_FOUND', 'VEHICLE_NOT_FOUND', 'TICKET_NOT_FOUND', 'ALARM_NOT_FOUND', 'ACCOUNT_NOT_FOUND', 'CUSTOMER_NOT_FOUND', 'PLAN_NOT_FOUND']);
+          expectRefused(res, `${op.method} ${op.path} with ${p.name}=${bad.slice(0, 20)}`, [
+            'VALIDATION_FAILED',
+            'NOT_FOUND',
+            'VEHICLE_NOT_FOUND',
+            'TICKET_NOT_FOUND',
+            'ALARM_NOT_FOUND',
+            'ACCOUNT_NOT_FOUND',
+            'CUSTOMER_NOT_FOUND',
+            'PLAN_NOT_FOUND',
+          ]);
         }
       }
     }
@@ -174,19 +227,38 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
       // a route that takes no query (no schema) ignores one; one that takes a query refuses anything unknown
       if (op.method !== 'GET' || query.length === 0) continue;
       expectRefused(await send('GET', urlOf(op, {}, '?zzz=1')), `${op.method} ${op.path}?zzz=1`, ['VALIDATION_FAILED']);
-      expectRefused(await send('GET', urlOf(op, {}, '?__proto__=x&constructor=y')), `${op.method} ${op.path}?__proto__`, ['VALIDATION_FAILED']);
+      expectRefused(
+        await send('GET', urlOf(op, {}, '?__proto__=x&constructor=y')),
+        `${op.method} ${op.path}?__proto__`,
+        ['VALIDATION_FAILED'],
+      );
       for (const q of query) {
         const s = q.schema;
         const strict = [`${q.name}=a&${q.name}=b`, `${q.name}[]=1`];
-        if (typeOf(s) === 'integer') strict.push(`${q.name}=abc`, `${q.name}=1.5`, `${q.name}=-1`, `${q.name}=1e999`, `${q.name}=${'9'.repeat(30)}`, `${q.name}=`);
+        if (typeOf(s) === 'integer')
+          strict.push(
+            `${q.name}=abc`,
+            `${q.name}=1.5`,
+            `${q.name}=-1`,
+            `${q.name}=1e999`,
+            `${q.name}=${'9'.repeat(30)}`,
+            `${q.name}=`,
+          );
         if (s.enum) strict.push(`${q.name}=zzz`, `${q.name}=`);
         if (s.pattern) strict.push(`${q.name}=${encodeURIComponent('!!bad!!')}`, `${q.name}=${'a'.repeat(200)}`);
-        if (/^(since|until|from|to)$/.test(q.name)) strict.push(`${q.name}=yesterday`, `${q.name}=${'9'.repeat(20)}`, `${q.name}=275760-09-14T00:00:00Z`);
-        for (const v of strict) expectRefused(await send('GET', urlOf(op, {}, `?${v}`)), `${op.method} ${op.path}?${v.slice(0, 40)}`, ['VALIDATION_FAILED']);
+        if (/^(since|until|from|to)$/.test(q.name))
+          strict.push(`${q.name}=yesterday`, `${q.name}=${'9'.repeat(20)}`, `${q.name}=275760-09-14T00:00:00Z`);
+        for (const v of strict)
+          expectRefused(await send('GET', urlOf(op, {}, `?${v}`)), `${op.method} ${op.path}?${v.slice(0, 40)}`, [
+            'VALIDATION_FAILED',
+          ]);
         // anything else: any answer but a 500
         for (const v of ['%00', '%ZZ', 'x'.repeat(5000), '%E8%BD%A6', '<script>', "' OR 1=1--", 'true', 'null']) {
           const res = await send('GET', urlOf(op, {}, `?${q.name}=${v}`));
-          expect(res.statusCode, `${op.method} ${op.path}?${q.name}=${v.slice(0, 20)}: ${res.body.slice(0, 200)}`).toBeLessThan(500);
+          expect(
+            res.statusCode,
+            `${op.method} ${op.path}?${q.name}=${v.slice(0, 20)}: ${res.body.slice(0, 200)}`,
+          ).toBeLessThan(500);
           if (res.statusCode >= 400) expectRefused(res, `${op.method} ${op.path}?${q.name}=${v.slice(0, 20)}`);
         }
       }
@@ -197,13 +269,30 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
     for (const op of ops.filter((o) => !['GET', 'HEAD'].includes(o.method))) {
       const url = urlOf(op);
       const what = `${op.method} ${op.path}`;
-      for (const bad of NOT_JSON) expectRefused(await send(op.method, url, bad, json), `${what} body ${JSON.stringify(bad)}`, ['INVALID_JSON']);
+      for (const bad of NOT_JSON)
+        expectRefused(await send(op.method, url, bad, json), `${what} body ${JSON.stringify(bad)}`, ['INVALID_JSON']);
       expectRefused(await send(op.method, url, '', json), `${what} empty JSON body`, ['INVALID_JSON']);
-      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/html', 'application/json-patch+json', 'application/octet-stream']) {
+      for (const type of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/xml',
+        'text/html',
+        'application/json-patch+json',
+        'application/octet-stream',
+      ]) {
         expectRefused(await send(op.method, url, '{"a":1}', type), `${what} as ${type}`, ['UNSUPPORTED_MEDIA_TYPE']);
       }
-      expectRefused(await send(op.method, url, JSON.stringify({ filler: 'x'.repeat(300 * 1024) }), json), `${what} 300 KiB`, ['PAYLOAD_TOO_LARGE']);
-      expectRefused(await send(op.method, url, '['.repeat(200_000) + ']'.repeat(200_000), json), `${what} 400 KB of nesting`, ['PAYLOAD_TOO_LARGE']);
+      expectRefused(
+        await send(op.method, url, JSON.stringify({ filler: 'x'.repeat(300 * 1024) }), json),
+        `${what} 300 KiB`,
+        ['PAYLOAD_TOO_LARGE'],
+      );
+      expectRefused(
+        await send(op.method, url, '['.repeat(200_000) + ']'.repeat(200_000), json),
+        `${what} 400 KB of nesting`,
+        ['PAYLOAD_TOO_LARGE'],
+      );
     }
   });
 
@@ -225,10 +314,17 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
       ];
       if (!nullable(op.body!.schema)) invalid.push(['null', 'null']);
       for (const [name, prop] of Object.entries(schema.properties ?? {})) {
-        for (const v of wrongTypes(prop)) invalid.push([`${name}=${JSON.stringify(v).slice(0, 20)}`, JSON.stringify({ [name]: v })]);
+        for (const v of wrongTypes(prop))
+          invalid.push([`${name}=${JSON.stringify(v).slice(0, 20)}`, JSON.stringify({ [name]: v })]);
       }
-      for (const [name, payload] of invalid) expectRefused(await send(op.method, url, payload, json), `${what} ${name}`, ['VALIDATION_FAILED', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE']);
-      if (op.body!.required && !nullable(op.body!.schema)) expectRefused(await send(op.method, url), `${what} without a body`, ['VALIDATION_FAILED', 'INVALID_JSON']);
+      for (const [name, payload] of invalid)
+        expectRefused(await send(op.method, url, payload, json), `${what} ${name}`, [
+          'VALIDATION_FAILED',
+          'INVALID_JSON',
+          'PAYLOAD_TOO_LARGE',
+        ]);
+      if (op.body!.required && !nullable(op.body!.schema))
+        expectRefused(await send(op.method, url), `${what} without a body`, ['VALIDATION_FAILED', 'INVALID_JSON']);
     }
   });
 
@@ -239,7 +335,16 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
       for (const m of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE']) {
         if (methods.has(m) || (m === 'HEAD' && methods.has('GET'))) continue;
         const op = ops.find((o) => o.path === path)!;
-        expectRefused(await send(m, urlOf(op), m === 'GET' || m === 'TRACE' ? undefined : '{}', m === 'GET' || m === 'TRACE' ? undefined : json), `${m} ${path}`, ['NOT_FOUND']);
+        expectRefused(
+          await send(
+            m,
+            urlOf(op),
+            m === 'GET' || m === 'TRACE' ? undefined : '{}',
+            m === 'GET' || m === 'TRACE' ? undefined : json,
+          ),
+          `${m} ${path}`,
+          ['NOT_FOUND'],
+        );
       }
     }
   });

@@ -5,7 +5,14 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
-import { declaredRoutes, expectErrorShape, expectSecurityHeaders, httpLogin, referenceSecurityHeaders, routeKey } from './helpers.ts';
+import {
+  declaredRoutes,
+  expectErrorShape,
+  expectSecurityHeaders,
+  httpLogin,
+  referenceSecurityHeaders,
+  routeKey,
+} from './helpers.ts';
 
 /**
  * Sessions, CSRF, login throttling and response headers as an attacker would probe them
@@ -29,10 +36,19 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
   ['POST /api/alarms/:id/acknowledge', (i) => ({ url: `/api/alarms/${i.alarm}/acknowledge`, body: {} })],
   ['POST /api/alarms/:id/comments', (i) => ({ url: `/api/alarms/${i.alarm}/comments`, body: { text: 'csrf' } })],
-  ['POST /api/tickets', () => ({ url: '/api/tickets', body: { vehicleId: 'VA1', level: 'urgent', title: 't', need: 'n', contacts } })],
-  ['POST /api/tickets/:id/transitions', (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } })],
+  [
+    'POST /api/tickets',
+    () => ({ url: '/api/tickets', body: { vehicleId: 'VA1', level: 'urgent', title: 't', need: 'n', contacts } }),
+  ],
+  [
+    'POST /api/tickets/:id/transitions',
+    (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } }),
+  ],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
-  ['POST /api/tickets/:id/service-mode', (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } })],
+  [
+    'POST /api/tickets/:id/service-mode',
+    (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } }),
+  ],
   ['POST /api/tickets/:id/comments', (i) => ({ url: `/api/tickets/${i.ticket}/comments`, body: { text: 'csrf' } })],
   ['POST /api/accounts', () => ({ url: '/api/accounts', body: { id: 'csrf.new', name: 'x', role: 'engineer' } })],
   ['PATCH /api/accounts/:id', () => ({ url: '/api/accounts/engineer', body: { name: 'renamed by csrf' } })],
@@ -41,7 +57,10 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/customers', () => ({ url: '/api/customers', body: { id: 'CC', name: 'Unit C' } })],
   ['PATCH /api/customers/:id', () => ({ url: '/api/customers/CA', body: { name: 'pwned' } })],
   ['DELETE /api/vehicles/:id', () => ({ url: '/api/vehicles/VB1' })],
-  ['POST /api/auth/password', () => ({ url: '/api/auth/password', body: { currentPassword: PASSWORD, newPassword: 'a whole new password 1' } })],
+  [
+    'POST /api/auth/password',
+    () => ({ url: '/api/auth/password', body: { currentPassword: PASSWORD, newPassword: 'a whole new password 1' } }),
+  ],
   ['POST /api/auth/logout', () => ({ url: '/api/auth/logout' })],
 ];
 
@@ -62,14 +81,26 @@ describe('CSRF: every state-changing route refuses a request without the session
   async function snapshot(): Promise<string> {
     const tables = (await w.db.introspection.getTables()).map((t) => t.name).sort();
     const out: Record<string, unknown> = {};
-    for (const t of tables) out[t] = await w.db.selectFrom(t as 'accounts').selectAll().execute();
+    for (const t of tables)
+      out[t] = await w.db
+        .selectFrom(t as 'accounts')
+        .selectAll()
+        .execute();
     return JSON.stringify(out);
   }
 
   it('has a row for every state-changing route the app declares', async () => {
-    const unsafe = (await declaredRoutes(w.ctx)).filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && r.url !== '/api/auth/login').map(routeKey);
-    expect(unsafe.filter((r) => !UNSAFE.some(([k]) => k === r)), 'state-changing routes without a CSRF row').toEqual([]);
-    expect(UNSAFE.map(([k]) => k).filter((k) => !unsafe.includes(k)), 'rows for routes that no longer exist').toEqual([]);
+    const unsafe = (await declaredRoutes(w.ctx))
+      .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && r.url !== '/api/auth/login')
+      .map(routeKey);
+    expect(
+      unsafe.filter((r) => !UNSAFE.some(([k]) => k === r)),
+      'state-changing routes without a CSRF row',
+    ).toEqual([]);
+    expect(
+      UNSAFE.map(([k]) => k).filter((k) => !unsafe.includes(k)),
+      'rows for routes that no longer exist',
+    ).toEqual([]);
   });
 
   it('without the token, with another session’s, with the cookie’s value, in the query or the body, or from another site: 403 CSRF_INVALID and no effect', async () => {
@@ -81,7 +112,12 @@ describe('CSRF: every state-changing route refuses a request without the session
       ['the token upper-cased', { 'x-csrf-token': admin.csrf.toUpperCase() }, (u) => u, (b) => b],
       ['the token cut short', { 'x-csrf-token': admin.csrf.slice(0, -1) }, (u) => u, (b) => b],
       ['the token with a character more', { 'x-csrf-token': `${admin.csrf}A` }, (u) => u, (b) => b],
-      ['the token in the query', { 'x-csrf-token': '' }, (u) => `${u}?csrfToken=${admin.csrf}&x-csrf-token=${admin.csrf}`, (b) => b],
+      [
+        'the token in the query',
+        { 'x-csrf-token': '' },
+        (u) => `${u}?csrfToken=${admin.csrf}&x-csrf-token=${admin.csrf}`,
+        (b) => b,
+      ],
       ['the token in the body', { 'x-csrf-token': '' }, (u) => u, (b) => ({ ...(b as object), csrfToken: admin.csrf })],
       ['a foreign Origin', { origin: 'https://evil.example' }, (u) => u, (b) => b],
       ['Origin null (a sandboxed frame)', { origin: 'null' }, (u) => u, (b) => b],
@@ -92,7 +128,12 @@ describe('CSRF: every state-changing route refuses a request without the session
       const method = key.split(' ')[0]!;
       const { url, body } = build(ids);
       for (const [name, headers, urlOf, bodyOf] of variants) {
-        const res = await admin.request(method, urlOf(url), body === undefined && name !== 'the token in the body' ? undefined : bodyOf(body ?? {}), headers);
+        const res = await admin.request(
+          method,
+          urlOf(url),
+          body === undefined && name !== 'the token in the body' ? undefined : bodyOf(body ?? {}),
+          headers,
+        );
         expect(res.statusCode, `${key} with ${name}: ${res.body}`).toBe(403);
         expect(expectErrorShape(res, `${key} with ${name}`).code).toBe('CSRF_INVALID');
       }
@@ -102,7 +143,12 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   it('login from another site is refused too (login CSRF)', async () => {
     for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
-      const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', headers, payload: { username: 'admin', password: PASSWORD } });
+      const res = await w.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers,
+        payload: { username: 'admin', password: PASSWORD },
+      });
       expect(codeOf(res)).toBe('CSRF_INVALID');
       expect(res.headers['set-cookie']).toBeUndefined();
     }
@@ -121,11 +167,16 @@ describe('the session cookie and the session token', () => {
   let w: TestWeb;
   afterEach(async () => w?.close());
 
-  const cookieOf = (res: LightMyRequestResponse) => [res.headers['set-cookie']].flat().find((c) => c?.startsWith(`${SESSION_COOKIE}=`));
+  const cookieOf = (res: LightMyRequestResponse) =>
+    [res.headers['set-cookie']].flat().find((c) => c?.startsWith(`${SESSION_COOKIE}=`));
 
   it('is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, without Domain; 256 random bits; never in a body; not the CSRF token', async () => {
     w = await startWeb();
-    const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'engineer', password: PASSWORD } });
+    const res = await w.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'engineer', password: PASSWORD },
+    });
     const raw = cookieOf(res)!;
     const attrs = raw.split(';').map((x) => x.trim());
     expect(attrs[0]).toMatch(/^__Host-pw_session=[A-Za-z0-9_-]{43}$/);
@@ -139,7 +190,11 @@ describe('the session cookie and the session token', () => {
     const { csrfToken } = res.json() as { csrfToken: string };
     expect(csrfToken).not.toBe(token);
     expect(csrfToken).not.toContain(token);
-    const session = await w.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { [SESSION_COOKIE]: token } });
+    const session = await w.app.inject({
+      method: 'GET',
+      url: '/api/auth/session',
+      cookies: { [SESSION_COOKIE]: token },
+    });
     expect(session.body).not.toContain(token);
   });
 
@@ -160,11 +215,19 @@ describe('the session cookie and the session token', () => {
   it('session fixation: a cookie chosen by an attacker before login is never adopted', async () => {
     w = await startWeb();
     const planted = 'A'.repeat(43);
-    const res = await w.app.inject({ method: 'POST', url: '/api/auth/login', cookies: { [SESSION_COOKIE]: planted }, payload: { username: 'engineer', password: PASSWORD } });
+    const res = await w.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      cookies: { [SESSION_COOKIE]: planted },
+      payload: { username: 'engineer', password: PASSWORD },
+    });
     expect(res.statusCode).toBe(200);
     const issued = cookieOf(res)!.split(';')[0]!.split('=')[1]!;
     expect(issued).not.toBe(planted);
-    expect((await w.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { [SESSION_COOKIE]: planted } })).statusCode).toBe(401);
+    expect(
+      (await w.app.inject({ method: 'GET', url: '/api/auth/session', cookies: { [SESSION_COOKIE]: planted } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('a second login gets another token; logging one out leaves the other', async () => {
@@ -183,12 +246,19 @@ describe('repeated failed logins: 429', () => {
   let w: TestWeb;
   afterEach(async () => w?.close());
   const login = (username: string, password: string, ip: string, headers: Record<string, string> = {}) =>
-    w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: ip, headers });
+    w.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password },
+      remoteAddress: ip,
+      headers,
+    });
 
   it('one account from many addresses: 429 with Retry-After after 5 failures; the right password gets the same 429 (a correct guess is not told apart)', async () => {
     w = await startWeb();
     const reference = await referenceSecurityHeaders();
-    for (let i = 0; i < 5; i++) expect((await login('engineer', `guess number ${i}`, `198.51.100.${i}`)).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await login('engineer', `guess number ${i}`, `198.51.100.${i}`)).statusCode).toBe(401);
     const right = await login('engineer', PASSWORD, '198.51.100.77');
     const wrong = await login('engineer', 'still guessing', '198.51.100.78');
     for (const res of [right, wrong]) {
@@ -203,7 +273,8 @@ describe('repeated failed logins: 429', () => {
 
   it('the account is the same however the name is spelled (case, spaces)', async () => {
     w = await startWeb();
-    for (const [i, name] of ['engineer', 'ENGINEER', ' Engineer', 'engineer ', 'EnGiNeEr'].entries()) expect((await login(name, `guess ${i} wrong`, `203.0.113.${i}`)).statusCode).toBe(401);
+    for (const [i, name] of ['engineer', 'ENGINEER', ' Engineer', 'engineer ', 'EnGiNeEr'].entries())
+      expect((await login(name, `guess ${i} wrong`, `203.0.113.${i}`)).statusCode).toBe(401);
     expect((await login('engineer', PASSWORD, '203.0.113.50')).statusCode).toBe(429);
   });
 
@@ -223,7 +294,15 @@ describe('repeated failed logins: 429', () => {
   it('guessing the current password through the password change is limited the same way', async () => {
     w = await startWeb();
     const a = await w.login('engineer');
-    for (let i = 0; i < 5; i++) expect(codeOf(await a.post('/api/auth/password', { currentPassword: `guess ${i} wrong!`, newPassword: 'my next password 1' }))).toBe('LOGIN_FAILED');
+    for (let i = 0; i < 5; i++)
+      expect(
+        codeOf(
+          await a.post('/api/auth/password', {
+            currentPassword: `guess ${i} wrong!`,
+            newPassword: 'my next password 1',
+          }),
+        ),
+      ).toBe('LOGIN_FAILED');
     const res = await a.post('/api/auth/password', { currentPassword: PASSWORD, newPassword: 'my next password 1' });
     expect(res.statusCode).toBe(429);
     expect(codeOf(res)).toBe('RATE_LIMITED');
@@ -251,7 +330,11 @@ describe('security headers on every kind of answer, errors included', () => {
       ['a creation', await admin.post('/api/customers', { id: 'CH', name: 'Unit H' }), 201],
       ['no content', await (await w.login('engineer')).post('/api/auth/logout'), 204],
       ['a validation error', await admin.get('/api/alarms?limit=0'), 400],
-      ['bad JSON', await admin.request('POST', '/api/customers', undefined, { 'content-type': 'application/json' }), 400],
+      [
+        'bad JSON',
+        await admin.request('POST', '/api/customers', undefined, { 'content-type': 'application/json' }),
+        400,
+      ],
       ['a malformed URL', await inject({ method: 'GET', url: '/api/vehicles/%ZZ' }), 400],
       ['an over-long path parameter', await inject({ method: 'GET', url: `/api/vehicles/${'a'.repeat(300)}` }), 400],
       ['no session', await inject({ method: 'GET', url: '/api/vehicles' }), 401],
@@ -262,20 +345,47 @@ describe('security headers on every kind of answer, errors included', () => {
       ['no such entity', await admin.get('/api/vehicles/NOPE'), 404],
       ['a conflict', await admin.post('/api/customers', { id: 'CA', name: 'again' }), 409],
       ['too large', await admin.post('/api/customers', { id: 'CJ', name: 'x'.repeat(300 * 1024) }), 413],
-      ['media type', await admin.request('POST', '/api/customers', 'id=CK', { 'content-type': 'application/x-www-form-urlencoded' }), 415],
+      [
+        'media type',
+        await admin.request('POST', '/api/customers', 'id=CK', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+      ],
       ['health', await inject({ method: 'GET', url: '/healthz' }), 200],
       ['metrics', await inject({ method: 'GET', url: '/metrics' }), 200],
       ['the OpenAPI document', await inject({ method: 'GET', url: '/docs/json' }), 200],
       ['the documentation page', await inject({ method: 'GET', url: '/docs' }), 200],
       ['HEAD', await inject({ method: 'HEAD', url: '/healthz' }), 200],
-      ['OPTIONS (no CORS preflight answer)', await inject({ method: 'OPTIONS', url: '/api/vehicles', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } }), 404],
-      ['a foreign Origin on a read', await admin.request('GET', '/api/vehicles', undefined, { origin: 'https://evil.example' }), 200],
+      [
+        'OPTIONS (no CORS preflight answer)',
+        await inject({
+          method: 'OPTIONS',
+          url: '/api/vehicles',
+          headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+        }),
+        404,
+      ],
+      [
+        'a foreign Origin on a read',
+        await admin.request('GET', '/api/vehicles', undefined, { origin: 'https://evil.example' }),
+        200,
+      ],
     ];
-    for (let i = 0; i < 6; i++) await inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: `wrong guess ${i}` } });
-    answers.push(['rate limited', await inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: PASSWORD } }), 429]);
+    for (let i = 0; i < 6; i++)
+      await inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'dispatcher', password: `wrong guess ${i}` },
+      });
+    answers.push([
+      'rate limited',
+      await inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: PASSWORD } }),
+      429,
+    ]);
     for (const [what, res, status] of answers) {
       expect(res.statusCode, `${what}: ${res.body.slice(0, 200)}`).toBe(status);
-      expectSecurityHeaders(res.headers, reference, what, { ownCsp: what.startsWith('the documentation') || what === 'the OpenAPI document' });
+      expectSecurityHeaders(res.headers, reference, what, {
+        ownCsp: what.startsWith('the documentation') || what === 'the OpenAPI document',
+      });
       if (status >= 400 && res.body) expectErrorShape(res, what);
     }
   });
@@ -304,7 +414,12 @@ describe('security headers on socket.io’s own HTTP answers', () => {
     tp = await startTestPlatform();
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     reference = await referenceSecurityHeaders();
-    await createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST }).add({ id: 'eng', name: 'eng', role: 'engineer', password: PASSWORD });
+    await createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST }).add({
+      id: 'eng',
+      name: 'eng',
+      role: 'engineer',
+      password: PASSWORD,
+    });
   });
   afterAll(async () => tp?.close());
 
@@ -316,13 +431,51 @@ describe('security headers on socket.io’s own HTTP answers', () => {
     const answers: [string, Response, number][] = [
       ['polling handshake', handshake, 200],
       ['polling handshake without a session', await fetch(`${base}/socket.io/?EIO=4&transport=polling`), 200],
-      ['polling: the socket.io CONNECT', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' }, body: '40' }), 200],
-      ['polling: data', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { headers: { cookie } }), 200],
-      ['polling: too large', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' }, body: `42["subscribe",{"vehicleId":"${'x'.repeat(20_000)}"}]` }), 413],
-      ['an unknown transport', await fetch(`${base}/socket.io/?EIO=4&transport=carrier-pigeon`, { headers: { cookie } }), 400],
-      ['an unknown session id', await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=nope`, { headers: { cookie } }), 400],
-      ['a foreign Origin', await fetch(`${base}/socket.io/?EIO=4&transport=polling`, { headers: { cookie, origin: 'https://evil.example' } }), 403],
-      ['a bad protocol version', await fetch(`${base}/socket.io/?EIO=99&transport=polling`, { headers: { cookie } }), 400],
+      [
+        'polling: the socket.io CONNECT',
+        await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' },
+          body: '40',
+        }),
+        200,
+      ],
+      [
+        'polling: data',
+        await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, { headers: { cookie } }),
+        200,
+      ],
+      [
+        'polling: too large',
+        await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' },
+          body: `42["subscribe",{"vehicleId":"${'x'.repeat(20_000)}"}]`,
+        }),
+        413,
+      ],
+      [
+        'an unknown transport',
+        await fetch(`${base}/socket.io/?EIO=4&transport=carrier-pigeon`, { headers: { cookie } }),
+        400,
+      ],
+      [
+        'an unknown session id',
+        await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=nope`, { headers: { cookie } }),
+        400,
+      ],
+      [
+        'a foreign Origin',
+        await fetch(`${base}/socket.io/?EIO=4&transport=polling`, {
+          headers: { cookie, origin: 'https://evil.example' },
+        }),
+        403,
+      ],
+      [
+        'a bad protocol version',
+        await fetch(`${base}/socket.io/?EIO=99&transport=polling`, { headers: { cookie } }),
+        400,
+      ],
     ];
     for (const [what, res, status] of answers) {
       expect(res.status, what).toBe(status);

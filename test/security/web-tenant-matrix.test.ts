@@ -5,7 +5,8 @@ import { healthyFrame, PASSWORD, startWeb, type Agent, type TestWeb } from '../w
 import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
 
 /** Public static content: the API documentation (swagger-ui) and the console's single-page app. */
-const isStaticRoute = (r: DeclaredRoute) => isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
+const isStaticRoute = (r: DeclaredRoute) =>
+  isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
 
 /**
  * The tenant matrix (ASVS V4.1/V4.2, IDOR): a customer of unit A against every route the console
@@ -49,76 +50,280 @@ const nf = (code: ErrorCode) => ({ status: 404 as const, code });
 const EMPTY = { status: 200 as const, sameAsMissing: true as const };
 const own = (status: number) => ({ status, own: true as const });
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
-const ticketBody = (u: Unit) => ({ vehicleId: u.vehicle, level: 'urgent', title: 'No power', need: 'generator will not start', contacts });
+const ticketBody = (u: Unit) => ({
+  vehicleId: u.vehicle,
+  level: 'urgent',
+  title: 'No power',
+  need: 'generator will not start',
+  contacts,
+});
 
 /** One row per route: what a customer of unit A tries with unit B's ids, and what it must get. */
 const MATRIX: Record<string, Probe[]> = {
   'GET /healthz': [{ what: 'health', method: 'GET', url: () => '/healthz', expect: own(200) }],
-  'GET /metrics': [{ what: 'counters (per-vehicle keys are staff only)', method: 'GET', url: () => '/metrics', expect: own(200) }],
+  'GET /metrics': [
+    { what: 'counters (per-vehicle keys are staff only)', method: 'GET', url: () => '/metrics', expect: own(200) },
+  ],
   'GET /api/meta': [{ what: 'vocabulary', method: 'GET', url: () => '/api/meta', expect: own(200) }],
-  'POST /api/auth/login': [{ what: 'log in as B’s account', method: 'POST', url: () => '/api/auth/login', body: (u) => ({ username: u.account, password: 'not B’s password at all' }), expect: { status: 401, own: true } }],
-  'POST /api/auth/logout': [{ what: 'log out', method: 'POST', url: () => '/api/auth/logout', expect: own(204), freshSession: true }],
+  'POST /api/auth/login': [
+    {
+      what: 'log in as B’s account',
+      method: 'POST',
+      url: () => '/api/auth/login',
+      body: (u) => ({ username: u.account, password: 'not B’s password at all' }),
+      expect: { status: 401, own: true },
+    },
+  ],
+  'POST /api/auth/logout': [
+    { what: 'log out', method: 'POST', url: () => '/api/auth/logout', expect: own(204), freshSession: true },
+  ],
   'GET /api/auth/session': [{ what: 'own session', method: 'GET', url: () => '/api/auth/session', expect: own(200) }],
   'POST /api/auth/password': [
-    { what: 'name B’s account in the body', method: 'POST', url: () => '/api/auth/password', body: (u) => ({ currentPassword: PASSWORD, newPassword: 'another password 123', account: u.account }), expect: { status: 400, own: true } },
+    {
+      what: 'name B’s account in the body',
+      method: 'POST',
+      url: () => '/api/auth/password',
+      body: (u) => ({ currentPassword: PASSWORD, newPassword: 'another password 123', account: u.account }),
+      expect: { status: 400, own: true },
+    },
   ],
 
   'GET /api/vehicles': [
-    { what: 'B’s unit as a filter', method: 'GET', url: (u) => `/api/vehicles?customerId=${u.customer}`, expect: EMPTY },
+    {
+      what: 'B’s unit as a filter',
+      method: 'GET',
+      url: (u) => `/api/vehicles?customerId=${u.customer}`,
+      expect: EMPTY,
+    },
     { what: 'B’s vehicle id as a search', method: 'GET', url: (u) => `/api/vehicles?q=${u.vehicle}`, expect: EMPTY },
-    { what: 'B’s vehicle name as a search', method: 'GET', url: (u) => `/api/vehicles?q=${encodeURIComponent(u.vehicle === 'VB1' ? 'Shelter B1' : 'Shelter NOPE')}&frames=true`, expect: EMPTY },
+    {
+      what: 'B’s vehicle name as a search',
+      method: 'GET',
+      url: (u) =>
+        `/api/vehicles?q=${encodeURIComponent(u.vehicle === 'VB1' ? 'Shelter B1' : 'Shelter NOPE')}&frames=true`,
+      expect: EMPTY,
+    },
     { what: 'the whole fleet', method: 'GET', url: () => '/api/vehicles?frames=true', expect: own(200) },
   ],
-  'GET /api/vehicles/:id': [{ what: 'B’s vehicle', method: 'GET', url: (u) => `/api/vehicles/${u.vehicle}`, expect: nf('VEHICLE_NOT_FOUND') }],
-  'GET /api/vehicles/:id/telemetry': [{ what: 'B’s history', method: 'GET', url: (u) => `/api/vehicles/${u.vehicle}/telemetry?maxPoints=10`, expect: nf('VEHICLE_NOT_FOUND') }],
-  'POST /api/vehicles': [{ what: 'provision into B', method: 'POST', url: () => '/api/vehicles', body: (u) => ({ id: 'V-EVIL', customerId: u.customer }), expect: FORBIDDEN }],
-  'POST /api/vehicles/:id/rotate-secret': [{ what: 'rotate B’s secret', method: 'POST', url: (u) => `/api/vehicles/${u.vehicle}/rotate-secret`, expect: FORBIDDEN }],
-  'DELETE /api/vehicles/:id': [{ what: 'remove B’s vehicle', method: 'DELETE', url: (u) => `/api/vehicles/${u.vehicle}`, expect: FORBIDDEN }],
+  'GET /api/vehicles/:id': [
+    { what: 'B’s vehicle', method: 'GET', url: (u) => `/api/vehicles/${u.vehicle}`, expect: nf('VEHICLE_NOT_FOUND') },
+  ],
+  'GET /api/vehicles/:id/telemetry': [
+    {
+      what: 'B’s history',
+      method: 'GET',
+      url: (u) => `/api/vehicles/${u.vehicle}/telemetry?maxPoints=10`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+  ],
+  'POST /api/vehicles': [
+    {
+      what: 'provision into B',
+      method: 'POST',
+      url: () => '/api/vehicles',
+      body: (u) => ({ id: 'V-EVIL', customerId: u.customer }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/vehicles/:id/rotate-secret': [
+    {
+      what: 'rotate B’s secret',
+      method: 'POST',
+      url: (u) => `/api/vehicles/${u.vehicle}/rotate-secret`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/vehicles/:id': [
+    { what: 'remove B’s vehicle', method: 'DELETE', url: (u) => `/api/vehicles/${u.vehicle}`, expect: FORBIDDEN },
+  ],
 
   'GET /api/alarms': [
-    { what: 'B’s vehicle as a filter', method: 'GET', url: (u) => `/api/alarms?vehicleId=${u.vehicle}`, expect: nf('VEHICLE_NOT_FOUND') },
-    { what: 'every alarm', method: 'GET', url: () => '/api/alarms?state=active,acknowledged,cleared', expect: own(200) },
+    {
+      what: 'B’s vehicle as a filter',
+      method: 'GET',
+      url: (u) => `/api/alarms?vehicleId=${u.vehicle}`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'every alarm',
+      method: 'GET',
+      url: () => '/api/alarms?state=active,acknowledged,cleared',
+      expect: own(200),
+    },
   ],
-  'GET /api/alarms/:id': [{ what: 'B’s alarm', method: 'GET', url: (u) => `/api/alarms/${u.alarm}`, expect: nf('ALARM_NOT_FOUND') }],
-  'POST /api/alarms/:id/acknowledge': [{ what: 'acknowledge B’s alarm', method: 'POST', url: (u) => `/api/alarms/${u.alarm}/acknowledge`, body: () => ({}), expect: FORBIDDEN }],
-  'POST /api/alarms/:id/comments': [{ what: 'comment on B’s alarm', method: 'POST', url: (u) => `/api/alarms/${u.alarm}/comments`, body: () => ({ text: 'hello' }), expect: FORBIDDEN }],
+  'GET /api/alarms/:id': [
+    { what: 'B’s alarm', method: 'GET', url: (u) => `/api/alarms/${u.alarm}`, expect: nf('ALARM_NOT_FOUND') },
+  ],
+  'POST /api/alarms/:id/acknowledge': [
+    {
+      what: 'acknowledge B’s alarm',
+      method: 'POST',
+      url: (u) => `/api/alarms/${u.alarm}/acknowledge`,
+      body: () => ({}),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/alarms/:id/comments': [
+    {
+      what: 'comment on B’s alarm',
+      method: 'POST',
+      url: (u) => `/api/alarms/${u.alarm}/comments`,
+      body: () => ({ text: 'hello' }),
+      expect: FORBIDDEN,
+    },
+  ],
 
   'GET /api/tickets': [
-    { what: 'B’s vehicle as a filter', method: 'GET', url: (u) => `/api/tickets?vehicleId=${u.vehicle}`, expect: nf('VEHICLE_NOT_FOUND') },
+    {
+      what: 'B’s vehicle as a filter',
+      method: 'GET',
+      url: (u) => `/api/tickets?vehicleId=${u.vehicle}`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
     { what: 'B’s unit as a filter', method: 'GET', url: (u) => `/api/tickets?customerId=${u.customer}`, expect: EMPTY },
     { what: 'the whole queue', method: 'GET', url: () => '/api/tickets', expect: own(200) },
   ],
-  'GET /api/tickets/:id': [{ what: 'B’s ticket', method: 'GET', url: (u) => `/api/tickets/${u.ticket}`, expect: nf('TICKET_NOT_FOUND') }],
-  'POST /api/tickets': [
-    { what: 'a request for B’s vehicle', method: 'POST', url: () => '/api/tickets', body: ticketBody, expect: nf('VEHICLE_NOT_FOUND') },
-    { what: 'a request for B’s unit', method: 'POST', url: () => '/api/tickets', body: (u) => ({ customerId: u.customer, title: 'x', need: 'y', contacts }), expect: nf('CUSTOMER_NOT_FOUND') },
-    { what: 'A’s vehicle, B’s unit', method: 'POST', url: () => '/api/tickets', body: (u) => ({ vehicleId: 'VA1', customerId: u.customer, title: 'x', need: 'y', contacts }), expect: nf('CUSTOMER_NOT_FOUND'), noOwnerControl: true },
+  'GET /api/tickets/:id': [
+    { what: 'B’s ticket', method: 'GET', url: (u) => `/api/tickets/${u.ticket}`, expect: nf('TICKET_NOT_FOUND') },
   ],
-  'POST /api/tickets/:id/transitions': [{ what: 'move B’s ticket', method: 'POST', url: (u) => `/api/tickets/${u.ticket}/transitions`, body: () => ({ action: 'cancel' }), expect: FORBIDDEN }],
-  'POST /api/tickets/:id/assign': [{ what: 'assign B’s ticket to B’s account', method: 'POST', url: (u) => `/api/tickets/${u.ticket}/assign`, body: (u) => ({ assignee: u.account }), expect: FORBIDDEN }],
-  'POST /api/tickets/:id/service-mode': [{ what: 'B’s ticket’s service mode', method: 'POST', url: (u) => `/api/tickets/${u.ticket}/service-mode`, body: () => ({ mode: 'training' }), expect: FORBIDDEN }],
-  'POST /api/tickets/:id/comments': [{ what: 'comment on B’s ticket', method: 'POST', url: (u) => `/api/tickets/${u.ticket}/comments`, body: () => ({ text: 'hello' }), expect: nf('TICKET_NOT_FOUND') }],
+  'POST /api/tickets': [
+    {
+      what: 'a request for B’s vehicle',
+      method: 'POST',
+      url: () => '/api/tickets',
+      body: ticketBody,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'a request for B’s unit',
+      method: 'POST',
+      url: () => '/api/tickets',
+      body: (u) => ({ customerId: u.customer, title: 'x', need: 'y', contacts }),
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+    {
+      what: 'A’s vehicle, B’s unit',
+      method: 'POST',
+      url: () => '/api/tickets',
+      body: (u) => ({ vehicleId: 'VA1', customerId: u.customer, title: 'x', need: 'y', contacts }),
+      expect: nf('CUSTOMER_NOT_FOUND'),
+      noOwnerControl: true,
+    },
+  ],
+  'POST /api/tickets/:id/transitions': [
+    {
+      what: 'move B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/transitions`,
+      body: () => ({ action: 'cancel' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/assign': [
+    {
+      what: 'assign B’s ticket to B’s account',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/assign`,
+      body: (u) => ({ assignee: u.account }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/service-mode': [
+    {
+      what: 'B’s ticket’s service mode',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/service-mode`,
+      body: () => ({ mode: 'training' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/comments': [
+    {
+      what: 'comment on B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/comments`,
+      body: () => ({ text: 'hello' }),
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
 
   'GET /api/plans': [{ what: 'plans', method: 'GET', url: () => '/api/plans', expect: FORBIDDEN }],
-  'GET /api/plans/overdue': [{ what: 'overdue plans', method: 'GET', url: () => '/api/plans/overdue', expect: FORBIDDEN }],
-  'GET /api/plans/:code': [{ what: 'a plan', method: 'GET', url: () => '/api/plans/GEN-START-FAIL', expect: FORBIDDEN }],
-
-  'GET /api/accounts': [{ what: 'B’s accounts', method: 'GET', url: (u) => `/api/accounts?customerId=${u.customer}`, expect: FORBIDDEN }],
-  'GET /api/staff': [{ what: 'the staff list', method: 'GET', url: () => '/api/staff', expect: FORBIDDEN }],
-  'GET /api/accounts/:id': [{ what: 'B’s account', method: 'GET', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN }],
-  'POST /api/accounts': [{ what: 'an account in B', method: 'POST', url: () => '/api/accounts', body: (u) => ({ id: 'evil.b', name: 'x', role: 'customer', customerId: u.customer }), expect: FORBIDDEN }],
-  'PATCH /api/accounts/:id': [
-    { what: 'change B’s account', method: 'PATCH', url: (u) => `/api/accounts/${u.account}`, body: () => ({ disabled: true }), expect: FORBIDDEN },
-    { what: 'move itself into B', method: 'PATCH', url: () => '/api/accounts/cust-a', body: (u) => ({ customerId: u.customer }), expect: FORBIDDEN },
+  'GET /api/plans/overdue': [
+    { what: 'overdue plans', method: 'GET', url: () => '/api/plans/overdue', expect: FORBIDDEN },
   ],
-  'POST /api/accounts/:id/reset-password': [{ what: 'reset B’s password', method: 'POST', url: (u) => `/api/accounts/${u.account}/reset-password`, expect: FORBIDDEN }],
-  'DELETE /api/accounts/:id': [{ what: 'remove B’s account', method: 'DELETE', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN }],
+  'GET /api/plans/:code': [
+    { what: 'a plan', method: 'GET', url: () => '/api/plans/GEN-START-FAIL', expect: FORBIDDEN },
+  ],
+
+  'GET /api/accounts': [
+    { what: 'B’s accounts', method: 'GET', url: (u) => `/api/accounts?customerId=${u.customer}`, expect: FORBIDDEN },
+  ],
+  'GET /api/staff': [{ what: 'the staff list', method: 'GET', url: () => '/api/staff', expect: FORBIDDEN }],
+  'GET /api/accounts/:id': [
+    { what: 'B’s account', method: 'GET', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN },
+  ],
+  'POST /api/accounts': [
+    {
+      what: 'an account in B',
+      method: 'POST',
+      url: () => '/api/accounts',
+      body: (u) => ({ id: 'evil.b', name: 'x', role: 'customer', customerId: u.customer }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/accounts/:id': [
+    {
+      what: 'change B’s account',
+      method: 'PATCH',
+      url: (u) => `/api/accounts/${u.account}`,
+      body: () => ({ disabled: true }),
+      expect: FORBIDDEN,
+    },
+    {
+      what: 'move itself into B',
+      method: 'PATCH',
+      url: () => '/api/accounts/cust-a',
+      body: (u) => ({ customerId: u.customer }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/accounts/:id/reset-password': [
+    {
+      what: 'reset B’s password',
+      method: 'POST',
+      url: (u) => `/api/accounts/${u.account}/reset-password`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/accounts/:id': [
+    { what: 'remove B’s account', method: 'DELETE', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN },
+  ],
 
   'GET /api/customers': [{ what: 'every unit', method: 'GET', url: () => '/api/customers', expect: FORBIDDEN }],
-  'GET /api/customers/:id': [{ what: 'B’s unit', method: 'GET', url: (u) => `/api/customers/${u.customer}`, expect: nf('CUSTOMER_NOT_FOUND') }],
-  'POST /api/customers': [{ what: 'a unit', method: 'POST', url: () => '/api/customers', body: () => ({ id: 'CEVIL', name: 'x' }), expect: FORBIDDEN }],
-  'PATCH /api/customers/:id': [{ what: 'rename B’s unit', method: 'PATCH', url: (u) => `/api/customers/${u.customer}`, body: () => ({ name: 'pwned' }), expect: FORBIDDEN }],
-  'GET /api/audit': [{ what: 'B’s audit trail', method: 'GET', url: (u) => `/api/audit?actor=${u.account}`, expect: FORBIDDEN }],
+  'GET /api/customers/:id': [
+    { what: 'B’s unit', method: 'GET', url: (u) => `/api/customers/${u.customer}`, expect: nf('CUSTOMER_NOT_FOUND') },
+  ],
+  'POST /api/customers': [
+    {
+      what: 'a unit',
+      method: 'POST',
+      url: () => '/api/customers',
+      body: () => ({ id: 'CEVIL', name: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/customers/:id': [
+    {
+      what: 'rename B’s unit',
+      method: 'PATCH',
+      url: (u) => `/api/customers/${u.customer}`,
+      body: () => ({ name: 'pwned' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/audit': [
+    { what: 'B’s audit trail', method: 'GET', url: (u) => `/api/audit?actor=${u.account}`, expect: FORBIDDEN },
+  ],
 };
 
 // the routes, as the app declares them (a throwaway instance: collection happens before beforeAll)
@@ -139,7 +344,13 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
   let staff: Agent;
   let B: Unit;
   let A: Unit;
-  const MISSING: Unit = { vehicle: 'V-NOPE', customer: 'C-NOPE', ticket: 987_654, alarm: 987_653, account: 'nobody.here' };
+  const MISSING: Unit = {
+    vehicle: 'V-NOPE',
+    customer: 'C-NOPE',
+    ticket: 987_654,
+    alarm: 987_653,
+    account: 'nobody.here',
+  };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
   let snapshotB: () => Promise<string>;
@@ -149,18 +360,38 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     w = await startWeb();
     // unit B's data: a vehicle with telemetry, an alarm with a note, a rule ticket with a comment, a hotline ticket
     const t0 = w.now();
-    await w.frames('VB1', [healthyFrame(1, t0 - 60_000, { loadKw: 1234.5 }), healthyFrame(2, t0 - 30_000, { loadKw: 1234.5 })]);
+    await w.frames('VB1', [
+      healthyFrame(1, t0 - 60_000, { loadKw: 1234.5 }),
+      healthyFrame(2, t0 - 30_000, { loadKw: 1234.5 }),
+    ]);
     await w.frames('VA1', [healthyFrame(1, t0 - 60_000)]);
     const alarmB = await w.alarm('VB1');
     await w.diagnostics.alarms.comment(alarmB.id, 'dispatcher', 'B-ALARM-NOTE-7731');
     const ticketB = await w.ticket('VB1');
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
     B = { vehicle: 'VB1', customer: 'CB', ticket: ticketB.id, alarm: alarmB.id, account: 'cust-b' };
-    A = { vehicle: 'VA1', customer: 'CA', ticket: (await w.ticket('VA1')).id, alarm: (await w.alarm('VA1')).id, account: 'cust-a' };
+    A = {
+      vehicle: 'VA1',
+      customer: 'CA',
+      ticket: (await w.ticket('VA1')).id,
+      alarm: (await w.alarm('VA1')).id,
+      account: 'cust-a',
+    };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
     w.counters.inc('ingest.rejected', 'VB1');
-    bMarkers = ['VB1', 'Shelter B1', 'Unit B', 'cust-b', '"CB"', '1234.5', 'B-ALARM-NOTE-7731', 'B-TICKET-NOTE-7732', ticketB.number, ticketB.title];
+    bMarkers = [
+      'VB1',
+      'Shelter B1',
+      'Unit B',
+      'cust-b',
+      '"CB"',
+      '1234.5',
+      'B-ALARM-NOTE-7731',
+      'B-TICKET-NOTE-7732',
+      ticketB.number,
+      ticketB.title,
+    ];
     a = await w.login('cust-a');
     b = await w.login('cust-b');
     staff = await w.login('dispatcher');
@@ -183,27 +414,45 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
   it('has a row for every route the app declares, and none for a route it does not', () => {
     const declared = API_ROUTES.map(routeKey).sort();
     const inMatrix = Object.keys(MATRIX).sort();
-    expect(declared.filter((r) => !MATRIX[r]), 'routes without a tenant-matrix row: add them to MATRIX').toEqual([]);
-    expect(inMatrix.filter((r) => !declared.includes(r)), 'rows for routes that no longer exist').toEqual([]);
+    expect(
+      declared.filter((r) => !MATRIX[r]),
+      'routes without a tenant-matrix row: add them to MATRIX',
+    ).toEqual([]);
+    expect(
+      inMatrix.filter((r) => !declared.includes(r)),
+      'rows for routes that no longer exist',
+    ).toEqual([]);
     expect(ROUTES.filter(isStaticRoute).length).toBeGreaterThan(0);
   });
 
   /** The body with the ids A itself sent taken out: what remains must say nothing of B. */
   function expectNothingOfB(res: LightMyRequestResponse, sent: string[], what: string): void {
     let text = res.body;
-    for (const s of sent.filter((x) => x.length > 0).sort((x, y) => y.length - x.length)) text = text.split(s).join('«sent»');
+    for (const s of sent.filter((x) => x.length > 0).sort((x, y) => y.length - x.length))
+      text = text.split(s).join('«sent»');
     const found = bMarkers.filter((m) => text.includes(m));
     expect(found, `${what}: unit B's data in the answer: ${text.slice(0, 300)}`).toEqual([]);
   }
 
-  const sentIds = (p: Probe, u: Unit) => [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm), decodeURIComponent(p.url(u)), JSON.stringify(p.body?.(u) ?? '')].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
+  const sentIds = (p: Probe, u: Unit) =>
+    [
+      u.vehicle,
+      u.customer,
+      u.account,
+      String(u.ticket),
+      String(u.alarm),
+      decodeURIComponent(p.url(u)),
+      JSON.stringify(p.body?.(u) ?? ''),
+    ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
 
   async function run(agent: Agent, p: Probe, u: Unit): Promise<LightMyRequestResponse> {
     const who = p.freshSession ? await w.login(agent.account) : agent;
     return who.request(p.method, p.url(u), p.body?.(u));
   }
 
-  const rows = API_ROUTES.flatMap((r) => (MATRIX[routeKey(r)] ?? []).map((p) => [`${routeKey(r)}: ${p.what}`, p] as const));
+  const rows = API_ROUTES.flatMap((r) =>
+    (MATRIX[routeKey(r)] ?? []).map((p) => [`${routeKey(r)}: ${p.what}`, p] as const),
+  );
 
   it.each(rows)('%s', async (name, p) => {
     const res = await run(a, p, B);
@@ -216,7 +465,11 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       // the same answer as for ids that do not exist, word for word but for the ids
       const twin = await run(a, p, MISSING);
       expect(twin.statusCode, `${name} (ids that do not exist)`).toBe(o.status);
-      const shape = (m: string, u: Unit) => [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm)].reduce((acc, id) => acc.split(id).join('#'), m);
+      const shape = (m: string, u: Unit) =>
+        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm)].reduce(
+          (acc, id) => acc.split(id).join('#'),
+          m,
+        );
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {
         const head = await a.request('HEAD', p.url(B));
@@ -237,7 +490,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
 
   it('the same requests work for their owner and for staff: the 404s and empty listings come from the tenant check, not a broken route', async () => {
     for (const [name, p] of rows) {
-      if (p.noOwnerControl || (!('code' in p.expect && p.expect.status === 404) && !('sameAsMissing' in p.expect))) continue;
+      if (p.noOwnerControl || (!('code' in p.expect && p.expect.status === 404) && !('sameAsMissing' in p.expect)))
+        continue;
       const res = await run(b, p, B);
       expect(res.statusCode, `${name} as B's own customer: ${res.body}`).toBeLessThan(300);
       if ('sameAsMissing' in p.expect) expect(res.body, name).toContain('VB1');

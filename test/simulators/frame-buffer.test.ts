@@ -48,7 +48,13 @@ describe('store-and-forward buffer: kept until the platform confirms', () => {
     b.resetInflight();
     expect(b.resendQueued()).toBe(5);
     // the ts bounds pin a request to one run of seqs
-    expect(b.backfill({ fromSeq: 0, toSeq: 3, afterTs: T0 + 1000, beforeTs: T0 + 3000 })).toMatchObject({ resent: 1, missing: [[0, 1], [3, 3]] });
+    expect(b.backfill({ fromSeq: 0, toSeq: 3, afterTs: T0 + 1000, beforeTs: T0 + 3000 })).toMatchObject({
+      resent: 1,
+      missing: [
+        [0, 1],
+        [3, 3],
+      ],
+    });
     // beyond what was ever sampled
     expect(b.backfill({ fromSeq: 18, toSeq: 25 }).missing).toEqual([[20, 25]]);
   });
@@ -65,7 +71,10 @@ describe('store-and-forward buffer: kept until the platform confirms', () => {
     for (let i = 14; i < 17; i++) b.push(frame(i));
     expect(b.dropped()).toBe(3);
     expect(seqs(b.snapshot())).toEqual([4, 5, 9, 10, 11, 12, 13, 14, 15, 16]);
-    expect(b.backfill({ fromSeq: 0, toSeq: 9 }).missing).toEqual([[0, 3], [6, 8]]);
+    expect(b.backfill({ fromSeq: 0, toSeq: 9 }).missing).toEqual([
+      [0, 3],
+      [6, 8],
+    ]);
   });
 
   it('on disk: acknowledged-but-unconfirmed frames and the confirmation survive a restart', () => {
@@ -104,7 +113,13 @@ describe('store-and-forward buffer: kept until the platform confirms', () => {
       ok: true,
       result: { fromSeq: 3, toSeq: 6, resent: 2, missing: [[5, 6]] },
     });
-    expect(executeCommand({ id: 'c2', ts: T0, name: 'backfill', args: { fromSeq: 6, toSeq: 3 } }, ctx)).toMatchObject({ ok: false, error: expect.stringContaining('toSeq') });
-    expect(executeCommand({ id: 'c3', ts: T0, name: 'backfill', args: {} }, ctx)).toMatchObject({ ok: false, error: expect.stringContaining('fromSeq') });
+    expect(executeCommand({ id: 'c2', ts: T0, name: 'backfill', args: { fromSeq: 6, toSeq: 3 } }, ctx)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('toSeq'),
+    });
+    expect(executeCommand({ id: 'c3', ts: T0, name: 'backfill', args: {} }, ctx)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('fromSeq'),
+    });
   });
 });

@@ -60,7 +60,8 @@ async function advance(clock: ManualClock, gw: Gateway, seconds: number, until?:
 /** Moves simulated time on until the gateway is online: each attempt ends in 'connected' or 'connect-failed'. */
 async function reconnect(clock: ManualClock, gw: Gateway) {
   for (let attempt = 0; attempt < 20 && gw.state() !== 'online'; attempt++) {
-    if (gw.state() !== 'connecting') await advance(clock, gw, 60, () => gw.state() === 'connecting' || gw.state() === 'online');
+    if (gw.state() !== 'connecting')
+      await advance(clock, gw, 60, () => gw.state() === 'connecting' || gw.state() === 'online');
     if (gw.state() !== 'connecting') continue;
     await new Promise<void>((resolve) => {
       const offs = [gw.on('connected', done), gw.on('connect-failed', done)];
@@ -89,9 +90,24 @@ afterAll(async () => {
   await tp.close();
 });
 
-function newGateway(id: string, secret: string, clock: ManualClock, brokerUrl: string, extra: Partial<Parameters<typeof createGateway>[1]> = {}) {
-  const model = createVehicleModel({ vehicleId: id, seed: 5, startTs: clock.now(), mainsOutagesPerDay: 0, drivesPerDay: 0 });
-  return createGateway({ clock, model, random: () => 0.5 }, { vehicleId: id, secret, brokerUrl, rateHz: 1, reconnectMinMs: 1000, reconnectMaxMs: 5000, ...extra });
+function newGateway(
+  id: string,
+  secret: string,
+  clock: ManualClock,
+  brokerUrl: string,
+  extra: Partial<Parameters<typeof createGateway>[1]> = {},
+) {
+  const model = createVehicleModel({
+    vehicleId: id,
+    seed: 5,
+    startTs: clock.now(),
+    mainsOutagesPerDay: 0,
+    drivesPerDay: 0,
+  });
+  return createGateway(
+    { clock, model, random: () => 0.5 },
+    { vehicleId: id, secret, brokerUrl, rateHz: 1, reconnectMinMs: 1000, reconnectMaxMs: 5000, ...extra },
+  );
 }
 
 describe('reference gateway against the embedded platform', () => {
@@ -102,7 +118,10 @@ describe('reference gateway against the embedded platform', () => {
     const gw = newGateway(id, secret, clock, proxy.url);
     const stored: TelemetryFrame[] = [];
     const statuses: VehicleStatus[] = [];
-    const offStored = tp.platform.bus.on('telemetry.stored', (e) => void (e.vehicleId === id && stored.push(...e.frames)));
+    const offStored = tp.platform.bus.on(
+      'telemetry.stored',
+      (e) => void (e.vehicleId === id && stored.push(...e.frames)),
+    );
     const offStatus = tp.platform.bus.on('vehicle.status', (e) => void (e.vehicleId === id && statuses.push(e.status)));
     try {
       const connected = waitFor(gw, 'connected');
@@ -145,7 +164,9 @@ describe('reference gateway against the embedded platform', () => {
   it('link-loss scenario: last will, buffered, replayed without gaps', async () => {
     const { id, secret } = await tp.addVehicle('LL1');
     const clock = createManualClock(Date.now() - 20 * 60_000);
-    const gw = newGateway(id, secret, clock, tp.mqttUrl, { faults: [plannedFault('link-loss', clock.now() + 20_000, 120)] });
+    const gw = newGateway(id, secret, clock, tp.mqttUrl, {
+      faults: [plannedFault('link-loss', clock.now() + 20_000, 120)],
+    });
     const statuses: VehicleStatus[] = [];
     const off = tp.platform.bus.on('vehicle.status', (e) => void (e.vehicleId === id && statuses.push(e.status)));
     try {
@@ -173,11 +194,16 @@ describe('reference gateway against the embedded platform', () => {
   it('gateway-reboot scenario: will, GATEWAY_BOOT, seq restarts at 0 without a disk buffer while ts moves on', async () => {
     const { id, secret } = await tp.addVehicle('RB1');
     const clock = createManualClock(Date.now() - 20 * 60_000);
-    const gw = newGateway(id, secret, clock, tp.mqttUrl, { faults: [plannedFault('gateway-reboot', clock.now() + 30_500, null, { downS: 20 })] });
+    const gw = newGateway(id, secret, clock, tp.mqttUrl, {
+      faults: [plannedFault('gateway-reboot', clock.now() + 30_500, null, { downS: 20 })],
+    });
     const events: VehicleEvent[] = [];
     const statuses: boolean[] = [];
     const offE = tp.platform.bus.on('vehicle.event', (e) => void (e.vehicleId === id && events.push(e.event)));
-    const offS = tp.platform.bus.on('vehicle.status', (e) => void (e.vehicleId === id && statuses.push(e.status.online)));
+    const offS = tp.platform.bus.on(
+      'vehicle.status',
+      (e) => void (e.vehicleId === id && statuses.push(e.status.online)),
+    );
     try {
       const connected = waitFor(gw, 'connected');
       gw.start();
@@ -259,12 +285,21 @@ describe('reference gateway against the embedded platform', () => {
       const before = gw.stats().framesSampled;
       await advance(clock, gw, 2);
       expect(gw.stats().framesSampled - before).toBeGreaterThanOrEqual(19);
-      expect(await send('setTelemetryRate', { hz: 50 })).toMatchObject({ ok: false, error: expect.stringContaining('hz') });
+      expect(await send('setTelemetryRate', { hz: 50 })).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('hz'),
+      });
       expect(await send('snapshot')).toMatchObject({ ok: true, result: { seq: expect.any(Number) } });
-      expect(await send('switchSource', { source: 'generator' })).toMatchObject({ ok: false, error: expect.stringContaining('start it first') });
+      expect(await send('switchSource', { source: 'generator' })).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('start it first'),
+      });
       expect(await send('startGenerator')).toMatchObject({ ok: true });
       await advance(clock, gw, 25);
-      expect(await send('switchSource', { source: 'generator' })).toMatchObject({ ok: true, result: { mode: 'generator' } });
+      expect(await send('switchSource', { source: 'generator' })).toMatchObject({
+        ok: true,
+        result: { mode: 'generator' },
+      });
       expect(await send('switchSource', { source: 'auto' })).toMatchObject({ ok: true });
 
       // Mains fails: the generator becomes the only source; stopping it is refused.
@@ -275,13 +310,25 @@ describe('reference gateway against the embedded platform', () => {
       expect(refused.ok).toBe(false);
       expect(refused.error).toMatch(/unsafe: the generator is the only AC source/);
       expect(gw.model.state().generatorRunning).toBe(true);
-      expect(await send('switchSource', { source: 'mains' })).toMatchObject({ ok: false, error: 'unsafe: mains is not present' });
-      expect(await send('resetFault', { code: 'GEN_OVERHEAT_SHUTDOWN' })).toMatchObject({ ok: false, error: 'no latched fault GEN_OVERHEAT_SHUTDOWN' });
-      expect(await send('resetFault', { fault: 'mains-outage' })).toMatchObject({ ok: true, result: { repaired: 'mains-outage#0' } });
+      expect(await send('switchSource', { source: 'mains' })).toMatchObject({
+        ok: false,
+        error: 'unsafe: mains is not present',
+      });
+      expect(await send('resetFault', { code: 'GEN_OVERHEAT_SHUTDOWN' })).toMatchObject({
+        ok: false,
+        error: 'no latched fault GEN_OVERHEAT_SHUTDOWN',
+      });
+      expect(await send('resetFault', { fault: 'mains-outage' })).toMatchObject({
+        ok: true,
+        result: { repaired: 'mains-outage#0' },
+      });
       await advance(clock, gw, 40);
       expect(gw.model.state().source).toBe('mains');
       expect(await send('stopGenerator')).toMatchObject({ ok: true, result: { phase: 'cooldown' } });
-      expect(await send('selfDestruct')).toMatchObject({ ok: false, error: expect.stringContaining('unknown command') });
+      expect(await send('selfDestruct')).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('unknown command'),
+      });
       expect(acks.size).toBe(n); // every command acknowledged
       expect(gw.stats().commands).toBe(n);
     } finally {
@@ -292,7 +339,13 @@ describe('reference gateway against the embedded platform', () => {
 });
 
 describe('store-and-forward buffer', () => {
-  const frame = (seq: number) => ({ v: 1 as const, seq, ts: 1_700_000_000_000 + seq * 1000, source: 'mains' as const, loadKw: 1 });
+  const frame = (seq: number) => ({
+    v: 1 as const,
+    seq,
+    ts: 1_700_000_000_000 + seq * 1000,
+    source: 'mains' as const,
+    loadKw: 1,
+  });
 
   it('releases frames only on acknowledgement, re-sends after a reset, drops the oldest unsent when full', () => {
     const b = createFrameBuffer({ capacity: 5 });

@@ -8,7 +8,15 @@ const DAY = 86_400_000;
 
 function run(vehicleIndex: number, seed: number | string, days: number, sampleEveryMs: number, stepS: number) {
   const { profile } = vehiclePlan(vehicleIndex, seed);
-  const model = createVehicleModel({ vehicleId: `V${vehicleIndex}`, profile, seed, startTs: START, stepS, mainsOutagesPerDay: 1, drivesPerDay: 0.3 });
+  const model = createVehicleModel({
+    vehicleId: `V${vehicleIndex}`,
+    profile,
+    seed,
+    startTs: START,
+    stepS,
+    mainsOutagesPerDay: 1,
+    drivesPerDay: 0.3,
+  });
   const frames: TelemetryFrame[] = [];
   for (let t = START + sampleEveryMs; t <= START + days * DAY; t += sampleEveryMs) {
     model.advanceTo(t);
@@ -36,7 +44,8 @@ describe('power-system model: a simulated week for 20 vehicles', () => {
 
   it('keeps SOC within 0–100 % and the source state consistent', () => {
     const bad: string[] = [];
-    const check = (ok: boolean, what: string, f: TelemetryFrame) => void (ok || bad.push(`${what} (seq ${f.seq}, ${JSON.stringify(f)})`));
+    const check = (ok: boolean, what: string, f: TelemetryFrame) =>
+      void (ok || bad.push(`${what} (seq ${f.seq}, ${JSON.stringify(f)})`));
     for (const { frames } of fleet) {
       for (const f of frames) {
         const b = f.battery!;
@@ -51,8 +60,10 @@ describe('power-system model: a simulated week for 20 vehicles', () => {
         if (f.source !== 'mains') check(m.currentA === 0, 'mains current while not the source', f);
         if (g && !g.running) check(g.voltageV === 0 && g.currentA === 0, 'stopped generator with output', f);
         if (g && f.source !== 'generator') check(g.currentA === 0, 'generator current while not the source', f);
-        if (!c.engineRunning) check(c.alternatorV === 0 && c.currentA === 0, 'charge current from a stopped alternator', f);
-        if (f.source === 'battery' && !c.engineRunning) check(b.currentA! < 0.5, 'battery charging while it is the only source', f);
+        if (!c.engineRunning)
+          check(c.alternatorV === 0 && c.currentA === 0, 'charge current from a stopped alternator', f);
+        if (f.source === 'battery' && !c.engineRunning)
+          check(b.currentA! < 0.5, 'battery charging while it is the only source', f);
       }
     }
     expect(bad.slice(0, 5)).toEqual([]);
@@ -63,7 +74,9 @@ describe('power-system model: a simulated week for 20 vehicles', () => {
     expect(seen).toContain('mains');
     expect(seen).toContain('generator');
     expect(seen).toContain('battery');
-    expect(fleet.some(({ frames }) => frames.some((f) => f.charging!.engineRunning && f.charging!.currentA! > 0))).toBe(true);
+    expect(fleet.some(({ frames }) => frames.some((f) => f.charging!.engineRunning && f.charging!.currentA! > 0))).toBe(
+      true,
+    );
   });
 
   it('balances energy on every bus and charge in the battery', () => {
@@ -73,7 +86,9 @@ describe('power-system model: a simulated week for 20 vehicles', () => {
       // AC bus: mains + generator + inverter output = load + charger input
       expect(rel(l.mainsWh + l.generatorWh + l.inverterInWh * 0.92, l.loadWh + l.chargerInWh)).toBeLessThan(1e-6);
       // DC bus: charger + alternator = house load + inverter input + battery terminals
-      expect(rel(l.chargerOutWh + l.alternatorWh, l.dcLoadWh + l.inverterInWh + l.batteryTerminalWh)).toBeLessThan(1e-6);
+      expect(rel(l.chargerOutWh + l.alternatorWh, l.dcLoadWh + l.inverterInWh + l.batteryTerminalWh)).toBeLessThan(
+        1e-6,
+      );
       // battery: terminals = stored + losses
       expect(rel(l.batteryTerminalWh, l.batteryStoredWh + l.batteryLossWh)).toBeLessThan(1e-6);
       expect(l.batteryLossWh).toBeGreaterThanOrEqual(0);

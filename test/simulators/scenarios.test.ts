@@ -17,9 +17,18 @@ interface Run {
 
 /** Runs one vehicle with the given scenarios starting at ONSET_S, sampling at 1 Hz until the first scenario's documented time. */
 function runScenario(combo: { name: ScenarioName; params?: Record<string, unknown> }[], extraS = 0, seed = 11): Run {
-  const model = createVehicleModel({ vehicleId: 'S1', seed, startTs: START, mainsOutagesPerDay: 0, drivesPerDay: 0, initialSocPct: 95 });
+  const model = createVehicleModel({
+    vehicleId: 'S1',
+    seed,
+    startTs: START,
+    mainsOutagesPerDay: 0,
+    drivesPerDay: 0,
+    initialSocPct: 95,
+  });
   const onset = START + ONSET_S * 1000;
-  combo.forEach((c, i) => model.addFault(toModelFault(plannedFault(c.name, onset, undefined, c.params ?? {}, i), model.profile)));
+  combo.forEach((c, i) =>
+    model.addFault(toModelFault(plannedFault(c.name, onset, undefined, c.params ?? {}, i), model.profile)),
+  );
   const first = scenario(combo[0]!.name);
   const withinS = first.withinS(first.params.parse(combo[0]!.params ?? {}));
   const before: TelemetryFrame[] = [];
@@ -49,7 +58,13 @@ describe('fault scenarios produce their documented signature within their docume
   });
 
   it('mains-outage ends: back to mains, generator cools down unloaded and stops', () => {
-    const model = createVehicleModel({ vehicleId: 'S1', seed: 3, startTs: START, mainsOutagesPerDay: 0, drivesPerDay: 0 });
+    const model = createVehicleModel({
+      vehicleId: 'S1',
+      seed: 3,
+      startTs: START,
+      mainsOutagesPerDay: 0,
+      drivesPerDay: 0,
+    });
     model.addFault(toModelFault(plannedFault('mains-outage', START + 60_000, 600), model.profile));
     const frames: TelemetryFrame[] = [];
     for (let t = START + 1000; t <= START + 1200_000; t += 1000) {
@@ -107,7 +122,11 @@ describe('fault scenarios produce their documented signature within their docume
   });
 
   it('battery-ageing: SOC falls as if the capacity were remainingPct of nominal', () => {
-    const r = runScenario([{ name: 'battery-ageing', params: { remainingPct: 40 } }, { name: 'mains-outage' }, { name: 'generator-start-failure' }]);
+    const r = runScenario([
+      { name: 'battery-ageing', params: { remainingPct: 40 } },
+      { name: 'mains-outage' },
+      { name: 'generator-start-failure' },
+    ]);
     const d = r.after;
     let ah = 0;
     for (let i = 1; i < d.length; i++) ah += d[i]!.battery!.currentA! / 3600;
@@ -125,7 +144,9 @@ describe('fault scenarios produce their documented signature within their docume
   it('alternator-failure: engine running, no alternator voltage or current', () => {
     const r = runScenario([{ name: 'alternator-failure' }]);
     expect(r.after.length).toBeGreaterThan(0);
-    expect(r.after.every((f) => f.charging!.engineRunning && f.charging!.alternatorV === 0 && f.charging!.currentA === 0)).toBe(true);
+    expect(
+      r.after.every((f) => f.charging!.engineRunning && f.charging!.alternatorV === 0 && f.charging!.currentA === 0),
+    ).toBe(true);
   });
 
   it('regulator-over-voltage: alternator and battery above 15 V per 12 V block', () => {
@@ -182,7 +203,10 @@ scenarios:
     expect(plan.get('V2')!.map((p) => p.name)).not.toContain('mains-outage');
     expect([...plan.values()].filter((ps) => ps.some((p) => p.name === 'generator-overheat'))).toHaveLength(2);
     expect(planScenarios(entries, ids, 1_000_000, 5)).toEqual(plan);
-    expect(plan.get('V1')!.find((p) => p.name === 'mains-outage')).toMatchObject({ startTs: 1_120_000, endTs: 1_120_000 + 5_400_000 });
+    expect(plan.get('V1')!.find((p) => p.name === 'mains-outage')).toMatchObject({
+      startTs: 1_120_000,
+      endTs: 1_120_000 + 5_400_000,
+    });
   });
 
   it('names the scenario index and field of every problem', () => {

@@ -68,10 +68,21 @@ export function describeTelemetryStoreConformance(
     });
 
     it('gives the latest frame of many vehicles at once, as latest does for one', async () => {
-      await store.append([stored('V1', 1, T0), stored('V1', 3, T0 + 3000, { loadKw: 9.5 }), stored('V1', 2, T0 + 2000), stored('V2', 7, T0 + 500)]);
+      await store.append([
+        stored('V1', 1, T0),
+        stored('V1', 3, T0 + 3000, { loadKw: 9.5 }),
+        stored('V1', 2, T0 + 2000),
+        stored('V2', 7, T0 + 500),
+      ]);
       // same ts: the higher seq is the latest; a late older frame does not replace it
       await store.append([stored('V2', 8, T0 + 500), stored('V2', 6, T0 + 100)]);
-      const f: TelemetryFrame = { v: 1, seq: 4, ts: T0 + 900, source: 'battery', battery: { voltageV: 23.9, socPct: 40 } };
+      const f: TelemetryFrame = {
+        v: 1,
+        seq: 4,
+        ts: T0 + 900,
+        source: 'battery',
+        battery: { voltageV: 23.9, socPct: 40 },
+      };
       await store.append([{ vehicleId: 'V4', receivedAt: T0 + 950, frame: f }]);
       const m = await store.latestMany(['V1', 'V2', 'V3', 'V4', 'V1']);
       expect([...m.keys()].sort()).toEqual(['V1', 'V2', 'V4']);
@@ -103,7 +114,13 @@ export function describeTelemetryStoreConformance(
       // 1 Hz for 1000 s, loadKw = seq % 10
       const frames = Array.from({ length: 1000 }, (_, i) => stored('V1', i, T0 + i * 1000, { loadKw: i % 10 }));
       await store.append(frames);
-      const s = await store.series({ vehicleId: 'V1', from: T0, to: T0 + 999_999, maxPoints: 100, fields: ['loadKw', 'battery.socPct'] });
+      const s = await store.series({
+        vehicleId: 'V1',
+        from: T0,
+        to: T0 + 999_999,
+        maxPoints: 100,
+        fields: ['loadKw', 'battery.socPct'],
+      });
       expect(s.bucketMs).toBe(10_000);
       expect(s.ts.length).toBe(100);
       expect(s.ts[1]).toBe(T0 + 10_000);
@@ -120,10 +137,32 @@ export function describeTelemetryStoreConformance(
       const from = T0 + 3_500;
       const to = from + 3 * 3_600_000 - 1;
       const frames = Array.from({ length: 3 * 3600 }, (_, i) =>
-        i % 7 === 3 ? { vehicleId: 'V1', receivedAt: from + i * 1000, frame: { v: 1 as const, seq: i, ts: from + i * 1000, source: 'battery' as const, battery: { voltageV: 24 + (i % 5), socPct: 50 } } } : stored('V1', i, from + i * 1000, { loadKw: i % 37 }),
+        i % 7 === 3
+          ? {
+              vehicleId: 'V1',
+              receivedAt: from + i * 1000,
+              frame: {
+                v: 1 as const,
+                seq: i,
+                ts: from + i * 1000,
+                source: 'battery' as const,
+                battery: { voltageV: 24 + (i % 5), socPct: 50 },
+              },
+            }
+          : stored('V1', i, from + i * 1000, { loadKw: i % 37 }),
       );
-      await store.append([...frames, stored('V1', 100_000, from - 1000, { loadKw: 999 }), stored('V1', 100_001, to + 1, { loadKw: 999 })]);
-      const s = await store.series({ vehicleId: 'V1', from, to, maxPoints: 500, fields: ['loadKw', 'battery.voltageV'] });
+      await store.append([
+        ...frames,
+        stored('V1', 100_000, from - 1000, { loadKw: 999 }),
+        stored('V1', 100_001, to + 1, { loadKw: 999 }),
+      ]);
+      const s = await store.series({
+        vehicleId: 'V1',
+        from,
+        to,
+        maxPoints: 500,
+        fields: ['loadKw', 'battery.voltageV'],
+      });
       expect(s.bucketMs % ROLLUP_MS).toBe(0);
       expect(s.bucketMs).toBe(30_000);
       expect(s.ts.length).toBeLessThanOrEqual(500);
@@ -147,7 +186,13 @@ export function describeTelemetryStoreConformance(
     it('gives null for a measurement absent from a whole bucket', async () => {
       const f: TelemetryFrame = { v: 1, seq: 1, ts: T0, source: 'none' };
       await store.append([{ vehicleId: 'V1', receivedAt: T0, frame: f }]);
-      const s = await store.series({ vehicleId: 'V1', from: T0, to: T0 + 1000, maxPoints: 10, fields: ['generator.rpm'] });
+      const s = await store.series({
+        vehicleId: 'V1',
+        from: T0,
+        to: T0 + 1000,
+        maxPoints: 10,
+        fields: ['generator.rpm'],
+      });
       expect(s.fields['generator.rpm']!.avg).toEqual([null]);
     });
 
@@ -167,11 +212,12 @@ export function describeTelemetryStoreConformance(
     });
 
     // in-memory stores are not durable by design; every other store must be
-    if (traits.durable) it('keeps what it acknowledged across a reopen', async () => {
-      await store.append([stored('V1', 1, T0), stored('V1', 2, T0 + 1)]);
-      await store.close();
-      store = await reopen!();
-      expect(await store.count('V1')).toBe(2);
-    });
+    if (traits.durable)
+      it('keeps what it acknowledged across a reopen', async () => {
+        await store.append([stored('V1', 1, T0), stored('V1', 2, T0 + 1)]);
+        await store.close();
+        store = await reopen!();
+        expect(await store.count('V1')).toBe(2);
+      });
   });
 }

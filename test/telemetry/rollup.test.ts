@@ -7,7 +7,13 @@ import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
 import { splitRange } from '../../telemetry/rollup.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
-import { ROLLUP_MS, type Series, type SeriesQuery, type StoredFrame, type TelemetryStore } from '../../telemetry/store.ts';
+import {
+  ROLLUP_MS,
+  type Series,
+  type SeriesQuery,
+  type StoredFrame,
+  type TelemetryStore,
+} from '../../telemetry/store.ts';
 import { frame } from '../helpers/platform.ts';
 
 const HOUR = 3_600_000;
@@ -21,7 +27,10 @@ function history(vehicleId: string, end: number, seconds: number): StoredFrame[]
     const f: TelemetryFrame =
       i % 5 === 0
         ? { v: 1, seq: i, ts, source: 'battery', battery: { voltageV: 23 + (i % 11) / 10, socPct: 40 + (i % 50) } }
-        : (frame(i, ts, { loadKw: (i % 97) / 10, battery: { voltageV: 26 + (i % 13) / 10, currentA: 3, socPct: 90 - (i % 20), tempC: 24 } }) as TelemetryFrame);
+        : (frame(i, ts, {
+            loadKw: (i % 97) / 10,
+            battery: { voltageV: 26 + (i % 13) / 10, currentA: 3, socPct: 90 - (i % 20), tempC: 24 },
+          }) as TelemetryFrame);
     out.push({ vehicleId, receivedAt: ts + 30, frame: f });
   }
   return out;
@@ -66,7 +75,9 @@ describe('rollups of the SQLite telemetry store', () => {
     try {
       return {
         rows: (db.prepare('SELECT count(*) FROM telemetry_rollup').pluck().get() as number) ?? 0,
-        marks: Object.fromEntries(db.prepare('SELECT vehicle_id, rolled_to FROM telemetry_rollup_state').raw().all() as [string, number][]),
+        marks: Object.fromEntries(
+          db.prepare('SELECT vehicle_id, rolled_to FROM telemetry_rollup_state').raw().all() as [string, number][],
+        ),
       };
     } finally {
       db.close();
@@ -81,7 +92,13 @@ describe('rollups of the SQLite telemetry store', () => {
     await both([...history('V1', end, 4 * 3600), ...history('V2', end - 2 * HOUR, 3600)]);
     const queries: SeriesQuery[] = [
       { vehicleId: 'V1', from: end - 4 * HOUR, to: end, maxPoints: 300 },
-      { vehicleId: 'V1', from: end - 3 * HOUR + 1234, to: end - 3_333, maxPoints: 700, fields: ['loadKw', 'battery.voltageV', 'battery.socPct'] },
+      {
+        vehicleId: 'V1',
+        from: end - 3 * HOUR + 1234,
+        to: end - 3_333,
+        maxPoints: 700,
+        fields: ['loadKw', 'battery.voltageV', 'battery.socPct'],
+      },
       { vehicleId: 'V2', from: end - 24 * HOUR, to: end, maxPoints: 2000 },
     ];
     await store.compactRollups();
@@ -101,7 +118,11 @@ describe('rollups of the SQLite telemetry store', () => {
     await store.compactRollups();
     const before = rollupRows().marks.V1!;
     // a gateway replays a frame from 2 h ago that never arrived
-    const late: StoredFrame = { vehicleId: 'V1', receivedAt: end, frame: frame(999_999, end - 2 * HOUR - 1, { loadKw: 123.4 }) as TelemetryFrame };
+    const late: StoredFrame = {
+      vehicleId: 'V1',
+      receivedAt: end,
+      frame: frame(999_999, end - 2 * HOUR - 1, { loadKw: 123.4 }) as TelemetryFrame,
+    };
     await both([late]);
     const moved = rollupRows().marks.V1!;
     expect(moved).toBeLessThan(before);
@@ -140,7 +161,9 @@ describe('rollups of the SQLite telemetry store', () => {
       const q: SeriesQuery = { vehicleId: 'V9', from: end - 3 * HOUR, to: end, maxPoints: 400 };
       expectSameSeries(await reopened.series(q), await reference.series(q));
       const db = new Database(join(dir, 'other.db'), { readonly: true });
-      expect(db.prepare('SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?').pluck().get('V9')).toBeGreaterThan(end);
+      expect(
+        db.prepare('SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?').pluck().get('V9'),
+      ).toBeGreaterThan(end);
       db.close();
     } finally {
       await reopened.close();

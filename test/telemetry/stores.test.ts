@@ -7,7 +7,11 @@ import { describeTelemetryStoreConformance } from './conformance.ts';
 
 describeTelemetryStoreConformance('memory', async () => ({ store: createMemoryTelemetryStore() }), { durable: false });
 
-describeTelemetryStoreConformance('sqlite file', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
-  return { store: createSqliteTelemetryStore({ file }), reopen: async () => createSqliteTelemetryStore({ file }) };
-}, { durable: true });
+describeTelemetryStoreConformance(
+  'sqlite file',
+  async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
+    return { store: createSqliteTelemetryStore({ file }), reopen: async () => createSqliteTelemetryStore({ file }) };
+  },
+  { durable: true },
+);

@@ -17,23 +17,40 @@ describe('topics', () => {
 
 describe('vehicle ACL (default deny)', () => {
   it.each(['telemetry', 'status', 'events', 'commands/ack'] as const)('allows publishing its own %s', (kind) => {
-    expect(authorizePublish(v1, vehicleTopic('V1', kind))).toEqual({ allow: true, vehicleMessage: { vehicleId: 'V1', kind } });
+    expect(authorizePublish(v1, vehicleTopic('V1', kind))).toEqual({
+      allow: true,
+      vehicleMessage: { vehicleId: 'V1', kind },
+    });
   });
-  it.each(['v1/vehicles/V2/telemetry', 'v1/vehicles/V1/commands', 'v1/vehicles/V1/errors', '$SYS/broker/x', 'anything', 'v1/vehicles/V1/telemetry/x'])(
-    'denies publishing %s',
-    (topic) => {
-      expect(authorizePublish(v1, topic).allow).toBe(false);
-    },
-  );
+  it.each([
+    'v1/vehicles/V2/telemetry',
+    'v1/vehicles/V1/commands',
+    'v1/vehicles/V1/errors',
+    '$SYS/broker/x',
+    'anything',
+    'v1/vehicles/V1/telemetry/x',
+  ])('denies publishing %s', (topic) => {
+    expect(authorizePublish(v1, topic).allow).toBe(false);
+  });
   it('allows subscribing only to its own commands and errors, exactly', () => {
     expect(authorizeSubscribe(v1, 'v1/vehicles/V1/commands').allow).toBe(true);
     expect(authorizeSubscribe(v1, 'v1/vehicles/V1/errors').allow).toBe(true);
-    for (const t of ['#', 'v1/vehicles/V1/#', 'v1/vehicles/+/commands', 'v1/vehicles/V2/commands', '$SYS/#', 'v1/vehicles/V1/telemetry']) {
+    for (const t of [
+      '#',
+      'v1/vehicles/V1/#',
+      'v1/vehicles/+/commands',
+      'v1/vehicles/V2/commands',
+      '$SYS/#',
+      'v1/vehicles/V1/telemetry',
+    ]) {
       expect(authorizeSubscribe(v1, t).allow).toBe(false);
     }
   });
   it('subscribes to its own delivery confirmation, never publishes it', () => {
-    expect(parseVehicleTopic('v1/vehicles/V1/telemetry/confirmed')).toEqual({ vehicleId: 'V1', kind: 'telemetry/confirmed' });
+    expect(parseVehicleTopic('v1/vehicles/V1/telemetry/confirmed')).toEqual({
+      vehicleId: 'V1',
+      kind: 'telemetry/confirmed',
+    });
     expect(authorizeSubscribe(v1, 'v1/vehicles/V1/telemetry/confirmed').allow).toBe(true);
     expect(authorizeSubscribe(v1, 'v1/vehicles/V2/telemetry/confirmed').allow).toBe(false);
     expect(authorizePublish(v1, 'v1/vehicles/V1/telemetry/confirmed').allow).toBe(false);

@@ -8,7 +8,8 @@ import type { Command, TelemetryConfirmed, TelemetryFrame } from '../../protocol
 
 const T0 = 1_795_766_400_000;
 const f = (seq: number, ts = T0 + seq * 1000): TelemetryFrame => ({ v: 1, seq, ts, source: 'mains', loadKw: 1 });
-const range = (from: number, to: number, ts?: (s: number) => number) => Array.from({ length: to - from + 1 }, (_, i) => f(from + i, ts?.(from + i)));
+const range = (from: number, to: number, ts?: (s: number) => number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => f(from + i, ts?.(from + i)));
 
 function memoryStore(): ConfirmationStore & { rows: Map<string, { seq: number; ts: number }>; log: string[] } {
   const rows = new Map<string, { seq: number; ts: number }>();
@@ -41,14 +42,22 @@ async function setup(options: { store?: ReturnType<typeof memoryStore>; maxBackf
       log: silentLogger(),
       now: () => clock,
       publish: async (vehicleId, kind, payload) => {
-        if (kind === 'telemetry/confirmed') store.log.push(`publish ${vehicleId} ${(payload as TelemetryConfirmed).seq}`);
+        if (kind === 'telemetry/confirmed')
+          store.log.push(`publish ${vehicleId} ${(payload as TelemetryConfirmed).seq}`);
         published.push({ vehicleId, kind, payload });
       },
     },
-    { intervalMs: 1000, gapGraceMs: 2000, backfillRetryMs: 10_000, maxBackfillAttempts: options.maxBackfillAttempts ?? 3, tickMs: 3_600_000 },
+    {
+      intervalMs: 1000,
+      gapGraceMs: 2000,
+      backfillRetryMs: 10_000,
+      maxBackfillAttempts: options.maxBackfillAttempts ?? 3,
+      tickMs: 3_600_000,
+    },
   );
   await c.start();
-  const commit = (vehicleId: string, frames: TelemetryFrame[]) => bus.emit('telemetry.committed', { vehicleId, receivedAt: clock, frames });
+  const commit = (vehicleId: string, frames: TelemetryFrame[]) =>
+    bus.emit('telemetry.committed', { vehicleId, receivedAt: clock, frames });
   /** Moves the clock and runs the timer's work, waiting for the persist-then-publish. */
   const at = async (ms: number) => {
     clock = T0 + ms;
@@ -56,9 +65,24 @@ async function setup(options: { store?: ReturnType<typeof memoryStore>; maxBackf
     await c.flush().catch(() => undefined);
     await new Promise((r) => setImmediate(r));
   };
-  const confirmations = (id = 'V1') => published.filter((p) => p.vehicleId === id && p.kind === 'telemetry/confirmed').map((p) => p.payload as TelemetryConfirmed);
-  const backfills = (id = 'V1') => published.filter((p) => p.vehicleId === id && p.kind === 'commands').map((p) => p.payload as Command);
-  return { bus, counters, store, c, commit, at, published, confirmations, backfills, setClock: (ms: number) => (clock = T0 + ms) };
+  const confirmations = (id = 'V1') =>
+    published
+      .filter((p) => p.vehicleId === id && p.kind === 'telemetry/confirmed')
+      .map((p) => p.payload as TelemetryConfirmed);
+  const backfills = (id = 'V1') =>
+    published.filter((p) => p.vehicleId === id && p.kind === 'commands').map((p) => p.payload as Command);
+  return {
+    bus,
+    counters,
+    store,
+    c,
+    commit,
+    at,
+    published,
+    confirmations,
+    backfills,
+    setClock: (ms: number) => (clock = T0 + ms),
+  };
 }
 
 describe('delivery confirmation (ingest/confirmations.ts)', () => {
@@ -98,7 +122,14 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
     await s.at(1999);
     expect(s.backfills()).toEqual([]);
     await s.at(2000);
-    expect(s.backfills()).toEqual([{ id: expect.stringMatching(/^bf-/), ts: T0 + 2000, name: 'backfill', args: { fromSeq: 10, toSeq: 11, afterTs: T0 + 9000, beforeTs: T0 + 12_000 } }]);
+    expect(s.backfills()).toEqual([
+      {
+        id: expect.stringMatching(/^bf-/),
+        ts: T0 + 2000,
+        name: 'backfill',
+        args: { fromSeq: 10, toSeq: 11, afterTs: T0 + 9000, beforeTs: T0 + 12_000 },
+      },
+    ]);
     s.commit('V1', [f(10), f(11)]); // the gateway re-sent them
     await s.at(2010);
     expect(s.c.state('V1')).toMatchObject({ seq: 20, gaps: [] });
@@ -118,9 +149,17 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
       { fromSeq: 5, toSeq: 9 },
       { fromSeq: 13, toSeq: 19 },
     ]);
-    s.bus.emit('command.ack', { vehicleId: 'V1', receivedAt: T0, ack: { id: a!.id, ts: T0, ok: true, result: { fromSeq: 5, toSeq: 9, resent: 2, missing: [[5, 7]] } } });
+    s.bus.emit('command.ack', {
+      vehicleId: 'V1',
+      receivedAt: T0,
+      ack: { id: a!.id, ts: T0, ok: true, result: { fromSeq: 5, toSeq: 9, resent: 2, missing: [[5, 7]] } },
+    });
     s.commit('V1', [f(8), f(9)]);
-    s.bus.emit('command.ack', { vehicleId: 'V1', receivedAt: T0, ack: { id: b!.id, ts: T0, ok: true, result: { fromSeq: 13, toSeq: 19, resent: 0, missing: [[13, 19]] } } });
+    s.bus.emit('command.ack', {
+      vehicleId: 'V1',
+      receivedAt: T0,
+      ack: { id: b!.id, ts: T0, ok: true, result: { fromSeq: 13, toSeq: 19, resent: 0, missing: [[13, 19]] } },
+    });
     await s.at(2010);
     expect(s.c.state('V1')).toMatchObject({ seq: 21, gaps: [] });
     expect(s.counters.get('telemetry.frames_lost', 'V1')).toBe(3 + 7);
@@ -152,7 +191,10 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
   it('a refused frame (seq known) does not hold the mark back', async () => {
     const s = await setup();
     s.commit('V1', range(0, 3));
-    s.bus.emit('ingest.rejected', { vehicleId: 'V1', error: { ts: T0, code: 'invalid_frame', message: 'x', topic: 'v1/vehicles/V1/telemetry', index: 4, seq: 4 } });
+    s.bus.emit('ingest.rejected', {
+      vehicleId: 'V1',
+      error: { ts: T0, code: 'invalid_frame', message: 'x', topic: 'v1/vehicles/V1/telemetry', index: 4, seq: 4 },
+    });
     s.commit('V1', range(5, 6));
     await s.at(0);
     expect(s.c.state('V1')).toMatchObject({ seq: 6, gaps: [] });
@@ -166,7 +208,10 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
     await s.at(0);
     expect(s.c.state('V1')).toMatchObject({ seq: 99, run: 0 });
     // reboot without a persistent buffer: seq 0 again, 30 s later
-    s.commit('V1', range(0, 9, (q) => T0 + 130_000 + q * 1000));
+    s.commit(
+      'V1',
+      range(0, 9, (q) => T0 + 130_000 + q * 1000),
+    );
     await s.at(1000);
     expect(s.c.state('V1')).toMatchObject({ seq: 9, run: 1, gaps: [] });
     expect(s.confirmations().at(-1)).toEqual({ v: 1, seq: 9, ts: T0 + 139_000 });
@@ -179,7 +224,10 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
   it('a gateway clock that steps back within a run (seq still rising) does not stall the mark', async () => {
     const s = await setup();
     s.commit('V1', range(0, 9));
-    s.commit('V1', range(10, 14, (q) => T0 + q * 1000 - 60_000)); // an NTP correction of -60 s
+    s.commit(
+      'V1',
+      range(10, 14, (q) => T0 + q * 1000 - 60_000),
+    ); // an NTP correction of -60 s
     await s.at(0);
     expect(s.c.state('V1')).toMatchObject({ seq: 14, run: 0, gaps: [] });
   });
@@ -201,7 +249,11 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
 
   it('counts the frames a gateway reports dropped in its status', async () => {
     const s = await setup();
-    s.bus.emit('vehicle.status', { vehicleId: 'V1', receivedAt: T0, status: { online: true, ts: T0, buffered: 5, dropped: 120 } });
+    s.bus.emit('vehicle.status', {
+      vehicleId: 'V1',
+      receivedAt: T0,
+      status: { online: true, ts: T0, buffered: 5, dropped: 120 },
+    });
     s.bus.emit('vehicle.status', { vehicleId: 'V1', receivedAt: T0, status: { online: true, ts: T0, dropped: 150 } });
     s.bus.emit('vehicle.status', { vehicleId: 'V1', receivedAt: T0, status: { online: true, ts: T0, dropped: 150 } });
     expect(s.counters.get('gateway.frames_dropped', 'V1')).toBe(150);

@@ -16,7 +16,10 @@ describe('decode', () => {
     expect(r).toMatchObject({ ok: false, rejection: { code: 'payload_too_large' } });
   });
   it('refuses invalid UTF-8', () => {
-    expect(decode(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 100)).toMatchObject({ ok: false, rejection: { code: 'malformed_json', message: 'payload is not valid UTF-8' } });
+    expect(decode(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 100)).toMatchObject({
+      ok: false,
+      rejection: { code: 'malformed_json', message: 'payload is not valid UTF-8' },
+    });
   });
   it('refuses truncated JSON with the parser message', () => {
     const r = decode(Buffer.from('{"v":1,'), 100);
@@ -33,7 +36,10 @@ describe('decode', () => {
 
 describe('validate', () => {
   it('accepts a full frame and ignores unknown keys', () => {
-    const r = validateFrame({ ...frame(1, NOW), extra: 'x', battery: { ...frame(1, NOW).battery, vendorField: 3 } }, NOW);
+    const r = validateFrame(
+      { ...frame(1, NOW), extra: 'x', battery: { ...frame(1, NOW).battery, vendorField: 3 } },
+      NOW,
+    );
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.frame).not.toHaveProperty('extra');
@@ -70,15 +76,21 @@ describe('validate', () => {
     expect(r.frames.map((f) => f.seq)).toEqual([1, 3]);
     expect(r.rejections).toEqual([expect.objectContaining({ code: 'invalid_frame', index: 1 })]);
   });
-  it.each([[{ frames: [] }], [{ frames: 'x' }], [{ frames: Array.from({ length: 501 }, (_, i) => frame(i, NOW)) }]])('refuses a bad batch', (value) => {
-    expect(validateTelemetry(value, NOW).rejections[0]?.code).toBe('invalid_batch');
-  });
+  it.each([[{ frames: [] }], [{ frames: 'x' }], [{ frames: Array.from({ length: 501 }, (_, i) => frame(i, NOW)) }]])(
+    'refuses a bad batch',
+    (value) => {
+      expect(validateTelemetry(value, NOW).rejections[0]?.code).toBe('invalid_batch');
+    },
+  );
   it('refuses non-object payloads', () => {
     expect(validateTelemetry([1, 2], NOW).rejections[0]?.code).toBe('invalid_frame');
     expect(validateTelemetry(null, NOW).rejections[0]?.code).toBe('invalid_frame');
   });
   it('validates small messages with their own code', () => {
-    expect(validateMessage(statusSchema, { online: 'yes', ts: 1 }, 'invalid_status', 'status')).toMatchObject({ ok: false, rejection: { code: 'invalid_status' } });
+    expect(validateMessage(statusSchema, { online: 'yes', ts: 1 }, 'invalid_status', 'status')).toMatchObject({
+      ok: false,
+      rejection: { code: 'invalid_status' },
+    });
   });
 });
 
@@ -87,7 +99,11 @@ describe('dedupe within a message', () => {
     const a = frame(1, NOW) as TelemetryFrame;
     const b = frame(2, NOW) as TelemetryFrame;
     const r = dedupeWithinMessage([a, b, { ...a }, frame(1, NOW + 1) as TelemetryFrame]);
-    expect(r.unique.map((f) => [f.seq, f.ts])).toEqual([[1, NOW], [2, NOW], [1, NOW + 1]]);
+    expect(r.unique.map((f) => [f.seq, f.ts])).toEqual([
+      [1, NOW],
+      [2, NOW],
+      [1, NOW + 1],
+    ]);
     expect(r.duplicates).toBe(1);
   });
 });

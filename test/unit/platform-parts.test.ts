@@ -10,7 +10,13 @@ import { createSecretVerifier } from '../../registry/credentials.ts';
 describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ MQTT_PORT: 1883, HTTP_PORT: 8080, DATA_DIR: './data', LOG_LEVEL: 'info', TELEMETRY_SYNC: 'full' });
+    expect(c).toMatchObject({
+      MQTT_PORT: 1883,
+      HTTP_PORT: 8080,
+      DATA_DIR: './data',
+      LOG_LEVEL: 'info',
+      TELEMETRY_SYNC: 'full',
+    });
     expect(c.dataDir.endsWith('/data')).toBe(true);
   });
   it('names every bad value in one error with a stable code', () => {

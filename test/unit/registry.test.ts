@@ -16,8 +16,22 @@ describe('vehicle registry', () => {
 
   it('adds a vehicle with its power profile and stores only the secret hash', async () => {
     const reg = createVehicleRegistry({ db, now: () => 1000 });
-    const { vehicle, secret } = await reg.add({ id: 'V001', customerId: 'C1', name: 'Shelter 1', profile: { hasGenerator: false, battery: { nominalV: 12, capacityAh: 100 } } });
-    expect(vehicle).toMatchObject({ id: 'V001', customerId: 'C1', name: 'Shelter 1', profile: { hasGenerator: false, battery: { nominalV: 12, capacityAh: 100 }, mains: { nominalV: 220, frequencyHz: 50 } } });
+    const { vehicle, secret } = await reg.add({
+      id: 'V001',
+      customerId: 'C1',
+      name: 'Shelter 1',
+      profile: { hasGenerator: false, battery: { nominalV: 12, capacityAh: 100 } },
+    });
+    expect(vehicle).toMatchObject({
+      id: 'V001',
+      customerId: 'C1',
+      name: 'Shelter 1',
+      profile: {
+        hasGenerator: false,
+        battery: { nominalV: 12, capacityAh: 100 },
+        mains: { nominalV: 220, frequencyHz: 50 },
+      },
+    });
     const row = await db.selectFrom('vehicles').selectAll().executeTakeFirstOrThrow();
     expect(row.secret_hash).toMatch(/^scrypt\$/);
     expect(JSON.stringify(row)).not.toContain(secret);
@@ -49,8 +63,12 @@ describe('vehicle registry', () => {
     const auth = createRegistryAuthenticator({ vehicles, serviceAccounts });
     const { secret } = await vehicles.add({ id: 'V1', customerId: 'C1' });
     const svc = await serviceAccounts.add('svc-diag');
-    const attempt = (id: string, pw: string) => auth.authenticate({ clientId: id, username: id, password: Buffer.from(pw) });
-    expect(await attempt('V1', secret)).toEqual({ ok: true, principal: { kind: 'vehicle', id: 'V1', customerId: 'C1' } });
+    const attempt = (id: string, pw: string) =>
+      auth.authenticate({ clientId: id, username: id, password: Buffer.from(pw) });
+    expect(await attempt('V1', secret)).toEqual({
+      ok: true,
+      principal: { kind: 'vehicle', id: 'V1', customerId: 'C1' },
+    });
     expect(await attempt('V1', 'nope')).toEqual({ ok: false, reason: 'bad_secret' });
     expect(await attempt('V2', secret)).toEqual({ ok: false, reason: 'unknown_account' });
     expect(await attempt('svc-diag', svc.secret)).toEqual({ ok: true, principal: { kind: 'service', id: 'svc-diag' } });
@@ -66,7 +84,10 @@ describe('vehicle registry', () => {
     const vehicles = createVehicleRegistry({ db });
     await vehicles.add({ id: 'V0', customerId: 'C1' });
     const seen: RegistryChange[] = [];
-    const watcher = createRegistryWatcher({ db, log: silentLogger(), onChange: (c) => void seen.push(c) }, { pollMs: 60_000 });
+    const watcher = createRegistryWatcher(
+      { db, log: silentLogger(), onChange: (c) => void seen.push(c) },
+      { pollMs: 60_000 },
+    );
     await watcher.start();
     await vehicles.add({ id: 'V1', customerId: 'C1' });
     await vehicles.rotateSecret('V1');
@@ -82,7 +103,13 @@ describe('vehicle registry', () => {
     presence.disconnected('V1', 200, 'keepalive timeout');
     presence.connected('V1', 300, '127.0.0.1:5001');
     expect(await presence.get('V1')).toEqual({
-      vehicleId: 'V1', online: true, changedAt: 300, lastConnectAt: 300, lastDisconnectAt: 200, lastAddress: '127.0.0.1:5001', disconnectReason: null,
+      vehicleId: 'V1',
+      online: true,
+      changedAt: 300,
+      lastConnectAt: 300,
+      lastDisconnectAt: 200,
+      lastAddress: '127.0.0.1:5001',
+      disconnectReason: null,
     });
     await presence.markAllOffline(400, 'platform restarted');
     expect(await presence.get('V1')).toMatchObject({ online: false, disconnectReason: 'platform restarted' });

@@ -5,7 +5,11 @@ import type { StoredFrame, TelemetryStore } from '../../telemetry/store.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { frame } from '../helpers/platform.ts';
 
-const sf = (seq: number): StoredFrame => ({ vehicleId: 'V1', receivedAt: 0, frame: frame(seq, 1_800_000_000_000) as TelemetryFrame });
+const sf = (seq: number): StoredFrame => ({
+  vehicleId: 'V1',
+  receivedAt: 0,
+  frame: frame(seq, 1_800_000_000_000) as TelemetryFrame,
+});
 
 describe('group-commit writer', () => {
   afterEach(() => vi.useRealTimers());
@@ -37,7 +41,10 @@ describe('group-commit writer', () => {
   it('rejects every caller of a failed commit, and keeps working afterwards', async () => {
     const store = createMemoryTelemetryStore();
     let fail = true;
-    const flaky: TelemetryStore = { ...store, append: (f) => (fail ? Promise.reject(new Error('disk full')) : store.append(f)) };
+    const flaky: TelemetryStore = {
+      ...store,
+      append: (f) => (fail ? Promise.reject(new Error('disk full')) : store.append(f)),
+    };
     const w = createBatchWriter(flaky, { maxBatchFrames: 100, flushMs: 1 });
     await expect(Promise.all([w.write([sf(1)]), w.write([sf(2)])])).rejects.toThrow('disk full');
     fail = false;

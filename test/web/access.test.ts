@@ -43,13 +43,41 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
   { method: 'GET', path: '/metrics', roles: 'public', url: () => '/metrics' },
   { method: 'GET', path: '/api/meta', roles: ALL, url: () => '/api/meta' },
-  { method: 'POST', path: '/api/auth/login', roles: 'public', url: () => '/api/auth/login', body: () => ({ username: 'x', password: 'y' }), invalid: { body: { username: 'x' } } },
+  {
+    method: 'POST',
+    path: '/api/auth/login',
+    roles: 'public',
+    url: () => '/api/auth/login',
+    body: () => ({ username: 'x', password: 'y' }),
+    invalid: { body: { username: 'x' } },
+  },
   { method: 'POST', path: '/api/auth/logout', roles: ALL, url: () => '/api/auth/logout' },
   { method: 'GET', path: '/api/auth/session', roles: ALL, url: () => '/api/auth/session' },
-  { method: 'POST', path: '/api/auth/password', roles: ALL, url: () => '/api/auth/password', body: () => ({ currentPassword: 'a', newPassword: 'b' }), invalid: { body: { newPassword: 'b' } } },
+  {
+    method: 'POST',
+    path: '/api/auth/password',
+    roles: ALL,
+    url: () => '/api/auth/password',
+    body: () => ({ currentPassword: 'a', newPassword: 'b' }),
+    invalid: { body: { newPassword: 'b' } },
+  },
 
-  { method: 'GET', path: '/api/vehicles', roles: ALL, url: () => '/api/vehicles', invalid: { url: '/api/vehicles?online=maybe' } },
-  { method: 'GET', path: '/api/vehicles/{id}', roles: ALL, url: (_, u) => `/api/vehicles/${V(u)}`, invalid: { url: '/api/vehicles/bad%20id' }, tenant: 'VEHICLE_NOT_FOUND', missing: '/api/vehicles/NOPE' },
+  {
+    method: 'GET',
+    path: '/api/vehicles',
+    roles: ALL,
+    url: () => '/api/vehicles',
+    invalid: { url: '/api/vehicles?online=maybe' },
+  },
+  {
+    method: 'GET',
+    path: '/api/vehicles/{id}',
+    roles: ALL,
+    url: (_, u) => `/api/vehicles/${V(u)}`,
+    invalid: { url: '/api/vehicles/bad%20id' },
+    tenant: 'VEHICLE_NOT_FOUND',
+    missing: '/api/vehicles/NOPE',
+  },
   {
     method: 'GET',
     path: '/api/vehicles/{id}/telemetry',
@@ -59,23 +87,94 @@ const ROUTES: Route[] = [
     tenant: 'VEHICLE_NOT_FOUND',
     missing: '/api/vehicles/NOPE/telemetry',
   },
-  { method: 'POST', path: '/api/vehicles', roles: ['admin'], url: () => '/api/vehicles', body: () => ({ id: 'VNEW', customerId: 'CA' }), invalid: { body: { id: 'bad id!', customerId: 'CA' } } },
-  { method: 'POST', path: '/api/vehicles/{id}/rotate-secret', roles: ['admin'], url: (_, u) => `/api/vehicles/${V(u)}/rotate-secret`, invalid: { url: '/api/vehicles/bad%20id/rotate-secret' } },
-  { method: 'DELETE', path: '/api/vehicles/{id}', roles: ['admin'], url: () => '/api/vehicles/VZZ', invalid: { url: '/api/vehicles/bad%20id' } },
+  {
+    method: 'POST',
+    path: '/api/vehicles',
+    roles: ['admin'],
+    url: () => '/api/vehicles',
+    body: () => ({ id: 'VNEW', customerId: 'CA' }),
+    invalid: { body: { id: 'bad id!', customerId: 'CA' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/vehicles/{id}/rotate-secret',
+    roles: ['admin'],
+    url: (_, u) => `/api/vehicles/${V(u)}/rotate-secret`,
+    invalid: { url: '/api/vehicles/bad%20id/rotate-secret' },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/vehicles/{id}',
+    roles: ['admin'],
+    url: () => '/api/vehicles/VZZ',
+    invalid: { url: '/api/vehicles/bad%20id' },
+  },
 
-  { method: 'GET', path: '/api/alarms', roles: ALL, url: (_, u) => `/api/alarms?vehicleId=${V(u)}`, invalid: { url: '/api/alarms?state=burning' }, tenant: 'VEHICLE_NOT_FOUND', missing: '/api/alarms?vehicleId=NOPE' },
-  { method: 'GET', path: '/api/alarms/{id}', roles: ALL, url: (ids, u) => `/api/alarms/${AL(ids, u)}`, invalid: { url: '/api/alarms/abc' }, tenant: 'ALARM_NOT_FOUND', missing: '/api/alarms/999999' },
-  { method: 'POST', path: '/api/alarms/{id}/acknowledge', roles: STAFF, url: (ids, u) => `/api/alarms/${AL(ids, u)}/acknowledge`, body: () => ({}), invalid: { url: '/api/alarms/0/acknowledge', body: {} } },
-  { method: 'POST', path: '/api/alarms/{id}/comments', roles: STAFF, url: (ids, u) => `/api/alarms/${AL(ids, u)}/comments`, body: () => ({ text: 'checked' }), invalid: { url: '/api/alarms/1/comments', body: { text: '' } } },
+  {
+    method: 'GET',
+    path: '/api/alarms',
+    roles: ALL,
+    url: (_, u) => `/api/alarms?vehicleId=${V(u)}`,
+    invalid: { url: '/api/alarms?state=burning' },
+    tenant: 'VEHICLE_NOT_FOUND',
+    missing: '/api/alarms?vehicleId=NOPE',
+  },
+  {
+    method: 'GET',
+    path: '/api/alarms/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/alarms/${AL(ids, u)}`,
+    invalid: { url: '/api/alarms/abc' },
+    tenant: 'ALARM_NOT_FOUND',
+    missing: '/api/alarms/999999',
+  },
+  {
+    method: 'POST',
+    path: '/api/alarms/{id}/acknowledge',
+    roles: STAFF,
+    url: (ids, u) => `/api/alarms/${AL(ids, u)}/acknowledge`,
+    body: () => ({}),
+    invalid: { url: '/api/alarms/0/acknowledge', body: {} },
+  },
+  {
+    method: 'POST',
+    path: '/api/alarms/{id}/comments',
+    roles: STAFF,
+    url: (ids, u) => `/api/alarms/${AL(ids, u)}/comments`,
+    body: () => ({ text: 'checked' }),
+    invalid: { url: '/api/alarms/1/comments', body: { text: '' } },
+  },
 
-  { method: 'GET', path: '/api/tickets', roles: ALL, url: (_, u) => `/api/tickets?vehicleId=${V(u)}`, invalid: { url: '/api/tickets?level=whenever' }, tenant: 'VEHICLE_NOT_FOUND', missing: '/api/tickets?vehicleId=NOPE' },
-  { method: 'GET', path: '/api/tickets/{id}', roles: ALL, url: (ids, u) => `/api/tickets/${T(ids, u)}`, invalid: { url: '/api/tickets/-3' }, tenant: 'TICKET_NOT_FOUND', missing: '/api/tickets/999999' },
+  {
+    method: 'GET',
+    path: '/api/tickets',
+    roles: ALL,
+    url: (_, u) => `/api/tickets?vehicleId=${V(u)}`,
+    invalid: { url: '/api/tickets?level=whenever' },
+    tenant: 'VEHICLE_NOT_FOUND',
+    missing: '/api/tickets?vehicleId=NOPE',
+  },
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}`,
+    invalid: { url: '/api/tickets/-3' },
+    tenant: 'TICKET_NOT_FOUND',
+    missing: '/api/tickets/999999',
+  },
   {
     method: 'POST',
     path: '/api/tickets',
     roles: ['admin', 'dispatcher', 'customer'],
     url: () => '/api/tickets',
-    body: (_, u) => ({ vehicleId: V(u), level: 'urgent', title: 'No power', need: 'generator will not start', contacts }),
+    body: (_, u) => ({
+      vehicleId: V(u),
+      level: 'urgent',
+      title: 'No power',
+      need: 'generator will not start',
+      contacts,
+    }),
     invalid: { body: { vehicleId: 'VA1', level: 'urgent', title: 'No power', need: 'x', contacts: [] } },
     tenant: 'VEHICLE_NOT_FOUND',
   },
@@ -87,7 +186,14 @@ const ROUTES: Route[] = [
     body: () => ({ action: 'determine_work_content' }),
     invalid: { url: '/api/tickets/1/transitions', body: { action: 'teleport' } },
   },
-  { method: 'POST', path: '/api/tickets/{id}/assign', roles: ['admin', 'dispatcher'], url: (ids, u) => `/api/tickets/${T(ids, u)}/assign`, body: () => ({ assignee: 'engineer' }), invalid: { url: '/api/tickets/1/assign', body: { assignee: '!' } } },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/assign',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/assign`,
+    body: () => ({ assignee: 'engineer' }),
+    invalid: { url: '/api/tickets/1/assign', body: { assignee: '!' } },
+  },
   {
     method: 'POST',
     path: '/api/tickets/{id}/service-mode',
@@ -109,21 +215,93 @@ const ROUTES: Route[] = [
 
   { method: 'GET', path: '/api/plans', roles: STAFF, url: () => '/api/plans' },
   { method: 'GET', path: '/api/plans/overdue', roles: STAFF, url: () => '/api/plans/overdue' },
-  { method: 'GET', path: '/api/plans/{code}', roles: STAFF, url: () => '/api/plans/GEN-START-FAIL', invalid: { url: '/api/plans/lowercase' } },
+  {
+    method: 'GET',
+    path: '/api/plans/{code}',
+    roles: STAFF,
+    url: () => '/api/plans/GEN-START-FAIL',
+    invalid: { url: '/api/plans/lowercase' },
+  },
 
-  { method: 'GET', path: '/api/accounts', roles: ['admin'], url: () => '/api/accounts', invalid: { url: '/api/accounts?role=king' } },
-  { method: 'GET', path: '/api/accounts/{id}', roles: ['admin'], url: () => '/api/accounts/engineer', invalid: { url: '/api/accounts/x' } },
-  { method: 'POST', path: '/api/accounts', roles: ['admin'], url: () => '/api/accounts', body: () => ({ id: 'zhang.san', name: 'Zhang San', role: 'engineer' }), invalid: { body: { id: 'zhang.san', name: 'Zhang', role: 'king' } } },
-  { method: 'PATCH', path: '/api/accounts/{id}', roles: ['admin'], url: () => '/api/accounts/engineer', body: () => ({ name: 'Eng' }), invalid: { url: '/api/accounts/engineer', body: {} } },
-  { method: 'POST', path: '/api/accounts/{id}/reset-password', roles: ['admin'], url: () => '/api/accounts/engineer/reset-password', invalid: { url: '/api/accounts/x/reset-password' } },
-  { method: 'DELETE', path: '/api/accounts/{id}', roles: ['admin'], url: () => '/api/accounts/nobody', invalid: { url: '/api/accounts/x' } },
+  {
+    method: 'GET',
+    path: '/api/accounts',
+    roles: ['admin'],
+    url: () => '/api/accounts',
+    invalid: { url: '/api/accounts?role=king' },
+  },
+  {
+    method: 'GET',
+    path: '/api/accounts/{id}',
+    roles: ['admin'],
+    url: () => '/api/accounts/engineer',
+    invalid: { url: '/api/accounts/x' },
+  },
+  {
+    method: 'POST',
+    path: '/api/accounts',
+    roles: ['admin'],
+    url: () => '/api/accounts',
+    body: () => ({ id: 'zhang.san', name: 'Zhang San', role: 'engineer' }),
+    invalid: { body: { id: 'zhang.san', name: 'Zhang', role: 'king' } },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/accounts/{id}',
+    roles: ['admin'],
+    url: () => '/api/accounts/engineer',
+    body: () => ({ name: 'Eng' }),
+    invalid: { url: '/api/accounts/engineer', body: {} },
+  },
+  {
+    method: 'POST',
+    path: '/api/accounts/{id}/reset-password',
+    roles: ['admin'],
+    url: () => '/api/accounts/engineer/reset-password',
+    invalid: { url: '/api/accounts/x/reset-password' },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/accounts/{id}',
+    roles: ['admin'],
+    url: () => '/api/accounts/nobody',
+    invalid: { url: '/api/accounts/x' },
+  },
 
   { method: 'GET', path: '/api/staff', roles: STAFF, url: () => '/api/staff' },
   { method: 'GET', path: '/api/customers', roles: STAFF, url: () => '/api/customers' },
-  { method: 'GET', path: '/api/customers/{id}', roles: ALL, url: (_, u) => `/api/customers/C${u}`, invalid: { url: '/api/customers/bad%20id' }, tenant: 'CUSTOMER_NOT_FOUND', missing: '/api/customers/NOPE' },
-  { method: 'POST', path: '/api/customers', roles: ['admin'], url: () => '/api/customers', body: () => ({ id: 'CC', name: 'Unit C' }), invalid: { body: { id: 'CC' } } },
-  { method: 'PATCH', path: '/api/customers/{id}', roles: ['admin'], url: () => '/api/customers/CA', body: () => ({ name: 'Unit A' }), invalid: { url: '/api/customers/CA', body: { name: '' } } },
-  { method: 'GET', path: '/api/audit', roles: ['admin'], url: () => '/api/audit', invalid: { url: '/api/audit?limit=100000' } },
+  {
+    method: 'GET',
+    path: '/api/customers/{id}',
+    roles: ALL,
+    url: (_, u) => `/api/customers/C${u}`,
+    invalid: { url: '/api/customers/bad%20id' },
+    tenant: 'CUSTOMER_NOT_FOUND',
+    missing: '/api/customers/NOPE',
+  },
+  {
+    method: 'POST',
+    path: '/api/customers',
+    roles: ['admin'],
+    url: () => '/api/customers',
+    body: () => ({ id: 'CC', name: 'Unit C' }),
+    invalid: { body: { id: 'CC' } },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/customers/{id}',
+    roles: ['admin'],
+    url: () => '/api/customers/CA',
+    body: () => ({ name: 'Unit A' }),
+    invalid: { url: '/api/customers/CA', body: { name: '' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/audit',
+    roles: ['admin'],
+    url: () => '/api/audit',
+    invalid: { url: '/api/audit?limit=100000' },
+  },
 ];
 
 describe('every route checks login, role, input and tenant', () => {
@@ -149,8 +327,12 @@ describe('every route checks login, role, input and tenant', () => {
   afterAll(async () => w.close());
 
   it('the table covers every operation in the OpenAPI document', async () => {
-    const doc = (await w.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const doc = (await w.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     const tested = ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(tested).size).toBe(tested.length);
     expect([...documented].sort()).toEqual([...tested].sort());
@@ -158,57 +340,84 @@ describe('every route checks login, role, input and tenant', () => {
 
   const protectedRoutes = ROUTES.filter((r) => r.roles !== 'public');
 
-  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: 401 UNAUTHENTICATED without a session', async (_n, r) => {
-    const res = await w.app.inject({ method: r.method, url: r.url(ids, 'A'), ...(r.body ? { payload: r.body(ids, 'A') as object } : {}) });
-    expect(res.statusCode).toBe(401);
-    expect(codeOf(res)).toBe('UNAUTHENTICATED');
-  });
+  it.each(protectedRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s: 401 UNAUTHENTICATED without a session',
+    async (_n, r) => {
+      const res = await w.app.inject({
+        method: r.method,
+        url: r.url(ids, 'A'),
+        ...(r.body ? { payload: r.body(ids, 'A') as object } : {}),
+      });
+      expect(res.statusCode).toBe(401);
+      expect(codeOf(res)).toBe('UNAUTHENTICATED');
+    },
+  );
 
-  const denied = protectedRoutes.flatMap((r) => ROLES.filter((role) => !(r.roles as Role[]).includes(role)).map((role) => [`${r.method} ${r.path}`, role, r] as const));
+  const denied = protectedRoutes.flatMap((r) =>
+    ROLES.filter((role) => !(r.roles as Role[]).includes(role)).map(
+      (role) => [`${r.method} ${r.path}`, role, r] as const,
+    ),
+  );
   it.each(denied)('%s: 403 FORBIDDEN for %s', async (_n, role, r) => {
     // even with a bad body: the role is checked first, so the shape of the route is not revealed
-    const res = await agentFor(role).request(r.method, r.invalid?.url ?? r.url(ids, 'A'), r.invalid?.body ?? r.body?.(ids, 'A'));
+    const res = await agentFor(role).request(
+      r.method,
+      r.invalid?.url ?? r.url(ids, 'A'),
+      r.invalid?.body ?? r.body?.(ids, 'A'),
+    );
     expect(res.statusCode).toBe(403);
     expect(codeOf(res)).toBe('FORBIDDEN');
     expect(res.json().error.message).toContain(`you are ${role}`);
   });
 
   const validated = ROUTES.filter((r) => r.invalid);
-  it.each(validated.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: 400 VALIDATION_FAILED for bad input, naming the part', async (_n, r) => {
-    const role = r.roles === 'public' ? 'admin' : (r.roles.find((x) => x === 'admin') ?? r.roles[0]!);
-    const res = await agentFor(role).request(r.method, r.invalid!.url ?? r.url(ids, 'A'), r.invalid!.body ?? r.body?.(ids, 'A'));
-    expect(res.statusCode, res.body).toBe(400);
-    expect(codeOf(res)).toBe('VALIDATION_FAILED');
-    expect(res.json().error.message).toMatch(/^(body|query|path)\b/);
-  });
+  it.each(validated.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s: 400 VALIDATION_FAILED for bad input, naming the part',
+    async (_n, r) => {
+      const role = r.roles === 'public' ? 'admin' : (r.roles.find((x) => x === 'admin') ?? r.roles[0]!);
+      const res = await agentFor(role).request(
+        r.method,
+        r.invalid!.url ?? r.url(ids, 'A'),
+        r.invalid!.body ?? r.body?.(ids, 'A'),
+      );
+      expect(res.statusCode, res.body).toBe(400);
+      expect(codeOf(res)).toBe('VALIDATION_FAILED');
+      expect(res.json().error.message).toMatch(/^(body|query|path)\b/);
+    },
+  );
 
   const tenantRoutes = ROUTES.filter((r) => r.tenant);
-  it.each(tenantRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a customer of unit A gets 404 for unit B, as for a missing id, and its own', async (_n, r) => {
-    const a = agents.customer;
-    const foreign = await a.request(r.method, r.url(ids, 'B'), r.body?.(ids, 'B'));
-    expect(foreign.statusCode, foreign.body).toBe(404);
-    expect(codeOf(foreign)).toBe(r.tenant);
-    expect(foreign.json().error.message).toMatch(/ not found$/);
-    if (r.missing) {
-      const missing = await a.request(r.method, r.missing, r.body?.(ids, 'A'));
-      expect(missing.statusCode).toBe(404);
-      expect(codeOf(missing)).toBe(r.tenant);
-      // the same words, only the id differs: nothing tells "someone else's" from "does not exist"
-      const shape = (m: string) => m.replace(/\b(VB1|NOPE|CB|\d+)\b/g, '#');
-      expect(shape(missing.json().error.message)).toBe(shape(foreign.json().error.message));
-    }
-    const own = await a.request(r.method, r.url(ids, 'A'), r.body?.(ids, 'A'));
-    expect(own.statusCode, own.body).toBeLessThan(300);
-    // and the customer of unit B gets its own
-    const theirs = await agents['cust-b'].request(r.method, r.url(ids, 'B'), r.body?.(ids, 'B'));
-    expect(theirs.statusCode, theirs.body).toBeLessThan(300);
-  });
+  it.each(tenantRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    '%s: a customer of unit A gets 404 for unit B, as for a missing id, and its own',
+    async (_n, r) => {
+      const a = agents.customer;
+      const foreign = await a.request(r.method, r.url(ids, 'B'), r.body?.(ids, 'B'));
+      expect(foreign.statusCode, foreign.body).toBe(404);
+      expect(codeOf(foreign)).toBe(r.tenant);
+      expect(foreign.json().error.message).toMatch(/ not found$/);
+      if (r.missing) {
+        const missing = await a.request(r.method, r.missing, r.body?.(ids, 'A'));
+        expect(missing.statusCode).toBe(404);
+        expect(codeOf(missing)).toBe(r.tenant);
+        // the same words, only the id differs: nothing tells "someone else's" from "does not exist"
+        const shape = (m: string) => m.replace(/\b(VB1|NOPE|CB|\d+)\b/g, '#');
+        expect(shape(missing.json().error.message)).toBe(shape(foreign.json().error.message));
+      }
+      const own = await a.request(r.method, r.url(ids, 'A'), r.body?.(ids, 'A'));
+      expect(own.statusCode, own.body).toBeLessThan(300);
+      // and the customer of unit B gets its own
+      const theirs = await agents['cust-b'].request(r.method, r.url(ids, 'B'), r.body?.(ids, 'B'));
+      expect(theirs.statusCode, theirs.body).toBeLessThan(300);
+    },
+  );
 
   it('customer listings show only the own unit', async () => {
     const a = agents.customer;
     expect((await a.get('/api/vehicles')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VA1']);
     expect((await a.get('/api/vehicles?customerId=CB')).json().vehicles).toEqual([]);
-    expect(new Set((await a.get('/api/alarms')).json().alarms.map((x: { vehicleId: string }) => x.vehicleId))).toEqual(new Set(['VA1']));
+    expect(new Set((await a.get('/api/alarms')).json().alarms.map((x: { vehicleId: string }) => x.vehicleId))).toEqual(
+      new Set(['VA1']),
+    );
     const tickets = (await a.get('/api/tickets')).json().tickets as { customerId: string }[];
     expect(tickets.length).toBeGreaterThan(0);
     expect(tickets.every((t) => t.customerId === 'CA')).toBe(true);

@@ -14,15 +14,31 @@ describe('accounts, customers, audit log, plans', () => {
     const res = await admin.post('/api/accounts', { id: 'Wang.Fang', name: '王芳', role: 'dispatcher' });
     expect(res.statusCode, res.body).toBe(201);
     const { account, password } = res.json();
-    expect(account).toMatchObject({ id: 'wang.fang', name: '王芳', role: 'dispatcher', customerId: null, mustChangePassword: true, disabled: false });
+    expect(account).toMatchObject({
+      id: 'wang.fang',
+      name: '王芳',
+      role: 'dispatcher',
+      customerId: null,
+      mustChangePassword: true,
+      disabled: false,
+    });
     expect(password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     expect((await admin.get('/api/accounts/wang.fang')).body).not.toContain(password);
     const user = await w.login('wang.fang', password);
     expect(codeOf(await user.get('/api/tickets'))).toBe('PASSWORD_CHANGE_REQUIRED');
-    const chosen = await admin.post('/api/accounts', { id: 'zhao', name: 'Zhao', role: 'engineer', password: 'chosen by the admin' });
+    const chosen = await admin.post('/api/accounts', {
+      id: 'zhao',
+      name: 'Zhao',
+      role: 'engineer',
+      password: 'chosen by the admin',
+    });
     expect(chosen.json().password).toBeUndefined();
-    expect(codeOf(await admin.post('/api/accounts', { id: 'zhao', name: 'Zhao', role: 'engineer' }))).toBe('ACCOUNT_EXISTS');
-    expect(codeOf(await admin.post('/api/accounts', { id: 'qian', name: 'Qian', role: 'engineer', password: 'short' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(await admin.post('/api/accounts', { id: 'zhao', name: 'Zhao', role: 'engineer' }))).toBe(
+      'ACCOUNT_EXISTS',
+    );
+    expect(
+      codeOf(await admin.post('/api/accounts', { id: 'qian', name: 'Qian', role: 'engineer', password: 'short' })),
+    ).toBe('INVALID_ARGUMENT');
     const audit = await w.ctx.audit.list({ action: 'account.created' });
     expect(audit.map((e) => e.subject).sort()).toEqual(['account:wang.fang', 'account:zhao']);
     expect(JSON.stringify(audit)).not.toContain(password);
@@ -31,33 +47,56 @@ describe('accounts, customers, audit log, plans', () => {
   it('binds customer accounts to an existing unit, and only customer accounts', async () => {
     const noUnit = await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'customer' });
     expect(noUnit.statusCode).toBe(400);
-    expect(noUnit.json().error).toEqual({ code: 'INVALID_ARGUMENT', message: 'a customer account must be bound to a customer unit (customerId)' });
-    expect(codeOf(await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'customer', customerId: 'CZ' }))).toBe('CUSTOMER_NOT_FOUND');
-    expect(codeOf(await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'engineer', customerId: 'CA' }))).toBe('INVALID_ARGUMENT');
+    expect(noUnit.json().error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: 'a customer account must be bound to a customer unit (customerId)',
+    });
+    expect(
+      codeOf(await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'customer', customerId: 'CZ' })),
+    ).toBe('CUSTOMER_NOT_FOUND');
+    expect(
+      codeOf(await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'engineer', customerId: 'CA' })),
+    ).toBe('INVALID_ARGUMENT');
     const ok = await admin.post('/api/accounts', { id: 'sun', name: 'Sun', role: 'customer', customerId: 'CB' });
     expect(ok.json().account).toMatchObject({ role: 'customer', customerId: 'CB' });
     // becoming staff drops the binding
     const staff = await admin.patch('/api/accounts/sun', { role: 'engineer', customerId: null });
     expect(staff.json()).toMatchObject({ role: 'engineer', customerId: null });
-    expect((await admin.get('/api/accounts?role=customer')).json().accounts.map((a: { id: string }) => a.id).sort()).toEqual(['cust-a', 'cust-b']);
-    expect((await admin.get('/api/accounts?customerId=CA')).json().accounts.map((a: { id: string }) => a.id)).toEqual(['cust-a']);
+    expect(
+      (await admin.get('/api/accounts?role=customer'))
+        .json()
+        .accounts.map((a: { id: string }) => a.id)
+        .sort(),
+    ).toEqual(['cust-a', 'cust-b']);
+    expect((await admin.get('/api/accounts?customerId=CA')).json().accounts.map((a: { id: string }) => a.id)).toEqual([
+      'cust-a',
+    ]);
   });
 
   it('a change of role or unit ends the account’s sessions; a rename does not; all audited with what changed', async () => {
     const cust = await w.login('cust-a');
     expect((await admin.patch('/api/accounts/cust-a', { name: 'Customer A' })).statusCode).toBe(200);
     expect((await cust.get('/api/vehicles')).statusCode).toBe(200);
-    expect((await admin.patch('/api/accounts/cust-a', { customerId: 'CB' })).json()).toMatchObject({ customerId: 'CB' });
+    expect((await admin.patch('/api/accounts/cust-a', { customerId: 'CB' })).json()).toMatchObject({
+      customerId: 'CB',
+    });
     expect((await cust.get('/api/vehicles')).statusCode).toBe(401);
     const moved = await w.login('cust-a');
     expect((await moved.get('/api/vehicles')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VB1']);
     const audit = await w.ctx.audit.list({ action: 'account.updated', subject: 'account:cust-a' });
-    expect(audit.map((e) => e.details)).toEqual([{ customerId: { from: 'CA', to: 'CB' } }, { name: { from: 'cust-a', to: 'Customer A' } }]);
+    expect(audit.map((e) => e.details)).toEqual([
+      { customerId: { from: 'CA', to: 'CB' } },
+      { name: { from: 'cust-a', to: 'Customer A' } },
+    ]);
     expect(codeOf(await admin.patch('/api/accounts/nobody', { name: 'x' }))).toBe('ACCOUNT_NOT_FOUND');
   });
 
   it('keeps the last enabled admin: it can be neither removed, disabled nor demoted (409 LAST_ADMIN)', async () => {
-    for (const res of [await admin.delete('/api/accounts/admin'), await admin.patch('/api/accounts/admin', { disabled: true }), await admin.patch('/api/accounts/admin', { role: 'engineer' })]) {
+    for (const res of [
+      await admin.delete('/api/accounts/admin'),
+      await admin.patch('/api/accounts/admin', { disabled: true }),
+      await admin.patch('/api/accounts/admin', { role: 'engineer' }),
+    ]) {
       expect(res.statusCode).toBe(409);
       expect(codeOf(res)).toBe('LAST_ADMIN');
     }
@@ -73,7 +112,15 @@ describe('accounts, customers, audit log, plans', () => {
     const { password, account } = res.json();
     expect(account.mustChangePassword).toBe(true);
     expect((await eng.get('/api/vehicles')).statusCode).toBe(401);
-    expect(codeOf(await w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'engineer', password: PASSWORD } }))).toBe('LOGIN_FAILED');
+    expect(
+      codeOf(
+        await w.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { username: 'engineer', password: PASSWORD },
+        }),
+      ),
+    ).toBe('LOGIN_FAILED');
     await w.login('engineer', password);
     expect(codeOf(await admin.post('/api/accounts/nobody/reset-password'))).toBe('ACCOUNT_NOT_FOUND');
   });
@@ -108,25 +155,49 @@ describe('accounts, customers, audit log, plans', () => {
   });
 
   it('the audit log lists logins, account changes and ticket actions, newest first, with filters', async () => {
-    await w.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'engineer', password: 'not the password' } });
+    await w.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'engineer', password: 'not the password' },
+    });
     const t = await w.ticket('VA1');
     const disp = await w.login('dispatcher');
     await disp.post(`/api/tickets/${t.id}/transitions`, { action: 'determine_work_content' });
-    const all = (await admin.get('/api/audit')).json().entries as { action: string; actor: string; at: number; ip: string | null }[];
-    expect(all.map((e) => e.action)).toEqual(['ticket.transition', 'login.succeeded', 'login.failed', 'login.succeeded']);
+    const all = (await admin.get('/api/audit')).json().entries as {
+      action: string;
+      actor: string;
+      at: number;
+      ip: string | null;
+    }[];
+    expect(all.map((e) => e.action)).toEqual([
+      'ticket.transition',
+      'login.succeeded',
+      'login.failed',
+      'login.succeeded',
+    ]);
     expect(all[0]).toMatchObject({ actor: 'dispatcher', ip: expect.any(String) });
-    expect((await admin.get('/api/audit?actor=engineer')).json().entries.map((e: { action: string }) => e.action)).toEqual(['login.failed']);
+    expect(
+      (await admin.get('/api/audit?actor=engineer')).json().entries.map((e: { action: string }) => e.action),
+    ).toEqual(['login.failed']);
     expect((await admin.get('/api/audit?action=login.succeeded&limit=1')).json().entries).toHaveLength(1);
     expect((await admin.get(`/api/audit?since=${w.now() + 1}`)).json().entries).toEqual([]);
   });
 
   it('serves the emergency plans with review dates; overdue ones; 404 for an unknown code', async () => {
     const eng = await w.login('engineer');
-    const plans = (await eng.get('/api/plans')).json().plans as { code: string; reviewDueAt: number; overdue: boolean }[];
+    const plans = (await eng.get('/api/plans')).json().plans as {
+      code: string;
+      reviewDueAt: number;
+      overdue: boolean;
+    }[];
     expect(plans.length).toBeGreaterThan(3);
     expect(plans.map((p) => p.code)).toContain('GEN-START-FAIL');
     const one = (await eng.get('/api/plans/GEN-START-FAIL')).json();
-    expect(one).toMatchObject({ code: 'GEN-START-FAIL', title: { en: expect.any(String), zh: expect.any(String) }, recommendedMode: expect.any(String) });
+    expect(one).toMatchObject({
+      code: 'GEN-START-FAIL',
+      title: { en: expect.any(String), zh: expect.any(String) },
+      recommendedMode: expect.any(String),
+    });
     expect(one.reviewDueAt).toBe(Date.parse(one.reviewedAt) + one.reviewEveryDays * 86_400_000);
     expect((await eng.get('/api/plans/overdue')).json().plans).toEqual([]);
     w.advance(3 * 365 * 86_400_000);

@@ -10,7 +10,10 @@ describe('the browser console served by the platform', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pw-static-'));
     mkdirSync(join(dir, 'assets'));
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/app-abc123.js"></script>');
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><script type="module" src="/assets/app-abc123.js"></script>',
+    );
     writeFileSync(join(dir, 'assets', 'app-abc123.js'), 'console.log("app")');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,11 +60,18 @@ describe('the browser console served by the platform', () => {
     const dispatcher = await w.login('dispatcher');
     const res = await dispatcher.get('/api/staff');
     expect(res.statusCode).toBe(200);
-    expect(res.json().staff.map((s: { id: string }) => s.id).sort()).toEqual(['admin', 'dispatcher', 'engineer']);
+    expect(
+      res
+        .json()
+        .staff.map((s: { id: string }) => s.id)
+        .sort(),
+    ).toEqual(['admin', 'dispatcher', 'engineer']);
     expect(res.body).not.toContain('password');
     const admin = await w.login('admin');
     await admin.patch('/api/accounts/engineer', { disabled: true });
-    expect((await dispatcher.get('/api/staff')).json().staff.map((s: { id: string }) => s.id)).not.toContain('engineer');
+    expect((await dispatcher.get('/api/staff')).json().staff.map((s: { id: string }) => s.id)).not.toContain(
+      'engineer',
+    );
     const customer = await w.login('cust-a');
     expect(codeOf(await customer.get('/api/staff'))).toBe('FORBIDDEN');
     expect((await w.app.inject({ method: 'GET', url: '/api/staff' })).statusCode).toBe(401);

@@ -28,7 +28,11 @@ export const PASSWORD = 'correct horse battery staple';
 export const TEST_COST = { log2N: 4, r: 8, p: 1 };
 
 /** A logger whose every line is kept, to prove what does (and does not) reach the log. */
-export function captureLogger(level = 'debug'): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+export function captureLogger(level = 'debug'): {
+  log: Logger;
+  lines: () => Record<string, unknown>[];
+  text: () => string;
+} {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -53,7 +57,12 @@ export interface Agent {
   account: string;
   cookie: string;
   csrf: string;
-  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  request(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   get(url: string): Promise<LightMyRequestResponse>;
   post(url: string, body?: unknown): Promise<LightMyRequestResponse>;
   patch(url: string, body?: unknown): Promise<LightMyRequestResponse>;
@@ -67,7 +76,9 @@ export type TestWeb = Awaited<ReturnType<typeof startWeb>>;
  * two customer units (CA, CB) with one vehicle each (VA1, VB1), and one account per role:
  * admin, dispatcher, engineer, cust-a (unit CA), cust-b (unit CB). Password: PASSWORD.
  */
-export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logger; db?: RecordsDb; seed?: boolean } = {}) {
+export async function startWeb(
+  opts: { options?: Partial<WebOptions>; log?: Logger; db?: RecordsDb; seed?: boolean } = {},
+) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
   const now = () => clock;
   const db = opts.db ?? (await openSqliteRecords({ file: ':memory:' }));
@@ -93,7 +104,13 @@ export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logg
       },
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
     },
-    { staleAfterMs: 5 * 60_000, tickMs: 60_000, flapWindowMs: 5 * 60_000, dutyLead: 'duty-lead', snapshotBeforeMs: 15 * 60_000 },
+    {
+      staleAfterMs: 5 * 60_000,
+      tickMs: 60_000,
+      flapWindowMs: 5 * 60_000,
+      dutyLead: 'duty-lead',
+      snapshotBeforeMs: 15 * 60_000,
+    },
   );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
@@ -103,7 +120,19 @@ export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logg
     ...opts.options,
   };
   const { app, ctx } = await createWebApp(
-    { log, now, records: db, vehicles, customers, presence, telemetry, diagnostics, counters, health: () => ({ status: 'ok' }), metrics: () => counters.snapshot() },
+    {
+      log,
+      now,
+      records: db,
+      vehicles,
+      customers,
+      presence,
+      telemetry,
+      diagnostics,
+      counters,
+      health: () => ({ status: 'ok' }),
+      metrics: () => counters.snapshot(),
+    },
     options,
   );
 
@@ -119,12 +148,18 @@ export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logg
       ['cust-a', 'customer', 'CA'],
       ['cust-b', 'customer', 'CB'],
     ];
-    for (const [id, role, customerId] of accounts) await ctx.accounts.add({ id, name: id, role, customerId, password: PASSWORD });
+    for (const [id, role, customerId] of accounts)
+      await ctx.accounts.add({ id, name: id, role, customerId, password: PASSWORD });
   }
 
   const remote = { n: 1 };
   async function login(account: string, password = PASSWORD, ip?: string): Promise<Agent> {
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: account, password }, remoteAddress: ip ?? `10.0.0.${remote.n++ % 250}` });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: account, password },
+      remoteAddress: ip ?? `10.0.0.${remote.n++ % 250}`,
+    });
     if (res.statusCode !== 200) throw new Error(`login as ${account} failed: ${res.statusCode} ${res.body}`);
     return agent(account, res);
   }
@@ -178,7 +213,11 @@ export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logg
       return (await diagnostics.alarms.raise(vehicleId, rule(ruleId), clock, true, null)).alarm;
     },
     /** A ticket as diagnostics would open it for a fault on a vehicle. */
-    async ticket(vehicleId: string, level: TicketLevel = 'extra_urgent', faultCode = 'GEN-START-FAIL'): Promise<Ticket> {
+    async ticket(
+      vehicleId: string,
+      level: TicketLevel = 'extra_urgent',
+      faultCode = 'GEN-START-FAIL',
+    ): Promise<Ticket> {
       const v = (await vehicles.get(vehicleId))!;
       const plan = PLANS.get(faultCode);
       return (
@@ -210,7 +249,8 @@ export async function startWeb(opts: { options?: Partial<WebOptions>; log?: Logg
 }
 
 /** The `{error:{code}}` of an answer. */
-export const codeOf = (res: LightMyRequestResponse): string | undefined => (res.json() as { error?: { code?: string } }).error?.code;
+export const codeOf = (res: LightMyRequestResponse): string | undefined =>
+  (res.json() as { error?: { code?: string } }).error?.code;
 
 /** A frame of a healthy vehicle on mains at `ts`. */
 export function healthyFrame(seq: number, ts: number, patch: Partial<TelemetryFrame> = {}): TelemetryFrame {
@@ -220,7 +260,16 @@ export function healthyFrame(seq: number, ts: number, patch: Partial<TelemetryFr
     ts,
     source: 'mains',
     mains: { present: true, voltageV: 221 + (seq % 5) / 10, frequencyHz: 50, currentA: 12 },
-    generator: { running: false, voltageV: 0, frequencyHz: 0, currentA: 0, rpm: 0, fuelPct: 80, coolantC: 25, oilKpa: 0 },
+    generator: {
+      running: false,
+      voltageV: 0,
+      frequencyHz: 0,
+      currentA: 0,
+      rpm: 0,
+      fuelPct: 80,
+      coolantC: 25,
+      oilKpa: 0,
+    },
     battery: { voltageV: 26.4, currentA: 3, socPct: 95, tempC: 24 },
     charging: { engineRunning: false, alternatorV: 0, currentA: 0 },
     loadKw: 2.5,

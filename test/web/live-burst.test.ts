@@ -29,23 +29,44 @@ describe('the live layer after a burst of frames', () => {
     const p = tp.platform;
     const ids = Array.from({ length: VEHICLES }, (_, i) => `BU${String(i).padStart(2, '0')}`);
     for (const id of ids) await p.vehicles.add({ id, customerId: 'C1' });
-    await createAccounts({ db: p.records }, { passwordCost: TEST_COST }).add({ id: 'engineer', name: 'engineer', role: 'engineer', password: PASSWORD });
+    await createAccounts({ db: p.records }, { passwordCost: TEST_COST }).add({
+      id: 'engineer',
+      name: 'engineer',
+      role: 'engineer',
+      password: PASSWORD,
+    });
     const base = `http://127.0.0.1:${p.ports.http}`;
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'engineer', password: PASSWORD }) });
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'engineer', password: PASSWORD }),
+    });
     expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
 
-    const c: Client = ioClient(base, { transports: ['websocket'], extraHeaders: { cookie }, reconnection: false, forceNew: true, timeout: 5000 });
+    const c: Client = ioClient(base, {
+      transports: ['websocket'],
+      extraHeaders: { cookie },
+      reconnection: false,
+      forceNew: true,
+      timeout: 5000,
+    });
     socket = c;
     const got: LiveFrame[] = [];
     c.on('frame', (m) => got.push(m));
-    await withTimeout(new Promise<void>((resolve, reject) => (c.once('welcome', () => resolve()), c.once('connect_error', reject))), 5000, 'welcome');
-    for (const vehicleId of ids) expect(await c.timeout(5000).emitWithAck('subscribe', { vehicleId })).toEqual({ ok: true, vehicleId });
+    await withTimeout(
+      new Promise<void>((resolve, reject) => (c.once('welcome', () => resolve()), c.once('connect_error', reject))),
+      5000,
+      'welcome',
+    );
+    for (const vehicleId of ids)
+      expect(await c.timeout(5000).emitWithAck('subscribe', { vehicleId })).toEqual({ ok: true, vehicleId });
 
     const dropped = p.counters.get('live.frames_dropped');
     const ts = Date.now();
     // one turn: what a commit of frames from every vehicle emits on the bus
-    for (const [i, vehicleId] of ids.entries()) p.bus.emit('telemetry.stored', { vehicleId, receivedAt: ts, frames: [frame(i, ts) as TelemetryFrame] });
+    for (const [i, vehicleId] of ids.entries())
+      p.bus.emit('telemetry.stored', { vehicleId, receivedAt: ts, frames: [frame(i, ts) as TelemetryFrame] });
 
     await vi.waitFor(() => expect(got.length).toBe(VEHICLES), { timeout: 5000, interval: 20 });
     expect(new Set(got.map((m) => m.vehicleId))).toEqual(new Set(ids));

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
-import type { ClientToServerEvents, FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket, ServerToClientEvents } from '../../web/live/events.ts';
+import type {
+  ClientToServerEvents,
+  FleetUpdate,
+  LiveAck,
+  LiveAlarm,
+  LiveFrame,
+  LiveTicket,
+  ServerToClientEvents,
+} from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, PLANS, RULES, TEST_COST } from './helpers.ts';
 
@@ -30,7 +38,11 @@ describe('the live layer (socket.io)', () => {
   let seq = 1;
 
   beforeAll(async () => {
-    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: String(RATE_HZ), LIVE_FLEET_INTERVAL_MS: '100', LIVE_MAX_BUFFERED: '4' });
+    tp = await startTestPlatform({
+      LIVE_MAX_RATE_HZ: String(RATE_HZ),
+      LIVE_FLEET_INTERVAL_MS: '100',
+      LIVE_MAX_BUFFERED: '4',
+    });
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     const p = tp.platform;
     await p.customers.add({ id: 'CA', name: 'Unit A' });
@@ -61,14 +73,24 @@ describe('the live layer (socket.io)', () => {
   });
 
   async function login(username: string): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+    const res = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
     expect(res.status).toBe(200);
     const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
     return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
   }
 
   function open(headers: Record<string, string>, transport: 'websocket' | 'polling' = 'websocket'): Client {
-    const s: Client = ioClient(base, { transports: [transport], extraHeaders: headers, reconnection: false, forceNew: true, timeout: 5000 });
+    const s: Client = ioClient(base, {
+      transports: [transport],
+      extraHeaders: headers,
+      reconnection: false,
+      forceNew: true,
+      timeout: 5000,
+    });
     opened.push(s);
     return s;
   }
@@ -85,7 +107,10 @@ describe('the live layer (socket.io)', () => {
     );
   }
 
-  async function connect(username: string, transport: 'websocket' | 'polling' = 'websocket'): Promise<Console & { cookie: string; csrf: string }> {
+  async function connect(
+    username: string,
+    transport: 'websocket' | 'polling' = 'websocket',
+  ): Promise<Console & { cookie: string; csrf: string }> {
     const { cookie, csrf } = await login(username);
     const socket = open({ cookie }, transport);
     const got: Got[] = [];
@@ -127,17 +152,30 @@ describe('the live layer (socket.io)', () => {
   }
 
   const subscribe = (c: Console, vehicleId: string) =>
-    withTimeout(c.socket.timeout(5000).emitWithAck('subscribe', { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>, 6000, `subscribe ${vehicleId}`);
+    withTimeout(
+      c.socket.timeout(5000).emitWithAck('subscribe', { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>,
+      6000,
+      `subscribe ${vehicleId}`,
+    );
 
   /** Publishes `n` frames of a vehicle at once (QoS 1) and waits for every PUBACK; returns the last seq. */
   async function publish(vehicleId: string, n = 1): Promise<number> {
     const gw = gateways.get(vehicleId)!;
     const list = Array.from({ length: n }, () => seq++);
-    await Promise.all(list.map((s) => gw.publishAsync(vehicleTopic(vehicleId, 'telemetry'), JSON.stringify(frame(s, Date.now(), { loadKw: s % 100 })), { qos: 1 })));
+    await Promise.all(
+      list.map((s) =>
+        gw.publishAsync(
+          vehicleTopic(vehicleId, 'telemetry'),
+          JSON.stringify(frame(s, Date.now(), { loadKw: s % 100 })),
+          { qos: 1 },
+        ),
+      ),
+    );
     return list[list.length - 1]!;
   }
 
-  const frames = (c: Console, vehicleId?: string) => c.got.filter((g) => g.event === 'frame' && (!vehicleId || (g.payload as LiveFrame).vehicleId === vehicleId));
+  const frames = (c: Console, vehicleId?: string) =>
+    c.got.filter((g) => g.event === 'frame' && (!vehicleId || (g.payload as LiveFrame).vehicleId === vehicleId));
 
   it('refuses a connection without a session, with a clear message', async () => {
     const err = await refused(open({}));
@@ -154,8 +192,15 @@ describe('the live layer (socket.io)', () => {
     await refused(open({ cookie, origin: 'https://evil.example' }, 'polling'));
     expect(tp.platform.counters.get('live.refused', 'origin')).toBeGreaterThanOrEqual(2);
     const own = open({ cookie, origin: base });
-    const welcome = await withTimeout(new Promise<Parameters<ServerToClientEvents['welcome']>[0]>((resolve) => own.once('welcome', resolve)), 5000, 'welcome');
-    expect(welcome).toMatchObject({ account: { id: 'engineer', role: 'engineer', customerId: null }, maxRateHz: RATE_HZ });
+    const welcome = await withTimeout(
+      new Promise<Parameters<ServerToClientEvents['welcome']>[0]>((resolve) => own.once('welcome', resolve)),
+      5000,
+      'welcome',
+    );
+    expect(welcome).toMatchObject({
+      account: { id: 'engineer', role: 'engineer', customerId: null },
+      maxRateHz: RATE_HZ,
+    });
     own.disconnect();
   });
 
@@ -194,7 +239,10 @@ describe('the live layer (socket.io)', () => {
     const foreign = await subscribe(a, 'VB1');
     const missing = await subscribe(a, 'NO-SUCH-VEHICLE');
     expect(foreign).toEqual({ ok: false, error: { code: 'VEHICLE_NOT_FOUND', message: 'vehicle VB1 not found' } });
-    expect(missing).toEqual({ ok: false, error: { code: 'VEHICLE_NOT_FOUND', message: 'vehicle NO-SUCH-VEHICLE not found' } });
+    expect(missing).toEqual({
+      ok: false,
+      error: { code: 'VEHICLE_NOT_FOUND', message: 'vehicle NO-SUCH-VEHICLE not found' },
+    });
     expect(await subscribe(a, 'VA1')).toEqual({ ok: true, vehicleId: 'VA1' });
     expect(await subscribe(b, 'VB1')).toEqual({ ok: true, vehicleId: 'VB1' });
     expect(await subscribe(staff, 'VB1')).toEqual({ ok: true, vehicleId: 'VB1' });
@@ -228,7 +276,9 @@ describe('the live layer (socket.io)', () => {
     const mentionsB = JSON.stringify(a.got.map((g) => g.payload));
     expect(mentionsB).not.toContain('VB1');
     expect(mentionsB).not.toContain('"CB"');
-    expect(a.got.filter((g) => g.event === 'ticket').map((g) => (g.payload as LiveTicket).ticket.customerId)).toEqual(a.got.filter((g) => g.event === 'ticket').map(() => 'CA'));
+    expect(a.got.filter((g) => g.event === 'ticket').map((g) => (g.payload as LiveTicket).ticket.customerId)).toEqual(
+      a.got.filter((g) => g.event === 'ticket').map(() => 'CA'),
+    );
     expect(JSON.stringify(b.got.map((g) => g.payload))).not.toContain('VA1');
     a.close();
     b.close();
@@ -267,12 +317,22 @@ describe('the live layer (socket.io)', () => {
     expect(frames(stalledPolling).length).toBe(pollingBefore);
     expect(tp.platform.counters.get('live.frames_dropped')).toBeGreaterThan(droppedBefore);
     // the stalled polling connection's backlog stays bounded (frames dropped, not queued)
-    const serverSide = [...tp.platform.web.live!.io.sockets.sockets.values()].find((s) => s.conn.transport.name === 'polling' && s.data.account.id === 'engineer2');
+    const serverSide = [...tp.platform.web.live!.io.sockets.sockets.values()].find(
+      (s) => s.conn.transport.name === 'polling' && s.data.account.id === 'engineer2',
+    );
     const queued = () => (serverSide!.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
     expect(queued()).toBeLessThanOrEqual(4 + 2);
     // an alarm is never dropped: it waits in the stalled connection's queue
     const before = queued();
-    const alarm = (await tp.platform.diagnostics.alarms.raise('VA1', RULES.rules.find((r) => r.id === 'mains_lost')!, Date.now(), true, null)).alarm;
+    const alarm = (
+      await tp.platform.diagnostics.alarms.raise(
+        'VA1',
+        RULES.rules.find((r) => r.id === 'mains_lost')!,
+        Date.now(),
+        true,
+        null,
+      )
+    ).alarm;
     tp.platform.bus.emit('alarm.raised', { alarm });
     await healthy.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarm.id);
     expect(queued()).toBe(before + 1);
@@ -284,7 +344,10 @@ describe('the live layer (socket.io)', () => {
     const other = await connect('engineer');
     const disconnected = new Promise<string>((resolve) => eng.socket.once('disconnect', (reason) => resolve(reason)));
     const t = performance.now();
-    const res = await fetch(`${base}/api/auth/logout`, { method: 'POST', headers: { cookie: eng.cookie, 'x-csrf-token': eng.csrf } });
+    const res = await fetch(`${base}/api/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: eng.cookie, 'x-csrf-token': eng.csrf },
+    });
     expect(res.status).toBe(204);
     expect(await withTimeout(disconnected, 1000, 'the disconnect after logout')).toBe('io server disconnect');
     expect(performance.now() - t).toBeLessThan(1000);
@@ -307,7 +370,9 @@ describe('the live layer (socket.io)', () => {
     });
     expect(res.status).toBe(200);
     await withTimeout(disconnected, 1000, 'the disconnect after disabling');
-    expect(temp.got.find((g) => g.event === 'session.ended')?.payload).toEqual({ reason: 'your session was ended (account changed)' });
+    expect(temp.got.find((g) => g.event === 'session.ended')?.payload).toEqual({
+      reason: 'your session was ended (account changed)',
+    });
   });
 
   async function openTicket(vehicleId: string, customerId: string): Promise<Ticket> {
@@ -331,4 +396,3 @@ describe('the live layer (socket.io)', () => {
     return ticket;
   }
 });
-

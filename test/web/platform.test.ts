@@ -28,15 +28,27 @@ describe('the web console in the platform', () => {
       expect(setup).toHaveLength(1);
       expect(setup[0]!.level).toBe(40);
       const password = /setup password (\S+)/.exec(String(setup[0]!.msg))![1]!;
-      const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+      const login = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password }),
+      });
       expect(login.status).toBe(200);
       const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
       const { csrfToken } = (await login.json()) as { csrfToken: string };
       const headers = { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' };
       expect((await fetch(`${base}/api/accounts`, { headers })).status).toBe(403);
-      const changed = await fetch(`${base}/api/auth/password`, { method: 'POST', headers, body: JSON.stringify({ currentPassword: password, newPassword: 'the admin’s own password' }) });
+      const changed = await fetch(`${base}/api/auth/password`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ currentPassword: password, newPassword: 'the admin’s own password' }),
+      });
       expect(changed.status).toBe(200);
-      const added = await fetch(`${base}/api/vehicles`, { method: 'POST', headers, body: JSON.stringify({ id: 'WEB-1', customerId: 'C9' }) });
+      const added = await fetch(`${base}/api/vehicles`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ id: 'WEB-1', customerId: 'C9' }),
+      });
       expect(added.status).toBe(201);
       const { secret } = (await added.json()) as { secret: string };
       // the secret works over MQTT

@@ -15,7 +15,8 @@ describe('tickets over the API', () => {
   });
   afterEach(async () => w.close());
 
-  const act = (a: Agent, id: number, action: string, note?: string) => a.post(`/api/tickets/${id}/transitions`, { action, ...(note ? { note } : {}) });
+  const act = (a: Agent, id: number, action: string, note?: string) =>
+    a.post(`/api/tickets/${id}/transitions`, { action, ...(note ? { note } : {}) });
 
   it('walks an extra-urgent ticket through every step of the status machine, with timeline and audit', async () => {
     const t = await w.ticket('VA1', 'extra_urgent');
@@ -35,9 +36,16 @@ describe('tickets over the API', () => {
     }
     const got = (await dispatcher.get(`/api/tickets/${t.id}`)).json();
     expect(got.timeline.map((e: { action: string }) => e.action)).toEqual(['received', ...steps.map((s) => s[1])]);
-    expect(got.timeline[1]).toMatchObject({ actor: 'engineer', fromStatus: 'received', toStatus: 'work_content_determined', note: 'determine_work_content done' });
+    expect(got.timeline[1]).toMatchObject({
+      actor: 'engineer',
+      fromStatus: 'received',
+      toStatus: 'work_content_determined',
+      note: 'determine_work_content done',
+    });
     const audit = await w.ctx.audit.list({ action: 'ticket.transition', subject: `ticket:${t.id}` });
-    expect(audit.reverse().map((e) => [e.actor, (e.details as { action: string }).action])).toEqual(steps.map(([a, action]) => [a.account, action]));
+    expect(audit.reverse().map((e) => [e.actor, (e.details as { action: string }).action])).toEqual(
+      steps.map(([a, action]) => [a.account, action]),
+    );
   });
 
   it('an urgent ticket needs its plan issued before service starts (409 INVALID_TRANSITION with the reason)', async () => {
@@ -45,8 +53,14 @@ describe('tickets over the API', () => {
     expect((await act(engineer, t.id, 'determine_work_content')).statusCode).toBe(200);
     const early = await act(engineer, t.id, 'start_service');
     expect(early.statusCode).toBe(409);
-    expect(early.json().error).toEqual({ code: 'INVALID_TRANSITION', message: 'an urgent or routine ticket needs its support plan issued before service starts' });
-    expect((await act(engineer, t.id, 'issue_plan')).json().ticket).toMatchObject({ status: 'plan_issued', nextDueAt: null });
+    expect(early.json().error).toEqual({
+      code: 'INVALID_TRANSITION',
+      message: 'an urgent or routine ticket needs its support plan issued before service starts',
+    });
+    expect((await act(engineer, t.id, 'issue_plan')).json().ticket).toMatchObject({
+      status: 'plan_issued',
+      nextDueAt: null,
+    });
     expect((await act(engineer, t.id, 'start_service')).statusCode).toBe(200);
     const wrong = await act(engineer, t.id, 'verify');
     expect(wrong.statusCode).toBe(409);
@@ -65,7 +79,10 @@ describe('tickets over the API', () => {
 
   it('the duty desk opens a ticket from a hotline call, with plan, service mode and telemetry snapshot', async () => {
     const now = w.now();
-    await w.frames('VA1', Array.from({ length: 20 }, (_, i) => healthyFrame(i, now - (20 - i) * 30_000)));
+    await w.frames(
+      'VA1',
+      Array.from({ length: 20 }, (_, i) => healthyFrame(i, now - (20 - i) * 30_000)),
+    );
     const res = await dispatcher.post('/api/tickets', {
       vehicleId: 'VA1',
       level: 'extra_urgent',
@@ -90,10 +107,17 @@ describe('tickets over the API', () => {
     });
     expect(t.number).toMatch(/^EM\d{8}-\d{5}$/);
     const got = (await dispatcher.get(`/api/tickets/${t.id}`)).json();
-    expect(got.plan).toMatchObject({ code: 'GEN-START-FAIL', title: { zh: expect.any(String) }, remoteChecks: expect.any(Array) });
+    expect(got.plan).toMatchObject({
+      code: 'GEN-START-FAIL',
+      title: { zh: expect.any(String) },
+      remoteChecks: expect.any(Array),
+    });
     expect(got.snapshot.ts.length).toBe(20);
     expect(got.timeline[0]).toMatchObject({ actor: 'dispatcher', action: 'received' });
-    expect((await w.ctx.audit.list({ action: 'ticket.created' }))[0]).toMatchObject({ actor: 'dispatcher', subject: `ticket:${t.id}` });
+    expect((await w.ctx.audit.list({ action: 'ticket.created' }))[0]).toMatchObject({
+      actor: 'dispatcher',
+      subject: `ticket:${t.id}`,
+    });
   });
 
   it('a hotline ticket needs a level, contacts and a known vehicle or unit', async () => {
@@ -101,13 +125,38 @@ describe('tickets over the API', () => {
     const cases: [unknown, number, string, RegExp][] = [
       [{ ...base, vehicleId: 'VA1' }, 400, 'VALIDATION_FAILED', /body\.level/],
       [{ ...base, level: 'urgent' }, 400, 'VALIDATION_FAILED', /vehicleId|customerId/],
-      [{ ...base, level: 'urgent', customerId: 'CA', contacts: [] }, 400, 'VALIDATION_FAILED', /body\.contacts: give at least one contact/],
-      [{ ...base, level: 'urgent', customerId: 'CA', contacts: [{ name: 'Li' }] }, 400, 'VALIDATION_FAILED', /body\.contacts\.0\.phone/],
-      [{ ...base, level: 'urgent', customerId: 'CA', contacts: [{ name: 'Li', phone: 'call me' }] }, 400, 'VALIDATION_FAILED', /phone must be/],
-      [{ ...base, level: 'soon', customerId: 'CA' }, 400, 'VALIDATION_FAILED', /body\.level: must be one of extra_urgent, urgent, routine/],
+      [
+        { ...base, level: 'urgent', customerId: 'CA', contacts: [] },
+        400,
+        'VALIDATION_FAILED',
+        /body\.contacts: give at least one contact/,
+      ],
+      [
+        { ...base, level: 'urgent', customerId: 'CA', contacts: [{ name: 'Li' }] },
+        400,
+        'VALIDATION_FAILED',
+        /body\.contacts\.0\.phone/,
+      ],
+      [
+        { ...base, level: 'urgent', customerId: 'CA', contacts: [{ name: 'Li', phone: 'call me' }] },
+        400,
+        'VALIDATION_FAILED',
+        /phone must be/,
+      ],
+      [
+        { ...base, level: 'soon', customerId: 'CA' },
+        400,
+        'VALIDATION_FAILED',
+        /body\.level: must be one of extra_urgent, urgent, routine/,
+      ],
       [{ ...base, level: 'urgent', vehicleId: 'NOPE' }, 404, 'VEHICLE_NOT_FOUND', /vehicle NOPE not found/],
       [{ ...base, level: 'urgent', customerId: 'CZ' }, 404, 'CUSTOMER_NOT_FOUND', /customer CZ not found/],
-      [{ ...base, level: 'urgent', vehicleId: 'VA1', customerId: 'CB' }, 400, 'INVALID_ARGUMENT', /belongs to customer CA/],
+      [
+        { ...base, level: 'urgent', vehicleId: 'VA1', customerId: 'CB' },
+        400,
+        'INVALID_ARGUMENT',
+        /belongs to customer CA/,
+      ],
     ];
     for (const [body, status, code, message] of cases) {
       const res = await dispatcher.post('/api/tickets', body);
@@ -121,20 +170,40 @@ describe('tickets over the API', () => {
 
   it('a customer opens a request for its own unit (need and contacts) and follows it; never for another unit', async () => {
     const cust = await w.login('cust-a');
-    const res = await cust.post('/api/tickets', { vehicleId: 'VA1', title: '发电机无法启动', need: '市电中断后发电机组无法启动，请远程支援。', contacts });
+    const res = await cust.post('/api/tickets', {
+      vehicleId: 'VA1',
+      title: '发电机无法启动',
+      need: '市电中断后发电机组无法启动，请远程支援。',
+      contacts,
+    });
     expect(res.statusCode, res.body).toBe(201);
     const t = res.json().ticket;
     expect(t).toMatchObject({ source: 'customer', customerId: 'CA', level: 'urgent', title: '发电机无法启动' });
-    const noVehicle = await cust.post('/api/tickets', { title: 'Training', need: 'Training for new crew', contacts, level: 'routine' });
+    const noVehicle = await cust.post('/api/tickets', {
+      title: 'Training',
+      need: 'Training for new crew',
+      contacts,
+      level: 'routine',
+    });
     expect(noVehicle.json().ticket).toMatchObject({ customerId: 'CA', vehicleId: null });
-    expect(codeOf(await cust.post('/api/tickets', { vehicleId: 'VB1', title: 'x', need: 'y', contacts }))).toBe('VEHICLE_NOT_FOUND');
-    expect(codeOf(await cust.post('/api/tickets', { customerId: 'CB', title: 'x', need: 'y', contacts }))).toBe('CUSTOMER_NOT_FOUND');
-    expect(codeOf(await cust.post('/api/tickets', { title: 'x', need: 'y', contacts, faultCode: 'GEN-START-FAIL' }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(await cust.post('/api/tickets', { vehicleId: 'VB1', title: 'x', need: 'y', contacts }))).toBe(
+      'VEHICLE_NOT_FOUND',
+    );
+    expect(codeOf(await cust.post('/api/tickets', { customerId: 'CB', title: 'x', need: 'y', contacts }))).toBe(
+      'CUSTOMER_NOT_FOUND',
+    );
+    expect(
+      codeOf(await cust.post('/api/tickets', { title: 'x', need: 'y', contacts, faultCode: 'GEN-START-FAIL' })),
+    ).toBe('INVALID_ARGUMENT');
     expect((await cust.post(`/api/tickets/${t.id}/comments`, { text: '已检查燃油，油量充足' })).statusCode).toBe(201);
     await act(engineer, t.id, 'determine_work_content');
     const followed = (await cust.get(`/api/tickets/${t.id}`)).json();
     expect(followed.ticket.status).toBe('work_content_determined');
-    expect(followed.timeline.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`)).toEqual(['cust-a:received', 'cust-a:comment', 'engineer:determine_work_content']);
+    expect(followed.timeline.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`)).toEqual([
+      'cust-a:received',
+      'cust-a:comment',
+      'engineer:determine_work_content',
+    ]);
     expect(codeOf(await act(cust, t.id, 'verify'))).toBe('FORBIDDEN');
   });
 
@@ -149,7 +218,8 @@ describe('tickets over the API', () => {
     const all = (await dispatcher.get('/api/tickets')).json().tickets as (Ticket & { nextDueAt: number | null })[];
     expect(all.map((t) => t.id)).toEqual([second.id, third.id, first.id]);
     expect(all[0]!.nextDueAt).toBe(second.workContentDueAt);
-    const ids = async (q: string) => ((await dispatcher.get(`/api/tickets?${q}`)).json().tickets as Ticket[]).map((t) => t.id);
+    const ids = async (q: string) =>
+      ((await dispatcher.get(`/api/tickets?${q}`)).json().tickets as Ticket[]).map((t) => t.id);
     expect(await ids('level=urgent')).toEqual([second.id]);
     expect(await ids('vehicleId=VA1')).toEqual([third.id, first.id]);
     expect(await ids('customerId=CB')).toEqual([second.id]);
@@ -179,8 +249,12 @@ describe('tickets over the API', () => {
     const mode = await engineer.post(`/api/tickets/${t.id}/service-mode`, { mode: 'remote_support' });
     expect(mode.json().ticket.serviceMode).toBe('remote_support');
     expect(codeOf(await engineer.post(`/api/tickets/${t.id}/assign`, { assignee: 'engineer' }))).toBe('FORBIDDEN');
-    const timeline = (await dispatcher.get(`/api/tickets/${t.id}`)).json().timeline.map((e: { action: string; note: string }) => `${e.action}:${e.note}`);
-    expect(timeline).toEqual(expect.arrayContaining(['assigned:assigned to engineer', 'service_mode_set:remote_support']));
+    const timeline = (await dispatcher.get(`/api/tickets/${t.id}`))
+      .json()
+      .timeline.map((e: { action: string; note: string }) => `${e.action}:${e.note}`);
+    expect(timeline).toEqual(
+      expect.arrayContaining(['assigned:assigned to engineer', 'service_mode_set:remote_support']),
+    );
     const audit = (await w.ctx.audit.list({ subject: `ticket:${t.id}` })).map((e) => e.action);
     expect(audit).toEqual(expect.arrayContaining(['ticket.assigned', 'ticket.service_mode_set']));
   });

@@ -16,7 +16,11 @@ describe('vehicles, current state and telemetry history over the API', () => {
     await w.presence.flush();
     await w.frames('VA1', [
       healthyFrame(1, now - 2000),
-      healthyFrame(2, now - 1000, { source: 'battery', mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 }, battery: { voltageV: 25, currentA: -40, socPct: 50, tempC: 25 } }),
+      healthyFrame(2, now - 1000, {
+        source: 'battery',
+        mains: { present: false, voltageV: 0, frequencyHz: 0, currentA: 0 },
+        battery: { voltageV: 25, currentA: -40, socPct: 50, tempC: 25 },
+      }),
     ]);
     await w.alarm('VA1', 'mains_lost');
     await w.alarm('VA1', 'generator_start_failed');
@@ -24,19 +28,34 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(res.statusCode).toBe(200);
     const { vehicles, counts } = res.json();
     const a = vehicles.find((v: { id: string }) => v.id === 'VA1');
-    expect(a).toMatchObject({ id: 'VA1', name: 'Shelter A1', customerId: 'CA', online: true, activeAlarms: 2, latest: { source: 'battery', batterySocPct: 50, ts: now - 1000 } });
+    expect(a).toMatchObject({
+      id: 'VA1',
+      name: 'Shelter A1',
+      customerId: 'CA',
+      online: true,
+      activeAlarms: 2,
+      latest: { source: 'battery', batterySocPct: 50, ts: now - 1000 },
+    });
     // 50 % of 200 Ah at 40 A: 150 min
     expect(a.latest.timeToEmptyMin).toBeCloseTo(150, 5);
     expect(a.latest.frame).toBeUndefined();
     expect((await eng.get('/api/vehicles?frames=true')).json().vehicles[0].latest.frame.seq).toBe(2);
     expect((await eng.get('/api/vehicles/VA1')).json().latest.frame.seq).toBe(2);
-    expect(a.worstAlarm).toMatchObject({ code: expect.any(String), severity: 'critical', title: { en: expect.any(String), zh: expect.any(String) } });
+    expect(a.worstAlarm).toMatchObject({
+      code: expect.any(String),
+      severity: 'critical',
+      title: { en: expect.any(String), zh: expect.any(String) },
+    });
     const b = vehicles.find((v: { id: string }) => v.id === 'VB1');
     expect(b).toMatchObject({ online: false, latest: null, activeAlarms: 0, worstAlarm: null });
     expect(counts).toEqual({ total: 2, online: 1, offline: 1, bySource: { battery: 1, offline: 1 }, withAlarms: 1 });
-    expect((await eng.get('/api/vehicles?online=true')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VA1']);
+    expect((await eng.get('/api/vehicles?online=true')).json().vehicles.map((v: { id: string }) => v.id)).toEqual([
+      'VA1',
+    ]);
     expect((await eng.get('/api/vehicles?q=b1')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VB1']);
-    expect((await eng.get('/api/vehicles?customerId=CB')).json().vehicles.map((v: { id: string }) => v.id)).toEqual(['VB1']);
+    expect((await eng.get('/api/vehicles?customerId=CB')).json().vehicles.map((v: { id: string }) => v.id)).toEqual([
+      'VB1',
+    ]);
     const one = await eng.get('/api/vehicles/VA1');
     expect(one.json()).toMatchObject({ id: 'VA1', online: true, activeAlarms: 2 });
     expect(codeOf(await eng.get('/api/vehicles/NOPE'))).toBe('VEHICLE_NOT_FOUND');
@@ -57,7 +76,9 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(full.statusCode).toBe(200);
     expect(full.json()).toMatchObject({ vehicleId: 'VA1', bucketMs: 0 });
     expect(full.json().ts).toHaveLength(600);
-    const down = await eng.get(`/api/vehicles/VA1/telemetry?from=${new Date(now - 600_000).toISOString()}&to=${new Date(now).toISOString()}&maxPoints=60&fields=loadKw,battery.socPct`);
+    const down = await eng.get(
+      `/api/vehicles/VA1/telemetry?from=${new Date(now - 600_000).toISOString()}&to=${new Date(now).toISOString()}&maxPoints=60&fields=loadKw,battery.socPct`,
+    );
     const s = down.json();
     expect(s.ts.length).toBeLessThanOrEqual(60);
     expect(s.bucketMs).toBeGreaterThan(0);
@@ -86,16 +107,31 @@ describe('vehicles, current state and telemetry history over the API', () => {
 
   it('provisions (admin): the secret is returned once; rotate returns a new one; remove; all audited', async () => {
     const admin = await w.login('admin');
-    const res = await admin.post('/api/vehicles', { id: 'VNEW', customerId: 'CA', name: 'New shelter', model: 'XJ-12', profile: { battery: { nominalV: 12, capacityAh: 100 } } });
+    const res = await admin.post('/api/vehicles', {
+      id: 'VNEW',
+      customerId: 'CA',
+      name: 'New shelter',
+      model: 'XJ-12',
+      profile: { battery: { nominalV: 12, capacityAh: 100 } },
+    });
     expect(res.statusCode, res.body).toBe(201);
     const { vehicle, secret } = res.json();
     expect(secret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-    expect(vehicle).toMatchObject({ id: 'VNEW', customerId: 'CA', model: 'XJ-12', profile: { battery: { nominalV: 12, capacityAh: 100 }, hasGenerator: true } });
+    expect(vehicle).toMatchObject({
+      id: 'VNEW',
+      customerId: 'CA',
+      model: 'XJ-12',
+      profile: { battery: { nominalV: 12, capacityAh: 100 }, hasGenerator: true },
+    });
     expect((await admin.get('/api/vehicles/VNEW')).body).not.toContain(secret);
     const dup = await admin.post('/api/vehicles', { id: 'VNEW', customerId: 'CA' });
     expect(dup.statusCode).toBe(409);
     expect(codeOf(dup)).toBe('VEHICLE_EXISTS');
-    const badProfile = await admin.post('/api/vehicles', { id: 'VX', customerId: 'CA', profile: { battery: { nominalV: 48, capacityAh: 100 } } });
+    const badProfile = await admin.post('/api/vehicles', {
+      id: 'VX',
+      customerId: 'CA',
+      profile: { battery: { nominalV: 48, capacityAh: 100 } },
+    });
     expect(codeOf(badProfile)).toBe('VALIDATION_FAILED');
     const rotated = await admin.post('/api/vehicles/VNEW/rotate-secret');
     expect(rotated.statusCode).toBe(200);
@@ -105,7 +141,11 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(codeOf(await admin.delete('/api/vehicles/VNEW'))).toBe('VEHICLE_NOT_FOUND');
     expect(codeOf(await admin.post('/api/vehicles/VNEW/rotate-secret'))).toBe('VEHICLE_NOT_FOUND');
     const audit = await w.ctx.audit.list({ subject: 'vehicle:VNEW' });
-    expect(audit.map((e) => e.action).reverse()).toEqual(['vehicle.added', 'vehicle.secret_rotated', 'vehicle.removed']);
+    expect(audit.map((e) => e.action).reverse()).toEqual([
+      'vehicle.added',
+      'vehicle.secret_rotated',
+      'vehicle.removed',
+    ]);
     expect(JSON.stringify(audit)).not.toContain(secret);
   });
 });
@@ -124,16 +164,33 @@ describe('alarms over the API', () => {
     const a2 = await w.alarm('VB1', 'battery_low_soc');
     const list = (await eng.get('/api/alarms')).json().alarms as { id: number }[];
     expect(list.map((a) => a.id)).toEqual([a2.id, a1.id]);
-    expect((await eng.get('/api/alarms?vehicleId=VA1')).json().alarms.map((a: { id: number }) => a.id)).toEqual([a1.id]);
-    expect((await eng.get(`/api/alarms?since=${w.now()}`)).json().alarms.map((a: { id: number }) => a.id)).toEqual([a2.id]);
-    expect((await eng.get(`/api/alarms?severity=${a2.severity}`)).json().alarms.map((a: { id: number }) => a.id)).toContain(a2.id);
+    expect((await eng.get('/api/alarms?vehicleId=VA1')).json().alarms.map((a: { id: number }) => a.id)).toEqual([
+      a1.id,
+    ]);
+    expect((await eng.get(`/api/alarms?since=${w.now()}`)).json().alarms.map((a: { id: number }) => a.id)).toEqual([
+      a2.id,
+    ]);
+    expect(
+      (await eng.get(`/api/alarms?severity=${a2.severity}`)).json().alarms.map((a: { id: number }) => a.id),
+    ).toContain(a2.id);
     const ack = await eng.post(`/api/alarms/${a1.id}/acknowledge`, { comment: 'grid outage confirmed by phone' });
     expect(ack.statusCode).toBe(200);
-    expect(ack.json().alarm).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'engineer', acknowledgedAt: w.now() });
-    expect(ack.json().notes.at(-1)).toMatchObject({ kind: 'acknowledged', actor: 'engineer', text: 'grid outage confirmed by phone' });
+    expect(ack.json().alarm).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'engineer',
+      acknowledgedAt: w.now(),
+    });
+    expect(ack.json().notes.at(-1)).toMatchObject({
+      kind: 'acknowledged',
+      actor: 'engineer',
+      text: 'grid outage confirmed by phone',
+    });
     const again = await eng.post(`/api/alarms/${a1.id}/acknowledge`);
     expect(again.statusCode).toBe(409);
-    expect(again.json().error).toEqual({ code: 'INVALID_TRANSITION', message: `alarm ${a1.id} was already acknowledged by engineer` });
+    expect(again.json().error).toEqual({
+      code: 'INVALID_TRANSITION',
+      message: `alarm ${a1.id} was already acknowledged by engineer`,
+    });
     expect((await eng.get('/api/alarms?state=active')).json().alarms.map((a: { id: number }) => a.id)).toEqual([a2.id]);
     expect((await eng.get('/api/alarms?state=active,acknowledged')).json().alarms).toHaveLength(2);
     const c = await eng.post(`/api/alarms/${a2.id}/comments`, { text: '电池电量低，已通知用户' });

@@ -68,7 +68,10 @@ export interface AccountChange {
  * Console accounts: scrypt-hashed passwords, roles, the customer unit a customer account is bound to.
  * Keeps at least one enabled admin: the last one can be neither removed, disabled nor demoted.
  */
-export function createAccounts(deps: { db: RecordsDb; now?: () => number }, options: { passwordCost?: ScryptCost } = {}) {
+export function createAccounts(
+  deps: { db: RecordsDb; now?: () => number },
+  options: { passwordCost?: ScryptCost } = {},
+) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   const cost = options.passwordCost ?? PASSWORD_COST;
@@ -87,21 +90,29 @@ export function createAccounts(deps: { db: RecordsDb; now?: () => number }, opti
 
   async function checkBinding(h: RecordsDb, role: Role, customerId: string | null | undefined): Promise<void> {
     if (role === 'customer') {
-      if (!customerId) throw new PlatformError('INVALID_ARGUMENT', 'a customer account must be bound to a customer unit (customerId)');
+      if (!customerId)
+        throw new PlatformError('INVALID_ARGUMENT', 'a customer account must be bound to a customer unit (customerId)');
       const c = await h.selectFrom('customers').select('id').where('id', '=', customerId).executeTakeFirst();
       if (!c) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${customerId} not found`);
     } else if (customerId) {
-      throw new PlatformError('INVALID_ARGUMENT', `a ${role} account is not bound to a customer unit; leave customerId empty`);
+      throw new PlatformError(
+        'INVALID_ARGUMENT',
+        `a ${role} account is not bound to a customer unit; leave customerId empty`,
+      );
     }
   }
 
   async function enabledAdmins(h: RecordsDb): Promise<string[]> {
-    return (await h.selectFrom('accounts').select('id').where('role', '=', 'admin').where('disabled', '=', 0).execute()).map((r) => r.id);
+    return (
+      await h.selectFrom('accounts').select('id').where('role', '=', 'admin').where('disabled', '=', 0).execute()
+    ).map((r) => r.id);
   }
 
   function checkPassword(password: string): void {
-    if (password.length < PASSWORD_MIN_LENGTH) throw new PlatformError('INVALID_ARGUMENT', `a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
-    if (password.length > PASSWORD_MAX_LENGTH) throw new PlatformError('INVALID_ARGUMENT', `a password has at most ${PASSWORD_MAX_LENGTH} characters`);
+    if (password.length < PASSWORD_MIN_LENGTH)
+      throw new PlatformError('INVALID_ARGUMENT', `a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
+    if (password.length > PASSWORD_MAX_LENGTH)
+      throw new PlatformError('INVALID_ARGUMENT', `a password has at most ${PASSWORD_MAX_LENGTH} characters`);
   }
 
   return {
@@ -118,7 +129,11 @@ export function createAccounts(deps: { db: RecordsDb; now?: () => number }, opti
     },
     async add(input: NewAccount): Promise<Account> {
       const id = input.id.toLowerCase();
-      if (!ACCOUNT_ID_PATTERN.test(id)) throw new PlatformError('INVALID_ARGUMENT', `account id "${input.id}" must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit`);
+      if (!ACCOUNT_ID_PATTERN.test(id))
+        throw new PlatformError(
+          'INVALID_ARGUMENT',
+          `account id "${input.id}" must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit`,
+        );
       checkPassword(input.password);
       const hash = await hashSecret(input.password, cost);
       const at = now();
@@ -147,9 +162,11 @@ export function createAccounts(deps: { db: RecordsDb; now?: () => number }, opti
       return inTransaction(db, async (tx) => {
         const before = await require(id, tx);
         const role = change.role ?? before.role;
-        const customerId = change.customerId !== undefined ? change.customerId : role === 'customer' ? before.customerId : null;
+        const customerId =
+          change.customerId !== undefined ? change.customerId : role === 'customer' ? before.customerId : null;
         await checkBinding(tx, role, customerId);
-        const losesAdmin = before.role === 'admin' && !before.disabled && (role !== 'admin' || change.disabled === true);
+        const losesAdmin =
+          before.role === 'admin' && !before.disabled && (role !== 'admin' || change.disabled === true);
         if (losesAdmin && (await enabledAdmins(tx)).length <= 1) {
           throw new PlatformError('LAST_ADMIN', `${id} is the last enabled admin; make another admin first`);
         }
@@ -193,7 +210,12 @@ export function createAccounts(deps: { db: RecordsDb; now?: () => number }, opti
      * Checks a login. Takes the same time whether or not the account exists (a dummy hash is
      * verified for unknown names), so timing does not tell which names exist.
      */
-    async verifyLogin(id: string, password: string): Promise<{ ok: true; account: Account } | { ok: false; reason: 'unknown_account' | 'bad_password' | 'disabled' }> {
+    async verifyLogin(
+      id: string,
+      password: string,
+    ): Promise<
+      { ok: true; account: Account } | { ok: false; reason: 'unknown_account' | 'bad_password' | 'disabled' }
+    > {
       const row = await db.selectFrom('accounts').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
       if (!row) {
         dummyHash ??= hashSecret(generatePassword(), cost);

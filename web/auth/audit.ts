@@ -28,7 +28,13 @@ export function createAuditLog(deps: { db: RecordsDb; now?: () => number }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   return {
-    async record(e: { actor: string; action: string; subject?: string | null; ip?: string | null; details?: unknown }): Promise<void> {
+    async record(e: {
+      actor: string;
+      action: string;
+      subject?: string | null;
+      ip?: string | null;
+      details?: unknown;
+    }): Promise<void> {
       await db
         .insertInto('audit_log')
         .values({
@@ -48,7 +54,10 @@ export function createAuditLog(deps: { db: RecordsDb; now?: () => number }) {
       if (filter.subject) q = q.where('subject', '=', filter.subject);
       if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
       if (filter.until !== undefined) q = q.where('at', '<=', filter.until);
-      const rows = await q.orderBy('id', 'desc').limit(filter.limit ?? 200).execute();
+      const rows = await q
+        .orderBy('id', 'desc')
+        .limit(filter.limit ?? 200)
+        .execute();
       return rows.map((r) => ({
         id: Number(r.id),
         at: Number(r.at),

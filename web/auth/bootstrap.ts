@@ -9,7 +9,11 @@ export const SETUP_ACCOUNT = 'admin';
  * one-time setup password and prints it once, at warn level. The password must be changed at the
  * first login; once an admin exists this prints nothing ever again.
  */
-export async function bootstrapAdmin(deps: { accounts: Accounts; audit: AuditLog; log: Logger }): Promise<{ created: boolean }> {
+export async function bootstrapAdmin(deps: {
+  accounts: Accounts;
+  audit: AuditLog;
+  log: Logger;
+}): Promise<{ created: boolean }> {
   if (await deps.accounts.hasEnabledAdmin()) return { created: false };
   const password = generatePassword();
   const existing = await deps.accounts.get(SETUP_ACCOUNT);
@@ -17,7 +21,13 @@ export async function bootstrapAdmin(deps: { accounts: Accounts; audit: AuditLog
     await deps.accounts.update(SETUP_ACCOUNT, { role: 'admin', customerId: null, disabled: false });
     await deps.accounts.setPassword(SETUP_ACCOUNT, password, true);
   } else {
-    await deps.accounts.add({ id: SETUP_ACCOUNT, name: 'Administrator', role: 'admin', password, mustChangePassword: true });
+    await deps.accounts.add({
+      id: SETUP_ACCOUNT,
+      name: 'Administrator',
+      role: 'admin',
+      password,
+      mustChangePassword: true,
+    });
   }
   await deps.audit.record({ actor: 'system', action: 'account.setup_admin', subject: `account:${SETUP_ACCOUNT}` });
   // The one place a password reaches the log, on purpose: there is no other way to hand it over.

@@ -4,7 +4,12 @@ import type { Account, Role } from './accounts.ts';
 import { csrfMatches, CSRF_HEADER, SESSION_COOKIE, type ActiveSession, type Sessions } from './sessions.ts';
 
 /** Who may call a route: nobody signed in needed (`public`), or these roles. API routes without it are admin-only. */
-export type Access = 'public' | { roles: readonly Role[]; /** allowed while a one-time password must still be changed */ duringPasswordChange?: boolean };
+export type Access =
+  | 'public'
+  | {
+      roles: readonly Role[];
+      /** allowed while a one-time password must still be changed */ duringPasswordChange?: boolean;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,7 +37,8 @@ export function who(req: FastifyRequest): Account {
 
 /** Refuses a state-changing request sent from another site (Origin or Fetch-Metadata tell). */
 function checkSameOrigin(req: FastifyRequest): void {
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw new PlatformError('CSRF_INVALID', 'cross-site request refused');
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    throw new PlatformError('CSRF_INVALID', 'cross-site request refused');
   const origin = req.headers.origin;
   if (!origin) return;
   let host: string;
@@ -74,14 +80,20 @@ export function installGuard(app: FastifyInstance, sessions: Sessions): void {
     }
     req.auth = session;
     if (unsafe && !csrfMatches(session.csrfToken, headerValue(req.headers[CSRF_HEADER]))) {
-      throw new PlatformError('CSRF_INVALID', `missing or wrong ${CSRF_HEADER} header: send the csrfToken from the login answer or GET /api/auth/session`);
+      throw new PlatformError(
+        'CSRF_INVALID',
+        `missing or wrong ${CSRF_HEADER} header: send the csrfToken from the login answer or GET /api/auth/session`,
+      );
     }
     if (session.account.mustChangePassword && !access?.duringPasswordChange) {
       throw new PlatformError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)');
     }
     const roles = access?.roles ?? ['admin'];
     if (!roles.includes(session.account.role)) {
-      throw new PlatformError('FORBIDDEN', `this needs the role ${roles.join(' or ')}; you are ${session.account.role}`);
+      throw new PlatformError(
+        'FORBIDDEN',
+        `this needs the role ${roles.join(' or ')}; you are ${session.account.role}`,
+      );
     }
   });
 }

@@ -80,15 +80,31 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
         .where('sessions.id', '=', id)
         .executeTakeFirst();
       const at = now();
-      return !!row && Number(row.expires_at) > at && Number(row.last_seen_at) + options.idleTimeoutMs > at && row.disabled !== 1;
+      return (
+        !!row &&
+        Number(row.expires_at) > at &&
+        Number(row.last_seen_at) + options.idleTimeoutMs > at &&
+        row.disabled !== 1
+      );
     },
-    async create(accountId: string, meta: { ip: string | null; userAgent: string | null }): Promise<{ token: string; session: ActiveSession }> {
+    async create(
+      accountId: string,
+      meta: { ip: string | null; userAgent: string | null },
+    ): Promise<{ token: string; session: ActiveSession }> {
       const token = randomBytes(32).toString('base64url');
       const at = now();
       const id = sessionId(token);
       await db
         .insertInto('sessions')
-        .values({ id, account_id: accountId, created_at: at, expires_at: at + options.maxAgeMs, last_seen_at: at, ip: meta.ip, user_agent: meta.userAgent?.slice(0, 300) ?? null })
+        .values({
+          id,
+          account_id: accountId,
+          created_at: at,
+          expires_at: at + options.maxAgeMs,
+          last_seen_at: at,
+          ip: meta.ip,
+          user_agent: meta.userAgent?.slice(0, 300) ?? null,
+        })
         .execute();
       const session = await this.lookup(token);
       if (!session) throw new Error('a session just created could not be read');
@@ -102,7 +118,12 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
         .selectFrom('sessions')
         .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
         .selectAll('accounts')
-        .select(['sessions.id as session_id', 'sessions.created_at as session_created_at', 'sessions.expires_at', 'sessions.last_seen_at'])
+        .select([
+          'sessions.id as session_id',
+          'sessions.created_at as session_created_at',
+          'sessions.expires_at',
+          'sessions.last_seen_at',
+        ])
         .where('sessions.id', '=', id)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -113,7 +134,8 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
         await db.deleteFrom('sessions').where('id', '=', id).execute();
         return undefined;
       }
-      if (at - lastSeen >= TOUCH_EVERY_MS) await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+      if (at - lastSeen >= TOUCH_EVERY_MS)
+        await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
       const seen = at - lastSeen >= TOUCH_EVERY_MS ? at : lastSeen;
       return {
         id,

@@ -42,7 +42,10 @@ export function createLoginThrottle(options: LoginThrottleOptions, now: () => nu
     fail(account: string, ip: string): { accountLocked: boolean; ipLocked: boolean } {
       const at = now();
       const reached: boolean[] = [];
-      for (const [key, max] of [[`a:${account}`, options.maxPerAccount], [`i:${ip}`, options.maxPerIp]] as const) {
+      for (const [key, max] of [
+        [`a:${account}`, options.maxPerAccount],
+        [`i:${ip}`, options.maxPerIp],
+      ] as const) {
         const list = recent(key, at);
         const before = list.length;
         list.push(at);

@@ -64,7 +64,8 @@ export interface LiveSessionEnded {
 }
 
 /** The answer to a request: `ok`, or the platform error code and message (e.g. `VEHICLE_NOT_FOUND`). */
-export type LiveAck<T extends object = object> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
+export type LiveAck<T extends object = object> =
+  ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
 
 export interface VehicleSubscription {
   vehicleId: string;

@@ -15,7 +15,16 @@ import type { Account } from '../auth/accounts.ts';
 import { SESSION_COOKIE, type SessionEnded, type Sessions } from '../auth/sessions.ts';
 import type { Tenancy } from '../context.ts';
 import { ticketView } from '../ticket-view.ts';
-import { LIVE_PATH, type ClientToServerEvents, type FleetEntry, type FleetUpdate, type LiveAck, type LiveFrame, type LiveTicket, type ServerToClientEvents } from './events.ts';
+import {
+  LIVE_PATH,
+  type ClientToServerEvents,
+  type FleetEntry,
+  type FleetUpdate,
+  type LiveAck,
+  type LiveFrame,
+  type LiveTicket,
+  type ServerToClientEvents,
+} from './events.ts';
 
 export interface LiveOptions {
   /** At most this many `frame` messages a second per vehicle (latest value wins). */
@@ -34,7 +43,14 @@ export interface LiveOptions {
   trustProxy?: boolean;
 }
 
-export const LIVE_DEFAULTS: LiveOptions = { maxRateHz: 4, fleetIntervalMs: 1000, maxBuffered: 32, maxSubscriptions: 100, sessionCheckMs: 30_000, slowTimeoutMs: 30_000 };
+export const LIVE_DEFAULTS: LiveOptions = {
+  maxRateHz: 4,
+  fleetIntervalMs: 1000,
+  maxBuffered: 32,
+  maxSubscriptions: 100,
+  sessionCheckMs: 30_000,
+  slowTimeoutMs: 30_000,
+};
 
 /** Messages of any kind waiting for a connection, as a multiple of `maxBuffered`, beyond which the connection is closed. */
 const HARD_CAP_FACTOR = 16;
@@ -102,7 +118,9 @@ export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string
     return 'cross-site connection refused (unreadable Origin)';
   }
   const rawHost = (trustProxy ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host ?? '';
-  const proto = (trustProxy ? first(req.headers['x-forwarded-proto']) : undefined) ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  const proto =
+    (trustProxy ? first(req.headers['x-forwarded-proto']) : undefined) ??
+    ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   let own: string;
   try {
     own = new URL(`${proto}://${rawHost}`).host; // drops a default port, as Origin does
@@ -205,14 +223,20 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
       if (!token) {
         counters.inc('live.refused', 'unauthenticated');
-        return next(new LiveError('UNAUTHENTICATED', `log in first (POST /api/auth/login): the live channel needs the ${SESSION_COOKIE} cookie`));
+        return next(
+          new LiveError(
+            'UNAUTHENTICATED',
+            `log in first (POST /api/auth/login): the live channel needs the ${SESSION_COOKIE} cookie`,
+          ),
+        );
       }
       const session = await deps.sessions.lookup(token);
       if (!session) {
         counters.inc('live.refused', 'unauthenticated');
         return next(new LiveError('UNAUTHENTICATED', 'your session has ended; log in again'));
       }
-      if (session.account.mustChangePassword) return next(new LiveError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)'));
+      if (session.account.mustChangePassword)
+        return next(new LiveError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)'));
       socket.data = { account: session.account, sessionId: session.id, vehicles: new Set(), fleetBacklog: new Map() };
       next();
     })().catch((err: unknown) => {
@@ -238,7 +262,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     }
     for (const [sid, set] of bySession) {
       if (sid === e.keep) continue;
-      for (const s of set) if (s.data.account.id === e.accountId) endSocket(s, 'your session was ended (account changed)');
+      for (const s of set)
+        if (s.data.account.id === e.accountId) endSocket(s, 'your session was ended (account changed)');
     }
   });
 
@@ -248,7 +273,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     checking = true;
     void (async () => {
       for (const [sid, set] of [...bySession]) {
-        if (!(await deps.sessions.alive(sid))) for (const s of set) endSocket(s, 'your session has ended; log in again');
+        if (!(await deps.sessions.alive(sid)))
+          for (const s of set) endSocket(s, 'your session has ended; log in again');
       }
     })()
       .catch((err: unknown) => log.warn({ err }, 'live session check failed'))
@@ -269,17 +295,21 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     (s.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket?.terminate?.();
   }
 
-  const slowTimer = setInterval(() => {
-    const at = performance.now();
-    for (const s of io.sockets.sockets.values()) {
-      if (backlog(s) < options.maxBuffered) {
-        s.data.behindSince = undefined;
-        continue;
+  const slowTimer = setInterval(
+    () => {
+      const at = performance.now();
+      for (const s of io.sockets.sockets.values()) {
+        if (backlog(s) < options.maxBuffered) {
+          s.data.behindSince = undefined;
+          continue;
+        }
+        s.data.behindSince ??= at;
+        if (at - s.data.behindSince >= options.slowTimeoutMs)
+          dropSlow(s, `behind for ${Math.round(at - s.data.behindSince)} ms`);
       }
-      s.data.behindSince ??= at;
-      if (at - s.data.behindSince >= options.slowTimeoutMs) dropSlow(s, `behind for ${Math.round(at - s.data.behindSince)} ms`);
-    }
-  }, Math.min(1000, Math.max(50, Math.floor(options.slowTimeoutMs / 4))));
+    },
+    Math.min(1000, Math.max(50, Math.floor(options.slowTimeoutMs / 4))),
+  );
   slowTimer.unref();
 
   // -- vehicles: owner and profile, cached; the cached promise keeps events of a vehicle in order --
@@ -339,7 +369,11 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   }
 
   /** Alarms and tickets: never dropped (a connection too far behind is closed instead). */
-  function sendReliable<E extends 'alarm' | 'ticket'>(roomNames: string[], event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+  function sendReliable<E extends 'alarm' | 'ticket'>(
+    roomNames: string[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void {
     const n = members(roomNames);
     if (n === 0) return;
     const cut = behindIn(roomNames, hardCap);
@@ -443,7 +477,10 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     if (change.presence) p.presence = change.presence;
     if (change.latest && (!p.latest || change.latest.frame.ts >= p.latest.frame.ts)) p.latest = change.latest;
     fleetPending.set(vehicleId, p);
-    fleetTimer ??= setTimeout(() => void flushFleet().catch((err: unknown) => log.warn({ err }, 'fleet update failed')), options.fleetIntervalMs);
+    fleetTimer ??= setTimeout(
+      () => void flushFleet().catch((err: unknown) => log.warn({ err }, 'fleet update failed')),
+      options.fleetIntervalMs,
+    );
   }
 
   async function flushFleet(): Promise<void> {
@@ -502,19 +539,31 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       for (const f of e.frames) if (!newest || f.ts >= newest.ts) newest = f;
       if (newest) fleetChanged(e.vehicleId, { latest: { receivedAt: e.receivedAt, frame: newest } });
     }),
-    deps.bus.on('vehicle.connected', (e) => fleetChanged(e.vehicleId, { presence: { online: true, at: e.at, reason: null } })),
-    deps.bus.on('vehicle.disconnected', (e) => fleetChanged(e.vehicleId, { presence: { online: false, at: e.at, reason: e.reason } })),
+    deps.bus.on('vehicle.connected', (e) =>
+      fleetChanged(e.vehicleId, { presence: { online: true, at: e.at, reason: null } }),
+    ),
+    deps.bus.on('vehicle.disconnected', (e) =>
+      fleetChanged(e.vehicleId, { presence: { online: false, at: e.at, reason: e.reason } }),
+    ),
     deps.bus.on('alarm.raised', (e) => void onAlarm('raised', e.alarm).catch(failed('alarm'))),
     deps.bus.on('alarm.updated', (e) => void onAlarm('updated', e.alarm).catch(failed('alarm'))),
     deps.bus.on('alarm.cleared', (e) => void onAlarm('cleared', e.alarm).catch(failed('alarm'))),
     deps.bus.on('ticket.opened', (e) => onTicket({ kind: 'opened', ticket: ticketView(e.ticket) })),
     deps.bus.on('ticket.updated', (e) => onTicket({ kind: 'updated', ticket: ticketView(e.ticket), action: e.action })),
-    deps.bus.on('ticket.deadline_breached', (e) => onTicket({ kind: 'deadline_breached', ticket: ticketView(e.ticket), deadline: e.deadline, escalatedTo: e.escalatedTo })),
+    deps.bus.on('ticket.deadline_breached', (e) =>
+      onTicket({
+        kind: 'deadline_breached',
+        ticket: ticketView(e.ticket),
+        deadline: e.deadline,
+        escalatedTo: e.escalatedTo,
+      }),
+    ),
     deps.bus.on('registry.changed', (e) => {
       if (e.subject !== 'vehicle') return;
       vehicleCache.delete(e.id);
       if (e.change === 'removed') {
-        for (const s of io.sockets.sockets.values()) if (s.data.vehicles.delete(e.id)) void s.leave(rooms.vehicle(e.id));
+        for (const s of io.sockets.sockets.values())
+          if (s.data.vehicles.delete(e.id)) void s.leave(rooms.vehicle(e.id));
         forgetIfUnwatched(e.id);
       }
     }),
@@ -557,7 +606,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     set.add(socket);
     counters.inc('live.connections');
     if (account.role === 'customer') {
-      if (account.customerId) void socket.join([rooms.customer(account.customerId), rooms.customerTickets(account.customerId)]);
+      if (account.customerId)
+        void socket.join([rooms.customer(account.customerId), rooms.customerTickets(account.customerId)]);
     } else void socket.join([rooms.staff, rooms.tickets]);
     socket.conn.on('drain', () => flushFleetBacklog(socket));
     socket.emit('welcome', {
@@ -572,7 +622,13 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       if (typeof event === 'string' && REQUESTS.has(event)) return;
       counters.inc('live.invalid', 'unknown_event');
       log.debug({ account: account.id, event: String(event).slice(0, 64) }, 'live: unknown event refused');
-      ack(args.at(-1), refuse('NOT_FOUND', `no event ${JSON.stringify(String(event).slice(0, 64))} on the live channel; send subscribe or unsubscribe`));
+      ack(
+        args.at(-1),
+        refuse(
+          'NOT_FOUND',
+          `no event ${JSON.stringify(String(event).slice(0, 64))} on the live channel; send subscribe or unsubscribe`,
+        ),
+      );
     });
     socket.on('error', (err: unknown) => {
       if (!(err instanceof Error)) return; // an "error" event sent by the client: counted above
@@ -586,7 +642,13 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       const { id, cb } = r;
       if (socket.data.vehicles.has(id)) return ack(cb, { ok: true, vehicleId: id });
       if (socket.data.vehicles.size >= options.maxSubscriptions) {
-        return ack(cb, refuse('INVALID_ARGUMENT', `at most ${options.maxSubscriptions} vehicles at once on one connection; unsubscribe from one first`));
+        return ack(
+          cb,
+          refuse(
+            'INVALID_ARGUMENT',
+            `at most ${options.maxSubscriptions} vehicles at once on one connection; unsubscribe from one first`,
+          ),
+        );
       }
       deps.tenancy.vehicle(account, id).then(
         () => {

@@ -21,12 +21,16 @@ import {
   text,
 } from '../schemas.ts';
 
-const withPassword = z.object({ account: accountOut, password: z.string().optional().meta({ description: 'the generated one-time password, shown this once' }) });
+const withPassword = z.object({
+  account: accountOut,
+  password: z.string().optional().meta({ description: 'the generated one-time password, shown this once' }),
+});
 
 /** What an account change did, for the audit log (never a password). */
 function diff(before: Account, after: Account) {
   const out: Record<string, { from: unknown; to: unknown }> = {};
-  for (const k of ['name', 'role', 'customerId', 'disabled'] as const) if (before[k] !== after[k]) out[k] = { from: before[k], to: after[k] };
+  for (const k of ['name', 'role', 'customerId', 'disabled'] as const)
+    if (before[k] !== after[k]) out[k] = { from: before[k], to: after[k] };
   return out;
 }
 
@@ -55,7 +59,10 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['accounts'],
           summary: 'Active staff accounts (id, name, role): whom a ticket can be assigned to',
-          response: { 200: z.object({ staff: z.array(z.object({ id: z.string(), name: z.string(), role: roleSchema })) }), ...errors(...AUTHED) },
+          response: {
+            200: z.object({ staff: z.array(z.object({ id: z.string(), name: z.string(), role: roleSchema })) }),
+            ...errors(...AUTHED),
+          },
         },
       },
       async () => ({
@@ -69,7 +76,12 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/accounts/:id',
       {
         config: { access: { roles: ['admin'] } },
-        schema: { tags: ['accounts'], summary: 'One account', params: accountParams, response: { 200: accountOut, ...errors(400, ...AUTHED, 404) } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'One account',
+          params: accountParams,
+          response: { 200: accountOut, ...errors(400, ...AUTHED, 404) },
+        },
       },
       async (req) => accounts.require(req.params.id),
     );
@@ -85,8 +97,12 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             id: accountIdSchema,
             name: text('name', 200),
             role: roleSchema,
-            customerId: customerIdSchema.optional().meta({ description: 'required for (and only for) the customer role' }),
-            password: passwordSchema.optional().meta({ description: 'at least 12 characters; the account must change it at first login' }),
+            customerId: customerIdSchema
+              .optional()
+              .meta({ description: 'required for (and only for) the customer role' }),
+            password: passwordSchema
+              .optional()
+              .meta({ description: 'at least 12 characters; the account must change it at first login' }),
           }),
           response: { 201: withPassword, ...errors(400, ...AUTHED, 404, 409) },
         },
@@ -94,8 +110,18 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const me = who(req);
         const generated = req.body.password ? undefined : generatePassword();
-        const account = await accounts.add({ ...req.body, password: req.body.password ?? generated!, mustChangePassword: true });
-        await audit.record({ actor: me.id, action: 'account.created', subject: `account:${account.id}`, ip: req.ip, details: { role: account.role, customerId: account.customerId } });
+        const account = await accounts.add({
+          ...req.body,
+          password: req.body.password ?? generated!,
+          mustChangePassword: true,
+        });
+        await audit.record({
+          actor: me.id,
+          action: 'account.created',
+          subject: `account:${account.id}`,
+          ip: req.ip,
+          details: { role: account.role, customerId: account.customerId },
+        });
         return reply.code(201).send({ account, ...(generated ? { password: generated } : {}) });
       },
     );
@@ -106,11 +132,19 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ['admin'] } },
         schema: {
           tags: ['accounts'],
-          summary: 'Change name, role, customer unit or disable; a role, unit or disable change ends the account’s sessions',
+          summary:
+            'Change name, role, customer unit or disable; a role, unit or disable change ends the account’s sessions',
           params: accountParams,
           body: z
-            .strictObject({ name: text('name', 200).optional(), role: roleSchema.optional(), customerId: customerIdSchema.nullable().optional(), disabled: z.boolean().optional() })
-            .refine((b) => Object.keys(b).length > 0, { error: 'change at least one of name, role, customerId, disabled' }),
+            .strictObject({
+              name: text('name', 200).optional(),
+              role: roleSchema.optional(),
+              customerId: customerIdSchema.nullable().optional(),
+              disabled: z.boolean().optional(),
+            })
+            .refine((b) => Object.keys(b).length > 0, {
+              error: 'change at least one of name, role, customerId, disabled',
+            }),
           response: { 200: accountOut, ...errors(400, ...AUTHED, 404, 409) },
         },
       },
@@ -118,8 +152,15 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const { before, after } = await accounts.update(req.params.id, req.body);
         const changes = diff(before, after);
-        if (changes.role || changes.customerId || (changes.disabled && after.disabled)) await sessions.endAllOf(after.id);
-        await audit.record({ actor: me.id, action: 'account.updated', subject: `account:${after.id}`, ip: req.ip, details: changes });
+        if (changes.role || changes.customerId || (changes.disabled && after.disabled))
+          await sessions.endAllOf(after.id);
+        await audit.record({
+          actor: me.id,
+          action: 'account.updated',
+          subject: `account:${after.id}`,
+          ip: req.ip,
+          details: changes,
+        });
         return after;
       },
     );
@@ -140,7 +181,12 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const password = generatePassword();
         await accounts.setPassword(req.params.id, password, true);
         await sessions.endAllOf(req.params.id);
-        await audit.record({ actor: me.id, action: 'account.password_reset', subject: `account:${req.params.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'account.password_reset',
+          subject: `account:${req.params.id}`,
+          ip: req.ip,
+        });
         return { account: await accounts.require(req.params.id), password };
       },
     );
@@ -149,13 +195,24 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/accounts/:id',
       {
         config: { access: { roles: ['admin'] } },
-        schema: { tags: ['accounts'], summary: 'Remove an account (not the last enabled admin)', params: accountParams, response: { 204: z.null(), ...errors(400, ...AUTHED, 404, 409) } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Remove an account (not the last enabled admin)',
+          params: accountParams,
+          response: { 204: z.null(), ...errors(400, ...AUTHED, 404, 409) },
+        },
       },
       async (req, reply) => {
         const me = who(req);
         const removed = await accounts.remove(req.params.id);
         await sessions.endAllOf(removed.id); // already gone with the account; tells live connections
-        await audit.record({ actor: me.id, action: 'account.removed', subject: `account:${removed.id}`, ip: req.ip, details: { role: removed.role } });
+        await audit.record({
+          actor: me.id,
+          action: 'account.removed',
+          subject: `account:${removed.id}`,
+          ip: req.ip,
+          details: { role: removed.role },
+        });
         return reply.code(204).send(null);
       },
     );
@@ -164,7 +221,11 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/customers',
       {
         config: { access: { roles: STAFF_ROLES } },
-        schema: { tags: ['customers'], summary: 'Customer units with their vehicle counts', response: { 200: z.object({ customers: z.array(customerOut) }), ...errors(...AUTHED) } },
+        schema: {
+          tags: ['customers'],
+          summary: 'Customer units with their vehicle counts',
+          response: { 200: z.object({ customers: z.array(customerOut) }), ...errors(...AUTHED) },
+        },
       },
       async () => ({ customers: await deps.customers.list() }),
     );
@@ -173,11 +234,19 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/customers/:id',
       {
         config: { access: { roles: ROLES } },
-        schema: { tags: ['customers'], summary: 'One customer unit (a customer account: its own only)', params: customerParams, response: { 200: customerOut, ...errors(400, ...AUTHED, 404) } },
+        schema: {
+          tags: ['customers'],
+          summary: 'One customer unit (a customer account: its own only)',
+          params: customerParams,
+          response: { 200: customerOut, ...errors(400, ...AUTHED, 404) },
+        },
       },
       async (req) => {
         const me = who(req);
-        const c = me.role === 'customer' && me.customerId !== req.params.id ? undefined : await deps.customers.get(req.params.id);
+        const c =
+          me.role === 'customer' && me.customerId !== req.params.id
+            ? undefined
+            : await deps.customers.get(req.params.id);
         if (!c) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${req.params.id} not found`);
         return c;
       },
@@ -197,7 +266,13 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const me = who(req);
         const c = await deps.customers.add(req.body);
-        await audit.record({ actor: me.id, action: 'customer.created', subject: `customer:${c.id}`, ip: req.ip, details: { name: c.name } });
+        await audit.record({
+          actor: me.id,
+          action: 'customer.created',
+          subject: `customer:${c.id}`,
+          ip: req.ip,
+          details: { name: c.name },
+        });
         return reply.code(201).send(c);
       },
     );
@@ -217,7 +292,13 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const c = await deps.customers.rename(req.params.id, req.body.name);
-        await audit.record({ actor: me.id, action: 'customer.renamed', subject: `customer:${c.id}`, ip: req.ip, details: { name: c.name } });
+        await audit.record({
+          actor: me.id,
+          action: 'customer.renamed',
+          subject: `customer:${c.id}`,
+          ip: req.ip,
+          details: { name: c.name },
+        });
         return c;
       },
     );

@@ -4,7 +4,18 @@ import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
 import { ROLES, STAFF_ROLES } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
-import { alarmNoteOut, alarmOut, AUTHED, csvOf, errors, instant, intQuery, numericParams, text, vehicleIdSchema } from '../schemas.ts';
+import {
+  alarmNoteOut,
+  alarmOut,
+  AUTHED,
+  csvOf,
+  errors,
+  instant,
+  intQuery,
+  numericParams,
+  text,
+  vehicleIdSchema,
+} from '../schemas.ts';
 
 const alarmWithNotes = z.object({ alarm: alarmOut, notes: z.array(alarmNoteOut) });
 
@@ -36,7 +47,8 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         let vehicleIds: string[] | undefined;
         // a customer may name only its own vehicles; staff may list alarms of a vehicle since removed
         if (q.vehicleId) vehicleIds = [tenancy.scope(me) ? (await tenancy.vehicle(me, q.vehicleId)).id : q.vehicleId];
-        else if (tenancy.scope(me)) vehicleIds = (await deps.vehicles.list({ customerId: tenancy.scope(me)! })).map((v) => v.id);
+        else if (tenancy.scope(me))
+          vehicleIds = (await deps.vehicles.list({ customerId: tenancy.scope(me)! })).map((v) => v.id);
         const list = await alarms.list({
           ...(vehicleIds ? { vehicleIds } : {}),
           ...(q.state ? { states: q.state as ('active' | 'acknowledged' | 'cleared')[] } : {}),
@@ -52,7 +64,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/alarms/:id',
       {
         config: { access: { roles: ROLES } },
-        schema: { tags: ['alarms'], summary: 'One alarm with its notes (raised, acknowledged, comments, cleared)', params: numericParams, response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404) } },
+        schema: {
+          tags: ['alarms'],
+          summary: 'One alarm with its notes (raised, acknowledged, comments, cleared)',
+          params: numericParams,
+          response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404) },
+        },
       },
       async (req) => {
         const alarm = await tenancy.alarm(who(req), req.params.id);
@@ -68,7 +85,10 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           tags: ['alarms'],
           summary: 'Acknowledge an alarm (once), optionally with a comment',
           params: numericParams,
-          body: z.strictObject({ comment: text('comment', 2000).optional() }).nullish().meta({ description: 'optional' }),
+          body: z
+            .strictObject({ comment: text('comment', 2000).optional() })
+            .nullish()
+            .meta({ description: 'optional' }),
           response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404, 409) },
         },
       },

@@ -34,7 +34,12 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           description:
             'On success sets the `__Host-pw_session` cookie (Secure, HttpOnly, SameSite=Strict). Failed logins are limited per account and per client address: over the limit the answer is 429 RATE_LIMITED with Retry-After.',
           body: z.strictObject({
-            username: z.string({ error: 'must be text' }).trim().toLowerCase().min(1, { error: 'must not be empty' }).max(64, { error: 'has at most 64 characters' }),
+            username: z
+              .string({ error: 'must be text' })
+              .trim()
+              .toLowerCase()
+              .min(1, { error: 'must not be empty' })
+              .max(64, { error: 'has at most 64 characters' }),
             password: passwordSchema,
           }),
           response: { 200: sessionOut, ...errors(400, 401, 403, 429) },
@@ -46,26 +51,50 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const wait = throttle.check(username, ip);
         if (wait > 0) {
           deps.counters.inc('web.login_blocked');
-          throw new PlatformError('RATE_LIMITED', `too many failed logins; try again in ${wait} s`, { details: { retryAfterS: wait } });
+          throw new PlatformError('RATE_LIMITED', `too many failed logins; try again in ${wait} s`, {
+            details: { retryAfterS: wait },
+          });
         }
         const result = await accounts.verifyLogin(username, password);
         if (!result.ok) {
           const locked = throttle.fail(username, ip);
           // A name that is no account may be a password typed into the wrong field: keep only a fingerprint of it.
-          const who = result.reason === 'unknown_account' ? `unknown:${createHash('sha256').update(username).digest('hex').slice(0, 12)}` : username;
-          if (locked.accountLocked) req.log.warn({ username: who, ip }, 'too many failed logins for this account: logins to it refused for a while');
-          if (locked.ipLocked) req.log.warn({ ip }, 'too many failed logins from this address: logins from it refused for a while');
+          const who =
+            result.reason === 'unknown_account'
+              ? `unknown:${createHash('sha256').update(username).digest('hex').slice(0, 12)}`
+              : username;
+          if (locked.accountLocked)
+            req.log.warn(
+              { username: who, ip },
+              'too many failed logins for this account: logins to it refused for a while',
+            );
+          if (locked.ipLocked)
+            req.log.warn({ ip }, 'too many failed logins from this address: logins from it refused for a while');
           deps.counters.inc('web.login_failed');
-          await audit.record({ actor: who, action: 'login.failed', subject: `account:${who}`, ip, details: { reason: result.reason } });
+          await audit.record({
+            actor: who,
+            action: 'login.failed',
+            subject: `account:${who}`,
+            ip,
+            details: { reason: result.reason },
+          });
           req.log.info({ username: who, ip, reason: result.reason }, 'login failed');
           throw new PlatformError('LOGIN_FAILED', 'wrong username or password');
         }
         throttle.succeeded(username);
         const { token, session } = await sessions.create(result.account.id, { ip, userAgent: userAgent(req) });
         await accounts.markLogin(result.account.id, ctx.now());
-        await audit.record({ actor: result.account.id, action: 'login.succeeded', subject: `account:${result.account.id}`, ip });
+        await audit.record({
+          actor: result.account.id,
+          action: 'login.succeeded',
+          subject: `account:${result.account.id}`,
+          ip,
+        });
         req.log.info({ account: result.account.id, role: result.account.role }, 'logged in');
-        void reply.setCookie(SESSION_COOKIE, token, { ...COOKIE_BASE, maxAge: Math.floor(sessions.options.maxAgeMs / 1000) });
+        void reply.setCookie(SESSION_COOKIE, token, {
+          ...COOKIE_BASE,
+          maxAge: Math.floor(sessions.options.maxAgeMs / 1000),
+        });
         return sessionBody(session);
       },
     );
@@ -74,7 +103,11 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/auth/logout',
       {
         config: { access: ANY },
-        schema: { tags: ['auth'], summary: 'Log out: ends the session and clears the cookie', response: { 204: z.null(), ...errors(...AUTHED) } },
+        schema: {
+          tags: ['auth'],
+          summary: 'Log out: ends the session and clears the cookie',
+          response: { 204: z.null(), ...errors(...AUTHED) },
+        },
       },
       async (req, reply) => {
         const s = req.auth!;
@@ -89,7 +122,11 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/auth/session',
       {
         config: { access: ANY },
-        schema: { tags: ['auth'], summary: 'The current session: account, CSRF token, expiry', response: { 200: sessionOut, ...errors(...AUTHED) } },
+        schema: {
+          tags: ['auth'],
+          summary: 'The current session: account, CSRF token, expiry',
+          response: { 200: sessionOut, ...errors(...AUTHED) },
+        },
       },
       async (req) => sessionBody(req.auth!),
     );
@@ -108,17 +145,32 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const wait = throttle.check(me.id, req.ip);
-        if (wait > 0) throw new PlatformError('RATE_LIMITED', `too many failed attempts; try again in ${wait} s`, { details: { retryAfterS: wait } });
+        if (wait > 0)
+          throw new PlatformError('RATE_LIMITED', `too many failed attempts; try again in ${wait} s`, {
+            details: { retryAfterS: wait },
+          });
         const check = await accounts.verifyLogin(me.id, req.body.currentPassword);
         if (!check.ok) {
           throttle.fail(me.id, req.ip);
-          await audit.record({ actor: me.id, action: 'password.change_failed', subject: `account:${me.id}`, ip: req.ip });
+          await audit.record({
+            actor: me.id,
+            action: 'password.change_failed',
+            subject: `account:${me.id}`,
+            ip: req.ip,
+          });
           throw new PlatformError('LOGIN_FAILED', 'the current password is wrong');
         }
-        if (req.body.newPassword === req.body.currentPassword) throw new PlatformError('INVALID_ARGUMENT', 'the new password must differ from the current one');
+        if (req.body.newPassword === req.body.currentPassword)
+          throw new PlatformError('INVALID_ARGUMENT', 'the new password must differ from the current one');
         await accounts.setPassword(me.id, req.body.newPassword, false);
         const ended = await sessions.endAllOf(me.id, req.auth!.id);
-        await audit.record({ actor: me.id, action: 'account.password_changed', subject: `account:${me.id}`, ip: req.ip, details: { otherSessionsEnded: ended } });
+        await audit.record({
+          actor: me.id,
+          action: 'account.password_changed',
+          subject: `account:${me.id}`,
+          ip: req.ip,
+          details: { otherSessionsEnded: ended },
+        });
         return sessionBody({ ...req.auth!, account: await accounts.require(me.id) });
       },
     );

@@ -19,7 +19,11 @@ export function planRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/plans',
       {
         config: { access: { roles: STAFF_ROLES } },
-        schema: { tags: ['plans'], summary: 'Every emergency plan, with its review due date', response: { 200: z.object({ plans: z.array(planOut) }), ...errors(...AUTHED) } },
+        schema: {
+          tags: ['plans'],
+          summary: 'Every emergency plan, with its review due date',
+          response: { 200: z.object({ plans: z.array(planOut) }), ...errors(...AUTHED) },
+        },
       },
       async () => ({ plans: plans.all().map((p) => planView(p, ctx.now())) }),
     );
@@ -42,7 +46,9 @@ export function planRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['plans'],
           summary: 'One plan by fault code',
-          params: z.object({ code: z.string().regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' }) }),
+          params: z.object({
+            code: z.string().regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' }),
+          }),
           response: { 200: planOut, ...errors(400, ...AUTHED, 404) },
         },
       },

@@ -12,21 +12,25 @@ import { ACTION_ROLES } from './tickets.ts';
 /** Probes (`/healthz`, `/metrics`, no login; per-key counts for staff) and the vocabulary the console shows (`/api/meta`). */
 export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () => ctx.deps.health());
+    app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () =>
+      ctx.deps.health(),
+    );
     app.get(
       '/metrics',
       {
         schema: {
           tags: ['system'],
           summary: 'Counters (ingest, broker, diagnostics, web) as JSON',
-          description: 'Totals for anyone; the counts per key (which name vehicles and clients of every customer unit) only with a staff session.',
+          description:
+            'Totals for anyone; the counts per key (which name vehicles and clients of every customer unit) only with a staff session.',
         },
       },
       async (req) => {
         const metrics = ctx.deps.metrics() as { byKey?: unknown };
         const token = req.cookies[SESSION_COOKIE];
         const session = token ? await ctx.sessions.lookup(token) : undefined;
-        if (session && STAFF_ROLES.includes(session.account.role) && !session.account.mustChangePassword) return metrics;
+        if (session && STAFF_ROLES.includes(session.account.role) && !session.account.mustChangePassword)
+          return metrics;
         const { byKey: _perKey, ...totals } = metrics;
         return totals;
       },
@@ -37,7 +41,8 @@ export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ROLES } },
         schema: {
           tags: ['system'],
-          summary: 'Enumerations with their Chinese and English labels: levels, service modes, statuses, actions, fields, fault codes',
+          summary:
+            'Enumerations with their Chinese and English labels: levels, service modes, statuses, actions, fields, fault codes',
           response: { 200: z.record(z.string(), z.unknown()), ...errors(...AUTHED) },
         },
       },
@@ -46,7 +51,12 @@ export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         ticketLevels: LEVEL_LABELS,
         serviceModes: SERVICE_MODE_LABELS,
         ticketStatuses: TICKET_STATUSES,
-        ticketActions: Object.fromEntries(Object.entries(TRANSITIONS).map(([a, t]) => [a, { ...t, roles: ACTION_ROLES[a as keyof typeof ACTION_ROLES] }])),
+        ticketActions: Object.fromEntries(
+          Object.entries(TRANSITIONS).map(([a, t]) => [
+            a,
+            { ...t, roles: ACTION_ROLES[a as keyof typeof ACTION_ROLES] },
+          ]),
+        ),
         alarmSeverities: ALARM_SEVERITIES,
         powerSources: POWER_SOURCES,
         fields: NUMERIC_FIELDS,

@@ -119,8 +119,17 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const t = await tenancy.ticket(who(req), req.params.id);
-        const plan = t.planRef ? deps.diagnostics.plans.get(t.planRef.code) : t.faultCode ? deps.diagnostics.plans.get(t.faultCode) : undefined;
-        return { ticket: ticketView(t), timeline: await tickets.timeline(t.id), snapshot: (await tickets.snapshot(t.id)) ?? null, plan: plan ? planView(plan, ctx.now()) : null };
+        const plan = t.planRef
+          ? deps.diagnostics.plans.get(t.planRef.code)
+          : t.faultCode
+            ? deps.diagnostics.plans.get(t.faultCode)
+            : undefined;
+        return {
+          ticket: ticketView(t),
+          timeline: await tickets.timeline(t.id),
+          snapshot: (await tickets.snapshot(t.id)) ?? null,
+          plan: plan ? planView(plan, ctx.now()) : null,
+        };
       },
     );
 
@@ -130,17 +139,23 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ['admin', 'dispatcher', 'customer'] } },
         schema: {
           tags: ['tickets'],
-          summary: 'Open a ticket by hand: a hotline call taken by the duty desk, or a request from a customer for its own unit',
+          summary:
+            'Open a ticket by hand: a hotline call taken by the duty desk, or a request from a customer for its own unit',
           description:
             'Record the support need and the contact details, as the service plan asks. The duty desk classifies the level (extra_urgent 特急 / urgent 加急 / routine); a customer’s request is urgent unless it says extra_urgent. The 30-minute deadlines start now.',
           body: z.strictObject({
             vehicleId: vehicleIdSchema.optional(),
-            customerId: customerIdSchema.optional().meta({ description: 'the unit, when no vehicle is named (duty desk only)' }),
+            customerId: customerIdSchema
+              .optional()
+              .meta({ description: 'the unit, when no vehicle is named (duty desk only)' }),
             level: levelSchema.optional().meta({ description: 'required from the duty desk' }),
             title: text('title', 200),
             need: text('need', 4000).meta({ description: 'the support need, described precisely' }),
             contacts: z.array(contactInput).min(1, { error: 'give at least one contact with a phone number' }).max(10),
-            faultCode: z.string().regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' }).optional(),
+            faultCode: z
+              .string()
+              .regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' })
+              .optional(),
             serviceMode: serviceModeSchema.optional(),
           }),
           response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
@@ -153,21 +168,41 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         let customerId: string;
         if (me.role === 'customer') {
           customerId = me.customerId!;
-          if (b.customerId && b.customerId !== customerId) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${b.customerId} not found`);
-          if (b.faultCode) throw new PlatformError('INVALID_ARGUMENT', 'the fault code is set by the service desk; describe the fault in need');
+          if (b.customerId && b.customerId !== customerId)
+            throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${b.customerId} not found`);
+          if (b.faultCode)
+            throw new PlatformError(
+              'INVALID_ARGUMENT',
+              'the fault code is set by the service desk; describe the fault in need',
+            );
         } else {
-          if (!b.level) throw new PlatformError('VALIDATION_FAILED', 'body.level: classify the task: extra_urgent, urgent or routine');
+          if (!b.level)
+            throw new PlatformError(
+              'VALIDATION_FAILED',
+              'body.level: classify the task: extra_urgent, urgent or routine',
+            );
           if (vehicle && b.customerId && b.customerId !== vehicle.customerId) {
-            throw new PlatformError('INVALID_ARGUMENT', `vehicle ${vehicle.id} belongs to customer ${vehicle.customerId}, not ${b.customerId}`);
+            throw new PlatformError(
+              'INVALID_ARGUMENT',
+              `vehicle ${vehicle.id} belongs to customer ${vehicle.customerId}, not ${b.customerId}`,
+            );
           }
           const c = vehicle?.customerId ?? b.customerId;
-          if (!c) throw new PlatformError('VALIDATION_FAILED', 'body: name the vehicle (vehicleId) or the customer unit (customerId)');
+          if (!c)
+            throw new PlatformError(
+              'VALIDATION_FAILED',
+              'body: name the vehicle (vehicleId) or the customer unit (customerId)',
+            );
           if (!(await deps.customers.get(c))) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${c} not found`);
           customerId = c;
         }
         const plan = b.faultCode ? deps.diagnostics.plans.get(b.faultCode) : undefined;
         const at = ctx.now();
-        const snapshot = vehicle ? await deps.telemetry.series({ vehicleId: vehicle.id, from: at - 15 * 60_000, to: at, maxPoints: 300 }).catch(() => undefined) : undefined;
+        const snapshot = vehicle
+          ? await deps.telemetry
+              .series({ vehicleId: vehicle.id, from: at - 15 * 60_000, to: at, maxPoints: 300 })
+              .catch(() => undefined)
+          : undefined;
         const { ticket } = await tickets.open(
           {
             source: me.role === 'customer' ? 'customer' : 'hotline',
@@ -184,7 +219,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           },
           me.id,
         );
-        await audit.record({ actor: me.id, action: 'ticket.created', subject: `ticket:${ticket.id}`, ip: req.ip, details: { number: ticket.number, level: ticket.level, source: ticket.source } });
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.created',
+          subject: `ticket:${ticket.id}`,
+          ip: req.ip,
+          details: { number: ticket.number, level: ticket.level, source: ticket.source },
+        });
         return reply.code(201).send({ ticket: ticketView(ticket) });
       },
     );
@@ -207,9 +248,19 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const roles = ACTION_ROLES[req.body.action];
-        if (!roles.includes(me.role)) throw new PlatformError('FORBIDDEN', `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`);
+        if (!roles.includes(me.role))
+          throw new PlatformError(
+            'FORBIDDEN',
+            `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
+          );
         const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note);
-        await audit.record({ actor: me.id, action: 'ticket.transition', subject: `ticket:${t.id}`, ip: req.ip, details: { action: req.body.action, from: before.status, to: t.status } });
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.transition',
+          subject: `ticket:${t.id}`,
+          ip: req.ip,
+          details: { action: req.body.action, from: before.status, to: t.status },
+        });
         return { ticket: ticketView(t) };
       },
     );
@@ -230,9 +281,16 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const a = await accounts.get(req.body.assignee);
-        if (!a || a.disabled || a.role === 'customer') throw new PlatformError('ACCOUNT_NOT_FOUND', `no active staff account ${req.body.assignee}`);
+        if (!a || a.disabled || a.role === 'customer')
+          throw new PlatformError('ACCOUNT_NOT_FOUND', `no active staff account ${req.body.assignee}`);
         const t = await tickets.assign(before.id, a.id, me.id);
-        await audit.record({ actor: me.id, action: 'ticket.assigned', subject: `ticket:${t.id}`, ip: req.ip, details: { from: before.assignee, to: a.id } });
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.assigned',
+          subject: `ticket:${t.id}`,
+          ip: req.ip,
+          details: { from: before.assignee, to: a.id },
+        });
         return { ticket: ticketView(t) };
       },
     );
@@ -253,7 +311,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const t = await tickets.setServiceMode(before.id, req.body.mode, me.id);
-        await audit.record({ actor: me.id, action: 'ticket.service_mode_set', subject: `ticket:${t.id}`, ip: req.ip, details: { from: before.serviceMode, to: t.serviceMode } });
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.service_mode_set',
+          subject: `ticket:${t.id}`,
+          ip: req.ip,
+          details: { from: before.serviceMode, to: t.serviceMode },
+        });
         return { ticket: ticketView(t) };
       },
     );

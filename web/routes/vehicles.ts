@@ -5,7 +5,20 @@ import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../../protocol/index
 import { ROLES } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
-import { AUTHED, customerIdSchema, errors, fieldsQuery, instant, intQuery, queryBool, seriesOut, text, vehicleIdSchema, vehicleParams, vehicleStateOut } from '../schemas.ts';
+import {
+  AUTHED,
+  customerIdSchema,
+  errors,
+  fieldsQuery,
+  instant,
+  intQuery,
+  queryBool,
+  seriesOut,
+  text,
+  vehicleIdSchema,
+  vehicleParams,
+  vehicleStateOut,
+} from '../schemas.ts';
 import { vehicleStates } from '../vehicle-state.ts';
 
 /** Longest history one query may span. */
@@ -15,8 +28,15 @@ export const MAX_POINTS = 5000;
 const profileInput = z
   .strictObject({
     hasGenerator: z.boolean().optional(),
-    battery: z.strictObject({ nominalV: z.union([z.literal(12), z.literal(24)]), capacityAh: z.number().positive().max(10_000) }).optional(),
-    mains: z.strictObject({ nominalV: z.number().min(100).max(480), frequencyHz: z.union([z.literal(50), z.literal(60)]) }).optional(),
+    battery: z
+      .strictObject({
+        nominalV: z.union([z.literal(12), z.literal(24)]),
+        capacityAh: z.number().positive().max(10_000),
+      })
+      .optional(),
+    mains: z
+      .strictObject({ nominalV: z.number().min(100).max(480), frequencyHz: z.union([z.literal(50), z.literal(60)]) })
+      .optional(),
   })
   .optional();
 
@@ -30,18 +50,27 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ROLES } },
         schema: {
           tags: ['vehicles'],
-          summary: 'Vehicles with online state, active source, SOC, time to empty and worst active alarm; counts by state',
+          summary:
+            'Vehicles with online state, active source, SOC, time to empty and worst active alarm; counts by state',
           description: 'A customer account sees only its own unit’s vehicles.',
           querystring: z.strictObject({
             customerId: customerIdSchema.optional(),
             online: queryBool.optional(),
             q: z.string().trim().max(100).optional().meta({ description: 'search in id, name and model' }),
-            frames: queryBool.optional().meta({ description: 'include each vehicle’s whole latest frame (large for a big fleet)' }),
+            frames: queryBool
+              .optional()
+              .meta({ description: 'include each vehicle’s whole latest frame (large for a big fleet)' }),
           }),
           response: {
             200: z.object({
               vehicles: z.array(vehicleStateOut),
-              counts: z.object({ total: z.number(), online: z.number(), offline: z.number(), bySource: z.record(z.string(), z.number()), withAlarms: z.number() }),
+              counts: z.object({
+                total: z.number(),
+                online: z.number(),
+                offline: z.number(),
+                bySource: z.record(z.string(), z.number()),
+                withAlarms: z.number(),
+              }),
             }),
             ...errors(400, ...AUTHED),
           },
@@ -51,11 +80,16 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const scope = tenancy.scope(me);
         const customerId = scope ?? req.query.customerId;
-        if (scope && req.query.customerId && req.query.customerId !== scope) return { vehicles: [], counts: { total: 0, online: 0, offline: 0, bySource: {}, withAlarms: 0 } };
+        if (scope && req.query.customerId && req.query.customerId !== scope)
+          return { vehicles: [], counts: { total: 0, online: 0, offline: 0, bySource: {}, withAlarms: 0 } };
         const list = await deps.vehicles.list(customerId ? { customerId } : undefined);
         let states = await vehicleStates(deps, list, { wholeFleet: !customerId, withFrame: req.query.frames === true });
         const q = req.query.q?.toLowerCase();
-        if (q) states = states.filter((v) => v.id.toLowerCase().includes(q) || v.name.toLowerCase().includes(q) || v.model.toLowerCase().includes(q));
+        if (q)
+          states = states.filter(
+            (v) =>
+              v.id.toLowerCase().includes(q) || v.name.toLowerCase().includes(q) || v.model.toLowerCase().includes(q),
+          );
         if (req.query.online !== undefined) states = states.filter((v) => v.online === req.query.online);
         const bySource: Record<string, number> = {};
         for (const v of states) {
@@ -63,7 +97,16 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           bySource[s] = (bySource[s] ?? 0) + 1;
         }
         const online = states.filter((v) => v.online).length;
-        return { vehicles: states, counts: { total: states.length, online, offline: states.length - online, bySource, withAlarms: states.filter((v) => v.activeAlarms > 0).length } };
+        return {
+          vehicles: states,
+          counts: {
+            total: states.length,
+            online,
+            offline: states.length - online,
+            bySource,
+            withAlarms: states.filter((v) => v.activeAlarms > 0).length,
+          },
+        };
       },
     );
 
@@ -71,7 +114,12 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/vehicles/:id',
       {
         config: { access: { roles: ROLES } },
-        schema: { tags: ['vehicles'], summary: 'One vehicle with its current state', params: vehicleParams, response: { 200: vehicleStateOut, ...errors(400, ...AUTHED, 404) } },
+        schema: {
+          tags: ['vehicles'],
+          summary: 'One vehicle with its current state',
+          params: vehicleParams,
+          response: { 200: vehicleStateOut, ...errors(400, ...AUTHED, 404) },
+        },
       },
       async (req) => {
         const v = await tenancy.vehicle(who(req), req.params.id);
@@ -91,7 +139,9 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             from: instant.optional().meta({ description: 'default: one hour before `to`' }),
             to: instant.optional().meta({ description: 'default: now' }),
             maxPoints: intQuery('maxPoints', 1, MAX_POINTS).default(1000),
-            fields: fieldsQuery.optional().meta({ description: `comma-separated, default all: ${NUMERIC_FIELD_PATHS.join(', ')}` }),
+            fields: fieldsQuery
+              .optional()
+              .meta({ description: `comma-separated, default all: ${NUMERIC_FIELD_PATHS.join(', ')}` }),
           }),
           response: { 200: seriesOut, ...errors(400, ...AUTHED, 404) },
         },
@@ -101,13 +151,26 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const to = req.query.to ?? ctx.now();
         const from = req.query.from ?? to - 3_600_000;
         if (from >= to) throw new PlatformError('VALIDATION_FAILED', 'query.from: must be before to');
-        if (to - from > MAX_HISTORY_RANGE_MS) throw new PlatformError('VALIDATION_FAILED', `query: the range may span at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days`);
+        if (to - from > MAX_HISTORY_RANGE_MS)
+          throw new PlatformError(
+            'VALIDATION_FAILED',
+            `query: the range may span at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days`,
+          );
         const fields = req.query.fields as NumericFieldPath[] | undefined;
-        return deps.telemetry.series({ vehicleId: v.id, from, to, maxPoints: req.query.maxPoints, ...(fields ? { fields } : {}) });
+        return deps.telemetry.series({
+          vehicleId: v.id,
+          from,
+          to,
+          maxPoints: req.query.maxPoints,
+          ...(fields ? { fields } : {}),
+        });
       },
     );
 
-    const provisioned = z.object({ vehicle: vehicleStateOut, secret: z.string().meta({ description: 'the MQTT password; shown this once, never stored in clear' }) });
+    const provisioned = z.object({
+      vehicle: vehicleStateOut,
+      secret: z.string().meta({ description: 'the MQTT password; shown this once, never stored in clear' }),
+    });
 
     app.post(
       '/api/vehicles',
@@ -116,15 +179,30 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['vehicles'],
           summary: 'Provision a vehicle; returns its MQTT secret once',
-          body: z.strictObject({ id: vehicleIdSchema, customerId: customerIdSchema, name: text('name', 200).optional(), model: text('model', 100).optional(), profile: profileInput }),
+          body: z.strictObject({
+            id: vehicleIdSchema,
+            customerId: customerIdSchema,
+            name: text('name', 200).optional(),
+            model: text('model', 100).optional(),
+            profile: profileInput,
+          }),
           response: { 201: provisioned, ...errors(400, ...AUTHED, 409) },
         },
       },
       async (req, reply) => {
         const me = who(req);
         const { vehicle, secret } = await deps.vehicles.add(req.body);
-        await audit.record({ actor: me.id, action: 'vehicle.added', subject: `vehicle:${vehicle.id}`, ip: req.ip, details: { customerId: vehicle.customerId, model: vehicle.model } });
-        return reply.code(201).send({ vehicle: (await vehicleStates(deps, [vehicle], { wholeFleet: false, withFrame: true }))[0]!, secret });
+        await audit.record({
+          actor: me.id,
+          action: 'vehicle.added',
+          subject: `vehicle:${vehicle.id}`,
+          ip: req.ip,
+          details: { customerId: vehicle.customerId, model: vehicle.model },
+        });
+        return reply.code(201).send({
+          vehicle: (await vehicleStates(deps, [vehicle], { wholeFleet: false, withFrame: true }))[0]!,
+          secret,
+        });
       },
     );
 
@@ -142,7 +220,12 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const { secret } = await deps.vehicles.rotateSecret(req.params.id);
-        await audit.record({ actor: me.id, action: 'vehicle.secret_rotated', subject: `vehicle:${req.params.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'vehicle.secret_rotated',
+          subject: `vehicle:${req.params.id}`,
+          ip: req.ip,
+        });
         return { id: req.params.id, secret };
       },
     );
@@ -151,12 +234,22 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       '/api/vehicles/:id',
       {
         config: { access: { roles: ['admin'] } },
-        schema: { tags: ['vehicles'], summary: 'Remove a vehicle (its telemetry stays until retention)', params: vehicleParams, response: { 204: z.null(), ...errors(400, ...AUTHED, 404) } },
+        schema: {
+          tags: ['vehicles'],
+          summary: 'Remove a vehicle (its telemetry stays until retention)',
+          params: vehicleParams,
+          response: { 204: z.null(), ...errors(400, ...AUTHED, 404) },
+        },
       },
       async (req, reply) => {
         const me = who(req);
         await deps.vehicles.remove(req.params.id);
-        await audit.record({ actor: me.id, action: 'vehicle.removed', subject: `vehicle:${req.params.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'vehicle.removed',
+          subject: `vehicle:${req.params.id}`,
+          ip: req.ip,
+        });
         return reply.code(204).send(null);
       },
     );

@@ -43,7 +43,12 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(withQuery(path, query), { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await fetch(withQuery(path, query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The platform cannot be reached. Check the connection and try again.');
   }

@@ -9,7 +9,14 @@ export interface ChartDef {
   title: MessageKey;
   leftUnit: string;
   rightUnit: string;
-  fields: { path: NumericFieldPath; label: MessageKey; color: string; axis?: 'left' | 'right'; unit: string; dash?: boolean }[];
+  fields: {
+    path: NumericFieldPath;
+    label: MessageKey;
+    color: string;
+    axis?: 'left' | 'right';
+    unit: string;
+    dash?: boolean;
+  }[];
 }
 
 export const CHARTS: ChartDef[] = [
@@ -51,7 +58,13 @@ export const CHARTS: ChartDef[] = [
 export const ALL_FIELDS = CHARTS.flatMap((c) => c.fields.map((f) => f.path));
 
 export function seriesDefs(c: ChartDef): SeriesDef[] {
-  return c.fields.map((f) => ({ label: t(f.label), color: f.color, axis: f.axis ?? 'left', unit: f.unit, ...(f.dash ? { dash: true } : {}) }));
+  return c.fields.map((f) => ({
+    label: t(f.label),
+    color: f.color,
+    axis: f.axis ?? 'left',
+    unit: f.unit,
+    ...(f.dash ? { dash: true } : {}),
+  }));
 }
 
 export function fieldOf(frame: TelemetryFrame, path: string): number | null {

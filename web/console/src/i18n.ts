@@ -229,7 +229,8 @@ const en = {
   'admin.audit.subject': 'Subject',
   'request.title': 'Request emergency support',
   'request.hotlineTitle': 'Open a ticket from a hotline call',
-  'request.intro': 'Describe the support need precisely and give the contacts on site, as the service plan asks. The service desk answers with the work content within 30 minutes.',
+  'request.intro':
+    'Describe the support need precisely and give the contacts on site, as the service plan asks. The service desk answers with the work content within 30 minutes.',
   'request.vehicle': 'Vehicle',
   'request.noVehicle': 'no specific vehicle',
   'request.customer': 'Customer unit',

@@ -4,7 +4,15 @@
  * fleet changes, alarms and tickets. The server throttles frames per vehicle (latest value wins).
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, FleetUpdate, LiveAlarm, LiveFrame, LiveTicket, LiveWelcome, ServerToClientEvents } from '../../live/events.ts';
+import type {
+  ClientToServerEvents,
+  FleetUpdate,
+  LiveAlarm,
+  LiveFrame,
+  LiveTicket,
+  LiveWelcome,
+  ServerToClientEvents,
+} from '../../live/events.ts';
 
 export type { FleetUpdate, LiveAlarm, LiveFrame, LiveTicket };
 
@@ -23,7 +31,14 @@ interface Topics {
 let socket: LiveSocket | null = null;
 let connected = false;
 const watched = new Map<string, number>();
-const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = { frame: new Set(), fleet: new Set(), alarm: new Set(), ticket: new Set(), status: new Set(), ended: new Set() };
+const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
+  frame: new Set(),
+  fleet: new Set(),
+  alarm: new Set(),
+  ticket: new Set(),
+  status: new Set(),
+  ended: new Set(),
+};
 let welcome: LiveWelcome | null = null;
 
 function emit<K extends keyof Topics>(k: K, m: Topics[K]): void {

@@ -23,7 +23,11 @@ import { TicketView } from './views/ticket.tsx';
 import { Tickets } from './views/tickets.tsx';
 import { Vehicle } from './views/vehicle.tsx';
 
-type Phase = { kind: 'loading' } | { kind: 'signed-out'; reason?: string } | { kind: 'password'; session: Session } | { kind: 'in'; session: Session };
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'signed-out'; reason?: string }
+  | { kind: 'password'; session: Session }
+  | { kind: 'in'; session: Session };
 
 function App() {
   useLang();
@@ -57,7 +61,9 @@ function App() {
   if (phase.kind === 'loading') return <p class="muted center">{t('common.loading')}</p>;
   if (phase.kind === 'signed-out') return <Login onSignedIn={(s) => void enter(s)} />;
   if (phase.kind === 'password') return <ChangePassword onChanged={(s) => void enter(s)} />;
-  return <Shell session={phase.session} onLogout={() => void api.post('/api/auth/logout', {}).finally(() => leave())} />;
+  return (
+    <Shell session={phase.session} onLogout={() => void api.post('/api/auth/logout', {}).finally(() => leave())} />
+  );
 }
 
 function Shell({ session, onLogout }: { session: Session; onLogout: () => void }) {
@@ -71,7 +77,12 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: true },
     { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: true },
     { href: '#/alarms', key: 'nav.alarms', section: 'alarms', show: staff },
-    { href: '#/request', key: role === 'customer' ? 'nav.request' : 'nav.hotline', section: 'request', show: role !== 'engineer' },
+    {
+      href: '#/request',
+      key: role === 'customer' ? 'nav.request' : 'nav.hotline',
+      section: 'request',
+      show: role !== 'engineer',
+    },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
   ];
   let view;

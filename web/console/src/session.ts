@@ -42,7 +42,10 @@ export const isStaff = (role: Role) => role !== 'customer';
  * A ticket's title in the current language: a ticket diagnostics opened is titled by its fault
  * code's title; one opened by hand keeps the words it was given.
  */
-export function ticketTitle(tk: { source: string; faultCode: string | null; title: string }, l: (x: Localized) => string): string {
+export function ticketTitle(
+  tk: { source: string; faultCode: string | null; title: string },
+  l: (x: Localized) => string,
+): string {
   const f = tk.source === 'rule' && tk.faultCode ? meta?.faults[tk.faultCode] : undefined;
   return f ? l(f) : tk.title;
 }

@@ -45,7 +45,11 @@ export interface VehicleState {
   name: string;
   model: string;
   customerId: string;
-  profile: { hasGenerator: boolean; battery: { nominalV: number; capacityAh: number }; mains: { nominalV: number; frequencyHz: number } };
+  profile: {
+    hasGenerator: boolean;
+    battery: { nominalV: number; capacityAh: number };
+    mains: { nominalV: number; frequencyHz: number };
+  };
   createdAt: number;
   online: boolean;
   presenceChangedAt: number | null;

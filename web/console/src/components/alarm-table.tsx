@@ -6,7 +6,17 @@ import { loc, t, type MessageKey } from '../i18n.ts';
 import type { Alarm, AlarmNote } from '../types.ts';
 import { SeverityBadge } from './badges.tsx';
 
-export function AlarmTable({ alarms, canAct, onChanged, showVehicle = true }: { alarms: Alarm[]; canAct: boolean; onChanged: () => void; showVehicle?: boolean }) {
+export function AlarmTable({
+  alarms,
+  canAct,
+  onChanged,
+  showVehicle = true,
+}: {
+  alarms: Alarm[];
+  canAct: boolean;
+  onChanged: () => void;
+  showVehicle?: boolean;
+}) {
   const [open, setOpen] = useState<number | null>(null);
   if (!alarms.length) return <p class="muted">{t('common.empty')}</p>;
   return (
@@ -95,7 +105,11 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
   const [notes, setNotes] = useState<AlarmNote[] | null>(null);
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
-  const load = () => api.get<{ notes: AlarmNote[] }>(`/api/alarms/${alarm.id}`).then((r) => setNotes(r.notes), (x) => setErr(errorText(x)));
+  const load = () =>
+    api.get<{ notes: AlarmNote[] }>(`/api/alarms/${alarm.id}`).then(
+      (r) => setNotes(r.notes),
+      (x) => setErr(errorText(x)),
+    );
   if (notes === null && !err) void load();
   return (
     <div class="notes">
@@ -122,7 +136,13 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
             }
           }}
         >
-          <input placeholder={t('common.comment')} value={text} required maxLength={2000} onInput={(e) => setText(e.currentTarget.value)} />
+          <input
+            placeholder={t('common.comment')}
+            value={text}
+            required
+            maxLength={2000}
+            onInput={(e) => setText(e.currentTarget.value)}
+          />
           <button type="submit">{t('common.add')}</button>
         </form>
       )}

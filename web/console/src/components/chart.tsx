@@ -48,7 +48,18 @@ function options(p: ChartProps, width: number): uPlot.Options {
     axes: [
       { ...axis },
       { scale: 'left', ...axis, ...(p.leftUnit ? { label: p.leftUnit } : {}) },
-      ...(hasRight ? [{ scale: 'right', side: 1 as const, stroke: muted, grid: { show: false }, ticks: { stroke: grid, width: 1 }, ...(p.rightUnit ? { label: p.rightUnit } : {}) }] : []),
+      ...(hasRight
+        ? [
+            {
+              scale: 'right',
+              side: 1 as const,
+              stroke: muted,
+              grid: { show: false },
+              ticks: { stroke: grid, width: 1 },
+              ...(p.rightUnit ? { label: p.rightUnit } : {}),
+            },
+          ]
+        : []),
     ],
     series: [
       {},
@@ -60,7 +71,8 @@ function options(p: ChartProps, width: number): uPlot.Options {
         scale: s.axis === 'right' ? 'right' : 'left',
         spanGaps: false,
         ...(s.dash ? { dash: [6, 4] } : {}),
-        value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '—' : `${v.toFixed(2)}${s.unit ? ` ${s.unit}` : ''}`),
+        value: (_u: uPlot, v: number | null) =>
+          v === null || v === undefined ? '—' : `${v.toFixed(2)}${s.unit ? ` ${s.unit}` : ''}`,
       })),
     ],
     hooks: {
@@ -87,9 +99,21 @@ export function Chart(p: ChartProps) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const u = new uPlot(options({ ...props.current, onZoom: props.current.onZoom ? (a, b) => props.current.onZoom?.(a, b) : undefined } as ChartProps, el.clientWidth || 600), props.current.data as uPlot.AlignedData, el);
+    const u = new uPlot(
+      options(
+        {
+          ...props.current,
+          onZoom: props.current.onZoom ? (a, b) => props.current.onZoom?.(a, b) : undefined,
+        } as ChartProps,
+        el.clientWidth || 600,
+      ),
+      props.current.data as uPlot.AlignedData,
+      el,
+    );
     plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: el.clientWidth || 600, height: props.current.height ?? 220 }));
+    const ro = new ResizeObserver(() =>
+      u.setSize({ width: el.clientWidth || 600, height: props.current.height ?? 220 }),
+    );
     ro.observe(el);
     const onDbl = () => props.current.onReset?.();
     el.addEventListener('dblclick', onDbl);

@@ -20,7 +20,10 @@ export function QueueSummary() {
   if (!list.length) return null;
   const extra = list.filter((x) => x.level === 'extra_urgent').length;
   const late = list.filter((x) => x.breaches.length > 0 || (x.nextDueAt !== null && x.nextDueAt < now)).length;
-  const next = list.map((x) => x.nextDueAt).filter((x): x is number => x !== null && x >= now).sort((a, b) => a - b)[0];
+  const next = list
+    .map((x) => x.nextDueAt)
+    .filter((x): x is number => x !== null && x >= now)
+    .sort((a, b) => a - b)[0];
   return (
     <a class={`queue-summary ${late ? 'late' : extra ? 'urgent' : ''}`} href="#/tickets" data-testid="queue-summary">
       {t('summary.open', { n: list.length })}

@@ -7,7 +7,8 @@ import type { Ticket } from '../types.ts';
 import { LevelBadge, ModeLabel, StatusBadge } from './badges.tsx';
 
 export function Countdown({ ticket, now }: { ticket: Ticket; now: number }) {
-  if (ticket.nextDueAt === null) return <span class="muted">{ticket.breaches.length ? t('tickets.breached') : t('tickets.noDeadline')}</span>;
+  if (ticket.nextDueAt === null)
+    return <span class="muted">{ticket.breaches.length ? t('tickets.breached') : t('tickets.noDeadline')}</span>;
   const left = ticket.nextDueAt - now;
   const cls = left < 0 ? 'overdue' : left < 5 * 60_000 ? 'soon' : 'ok';
   return (
@@ -38,7 +39,13 @@ export function TicketTable({ tickets, now, showCustomer }: { tickets: Ticket[];
         {tickets.map((tk) => {
           const late = tk.breaches.length > 0 || (tk.nextDueAt !== null && tk.nextDueAt < now);
           return (
-            <tr key={tk.id} class={`clickable ${late ? 'breached' : ''}`} data-ticket={tk.number} data-level={tk.level} onClick={() => navigate(`/tickets/${tk.id}`)}>
+            <tr
+              key={tk.id}
+              class={`clickable ${late ? 'breached' : ''}`}
+              data-ticket={tk.number}
+              data-level={tk.level}
+              onClick={() => navigate(`/tickets/${tk.id}`)}
+            >
               <td>
                 <a href={`#/tickets/${tk.id}`}>{tk.number}</a>
               </td>

@@ -17,7 +17,14 @@ export function Admin() {
     <div class="view admin">
       <div class="tabs" role="tablist">
         {(['accounts', 'customers', 'vehicles', 'audit'] as Tab[]).map((x) => (
-          <button type="button" role="tab" key={x} aria-selected={tab === x} class={tab === x ? 'active' : ''} onClick={() => setTab(x)}>
+          <button
+            type="button"
+            role="tab"
+            key={x}
+            aria-selected={tab === x}
+            class={tab === x ? 'active' : ''}
+            onClick={() => setTab(x)}
+          >
             {t(`admin.${x}` as MessageKey)}
           </button>
         ))}
@@ -90,7 +97,15 @@ function Accounts() {
               <td>{a.customerId ?? '—'}</td>
               <td>{dateTime(a.lastLoginAt)}</td>
               <td class="actions">
-                <button type="button" onClick={() => out.run(async () => void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()))}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    out.run(
+                      async () =>
+                        void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()),
+                    )
+                  }
+                >
                   {a.disabled ? t('admin.account.enable') : t('admin.account.disable')}
                 </button>
                 <button
@@ -126,8 +141,18 @@ function Accounts() {
           });
         }}
       >
-        <input placeholder={t('admin.account.id')} required value={form.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />
-        <input placeholder={t('common.name')} required value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+        <input
+          placeholder={t('admin.account.id')}
+          required
+          value={form.id}
+          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
+        />
+        <input
+          placeholder={t('common.name')}
+          required
+          value={form.name}
+          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+        />
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}>
           {ROLES.map((r) => (
             <option key={r} value={r}>
@@ -136,7 +161,11 @@ function Accounts() {
           ))}
         </select>
         {form.role === 'customer' && (
-          <select required value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}>
+          <select
+            required
+            value={form.customerId}
+            onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}
+          >
             <option value="">{t('common.customer')}</option>
             {(customers.data?.customers ?? []).map((c) => (
               <option key={c.id} value={c.id}>
@@ -191,8 +220,18 @@ function Customers() {
           });
         }}
       >
-        <input placeholder={t('admin.customer.id')} required value={form.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />
-        <input placeholder={t('common.name')} required value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+        <input
+          placeholder={t('admin.customer.id')}
+          required
+          value={form.id}
+          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
+        />
+        <input
+          placeholder={t('common.name')}
+          required
+          value={form.name}
+          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+        />
         <button type="submit" class="primary">
           {t('common.create')}
         </button>
@@ -237,7 +276,10 @@ function Vehicles() {
                   type="button"
                   onClick={() =>
                     out.run(async () => {
-                      const r = await api.post<{ secret: string }>(`/api/vehicles/${encodeURIComponent(v.id)}/rotate-secret`, {});
+                      const r = await api.post<{ secret: string }>(
+                        `/api/vehicles/${encodeURIComponent(v.id)}/rotate-secret`,
+                        {},
+                      );
                       return t('admin.vehicle.secret', { id: v.id, secret: r.secret });
                     })
                   }
@@ -247,7 +289,12 @@ function Vehicles() {
                 <button
                   type="button"
                   class="danger"
-                  onClick={() => confirm(t('admin.vehicle.confirmRemove', { id: v.id })) && out.run(async () => void (await api.del(`/api/vehicles/${encodeURIComponent(v.id)}`), list.reload()))}
+                  onClick={() =>
+                    confirm(t('admin.vehicle.confirmRemove', { id: v.id })) &&
+                    out.run(
+                      async () => void (await api.del(`/api/vehicles/${encodeURIComponent(v.id)}`), list.reload()),
+                    )
+                  }
                 >
                   {t('common.remove')}
                 </button>
@@ -273,8 +320,17 @@ function Vehicles() {
           });
         }}
       >
-        <input placeholder={t('admin.vehicle.id')} required value={form.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />
-        <select required value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}>
+        <input
+          placeholder={t('admin.vehicle.id')}
+          required
+          value={form.id}
+          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
+        />
+        <select
+          required
+          value={form.customerId}
+          onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}
+        >
           <option value="">{t('common.customer')}</option>
           {(customers.data?.customers ?? []).map((c) => (
             <option key={c.id} value={c.id}>
@@ -282,8 +338,16 @@ function Vehicles() {
             </option>
           ))}
         </select>
-        <input placeholder={t('common.name')} value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
-        <input placeholder={t('admin.vehicle.model')} value={form.model} onInput={(e) => setForm({ ...form, model: e.currentTarget.value })} />
+        <input
+          placeholder={t('common.name')}
+          value={form.name}
+          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+        />
+        <input
+          placeholder={t('admin.vehicle.model')}
+          value={form.model}
+          onInput={(e) => setForm({ ...form, model: e.currentTarget.value })}
+        />
         <button type="submit" class="primary">
           {t('common.create')}
         </button>

@@ -14,7 +14,12 @@ export function Alarms() {
   const [scope, setScope] = useState<'current' | 'cleared'>('current');
   const [severity, setSeverity] = useState('');
   const list = useLoad(
-    () => api.get<{ alarms: Alarm[] }>('/api/alarms', { state: scope === 'current' ? 'active,acknowledged' : 'cleared', limit: 500, ...(severity ? { severity } : {}) }),
+    () =>
+      api.get<{ alarms: Alarm[] }>('/api/alarms', {
+        state: scope === 'current' ? 'active,acknowledged' : 'cleared',
+        limit: 500,
+        ...(severity ? { severity } : {}),
+      }),
     [scope, severity],
   );
   const reload = useThrottled(list.reload, 1000);
@@ -29,7 +34,11 @@ export function Alarms() {
         <button type="button" class={scope === 'cleared' ? 'active' : ''} onClick={() => setScope('cleared')}>
           {t('alarms.filter.cleared')}
         </button>
-        <select value={severity} onChange={(e) => setSeverity(e.currentTarget.value)} aria-label={t('alarms.col.severity')}>
+        <select
+          value={severity}
+          onChange={(e) => setSeverity(e.currentTarget.value)}
+          aria-label={t('alarms.col.severity')}
+        >
           <option value="">
             {t('alarms.col.severity')}: {t('common.all')}
           </option>
@@ -41,7 +50,11 @@ export function Alarms() {
         </select>
       </div>
       <ErrorBox error={list.error} />
-      {list.data ? <AlarmTable alarms={list.data.alarms} canAct={isStaff(me().role)} onChanged={list.reload} /> : <p class="muted">{t('common.loading')}</p>}
+      {list.data ? (
+        <AlarmTable alarms={list.data.alarms} canAct={isStaff(me().role)} onChanged={list.reload} />
+      ) : (
+        <p class="muted">{t('common.loading')}</p>
+      )}
     </div>
   );
 }

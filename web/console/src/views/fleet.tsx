@@ -44,7 +44,13 @@ export function Fleet() {
           seen.add(v.id);
           return {
             ...v,
-            ...(c.online !== undefined ? { online: c.online, presenceChangedAt: c.presenceChangedAt ?? v.presenceChangedAt, disconnectReason: c.disconnectReason ?? null } : {}),
+            ...(c.online !== undefined
+              ? {
+                  online: c.online,
+                  presenceChangedAt: c.presenceChangedAt ?? v.presenceChangedAt,
+                  disconnectReason: c.disconnectReason ?? null,
+                }
+              : {}),
             ...(c.latest ? { latest: { ...v.latest, ...c.latest } } : {}),
           };
         });
@@ -76,9 +82,18 @@ export function Fleet() {
   const shown = useMemo(() => {
     const needle = q.trim().toLowerCase();
     return vehicles
-      .filter((v) => state === 'all' || (state === 'online' ? v.online : state === 'offline' ? !v.online : v.activeAlarms > 0))
+      .filter(
+        (v) =>
+          state === 'all' || (state === 'online' ? v.online : state === 'offline' ? !v.online : v.activeAlarms > 0),
+      )
       .filter((v) => source === 'all' || (v.online && v.latest?.source === source))
-      .filter((v) => !needle || v.id.toLowerCase().includes(needle) || v.name.toLowerCase().includes(needle) || v.model.toLowerCase().includes(needle))
+      .filter(
+        (v) =>
+          !needle ||
+          v.id.toLowerCase().includes(needle) ||
+          v.name.toLowerCase().includes(needle) ||
+          v.model.toLowerCase().includes(needle),
+      )
       .sort((a, b) => rank(b) - rank(a) || a.id.localeCompare(b.id));
   }, [vehicles, state, source, q]);
 
@@ -86,16 +101,57 @@ export function Fleet() {
     <div class="view fleet">
       <h2>{t('fleet.title')}</h2>
       <div class="tiles">
-        <Tile label={t('fleet.total')} value={counts.total} active={state === 'all'} onClick={() => setState('all')} testid="count-total" />
-        <Tile label={t('fleet.online')} value={counts.online} active={state === 'online'} onClick={() => setState('online')} cls="ok" testid="count-online" />
-        <Tile label={t('fleet.offline')} value={counts.offline} active={state === 'offline'} onClick={() => setState('offline')} cls="off" testid="count-offline" />
-        <Tile label={t('fleet.withAlarms')} value={counts.alarms} active={state === 'alarms'} onClick={() => setState('alarms')} cls="bad" testid="count-alarms" />
+        <Tile
+          label={t('fleet.total')}
+          value={counts.total}
+          active={state === 'all'}
+          onClick={() => setState('all')}
+          testid="count-total"
+        />
+        <Tile
+          label={t('fleet.online')}
+          value={counts.online}
+          active={state === 'online'}
+          onClick={() => setState('online')}
+          cls="ok"
+          testid="count-online"
+        />
+        <Tile
+          label={t('fleet.offline')}
+          value={counts.offline}
+          active={state === 'offline'}
+          onClick={() => setState('offline')}
+          cls="off"
+          testid="count-offline"
+        />
+        <Tile
+          label={t('fleet.withAlarms')}
+          value={counts.alarms}
+          active={state === 'alarms'}
+          onClick={() => setState('alarms')}
+          cls="bad"
+          testid="count-alarms"
+        />
         {(['mains', 'generator', 'battery', 'none'] as const).map((s) => (
-          <Tile key={s} label={t(`source.${s}` as MessageKey)} value={counts.bySource[s] ?? 0} active={source === s} onClick={() => setSource(source === s ? 'all' : s)} cls={`src-${s}`} testid={`count-${s}`} />
+          <Tile
+            key={s}
+            label={t(`source.${s}` as MessageKey)}
+            value={counts.bySource[s] ?? 0}
+            active={source === s}
+            onClick={() => setSource(source === s ? 'all' : s)}
+            cls={`src-${s}`}
+            testid={`count-${s}`}
+          />
         ))}
       </div>
       <div class="toolbar">
-        <input type="search" placeholder={t('fleet.searchPlaceholder')} aria-label={t('common.search')} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+        <input
+          type="search"
+          placeholder={t('fleet.searchPlaceholder')}
+          aria-label={t('common.search')}
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
         <label>
           {t('fleet.filter.source')}{' '}
           <select value={source} onChange={(e) => setSource(e.currentTarget.value as (typeof SOURCES)[number])}>
@@ -126,7 +182,12 @@ export function Fleet() {
           </thead>
           <tbody>
             {shown.map((v) => (
-              <tr key={v.id} class={`clickable ${v.worstAlarm ? `row-${v.worstAlarm.severity}` : ''}`} data-vehicle={v.id} onClick={() => navigate(`/vehicles/${encodeURIComponent(v.id)}`)}>
+              <tr
+                key={v.id}
+                class={`clickable ${v.worstAlarm ? `row-${v.worstAlarm.severity}` : ''}`}
+                data-vehicle={v.id}
+                onClick={() => navigate(`/vehicles/${encodeURIComponent(v.id)}`)}
+              >
                 <td>
                   <a href={`#/vehicles/${encodeURIComponent(v.id)}`}>{v.id}</a>
                   <div class="sub">{v.name}</div>
@@ -165,7 +226,12 @@ export function Fleet() {
 
 function Tile(p: { label: string; value: number; active: boolean; onClick: () => void; cls?: string; testid: string }) {
   return (
-    <button type="button" class={`tile ${p.cls ?? ''} ${p.active ? 'active' : ''}`} onClick={p.onClick} data-testid={p.testid}>
+    <button
+      type="button"
+      class={`tile ${p.cls ?? ''} ${p.active ? 'active' : ''}`}
+      onClick={p.onClick}
+      data-testid={p.testid}
+    >
       <span class="tile-value">{p.value}</span>
       <span class="tile-label">{p.label}</span>
     </button>

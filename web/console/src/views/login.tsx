@@ -33,11 +33,24 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         <h2>{t('login.title')}</h2>
         <label>
           {t('login.username')}
-          <input name="username" autocomplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            name="username"
+            autocomplete="username"
+            required
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
         </label>
         <label>
           {t('login.password')}
-          <input name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         {error && (
           <div class="error" role="alert">
@@ -74,15 +87,35 @@ export function ChangePassword({ onChanged }: { onChanged: (s: Session) => void 
         <p class="muted">{t('pw.why')}</p>
         <label>
           {t('pw.current')}
-          <input type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+          <input
+            type="password"
+            autocomplete="current-password"
+            required
+            value={current}
+            onInput={(e) => setCurrent(e.currentTarget.value)}
+          />
         </label>
         <label>
           {t('pw.new')}
-          <input type="password" autocomplete="new-password" minLength={12} required value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+          <input
+            type="password"
+            autocomplete="new-password"
+            minLength={12}
+            required
+            value={next}
+            onInput={(e) => setNext(e.currentTarget.value)}
+          />
         </label>
         <label>
           {t('pw.repeat')}
-          <input type="password" autocomplete="new-password" minLength={12} required value={repeat} onInput={(e) => setRepeat(e.currentTarget.value)} />
+          <input
+            type="password"
+            autocomplete="new-password"
+            minLength={12}
+            required
+            value={repeat}
+            onInput={(e) => setRepeat(e.currentTarget.value)}
+          />
         </label>
         {error && (
           <div class="error" role="alert">

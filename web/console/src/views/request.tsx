@@ -21,7 +21,13 @@ export function RequestForm() {
   const customer = account.role === 'customer';
   const { query } = useRoute();
   const vehicles = useLoad(() => api.get<{ vehicles: VehicleState[] }>('/api/vehicles'), []);
-  const customers = useLoad(() => (customer ? Promise.resolve({ customers: [] as Customer[] }) : api.get<{ customers: Customer[] }>('/api/customers')), []);
+  const customers = useLoad(
+    () =>
+      customer
+        ? Promise.resolve({ customers: [] as Customer[] })
+        : api.get<{ customers: Customer[] }>('/api/customers'),
+    [],
+  );
   const [vehicleId, setVehicleId] = useState(query.get('vehicle') ?? '');
   const [customerId, setCustomerId] = useState('');
   const [level, setLevel] = useState(customer ? 'urgent' : '');
@@ -32,7 +38,8 @@ export function RequestForm() {
   const [busy, setBusy] = useState(false);
   const levels = Object.entries(getMeta().ticketLevels).filter(([k]) => !customer || k !== 'routine');
 
-  const setContact = (i: number, patch: Partial<ContactInput>) => setContacts((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
+  const setContact = (i: number, patch: Partial<ContactInput>) =>
+    setContacts((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -44,7 +51,9 @@ export function RequestForm() {
         ...(level ? { level } : {}),
         title,
         need,
-        contacts: contacts.filter((c) => c.name.trim() || c.phone.trim()).map((c) => ({ name: c.name, phone: c.phone, ...(c.role.trim() ? { role: c.role } : {}) })),
+        contacts: contacts
+          .filter((c) => c.name.trim() || c.phone.trim())
+          .map((c) => ({ name: c.name, phone: c.phone, ...(c.role.trim() ? { role: c.role } : {}) })),
       };
       const r = await api.post<{ ticket: Ticket }>('/api/tickets', body);
       navigate(`/tickets/${r.ticket.id}`);
@@ -101,19 +110,50 @@ export function RequestForm() {
         </label>
         <label>
           {t('request.need')}
-          <textarea name="need" required maxLength={4000} rows={5} value={need} onInput={(e) => setNeed(e.currentTarget.value)} />
+          <textarea
+            name="need"
+            required
+            maxLength={4000}
+            rows={5}
+            value={need}
+            onInput={(e) => setNeed(e.currentTarget.value)}
+          />
         </label>
         <fieldset>
           <legend>{t('ticket.contacts')}</legend>
           {contacts.map((c, i) => (
             <div class="contact-row" key={i}>
-              <input name={`contact-name-${i}`} placeholder={t('request.contactName')} required={i === 0} maxLength={100} value={c.name} onInput={(e) => setContact(i, { name: e.currentTarget.value })} />
-              <input name={`contact-phone-${i}`} placeholder={t('request.contactPhone')} required={i === 0} pattern="[0-9+()\- ]{3,40}" value={c.phone} onInput={(e) => setContact(i, { phone: e.currentTarget.value })} />
-              <input name={`contact-role-${i}`} placeholder={t('request.contactRole')} maxLength={100} value={c.role} onInput={(e) => setContact(i, { role: e.currentTarget.value })} />
+              <input
+                name={`contact-name-${i}`}
+                placeholder={t('request.contactName')}
+                required={i === 0}
+                maxLength={100}
+                value={c.name}
+                onInput={(e) => setContact(i, { name: e.currentTarget.value })}
+              />
+              <input
+                name={`contact-phone-${i}`}
+                placeholder={t('request.contactPhone')}
+                required={i === 0}
+                pattern="[0-9+()\- ]{3,40}"
+                value={c.phone}
+                onInput={(e) => setContact(i, { phone: e.currentTarget.value })}
+              />
+              <input
+                name={`contact-role-${i}`}
+                placeholder={t('request.contactRole')}
+                maxLength={100}
+                value={c.role}
+                onInput={(e) => setContact(i, { role: e.currentTarget.value })}
+              />
             </div>
           ))}
           {contacts.length < 10 && (
-            <button type="button" class="link" onClick={() => setContacts((cs) => [...cs, { name: '', phone: '', role: '' }])}>
+            <button
+              type="button"
+              class="link"
+              onClick={() => setContacts((cs) => [...cs, { name: '', phone: '', role: '' }])}
+            >
               + {t('request.addContact')}
             </button>
           )}

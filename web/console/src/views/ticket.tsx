@@ -40,10 +40,26 @@ export function TicketView({ id }: { id: string }) {
       <h3 class="ticket-title">{ticketTitle(tk, loc)}</h3>
       <div class="facts card">
         <Fact label={t(`ticket.source.${tk.source}` as MessageKey)}>{dateTime(tk.receivedAt)}</Fact>
-        <Fact label={t('common.vehicle')}>{tk.vehicleId ? <a href={`#/vehicles/${encodeURIComponent(tk.vehicleId)}`}>{tk.vehicleId}</a> : '—'}</Fact>
+        <Fact label={t('common.vehicle')}>
+          {tk.vehicleId ? <a href={`#/vehicles/${encodeURIComponent(tk.vehicleId)}`}>{tk.vehicleId}</a> : '—'}
+        </Fact>
         <Fact label={t('common.customer')}>{tk.customerId ?? '—'}</Fact>
-        <Deadline label={t('ticket.workContentDue')} due={tk.workContentDueAt} done={tk.workContentDoneAt} breached={tk.breaches.includes('work_content')} now={now} />
-        {tk.planDueAt !== null && <Deadline label={t('ticket.planDue')} due={tk.planDueAt} done={tk.planDoneAt} breached={tk.breaches.includes('plan')} now={now} />}
+        <Deadline
+          label={t('ticket.workContentDue')}
+          due={tk.workContentDueAt}
+          done={tk.workContentDoneAt}
+          breached={tk.breaches.includes('work_content')}
+          now={now}
+        />
+        {tk.planDueAt !== null && (
+          <Deadline
+            label={t('ticket.planDue')}
+            due={tk.planDueAt}
+            done={tk.planDoneAt}
+            breached={tk.breaches.includes('plan')}
+            now={now}
+          />
+        )}
         <Fact label={t('tickets.col.assignee')}>{tk.assignee ?? t('ticket.unassigned')}</Fact>
         <Fact label={t('ticket.mode')}>
           <ModeLabel mode={tk.serviceMode} />
@@ -73,7 +89,8 @@ export function TicketView({ id }: { id: string }) {
           <ol class="timeline" data-testid="timeline">
             {d.timeline.map((e, i) => (
               <li key={i}>
-                <span class="muted">{dateTime(e.at)}</span> <b>{e.actor}</b> {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
+                <span class="muted">{dateTime(e.at)}</span> <b>{e.actor}</b>{' '}
+                {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
                 {e.note && <div class="pre">{e.note}</div>}
               </li>
             ))}
@@ -127,7 +144,19 @@ export function TicketView({ id }: { id: string }) {
   );
 }
 
-function Deadline({ label, due, done, breached, now }: { label: string; due: number; done: number | null; breached: boolean; now: number }) {
+function Deadline({
+  label,
+  due,
+  done,
+  breached,
+  now,
+}: {
+  label: string;
+  due: number;
+  done: number | null;
+  breached: boolean;
+  now: number;
+}) {
   const left = due - now;
   return (
     <Fact label={label}>
@@ -135,7 +164,9 @@ function Deadline({ label, due, done, breached, now }: { label: string; due: num
       {done !== null ? (
         <span class={breached ? 'overdue' : 'ok'}>{t('ticket.done', { at: dateTime(done) })}</span>
       ) : (
-        <span class={`countdown ${left < 0 ? 'overdue' : left < 5 * 60_000 ? 'soon' : 'ok'}`}>{left < 0 ? t('tickets.overdue', { d: countdown(left) }) : t('tickets.dueIn', { d: countdown(left) })}</span>
+        <span class={`countdown ${left < 0 ? 'overdue' : left < 5 * 60_000 ? 'soon' : 'ok'}`}>
+          {left < 0 ? t('tickets.overdue', { d: countdown(left) }) : t('tickets.dueIn', { d: countdown(left) })}
+        </span>
       )}
     </Fact>
   );
@@ -146,7 +177,16 @@ function Snapshot({ detail }: { detail: TicketDetail }) {
   return (
     <div class="charts">
       {CHARTS.map((c) => (
-        <Chart key={c.id} id={`snapshot-${c.id}`} title={t(c.title)} series={seriesDefs(c)} data={uplotData(cols, c)} leftUnit={c.leftUnit} rightUnit={c.rightUnit} height={160} />
+        <Chart
+          key={c.id}
+          id={`snapshot-${c.id}`}
+          title={t(c.title)}
+          series={seriesDefs(c)}
+          data={uplotData(cols, c)}
+          leftUnit={c.leftUnit}
+          rightUnit={c.rightUnit}
+          height={160}
+        />
       ))}
     </div>
   );
@@ -161,10 +201,17 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
   const [staff, setStaff] = useState<StaffMember[]>([]);
   const canAssign = role === 'admin' || role === 'dispatcher';
   useEffect(() => {
-    if (canAssign) api.get<{ staff: StaffMember[] }>('/api/staff').then((r) => setStaff(r.staff), (x) => setErr(errorText(x)));
+    if (canAssign)
+      api.get<{ staff: StaffMember[] }>('/api/staff').then(
+        (r) => setStaff(r.staff),
+        (x) => setErr(errorText(x)),
+      );
   }, [canAssign]);
   const allowed = Object.entries(meta.ticketActions).filter(
-    ([action, a]) => a.from.includes(ticket.status) && a.roles.includes(role) && !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued'),
+    ([action, a]) =>
+      a.from.includes(ticket.status) &&
+      a.roles.includes(role) &&
+      !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued'),
   );
   const run = async (fn: () => Promise<unknown>) => {
     setBusy(true);
@@ -184,17 +231,44 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
       <h3>{t('ticket.actions')}</h3>
       <div class="toolbar">
         {allowed.map(([action]) => (
-          <button type="button" key={action} class={action === 'cancel' ? 'danger' : 'primary'} disabled={busy} data-action={action} onClick={() => run(() => api.post(`/api/tickets/${ticket.id}/transitions`, note.trim() ? { action, note: note.trim() } : { action }))}>
+          <button
+            type="button"
+            key={action}
+            class={action === 'cancel' ? 'danger' : 'primary'}
+            disabled={busy}
+            data-action={action}
+            onClick={() =>
+              run(() =>
+                api.post(
+                  `/api/tickets/${ticket.id}/transitions`,
+                  note.trim() ? { action, note: note.trim() } : { action },
+                ),
+              )
+            }
+          >
             {t(`action.${action}` as MessageKey)}
           </button>
         ))}
-        <input class="grow" placeholder={t('ticket.note')} value={note} maxLength={2000} onInput={(e) => setNote(e.currentTarget.value)} />
+        <input
+          class="grow"
+          placeholder={t('ticket.note')}
+          value={note}
+          maxLength={2000}
+          onInput={(e) => setNote(e.currentTarget.value)}
+        />
       </div>
       <div class="toolbar">
         {canAssign && (
           <label>
             {t('ticket.assign')}{' '}
-            <select value={ticket.assignee ?? ''} disabled={busy} onChange={(e) => e.currentTarget.value && run(() => api.post(`/api/tickets/${ticket.id}/assign`, { assignee: e.currentTarget.value }))}>
+            <select
+              value={ticket.assignee ?? ''}
+              disabled={busy}
+              onChange={(e) =>
+                e.currentTarget.value &&
+                run(() => api.post(`/api/tickets/${ticket.id}/assign`, { assignee: e.currentTarget.value }))
+              }
+            >
               <option value="">{t('ticket.unassigned')}</option>
               {staff.map((s) => (
                 <option key={s.id} value={s.id}>
@@ -206,7 +280,14 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
         )}
         <label>
           {t('ticket.mode')}{' '}
-          <select value={ticket.serviceMode ?? ''} disabled={busy} onChange={(e) => e.currentTarget.value && run(() => api.post(`/api/tickets/${ticket.id}/service-mode`, { mode: e.currentTarget.value }))}>
+          <select
+            value={ticket.serviceMode ?? ''}
+            disabled={busy}
+            onChange={(e) =>
+              e.currentTarget.value &&
+              run(() => api.post(`/api/tickets/${ticket.id}/service-mode`, { mode: e.currentTarget.value }))
+            }
+          >
             <option value="">—</option>
             {Object.entries(meta.serviceModes).map(([k, l]) => (
               <option key={k} value={k}>
@@ -243,7 +324,14 @@ function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
         }
       }}
     >
-      <input class="grow" placeholder={t('ticket.addComment')} required maxLength={4000} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      <input
+        class="grow"
+        placeholder={t('ticket.addComment')}
+        required
+        maxLength={4000}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+      />
       <button type="submit">{t('common.add')}</button>
       {err && <span class="error-inline">{err}</span>}
     </form>

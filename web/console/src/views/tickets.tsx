@@ -66,7 +66,12 @@ export function Tickets() {
   const shown = useMemo(() => {
     const needle = q.trim().toLowerCase();
     const all = (list.data?.tickets ?? []).filter(
-      (x) => !needle || x.number.toLowerCase().includes(needle) || x.title.toLowerCase().includes(needle) || (x.vehicleId ?? '').toLowerCase().includes(needle) || (x.customerId ?? '').toLowerCase().includes(needle),
+      (x) =>
+        !needle ||
+        x.number.toLowerCase().includes(needle) ||
+        x.title.toLowerCase().includes(needle) ||
+        (x.vehicleId ?? '').toLowerCase().includes(needle) ||
+        (x.customerId ?? '').toLowerCase().includes(needle),
     );
     return all.sort(byDeadline);
   }, [list.data, q]);
@@ -86,7 +91,9 @@ export function Tickets() {
           </button>
         ))}
         <select value={level} onChange={(e) => setLevel(e.currentTarget.value)} aria-label={t('tickets.col.level')}>
-          <option value="">{t('tickets.col.level')}: {t('common.all')}</option>
+          <option value="">
+            {t('tickets.col.level')}: {t('common.all')}
+          </option>
           {Object.entries(getMeta().ticketLevels).map(([k, l]) => (
             <option key={k} value={k}>
               {loc(l)}
@@ -96,7 +103,11 @@ export function Tickets() {
         <input type="search" placeholder={t('common.search')} value={q} onInput={(e) => setQ(e.currentTarget.value)} />
       </div>
       <ErrorBox error={list.error} />
-      {list.loading && !list.data ? <p class="muted">{t('common.loading')}</p> : <TicketTable tickets={shown} now={now} showCustomer={staff} />}
+      {list.loading && !list.data ? (
+        <p class="muted">{t('common.loading')}</p>
+      ) : (
+        <TicketTable tickets={shown} now={now} showCustomer={staff} />
+      )}
     </div>
   );
 }

@@ -10,7 +10,15 @@ import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../comp
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
-import { appendFrames, CHARTS, columnsFromSeries, emptyColumns, seriesDefs, uplotData, type Columns } from '../charts.ts';
+import {
+  appendFrames,
+  CHARTS,
+  columnsFromSeries,
+  emptyColumns,
+  seriesDefs,
+  uplotData,
+  type Columns,
+} from '../charts.ts';
 import { ago, dateTime, duration, timeToEmpty, toLocalInput } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, t, useLang } from '../i18n.ts';
@@ -46,7 +54,10 @@ export function Vehicle({ id }: { id: string }) {
     const offT = onLive('ticket', (m) => m.ticket.vehicleId === id && reloadTickets());
     const offF = onLive('fleet', (u) => {
       const e = u.vehicles.find((x) => x.id === id);
-      if (e?.online !== undefined) vehicle.setData((v) => (v ? { ...v, online: e.online!, presenceChangedAt: e.presenceChangedAt ?? v.presenceChangedAt } : v));
+      if (e?.online !== undefined)
+        vehicle.setData((v) =>
+          v ? { ...v, online: e.online!, presenceChangedAt: e.presenceChangedAt ?? v.presenceChangedAt } : v,
+        );
     });
     return () => {
       offA();
@@ -97,16 +108,31 @@ export function Vehicle({ id }: { id: string }) {
         <Fact label={t('vehicle.model')}>{v.model}</Fact>
         {isStaff(role) && <Fact label={t('common.customer')}>{v.customerId}</Fact>}
         <Fact label={t('vehicle.profile')}>
-          {t('vehicle.mainsProfile', { v: v.profile.mains.nominalV, hz: v.profile.mains.frequencyHz })} · {t('vehicle.batteryProfile', { v: v.profile.battery.nominalV, ah: v.profile.battery.capacityAh })} ·{' '}
+          {t('vehicle.mainsProfile', { v: v.profile.mains.nominalV, hz: v.profile.mains.frequencyHz })} ·{' '}
+          {t('vehicle.batteryProfile', { v: v.profile.battery.nominalV, ah: v.profile.battery.capacityAh })} ·{' '}
           {v.profile.hasGenerator ? t('vehicle.hasGenerator') : t('vehicle.noGenerator')}
         </Fact>
       </div>
 
       <div class="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={mode === 'live'} class={mode === 'live' ? 'active' : ''} onClick={() => setMode('live')} data-testid="tab-live">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'live'}
+          class={mode === 'live' ? 'active' : ''}
+          onClick={() => setMode('live')}
+          data-testid="tab-live"
+        >
           {t('vehicle.live')}
         </button>
-        <button type="button" role="tab" aria-selected={mode === 'history'} class={mode === 'history' ? 'active' : ''} onClick={() => setMode('history')} data-testid="tab-history">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'history'}
+          class={mode === 'history' ? 'active' : ''}
+          onClick={() => setMode('history')}
+          data-testid="tab-history"
+        >
           {t('vehicle.history')}
         </button>
       </div>
@@ -137,7 +163,11 @@ function LiveCharts({ id }: { id: string }) {
     });
     const to = Date.now();
     api
-      .get<Series>(`/api/vehicles/${encodeURIComponent(id)}/telemetry`, { from: to - LIVE_WINDOW_MS, to: to + 60_000, maxPoints: 1200 })
+      .get<Series>(`/api/vehicles/${encodeURIComponent(id)}/telemetry`, {
+        from: to - LIVE_WINDOW_MS,
+        to: to + 60_000,
+        maxPoints: 1200,
+      })
       .then(
         (s) => alive && setCols(appendFrames(columnsFromSeries(s), pending.splice(0), LIVE_WINDOW_MS)),
         () => alive && setCols((c) => appendFrames(c, pending.splice(0), LIVE_WINDOW_MS)),
@@ -151,9 +181,19 @@ function LiveCharts({ id }: { id: string }) {
   }, [id]);
   return (
     <div class="charts" data-testid="live-charts">
-      <p class="muted">{lastAt ? t('vehicle.lastFrame', { ago: ago(lastAt, now) }) : cols.ts.length ? '' : t('vehicle.noData')}</p>
+      <p class="muted">
+        {lastAt ? t('vehicle.lastFrame', { ago: ago(lastAt, now) }) : cols.ts.length ? '' : t('vehicle.noData')}
+      </p>
       {CHARTS.map((c) => (
-        <Chart key={c.id} id={c.id} title={t(c.title)} series={seriesDefs(c)} data={uplotData(cols, c)} leftUnit={c.leftUnit} rightUnit={c.rightUnit} />
+        <Chart
+          key={c.id}
+          id={c.id}
+          title={t(c.title)}
+          series={seriesDefs(c)}
+          data={uplotData(cols, c)}
+          leftUnit={c.leftUnit}
+          rightUnit={c.rightUnit}
+        />
       ))}
     </div>
   );
@@ -165,7 +205,12 @@ function HistoryCharts({ id }: { id: string }) {
   const [fromInput, setFromInput] = useState(toLocalInput(base.from));
   const [toInput, setToInput] = useState(toLocalInput(base.to));
   const series = useLoad(
-    () => api.get<Series>(`/api/vehicles/${encodeURIComponent(id)}/telemetry`, { from: Math.round(view.from), to: Math.round(view.to), maxPoints: HISTORY_POINTS }),
+    () =>
+      api.get<Series>(`/api/vehicles/${encodeURIComponent(id)}/telemetry`, {
+        from: Math.round(view.from),
+        to: Math.round(view.to),
+        maxPoints: HISTORY_POINTS,
+      }),
     [id, view.from, view.to],
   );
   const cols = useMemo(() => (series.data ? columnsFromSeries(series.data) : emptyColumns()), [series.data]);
@@ -180,7 +225,12 @@ function HistoryCharts({ id }: { id: string }) {
     <div class="charts" data-testid="history-charts">
       <div class="toolbar">
         {RANGES.map((r) => (
-          <button type="button" key={r.key} onClick={() => pick(r.ms)} class={base.to - base.from === r.ms ? 'active' : ''}>
+          <button
+            type="button"
+            key={r.key}
+            onClick={() => pick(r.ms)}
+            class={base.to - base.from === r.ms ? 'active' : ''}
+          >
             {t(r.key)}
           </button>
         ))}
@@ -196,17 +246,24 @@ function HistoryCharts({ id }: { id: string }) {
           }}
         >
           <label>
-            {t('vehicle.range.from')} <input type="datetime-local" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
+            {t('vehicle.range.from')}{' '}
+            <input type="datetime-local" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
           </label>
           <label>
-            {t('vehicle.range.to')} <input type="datetime-local" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
+            {t('vehicle.range.to')}{' '}
+            <input type="datetime-local" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
           </label>
           <button type="submit">{t('vehicle.range.apply')}</button>
         </form>
       </div>
       <p class="muted">
         {dateTime(view.from)} – {dateTime(view.to)} ·{' '}
-        {series.data ? (series.data.bucketMs ? t('vehicle.points', { n: series.data.ts.length, b: duration(series.data.bucketMs) }) : t('vehicle.rawPoints', { n: series.data.ts.length })) : t('common.loading')} · {t('vehicle.zoomHint')}
+        {series.data
+          ? series.data.bucketMs
+            ? t('vehicle.points', { n: series.data.ts.length, b: duration(series.data.bucketMs) })
+            : t('vehicle.rawPoints', { n: series.data.ts.length })
+          : t('common.loading')}{' '}
+        · {t('vehicle.zoomHint')}
       </p>
       <ErrorBox error={series.error} />
       {CHARTS.map((c) => (
