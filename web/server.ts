@@ -8,7 +8,7 @@ export interface WebServerOptions extends WebOptions {
   port: number;
   host: string;
   closeTimeoutMs?: number;
-  /** The socket.io live layer (web/live); defaults in LIVE_DEFAULTS. */
+  /** The socket.io live layer (web/live); defaults in LIVE_DEFAULTS (web/live/options.ts). */
   live?: Partial<LiveOptions>;
 }
 

@@ -1,0 +1,167 @@
+import type { IncomingMessage } from 'node:http';
+import type { Counters } from '../../core/counters.ts';
+import type { ErrorCode } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { SESSION_COOKIE, type SessionEnded, type Sessions } from '../auth/sessions.ts';
+import type { LiveModule, LiveServer, LiveSocket } from './sockets.ts';
+
+class LiveError extends Error {
+  readonly data: { code: ErrorCode };
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.data = { code };
+  }
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v?.split(',')[0]?.trim();
+}
+
+/** Why a handshake from a browser page of another site is refused, or null when it is not. */
+export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string | null {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return 'cross-site connection refused';
+  const origin = req.headers.origin;
+  if (!origin) return null; // not a browser page: the session cookie alone decides
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return 'cross-site connection refused (unreadable Origin)';
+  }
+  const rawHost = (trustProxy ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host ?? '';
+  const proto =
+    (trustProxy ? first(req.headers['x-forwarded-proto']) : undefined) ??
+    ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  let own: string;
+  try {
+    own = new URL(`${proto}://${rawHost}`).host; // drops a default port, as Origin does
+  } catch {
+    own = rawHost;
+  }
+  return host === own ? null : `cross-site connection refused (Origin ${origin})`;
+}
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i < 0 || part.slice(0, i).trim() !== name) continue;
+    const raw = part.slice(i + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return undefined;
+}
+
+export interface HandshakeDeps {
+  sessions: Pick<Sessions, 'lookup' | 'alive' | 'onEnded'>;
+  counters: Counters;
+  log: Logger;
+}
+
+/**
+ * Who may connect, and for how long: a handshake is accepted with a live session cookie from the
+ * console's own site (the account and session go on `socket.data`); a connection is cut
+ * (`session.ended`, then disconnect) when its session ends — at once on logout or an account
+ * change, else when the periodic check (`sessionCheckMs`) finds it expired.
+ */
+export function createHandshake(
+  io: LiveServer,
+  deps: HandshakeDeps,
+  opts: { sessionCheckMs: number; trustProxy: boolean },
+): LiveModule {
+  const { counters, log, sessions } = deps;
+
+  io.use((socket, next) => {
+    void (async () => {
+      const refused = foreignOrigin(socket.request, opts.trustProxy);
+      if (refused) return next(new LiveError('CSRF_INVALID', refused));
+      const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
+      if (!token) {
+        counters.inc('live.refused', 'unauthenticated');
+        return next(
+          new LiveError(
+            'UNAUTHENTICATED',
+            `log in first (POST /api/auth/login): the live channel needs the ${SESSION_COOKIE} cookie`,
+          ),
+        );
+      }
+      const session = await sessions.lookup(token);
+      if (!session) {
+        counters.inc('live.refused', 'unauthenticated');
+        return next(new LiveError('UNAUTHENTICATED', 'your session has ended; log in again'));
+      }
+      if (session.account.mustChangePassword)
+        return next(new LiveError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)'));
+      socket.data = { account: session.account, sessionId: session.id };
+      next();
+    })().catch((err: unknown) => {
+      log.error({ err }, 'live handshake failed');
+      next(new LiveError('INTERNAL', 'the live channel is unavailable; try again'));
+    });
+  });
+
+  const bySession = new Map<string, Set<LiveSocket>>();
+
+  function endSocket(s: LiveSocket, reason: string): void {
+    if (!s.connected) return;
+    counters.inc('live.sessions_ended');
+    s.emit('session.ended', { reason });
+    s.disconnect(true);
+  }
+
+  const offEnded = sessions.onEnded((e: SessionEnded) => {
+    if ('sessionId' in e) {
+      for (const s of bySession.get(e.sessionId) ?? []) endSocket(s, 'logged out');
+      return;
+    }
+    for (const [sid, set] of bySession) {
+      if (sid === e.keep) continue;
+      for (const s of set)
+        if (s.data.account.id === e.accountId) endSocket(s, 'your session was ended (account changed)');
+    }
+  });
+
+  let checking = false;
+  const sessionTimer = setInterval(() => {
+    if (checking || bySession.size === 0) return;
+    checking = true;
+    void (async () => {
+      for (const [sid, set] of [...bySession]) {
+        if (!(await sessions.alive(sid))) for (const s of set) endSocket(s, 'your session has ended; log in again');
+      }
+    })()
+      .catch((err: unknown) => log.warn({ err }, 'live session check failed'))
+      .finally(() => (checking = false));
+  }, opts.sessionCheckMs);
+  sessionTimer.unref();
+
+  return {
+    connected(socket) {
+      const { sessionId } = socket.data;
+      let set = bySession.get(sessionId);
+      if (!set) bySession.set(sessionId, (set = new Set()));
+      set.add(socket);
+      counters.inc('live.connections');
+      socket.on('disconnect', () => {
+        const s = bySession.get(sessionId);
+        s?.delete(socket);
+        if (s?.size === 0) bySession.delete(sessionId);
+      });
+      // a session ended while this handshake was in flight was not seen by onEnded
+      sessions.alive(sessionId).then(
+        (ok) => {
+          if (!ok) endSocket(socket, 'your session has ended; log in again');
+        },
+        (err: unknown) => log.warn({ err }, 'live session check failed'),
+      );
+    },
+    close() {
+      offEnded();
+      clearInterval(sessionTimer);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/** The live layer's settings. The defaults below are the one source: platform/config.ts uses them for LIVE_*. */
+export interface LiveOptions {
+  /** At most this many `frame` messages a second per vehicle (latest value wins). */
+  maxRateHz: number;
+  /** Fleet changes are batched and sent this often. */
+  fleetIntervalMs: number;
+  /** A connection with this many messages waiting to be written is "behind": frames for it are dropped. */
+  maxBuffered: number;
+  /** Vehicles one connection may subscribe to at once. */
+  maxSubscriptions: number;
+  /** How often every connection's session is checked again (expiry, idle timeout, another process). */
+  sessionCheckMs: number;
+  /** A connection behind (`maxBuffered`) without a break for this long has stopped reading: it is closed. */
+  slowTimeoutMs: number;
+  /** Behind a reverse proxy: the console's own host is in X-Forwarded-Host / -Proto. */
+  trustProxy?: boolean;
+}
+
+export const LIVE_DEFAULTS = {
+  maxRateHz: 4,
+  fleetIntervalMs: 1000,
+  maxBuffered: 32,
+  maxSubscriptions: 100,
+  sessionCheckMs: 30_000,
+  slowTimeoutMs: 30_000,
+} as const satisfies LiveOptions;
