@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { LIVE_DEFAULTS } from '../web/live/options.ts';
 
 /**
  * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,
@@ -48,12 +49,12 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
   LOGIN_IP_MAX_FAILURES: int('LOGIN_IP_MAX_FAILURES', 20, 1, 100_000),
   LOGIN_FAILURE_WINDOW_MS: int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),
-  LIVE_MAX_RATE_HZ: int('LIVE_MAX_RATE_HZ', 4, 1, 50),
-  LIVE_FLEET_INTERVAL_MS: int('LIVE_FLEET_INTERVAL_MS', 1000, 100, 60_000),
-  LIVE_MAX_BUFFERED: int('LIVE_MAX_BUFFERED', 32, 2, 10_000),
-  LIVE_MAX_SUBSCRIPTIONS: int('LIVE_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
-  LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', 30_000, 100, 3_600_000),
-  LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', 30_000, 100, 3_600_000),
+  LIVE_MAX_RATE_HZ: int('LIVE_MAX_RATE_HZ', LIVE_DEFAULTS.maxRateHz, 1, 50),
+  LIVE_FLEET_INTERVAL_MS: int('LIVE_FLEET_INTERVAL_MS', LIVE_DEFAULTS.fleetIntervalMs, 100, 60_000),
+  LIVE_MAX_BUFFERED: int('LIVE_MAX_BUFFERED', LIVE_DEFAULTS.maxBuffered, 2, 10_000),
+  LIVE_MAX_SUBSCRIPTIONS: int('LIVE_MAX_SUBSCRIPTIONS', LIVE_DEFAULTS.maxSubscriptions, 1, 10_000),
+  LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', LIVE_DEFAULTS.sessionCheckMs, 100, 3_600_000),
+  LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', LIVE_DEFAULTS.slowTimeoutMs, 100, 3_600_000),
   CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
   LOG_LEVEL: z
