@@ -41,6 +41,15 @@ export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string
   return host === own ? null : `cross-site connection refused (Origin ${origin})`;
 }
 
+/** socket.io's `allowRequest`: refuses (and counts, `live.refused` origin) requests from a page of another site. */
+export function refuseForeignOrigins(counters: Counters, trustProxy: boolean) {
+  return (req: IncomingMessage, cb: (err: string | null | undefined, success: boolean) => void): void => {
+    const refused = foreignOrigin(req, trustProxy);
+    if (refused) counters.inc('live.refused', 'origin');
+    cb(refused, refused === null);
+  };
+}
+
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {

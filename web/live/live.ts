@@ -11,7 +11,7 @@ import { createBackpressure } from './backpressure.ts';
 import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
-import { createHandshake, foreignOrigin } from './handshake.ts';
+import { createHandshake, refuseForeignOrigins } from './handshake.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { rooms, type LiveModule, type LiveServer } from './sockets.ts';
@@ -50,11 +50,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     path: LIVE_PATH,
     serveClient: false,
     maxHttpBufferSize: 16 * 1024,
-    allowRequest: (req, cb) => {
-      const refused = foreignOrigin(req, trustProxy);
-      if (refused) counters.inc('live.refused', 'origin');
-      cb(refused, refused === null);
-    },
+    allowRequest: refuseForeignOrigins(counters, trustProxy),
   });
   const transport = createTransportHooks(server, { counters, securityHeaders: deps.securityHeaders });
 
