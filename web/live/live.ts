@@ -19,7 +19,7 @@ import { createTransportHooks } from './transport.ts';
 import { createVehicleFrames } from './vehicle-frames.ts';
 import { createVehicleInfo } from './vehicles.ts';
 
-export { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
+export type { LiveOptions } from './options.ts';
 
 export interface LiveDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
