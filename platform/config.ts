@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
+import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
  * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,
@@ -35,7 +37,7 @@ const int = (name: string, fallback: number, min: number, max: number) =>
 
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
 export const configSchema = z.object({
-  MQTT_PORT: port('MQTT_PORT', 1883),
+  MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port('HTTP_PORT', 8080),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
@@ -55,7 +57,7 @@ export const configSchema = z.object({
   LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', 30_000, 100, 3_600_000),
   LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', 30_000, 100, 3_600_000),
   CONSOLE_DIR: z.string().min(1).optional(),
-  DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
+  DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default(DEFAULT_DATA_DIR),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',

@@ -9,6 +9,8 @@ import { createFleet } from './fleet/fleet.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
+import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
+import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 
 const USAGE = `Usage: npm run simulate -- [options]
 
@@ -17,11 +19,11 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --vehicles N            how many vehicles (default 50)
   --rate HZ               frames per simulated second per vehicle (default 1)
   --scenario FILE         fault scenarios, JSON or YAML (see docs/simulators.md)
-  --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (1883)
+  --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (${DEFAULT_MQTT_PORT})
   --credentials FILE      {"vehicles":[{"id","secret",...}]} to connect with
   --provision             create the vehicles in the platform's records store (DATA_DIR) and
                           write their credentials (to --credentials, or DATA_DIR/sim-credentials.json)
-  --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ./data)
+  --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ${DEFAULT_DATA_DIR})
   --prefix P              vehicle id prefix for --provision (default SIM → SIM0001…)
   --customers N           customers to spread provisioned vehicles over (default 3)
   --buffer-dir DIR        keep each gateway's store-and-forward buffer on disk here
@@ -91,8 +93,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   }
   if (speed > 1 && durationS === null)
     throw new UsageError('--speed above 1 needs --duration (the run is back-dated so that it ends now)');
-  const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || '1883'}`;
-  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data');
+  const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || DEFAULT_MQTT_PORT}`;
+  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? DEFAULT_DATA_DIR);
 
   let scenarios: ScenarioEntry[] = [];
   if (values.scenario) scenarios = loadScenarioFile(values.scenario);
@@ -101,7 +103,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   if (values.provision) {
     const credsFile = values.credentials ?? join(dataDir, 'sim-credentials.json');
     const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
-    const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+    const db = await openSqliteRecords({ file: recordsFile(dataDir) });
     try {
       const t0 = Date.now();
       const r = await provisionFleet(createVehicleRegistry({ db }), {
