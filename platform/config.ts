@@ -90,6 +90,13 @@ export const configSchema = z.object({
   ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
 });
 
+declare module '../core/errors.ts' {
+  interface ErrorCodes {
+    /** A bad configuration value (start-up only). */
+    CONFIG_INVALID: true;
+  }
+}
+
 export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
 
 /** Validates the environment; throws one CONFIG_INVALID error listing every bad value. */
