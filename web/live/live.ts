@@ -7,7 +7,7 @@ import type { Counters } from '../../core/counters.ts';
 import { isPlatformError, type ErrorCode } from '../../core/errors.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
-import { derive, newMemory } from '../../diagnostics/engine/signals.ts';
+import { derive, newMemory } from '../../diagnostics/derived-signals.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
 import type { PowerProfile, TelemetryFrame } from '../../protocol/index.ts';
 import type { VehicleRegistry } from '../../registry/vehicles.ts';
