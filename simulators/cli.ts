@@ -5,19 +5,20 @@ import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createScaledClock } from './clock.ts';
 import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fleet/credentials-file.ts';
-import { createFleet } from './fleet/fleet.ts';
+import { createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
+import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
-import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
+import { DEFAULT_MQTT_PORT, MAX_FUTURE_SKEW_MS } from '../protocol/index.ts';
 
 const USAGE = `Usage: npm run simulate -- [options]
 
 Runs simulated vehicles (power-system model + reference gateway each) against an MQTT broker.
 
   --vehicles N            how many vehicles (default 50)
-  --rate HZ               frames per simulated second per vehicle (default 1)
+  --rate HZ               frames per simulated second per vehicle (default ${GATEWAY_DEFAULTS.rateHz})
   --scenario FILE         fault scenarios, JSON or YAML (see docs/simulators.md)
   --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (${DEFAULT_MQTT_PORT})
   --credentials FILE      {"vehicles":[{"id","secret",...}]} to connect with
@@ -27,14 +28,14 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --prefix P              vehicle id prefix for --provision (default SIM → SIM0001…)
   --customers N           customers to spread provisioned vehicles over (default 3)
   --buffer-dir DIR        keep each gateway's store-and-forward buffer on disk here
-  --buffer N              buffer capacity in frames per gateway (default 10000)
+  --buffer N              buffer capacity in frames per gateway (default ${GATEWAY_DEFAULTS.bufferCapacity})
   --duration S            wall-clock run time: seconds or 90s/5m/1h (default: until Ctrl-C)
   --speed X               simulated seconds per wall second (default 1); with X > 1 the run is
                           back-dated so that its last frame is stamped about now (the platform
-                          refuses frames more than 5 min ahead of its clock)
+                          refuses frames more than ${MAX_FUTURE_SKEW_MS / 60_000} min ahead of its clock)
   --seed S                PRNG seed (default 42): same seed, same vehicles, same frames
   --mode realistic|load   load: no spontaneous outages or drives, steady traffic (benchmarks)
-  --connect-concurrency N CONNECTs in flight at once (default 64)
+  --connect-concurrency N CONNECTs in flight at once (default ${FLEET_DEFAULTS.connectConcurrency})
   --quiet                 no live status line
 Ends with a line "summary {json}" on stdout.`;
 
@@ -78,12 +79,18 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     return 0;
   }
   const count = num(values.vehicles, '--vehicles', 50, 1, 100_000);
-  const rateHz = num(values.rate, '--rate', 1, 0.001, 10);
+  const rateHz = num(values.rate, '--rate', GATEWAY_DEFAULTS.rateHz, 0.001, 10);
   const speed = num(values.speed, '--speed', 1, 0.01, 100_000);
   const customers = num(values.customers, '--customers', 3, 1, 10_000);
-  const bufferCapacity = num(values.buffer, '--buffer', 10_000, 10, 10_000_000);
-  const connectConcurrency = num(values['connect-concurrency'], '--connect-concurrency', 64, 1, 10_000);
-  const tickMs = num(values['tick-ms'], '--tick-ms', 100, 5, 5000);
+  const bufferCapacity = num(values.buffer, '--buffer', GATEWAY_DEFAULTS.bufferCapacity, 10, 10_000_000);
+  const connectConcurrency = num(
+    values['connect-concurrency'],
+    '--connect-concurrency',
+    FLEET_DEFAULTS.connectConcurrency,
+    1,
+    10_000,
+  );
+  const tickMs = num(values['tick-ms'], '--tick-ms', FLEET_DEFAULTS.tickMs, 5, 5000);
   if (values.mode !== 'realistic' && values.mode !== 'load') throw new UsageError('--mode must be realistic or load');
   let durationS: number | null = null;
   if (values.duration !== undefined) {
