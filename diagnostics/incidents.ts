@@ -1,8 +1,6 @@
 import type { RecordsDb } from '../records/db.ts';
-import type { Rule } from './rules/schema.ts';
+import { severityRank, type Rule } from './rules/schema.ts';
 import type { Alarm } from './types.ts';
-
-const SEVERITY_RANK: Record<string, number> = { minor: 0, major: 1, critical: 2 };
 
 export interface Incident {
   id: number;
@@ -79,7 +77,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
       }
       match ??= open.find((i) => i.group_key === rule.group);
       if (match) {
-        const severityRaised = (SEVERITY_RANK[alarm.severity] ?? 0) > (SEVERITY_RANK[match.severity] ?? 0);
+        const severityRaised = severityRank(alarm.severity) > severityRank(match.severity);
         if (severityRaised)
           await db.updateTable('incidents').set({ severity: alarm.severity }).where('id', '=', match.id).execute();
         return {

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
+import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
  * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,
@@ -36,7 +38,7 @@ const int = (name: string, fallback: number, min: number, max: number) =>
 
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
 export const configSchema = z.object({
-  MQTT_PORT: port('MQTT_PORT', 1883),
+  MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port('HTTP_PORT', 8080),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
@@ -56,7 +58,7 @@ export const configSchema = z.object({
   LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', LIVE_DEFAULTS.sessionCheckMs, 100, 3_600_000),
   LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', LIVE_DEFAULTS.slowTimeoutMs, 100, 3_600_000),
   CONSOLE_DIR: z.string().min(1).optional(),
-  DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default('./data'),
+  DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default(DEFAULT_DATA_DIR),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -88,6 +90,13 @@ export const configSchema = z.object({
   DIAGNOSTICS_RECOVERY_MS: int('DIAGNOSTICS_RECOVERY_MS', 120_000, 0, 3_600_000),
   ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
 });
+
+declare module '../core/errors.ts' {
+  interface ErrorCodes {
+    /** A bad configuration value (start-up only). */
+    CONFIG_INVALID: true;
+  }
+}
 
 export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
 

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
@@ -26,6 +25,7 @@ import { createDiagnostics } from '../diagnostics/diagnostics.ts';
 import { loadRuleFile } from '../diagnostics/rules/load.ts';
 import { loadPlanFile } from '../diagnostics/plans/plans.ts';
 import { createWebServer } from '../web/server.ts';
+import { recordsFile, telemetryFile } from './data-files.ts';
 
 /** Where `npm run build:console` puts the browser app. */
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
@@ -52,10 +52,10 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
-  const records = deps.records ?? (await openSqliteRecords({ file: join(config.dataDir, 'records.db') }));
+  const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
   const telemetry =
     deps.telemetry ??
-    createSqliteTelemetryStore({ file: join(config.dataDir, 'telemetry.db'), synchronous: config.TELEMETRY_SYNC });
+    createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
 
   const vehicles = createVehicleRegistry({ db: records, now });
   const customers = createCustomers({ db: records, now });

@@ -5,6 +5,9 @@
 export const PROTOCOL_VERSION = 1 as const;
 export const TOPIC_ROOT = 'v1/vehicles';
 
+/** The platform's MQTT port unless `MQTT_PORT` says otherwise (IANA's port for MQTT over TCP). */
+export const DEFAULT_MQTT_PORT = 1883;
+
 /** A vehicle id: 1–64 characters of letters, digits, `_` and `-`. It is also the MQTT username and client id. */
 export const VEHICLE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

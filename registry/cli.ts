@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
 import { isPlatformError } from '../core/errors.ts';
 import { loadConfig } from '../platform/config.ts';
+import { DEFAULT_POWER_PROFILE } from '../protocol/index.ts';
 import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry, type Vehicle } from './vehicles.ts';
 import { createServiceAccounts } from './service-accounts.ts';
+import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
 
 const USAGE = `Usage: npm run vehicles -- <command> [options]
 
@@ -20,7 +21,7 @@ Commands:
 
 Options:
   --json    machine-readable output
-Data lives in DATA_DIR (default ./data), the same as the running platform.`;
+Data lives in DATA_DIR (default ${DEFAULT_DATA_DIR}), the same as the running platform.`;
 
 function num(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -61,7 +62,7 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const db = await openSqliteRecords({ file: join(config.dataDir, 'records.db') });
+  const db = await openSqliteRecords({ file: recordsFile(config.dataDir) });
   const vehicles = createVehicleRegistry({ db });
   const services = createServiceAccounts({ db });
   const out = (json: unknown, text: () => void) => (values.json ? console.log(JSON.stringify(json)) : text());
@@ -74,6 +75,7 @@ async function run(argv: string[]): Promise<number> {
       case 'add': {
         if (!values.customer) throw new CliError('add needs --customer <unit>');
         const bv = num(values['battery-voltage'], '--battery-voltage');
+        const { battery, mains } = DEFAULT_POWER_PROFILE;
         const { vehicle, secret } = await vehicles.add({
           id: needId(),
           customerId: values.customer,
@@ -81,10 +83,13 @@ async function run(argv: string[]): Promise<number> {
           ...(values.model ? { model: values.model } : {}),
           profile: {
             hasGenerator: !values['no-generator'],
-            battery: { nominalV: (bv ?? 24) as 12 | 24, capacityAh: num(values['battery-ah'], '--battery-ah') ?? 200 },
+            battery: {
+              nominalV: (bv ?? battery.nominalV) as 12 | 24,
+              capacityAh: num(values['battery-ah'], '--battery-ah') ?? battery.capacityAh,
+            },
             mains: {
-              nominalV: num(values['mains-voltage'], '--mains-voltage') ?? 220,
-              frequencyHz: (num(values['mains-frequency'], '--mains-frequency') ?? 50) as 50 | 60,
+              nominalV: num(values['mains-voltage'], '--mains-voltage') ?? mains.nominalV,
+              frequencyHz: (num(values['mains-frequency'], '--mains-frequency') ?? mains.frequencyHz) as 50 | 60,
             },
           },
         });

@@ -5,34 +5,37 @@ import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createScaledClock } from './clock.ts';
 import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fleet/credentials-file.ts';
-import { createFleet } from './fleet/fleet.ts';
+import { createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
+import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
+import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
+import { DEFAULT_MQTT_PORT, MAX_FUTURE_SKEW_MS } from '../protocol/index.ts';
 
 const USAGE = `Usage: npm run simulate -- [options]
 
 Runs simulated vehicles (power-system model + reference gateway each) against an MQTT broker.
 
   --vehicles N            how many vehicles (default 50)
-  --rate HZ               frames per simulated second per vehicle (default 1)
+  --rate HZ               frames per simulated second per vehicle (default ${GATEWAY_DEFAULTS.rateHz})
   --scenario FILE         fault scenarios, JSON or YAML (see docs/simulators.md)
-  --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (1883)
+  --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (${DEFAULT_MQTT_PORT})
   --credentials FILE      {"vehicles":[{"id","secret",...}]} to connect with
   --provision             create the vehicles in the platform's records store (DATA_DIR) and
                           write their credentials (to --credentials, or DATA_DIR/sim-credentials.json)
-  --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ./data)
+  --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ${DEFAULT_DATA_DIR})
   --prefix P              vehicle id prefix for --provision (default SIM → SIM0001…)
   --customers N           customers to spread provisioned vehicles over (default 3)
   --buffer-dir DIR        keep each gateway's store-and-forward buffer on disk here
-  --buffer N              buffer capacity in frames per gateway (default 10000)
+  --buffer N              buffer capacity in frames per gateway (default ${GATEWAY_DEFAULTS.bufferCapacity})
   --duration S            wall-clock run time: seconds or 90s/5m/1h (default: until Ctrl-C)
   --speed X               simulated seconds per wall second (default 1); with X > 1 the run is
                           back-dated so that its last frame is stamped about now (the platform
-                          refuses frames more than 5 min ahead of its clock)
+                          refuses frames more than ${MAX_FUTURE_SKEW_MS / 60_000} min ahead of its clock)
   --seed S                PRNG seed (default 42): same seed, same vehicles, same frames
   --mode realistic|load   load: no spontaneous outages or drives, steady traffic (benchmarks)
-  --connect-concurrency N CONNECTs in flight at once (default 64)
+  --connect-concurrency N CONNECTs in flight at once (default ${FLEET_DEFAULTS.connectConcurrency})
   --quiet                 no live status line
 Ends with a line "summary {json}" on stdout.`;
 
@@ -76,12 +79,18 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     return 0;
   }
   const count = num(values.vehicles, '--vehicles', 50, 1, 100_000);
-  const rateHz = num(values.rate, '--rate', 1, 0.001, 10);
+  const rateHz = num(values.rate, '--rate', GATEWAY_DEFAULTS.rateHz, 0.001, 10);
   const speed = num(values.speed, '--speed', 1, 0.01, 100_000);
   const customers = num(values.customers, '--customers', 3, 1, 10_000);
-  const bufferCapacity = num(values.buffer, '--buffer', 10_000, 10, 10_000_000);
-  const connectConcurrency = num(values['connect-concurrency'], '--connect-concurrency', 64, 1, 10_000);
-  const tickMs = num(values['tick-ms'], '--tick-ms', 100, 5, 5000);
+  const bufferCapacity = num(values.buffer, '--buffer', GATEWAY_DEFAULTS.bufferCapacity, 10, 10_000_000);
+  const connectConcurrency = num(
+    values['connect-concurrency'],
+    '--connect-concurrency',
+    FLEET_DEFAULTS.connectConcurrency,
+    1,
+    10_000,
+  );
+  const tickMs = num(values['tick-ms'], '--tick-ms', FLEET_DEFAULTS.tickMs, 5, 5000);
   if (values.mode !== 'realistic' && values.mode !== 'load') throw new UsageError('--mode must be realistic or load');
   let durationS: number | null = null;
   if (values.duration !== undefined) {
@@ -91,8 +100,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   }
   if (speed > 1 && durationS === null)
     throw new UsageError('--speed above 1 needs --duration (the run is back-dated so that it ends now)');
-  const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || '1883'}`;
-  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? './data');
+  const broker = values.broker ?? `mqtt://127.0.0.1:${env.MQTT_PORT || DEFAULT_MQTT_PORT}`;
+  const dataDir = resolve(values['data-dir'] ?? env.DATA_DIR ?? DEFAULT_DATA_DIR);
 
   let scenarios: ScenarioEntry[] = [];
   if (values.scenario) scenarios = loadScenarioFile(values.scenario);
@@ -101,7 +110,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   if (values.provision) {
     const credsFile = values.credentials ?? join(dataDir, 'sim-credentials.json');
     const known = existsSync(credsFile) ? readCredentialsFile(credsFile) : [];
-    const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+    const db = await openSqliteRecords({ file: recordsFile(dataDir) });
     try {
       const t0 = Date.now();
       const r = await provisionFleet(createVehicleRegistry({ db }), {

@@ -2,7 +2,33 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 
-/** HTTP status for each platform error code. One table; docs/api.md lists the same codes. */
+/** The error codes only the web API raises (see core/errors.ts). */
+declare module '../core/errors.ts' {
+  interface ErrorCodes {
+    /** The path, query or body does not match the route's schema. */
+    VALIDATION_FAILED: true;
+    INVALID_JSON: true;
+    UNSUPPORTED_MEDIA_TYPE: true;
+    PAYLOAD_TOO_LARGE: true;
+    /** No such route. */
+    NOT_FOUND: true;
+    UNAUTHENTICATED: true;
+    LOGIN_FAILED: true;
+    FORBIDDEN: true;
+    CSRF_INVALID: true;
+    PASSWORD_CHANGE_REQUIRED: true;
+    RATE_LIMITED: true;
+    /** The last enabled admin cannot be removed, disabled or demoted. */
+    LAST_ADMIN: true;
+    /** A bug: the details go to the log, not to the client. */
+    INTERNAL: true;
+  }
+}
+
+/**
+ * HTTP status for every error code of every part: one typed table (a code without a status does
+ * not compile); docs/api.md lists the same codes.
+ */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG_INVALID: 500,
   VEHICLE_NOT_FOUND: 404,
@@ -33,6 +59,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   LAST_ADMIN: 409,
   INTERNAL: 500,
 };
+
+/** Every error code an answer of the API may carry (the OpenAPI document's enum). */
+export const ERROR_CODES = Object.keys(HTTP_STATUS) as [ErrorCode, ...ErrorCode[]];
 
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
   return reply.code(HTTP_STATUS[code]).send({ error: { code, message } });

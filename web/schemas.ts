@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../core/errors.ts';
+import { ERROR_CODES } from './errors.ts';
 import { ALARM_SEVERITIES } from '../diagnostics/rules/schema.ts';
 import {
   SERVICE_MODES,

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { derive, newMemory } from '../diagnostics/engine/signals.ts';
+import { derive, newMemory } from '../diagnostics/derived-signals.ts';
+import { severityRank } from '../diagnostics/rules/schema.ts';
 import type { Alarm } from '../diagnostics/types.ts';
 import type { Presence } from '../registry/presence.ts';
 import type { Vehicle } from '../registry/vehicles.ts';
@@ -7,8 +8,6 @@ import type { WebDeps } from './context.ts';
 import type { vehicleStateOut } from './schemas.ts';
 
 export type VehicleState = z.infer<typeof vehicleStateOut>;
-
-const RANK: Record<string, number> = { critical: 3, major: 2, minor: 1 };
 
 /** Vehicles with their current state: presence, latest frame (source, SOC, time to empty), worst active alarm. */
 export async function vehicleStates(
@@ -37,7 +36,7 @@ export async function vehicleStates(
     const l = latest.get(v.id);
     const list = alarms.get(v.id) ?? [];
     const worst = list.reduce<Alarm | undefined>(
-      (w, a) => (!w || (RANK[a.severity] ?? 0) > (RANK[w.severity] ?? 0) ? a : w),
+      (w, a) => (!w || severityRank(a.severity) > severityRank(w.severity) ? a : w),
       undefined,
     );
     return {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import type { Credential } from './ipc.ts';
+import { recordsFile } from '../../platform/data-files.ts';
 
 type RecordsModule = typeof import('../../records/db.ts');
 type VehiclesModule = typeof import('../../registry/vehicles.ts');
@@ -24,7 +25,7 @@ export async function provisionVehicles(
   const load = <T>(path: string) => import(pathToFileURL(join(platformRoot, path)).href) as Promise<T>;
   const { openSqliteRecords } = await load<RecordsModule>('records/db.ts');
   const { createVehicleRegistry } = await load<VehiclesModule>('registry/vehicles.ts');
-  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  const db = await openSqliteRecords({ file: recordsFile(dataDir) });
   try {
     await sql`PRAGMA synchronous = OFF`.execute(db);
     const registry = createVehicleRegistry({ db });

@@ -45,6 +45,7 @@ import {
   tell,
   waitForPort,
 } from './procs.ts';
+import { telemetryFile } from '../../platform/data-files.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -423,7 +424,7 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
     // zero loss: every PUBACK the load generators received must match a row in telemetry.db
-    const stored = storedByVehicle(join(s.dataDir, 'telemetry.db'));
+    const stored = storedByVehicle(telemetryFile(s.dataDir));
     let lost = 0;
     let extra = 0;
     let acked = 0;

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { openSqliteRecords } from '../../records/db.ts';
 import { createAccounts, generatePassword, type Role } from '../../web/auth/accounts.ts';
+import { recordsFile } from '../../platform/data-files.ts';
 
 export interface ConsoleLogin {
   username: string;
@@ -15,7 +15,7 @@ export interface ConsoleLogin {
  * enabled admin so that the platform has no reason to create its one-time setup admin.
  */
 export async function createConsoleAccounts(dataDir: string, count: number): Promise<ConsoleLogin[]> {
-  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  const db = await openSqliteRecords({ file: recordsFile(dataDir) });
   try {
     const accounts = createAccounts({ db });
     await accounts.add({ id: 'bench-admin', name: 'Bench admin', role: 'admin', password: generatePassword() });

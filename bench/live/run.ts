@@ -61,6 +61,7 @@ import {
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
 import { login } from './session.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
+import { telemetryFile } from '../../platform/data-files.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -309,7 +310,7 @@ async function main(): Promise<number> {
   const historyVehicle = creds[0]!.id;
   const seedEnd = Date.now() - 1000;
   const t0 = performance.now();
-  await seedTelemetry(join(dataDir, 'telemetry.db'), s.historyFrames, (i) => {
+  await seedTelemetry(telemetryFile(dataDir), s.historyFrames, (i) => {
     const ts = seedEnd - (s.historyFrames - 1 - i) * 1000;
     return { vehicleId: historyVehicle, receivedAt: ts + 40, frame: historyFrame(i, ts) };
   });

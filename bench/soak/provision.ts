@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openSqliteRecords } from '../../records/db.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { vehiclePlan } from '../../simulators/fleet/provision.ts';
 import { createAccounts, generatePassword } from '../../web/auth/accounts.ts';
 import type { SoakVehicle } from './ipc.ts';
+import { recordsFile } from '../../platform/data-files.ts';
 
 export const soakVehicleId = (i: number) => `SOAK${String(i + 1).padStart(5, '0')}`;
 
@@ -26,7 +26,7 @@ export async function provision(
   options: { count: number; customers: number; consoles: number; seed: string | number },
   onProgress?: (done: number) => void,
 ): Promise<{ vehicles: SoakVehicle[]; logins: ConsoleLogin[] }> {
-  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  const db = await openSqliteRecords({ file: recordsFile(dataDir) });
   try {
     await sql`PRAGMA synchronous = OFF`.execute(db);
     const registry = createVehicleRegistry({ db });

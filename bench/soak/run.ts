@@ -67,6 +67,7 @@ import {
   type PlatformProcess,
 } from './platform.ts';
 import { provision } from './provision.ts';
+import { recordsFile, telemetryFile } from '../../platform/data-files.ts';
 
 /**
  * CPU per frame (ms, all our processes together: platform with its writer thread, simulators,
@@ -498,7 +499,7 @@ async function main(): Promise<number> {
   const rss: { t: number; mb: number }[] = [];
   const loopWindows: EventLoopWindow[] = [];
   const tickets = new Map<number, TicketSeen>();
-  const reader = ticketReader(join(dataDir, 'records.db'));
+  const reader = ticketReader(recordsFile(dataDir));
   let faults: SoakFault[] = [];
   let lastMetrics: PlatformMetrics | undefined;
 
@@ -707,7 +708,7 @@ async function main(): Promise<number> {
   for (const t of tickets.values()) t.consoleAt = consoleAt.get(t.id) ?? null;
 
   // ── zero loss: every PUBACKed frame is in telemetry.db ──
-  const stored = storedByVehicle(join(dataDir, 'telemetry.db'));
+  const stored = storedByVehicle(telemetryFile(dataDir));
   const ledger: FleetLedger = { ids: [], sampled: [], acked: [], buffered: [], dropped: [], lostOnReboot: [] };
   for (const s of stopped)
     for (const k of Object.keys(ledger) as (keyof FleetLedger)[])

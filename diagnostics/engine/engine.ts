@@ -2,7 +2,7 @@ import type { PowerProfile, TelemetryFrame } from '../../protocol/index.ts';
 import type { Rule } from '../rules/schema.ts';
 import type { RuleSet } from '../rules/load.ts';
 import { compile, hasAbsence, newConditionMemory, type CompiledCondition, type ConditionMemory } from './conditions.ts';
-import { derive, newMemory, type Derived, type VehicleMemory } from './signals.ts';
+import { derive, newMemory, type Derived, type VehicleMemory } from '../derived-signals.ts';
 
 export interface VehicleInfo {
   model: string;

@@ -70,11 +70,16 @@ export function parsePlanFile(textIn: string, source = 'plans'): PlanBook {
     all: () => [...plans.values()],
     overdueForReview(now) {
       return [...plans.values()]
-        .map((plan) => ({ plan, dueAt: Date.parse(plan.reviewedAt) + plan.reviewEveryDays * 86_400_000 }))
+        .map((plan) => ({ plan, dueAt: reviewDueAt(plan) }))
         .filter((p) => p.dueAt < now)
         .sort((a, b) => a.dueAt - b.dueAt);
     },
   };
+}
+
+/** When a plan is next due for review: `reviewEveryDays` after it was last reviewed. */
+export function reviewDueAt(plan: EmergencyPlan): number {
+  return Date.parse(plan.reviewedAt) + plan.reviewEveryDays * 86_400_000;
 }
 
 export function loadPlanFile(path: string): PlanBook {

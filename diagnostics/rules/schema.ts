@@ -78,6 +78,9 @@ export const conditionSchema: z.ZodType<Condition, unknown> = z.lazy(() =>
 export const ALARM_SEVERITIES = ['minor', 'major', 'critical'] as const;
 export type AlarmSeverity = (typeof ALARM_SEVERITIES)[number];
 
+/** Orders severities, minor < major < critical (anything else below them all). */
+export const severityRank = (severity: string): number => (ALARM_SEVERITIES as readonly string[]).indexOf(severity);
+
 export const ruleSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, { error: 'must be lower_snake_case, 2–64 characters' }),
   code: z.string().regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be like PWR-MAINS-LOST' }),

@@ -9,6 +9,9 @@ import { createConnectLimiter } from './connect-limiter.ts';
 import type { SimVehicle } from './credentials-file.ts';
 import { createLatencyHistogram } from './latency.ts';
 
+/** What a fleet does when its options leave a setting out (the simulate CLI shows the same). */
+export const FLEET_DEFAULTS = { tickMs: 100, connectConcurrency: 64 } as const;
+
 export interface FleetOptions {
   vehicles: readonly SimVehicle[];
   brokerUrl: string;
@@ -17,7 +20,7 @@ export interface FleetOptions {
   /** Simulated time at which the run starts; scenario `at` offsets count from here. */
   startTs: number;
   scenarios?: readonly ScenarioEntry[];
-  /** The one shared loop's period, wall ms. Default 100. */
+  /** The one shared loop's period, wall ms. Default: FLEET_DEFAULTS. */
   tickMs?: number;
   connectConcurrency?: number;
   bufferCapacity?: number;
@@ -63,7 +66,7 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
   const realNow = deps.realNow ?? Date.now;
   const ids = options.vehicles.map((v) => v.id);
   const plan = planScenarios(options.scenarios ?? [], ids, options.startTs, options.seed);
-  const limiter = createConnectLimiter(options.connectConcurrency ?? 64);
+  const limiter = createConnectLimiter(options.connectConcurrency ?? FLEET_DEFAULTS.connectConcurrency);
   const latency = createLatencyHistogram();
   const jitter = createRandom(`${options.seed}:jitter`);
   const periodMs = 1000 / options.rateHz;
@@ -121,7 +124,7 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
     start() {
       for (const g of gateways) g.start();
       tick();
-      timer = setInterval(tick, options.tickMs ?? 100);
+      timer = setInterval(tick, options.tickMs ?? FLEET_DEFAULTS.tickMs);
     },
     /** Stops sampling, waits up to `drainMs` for buffers to empty, then disconnects everyone cleanly. */
     async stop(drainMs = 30_000): Promise<{ drained: boolean }> {

@@ -44,17 +44,26 @@ export interface GatewayDeps {
   random?: () => number;
 }
 
+/** What a gateway does when its options leave a setting out (the simulate CLI shows the same). */
+export const GATEWAY_DEFAULTS = {
+  rateHz: 1,
+  bufferCapacity: 10_000,
+  maxInflight: 4,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 30_000,
+} as const;
+
 export interface GatewayOptions {
   vehicleId: string;
   secret: string;
   brokerUrl: string;
-  /** Frames per simulated second. Default 1. */
+  /** Frames per simulated second. Default: GATEWAY_DEFAULTS. */
   rateHz?: number;
-  /** Frames held (unsent, or sent and awaiting the platform's confirmation). Default 10,000. */
+  /** Frames held (unsent, or sent and awaiting the platform's confirmation). Default: GATEWAY_DEFAULTS. */
   bufferCapacity?: number;
   /** Frames per replay message, ≤ 500. */
   maxBatchFrames?: number;
-  /** Messages awaiting PUBACK at once. Default 4. */
+  /** Messages awaiting PUBACK at once. Default: GATEWAY_DEFAULTS. */
   maxInflight?: number;
   /** Keep the buffer on disk under `dataDir/<vehicleId>/` (survives a restart; seq continues). */
   dataDir?: string;
@@ -128,11 +137,11 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const realNow = deps.realNow ?? Date.now;
   const random = deps.random ?? Math.random;
   const maxBatch = Math.min(MAX_FRAMES_PER_BATCH, options.maxBatchFrames ?? MAX_FRAMES_PER_BATCH);
-  const maxInflight = options.maxInflight ?? 4;
-  const capacity = options.bufferCapacity ?? 10_000;
-  const reconnectMin = options.reconnectMinMs ?? 1000;
-  const reconnectMax = options.reconnectMaxMs ?? 30_000;
-  const baseRate = options.rateHz ?? 1;
+  const maxInflight = options.maxInflight ?? GATEWAY_DEFAULTS.maxInflight;
+  const capacity = options.bufferCapacity ?? GATEWAY_DEFAULTS.bufferCapacity;
+  const reconnectMin = options.reconnectMinMs ?? GATEWAY_DEFAULTS.reconnectMinMs;
+  const reconnectMax = options.reconnectMaxMs ?? GATEWAY_DEFAULTS.reconnectMaxMs;
+  const baseRate = options.rateHz ?? GATEWAY_DEFAULTS.rateHz;
   const topics = {
     telemetry: vehicleTopic(id, 'telemetry'),
     status: vehicleTopic(id, 'status'),

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { createSqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 import { closed, frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import { telemetryFile } from '../../platform/data-files.ts';
 
 const CLIENTS = 6;
 const FRAMES_PER_CLIENT = 400;
@@ -73,7 +74,7 @@ describe('shutdown flush', () => {
     // the test is only meaningful when stop() interrupted the traffic
     expect(acked.length).toBeLessThan(CLIENTS * FRAMES_PER_CLIENT);
 
-    const store = createSqliteTelemetryStore({ file: join(dataDir, 'telemetry.db') });
+    const store = createSqliteTelemetryStore({ file: telemetryFile(dataDir) });
     try {
       const missing: string[] = [];
       for (let c = 0; c < CLIENTS; c++) {

@@ -14,6 +14,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { openSqliteRecords } from '../../records/db.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { healthy, onBattery } from '../diagnostics/fixtures.ts';
+import { recordsFile, telemetryFile } from '../../platform/data-files.ts';
 
 /**
  * Crash under load: the platform runs as its own process (`node --import tsx platform/main.ts`, as
@@ -160,7 +161,7 @@ describe('crash under load', () => {
     const runStart = performance.now();
 
     // -- provisioning, as `npm run vehicles -- add` does, in the platform's DATA_DIR ------------------
-    const provision = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+    const provision = await openSqliteRecords({ file: recordsFile(dataDir) });
     // acknowledgements depend on writes to both stores: both commit with synchronous=FULL (2) — the
     // records store always, the telemetry store by default (TELEMETRY_SYNC=full, which
     // telemetry/sqlite-store.ts applies to its writer thread's connection)
@@ -407,7 +408,7 @@ describe('crash under load', () => {
       }
 
       // -- while it is down after the last kill: two open tickets' deadlines as if time had passed ------
-      const records = new Database(join(dataDir, 'records.db'));
+      const records = new Database(recordsFile(dataDir));
       const open = records
         .prepare(
           `SELECT id, number, level FROM tickets WHERE status = 'received' AND breaches = '[]' AND source = 'rule' ORDER BY id`,
@@ -433,7 +434,7 @@ describe('crash under load', () => {
       // -- the last restart: gateways catch up, faults run their course, deadlines fire ------------------
       await startPlatform();
       const restartedAt = readyAt;
-      const reader = new Database(join(dataDir, 'records.db'), { readonly: true });
+      const reader = new Database(recordsFile(dataDir), { readonly: true });
       const breachOf = (id: number) =>
         reader
           .prepare(`SELECT at FROM ticket_timeline WHERE ticket_id = ? AND action = 'deadline_breached' ORDER BY id`)
@@ -476,7 +477,7 @@ describe('crash under load', () => {
       await exited;
 
       // -- the invariants, read from the files ---------------------------------------------------------
-      const telemetry = new Database(join(dataDir, 'telemetry.db'), { readonly: true });
+      const telemetry = new Database(telemetryFile(dataDir), { readonly: true });
       const rows = telemetry.prepare(`SELECT vehicle_id AS v, seq, ts FROM telemetry`).raw().all() as [
         string,
         number,
@@ -496,7 +497,7 @@ describe('crash under load', () => {
       expect(rows.length, 'every sampled frame was finally stored, once').toBe(sampled());
       expect(acked()).toBe(sampled());
 
-      const db = new Database(join(dataDir, 'records.db'), { readonly: true });
+      const db = new Database(recordsFile(dataDir), { readonly: true });
       try {
         type AlarmRow = {
           id: number;

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformEvents } from '../../core/events.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
@@ -17,6 +16,7 @@ import {
   type TestPlatform,
 } from '../helpers/platform.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+import { telemetryFile } from '../../platform/data-files.ts';
 
 /** Keepalive of the gateways in this file, seconds: the broker must drop a dead link within 1.5× that. */
 const KEEPALIVE_S = 2;
@@ -268,7 +268,7 @@ describe('network faults', () => {
       expect(stats.framesAcked).toBe(stats.framesSampled);
 
       // on disk (acknowledged means committed): every sampled seq exactly once, no gap
-      const db = new Database(join(tp.dataDir, 'telemetry.db'), { readonly: true });
+      const db = new Database(telemetryFile(tp.dataDir), { readonly: true });
       try {
         const rows = db
           .prepare(`SELECT seq, count(*) AS n FROM telemetry WHERE vehicle_id = ? GROUP BY seq ORDER BY seq`)

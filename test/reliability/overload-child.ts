@@ -7,6 +7,7 @@ import { createServiceAccounts } from '../../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { RecordsDb } from '../../records/db.ts';
+import { recordsFile } from '../../platform/data-files.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -29,7 +30,7 @@ export async function provision(
   vehicleIds: string[],
   serviceIds: string[] = [],
 ): Promise<Map<string, string>> {
-  const db = await openSqliteRecords({ file: join(dataDir, 'records.db') });
+  const db = await openSqliteRecords({ file: recordsFile(dataDir) });
   const secrets = new Map<string, string>();
   try {
     await addObserver(db);

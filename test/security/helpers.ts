@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import Fastify from 'fastify';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { expect } from 'vitest';
-import { ERROR_CODES } from '../../core/errors.ts';
+import { ERROR_CODES } from '../../web/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { securityHeaders, webConsole } from '../../web/app.ts';
 import type { WebContext } from '../../web/context.ts';
@@ -50,7 +50,7 @@ export const isDocsRoute = (r: DeclaredRoute) => r.url === '/docs' || r.url.star
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-/** An error answer is exactly `{error:{code, message}}` with a code from core/errors.ts. */
+/** An error answer is exactly `{error:{code, message}}` with a code of the API (web/errors.ts). */
 export function expectErrorShape(res: { body: string }, what = ''): { code: string; message: string } {
   const body = res.body;
   let json: unknown;

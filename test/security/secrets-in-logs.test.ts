@@ -6,6 +6,7 @@ import { createLogger } from '../../core/logger.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { frame, refusalCode, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { connected, expectNoSecrets, httpLogin, MOSQUITTO_PUB, openLive, runTool } from './helpers.ts';
+import { DATA_FILES } from '../../platform/data-files.ts';
 
 /**
  * Secrets never reach the log (ASVS V7.1.1, V2.10): the whole platform with the production logger
@@ -268,8 +269,8 @@ describe('secrets and passwords never reach the log', () => {
       { ...secrets, 'the setup password': setupPassword },
       'the audit log',
     );
-    const files = readdirSync(tp.dataDir).filter((f) => f.startsWith('records.db'));
-    expect(files).toContain('records.db');
+    const files = readdirSync(tp.dataDir).filter((f) => f.startsWith(DATA_FILES.records));
+    expect(files).toContain(DATA_FILES.records);
     const bytes = files.map((f) => readFileSync(join(tp.dataDir, f)).toString('latin1')).join('\n');
     const stored = Object.fromEntries(
       Object.entries(secrets).filter(([k]) => k !== 'a secret inside a refused payload'),

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../core/errors.ts';
-import { HTTP_STATUS } from '../../web/errors.ts';
+import { ERROR_CODES, HTTP_STATUS } from '../../web/errors.ts';
 import { startWeb, type TestWeb } from './helpers.ts';
 
 const apiDoc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');

@@ -2,7 +2,7 @@ import type { EventBus } from '../../core/bus.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Counters } from '../../core/counters.ts';
-import { derive, newMemory } from '../../diagnostics/engine/signals.ts';
+import { derive, newMemory } from '../../diagnostics/derived-signals.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { FleetEntry, FleetUpdate } from './events.ts';

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
-import type { EmergencyPlan } from '../../diagnostics/plans/plans.ts';
+import { reviewDueAt as dueAt, type EmergencyPlan } from '../../diagnostics/plans/plans.ts';
 import { STAFF_ROLES } from '../auth/accounts.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, planOut } from '../schemas.ts';
 
 export function planView(plan: EmergencyPlan, now: number) {
-  const reviewDueAt = Date.parse(plan.reviewedAt) + plan.reviewEveryDays * 86_400_000;
+  const reviewDueAt = dueAt(plan);
   return { ...plan, reviewDueAt, overdue: reviewDueAt < now };
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
-import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../../protocol/index.ts';
+import { NUMERIC_FIELD_PATHS, powerProfileSchema, type NumericFieldPath } from '../../protocol/index.ts';
 import { ROLES } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
@@ -25,18 +25,13 @@ import { vehicleStates } from '../vehicle-state.ts';
 export const MAX_HISTORY_RANGE_MS = 92 * 86_400_000;
 export const MAX_POINTS = 5000;
 
+/** The power profile as the protocol defines it (protocol/power-profile.ts), each part optional, unknown fields refused. */
+const { battery, mains } = powerProfileSchema.shape;
 const profileInput = z
   .strictObject({
     hasGenerator: z.boolean().optional(),
-    battery: z
-      .strictObject({
-        nominalV: z.union([z.literal(12), z.literal(24)]),
-        capacityAh: z.number().positive().max(10_000),
-      })
-      .optional(),
-    mains: z
-      .strictObject({ nominalV: z.number().min(100).max(480), frequencyHz: z.union([z.literal(50), z.literal(60)]) })
-      .optional(),
+    battery: z.strictObject(battery.unwrap().shape).optional(),
+    mains: z.strictObject(mains.unwrap().shape).optional(),
   })
   .optional();
 

@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+
+/**
+ * The layout of DATA_DIR: the files the platform keeps there. The platform, the CLIs (`npm run
+ * vehicles`, `npm run simulate -- --provision`), the benches and the tests all find them here; the
+ * stores themselves only take a file path.
+ */
+/** `DATA_DIR` when unset, relative to the working directory. */
+export const DEFAULT_DATA_DIR = './data';
+
+export const DATA_FILES = {
+  /** Vehicles, accounts, alarms, tickets, … (records/db.ts); the CLIs write it while the platform runs. */
+  records: 'records.db',
+  /** Telemetry frames and their rollups (telemetry/sqlite-store.ts). */
+  telemetry: 'telemetry.db',
+} as const;
+
+export const recordsFile = (dataDir: string): string => join(dataDir, DATA_FILES.records);
+export const telemetryFile = (dataDir: string): string => join(dataDir, DATA_FILES.telemetry);
