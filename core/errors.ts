@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'PLAN_NOT_FOUND',
   'CUSTOMER_NOT_FOUND',
   'CUSTOMER_EXISTS',
+  'INVALID_CURSOR',
   // the web console's API
   'VALIDATION_FAILED',
   'INVALID_JSON',
