@@ -3,7 +3,7 @@ import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
-import { decodeCursor, encodeCursor, positionOf, queueColumns } from './queue.ts';
+import { positionOf, queueColumns, type Cursors, type QueuePosition } from './queue.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
 
 /**
@@ -250,9 +250,26 @@ export async function changeTicket(
   return getTicket(tx, before.id);
 }
 
-/** One page of the queue (see queue.ts for the order), filtered, ordered and paged by the database. */
-export async function listTickets(h: RecordsDb, query: TicketQuery = {}): Promise<TicketPage> {
-  const limit = query.limit ?? 500;
+/** The filters of a query as one stable string: a cursor is valid only with the filters it was made for. */
+export function filtersKey(q: TicketQuery): string {
+  return JSON.stringify([
+    q.status ? [...new Set(q.status)].sort() : null,
+    q.open ?? null,
+    q.level ?? null,
+    q.customerId ?? null,
+    q.vehicleId ?? null,
+    q.assignee ?? null,
+    q.breached ?? null,
+  ]);
+}
+
+/** The query of one page of the queue after `after` (exported so that tests can check its plan uses the indexes). */
+export function queueQuery(
+  h: RecordsDb,
+  query: Omit<TicketQuery, 'cursor'>,
+  after: QueuePosition | null,
+  limit: number,
+) {
   let q = h.selectFrom('tickets').select(COLUMNS);
   if (query.status?.length) q = q.where('status', 'in', query.status);
   if (query.open !== undefined) q = q.where('is_open', '=', query.open ? 1 : 0);
@@ -261,21 +278,24 @@ export async function listTickets(h: RecordsDb, query: TicketQuery = {}): Promis
   if (query.vehicleId !== undefined) q = q.where('vehicle_id', '=', query.vehicleId);
   if (query.assignee !== undefined) q = q.where('assignee', '=', query.assignee);
   if (query.breached !== undefined) q = q.where('breaches', query.breached ? '<>' : '=', '[]');
-  if (query.cursor !== undefined) {
-    const p = decodeCursor(query.cursor);
+  if (after) {
+    const p = after;
     q = q.where(({ eb, refTuple, tuple }) =>
       eb(refTuple('queue_due_at', 'work_content_due_at', 'id'), '>', tuple(p.dueAt, p.workContentDueAt, p.id)),
     );
   }
-  const rows = await q
-    .orderBy('queue_due_at')
-    .orderBy('work_content_due_at')
-    .orderBy('id')
-    .limit(limit + 1)
-    .execute();
+  return q.orderBy('queue_due_at').orderBy('work_content_due_at').orderBy('id').limit(limit);
+}
+
+/** One page of the queue (see queue.ts for the order), filtered, ordered and paged by the database. */
+export async function listTickets(h: RecordsDb, cursors: Cursors, query: TicketQuery = {}): Promise<TicketPage> {
+  const limit = query.limit ?? 500;
+  const filters = filtersKey(query);
+  const after = query.cursor === undefined ? null : cursors.decode(query.cursor, filters);
+  const rows = await queueQuery(h, query, after, limit + 1).execute();
   const tickets = rows.slice(0, limit).map(toTicket);
   const last = tickets[tickets.length - 1];
-  return { tickets, nextCursor: rows.length > limit && last ? encodeCursor(positionOf(last)) : null };
+  return { tickets, nextCursor: rows.length > limit && last ? cursors.encode(positionOf(last), filters) : null };
 }
 
 export async function timelineOf(h: RecordsDb, id: number): Promise<TimelineEntry[]> {
