@@ -3,7 +3,8 @@ import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
-import { positionOf, queueColumns, type Cursors, type QueuePosition } from './queue.ts';
+import type { Cursors } from './cursor.ts';
+import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
 
 /**

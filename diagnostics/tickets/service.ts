@@ -7,7 +7,7 @@ import type { Series } from '../../telemetry/store.ts';
 import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import { createDeadlineTimer } from './deadlines.ts';
-import { createCursors } from './queue.ts';
+import { createCursors } from './cursor.ts';
 import {
   addTimeline,
   changeTicket,
