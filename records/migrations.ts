@@ -284,9 +284,9 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         await db.schema.dropTable('telemetry_confirmations').execute();
       },
     },
-    // the ticket queue filtered, ordered and paged by the database: its sort key kept in the row
-    // (see diagnostics/tickets/queue.ts), and indexes in that order for the lists the console asks for
-    '0006_ticket_queue': {
+    // lists filtered, ordered and paged (keyset) by the database: the ticket queue's sort key kept in
+    // the row (see diagnostics/tickets/queue.ts), and indexes in list order for what the console asks
+    '0006_keyset_lists': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .alterTable('tickets')
@@ -325,9 +325,17 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
           .on('tickets')
           .columns(['vehicle_id', ...key])
           .execute();
+        // alarms, newest first
+        await db.schema.createIndex('alarms_raised').on('alarms').columns(['raised_at', 'id']).execute();
       },
       async down(db: Kysely<unknown>) {
-        for (const i of ['tickets_queue', 'tickets_open_queue', 'tickets_customer_queue', 'tickets_vehicle_queue'])
+        for (const i of [
+          'alarms_raised',
+          'tickets_queue',
+          'tickets_open_queue',
+          'tickets_customer_queue',
+          'tickets_vehicle_queue',
+        ])
           await db.schema.dropIndex(i).execute();
         await db.schema.alterTable('tickets').dropColumn('queue_due_at').execute();
         await db.schema.alterTable('tickets').dropColumn('is_open').execute();

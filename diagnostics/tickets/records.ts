@@ -3,7 +3,7 @@ import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
-import type { Cursors } from './cursor.ts';
+import { cursors } from '../../core/cursor.ts';
 import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
 
@@ -251,6 +251,13 @@ export async function changeTicket(
   return getTicket(tx, before.id);
 }
 
+const toPosition = ([dueAt, workContentDueAt, id]: number[]): QueuePosition => ({
+  dueAt: dueAt!,
+  workContentDueAt: workContentDueAt!,
+  id: id!,
+});
+const fromPosition = (p: QueuePosition) => [p.dueAt, p.workContentDueAt, p.id];
+
 /** The filters of a query as one stable string: a cursor is valid only with the filters it was made for. */
 export function filtersKey(q: TicketQuery): string {
   return JSON.stringify([
@@ -289,14 +296,17 @@ export function queueQuery(
 }
 
 /** One page of the queue (see queue.ts for the order), filtered, ordered and paged by the database. */
-export async function listTickets(h: RecordsDb, cursors: Cursors, query: TicketQuery = {}): Promise<TicketPage> {
+export async function listTickets(h: RecordsDb, query: TicketQuery = {}): Promise<TicketPage> {
   const limit = query.limit ?? 500;
-  const filters = filtersKey(query);
-  const after = query.cursor === undefined ? null : cursors.decode(query.cursor, filters);
+  const list = `tickets:${filtersKey(query)}`;
+  const after = query.cursor === undefined ? null : toPosition(cursors.decode(query.cursor, list, 3));
   const rows = await queueQuery(h, query, after, limit + 1).execute();
   const tickets = rows.slice(0, limit).map(toTicket);
   const last = tickets[tickets.length - 1];
-  return { tickets, nextCursor: rows.length > limit && last ? cursors.encode(positionOf(last), filters) : null };
+  return {
+    tickets,
+    nextCursor: rows.length > limit && last ? cursors.encode(fromPosition(positionOf(last)), list) : null,
+  };
 }
 
 export async function timelineOf(h: RecordsDb, id: number): Promise<TimelineEntry[]> {

@@ -7,7 +7,6 @@ import type { Series } from '../../telemetry/store.ts';
 import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import { createDeadlineTimer } from './deadlines.ts';
-import { createCursors } from './cursor.ts';
 import {
   addTimeline,
   changeTicket,
@@ -111,7 +110,6 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   const { db, bus, log } = deps;
   const now = deps.now ?? Date.now;
   const window = options.snapshot ?? TICKET_SNAPSHOT;
-  const cursors = createCursors();
   const deadlines = createDeadlineTimer({
     nextDue: () => earliestUnbreachedDeadline(db),
     check: breachOverdue,
@@ -323,10 +321,9 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
 
     get: (id: number): Promise<Ticket> => getTicket(db, id),
     /** One page of the queue: open tickets by next deadline, then the rest (queue.ts). */
-    page: (query: TicketQuery = {}): Promise<TicketPage> => listTickets(db, cursors, query),
+    page: (query: TicketQuery = {}): Promise<TicketPage> => listTickets(db, query),
     /** The first page's tickets. */
-    list: async (query: Omit<TicketQuery, 'cursor'> = {}): Promise<Ticket[]> =>
-      (await listTickets(db, cursors, query)).tickets,
+    list: async (query: Omit<TicketQuery, 'cursor'> = {}): Promise<Ticket[]> => (await listTickets(db, query)).tickets,
     timeline: (id: number): Promise<TimelineEntry[]> => timelineOf(db, id),
     snapshot: (id: number): Promise<unknown> => snapshotOf(db, id),
     /** The emergency plan of a ticket: the one it was opened with, else its fault code's. */

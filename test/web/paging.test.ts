@@ -6,7 +6,8 @@ import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { migrationProvider } from '../../records/migrations.ts';
-import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import type { Alarm } from '../../diagnostics/types.ts';
+import { codeOf, RULES, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 type Page = { tickets: (Ticket & { nextDueAt: number | null })[]; nextCursor: string | null };
 
@@ -167,7 +168,65 @@ describe('the ticket list pages in the database (keyset)', () => {
   });
 });
 
-describe('the ticket queue queries use their indexes', () => {
+describe('the alarm list pages in the database (keyset), newest first', () => {
+  let w: TestWeb;
+  let dispatcher: Agent;
+  beforeEach(async () => {
+    w = await startWeb();
+    dispatcher = await w.login('dispatcher');
+  });
+  afterEach(async () => w.close());
+
+  type AlarmPage = { alarms: Alarm[]; nextCursor: string | null };
+  async function allAlarms(a: Agent, query: string): Promise<Alarm[]> {
+    const out: Alarm[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 1000; i++) {
+      const res = await a.get(`/api/alarms?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json() as AlarmPage;
+      out.push(...page.alarms);
+      if (!page.nextCursor) return out;
+      cursor = page.nextCursor;
+    }
+    throw new Error('paging did not end');
+  }
+
+  it('pages equal one page; a customer pages through its own unit’s only; cursors are checked', async () => {
+    const rules = RULES.rules.slice(0, 6).map((r) => r.id);
+    for (const [i, rule] of rules.entries()) {
+      await w.alarm('VA1', rule);
+      await w.alarm('VB1', rule);
+      w.advance(i % 2 ? 1000 : 0); // some raised at the same time: the id breaks the tie
+    }
+    const one = (await dispatcher.get('/api/alarms?limit=1000')).json() as AlarmPage;
+    expect(one.alarms).toHaveLength(12);
+    expect(one.nextCursor).toBeNull();
+    for (const limit of [1, 5]) expect(await allAlarms(dispatcher, `limit=${limit}`)).toEqual(one.alarms);
+
+    const custA = await w.login('cust-a');
+    const own = await allAlarms(custA, 'limit=2');
+    expect(own.map((a) => a.id)).toEqual(one.alarms.filter((a) => a.vehicleId === 'VA1').map((a) => a.id));
+
+    const first = (await dispatcher.get('/api/alarms?limit=1')).json() as AlarmPage;
+    await w.ticket('VA1');
+    await w.ticket('VA1');
+    const ticketCursor = ((await dispatcher.get('/api/tickets?limit=1')).json() as { nextCursor: string }).nextCursor;
+    for (const [who, q] of [
+      [dispatcher, `state=active&cursor=${first.nextCursor!}`], // other filters
+      [custA, `cursor=${first.nextCursor!}`], // the staff's list, not the customer's
+      [dispatcher, `cursor=${first.nextCursor!.slice(1)}`],
+      [dispatcher, 'cursor=abc'],
+      [dispatcher, `cursor=${ticketCursor}`], // another list's
+    ] as const) {
+      const res = await who.get(`/api/alarms?${q}`);
+      expect(res.statusCode, q).toBe(400);
+      expect(codeOf(res), q).toBe('INVALID_CURSOR');
+    }
+  });
+});
+
+describe('the list queries use their indexes', () => {
   let db: RecordsDb;
   beforeEach(async () => {
     db = await openSqliteRecords({ file: ':memory:' });
@@ -198,6 +257,19 @@ describe('the ticket queue queries use their indexes', () => {
       expect(p, JSON.stringify(q)).toContain(`USING INDEX ${index}`);
       expect(p, JSON.stringify(q)).not.toContain('TEMP B-TREE');
     }
+  });
+
+  it('the alarm list, newest first, walks its index backwards', async () => {
+    const q = db.selectFrom('alarms').selectAll().orderBy('raised_at', 'desc').orderBy('id', 'desc').limit(201);
+    const { sql, parameters } = q
+      .where(({ eb, refTuple, tuple }) => eb(refTuple('raised_at', 'id'), '<', tuple(5, 6)))
+      .compile();
+    const r = await db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${sql}`, [...parameters]),
+    );
+    const p = r.rows.map((x) => x.detail).join(' | ');
+    expect(p).toContain('USING INDEX alarms_raised');
+    expect(p).not.toContain('TEMP B-TREE');
   });
 
   it('the migration fills the queue columns of the tickets already there', async () => {
