@@ -60,7 +60,9 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'Open tickets by their next deadline still to meet, then every other ticket by its first deadline, then by id. Paged: when nextCursor is not null, ask again with cursor=nextCursor and the same filters for the next page. A cursor not from this list answers 400 INVALID_CURSOR.',
           querystring: z.strictObject({
             status: csvOf(TICKET_STATUSES, 'status').optional(),
-            open: queryBool.optional().meta({ description: 'only tickets still open' }),
+            open: queryBool
+              .optional()
+              .meta({ description: 'true: only tickets still open; false: only closed or cancelled ones' }),
             level: levelSchema.optional(),
             vehicleId: vehicleIdSchema.optional(),
             customerId: customerIdSchema.optional(),
