@@ -5,14 +5,13 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PowerProfile, TelemetryFrame } from '../protocol/index.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
-import type { Series } from '../telemetry/store.ts';
 import { createAlarms } from './alarms/alarms.ts';
 import { createRuleEngine, type RuleTransition } from './engine/engine.ts';
 import { createIncidents } from './incidents.ts';
 import type { PlanBook } from './plans/plans.ts';
 import type { RuleSet } from './rules/load.ts';
 import { levelForSeverity } from './tickets/status.ts';
-import { createTickets } from './tickets/tickets.ts';
+import type { TicketService } from './tickets/service.ts';
 
 /** What diagnostics needs to know about a vehicle. */
 export interface VehicleFacts {
@@ -29,8 +28,8 @@ export interface DiagnosticsDeps {
   counters: Counters;
   /** Looks a vehicle up in the registry. */
   vehicle: (id: string) => Promise<VehicleFacts | undefined>;
-  /** The telemetry window around a fault, for the ticket's snapshot. */
-  series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
+  /** Opens and raises the emergency tickets of incidents (the one ticket service). */
+  tickets: TicketService;
   /** Stored frames of a vehicle in a time range, and every vehicle id: for recovery at start. */
   frames?: (vehicleId: string, from: number, to: number) => Promise<{ frame: TelemetryFrame; receivedAt: number }[]>;
   vehicleIds?: () => Promise<string[]>;
@@ -46,10 +45,6 @@ export interface DiagnosticsOptions {
   tickMs: number;
   /** An alarm back within this time after clearing re-activates instead of opening anew. */
   flapWindowMs: number;
-  /** Who breached tickets escalate to. */
-  dutyLead: string;
-  /** The snapshot attached to a rule-opened ticket: this much before the fault. */
-  snapshotBeforeMs: number;
   /**
    * At start, the frames stored in this last window are evaluated again, so that a fault whose
    * frames were acknowledged just before a crash still gets its alarm and ticket, and the engine's
@@ -75,27 +70,11 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   const incidentsOn = (h: RecordsDb) => createIncidents({ db: h, now });
   const alarms = alarmsOn(db);
   const incidents = incidentsOn(db);
-  const tickets = createTickets(
-    {
-      db,
-      log: log.child({ part: 'tickets' }),
-      now,
-      events: {
-        opened: (ticket) => bus.emit('ticket.opened', { ticket }),
-        updated: (ticket, action) => bus.emit('ticket.updated', { ticket, action }),
-        breached: (ticket, deadline, escalatedTo) =>
-          bus.emit('ticket.deadline_breached', { ticket, deadline, escalatedTo }),
-      },
-    },
-    { dutyLead: options.dutyLead },
-  );
+  const tickets = deps.tickets;
   const facts = new Map<string, VehicleFacts>();
   const queues = new Map<string, Promise<void>>();
-  let pendingTransitions: RuleTransition[] = [];
-  const engine = createRuleEngine(
-    { rules: deps.rules, emit: (t) => pendingTransitions.push(t), now },
-    { staleAfterMs: options.staleAfterMs },
-  );
+  // the engine returns the transitions of each call: they are handled in the vehicle's queue
+  const engine = createRuleEngine({ rules: deps.rules, now }, { staleAfterMs: options.staleAfterMs });
   let ticker: NodeJS.Timeout | undefined;
   const unsubscribe: (() => void)[] = [];
 
@@ -122,12 +101,6 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     return f;
   }
 
-  function takeTransitions(): RuleTransition[] {
-    const t = pendingTransitions;
-    pendingTransitions = [];
-    return t;
-  }
-
   async function handle(t: RuleTransition, f: VehicleFacts): Promise<void> {
     if (t.type === 'cleared') {
       const alarm = await alarms.clear(t.vehicleId, t.rule.id, t.at);
@@ -139,14 +112,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     const evidence = t.frame ? { frame: t.frame, derived: t.derived } : { noDataSince: t.at };
     // the telemetry window for a possible ticket is read before the transaction, off the lock
     const severity = levelForSeverity(t.rule.severity);
-    const snapshot = severity
-      ? await deps
-          .series(t.vehicleId, t.at - options.snapshotBeforeMs, Math.max(t.at, now()), 300)
-          .catch((err: unknown) => {
-            log.warn({ err }, 'ticket snapshot unavailable');
-            return undefined;
-          })
-      : undefined;
+    const snapshot = severity ? await tickets.snapshotAt(t.vehicleId, t.at) : undefined;
     const after: (() => void | Promise<void>)[] = [];
     // alarm, incident and ticket change together, in one transaction (one commit per fault)
     await inTransaction(db, async (tx) => {
@@ -173,30 +139,23 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       if (c.incident.ticketId !== null) {
         if (c.severityRaised)
           after.push(
-            (await tickets.raiseLevel(c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`, tx))
+            (await tickets.raiseLevel(tx, c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`))
               .announce,
           );
         return;
       }
       const root = c.created ? t.rule : (rulesById.get((await txAlarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
-      const plan = deps.plans.get(t.rule.code) ?? deps.plans.get(root.code);
-      const opened = await tickets.open(
-        {
-          source: 'rule',
-          vehicleId: t.vehicleId,
-          customerId: f.customerId,
-          level,
-          title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
-          need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
-          faultCode: t.rule.code,
-          incidentId: c.incident.id,
-          serviceMode: plan?.recommendedMode ?? null,
-          planRef: plan ? { code: plan.code, version: plan.version } : null,
-          snapshot,
-        },
-        'system',
-        tx,
-      );
+      const opened = await tickets.openForIncident(tx, {
+        incidentId: c.incident.id,
+        vehicleId: t.vehicleId,
+        customerId: f.customerId,
+        level,
+        title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
+        need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
+        faultCode: t.rule.code,
+        planFallback: [root.code],
+        snapshot,
+      });
       if (opened.created) {
         await txIncidents.attachTicket(c.incident.id, opened.ticket.id);
         counters.inc('diagnostics.tickets_opened', level);
@@ -204,10 +163,6 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       }
     });
     for (const fn of after) await fn();
-  }
-
-  async function process(vehicleId: string, f: VehicleFacts) {
-    for (const t of takeTransitions()) await handle(t, f);
   }
 
   /**
@@ -231,13 +186,13 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         const f = await factsOf(vehicleId);
         if (!f) return;
         const recorded = await alarms.lastTransitions(vehicleId);
-        engine.onFrames(
+        const found = engine.onFrames(
           vehicleId,
           { model: f.model, profile: f.profile },
           recent.map((r) => r.frame),
           recent[recent.length - 1]!.receivedAt,
         );
-        for (const t of takeTransitions()) {
+        for (const t of found) {
           const last = recorded.get(t.rule.id);
           if (last !== undefined && t.at <= last) {
             replayed++;
@@ -289,8 +244,8 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
           enqueue(e.vehicleId, async () => {
             const f = await factsOf(e.vehicleId);
             if (!f) return;
-            engine.onFrames(e.vehicleId, { model: f.model, profile: f.profile }, e.frames, e.receivedAt);
-            await process(e.vehicleId, f);
+            const found = engine.onFrames(e.vehicleId, { model: f.model, profile: f.profile }, e.frames, e.receivedAt);
+            for (const t of found) await handle(t, f);
           }),
         ),
         bus.on('registry.changed', (e) => {
@@ -300,11 +255,9 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         }),
       );
       await recover();
-      await tickets.start();
       ticker = setInterval(() => {
-        engine.tick(now());
         const byVehicle = new Map<string, RuleTransition[]>();
-        for (const t of takeTransitions()) byVehicle.set(t.vehicleId, [...(byVehicle.get(t.vehicleId) ?? []), t]);
+        for (const t of engine.tick(now())) byVehicle.set(t.vehicleId, [...(byVehicle.get(t.vehicleId) ?? []), t]);
         for (const [vehicleId, list] of byVehicle) {
           void enqueue(vehicleId, async () => {
             const f = await factsOf(vehicleId);
@@ -322,7 +275,6 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       if (ticker) clearInterval(ticker);
       for (const u of unsubscribe.splice(0)) u();
       await this.idle();
-      tickets.stop();
     },
   };
 }

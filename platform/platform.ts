@@ -21,17 +21,12 @@ import { createRetention } from '../telemetry/retention.ts';
 import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
-import { createDiagnostics } from '../diagnostics/diagnostics.ts';
-import { loadRuleFile } from '../diagnostics/rules/load.ts';
-import { loadPlanFile } from '../diagnostics/plans/plans.ts';
+import { createDiagnosticsStage } from './diagnostics.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
 /** Where `npm run build:console` puts the browser app. */
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
-
-const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
-const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
 
 export interface PlatformDeps {
   log: Logger;
@@ -131,32 +126,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     { days: config.TELEMETRY_RETENTION_DAYS },
   );
 
-  const diagnostics = createDiagnostics(
-    {
-      bus,
-      db: records,
-      log: log.child({ module: 'diagnostics' }),
-      counters,
-      now,
-      rules: loadRuleFile(config.RULES_FILE ?? DEFAULT_RULES),
-      plans: loadPlanFile(config.PLANS_FILE ?? DEFAULT_PLANS),
-      vehicle: async (id) => {
-        const v = await vehicles.get(id);
-        return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
-      },
-      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
-      frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
-      vehicleIds: async () => (await vehicles.list()).map((v) => v.id),
-    },
-    {
-      staleAfterMs: config.DIAGNOSTICS_STALE_AFTER_MS,
-      tickMs: config.DIAGNOSTICS_TICK_MS,
-      flapWindowMs: config.ALARM_FLAP_WINDOW_MS,
-      dutyLead: config.DUTY_LEAD,
-      snapshotBeforeMs: 15 * 60_000,
-      recoveryMs: config.DIAGNOSTICS_RECOVERY_MS,
-    },
-  );
+  // rules → alarms → incidents → tickets, and the ticket service the console shares with them
+  const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
+  const { diagnostics, tickets } = stage;
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -174,7 +146,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       telemetry,
       diagnostics: {
         alarms: diagnostics.alarms,
-        tickets: diagnostics.tickets,
+        tickets,
         plans: diagnostics.plans,
         faultTitles: diagnostics.faultTitles,
       },
@@ -233,6 +205,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     ingest,
     confirmations,
     diagnostics,
+    tickets,
     web,
     registryWatcher: watcher,
     get ports() {
@@ -244,7 +217,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       eventLoop.start();
       ingest.start();
       await confirmations.start();
-      await diagnostics.start();
+      await stage.start();
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
@@ -261,7 +234,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await ingest.stop();
         await confirmations.stop();
         await broker.stop();
-        await diagnostics.stop();
+        await stage.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();

@@ -7,6 +7,11 @@ import type { Migration, MigrationProvider } from 'kysely';
  */
 export type RecordsDialect = 'sqlite' | 'postgres';
 
+/** As of this migration; later changes to the open statuses need a migration of their own. */
+const OPEN_TICKET_STATUSES = ['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired'];
+/** diagnostics/tickets/queue.ts NO_DEADLINE. */
+const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
+
 function idColumn(dialect: RecordsDialect) {
   return dialect === 'postgres' ? ('bigserial' as const) : ('integer' as const);
 }
@@ -277,6 +282,63 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
       },
       async down(db: Kysely<unknown>) {
         await db.schema.dropTable('telemetry_confirmations').execute();
+      },
+    },
+    // lists filtered, ordered and paged (keyset) by the database: the ticket queue's sort key kept in
+    // the row (see diagnostics/tickets/queue.ts), and indexes in list order for what the console asks
+    '0006_keyset_lists': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('tickets')
+          .addColumn('is_open', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute();
+        await db.schema
+          .alterTable('tickets')
+          .addColumn('queue_due_at', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        const open = sql.join(OPEN_TICKET_STATUSES.map((s) => sql.lit(s)));
+        await sql`
+          update tickets set
+            is_open = case when status in (${open}) then 1 else 0 end,
+            queue_due_at = case
+              when status not in (${open}) then ${sql.lit(NO_DEADLINE)}
+              when work_content_done_at is null
+                and (plan_due_at is null or plan_done_at is not null or work_content_due_at <= plan_due_at)
+                then work_content_due_at
+              when plan_due_at is not null and plan_done_at is null then plan_due_at
+              else ${sql.lit(NO_DEADLINE)}
+            end`.execute(db);
+        const key = ['queue_due_at', 'work_content_due_at', 'id'];
+        await db.schema.createIndex('tickets_queue').on('tickets').columns(key).execute();
+        await db.schema
+          .createIndex('tickets_open_queue')
+          .on('tickets')
+          .columns(['is_open', ...key])
+          .execute();
+        await db.schema
+          .createIndex('tickets_customer_queue')
+          .on('tickets')
+          .columns(['customer_id', 'is_open', ...key])
+          .execute();
+        await db.schema
+          .createIndex('tickets_vehicle_queue')
+          .on('tickets')
+          .columns(['vehicle_id', ...key])
+          .execute();
+        // alarms, newest first
+        await db.schema.createIndex('alarms_raised').on('alarms').columns(['raised_at', 'id']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const i of [
+          'alarms_raised',
+          'tickets_queue',
+          'tickets_open_queue',
+          'tickets_customer_queue',
+          'tickets_vehicle_queue',
+        ])
+          await db.schema.dropIndex(i).execute();
+        await db.schema.alterTable('tickets').dropColumn('queue_due_at').execute();
+        await db.schema.alterTable('tickets').dropColumn('is_open').execute();
       },
     },
   };

@@ -136,6 +136,10 @@ export interface TicketsTable {
   /** JSON: telemetry series around the fault. */
   snapshot: string | null;
   updated_at: number;
+  /** The queue's sort key (diagnostics/tickets/queue.ts): 1 while the status is open. */
+  is_open: 0 | 1;
+  /** The next deadline still to meet, or 2^53 − 1 when none is left. */
+  queue_due_at: number;
 }
 
 export interface TicketTimelineTable {

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import type { ScryptCost } from '../core/secrets.ts';
 import type { Alarms } from '../diagnostics/alarms/alarms.ts';
 import type { PlanBook } from '../diagnostics/plans/plans.ts';
-import type { Tickets } from '../diagnostics/tickets/tickets.ts';
+import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { Customers } from '../registry/customers.ts';
@@ -27,7 +27,7 @@ export interface WebDeps {
   telemetry: Pick<TelemetryStore, 'latestMany' | 'series'>;
   diagnostics: {
     alarms: Alarms;
-    tickets: Tickets;
+    tickets: TicketService;
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
   };

@@ -96,6 +96,14 @@ export const levelSchema = z.enum(TICKET_LEVELS, { error: `must be one of ${TICK
 export const serviceModeSchema = z.enum(SERVICE_MODES, { error: `must be one of ${SERVICE_MODES.join(', ')}` });
 export const TICKET_ACTIONS = Object.keys(TRANSITIONS) as [TicketAction, ...TicketAction[]];
 export const ticketActionSchema = z.enum(TICKET_ACTIONS, { error: `must be one of ${TICKET_ACTIONS.join(', ')}` });
+/** Keyset paging: the opaque position after the previous page. */
+export const cursorQuery = z
+  .string()
+  .meta({ description: 'the nextCursor of the previous page (opaque); omit for the first page' });
+export const nextCursorOut = z
+  .string()
+  .nullable()
+  .meta({ description: 'pass as cursor (with the same filters) for the next page; null on the last page' });
 export const fieldsQuery = csvOf(NUMERIC_FIELD_PATHS as unknown as [string, ...string[]], 'field');
 
 export const contactInput = z.strictObject({

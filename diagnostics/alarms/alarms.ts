@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { cursors } from '../../core/cursor.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { AlarmsTable } from '../../records/schema.ts';
@@ -9,11 +10,32 @@ type Row = Selectable<AlarmsTable>;
 
 export interface AlarmFilter {
   vehicleIds?: string[];
+  /** Only alarms of the unit's vehicles (as registered now). */
+  customerId?: string;
   states?: AlarmState[];
   severity?: string;
   since?: number;
+  /** Page size (default 500). */
   limit?: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
 }
+
+export interface AlarmPage {
+  alarms: Alarm[];
+  /** The cursor of the next page, or null on the last one. */
+  nextCursor: string | null;
+}
+
+/** The filters of a list as one stable string: a cursor is valid only with the filters it was made for. */
+const filtersKey = (f: AlarmFilter) =>
+  `alarms:${JSON.stringify([
+    f.vehicleIds ? [...new Set(f.vehicleIds)].sort() : null,
+    f.customerId ?? null,
+    f.states ? [...new Set(f.states)].sort() : null,
+    f.severity ?? null,
+    f.since ?? null,
+  ])}`;
 
 /**
  * Alarms: one active alarm per (vehicle, rule), active → acknowledged → cleared, with who
@@ -50,6 +72,39 @@ export function createAlarms(
     const row = await db.selectFrom('alarms').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new PlatformError('ALARM_NOT_FOUND', `alarm ${id} not found`);
     return toAlarm(row);
+  }
+
+  /** One page, newest first (raised at, then id), filtered, ordered and paged by the database. */
+  async function page(filter: AlarmFilter = {}): Promise<AlarmPage> {
+    const limit = filter.limit ?? 500;
+    const list = filtersKey(filter);
+    let q = db.selectFrom('alarms').selectAll();
+    if (filter.vehicleIds)
+      q = filter.vehicleIds.length ? q.where('vehicle_id', 'in', filter.vehicleIds) : q.where(({ lit }) => lit(false));
+    if (filter.customerId !== undefined) {
+      const customerId = filter.customerId;
+      q = q.where('vehicle_id', 'in', (eb) =>
+        eb.selectFrom('vehicles').select('vehicles.id').where('vehicles.customer_id', '=', customerId),
+      );
+    }
+    if (filter.states?.length) q = q.where('state', 'in', filter.states);
+    if (filter.severity) q = q.where('severity', '=', filter.severity);
+    if (filter.since !== undefined) q = q.where('raised_at', '>=', filter.since);
+    if (filter.cursor !== undefined) {
+      const [raisedAt, id] = cursors.decode(filter.cursor, list, 2) as [number, number];
+      q = q.where(({ eb, refTuple, tuple }) => eb(refTuple('raised_at', 'id'), '<', tuple(raisedAt, id)));
+    }
+    const rows = await q
+      .orderBy('raised_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    const alarms = rows.slice(0, limit).map(toAlarm);
+    const last = alarms[alarms.length - 1];
+    return {
+      alarms,
+      nextCursor: rows.length > limit && last ? cursors.encode([last.raisedAt, last.id], list) : null,
+    };
   }
 
   const note = (
@@ -198,23 +253,11 @@ export function createAlarms(
       const rows = await db.selectFrom('alarm_notes').selectAll().where('alarm_id', '=', id).orderBy('id').execute();
       return rows.map((r) => ({ at: Number(r.at), actor: r.actor, kind: r.kind, text: r.text }));
     },
-    async list(filter: AlarmFilter = {}): Promise<Alarm[]> {
-      let q = db.selectFrom('alarms').selectAll();
-      if (filter.vehicleIds)
-        q = filter.vehicleIds.length
-          ? q.where('vehicle_id', 'in', filter.vehicleIds)
-          : q.where(({ lit }) => lit(false));
-      if (filter.states?.length) q = q.where('state', 'in', filter.states);
-      if (filter.severity) q = q.where('severity', '=', filter.severity);
-      if (filter.since !== undefined) q = q.where('raised_at', '>=', filter.since);
-      return (
-        await q
-          .orderBy('raised_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(filter.limit ?? 500)
-          .execute()
-      ).map(toAlarm);
+    /** The first page of a list, newest first. */
+    async list(filter: Omit<AlarmFilter, 'cursor'> = {}): Promise<Alarm[]> {
+      return (await page(filter)).alarms;
     },
+    page,
     async byIncident(incidentId: number): Promise<Alarm[]> {
       return (
         await db.selectFrom('alarms').selectAll().where('incident_id', '=', incidentId).orderBy('id').execute()

@@ -73,9 +73,11 @@ export interface RuleEngineOptions {
 /**
  * Evaluates rules per vehicle on event time. Frames must come in the order they were received;
  * a frame older than one already evaluated (out of order) is skipped, so a replay never rewinds.
+ * `onFrames` and `tick` return the transitions they found (each call its own list); `emit`, when
+ * given, is also called with each one as it is found.
  */
 export function createRuleEngine(
-  deps: { rules: RuleSet; emit: (t: RuleTransition) => void; now?: () => number },
+  deps: { rules: RuleSet; emit?: (t: RuleTransition) => void; now?: () => number },
   options: RuleEngineOptions,
 ) {
   const now = deps.now ?? Date.now;
@@ -101,7 +103,13 @@ export function createRuleEngine(
     return v;
   }
 
+  function found(out: RuleTransition[], t: RuleTransition) {
+    out.push(t);
+    deps.emit?.(t);
+  }
+
   function step(
+    out: RuleTransition[],
     vehicleId: string,
     v: VehicleState,
     rule: Rule,
@@ -125,14 +133,14 @@ export function createRuleEngine(
       } else if (at - s.since >= rule.for) {
         s.phase = 'active';
         s.live = live;
-        deps.emit({ type: 'raised', vehicleId, rule, at, live, frame, derived });
+        found(out, { type: 'raised', vehicleId, rule, at, live, frame, derived });
       }
       return;
     }
     if (s.phase === 'active') {
       if (!s.live && live) {
         s.live = true;
-        deps.emit({ type: 'raised', vehicleId, rule, at, live, frame, derived }); // promote a historical alarm that is still true now
+        found(out, { type: 'raised', vehicleId, rule, at, live, frame, derived }); // promote a historical alarm that is still true now
       }
       if (!clearTrue) return;
       s.phase = 'clearing';
@@ -143,13 +151,19 @@ export function createRuleEngine(
       s.phase = 'active';
     } else if (at - s.since >= rule.clearFor) {
       s.phase = 'idle';
-      deps.emit({ type: 'cleared', vehicleId, rule, at, live, frame, derived });
+      found(out, { type: 'cleared', vehicleId, rule, at, live, frame, derived });
     }
   }
 
   return {
     /** Evaluates frames of one vehicle, in the order received. */
-    onFrames(vehicleId: string, info: VehicleInfo, frames: readonly TelemetryFrame[], receivedAt: number) {
+    onFrames(
+      vehicleId: string,
+      info: VehicleInfo,
+      frames: readonly TelemetryFrame[],
+      receivedAt: number,
+    ): RuleTransition[] {
+      const out: RuleTransition[] = [];
       const v = stateOf(vehicleId, info);
       v.conditions.lastReceivedAt = receivedAt;
       const wall = now();
@@ -164,12 +178,14 @@ export function createRuleEngine(
         for (const c of v.rules) {
           const whenTrue = c.when(input, true);
           const clearTrue = c.clear ? c.clear(input, true) : !whenTrue;
-          step(vehicleId, v, c.rule, whenTrue, clearTrue, frame.ts, live, frame, derived);
+          step(out, vehicleId, v, c.rule, whenTrue, clearTrue, frame.ts, live, frame, derived);
         }
       }
+      return out;
     },
     /** Evaluates absence conditions against the wall clock; call periodically. */
-    tick(at = now()) {
+    tick(at = now()): RuleTransition[] {
+      const out: RuleTransition[] = [];
       for (const [vehicleId, v] of vehicles) {
         for (const c of v.rules) {
           if (!c.absence) continue;
@@ -180,9 +196,10 @@ export function createRuleEngine(
           // an absence alarm clears only when a frame arrives, not on a tick
           const s = v.states.get(rule.id);
           if (s && (s.phase === 'active' || s.phase === 'clearing') && !whenTrue) continue;
-          step(vehicleId, v, rule, whenTrue, clearTrue, at, true, null, null);
+          step(out, vehicleId, v, rule, whenTrue, clearTrue, at, true, null, null);
         }
       }
+      return out;
     },
     /** Restores a vehicle's active alarms after a restart so they are not raised twice. */
     restoreActive(vehicleId: string, info: VehicleInfo, ruleId: string, since: number) {

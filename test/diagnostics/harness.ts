@@ -5,9 +5,10 @@ import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { createDiagnostics } from '../../diagnostics/diagnostics.ts';
 import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
 import { loadRuleFile } from '../../diagnostics/rules/load.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
@@ -17,7 +18,10 @@ import { PROFILE_24V, T0 } from './fixtures.ts';
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
 
-/** Diagnostics over a real SQLite records file, a memory telemetry store and a controllable clock. */
+/**
+ * Diagnostics and the ticket service as the platform builds them (platform/diagnostics.ts), over a
+ * real SQLite records file, a memory telemetry store, vehicles V… of customer C1 and a controllable clock.
+ */
 export async function startDiagnostics(
   opts: { file?: string; now?: () => number; telemetry?: TelemetryStore; vehicleIds?: string[] } = {},
 ) {
@@ -38,39 +42,35 @@ export async function startDiagnostics(
   const telemetry = opts.telemetry ?? createMemoryTelemetryStore();
   let clock = T0;
   const now = opts.now ?? (() => clock);
-  const diagnostics = createDiagnostics(
+  const stage = createDiagnosticsStage(
     {
       bus,
-      db,
+      records: db,
       log: silentLogger(),
       counters: createCounters(),
       now,
       rules: RULES,
       plans: PLANS,
-      vehicle: async (id) =>
-        id.startsWith('V')
-          ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` }
-          : undefined,
-      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
-      frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
-      vehicleIds: async () => opts.vehicleIds ?? [],
+      vehicles: {
+        get: async (id) =>
+          id.startsWith('V')
+            ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` }
+            : undefined,
+        list: async () => (opts.vehicleIds ?? []).map((id) => ({ id })),
+      },
+      telemetry,
     },
-    {
-      staleAfterMs: 5 * 60_000,
-      tickMs: 1000,
-      flapWindowMs: 5 * 60_000,
-      dutyLead: 'lead-wang',
-      snapshotBeforeMs: 15 * 60_000,
-      recoveryMs: 120_000,
-    },
+    loadConfig({ DIAGNOSTICS_TICK_MS: '1000', DUTY_LEAD: 'lead-wang', DIAGNOSTICS_RECOVERY_MS: '120000' }),
   );
-  await diagnostics.start();
+  const { diagnostics, tickets } = stage;
+  await stage.start();
   return {
     file,
     db,
     bus,
     events,
     diagnostics,
+    tickets,
     telemetry,
     setClock: (t: number) => (clock = t),
     /** Stores and publishes frames as ingest would, then waits until diagnostics has handled them. */
@@ -82,7 +82,7 @@ export async function startDiagnostics(
       await diagnostics.idle();
     },
     async close() {
-      await diagnostics.stop();
+      await stage.stop();
       await db.destroy();
     },
   };

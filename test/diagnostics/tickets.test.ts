@@ -150,7 +150,7 @@ describe('ticket status machine', () => {
   it('walks received → … → closed with an append-only timeline, refuses skipped steps and reopens', async () => {
     h = await startDiagnostics();
     const tickets = h.diagnostics.tickets;
-    const { ticket } = await tickets.open(
+    const ticket = await tickets.open(
       {
         source: 'hotline',
         customerId: 'C1',
@@ -224,12 +224,14 @@ describe('deadlines', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: T0 });
     h = await startDiagnostics({ now: () => Date.now() });
     const tickets = h.diagnostics.tickets;
-    const late = (
-      await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'late', need: 'x' }, 'desk')
-    ).ticket;
-    const prompt = (
-      await tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title: 'prompt', need: 'x' }, 'desk')
-    ).ticket;
+    const late = await tickets.open(
+      { source: 'hotline', customerId: 'C1', level: 'urgent', title: 'late', need: 'x' },
+      'desk',
+    );
+    const prompt = await tickets.open(
+      { source: 'hotline', customerId: 'C1', level: 'urgent', title: 'prompt', need: 'x' },
+      'desk',
+    );
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     await tickets.transition(prompt.id, 'determine_work_content', 'desk');
     await tickets.transition(prompt.id, 'issue_plan', 'desk');

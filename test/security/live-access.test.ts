@@ -5,7 +5,7 @@ import { vehicleTopic } from '../../protocol/index.ts';
 import { createAccounts, type Accounts } from '../../web/auth/accounts.ts';
 import type { FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket } from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { PASSWORD, PLANS, RULES, TEST_COST } from '../web/helpers.ts';
+import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
 import { connected, connectRefused, httpLogin, openLive, recorder, type LiveClient, type Login } from './helpers.ts';
 
 /**
@@ -523,8 +523,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   });
 
   async function openTicket(vehicleId: string, customerId: string): Promise<Ticket> {
-    const plan = PLANS.get('GEN-START-FAIL');
-    const { ticket, announce } = await tp.platform.diagnostics.tickets.open(
+    return tp.platform.tickets.open(
       {
         source: 'rule',
         vehicleId,
@@ -533,13 +532,8 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
         title: `${vehicleId}: fault GEN-START-FAIL`,
         need: 'GEN-START-FAIL detected automatically',
         faultCode: 'GEN-START-FAIL',
-        serviceMode: plan?.recommendedMode ?? null,
-        planRef: plan ? { code: plan.code, version: plan.version } : null,
-        snapshot: { ts: [Date.now()], fields: {} },
       },
       'system',
     );
-    await announce();
-    return ticket;
   }
 });

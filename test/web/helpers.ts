@@ -5,11 +5,12 @@ import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { REDACT_PATHS, type Logger } from '../../core/logger.ts';
-import { createDiagnostics } from '../../diagnostics/diagnostics.ts';
 import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
 import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import type { Alarm, Ticket } from '../../diagnostics/types.ts';
 import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createCustomers } from '../../registry/customers.ts';
@@ -89,28 +90,10 @@ export async function startWeb(
   const vehicles = createVehicleRegistry({ db, now });
   const customers = createCustomers({ db, now });
   const presence = createPresenceStore({ db }, { flushMs: 1 });
-  const diagnostics = createDiagnostics(
-    {
-      bus,
-      db,
-      log,
-      counters,
-      now,
-      rules: RULES,
-      plans: PLANS,
-      vehicle: async (id) => {
-        const v = await vehicles.get(id);
-        return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
-      },
-      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
-    },
-    {
-      staleAfterMs: 5 * 60_000,
-      tickMs: 60_000,
-      flapWindowMs: 5 * 60_000,
-      dutyLead: 'duty-lead',
-      snapshotBeforeMs: 15 * 60_000,
-    },
+  // diagnostics and the ticket service as the platform wires them; not started (no rule ticks, no deadline timer)
+  const { diagnostics, tickets } = createDiagnosticsStage(
+    { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
+    loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
   );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
@@ -128,7 +111,12 @@ export async function startWeb(
       customers,
       presence,
       telemetry,
-      diagnostics,
+      diagnostics: {
+        alarms: diagnostics.alarms,
+        tickets,
+        plans: diagnostics.plans,
+        faultTitles: diagnostics.faultTitles,
+      },
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -205,6 +193,7 @@ export async function startWeb(
     customers,
     presence,
     diagnostics,
+    tickets,
     now,
     advance: (ms: number) => (clock += ms),
     login,
@@ -219,24 +208,18 @@ export async function startWeb(
       faultCode = 'GEN-START-FAIL',
     ): Promise<Ticket> {
       const v = (await vehicles.get(vehicleId))!;
-      const plan = PLANS.get(faultCode);
-      return (
-        await diagnostics.tickets.open(
-          {
-            source: 'rule',
-            vehicleId,
-            customerId: v.customerId,
-            level,
-            title: `${v.name}: fault ${faultCode}`,
-            need: `${faultCode} detected automatically`,
-            faultCode,
-            serviceMode: plan?.recommendedMode ?? null,
-            planRef: plan ? { code: plan.code, version: plan.version } : null,
-            snapshot: { ts: [clock], fields: {} },
-          },
-          'system',
-        )
-      ).ticket;
+      return tickets.open(
+        {
+          source: 'rule',
+          vehicleId,
+          customerId: v.customerId,
+          level,
+          title: `${v.name}: fault ${faultCode}`,
+          need: `${faultCode} detected automatically`,
+          faultCode,
+        },
+        'system',
+      );
     },
     async frames(vehicleId: string, frames: TelemetryFrame[]) {
       await telemetry.append(frames.map((frame) => ({ vehicleId, receivedAt: frame.ts, frame })));

@@ -14,7 +14,7 @@ import type {
   ServerToClientEvents,
 } from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { PASSWORD, PLANS, RULES, TEST_COST } from './helpers.ts';
+import { PASSWORD, RULES, TEST_COST } from './helpers.ts';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Got = { event: string; at: number; payload: unknown };
@@ -376,8 +376,7 @@ describe('the live layer (socket.io)', () => {
   });
 
   async function openTicket(vehicleId: string, customerId: string): Promise<Ticket> {
-    const plan = PLANS.get('GEN-START-FAIL');
-    const { ticket, announce } = await tp.platform.diagnostics.tickets.open(
+    return tp.platform.tickets.open(
       {
         source: 'rule',
         vehicleId,
@@ -386,13 +385,8 @@ describe('the live layer (socket.io)', () => {
         title: `${vehicleId}: fault GEN-START-FAIL`,
         need: 'GEN-START-FAIL detected automatically',
         faultCode: 'GEN-START-FAIL',
-        serviceMode: plan?.recommendedMode ?? null,
-        planRef: plan ? { code: plan.code, version: plan.version } : null,
-        snapshot: { ts: [Date.now()], fields: {} },
       },
       'system',
     );
-    await announce();
-    return ticket;
   }
 });

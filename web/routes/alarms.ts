@@ -9,9 +9,11 @@ import {
   alarmOut,
   AUTHED,
   csvOf,
+  cursorQuery,
   errors,
   instant,
   intQuery,
+  nextCursorOut,
   numericParams,
   text,
   vehicleIdSchema,
@@ -31,32 +33,37 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['alarms'],
           summary: 'Alarms, newest first; a customer sees its own unit’s only',
+          description:
+            'Paged: when nextCursor is not null, ask again with cursor=nextCursor and the same filters for the next page. A cursor not from this list answers 400 INVALID_CURSOR.',
           querystring: z.strictObject({
             vehicleId: vehicleIdSchema.optional(),
             state: csvOf(['active', 'acknowledged', 'cleared'], 'state').optional(),
             severity: z.enum(ALARM_SEVERITIES, { error: `must be one of ${ALARM_SEVERITIES.join(', ')}` }).optional(),
             since: instant.optional(),
             limit: intQuery('limit', 1, 1000).default(200),
+            cursor: cursorQuery.optional(),
           }),
-          response: { 200: z.object({ alarms: z.array(alarmOut) }), ...errors(400, ...AUTHED, 404) },
+          response: {
+            200: z.object({ alarms: z.array(alarmOut), nextCursor: nextCursorOut }),
+            ...errors(400, ...AUTHED, 404),
+          },
         },
       },
       async (req) => {
         const me = who(req);
         const q = req.query;
-        let vehicleIds: string[] | undefined;
+        const scope = tenancy.scope(me);
         // a customer may name only its own vehicles; staff may list alarms of a vehicle since removed
-        if (q.vehicleId) vehicleIds = [tenancy.scope(me) ? (await tenancy.vehicle(me, q.vehicleId)).id : q.vehicleId];
-        else if (tenancy.scope(me))
-          vehicleIds = (await deps.vehicles.list({ customerId: tenancy.scope(me)! })).map((v) => v.id);
-        const list = await alarms.list({
-          ...(vehicleIds ? { vehicleIds } : {}),
+        if (q.vehicleId && scope) await tenancy.vehicle(me, q.vehicleId);
+        return alarms.page({
+          ...(q.vehicleId ? { vehicleIds: [q.vehicleId] } : {}),
+          ...(scope ? { customerId: scope } : {}),
           ...(q.state ? { states: q.state as ('active' | 'acknowledged' | 'cleared')[] } : {}),
           ...(q.severity ? { severity: q.severity } : {}),
           ...(q.since !== undefined ? { since: q.since } : {}),
           limit: q.limit,
+          ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         });
-        return { alarms: list };
       },
     );
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
-import { OPEN_STATUSES, TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
+import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
@@ -11,10 +11,12 @@ import {
   AUTHED,
   contactInput,
   csvOf,
+  cursorQuery,
   customerIdSchema,
   errors,
   intQuery,
   levelSchema,
+  nextCursorOut,
   numericParams,
   planOut,
   queryBool,
@@ -25,7 +27,7 @@ import {
   timelineOut,
   vehicleIdSchema,
 } from '../schemas.ts';
-import { nextDueAt, ticketView } from '../ticket-view.ts';
+import { ticketView } from '../ticket-view.ts';
 import { planView } from './plans.ts';
 
 /** Who may move a ticket along which step. Closing, cancelling and reopening are the duty desk's. */
@@ -39,14 +41,6 @@ export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
   cancel: ['admin', 'dispatcher'],
   reopen: ['admin', 'dispatcher'],
 };
-
-/** Queue order: open tickets by their next deadline, then the rest by their first deadline. */
-function byDeadline(a: Ticket, b: Ticket): number {
-  const da = nextDueAt(a) ?? Infinity;
-  const db = nextDueAt(b) ?? Infinity;
-  if (da !== db) return da - db;
-  return a.workContentDueAt - b.workContentDueAt || a.id - b.id;
-}
 
 const ticketBody = z.object({ ticket: ticketOut });
 
@@ -62,17 +56,25 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tickets'],
           summary: 'The ticket queue ordered by deadline (the most urgent first); a customer sees its own unit’s only',
+          description:
+            'Open tickets by their next deadline still to meet, then every other ticket by its first deadline, then by id. Paged: when nextCursor is not null, ask again with cursor=nextCursor and the same filters for the next page. A cursor not from this list answers 400 INVALID_CURSOR.',
           querystring: z.strictObject({
             status: csvOf(TICKET_STATUSES, 'status').optional(),
-            open: queryBool.optional().meta({ description: 'only tickets still open' }),
+            open: queryBool
+              .optional()
+              .meta({ description: 'true: only tickets still open; false: only closed or cancelled ones' }),
             level: levelSchema.optional(),
             vehicleId: vehicleIdSchema.optional(),
             customerId: customerIdSchema.optional(),
             assignee: accountIdSchema.optional(),
             breached: queryBool.optional().meta({ description: 'only tickets with a missed deadline' }),
             limit: intQuery('limit', 1, 1000).default(500),
+            cursor: cursorQuery.optional(),
           }),
-          response: { 200: z.object({ tickets: z.array(ticketOut) }), ...errors(400, ...AUTHED, 404) },
+          response: {
+            200: z.object({ tickets: z.array(ticketOut), nextCursor: nextCursorOut }),
+            ...errors(400, ...AUTHED, 404),
+          },
         },
       },
       async (req) => {
@@ -81,20 +83,20 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const scope = tenancy.scope(me);
         // a customer may name only its own vehicles; staff may list tickets of a vehicle since removed
         if (q.vehicleId && scope) await tenancy.vehicle(me, q.vehicleId);
-        if (scope && q.customerId && q.customerId !== scope) return { tickets: [] };
+        if (scope && q.customerId && q.customerId !== scope) return { tickets: [], nextCursor: null };
         const customerId = scope ?? q.customerId;
-        let list = await tickets.list({
+        const page = await tickets.page({
           ...(q.status ? { status: q.status as Ticket['status'][] } : {}),
-          ...(q.open ? { open: true } : {}),
+          ...(q.open !== undefined ? { open: q.open } : {}),
           ...(q.level ? { level: q.level } : {}),
           ...(customerId ? { customerId } : {}),
           ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
-          limit: 5000,
+          ...(q.assignee ? { assignee: q.assignee } : {}),
+          ...(q.breached !== undefined ? { breached: q.breached } : {}),
+          limit: q.limit,
+          ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         });
-        if (q.open === false) list = list.filter((t) => !OPEN_STATUSES.includes(t.status));
-        if (q.assignee) list = list.filter((t) => t.assignee === q.assignee);
-        if (q.breached !== undefined) list = list.filter((t) => t.breaches.length > 0 === q.breached);
-        return { tickets: list.sort(byDeadline).slice(0, q.limit).map(ticketView) };
+        return { tickets: page.tickets.map(ticketView), nextCursor: page.nextCursor };
       },
     );
 
@@ -119,11 +121,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const t = await tenancy.ticket(who(req), req.params.id);
-        const plan = t.planRef
-          ? deps.diagnostics.plans.get(t.planRef.code)
-          : t.faultCode
-            ? deps.diagnostics.plans.get(t.faultCode)
-            : undefined;
+        const plan = tickets.planOf(t);
         return {
           ticket: ticketView(t),
           timeline: await tickets.timeline(t.id),
@@ -196,14 +194,8 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           if (!(await deps.customers.get(c))) throw new PlatformError('CUSTOMER_NOT_FOUND', `customer ${c} not found`);
           customerId = c;
         }
-        const plan = b.faultCode ? deps.diagnostics.plans.get(b.faultCode) : undefined;
-        const at = ctx.now();
-        const snapshot = vehicle
-          ? await deps.telemetry
-              .series({ vehicleId: vehicle.id, from: at - 15 * 60_000, to: at, maxPoints: 300 })
-              .catch(() => undefined)
-          : undefined;
-        const { ticket } = await tickets.open(
+        // the plan, its service mode and the telemetry snapshot are the ticket service's
+        const ticket = await tickets.open(
           {
             source: me.role === 'customer' ? 'customer' : 'hotline',
             vehicleId: vehicle?.id ?? null,
@@ -213,9 +205,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             need: b.need,
             contacts: b.contacts,
             faultCode: b.faultCode ?? null,
-            serviceMode: b.serviceMode ?? plan?.recommendedMode ?? null,
-            planRef: plan ? { code: plan.code, version: plan.version } : null,
-            ...(snapshot && snapshot.ts.length ? { snapshot } : {}),
+            serviceMode: b.serviceMode ?? null,
           },
           me.id,
         );

@@ -75,6 +75,25 @@ export const api = {
   del: <T = void>(path: string) => request<T>('DELETE', path),
 };
 
+/**
+ * Every item of a keyset-paged list (`{[key]: T[], nextCursor}`), following `nextCursor` page by
+ * page with the same filters, up to `maxPages` pages.
+ */
+export async function allPages<T>(path: string, key: string, query: Query = {}, maxPages = 20): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const page: Record<string, unknown> & { nextCursor?: string | null } = await api.get(path, {
+      ...query,
+      ...(cursor ? { cursor } : {}),
+    });
+    items.push(...((page[key] as T[] | undefined) ?? []));
+    cursor = page.nextCursor ?? null;
+    if (!cursor) break;
+  }
+  return items;
+}
+
 /** A user-facing message for any error thrown by `api`. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.status ? `${err.message} (${err.code})` : err.message;

@@ -3,7 +3,7 @@
  * missed a deadline, and the time left to the nearest deadline. Follows the live ticket events.
  */
 import { useEffect } from 'preact/hooks';
-import { api } from '../api.ts';
+import { allPages } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { t, useLang } from '../i18n.ts';
@@ -13,7 +13,11 @@ import type { Ticket } from '../types.ts';
 export function QueueSummary() {
   useLang();
   const now = useNow(1000);
-  const open = useLoad(() => api.get<{ tickets: Ticket[] }>('/api/tickets', { open: true, limit: 1000 }), []);
+  // every open ticket, page by page
+  const open = useLoad(
+    async () => ({ tickets: await allPages<Ticket>('/api/tickets', 'tickets', { open: true, limit: 1000 }) }),
+    [],
+  );
   const reload = useThrottled(open.reload, 1000);
   useEffect(() => onLive('ticket', () => reload()), []);
   const list = open.data?.tickets ?? [];

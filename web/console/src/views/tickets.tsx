@@ -3,7 +3,7 @@
  * highlighting, level badges, filters. New and changed tickets arrive over the socket.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { allPages } from '../api.ts';
 import { ErrorBox } from '../components/badges.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
 import { useLoad, useNow } from '../hooks.ts';
@@ -32,14 +32,17 @@ export function Tickets() {
   const [scope, setScope] = useState<Scope>('open');
   const [level, setLevel] = useState('');
   const [q, setQ] = useState('');
+  // the whole queue in its order, page by page (the platform pages by position: nothing twice, nothing skipped)
   const list = useLoad(
-    () =>
-      api.get<{ tickets: Ticket[] }>('/api/tickets', {
+    async () => ({
+      tickets: await allPages<Ticket>('/api/tickets', 'tickets', {
         ...(scope === 'open' || scope === 'mine' ? { open: true } : {}),
         ...(scope === 'breached' ? { breached: true } : {}),
         ...(scope === 'mine' ? { assignee: account.id } : {}),
         ...(level ? { level } : {}),
+        limit: 1000,
       }),
+    }),
     [scope, level],
   );
   const [fresh, setFresh] = useState<string | null>(null);

@@ -1,0 +1,364 @@
+import type { Selectable, Updateable } from 'kysely';
+import { PlatformError } from '../../core/errors.ts';
+import type { RecordsDb } from '../../records/db.ts';
+import type { TicketsTable } from '../../records/schema.ts';
+import type { Contact, Ticket, TimelineEntry } from '../types.ts';
+import { cursors } from '../../core/cursor.ts';
+import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
+import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
+
+/**
+ * The ticket rows and their append-only timeline: reads and writes over a records handle (the
+ * database or a transaction). Only the ticket service (service.ts) writes through these; it keeps
+ * the queue columns (`is_open`, `queue_due_at`) true to the row with every change.
+ */
+
+/** A ticket row as inserted: everything the service has decided. */
+export interface TicketRow {
+  source: Ticket['source'];
+  vehicleId: string | null;
+  customerId: string | null;
+  level: TicketLevel;
+  title: string;
+  need: string;
+  contacts: Contact[];
+  faultCode: string | null;
+  incidentId: number | null;
+  serviceMode: ServiceMode | null;
+  planRef: Ticket['planRef'];
+  snapshot: unknown;
+}
+
+/** Filters of the ticket list, all applied by the database. */
+export interface TicketQuery {
+  status?: TicketStatus[];
+  /** true: only open tickets; false: only closed or cancelled ones. */
+  open?: boolean;
+  level?: TicketLevel;
+  customerId?: string;
+  vehicleId?: string;
+  assignee?: string;
+  /** true: only tickets with a missed deadline; false: only those without. */
+  breached?: boolean;
+  /** Page size (default 500). */
+  limit?: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface TicketPage {
+  tickets: Ticket[];
+  /** The cursor of the next page, or null on the last one. */
+  nextCursor: string | null;
+}
+
+/** What a change may set, in the ticket's own terms. */
+export type TicketChange = Partial<
+  Pick<
+    Ticket,
+    | 'status'
+    | 'level'
+    | 'assignee'
+    | 'serviceMode'
+    | 'escalatedTo'
+    | 'workContentDoneAt'
+    | 'planDueAt'
+    | 'planDoneAt'
+    | 'breaches'
+  >
+>;
+
+export interface TimelineInput {
+  at: number;
+  actor: string;
+  action: string;
+  from?: string | null;
+  to?: string | null;
+  note?: string | null;
+}
+
+type Row = Omit<Selectable<TicketsTable>, 'snapshot' | 'is_open' | 'queue_due_at'>;
+
+/** Every column but the snapshot (large; read on its own). */
+const COLUMNS = [
+  'id',
+  'number',
+  'source',
+  'vehicle_id',
+  'customer_id',
+  'level',
+  'status',
+  'title',
+  'need',
+  'contacts',
+  'fault_code',
+  'incident_id',
+  'service_mode',
+  'assignee',
+  'escalated_to',
+  'received_at',
+  'work_content_due_at',
+  'work_content_done_at',
+  'plan_due_at',
+  'plan_done_at',
+  'breaches',
+  'plan_ref',
+  'updated_at',
+] as const;
+
+function toTicket(r: Row): Ticket {
+  return {
+    id: Number(r.id),
+    number: r.number,
+    source: r.source,
+    vehicleId: r.vehicle_id,
+    customerId: r.customer_id,
+    level: r.level,
+    status: r.status as TicketStatus,
+    title: r.title,
+    need: r.need,
+    contacts: JSON.parse(r.contacts) as Contact[],
+    faultCode: r.fault_code,
+    incidentId: r.incident_id === null ? null : Number(r.incident_id),
+    serviceMode: r.service_mode as ServiceMode | null,
+    assignee: r.assignee,
+    escalatedTo: r.escalated_to,
+    receivedAt: Number(r.received_at),
+    workContentDueAt: Number(r.work_content_due_at),
+    workContentDoneAt: r.work_content_done_at === null ? null : Number(r.work_content_done_at),
+    planDueAt: r.plan_due_at === null ? null : Number(r.plan_due_at),
+    planDoneAt: r.plan_done_at === null ? null : Number(r.plan_done_at),
+    breaches: JSON.parse(r.breaches) as Ticket['breaches'],
+    planRef: r.plan_ref ? (JSON.parse(r.plan_ref) as Ticket['planRef']) : null,
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export async function findTicket(h: RecordsDb, id: number): Promise<Ticket | undefined> {
+  const row = await h.selectFrom('tickets').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row && toTicket(row);
+}
+
+export async function getTicket(h: RecordsDb, id: number): Promise<Ticket> {
+  const t = await findTicket(h, id);
+  if (!t) throw new PlatformError('TICKET_NOT_FOUND', `ticket ${id} not found`);
+  return t;
+}
+
+export async function ticketOfIncident(h: RecordsDb, incidentId: number): Promise<Ticket | undefined> {
+  const row = await h.selectFrom('tickets').select(COLUMNS).where('incident_id', '=', incidentId).executeTakeFirst();
+  return row && toTicket(row);
+}
+
+export async function addTimeline(h: RecordsDb, ticketId: number, e: TimelineInput): Promise<void> {
+  await h
+    .insertInto('ticket_timeline')
+    .values({
+      ticket_id: ticketId,
+      at: e.at,
+      actor: e.actor,
+      action: e.action,
+      from_status: e.from ?? null,
+      to_status: e.to ?? null,
+      note: e.note ?? null,
+    })
+    .execute();
+}
+
+/** Inserts a received ticket, numbers it (EMyyyymmdd-nnnnn) and starts its timeline; call inside a transaction. */
+export async function insertTicket(
+  tx: RecordsDb,
+  t: TicketRow,
+  deadlines: { workContentDueAt: number; planDueAt: number | null },
+  actor: string,
+  at: number,
+): Promise<Ticket> {
+  const res = await tx
+    .insertInto('tickets')
+    .values({
+      number: `tmp-${at}-${Math.random().toString(36).slice(2)}`,
+      source: t.source,
+      vehicle_id: t.vehicleId,
+      customer_id: t.customerId,
+      level: t.level,
+      status: 'received',
+      title: t.title,
+      need: t.need,
+      contacts: JSON.stringify(t.contacts),
+      fault_code: t.faultCode,
+      incident_id: t.incidentId,
+      service_mode: t.serviceMode,
+      assignee: null,
+      escalated_to: null,
+      received_at: at,
+      work_content_due_at: deadlines.workContentDueAt,
+      work_content_done_at: null,
+      plan_due_at: deadlines.planDueAt,
+      plan_done_at: null,
+      breaches: '[]',
+      plan_ref: t.planRef ? JSON.stringify(t.planRef) : null,
+      snapshot: t.snapshot === undefined ? null : JSON.stringify(t.snapshot),
+      updated_at: at,
+      ...queueColumns({ status: 'received', ...deadlines, workContentDoneAt: null, planDoneAt: null }),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const id = Number(res.id);
+  const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '');
+  await tx
+    .updateTable('tickets')
+    .set({ number: `EM${day}-${String(id).padStart(5, '0')}` })
+    .where('id', '=', id)
+    .execute();
+  await addTimeline(tx, id, { at, actor, action: 'received', to: 'received', note: t.need });
+  return getTicket(tx, id);
+}
+
+/**
+ * Applies a change to a ticket as it was read (`before`) and records it in the timeline; call
+ * inside a transaction. Optimistic: when the ticket's status changed meanwhile, nothing is written
+ * and INVALID_TRANSITION is thrown.
+ */
+export async function changeTicket(
+  tx: RecordsDb,
+  before: Ticket,
+  change: TicketChange,
+  entry: TimelineInput,
+): Promise<Ticket> {
+  const after = { ...before, ...change };
+  const set: Updateable<TicketsTable> = {
+    ...('status' in change ? { status: after.status } : {}),
+    ...('level' in change ? { level: after.level } : {}),
+    ...('assignee' in change ? { assignee: after.assignee } : {}),
+    ...('serviceMode' in change ? { service_mode: after.serviceMode } : {}),
+    ...('escalatedTo' in change ? { escalated_to: after.escalatedTo } : {}),
+    ...('workContentDoneAt' in change ? { work_content_done_at: after.workContentDoneAt } : {}),
+    ...('planDueAt' in change ? { plan_due_at: after.planDueAt } : {}),
+    ...('planDoneAt' in change ? { plan_done_at: after.planDoneAt } : {}),
+    ...('breaches' in change ? { breaches: JSON.stringify(after.breaches) } : {}),
+    ...queueColumns(after),
+    updated_at: entry.at,
+  };
+  const res = await tx
+    .updateTable('tickets')
+    .set(set)
+    .where('id', '=', before.id)
+    .where('status', '=', before.status)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1)
+    throw new PlatformError('INVALID_TRANSITION', 'the ticket changed meanwhile; reload and try again');
+  await addTimeline(tx, before.id, entry);
+  return getTicket(tx, before.id);
+}
+
+const toPosition = ([dueAt, workContentDueAt, id]: number[]): QueuePosition => ({
+  dueAt: dueAt!,
+  workContentDueAt: workContentDueAt!,
+  id: id!,
+});
+const fromPosition = (p: QueuePosition) => [p.dueAt, p.workContentDueAt, p.id];
+
+/** The filters of a query as one stable string: a cursor is valid only with the filters it was made for. */
+export function filtersKey(q: TicketQuery): string {
+  return JSON.stringify([
+    q.status ? [...new Set(q.status)].sort() : null,
+    q.open ?? null,
+    q.level ?? null,
+    q.customerId ?? null,
+    q.vehicleId ?? null,
+    q.assignee ?? null,
+    q.breached ?? null,
+  ]);
+}
+
+/** The query of one page of the queue after `after` (exported so that tests can check its plan uses the indexes). */
+export function queueQuery(
+  h: RecordsDb,
+  query: Omit<TicketQuery, 'cursor'>,
+  after: QueuePosition | null,
+  limit: number,
+) {
+  let q = h.selectFrom('tickets').select(COLUMNS);
+  if (query.status?.length) q = q.where('status', 'in', query.status);
+  if (query.open !== undefined) q = q.where('is_open', '=', query.open ? 1 : 0);
+  if (query.level) q = q.where('level', '=', query.level);
+  if (query.customerId !== undefined) q = q.where('customer_id', '=', query.customerId);
+  if (query.vehicleId !== undefined) q = q.where('vehicle_id', '=', query.vehicleId);
+  if (query.assignee !== undefined) q = q.where('assignee', '=', query.assignee);
+  if (query.breached !== undefined) q = q.where('breaches', query.breached ? '<>' : '=', '[]');
+  if (after) {
+    const p = after;
+    q = q.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple('queue_due_at', 'work_content_due_at', 'id'), '>', tuple(p.dueAt, p.workContentDueAt, p.id)),
+    );
+  }
+  return q.orderBy('queue_due_at').orderBy('work_content_due_at').orderBy('id').limit(limit);
+}
+
+/** One page of the queue (see queue.ts for the order), filtered, ordered and paged by the database. */
+export async function listTickets(h: RecordsDb, query: TicketQuery = {}): Promise<TicketPage> {
+  const limit = query.limit ?? 500;
+  const list = `tickets:${filtersKey(query)}`;
+  const after = query.cursor === undefined ? null : toPosition(cursors.decode(query.cursor, list, 3));
+  const rows = await queueQuery(h, query, after, limit + 1).execute();
+  const tickets = rows.slice(0, limit).map(toTicket);
+  const last = tickets[tickets.length - 1];
+  return {
+    tickets,
+    nextCursor: rows.length > limit && last ? cursors.encode(fromPosition(positionOf(last)), list) : null,
+  };
+}
+
+export async function timelineOf(h: RecordsDb, id: number): Promise<TimelineEntry[]> {
+  const rows = await h.selectFrom('ticket_timeline').selectAll().where('ticket_id', '=', id).orderBy('id').execute();
+  return rows.map((r) => ({
+    at: Number(r.at),
+    actor: r.actor,
+    action: r.action,
+    fromStatus: r.from_status,
+    toStatus: r.to_status,
+    note: r.note,
+  }));
+}
+
+export async function snapshotOf(h: RecordsDb, id: number): Promise<unknown> {
+  const row = await h.selectFrom('tickets').select('snapshot').where('id', '=', id).executeTakeFirst();
+  if (!row) throw new PlatformError('TICKET_NOT_FOUND', `ticket ${id} not found`);
+  return row.snapshot ? JSON.parse(row.snapshot) : null;
+}
+
+/** The earliest deadline of an open ticket not yet met nor recorded as breached, computed by the database. */
+export async function earliestUnbreachedDeadline(h: RecordsDb): Promise<number | null> {
+  const open = [...OPEN_STATUSES];
+  const work = await h
+    .selectFrom('tickets')
+    .select((eb) => eb.fn.min('work_content_due_at').as('due'))
+    .where('status', 'in', open)
+    .where('work_content_done_at', 'is', null)
+    .where('breaches', 'not like', '%work_content%')
+    .executeTakeFirst();
+  const plan = await h
+    .selectFrom('tickets')
+    .select((eb) => eb.fn.min('plan_due_at').as('due'))
+    .where('status', 'in', open)
+    .where('plan_due_at', 'is not', null)
+    .where('plan_done_at', 'is', null)
+    .where('breaches', 'not like', '%plan%')
+    .executeTakeFirst();
+  const next = Math.min(
+    work?.due == null ? Infinity : Number(work.due),
+    plan?.due == null ? Infinity : Number(plan.due),
+  );
+  return next === Infinity ? null : next;
+}
+
+/** Open tickets with a deadline at or before `at` (met or not: the caller decides). */
+export async function ticketsDueBy(h: RecordsDb, at: number): Promise<Ticket[]> {
+  const rows = await h
+    .selectFrom('tickets')
+    .select(COLUMNS)
+    .where('status', 'in', [...OPEN_STATUSES])
+    .where((eb) => eb.or([eb('work_content_due_at', '<=', at), eb('plan_due_at', '<=', at)]))
+    .execute();
+  return rows.map(toTicket);
+}

@@ -1,0 +1,340 @@
+import type { EventBus } from '../../core/bus.ts';
+import { PlatformError } from '../../core/errors.ts';
+import type { PlatformEvents } from '../../core/events.ts';
+import type { Logger } from '../../core/logger.ts';
+import { inTransaction, type RecordsDb } from '../../records/db.ts';
+import type { Series } from '../../telemetry/store.ts';
+import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
+import type { Contact, Ticket, TimelineEntry } from '../types.ts';
+import { createDeadlineTimer } from './deadlines.ts';
+import {
+  addTimeline,
+  changeTicket,
+  earliestUnbreachedDeadline,
+  getTicket,
+  insertTicket,
+  listTickets,
+  snapshotOf,
+  ticketOfIncident,
+  ticketsDueBy,
+  timelineOf,
+  type TicketChange,
+  type TicketPage,
+  type TicketQuery,
+  type TicketRow,
+  type TimelineInput,
+} from './records.ts';
+import {
+  DEADLINE_MS,
+  deadlinesFor,
+  higherLevel,
+  nextStatus,
+  type ServiceMode,
+  type TicketAction,
+  type TicketLevel,
+} from './status.ts';
+
+/** The telemetry attached to a ticket: this window before the fault (or the call), at most this many points. */
+export interface SnapshotWindow {
+  beforeMs: number;
+  maxPoints: number;
+}
+
+/** The one default of the ticket snapshot window. */
+export const TICKET_SNAPSHOT: SnapshotWindow = { beforeMs: 15 * 60_000, maxPoints: 300 };
+
+export interface TicketServiceDeps {
+  db: RecordsDb;
+  bus: EventBus<PlatformEvents>;
+  log: Logger;
+  /** The emergency plans: a ticket with a fault code gets the plan's reference and recommended service mode. */
+  plans: PlanBook;
+  /** The telemetry window of a vehicle, for a ticket's snapshot. */
+  series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
+  now?: () => number;
+}
+
+export interface TicketServiceOptions {
+  /** Who breached tickets escalate to. */
+  dutyLead: string;
+  /** Default: TICKET_SNAPSHOT. */
+  snapshot?: SnapshotWindow;
+}
+
+/** A ticket opened by hand: a hotline call taken by the duty desk, or a customer's own request. */
+export interface TicketRequest {
+  source: Ticket['source'];
+  vehicleId?: string | null;
+  customerId: string | null;
+  level: TicketLevel;
+  title: string;
+  need: string;
+  contacts?: Contact[];
+  faultCode?: string | null;
+  /** As chosen; else the plan's recommended mode. */
+  serviceMode?: ServiceMode | null;
+}
+
+/** A ticket for an incident, opened by the rules. */
+export interface IncidentTicket {
+  incidentId: number;
+  vehicleId: string;
+  customerId: string;
+  level: TicketLevel;
+  title: string;
+  need: string;
+  faultCode: string;
+  /** Fault codes whose plan applies when the fault's own code has none (the incident's root). */
+  planFallback?: string[];
+  /** From `snapshotAt`, read before the caller's transaction. */
+  snapshot: Series | undefined;
+}
+
+/**
+ * A change made inside a caller's transaction: `announce()` (bus event, deadline timer) is to be
+ * called once that transaction has committed.
+ */
+export interface Uncommitted {
+  ticket: Ticket;
+  announce: () => Promise<void>;
+}
+
+/**
+ * Emergency tickets: the one place where ticket state changes. Opening (from an incident, or by
+ * hand with the plan lookup and telemetry snapshot), the status machine, assignment, service mode,
+ * comments and level, each written with its timeline entry in one transaction and announced on the
+ * bus only after that transaction commits; the 30-minute deadlines (a breach is recorded once,
+ * escalated to the duty lead and announced); the queue, filtered, ordered and paged by the database.
+ */
+export function createTicketService(deps: TicketServiceDeps, options: TicketServiceOptions) {
+  const { db, bus, log } = deps;
+  const now = deps.now ?? Date.now;
+  const window = options.snapshot ?? TICKET_SNAPSHOT;
+  const deadlines = createDeadlineTimer({
+    nextDue: () => earliestUnbreachedDeadline(db),
+    check: breachOverdue,
+    now,
+    log,
+  });
+
+  const opened = (ticket: Ticket) => async () => {
+    bus.emit('ticket.opened', { ticket });
+    await deadlines.reschedule();
+  };
+  const updated = (ticket: Ticket, action: string, deadlinesMoved: boolean) => async () => {
+    bus.emit('ticket.updated', { ticket, action });
+    if (deadlinesMoved) await deadlines.reschedule();
+  };
+
+  function planFor(codes: (string | null | undefined)[]): EmergencyPlan | undefined {
+    for (const c of codes) {
+      const plan = c ? deps.plans.get(c) : undefined;
+      if (plan) return plan;
+    }
+    return undefined;
+  }
+
+  /** Runs one change of one ticket in its own transaction, then announces it. */
+  async function change(
+    id: number,
+    decide: (before: Ticket) => { change: TicketChange; entry: Omit<TimelineInput, 'at'>; deadlinesMoved?: boolean },
+  ): Promise<Ticket> {
+    const at = now();
+    let announce: () => Promise<void> = async () => undefined;
+    const ticket = await inTransaction(db, async (tx) => {
+      const before = await getTicket(tx, id);
+      const d = decide(before);
+      const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
+      announce = updated(after, d.entry.action, d.deadlinesMoved ?? false);
+      return after;
+    });
+    await announce();
+    return ticket;
+  }
+
+  /** Records the deadlines missed by now, escalates and announces them. */
+  async function breachOverdue(): Promise<void> {
+    const at = now();
+    for (const due of await ticketsDueBy(db, at)) {
+      const result = await inTransaction(db, async (tx) => {
+        const t = await getTicket(tx, due.id);
+        const missed: ('work_content' | 'plan')[] = [];
+        if (t.workContentDoneAt === null && t.workContentDueAt <= at && !t.breaches.includes('work_content'))
+          missed.push('work_content');
+        if (t.planDueAt !== null && t.planDoneAt === null && t.planDueAt <= at && !t.breaches.includes('plan'))
+          missed.push('plan');
+        if (missed.length === 0) return undefined;
+        for (const m of missed) {
+          await addTimeline(tx, t.id, {
+            at,
+            actor: 'system',
+            action: 'deadline_breached',
+            note:
+              m === 'work_content'
+                ? 'work content not determined within 30 min'
+                : 'support plan not issued within 30 min',
+          });
+        }
+        const ticket = await changeTicket(
+          tx,
+          t,
+          { breaches: [...t.breaches, ...missed], escalatedTo: options.dutyLead },
+          { at, actor: 'system', action: 'escalated', note: `escalated to ${options.dutyLead}` },
+        );
+        return { ticket, missed };
+      });
+      if (!result) continue;
+      log.warn({ ticket: result.ticket.number, missed: result.missed }, 'ticket deadline breached; escalated');
+      for (const m of result.missed)
+        bus.emit('ticket.deadline_breached', { ticket: result.ticket, deadline: m, escalatedTo: options.dutyLead });
+    }
+  }
+
+  /** The telemetry snapshot for a ticket about a fault at `at` (undefined when the store cannot answer). */
+  function snapshotAt(vehicleId: string, at: number): Promise<Series | undefined> {
+    return deps.series(vehicleId, at - window.beforeMs, Math.max(at, now()), window.maxPoints).catch((err: unknown) => {
+      log.warn({ err }, 'ticket snapshot unavailable');
+      return undefined;
+    });
+  }
+
+  return {
+    plans: deps.plans,
+    snapshotAt,
+
+    /** Opens a ticket by hand (hotline, customer request), with the fault's plan and the vehicle's recent telemetry. */
+    async open(request: TicketRequest, actor: string): Promise<Ticket> {
+      const plan = planFor([request.faultCode]);
+      const snapshot = request.vehicleId ? await snapshotAt(request.vehicleId, now()) : undefined;
+      const row: TicketRow = {
+        source: request.source,
+        vehicleId: request.vehicleId ?? null,
+        customerId: request.customerId,
+        level: request.level,
+        title: request.title,
+        need: request.need,
+        contacts: request.contacts ?? [],
+        faultCode: request.faultCode ?? null,
+        incidentId: null,
+        serviceMode: request.serviceMode ?? plan?.recommendedMode ?? null,
+        planRef: plan ? { code: plan.code, version: plan.version } : null,
+        // a window without data is no snapshot
+        snapshot: snapshot?.ts.length ? snapshot : undefined,
+      };
+      const at = now();
+      const ticket = await inTransaction(db, (tx) => insertTicket(tx, row, deadlinesFor(row.level, at), actor, at));
+      await opened(ticket)();
+      return ticket;
+    },
+
+    /**
+     * Opens the ticket of an incident inside the caller's transaction (alarm, incident and ticket
+     * commit together), unless the incident has one already.
+     */
+    async openForIncident(
+      tx: RecordsDb,
+      input: IncidentTicket,
+      actor = 'system',
+    ): Promise<Uncommitted & { created: boolean }> {
+      const existing = await ticketOfIncident(tx, input.incidentId);
+      if (existing) return { ticket: existing, created: false, announce: async () => undefined };
+      const plan = planFor([input.faultCode, ...(input.planFallback ?? [])]);
+      const at = now();
+      const ticket = await inTransaction(tx, (t) =>
+        insertTicket(
+          t,
+          {
+            source: 'rule',
+            vehicleId: input.vehicleId,
+            customerId: input.customerId,
+            level: input.level,
+            title: input.title,
+            need: input.need,
+            contacts: [],
+            faultCode: input.faultCode,
+            incidentId: input.incidentId,
+            serviceMode: plan?.recommendedMode ?? null,
+            planRef: plan ? { code: plan.code, version: plan.version } : null,
+            snapshot: input.snapshot,
+          },
+          deadlinesFor(input.level, at),
+          actor,
+          at,
+        ),
+      );
+      return { ticket, created: true, announce: opened(ticket) };
+    },
+
+    /** Raises the level (never lowers it) inside the caller's transaction; a higher level can tighten the plan deadline. */
+    async raiseLevel(
+      tx: RecordsDb,
+      id: number,
+      level: TicketLevel,
+      actor: string,
+      reason: string,
+    ): Promise<Uncommitted> {
+      const t = await getTicket(tx, id);
+      const to = higherLevel(t.level, level);
+      if (to === t.level) return { ticket: t, announce: async () => undefined };
+      const plan = to === 'urgent' && t.planDueAt === null ? { planDueAt: t.receivedAt + DEADLINE_MS } : {};
+      const ticket = await changeTicket(
+        tx,
+        t,
+        { level: to, ...plan },
+        { at: now(), actor, action: 'level_raised', note: `${t.level} → ${to}: ${reason}` },
+      );
+      return { ticket, announce: updated(ticket, 'level_raised', 'planDueAt' in plan) };
+    },
+
+    /** Moves the ticket along the status machine (status.ts). */
+    transition(id: number, action: TicketAction, actor: string, note?: string): Promise<Ticket> {
+      return change(id, (t) => {
+        const next = nextStatus(t.level, t.status, action);
+        if (!next.ok) throw new PlatformError('INVALID_TRANSITION', next.reason);
+        const at = now();
+        return {
+          change: {
+            status: next.to,
+            ...(action === 'determine_work_content' ? { workContentDoneAt: at } : {}),
+            ...(action === 'issue_plan' ? { planDoneAt: at } : {}),
+          },
+          entry: { actor, action, from: t.status, to: next.to, note: note ?? null },
+          deadlinesMoved: true,
+        };
+      });
+    },
+    assign(id: number, assignee: string, actor: string): Promise<Ticket> {
+      return change(id, () => ({
+        change: { assignee },
+        entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
+      }));
+    },
+    setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
+      return change(id, () => ({
+        change: { serviceMode: mode },
+        entry: { actor, action: 'service_mode_set', note: mode },
+      }));
+    },
+    comment(id: number, actor: string, text: string): Promise<Ticket> {
+      return change(id, () => ({ change: {}, entry: { actor, action: 'comment', note: text } }));
+    },
+
+    get: (id: number): Promise<Ticket> => getTicket(db, id),
+    /** One page of the queue: open tickets by next deadline, then the rest (queue.ts). */
+    page: (query: TicketQuery = {}): Promise<TicketPage> => listTickets(db, query),
+    /** The first page's tickets. */
+    list: async (query: Omit<TicketQuery, 'cursor'> = {}): Promise<Ticket[]> => (await listTickets(db, query)).tickets,
+    timeline: (id: number): Promise<TimelineEntry[]> => timelineOf(db, id),
+    snapshot: (id: number): Promise<unknown> => snapshotOf(db, id),
+    /** The emergency plan of a ticket: the one it was opened with, else its fault code's. */
+    planOf(t: Ticket): EmergencyPlan | undefined {
+      return planFor([t.planRef ? t.planRef.code : t.faultCode]);
+    },
+
+    /** Arms the deadline timer from the database, recording any deadline missed while stopped. */
+    start: () => deadlines.start(),
+    stop: () => deadlines.stop(),
+  };
+}
+
+export type TicketService = ReturnType<typeof createTicketService>;

@@ -1,0 +1,108 @@
+import type { EventBus } from '../core/bus.ts';
+import type { Counters } from '../core/counters.ts';
+import type { PlatformEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import { createDiagnostics, type VehicleFacts } from '../diagnostics/diagnostics.ts';
+import { loadPlanFile, type PlanBook } from '../diagnostics/plans/plans.ts';
+import { loadRuleFile, type RuleSet } from '../diagnostics/rules/load.ts';
+import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets/service.ts';
+import type { RecordsDb } from '../records/db.ts';
+import type { TelemetryStore } from '../telemetry/store.ts';
+import type { PlatformConfig } from './config.ts';
+
+const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
+const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
+
+/** The settings diagnostics and the ticket service are built from. */
+export type DiagnosticsConfig = Pick<
+  PlatformConfig,
+  | 'RULES_FILE'
+  | 'PLANS_FILE'
+  | 'DUTY_LEAD'
+  | 'DIAGNOSTICS_TICK_MS'
+  | 'DIAGNOSTICS_STALE_AFTER_MS'
+  | 'DIAGNOSTICS_RECOVERY_MS'
+  | 'ALARM_FLAP_WINDOW_MS'
+>;
+
+export interface DiagnosticsStageDeps {
+  bus: EventBus<PlatformEvents>;
+  records: RecordsDb;
+  log: Logger;
+  counters: Counters;
+  now?: () => number;
+  /** The registry, or anything that answers the same for the vehicles diagnostics sees. */
+  vehicles: {
+    get(id: string): Promise<VehicleFacts | undefined>;
+    list(): Promise<{ id: string }[]>;
+  };
+  telemetry: Pick<TelemetryStore, 'series' | 'frames'>;
+  /** Already loaded rules and plans (tests); else read from RULES_FILE / PLANS_FILE or the defaults. */
+  rules?: RuleSet;
+  plans?: PlanBook;
+}
+
+/**
+ * Diagnostics and the ticket service, wired from the configuration and the stores: the one way
+ * they are built, by the platform (platform.ts) and by the tests. `start` and `stop` run both.
+ */
+export function createDiagnosticsStage(
+  deps: DiagnosticsStageDeps,
+  config: DiagnosticsConfig,
+  options: { snapshot?: SnapshotWindow } = {},
+) {
+  const { bus, records, log, counters, vehicles, telemetry } = deps;
+  const now = deps.now ?? Date.now;
+  const rules = deps.rules ?? loadRuleFile(config.RULES_FILE ?? DEFAULT_RULES);
+  const plans = deps.plans ?? loadPlanFile(config.PLANS_FILE ?? DEFAULT_PLANS);
+  const tickets = createTicketService(
+    {
+      db: records,
+      bus,
+      log: log.child({ module: 'tickets' }),
+      plans,
+      series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+      now,
+    },
+    { dutyLead: config.DUTY_LEAD, ...(options.snapshot ? { snapshot: options.snapshot } : {}) },
+  );
+  const diagnostics = createDiagnostics(
+    {
+      bus,
+      db: records,
+      log: log.child({ module: 'diagnostics' }),
+      counters,
+      now,
+      rules,
+      plans,
+      tickets,
+      vehicle: async (id) => {
+        const v = await vehicles.get(id);
+        return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
+      },
+      frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
+      vehicleIds: async () => (await vehicles.list()).map((v) => v.id),
+    },
+    {
+      staleAfterMs: config.DIAGNOSTICS_STALE_AFTER_MS,
+      tickMs: config.DIAGNOSTICS_TICK_MS,
+      flapWindowMs: config.ALARM_FLAP_WINDOW_MS,
+      recoveryMs: config.DIAGNOSTICS_RECOVERY_MS,
+    },
+  );
+  return {
+    diagnostics,
+    tickets,
+    plans,
+    async start() {
+      await diagnostics.start();
+      await tickets.start();
+    },
+    async stop() {
+      await diagnostics.stop();
+      tickets.stop();
+    },
+  };
+}
+
+export type DiagnosticsStage = ReturnType<typeof createDiagnosticsStage>;
