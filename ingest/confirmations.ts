@@ -96,8 +96,10 @@ export type Confirmations = ReturnType<typeof createConfirmations>;
  * Listens on the bus to `telemetry.committed` (after the commit), `ingest.rejected`, `command.ack`,
  * `vehicle.status` (frames the gateway dropped), `vehicle.connected` (re-publishes the mark).
  *
- * This is the shell: the seq ranges are pure functions in seq-marks.ts, the backfill timing in
- * backfill-rounds.ts; here are the bus, the timer, the store, publishing and counters.
+ * This is the shell around a pure core: the mark and its gaps are functions over plain data in
+ * seq-marks.ts, when to ask, retry and give up in backfill-rounds.ts. Here are the bus, the timer,
+ * connections, counters and log; backfill-requests.ts keeps the commands in flight and
+ * confirmation-publisher.ts persists then publishes the marks.
  */
 export function createConfirmations(deps: ConfirmationsDeps, options: ConfirmationsOptions) {
   const { bus, store, log, counters } = deps;
