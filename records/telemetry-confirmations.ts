@@ -6,7 +6,7 @@ export interface ConfirmationRow {
   ts: number;
 }
 
-/** Where the delivery confirmations' high-water marks survive a restart (see ingest/confirmations.ts). */
+/** Where the delivery confirmations' high-water marks survive a restart: what ingest/confirmations.ts is given. */
 export interface ConfirmationStore {
   load(): Promise<ConfirmationRow[]>;
   /** Upserts the rows in one transaction; resolves once committed. */

@@ -28,7 +28,9 @@ function memoryStore(): ConfirmationStore & { rows: Map<string, { seq: number; t
   };
 }
 
-async function setup(options: { store?: ReturnType<typeof memoryStore>; maxBackfillAttempts?: number } = {}) {
+async function setup(
+  options: { store?: ReturnType<typeof memoryStore>; maxBackfillAttempts?: number; maxRanges?: number } = {},
+) {
   const bus = createInProcessBus<PlatformEvents>(silentLogger());
   const counters = createCounters();
   const store = options.store ?? memoryStore();
@@ -52,6 +54,7 @@ async function setup(options: { store?: ReturnType<typeof memoryStore>; maxBackf
       gapGraceMs: 2000,
       backfillRetryMs: 10_000,
       maxBackfillAttempts: options.maxBackfillAttempts ?? 3,
+      maxRanges: options.maxRanges,
       tickMs: 3_600_000,
     },
   );
@@ -230,6 +233,30 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
     ); // an NTP correction of -60 s
     await s.at(0);
     expect(s.c.state('V1')).toMatchObject({ seq: 14, run: 0, gaps: [] });
+  });
+
+  it('too many seq gaps open: the lowest is given up as lost and the mark passes it', async () => {
+    const s = await setup({ maxRanges: 2 });
+    s.commit('V1', [f(0), f(2), f(4)]);
+    await s.at(0);
+    expect(s.c.state('V1')).toMatchObject({
+      seq: 0,
+      gaps: [
+        { from: 1, to: 1 },
+        { from: 3, to: 3 },
+      ],
+    });
+    s.commit('V1', [f(6)]);
+    expect(s.c.state('V1')).toMatchObject({
+      seq: 2,
+      gaps: [
+        { from: 3, to: 3 },
+        { from: 5, to: 5 },
+      ],
+    });
+    expect(s.counters.get('telemetry.frames_lost', 'V1')).toBe(1);
+    await s.at(1000);
+    expect(s.confirmations().at(-1)).toEqual({ v: 1, seq: 2, ts: T0 + 2000 });
   });
 
   it('the mark survives a restart: a gap opened across it is detected and asked for', async () => {
