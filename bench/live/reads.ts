@@ -25,7 +25,7 @@ import { createLogger } from '../../core/logger.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createPlatform } from '../../platform/platform.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
-import { provisionVehicles } from '../ingest/provision.ts';
+import { provisionVehicles } from '../shared/provision.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
 import { login } from './session.ts';
