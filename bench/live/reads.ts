@@ -28,7 +28,7 @@ import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../tel
 import { provisionVehicles } from '../shared/provision.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
-import { login } from './session.ts';
+import { login } from '../shared/console-client.ts';
 import { summarize } from './stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

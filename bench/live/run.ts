@@ -51,7 +51,7 @@ import {
   type Schedule,
 } from './ipc.ts';
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
-import { login } from './session.ts';
+import { login } from '../shared/console-client.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
