@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './ingest/procs.ts';
+import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './shared/procs.ts';
 
 /** The platform as its own process, for the benches that measure it from outside (bench:live, bench:soak). */
 export interface PlatformProcess {

@@ -9,7 +9,7 @@ import {
   type TicketAction,
 } from '../diagnostics/tickets/status.ts';
 import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
-import { ROLES } from './auth/accounts.ts';
+import { ROLES } from './auth/roles.ts';
 
 /**
  * The zod schemas of the console's API. Each one validates requests, types the handlers and
@@ -302,6 +302,16 @@ export const planOut = z
     safety: localized.optional(),
   })
   .meta({ id: 'EmergencyPlan' });
+
+export const staffMemberOut = z.object({ id: z.string(), name: z.string(), role: roleSchema });
+
+export const fleetCountsOut = z.object({
+  total: z.number(),
+  online: z.number(),
+  offline: z.number(),
+  bySource: z.record(z.string(), z.number()),
+  withAlarms: z.number(),
+});
 
 export const auditOut = z
   .object({

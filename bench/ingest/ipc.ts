@@ -1,9 +1,6 @@
 /** Messages between the bench orchestrator (run.ts) and its child processes, over the Node IPC channel. */
 
-export interface Credential {
-  id: string;
-  secret: string;
-}
+export type { Credential } from '../shared/provision.ts';
 
 export interface LatencySummary {
   count: number;

@@ -12,11 +12,12 @@
  * drain of in-flight publishes by --drain-timeout, the idle hold by --hold-max.
  */
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
-import { frameTemplate, telemetryTopic } from './frames.ts';
+import type { MqttClient } from 'mqtt';
+import { exitWithParent, numberFlags, sendToParent } from '../shared/child.ts';
+import { frameTemplate, telemetryTopic } from '../shared/frames.ts';
+import { connectVehicles } from '../shared/vehicle-connections.ts';
 import type { ChildToParent, Credential, LatencySummary, LoadResult, ParentToChild } from './ipc.ts';
 
 const { values: args } = parseArgs({
@@ -40,92 +41,21 @@ const { values: args } = parseArgs({
 
 /** Per-connection cap in rate mode: beyond it a send is skipped (and counted), so memory stays bounded. */
 const RATE_MODE_MAX_INFLIGHT = 1000;
-const HOST = '127.0.0.1';
 
-const send = (msg: ChildToParent) =>
-  new Promise<void>((resolve) => (process.send ? process.send(msg, undefined, {}, () => resolve()) : resolve()));
+const send = (msg: ChildToParent) => sendToParent(msg);
 const log = (text: string) => process.stderr.write(`  [load ${args.mode}] ${text}\n`);
-const num = (name: keyof typeof args): number => {
-  const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
-  return n;
-};
+const num = numberFlags(args);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// A bench child must never outlive the bench.
-process.on('disconnect', () => process.exit(3));
+exitWithParent();
 
-function connectOne(cred: Credential, port: number, keepalive: number, timeoutMs: number): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect({
-      host: HOST,
-      port,
-      protocol: 'mqtt',
-      protocolVersion: 4,
-      clientId: cred.id,
-      username: cred.id,
-      password: cred.secret,
-      clean: true,
-      keepalive,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-      resubscribe: false,
-    });
-    // no Nagle delay on the client side either (the platform and Mosquitto set TCP_NODELAY on theirs)
-    (client.stream as Partial<Socket>).setNoDelay?.(true);
-    const timer = setTimeout(() => fail(new Error('connect timed out')), timeoutMs + 1000);
-    const onError = (err: Error) => fail(err);
-    const onClose = () => fail(new Error('closed before CONNACK'));
-    function fail(err: Error) {
-      clearTimeout(timer);
-      client.removeListener('connect', onConnect);
-      client.end(true);
-      reject(err);
-    }
-    function onConnect() {
-      clearTimeout(timer);
-      client.removeListener('error', onError);
-      client.removeListener('close', onClose);
-      resolve(client);
-    }
-    client.once('connect', onConnect);
-    client.once('error', onError);
-    client.once('close', onClose);
+const connectAll = (creds: Credential[], port: number) =>
+  connectVehicles(creds, port, {
+    concurrency: num('connect-concurrency'),
+    timeoutMs: num('connect-timeout') * 1000,
+    keepalive: Math.max(1, Math.floor(num('keepalive'))),
+    progress: log,
   });
-}
-
-async function connectAll(creds: Credential[], port: number) {
-  const concurrency = Math.max(1, Math.floor(num('connect-concurrency')));
-  const deadline = Date.now() + num('connect-timeout') * 1000;
-  const keepalive = Math.max(1, Math.floor(num('keepalive')));
-  const clients: (MqttClient | undefined)[] = new Array(creds.length);
-  let next = 0;
-  let failed = 0;
-  let firstError: string | undefined;
-  const started = Date.now();
-  let lastReport = started;
-  async function worker() {
-    while (next < creds.length) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      const i = next++;
-      try {
-        clients[i] = await connectOne(creds[i]!, port, keepalive, Math.min(30_000, remaining));
-      } catch (err) {
-        failed++;
-        firstError ??= `${creds[i]!.id}: ${(err as Error).message}`;
-      }
-      if (Date.now() - lastReport > 5000) {
-        lastReport = Date.now();
-        log(`${i + 1}/${creds.length} connecting (${failed} failed)`);
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, creds.length) }, worker));
-  failed += creds.length - next; // never attempted: connect deadline passed
-  return { clients, failed, firstError, ms: Date.now() - started };
-}
 
 /** p99 of the frames sent in each second of the window: shows whether the tail is steady or comes in bursts. */
 function perSecondP99(sentAt: Float64Array, samples: Float64Array, n: number): number[] {

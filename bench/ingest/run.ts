@@ -21,30 +21,30 @@
  *
  * Everything runs on 127.0.0.1; every child process and the temp dir are removed on exit.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import Database from 'better-sqlite3';
-import { provisionVehicles } from './provision.ts';
+import { provisionVehicles } from '../shared/provision.ts';
 import type { ChildToParent, Credential, LoadResult } from './ipc.ts';
+import { benchLifecycle } from '../shared/lifecycle.ts';
 import {
-  Children,
   CpuWindow,
   type CpuFigures,
   exited,
   fileLimits,
   freePort,
-  machineSeconds,
   memoryOf,
   nextMessage,
   nodeCommand,
   sleep,
   tell,
   waitForPort,
-} from './procs.ts';
+  waitForQuiet,
+} from '../shared/procs.ts';
+import { storedByVehicle } from '../shared/stored.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,26 +90,12 @@ const note = (text: string) => process.stderr.write(text + '\n');
 const mb = (x: number) => Math.round(x * 10) / 10;
 const platformRoot = flags['platform-dir'] ? resolve(flags['platform-dir']) : ROOT;
 
-const children = new Children();
-let tempDir: string | undefined;
-let cleaned = false;
-
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  await children.stopAll();
-  if (tempDir && !flags['keep-data']) rmSync(tempDir, { recursive: true, force: true });
-}
-process.on('exit', () => {
-  children.killAllNow();
-  if (!cleaned && tempDir && !flags['keep-data']) rmSync(tempDir, { recursive: true, force: true });
+const lifecycle = benchLifecycle({
+  name: 'bench',
+  tempPrefix: 'powerwatch-bench-',
+  keepData: Boolean(flags['keep-data']),
 });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    note(`\n${sig}: stopping the bench`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const children = lifecycle.children;
 
 interface Settings {
   vehicles: number;
@@ -256,17 +242,6 @@ async function loadOnce(
   }
 }
 
-/** Waits (bounded) for a few seconds in which other processes leave the machine alone. */
-async function waitForQuiet(maxMs: number): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  while (Date.now() < deadline) {
-    const a = machineSeconds();
-    await sleep(3000);
-    const b = machineSeconds();
-    if (((b.busy - a.busy - (b.irq - a.irq)) / 3) * 100 < DISTURBED_PCT) return;
-  }
-}
-
 /**
  * Runs a load phase; a window in which other processes used more than DISTURBED_PCT of a core is
  * run again (up to s.retries times). Returns every attempt (all of them count for zero loss) and
@@ -289,7 +264,7 @@ async function loadPhase(
       break;
     }
     note(`  ${label}: ${why}; running it again`);
-    await waitForQuiet(60_000);
+    await waitForQuiet(60_000, DISTURBED_PCT);
   }
   const best = all.reduce((x, y) => (disturbance(y.cpu) < disturbance(x.cpu) ? y : x));
   return { best, all };
@@ -344,7 +319,7 @@ async function mosquittoPhase(s: Settings): Promise<MosquittoFigures> {
       tell(subscriber, { type: 'countAt', at });
       return nextMessage(
         subscriber,
-        (m): m is Extract<ChildToParent, { type: 'countAt' }> => m.type === 'countAt' && m.at === at,
+        (m: ChildToParent): m is Extract<ChildToParent, { type: 'countAt' }> => m.type === 'countAt' && m.at === at,
         10_000,
         'subscriber',
       );
@@ -452,19 +427,6 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
   } finally {
     clearInterval(sampler);
     await stopPlatform(platform);
-  }
-}
-
-function storedByVehicle(file: string): Map<string, number> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as {
-      id: string;
-      n: number;
-    }[];
-    return new Map(rows.map((r) => [r.id, r.n]));
-  } finally {
-    db.close();
   }
 }
 
@@ -588,7 +550,7 @@ async function main(): Promise<number> {
     );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, Math.max(vehicles, s0.idle) + 1024));
 
-  tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-bench-'));
+  const tempDir = lifecycle.tempDir();
   const dataDir = join(tempDir, 'data');
   const credsFile = join(tempDir, 'credentials.json');
   const s: Settings = { ...s0, fdLimit, credsFile, dataDir };
@@ -740,15 +702,4 @@ async function main(): Promise<number> {
   return p && p.lost > 0 ? 1 : 0;
 }
 
-main().then(
-  async (code) => {
-    await cleanup();
-    if (flags['keep-data'] && tempDir) note(`data kept in ${tempDir}`);
-    process.exit(code);
-  },
-  async (err: unknown) => {
-    note(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+lifecycle.run(main);

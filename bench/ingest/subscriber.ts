@@ -6,15 +6,15 @@
  */
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { exitWithParent, sendToParent } from '../shared/child.ts';
 import type { ChildToParent, ParentToChild } from './ipc.ts';
 
 const { values: args } = parseArgs({
   options: { port: { type: 'string' }, topic: { type: 'string', default: 'v1/vehicles/+/telemetry' } },
 });
 
-const send = (msg: ChildToParent) =>
-  new Promise<void>((resolve) => (process.send ? process.send(msg, undefined, {}, () => resolve()) : resolve()));
-process.on('disconnect', () => process.exit(3));
+const send = (msg: ChildToParent) => sendToParent(msg);
+exitWithParent();
 
 /** About 14 h of samples at 20/s; beyond that the oldest are overwritten (never reached by a bench). */
 const MAX_SAMPLES = 1_000_000;

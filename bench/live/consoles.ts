@@ -14,19 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  FleetUpdate,
-  LiveFrame,
-  LiveWelcome,
-  ServerToClientEvents,
-} from '../../web/live/events.ts';
+import type { FleetUpdate, LiveFrame, LiveWelcome } from '../../web/live/events.ts';
+import { exitWithParent, numberFlags } from '../shared/child.ts';
+import { login, openLive, type ConsoleSocket as Client } from '../shared/console-client.ts';
 import { fromParent, sendToParent, type ConsolesResult, type ParentToChild } from './ipc.ts';
-import { login } from './session.ts';
 import { histogramToPairs, newHistogram, record } from './stats.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const { values: args } = parseArgs({
   options: {
@@ -39,15 +31,9 @@ const { values: args } = parseArgs({
     subscriptions: { type: 'string', default: '0' },
   },
 });
-const num = (name: keyof typeof args): number => {
-  const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
-  return n;
-};
+const num = numberFlags(args);
 
-// a bench child never outlives the bench
-process.on('disconnect', () => process.exit(3));
+exitWithParent();
 
 const base = args.base!;
 const logins = JSON.parse(readFileSync(args.logins!, 'utf8')) as { username: string; password: string }[];
@@ -102,24 +88,7 @@ async function openConsole(
   subscriptions: number[],
 ): Promise<{ socket: Client; welcome: LiveWelcome; refused: number }> {
   const cookie = await login(base, logins[c]!);
-  const socket: Client = io(base, {
-    transports: ['websocket'],
-    extraHeaders: { cookie },
-    reconnection: false,
-    forceNew: true,
-    timeout: 30_000,
-  });
-  const welcome = await new Promise<LiveWelcome>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`console ${c}: no welcome within 30 s`)), 30_000);
-    socket.once('welcome', (w) => {
-      clearTimeout(timer);
-      resolve(w);
-    });
-    socket.once('connect_error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`console ${c}: ${err.message}`));
-    });
-  });
+  const { socket, welcome } = await openLive(base, cookie, `console ${c}`);
   socket.on('frame', onFrame);
   socket.on('fleet', onFleet);
   socket.on('session.ended', () => r.sessionsEnded++);

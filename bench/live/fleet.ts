@@ -11,11 +11,11 @@
  * waiting for the last PUBACKs by --drain-timeout, the whole life by the schedule + 10 minutes.
  */
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
-import { frameTemplate, telemetryTopic } from '../ingest/frames.ts';
-import type { Credential } from '../ingest/ipc.ts';
+import { exitWithParent, numberFlags } from '../shared/child.ts';
+import { frameTemplate, telemetryTopic } from '../shared/frames.ts';
+import type { Credential } from '../shared/provision.ts';
+import { connectVehicles } from '../shared/vehicle-connections.ts';
 import { fromParent, sendToParent, type FleetResult } from './ipc.ts';
 import { histogramToPairs, newHistogram, record } from './stats.ts';
 
@@ -34,70 +34,10 @@ const { values: args } = parseArgs({
 });
 
 const log = (text: string) => process.stderr.write(`  [fleet ${args.from}-${args.to}] ${text}\n`);
-const num = (name: keyof typeof args): number => {
-  const n = Number(args[name]);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`--${name} must be a non-negative number, got ${String(args[name])}`);
-  return n;
-};
+const num = numberFlags(args);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-// a bench child never outlives the bench
-process.on('disconnect', () => process.exit(3));
-
-function connectOne(cred: Credential, port: number, timeoutMs: number): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect({
-      host: '127.0.0.1',
-      port,
-      protocolVersion: 4,
-      clientId: cred.id,
-      username: cred.id,
-      password: cred.secret,
-      clean: true,
-      keepalive: 60,
-      reconnectPeriod: 0,
-      connectTimeout: timeoutMs,
-    });
-    (client.stream as Partial<Socket>).setNoDelay?.(true);
-    const timer = setTimeout(() => fail(new Error('connect timed out')), timeoutMs + 1000);
-    const onError = (err: Error) => fail(err);
-    const onClose = () => fail(new Error('closed before CONNACK'));
-    function fail(err: Error) {
-      clearTimeout(timer);
-      client.removeListener('connect', onConnect);
-      client.end(true);
-      reject(err);
-    }
-    function onConnect() {
-      clearTimeout(timer);
-      client.removeListener('error', onError);
-      client.removeListener('close', onClose);
-      resolve(client);
-    }
-    client.once('connect', onConnect);
-    client.once('error', onError);
-    client.once('close', onClose);
-  });
-}
-
-async function connectAll(creds: Credential[], port: number) {
-  const deadline = Date.now() + num('connect-timeout') * 1000;
-  const clients: MqttClient[] = [];
-  let firstError: string | undefined;
-  const started = Date.now();
-  // 100 at a time; whatever is not attempted before the deadline counts as failed
-  for (let i = 0; i < creds.length && Date.now() < deadline; i += 100) {
-    const settled = await Promise.allSettled(
-      creds.slice(i, i + 100).map((c) => connectOne(c, port, Math.max(1000, Math.min(30_000, deadline - Date.now())))),
-    );
-    for (const s of settled) {
-      if (s.status === 'fulfilled') clients.push(s.value);
-      else firstError ??= (s.reason as Error).message;
-    }
-  }
-  return { clients, failed: creds.length - clients.length, firstError, ms: Date.now() - started };
-}
+exitWithParent();
 
 async function main() {
   const all = JSON.parse(readFileSync(args.creds!, 'utf8')) as Credential[];
@@ -108,7 +48,13 @@ async function main() {
   const minGapMs = 1000 / num('max-rate-hz');
 
   const go = fromParent('go', 30 * 60_000);
-  const { clients, failed, firstError: connectError, ms } = await connectAll(creds, num('port'));
+  const connected = await connectVehicles(creds, num('port'), {
+    concurrency: 100,
+    timeoutMs: num('connect-timeout') * 1000,
+    keepalive: 60,
+  });
+  const { failed, firstError: connectError, ms } = connected;
+  const clients = connected.clients.filter((c) => c !== undefined);
   await sendToParent({
     type: 'connected',
     connected: clients.length,

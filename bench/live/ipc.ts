@@ -1,5 +1,7 @@
 /** Messages between bench/live/run.ts and its child processes (fleet.ts, consoles.ts), over the Node IPC channel. */
 import type { ChildProcess } from 'node:child_process';
+import { sendToParent as send } from '../shared/child.ts';
+import { nextOfType, tell as tellChild } from '../shared/procs.ts';
 
 /** Absolute times (epoch ms, the one machine clock every process reads). */
 export interface Schedule {
@@ -68,47 +70,13 @@ export type ConsolesToParent =
 
 export type ParentToChild = { type: 'go'; schedule: Schedule } | { type: 'report' } | { type: 'release' };
 
-type Msg = { type: string };
-
 /** The next IPC message of `type` from `child`; rejects on a `fatal` message, on exit, or on timeout. */
-export function nextMessage<M extends Msg, K extends M['type']>(
-  child: ChildProcess,
-  type: K,
-  timeoutMs: number,
-  what: string,
-): Promise<Extract<M, { type: K }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error(`${what}: no '${type}' within ${Math.round(timeoutMs / 1000)} s`)),
-      timeoutMs,
-    );
-    const onMessage = (m: Msg) => {
-      if (m.type === 'fatal') finish(new Error(`${what}: ${(m as { message?: string }).message}`));
-      else if (m.type === type) finish(undefined, m as Extract<M, { type: K }>);
-    };
-    const onExit = (code: number | null, sig: string | null) =>
-      finish(new Error(`${what}: process exited (${code ?? sig}) early`));
-    function finish(err?: Error, m?: Extract<M, { type: K }>) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    if (child.exitCode !== null || child.signalCode !== null) onExit(child.exitCode, child.signalCode);
-  });
-}
+export const nextMessage = nextOfType;
 
-export function tell(child: ChildProcess, m: ParentToChild): void {
-  if (child.connected) child.send(m);
-}
+export const tell: (child: ChildProcess, m: ParentToChild) => void = tellChild;
 
 /** In a child: sends a message to the bench and resolves once it is handed over. */
-export function sendToParent(m: FleetToParent | ConsolesToParent): Promise<void> {
-  return new Promise((resolve) => (process.send ? process.send(m, undefined, {}, () => resolve()) : resolve()));
-}
+export const sendToParent: (m: FleetToParent | ConsolesToParent) => Promise<void> = send;
 
 /** In a child: the next message of `type` from the bench (bounded by `timeoutMs`). */
 export function fromParent<K extends ParentToChild['type']>(

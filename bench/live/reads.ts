@@ -25,10 +25,10 @@ import { createLogger } from '../../core/logger.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createPlatform } from '../../platform/platform.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
-import { provisionVehicles } from '../ingest/provision.ts';
+import { provisionVehicles } from '../shared/provision.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
-import { login } from './session.ts';
+import { login } from '../shared/console-client.ts';
 import { summarize } from './stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

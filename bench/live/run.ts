@@ -30,22 +30,14 @@
  * removed at the end, also on an error or Ctrl-C. The last line is one JSON object.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { provisionVehicles } from '../ingest/provision.ts';
-import {
-  Children,
-  CpuWindow,
-  type CpuFigures,
-  fileLimits,
-  machineSeconds,
-  memoryOf,
-  nodeCommand,
-  sleep,
-} from '../ingest/procs.ts';
+import { provisionVehicles } from '../shared/provision.ts';
+import { benchLifecycle } from '../shared/lifecycle.ts';
+import { CpuWindow, type CpuFigures, fileLimits, memoryOf, nodeCommand, sleep, waitForQuiet } from '../shared/procs.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { delivery } from './delivery.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
@@ -59,7 +51,7 @@ import {
   type Schedule,
 } from './ipc.ts';
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
-import { login } from './session.ts';
+import { login } from '../shared/console-client.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
 
@@ -87,27 +79,9 @@ function setting(name: string, normal: number, quickValue = normal, min = 0): nu
 
 const say = (text = '') => process.stdout.write(text + '\n');
 const note = (text: string) => process.stderr.write(text + '\n');
-const children = new Children();
 const keepData = process.env.BENCH_KEEP_DATA === '1';
-let tempDir: string | undefined;
-let cleaned = false;
-
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  await children.stopAll();
-  if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
-}
-process.on('exit', () => {
-  children.killAllNow();
-  if (!cleaned && tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    note(`\n${sig}: stopping the bench`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const lifecycle = benchLifecycle({ name: 'bench', tempPrefix: 'powerwatch-bench-live-', keepData: keepData });
+const children = lifecycle.children;
 
 interface Settings {
   vehicles: number;
@@ -241,26 +215,6 @@ function cpuText(c: CpuFigures): string {
   ].join(', ');
 }
 
-/** Waits (bounded) for 3 s in which processes other than ours leave the machine alone; returns what they used last (% of one core). */
-async function waitForQuiet(maxMs: number, say: (t: string) => void): Promise<number> {
-  const deadline = Date.now() + maxMs;
-  let pct = NaN;
-  let told = false;
-  while (Date.now() < deadline) {
-    const a = machineSeconds();
-    await sleep(3000);
-    const b = machineSeconds();
-    pct = Math.round(((b.busy - a.busy - (b.irq - a.irq)) / 3) * 100);
-    if (pct < DISTURBED_PCT) return pct;
-    if (!told)
-      say(
-        `  the machine is busy (${pct}% of a core in use while the bench idles); waiting up to ${Math.round(maxMs / 1000)} s for it to calm down …`,
-      );
-    told = true;
-  }
-  return pct;
-}
-
 const ms = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
@@ -294,7 +248,7 @@ async function main(): Promise<number> {
       `${s.warmup} s warm-up + ${s.seconds} s window; history: ${s.historyFrames} frames, ${s.historyRuns} queries`,
   );
 
-  tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-bench-live-'));
+  const tempDir = lifecycle.tempDir();
   const dataDir = join(tempDir, 'data');
   say(`provisioning ${s.vehicles} vehicles and ${s.consoles + 1} console accounts (scrypt-hashed) …`);
   const creds = await provisionVehicles(ROOT, dataDir, s.vehicles);
@@ -392,7 +346,12 @@ async function main(): Promise<number> {
 
   const proberCookie = await login(platform.baseUrl, prober);
 
-  if (s.quietWait > 0) await waitForQuiet(s.quietWait * 1000, say);
+  if (s.quietWait > 0)
+    await waitForQuiet(s.quietWait * 1000, DISTURBED_PCT, (pct) =>
+      say(
+        `  the machine is busy (${pct}% of a core in use while the bench idles); waiting up to ${Math.round(s.quietWait)} s for it to calm down …`,
+      ),
+    );
 
   // the run: everyone works to the same clock
   const startAt = Date.now() + 1000;
@@ -552,15 +511,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  async (code) => {
-    await cleanup();
-    if (keepData && tempDir) note(`data kept in ${tempDir}`);
-    process.exit(code);
-  },
-  async (err: unknown) => {
-    note(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+lifecycle.run(main);

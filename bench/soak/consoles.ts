@@ -11,17 +11,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../web/live/events.ts';
+import { exitWithParent } from '../shared/child.ts';
+import { login, openLive, type ConsoleSocket as Client } from '../shared/console-client.ts';
 import { sendToParent, type ConsoleFigures, type ParentToConsoles } from './ipc.ts';
 import type { ConsoleLogin } from './provision.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const { values: a } = parseArgs({
   options: { base: { type: 'string' }, logins: { type: 'string' }, watch: { type: 'string' } },
 });
-process.on('disconnect', () => process.exit(3));
+exitWithParent();
 
 const base = a.base!;
 const logins = JSON.parse(readFileSync(a.logins!, 'utf8')) as ConsoleLogin[];
@@ -43,40 +41,9 @@ const sockets = new Set<Client>();
 const seenTickets = new Set<number>();
 let stopping = false;
 
-async function login(account: ConsoleLogin): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: account.username, password: account.password }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  if (res.status !== 200)
-    throw new Error(`login as ${account.username}: ${res.status} ${(await res.text()).slice(0, 200)}`);
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-pw_session='));
-  if (!cookie) throw new Error(`login as ${account.username}: no session cookie in the answer`);
-  return cookie.split(';')[0]!;
-}
-
 async function open(c: number): Promise<void> {
-  const cookie = await login(logins[c]!);
-  const socket: Client = io(base, {
-    transports: ['websocket'],
-    extraHeaders: { cookie },
-    reconnection: false,
-    forceNew: true,
-    timeout: 30_000,
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`console ${c}: no welcome within 30 s`)), 30_000);
-    socket.once('welcome', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.once('connect_error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`console ${c}: ${err.message}`));
-    });
-  });
+  const cookie = await login(base, logins[c]!);
+  const { socket } = await openLive(base, cookie, `console ${c}`);
   sockets.add(socket);
   f.connected++;
   socket.on('fleet', (m) => {

@@ -22,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { exitWithParent } from '../shared/child.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createConnectLimiter } from '../../simulators/fleet/connect-limiter.ts';
 import { createRandom } from '../../simulators/model/random.ts';
@@ -51,8 +52,7 @@ const { values: a } = parseArgs({
     buffer: { type: 'string', default: '10000' },
   },
 });
-// a bench child never outlives the bench
-process.on('disconnect', () => process.exit(3));
+exitWithParent();
 
 const vehicles = JSON.parse(readFileSync(a.creds!, 'utf8')) as SoakVehicle[];
 const port = Number(a.port);

@@ -1,5 +1,7 @@
 /** Messages between the soak orchestrator (run.ts) and its child processes (fleet.ts, consoles.ts), over the Node IPC channel. */
 import type { ChildProcess } from 'node:child_process';
+import { sendToParent as send } from '../shared/child.ts';
+import { nextMessage } from '../shared/procs.ts';
 import type { PowerProfile } from '../../protocol/index.ts';
 import type { ScenarioName } from '../../simulators/scenarios/index.ts';
 
@@ -101,12 +103,7 @@ export type ConsolesToParent =
   | { type: 'fatal'; message: string };
 
 /** In a child: sends to the parent and resolves once the message is handed over. */
-export function sendToParent(m: FleetToParent | ConsolesToParent): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    process.send(m, undefined, undefined, () => resolve());
-  });
-}
+export const sendToParent: (m: FleetToParent | ConsolesToParent) => Promise<void> = send;
 
 /**
  * In the parent: a request with an id to a child, answered by a message of the same id (or a fatal
@@ -119,29 +116,14 @@ export function request<T extends { type: string; id?: number }>(
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)),
-      timeoutMs,
-    );
-    const onMessage = (m: { type: string; id?: number; message?: string }) => {
-      if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
-      else if (m.type === answer && m.id === message.id) finish(undefined, m as T);
-    };
-    const onExit = (code: number | null, sig: string | null) =>
-      finish(new Error(`${what}: process exited (${code ?? sig})`));
-    function finish(err?: Error, m?: T) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    if (child.exitCode !== null || child.signalCode !== null) return onExit(child.exitCode, child.signalCode);
-    child.send(message);
-  });
+  const answered = nextMessage(
+    child,
+    (m: { type: string; id?: number }): m is T => m.type === answer && m.id === message.id,
+    timeoutMs,
+    what,
+  );
+  if (child.connected) child.send(message);
+  return answered;
 }
 
 let nextId = 1;

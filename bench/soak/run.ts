@@ -30,22 +30,25 @@
  * exit, also on an error or Ctrl-C. Every phase is bounded in time.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { benchLifecycle } from '../shared/lifecycle.ts';
 import {
-  Children,
-  cpuSecondsOf,
+  cpuBetween,
+  cpuMark,
+  type CpuMark,
   exited,
   fileLimits,
-  machineSeconds,
   memoryOf,
+  nextOfType,
   nodeCommand,
   sleep,
-} from '../ingest/procs.ts';
+} from '../shared/procs.ts';
+import { storedByVehicle } from '../shared/stored.ts';
 import { planFaults } from './faults.ts';
 import { count, emptyBuckets, exactPercentile, merge, percentile, type Buckets } from './histogram.ts';
 import {
@@ -137,27 +140,9 @@ const clock = (ms: number) => {
   return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 };
 
-const children = new Children();
-let tempDir: string | undefined;
-let cleaned = false;
 const keepData = setting('keep-data') === 'true';
-
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  await children.stopAll();
-  if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
-}
-process.on('exit', () => {
-  children.killAllNow();
-  if (!cleaned && tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    note(`\n${sig}: stopping the soak`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const lifecycle = benchLifecycle({ name: 'soak', tempPrefix: 'powerwatch-soak-', keepData: keepData });
+const children = lifecycle.children;
 
 // ── processes ───────────────────────────────────────────────────────────────────────────────────
 
@@ -167,43 +152,13 @@ interface Fleet {
   vehicles: SoakVehicle[];
 }
 
-function onceMessage<T>(child: ChildProcess, type: string, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(
-      () => finish(new Error(`${what}: not ready within ${Math.round(timeoutMs / 1000)} s`)),
-      timeoutMs,
-    );
-    const onMessage = (m: { type: string; message?: string }) => {
-      if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
-      else if (m.type === type) finish(undefined, m as T);
-    };
-    const onExit = (code: number | null, sig: string | null) =>
-      finish(new Error(`${what}: exited (${code ?? sig}) early`));
-    function finish(err?: Error, m?: T) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolvePromise(m!);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+/** CPU seconds used so far by each process of ours and by the machine. */
+function cpuNow(platformPid: number, fleets: Fleet[], consoles: ChildProcess | undefined): CpuMark {
+  const pids: Record<string, number> = { platform: platformPid, bench: process.pid };
+  fleets.forEach((f, i) => (pids[`fleet${i}`] = f.child.pid!));
+  if (consoles?.pid) pids.consoles = consoles.pid;
+  return cpuMark(pids);
 }
-
-/** CPU seconds used so far by each process of ours (the platform's main thread apart) and by the machine. */
-function cpuNow(platformPid: number, fleets: Fleet[], consoles: ChildProcess | undefined) {
-  return {
-    t: Date.now(),
-    platform: cpuSecondsOf(platformPid),
-    platformMain: cpuSecondsOf(platformPid, platformPid),
-    fleets: fleets.map((f) => cpuSecondsOf(f.child.pid!)),
-    consoles: consoles?.pid ? cpuSecondsOf(consoles.pid) : 0,
-    bench: cpuSecondsOf(process.pid),
-    machine: machineSeconds(),
-  };
-}
-type CpuMark = ReturnType<typeof cpuNow>;
 
 interface CpuShare {
   platform: number;
@@ -216,22 +171,17 @@ interface CpuShare {
   irq: number;
 }
 
-function cpuBetween(a: CpuMark, b: CpuMark): CpuShare {
-  const s = (b.t - a.t) / 1000;
-  const pct = (x: number) => round((x / s) * 100, 1);
-  const fleets = b.fleets.map((x, i) => x - a.fleets[i]!);
-  const ours =
-    b.platform - a.platform + fleets.reduce((x, y) => x + y, 0) + (b.consoles - a.consoles) + (b.bench - a.bench);
-  const busy = b.machine.busy - a.machine.busy;
-  const irq = b.machine.irq - a.machine.irq;
+function cpuShare(a: CpuMark, b: CpuMark, fleets: number): CpuShare {
+  const c = cpuBetween(a, b);
+  const pct = (x: number) => round(x, 1);
   return {
-    platform: pct(b.platform - a.platform),
-    platformMain: pct(b.platformMain - a.platformMain),
-    fleets: fleets.map(pct),
-    consoles: pct(b.consoles - a.consoles),
-    bench: pct(b.bench - a.bench),
-    others: Math.max(0, pct(busy - ours - irq)),
-    irq: pct(irq),
+    platform: pct(c.pct.platform!),
+    platformMain: pct(c.mainThreadPct.platform!),
+    fleets: Array.from({ length: fleets }, (_, i) => pct(c.pct[`fleet${i}`]!)),
+    consoles: pct(c.pct.consoles ?? 0),
+    bench: pct(c.pct.bench!),
+    others: Math.max(0, pct(c.othersPct - c.irqPct)),
+    irq: pct(c.irqPct),
   };
 }
 
@@ -298,19 +248,6 @@ function slope(points: [number, number][]): number {
   return sxx === 0 ? 0 : points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0) / sxx;
 }
 
-function storedByVehicle(file: string): Map<string, number> {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT vehicle_id AS id, count(*) AS n FROM telemetry GROUP BY vehicle_id').all() as {
-      id: string;
-      n: number;
-    }[];
-    return new Map(rows.map((r) => [r.id, r.n]));
-  } finally {
-    db.close();
-  }
-}
-
 // ── main ────────────────────────────────────────────────────────────────────────────────────────
 
 const USAGE = [
@@ -353,7 +290,7 @@ async function main(): Promise<number> {
     );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, N + 1024));
 
-  tempDir = mkdtempSync(join(tmpdir(), 'powerwatch-soak-'));
+  const tempDir = lifecycle.tempDir();
   const dataDir = join(tempDir, 'data');
   const started = Date.now();
   say(`soak — ${new Date().toISOString()} — ${availableParallelism()} cores, node ${process.version}`);
@@ -401,7 +338,7 @@ async function main(): Promise<number> {
       if (m.type === 'ticket' && !consoleAt.has(m.ticket.ticketId))
         consoleAt.set(m.ticket.ticketId, m.ticket.arrivedAt);
     });
-    const ready = await onceMessage<{ consoles: number; ms: number }>(consoles, 'ready', 120_000, 'consoles');
+    const ready = await nextOfType<ConsolesToParent, 'ready'>(consoles, 'ready', 120_000, 'consoles');
     say(`consoles: ${ready.consoles} logged in and connected (socket.io) in ${(ready.ms / 1000).toFixed(1)} s`);
   }
 
@@ -433,7 +370,7 @@ async function main(): Promise<number> {
   }
   const owner = new Map<string, Fleet>();
   for (const f of fleets) for (const v of f.vehicles) owner.set(v.id, f);
-  await Promise.all(fleets.map((f) => onceMessage(f.child, 'ready', 300_000, f.label)));
+  await Promise.all(fleets.map((f) => nextOfType<FleetToParent, 'ready'>(f.child, 'ready', 300_000, f.label)));
   let soakStart = 0;
   let soakEnd = Infinity;
   /** publish → PUBACK of every frame acknowledged during the soak (the fleets' histograms, merged). */
@@ -545,7 +482,7 @@ async function main(): Promise<number> {
     if (w && !loopWindows.some((x) => x.at === w.at)) loopWindows.push(w);
   }
 
-  let cpuMark = cpuNow(platform.pid, fleets, consoles);
+  let lastCpu = cpuNow(platform.pid, fleets, consoles);
   let ackedMark = 0;
   let sampledMark = 0;
   let statusAt = Date.now();
@@ -555,11 +492,11 @@ async function main(): Promise<number> {
     await pollMetrics();
     const { totals, ack } = await fleetStats();
     const c = cpuNow(platform.pid, fleets, consoles);
-    const cpu = cpuBetween(cpuMark, c);
+    const cpu = cpuShare(lastCpu, c, fleets.length);
     const s = (now - statusAt) / 1000;
     const ackedPerS = (totals.framesAcked - ackedMark) / s;
     const sampledPerS = (totals.framesSampled - sampledMark) / s;
-    cpuMark = c;
+    lastCpu = c;
     ackedMark = totals.framesAcked;
     sampledMark = totals.framesSampled;
     statusAt = now;
@@ -801,7 +738,7 @@ async function main(): Promise<number> {
   const soakWallS = (soakEnd - soakStart) / 1000;
   const soakAckedPerS = (soak1.framesAcked - soak0.framesAcked) / soakWallS;
   const soakSampledPerS = (soak1.framesSampled - soak0.framesSampled) / soakWallS;
-  const cpu = cpuBetween(cpuSoak0, cpuSoak1);
+  const cpu = cpuShare(cpuSoak0, cpuSoak1, fleets.length);
   const totals = finalMetrics?.totals ?? {};
 
   // ── report ──
@@ -957,15 +894,4 @@ async function main(): Promise<number> {
   return pass ? 0 : 1;
 }
 
-main().then(
-  async (code) => {
-    await cleanup();
-    if (keepData && tempDir) note(`data kept in ${tempDir}`);
-    process.exit(code);
-  },
-  async (err: unknown) => {
-    note(`soak failed: ${err instanceof Error ? err.message : String(err)}`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+lifecycle.run(main);

@@ -2,16 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { Socket as NetSocket } from 'node:net';
 import type { Client as AedesClient } from 'aedes';
 import type { MqttClient } from 'mqtt';
-import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
-import type { ClientToServerEvents, LiveAck, ServerToClientEvents } from '../../web/live/events.ts';
+import type { LiveAck } from '../../web/live/events.ts';
 import { healthy } from '../diagnostics/fixtures.ts';
+import { connected, httpLogin, openLive, type LiveClient as Client } from '../helpers/live-client.ts';
 import { connectService, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const VEHICLES = 10;
 /** Each gateway sends a batch this often … */
@@ -81,32 +79,14 @@ describe('slow consumers', () => {
   });
 
   async function openConsole(username: string, transport: 'websocket' | 'polling') {
-    const res = await fetch(`${base}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: PASSWORD }),
-    });
-    expect(res.status).toBe(200);
-    const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-    const socket: Client = ioClient(base, {
-      transports: [transport],
-      extraHeaders: { cookie },
-      reconnection: false,
-      forceNew: true,
-      timeout: 5000,
-    });
+    const { cookie } = await httpLogin(base, username, PASSWORD);
+    const socket = openLive(base, { cookie }, { transport });
     sockets.push(socket);
     const frames: number[] = [];
     let disconnectedAt: number | null = null;
     socket.on('frame', () => frames.push(performance.now()));
     socket.on('disconnect', () => (disconnectedAt = performance.now()));
-    await withTimeout(
-      new Promise<void>(
-        (resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)),
-      ),
-      5000,
-      `${username} to connect`,
-    );
+    await connected(socket, 5000, `${username} to connect`, 'connect');
     for (const g of gateways) {
       const ack = (await socket.timeout(5000).emitWithAck('subscribe', { vehicleId: g.id })) as LiveAck<{
         vehicleId: string;

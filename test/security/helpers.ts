@@ -1,12 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import Fastify from 'fastify';
-import { io as ioClient, type Socket } from 'socket.io-client';
 import { expect } from 'vitest';
 import { ERROR_CODES } from '../../web/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { securityHeaders, webConsole } from '../../web/app.ts';
 import type { WebContext } from '../../web/context.ts';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../web/live/events.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { startTestPlatform, withTimeout } from '../helpers/platform.ts';
 
@@ -204,109 +202,4 @@ export function printedMessages(stdout: string): { topic: string; payload: strin
       const i = l.indexOf(' ');
       return i < 0 ? { topic: l, payload: '' } : { topic: l.slice(0, i), payload: l.slice(i + 1) };
     });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The console over real HTTP (for socket.io)
-
-export type LiveClient = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-export interface Login {
-  cookie: string;
-  token: string;
-  csrf: string;
-}
-
-export async function httpLogin(
-  base: string,
-  username: string,
-  password: string,
-  headers: Record<string, string> = {},
-): Promise<Login> {
-  const res = await fetch(`${base}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ username, password }),
-  });
-  if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${await res.text()}`);
-  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-  return {
-    cookie,
-    token: cookie.slice(cookie.indexOf('=') + 1),
-    csrf: ((await res.json()) as { csrfToken: string }).csrfToken,
-  };
-}
-
-/** A socket.io client that never reconnects on its own. */
-export function openLive(
-  base: string,
-  headers: Record<string, string>,
-  options: {
-    transport?: 'websocket' | 'polling';
-    namespace?: string;
-    auth?: Record<string, string>;
-    query?: Record<string, string>;
-  } = {},
-): LiveClient {
-  return ioClient(`${base}${options.namespace ?? ''}`, {
-    transports: [options.transport ?? 'websocket'],
-    extraHeaders: headers,
-    reconnection: false,
-    forceNew: true,
-    timeout: 5000,
-    ...(options.auth ? { auth: options.auth } : {}),
-    ...(options.query ? { query: options.query } : {}),
-  });
-}
-
-/** Resolves with the connect_error of a connection that must be refused; fails if it connects. */
-export function connectRefused(s: LiveClient, ms = 5000): Promise<Error & { data?: { code?: string } }> {
-  return withTimeout(
-    new Promise<Error & { data?: { code?: string } }>((resolve, reject) => {
-      s.once('connect', () => reject(new Error('the connection was accepted')));
-      s.once('connect_error', (err) => resolve(err as Error & { data?: { code?: string } }));
-    }),
-    ms,
-    'connect_error',
-  ).finally(() => s.disconnect());
-}
-
-/** Resolves once connected (and welcomed). */
-export function connected(s: LiveClient, ms = 5000): Promise<void> {
-  return withTimeout(
-    new Promise<void>((resolve, reject) => {
-      s.once('welcome', () => resolve());
-      s.once('connect_error', reject);
-    }),
-    ms,
-    'the live connection',
-  );
-}
-
-/** Every event a client received, with a way to wait for one. */
-export function recorder(s: LiveClient) {
-  const got: { event: string; payload: unknown }[] = [];
-  const waiters = new Set<{ event: string; match: (p: unknown) => boolean; resolve: (p: unknown) => void }>();
-  s.onAny((event: string, payload: unknown) => {
-    got.push({ event, payload });
-    for (const w of waiters) {
-      if (w.event === event && w.match(payload)) {
-        waiters.delete(w);
-        w.resolve(payload);
-      }
-    }
-  });
-  return {
-    got,
-    next<T>(event: string, match: (m: T) => boolean = () => true, ms = 5000): Promise<T> {
-      const seen = got.find((g) => g.event === event && match(g.payload as T));
-      if (seen) return Promise.resolve(seen.payload as T);
-      let w: { event: string; match: (p: unknown) => boolean; resolve: (p: unknown) => void } | undefined;
-      const p = new Promise<T>((resolve) => {
-        w = { event, match: match as (p: unknown) => boolean, resolve: resolve as (p: unknown) => void };
-        waiters.add(w);
-      });
-      return withTimeout(p, ms, `${event}`).finally(() => waiters.delete(w!));
-    },
-  };
 }

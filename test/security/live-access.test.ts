@@ -6,7 +6,17 @@ import { createAccounts, type Accounts } from '../../web/auth/accounts.ts';
 import type { FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket } from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
-import { connected, connectRefused, httpLogin, openLive, recorder, type LiveClient, type Login } from './helpers.ts';
+import {
+  apiAs,
+  connected,
+  connectRefused,
+  httpLogin,
+  openConsole,
+  openLive,
+  type LiveClient,
+  type LiveRecorder,
+  type Login,
+} from '../helpers/live-client.ts';
 
 /**
  * The socket.io live layer as an attacker would try it (ASVS V3, V4, V5 for a WebSocket API):
@@ -71,11 +81,8 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   async function session(
     username: string,
     transport: 'websocket' | 'polling' = 'websocket',
-  ): Promise<Login & { s: LiveClient; rec: ReturnType<typeof recorder> }> {
-    const login = await httpLogin(base, username, PASSWORD);
-    const s = live({ cookie: login.cookie }, { transport });
-    const rec = recorder(s);
-    await connected(s);
+  ): Promise<Login & { s: LiveClient; rec: LiveRecorder }> {
+    const { login, s, rec } = await openConsole(base, username, PASSWORD, { transport, opened: open });
     return { ...login, s, rec };
   }
   const ask = (s: LiveClient, event: string, ...args: unknown[]) =>
@@ -283,7 +290,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
 
   describe('a session that ends takes its sockets with it, within a second', () => {
     async function expectCut(
-      c: { s: LiveClient; rec: ReturnType<typeof recorder>; cookie: string },
+      c: { s: LiveClient; rec: LiveRecorder; cookie: string },
       act: () => Promise<Response>,
       what: string,
     ): Promise<void> {
@@ -300,16 +307,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const err = await connectRefused(live({ cookie: c.cookie }));
       expect(err.data?.code, `${what}: the old cookie reconnecting`).toBe('UNAUTHENTICATED');
     }
-    const api = (login: Login, method: string, path: string, body?: unknown) =>
-      fetch(`${base}${path}`, {
-        method,
-        headers: {
-          cookie: login.cookie,
-          'x-csrf-token': login.csrf,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
+    const api = (login: Login, method: string, path: string, body?: unknown) => apiAs(base, login, method, path, body);
 
     it('logout (WebSocket and long-polling)', async () => {
       for (const transport of ['websocket', 'polling'] as const) {

@@ -6,9 +6,16 @@ import { createVehicleModel } from '../../simulators/model/vehicle.ts';
 import { plannedFault, toModelFault } from '../../simulators/scenarios/plan.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket } from '../../web/live/events.ts';
-import { startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
-import { connected, httpLogin, openLive, recorder, type LiveClient, type Login } from './helpers.ts';
+import {
+  apiAs,
+  askVehicle,
+  openConsole,
+  type LiveClient,
+  type LiveRecorder,
+  type Login,
+} from '../helpers/live-client.ts';
 
 /**
  * One minute of live traffic (real time): unit B's simulated vehicle streams at 4 Hz through the
@@ -69,30 +76,10 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
     return gw;
   }
 
-  async function console_(username: string, transport: 'websocket' | 'polling') {
-    const login = await httpLogin(base, username, PASSWORD);
-    const s = openLive(base, { cookie: login.cookie }, { transport });
-    sockets.push(s);
-    const rec = recorder(s);
-    await connected(s);
-    return { login, s, rec };
-  }
-  const ask = (s: LiveClient, event: 'subscribe' | 'unsubscribe', vehicleId: string) =>
-    withTimeout(
-      s.timeout(5000).emitWithAck(event, { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>,
-      6000,
-      `${event} ${vehicleId}`,
-    );
-  const api = (login: Login, method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, {
-      method,
-      headers: {
-        cookie: login.cookie,
-        'x-csrf-token': login.csrf,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
+  const console_ = (username: string, transport: 'websocket' | 'polling') =>
+    openConsole(base, username, PASSWORD, { transport, opened: sockets });
+  const ask = askVehicle;
+  const api = (login: Login, method: string, path: string, body?: unknown) => apiAs(base, login, method, path, body);
 
   it('A gets nothing of B: no frame, fleet entry, alarm or ticket, over WebSocket and long-polling', async () => {
     const a = await tp.addVehicle('VA1', 'CA');
@@ -182,7 +169,7 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
     }
 
     // what B and the desk got: the rooms were busy
-    const of = (c: { rec: ReturnType<typeof recorder> }, event: string) =>
+    const of = (c: { rec: LiveRecorder }, event: string) =>
       c.rec.got.filter((g) => g.event === event).map((g) => g.payload);
     const bFrames = of(bWs, 'frame') as LiveFrame[];
     expect(bFrames.length, 'B’s frames at B').toBeGreaterThan(100);

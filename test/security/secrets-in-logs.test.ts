@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { frame, refusalCode, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { connected, expectNoSecrets, httpLogin, MOSQUITTO_PUB, openLive, runTool } from './helpers.ts';
+import { connected, httpLogin, openLive } from '../helpers/live-client.ts';
+import { expectNoSecrets, MOSQUITTO_PUB, runTool } from './helpers.ts';
 import { DATA_FILES } from '../../platform/data-files.ts';
 
 /**

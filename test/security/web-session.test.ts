@@ -5,11 +5,11 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
+import { httpLogin } from '../helpers/live-client.ts';
 import {
   declaredRoutes,
   expectErrorShape,
   expectSecurityHeaders,
-  httpLogin,
   referenceSecurityHeaders,
   routeKey,
 } from './helpers.ts';

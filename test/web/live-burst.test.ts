@@ -1,12 +1,10 @@
-import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
-import type { ClientToServerEvents, LiveFrame, ServerToClientEvents } from '../../web/live/events.ts';
-import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import type { LiveFrame } from '../../web/live/events.ts';
+import { connected, httpLogin, openLive, type LiveClient as Client } from '../helpers/live-client.ts';
+import { frame, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, TEST_COST } from './helpers.ts';
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const MAX_BUFFERED = 4;
 const VEHICLES = 24;
@@ -36,29 +34,13 @@ describe('the live layer after a burst of frames', () => {
       password: PASSWORD,
     });
     const base = `http://127.0.0.1:${p.ports.http}`;
-    const res = await fetch(`${base}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'engineer', password: PASSWORD }),
-    });
-    expect(res.status).toBe(200);
-    const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { cookie } = await httpLogin(base, 'engineer', PASSWORD);
 
-    const c: Client = ioClient(base, {
-      transports: ['websocket'],
-      extraHeaders: { cookie },
-      reconnection: false,
-      forceNew: true,
-      timeout: 5000,
-    });
+    const c = openLive(base, { cookie });
     socket = c;
     const got: LiveFrame[] = [];
     c.on('frame', (m) => got.push(m));
-    await withTimeout(
-      new Promise<void>((resolve, reject) => (c.once('welcome', () => resolve()), c.once('connect_error', reject))),
-      5000,
-      'welcome',
-    );
+    await connected(c, 5000, 'welcome');
     for (const vehicleId of ids)
       expect(await c.timeout(5000).emitWithAck('subscribe', { vehicleId })).toEqual({ ok: true, vehicleId });
 

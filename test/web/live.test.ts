@@ -1,22 +1,20 @@
 import type { MqttClient } from 'mqtt';
-import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
-import type {
-  ClientToServerEvents,
-  FleetUpdate,
-  LiveAck,
-  LiveAlarm,
-  LiveFrame,
-  LiveTicket,
-  ServerToClientEvents,
-} from '../../web/live/events.ts';
+import type { FleetUpdate, LiveAlarm, LiveFrame, LiveTicket, LiveWelcome } from '../../web/live/events.ts';
+import {
+  askVehicle,
+  connectRefused,
+  httpLogin,
+  openConsole,
+  openLive,
+  type LiveClient as Client,
+} from '../helpers/live-client.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from './helpers.ts';
 
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Got = { event: string; at: number; payload: unknown };
 
 const RATE_HZ = 4;
@@ -72,91 +70,30 @@ describe('the live layer (socket.io)', () => {
     await tp.close();
   });
 
-  async function login(username: string): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${base}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: PASSWORD }),
-    });
-    expect(res.status).toBe(200);
-    const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-    return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
-  }
+  const login = (username: string) => httpLogin(base, username, PASSWORD);
 
   function open(headers: Record<string, string>, transport: 'websocket' | 'polling' = 'websocket'): Client {
-    const s: Client = ioClient(base, {
-      transports: [transport],
-      extraHeaders: headers,
-      reconnection: false,
-      forceNew: true,
-      timeout: 5000,
-    });
+    const s = openLive(base, headers, { transport });
     opened.push(s);
     return s;
   }
 
   /** Resolves with the connect_error (the connection must be refused). */
-  function refused(s: Client): Promise<Error & { data?: { code?: string } }> {
-    return withTimeout(
-      new Promise((resolve, reject) => {
-        s.once('connect', () => reject(new Error('the connection was accepted')));
-        s.once('connect_error', (err) => resolve(err as Error & { data?: { code?: string } }));
-      }),
-      5000,
-      'connect_error',
-    );
-  }
+  const refused = (s: Client) => connectRefused(s);
 
   async function connect(
     username: string,
     transport: 'websocket' | 'polling' = 'websocket',
   ): Promise<Console & { cookie: string; csrf: string }> {
-    const { cookie, csrf } = await login(username);
-    const socket = open({ cookie }, transport);
-    const got: Got[] = [];
-    const waiters = new Set<{ event: string; match: (m: unknown) => boolean; resolve: (m: unknown) => void }>();
-    socket.onAny((event: string, payload: unknown) => {
-      got.push({ event, at: performance.now(), payload });
-      for (const w of waiters) {
-        if (w.event === event && w.match(payload)) {
-          waiters.delete(w);
-          w.resolve(payload);
-        }
-      }
-    });
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      }),
-      5000,
-      `${username} to connect`,
-    );
-    return {
-      socket,
-      got,
-      cookie,
-      csrf,
-      next<T>(event: string, match: (m: T) => boolean = () => true, ms = 5000) {
-        const seen = got.find((g) => g.event === event && match(g.payload as T));
-        if (seen) return Promise.resolve(seen.payload as T);
-        let w: { event: string; match: (m: unknown) => boolean; resolve: (m: unknown) => void } | undefined;
-        const p = new Promise<T>((resolve) => {
-          w = { event, match: match as (m: unknown) => boolean, resolve: resolve as (m: unknown) => void };
-          waiters.add(w);
-        });
-        return withTimeout(p, ms, `${event} at ${username}`).finally(() => waiters.delete(w!));
-      },
-      close: () => socket.disconnect(),
-    };
+    const {
+      login: l,
+      s: socket,
+      rec,
+    } = await openConsole(base, username, PASSWORD, { transport, opened, on: 'connect' });
+    return { socket, got: rec.got, cookie: l.cookie, csrf: l.csrf, next: rec.next, close: () => socket.disconnect() };
   }
 
-  const subscribe = (c: Console, vehicleId: string) =>
-    withTimeout(
-      c.socket.timeout(5000).emitWithAck('subscribe', { vehicleId }) as Promise<LiveAck<{ vehicleId: string }>>,
-      6000,
-      `subscribe ${vehicleId}`,
-    );
+  const subscribe = (c: Console, vehicleId: string) => askVehicle(c.socket, 'subscribe', vehicleId);
 
   /** Publishes `n` frames of a vehicle at once (QoS 1) and waits for every PUBACK; returns the last seq. */
   async function publish(vehicleId: string, n = 1): Promise<number> {
@@ -193,7 +130,7 @@ describe('the live layer (socket.io)', () => {
     expect(tp.platform.counters.get('live.refused', 'origin')).toBeGreaterThanOrEqual(2);
     const own = open({ cookie, origin: base });
     const welcome = await withTimeout(
-      new Promise<Parameters<ServerToClientEvents['welcome']>[0]>((resolve) => own.once('welcome', resolve)),
+      new Promise<LiveWelcome>((resolve) => own.once('welcome', resolve)),
       5000,
       'welcome',
     );

@@ -4,11 +4,9 @@ import { PlatformError } from '../../core/errors.ts';
 import { hashSecret, PASSWORD_COST, verifySecret, type ScryptCost } from '../../core/secrets.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { AccountsTable } from '../../records/schema.ts';
+import type { Role } from './roles.ts';
 
-export const ROLES = ['admin', 'dispatcher', 'engineer', 'customer'] as const;
-export type Role = (typeof ROLES)[number];
-/** The manufacturer's own people: everyone but customers. */
-export const STAFF_ROLES: readonly Role[] = ['admin', 'dispatcher', 'engineer'];
+export { ROLES, STAFF_ROLES, type Role } from './roles.ts';
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 export const PASSWORD_MIN_LENGTH = 12;

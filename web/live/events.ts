@@ -5,6 +5,7 @@
  */
 import type { Alarm } from '../../diagnostics/types.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
+import type { Role } from '../auth/roles.ts';
 import type { TicketView as Ticket } from '../ticket-view.ts';
 
 export const LIVE_PATH = '/socket.io';
@@ -51,7 +52,7 @@ export type LiveTicket =
 
 /** Sent once right after the connection is accepted. */
 export interface LiveWelcome {
-  account: { id: string; role: 'admin' | 'dispatcher' | 'engineer' | 'customer'; customerId: string | null };
+  account: { id: string; role: Role; customerId: string | null };
   /** At most this many `frame` messages a second per vehicle. */
   maxRateHz: number;
   /** At most this many vehicles subscribed at once per connection. */

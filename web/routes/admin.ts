@@ -18,6 +18,7 @@ import {
   intQuery,
   passwordSchema,
   roleSchema,
+  staffMemberOut,
   text,
 } from '../schemas.ts';
 
@@ -60,7 +61,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           tags: ['accounts'],
           summary: 'Active staff accounts (id, name, role): whom a ticket can be assigned to',
           response: {
-            200: z.object({ staff: z.array(z.object({ id: z.string(), name: z.string(), role: roleSchema })) }),
+            200: z.object({ staff: z.array(staffMemberOut) }),
             ...errors(...AUTHED),
           },
         },

@@ -10,6 +10,7 @@ import {
   customerIdSchema,
   errors,
   fieldsQuery,
+  fleetCountsOut,
   instant,
   intQuery,
   queryBool,
@@ -59,13 +60,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           response: {
             200: z.object({
               vehicles: z.array(vehicleStateOut),
-              counts: z.object({
-                total: z.number(),
-                online: z.number(),
-                offline: z.number(),
-                bySource: z.record(z.string(), z.number()),
-                withAlarms: z.number(),
-              }),
+              counts: fleetCountsOut,
             }),
             ...errors(400, ...AUTHED),
           },

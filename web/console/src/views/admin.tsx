@@ -1,7 +1,9 @@
 /** Administration: accounts (create, disable, reset password), customer units, vehicles (provision, new secret, remove), the audit log. */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { ErrorBox, OnlineDot } from '../components/badges.tsx';
+import { DataTable, type Column } from '../components/data-table.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
@@ -34,6 +36,82 @@ export function Admin() {
       {tab === 'vehicles' && <Vehicles />}
       {tab === 'audit' && <Audit />}
     </div>
+  );
+}
+
+/** One tab's page: its title, the outcome of the last action, the list's load error, then the list (and form). */
+function AdminSection(props: {
+  title: string;
+  notice?: ComponentChildren;
+  error: unknown;
+  children: ComponentChildren;
+}) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      {props.notice}
+      <ErrorBox error={props.error} />
+      {props.children}
+    </section>
+  );
+}
+
+/** The inline form under a list that adds to it; `onSubmit` runs the request. */
+function CreateForm(props: { onSubmit: () => Promise<void>; children: ComponentChildren }) {
+  return (
+    <form
+      class="card inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void props.onSubmit();
+      }}
+    >
+      {props.children}
+      <button type="submit" class="primary">
+        {t('common.create')}
+      </button>
+    </form>
+  );
+}
+
+/** An inline form's values; `bind(key)` wires a text box to one of them. */
+function useForm<F extends Record<string, string>>(initial: F) {
+  const [form, setForm] = useState(initial);
+  const bind = (key: keyof F & string) => ({
+    value: form[key] as string,
+    onInput: (value: string) => setForm({ ...form, [key]: value }),
+  });
+  return [form, setForm, bind] as const;
+}
+
+/** A text box of an inline form. */
+function TextField(props: {
+  placeholder: string;
+  required?: boolean;
+  value: string;
+  onInput: (value: string) => void;
+}) {
+  return (
+    <input
+      placeholder={props.placeholder}
+      required={props.required}
+      value={props.value}
+      onInput={(e) => props.onInput(e.currentTarget.value)}
+    />
+  );
+}
+
+/** The customer unit a new account or vehicle belongs to. */
+function CustomerSelect(props: { customers: Customer[]; value: string; onInput: (id: string) => void }) {
+  return (
+    <select required value={props.value} onChange={(e) => props.onInput(e.currentTarget.value)}>
+      <option value="">{t('common.customer')}</option>
+      {props.customers.map((c) => (
+        <option key={c.id} value={c.id}>
+          {c.id} — {c.name}
+        </option>
+      ))}
+    </select>
   );
 }
 
@@ -71,64 +149,54 @@ function Accounts() {
   const list = useLoad(() => api.get<{ accounts: Account[] }>('/api/accounts'), []);
   const customers = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
   const out = useOutcome();
-  const [form, setForm] = useState({ id: '', name: '', role: 'engineer' as Role, customerId: '' });
+  const [form, setForm, bind] = useForm({ id: '', name: '', role: 'engineer' as Role, customerId: '' });
+  const columns: Column<Account>[] = [
+    { label: t('admin.account.id'), cell: (a) => a.id },
+    { label: t('common.name'), cell: (a) => a.name },
+    { label: t('admin.account.role'), cell: (a) => t(`role.${a.role}` as MessageKey) },
+    { label: t('common.customer'), cell: (a) => a.customerId ?? '—' },
+    { label: t('admin.account.lastLogin'), cell: (a) => dateTime(a.lastLoginAt) },
+    {
+      label: '',
+      class: 'actions',
+      cell: (a) => (
+        <>
+          <button
+            type="button"
+            onClick={() =>
+              out.run(
+                async () => void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()),
+              )
+            }
+          >
+            {a.disabled ? t('admin.account.enable') : t('admin.account.disable')}
+          </button>
+          <button
+            type="button"
+            onClick={() =>
+              out.run(async () => {
+                const r = await api.post<{ password: string }>(`/api/accounts/${a.id}/reset-password`, {});
+                return t('admin.oneTimePassword', { id: a.id, pw: r.password });
+              })
+            }
+          >
+            {t('admin.account.reset')}
+          </button>
+        </>
+      ),
+    },
+  ];
   return (
-    <section>
-      <h2>{t('admin.accounts')}</h2>
-      {out.view}
-      <ErrorBox error={list.error} />
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>{t('admin.account.id')}</th>
-            <th>{t('common.name')}</th>
-            <th>{t('admin.account.role')}</th>
-            <th>{t('common.customer')}</th>
-            <th>{t('admin.account.lastLogin')}</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(list.data?.accounts ?? []).map((a) => (
-            <tr key={a.id} class={a.disabled ? 'disabled' : ''}>
-              <td>{a.id}</td>
-              <td>{a.name}</td>
-              <td>{t(`role.${a.role}` as MessageKey)}</td>
-              <td>{a.customerId ?? '—'}</td>
-              <td>{dateTime(a.lastLoginAt)}</td>
-              <td class="actions">
-                <button
-                  type="button"
-                  onClick={() =>
-                    out.run(
-                      async () =>
-                        void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()),
-                    )
-                  }
-                >
-                  {a.disabled ? t('admin.account.enable') : t('admin.account.disable')}
-                </button>
-                <button
-                  type="button"
-                  onClick={() =>
-                    out.run(async () => {
-                      const r = await api.post<{ password: string }>(`/api/accounts/${a.id}/reset-password`, {});
-                      return t('admin.oneTimePassword', { id: a.id, pw: r.password });
-                    })
-                  }
-                >
-                  {t('admin.account.reset')}
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="card inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void out.run(async () => {
+    <AdminSection title={t('admin.accounts')} notice={out.view} error={list.error}>
+      <DataTable
+        rows={list.data?.accounts ?? []}
+        rowKey={(a) => a.id}
+        rowClass={(a) => (a.disabled ? 'disabled' : '')}
+        columns={columns}
+      />
+      <CreateForm
+        onSubmit={() =>
+          out.run(async () => {
             const r = await api.post<{ account: Account; password?: string }>('/api/accounts', {
               id: form.id,
               name: form.name,
@@ -138,21 +206,11 @@ function Accounts() {
             list.reload();
             setForm({ id: '', name: '', role: form.role, customerId: form.customerId });
             return r.password ? t('admin.oneTimePassword', { id: r.account.id, pw: r.password }) : null;
-          });
-        }}
+          })
+        }
       >
-        <input
-          placeholder={t('admin.account.id')}
-          required
-          value={form.id}
-          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
-        />
-        <input
-          placeholder={t('common.name')}
-          required
-          value={form.name}
-          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
-        />
+        <TextField placeholder={t('admin.account.id')} required {...bind('id')} />
+        <TextField placeholder={t('common.name')} required {...bind('name')} />
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}>
           {ROLES.map((r) => (
             <option key={r} value={r}>
@@ -161,82 +219,41 @@ function Accounts() {
           ))}
         </select>
         {form.role === 'customer' && (
-          <select
-            required
-            value={form.customerId}
-            onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}
-          >
-            <option value="">{t('common.customer')}</option>
-            {(customers.data?.customers ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.id} — {c.name}
-              </option>
-            ))}
-          </select>
+          <CustomerSelect customers={customers.data?.customers ?? []} {...bind('customerId')} />
         )}
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
-    </section>
+      </CreateForm>
+    </AdminSection>
   );
 }
 
 function Customers() {
   const list = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
   const out = useOutcome();
-  const [form, setForm] = useState({ id: '', name: '' });
+  const [form, setForm, bind] = useForm({ id: '', name: '' });
   return (
-    <section>
-      <h2>{t('admin.customers')}</h2>
-      {out.view}
-      <ErrorBox error={list.error} />
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>{t('admin.customer.id')}</th>
-            <th>{t('common.name')}</th>
-            <th>{t('admin.customer.vehicles')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(list.data?.customers ?? []).map((c) => (
-            <tr key={c.id}>
-              <td>{c.id}</td>
-              <td>{c.name}</td>
-              <td>{c.vehicleCount}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="card inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void out.run(async () => {
+    <AdminSection title={t('admin.customers')} notice={out.view} error={list.error}>
+      <DataTable
+        rows={list.data?.customers ?? []}
+        rowKey={(c) => c.id}
+        columns={[
+          { label: t('admin.customer.id'), cell: (c) => c.id },
+          { label: t('common.name'), cell: (c) => c.name },
+          { label: t('admin.customer.vehicles'), cell: (c) => c.vehicleCount },
+        ]}
+      />
+      <CreateForm
+        onSubmit={() =>
+          out.run(async () => {
             await api.post('/api/customers', form);
             setForm({ id: '', name: '' });
             list.reload();
-          });
-        }}
+          })
+        }
       >
-        <input
-          placeholder={t('admin.customer.id')}
-          required
-          value={form.id}
-          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
-        />
-        <input
-          placeholder={t('common.name')}
-          required
-          value={form.name}
-          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
-        />
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
-    </section>
+        <TextField placeholder={t('admin.customer.id')} required {...bind('id')} />
+        <TextField placeholder={t('common.name')} required {...bind('name')} />
+      </CreateForm>
+    </AdminSection>
   );
 }
 
@@ -244,70 +261,52 @@ function Vehicles() {
   const list = useLoad(() => api.get<{ vehicles: VehicleState[] }>('/api/vehicles'), []);
   const customers = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
   const out = useOutcome();
-  const [form, setForm] = useState({ id: '', customerId: '', name: '', model: '' });
+  const [form, setForm, bind] = useForm({ id: '', customerId: '', name: '', model: '' });
+  const columns: Column<VehicleState>[] = [
+    { label: t('admin.vehicle.id'), cell: (v) => v.id },
+    { label: t('common.name'), cell: (v) => v.name },
+    { label: t('admin.vehicle.model'), cell: (v) => v.model },
+    { label: t('common.customer'), cell: (v) => v.customerId },
+    { label: t('fleet.col.online'), cell: (v) => <OnlineDot online={v.online} /> },
+    {
+      label: '',
+      class: 'actions',
+      cell: (v) => (
+        <>
+          <button
+            type="button"
+            onClick={() =>
+              out.run(async () => {
+                const r = await api.post<{ secret: string }>(
+                  `/api/vehicles/${encodeURIComponent(v.id)}/rotate-secret`,
+                  {},
+                );
+                return t('admin.vehicle.secret', { id: v.id, secret: r.secret });
+              })
+            }
+          >
+            {t('admin.vehicle.rotate')}
+          </button>
+          <button
+            type="button"
+            class="danger"
+            onClick={() =>
+              confirm(t('admin.vehicle.confirmRemove', { id: v.id })) &&
+              out.run(async () => void (await api.del(`/api/vehicles/${encodeURIComponent(v.id)}`), list.reload()))
+            }
+          >
+            {t('common.remove')}
+          </button>
+        </>
+      ),
+    },
+  ];
   return (
-    <section>
-      <h2>{t('admin.vehicles')}</h2>
-      {out.view}
-      <ErrorBox error={list.error} />
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>{t('admin.vehicle.id')}</th>
-            <th>{t('common.name')}</th>
-            <th>{t('admin.vehicle.model')}</th>
-            <th>{t('common.customer')}</th>
-            <th>{t('fleet.col.online')}</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {(list.data?.vehicles ?? []).map((v) => (
-            <tr key={v.id}>
-              <td>{v.id}</td>
-              <td>{v.name}</td>
-              <td>{v.model}</td>
-              <td>{v.customerId}</td>
-              <td>
-                <OnlineDot online={v.online} />
-              </td>
-              <td class="actions">
-                <button
-                  type="button"
-                  onClick={() =>
-                    out.run(async () => {
-                      const r = await api.post<{ secret: string }>(
-                        `/api/vehicles/${encodeURIComponent(v.id)}/rotate-secret`,
-                        {},
-                      );
-                      return t('admin.vehicle.secret', { id: v.id, secret: r.secret });
-                    })
-                  }
-                >
-                  {t('admin.vehicle.rotate')}
-                </button>
-                <button
-                  type="button"
-                  class="danger"
-                  onClick={() =>
-                    confirm(t('admin.vehicle.confirmRemove', { id: v.id })) &&
-                    out.run(
-                      async () => void (await api.del(`/api/vehicles/${encodeURIComponent(v.id)}`), list.reload()),
-                    )
-                  }
-                >
-                  {t('common.remove')}
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="card inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void out.run(async () => {
+    <AdminSection title={t('admin.vehicles')} notice={out.view} error={list.error}>
+      <DataTable rows={list.data?.vehicles ?? []} rowKey={(v) => v.id} columns={columns} />
+      <CreateForm
+        onSubmit={() =>
+          out.run(async () => {
             const r = await api.post<{ vehicle: VehicleState; secret: string }>('/api/vehicles', {
               id: form.id,
               customerId: form.customerId,
@@ -317,73 +316,33 @@ function Vehicles() {
             setForm({ ...form, id: '', name: '' });
             list.reload();
             return t('admin.vehicle.secret', { id: r.vehicle.id, secret: r.secret });
-          });
-        }}
+          })
+        }
       >
-        <input
-          placeholder={t('admin.vehicle.id')}
-          required
-          value={form.id}
-          onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
-        />
-        <select
-          required
-          value={form.customerId}
-          onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}
-        >
-          <option value="">{t('common.customer')}</option>
-          {(customers.data?.customers ?? []).map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.id} — {c.name}
-            </option>
-          ))}
-        </select>
-        <input
-          placeholder={t('common.name')}
-          value={form.name}
-          onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
-        />
-        <input
-          placeholder={t('admin.vehicle.model')}
-          value={form.model}
-          onInput={(e) => setForm({ ...form, model: e.currentTarget.value })}
-        />
-        <button type="submit" class="primary">
-          {t('common.create')}
-        </button>
-      </form>
-    </section>
+        <TextField placeholder={t('admin.vehicle.id')} required {...bind('id')} />
+        <CustomerSelect customers={customers.data?.customers ?? []} {...bind('customerId')} />
+        <TextField placeholder={t('common.name')} {...bind('name')} />
+        <TextField placeholder={t('admin.vehicle.model')} {...bind('model')} />
+      </CreateForm>
+    </AdminSection>
   );
 }
 
 function Audit() {
   const list = useLoad(() => api.get<{ entries: AuditEntry[] }>('/api/audit', { limit: 300 }), []);
   return (
-    <section>
-      <h2>{t('admin.audit')}</h2>
-      <ErrorBox error={list.error} />
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>{t('common.at')}</th>
-            <th>{t('common.by')}</th>
-            <th>{t('admin.audit.action')}</th>
-            <th>{t('admin.audit.subject')}</th>
-            <th>IP</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(list.data?.entries ?? []).map((e) => (
-            <tr key={e.id}>
-              <td>{dateTime(e.at)}</td>
-              <td>{e.actor}</td>
-              <td>{e.action}</td>
-              <td>{e.subject ?? '—'}</td>
-              <td class="muted">{e.ip ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
+    <AdminSection title={t('admin.audit')} error={list.error}>
+      <DataTable
+        rows={list.data?.entries ?? []}
+        rowKey={(e) => e.id}
+        columns={[
+          { label: t('common.at'), cell: (e) => dateTime(e.at) },
+          { label: t('common.by'), cell: (e) => e.actor },
+          { label: t('admin.audit.action'), cell: (e) => e.action },
+          { label: t('admin.audit.subject'), cell: (e) => e.subject ?? '—' },
+          { label: 'IP', cell: (e) => e.ip ?? '—', class: 'muted' },
+        ]}
+      />
+    </AdminSection>
   );
 }

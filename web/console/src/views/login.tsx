@@ -31,27 +31,21 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           <LangSwitch />
         </div>
         <h2>{t('login.title')}</h2>
-        <label>
-          {t('login.username')}
-          <input
-            name="username"
-            autocomplete="username"
-            required
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          {t('login.password')}
-          <input
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
+        <Field
+          label={t('login.username')}
+          name="username"
+          autocomplete="username"
+          value={username}
+          onInput={setUsername}
+        />
+        <Field
+          label={t('login.password')}
+          name="password"
+          password
+          autocomplete="current-password"
+          value={password}
+          onInput={setPassword}
+        />
         {error && (
           <div class="error" role="alert">
             {t('login.failed')}: {error}
@@ -85,38 +79,16 @@ export function ChangePassword({ onChanged }: { onChanged: (s: Session) => void 
       <form class="card login-card" onSubmit={submit}>
         <h2>{t('pw.title')}</h2>
         <p class="muted">{t('pw.why')}</p>
-        <label>
-          {t('pw.current')}
-          <input
-            type="password"
-            autocomplete="current-password"
-            required
-            value={current}
-            onInput={(e) => setCurrent(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          {t('pw.new')}
-          <input
-            type="password"
-            autocomplete="new-password"
-            minLength={12}
-            required
-            value={next}
-            onInput={(e) => setNext(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          {t('pw.repeat')}
-          <input
-            type="password"
-            autocomplete="new-password"
-            minLength={12}
-            required
-            value={repeat}
-            onInput={(e) => setRepeat(e.currentTarget.value)}
-          />
-        </label>
+        <Field label={t('pw.current')} password autocomplete="current-password" value={current} onInput={setCurrent} />
+        <Field label={t('pw.new')} password autocomplete="new-password" minLength={12} value={next} onInput={setNext} />
+        <Field
+          label={t('pw.repeat')}
+          password
+          autocomplete="new-password"
+          minLength={12}
+          value={repeat}
+          onInput={setRepeat}
+        />
         {error && (
           <div class="error" role="alert">
             {error}
@@ -127,5 +99,35 @@ export function ChangePassword({ onChanged }: { onChanged: (s: Session) => void 
         </button>
       </form>
     </main>
+  );
+}
+
+/** A labelled, required text box of the sign-in forms. */
+function Field({
+  label,
+  password,
+  value,
+  onInput,
+  ...input
+}: {
+  label: string;
+  password?: boolean;
+  value: string;
+  onInput: (value: string) => void;
+  name?: string;
+  autocomplete: string;
+  minLength?: number;
+}) {
+  const props = {
+    ...input,
+    required: true,
+    value,
+    onInput: (e: { currentTarget: HTMLInputElement }) => onInput(e.currentTarget.value),
+  };
+  return (
+    <label>
+      {label}
+      {password ? <input type="password" {...props} /> : <input {...props} />}
+    </label>
   );
 }

@@ -1,7 +1,6 @@
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import type { ChildToParent, ParentToChild } from './ipc.ts';
 
 /** Every child process the bench started, so that each one is stopped on any exit path. */
 export class Children {
@@ -81,20 +80,27 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs: 
   throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s`);
 }
 
-/** The next IPC message from `child` that satisfies `accept`; rejects on a `fatal` message, on exit, or on timeout. */
-export function nextMessage<T extends ChildToParent>(
+/** An IPC message between a bench and its children: every one has a type; `fatal` carries a message. */
+export type Message = { type: string };
+
+/**
+ * The next IPC message from `child` that satisfies `accept`; rejects on a `fatal` message, on exit,
+ * or on timeout (`expecting` names what did not come, e.g. `'ready'`).
+ */
+export function nextMessage<M extends Message, T extends M>(
   child: ChildProcess,
-  accept: (m: ChildToParent) => m is T,
+  accept: (m: M) => m is T,
   timeoutMs: number,
   what: string,
+  expecting = 'answer',
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => finish(new Error(`${what}: no answer within ${Math.round(timeoutMs / 1000)} s`)),
+      () => finish(new Error(`${what}: no ${expecting} within ${Math.round(timeoutMs / 1000)} s`)),
       timeoutMs,
     );
-    const onMessage = (m: ChildToParent) => {
-      if (m.type === 'fatal') finish(new Error(`${what}: ${m.message}`));
+    const onMessage = (m: M) => {
+      if (m.type === 'fatal') finish(new Error(`${what}: ${(m as { message?: string }).message}`));
       else if (accept(m)) finish(undefined, m);
     };
     const onExit = (code: number | null, sig: string | null) =>
@@ -112,7 +118,18 @@ export function nextMessage<T extends ChildToParent>(
   });
 }
 
-export function tell(child: ChildProcess, m: ParentToChild): void {
+/** The next IPC message of `type` from `child` (see nextMessage). */
+export function nextOfType<M extends Message, K extends M['type']>(
+  child: ChildProcess,
+  type: K,
+  timeoutMs: number,
+  what: string,
+): Promise<Extract<M, { type: K }>> {
+  return nextMessage(child, (m: M): m is Extract<M, { type: K }> => m.type === type, timeoutMs, what, `'${type}'`);
+}
+
+/** Sends to a child if it is still connected. */
+export function tell<M extends Message>(child: ChildProcess, m: M): void {
   if (child.connected) child.send(m);
 }
 
@@ -216,38 +233,69 @@ export interface CpuFigures {
   topOthers: string[];
 }
 
+/** CPU seconds used so far by named processes of ours (all threads, and the main thread alone) and by the machine. */
+export interface CpuMark {
+  t: number;
+  all: Record<string, number>;
+  main: Record<string, number>;
+  machine: { busy: number; irq: number };
+}
+
+export function cpuMark(pids: Record<string, number>): CpuMark {
+  const all: Record<string, number> = {};
+  const main: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(pids)) {
+    all[k] = cpuSecondsOf(pid);
+    main[k] = cpuSecondsOf(pid, pid);
+  }
+  return { t: Date.now(), all, main, machine: machineSeconds() };
+}
+
+/**
+ * CPU use between two marks, in % of one core, unrounded: each process of ours, its main thread
+ * (the JavaScript event loop), everything else on the machine (interrupts included) and, of that,
+ * interrupt handling (mostly loopback TCP for our own traffic).
+ */
+export function cpuBetween(
+  a: CpuMark,
+  b: CpuMark,
+): { pct: Record<string, number>; mainThreadPct: Record<string, number>; othersPct: number; irqPct: number } {
+  const seconds = (b.t - a.t) / 1000;
+  const pct: Record<string, number> = {};
+  const mainThreadPct: Record<string, number> = {};
+  let ours = 0;
+  for (const k of Object.keys(b.all)) {
+    const used = b.all[k]! - (a.all[k] ?? NaN);
+    ours += used;
+    pct[k] = (used / seconds) * 100;
+    mainThreadPct[k] = ((b.main[k]! - (a.main[k] ?? NaN)) / seconds) * 100;
+  }
+  return {
+    pct,
+    mainThreadPct,
+    othersPct: ((b.machine.busy - a.machine.busy - ours) / seconds) * 100,
+    irqPct: ((b.machine.irq - a.machine.irq) / seconds) * 100,
+  };
+}
+
 /**
  * CPU use of the bench's own processes and of everything else on the machine over a window,
  * in % of one core. Other processes' use above a few % means the figures were disturbed.
  */
 export class CpuWindow {
-  private start = new Map<string, number>();
-  private startMain = new Map<string, number>();
-  private machine0 = { busy: 0, irq: 0 };
+  private mark0: CpuMark | undefined;
   private procs0 = new Map<number, { name: string; cpu: number }>();
-  private t0 = 0;
   constructor(private readonly pids: Record<string, number>) {}
   begin(): void {
-    this.t0 = Date.now();
-    this.machine0 = machineSeconds();
+    this.mark0 = cpuMark(this.pids);
     this.procs0 = allProcesses();
-    for (const [k, pid] of Object.entries(this.pids)) {
-      this.start.set(k, cpuSecondsOf(pid));
-      this.startMain.set(k, cpuSecondsOf(pid, pid));
-    }
   }
   end(): CpuFigures {
-    const seconds = (Date.now() - this.t0) / 1000;
-    const pct: Record<string, number> = {};
-    const mainThreadPct: Record<string, number> = {};
-    let ours = 0;
-    for (const [k, pid] of Object.entries(this.pids)) {
-      const used = cpuSecondsOf(pid) - (this.start.get(k) ?? NaN);
-      ours += used;
-      pct[k] = Math.round((used / seconds) * 100);
-      mainThreadPct[k] = Math.round(((cpuSecondsOf(pid, pid) - (this.startMain.get(k) ?? NaN)) / seconds) * 100);
-    }
-    const m = machineSeconds();
+    const mark = cpuMark(this.pids);
+    const c = cpuBetween(this.mark0 ?? mark, mark);
+    const seconds = (mark.t - (this.mark0 ?? mark).t) / 1000;
+    const round = (r: Record<string, number>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
     const ourPids = new Set(Object.values(this.pids));
     const others = [...allProcesses()]
       .filter(([pid]) => !ourPids.has(pid))
@@ -257,11 +305,36 @@ export class CpuWindow {
       .filter((p) => p.used / seconds >= 0.05)
       .map((p) => `${p.name}[${p.pid}] ${Math.round((p.used / seconds) * 100)}%`);
     return {
-      pct,
-      mainThreadPct,
-      othersPct: Math.max(0, Math.round(((m.busy - this.machine0.busy - ours) / seconds) * 100)),
-      irqPct: Math.round(((m.irq - this.machine0.irq) / seconds) * 100),
+      pct: round(c.pct),
+      mainThreadPct: round(c.mainThreadPct),
+      othersPct: Math.max(0, Math.round(c.othersPct)),
+      irqPct: Math.round(c.irqPct),
       topOthers: others,
     };
   }
+}
+
+/** Other processes' use (% of one core, interrupts apart) in `seconds` of the bench doing nothing. */
+export async function othersBusyPct(seconds: number): Promise<number> {
+  const a = machineSeconds();
+  await sleep(seconds * 1000);
+  const b = machineSeconds();
+  return ((b.busy - a.busy - (b.irq - a.irq)) / seconds) * 100;
+}
+
+/**
+ * Waits (bounded by `maxMs`) for 3 s in which processes other than ours use less than `belowPct` of
+ * a core; `onBusy` hears the first busy reading. Returns the last reading (% of one core, rounded).
+ */
+export async function waitForQuiet(maxMs: number, belowPct: number, onBusy?: (pct: number) => void): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let pct = NaN;
+  let told = false;
+  while (Date.now() < deadline) {
+    pct = await othersBusyPct(3);
+    if (pct < belowPct) break;
+    if (!told) onBusy?.(Math.round(pct));
+    told = true;
+  }
+  return Math.round(pct);
 }

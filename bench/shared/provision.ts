@@ -1,11 +1,16 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
-import type { Credential } from './ipc.ts';
 import { recordsFile } from '../../platform/data-files.ts';
 
 type RecordsModule = typeof import('../../records/db.ts');
 type VehiclesModule = typeof import('../../registry/vehicles.ts');
+
+/** A provisioned vehicle's MQTT login (client id = username = vehicle id). */
+export interface Credential {
+  id: string;
+  secret: string;
+}
 
 export const benchVehicleId = (i: number) => `bench-${String(i + 1).padStart(5, '0')}`;
 
