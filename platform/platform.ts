@@ -27,8 +27,13 @@ import { loadRuleFile } from '../diagnostics/rules/load.ts';
 import { loadPlanFile } from '../diagnostics/plans/plans.ts';
 import { createWebServer } from '../web/server.ts';
 
-/** Where `npm run build:console` puts the browser app. */
-const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
+/**
+ * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
+ * this source file and `../console` from its built copy (dist/platform/platform.js).
+ */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../dist/console' : '../console', import.meta.url),
+);
 
 const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
 const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
