@@ -34,6 +34,7 @@ export default tseslint.config(
   {
     files: [
       'platform/main.ts',
+      'platform/healthcheck.ts',
       'platform/config.ts',
       'registry/cli.ts',
       'simulators/cli.ts',

@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './shared/procs.ts';
 
@@ -16,10 +17,31 @@ export interface PlatformProcess {
 }
 
 /**
- * Starts the real platform as its own process (`node --import tsx platform/main.ts`, LOG_LEVEL=warn,
- * ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed on (so platform
- * settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`); resolves once
- * `/healthz` answers.
+ * What `npm start` runs in the checkout at `root`: `dist/platform/main.js`, its build brought up to
+ * date first (`npm run build:server`, incremental; once per bench run), so that the benches measure
+ * the built JavaScript. A checkout from before the build existed (bench:ingest --platform-dir, for
+ * before/after figures) runs `platform/main.ts` under tsx, as its `npm start` did.
+ */
+export function platformEntry(root: string): string {
+  let entry = entries.get(root);
+  if (!entry) entries.set(root, (entry = buildPlatform(root)));
+  return entry;
+}
+const entries = new Map<string, string>();
+
+function buildPlatform(root: string): string {
+  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> })
+    .scripts;
+  if (!scripts?.['build:server']) return join(root, 'platform/main.ts');
+  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(root, 'dist/platform/main.js');
+}
+
+/**
+ * Starts the real platform as its own process (platformEntry: `node dist/platform/main.js`;
+ * LOG_LEVEL=warn, ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed
+ * on (so platform settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`);
+ * resolves once `/healthz` answers.
  */
 export async function startPlatform(
   children: Children,
@@ -29,7 +51,7 @@ export async function startPlatform(
   nodeArgs: string[] = [],
 ): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const { command, args } = nodeCommand(join(root, 'platform/main.ts'), [], fdLimit, nodeArgs);
+  const { command, args } = nodeCommand(platformEntry(root), [], fdLimit, nodeArgs);
   const child = children.spawn('platform', command, args, {
     cwd: root,
     env: {

@@ -25,8 +25,13 @@ import { createDiagnosticsStage } from './diagnostics.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
-/** Where `npm run build:console` puts the browser app. */
-const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
+/**
+ * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
+ * this source file and `../console` from its built copy (dist/platform/platform.js).
+ */
+const DEFAULT_CONSOLE_DIR = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../dist/console' : '../console', import.meta.url),
+);
 
 export interface PlatformDeps {
   log: Logger;

@@ -1,4 +1,5 @@
-import { NUMERIC_FIELDS, type NumericFieldPath, type TelemetryFrame } from '../protocol/index.ts';
+import type { TelemetryFrame } from '../protocol/index.ts';
+import { NUMERIC_FIELDS, type NumericFieldPath } from '../protocol/numeric-fields.ts';
 
 /** `mains.voltageV` → `mains_voltage_v`. */
 export function columnOf(path: NumericFieldPath): string {
@@ -80,8 +81,8 @@ export function encodeRows(
 }
 
 /**
- * The same decoding the writer thread does (sqlite-writer-thread.ts): calls `row` with each row's
- * values in ALL_COLUMNS order, in one reused array.
+ * The insert's side of encodeRows (telemetry/frame-writes.ts, on the writer thread or inline):
+ * calls `row` with each row's values in ALL_COLUMNS order, in one reused array.
  */
 export function decodeRows(rows: EncodedRows, row: (values: (number | string | null)[], index: number) => void): void {
   const values: (number | string | null)[] = new Array(ALL_COLUMNS.length);

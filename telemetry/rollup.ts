@@ -11,7 +11,7 @@ import { ROLLUP_MS, type Bucketing, type Series } from './store.ts';
  * The invariant readers rely on: for a vehicle with a state row `rolled_to = T`, every interval
  * before T has a rollup row exactly when it has frames, equal to the aggregate of those frames.
  * Intervals from T on (and every interval of a vehicle without a state row) are read from the
- * frames. The writer thread (sqlite-writer-thread.ts) moves T forward in the background, interval
+ * frames. The writer thread (rollup-compactor.ts) moves T forward in the background, interval
  * by interval, once an interval is more than ROLLUP_GRACE_MS in the past; a frame stored late
  * (before T) moves T back to its interval in the transaction that stores it, so the interval is
  * read from the frames until it is rolled up again. Retention trims rollups with the frames.
@@ -79,9 +79,14 @@ export const ROLLUP_SQL = {
 
 export type RollupSql = typeof ROLLUP_SQL;
 
+/** The start of the ROLLUP_MS interval `ts` falls into. */
+export function rollupInterval(ts: number): number {
+  return Math.floor(ts / ROLLUP_MS) * ROLLUP_MS;
+}
+
 /**
  * Packs an aggregate row (key columns first, then AGGREGATE_WIDTH values, nulls where a field had
- * no value) into the BLOB layout. The writer thread runs a copy of this (it is plain JavaScript).
+ * no value) into the BLOB layout.
  */
 export function packAggregate(row: readonly unknown[], offset: number): Buffer {
   const a = new Float64Array(AGGREGATE_WIDTH);
@@ -91,14 +96,6 @@ export function packAggregate(row: readonly unknown[], offset: number): Buffer {
   }
   return Buffer.from(a.buffer);
 }
-export const PACK_AGGREGATE_SOURCE = `function packAggregate(row, offset) {
-  const a = new Float64Array(${AGGREGATE_WIDTH});
-  for (let i = 0; i < ${AGGREGATE_WIDTH}; i++) {
-    const v = row[offset + i];
-    a[i] = v === null || v === undefined ? NaN : v;
-  }
-  return Buffer.from(a.buffer);
-}`;
 
 /** Reading a downsampled series of whole intervals: rollup rows, and the frames where there are none. */
 export function rollupQueries(fields: NumericFieldPath[]) {

@@ -3,33 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import {
-  ALL_COLUMNS,
-  FIELD_COLUMNS,
-  TEXT_COLUMNS,
-  columnOf,
-  decodeRows,
-  encodeRows,
-  storedFromValues,
-  unflatten,
-  type EncodedRows,
-} from './columns.ts';
-import {
-  BucketAccumulator,
-  PACK_AGGREGATE_SOURCE,
-  packAggregate,
-  ROLLUP_GRACE_MS,
-  ROLLUP_INTERVAL_MS,
-  ROLLUP_SCHEMA,
-  ROLLUP_SQL,
-  ROLLUP_STEP_MS,
-  ROLLUP_TURN_MS,
-  rollupQueries,
-  splitRange,
-} from './rollup.ts';
+import { ALL_COLUMNS, FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
+import { prepareFrameWrites } from './frame-writes.ts';
+import { BucketAccumulator, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
 import {
   bucketing,
-  ROLLUP_MS,
   type AppendResult,
   type Bucketing,
   type Series,
@@ -65,16 +43,11 @@ export interface SqliteTelemetryStore extends TelemetryStore {
   compactRollups(): Promise<void>;
 }
 
-/**
- * The embedded telemetry store: one SQLite file in WAL mode, batched transactions, a unique
- * (vehicle, seq, ts) key, and rollups per ROLLUP_MS interval for long downsampled ranges.
- */
-export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): SqliteTelemetryStore {
-  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-  const db = new Database(options.file);
-  const pragmas = [
+/** The pragmas of every connection to the file, the writer thread's too, applied in order. */
+function connectionPragmas(synchronous: 'full' | 'normal'): string[] {
+  return [
     'journal_mode = WAL',
-    `synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`,
+    `synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`,
     'busy_timeout = 5000',
     // Each commit of frames from many vehicles dirties about one index page per vehicle. With the
     // default checkpoint every 1000 WAL pages nearly every full batch also ran a checkpoint (write
@@ -84,48 +57,41 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     'wal_autocheckpoint = 10000',
     `journal_size_limit = ${64 * 1024 * 1024}`,
   ];
-  for (const p of pragmas) db.pragma(p);
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS telemetry (
-      vehicle_id TEXT NOT NULL,
-      seq INTEGER NOT NULL,
-      ts INTEGER NOT NULL,
-      received_at INTEGER NOT NULL,
-      source TEXT NOT NULL,
-      sections INTEGER NOT NULL,
-      mains_present INTEGER,
-      generator_running INTEGER,
-      charging_engine_running INTEGER,
-      ${FIELD_COLUMNS.map((f) => `${f.column} REAL`).join(',\n      ')}
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS telemetry_vehicle_ts_seq ON telemetry (vehicle_id, ts, seq);
-    CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
-    ${ROLLUP_SCHEMA}
-  `);
+}
 
-  // positional parameters: binding an array is cheaper than binding 26 named ones from an object
-  const insertSql = `INSERT OR IGNORE INTO telemetry (${ALL_COLUMNS.join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})`;
-  const deleteSql = `DELETE FROM telemetry WHERE rowid IN (SELECT rowid FROM telemetry WHERE ts < ? LIMIT ?)`;
+const TELEMETRY_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS telemetry (
+    vehicle_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    sections INTEGER NOT NULL,
+    mains_present INTEGER,
+    generator_running INTEGER,
+    charging_engine_running INTEGER,
+    ${FIELD_COLUMNS.map((f) => `${f.column} REAL`).join(',\n    ')}
+  );
+  CREATE UNIQUE INDEX IF NOT EXISTS telemetry_vehicle_ts_seq ON telemetry (vehicle_id, ts, seq);
+  CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
+  ${ROLLUP_SCHEMA}
+`;
+
+/**
+ * The embedded telemetry store: one SQLite file in WAL mode, batched transactions, a unique
+ * (vehicle, seq, ts) key, and rollups per ROLLUP_MS interval for long downsampled ranges.
+ */
+export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): SqliteTelemetryStore {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  const pragmas = connectionPragmas(options.synchronous ?? 'full');
+  for (const p of pragmas) db.pragma(p);
+  db.exec(TELEMETRY_SCHEMA);
+
   const writer: SqliteWriter =
     options.file !== ':memory:' && (options.writer ?? 'thread') === 'thread'
-      ? startSqliteWriterThread({
-          file: options.file,
-          pragmas,
-          insertSql,
-          deleteSql,
-          columnCount: ALL_COLUMNS.length,
-          textColumns: TEXT_COLUMNS,
-          rollup: {
-            sql: ROLLUP_SQL,
-            packSource: PACK_AGGREGATE_SOURCE,
-            intervalMs: ROLLUP_MS,
-            graceMs: ROLLUP_GRACE_MS,
-            everyMs: ROLLUP_INTERVAL_MS,
-            stepMs: ROLLUP_STEP_MS,
-            turnMs: ROLLUP_TURN_MS,
-          },
-        })
-      : inlineWriter(db, insertSql, deleteSql);
+      ? startSqliteWriterThread({ file: options.file, pragmas })
+      : inlineWriter(db);
   const selectFrames = db.prepare(
     `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
   );
@@ -337,39 +303,12 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
  * but keeps those of a file it shares with the writer thread valid: a frame stored before a
  * vehicle's mark moves the mark back, and retention trims them.
  */
-function inlineWriter(db: Database.Database, insertSql: string, deleteSql: string): SqliteWriter {
-  const insert = db.prepare(insertSql);
-  const del = db.prepare(deleteSql);
-  const lower = db.prepare(ROLLUP_SQL.lower);
-  const trimChunk = db.prepare(ROLLUP_SQL.trimChunk);
-  const edgeDelete = db.prepare(ROLLUP_SQL.edgeDelete);
-  const aggregateAll = db.prepare(ROLLUP_SQL.aggregateAll).raw(true);
-  const put = db.prepare(ROLLUP_SQL.put);
-  const interval = (ts: number) => Math.floor(ts / ROLLUP_MS) * ROLLUP_MS;
-  const insertMany = db.transaction((rows: EncodedRows) => {
-    const inserted: boolean[] = new Array(rows.count);
-    const oldest = new Map<string, number>();
-    decodeRows(rows, (values, i) => {
-      inserted[i] = insert.run(values).changes === 1;
-      const [vehicle, , ts] = values as [string, number, number];
-      if (inserted[i] && !(oldest.get(vehicle)! <= ts)) oldest.set(vehicle, ts);
-    });
-    for (const [vehicle, ts] of oldest) lower.run(interval(ts), vehicle, interval(ts));
-    return inserted;
-  });
-  const trimEdge = db.transaction((ts: number) => {
-    edgeDelete.run(interval(ts));
-    for (const row of aggregateAll.all(ts, interval(ts) + ROLLUP_MS) as unknown[][])
-      put.run(row[0], interval(ts), packAggregate(row, 1));
-  });
+function inlineWriter(db: Database.Database): SqliteWriter {
+  const writes = prepareFrameWrites(db);
   return {
-    insert: async (rows) => insertMany(rows),
-    deleteChunk: async (ts, limit) => del.run(ts, limit).changes,
-    trimRollups: async (ts, limit) => {
-      const changes = trimChunk.run(interval(ts), limit).changes;
-      if (changes < limit && ts > interval(ts)) trimEdge(ts);
-      return changes;
-    },
+    insert: async (rows) => Array.from(writes.insert(rows).inserted, (flag) => flag === 1),
+    deleteChunk: async (ts, limit) => writes.deleteChunk(ts, limit),
+    trimRollups: async (ts, limit) => writes.trimRollups(ts, limit),
     compactRollups: async () => undefined,
     close: async () => undefined,
   };

@@ -10,10 +10,12 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../core/logger.ts';
-import { loadConfig } from '../../platform/config.ts';
-import { createPlatform } from '../../platform/platform.ts';
+import type * as Logger from '../../core/logger.ts';
+import type * as Config from '../../platform/config.ts';
+import type * as Platform from '../../platform/platform.ts';
+import { platformEntry } from '../platform-process.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -28,7 +30,19 @@ const duration = Number(a.duration);
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
+/** The platform in this process as `npm start` runs it: the built JavaScript (built first, see platformEntry). */
+async function builtPlatform() {
+  const dist = join(platformEntry(fileURLToPath(new URL('../..', import.meta.url))), '../..');
+  const load = (path: string) => import(pathToFileURL(join(dist, path)).href);
+  return {
+    ...((await load('core/logger.js')) as typeof Logger),
+    ...((await load('platform/config.js')) as typeof Config),
+    ...((await load('platform/platform.js')) as typeof Platform),
+  };
+}
+
 async function main() {
+  const { createLogger, loadConfig, createPlatform } = await builtPlatform();
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-faults-'));
   const log = createLogger({ level: 'warn' });
   const config = loadConfig({

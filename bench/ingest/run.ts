@@ -23,10 +23,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
+import { platformEntry } from '../platform-process.ts';
 import { provisionVehicles } from '../shared/provision.ts';
 import type { ChildToParent, Credential, LoadResult } from './ipc.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
@@ -124,7 +125,7 @@ async function startPlatform(s: Settings): Promise<Platform> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const nodeArgs = flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['profile-dir'])}`] : [];
   nodeArgs.push(...(flags['platform-node-args']?.split(/\s+/).filter(Boolean) ?? []));
-  const { command, args } = nodeCommand(join(platformRoot, 'platform/main.ts'), [], s.fdLimit, nodeArgs);
+  const { command, args } = nodeCommand(platformEntry(platformRoot), [], s.fdLimit, nodeArgs);
   const child = children.spawn('platform', command, args, {
     cwd: platformRoot,
     env: {
@@ -600,7 +601,7 @@ async function main(): Promise<number> {
   let p: PlatformFigures | undefined;
   if (runLoad) {
     say(
-      `platform (node platform/main.ts${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; SQLite synchronous=FULL; PUBACK only after the commit):`,
+      `platform (node ${relative(platformRoot, platformEntry(platformRoot))}${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; SQLite synchronous=FULL; PUBACK only after the commit):`,
     );
     p = await platformPhase(s, creds, fixedRate);
   }

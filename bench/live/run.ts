@@ -281,7 +281,7 @@ async function main(): Promise<number> {
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
   );
   say(
-    `platform (node platform/main.ts, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
+    `platform (node dist/platform/main.js, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
   );
 
   // the fleet: connect every vehicle

@@ -166,9 +166,9 @@ export function fileLimits(): { soft: number; hard: number } {
 }
 
 /**
- * Runs `node --import tsx <script>` through `/bin/sh -c 'ulimit -S -n N; exec …'`: `exec` keeps
- * the pid, so the pid we hold is the real node process (for /proc/PID/status), and the child gets
- * enough file descriptors for thousands of sockets.
+ * Runs `node <script>` (with `--import tsx` for a .ts script) through `/bin/sh -c 'ulimit -S -n N;
+ * exec …'`: `exec` keeps the pid, so the pid we hold is the real node process (for
+ * /proc/PID/status), and the child gets enough file descriptors for thousands of sockets.
  */
 export function nodeCommand(
   script: string,
@@ -183,8 +183,7 @@ export function nodeCommand(
       `ulimit -S -n ${fdLimit} 2>/dev/null; exec "$0" "$@"`,
       process.execPath,
       ...nodeArgs,
-      '--import',
-      'tsx',
+      ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []),
       script,
       ...args,
     ],

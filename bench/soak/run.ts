@@ -1,7 +1,7 @@
 /**
  * `npm run bench:soak`: load and soak. N simulated vehicles (default 10,000) stream at 1 Hz through
- * the whole platform — the real platform process (`node --import tsx platform/main.ts`, fresh temp
- * DATA_DIR, SQLite synchronous=FULL), the simulators' power-system model and reference gateway in
+ * the whole platform — the real platform process (`node dist/platform/main.js`, built first; fresh
+ * temp DATA_DIR, SQLite synchronous=FULL), the simulators' power-system model and reference gateway in
  * 1–4 fleet processes, a few live web consoles in another — for D minutes (default 10, hours if
  * wanted), with fault scenarios from the catalogue injected on a share of the vehicles over time.
  * Prints a status line every 30 s (the trend), then each figure with the bound it is held against,

@@ -1,0 +1,96 @@
+import type Database from 'better-sqlite3';
+import { ALL_COLUMNS, decodeRows, type EncodedRows } from './columns.ts';
+import { packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { ROLLUP_MS } from './store.ts';
+
+/** Positional parameters: binding an array is cheaper than binding 26 named ones from an object. */
+export const INSERT_FRAME_SQL = `INSERT OR IGNORE INTO telemetry (${ALL_COLUMNS.join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})`;
+/** (ts, limit): retention, in chunks. */
+export const DELETE_FRAMES_SQL = `DELETE FROM telemetry WHERE rowid IN (SELECT rowid FROM telemetry WHERE ts < ? LIMIT ?)`;
+
+const VEHICLE = ALL_COLUMNS.indexOf('vehicle_id');
+const TS = ALL_COLUMNS.indexOf('ts');
+
+/** The frames one insert stored for a vehicle: the oldest and newest ts. */
+export interface StoredSpan {
+  oldest: number;
+  newest: number;
+}
+
+export interface InsertOutcome {
+  /** Per row: 1 stored, 0 already stored (the unique key). A typed array, to go back to the caller as a transfer. */
+  inserted: Uint8Array;
+  /** Per vehicle with a row stored. */
+  stored: Map<string, StoredSpan>;
+  /** Per vehicle whose rollup mark was moved back: the interval it was moved back to. */
+  lowered: Map<string, number>;
+}
+
+/** The writes of the telemetry store, on the writer's connection (the writer thread's, or the caller's when inline). */
+export interface FrameWrites {
+  /**
+   * Inserts rows in one transaction. A frame stored before its vehicle's rollup mark moves the mark
+   * back to the frame's interval, in the same transaction (telemetry/rollup.ts). `rolledTo`: the
+   * marks as the caller knows them (the writer thread keeps them); without it the mark of every
+   * vehicle with a stored frame is moved back where it lies later (an UPDATE that never moves it forward).
+   */
+  insert(rows: EncodedRows, rolledTo?: ReadonlyMap<string, number>): InsertOutcome;
+  /** Deletes up to `limit` frames with ts < `ts`; returns how many went. */
+  deleteChunk(ts: number, limit: number): number;
+  /**
+   * Retention of rollups, after the frames: deletes up to `limit` of the intervals before `ts`; the
+   * last chunk also rolls up again, from the frames that are left, the interval `ts` falls into.
+   */
+  trimRollups(ts: number, limit: number): number;
+}
+
+export function prepareFrameWrites(db: Database.Database): FrameWrites {
+  const insert = db.prepare(INSERT_FRAME_SQL);
+  const del = db.prepare(DELETE_FRAMES_SQL);
+  const lower = db.prepare(ROLLUP_SQL.lower);
+  const trimChunk = db.prepare(ROLLUP_SQL.trimChunk);
+  const edgeDelete = db.prepare(ROLLUP_SQL.edgeDelete);
+  const aggregateAll = db.prepare(ROLLUP_SQL.aggregateAll).raw(true);
+  const put = db.prepare(ROLLUP_SQL.put);
+
+  const insertMany = db.transaction((rows: EncodedRows, rolledTo?: ReadonlyMap<string, number>): InsertOutcome => {
+    const inserted = new Uint8Array(rows.count);
+    const stored = new Map<string, StoredSpan>();
+    decodeRows(rows, (values, i) => {
+      if (insert.run(values).changes !== 1) return;
+      inserted[i] = 1;
+      const vehicle = values[VEHICLE] as string;
+      const ts = values[TS] as number;
+      const span = stored.get(vehicle);
+      if (!span) stored.set(vehicle, { oldest: ts, newest: ts });
+      else if (ts < span.oldest) span.oldest = ts;
+      else if (ts > span.newest) span.newest = ts;
+    });
+    const lowered = new Map<string, number>();
+    for (const [vehicle, { oldest }] of stored) {
+      // stored late, into an interval already rolled up: read it from the frames until it is again
+      if (rolledTo && !(rolledTo.get(vehicle)! > oldest)) continue;
+      const to = rollupInterval(oldest);
+      lower.run(to, vehicle, to);
+      lowered.set(vehicle, to);
+    }
+    return { inserted, stored, lowered };
+  });
+
+  const rollUpEdge = db.transaction((ts: number, edge: number) => {
+    edgeDelete.run(edge);
+    for (const row of aggregateAll.all(ts, edge + ROLLUP_MS) as unknown[][])
+      put.run(row[0], edge, packAggregate(row, 1));
+  });
+
+  return {
+    insert: insertMany,
+    deleteChunk: (ts, limit) => del.run(ts, limit).changes,
+    trimRollups(ts, limit) {
+      const edge = rollupInterval(ts);
+      const changes = trimChunk.run(edge, limit).changes;
+      if (changes < limit && ts > edge) rollUpEdge(ts, edge);
+      return changes;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type Database from 'better-sqlite3';
+import type { InsertOutcome } from './frame-writes.ts';
+import { packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+
+/** When and in what steps the compactor rolls up (telemetry/rollup.ts ROLLUP_*). */
+export interface CompactorOptions {
+  /** An interval is rolled up once it ended this long ago. */
+  graceMs: number;
+  /** How often a pass runs on its own. */
+  everyMs: number;
+  /** At most this much of one vehicle's time per statement. */
+  stepMs: number;
+  /** A turn gives way to queued writes after this long. */
+  turnMs: number;
+}
+
+export interface RollupCompactor {
+  /** The rollup marks (telemetry_rollup_state), as the inserts need them. */
+  readonly rolledTo: ReadonlyMap<string, number>;
+  /** Keeps the marks and the vehicles to roll up in step with what an insert stored. */
+  stored(outcome: InsertOutcome): void;
+  /** Runs a pass (or joins the next one if one is running); `done` is called when it is over. */
+  pass(done?: (err?: Error) => void): void;
+  /** Stops the timer; a pass under way ends with an error at its next turn. */
+  close(): void;
+}
+
+/**
+ * Moves the vehicles' rollup marks forward on the writer's connection (the invariant is in
+ * telemetry/rollup.ts): a pass every `everyMs` (and one at start) over the vehicles with frames
+ * that may not be rolled up yet, in turns of at most `turnMs`, each its own transaction, so the
+ * writes queued meanwhile go in between.
+ */
+export function startRollupCompactor(db: Database.Database, options: CompactorOptions): RollupCompactor {
+  const aggregate = db.prepare(ROLLUP_SQL.aggregate).raw(true);
+  const put = db.prepare(ROLLUP_SQL.put);
+  const firstTs = db.prepare(ROLLUP_SQL.firstTs);
+  const setState = db.prepare(ROLLUP_SQL.setState);
+
+  // rolledTo mirrors telemetry_rollup_state; pending holds the vehicles with frames that may not be
+  // rolled up yet, with the newest ts stored for each
+  const rolledTo = new Map<string, number>();
+  for (const r of db.prepare(ROLLUP_SQL.states).all() as { vehicle_id: string; rolled_to: number }[])
+    rolledTo.set(r.vehicle_id, r.rolled_to);
+  const pending = new Map<string, number>();
+  const nextVehicle = db.prepare(ROLLUP_SQL.nextVehicle);
+  const lastTs = db.prepare(ROLLUP_SQL.lastTs);
+  for (let last = ''; ;) {
+    const r = nextVehicle.get(last) as { vehicle_id: string } | undefined;
+    if (!r) break;
+    last = r.vehicle_id;
+    const newest = lastTs.get(last) as { ts: number | null } | undefined;
+    if (newest && newest.ts !== null && !(rolledTo.get(last)! > newest.ts)) pending.set(last, newest.ts);
+  }
+
+  /** Rolls up one vehicle's closed intervals, a step at a time, until closeUpTo or the deadline; returns its new mark. */
+  function compactVehicle(vehicle: string, closeUpTo: number, deadline: number, marks: Map<string, number>): number {
+    const start = marks.has(vehicle) ? marks.get(vehicle) : rolledTo.get(vehicle);
+    let mark = start === undefined ? -Number.MAX_SAFE_INTEGER : start;
+    // at least one step, however late: every turn makes progress
+    for (let steps = 0; mark < closeUpTo && (steps === 0 || performance.now() < deadline); steps++) {
+      const first = (firstTs.get(vehicle, mark) as { ts: number | null }).ts;
+      if (first === null || first >= closeUpTo) {
+        mark = closeUpTo;
+        break;
+      }
+      const from = rollupInterval(first);
+      const to = Math.min(closeUpTo, from + options.stepMs);
+      for (const row of aggregate.all(vehicle, from, to) as unknown[][])
+        put.run(vehicle, row[0], packAggregate(row, 1));
+      mark = to;
+    }
+    if (mark !== start && mark > -Number.MAX_SAFE_INTEGER) {
+      setState.run(vehicle, mark);
+      marks.set(vehicle, mark);
+    }
+    return mark;
+  }
+
+  let passing = false;
+  let closed = false;
+  let waiting: ((err?: Error) => void)[] = [];
+
+  function pass(done?: (err?: Error) => void): void {
+    if (done) waiting.push(done);
+    if (passing || closed) return;
+    passing = true;
+    const callbacks = waiting;
+    waiting = [];
+    const closeUpTo = rollupInterval(Date.now() - options.graceMs);
+    // vehicles already rolled up to closeUpTo with nothing newer leave without a statement
+    for (const [vehicle, newest] of pending)
+      if (rolledTo.get(vehicle)! >= closeUpTo && newest < closeUpTo) pending.delete(vehicle);
+    const queue = [...pending.keys()].filter((vehicle) => !(rolledTo.get(vehicle)! >= closeUpTo));
+    let i = 0;
+    const finish = (err?: Error) => {
+      passing = false;
+      for (const cb of callbacks) cb(err);
+      if (waiting.length) pass();
+    };
+    const turn = () => {
+      if (closed) return finish(new Error('closed'));
+      const deadline = performance.now() + options.turnMs;
+      const marks = new Map<string, number>();
+      try {
+        db.transaction(() => {
+          do {
+            if (compactVehicle(queue[i]!, closeUpTo, deadline, marks) < closeUpTo) break;
+            i++;
+          } while (i < queue.length && performance.now() < deadline);
+        })();
+      } catch (err) {
+        return finish(err as Error);
+      }
+      for (const [vehicle, mark] of marks) rolledTo.set(vehicle, mark);
+      for (const [vehicle, mark] of marks)
+        if (mark >= closeUpTo && pending.get(vehicle)! < closeUpTo) pending.delete(vehicle);
+      if (i < queue.length) setImmediate(turn);
+      else finish();
+    };
+    if (queue.length === 0) return finish();
+    turn();
+  }
+
+  const timer = setInterval(() => pass(), options.everyMs);
+  setImmediate(() => pass());
+
+  return {
+    rolledTo,
+    stored({ stored, lowered }) {
+      for (const [vehicle, { newest }] of stored) {
+        const known = pending.get(vehicle);
+        if (known === undefined || newest > known) pending.set(vehicle, newest);
+      }
+      for (const [vehicle, to] of lowered) rolledTo.set(vehicle, Math.min(rolledTo.get(vehicle)!, to));
+    },
+    pass,
+    close() {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}
