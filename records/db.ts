@@ -47,3 +47,14 @@ export async function migrateRecords(db: RecordsDb, dialect: 'sqlite' | 'postgre
 export function inTransaction<T>(db: RecordsDb, fn: (tx: RecordsDb) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
+
+/**
+ * Rows per INSERT statement for multi-row inserts: SQLite allows 32,766 bound parameters per
+ * statement, PostgreSQL 65,535; 200 rows of up to ~10 columns stays well inside both.
+ */
+export const INSERT_CHUNK_ROWS = 200;
+
+/** Runs `insert` on successive slices of `rows` (INSERT_CHUNK_ROWS each), one after another. */
+export async function insertInChunks<T>(rows: readonly T[], insert: (chunk: readonly T[]) => Promise<unknown>) {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) await insert(rows.slice(i, i + INSERT_CHUNK_ROWS));
+}

@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterLog } from '../core/inbound.ts';
 import type { Logger } from '../core/logger.ts';
-import type { RecordsDb } from './db.ts';
+import { insertInChunks, type RecordsDb } from './db.ts';
 import { createBatchQueue } from './batch-queue.ts';
 
 /**
@@ -18,11 +18,11 @@ export function createDeadLetterLog(
       what: 'dead letters',
       write: (batch) =>
         deps.db.transaction().execute(async (tx) => {
-          for (let i = 0; i < batch.length; i += 200) {
-            await tx
+          await insertInChunks(batch, (chunk) =>
+            tx
               .insertInto('dead_letters')
               .values(
-                batch.slice(i, i + 200).map((d) => ({
+                chunk.map((d) => ({
                   at: d.at,
                   vehicle_id: d.vehicleId,
                   topic: d.topic,
@@ -31,8 +31,8 @@ export function createDeadLetterLog(
                   excerpt: d.excerpt,
                 })),
               )
-              .execute();
-          }
+              .execute(),
+          );
           const max = await tx
             .selectFrom('dead_letters')
             .select((eb) => eb.fn.max('id').as('max'))

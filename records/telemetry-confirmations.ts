@@ -1,4 +1,4 @@
-import type { RecordsDb } from './db.ts';
+import { insertInChunks, type RecordsDb } from './db.ts';
 
 export interface ConfirmationRow {
   vehicleId: string;
@@ -25,12 +25,10 @@ export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationSt
     async save(rows, at) {
       if (rows.length === 0) return;
       await db.transaction().execute(async (tx) => {
-        for (let i = 0; i < rows.length; i += 200) {
-          await tx
+        await insertInChunks(rows, (chunk) =>
+          tx
             .insertInto('telemetry_confirmations')
-            .values(
-              rows.slice(i, i + 200).map((r) => ({ vehicle_id: r.vehicleId, seq: r.seq, ts: r.ts, updated_at: at })),
-            )
+            .values(chunk.map((r) => ({ vehicle_id: r.vehicleId, seq: r.seq, ts: r.ts, updated_at: at })))
             .onConflict((oc) =>
               oc.column('vehicle_id').doUpdateSet((eb) => ({
                 seq: eb.ref('excluded.seq'),
@@ -38,8 +36,8 @@ export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationSt
                 updated_at: eb.ref('excluded.updated_at'),
               })),
             )
-            .execute();
-        }
+            .execute(),
+        );
       });
     },
     async remove(vehicleId) {

@@ -1,6 +1,6 @@
 import type { VehicleEvent } from '../protocol/index.ts';
 import type { Logger } from '../core/logger.ts';
-import type { RecordsDb } from './db.ts';
+import { insertInChunks, type RecordsDb } from './db.ts';
 import { createBatchQueue } from './batch-queue.ts';
 
 export interface StoredVehicleEvent extends VehicleEvent {
@@ -19,11 +19,11 @@ export function createVehicleEventLog(deps: { db: RecordsDb; log: Logger }, opti
       what: 'vehicle events',
       write: (events) =>
         deps.db.transaction().execute(async (tx) => {
-          for (let i = 0; i < events.length; i += 200) {
-            await tx
+          await insertInChunks(events, (chunk) =>
+            tx
               .insertInto('vehicle_events')
               .values(
-                events.slice(i, i + 200).map((e) => ({
+                chunk.map((e) => ({
                   vehicle_id: e.vehicleId,
                   ts: e.ts,
                   code: e.code,
@@ -32,8 +32,8 @@ export function createVehicleEventLog(deps: { db: RecordsDb; log: Logger }, opti
                   received_at: e.receivedAt,
                 })),
               )
-              .execute();
-          }
+              .execute(),
+          );
         }),
     },
     { flushMs: options.flushMs ?? 5, maxItems: 500 },
