@@ -1,4 +1,5 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './shared/procs.ts';
@@ -10,6 +11,8 @@ export interface PlatformProcess {
   mqttPort: number;
   httpPort: number;
   baseUrl: string;
+  /** The bearer token its `GET /metrics` takes (METRICS_TOKEN: the bench's own, or one made for this run). */
+  metricsToken: string;
   /** What it logged (warn and above) since it was ready: the first 100 and the latest 100 lines. */
   warnings: () => string[];
   /** How many lines it logged since it was ready. */
@@ -40,7 +43,8 @@ function buildPlatform(root: string): string {
 /**
  * Starts the real platform as its own process (platformEntry: `node dist/platform/main.js`;
  * LOG_LEVEL=warn, ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed
- * on (so platform settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`);
+ * on (so platform settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`)
+ * and a METRICS_TOKEN made for the run unless the environment has one (`/metrics` is not public);
  * resolves once `/healthz` answers.
  */
 export async function startPlatform(
@@ -52,6 +56,7 @@ export async function startPlatform(
 ): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const { command, args } = nodeCommand(platformEntry(root), [], fdLimit, nodeArgs);
+  const metricsToken = process.env.METRICS_TOKEN || randomBytes(24).toString('base64url');
   const child = children.spawn('platform', command, args, {
     cwd: root,
     env: {
@@ -63,6 +68,7 @@ export async function startPlatform(
       DATA_DIR: dataDir,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       LOG_PRETTY: 'false',
+      METRICS_TOKEN: metricsToken,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,7 +100,16 @@ export async function startPlatform(
   }
   lines.length = 0;
   count = 0;
-  return { child, pid: child.pid!, mqttPort, httpPort, baseUrl, warnings: () => lines, warningCount: () => count };
+  return {
+    child,
+    pid: child.pid!,
+    mqttPort,
+    httpPort,
+    baseUrl,
+    metricsToken,
+    warnings: () => lines,
+    warningCount: () => count,
+  };
 }
 
 async function healthy(baseUrl: string): Promise<boolean> {

@@ -1,8 +1,10 @@
 import {
+  TOPICS,
   GATEWAY_PUBLISH_KINDS,
   GATEWAY_SUBSCRIBE_KINDS,
   isValidVehicleId,
   parseVehicleTopic,
+  statusSchema,
   vehicleTopic,
   type TopicKind,
 } from '../protocol/index.ts';
@@ -73,8 +75,43 @@ export function authorizeSubscribe(
     : { allow: false, reason: `vehicle ${principal.id} may subscribe only to ${own.join(' and ')}` };
 }
 
-/** The last will must be the vehicle's own status topic. */
-export function authorizeWill(principal: Principal, topic: string): boolean {
-  if (principal.kind === 'service') return !topic.startsWith('$');
-  return topic === vehicleTopic(principal.id, 'status');
+/** A CONNECT's last will, as the broker sees it. */
+export interface Will {
+  topic: string;
+  payload: Buffer | string;
+  retain: boolean;
+}
+
+/**
+ * The last will, checked like a publish at CONNECT: a vehicle's must be its own `status` topic,
+ * retained (as the protocol says of `status`), with a valid status payload saying `online:false`.
+ * A service's may not aim at `$` topics nor be a retained command.
+ */
+export function authorizeWill(principal: Principal, will: Will): boolean {
+  if (principal.kind === 'service')
+    return !will.topic.startsWith('$') && retainDecision(principal, will.topic, will.retain) !== 'refuse';
+  if (will.topic !== vehicleTopic(principal.id, 'status') || !will.retain) return false;
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof will.payload === 'string' ? will.payload : will.payload.toString('utf8'));
+  } catch {
+    return false;
+  }
+  const parsed = statusSchema.safeParse(value);
+  return parsed.success && !parsed.data.online;
+}
+
+/**
+ * What the broker does with a publish's retain flag. Commands are never retained: a retained
+ * command is refused (`refuse`: not delivered, not kept), so none can be planted for a later
+ * connect. A vehicle's retain flag on a topic the protocol does not retain (`telemetry`, `events`,
+ * `commands/ack`) is cleared (`strip`: the message goes on, it is not kept). `status` stays retained.
+ */
+export function retainDecision(principal: Principal, topic: string, retain: boolean): 'keep' | 'strip' | 'refuse' {
+  if (!retain) return 'keep';
+  const parsed = parseVehicleTopic(topic);
+  if (!parsed) return 'keep';
+  if (parsed.kind === 'commands') return 'refuse';
+  if (principal.kind === 'vehicle' && !TOPICS[parsed.kind].retain) return 'strip';
+  return 'keep';
 }

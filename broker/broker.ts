@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
 import {
+  MAX_VEHICLE_KEEPALIVE_S,
   TOPICS,
   isValidVehicleId,
   vehicleTopic,
@@ -13,7 +14,14 @@ import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { VehicleMessageHandler } from '../core/inbound.ts';
 import type { Logger } from '../core/logger.ts';
-import { authorizePublish, authorizeSubscribe, authorizeWill, type Principal } from './acl.ts';
+import {
+  authorizePublish,
+  authorizeSubscribe,
+  authorizeWill,
+  retainDecision,
+  type Principal,
+  type Will,
+} from './acl.ts';
 import { CONNACK_CODE, type Authenticator, type RefusalReason } from './authenticator.ts';
 import { createLoginThrottle } from './throttle.ts';
 import { guardPacketSize } from './packet-size.ts';
@@ -72,7 +80,9 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const { log, counters, bus, authenticator, vehicleMessages } = deps;
   const now = deps.now ?? Date.now;
   const principals = new WeakMap<Client, Principal>();
-  const wills = new WeakMap<Client, string | null>();
+  const wills = new WeakMap<Client, Will | null>();
+  /** Each connection's CONNECT packet until it is authenticated (its keepalive is read after that). */
+  const connectPackets = new WeakMap<Client, { keepalive?: number }>();
   const closeReasons = new WeakMap<Client, string>();
   const connectedAt = new WeakMap<Client, number>();
   /** Bytes of messages let through to a connection that aedes has not written to it yet. */
@@ -156,9 +166,33 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   }
 
   aedes.preConnect = (client, packet, callback) => {
-    wills.set(client, packet.will?.topic ?? null);
+    wills.set(
+      client,
+      packet.will ? { topic: packet.will.topic, payload: packet.will.payload, retain: !!packet.will.retain } : null,
+    );
+    connectPackets.set(client, packet);
     callback(null, true);
   };
+
+  /**
+   * A vehicle's keepalive of 0 (none) or above MAX_VEHICLE_KEEPALIVE_S is held to that maximum
+   * (MQTT lets a server close a connection it finds inactive whatever the keepalive): silent for
+   * 1.5 × that, the connection is closed and the will published. aedes reads the keepalive from the
+   * CONNECT packet right after authentication.
+   */
+  function boundKeepalive(client: Client, principal: Principal): void {
+    const packet = connectPackets.get(client);
+    connectPackets.delete(client);
+    if (!packet || principal.kind !== 'vehicle') return;
+    const asked = packet.keepalive ?? 0;
+    if (asked > 0 && asked <= MAX_VEHICLE_KEEPALIVE_S) return;
+    counters.inc('mqtt.keepalive_bounded', principal.id);
+    log.info(
+      { vehicleId: principal.id, keepaliveS: asked, boundS: MAX_VEHICLE_KEEPALIVE_S },
+      `vehicle keepalive outside 1–${MAX_VEHICLE_KEEPALIVE_S} s: held to the maximum`,
+    );
+    packet.keepalive = MAX_VEHICLE_KEEPALIVE_S;
+  }
 
   aedes.authenticate = (client, username, password, done) => {
     const clientId = client.id;
@@ -178,6 +212,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         if (will && !authorizeWill(result.principal, will)) return refuse('will_not_allowed', clientId, address, done);
         throttle.succeeded(clientId);
         principals.set(client, result.principal);
+        boundKeepalive(client, result.principal);
         done(null, true);
       })
       .catch((err: unknown) => {
@@ -253,6 +288,21 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       }
       divert(packet);
       return callback(null);
+    }
+    const retain = retainDecision(principal, topic, !!packet.retain);
+    if (retain === 'refuse') {
+      // a retained command would run again at every connect: never kept, never delivered
+      counters.inc('mqtt.retained_command_refused', principal.id);
+      log.warn(
+        { clientId: principal.id, topic: topic.slice(0, 200) },
+        'retained command refused: commands are never retained',
+      );
+      divert(packet);
+      return callback(null);
+    }
+    if (retain === 'strip') {
+      counters.inc('mqtt.retain_stripped', principal.id);
+      packet.retain = false;
     }
     if (!decision.vehicleMessage) return callback(null);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { BACKFILL_COMMAND, type Command } from '../protocol/index.ts';
 import type { Counters } from '../core/counters.ts';
 import type { Logger } from '../core/logger.ts';
@@ -16,6 +17,8 @@ export interface BackfillRequest<Owner> {
 
 /**
  * The backfill commands in flight: sends a round (`bf-…` ids), and hands each answer back once.
+ * Ids are unique across platform restarts (a random tag per start, then a counter): a gateway
+ * answers an id it has seen from memory, so a restarted platform must never reuse one.
  * A new round for an owner forgets the owner's earlier requests (their answers are ignored).
  */
 export function createBackfillRequests<Owner extends { vehicleId: string }>(deps: {
@@ -25,6 +28,7 @@ export function createBackfillRequests<Owner extends { vehicleId: string }>(deps
 }) {
   const { log, counters } = deps;
   const requests = new Map<string, BackfillRequest<Owner>>();
+  const runTag = randomBytes(4).toString('hex');
   let requestNo = 0;
   return {
     /** Is this command id one of ours (`command.ack`)? */
@@ -34,7 +38,7 @@ export function createBackfillRequests<Owner extends { vehicleId: string }>(deps
       const { vehicleId } = owner;
       for (const [id, r] of requests) if (r.owner === owner) requests.delete(id);
       for (const gap of gaps) {
-        const id = `${BACKFILL_ID_PREFIX}${(++requestNo).toString(36)}`;
+        const id = `${BACKFILL_ID_PREFIX}${runTag}-${(++requestNo).toString(36)}`;
         const args = backfillArgs(gap);
         requests.set(id, { owner, run, fromSeq: gap.from, toSeq: gap.to });
         counters.inc('telemetry.backfill_requests', vehicleId);

@@ -89,6 +89,10 @@ export const configSchema = z.object({
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),
   DIAGNOSTICS_RECOVERY_MS: int('DIAGNOSTICS_RECOVERY_MS', 120_000, 0, 3_600_000),
   ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })
+    .optional(),
 });
 
 declare module '../core/errors.ts' {
@@ -97,6 +101,9 @@ declare module '../core/errors.ts' {
     CONFIG_INVALID: true;
   }
 }
+
+/** Settings whose value is a secret: never repeated in an error message. */
+const SECRET_KEYS = new Set(['METRICS_TOKEN']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
 
@@ -109,7 +116,8 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0]);
-      return `  ${key}=${JSON.stringify(picked[key] ?? '')}: ${i.message}`;
+      const value = SECRET_KEYS.has(key) ? '(not shown)' : JSON.stringify(picked[key] ?? '');
+      return `  ${key}=${value}: ${i.message}`;
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }

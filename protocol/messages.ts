@@ -58,16 +58,49 @@ export type VehicleEvent = z.infer<typeof vehicleEventSchema>;
 
 const commandId = z.string({ error: 'must be a string' }).min(1).max(64, { error: 'at most 64 characters' });
 
-/** `commands`: platform → gateway. */
+/** How long a command stays valid after its `ts` when it does not say (`ttlS`), seconds. */
+export const DEFAULT_COMMAND_TTL_S = 60;
+/** The longest a command may ask to stay valid, seconds. */
+export const MAX_COMMAND_TTL_S = 3600;
+/** How far ahead of the gateway's clock a command's `ts` may be (clock skew) before it is refused. */
+export const COMMAND_CLOCK_SKEW_MS = 5 * 60_000;
+/** How many recent command ids a gateway remembers at least, to answer a repeated id without executing it again. */
+export const COMMAND_IDS_REMEMBERED = 1000;
+
+/**
+ * `commands`: platform → gateway. Never retained (the broker refuses a retained command). A command
+ * is valid from `ts` (less `COMMAND_CLOCK_SKEW_MS`) until `ts + ttlS` seconds (default
+ * `DEFAULT_COMMAND_TTL_S`); outside that the gateway answers `ok:false`, `error:"expired"` (or
+ * `"not yet valid"`) without executing. Ids are unique: a gateway answers a repeated id from memory.
+ */
 export const commandSchema = z.object({
   id: commandId,
   ts: epochMs,
+  ttlS: z
+    .number({ error: 'must be seconds' })
+    .int({ error: 'must be whole seconds' })
+    .min(1, { error: 'must be >= 1' })
+    .max(MAX_COMMAND_TTL_S, { error: `must be <= ${MAX_COMMAND_TTL_S}` })
+    .optional(),
   name: z
     .string({ error: 'must be a string' })
     .regex(/^[a-z][a-zA-Z0-9_.-]{0,63}$/, { error: 'must be a command name' }),
   args: z.record(z.string(), z.unknown()).default({}),
 });
 export type Command = z.infer<typeof commandSchema>;
+
+/** Refusal texts of a command outside its validity (`commands/ack` `error`). */
+export const COMMAND_EXPIRED = 'expired';
+export const COMMAND_NOT_YET_VALID = 'not yet valid';
+/** Refusal text of a command delivered with the MQTT retain flag (one a broker kept: never executed). */
+export const COMMAND_RETAINED = 'retained';
+
+/** Whether a command may run at `now` (the gateway's clock, epoch ms): `ok`, or why not. */
+export function commandValidity(cmd: Pick<Command, 'ts' | 'ttlS'>, now: number): 'ok' | 'expired' | 'not yet valid' {
+  if (cmd.ts - COMMAND_CLOCK_SKEW_MS > now) return COMMAND_NOT_YET_VALID;
+  if (now > cmd.ts + (cmd.ttlS ?? DEFAULT_COMMAND_TTL_S) * 1000) return COMMAND_EXPIRED;
+  return 'ok';
+}
 
 /** The command the platform sends when a seq gap does not fill by itself: re-send these frames. */
 export const BACKFILL_COMMAND = 'backfill';

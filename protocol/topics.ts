@@ -8,6 +8,13 @@ export const TOPIC_ROOT = 'v1/vehicles';
 /** The platform's MQTT port unless `MQTT_PORT` says otherwise (IANA's port for MQTT over TCP). */
 export const DEFAULT_MQTT_PORT = 1883;
 
+/**
+ * The longest MQTT keepalive the platform honours for a vehicle, seconds. A vehicle that asks for 0
+ * (no keepalive) or more is held to this: its connection is closed after 1.5 × this without a packet,
+ * and its will published, so a half-open connection cannot keep a vehicle "online" for ever.
+ */
+export const MAX_VEHICLE_KEEPALIVE_S = 300;
+
 /** A vehicle id: 1–64 characters of letters, digits, `_` and `-`. It is also the MQTT username and client id. */
 export const VEHICLE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -5,6 +5,8 @@ declare module '../core/errors.ts' {
     VEHICLE_EXISTS: true;
     /** A vehicle id outside the id alphabet (protocol/topics.ts). */
     VEHICLE_ID_INVALID: true;
+    /** A new vehicle id with the service accounts' `svc-` prefix. */
+    VEHICLE_ID_RESERVED: true;
     CUSTOMER_NOT_FOUND: true;
     CUSTOMER_EXISTS: true;
     ACCOUNT_NOT_FOUND: true;

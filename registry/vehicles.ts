@@ -1,4 +1,5 @@
 import { powerProfileSchema, isValidVehicleId, type PowerProfile } from '../protocol/index.ts';
+import { isServiceAccountId, SERVICE_ACCOUNT_PREFIX } from './service-accounts.ts';
 import { PlatformError } from '../core/errors.ts';
 import type { RecordsDb } from '../records/db.ts';
 import { issueSecret } from './credentials.ts';
@@ -73,6 +74,14 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
   return {
     async add(input) {
       requireId(input.id);
+      if (isServiceAccountId(input.id)) {
+        // the MQTT login reads an svc- id as a service account: such a vehicle could never connect,
+        // and topics under its id would look like a service's
+        throw new PlatformError(
+          'VEHICLE_ID_RESERVED',
+          `vehicle id "${input.id}" starts with ${SERVICE_ACCOUNT_PREFIX}, which is reserved for service accounts`,
+        );
+      }
       if (!isValidVehicleId(input.customerId)) {
         throw new PlatformError(
           'INVALID_ARGUMENT',

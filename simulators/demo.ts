@@ -83,7 +83,7 @@ async function main(env: Record<string, string | undefined>) {
   const host = config.MQTT_HOST === '0.0.0.0' ? '127.0.0.1' : config.MQTT_HOST;
   const httpHost = config.HTTP_HOST === '0.0.0.0' ? 'localhost' : config.HTTP_HOST;
   console.log(`PowerWatch demo
-  console       http://${httpHost}:${ports.http}/        (HTTP_PORT; API docs at /docs, probes /healthz, /metrics)
+  console       http://${httpHost}:${ports.http}/        (HTTP_PORT; API docs at /docs, probes /healthz, /metrics for staff)
   MQTT broker   mqtt://${host}:${ports.mqtt}   (MQTT_PORT; the demo defaults to 1884)
   data          ${config.dataDir}
   vehicles      ${VEHICLES} (DEMO0001–DEMO${String(VEHICLES).padStart(4, '0')}) for ${CUSTOMERS} customers: ${prov.added} new, ${prov.reused} reused, ${prov.rotated} re-keyed; credentials in ${credsFile}

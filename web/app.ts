@@ -14,6 +14,7 @@ import {
 import { createAccounts } from './auth/accounts.ts';
 import { createAuditLog } from './auth/audit.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
+import { createScrapeToken } from './auth/scrape-token.ts';
 import { installGuard } from './auth/guard.ts';
 import { createSessions } from './auth/sessions.ts';
 import { createLoginThrottle } from './auth/throttle.ts';
@@ -97,6 +98,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     audit: createAuditLog({ db: deps.records, now }),
     throttle: createLoginThrottle(options.login, now),
     tenancy: createTenancy(deps),
+    scrapeToken: createScrapeToken(options.metricsToken),
   };
 }
 

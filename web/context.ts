@@ -14,6 +14,7 @@ import type { TelemetryStore } from '../telemetry/store.ts';
 import type { Account, Accounts } from './auth/accounts.ts';
 import type { AuditLog } from './auth/audit.ts';
 import type { SessionOptions, Sessions } from './auth/sessions.ts';
+import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
@@ -50,6 +51,8 @@ export interface WebOptions {
   bodyLimitBytes?: number;
   /** The built browser app (dist/console) served at `/`; none: the API only. */
   consoleDir?: string;
+  /** Bearer token that reads `GET /metrics` without a staff session (`METRICS_TOKEN`); none: staff sessions only. */
+  metricsToken?: string;
 }
 
 /** Everything a route module works with. */
@@ -61,6 +64,7 @@ export interface WebContext {
   audit: AuditLog;
   throttle: LoginThrottle;
   tenancy: Tenancy;
+  scrapeToken: ScrapeToken;
 }
 
 /**

@@ -393,7 +393,7 @@ async function main(): Promise<number> {
     );
     for (const c of consoles) tell(c, { type: 'report' });
     consoleResults = (await consolesDone).map((d) => d.result);
-    metrics = await metricsOf(platform.baseUrl);
+    metrics = await metricsOf(platform);
   } finally {
     clearTimeout(cpuStart);
     clearTimeout(cpuEnd);

@@ -1,9 +1,16 @@
 export { startPlatform, type PlatformProcess } from '../platform-process.ts';
 
-/** GET a JSON document, or undefined when it does not answer (in time). */
-export async function getJson<T = Record<string, unknown>>(url: string, timeoutMs = 5000): Promise<T | undefined> {
+/** GET a JSON document (with a bearer token when given), or undefined when it does not answer (in time). */
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  timeoutMs = 5000,
+  bearer?: string,
+): Promise<T | undefined> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      ...(bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return res.ok ? ((await res.json()) as T) : undefined;
   } catch {
     return undefined;

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
+  COMMAND_IDS_REMEMBERED,
+  COMMAND_RETAINED,
   commandSchema,
+  commandValidity,
   telemetryConfirmedSchema,
   vehicleTopic,
   MAX_FRAMES_PER_BATCH,
@@ -36,7 +39,7 @@ export interface GatewayDeps {
   /** MQTT.js connect (injectable). */
   connect?: (url: string, options: IClientOptions) => MqttClient;
   limiter?: ConnectLimiter;
-  /** Wall clock for latency figures (not simulated time). */
+  /** Wall clock for latency figures and command expiry (not simulated time: the platform stamps commands with its own clock). */
   realNow?: () => number;
   /** Called for every acknowledged message: publish→PUBACK wall-clock latency and frames carried. */
   onAck?: (latencyMs: number, frames: number) => void;
@@ -110,6 +113,10 @@ export interface GatewayStats {
   errorsByCode: Record<string, number>;
   commands: number;
   commandsRefused: number;
+  /** Commands refused unexecuted: past their expiry, stamped too far ahead, or delivered retained. */
+  commandsExpired: number;
+  /** Commands whose id was seen before: answered from memory, not executed again. */
+  commandsRepeated: number;
   eventsSent: number;
   activeFaults: string[];
   lastError: string | null;
@@ -126,8 +133,9 @@ const STATUS_MIN_INTERVAL_MS = 10_000;
  * (`telemetry/confirmed`), sends each once (again only after a link loss took its PUBACK, or on the
  * platform's `backfill` command), replays the backlog after a link loss as `{"frames":[...]}` batches
  * (oldest first, ≤ 500), announces itself on `status` (retained, with a last will, with its buffer
- * figures), reports controller events, answers `errors` and executes commands. It is driven by
- * `tick()` on a (possibly simulated) clock: a fleet calls it from one loop.
+ * figures), reports controller events, answers `errors` and executes commands (each id once, none past
+ * its expiry: docs/protocol.md). It is driven by `tick()` on a (possibly simulated) clock: a fleet
+ * calls it from one loop.
  */
 export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const { clock, model } = deps;
@@ -184,6 +192,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
   const faultEnded = new Set<string>();
   const sentAt = new Map<number, number>();
   const recentErrors: ProtocolError[] = [];
+  /** The answers to the latest commands by id (oldest first, bounded): a repeated id gets its answer again. */
+  const answered = new Map<string, CommandAck>();
   let errorLogBudget = 10;
   let statusDropped = 0;
   let statusAt = -Infinity;
@@ -201,6 +211,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     errorsByCode: {} as Record<string, number>,
     commands: 0,
     commandsRefused: 0,
+    commandsExpired: 0,
+    commandsRepeated: 0,
     eventsSent: 0,
     confirmations: 0,
     backfillRequests: 0,
@@ -256,9 +268,9 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       pump();
       sendEvents();
     });
-    c.on('message', (topic, payload) => {
+    c.on('message', (topic, payload, packet) => {
       if (my !== epoch) return;
-      if (topic === topics.commands) onCommand(payload);
+      if (topic === topics.commands) onCommand(payload, packet.retain);
       else if (topic === topics.errors) onProtocolError(payload);
       else if (topic === topics.confirmed) onConfirmed(payload);
     });
@@ -370,7 +382,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     events.push(e);
   }
 
-  function onCommand(payload: Buffer) {
+  function onCommand(payload: Buffer, retained: boolean) {
     let value: unknown;
     try {
       value = JSON.parse(payload.toString('utf8'));
@@ -389,6 +401,25 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
           error: `invalid command: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         });
       }
+      return;
+    }
+    const earlier = answered.get(parsed.data.id);
+    if (earlier) {
+      // a repeated id (a replay, or a re-delivery): the same answer, nothing executed twice
+      stats.commandsRepeated++;
+      sendAck(earlier);
+      emitter.emit('command', parsed.data, earlier);
+      return;
+    }
+    // a command kept by a broker (retained) is an old one delivered again: never executed
+    const validity = retained ? COMMAND_RETAINED : commandValidity(parsed.data, realNow());
+    if (validity !== 'ok') {
+      stats.commandsExpired++;
+      const ack: CommandAck = { id: parsed.data.id, ts: clock.now(), ok: false, error: validity };
+      remember(ack);
+      log?.warn(`${id}: command ${parsed.data.name} (${parsed.data.id}) refused: ${validity}`);
+      sendAck(ack);
+      emitter.emit('command', parsed.data, ack);
       return;
     }
     stats.commands++;
@@ -424,9 +455,15 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     const ack: CommandAck = outcome.ok
       ? { id: parsed.data.id, ts: clock.now(), ok: true, result: outcome.result }
       : { id: parsed.data.id, ts: clock.now(), ok: false, error: outcome.error.slice(0, 500) };
+    remember(ack);
     sendAck(ack);
     emitter.emit('command', parsed.data, ack);
     pump(); // a backfill's frames follow its answer
+  }
+
+  function remember(ack: CommandAck) {
+    answered.set(ack.id, ack);
+    if (answered.size > COMMAND_IDS_REMEMBERED) answered.delete(answered.keys().next().value!);
   }
 
   /** `telemetry/confirmed`: frames up to there are stored at the platform and leave the buffer. */

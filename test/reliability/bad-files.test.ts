@@ -287,9 +287,11 @@ describe('configuration', () => {
   const numeric = Object.keys(configSchema.shape).filter(
     (k) => typeof (defaults as Record<string, unknown>)[k] === 'number',
   );
+  /** Settings holding a secret: refused without repeating the value. */
+  const secrets = ['METRICS_TOKEN'];
   /** The other settings that do not take any text: a choice among a few words. */
   const enums = Object.keys(configSchema.shape).filter(
-    (k) => !numeric.includes(k) && refuses(() => loadConfig({ [k]: 'sometimes' })),
+    (k) => !numeric.includes(k) && !secrets.includes(k) && refuses(() => loadConfig({ [k]: 'sometimes' })),
   );
   function refuses(load: () => unknown): boolean {
     try {
@@ -348,6 +350,14 @@ describe('configuration', () => {
       MQTT_PORT: 1884,
       INGEST_FLUSH_MS: defaults.INGEST_FLUSH_MS,
     });
+  });
+
+  it('refuses a bad secret setting without repeating its value', () => {
+    for (const key of secrets) {
+      const err = refusal(() => loadConfig({ [key]: 'short secret' }));
+      expect(err.message, key).toContain(`${key}=(not shown): ${key} must be`);
+      expect(err.message, key).not.toContain('short secret');
+    }
   });
 
   it('refuses a duty lead name over 100 characters', () => {

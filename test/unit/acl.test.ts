@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { authorizePublish, authorizeSubscribe, authorizeWill, type Principal } from '../../broker/acl.ts';
+import {
+  authorizePublish,
+  authorizeSubscribe,
+  authorizeWill,
+  retainDecision,
+  type Principal,
+} from '../../broker/acl.ts';
 import { parseVehicleTopic, vehicleTopic } from '../../protocol/index.ts';
 
 const v1: Principal = { kind: 'vehicle', id: 'V1', customerId: 'C1' };
@@ -56,8 +62,9 @@ describe('vehicle ACL (default deny)', () => {
     expect(authorizePublish(v1, 'v1/vehicles/V1/telemetry/confirmed').allow).toBe(false);
   });
   it('allows a last will only on its own status topic', () => {
-    expect(authorizeWill(v1, 'v1/vehicles/V1/status')).toBe(true);
-    expect(authorizeWill(v1, 'v1/vehicles/V2/status')).toBe(false);
+    const offline = JSON.stringify({ online: false, ts: 1 });
+    expect(authorizeWill(v1, { topic: 'v1/vehicles/V1/status', payload: offline, retain: true })).toBe(true);
+    expect(authorizeWill(v1, { topic: 'v1/vehicles/V2/status', payload: offline, retain: true })).toBe(false);
   });
 });
 
@@ -67,5 +74,28 @@ describe('service account ACL', () => {
     expect(authorizePublish(svc, '$SYS/x').allow).toBe(false);
     expect(authorizeSubscribe(svc, 'v1/vehicles/+/telemetry').allow).toBe(true);
     expect(authorizeSubscribe(svc, '$platform/refused').allow).toBe(false);
+  });
+});
+
+describe('retain rules', () => {
+  it('refuses retained commands from anyone, strips a vehicle’s retain where the protocol retains nothing, keeps status', () => {
+    expect(retainDecision(svc, 'v1/vehicles/V1/commands', true)).toBe('refuse');
+    expect(retainDecision(svc, 'v1/vehicles/V1/commands', false)).toBe('keep');
+    for (const kind of ['telemetry', 'events', 'commands/ack'] as const)
+      expect(retainDecision(v1, vehicleTopic('V1', kind), true)).toBe('strip');
+    expect(retainDecision(v1, vehicleTopic('V1', 'status'), true)).toBe('keep');
+    expect(retainDecision(svc, 'bridge/x', true)).toBe('keep');
+  });
+  it('checks a will’s payload and retain flag, not only its topic', () => {
+    const topic = 'v1/vehicles/V1/status';
+    const will = (payload: string, retain = true) => authorizeWill(v1, { topic, payload, retain });
+    expect(will(JSON.stringify({ online: false, ts: 1 }))).toBe(true);
+    expect(will(Buffer.from(JSON.stringify({ online: false, ts: 1, dropped: 3 })).toString())).toBe(true);
+    expect(will(JSON.stringify({ online: false, ts: 1 }), false)).toBe(false);
+    expect(will(JSON.stringify({ online: true, ts: 1 }))).toBe(false);
+    expect(will('{')).toBe(false);
+    expect(will(JSON.stringify({ online: false }))).toBe(false);
+    expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: true })).toBe(false);
+    expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: false })).toBe(true);
   });
 });

@@ -41,7 +41,7 @@ const AL = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.alarmA : ids.alarmB);
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
-  { method: 'GET', path: '/metrics', roles: 'public', url: () => '/metrics' },
+  { method: 'GET', path: '/metrics', roles: STAFF, url: () => '/metrics' },
   { method: 'GET', path: '/api/meta', roles: ALL, url: () => '/api/meta' },
   {
     method: 'POST',

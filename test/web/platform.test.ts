@@ -12,13 +12,16 @@ describe('the web console in the platform', () => {
 
   it('serves health, metrics, docs and the API on HTTP_PORT; the setup password is printed once, ever', async () => {
     const cap = captureLogger('info');
-    const tp = await startTestPlatform({}, { log: cap.log, dataDir });
+    const metricsToken = 'scrape-token-for-the-platform-test';
+    const tp = await startTestPlatform({ METRICS_TOKEN: metricsToken }, { log: cap.log, dataDir });
     const base = `http://127.0.0.1:${tp.platform.ports.http}`;
     try {
       const health = await fetch(`${base}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', connectedClients: 0 });
-      const metrics = await fetch(`${base}/metrics`);
+      // /metrics: not public; the scrape token reads it
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
       expect(await metrics.json()).toHaveProperty('totals');
       const doc = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(doc.paths)).toContain('/api/tickets/{id}/transitions');
@@ -44,6 +47,7 @@ describe('the web console in the platform', () => {
         body: JSON.stringify({ currentPassword: password, newPassword: 'the admin’s own password' }),
       });
       expect(changed.status).toBe(200);
+      expect(await (await fetch(`${base}/metrics`, { headers })).json()).toHaveProperty('byKey');
       const added = await fetch(`${base}/api/vehicles`, {
         method: 'POST',
         headers,
@@ -58,6 +62,7 @@ describe('the web console in the platform', () => {
       expect(list.vehicles.map((v) => v.id)).toEqual(['WEB-1']);
       expect(cap.text()).not.toContain(secret);
       expect(cap.text()).not.toContain('the admin’s own password');
+      expect(cap.text()).not.toContain(metricsToken);
     } finally {
       await tp.close();
     }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { PlatformError } from '../../core/errors.ts';
 import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
 import { LEVEL_LABELS, SERVICE_MODE_LABELS, TICKET_STATUSES, TRANSITIONS } from '../../diagnostics/tickets/status.ts';
 import { NUMERIC_FIELDS, POWER_SOURCES } from '../../protocol/index.ts';
@@ -9,8 +10,12 @@ import type { WebContext } from '../context.ts';
 import { AUTHED, errors } from '../schemas.ts';
 import { ACTION_ROLES } from './tickets.ts';
 
-/** Probes (`/healthz`, `/metrics`, no login; per-key counts for staff) and the vocabulary the console shows (`/api/meta`). */
+/**
+ * Probes (`/healthz` for anyone; `/metrics` for a staff session or the scrape token) and the
+ * vocabulary the console shows (`/api/meta`).
+ */
 export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
+  const counters = () => ctx.deps.metrics() as Record<string, unknown>;
   return async (app) => {
     app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () =>
       ctx.deps.health(),
@@ -22,17 +27,31 @@ export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           tags: ['system'],
           summary: 'Counters (ingest, broker, diagnostics, web) as JSON',
           description:
-            'Totals for anyone; the counts per key (which name vehicles and clients of every customer unit) only with a staff session.',
+            'For a staff session, or a scraper sending `Authorization: Bearer <METRICS_TOKEN>`: totals and the counts per key (which name vehicles and clients of every customer unit). Anyone else: 401 (403 for a customer session): even the totals tell the size and activity of the fleet.',
+          response: { 200: z.record(z.string(), z.unknown()), ...errors(...AUTHED) },
         },
       },
-      async (req) => {
-        const metrics = ctx.deps.metrics() as { byKey?: unknown };
+      async (req, reply) => {
+        const authorization = req.headers.authorization;
+        if (authorization !== undefined) {
+          if (ctx.scrapeToken.matches(authorization)) return counters();
+          void reply.header('www-authenticate', 'Bearer');
+          throw new PlatformError('UNAUTHENTICATED', 'wrong or unconfigured metrics token');
+        }
         const token = req.cookies[SESSION_COOKIE];
         const session = token ? await ctx.sessions.lookup(token) : undefined;
-        if (session && STAFF_ROLES.includes(session.account.role) && !session.account.mustChangePassword)
-          return metrics;
-        const { byKey: _perKey, ...totals } = metrics;
-        return totals;
+        if (!session) {
+          void reply.header('www-authenticate', 'Bearer');
+          throw new PlatformError('UNAUTHENTICATED', 'a staff session or the metrics token (Authorization: Bearer …)');
+        }
+        if (!STAFF_ROLES.includes(session.account.role))
+          throw new PlatformError(
+            'FORBIDDEN',
+            `this needs the role ${STAFF_ROLES.join(' or ')}; you are ${session.account.role}`,
+          );
+        if (session.account.mustChangePassword)
+          throw new PlatformError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)');
+        return counters();
       },
     );
     app.get(
