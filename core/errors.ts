@@ -20,6 +20,8 @@ export interface ErrorCodes {
   STORAGE_FAILED: true;
   /** The part is stopping and takes no more work. */
   SHUTTING_DOWN: true;
+  /** A bad configuration value (start-up only: the platform's settings, the CLIs' flags). */
+  CONFIG_INVALID: true;
   /** A list cursor that this process did not issue for this list and these filters (core/cursor.ts). */
   INVALID_CURSOR: true;
 }

@@ -95,13 +95,6 @@ export const configSchema = z.object({
     .optional(),
 });
 
-declare module '../core/errors.ts' {
-  interface ErrorCodes {
-    /** A bad configuration value (start-up only). */
-    CONFIG_INVALID: true;
-  }
-}
-
 /** Settings whose value is a secret: never repeated in an error message. */
 const SECRET_KEYS = new Set(['METRICS_TOKEN']);
 

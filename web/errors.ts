@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isPlatformError, type ErrorCode } from '../core/errors.ts';
+// The parts whose codes the API answers declare them in these files (declaration merging into
+// ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
+import type {} from '../registry/errors.ts';
+import type {} from '../diagnostics/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
