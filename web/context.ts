@@ -43,8 +43,11 @@ export interface WebOptions {
   login: LoginThrottleOptions;
   /** scrypt cost of passwords; tests lower it. Default: core/secrets PASSWORD_COST. */
   passwordCost?: ScryptCost;
-  /** Trust X-Forwarded-For (behind a reverse proxy) for client addresses. */
-  trustProxy?: boolean;
+  /**
+   * The reverse proxies (addresses, CIDR ranges, `loopback`…; web/proxy-trust.ts) whose
+   * X-Forwarded-For / -Host / -Proto are believed. None by default: a client's own headers are ignored.
+   */
+  trustedProxies?: readonly string[];
   /** Create an admin with a one-time setup password when there is none (default true). */
   bootstrapAdmin?: boolean;
   bodyLimitBytes?: number;

@@ -45,7 +45,7 @@ export function createWebServer(
           securityHeaders: built.securityHeaders,
           ...(deps.now ? { now: deps.now } : {}),
         },
-        { ...options.live, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}) },
+        { ...options.live, ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}) },
       );
       await app.listen({ port: options.port, host: options.host });
       const addr = app.server.address();

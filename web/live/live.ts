@@ -7,6 +7,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { VehicleRegistry } from '../../registry/vehicles.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tenancy } from '../context.ts';
+import { createProxyTrust } from '../proxy-trust.ts';
 import { createBackpressure } from './backpressure.ts';
 import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
@@ -44,7 +45,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   const log = deps.log.child({ module: 'live' });
   const now = deps.now ?? Date.now;
   const { bus, counters } = deps;
-  const trustProxy = options.trustProxy ?? false;
+  const trustProxy = createProxyTrust(options.trustedProxies ?? []);
 
   const io: LiveServer = new Server(server, {
     path: LIVE_PATH,
