@@ -24,6 +24,7 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { planRoutes } from './routes/plans.ts';
 import { createProxyTrust } from './proxy-trust.ts';
+import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -87,13 +88,15 @@ export function securityHeaders(): Promise<Record<string, string>> {
 /** Builds the console's parts (accounts, sessions, audit, throttle, tenancy) over the platform's deps. */
 export function createWebContext(deps: WebDeps, options: WebOptions): WebContext {
   const now = deps.now ?? Date.now;
+  const accounts = createAccounts(
+    { db: deps.records, now },
+    options.passwordCost ? { passwordCost: options.passwordCost } : {},
+  );
   return {
     deps,
     now,
-    accounts: createAccounts(
-      { db: deps.records, now },
-      options.passwordCost ? { passwordCost: options.passwordCost } : {},
-    ),
+    accounts,
+    names: createPublicNames({ accounts }),
     sessions: createSessions({ db: deps.records, now }, options.session),
     audit: createAuditLog({ db: deps.records, now }),
     throttle: createLoginThrottle(options.login, now),

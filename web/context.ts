@@ -15,6 +15,7 @@ import type { Account, Accounts } from './auth/accounts.ts';
 import type { AuditLog } from './auth/audit.ts';
 import type { SessionOptions, Sessions } from './auth/sessions.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
+import type { PublicNames } from './public-names.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -64,6 +65,8 @@ export interface WebContext {
   audit: AuditLog;
   throttle: LoginThrottle;
   tenancy: Tenancy;
+  /** How people are named to a viewer: customers never get staff login ids. */
+  names: PublicNames;
 }
 
 /**

@@ -39,6 +39,7 @@ export function createWebServer(
           bus: deps.bus,
           sessions: built.ctx.sessions,
           tenancy: built.ctx.tenancy,
+          names: built.ctx.names,
           vehicles: deps.vehicles,
           counters: deps.counters,
           log: deps.log,

@@ -3,10 +3,10 @@ import { sourceKey } from '../../core/source-address.ts';
 
 /**
  * Failed-login throttle of the console. It throttles failing sources, never an account for
- * everyone: failures are counted per (account, client address) and per client address. After
- * `maxPerAccount` failures of one account from one address, or `maxPerIp` from one address in
- * all, that source waits `baseBlockMs` (1 s), doubling with every further failure up to
- * `maxBlockMs` (the window). A source that waits is refused before its password is checked (no
+ * everyone: failures are counted per (account, client address) and per client address. The
+ * `maxPerAccount`-th failure of one account from one address, or the `maxPerIp`-th from one
+ * address in all, makes that source wait `baseBlockMs` (1 s), doubling with every further failure
+ * up to `maxBlockMs` (the window). A source that waits is refused before its password is checked (no
  * scrypt work, a correct guess is not told apart); every other source is checked, so the right
  * password from an address that is not itself throttled always logs in, however many strangers
  * guess. A key is forgotten `windowMs` after its last failure or the end of its block; a
@@ -14,9 +14,9 @@ import { sourceKey } from '../../core/source-address.ts';
  * the least recently failed go first).
  */
 export interface LoginThrottleOptions {
-  /** Free failures of one account from one address. */
+  /** Failures of one account from one address before that source waits. */
   maxPerAccount: number;
-  /** Free failures from one address, across accounts. */
+  /** Failures from one address, across accounts, before that address waits. */
   maxPerIp: number;
   windowMs: number;
   /** The first wait; default 1 s. */
@@ -38,8 +38,9 @@ export function createLoginThrottle(options: LoginThrottleOptions, now: () => nu
       },
       now,
     );
-  const pairs = table(options.maxPerAccount);
-  const addresses = table(options.maxPerIp);
+  // the n-th failure starts the first wait: n - 1 are free
+  const pairs = table(options.maxPerAccount - 1);
+  const addresses = table(options.maxPerIp - 1);
   const pair = (account: string, ip: string) => `${sourceKey(ip)} ${account}`;
 
   return {
