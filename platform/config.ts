@@ -59,7 +59,7 @@ export const configSchema = z.object({
         if (problem)
           ctx.addIssue({
             code: 'custom',
-            message: `HTTP_TRUSTED_PROXIES: ${problem} (a comma-separated list of addresses or CIDR ranges of the reverse proxies)`,
+            message: `HTTP_TRUSTED_PROXIES must be a comma-separated list of the reverse proxies' addresses or CIDR ranges: ${problem}`,
           });
       }
     })
