@@ -23,7 +23,7 @@ export const CONNECT_THROTTLE_DEFAULTS: ConnectThrottleOptions = {
   baseBlockMs: 1_000,
   maxBlockMs: 5 * 60_000,
   maxEntries: 100_000,
-  maxPendingPerAddress: 256,
+  maxPendingPerAddress: 1000,
 };
 
 /**

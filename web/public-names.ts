@@ -51,24 +51,24 @@ const AS_STORED: Naming = { person: (p) => p, ticket: (t) => t, timeline: (e) =>
 
 /** The customer's view of tickets, timelines and alarms: every staff login id replaced by a public name. */
 export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
+  /** The naming for one customer unit, from the accounts as they are now. */
+  async function forCustomer(customerId: string): Promise<Naming> {
+    const byId = new Map((await deps.accounts.list()).map((a) => [a.id, a]));
+    const name = publicName(byId, customerId);
+    const opt = (v: string | null) => (v === null ? null : name(v));
+    return {
+      person: name,
+      ticket: (t) => ({ ...t, assignee: opt(t.assignee), escalatedTo: opt(t.escalatedTo) }),
+      timeline: (entries) => entries.map((e) => ({ ...e, actor: name(e.actor), note: renameNote(e.note, name) })),
+      alarm: (a) => ({ ...a, acknowledgedBy: opt(a.acknowledgedBy) }),
+      notes: (notes) => notes.map((n) => ({ ...n, actor: name(n.actor) })),
+    };
+  }
   return {
+    forCustomer,
     /** The naming for what `viewer` is sent: as stored for staff, public names for a customer. */
-    async forViewer(viewer: Pick<Account, 'role' | 'customerId'>): Promise<Naming> {
-      return viewer.role === 'customer' ? this.forCustomer(viewer.customerId ?? '') : AS_STORED;
-    },
-    /** The naming for one customer unit, from the accounts as they are now. */
-    async forCustomer(customerId: string): Promise<Naming> {
-      const byId = new Map((await deps.accounts.list()).map((a) => [a.id, a]));
-      const name = publicName(byId, customerId);
-      const opt = (v: string | null) => (v === null ? null : name(v));
-      return {
-        person: name,
-        ticket: (t: TicketView): TicketView => ({ ...t, assignee: opt(t.assignee), escalatedTo: opt(t.escalatedTo) }),
-        timeline: (entries: TimelineEntry[]): TimelineEntry[] =>
-          entries.map((e) => ({ ...e, actor: name(e.actor), note: renameNote(e.note, name) })),
-        alarm: (a: Alarm): Alarm => ({ ...a, acknowledgedBy: opt(a.acknowledgedBy) }),
-        notes: (notes: AlarmNote[]): AlarmNote[] => notes.map((n) => ({ ...n, actor: name(n.actor) })),
-      };
+    forViewer(viewer: Pick<Account, 'role' | 'customerId'>): Promise<Naming> {
+      return viewer.role === 'customer' ? forCustomer(viewer.customerId ?? '') : Promise.resolve(AS_STORED);
     },
   };
 }

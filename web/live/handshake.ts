@@ -33,7 +33,7 @@ export function foreignOrigin(req: IncomingMessage, trustProxy: ProxyTrust): str
   } catch {
     return 'cross-site connection refused (unreadable Origin)';
   }
-  const proxied = trustProxy(req.socket?.remoteAddress);
+  const proxied = trustProxy(req.socket.remoteAddress);
   const rawHost = (proxied ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host ?? '';
   const proto =
     (proxied ? first(req.headers['x-forwarded-proto']) : undefined) ??
