@@ -31,11 +31,11 @@ describe('forged X-Forwarded-For from a peer that is not a trusted proxy', () =>
     });
     const app = tp.platform.web.app!;
     const audit = createAuditLog({ db: tp.platform.records });
-    const login = (password: string, peer: string, xff?: string) =>
+    const login = (password: string, peer: string, xff?: string, username = 'engineer') =>
       app.inject({
         method: 'POST',
         url: '/api/auth/login',
-        payload: { username: 'engineer', password },
+        payload: { username, password },
         remoteAddress: peer,
         headers: xff ? { 'x-forwarded-for': xff, 'x-real-ip': xff.split(',')[0]! } : {},
       });
@@ -52,7 +52,7 @@ describe('forged X-Forwarded-For from a peer that is not a trusted proxy', () =>
       const { login, loggedIps } = await start(env);
       const attacker = '192.0.2.66';
       for (let i = 0; i < 20; i++) {
-        const res = await login(`guess ${i} wrong`, attacker, `198.51.100.${i + 1}`);
+        const res = await login(`guess ${i} wrong`, attacker, `198.51.100.${i + 1}`, `user${i}`);
         expect(res.statusCode, `attempt ${i + 1}`).toBe(401);
       }
       // the address limit (20) is reached: refused whatever the header says
