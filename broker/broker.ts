@@ -179,7 +179,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           if (result.reason === 'bad_secret' || result.reason === 'unknown_account') {
             const failed = throttle.failed(clientId, ip);
             if (failed.source.firstBlock)
-              log.warn({ clientId: clientId.slice(0, 80), address: ip }, 'repeated failed MQTT logins: source throttled');
+              log.warn(
+                { clientId: clientId.slice(0, 80), address: ip },
+                'repeated failed MQTT logins: source throttled',
+              );
             if (failed.address.firstBlock) log.warn({ address: ip }, 'repeated failed MQTT logins: address throttled');
           }
           return refuse(result.reason, clientId, address, done);

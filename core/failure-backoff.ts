@@ -61,7 +61,8 @@ export function createFailureBackoff(options: FailureBackoffOptions, now: () => 
       const t = now();
       dropExpired(t, 4);
       let e = current(key, t);
-      if (e) entries.delete(key); // re-inserted at the end: the map's order is the order keys last failed
+      if (e)
+        entries.delete(key); // re-inserted at the end: the map's order is the order keys last failed
       else e = { failures: 0, lastAt: t, blockedUntil: 0 };
       entries.set(key, e);
       while (entries.size > options.maxEntries) entries.delete(entries.keys().next().value as string);

@@ -5,8 +5,7 @@ import { createSecretVerifier } from './credentials.ts';
 
 type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
 type Result =
-  | { ok: true; principal: Principal }
-  | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' };
+  { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' };
 
 /**
  * Checks MQTT credentials against the registry: vehicles by id, service accounts by their `svc-`

@@ -19,7 +19,8 @@ export function proxyEntryProblem(entry: string): string | null {
   if (NAMED[entry]) return null;
   const [address = '', prefix, ...rest] = entry.split('/');
   const family = isIP(address);
-  if (!family || rest.length) return `"${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED).join(', ')}`;
+  if (!family || rest.length)
+    return `"${entry}" is not an IP address, a CIDR range (10.0.0.0/8) or one of ${Object.keys(NAMED).join(', ')}`;
   if (prefix === undefined) return null;
   const max = family === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) return `"${entry}": the prefix length must be 0–${max}`;

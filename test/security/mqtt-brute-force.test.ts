@@ -116,8 +116,17 @@ describe('MQTT: guessing is throttled per source, and cannot keep a vehicle out'
     expect(refused('bad_secret')).toBe(bad);
     expect(refused('throttled')).toBe(throttled + 2);
     // the live session goes on undisturbed
-    await tp.platform.broker.publishToVehicle(v.id, 'commands', { id: 'still-here', ts: Date.now(), name: 'ping', args: {} });
-    await liveBox.waitFor((m) => (m.json as { id?: string }).id === 'still-here', 5000, 'a command on the live session');
+    await tp.platform.broker.publishToVehicle(v.id, 'commands', {
+      id: 'still-here',
+      ts: Date.now(),
+      name: 'ping',
+      args: {},
+    });
+    await liveBox.waitFor(
+      (m) => (m.json as { id?: string }).id === 'still-here',
+      5000,
+      'a command on the live session',
+    );
     await live.publishAsync(vehicleTopic(v.id, 'telemetry'), JSON.stringify(frame(1)), { qos: 1 });
     expect(await tp.platform.telemetry.count(v.id)).toBe(1);
     await live.endAsync();

@@ -76,7 +76,9 @@ describe('customers never see staff login ids (REST)', () => {
       ticketList: (await cust.get('/api/tickets')).json(),
       ticket: (await cust.get(`/api/tickets/${t.id}`)).json(),
       comment: (await cust.post(`/api/tickets/${t.id}/comments`, { text: 'thanks' })).json(),
-      created: (await cust.post('/api/tickets', { title: 'no power', need: 'help', vehicleId: 'VA1', contacts })).json(),
+      created: (
+        await cust.post('/api/tickets', { title: 'no power', need: 'help', vehicleId: 'VA1', contacts })
+      ).json(),
       alarmList: (await cust.get('/api/alarms')).json(),
       alarm: (await cust.get(`/api/alarms/${alarm.id}`)).json(),
       // filtering by assignee would tell a customer which login ids exist: ignored for customers
@@ -143,9 +145,9 @@ describe('customers never see staff login ids (live layer)', () => {
     });
     expect(res.status).toBe(201);
     const { ticket } = (await res.json()) as { ticket: { id: number } };
-    expect((await apiAs(base, staff.login, 'POST', `/api/tickets/${ticket.id}/assign`, { assignee: 'engineer' })).status).toBe(
-      200,
-    );
+    expect(
+      (await apiAs(base, staff.login, 'POST', `/api/tickets/${ticket.id}/assign`, { assignee: 'engineer' })).status,
+    ).toBe(200);
     const assigned = (m: LiveTicket) => m.kind === 'updated' && m.ticket.id === ticket.id && m.ticket.assignee !== null;
     const toStaff = await staff.rec.next<LiveTicket>('ticket', assigned);
     const toCustomer = await cust.rec.next<LiveTicket>('ticket', assigned);

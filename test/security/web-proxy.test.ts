@@ -100,13 +100,9 @@ describe('HTTP_TRUSTED_PROXIES is validated at start', () => {
   };
 
   it('addresses, CIDR ranges and named ranges are accepted; HTTP_TRUST_PROXY=true means loopback; nothing is trusted by default', () => {
-    expect(loadConfig({ HTTP_TRUSTED_PROXIES: ' 10.0.0.1, 10.0.0.0/8 ,fd00::/8,::1, loopback' }).trustedProxies).toEqual([
-      '10.0.0.1',
-      '10.0.0.0/8',
-      'fd00::/8',
-      '::1',
-      'loopback',
-    ]);
+    expect(
+      loadConfig({ HTTP_TRUSTED_PROXIES: ' 10.0.0.1, 10.0.0.0/8 ,fd00::/8,::1, loopback' }).trustedProxies,
+    ).toEqual(['10.0.0.1', '10.0.0.0/8', 'fd00::/8', '::1', 'loopback']);
     expect(loadConfig({ HTTP_TRUST_PROXY: 'true' }).trustedProxies).toEqual(['loopback']);
     expect(loadConfig({}).trustedProxies).toEqual([]);
     expect(loadConfig({ HTTP_TRUST_PROXY: 'true', HTTP_TRUSTED_PROXIES: '192.0.2.10' }).trustedProxies).toEqual([
@@ -115,7 +111,9 @@ describe('HTTP_TRUSTED_PROXIES is validated at start', () => {
   });
 
   it('anything else is refused with a message naming the variable and the entry', () => {
-    expect(problem('proxy.example')).toMatch(/HTTP_TRUSTED_PROXIES.*"proxy\.example" is not an IP address, a CIDR range/s);
+    expect(problem('proxy.example')).toMatch(
+      /HTTP_TRUSTED_PROXIES.*"proxy\.example" is not an IP address, a CIDR range/s,
+    );
     expect(problem('10.0.0.0/33')).toMatch(/HTTP_TRUSTED_PROXIES.*"10\.0\.0\.0\/33": the prefix length must be 0–32/s);
     expect(problem('10.0.0.1, *')).toMatch(/"\*" is not an IP address/);
     expect(problem(' , ')).toMatch(/HTTP_TRUSTED_PROXIES must list at least one address/);

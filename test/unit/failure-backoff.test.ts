@@ -38,7 +38,7 @@ describe('failure back-off (core/failure-backoff.ts)', () => {
     const b = createFailureBackoff(options, c.now);
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) b.fail(`k${i}`);
     expect(b.size()).toBe(3);
-    b.fail("k0"); // k0 moves to the end; then new keys push every old one out
+    b.fail('k0'); // k0 moves to the end; then new keys push every old one out
     for (let i = 3; i < 1000; i++) b.fail(`k${i}`);
     expect(b.size()).toBe(3);
     expect(b.blockedFor('k0')).toBe(0); // evicted
