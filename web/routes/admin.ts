@@ -28,11 +28,9 @@ const withPassword = z.object({
 });
 
 /** The name customers see for a staff member; null: a role label. */
-const displayNameSchema = text('displayName', 100)
-  .nullable()
-  .meta({
-    description: 'what customers see for a staff member; null or absent: a role label ("Duty desk", "Engineer")',
-  });
+const displayNameSchema = text('displayName', 100).nullable().meta({
+  description: 'what customers see for a staff member; null or absent: a role label ("Duty desk", "Engineer")',
+});
 
 /** What an account change did, for the audit log (never a password). */
 function diff(before: Account, after: Account) {
