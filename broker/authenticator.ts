@@ -5,6 +5,11 @@ export interface ConnectAttempt {
   username: string | undefined;
   password: Buffer | undefined;
   address: string | null;
+  /**
+   * The source is throttled: accept only a secret verified before (a fast fingerprint check) and
+   * compute nothing for any other, answering `throttled`.
+   */
+  cachedOnly?: boolean;
 }
 
 /** Why a CONNECT was refused; maps to a CONNACK return code. */
@@ -15,7 +20,8 @@ export type RefusalReason =
   | 'unknown_account'
   | 'bad_secret'
   | 'will_not_allowed'
-  | 'throttled';
+  | 'throttled'
+  | 'busy';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: RefusalReason };
 
@@ -24,8 +30,8 @@ export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
 }
 
-/** MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 4 bad user name or password, 5 not authorized. */
-export const CONNACK_CODE: Record<RefusalReason, 2 | 4 | 5> = {
+/** MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 3 server unavailable, 4 bad user name or password, 5 not authorized. */
+export const CONNACK_CODE: Record<RefusalReason, 2 | 3 | 4 | 5> = {
   bad_client_id: 2,
   client_id_mismatch: 2,
   missing_credentials: 4,
@@ -33,4 +39,5 @@ export const CONNACK_CODE: Record<RefusalReason, 2 | 4 | 5> = {
   bad_secret: 4,
   will_not_allowed: 5,
   throttled: 5,
+  busy: 3,
 };

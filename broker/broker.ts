@@ -23,7 +23,7 @@ import {
   type Will,
 } from './acl.ts';
 import { CONNACK_CODE, type Authenticator, type RefusalReason } from './authenticator.ts';
-import { createLoginThrottle } from './throttle.ts';
+import { createConnectThrottle, type ConnectThrottleOptions } from './throttle.ts';
 import { guardPacketSize } from './packet-size.ts';
 import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
 
@@ -64,6 +64,8 @@ export interface BrokerOptions {
   qos0RatePerSecond: number;
   /** QoS 2 messages one connection may leave awaiting PUBREL; one more closes it. */
   maxQos2AwaitingRelease?: number;
+  /** The failed-login throttle (broker/throttle.ts); defaults in CONNECT_THROTTLE_DEFAULTS. */
+  loginThrottle?: Partial<ConnectThrottleOptions>;
 }
 
 /** Where refused messages go: a topic nobody can subscribe to, so they are acknowledged but never delivered. */
@@ -90,10 +92,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   /** Per connection with bytes waiting: how much had gone out, and since when it has not moved. */
   const progress = new WeakMap<Client, { sent: number; since: number }>();
   let sweeper: NodeJS.Timeout | undefined;
-  const throttle = createLoginThrottle(
-    { freeAttempts: 5, windowMs: 60_000, baseBlockMs: 1_000, maxBlockMs: 5 * 60_000 },
-    now,
-  );
+  const throttle = createConnectThrottle(options.loginThrottle, now);
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
   const maxQos2AwaitingRelease = options.maxQos2AwaitingRelease ?? 100;
@@ -200,17 +199,31 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     if (!isValidVehicleId(clientId)) return refuse('bad_client_id', clientId, address, done);
     if (username === undefined || password === undefined) return refuse('missing_credentials', clientId, address, done);
     if (username !== clientId) return refuse('client_id_mismatch', clientId, address, done);
-    if (throttle.isBlocked(clientId)) return refuse('throttled', clientId, address, done);
+    // Verify first, throttle the failures: a throttled source (this id from this address, or this
+    // address) is not refused outright — a secret verified before is still accepted — but nothing
+    // is computed for any other secret it sends (no scrypt).
+    const ip = remoteIp(client);
+    const gate = throttle.gate(clientId, ip);
+    if (gate === 'busy') return refuse('busy', clientId, address, done);
+    const end = throttle.begin(ip);
     authenticator
-      .authenticate({ clientId, username, password, address })
+      .authenticate({ clientId, username, password, address, cachedOnly: gate === 'cached' })
       .then((result) => {
         if (!result.ok) {
-          if (result.reason === 'bad_secret' || result.reason === 'unknown_account') throttle.failed(clientId);
+          if (result.reason === 'bad_secret' || result.reason === 'unknown_account') {
+            const failed = throttle.failed(clientId, ip);
+            if (failed.source.firstBlock)
+              log.warn(
+                { clientId: clientId.slice(0, 80), address: ip },
+                'repeated failed MQTT logins: source throttled',
+              );
+            if (failed.address.firstBlock) log.warn({ address: ip }, 'repeated failed MQTT logins: address throttled');
+          }
           return refuse(result.reason, clientId, address, done);
         }
         const will = wills.get(client);
         if (will && !authorizeWill(result.principal, will)) return refuse('will_not_allowed', clientId, address, done);
-        throttle.succeeded(clientId);
+        throttle.succeeded(clientId, ip);
         principals.set(client, result.principal);
         boundKeepalive(client, result.principal);
         done(null, true);
@@ -219,7 +232,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         log.error({ err, clientId }, 'authentication failed with an error');
         const e = Object.assign(new Error('server unavailable'), { returnCode: 3 });
         done(e as Error & { returnCode: 5 }, null);
-      });
+      })
+      .finally(end);
   };
 
   function sendErrors(vehicleId: string, errors: ProtocolError[]) {
@@ -499,6 +513,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     },
     connectedCount: () => aedes.connectedClients,
   };
+}
+
+/** The peer's IP address (no port): what the login throttle counts by. */
+function remoteIp(client: Client): string | null {
+  return (client.conn as Partial<Socket>).remoteAddress ?? null;
 }
 
 function remoteAddress(client: Client): string | null {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
 import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
+import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
@@ -42,10 +43,27 @@ export const configSchema = z.object({
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: port('HTTP_PORT', 8080),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Deprecated: `true` now means HTTP_TRUSTED_PROXIES=loopback (a proxy on the same host). */
   HTTP_TRUST_PROXY: z
     .enum(['true', 'false'], { error: 'HTTP_TRUST_PROXY must be true or false' })
     .default('false')
     .transform((v) => v === 'true'),
+  HTTP_TRUSTED_PROXIES: z
+    .string()
+    .transform(splitProxyList)
+    .superRefine((entries, ctx) => {
+      if (!entries.length)
+        ctx.addIssue({ code: 'custom', message: 'HTTP_TRUSTED_PROXIES must list at least one address or CIDR range' });
+      for (const e of entries) {
+        const problem = proxyEntryProblem(e);
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            message: `HTTP_TRUSTED_PROXIES must be a comma-separated list of the reverse proxies' addresses or CIDR ranges: ${problem}`,
+          });
+      }
+    })
+    .optional(),
   SESSION_IDLE_TIMEOUT_MS: int('SESSION_IDLE_TIMEOUT_MS', 8 * 3_600_000, 60_000, 30 * 86_400_000),
   SESSION_MAX_AGE_MS: int('SESSION_MAX_AGE_MS', 24 * 3_600_000, 60_000, 90 * 86_400_000),
   LOGIN_MAX_FAILURES: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
@@ -98,7 +116,14 @@ export const configSchema = z.object({
 /** Settings whose value is a secret: never repeated in an error message. */
 const SECRET_KEYS = new Set(['METRICS_TOKEN']);
 
-export type PlatformConfig = z.infer<typeof configSchema> & { dataDir: string };
+export type PlatformConfig = z.infer<typeof configSchema> & {
+  dataDir: string;
+  /**
+   * The reverse proxies whose X-Forwarded-* headers are believed: HTTP_TRUSTED_PROXIES, else
+   * `loopback` for the older HTTP_TRUST_PROXY=true, else none.
+   */
+  trustedProxies: string[];
+};
 
 /** Validates the environment; throws one CONFIG_INVALID error listing every bad value. */
 export function loadConfig(env: Record<string, string | undefined>): PlatformConfig {
@@ -114,5 +139,6 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR) };
+  const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
+  return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR), trustedProxies };
 }

@@ -172,7 +172,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     {
       port: config.HTTP_PORT,
       host: config.HTTP_HOST,
-      trustProxy: config.HTTP_TRUST_PROXY,
+      trustedProxies: config.trustedProxies,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
       session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },

@@ -341,6 +341,15 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         await db.schema.alterTable('tickets').dropColumn('is_open').execute();
       },
     },
+    '0007_account_display_name': {
+      // the name customers see for a staff member (null: a role label instead, never the login id)
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('accounts').addColumn('display_name', 'varchar(100)').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('accounts').dropColumn('display_name').execute();
+      },
+    },
   };
 }
 

@@ -158,6 +158,8 @@ export interface AccountsTable {
   /** The login name, lower case. */
   id: string;
   name: string;
+  /** What customers see for a staff member; null: a role label ("Duty desk", "Engineer"). Never the login id. */
+  display_name: string | null;
   role: 'admin' | 'dispatcher' | 'engineer' | 'customer';
   customer_id: string | null;
   /** scrypt, see core/secrets.ts. */

@@ -4,12 +4,15 @@ import { isServiceAccountId } from './service-accounts.ts';
 import { createSecretVerifier } from './credentials.ts';
 
 type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
-type Result = { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' };
+type Result =
+  { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' };
 
 /**
  * Checks MQTT credentials against the registry: vehicles by id, service accounts by their `svc-`
  * id. Reads the stored hash at every CONNECT, so a vehicle added, rotated or removed from another
- * process takes effect at its next CONNECT.
+ * process takes effect at its next CONNECT. With `cachedOnly` (the broker throttles the source)
+ * only a secret verified before is accepted; anything else, an unknown id included, is answered
+ * `throttled` without computing scrypt.
  */
 export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; serviceAccounts: ServiceAccounts }) {
   const verify = createSecretVerifier();
@@ -18,19 +21,25 @@ export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; s
       clientId: string;
       username: string | undefined;
       password: Buffer | undefined;
+      cachedOnly?: boolean;
     }): Promise<Result> {
       const id = attempt.clientId;
       const secret = attempt.password?.toString('utf8') ?? '';
+      const cachedOnly = attempt.cachedOnly === true;
+      const refused = (reason: 'unknown_account' | 'bad_secret'): Result => ({
+        ok: false,
+        reason: cachedOnly ? 'throttled' : reason,
+      });
       if (isServiceAccountId(id)) {
         const hash = await deps.serviceAccounts.secretHash(id);
-        if (!hash) return { ok: false, reason: 'unknown_account' };
-        return (await verify(id, secret, hash))
+        if (!hash) return refused('unknown_account');
+        return (await verify(id, secret, hash, { cachedOnly }))
           ? { ok: true, principal: { kind: 'service', id } }
-          : { ok: false, reason: 'bad_secret' };
+          : refused('bad_secret');
       }
       const creds = await deps.vehicles.credentials(id);
-      if (!creds) return { ok: false, reason: 'unknown_account' };
-      if (!(await verify(id, secret, creds.secretHash))) return { ok: false, reason: 'bad_secret' };
+      if (!creds) return refused('unknown_account');
+      if (!(await verify(id, secret, creds.secretHash, { cachedOnly }))) return refused('bad_secret');
       return { ok: true, principal: { kind: 'vehicle', id, customerId: creds.customerId } };
     },
   };

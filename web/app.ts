@@ -24,6 +24,8 @@ import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { planRoutes } from './routes/plans.ts';
+import { createProxyTrust } from './proxy-trust.ts';
+import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
@@ -87,13 +89,15 @@ export function securityHeaders(): Promise<Record<string, string>> {
 /** Builds the console's parts (accounts, sessions, audit, throttle, tenancy) over the platform's deps. */
 export function createWebContext(deps: WebDeps, options: WebOptions): WebContext {
   const now = deps.now ?? Date.now;
+  const accounts = createAccounts(
+    { db: deps.records, now },
+    options.passwordCost ? { passwordCost: options.passwordCost } : {},
+  );
   return {
     deps,
     now,
-    accounts: createAccounts(
-      { db: deps.records, now },
-      options.passwordCost ? { passwordCost: options.passwordCost } : {},
-    ),
+    accounts,
+    names: createPublicNames({ accounts }),
     sessions: createSessions({ db: deps.records, now }, options.session),
     audit: createAuditLog({ db: deps.records, now }),
     throttle: createLoginThrottle(options.login, now),
@@ -192,11 +196,14 @@ export async function createWebApp(
   options: WebOptions,
 ): Promise<{ app: FastifyInstance; ctx: WebContext; securityHeaders: Record<string, string> }> {
   const headers = await securityHeaders();
+  const trusted = createProxyTrust(options.trustedProxies ?? []);
   const app = Fastify({
     loggerInstance: deps.log.child({ module: 'web' }),
     // one debug line per request from the onResponse hook below instead of Fastify's two info lines
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: options.trustProxy ?? false,
+    // X-Forwarded-For is read right to left while each hop is a trusted proxy: req.ip is the first
+    // address no trusted proxy vouches for (the peer itself when it is not a trusted proxy)
+    trustProxy: options.trustedProxies?.length ? (address: string) => trusted(address) : false,
     bodyLimit: options.bodyLimitBytes ?? 256 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -16,6 +16,7 @@ import type { AuditLog } from './auth/audit.ts';
 import type { SessionOptions, Sessions } from './auth/sessions.ts';
 import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
+import type { PublicNames } from './public-names.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -44,8 +45,11 @@ export interface WebOptions {
   login: LoginThrottleOptions;
   /** scrypt cost of passwords; tests lower it. Default: core/secrets PASSWORD_COST. */
   passwordCost?: ScryptCost;
-  /** Trust X-Forwarded-For (behind a reverse proxy) for client addresses. */
-  trustProxy?: boolean;
+  /**
+   * The reverse proxies (addresses, CIDR ranges, `loopback`…; web/proxy-trust.ts) whose
+   * X-Forwarded-For / -Host / -Proto are believed. None by default: a client's own headers are ignored.
+   */
+  trustedProxies?: readonly string[];
   /** Create an admin with a one-time setup password when there is none (default true). */
   bootstrapAdmin?: boolean;
   bodyLimitBytes?: number;
@@ -65,6 +69,8 @@ export interface WebContext {
   throttle: LoginThrottle;
   tenancy: Tenancy;
   scrapeToken: ScrapeToken;
+  /** How people are named to a viewer: customers never get staff login ids. */
+  names: PublicNames;
 }
 
 /**

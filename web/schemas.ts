@@ -132,6 +132,10 @@ export const accountOut = z
   .object({
     id: z.string(),
     name: z.string(),
+    displayName: z
+      .string()
+      .nullable()
+      .meta({ description: 'what customers see for a staff member; null: a role label, never the login id' }),
     role: z.enum(ROLES),
     customerId: z.string().nullable(),
     mustChangePassword: z.boolean(),

@@ -39,13 +39,14 @@ export function createWebServer(
           bus: deps.bus,
           sessions: built.ctx.sessions,
           tenancy: built.ctx.tenancy,
+          names: built.ctx.names,
           vehicles: deps.vehicles,
           counters: deps.counters,
           log: deps.log,
           securityHeaders: built.securityHeaders,
           ...(deps.now ? { now: deps.now } : {}),
         },
-        { ...options.live, ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}) },
+        { ...options.live, ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}) },
       );
       await app.listen({ port: options.port, host: options.host });
       const addr = app.server.address();

@@ -4,7 +4,7 @@ import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { hashSecret, verifySecret, generateSecret } from '../../core/secrets.ts';
-import { createLoginThrottle } from '../../broker/throttle.ts';
+import { createConnectThrottle } from '../../broker/throttle.ts';
 import { createSecretVerifier } from '../../registry/credentials.ts';
 
 describe('config', () => {
@@ -93,21 +93,26 @@ describe('secrets', () => {
 });
 
 describe('login throttle', () => {
-  it('blocks after the free attempts with a doubling back-off, and a success clears it', () => {
+  it('throttles a source after the free attempts with a doubling back-off, and a success clears it', () => {
     let t = 0;
-    const th = createLoginThrottle({ freeAttempts: 2, windowMs: 60_000, baseBlockMs: 1000, maxBlockMs: 4000 }, () => t);
-    th.failed('V1');
-    th.failed('V1');
-    expect(th.isBlocked('V1')).toBe(false);
-    th.failed('V1');
-    expect(th.isBlocked('V1')).toBe(true);
+    const th = createConnectThrottle(
+      { freePerSource: 2, freePerAddress: 100, windowMs: 60_000, baseBlockMs: 1000, maxBlockMs: 4000 },
+      () => t,
+    );
+    const blocked = (id: string, address = '192.0.2.1') => th.gate(id, address) === 'cached';
+    th.failed('V1', '192.0.2.1');
+    th.failed('V1', '192.0.2.1');
+    expect(blocked('V1')).toBe(false);
+    th.failed('V1', '192.0.2.1');
+    expect(blocked('V1')).toBe(true);
+    expect(blocked('V1', '192.0.2.2')).toBe(false); // another address is not affected
     t += 1001;
-    expect(th.isBlocked('V1')).toBe(false);
-    th.failed('V1');
+    expect(blocked('V1')).toBe(false);
+    th.failed('V1', '192.0.2.1');
     t += 1500;
-    expect(th.isBlocked('V1')).toBe(true); // second block is 2 s
-    th.succeeded('V1');
-    expect(th.isBlocked('V1')).toBe(false);
-    expect(th.isBlocked('V2')).toBe(false);
+    expect(blocked('V1')).toBe(true); // second block is 2 s
+    th.succeeded('V1', '192.0.2.1');
+    expect(blocked('V1')).toBe(false);
+    expect(blocked('V2')).toBe(false);
   });
 });

@@ -202,7 +202,7 @@ describe('tickets over the API', () => {
     expect(followed.timeline.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`)).toEqual([
       'cust-a:received',
       'cust-a:comment',
-      'engineer:determine_work_content',
+      'Engineer:determine_work_content', // a customer sees staff by display name or role label, never the login id
     ]);
     expect(codeOf(await act(cust, t.id, 'verify'))).toBe('FORBIDDEN');
   });

@@ -15,6 +15,8 @@ export const PASSWORD_MAX_LENGTH = 256;
 export interface Account {
   id: string;
   name: string;
+  /** The name customers see for a staff member; null: a role label instead (web/public-names.ts). */
+  displayName: string | null;
   role: Role;
   /** Set for (and only for) customer accounts. */
   customerId: string | null;
@@ -31,6 +33,7 @@ export function toAccount(r: Row): Account {
   return {
     id: r.id,
     name: r.name,
+    displayName: r.display_name ?? null,
     role: r.role,
     customerId: r.customer_id,
     mustChangePassword: r.must_change_password === 1,
@@ -49,6 +52,7 @@ export function generatePassword(): string {
 export interface NewAccount {
   id: string;
   name: string;
+  displayName?: string | null;
   role: Role;
   customerId?: string | null;
   password: string;
@@ -57,6 +61,7 @@ export interface NewAccount {
 
 export interface AccountChange {
   name?: string;
+  displayName?: string | null;
   role?: Role;
   customerId?: string | null;
   disabled?: boolean;
@@ -143,6 +148,7 @@ export function createAccounts(
           .values({
             id,
             name: input.name,
+            display_name: input.displayName ?? null,
             role: input.role,
             customer_id: input.role === 'customer' ? (input.customerId ?? null) : null,
             password_hash: hash,
@@ -172,6 +178,7 @@ export function createAccounts(
           .updateTable('accounts')
           .set({
             ...(change.name !== undefined ? { name: change.name } : {}),
+            ...(change.displayName !== undefined ? { display_name: change.displayName } : {}),
             role,
             customer_id: role === 'customer' ? customerId : null,
             ...(change.disabled !== undefined ? { disabled: change.disabled ? 1 : 0 } : {}),

@@ -1,65 +1,62 @@
+import { createFailureBackoff, type FailureOutcome } from '../../core/failure-backoff.ts';
+import { sourceKey } from '../../core/source-address.ts';
+
 /**
- * Failed-login limiter: at most `maxPerAccount` failures per login name and `maxPerIp` per client
- * address within a sliding window. While over a limit, logins from there are refused before the
- * password is even checked (so a correct guess is not told apart). A successful login clears
- * its account's count. Memory is bounded: the oldest keys go first.
+ * Failed-login throttle of the console. It throttles failing sources, never an account for
+ * everyone: failures are counted per (account, client address) and per client address. The
+ * `maxPerAccount`-th failure of one account from one address, or the `maxPerIp`-th from one
+ * address in all, makes that source wait `baseBlockMs` (1 s), doubling with every further failure
+ * up to `maxBlockMs` (the window). A source that waits is refused before its password is checked (no
+ * scrypt work, a correct guess is not told apart); every other source is checked, so the right
+ * password from an address that is not itself throttled always logs in, however many strangers
+ * guess. A key is forgotten `windowMs` after its last failure or the end of its block; a
+ * successful login clears its (account, address) record. Memory is bounded (`maxKeys` per table,
+ * the least recently failed go first).
  */
 export interface LoginThrottleOptions {
+  /** Failures of one account from one address before that source waits. */
   maxPerAccount: number;
+  /** Failures from one address, across accounts, before that address waits. */
   maxPerIp: number;
   windowMs: number;
+  /** The first wait; default 1 s. */
+  baseBlockMs?: number;
+  /** The longest wait; default `windowMs`. */
+  maxBlockMs?: number;
   maxKeys?: number;
 }
 
 export function createLoginThrottle(options: LoginThrottleOptions, now: () => number = Date.now) {
-  const failures = new Map<string, number[]>();
-  const maxKeys = options.maxKeys ?? 50_000;
-
-  const recent = (key: string, at: number): number[] => {
-    const list = (failures.get(key) ?? []).filter((t) => t > at - options.windowMs);
-    if (list.length) failures.set(key, list);
-    else failures.delete(key);
-    return list;
-  };
-  const retryAfter = (list: number[], max: number, at: number): number => {
-    // blocked until enough failures leave the window for one more try
-    const oldestThatMatters = list[list.length - max]!;
-    return Math.max(1, Math.ceil((oldestThatMatters + options.windowMs - at) / 1000));
-  };
+  const table = (freeFailures: number) =>
+    createFailureBackoff(
+      {
+        freeFailures,
+        windowMs: options.windowMs,
+        baseBlockMs: options.baseBlockMs ?? 1000,
+        maxBlockMs: options.maxBlockMs ?? options.windowMs,
+        maxEntries: options.maxKeys ?? 50_000,
+      },
+      now,
+    );
+  // the n-th failure starts the first wait: n - 1 are free
+  const pairs = table(options.maxPerAccount - 1);
+  const addresses = table(options.maxPerIp - 1);
+  const pair = (account: string, ip: string) => `${sourceKey(ip)} ${account}`;
 
   return {
-    /** Seconds to wait, or 0 when a login may be tried now. */
+    /** Seconds this source must wait, or 0 when a login may be tried now. */
     check(account: string, ip: string): number {
-      const at = now();
-      const a = recent(`a:${account}`, at);
-      const i = recent(`i:${ip}`, at);
-      let wait = 0;
-      if (a.length >= options.maxPerAccount) wait = Math.max(wait, retryAfter(a, options.maxPerAccount, at));
-      if (i.length >= options.maxPerIp) wait = Math.max(wait, retryAfter(i, options.maxPerIp, at));
-      return wait;
+      const ms = Math.max(pairs.blockedFor(pair(account, ip)), addresses.blockedFor(sourceKey(ip)));
+      return ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : 0;
     },
-    /** Counts a failure; tells which limits this failure has just reached (a lockout begins). */
-    fail(account: string, ip: string): { accountLocked: boolean; ipLocked: boolean } {
-      const at = now();
-      const reached: boolean[] = [];
-      for (const [key, max] of [
-        [`a:${account}`, options.maxPerAccount],
-        [`i:${ip}`, options.maxPerIp],
-      ] as const) {
-        const list = recent(key, at);
-        const before = list.length;
-        list.push(at);
-        if (list.length > max) list.splice(0, list.length - max);
-        reached.push(before < max && list.length >= max);
-        failures.delete(key); // re-insert: the map's order is the eviction order
-        failures.set(key, list);
-      }
-      while (failures.size > maxKeys) failures.delete(failures.keys().next().value!);
-      return { accountLocked: reached[0]!, ipLocked: reached[1]! };
+    /** Counts a failure of this source; tells what it started (`firstBlock`: a lockout begins, worth one warning). */
+    fail(account: string, ip: string): { source: FailureOutcome; address: FailureOutcome } {
+      return { source: pairs.fail(pair(account, ip)), address: addresses.fail(sourceKey(ip)) };
     },
-    succeeded(account: string): void {
-      failures.delete(`a:${account}`);
+    succeeded(account: string, ip: string): void {
+      pairs.clear(pair(account, ip));
     },
+    size: () => ({ sources: pairs.size(), addresses: addresses.size() }),
   };
 }
 

@@ -2,6 +2,7 @@ import type { EventBus } from '../../core/bus.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
+import type { Naming, PublicNames } from '../public-names.ts';
 import { ticketView } from '../ticket-view.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { LiveTicket } from './events.ts';
@@ -13,23 +14,45 @@ export interface EventFanOutDeps {
   vehicleInfo: Pick<VehicleInfoCache, 'get'>;
   send: Pick<Backpressure, 'sendReliable'>;
   log: Logger;
+  /** Customers never get staff login ids: their copy names people as web/public-names.ts says. */
+  names: Pick<PublicNames, 'forCustomer'>;
 }
 
 /**
  * Alarms and tickets as they happen, never dropped: alarms to the staff and the vehicle's unit,
- * tickets to the ticket queue and the ticket's unit.
+ * tickets to the ticket queue and the ticket's unit. The unit's copy names people for customers
+ * (display names or role labels, never staff login ids); the customer copies go out one after the
+ * other in the order of the events.
  */
 export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
   const { send, log } = deps;
+  let customerQueue: Promise<void> = Promise.resolve();
+  const toCustomer = (customerId: string, emit: (naming: Naming) => void) => {
+    customerQueue = customerQueue
+      .then(async () => emit(await deps.names.forCustomer(customerId)))
+      .catch((err: unknown) => log.warn({ err }, 'live event for a customer unit failed'));
+  };
 
   async function onAlarm(kind: 'raised' | 'updated' | 'cleared', alarm: Alarm): Promise<void> {
     const info = await deps.vehicleInfo.get(alarm.vehicleId);
-    send.sendReliable(info ? [rooms.staff, rooms.customer(info.customerId)] : [rooms.staff], 'alarm', { kind, alarm });
+    send.sendReliable([rooms.staff], 'alarm', { kind, alarm });
+    if (info)
+      toCustomer(info.customerId, (naming) =>
+        send.sendReliable([rooms.customer(info.customerId)], 'alarm', { kind, alarm: naming.alarm(alarm) }),
+      );
   }
 
   function onTicket(m: LiveTicket): void {
     const cid = m.ticket.customerId;
-    send.sendReliable(cid ? [rooms.tickets, rooms.customerTickets(cid)] : [rooms.tickets], 'ticket', m);
+    send.sendReliable([rooms.tickets], 'ticket', m);
+    if (cid)
+      toCustomer(cid, (naming) =>
+        send.sendReliable([rooms.customerTickets(cid)], 'ticket', {
+          ...m,
+          ticket: naming.ticket(m.ticket),
+          ...('escalatedTo' in m ? { escalatedTo: naming.person(m.escalatedTo) } : {}),
+        } as LiveTicket),
+      );
   }
 
   const failed = (err: unknown) => log.warn({ err }, 'live alarm failed');

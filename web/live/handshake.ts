@@ -3,6 +3,7 @@ import type { Counters } from '../../core/counters.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { SESSION_COOKIE, type SessionEnded, type Sessions } from '../auth/sessions.ts';
+import type { ProxyTrust } from '../proxy-trust.ts';
 import type { LiveModule, LiveServer, LiveSocket } from './sockets.ts';
 
 class LiveError extends Error {
@@ -17,8 +18,12 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v?.split(',')[0]?.trim();
 }
 
-/** Why a handshake from a browser page of another site is refused, or null when it is not. */
-export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string | null {
+/**
+ * Why a handshake from a browser page of another site is refused, or null when it is not. The
+ * console's own host comes from X-Forwarded-Host / -Proto only when the peer is a trusted proxy
+ * (`trustProxy`, the same list as the API's client addresses), else from Host.
+ */
+export function foreignOrigin(req: IncomingMessage, trustProxy: ProxyTrust): string | null {
   if (req.headers['sec-fetch-site'] === 'cross-site') return 'cross-site connection refused';
   const origin = req.headers.origin;
   if (!origin) return null; // not a browser page: the session cookie alone decides
@@ -28,9 +33,10 @@ export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string
   } catch {
     return 'cross-site connection refused (unreadable Origin)';
   }
-  const rawHost = (trustProxy ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host ?? '';
+  const proxied = trustProxy(req.socket.remoteAddress);
+  const rawHost = (proxied ? first(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host ?? '';
   const proto =
-    (trustProxy ? first(req.headers['x-forwarded-proto']) : undefined) ??
+    (proxied ? first(req.headers['x-forwarded-proto']) : undefined) ??
     ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   let own: string;
   try {
@@ -42,7 +48,7 @@ export function foreignOrigin(req: IncomingMessage, trustProxy: boolean): string
 }
 
 /** socket.io's `allowRequest`: refuses (and counts, `live.refused` origin) requests from a page of another site. */
-export function refuseForeignOrigins(counters: Counters, trustProxy: boolean) {
+export function refuseForeignOrigins(counters: Counters, trustProxy: ProxyTrust) {
   return (req: IncomingMessage, cb: (err: string | null | undefined, success: boolean) => void): void => {
     const refused = foreignOrigin(req, trustProxy);
     if (refused) counters.inc('live.refused', 'origin');
@@ -80,7 +86,7 @@ export interface HandshakeDeps {
 export function createHandshake(
   io: LiveServer,
   deps: HandshakeDeps,
-  opts: { sessionCheckMs: number; trustProxy: boolean },
+  opts: { sessionCheckMs: number; trustProxy: ProxyTrust },
 ): LiveModule {
   const { counters, log, sessions } = deps;
 

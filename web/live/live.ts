@@ -7,6 +7,8 @@ import type { Logger } from '../../core/logger.ts';
 import type { VehicleRegistry } from '../../registry/vehicles.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { Tenancy } from '../context.ts';
+import { createProxyTrust } from '../proxy-trust.ts';
+import type { PublicNames } from '../public-names.ts';
 import { createBackpressure } from './backpressure.ts';
 import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
@@ -26,6 +28,8 @@ export interface LiveDeps {
   sessions: Pick<Sessions, 'lookup' | 'alive' | 'onEnded'>;
   tenancy: Pick<Tenancy, 'vehicle'>;
   vehicles: Pick<VehicleRegistry, 'get'>;
+  /** How people are named to customers (web/public-names.ts). */
+  names: Pick<PublicNames, 'forCustomer'>;
   counters: Counters;
   log: Logger;
   now?: () => number;
@@ -44,7 +48,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   const log = deps.log.child({ module: 'live' });
   const now = deps.now ?? Date.now;
   const { bus, counters } = deps;
-  const trustProxy = options.trustProxy ?? false;
+  const trustProxy = createProxyTrust(options.trustedProxies ?? []);
 
   const io: LiveServer = new Server(server, {
     path: LIVE_PATH,
@@ -64,7 +68,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     options,
   );
   const fleet = createFleetBatches(io, { bus, vehicleInfo, backpressure, counters, log, now }, options);
-  const fanOut = createEventFanOut({ bus, vehicleInfo, send: backpressure, log });
+  const fanOut = createEventFanOut({ bus, vehicleInfo, send: backpressure, log, names: deps.names });
   const features: LiveModule[] = [vehicleFrames, fleet, fanOut];
   const guard = createProtocolGuard(
     { counters, log },

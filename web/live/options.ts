@@ -12,8 +12,11 @@ export interface LiveOptions {
   sessionCheckMs: number;
   /** A connection behind (`maxBuffered`) without a break for this long has stopped reading: it is closed. */
   slowTimeoutMs: number;
-  /** Behind a reverse proxy: the console's own host is in X-Forwarded-Host / -Proto. */
-  trustProxy?: boolean;
+  /**
+   * The reverse proxies (as HTTP_TRUSTED_PROXIES) whose X-Forwarded-Host / -Proto name the
+   * console's own host; from any other peer they are ignored. None by default.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export const LIVE_DEFAULTS = {

@@ -27,10 +27,15 @@ const withPassword = z.object({
   password: z.string().optional().meta({ description: 'the generated one-time password, shown this once' }),
 });
 
+/** The name customers see for a staff member; null: a role label. */
+const displayNameSchema = text('displayName', 100).nullable().meta({
+  description: 'what customers see for a staff member; null or absent: a role label ("Duty desk", "Engineer")',
+});
+
 /** What an account change did, for the audit log (never a password). */
 function diff(before: Account, after: Account) {
   const out: Record<string, { from: unknown; to: unknown }> = {};
-  for (const k of ['name', 'role', 'customerId', 'disabled'] as const)
+  for (const k of ['name', 'displayName', 'role', 'customerId', 'disabled'] as const)
     if (before[k] !== after[k]) out[k] = { from: before[k], to: after[k] };
   return out;
 }
@@ -97,6 +102,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           body: z.strictObject({
             id: accountIdSchema,
             name: text('name', 200),
+            displayName: displayNameSchema.optional(),
             role: roleSchema,
             customerId: customerIdSchema
               .optional()
@@ -134,17 +140,18 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['accounts'],
           summary:
-            'Change name, role, customer unit or disable; a role, unit or disable change ends the account’s sessions',
+            'Change name, display name, role, customer unit or disable; a role, unit or disable change ends the account’s sessions',
           params: accountParams,
           body: z
             .strictObject({
               name: text('name', 200).optional(),
+              displayName: displayNameSchema.optional(),
               role: roleSchema.optional(),
               customerId: customerIdSchema.nullable().optional(),
               disabled: z.boolean().optional(),
             })
             .refine((b) => Object.keys(b).length > 0, {
-              error: 'change at least one of name, role, customerId, disabled',
+              error: 'change at least one of name, displayName, role, customerId, disabled',
             }),
           response: { 200: accountOut, ...errors(400, ...AUTHED, 404, 409) },
         },

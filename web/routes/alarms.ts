@@ -55,7 +55,8 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const scope = tenancy.scope(me);
         // a customer may name only its own vehicles; staff may list alarms of a vehicle since removed
         if (q.vehicleId && scope) await tenancy.vehicle(me, q.vehicleId);
-        return alarms.page({
+        const naming = await ctx.names.forViewer(me);
+        const page = await alarms.page({
           ...(q.vehicleId ? { vehicleIds: [q.vehicleId] } : {}),
           ...(scope ? { customerId: scope } : {}),
           ...(q.state ? { states: q.state as ('active' | 'acknowledged' | 'cleared')[] } : {}),
@@ -64,6 +65,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           limit: q.limit,
           ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         });
+        return { ...page, alarms: page.alarms.map((a) => naming.alarm(a)) };
       },
     );
 
@@ -79,8 +81,10 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const alarm = await tenancy.alarm(who(req), req.params.id);
-        return { alarm, notes: await alarms.notes(alarm.id) };
+        const me = who(req);
+        const alarm = await tenancy.alarm(me, req.params.id);
+        const naming = await ctx.names.forViewer(me);
+        return { alarm: naming.alarm(alarm), notes: naming.notes(await alarms.notes(alarm.id)) };
       },
     );
 

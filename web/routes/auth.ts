@@ -32,7 +32,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           tags: ['auth'],
           summary: 'Log in: sets the session cookie and returns the CSRF token',
           description:
-            'On success sets the `__Host-pw_session` cookie (Secure, HttpOnly, SameSite=Strict). Failed logins are limited per account and per client address: over the limit the answer is 429 RATE_LIMITED with Retry-After.',
+            'On success sets the `__Host-pw_session` cookie (Secure, HttpOnly, SameSite=Strict). Failing sources are throttled, never an account for everyone: after LOGIN_MAX_FAILURES failures of one account from one client address, or LOGIN_IP_MAX_FAILURES from one address, that source gets 429 RATE_LIMITED with Retry-After (1 s, doubling with every further failure). The right password from an address that is not itself throttled always logs in.',
           body: z.strictObject({
             username: z
               .string({ error: 'must be text' })
@@ -63,12 +63,12 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             result.reason === 'unknown_account'
               ? `unknown:${createHash('sha256').update(username).digest('hex').slice(0, 12)}`
               : username;
-          if (locked.accountLocked)
+          if (locked.source.firstBlock)
             req.log.warn(
               { username: who, ip },
-              'too many failed logins for this account: logins to it refused for a while',
+              'too many failed logins for this account from this address: logins from there refused for a while',
             );
-          if (locked.ipLocked)
+          if (locked.address.firstBlock)
             req.log.warn({ ip }, 'too many failed logins from this address: logins from it refused for a while');
           deps.counters.inc('web.login_failed');
           await audit.record({
@@ -81,7 +81,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           req.log.info({ username: who, ip, reason: result.reason }, 'login failed');
           throw new PlatformError('LOGIN_FAILED', 'wrong username or password');
         }
-        throttle.succeeded(username);
+        throttle.succeeded(username, ip);
         const { token, session } = await sessions.create(result.account.id, { ip, userAgent: userAgent(req) });
         await accounts.markLogin(result.account.id, ctx.now());
         await audit.record({

@@ -91,12 +91,14 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ...(q.level ? { level: q.level } : {}),
           ...(customerId ? { customerId } : {}),
           ...(q.vehicleId ? { vehicleId: q.vehicleId } : {}),
-          ...(q.assignee ? { assignee: q.assignee } : {}),
+          // staff only: a customer filtering by assignee could probe staff login ids
+          ...(q.assignee && !scope ? { assignee: q.assignee } : {}),
           ...(q.breached !== undefined ? { breached: q.breached } : {}),
           limit: q.limit,
           ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         });
-        return { tickets: page.tickets.map(ticketView), nextCursor: page.nextCursor };
+        const naming = await ctx.names.forViewer(me);
+        return { tickets: page.tickets.map((t) => naming.ticket(ticketView(t))), nextCursor: page.nextCursor };
       },
     );
 
@@ -120,11 +122,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const t = await tenancy.ticket(who(req), req.params.id);
+        const me = who(req);
+        const t = await tenancy.ticket(me, req.params.id);
         const plan = tickets.planOf(t);
+        const naming = await ctx.names.forViewer(me);
         return {
-          ticket: ticketView(t),
-          timeline: await tickets.timeline(t.id),
+          ticket: naming.ticket(ticketView(t)),
+          timeline: naming.timeline(await tickets.timeline(t.id)),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
         };
@@ -216,7 +220,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ip: req.ip,
           details: { number: ticket.number, level: ticket.level, source: ticket.source },
         });
-        return reply.code(201).send({ ticket: ticketView(ticket) });
+        return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(ticket)) });
       },
     );
 
@@ -328,7 +332,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const t = await tickets.comment(before.id, me.id, req.body.text);
-        return reply.code(201).send({ ticket: ticketView(t) });
+        return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) });
       },
     );
   };

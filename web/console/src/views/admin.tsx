@@ -149,10 +149,17 @@ function Accounts() {
   const list = useLoad(() => api.get<{ accounts: Account[] }>('/api/accounts'), []);
   const customers = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
   const out = useOutcome();
-  const [form, setForm, bind] = useForm({ id: '', name: '', role: 'engineer' as Role, customerId: '' });
+  const [form, setForm, bind] = useForm({
+    id: '',
+    name: '',
+    displayName: '',
+    role: 'engineer' as Role,
+    customerId: '',
+  });
   const columns: Column<Account>[] = [
     { label: t('admin.account.id'), cell: (a) => a.id },
     { label: t('common.name'), cell: (a) => a.name },
+    { label: t('admin.account.displayName'), cell: (a) => (a.role === 'customer' ? '—' : (a.displayName ?? '—')) },
     { label: t('admin.account.role'), cell: (a) => t(`role.${a.role}` as MessageKey) },
     { label: t('common.customer'), cell: (a) => a.customerId ?? '—' },
     { label: t('admin.account.lastLogin'), cell: (a) => dateTime(a.lastLoginAt) },
@@ -202,15 +209,19 @@ function Accounts() {
               name: form.name,
               role: form.role,
               ...(form.role === 'customer' ? { customerId: form.customerId } : {}),
+              ...(form.role !== 'customer' && form.displayName.trim() ? { displayName: form.displayName } : {}),
             });
             list.reload();
-            setForm({ id: '', name: '', role: form.role, customerId: form.customerId });
+            setForm({ id: '', name: '', displayName: '', role: form.role, customerId: form.customerId });
             return r.password ? t('admin.oneTimePassword', { id: r.account.id, pw: r.password }) : null;
           })
         }
       >
         <TextField placeholder={t('admin.account.id')} required {...bind('id')} />
         <TextField placeholder={t('common.name')} required {...bind('name')} />
+        {form.role !== 'customer' && (
+          <TextField placeholder={t('admin.account.displayName')} {...bind('displayName')} />
+        )}
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}>
           {ROLES.map((r) => (
             <option key={r} value={r}>

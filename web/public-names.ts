@@ -1,0 +1,76 @@
+import type { Alarm, AlarmNote, TimelineEntry } from '../diagnostics/types.ts';
+import type { Account, Accounts, Role } from './auth/accounts.ts';
+import type { TicketView } from './ticket-view.ts';
+
+/**
+ * How people are named to customers. Staff login ids are never sent to a customer (a login id is
+ * half of a login): a staff member is shown by the display name an admin gave it, else by a role
+ * label. A customer's own unit's accounts keep their ids; `system` is "System"; anything else (a
+ * removed account, a configured escalation target that is no account) is "Staff".
+ */
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: 'Platform team',
+  dispatcher: 'Duty desk',
+  engineer: 'Engineer',
+  customer: 'Customer',
+};
+
+/** The name a customer of `customerId` sees for `actor`. */
+export type NameFor = (actor: string) => string;
+
+export function publicName(accountsById: Map<string, Account>, customerId: string): NameFor {
+  return (actor) => {
+    if (actor === 'system') return 'System';
+    const a = accountsById.get(actor);
+    if (!a) return 'Staff';
+    if (a.role === 'customer') return a.customerId === customerId ? a.id : ROLE_LABELS.customer;
+    return a.displayName ?? ROLE_LABELS[a.role];
+  };
+}
+
+/** Rewrites the timeline notes that name a person ("assigned to …", "escalated to …"). */
+const NAMING_NOTES = ['assigned to ', 'escalated to '];
+
+function renameNote(note: string | null, name: NameFor): string | null {
+  if (note === null) return null;
+  for (const prefix of NAMING_NOTES) if (note.startsWith(prefix)) return prefix + name(note.slice(prefix.length));
+  return note;
+}
+
+/** What one account may see of people: staff see everything as stored. */
+export interface Naming {
+  /** One person (an actor, an assignee, an escalation target). */
+  person(actor: string): string;
+  ticket(t: TicketView): TicketView;
+  timeline(entries: TimelineEntry[]): TimelineEntry[];
+  alarm(a: Alarm): Alarm;
+  notes(notes: AlarmNote[]): AlarmNote[];
+}
+
+const AS_STORED: Naming = { person: (p) => p, ticket: (t) => t, timeline: (e) => e, alarm: (a) => a, notes: (n) => n };
+
+/** The customer's view of tickets, timelines and alarms: every staff login id replaced by a public name. */
+export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
+  /** The naming for one customer unit, from the accounts as they are now. */
+  async function forCustomer(customerId: string): Promise<Naming> {
+    const byId = new Map((await deps.accounts.list()).map((a) => [a.id, a]));
+    const name = publicName(byId, customerId);
+    const opt = (v: string | null) => (v === null ? null : name(v));
+    return {
+      person: name,
+      ticket: (t) => ({ ...t, assignee: opt(t.assignee), escalatedTo: opt(t.escalatedTo) }),
+      timeline: (entries) => entries.map((e) => ({ ...e, actor: name(e.actor), note: renameNote(e.note, name) })),
+      alarm: (a) => ({ ...a, acknowledgedBy: opt(a.acknowledgedBy) }),
+      notes: (notes) => notes.map((n) => ({ ...n, actor: name(n.actor) })),
+    };
+  }
+  return {
+    forCustomer,
+    /** The naming for what `viewer` is sent: as stored for staff, public names for a customer. */
+    forViewer(viewer: Pick<Account, 'role' | 'customerId'>): Promise<Naming> {
+      return viewer.role === 'customer' ? forCustomer(viewer.customerId ?? '') : Promise.resolve(AS_STORED);
+    },
+  };
+}
+
+export type PublicNames = ReturnType<typeof createPublicNames>;
