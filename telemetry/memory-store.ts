@@ -1,6 +1,6 @@
 import { NUMERIC_FIELD_PATHS, readField } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { bucketing, type Series, type StoredFrame, type TelemetryStore } from './store.ts';
+import { bucketing, emptySeries, type StoredFrame, type TelemetryStore } from './store.ts';
 
 const byTime = (a: StoredFrame, b: StoredFrame) => a.frame.ts - b.frame.ts || a.frame.seq - b.frame.seq;
 
@@ -56,16 +56,7 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
       const rows = inRange(q.vehicleId, q.from, q.to);
-      const out: Series = {
-        vehicleId: q.vehicleId,
-        from: q.from,
-        to: q.to,
-        bucketMs: 0,
-        ts: [],
-        count: [],
-        fields: {},
-      };
-      for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
+      const out = emptySeries(q, fields);
       const raw = rows.length <= q.maxPoints;
       const { start, width } = raw ? { start: q.from, width: 0 } : bucketing(q.from, q.to, q.maxPoints);
       out.bucketMs = width;

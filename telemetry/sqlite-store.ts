@@ -8,6 +8,7 @@ import { prepareFrameWrites } from './frame-writes.ts';
 import { BucketAccumulator, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
 import {
   bucketing,
+  emptySeries,
   type AppendResult,
   type Bucketing,
   type Series,
@@ -218,16 +219,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
       const n = (countRange.get(q.vehicleId, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
-      const out: Series = {
-        vehicleId: q.vehicleId,
-        from: q.from,
-        to: q.to,
-        bucketMs: 0,
-        ts: [],
-        count: [],
-        fields: {},
-      };
-      for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
+      const out = emptySeries(q, fields);
       if (n <= q.maxPoints) {
         const rows = selectFrames.all(q.vehicleId, q.from, q.to, n) as Record<string, unknown>[];
         for (const row of rows) {

@@ -100,3 +100,10 @@ export function bucketing(from: number, to: number, maxPoints: number): Bucketin
   const start = Math.floor(from / ROLLUP_MS) * ROLLUP_MS;
   return { start, width: Math.ceil(bucketWidth(start, to, maxPoints) / ROLLUP_MS) * ROLLUP_MS, aligned: true };
 }
+
+/** A series with no points yet for `fields`: the start both stores fill. */
+export function emptySeries(q: SeriesQuery, fields: readonly NumericFieldPath[]): Series {
+  const out: Series = { vehicleId: q.vehicleId, from: q.from, to: q.to, bucketMs: 0, ts: [], count: [], fields: {} };
+  for (const f of fields) out.fields[f] = { min: [], max: [], avg: [] };
+  return out;
+}
