@@ -369,6 +369,13 @@ describe('MQTT: default deny between vehicles', () => {
     const late = await connectService(tp, 'svc-sec-late');
     const lateBox = inbox(late);
     expect(await subackCodes(late, [`v1/vehicles/${B}/#`, 'sec/#'])).toEqual([1, 1]);
+    // aedes streams the retained messages after the SUBACK, concurrently with live traffic: wait for the
+    // victim's own retained status first (the sentinel below may overtake the retained stream)
+    await lateBox.waitFor(
+      (x) => x.retain && x.topic === vehicleTopic(B, 'status'),
+      5000,
+      'the victim’s retained status at the late subscriber',
+    );
     const sentinel = `late-sentinel-${marker}`;
     await tp.platform.broker.publishToVehicle(B, 'commands', { id: sentinel, ts: Date.now(), name: 'ping', args: {} });
     await lateBox.waitFor(
