@@ -94,6 +94,13 @@ export function createDiagnosticsStage(
     diagnostics,
     tickets,
     plans,
+    /** What the web console asks of diagnostics (web/context.ts `diagnostics`). */
+    forWeb: {
+      alarms: diagnostics.alarms,
+      tickets,
+      plans: diagnostics.plans,
+      faultTitles: diagnostics.faultTitles,
+    },
     async start() {
       await diagnostics.start();
       await tickets.start();

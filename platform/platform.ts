@@ -149,12 +149,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       customers,
       presence,
       telemetry,
-      diagnostics: {
-        alarms: diagnostics.alarms,
-        tickets,
-        plans: diagnostics.plans,
-        faultTitles: diagnostics.faultTitles,
-      },
+      diagnostics: stage.forWeb,
       counters,
       health: () => ({
         status: 'ok',

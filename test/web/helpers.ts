@@ -91,7 +91,11 @@ export async function startWeb(
   const customers = createCustomers({ db, now });
   const presence = createPresenceStore({ db }, { flushMs: 1 });
   // diagnostics and the ticket service as the platform wires them; not started (no rule ticks, no deadline timer)
-  const { diagnostics, tickets } = createDiagnosticsStage(
+  const {
+    diagnostics,
+    tickets,
+    forWeb: diagnosticsForWeb,
+  } = createDiagnosticsStage(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
     loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
   );
@@ -111,12 +115,7 @@ export async function startWeb(
       customers,
       presence,
       telemetry,
-      diagnostics: {
-        alarms: diagnostics.alarms,
-        tickets,
-        plans: diagnostics.plans,
-        faultTitles: diagnostics.faultTitles,
-      },
+      diagnostics: diagnosticsForWeb,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
