@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
+import { notificationsMigration } from './migrations/0008_notifications.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -7,14 +8,15 @@ import type { Migration, MigrationProvider } from 'kysely';
  */
 export type RecordsDialect = 'sqlite' | 'postgres';
 
+/** The auto-increment id column type of a dialect. */
+export function idColumn(dialect: RecordsDialect) {
+  return dialect === 'postgres' ? ('bigserial' as const) : ('integer' as const);
+}
+
 /** As of this migration; later changes to the open statuses need a migration of their own. */
 const OPEN_TICKET_STATUSES = ['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired'];
 /** diagnostics/tickets/queue.ts NO_DEADLINE. */
 const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
-
-function idColumn(dialect: RecordsDialect) {
-  return dialect === 'postgres' ? ('bigserial' as const) : ('integer' as const);
-}
 
 function migrations(dialect: RecordsDialect): Record<string, Migration> {
   return {
@@ -350,6 +352,8 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
         await db.schema.alterTable('accounts').dropColumn('display_name').execute();
       },
     },
+    // later migrations live one per file in records/migrations/, named like their key
+    '0008_notifications': notificationsMigration(dialect),
   };
 }
 
