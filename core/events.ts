@@ -1,4 +1,6 @@
 import type { DiagnosticsEvents } from '../diagnostics/types.ts';
+import type { CommandRecord } from '../commands/types.ts';
+import type { RemoteSession, SessionTimelineEntry, StepResult } from '../remote/types.ts';
 import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleStatus } from '../protocol/index.ts';
 
 /** The typed event map of the platform's internal bus. Stages talk only through these. */
@@ -23,4 +25,16 @@ export interface PlatformEvents extends DiagnosticsEvents {
     id: string;
     change: 'added' | 'rotated' | 'removed' | 'updated';
   };
+  /** An operator command was published to a vehicle (commands/). */
+  'command.sent': { command: CommandRecord };
+  /** An operator command was answered (done/refused) or timed out (no_answer). */
+  'command.settled': { command: CommandRecord };
+  /** A remote session was created or changed status/participants (remote/). */
+  'remote.session.changed': { session: RemoteSession; action: string };
+  /** An entry was appended to a session's timeline. */
+  'remote.timeline': { sessionId: number; entry: SessionTimelineEntry };
+  /** These accounts are rung for a session (console alert; the alerts' paging once wired). */
+  'remote.ringing': { session: RemoteSession; accounts: string[]; step: 'primary' | 'secondary' | 'duty_lead' };
+  /** A guided step changed (remote/steps): the session records put it on the timeline. */
+  'remote.step': { result: StepResult };
 }
