@@ -11,6 +11,9 @@ import './errors.ts';
  * a reason, one that would be unsafe in the vehicle's state.
  */
 
+/** A command id: what the wire allows (1–64 characters), from a safe alphabet. */
+export const COMMAND_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
 /** The transfer switch's modes: forced to one source, or back to automatic. */
 export const SWITCH_SOURCES = ['auto', 'mains', 'generator', 'battery'] as const;
 

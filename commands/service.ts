@@ -6,7 +6,7 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { MAX_COMMAND_TTL_S, type Command, type CommandAck } from '../protocol/index.ts';
 import type { RecordsDb } from '../records/db.ts';
-import { checkCommand } from './catalogue.ts';
+import { checkCommand, COMMAND_ID_PATTERN } from './catalogue.ts';
 import { commandRecords, type CommandPage } from './records.ts';
 import type { CommandRecord, CommandRequest, CommandSender, CommandState } from './types.ts';
 import './errors.ts';
@@ -14,8 +14,6 @@ import './errors.ts';
 /** How long the platform waits for a gateway's `commands/ack` by default (`COMMAND_ACK_TIMEOUT_MS`). */
 export const DEFAULT_COMMAND_ACK_TIMEOUT_MS = 30_000;
 
-/** A command id: what the wire allows (1–64 characters), from a safe alphabet. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 /** Ids of this prefix are the platform's backfill requests (ingest), never an operator's. */
 const RESERVED_ID_PREFIX = 'bf-';
 
@@ -235,7 +233,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
       if (stopped) throw new PlatformError('SHUTTING_DOWN', 'the platform is stopping');
       const checked = checkCommand(request.name, request.args);
       const id = request.id ?? `cmd-${randomUUID()}`;
-      if (!ID_PATTERN.test(id) || id.startsWith(RESERVED_ID_PREFIX))
+      if (!COMMAND_ID_PATTERN.test(id) || id.startsWith(RESERVED_ID_PREFIX))
         throw new PlatformError(
           'INVALID_ARGUMENT',
           `id: 1–64 characters of A-Z a-z 0-9 _ . : - starting with a letter or digit, not "${RESERVED_ID_PREFIX}…"`,

@@ -19,7 +19,7 @@ import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
 import { createCommandPolicy } from '../../commands/policy.ts';
 import { createCommandService } from '../../commands/service.ts';
-import type { Command } from '../../protocol/index.ts';
+import type { Command, CommandAck } from '../../protocol/index.ts';
 import type { ParticipantRole } from '../../remote/types.ts';
 import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
@@ -106,11 +106,17 @@ export async function startWeb(
   );
   // operator commands as the platform wires them; what would go to the broker is kept in `published`
   const published: { vehicleId: string; command: Command }[] = [];
+  /** Plays the vehicle's side: the ack to send for a published command (none: no answer). */
+  let gateway: ((vehicleId: string, command: Command) => CommandAck | undefined) | undefined;
   const commands = createCommandService(
     {
       db,
       bus,
-      publish: async (vehicleId, command) => void published.push({ vehicleId, command }),
+      publish: async (vehicleId, command) => {
+        published.push({ vehicleId, command });
+        const ack = gateway?.(vehicleId, command);
+        if (ack) setImmediate(() => bus.emit('command.ack', { vehicleId, receivedAt: now(), ack }));
+      },
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
       audit: createAuditLog({ db, now }),
       log,
@@ -225,6 +231,10 @@ export async function startWeb(
     commands,
     published,
     liveRoles,
+    /** Answers the commands published from now on as `answer` says (the vehicle's side). */
+    answerCommands(answer: (vehicleId: string, command: Command) => CommandAck | undefined) {
+      gateway = answer;
+    },
     now,
     advance: (ms: number) => (clock += ms),
     login,

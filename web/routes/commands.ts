@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { checkCommand, OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
+import { checkCommand, COMMAND_ID_PATTERN, OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import { isPlatformError, PlatformError } from '../../core/errors.ts';
 import { STAFF_ROLES } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, commandOut, cursorQuery, errors, intQuery, nextCursorOut, vehicleParams } from '../schemas.ts';
 
+const commandId = z
+  .string({ error: 'must be text' })
+  .regex(COMMAND_ID_PATTERN, { error: 'must be 1–64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit' });
+
 const commandBody = z.strictObject({
-  id: z
-    .string({ error: 'id must be text' })
-    .min(1)
-    .max(64, { error: 'id has at most 64 characters' })
+  id: commandId
     .optional()
     .meta({ description: 'your id for the command: sending it again returns the first one’s record, never sends twice' }),
   name: z
@@ -99,7 +100,7 @@ export function commandRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['vehicles'],
           summary: 'One command and its outcome',
-          params: z.object({ id: z.string().min(1).max(64, { error: 'must be at most 64 characters' }) }),
+          params: z.object({ id: commandId }),
           response: { 200: commandOut, ...errors(400, ...AUTHED, 404) },
         },
       },
