@@ -83,11 +83,9 @@ export function checkCommand(name: string, args: unknown): CheckedCommand {
       path: ['args', ...i.path.map(String)].join('.'),
       message: i.code === 'unrecognized_keys' ? `unknown field ${i.keys.join(', ')}` : i.message,
     }));
-    throw new PlatformError(
-      'INVALID_ARGUMENT',
-      `${name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      { details: issues },
-    );
+    throw new PlatformError('INVALID_ARGUMENT', `${name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      details: issues,
+    });
   }
   return { name, args: parsed.data as Record<string, unknown>, changesPower: spec.changesPower };
 }

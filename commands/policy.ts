@@ -37,8 +37,7 @@ export function createCommandPolicy(deps: CommandPolicyDeps): CommandPolicy {
       throw new PlatformError('COMMAND_NOT_ALLOWED', 'customer accounts cannot send commands to vehicles');
     if (!command.changesPower) return;
     if (!deps.isDutyLead(account.id)) {
-      const inSession =
-        account.role === 'engineer' ? await deps.liveSessionRole(account.id, vehicleId) : null;
+      const inSession = account.role === 'engineer' ? await deps.liveSessionRole(account.id, vehicleId) : null;
       if (inSession !== 'lead' && inSession !== 'observer')
         throw new PlatformError(
           'COMMAND_NOT_ALLOWED',

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CommandRecord } from '../../commands/types.ts';
@@ -6,6 +9,8 @@ import { createManualClock, type ManualClock } from '../../simulators/clock.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createVehicleModel } from '../../simulators/model/vehicle.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
+import type { LiveCommand, LiveFrame } from '../../web/live/events.ts';
+import { askVehicle, openConsole, type LiveClient } from '../helpers/live-client.ts';
 import { inbox, startTestPlatform, withTimeout, type Inbox, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 
@@ -50,7 +55,13 @@ const command = (account: string, vehicleId: string, body: unknown) =>
 /** A reference gateway whose clock is a minute behind the platform's (commands are valid for it). */
 async function startGateway(id: string, secret: string): Promise<{ gw: Gateway; clock: ManualClock }> {
   const clock = createManualClock(Date.now() - 60_000);
-  const model = createVehicleModel({ vehicleId: id, seed: 5, startTs: clock.now(), mainsOutagesPerDay: 0, drivesPerDay: 0 });
+  const model = createVehicleModel({
+    vehicleId: id,
+    seed: 5,
+    startTs: clock.now(),
+    mainsOutagesPerDay: 0,
+    drivesPerDay: 0,
+  });
   const gw = createGateway(
     { clock, model, random: () => 0.5 },
     { vehicleId: id, secret, brokerUrl: tp.mqttUrl, rateHz: 1, reconnectMinMs: 1000, reconnectMaxMs: 1000 },
@@ -232,16 +243,45 @@ describe('operator commands through the platform and the reference gateway', () 
     }
   });
 
+  it('the live channel: staff subscribed to the vehicle see the command sent and settled; customers and others nothing', async () => {
+    const opened: LiveClient[] = [];
+    try {
+      const eng = await openConsole(base, 'eng', PASSWORD, { opened });
+      const cust = await openConsole(base, 'cust', PASSWORD, { opened });
+      const other = await openConsole(base, 'disp', PASSWORD, { opened });
+      expect(await askVehicle(eng.s, 'subscribe', V)).toMatchObject({ ok: true });
+      expect(await askVehicle(cust.s, 'subscribe', V)).toMatchObject({ ok: true });
+      const res = await command('disp', V, { id: 'live-snap-1', name: 'snapshot', args: {} });
+      expect(res.json.state).toBe('done');
+      const mine = (m: LiveCommand) => m.command.id === 'live-snap-1';
+      expect(await eng.rec.next<LiveCommand>('command', (m) => mine(m) && m.kind === 'settled')).toMatchObject({
+        command: { state: 'done', vehicleId: V },
+      });
+      expect(eng.rec.got.filter((g) => g.event === 'command').map((g) => (g.payload as LiveCommand).kind)).toEqual([
+        'sent',
+        'settled',
+      ]);
+      // a frame sent after the command events reaches the customer: nothing about the command came before it
+      const after = clock.now();
+      advance(clock, gw, 1);
+      await cust.rec.next<LiveFrame>('frame', (m) => m.vehicleId === V && m.frame.ts > after);
+      expect(cust.rec.got.filter((g) => g.event === 'command')).toEqual([]);
+      expect(other.rec.got.filter((g) => g.event === 'command')).toEqual([]);
+    } finally {
+      for (const s of opened) s.disconnect();
+    }
+  });
+
   it('lists a vehicle’s commands newest first, keyset paged', async () => {
     const first = await call('eng', 'GET', `/api/vehicles/${V}/commands?limit=2`);
     expect(first.status).toBe(200);
     const page1 = first.json as unknown as { commands: CommandRecord[]; nextCursor: string };
     expect(page1.commands).toHaveLength(2);
-    expect(page1.commands[0]!.id).toBe('snap-retry-1');
+    expect(page1.commands.map((c) => c.id)).toEqual(['live-snap-1', 'snap-retry-1']);
     const rest = await call('eng', 'GET', `/api/vehicles/${V}/commands?limit=100&cursor=${page1.nextCursor}`);
     const page2 = rest.json as unknown as { commands: CommandRecord[]; nextCursor: string | null };
     expect(page2.nextCursor).toBeNull();
-    expect(page2.commands.map((c) => c.name)).toEqual(['stopGenerator', 'startGenerator']);
+    expect(page2.commands.map((c) => c.name)).toEqual(['setTelemetryRate', 'stopGenerator', 'startGenerator']);
     expect((await call('eng', 'GET', '/api/commands/nope')).json.error?.code).toBe('COMMAND_NOT_FOUND');
   });
 });
@@ -283,5 +323,55 @@ describe('vehicles that cannot or do not answer', () => {
     expect(again.json).toMatchObject({ state: 'no_answer' });
     expect(got.messages.filter((m) => (m.json as Command).id === 'mute-1')).toHaveLength(1);
     await client.endAsync();
+  });
+});
+
+describe('a restart while a command waits', () => {
+  it('a command left sent is settled no_answer at the next start; a late answer is still recorded', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pw-cmd-'));
+    const env = { COMMAND_ACK_TIMEOUT_MS: '600000' };
+    try {
+      const tp1 = await startTestPlatform(env, { dataDir });
+      const { secret } = await tp1.addVehicle('CMD-RS');
+      const c1 = await tp1.connect('CMD-RS', secret);
+      const got = inbox(c1);
+      await c1.subscribeAsync(vehicleTopic('CMD-RS', 'commands'), { qos: 1 });
+      const outcome = tp1.platform.commands
+        .send({ vehicleId: 'CMD-RS', id: 'rs-1', name: 'snapshot', args: {}, actor: 'eng' })
+        .then(
+          (r) => r.state,
+          (err: { code?: string }) => err.code,
+        );
+      await got.waitFor((m) => (m.json as Command).id === 'rs-1');
+      await tp1.close();
+      expect(await outcome).toBe('SHUTTING_DOWN');
+
+      const tp2 = await startTestPlatform(env, { dataDir });
+      try {
+        expect(await tp2.platform.commands.get('rs-1')).toMatchObject({
+          state: 'no_answer',
+          error: 'the platform stopped before an answer came',
+          lateAck: null,
+        });
+        expect(tp2.platform.counters.get('commands.no_answer', 'CMD-RS')).toBe(1);
+        const c2 = await tp2.connect('CMD-RS', secret);
+        await c2.publishAsync(
+          vehicleTopic('CMD-RS', 'commands/ack'),
+          JSON.stringify({ id: 'rs-1', ts: Date.now(), ok: false, error: 'expired' }),
+          { qos: 1 },
+        );
+        await vi.waitFor(() => expect(tp2.platform.counters.get('commands.late_ack', 'CMD-RS')).toBe(1), {
+          timeout: 5000,
+        });
+        expect(await tp2.platform.commands.get('rs-1')).toMatchObject({
+          state: 'no_answer',
+          lateAck: { ok: false, error: 'expired' },
+        });
+      } finally {
+        await tp2.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -549,7 +549,12 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     expect(w.published).toEqual([]);
     // the command service itself refuses customers too (the policy behind the route's role check)
     await expect(
-      w.ctx.deps.commands.policy({ id: 'cust-a', role: 'customer' }, 'VA1', { name: 'snapshot', changesPower: false }, true),
+      w.ctx.deps.commands.policy(
+        { id: 'cust-a', role: 'customer' },
+        'VA1',
+        { name: 'snapshot', changesPower: false },
+        true,
+      ),
     ).rejects.toMatchObject({ code: 'COMMAND_NOT_ALLOWED' });
   });
 

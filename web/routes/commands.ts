@@ -9,17 +9,24 @@ import { AUTHED, commandOut, cursorQuery, errors, intQuery, nextCursorOut, vehic
 
 const commandId = z
   .string({ error: 'must be text' })
-  .regex(COMMAND_ID_PATTERN, { error: 'must be 1–64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit' });
+  .regex(COMMAND_ID_PATTERN, {
+    error: 'must be 1–64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit',
+  });
 
 const commandBody = z.strictObject({
   id: commandId
     .optional()
-    .meta({ description: 'your id for the command: sending it again returns the first one’s record, never sends twice' }),
+    .meta({
+      description: 'your id for the command: sending it again returns the first one’s record, never sends twice',
+    }),
   name: z
     .string({ error: 'name must be text' })
     .max(64)
     .meta({ description: `one of ${OPERATOR_COMMANDS.join(', ')}` }),
-  args: z.record(z.string(), z.unknown()).optional().meta({ description: 'the command’s arguments (docs/remote-sessions.md)' }),
+  args: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: 'the command’s arguments (docs/remote-sessions.md)' }),
   confirmed: z
     .boolean({ error: 'confirmed must be true or false' })
     .optional()
