@@ -147,6 +147,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
   }
 
   async function onAck(vehicleId: string, receivedAt: number, ack: CommandAck): Promise<void> {
+    if (ack.id.startsWith(RESERVED_ID_PREFIX)) return; // a backfill answer (ingest's)
     const owner = waiting.get(ack.id)?.vehicleId ?? (await records.get(ack.id))?.vehicleId;
     if (owner === undefined) return; // not an operator command (backfill) or unknown
     if (owner !== vehicleId) {

@@ -294,6 +294,14 @@ describe('vehicles that cannot or do not answer', () => {
     expect(res.json.error?.code).toBe('VEHICLE_OFFLINE');
     const list = await call('disp', 'GET', '/api/vehicles/CMD-OFF/commands');
     expect(list.json).toEqual({ commands: [], nextCursor: null });
+    const audit = await tp.platform.records
+      .selectFrom('audit_log')
+      .select(['action', 'actor', 'details'])
+      .where('subject', '=', 'vehicle:CMD-OFF')
+      .execute();
+    expect(audit).toEqual([
+      { action: 'command.not_sent', actor: 'disp', details: expect.stringContaining('VEHICLE_OFFLINE') },
+    ]);
   });
 
   it('no ack within the timeout: no_answer (never done); a late ack is recorded and it stays no_answer', async () => {
