@@ -5,7 +5,7 @@ import { PlatformError } from '../core/errors.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { MAX_COMMAND_TTL_S, type Command, type CommandAck } from '../protocol/index.ts';
-import type { RecordsDb } from '../records/db.ts';
+import { inTransaction, type RecordsDb } from '../records/db.ts';
 import { checkCommand, COMMAND_ID_PATTERN } from './catalogue.ts';
 import { commandRecords, type CommandPage } from './records.ts';
 import type { CommandRecord, CommandRequest, CommandSender, CommandState } from './types.ts';
@@ -24,11 +24,18 @@ export interface CommandServiceDeps {
   publish(vehicleId: string, command: Command): Promise<void>;
   /** Whether the vehicle is connected now (registry presence). */
   isOnline(vehicleId: string): Promise<boolean>;
-  /** The audit log (web/auth/audit.ts): every command, its outcome and late answers. */
-  audit: { record(e: { actor: string; action: string; subject?: string | null; details?: unknown }): Promise<void> };
+  /**
+   * The audit log over a records handle (web/auth/audit.ts `createAuditLog`): every command, its
+   * outcome and late answers are written in the transaction of the change they record.
+   */
+  audit(db: RecordsDb): AuditSink;
   log: Logger;
   counters: Counters;
   now?: () => number;
+}
+
+export interface AuditSink {
+  record(e: { actor: string; action: string; subject?: string | null; details?: unknown }): Promise<void>;
 }
 
 export interface CommandServiceOptions {
@@ -77,6 +84,9 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
   const { bus, log, counters } = deps;
   const now = deps.now ?? Date.now;
   const records = commandRecords(deps.db);
+  /** Runs `fn` with the commands table and the audit log in one transaction. */
+  const atomically = <T>(fn: (tx: ReturnType<typeof commandRecords>, audit: AuditSink) => Promise<T>) =>
+    inTransaction(deps.db, (tx) => fn(commandRecords(tx), deps.audit(tx)));
   const ackTimeoutMs = options.ackTimeoutMs;
   const ttlS = Math.min(MAX_COMMAND_TTL_S, Math.max(1, options.ttlS ?? Math.ceil(ackTimeoutMs / 1000)));
   /** Published commands waiting for their ack. */
@@ -92,8 +102,6 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
     void p.finally(() => work.delete(p)).catch(() => undefined);
     return p;
   };
-  const audit = (e: Parameters<CommandServiceDeps['audit']['record']>[0]) =>
-    deps.audit.record(e).catch((err: unknown) => log.warn({ err, action: e.action }, 'could not write the audit log'));
 
   function conflict(id: string): PlatformError {
     return new PlatformError(
@@ -127,21 +135,25 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
   /** Settles a command still `sent` (false: it was settled already). */
   async function settle(id: string, outcome: Outcome): Promise<boolean> {
     const at = now();
-    if (!(await records.settle(id, { ...outcome, at }))) return false;
-    const record = await records.get(id);
+    const record = await atomically(async (tx, audit) => {
+      if (!(await tx.settle(id, { ...outcome, at }))) return undefined;
+      const r = await tx.get(id);
+      if (r)
+        await audit.record({
+          actor: outcome.state === 'no_answer' ? 'system' : `vehicle:${r.vehicleId}`,
+          action: `command.${outcome.state}`,
+          subject: `vehicle:${r.vehicleId}`,
+          details: { id, name: r.name, result: r.result, error: r.error, sessionId: r.sessionId },
+        });
+      return r;
+    });
+    if (!record) return false;
     const entry = waiting.get(id);
     waiting.delete(id);
     if (entry) clearTimeout(entry.timer);
-    if (!record) return true;
     counters.inc(`commands.${outcome.state}`, record.vehicleId);
     log.info({ id, vehicleId: record.vehicleId, name: record.name, state: record.state }, 'command settled');
     bus.emit('command.settled', { command: record });
-    await audit({
-      actor: outcome.state === 'no_answer' ? 'system' : `vehicle:${record.vehicleId}`,
-      action: `command.${outcome.state}`,
-      subject: `vehicle:${record.vehicleId}`,
-      details: { id, name: record.name, result: record.result, error: record.error, sessionId: record.sessionId },
-    });
     entry?.resolve(record);
     return true;
   }
@@ -159,15 +171,19 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
       : { state: 'refused', result: ack.result ?? null, error: ack.error ?? 'refused without a reason' };
     if (await settle(ack.id, outcome)) return;
     const late = { at: receivedAt, ok: ack.ok, result: ack.result ?? null, error: ack.error ?? null };
-    if (!(await records.lateAck(ack.id, late))) return; // a repeated answer to a settled command
+    const recorded = await atomically(async (tx, audit) => {
+      if (!(await tx.lateAck(ack.id, late))) return false; // a repeated answer to a settled command
+      await audit.record({
+        actor: `vehicle:${vehicleId}`,
+        action: 'command.late_ack',
+        subject: `vehicle:${vehicleId}`,
+        details: { id: ack.id, ...late },
+      });
+      return true;
+    });
+    if (!recorded) return;
     counters.inc('commands.late_ack', vehicleId);
     log.info({ id: ack.id, vehicleId, ok: ack.ok }, 'late answer to a command already settled no_answer');
-    await audit({
-      actor: `vehicle:${vehicleId}`,
-      action: 'command.late_ack',
-      subject: `vehicle:${vehicleId}`,
-      details: { id: ack.id, ...late },
-    });
   }
 
   async function first(
@@ -201,16 +217,18 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
       error: null,
       lateAck: null,
     };
-    await records.insert({ ...record, ttlS });
+    await atomically(async (tx, audit) => {
+      await tx.insert({ ...record, ttlS });
+      await audit.record({
+        actor: request.actor,
+        action: 'command.sent',
+        subject: `vehicle:${vehicleId}`,
+        details: { id, name, args, sessionId: record.sessionId },
+      });
+    });
     counters.inc('commands.sent', vehicleId);
     log.info({ id, vehicleId, name, actor: request.actor }, 'command sent');
     bus.emit('command.sent', { command: record });
-    await audit({
-      actor: request.actor,
-      action: 'command.sent',
-      subject: `vehicle:${vehicleId}`,
-      details: { id, name, args, sessionId: record.sessionId },
-    });
     const settled = wait(id, vehicleId);
     deps.publish(vehicleId, { id, ts: at, ttlS, name, args }).catch((err: unknown) => {
       log.warn({ err, id, vehicleId }, 'could not publish a command');

@@ -145,7 +145,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       bus,
       publish: (vehicleId, command) => broker.publishToVehicle(vehicleId, 'commands', command),
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
-      audit: createAuditLog({ db: records, now }),
+      audit: (db) => createAuditLog({ db, now }),
       log: log.child({ module: 'commands' }),
       counters,
       now,

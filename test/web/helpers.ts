@@ -118,7 +118,7 @@ export async function startWeb(
         if (ack) setImmediate(() => bus.emit('command.ack', { vehicleId, receivedAt: now(), ack }));
       },
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
-      audit: createAuditLog({ db, now }),
+      audit: (tx) => createAuditLog({ db: tx, now }),
       log,
       counters,
       now,
