@@ -7,18 +7,14 @@ import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, commandOut, cursorQuery, errors, intQuery, nextCursorOut, vehicleParams } from '../schemas.ts';
 
-const commandId = z
-  .string({ error: 'must be text' })
-  .regex(COMMAND_ID_PATTERN, {
-    error: 'must be 1–64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit',
-  });
+const commandId = z.string({ error: 'must be text' }).regex(COMMAND_ID_PATTERN, {
+  error: 'must be 1–64 characters of A-Z a-z 0-9 _ . : -, starting with a letter or digit',
+});
 
 const commandBody = z.strictObject({
-  id: commandId
-    .optional()
-    .meta({
-      description: 'your id for the command: sending it again returns the first one’s record, never sends twice',
-    }),
+  id: commandId.optional().meta({
+    description: 'your id for the command: sending it again returns the first one’s record, never sends twice',
+  }),
   name: z
     .string({ error: 'name must be text' })
     .max(64)
