@@ -34,6 +34,16 @@ export interface CommandRecord {
   result: unknown;
   /** The gateway's refusal reason, or why there was no answer. */
   error: string | null;
+  /** An answer that came after the command was settled `no_answer`: recorded, never turning it into done. */
+  lateAck?: LateAck | null;
+}
+
+/** An ack received after the timeout (the command stays `no_answer`). */
+export interface LateAck {
+  at: number;
+  ok: boolean;
+  result: unknown;
+  error: string | null;
 }
 
 /** Sends a command and resolves once the gateway answered or the ack timeout passed. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { DEFAULT_COMMAND_ACK_TIMEOUT_MS } from '../commands/service.ts';
 import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
@@ -103,6 +104,7 @@ export const configSchema = z.object({
   RULES_FILE: z.string().min(1).optional(),
   PLANS_FILE: z.string().min(1).optional(),
   DUTY_LEAD: z.string().min(1).max(100).default('duty-lead'),
+  COMMAND_ACK_TIMEOUT_MS: int('COMMAND_ACK_TIMEOUT_MS', DEFAULT_COMMAND_ACK_TIMEOUT_MS, 100, 600_000),
   DIAGNOSTICS_TICK_MS: int('DIAGNOSTICS_TICK_MS', 5000, 100, 600_000),
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),
   DIAGNOSTICS_RECOVERY_MS: int('DIAGNOSTICS_RECOVERY_MS', 120_000, 0, 3_600_000),

@@ -5,6 +5,8 @@ import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
+import { createCommandPolicy } from '../commands/policy.ts';
+import { createCommandService } from '../commands/service.ts';
 import { createIngest } from '../ingest/ingest.ts';
 import { createConfirmations } from '../ingest/confirmations.ts';
 import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
@@ -22,6 +24,7 @@ import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
+import { createAuditLog } from '../web/auth/audit.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
@@ -135,6 +138,26 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
 
+  // operator commands: published on the vehicle's `commands` topic, settled by its `commands/ack`
+  const commands = createCommandService(
+    {
+      db: records,
+      bus,
+      publish: (vehicleId, command) => broker.publishToVehicle(vehicleId, 'commands', command),
+      isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
+      audit: (db) => createAuditLog({ db, now }),
+      log: log.child({ module: 'commands' }),
+      counters,
+      now,
+    },
+    { ackTimeoutMs: config.COMMAND_ACK_TIMEOUT_MS },
+  );
+  const commandPolicy = createCommandPolicy({
+    // wired to remote sessions when they land
+    liveSessionRole: async () => null,
+    isDutyLead: (accountId) => accountId === config.DUTY_LEAD,
+  });
+
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -150,6 +173,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       presence,
       telemetry,
       diagnostics: stage.forWeb,
+      commands: { service: commands, policy: commandPolicy },
       counters,
       health: () => ({
         status: 'ok',
@@ -207,6 +231,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     confirmations,
     diagnostics,
     tickets,
+    commands,
     web,
     registryWatcher: watcher,
     get ports() {
@@ -219,6 +244,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ingest.start();
       await confirmations.start();
       await stage.start();
+      await commands.start();
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
@@ -235,6 +261,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await ingest.stop();
         await confirmations.stop();
         await broker.stop();
+        await commands.stop();
         await stage.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();

@@ -23,6 +23,7 @@ import { installErrorHandling, sendError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
+import { commandRoutes } from './routes/commands.ts';
 import { planRoutes } from './routes/plans.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
@@ -166,6 +167,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(systemRoutes(ctx));
     await app.register(authRoutes(ctx));
     await app.register(vehicleRoutes(ctx));
+    await app.register(commandRoutes(ctx));
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));

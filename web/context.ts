@@ -1,3 +1,5 @@
+import type { CommandPolicy } from '../commands/policy.ts';
+import type { CommandService } from '../commands/service.ts';
 import type { Counters } from '../core/counters.ts';
 import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -33,6 +35,8 @@ export interface WebDeps {
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
   };
+  /** Operator commands (commands/): the service and who may send what. */
+  commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;

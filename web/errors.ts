@@ -5,6 +5,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 // ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
+import type {} from '../commands/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -63,6 +64,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PASSWORD_CHANGE_REQUIRED: 403,
   RATE_LIMITED: 429,
   LAST_ADMIN: 409,
+  COMMAND_UNKNOWN: 400,
+  COMMAND_NOT_ALLOWED: 403,
+  CONFIRMATION_REQUIRED: 428,
+  VEHICLE_OFFLINE: 409,
+  COMMAND_CONFLICT: 409,
+  COMMAND_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 

@@ -10,6 +10,7 @@ import {
 } from '../diagnostics/tickets/status.ts';
 import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
 import { ROLES } from './auth/roles.ts';
+import { COMMAND_STATES } from '../commands/types.ts';
 
 /**
  * The zod schemas of the console's API. Each one validates requests, types the handlers and
@@ -329,10 +330,35 @@ export const auditOut = z
   })
   .meta({ id: 'AuditEntry' });
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 428 | 429;
 /** Error answers a route can give, for its response map: `{ 200: x, ...errors(400, 401) }`. */
 export function errors<K extends ErrorStatus>(...statuses: K[]): Record<K, typeof errorBody> {
   return Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<K, typeof errorBody>;
 }
 /** The errors every signed-in route can answer. */
 export const AUTHED = [401, 403] as const;
+
+// ---------- operator commands (commands/)
+
+export const commandOut = z
+  .object({
+    id: z.string(),
+    vehicleId: z.string(),
+    name: z.string(),
+    args: z.record(z.string(), z.unknown()),
+    actor: z.string(),
+    sessionId: z.number().nullable(),
+    sentAt: z.number(),
+    state: z.enum(COMMAND_STATES).meta({
+      description:
+        'sent: waiting for the gateway; done: executed (result); refused: the gateway said no (error: its reason); no_answer: no ack within COMMAND_ACK_TIMEOUT_MS — never done',
+    }),
+    settledAt: z.number().nullable(),
+    result: z.unknown().meta({ description: 'the gateway’s result when done' }),
+    error: z.string().nullable(),
+    lateAck: z
+      .object({ at: z.number(), ok: z.boolean(), result: z.unknown(), error: z.string().nullable() })
+      .nullish()
+      .meta({ description: 'an answer that came after no_answer: recorded, the state stays no_answer' }),
+  })
+  .meta({ id: 'Command', description: 'An operator command to a vehicle and its outcome.' });

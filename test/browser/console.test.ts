@@ -269,4 +269,37 @@ describe('web console in Chromium', () => {
     expect(title).toContain('发电机组未运行');
     expect(title).not.toContain('Generator not running');
   }, 60_000);
+  it('the duty lead sends commands from a vehicle page: a snapshot is done; a generator start asks a second time, naming the vehicle; customers get no panel', async () => {
+    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
+    await accounts.add({
+      id: 'duty-lead',
+      name: 'Duty Lead',
+      role: 'engineer',
+      password: PASSWORD,
+      mustChangePassword: false,
+    });
+    const page = await signIn('duty-lead');
+    await page.goto(`${base}/#/vehicles/VA-LIVE`);
+    await page.waitForSelector('[data-testid=command-panel]');
+    await page.click('[data-testid=cmd-snapshot]');
+    await page.waitForSelector('[data-testid=cmd-list] tbody tr[data-state=done]', { timeout: 15_000 });
+
+    await page.click('[data-testid=cmd-startGenerator]');
+    const dialog = page.locator('[data-testid=cmd-confirm]');
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain('VA-LIVE');
+    expect(await page.locator('[data-testid=cmd-list] tbody tr').count()).toBe(1); // nothing sent before confirming
+    await page.click('[data-testid=cmd-confirm-send]');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=cmd-list] tbody tr[data-state=done]').length === 2,
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await page.locator('[data-testid=cmd-list] tbody tr').first().innerText()).toContain('Start generator');
+
+    const customer = await signIn('cust-b');
+    await customer.goto(`${base}/#/vehicles/VB-ONE`);
+    await customer.waitForSelector('[data-testid=live-charts]');
+    expect(await customer.locator('[data-testid=command-panel]').count()).toBe(0);
+  }, 60_000);
 });

@@ -215,6 +215,7 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
             'ACCOUNT_NOT_FOUND',
             'CUSTOMER_NOT_FOUND',
             'PLAN_NOT_FOUND',
+            'COMMAND_NOT_FOUND',
           ]);
         }
       }

@@ -34,6 +34,7 @@ interface Ids {
 const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
+  ['POST /api/vehicles/:id/commands', () => ({ url: '/api/vehicles/VA1/commands', body: { name: 'snapshot' } })],
   ['POST /api/alarms/:id/acknowledge', (i) => ({ url: `/api/alarms/${i.alarm}/acknowledge`, body: {} })],
   ['POST /api/alarms/:id/comments', (i) => ({ url: `/api/alarms/${i.alarm}/comments`, body: { text: 'csrf' } })],
   [
@@ -73,6 +74,9 @@ describe('CSRF: every state-changing route refuses a request without the session
   beforeAll(async () => {
     w = await startWeb();
     ids = { alarm: (await w.alarm('VA1')).id, ticket: (await w.ticket('VA1')).id };
+    // VA1 is connected and answers its commands
+    w.presence.connected('VA1', w.now(), '10.9.9.9');
+    w.answerCommands((_v, c) => ({ id: c.id, ts: w.now(), ok: true, result: {} }));
     admin = await w.login('admin');
     other = await w.login('engineer');
   });

@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { healthyFrame, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
@@ -135,6 +136,27 @@ const MATRIX: Record<string, Probe[]> = {
   ],
   'DELETE /api/vehicles/:id': [
     { what: 'remove B’s vehicle', method: 'DELETE', url: (u) => `/api/vehicles/${u.vehicle}`, expect: FORBIDDEN },
+  ],
+
+  'POST /api/vehicles/:id/commands': [
+    {
+      what: 'a command to B’s vehicle',
+      method: 'POST',
+      url: (u) => `/api/vehicles/${u.vehicle}/commands`,
+      body: () => ({ name: 'switchSource', args: { source: 'battery' }, confirmed: true }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/vehicles/:id/commands': [
+    {
+      what: 'B’s vehicle’s commands',
+      method: 'GET',
+      url: (u) => `/api/vehicles/${u.vehicle}/commands`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/commands/:id': [
+    { what: 'a command to B’s vehicle', method: 'GET', url: () => '/api/commands/cmd-b-1', expect: FORBIDDEN },
   ],
 
   'GET /api/alarms': [
@@ -511,6 +533,29 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       expect(res.statusCode, routeKey(r)).not.toBe(500);
       expectNothingOfB(res, [], routeKey(r));
     }
+  });
+
+  it('a customer can never send a command to any vehicle, its own unit’s included, nor read one', async () => {
+    w.presence.connected('VA1', w.now(), '10.1.1.1');
+    w.presence.connected('VB1', w.now(), '10.1.1.2');
+    for (const agent of [a, b])
+      for (const vehicle of ['VA1', 'VB1'])
+        for (const name of OPERATOR_COMMANDS) {
+          const res = await agent.post(`/api/vehicles/${vehicle}/commands`, { name, args: {}, confirmed: true });
+          expect(res.statusCode, `${agent.account} ${name} to ${vehicle}`).toBe(403);
+          expect(expectErrorShape(res).code).toBe('FORBIDDEN');
+          expect((await agent.get(`/api/vehicles/${vehicle}/commands`)).statusCode).toBe(403);
+        }
+    expect(w.published).toEqual([]);
+    // the command service itself refuses customers too (the policy behind the route's role check)
+    await expect(
+      w.ctx.deps.commands.policy(
+        { id: 'cust-a', role: 'customer' },
+        'VA1',
+        { name: 'snapshot', changesPower: false },
+        true,
+      ),
+    ).rejects.toMatchObject({ code: 'COMMAND_NOT_ALLOWED' });
   });
 
   it('A’s own data is there (the probes above are not vacuous)', async () => {

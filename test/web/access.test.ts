@@ -97,6 +97,28 @@ const ROUTES: Route[] = [
   },
   {
     method: 'POST',
+    path: '/api/vehicles/{id}/commands',
+    roles: STAFF,
+    url: () => '/api/vehicles/VZZ/commands',
+    body: () => ({ name: 'snapshot' }),
+    invalid: { body: { name: 'snapshot', confirmed: 'yes' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/vehicles/{id}/commands',
+    roles: STAFF,
+    url: (_, u) => `/api/vehicles/${V(u)}/commands`,
+    invalid: { url: '/api/vehicles/VA1/commands?limit=0' },
+  },
+  {
+    method: 'GET',
+    path: '/api/commands/{id}',
+    roles: STAFF,
+    url: () => '/api/commands/cmd-1',
+    invalid: { url: '/api/commands/bad%20id' },
+  },
+  {
+    method: 'POST',
     path: '/api/vehicles/{id}/rotate-secret',
     roles: ['admin'],
     url: (_, u) => `/api/vehicles/${V(u)}/rotate-secret`,

@@ -17,6 +17,11 @@ import { createCustomers } from '../../registry/customers.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { createCommandPolicy } from '../../commands/policy.ts';
+import { createCommandService } from '../../commands/service.ts';
+import type { Command, CommandAck } from '../../protocol/index.ts';
+import type { ParticipantRole } from '../../remote/types.ts';
+import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
@@ -99,6 +104,33 @@ export async function startWeb(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
     loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
   );
+  // operator commands as the platform wires them; what would go to the broker is kept in `published`
+  const published: { vehicleId: string; command: Command }[] = [];
+  /** Plays the vehicle's side: the ack to send for a published command (none: no answer). */
+  let gateway: ((vehicleId: string, command: Command) => CommandAck | undefined) | undefined;
+  const commands = createCommandService(
+    {
+      db,
+      bus,
+      publish: async (vehicleId, command) => {
+        published.push({ vehicleId, command });
+        const ack = gateway?.(vehicleId, command);
+        if (ack) setImmediate(() => bus.emit('command.ack', { vehicleId, receivedAt: now(), ack }));
+      },
+      isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
+      audit: (tx) => createAuditLog({ db: tx, now }),
+      log,
+      counters,
+      now,
+    },
+    { ackTimeoutMs: 30_000 },
+  );
+  /** Live remote-session roles by `${accountId} ${vehicleId}` (the remote sessions' answer, set by tests). */
+  const liveRoles = new Map<string, ParticipantRole>();
+  const commandPolicy = createCommandPolicy({
+    liveSessionRole: async (accountId, vehicleId) => liveRoles.get(`${accountId} ${vehicleId}`) ?? null,
+    isDutyLead: (accountId) => accountId === 'duty-lead',
+  });
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
     login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
@@ -116,12 +148,15 @@ export async function startWeb(
       presence,
       telemetry,
       diagnostics: diagnosticsForWeb,
+      commands: { service: commands, policy: commandPolicy },
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
     },
     options,
   );
+
+  await commands.start();
 
   if (opts.seed !== false) {
     await customers.add({ id: 'CA', name: 'Unit A' });
@@ -193,6 +228,13 @@ export async function startWeb(
     presence,
     diagnostics,
     tickets,
+    commands,
+    published,
+    liveRoles,
+    /** Answers the commands published from now on as `answer` says (the vehicle's side). */
+    answerCommands(answer: (vehicleId: string, command: Command) => CommandAck | undefined) {
+      gateway = answer;
+    },
     now,
     advance: (ms: number) => (clock += ms),
     login,
@@ -224,6 +266,7 @@ export async function startWeb(
       await telemetry.append(frames.map((frame) => ({ vehicleId, receivedAt: frame.ts, frame })));
     },
     async close() {
+      await commands.stop();
       await app.close();
       if (!opts.db) await db.destroy();
     },

@@ -1,11 +1,12 @@
 import type { EventBus } from '../../core/bus.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { CommandRecord } from '../../commands/types.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
 import type { Naming, PublicNames } from '../public-names.ts';
 import { ticketView } from '../ticket-view.ts';
 import type { Backpressure } from './backpressure.ts';
-import type { LiveTicket } from './events.ts';
+import type { LiveCommand, LiveTicket } from './events.ts';
 import { rooms, type LiveModule } from './sockets.ts';
 import type { VehicleInfoCache } from './vehicles.ts';
 
@@ -16,11 +17,14 @@ export interface EventFanOutDeps {
   log: Logger;
   /** Customers never get staff login ids: their copy names people as web/public-names.ts says. */
   names: Pick<PublicNames, 'forCustomer'>;
+  /** The staff connections subscribed to a vehicle (socket ids): where its operator commands go. */
+  staffWatching(vehicleId: string): string[];
 }
 
 /**
- * Alarms and tickets as they happen, never dropped: alarms to the staff and the vehicle's unit,
- * tickets to the ticket queue and the ticket's unit. The unit's copy names people for customers
+ * Alarms, tickets and operator commands as they happen, never dropped: alarms to the staff and the
+ * vehicle's unit, tickets to the ticket queue and the ticket's unit, commands (sent, settled) to the
+ * staff subscribed to the vehicle — never to a customer. The unit's copy names people for customers
  * (display names or role labels, never staff login ids); the customer copies go out one after the
  * other in the order of the events.
  */
@@ -55,11 +59,18 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
       );
   }
 
+  function onCommand(kind: LiveCommand['kind'], command: CommandRecord): void {
+    const to = deps.staffWatching(command.vehicleId);
+    if (to.length) send.sendReliable(to, 'command', { kind, command });
+  }
+
   const failed = (err: unknown) => log.warn({ err }, 'live alarm failed');
   const offs = [
     deps.bus.on('alarm.raised', (e) => void onAlarm('raised', e.alarm).catch(failed)),
     deps.bus.on('alarm.updated', (e) => void onAlarm('updated', e.alarm).catch(failed)),
     deps.bus.on('alarm.cleared', (e) => void onAlarm('cleared', e.alarm).catch(failed)),
+    deps.bus.on('command.sent', (e) => onCommand('sent', e.command)),
+    deps.bus.on('command.settled', (e) => onCommand('settled', e.command)),
     deps.bus.on('ticket.opened', (e) => onTicket({ kind: 'opened', ticket: ticketView(e.ticket) })),
     deps.bus.on('ticket.updated', (e) => onTicket({ kind: 'updated', ticket: ticketView(e.ticket), action: e.action })),
     deps.bus.on('ticket.deadline_breached', (e) =>

@@ -3,6 +3,7 @@
  * map shared by the server (web/live/live.ts) and the browser app. Type-only: importing it pulls
  * no server code into the browser bundle. See docs/api.md "Live updates".
  */
+import type { CommandRecord } from '../../commands/types.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
 import type { Role } from '../auth/roles.ts';
@@ -50,6 +51,12 @@ export type LiveTicket =
   | { kind: 'updated'; ticket: Ticket; action: string }
   | { kind: 'deadline_breached'; ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
 
+/** An operator command to a vehicle was sent, or settled (done, refused, no_answer): to staff subscribed to the vehicle. */
+export interface LiveCommand {
+  kind: 'sent' | 'settled';
+  command: CommandRecord;
+}
+
 /** Sent once right after the connection is accepted. */
 export interface LiveWelcome {
   account: { id: string; role: Role; customerId: string | null };
@@ -79,6 +86,7 @@ export interface ServerToClientEvents {
   fleet: (m: FleetUpdate) => void;
   alarm: (m: LiveAlarm) => void;
   ticket: (m: LiveTicket) => void;
+  command: (m: LiveCommand) => void;
   'session.ended': (m: LiveSessionEnded) => void;
 }
 

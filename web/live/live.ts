@@ -16,7 +16,7 @@ import { createFleetBatches } from './fleet-batches.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
-import { rooms, type LiveModule, type LiveServer } from './sockets.ts';
+import { rooms, staffIn, type LiveModule, type LiveServer } from './sockets.ts';
 import { createTransportHooks } from './transport.ts';
 import { createVehicleFrames } from './vehicle-frames.ts';
 import { createVehicleInfo } from './vehicles.ts';
@@ -68,7 +68,14 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     options,
   );
   const fleet = createFleetBatches(io, { bus, vehicleInfo, backpressure, counters, log, now }, options);
-  const fanOut = createEventFanOut({ bus, vehicleInfo, send: backpressure, log, names: deps.names });
+  const fanOut = createEventFanOut({
+    bus,
+    vehicleInfo,
+    send: backpressure,
+    log,
+    names: deps.names,
+    staffWatching: (vehicleId) => staffIn(io, rooms.vehicle(vehicleId)),
+  });
   const features: LiveModule[] = [vehicleFrames, fleet, fanOut];
   const guard = createProtocolGuard(
     { counters, log },

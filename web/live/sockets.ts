@@ -36,3 +36,11 @@ export interface LiveModule {
   connected?(socket: LiveSocket): void;
   close(): void;
 }
+
+/** The staff connections in a room (each socket is also a room of its own id): customers left out. */
+export function staffIn(io: LiveServer, room: string): string[] {
+  const ids: string[] = [];
+  for (const id of io.sockets.adapter.rooms.get(room) ?? [])
+    if (io.sockets.sockets.get(id)?.data.account.role !== 'customer') ids.push(id);
+  return ids;
+}

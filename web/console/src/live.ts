@@ -1,20 +1,21 @@
 /**
  * The console's live channel: one socket.io connection per tab, authenticated by the session
  * cookie. Views watch vehicles (ref-counted, re-subscribed after a reconnect) and listen to frames,
- * fleet changes, alarms and tickets. The server throttles frames per vehicle (latest value wins).
+ * fleet changes, alarms, tickets and (staff, on a watched vehicle) operator commands. The server throttles frames per vehicle (latest value wins).
  */
 import { io, type Socket } from 'socket.io-client';
 import type {
   ClientToServerEvents,
   FleetUpdate,
   LiveAlarm,
+  LiveCommand,
   LiveFrame,
   LiveTicket,
   LiveWelcome,
   ServerToClientEvents,
 } from '../../live/events.ts';
 
-export type { FleetUpdate, LiveAlarm, LiveFrame, LiveTicket };
+export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveTicket };
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Handler<T> = (m: T) => void;
@@ -24,6 +25,7 @@ interface Topics {
   fleet: FleetUpdate;
   alarm: LiveAlarm;
   ticket: LiveTicket;
+  command: LiveCommand;
   status: boolean;
   ended: string;
 }
@@ -36,6 +38,7 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   fleet: new Set(),
   alarm: new Set(),
   ticket: new Set(),
+  command: new Set(),
   status: new Set(),
   ended: new Set(),
 };
@@ -80,6 +83,7 @@ export function connectLive(): void {
   s.on('fleet', (m) => emit('fleet', m));
   s.on('alarm', (m) => emit('alarm', m));
   s.on('ticket', (m) => emit('ticket', m));
+  s.on('command', (m) => emit('command', m));
   s.on('session.ended', (m) => emit('ended', m.reason));
 }
 

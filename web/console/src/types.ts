@@ -19,10 +19,23 @@ import type {
 } from '../../schemas.ts';
 import type { TicketView as Ticket } from '../../ticket-view.ts';
 import type { Alarm, AlarmNote } from '../../../diagnostics/types.ts';
+import type { CommandRecord } from '../../../commands/types.ts';
+import type { OperatorCommandName } from '../../../commands/catalogue.ts';
 import type { PowerSource, TelemetryFrame } from '../../../protocol/index.ts';
 import type { FieldSeries, Series } from '../../../telemetry/store.ts';
 
-export type { Alarm, AlarmNote, FieldSeries, PowerSource, Role, Series, TelemetryFrame, Ticket };
+export type {
+  Alarm,
+  AlarmNote,
+  CommandRecord,
+  FieldSeries,
+  OperatorCommandName,
+  PowerSource,
+  Role,
+  Series,
+  TelemetryFrame,
+  Ticket,
+};
 export type Severity = Alarm['severity'];
 
 export type Account = z.infer<typeof accountOut>;

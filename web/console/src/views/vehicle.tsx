@@ -1,11 +1,12 @@
 /**
  * One vehicle: its state and power profile, live charts that update in place from the socket,
  * a history range picker with drag-to-zoom that asks the platform for downsampled series, and its
- * active and past alarms and tickets.
+ * active and past alarms and tickets; for staff, the operator commands.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { AlarmTable } from '../components/alarm-table.tsx';
+import { CommandPanel } from '../components/command-panel.tsx';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
@@ -138,11 +139,24 @@ export function Vehicle({ id }: { id: string }) {
       </div>
       {mode === 'live' ? <LiveCharts id={v.id} /> : <HistoryCharts id={v.id} />}
 
+      {isStaff(role) && <CommandsSection id={v.id} name={v.name} online={v.online} />}
+
       <h3>{t('vehicle.alarms')}</h3>
       <AlarmTable alarms={[...current, ...past]} canAct={isStaff(role)} onChanged={reloadAlarms} showVehicle={false} />
       <h3>{t('vehicle.tickets')}</h3>
       <TicketTable tickets={tickets.data?.tickets ?? []} now={now} showCustomer={false} />
     </div>
+  );
+}
+
+/** Staff: the operator commands, with the vehicle watched so that their outcomes arrive live. */
+function CommandsSection({ id, name, online }: { id: string; name: string; online: boolean }) {
+  useEffect(() => watchVehicle(id), [id]);
+  return (
+    <>
+      <h3>{t('cmd.title')}</h3>
+      <CommandPanel vehicleId={id} vehicleName={name} online={online} />
+    </>
   );
 }
 
