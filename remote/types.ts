@@ -105,5 +105,9 @@ export interface StepResult {
   /** What the crew typed. */
   observation: string | null;
   /** For an expected observation: the condition and the values that decided it. */
-  evidence: { condition: string; values: Record<string, number | null>; frameTs: number | null } | null;
+  evidence: {
+    condition: string;
+    values: Record<string, number | boolean | string | null>;
+    frameTs: number | null;
+  } | null;
 }
