@@ -9,6 +9,7 @@ import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { StepRunner } from '../remote/steps.ts';
 import type { SessionAccess } from '../remote/types.ts';
+import type { SessionTimelineReader } from './live/remote-session-stream.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
@@ -44,6 +45,8 @@ export interface WebDeps {
   remote?: {
     access: SessionAccess;
     steps?: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
+    /** The sessions' timelines (the live session stream answers a rejoin with the entries since a seq). */
+    timeline?: SessionTimelineReader;
   };
   /** `GET /healthz` body. */
   health: () => object;
