@@ -25,6 +25,7 @@ export function remoteSession(id: number, vehicleId: string, customerId: string,
  */
 export function fakeSessionAccess(sessions: RemoteSession[]) {
   const presence: { sessionId: number; participantId: string; present: boolean }[] = [];
+  const waiters = new Set<() => void>();
   const byId = new Map(sessions.map((s) => [s.id, s]));
   const access: SessionAccess = {
     async access(p: SessionPrincipal, sessionId: number) {
@@ -38,7 +39,20 @@ export function fakeSessionAccess(sessions: RemoteSession[]) {
     },
     present(sessionId, participantId, present) {
       presence.push({ sessionId, participantId, present });
+      for (const w of [...waiters]) w();
     },
   };
-  return { access, presence, sessions: byId };
+  /** Resolves once `holds()` is true, checked now and at every presence report. */
+  function until(holds: () => boolean): Promise<void> {
+    if (holds()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w = () => {
+        if (!holds()) return;
+        waiters.delete(w);
+        resolve();
+      };
+      waiters.add(w);
+    });
+  }
+  return { access, presence, sessions: byId, until };
 }
