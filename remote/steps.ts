@@ -111,7 +111,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
     const rows = await stepsOf(db, sessionId);
     if (rows.length) return rows;
     const plan = await deps.planOfSession(sessionId);
-    if (!plan) throw new PlatformError('SESSION_NOT_FOUND', `no remote session ${sessionId}`);
+    if (!plan) throw new PlatformError('SESSION_NOT_FOUND', `remote session ${sessionId} not found`);
     const at = now();
     const fresh: StepRow[] = plan.steps.map((s, i) => ({
       session_id: sessionId,
@@ -144,7 +144,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
     const v = rows[0]?.vehicle_id ?? vehicles.get(sessionId) ?? live.get(sessionId);
     if (v) return v;
     const plan = await deps.planOfSession(sessionId);
-    if (!plan) throw new PlatformError('SESSION_NOT_FOUND', `no remote session ${sessionId}`);
+    if (!plan) throw new PlatformError('SESSION_NOT_FOUND', `remote session ${sessionId} not found`);
     return plan.vehicleId;
   }
 

@@ -122,13 +122,14 @@ describe('remote session with the reference gateway', () => {
   const nextAck = () =>
     new Promise<(typeof sent)[number]>((resolve) => {
       const before = sent.length;
-      const off = tp.platform.bus.on('command.ack', () =>
+      // the sender records the command once it has the ack: look after this turn
+      const off = tp.platform.bus.on('command.ack', () => {
         setImmediate(() => {
           if (sent.length === before) return;
           off();
           resolve(sent[before]!);
-        }),
-      );
+        });
+      });
     });
   /** The first `remote.step` result from now on that matches. */
   const nextStep = (match: (r: StepResult) => boolean) =>

@@ -32,7 +32,10 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   const gateways = new Map<string, MqttClient>();
   const open: LiveClient[] = [];
   let seq = 1;
-  const remoteSessions = fakeSessionAccess([remoteSession(1, 'VA1', 'CA', 'live'), remoteSession(2, 'VB1', 'CB', 'live')]);
+  const remoteSessions = fakeSessionAccess([
+    remoteSession(1, 'VA1', 'CA', 'live'),
+    remoteSession(2, 'VB1', 'CB', 'live'),
+  ]);
 
   beforeAll(async () => {
     // remote sessions (the session records' access as a test double): session 1 is unit A's, 2 unit B's
@@ -247,15 +250,21 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const b = await session('cust-b');
       expect(await ask(a.s, 'session.join', { sessionId: 999 })).toEqual({
         ok: false,
-        error: { code: 'SESSION_NOT_FOUND', message: 'no remote session 999' },
+        error: { code: 'SESSION_NOT_FOUND', message: 'remote session 999 not found' },
       });
       for (const sessionId of [2, 2.0]) {
         expect(await ask(a.s, 'session.join', { sessionId })).toEqual({
           ok: false,
-          error: { code: 'SESSION_NOT_FOUND', message: 'no remote session 2' },
+          error: { code: 'SESSION_NOT_FOUND', message: 'remote session 2 not found' },
         });
       }
-      for (const req of [{ sessionId: '2' }, { sessionId: 2, customerId: 'CB' }, { sessionId: 2.5 }, { sessionId: -2 }, { sessionId: 'session:2' }])
+      for (const req of [
+        { sessionId: '2' },
+        { sessionId: 2, customerId: 'CB' },
+        { sessionId: 2.5 },
+        { sessionId: -2 },
+        { sessionId: 'session:2' },
+      ])
         expect(await ask(a.s, 'session.join', req), JSON.stringify(req)).toMatchObject({
           ok: false,
           error: { code: 'VALIDATION_FAILED' },
@@ -269,7 +278,9 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const mine = await publish('VA1');
       await a.rec.next<{ frames: { seq: number }[] }>('remote.frames', (m) => m.frames.some((f) => f.seq === mine));
       expect(
-        a.rec.got.filter((g) => g.event === 'remote.frames').every((g) => (g.payload as { sessionId: number }).sessionId === 1),
+        a.rec.got
+          .filter((g) => g.event === 'remote.frames')
+          .every((g) => (g.payload as { sessionId: number }).sessionId === 1),
       ).toBe(true);
       const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
       expect(rooms).toEqual(['customer:CA', 'session:1:crew', 'tickets:CA']);

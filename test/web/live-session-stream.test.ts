@@ -85,11 +85,11 @@ describe('remote session stream (session.join)', () => {
     const { s } = await open('cust-b');
     expect(await join(s, { sessionId: 7 })).toEqual({
       ok: false,
-      error: { code: 'SESSION_NOT_FOUND', message: 'no remote session 7' },
+      error: { code: 'SESSION_NOT_FOUND', message: 'remote session 7 not found' },
     });
     expect(await join(s, { sessionId: 999 })).toEqual({
       ok: false,
-      error: { code: 'SESSION_NOT_FOUND', message: 'no remote session 999' },
+      error: { code: 'SESSION_NOT_FOUND', message: 'remote session 999 not found' },
     });
     const bad = await join(s, { sessionId: '7' });
     expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });

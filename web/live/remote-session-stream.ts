@@ -217,7 +217,7 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
           const a = await deps.access.access(principalOf(socket), sessionId);
           if (!a) {
             counters.inc('live.session_join_refused');
-            return ack(cb, refuse('SESSION_NOT_FOUND', `no remote session ${sessionId}`));
+            return ack(cb, refuse('SESSION_NOT_FOUND', `remote session ${sessionId} not found`));
           }
           const timeline = await deps.timeline.since(sessionId, payload.sinceSeq ?? -1);
           if (!socket.connected) return;

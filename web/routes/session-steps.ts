@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import type { ParticipantRole, SessionAccess, SessionPrincipal } from '../../remote/types.ts';
 import type { StepRunner } from '../../remote/steps.ts';
-import { ROLES } from '../auth/roles.ts';
+import { ROLES, STAFF_ROLES } from '../auth/roles.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, localized, numericIdSchema, text } from '../schemas.ts';
@@ -69,11 +69,13 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
     const account = who(req);
     const principal: SessionPrincipal = { id: account.id, role: account.role, customerId: account.customerId };
     const a = await remote.access.access(principal, sessionId);
-    if (!a) throw new PlatformError('SESSION_NOT_FOUND', `no remote session ${sessionId}`);
+    if (!a) throw new PlatformError('SESSION_NOT_FOUND', `remote session ${sessionId} not found`);
     if (!may.includes(a.role)) throw new PlatformError('FORBIDDEN', `a ${a.role} of the session cannot ${what}`);
     return account.id;
   }
+  /** Everyone who may take part (customers as crew); skip and add are for staff (the session's engineers). */
   const config = { access: { roles: ROLES } };
+  const staffConfig = { access: { roles: STAFF_ROLES } };
   return async (app) => {
     app.get(
       '/api/sessions/:id/steps',
@@ -111,7 +113,7 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
     app.post(
       '/api/sessions/:id/steps/:index/skip',
       {
-        config,
+        config: staffConfig,
         schema: {
           tags: ['sessions'],
           summary: 'Skip a step (engineers)',
@@ -144,7 +146,7 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
     app.post(
       '/api/sessions/:id/steps',
       {
-        config,
+        config: staffConfig,
         schema: {
           tags: ['sessions'],
           summary: 'Add a step right after the current one (engineers)',
