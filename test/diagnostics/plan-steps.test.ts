@@ -1,9 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POWER_PROFILE } from '../../protocol/index.ts';
 import { compileExpectation } from '../../diagnostics/plans/expectations.ts';
 import { loadPlanFile, parsePlanFile } from '../../diagnostics/plans/plans.ts';
-import { frame } from '../helpers/platform.ts';
+import { frame, startTestPlatform } from '../helpers/platform.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 
 const DEFAULT_PLANS = fileURLToPath(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url));
@@ -95,6 +98,24 @@ describe('plan steps', () => {
       - { id: one, actor: crew, instruction: { en: b, zh: 乙 } }
 `);
     expect(() => parsePlanFile(dup, 'p.yaml')).toThrow(/steps\.1\.id .*duplicate step id one/);
+  });
+});
+
+describe('a bad condition in PLANS_FILE', () => {
+  it('stops the platform start naming the file, plan, key and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-plans-'));
+    const file = join(dir, 'plans.yaml');
+    writeFileSync(
+      file,
+      readFileSync(DEFAULT_PLANS, 'utf8').replace('"generator.rpm > 1400"', '"generator.rpm >> 1400"'),
+    );
+    try {
+      await expect(startTestPlatform({ PLANS_FILE: file }, { dataDir: join(dir, 'data') })).rejects.toThrow(
+        /plans\.yaml plan "GEN-START-FAIL" at plans\.1\.steps\.\d\.expect\.condition \(line \d+\): "> 1400" is not a value/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
