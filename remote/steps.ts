@@ -8,6 +8,7 @@ import type { PowerProfile, TelemetryFrame } from '../protocol/index.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
 import type {} from './errors.ts';
 import { checkingSteps, recordResult, resultsOf, SETTLED, stepsOf, updateStep, type StepRow } from './step-records.ts';
+import { parseJson, sessionStepsView, type SessionStepsView, type StepExpectView } from './step-view.ts';
 import type { StepResult } from './types.ts';
 
 /** The plan a session follows: the ticket's emergency plan (its steps may be none), and the session's vehicle. */
@@ -26,29 +27,6 @@ export interface StepRunnerDeps {
   planOfSession(sessionId: number): Promise<SessionPlan | null>;
   /** The vehicle's power profile (thresholds like 0.93 × mains nominal voltage). */
   profileOf(vehicleId: string): Promise<PowerProfile>;
-}
-
-export interface StepExpectView {
-  condition: unknown;
-  withinS: number;
-  text: string;
-}
-
-export interface StepView {
-  index: number;
-  stepId: string | null;
-  planCode: string | null;
-  actor: 'crew' | 'engineer';
-  instruction: { en: string; zh: string };
-  expect: StepExpectView | null;
-  command: { name: string; args: Record<string, unknown> } | null;
-  safety: { en: string; zh: string } | null;
-  status: StepRow['status'];
-  addedBy: string | null;
-  /** While checking: when the window ends. */
-  checkUntil: number | null;
-  /** Every result given to this step, oldest first. */
-  results: StepResult[];
 }
 
 export interface AddStepInput {
@@ -70,7 +48,6 @@ interface RunningCheck {
 }
 
 const key = (sessionId: number, index: number) => `${sessionId}:${index}`;
-const parseJson = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
 /**
  * Guided steps of remote sessions (远程支援: our technician guides, the user's technician carries out
@@ -267,36 +244,8 @@ export function createStepRunner(deps: StepRunnerDeps) {
       throw new PlatformError('INVALID_TRANSITION', `step ${row.idx} is already ${row.status}; cannot ${what} it`);
   }
 
-  async function view(sessionId: number): Promise<{ current: number | null; steps: StepView[] }> {
-    const rows = await ensure(sessionId);
-    const results = await resultsOf(db, sessionId);
-    const steps = rows.map((r): StepView => ({
-      index: r.idx,
-      stepId: r.step_id,
-      planCode: r.plan_code,
-      actor: r.actor_kind,
-      instruction: { en: r.instruction_en, zh: r.instruction_zh },
-      expect: parseJson<StepExpectView>(r.expect),
-      command: parseJson(r.command),
-      safety: r.safety_en !== null ? { en: r.safety_en, zh: r.safety_zh ?? r.safety_en } : null,
-      status: r.status,
-      addedBy: r.added_by,
-      checkUntil: r.check_until,
-      results: results
-        .filter((x) => x.idx === r.idx)
-        .map((x) => ({
-          sessionId,
-          index: x.idx,
-          status: x.status,
-          actor: x.actor,
-          at: x.at,
-          observation: x.observation,
-          evidence: parseJson<StepResult['evidence']>(x.evidence),
-          reason: x.reason,
-        })),
-    }));
-    const cur = rows.find((r) => !SETTLED.has(r.status) && r.status !== 'pending');
-    return { current: cur?.idx ?? null, steps };
+  async function view(sessionId: number): Promise<SessionStepsView> {
+    return sessionStepsView(sessionId, await ensure(sessionId), await resultsOf(db, sessionId));
   }
 
   async function goLive(sessionId: number, vehicleId: string): Promise<void> {
@@ -457,3 +406,4 @@ export function createStepRunner(deps: StepRunnerDeps) {
 }
 
 export type StepRunner = ReturnType<typeof createStepRunner>;
+export type { SessionStepsView, StepExpectView, StepView } from './step-view.ts';
