@@ -4,6 +4,7 @@ import { PlatformError } from '../core/errors.ts';
 import { DEFAULT_COMMAND_ACK_TIMEOUT_MS } from '../commands/service.ts';
 import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
+import { DEFAULT_SESSION_RATE_RENEW_MS, SESSION_RATE } from '../remote/telemetry-rate.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
@@ -76,6 +77,13 @@ export const configSchema = z.object({
   LIVE_MAX_SUBSCRIPTIONS: int('LIVE_MAX_SUBSCRIPTIONS', LIVE_DEFAULTS.maxSubscriptions, 1, 10_000),
   LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', LIVE_DEFAULTS.sessionCheckMs, 100, 3_600_000),
   LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', LIVE_DEFAULTS.slowTimeoutMs, 100, 3_600_000),
+  // renewed inside the gateway's durationS (300 s) with room for one lost renewal
+  SESSION_RATE_RENEW_MS: int(
+    'SESSION_RATE_RENEW_MS',
+    DEFAULT_SESSION_RATE_RENEW_MS,
+    1000,
+    (SESSION_RATE.durationS * 1000) / 2,
+  ),
   CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default(DEFAULT_DATA_DIR),
   LOG_LEVEL: z

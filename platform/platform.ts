@@ -4,6 +4,7 @@ import { createCounters, type Counters } from '../core/counters.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
@@ -26,6 +27,11 @@ import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
 import { createWebServer } from '../web/server.ts';
+import type { SessionTimelineReader } from '../web/live/remote-session-stream.ts';
+import type { CommandSender } from '../commands/types.ts';
+import { createStepRunner, type SessionPlan } from '../remote/steps.ts';
+import { createSessionTelemetryRate } from '../remote/telemetry-rate.ts';
+import type { SessionAccess } from '../remote/types.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -42,6 +48,20 @@ export interface PlatformDeps {
   /** Injected stores replace the embedded SQLite ones (tests, other engines). */
   records?: RecordsDb;
   telemetry?: TelemetryStore;
+  /**
+   * Remote sessions' parts that other stages own (the session records, the command service), wired by
+   * the coordinator when remote sessions/commands land. Without `access` + `timeline` the live session
+   * stream is off; without `planOfSession` the guided steps are; without `commands` the 10 Hz rate is.
+   */
+  remote?: {
+    access: SessionAccess;
+    timeline?: SessionTimelineReader;
+    /** The session's vehicle and its ticket's emergency plan steps. */
+    planOfSession?: (sessionId: number) => Promise<SessionPlan | null>;
+    commands?: CommandSender;
+    /** Sessions live now (after a restart: their 10 Hz rate and step checks resume). */
+    liveSessions?: () => Promise<{ id: number; vehicleId: string }[]>;
+  };
 }
 
 /**
@@ -157,6 +177,33 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     liveSessionRole: async () => null,
     isDutyLead: (accountId) => accountId === config.DUTY_LEAD,
   });
+  // remote sessions: guided steps and the 10 Hz rate while live (their session records are wired in by the coordinator)
+  const remote = deps.remote;
+  const steps = remote?.planOfSession
+    ? createStepRunner({
+        db: records,
+        bus,
+        log,
+        now,
+        planOfSession: remote.planOfSession,
+        profileOf: async (vehicleId) => {
+          const v = await vehicles.get(vehicleId);
+          if (!v) throw new PlatformError('VEHICLE_NOT_FOUND', `no vehicle ${vehicleId}`);
+          return v.profile;
+        },
+      })
+    : undefined;
+  const sessionRate = remote?.commands
+    ? createSessionTelemetryRate(
+        {
+          bus,
+          commands: remote.commands,
+          log,
+          ...(remote.liveSessions ? { liveSessions: remote.liveSessions } : {}),
+        },
+        { renewMs: config.SESSION_RATE_RENEW_MS },
+      )
+    : undefined;
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -175,6 +222,15 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       diagnostics: stage.forWeb,
       commands: { service: commands, policy: commandPolicy },
       counters,
+      ...(remote
+        ? {
+            remote: {
+              access: remote.access,
+              ...(remote.timeline ? { timeline: remote.timeline } : {}),
+              ...(steps ? { steps } : {}),
+            },
+          }
+        : {}),
       health: () => ({
         status: 'ok',
         uptimeS: Math.round((now() - startedAt) / 1000),
@@ -233,6 +289,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     tickets,
     commands,
     web,
+    steps,
+    sessionRate,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -247,6 +305,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await commands.start();
       await watcher.start();
       retention.start();
+      await steps?.start(remote?.liveSessions);
+      await sessionRate?.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port };
@@ -262,6 +322,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await confirmations.stop();
         await broker.stop();
         await commands.stop();
+        sessionRate?.stop();
+        await steps?.stop();
         await stage.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
 import { notificationsMigration } from './migrations/0008_notifications.ts';
 import { commandsMigration } from './migrations/0009_commands.ts';
+import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -356,6 +357,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     // later migrations live one per file in records/migrations/, named like their key
     '0008_notifications': notificationsMigration(dialect),
     '0009_commands': commandsMigration(dialect),
+    '0011_session_steps': sessionStepsMigration(dialect),
   };
 }
 

@@ -104,6 +104,12 @@ export interface StepResult {
   at: number;
   /** What the crew typed. */
   observation: string | null;
+  /** Why a step was skipped, or why a check failed without a deciding frame (e.g. the platform restarted). */
+  reason?: string | null;
   /** For an expected observation: the condition and the values that decided it. */
-  evidence: { condition: string; values: Record<string, number | null>; frameTs: number | null } | null;
+  evidence: {
+    condition: string;
+    values: Record<string, number | boolean | string | null>;
+    frameTs: number | null;
+  } | null;
 }

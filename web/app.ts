@@ -25,6 +25,7 @@ import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { planRoutes } from './routes/plans.ts';
+import { sessionStepRoutes } from './routes/session-steps.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
@@ -142,6 +143,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'alarms', description: 'Alarms: list, acknowledge, comment' },
           { name: 'tickets', description: 'Emergency tickets (the queue, the status machine)' },
           { name: 'plans', description: 'Emergency plans (应急预案)' },
+          { name: 'sessions', description: 'Remote technical support sessions (远程技术支援): guided steps' },
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'customers', description: 'Customer units' },
           { name: 'system', description: 'Probes and vocabulary' },
@@ -171,6 +173,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
+    const remote = ctx.deps.remote;
+    if (remote?.steps) await app.register(sessionStepRoutes(ctx, { access: remote.access, steps: remote.steps }));
     await app.register(adminRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 

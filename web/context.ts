@@ -9,6 +9,9 @@ import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { RecordsDb } from '../records/db.ts';
+import type { StepRunner } from '../remote/steps.ts';
+import type { SessionAccess } from '../remote/types.ts';
+import type { SessionTimelineReader } from './live/remote-session-stream.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
@@ -38,6 +41,17 @@ export interface WebDeps {
   /** Operator commands (commands/): the service and who may send what. */
   commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };
   counters: Counters;
+  /**
+   * Remote sessions (远程支援): who may see and join a session (the session records), and its guided
+   * steps. Optional until the session records land; without it the session routes and the live
+   * session stream are not offered.
+   */
+  remote?: {
+    access: SessionAccess;
+    steps?: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
+    /** The sessions' timelines (the live session stream answers a rejoin with the entries since a seq). */
+    timeline?: SessionTimelineReader;
+  };
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics` body. */

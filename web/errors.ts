@@ -6,6 +6,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
 import type {} from '../commands/errors.ts';
+import type {} from '../remote/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -49,6 +50,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ALARM_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   PLAN_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  STEP_NOT_FOUND: 404,
   CUSTOMER_NOT_FOUND: 404,
   CUSTOMER_EXISTS: 409,
   INVALID_CURSOR: 400,

@@ -290,6 +290,24 @@ export const timelineOut = z.object({
   note: z.string().nullable(),
 });
 
+/** A guided step of a plan (remote sessions): docs/remote-sessions.md "Guided steps". */
+export const planStepOut = z
+  .object({
+    id: z.string(),
+    actor: z.enum(['crew', 'engineer']),
+    instruction: localized,
+    expect: z
+      .object({
+        condition: z.union([z.string(), z.record(z.string(), z.unknown())]),
+        withinS: z.number(),
+        text: z.string(),
+      })
+      .optional(),
+    command: z.object({ name: z.string(), args: z.record(z.string(), z.unknown()) }).optional(),
+    safety: localized.optional(),
+  })
+  .meta({ id: 'PlanStep' });
+
 export const planOut = z
   .object({
     code: z.string(),
@@ -305,6 +323,7 @@ export const planOut = z
     parts: z.array(z.object({ partNo: z.string(), name: localized, qty: z.number() })),
     recommendedMode: z.enum(SERVICE_MODES),
     safety: localized.optional(),
+    steps: z.array(planStepOut),
   })
   .meta({ id: 'EmergencyPlan' });
 

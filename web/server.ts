@@ -44,6 +44,7 @@ export function createWebServer(
           counters: deps.counters,
           log: deps.log,
           securityHeaders: built.securityHeaders,
+          ...(deps.remote?.timeline ? { remote: { access: deps.remote.access, timeline: deps.remote.timeline } } : {}),
           ...(deps.now ? { now: deps.now } : {}),
         },
         { ...options.live, ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}) },

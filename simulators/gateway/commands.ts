@@ -15,7 +15,7 @@ import { SOURCE_MODES, type SourceMode } from '../model/transfer-switch.ts';
  *
  * | name              | args                                | does                                             |
  * |-------------------|-------------------------------------|--------------------------------------------------|
- * | setTelemetryRate  | { hz: 0.01–10, durationS?: 1–86400 } | sampling rate, e.g. 10 Hz during a remote session |
+ * | setTelemetryRate  | { hz: 0.01–10, durationS?: 1–86400 } or { hz: 'default' } | sampling rate, e.g. 10 Hz during a remote session; 'default': back to the base rate now |
  * | snapshot          | {}                                  | samples and sends a frame now                    |
  * | startGenerator    | {}                                  | manual start (runs unloaded while mains is there) |
  * | stopGenerator     | {}                                  | releases the set: cool-down run, then stop       |
@@ -39,7 +39,8 @@ export type CommandOutcome = { ok: true; result: Record<string, unknown> } | { o
 export interface CommandContext {
   model: VehicleModel;
   rateHz(): number;
-  setRate(hz: number, durationS: number | null): void;
+  /** `hz` null: back to the gateway's base rate now (`durationS` is then ignored). */
+  setRate(hz: number | null, durationS: number | null): void;
   /** Samples a frame now and queues it first in line; returns it. */
   snapshot(): TelemetryFrame;
   /** Queues buffered frames to be sent again; says which of the range it does not hold. */
@@ -56,8 +57,14 @@ export function executeCommand(cmd: Command, ctx: CommandContext): CommandOutcom
   switch (cmd.name as CommandName) {
     case 'setTelemetryRate': {
       const hz = args.hz;
+      if (hz === 'default') {
+        // the platform ends a raised rate (a remote session ended) before its durationS runs out
+        if (args.durationS !== undefined) return refuse("args.durationS does not go with hz 'default'");
+        ctx.setRate(null, null);
+        return done({ hz: ctx.rateHz(), durationS: null, default: true });
+      }
       if (typeof hz !== 'number' || !Number.isFinite(hz) || hz < 0.01 || hz > 10)
-        return refuse('args.hz must be a number from 0.01 to 10');
+        return refuse("args.hz must be a number from 0.01 to 10, or 'default'");
       const d = args.durationS;
       if (d !== undefined && (typeof d !== 'number' || d < 1 || d > 86_400))
         return refuse('args.durationS must be 1–86400 seconds');

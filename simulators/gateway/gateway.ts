@@ -428,8 +428,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       model,
       rateHz: () => rateHz,
       setRate(hz, durationS) {
-        rateHz = hz;
-        rateUntil = durationS === null ? null : clock.now() + durationS * 1000;
+        rateHz = hz ?? baseRate;
+        rateUntil = hz === null || durationS === null ? null : clock.now() + durationS * 1000;
         nextSampleAt = Math.min(nextSampleAt, clock.now() + period());
       },
       snapshot() {

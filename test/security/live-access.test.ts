@@ -6,6 +6,7 @@ import { createAccounts, type Accounts } from '../../web/auth/accounts.ts';
 import type { FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket } from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
+import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
 import {
   apiAs,
   connected,
@@ -31,9 +32,17 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   const gateways = new Map<string, MqttClient>();
   const open: LiveClient[] = [];
   let seq = 1;
+  const remoteSessions = fakeSessionAccess([
+    remoteSession(1, 'VA1', 'CA', 'live'),
+    remoteSession(2, 'VB1', 'CB', 'live'),
+  ]);
 
   beforeAll(async () => {
-    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100' });
+    // remote sessions (the session records' access as a test double): session 1 is unit A's, 2 unit B's
+    tp = await startTestPlatform(
+      { LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100' },
+      { remote: { access: remoteSessions.access, timeline: { since: async () => [] } } },
+    );
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     await tp.platform.customers.add({ id: 'CA', name: 'Unit A' });
     await tp.platform.customers.add({ id: 'CB', name: 'Unit B' });
@@ -193,7 +202,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
           .map(String)
           .filter((e) => !reserved.has(e))
           .sort(),
-      ).toEqual(['subscribe', 'unsubscribe']);
+      ).toEqual(['session.join', 'session.leave', 'subscribe', 'unsubscribe']);
       a.s.disconnect();
     });
 
@@ -234,6 +243,54 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
       expect(rooms).toEqual(['customer:CA', 'tickets:CA', 'vehicle:VA1']);
       a.s.disconnect();
+    });
+
+    it('session.join: B’s remote session, spelled any way, is refused exactly like a session that does not exist', async () => {
+      const a = await session('cust-a');
+      const b = await session('cust-b');
+      expect(await ask(a.s, 'session.join', { sessionId: 999 })).toEqual({
+        ok: false,
+        error: { code: 'SESSION_NOT_FOUND', message: 'remote session 999 not found' },
+      });
+      for (const sessionId of [2, 2.0]) {
+        expect(await ask(a.s, 'session.join', { sessionId })).toEqual({
+          ok: false,
+          error: { code: 'SESSION_NOT_FOUND', message: 'remote session 2 not found' },
+        });
+      }
+      for (const req of [
+        { sessionId: '2' },
+        { sessionId: 2, customerId: 'CB' },
+        { sessionId: 2.5 },
+        { sessionId: -2 },
+        { sessionId: 'session:2' },
+      ])
+        expect(await ask(a.s, 'session.join', req), JSON.stringify(req)).toMatchObject({
+          ok: false,
+          error: { code: 'VALIDATION_FAILED' },
+        });
+      expect(await ask(a.s, 'session.join', { sessionId: 1 })).toMatchObject({ ok: true, role: 'crew' });
+      expect(await ask(b.s, 'session.join', { sessionId: 2 })).toMatchObject({ ok: true, role: 'crew' });
+      // leaving B's session (never joined) changes nothing for B; A gets none of B's session frames
+      expect(await ask(a.s, 'session.leave', { sessionId: 2 })).toEqual({ ok: true, sessionId: 2 });
+      const n = await publish('VB1');
+      await b.rec.next<{ frames: { seq: number }[] }>('remote.frames', (m) => m.frames.some((f) => f.seq === n));
+      const mine = await publish('VA1');
+      await a.rec.next<{ frames: { seq: number }[] }>('remote.frames', (m) => m.frames.some((f) => f.seq === mine));
+      expect(
+        a.rec.got
+          .filter((g) => g.event === 'remote.frames')
+          .every((g) => (g.payload as { sessionId: number }).sessionId === 1),
+      ).toBe(true);
+      const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
+      expect(rooms).toEqual(['customer:CA', 'session:1:crew', 'tickets:CA']);
+      for (const shape of [[], [1], [null], [{}], [{ sessionId: 1 }, 'extra']])
+        expect(await ask(a.s, 'session.leave', ...shape), JSON.stringify(shape)).toMatchObject({
+          ok: false,
+          error: { code: 'VALIDATION_FAILED' },
+        });
+      a.s.disconnect();
+      b.s.disconnect();
     });
 
     it('unsubscribe: B’s vehicle answers as any id does and leaves B’s own subscription alone', async () => {

@@ -285,6 +285,15 @@ describe('reference gateway against the embedded platform', () => {
       const before = gw.stats().framesSampled;
       await advance(clock, gw, 2);
       expect(gw.stats().framesSampled - before).toBeGreaterThanOrEqual(19);
+      // back to the base rate at once (a remote session ended before durationS ran out)
+      expect(await send('setTelemetryRate', { hz: 'default' })).toMatchObject({
+        ok: true,
+        result: { hz: 1, durationS: null, default: true },
+      });
+      const atBase = gw.stats().framesSampled;
+      await advance(clock, gw, 4);
+      expect(gw.stats().framesSampled - atBase).toBeLessThanOrEqual(5);
+      expect(await send('setTelemetryRate', { hz: 'default', durationS: 5 })).toMatchObject({ ok: false });
       expect(await send('setTelemetryRate', { hz: 50 })).toMatchObject({
         ok: false,
         error: expect.stringContaining('hz'),

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../web/auth/accounts.ts';
-import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import { DEFAULT_POWER_PROFILE } from '../../protocol/index.ts';
+import { createStepRunner, type StepRunner } from '../../remote/steps.ts';
+import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
+import { codeOf, PLANS, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 /**
  * Every route, table-driven: unauthenticated → 401, a role not allowed → 403 FORBIDDEN, a bad
@@ -38,6 +41,7 @@ const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 const V = (u: 'A' | 'B') => (u === 'A' ? 'VA1' : 'VB1');
 const T = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.ticketA : ids.ticketB);
 const AL = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.alarmA : ids.alarmB);
+const S = (u: 'A' | 'B') => (u === 'A' ? 1 : 2);
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
@@ -317,6 +321,51 @@ const ROUTES: Route[] = [
     body: () => ({ name: 'Unit A' }),
     invalid: { url: '/api/customers/CA', body: { name: '' } },
   },
+  // remote sessions (the session records' access as a test double): session 1 is unit A's, 2 unit B's
+  {
+    method: 'GET',
+    path: '/api/sessions/{id}/steps',
+    roles: ALL,
+    url: (_ids, u) => `/api/sessions/${S(u)}/steps`,
+    invalid: { url: '/api/sessions/x/steps' },
+    tenant: 'SESSION_NOT_FOUND',
+    missing: '/api/sessions/999/steps',
+  },
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/steps/{index}/done',
+    roles: ALL,
+    url: (_ids, u) => `/api/sessions/${S(u)}/steps/1/done`,
+    body: () => ({ observation: 'code E-12 on the display' }),
+    invalid: { url: '/api/sessions/1/steps/-1/done', body: {} },
+    tenant: 'SESSION_NOT_FOUND',
+    missing: '/api/sessions/999/steps/1/done',
+  },
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/steps/{index}/check',
+    roles: ALL,
+    url: (_ids, u) => `/api/sessions/${S(u)}/steps/0/check`,
+    invalid: { url: '/api/sessions/1/steps/x/check' },
+    tenant: 'SESSION_NOT_FOUND',
+    missing: '/api/sessions/999/steps/0/check',
+  },
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/steps/{index}/skip',
+    roles: STAFF,
+    url: () => '/api/sessions/1/steps/4/skip',
+    body: () => ({ reason: 'done already' }),
+    invalid: { url: '/api/sessions/1/steps/4/skip', body: { reason: '' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/steps',
+    roles: STAFF,
+    url: () => '/api/sessions/1/steps',
+    body: () => ({ instruction: { en: 'Check the belt', zh: '检查皮带' } }),
+    invalid: { body: { instruction: { en: 'no zh' } } },
+  },
   {
     method: 'GET',
     path: '/api/audit',
@@ -332,8 +381,34 @@ describe('every route checks login, role, input and tenant', () => {
   const agents = {} as Record<Role | 'cust-b', Agent>;
   const agentFor = (role: Role) => agents[role];
 
+  let steps: StepRunner;
+
   beforeAll(async () => {
-    w = await startWeb();
+    const sessions = fakeSessionAccess([remoteSession(1, 'VA1', 'CA', 'live'), remoteSession(2, 'VB1', 'CB', 'live')]);
+    w = await startWeb({
+      remote: ({ db, bus, now, log }) => {
+        steps = createStepRunner({
+          db,
+          bus,
+          log,
+          now,
+          planOfSession: async (id) =>
+            id === 1 || id === 2
+              ? {
+                  vehicleId: id === 1 ? 'VA1' : 'VB1',
+                  planCode: 'GEN-START-FAIL',
+                  steps: PLANS.get('GEN-START-FAIL')!.steps,
+                }
+              : null,
+          profileOf: async () => DEFAULT_POWER_PROFILE,
+        });
+        return { access: sessions.access, steps };
+      },
+    });
+    await steps.start(async () => [
+      { id: 1, vehicleId: 'VA1' },
+      { id: 2, vehicleId: 'VB1' },
+    ]);
     ids = {
       alarmA: (await w.alarm('VA1')).id,
       alarmB: (await w.alarm('VB1')).id,
@@ -346,7 +421,10 @@ describe('every route checks login, role, input and tenant', () => {
     agents.customer = await w.login('cust-a');
     agents['cust-b'] = await w.login('cust-b');
   });
-  afterAll(async () => w.close());
+  afterAll(async () => {
+    await steps.stop();
+    await w.close();
+  });
 
   it('the table covers every operation in the OpenAPI document', async () => {
     const doc = (await w.app.inject({ method: 'GET', url: '/docs/json' })).json() as {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { createInProcessBus } from '../../core/bus.ts';
+import { createInProcessBus, type EventBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { REDACT_PATHS, type Logger } from '../../core/logger.ts';
@@ -25,7 +25,7 @@ import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
-import type { WebContext } from '../../web/context.ts';
+import type { WebContext, WebDeps } from '../../web/context.ts';
 
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
@@ -83,7 +83,19 @@ export type TestWeb = Awaited<ReturnType<typeof startWeb>>;
  * admin, dispatcher, engineer, cust-a (unit CA), cust-b (unit CB). Password: PASSWORD.
  */
 export async function startWeb(
-  opts: { options?: Partial<WebOptions>; log?: Logger; db?: RecordsDb; seed?: boolean } = {},
+  opts: {
+    options?: Partial<WebOptions>;
+    log?: Logger;
+    db?: RecordsDb;
+    seed?: boolean;
+    /** Remote sessions' parts (test doubles of the session records, a step runner over these stores). */
+    remote?: (parts: {
+      db: RecordsDb;
+      bus: EventBus<PlatformEvents>;
+      now: () => number;
+      log: Logger;
+    }) => WebDeps['remote'];
+  } = {},
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
   const now = () => clock;
@@ -152,6 +164,7 @@ export async function startWeb(
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
+      ...(opts.remote ? { remote: opts.remote({ db, bus, now, log }) } : {}),
     },
     options,
   );

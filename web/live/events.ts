@@ -6,6 +6,7 @@
 import type { CommandRecord } from '../../commands/types.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
+import type { ParticipantRole, RemoteSession, SessionTimelineEntry, StepResult } from '../../remote/types.ts';
 import type { Role } from '../auth/roles.ts';
 import type { TicketView as Ticket } from '../ticket-view.ts';
 
@@ -79,6 +80,32 @@ export interface VehicleSubscription {
   vehicleId: string;
 }
 
+/** `session.join`: the session to watch, and the last timeline seq the client has (after a reload), if any. */
+export interface SessionJoin {
+  sessionId: number;
+  /** Entries with a greater seq come in the answer; none (or -1): the whole timeline. */
+  sinceSeq?: number;
+}
+
+/** The answer to `session.join`: the session now and the timeline entries after `sinceSeq`. */
+export interface SessionJoined {
+  sessionId: number;
+  role: ParticipantRole;
+  session: RemoteSession;
+  timeline: SessionTimelineEntry[];
+}
+
+/**
+ * Every frame the session's vehicle stored (the frames of one stored message), unthrottled, to the
+ * session's participants (room `session:ID`); skipped for a connection that is behind (backpressure).
+ */
+export interface LiveSessionFrames {
+  sessionId: number;
+  vehicleId: string;
+  receivedAt: number;
+  frames: TelemetryFrame[];
+}
+
 /** Server → client. */
 export interface ServerToClientEvents {
   welcome: (m: LiveWelcome) => void;
@@ -88,6 +115,11 @@ export interface ServerToClientEvents {
   ticket: (m: LiveTicket) => void;
   command: (m: LiveCommand) => void;
   'session.ended': (m: LiveSessionEnded) => void;
+  /** Remote session stream (after `session.join`): frames, timeline entries, status changes, guided steps. */
+  'remote.frames': (m: LiveSessionFrames) => void;
+  'remote.timeline': (m: { sessionId: number; entry: SessionTimelineEntry }) => void;
+  'remote.changed': (m: { sessionId: number; action: string; session: RemoteSession }) => void;
+  'remote.step': (m: { sessionId: number; result: StepResult }) => void;
 }
 
 /** Client → server; every request takes an acknowledgement callback. */
@@ -95,4 +127,7 @@ export interface ClientToServerEvents {
   /** Join `vehicle:ID` to receive its frames; refused (`VEHICLE_NOT_FOUND`) for another unit's vehicle. */
   subscribe: (req: VehicleSubscription, ack: (res: LiveAck<{ vehicleId: string }>) => void) => void;
   unsubscribe: (req: VehicleSubscription, ack: (res: LiveAck<{ vehicleId: string }>) => void) => void;
+  /** Join a remote session's room (participants only: SESSION_NOT_FOUND otherwise); answered with its state. */
+  'session.join': (req: SessionJoin, ack: (res: LiveAck<SessionJoined>) => void) => void;
+  'session.leave': (req: { sessionId: number }, ack: (res: LiveAck<{ sessionId: number }>) => void) => void;
 }

@@ -16,6 +16,8 @@ import { createFleetBatches } from './fleet-batches.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
+import { createRemoteSessionStream, type SessionTimelineReader } from './remote-session-stream.ts';
+import type { SessionAccess } from '../../remote/types.ts';
 import { rooms, staffIn, type LiveModule, type LiveServer } from './sockets.ts';
 import { createTransportHooks } from './transport.ts';
 import { createVehicleFrames } from './vehicle-frames.ts';
@@ -33,6 +35,11 @@ export interface LiveDeps {
   counters: Counters;
   log: Logger;
   now?: () => number;
+  /**
+   * Remote sessions: access and presence (the session records) and their timeline; without them the
+   * session stream (`session.join`) is not offered. Wired by the coordinator when remote sessions land.
+   */
+  remote?: { access: SessionAccess; timeline: SessionTimelineReader };
   /** Put on the HTTP answers socket.io writes itself (long-polling, refused handshakes): the API's security headers. */
   securityHeaders?: Record<string, string>;
 }
@@ -77,6 +84,19 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     staffWatching: (vehicleId) => staffIn(io, rooms.vehicle(vehicleId)),
   });
   const features: LiveModule[] = [vehicleFrames, fleet, fanOut];
+  // remote sessions: their own rooms and telemetry.stored listener, every frame (no throttle), same backpressure
+  if (deps.remote)
+    features.push(
+      createRemoteSessionStream(io, {
+        bus,
+        access: deps.remote.access,
+        timeline: deps.remote.timeline,
+        send: backpressure,
+        names: deps.names,
+        counters,
+        log,
+      }),
+    );
   const guard = createProtocolGuard(
     { counters, log },
     features.flatMap((m) => m.requests ?? []),
