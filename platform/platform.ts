@@ -22,6 +22,7 @@ import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
+import { createNotificationsStage } from './notifications.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
@@ -134,6 +135,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
+  // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
+  const notifications = createNotificationsStage({ bus, records, log, counters, now }, config);
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -150,6 +153,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       presence,
       telemetry,
       diagnostics: stage.forWeb,
+      notifications: notifications.deliveries,
       counters,
       health: () => ({
         status: 'ok',
@@ -162,6 +166,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         connectedClients: broker.connectedCount(),
         liveConnections: web.live?.connections() ?? 0,
         eventLoop: eventLoop.snapshot(),
+        notifications: notifications.dispatcher.stats(),
       }),
     },
     {
@@ -207,6 +212,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     confirmations,
     diagnostics,
     tickets,
+    notifications,
     web,
     registryWatcher: watcher,
     get ports() {
@@ -219,6 +225,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ingest.start();
       await confirmations.start();
       await stage.start();
+      await notifications.start();
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
@@ -236,6 +243,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await confirmations.stop();
         await broker.stop();
         await stage.stop();
+        // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
+        await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();

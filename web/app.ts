@@ -23,6 +23,7 @@ import { installErrorHandling, sendError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { planRoutes } from './routes/plans.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
@@ -144,6 +145,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'customers', description: 'Customer units' },
           { name: 'system', description: 'Probes and vocabulary' },
+          { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
+          { name: 'inbox', description: 'Your own console inbox' },
         ],
         components: {
           securitySchemes: {
@@ -170,6 +173,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(adminRoutes(ctx));
+    await app.register(notificationRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

@@ -6,6 +6,7 @@ import type { Alarms } from '../diagnostics/alarms/alarms.ts';
 import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
+import type { Deliveries } from '../notifications/deliveries.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
@@ -33,6 +34,8 @@ export interface WebDeps {
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
   };
+  /** The notification deliveries (admin view, re-send) and each account's inbox. */
+  notifications: Deliveries;
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;

@@ -9,6 +9,7 @@ import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
 import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import type { Alarm, Ticket } from '../../diagnostics/types.ts';
 import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
+import { createDeliveries } from '../../notifications/deliveries.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
@@ -116,6 +117,7 @@ export async function startWeb(
       presence,
       telemetry,
       diagnostics: diagnosticsForWeb,
+      notifications: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),

@@ -4,6 +4,7 @@
  * no server code into the browser bundle. See docs/api.md "Live updates".
  */
 import type { Alarm } from '../../diagnostics/types.ts';
+import type { InboxItem } from '../../notifications/deliveries.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
 import type { Role } from '../auth/roles.ts';
 import type { TicketView as Ticket } from '../ticket-view.ts';
@@ -50,6 +51,11 @@ export type LiveTicket =
   | { kind: 'updated'; ticket: Ticket; action: string }
   | { kind: 'deadline_breached'; ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
 
+/** A new item in the account's console inbox (room `account:ID`, never dropped). */
+export interface LiveInbox {
+  item: InboxItem;
+}
+
 /** Sent once right after the connection is accepted. */
 export interface LiveWelcome {
   account: { id: string; role: Role; customerId: string | null };
@@ -79,6 +85,7 @@ export interface ServerToClientEvents {
   fleet: (m: FleetUpdate) => void;
   alarm: (m: LiveAlarm) => void;
   ticket: (m: LiveTicket) => void;
+  inbox: (m: LiveInbox) => void;
   'session.ended': (m: LiveSessionEnded) => void;
 }
 

@@ -14,6 +14,7 @@ import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
+import { createInboxPush } from './inbox.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { rooms, type LiveModule, type LiveServer } from './sockets.ts';
@@ -69,7 +70,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   );
   const fleet = createFleetBatches(io, { bus, vehicleInfo, backpressure, counters, log, now }, options);
   const fanOut = createEventFanOut({ bus, vehicleInfo, send: backpressure, log, names: deps.names });
-  const features: LiveModule[] = [vehicleFrames, fleet, fanOut];
+  const inbox = createInboxPush({ bus, send: backpressure });
+  const features: LiveModule[] = [vehicleFrames, fleet, fanOut, inbox];
   const guard = createProtocolGuard(
     { counters, log },
     features.flatMap((m) => m.requests ?? []),
