@@ -22,7 +22,7 @@ export interface NotificationsStageDeps {
   counters: Counters;
   now: () => number;
   random?: () => number;
-  /** Replaces NOTIFY_CHANNELS_FILE (tests). */
+  /** The channels file as read (loadChannelsFile); default: read NOTIFY_CHANNELS_FILE here. */
   channels?: ChannelSettings;
 }
 

@@ -23,6 +23,7 @@ import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createNotificationsStage } from './notifications.ts';
+import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
@@ -53,6 +54,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
+  // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
+  const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
   const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
   const telemetry =
     deps.telemetry ??
@@ -136,7 +139,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
-  const notifications = createNotificationsStage({ bus, records, log, counters, now }, config);
+  const notifications = createNotificationsStage({ bus, records, log, counters, now, channels }, config);
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
