@@ -12,7 +12,9 @@ import { PlatformError } from '../core/errors.ts';
  */
 const id = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be 1–64 letters, digits, _ . - (starting with a letter or digit)' });
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+    error: 'must be 1–64 letters, digits, _ . - (starting with a letter or digit)',
+  });
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const customerId = z.string().min(1).max(64).optional();
 
@@ -121,7 +123,8 @@ export function parseChannels(
   const f = parsed.data;
   const ids = new Set<string>();
   const unique = (kind: string, index: number, value: string) => {
-    if (ids.has(value)) throw fail(source, `${kind}.${index}.id: "${value}" is used twice (webhook and robot ids share one space)`);
+    if (ids.has(value))
+      throw fail(source, `${kind}.${index}.id: "${value}" is used twice (webhook and robot ids share one space)`);
     ids.add(value);
   };
   const secret = (inline: string | undefined, file: string | undefined, where: string) =>

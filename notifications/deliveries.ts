@@ -193,7 +193,12 @@ export function createDeliveries(deps: { db: RecordsDb; now: () => number; queue
       if (!row) throw new PlatformError('NOTIFICATION_NOT_FOUND', `notification ${id} not found`);
       if (row.read_at !== null) return inboxItem(row);
       const at = now();
-      await db.updateTable('notifications').set({ read_at: at }).where('id', '=', id).where('read_at', 'is', null).execute();
+      await db
+        .updateTable('notifications')
+        .set({ read_at: at })
+        .where('id', '=', id)
+        .where('read_at', 'is', null)
+        .execute();
       return inboxItem({ ...row, read_at: at });
     },
 

@@ -4,7 +4,14 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
 import { retryDelayMs } from './backoff.ts';
-import { describeError, permanent, retry, type Channel as ChannelAdapter, type Delivery, type SendResult } from './channels/channel.ts';
+import {
+  describeError,
+  permanent,
+  retry,
+  type Channel as ChannelAdapter,
+  type Delivery,
+  type SendResult,
+} from './channels/channel.ts';
 import { deliveryView, inboxItem } from './deliveries.ts';
 import { CHANNELS, type Channel, type NotificationsTable } from './outbox.ts';
 import { createDisabledTargets } from './targets.ts';
@@ -175,17 +182,24 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
   }
 
   async function isDisabled(id: string): Promise<boolean> {
-    const row = await db.selectFrom('notification_targets_disabled').select('id').where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom('notification_targets_disabled')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
   async function settle(row: Row, attempt: number, result: SendResult): Promise<void> {
     const at = now();
-    const still = (q: ReturnType<typeof update>) => q.where('id', '=', row.id).where('status', 'in', ['pending', 'held']);
+    const still = (q: ReturnType<typeof update>) =>
+      q.where('id', '=', row.id).where('status', 'in', ['pending', 'held']);
     const update = () => db.updateTable('notifications');
     const fields = { channel: row.channel, id: row.id, target: row.target, attempt };
     if ('ok' in result) {
-      const done = await still(update().set({ status: 'delivered', tries: attempt, delivered_at: at, updated_at: at })).executeTakeFirst();
+      const done = await still(
+        update().set({ status: 'delivered', tries: attempt, delivered_at: at, updated_at: at }),
+      ).executeTakeFirst();
       if (Number(done.numUpdatedRows) === 0) return log.debug(fields, 'delivered, but the row changed meanwhile');
       counters.inc('notify.delivered', row.channel);
       log.debug(fields, 'notification delivered');
@@ -208,13 +222,24 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
       counters.inc('notify.failed', row.channel, 1 + failed);
       counters.inc('notify.targets_disabled', row.channel);
       log.warn({ ...fields, alsoFailed: failed }, 'the receiver asked to stop: target disabled');
-      bus.emit('notification.failed', { delivery: deliveryView({ ...row, status: 'failed', tries: attempt, last_error: result.error }) });
+      bus.emit('notification.failed', {
+        delivery: deliveryView({ ...row, status: 'failed', tries: attempt, last_error: result.error }),
+      });
       return;
     }
     if ('retry' in result && attempt < options.maxTries) {
-      const wait = Math.max(result.afterMs ?? 0, retryDelayMs(attempt, options.backoffBaseMs, options.backoffMaxMs, random));
+      const wait = Math.max(
+        result.afterMs ?? 0,
+        retryDelayMs(attempt, options.backoffBaseMs, options.backoffMaxMs, random),
+      );
       const done = await still(
-        update().set({ status: 'pending', tries: attempt, next_at: at + wait, last_error: result.error, updated_at: at }),
+        update().set({
+          status: 'pending',
+          tries: attempt,
+          next_at: at + wait,
+          last_error: result.error,
+          updated_at: at,
+        }),
       ).executeTakeFirst();
       if (Number(done.numUpdatedRows) === 0) return;
       counters.inc('notify.retried', row.channel);
@@ -222,11 +247,15 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
       return;
     }
     const error = result.error;
-    const done = await still(update().set({ status: 'failed', tries: attempt, last_error: error, updated_at: at })).executeTakeFirst();
+    const done = await still(
+      update().set({ status: 'failed', tries: attempt, last_error: error, updated_at: at }),
+    ).executeTakeFirst();
     if (Number(done.numUpdatedRows) === 0) return;
     counters.inc('notify.failed', row.channel);
     log.warn({ ...fields, error }, 'notification failed');
-    bus.emit('notification.failed', { delivery: deliveryView({ ...row, status: 'failed', tries: attempt, last_error: error, updated_at: at }) });
+    bus.emit('notification.failed', {
+      delivery: deliveryView({ ...row, status: 'failed', tries: attempt, last_error: error, updated_at: at }),
+    });
   }
 
   return {
@@ -266,7 +295,11 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
         new Promise<void>((resolve) => (waited = setTimeout(resolve, stopTimeoutMs))),
       ]);
       clearTimeout(waited);
-      if (sends.size) log.warn({ inFlight: sends.size }, 'stopped with sends in flight: they stay pending and go again after the restart');
+      if (sends.size)
+        log.warn(
+          { inFlight: sends.size },
+          'stopped with sends in flight: they stay pending and go again after the restart',
+        );
       await Promise.all(Object.values(deps.channels).map((c) => c?.close?.()));
     },
   };

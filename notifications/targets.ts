@@ -59,7 +59,11 @@ export function createDisabledTargets(deps: { db: RecordsDb; now: () => number }
     },
     /** Enables a disabled target again; NOTIFY_TARGET_NOT_FOUND when it is not disabled. */
     async enable(id: string): Promise<DisabledTarget> {
-      const row = await db.selectFrom('notification_targets_disabled').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('notification_targets_disabled')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!row) throw new PlatformError('NOTIFY_TARGET_NOT_FOUND', `no disabled webhook endpoint or robot "${id}"`);
       await db.deleteFrom('notification_targets_disabled').where('id', '=', id).execute();
       return { id: row.id, channel: row.channel, reason: row.reason, disabledAt: Number(row.disabled_at) };

@@ -116,7 +116,10 @@ export const configSchema = z.object({
   NOTIFY_SEND_TIMEOUT_MS: int('NOTIFY_SEND_TIMEOUT_MS', 10_000, 100, 300_000),
   NOTIFY_STOP_TIMEOUT_MS: int('NOTIFY_STOP_TIMEOUT_MS', 10_000, 0, 300_000),
   PUBLIC_URL: z
-    .url({ protocol: /^https?$/, error: 'PUBLIC_URL must be the console\'s http(s) address, e.g. https://powerwatch.example.com' })
+    .url({
+      protocol: /^https?$/,
+      error: "PUBLIC_URL must be the console's http(s) address, e.g. https://powerwatch.example.com",
+    })
     .optional(),
   METRICS_TOKEN: z
     .string()

@@ -19,7 +19,11 @@ export function messageIdOf(key: string, from: string): string {
  * `X-Powerwatch-Id` carry the idempotency key. A 5xx answer (no such mailbox, refused login) fails
  * at once; 4xx and connection problems are tried again.
  */
-export function createEmailChannel(options: { smtp: SmtpSettings; timeoutMs: number; maxConnections: number }): Channel {
+export function createEmailChannel(options: {
+  smtp: SmtpSettings;
+  timeoutMs: number;
+  maxConnections: number;
+}): Channel {
   const { smtp } = options;
   const transport = nodemailer.createTransport({
     pool: true,

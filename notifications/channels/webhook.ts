@@ -59,7 +59,8 @@ export function createWebhookChannel(options: WebhookChannelOptions): Channel {
         options.timeoutMs,
         (a) => {
           if (a.status >= 200 && a.status < 300) return { ok: true };
-          if (a.status === 410) return { disableTarget: true, error: 'HTTP 410 Gone: the endpoint asked to be disabled' };
+          if (a.status === 410)
+            return { disableTarget: true, error: 'HTTP 410 Gone: the endpoint asked to be disabled' };
           return retry(`HTTP ${a.status}`);
         },
       );

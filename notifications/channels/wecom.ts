@@ -11,7 +11,11 @@ const RETRYABLE = new Set([-1, 45009]);
  * webhook URL (`…/cgi-bin/webhook/send?key=…`; the key is its only credential). WeCom answers
  * `{errcode, errmsg}`: 0 delivered; -1 and 45009 tried again; any other (93000 bad key, …) fails at once.
  */
-export function createWecomChannel(options: { robots: readonly Robot[]; timeoutMs: number; publicUrl?: string }): Channel {
+export function createWecomChannel(options: {
+  robots: readonly Robot[];
+  timeoutMs: number;
+  publicUrl?: string;
+}): Channel {
   const robots = new Map(options.robots.filter((r) => r.kind === 'wecom').map((r) => [r.id, r]));
   return {
     async send(d) {
@@ -19,7 +23,10 @@ export function createWecomChannel(options: { robots: readonly Robot[]; timeoutM
       if (!robot) return permanent(`WeCom robot "${d.target}" is not configured`);
       if (robot.customerId !== null && d.customer_id !== null && robot.customerId !== d.customer_id)
         return permanent(`WeCom robot "${d.target}" belongs to another customer unit`);
-      const body = JSON.stringify({ msgtype: 'markdown', markdown: { content: robotMarkdown(d, options.publicUrl, 4096) } });
+      const body = JSON.stringify({
+        msgtype: 'markdown',
+        markdown: { content: robotMarkdown(d, options.publicUrl, 4096) },
+      });
       return postJson(robot.url, body, {}, options.timeoutMs, (a) => {
         if (a.status < 200 || a.status >= 300) return retry(`HTTP ${a.status}`);
         const r = robotAnswer(a);

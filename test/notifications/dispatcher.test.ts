@@ -68,11 +68,23 @@ describe('notification dispatcher', () => {
       now,
     });
     const dispatcher = createDispatcher(
-      { db: records, channels: { webhook, inbox: createInboxChannel(), ...extraChannels }, bus, log, counters, now, random: () => 0.5 },
+      {
+        db: records,
+        channels: { webhook, inbox: createInboxChannel(), ...extraChannels },
+        bus,
+        log,
+        counters,
+        now,
+        random: () => 0.5,
+      },
       { ...OPTIONS, ...opts },
     );
     cleanup.push(() => dispatcher.stop());
-    const deliveries = createDeliveries({ db: records, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) });
+    const deliveries = createDeliveries({
+      db: records,
+      now,
+      queued: () => bus.emit('notification.enqueued', { count: 1 }),
+    });
     const rowOf = async (key: string) =>
       records.selectFrom('notifications').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
     return { db: records, bus, counters, dispatcher, deliveries, rowOf, now, advance: (ms: number) => (clock += ms) };
@@ -114,7 +126,9 @@ describe('notification dispatcher', () => {
       expect(verify(SECRET, r.headers, r.body.replace('Mains', 'mains'), 300, t.now())).toBe(false);
     }
     // a replay long after is refused by the timestamp
-    expect(verify(SECRET, receiver.received[0]!.headers, receiver.received[0]!.body, 300, t.now() + 3_600_000)).toBe(false);
+    expect(verify(SECRET, receiver.received[0]!.headers, receiver.received[0]!.body, 300, t.now() + 3_600_000)).toBe(
+      false,
+    );
     expect(JSON.parse(receiver.received[3]!.body)).toMatchObject({
       id: 'ticket:42:opened:ops-hook',
       kind: 'ticket.opened',
@@ -212,14 +226,22 @@ describe('notification dispatcher', () => {
     await enqueue(t.db, [row('e-1', { channel: 'email', target: 'ops@example.com' })], t.now());
     await t.dispatcher.start();
     await t.dispatcher.drain();
-    expect(await t.rowOf('e-1')).toMatchObject({ status: 'failed', tries: 1, last_error: 'channel not configured: email' });
+    expect(await t.rowOf('e-1')).toMatchObject({
+      status: 'failed',
+      tries: 1,
+      last_error: 'channel not configured: email',
+    });
   });
 
   it('sends at most `concurrency` at once per channel, in id order', async () => {
     const receiver = await startReceiver(() => 'hang');
     cleanup.push(() => receiver.close());
     const t = await setup(receiver, { concurrency: 2 });
-    await enqueue(t.db, [row('c-1'), row('c-2'), row('c-3'), row('i-1', { channel: 'inbox', target: 'cust-a' })], t.now());
+    await enqueue(
+      t.db,
+      [row('c-1'), row('c-2'), row('c-3'), row('i-1', { channel: 'inbox', target: 'cust-a' })],
+      t.now(),
+    );
     const two = Promise.all([receiver.next(), receiver.next()]);
     const inbox = new Promise<string>((resolve) => t.bus.on('notification.delivered', (e) => resolve(e.delivery.key)));
     await t.dispatcher.start();

@@ -105,7 +105,15 @@ describe('email channel over a real SMTP server', () => {
     const log = pino({ level: 'silent' });
     const bus = createInProcessBus<PlatformEvents>(log);
     const email = createEmailChannel({
-      smtp: { host: '127.0.0.1', port: smtp.port, security: 'starttls', user: USER, password, from: FROM, rejectUnauthorized: false },
+      smtp: {
+        host: '127.0.0.1',
+        port: smtp.port,
+        security: 'starttls',
+        user: USER,
+        password,
+        from: FROM,
+        rejectUnauthorized: false,
+      },
       timeoutMs: 5000,
       maxConnections: 2,
     });
@@ -114,7 +122,8 @@ describe('email channel over a real SMTP server', () => {
       { maxTries: 3, backoffBaseMs: 1000, backoffMaxMs: 10_000, pollMs: 3_600_000, concurrency: 2 },
     );
     cleanup.push(() => dispatcher.stop());
-    const rowOf = (key: string) => db.selectFrom('notifications').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    const rowOf = (key: string) =>
+      db.selectFrom('notifications').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
     return { db, dispatcher, rowOf };
   }
 
@@ -122,7 +131,14 @@ describe('email channel over a real SMTP server', () => {
     const smtp = await startSmtp();
     cleanup.push(() => smtp.close());
     const t = await setup(smtp);
-    await enqueue(t.db, [mail('ticket:42:opened:duty:en', 'en'), mail('ticket:42:opened:duty:zh', 'zh', { target: 'zhiban@example.com' })], Date.now());
+    await enqueue(
+      t.db,
+      [
+        mail('ticket:42:opened:duty:en', 'en'),
+        mail('ticket:42:opened:duty:zh', 'zh', { target: 'zhiban@example.com' }),
+      ],
+      Date.now(),
+    );
     await t.dispatcher.start();
     await t.dispatcher.drain();
     expect(smtp.arrived).toHaveLength(2);
@@ -155,7 +171,11 @@ describe('email channel over a real SMTP server', () => {
     const smtp = await startSmtp((rcpt) => (rcpt.startsWith('nobody@') ? 550 : undefined));
     cleanup.push(() => smtp.close());
     const t = await setup(smtp);
-    await enqueue(t.db, [mail('m-550', 'en', { target: 'nobody@example.com' }), mail('m-bad', 'en', { target: 'not an address' })], Date.now());
+    await enqueue(
+      t.db,
+      [mail('m-550', 'en', { target: 'nobody@example.com' }), mail('m-bad', 'en', { target: 'not an address' })],
+      Date.now(),
+    );
     await t.dispatcher.start();
     await t.dispatcher.drain();
     expect(await t.rowOf('m-550')).toMatchObject({ status: 'failed', tries: 1 });

@@ -6,7 +6,7 @@ import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { LiveInbox } from '../../web/live/events.ts';
 import { apiAs, openConsole, type LiveClient } from '../helpers/live-client.ts';
-import { startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import { startTestPlatform, withTimeout } from '../helpers/platform.ts';
 import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 import { startReceiver } from './receivers.ts';
 
@@ -55,15 +55,28 @@ describe('notifications in the platform', () => {
     await enqueue(p.records, [inboxRow('in-a-1', 'cust-a', 'For A')], Date.now());
     p.bus.emit('notification.enqueued', { count: 1 });
     const got = await a.rec.next<LiveInbox>('inbox');
-    expect(got.item).toMatchObject({ subject: 'For A', text: 'For A: mains lost', ticketId: 7, urgent: true, readAt: null });
+    expect(got.item).toMatchObject({
+      subject: 'For A',
+      text: 'For A: mains lost',
+      ticketId: 7,
+      urgent: true,
+      readAt: null,
+    });
     // B's console gets B's own item, and never A's
     await enqueue(p.records, [inboxRow('in-b-1', 'cust-b', 'For B')], Date.now());
     p.bus.emit('notification.enqueued', { count: 1 });
     expect((await b.rec.next<LiveInbox>('inbox')).item.subject).toBe('For B');
-    expect(b.rec.got.filter((g) => g.event === 'inbox').map((g) => (g.payload as LiveInbox).item.subject)).toEqual(['For B']);
-    expect(a.rec.got.filter((g) => g.event === 'inbox').map((g) => (g.payload as LiveInbox).item.subject)).toEqual(['For A']);
+    expect(b.rec.got.filter((g) => g.event === 'inbox').map((g) => (g.payload as LiveInbox).item.subject)).toEqual([
+      'For B',
+    ]);
+    expect(a.rec.got.filter((g) => g.event === 'inbox').map((g) => (g.payload as LiveInbox).item.subject)).toEqual([
+      'For A',
+    ]);
 
-    const inbox = (await (await apiAs(base, a.login, 'GET', '/api/inbox')).json()) as { items: { id: number }[]; unread: number };
+    const inbox = (await (await apiAs(base, a.login, 'GET', '/api/inbox')).json()) as {
+      items: { id: number }[];
+      unread: number;
+    };
     expect(inbox).toMatchObject({ unread: 1, items: [{ id: got.item.id }] });
     const other = b.rec.got.find((g) => g.event === 'inbox')!.payload as LiveInbox;
     expect((await apiAs(base, a.login, 'POST', `/api/inbox/${other.item.id}/read`)).status).toBe(404);
@@ -88,7 +101,11 @@ describe('notifications in the platform', () => {
 
     const first = await startTestPlatform(env, { dataDir });
     const arrived = receiver.next();
-    await enqueue(first.platform.records, [{ ...inboxRow('hook-1', 'x', 'Hook'), channel: 'webhook', target: 'ops-hook' }], Date.now());
+    await enqueue(
+      first.platform.records,
+      [{ ...inboxRow('hook-1', 'x', 'Hook'), channel: 'webhook', target: 'ops-hook' }],
+      Date.now(),
+    );
     first.platform.bus.emit('notification.enqueued', { count: 1 });
     await arrived;
     await first.close(); // the send is still in flight: it stays pending
@@ -98,7 +115,11 @@ describe('notifications in the platform', () => {
     cleanup.push(() => second.close());
     const delivered = new Promise<void>((resolve) => second.platform.bus.on('notification.delivered', () => resolve()));
     // rows left pending are due at once on start: no wake-up needed
-    const row = await second.platform.records.selectFrom('notifications').selectAll().where('key', '=', 'hook-1').executeTakeFirstOrThrow();
+    const row = await second.platform.records
+      .selectFrom('notifications')
+      .selectAll()
+      .where('key', '=', 'hook-1')
+      .executeTakeFirstOrThrow();
     if (row.status !== 'delivered') await withTimeout(delivered, 5000, 'the webhook delivery after the restart');
     expect(receiver.received.map((r) => r.headers['x-powerwatch-id'])).toEqual(['hook-1', 'hook-1']);
     const metrics = second.platform.counters.snapshot();
@@ -110,12 +131,18 @@ describe('notifications in the platform', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-notify-bad-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'channels.yaml');
-    writeFileSync(file, 'webhooks:\n  - id: ops-hook\n    url: ftp://example.com/x\n    secret: a-secret-that-is-long-enough\n');
+    writeFileSync(
+      file,
+      'webhooks:\n  - id: ops-hook\n    url: ftp://example.com/x\n    secret: a-secret-that-is-long-enough\n',
+    );
     await expect(startTestPlatform({ NOTIFY_CHANNELS_FILE: file })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: expect.stringContaining(`${file}: webhooks.0.url: must be an http(s) URL`),
     });
-    writeFileSync(file, 'robots:\n  - id: g\n    kind: dingtalk\n    url: https://oapi.dingtalk.com/robot/send?access_token=x\n    secretFile: missing-file\n');
+    writeFileSync(
+      file,
+      'robots:\n  - id: g\n    kind: dingtalk\n    url: https://oapi.dingtalk.com/robot/send?access_token=x\n    secretFile: missing-file\n',
+    );
     await expect(startTestPlatform({ NOTIFY_CHANNELS_FILE: file })).rejects.toMatchObject({
       message: expect.stringContaining('robots.0.secretFile: cannot read missing-file (ENOENT)'),
     });

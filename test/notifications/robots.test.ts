@@ -25,7 +25,12 @@ function dingtalkAccepts(url: URL, secret: string, nowMs: number): boolean {
   return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64') === sign;
 }
 
-const row = (key: string, channel: 'dingtalk' | 'wecom', target: string, extra: Partial<NewNotification> = {}): NewNotification => ({
+const row = (
+  key: string,
+  channel: 'dingtalk' | 'wecom',
+  target: string,
+  extra: Partial<NewNotification> = {},
+): NewNotification => ({
   key,
   channel,
   target,
@@ -52,8 +57,20 @@ describe('group robots: DingTalk and WeCom', () => {
     cleanup.push(() => db.destroy());
     const log = pino({ level: 'silent' });
     const robots = [
-      { id: 'duty-ding', kind: 'dingtalk' as const, url: `${url}/robot/send?access_token=ding-token-1`, secret: DING_SECRET, customerId: null },
-      { id: 'unit-wecom', kind: 'wecom' as const, url: `${url}/cgi-bin/webhook/send?key=wecom-key-1`, secret: null, customerId: 'C1' },
+      {
+        id: 'duty-ding',
+        kind: 'dingtalk' as const,
+        url: `${url}/robot/send?access_token=ding-token-1`,
+        secret: DING_SECRET,
+        customerId: null,
+      },
+      {
+        id: 'unit-wecom',
+        kind: 'wecom' as const,
+        url: `${url}/cgi-bin/webhook/send?key=wecom-key-1`,
+        secret: null,
+        customerId: 'C1',
+      },
     ];
     const opts = { robots, timeoutMs: 2000, publicUrl: 'https://pw.example.com' };
     const counters = createCounters();
@@ -70,7 +87,8 @@ describe('group robots: DingTalk and WeCom', () => {
       { maxTries: 5, backoffBaseMs: 1000, backoffMaxMs: 10_000, pollMs: 3_600_000, concurrency: 1 },
     );
     cleanup.push(() => dispatcher.stop());
-    const rowOf = (key: string) => db.selectFrom('notifications').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    const rowOf = (key: string) =>
+      db.selectFrom('notifications').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
     return { db, dispatcher, rowOf, now, counters, advance: (ms: number) => (clock += ms) };
   }
 
@@ -78,8 +96,10 @@ describe('group robots: DingTalk and WeCom', () => {
     let limited = true;
     let now = T0;
     const receiver = await startReceiver((r: Received) => {
-      if (!dingtalkAccepts(r.url, DING_SECRET, now)) return { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' };
-      if (limited) return { status: 200, body: '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}' };
+      if (!dingtalkAccepts(r.url, DING_SECRET, now))
+        return { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' };
+      if (limited)
+        return { status: 200, body: '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}' };
       return { status: 200, body: '{"errcode":0,"errmsg":"ok"}' };
     });
     cleanup.push(() => receiver.close());
@@ -120,12 +140,23 @@ describe('group robots: DingTalk and WeCom', () => {
     await enqueue(t.db, [row('d-2', 'dingtalk', 'duty-ding'), row('d-3', 'dingtalk', 'no-such-robot')], t.now());
     await t.dispatcher.start();
     await t.dispatcher.drain();
-    expect(await t.rowOf('d-2')).toMatchObject({ status: 'failed', tries: 1, last_error: 'DingTalk errcode 310000: sign not match' });
-    expect(await t.rowOf('d-3')).toMatchObject({ status: 'failed', last_error: 'DingTalk robot "no-such-robot" is not configured' });
+    expect(await t.rowOf('d-2')).toMatchObject({
+      status: 'failed',
+      tries: 1,
+      last_error: 'DingTalk errcode 310000: sign not match',
+    });
+    expect(await t.rowOf('d-3')).toMatchObject({
+      status: 'failed',
+      last_error: 'DingTalk robot "no-such-robot" is not configured',
+    });
   });
 
   it('WeCom: markdown content to the key URL, at most 4096 bytes; 45009 is tried again, 93000 fails; another unit’s row is refused', async () => {
-    const answers = ['{"errcode":45009,"errmsg":"api freq out of limit"}', '{"errcode":0,"errmsg":"ok"}', '{"errcode":93000,"errmsg":"invalid webhook url"}'];
+    const answers = [
+      '{"errcode":45009,"errmsg":"api freq out of limit"}',
+      '{"errcode":0,"errmsg":"ok"}',
+      '{"errcode":93000,"errmsg":"invalid webhook url"}',
+    ];
     const receiver = await startReceiver((r) => {
       const body = JSON.parse(r.body) as { msgtype?: string; markdown?: { content?: string } };
       const wellFormed =
@@ -150,10 +181,20 @@ describe('group robots: DingTalk and WeCom', () => {
     expect(content.startsWith('### ‼ 工单 42：市电中断')).toBe(true);
     expect(content.endsWith('[查看工单](https://pw.example.com/#/tickets/42)')).toBe(true);
 
-    await enqueue(t.db, [row('w-2', 'wecom', 'unit-wecom'), row('w-3', 'wecom', 'unit-wecom', { customerId: 'C2' })], t.now());
+    await enqueue(
+      t.db,
+      [row('w-2', 'wecom', 'unit-wecom'), row('w-3', 'wecom', 'unit-wecom', { customerId: 'C2' })],
+      t.now(),
+    );
     await t.dispatcher.drain();
-    expect(await t.rowOf('w-2')).toMatchObject({ status: 'failed', last_error: 'WeCom errcode 93000: invalid webhook url' });
-    expect(await t.rowOf('w-3')).toMatchObject({ status: 'failed', last_error: 'WeCom robot "unit-wecom" belongs to another customer unit' });
+    expect(await t.rowOf('w-2')).toMatchObject({
+      status: 'failed',
+      last_error: 'WeCom errcode 93000: invalid webhook url',
+    });
+    expect(await t.rowOf('w-3')).toMatchObject({
+      status: 'failed',
+      last_error: 'WeCom robot "unit-wecom" belongs to another customer unit',
+    });
     expect(receiver.received).toHaveLength(3);
     expect(t.counters.get('notify.failed', 'wecom')).toBe(2);
   });

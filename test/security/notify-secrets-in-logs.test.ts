@@ -59,12 +59,16 @@ describe('notification channel secrets never reach the log', () => {
     let n = 0;
     const receiver = await startReceiver((r) => {
       if (r.url.pathname === '/hook') return { status: n++ === 0 ? 500 : 410 };
-      if (r.url.pathname === '/robot/send') return { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' };
+      if (r.url.pathname === '/robot/send')
+        return { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' };
       return { status: 200, body: '{"errcode":93000,"errmsg":"invalid webhook url"}' };
     });
     writeFileSync(join(dir, 'smtp-password'), SECRETS['the SMTP password']);
     writeFileSync(join(dir, 'hook-secret'), SECRETS['a webhook secret']);
-    writeFileSync(join(dir, 'ding-url'), `${receiver.url}/robot/send?access_token=${SECRETS['a DingTalk access token (in its URL)']}`);
+    writeFileSync(
+      join(dir, 'ding-url'),
+      `${receiver.url}/robot/send?access_token=${SECRETS['a DingTalk access token (in its URL)']}`,
+    );
     const file = join(dir, 'channels.yaml');
     writeFileSync(
       file,
@@ -98,12 +102,21 @@ describe('notification channel secrets never reach the log', () => {
       );
       await enqueue(
         p.records,
-        [row('s-mail', 'email', 'ops@example.com'), row('s-hook', 'webhook', 'hook'), row('s-ding', 'dingtalk', 'ding'), row('s-wecom', 'wecom', 'wecom')],
+        [
+          row('s-mail', 'email', 'ops@example.com'),
+          row('s-hook', 'webhook', 'hook'),
+          row('s-ding', 'dingtalk', 'ding'),
+          row('s-wecom', 'wecom', 'wecom'),
+        ],
         Date.now(),
       );
       p.bus.emit('notification.enqueued', { count: 4 });
       await allFailed;
-      const rows = await p.records.selectFrom('notifications').select(['key', 'last_error', 'tries']).orderBy('key').execute();
+      const rows = await p.records
+        .selectFrom('notifications')
+        .select(['key', 'last_error', 'tries'])
+        .orderBy('key')
+        .execute();
       expect(rows.map((r) => [r.key, r.tries])).toEqual([
         ['s-ding', 1],
         ['s-hook', 2],
@@ -126,10 +139,18 @@ describe('notification channel secrets never reach the log', () => {
   it('a channels file error never repeats a secret', () => {
     const secret = 'short-Qw12';
     expect(() =>
-      parseChannels(`webhooks:\n  - { id: h, url: "https://x.example/h", secret: "${secret}" }\n`, 'channels.yaml', () => ''),
+      parseChannels(
+        `webhooks:\n  - { id: h, url: "https://x.example/h", secret: "${secret}" }\n`,
+        'channels.yaml',
+        () => '',
+      ),
     ).toThrow(/channels.yaml: webhooks.0.secret: must be at least 16 characters$/);
     try {
-      parseChannels(`smtp: { host: h, from: a@b.c, user: u, password: "${secret}", passwordFile: x }\n`, 'c.yaml', () => '');
+      parseChannels(
+        `smtp: { host: h, from: a@b.c, user: u, password: "${secret}", passwordFile: x }\n`,
+        'c.yaml',
+        () => '',
+      );
       expect.unreachable();
     } catch (err) {
       expect((err as Error).message).toContain('give password or passwordFile, not both');

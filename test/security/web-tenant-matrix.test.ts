@@ -332,7 +332,12 @@ const MATRIX: Record<string, Probe[]> = {
     },
   ],
   'POST /api/notifications/:id/resend': [
-    { what: 're-send B’s delivery', method: 'POST', url: (u) => `/api/notifications/${u.inbox}/resend`, expect: FORBIDDEN },
+    {
+      what: 're-send B’s delivery',
+      method: 'POST',
+      url: (u) => `/api/notifications/${u.inbox}/resend`,
+      expect: FORBIDDEN,
+    },
   ],
   'GET /api/notifications/targets': [
     { what: 'disabled targets', method: 'GET', url: () => '/api/notifications/targets', expect: FORBIDDEN },

@@ -204,7 +204,20 @@ export async function startWeb(
       const key = `test-inbox:${accountId}:${subject}`;
       await enqueue(
         db,
-        [{ key, channel: 'inbox', target: accountId, accountId, kind: 'ticket.opened', language: 'en', urgent: false, ticketId, subject, text: `${subject} text` }],
+        [
+          {
+            key,
+            channel: 'inbox',
+            target: accountId,
+            accountId,
+            kind: 'ticket.opened',
+            language: 'en',
+            urgent: false,
+            ticketId,
+            subject,
+            text: `${subject} text`,
+          },
+        ],
         clock,
       );
       const row = await db

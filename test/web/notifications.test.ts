@@ -25,14 +25,20 @@ describe('notifications API', () => {
       ],
       w.now(),
     );
-    await w.db.updateTable('notifications').set({ status: 'failed', tries: 8, last_error: 'HTTP 500' }).where('key', 'in', ['d-2', 'd-4']).execute();
+    await w.db
+      .updateTable('notifications')
+      .set({ status: 'failed', tries: 8, last_error: 'HTTP 500' })
+      .where('key', 'in', ['d-2', 'd-4'])
+      .execute();
     for (const r of await w.db.selectFrom('notifications').select(['id', 'key']).execute()) ids[r.key] = Number(r.id);
     ids['a-1'] = await w.inboxItem('cust-a', 'A one', 1);
     ids['a-2'] = await w.inboxItem('cust-a', 'A two', null);
     ids['b-1'] = await w.inboxItem('cust-b', 'B one', 2);
-    [admin, dispatcher, engineer, custA, custB] = await Promise.all(
-      ['admin', 'dispatcher', 'engineer', 'cust-a', 'cust-b'].map((a) => w.login(a)),
-    );
+    admin = await w.login('admin');
+    dispatcher = await w.login('dispatcher');
+    engineer = await w.login('engineer');
+    custA = await w.login('cust-a');
+    custB = await w.login('cust-b');
   });
   afterAll(async () => w?.close());
 
@@ -46,9 +52,14 @@ describe('notifications API', () => {
       ['d-4', 8, 'HTTP 500'],
       ['d-2', 8, 'HTTP 500'],
     ]);
-    const page1 = (await admin.get('/api/notifications?ticketId=1&channel=email,webhook&limit=1')).json() as { deliveries: { key: string }[]; nextCursor: string };
+    const page1 = (await admin.get('/api/notifications?ticketId=1&channel=email,webhook&limit=1')).json() as {
+      deliveries: { key: string }[];
+      nextCursor: string;
+    };
     expect(page1.deliveries.map((d) => d.key)).toEqual(['d-2']);
-    const page2 = (await admin.get(`/api/notifications?ticketId=1&channel=email,webhook&limit=1&cursor=${page1.nextCursor}`)).json() as {
+    const page2 = (
+      await admin.get(`/api/notifications?ticketId=1&channel=email,webhook&limit=1&cursor=${page1.nextCursor}`)
+    ).json() as {
       deliveries: { key: string }[];
       nextCursor: string | null;
     };
@@ -57,7 +68,9 @@ describe('notifications API', () => {
     expect((await admin.get(`/api/notifications?ticketId=2&limit=1&cursor=${page1.nextCursor}`)).json()).toMatchObject({
       error: { code: 'INVALID_CURSOR' },
     });
-    expect((await admin.get('/api/notifications?status=lost')).json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+    expect((await admin.get('/api/notifications?status=lost')).json()).toMatchObject({
+      error: { code: 'VALIDATION_FAILED' },
+    });
   });
 
   it('re-sends a failed delivery (audited) and refuses one that has not failed; engineers and customers may not', async () => {
@@ -75,10 +88,17 @@ describe('notifications API', () => {
   });
 
   it('enables a disabled target (admin only, audited)', async () => {
-    await w.db.insertInto('notification_targets_disabled').values({ id: 'hook', channel: 'webhook', reason: 'HTTP 410 Gone', disabled_at: w.now() }).execute();
-    expect((await dispatcher.get('/api/notifications/targets')).json()).toMatchObject({ targets: [{ id: 'hook', channel: 'webhook' }] });
+    await w.db
+      .insertInto('notification_targets_disabled')
+      .values({ id: 'hook', channel: 'webhook', reason: 'HTTP 410 Gone', disabled_at: w.now() })
+      .execute();
+    expect((await dispatcher.get('/api/notifications/targets')).json()).toMatchObject({
+      targets: [{ id: 'hook', channel: 'webhook' }],
+    });
     expect((await dispatcher.post('/api/notifications/targets/hook/enable')).statusCode).toBe(403);
-    expect((await admin.post('/api/notifications/targets/hook/enable')).json()).toMatchObject({ target: { id: 'hook' } });
+    expect((await admin.post('/api/notifications/targets/hook/enable')).json()).toMatchObject({
+      target: { id: 'hook' },
+    });
     expect((await admin.post('/api/notifications/targets/hook/enable')).json()).toMatchObject({
       error: { code: 'NOTIFY_TARGET_NOT_FOUND' },
     });
@@ -86,25 +106,57 @@ describe('notifications API', () => {
   });
 
   it('an inbox is its own account’s: listed, counted, read one by one or all; another account’s item is 404', async () => {
-    const inbox = (await custA.get('/api/inbox')).json() as { items: { id: number; subject: string }[]; unread: number };
-    expect(inbox).toMatchObject({ unread: 2, items: [{ id: ids['a-2'], subject: 'A two' }, { id: ids['a-1'], subject: 'A one' }] });
+    const inbox = (await custA.get('/api/inbox')).json() as {
+      items: { id: number; subject: string }[];
+      unread: number;
+    };
+    expect(inbox).toMatchObject({
+      unread: 2,
+      items: [
+        { id: ids['a-2'], subject: 'A two' },
+        { id: ids['a-1'], subject: 'A one' },
+      ],
+    });
     // B's item: as if it did not exist, for reading and for marking
     const foreign = await custA.post(`/api/inbox/${ids['b-1']}/read`);
     const missing = await custA.post('/api/inbox/999999/read');
     expect(foreign.statusCode).toBe(404);
     expect(foreign.json()).toMatchObject({ error: { code: 'NOTIFICATION_NOT_FOUND' } });
-    expect(foreign.json().error.message.replace(String(ids['b-1']), '#')).toBe(missing.json().error.message.replace('999999', '#'));
+    expect(foreign.json().error.message.replace(String(ids['b-1']), '#')).toBe(
+      missing.json().error.message.replace('999999', '#'),
+    );
     // staff have no business in a customer's inbox either
     expect((await admin.post(`/api/inbox/${ids['b-1']}/read`)).statusCode).toBe(404);
 
-    expect((await custA.post(`/api/inbox/${ids['a-1']}/read`)).json()).toMatchObject({ item: { id: ids['a-1'] }, unread: 1 });
-    expect((await custA.get('/api/inbox?unread=true')).json()).toMatchObject({ items: [{ id: ids['a-2'] }], unread: 1 });
+    expect((await custA.post(`/api/inbox/${ids['a-1']}/read`)).json()).toMatchObject({
+      item: { id: ids['a-1'] },
+      unread: 1,
+    });
+    expect((await custA.get('/api/inbox?unread=true')).json()).toMatchObject({
+      items: [{ id: ids['a-2'] }],
+      unread: 1,
+    });
     expect((await custA.post('/api/inbox/read-all')).json()).toEqual({ marked: 1, unread: 0 });
     expect((await custA.get('/api/inbox/unread-count')).json()).toEqual({ unread: 0 });
     // B's stayed unread
     expect((await custB.get('/api/inbox/unread-count')).json()).toEqual({ unread: 1 });
     // a pending (not yet delivered) inbox row is not in the inbox
-    await enqueue(w.db, [{ key: 'pend', channel: 'inbox', target: 'cust-b', kind: 'k', language: 'en', urgent: false, subject: 'later', text: 't' }], w.now());
+    await enqueue(
+      w.db,
+      [
+        {
+          key: 'pend',
+          channel: 'inbox',
+          target: 'cust-b',
+          kind: 'k',
+          language: 'en',
+          urgent: false,
+          subject: 'later',
+          text: 't',
+        },
+      ],
+      w.now(),
+    );
     expect((await custB.get('/api/inbox')).json()).toMatchObject({ unread: 1, items: [{ subject: 'B one' }] });
   });
 });

@@ -4,7 +4,17 @@ import { CHANNELS, DELIVERY_STATUSES, type Channel, type DeliveryStatus } from '
 import { ROLES, type Role } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
-import { AUTHED, csvOf, cursorQuery, errors, intQuery, nextCursorOut, numericIdSchema, numericParams, queryBool } from '../schemas.ts';
+import {
+  AUTHED,
+  csvOf,
+  cursorQuery,
+  errors,
+  intQuery,
+  nextCursorOut,
+  numericIdSchema,
+  numericParams,
+  queryBool,
+} from '../schemas.ts';
 
 /** Who sees and re-sends deliveries: the admin and the dispatchers (who answer customers' "did we tell you?"). */
 const DELIVERY_ROLES: readonly Role[] = ['admin', 'dispatcher'];
@@ -145,7 +155,8 @@ export function notificationRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ['admin'] } },
         schema: {
           tags: ['notifications'],
-          summary: 'Enable a disabled webhook endpoint or robot again (admin); its failed deliveries can then be re-sent',
+          summary:
+            'Enable a disabled webhook endpoint or robot again (admin); its failed deliveries can then be re-sent',
           params: targetParams,
           response: { 200: z.object({ target: disabledTargetOut }), ...errors(400, ...AUTHED, 404) },
         },
