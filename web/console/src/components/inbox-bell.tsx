@@ -64,14 +64,12 @@ export function InboxBell() {
         setInbox((cur) => ({ items: cur.items.map((i) => (i.id === item.id ? r.item : i)), unread: r.unread })),
       );
   const readAll = () =>
-    void api
-      .post<{ unread: number }>('/api/inbox/read-all')
-      .then((r) =>
-        setInbox((cur) => ({
-          items: cur.items.map((i) => ({ ...i, readAt: i.readAt ?? Date.now() })),
-          unread: r.unread,
-        })),
-      );
+    void api.post<{ unread: number }>('/api/inbox/read-all').then((r) =>
+      setInbox((cur) => ({
+        items: cur.items.map((i) => ({ ...i, readAt: i.readAt ?? Date.now() })),
+        unread: r.unread,
+      })),
+    );
 
   return (
     <span class="inbox">
@@ -83,10 +81,15 @@ export function InboxBell() {
         aria-label={t('inbox.open', { n: inbox.unread })}
         data-testid="inbox-bell"
       >
-        🔔{inbox.unread > 0 ? <span class="count">{inbox.unread > 99 ? '99+' : inbox.unread}</span> : null}
+        🔔
+        {inbox.unread > 0 ? (
+          <span class="count" data-testid="inbox-count">
+            {inbox.unread > 99 ? '99+' : inbox.unread}
+          </span>
+        ) : null}
       </button>
       {open ? (
-        <div class="inbox-panel" role="dialog" aria-label={t('inbox.title')}>
+        <div class="inbox-panel" data-testid="inbox-panel" role="dialog" aria-label={t('inbox.title')}>
           <div class="inbox-head">
             <strong>{t('inbox.title')}</strong>
             {inbox.unread > 0 ? (
@@ -99,7 +102,7 @@ export function InboxBell() {
           {inbox.items.length === 0 ? <p class="muted">{t('inbox.empty')}</p> : null}
           <ul>
             {inbox.items.map((item) => (
-              <li key={item.id} class={item.readAt === null ? 'unread' : ''}>
+              <li key={item.id} class={item.readAt === null ? 'unread' : ''} data-inbox={item.id}>
                 <div class="subject">
                   {item.ticketId !== null ? (
                     <a
@@ -118,7 +121,7 @@ export function InboxBell() {
                 <div class="muted small">{ago(item.deliveredAt ?? item.createdAt)}</div>
                 <div class="text">{item.text}</div>
                 {item.readAt === null ? (
-                  <button type="button" class="link small" onClick={() => markRead(item)}>
+                  <button type="button" class="link small" data-testid="inbox-read" onClick={() => markRead(item)}>
                     {t('inbox.markRead')}
                   </button>
                 ) : null}

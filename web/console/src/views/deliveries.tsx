@@ -53,7 +53,7 @@ export function Deliveries() {
       .then((p) => setMore({ deliveries: [...(more?.deliveries ?? []), ...p.deliveries], nextCursor: p.nextCursor }));
 
   return (
-    <div class="view deliveries">
+    <div class="view deliveries" data-testid="deliveries-view">
       <h2>{t('deliveries.title')}</h2>
       <div class="toolbar">
         <select value={status} onChange={(e) => setStatus(e.currentTarget.value)} aria-label={t('common.status')}>
@@ -117,6 +117,7 @@ export function Deliveries() {
             rows={rows}
             rowKey={(d) => d.id}
             rowClass={(d) => `delivery-${d.status}`}
+            rowAttrs={(d) => ({ 'data-delivery': d.key, 'data-status': d.status, 'data-tries': d.tries })}
             columns={[
               { label: t('deliveries.col.created'), cell: (d) => dateTime(d.createdAt) },
               { label: t('common.status'), cell: (d) => t(`deliveries.status.${d.status}` as MessageKey) },
@@ -137,7 +138,11 @@ export function Deliveries() {
                 class: 'actions',
                 cell: (d) =>
                   d.status === 'failed' ? (
-                    <button type="button" onClick={() => act(() => api.post(`/api/notifications/${d.id}/resend`))}>
+                    <button
+                      type="button"
+                      data-testid={`resend-${d.id}`}
+                      onClick={() => act(() => api.post(`/api/notifications/${d.id}/resend`))}
+                    >
                       {t('deliveries.resend')}
                     </button>
                   ) : null,
