@@ -84,9 +84,14 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
     held: Object.fromEntries(CHANNELS.map((c) => [c, 0])) as Record<Channel, number>,
   };
 
+  /** When the next row waiting for its time (a retry, a held row) is due, as of the last read. */
+  let nextDueAt = Number.POSITIVE_INFINITY;
+
+  /** The next read: at the next row's time when that comes before the poll interval is over. */
   function arm(): void {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void tick(), options.pollMs);
+    const delay = Math.max(0, Math.min(options.pollMs, nextDueAt - now()));
+    timer = setTimeout(() => void tick(), delay);
     timer.unref();
   }
 
@@ -147,6 +152,13 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
       .execute();
     for (const s of ['pending', 'held'] as const) for (const c of CHANNELS) depth[s][c] = 0;
     for (const r of rows) depth[r.status as 'pending' | 'held'][r.channel] = Number(r.n);
+    const next = await db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.min('next_at').as('at'))
+      .where('status', 'in', ['pending', 'held'])
+      .where('next_at', '>', now())
+      .executeTakeFirst();
+    nextDueAt = next?.at === null || next?.at === undefined ? Number.POSITIVE_INFINITY : Number(next.at);
   }
 
   function begin(row: Row): void {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
@@ -138,6 +138,42 @@ describe('notification dispatcher', () => {
     });
     expect(t.counters.get('notify.retried', 'webhook')).toBe(3);
     expect(t.counters.get('notify.delivered', 'webhook')).toBe(1);
+  });
+
+  it('sends a retry at its time on its own (fake timers): no poll interval, no wake-up', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    cleanup.push(() => void vi.useRealTimers());
+    const receiver = await startReceiver((_r, n) => ({ status: n === 1 ? 500 : 200 }));
+    cleanup.push(() => receiver.close());
+    const db = await openSqliteRecords({ file: ':memory:' });
+    cleanup.push(() => db.destroy());
+    const log = pino({ level: 'silent' });
+    const bus = createInProcessBus<PlatformEvents>(log);
+    const webhook = createWebhookChannel({
+      endpoints: [{ id: 'ops-hook', url: `${receiver.url}/hook`, secret: SECRET, customerId: null }],
+      timeoutMs: 2000,
+    });
+    const dispatcher = createDispatcher(
+      { db, channels: { webhook }, bus, log, counters: createCounters(), random: () => 0.5 },
+      { ...OPTIONS, pollMs: 3_600_000 },
+    );
+    cleanup.push(() => dispatcher.stop());
+    const delivered = new Promise<number>((resolve) =>
+      bus.on('notification.delivered', (e) => resolve(e.delivery.tries)),
+    );
+    await enqueue(db, [row('timed')], Date.now());
+    const first = receiver.next();
+    await dispatcher.start();
+    await first;
+    await dispatcher.drain();
+    const retryAt = Number((await db.selectFrom('notifications').select('next_at').executeTakeFirstOrThrow()).next_at);
+    expect(retryAt - Date.now()).toBe(500);
+    const second = receiver.next();
+    await vi.advanceTimersByTimeAsync(499);
+    expect(receiver.received).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await second;
+    expect(await delivered).toBe(2);
   });
 
   it('fails a delivery after NOTIFY_MAX_TRIES with its last error; a re-send starts again from 0 tries and delivers', async () => {
