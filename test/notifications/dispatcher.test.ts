@@ -237,6 +237,30 @@ describe('notification dispatcher', () => {
     expect(t.counters.get('notify.targets_disabled', 'webhook')).toBe(1);
   });
 
+  it('a webhook that does not answer within the timeout is tried again later', async () => {
+    const receiver = await startReceiver(() => 'hang');
+    cleanup.push(() => receiver.close());
+    const t = await setup(receiver);
+    const webhook = createWebhookChannel({
+      endpoints: [{ id: 'slow-hook', url: `${receiver.url}/slow`, secret: SECRET, customerId: null }],
+      timeoutMs: 100,
+      now: t.now,
+    });
+    const slow = createDispatcher(
+      { db: t.db, channels: { webhook }, bus: t.bus, log: pino({ level: 'silent' }), counters: t.counters, now: t.now },
+      OPTIONS,
+    );
+    cleanup.push(() => slow.stop());
+    await enqueue(t.db, [row('slow-1', { target: 'slow-hook' })], t.now());
+    await slow.start();
+    await slow.drain();
+    expect(await t.rowOf('slow-1')).toMatchObject({
+      status: 'pending',
+      tries: 1,
+      last_error: 'no answer within 100 ms',
+    });
+  });
+
   it('holds a held row until its next_at, and leaves a row merged meanwhile alone', async () => {
     const receiver = await startReceiver(() => ({ status: 200 }));
     cleanup.push(() => receiver.close());
