@@ -10,11 +10,9 @@ import { PlatformError } from '../core/errors.ts';
  * `secretFile`, `urlFile`: read once at start, relative to the channels file); they are never logged
  * and never repeated in an error. See docs/notifications.md "Channels and their configuration".
  */
-const id = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
-    error: 'must be 1–64 letters, digits, _ . - (starting with a letter or digit)',
-  });
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+  error: 'must be 1–64 letters, digits, _ . - (starting with a letter or digit)',
+});
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const customerId = z.string().min(1).max(64).optional();
 
