@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -120,6 +121,7 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
 
   async function pass(): Promise<void> {
     const at = now();
+    let startedAny = false;
     for (const channel of CHANNELS) {
       const room = options.concurrency - active.get(channel)!;
       if (room <= 0) continue;
@@ -138,12 +140,18 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
         if (inFlight.has(Number(row.id))) continue;
         begin({ ...row, id: Number(row.id) });
         started++;
+        startedAny = true;
       }
     }
-    await measureDepth();
+    await findNextDue();
+    // the depth (a count over the waiting rows) at most once a second while sends keep going, so a
+    // large backlog is not counted again after every send; always when a pass finds nothing to start
+    if (!startedAny || performance.now() - depthCountedAt >= 1000) await measureDepth();
   }
 
+  let depthCountedAt = Number.NEGATIVE_INFINITY;
   async function measureDepth(): Promise<void> {
+    depthCountedAt = performance.now();
     const rows = await db
       .selectFrom('notifications')
       .select(['status', 'channel', (eb) => eb.fn.countAll<number>().as('n')])
@@ -152,6 +160,9 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
       .execute();
     for (const s of ['pending', 'held'] as const) for (const c of CHANNELS) depth[s][c] = 0;
     for (const r of rows) depth[r.status as 'pending' | 'held'][r.channel] = Number(r.n);
+  }
+
+  async function findNextDue(): Promise<void> {
     const next = await db
       .selectFrom('notifications')
       .select((eb) => eb.fn.min('next_at').as('at'))
