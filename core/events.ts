@@ -1,5 +1,6 @@
 import type { DiagnosticsEvents } from '../diagnostics/types.ts';
 import type { CommandRecord } from '../commands/types.ts';
+import type { DeliveryView, InboxItem } from '../notifications/deliveries.ts';
 import type { RemoteSession, SessionTimelineEntry, StepResult } from '../remote/types.ts';
 import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleStatus } from '../protocol/index.ts';
 
@@ -37,4 +38,13 @@ export interface PlatformEvents extends DiagnosticsEvents {
   'remote.ringing': { session: RemoteSession; accounts: string[]; step: 'primary' | 'secondary' | 'duty_lead' };
   /** A guided step changed (remote/steps): the session records put it on the timeline. */
   'remote.step': { result: StepResult };
+  /**
+   * Rows were written into the notification outbox (or a failed one re-sent): emitted after the commit
+   * so the dispatcher delivers at once instead of at its next poll.
+   */
+  'notification.enqueued': { count: number };
+  /** A delivery reached its receiver (emitted after the commit); an inbox delivery carries the account's item. */
+  'notification.delivered': { delivery: DeliveryView; inboxItem?: InboxItem };
+  /** A delivery failed for good (tries used up, a permanent refusal, its target disabled). */
+  'notification.failed': { delivery: DeliveryView };
 }

@@ -117,6 +117,20 @@ export const configSchema = z.object({
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),
   DIAGNOSTICS_RECOVERY_MS: int('DIAGNOSTICS_RECOVERY_MS', 120_000, 0, 3_600_000),
   ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
+  NOTIFY_CHANNELS_FILE: z.string().min(1).optional(),
+  NOTIFY_MAX_TRIES: int('NOTIFY_MAX_TRIES', 8, 1, 100),
+  NOTIFY_BACKOFF_BASE_MS: int('NOTIFY_BACKOFF_BASE_MS', 30_000, 10, 3_600_000),
+  NOTIFY_BACKOFF_MAX_MS: int('NOTIFY_BACKOFF_MAX_MS', 3_600_000, 100, 86_400_000),
+  NOTIFY_POLL_MS: int('NOTIFY_POLL_MS', 1000, 50, 600_000),
+  NOTIFY_CONCURRENCY: int('NOTIFY_CONCURRENCY', 4, 1, 100),
+  NOTIFY_SEND_TIMEOUT_MS: int('NOTIFY_SEND_TIMEOUT_MS', 10_000, 100, 300_000),
+  NOTIFY_STOP_TIMEOUT_MS: int('NOTIFY_STOP_TIMEOUT_MS', 10_000, 0, 300_000),
+  PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: "PUBLIC_URL must be the console's http(s) address, e.g. https://powerwatch.example.com",
+    })
+    .optional(),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })

@@ -26,6 +26,8 @@ import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
+import { createNotificationsStage } from './notifications.ts';
+import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.ts';
 import { createWebServer } from '../web/server.ts';
 import type { SessionTimelineReader } from '../web/live/remote-session-stream.ts';
 import type { CommandSender } from '../commands/types.ts';
@@ -75,6 +77,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
+  // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
+  const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
   const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
   const telemetry =
     deps.telemetry ??
@@ -157,6 +161,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
+  // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
+  const notifications = createNotificationsStage({ bus, records, log, counters, now, channels }, config);
 
   // operator commands: published on the vehicle's `commands` topic, settled by its `commands/ack`
   const commands = createCommandService(
@@ -221,6 +227,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       telemetry,
       diagnostics: stage.forWeb,
       commands: { service: commands, policy: commandPolicy },
+      notifications: notifications.deliveries,
       counters,
       ...(remote
         ? {
@@ -242,6 +249,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         connectedClients: broker.connectedCount(),
         liveConnections: web.live?.connections() ?? 0,
         eventLoop: eventLoop.snapshot(),
+        notifications: notifications.dispatcher.stats(),
       }),
     },
     {
@@ -288,6 +296,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     diagnostics,
     tickets,
     commands,
+    notifications,
     web,
     steps,
     sessionRate,
@@ -303,6 +312,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await confirmations.start();
       await stage.start();
       await commands.start();
+      await notifications.start();
       await watcher.start();
       retention.start();
       await steps?.start(remote?.liveSessions);
@@ -325,6 +335,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         sessionRate?.stop();
         await steps?.stop();
         await stage.stop();
+        // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
+        await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();

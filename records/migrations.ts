@@ -3,6 +3,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { notificationsMigration } from './migrations/0008_notifications.ts';
 import { commandsMigration } from './migrations/0009_commands.ts';
 import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
+import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -358,6 +359,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0008_notifications': notificationsMigration(dialect),
     '0009_commands': commandsMigration(dialect),
     '0011_session_steps': sessionStepsMigration(dialect),
+    '0014_notification_targets': notificationTargetsMigration(),
   };
 }
 

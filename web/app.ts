@@ -24,6 +24,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { commandRoutes } from './routes/commands.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { planRoutes } from './routes/plans.ts';
 import { sessionStepRoutes } from './routes/session-steps.ts';
 import { createProxyTrust } from './proxy-trust.ts';
@@ -147,6 +148,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'customers', description: 'Customer units' },
           { name: 'system', description: 'Probes and vocabulary' },
+          { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
+          { name: 'inbox', description: 'Your own console inbox' },
         ],
         components: {
           securitySchemes: {
@@ -176,6 +179,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     const remote = ctx.deps.remote;
     if (remote?.steps) await app.register(sessionStepRoutes(ctx, { access: remote.access, steps: remote.steps }));
     await app.register(adminRoutes(ctx));
+    await app.register(notificationRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

@@ -8,6 +8,7 @@ import type { Alarms } from '../diagnostics/alarms/alarms.ts';
 import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
+import type { Deliveries } from '../notifications/deliveries.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { StepRunner } from '../remote/steps.ts';
 import type { SessionAccess } from '../remote/types.ts';
@@ -40,6 +41,8 @@ export interface WebDeps {
   };
   /** Operator commands (commands/): the service and who may send what. */
   commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };
+  /** The notification deliveries (admin view, re-send) and each account's inbox. */
+  notifications: Deliveries;
   counters: Counters;
   /**
    * Remote sessions (远程支援): who may see and join a session (the session records), and its guided

@@ -7,6 +7,7 @@ import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
 import type {} from '../commands/errors.ts';
 import type {} from '../remote/errors.ts';
+import type {} from '../notifications/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -55,6 +56,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CUSTOMER_NOT_FOUND: 404,
   CUSTOMER_EXISTS: 409,
   INVALID_CURSOR: 400,
+  NOTIFICATION_NOT_FOUND: 404,
+  NOTIFICATION_NOT_FAILED: 409,
+  NOTIFY_TARGET_NOT_FOUND: 404,
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,

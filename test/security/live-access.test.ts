@@ -241,7 +241,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       }
       expect(await ask(a.s, 'subscribe', { vehicleId: 'VA1' })).toEqual({ ok: true, vehicleId: 'VA1' });
       const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
-      expect(rooms).toEqual(['customer:CA', 'tickets:CA', 'vehicle:VA1']);
+      expect(rooms).toEqual(['account:cust-a', 'customer:CA', 'tickets:CA', 'vehicle:VA1']);
       a.s.disconnect();
     });
 

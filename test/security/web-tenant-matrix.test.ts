@@ -24,6 +24,8 @@ interface Unit {
   ticket: number;
   alarm: number;
   account: string;
+  /** An item of the unit's customer's console inbox. */
+  inbox: number;
 }
 
 type Outcome =
@@ -343,6 +345,48 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
+  'GET /api/notifications': [
+    {
+      what: 'deliveries about B’s ticket',
+      method: 'GET',
+      url: (u) => `/api/notifications?ticketId=${u.ticket}`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/notifications/:id/resend': [
+    {
+      what: 're-send B’s delivery',
+      method: 'POST',
+      url: (u) => `/api/notifications/${u.inbox}/resend`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/notifications/targets': [
+    { what: 'disabled targets', method: 'GET', url: () => '/api/notifications/targets', expect: FORBIDDEN },
+  ],
+  'POST /api/notifications/targets/:id/enable': [
+    {
+      what: 'enable a target',
+      method: 'POST',
+      url: (u) => `/api/notifications/targets/${u.customer}-hook/enable`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/inbox': [{ what: 'own inbox', method: 'GET', url: () => '/api/inbox?limit=200', expect: own(200) }],
+  'GET /api/inbox/unread-count': [
+    { what: 'own unread count', method: 'GET', url: () => '/api/inbox/unread-count', expect: own(200) },
+  ],
+  'POST /api/inbox/:id/read': [
+    {
+      what: 'mark B’s inbox item read',
+      method: 'POST',
+      url: (u) => `/api/inbox/${u.inbox}/read`,
+      expect: nf('NOTIFICATION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/inbox/read-all': [
+    { what: 'mark all read (own only)', method: 'POST', url: () => '/api/inbox/read-all', expect: own(200) },
+  ],
   'GET /api/audit': [
     { what: 'B’s audit trail', method: 'GET', url: (u) => `/api/audit?actor=${u.account}`, expect: FORBIDDEN },
   ],
@@ -372,6 +416,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     ticket: 987_654,
     alarm: 987_653,
     account: 'nobody.here',
+    inbox: 987_652,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -391,13 +436,15 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     await w.diagnostics.alarms.comment(alarmB.id, 'dispatcher', 'B-ALARM-NOTE-7731');
     const ticketB = await w.ticket('VB1');
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
-    B = { vehicle: 'VB1', customer: 'CB', ticket: ticketB.id, alarm: alarmB.id, account: 'cust-b' };
+    const inboxB = await w.inboxItem('cust-b', 'B-INBOX-7733', ticketB.id);
+    B = { vehicle: 'VB1', customer: 'CB', ticket: ticketB.id, alarm: alarmB.id, account: 'cust-b', inbox: inboxB };
     A = {
       vehicle: 'VA1',
       customer: 'CA',
       ticket: (await w.ticket('VA1')).id,
       alarm: (await w.alarm('VA1')).id,
       account: 'cust-a',
+      inbox: await w.inboxItem('cust-a', 'A-INBOX-1', null),
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -411,6 +458,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       '1234.5',
       'B-ALARM-NOTE-7731',
       'B-TICKET-NOTE-7732',
+      'B-INBOX-7733',
       ticketB.number,
       ticketB.title,
     ];
@@ -428,6 +476,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         tickets: await w.diagnostics.tickets.list({ customerId: 'CB', limit: 1000 }),
         series: await w.telemetry.series({ vehicleId: 'VB1', from: t0 - 3_600_000, to: t0, maxPoints: 100 }),
         session: (await b.get('/api/auth/session')).statusCode,
+        inbox: await w.ctx.deps.notifications.inbox('cust-b', { limit: 100 }),
       });
     before = await snapshotB();
   });
@@ -463,6 +512,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       u.account,
       String(u.ticket),
       String(u.alarm),
+      String(u.inbox),
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
@@ -488,7 +538,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       const twin = await run(a, p, MISSING);
       expect(twin.statusCode, `${name} (ids that do not exist)`).toBe(o.status);
       const shape = (m: string, u: Unit) =>
-        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm)].reduce(
+        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm), String(u.inbox)].reduce(
           (acc, id) => acc.split(id).join('#'),
           m,
         );

@@ -19,6 +19,9 @@ interface Ids {
   alarmB: number;
   ticketA: number;
   ticketB: number;
+  /** Items of cust-a's and cust-b's console inboxes. */
+  inboxA: number;
+  inboxB: number;
 }
 
 interface Route {
@@ -373,6 +376,45 @@ const ROUTES: Route[] = [
     url: () => '/api/audit',
     invalid: { url: '/api/audit?limit=100000' },
   },
+  {
+    method: 'GET',
+    path: '/api/notifications',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/notifications',
+    invalid: { url: '/api/notifications?status=lost' },
+  },
+  {
+    method: 'POST',
+    path: '/api/notifications/{id}/resend',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/notifications/999999/resend',
+    invalid: { url: '/api/notifications/abc/resend' },
+  },
+  {
+    method: 'GET',
+    path: '/api/notifications/targets',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/notifications/targets',
+  },
+  {
+    method: 'POST',
+    path: '/api/notifications/targets/{id}/enable',
+    roles: ['admin'],
+    url: () => '/api/notifications/targets/ops-hook/enable',
+    invalid: { url: '/api/notifications/targets/bad%20id/enable' },
+  },
+  { method: 'GET', path: '/api/inbox', roles: ALL, url: () => '/api/inbox', invalid: { url: '/api/inbox?limit=0' } },
+  { method: 'GET', path: '/api/inbox/unread-count', roles: ALL, url: () => '/api/inbox/unread-count' },
+  {
+    method: 'POST',
+    path: '/api/inbox/{id}/read',
+    roles: ALL,
+    url: (ids, u) => `/api/inbox/${u === 'A' ? ids.inboxA : ids.inboxB}/read`,
+    invalid: { url: '/api/inbox/abc/read' },
+    tenant: 'NOTIFICATION_NOT_FOUND',
+    missing: '/api/inbox/999999/read',
+  },
+  { method: 'POST', path: '/api/inbox/read-all', roles: ALL, url: () => '/api/inbox/read-all' },
 ];
 
 describe('every route checks login, role, input and tenant', () => {
@@ -414,6 +456,8 @@ describe('every route checks login, role, input and tenant', () => {
       alarmB: (await w.alarm('VB1')).id,
       ticketA: (await w.ticket('VA1')).id,
       ticketB: (await w.ticket('VB1')).id,
+      inboxA: await w.inboxItem('cust-a', 'for A', null),
+      inboxB: await w.inboxItem('cust-b', 'for B', null),
     };
     agents.admin = await w.login('admin');
     agents.dispatcher = await w.login('dispatcher');

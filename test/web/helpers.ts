@@ -9,6 +9,8 @@ import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
 import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import type { Alarm, Ticket } from '../../diagnostics/types.ts';
 import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
+import { createDeliveries } from '../../notifications/deliveries.ts';
+import { enqueue } from '../../notifications/outbox.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
@@ -161,6 +163,7 @@ export async function startWeb(
       telemetry,
       diagnostics: diagnosticsForWeb,
       commands: { service: commands, policy: commandPolicy },
+      notifications: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -251,6 +254,35 @@ export async function startWeb(
     now,
     advance: (ms: number) => (clock += ms),
     login,
+    /** A delivered item in an account's console inbox (as the dispatcher leaves it); returns its id. */
+    async inboxItem(accountId: string, subject: string, ticketId: number | null): Promise<number> {
+      const key = `test-inbox:${accountId}:${subject}`;
+      await enqueue(
+        db,
+        [
+          {
+            key,
+            channel: 'inbox',
+            target: accountId,
+            accountId,
+            kind: 'ticket.opened',
+            language: 'en',
+            urgent: false,
+            ticketId,
+            subject,
+            text: `${subject} text`,
+          },
+        ],
+        clock,
+      );
+      const row = await db
+        .updateTable('notifications')
+        .set({ status: 'delivered', tries: 1, delivered_at: clock })
+        .where('key', '=', key)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
     /** An alarm of a rule on a vehicle, as diagnostics would raise it. */
     async alarm(vehicleId: string, ruleId = 'mains_lost'): Promise<Alarm> {
       return (await diagnostics.alarms.raise(vehicleId, rule(ruleId), clock, true, null)).alarm;

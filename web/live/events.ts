@@ -5,6 +5,7 @@
  */
 import type { CommandRecord } from '../../commands/types.ts';
 import type { Alarm } from '../../diagnostics/types.ts';
+import type { InboxItem } from '../../notifications/deliveries.ts';
 import type { PowerSource, TelemetryFrame } from '../../protocol/index.ts';
 import type { ParticipantRole, RemoteSession, SessionTimelineEntry, StepResult } from '../../remote/types.ts';
 import type { Role } from '../auth/roles.ts';
@@ -56,6 +57,11 @@ export type LiveTicket =
 export interface LiveCommand {
   kind: 'sent' | 'settled';
   command: CommandRecord;
+}
+
+/** A new item in the account's console inbox (room `account:ID`, never dropped). */
+export interface LiveInbox {
+  item: InboxItem;
 }
 
 /** Sent once right after the connection is accepted. */
@@ -114,6 +120,7 @@ export interface ServerToClientEvents {
   alarm: (m: LiveAlarm) => void;
   ticket: (m: LiveTicket) => void;
   command: (m: LiveCommand) => void;
+  inbox: (m: LiveInbox) => void;
   'session.ended': (m: LiveSessionEnded) => void;
   /** Remote session stream (after `session.join`): frames, timeline entries, status changes, guided steps. */
   'remote.frames': (m: LiveSessionFrames) => void;

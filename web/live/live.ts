@@ -14,6 +14,7 @@ import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
+import { createInboxPush } from './inbox.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { createRemoteSessionStream, type SessionTimelineReader } from './remote-session-stream.ts';
@@ -83,7 +84,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     names: deps.names,
     staffWatching: (vehicleId) => staffIn(io, rooms.vehicle(vehicleId)),
   });
-  const features: LiveModule[] = [vehicleFrames, fleet, fanOut];
+  const inbox = createInboxPush({ bus, send: backpressure });
+  const features: LiveModule[] = [vehicleFrames, fleet, fanOut, inbox];
   // remote sessions: their own rooms and telemetry.stored listener, every frame (no throttle), same backpressure
   if (deps.remote)
     features.push(

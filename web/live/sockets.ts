@@ -18,6 +18,8 @@ export const rooms = {
   tickets: 'tickets',
   customerTickets: (customerId: string) => `tickets:${customerId}`,
   vehicle: (vehicleId: string) => `vehicle:${vehicleId}`,
+  /** One account's own connections (its inbox). */
+  account: (accountId: string) => `account:${accountId}`,
   /** The rooms a connection joins as it is accepted: what its account may see of the fleet, alarms and tickets. */
   of(account: Pick<Account, 'role' | 'customerId'>): string[] {
     if (account.role !== 'customer') return [rooms.staff, rooms.tickets];

@@ -10,12 +10,13 @@ import type {
   LiveAlarm,
   LiveCommand,
   LiveFrame,
+  LiveInbox,
   LiveTicket,
   LiveWelcome,
   ServerToClientEvents,
 } from '../../live/events.ts';
 
-export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveTicket };
+export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveInbox, LiveTicket };
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Handler<T> = (m: T) => void;
@@ -26,6 +27,7 @@ interface Topics {
   alarm: LiveAlarm;
   ticket: LiveTicket;
   command: LiveCommand;
+  inbox: LiveInbox;
   status: boolean;
   ended: string;
 }
@@ -39,6 +41,7 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   alarm: new Set(),
   ticket: new Set(),
   command: new Set(),
+  inbox: new Set(),
   status: new Set(),
   ended: new Set(),
 };
@@ -84,6 +87,7 @@ export function connectLive(): void {
   s.on('alarm', (m) => emit('alarm', m));
   s.on('ticket', (m) => emit('ticket', m));
   s.on('command', (m) => emit('command', m));
+  s.on('inbox', (m) => emit('inbox', m));
   s.on('session.ended', (m) => emit('ended', m.reason));
 }
 

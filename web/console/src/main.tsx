@@ -6,6 +6,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onSessionEnded, setCsrfToken } from './api.ts';
+import { InboxBell } from './components/inbox-bell.tsx';
 import { LangSwitch } from './components/lang-switch.tsx';
 import { QueueSummary } from './components/queue-summary.tsx';
 import { useRoute } from './hooks.ts';
@@ -16,6 +17,7 @@ import './styles.css';
 import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
 import { Alarms } from './views/alarms.tsx';
+import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
 import { ChangePassword, Login } from './views/login.tsx';
 import { RequestForm } from './views/request.tsx';
@@ -73,6 +75,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   const role = session.account.role;
   const staff = isStaff(role);
   const [section = 'fleet', id] = parts;
+  const canSeeDeliveries = role === 'admin' || role === 'dispatcher';
   const nav: { href: string; key: MessageKey; section: string; show: boolean }[] = [
     { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: true },
     { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: true },
@@ -83,6 +86,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
       section: 'request',
       show: role !== 'engineer',
     },
+    { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
   ];
   let view;
@@ -92,6 +96,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
+  else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
   else view = <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;
   return (
@@ -113,6 +118,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
         <span class={`live-status ${live ? 'on' : 'off'}`} data-testid="live-status">
           {live ? t('live.connected') : t('live.disconnected')}
         </span>
+        <InboxBell />
         <span class="who" data-testid="who">
           {session.account.name} · {t(`role.${role}` as MessageKey)}
           {session.account.customerId ? ` · ${session.account.customerId}` : ''}

@@ -55,3 +55,4 @@ export interface TicketDetail {
   snapshot: Series | null;
   plan: Plan | null;
 }
+export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';

@@ -14,11 +14,14 @@ export function DataTable<T>({
   columns,
   rowKey,
   rowClass,
+  rowAttrs,
 }: {
   rows: readonly T[];
   columns: Column<T>[];
   rowKey: (row: T) => string | number;
   rowClass?: (row: T) => string;
+  /** Extra attributes of a row (data-* for tests). */
+  rowAttrs?: (row: T) => Record<string, string | number>;
 }) {
   return (
     <table class="grid">
@@ -31,7 +34,7 @@ export function DataTable<T>({
       </thead>
       <tbody>
         {rows.map((row) => (
-          <tr key={rowKey(row)} class={rowClass?.(row)}>
+          <tr key={rowKey(row)} class={rowClass?.(row)} {...rowAttrs?.(row)}>
             {columns.map((c, i) => (
               <td key={i} class={c.class}>
                 {c.cell(row)}

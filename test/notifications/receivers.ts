@@ -1,0 +1,53 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/**
+ * A local HTTP receiver for webhook and robot deliveries: answers each request with the next of
+ * `answer`'s results and records what arrived; `next()` resolves with the next request to arrive.
+ */
+export async function startReceiver(answer: (r: Received, n: number) => { status: number; body?: string } | 'hang') {
+  const received: Received[] = [];
+  const waiting: ((r: Received) => void)[] = [];
+  const hanging = new Set<import('node:http').ServerResponse>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r: Received = {
+        method: req.method ?? '',
+        url: new URL(req.url ?? '/', 'http://receiver'),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      received.push(r);
+      waiting.shift()?.(r);
+      const a = answer(r, received.length);
+      if (a === 'hang') {
+        hanging.add(res);
+        return;
+      }
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body ?? '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    next: () => new Promise<Received>((resolve) => waiting.push(resolve)),
+    async close() {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
