@@ -5,6 +5,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 // ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
+import type {} from './auth/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -63,6 +64,17 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PASSWORD_CHANGE_REQUIRED: 403,
   RATE_LIMITED: 429,
   LAST_ADMIN: 409,
+  PASSWORD_TOO_SHORT: 400,
+  PASSWORD_TOO_SIMPLE: 400,
+  PASSWORD_COMMON: 400,
+  PASSWORD_PERSONAL: 400,
+  TWO_FACTOR_REQUIRED: 403,
+  TWO_FACTOR_FAILED: 401,
+  TWO_FACTOR_STATE: 409,
+  REAUTH_REQUIRED: 403,
+  RESET_LINK_INVALID: 404,
+  SESSION_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 
