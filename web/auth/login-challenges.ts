@@ -30,6 +30,11 @@ export function createLoginChallenges(
       open.set(key(challenge), { accountId, expiresAt, attempts: 0 });
       return { challenge, expiresAt };
     },
+    /** The account a live challenge belongs to, without counting an attempt. */
+    peek(challenge: string): string | undefined {
+      const c = open.get(key(challenge));
+      return c && c.expiresAt > now() ? c.accountId : undefined;
+    },
     /** The account a live challenge belongs to (counting this attempt), or undefined. */
     attempt(challenge: string): string | undefined {
       const k = key(challenge);

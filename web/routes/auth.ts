@@ -172,13 +172,13 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const ip = req.ip;
-        const accountId = challenges.attempt(req.body.challenge);
-        const key = accountId ?? '(second factor)';
+        const key = challenges.peek(req.body.challenge) ?? '(second factor)';
         const wait = throttle.check(key, ip);
         if (wait > 0) {
           deps.counters.inc('web.login_blocked');
           throw rateLimited(wait, 'logins');
         }
+        const accountId = challenges.attempt(req.body.challenge);
         const account = accountId ? await accounts.get(accountId) : undefined;
         const via =
           account && !account.disabled
