@@ -55,7 +55,8 @@ describe('password reset links', () => {
     w = await startWeb();
     const real = await w.ctx.resets.issue('engineer', 'admin');
     const codes: number[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await reset(w, `${'g'.repeat(40)}${String(i).padStart(3, '0')}`)).statusCode);
+    for (let i = 0; i < 6; i++)
+      codes.push((await reset(w, `${'g'.repeat(40)}${String(i).padStart(3, '0')}`)).statusCode);
     // like failed logins: the 5th failure from one address makes it wait (LOGIN_MAX_FAILURES)
     expect(codes).toEqual([404, 404, 404, 404, 404, 429]);
     const limited = await reset(w, real.token, 'a sturdy new passphrase', '10.2.0.1');

@@ -49,7 +49,11 @@ describe('TOTP two-factor authentication', () => {
     expect(body.secondFactorRequired).toBe(true);
     expect(body.csrfToken).toBeUndefined();
     // the challenge is no session
-    const probe = await w.app.inject({ method: 'GET', url: '/api/vehicles', cookies: { [SESSION_COOKIE]: body.challenge } });
+    const probe = await w.app.inject({
+      method: 'GET',
+      url: '/api/vehicles',
+      cookies: { [SESSION_COOKIE]: body.challenge },
+    });
     expect(probe.statusCode).toBe(401);
     // with the code: a session
     const done = await codeStep(w, { challenge: body.challenge, code: codeAt(secret, w.now()) });
@@ -72,7 +76,9 @@ describe('TOTP two-factor authentication', () => {
     });
     expect(next.statusCode).toBe(200);
     const audit = (await w.ctx.audit.list({ subject: 'account:engineer' })).map((e) => e.action);
-    expect(audit).toEqual(expect.arrayContaining(['two_factor.enabled', 'login.second_factor_failed', 'login.succeeded']));
+    expect(audit).toEqual(
+      expect.arrayContaining(['two_factor.enabled', 'login.second_factor_failed', 'login.succeeded']),
+    );
   });
 
   it('guessing codes is throttled like guessing passwords (429 + Retry-After), a challenge takes at most 5 codes', async () => {
@@ -104,7 +110,10 @@ describe('TOTP two-factor authentication', () => {
     const stored = JSON.stringify(await w.db.selectFrom('recovery_codes').selectAll().execute());
     for (const c of recoveryCodes) expect(stored).not.toContain(c);
     const use = async (code: string) =>
-      codeStep(w, { challenge: ((await passwordStep(w, 'engineer')).json() as { challenge: string }).challenge, recoveryCode: code });
+      codeStep(w, {
+        challenge: ((await passwordStep(w, 'engineer')).json() as { challenge: string }).challenge,
+        recoveryCode: code,
+      });
     expect((await use(recoveryCodes[0]!)).statusCode).toBe(200);
     expect(codeOf(await use(recoveryCodes[0]!))).toBe('TWO_FACTOR_FAILED');
     expect((await use(recoveryCodes[1]!.toUpperCase())).statusCode).toBe(200);
@@ -116,7 +125,11 @@ describe('TOTP two-factor authentication', () => {
     w = await startWeb();
     const eng = await w.login('engineer');
     const { secret } = await enrol(w, eng);
-    const row = await w.db.selectFrom('account_totp').selectAll().where('account_id', '=', 'engineer').executeTakeFirstOrThrow();
+    const row = await w.db
+      .selectFrom('account_totp')
+      .selectAll()
+      .where('account_id', '=', 'engineer')
+      .executeTakeFirstOrThrow();
     expect(row.secret_enc).not.toContain(secret);
     const later = [
       await eng.get('/api/auth/two-factor'),
@@ -128,7 +141,11 @@ describe('TOTP two-factor authentication', () => {
   });
 
   it('REQUIRE_2FA_ROLES: an admin without a second factor can do nothing but enrol (API)', async () => {
-    w = await startWeb({ options: { session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000, requireTwoFactorRoles: ['admin', 'dispatcher'] } } });
+    w = await startWeb({
+      options: {
+        session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000, requireTwoFactorRoles: ['admin', 'dispatcher'] },
+      },
+    });
     const admin = await w.login('admin');
     const session = (await admin.get('/api/auth/session')).json() as { twoFactorRequired: boolean };
     expect(session.twoFactorRequired).toBe(true);
@@ -138,7 +155,11 @@ describe('TOTP two-factor authentication', () => {
       ['POST', '/api/accounts'],
       ['GET', '/api/auth/sessions'],
     ] as const) {
-      const res = await admin.request(method, url, method === 'POST' ? { id: 'x.y', name: 'x', role: 'engineer' } : undefined);
+      const res = await admin.request(
+        method,
+        url,
+        method === 'POST' ? { id: 'x.y', name: 'x', role: 'engineer' } : undefined,
+      );
       expect(codeOf(res), `${method} ${url}`).toBe('TWO_FACTOR_REQUIRED');
     }
     // an engineer is not required to
@@ -173,7 +194,9 @@ describe('TOTP two-factor authentication', () => {
     const ok = await admin.post('/api/auth/reauth', { code: codeAt(secret, w.now()) });
     expect(ok.statusCode, ok.body).toBe(200);
     expect((ok.json() as { authenticatedAt: number }).authenticatedAt).toBe(w.now());
-    expect((await admin.post('/api/accounts', { id: 'late.one', name: 'Late', role: 'engineer' })).statusCode).toBe(201);
+    expect((await admin.post('/api/accounts', { id: 'late.one', name: 'Late', role: 'engineer' })).statusCode).toBe(
+      201,
+    );
     w.advance(11 * 60_000);
     expect((await admin.post('/api/auth/reauth', { password: PASSWORD })).statusCode).toBe(200);
     expect((await admin.post('/api/accounts/engineer/reset-link')).statusCode).toBe(200);

@@ -402,7 +402,9 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
-  'GET /api/auth/sessions': [{ what: 'own sessions', method: 'GET', url: () => '/api/auth/sessions', expect: own(200) }],
+  'GET /api/auth/sessions': [
+    { what: 'own sessions', method: 'GET', url: () => '/api/auth/sessions', expect: own(200) },
+  ],
   'DELETE /api/auth/sessions/:sessionId': [
     {
       what: 'end B’s session',
