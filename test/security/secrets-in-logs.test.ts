@@ -184,7 +184,7 @@ describe('secrets and passwords never reach the log', () => {
       (
         await call(zhang, 'POST', '/api/auth/password', {
           currentPassword: secrets['a generated one-time password']!,
-          newPassword: keep('zhang’s own password', 'zhang-min-own-pass-2026'),
+          newPassword: keep('zhang’s own password', 'lanterns-on-the-east-dock-2026'),
         })
       ).status,
     ).toBe(200);
@@ -194,7 +194,7 @@ describe('secrets and passwords never reach the log', () => {
       (
         await call(li, 'POST', '/api/auth/password', {
           currentPassword: secrets['a one-time password from a reset']!,
-          newPassword: keep('li’s own password', 'li-wei-own-pass-2026!'),
+          newPassword: keep('li’s own password', 'harbour kites fly at noon!'),
         })
       ).status,
     ).toBe(200);
