@@ -74,6 +74,11 @@ function TwoFactor({ onEnrolled }: { onEnrolled?: () => void }) {
         <div class="notice secret" role="status">
           <p>{t('sec.2fa.codes')}</p>
           <pre data-testid="recovery-codes">{codes.join('\n')}</pre>
+          {onEnrolled && (
+            <button type="button" class="primary" onClick={onEnrolled}>
+              {t('sec.2fa.continue')}
+            </button>
+          )}
         </div>
       )}
       {s && !s.enabled && !enrolment && (
@@ -97,7 +102,6 @@ function TwoFactor({ onEnrolled }: { onEnrolled?: () => void }) {
               setCodes(r.recoveryCodes);
               setEnrolment(null);
               status.reload();
-              onEnrolled?.();
             });
           }}
         >
