@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
 import { DEFAULT_COMMAND_ACK_TIMEOUT_MS } from '../commands/service.ts';
 import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
+import { ROLES, type Role } from '../web/auth/roles.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
 import { DEFAULT_SESSION_RATE_RENEW_MS, SESSION_RATE } from '../remote/telemetry-rate.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
@@ -71,6 +72,26 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES: int('LOGIN_MAX_FAILURES', 5, 1, 1000),
   LOGIN_IP_MAX_FAILURES: int('LOGIN_IP_MAX_FAILURES', 20, 1, 100_000),
   LOGIN_FAILURE_WINDOW_MS: int('LOGIN_FAILURE_WINDOW_MS', 15 * 60_000, 1000, 86_400_000),
+  REQUIRE_2FA_ROLES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(ROLES, { error: `REQUIRE_2FA_ROLES must be a comma-separated list of ${ROLES.join(', ')}` })))
+    .optional()
+    .transform((v): Role[] => v ?? []),
+  REAUTH_WINDOW_MS: int('REAUTH_WINDOW_MS', 15 * 60_000, 60_000, 86_400_000),
+  RESET_LINK_TTL_MS: int('RESET_LINK_TTL_MS', 24 * 3_600_000, 5 * 60_000, 30 * 86_400_000),
+  API_TOKEN_RATE_PER_MIN: int('API_TOKEN_RATE_PER_MIN', 120, 1, 100_000),
+  TOTP_SECRET_KEY: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, {
+      error: 'TOTP_SECRET_KEY must be 32 bytes as 64 hex digits or base64',
+    })
+    .optional(),
   LIVE_MAX_RATE_HZ: int('LIVE_MAX_RATE_HZ', LIVE_DEFAULTS.maxRateHz, 1, 50),
   LIVE_FLEET_INTERVAL_MS: int('LIVE_FLEET_INTERVAL_MS', LIVE_DEFAULTS.fleetIntervalMs, 100, 60_000),
   LIVE_MAX_BUFFERED: int('LIVE_MAX_BUFFERED', LIVE_DEFAULTS.maxBuffered, 2, 10_000),
@@ -138,7 +159,7 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['METRICS_TOKEN']);
+const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;

@@ -13,7 +13,10 @@ export const DATA_FILES = {
   records: 'records.db',
   /** Telemetry frames and their rollups (telemetry/sqlite-store.ts). */
   telemetry: 'telemetry.db',
+  /** The key TOTP secrets are encrypted with when TOTP_SECRET_KEY is not set (created at first start, mode 0600). */
+  totpKey: 'totp-secret.key',
 } as const;
 
 export const recordsFile = (dataDir: string): string => join(dataDir, DATA_FILES.records);
 export const telemetryFile = (dataDir: string): string => join(dataDir, DATA_FILES.telemetry);
+export const totpKeyFile = (dataDir: string): string => join(dataDir, DATA_FILES.totpKey);

@@ -34,6 +34,7 @@ import type { CommandSender } from '../commands/types.ts';
 import { createStepRunner, type SessionPlan } from '../remote/steps.ts';
 import { createSessionTelemetryRate } from '../remote/telemetry-rate.ts';
 import type { SessionAccess } from '../remote/types.ts';
+import { loadTotpKey } from './totp-key.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -258,7 +259,15 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       trustedProxies: config.trustedProxies,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
-      session: { idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS, maxAgeMs: config.SESSION_MAX_AGE_MS },
+      session: {
+        idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
+        maxAgeMs: config.SESSION_MAX_AGE_MS,
+        requireTwoFactorRoles: config.REQUIRE_2FA_ROLES,
+      },
+      totpSecretKey: loadTotpKey(config),
+      reauthWindowMs: config.REAUTH_WINDOW_MS,
+      resetLinkTtlMs: config.RESET_LINK_TTL_MS,
+      apiTokenRatePerMin: config.API_TOKEN_RATE_PER_MIN,
       login: {
         maxPerAccount: config.LOGIN_MAX_FAILURES,
         maxPerIp: config.LOGIN_IP_MAX_FAILURES,

@@ -4,6 +4,7 @@ import { notificationsMigration } from './migrations/0008_notifications.ts';
 import { commandsMigration } from './migrations/0009_commands.ts';
 import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
+import { accountSecurityMigration } from './migrations/0015_account_security.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -360,6 +361,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0009_commands': commandsMigration(dialect),
     '0011_session_steps': sessionStepsMigration(dialect),
     '0014_notification_targets': notificationTargetsMigration(),
+    '0015_account_security': accountSecurityMigration(dialect),
   };
 }
 

@@ -12,7 +12,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { createAccounts } from './auth/accounts.ts';
+import { createApiTokens, createTokenRateLimit } from './auth/api-tokens.ts';
 import { createAuditLog } from './auth/audit.ts';
+import { createLoginChallenges } from './auth/login-challenges.ts';
+import { createPasswordResets } from './auth/password-resets.ts';
+import { createTwoFactor } from './auth/two-factor.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createScrapeToken } from './auth/scrape-token.ts';
 import { installGuard } from './auth/guard.ts';
@@ -21,6 +25,9 @@ import { createLoginThrottle } from './auth/throttle.ts';
 import { createTenancy, type WebContext, type WebDeps, type WebOptions } from './context.ts';
 import { installErrorHandling, sendError } from './errors.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { apiTokenRoutes } from './routes/api-tokens.ts';
+import { loginSessionRoutes } from './routes/login-sessions.ts';
+import { twoFactorRoutes } from './routes/two-factor.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -37,6 +44,7 @@ import { vehicleRoutes } from './routes/vehicles.ts';
 export type { WebDeps, WebOptions } from './context.ts';
 
 const SESSION_SWEEP_MS = 3_600_000;
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The security headers of every answer (helmet): CSP, HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, … */
 export const HELMET_OPTIONS: FastifyHelmetOptions = {
@@ -106,6 +114,12 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     throttle: createLoginThrottle(options.login, now),
     tenancy: createTenancy(deps),
     scrapeToken: createScrapeToken(options.metricsToken),
+    twoFactor: createTwoFactor({ db: deps.records, now }, { secretKey: options.totpSecretKey }),
+    challenges: createLoginChallenges(now),
+    resets: createPasswordResets({ db: deps.records, now }, { ttlMs: options.resetLinkTtlMs ?? 24 * 3_600_000 }),
+    tokens: createApiTokens({ db: deps.records, now }),
+    tokenRate: createTokenRateLimit({ perMinute: options.apiTokenRatePerMin ?? 120 }, now),
+    reauthWindowMs: options.reauthWindowMs ?? 15 * 60_000,
   };
 }
 
@@ -124,7 +138,35 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
 
     await app.register(helmet, HELMET_OPTIONS);
     await app.register(cookie);
-    installGuard(app, ctx.sessions);
+    installGuard(
+      app,
+      {
+        sessions: ctx.sessions,
+        tokens: ctx.tokens,
+        tokenRate: ctx.tokenRate,
+        counters: ctx.deps.counters,
+        now: ctx.now,
+      },
+      { reauthWindowMs: ctx.reauthWindowMs },
+    );
+    // every state-changing request by an API token is audited as the token's (reads only touch last_used_at)
+    app.addHook('onResponse', async (req, reply) => {
+      const t = req.apiToken;
+      if (!t || SAFE.has(req.method)) return;
+      await ctx.audit.record({
+        actor: `token:${t.token.id}`,
+        action: 'api_token.request',
+        subject: `account:${t.token.accountId}`,
+        ip: req.ip,
+        details: {
+          source: 'api-token',
+          method: req.method,
+          route: req.routeOptions.url ?? null,
+          status: reply.statusCode,
+          customerId: t.token.customerId,
+        },
+      });
+    });
     app.addHook('onSend', async (req, reply) => {
       if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
     });
@@ -146,6 +188,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'plans', description: 'Emergency plans (应急预案)' },
           { name: 'sessions', description: 'Remote technical support sessions (远程技术支援): guided steps' },
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
+          { name: 'security', description: 'Two-factor authentication, sessions, API tokens' },
           { name: 'customers', description: 'Customer units' },
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
@@ -155,6 +198,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           securitySchemes: {
             session: { type: 'apiKey', in: 'cookie', name: '__Host-pw_session' },
             csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+            apiToken: { type: 'http', scheme: 'bearer', description: 'an API token (pwt_…) for integrations' },
           },
         },
       },
@@ -180,6 +224,9 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     if (remote?.steps) await app.register(sessionStepRoutes(ctx, { access: remote.access, steps: remote.steps }));
     await app.register(adminRoutes(ctx));
     await app.register(notificationRoutes(ctx));
+    await app.register(twoFactorRoutes(ctx));
+    await app.register(loginSessionRoutes(ctx));
+    await app.register(apiTokenRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

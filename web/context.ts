@@ -18,7 +18,11 @@ import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { Account, Accounts } from './auth/accounts.ts';
+import type { ApiTokens, TokenRateLimit } from './auth/api-tokens.ts';
 import type { AuditLog } from './auth/audit.ts';
+import type { LoginChallenges } from './auth/login-challenges.ts';
+import type { PasswordResets } from './auth/password-resets.ts';
+import type { TwoFactor } from './auth/two-factor.ts';
 import type { SessionOptions, Sessions } from './auth/sessions.ts';
 import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
@@ -78,6 +82,14 @@ export interface WebOptions {
   consoleDir?: string;
   /** Bearer token that reads `GET /metrics` without a staff session (`METRICS_TOKEN`); none: staff sessions only. */
   metricsToken?: string;
+  /** The 32-byte key TOTP secrets are encrypted with at rest (TOTP_SECRET_KEY, else `DATA_DIR/totp-secret.key`). */
+  totpSecretKey: Buffer;
+  /** Admin actions need the password or a TOTP code proven this recently (REAUTH_WINDOW_MS); default 15 min. */
+  reauthWindowMs?: number;
+  /** How long an admin-issued password reset link works (RESET_LINK_TTL_MS); default 24 h. */
+  resetLinkTtlMs?: number;
+  /** Requests per minute per API token (API_TOKEN_RATE_PER_MIN); default 120. */
+  apiTokenRatePerMin?: number;
 }
 
 /** Everything a route module works with. */
@@ -90,6 +102,13 @@ export interface WebContext {
   throttle: LoginThrottle;
   tenancy: Tenancy;
   scrapeToken: ScrapeToken;
+  twoFactor: TwoFactor;
+  challenges: LoginChallenges;
+  resets: PasswordResets;
+  tokens: ApiTokens;
+  tokenRate: TokenRateLimit;
+  /** Admin actions need a password or TOTP proof this recent. */
+  reauthWindowMs: number;
   /** How people are named to a viewer: customers never get staff login ids. */
   names: PublicNames;
 }

@@ -8,6 +8,7 @@ import type {} from '../diagnostics/errors.ts';
 import type {} from '../commands/errors.ts';
 import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
+import type {} from './auth/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -77,6 +78,17 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   VEHICLE_OFFLINE: 409,
   COMMAND_CONFLICT: 409,
   COMMAND_NOT_FOUND: 404,
+  PASSWORD_TOO_SHORT: 400,
+  PASSWORD_TOO_SIMPLE: 400,
+  PASSWORD_COMMON: 400,
+  PASSWORD_PERSONAL: 400,
+  TWO_FACTOR_REQUIRED: 403,
+  TWO_FACTOR_FAILED: 401,
+  TWO_FACTOR_STATE: 409,
+  REAUTH_REQUIRED: 403,
+  RESET_LINK_INVALID: 404,
+  LOGIN_SESSION_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 

@@ -1,18 +1,20 @@
 import type { Alarm, AlarmNote, TimelineEntry } from '../diagnostics/types.ts';
 import type { Account, Accounts, Role } from './auth/accounts.ts';
+import { PUBLIC_LABELS } from './public-labels.ts';
 import type { TicketView } from './ticket-view.ts';
 
 /**
  * How people are named to customers. Staff login ids are never sent to a customer (a login id is
  * half of a login): a staff member is shown by the display name an admin gave it, else by a role
  * label. A customer's own unit's accounts keep their ids; `system` is "System"; anything else (a
- * removed account, a configured escalation target that is no account) is "Staff".
+ * removed account, a configured escalation target that is no account) is "Staff". The labels are
+ * sent in English; the console shows them in its language (web/public-labels.ts has both).
  */
 export const ROLE_LABELS: Record<Role, string> = {
-  admin: 'Platform team',
-  dispatcher: 'Duty desk',
-  engineer: 'Engineer',
-  customer: 'Customer',
+  admin: PUBLIC_LABELS.admin.en,
+  dispatcher: PUBLIC_LABELS.dispatcher.en,
+  engineer: PUBLIC_LABELS.engineer.en,
+  customer: PUBLIC_LABELS.customer.en,
 };
 
 /** The name a customer of `customerId` sees for `actor`. */
@@ -20,9 +22,9 @@ export type NameFor = (actor: string) => string;
 
 export function publicName(accountsById: Map<string, Account>, customerId: string): NameFor {
   return (actor) => {
-    if (actor === 'system') return 'System';
+    if (actor === 'system') return PUBLIC_LABELS.system.en;
     const a = accountsById.get(actor);
-    if (!a) return 'Staff';
+    if (!a) return PUBLIC_LABELS.staff.en;
     if (a.role === 'customer') return a.customerId === customerId ? a.id : ROLE_LABELS.customer;
     return a.displayName ?? ROLE_LABELS[a.role];
   };

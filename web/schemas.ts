@@ -144,6 +144,7 @@ export const accountOut = z
     createdAt: z.number(),
     updatedAt: z.number(),
     lastLoginAt: z.number().nullable(),
+    twoFactor: z.boolean().meta({ description: 'a TOTP second factor is enrolled' }),
   })
   .meta({ id: 'Account' });
 
@@ -155,6 +156,12 @@ export const sessionOut = z
       .meta({ description: `send it in the x-csrf-token header of every POST, PATCH, PUT and DELETE` }),
     expiresAt: z.number(),
     idleExpiresAt: z.number(),
+    authenticatedAt: z
+      .number()
+      .meta({ description: 'when this session last proved its password or TOTP code (admin actions need it recent)' }),
+    twoFactorRequired: z
+      .boolean()
+      .meta({ description: 'the deployment requires a second factor for this role and none is enrolled yet' }),
   })
   .meta({ id: 'Session' });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { generateSync } from 'otplib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../simulators/clock.ts';
@@ -53,7 +54,12 @@ describe('web console in Chromium', () => {
       logLevel: 'warn',
       build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
     });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir, LIVE_FLEET_INTERVAL_MS: '200' });
+    // admins must use a second factor here (no other test signs in as one)
+    tp = await startTestPlatform({
+      CONSOLE_DIR: consoleDir,
+      LIVE_FLEET_INTERVAL_MS: '200',
+      REQUIRE_2FA_ROLES: 'admin',
+    });
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
 
     const p = tp.platform;
@@ -67,6 +73,7 @@ describe('web console in Chromium', () => {
       password: PASSWORD,
       mustChangePassword: false,
     });
+    await accounts.add({ id: 'boss', name: 'Bo Admin', role: 'admin', password: PASSWORD, mustChangePassword: false });
     await accounts.add({
       id: 'cust-b',
       name: 'Bob of Unit B',
@@ -302,4 +309,41 @@ describe('web console in Chromium', () => {
     await customer.waitForSelector('[data-testid=live-charts]');
     expect(await customer.locator('[data-testid=command-panel]').count()).toBe(0);
   }, 60_000);
+
+  it('an admin required to use two-factor authentication enrols from the QR code page, keeps the recovery codes, then signs in with one', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`[browser boss] ${err.message}`));
+    await page.goto(`${base}/`);
+    await page.fill('input[name=username]', 'boss');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    // nothing but the security page until enrolled
+    await page.waitForSelector('.security button.primary');
+    expect(await page.locator('[data-testid=who]').count()).toBe(0);
+    await page.click('.security button.primary');
+    const qr = page.locator('.security img');
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    const uri = await page.locator('.security code').innerText();
+    const secret = new URL(uri).searchParams.get('secret')!;
+    await page.fill('.security input[autocomplete=one-time-code]', generateSync({ secret }));
+    await page.click('.security form button[type=submit]');
+    const codes = (await page.locator('[data-testid=recovery-codes]').innerText()).split('\n').filter(Boolean);
+    expect(codes).toHaveLength(10);
+    await page.click('.security .notice button.primary');
+    await page.waitForSelector('[data-testid=who]');
+    await page.click('[data-testid=logout]');
+    // the second step: a recovery code
+    await page.fill('input[name=username]', 'boss');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.fill('input[name=recovery]', codes[0]!);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who]');
+    await page.click('nav a[href="#/security"]');
+    await page.waitForSelector('.security');
+    expect(await page.locator('.security').innerText()).toContain('9 recovery codes left');
+  });
 });

@@ -12,7 +12,7 @@ import { recordsFile } from '../../platform/data-files.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The console account the reliability tests read per-key counters with (`/metrics` shows them to staff only). */
-export const OBSERVER = { username: 'reliability-observer', password: 'reliability observer password 1' };
+export const OBSERVER = { username: 'reliability-observer', password: 'a quiet lookout on the load 1' };
 
 /** An engineer account for OBSERVER in a records store (cheap scrypt: tests only). */
 export async function addObserver(db: RecordsDb): Promise<void> {

@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../../web/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { securityHeaders, webConsole } from '../../web/app.ts';
 import type { WebContext } from '../../web/context.ts';
+import type { Access } from '../../web/auth/guard.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { startTestPlatform, withTimeout } from '../helpers/platform.ts';
 
@@ -17,6 +18,10 @@ export interface DeclaredRoute {
   url: string;
   /** OpenAPI's form, e.g. `/api/vehicles/{id}`. */
   path: string;
+  /** Open to everybody (login, reset links): no session, no CSRF token. */
+  public: boolean;
+  /** The API token scope that opens it, if any (web/auth/guard.ts `Access.token`). */
+  tokenScope: string | undefined;
 }
 
 /**
@@ -28,8 +33,15 @@ export async function declaredRoutes(ctx: WebContext): Promise<DeclaredRoute[]> 
   const seen: DeclaredRoute[] = [];
   const app = Fastify({ logger: false });
   app.addHook('onRoute', (r) => {
+    const access = (r.config as { access?: Access } | undefined)?.access;
     for (const method of [r.method].flat())
-      seen.push({ method, url: r.url, path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}') });
+      seen.push({
+        method,
+        url: r.url,
+        path: r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+        public: access === 'public',
+        tokenScope: access && access !== 'public' ? access.token : undefined,
+      });
   });
   await app.register(webConsole, { ctx, bootstrapAdmin: false });
   await app.ready();

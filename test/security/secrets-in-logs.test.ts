@@ -6,6 +6,7 @@ import { createLogger } from '../../core/logger.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { frame, refusalCode, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { connected, httpLogin, openLive } from '../helpers/live-client.ts';
+import { generateSync } from 'otplib';
 import { expectNoSecrets, MOSQUITTO_PUB, runTool } from './helpers.ts';
 import { DATA_FILES } from '../../platform/data-files.ts';
 
@@ -184,7 +185,7 @@ describe('secrets and passwords never reach the log', () => {
       (
         await call(zhang, 'POST', '/api/auth/password', {
           currentPassword: secrets['a generated one-time password']!,
-          newPassword: keep('zhang’s own password', 'zhang-min-own-pass-2026'),
+          newPassword: keep('zhang’s own password', 'lanterns-on-the-east-dock-2026'),
         })
       ).status,
     ).toBe(200);
@@ -194,7 +195,7 @@ describe('secrets and passwords never reach the log', () => {
       (
         await call(li, 'POST', '/api/auth/password', {
           currentPassword: secrets['a one-time password from a reset']!,
-          newPassword: keep('li’s own password', 'li-wei-own-pass-2026!'),
+          newPassword: keep('li’s own password', 'harbour kites fly at noon!'),
         })
       ).status,
     ).toBe(200);
@@ -233,6 +234,53 @@ describe('secrets and passwords never reach the log', () => {
       headers: { 'content-type': 'text/plain' },
       body: `username=admin&password=${keep('a password in a form body', 'form-body-pass-9999')}`,
     });
+
+    // account security: a TOTP secret and recovery codes, the second login step, a reset link, an API token
+    const enrolment = await call(admin, 'POST', '/api/auth/two-factor/enrol');
+    expect(enrolment.status).toBe(200);
+    const totpSecret = keep('a TOTP secret', new URL(enrolment.body!.otpauthUri as string).searchParams.get('secret')!);
+    const confirmed = await call(admin, 'POST', '/api/auth/two-factor/confirm', {
+      code: generateSync({ secret: totpSecret }),
+    });
+    expect(confirmed.status).toBe(200);
+    (confirmed.body!.recoveryCodes as string[]).forEach((c, i) => keep(`recovery code ${i + 1}`, c));
+    const step1 = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: secrets['the admin password'] }),
+    });
+    const challenge = keep('a login challenge', ((await step1.json()) as { challenge: string }).challenge);
+    const step2 = await fetch(`${base}/api/auth/login/second-factor`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ challenge, recoveryCode: secrets['recovery code 1'] }),
+    });
+    expect(step2.status).toBe(200);
+    keep('a session token after the second step', step2.headers.getSetCookie()[0]!.split(';')[0]!.split('=')[1]!);
+    const link = await call(admin, 'POST', '/api/accounts/li.wei/reset-link');
+    const resetToken = keep('a reset link token', link.body!.token as string);
+    const used = await fetch(`${base}/api/auth/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        token: resetToken,
+        newPassword: keep('a password set by a reset link', 'quiet rivers 4 reset'),
+      }),
+    });
+    expect(used.status).toBe(204);
+    const tokenMade = await call(admin, 'POST', '/api/admin/api-tokens', {
+      accountId: 'li.wei',
+      name: 'ERP',
+      scopes: ['vehicles:read'],
+    });
+    const apiToken = keep('an API token', tokenMade.body!.token as string);
+    expect((await fetch(`${base}/api/vehicles`, { headers: { authorization: `Bearer ${apiToken}` } })).status).toBe(
+      200,
+    );
+    const wrongToken = keep('a wrong API token', `pwt_${'Q'.repeat(43)}`);
+    expect((await fetch(`${base}/api/vehicles`, { headers: { authorization: `Bearer ${wrongToken}` } })).status).toBe(
+      401,
+    );
 
     // live connections with the session cookies (WebSocket and long-polling), then logouts
     for (const [login, transport] of [

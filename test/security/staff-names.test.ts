@@ -159,3 +159,15 @@ describe('customers never see staff login ids (live layer)', () => {
     );
   });
 });
+
+describe('role labels are localisable (issue 16, item 3)', () => {
+  it('every label a customer may get instead of a staff login id has a Chinese form in web/public-labels.ts, which the console shows', async () => {
+    const { PUBLIC_LABELS } = await import('../../web/public-labels.ts');
+    const { ROLE_LABELS, publicName } = await import('../../web/public-names.ts');
+    const name = publicName(new Map(), 'CA');
+    const sent = [...Object.values(ROLE_LABELS), name('system'), name('someone-removed')];
+    const english = Object.values(PUBLIC_LABELS).map((l) => l.en);
+    for (const label of sent) expect(english, label).toContain(label);
+    for (const l of Object.values(PUBLIC_LABELS)) expect(l.zh).toMatch(/\p{Script=Han}/u);
+  });
+});

@@ -2,7 +2,9 @@ import Fastify, { type InjectOptions, type LightMyRequestResponse } from 'fastif
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { webConsole } from '../../web/app.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
-import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
+import { createHash } from 'node:crypto';
+import { generateSync } from 'otplib';
+import { SESSION_COOKIE, sessionHandle } from '../../web/auth/sessions.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
 import { httpLogin } from '../helpers/live-client.ts';
@@ -20,11 +22,28 @@ import {
  */
 
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
+const handleOf = (cookie: string) => sessionHandle(createHash('sha256').update(cookie).digest('hex'));
 
 interface Ids {
   alarm: number;
   ticket: number;
+  /** A handle of another session of the admin (revoked by the admin itself). */
+  ownSession: string;
+  /** A handle of the engineer's session (revoked by the admin). */
+  otherSession: string;
+  /** An API token to revoke. */
+  tokenId: string;
+  /** The answer of the previous request of the success run (the enrolment's URI for the confirmation). */
+  last: unknown;
 }
+
+/** The current TOTP code of an enrolment answer ({otpauthUri}), at the test clock. */
+function codeFrom(answer: unknown, at: number): string {
+  const uri = (answer as { otpauthUri?: string } | undefined)?.otpauthUri ?? '';
+  const secret = new URL(uri || 'otpauth://totp/x?secret=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA').searchParams.get('secret')!;
+  return generateSync({ secret, epoch: Math.floor(at / 1000) });
+}
+let clockNow: () => number = Date.now;
 
 /**
  * A request that succeeds with a valid CSRF token, for every state-changing route. Listed in an
@@ -58,6 +77,27 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/customers', () => ({ url: '/api/customers', body: { id: 'CC', name: 'Unit C' } })],
   ['PATCH /api/customers/:id', () => ({ url: '/api/customers/CA', body: { name: 'pwned' } })],
   ['DELETE /api/vehicles/:id', () => ({ url: '/api/vehicles/VB1' })],
+  ['POST /api/auth/reauth', () => ({ url: '/api/auth/reauth', body: { password: PASSWORD } })],
+  ['POST /api/auth/two-factor/enrol', () => ({ url: '/api/auth/two-factor/enrol' })],
+  [
+    'POST /api/auth/two-factor/confirm',
+    (i) => ({ url: '/api/auth/two-factor/confirm', body: { code: codeFrom(i.last, clockNow()) } }),
+  ],
+  ['POST /api/auth/two-factor/recovery-codes', () => ({ url: '/api/auth/two-factor/recovery-codes' })],
+  ['DELETE /api/auth/two-factor', () => ({ url: '/api/auth/two-factor' })],
+  ['DELETE /api/admin/accounts/:id/two-factor', () => ({ url: '/api/admin/accounts/dispatcher/two-factor' })],
+  ['DELETE /api/auth/sessions/:sessionId', (i) => ({ url: `/api/auth/sessions/${i.ownSession}` })],
+  [
+    'DELETE /api/admin/accounts/:id/sessions/:sessionId',
+    (i) => ({ url: `/api/admin/accounts/engineer/sessions/${i.otherSession}` }),
+  ],
+  ['DELETE /api/admin/accounts/:id/sessions', () => ({ url: '/api/admin/accounts/cust-a/sessions' })],
+  ['POST /api/accounts/:id/reset-link', () => ({ url: '/api/accounts/engineer/reset-link' })],
+  [
+    'POST /api/admin/api-tokens',
+    () => ({ url: '/api/admin/api-tokens', body: { accountId: 'cust-a', name: 'ERP', scopes: ['tickets:read'] } }),
+  ],
+  ['DELETE /api/admin/api-tokens/:tokenId', (i) => ({ url: `/api/admin/api-tokens/${i.tokenId}` })],
   [
     'POST /api/auth/password',
     () => ({ url: '/api/auth/password', body: { currentPassword: PASSWORD, newPassword: 'a whole new password 1' } }),
@@ -73,12 +113,32 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   beforeAll(async () => {
     w = await startWeb();
-    ids = { alarm: (await w.alarm('VA1')).id, ticket: (await w.ticket('VA1')).id };
     // VA1 is connected and answers its commands
     w.presence.connected('VA1', w.now(), '10.9.9.9');
     w.answerCommands((_v, c) => ({ id: c.id, ts: w.now(), ok: true, result: {} }));
+    clockNow = w.now;
     admin = await w.login('admin');
     other = await w.login('engineer');
+    const second = await w.login('admin');
+    // the dispatcher has a second factor, for the admin to reset
+    const { otpauthUri } = await w.ctx.twoFactor.enrol('dispatcher');
+    await w.ctx.twoFactor.confirm('dispatcher', codeFrom({ otpauthUri }, w.now()));
+    const token = await w.ctx.tokens.create({
+      accountId: 'engineer',
+      name: 'to revoke',
+      scopes: ['vehicles:read'],
+      customerId: null,
+      expiresAt: w.now() + 86_400_000,
+      createdBy: 'admin',
+    });
+    ids = {
+      alarm: (await w.alarm('VA1')).id,
+      ticket: (await w.ticket('VA1')).id,
+      ownSession: handleOf(second.cookie),
+      otherSession: handleOf(other.cookie),
+      tokenId: token.info.id,
+      last: undefined,
+    };
   });
   afterAll(async () => w?.close());
 
@@ -95,7 +155,7 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   it('has a row for every state-changing route the app declares', async () => {
     const unsafe = (await declaredRoutes(w.ctx))
-      .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && r.url !== '/api/auth/login')
+      .filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && !r.public)
       .map(routeKey);
     expect(
       unsafe.filter((r) => !UNSAFE.some(([k]) => k === r)),
@@ -145,7 +205,7 @@ describe('CSRF: every state-changing route refuses a request without the session
     expect(await snapshot()).toBe(before);
   });
 
-  it('login from another site is refused too (login CSRF)', async () => {
+  it('login from another site is refused too (login CSRF), and so are the other public state-changing routes', async () => {
     for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
       const res = await w.app.inject({
         method: 'POST',
@@ -156,6 +216,27 @@ describe('CSRF: every state-changing route refuses a request without the session
       expect(codeOf(res)).toBe('CSRF_INVALID');
       expect(res.headers['set-cookie']).toBeUndefined();
     }
+    const publicUnsafe = (await declaredRoutes(w.ctx)).filter((r) => r.public && r.method === 'POST');
+    expect(publicUnsafe.map(routeKey).sort()).toEqual([
+      'POST /api/auth/login',
+      'POST /api/auth/login/second-factor',
+      'POST /api/auth/reset',
+      'POST /api/auth/reset/check',
+    ]);
+    for (const r of publicUnsafe) {
+      const res = await w.app.inject({
+        method: 'POST',
+        url: r.url,
+        headers: { origin: 'https://evil.example' },
+        payload: {
+          token: 'x'.repeat(43),
+          challenge: 'x'.repeat(43),
+          code: '123456',
+          newPassword: 'a fine new passphrase',
+        },
+      });
+      expect(codeOf(res), routeKey(r)).toBe('CSRF_INVALID');
+    }
   });
 
   it('the same requests with the right token succeed (so the 403s above were the CSRF check’s)', async () => {
@@ -163,6 +244,7 @@ describe('CSRF: every state-changing route refuses a request without the session
       const { url, body } = build(ids);
       const res = await admin.request(key.split(' ')[0]!, url, body);
       expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
+      ids.last = res.body ? res.json() : undefined;
     }
   });
 });

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import type { ErrorCode } from '../../core/errors.ts';
+import { TOKEN_SCOPES } from '../../web/auth/api-tokens.ts';
 import { healthyFrame, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
 
@@ -26,6 +27,10 @@ interface Unit {
   account: string;
   /** An item of the unit's customer's console inbox. */
   inbox: number;
+  /** A session handle of the unit's customer (GET /api/auth/sessions). */
+  session: string;
+  /** An API token id of the unit's customer. */
+  token: string;
 }
 
 type Outcome =
@@ -390,6 +395,139 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/audit': [
     { what: 'B’s audit trail', method: 'GET', url: (u) => `/api/audit?actor=${u.account}`, expect: FORBIDDEN },
   ],
+
+  'POST /api/auth/login/second-factor': [
+    {
+      what: 'a made-up challenge',
+      method: 'POST',
+      url: () => '/api/auth/login/second-factor',
+      body: () => ({ challenge: 'x'.repeat(43), code: '123456' }),
+      expect: { status: 401, own: true },
+    },
+  ],
+  'POST /api/auth/reauth': [
+    {
+      what: 'name B’s account in the body',
+      method: 'POST',
+      url: () => '/api/auth/reauth',
+      body: (u) => ({ password: PASSWORD, account: u.account }),
+      expect: { status: 400, own: true },
+    },
+  ],
+  'POST /api/auth/reset/check': [
+    {
+      what: 'guess a reset link',
+      method: 'POST',
+      url: () => '/api/auth/reset/check',
+      body: () => ({ token: 'y'.repeat(43) }),
+      expect: nf('RESET_LINK_INVALID'),
+      noOwnerControl: true,
+    },
+  ],
+  'POST /api/auth/reset': [
+    {
+      what: 'set B’s password with a guessed link',
+      method: 'POST',
+      url: () => '/api/auth/reset',
+      body: () => ({ token: 'z'.repeat(43), newPassword: 'a perfectly fine passphrase' }),
+      expect: nf('RESET_LINK_INVALID'),
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/auth/two-factor': [
+    { what: 'own second factor', method: 'GET', url: () => '/api/auth/two-factor', expect: own(200) },
+  ],
+  'POST /api/auth/two-factor/enrol': [
+    { what: 'enrol itself', method: 'POST', url: () => '/api/auth/two-factor/enrol', expect: own(200) },
+  ],
+  'POST /api/auth/two-factor/confirm': [
+    {
+      what: 'confirm with B’s account named',
+      method: 'POST',
+      url: () => '/api/auth/two-factor/confirm',
+      body: (u) => ({ code: '123456', account: u.account }),
+      expect: { status: 400, own: true },
+    },
+  ],
+  'POST /api/auth/two-factor/recovery-codes': [
+    {
+      what: 'recovery codes (none: not enrolled)',
+      method: 'POST',
+      url: () => '/api/auth/two-factor/recovery-codes',
+      expect: { status: 409, own: true },
+    },
+  ],
+  'DELETE /api/auth/two-factor': [
+    { what: 'turn off own (not on)', method: 'DELETE', url: () => '/api/auth/two-factor', expect: own(409) },
+  ],
+  'DELETE /api/admin/accounts/:id/two-factor': [
+    {
+      what: 'turn off B’s second factor',
+      method: 'DELETE',
+      url: (u) => `/api/admin/accounts/${u.account}/two-factor`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/auth/sessions': [
+    { what: 'own sessions', method: 'GET', url: () => '/api/auth/sessions', expect: own(200) },
+  ],
+  'DELETE /api/auth/sessions/:sessionId': [
+    {
+      what: 'end B’s session',
+      method: 'DELETE',
+      url: (u) => `/api/auth/sessions/${u.session}`,
+      expect: nf('LOGIN_SESSION_NOT_FOUND'),
+      // B's own customer would end its own session, which the rows after it use
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/admin/accounts/:id/sessions': [
+    { what: 'B’s sessions', method: 'GET', url: (u) => `/api/admin/accounts/${u.account}/sessions`, expect: FORBIDDEN },
+  ],
+  'DELETE /api/admin/accounts/:id/sessions/:sessionId': [
+    {
+      what: 'end B’s session as an admin would',
+      method: 'DELETE',
+      url: (u) => `/api/admin/accounts/${u.account}/sessions/${u.session}`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/admin/accounts/:id/sessions': [
+    {
+      what: 'end all of B’s sessions',
+      method: 'DELETE',
+      url: (u) => `/api/admin/accounts/${u.account}/sessions`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/accounts/:id/reset-link': [
+    {
+      what: 'a reset link for B’s account',
+      method: 'POST',
+      url: (u) => `/api/accounts/${u.account}/reset-link`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/admin/api-tokens': [
+    {
+      what: 'B’s API tokens',
+      method: 'GET',
+      url: (u) => `/api/admin/api-tokens?accountId=${u.account}`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/admin/api-tokens': [
+    {
+      what: 'a token for B’s account',
+      method: 'POST',
+      url: () => '/api/admin/api-tokens',
+      body: (u) => ({ accountId: u.account, name: 'x', scopes: ['telemetry:read'], customerId: u.customer }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/admin/api-tokens/:tokenId': [
+    { what: 'revoke B’s token', method: 'DELETE', url: (u) => `/api/admin/api-tokens/${u.token}`, expect: FORBIDDEN },
+  ],
 };
 
 // the routes, as the app declares them (a throwaway instance: collection happens before beforeAll)
@@ -417,14 +555,18 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     alarm: 987_653,
     account: 'nobody.here',
     inbox: 987_652,
+    session: '0123456789abcdef',
+    token: 'tok_0123456789abcdef',
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
   let snapshotB: () => Promise<string>;
   let before: string;
+  let tokenA: string;
+  let tokenStaffA: string;
 
   beforeAll(async () => {
-    w = await startWeb();
+    w = await startWeb({ options: { apiTokenRatePerMin: 100_000 } });
     // unit B's data: a vehicle with telemetry, an alarm with a note, a rule ticket with a comment, a hotline ticket
     const t0 = w.now();
     await w.frames('VB1', [
@@ -437,7 +579,25 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     const ticketB = await w.ticket('VB1');
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
     const inboxB = await w.inboxItem('cust-b', 'B-INBOX-7733', ticketB.id);
-    B = { vehicle: 'VB1', customer: 'CB', ticket: ticketB.id, alarm: alarmB.id, account: 'cust-b', inbox: inboxB };
+    b = await w.login('cust-b');
+    const tokenB = await w.ctx.tokens.create({
+      accountId: 'cust-b',
+      name: 'B-TOKEN-NAME-7733',
+      scopes: ['vehicles:read'],
+      customerId: null,
+      expiresAt: t0 + 86_400_000,
+      createdBy: 'admin',
+    });
+    B = {
+      vehicle: 'VB1',
+      customer: 'CB',
+      ticket: ticketB.id,
+      alarm: alarmB.id,
+      account: 'cust-b',
+      session: (await w.ctx.sessions.listOf('cust-b'))[0]!.id,
+      token: tokenB.info.id,
+      inbox: inboxB,
+    };
     A = {
       vehicle: 'VA1',
       customer: 'CA',
@@ -445,6 +605,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       alarm: (await w.alarm('VA1')).id,
       account: 'cust-a',
       inbox: await w.inboxItem('cust-a', 'A-INBOX-1', null),
+      session: 'unused',
+      token: 'unused',
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -461,9 +623,25 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-INBOX-7733',
       ticketB.number,
       ticketB.title,
+      B.session,
+      B.token,
+      'B-TOKEN-NAME-7733',
     ];
     a = await w.login('cust-a');
-    b = await w.login('cust-b');
+    const allScopes = [...TOKEN_SCOPES];
+    const mk = async (accountId: string, customerId: string | null) =>
+      (
+        await w.ctx.tokens.create({
+          accountId,
+          name: 'matrix',
+          scopes: allScopes,
+          customerId,
+          expiresAt: t0 + 86_400_000,
+          createdBy: 'admin',
+        })
+      ).token;
+    tokenA = await mk('cust-a', null);
+    tokenStaffA = await mk('dispatcher', 'CA');
     staff = await w.login('dispatcher');
     snapshotB = async () =>
       JSON.stringify({
@@ -510,6 +688,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       u.vehicle,
       u.customer,
       u.account,
+      u.session,
+      u.token,
       String(u.ticket),
       String(u.alarm),
       String(u.inbox),
@@ -538,10 +718,16 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       const twin = await run(a, p, MISSING);
       expect(twin.statusCode, `${name} (ids that do not exist)`).toBe(o.status);
       const shape = (m: string, u: Unit) =>
-        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm), String(u.inbox)].reduce(
-          (acc, id) => acc.split(id).join('#'),
-          m,
-        );
+        [
+          u.vehicle,
+          u.customer,
+          u.account,
+          u.session,
+          u.token,
+          String(u.ticket),
+          String(u.alarm),
+          String(u.inbox),
+        ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {
         const head = await a.request('HEAD', p.url(B));
@@ -554,6 +740,52 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       expect(twin.statusCode).toBe(200);
       expect(res.json()).toEqual(twin.json());
     }
+  });
+
+  /**
+   * The same probes with API tokens instead of A's session: a token of A's customer with every scope,
+   * and a dispatcher's token limited to unit A. A route open to tokens must answer exactly as it
+   * does to A's customer; every other route refuses a token (403) — the guard applies the same
+   * tenant rules to tokens as to accounts.
+   */
+  // (outside /api: /healthz is public, /metrics takes only METRICS_TOKEN — an API token there is a wrong one, 401)
+  const tokenRows = API_ROUTES.filter((r) => !r.public && r.url.startsWith('/api/')).flatMap((r) =>
+    (MATRIX[routeKey(r)] ?? []).flatMap((p) =>
+      (['customer', 'dispatcher limited to A'] as const).map(
+        (holder) => [`${routeKey(r)}: ${p.what} (token of ${holder})`, p, r.tokenScope, holder] as const,
+      ),
+    ),
+  );
+
+  it.each(tokenRows)('%s', async (name, p, scope, holder) => {
+    const bearer = holder === 'customer' ? tokenA : tokenStaffA;
+    const send = (u: Unit, method: string = p.method) =>
+      w.app.inject({
+        method: method as 'GET',
+        url: p.url(u),
+        headers: { authorization: `Bearer ${bearer}` },
+        ...(p.body ? { payload: p.body(u) as object } : {}),
+      });
+    const res = await send(B);
+    expectNothingOfB(res, sentIds(p, B), name);
+    if (!scope) {
+      expect(res.statusCode, `${name}: ${res.body}`).toBe(403);
+      expect(expectErrorShape(res, name).code).toBe('FORBIDDEN');
+      return;
+    }
+    const o = p.expect;
+    if ('own' in o) {
+      expect(res.statusCode, `${name}: ${res.body}`).toBeLessThan(500);
+      return;
+    }
+    expect(res.statusCode, `${name}: ${res.body}`).toBe(o.status);
+    if ('code' in o) {
+      expect(expectErrorShape(res, name).code).toBe(o.code);
+      const twin = await send(MISSING);
+      expect(twin.statusCode).toBe(o.status);
+      expect(expectErrorShape(twin).code).toBe(o.code);
+    }
+    if ('sameAsMissing' in o) expect(res.json()).toEqual((await send(MISSING)).json());
   });
 
   it('nothing of unit B changed', async () => {

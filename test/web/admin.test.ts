@@ -38,7 +38,7 @@ describe('accounts, customers, audit log, plans', () => {
     );
     expect(
       codeOf(await admin.post('/api/accounts', { id: 'qian', name: 'Qian', role: 'engineer', password: 'short' })),
-    ).toBe('INVALID_ARGUMENT');
+    ).toBe('PASSWORD_TOO_SHORT');
     const audit = await w.ctx.audit.list({ action: 'account.created' });
     expect(audit.map((e) => e.subject).sort()).toEqual(['account:wang.fang', 'account:zhao']);
     expect(JSON.stringify(audit)).not.toContain(password);

@@ -342,7 +342,7 @@ describe('web console: login, session cookie, CSRF, rate limit, expiry', () => {
     expect(codeOf(wrong)).toBe('LOGIN_FAILED');
     const short = await a.post('/api/auth/password', { currentPassword: 'temporary password 1', newPassword: 'short' });
     expect(short.statusCode).toBe(400);
-    expect(codeOf(short)).toBe('INVALID_ARGUMENT');
+    expect(codeOf(short)).toBe('PASSWORD_TOO_SHORT');
     const same = await a.post('/api/auth/password', {
       currentPassword: 'temporary password 1',
       newPassword: 'temporary password 1',

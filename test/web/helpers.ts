@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
@@ -150,6 +151,7 @@ export async function startWeb(
     login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
     passwordCost: TEST_COST,
     bootstrapAdmin: false,
+    totpSecretKey: randomBytes(32),
     ...opts.options,
   };
   const { app, ctx } = await createWebApp(

@@ -4,13 +4,20 @@ import { PlatformError } from '../../core/errors.ts';
 import { hashSecret, PASSWORD_COST, verifySecret, type ScryptCost } from '../../core/secrets.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { AccountsTable } from '../../records/schema.ts';
+import { checkPassword } from './password-policy.ts';
 import type { Role } from './roles.ts';
+
+declare module '../../records/schema.ts' {
+  interface AccountsTable {
+    /** 1 once a TOTP second factor is confirmed (web/auth/two-factor.ts); 0 otherwise. */
+    totp_enabled: import('kysely').Generated<number>;
+  }
+}
 
 export { ROLES, STAFF_ROLES, type Role } from './roles.ts';
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
-export const PASSWORD_MIN_LENGTH = 12;
-export const PASSWORD_MAX_LENGTH = 256;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.ts';
 
 export interface Account {
   id: string;
@@ -25,6 +32,8 @@ export interface Account {
   createdAt: number;
   updatedAt: number;
   lastLoginAt: number | null;
+  /** A TOTP second factor is enrolled and confirmed. */
+  twoFactor: boolean;
 }
 
 type Row = Selectable<AccountsTable>;
@@ -41,6 +50,7 @@ export function toAccount(r: Row): Account {
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     lastLoginAt: r.last_login_at === null ? null : Number(r.last_login_at),
+    twoFactor: Number(r.totp_enabled ?? 0) === 1,
   };
 }
 
@@ -111,13 +121,6 @@ export function createAccounts(
     ).map((r) => r.id);
   }
 
-  function checkPassword(password: string): void {
-    if (password.length < PASSWORD_MIN_LENGTH)
-      throw new PlatformError('INVALID_ARGUMENT', `a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
-    if (password.length > PASSWORD_MAX_LENGTH)
-      throw new PlatformError('INVALID_ARGUMENT', `a password has at most ${PASSWORD_MAX_LENGTH} characters`);
-  }
-
   return {
     get,
     require,
@@ -137,7 +140,7 @@ export function createAccounts(
           'INVALID_ARGUMENT',
           `account id "${input.id}" must be 2–64 characters of a-z 0-9 . _ -, starting with a letter or digit`,
         );
-      checkPassword(input.password);
+      checkPassword(input.password, { accountId: id, names: [input.name, input.displayName] });
       const hash = await hashSecret(input.password, cost);
       const at = now();
       return inTransaction(db, async (tx) => {
@@ -202,7 +205,8 @@ export function createAccounts(
     },
     /** Sets a password; `mustChange` marks it one-time (reset by an admin, first setup). */
     async setPassword(id: string, password: string, mustChange: boolean): Promise<void> {
-      checkPassword(password);
+      const a = await require(id);
+      checkPassword(password, { accountId: a.id, names: [a.name, a.displayName] });
       const hash = await hashSecret(password, cost);
       const res = await db
         .updateTable('accounts')

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Counters } from '../../core/counters.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { Account, Role } from './accounts.ts';
+import type { ApiTokens, TokenPrincipal, TokenRateLimit, TokenScope } from './api-tokens.ts';
 import { csrfMatches, CSRF_HEADER, SESSION_COOKIE, type ActiveSession, type Sessions } from './sessions.ts';
 
 /** Who may call a route: nobody signed in needed (`public`), or these roles. API routes without it are admin-only. */
@@ -9,6 +11,12 @@ export type Access =
   | {
       roles: readonly Role[];
       /** allowed while a one-time password must still be changed */ duringPasswordChange?: boolean;
+      /** allowed while the account must still enrol a second factor (REQUIRE_2FA_ROLES) */
+      duringTwoFactorEnrolment?: boolean;
+      /** an API token with this scope may call it (as its account, within the roles); no token otherwise */
+      token?: TokenScope;
+      /** the session must have proven its password or TOTP code within the re-authentication window */
+      recentAuth?: boolean;
     };
 
 declare module 'fastify' {
@@ -16,8 +24,10 @@ declare module 'fastify' {
     access?: Access;
   }
   interface FastifyRequest {
-    /** The signed-in session, set by the guard on API routes. */
+    /** The signed-in session, set by the guard on API routes (null for a bearer token). */
     auth: ActiveSession | null;
+    /** The API token of a bearer request, set by the guard (null for a session). */
+    apiToken: TokenPrincipal | null;
   }
 }
 
@@ -29,10 +39,17 @@ export function clearSessionCookie(reply: FastifyReply): void {
   void reply.clearCookie(SESSION_COOKIE, COOKIE_BASE);
 }
 
-/** The account of a guarded request. */
+/** The account of a guarded request: the session's, or the one an API token acts as (narrowed to its unit). */
 export function who(req: FastifyRequest): Account {
+  if (req.apiToken) return req.apiToken.account;
   if (!req.auth) throw new PlatformError('UNAUTHENTICATED', 'log in first');
   return req.auth.account;
+}
+
+/** The session of a guarded route that tokens cannot call. */
+export function sessionOf(req: FastifyRequest): ActiveSession {
+  if (!req.auth) throw new PlatformError('UNAUTHENTICATED', 'log in first');
+  return req.auth;
 }
 
 /** Refuses a state-changing request sent from another site (Origin or Fetch-Metadata tell). */
@@ -56,14 +73,55 @@ function checkSameOrigin(req: FastifyRequest): void {
   if (host !== own) throw new PlatformError('CSRF_INVALID', `cross-site request refused (Origin ${origin})`);
 }
 
+export interface GuardDeps {
+  sessions: Sessions;
+  tokens: Pick<ApiTokens, 'lookup'>;
+  tokenRate: TokenRateLimit;
+  counters: Counters;
+  now: () => number;
+}
+
+export interface GuardOptions {
+  /** How recent the password or TOTP proof must be for `recentAuth` routes. */
+  reauthWindowMs: number;
+}
+
+function roleCheck(access: Access | undefined, account: Account): void {
+  const roles = access === 'public' ? [] : (access?.roles ?? ['admin']);
+  if (!roles.includes(account.role))
+    throw new PlatformError('FORBIDDEN', `this needs the role ${roles.join(' or ')}; you are ${account.role}`);
+}
+
+/** `Authorization: Bearer <token>` → the token, else undefined. */
+function bearerOf(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer\s+(\S*)\s*$/i.exec(h);
+  if (!m) throw new PlatformError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <API token>"');
+  return m[1]!;
+}
+
 /**
- * The guard, in front of every `/api/` route: session cookie → account (401), CSRF token on
- * state-changing requests (403 CSRF_INVALID), one-time password (403 PASSWORD_CHANGE_REQUIRED),
- * role (403 FORBIDDEN). It runs before the body is parsed or validated, so nobody learns the
- * shape of a route they may not call. Tenant checks (a customer's own unit) are in the handlers.
+ * The guard, in front of every `/api/` route. A request is either a **session** (cookie) or an
+ * **API token** (`Authorization: Bearer`), never both (401).
+ *
+ * Session: cookie → account (401), CSRF token on state-changing requests (403 CSRF_INVALID),
+ * one-time password (403 PASSWORD_CHANGE_REQUIRED), required second factor not enrolled (403
+ * TWO_FACTOR_REQUIRED), role (403 FORBIDDEN), re-authentication for admin actions (403
+ * REAUTH_REQUIRED).
+ *
+ * Token: known, unexpired, unrevoked, its account enabled (401), its own rate (429), the route open
+ * to tokens with a scope the token has (403), the role of the account it acts as (403). No CSRF
+ * token (a bearer header is not sent by browsers on their own). A token limited to a customer unit
+ * acts as that unit's customer, so the handlers' tenant checks treat it exactly like one.
+ *
+ * It runs before the body is parsed or validated, so nobody learns the shape of a route they may
+ * not call. Tenant checks (a customer's own unit) are in the handlers.
  */
-export function installGuard(app: FastifyInstance, sessions: Sessions): void {
+export function installGuard(app: FastifyInstance, deps: GuardDeps, options: GuardOptions): void {
+  const { sessions } = deps;
   app.decorateRequest('auth', null);
+  app.decorateRequest('apiToken', null);
   app.addHook('onRequest', async (req, reply) => {
     const url = req.routeOptions.url;
     if (!url || !url.startsWith('/api/')) return;
@@ -71,9 +129,33 @@ export function installGuard(app: FastifyInstance, sessions: Sessions): void {
     const unsafe = !SAFE_METHODS.has(req.method);
     if (unsafe) checkSameOrigin(req);
     if (access === 'public') return;
-    const token = req.cookies[SESSION_COOKIE];
-    if (!token) throw new PlatformError('UNAUTHENTICATED', 'log in first (POST /api/auth/login)');
-    const session = await sessions.lookup(token);
+    const cookie = req.cookies[SESSION_COOKIE];
+    const bearer = bearerOf(req);
+    if (bearer !== undefined) {
+      if (cookie)
+        throw new PlatformError(
+          'UNAUTHENTICATED',
+          'send either an API token (Authorization: Bearer) or a session cookie, not both',
+        );
+      const principal = await deps.tokens.lookup(bearer);
+      if (!principal) throw new PlatformError('UNAUTHENTICATED', 'unknown, expired or revoked API token');
+      const wait = deps.tokenRate.take(principal.token.id);
+      if (wait > 0) {
+        deps.counters.inc('web.api_token_limited', principal.token.id);
+        throw new PlatformError('RATE_LIMITED', `this API token is over its request rate; try again in ${wait} s`, {
+          details: { retryAfterS: wait },
+        });
+      }
+      req.apiToken = principal;
+      const scope = access?.token;
+      if (!scope) throw new PlatformError('FORBIDDEN', 'this route is for console sessions, not API tokens');
+      if (!principal.token.scopes.includes(scope))
+        throw new PlatformError('FORBIDDEN', `this needs an API token with the scope ${scope}`);
+      roleCheck(access, principal.account);
+      return;
+    }
+    if (!cookie) throw new PlatformError('UNAUTHENTICATED', 'log in first (POST /api/auth/login)');
+    const session = await sessions.lookup(cookie);
     if (!session) {
       clearSessionCookie(reply);
       throw new PlatformError('UNAUTHENTICATED', 'your session has ended; log in again');
@@ -88,11 +170,17 @@ export function installGuard(app: FastifyInstance, sessions: Sessions): void {
     if (session.account.mustChangePassword && !access?.duringPasswordChange) {
       throw new PlatformError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)');
     }
-    const roles = access?.roles ?? ['admin'];
-    if (!roles.includes(session.account.role)) {
+    if (session.twoFactorRequired && !access?.duringTwoFactorEnrolment) {
       throw new PlatformError(
-        'FORBIDDEN',
-        `this needs the role ${roles.join(' or ')}; you are ${session.account.role}`,
+        'TWO_FACTOR_REQUIRED',
+        'this deployment requires two-factor authentication for your role: set it up first (POST /api/auth/two-factor/enrol)',
+      );
+    }
+    roleCheck(access, session.account);
+    if (access?.recentAuth && deps.now() - session.authenticatedAt > options.reauthWindowMs) {
+      throw new PlatformError(
+        'REAUTH_REQUIRED',
+        'confirm it is you: enter your password or a two-factor code again (POST /api/auth/reauth)',
       );
     }
   });

@@ -1,6 +1,13 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RecordsDb } from '../../records/db.ts';
-import { toAccount, type Account } from './accounts.ts';
+import { toAccount, type Account, type Role } from './accounts.ts';
+
+declare module '../../records/schema.ts' {
+  interface SessionsTable {
+    /** When the session last proved its password or second factor (login, re-authentication); null: at creation. */
+    authenticated_at: number | null;
+  }
+}
 
 /** The session cookie. `__Host-` makes browsers insist on Secure, Path=/ and no Domain. */
 export const SESSION_COOKIE = '__Host-pw_session';
@@ -12,6 +19,8 @@ export interface SessionOptions {
   idleTimeoutMs: number;
   /** A session ends this long after login, whatever the activity. */
   maxAgeMs: number;
+  /** Accounts of these roles must enrol a second factor before doing anything else (REQUIRE_2FA_ROLES). */
+  requireTwoFactorRoles?: readonly Role[];
 }
 
 export interface ActiveSession {
@@ -23,7 +32,27 @@ export interface ActiveSession {
   /** When the session ends if unused from now on. */
   idleExpiresAt: number;
   csrfToken: string;
+  /** When this session last proved its password or second factor (login or re-authentication). */
+  authenticatedAt: number;
+  /** The deployment requires a second factor for this account's role and none is enrolled: enrol first. */
+  twoFactorRequired: boolean;
 }
+
+/** One session as its owner or an admin sees it in a list (never its token). */
+export interface SessionInfo {
+  /** A public handle of the session (the first 16 hex digits of its stored id): names it for revoking. */
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+  /** The session the request came with. */
+  current: boolean;
+}
+
+/** The public handle of a stored session id. */
+export const sessionHandle = (id: string) => id.slice(0, 16);
 
 /** A session, or every session of an account but `keep`, just ended (logout, disable, reset, removal). */
 export type SessionEnded = { sessionId: string } | { accountId: string; keep?: string | undefined };
@@ -102,6 +131,7 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
           created_at: at,
           expires_at: at + options.maxAgeMs,
           last_seen_at: at,
+          authenticated_at: at,
           ip: meta.ip,
           user_agent: meta.userAgent?.slice(0, 300) ?? null,
         })
@@ -123,6 +153,7 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
           'sessions.created_at as session_created_at',
           'sessions.expires_at',
           'sessions.last_seen_at',
+          'sessions.authenticated_at',
         ])
         .where('sessions.id', '=', id)
         .executeTakeFirst();
@@ -137,14 +168,60 @@ export function createSessions(deps: { db: RecordsDb; now?: () => number }, opti
       if (at - lastSeen >= TOUCH_EVERY_MS)
         await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
       const seen = at - lastSeen >= TOUCH_EVERY_MS ? at : lastSeen;
+      const account = toAccount(row);
       return {
         id,
-        account: toAccount(row),
+        account,
+        twoFactorRequired: !account.twoFactor && !!options.requireTwoFactorRoles?.includes(account.role),
         createdAt: Number(row.session_created_at),
         expiresAt,
         idleExpiresAt: Math.min(expiresAt, seen + options.idleTimeoutMs),
         csrfToken: csrfTokenFor(token),
+        authenticatedAt: Number(row.authenticated_at ?? row.session_created_at),
       };
+    },
+    /** Records that the session just proved its password or second factor again. */
+    async reauthenticated(id: string): Promise<number> {
+      const at = now();
+      await db.updateTable('sessions').set({ authenticated_at: at }).where('id', '=', id).execute();
+      return at;
+    },
+    /** The live sessions of an account, newest first; `currentId` is flagged. */
+    async listOf(accountId: string, currentId?: string): Promise<SessionInfo[]> {
+      const at = now();
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('expires_at', '>', at)
+        .where('last_seen_at', '>', at - options.idleTimeoutMs)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map((r) => ({
+        id: sessionHandle(r.id),
+        createdAt: Number(r.created_at),
+        lastSeenAt: Number(r.last_seen_at),
+        expiresAt: Math.min(Number(r.expires_at), Number(r.last_seen_at) + options.idleTimeoutMs),
+        ip: r.ip,
+        userAgent: r.user_agent,
+        current: r.id === currentId,
+      }));
+    },
+    /**
+     * Ends one session of an account by its public handle; false when the account has no such
+     * session (another account's session is "not found" too). Live connections of it are cut.
+     */
+    async endOf(accountId: string, handle: string): Promise<boolean> {
+      if (!/^[0-9a-f]{16}$/.test(handle)) return false;
+      const rows = await db
+        .selectFrom('sessions')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'like', `${handle}%`)
+        .execute();
+      if (rows.length !== 1) return false;
+      await this.end(rows[0]!.id);
+      return true;
     },
     async end(id: string): Promise<void> {
       await db.deleteFrom('sessions').where('id', '=', id).execute();

@@ -111,6 +111,13 @@ export function createHandshake(
       }
       if (session.account.mustChangePassword)
         return next(new LiveError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)'));
+      if (session.twoFactorRequired)
+        return next(
+          new LiveError(
+            'TWO_FACTOR_REQUIRED',
+            'set up two-factor authentication first (POST /api/auth/two-factor/enrol)',
+          ),
+        );
       socket.data = { account: session.account, sessionId: session.id };
       next();
     })().catch((err: unknown) => {

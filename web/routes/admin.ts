@@ -95,7 +95,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/accounts',
       {
-        config: { access: { roles: ['admin'] } },
+        config: { access: { roles: ['admin'], recentAuth: true } },
         schema: {
           tags: ['accounts'],
           summary: 'Create an account; without a password, a one-time password is generated and returned once',
@@ -107,9 +107,10 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             customerId: customerIdSchema
               .optional()
               .meta({ description: 'required for (and only for) the customer role' }),
-            password: passwordSchema
-              .optional()
-              .meta({ description: 'at least 12 characters; the account must change it at first login' }),
+            password: passwordSchema.optional().meta({
+              description:
+                'the password rule applies (PASSWORD_TOO_SHORT, PASSWORD_TOO_SIMPLE, PASSWORD_COMMON, PASSWORD_PERSONAL); the account must change it at first login',
+            }),
           }),
           response: { 201: withPassword, ...errors(400, ...AUTHED, 404, 409) },
         },
@@ -136,7 +137,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.patch(
       '/api/accounts/:id',
       {
-        config: { access: { roles: ['admin'] } },
+        config: { access: { roles: ['admin'], recentAuth: true } },
         schema: {
           tags: ['accounts'],
           summary:
@@ -176,7 +177,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/accounts/:id/reset-password',
       {
-        config: { access: { roles: ['admin'] } },
+        config: { access: { roles: ['admin'], recentAuth: true } },
         schema: {
           tags: ['accounts'],
           summary: 'Reset a password: returns a one-time password once and ends the account’s sessions',
@@ -199,10 +200,48 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
     );
 
+    app.post(
+      '/api/accounts/:id/reset-link',
+      {
+        config: { access: { roles: ['admin'], recentAuth: true } },
+        schema: {
+          tags: ['accounts'],
+          summary:
+            'Issue a one-time password reset link (shown once; expires after RESET_LINK_TTL_MS; a new one cancels the old)',
+          description:
+            'Hand the link to the person over a channel you trust; opening it lets them set a new password (the password rule applies) and ends every session of the account. The current password keeps working until then. Email delivery will call the same issuer (web/auth/password-resets.ts) once notifications send email.',
+          params: accountParams,
+          response: {
+            200: z.object({
+              accountId: z.string(),
+              token: z.string().meta({ description: 'the one-time token; shown this once' }),
+              path: z
+                .string()
+                .meta({ description: 'the console path of the link: prefix it with the console’s address' }),
+              expiresAt: z.number(),
+            }),
+            ...errors(400, ...AUTHED, 404),
+          },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const issued = await ctx.resets.issue(req.params.id, me.id);
+        await audit.record({
+          actor: me.id,
+          action: 'account.reset_link_issued',
+          subject: `account:${req.params.id}`,
+          ip: req.ip,
+          details: { expiresAt: issued.expiresAt },
+        });
+        return { accountId: req.params.id, ...issued };
+      },
+    );
+
     app.delete(
       '/api/accounts/:id',
       {
-        config: { access: { roles: ['admin'] } },
+        config: { access: { roles: ['admin'], recentAuth: true } },
         schema: {
           tags: ['accounts'],
           summary: 'Remove an account (not the last enabled admin)',

@@ -29,7 +29,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/alarms',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'alarms:read' } },
         schema: {
           tags: ['alarms'],
           summary: 'Alarms, newest first; a customer sees its own unit’s only',
@@ -72,7 +72,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/alarms/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'alarms:read' } },
         schema: {
           tags: ['alarms'],
           summary: 'One alarm with its notes (raised, acknowledged, comments, cleared)',

@@ -52,7 +52,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/tickets',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'tickets:read' } },
         schema: {
           tags: ['tickets'],
           summary: 'The ticket queue ordered by deadline (the most urgent first); a customer sees its own unit’s only',
@@ -105,7 +105,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/tickets/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'tickets:read' } },
         schema: {
           tags: ['tickets'],
           summary: 'One ticket with its timeline, the telemetry snapshot around the fault and the emergency plan',
@@ -138,7 +138,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets',
       {
-        config: { access: { roles: ['admin', 'dispatcher', 'customer'] } },
+        config: { access: { roles: ['admin', 'dispatcher', 'customer'], token: 'tickets:create' } },
         schema: {
           tags: ['tickets'],
           summary:

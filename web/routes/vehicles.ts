@@ -43,7 +43,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'vehicles:read' } },
         schema: {
           tags: ['vehicles'],
           summary:
@@ -103,7 +103,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'vehicles:read' } },
         schema: {
           tags: ['vehicles'],
           summary: 'One vehicle with its current state',
@@ -120,7 +120,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles/:id/telemetry',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, token: 'telemetry:read' } },
         schema: {
           tags: ['vehicles'],
           summary: 'Telemetry history in a time range, downsampled to at most maxPoints (min/max/avg per bucket)',

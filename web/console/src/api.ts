@@ -3,6 +3,8 @@
  * token added to every state-changing request, errors turned into `ApiError` with the platform's
  * stable code. A 401 anywhere means the session ended: the app goes back to the login page.
  */
+import { errorWords } from './i18n.ts';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -96,6 +98,10 @@ export async function allPages<T>(path: string, key: string, query: Query = {}, 
 
 /** A user-facing message for any error thrown by `api`. */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.status ? `${err.message} (${err.code})` : err.message;
+  if (err instanceof ApiError) {
+    const words = errorWords(err.code);
+    if (words) return words;
+    return err.status ? `${err.message} (${err.code})` : err.message;
+  }
   return err instanceof Error ? err.message : String(err);
 }

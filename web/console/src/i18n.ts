@@ -4,6 +4,7 @@
  * The choice is remembered in localStorage.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { PUBLIC_LABELS } from '../../public-labels.ts';
 
 export type Lang = 'en' | 'zh';
 export type Localized = { en: string; zh: string };
@@ -319,6 +320,64 @@ const en = {
   'time.m': '{n} min',
   'time.h': '{h} h {m} min',
   'time.d': '{d} d {h} h',
+  'err.PASSWORD_TOO_SHORT': 'The password needs at least 12 characters.',
+  'err.PASSWORD_TOO_SIMPLE':
+    'The password is too simple: only spaces, digits only, a repetition or a sequence, or too few different characters.',
+  'err.PASSWORD_COMMON':
+    'This password is on the list of commonly used passwords. Choose another one — a few words make a good passphrase.',
+  'err.PASSWORD_PERSONAL': 'The password must not be built on your account id, your name or the product name.',
+  'err.TWO_FACTOR_FAILED': 'Wrong or already used code.',
+  'err.TWO_FACTOR_REQUIRED': 'Set up two-factor authentication first.',
+  'err.REAUTH_REQUIRED': 'Confirm it is you: enter your password or a code again.',
+  'err.RESET_LINK_INVALID': 'This reset link is unknown, used or expired. Ask an administrator for a new one.',
+  'err.RATE_LIMITED': 'Too many attempts. Wait a moment and try again.',
+  'login.code': 'Code from your authenticator app',
+  'login.recovery': 'Or a recovery code',
+  'login.codeSubmit': 'Verify',
+  'reset.title': 'Choose a new password',
+  'reset.for': 'For account {id}',
+  'reset.done': 'Your password is set. Sign in with it.',
+  'reauth.title': 'Confirm it is you',
+  'reauth.hint': 'Your password, or a 6-digit code from your authenticator app',
+  'reauth.submit': 'Confirm',
+  'nav.security': 'Security',
+  'sec.title': 'Account security',
+  'sec.required': 'This deployment requires two-factor authentication for your role. Set it up to continue.',
+  'sec.2fa': 'Two-factor authentication',
+  'sec.2fa.on': 'On — {n} recovery codes left',
+  'sec.2fa.off': 'Off',
+  'sec.2fa.enrol': 'Set up',
+  'sec.2fa.scan':
+    'Scan this code with an authenticator app (or enter the link), then type the 6-digit code it shows. The secret is shown only now.',
+  'sec.2fa.confirm': 'Turn on',
+  'sec.2fa.disable': 'Turn off',
+  'sec.2fa.continue': 'I have saved them — continue',
+  'sec.2fa.newCodes': 'New recovery codes',
+  'sec.2fa.codes': 'Recovery codes — each works once. Keep them somewhere safe; they are shown only now:',
+  'sec.sessions': 'Your sessions',
+  'sec.session.current': 'this one',
+  'sec.session.revoke': 'End',
+  'sec.session.created': 'Signed in',
+  'sec.session.lastSeen': 'Last seen',
+  'sec.session.address': 'Address',
+  'sec.session.browser': 'Browser',
+  'sec.password': 'Change password',
+  'sec.password.done': 'Password changed. Your other sessions were ended.',
+  'admin.tokens': 'API tokens',
+  'admin.account.resetLink': 'Reset link',
+  'admin.account.resetLinkShown': 'Reset link for {id} (shown once, until {until}): {url}',
+  'admin.account.sessions': 'Sessions',
+  'admin.account.endAll': 'End all sessions',
+  'admin.account.2faOff': 'Turn off 2FA',
+  'admin.token.account': 'Acts as account',
+  'admin.token.scopes': 'Scopes',
+  'admin.token.unit': 'Limited to unit',
+  'admin.token.days': 'Valid (days)',
+  'admin.token.expires': 'Expires',
+  'admin.token.lastUsed': 'Last used',
+  'admin.token.revoke': 'Revoke',
+  'admin.token.revoked': 'Revoked',
+  'admin.token.shown': 'API token "{name}" (shown once, store it now): {token}',
 };
 
 export type MessageKey = keyof typeof en;
@@ -628,6 +687,61 @@ const zh: Record<MessageKey, string> = {
   'time.m': '{n} 分钟',
   'time.h': '{h} 小时 {m} 分钟',
   'time.d': '{d} 天 {h} 小时',
+  'err.PASSWORD_TOO_SHORT': '密码至少需要 12 个字符。',
+  'err.PASSWORD_TOO_SIMPLE': '密码过于简单：只有空格、只有数字、重复或连续字符，或不同字符太少。',
+  'err.PASSWORD_COMMON': '该密码在常用密码列表中，请另选一个——几个词组成的短语是好密码。',
+  'err.PASSWORD_PERSONAL': '密码不能以您的账号、姓名或产品名称为基础。',
+  'err.TWO_FACTOR_FAILED': '验证码错误或已使用。',
+  'err.TWO_FACTOR_REQUIRED': '请先设置双因素认证。',
+  'err.REAUTH_REQUIRED': '请确认身份：再次输入密码或验证码。',
+  'err.RESET_LINK_INVALID': '该重置链接无效、已使用或已过期，请联系管理员重新发放。',
+  'err.RATE_LIMITED': '尝试次数过多，请稍后再试。',
+  'login.code': '身份验证器应用中的验证码',
+  'login.recovery': '或一个恢复码',
+  'login.codeSubmit': '验证',
+  'reset.title': '设置新密码',
+  'reset.for': '账号 {id}',
+  'reset.done': '密码已设置，请用新密码登录。',
+  'reauth.title': '确认身份',
+  'reauth.hint': '您的密码，或身份验证器应用中的 6 位验证码',
+  'reauth.submit': '确认',
+  'nav.security': '安全',
+  'sec.title': '账号安全',
+  'sec.required': '本系统要求您的角色启用双因素认证，请先完成设置。',
+  'sec.2fa': '双因素认证',
+  'sec.2fa.on': '已启用——剩余 {n} 个恢复码',
+  'sec.2fa.off': '未启用',
+  'sec.2fa.enrol': '设置',
+  'sec.2fa.scan': '用身份验证器应用扫描此二维码（或输入链接），然后输入其显示的 6 位验证码。密钥只显示这一次。',
+  'sec.2fa.confirm': '启用',
+  'sec.2fa.disable': '关闭',
+  'sec.2fa.continue': '已保存，继续',
+  'sec.2fa.newCodes': '重新生成恢复码',
+  'sec.2fa.codes': '恢复码——每个只能使用一次，请妥善保存；只显示这一次：',
+  'sec.sessions': '您的会话',
+  'sec.session.current': '当前会话',
+  'sec.session.revoke': '结束',
+  'sec.session.created': '登录时间',
+  'sec.session.lastSeen': '最近活动',
+  'sec.session.address': '地址',
+  'sec.session.browser': '浏览器',
+  'sec.password': '修改密码',
+  'sec.password.done': '密码已修改，其他会话已结束。',
+  'admin.tokens': 'API 令牌',
+  'admin.account.resetLink': '重置链接',
+  'admin.account.resetLinkShown': '{id} 的重置链接（只显示一次，有效至 {until}）：{url}',
+  'admin.account.sessions': '会话',
+  'admin.account.endAll': '结束全部会话',
+  'admin.account.2faOff': '关闭双因素认证',
+  'admin.token.account': '代表账号',
+  'admin.token.scopes': '权限范围',
+  'admin.token.unit': '限定用户单位',
+  'admin.token.days': '有效期（天）',
+  'admin.token.expires': '到期',
+  'admin.token.lastUsed': '最近使用',
+  'admin.token.revoke': '吊销',
+  'admin.token.revoked': '已吊销',
+  'admin.token.shown': 'API 令牌“{name}”（只显示一次，请立即保存）：{token}',
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, zh };
@@ -675,6 +789,23 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   let s = DICTS[current][key] ?? en[key] ?? key;
   if (params) for (const [k, v] of Object.entries(params)) s = s.replaceAll(`{${k}}`, String(v));
   return s;
+}
+
+/**
+ * A person's name as the platform sent it, in the current language: customers get role labels
+ * instead of staff login ids ("Duty desk", "Engineer", …, in English from the API); those are
+ * shown from web/public-labels.ts, anything else (a display name, an id) as it is.
+ */
+export function personName(name: string | null | undefined): string {
+  if (!name) return '';
+  const label = Object.values(PUBLIC_LABELS).find((l) => l.en === name);
+  return label ? label[current] : name;
+}
+
+/** The words of an error code, when the console has them. */
+export function errorWords(code: string): string | undefined {
+  const key = `err.${code}` as MessageKey;
+  return key in en ? t(key) : undefined;
 }
 
 /** A label the platform sends in both languages. */

@@ -9,7 +9,7 @@ import { api, onSessionEnded, setCsrfToken } from './api.ts';
 import { InboxBell } from './components/inbox-bell.tsx';
 import { LangSwitch } from './components/lang-switch.tsx';
 import { QueueSummary } from './components/queue-summary.tsx';
-import { useRoute } from './hooks.ts';
+import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
 import { connectLive, disconnectLive, onLive } from './live.ts';
 import { isStaff, loadMeta, setSession } from './session.ts';
@@ -19,7 +19,8 @@ import { Admin } from './views/admin.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
-import { ChangePassword, Login } from './views/login.tsx';
+import { ChangePassword, Login, ResetPassword } from './views/login.tsx';
+import { Security } from './views/security.tsx';
 import { RequestForm } from './views/request.tsx';
 import { TicketView } from './views/ticket.tsx';
 import { Tickets } from './views/tickets.tsx';
@@ -29,16 +30,19 @@ type Phase =
   | { kind: 'loading' }
   | { kind: 'signed-out'; reason?: string }
   | { kind: 'password'; session: Session }
+  | { kind: 'enrol'; session: Session }
   | { kind: 'in'; session: Session };
 
 function App() {
   useLang();
+  const route = useRoute();
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
 
   const enter = async (s: Session) => {
     setCsrfToken(s.csrfToken);
     setSession(s);
     if (s.account.mustChangePassword) return setPhase({ kind: 'password', session: s });
+    if (s.twoFactorRequired) return setPhase({ kind: 'enrol', session: s });
     await loadMeta();
     connectLive();
     setPhase({ kind: 'in', session: s });
@@ -60,9 +64,20 @@ function App() {
     };
   }, []);
 
+  const resetToken = route.parts[0] === 'reset' ? route.query.get('token') : null;
+  if (resetToken) return <ResetPassword token={resetToken} onDone={() => navigate('/fleet')} />;
   if (phase.kind === 'loading') return <p class="muted center">{t('common.loading')}</p>;
   if (phase.kind === 'signed-out') return <Login onSignedIn={(s) => void enter(s)} />;
   if (phase.kind === 'password') return <ChangePassword onChanged={(s) => void enter(s)} />;
+  if (phase.kind === 'enrol')
+    return (
+      <main class="content">
+        <Security
+          session={phase.session}
+          onEnrolled={() => void api.get<Session>('/api/auth/session').then(enter, () => leave())}
+        />
+      </main>
+    );
   return (
     <Shell session={phase.session} onLogout={() => void api.post('/api/auth/logout', {}).finally(() => leave())} />
   );
@@ -88,9 +103,11 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     },
     { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
+    { href: '#/security', key: 'nav.security', section: 'security', show: true },
   ];
   let view;
-  if (section === 'vehicles' && id) view = <Vehicle key={id} id={id} />;
+  if (section === 'security') view = <Security session={session} />;
+  else if (section === 'vehicles' && id) view = <Vehicle key={id} id={id} />;
   else if (section === 'tickets' && id) view = <TicketView key={id} id={id} />;
   else if (section === 'tickets') view = <Tickets />;
   else if (section === 'alarms' && staff) view = <Alarms />;

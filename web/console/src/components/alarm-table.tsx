@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
-import { loc, t, type MessageKey } from '../i18n.ts';
+import { loc, personName, t, type MessageKey } from '../i18n.ts';
 import type { Alarm, AlarmNote } from '../types.ts';
 import { SeverityBadge } from './badges.tsx';
 
@@ -116,7 +116,7 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
       <ul class="timeline">
         {(notes ?? []).map((n, i) => (
           <li key={i}>
-            <span class="muted">{dateTime(n.at)}</span> <b>{n.actor}</b> {n.kind}
+            <span class="muted">{dateTime(n.at)}</span> <b>{personName(n.actor)}</b> {n.kind}
             {n.text ? `: ${n.text}` : ''}
           </li>
         ))}

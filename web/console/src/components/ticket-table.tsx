@@ -1,7 +1,7 @@
 /** Tickets ordered by deadline with live countdowns, level badges and breach highlighting. */
 import { countdown } from '../format.ts';
 import { navigate } from '../hooks.ts';
-import { loc, t } from '../i18n.ts';
+import { loc, personName, t } from '../i18n.ts';
 import { ticketTitle } from '../session.ts';
 import type { Ticket } from '../types.ts';
 import { LevelBadge, ModeLabel, StatusBadge } from './badges.tsx';
@@ -61,7 +61,7 @@ export function TicketTable({ tickets, now, showCustomer }: { tickets: Ticket[];
               <td>
                 <Countdown ticket={tk} now={now} />
               </td>
-              <td>{tk.assignee ?? <span class="muted">{t('ticket.unassigned')}</span>}</td>
+              <td>{tk.assignee ? personName(tk.assignee) : <span class="muted">{t('ticket.unassigned')}</span>}</td>
               <td>
                 <ModeLabel mode={tk.serviceMode} />
               </td>

@@ -7,9 +7,10 @@ import { DataTable, type Column } from '../components/data-table.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
+import { useReauth } from '../reauth.tsx';
 import type { Account, AuditEntry, Customer, Role, VehicleState } from '../types.ts';
 
-type Tab = 'accounts' | 'customers' | 'vehicles' | 'audit';
+type Tab = 'accounts' | 'customers' | 'vehicles' | 'tokens' | 'audit';
 const ROLES: Role[] = ['admin', 'dispatcher', 'engineer', 'customer'];
 
 export function Admin() {
@@ -18,7 +19,7 @@ export function Admin() {
   return (
     <div class="view admin">
       <div class="tabs" role="tablist">
-        {(['accounts', 'customers', 'vehicles', 'audit'] as Tab[]).map((x) => (
+        {(['accounts', 'customers', 'vehicles', 'tokens', 'audit'] as Tab[]).map((x) => (
           <button
             type="button"
             role="tab"
@@ -34,6 +35,7 @@ export function Admin() {
       {tab === 'accounts' && <Accounts />}
       {tab === 'customers' && <Customers />}
       {tab === 'vehicles' && <Vehicles />}
+      {tab === 'tokens' && <Tokens />}
       {tab === 'audit' && <Audit />}
     </div>
   );
@@ -115,21 +117,25 @@ function CustomerSelect(props: { customers: Customer[]; value: string; onInput: 
   );
 }
 
-/** Shows a secret once, with the action's error if any. */
+/** Shows a secret once, with the action's error if any; asks for a recent proof of identity when the action needs one, then runs it again. */
 function useOutcome() {
+  const reauth = useReauth();
   const [msg, setMsg] = useState<string | null>(null);
   const [err, setErr] = useState<string | null>(null);
-  const run = async (fn: () => Promise<string | null | void>) => {
-    setErr(null);
-    setMsg(null);
-    try {
-      setMsg((await fn()) ?? null);
-    } catch (x) {
-      setErr(errorText(x));
-    }
-  };
+  const run = (fn: () => Promise<string | null | void>) =>
+    reauth.run(async () => {
+      setErr(null);
+      setMsg(null);
+      try {
+        setMsg((await fn()) ?? null);
+      } catch (x) {
+        setErr(errorText(x));
+        throw x;
+      }
+    });
   const view = (
     <>
+      {reauth.view}
       {msg && (
         <div class="notice secret" role="status">
           {msg}
@@ -147,6 +153,7 @@ function useOutcome() {
 
 function Accounts() {
   const list = useLoad(() => api.get<{ accounts: Account[] }>('/api/accounts'), []);
+  const [sessionsOf, setSessionsOf] = useState<string | null>(null);
   const customers = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
   const out = useOutcome();
   const [form, setForm, bind] = useForm({
@@ -189,6 +196,34 @@ function Accounts() {
           >
             {t('admin.account.reset')}
           </button>
+          <button
+            type="button"
+            onClick={() =>
+              out.run(async () => {
+                const r = await api.post<{ path: string; expiresAt: number }>(`/api/accounts/${a.id}/reset-link`, {});
+                return t('admin.account.resetLinkShown', {
+                  id: a.id,
+                  until: dateTime(r.expiresAt),
+                  url: `${location.origin}${r.path}`,
+                });
+              })
+            }
+          >
+            {t('admin.account.resetLink')}
+          </button>
+          <button type="button" onClick={() => setSessionsOf(sessionsOf === a.id ? null : a.id)}>
+            {t('admin.account.sessions')}
+          </button>
+          {a.twoFactor && (
+            <button
+              type="button"
+              onClick={() =>
+                out.run(async () => void (await api.del(`/api/admin/accounts/${a.id}/two-factor`), list.reload()))
+              }
+            >
+              {t('admin.account.2faOff')}
+            </button>
+          )}
         </>
       ),
     },
@@ -201,6 +236,7 @@ function Accounts() {
         rowClass={(a) => (a.disabled ? 'disabled' : '')}
         columns={columns}
       />
+      {sessionsOf && <AccountSessions key={sessionsOf} id={sessionsOf} />}
       <CreateForm
         onSubmit={() =>
           out.run(async () => {
@@ -354,6 +390,170 @@ function Audit() {
           { label: 'IP', cell: (e) => e.ip ?? '—', class: 'muted' },
         ]}
       />
+    </AdminSection>
+  );
+}
+
+interface SessionInfo {
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** One account's live sessions: end one or all (their live connections are cut). */
+function AccountSessions({ id }: { id: string }) {
+  const list = useLoad(() => api.get<{ sessions: SessionInfo[] }>(`/api/admin/accounts/${id}/sessions`), [id]);
+  const out = useOutcome();
+  return (
+    <AdminSection title={`${t('admin.account.sessions')}: ${id}`} notice={out.view} error={list.error}>
+      <DataTable
+        rows={list.data?.sessions ?? []}
+        rowKey={(x) => x.id}
+        columns={[
+          { label: t('sec.session.created'), cell: (x) => dateTime(x.createdAt) },
+          { label: t('sec.session.lastSeen'), cell: (x) => dateTime(x.lastSeenAt) },
+          { label: t('sec.session.address'), cell: (x) => x.ip ?? '—' },
+          { label: t('sec.session.browser'), cell: (x) => x.userAgent ?? '—' },
+          {
+            label: '',
+            class: 'actions',
+            cell: (x) => (
+              <button
+                type="button"
+                onClick={() =>
+                  out.run(async () => void (await api.del(`/api/admin/accounts/${id}/sessions/${x.id}`), list.reload()))
+                }
+              >
+                {t('sec.session.revoke')}
+              </button>
+            ),
+          },
+        ]}
+      />
+      <button
+        type="button"
+        onClick={() => out.run(async () => void (await api.del(`/api/admin/accounts/${id}/sessions`), list.reload()))}
+      >
+        {t('admin.account.endAll')}
+      </button>
+    </AdminSection>
+  );
+}
+
+const SCOPES = ['vehicles:read', 'telemetry:read', 'alarms:read', 'tickets:read', 'tickets:create'] as const;
+interface ApiTokenInfo {
+  id: string;
+  name: string;
+  accountId: string;
+  scopes: string[];
+  customerId: string | null;
+  expiresAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/** API tokens: create (the token shown once), list, revoke. */
+function Tokens() {
+  const list = useLoad(() => api.get<{ tokens: ApiTokenInfo[] }>('/api/admin/api-tokens'), []);
+  const accounts = useLoad(() => api.get<{ accounts: Account[] }>('/api/accounts'), []);
+  const customers = useLoad(() => api.get<{ customers: Customer[] }>('/api/customers'), []);
+  const out = useOutcome();
+  const [form, setForm, bind] = useForm({ accountId: '', name: '', customerId: '', days: '90' });
+  const [scopes, setScopes] = useState<string[]>(['tickets:read']);
+  const columns: Column<ApiTokenInfo>[] = [
+    { label: t('common.name'), cell: (x) => x.name },
+    { label: t('admin.token.account'), cell: (x) => x.accountId },
+    { label: t('admin.token.scopes'), cell: (x) => x.scopes.join(', ') },
+    { label: t('admin.token.unit'), cell: (x) => x.customerId ?? '—' },
+    { label: t('admin.token.expires'), cell: (x) => dateTime(x.expiresAt) },
+    { label: t('admin.token.lastUsed'), cell: (x) => dateTime(x.lastUsedAt) },
+    {
+      label: '',
+      class: 'actions',
+      cell: (x) =>
+        x.revokedAt ? (
+          <span class="muted">{t('admin.token.revoked')}</span>
+        ) : (
+          <button
+            type="button"
+            onClick={() => out.run(async () => void (await api.del(`/api/admin/api-tokens/${x.id}`), list.reload()))}
+          >
+            {t('admin.token.revoke')}
+          </button>
+        ),
+    },
+  ];
+  return (
+    <AdminSection title={t('admin.tokens')} notice={out.view} error={list.error}>
+      <DataTable
+        rows={list.data?.tokens ?? []}
+        rowKey={(x) => x.id}
+        rowClass={(x) => (x.revokedAt ? 'disabled' : '')}
+        columns={columns}
+      />
+      <CreateForm
+        onSubmit={() =>
+          out.run(async () => {
+            const r = await api.post<{ token: string; info: ApiTokenInfo }>('/api/admin/api-tokens', {
+              accountId: form.accountId,
+              name: form.name,
+              scopes,
+              ...(form.customerId ? { customerId: form.customerId } : {}),
+              expiresInDays: Number(form.days),
+            });
+            list.reload();
+            setForm({ accountId: form.accountId, name: '', customerId: '', days: form.days });
+            return t('admin.token.shown', { name: r.info.name, token: r.token });
+          })
+        }
+      >
+        <select
+          required
+          value={form.accountId}
+          onChange={(e) => setForm({ ...form, accountId: e.currentTarget.value })}
+        >
+          <option value="">{t('admin.token.account')}</option>
+          {(accounts.data?.accounts ?? [])
+            .filter((a) => !a.disabled)
+            .map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.id} — {t(`role.${a.role}` as MessageKey)}
+              </option>
+            ))}
+        </select>
+        <TextField placeholder={t('common.name')} required {...bind('name')} />
+        <fieldset class="scopes">
+          <legend>{t('admin.token.scopes')}</legend>
+          {SCOPES.map((sc) => (
+            <label key={sc}>
+              <input
+                type="checkbox"
+                checked={scopes.includes(sc)}
+                onChange={(e) => setScopes(e.currentTarget.checked ? [...scopes, sc] : scopes.filter((x) => x !== sc))}
+              />
+              {sc}
+            </label>
+          ))}
+        </fieldset>
+        <select value={form.customerId} onChange={(e) => setForm({ ...form, customerId: e.currentTarget.value })}>
+          <option value="">{t('admin.token.unit')}: —</option>
+          {(customers.data?.customers ?? []).map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.id} — {c.name}
+            </option>
+          ))}
+        </select>
+        <input
+          type="number"
+          min={1}
+          max={366}
+          title={t('admin.token.days')}
+          value={form.days}
+          onInput={(e) => setForm({ ...form, days: e.currentTarget.value })}
+        />
+      </CreateForm>
     </AdminSection>
   );
 }

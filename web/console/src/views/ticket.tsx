@@ -12,7 +12,7 @@ import { Countdown } from '../components/ticket-table.tsx';
 import { CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
-import { loc, t, useLang, type MessageKey } from '../i18n.ts';
+import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
 import type { StaffMember, Ticket, TicketDetail } from '../types.ts';
@@ -60,7 +60,7 @@ export function TicketView({ id }: { id: string }) {
             now={now}
           />
         )}
-        <Fact label={t('tickets.col.assignee')}>{tk.assignee ?? t('ticket.unassigned')}</Fact>
+        <Fact label={t('tickets.col.assignee')}>{tk.assignee ? personName(tk.assignee) : t('ticket.unassigned')}</Fact>
         <Fact label={t('ticket.mode')}>
           <ModeLabel mode={tk.serviceMode} />
         </Fact>
@@ -89,7 +89,7 @@ export function TicketView({ id }: { id: string }) {
           <ol class="timeline" data-testid="timeline">
             {d.timeline.map((e, i) => (
               <li key={i}>
-                <span class="muted">{dateTime(e.at)}</span> <b>{e.actor}</b>{' '}
+                <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
                 {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
                 {e.note && <div class="pre">{e.note}</div>}
               </li>
