@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
 import { notificationsMigration } from './migrations/0008_notifications.ts';
+import { remoteSessionsMigration } from './migrations/0010_remote_sessions.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -354,6 +355,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     },
     // later migrations live one per file in records/migrations/, named like their key
     '0008_notifications': notificationsMigration(dialect),
+    '0010_remote_sessions': remoteSessionsMigration(dialect),
   };
 }
 

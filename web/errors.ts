@@ -5,6 +5,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 // ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
+import type {} from '../remote/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -48,6 +49,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ALARM_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   PLAN_NOT_FOUND: 404,
+  SESSION_NOT_FOUND: 404,
+  SESSION_INVALID_STATE: 409,
+  SESSION_ALREADY_OPEN: 409,
+  SESSION_NOT_JOINED: 409,
+  DUTY_SHIFT_NOT_FOUND: 404,
   CUSTOMER_NOT_FOUND: 404,
   CUSTOMER_EXISTS: 409,
   INVALID_CURSOR: 400,

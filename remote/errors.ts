@@ -1,0 +1,16 @@
+/** The error codes of remote guidance sessions and the duty roster (see core/errors.ts). */
+declare module '../core/errors.ts' {
+  interface ErrorCodes {
+    /** No such session, or one the caller may not see (the same answer, so ids cannot be probed). */
+    SESSION_NOT_FOUND: true;
+    /** The session's status does not allow that now (answering a live or ended session, chatting in an ended one, …). */
+    SESSION_INVALID_STATE: true;
+    /** The ticket has an open session already: one open session per ticket. */
+    SESSION_ALREADY_OPEN: true;
+    /** The caller is not (or no longer) a participant of the session: join first. */
+    SESSION_NOT_JOINED: true;
+    DUTY_SHIFT_NOT_FOUND: true;
+  }
+}
+
+export {};
