@@ -4,6 +4,7 @@ import { PlatformError } from '../core/errors.ts';
 import { DEFAULT_MQTT_PORT } from '../protocol/index.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
+import { isTimeZone } from '../remote/roster.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
@@ -107,6 +108,13 @@ export const configSchema = z.object({
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),
   DIAGNOSTICS_RECOVERY_MS: int('DIAGNOSTICS_RECOVERY_MS', 120_000, 0, 3_600_000),
   ALARM_FLAP_WINDOW_MS: int('ALARM_FLAP_WINDOW_MS', 5 * 60_000, 0, 86_400_000),
+  SESSION_RING_MS: int('SESSION_RING_MS', 180_000, 1000, 3_600_000),
+  SESSION_ABANDON_MS: int('SESSION_ABANDON_MS', 600_000, 10_000, 86_400_000),
+  SERVICE_TIME_ZONE: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { error: 'SERVICE_TIME_ZONE must be an IANA time zone such as Asia/Shanghai' })
+    .default('Asia/Shanghai'),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })

@@ -22,6 +22,7 @@ import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
+import { createRemoteStage } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
@@ -135,6 +136,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
 
+  // remote guidance sessions: records, roster and ringing, hung off the ticket service
+  const remote = createRemoteStage({ bus, records, log, now, tickets, vehicles, telemetry }, config);
+
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -150,6 +154,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       presence,
       telemetry,
       diagnostics: stage.forWeb,
+      remote,
       counters,
       health: () => ({
         status: 'ok',
@@ -207,6 +212,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     confirmations,
     diagnostics,
     tickets,
+    remote,
     web,
     registryWatcher: watcher,
     get ports() {
@@ -219,6 +225,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ingest.start();
       await confirmations.start();
       await stage.start();
+      await remote.start();
       await watcher.start();
       retention.start();
       const mqtt = await broker.start();
@@ -235,6 +242,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await ingest.stop();
         await confirmations.stop();
         await broker.stop();
+        await remote.stop();
         await stage.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();

@@ -24,6 +24,8 @@ import { adminRoutes } from './routes/admin.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { authRoutes } from './routes/auth.ts';
 import { planRoutes } from './routes/plans.ts';
+import { rosterRoutes } from './routes/roster.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
@@ -141,6 +143,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'alarms', description: 'Alarms: list, acknowledge, comment' },
           { name: 'tickets', description: 'Emergency tickets (the queue, the status machine)' },
           { name: 'plans', description: 'Emergency plans (应急预案)' },
+          { name: 'sessions', description: 'Remote guidance sessions (远程支援) and the duty roster' },
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'customers', description: 'Customer units' },
           { name: 'system', description: 'Probes and vocabulary' },
@@ -169,6 +172,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
+    await app.register(sessionRoutes(ctx));
+    await app.register(rosterRoutes(ctx));
     await app.register(adminRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 

@@ -7,6 +7,7 @@ import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { RecordsDb } from '../records/db.ts';
+import type { RemoteSessions } from '../remote/sessions.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
@@ -33,6 +34,8 @@ export interface WebDeps {
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
   };
+  /** Remote guidance sessions and the duty roster (remote/sessions.ts). */
+  remote: RemoteSessions;
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;

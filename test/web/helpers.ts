@@ -11,6 +11,7 @@ import type { Alarm, Ticket } from '../../diagnostics/types.ts';
 import type { TicketLevel } from '../../diagnostics/tickets/status.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
+import { createRemoteStage } from '../../platform/remote.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createCustomers } from '../../registry/customers.ts';
@@ -99,6 +100,11 @@ export async function startWeb(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
     loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
   );
+  // the session records as the platform wires them; not started (no ring or abandon timer)
+  const sessions = createRemoteStage(
+    { bus, records: db, log, now, tickets, vehicles, telemetry },
+    loadConfig({ SESSION_RING_MS: '180000' }),
+  );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
     login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
@@ -116,6 +122,7 @@ export async function startWeb(
       presence,
       telemetry,
       diagnostics: diagnosticsForWeb,
+      remote: sessions,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -193,6 +200,7 @@ export async function startWeb(
     presence,
     diagnostics,
     tickets,
+    sessions,
     now,
     advance: (ms: number) => (clock += ms),
     login,
