@@ -23,6 +23,7 @@ interface Unit {
   ticket: number;
   alarm: number;
   account: string;
+  session: number;
 }
 
 type Outcome =
@@ -299,6 +300,132 @@ const MATRIX: Record<string, Probe[]> = {
     { what: 'remove B’s account', method: 'DELETE', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN },
   ],
 
+  'GET /api/sessions': [
+    {
+      what: 'B’s vehicle as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?vehicleId=${u.vehicle}`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'B’s ticket as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?ticketId=${u.ticket}`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+    {
+      what: 'B’s unit as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?customerId=${u.customer}`,
+      expect: EMPTY,
+    },
+    { what: 'every session', method: 'GET', url: () => '/api/sessions', expect: own(200) },
+  ],
+  'POST /api/sessions': [
+    {
+      what: 'request support for B’s vehicle',
+      method: 'POST',
+      url: () => '/api/sessions',
+      body: (u) => ({ vehicleId: u.vehicle, description: 'help' }),
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'a session on B’s ticket',
+      method: 'POST',
+      url: () => '/api/sessions',
+      body: (u) => ({ ticketId: u.ticket, description: 'help' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // a customer names a vehicle, not a ticket: B's own customer gets 400 too
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/sessions/:id': [
+    { what: 'B’s session', method: 'GET', url: (u) => `/api/sessions/${u.session}`, expect: nf('SESSION_NOT_FOUND') },
+  ],
+  'POST /api/sessions/:id/answer': [
+    { what: 'answer B’s session', method: 'POST', url: (u) => `/api/sessions/${u.session}/answer`, expect: FORBIDDEN },
+  ],
+  'POST /api/sessions/:id/join': [
+    {
+      what: 'join B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.session}/join`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/leave': [
+    {
+      what: 'leave B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.session}/leave`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/chat': [
+    {
+      what: 'write in B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.session}/chat`,
+      body: () => ({ text: 'hello' }),
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/end': [
+    {
+      what: 'end B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.session}/end`,
+      body: () => ({ outcome: 'crew_unreachable' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/sessions/:id/timeline': [
+    {
+      what: 'B’s session timeline',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.session}/timeline?since=0`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/sessions/:id/record': [
+    {
+      what: 'B’s session record',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.session}/record`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/sessions/:id/record.html': [
+    {
+      what: 'B’s printable session record',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.session}/record.html`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/roster': [{ what: 'the duty roster', method: 'GET', url: () => '/api/roster', expect: FORBIDDEN }],
+  'POST /api/roster/shifts': [
+    {
+      what: 'add a shift',
+      method: 'POST',
+      url: () => '/api/roster/shifts',
+      body: () => ({ weekday: 1, start: '08:00', end: '20:00', primary: 'dispatcher', dutyLead: 'dispatcher' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/roster/shifts/:id': [
+    {
+      what: 'change a shift',
+      method: 'PATCH',
+      url: () => '/api/roster/shifts/1',
+      body: () => ({ primary: 'cust-a' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/roster/shifts/:id': [
+    { what: 'remove a shift', method: 'DELETE', url: () => '/api/roster/shifts/1', expect: FORBIDDEN },
+  ],
+
   'GET /api/customers': [{ what: 'every unit', method: 'GET', url: () => '/api/customers', expect: FORBIDDEN }],
   'GET /api/customers/:id': [
     { what: 'B’s unit', method: 'GET', url: (u) => `/api/customers/${u.customer}`, expect: nf('CUSTOMER_NOT_FOUND') },
@@ -350,6 +477,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     ticket: 987_654,
     alarm: 987_653,
     account: 'nobody.here',
+    session: 987_652,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -369,13 +497,31 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     await w.diagnostics.alarms.comment(alarmB.id, 'dispatcher', 'B-ALARM-NOTE-7731');
     const ticketB = await w.ticket('VB1');
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
-    B = { vehicle: 'VB1', customer: 'CB', ticket: ticketB.id, alarm: alarmB.id, account: 'cust-b' };
+    // and a remote session on B's vehicle, with a chat message
+    const crewB = { id: 'cust-b', role: 'customer' as const, customerId: 'CB' };
+    const sessionB = (await w.sessions.request(crewB, { vehicleId: 'VB1', description: 'B-SESSION-DESC-7733' }))
+      .session;
+    await w.sessions.chat(crewB, sessionB.id, 'B-SESSION-CHAT-7734');
+    B = {
+      vehicle: 'VB1',
+      customer: 'CB',
+      ticket: ticketB.id,
+      alarm: alarmB.id,
+      account: 'cust-b',
+      session: sessionB.id,
+    };
     A = {
       vehicle: 'VA1',
       customer: 'CA',
       ticket: (await w.ticket('VA1')).id,
       alarm: (await w.alarm('VA1')).id,
       account: 'cust-a',
+      session: (
+        await w.sessions.request(
+          { id: 'cust-a', role: 'customer', customerId: 'CA' },
+          { vehicleId: 'VA1', description: 'A needs help' },
+        )
+      ).session.id,
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -389,6 +535,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       '1234.5',
       'B-ALARM-NOTE-7731',
       'B-TICKET-NOTE-7732',
+      'B-SESSION-DESC-7733',
+      'B-SESSION-CHAT-7734',
       ticketB.number,
       ticketB.title,
     ];
@@ -406,6 +554,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         tickets: await w.diagnostics.tickets.list({ customerId: 'CB', limit: 1000 }),
         series: await w.telemetry.series({ vehicleId: 'VB1', from: t0 - 3_600_000, to: t0, maxPoints: 100 }),
         session: (await b.get('/api/auth/session')).statusCode,
+        remoteSession: await w.sessions.get(B.session),
+        remoteTimeline: await w.sessions.timeline(B.session),
       });
     before = await snapshotB();
   });
@@ -441,6 +591,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       u.account,
       String(u.ticket),
       String(u.alarm),
+      String(u.session),
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
@@ -466,7 +617,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       const twin = await run(a, p, MISSING);
       expect(twin.statusCode, `${name} (ids that do not exist)`).toBe(o.status);
       const shape = (m: string, u: Unit) =>
-        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm)].reduce(
+        [u.vehicle, u.customer, u.account, String(u.ticket), String(u.alarm), String(u.session)].reduce(
           (acc, id) => acc.split(id).join('#'),
           m,
         );
@@ -518,6 +669,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     expect((await a.get(`/api/tickets/${A.ticket}`)).statusCode).toBe(200);
     expect((await a.get(`/api/alarms/${A.alarm}`)).statusCode).toBe(200);
     expect((await a.get(`/api/customers/${A.customer}`)).statusCode).toBe(200);
+    expect((await a.get(`/api/sessions/${A.session}`)).statusCode).toBe(200);
+    expect((await a.get(`/api/sessions/${A.session}/record.html`)).statusCode).toBe(200);
     const fleet = (await a.get('/api/vehicles')).json() as { vehicles: { id: string }[] };
     expect(fleet.vehicles.map((v) => v.id)).toEqual(['VA1']);
   });

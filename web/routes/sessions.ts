@@ -75,6 +75,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const b = req.body;
         if (me.role === 'customer') {
+          if (b.ticketId !== undefined) await tenancy.ticket(me, b.ticketId);
           if (!b.vehicleId) throw new PlatformError('VALIDATION_FAILED', 'body.vehicleId: name the vehicle');
           if (!b.description) throw new PlatformError('VALIDATION_FAILED', 'body.description: describe the need');
           await tenancy.vehicle(me, b.vehicleId);
