@@ -24,6 +24,8 @@ const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 interface Ids {
   alarm: number;
   ticket: number;
+  /** A ringing session on another ticket. */
+  session: number;
 }
 
 /**
@@ -50,6 +52,24 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
     (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } }),
   ],
   ['POST /api/tickets/:id/comments', (i) => ({ url: `/api/tickets/${i.ticket}/comments`, body: { text: 'csrf' } })],
+  ['POST /api/sessions', (i) => ({ url: '/api/sessions', body: { ticketId: i.ticket } })],
+  ['POST /api/sessions/:id/answer', (i) => ({ url: `/api/sessions/${i.session}/answer` })],
+  ['POST /api/sessions/:id/join', (i) => ({ url: `/api/sessions/${i.session}/join` })],
+  ['POST /api/sessions/:id/chat', (i) => ({ url: `/api/sessions/${i.session}/chat`, body: { text: 'csrf' } })],
+  ['POST /api/sessions/:id/leave', (i) => ({ url: `/api/sessions/${i.session}/leave` })],
+  [
+    'POST /api/sessions/:id/end',
+    (i) => ({ url: `/api/sessions/${i.session}/end`, body: { outcome: 'crew_unreachable' } }),
+  ],
+  [
+    'POST /api/roster/shifts',
+    () => ({
+      url: '/api/roster/shifts',
+      body: { weekday: 1, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' },
+    }),
+  ],
+  ['PATCH /api/roster/shifts/:id', () => ({ url: '/api/roster/shifts/1', body: { end: '21:00' } })],
+  ['DELETE /api/roster/shifts/:id', () => ({ url: '/api/roster/shifts/1' })],
   ['POST /api/accounts', () => ({ url: '/api/accounts', body: { id: 'csrf.new', name: 'x', role: 'engineer' } })],
   ['PATCH /api/accounts/:id', () => ({ url: '/api/accounts/engineer', body: { name: 'renamed by csrf' } })],
   ['POST /api/accounts/:id/reset-password', () => ({ url: '/api/accounts/dispatcher/reset-password' })],
@@ -72,7 +92,10 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   beforeAll(async () => {
     w = await startWeb();
-    ids = { alarm: (await w.alarm('VA1')).id, ticket: (await w.ticket('VA1')).id };
+    const ticket = (await w.ticket('VA1')).id;
+    const crew = { id: 'cust-b', role: 'customer' as const, customerId: 'CB' };
+    const session = (await w.sessions.request(crew, { vehicleId: 'VB1', description: 'csrf' })).session.id;
+    ids = { alarm: (await w.alarm('VA1')).id, ticket, session };
     admin = await w.login('admin');
     other = await w.login('engineer');
   });

@@ -59,7 +59,13 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'A customer names a vehicle of its own unit and describes the need: the session joins the vehicle’s open ticket (or a ticket opened now, source customer) and rings the engineers on duty. Asked again while that ticket has an open session, the answer is that session (200, existing: true). Staff name a ticket: they lead the session, live at once; a ticket with an open session answers 409 SESSION_ALREADY_OPEN.',
           body: z.strictObject({
             vehicleId: vehicleIdSchema.optional().meta({ description: 'a customer’s request: the vehicle' }),
-            ticketId: numericIdSchema.optional().meta({ description: 'staff: the ticket the session belongs to' }),
+            ticketId: z
+              .number({ error: 'ticketId must be a number' })
+              .int({ error: 'ticketId must be a whole number' })
+              .min(1, { error: 'ticketId must be a positive number' })
+              .max(Number.MAX_SAFE_INTEGER)
+              .optional()
+              .meta({ description: 'staff: the ticket the session belongs to' }),
             description: text('description', DESCRIPTION_MAX_CHARS)
               .optional()
               .meta({ description: 'the need, described precisely (required from a customer)' }),
@@ -273,7 +279,12 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           summary: 'The session’s timeline after a seq (catching up after a reconnect), in order',
           params: numericParams,
           querystring: z.strictObject({
-            since: intQuery('since', 0, Number.MAX_SAFE_INTEGER).default(0),
+            since: z
+              .string()
+              .regex(/^\d{1,15}$/, { error: 'since must be a seq: a whole number, 0 or more' })
+              .transform(Number)
+              .default(0)
+              .meta({ description: 'the last seq already seen; 0 (default) for all' }),
             limit: intQuery('limit', 1, 5000).default(1000),
           }),
           response: { 200: z.object({ entries: z.array(sessionEntryOut) }), ...errors(400, ...AUTHED, 404) },
