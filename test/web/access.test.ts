@@ -16,6 +16,8 @@ interface Ids {
   alarmB: number;
   ticketA: number;
   ticketB: number;
+  sessionA: number;
+  sessionB: number;
 }
 
 interface Route {
@@ -38,6 +40,23 @@ const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 const V = (u: 'A' | 'B') => (u === 'A' ? 'VA1' : 'VB1');
 const T = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.ticketA : ids.ticketB);
 const AL = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.alarmA : ids.alarmB);
+const S = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.sessionA : ids.sessionB);
+/** A session route a customer of the unit may call. */
+const sessionRoute = (
+  method: 'GET' | 'POST',
+  tail: string,
+  body?: () => unknown,
+  invalid?: Route['invalid'],
+): Route => ({
+  method,
+  path: `/api/sessions/{id}${tail}`,
+  roles: ALL,
+  url: (ids, u) => `/api/sessions/${S(ids, u)}${tail}`,
+  ...(body ? { body } : {}),
+  invalid: invalid ?? { url: `/api/sessions/abc${tail}` },
+  tenant: 'SESSION_NOT_FOUND',
+  missing: `/api/sessions/999999${tail}`,
+});
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
@@ -213,6 +232,69 @@ const ROUTES: Route[] = [
     missing: '/api/tickets/999999/comments',
   },
 
+  {
+    method: 'POST',
+    path: '/api/sessions',
+    roles: ALL,
+    url: () => '/api/sessions',
+    body: (_, u) => ({ vehicleId: V(u), description: 'no power' }),
+    invalid: { body: { vehicleId: 5 } },
+    tenant: 'VEHICLE_NOT_FOUND',
+  },
+  {
+    method: 'GET',
+    path: '/api/sessions',
+    roles: ALL,
+    url: () => '/api/sessions',
+    invalid: { url: '/api/sessions?open=maybe' },
+  },
+  sessionRoute('GET', ''),
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/answer',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/answer`,
+    invalid: { url: '/api/sessions/abc/answer' },
+  },
+  sessionRoute('POST', '/join'),
+  sessionRoute('POST', '/leave'),
+  sessionRoute('POST', '/chat', () => ({ text: 'the lamp is red' }), { body: { text: 5 } }),
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/end',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/end`,
+    body: () => ({ outcome: 'resolved_remotely' }),
+    invalid: { body: { outcome: 'fixed' } },
+  },
+  sessionRoute('GET', '/timeline', undefined, { url: '/api/sessions/1/timeline?since=-1' }),
+  sessionRoute('GET', '/record'),
+  sessionRoute('GET', '/record.html'),
+  { method: 'GET', path: '/api/roster', roles: STAFF, url: () => '/api/roster' },
+  {
+    method: 'POST',
+    path: '/api/roster/shifts',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts',
+    body: () => ({ weekday: 1, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' }),
+    invalid: { body: { weekday: 9, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' } },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/roster/shifts/{id}',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts/1',
+    body: () => ({ end: '21:00' }),
+    invalid: { body: { end: 'noon' } },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/roster/shifts/{id}',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts/1',
+    invalid: { url: '/api/roster/shifts/abc' },
+  },
+
   { method: 'GET', path: '/api/plans', roles: STAFF, url: () => '/api/plans' },
   { method: 'GET', path: '/api/plans/overdue', roles: STAFF, url: () => '/api/plans/overdue' },
   {
@@ -317,7 +399,18 @@ describe('every route checks login, role, input and tenant', () => {
       alarmB: (await w.alarm('VB1')).id,
       ticketA: (await w.ticket('VA1')).id,
       ticketB: (await w.ticket('VB1')).id,
+      sessionA: 0,
+      sessionB: 0,
     };
+    for (const [u, v, c] of [
+      ['A', 'VA1', 'CA'],
+      ['B', 'VB1', 'CB'],
+    ] as const) {
+      const crew = { id: `cust-${u.toLowerCase()}`, role: 'customer' as const, customerId: c };
+      ids[u === 'A' ? 'sessionA' : 'sessionB'] = (
+        await w.sessions.request(crew, { vehicleId: v, description: 'no power' })
+      ).session.id;
+    }
     agents.admin = await w.login('admin');
     agents.dispatcher = await w.login('dispatcher');
     agents.engineer = await w.login('engineer');
