@@ -12,6 +12,7 @@ import type {
   customerOut,
   fleetCountsOut,
   planOut,
+  remoteSessionOut,
   sessionOut,
   staffMemberOut,
   timelineOut,
@@ -34,6 +35,7 @@ export type TimelineEntry = z.infer<typeof timelineOut>;
 export type Customer = z.infer<typeof customerOut>;
 export type AuditEntry = z.infer<typeof auditOut>;
 export type StaffMember = z.infer<typeof staffMemberOut>;
+export type RemoteSession = z.infer<typeof remoteSessionOut>;
 
 /** GET /api/tickets/{id}; the schema leaves `snapshot` open (a Series or null). */
 export interface TicketDetail {
@@ -41,4 +43,6 @@ export interface TicketDetail {
   timeline: TimelineEntry[];
   snapshot: Series | null;
   plan: Plan | null;
+  /** Its remote sessions, newest first. */
+  sessions: RemoteSession[];
 }
