@@ -9,12 +9,13 @@ import type {
   FleetUpdate,
   LiveAlarm,
   LiveFrame,
+  LiveRinging,
   LiveTicket,
   LiveWelcome,
   ServerToClientEvents,
 } from '../../live/events.ts';
 
-export type { FleetUpdate, LiveAlarm, LiveFrame, LiveTicket };
+export type { FleetUpdate, LiveAlarm, LiveFrame, LiveRinging, LiveTicket };
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Handler<T> = (m: T) => void;
@@ -24,6 +25,7 @@ interface Topics {
   fleet: FleetUpdate;
   alarm: LiveAlarm;
   ticket: LiveTicket;
+  ringing: LiveRinging;
   status: boolean;
   ended: string;
 }
@@ -36,6 +38,7 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   fleet: new Set(),
   alarm: new Set(),
   ticket: new Set(),
+  ringing: new Set(),
   status: new Set(),
   ended: new Set(),
 };
@@ -80,6 +83,7 @@ export function connectLive(): void {
   s.on('fleet', (m) => emit('fleet', m));
   s.on('alarm', (m) => emit('alarm', m));
   s.on('ticket', (m) => emit('ticket', m));
+  s.on('remote.ringing', (m) => emit('ringing', m));
   s.on('session.ended', (m) => emit('ended', m.reason));
 }
 

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, onSessionEnded, setCsrfToken } from './api.ts';
 import { LangSwitch } from './components/lang-switch.tsx';
 import { QueueSummary } from './components/queue-summary.tsx';
+import { RingAlert } from './components/ring-alert.tsx';
 import { useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
 import { connectLive, disconnectLive, onLive } from './live.ts';
@@ -122,6 +123,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
           {t('nav.logout')}
         </button>
       </header>
+      {role !== 'customer' && <RingAlert />}
       <main class="content">{view}</main>
     </>
   );
