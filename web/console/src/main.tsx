@@ -16,6 +16,7 @@ import { isStaff, loadMeta, setSession } from './session.ts';
 import './styles.css';
 import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
+import { Roster } from './views/roster.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Fleet } from './views/fleet.tsx';
 import { ChangePassword, Login } from './views/login.tsx';
@@ -84,6 +85,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
       section: 'request',
       show: role !== 'engineer',
     },
+    { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
   ];
   let view;
@@ -92,6 +94,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'tickets') view = <Tickets />;
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
+  else if (section === 'roster' && staff) view = <Roster />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else view = <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;

@@ -10,6 +10,7 @@ import type {
   accountOut,
   auditOut,
   customerOut,
+  dutyShiftOut,
   fleetCountsOut,
   planOut,
   remoteSessionOut,
@@ -36,6 +37,7 @@ export type Customer = z.infer<typeof customerOut>;
 export type AuditEntry = z.infer<typeof auditOut>;
 export type StaffMember = z.infer<typeof staffMemberOut>;
 export type RemoteSession = z.infer<typeof remoteSessionOut>;
+export type DutyShift = z.infer<typeof dutyShiftOut>;
 
 /** GET /api/tickets/{id}; the schema leaves `snapshot` open (a Series or null). */
 export interface TicketDetail {
