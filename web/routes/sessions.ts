@@ -175,7 +175,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       path: 'answer' | 'join' | 'leave',
       summary: string,
       roles: readonly Account['role'][],
-      run: (me: Account, id: number) => Promise<unknown>,
+      run: (me: Account, id: number, ip: string) => Promise<unknown>,
     ) =>
       app.post(
         `/api/sessions/:id/${path}`,
@@ -191,7 +191,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         async (req) => {
           const me = who(req);
           await visible(me, req.params.id);
-          await run(me, req.params.id);
+          await run(me, req.params.id, req.ip);
           return { session: (await viewFor(me)).session(await remote.get(req.params.id)) };
         },
       );
@@ -200,13 +200,13 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       'answer',
       'Answer a ringing session: the engineer becomes its lead; it is live',
       STAFF_ROLES,
-      async (me, id) => {
+      async (me, id, ip) => {
         const s = await remote.answer(principalOf(me), id);
         await audit.record({
           actor: me.id,
           action: 'session.answered',
           subject: `session:${id}`,
-          ip: null,
+          ip,
           details: { timeToAnswerMs: s.answeredAt === null ? null : s.answeredAt - s.requestedAt },
         });
       },
