@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isPlatformError } from '../../core/errors.ts';
+import type { SessionAccess } from '../../remote/types.ts';
 import { healthyFrame } from '../web/helpers.ts';
 import { ABANDON_MS, RING_MS, startSessions } from './harness.ts';
 
@@ -151,9 +152,11 @@ describe('remote sessions: request, ringing ladder, answer, chat, end', () => {
   });
 
   it('access: staff lead/observer, the unit’s crew, nobody else', async () => {
+    // what the live layer is given: the records as SessionAccess
+    const access: SessionAccess = h.sessions;
     const { session } = await h.sessions.request(h.principal('cust-a'), { vehicleId: 'VA1', description: 'x' });
     await h.sessions.answer(h.principal('eng-1'), session.id);
-    expect((await h.sessions.access(h.principal('eng-1'), session.id))?.role).toBe('lead');
+    expect((await access.access(h.principal('eng-1'), session.id))?.role).toBe('lead');
     expect((await h.sessions.access(h.principal('eng-2'), session.id))?.role).toBe('observer');
     expect((await h.sessions.access(h.principal('cust-a'), session.id))?.role).toBe('crew');
     expect(await h.sessions.access(h.principal('cust-b'), session.id)).toBeNull();
