@@ -22,6 +22,8 @@ import {
   type SessionChange,
   type StoredSession,
 } from './records.ts';
+import { createPresence } from './presence.ts';
+import { NEXT_RING, RING_TEXT, ringTargets } from './ringing.ts';
 import { createRoster } from './roster.ts';
 import { createSessionTimer } from './timer.ts';
 import type {
@@ -115,8 +117,6 @@ const NEXT: Record<SessionStatus, readonly SessionStatus[]> = {
 const STAFF = new Set(['admin', 'dispatcher', 'engineer']);
 const isStaff = (p: { role: string }) => STAFF.has(p.role);
 
-const LADDER: Record<RingStep, RingStep> = { primary: 'secondary', secondary: 'duty_lead', duty_lead: 'duty_lead' };
-
 /** Who did something, with the name the other side sees. */
 interface Actor {
   id: string;
@@ -161,7 +161,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
     },
   });
   /** Sockets present per session and participant (the live layer tells, through `present`). */
-  const presence = new Map<number, Map<string, number>>();
+  const presence = createPresence();
   const unsubscribe: (() => void)[] = [];
   let serial: Promise<void> = Promise.resolve();
   let running = false;
@@ -256,30 +256,15 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
 
   /** Somebody acted over HTTP: with nobody present, the abandon clock starts again now. */
   async function touch(tx: RecordsDb, s: StoredSession): Promise<void> {
-    if (presentCount(s.session.id) === 0) await changeSession(tx, s.session.id, { absent_since: now() }, now());
+    if (presence.count(s.session.id) === 0) await changeSession(tx, s.session.id, { absent_since: now() }, now());
   }
-
-  const presentCount = (id: number) => presence.get(id)?.size ?? 0;
 
   // ---------- ringing
 
-  async function targets(step: RingStep, at: number): Promise<{ step: RingStep; accounts: string[] }> {
-    const shift = await roster.onDuty(at);
-    if (!shift) return { step: 'duty_lead', accounts: [options.dutyLead] };
-    if (step === 'primary') return { step, accounts: [shift.primary] };
-    if (step === 'secondary' && shift.secondary) return { step, accounts: [shift.secondary] };
-    return { step: 'duty_lead', accounts: [shift.dutyLead] };
-  }
-
-  const RING_TEXT: Record<RingStep, string> = {
-    primary: 'ringing the engineer on duty',
-    secondary: 'no answer: ringing the secondary engineer on duty',
-    duty_lead: 'ringing the duty lead',
-  };
-
   type Ring = { step: RingStep; accounts: string[]; names: string[] };
+  /** Whom `wanted` rings now, with their names (read before the ring's transaction). */
   async function ringFor(wanted: RingStep): Promise<Ring> {
-    const t = await targets(wanted, now());
+    const t = ringTargets(wanted, await roster.onDuty(now()), options.dutyLead);
     return { ...t, names: await Promise.all(t.accounts.map(nameOf)) };
   }
 
@@ -312,7 +297,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
         continue;
       }
       if (r.ring_due_at !== null && Number(r.ring_due_at) <= at && r.status !== 'live') {
-        const next = await ringFor(r.ring_step ? LADDER[r.ring_step] : 'primary');
+        const next = await ringFor(r.ring_step ? NEXT_RING[r.ring_step] : 'primary');
         await write(async (tx, p) => {
           const s = await getSession(tx, id);
           if (s.session.status !== 'requested' && s.session.status !== 'ringing') return;
@@ -388,7 +373,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       for (const x of s.session.participants) if (x.leftAt === null) await markLeft(tx, id, x.id, at);
       return s;
     });
-    presence.delete(id);
+    presence.forget(id);
     await onTicket(ended.session, actor.id, outcome, note);
     return (await getSession(db, id)).session;
   }
@@ -427,18 +412,9 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
   // ---------- presence (from the live layer)
 
   function present(sessionId: number, participantId: string, isPresent: boolean): void {
-    let ids = presence.get(sessionId);
-    const before = ids?.size ?? 0;
-    if (isPresent) {
-      if (!ids) presence.set(sessionId, (ids = new Map()));
-      ids.set(participantId, (ids.get(participantId) ?? 0) + 1);
-    } else if (ids?.has(participantId)) {
-      const n = ids.get(participantId)! - 1;
-      if (n > 0) ids.set(participantId, n);
-      else ids.delete(participantId);
-      if (ids.size === 0) presence.delete(sessionId);
-    } else return;
-    const after = presence.get(sessionId)?.size ?? 0;
+    const counted = presence.change(sessionId, participantId, isPresent);
+    if (!counted) return;
+    const { before, after } = counted;
     serial = serial
       .then(async () => {
         const before0 = await findSession(db, sessionId);
