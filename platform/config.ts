@@ -7,6 +7,7 @@ import { ROLES, type Role } from '../web/auth/roles.ts';
 import { LIVE_DEFAULTS } from '../web/live/options.ts';
 import { DEFAULT_SESSION_RATE_RENEW_MS, SESSION_RATE } from '../remote/telemetry-rate.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
+import { isTimeZone } from '../remote/roster.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
@@ -152,6 +153,13 @@ export const configSchema = z.object({
       error: "PUBLIC_URL must be the console's http(s) address, e.g. https://powerwatch.example.com",
     })
     .optional(),
+  SESSION_RING_MS: int('SESSION_RING_MS', 180_000, 1000, 3_600_000),
+  SESSION_ABANDON_MS: int('SESSION_ABANDON_MS', 600_000, 10_000, 86_400_000),
+  SERVICE_TIME_ZONE: z
+    .string()
+    .trim()
+    .refine(isTimeZone, { error: 'SERVICE_TIME_ZONE must be an IANA time zone such as Asia/Shanghai' })
+    .default('Asia/Shanghai'),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })

@@ -28,12 +28,8 @@ import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
 import { createNotificationsStage } from './notifications.ts';
 import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.ts';
+import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
-import type { SessionTimelineReader } from '../web/live/remote-session-stream.ts';
-import type { CommandSender } from '../commands/types.ts';
-import { createStepRunner, type SessionPlan } from '../remote/steps.ts';
-import { createSessionTelemetryRate } from '../remote/telemetry-rate.ts';
-import type { SessionAccess } from '../remote/types.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { recordsFile, telemetryFile } from './data-files.ts';
 
@@ -51,20 +47,6 @@ export interface PlatformDeps {
   /** Injected stores replace the embedded SQLite ones (tests, other engines). */
   records?: RecordsDb;
   telemetry?: TelemetryStore;
-  /**
-   * Remote sessions' parts that other stages own (the session records, the command service), wired by
-   * the coordinator when remote sessions/commands land. Without `access` + `timeline` the live session
-   * stream is off; without `planOfSession` the guided steps are; without `commands` the 10 Hz rate is.
-   */
-  remote?: {
-    access: SessionAccess;
-    timeline?: SessionTimelineReader;
-    /** The session's vehicle and its ticket's emergency plan steps. */
-    planOfSession?: (sessionId: number) => Promise<SessionPlan | null>;
-    commands?: CommandSender;
-    /** Sessions live now (after a restart: their 10 Hz rate and step checks resume). */
-    liveSessions?: () => Promise<{ id: number; vehicleId: string }[]>;
-  };
 }
 
 /**
@@ -179,38 +161,17 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
     { ackTimeoutMs: config.COMMAND_ACK_TIMEOUT_MS },
   );
+  // remote guidance sessions: records, roster and ringing, hung off the ticket service; their guided
+  // steps, the 10 Hz rate while live (through the command service) and who is in a live session
+  const remote = createRemoteStage({ bus, records, log, now, tickets, vehicles, telemetry }, config);
+  const sessionParts = createSessionParts(
+    { sessions: remote, tickets, bus, records, log, now, commands, vehicles },
+    config,
+  );
   const commandPolicy = createCommandPolicy({
-    // wired to remote sessions when they land
-    liveSessionRole: async () => null,
+    liveSessionRole: (accountId, vehicleId) => sessionParts.liveSessionRole(accountId, vehicleId),
     isDutyLead: (accountId) => accountId === config.DUTY_LEAD,
   });
-  // remote sessions: guided steps and the 10 Hz rate while live (their session records are wired in by the coordinator)
-  const remote = deps.remote;
-  const steps = remote?.planOfSession
-    ? createStepRunner({
-        db: records,
-        bus,
-        log,
-        now,
-        planOfSession: remote.planOfSession,
-        profileOf: async (vehicleId) => {
-          const v = await vehicles.get(vehicleId);
-          if (!v) throw new PlatformError('VEHICLE_NOT_FOUND', `no vehicle ${vehicleId}`);
-          return v.profile;
-        },
-      })
-    : undefined;
-  const sessionRate = remote?.commands
-    ? createSessionTelemetryRate(
-        {
-          bus,
-          commands: remote.commands,
-          log,
-          ...(remote.liveSessions ? { liveSessions: remote.liveSessions } : {}),
-        },
-        { renewMs: config.SESSION_RATE_RENEW_MS },
-      )
-    : undefined;
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -229,16 +190,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       diagnostics: stage.forWeb,
       commands: { service: commands, policy: commandPolicy },
       notifications: notifications.deliveries,
+      remote,
+      steps: sessionParts.steps,
       counters,
-      ...(remote
-        ? {
-            remote: {
-              access: remote.access,
-              ...(remote.timeline ? { timeline: remote.timeline } : {}),
-              ...(steps ? { steps } : {}),
-            },
-          }
-        : {}),
       health: () => ({
         status: 'ok',
         uptimeS: Math.round((now() - startedAt) / 1000),
@@ -306,9 +260,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     tickets,
     commands,
     notifications,
+    remote,
     web,
-    steps,
-    sessionRate,
+    sessionParts,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -322,10 +276,10 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await stage.start();
       await commands.start();
       await notifications.start();
+      await remote.start();
       await watcher.start();
       retention.start();
-      await steps?.start(remote?.liveSessions);
-      await sessionRate?.start();
+      await sessionParts.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port };
@@ -341,8 +295,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await confirmations.stop();
         await broker.stop();
         await commands.stop();
-        sessionRate?.stop();
-        await steps?.stop();
+        await sessionParts.stop();
+        await remote.stop();
         await stage.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();

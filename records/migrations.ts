@@ -5,6 +5,7 @@ import { commandsMigration } from './migrations/0009_commands.ts';
 import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 import { accountSecurityMigration } from './migrations/0015_account_security.ts';
+import { remoteSessionsMigration } from './migrations/0010_remote_sessions.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -362,6 +363,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0011_session_steps': sessionStepsMigration(dialect),
     '0014_notification_targets': notificationTargetsMigration(),
     '0015_account_security': accountSecurityMigration(dialect),
+    '0010_remote_sessions': remoteSessionsMigration(dialect),
   };
 }
 

@@ -1,8 +1,15 @@
-/** The error codes of remote sessions' guided steps and live stream (see core/errors.ts). */
+/** The error codes of remote guidance sessions and the duty roster (see core/errors.ts). */
 declare module '../core/errors.ts' {
   interface ErrorCodes {
-    /** No such remote session, or not one the caller takes part in (the same answer, so ids cannot be probed). */
+    /** No such session, or one the caller may not see (the same answer, so ids cannot be probed). */
     SESSION_NOT_FOUND: true;
+    /** The session's status does not allow that now (answering a live or ended session, chatting in an ended one, …). */
+    SESSION_INVALID_STATE: true;
+    /** The ticket has an open session already: one open session per ticket. */
+    SESSION_ALREADY_OPEN: true;
+    /** The caller is not (or no longer) a participant of the session: join first. */
+    SESSION_NOT_JOINED: true;
+    DUTY_SHIFT_NOT_FOUND: true;
     /** No step with that index in the session. */
     STEP_NOT_FOUND: true;
   }

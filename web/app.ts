@@ -34,6 +34,8 @@ import { commandRoutes } from './routes/commands.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { planRoutes } from './routes/plans.ts';
 import { sessionStepRoutes } from './routes/session-steps.ts';
+import { rosterRoutes } from './routes/roster.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
@@ -186,7 +188,10 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'alarms', description: 'Alarms: list, acknowledge, comment' },
           { name: 'tickets', description: 'Emergency tickets (the queue, the status machine)' },
           { name: 'plans', description: 'Emergency plans (应急预案)' },
-          { name: 'sessions', description: 'Remote technical support sessions (远程技术支援): guided steps' },
+          {
+            name: 'sessions',
+            description: 'Remote guidance sessions (远程支援): records, guided steps, the duty roster',
+          },
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'security', description: 'Two-factor authentication, sessions, API tokens' },
           { name: 'customers', description: 'Customer units' },
@@ -220,8 +225,9 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
-    const remote = ctx.deps.remote;
-    if (remote?.steps) await app.register(sessionStepRoutes(ctx, { access: remote.access, steps: remote.steps }));
+    await app.register(sessionStepRoutes(ctx, { access: ctx.deps.remote, steps: ctx.deps.steps }));
+    await app.register(sessionRoutes(ctx));
+    await app.register(rosterRoutes(ctx));
     await app.register(adminRoutes(ctx));
     await app.register(notificationRoutes(ctx));
     await app.register(twoFactorRoutes(ctx));

@@ -11,8 +11,7 @@ import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { Deliveries } from '../notifications/deliveries.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { StepRunner } from '../remote/steps.ts';
-import type { SessionAccess } from '../remote/types.ts';
-import type { SessionTimelineReader } from './live/remote-session-stream.ts';
+import type { RemoteSessions } from '../remote/sessions.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
@@ -47,18 +46,11 @@ export interface WebDeps {
   commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };
   /** The notification deliveries (admin view, re-send) and each account's inbox. */
   notifications: Deliveries;
+  /** Remote guidance sessions and the duty roster (remote/sessions.ts). */
+  remote: RemoteSessions;
   counters: Counters;
-  /**
-   * Remote sessions (远程支援): who may see and join a session (the session records), and its guided
-   * steps. Optional until the session records land; without it the session routes and the live
-   * session stream are not offered.
-   */
-  remote?: {
-    access: SessionAccess;
-    steps?: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
-    /** The sessions' timelines (the live session stream answers a rejoin with the entries since a seq). */
-    timeline?: SessionTimelineReader;
-  };
+  /** The guided steps of remote sessions (remote/steps.ts). */
+  steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics` body. */

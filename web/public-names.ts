@@ -76,3 +76,19 @@ export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
 }
 
 export type PublicNames = ReturnType<typeof createPublicNames>;
+
+/**
+ * The people of remote sessions (remote/sessions.ts `people`): an account as the session records
+ * need it, and the name the other side sees — a staff member's display name or role label (never
+ * the login id), a customer account's id (its own unit sees it so), "Staff" for anyone else.
+ */
+export function sessionPeople(accounts: Pick<Accounts, 'get'>) {
+  return {
+    get: (id: string) => accounts.get(id),
+    async shownName(id: string): Promise<string> {
+      const a = await accounts.get(id);
+      if (!a) return 'Staff';
+      return a.role === 'customer' ? a.id : (a.displayName ?? ROLE_LABELS[a.role]);
+    },
+  };
+}

@@ -11,6 +11,7 @@ import {
 import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
 import { ROLES } from './auth/roles.ts';
 import { COMMAND_STATES } from '../commands/types.ts';
+import { PARTICIPANT_ROLES, SESSION_OUTCOMES, SESSION_STATUSES, TIMELINE_KINDS } from '../remote/types.ts';
 
 /**
  * The zod schemas of the console's API. Each one validates requests, types the handlers and
@@ -388,3 +389,55 @@ export const commandOut = z
       .meta({ description: 'an answer that came after no_answer: recorded, the state stays no_answer' }),
   })
   .meta({ id: 'Command', description: 'An operator command to a vehicle and its outcome.' });
+// ---------- remote sessions (远程支援) and the duty roster
+
+export const participantOut = z.object({
+  id: z.string().meta({ description: 'account id (customers see staff by their public name), or guest:<invite>' }),
+  role: z.enum(PARTICIPANT_ROLES),
+  name: z.string(),
+  joinedAt: z.number(),
+  leftAt: z.number().nullable(),
+});
+
+export const remoteSessionOut = z
+  .object({
+    id: z.number(),
+    ticketId: z.number(),
+    vehicleId: z.string(),
+    customerId: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    outcome: z.enum(SESSION_OUTCOMES).nullable(),
+    description: z.string(),
+    requestedBy: z.string(),
+    requestedAt: z.number(),
+    answeredAt: z.number().nullable(),
+    answeredBy: z.string().nullable(),
+    endedAt: z.number().nullable(),
+    participants: z.array(participantOut),
+  })
+  .meta({ id: 'RemoteSession' });
+
+export const sessionEntryOut = z
+  .object({
+    seq: z.number(),
+    at: z.number(),
+    actor: z.string(),
+    actorName: z.string(),
+    kind: z.enum(TIMELINE_KINDS),
+    text: z.string().nullable(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'SessionTimelineEntry' });
+
+export const dutyShiftOut = z
+  .object({
+    id: z.number(),
+    weekday: z.number().nullable().meta({ description: '0 = Sunday … 6 = Saturday; null for a dated shift' }),
+    date: z.string().nullable().meta({ description: 'YYYY-MM-DD in the service time zone; null for a weekly shift' }),
+    start: z.string(),
+    end: z.string().meta({ description: 'at or before start: the shift runs past midnight' }),
+    primary: z.string(),
+    secondary: z.string().nullable(),
+    dutyLead: z.string(),
+  })
+  .meta({ id: 'DutyShift' });

@@ -44,7 +44,10 @@ export function createWebServer(
           counters: deps.counters,
           log: deps.log,
           securityHeaders: built.securityHeaders,
-          ...(deps.remote?.timeline ? { remote: { access: deps.remote.access, timeline: deps.remote.timeline } } : {}),
+          remote: {
+            access: deps.remote,
+            timeline: { since: (sessionId, afterSeq) => deps.remote.timeline(sessionId, afterSeq) },
+          },
           ...(deps.now ? { now: deps.now } : {}),
         },
         { ...options.live, ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}) },

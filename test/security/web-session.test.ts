@@ -4,6 +4,7 @@ import { webConsole } from '../../web/app.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
+import { enqueue } from '../../notifications/outbox.ts';
 import { SESSION_COOKIE, sessionHandle } from '../../web/auth/sessions.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
@@ -35,6 +36,11 @@ interface Ids {
   tokenId: string;
   /** The answer of the previous request of the success run (the enrolment's URI for the confirmation). */
   last: unknown;
+  /** A ringing session on another ticket. */
+  session: number;
+  /** A failed notification delivery (re-sent by the admin), a webhook endpoint disabled by a 410, an item of the admin's inbox. */
+  failed: number;
+  inbox: number;
 }
 
 /** The current TOTP code of an enrolment answer ({otpauthUri}), at the test clock. */
@@ -70,6 +76,44 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
     (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } }),
   ],
   ['POST /api/tickets/:id/comments', (i) => ({ url: `/api/tickets/${i.ticket}/comments`, body: { text: 'csrf' } })],
+  ['POST /api/sessions', (i) => ({ url: '/api/sessions', body: { ticketId: i.ticket } })],
+  ['POST /api/sessions/:id/answer', (i) => ({ url: `/api/sessions/${i.session}/answer` })],
+  ['POST /api/sessions/:id/join', (i) => ({ url: `/api/sessions/${i.session}/join` })],
+  ['POST /api/sessions/:id/chat', (i) => ({ url: `/api/sessions/${i.session}/chat`, body: { text: 'csrf' } })],
+  [
+    'POST /api/sessions/:id/steps/:index/done',
+    (i) => ({ url: `/api/sessions/${i.session}/steps/0/done`, body: { observation: 'fuel 80 %' } }),
+  ],
+  ['POST /api/sessions/:id/steps/:index/check', (i) => ({ url: `/api/sessions/${i.session}/steps/1/check` })],
+  [
+    'POST /api/sessions/:id/steps/:index/skip',
+    (i) => ({ url: `/api/sessions/${i.session}/steps/2/skip`, body: { reason: 'csrf' } }),
+  ],
+  [
+    'POST /api/sessions/:id/steps',
+    (i) => ({
+      url: `/api/sessions/${i.session}/steps`,
+      body: { instruction: { en: 'Check the breaker', zh: '检查断路器' } },
+    }),
+  ],
+  ['POST /api/notifications/:id/resend', (i) => ({ url: `/api/notifications/${i.failed}/resend` })],
+  ['POST /api/notifications/targets/:id/enable', () => ({ url: '/api/notifications/targets/erp/enable' })],
+  ['POST /api/inbox/:id/read', (i) => ({ url: `/api/inbox/${i.inbox}/read` })],
+  ['POST /api/inbox/read-all', () => ({ url: '/api/inbox/read-all' })],
+  ['POST /api/sessions/:id/leave', (i) => ({ url: `/api/sessions/${i.session}/leave` })],
+  [
+    'POST /api/sessions/:id/end',
+    (i) => ({ url: `/api/sessions/${i.session}/end`, body: { outcome: 'crew_unreachable' } }),
+  ],
+  [
+    'POST /api/roster/shifts',
+    () => ({
+      url: '/api/roster/shifts',
+      body: { weekday: 1, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' },
+    }),
+  ],
+  ['PATCH /api/roster/shifts/:id', () => ({ url: '/api/roster/shifts/1', body: { end: '21:00' } })],
+  ['DELETE /api/roster/shifts/:id', () => ({ url: '/api/roster/shifts/1' })],
   ['POST /api/accounts', () => ({ url: '/api/accounts', body: { id: 'csrf.new', name: 'x', role: 'engineer' } })],
   ['PATCH /api/accounts/:id', () => ({ url: '/api/accounts/engineer', body: { name: 'renamed by csrf' } })],
   ['POST /api/accounts/:id/reset-password', () => ({ url: '/api/accounts/dispatcher/reset-password' })],
@@ -131,9 +175,43 @@ describe('CSRF: every state-changing route refuses a request without the session
       expiresAt: w.now() + 86_400_000,
       createdBy: 'admin',
     });
+    // a remote session requested by unit B's crew, answered in the run below; its guided steps run
+    const crew = { id: 'cust-b', role: 'customer' as const, customerId: 'CB' };
+    const session = (await w.sessions.request(crew, { vehicleId: 'VB1', description: 'csrf' })).session.id;
+    await w.sessionParts.steps.start();
+    // a delivery that failed and a webhook endpoint a receiver disabled (410), for the admin to re-send / enable
+    await enqueue(
+      w.db,
+      [
+        {
+          key: 'csrf:failed',
+          channel: 'webhook',
+          target: 'erp',
+          kind: 'ticket.opened',
+          language: 'en',
+          urgent: false,
+          subject: 's',
+          text: 't',
+        },
+      ],
+      w.now(),
+    );
+    const failed = await w.db
+      .updateTable('notifications')
+      .set({ status: 'failed', tries: 8, last_error: 'HTTP 500' })
+      .where('key', '=', 'csrf:failed')
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await w.db
+      .insertInto('notification_targets_disabled')
+      .values({ id: 'erp', channel: 'webhook', reason: 'HTTP 410', disabled_at: w.now() })
+      .execute();
     ids = {
       alarm: (await w.alarm('VA1')).id,
       ticket: (await w.ticket('VA1')).id,
+      session,
+      failed: failed.id,
+      inbox: await w.inboxItem('admin', 'csrf', null),
       ownSession: handleOf(second.cookie),
       otherSession: handleOf(other.cookie),
       tokenId: token.info.id,

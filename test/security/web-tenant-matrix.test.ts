@@ -31,6 +31,8 @@ interface Unit {
   session: string;
   /** An API token id of the unit's customer. */
   token: string;
+  /** A remote session of the unit's crew. */
+  remoteSession: number;
 }
 
 type Outcome =
@@ -328,6 +330,142 @@ const MATRIX: Record<string, Probe[]> = {
     { what: 'remove B’s account', method: 'DELETE', url: (u) => `/api/accounts/${u.account}`, expect: FORBIDDEN },
   ],
 
+  'GET /api/sessions': [
+    {
+      what: 'B’s vehicle as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?vehicleId=${u.vehicle}`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'B’s ticket as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?ticketId=${u.ticket}`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+    {
+      what: 'B’s unit as a filter',
+      method: 'GET',
+      url: (u) => `/api/sessions?customerId=${u.customer}`,
+      expect: EMPTY,
+    },
+    { what: 'every session', method: 'GET', url: () => '/api/sessions', expect: own(200) },
+  ],
+  'POST /api/sessions': [
+    {
+      what: 'request support for B’s vehicle',
+      method: 'POST',
+      url: () => '/api/sessions',
+      body: (u) => ({ vehicleId: u.vehicle, description: 'help' }),
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+    {
+      what: 'a session on B’s ticket',
+      method: 'POST',
+      url: () => '/api/sessions',
+      body: (u) => ({ ticketId: u.ticket, description: 'help' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // a customer names a vehicle, not a ticket: B's own customer gets 400 too
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/sessions/:id': [
+    {
+      what: 'B’s session',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/answer': [
+    {
+      what: 'answer B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/answer`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/sessions/:id/join': [
+    {
+      what: 'join B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/join`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/leave': [
+    {
+      what: 'leave B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/leave`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/chat': [
+    {
+      what: 'write in B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/chat`,
+      body: () => ({ text: 'hello' }),
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/end': [
+    {
+      what: 'end B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/end`,
+      body: () => ({ outcome: 'crew_unreachable' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/sessions/:id/timeline': [
+    {
+      what: 'B’s session timeline',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/timeline?since=0`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/sessions/:id/record': [
+    {
+      what: 'B’s session record',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/record`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/sessions/:id/record.html': [
+    {
+      what: 'B’s printable session record',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/record.html`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/roster': [{ what: 'the duty roster', method: 'GET', url: () => '/api/roster', expect: FORBIDDEN }],
+  'POST /api/roster/shifts': [
+    {
+      what: 'add a shift',
+      method: 'POST',
+      url: () => '/api/roster/shifts',
+      body: () => ({ weekday: 1, start: '08:00', end: '20:00', primary: 'dispatcher', dutyLead: 'dispatcher' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/roster/shifts/:id': [
+    {
+      what: 'change a shift',
+      method: 'PATCH',
+      url: () => '/api/roster/shifts/1',
+      body: () => ({ primary: 'cust-a' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/roster/shifts/:id': [
+    { what: 'remove a shift', method: 'DELETE', url: () => '/api/roster/shifts/1', expect: FORBIDDEN },
+  ],
+
   'GET /api/customers': [{ what: 'every unit', method: 'GET', url: () => '/api/customers', expect: FORBIDDEN }],
   'GET /api/customers/:id': [
     { what: 'B’s unit', method: 'GET', url: (u) => `/api/customers/${u.customer}`, expect: nf('CUSTOMER_NOT_FOUND') },
@@ -557,6 +695,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     inbox: 987_652,
     session: '0123456789abcdef',
     token: 'tok_0123456789abcdef',
+    remoteSession: 987_653,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -588,6 +727,11 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       expiresAt: t0 + 86_400_000,
       createdBy: 'admin',
     });
+    // and a remote session on B's vehicle, with a chat message
+    const crewB = { id: 'cust-b', role: 'customer' as const, customerId: 'CB' };
+    const sessionB = (await w.sessions.request(crewB, { vehicleId: 'VB1', description: 'B-SESSION-DESC-7733' }))
+      .session;
+    await w.sessions.chat(crewB, sessionB.id, 'B-SESSION-CHAT-7734');
     B = {
       vehicle: 'VB1',
       customer: 'CB',
@@ -597,6 +741,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       session: (await w.ctx.sessions.listOf('cust-b'))[0]!.id,
       token: tokenB.info.id,
       inbox: inboxB,
+      remoteSession: sessionB.id,
     };
     A = {
       vehicle: 'VA1',
@@ -607,6 +752,12 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       inbox: await w.inboxItem('cust-a', 'A-INBOX-1', null),
       session: 'unused',
       token: 'unused',
+      remoteSession: (
+        await w.sessions.request(
+          { id: 'cust-a', role: 'customer', customerId: 'CA' },
+          { vehicleId: 'VA1', description: 'A needs help' },
+        )
+      ).session.id,
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -621,6 +772,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-ALARM-NOTE-7731',
       'B-TICKET-NOTE-7732',
       'B-INBOX-7733',
+      'B-SESSION-DESC-7733',
+      'B-SESSION-CHAT-7734',
       ticketB.number,
       ticketB.title,
       B.session,
@@ -655,6 +808,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         series: await w.telemetry.series({ vehicleId: 'VB1', from: t0 - 3_600_000, to: t0, maxPoints: 100 }),
         session: (await b.get('/api/auth/session')).statusCode,
         inbox: await w.ctx.deps.notifications.inbox('cust-b', { limit: 100 }),
+        remoteSession: await w.sessions.get(B.remoteSession),
+        remoteTimeline: await w.sessions.timeline(B.remoteSession),
       });
     before = await snapshotB();
   });
@@ -693,6 +848,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       String(u.ticket),
       String(u.alarm),
       String(u.inbox),
+      String(u.remoteSession),
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
@@ -727,6 +883,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.ticket),
           String(u.alarm),
           String(u.inbox),
+          String(u.remoteSession),
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {
@@ -845,6 +1002,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     expect((await a.get(`/api/tickets/${A.ticket}`)).statusCode).toBe(200);
     expect((await a.get(`/api/alarms/${A.alarm}`)).statusCode).toBe(200);
     expect((await a.get(`/api/customers/${A.customer}`)).statusCode).toBe(200);
+    expect((await a.get(`/api/sessions/${A.remoteSession}`)).statusCode).toBe(200);
+    expect((await a.get(`/api/sessions/${A.remoteSession}/record.html`)).statusCode).toBe(200);
     const fleet = (await a.get('/api/vehicles')).json() as { vehicles: { id: string }[] };
     expect(fleet.vehicles.map((v) => v.id)).toEqual(['VA1']);
   });

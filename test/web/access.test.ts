@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../web/auth/accounts.ts';
-import { DEFAULT_POWER_PROFILE } from '../../protocol/index.ts';
-import { createStepRunner, type StepRunner } from '../../remote/steps.ts';
-import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
-import { codeOf, PLANS, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import type { StepRunner } from '../../remote/steps.ts';
+import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 /**
  * Every route, table-driven: unauthenticated → 401, a role not allowed → 403 FORBIDDEN, a bad
@@ -22,6 +20,8 @@ interface Ids {
   /** Items of cust-a's and cust-b's console inboxes. */
   inboxA: number;
   inboxB: number;
+  sessionA: number;
+  sessionB: number;
 }
 
 interface Route {
@@ -44,7 +44,23 @@ const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 const V = (u: 'A' | 'B') => (u === 'A' ? 'VA1' : 'VB1');
 const T = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.ticketA : ids.ticketB);
 const AL = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.alarmA : ids.alarmB);
-const S = (u: 'A' | 'B') => (u === 'A' ? 1 : 2);
+const S = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.sessionA : ids.sessionB);
+/** A session route a customer of the unit may call. */
+const sessionRoute = (
+  method: 'GET' | 'POST',
+  tail: string,
+  body?: () => unknown,
+  invalid?: Route['invalid'],
+): Route => ({
+  method,
+  path: `/api/sessions/{id}${tail}`,
+  roles: ALL,
+  url: (ids, u) => `/api/sessions/${S(ids, u)}${tail}`,
+  ...(body ? { body } : {}),
+  invalid: invalid ?? { url: `/api/sessions/abc${tail}` },
+  tenant: 'SESSION_NOT_FOUND',
+  missing: `/api/sessions/999999${tail}`,
+});
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
@@ -242,6 +258,69 @@ const ROUTES: Route[] = [
     missing: '/api/tickets/999999/comments',
   },
 
+  {
+    method: 'POST',
+    path: '/api/sessions',
+    roles: ALL,
+    url: () => '/api/sessions',
+    body: (_, u) => ({ vehicleId: V(u), description: 'no power' }),
+    invalid: { body: { vehicleId: 5 } },
+    tenant: 'VEHICLE_NOT_FOUND',
+  },
+  {
+    method: 'GET',
+    path: '/api/sessions',
+    roles: ALL,
+    url: () => '/api/sessions',
+    invalid: { url: '/api/sessions?open=maybe' },
+  },
+  sessionRoute('GET', ''),
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/answer',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/answer`,
+    invalid: { url: '/api/sessions/abc/answer' },
+  },
+  sessionRoute('POST', '/join'),
+  sessionRoute('POST', '/leave'),
+  sessionRoute('POST', '/chat', () => ({ text: 'the lamp is red' }), { body: { text: 5 } }),
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/end',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/end`,
+    body: () => ({ outcome: 'resolved_remotely' }),
+    invalid: { body: { outcome: 'fixed' } },
+  },
+  sessionRoute('GET', '/timeline', undefined, { url: '/api/sessions/1/timeline?since=-1' }),
+  sessionRoute('GET', '/record'),
+  sessionRoute('GET', '/record.html'),
+  { method: 'GET', path: '/api/roster', roles: STAFF, url: () => '/api/roster' },
+  {
+    method: 'POST',
+    path: '/api/roster/shifts',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts',
+    body: () => ({ weekday: 1, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' }),
+    invalid: { body: { weekday: 9, start: '08:00', end: '20:00', primary: 'engineer', dutyLead: 'dispatcher' } },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/roster/shifts/{id}',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts/1',
+    body: () => ({ end: '21:00' }),
+    invalid: { body: { end: 'noon' } },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/roster/shifts/{id}',
+    roles: ['admin', 'dispatcher'],
+    url: () => '/api/roster/shifts/1',
+    invalid: { url: '/api/roster/shifts/abc' },
+  },
+
   { method: 'GET', path: '/api/plans', roles: STAFF, url: () => '/api/plans' },
   { method: 'GET', path: '/api/plans/overdue', roles: STAFF, url: () => '/api/plans/overdue' },
   {
@@ -324,12 +403,12 @@ const ROUTES: Route[] = [
     body: () => ({ name: 'Unit A' }),
     invalid: { url: '/api/customers/CA', body: { name: '' } },
   },
-  // remote sessions (the session records' access as a test double): session 1 is unit A's, 2 unit B's
+  // guided steps of remote sessions: session 1 is unit A's, 2 unit B's (requested and answered in beforeAll)
   {
     method: 'GET',
     path: '/api/sessions/{id}/steps',
     roles: ALL,
-    url: (_ids, u) => `/api/sessions/${S(u)}/steps`,
+    url: (ids, u) => `/api/sessions/${S(ids, u)}/steps`,
     invalid: { url: '/api/sessions/x/steps' },
     tenant: 'SESSION_NOT_FOUND',
     missing: '/api/sessions/999/steps',
@@ -338,7 +417,7 @@ const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/sessions/{id}/steps/{index}/done',
     roles: ALL,
-    url: (_ids, u) => `/api/sessions/${S(u)}/steps/1/done`,
+    url: (ids, u) => `/api/sessions/${S(ids, u)}/steps/1/done`,
     body: () => ({ observation: 'code E-12 on the display' }),
     invalid: { url: '/api/sessions/1/steps/-1/done', body: {} },
     tenant: 'SESSION_NOT_FOUND',
@@ -348,7 +427,7 @@ const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/sessions/{id}/steps/{index}/check',
     roles: ALL,
-    url: (_ids, u) => `/api/sessions/${S(u)}/steps/0/check`,
+    url: (ids, u) => `/api/sessions/${S(ids, u)}/steps/0/check`,
     invalid: { url: '/api/sessions/1/steps/x/check' },
     tenant: 'SESSION_NOT_FOUND',
     missing: '/api/sessions/999/steps/0/check',
@@ -540,31 +619,7 @@ describe('every route checks login, role, input and tenant', () => {
   let steps: StepRunner;
 
   beforeAll(async () => {
-    const sessions = fakeSessionAccess([remoteSession(1, 'VA1', 'CA', 'live'), remoteSession(2, 'VB1', 'CB', 'live')]);
-    w = await startWeb({
-      remote: ({ db, bus, now, log }) => {
-        steps = createStepRunner({
-          db,
-          bus,
-          log,
-          now,
-          planOfSession: async (id) =>
-            id === 1 || id === 2
-              ? {
-                  vehicleId: id === 1 ? 'VA1' : 'VB1',
-                  planCode: 'GEN-START-FAIL',
-                  steps: PLANS.get('GEN-START-FAIL')!.steps,
-                }
-              : null,
-          profileOf: async () => DEFAULT_POWER_PROFILE,
-        });
-        return { access: sessions.access, steps };
-      },
-    });
-    await steps.start(async () => [
-      { id: 1, vehicleId: 'VA1' },
-      { id: 2, vehicleId: 'VB1' },
-    ]);
+    w = await startWeb();
     ids = {
       alarmA: (await w.alarm('VA1')).id,
       alarmB: (await w.alarm('VB1')).id,
@@ -572,7 +627,23 @@ describe('every route checks login, role, input and tenant', () => {
       ticketB: (await w.ticket('VB1')).id,
       inboxA: await w.inboxItem('cust-a', 'for A', null),
       inboxB: await w.inboxItem('cust-b', 'for B', null),
+      sessionA: 0,
+      sessionB: 0,
     };
+    for (const [u, v, c] of [
+      ['A', 'VA1', 'CA'],
+      ['B', 'VB1', 'CB'],
+    ] as const) {
+      const crew = { id: `cust-${u.toLowerCase()}`, role: 'customer' as const, customerId: c };
+      ids[u === 'A' ? 'sessionA' : 'sessionB'] = (
+        await w.sessions.request(crew, { vehicleId: v, description: 'no power' })
+      ).session.id;
+    }
+    // answered: live, so that their guided steps run
+    const engineer = { id: 'engineer', role: 'engineer' as const, customerId: null };
+    for (const id of [ids.sessionA, ids.sessionB]) await w.sessions.answer(engineer, id);
+    steps = w.sessionParts.steps;
+    await steps.start(w.sessionParts.liveSessions);
     agents.admin = await w.login('admin');
     agents.dispatcher = await w.login('dispatcher');
     agents.engineer = await w.login('engineer');

@@ -14,6 +14,7 @@ import { createDeliveries } from '../../notifications/deliveries.ts';
 import { enqueue } from '../../notifications/outbox.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
+import { createRemoteStage, createSessionParts } from '../../platform/remote.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createCustomers } from '../../registry/customers.ts';
@@ -91,13 +92,6 @@ export async function startWeb(
     log?: Logger;
     db?: RecordsDb;
     seed?: boolean;
-    /** Remote sessions' parts (test doubles of the session records, a step runner over these stores). */
-    remote?: (parts: {
-      db: RecordsDb;
-      bus: EventBus<PlatformEvents>;
-      now: () => number;
-      log: Logger;
-    }) => WebDeps['remote'];
   } = {},
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
@@ -146,6 +140,16 @@ export async function startWeb(
     liveSessionRole: async (accountId, vehicleId) => liveRoles.get(`${accountId} ${vehicleId}`) ?? null,
     isDutyLead: (accountId) => accountId === 'duty-lead',
   });
+  // the session records as the platform wires them; not started (no ring or abandon timer)
+  const sessions = createRemoteStage(
+    { bus, records: db, log, now, tickets, vehicles, telemetry },
+    loadConfig({ SESSION_RING_MS: '180000' }),
+  );
+  // its guided steps (not started: no check timers until a test starts them)
+  const sessionParts = createSessionParts(
+    { sessions, tickets, bus, records: db, log, now, commands, vehicles },
+    { SESSION_RATE_RENEW_MS: 120_000 },
+  );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
     login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
@@ -166,10 +170,11 @@ export async function startWeb(
       diagnostics: diagnosticsForWeb,
       commands: { service: commands, policy: commandPolicy },
       notifications: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
+      remote: sessions,
+      steps: sessionParts.steps,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
-      ...(opts.remote ? { remote: opts.remote({ db, bus, now, log }) } : {}),
     },
     options,
   );
@@ -253,6 +258,8 @@ export async function startWeb(
     answerCommands(answer: (vehicleId: string, command: Command) => CommandAck | undefined) {
       gateway = answer;
     },
+    sessions,
+    sessionParts,
     now,
     advance: (ms: number) => (clock += ms),
     login,

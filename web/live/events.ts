@@ -78,6 +78,20 @@ export interface LiveSessionEnded {
   reason: string;
 }
 
+/**
+ * A remote support request rings (the bus's `remote.ringing`, pushed to staff by the session
+ * module of the live layer): `accounts` are the ones rung at this step of the ladder.
+ */
+export interface LiveRinging {
+  sessionId: number;
+  ticketId: number;
+  vehicleId: string;
+  description: string;
+  requestedAt: number;
+  step: 'primary' | 'secondary' | 'duty_lead';
+  accounts: string[];
+}
+
 /** The answer to a request: `ok`, or the platform error code and message (e.g. `VEHICLE_NOT_FOUND`). */
 export type LiveAck<T extends object = object> =
   ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
@@ -127,6 +141,8 @@ export interface ServerToClientEvents {
   'remote.timeline': (m: { sessionId: number; entry: SessionTimelineEntry }) => void;
   'remote.changed': (m: { sessionId: number; action: string; session: RemoteSession }) => void;
   'remote.step': (m: { sessionId: number; result: StepResult }) => void;
+  /** Staff only: a remote support request rings (see LiveRinging). */
+  'remote.ringing': (m: LiveRinging) => void;
 }
 
 /** Client → server; every request takes an acknowledgement callback. */

@@ -20,6 +20,7 @@ import {
   numericParams,
   planOut,
   queryBool,
+  remoteSessionOut,
   serviceModeSchema,
   text,
   ticketActionSchema,
@@ -27,6 +28,7 @@ import {
   timelineOut,
   vehicleIdSchema,
 } from '../schemas.ts';
+import { sessionView } from '../session-view.ts';
 import { ticketView } from '../ticket-view.ts';
 import { planView } from './plans.ts';
 
@@ -116,6 +118,9 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               timeline: z.array(timelineOut),
               snapshot: z.unknown().meta({ description: 'a Series (see GET /api/vehicles/{id}/telemetry) or null' }),
               plan: planOut.nullable(),
+              sessions: z
+                .array(remoteSessionOut)
+                .meta({ description: 'its remote sessions, newest first (records: GET /api/sessions/{id}/record)' }),
             }),
             ...errors(400, ...AUTHED, 404),
           },
@@ -131,6 +136,9 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           timeline: naming.timeline(await tickets.timeline(t.id)),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
+          sessions: (await deps.remote.list({ ticketId: t.id, limit: 100 })).sessions.map(
+            sessionView(me, naming).session,
+          ),
         };
       },
     );

@@ -11,12 +11,13 @@ import type {
   LiveCommand,
   LiveFrame,
   LiveInbox,
+  LiveRinging,
   LiveTicket,
   LiveWelcome,
   ServerToClientEvents,
 } from '../../live/events.ts';
 
-export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveInbox, LiveTicket };
+export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveInbox, LiveRinging, LiveTicket };
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Handler<T> = (m: T) => void;
@@ -28,6 +29,7 @@ interface Topics {
   ticket: LiveTicket;
   command: LiveCommand;
   inbox: LiveInbox;
+  ringing: LiveRinging;
   status: boolean;
   ended: string;
 }
@@ -42,6 +44,7 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   ticket: new Set(),
   command: new Set(),
   inbox: new Set(),
+  ringing: new Set(),
   status: new Set(),
   ended: new Set(),
 };
@@ -88,6 +91,7 @@ export function connectLive(): void {
   s.on('ticket', (m) => emit('ticket', m));
   s.on('command', (m) => emit('command', m));
   s.on('inbox', (m) => emit('inbox', m));
+  s.on('remote.ringing', (m) => emit('ringing', m));
   s.on('session.ended', (m) => emit('ended', m.reason));
 }
 

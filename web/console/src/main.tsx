@@ -9,6 +9,7 @@ import { api, onSessionEnded, setCsrfToken } from './api.ts';
 import { InboxBell } from './components/inbox-bell.tsx';
 import { LangSwitch } from './components/lang-switch.tsx';
 import { QueueSummary } from './components/queue-summary.tsx';
+import { RingAlert } from './components/ring-alert.tsx';
 import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
 import { connectLive, disconnectLive, onLive } from './live.ts';
@@ -16,6 +17,7 @@ import { isStaff, loadMeta, setSession } from './session.ts';
 import './styles.css';
 import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
+import { Roster } from './views/roster.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
@@ -102,6 +104,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
       show: role !== 'engineer',
     },
     { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
+    { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
     { href: '#/security', key: 'nav.security', section: 'security', show: true },
   ];
@@ -112,6 +115,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'tickets') view = <Tickets />;
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
+  else if (section === 'roster' && staff) view = <Roster />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
   else view = <Fleet />;
@@ -145,6 +149,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
           {t('nav.logout')}
         </button>
       </header>
+      {role !== 'customer' && <RingAlert />}
       <main class="content">{view}</main>
     </>
   );

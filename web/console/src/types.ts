@@ -10,8 +10,10 @@ import type {
   accountOut,
   auditOut,
   customerOut,
+  dutyShiftOut,
   fleetCountsOut,
   planOut,
+  remoteSessionOut,
   sessionOut,
   staffMemberOut,
   timelineOut,
@@ -47,6 +49,8 @@ export type TimelineEntry = z.infer<typeof timelineOut>;
 export type Customer = z.infer<typeof customerOut>;
 export type AuditEntry = z.infer<typeof auditOut>;
 export type StaffMember = z.infer<typeof staffMemberOut>;
+export type RemoteSession = z.infer<typeof remoteSessionOut>;
+export type DutyShift = z.infer<typeof dutyShiftOut>;
 
 /** GET /api/tickets/{id}; the schema leaves `snapshot` open (a Series or null). */
 export interface TicketDetail {
@@ -54,5 +58,7 @@ export interface TicketDetail {
   timeline: TimelineEntry[];
   snapshot: Series | null;
   plan: Plan | null;
+  /** Its remote sessions, newest first. */
+  sessions: RemoteSession[];
 }
 export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';

@@ -9,6 +9,7 @@ import { ErrorBox, LevelBadge, ModeLabel, StatusBadge } from '../components/badg
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
+import { TicketSessions } from '../components/remote-support.tsx';
 import { CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
@@ -98,6 +99,8 @@ export function TicketView({ id }: { id: string }) {
           <CommentForm id={tk.id} onDone={detail.reload} />
         </section>
       </div>
+
+      <TicketSessions ticketId={tk.id} sessions={d.sessions} canStart={isStaff(role)} onDone={detail.reload} />
 
       <section>
         <h3>{t('ticket.snapshot')}</h3>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { RequestSupport } from '../components/remote-support.tsx';
 import { AlarmTable } from '../components/alarm-table.tsx';
 import { CommandPanel } from '../components/command-panel.tsx';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
@@ -85,6 +86,7 @@ export function Vehicle({ id }: { id: string }) {
           </a>
         )}
       </div>
+      {role === 'customer' && <RequestSupport vehicleId={v.id} />}
       <div class="facts card">
         <Fact label={t('fleet.col.online')}>
           <OnlineDot online={v.online} /> {t(v.online ? 'state.online' : 'state.offline')}

@@ -1,0 +1,63 @@
+/**
+ * The incoming-ring alert for staff: a banner with the request and a link to its ticket, a short
+ * tone (Web Audio, no sound file) and a browser notification when the user allowed them. Stronger
+ * when this account is the one rung at this step of the ladder.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n.ts';
+import { onLive, type LiveRinging } from '../live.ts';
+import { me } from '../session.ts';
+
+function tone(): void {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.6);
+    osc.onended = () => void ctx.close();
+  } catch {
+    // no audio (autoplay policy, no device): the banner still shows
+  }
+}
+
+function notify(m: LiveRinging): void {
+  if (typeof Notification === 'undefined') return;
+  const show = () => new Notification(t('remote.ring.title'), { body: m.description, tag: `session-${m.sessionId}` });
+  if (Notification.permission === 'granted') show();
+  else if (Notification.permission === 'default')
+    void Notification.requestPermission().then((p) => p === 'granted' && show());
+}
+
+export function RingAlert() {
+  const [rings, setRings] = useState<LiveRinging[]>([]);
+  useEffect(
+    () =>
+      onLive('ringing', (m) => {
+        const mine = m.accounts.includes(me().id);
+        setRings((rs) => [m, ...rs.filter((r) => r.sessionId !== m.sessionId)].slice(0, 5));
+        if (mine) {
+          tone();
+          notify(m);
+        }
+      }),
+    [],
+  );
+  if (rings.length === 0) return null;
+  return (
+    <div class="ring-alert" role="alert" data-testid="ring-alert">
+      {rings.map((r) => (
+        <p key={r.sessionId} class={r.accounts.includes(me().id) ? 'mine' : ''}>
+          ☎ {t('remote.ring.text', { vehicle: r.vehicleId })} — {r.description}{' '}
+          <a href={`#/tickets/${r.ticketId}`}>{t('remote.toTicket')}</a>{' '}
+          <button type="button" class="link" onClick={() => setRings((rs) => rs.filter((x) => x !== r))}>
+            ✕
+          </button>
+        </p>
+      ))}
+    </div>
+  );
+}
