@@ -216,6 +216,13 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
             'CUSTOMER_NOT_FOUND',
             'PLAN_NOT_FOUND',
             'COMMAND_NOT_FOUND',
+            'SESSION_NOT_FOUND',
+            'STEP_NOT_FOUND',
+            'DUTY_SHIFT_NOT_FOUND',
+            'NOTIFICATION_NOT_FOUND',
+            'NOTIFY_TARGET_NOT_FOUND',
+            'LOGIN_SESSION_NOT_FOUND',
+            'TOKEN_NOT_FOUND',
           ]);
         }
       }

@@ -84,7 +84,7 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
     'POST /api/sessions/:id/steps/:index/done',
     (i) => ({ url: `/api/sessions/${i.session}/steps/0/done`, body: { observation: 'fuel 80 %' } }),
   ],
-  ['POST /api/sessions/:id/steps/:index/check', (i) => ({ url: `/api/sessions/${i.session}/steps/1/check` })],
+  ['POST /api/sessions/:id/steps/:index/check', (i) => ({ url: `/api/sessions/${i.session}/steps/4/check` })],
   [
     'POST /api/sessions/:id/steps/:index/skip',
     (i) => ({ url: `/api/sessions/${i.session}/steps/2/skip`, body: { reason: 'csrf' } }),
@@ -176,6 +176,7 @@ describe('CSRF: every state-changing route refuses a request without the session
       createdBy: 'admin',
     });
     // a remote session requested by unit B's crew, answered in the run below; its guided steps run
+    await w.ticket('VB1'); // GEN-START-FAIL: its plan has guided steps
     const crew = { id: 'cust-b', role: 'customer' as const, customerId: 'CB' };
     const session = (await w.sessions.request(crew, { vehicleId: 'VB1', description: 'csrf' })).session.id;
     await w.sessionParts.steps.start();

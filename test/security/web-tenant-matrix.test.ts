@@ -427,6 +427,49 @@ const MATRIX: Record<string, Probe[]> = {
       expect: nf('SESSION_NOT_FOUND'),
     },
   ],
+  'GET /api/sessions/:id/steps': [
+    {
+      what: 'B’s session steps',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/steps`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/steps/:index/done': [
+    {
+      what: 'mark a step of B’s session done',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/steps/0/done`,
+      body: () => ({ observation: 'A-WAS-HERE' }),
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/steps/:index/check': [
+    {
+      what: 'check a step of B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/steps/4/check`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/steps/:index/skip': [
+    {
+      what: 'skip a step of B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/steps/2/skip`,
+      body: () => ({ reason: 'A-WAS-HERE' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/sessions/:id/steps': [
+    {
+      what: 'add a step to B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/steps`,
+      body: () => ({ instruction: { en: 'A-WAS-HERE', zh: 'A-WAS-HERE' } }),
+      expect: FORBIDDEN,
+    },
+  ],
   'GET /api/sessions/:id/record': [
     {
       what: 'B’s session record',
@@ -732,6 +775,9 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     const sessionB = (await w.sessions.request(crewB, { vehicleId: 'VB1', description: 'B-SESSION-DESC-7733' }))
       .session;
     await w.sessions.chat(crewB, sessionB.id, 'B-SESSION-CHAT-7734');
+    // answered, so live: its guided steps (the ticket's GEN-START-FAIL plan) run
+    await w.sessionParts.steps.start();
+    await w.sessions.answer({ id: 'engineer', role: 'engineer', customerId: null }, sessionB.id);
     B = {
       vehicle: 'VB1',
       customer: 'CB',
