@@ -150,6 +150,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       presence,
       telemetry,
       diagnostics: stage.forWeb,
+      notifications: stage.notifications.forWeb,
       counters,
       health: () => ({
         status: 'ok',
@@ -207,6 +208,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     confirmations,
     diagnostics,
     tickets,
+    notifications: stage.notifications,
     web,
     registryWatcher: watcher,
     get ports() {

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
 import { notificationsMigration } from './migrations/0008_notifications.ts';
+import { contactsMigration } from './migrations/0012_contacts.ts';
+import { pagesMigration } from './migrations/0013_pages.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -354,6 +356,8 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     },
     // later migrations live one per file in records/migrations/, named like their key
     '0008_notifications': notificationsMigration(dialect),
+    '0012_contacts': contactsMigration(dialect),
+    '0013_pages': pagesMigration(dialect),
   };
 }
 

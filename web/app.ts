@@ -29,6 +29,8 @@ import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { contactRoutes } from './routes/contacts.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
@@ -143,6 +145,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'plans', description: 'Emergency plans (应急预案)' },
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'customers', description: 'Customer units' },
+          { name: 'notifications', description: 'Who gets what (contacts, subscriptions, quiet hours), pages' },
           { name: 'system', description: 'Probes and vocabulary' },
         ],
         components: {
@@ -170,6 +173,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(ticketRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(adminRoutes(ctx));
+    await app.register(contactRoutes(ctx));
+    await app.register(pageRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

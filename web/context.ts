@@ -17,6 +17,8 @@ import type { SessionOptions, Sessions } from './auth/sessions.ts';
 import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
 import type { PublicNames } from './public-names.ts';
+import type { Contacts } from '../notifications/contacts.ts';
+import type { Paging } from '../notifications/paging.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -33,6 +35,8 @@ export interface WebDeps {
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
   };
+  /** Contacts and subscriptions (who gets what), pages and their acknowledgement. */
+  notifications: { contacts: Contacts; paging: Paging };
   counters: Counters;
   /** `GET /healthz` body. */
   health: () => object;

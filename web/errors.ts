@@ -5,6 +5,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 // ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
+import type {} from '../notifications/errors.ts';
 
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
@@ -51,6 +52,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CUSTOMER_NOT_FOUND: 404,
   CUSTOMER_EXISTS: 409,
   INVALID_CURSOR: 400,
+  CONTACT_NOT_FOUND: 404,
+  PAGE_NOT_FOUND: 404,
+  PAGE_TOKEN_INVALID: 404,
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,

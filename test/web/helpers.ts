@@ -94,6 +94,7 @@ export async function startWeb(
   const {
     diagnostics,
     tickets,
+    notifications,
     forWeb: diagnosticsForWeb,
   } = createDiagnosticsStage(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
@@ -116,6 +117,7 @@ export async function startWeb(
       presence,
       telemetry,
       diagnostics: diagnosticsForWeb,
+      notifications: notifications.forWeb,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -193,6 +195,7 @@ export async function startWeb(
     presence,
     diagnostics,
     tickets,
+    notifications,
     now,
     advance: (ms: number) => (clock += ms),
     login,
