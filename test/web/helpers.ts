@@ -78,7 +78,14 @@ export type TestWeb = Awaited<ReturnType<typeof startWeb>>;
  * admin, dispatcher, engineer, cust-a (unit CA), cust-b (unit CB). Password: PASSWORD.
  */
 export async function startWeb(
-  opts: { options?: Partial<WebOptions>; log?: Logger; db?: RecordsDb; seed?: boolean } = {},
+  opts: {
+    options?: Partial<WebOptions>;
+    log?: Logger;
+    db?: RecordsDb;
+    seed?: boolean;
+    /** Settings of the diagnostics and notifications stage (platform/config.ts names). */
+    env?: Record<string, string>;
+  } = {},
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
   const now = () => clock;
@@ -98,7 +105,7 @@ export async function startWeb(
     forWeb: diagnosticsForWeb,
   } = createDiagnosticsStage(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
-    loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
+    loadConfig({ DIAGNOSTICS_TICK_MS: '60000', ...opts.env }),
   );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
