@@ -94,7 +94,7 @@ export function parseTemplateFile(source: string, file = 'templates'): TemplateB
     const e = doc.errors[0]!;
     throw new PlatformError(
       'INVALID_ARGUMENT',
-      `invalid template file: ${file}:${e.linePos?.[0].line ?? '?'}: not valid YAML: ${e.message}`,
+      `invalid template file: ${file}:${lineCounter.linePos(e.pos[0]).line}: not valid YAML: ${e.message.split('\n')[0]}`,
     );
   }
   const nodeAt = (path: (string | number)[]) => doc.getIn(path, true) as Node | undefined;
