@@ -16,10 +16,15 @@ interface Ids {
   alarmB: number;
   ticketA: number;
   ticketB: number;
+  /** Notification contacts of each unit: one to change, one to remove. */
+  contactA: number;
+  contactB: number;
+  removeA: number;
+  removeB: number;
 }
 
 interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** OpenAPI path. */
   path: string;
   roles: Role[] | 'public';
@@ -38,6 +43,12 @@ const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 const V = (u: 'A' | 'B') => (u === 'A' ? 'VA1' : 'VB1');
 const T = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.ticketA : ids.ticketB);
 const AL = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.alarmA : ids.alarmB);
+const CT = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.contactA : ids.contactB);
+const contactBody = () => ({
+  name: 'Duty',
+  language: 'en',
+  channels: [{ channel: 'email', target: 'duty@unit.example' }],
+});
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
@@ -213,6 +224,94 @@ const ROUTES: Route[] = [
     missing: '/api/tickets/999999/comments',
   },
 
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/eta',
+    roles: STAFF,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/eta`,
+    body: () => ({ eta: Date.UTC(2026, 10, 27, 10) }),
+    invalid: { url: '/api/tickets/1/eta', body: { eta: 'soon' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}/pages',
+    roles: STAFF,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/pages`,
+    invalid: { url: '/api/tickets/x/pages' },
+  },
+  { method: 'GET', path: '/api/pages', roles: STAFF, url: () => '/api/pages' },
+  {
+    method: 'POST',
+    path: '/api/pages/{id}/ack',
+    roles: STAFF,
+    url: () => '/api/pages/1/ack',
+    invalid: { url: '/api/pages/x/ack' },
+  },
+  {
+    method: 'GET',
+    path: '/api/pages/ack',
+    roles: 'public',
+    url: () => '/api/pages/ack?token=1.x',
+    invalid: { url: '/api/pages/ack' },
+  },
+  {
+    method: 'GET',
+    path: '/api/customers/{id}/contacts',
+    roles: ALL,
+    url: (_, u) => `/api/customers/C${u}/contacts`,
+    invalid: { url: '/api/customers/bad%20id/contacts' },
+    tenant: 'CUSTOMER_NOT_FOUND',
+    missing: '/api/customers/NOPE/contacts',
+  },
+  {
+    method: 'POST',
+    path: '/api/customers/{id}/contacts',
+    roles: ALL,
+    url: (_, u) => `/api/customers/C${u}/contacts`,
+    body: contactBody,
+    invalid: { url: '/api/customers/CA/contacts', body: { name: 'x' } },
+    tenant: 'CUSTOMER_NOT_FOUND',
+    missing: '/api/customers/NOPE/contacts',
+  },
+  {
+    method: 'PUT',
+    path: '/api/contacts/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${CT(ids, u)}`,
+    body: contactBody,
+    invalid: { url: '/api/contacts/1', body: { ...contactBody(), language: 'fr' } },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999',
+  },
+  {
+    method: 'PUT',
+    path: '/api/contacts/{id}/subscriptions',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${CT(ids, u)}/subscriptions`,
+    body: () => ({ subscriptions: [{ minLevel: 'urgent' }] }),
+    invalid: { url: '/api/contacts/1/subscriptions', body: { subscriptions: [{ minLevel: 'extreme' }] } },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999/subscriptions',
+  },
+  {
+    method: 'DELETE',
+    path: '/api/contacts/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${u === 'A' ? ids.removeA : ids.removeB}`,
+    invalid: { url: '/api/contacts/x' },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999',
+  },
+  { method: 'GET', path: '/api/me/contact', roles: STAFF, url: () => '/api/me/contact' },
+  {
+    method: 'PUT',
+    path: '/api/me/contact',
+    roles: STAFF,
+    url: () => '/api/me/contact',
+    body: contactBody,
+    invalid: { body: { name: 'x' } },
+  },
+
   { method: 'GET', path: '/api/plans', roles: STAFF, url: () => '/api/plans' },
   { method: 'GET', path: '/api/plans/overdue', roles: STAFF, url: () => '/api/plans/overdue' },
   {
@@ -317,6 +416,22 @@ describe('every route checks login, role, input and tenant', () => {
       alarmB: (await w.alarm('VB1')).id,
       ticketA: (await w.ticket('VA1')).id,
       ticketB: (await w.ticket('VB1')).id,
+      ...(await (async () => {
+        const add = async (c: string) =>
+          (
+            await w.notifications.contacts.addToCustomer(c, {
+              name: 'Duty',
+              language: 'en',
+              channels: [{ channel: 'email', target: 'duty@unit.example' }],
+            })
+          ).id;
+        return {
+          contactA: await add('CA'),
+          contactB: await add('CB'),
+          removeA: await add('CA'),
+          removeB: await add('CB'),
+        };
+      })()),
     };
     agents.admin = await w.login('admin');
     agents.dispatcher = await w.login('dispatcher');
