@@ -17,6 +17,7 @@ import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Fleet } from './views/fleet.tsx';
+import { Notifications } from './views/notifications.tsx';
 import { ChangePassword, Login } from './views/login.tsx';
 import { RequestForm } from './views/request.tsx';
 import { TicketView } from './views/ticket.tsx';
@@ -83,6 +84,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
       section: 'request',
       show: role !== 'engineer',
     },
+    { href: '#/notifications', key: 'nav.notifications', section: 'notifications', show: true },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
   ];
   let view;
@@ -92,6 +94,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
+  else if (section === 'notifications') view = <Notifications />;
   else view = <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;
   return (
