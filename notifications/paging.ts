@@ -254,6 +254,16 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
       .returning('id')
       .executeTakeFirst();
     if (!res) return undefined;
+    // a breach supersedes the at-risk page of the same deadline: one story, escalated from the duty lead
+    if (req.reason === 'breached' && deadline)
+      await tx
+        .updateTable('pages')
+        .set({ state: 'resolved', escalate_at: null })
+        .where('ticket_id', '=', t.id)
+        .where('reason', '=', 'at_risk')
+        .where('deadline', '=', deadline)
+        .where('state', '=', 'open')
+        .execute();
     const p = await getIn(tx, Number(res.id));
     await deliver(tx, p, t, false, says);
     await note(tx, t.id, `paged_${req.reason}`, `paged ${p.accountId}`);

@@ -123,6 +123,28 @@ describe('paging', () => {
     ]);
   });
 
+  it('an unacknowledged at-risk page escalates, and the breach takes the story over', async () => {
+    const web = await start({ PAGE_CHAIN: 'assignee:5m,duty_lead:10m,service_manager' });
+    const t = await web.ticket('VA1', 'routine');
+    await web.tickets.assign(t.id, 'engineer', 'dispatcher');
+    await web.tickets.start();
+    await web.notifications.paging.start();
+    await pass(web, 25 * 60_000);
+    expect((await pages(web, t.id)).map((x) => [x.reason, x.accountId, x.state])).toEqual([
+      ['at_risk', 'dispatcher', 'open'],
+    ]);
+    await pass(web, 5 * 60_000);
+    expect((await pages(web, t.id)).map((x) => [x.reason, x.accountId, x.state])).toEqual([
+      ['at_risk', 'dispatcher', 'resolved'],
+      ['breached', 'dispatcher', 'open'],
+    ]);
+    expect(await timeline(web, t.id)).toEqual([
+      ['paged_at_risk', 'paged engineer'],
+      ['page_escalated', 'page escalated to dispatcher'],
+      ['paged_breached', 'paged dispatcher'],
+    ]);
+  });
+
   it('an at-risk page whose deadline is met before it escalates goes quiet', async () => {
     const web = await start();
     const t = await web.ticket('VA1', 'routine');
