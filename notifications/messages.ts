@@ -40,6 +40,8 @@ export interface MessagesOptions {
 type Said = string | { en: string; zh: string } | null;
 /** What one message says besides the ticket's own facts; `deadlineAt` is shown as `hearBy`. */
 export interface Extra {
+  /** What happened, when it is not the ticket's own fault (an alarm joining its incident). */
+  what?: Said;
   note?: Said;
   reason?: Said;
   ackLink?: string | null;
@@ -115,7 +117,7 @@ export function createMessages(
       unit: f.unitName,
       ticketNumber: t.number,
       level: LEVEL_LABELS[t.level][language],
-      what: f.plan?.title[language] ?? t.title,
+      what: said(extra.what, language) ?? f.plan?.title[language] ?? t.title,
       safety: f.plan?.safety?.[language] ?? templates.phrase('safetyDefault', language),
       status: STATUS_LABELS[t.status][language],
       handler,

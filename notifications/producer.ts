@@ -88,7 +88,7 @@ export function createProducer(deps: {
         'incident_update',
         `alarm:${e.alarm.id}:${e.alarm.raisedAt}`,
         now(),
-        {},
+        e.alarm.title ? { what: e.alarm.title } : {},
         {
           mergeable: true,
         },

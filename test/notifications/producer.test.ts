@@ -158,7 +158,7 @@ describe('who gets what', () => {
       w.advance(600);
       await inTransaction(w.db, (tx) =>
         w.notifications.producer.alarmRaised(tx, {
-          alarm: { id: 1000 + i, raisedAt: w.now() } as never,
+          alarm: { id: 1000 + i, raisedAt: w.now(), title: { en: `Battery low ${i}`, zh: `电池电量低 ${i}` } } as never,
           incidentId: 21,
           incidentCreated: false,
           ticketId: t.id,
@@ -177,6 +177,10 @@ describe('who gets what', () => {
       ['digest', 'webhook', 'held'],
     ]);
     expect(all.filter((r) => r.status === 'merged')).toHaveLength(2 * 99);
+    // each update says what happened in plain words (the alarm's title), kept in the record
+    expect(all.find((r) => r.status === 'merged')!.body).toContain(
+      'another fault in the same incident: Battery low 1.',
+    );
     const digest = live[2]!;
     expect(digest.subject).toBe('Shelter A1: 99 more updates');
     expect(digest.thread).toBe('incident:21');
