@@ -27,14 +27,9 @@ const email = z.email({ error: 'must be an email address' }).max(320);
 const channelInput = z
   .strictObject({
     channel: z.enum(CONTACT_CHANNELS, { error: `must be one of ${CONTACT_CHANNELS.join(', ')}` }),
-    target: z
-      .string()
-      .trim()
-      .min(1, { error: 'target must not be empty' })
-      .max(320)
-      .meta({
-        description: 'email address; webhook endpoint id; DingTalk/WeCom robot id (as configured for delivery)',
-      }),
+    target: z.string().trim().min(1, { error: 'target must not be empty' }).max(320).meta({
+      description: 'email address; webhook endpoint id; DingTalk/WeCom robot id (as configured for delivery)',
+    }),
   })
   .superRefine((c, ctx) => {
     if (c.channel === 'email' && !email.safeParse(c.target).success)
