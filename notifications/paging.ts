@@ -421,8 +421,11 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
     },
     /** Acknowledges in the console. Idempotent: an acknowledged page answers as it is. */
     acknowledge: (id: number, by: string) => acknowledge(id, by, 'console'),
-    /** Acknowledges by the signed link in the message (no login): the paged account acknowledges. */
-    async acknowledgeByToken(token: string): Promise<{ page: Page; already: boolean }> {
+    /**
+     * Acknowledges by the signed link in the message (no login): the paged account acknowledges.
+     * `check` only verifies the token (a HEAD request, a link scanner's probe): nothing changes.
+     */
+    async acknowledgeByToken(token: string, check = false): Promise<{ page: Page; already: boolean }> {
       const m = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
       const invalid = () => new PlatformError('PAGE_TOKEN_INVALID', 'this acknowledgement link is not valid');
       if (!m) throw invalid();
@@ -433,6 +436,7 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
       const expected = Buffer.from(sign(p.id, p.createdAt));
       const given = Buffer.from(m[2]!);
       if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
+      if (check) return { page: p, already: p.state !== 'open' };
       return acknowledge(id, p.accountId, 'link');
     },
     start: () => timer.start(),

@@ -72,6 +72,9 @@ describe('paging', () => {
     // the signed one-time link in the message acknowledges without a login; again: already done
     const link = /https?:\/\/\S+\/api\/pages\/ack\?token=(\S+)/.exec(first!.body);
     expect(link).not.toBeNull();
+    const probe = await web.app.inject({ method: 'HEAD', url: `/api/pages/ack?token=${link![1]}` });
+    expect(probe.statusCode).toBe(200);
+    expect((await pages(web, t.id))[0]!.state).toBe('open');
     const ack = await web.app.inject({ method: 'GET', url: `/api/pages/ack?token=${link![1]}` });
     expect(ack.statusCode, ack.body).toBe(200);
     expect(ack.json()).toEqual({ acknowledged: true, alreadyAcknowledged: false, ticketId: t.id });

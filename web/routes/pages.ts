@@ -105,8 +105,10 @@ export function pageRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const r: { page: Page; already: boolean } = await paging.acknowledgeByToken(req.query.token);
-        if (!r.already)
+        // a HEAD (link scanners, previews) only checks the token: only a GET acknowledges
+        const head = req.method === 'HEAD';
+        const r: { page: Page; already: boolean } = await paging.acknowledgeByToken(req.query.token, head);
+        if (!r.already && !head)
           await audit.record({
             actor: r.page.accountId,
             action: 'page.acknowledged_by_link',
