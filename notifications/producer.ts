@@ -52,7 +52,8 @@ export function createProducer(deps: {
         case 'status': {
           const kind =
             e.action === 'mark_repaired' ? 'service_done' : e.action === 'close' ? 'survey_due' : 'ticket_status';
-          await messages.toCustomers(tx, t, kind, key(t, `${e.action}:${t.updatedAt}`), at);
+          // the note staff wrote with the step is on the customer's timeline too
+          await messages.toCustomers(tx, t, kind, key(t, `${e.action}:${t.updatedAt}`), at, { note: e.note });
           if (e.action === 'reopen') paging.poke();
           return;
         }

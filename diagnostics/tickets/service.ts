@@ -41,7 +41,7 @@ import {
 export type TicketEvent =
   | { type: 'opened'; ticket: Ticket }
   | { type: 'level_raised'; ticket: Ticket; from: TicketLevel }
-  | { type: 'status'; ticket: Ticket; action: TicketAction; from: Ticket['status'] }
+  | { type: 'status'; ticket: Ticket; action: TicketAction; from: Ticket['status']; note: string | null }
   | { type: 'assigned'; ticket: Ticket; from: string | null }
   | { type: 'eta'; ticket: Ticket; from: number | null }
   | { type: 'breached'; ticket: Ticket; deadlines: ('work_content' | 'plan')[]; escalatedTo: string };
@@ -332,7 +332,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           },
           entry: { actor, action, from: t.status, to: next.to, note: note ?? null },
           deadlinesMoved: true,
-          event: (after) => ({ type: 'status', ticket: after, action, from: t.status }),
+          event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null }),
         };
       });
     },

@@ -142,13 +142,16 @@ describe('who gets what', () => {
     });
     const routine = await w.ticket('VA1', 'routine');
     const extra = await w.ticket('VA1', 'extra_urgent');
-    await w.tickets.transition(routine.id, 'determine_work_content', 'engineer');
+    await w.tickets.transition(routine.id, 'determine_work_content', 'engineer', 'Fuel filter <clogged>');
     await w.tickets.transition(extra.id, 'determine_work_content', 'engineer');
     const status = await rows({ kind: 'ticket_status' });
     expect(status.map((r) => [r.ticket_id, r.status, r.next_at])).toEqual([
       [routine.id, 'held', Date.UTC(2026, 10, 27, 10, 0, 0)], // 18:00 +08:00
       [extra.id, 'pending', w.now()],
     ]);
+    expect(status[0]!.body).toContain('Progress on ticket');
+    expect(status[0]!.body).toContain('Fuel filter <clogged>');
+    expect(status[0]!.html).toContain('Fuel filter &lt;clogged&gt;');
   });
 
   it('a storm: 100 alarms of one incident in a minute are one message plus one digest per contact and channel', async () => {
