@@ -156,7 +156,8 @@ export function createStormControl(options: StormOptions) {
           target,
           kind: message.kind,
           language: recipient.language,
-          customerId: recipient.customerId ?? message.customerId,
+          // the receiver's unit only: a staff member's row (a page about a unit's ticket) is no customer's
+          customerId: recipient.customerId,
           accountId: recipient.accountId,
           vehicleId: message.vehicleId,
           ticketId: message.ticketId,

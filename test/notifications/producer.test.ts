@@ -239,6 +239,10 @@ describe('who gets what', () => {
     expect(toCustomer!.body).toContain('Engineer is now handling');
     expect(toCustomer!.body).not.toContain('engineer ');
     const toStaff = await rows({ kind: 'assigned_to_you' });
-    expect(toStaff.map((r) => [r.channel, r.target, r.account_id])).toEqual([['inbox', 'engineer', 'engineer']]);
+    // a staff member's row is no customer's (a unit's view of its deliveries never lists it)
+    expect(toStaff.map((r) => [r.channel, r.target, r.account_id, r.customer_id])).toEqual([
+      ['inbox', 'engineer', 'engineer', null],
+    ]);
+    expect(toCustomer!.customer_id).toBe('CA');
   });
 });
