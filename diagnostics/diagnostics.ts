@@ -12,6 +12,24 @@ import type { PlanBook } from './plans/plans.ts';
 import type { RuleSet } from './rules/load.ts';
 import { levelForSeverity } from './tickets/status.ts';
 import type { TicketService } from './tickets/service.ts';
+import type { Alarm } from './types.ts';
+
+/**
+ * A live alarm put into an incident, handed to `onAlarm` inside the transaction that raised it
+ * (after its incident's ticket was opened or raised): `ticketId` is the incident's ticket, or null
+ * when the incident's severity opens none (minor).
+ */
+export interface AlarmRaisedEvent {
+  alarm: Alarm;
+  incidentId: number;
+  /** The alarm opened this incident. */
+  incidentCreated: boolean;
+  ticketId: number | null;
+  /** The ticket was opened by this alarm (its own message says everything). */
+  ticketOpened: boolean;
+  vehicleName: string;
+  customerId: string;
+}
 
 /** What diagnostics needs to know about a vehicle. */
 export interface VehicleFacts {
@@ -35,6 +53,8 @@ export interface DiagnosticsDeps {
   vehicleIds?: () => Promise<string[]>;
   rules: RuleSet;
   plans: PlanBook;
+  /** Called inside the transaction of every live alarm that joins an incident (notifications/producer.ts). */
+  onAlarm?: (tx: RecordsDb, event: AlarmRaisedEvent) => Promise<void>;
   now?: () => number;
 }
 
@@ -71,6 +91,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   const alarms = alarmsOn(db);
   const incidents = incidentsOn(db);
   const tickets = deps.tickets;
+  const onAlarm = deps.onAlarm ?? (async () => undefined);
   const facts = new Map<string, VehicleFacts>();
   const queues = new Map<string, Promise<void>>();
   // the engine returns the transitions of each call: they are handled in the vehicle's queue
@@ -135,13 +156,18 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       const linked = alarm;
       after.push(() => bus.emit(raised.promoted ? 'alarm.updated' : 'alarm.raised', { alarm: linked }));
       const level = levelForSeverity(c.incident.severity);
-      if (!level) return;
+      const told = { alarm: linked, incidentId: c.incident.id, incidentCreated: c.created, vehicleName: f.name };
+      if (!level) {
+        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId: f.customerId });
+        return;
+      }
       if (c.incident.ticketId !== null) {
         if (c.severityRaised)
           after.push(
             (await tickets.raiseLevel(tx, c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`))
               .announce,
           );
+        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId: f.customerId });
         return;
       }
       const root = c.created ? t.rule : (rulesById.get((await txAlarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
@@ -161,6 +187,12 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         counters.inc('diagnostics.tickets_opened', level);
         after.push(opened.announce);
       }
+      await onAlarm(tx, {
+        ...told,
+        ticketId: opened.ticket.id,
+        ticketOpened: opened.created,
+        customerId: f.customerId,
+      });
     });
     for (const fn of after) await fn();
   }

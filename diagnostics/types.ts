@@ -58,6 +58,9 @@ export interface Ticket {
   planDoneAt: number | null;
   breaches: ('work_content' | 'plan')[];
   planRef: { code: string; version: number } | null;
+  /** When help is expected to arrive or the work to be done (epoch ms), as staff last said; null: not given. */
+  eta: number | null;
+  etaNote: string | null;
   updatedAt: number;
 }
 

@@ -7,6 +7,11 @@ declare module '../core/errors.ts' {
     NOTIFICATION_NOT_FAILED: true;
     /** No disabled webhook endpoint or robot of that id. */
     NOTIFY_TARGET_NOT_FOUND: true;
+    /** No such contact (or not one of the caller's unit). */
+    CONTACT_NOT_FOUND: true;
+    PAGE_NOT_FOUND: true;
+    /** A page acknowledgement link that this server did not sign. */
+    PAGE_TOKEN_INVALID: true;
   }
 }
 export {};

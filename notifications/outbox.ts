@@ -21,6 +21,13 @@ export type Language = (typeof LANGUAGES)[number];
  * `next_at`, possibly merged into a digest; `delivered`; `failed`: gave up after the last try (a
  * person may re-send); `merged`: folded into another delivery (a digest), not sent on its own.
  */
+/*
+ * Digests (the producing side, notifications/storm.ts): updates folded into a digest are written
+ * `merged` at once and never delivered; the digest itself is one `held` row (kind `digest`) per
+ * receiver and thread, whose subject/body/html/payload the producer rewrites ("N more updates")
+ * while it is held and its next_at is still in the future. The dispatcher therefore reads a held
+ * row's content when it delivers it (after next_at), and delivers it like any held row.
+ */
 export const DELIVERY_STATUSES = ['pending', 'held', 'delivered', 'failed', 'merged'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 

@@ -41,6 +41,57 @@ const int = (name: string, fallback: number, min: number, max: number) =>
     )
     .default(fallback);
 
+const DURATION = /^(\d{1,9})(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `assignee:5m,duty_lead:5m,service_manager`: who is paged in turn, and how long each has to acknowledge. */
+const pageChain = z.string().transform((s, ctx) => {
+  const steps = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const out: { role: 'assignee' | 'duty_lead' | 'service_manager'; waitMs: number | null }[] = [];
+  steps.forEach((step, i) => {
+    const [role, wait, ...rest] = step.split(':');
+    if (role !== 'assignee' && role !== 'duty_lead' && role !== 'service_manager') {
+      ctx.addIssue({
+        code: 'custom',
+        message: `PAGE_CHAIN step ${i + 1} "${step}": the role must be assignee, duty_lead or service_manager`,
+      });
+      return;
+    }
+    const last = i === steps.length - 1;
+    const d = wait === undefined ? null : DURATION.exec(wait);
+    if (rest.length || (wait !== undefined && !d) || (!last && !d)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `PAGE_CHAIN step ${i + 1} "${step}": write role:time (e.g. duty_lead:5m; ms, s, m or h); only the last step may omit the time`,
+      });
+      return;
+    }
+    const waitMs = d ? Number(d[1]) * UNIT_MS[d[2]!]! : null;
+    if (waitMs !== null && (waitMs < 1000 || waitMs > 86_400_000)) {
+      ctx.addIssue({ code: 'custom', message: `PAGE_CHAIN step ${i + 1} "${step}": the time must be 1 s – 24 h` });
+      return;
+    }
+    out.push({ role, waitMs });
+  });
+  if (!steps.length) ctx.addIssue({ code: 'custom', message: 'PAGE_CHAIN must name at least one step' });
+  return out;
+});
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'NOTIFY_TIME_ZONE must be an IANA time zone like Asia/Shanghai' },
+);
+
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
 export const configSchema = z.object({
   MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
@@ -147,12 +198,6 @@ export const configSchema = z.object({
   NOTIFY_CONCURRENCY: int('NOTIFY_CONCURRENCY', 4, 1, 100),
   NOTIFY_SEND_TIMEOUT_MS: int('NOTIFY_SEND_TIMEOUT_MS', 10_000, 100, 300_000),
   NOTIFY_STOP_TIMEOUT_MS: int('NOTIFY_STOP_TIMEOUT_MS', 10_000, 0, 300_000),
-  PUBLIC_URL: z
-    .url({
-      protocol: /^https?$/,
-      error: "PUBLIC_URL must be the console's http(s) address, e.g. https://powerwatch.example.com",
-    })
-    .optional(),
   SESSION_RING_MS: int('SESSION_RING_MS', 180_000, 1000, 3_600_000),
   SESSION_ABANDON_MS: int('SESSION_ABANDON_MS', 600_000, 10_000, 86_400_000),
   SERVICE_TIME_ZONE: z
@@ -160,6 +205,29 @@ export const configSchema = z.object({
     .trim()
     .refine(isTimeZone, { error: 'SERVICE_TIME_ZONE must be an IANA time zone such as Asia/Shanghai' })
     .default('Asia/Shanghai'),
+  PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'PUBLIC_URL must be the console’s http(s) address, e.g. https://powerwatch.example.com',
+    })
+    .default('http://localhost:8080'),
+  TEMPLATES_FILE: z.string().min(1).optional(),
+  NOTIFY_TIME_ZONE: timeZone.default('Asia/Shanghai'),
+  NOTIFY_LANGUAGE: z.enum(['en', 'zh'], { error: 'NOTIFY_LANGUAGE must be en or zh' }).default('zh'),
+  NOTIFY_MERGE_WINDOW_MS: int('NOTIFY_MERGE_WINDOW_MS', 10 * 60_000, 1000, 86_400_000),
+  NOTIFY_RATE_MAX: int('NOTIFY_RATE_MAX', 5, 1, 1000),
+  NOTIFY_RATE_WINDOW_MS: int('NOTIFY_RATE_WINDOW_MS', 10 * 60_000, 1000, 86_400_000),
+  PAGE_AT_RISK_MS: int('PAGE_AT_RISK_MS', 10 * 60_000, 0, 30 * 60_000),
+  PAGE_CHAIN: pageChain.default([
+    { role: 'assignee', waitMs: 5 * 60_000 },
+    { role: 'duty_lead', waitMs: 5 * 60_000 },
+    { role: 'service_manager', waitMs: null },
+  ]),
+  SERVICE_MANAGER: z.string().min(1).max(100).default('service-manager'),
+  PAGE_SECRET: z
+    .string()
+    .regex(/^\S{32,256}$/, { error: 'PAGE_SECRET must be 32–256 characters without spaces' })
+    .optional(),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })
@@ -167,7 +235,7 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY']);
+const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;

@@ -9,21 +9,24 @@ import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets
 import type { RecordsDb } from '../records/db.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
+import { createNotificationsStage, type NotificationsConfig } from './notifications.ts';
+import type { TemplateBook } from '../notifications/templates/templates.ts';
 
 const DEFAULT_RULES = new URL('../diagnostics/rules/default-rules.yaml', import.meta.url).pathname;
 const DEFAULT_PLANS = new URL('../diagnostics/plans/default-plans.yaml', import.meta.url).pathname;
 
 /** The settings diagnostics and the ticket service are built from. */
-export type DiagnosticsConfig = Pick<
-  PlatformConfig,
-  | 'RULES_FILE'
-  | 'PLANS_FILE'
-  | 'DUTY_LEAD'
-  | 'DIAGNOSTICS_TICK_MS'
-  | 'DIAGNOSTICS_STALE_AFTER_MS'
-  | 'DIAGNOSTICS_RECOVERY_MS'
-  | 'ALARM_FLAP_WINDOW_MS'
->;
+export type DiagnosticsConfig = NotificationsConfig &
+  Pick<
+    PlatformConfig,
+    | 'RULES_FILE'
+    | 'PLANS_FILE'
+    | 'DUTY_LEAD'
+    | 'DIAGNOSTICS_TICK_MS'
+    | 'DIAGNOSTICS_STALE_AFTER_MS'
+    | 'DIAGNOSTICS_RECOVERY_MS'
+    | 'ALARM_FLAP_WINDOW_MS'
+  >;
 
 export interface DiagnosticsStageDeps {
   bus: EventBus<PlatformEvents>;
@@ -40,6 +43,8 @@ export interface DiagnosticsStageDeps {
   /** Already loaded rules and plans (tests); else read from RULES_FILE / PLANS_FILE or the defaults. */
   rules?: RuleSet;
   plans?: PlanBook;
+  /** Already loaded message templates (tests); else TEMPLATES_FILE or the defaults. */
+  templates?: TemplateBook;
 }
 
 /**
@@ -55,6 +60,18 @@ export function createDiagnosticsStage(
   const now = deps.now ?? Date.now;
   const rules = deps.rules ?? loadRuleFile(config.RULES_FILE ?? DEFAULT_RULES);
   const plans = deps.plans ?? loadPlanFile(config.PLANS_FILE ?? DEFAULT_PLANS);
+  // notifications are produced inside the ticket's and the alarm's transactions (hooks below)
+  const notifications = createNotificationsStage(
+    {
+      records,
+      log: log.child({ module: 'notifications' }),
+      plans,
+      tickets: () => tickets,
+      ...(deps.templates ? { templates: deps.templates } : {}),
+      now,
+    },
+    config,
+  );
   const tickets = createTicketService(
     {
       db: records,
@@ -62,6 +79,7 @@ export function createDiagnosticsStage(
       log: log.child({ module: 'tickets' }),
       plans,
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
+      onChange: notifications.producer.ticketChanged,
       now,
     },
     { dutyLead: config.DUTY_LEAD, ...(options.snapshot ? { snapshot: options.snapshot } : {}) },
@@ -76,6 +94,7 @@ export function createDiagnosticsStage(
       rules,
       plans,
       tickets,
+      onAlarm: notifications.producer.alarmRaised,
       vehicle: async (id) => {
         const v = await vehicles.get(id);
         return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
@@ -94,6 +113,7 @@ export function createDiagnosticsStage(
     diagnostics,
     tickets,
     plans,
+    notifications,
     /** What the web console asks of diagnostics (web/context.ts `diagnostics`). */
     forWeb: {
       alarms: diagnostics.alarms,
@@ -104,10 +124,12 @@ export function createDiagnosticsStage(
     async start() {
       await diagnostics.start();
       await tickets.start();
+      await notifications.start();
     },
     async stop() {
       await diagnostics.stop();
       tickets.stop();
+      notifications.stop();
     },
   };
 }

@@ -1,102 +1,95 @@
-import type { EventBus } from '../core/bus.ts';
-import type { Counters } from '../core/counters.ts';
-import type { PlatformEvents } from '../core/events.ts';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
-import { loadChannelsFile, NO_CHANNELS, type ChannelSettings } from '../notifications/channel-config.ts';
-import type { Channel } from '../notifications/channels/channel.ts';
-import { createDingtalkChannel } from '../notifications/channels/dingtalk.ts';
-import { createEmailChannel } from '../notifications/channels/email.ts';
-import { createInboxChannel } from '../notifications/channels/inbox.ts';
-import { createWebhookChannel } from '../notifications/channels/webhook.ts';
-import { createWecomChannel } from '../notifications/channels/wecom.ts';
-import { createDeliveries } from '../notifications/deliveries.ts';
-import { createDispatcher } from '../notifications/dispatcher.ts';
-import type { Channel as ChannelName } from '../notifications/outbox.ts';
+import type { PlanBook } from '../diagnostics/plans/plans.ts';
+import type { TicketService } from '../diagnostics/tickets/service.ts';
+import { createContacts } from '../notifications/contacts.ts';
+import { createMessages } from '../notifications/messages.ts';
+import { createPaging } from '../notifications/paging.ts';
+import { createProducer } from '../notifications/producer.ts';
+import { createStormControl } from '../notifications/storm.ts';
+import { DEFAULT_TEMPLATES, loadTemplateFile, type TemplateBook } from '../notifications/templates/templates.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { PlatformConfig } from './config.ts';
 
-export interface NotificationsStageDeps {
-  bus: Pick<EventBus<PlatformEvents>, 'on' | 'emit'>;
-  records: RecordsDb;
-  log: Logger;
-  counters: Counters;
-  now: () => number;
-  random?: () => number;
-  /** The channels file as read (loadChannelsFile); default: read NOTIFY_CHANNELS_FILE here. */
-  channels?: ChannelSettings;
-}
-
-type NotifySettings = Pick<
+/** The settings notifications are built from. */
+export type NotificationsConfig = Pick<
   PlatformConfig,
-  | 'NOTIFY_CHANNELS_FILE'
-  | 'NOTIFY_MAX_TRIES'
-  | 'NOTIFY_BACKOFF_BASE_MS'
-  | 'NOTIFY_BACKOFF_MAX_MS'
-  | 'NOTIFY_POLL_MS'
-  | 'NOTIFY_CONCURRENCY'
-  | 'NOTIFY_SEND_TIMEOUT_MS'
-  | 'NOTIFY_STOP_TIMEOUT_MS'
   | 'PUBLIC_URL'
+  | 'TEMPLATES_FILE'
+  | 'NOTIFY_TIME_ZONE'
+  | 'NOTIFY_LANGUAGE'
+  | 'NOTIFY_MERGE_WINDOW_MS'
+  | 'NOTIFY_RATE_MAX'
+  | 'NOTIFY_RATE_WINDOW_MS'
+  | 'PAGE_AT_RISK_MS'
+  | 'PAGE_CHAIN'
+  | 'SERVICE_MANAGER'
+  | 'PAGE_SECRET'
+  | 'DUTY_LEAD'
 >;
 
 /**
- * Notification delivery as the platform runs it: the channels of the deployment's channels file
- * (none: only the console inbox), the dispatcher over the outbox, and the deliveries/inbox store the
- * console uses. The channels file is read and validated here, at start-up.
+ * The producing side of notifications, wired from the configuration: contacts and subscriptions,
+ * the templates (loaded and checked now: a bad file stops the start), storm control, paging and the
+ * producer whose hooks the ticket service and diagnostics call inside their transactions.
  */
-export function createNotificationsStage(deps: NotificationsStageDeps, config: NotifySettings) {
-  const settings =
-    deps.channels ?? (config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS);
-  const timeoutMs = config.NOTIFY_SEND_TIMEOUT_MS;
-  const publicUrl = config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {};
-  const channels: Partial<Record<ChannelName, Channel>> = { inbox: createInboxChannel() };
-  if (settings.smtp)
-    channels.email = createEmailChannel({ smtp: settings.smtp, timeoutMs, maxConnections: config.NOTIFY_CONCURRENCY });
-  if (settings.webhooks.length)
-    channels.webhook = createWebhookChannel({ endpoints: settings.webhooks, timeoutMs, now: deps.now, ...publicUrl });
-  if (settings.robots.some((r) => r.kind === 'dingtalk'))
-    channels.dingtalk = createDingtalkChannel({ robots: settings.robots, timeoutMs, now: deps.now, ...publicUrl });
-  if (settings.robots.some((r) => r.kind === 'wecom'))
-    channels.wecom = createWecomChannel({ robots: settings.robots, timeoutMs, ...publicUrl });
-
-  const log = deps.log.child({ module: 'notifications' });
-  log.info(
-    {
-      channels: Object.keys(channels),
-      webhooks: settings.webhooks.map((w) => w.id),
-      robots: settings.robots.map((r) => `${r.kind}:${r.id}`),
-    },
-    'notification channels',
-  );
-  const dispatcher = createDispatcher(
-    {
-      db: deps.records,
-      channels,
-      bus: deps.bus,
-      log,
-      counters: deps.counters,
-      now: deps.now,
-      ...(deps.random ? { random: deps.random } : {}),
-    },
-    {
-      maxTries: config.NOTIFY_MAX_TRIES,
-      backoffBaseMs: config.NOTIFY_BACKOFF_BASE_MS,
-      backoffMaxMs: config.NOTIFY_BACKOFF_MAX_MS,
-      pollMs: config.NOTIFY_POLL_MS,
-      concurrency: config.NOTIFY_CONCURRENCY,
-      stopTimeoutMs: config.NOTIFY_STOP_TIMEOUT_MS,
-    },
-  );
-  const deliveries = createDeliveries({
-    db: deps.records,
-    now: deps.now,
-    queued: () => deps.bus.emit('notification.enqueued', { count: 1 }),
+export function createNotificationsStage(
+  deps: {
+    records: RecordsDb;
+    log: Logger;
+    plans: PlanBook;
+    /** The ticket service: its timeline (pages) and its reads inside a transaction. */
+    tickets: () => Pick<TicketService, 'note' | 'getIn'>;
+    templates?: TemplateBook;
+    now?: () => number;
+  },
+  config: NotificationsConfig,
+) {
+  const { records, log } = deps;
+  const now = deps.now ?? Date.now;
+  const templates = deps.templates ?? loadTemplateFile(config.TEMPLATES_FILE ?? DEFAULT_TEMPLATES);
+  const contacts = createContacts({ db: records, now }, { timeZone: config.NOTIFY_TIME_ZONE });
+  const storm = createStormControl({
+    mergeWindowMs: config.NOTIFY_MERGE_WINDOW_MS,
+    rateMax: config.NOTIFY_RATE_MAX,
+    rateWindowMs: config.NOTIFY_RATE_WINDOW_MS,
   });
+  const messages = createMessages(
+    { templates, plans: deps.plans, contacts, storm },
+    { publicUrl: config.PUBLIC_URL, timeZone: config.NOTIFY_TIME_ZONE, language: config.NOTIFY_LANGUAGE },
+  );
+  if (!config.PAGE_SECRET)
+    log.warn('PAGE_SECRET is not set: page acknowledgement links are signed with a key of this run only');
+  const paging = createPaging(
+    {
+      db: records,
+      log: log.child({ module: 'paging' }),
+      messages,
+      tickets: {
+        note: (tx, id, entry) => deps.tickets().note(tx, id, entry),
+        getIn: (tx, id) => deps.tickets().getIn(tx, id),
+      },
+      now,
+    },
+    {
+      atRiskMs: config.PAGE_AT_RISK_MS,
+      chain: config.PAGE_CHAIN,
+      dutyLead: config.DUTY_LEAD,
+      serviceManager: config.SERVICE_MANAGER,
+      secret: config.PAGE_SECRET ?? randomBytes(32).toString('base64url'),
+      publicUrl: config.PUBLIC_URL,
+    },
+  );
+  const producer = createProducer({ messages, paging, ticketIn: (tx, id) => deps.tickets().getIn(tx, id), now });
   return {
-    dispatcher,
-    deliveries,
-    start: () => dispatcher.start(),
-    stop: () => dispatcher.stop(),
+    contacts,
+    paging,
+    producer,
+    templates,
+    /** What the web console asks of notifications (web/context.ts `notifications`). */
+    forWeb: { contacts, paging },
+    start: () => paging.start(),
+    stop: () => paging.stop(),
   };
 }
 

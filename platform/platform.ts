@@ -26,7 +26,7 @@ import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
-import { createNotificationsStage } from './notifications.ts';
+import { createNotificationDelivery } from './notification-delivery.ts';
 import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.ts';
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
@@ -145,7 +145,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
-  const notifications = createNotificationsStage({ bus, records, log, counters, now, channels }, config);
+  const notifications = createNotificationDelivery({ bus, records, log, counters, now, channels }, config);
 
   // operator commands: published on the vehicle's `commands` topic, settled by its `commands/ack`
   const commands = createCommandService(
@@ -189,9 +189,10 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       telemetry,
       diagnostics: stage.forWeb,
       commands: { service: commands, policy: commandPolicy },
-      notifications: notifications.deliveries,
+      deliveries: notifications.deliveries,
       remote,
       steps: sessionParts.steps,
+      notifications: stage.notifications.forWeb,
       counters,
       health: () => ({
         status: 'ok',
@@ -260,6 +261,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     tickets,
     commands,
     notifications,
+    alerts: stage.notifications,
     remote,
     web,
     sessionParts,

@@ -2,10 +2,12 @@ import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely';
 import { notificationsMigration } from './migrations/0008_notifications.ts';
 import { commandsMigration } from './migrations/0009_commands.ts';
+import { remoteSessionsMigration } from './migrations/0010_remote_sessions.ts';
 import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
+import { contactsMigration } from './migrations/0012_contacts.ts';
+import { pagesMigration } from './migrations/0013_pages.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 import { accountSecurityMigration } from './migrations/0015_account_security.ts';
-import { remoteSessionsMigration } from './migrations/0010_remote_sessions.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -360,10 +362,12 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     // later migrations live one per file in records/migrations/, named like their key
     '0008_notifications': notificationsMigration(dialect),
     '0009_commands': commandsMigration(dialect),
+    '0010_remote_sessions': remoteSessionsMigration(dialect),
     '0011_session_steps': sessionStepsMigration(dialect),
+    '0012_contacts': contactsMigration(dialect),
+    '0013_pages': pagesMigration(dialect),
     '0014_notification_targets': notificationTargetsMigration(),
     '0015_account_security': accountSecurityMigration(dialect),
-    '0010_remote_sessions': remoteSessionsMigration(dialect),
   };
 }
 

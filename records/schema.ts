@@ -140,6 +140,9 @@ export interface TicketsTable {
   is_open: 0 | 1;
   /** The next deadline still to meet, or 2^53 − 1 when none is left. */
   queue_due_at: number;
+  /** When help is expected (epoch ms), set by staff; null: not given yet. */
+  eta: number | null;
+  eta_note: string | null;
 }
 
 export interface TicketTimelineTable {

@@ -41,6 +41,8 @@ import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { contactRoutes } from './routes/contacts.ts';
+import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
@@ -195,6 +197,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'accounts', description: 'Console accounts and the audit log (admin)' },
           { name: 'security', description: 'Two-factor authentication, sessions, API tokens' },
           { name: 'customers', description: 'Customer units' },
+          { name: 'notifications', description: 'Who gets what (contacts, subscriptions, quiet hours), pages' },
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
           { name: 'inbox', description: 'Your own console inbox' },
@@ -233,6 +236,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(twoFactorRoutes(ctx));
     await app.register(loginSessionRoutes(ctx));
     await app.register(apiTokenRoutes(ctx));
+    await app.register(contactRoutes(ctx));
+    await app.register(pageRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

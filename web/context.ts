@@ -26,6 +26,8 @@ import type { SessionOptions, Sessions } from './auth/sessions.ts';
 import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
 import type { PublicNames } from './public-names.ts';
+import type { Contacts } from '../notifications/contacts.ts';
+import type { Paging } from '../notifications/paging.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -45,9 +47,11 @@ export interface WebDeps {
   /** Operator commands (commands/): the service and who may send what. */
   commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };
   /** The notification deliveries (admin view, re-send) and each account's inbox. */
-  notifications: Deliveries;
+  deliveries: Deliveries;
   /** Remote guidance sessions and the duty roster (remote/sessions.ts). */
   remote: RemoteSessions;
+  /** Contacts and subscriptions (who gets what), pages and their acknowledgement. */
+  notifications: { contacts: Contacts; paging: Paging };
   counters: Counters;
   /** The guided steps of remote sessions (remote/steps.ts). */
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;

@@ -31,7 +31,7 @@ export function publicName(accountsById: Map<string, Account>, customerId: strin
 }
 
 /** Rewrites the timeline notes that name a person ("assigned to …", "escalated to …"). */
-const NAMING_NOTES = ['assigned to ', 'escalated to '];
+const NAMING_NOTES = ['assigned to ', 'escalated to ', 'paged ', 'page escalated to ', 'page acknowledged by '];
 
 function renameNote(note: string | null, name: NameFor): string | null {
   if (note === null) return null;

@@ -281,6 +281,11 @@ export const ticketOut = z
     planDoneAt: z.number().nullable(),
     breaches: z.array(z.enum(['work_content', 'plan'])),
     planRef: z.object({ code: z.string(), version: z.number() }).nullable(),
+    eta: z
+      .number()
+      .nullable()
+      .meta({ description: 'when help is expected (epoch ms), as staff last said; null: not given' }),
+    etaNote: z.string().nullable(),
     updatedAt: z.number(),
     nextDueAt: z
       .number()

@@ -65,6 +65,8 @@ export type TicketChange = Partial<
     | 'planDueAt'
     | 'planDoneAt'
     | 'breaches'
+    | 'eta'
+    | 'etaNote'
   >
 >;
 
@@ -103,6 +105,8 @@ const COLUMNS = [
   'plan_done_at',
   'breaches',
   'plan_ref',
+  'eta',
+  'eta_note',
   'updated_at',
 ] as const;
 
@@ -130,6 +134,8 @@ function toTicket(r: Row): Ticket {
     planDoneAt: r.plan_done_at === null ? null : Number(r.plan_done_at),
     breaches: JSON.parse(r.breaches) as Ticket['breaches'],
     planRef: r.plan_ref ? (JSON.parse(r.plan_ref) as Ticket['planRef']) : null,
+    eta: r.eta === null ? null : Number(r.eta),
+    etaNote: r.eta_note,
     updatedAt: Number(r.updated_at),
   };
 }
@@ -198,6 +204,8 @@ export async function insertTicket(
       breaches: '[]',
       plan_ref: t.planRef ? JSON.stringify(t.planRef) : null,
       snapshot: t.snapshot === undefined ? null : JSON.stringify(t.snapshot),
+      eta: null,
+      eta_note: null,
       updated_at: at,
       ...queueColumns({ status: 'received', ...deadlines, workContentDoneAt: null, planDoneAt: null }),
     })
@@ -236,6 +244,8 @@ export async function changeTicket(
     ...('planDueAt' in change ? { plan_due_at: after.planDueAt } : {}),
     ...('planDoneAt' in change ? { plan_done_at: after.planDoneAt } : {}),
     ...('breaches' in change ? { breaches: JSON.stringify(after.breaches) } : {}),
+    ...('eta' in change ? { eta: after.eta } : {}),
+    ...('etaNote' in change ? { eta_note: after.etaNote } : {}),
     ...queueColumns(after),
     updated_at: entry.at,
   };

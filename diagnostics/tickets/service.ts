@@ -34,6 +34,21 @@ import {
   type TicketLevel,
 } from './status.ts';
 
+/**
+ * A change of a ticket, handed to `onChange` inside the change's own transaction (before it commits),
+ * so that what follows from it (notifications in the outbox, pages) commits with it or not at all.
+ */
+export type TicketEvent =
+  | { type: 'opened'; ticket: Ticket }
+  | { type: 'level_raised'; ticket: Ticket; from: TicketLevel }
+  | { type: 'status'; ticket: Ticket; action: TicketAction; from: Ticket['status']; note: string | null }
+  | { type: 'assigned'; ticket: Ticket; from: string | null }
+  | { type: 'eta'; ticket: Ticket; from: number | null }
+  | { type: 'breached'; ticket: Ticket; deadlines: ('work_content' | 'plan')[]; escalatedTo: string };
+
+/** The hook called inside each change's transaction (a plain hook, like aedes' authorizers): throwing rolls the change back. */
+export type TicketChangeHook = (tx: RecordsDb, event: TicketEvent) => Promise<void>;
+
 /** The telemetry attached to a ticket: this window before the fault (or the call), at most this many points. */
 export interface SnapshotWindow {
   beforeMs: number;
@@ -51,6 +66,8 @@ export interface TicketServiceDeps {
   plans: PlanBook;
   /** The telemetry window of a vehicle, for a ticket's snapshot. */
   series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
+  /** Called inside every change's transaction (notifications/producer.ts): see TicketEvent. */
+  onChange?: TicketChangeHook;
   now?: () => number;
 }
 
@@ -110,6 +127,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   const { db, bus, log } = deps;
   const now = deps.now ?? Date.now;
   const window = options.snapshot ?? TICKET_SNAPSHOT;
+  const hook: TicketChangeHook = deps.onChange ?? (async () => undefined);
   const deadlines = createDeadlineTimer({
     nextDue: () => earliestUnbreachedDeadline(db),
     check: breachOverdue,
@@ -137,7 +155,12 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   /** Runs one change of one ticket in its own transaction, then announces it. */
   async function change(
     id: number,
-    decide: (before: Ticket) => { change: TicketChange; entry: Omit<TimelineInput, 'at'>; deadlinesMoved?: boolean },
+    decide: (before: Ticket) => {
+      change: TicketChange;
+      entry: Omit<TimelineInput, 'at'>;
+      deadlinesMoved?: boolean;
+      event?: (after: Ticket) => TicketEvent;
+    },
   ): Promise<Ticket> {
     const at = now();
     let announce: () => Promise<void> = async () => undefined;
@@ -145,6 +168,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const before = await getTicket(tx, id);
       const d = decide(before);
       const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
+      if (d.event) await hook(tx, d.event(after));
       announce = updated(after, d.entry.action, d.deadlinesMoved ?? false);
       return after;
     });
@@ -181,6 +205,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           { breaches: [...t.breaches, ...missed], escalatedTo: options.dutyLead },
           { at, actor: 'system', action: 'escalated', note: `escalated to ${options.dutyLead}` },
         );
+        await hook(tx, { type: 'breached', ticket, deadlines: missed, escalatedTo: options.dutyLead });
         return { ticket, missed };
       });
       if (!result) continue;
@@ -222,7 +247,11 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         snapshot: snapshot?.ts.length ? snapshot : undefined,
       };
       const at = now();
-      const ticket = await inTransaction(db, (tx) => insertTicket(tx, row, deadlinesFor(row.level, at), actor, at));
+      const ticket = await inTransaction(db, async (tx) => {
+        const t = await insertTicket(tx, row, deadlinesFor(row.level, at), actor, at);
+        await hook(tx, { type: 'opened', ticket: t });
+        return t;
+      });
       await opened(ticket)();
       return ticket;
     },
@@ -240,8 +269,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       if (existing) return { ticket: existing, created: false, announce: async () => undefined };
       const plan = planFor([input.faultCode, ...(input.planFallback ?? [])]);
       const at = now();
-      const ticket = await inTransaction(tx, (t) =>
-        insertTicket(
+      const ticket = await inTransaction(tx, async (t) => {
+        const inserted = await insertTicket(
           t,
           {
             source: 'rule',
@@ -260,8 +289,10 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           deadlinesFor(input.level, at),
           actor,
           at,
-        ),
-      );
+        );
+        await hook(t, { type: 'opened', ticket: inserted });
+        return inserted;
+      });
       return { ticket, created: true, announce: opened(ticket) };
     },
 
@@ -283,6 +314,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         { level: to, ...plan },
         { at: now(), actor, action: 'level_raised', note: `${t.level} → ${to}: ${reason}` },
       );
+      await hook(tx, { type: 'level_raised', ticket, from: t.level });
       return { ticket, announce: updated(ticket, 'level_raised', 'planDueAt' in plan) };
     },
 
@@ -300,14 +332,34 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           },
           entry: { actor, action, from: t.status, to: next.to, note: note ?? null },
           deadlinesMoved: true,
+          event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null }),
         };
       });
     },
     assign(id: number, assignee: string, actor: string): Promise<Ticket> {
-      return change(id, () => ({
+      return change(id, (t) => ({
         change: { assignee },
         entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
+        event: (after) => ({ type: 'assigned', ticket: after, from: t.assignee }),
       }));
+    },
+    /** Sets or changes when help is expected (ETA, epoch ms) with a note; the customer sees it and is told. */
+    setEta(id: number, eta: number, note: string | null, actor: string): Promise<Ticket> {
+      return change(id, (t) => ({
+        change: { eta, etaNote: note },
+        entry: { actor, action: 'eta_set', note: `${new Date(eta).toISOString()}${note ? ` ${note}` : ''}` },
+        event: (after) => ({ type: 'eta', ticket: after, from: t.eta }),
+      }));
+    },
+    /**
+     * Adds an entry to a ticket's timeline inside the caller's transaction (pages, escalations and
+     * acknowledgements: notifications/paging.ts), so that the timeline stays the one place of its history.
+     */
+    async note(tx: RecordsDb, id: number, entry: Omit<TimelineInput, 'at'>): Promise<Uncommitted> {
+      const at = now();
+      await addTimeline(tx, id, { ...entry, at });
+      const ticket = await getTicket(tx, id);
+      return { ticket, announce: updated(ticket, entry.action, false) };
     },
     setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
       return change(id, () => ({
@@ -320,6 +372,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     },
 
     get: (id: number): Promise<Ticket> => getTicket(db, id),
+    /** One ticket read inside a caller's transaction (hooks: notifications, paging). */
+    getIn: (tx: RecordsDb, id: number): Promise<Ticket> => getTicket(tx, id),
     /** One page of the queue: open tickets by next deadline, then the rest (queue.ts). */
     page: (query: TicketQuery = {}): Promise<TicketPage> => listTickets(db, query),
     /** The first page's tickets. */

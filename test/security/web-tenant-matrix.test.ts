@@ -33,6 +33,9 @@ interface Unit {
   token: string;
   /** A remote session of the unit's crew. */
   remoteSession: number;
+  /** Notification contacts of the unit: one to change, one to remove. */
+  contact: number;
+  contactToRemove: number;
 }
 
 type Outcome =
@@ -45,7 +48,7 @@ type Outcome =
 
 interface Probe {
   what: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD';
   url: (u: Unit) => string;
   body?: (u: Unit) => unknown;
   expect: Outcome;
@@ -60,6 +63,13 @@ const nf = (code: ErrorCode) => ({ status: 404 as const, code });
 const EMPTY = { status: 200 as const, sameAsMissing: true as const };
 const own = (status: number) => ({ status, own: true as const });
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
+const contactBody = () => ({
+  name: 'Evil',
+  language: 'en',
+  channels: [{ channel: 'email', target: 'evil@example.com' }],
+});
+/** A's own notification contact (set in beforeAll). */
+let ownContact = 0;
 const ticketBody = (u: Unit) => ({
   vehicleId: u.vehicle,
   level: 'urgent',
@@ -275,6 +285,94 @@ const MATRIX: Record<string, Probe[]> = {
       url: (u) => `/api/tickets/${u.ticket}/comments`,
       body: () => ({ text: 'hello' }),
       expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+
+  'POST /api/tickets/:id/eta': [
+    {
+      what: 'B’s ticket’s ETA',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/eta`,
+      body: () => ({ eta: Date.UTC(2026, 10, 27, 10) }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/tickets/:id/pages': [
+    { what: 'B’s ticket’s pages', method: 'GET', url: (u) => `/api/tickets/${u.ticket}/pages`, expect: FORBIDDEN },
+  ],
+  'GET /api/pages': [{ what: 'open pages', method: 'GET', url: () => '/api/pages', expect: FORBIDDEN }],
+  'POST /api/pages/:id/ack': [
+    { what: 'acknowledge a page', method: 'POST', url: () => '/api/pages/1/ack', expect: FORBIDDEN },
+  ],
+  'GET /api/pages/ack': [
+    {
+      what: 'a forged acknowledgement link',
+      method: 'GET',
+      url: () => `/api/pages/ack?token=1.${'A'.repeat(43)}`,
+      expect: { status: 404, own: true },
+    },
+  ],
+  'GET /api/customers/:id/contacts': [
+    {
+      what: 'B’s contacts',
+      method: 'GET',
+      url: (u) => `/api/customers/${u.customer}/contacts`,
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+  ],
+  'POST /api/customers/:id/contacts': [
+    {
+      what: 'a contact in B',
+      method: 'POST',
+      url: (u) => `/api/customers/${u.customer}/contacts`,
+      body: contactBody,
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+  ],
+  'PUT /api/contacts/:id': [
+    {
+      what: 'change B’s contact',
+      method: 'PUT',
+      url: (u) => `/api/contacts/${u.contact}`,
+      body: contactBody,
+      expect: nf('CONTACT_NOT_FOUND'),
+    },
+  ],
+  'DELETE /api/contacts/:id': [
+    {
+      what: 'remove B’s contact',
+      method: 'DELETE',
+      url: (u) => `/api/contacts/${u.contactToRemove}`,
+      expect: nf('CONTACT_NOT_FOUND'),
+    },
+  ],
+  'PUT /api/contacts/:id/subscriptions': [
+    {
+      what: 'B’s contact’s subscriptions',
+      method: 'PUT',
+      url: (u) => `/api/contacts/${u.contact}/subscriptions`,
+      body: () => ({ subscriptions: [] }),
+      expect: nf('CONTACT_NOT_FOUND'),
+    },
+    {
+      what: 'A’s contact subscribed to B’s vehicle',
+      method: 'PUT',
+      url: () => `/api/contacts/${ownContact}/subscriptions`,
+      body: (u) => ({ subscriptions: [{ vehicleId: u.vehicle, minLevel: 'routine' }] }),
+      expect: nf('VEHICLE_NOT_FOUND'),
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/me/contact': [
+    { what: 'staff contact settings', method: 'GET', url: () => '/api/me/contact', expect: FORBIDDEN },
+  ],
+  'PUT /api/me/contact': [
+    {
+      what: 'staff contact settings',
+      method: 'PUT',
+      url: () => '/api/me/contact',
+      body: contactBody,
+      expect: FORBIDDEN,
     },
   ],
 
@@ -739,6 +837,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     session: '0123456789abcdef',
     token: 'tok_0123456789abcdef',
     remoteSession: 987_653,
+    contact: 987_652,
+    contactToRemove: 987_651,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -778,6 +878,12 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     // answered, so live: its guided steps (the ticket's GEN-START-FAIL plan) run
     await w.sessionParts.steps.start();
     await w.sessions.answer({ id: 'engineer', role: 'engineer', customerId: null }, sessionB.id);
+    const contactOf = (customerId: string, name: string) =>
+      w.notifications.contacts.addToCustomer(customerId, {
+        name,
+        language: 'en',
+        channels: [{ channel: 'email', target: `${name.toLowerCase()}@unit.example` }],
+      });
     B = {
       vehicle: 'VB1',
       customer: 'CB',
@@ -788,7 +894,10 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       token: tokenB.info.id,
       inbox: inboxB,
       remoteSession: sessionB.id,
+      contact: (await contactOf('CB', 'B-CONTACT-7733')).id,
+      contactToRemove: (await contactOf('CB', 'B-CONTACT-7734')).id,
     };
+    ownContact = (await contactOf('CA', 'A-CONTACT')).id;
     A = {
       vehicle: 'VA1',
       customer: 'CA',
@@ -804,6 +913,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           { vehicleId: 'VA1', description: 'A needs help' },
         )
       ).session.id,
+      contact: ownContact,
+      contactToRemove: ownContact,
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -820,6 +931,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-INBOX-7733',
       'B-SESSION-DESC-7733',
       'B-SESSION-CHAT-7734',
+      'B-CONTACT-7733',
+      'b-contact-7733@unit.example',
       ticketB.number,
       ticketB.title,
       B.session,
@@ -850,10 +963,11 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         alarm: await w.diagnostics.alarms.get(B.alarm),
         alarmNotes: await w.diagnostics.alarms.notes(B.alarm),
         ticket: await w.diagnostics.tickets.get(B.ticket),
+        contacts: await w.notifications.contacts.ofCustomer('CB'),
         tickets: await w.diagnostics.tickets.list({ customerId: 'CB', limit: 1000 }),
         series: await w.telemetry.series({ vehicleId: 'VB1', from: t0 - 3_600_000, to: t0, maxPoints: 100 }),
         session: (await b.get('/api/auth/session')).statusCode,
-        inbox: await w.ctx.deps.notifications.inbox('cust-b', { limit: 100 }),
+        inbox: await w.ctx.deps.deliveries.inbox('cust-b', { limit: 100 }),
         remoteSession: await w.sessions.get(B.remoteSession),
         remoteTimeline: await w.sessions.timeline(B.remoteSession),
       });
@@ -895,6 +1009,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       String(u.alarm),
       String(u.inbox),
       String(u.remoteSession),
+      String(u.contact),
+      String(u.contactToRemove),
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
@@ -930,6 +1046,10 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.alarm),
           String(u.inbox),
           String(u.remoteSession),
+          String(u.ticket),
+          String(u.alarm),
+          String(u.contact),
+          String(u.contactToRemove),
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {

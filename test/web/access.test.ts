@@ -22,10 +22,15 @@ interface Ids {
   inboxB: number;
   sessionA: number;
   sessionB: number;
+  /** Notification contacts of each unit: one to change, one to remove. */
+  contactA: number;
+  contactB: number;
+  removeA: number;
+  removeB: number;
 }
 
 interface Route {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** OpenAPI path. */
   path: string;
   roles: Role[] | 'public';
@@ -60,6 +65,12 @@ const sessionRoute = (
   invalid: invalid ?? { url: `/api/sessions/abc${tail}` },
   tenant: 'SESSION_NOT_FOUND',
   missing: `/api/sessions/999999${tail}`,
+});
+const CT = (ids: Ids, u: 'A' | 'B') => (u === 'A' ? ids.contactA : ids.contactB);
+const contactBody = () => ({
+  name: 'Duty',
+  language: 'en',
+  channels: [{ channel: 'email', target: 'duty@unit.example' }],
 });
 
 const ROUTES: Route[] = [
@@ -319,6 +330,93 @@ const ROUTES: Route[] = [
     roles: ['admin', 'dispatcher'],
     url: () => '/api/roster/shifts/1',
     invalid: { url: '/api/roster/shifts/abc' },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/eta',
+    roles: STAFF,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/eta`,
+    body: () => ({ eta: Date.UTC(2026, 10, 27, 10) }),
+    invalid: { url: '/api/tickets/1/eta', body: { eta: 'soon' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}/pages',
+    roles: STAFF,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/pages`,
+    invalid: { url: '/api/tickets/x/pages' },
+  },
+  { method: 'GET', path: '/api/pages', roles: STAFF, url: () => '/api/pages' },
+  {
+    method: 'POST',
+    path: '/api/pages/{id}/ack',
+    roles: STAFF,
+    url: () => '/api/pages/1/ack',
+    invalid: { url: '/api/pages/x/ack' },
+  },
+  {
+    method: 'GET',
+    path: '/api/pages/ack',
+    roles: 'public',
+    url: () => '/api/pages/ack?token=1.x',
+    invalid: { url: '/api/pages/ack' },
+  },
+  {
+    method: 'GET',
+    path: '/api/customers/{id}/contacts',
+    roles: ALL,
+    url: (_, u) => `/api/customers/C${u}/contacts`,
+    invalid: { url: '/api/customers/bad%20id/contacts' },
+    tenant: 'CUSTOMER_NOT_FOUND',
+    missing: '/api/customers/NOPE/contacts',
+  },
+  {
+    method: 'POST',
+    path: '/api/customers/{id}/contacts',
+    roles: ALL,
+    url: (_, u) => `/api/customers/C${u}/contacts`,
+    body: contactBody,
+    invalid: { url: '/api/customers/CA/contacts', body: { name: 'x' } },
+    tenant: 'CUSTOMER_NOT_FOUND',
+    missing: '/api/customers/NOPE/contacts',
+  },
+  {
+    method: 'PUT',
+    path: '/api/contacts/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${CT(ids, u)}`,
+    body: contactBody,
+    invalid: { url: '/api/contacts/1', body: { ...contactBody(), language: 'fr' } },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999',
+  },
+  {
+    method: 'PUT',
+    path: '/api/contacts/{id}/subscriptions',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${CT(ids, u)}/subscriptions`,
+    body: () => ({ subscriptions: [{ minLevel: 'urgent' }] }),
+    invalid: { url: '/api/contacts/1/subscriptions', body: { subscriptions: [{ minLevel: 'extreme' }] } },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999/subscriptions',
+  },
+  {
+    method: 'DELETE',
+    path: '/api/contacts/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/contacts/${u === 'A' ? ids.removeA : ids.removeB}`,
+    invalid: { url: '/api/contacts/x' },
+    tenant: 'CONTACT_NOT_FOUND',
+    missing: '/api/contacts/999999',
+  },
+  { method: 'GET', path: '/api/me/contact', roles: STAFF, url: () => '/api/me/contact' },
+  {
+    method: 'PUT',
+    path: '/api/me/contact',
+    roles: STAFF,
+    url: () => '/api/me/contact',
+    body: contactBody,
+    invalid: { body: { name: 'x' } },
   },
 
   { method: 'GET', path: '/api/plans', roles: STAFF, url: () => '/api/plans' },
@@ -629,6 +727,22 @@ describe('every route checks login, role, input and tenant', () => {
       inboxB: await w.inboxItem('cust-b', 'for B', null),
       sessionA: 0,
       sessionB: 0,
+      ...(await (async () => {
+        const add = async (c: string) =>
+          (
+            await w.notifications.contacts.addToCustomer(c, {
+              name: 'Duty',
+              language: 'en',
+              channels: [{ channel: 'email', target: 'duty@unit.example' }],
+            })
+          ).id;
+        return {
+          contactA: await add('CA'),
+          contactB: await add('CB'),
+          removeA: await add('CA'),
+          removeB: await add('CB'),
+        };
+      })()),
     };
     for (const [u, v, c] of [
       ['A', 'VA1', 'CA'],

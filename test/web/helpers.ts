@@ -92,6 +92,8 @@ export async function startWeb(
     log?: Logger;
     db?: RecordsDb;
     seed?: boolean;
+    /** Settings of the diagnostics and notifications stage (platform/config.ts names). */
+    env?: Record<string, string>;
   } = {},
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
@@ -108,10 +110,11 @@ export async function startWeb(
   const {
     diagnostics,
     tickets,
+    notifications,
     forWeb: diagnosticsForWeb,
   } = createDiagnosticsStage(
     { bus, records: db, log, counters, now, vehicles, telemetry, rules: RULES, plans: PLANS },
-    loadConfig({ DIAGNOSTICS_TICK_MS: '60000' }),
+    loadConfig({ DIAGNOSTICS_TICK_MS: '60000', ...opts.env }),
   );
   // operator commands as the platform wires them; what would go to the broker is kept in `published`
   const published: { vehicleId: string; command: Command }[] = [];
@@ -169,9 +172,10 @@ export async function startWeb(
       telemetry,
       diagnostics: diagnosticsForWeb,
       commands: { service: commands, policy: commandPolicy },
-      notifications: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
+      deliveries: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
       remote: sessions,
       steps: sessionParts.steps,
+      notifications: notifications.forWeb,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -260,6 +264,7 @@ export async function startWeb(
     },
     sessions,
     sessionParts,
+    notifications,
     now,
     advance: (ms: number) => (clock += ms),
     login,

@@ -75,7 +75,7 @@ const targetParams = z.object({
  */
 export function notificationRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { audit } = ctx;
-  const store = ctx.deps.notifications;
+  const store = ctx.deps.deliveries;
   return async (app) => {
     app.get(
       '/api/notifications',

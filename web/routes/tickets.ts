@@ -298,6 +298,43 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     );
 
     app.post(
+      '/api/tickets/:id/eta',
+      {
+        config: { access: { roles: STAFF_ROLES } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Say when help arrives (ETA) or change it; the customer sees it and is told',
+          params: numericParams,
+          body: z.strictObject({
+            eta: z
+              .number({ error: 'eta must be epoch milliseconds' })
+              .int()
+              .min(0)
+              .max(Number.MAX_SAFE_INTEGER)
+              .meta({ description: 'epoch milliseconds' }),
+            note: text('note', 500).optional().meta({ description: 'e.g. “engineer on the way by car from Yueyang”' }),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        if (req.body.eta < ctx.now() - 3_600_000)
+          throw new PlatformError('INVALID_ARGUMENT', 'eta is more than an hour in the past');
+        const t = await tickets.setEta(before.id, req.body.eta, req.body.note ?? null, me.id);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.eta_set',
+          subject: `ticket:${t.id}`,
+          ip: req.ip,
+          details: { from: before.eta, to: t.eta },
+        });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
       '/api/tickets/:id/service-mode',
       {
         config: { access: { roles: STAFF_ROLES } },

@@ -22,6 +22,7 @@ import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
 import { ChangePassword, Login, ResetPassword } from './views/login.tsx';
+import { Notifications } from './views/notifications.tsx';
 import { Security } from './views/security.tsx';
 import { RequestForm } from './views/request.tsx';
 import { TicketView } from './views/ticket.tsx';
@@ -105,6 +106,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     },
     { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
     { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
+    { href: '#/notifications', key: 'nav.notifications', section: 'notifications', show: true },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
     { href: '#/security', key: 'nav.security', section: 'security', show: true },
   ];
@@ -118,6 +120,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'roster' && staff) view = <Roster />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
+  else if (section === 'notifications') view = <Notifications />;
   else view = <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;
   return (

@@ -62,3 +62,37 @@ export interface TicketDetail {
   sessions: RemoteSession[];
 }
 export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';
+
+/** A notification contact (GET /api/customers/{id}/contacts, /api/me/contact). */
+export interface NotificationContact {
+  id: number;
+  customerId: string | null;
+  accountId: string | null;
+  name: string;
+  role: string | null;
+  phone: string | null;
+  email: string | null;
+  language: 'en' | 'zh';
+  channels: { channel: 'email' | 'webhook' | 'dingtalk' | 'wecom'; target: string }[];
+  quietHours: { from: string; to: string } | null;
+  timeZone: string;
+  subscriptions: { id: number; vehicleId: string | null; kinds: string[]; minLevel: Ticket['level'] }[];
+  updatedAt: number;
+}
+
+/** A page of a staff member (GET /api/pages, /api/tickets/{id}/pages). */
+export interface StaffPage {
+  id: number;
+  ticketId: number | null;
+  reason: string;
+  deadline: string | null;
+  message: string;
+  step: number;
+  accountId: string;
+  state: 'open' | 'acknowledged' | 'resolved';
+  createdAt: number;
+  pagedAt: number;
+  escalateAt: number | null;
+  ackedAt: number | null;
+  ackedBy: string | null;
+}

@@ -16,7 +16,7 @@ import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
-import type { StaffMember, Ticket, TicketDetail } from '../types.ts';
+import type { StaffMember, StaffPage, Ticket, TicketDetail } from '../types.ts';
 
 export function TicketView({ id }: { id: string }) {
   useLang();
@@ -65,11 +65,18 @@ export function TicketView({ id }: { id: string }) {
         <Fact label={t('ticket.mode')}>
           <ModeLabel mode={tk.serviceMode} />
         </Fact>
+        <Fact label={t('ticket.eta')}>
+          <span data-testid="ticket-eta">
+            {tk.eta !== null ? dateTime(tk.eta) : t('ticket.etaNone')}
+            {tk.eta !== null && tk.etaNote ? ` — ${tk.etaNote}` : ''}
+          </span>
+        </Fact>
         {tk.faultCode && <Fact label={t('ticket.fault')}>{tk.faultCode}</Fact>}
         {tk.escalatedTo && <Fact label="⚠">{t('ticket.escalatedTo', { who: tk.escalatedTo })}</Fact>}
       </div>
 
       {isStaff(role) && <Actions ticket={tk} onDone={detail.reload} />}
+      {isStaff(role) && <Pages ticketId={tk.id} onDone={detail.reload} />}
 
       <div class="two-col">
         <section class="card">
@@ -300,11 +307,97 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
           </select>
         </label>
       </div>
+      <EtaForm ticket={ticket} busy={busy} run={run} />
       {err && (
         <div class="error" role="alert">
           {err}
         </div>
       )}
+    </section>
+  );
+}
+
+/** A local date-time for <input type="datetime-local">. */
+const localInput = (ts: number) => {
+  const d = new Date(ts - new Date(ts).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+};
+
+function EtaForm({
+  ticket,
+  busy,
+  run,
+}: {
+  ticket: Ticket;
+  busy: boolean;
+  run: (fn: () => Promise<unknown>) => Promise<void>;
+}) {
+  const [at, setAt] = useState(localInput(ticket.eta ?? Date.now() + 60 * 60_000));
+  const [note, setNote] = useState(ticket.etaNote ?? '');
+  return (
+    <form
+      class="toolbar"
+      data-testid="eta-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const eta = new Date(at).getTime();
+        void run(() => api.post(`/api/tickets/${ticket.id}/eta`, note.trim() ? { eta, note: note.trim() } : { eta }));
+      }}
+    >
+      <label>
+        {t('ticket.eta')}{' '}
+        <input type="datetime-local" required value={at} onInput={(e) => setAt(e.currentTarget.value)} />
+      </label>
+      <input
+        class="grow"
+        placeholder={t('ticket.etaNote')}
+        maxLength={500}
+        value={note}
+        onInput={(e) => setNote(e.currentTarget.value)}
+      />
+      <button type="submit" disabled={busy}>
+        {t('ticket.etaSet')}
+      </button>
+    </form>
+  );
+}
+
+/** The ticket's pages with their state; an open one can be acknowledged here. */
+function Pages({ ticketId, onDone }: { ticketId: number; onDone: () => void }) {
+  const pages = useLoad(() => api.get<{ pages: StaffPage[] }>(`/api/tickets/${ticketId}/pages`), [ticketId]);
+  const [err, setErr] = useState<string | null>(null);
+  const list = pages.data?.pages ?? [];
+  if (list.length === 0) return null;
+  return (
+    <section class="card" data-testid="ticket-pages">
+      <h3>{t('ticket.pages')}</h3>
+      <ul>
+        {list.map((p) => (
+          <li key={p.id}>
+            <span class="muted">{dateTime(p.pagedAt)}</span> {p.message} — {t('page.to', { who: p.accountId })} ·{' '}
+            {t(`page.state.${p.state}` as MessageKey)}{' '}
+            {p.state === 'open' && (
+              <button
+                type="button"
+                class="primary"
+                data-testid={`ack-page-${p.id}`}
+                onClick={() =>
+                  api.post(`/api/pages/${p.id}/ack`, {}).then(
+                    () => {
+                      pages.reload();
+                      onDone();
+                    },
+                    (x) => setErr(errorText(x)),
+                  )
+                }
+              >
+                {t('page.ack')}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {err && <div class="error">{err}</div>}
     </section>
   );
 }
