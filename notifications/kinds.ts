@@ -18,7 +18,7 @@ export const CUSTOMER_KINDS = [
 ] as const;
 export type CustomerKind = (typeof CUSTOMER_KINDS)[number];
 
-export const STAFF_KINDS = ['assigned_to_you', 'page'] as const;
+export const STAFF_KINDS = ['assigned_to_you', 'page', 'session_ring'] as const;
 export const MESSAGE_KINDS = [...CUSTOMER_KINDS, ...STAFF_KINDS, 'digest'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

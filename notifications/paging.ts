@@ -96,6 +96,8 @@ export interface PagingDeps {
     getIn(tx: RecordsDb, id: number): Promise<Ticket>;
   };
   now?: () => number;
+  /** Called after a commit that wrote outbox rows (wakes the dispatcher). */
+  written?: () => void;
 }
 
 /** What to page about: the ticket, why, and where in the chain to start. */
@@ -207,6 +209,7 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
       const list = announcements.splice(0);
       void (async () => {
         for (const a of list) await a();
+        deps.written?.();
         await timer.reschedule();
       })().catch((err: unknown) => log.error({ err }, 'paging follow-up failed'));
     }, 0);

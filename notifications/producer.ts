@@ -11,6 +11,24 @@ export interface SessionRequested {
   ticket: Ticket;
 }
 
+/** A remote session rings these accounts. */
+export interface SessionRinging {
+  sessionId: number;
+  ticket: Ticket;
+  step: 'primary' | 'secondary' | 'duty_lead';
+  accounts: string[];
+  description: string;
+}
+
+const RING_REASON: Record<SessionRinging['step'], { en: string; zh: string }> = {
+  primary: { en: 'Remote support requested: you are on duty', zh: '远程支援请求：您正在值班' },
+  secondary: { en: 'Remote support unanswered: you are the secondary on duty', zh: '远程支援无人应答：您是第二值班人' },
+  duty_lead: {
+    en: 'Remote support: the duty lead is rung (unanswered, or nobody on shift)',
+    zh: '远程支援：呼叫值班负责人（无人应答或无人值班）',
+  },
+};
+
 /**
  * The producing side of notifications: called inside the transaction of each event (the ticket
  * service's `onChange`, diagnostics' `onAlarm`), it writes the deliveries into the outbox so they
@@ -103,6 +121,25 @@ export function createProducer(deps: {
      */
     async sessionRequested(tx: RecordsDb, s: SessionRequested): Promise<void> {
       await messages.toCustomers(tx, s.ticket, 'session_requested', `session:${s.sessionId}:requested`, now());
+    },
+    /**
+     * A remote support request rings these engineers (remote/: primary, then secondary, then the duty
+     * lead): each is told at once over its own channels and console inbox, urgent (never held by quiet
+     * hours). Answering the session is the acknowledgement; the session's ring ladder escalates.
+     */
+    async sessionRinging(tx: RecordsDb, s: SessionRinging): Promise<void> {
+      const reason = RING_REASON[s.step];
+      for (const account of s.accounts)
+        await messages.toStaff(
+          tx,
+          account,
+          s.ticket,
+          'session_ring',
+          `session:${s.sessionId}:ring:${s.step}:${account}`,
+          now(),
+          { reason, note: s.description || null },
+          { urgent: true },
+        );
     },
   };
 }

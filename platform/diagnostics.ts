@@ -69,6 +69,8 @@ export function createDiagnosticsStage(
       tickets: () => tickets,
       ...(deps.templates ? { templates: deps.templates } : {}),
       now,
+      // pages committed by paging's own timer: the dispatcher delivers them at once
+      written: () => bus.emit('notification.enqueued', { count: 1 }),
     },
     config,
   );

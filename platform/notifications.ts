@@ -42,6 +42,8 @@ export function createNotificationsStage(
     tickets: () => Pick<TicketService, 'note' | 'getIn'>;
     templates?: TemplateBook;
     now?: () => number;
+    /** Called after paging committed outbox rows of its own (escalations, at-risk pages). */
+    written?: () => void;
   },
   config: NotificationsConfig,
 ) {
@@ -70,6 +72,7 @@ export function createNotificationsStage(
         getIn: (tx, id) => deps.tickets().getIn(tx, id),
       },
       now,
+      ...(deps.written ? { written: deps.written } : {}),
     },
     {
       atRiskMs: config.PAGE_AT_RISK_MS,

@@ -163,7 +163,10 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
   // remote guidance sessions: records, roster and ringing, hung off the ticket service; their guided
   // steps, the 10 Hz rate while live (through the command service) and who is in a live session
-  const remote = createRemoteStage({ bus, records, log, now, tickets, vehicles, telemetry }, config);
+  const remote = createRemoteStage(
+    { bus, records, log, now, tickets, vehicles, telemetry, producer: stage.notifications.producer },
+    config,
+  );
   const sessionParts = createSessionParts(
     { sessions: remote, tickets, bus, records, log, now, commands, vehicles },
     config,
@@ -172,6 +175,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     liveSessionRole: (accountId, vehicleId) => sessionParts.liveSessionRole(accountId, vehicleId),
     isDutyLead: (accountId) => accountId === config.DUTY_LEAD,
   });
+
+  // these events are announced after commits whose transactions may have written outbox rows (the
+  // notifications producer's hooks): the dispatcher delivers at once rather than at its next poll
+  for (const e of [
+    'ticket.opened',
+    'ticket.updated',
+    'ticket.deadline_breached',
+    'alarm.raised',
+    'alarm.updated',
+    'remote.session.changed',
+    'remote.ringing',
+  ] as const)
+    bus.on(e, () => notifications.dispatcher.wake());
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));

@@ -6,7 +6,8 @@ import type { RecordsDb } from '../records/db.ts';
 import type { VehicleRegistry } from '../registry/vehicles.ts';
 import type { CommandSender } from '../commands/types.ts';
 import { isPlatformError, PlatformError } from '../core/errors.ts';
-import { createRemoteSessions, type RemoteSessions } from '../remote/sessions.ts';
+import type { Producer } from '../notifications/producer.ts';
+import { createRemoteSessions, type RemoteSessions, type SessionNotifications } from '../remote/sessions.ts';
 import { createStepRunner, type SessionPlan } from '../remote/steps.ts';
 import { createSessionTelemetryRate } from '../remote/telemetry-rate.ts';
 import type { ParticipantRole } from '../remote/types.ts';
@@ -34,10 +35,19 @@ export function createRemoteStage(
     tickets: TicketService;
     vehicles: Pick<VehicleRegistry, 'get'>;
     telemetry: Pick<TelemetryStore, 'frames'>;
+    /** The notifications' producer: a request tells the unit, a ring tells the engineers rung (in the session's transaction). */
+    producer?: Pick<Producer, 'sessionRequested' | 'sessionRinging'>;
   },
   config: RemoteConfig,
 ) {
   const now = deps.now ?? Date.now;
+  const { producer } = deps;
+  const notify: SessionNotifications | undefined = producer && {
+    requested: async (tx, s) =>
+      producer.sessionRequested(tx, { sessionId: s.sessionId, ticket: await deps.tickets.getIn(tx, s.ticketId) }),
+    ringing: async (tx, s) =>
+      producer.sessionRinging(tx, { ...s, ticket: await deps.tickets.getIn(tx, s.ticketId) }),
+  };
   const accounts = createAccounts({ db: deps.records, now });
   return createRemoteSessions(
     {
@@ -56,6 +66,7 @@ export function createRemoteStage(
       vehicles: deps.vehicles,
       people: sessionPeople(accounts),
       frames: (vehicleId, from, to, limit) => deps.telemetry.frames(vehicleId, from, to, limit),
+      ...(notify ? { notify } : {}),
     },
     {
       ringMs: config.SESSION_RING_MS,

@@ -83,6 +83,20 @@ export interface RemoteSessionsDeps {
   };
   /** Raw frames, for the record (telemetry/store.ts `frames`). */
   frames(vehicleId: string, from: number, to: number, limit: number): Promise<StoredFrame[]>;
+  /**
+   * Notifications written inside the session's own transaction (the outbox commits with the change):
+   * the unit told a session was requested, the accounts rung told over their channels and inbox.
+   */
+  notify?: SessionNotifications;
+}
+
+/** Hooks called inside a session change's transaction (notifications/producer.ts implements them). */
+export interface SessionNotifications {
+  requested(tx: RecordsDb, s: { sessionId: number; ticketId: number }): Promise<void>;
+  ringing(
+    tx: RecordsDb,
+    s: { sessionId: number; ticketId: number; step: RingStep; accounts: string[]; description: string },
+  ): Promise<void>;
 }
 
 export interface RemoteSessionsOptions {
@@ -282,6 +296,13 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       data: { step: t.step, accounts: t.accounts, names },
     });
     p.rings.push({ sessionId: s.session.id, accounts: t.accounts, step: t.step });
+    await deps.notify?.ringing(tx, {
+      sessionId: s.session.id,
+      ticketId: s.session.ticketId,
+      step: t.step,
+      accounts: t.accounts,
+      description: s.session.description,
+    });
     p.changed.set(s.session.id, p.changed.get(s.session.id) ?? 'ringing');
   }
 
@@ -625,6 +646,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
           data: { from: null, to: 'requested', ticketId },
         });
         p.changed.set(id, 'requested');
+        await deps.notify?.requested(tx, { sessionId: id, ticketId });
         let s = await getSession(tx, id);
         if (staffStart) {
           await setStatus(

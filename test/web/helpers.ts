@@ -145,7 +145,7 @@ export async function startWeb(
   });
   // the session records as the platform wires them; not started (no ring or abandon timer)
   const sessions = createRemoteStage(
-    { bus, records: db, log, now, tickets, vehicles, telemetry },
+    { bus, records: db, log, now, tickets, vehicles, telemetry, producer: notifications.producer },
     loadConfig({ SESSION_RING_MS: '180000' }),
   );
   // its guided steps (not started: no check timers until a test starts them)

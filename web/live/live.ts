@@ -15,6 +15,7 @@ import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
 import { createInboxPush } from './inbox.ts';
+import { createRingingPush } from './ringing.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { createRemoteSessionStream, type SessionTimelineReader } from './remote-session-stream.ts';
@@ -85,7 +86,8 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     staffWatching: (vehicleId) => staffIn(io, rooms.vehicle(vehicleId)),
   });
   const inbox = createInboxPush({ bus, send: backpressure });
-  const features: LiveModule[] = [vehicleFrames, fleet, fanOut, inbox];
+  const ringing = createRingingPush({ bus, send: backpressure });
+  const features: LiveModule[] = [vehicleFrames, fleet, fanOut, inbox, ringing];
   // remote sessions: their own rooms and telemetry.stored listener, every frame (no throttle), same backpressure
   if (deps.remote)
     features.push(
