@@ -4,7 +4,6 @@ import { createCounters, type Counters } from '../core/counters.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
-import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';

@@ -45,8 +45,7 @@ export function createRemoteStage(
   const notify: SessionNotifications | undefined = producer && {
     requested: async (tx, s) =>
       producer.sessionRequested(tx, { sessionId: s.sessionId, ticket: await deps.tickets.getIn(tx, s.ticketId) }),
-    ringing: async (tx, s) =>
-      producer.sessionRinging(tx, { ...s, ticket: await deps.tickets.getIn(tx, s.ticketId) }),
+    ringing: async (tx, s) => producer.sessionRinging(tx, { ...s, ticket: await deps.tickets.getIn(tx, s.ticketId) }),
   };
   const accounts = createAccounts({ db: deps.records, now });
   return createRemoteSessions(
