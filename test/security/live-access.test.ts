@@ -6,7 +6,6 @@ import { createAccounts, type Accounts } from '../../web/auth/accounts.ts';
 import type { FleetUpdate, LiveAck, LiveAlarm, LiveFrame, LiveTicket } from '../../web/live/events.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
-import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
 import {
   apiAs,
   connected,
@@ -32,17 +31,9 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   const gateways = new Map<string, MqttClient>();
   const open: LiveClient[] = [];
   let seq = 1;
-  const remoteSessions = fakeSessionAccess([
-    remoteSession(1, 'VA1', 'CA', 'live'),
-    remoteSession(2, 'VB1', 'CB', 'live'),
-  ]);
 
   beforeAll(async () => {
-    // remote sessions (the session records' access as a test double): session 1 is unit A's, 2 unit B's
-    tp = await startTestPlatform(
-      { LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100' },
-      { remote: { access: remoteSessions.access, timeline: { since: async () => [] } } },
-    );
+    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100' });
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     await tp.platform.customers.add({ id: 'CA', name: 'Unit A' });
     await tp.platform.customers.add({ id: 'CB', name: 'Unit B' });
@@ -68,6 +59,16 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       ['victim-own', 'engineer', null],
     ] as const) {
       await accounts.add({ id, name: id, role, customerId, password: PASSWORD });
+    }
+    // remote sessions (the real records): session 1 is unit A's, 2 unit B's, both live, led by eng
+    for (const [n, vehicleId, customerId] of [
+      [1, 'VA1', 'CA'],
+      [2, 'VB1', 'CB'],
+    ] as const) {
+      const crew = { id: `cust-${customerId.slice(1).toLowerCase()}`, role: 'customer' as const, customerId };
+      const { session } = await tp.platform.remote.request(crew, { vehicleId, description: 'no power' });
+      expect(session.id).toBe(n);
+      await tp.platform.remote.answer({ id: 'eng', role: 'engineer', customerId: null }, n);
     }
     await accounts.add({
       id: 'one-time',
@@ -283,7 +284,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
           .every((g) => (g.payload as { sessionId: number }).sessionId === 1),
       ).toBe(true);
       const rooms = [...serverSockets('cust-a')[0]!.rooms].filter((r) => r !== serverSockets('cust-a')[0]!.id).sort();
-      expect(rooms).toEqual(['customer:CA', 'session:1:crew', 'tickets:CA']);
+      expect(rooms).toEqual(['account:cust-a', 'customer:CA', 'session:1:crew', 'tickets:CA']);
       for (const shape of [[], [1], [null], [{}], [{ sessionId: 1 }, 'extra']])
         expect(await ask(a.s, 'session.leave', ...shape), JSON.stringify(shape)).toMatchObject({
           ok: false,
