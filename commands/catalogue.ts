@@ -25,18 +25,33 @@ const tripCode = z
 export const COMMAND_CATALOGUE = {
   setTelemetryRate: {
     changesPower: false,
-    args: z.strictObject({
-      hz: z
-        .number({ error: 'must be a number' })
-        .min(0.01, { error: 'must be at least 0.01' })
-        .max(10, { error: 'must be at most 10' }),
-      durationS: z
-        .number({ error: 'must be seconds' })
-        .int({ error: 'must be whole seconds' })
-        .min(1, { error: 'must be at least 1' })
-        .max(86_400, { error: 'must be at most 86400' })
-        .optional(),
-    }),
+    // `hz: 'default'`: back to the gateway's base rate at once (docs/protocol.md; sent when a remote session ends)
+    args: z
+      .strictObject({
+        hz: z.union(
+          [
+            z
+              .number({ error: 'must be a number' })
+              .min(0.01, { error: 'must be at least 0.01' })
+              .max(10, { error: 'must be at most 10' }),
+            z.literal('default'),
+          ],
+          {
+            error: (iss) =>
+              iss.code === 'invalid_union' ? "must be a number from 0.01 to 10, or 'default'" : undefined,
+          },
+        ),
+        durationS: z
+          .number({ error: 'must be seconds' })
+          .int({ error: 'must be whole seconds' })
+          .min(1, { error: 'must be at least 1' })
+          .max(86_400, { error: 'must be at most 86400' })
+          .optional(),
+      })
+      .refine((a) => !(a.hz === 'default' && a.durationS !== undefined), {
+        path: ['durationS'],
+        error: "does not go with hz 'default'",
+      }),
   },
   snapshot: { changesPower: false, args: z.strictObject({}) },
   startGenerator: { changesPower: true, args: z.strictObject({}) },

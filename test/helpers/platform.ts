@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { createPlatform, type Platform, type PlatformDeps } from '../../platform/platform.ts';
+import { createPlatform, type Platform } from '../../platform/platform.ts';
 
 export interface TestPlatform {
   platform: Platform;
@@ -20,7 +20,7 @@ export interface TestPlatform {
 /** The whole platform in-process on ephemeral ports with a fresh data directory. */
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { log?: Logger; dataDir?: string; now?: () => number; remote?: PlatformDeps['remote'] } = {},
+  options: { log?: Logger; dataDir?: string; now?: () => number } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pw-test-'));
   const config = loadConfig({
@@ -36,7 +36,6 @@ export async function startTestPlatform(
   const platform = await createPlatform(config, {
     log: options.log ?? silentLogger(),
     ...(options.now ? { now: options.now } : {}),
-    ...(options.remote ? { remote: options.remote } : {}),
   });
   const ports = await platform.start();
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;

@@ -1,4 +1,8 @@
-/** In-test implementations of the session records' SessionAccess (the real one is remote/'s, wired at merge). */
+/**
+ * Test doubles of the session records for unit tests of one module alone (the live session stream,
+ * the telemetry rate keeper). Tests of the platform, the web app or the live layer use the real
+ * records (remote/sessions.ts via platform/remote.ts): `platform.remote`, `startWeb().sessions`.
+ */
 import type { ParticipantRole, RemoteSession, SessionAccess, SessionPrincipal } from '../../remote/types.ts';
 
 export function remoteSession(id: number, vehicleId: string, customerId: string, status: RemoteSession['status']) {

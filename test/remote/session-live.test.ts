@@ -1,83 +1,59 @@
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandRecord, CommandSender } from '../../commands/types.ts';
-import { loadPlanFile } from '../../diagnostics/plans/plans.ts';
+import type { CommandRecord } from '../../commands/types.ts';
 import type { CommandAck } from '../../protocol/index.ts';
-import type { StepResult } from '../../remote/types.ts';
+import type { RemoteSession, SessionPrincipal, StepResult } from '../../remote/types.ts';
 import { createManualClock, type ManualClock } from '../../simulators/clock.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createVehicleModel } from '../../simulators/model/vehicle.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import { apiAs, httpLogin } from '../helpers/live-client.ts';
 import { startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { fakeSessionAccess, remoteSession } from './fakes.ts';
-
-const PLANS = loadPlanFile(fileURLToPath(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url)));
+import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 
 /**
- * A remote session against the real reference gateway over the real broker: 10 Hz while live and
- * back to the base rate after, and the generator-start step passing on live values. The command
- * service (commands/) is not on this branch: a small in-test CommandSender publishes the command and
- * waits for the gateway's ack on the bus.
+ * A remote session against the real reference gateway over the real broker, the real session
+ * records, the real command service and policy: 10 Hz while live and back to the base rate after,
+ * and the generator-start step passing on live values once the lead engineer started the generator
+ * over HTTP.
  */
 describe('remote session with the reference gateway', () => {
   let tp: TestPlatform;
   let gw: Gateway;
   let clock: ManualClock;
-  const sent: { name: string; args: Record<string, unknown>; ack: CommandAck }[] = [];
-  const access = fakeSessionAccess([remoteSession(7, 'SV1', 'C1', 'live')]);
-  let n = 0;
+  const crew: SessionPrincipal = { id: 'crew1', role: 'customer', customerId: 'C1' };
+  const eng: SessionPrincipal = { id: 'eng1', role: 'engineer', customerId: null };
+  /** Every ack the gateway sent, by command id. */
+  const acks = new Map<string, CommandAck>();
 
-  const commands: CommandSender = {
-    async send(r) {
-      const id = `t-${++n}`;
-      const acked = new Promise<CommandAck>((resolve) => {
-        const off = tp.platform.bus.on('command.ack', (e) => {
-          if (e.vehicleId !== r.vehicleId || e.ack.id !== id) return;
-          off();
-          resolve(e.ack);
-        });
-      });
-      const sentAt = Date.now();
-      await tp.platform.broker.publishToVehicle(r.vehicleId, 'commands', {
-        id,
-        ts: sentAt,
-        name: r.name,
-        args: r.args,
-      });
-      const ack = await withTimeout(acked, 5000, `the ack of ${r.name}`);
-      sent.push({ name: r.name, args: r.args, ack });
-      return {
-        id,
-        vehicleId: r.vehicleId,
-        name: r.name,
-        args: r.args,
-        actor: r.actor,
-        sessionId: r.sessionId ?? null,
-        sentAt,
-        state: ack.ok ? 'done' : 'refused',
-        settledAt: Date.now(),
-        result: ack.result ?? null,
-        error: ack.error ?? null,
-      } satisfies CommandRecord;
-    },
+  /** A crew's request on SV1 (it joins the vehicle's open ticket, GEN-START-FAIL): ringing. */
+  const requested = async (): Promise<RemoteSession> => {
+    const { session } = await tp.platform.remote.request(crew, { vehicleId: 'SV1', description: 'no start' });
+    expect(session.status).toBe('ringing');
+    return session;
   };
 
   beforeAll(async () => {
-    tp = await startTestPlatform(
-      {},
-      {
-        remote: {
-          access: access.access,
-          timeline: { since: async () => [] },
-          commands,
-          planOfSession: async (id) =>
-            id === 7 || id === 8
-              ? { vehicleId: 'SV1', planCode: 'GEN-START-FAIL', steps: PLANS.get('GEN-START-FAIL')!.steps }
-              : null,
-        },
-      },
-    );
+    tp = await startTestPlatform();
+    tp.platform.bus.on('command.ack', (e) => void acks.set(e.ack.id, e.ack));
     await tp.platform.customers.add({ id: 'C1', name: 'Unit 1' });
     const { secret } = await tp.addVehicle('SV1', 'C1');
+    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST });
+    await accounts.add({ id: 'eng1', name: 'eng1', role: 'engineer', password: PASSWORD });
+    await accounts.add({ id: 'eng2', name: 'eng2', role: 'engineer', password: PASSWORD });
+    await accounts.add({ id: 'crew1', name: 'crew1', role: 'customer', customerId: 'C1', password: PASSWORD });
+    // the fault's ticket, whose emergency plan the session's steps follow
+    await tp.platform.tickets.open(
+      {
+        source: 'hotline',
+        vehicleId: 'SV1',
+        customerId: 'C1',
+        level: 'urgent',
+        title: 'SV1: generator failed to start',
+        need: 'the generator does not start',
+        faultCode: 'GEN-START-FAIL',
+      },
+      'desk',
+    );
     clock = createManualClock(Date.now() - 30 * 60_000);
     const model = createVehicleModel({
       vehicleId: 'SV1',
@@ -118,17 +94,13 @@ describe('remote session with the reference gateway', () => {
   }
   const stored = async (w: { from: number; to: number }) =>
     (await tp.platform.telemetry.frames('SV1', w.from + 1, w.to)).length;
-  /** The next command the gateway answered (the rate keeper sends on its own). */
-  const nextAck = () =>
-    new Promise<(typeof sent)[number]>((resolve) => {
-      const before = sent.length;
-      // the sender records the command once it has the ack: look after this turn
-      const off = tp.platform.bus.on('command.ack', () => {
-        setImmediate(() => {
-          if (sent.length === before) return;
-          off();
-          resolve(sent[before]!);
-        });
+  /** The next `name` command the command service settles (the rate keeper sends on its own), with the gateway's ack. */
+  const nextSettled = (name: string) =>
+    new Promise<{ command: CommandRecord; ack: CommandAck | undefined }>((resolve) => {
+      const off = tp.platform.bus.on('command.settled', ({ command }) => {
+        if (command.name !== name || command.vehicleId !== 'SV1') return;
+        off();
+        resolve({ command, ack: acks.get(command.id) });
       });
     });
   /** The first `remote.step` result from now on that matches. */
@@ -143,56 +115,69 @@ describe('remote session with the reference gateway', () => {
 
   it('the stored frame rate rises to 10 Hz while the session is live and falls back after it ends', async () => {
     expect(await stored(await run(20))).toBeGreaterThanOrEqual(19);
+    const session = await requested();
+    // ringing is not live: still the base rate
     expect(await stored(await run(20))).toBeLessThanOrEqual(21);
 
-    const raising = nextAck();
-    tp.platform.bus.emit('remote.session.changed', { session: remoteSession(7, 'SV1', 'C1', 'live'), action: 'live' });
+    const raising = nextSettled('setTelemetryRate');
+    expect((await tp.platform.remote.answer(eng, session.id)).status).toBe('live');
     const raised = await withTimeout(raising, 5000, 'setTelemetryRate');
-    expect(raised.args).toEqual({ hz: 10, durationS: 300 });
+    expect(raised.command.args).toEqual({ hz: 10, durationS: 300 });
+    expect(raised.command).toMatchObject({ state: 'done', result: { hz: 10, durationS: 300 } });
     expect(raised.ack).toMatchObject({ ok: true, result: { hz: 10, durationS: 300 } });
     const live = await stored(await run(20));
     expect(live).toBeGreaterThanOrEqual(195);
     expect(live).toBeLessThanOrEqual(205);
 
-    const lowering = nextAck();
-    tp.platform.bus.emit('remote.session.changed', {
-      session: remoteSession(7, 'SV1', 'C1', 'ended'),
-      action: 'ended',
-    });
+    const lowering = nextSettled('setTelemetryRate');
+    expect((await tp.platform.remote.end(eng, session.id, 'resolved_remotely')).status).toBe('ended');
     const lowered = await withTimeout(lowering, 5000, 'setTelemetryRate default');
-    expect(lowered.args).toEqual({ hz: 'default' });
+    expect(lowered.command.args).toEqual({ hz: 'default' });
     expect(lowered.ack).toMatchObject({ ok: true, result: { hz: 1, default: true } });
     const after = await stored(await run(20));
     expect(after).toBeGreaterThanOrEqual(19);
     expect(after).toBeLessThanOrEqual(21);
   });
 
-  it('the generator-start step passes on live values once the engineer started the generator', async () => {
-    const steps = tp.platform.steps!;
-    const first = nextStep((r) => r.sessionId === 8 && r.status === 'current');
-    tp.platform.bus.emit('remote.session.changed', { session: remoteSession(8, 'SV1', 'C1', 'live'), action: 'live' });
+  it('the generator-start step passes on live values once the lead engineer started the generator', async () => {
+    const steps = tp.platform.sessionParts.steps;
+    const session = await requested();
+    const id = session.id;
+    expect(await tp.platform.sessionParts.planOfSession(id)).toMatchObject({
+      vehicleId: 'SV1',
+      planCode: 'GEN-START-FAIL',
+    });
+    const first = nextStep((r) => r.sessionId === id && r.status === 'current');
+    expect((await tp.platform.remote.answer(eng, id)).status).toBe('live');
     await withTimeout(first, 5000, 'the first step');
     // the engineer moves to the start step
-    let view = await steps.list(8);
+    let view = await steps.list(id);
     const startAt = view.steps.findIndex((s) => s.stepId === 'start-generator');
     for (const s of view.steps.slice(0, startAt))
       if (!['done', 'passed', 'skipped'].includes(s.status))
-        view = await steps.skip(8, s.index, 'eng1', 'done by phone');
+        view = await steps.skip(id, s.index, 'eng1', 'done by phone');
     const start = view.steps[startAt]!;
     expect(view.current).toBe(start.index);
     expect(start.status).toBe('checking');
 
     await run(5); // the generator is not running yet: no verdict
-    expect((await steps.list(8)).steps[startAt]!.status).toBe('checking');
-    const cmd = await commands.send({
-      vehicleId: 'SV1',
-      name: 'startGenerator',
-      args: {},
-      actor: 'eng1',
-      sessionId: 8,
+    expect((await steps.list(id)).steps[startAt]!.status).toBe('checking');
+    const base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    const startGenerator = { name: 'startGenerator', args: {}, confirmed: true };
+    // an engineer who is not in the session may not change the power state
+    const other = await apiAs(base, await httpLogin(base, 'eng2', PASSWORD), 'POST', '/api/vehicles/SV1/commands', {
+      ...startGenerator,
     });
-    expect(cmd.state).toBe('done');
-    const passing = nextStep((r) => r.sessionId === 8 && r.index === start.index && r.status !== 'current');
+    expect(other.status).toBe(403);
+    // the session's lead may: over HTTP, through the policy and the command service to the gateway
+    const res = await apiAs(base, await httpLogin(base, 'eng1', PASSWORD), 'POST', '/api/vehicles/SV1/commands', {
+      ...startGenerator,
+    });
+    expect(res.status).toBe(200);
+    const cmd = (await res.json()) as CommandRecord;
+    expect(cmd).toMatchObject({ name: 'startGenerator', actor: 'eng1', state: 'done' });
+    expect(acks.get(cmd.id)).toMatchObject({ ok: true });
+    const passing = nextStep((r) => r.sessionId === id && r.index === start.index && r.status !== 'current');
     await run(40);
     const passed = await withTimeout(passing, 5000, 'the start step to pass');
     expect(passed.status).toBe('passed');

@@ -60,16 +60,15 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
     ] as const) {
       await accounts.add({ id, name: id, role, customerId, password: PASSWORD });
     }
-    // remote sessions: session 1 is unit A's, 2 unit B's, each requested by its crew and answered (live)
-    for (const [crew, customerId, vehicleId] of [
-      ['cust-a', 'CA', 'VA1'],
-      ['cust-b', 'CB', 'VB1'],
+    // remote sessions (the real records): session 1 is unit A's, 2 unit B's, both live, led by eng
+    for (const [n, vehicleId, customerId] of [
+      [1, 'VA1', 'CA'],
+      [2, 'VB1', 'CB'],
     ] as const) {
-      const { session } = await tp.platform.remote.request(
-        { id: crew, role: 'customer', customerId },
-        { vehicleId, description: 'no power' },
-      );
-      await tp.platform.remote.answer({ id: 'eng', role: 'engineer', customerId: null }, session.id);
+      const crew = { id: `cust-${customerId.slice(1).toLowerCase()}`, role: 'customer' as const, customerId };
+      const { session } = await tp.platform.remote.request(crew, { vehicleId, description: 'no power' });
+      expect(session.id).toBe(n);
+      await tp.platform.remote.answer({ id: 'eng', role: 'engineer', customerId: null }, n);
     }
     await accounts.add({
       id: 'one-time',

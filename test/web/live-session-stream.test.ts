@@ -1,44 +1,76 @@
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
-import type { SessionTimelineEntry } from '../../remote/types.ts';
+import type { RemoteSession, SessionPrincipal, SessionTimelineEntry, StepResult } from '../../remote/types.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { LiveAck, LiveSessionFrames, SessionJoined } from '../../web/live/events.ts';
 import { askVehicle, openConsole, type LiveClient } from '../helpers/live-client.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
 import { PASSWORD, TEST_COST } from './helpers.ts';
 
-const entry = (seq: number, actor: string, text: string): SessionTimelineEntry => ({
-  seq,
-  at: 1_800_000_000_000 + seq,
-  actor,
-  actorName: actor,
-  kind: 'chat',
-  text,
-  data: null,
+const engineer: SessionPrincipal = { id: 'engineer', role: 'engineer', customerId: null };
+const crewOf = (customerId: 'CA' | 'CB'): SessionPrincipal => ({
+  id: customerId === 'CA' ? 'cust-a' : 'cust-b',
+  role: 'customer',
+  customerId,
 });
 
-/** The remote session stream inside the whole platform: real socket.io clients, frames over MQTT. */
+/**
+ * The remote session stream inside the whole platform over the real session records: real
+ * socket.io clients, frames over MQTT, sessions requested by a crew and answered by the engineer.
+ */
 describe('remote session stream (session.join)', () => {
   let tp: TestPlatform;
   let base: string;
   let gw: MqttClient;
   const opened: LiveClient[] = [];
-  const sessions = fakeSessionAccess([remoteSession(7, 'VA1', 'CA', 'live'), remoteSession(8, 'VB1', 'CB', 'live')]);
-  const timeline: SessionTimelineEntry[] = [entry(1, 'cust-a', 'it does not start'), entry(2, 'engineer', 'on it')];
+  /** Unit A's live session on VA1 (its ticket's plan: GEN-START-FAIL) and unit B's on VB1. */
+  let s7: RemoteSession;
+  let s8: RemoteSession;
+  /** What the stream told the session records about presence (`present`, called through). */
+  const presence: { sessionId: number; participantId: string; present: boolean }[] = [];
+  const waiters = new Set<() => void>();
+  /** Resolves once `holds()` is true, checked now and at every presence report. */
+  const until = (holds: () => boolean): Promise<void> =>
+    holds()
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const w = () => {
+            if (!holds()) return;
+            waiters.delete(w);
+            resolve();
+          };
+          waiters.add(w);
+        });
   let seq = 1;
 
+  /** A crew's request answered by the engineer: a live session. */
+  async function liveSession(customerId: 'CA' | 'CB', vehicleId: string): Promise<RemoteSession> {
+    const { session } = await tp.platform.remote.request(crewOf(customerId), { vehicleId, description: 'no start' });
+    const live = await tp.platform.remote.answer(engineer, session.id);
+    expect(live.status).toBe('live');
+    return live;
+  }
+  /** Whether the records count nobody present in the session (its abandon clock runs). */
+  const absent = async (sessionId: number) => {
+    await tp.platform.remote.idle();
+    const row = await tp.platform.records
+      .selectFrom('remote_sessions')
+      .select('absent_since')
+      .where('id', '=', sessionId)
+      .executeTakeFirstOrThrow();
+    return row.absent_since !== null;
+  };
+
   beforeAll(async () => {
-    tp = await startTestPlatform(
-      { LIVE_MAX_RATE_HZ: '1' },
-      {
-        remote: {
-          access: sessions.access,
-          timeline: { since: async (id, after) => (id === 7 ? timeline.filter((e) => e.seq > after) : []) },
-        },
-      },
-    );
+    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: '1' });
+    const records = tp.platform.remote;
+    const present = records.present;
+    vi.spyOn(records, 'present').mockImplementation((sessionId, participantId, here) => {
+      presence.push({ sessionId, participantId, present: here });
+      present(sessionId, participantId, here);
+      for (const w of [...waiters]) w();
+    });
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     const p = tp.platform;
     await p.customers.add({ id: 'CA', name: 'Unit A' });
@@ -53,9 +85,25 @@ describe('remote session stream (session.join)', () => {
       ['cust-b', 'customer', 'CB'],
     ] as const)
       await accounts.add({ id, name: id, role, customerId, password: PASSWORD });
+    // unit A's fault ticket (its plan gives the session steps); the crew's request joins it
+    await p.tickets.open(
+      {
+        source: 'hotline',
+        vehicleId: 'VA1',
+        customerId: 'CA',
+        level: 'urgent',
+        title: 'VA1: generator failed to start',
+        need: 'the generator does not start',
+        faultCode: 'GEN-START-FAIL',
+      },
+      'desk',
+    );
+    s7 = await liveSession('CA', 'VA1');
+    s8 = await liveSession('CB', 'VB1');
   });
   afterAll(async () => {
     for (const s of opened) s.disconnect();
+    vi.restoreAllMocks();
     await tp.close();
   });
 
@@ -83,29 +131,38 @@ describe('remote session stream (session.join)', () => {
 
   it('refuses whoever is not a participant exactly like a missing session, and malformed requests', async () => {
     const { s } = await open('cust-b');
-    expect(await join(s, { sessionId: 7 })).toEqual({
+    expect(await join(s, { sessionId: s7.id })).toEqual({
       ok: false,
-      error: { code: 'SESSION_NOT_FOUND', message: 'remote session 7 not found' },
+      error: { code: 'SESSION_NOT_FOUND', message: `remote session ${s7.id} not found` },
     });
     expect(await join(s, { sessionId: 999 })).toEqual({
       ok: false,
       error: { code: 'SESSION_NOT_FOUND', message: 'remote session 999 not found' },
     });
-    const bad = await join(s, { sessionId: '7' });
+    const bad = await join(s, { sessionId: String(s7.id) });
     expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
-    expect(await join(s, { sessionId: 7, extra: 1 })).toMatchObject({
+    expect(await join(s, { sessionId: s7.id, extra: 1 })).toMatchObject({
       ok: false,
       error: { code: 'VALIDATION_FAILED' },
     });
+    // its own unit's session it may join
+    expect(await join(s, { sessionId: s8.id })).toMatchObject({ ok: true, role: 'crew', session: { id: s8.id } });
     s.disconnect();
   });
 
   it('participants get every stored frame of the session vehicle (no throttle), ordinary subscribers at most LIVE_MAX_RATE_HZ', async () => {
     const eng = await open('engineer');
-    const joined = await join(eng.s, { sessionId: 7 });
-    expect(joined).toMatchObject({ ok: true, sessionId: 7, role: 'lead', session: { id: 7, vehicleId: 'VA1' } });
-    expect((joined as SessionJoined).timeline.map((e) => e.seq)).toEqual([1, 2]);
-    expect(sessions.presence).toContainEqual({ sessionId: 7, participantId: 'engineer', present: true });
+    const joined = await join(eng.s, { sessionId: s7.id });
+    expect(joined).toMatchObject({
+      ok: true,
+      sessionId: s7.id,
+      role: 'lead',
+      session: { id: s7.id, vehicleId: 'VA1' },
+    });
+    const stored = await tp.platform.remote.timeline(s7.id);
+    expect(stored.length).toBeGreaterThan(0);
+    expect((joined as SessionJoined).timeline.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    expect(presence).toContainEqual({ sessionId: s7.id, participantId: 'engineer', present: true });
 
     const watcher = await open('cust-a'); // an ordinary console of the unit, throttled to 1 Hz
     expect(await askVehicle(watcher.s, 'subscribe', 'VA1')).toEqual({ ok: true, vehicleId: 'VA1' });
@@ -127,40 +184,69 @@ describe('remote session stream (session.join)', () => {
   it('timeline entries, session changes and steps reach the room; the crew copy never names staff by login id', async () => {
     const eng = await open('engineer');
     const crew = await open('cust-a');
-    await join(eng.s, { sessionId: 7 });
-    const crewJoin = (await join(crew.s, { sessionId: 7 })) as SessionJoined;
+    await join(eng.s, { sessionId: s7.id });
+    const crewJoin = (await join(crew.s, { sessionId: s7.id })) as SessionJoined;
     expect(crewJoin.role).toBe('crew');
-    expect(crewJoin.timeline.map((e) => e.actor)).toEqual(['cust-a', 'Engineer']);
+    const before = await tp.platform.remote.timeline(s7.id);
+    const actors = crewJoin.timeline.map((e) => e.actor);
+    expect(actors).toEqual(before.map((e) => (e.actor === 'engineer' ? 'Engineer' : e.actor)));
+    expect(actors).toContain('cust-a');
+    expect(actors).toContain('Engineer');
+    expect(actors).not.toContain('engineer');
 
-    const bus = tp.platform.bus;
-    bus.emit('remote.timeline', { sessionId: 7, entry: entry(3, 'engineer', 'start the generator now') });
-    bus.emit('remote.timeline', { sessionId: 8, entry: entry(1, 'cust-b', 'other unit') });
-    bus.emit('remote.session.changed', { session: remoteSession(7, 'VA1', 'CA', 'ended'), action: 'ended' });
-    bus.emit('remote.step', {
-      result: {
-        sessionId: 7,
-        index: 4,
-        status: 'passed',
-        actor: 'system',
-        at: 1,
-        observation: null,
-        evidence: { condition: 'generator.rpm > 1400', values: { 'generator.rpm': 1500 }, frameTs: 1 },
-      },
+    // unit B's crew writes in its own session first: none of it may reach unit A's room
+    await tp.platform.remote.chat(crewOf('CB'), s8.id, 'other unit');
+    const said = await tp.platform.remote.chat(engineer, s7.id, 'start the generator now');
+    const staffEntry = await eng.rec.next<{ sessionId: number; entry: SessionTimelineEntry }>(
+      'remote.timeline',
+      (m) => m.entry.seq === said.seq,
+    );
+    expect(staffEntry).toMatchObject({ sessionId: s7.id, entry: { actor: 'engineer' } });
+    const crewEntry = await crew.rec.next<{ entry: SessionTimelineEntry }>(
+      'remote.timeline',
+      (m) => m.entry.seq === said.seq,
+    );
+    expect(crewEntry.entry).toMatchObject({ seq: said.seq, actor: 'Engineer', text: 'start the generator now' });
+
+    // the engineer skips the plan's current step: the step result reaches both rooms
+    const current = (await tp.platform.sessionParts.steps.list(s7.id)).current;
+    if (current === null) throw new Error('the plan has no current step');
+    await tp.platform.sessionParts.steps.skip(s7.id, current, 'engineer', 'checked on the phone');
+    const skipped = (m: { sessionId: number; result: StepResult }) =>
+      m.result.index === current && m.result.status === 'skipped';
+    expect(await eng.rec.next('remote.step', skipped)).toMatchObject({
+      sessionId: s7.id,
+      result: { status: 'skipped', index: current, actor: 'engineer' },
     });
-    const staffEntry = await eng.rec.next<{ entry: SessionTimelineEntry }>('remote.timeline');
-    expect(staffEntry.entry.actor).toBe('engineer');
-    const crewEntry = await crew.rec.next<{ entry: SessionTimelineEntry }>('remote.timeline');
-    expect(crewEntry.entry).toMatchObject({ seq: 3, actor: 'Engineer', text: 'start the generator now' });
-    expect(await crew.rec.next('remote.changed')).toMatchObject({ sessionId: 7, action: 'ended' });
-    expect(await eng.rec.next('remote.step')).toMatchObject({ sessionId: 7, result: { status: 'passed', index: 4 } });
-    await crew.rec.next('remote.step');
-    expect(crew.rec.got.filter((g) => g.event === 'remote.timeline')).toHaveLength(1); // not session 8's
+    expect(await crew.rec.next('remote.step', skipped)).toMatchObject({
+      sessionId: s7.id,
+      result: { status: 'skipped', index: current, actor: 'Engineer' },
+    });
 
     // a reload: a new connection joins with the last seq it has and gets only what came after
     const again = await open('engineer');
-    timeline.push(entry(3, 'engineer', 'start the generator now'));
-    const rejoined = (await join(again.s, { sessionId: 7, sinceSeq: 2 })) as SessionJoined;
-    expect(rejoined.timeline.map((e) => e.seq)).toEqual([3]);
+    await tp.platform.remote.idle();
+    const since = said.seq - 1;
+    const rejoined = (await join(again.s, { sessionId: s7.id, sinceSeq: since })) as SessionJoined;
+    expect(rejoined.timeline[0]).toMatchObject({ seq: said.seq, text: 'start the generator now' });
+    expect(rejoined.timeline.map((e) => e.seq)).toEqual(
+      (await tp.platform.remote.timeline(s7.id, since)).map((e) => e.seq),
+    );
+    expect(rejoined.timeline.length).toBeLessThan((await tp.platform.remote.timeline(s7.id)).length);
+
+    // the engineer ends it: the crew hears
+    await tp.platform.remote.end(engineer, s7.id, 'resolved_remotely');
+    expect(
+      await crew.rec.next<{ sessionId: number; action: string }>('remote.changed', (m) => m.action === 'ended'),
+    ).toMatchObject({ sessionId: s7.id, action: 'ended', session: { status: 'ended' } });
+    const crewTimeline = crew.rec.got.filter((g) => g.event === 'remote.timeline');
+    expect(crewTimeline.length).toBeGreaterThan(0);
+    for (const g of crewTimeline) {
+      const m = g.payload as { sessionId: number; entry: SessionTimelineEntry };
+      expect(m.sessionId).toBe(s7.id); // not session 8's
+      expect(m.entry.text).not.toBe('other unit');
+      expect(m.entry.actor).not.toBe('engineer');
+    }
     for (const c of [eng, crew, again]) c.s.disconnect();
   });
 
@@ -168,33 +254,40 @@ describe('remote session stream (session.join)', () => {
     // the earlier tests' connections have all gone (their disconnects reach the server on their own)
     const away = () => {
       const last = new Map<string, boolean>();
-      for (const e of sessions.presence) last.set(e.participantId, e.present);
+      for (const e of presence) last.set(`${e.sessionId} ${e.participantId}`, e.present);
       return [...last.values()].every((p) => !p);
     };
-    await withTimeout(sessions.until(away), 3000, 'earlier participants to leave');
-    const before = sessions.presence.length;
+    await withTimeout(until(away), 3000, 'earlier participants to leave');
+    // session 7 has ended: unit A's crew asks again, the engineer answers
+    const session = await liveSession('CA', 'VA1');
+    const id = session.id;
+    expect(await absent(id)).toBe(true); // nobody's socket is in it yet
+    const before = presence.length;
     const tab1 = await open('cust-a');
     const tab2 = await open('cust-a');
-    await join(tab1.s, { sessionId: 7 });
-    await join(tab2.s, { sessionId: 7 });
-    expect(sessions.presence.slice(before)).toEqual([{ sessionId: 7, participantId: 'cust-a', present: true }]);
-    expect(await leave(tab1.s, 7)).toEqual({ ok: true, sessionId: 7 });
-    expect(sessions.presence.slice(before)).toHaveLength(1);
+    await join(tab1.s, { sessionId: id });
+    await join(tab2.s, { sessionId: id });
+    expect(presence.slice(before)).toEqual([{ sessionId: id, participantId: 'cust-a', present: true }]);
+    expect(await absent(id)).toBe(false);
+    expect(await leave(tab1.s, id)).toEqual({ ok: true, sessionId: id });
+    expect(presence.slice(before)).toHaveLength(1);
+    expect(await absent(id)).toBe(false); // the crew is still there in the other tab
     tab2.s.disconnect();
     await withTimeout(
-      sessions.until(() => sessions.presence.length > before + 1),
+      until(() => presence.length > before + 1),
       3000,
       'presence false',
     );
-    expect(sessions.presence.slice(before)).toEqual([
-      { sessionId: 7, participantId: 'cust-a', present: true },
-      { sessionId: 7, participantId: 'cust-a', present: false },
+    expect(presence.slice(before)).toEqual([
+      { sessionId: id, participantId: 'cust-a', present: true },
+      { sessionId: id, participantId: 'cust-a', present: false },
     ]);
+    expect(await absent(id)).toBe(true); // its abandon clock runs again
     // after leaving, no more frames
     const gone = tab1.rec.got.filter((g) => g.event === 'remote.frames').length;
     await publish(2);
     const probe = await open('engineer');
-    await join(probe.s, { sessionId: 7 });
+    await join(probe.s, { sessionId: id });
     const [lastSeq] = await publish(1);
     await probe.rec.next<LiveSessionFrames>('remote.frames', (m) => m.frames.some((f) => f.seq === lastSeq));
     expect(tab1.rec.got.filter((g) => g.event === 'remote.frames').length).toBe(gone);

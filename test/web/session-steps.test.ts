@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_POWER_PROFILE, type TelemetryFrame } from '../../protocol/index.ts';
-import { createStepRunner, type StepRunner } from '../../remote/steps.ts';
-import { fakeSessionAccess, remoteSession } from '../remote/fakes.ts';
+import type { TelemetryFrame } from '../../protocol/index.ts';
 import { frame } from '../helpers/platform.ts';
-import { PLANS, startWeb, type TestWeb } from './helpers.ts';
+import { startWeb, type TestWeb } from './helpers.ts';
 
 /** Lets the runner's queued database work finish. */
 const settle = async () => {
@@ -12,38 +10,33 @@ const settle = async () => {
 
 describe('session step routes', () => {
   let web: TestWeb;
-  let runner: StepRunner;
+  /** A live session on VA1 (unit CA) led by `engineer`, on a ticket whose plan is GEN-START-FAIL. */
+  let id: number;
 
   beforeEach(async () => {
-    const sessions = fakeSessionAccess([remoteSession(7, 'VA1', 'CA', 'live')]);
-    web = await startWeb({
-      remote: ({ db, bus, now, log }) => {
-        runner = createStepRunner({
-          db,
-          bus,
-          log,
-          now,
-          planOfSession: async (id) =>
-            id === 7
-              ? { vehicleId: 'VA1', planCode: 'GEN-START-FAIL', steps: PLANS.get('GEN-START-FAIL')!.steps }
-              : null,
-          profileOf: async () => DEFAULT_POWER_PROFILE,
-        });
-        return { access: sessions.access, steps: runner };
-      },
-    });
-    await runner.start();
-    web.bus.emit('remote.session.changed', { session: remoteSession(7, 'VA1', 'CA', 'live'), action: 'live' });
+    web = await startWeb();
+    await web.sessionParts.steps.start(web.sessionParts.liveSessions);
+    // the fault's ticket carries the plan; the crew's request joins it, the engineer answers
+    const ticket = await web.ticket('VA1', 'extra_urgent', 'GEN-START-FAIL');
+    const { session } = await web.sessions.request(
+      { id: 'cust-a', role: 'customer', customerId: 'CA' },
+      { vehicleId: 'VA1', description: 'generator does not start' },
+    );
+    expect(session.ticketId).toBe(ticket.id);
+    id = session.id;
+    const live = await web.sessions.answer({ id: 'engineer', role: 'engineer', customerId: null }, id);
+    expect(live.status).toBe('live');
     await settle();
   });
   afterEach(async () => {
-    await runner.stop();
-    await web.app.close();
+    await web.sessionParts.steps.stop();
+    await web.sessions.stop();
+    await web.close();
   });
 
   it('crew sees the steps and marks the current one done with what it sees; other units get 404', async () => {
     const crew = await web.login('cust-a');
-    let res = await crew.get('/api/sessions/7/steps');
+    let res = await crew.get(`/api/sessions/${id}/steps`);
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.current).toBe(0);
@@ -53,7 +46,7 @@ describe('session step routes', () => {
       expect: { text: 'generator.rpm > 1400', withinS: 60 },
     });
 
-    res = await crew.post('/api/sessions/7/steps/0/done', { observation: 'tank half full, E-stop out' });
+    res = await crew.post(`/api/sessions/${id}/steps/0/done`, { observation: 'tank half full, E-stop out' });
     expect(res.statusCode).toBe(200);
     expect(res.json().steps[0]).toMatchObject({ status: 'done' });
     expect(res.json().steps[0].results.at(-1)).toMatchObject({
@@ -64,32 +57,32 @@ describe('session step routes', () => {
     expect(res.json().current).toBe(1);
 
     const other = await web.login('cust-b');
-    res = await other.get('/api/sessions/7/steps');
+    res = await other.get(`/api/sessions/${id}/steps`);
     expect(res.statusCode).toBe(404);
     expect(res.json().error.code).toBe('SESSION_NOT_FOUND');
-    res = await other.post('/api/sessions/7/steps/1/done', {});
+    res = await other.post(`/api/sessions/${id}/steps/1/done`, {});
     expect(res.json().error.code).toBe('SESSION_NOT_FOUND');
-    res = await crew.get('/api/sessions/8/steps');
+    res = await crew.get(`/api/sessions/${id + 1}/steps`);
     expect(res.json().error.code).toBe('SESSION_NOT_FOUND');
   });
 
   it('only engineers skip and add; the expected observation is checked against live frames', async () => {
     const crew = await web.login('cust-a');
-    let res = await crew.post('/api/sessions/7/steps/0/skip', {});
+    let res = await crew.post(`/api/sessions/${id}/steps/0/skip`, {});
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('FORBIDDEN');
-    res = await crew.post('/api/sessions/7/steps', { instruction: { en: 'a', zh: '甲' } });
+    res = await crew.post(`/api/sessions/${id}/steps`, { instruction: { en: 'a', zh: '甲' } });
     expect(res.statusCode).toBe(403);
 
     const eng = await web.login('engineer');
-    res = await eng.post('/api/sessions/7/steps/0/skip', { reason: 'checked on the phone' });
+    res = await eng.post(`/api/sessions/${id}/steps/0/skip`, { reason: 'checked on the phone' });
     expect(res.statusCode).toBe(200);
     expect(res.json().steps[0].status).toBe('skipped');
-    res = await eng.post('/api/sessions/7/steps/0/skip', {});
+    res = await eng.post(`/api/sessions/${id}/steps/0/skip`, {});
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('INVALID_TRANSITION');
 
-    res = await eng.post('/api/sessions/7/steps', {
+    res = await eng.post(`/api/sessions/${id}/steps`, {
       actor: 'crew',
       instruction: { en: 'Read the battery voltage', zh: '读取电池电压' },
       expect: { condition: 'battery.voltageV > 20', withinS: 30 },
@@ -98,7 +91,7 @@ describe('session step routes', () => {
     const added = res.json().steps.find((s: { addedBy: string | null }) => s.addedBy === 'engineer');
     expect(added).toMatchObject({ expect: { text: 'battery.voltageV > 20' } });
 
-    res = await eng.post('/api/sessions/7/steps', {
+    res = await eng.post(`/api/sessions/${id}/steps`, {
       instruction: { en: 'a', zh: '甲' },
       expect: { condition: 'battery.volts > 20', withinS: 30 },
     });
@@ -107,19 +100,19 @@ describe('session step routes', () => {
       code: 'INVALID_ARGUMENT',
       message: expect.stringContaining('battery.volts'),
     });
-    res = await eng.post('/api/sessions/7/steps', {
+    res = await eng.post(`/api/sessions/${id}/steps`, {
       instruction: { en: 'a', zh: '甲' },
       expect: { condition: 'x', withinS: 0 },
     });
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
-    res = await eng.post('/api/sessions/7/steps/99/check', {});
+    res = await eng.post(`/api/sessions/${id}/steps/99/check`, {});
     expect(res.statusCode).toBe(404);
     expect(res.json().error.code).toBe('STEP_NOT_FOUND');
-    res = await eng.post('/api/sessions/7/steps/x/check', {});
+    res = await eng.post(`/api/sessions/${id}/steps/x/check`, {});
     expect(res.json().error.code).toBe('VALIDATION_FAILED');
 
     // the crew's step 1 (no observation expected) is done; the added battery check became current
-    res = await crew.post('/api/sessions/7/steps/1/done', {});
+    res = await crew.post(`/api/sessions/${id}/steps/1/done`, {});
     const cur = res.json().steps.find((s: { index: number }) => s.index === res.json().current);
     expect(cur).toMatchObject({ addedBy: 'engineer', status: 'checking' });
     web.bus.emit('telemetry.stored', {
@@ -128,7 +121,7 @@ describe('session step routes', () => {
       frames: [frame(1, web.now()) as unknown as TelemetryFrame],
     });
     await settle();
-    res = await crew.get('/api/sessions/7/steps');
+    res = await crew.get(`/api/sessions/${id}/steps`);
     const checked = res.json().steps.find((s: { index: number }) => s.index === cur.index);
     expect(checked.status).toBe('passed');
     expect(checked.results.at(-1)).toMatchObject({
