@@ -64,6 +64,16 @@ export function createSessionTelemetryRate(deps: SessionTelemetryRateDeps, opts:
           if (session.status === 'live') raise(session.id, session.vehicleId);
           else if (session.status === 'ended') lower(session.id);
         }),
+        // a gateway that (re)connects during a live session — after a link loss, or after a platform
+        // restart, when the vehicles come back after the sessions resumed — is asked again at once,
+        // not at the next renewal: a reconnect may also be a gateway reboot at its base rate
+        deps.bus.on('vehicle.connected', ({ vehicleId }) => {
+          for (const [sessionId, s] of live)
+            if (s.vehicleId === vehicleId) {
+              void send(sessionId, vehicleId, { ...SESSION_RATE });
+              return;
+            }
+        }),
       );
       for (const s of (await deps.liveSessions?.()) ?? []) raise(s.id, s.vehicleId);
     },

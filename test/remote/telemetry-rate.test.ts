@@ -69,6 +69,27 @@ describe('10 Hz while a session is live (remote/telemetry-rate.ts)', () => {
     rate.stop();
   });
 
+  it('a gateway reconnecting during a live session is asked again at once; other vehicles and ended sessions are not', async () => {
+    const { sender, sent } = recordingSender();
+    const rate = createSessionTelemetryRate({ bus, commands: sender, log: silentLogger() }, { renewMs: 120_000 });
+    await rate.start();
+    bus.emit('remote.session.changed', { session: remoteSession(5, 'V1', 'C1', 'live'), action: 'live' });
+    expect(sent).toHaveLength(1);
+    bus.emit('vehicle.connected', { vehicleId: 'V2', at: Date.now(), address: null });
+    expect(sent).toHaveLength(1);
+    bus.emit('vehicle.connected', { vehicleId: 'V1', at: Date.now(), address: null });
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ vehicleId: 'V1', args: { hz: 10, durationS: 300 }, sessionId: 5 });
+    bus.emit('remote.session.changed', { session: remoteSession(5, 'V1', 'C1', 'ended'), action: 'ended' });
+    bus.emit('vehicle.connected', { vehicleId: 'V1', at: Date.now(), address: null });
+    expect(sent.map((r) => r.args)).toEqual([
+      { hz: 10, durationS: 300 },
+      { hz: 10, durationS: 300 },
+      { hz: 'default' },
+    ]);
+    rate.stop();
+  });
+
   it('a vehicle watched by two live sessions falls back only when the last ends; a refused renewal is retried', async () => {
     let n = 0;
     const { sender, sent } = recordingSender(() => (++n === 1 ? 'no_answer' : 'done'));
