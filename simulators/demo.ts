@@ -66,6 +66,19 @@ async function main(env: Record<string, string | undefined>) {
   });
   writeCredentialsFile(credsFile, prov.vehicles);
   const demoAccounts = await seedDemoAccounts({ records: platform.records, customers: platform.customers });
+  // 7×24: the demo engineer is on duty around the clock, the dispatcher is the duty lead — a customer's
+  // "request remote support" rings the engineer's console (docs/remote-sessions.md)
+  if ((await platform.remote.roster.list()).length === 0)
+    for (let weekday = 0; weekday < 7; weekday++)
+      await platform.remote.roster.add({
+        weekday,
+        date: null,
+        start: '00:00',
+        end: '00:00',
+        primary: 'engineer',
+        secondary: null,
+        dutyLead: 'dispatcher',
+      });
 
   let ports: { mqtt: number; http: number };
   try {
