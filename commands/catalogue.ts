@@ -25,18 +25,27 @@ const tripCode = z
 export const COMMAND_CATALOGUE = {
   setTelemetryRate: {
     changesPower: false,
-    args: z.strictObject({
-      hz: z
-        .number({ error: 'must be a number' })
-        .min(0.01, { error: 'must be at least 0.01' })
-        .max(10, { error: 'must be at most 10' }),
-      durationS: z
-        .number({ error: 'must be seconds' })
-        .int({ error: 'must be whole seconds' })
-        .min(1, { error: 'must be at least 1' })
-        .max(86_400, { error: 'must be at most 86400' })
-        .optional(),
-    }),
+    // hz 'default': back to the gateway's own base rate now (a remote session ended)
+    args: z
+      .strictObject({
+        hz: z.unknown().superRefine((hz, ctx) => {
+          if (hz === 'default') return;
+          if (typeof hz !== 'number' || !Number.isFinite(hz))
+            ctx.addIssue({ code: 'custom', message: "must be a number, or 'default'" });
+          else if (hz < 0.01) ctx.addIssue({ code: 'custom', message: 'must be at least 0.01' });
+          else if (hz > 10) ctx.addIssue({ code: 'custom', message: 'must be at most 10' });
+        }),
+        durationS: z
+          .number({ error: 'must be seconds' })
+          .int({ error: 'must be whole seconds' })
+          .min(1, { error: 'must be at least 1' })
+          .max(86_400, { error: 'must be at most 86400' })
+          .optional(),
+      })
+      .refine((a) => a.hz !== 'default' || a.durationS === undefined, {
+        error: "durationS does not go with hz 'default'",
+        path: ['durationS'],
+      }),
   },
   snapshot: { changesPower: false, args: z.strictObject({}) },
   startGenerator: { changesPower: true, args: z.strictObject({}) },

@@ -33,7 +33,9 @@ const commandBody = z.strictObject({
     .int({ error: 'sessionId must be a whole number' })
     .positive({ error: 'sessionId must be positive' })
     .optional()
-    .meta({ description: 'the live remote session on this vehicle the command is sent from (its timeline records it)' }),
+    .meta({
+      description: 'the live remote session on this vehicle the command is sent from (its timeline records it)',
+    }),
 });
 
 /** Operator commands: send one (and wait for the gateway's answer), a vehicle's recent commands, one command. */
