@@ -185,20 +185,28 @@ describe('remote session end to end with the simulators', () => {
     const fastStored = await stored(fast);
     expect(fastStored).toBeGreaterThanOrEqual(195);
     expect(fastStored).toBeLessThanOrEqual(205);
-    // every stored frame of the window reached the session view
+    // every stored frame of the window reached both session views (the engineer's and the crew's)
     const viewed = (rec: typeof engLive.rec) =>
       rec.got
         .filter((g) => g.event === 'remote.frames')
         .flatMap((g) => (g.payload as LiveSessionFrames).frames)
         .filter((f) => f.ts > fast.from && f.ts <= fast.to).length;
-    await withTimeout(
-      (async () => {
-        while (viewed(engLive.rec) < fastStored || viewed(crewLive.rec) < fastStored)
-          await new Promise((r) => setImmediate(r));
-      })(),
-      5000,
-      'the session view to show the 10 Hz frames',
-    );
+    const allViewed = (live: typeof engLive) =>
+      withTimeout(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (viewed(live.rec) < fastStored) return;
+            live.s.off('remote.frames', check);
+            resolve();
+          };
+          live.s.on('remote.frames', check);
+          check();
+        }),
+        5000,
+        'the session view to show the 10 Hz frames',
+      );
+    await Promise.all([allViewed(engLive), allViewed(crewLive)]);
+    expect(viewed(engLive.rec)).toBe(fastStored);
 
     // 5. the guided steps of the GEN-START-FAIL plan
     const steps = async () =>
@@ -269,6 +277,15 @@ describe('remote session end to end with the simulators', () => {
     expect(
       (await api(eng, 'POST', `/api/sessions/${sid}/chat`, { text: 'generator running, keep it on' })).status,
     ).toBe(201);
+
+    // a command names its session: one that does not exist, or one on another vehicle, is not sent
+    await tp.addVehicle('GV2', 'C1');
+    const other = await api(eng, 'POST', '/api/vehicles/GV2/commands', { name: 'snapshot', sessionId: sid });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ error: { code: 'SESSION_INVALID_STATE' } });
+    const none = await api(eng, 'POST', `/api/vehicles/${VEHICLE}/commands`, { name: 'snapshot', sessionId: 999 });
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: { code: 'SESSION_NOT_FOUND' } });
 
     // 7. the engineer ends the session resolved remotely; the rate falls back to the gateway's base
     const lowered = settled((c) => c.name === 'setTelemetryRate' && c.sessionId === sid);
