@@ -313,7 +313,7 @@ describe('remote session end to end with the simulators', () => {
     expect(record.timeToAnswerMs).toBeGreaterThanOrEqual(0);
     const kinds = new Set(record.timeline.map((e) => e.kind));
     for (const k of ['step', 'command', 'ack', 'chat']) expect(kinds).toContain(k);
-    const texts = record.timeline.map((e) => e.text);
+    const texts = record.timeline.map((e) => e.text ?? '');
     expect(texts).toContain('resetFault {"code":"GEN_START_FAIL"}');
     expect(texts).toContain('startGenerator: done');
     expect(texts.some((x) => x.startsWith('stopGenerator: refused (unsafe: the generator is the only AC source'))).toBe(
