@@ -67,5 +67,13 @@ describe('the command policy', () => {
       args: { hz: 0.5 },
       changesPower: false,
     });
+    // the end of a remote session: back to the gateway's base rate
+    expect(checkCommand('setTelemetryRate', { hz: 'default' }).args).toEqual({ hz: 'default' });
+    expect(() => checkCommand('setTelemetryRate', { hz: 'default', durationS: 60 })).toThrow(
+      /args\.durationS: does not go with hz 'default'/,
+    );
+    expect(() => checkCommand('setTelemetryRate', {})).toThrow(/args\.hz: must be a number/);
+    expect(() => checkCommand('setTelemetryRate', { hz: 11 })).toThrow(/args\.hz: must be at most 10/);
+    expect(() => checkCommand('setTelemetryRate', { hz: 0 })).toThrow(/args\.hz: must be at least 0\.01/);
   });
 });

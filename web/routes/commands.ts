@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { checkCommand, COMMAND_ID_PATTERN, OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import { isPlatformError, PlatformError } from '../../core/errors.ts';
-import { STAFF_ROLES } from '../auth/accounts.ts';
+import { STAFF_ROLES, type Account } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
+import { principalOf } from './sessions.ts';
 import { AUTHED, commandOut, cursorQuery, errors, intQuery, nextCursorOut, vehicleParams } from '../schemas.ts';
 
 const commandId = z.string({ error: 'must be text' }).regex(COMMAND_ID_PATTERN, {
@@ -27,12 +28,29 @@ const commandBody = z.strictObject({
     .boolean({ error: 'confirmed must be true or false' })
     .optional()
     .meta({ description: 'true once the operator confirmed a power-changing command a second time' }),
+  sessionId: z
+    .number({ error: 'sessionId must be a number' })
+    .int({ error: 'sessionId must be a whole number' })
+    .positive({ error: 'sessionId must be positive' })
+    .optional()
+    .meta({
+      description: 'the live remote session on this vehicle the command is sent from (its timeline records it)',
+    }),
 });
 
 /** Operator commands: send one (and wait for the gateway's answer), a vehicle's recent commands, one command. */
 export function commandRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { deps, tenancy, audit } = ctx;
   const { service, policy } = deps.commands;
+  /** A command sent from a session: the caller is one of its engineers and it is live on this vehicle. */
+  async function fromSession(me: Account, sessionId: number, vehicleId: string): Promise<void> {
+    const a = await deps.remote.access(principalOf(me), sessionId);
+    if (!a) throw new PlatformError('SESSION_NOT_FOUND', `remote session ${sessionId} not found`);
+    if (a.session.vehicleId !== vehicleId)
+      throw new PlatformError('SESSION_INVALID_STATE', `remote session ${sessionId} is not on vehicle ${vehicleId}`);
+    if (a.session.status !== 'live')
+      throw new PlatformError('SESSION_INVALID_STATE', `remote session ${sessionId} is ${a.session.status}, not live`);
+  }
   return async (app) => {
     app.post(
       '/api/vehicles/:id/commands',
@@ -51,12 +69,20 @@ export function commandRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const vehicleId = req.params.id;
-        const { name, args, confirmed, id } = req.body;
+        const { name, args, confirmed, id, sessionId } = req.body;
         try {
           await tenancy.vehicle(me, vehicleId);
           const checked = checkCommand(name, args ?? {});
+          if (sessionId !== undefined) await fromSession(me, sessionId, vehicleId);
           await policy(me, vehicleId, checked, confirmed === true);
-          return await service.send({ vehicleId, name, args: checked.args, actor: me.id, ...(id ? { id } : {}) });
+          return await service.send({
+            vehicleId,
+            name,
+            args: checked.args,
+            actor: me.id,
+            ...(id ? { id } : {}),
+            ...(sessionId !== undefined ? { sessionId } : {}),
+          });
         } catch (err) {
           if (isPlatformError(err) && err.code !== 'VEHICLE_NOT_FOUND')
             await audit.record({
