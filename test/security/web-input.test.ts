@@ -205,6 +205,8 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
           const url = op.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
             name === p.name ? bad : absentId(op.params.find((x) => x.name === name)!.schema),
           );
+          // a dot segment is resolved before routing: `/api/tickets/../pages` is `/api/pages`, another route
+          if (new URL(url, 'http://x').pathname !== url.split('?')[0]) continue;
           const res = await send(op.method, url, bodyFor(op), op.body ? json : undefined);
           expectRefused(res, `${op.method} ${op.path} with ${p.name}=${bad.slice(0, 20)}`, [
             'VALIDATION_FAILED',
@@ -223,6 +225,8 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
             'NOTIFY_TARGET_NOT_FOUND',
             'LOGIN_SESSION_NOT_FOUND',
             'TOKEN_NOT_FOUND',
+            'CONTACT_NOT_FOUND',
+            'PAGE_NOT_FOUND',
           ]);
         }
       }

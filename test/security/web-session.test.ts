@@ -5,6 +5,7 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import { createHash } from 'node:crypto';
 import { generateSync } from 'otplib';
 import { enqueue } from '../../notifications/outbox.ts';
+import { inTransaction } from '../../records/db.ts';
 import { SESSION_COOKIE, sessionHandle } from '../../web/auth/sessions.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type Agent, type TestWeb } from '../web/helpers.ts';
@@ -40,6 +41,10 @@ interface Ids {
   session: number;
   /** A failed notification delivery (re-sent by the admin), a webhook endpoint disabled by a 410, an item of the admin's inbox. */
   failed: number;
+  /** Unit A's notification contacts (one changed, one removed) and a page to acknowledge. */
+  contact: number;
+  contactToRemove: number;
+  page: number;
   inbox: number;
 }
 
@@ -50,6 +55,11 @@ function codeFrom(answer: unknown, at: number): string {
   return generateSync({ secret, epoch: Math.floor(at / 1000) });
 }
 let clockNow: () => number = Date.now;
+const contactInput = (name: string) => ({
+  name,
+  language: 'en' as const,
+  channels: [{ channel: 'email' as const, target: 'duty@unit-a.example' }],
+});
 
 /**
  * A request that succeeds with a valid CSRF token, for every state-changing route. Listed in an
@@ -100,6 +110,19 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/notifications/targets/:id/enable', () => ({ url: '/api/notifications/targets/erp/enable' })],
   ['POST /api/inbox/:id/read', (i) => ({ url: `/api/inbox/${i.inbox}/read` })],
   ['POST /api/inbox/read-all', () => ({ url: '/api/inbox/read-all' })],
+  [
+    'POST /api/tickets/:id/eta',
+    (i) => ({ url: `/api/tickets/${i.ticket}/eta`, body: { eta: clockNow() + 3_600_000, note: 'on the way' } }),
+  ],
+  ['POST /api/customers/:id/contacts', () => ({ url: '/api/customers/CA/contacts', body: contactInput('New A') })],
+  ['PUT /api/contacts/:id', (i) => ({ url: `/api/contacts/${i.contact}`, body: contactInput('Renamed A') })],
+  [
+    'PUT /api/contacts/:id/subscriptions',
+    (i) => ({ url: `/api/contacts/${i.contact}/subscriptions`, body: { subscriptions: [] } }),
+  ],
+  ['DELETE /api/contacts/:id', (i) => ({ url: `/api/contacts/${i.contactToRemove}` })],
+  ['PUT /api/me/contact', () => ({ url: '/api/me/contact', body: contactInput('Admin') })],
+  ['POST /api/pages/:id/ack', (i) => ({ url: `/api/pages/${i.page}/ack` })],
   ['POST /api/sessions/:id/leave', (i) => ({ url: `/api/sessions/${i.session}/leave` })],
   [
     'POST /api/sessions/:id/end',
@@ -207,12 +230,21 @@ describe('CSRF: every state-changing route refuses a request without the session
       .insertInto('notification_targets_disabled')
       .values({ id: 'erp', channel: 'webhook', reason: 'HTTP 410', disabled_at: w.now() })
       .execute();
+    const pageTicket = await w.ticket('VA1');
     ids = {
       alarm: (await w.alarm('VA1')).id,
       ticket: (await w.ticket('VA1')).id,
       session,
       failed: failed.id,
       inbox: await w.inboxItem('admin', 'csrf', null),
+      contact: (await w.notifications.contacts.addToCustomer('CA', contactInput('Duty A'))).id,
+      contactToRemove: (await w.notifications.contacts.addToCustomer('CA', contactInput('Old A'))).id,
+      page: await inTransaction(
+        w.db,
+        async (tx) =>
+          (await w.notifications.paging.page(tx, { ticket: pageTicket, reason: 'at_risk', deadline: 'work_content' }))!
+            .id,
+      ),
       ownSession: handleOf(second.cookie),
       otherSession: handleOf(other.cookie),
       tokenId: token.info.id,
