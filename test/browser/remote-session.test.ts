@@ -259,6 +259,16 @@ describe('remote session view in Chromium', () => {
     await eng.waitForSelector('[data-testid=step-4][data-status=skipped]');
     await crew.waitForSelector('[data-testid=crew-step][data-index="5"]');
 
+    // the lead may send a power command from the session, after the second confirmation naming the
+    // vehicle; the gateway's answer (done, or refused with its reason) comes back to the panel
+    await eng.click('[data-testid=cmd-startGenerator]');
+    expect(await eng.locator('[data-testid=cmd-confirm]').innerText()).toContain('VS-1');
+    await eng.click('[data-testid=cmd-confirm-send]');
+    await eng.waitForSelector(
+      '[data-testid=cmd-list] tr[data-state=done], [data-testid=cmd-list] tr[data-state=refused]',
+    );
+    expect(await eng.locator('[data-testid=cmd-error]').count()).toBe(0);
+
     // chat both ways, in order, with the sender's name and part
     await eng.fill('[data-testid=chat-input]', 'I reset the trip now; stand clear of the set');
     await eng.click('[data-testid=chat-send]');

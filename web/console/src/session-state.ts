@@ -9,6 +9,7 @@ import { api } from './api.ts';
 import { appendFrames, columnsFromSeries, emptyColumns, type Columns } from './charts.ts';
 import { joinSession, onLive } from './live.ts';
 import { SESSION_FIELDS, SESSION_WINDOW_MS } from './session-charts.ts';
+import { me } from './session.ts';
 import type { RemoteSession, Series, TelemetryFrame } from './types.ts';
 import type { ParticipantRole, SessionTimelineEntry } from '../../../remote/types.ts';
 
@@ -55,7 +56,8 @@ export interface RemoteSessionState {
   setSession: (s: RemoteSession) => void;
 }
 
-const storeKey = (id: number) => `pw.remote.${id}`;
+/** Per account too: a tab signed in again as someone else (crew and staff copies differ) starts afresh. */
+const storeKey = (id: number) => `pw.remote.${me().id}.${id}`;
 
 function stored(id: number): SessionTimelineEntry[] {
   try {
