@@ -137,9 +137,13 @@ describe('remote session view in Chromium', () => {
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
-  async function signIn(username: string, viewport: { width: number; height: number }): Promise<Page> {
+  async function signIn(
+    username: string,
+    viewport: { width: number; height: number },
+    locale: 'en-GB' | 'zh-CN' = 'en-GB',
+  ): Promise<Page> {
     const context = await browser.newContext({
-      locale: 'en-GB',
+      locale,
       viewport,
       ...(viewport === PHONE ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
     });
@@ -310,9 +314,11 @@ describe('remote session view in Chromium', () => {
   }, 60_000);
 
   it('a ring nobody answers moves on to the secondary engineer after SESSION_RING_MS, who answers', async () => {
-    const crew = await signIn('crew-a', PHONE);
+    // this crew's phone is set to Chinese
+    const crew = await signIn('crew-a', PHONE, 'zh-CN');
     const second = await signIn('eng2', DESK);
     const sessionId = await requestSupport(crew, 'VS-2', 'No power at all on VS-2');
+    expect(await crew.locator('[data-testid=crew-state]').innerText()).toContain('正在呼叫值班工程师');
     const first = rings.find((r) => r.session.id === sessionId);
     expect(first).toMatchObject({ step: 'primary', accounts: ['eng'] });
 
@@ -336,7 +342,7 @@ describe('remote session view in Chromium', () => {
     const lead = await second.locator('[data-testid=participants] li').allInnerTexts();
     expect(lead.some((l) => l.includes('Sam Second') && l.includes('lead engineer'))).toBe(true);
     await crew.waitForFunction(() =>
-      document.querySelector('[data-testid=crew-state]')?.textContent?.includes('Sam Second is with you'),
+      document.querySelector('[data-testid=crew-state]')?.textContent?.includes('Sam Second 正在为您服务'),
     );
     const s = await tp.platform.remote.get(sessionId);
     expect(s).toMatchObject({ status: 'live', answeredBy: 'eng2' });
