@@ -67,14 +67,20 @@ function Head({ session }: { session: RemoteSession }) {
   );
 }
 
+/** The newest value of a field: from the newest live frame, else the newest point of the history. */
+function newest(st: RemoteSessionState, path: string): number | null {
+  if (st.latest) return fieldOf(st.latest, path);
+  const col = st.cols.values[path] ?? [];
+  return col.length ? (col[col.length - 1] ?? null) : null;
+}
+
 /** The newest value of each field of a chart, with its unit. */
-function Values({ def, frame }: { def: ChartDef; frame: TelemetryFrame | null }) {
+function Values({ def, st }: { def: ChartDef; st: RemoteSessionState }) {
   return (
     <p class="values" data-testid={`values-${def.id}`}>
       {def.fields.map((f) => (
         <span key={f.path} class="value">
-          <span class="muted">{t(f.label)}</span>{' '}
-          <b data-field={f.path}>{num(frame ? fieldOf(frame, f.path) : null, 1, f.unit)}</b>
+          <span class="muted">{t(f.label)}</span> <b data-field={f.path}>{num(newest(st, f.path), 1, f.unit)}</b>
         </span>
       ))}
     </p>
@@ -93,7 +99,6 @@ function profileOf(def: ChartDef, v: VehicleState | undefined): string {
 }
 
 function SessionCharts({ st, vehicle }: { st: RemoteSessionState; vehicle: VehicleState | undefined }) {
-  const latest = st.latest;
   return (
     <div class="session-charts" data-testid="session-charts">
       {SESSION_CHARTS.map((c) => (
@@ -107,7 +112,7 @@ function SessionCharts({ st, vehicle }: { st: RemoteSessionState; vehicle: Vehic
             rightUnit={c.rightUnit}
             height={170}
           />
-          <Values def={c} frame={latest} />
+          <Values def={c} st={st} />
           {profileOf(c, vehicle) && (
             <p class="muted profile">
               {t('vehicle.profile')}: {profileOf(c, vehicle)}
