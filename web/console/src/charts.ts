@@ -5,7 +5,7 @@ import type { NumericFieldPath } from '../../../protocol/index.ts';
 import type { Series, TelemetryFrame } from './types.ts';
 
 export interface ChartDef {
-  id: 'ac' | 'battery' | 'charging';
+  id: string;
   title: MessageKey;
   leftUnit: string;
   rightUnit: string;
@@ -82,31 +82,39 @@ export interface Columns {
   values: Record<string, (number | null)[]>;
 }
 
-export function emptyColumns(): Columns {
-  return { ts: [], values: Object.fromEntries(ALL_FIELDS.map((f) => [f, []])) };
+/** The field paths of a set of charts (the default: the vehicle page's). */
+export const fieldsOf = (charts: ChartDef[]): string[] => charts.flatMap((c) => c.fields.map((f) => f.path));
+
+export function emptyColumns(fields: readonly string[] = ALL_FIELDS): Columns {
+  return { ts: [], values: Object.fromEntries(fields.map((f) => [f, []])) };
 }
 
-export function columnsFromSeries(s: Series): Columns {
+export function columnsFromSeries(s: Series, fields: readonly string[] = ALL_FIELDS): Columns {
   const values: Record<string, (number | null)[]> = {};
-  for (const f of ALL_FIELDS) values[f] = s.fields[f]?.avg ?? s.ts.map(() => null);
+  for (const f of fields) values[f] = s.fields[f as NumericFieldPath]?.avg ?? s.ts.map(() => null);
   return { ts: s.ts, values };
 }
 
 /** Appends frames newer than the last point and drops points older than `windowMs` before the newest. */
-export function appendFrames(c: Columns, frames: TelemetryFrame[], windowMs: number): Columns {
+export function appendFrames(
+  c: Columns,
+  frames: TelemetryFrame[],
+  windowMs: number,
+  fields: readonly string[] = ALL_FIELDS,
+): Columns {
   const ts = c.ts.slice();
-  const values = Object.fromEntries(ALL_FIELDS.map((f) => [f, (c.values[f] ?? []).slice()]));
+  const values = Object.fromEntries(fields.map((f) => [f, (c.values[f] ?? []).slice()]));
   for (const fr of frames) {
     if (ts.length && fr.ts <= ts[ts.length - 1]!) continue;
     ts.push(fr.ts);
-    for (const f of ALL_FIELDS) values[f]!.push(fieldOf(fr, f));
+    for (const f of fields) values[f]!.push(fieldOf(fr, f));
   }
   const cut = ts.length ? ts[ts.length - 1]! - windowMs : 0;
   let drop = 0;
   while (drop < ts.length && ts[drop]! < cut) drop++;
   if (drop) {
     ts.splice(0, drop);
-    for (const f of ALL_FIELDS) values[f]!.splice(0, drop);
+    for (const f of fields) values[f]!.splice(0, drop);
   }
   return { ts, values };
 }

@@ -12,12 +12,25 @@ import type {
   LiveFrame,
   LiveInbox,
   LiveRinging,
+  LiveSessionFrames,
   LiveTicket,
   LiveWelcome,
   ServerToClientEvents,
+  SessionJoined,
 } from '../../live/events.ts';
+import type { RemoteSession, SessionTimelineEntry, StepResult } from '../../../remote/types.ts';
 
-export type { FleetUpdate, LiveAlarm, LiveCommand, LiveFrame, LiveInbox, LiveRinging, LiveTicket };
+export type {
+  FleetUpdate,
+  LiveAlarm,
+  LiveCommand,
+  LiveFrame,
+  LiveInbox,
+  LiveRinging,
+  LiveSessionFrames,
+  LiveTicket,
+  SessionJoined,
+};
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Handler<T> = (m: T) => void;
@@ -30,6 +43,10 @@ interface Topics {
   command: LiveCommand;
   inbox: LiveInbox;
   ringing: LiveRinging;
+  remoteFrames: LiveSessionFrames;
+  remoteTimeline: { sessionId: number; entry: SessionTimelineEntry };
+  remoteChanged: { sessionId: number; action: string; session: RemoteSession };
+  remoteStep: { sessionId: number; result: StepResult };
   status: boolean;
   ended: string;
 }
@@ -37,6 +54,8 @@ interface Topics {
 let socket: LiveSocket | null = null;
 let connected = false;
 const watched = new Map<string, number>();
+/** Joined remote sessions: each joins again (with the last seq it has) after a reconnect. */
+const sessionRejoins = new Set<() => void>();
 const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   frame: new Set(),
   fleet: new Set(),
@@ -45,6 +64,10 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   command: new Set(),
   inbox: new Set(),
   ringing: new Set(),
+  remoteFrames: new Set(),
+  remoteTimeline: new Set(),
+  remoteChanged: new Set(),
+  remoteStep: new Set(),
   status: new Set(),
   ended: new Set(),
 };
@@ -75,6 +98,7 @@ export function connectLive(): void {
     connected = true;
     emit('status', true);
     for (const id of watched.keys()) subscribe(id);
+    for (const rejoin of sessionRejoins) rejoin();
   });
   s.on('disconnect', () => {
     connected = false;
@@ -92,6 +116,10 @@ export function connectLive(): void {
   s.on('command', (m) => emit('command', m));
   s.on('inbox', (m) => emit('inbox', m));
   s.on('remote.ringing', (m) => emit('ringing', m));
+  s.on('remote.frames', (m) => emit('remoteFrames', m));
+  s.on('remote.timeline', (m) => emit('remoteTimeline', m));
+  s.on('remote.changed', (m) => emit('remoteChanged', m));
+  s.on('remote.step', (m) => emit('remoteStep', m));
   s.on('session.ended', (m) => emit('ended', m.reason));
 }
 
@@ -102,6 +130,7 @@ export function disconnectLive(): void {
   connected = false;
   welcome = null;
   watched.clear();
+  sessionRejoins.clear();
   emit('status', false);
 }
 
@@ -128,5 +157,28 @@ export function watchVehicle(vehicleId: string): () => void {
     if (left > 0) return void watched.set(vehicleId, left);
     watched.delete(vehicleId);
     if (connected) socket?.emit('unsubscribe', { vehicleId }, () => undefined);
+  };
+}
+
+/**
+ * Joins a remote session's room (`session.join`): `onJoined` gets the session and the timeline after
+ * `sinceSeq()` now and again after every reconnect. Until the returned function is called.
+ */
+export function joinSession(
+  sessionId: number,
+  sinceSeq: () => number,
+  onJoined: (j: SessionJoined) => void,
+  onRefused: (code: string, message: string) => void,
+): () => void {
+  const join = () =>
+    socket?.emit('session.join', { sessionId, sinceSeq: sinceSeq() }, (res) => {
+      if (res.ok) onJoined(res);
+      else onRefused(res.error.code, res.error.message);
+    });
+  sessionRejoins.add(join);
+  if (connected) join();
+  return () => {
+    sessionRejoins.delete(join);
+    if (connected) socket?.emit('session.leave', { sessionId }, () => undefined);
   };
 }

@@ -25,6 +25,7 @@ import { ChangePassword, Login, ResetPassword } from './views/login.tsx';
 import { Notifications } from './views/notifications.tsx';
 import { Security } from './views/security.tsx';
 import { RequestForm } from './views/request.tsx';
+import { SessionView } from './views/session.tsx';
 import { TicketView } from './views/ticket.tsx';
 import { Tickets } from './views/tickets.tsx';
 import { Vehicle } from './views/vehicle.tsx';
@@ -114,6 +115,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   if (section === 'security') view = <Security session={session} />;
   else if (section === 'vehicles' && id) view = <Vehicle key={id} id={id} />;
   else if (section === 'tickets' && id) view = <TicketView key={id} id={id} />;
+  else if (section === 'sessions' && id) view = <SessionView key={id} id={id} />;
   else if (section === 'tickets') view = <Tickets />;
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;

@@ -1,11 +1,12 @@
 /**
  * Remote support (远程支援) in the console: a crew's "Request remote support" on its vehicle, and a
- * ticket's sessions with their printable records (staff can start one from the ticket). The live
- * session page itself (chat, steps, 10 Hz telemetry) is the live layer's.
+ * ticket's sessions with their printable records (staff can start one from the ticket), each
+ * linking to its session view (views/session.tsx).
  */
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
+import { navigate } from '../hooks.ts';
 import { t, type MessageKey } from '../i18n.ts';
 import type { RemoteSession } from '../types.ts';
 
@@ -17,7 +18,8 @@ export function RequestSupport({ vehicleId }: { vehicleId: string }) {
   if (sent)
     return (
       <p class="card" data-testid="support-requested">
-        {t('remote.requested')} <a href={`#/tickets/${sent.ticketId}`}>{t('remote.toTicket')}</a>
+        {t('remote.requested')} <a href={`#/sessions/${sent.id}`}>{t('session.open')}</a> ·{' '}
+        <a href={`#/tickets/${sent.ticketId}`}>{t('remote.toTicket')}</a>
       </p>
     );
   if (!open)
@@ -35,6 +37,8 @@ export function RequestSupport({ vehicleId }: { vehicleId: string }) {
           const res = await api.post<{ session: RemoteSession }>('/api/sessions', { vehicleId, description: text });
           setSent(res.session);
           setErr(null);
+          // the crew follows the session on its own page (phone layout)
+          navigate(`/sessions/${res.session.id}`);
         } catch (x) {
           setErr(errorText(x));
         }
@@ -72,7 +76,16 @@ export function TicketSessions(props: {
             #{s.id} · {t(`remote.status.${s.status}` as MessageKey)}
             {s.outcome && ` · ${t(`remote.outcome.${s.outcome}` as MessageKey)}`} ·{' '}
             <span class="muted">{dateTime(s.requestedAt)}</span> ·{' '}
-            <a href={`/api/sessions/${s.id}/record.html`} target="_blank" rel="noopener noreferrer">
+            <a href={`#/sessions/${s.id}`} data-testid={`session-open-${s.id}`}>
+              {t('session.open')}
+            </a>{' '}
+            ·{' '}
+            <a
+              href={`/api/sessions/${s.id}/record.html`}
+              data-testid={`session-record-${s.id}`}
+              target="_blank"
+              rel="noopener noreferrer"
+            >
               {t('remote.record')}
             </a>
           </li>

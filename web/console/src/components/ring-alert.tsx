@@ -4,6 +4,8 @@
  * when this account is the one rung at this step of the ladder.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { api, errorText } from '../api.ts';
+import { navigate } from '../hooks.ts';
 import { t } from '../i18n.ts';
 import { onLive, type LiveRinging } from '../live.ts';
 import { me } from '../session.ts';
@@ -34,6 +36,18 @@ function notify(m: LiveRinging): void {
 
 export function RingAlert() {
   const [rings, setRings] = useState<LiveRinging[]>([]);
+  const [err, setErr] = useState<string | null>(null);
+  /** Answering makes this account the lead; the session view opens (another engineer may have been faster). */
+  const answer = async (r: LiveRinging) => {
+    try {
+      await api.post(`/api/sessions/${r.sessionId}/answer`);
+      setErr(null);
+    } catch (x) {
+      setErr(errorText(x));
+    }
+    setRings((rs) => rs.filter((x) => x.sessionId !== r.sessionId));
+    navigate(`/sessions/${r.sessionId}`);
+  };
   useEffect(
     () =>
       onLive('ringing', (m) => {
@@ -46,12 +60,20 @@ export function RingAlert() {
       }),
     [],
   );
-  if (rings.length === 0) return null;
+  if (rings.length === 0)
+    return err ? (
+      <p class="error" role="alert" data-testid="ring-error">
+        {err}
+      </p>
+    ) : null;
   return (
     <div class="ring-alert" role="alert" data-testid="ring-alert">
       {rings.map((r) => (
         <p key={r.sessionId} class={r.accounts.includes(me().id) ? 'mine' : ''}>
           ☎ {t('remote.ring.text', { vehicle: r.vehicleId })} — {r.description}{' '}
+          <button type="button" class="primary" data-testid="ring-answer" onClick={() => void answer(r)}>
+            {t('session.answer')}
+          </button>{' '}
           <a href={`#/tickets/${r.ticketId}`}>{t('remote.toTicket')}</a>{' '}
           <button type="button" class="link" onClick={() => setRings((rs) => rs.filter((x) => x !== r))}>
             ✕

@@ -154,7 +154,7 @@ export function TicketView({ id }: { id: string }) {
   );
 }
 
-function Deadline({
+export function Deadline({
   label,
   due,
   done,

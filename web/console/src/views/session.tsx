@@ -1,0 +1,393 @@
+/**
+ * `#/sessions/:id`, a remote support session (远程支援): the engineer's desk layout (the four
+ * power sections charted live at the full rate, active alarms, the ticket's deadlines, the guided
+ * steps, commands, chat, participants; answer / join / leave / end with the outcome) and the crew's
+ * phone layout (the current step in big type, Done and What I see, chat, a few key values).
+ * The state comes from the live channel (session-state.ts); a reload rejoins where it was.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText } from '../api.ts';
+import { AlarmTable } from '../components/alarm-table.tsx';
+import { ErrorBox, SourceBadge } from '../components/badges.tsx';
+import { Chart } from '../components/chart.tsx';
+import { CommandPanel } from '../components/command-panel.tsx';
+import { SessionChat } from '../components/session-chat.tsx';
+import { CrewStep, EngineerSteps } from '../components/session-steps.tsx';
+import { fieldOf, seriesDefs, uplotData, type ChartDef } from '../charts.ts';
+import { dateTime, duration, num } from '../format.ts';
+import { useLoad, useNow, useThrottled } from '../hooks.ts';
+import { personName, t, useLang, type MessageKey } from '../i18n.ts';
+import { onLive, watchVehicle } from '../live.ts';
+import { SESSION_CHARTS } from '../session-charts.ts';
+import { useRemoteSession, type RemoteSessionState } from '../session-state.ts';
+import { isStaff, me } from '../session.ts';
+import type { Alarm, RemoteSession, TelemetryFrame, TicketDetail, VehicleState } from '../types.ts';
+import { Deadline } from './ticket.tsx';
+import './session.css';
+
+const OUTCOMES = ['resolved_remotely', 'escalated_on_site', 'crew_unreachable'] as const;
+
+export function SessionView({ id }: { id: string }) {
+  useLang();
+  const sessionId = Number(id);
+  const st = useRemoteSession(sessionId);
+  if (st.error) return <ErrorBox error={new Error(st.error)} />;
+  if (!st.session) return <p class="muted">{t('common.loading')}</p>;
+  return isStaff(me().role) ? (
+    <EngineerLayout st={st} session={st.session} />
+  ) : (
+    <CrewLayout st={st} session={st.session} />
+  );
+}
+
+function Head({ session }: { session: RemoteSession }) {
+  return (
+    <div class="head">
+      <h2>
+        {t('session.title', { id: session.id })}{' '}
+        <span class={`badge session-${session.status}`} data-testid="session-status" data-status={session.status}>
+          {t(`remote.status.${session.status}` as MessageKey)}
+        </span>
+        {session.outcome && (
+          <span class="muted" data-testid="session-outcome">
+            {' '}
+            · {t(`remote.outcome.${session.outcome}` as MessageKey)}
+          </span>
+        )}
+      </h2>
+      <a
+        href={`/api/sessions/${session.id}/record.html`}
+        target="_blank"
+        rel="noopener noreferrer"
+        data-testid="record-link"
+      >
+        {t('remote.record')}
+      </a>
+    </div>
+  );
+}
+
+/** The newest value of a field: from the newest live frame, else the newest point of the history. */
+function newest(st: RemoteSessionState, path: string): number | null {
+  if (st.latest) return fieldOf(st.latest, path);
+  const col = st.cols.values[path] ?? [];
+  return col.length ? (col[col.length - 1] ?? null) : null;
+}
+
+/** The newest value of each field of a chart, with its unit. */
+function Values({ def, st }: { def: ChartDef; st: RemoteSessionState }) {
+  return (
+    <p class="values" data-testid={`values-${def.id}`}>
+      {def.fields.map((f) => (
+        <span key={f.path} class="value">
+          <span class="muted">{t(f.label)}</span> <b data-field={f.path}>{num(newest(st, f.path), 1, f.unit)}</b>
+        </span>
+      ))}
+    </p>
+  );
+}
+
+/** The vehicle's profile, against which the limits are set, for the chart it concerns. */
+function profileOf(def: ChartDef, v: VehicleState | undefined): string {
+  if (!v) return '';
+  const mains = t('vehicle.mainsProfile', { v: v.profile.mains.nominalV, hz: v.profile.mains.frequencyHz });
+  if (def.id === 'mains') return mains;
+  if (def.id === 'generator') return v.profile.hasGenerator ? mains : t('vehicle.noGenerator');
+  if (def.id === 'battery')
+    return t('vehicle.batteryProfile', { v: v.profile.battery.nominalV, ah: v.profile.battery.capacityAh });
+  return '';
+}
+
+function SessionCharts({ st, vehicle }: { st: RemoteSessionState; vehicle: VehicleState | undefined }) {
+  return (
+    <div class="session-charts" data-testid="session-charts">
+      {SESSION_CHARTS.map((c) => (
+        <div key={c.id} class="session-chart">
+          <Chart
+            id={`session-${c.id}`}
+            title={t(c.title)}
+            series={seriesDefs(c)}
+            data={uplotData(st.cols, c)}
+            leftUnit={c.leftUnit}
+            rightUnit={c.rightUnit}
+            height={170}
+          />
+          <Values def={c} st={st} />
+          {profileOf(c, vehicle) && (
+            <p class="muted profile">
+              {t('vehicle.profile')}: {profileOf(c, vehicle)}
+            </p>
+          )}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Participants({ session }: { session: RemoteSession }) {
+  return (
+    <section class="card" data-testid="participants">
+      <h3>{t('session.participants')}</h3>
+      <ul class="participants">
+        {session.participants.map((p) => (
+          <li key={`${p.role}-${p.id}`} data-present={p.leftAt === null}>
+            <span class={`presence ${p.leftAt === null ? 'on' : 'off'}`} aria-hidden="true" /> {personName(p.name)}{' '}
+            <span class="muted">
+              · {t(`session.role.${p.role}` as MessageKey)} ·{' '}
+              {p.leftAt === null ? t('session.present') : t('session.leftAt', { at: dateTime(p.leftAt) })}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function Actions({ st, session }: { st: RemoteSessionState; session: RemoteSession }) {
+  const [outcome, setOutcome] = useState<(typeof OUTCOMES)[number]>('resolved_remotely');
+  const [note, setNote] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const mine = session.participants.find((p) => p.id === me().id);
+  const inIt = mine !== undefined && mine.leftAt === null;
+  const act = async (path: string, body: unknown = {}) => {
+    try {
+      const res = await api.post<{ session: RemoteSession }>(`/api/sessions/${session.id}/${path}`, body);
+      st.setSession(res.session);
+      setErr(null);
+    } catch (x) {
+      setErr(errorText(x));
+    }
+  };
+  if (session.status === 'ended') return null;
+  return (
+    <section class="card session-actions" data-testid="session-actions">
+      <div class="toolbar">
+        {(session.status === 'ringing' || session.status === 'requested') && (
+          <button type="button" class="primary" data-testid="session-answer" onClick={() => void act('answer')}>
+            {t('session.answer')}
+          </button>
+        )}
+        {session.status === 'live' && !inIt && (
+          <button type="button" data-testid="session-join" onClick={() => void act('join')}>
+            {t('session.join')}
+          </button>
+        )}
+        {inIt && (
+          <button type="button" data-testid="session-leave" onClick={() => void act('leave')}>
+            {t('session.leave')}
+          </button>
+        )}
+      </div>
+      {session.status === 'live' && (
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act('end', { outcome, ...(note.trim() ? { note: note.trim() } : {}) });
+          }}
+        >
+          <label>
+            {t('session.outcome')}{' '}
+            <select
+              value={outcome}
+              data-testid="session-outcome-select"
+              onChange={(e) => setOutcome(e.currentTarget.value as (typeof OUTCOMES)[number])}
+            >
+              {OUTCOMES.map((o) => (
+                <option key={o} value={o}>
+                  {t(`remote.outcome.${o}` as MessageKey)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <input
+            maxLength={2000}
+            placeholder={t('session.note')}
+            value={note}
+            onInput={(e) => setNote(e.currentTarget.value)}
+          />
+          <button type="submit" class="danger" data-testid="session-end">
+            {t('session.end')}
+          </button>
+        </form>
+      )}
+      {err && (
+        <p class="error" role="alert">
+          {err}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The ticket's deadlines and the vehicle's active alarms. */
+function TicketAndAlarms({ session }: { session: RemoteSession }) {
+  const now = useNow(1000);
+  const ticket = useLoad(() => api.get<TicketDetail>(`/api/tickets/${session.ticketId}`), [session.ticketId]);
+  const alarms = useLoad(
+    () => api.get<{ alarms: Alarm[] }>('/api/alarms', { vehicleId: session.vehicleId, limit: 100 }),
+    [session.vehicleId],
+  );
+  const reload = useThrottled(alarms.reload, 1000);
+  const reloadTicket = useThrottled(ticket.reload, 1000);
+  useEffect(() => {
+    const offA = onLive('alarm', (m) => m.alarm.vehicleId === session.vehicleId && reload());
+    const offT = onLive('ticket', (m) => m.ticket.id === session.ticketId && reloadTicket());
+    return () => {
+      offA();
+      offT();
+    };
+  }, [session.vehicleId, session.ticketId]);
+  const tk = ticket.data?.ticket;
+  const active = alarms.data?.alarms.filter((a) => a.state !== 'cleared') ?? [];
+  return (
+    <section class="card" data-testid="session-ticket">
+      <h3>
+        <a href={`#/tickets/${session.ticketId}`}>
+          {tk ? t('ticket.title', { n: tk.number }) : `#${session.ticketId}`}
+        </a>
+      </h3>
+      <p>{session.description}</p>
+      {tk && (
+        <div class="facts">
+          <Deadline
+            label={t('ticket.workContentDue')}
+            due={tk.workContentDueAt}
+            done={tk.workContentDoneAt}
+            breached={tk.breaches.includes('work_content')}
+            now={now}
+          />
+          {tk.planDueAt !== null && (
+            <Deadline
+              label={t('ticket.planDue')}
+              due={tk.planDueAt}
+              done={tk.planDoneAt}
+              breached={tk.breaches.includes('plan')}
+              now={now}
+            />
+          )}
+        </div>
+      )}
+      <h3>{t('session.activeAlarms')}</h3>
+      <AlarmTable alarms={active} canAct={false} onChanged={reload} showVehicle={false} />
+    </section>
+  );
+}
+
+function EngineerLayout({ st, session }: { st: RemoteSessionState; session: RemoteSession }) {
+  const vehicle = useLoad(
+    () => api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(session.vehicleId)}`),
+    [session.vehicleId],
+  );
+  // command outcomes arrive on the vehicle's room
+  useEffect(() => watchVehicle(session.vehicleId), [session.vehicleId]);
+  const now = useNow(1000);
+  const live = session.status === 'live';
+  const waited =
+    (session.answeredAt ?? (session.status === 'ended' ? (session.endedAt ?? now) : now)) - session.requestedAt;
+  return (
+    <div class="view session-engineer" data-testid="session-view" data-layout="engineer" data-session={session.id}>
+      <Head session={session} />
+      <p class="muted">
+        <a href={`#/vehicles/${encodeURIComponent(session.vehicleId)}`}>{session.vehicleId}</a>
+        {vehicle.data && ` ${vehicle.data.name}`} · {t('session.requestedAt', { at: dateTime(session.requestedAt) })} ·{' '}
+        {t(session.answeredAt ? 'session.answeredIn' : 'session.waiting', { d: duration(waited) })}
+      </p>
+      <div class="session-grid">
+        <div class="session-main">
+          <SessionCharts st={st} vehicle={vehicle.data} />
+          {live && vehicle.data && (
+            <>
+              <h3>{t('cmd.title')}</h3>
+              <CommandPanel
+                vehicleId={session.vehicleId}
+                vehicleName={vehicle.data.name}
+                online={vehicle.data.online}
+              />
+            </>
+          )}
+        </div>
+        <div class="session-side">
+          <Actions st={st} session={session} />
+          <EngineerSteps sessionId={session.id} steps={st.steps} canAct={live} onSteps={st.setSteps} />
+          <SessionChat
+            session={session}
+            timeline={st.timeline}
+            canWrite={session.status !== 'ended'}
+            onSent={(e) => st.addEntries([e])}
+          />
+          <Participants session={session} />
+          <TicketAndAlarms session={session} />
+          <Timeline st={st} />
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Everything else on the timeline (statuses, rings, joins, steps, commands), newest last. */
+function Timeline({ st }: { st: RemoteSessionState }) {
+  const entries = st.timeline.filter((e) => e.kind !== 'chat');
+  return (
+    <section class="card" data-testid="session-timeline">
+      <h3>{t('session.timeline')}</h3>
+      <ol class="timeline">
+        {entries.map((e) => (
+          <li key={e.seq} data-kind={e.kind}>
+            <span class="muted">{dateTime(e.at)}</span> {personName(e.actorName)} ·{' '}
+            {t(`session.kind.${e.kind}` as MessageKey)}
+            {e.text ? ` — ${e.text}` : ''}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+/** Source, battery %, generator rpm and load, from the newest frame. */
+function KeyValues({ frame }: { frame: TelemetryFrame | null }) {
+  return (
+    <div class="key-values" data-testid="key-values">
+      <div>
+        <span class="muted">{t('fleet.col.source')}</span>
+        <SourceBadge source={frame?.source} online={frame !== null} />
+      </div>
+      <div>
+        <span class="muted">{t('session.kv.soc')}</span>
+        <b data-field="battery.socPct">{num(frame ? fieldOf(frame, 'battery.socPct') : null, 0, '%')}</b>
+      </div>
+      <div>
+        <span class="muted">{t('session.kv.rpm')}</span>
+        <b data-field="generator.rpm">{num(frame ? fieldOf(frame, 'generator.rpm') : null, 0, 'rpm')}</b>
+      </div>
+      <div>
+        <span class="muted">{t('session.kv.load')}</span>
+        <b data-field="loadKw">{num(frame ? fieldOf(frame, 'loadKw') : null, 1, 'kW')}</b>
+      </div>
+    </div>
+  );
+}
+
+function CrewLayout({ st, session }: { st: RemoteSessionState; session: RemoteSession }) {
+  const lead = session.participants.find((p) => p.role === 'lead');
+  return (
+    <div class="view session-crew" data-testid="session-view" data-layout="crew" data-session={session.id}>
+      <Head session={session} />
+      <p class="crew-state" data-testid="crew-state">
+        {session.status === 'live'
+          ? t('session.crew.live', { who: personName(lead?.name ?? '') })
+          : session.status === 'ended'
+            ? t('session.crew.ended')
+            : t('session.crew.waiting')}
+      </p>
+      {session.status === 'live' && <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />}
+      <KeyValues frame={st.latest} />
+      <SessionChat
+        session={session}
+        timeline={st.timeline}
+        canWrite={session.status !== 'ended'}
+        onSent={(e) => st.addEntries([e])}
+      />
+    </div>
+  );
+}
