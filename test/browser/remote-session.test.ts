@@ -186,6 +186,7 @@ describe('remote session view in Chromium', () => {
     );
 
   it('a crew on a phone and an engineer at a desk complete a session: answer, live values, steps, chat, end, record', async () => {
+    const eng = await signIn('eng', DESK);
     const crew = await signIn('crew-a', PHONE);
     const sessionId = await requestSupport(crew, 'VS-1', 'The generator does not start, the display shows a fault');
     await crew.waitForSelector('[data-testid=crew-state]');
@@ -193,9 +194,11 @@ describe('remote session view in Chromium', () => {
     // the engineer on duty was rung first
     expect(rings.find((r) => r.session.id === sessionId)).toMatchObject({ step: 'primary', accounts: ['eng'] });
 
-    const eng = await signIn('eng', DESK);
-    await openFromTicket(eng, sessionId);
-    await eng.click('[data-testid=session-answer]');
+    // the engineer's console rings (remote.ringing pushed to staff): answering opens the session view
+    await eng.waitForSelector('[data-testid=ring-alert] [data-testid=ring-answer]');
+    expect(await eng.locator('[data-testid=ring-alert]').innerText()).toContain('VS-1');
+    await eng.click('[data-testid=ring-answer]');
+    await eng.waitForSelector(`[data-testid=session-view][data-layout=engineer][data-session="${sessionId}"]`);
     await eng.waitForSelector('[data-testid=session-status][data-status=live]');
 
     // all four power sections chart live at the full rate; the values keep updating
@@ -272,6 +275,12 @@ describe('remote session view in Chromium', () => {
       '[data-testid=cmd-list] tr[data-state=done], [data-testid=cmd-list] tr[data-state=refused]',
     );
     expect(await eng.locator('[data-testid=cmd-error]').count()).toBe(0);
+    // sent from the session: the command and its answer are on the session's timeline (the record)
+    const kinds = (await tp.platform.remote.timeline(sessionId)).filter(
+      (e) =>
+        (e.kind === 'command' || e.kind === 'ack') && (e.data as { name?: string } | null)?.name === 'startGenerator',
+    );
+    expect(kinds.map((e) => e.kind)).toEqual(['command', 'ack']);
 
     // chat both ways, in order, with the sender's name and part
     await eng.fill('[data-testid=chat-input]', 'I reset the trip now; stand clear of the set');

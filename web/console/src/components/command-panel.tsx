@@ -67,10 +67,13 @@ export function CommandPanel({
   vehicleId,
   vehicleName,
   online,
+  sessionId,
 }: {
   vehicleId: string;
   vehicleName: string;
   online: boolean;
+  /** Sent from a live remote session: the command and its ack go on the session's timeline. */
+  sessionId?: number;
 }) {
   const recent = useLoad(
     () =>
@@ -118,7 +121,7 @@ export function CommandPanel({
       name,
       args,
       actor: '',
-      sessionId: null,
+      sessionId: sessionId ?? null,
       sentAt: Date.now(),
       state: 'sent',
       settledAt: null,
@@ -131,6 +134,7 @@ export function CommandPanel({
         name,
         args,
         ...(confirmed ? { confirmed: true } : {}),
+        ...(sessionId !== undefined ? { sessionId } : {}),
       });
       recent.setData((d) => (d ? { ...d, commands: upsert(d.commands, pending) } : { commands: [pending] }));
       const settled = await sending;

@@ -303,6 +303,7 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
                 vehicleId={session.vehicleId}
                 vehicleName={vehicle.data.name}
                 online={vehicle.data.online}
+                sessionId={session.id}
               />
             </>
           )}
