@@ -31,7 +31,7 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
-import { recordsFile, telemetryFile } from './data-files.ts';
+import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -166,7 +166,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const remote = createRemoteStage({ bus, records, log, now, tickets, vehicles, telemetry }, config);
   const sessionParts = createSessionParts(
     { sessions: remote, tickets, bus, records, log, now, commands, vehicles },
-    config,
+    { ...config, photoDir: photoDir(config.dataDir) },
   );
   const commandPolicy = createCommandPolicy({
     liveSessionRole: (accountId, vehicleId) => sessionParts.liveSessionRole(accountId, vehicleId),
@@ -192,6 +192,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       notifications: notifications.deliveries,
       remote,
       steps: sessionParts.steps,
+      photos: sessionParts.photos,
+      invites: sessionParts.invites,
       counters,
       health: () => ({
         status: 'ok',

@@ -6,6 +6,7 @@ import { sessionStepsMigration } from './migrations/0011_session_steps.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 import { accountSecurityMigration } from './migrations/0015_account_security.ts';
 import { remoteSessionsMigration } from './migrations/0010_remote_sessions.ts';
+import { sessionGuestsPhotosMigration } from './migrations/0016_session_guests_photos.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -364,6 +365,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0014_notification_targets': notificationTargetsMigration(),
     '0015_account_security': accountSecurityMigration(dialect),
     '0010_remote_sessions': remoteSessionsMigration(dialect),
+    '0016_session_guests_photos': sessionGuestsPhotosMigration(),
   };
 }
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
@@ -140,6 +143,8 @@ export async function startWeb(
     liveSessionRole: async (accountId, vehicleId) => liveRoles.get(`${accountId} ${vehicleId}`) ?? null,
     isDutyLead: (accountId) => accountId === 'duty-lead',
   });
+  // photos go to a temporary directory, removed when the app closes
+  const photoDir = mkdtempSync(join(tmpdir(), 'pw-photos-'));
   // the session records as the platform wires them; not started (no ring or abandon timer)
   const sessions = createRemoteStage(
     { bus, records: db, log, now, tickets, vehicles, telemetry },
@@ -148,7 +153,7 @@ export async function startWeb(
   // its guided steps (not started: no check timers until a test starts them)
   const sessionParts = createSessionParts(
     { sessions, tickets, bus, records: db, log, now, commands, vehicles },
-    { SESSION_RATE_RENEW_MS: 120_000 },
+    { SESSION_RATE_RENEW_MS: 120_000, photoDir },
   );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
@@ -172,6 +177,8 @@ export async function startWeb(
       notifications: createDeliveries({ db, now, queued: () => bus.emit('notification.enqueued', { count: 1 }) }),
       remote: sessions,
       steps: sessionParts.steps,
+      photos: sessionParts.photos,
+      invites: sessionParts.invites,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -180,6 +187,11 @@ export async function startWeb(
   );
 
   await commands.start();
+  sessionParts.invites.start();
+  app.addHook('onClose', async () => {
+    sessionParts.invites.stop();
+    rmSync(photoDir, { recursive: true, force: true });
+  });
 
   if (opts.seed !== false) {
     await customers.add({ id: 'CA', name: 'Unit A' });
@@ -260,6 +272,7 @@ export async function startWeb(
     },
     sessions,
     sessionParts,
+    photoDir,
     now,
     advance: (ms: number) => (clock += ms),
     login,
