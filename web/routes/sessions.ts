@@ -332,6 +332,17 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
                 guests: z.array(remoteSessionOut.shape.participants.element),
               }),
               timeline: z.array(sessionEntryOut),
+              photos: z.array(
+                z.object({
+                  id: z.string(),
+                  type: z.string(),
+                  size: z.number(),
+                  caption: z.string().nullable(),
+                  at: z.number(),
+                  by: z.string(),
+                  url: z.string(),
+                }),
+              ),
               telemetry: z.object({
                 from: z.number(),
                 to: z.number(),
