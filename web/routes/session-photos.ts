@@ -33,7 +33,8 @@ export function sessionPhotoRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { photos } = ctx.deps;
   const maxBytes = photos.maxBytes ?? PHOTO_MAX_BYTES;
   return async (app) => {
-    // only in this plugin: an image body arrives as bytes
+    // only in this plugin: an image body arrives as bytes, and nothing else is parsed (JSON included)
+    app.removeAllContentTypeParsers();
     app.addContentTypeParser([...PHOTO_TYPES], { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) =>
       done(null, body),
     );
