@@ -159,10 +159,7 @@ export function createSessionInvites(
     },
 
     /** A new invitation to `sessionId` by a staff member: its id, the token (shown once) and when it expires. */
-    async create(
-      sessionId: number,
-      createdBy: string,
-    ): Promise<{ invite: SessionInvite; token: string }> {
+    async create(sessionId: number, createdBy: string): Promise<{ invite: SessionInvite; token: string }> {
       const s = await deps.sessions.get(sessionId);
       if (s.status === 'ended')
         throw new PlatformError('SESSION_INVALID_STATE', `session ${sessionId} has ended; nobody can be invited`);
@@ -225,7 +222,8 @@ export function createSessionInvites(
      * work now — unknown, used, expired, revoked, its session ended — is the same GUEST_LINK_INVALID.
      */
     async login(token: string): Promise<{ guestToken: string; guest: GuestSession; inviteId: string }> {
-      const invalid = () => new PlatformError('GUEST_LINK_INVALID', 'this guest link is not valid (used, expired or revoked)');
+      const invalid = () =>
+        new PlatformError('GUEST_LINK_INVALID', 'this guest link is not valid (used, expired or revoked)');
       if (token.length < 20 || token.length > 100) throw invalid();
       const row = await db
         .selectFrom('session_invites')

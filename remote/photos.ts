@@ -93,7 +93,10 @@ export function createSessionPhotos(
         throw new PlatformError('PHOTO_TOO_LARGE', `a photo has at most ${maxBytes} bytes (5 MB)`);
       const type = sniffPhotoType(bytes);
       if (!type)
-        throw new PlatformError('PHOTO_TYPE_UNSUPPORTED', `a photo must be ${PHOTO_TYPES.join(', ')} (judged from its bytes)`);
+        throw new PlatformError(
+          'PHOTO_TYPE_UNSUPPORTED',
+          `a photo must be ${PHOTO_TYPES.join(', ')} (judged from its bytes)`,
+        );
       const header = declared?.split(';')[0]?.trim().toLowerCase();
       if (header && header !== type)
         throw new PlatformError('PHOTO_TYPE_MISMATCH', `the bytes are ${type}, but the content-type says ${header}`);
@@ -151,7 +154,11 @@ export function createSessionPhotos(
     },
 
     /** A photo and its bytes, for someone the session admits; PHOTO_NOT_FOUND for a photo not of this session. */
-    async read(principal: SessionPrincipal, sessionId: number, photoId: string): Promise<{ photo: SessionPhoto; bytes: Buffer }> {
+    async read(
+      principal: SessionPrincipal,
+      sessionId: number,
+      photoId: string,
+    ): Promise<{ photo: SessionPhoto; bytes: Buffer }> {
       await visible(principal, sessionId);
       const row = await db
         .selectFrom('session_photos')

@@ -740,11 +740,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
      * A guest holding an invite of this session comes in (web guest login): a `guest` participant,
      * with its `joined` entry, written in the transaction of `also` (the invite being used).
      */
-    async admitGuest(
-      id: number,
-      guestId: string,
-      also: (tx: RecordsDb) => Promise<void>,
-    ): Promise<RemoteSession> {
+    async admitGuest(id: number, guestId: string, also: (tx: RecordsDb) => Promise<void>): Promise<RemoteSession> {
       if (!guestId.startsWith('guest:')) throw new PlatformError('INVALID_ARGUMENT', 'a guest id starts with guest:');
       return write(async (tx, p) => {
         const s = await getSession(tx, id);
@@ -785,7 +781,13 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
           actorName: sender.name,
           kind: 'photo',
           text: photo.caption ?? 'photo',
-          data: { photoId: photo.id, type: photo.type, size: photo.size, caption: photo.caption, role: me?.role ?? role },
+          data: {
+            photoId: photo.id,
+            type: photo.type,
+            size: photo.size,
+            caption: photo.caption,
+            role: me?.role ?? role,
+          },
         });
       });
     },

@@ -175,7 +175,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     });
     app.addHook('onSend', async (req, reply) => {
       // a route may say otherwise (a photo: private); everything else of the API is never cached
-      if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+      if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+        void reply.header('cache-control', 'no-store');
     });
 
     await app.register(swagger, {

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { LiveAck, LiveWelcome } from '../../web/live/events.ts';
 import { startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
-import { connected, connectRefused, httpLogin, openLive, recorder, type LiveClient, type Login } from '../helpers/live-client.ts';
+import {
+  connected,
+  connectRefused,
+  httpLogin,
+  openLive,
+  recorder,
+  type LiveClient,
+  type Login,
+} from '../helpers/live-client.ts';
 import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 
 /**
@@ -70,10 +78,14 @@ describe('session guests on the live channel', () => {
     engineer = await httpLogin(base, 'eng', PASSWORD);
     const crewA = await httpLogin(base, 'cust-a', PASSWORD);
     const crewB = await httpLogin(base, 'cust-b', PASSWORD);
-    session = ((await api(crewA, 'POST', '/api/sessions', { vehicleId: 'VA1', description: 'no power' })).json
-      .session as { id: number }).id;
-    other = ((await api(crewB, 'POST', '/api/sessions', { vehicleId: 'VB1', description: 'b' })).json
-      .session as { id: number }).id;
+    session = (
+      (await api(crewA, 'POST', '/api/sessions', { vehicleId: 'VA1', description: 'no power' })).json.session as {
+        id: number;
+      }
+    ).id;
+    other = (
+      (await api(crewB, 'POST', '/api/sessions', { vehicleId: 'VB1', description: 'b' })).json.session as { id: number }
+    ).id;
     expect((await api(engineer, 'POST', `/api/sessions/${session}/answer`)).status).toBe(200);
   });
   afterAll(async () => {

@@ -73,11 +73,9 @@ describe('session guests: one-time links and what a guest may reach', () => {
     const got = await guest.get(`/api/sessions/${session}/photos/${photo.json().photo.id}`);
     expect(got.statusCode).toBe(200);
     const timeline = (await engineer.get(`/api/sessions/${session}/timeline`)).json().entries;
-    expect(timeline.filter((e: { actor: string }) => e.actor === guest.account).map((e: { kind: string }) => e.kind)).toEqual([
-      'joined',
-      'chat',
-      'photo',
-    ]);
+    expect(
+      timeline.filter((e: { actor: string }) => e.actor === guest.account).map((e: { kind: string }) => e.kind),
+    ).toEqual(['joined', 'chat', 'photo']);
     // another session: exactly as if it did not exist
     for (const url of [`/api/sessions/${other}`, `/api/sessions/${other}/timeline`, `/api/sessions/999999`]) {
       const res = await guest.get(url);
@@ -124,7 +122,8 @@ describe('session guests: one-time links and what a guest may reach', () => {
     expect(codeOf(expired)).toBe('GUEST_LINK_INVALID');
     // (the engineer's console session idled out meanwhile)
     const engineer = await w.login('engineer');
-    const invite = async () => (await engineer.post(`/api/sessions/${session}/invites`)).json() as { inviteId: string; token: string };
+    const invite = async () =>
+      (await engineer.post(`/api/sessions/${session}/invites`)).json() as { inviteId: string; token: string };
 
     const unused = await invite();
     expect((await engineer.delete(`/api/sessions/${session}/invites/${unused.inviteId}`)).statusCode).toBe(200);
@@ -186,7 +185,10 @@ describe('session guests: one-time links and what a guest may reach', () => {
     await guest.post(`/api/sessions/${session}/chat`, { text: 'hello' });
     const tables: Record<string, unknown> = {};
     for (const t of ['session_invites', 'audit_log'] as const)
-      tables[t] = await w.db.selectFrom(t as 'session_invites').selectAll().execute();
+      tables[t] = await w.db
+        .selectFrom(t as 'session_invites')
+        .selectAll()
+        .execute();
     const secrets = { linkToken: inv.token, guestCookie: cookie, otherCookie: guest.cookie };
     expectNoSecrets(cap.text(), secrets, 'the log');
     expectNoSecrets(JSON.stringify(tables), secrets, 'the records');

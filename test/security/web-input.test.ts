@@ -175,7 +175,12 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
     ) + query;
 
   /** Sends a raw request as the admin (allowed everywhere), so that only the input can be wrong. */
-  function send(method: string, url: string, payload?: string | Buffer, contentType?: string): Promise<LightMyRequestResponse> {
+  function send(
+    method: string,
+    url: string,
+    payload?: string | Buffer,
+    contentType?: string,
+  ): Promise<LightMyRequestResponse> {
     return w.app.inject({
       method: method as 'GET',
       url,
@@ -281,7 +286,13 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
       if (op.path === '/api/guest/logout') continue;
       if (op.path.endsWith('/photos')) {
         // a photo upload takes an image, never JSON or a form: anything else is its own 415, too big its own 413
-        for (const type of [json, 'text/plain', 'multipart/form-data; boundary=x', 'application/octet-stream', 'image/gif'])
+        for (const type of [
+          json,
+          'text/plain',
+          'multipart/form-data; boundary=x',
+          'application/octet-stream',
+          'image/gif',
+        ])
           expectRefused(await send(op.method, url, '{"a":1}', type), `${what} as ${type}`, ['PHOTO_TYPE_UNSUPPORTED']);
         const big = Buffer.alloc(5 * 1024 * 1024 + 1);
         Buffer.from('89504e470d0a1a0a', 'hex').copy(big);

@@ -61,10 +61,8 @@ let clockNow: () => number = Date.now;
  * order in which all of them succeed one after the other; a state-changing route without a row
  * fails the coverage test.
  */
-const UNSAFE: [
-  string,
-  (i: Ids) => { url: string; body?: unknown; headers?: Record<string, string>; as?: 'guest' },
-][] = [
+type UnsafeRequest = (i: Ids) => { url: string; body?: unknown; headers?: Record<string, string>; as?: 'guest' };
+const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
   ['POST /api/vehicles/:id/commands', () => ({ url: '/api/vehicles/VA1/commands', body: { name: 'snapshot' } })],
@@ -95,7 +93,9 @@ const UNSAFE: [
   ['POST /api/sessions/:id/invites', (i) => ({ url: `/api/sessions/${i.session}/invites` })],
   [
     'DELETE /api/sessions/:id/invites/:inviteId',
-    (i) => ({ url: `/api/sessions/${i.session}/invites/${(i.last as { inviteId?: string } | undefined)?.inviteId ?? 'inv_none'}` }),
+    (i) => ({
+      url: `/api/sessions/${i.session}/invites/${(i.last as { inviteId?: string } | undefined)?.inviteId ?? 'inv_none'}`,
+    }),
   ],
   ['POST /api/guest/logout', () => ({ url: '/api/guest/logout', as: 'guest' })],
   [

@@ -191,7 +191,10 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps, options: Gua
       const guest = await deps.guests.lookup(guestCookie);
       if (!guest) {
         void reply.clearCookie(GUEST_COOKIE, COOKIE_BASE);
-        throw new PlatformError('UNAUTHENTICATED', 'your guest access has ended (revoked, expired or the session ended)');
+        throw new PlatformError(
+          'UNAUTHENTICATED',
+          'your guest access has ended (revoked, expired or the session ended)',
+        );
       }
       // a guest sees its session and nothing else of the unit
       if (!access?.guest) {

@@ -165,7 +165,8 @@ export function createHandshake(
   });
 
   const offGuests = deps.guests?.onEnded((ids) => {
-    for (const id of ids) for (const s of bySession.get(guestKey(id)) ?? []) endSocket(s, 'your guest access has ended');
+    for (const id of ids)
+      for (const s of bySession.get(guestKey(id)) ?? []) endSocket(s, 'your guest access has ended');
   });
   const alive = (sid: string): Promise<boolean> =>
     sid.startsWith('guest:') ? (deps.guests?.alive(sid.slice(6)) ?? Promise.resolve(false)) : sessions.alive(sid);

@@ -98,14 +98,14 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   // remote sessions: their own rooms and telemetry.stored listener, every frame (no throttle), same backpressure
   if (deps.remote) {
     const stream = createRemoteSessionStream(io, {
-        bus,
-        access: deps.remote.access,
-        timeline: deps.remote.timeline,
-        send: backpressure,
-        names: deps.names,
-        counters,
-        log,
-      });
+      bus,
+      access: deps.remote.access,
+      timeline: deps.remote.timeline,
+      send: backpressure,
+      names: deps.names,
+      counters,
+      log,
+    });
     features.push(stream);
     guestFeatures.push(stream);
   }
