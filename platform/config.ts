@@ -8,6 +8,7 @@ import { LIVE_DEFAULTS } from '../web/live/options.ts';
 import { DEFAULT_SESSION_RATE_RENEW_MS, SESSION_RATE } from '../remote/telemetry-rate.ts';
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
 import { isTimeZone } from '../remote/roster.ts';
+import { INVITE_MAX_TTL_MS } from '../remote/invites.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
@@ -157,6 +158,8 @@ export const configSchema = z.object({
     1000,
     (SESSION_RATE.durationS * 1000) / 2,
   ),
+  // a guest link works at most 2 h (issue 11, 7.)
+  SESSION_INVITE_TTL_MS: int('SESSION_INVITE_TTL_MS', INVITE_MAX_TTL_MS, 60_000, INVITE_MAX_TTL_MS),
   CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default(DEFAULT_DATA_DIR),
   LOG_LEVEL: z

@@ -15,8 +15,11 @@ export const DATA_FILES = {
   telemetry: 'telemetry.db',
   /** The key TOTP secrets are encrypted with when TOTP_SECRET_KEY is not set (created at first start, mode 0600). */
   totpKey: 'totp-secret.key',
+  /** Remote sessions' photos, one file each with a random name (remote/photos.ts). */
+  photos: 'photos',
 } as const;
 
 export const recordsFile = (dataDir: string): string => join(dataDir, DATA_FILES.records);
 export const telemetryFile = (dataDir: string): string => join(dataDir, DATA_FILES.telemetry);
 export const totpKeyFile = (dataDir: string): string => join(dataDir, DATA_FILES.totpKey);
+export const photoDir = (dataDir: string): string => join(dataDir, DATA_FILES.photos);

@@ -30,7 +30,7 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
-import { recordsFile, telemetryFile } from './data-files.ts';
+import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -168,7 +168,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
   const sessionParts = createSessionParts(
     { sessions: remote, tickets, bus, records, log, now, commands, vehicles },
-    config,
+    { ...config, photoDir: photoDir(config.dataDir) },
   );
   const commandPolicy = createCommandPolicy({
     liveSessionRole: (accountId, vehicleId) => sessionParts.liveSessionRole(accountId, vehicleId),
@@ -208,6 +208,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       remote,
       steps: sessionParts.steps,
       notifications: stage.notifications.forWeb,
+      photos: sessionParts.photos,
+      invites: sessionParts.invites,
       counters,
       health: () => ({
         status: 'ok',

@@ -9,6 +9,8 @@ import { isPlatformError, PlatformError } from '../core/errors.ts';
 import type { Producer } from '../notifications/producer.ts';
 import { createRemoteSessions, type RemoteSessions, type SessionNotifications } from '../remote/sessions.ts';
 import { createStepRunner, type SessionPlan } from '../remote/steps.ts';
+import { createSessionInvites, INVITE_MAX_TTL_MS } from '../remote/invites.ts';
+import { createSessionPhotos } from '../remote/photos.ts';
 import { createSessionTelemetryRate } from '../remote/telemetry-rate.ts';
 import type { ParticipantRole } from '../remote/types.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
@@ -93,9 +95,27 @@ export function createSessionParts(
     commands: CommandSender;
     vehicles: Pick<VehicleRegistry, 'get'>;
   },
-  config: Pick<PlatformConfig, 'SESSION_RATE_RENEW_MS'>,
+  config: Pick<PlatformConfig, 'SESSION_RATE_RENEW_MS'> & {
+    SESSION_INVITE_TTL_MS?: number;
+    /** Where the photos' files go (DATA_DIR/photos; tests: a temporary directory). */
+    photoDir: string;
+  },
 ) {
   const { sessions } = deps;
+  const photos = createSessionPhotos(
+    { db: deps.records, log: deps.log.child({ module: 'session-photos' }), sessions },
+    { dir: config.photoDir },
+  );
+  const invites = createSessionInvites(
+    {
+      db: deps.records,
+      bus: deps.bus,
+      log: deps.log.child({ module: 'session-invites' }),
+      ...(deps.now ? { now: deps.now } : {}),
+      sessions,
+    },
+    { ttlMs: config.SESSION_INVITE_TTL_MS ?? INVITE_MAX_TTL_MS },
+  );
   const liveSessions = async () =>
     (await sessions.list({ open: true, limit: 10_000 })).sessions.filter((s) => s.status === 'live');
 
@@ -129,6 +149,8 @@ export function createSessionParts(
   return {
     steps,
     rate,
+    photos,
+    invites,
     planOfSession,
     liveSessions,
     /** The part an account plays in a live session on the vehicle (lead beats observer), if any. */
@@ -147,10 +169,12 @@ export function createSessionParts(
       timeline: { since: (sessionId: number, afterSeq: number) => sessions.timeline(sessionId, afterSeq) },
     },
     async start(): Promise<void> {
+      invites.start();
       await steps.start(liveSessions);
       await rate.start();
     },
     async stop(): Promise<void> {
+      invites.stop();
       rate.stop();
       await steps.stop();
     },

@@ -55,6 +55,13 @@ export function renderRecordHtml(r: SessionRecord, viewer: { timeZone: string })
         `<tr><td>${e.seq}</td><td>${at(e.at)}</td><td>${escapeHtml(e.actorName)}</td><td>${escapeHtml(e.kind)}</td><td>${escapeHtml(e.text)}</td></tr>`,
     )
     .join('');
+  // links to the API, never loaded by the page: the record stays self-contained
+  const photos = r.photos
+    .map(
+      (ph) =>
+        `<li><a href="${escapeHtml(ph.url)}">${escapeHtml(ph.id)}</a> ${escapeHtml(ph.caption ?? '')} <span class="muted">(${escapeHtml(ph.type)}, ${Math.round(ph.size / 1024)} KB; ${escapeHtml(ph.by)}, ${at(ph.at)})</span></li>`,
+    )
+    .join('');
   const frames = r.telemetry.frames;
   const every = Math.max(1, Math.ceil(frames.length / PRINTED_FRAME_ROWS));
   const rows = frames
@@ -106,6 +113,7 @@ th{background:#eee}.muted{color:#555}dl{display:grid;grid-template-columns:max-c
 ${r.participants.guests.length ? `<h2>Guests · 来宾</h2>${people(r.participants.guests)}` : ''}
 <h2>Timeline · 过程记录</h2>
 <table><thead><tr><th>#</th><th>Time</th><th>Who</th><th>Kind</th><th>What</th></tr></thead><tbody>${timeline}</tbody></table>
+${photos ? `<h2>Photos · 照片</h2><ul>${photos}</ul>` : ''}
 <h2>Telemetry · 遥测 (${at(r.telemetry.from)} – ${at(r.telemetry.to)})</h2>
 ${sampled}${r.telemetry.truncated ? '<p class="muted">More frames than a record keeps: the latest ones are not included.</p>' : ''}
 <table><thead><tr><th>Time</th><th>Source</th><th>Mains V</th><th>Generator V</th><th>Battery V</th><th>SoC %</th><th>Load kW</th></tr></thead><tbody>${rows}</tbody></table>

@@ -28,6 +28,8 @@ export interface SessionRecord {
     guests: Participant[];
   };
   timeline: SessionTimelineEntry[];
+  /** The photos attached, from the timeline's `photo` entries: fetched at `url` by the session's participants. */
+  photos: RecordPhoto[];
   telemetry: {
     from: number;
     to: number;
@@ -37,6 +39,18 @@ export interface SessionRecord {
     truncated: boolean;
   };
   generatedAt: number;
+}
+
+export interface RecordPhoto {
+  id: string;
+  type: string;
+  size: number;
+  caption: string | null;
+  at: number;
+  /** As shown to the other side. */
+  by: string;
+  /** The photo's address in the API (GET, participants only). */
+  url: string;
 }
 
 export function buildRecord(input: {
@@ -61,6 +75,21 @@ export function buildRecord(input: {
       guests: s.participants.filter((p) => p.role === 'guest'),
     },
     timeline: input.timeline,
+    photos: input.timeline.flatMap((e) => {
+      const d = e.data as { photoId?: string; type?: string; size?: number; caption?: string | null } | null;
+      if (e.kind !== 'photo' || !d?.photoId) return [];
+      return [
+        {
+          id: d.photoId,
+          type: d.type ?? '',
+          size: d.size ?? 0,
+          caption: d.caption ?? null,
+          at: e.at,
+          by: e.actorName,
+          url: `/api/sessions/${s.id}/photos/${d.photoId}`,
+        },
+      ];
+    }),
     telemetry: {
       from: input.from,
       to: input.to,

@@ -333,8 +333,11 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
 
   async function roleOf(s: StoredSession, principal: SessionPrincipal): Promise<ParticipantRole | null> {
     if (principal.role === 'guest') {
+      // a guest sees only the session of its invite, and only until it ends
       const me = s.session.participants.find((x) => x.id === principal.id);
-      return principal.sessionId === s.session.id && me?.role === 'guest' ? 'guest' : null;
+      return principal.sessionId === s.session.id && me?.role === 'guest' && s.session.status !== 'ended'
+        ? 'guest'
+        : null;
     }
     if (principal.role === 'customer') return principal.customerId === s.session.customerId ? 'crew' : null;
     return s.session.answeredBy === principal.id ? 'lead' : 'observer';
@@ -751,6 +754,62 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
           kind: 'chat',
           text: body,
           data: { role: me?.role ?? role },
+        });
+      });
+    },
+
+    /**
+     * A guest holding an invite of this session comes in (web guest login): a `guest` participant,
+     * with its `joined` entry, written in the transaction of `also` (the invite being used).
+     */
+    async admitGuest(id: number, guestId: string, also: (tx: RecordsDb) => Promise<void>): Promise<RemoteSession> {
+      if (!guestId.startsWith('guest:')) throw new PlatformError('INVALID_ARGUMENT', 'a guest id starts with guest:');
+      return write(async (tx, p) => {
+        const s = await getSession(tx, id);
+        notEnded(s, 'admit a guest');
+        await also(tx);
+        await joinAs(tx, p, s, { id: guestId, name: 'Guest' }, 'guest');
+        await touch(tx, s);
+        return (await getSession(tx, id)).session;
+      });
+    },
+
+    /**
+     * A photo a participant attaches: its row (`insert`, the photo store's) and a `photo` timeline
+     * entry in one transaction. Same rules as chat: the unit's crew join by sending, staff and guests
+     * must be in the session.
+     */
+    async photo(
+      principal: SessionPrincipal,
+      id: number,
+      photo: { id: string; type: string; size: number; caption: string | null },
+      insert: (tx: RecordsDb, at: number) => Promise<void>,
+    ): Promise<SessionTimelineEntry> {
+      const { role } = await accessOrThrow(principal, id);
+      const sender: Actor = { id: principal.id, name: await nameOf(principal.id) };
+      return write(async (tx, p) => {
+        const s = await getSession(tx, id);
+        notEnded(s, 'attach a photo');
+        const me = s.session.participants.find((x) => x.id === principal.id);
+        if (role === 'crew') await joinAs(tx, p, s, sender, role);
+        else if (!me || me.leftAt !== null)
+          throw new PlatformError('SESSION_NOT_JOINED', `join session ${id} before attaching a photo`);
+        await touch(tx, s);
+        const at = now();
+        await insert(tx, at);
+        return add(tx, p, id, {
+          at,
+          actor: sender.id,
+          actorName: sender.name,
+          kind: 'photo',
+          text: photo.caption ?? 'photo',
+          data: {
+            photoId: photo.id,
+            type: photo.type,
+            size: photo.size,
+            caption: photo.caption,
+            role: me?.role ?? role,
+          },
         });
       });
     },

@@ -36,6 +36,8 @@ import { planRoutes } from './routes/plans.ts';
 import { sessionStepRoutes } from './routes/session-steps.ts';
 import { rosterRoutes } from './routes/roster.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { sessionPhotoRoutes } from './routes/session-photos.ts';
+import { guestRoutes } from './routes/guests.ts';
 import { createProxyTrust } from './proxy-trust.ts';
 import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
@@ -116,6 +118,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     sessions: createSessions({ db: deps.records, now }, options.session),
     audit: createAuditLog({ db: deps.records, now }),
     throttle: createLoginThrottle(options.login, now),
+    guestThrottle: createLoginThrottle(options.login, now),
     tenancy: createTenancy(deps),
     scrapeToken: createScrapeToken(options.metricsToken),
     twoFactor: createTwoFactor({ db: deps.records, now }, { secretKey: options.totpSecretKey }),
@@ -150,6 +153,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
         tokenRate: ctx.tokenRate,
         counters: ctx.deps.counters,
         now: ctx.now,
+        guests: ctx.deps.invites,
       },
       { reauthWindowMs: ctx.reauthWindowMs },
     );
@@ -172,7 +176,9 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
       });
     });
     app.addHook('onSend', async (req, reply) => {
-      if (req.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
+      // a route may say otherwise (a photo: private); everything else of the API is never cached
+      if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+        void reply.header('cache-control', 'no-store');
     });
 
     await app.register(swagger, {
@@ -230,6 +236,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(planRoutes(ctx));
     await app.register(sessionStepRoutes(ctx, { access: ctx.deps.remote, steps: ctx.deps.steps }));
     await app.register(sessionRoutes(ctx));
+    await app.register(sessionPhotoRoutes(ctx));
+    await app.register(guestRoutes(ctx));
     await app.register(rosterRoutes(ctx));
     await app.register(adminRoutes(ctx));
     await app.register(notificationRoutes(ctx));

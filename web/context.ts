@@ -11,6 +11,8 @@ import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { Deliveries } from '../notifications/deliveries.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { StepRunner } from '../remote/steps.ts';
+import type { SessionInvites } from '../remote/invites.ts';
+import type { SessionPhotos } from '../remote/photos.ts';
 import type { RemoteSessions } from '../remote/sessions.ts';
 import type { Customers } from '../registry/customers.ts';
 import type { PresenceStore } from '../registry/presence.ts';
@@ -52,6 +54,10 @@ export interface WebDeps {
   remote: RemoteSessions;
   /** Contacts and subscriptions (who gets what), pages and their acknowledgement. */
   notifications: { contacts: Contacts; paging: Paging };
+  /** The sessions' photos (remote/photos.ts). */
+  photos: Pick<SessionPhotos, 'add' | 'read' | 'list' | 'maxBytes'>;
+  /** Guest invitations and guest sessions (remote/invites.ts). */
+  invites: Pick<SessionInvites, 'create' | 'list' | 'revoke' | 'login' | 'lookup' | 'alive' | 'logout' | 'onEnded'>;
   counters: Counters;
   /** The guided steps of remote sessions (remote/steps.ts). */
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
@@ -96,6 +102,8 @@ export interface WebContext {
   sessions: Sessions;
   audit: AuditLog;
   throttle: LoginThrottle;
+  /** Failed guest links, per client address (the login throttle's rules). */
+  guestThrottle: LoginThrottle;
   tenancy: Tenancy;
   scrapeToken: ScrapeToken;
   twoFactor: TwoFactor;

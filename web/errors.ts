@@ -10,6 +10,13 @@ import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
 import type {} from './auth/errors.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route's own codes for Fastify's body errors (a photo upload: PHOTO_TOO_LARGE, PHOTO_TYPE_UNSUPPORTED). */
+    bodyErrors?: { tooLarge?: { code: ErrorCode; message: string }; mediaType?: { code: ErrorCode; message: string } };
+  }
+}
+
 /** The error codes only the web API raises (see core/errors.ts). */
 declare module '../core/errors.ts' {
   interface ErrorCodes {
@@ -54,6 +61,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PLAN_NOT_FOUND: 404,
   SESSION_NOT_FOUND: 404,
   STEP_NOT_FOUND: 404,
+  PHOTO_NOT_FOUND: 404,
+  PHOTO_TOO_LARGE: 413,
+  PHOTO_TYPE_UNSUPPORTED: 415,
+  PHOTO_TYPE_MISMATCH: 415,
+  INVITE_NOT_FOUND: 404,
+  GUEST_LINK_INVALID: 401,
   SESSION_INVALID_STATE: 409,
   SESSION_ALREADY_OPEN: 409,
   SESSION_NOT_JOINED: 409,
@@ -143,6 +156,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       }
       return sendError(reply, err.code, err.message);
     }
+    const own = req.routeOptions.config.bodyErrors;
+    if (own?.tooLarge && err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return sendError(reply, own.tooLarge.code, own.tooLarge.message);
+    if (own?.mediaType && err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendError(reply, own.mediaType.code, own.mediaType.message);
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendError(

@@ -38,6 +38,7 @@ export function createWebServer(
         {
           bus: deps.bus,
           sessions: built.ctx.sessions,
+          guests: deps.invites,
           tenancy: built.ctx.tenancy,
           names: built.ctx.names,
           vehicles: deps.vehicles,

@@ -46,7 +46,12 @@ interface Ids {
   contactToRemove: number;
   page: number;
   inbox: number;
+  /** A guest of `session` (an invite used). */
+  guest: Agent;
 }
+
+/** The smallest PNG: its signature and an IHDR chunk are all the type check reads. */
+const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 
 /** The current TOTP code of an enrolment answer ({otpauthUri}), at the test clock. */
 function codeFrom(answer: unknown, at: number): string {
@@ -66,7 +71,8 @@ const contactInput = (name: string) => ({
  * order in which all of them succeed one after the other; a state-changing route without a row
  * fails the coverage test.
  */
-const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
+type UnsafeRequest = (i: Ids) => { url: string; body?: unknown; headers?: Record<string, string>; as?: 'guest' };
+const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
   ['POST /api/vehicles/:id/commands', () => ({ url: '/api/vehicles/VA1/commands', body: { name: 'snapshot' } })],
@@ -90,6 +96,18 @@ const UNSAFE: [string, (i: Ids) => { url: string; body?: unknown }][] = [
   ['POST /api/sessions/:id/answer', (i) => ({ url: `/api/sessions/${i.session}/answer` })],
   ['POST /api/sessions/:id/join', (i) => ({ url: `/api/sessions/${i.session}/join` })],
   ['POST /api/sessions/:id/chat', (i) => ({ url: `/api/sessions/${i.session}/chat`, body: { text: 'csrf' } })],
+  [
+    'POST /api/sessions/:id/photos',
+    (i) => ({ url: `/api/sessions/${i.session}/photos`, body: PNG_BYTES, headers: { 'content-type': 'image/png' } }),
+  ],
+  ['POST /api/sessions/:id/invites', (i) => ({ url: `/api/sessions/${i.session}/invites` })],
+  [
+    'DELETE /api/sessions/:id/invites/:inviteId',
+    (i) => ({
+      url: `/api/sessions/${i.session}/invites/${(i.last as { inviteId?: string } | undefined)?.inviteId ?? 'inv_none'}`,
+    }),
+  ],
+  ['POST /api/guest/logout', () => ({ url: '/api/guest/logout', as: 'guest' })],
   [
     'POST /api/sessions/:id/steps/:index/done',
     (i) => ({ url: `/api/sessions/${i.session}/steps/0/done`, body: { observation: 'fuel 80 %' } }),
@@ -249,6 +267,7 @@ describe('CSRF: every state-changing route refuses a request without the session
       otherSession: handleOf(other.cookie),
       tokenId: token.info.id,
       last: undefined,
+      guest: await w.guestLogin((await w.sessionParts.invites.create(session, 'admin')).token),
     };
   });
   afterAll(async () => w?.close());
@@ -301,9 +320,10 @@ describe('CSRF: every state-changing route refuses a request without the session
     ];
     for (const [key, build] of UNSAFE) {
       const method = key.split(' ')[0]!;
-      const { url, body } = build(ids);
+      const { url, body, as } = build(ids);
+      const caller = as === 'guest' ? ids.guest : admin;
       for (const [name, headers, urlOf, bodyOf] of variants) {
-        const res = await admin.request(
+        const res = await caller.request(
           method,
           urlOf(url),
           body === undefined && name !== 'the token in the body' ? undefined : bodyOf(body ?? {}),
@@ -333,6 +353,7 @@ describe('CSRF: every state-changing route refuses a request without the session
       'POST /api/auth/login/second-factor',
       'POST /api/auth/reset',
       'POST /api/auth/reset/check',
+      'POST /api/guest/login',
     ]);
     for (const r of publicUnsafe) {
       const res = await w.app.inject({
@@ -352,8 +373,8 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   it('the same requests with the right token succeed (so the 403s above were the CSRF check’s)', async () => {
     for (const [key, build] of UNSAFE) {
-      const { url, body } = build(ids);
-      const res = await admin.request(key.split(' ')[0]!, url, body);
+      const { url, body, headers, as } = build(ids);
+      const res = await (as === 'guest' ? ids.guest : admin).request(key.split(' ')[0]!, url, body, headers);
       expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
       ids.last = res.body ? res.json() : undefined;
     }

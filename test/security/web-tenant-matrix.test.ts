@@ -36,7 +36,12 @@ interface Unit {
   /** Notification contacts of the unit: one to change, one to remove. */
   contact: number;
   contactToRemove: number;
+  /** A photo of that session. */
+  photo: string;
 }
+
+/** The smallest PNG (signature and IHDR): what the photo type check reads. */
+const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 
 type Outcome =
   | { status: 403; code: 'FORBIDDEN' }
@@ -51,6 +56,7 @@ interface Probe {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'HEAD';
   url: (u: Unit) => string;
   body?: (u: Unit) => unknown;
+  headers?: Record<string, string>;
   expect: Outcome;
   /** Run with a session of its own (the probe ends it). */
   freshSession?: boolean;
@@ -508,6 +514,64 @@ const MATRIX: Record<string, Probe[]> = {
       expect: nf('SESSION_NOT_FOUND'),
     },
   ],
+  'POST /api/sessions/:id/photos': [
+    {
+      what: 'attach a photo to B’s session',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/photos`,
+      body: () => PNG_BYTES,
+      headers: { 'content-type': 'image/png' },
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'GET /api/sessions/:id/photos/:photoId': [
+    {
+      what: 'a photo of B’s session (404 as if missing)',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/photos/${u.photo}`,
+      expect: nf('SESSION_NOT_FOUND'),
+    },
+  ],
+  'POST /api/sessions/:id/invites': [
+    {
+      what: 'invite a guest to B’s session (staff only)',
+      method: 'POST',
+      url: (u) => `/api/sessions/${u.remoteSession}/invites`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/sessions/:id/invites': [
+    {
+      what: 'B’s session invitations (staff only)',
+      method: 'GET',
+      url: (u) => `/api/sessions/${u.remoteSession}/invites`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'DELETE /api/sessions/:id/invites/:inviteId': [
+    {
+      what: 'revoke an invitation of B’s session (staff only)',
+      method: 'DELETE',
+      url: (u) => `/api/sessions/${u.remoteSession}/invites/inv_guessed`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/guest/login': [
+    {
+      what: 'a guessed guest link',
+      method: 'POST',
+      url: () => '/api/guest/login',
+      body: () => ({ token: 'z'.repeat(43) }),
+      expect: own(401),
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/guest/session': [
+    { what: 'the guest session (guests only)', method: 'GET', url: () => '/api/guest/session', expect: FORBIDDEN },
+  ],
+  'POST /api/guest/logout': [
+    { what: 'guest logout (guests only)', method: 'POST', url: () => '/api/guest/logout', expect: FORBIDDEN },
+  ],
   'POST /api/sessions/:id/end': [
     {
       what: 'end B’s session',
@@ -839,6 +903,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     remoteSession: 987_653,
     contact: 987_652,
     contactToRemove: 987_651,
+    photo: 'ph_missing000000',
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -875,6 +940,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     const sessionB = (await w.sessions.request(crewB, { vehicleId: 'VB1', description: 'B-SESSION-DESC-7733' }))
       .session;
     await w.sessions.chat(crewB, sessionB.id, 'B-SESSION-CHAT-7734');
+    const photoB = (await w.sessionParts.photos.add(crewB, sessionB.id, PNG_BYTES, 'image/png', 'B-PHOTO-7735')).photo;
     // answered, so live: its guided steps (the ticket's GEN-START-FAIL plan) run
     await w.sessionParts.steps.start();
     await w.sessions.answer({ id: 'engineer', role: 'engineer', customerId: null }, sessionB.id);
@@ -896,6 +962,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       remoteSession: sessionB.id,
       contact: (await contactOf('CB', 'B-CONTACT-7733')).id,
       contactToRemove: (await contactOf('CB', 'B-CONTACT-7734')).id,
+      photo: photoB.id,
     };
     ownContact = (await contactOf('CA', 'A-CONTACT')).id;
     A = {
@@ -907,6 +974,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       inbox: await w.inboxItem('cust-a', 'A-INBOX-1', null),
       session: 'unused',
       token: 'unused',
+      photo: 'unused',
       remoteSession: (
         await w.sessions.request(
           { id: 'cust-a', role: 'customer', customerId: 'CA' },
@@ -933,6 +1001,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-SESSION-CHAT-7734',
       'B-CONTACT-7733',
       'b-contact-7733@unit.example',
+      'B-PHOTO-7735',
+      photoB.id,
       ticketB.number,
       ticketB.title,
       B.session,
@@ -1011,13 +1081,14 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       String(u.remoteSession),
       String(u.contact),
       String(u.contactToRemove),
+      u.photo,
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
 
   async function run(agent: Agent, p: Probe, u: Unit): Promise<LightMyRequestResponse> {
     const who = p.freshSession ? await w.login(agent.account) : agent;
-    return who.request(p.method, p.url(u), p.body?.(u));
+    return who.request(p.method, p.url(u), p.body?.(u), p.headers);
   }
 
   const rows = API_ROUTES.flatMap((r) =>
@@ -1050,6 +1121,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.alarm),
           String(u.contact),
           String(u.contactToRemove),
+          u.photo,
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {
@@ -1086,7 +1158,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       w.app.inject({
         method: method as 'GET',
         url: p.url(u),
-        headers: { authorization: `Bearer ${bearer}` },
+        headers: { ...p.headers, authorization: `Bearer ${bearer}` },
         ...(p.body ? { payload: p.body(u) as object } : {}),
       });
     const res = await send(B);

@@ -27,7 +27,13 @@ interface Ids {
   contactB: number;
   removeA: number;
   removeB: number;
+  /** A photo of each session. */
+  photoA: string;
+  photoB: string;
 }
+
+/** The smallest PNG (signature and IHDR). */
+const PNG_BYTES = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
 
 interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -305,6 +311,54 @@ const ROUTES: Route[] = [
     invalid: { body: { outcome: 'fixed' } },
   },
   sessionRoute('GET', '/timeline', undefined, { url: '/api/sessions/1/timeline?since=-1' }),
+  // the photo upload's body is an image (content-type image/*): its tenant rows are in test/security/web-tenant-matrix.test.ts
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/photos',
+    roles: ALL,
+    url: (ids, u) => `/api/sessions/${S(ids, u)}/photos`,
+    invalid: { url: '/api/sessions/abc/photos' },
+  },
+  {
+    method: 'GET',
+    path: '/api/sessions/{id}/photos/{photoId}',
+    roles: ALL,
+    url: (ids, u) => `/api/sessions/${S(ids, u)}/photos/${u === 'A' ? ids.photoA : ids.photoB}`,
+    invalid: { url: '/api/sessions/1/photos/not-a-photo' },
+    tenant: 'SESSION_NOT_FOUND',
+    missing: '/api/sessions/999999/photos/ph_nope',
+  },
+  {
+    method: 'POST',
+    path: '/api/sessions/{id}/invites',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/invites`,
+    invalid: { url: '/api/sessions/abc/invites' },
+  },
+  {
+    method: 'GET',
+    path: '/api/sessions/{id}/invites',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/invites`,
+    invalid: { url: '/api/sessions/abc/invites' },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/sessions/{id}/invites/{inviteId}',
+    roles: STAFF,
+    url: (ids) => `/api/sessions/${ids.sessionA}/invites/inv_nope`,
+    invalid: { url: '/api/sessions/1/invites/nope' },
+  },
+  {
+    method: 'POST',
+    path: '/api/guest/login',
+    roles: 'public',
+    url: () => '/api/guest/login',
+    body: () => ({ token: 'x'.repeat(43) }),
+    invalid: { body: { token: 5 } },
+  },
+  { method: 'GET', path: '/api/guest/session', roles: [], url: () => '/api/guest/session' },
+  { method: 'POST', path: '/api/guest/logout', roles: [], url: () => '/api/guest/logout' },
   sessionRoute('GET', '/record'),
   sessionRoute('GET', '/record.html'),
   { method: 'GET', path: '/api/roster', roles: STAFF, url: () => '/api/roster' },
@@ -743,6 +797,8 @@ describe('every route checks login, role, input and tenant', () => {
           removeB: await add('CB'),
         };
       })()),
+      photoA: '',
+      photoB: '',
     };
     for (const [u, v, c] of [
       ['A', 'VA1', 'CA'],
@@ -758,6 +814,16 @@ describe('every route checks login, role, input and tenant', () => {
     for (const id of [ids.sessionA, ids.sessionB]) await w.sessions.answer(engineer, id);
     steps = w.sessionParts.steps;
     await steps.start(w.sessionParts.liveSessions);
+    for (const [u, c] of [
+      ['A', 'CA'],
+      ['B', 'CB'],
+    ] as const) {
+      const crew = { id: `cust-${u.toLowerCase()}`, role: 'customer' as const, customerId: c };
+      const sessionId = u === 'A' ? ids.sessionA : ids.sessionB;
+      ids[u === 'A' ? 'photoA' : 'photoB'] = (
+        await w.sessionParts.photos.add(crew, sessionId, PNG_BYTES, 'image/png', null)
+      ).photo.id;
+    }
     agents.admin = await w.login('admin');
     agents.dispatcher = await w.login('dispatcher');
     agents.engineer = await w.login('engineer');

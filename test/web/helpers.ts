@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
@@ -28,7 +30,9 @@ import type { ParticipantRole } from '../../remote/types.ts';
 import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
 import type { Role } from '../../web/auth/accounts.ts';
+import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
+import { rm } from 'node:fs/promises';
 import type { WebContext, WebDeps } from '../../web/context.ts';
 
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
@@ -143,6 +147,8 @@ export async function startWeb(
     liveSessionRole: async (accountId, vehicleId) => liveRoles.get(`${accountId} ${vehicleId}`) ?? null,
     isDutyLead: (accountId) => accountId === 'duty-lead',
   });
+  // photos go to a temporary directory, made by the first upload; tests that upload remove it (photoDir)
+  const photoDir = join(tmpdir(), `pw-photos-${randomBytes(6).toString('hex')}`);
   // the session records as the platform wires them; not started (no ring or abandon timer)
   const sessions = createRemoteStage(
     { bus, records: db, log, now, tickets, vehicles, telemetry, producer: notifications.producer },
@@ -151,7 +157,7 @@ export async function startWeb(
   // its guided steps (not started: no check timers until a test starts them)
   const sessionParts = createSessionParts(
     { sessions, tickets, bus, records: db, log, now, commands, vehicles },
-    { SESSION_RATE_RENEW_MS: 120_000 },
+    { SESSION_RATE_RENEW_MS: 120_000, photoDir },
   );
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
@@ -176,6 +182,8 @@ export async function startWeb(
       remote: sessions,
       steps: sessionParts.steps,
       notifications: notifications.forWeb,
+      photos: sessionParts.photos,
+      invites: sessionParts.invites,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -184,6 +192,7 @@ export async function startWeb(
   );
 
   await commands.start();
+  sessionParts.invites.start(); // a bus listener only: nothing to stop
 
   if (opts.seed !== false) {
     await customers.add({ id: 'CA', name: 'Unit A' });
@@ -213,15 +222,27 @@ export async function startWeb(
     return agent(account, res);
   }
 
-  function agent(account: string, loginRes: LightMyRequestResponse): Agent {
-    const cookie = loginRes.cookies.find((c) => c.name === SESSION_COOKIE);
+  /** Signs in as a guest with an invite link's token (POST /api/guest/login); the agent carries the guest cookie. */
+  async function guestLogin(token: string, ip?: string): Promise<Agent> {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/guest/login',
+      payload: { token },
+      remoteAddress: ip ?? `10.0.1.${remote.n++ % 250}`,
+    });
+    if (res.statusCode !== 200) throw new Error(`guest login failed: ${res.statusCode} ${res.body}`);
+    return agent((res.json() as { guestId: string }).guestId, res, GUEST_COOKIE);
+  }
+
+  function agent(account: string, loginRes: LightMyRequestResponse, cookieName = SESSION_COOKIE): Agent {
+    const cookie = loginRes.cookies.find((c) => c.name === cookieName);
     if (!cookie) throw new Error('no session cookie');
     const csrf = (loginRes.json() as { csrfToken: string }).csrfToken;
     const request = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
       app.inject({
         method: method as 'GET',
         url,
-        cookies: { [SESSION_COOKIE]: cookie.value },
+        cookies: { [cookieName]: cookie.value },
         headers: { 'x-csrf-token': csrf, ...headers },
         ...(body === undefined ? {} : { payload: body as object }),
       });
@@ -268,6 +289,9 @@ export async function startWeb(
     now,
     advance: (ms: number) => (clock += ms),
     login,
+    guestLogin,
+    /** Where this app's photos go (made by the first upload, removed on close). */
+    photoDir,
     /** A delivered item in an account's console inbox (as the dispatcher leaves it); returns its id. */
     async inboxItem(accountId: string, subject: string, ticketId: number | null): Promise<number> {
       const key = `test-inbox:${accountId}:${subject}`;
@@ -327,6 +351,7 @@ export async function startWeb(
     async close() {
       await commands.stop();
       await app.close();
+      await rm(photoDir, { recursive: true, force: true });
       if (!opts.db) await db.destroy();
     },
   };

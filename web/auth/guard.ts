@@ -3,7 +3,19 @@ import type { Counters } from '../../core/counters.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { Account, Role } from './accounts.ts';
 import type { ApiTokens, TokenPrincipal, TokenRateLimit, TokenScope } from './api-tokens.ts';
-import { csrfMatches, CSRF_HEADER, SESSION_COOKIE, type ActiveSession, type Sessions } from './sessions.ts';
+import type { GuestSession, SessionInvites } from '../../remote/invites.ts';
+import type { SessionPrincipal } from '../../remote/types.ts';
+import {
+  csrfMatches,
+  csrfTokenFor,
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  type ActiveSession,
+  type Sessions,
+} from './sessions.ts';
+
+/** The cookie of a guest (an invited crew member without an account): one remote session only. */
+export const GUEST_COOKIE = '__Host-pw_guest';
 
 /** Who may call a route: nobody signed in needed (`public`), or these roles. API routes without it are admin-only. */
 export type Access =
@@ -17,6 +29,8 @@ export type Access =
       token?: TokenScope;
       /** the session must have proven its password or TOTP code within the re-authentication window */
       recentAuth?: boolean;
+      /** a guest (invite link) may call it too; the handler must ask SessionAccess about the one session */
+      guest?: boolean;
     };
 
 declare module 'fastify' {
@@ -28,6 +42,8 @@ declare module 'fastify' {
     auth: ActiveSession | null;
     /** The API token of a bearer request, set by the guard (null for a session). */
     apiToken: TokenPrincipal | null;
+    /** The guest of a request with the guest cookie, set by the guard on routes open to guests. */
+    guest: GuestSession | null;
   }
 }
 
@@ -44,6 +60,19 @@ export function who(req: FastifyRequest): Account {
   if (req.apiToken) return req.apiToken.account;
   if (!req.auth) throw new PlatformError('UNAUTHENTICATED', 'log in first');
   return req.auth.account;
+}
+
+/** Who a request is to the session records: a guest, or the account of the session or token. */
+export function principalOfRequest(req: FastifyRequest): SessionPrincipal {
+  if (req.guest) return req.guest.principal;
+  const a = who(req);
+  return { id: a.id, role: a.role, customerId: a.customerId };
+}
+
+/** How a request's viewer is named to: a guest sees people as the unit's customers do. */
+export function viewerOf(req: FastifyRequest): Pick<Account, 'role' | 'customerId'> {
+  if (req.guest) return { role: 'customer', customerId: req.guest.principal.customerId };
+  return who(req);
 }
 
 /** The session of a guarded route that tokens cannot call. */
@@ -79,6 +108,8 @@ export interface GuardDeps {
   tokenRate: TokenRateLimit;
   counters: Counters;
   now: () => number;
+  /** Guest sessions (remote/invites.ts); without them the guest cookie is ignored. */
+  guests?: Pick<SessionInvites, 'lookup'>;
 }
 
 export interface GuardOptions {
@@ -122,6 +153,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps, options: Gua
   const { sessions } = deps;
   app.decorateRequest('auth', null);
   app.decorateRequest('apiToken', null);
+  app.decorateRequest('guest', null);
   app.addHook('onRequest', async (req, reply) => {
     const url = req.routeOptions.url;
     if (!url || !url.startsWith('/api/')) return;
@@ -152,6 +184,29 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps, options: Gua
       if (!principal.token.scopes.includes(scope))
         throw new PlatformError('FORBIDDEN', `this needs an API token with the scope ${scope}`);
       roleCheck(access, principal.account);
+      return;
+    }
+    const guestCookie = req.cookies[GUEST_COOKIE];
+    if (!cookie && guestCookie && deps.guests) {
+      const guest = await deps.guests.lookup(guestCookie);
+      if (!guest) {
+        void reply.clearCookie(GUEST_COOKIE, COOKIE_BASE);
+        throw new PlatformError(
+          'UNAUTHENTICATED',
+          'your guest access has ended (revoked, expired or the session ended)',
+        );
+      }
+      // a guest sees its session and nothing else of the unit
+      if (!access?.guest) {
+        deps.counters.inc('web.guest_refused');
+        throw new PlatformError('FORBIDDEN', 'a guest may only use the remote session it was invited to');
+      }
+      if (unsafe && !csrfMatches(csrfTokenFor(guestCookie), headerValue(req.headers[CSRF_HEADER])))
+        throw new PlatformError(
+          'CSRF_INVALID',
+          `missing or wrong ${CSRF_HEADER} header: send the csrfToken from the guest login answer or GET /api/guest/session`,
+        );
+      req.guest = guest;
       return;
     }
     if (!cookie) throw new PlatformError('UNAUTHENTICATED', 'log in first (POST /api/auth/login)');

@@ -66,7 +66,8 @@ export interface LiveInbox {
 
 /** Sent once right after the connection is accepted. */
 export interface LiveWelcome {
-  account: { id: string; role: Role; customerId: string | null };
+  /** `guest`: an invited guest, who may only `session.join` its session. */
+  account: { id: string; role: Role | 'guest'; customerId: string | null };
   /** At most this many `frame` messages a second per vehicle. */
   maxRateHz: number;
   /** At most this many vehicles subscribed at once per connection. */

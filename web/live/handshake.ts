@@ -2,9 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Counters } from '../../core/counters.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { SessionInvites } from '../../remote/invites.ts';
+import { GUEST_COOKIE } from '../auth/guard.ts';
 import { SESSION_COOKIE, type SessionEnded, type Sessions } from '../auth/sessions.ts';
 import type { ProxyTrust } from '../proxy-trust.ts';
-import type { LiveModule, LiveServer, LiveSocket } from './sockets.ts';
+import { guestAccount, type LiveModule, type LiveServer, type LiveSocket } from './sockets.ts';
 
 class LiveError extends Error {
   readonly data: { code: ErrorCode };
@@ -73,9 +75,14 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 export interface HandshakeDeps {
   sessions: Pick<Sessions, 'lookup' | 'alive' | 'onEnded'>;
+  /** Guests (remote/invites.ts): their cookie opens one remote session; without this it is refused. */
+  guests?: Pick<SessionInvites, 'lookup' | 'alive' | 'onEnded'> | undefined;
   counters: Counters;
   log: Logger;
 }
+
+/** The key of a guest connection's cookie session in `bySession` (never equal to a console session's id). */
+const guestKey = (id: string) => `guest:${id}`;
 
 /**
  * Who may connect, and for how long: a handshake is accepted with a live session cookie from the
@@ -95,6 +102,16 @@ export function createHandshake(
       const refused = foreignOrigin(socket.request, opts.trustProxy);
       if (refused) return next(new LiveError('CSRF_INVALID', refused));
       const token = cookieValue(socket.handshake.headers.cookie, SESSION_COOKIE);
+      const guestToken = cookieValue(socket.handshake.headers.cookie, GUEST_COOKIE);
+      if (!token && guestToken && deps.guests) {
+        const guest = await deps.guests.lookup(guestToken);
+        if (!guest) {
+          counters.inc('live.refused', 'unauthenticated');
+          return next(new LiveError('UNAUTHENTICATED', 'your guest access has ended'));
+        }
+        socket.data = { account: guestAccount(guest.principal), sessionId: guestKey(guest.id), guest: guest.principal };
+        return next();
+      }
       if (!token) {
         counters.inc('live.refused', 'unauthenticated');
         return next(
@@ -147,13 +164,20 @@ export function createHandshake(
     }
   });
 
+  const offGuests = deps.guests?.onEnded((ids) => {
+    for (const id of ids)
+      for (const s of bySession.get(guestKey(id)) ?? []) endSocket(s, 'your guest access has ended');
+  });
+  const alive = (sid: string): Promise<boolean> =>
+    sid.startsWith('guest:') ? (deps.guests?.alive(sid.slice(6)) ?? Promise.resolve(false)) : sessions.alive(sid);
+
   let checking = false;
   const sessionTimer = setInterval(() => {
     if (checking || bySession.size === 0) return;
     checking = true;
     void (async () => {
       for (const [sid, set] of [...bySession]) {
-        if (!(await sessions.alive(sid))) for (const s of set) endSocket(s, 'your session has ended; log in again');
+        if (!(await alive(sid))) for (const s of set) endSocket(s, 'your session has ended; log in again');
       }
     })()
       .catch((err: unknown) => log.warn({ err }, 'live session check failed'))
@@ -174,7 +198,7 @@ export function createHandshake(
         if (s?.size === 0) bySession.delete(sessionId);
       });
       // a session ended while this handshake was in flight was not seen by onEnded
-      sessions.alive(sessionId).then(
+      alive(sessionId).then(
         (ok) => {
           if (!ok) endSocket(socket, 'your session has ended; log in again');
         },
@@ -183,6 +207,7 @@ export function createHandshake(
     },
     close() {
       offEnded();
+      offGuests?.();
       clearInterval(sessionTimer);
     },
   };

@@ -20,6 +20,7 @@ import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { createRemoteSessionStream, type SessionTimelineReader } from './remote-session-stream.ts';
 import type { SessionAccess } from '../../remote/types.ts';
+import type { SessionInvites } from '../../remote/invites.ts';
 import { rooms, staffIn, type LiveModule, type LiveServer } from './sockets.ts';
 import { createTransportHooks } from './transport.ts';
 import { createVehicleFrames } from './vehicle-frames.ts';
@@ -30,6 +31,8 @@ export type { LiveOptions } from './options.ts';
 export interface LiveDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
   sessions: Pick<Sessions, 'lookup' | 'alive' | 'onEnded'>;
+  /** Guest sessions (remote/invites.ts): a guest's connection may only join its remote session. */
+  guests?: Pick<SessionInvites, 'lookup' | 'alive' | 'onEnded'>;
   tenancy: Pick<Tenancy, 'vehicle'>;
   vehicles: Pick<VehicleRegistry, 'get'>;
   /** How people are named to customers (web/public-names.ts). */
@@ -67,7 +70,11 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   });
   const transport = createTransportHooks(server, { counters, securityHeaders: deps.securityHeaders });
 
-  const handshake = createHandshake(io, { sessions: deps.sessions, counters, log }, { ...options, trustProxy });
+  const handshake = createHandshake(
+    io,
+    { sessions: deps.sessions, guests: deps.guests, counters, log },
+    { ...options, trustProxy },
+  );
   const backpressure = createBackpressure(io, { counters, log }, options);
   const vehicleInfo = createVehicleInfo({ bus, vehicles: deps.vehicles });
   // telemetry.stored: frames before fleet changes
@@ -88,28 +95,45 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   const inbox = createInboxPush({ bus, send: backpressure });
   const ringing = createRingingPush({ bus, send: backpressure });
   const features: LiveModule[] = [vehicleFrames, fleet, fanOut, inbox, ringing];
+  /** What a guest's connection gets: the session stream only (no fleet, vehicles, alarms, tickets, inbox, rings). */
+  const guestFeatures: LiveModule[] = [];
   // remote sessions: their own rooms and telemetry.stored listener, every frame (no throttle), same backpressure
-  if (deps.remote)
-    features.push(
-      createRemoteSessionStream(io, {
-        bus,
-        access: deps.remote.access,
-        timeline: deps.remote.timeline,
-        send: backpressure,
-        names: deps.names,
-        counters,
-        log,
-      }),
-    );
+  if (deps.remote) {
+    const stream = createRemoteSessionStream(io, {
+      bus,
+      access: deps.remote.access,
+      timeline: deps.remote.timeline,
+      send: backpressure,
+      names: deps.names,
+      counters,
+      log,
+    });
+    features.push(stream);
+    guestFeatures.push(stream);
+  }
   const guard = createProtocolGuard(
     { counters, log },
     features.flatMap((m) => m.requests ?? []),
   );
+  const guestGuard = createProtocolGuard(
+    { counters, log },
+    guestFeatures.flatMap((m) => m.requests ?? []),
+  );
   /** Called on every connection in this order; closed in this order. */
   const modules: LiveModule[] = [handshake, backpressure, vehicleInfo, guard, ...features];
+  const guestModules: LiveModule[] = [handshake, backpressure, guestGuard, ...guestFeatures];
 
   io.on('connection', (socket) => {
-    const { account } = socket.data;
+    const { account, guest } = socket.data;
+    if (guest) {
+      for (const m of guestModules) m.connected?.(socket);
+      socket.emit('welcome', {
+        account: { id: guest.id, role: 'guest', customerId: null },
+        maxRateHz: options.maxRateHz,
+        maxSubscriptions: 0,
+      });
+      return;
+    }
     const joined = rooms.of(account);
     if (joined.length) void socket.join(joined);
     for (const m of modules) m.connected?.(socket);

@@ -50,11 +50,12 @@ const LEAVE_EXPECTED = 'send {sessionId: number} and an acknowledgement callback
 /** Sessions one connection may be in at once. */
 const MAX_JOINED = 10;
 
-const principalOf = (s: LiveSocket): SessionPrincipal => ({
-  id: s.data.account.id,
-  role: s.data.account.role,
-  customerId: s.data.account.customerId,
-});
+const principalOf = (s: LiveSocket): SessionPrincipal =>
+  s.data.guest ?? {
+    id: s.data.account.id,
+    role: s.data.account.role,
+    customerId: s.data.account.customerId,
+  };
 
 function sessionForCrew(session: RemoteSession, n: Naming): RemoteSession {
   return {
@@ -221,7 +222,8 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
           }
           const timeline = await deps.timeline.since(sessionId, payload.sinceSeq ?? -1);
           if (!socket.connected) return;
-          const crew = socket.data.account.role === 'customer';
+          // guests get the crew's copy (people named as the unit's customers see them)
+          const crew = socket.data.account.role === 'customer' || !!socket.data.guest;
           vehicleOf.set(sessionId, a.session.vehicleId);
           customerOf.set(sessionId, a.session.customerId);
           if (!mine.has(sessionId)) {

@@ -1,11 +1,36 @@
 import type { Server, Socket } from 'socket.io';
+import type { SessionPrincipal } from '../../remote/types.ts';
 import type { Account } from '../auth/accounts.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 
 /** What the handshake puts on every accepted connection. Each module keeps its own per-connection state. */
 export interface SocketData {
+  /** For a guest: `guestAccount`, a placeholder with no rights (a customer of no unit). */
   account: Account;
   sessionId: string;
+  /** Set for a guest's connection (an invite link): it may join that one remote session and nothing else. */
+  guest?: SessionPrincipal;
+}
+
+/**
+ * What a guest's connection carries as its account: a customer account of no unit, so that any
+ * module that ever saw it would grant nothing (no rooms, every vehicle "not found"). The live layer
+ * does not even hand guest connections to those modules.
+ */
+export function guestAccount(guest: SessionPrincipal): Account {
+  return {
+    id: guest.id,
+    name: 'Guest',
+    displayName: null,
+    role: 'customer',
+    customerId: null,
+    mustChangePassword: false,
+    disabled: false,
+    createdAt: 0,
+    updatedAt: 0,
+    lastLoginAt: null,
+    twoFactor: false,
+  };
 }
 
 export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

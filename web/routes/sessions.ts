@@ -5,7 +5,7 @@ import { renderRecordHtml } from '../../remote/record-html.ts';
 import { CHAT_MAX_CHARS, CHOSEN_OUTCOMES, DESCRIPTION_MAX_CHARS } from '../../remote/sessions.ts';
 import type { SessionPrincipal } from '../../remote/types.ts';
 import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { principalOfRequest, viewerOf, who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   AUTHED,
@@ -39,12 +39,12 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { deps, tenancy, audit } = ctx;
   const remote = deps.remote;
 
-  async function visible(me: Account, id: number) {
-    const a = await remote.access(principalOf(me), id);
+  async function visible(me: SessionPrincipal, id: number) {
+    const a = await remote.access(me, id);
     if (!a) throw new PlatformError('SESSION_NOT_FOUND', `session ${id} not found`);
     return a;
   }
-  const viewFor = async (me: Account) => sessionView(me, await ctx.names.forViewer(me));
+  const viewFor = async (me: Pick<Account, 'role' | 'customerId'>) => sessionView(me, await ctx.names.forViewer(me));
 
   return async (app) => {
     app.post(
@@ -153,10 +153,10 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
-          summary: 'One session with its participants and the part the caller plays in it',
+          summary: 'One session with its participants and the part the caller plays in it (guests: their own)',
           params: numericParams,
           response: {
             200: sessionBody.extend({ role: z.enum(['lead', 'observer', 'crew', 'guest']) }),
@@ -165,9 +165,8 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const me = who(req);
-        const a = await visible(me, req.params.id);
-        return { session: (await viewFor(me)).session(a.session), role: a.role };
+        const a = await visible(principalOfRequest(req), req.params.id);
+        return { session: (await viewFor(viewerOf(req))).session(a.session), role: a.role };
       },
     );
 
@@ -175,12 +174,13 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       path: 'answer' | 'join' | 'leave',
       summary: string,
       roles: readonly Account['role'][],
-      run: (me: Account, id: number, ip: string) => Promise<unknown>,
+      run: (me: SessionPrincipal, id: number, ip: string) => Promise<unknown>,
+      guest = false,
     ) =>
       app.post(
         `/api/sessions/:id/${path}`,
         {
-          config: { access: { roles } },
+          config: { access: { roles, guest } },
           schema: {
             tags: ['sessions'],
             summary,
@@ -189,10 +189,10 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           },
         },
         async (req) => {
-          const me = who(req);
+          const me = principalOfRequest(req);
           await visible(me, req.params.id);
           await run(me, req.params.id, req.ip);
-          return { session: (await viewFor(me)).session(await remote.get(req.params.id)) };
+          return { session: (await viewFor(viewerOf(req))).session(await remote.get(req.params.id)) };
         },
       );
 
@@ -201,7 +201,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       'Answer a ringing session: the engineer becomes its lead; it is live',
       STAFF_ROLES,
       async (me, id, ip) => {
-        const s = await remote.answer(principalOf(me), id);
+        const s = await remote.answer(me, id);
         await audit.record({
           actor: me.id,
           action: 'session.answered',
@@ -211,17 +211,25 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         });
       },
     );
-    action('join', 'Join (or rejoin): staff as observers, the unit’s crew as crew', ROLES, (me, id) =>
-      remote.join(principalOf(me), id),
+    action(
+      'join',
+      'Join (or rejoin): staff as observers, the unit’s crew as crew, a guest its own session',
+      ROLES,
+      (me, id) => remote.join(me, id),
+      true,
     );
-    action('leave', 'Leave the session (a reload or a lost network is not leaving)', ROLES, (me, id) =>
-      remote.leave(principalOf(me), id),
+    action(
+      'leave',
+      'Leave the session (a reload or a lost network is not leaving)',
+      ROLES,
+      (me, id) => remote.leave(me, id),
+      true,
     );
 
     app.post(
       '/api/sessions/:id/chat',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
           summary: 'Send a text message to the session (stored and delivered live, in timeline order)',
@@ -231,10 +239,10 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const me = who(req);
+        const me = principalOfRequest(req);
         await visible(me, req.params.id);
-        const entry = await remote.chat(principalOf(me), req.params.id, req.body.text);
-        return reply.code(201).send({ entry: (await viewFor(me)).entry(entry) });
+        const entry = await remote.chat(me, req.params.id, req.body.text);
+        return reply.code(201).send({ entry: (await viewFor(viewerOf(req))).entry(entry) });
       },
     );
 
@@ -257,7 +265,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = who(req);
-        await visible(me, req.params.id);
+        await visible(principalOf(me), req.params.id);
         const s = await remote.end(principalOf(me), req.params.id, req.body.outcome, req.body.note ?? null);
         await audit.record({
           actor: me.id,
@@ -273,7 +281,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id/timeline',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
           summary: 'The session’s timeline after a seq (catching up after a reconnect), in order',
@@ -291,9 +299,8 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const me = who(req);
-        await visible(me, req.params.id);
-        const view = await viewFor(me);
+        await visible(principalOfRequest(req), req.params.id);
+        const view = await viewFor(viewerOf(req));
         const entries = await remote.timeline(req.params.id, req.query.since, req.query.limit);
         return { entries: entries.map(view.entry) };
       },
@@ -325,6 +332,17 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
                 guests: z.array(remoteSessionOut.shape.participants.element),
               }),
               timeline: z.array(sessionEntryOut),
+              photos: z.array(
+                z.object({
+                  id: z.string(),
+                  type: z.string(),
+                  size: z.number(),
+                  caption: z.string().nullable(),
+                  at: z.number(),
+                  by: z.string(),
+                  url: z.string(),
+                }),
+              ),
               telemetry: z.object({
                 from: z.number(),
                 to: z.number(),
@@ -339,7 +357,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = who(req);
-        await visible(me, req.params.id);
+        await visible(principalOf(me), req.params.id);
         return (await viewFor(me)).record(await remote.record(req.params.id));
       },
     );
@@ -358,7 +376,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const me = who(req);
-        await visible(me, req.params.id);
+        await visible(principalOf(me), req.params.id);
         const record = (await viewFor(me)).record(await remote.record(req.params.id));
         const html = renderRecordHtml(record, { timeZone: remote.roster.timeZone });
         // a string with a non-JSON type is sent as is; the schema's map only types the error answers
