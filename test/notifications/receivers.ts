@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -51,3 +52,14 @@ export async function startReceiver(answer: (r: Received, n: number) => { status
 }
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/**
+ * DingTalk's check of a signed robot URL, as its documentation describes it: `timestamp` (ms) within
+ * an hour of now, and `sign` = urlencode(base64(HmacSHA256(key = secret, data = timestamp + "\n" + secret))).
+ */
+export function dingtalkAccepts(url: URL, secret: string, nowMs: number): boolean {
+  const timestamp = url.searchParams.get('timestamp');
+  const sign = url.searchParams.get('sign'); // searchParams decodes the urlencoding
+  if (!timestamp || !sign || Math.abs(nowMs - Number(timestamp)) > 3_600_000) return false;
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64') === sign;
+}
