@@ -11,9 +11,12 @@ export interface Received {
 
 /**
  * A local HTTP receiver for webhook and robot deliveries: answers each request with the next of
- * `answer`'s results and records what arrived; `next()` resolves with the next request to arrive.
+ * `answer`'s results (after its `delayMs`, when given) and records what arrived; `next()` resolves
+ * with the next request to arrive.
  */
-export async function startReceiver(answer: (r: Received, n: number) => { status: number; body?: string } | 'hang') {
+export async function startReceiver(
+  answer: (r: Received, n: number) => { status: number; body?: string; delayMs?: number } | 'hang',
+) {
   const received: Received[] = [];
   const waiting: ((r: Received) => void)[] = [];
   const hanging = new Set<import('node:http').ServerResponse>();
@@ -34,7 +37,13 @@ export async function startReceiver(answer: (r: Received, n: number) => { status
         hanging.add(res);
         return;
       }
-      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body ?? '');
+      const reply = () => {
+        hanging.delete(res);
+        if (!res.destroyed) res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body ?? '');
+      };
+      if (!a.delayMs) return reply();
+      hanging.add(res);
+      setTimeout(reply, a.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
