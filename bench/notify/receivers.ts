@@ -32,6 +32,8 @@ export async function startSmtpReceiver() {
     allowInsecureAuth: false,
     logger: false,
     maxClients: 200,
+    // no reverse DNS of the client (127.0.0.1): the lookup would be timed, not the delivery
+    disableReverseLookup: true,
     onAuth(auth, _session, cb) {
       if (auth.username === SMTP_USER && auth.password === SMTP_PASSWORD) return cb(null, { user: SMTP_USER });
       return cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));

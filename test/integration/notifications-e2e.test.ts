@@ -318,4 +318,71 @@ describe('notifications end to end through the platform', () => {
       'page_acknowledged_by_link',
     ]);
   }, 60_000);
+
+  it('quiet hours hold a routine ticket’s message back until they end, but not a 特急 one', async () => {
+    const hook = await startReceiver(() => ({ status: 200 }));
+    cleanup.push(() => hook.close());
+    const qdir = mkdtempSync(join(tmpdir(), 'pw-notify-quiet-'));
+    cleanup.push(() => rmSync(qdir, { recursive: true, force: true }));
+    writeFileSync(
+      join(qdir, 'channels.yaml'),
+      `webhooks:\n  - id: q-hook\n    url: ${hook.url}/hook\n    secret: ${HOOK_SECRET}\n`,
+    );
+    const tp = await startTestPlatform({ NOTIFY_CHANNELS_FILE: join(qdir, 'channels.yaml'), PUBLIC_URL: PUBLIC });
+    cleanup.push(() => tp.close());
+    const base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    await tp.platform.customers.add({ id: 'CQ', name: 'Quiet unit' });
+    await tp.platform.vehicles.add({ id: 'CQ-V1', customerId: 'CQ', name: 'Quiet vehicle' });
+    await createAccounts({ db: tp.platform.records }, { passwordCost: TEST_COST }).add({
+      id: 'desk-q',
+      name: 'Desk',
+      role: 'dispatcher',
+      password: PASSWORD,
+    });
+    const desk = await httpLogin(base, 'desk-q', PASSWORD);
+    // quiet from an hour ago to two hours ahead, in UTC
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const quietEnd = Date.now() + 2 * 3_600_000;
+    const res = await apiAs(base, desk, 'POST', '/api/customers/CQ/contacts', {
+      name: 'Night owl',
+      language: 'en',
+      channels: [{ channel: 'webhook', target: 'q-hook' }],
+      quietHours: { from: hhmm(Date.now() - 3_600_000), to: hhmm(quietEnd) },
+      timeZone: 'UTC',
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const open = async (level: string, title: string) => {
+      const r = await apiAs(base, desk, 'POST', '/api/tickets', {
+        vehicleId: 'CQ-V1',
+        level,
+        title,
+        need: 'The crew reports it by phone.',
+        contacts: [{ name: 'Crew', phone: '+86 138 0000 0000' }],
+      });
+      expect(r.status, await r.clone().text()).toBe(201);
+      return ((await r.json()) as { ticket: Ticket }).ticket;
+    };
+    const routine = await open('routine', 'Battery check due');
+    const arrived = hook.next();
+    const delivered = new Promise<void>((resolve) =>
+      tp.platform.bus.on('notification.delivered', (e) => {
+        if (e.delivery.ticketId !== routine.id) resolve();
+      }),
+    );
+    const urgent = await open('extra_urgent', 'Mains lost, generator does not start');
+    const got = await withTimeout(arrived, 10_000, 'the 特急 message during quiet hours');
+    await withTimeout(delivered, 10_000, 'the 特急 row marked delivered');
+    expect(JSON.parse(got.body)).toMatchObject({ ticketId: urgent.id, urgent: true });
+    const rows = await tp.platform.records
+      .selectFrom('notifications')
+      .selectAll()
+      .where('ticket_id', 'in', [routine.id, urgent.id])
+      .execute();
+    const held = rows.find((r) => r.ticket_id === routine.id)!;
+    expect(held).toMatchObject({ status: 'held', channel: 'webhook' });
+    // held until the quiet hours end (to the minute), then delivered as it is
+    expect(Math.abs(held.next_at - quietEnd)).toBeLessThan(61_000);
+    expect(rows.find((r) => r.ticket_id === urgent.id)!.status).toBe('delivered');
+    expect(hook.received.map((r) => (JSON.parse(r.body) as { ticketId: number }).ticketId)).toEqual([urgent.id]);
+  }, 30_000);
 });

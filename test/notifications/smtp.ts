@@ -22,6 +22,7 @@ export async function startSmtp(refuse?: (rcpt: string) => number | undefined) {
     authMethods: ['PLAIN', 'LOGIN'],
     allowInsecureAuth: false,
     logger: false,
+    disableReverseLookup: true, // 127.0.0.1: no DNS in tests
     onAuth(auth, _session, cb) {
       if (auth.username === USER && auth.password === PASSWORD) return cb(null, { user: USER });
       return cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
