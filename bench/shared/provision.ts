@@ -26,6 +26,8 @@ export async function provisionVehicles(
   dataDir: string,
   count: number,
   onProgress?: (done: number) => void,
+  /** The customer unit of vehicle `i` (default: every vehicle in unit `bench`). */
+  customerOf: (i: number) => string = () => 'bench',
 ): Promise<Credential[]> {
   const load = <T>(path: string) => import(pathToFileURL(join(platformRoot, path)).href) as Promise<T>;
   const { openSqliteRecords } = await load<RecordsModule>('records/db.ts');
@@ -39,10 +41,10 @@ export async function provisionVehicles(
     for (let start = 0; start < count; start += CHUNK) {
       const ids = Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => benchVehicleId(start + k));
       const added = await Promise.all(
-        ids.map((id) =>
+        ids.map((id, k) =>
           registry.add({
             id,
-            customerId: 'bench',
+            customerId: customerOf(start + k),
             model: 'bench-gateway',
             profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } },
           }),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,9 +11,12 @@ export interface Received {
 
 /**
  * A local HTTP receiver for webhook and robot deliveries: answers each request with the next of
- * `answer`'s results and records what arrived; `next()` resolves with the next request to arrive.
+ * `answer`'s results (after its `delayMs`, when given) and records what arrived; `next()` resolves
+ * with the next request to arrive.
  */
-export async function startReceiver(answer: (r: Received, n: number) => { status: number; body?: string } | 'hang') {
+export async function startReceiver(
+  answer: (r: Received, n: number) => { status: number; body?: string; delayMs?: number } | 'hang',
+) {
   const received: Received[] = [];
   const waiting: ((r: Received) => void)[] = [];
   const hanging = new Set<import('node:http').ServerResponse>();
@@ -33,7 +37,13 @@ export async function startReceiver(answer: (r: Received, n: number) => { status
         hanging.add(res);
         return;
       }
-      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body ?? '');
+      const reply = () => {
+        hanging.delete(res);
+        if (!res.destroyed) res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body ?? '');
+      };
+      if (!a.delayMs) return reply();
+      hanging.add(res);
+      setTimeout(reply, a.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,3 +61,14 @@ export async function startReceiver(answer: (r: Received, n: number) => { status
 }
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/**
+ * DingTalk's check of a signed robot URL, as its documentation describes it: `timestamp` (ms) within
+ * an hour of now, and `sign` = urlencode(base64(HmacSHA256(key = secret, data = timestamp + "\n" + secret))).
+ */
+export function dingtalkAccepts(url: URL, secret: string, nowMs: number): boolean {
+  const timestamp = url.searchParams.get('timestamp');
+  const sign = url.searchParams.get('sign'); // searchParams decodes the urlencoding
+  if (!timestamp || !sign || Math.abs(nowMs - Number(timestamp)) > 3_600_000) return false;
+  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64') === sign;
+}

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInProcessBus } from '../../core/bus.ts';
@@ -9,21 +8,10 @@ import { createWecomChannel } from '../../notifications/channels/wecom.ts';
 import { createDispatcher } from '../../notifications/dispatcher.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 import { openSqliteRecords } from '../../records/db.ts';
-import { startReceiver, type Received } from './receivers.ts';
+import { dingtalkAccepts, startReceiver, type Received } from './receivers.ts';
 
 const DING_SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd';
 const T0 = Date.UTC(2026, 11, 3, 8, 0, 0);
-
-/**
- * DingTalk's check of a signed robot URL, as its documentation describes it: `timestamp` (ms) within
- * an hour of now, and `sign` = urlencode(base64(HmacSHA256(key = secret, data = timestamp + "\n" + secret))).
- */
-function dingtalkAccepts(url: URL, secret: string, nowMs: number): boolean {
-  const timestamp = url.searchParams.get('timestamp');
-  const sign = url.searchParams.get('sign'); // searchParams decodes the urlencoding
-  if (!timestamp || !sign || Math.abs(nowMs - Number(timestamp)) > 3_600_000) return false;
-  return createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64') === sign;
-}
 
 const row = (
   key: string,

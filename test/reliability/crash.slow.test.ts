@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import { openSqliteRecords } from '../../records/db.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { healthy, onBattery } from '../diagnostics/fixtures.ts';
 import { recordsFile, telemetryFile } from '../../platform/data-files.ts';
+import { freePort, prng, until } from './kill-loop.ts';
 
 /**
  * Crash under load: the platform runs as its own process (`node --import tsx platform/main.ts`, as
@@ -49,35 +49,6 @@ const LAST_LIFE_MS = 15_000;
 const MAX_FRAMES_PER_GATEWAY = 600;
 const PER_MESSAGE = 100;
 const INFLIGHT = 4;
-
-/** mulberry32: a small seeded PRNG, [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Polls `cond` every 50 ms until it holds; fails after `ms` naming `what`. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 // -- faults ---------------------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 import { recordsFile } from '../../platform/data-files.ts';
@@ -10,8 +9,8 @@ import { openSqliteRecords } from '../../records/db.ts';
 import { withTimeout } from '../helpers/platform.ts';
 import { startReceiver } from '../notifications/receivers.ts';
 import { docsVerifier } from '../notifications/verifier.ts';
+import { startPlatformProcess } from './kill-loop.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ROWS = 40;
 const SECRET = 'kill-test-hook-secret-123456';
 
@@ -30,36 +29,7 @@ describe('notification delivery survives kill -9', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function startPlatform(env: Record<string, string>): Promise<ChildProcess> {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'platform/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        MQTT_PORT: '0',
-        MQTT_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        DATA_DIR: join(dir, 'data'),
-        LOG_LEVEL: 'info',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(p);
-    let out = '';
-    return withTimeout(
-      new Promise<ChildProcess>((resolve, reject) => {
-        p.stdout!.on('data', (c: Buffer) => {
-          out += c.toString('utf8');
-          if (out.includes('platform started')) resolve(p);
-        });
-        p.on('exit', (code) => reject(new Error(`platform exited (${code}) before it started: ${out.slice(-2000)}`)));
-      }),
-      60_000,
-      'the platform process to start',
-    );
-  }
+  const startPlatform = (env: Record<string, string>) => startPlatformProcess(children, join(dir, 'data'), env);
 
   it('delivers every notification after a SIGKILL mid-delivery, repeats only what was in flight, with the same key', async () => {
     const verify = await docsVerifier();
