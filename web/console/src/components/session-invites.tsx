@@ -1,13 +1,15 @@
 /**
  * A remote session's guest invitations, for staff: "Invite a crew member" makes a one-time link
  * (POST /api/sessions/:id/invites), shown only this once with a copy button and its expiry; the
- * list of invitations (never their tokens) with Revoke for the open or used ones.
+ * list of invitations (never their tokens) with Revoke for the open or used ones, brought up to date
+ * when someone joins or leaves the session.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, type MessageKey } from '../i18n.ts';
+import { onLive } from '../live.ts';
 
 interface Invite {
   id: string;
@@ -21,6 +23,14 @@ const absolute = (url: string) => (url.startsWith('/') ? `${location.origin}${ur
 
 export function SessionInvites({ sessionId }: { sessionId: number }) {
   const list = useLoad(() => api.get<{ invites: Invite[] }>(`/api/sessions/${sessionId}/invites`), [sessionId]);
+  // a guest coming in (or going) shows on the timeline: its invitation's status has changed
+  useEffect(
+    () =>
+      onLive('remoteTimeline', (m) => {
+        if (m.sessionId === sessionId && (m.entry.kind === 'joined' || m.entry.kind === 'left')) list.reload();
+      }),
+    [sessionId],
+  );
   const [made, setMade] = useState<{ url: string; expiresAt: number } | null>(null);
   const [copied, setCopied] = useState(false);
   const [err, setErr] = useState<string | null>(null);
