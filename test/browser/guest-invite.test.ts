@@ -13,6 +13,8 @@ import { deflateSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../simulators/clock.ts';
+import { createFleet } from '../../simulators/fleet/fleet.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
@@ -63,12 +65,16 @@ function png(w: number, h: number, rgb: [number, number, number]): Buffer {
   ]);
 }
 
+/** Real time, from now on. */
+const wallClock: Clock = { now: () => Date.now() };
+
 describe('guest invitation in Chromium', () => {
   let tp: TestPlatform;
   let browser: Browser;
   let base: string;
   let consoleDir: string;
   let sessionId: number;
+  let fleet: ReturnType<typeof createFleet> | undefined;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
@@ -93,7 +99,7 @@ describe('guest invitation in Chromium', () => {
       password: PASSWORD,
       mustChangePassword: false,
     });
-    await tp.addVehicle('VS-1', 'UNIT-A');
+    const v1 = await tp.addVehicle('VS-1', 'UNIT-A');
     const ticket = await p.tickets.open(
       {
         source: 'hotline',
@@ -111,12 +117,19 @@ describe('guest invitation in Chromium', () => {
       { ticketId: ticket.id, description: 'no power' },
     );
     sessionId = session.id;
+    // the vehicle publishes: the session's frames reach the guest's key values
+    fleet = createFleet(
+      { clock: wallClock },
+      { vehicles: [v1], brokerUrl: tp.mqttUrl, rateHz: 1, seed: 'guest', startTs: Date.now() },
+    );
+    fleet.start();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
+    await fleet?.stop(2000).catch(() => undefined);
     await tp?.close();
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
@@ -161,7 +174,9 @@ describe('guest invitation in Chromium', () => {
     await guest.goto(link);
     await guest.waitForSelector(`[data-testid=session-view][data-layout=crew][data-session="${sessionId}"]`);
     expect(guest.url()).toBe(`${base}/guest`);
-    await guest.waitForSelector('[data-testid=key-values]');
+    await guest.waitForFunction(() =>
+      document.querySelector('[data-testid=key-values] [data-field=loadKw]')?.textContent?.includes('kW'),
+    );
     expect(await guest.locator('[data-testid=crew-state]').innerText()).toContain('Eve Engineer is with you');
     // the engineer's list shows the link used (the guest's joining brings it up to date)
     await eng.waitForSelector('[data-testid=invite-list] li[data-status=used]');
