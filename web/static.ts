@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
@@ -8,6 +9,10 @@ import type { FastifyPluginAsync } from 'fastify';
  * File names under assets/ carry a content hash, so they are cached for good; index.html is
  * revalidated on every load so a new build is picked up at once. Without a build, `/` answers 503
  * with the command that makes one, and the API keeps working.
+ *
+ * `/guest` (an invited guest's page, `/guest#token=…`) is the same app: index.html, public, and
+ * `no-store` — the token is in the fragment, which never reaches the server, but the page that reads
+ * it is not kept either.
  */
 export function consoleStatic(dir: string | undefined): FastifyPluginAsync {
   return async (app) => {
@@ -23,6 +28,13 @@ export function consoleStatic(dir: string | undefined): FastifyPluginAsync {
       );
       return;
     }
+    const index = join(dir, 'index.html');
+    app.get('/guest', { schema: { hide: true } }, async (_req, reply) =>
+      reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(await readFile(index)),
+    );
     await app.register(fastifyStatic, {
       root: dir,
       prefix: '/',

@@ -36,6 +36,16 @@ describe('the browser console served by the platform', () => {
     expect((await w.app.inject({ method: 'GET', url: '/assets/app-def456.js' })).statusCode).toBe(200);
   });
 
+  it('serves the same app at /guest (an invited guest’s page), public and never stored', async () => {
+    w = await startWeb({ options: { consoleDir: dir } });
+    const res = await w.app.inject({ method: 'GET', url: '/guest' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toContain('/assets/app-abc123.js');
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+  });
+
   it('keeps the API’s JSON 404 for unknown API routes and answers 404 for missing files; no path escapes the folder', async () => {
     w = await startWeb({ options: { consoleDir: dir } });
     const api = await w.app.inject({ method: 'GET', url: '/api/nothing-here' });

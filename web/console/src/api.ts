@@ -39,9 +39,19 @@ function withQuery(path: string, query?: Query): string {
   return s ? `${path}?${s}` : path;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+/** A body sent as it is (a photo's bytes) with its own content type, not as JSON. */
+interface RawBody {
+  raw: Blob;
+  type: string;
+}
+
+/** The sign-in routes, whose 401 is a refusal, not the end of a session. */
+const SIGN_IN = new Set(['/api/auth/login', '/api/guest/login']);
+
+async function request<T>(method: string, path: string, body?: unknown, query?: Query, raw?: RawBody): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (raw) headers['content-type'] = raw.type;
+  else if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
@@ -49,7 +59,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
       method,
       headers,
       credentials: 'same-origin',
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(raw ? { body: raw.raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The platform cannot be reached. Check the connection and try again.');
@@ -64,7 +74,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
   }
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    if (res.status === 401 && path !== '/api/auth/login') for (const fn of sessionEndedListeners) fn();
+    if (res.status === 401 && !SIGN_IN.has(path)) for (const fn of sessionEndedListeners) fn();
     throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText);
   }
   return data as T;
@@ -76,6 +86,9 @@ export const api = {
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
   put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
   del: <T = void>(path: string) => request<T>('DELETE', path),
+  /** POST the bytes of a file as the body, with the file's own type (a session photo). */
+  upload: <T>(path: string, file: Blob, type: string, query?: Query) =>
+    request<T>('POST', path, undefined, query, { raw: file, type }),
 };
 
 /**

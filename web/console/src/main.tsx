@@ -1,7 +1,8 @@
 /**
  * The PowerWatch console: sign-in, then the shell (navigation, language switch, live status) and
  * the view the hash route names. Customers get the fleet, vehicle, ticket and request views of
- * their own unit; staff get alarms too; administrators get the admin view.
+ * their own unit; staff get alarms too; administrators get the admin view. At `/guest`, an invited
+ * guest gets its one remote session instead.
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -21,6 +22,7 @@ import { Roster } from './views/roster.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
+import { GuestApp } from './views/guest.tsx';
 import { ChangePassword, Login, ResetPassword } from './views/login.tsx';
 import { Notifications } from './views/notifications.tsx';
 import { Security } from './views/security.tsx';
@@ -160,4 +162,5 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// `/guest#token=…`: an invited crew member without an account (views/guest.tsx)
+render(location.pathname === '/guest' ? <GuestApp /> : <App />, document.getElementById('app')!);

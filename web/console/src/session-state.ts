@@ -9,7 +9,7 @@ import { api } from './api.ts';
 import { appendFrames, columnsFromSeries, emptyColumns, type Columns } from './charts.ts';
 import { joinSession, onLive } from './live.ts';
 import { SESSION_FIELDS, SESSION_WINDOW_MS } from './session-charts.ts';
-import { me } from './session.ts';
+import { isGuest, viewerId } from './session.ts';
 import type { RemoteSession, Series, TelemetryFrame } from './types.ts';
 import type { ParticipantRole, SessionTimelineEntry } from '../../../remote/types.ts';
 
@@ -57,7 +57,7 @@ export interface RemoteSessionState {
 }
 
 /** Per account too: a tab signed in again as someone else (crew and staff copies differ) starts afresh. */
-const storeKey = (id: number) => `pw.remote.${me().id}.${id}`;
+const storeKey = (id: number) => `pw.remote.${viewerId()}.${id}`;
 
 function stored(id: number): SessionTimelineEntry[] {
   try {
@@ -97,11 +97,15 @@ export function useRemoteSession(id: number): RemoteSessionState {
       if (alive) setTimeline(entries);
     };
     keeper.current = keep;
+    // a guest may read the session, its timeline and photos only (no steps, no vehicle history)
+    const guest = isGuest();
     const loadSteps = () =>
-      api.get<SessionSteps>(`/api/sessions/${id}/steps`).then(
-        (s) => alive && setSteps(s),
-        () => undefined,
-      );
+      guest
+        ? Promise.resolve()
+        : api.get<SessionSteps>(`/api/sessions/${id}/steps`).then(
+            (s) => alive && setSteps(s),
+            () => undefined,
+          );
 
     // frames that arrive before the history is in are appended after it
     const pending: TelemetryFrame[] = [];
@@ -109,6 +113,10 @@ export function useRemoteSession(id: number): RemoteSessionState {
     let vehicleId: string | null = null;
     const seed = (vid: string) => {
       if (vehicleId) return;
+      if (guest) {
+        seeded = true;
+        return;
+      }
       vehicleId = vid;
       const to = Date.now();
       api

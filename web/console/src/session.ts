@@ -36,6 +36,23 @@ export function me(): Session['account'] {
   return session.account;
 }
 
+/** The guest of an invitation link (views/guest.tsx): no account, one remote session. */
+let guest: { guestId: string; sessionId: number } | null = null;
+
+export function setGuest(g: { guestId: string; sessionId: number } | null): void {
+  guest = g;
+}
+
+/** Whether this console is a guest's (an invited crew member without an account). */
+export function isGuest(): boolean {
+  return guest !== null;
+}
+
+/** Who is looking: the signed-in account's id, or the guest's. */
+export function viewerId(): string {
+  return guest ? guest.guestId : me().id;
+}
+
 export const isStaff = (role: Role) => role !== 'customer';
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A remote session's chat: the messages in timeline order, each with its sender's name and part
- * (lead, observer, crew), and a box to write one (POST /api/sessions/:id/chat).
+ * (lead, observer, crew), the photos sent (thumbnails with their captions), a box to write one
+ * (POST /api/sessions/:id/chat) and the "Attach photo" control.
  */
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
@@ -8,6 +9,7 @@ import { time } from '../format.ts';
 import { personName, t, type MessageKey } from '../i18n.ts';
 import type { SessionTimelineEntry } from '../session-state.ts';
 import type { RemoteSession } from '../types.ts';
+import { AttachPhoto, PhotoThumb } from './session-photo.tsx';
 
 export function SessionChat(props: {
   session: RemoteSession;
@@ -18,7 +20,7 @@ export function SessionChat(props: {
   const [text, setText] = useState('');
   const [err, setErr] = useState<string | null>(null);
   const roleOf = (actor: string) => props.session.participants.find((p) => p.id === actor)?.role;
-  const messages = props.timeline.filter((e) => e.kind === 'chat');
+  const messages = props.timeline.filter((e) => e.kind === 'chat' || e.kind === 'photo');
   return (
     <section class="card session-chat" data-testid="session-chat">
       <h3>{t('session.chat')}</h3>
@@ -26,13 +28,17 @@ export function SessionChat(props: {
         {messages.map((e) => {
           const role = roleOf(e.actor);
           return (
-            <li key={e.seq} data-seq={e.seq} class={role === 'crew' ? 'from-crew' : 'from-staff'}>
+            <li key={e.seq} data-seq={e.seq} class={role === 'crew' || role === 'guest' ? 'from-crew' : 'from-staff'}>
               <span class="chat-who">
                 {personName(e.actorName)}
                 {role && <span class="muted"> · {t(`session.role.${role}` as MessageKey)}</span>}
               </span>{' '}
               <span class="muted chat-at">{time(e.at)}</span>
-              <p class="chat-text">{e.text}</p>
+              {e.kind === 'photo' ? (
+                <PhotoThumb sessionId={props.session.id} entry={e} />
+              ) : (
+                <p class="chat-text">{e.text}</p>
+              )}
             </li>
           );
         })}
@@ -71,6 +77,7 @@ export function SessionChat(props: {
           {err && <span class="error-inline">{err}</span>}
         </form>
       )}
+      {props.canWrite && <AttachPhoto sessionId={props.session.id} onSent={props.onSent} />}
     </section>
   );
 }

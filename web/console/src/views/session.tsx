@@ -12,6 +12,7 @@ import { ErrorBox, SourceBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
 import { CommandPanel } from '../components/command-panel.tsx';
 import { SessionChat } from '../components/session-chat.tsx';
+import { SessionInvites } from '../components/session-invites.tsx';
 import { CrewStep, EngineerSteps } from '../components/session-steps.tsx';
 import { fieldOf, seriesDefs, uplotData, type ChartDef } from '../charts.ts';
 import { dateTime, duration, num } from '../format.ts';
@@ -20,7 +21,7 @@ import { personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive, watchVehicle } from '../live.ts';
 import { SESSION_CHARTS } from '../session-charts.ts';
 import { useRemoteSession, type RemoteSessionState } from '../session-state.ts';
-import { isStaff, me } from '../session.ts';
+import { isGuest, isStaff, me } from '../session.ts';
 import type { Alarm, RemoteSession, TelemetryFrame, TicketDetail, VehicleState } from '../types.ts';
 import { Deadline } from './ticket.tsx';
 import './session.css';
@@ -33,7 +34,7 @@ export function SessionView({ id }: { id: string }) {
   const st = useRemoteSession(sessionId);
   if (st.error) return <ErrorBox error={new Error(st.error)} />;
   if (!st.session) return <p class="muted">{t('common.loading')}</p>;
-  return isStaff(me().role) ? (
+  return !isGuest() && isStaff(me().role) ? (
     <EngineerLayout st={st} session={st.session} />
   ) : (
     <CrewLayout st={st} session={st.session} />
@@ -55,14 +56,17 @@ function Head({ session }: { session: RemoteSession }) {
           </span>
         )}
       </h2>
-      <a
-        href={`/api/sessions/${session.id}/record.html`}
-        target="_blank"
-        rel="noopener noreferrer"
-        data-testid="record-link"
-      >
-        {t('remote.record')}
-      </a>
+      {/* the printable record is for accounts, not for an invited guest */}
+      {!isGuest() && (
+        <a
+          href={`/api/sessions/${session.id}/record.html`}
+          target="_blank"
+          rel="noopener noreferrer"
+          data-testid="record-link"
+        >
+          {t('remote.record')}
+        </a>
+      )}
     </div>
   );
 }
@@ -318,6 +322,7 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
             onSent={(e) => st.addEntries([e])}
           />
           <Participants session={session} />
+          {session.status !== 'ended' && <SessionInvites sessionId={session.id} />}
           <TicketAndAlarms session={session} />
           <Timeline st={st} />
         </div>
@@ -328,7 +333,7 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
 
 /** Everything else on the timeline (statuses, rings, joins, steps, commands), newest last. */
 function Timeline({ st }: { st: RemoteSessionState }) {
-  const entries = st.timeline.filter((e) => e.kind !== 'chat');
+  const entries = st.timeline.filter((e) => e.kind !== 'chat' && e.kind !== 'photo');
   return (
     <section class="card" data-testid="session-timeline">
       <h3>{t('session.timeline')}</h3>
@@ -381,7 +386,9 @@ function CrewLayout({ st, session }: { st: RemoteSessionState; session: RemoteSe
             ? t('session.crew.ended')
             : t('session.crew.waiting')}
       </p>
-      {session.status === 'live' && <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />}
+      {session.status === 'live' && !isGuest() && (
+        <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />
+      )}
       <KeyValues frame={st.latest} />
       <SessionChat
         session={session}
