@@ -12,6 +12,10 @@ const GUEST_ROUTES = new Set([
   'GET /api/sessions/:id/timeline',
   'POST /api/sessions/:id/photos',
   'GET /api/sessions/:id/photos/:photoId',
+  // a guest is crew: it reads the guided steps, reports what it sees and asks for a check (never skips or adds)
+  'GET /api/sessions/:id/steps',
+  'POST /api/sessions/:id/steps/:index/done',
+  'POST /api/sessions/:id/steps/:index/check',
   'GET /api/guest/session',
   'POST /api/guest/logout',
 ]);
@@ -76,8 +80,19 @@ describe('session guests: one-time links and what a guest may reach', () => {
     expect(
       timeline.filter((e: { actor: string }) => e.actor === guest.account).map((e: { kind: string }) => e.kind),
     ).toEqual(['joined', 'chat', 'photo']);
+    // the guided steps as the crew has them: read, not skipped or added by a guest
+    expect((await guest.get(`/api/sessions/${session}/steps`)).statusCode).toBe(200);
+    const skip = await guest.post(`/api/sessions/${session}/steps/0/skip`, { reason: 'x' });
+    expect(skip.statusCode).toBe(403);
+    const add = await guest.post(`/api/sessions/${session}/steps`, { instruction: { en: 'x', zh: 'x' } });
+    expect(add.statusCode).toBe(403);
     // another session: exactly as if it did not exist
-    for (const url of [`/api/sessions/${other}`, `/api/sessions/${other}/timeline`, `/api/sessions/999999`]) {
+    for (const url of [
+      `/api/sessions/${other}`,
+      `/api/sessions/${other}/timeline`,
+      `/api/sessions/${other}/steps`,
+      `/api/sessions/999999`,
+    ]) {
       const res = await guest.get(url);
       expect(res.statusCode, url).toBe(404);
       expect(codeOf(res)).toBe('SESSION_NOT_FOUND');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { createInProcessBus, type EventBus } from '../../core/bus.ts';
+import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { REDACT_PATHS, type Logger } from '../../core/logger.ts';
@@ -33,7 +33,7 @@ import type { Role } from '../../web/auth/accounts.ts';
 import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { rm } from 'node:fs/promises';
-import type { WebContext, WebDeps } from '../../web/context.ts';
+import type { WebContext } from '../../web/context.ts';
 
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);

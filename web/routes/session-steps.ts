@@ -5,7 +5,7 @@ import { PlatformError } from '../../core/errors.ts';
 import type { ParticipantRole, SessionAccess, SessionPrincipal } from '../../remote/types.ts';
 import type { StepRunner } from '../../remote/steps.ts';
 import { ROLES, STAFF_ROLES } from '../auth/roles.ts';
-import { who } from '../auth/guard.ts';
+import { principalOfRequest } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, localized, numericIdSchema, text } from '../schemas.ts';
 
@@ -56,7 +56,7 @@ const sessionParams = z.object({ id: numericIdSchema });
 const stepParams = z.object({ id: numericIdSchema, index: z.coerce.number().int().min(0).max(10_000) });
 
 /** Crew (the unit's accounts) and engineers act on steps; only engineers skip and add. */
-const ACTORS: readonly ParticipantRole[] = ['lead', 'observer', 'crew'];
+const ACTORS: readonly ParticipantRole[] = ['lead', 'observer', 'crew', 'guest'];
 const ENGINEERS: readonly ParticipantRole[] = ['lead', 'observer'];
 
 /**
@@ -66,15 +66,15 @@ const ENGINEERS: readonly ParticipantRole[] = ['lead', 'observer'];
  */
 export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): FastifyPluginAsyncZod {
   async function participant(req: FastifyRequest, sessionId: number, may: readonly ParticipantRole[], what: string) {
-    const account = who(req);
-    const principal: SessionPrincipal = { id: account.id, role: account.role, customerId: account.customerId };
+    // an invited guest is a crew member without an account: it sees the steps and reports like the crew
+    const principal: SessionPrincipal = principalOfRequest(req);
     const a = await remote.access.access(principal, sessionId);
     if (!a) throw new PlatformError('SESSION_NOT_FOUND', `remote session ${sessionId} not found`);
     if (!may.includes(a.role)) throw new PlatformError('FORBIDDEN', `a ${a.role} of the session cannot ${what}`);
-    return account.id;
+    return principal.id;
   }
   /** Everyone who may take part (customers as crew); skip and add are for staff (the session's engineers). */
-  const config = { access: { roles: ROLES } };
+  const config = { access: { roles: ROLES, guest: true } };
   const staffConfig = { access: { roles: STAFF_ROLES } };
   return async (app) => {
     app.get(

@@ -97,15 +97,13 @@ export function useRemoteSession(id: number): RemoteSessionState {
       if (alive) setTimeline(entries);
     };
     keeper.current = keep;
-    // a guest may read the session, its timeline and photos only (no steps, no vehicle history)
+    // a guest reads the session, its timeline, steps and photos (no vehicle history: live values only)
     const guest = isGuest();
     const loadSteps = () =>
-      guest
-        ? Promise.resolve()
-        : api.get<SessionSteps>(`/api/sessions/${id}/steps`).then(
-            (s) => alive && setSteps(s),
-            () => undefined,
-          );
+      api.get<SessionSteps>(`/api/sessions/${id}/steps`).then(
+        (s) => alive && setSteps(s),
+        () => undefined,
+      );
 
     // frames that arrive before the history is in are appended after it
     const pending: TelemetryFrame[] = [];

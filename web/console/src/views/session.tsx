@@ -386,9 +386,7 @@ function CrewLayout({ st, session }: { st: RemoteSessionState; session: RemoteSe
             ? t('session.crew.ended')
             : t('session.crew.waiting')}
       </p>
-      {session.status === 'live' && !isGuest() && (
-        <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />
-      )}
+      {session.status === 'live' && <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />}
       <KeyValues frame={st.latest} />
       <SessionChat
         session={session}
