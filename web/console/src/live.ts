@@ -104,9 +104,18 @@ export function connectLive(): void {
     connected = false;
     emit('status', false);
   });
-  s.on('connect_error', () => {
+  s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     connected = false;
     emit('status', false);
+    if (s.active) return; // a transport failure: socket.io reconnects by itself
+    // refused by the server's handshake: an ended session means signing in again; anything else
+    // (the server was busy or restarting) is tried again, as a transport failure would be
+    const code = err.data?.code;
+    if (code === 'UNAUTHENTICATED') return emit('ended', err.message);
+    if (code === 'CSRF_INVALID' || code === 'PASSWORD_CHANGE_REQUIRED' || code === 'TWO_FACTOR_REQUIRED') return;
+    setTimeout(() => {
+      if (socket === s && !s.connected) s.connect();
+    }, 2_000);
   });
   s.on('welcome', (m) => (welcome = m));
   s.on('frame', (m) => emit('frame', m));

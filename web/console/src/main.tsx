@@ -13,7 +13,7 @@ import { QueueSummary } from './components/queue-summary.tsx';
 import { RingAlert } from './components/ring-alert.tsx';
 import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
-import { connectLive, disconnectLive, onLive } from './live.ts';
+import { connectLive, disconnectLive, isLiveConnected, onLive } from './live.ts';
 import { isStaff, loadMeta, setSession } from './session.ts';
 import './styles.css';
 import type { Session } from './types.ts';
@@ -91,8 +91,12 @@ function App() {
 
 function Shell({ session, onLogout }: { session: Session; onLogout: () => void }) {
   const { parts } = useRoute();
-  const [live, setLive] = useState(false);
-  useEffect(() => onLive('status', setLive), []);
+  const [live, setLive] = useState(isLiveConnected);
+  useEffect(() => {
+    const off = onLive('status', setLive);
+    setLive(isLiveConnected()); // the socket may have connected between the first render and this effect
+    return off;
+  }, []);
   const role = session.account.role;
   const staff = isStaff(role);
   const [section = 'fleet', id] = parts;
