@@ -4,6 +4,7 @@ import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PowerProfile, TelemetryFrame } from '../protocol/index.ts';
+import { fieldLimits, type FieldLimit } from './limits.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
 import { createAlarms } from './alarms/alarms.ts';
 import { createRuleEngine, type RuleTransition } from './engine/engine.ts';
@@ -265,6 +266,10 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       const out: Record<string, { en: string; zh: string }> = {};
       for (const r of deps.rules.rules) out[r.code] ??= r.title;
       return out;
+    },
+    /** The limits of a vehicle's fields from the rules that apply to its model and profile. */
+    limits(model: string, profile: PowerProfile): FieldLimit[] {
+      return fieldLimits(deps.rules.forModel(model), profile);
     },
     async start() {
       for (const a of await alarms.allActive()) {

@@ -122,6 +122,7 @@ export function createDiagnosticsStage(
       tickets,
       plans: diagnostics.plans,
       faultTitles: diagnostics.faultTitles,
+      limits: diagnostics.limits,
     },
     async start() {
       await diagnostics.start();

@@ -5,6 +5,7 @@ import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ScryptCost } from '../core/secrets.ts';
 import type { Alarms } from '../diagnostics/alarms/alarms.ts';
+import type { FieldLimit } from '../diagnostics/limits.ts';
 import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
@@ -15,6 +16,7 @@ import type { SessionInvites } from '../remote/invites.ts';
 import type { SessionPhotos } from '../remote/photos.ts';
 import type { RemoteSessions } from '../remote/sessions.ts';
 import type { Customers } from '../registry/customers.ts';
+import type { PowerProfile } from '../protocol/index.ts';
 import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
@@ -45,6 +47,8 @@ export interface WebDeps {
     tickets: TicketService;
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
+    /** The limits of a vehicle's fields from the rules that apply to it (diagnostics/limits.ts). */
+    limits?: (model: string, profile: PowerProfile) => FieldLimit[];
   };
   /** Operator commands (commands/): the service and who may send what. */
   commands: { service: Pick<CommandService, 'send' | 'get' | 'page'>; policy: CommandPolicy };

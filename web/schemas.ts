@@ -8,7 +8,7 @@ import {
   TRANSITIONS,
   type TicketAction,
 } from '../diagnostics/tickets/status.ts';
-import { NUMERIC_FIELD_PATHS, POWER_SOURCES } from '../protocol/index.ts';
+import { NUMERIC_FIELD_PATHS, POWER_SOURCES, type NumericFieldPath } from '../protocol/index.ts';
 import { ROLES } from './auth/roles.ts';
 import { COMMAND_STATES } from '../commands/types.ts';
 import { PARTICIPANT_ROLES, SESSION_OUTCOMES, SESSION_STATUSES, TIMELINE_KINDS } from '../remote/types.ts';
@@ -205,6 +205,33 @@ export const alarmNoteOut = z.object({
   actor: z.string(),
   kind: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'comment']),
   text: z.string().nullable(),
+});
+
+export const fieldLimitOut = z
+  .object({
+    field: z.enum(NUMERIC_FIELD_PATHS as [NumericFieldPath, ...NumericFieldPath[]]),
+    low: z.number().nullable().meta({ description: 'the alarm is raised below this value' }),
+    high: z.number().nullable().meta({ description: 'the alarm is raised above this value' }),
+    ruleId: z.string(),
+    code: z.string(),
+    severity: z.enum(ALARM_SEVERITIES),
+    title: localized,
+    onlyWhile: z
+      .array(
+        z.object({
+          field: z.string(),
+          op: z.enum(['<', '<=', '>', '>=', '==', '!=']),
+          value: z.union([z.number(), z.boolean(), z.string()]),
+        }),
+      )
+      .meta({ description: 'the limit counts only while these hold (e.g. generator.running == true)' }),
+  })
+  .meta({ id: 'FieldLimit', description: 'Where one rule raises its alarm on one telemetry field, for this vehicle' });
+
+export const vehicleLimitsOut = z.object({
+  vehicleId: z.string(),
+  profile: profileOut,
+  limits: z.array(fieldLimitOut),
 });
 
 export const vehicleStateOut = z

@@ -97,6 +97,11 @@ export const ruleSchema = z.strictObject({
   /** Only for vehicles whose profile matches. */
   requires: z.strictObject({ generator: z.boolean().optional() }).default({}),
   when: conditionSchema,
+  /**
+   * The signals this alarm is about: their thresholds in `when` are the limits the console draws
+   * (diagnostics/limits.ts). Unset: the one numeric signal `when` compares, when it compares one.
+   */
+  watches: z.array(numericRef).optional(),
   for: durationSchema.default(0),
   clear: conditionSchema.optional(),
   clearFor: durationSchema.default(0),

@@ -221,6 +221,24 @@ describe('remote session view in Chromium', () => {
     expect(await eng.locator('[data-testid=session-charts]').innerText()).toContain(
       `Mains ${profile.mains.nominalV} V, ${profile.mains.frequencyHz} Hz`,
     );
+    // and the limits relative to it: the rules' bands as lines on the charts and in words under them
+    const lo = Math.round(profile.mains.nominalV * 0.93 * 1000) / 1000;
+    const hi = Math.round(profile.mains.nominalV * 1.07 * 1000) / 1000;
+    const genLimits = await eng.locator('[data-testid=limits-generator]').innerText();
+    expect(genLimits).toContain(
+      `GEN-VOLTAGE Generator output voltage out of tolerance: ${lo.toFixed(1)}–${hi.toFixed(1)} V`,
+    );
+    expect(genLimits).toContain('generator.running == true');
+    const limitLines = await eng.locator('[data-testid=chart-session-generator]').getAttribute('data-limits');
+    expect(limitLines).toContain(`left:${lo}:GEN-VOLTAGE < ${lo.toFixed(1)} V`);
+    expect(limitLines).toContain(`right:${profile.mains.frequencyHz * 1.04}:GEN-FREQUENCY > `);
+    const cell = (profile.battery.nominalV / 2) * 1.8;
+    expect(await eng.locator('[data-testid=limits-battery]').innerText()).toContain(`< ${cell.toFixed(1)} V`);
+    // the generator that failed to start shows 0 V: below the band, but the band counts only while it runs
+    expect(await eng.locator('[data-testid=values-generator] [data-field="generator.voltageV"]').innerText()).toBe(
+      '0.0 V',
+    );
+    expect(await eng.locator('[data-testid=values-generator] .past-limit').count()).toBe(0);
     // the ticket's deadlines and the command panel are there for the lead
     expect(await eng.locator('[data-testid=session-ticket]').innerText()).toMatch(/left|overdue|done/);
     await eng.waitForSelector('[data-testid=command-panel]');

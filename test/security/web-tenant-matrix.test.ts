@@ -134,6 +134,14 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/vehicles/:id': [
     { what: 'B’s vehicle', method: 'GET', url: (u) => `/api/vehicles/${u.vehicle}`, expect: nf('VEHICLE_NOT_FOUND') },
   ],
+  'GET /api/vehicles/:id/limits': [
+    {
+      what: 'B’s limits',
+      method: 'GET',
+      url: (u) => `/api/vehicles/${u.vehicle}/limits`,
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+  ],
   'GET /api/vehicles/:id/telemetry': [
     {
       what: 'B’s history',

@@ -120,6 +120,15 @@ const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    path: '/api/vehicles/{id}/limits',
+    roles: ALL,
+    url: (_, u) => `/api/vehicles/${V(u)}/limits`,
+    invalid: { url: '/api/vehicles/bad%20id/limits' },
+    tenant: 'VEHICLE_NOT_FOUND',
+    missing: '/api/vehicles/NOPE/limits',
+  },
+  {
+    method: 'GET',
     path: '/api/vehicles/{id}/telemetry',
     roles: ALL,
     url: (_, u) => `/api/vehicles/${V(u)}/telemetry`,

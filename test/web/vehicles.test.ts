@@ -68,6 +68,40 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(res.json().counts).toMatchObject({ total: 31, online: 1 });
   });
 
+  it('answers each vehicle’s limits from the rules, resolved against its own power profile', async () => {
+    await w.vehicles.add({
+      id: 'V12',
+      customerId: 'CA',
+      profile: {
+        hasGenerator: true,
+        battery: { nominalV: 12, capacityAh: 90 },
+        mains: { nominalV: 230, frequencyHz: 60 },
+      },
+    });
+    await w.vehicles.add({ id: 'VNG', customerId: 'CA', profile: { hasGenerator: false } });
+    type Limit = { field: string; low: number | null; high: number | null; ruleId: string; code: string };
+    const of = (body: { limits: Limit[] }, ruleId: string) =>
+      body.limits.filter((l) => l.ruleId === ruleId).map(({ field, low, high }) => ({ field, low, high }));
+    const a = (await eng.get('/api/vehicles/VA1/limits')).json();
+    expect(a.profile).toMatchObject({ battery: { nominalV: 24 }, mains: { nominalV: 220, frequencyHz: 50 } });
+    expect(of(a, 'generator_voltage_out_of_tolerance')).toEqual([
+      { field: 'generator.voltageV', low: 204.6, high: 235.4 },
+    ]);
+    expect(of(a, 'battery_under_voltage')).toEqual([{ field: 'battery.voltageV', low: 21.6, high: null }]);
+    const v12 = (await eng.get('/api/vehicles/V12/limits')).json();
+    expect(v12.vehicleId).toBe('V12');
+    expect(of(v12, 'generator_frequency_out_of_tolerance')).toEqual([
+      { field: 'generator.frequencyHz', low: 57.6, high: 62.4 },
+    ]);
+    expect(of(v12, 'battery_under_voltage')).toEqual([{ field: 'battery.voltageV', low: 10.8, high: null }]);
+    const ng = (await eng.get('/api/vehicles/VNG/limits')).json();
+    expect(ng.limits.filter((l: Limit) => l.field.startsWith('generator.'))).toEqual([]);
+    // a customer reads its own unit's vehicles' limits, not another unit's
+    const cust = await w.login('cust-a');
+    expect((await cust.get('/api/vehicles/V12/limits')).statusCode).toBe(200);
+    expect(codeOf(await cust.get('/api/vehicles/VB1/limits'))).toBe('VEHICLE_NOT_FOUND');
+  });
+
   it('answers telemetry history downsampled to maxPoints, for chosen fields, in a range', async () => {
     const now = w.now();
     const frames = Array.from({ length: 600 }, (_, i) => healthyFrame(i, now - 600_000 + i * 1000, { loadKw: i / 10 }));

@@ -17,6 +17,7 @@ import {
   seriesOut,
   text,
   vehicleIdSchema,
+  vehicleLimitsOut,
   vehicleParams,
   vehicleStateOut,
 } from '../schemas.ts';
@@ -154,6 +155,28 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           maxPoints: req.query.maxPoints,
           ...(fields ? { fields } : {}),
         });
+      },
+    );
+
+    app.get(
+      '/api/vehicles/:id/limits',
+      {
+        config: { access: { roles: ROLES, token: 'vehicles:read' } },
+        schema: {
+          tags: ['vehicles'],
+          summary:
+            "The vehicle's limits: where the rules that apply to it raise their alarms, resolved against its power profile",
+          params: vehicleParams,
+          response: { 200: vehicleLimitsOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const v = await tenancy.vehicle(who(req), req.params.id);
+        return {
+          vehicleId: v.id,
+          profile: v.profile,
+          limits: deps.diagnostics.limits?.(v.model, v.profile) ?? [],
+        };
       },
     );
 

@@ -17,6 +17,7 @@ import type {
   sessionOut,
   staffMemberOut,
   timelineOut,
+  vehicleLimitsOut,
   vehicleStateOut,
 } from '../../schemas.ts';
 import type { TicketView as Ticket } from '../../ticket-view.ts';
@@ -43,6 +44,8 @@ export type Severity = Alarm['severity'];
 export type Account = z.infer<typeof accountOut>;
 export type Session = z.infer<typeof sessionOut>;
 export type VehicleState = z.infer<typeof vehicleStateOut>;
+export type VehicleLimits = z.infer<typeof vehicleLimitsOut>;
+export type FieldLimit = VehicleLimits['limits'][number];
 export type FleetCounts = z.infer<typeof fleetCountsOut>;
 export type Plan = z.infer<typeof planOut>;
 export type TimelineEntry = z.infer<typeof timelineOut>;

@@ -16,6 +16,15 @@ export interface SeriesDef {
   dash?: boolean;
 }
 
+/** A horizontal line at a value: where a rule raises its alarm (the vehicle's profile-relative limit). */
+export interface ChartLimit {
+  value: number;
+  axis: 'left' | 'right';
+  color: string;
+  /** Drawn beside the line, e.g. "GEN-VOLTAGE < 204.6 V". */
+  label: string;
+}
+
 export interface ChartProps {
   id: string;
   title: string;
@@ -27,6 +36,8 @@ export interface ChartProps {
   rightUnit?: string;
   onZoom?: (fromMs: number, toMs: number) => void;
   onReset?: () => void;
+  /** Limit lines, kept in view: the axis' range stretches to show them. */
+  limits?: ChartLimit[];
 }
 
 /** Canvas cannot read CSS variables: resolve the theme's colours once per chart. */
@@ -34,7 +45,50 @@ function themeColour(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-function options(p: ChartProps, width: number): uPlot.Options {
+/** The chart's own view of its props: the limits are read at each draw (they load after the chart). */
+type LiveProps = Omit<ChartProps, 'limits'> & { limits?: () => ChartLimit[] };
+
+/** An axis' range: the data's, stretched to the limits on that axis, with a little air. */
+function rangeWithLimits(p: LiveProps, axis: 'left' | 'right'): uPlot.Range.Function {
+  return (_u, min, max) => {
+    let lo = min;
+    let hi = max;
+    for (const l of p.limits?.() ?? []) {
+      if (l.axis !== axis) continue;
+      lo = lo === null || Number.isNaN(lo) ? l.value : Math.min(lo, l.value);
+      hi = hi === null || Number.isNaN(hi) ? l.value : Math.max(hi, l.value);
+    }
+    if (lo === null || hi === null || Number.isNaN(lo) || Number.isNaN(hi)) return [0, 1];
+    if (lo === hi) return [lo - 1, hi + 1];
+    const pad = (hi - lo) * 0.05;
+    return [lo - pad, hi + pad];
+  };
+}
+
+function drawLimits(u: uPlot, limits: ChartLimit[]): void {
+  if (!limits.length) return;
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.lineWidth = devicePixelRatio;
+  ctx.setLineDash([4 * devicePixelRatio, 4 * devicePixelRatio]);
+  ctx.font = `${11 * devicePixelRatio}px sans-serif`;
+  ctx.textAlign = 'right';
+  for (const l of limits) {
+    const y = Math.round(u.valToPos(l.value, l.axis, true));
+    if (y < top || y > top + height) continue;
+    ctx.strokeStyle = l.color;
+    ctx.fillStyle = l.color;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    ctx.fillText(l.label, left + width - 4 * devicePixelRatio, y - 3 * devicePixelRatio);
+  }
+  ctx.restore();
+}
+
+function options(p: LiveProps, width: number): uPlot.Options {
   const hasRight = p.series.some((s) => s.axis === 'right');
   const muted = themeColour('--muted', '#667085');
   const grid = themeColour('--grid', 'rgba(102,112,133,0.18)');
@@ -44,7 +98,11 @@ function options(p: ChartProps, width: number): uPlot.Options {
     height: p.height ?? 220,
     cursor: { drag: { x: !!p.onZoom, y: false, setScale: false } },
     legend: { live: true },
-    scales: { x: { time: true }, left: {}, ...(hasRight ? { right: {} } : {}) },
+    scales: {
+      x: { time: true },
+      left: { range: rangeWithLimits(p, 'left') },
+      ...(hasRight ? { right: { range: rangeWithLimits(p, 'right') } } : {}),
+    },
     axes: [
       { ...axis },
       { scale: 'left', ...axis, ...(p.leftUnit ? { label: p.leftUnit } : {}) },
@@ -76,6 +134,7 @@ function options(p: ChartProps, width: number): uPlot.Options {
       })),
     ],
     hooks: {
+      draw: [(u: uPlot) => drawLimits(u, p.limits?.() ?? [])],
       setSelect: [
         (u: uPlot) => {
           if (!p.onZoom || u.select.width < 5) return;
@@ -104,7 +163,8 @@ export function Chart(p: ChartProps) {
         {
           ...props.current,
           onZoom: props.current.onZoom ? (a, b) => props.current.onZoom?.(a, b) : undefined,
-        } as ChartProps,
+          limits: () => props.current.limits ?? [],
+        } as LiveProps,
         el.clientWidth || 600,
       ),
       props.current.data as uPlot.AlignedData,
@@ -129,10 +189,23 @@ export function Chart(p: ChartProps) {
     plot.current?.setData(p.data as uPlot.AlignedData);
   }, [p.data]);
 
+  const limitKey = (p.limits ?? []).map((l) => `${l.axis}:${l.value}:${l.label}`).join('|');
+  useEffect(() => {
+    // new limits: the ranges are computed again (setData re-runs them) and the lines drawn
+    const u = plot.current;
+    if (u) u.setData(u.data, true);
+  }, [limitKey]);
+
   const points = p.data[0]?.length ?? 0;
   const last = points ? p.data[0]![points - 1] : null;
   return (
-    <section class="chart" data-testid={`chart-${p.id}`} data-points={points} data-last={last ?? ''}>
+    <section
+      class="chart"
+      data-testid={`chart-${p.id}`}
+      data-points={points}
+      data-last={last ?? ''}
+      data-limits={limitKey}
+    >
       <h3>{p.title}</h3>
       <div ref={box} class="chart-plot" />
     </section>

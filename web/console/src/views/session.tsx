@@ -18,11 +18,20 @@ import { fieldOf, seriesDefs, uplotData, type ChartDef } from '../charts.ts';
 import { dateTime, duration, num } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { personName, t, useLang, type MessageKey } from '../i18n.ts';
+import { chartLimits, limitText, pastLimits } from '../limits.ts';
 import { onLive, watchVehicle } from '../live.ts';
 import { SESSION_CHARTS } from '../session-charts.ts';
 import { useRemoteSession, type RemoteSessionState } from '../session-state.ts';
 import { isGuest, isStaff, me } from '../session.ts';
-import type { Alarm, RemoteSession, TelemetryFrame, TicketDetail, VehicleState } from '../types.ts';
+import type {
+  Alarm,
+  FieldLimit,
+  RemoteSession,
+  TelemetryFrame,
+  TicketDetail,
+  VehicleLimits,
+  VehicleState,
+} from '../types.ts';
 import { Deadline } from './ticket.tsx';
 import './session.css';
 
@@ -78,15 +87,27 @@ function newest(st: RemoteSessionState, path: string): number | null {
   return col.length ? (col[col.length - 1] ?? null) : null;
 }
 
-/** The newest value of each field of a chart, with its unit. */
-function Values({ def, st }: { def: ChartDef; st: RemoteSessionState }) {
+/** The newest value of each field of a chart, with its unit; a value past a limit is marked with it. */
+function Values({ def, st, limits }: { def: ChartDef; st: RemoteSessionState; limits: FieldLimit[] }) {
   return (
     <p class="values" data-testid={`values-${def.id}`}>
-      {def.fields.map((f) => (
-        <span key={f.path} class="value">
-          <span class="muted">{t(f.label)}</span> <b data-field={f.path}>{num(newest(st, f.path), 1, f.unit)}</b>
-        </span>
-      ))}
+      {def.fields.map((f) => {
+        const v = newest(st, f.path);
+        const past = pastLimits(f.path, v, limits, st.latest)[0];
+        return (
+          <span key={f.path} class="value">
+            <span class="muted">{t(f.label)}</span>{' '}
+            <b
+              data-field={f.path}
+              class={past ? `past-limit severity-${past.severity}` : undefined}
+              data-past-limit={past?.code}
+              title={past ? limitText(past, f.unit) : undefined}
+            >
+              {num(v, 1, f.unit)}
+            </b>
+          </span>
+        );
+      })}
     </p>
   );
 }
@@ -102,7 +123,30 @@ function profileOf(def: ChartDef, v: VehicleState | undefined): string {
   return '';
 }
 
-function SessionCharts({ st, vehicle }: { st: RemoteSessionState; vehicle: VehicleState | undefined }) {
+/** A chart's limits in words: each rule's band on the fields it shows. */
+function LimitsCaption({ def, limits }: { def: ChartDef; limits: FieldLimit[] }) {
+  const mine = limits.filter((l) => def.fields.some((f) => f.path === l.field));
+  if (!mine.length) return null;
+  return (
+    <ul class="limits muted" data-testid={`limits-${def.id}`}>
+      {mine.map((l) => (
+        <li key={`${l.ruleId}-${l.field}`} data-rule={l.ruleId} class={`severity-${l.severity}`}>
+          {limitText(l, def.fields.find((f) => f.path === l.field)?.unit ?? '')}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function SessionCharts({
+  st,
+  vehicle,
+  limits,
+}: {
+  st: RemoteSessionState;
+  vehicle: VehicleState | undefined;
+  limits: FieldLimit[];
+}) {
   return (
     <div class="session-charts" data-testid="session-charts">
       {SESSION_CHARTS.map((c) => (
@@ -115,13 +159,15 @@ function SessionCharts({ st, vehicle }: { st: RemoteSessionState; vehicle: Vehic
             leftUnit={c.leftUnit}
             rightUnit={c.rightUnit}
             height={170}
+            limits={chartLimits(c, limits)}
           />
-          <Values def={c} st={st} />
+          <Values def={c} st={st} limits={limits} />
           {profileOf(c, vehicle) && (
             <p class="muted profile">
               {t('vehicle.profile')}: {profileOf(c, vehicle)}
             </p>
           )}
+          <LimitsCaption def={c} limits={limits} />
         </div>
       ))}
     </div>
@@ -283,6 +329,10 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
     () => api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(session.vehicleId)}`),
     [session.vehicleId],
   );
+  const limits = useLoad(
+    () => api.get<VehicleLimits>(`/api/vehicles/${encodeURIComponent(session.vehicleId)}/limits`),
+    [session.vehicleId],
+  );
   // command outcomes arrive on the vehicle's room
   useEffect(() => watchVehicle(session.vehicleId), [session.vehicleId]);
   const now = useNow(1000);
@@ -299,7 +349,7 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
       </p>
       <div class="session-grid">
         <div class="session-main">
-          <SessionCharts st={st} vehicle={vehicle.data} />
+          <SessionCharts st={st} vehicle={vehicle.data} limits={limits.data?.limits ?? []} />
           {live && vehicle.data && (
             <>
               <h3>{t('cmd.title')}</h3>
@@ -351,31 +401,63 @@ function Timeline({ st }: { st: RemoteSessionState }) {
 }
 
 /** Source, battery %, generator rpm and load, from the newest frame. */
-function KeyValues({ frame }: { frame: TelemetryFrame | null }) {
+/** One of the crew's key values, marked (and explained) when past one of the vehicle's limits. */
+function Kv({
+  frame,
+  path,
+  label,
+  digits,
+  unit,
+  limits,
+}: {
+  frame: TelemetryFrame | null;
+  path: string;
+  label: MessageKey;
+  digits: number;
+  unit: string;
+  limits: FieldLimit[];
+}) {
+  const v = frame ? fieldOf(frame, path) : null;
+  const past = pastLimits(path, v, limits, frame)[0];
+  return (
+    <div>
+      <span class="muted">{t(label)}</span>
+      <b
+        data-field={path}
+        class={past ? `past-limit severity-${past.severity}` : undefined}
+        data-past-limit={past?.code}
+        title={past ? limitText(past, unit) : undefined}
+      >
+        {num(v, digits, unit)}
+      </b>
+    </div>
+  );
+}
+
+function KeyValues({ frame, limits }: { frame: TelemetryFrame | null; limits: FieldLimit[] }) {
   return (
     <div class="key-values" data-testid="key-values">
       <div>
         <span class="muted">{t('fleet.col.source')}</span>
         <SourceBadge source={frame?.source} online={frame !== null} />
       </div>
-      <div>
-        <span class="muted">{t('session.kv.soc')}</span>
-        <b data-field="battery.socPct">{num(frame ? fieldOf(frame, 'battery.socPct') : null, 0, '%')}</b>
-      </div>
-      <div>
-        <span class="muted">{t('session.kv.rpm')}</span>
-        <b data-field="generator.rpm">{num(frame ? fieldOf(frame, 'generator.rpm') : null, 0, 'rpm')}</b>
-      </div>
-      <div>
-        <span class="muted">{t('session.kv.load')}</span>
-        <b data-field="loadKw">{num(frame ? fieldOf(frame, 'loadKw') : null, 1, 'kW')}</b>
-      </div>
+      <Kv frame={frame} path="battery.socPct" label="session.kv.soc" digits={0} unit="%" limits={limits} />
+      <Kv frame={frame} path="generator.rpm" label="session.kv.rpm" digits={0} unit="rpm" limits={limits} />
+      <Kv frame={frame} path="loadKw" label="session.kv.load" digits={1} unit="kW" limits={limits} />
     </div>
   );
 }
 
 function CrewLayout({ st, session }: { st: RemoteSessionState; session: RemoteSession }) {
   const lead = session.participants.find((p) => p.role === 'lead');
+  // an invited guest sees the session's live values only, not the vehicle's records
+  const limits = useLoad(
+    () =>
+      isGuest()
+        ? Promise.resolve({ limits: [] as FieldLimit[] })
+        : api.get<VehicleLimits>(`/api/vehicles/${encodeURIComponent(session.vehicleId)}/limits`),
+    [session.vehicleId],
+  );
   return (
     <div class="view session-crew" data-testid="session-view" data-layout="crew" data-session={session.id}>
       <Head session={session} />
@@ -387,7 +469,7 @@ function CrewLayout({ st, session }: { st: RemoteSessionState; session: RemoteSe
             : t('session.crew.waiting')}
       </p>
       {session.status === 'live' && <CrewStep sessionId={session.id} steps={st.steps} onSteps={st.setSteps} />}
-      <KeyValues frame={st.latest} />
+      <KeyValues frame={st.latest} limits={limits.data?.limits ?? []} />
       <SessionChat
         session={session}
         timeline={st.timeline}

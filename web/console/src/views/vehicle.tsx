@@ -24,9 +24,10 @@ import {
 import { ago, dateTime, duration, timeToEmpty, toLocalInput } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, t, useLang } from '../i18n.ts';
+import { chartLimits } from '../limits.ts';
 import { onLive, watchVehicle } from '../live.ts';
 import { isStaff, me } from '../session.ts';
-import type { Alarm, Series, Ticket, VehicleState } from '../types.ts';
+import type { Alarm, FieldLimit, Series, Ticket, VehicleLimits, VehicleState } from '../types.ts';
 
 const LIVE_WINDOW_MS = 10 * 60_000;
 const HISTORY_POINTS = 1500;
@@ -42,6 +43,7 @@ export function Vehicle({ id }: { id: string }) {
   const now = useNow(5000);
   const role = me().role;
   const vehicle = useLoad(() => api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(id)}`), [id]);
+  const limits = useLoad(() => api.get<VehicleLimits>(`/api/vehicles/${encodeURIComponent(id)}/limits`), [id]);
   const alarms = useLoad(() => api.get<{ alarms: Alarm[] }>('/api/alarms', { vehicleId: id, limit: 100 }), [id]);
   const tickets = useLoad(() => api.get<{ tickets: Ticket[] }>('/api/tickets', { vehicleId: id, limit: 100 }), [id]);
   const reloadAlarms = useThrottled(() => {
@@ -139,7 +141,11 @@ export function Vehicle({ id }: { id: string }) {
           {t('vehicle.history')}
         </button>
       </div>
-      {mode === 'live' ? <LiveCharts id={v.id} /> : <HistoryCharts id={v.id} />}
+      {mode === 'live' ? (
+        <LiveCharts id={v.id} limits={limits.data?.limits ?? []} />
+      ) : (
+        <HistoryCharts id={v.id} limits={limits.data?.limits ?? []} />
+      )}
 
       {isStaff(role) && <CommandsSection id={v.id} name={v.name} online={v.online} />}
 
@@ -162,7 +168,7 @@ function CommandsSection({ id, name, online }: { id: string; name: string; onlin
   );
 }
 
-function LiveCharts({ id }: { id: string }) {
+function LiveCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
   const [cols, setCols] = useState<Columns>(emptyColumns);
   const [lastAt, setLastAt] = useState<number | null>(null);
   const now = useNow(1000);
@@ -209,13 +215,14 @@ function LiveCharts({ id }: { id: string }) {
           data={uplotData(cols, c)}
           leftUnit={c.leftUnit}
           rightUnit={c.rightUnit}
+          limits={chartLimits(c, limits)}
         />
       ))}
     </div>
   );
 }
 
-function HistoryCharts({ id }: { id: string }) {
+function HistoryCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
   const [base, setBase] = useState(() => ({ from: Date.now() - RANGES[0].ms, to: Date.now() }));
   const [view, setView] = useState(base);
   const [fromInput, setFromInput] = useState(toLocalInput(base.from));
@@ -291,6 +298,7 @@ function HistoryCharts({ id }: { id: string }) {
           data={uplotData(cols, c)}
           leftUnit={c.leftUnit}
           rightUnit={c.rightUnit}
+          limits={chartLimits(c, limits)}
           onZoom={(from, to) => to - from >= 1000 && setView({ from, to })}
           onReset={() => setView(base)}
         />
