@@ -43,6 +43,13 @@ export async function freePort(): Promise<number> {
  * the child is pushed onto `children` (for the caller's clean-up) and resolves once it logged
  * "platform started".
  */
+const outputs = new WeakMap<ChildProcess, () => string>();
+
+/** What a process started by startPlatformProcess printed (its first 200,000 characters), for a failure's message. */
+export function outputOf(p: ChildProcess): string {
+  return outputs.get(p)?.() ?? '';
+}
+
 export function startPlatformProcess(
   children: ChildProcess[],
   dataDir: string,
@@ -65,6 +72,7 @@ export function startPlatformProcess(
   });
   children.push(p);
   let out = '';
+  outputs.set(p, () => out);
   return withTimeout(
     new Promise<ChildProcess>((resolve, reject) => {
       p.stdout!.on('data', (c: Buffer) => {

@@ -13,13 +13,15 @@ import { apiAs, httpLogin, type Login } from '../helpers/live-client.ts';
 import { startReceiver } from '../notifications/receivers.ts';
 import { docsVerifier } from '../notifications/verifier.ts';
 import { PASSWORD, TEST_COST } from '../web/helpers.ts';
-import { freePort, kill9, prng, startPlatformProcess, until } from './kill-loop.ts';
+import { freePort, kill9, outputOf, prng, startPlatformProcess, until } from './kill-loop.ts';
 
 /** kill -9 this many times while tickets are opened and their notifications delivered. */
 const KILLS = 12;
 /** Each life is killed at a random moment of this much uptime after it said it started. */
 const UPTIME_MS: [number, number] = [800, 2500];
 const CONTACTS = 3;
+/** The desk opens a 特急 ticket this often (each writes CONTACTS webhook rows). */
+const OPEN_EVERY_MS = 60;
 const CONCURRENCY = 3;
 const SECRET = 'crash-loop-hook-secret-123456';
 const UNIT = 'CK';
@@ -90,6 +92,10 @@ describe('notifications crash loop', () => {
       NOTIFY_CHANNELS_FILE: join(dir, 'channels.yaml'),
       NOTIFY_POLL_MS: '200',
       NOTIFY_CONCURRENCY: String(CONCURRENCY),
+      // a send that fails (a slow receiver on a loaded machine) is tried again within seconds, not
+      // the default's minutes: this test is about loss, not about the backoff's timing
+      NOTIFY_BACKOFF_BASE_MS: '500',
+      NOTIFY_BACKOFF_MAX_MS: '4000',
       LOG_LEVEL: 'warn',
     });
     // 'platform started' is logged at info: the helper waits for it
@@ -120,6 +126,10 @@ describe('notifications crash loop', () => {
           });
           if (res.status === 201) confirmed.push(((await res.json()) as { ticket: { id: number } }).ticket.id);
           else refused++;
+          // a call every OPEN_EVERY_MS: about as many webhooks as the dispatcher sends (3 at a time to
+          // a receiver answering in 0–150 ms), so the outbox is busy at every kill without a backlog
+          // that the last life would need minutes to send
+          await new Promise((r) => setTimeout(r, OPEN_EVERY_MS));
         } catch {
           return; // the process is gone
         }
@@ -144,7 +154,21 @@ describe('notifications crash loop', () => {
     cleanup.push(() => db.destroy());
     let rows = await db.selectFrom('notifications').select(['key', 'status', 'ticket_id', 'channel']).execute();
     const seen = () => new Set(receipts.map((r) => r.key));
-    await until(() => rows.every((r) => seen().has(r.key)), 60_000, 'every outbox row at the receiver');
+    try {
+      await until(() => rows.every((r) => seen().has(r.key)), 60_000, 'every outbox row at the receiver');
+    } catch (err) {
+      // what the missing rows were doing: their state, tries, last error and next try
+      const missing = await db
+        .selectFrom('notifications')
+        .select(['id', 'key', 'status', 'tries', 'last_error', 'next_at'])
+        .execute();
+      const now = Date.now();
+      const left = missing.filter((r) => !seen().has(r.key)).map((r) => ({ ...r, dueInMs: Number(r.next_at) - now }));
+      throw new Error(
+        `${(err as Error).message}; ${left.length} of ${missing.length} missing, e.g. ${JSON.stringify(left.slice(0, 5))}; ` +
+          `the last life printed: ${outputOf(last.p).slice(-6000)}`,
+      );
+    }
     const deadline = Date.now() + 30_000;
     while (
       !(rows = await db.selectFrom('notifications').select(['key', 'status', 'ticket_id', 'channel']).execute()).every(
