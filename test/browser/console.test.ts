@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { generateSync } from 'otplib';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NUMERIC_FIELDS } from '../../protocol/index.ts';
 import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
@@ -150,6 +151,34 @@ describe('web console in Chromium', () => {
     const canvas = page.locator('[data-testid=chart-battery] canvas');
     expect(await canvas.count()).toBe(1);
     expect(await page.locator('[data-testid=vehicle-view] .fact-value').first().innerText()).toContain('online');
+
+    // every field of the contract is charted, grouped by power section, one unit per axis
+    const live = page.locator('[data-testid=live-charts]');
+    const ids = await live
+      .locator('.chart')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')?.replace('chart-', '')));
+    expect(ids).toEqual([
+      'mains',
+      'generator',
+      'engine',
+      'engine-supply',
+      'battery',
+      'battery-state',
+      'charging',
+      'load',
+    ]);
+    const series = await live.locator('.u-legend .u-series:not(:first-child) .u-label').allInnerTexts();
+    expect(series).toHaveLength(NUMERIC_FIELDS.length);
+    for (const label of ['Coolant °C', 'Oil pressure kPa', 'Fuel %', 'Battery °C', 'Alternator V', 'Generator rpm'])
+      expect(series).toContain(label);
+    // off the plot, the legend shows the newest values with units (not "—" until hovered) and the time
+    const battery = page.locator('[data-testid=chart-battery] .u-legend');
+    await page.waitForFunction(() =>
+      /\d+\.\d+ V/.test(document.querySelector('[data-testid=chart-battery] .u-legend')?.textContent ?? ''),
+    );
+    expect(await battery.innerText()).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+    // the vehicle's limits are drawn on its charts
+    expect(await page.locator('[data-testid=chart-generator]').getAttribute('data-limits')).toContain('GEN-VOLTAGE');
   }, 60_000);
 
   it('a generator-start failure injected in the simulator shows up in the queue as an extra-urgent ticket with its countdown', async () => {

@@ -7,8 +7,12 @@ import type { Series, TelemetryFrame } from './types.ts';
 export interface ChartDef {
   id: string;
   title: MessageKey;
+  /** Each axis carries one unit: quantities of different units never share an axis. */
   leftUnit: string;
   rightUnit: string;
+  /** A fixed axis range (percentages: 0–100), so a 0.1 % step does not look like a cliff. */
+  leftRange?: [number, number];
+  rightRange?: [number, number];
   fields: {
     path: NumericFieldPath;
     label: MessageKey;
@@ -19,43 +23,114 @@ export interface ChartDef {
   }[];
 }
 
+/**
+ * Every field of the contract, grouped by power section, at most two units a chart (one per axis):
+ * the vehicle page, the ticket's snapshot and the remote session show the same charts.
+ */
 export const CHARTS: ChartDef[] = [
   {
-    id: 'ac',
-    title: 'vehicle.chart.ac',
+    id: 'mains',
+    title: 'chart.mains',
     leftUnit: 'V',
     rightUnit: 'Hz',
     fields: [
       { path: 'mains.voltageV', label: 'series.mainsV', color: '#2f7ed8', unit: 'V' },
-      { path: 'generator.voltageV', label: 'series.genV', color: '#e4572e', unit: 'V' },
       { path: 'mains.frequencyHz', label: 'series.mainsHz', color: '#7cb5ec', axis: 'right', unit: 'Hz', dash: true },
+    ],
+  },
+  {
+    id: 'generator',
+    title: 'chart.generator',
+    leftUnit: 'V',
+    rightUnit: 'Hz',
+    fields: [
+      { path: 'generator.voltageV', label: 'series.genV', color: '#e4572e', unit: 'V' },
       { path: 'generator.frequencyHz', label: 'series.genHz', color: '#f5a37f', axis: 'right', unit: 'Hz', dash: true },
     ],
   },
   {
-    id: 'battery',
-    title: 'vehicle.chart.battery',
-    leftUnit: 'V / A',
+    id: 'engine',
+    title: 'chart.engine',
+    leftUnit: 'rpm',
+    rightUnit: '°C',
+    fields: [
+      { path: 'generator.rpm', label: 'series.genRpm', color: '#6d597a', unit: 'rpm' },
+      { path: 'generator.coolantC', label: 'series.genCoolant', color: '#d62828', axis: 'right', unit: '°C' },
+    ],
+  },
+  {
+    id: 'engine-supply',
+    title: 'chart.engineSupply',
+    leftUnit: 'kPa',
     rightUnit: '%',
+    rightRange: [0, 100],
+    fields: [
+      { path: 'generator.oilKpa', label: 'series.genOil', color: '#8d5a2b', unit: 'kPa' },
+      { path: 'generator.fuelPct', label: 'series.genFuel', color: '#457b9d', axis: 'right', unit: '%' },
+    ],
+  },
+  {
+    id: 'battery',
+    title: 'chart.battery',
+    leftUnit: 'V',
+    rightUnit: 'A',
     fields: [
       { path: 'battery.voltageV', label: 'series.battV', color: '#2a9d8f', unit: 'V' },
-      { path: 'battery.currentA', label: 'series.battA', color: '#8d6cab', unit: 'A' },
-      { path: 'battery.socPct', label: 'series.soc', color: '#e9c46a', axis: 'right', unit: '%' },
+      { path: 'battery.currentA', label: 'series.battA', color: '#8d6cab', axis: 'right', unit: 'A' },
+    ],
+  },
+  {
+    id: 'battery-state',
+    title: 'chart.batteryState',
+    leftUnit: '%',
+    rightUnit: '°C',
+    leftRange: [0, 100],
+    fields: [
+      { path: 'battery.socPct', label: 'series.soc', color: '#e9c46a', unit: '%' },
+      { path: 'battery.tempC', label: 'series.battTemp', color: '#bc4749', axis: 'right', unit: '°C' },
     ],
   },
   {
     id: 'charging',
-    title: 'vehicle.chart.charging',
+    title: 'chart.charging',
+    leftUnit: 'V',
+    rightUnit: 'A',
+    fields: [
+      { path: 'charging.alternatorV', label: 'series.altV', color: '#90be6d', unit: 'V' },
+      { path: 'charging.currentA', label: 'series.chargeA', color: '#43aa8b', axis: 'right', unit: 'A' },
+    ],
+  },
+  {
+    id: 'load',
+    title: 'chart.load',
     leftUnit: 'A',
     rightUnit: 'kW',
     fields: [
-      { path: 'charging.currentA', label: 'series.chargeA', color: '#43aa8b', unit: 'A' },
+      { path: 'mains.currentA', label: 'series.mainsA', color: '#1d4e89', unit: 'A' },
+      { path: 'generator.currentA', label: 'series.genA', color: '#a23b1e', unit: 'A' },
       { path: 'loadKw', label: 'series.loadKw', color: '#f94144', axis: 'right', unit: 'kW' },
     ],
   },
 ];
 
 export const ALL_FIELDS = CHARTS.flatMap((c) => c.fields.map((f) => f.path));
+
+/** A chart's axes as components/chart.tsx takes them: units, fixed ranges, the time column's name. */
+export function axesOf(c: ChartDef): {
+  leftUnit: string;
+  rightUnit: string;
+  leftRange?: [number, number];
+  rightRange?: [number, number];
+  timeLabel: string;
+} {
+  return {
+    leftUnit: c.leftUnit,
+    rightUnit: c.rightUnit,
+    ...(c.leftRange ? { leftRange: c.leftRange } : {}),
+    ...(c.rightRange ? { rightRange: c.rightRange } : {}),
+    timeLabel: t('chart.time'),
+  };
+}
 
 export function seriesDefs(c: ChartDef): SeriesDef[] {
   return c.fields.map((f) => ({

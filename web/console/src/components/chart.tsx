@@ -36,8 +36,31 @@ export interface ChartProps {
   rightUnit?: string;
   onZoom?: (fromMs: number, toMs: number) => void;
   onReset?: () => void;
+  /** The legend's name of the time column, in the console's language. */
+  timeLabel?: string;
   /** Limit lines, kept in view: the axis' range stretches to show them. */
   limits?: ChartLimit[];
+  /** Fixed axis ranges (percentages: 0–100) instead of the data's. */
+  leftRange?: [number, number];
+  rightRange?: [number, number];
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** An x-axis tick, 24-hour in both languages: the date for day steps, seconds for steps under a minute. */
+export function tickLabel(ms: number, stepS: number): string {
+  const d = new Date(ms);
+  const date = `${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  if (stepS >= 86_400) return date;
+  if (stepS < 60) return `${hm}:${pad2(d.getSeconds())}`;
+  return d.getHours() === 0 && d.getMinutes() === 0 ? `${date}\n${hm}` : hm;
+}
+
+/** The legend's time: the whole date and time, one format for both languages (2026-12-03 17:37:05). */
+export function legendTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 /** Canvas cannot read CSS variables: resolve the theme's colours once per chart. */
@@ -50,9 +73,10 @@ type LiveProps = Omit<ChartProps, 'limits'> & { limits?: () => ChartLimit[] };
 
 /** An axis' range: the data's, stretched to the limits on that axis, with a little air. */
 function rangeWithLimits(p: LiveProps, axis: 'left' | 'right'): uPlot.Range.Function {
+  const fixed = axis === 'left' ? p.leftRange : p.rightRange;
   return (_u, min, max) => {
-    let lo = min;
-    let hi = max;
+    let lo = fixed ? fixed[0] : min;
+    let hi = fixed ? fixed[1] : max;
     for (const l of p.limits?.() ?? []) {
       if (l.axis !== axis) continue;
       lo = lo === null || Number.isNaN(lo) ? l.value : Math.min(lo, l.value);
@@ -60,9 +84,17 @@ function rangeWithLimits(p: LiveProps, axis: 'left' | 'right'): uPlot.Range.Func
     }
     if (lo === null || hi === null || Number.isNaN(lo) || Number.isNaN(hi)) return [0, 1];
     if (lo === hi) return [lo - 1, hi + 1];
+    if (fixed && lo === fixed[0] && hi === fixed[1]) return [lo, hi];
     const pad = (hi - lo) * 0.05;
     return [lo - pad, hi + pad];
   };
+}
+
+/** The legend at the newest point, unless the pointer is on the plot (then it follows the pointer). */
+function showLatest(u: uPlot): void {
+  const n = u.data[0]?.length ?? 0;
+  const hovering = u.cursor.left !== undefined && u.cursor.left >= 0;
+  if (n && !hovering) u.setLegend({ idx: n - 1 });
 }
 
 function drawLimits(u: uPlot, limits: ChartLimit[]): void {
@@ -104,7 +136,12 @@ function options(p: LiveProps, width: number): uPlot.Options {
       ...(hasRight ? { right: { range: rangeWithLimits(p, 'right') } } : {}),
     },
     axes: [
-      { ...axis },
+      {
+        ...axis,
+        space: 70,
+        values: (_u: uPlot, splits: number[], _i: number, _space: number, incr: number) =>
+          splits.map((v) => tickLabel(v * 1000, incr)),
+      },
       { scale: 'left', ...axis, ...(p.leftUnit ? { label: p.leftUnit } : {}) },
       ...(hasRight
         ? [
@@ -120,7 +157,10 @@ function options(p: LiveProps, width: number): uPlot.Options {
         : []),
     ],
     series: [
-      {},
+      {
+        label: p.timeLabel ?? 'Time',
+        value: (_u: uPlot, v: number | null) => (v === null ? '—' : legendTime(v * 1000)),
+      },
       ...p.series.map((s) => ({
         label: s.label,
         stroke: s.color,
@@ -177,16 +217,24 @@ export function Chart(p: ChartProps) {
     ro.observe(el);
     const onDbl = () => props.current.onReset?.();
     el.addEventListener('dblclick', onDbl);
+    // off the plot, the legend shows the newest values (uPlot's would say "—" until hovered)
+    const onLeave = () => setTimeout(() => showLatest(u), 0);
+    el.addEventListener('mouseleave', onLeave);
+    showLatest(u);
     return () => {
       ro.disconnect();
       el.removeEventListener('dblclick', onDbl);
+      el.removeEventListener('mouseleave', onLeave);
       u.destroy();
       plot.current = null;
     };
   }, [layout]);
 
   useEffect(() => {
-    plot.current?.setData(p.data as uPlot.AlignedData);
+    const u = plot.current;
+    if (!u) return;
+    u.setData(p.data as uPlot.AlignedData);
+    showLatest(u);
   }, [p.data]);
 
   const limitKey = (p.limits ?? []).map((l) => `${l.axis}:${l.value}:${l.label}`).join('|');

@@ -14,7 +14,7 @@ import { CommandPanel } from '../components/command-panel.tsx';
 import { SessionChat } from '../components/session-chat.tsx';
 import { SessionInvites } from '../components/session-invites.tsx';
 import { CrewStep, EngineerSteps } from '../components/session-steps.tsx';
-import { fieldOf, seriesDefs, uplotData, type ChartDef } from '../charts.ts';
+import { axesOf, fieldOf, seriesDefs, uplotData, type ChartDef } from '../charts.ts';
 import { dateTime, duration, num } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { personName, t, useLang, type MessageKey } from '../i18n.ts';
@@ -156,8 +156,7 @@ function SessionCharts({
             title={t(c.title)}
             series={seriesDefs(c)}
             data={uplotData(st.cols, c)}
-            leftUnit={c.leftUnit}
-            rightUnit={c.rightUnit}
+            {...axesOf(c)}
             height={170}
             limits={chartLimits(c, limits)}
           />

@@ -10,7 +10,7 @@ import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
-import { CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
+import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
@@ -193,8 +193,7 @@ function Snapshot({ detail }: { detail: TicketDetail }) {
           title={t(c.title)}
           series={seriesDefs(c)}
           data={uplotData(cols, c)}
-          leftUnit={c.leftUnit}
-          rightUnit={c.rightUnit}
+          {...axesOf(c)}
           height={160}
         />
       ))}

@@ -13,6 +13,7 @@ import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
 import {
+  axesOf,
   appendFrames,
   CHARTS,
   columnsFromSeries,
@@ -213,8 +214,7 @@ function LiveCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
           title={t(c.title)}
           series={seriesDefs(c)}
           data={uplotData(cols, c)}
-          leftUnit={c.leftUnit}
-          rightUnit={c.rightUnit}
+          {...axesOf(c)}
           limits={chartLimits(c, limits)}
         />
       ))}
@@ -296,8 +296,7 @@ function HistoryCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
           title={t(c.title)}
           series={seriesDefs(c)}
           data={uplotData(cols, c)}
-          leftUnit={c.leftUnit}
-          rightUnit={c.rightUnit}
+          {...axesOf(c)}
           limits={chartLimits(c, limits)}
           onZoom={(from, to) => to - from >= 1000 && setView({ from, to })}
           onReset={() => setView(base)}
