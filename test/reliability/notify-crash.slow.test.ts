@@ -91,6 +91,8 @@ describe('notifications crash loop', () => {
       NOTIFY_POLL_MS: '200',
       NOTIFY_CONCURRENCY: String(CONCURRENCY),
       LOG_LEVEL: 'warn',
+      // one dispatcher opens tickets as fast as it can: far over the per-account rate limit a person gets
+      RATE_TICKETS_PER_MIN: '100000',
     });
     // 'platform started' is logged at info: the helper waits for it
     const start = async () => {

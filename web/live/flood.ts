@@ -31,6 +31,8 @@ export function createFloodGuard(
       let windowStart = at;
       let refused = 0;
       socket.use((packet, next) => {
+        // packets read before a cut still come through here: dropped, unanswered, uncounted
+        if (!socket.connected) return;
         const t = now();
         tokens = Math.min(options.eventBurst, tokens + (t - at) * perMs);
         at = t;
@@ -53,7 +55,7 @@ export function createFloodGuard(
           refused = 0;
         }
         refused += 1;
-        if (refused >= options.floodMaxRefused && socket.connected) {
+        if (refused >= options.floodMaxRefused) {
           counters.inc('live.flood_disconnects');
           log.warn(
             { account: socket.data.account.id, refused, windowMs: FLOOD_WINDOW_MS },

@@ -146,7 +146,10 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets',
       {
-        config: { access: { roles: ['admin', 'dispatcher', 'customer'], token: 'tickets:create' }, rateLimit: 'tickets' },
+        config: {
+          access: { roles: ['admin', 'dispatcher', 'customer'], token: 'tickets:create' },
+          rateLimit: 'tickets',
+        },
         schema: {
           tags: ['tickets'],
           summary:
