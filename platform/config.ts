@@ -9,6 +9,7 @@ import { DEFAULT_SESSION_RATE_RENEW_MS, SESSION_RATE } from '../remote/telemetry
 import { proxyEntryProblem, splitProxyList } from '../web/proxy-trust.ts';
 import { isTimeZone } from '../remote/roster.ts';
 import { INVITE_MAX_TTL_MS } from '../remote/invites.ts';
+import { RATE_LIMIT_DEFAULTS as RATE, type RateLimitOptions } from '../web/rate-limits.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
 
 /**
@@ -139,6 +140,19 @@ export const configSchema = z.object({
   REAUTH_WINDOW_MS: int('REAUTH_WINDOW_MS', 15 * 60_000, 60_000, 86_400_000),
   RESET_LINK_TTL_MS: int('RESET_LINK_TTL_MS', 24 * 3_600_000, 5 * 60_000, 30 * 86_400_000),
   API_TOKEN_RATE_PER_MIN: int('API_TOKEN_RATE_PER_MIN', 120, 1, 100_000),
+  // what one account, and one customer unit's accounts together, may create a minute (web/rate-limits.ts)
+  RATE_TICKETS_PER_MIN: int('RATE_TICKETS_PER_MIN', RATE.tickets.perMin, 1, 100_000),
+  RATE_TICKETS_UNIT_PER_MIN: int('RATE_TICKETS_UNIT_PER_MIN', RATE.tickets.unitPerMin, 1, 100_000),
+  RATE_COMMENTS_PER_MIN: int('RATE_COMMENTS_PER_MIN', RATE.comments.perMin, 1, 100_000),
+  RATE_COMMENTS_UNIT_PER_MIN: int('RATE_COMMENTS_UNIT_PER_MIN', RATE.comments.unitPerMin, 1, 100_000),
+  RATE_ACKS_PER_MIN: int('RATE_ACKS_PER_MIN', RATE.acks.perMin, 1, 100_000),
+  RATE_SESSIONS_PER_MIN: int('RATE_SESSIONS_PER_MIN', RATE.sessions.perMin, 1, 100_000),
+  RATE_SESSIONS_UNIT_PER_MIN: int('RATE_SESSIONS_UNIT_PER_MIN', RATE.sessions.unitPerMin, 1, 100_000),
+  RATE_CHAT_PER_MIN: int('RATE_CHAT_PER_MIN', RATE.chat.perMin, 1, 100_000),
+  RATE_CHAT_UNIT_PER_MIN: int('RATE_CHAT_UNIT_PER_MIN', RATE.chat.unitPerMin, 1, 100_000),
+  RATE_PHOTOS_PER_MIN: int('RATE_PHOTOS_PER_MIN', RATE.photos.perMin, 1, 100_000),
+  RATE_PHOTOS_UNIT_PER_MIN: int('RATE_PHOTOS_UNIT_PER_MIN', RATE.photos.unitPerMin, 1, 100_000),
+  RATE_INVITES_PER_MIN: int('RATE_INVITES_PER_MIN', RATE.invites.perMin, 1, 100_000),
   TOTP_SECRET_KEY: z
     .string()
     .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, {
@@ -151,6 +165,9 @@ export const configSchema = z.object({
   LIVE_MAX_SUBSCRIPTIONS: int('LIVE_MAX_SUBSCRIPTIONS', LIVE_DEFAULTS.maxSubscriptions, 1, 10_000),
   LIVE_SESSION_CHECK_MS: int('LIVE_SESSION_CHECK_MS', LIVE_DEFAULTS.sessionCheckMs, 100, 3_600_000),
   LIVE_SLOW_TIMEOUT_MS: int('LIVE_SLOW_TIMEOUT_MS', LIVE_DEFAULTS.slowTimeoutMs, 100, 3_600_000),
+  LIVE_EVENT_RATE_HZ: int('LIVE_EVENT_RATE_HZ', LIVE_DEFAULTS.eventRateHz, 1, 10_000),
+  LIVE_EVENT_BURST: int('LIVE_EVENT_BURST', LIVE_DEFAULTS.eventBurst, 1, 100_000),
+  LIVE_FLOOD_MAX_REFUSED: int('LIVE_FLOOD_MAX_REFUSED', LIVE_DEFAULTS.floodMaxRefused, 1, 1_000_000),
   // renewed inside the gateway's durationS (300 s) with room for one lost renewal
   SESSION_RATE_RENEW_MS: int(
     'SESSION_RATE_RENEW_MS',
@@ -265,4 +282,17 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
   }
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
   return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR), trustedProxies };
+}
+
+/** The RATE_* settings as the web console's rate limits (web/rate-limits.ts). */
+export function rateLimitsOf(c: PlatformConfig): RateLimitOptions {
+  return {
+    tickets: { perMin: c.RATE_TICKETS_PER_MIN, unitPerMin: c.RATE_TICKETS_UNIT_PER_MIN },
+    comments: { perMin: c.RATE_COMMENTS_PER_MIN, unitPerMin: c.RATE_COMMENTS_UNIT_PER_MIN },
+    acks: { perMin: c.RATE_ACKS_PER_MIN },
+    sessions: { perMin: c.RATE_SESSIONS_PER_MIN, unitPerMin: c.RATE_SESSIONS_UNIT_PER_MIN },
+    chat: { perMin: c.RATE_CHAT_PER_MIN, unitPerMin: c.RATE_CHAT_UNIT_PER_MIN },
+    photos: { perMin: c.RATE_PHOTOS_PER_MIN, unitPerMin: c.RATE_PHOTOS_UNIT_PER_MIN },
+    invites: { perMin: c.RATE_INVITES_PER_MIN },
+  };
 }

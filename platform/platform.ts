@@ -22,7 +22,7 @@ import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
 import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
-import type { PlatformConfig } from './config.ts';
+import { rateLimitsOf, type PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
 import { createNotificationDelivery } from './notification-delivery.ts';
@@ -240,6 +240,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       reauthWindowMs: config.REAUTH_WINDOW_MS,
       resetLinkTtlMs: config.RESET_LINK_TTL_MS,
       apiTokenRatePerMin: config.API_TOKEN_RATE_PER_MIN,
+      rateLimits: rateLimitsOf(config),
       login: {
         maxPerAccount: config.LOGIN_MAX_FAILURES,
         maxPerIp: config.LOGIN_IP_MAX_FAILURES,
@@ -252,6 +253,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         maxSubscriptions: config.LIVE_MAX_SUBSCRIPTIONS,
         sessionCheckMs: config.LIVE_SESSION_CHECK_MS,
         slowTimeoutMs: config.LIVE_SLOW_TIMEOUT_MS,
+        eventRateHz: config.LIVE_EVENT_RATE_HZ,
+        eventBurst: config.LIVE_EVENT_BURST,
+        floodMaxRefused: config.LIVE_FLOOD_MAX_REFUSED,
       },
     },
   );

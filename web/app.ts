@@ -39,6 +39,7 @@ import { sessionRoutes } from './routes/sessions.ts';
 import { sessionPhotoRoutes } from './routes/session-photos.ts';
 import { guestRoutes } from './routes/guests.ts';
 import { createProxyTrust } from './proxy-trust.ts';
+import { createRateLimits, installRateLimits } from './rate-limits.ts';
 import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -126,6 +127,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     resets: createPasswordResets({ db: deps.records, now }, { ttlMs: options.resetLinkTtlMs ?? 24 * 3_600_000 }),
     tokens: createApiTokens({ db: deps.records, now }),
     tokenRate: createTokenRateLimit({ perMinute: options.apiTokenRatePerMin ?? 120 }, now),
+    rateLimits: createRateLimits({ counters: deps.counters, now }, options.rateLimits),
     reauthWindowMs: options.reauthWindowMs ?? 15 * 60_000,
   };
 }
@@ -157,6 +159,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
       },
       { reauthWindowMs: ctx.reauthWindowMs },
     );
+    // after the guard: the caller is known; before the body is read
+    installRateLimits(app, ctx.rateLimits);
     // every state-changing request by an API token is audited as the token's (reads only touch last_used_at)
     app.addHook('onResponse', async (req, reply) => {
       const t = req.apiToken;

@@ -31,6 +31,7 @@ import type { ScrapeToken } from './auth/scrape-token.ts';
 import type { LoginThrottle, LoginThrottleOptions } from './auth/throttle.ts';
 import type { PublicNames } from './public-names.ts';
 import type { Contacts } from '../notifications/contacts.ts';
+import type { RateLimitOptions, RateLimits } from './rate-limits.ts';
 import type { Paging } from '../notifications/paging.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
@@ -96,6 +97,8 @@ export interface WebOptions {
   resetLinkTtlMs?: number;
   /** Requests per minute per API token (API_TOKEN_RATE_PER_MIN); default 120. */
   apiTokenRatePerMin?: number;
+  /** What each account and customer unit may create a minute (RATE_*; web/rate-limits.ts); defaults per kind. */
+  rateLimits?: Partial<RateLimitOptions>;
 }
 
 /** Everything a route module works with. */
@@ -115,6 +118,8 @@ export interface WebContext {
   resets: PasswordResets;
   tokens: ApiTokens;
   tokenRate: TokenRateLimit;
+  /** The limits on what users create (tickets, comments, sessions, chat, photos, invites). */
+  rateLimits: RateLimits;
   /** Admin actions need a password or TOTP proof this recent. */
   reauthWindowMs: number;
   /** How people are named to a viewer: customers never get staff login ids. */

@@ -97,6 +97,8 @@ describe('notifications crash loop', () => {
       NOTIFY_BACKOFF_BASE_MS: '500',
       NOTIFY_BACKOFF_MAX_MS: '4000',
       LOG_LEVEL: 'warn',
+      // one dispatcher opens tickets as fast as it can: far over the per-account rate limit a person gets
+      RATE_TICKETS_PER_MIN: '100000',
     });
     // 'platform started' is logged at info: the helper waits for it
     const start = async () => {

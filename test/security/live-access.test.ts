@@ -33,7 +33,8 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
   let seq = 1;
 
   beforeAll(async () => {
-    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100' });
+    // the flood of invalid requests below tests invalid input, not the event rate (test/security/rate-limits.test.ts)
+    tp = await startTestPlatform({ LIVE_MAX_RATE_HZ: '20', LIVE_FLEET_INTERVAL_MS: '100', LIVE_EVENT_BURST: '5000' });
     base = `http://127.0.0.1:${tp.platform.ports.http}`;
     await tp.platform.customers.add({ id: 'CA', name: 'Unit A' });
     await tp.platform.customers.add({ id: 'CB', name: 'Unit B' });

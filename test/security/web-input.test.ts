@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureLogger, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+import { captureLogger, NO_RATE_LIMITS, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import {
   declaredRoutes,
   expectErrorShape,
@@ -128,7 +128,8 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
   const seen: { what: string; status: number; code: string }[] = [];
 
   beforeAll(async () => {
-    w = await startWeb({ log: cap.log });
+    // hundreds of bad requests to each route as one account: the rate limits are not what is tested here
+    w = await startWeb({ log: cap.log, options: { rateLimits: NO_RATE_LIMITS } });
     admin = await w.login('admin');
     reference = await referenceSecurityHeaders();
     const doc = (await w.app.inject({ method: 'GET', url: '/docs/json' })).json() as {

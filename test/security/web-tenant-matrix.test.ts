@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { TOKEN_SCOPES } from '../../web/auth/api-tokens.ts';
-import { healthyFrame, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+import { healthyFrame, NO_RATE_LIMITS, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
 
 /** Public static content: the API documentation (swagger-ui) and the console's single-page app. */
@@ -921,7 +921,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
   let tokenStaffA: string;
 
   beforeAll(async () => {
-    w = await startWeb({ options: { apiTokenRatePerMin: 100_000 } });
+    w = await startWeb({ options: { apiTokenRatePerMin: 100_000, rateLimits: NO_RATE_LIMITS } });
     // unit B's data: a vehicle with telemetry, an alarm with a note, a rule ticket with a comment, a hotline ticket
     const t0 = w.now();
     await w.frames('VB1', [

@@ -34,6 +34,16 @@ import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { rm } from 'node:fs/promises';
 import type { WebContext } from '../../web/context.ts';
+import { RATE_LIMIT_KINDS, type RateLimitOptions } from '../../web/rate-limits.ts';
+
+/**
+ * Rate limits no test reaches: for suites that send hundreds of requests of one kind as one account
+ * to test something else (input validation, the tenant matrix). test/security/rate-limits.test.ts
+ * tests the limits themselves.
+ */
+export const NO_RATE_LIMITS = Object.fromEntries(
+  RATE_LIMIT_KINDS.map((k) => [k, { perMin: 1_000_000, unitPerMin: 1_000_000 }]),
+) as RateLimitOptions;
 
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);

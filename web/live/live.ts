@@ -13,6 +13,7 @@ import { createBackpressure } from './backpressure.ts';
 import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
+import { createFloodGuard } from './flood.ts';
 import { createHandshake, refuseForeignOrigins } from './handshake.ts';
 import { createInboxPush } from './inbox.ts';
 import { createRingingPush } from './ringing.ts';
@@ -119,9 +120,11 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
     { counters, log },
     guestFeatures.flatMap((m) => m.requests ?? []),
   );
+  // every connection's event rate, before any module handles an event
+  const flood = createFloodGuard({ counters, log, now }, options);
   /** Called on every connection in this order; closed in this order. */
-  const modules: LiveModule[] = [handshake, backpressure, vehicleInfo, guard, ...features];
-  const guestModules: LiveModule[] = [handshake, backpressure, guestGuard, ...guestFeatures];
+  const modules: LiveModule[] = [handshake, flood, backpressure, vehicleInfo, guard, ...features];
+  const guestModules: LiveModule[] = [handshake, flood, backpressure, guestGuard, ...guestFeatures];
 
   io.on('connection', (socket) => {
     const { account, guest } = socket.data;

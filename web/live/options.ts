@@ -12,6 +12,12 @@ export interface LiveOptions {
   sessionCheckMs: number;
   /** A connection behind (`maxBuffered`) without a break for this long has stopped reading: it is closed. */
   slowTimeoutMs: number;
+  /** Client events (requests) a second one connection may send, on average; beyond, refused with RATE_LIMITED. */
+  eventRateHz: number;
+  /** Client events one connection may send at once (the bucket's size). */
+  eventBurst: number;
+  /** A connection with this many events refused within FLOOD_WINDOW_MS (10 s) is disconnected (`live.flood_disconnects`). */
+  floodMaxRefused: number;
   /**
    * The reverse proxies (as HTTP_TRUSTED_PROXIES) whose X-Forwarded-Host / -Proto name the
    * console's own host; from any other peer they are ignored. None by default.
@@ -26,4 +32,7 @@ export const LIVE_DEFAULTS = {
   maxSubscriptions: 100,
   sessionCheckMs: 30_000,
   slowTimeoutMs: 30_000,
+  eventRateHz: 20,
+  eventBurst: 100,
+  floodMaxRefused: 200,
 } as const satisfies LiveOptions;

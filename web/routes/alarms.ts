@@ -91,7 +91,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/alarms/:id/acknowledge',
       {
-        config: { access: { roles: STAFF_ROLES } },
+        config: { access: { roles: STAFF_ROLES }, rateLimit: 'acks' },
         schema: {
           tags: ['alarms'],
           summary: 'Acknowledge an alarm (once), optionally with a comment',
@@ -114,7 +114,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/alarms/:id/comments',
       {
-        config: { access: { roles: STAFF_ROLES } },
+        config: { access: { roles: STAFF_ROLES }, rateLimit: 'comments' },
         schema: {
           tags: ['alarms'],
           summary: 'Comment on an alarm',

@@ -46,7 +46,7 @@ export function guestRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/sessions/:id/invites',
       {
-        config: { access: { roles: STAFF_ROLES } },
+        config: { access: { roles: STAFF_ROLES }, rateLimit: 'invites' },
         schema: {
           tags: ['sessions'],
           summary: 'Invite a guest (a crew member without an account): a one-time link, shown once',

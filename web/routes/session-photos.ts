@@ -45,6 +45,7 @@ export function sessionPhotoRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         bodyLimit: maxBytes,
         config: {
           access: { roles: ROLES, guest: true },
+          rateLimit: 'photos',
           bodyErrors: {
             tooLarge: { code: 'PHOTO_TOO_LARGE', message: `a photo has at most ${maxBytes} bytes (5 MB)` },
             mediaType: {

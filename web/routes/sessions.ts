@@ -50,7 +50,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/sessions',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES }, rateLimit: 'sessions' },
         schema: {
           tags: ['sessions'],
           summary:
@@ -229,7 +229,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/sessions/:id/chat',
       {
-        config: { access: { roles: ROLES, guest: true } },
+        config: { access: { roles: ROLES, guest: true }, rateLimit: 'chat' },
         schema: {
           tags: ['sessions'],
           summary: 'Send a text message to the session (stored and delivered live, in timeline order)',

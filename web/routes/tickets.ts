@@ -146,7 +146,10 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets',
       {
-        config: { access: { roles: ['admin', 'dispatcher', 'customer'], token: 'tickets:create' } },
+        config: {
+          access: { roles: ['admin', 'dispatcher', 'customer'], token: 'tickets:create' },
+          rateLimit: 'tickets',
+        },
         schema: {
           tags: ['tickets'],
           summary:
@@ -364,7 +367,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets/:id/comments',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: ROLES }, rateLimit: 'comments' },
         schema: {
           tags: ['tickets'],
           summary: 'Add a note to the timeline (progress, a call with the customer, the customer’s own remarks)',
