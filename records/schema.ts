@@ -23,6 +23,8 @@ export interface ServiceAccountsTable {
   id: string;
   description: string;
   secret_hash: string;
+  /** JSON ServiceScope (registry/service-accounts.ts); null (before migration 0020): the default scope. */
+  scope: string | null;
   created_at: number;
   updated_at: number;
 }
