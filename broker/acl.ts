@@ -40,8 +40,7 @@ export type PublishDecision =
   | { allow: false; reason: string };
 
 export type SubscribeDecision =
-  | { allow: true; unitOf?: { vehicleId: string; units: readonly string[] } }
-  | { allow: false; reason: string };
+  { allow: true; unitOf?: { vehicleId: string; units: readonly string[] } } | { allow: false; reason: string };
 
 /** Per vehicle principal: its own telemetry topic and the (immutable) decision for it, the one topic it publishes thousands of times. */
 const ownTelemetry = new WeakMap<Principal, { topic: string; decision: PublishDecision } | null>();
@@ -95,11 +94,17 @@ function authorizeServicePublish(principal: Extract<Principal, { kind: 'service'
   const parsed = parseVehicleTopic(topic);
   const { scope } = principal;
   if (!parsed)
-    return { allow: false, reason: `service account ${principal.id} may publish only under ${TOPIC_ROOT}/{vehicleId}/` };
+    return {
+      allow: false,
+      reason: `service account ${principal.id} may publish only under ${TOPIC_ROOT}/{vehicleId}/`,
+    };
   if (TOPICS[parsed.kind].from !== 'platform')
     return { allow: false, reason: `service accounts may not publish on ${parsed.kind} (a vehicle's own topic)` };
   if (!scope.topics.includes(parsed.kind))
-    return { allow: false, reason: `service account ${principal.id} may not publish on ${parsed.kind} (not in its scope)` };
+    return {
+      allow: false,
+      reason: `service account ${principal.id} may not publish on ${parsed.kind} (not in its scope)`,
+    };
   return {
     allow: true,
     ...(scope.units ? { unitOf: { vehicleId: parsed.vehicleId, units: scope.units } } : {}),
@@ -120,7 +125,10 @@ export function filterMatches(filter: string, topic: string): boolean {
 }
 
 /** A service's subscription: `$SYS/` (the broker's own), or vehicle topics of its scope. */
-function authorizeServiceSubscribe(principal: Extract<Principal, { kind: 'service' }>, filter: string): SubscribeDecision {
+function authorizeServiceSubscribe(
+  principal: Extract<Principal, { kind: 'service' }>,
+  filter: string,
+): SubscribeDecision {
   if (filter.startsWith('$'))
     return filter.startsWith('$SYS/') ? { allow: true } : { allow: false, reason: 'reserved topic' };
   const { scope } = principal;
@@ -132,7 +140,10 @@ function authorizeServiceSubscribe(principal: Extract<Principal, { kind: 'servic
     return { allow: false, reason: `service account ${principal.id} may subscribe only under ${TOPIC_ROOT}/` };
   const outside = kinds.filter((k) => !scope.topics.includes(k));
   if (outside.length)
-    return { allow: false, reason: `service account ${principal.id} may not subscribe to ${outside.join(', ')} (not in its scope)` };
+    return {
+      allow: false,
+      reason: `service account ${principal.id} may not subscribe to ${outside.join(', ')} (not in its scope)`,
+    };
   if (!scope.units) return { allow: true };
   // a unit-limited account names one vehicle: `v1/vehicles/{id}/…`
   const levels = filter.split('/');

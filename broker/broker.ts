@@ -353,7 +353,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         callback(null);
       })().catch((err: unknown) => {
         // not recorded, so not delivered (nor acknowledged: the connection is closed)
-        log.error({ err, clientId: principal.id, topic: topic.slice(0, 200) }, 'a command could not be recorded: refused');
+        log.error(
+          { err, clientId: principal.id, topic: topic.slice(0, 200) },
+          'a command could not be recorded: refused',
+        );
         closeReasons.set(client, 'command could not be recorded');
         callback(err instanceof Error ? err : new Error(String(err)));
       });

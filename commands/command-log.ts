@@ -143,6 +143,10 @@ export function createCommandLog(deps: {
         .execute();
       return rows.map(toLogged);
     },
+    /** Resolves once the acks received so far are matched (for tests and shutdown). */
+    async settled(): Promise<void> {
+      await Promise.allSettled([...work]);
+    },
     start(): void {
       off ??= deps.bus.on('command.ack', (e) => {
         const p = matchAck(e.vehicleId, e.receivedAt, e.ack).catch((err: unknown) =>

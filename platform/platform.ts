@@ -135,6 +135,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
             change.change === 'removed' ? 'account removed' : 'secret rotated',
             change.at,
           );
+        } else if (change.change === 'updated' && change.subject === 'service') {
+          // a service account's scope is read at CONNECT: a changed one applies from the next
+          broker.disconnect(change.subjectId, 'scope changed', change.at);
         }
       },
     },

@@ -58,6 +58,8 @@ export interface ServiceAccounts {
   /** The hash and the scope, read together at CONNECT. */
   credentials(id: string): Promise<{ secretHash: string; scope: ServiceScope } | undefined>;
   rotateSecret(id: string): Promise<{ secret: string }>;
+  /** Replaces the account's scope; its live MQTT session is closed (the new scope applies at its next CONNECT). */
+  setScope(id: string, scope: ServiceScope): Promise<ServiceScope>;
   remove(id: string): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ const scopeOf = (json: string | null): ServiceScope =>
 export function createServiceAccounts(deps: { db: RecordsDb; now?: () => number }): ServiceAccounts {
   const { db } = deps;
   const now = deps.now ?? Date.now;
-  const change = (id: string, kind: 'added' | 'rotated' | 'removed', at: number) =>
+  const change = (id: string, kind: 'added' | 'rotated' | 'updated' | 'removed', at: number) =>
     db.insertInto('registry_changes').values({ subject: 'service', subject_id: id, change: kind, at });
 
   return {
@@ -142,6 +144,21 @@ export function createServiceAccounts(deps: { db: RecordsDb; now?: () => number 
         await tx.executeQuery(change(id, 'rotated', at).compile());
       });
       return { secret };
+    },
+    async setScope(id, scope) {
+      const checked = parseServiceScope(scope);
+      const at = now();
+      await db.transaction().execute(async (tx) => {
+        const res = await tx
+          .updateTable('service_accounts')
+          .set({ scope: JSON.stringify(checked), updated_at: at })
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0)
+          throw new PlatformError('ACCOUNT_NOT_FOUND', `service account ${id} not found`);
+        await tx.executeQuery(change(id, 'updated', at).compile());
+      });
+      return checked;
     },
     async remove(id) {
       const at = now();
