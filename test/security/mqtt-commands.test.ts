@@ -15,6 +15,7 @@ import { createManualClock, type ManualClock } from '../../simulators/clock.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createVehicleModel } from '../../simulators/model/vehicle.ts';
 import {
+  closed,
   connectService,
   inbox,
   startTestPlatform,
@@ -374,6 +375,33 @@ describe('service account scopes and the command log', () => {
       expect(tp.platform.counters.get('mqtt.publish_denied', 'svc-unscoped')).toBe(2);
       // it still reads what the default scope gives: the acks
       expect(await subackCodes(svc, ['v1/vehicles/+/commands/ack', 'v1/vehicles/+/commands'])).toEqual([1, 128]);
+    } finally {
+      await gw.stop();
+      await svc.endAsync();
+    }
+  });
+
+  it('narrowing an account’s scope closes its live session; it reconnects with the new scope', async () => {
+    const v = await tp.addVehicle('SCOPE-N1', 'UNIT-N');
+    const clock = createManualClock(Date.now());
+    const gw = newGateway(v.id, v.secret, clock);
+    const got = answers(gw);
+    const { secret } = await tp.platform.serviceAccounts.add('svc-narrowed', 'narrowed later', {
+      topics: ['commands'],
+    });
+    let svc = await tp.connect('svc-narrowed', secret);
+    try {
+      await online(gw, clock);
+      await svc.publishAsync(vehicleTopic(v.id, 'commands'), JSON.stringify(sentinel('before-narrow')), { qos: 1 });
+      await got.waitFor('before-narrow');
+      const gone = closed(svc);
+      await tp.platform.serviceAccounts.setScope('svc-narrowed', { units: ['UNIT-OTHER'], topics: ['commands'] });
+      await gone;
+      svc = await tp.connect('svc-narrowed', secret);
+      await svc.publishAsync(vehicleTopic(v.id, 'commands'), JSON.stringify(sentinel('after-narrow')), { qos: 1 });
+      await tp.platform.broker.publishToVehicle(v.id, 'commands', sentinel('platform-after'));
+      await got.waitFor('platform-after');
+      expect(got.seen.map((s) => s.cmd.id)).toEqual(['before-narrow', 'platform-after']);
     } finally {
       await gw.stop();
       await svc.endAsync();
