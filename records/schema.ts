@@ -113,7 +113,7 @@ export interface IncidentsTable {
 export interface TicketSequencesTable {
   unit: string;
   /** The last number given in this unit. */
-  last: number;
+  last_seq: number;
 }
 
 export interface TicketsTable {

@@ -188,11 +188,13 @@ export function ticketNumber(customerId: string | null, seq: number): string {
 async function nextUnitSeq(tx: RecordsDb, customerId: string | null): Promise<number> {
   const row = await tx
     .insertInto('ticket_sequences')
-    .values({ unit: customerId ?? '', last: 1 })
-    .onConflict((oc) => oc.column('unit').doUpdateSet((eb) => ({ last: eb(eb.ref('ticket_sequences.last'), '+', 1) })))
-    .returning('last')
+    .values({ unit: customerId ?? '', last_seq: 1 })
+    .onConflict((oc) =>
+      oc.column('unit').doUpdateSet((eb) => ({ last_seq: eb(eb.ref('ticket_sequences.last_seq'), '+', 1) })),
+    )
+    .returning('last_seq')
     .executeTakeFirstOrThrow();
-  return Number(row.last);
+  return Number(row.last_seq);
 }
 
 /** Inserts a received ticket, numbers it in its unit's sequence (ticketNumber) and starts its timeline; call inside a transaction. */

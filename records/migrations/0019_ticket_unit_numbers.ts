@@ -17,7 +17,7 @@ export function ticketUnitNumbersMigration(dialect: RecordsDialect): Migration {
       await db.schema
         .createTable('ticket_sequences')
         .addColumn('unit', 'varchar(64)', (c) => c.primaryKey())
-        .addColumn('last', 'bigint', (c) => c.notNull())
+        .addColumn('last_seq', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.alterTable('tickets').addColumn('unit_seq', 'bigint').execute();
       // the new numbers carry the unit id (up to 64 characters); SQLite does not enforce lengths
@@ -33,7 +33,7 @@ export function ticketUnitNumbersMigration(dialect: RecordsDialect): Migration {
             and (t2.received_at < tickets.received_at or (t2.received_at = tickets.received_at and t2.id <= tickets.id))
         )`.execute(db);
       await sql`
-        insert into ticket_sequences (unit, last)
+        insert into ticket_sequences (unit, last_seq)
         select coalesce(customer_id, ''), max(unit_seq) from tickets group by coalesce(customer_id, '')`.execute(db);
     },
     async down(db: Kysely<unknown>) {
