@@ -18,6 +18,7 @@ import {
   authorizePublish,
   authorizeSubscribe,
   authorizeWill,
+  mayReceive,
   retainDecision,
   type Principal,
   type Will,
@@ -33,6 +34,13 @@ export interface BrokerDeps {
   bus: EventBus<PlatformEvents>;
   authenticator: Authenticator;
   vehicleMessages: VehicleMessageHandler;
+  /** The customer unit of a vehicle (registry), for unit-limited service accounts; none: such an account reaches nothing. */
+  vehicleUnit?: (vehicleId: string) => Promise<string | undefined>;
+  /**
+   * The command log (commands/command-log.ts): every command published on a vehicle's `commands`
+   * topic, by a service account or the platform, is recorded here before it is delivered.
+   */
+  commandLog?: { record(c: { vehicleId: string; publisher: string; payload: Buffer | string }): Promise<void> };
   now?: () => number;
 }
 
@@ -80,6 +88,11 @@ export type Broker = ReturnType<typeof createBroker>;
 /** The embedded MQTT broker: aedes with the platform's authentication, ACL, size limits and presence. */
 export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const { log, counters, bus, authenticator, vehicleMessages } = deps;
+  /** Whether a vehicle belongs to one of `units` (false for an unknown vehicle or a failed lookup). */
+  const inUnits = async (vehicleId: string, units: readonly string[]): Promise<boolean> => {
+    const unit = deps.vehicleUnit ? await deps.vehicleUnit(vehicleId).catch(() => undefined) : undefined;
+    return unit !== undefined && units.includes(unit);
+  };
   const now = deps.now ?? Date.now;
   const principals = new WeakMap<Client, Principal>();
   const wills = new WeakMap<Client, Will | null>();
@@ -318,6 +331,37 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       counters.inc('mqtt.retain_stripped', principal.id);
       packet.retain = false;
     }
+    if (principal.kind === 'service' && (decision.unitOf || decision.command)) {
+      // a unit-limited account reaches its units' vehicles only; a command goes on once recorded
+      const { unitOf, command } = decision;
+      const payload = packet.payload;
+      void (async () => {
+        if (unitOf && !(await inUnits(unitOf.vehicleId, unitOf.units))) {
+          counters.inc('mqtt.publish_denied', principal.id);
+          log.warn(
+            { clientId: principal.id, topic: topic.slice(0, 200) },
+            `service account ${principal.id} may publish only to vehicles of units ${unitOf.units.join(', ')}`,
+          );
+          divert(packet);
+          return callback(null);
+        }
+        if (command) {
+          if (!deps.commandLog) throw new Error('no command log: commands from service accounts are refused');
+          await deps.commandLog.record({ vehicleId: command.vehicleId, publisher: principal.id, payload });
+          counters.inc('mqtt.service_command', principal.id);
+        }
+        callback(null);
+      })().catch((err: unknown) => {
+        // not recorded, so not delivered (nor acknowledged: the connection is closed)
+        log.error(
+          { err, clientId: principal.id, topic: topic.slice(0, 200) },
+          'a command could not be recorded: refused',
+        );
+        closeReasons.set(client, 'command could not be recorded');
+        callback(err instanceof Error ? err : new Error(String(err)));
+      });
+      return;
+    }
     if (!decision.vehicleMessage) return callback(null);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     vehicleMessages
@@ -344,7 +388,17 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       log.warn({ clientId: client.id, topic: sub.topic }, `subscription refused: ${decision.reason}`);
       return callback(null, null);
     }
-    callback(null, sub);
+    const { unitOf } = decision;
+    if (!unitOf) return callback(null, sub);
+    void inUnits(unitOf.vehicleId, unitOf.units).then((ok) => {
+      if (ok) return callback(null, sub);
+      counters.inc('mqtt.subscribe_denied', client.id);
+      log.warn(
+        { clientId: client.id, topic: sub.topic },
+        `subscription refused: ${unitOf.vehicleId} is not a vehicle of units ${unitOf.units.join(', ')}`,
+      );
+      callback(null, null);
+    });
   };
 
   /**
@@ -367,7 +421,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     // Defence in depth: deliver nothing to a vehicle but its own commands and errors.
     const principal = principals.get(client);
     if (!principal) return null;
-    if (principal.kind === 'vehicle' && !authorizeSubscribe(principal, packet.topic).allow) return null;
+    if (!mayReceive(principal, packet.topic)) return null;
     // A subscriber that does not keep up: its queue is bounded; it is closed rather than waited for.
     const queued = ((client.conn as Partial<Socket>).writableLength ?? 0) + (inHandover.get(client) ?? 0);
     const size = packet.payload.length + packet.topic.length + 16;
@@ -493,13 +547,17 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       client.close();
       return true;
     },
-    publishToVehicle(vehicleId: string, kind: PlatformTopicKind, payload: unknown): Promise<void> {
+    /** Publishes as the platform; a command is recorded in the command log first (not published if it cannot be). */
+    async publishToVehicle(vehicleId: string, kind: PlatformTopicKind, payload: unknown): Promise<void> {
+      const bytes = Buffer.from(JSON.stringify(payload));
+      if (kind === 'commands' && deps.commandLog)
+        await deps.commandLog.record({ vehicleId, publisher: 'platform', payload: bytes });
       return new Promise((resolve, reject) =>
         aedes.publish(
           {
             cmd: 'publish',
             topic: vehicleTopic(vehicleId, kind),
-            payload: Buffer.from(JSON.stringify(payload)),
+            payload: bytes,
             qos: 1,
             retain: TOPICS[kind].retain,
             dup: false,

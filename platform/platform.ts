@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
+import { createCommandLog } from '../commands/command-log.ts';
 import { createIngest } from '../ingest/ingest.ts';
 import { createConfirmations } from '../ingest/confirmations.ts';
 import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
@@ -84,6 +85,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       flushMs: config.INGEST_FLUSH_MS,
     },
   );
+  // every command over MQTT (service accounts' and the platform's) with its ack (issue 16)
+  const commandLog = createCommandLog({ db: records, bus, log: log.child({ module: 'command-log' }), now });
   const broker = createBroker(
     {
       log: log.child({ module: 'broker' }),
@@ -91,6 +94,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       bus,
       authenticator: createRegistryAuthenticator({ vehicles, serviceAccounts }),
       vehicleMessages: ingest,
+      vehicleUnit: async (vehicleId) => (await vehicles.get(vehicleId))?.customerId,
+      commandLog,
       now,
     },
     {
@@ -130,6 +135,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
             change.change === 'removed' ? 'account removed' : 'secret rotated',
             change.at,
           );
+        } else if (change.change === 'updated' && change.subject === 'service') {
+          // a service account's scope is read at CONNECT: a changed one applies from the next
+          broker.disconnect(change.subjectId, 'scope changed', change.at);
         }
       },
     },
@@ -272,6 +280,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     vehicles,
     customers,
     serviceAccounts,
+    commandLog,
     presence,
     deadLetters,
     eventLog,
@@ -295,6 +304,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await presence.markAllOffline(now(), 'platform restarted');
       eventLoop.start();
       ingest.start();
+      commandLog.start();
       await confirmations.start();
       await stage.start();
       await commands.start();
@@ -318,6 +328,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await confirmations.stop();
         await broker.stop();
         await commands.stop();
+        await commandLog.stop();
         await sessionParts.stop();
         await remote.stop();
         await stage.stop();

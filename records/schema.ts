@@ -23,6 +23,8 @@ export interface ServiceAccountsTable {
   id: string;
   description: string;
   secret_hash: string;
+  /** JSON ServiceScope (registry/service-accounts.ts); null (before migration 0020): the default scope. */
+  scope: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -107,6 +109,13 @@ export interface IncidentsTable {
   ticket_id: number | null;
 }
 
+/** One ticket number sequence per customer unit ('' for tickets without a unit); migration 0019. */
+export interface TicketSequencesTable {
+  unit: string;
+  /** The last number given in this unit. */
+  last_seq: number;
+}
+
 export interface TicketsTable {
   id: Generated<number>;
   number: string;
@@ -140,6 +149,8 @@ export interface TicketsTable {
   is_open: 0 | 1;
   /** The next deadline still to meet, or 2^53 − 1 when none is left. */
   queue_due_at: number;
+  /** Its place in its customer unit's ticket sequence (ticket_sequences); null only before migration 0019. */
+  unit_seq: number | null;
   /** When help is expected (epoch ms), set by staff; null: not given yet. */
   eta: number | null;
   eta_note: string | null;
@@ -222,6 +233,7 @@ export interface RecordsSchema {
   incidents: IncidentsTable;
   tickets: TicketsTable;
   ticket_timeline: TicketTimelineTable;
+  ticket_sequences: TicketSequencesTable;
   customers: CustomersTable;
   vehicles: VehiclesTable;
   service_accounts: ServiceAccountsTable;

@@ -1,9 +1,10 @@
 import type { VehicleRegistry } from './vehicles.ts';
-import type { ServiceAccounts } from './service-accounts.ts';
+import type { ServiceAccounts, ServiceScope } from './service-accounts.ts';
 import { isServiceAccountId } from './service-accounts.ts';
 import { createSecretVerifier } from './credentials.ts';
 
-type Principal = { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string };
+type Principal =
+  { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string; scope: ServiceScope };
 type Result =
   { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' };
 
@@ -31,10 +32,10 @@ export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; s
         reason: cachedOnly ? 'throttled' : reason,
       });
       if (isServiceAccountId(id)) {
-        const hash = await deps.serviceAccounts.secretHash(id);
-        if (!hash) return refused('unknown_account');
-        return (await verify(id, secret, hash, { cachedOnly }))
-          ? { ok: true, principal: { kind: 'service', id } }
+        const account = await deps.serviceAccounts.credentials(id);
+        if (!account) return refused('unknown_account');
+        return (await verify(id, secret, account.secretHash, { cachedOnly }))
+          ? { ok: true, principal: { kind: 'service', id, scope: account.scope } }
           : refused('bad_secret');
       }
       const creds = await deps.vehicles.credentials(id);

@@ -4,7 +4,7 @@ import { loadConfig } from '../platform/config.ts';
 import { DEFAULT_POWER_PROFILE } from '../protocol/index.ts';
 import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry, type Vehicle } from './vehicles.ts';
-import { createServiceAccounts } from './service-accounts.ts';
+import { createServiceAccounts, parseServiceScope, type ServiceScope } from './service-accounts.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
 
 const USAGE = `Usage: npm run vehicles -- <command> [options]
@@ -16,7 +16,12 @@ Commands:
   list [--customer <unit>]   list vehicles
   rotate-secret <id>         issue a new secret (the live session is closed)
   remove <id>                remove a vehicle (the live session is closed)
-  service-add <svc-id> [--name DESCRIPTION]   provision a platform service account
+  service-add <svc-id> [--name DESCRIPTION] [--topics K,K] [--units U,U]
+                                             provision a platform service account; without --topics it
+                                             may only read telemetry, status, events and commands/ack;
+                                             --topics commands,... lets it publish commands; --units limits
+                                             it to those customer units' vehicles (default: every unit)
+  service-scope <svc-id> --topics K,K [--units U,U]   replace an account's scope (closes its session)
   service-list | service-rotate-secret <svc-id> | service-remove <svc-id>
 
 Options:
@@ -39,6 +44,20 @@ function printVehicle(v: Vehicle) {
   );
 }
 
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** `--topics a,b [--units c,d]` as a scope (checked by the service accounts). */
+function scopeOption(topics: string, units: string | undefined): ServiceScope {
+  return parseServiceScope({ topics: list(topics), ...(units === undefined ? {} : { units: list(units) }) });
+}
+
+const describeScope = (s: ServiceScope) =>
+  `topics ${s.topics.join(',') || '(none)'}; units ${s.units ? s.units.join(',') : 'all'}`;
+
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -53,6 +72,8 @@ async function run(argv: string[]): Promise<number> {
       'battery-ah': { type: 'string' },
       'mains-voltage': { type: 'string' },
       'mains-frequency': { type: 'string' },
+      topics: { type: 'string' },
+      units: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -114,15 +135,23 @@ async function run(argv: string[]): Promise<number> {
         out({ id, removed: true }, () => console.log(`removed ${id}`));
         return 0;
       case 'service-add': {
-        const { account, secret } = await services.add(needId(), values.name ?? '');
+        const scope = values.topics === undefined ? undefined : scopeOption(values.topics, values.units);
+        if (!scope && values.units) throw new CliError('--units needs --topics');
+        const { account, secret } = await services.add(needId(), values.name ?? '', scope);
         out({ id: account.id, secret }, () =>
           console.log(`added service account ${account.id}; secret (shown once): ${secret}`),
         );
         return 0;
       }
+      case 'service-scope': {
+        if (values.topics === undefined) throw new CliError('service-scope needs --topics');
+        const scope = await services.setScope(needId(), scopeOption(values.topics, values.units));
+        out({ id, scope }, () => console.log(`scope of ${id}: ${describeScope(scope)}`));
+        return 0;
+      }
       case 'service-list': {
         const list = await services.list();
-        out(list, () => list.forEach((a) => console.log(`${a.id}\t${a.description}`)));
+        out(list, () => list.forEach((a) => console.log(`${a.id}\t${describeScope(a.scope)}\t${a.description}`)));
         return 0;
       }
       case 'service-rotate-secret': {

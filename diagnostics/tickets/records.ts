@@ -79,7 +79,7 @@ export interface TimelineInput {
   note?: string | null;
 }
 
-type Row = Omit<Selectable<TicketsTable>, 'snapshot' | 'is_open' | 'queue_due_at'>;
+type Row = Omit<Selectable<TicketsTable>, 'snapshot' | 'is_open' | 'queue_due_at' | 'unit_seq'>;
 
 /** Every column but the snapshot (large; read on its own). */
 const COLUMNS = [
@@ -171,7 +171,33 @@ export async function addTimeline(h: RecordsDb, ticketId: number, e: TimelineInp
     .execute();
 }
 
-/** Inserts a received ticket, numbers it (EMyyyymmdd-nnnnn) and starts its timeline; call inside a transaction. */
+/**
+ * The ticket number for place `seq` in a unit's sequence: `EM-<unit>-0001`, `EM-0001` without a
+ * unit. Numbers count each customer unit's own tickets only (issue 16: a global sequence showed a
+ * customer how many tickets the other units opened). Unique: the part after the last `-` is digits
+ * only, the unit id never is empty, and the older numbers (`EMyyyymmdd-nnnnn`) have no `-` after EM.
+ */
+export function ticketNumber(customerId: string | null, seq: number): string {
+  return `EM-${customerId ? `${customerId}-` : ''}${String(seq).padStart(4, '0')}`;
+}
+
+/**
+ * Advances a unit's ticket sequence and returns the new place; inside the opening transaction, so
+ * two tickets opened at once get two numbers and a rolled-back opening gives its number back.
+ */
+async function nextUnitSeq(tx: RecordsDb, customerId: string | null): Promise<number> {
+  const row = await tx
+    .insertInto('ticket_sequences')
+    .values({ unit: customerId ?? '', last_seq: 1 })
+    .onConflict((oc) =>
+      oc.column('unit').doUpdateSet((eb) => ({ last_seq: eb(eb.ref('ticket_sequences.last_seq'), '+', 1) })),
+    )
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  return Number(row.last_seq);
+}
+
+/** Inserts a received ticket, numbers it in its unit's sequence (ticketNumber) and starts its timeline; call inside a transaction. */
 export async function insertTicket(
   tx: RecordsDb,
   t: TicketRow,
@@ -179,10 +205,12 @@ export async function insertTicket(
   actor: string,
   at: number,
 ): Promise<Ticket> {
+  const seq = await nextUnitSeq(tx, t.customerId);
   const res = await tx
     .insertInto('tickets')
     .values({
-      number: `tmp-${at}-${Math.random().toString(36).slice(2)}`,
+      number: ticketNumber(t.customerId, seq),
+      unit_seq: seq,
       source: t.source,
       vehicle_id: t.vehicleId,
       customer_id: t.customerId,
@@ -212,12 +240,6 @@ export async function insertTicket(
     .returning('id')
     .executeTakeFirstOrThrow();
   const id = Number(res.id);
-  const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '');
-  await tx
-    .updateTable('tickets')
-    .set({ number: `EM${day}-${String(id).padStart(5, '0')}` })
-    .where('id', '=', id)
-    .execute();
   await addTimeline(tx, id, { at, actor, action: 'received', to: 'received', note: t.need });
   return getTicket(tx, id);
 }

@@ -183,7 +183,7 @@ describe('ticket status machine', () => {
     await tickets.setServiceMode(ticket.id, 'on_site_repair', 'desk-chen');
     const t = await tickets.get(ticket.id);
     expect(t).toMatchObject({ status: 'repaired', assignee: 'eng-li', serviceMode: 'on_site_repair' });
-    expect(t.number).toMatch(/^EM\d{8}-\d{5}$/);
+    expect(t.number).toMatch(/^EM-C1-\d{4}$/);
     const timeline = await tickets.timeline(ticket.id);
     expect(timeline.map((e) => e.toStatus ?? e.action)).toEqual([
       'received',

@@ -5,6 +5,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createPlatform, type Platform } from '../../platform/platform.ts';
+import { TOPIC_KINDS } from '../../protocol/index.ts';
+import type { ServiceScope } from '../../registry/service-accounts.ts';
 
 export interface TestPlatform {
   platform: Platform;
@@ -191,15 +193,19 @@ export function inbox(client: MqttClient): Inbox {
   };
 }
 
-/** Provisions a platform service account (`svc-…`) and connects it. */
+/** Every topic kind of every unit: what these tests' service accounts may do unless they say otherwise. */
+export const FULL_SERVICE_SCOPE: ServiceScope = { topics: [...TOPIC_KINDS] };
+
+/** Provisions a platform service account (`svc-…`) with `scope` (default: FULL_SERVICE_SCOPE) and connects it. */
 export async function connectService(
   tp: TestPlatform,
   id = 'svc-observer',
   options: IClientOptions = {},
+  scope: ServiceScope = FULL_SERVICE_SCOPE,
 ): Promise<MqttClient> {
   const existing = await tp.platform.serviceAccounts.secretHash(id);
   if (existing) await tp.platform.serviceAccounts.remove(id);
-  const { secret } = await tp.platform.serviceAccounts.add(id, 'integration test observer');
+  const { secret } = await tp.platform.serviceAccounts.add(id, 'integration test observer', scope);
   return tp.connect(id, secret, options);
 }
 

@@ -14,7 +14,15 @@ import { createBackfillRequests } from '../../ingest/backfill-requests.ts';
 import { createManualClock, type ManualClock } from '../../simulators/clock.ts';
 import { createGateway, type Gateway } from '../../simulators/gateway/gateway.ts';
 import { createVehicleModel } from '../../simulators/model/vehicle.ts';
-import { connectService, inbox, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import {
+  closed,
+  connectService,
+  inbox,
+  startTestPlatform,
+  subackCodes,
+  withTimeout,
+  type TestPlatform,
+} from '../helpers/platform.ts';
 
 /**
  * Issue 16, item 1 (protocol and broker side): planted and replayed commands. The probe planted a
@@ -271,5 +279,151 @@ describe('command validity (protocol rule)', () => {
     expect(commandValidity({ ts }, ts - COMMAND_CLOCK_SKEW_MS)).toBe('ok');
     // stamped far ahead: it would stay valid for too long
     expect(commandValidity({ ts }, ts - COMMAND_CLOCK_SKEW_MS - 1)).toBe('not yet valid');
+  });
+});
+
+/**
+ * Issue 16, item 1 (what remained): service accounts published commands to every vehicle of every
+ * unit, unaudited. Now each has a scope (topic kinds, customer units) the broker enforces, and every
+ * command over MQTT — a service account's or the platform's — is recorded with its ack.
+ */
+describe('service account scopes and the command log', () => {
+  const logOf = (vehicleId: string) => tp.platform.commandLog.ofVehicle(vehicleId);
+  /** Resolves once the platform has the gateway's answer to `id` and the log has matched it. */
+  function ackAtPlatform(vehicleId: string, id: string): Promise<void> {
+    return withTimeout(
+      new Promise<void>((resolve) => {
+        const off = tp.platform.bus.on('command.ack', (e) => {
+          if (e.vehicleId !== vehicleId || e.ack.id !== id) return;
+          off();
+          resolve();
+        });
+      }),
+      5000,
+      `the answer to ${id} at the platform`,
+    ).then(() => tp.platform.commandLog.settled());
+  }
+
+  it('a unit-limited account’s command to another unit’s vehicle is refused and never reaches it; to its own unit it runs and is recorded with its ack', async () => {
+    const a = await tp.addVehicle('SCOPE-A1', 'UNIT-A');
+    const b = await tp.addVehicle('SCOPE-B1', 'UNIT-B');
+    const clock = createManualClock(Date.now());
+    const gwA = newGateway(a.id, a.secret, clock);
+    const gwB = newGateway(b.id, b.secret, clock);
+    const gotA = answers(gwA);
+    const gotB = answers(gwB);
+    const svc = await connectService(tp, 'svc-unit-a', {}, { units: ['UNIT-A'], topics: ['commands', 'commands/ack'] });
+    try {
+      await online(gwA, clock);
+      await online(gwB, clock);
+      const denied = tp.platform.counters.get('mqtt.publish_denied', 'svc-unit-a');
+      // the attack: switch unit B's vehicle to battery
+      const attack = { id: 'cross-1', ts: Date.now(), name: 'switchSource', args: { source: 'battery' } };
+      await svc.publishAsync(vehicleTopic(b.id, 'commands'), JSON.stringify(attack), { qos: 1 });
+      // B's next command (the platform's) arrives; the attack never did
+      await tp.platform.broker.publishToVehicle(b.id, 'commands', sentinel('after-cross'));
+      await gotB.waitFor('after-cross');
+      expect(gotB.seen.map((s) => s.cmd.id)).toEqual(['after-cross']);
+      expect(gwB.model.state().mode).toBe('auto');
+      expect(tp.platform.counters.get('mqtt.publish_denied', 'svc-unit-a')).toBe(denied + 1);
+      expect((await logOf(b.id)).map((c) => [c.publisher, c.commandId])).toEqual([['platform', 'after-cross']]);
+      // nor may it listen to unit B's vehicle, or across vehicles
+      expect(await subackCodes(svc, [vehicleTopic(b.id, 'commands/ack'), 'v1/vehicles/+/commands/ack'])).toEqual([
+        128, 128,
+      ]);
+
+      // its own unit's vehicle: delivered, run, recorded with the answer
+      expect(await subackCodes(svc, vehicleTopic(a.id, 'commands/ack'))).toEqual([1]);
+      const own = { id: 'own-1', ts: Date.now(), name: 'switchSource', args: { source: 'battery' } };
+      const acked = ackAtPlatform(a.id, 'own-1');
+      await svc.publishAsync(vehicleTopic(a.id, 'commands'), JSON.stringify(own), { qos: 1 });
+      await gotA.waitFor('own-1');
+      expect(gwA.model.state().mode).toBe('battery');
+      await acked;
+      const [logged] = await logOf(a.id);
+      expect(logged).toMatchObject({
+        vehicleId: a.id,
+        commandId: 'own-1',
+        name: 'switchSource',
+        publisher: 'svc-unit-a',
+        ack: { ok: true, answer: { id: 'own-1', ok: true, result: { mode: 'battery' } } },
+      });
+      expect(JSON.parse(logged!.payload)).toEqual(own);
+    } finally {
+      await gwA.stop();
+      await gwB.stop();
+      await svc.endAsync();
+    }
+  });
+
+  it('an account without a scope (and every account made before scopes) publishes no command at all', async () => {
+    const v = await tp.addVehicle('SCOPE-D1', 'UNIT-D');
+    const clock = createManualClock(Date.now());
+    const gw = newGateway(v.id, v.secret, clock);
+    const got = answers(gw);
+    const { secret } = await tp.platform.serviceAccounts.add('svc-unscoped', 'made without a scope');
+    const svc = await tp.connect('svc-unscoped', secret);
+    try {
+      await online(gw, clock);
+      const cmd = { id: 'unscoped-1', ts: Date.now(), name: 'switchSource', args: { source: 'battery' } };
+      await svc.publishAsync(vehicleTopic(v.id, 'commands'), JSON.stringify(cmd), { qos: 1 });
+      // nor may a service account speak for the vehicle
+      await svc.publishAsync(vehicleTopic(v.id, 'commands/ack'), JSON.stringify({ id: 'x', ok: true }), { qos: 1 });
+      await tp.platform.broker.publishToVehicle(v.id, 'commands', sentinel('after-unscoped'));
+      await got.waitFor('after-unscoped');
+      expect(got.seen.map((s) => s.cmd.id)).toEqual(['after-unscoped']);
+      expect(tp.platform.counters.get('mqtt.publish_denied', 'svc-unscoped')).toBe(2);
+      // it still reads what the default scope gives: the acks
+      expect(await subackCodes(svc, ['v1/vehicles/+/commands/ack', 'v1/vehicles/+/commands'])).toEqual([1, 128]);
+    } finally {
+      await gw.stop();
+      await svc.endAsync();
+    }
+  });
+
+  it('narrowing an account’s scope closes its live session; it reconnects with the new scope', async () => {
+    const v = await tp.addVehicle('SCOPE-N1', 'UNIT-N');
+    const clock = createManualClock(Date.now());
+    const gw = newGateway(v.id, v.secret, clock);
+    const got = answers(gw);
+    const { secret } = await tp.platform.serviceAccounts.add('svc-narrowed', 'narrowed later', {
+      topics: ['commands'],
+    });
+    let svc = await tp.connect('svc-narrowed', secret);
+    try {
+      await online(gw, clock);
+      await svc.publishAsync(vehicleTopic(v.id, 'commands'), JSON.stringify(sentinel('before-narrow')), { qos: 1 });
+      await got.waitFor('before-narrow');
+      const gone = closed(svc);
+      await tp.platform.serviceAccounts.setScope('svc-narrowed', { units: ['UNIT-OTHER'], topics: ['commands'] });
+      await gone;
+      svc = await tp.connect('svc-narrowed', secret);
+      await svc.publishAsync(vehicleTopic(v.id, 'commands'), JSON.stringify(sentinel('after-narrow')), { qos: 1 });
+      await tp.platform.broker.publishToVehicle(v.id, 'commands', sentinel('platform-after'));
+      await got.waitFor('platform-after');
+      expect(got.seen.map((s) => s.cmd.id)).toEqual(['before-narrow', 'platform-after']);
+    } finally {
+      await gw.stop();
+      await svc.endAsync();
+    }
+  });
+
+  it('the platform’s own commands (operator, backfill) are recorded with their acks too', async () => {
+    const v = await tp.addVehicle('SCOPE-P1', 'UNIT-P');
+    const clock = createManualClock(Date.now());
+    const gw = newGateway(v.id, v.secret, clock);
+    const got = answers(gw);
+    try {
+      await online(gw, clock);
+      const acked = ackAtPlatform(v.id, 'plat-1');
+      await tp.platform.broker.publishToVehicle(v.id, 'commands', sentinel('plat-1'));
+      await got.waitFor('plat-1');
+      await acked;
+      expect(await logOf(v.id)).toMatchObject([
+        { commandId: 'plat-1', name: 'snapshot', publisher: 'platform', ack: { ok: true } },
+      ]);
+    } finally {
+      await gw.stop();
+    }
   });
 });

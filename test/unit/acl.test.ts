@@ -6,10 +6,12 @@ import {
   retainDecision,
   type Principal,
 } from '../../broker/acl.ts';
-import { parseVehicleTopic, vehicleTopic } from '../../protocol/index.ts';
+import { parseVehicleTopic, TOPIC_KINDS, vehicleTopic } from '../../protocol/index.ts';
+import { DEFAULT_SERVICE_SCOPE } from '../../registry/service-accounts.ts';
 
 const v1: Principal = { kind: 'vehicle', id: 'V1', customerId: 'C1' };
-const svc: Principal = { kind: 'service', id: 'svc-diag' };
+/** A service account of every unit and every topic kind. */
+const svc: Principal = { kind: 'service', id: 'svc-diag', scope: { topics: TOPIC_KINDS } };
 
 describe('topics', () => {
   it('parses only concrete vehicle topics', () => {
@@ -70,10 +72,49 @@ describe('vehicle ACL (default deny)', () => {
 
 describe('service account ACL', () => {
   it('may publish commands and subscribe across vehicles, never publish under $', () => {
-    expect(authorizePublish(svc, 'v1/vehicles/V1/commands').allow).toBe(true);
+    expect(authorizePublish(svc, 'v1/vehicles/V1/commands')).toEqual({
+      allow: true,
+      command: { vehicleId: 'V1' },
+    });
     expect(authorizePublish(svc, '$SYS/x').allow).toBe(false);
     expect(authorizeSubscribe(svc, 'v1/vehicles/+/telemetry').allow).toBe(true);
+    expect(authorizeSubscribe(svc, '#').allow).toBe(true);
+    expect(authorizeSubscribe(svc, '$SYS/broker/clients').allow).toBe(true);
     expect(authorizeSubscribe(svc, '$platform/refused').allow).toBe(false);
+  });
+  it('never speaks for a vehicle, nor publishes outside vehicle topics', () => {
+    for (const kind of ['telemetry', 'status', 'events', 'commands/ack'] as const)
+      expect(authorizePublish(svc, vehicleTopic('V1', kind)).allow).toBe(false);
+    expect(authorizePublish(svc, 'bridge/x').allow).toBe(false);
+  });
+  it('by default reads telemetry, status, events and acks, and publishes nothing', () => {
+    const plain: Principal = { kind: 'service', id: 'svc-plain', scope: DEFAULT_SERVICE_SCOPE };
+    expect(authorizePublish(plain, 'v1/vehicles/V1/commands').allow).toBe(false);
+    expect(authorizePublish(plain, 'v1/vehicles/V1/errors').allow).toBe(false);
+    expect(authorizeSubscribe(plain, 'v1/vehicles/+/telemetry').allow).toBe(true);
+    expect(authorizeSubscribe(plain, 'v1/vehicles/+/commands/ack').allow).toBe(true);
+    expect(authorizeSubscribe(plain, 'v1/vehicles/+/commands').allow).toBe(false);
+    expect(authorizeSubscribe(plain, 'v1/vehicles/V1/#').allow).toBe(false); // reaches commands too
+    expect(authorizeSubscribe(plain, '#').allow).toBe(false);
+    expect(authorizeSubscribe(plain, 'other/x').allow).toBe(false);
+  });
+  it('limited to units: one vehicle at a time, its unit checked by the broker', () => {
+    const unitA: Principal = {
+      kind: 'service',
+      id: 'svc-a',
+      scope: { units: ['CA'], topics: ['commands', 'commands/ack', 'telemetry'] },
+    };
+    expect(authorizePublish(unitA, 'v1/vehicles/VA1/commands')).toEqual({
+      allow: true,
+      unitOf: { vehicleId: 'VA1', units: ['CA'] },
+      command: { vehicleId: 'VA1' },
+    });
+    expect(authorizeSubscribe(unitA, 'v1/vehicles/VA1/telemetry')).toEqual({
+      allow: true,
+      unitOf: { vehicleId: 'VA1', units: ['CA'] },
+    });
+    expect(authorizeSubscribe(unitA, 'v1/vehicles/+/telemetry').allow).toBe(false);
+    expect(authorizeSubscribe(unitA, 'v1/#').allow).toBe(false);
   });
 });
 
@@ -84,7 +125,7 @@ describe('retain rules', () => {
     for (const kind of ['telemetry', 'events', 'commands/ack'] as const)
       expect(retainDecision(v1, vehicleTopic('V1', kind), true)).toBe('strip');
     expect(retainDecision(v1, vehicleTopic('V1', 'status'), true)).toBe('keep');
-    expect(retainDecision(svc, 'bridge/x', true)).toBe('keep');
+    expect(retainDecision(v1, 'bridge/x', true)).toBe('keep');
   });
   it('checks a will’s payload and retain flag, not only its topic', () => {
     const topic = 'v1/vehicles/V1/status';
@@ -96,6 +137,8 @@ describe('retain rules', () => {
     expect(will('{')).toBe(false);
     expect(will(JSON.stringify({ online: false }))).toBe(false);
     expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: true })).toBe(false);
-    expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: false })).toBe(true);
+    // a will goes out when nobody is there to record it: never a command
+    expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: false })).toBe(false);
+    expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/errors', payload: '{}', retain: false })).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
-import { createServiceAccounts } from '../../registry/service-accounts.ts';
+import { createServiceAccounts, DEFAULT_SERVICE_SCOPE } from '../../registry/service-accounts.ts';
 import { createRegistryAuthenticator } from '../../registry/authenticator.ts';
 import { createRegistryWatcher, type RegistryChange } from '../../registry/changes.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
@@ -71,7 +71,10 @@ describe('vehicle registry', () => {
     });
     expect(await attempt('V1', 'nope')).toEqual({ ok: false, reason: 'bad_secret' });
     expect(await attempt('V2', secret)).toEqual({ ok: false, reason: 'unknown_account' });
-    expect(await attempt('svc-diag', svc.secret)).toEqual({ ok: true, principal: { kind: 'service', id: 'svc-diag' } });
+    expect(await attempt('svc-diag', svc.secret)).toEqual({
+      ok: true,
+      principal: { kind: 'service', id: 'svc-diag', scope: DEFAULT_SERVICE_SCOPE },
+    });
     const rotated = await vehicles.rotateSecret('V1');
     expect(await attempt('V1', secret)).toEqual({ ok: false, reason: 'bad_secret' });
     expect(await attempt('V1', rotated.secret)).toMatchObject({ ok: true });

@@ -105,7 +105,7 @@ describe('tickets over the API', () => {
       workContentDueAt: now + 30 * 60_000,
       nextDueAt: now + 30 * 60_000,
     });
-    expect(t.number).toMatch(/^EM\d{8}-\d{5}$/);
+    expect(t.number).toMatch(/^EM-CA-\d{4}$/);
     const got = (await dispatcher.get(`/api/tickets/${t.id}`)).json();
     expect(got.plan).toMatchObject({
       code: 'GEN-START-FAIL',
