@@ -153,7 +153,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       bus,
       publish: (vehicleId, command) => broker.publishToVehicle(vehicleId, 'commands', command),
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
-      audit: (db) => createAuditLog({ db, now }),
+      audit: (db) => createAuditLog({ db, now }, { source: 'console' }),
       log: log.child({ module: 'commands' }),
       counters,
       now,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { generatePassword, ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   accountIdSchema,
@@ -127,7 +127,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.created',
           subject: `account:${account.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { role: account.role, customerId: account.customerId },
         });
         return reply.code(201).send({ account, ...(generated ? { password: generated } : {}) });
@@ -167,7 +167,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.updated',
           subject: `account:${after.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: changes,
         });
         return after;
@@ -194,7 +194,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.password_reset',
           subject: `account:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return { account: await accounts.require(req.params.id), password };
       },
@@ -231,7 +231,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.reset_link_issued',
           subject: `account:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { expiresAt: issued.expiresAt },
         });
         return { accountId: req.params.id, ...issued };
@@ -257,7 +257,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.removed',
           subject: `account:${removed.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { role: removed.role },
         });
         return reply.code(204).send(null);
@@ -317,7 +317,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'customer.created',
           subject: `customer:${c.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { name: c.name },
         });
         return reply.code(201).send(c);
@@ -343,7 +343,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'customer.renamed',
           subject: `customer:${c.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { name: c.name },
         });
         return c;

@@ -5,7 +5,7 @@ import { renderRecordHtml } from '../../remote/record-html.ts';
 import { CHAT_MAX_CHARS, CHOSEN_OUTCOMES, DESCRIPTION_MAX_CHARS } from '../../remote/sessions.ts';
 import type { SessionPrincipal } from '../../remote/types.ts';
 import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { principalOfRequest, viewerOf, who } from '../auth/guard.ts';
+import { principalOfRequest, viewerOf, who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   AUTHED,
@@ -99,7 +99,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             actor: me.id,
             action: 'session.requested',
             subject: `session:${session.id}`,
-            ip: req.ip,
+            ...auditFrom(req),
             details: { ticketId: session.ticketId, vehicleId: session.vehicleId },
           });
         const view = await viewFor(me);
@@ -271,7 +271,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.ended',
           subject: `session:${s.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { outcome: s.outcome, ticketId: s.ticketId },
         });
         return { session: s };
