@@ -216,6 +216,12 @@ export function guestRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const g = req.guest;
         if (!g) throw new PlatformError('FORBIDDEN', 'for guests only');
         await invites.logout(g.id);
+        await audit.record({
+          actor: g.principal.id,
+          action: 'guest.logout',
+          subject: `session:${g.principal.sessionId}`,
+          ...auditFrom(req),
+        });
         void reply.clearCookie(GUEST_COOKIE, COOKIE_BASE);
         return reply.code(204).send(null);
       },

@@ -242,6 +242,14 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = principalOfRequest(req);
         await visible(me, req.params.id);
         const entry = await remote.chat(me, req.params.id, req.body.text);
+        // the message itself is in the session record; the audit keeps who wrote when, and its size
+        await audit.record({
+          actor: me.id,
+          action: 'session.chat',
+          subject: `session:${req.params.id}`,
+          ...auditFrom(req),
+          details: { chars: req.body.text.length },
+        });
         return reply.code(201).send({ entry: (await viewFor(viewerOf(req))).entry(entry) });
       },
     );

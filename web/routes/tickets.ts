@@ -377,6 +377,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const t = await tickets.comment(before.id, me.id, req.body.text);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.commented',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { number: t.number, text: req.body.text },
+        });
         return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) });
       },
     );
