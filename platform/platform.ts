@@ -91,6 +91,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       bus,
       authenticator: createRegistryAuthenticator({ vehicles, serviceAccounts }),
       vehicleMessages: ingest,
+      audit: createAuditLog({ db: records, now }, { source: 'mqtt' }),
       now,
     },
     {
