@@ -39,6 +39,7 @@ interface Tally {
   count: number;
   reasons: Partial<Record<RefusalReason, number>>;
   clientIds: Set<string>;
+  /** Refusals naming a client id beyond the first `maxClientIds` (counted, not named). */
   otherClientIds: number;
   firstAt: number;
   lastAt: number;
