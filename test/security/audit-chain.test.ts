@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -13,6 +16,8 @@ import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { csvCell } from '../../web/audit-export.ts';
 import { codeOf, startWeb, type TestWeb } from '../web/helpers.ts';
 import { startClockedPlatform, type ClockedPlatform } from './helpers.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Issue 16, item 9: the audit log is append-only and hash-chained, so that a row changed or
@@ -356,6 +361,25 @@ describe('refused MQTT logins: one audit row per source address per minute', () 
         });
       });
     }
+
+    it('the registry CLI, another process on the same records, appends to the same chain as source cli', async () => {
+      const { stdout } = await promisify(execFile)(
+        'npx',
+        ['tsx', 'registry/cli.ts', 'service-add', 'svc-audit', '--name', 'audit test', '--json'],
+        { cwd: ROOT, env: { ...process.env, DATA_DIR: tp.dataDir, LOG_LEVEL: 'silent' }, timeout: 30_000 },
+      );
+      const { secret } = JSON.parse(stdout.trim().split('\n').pop()!) as { secret: string };
+      const rows = await tp.platform.records
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'service_account.provisioned')
+        .execute();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ source: 'cli', subject: 'service:svc-audit' });
+      expect(rows[0]!.actor).toMatch(/^cli:/);
+      expect(JSON.stringify(rows[0])).not.toContain(secret);
+      expect(await createAuditLog({ db: tp.platform.records }).verify()).toMatchObject({ ok: true });
+    });
 
     it('ten wrong secrets from one address leave one row counting ten', async () => {
       await tp.addVehicle('AUD-1');
