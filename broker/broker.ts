@@ -208,7 +208,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     const address = remoteAddress(client);
     const ip = remoteIp(client);
     if (!isValidVehicleId(clientId)) return refuse('bad_client_id', clientId, address, done, ip);
-    if (username === undefined || password === undefined) return refuse('missing_credentials', clientId, address, done, ip);
+    if (username === undefined || password === undefined)
+      return refuse('missing_credentials', clientId, address, done, ip);
     if (username !== clientId) return refuse('client_id_mismatch', clientId, address, done, ip);
     // Verify first, throttle the failures: a throttled source (this id from this address, or this
     // address) is not refused outright — a secret verified before is still accepted — but nothing
@@ -232,7 +233,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           return refuse(result.reason, clientId, address, done, ip);
         }
         const will = wills.get(client);
-        if (will && !authorizeWill(result.principal, will)) return refuse('will_not_allowed', clientId, address, done, ip);
+        if (will && !authorizeWill(result.principal, will))
+          return refuse('will_not_allowed', clientId, address, done, ip);
         throttle.succeeded(clientId, ip);
         principals.set(client, result.principal);
         boundKeepalive(client, result.principal);

@@ -39,8 +39,7 @@ export interface AuditRecord {
 
 /** What `verify` found: the whole chain sound, or the first row that breaks it. */
 export type AuditVerdict =
-  | { ok: true; rows: number; headHash: string }
-  | { ok: false; rows: number; brokenId: number; reason: 'link' | 'hash' };
+  { ok: true; rows: number; headHash: string } | { ok: false; rows: number; brokenId: number; reason: 'link' | 'hash' };
 
 /** Rows read per query while verifying or exporting. */
 const BATCH_ROWS = 500;

@@ -107,16 +107,17 @@ describe('the audit log’s hash chain', () => {
       raw.prepare("update audit_log set actor = 'nobody' where id = ?").run(victim);
       expect(await audit.verify()).toMatchObject({ ok: false, brokenId: victim, reason: 'hash' });
       // the forger re-hashes the row too: now the next row's link does not fit
-      const row = raw.prepare('select * from audit_log where id = ?').get(victim) as Parameters<typeof auditRowHash>[1] & {
+      const row = raw.prepare('select * from audit_log where id = ?').get(victim) as Parameters<
+        typeof auditRowHash
+      >[1] & {
         prev_hash: string;
       };
       raw.prepare('update audit_log set hash = ? where id = ?').run(auditRowHash(row.prev_hash, row), victim);
       expect(await audit.verify()).toMatchObject({ ok: false, brokenId: ids[4], reason: 'link' });
       // a row removed: the one after it names a hash that is gone
-      raw.prepare("update audit_log set actor = 'admin', hash = ? where id = ?").run(
-        auditRowHash(row.prev_hash, { ...row, actor: 'admin' }),
-        victim,
-      );
+      raw
+        .prepare("update audit_log set actor = 'admin', hash = ? where id = ?")
+        .run(auditRowHash(row.prev_hash, { ...row, actor: 'admin' }), victim);
       expect(await audit.verify()).toMatchObject({ ok: true });
       raw.prepare('delete from audit_log where id = ?').run(ids[1]!);
       expect(await audit.verify()).toMatchObject({ ok: false, brokenId: ids[2], reason: 'link' });
@@ -159,13 +160,19 @@ describe('the audit log over the API: verify and export (admin only), and what i
   it('export and verify are for admins: 403 for every other role', async () => {
     for (const who of ['dispatcher', 'engineer', 'cust-a']) {
       const a = await w.login(who);
-      for (const url of ['/api/admin/audit/export?format=csv', '/api/admin/audit/export?format=jsonl', '/api/admin/audit/verify']) {
+      for (const url of [
+        '/api/admin/audit/export?format=csv',
+        '/api/admin/audit/export?format=jsonl',
+        '/api/admin/audit/verify',
+      ]) {
         const res = await a.get(url);
         expect(res.statusCode, `${who} ${url}`).toBe(403);
         expect(codeOf(res)).toBe('FORBIDDEN');
       }
     }
-    expect(await w.db.selectFrom('audit_log').select('id').where('action', '=', 'audit.exported').execute()).toEqual([]);
+    expect(await w.db.selectFrom('audit_log').select('id').where('action', '=', 'audit.exported').execute()).toEqual(
+      [],
+    );
   });
 
   it('CSV: escaped, formula cells defused; JSONL: the stored rows, verifiable outside; both audited as exports', async () => {
@@ -173,7 +180,9 @@ describe('the audit log over the API: verify and export (admin only), and what i
     await w.ctx.audit.record({ actor: '=HYPERLINK("http://evil.example","x")', action: 'login.failed' });
     const admin = await w.login('admin');
     const alarm = await w.alarm('VA1');
-    expect((await admin.post(`/api/alarms/${alarm.id}/comments`, { text: 'said "no", then\nleft' })).statusCode).toBe(201);
+    expect((await admin.post(`/api/alarms/${alarm.id}/comments`, { text: 'said "no", then\nleft' })).statusCode).toBe(
+      201,
+    );
 
     const csv = await admin.get('/api/admin/audit/export?format=csv');
     expect(csv.statusCode).toBe(200);
@@ -276,7 +285,11 @@ describe('the audit log over the API: verify and export (admin only), and what i
       201,
     );
     const [note] = await w.ctx.audit.list({ action: 'ticket.commented' });
-    expect(note).toMatchObject({ actor: 'engineer', subject: `ticket:${ticket.id}`, details: { text: 'called the crew' } });
+    expect(note).toMatchObject({
+      actor: 'engineer',
+      subject: `ticket:${ticket.id}`,
+      details: { text: 'called the crew' },
+    });
   });
 });
 
@@ -349,7 +362,14 @@ describe('refused MQTT logins: one audit row per source address per minute', () 
       return new Promise((resolve) => {
         const client = new MqttClient(
           () => createConnection({ host: '127.0.0.1', port: tp.platform.ports.mqtt, localAddress: from }),
-          { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4 },
+          {
+            clientId: id,
+            username: id,
+            password: secret,
+            reconnectPeriod: 0,
+            connectTimeout: 5000,
+            protocolVersion: 4,
+          },
         );
         client.once('error', (err) => {
           client.end(true);
@@ -383,7 +403,8 @@ describe('refused MQTT logins: one audit row per source address per minute', () 
 
     it('ten wrong secrets from one address leave one row counting ten', async () => {
       await tp.addVehicle('AUD-1');
-      for (let i = 0; i < 10; i++) expect(await attempt('127.0.0.9', 'AUD-1', `guess-${i}-${'x'.repeat(40)}`)).not.toBe(0);
+      for (let i = 0; i < 10; i++)
+        expect(await attempt('127.0.0.9', 'AUD-1', `guess-${i}-${'x'.repeat(40)}`)).not.toBe(0);
       const rowsNow = () =>
         tp.platform.records.selectFrom('audit_log').selectAll().where('action', '=', 'mqtt.login_failed').execute();
       expect(await rowsNow()).toEqual([]); // one row per minute, written when it is over

@@ -376,7 +376,14 @@ describe('CSRF: every state-changing route refuses a request without the session
 
   it('the same requests with the right token succeed (so the 403s above were the CSRF check’s), and each leaves an audit row (issue 16, item 9)', async () => {
     const auditRows = async () =>
-      Number((await w.db.selectFrom('audit_log').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await w.db
+            .selectFrom('audit_log')
+            .select((e) => e.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     for (const [key, build] of UNSAFE) {
       const { url, body, headers, as } = build(ids);
       const before = await auditRows();

@@ -224,7 +224,12 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const s = sessionOf(req);
         await sessions.end(s.id);
-        await audit.record({ actor: s.account.id, action: 'logout', subject: `account:${s.account.id}`, ...auditFrom(req) });
+        await audit.record({
+          actor: s.account.id,
+          action: 'logout',
+          subject: `account:${s.account.id}`,
+          ...auditFrom(req),
+        });
         clearSessionCookie(reply);
         return reply.code(204).send(null);
       },

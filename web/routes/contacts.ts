@@ -201,7 +201,12 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await contactOf(me, req.params.id);
         const contact = await contacts.update(before.id, toInput(req.body));
-        await audit.record({ actor: me.id, action: 'contact.changed', subject: `contact:${contact.id}`, ...auditFrom(req) });
+        await audit.record({
+          actor: me.id,
+          action: 'contact.changed',
+          subject: `contact:${contact.id}`,
+          ...auditFrom(req),
+        });
         return { contact };
       },
     );

@@ -79,7 +79,12 @@ export function pageRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const r = await paging.acknowledge(req.params.id, me.id);
         if (!r.already)
-          await audit.record({ actor: me.id, action: 'page.acknowledged', subject: `page:${r.page.id}`, ...auditFrom(req) });
+          await audit.record({
+            actor: me.id,
+            action: 'page.acknowledged',
+            subject: `page:${r.page.id}`,
+            ...auditFrom(req),
+          });
         return { page: r.page, alreadyAcknowledged: r.already };
       },
     );

@@ -148,7 +148,14 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
         const actor = await participant(req, req.params.id, ENGINEERS, 'skip a step');
         const { id, index } = req.params;
         const reason = req.body.reason ?? null;
-        return audited(req, actor, id, 'session.step_skipped', { index, reason }, remote.steps.skip(id, index, actor, reason));
+        return audited(
+          req,
+          actor,
+          id,
+          'session.step_skipped',
+          { index, reason },
+          remote.steps.skip(id, index, actor, reason),
+        );
       },
     );
     app.post(

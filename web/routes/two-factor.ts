@@ -104,7 +104,12 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'wrong code: check the clock of the device and try the next one',
           );
         }
-        await audit.record({ actor: me.id, action: 'two_factor.enabled', subject: `account:${me.id}`, ...auditFrom(req) });
+        await audit.record({
+          actor: me.id,
+          action: 'two_factor.enabled',
+          subject: `account:${me.id}`,
+          ...auditFrom(req),
+        });
         return { recoveryCodes: codes };
       },
     );
@@ -146,7 +151,12 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         if (!(await twoFactor.disable(me.id)))
           throw new PlatformError('TWO_FACTOR_STATE', 'two-factor authentication is not on');
-        await audit.record({ actor: me.id, action: 'two_factor.disabled', subject: `account:${me.id}`, ...auditFrom(req) });
+        await audit.record({
+          actor: me.id,
+          action: 'two_factor.disabled',
+          subject: `account:${me.id}`,
+          ...auditFrom(req),
+        });
         return reply.code(204).send(null);
       },
     );
