@@ -25,6 +25,7 @@ import {
 } from './acl.ts';
 import { CONNACK_CODE, type Authenticator, type RefusalReason } from './authenticator.ts';
 import { createConnectThrottle, type ConnectThrottleOptions } from './throttle.ts';
+import { createLoginFailureAudit, type BrokerAudit, type LoginFailureAuditOptions } from './login-failure-audit.ts';
 import { guardPacketSize } from './packet-size.ts';
 import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
 
@@ -41,6 +42,8 @@ export interface BrokerDeps {
    * topic, by a service account or the platform, is recorded here before it is delivered.
    */
   commandLog?: { record(c: { vehicleId: string; publisher: string; payload: Buffer | string }): Promise<void> };
+  /** Where refused logins are summed up (one row per address per minute); none: only logged and counted. */
+  audit?: BrokerAudit;
   now?: () => number;
 }
 
@@ -74,6 +77,8 @@ export interface BrokerOptions {
   maxQos2AwaitingRelease?: number;
   /** The failed-login throttle (broker/throttle.ts); defaults in CONNECT_THROTTLE_DEFAULTS. */
   loginThrottle?: Partial<ConnectThrottleOptions>;
+  /** How refused logins are summed up in the audit log (broker/login-failure-audit.ts). */
+  loginFailureAudit?: Partial<LoginFailureAuditOptions>;
 }
 
 /** Where refused messages go: a topic nobody can subscribe to, so they are acknowledged but never delivered. */
@@ -106,6 +111,9 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const progress = new WeakMap<Client, { sent: number; since: number }>();
   let sweeper: NodeJS.Timeout | undefined;
   const throttle = createConnectThrottle(options.loginThrottle, now);
+  const loginFailures = deps.audit
+    ? createLoginFailureAudit({ audit: deps.audit, log, now }, options.loginFailureAudit)
+    : undefined;
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
   const maxQos2AwaitingRelease = options.maxQos2AwaitingRelease ?? 100;
@@ -170,8 +178,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     clientId: string,
     address: string | null,
     done: (err: Error & { returnCode: number }, ok: null) => void,
+    ip: string | null,
   ) {
     counters.inc('mqtt.connect_refused', reason);
+    loginFailures?.failed(ip, clientId, reason);
     log.warn({ clientId: clientId.slice(0, 80), address, reason }, 'MQTT connection refused');
     const err = Object.assign(new Error(`connection refused: ${reason}`), { returnCode: CONNACK_CODE[reason] });
     done(err, null);
@@ -209,15 +219,16 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   aedes.authenticate = (client, username, password, done) => {
     const clientId = client.id;
     const address = remoteAddress(client);
-    if (!isValidVehicleId(clientId)) return refuse('bad_client_id', clientId, address, done);
-    if (username === undefined || password === undefined) return refuse('missing_credentials', clientId, address, done);
-    if (username !== clientId) return refuse('client_id_mismatch', clientId, address, done);
+    const ip = remoteIp(client);
+    if (!isValidVehicleId(clientId)) return refuse('bad_client_id', clientId, address, done, ip);
+    if (username === undefined || password === undefined)
+      return refuse('missing_credentials', clientId, address, done, ip);
+    if (username !== clientId) return refuse('client_id_mismatch', clientId, address, done, ip);
     // Verify first, throttle the failures: a throttled source (this id from this address, or this
     // address) is not refused outright — a secret verified before is still accepted — but nothing
     // is computed for any other secret it sends (no scrypt).
-    const ip = remoteIp(client);
     const gate = throttle.gate(clientId, ip);
-    if (gate === 'busy') return refuse('busy', clientId, address, done);
+    if (gate === 'busy') return refuse('busy', clientId, address, done, ip);
     const end = throttle.begin(ip);
     authenticator
       .authenticate({ clientId, username, password, address, cachedOnly: gate === 'cached' })
@@ -232,10 +243,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
               );
             if (failed.address.firstBlock) log.warn({ address: ip }, 'repeated failed MQTT logins: address throttled');
           }
-          return refuse(result.reason, clientId, address, done);
+          return refuse(result.reason, clientId, address, done, ip);
         }
         const will = wills.get(client);
-        if (will && !authorizeWill(result.principal, will)) return refuse('will_not_allowed', clientId, address, done);
+        if (will && !authorizeWill(result.principal, will))
+          return refuse('will_not_allowed', clientId, address, done, ip);
         throttle.succeeded(clientId, ip);
         principals.set(client, result.principal);
         boundKeepalive(client, result.principal);
@@ -513,6 +525,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       });
       sweeper = setInterval(sweepStuck, Math.min(1000, Math.max(50, Math.floor(options.drainTimeoutMs / 4))));
       sweeper.unref();
+      loginFailures?.start();
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : options.port;
       log.info({ port, host: options.host }, 'MQTT broker listening');
@@ -533,6 +546,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closing;
+      await loginFailures?.stop();
     },
     /**
      * Closes a live session, e.g. when its credentials were rotated or revoked. With

@@ -35,7 +35,13 @@ export interface CommandServiceDeps {
 }
 
 export interface AuditSink {
-  record(e: { actor: string; action: string; subject?: string | null; details?: unknown }): Promise<void>;
+  record(e: {
+    actor: string;
+    action: string;
+    subject?: string | null;
+    source?: 'console' | 'mqtt' | 'system';
+    details?: unknown;
+  }): Promise<void>;
 }
 
 export interface CommandServiceOptions {
@@ -143,6 +149,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
           actor: outcome.state === 'no_answer' ? 'system' : `vehicle:${r.vehicleId}`,
           action: `command.${outcome.state}`,
           subject: `vehicle:${r.vehicleId}`,
+          source: outcome.state === 'no_answer' ? 'system' : 'mqtt',
           details: { id, name: r.name, result: r.result, error: r.error, sessionId: r.sessionId },
         });
       return r;
@@ -177,6 +184,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
         actor: `vehicle:${vehicleId}`,
         action: 'command.late_ack',
         subject: `vehicle:${vehicleId}`,
+        source: 'mqtt',
         details: { id: ack.id, ...late },
       });
       return true;
@@ -223,6 +231,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
         actor: request.actor,
         action: 'command.sent',
         subject: `vehicle:${vehicleId}`,
+        source: request.actor === 'system' ? 'system' : 'console',
         details: { id, name, args, sessionId: record.sessionId },
       });
     });

@@ -96,6 +96,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       vehicleMessages: ingest,
       vehicleUnit: async (vehicleId) => (await vehicles.get(vehicleId))?.customerId,
       commandLog,
+      audit: createAuditLog({ db: records, now }, { source: 'mqtt' }),
       now,
     },
     {
@@ -161,7 +162,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       bus,
       publish: (vehicleId, command) => broker.publishToVehicle(vehicleId, 'commands', command),
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
-      audit: (db) => createAuditLog({ db, now }),
+      audit: (db) => createAuditLog({ db, now }, { source: 'console' }),
       log: log.child({ module: 'commands' }),
       counters,
       now,

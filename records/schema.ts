@@ -210,6 +210,12 @@ export interface AuditLogTable {
   ip: string | null;
   /** JSON, never a secret. */
   details: string | null;
+  /** Where the change came from (records/audit-chain.ts AUDIT_SOURCES); null on rows from before 0018. */
+  source: string | null;
+  /** The hash of the row before (GENESIS_HASH for the first); unique: the chain cannot fork. */
+  prev_hash: string | null;
+  /** SHA-256 over prev_hash and this row's content (records/audit-chain.ts auditRowHash). */
+  hash: string | null;
 }
 
 /**

@@ -1,8 +1,10 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isPlatformError } from '../core/errors.ts';
 import { loadConfig } from '../platform/config.ts';
 import { DEFAULT_POWER_PROFILE } from '../protocol/index.ts';
 import { openSqliteRecords } from '../records/db.ts';
+import { createAuditLog } from '../records/audit-log.ts';
 import { createVehicleRegistry, type Vehicle } from './vehicles.ts';
 import { createServiceAccounts, parseServiceScope, type ServiceScope } from './service-accounts.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
@@ -36,6 +38,15 @@ function num(value: string | undefined, flag: string): number | undefined {
 }
 
 class CliError extends Error {}
+
+/** Who runs the CLI, for the audit log: the operating-system user (`cli:<name>`). */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
+  }
+}
 
 function printVehicle(v: Vehicle) {
   const p = v.profile;
@@ -86,6 +97,11 @@ async function run(argv: string[]): Promise<number> {
   const db = await openSqliteRecords({ file: recordsFile(config.dataDir) });
   const vehicles = createVehicleRegistry({ db });
   const services = createServiceAccounts({ db });
+  // every change made here is audited as the operating-system user's, source cli (never a secret)
+  const audit = createAuditLog({ db }, { source: 'cli' });
+  const actor = cliActor();
+  const audited = (action: string, subject: string, details?: unknown) =>
+    audit.record({ actor, action, subject, ...(details === undefined ? {} : { details }) });
   const out = (json: unknown, text: () => void) => (values.json ? console.log(JSON.stringify(json)) : text());
   const needId = () => {
     if (!id) throw new CliError(`${command} needs an id`);
@@ -114,6 +130,12 @@ async function run(argv: string[]): Promise<number> {
             },
           },
         });
+        await audited('vehicle.added', `vehicle:${vehicle.id}`, {
+          customerId: vehicle.customerId,
+          name: vehicle.name,
+          model: vehicle.model,
+          profile: vehicle.profile,
+        });
         out({ id: vehicle.id, secret }, () => {
           console.log(`added ${vehicle.id} for ${vehicle.customerId}`);
           console.log(`secret (shown once, store it in the gateway): ${secret}`);
@@ -127,17 +149,20 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'rotate-secret': {
         const { secret } = await vehicles.rotateSecret(needId());
+        await audited('vehicle.secret_rotated', `vehicle:${id}`);
         out({ id, secret }, () => console.log(`new secret for ${id} (shown once): ${secret}`));
         return 0;
       }
       case 'remove':
         await vehicles.remove(needId());
+        await audited('vehicle.removed', `vehicle:${id}`);
         out({ id, removed: true }, () => console.log(`removed ${id}`));
         return 0;
       case 'service-add': {
         const scope = values.topics === undefined ? undefined : scopeOption(values.topics, values.units);
         if (!scope && values.units) throw new CliError('--units needs --topics');
         const { account, secret } = await services.add(needId(), values.name ?? '', scope);
+        await audited('service_account.provisioned', `service:${account.id}`, { description: account.description });
         out({ id: account.id, secret }, () =>
           console.log(`added service account ${account.id}; secret (shown once): ${secret}`),
         );
@@ -146,6 +171,7 @@ async function run(argv: string[]): Promise<number> {
       case 'service-scope': {
         if (values.topics === undefined) throw new CliError('service-scope needs --topics');
         const scope = await services.setScope(needId(), scopeOption(values.topics, values.units));
+        await audited('service_account.scoped', `service:${id}`, { scope });
         out({ id, scope }, () => console.log(`scope of ${id}: ${describeScope(scope)}`));
         return 0;
       }
@@ -156,11 +182,13 @@ async function run(argv: string[]): Promise<number> {
       }
       case 'service-rotate-secret': {
         const { secret } = await services.rotateSecret(needId());
+        await audited('service_account.secret_rotated', `service:${id}`);
         out({ id, secret }, () => console.log(`new secret for ${id} (shown once): ${secret}`));
         return 0;
       }
       case 'service-remove':
         await services.remove(needId());
+        await audited('service_account.removed', `service:${id}`);
         out({ id, removed: true }, () => console.log(`removed ${id}`));
         return 0;
       default:

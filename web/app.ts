@@ -117,7 +117,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     accounts,
     names: createPublicNames({ accounts }),
     sessions: createSessions({ db: deps.records, now }, options.session),
-    audit: createAuditLog({ db: deps.records, now }),
+    audit: createAuditLog({ db: deps.records, now }, { source: 'console' }),
     throttle: createLoginThrottle(options.login, now),
     guestThrottle: createLoginThrottle(options.login, now),
     tenancy: createTenancy(deps),
@@ -170,8 +170,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
         action: 'api_token.request',
         subject: `account:${t.token.accountId}`,
         ip: req.ip,
+        source: 'api_token',
         details: {
-          source: 'api-token',
           method: req.method,
           route: req.routeOptions.url ?? null,
           status: reply.statusCode,

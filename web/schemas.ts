@@ -385,7 +385,13 @@ export const auditOut = z
     action: z.string(),
     subject: z.string().nullable(),
     ip: z.string().nullable(),
+    source: z
+      .string()
+      .nullable()
+      .meta({ description: 'console, api_token, cli, mqtt or system; null on rows from before the chain' }),
     details: z.unknown(),
+    prevHash: z.string().nullable().meta({ description: 'the hash of the row before (64 zeros for the first)' }),
+    hash: z.string().nullable().meta({ description: 'SHA-256 over prevHash and this row’s content' }),
   })
   .meta({ id: 'AuditEntry' });
 

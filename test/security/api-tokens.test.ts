@@ -178,7 +178,11 @@ describe('API tokens', () => {
     expect(made.statusCode).toBe(201);
     const entry = (await w.ctx.audit.list({ action: 'api_token.request' }))[0]!;
     expect(entry.actor).toBe(`token:${info.id}`);
-    expect(entry.details).toMatchObject({ source: 'api-token', method: 'POST', route: '/api/tickets', status: 201 });
+    expect(entry.source).toBe('api_token');
+    expect(entry.details).toMatchObject({ method: 'POST', route: '/api/tickets', status: 201 });
+    // the ticket the token made is audited as the token's too
+    const created = (await w.ctx.audit.list({ action: 'ticket.created' }))[0]!;
+    expect(created.source).toBe('api_token');
     const row = await w.db.selectFrom('api_tokens').selectAll().where('id', '=', info.id).executeTakeFirstOrThrow();
     expect(Number(row.last_used_at)).toBeGreaterThan(0);
   });

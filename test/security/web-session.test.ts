@@ -190,6 +190,9 @@ const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/auth/logout', () => ({ url: '/api/auth/logout' })],
 ];
 
+/** State-changing routes that leave no audit row: marking one's own inbox items read changes nothing anyone else sees. */
+const NOT_AUDITED = new Set(['POST /api/inbox/:id/read', 'POST /api/inbox/read-all']);
+
 describe('CSRF: every state-changing route refuses a request without the session’s own token', () => {
   let w: TestWeb;
   let admin: Agent;
@@ -371,13 +374,25 @@ describe('CSRF: every state-changing route refuses a request without the session
     }
   });
 
-  it('the same requests with the right token succeed (so the 403s above were the CSRF check’s)', async () => {
+  it('the same requests with the right token succeed (so the 403s above were the CSRF check’s), and each leaves an audit row (issue 16, item 9)', async () => {
+    const auditRows = async () =>
+      Number(
+        (
+          await w.db
+            .selectFrom('audit_log')
+            .select((e) => e.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     for (const [key, build] of UNSAFE) {
       const { url, body, headers, as } = build(ids);
+      const before = await auditRows();
       const res = await (as === 'guest' ? ids.guest : admin).request(key.split(' ')[0]!, url, body, headers);
       expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
       ids.last = res.body ? res.json() : undefined;
+      if (!NOT_AUDITED.has(key)) expect(await auditRows(), `${key} left no audit row`).toBeGreaterThan(before);
     }
+    expect(await w.ctx.audit.verify()).toMatchObject({ ok: true });
   });
 });
 

@@ -746,6 +746,17 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/audit': [
     { what: 'B’s audit trail', method: 'GET', url: (u) => `/api/audit?actor=${u.account}`, expect: FORBIDDEN },
   ],
+  'GET /api/admin/audit/verify': [
+    { what: 'the audit chain’s check', method: 'GET', url: () => '/api/admin/audit/verify', expect: FORBIDDEN },
+  ],
+  'GET /api/admin/audit/export': [
+    {
+      what: 'the audit log’s export',
+      method: 'GET',
+      url: () => '/api/admin/audit/export?format=csv',
+      expect: FORBIDDEN,
+    },
+  ],
 
   'POST /api/auth/login/second-factor': [
     {

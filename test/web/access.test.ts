@@ -730,6 +730,14 @@ const ROUTES: Route[] = [
     url: () => '/api/audit',
     invalid: { url: '/api/audit?limit=100000' },
   },
+  { method: 'GET', path: '/api/admin/audit/verify', roles: ['admin'], url: () => '/api/admin/audit/verify' },
+  {
+    method: 'GET',
+    path: '/api/admin/audit/export',
+    roles: ['admin'],
+    url: () => '/api/admin/audit/export?format=jsonl',
+    invalid: { url: '/api/admin/audit/export?format=xlsx' },
+  },
   {
     method: 'GET',
     path: '/api/notifications',

@@ -62,6 +62,11 @@ export function who(req: FastifyRequest): Account {
   return req.auth.account;
 }
 
+/** Where an audited change came from: an API token's request, else the console (a session, a guest, a login). */
+export function auditFrom(req: FastifyRequest): { ip: string; source: 'api_token' | 'console' } {
+  return { ip: req.ip, source: req.apiToken ? 'api_token' : 'console' };
+}
+
 /** Who a request is to the session records: a guest, or the account of the session or token. */
 export function principalOfRequest(req: FastifyRequest): SessionPrincipal {
   if (req.guest) return req.guest.principal;

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { generatePassword, ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
+import { AUDIT_EXPORT_FORMATS, auditExportLines } from '../audit-export.ts';
 import {
   accountIdSchema,
   accountOut,
@@ -127,7 +129,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.created',
           subject: `account:${account.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { role: account.role, customerId: account.customerId },
         });
         return reply.code(201).send({ account, ...(generated ? { password: generated } : {}) });
@@ -167,7 +169,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.updated',
           subject: `account:${after.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: changes,
         });
         return after;
@@ -194,7 +196,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.password_reset',
           subject: `account:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return { account: await accounts.require(req.params.id), password };
       },
@@ -231,7 +233,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.reset_link_issued',
           subject: `account:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { expiresAt: issued.expiresAt },
         });
         return { accountId: req.params.id, ...issued };
@@ -257,7 +259,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.removed',
           subject: `account:${removed.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { role: removed.role },
         });
         return reply.code(204).send(null);
@@ -317,7 +319,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'customer.created',
           subject: `customer:${c.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { name: c.name },
         });
         return reply.code(201).send(c);
@@ -343,7 +345,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'customer.renamed',
           subject: `customer:${c.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { name: c.name },
         });
         return c;
@@ -369,6 +371,67 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => ({ entries: await audit.list(req.query) }),
+    );
+
+    app.get(
+      '/api/admin/audit/verify',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'Checks the audit log’s hash chain: ok, or the first row that was changed or removed',
+          description:
+            'Walks every row in id order: each must name the hash of the row before it and carry the SHA-256 of its own content. brokenId is the first row that does not (an edited row, or the row after a removed one); reason link or hash. headHash, kept elsewhere, lets a later check notice rows cut off the end.',
+          response: {
+            200: z.object({
+              ok: z.boolean(),
+              rows: z.number(),
+              headHash: z.string().optional(),
+              brokenId: z.number().optional(),
+              reason: z.enum(['link', 'hash']).optional(),
+            }),
+            ...errors(...AUTHED),
+          },
+        },
+      },
+      async () => audit.verify(),
+    );
+
+    app.get(
+      '/api/admin/audit/export',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['accounts'],
+          summary: 'The audit log as CSV or JSON Lines, oldest first (the export is itself audited)',
+          description:
+            'format=csv (a header row; a cell starting with = + - @ gets a leading apostrophe so spreadsheets do not run it) or jsonl (one row per line, details as stored, to verify a copy outside). from and to bound the rows’ time (epoch ms or ISO 8601, inclusive). Streamed as the rows are read.',
+          querystring: z.strictObject({
+            format: z.enum(AUDIT_EXPORT_FORMATS, { error: 'must be csv or jsonl' }).default('csv'),
+            from: instant.optional(),
+            to: instant.optional(),
+          }),
+          produces: ['text/csv', 'application/x-ndjson'],
+          response: { ...errors(400, ...AUTHED) },
+        },
+      },
+      async (req, reply) => {
+        const me = who(req);
+        const { format, from, to } = req.query;
+        await audit.record({
+          actor: me.id,
+          action: 'audit.exported',
+          subject: 'audit_log',
+          ...auditFrom(req),
+          details: { format, from: from ?? null, to: to ?? null },
+        });
+        const range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+        const stamp = new Date(ctx.now()).toISOString().slice(0, 10);
+        return reply
+          .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+          .header('content-disposition', `attachment; filename="audit-${stamp}.${format}"`)
+          .send(Readable.from(auditExportLines(audit.entries(range), format)) as never);
+      },
     );
   };
 }

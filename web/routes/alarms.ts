@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
 import { ROLES, STAFF_ROLES } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { auditFrom, who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   alarmNoteOut,
@@ -23,7 +23,7 @@ const alarmWithNotes = z.object({ alarm: alarmOut, notes: z.array(alarmNoteOut) 
 
 /** Alarms: list (newest first), one with its notes, acknowledge, comment. */
 export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
-  const { deps, tenancy } = ctx;
+  const { deps, tenancy, audit } = ctx;
   const alarms = deps.diagnostics.alarms;
   return async (app) => {
     app.get(
@@ -105,8 +105,20 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = who(req);
-        await tenancy.alarm(me, req.params.id);
+        const before = await tenancy.alarm(me, req.params.id);
         const alarm = await alarms.acknowledge(req.params.id, me.id, req.body?.comment);
+        await audit.record({
+          actor: me.id,
+          action: 'alarm.acknowledged',
+          subject: `alarm:${alarm.id}`,
+          ...auditFrom(req),
+          details: {
+            vehicleId: alarm.vehicleId,
+            before: { state: before.state },
+            after: { state: alarm.state },
+            ...(req.body?.comment ? { comment: req.body.comment } : {}),
+          },
+        });
         return { alarm, notes: await alarms.notes(alarm.id) };
       },
     );
@@ -127,6 +139,13 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         await tenancy.alarm(me, req.params.id);
         const alarm = await alarms.comment(req.params.id, me.id, req.body.text);
+        await audit.record({
+          actor: me.id,
+          action: 'alarm.commented',
+          subject: `alarm:${alarm.id}`,
+          ...auditFrom(req),
+          details: { vehicleId: alarm.vehicleId, text: req.body.text },
+        });
         return reply.code(201).send({ alarm, notes: await alarms.notes(alarm.id) });
       },
     );

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tokenScopeSchema, TOKEN_SCOPES } from '../auth/api-tokens.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { accountIdSchema, AUTHED, customerIdSchema, errors, text } from '../schemas.ts';
 
@@ -80,7 +80,7 @@ export function apiTokenRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'api_token.created',
           subject: `token:${created.info.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: {
             accountId: created.info.accountId,
             scopes: created.info.scopes,
@@ -106,7 +106,7 @@ export function apiTokenRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const t = await tokens.revoke(req.params.tokenId);
-        await audit.record({ actor: me.id, action: 'api_token.revoked', subject: `token:${t.id}`, ip: req.ip });
+        await audit.record({ actor: me.id, action: 'api_token.revoked', subject: `token:${t.id}`, ...auditFrom(req) });
         return t;
       },
     );

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { ROLES, type Account } from '../auth/accounts.ts';
-import { clearSessionCookie, COOKIE_BASE, sessionOf, who } from '../auth/guard.ts';
+import { clearSessionCookie, COOKIE_BASE, sessionOf, who, auditFrom } from '../auth/guard.ts';
 import { SESSION_COOKIE, type ActiveSession } from '../auth/sessions.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, passwordSchema, sessionOut } from '../schemas.ts';
@@ -224,7 +224,12 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req, reply) => {
         const s = sessionOf(req);
         await sessions.end(s.id);
-        await audit.record({ actor: s.account.id, action: 'logout', subject: `account:${s.account.id}`, ip: req.ip });
+        await audit.record({
+          actor: s.account.id,
+          action: 'logout',
+          subject: `account:${s.account.id}`,
+          ...auditFrom(req),
+        });
         clearSessionCookie(reply);
         return reply.code(204).send(null);
       },
@@ -268,7 +273,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             actor: me.id,
             action: 'password.change_failed',
             subject: `account:${me.id}`,
-            ip: req.ip,
+            ...auditFrom(req),
           });
           throw new PlatformError('LOGIN_FAILED', 'the current password is wrong');
         }
@@ -281,7 +286,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'account.password_changed',
           subject: `account:${me.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { otherSessionsEnded: ended },
         });
         const account = await accounts.require(me.id);
@@ -315,7 +320,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             : (await twoFactor.verify(me.id, { code: req.body.code })) !== null;
         if (!ok) {
           throttle.fail(me.id, req.ip);
-          await audit.record({ actor: me.id, action: 'reauth.failed', subject: `account:${me.id}`, ip: req.ip });
+          await audit.record({ actor: me.id, action: 'reauth.failed', subject: `account:${me.id}`, ...auditFrom(req) });
           throw new PlatformError(
             req.body.password !== undefined ? 'LOGIN_FAILED' : 'TWO_FACTOR_FAILED',
             req.body.password !== undefined ? 'wrong password' : 'wrong or already used code',
@@ -327,7 +332,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'reauth.succeeded',
           subject: `account:${me.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { with: req.body.password !== undefined ? 'password' : 'totp' },
         });
         return sessionBody({ ...session, authenticatedAt: at });
@@ -390,7 +395,7 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: accountId,
           action: 'account.password_reset_by_link',
           subject: `account:${accountId}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { sessionsEnded: ended },
         });
         return reply.code(204).send(null);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkCommand, COMMAND_ID_PATTERN, OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import { isPlatformError, PlatformError } from '../../core/errors.ts';
 import { STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { principalOf } from './sessions.ts';
 import { AUTHED, commandOut, cursorQuery, errors, intQuery, nextCursorOut, vehicleParams } from '../schemas.ts';
@@ -89,7 +89,7 @@ export function commandRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               actor: me.id,
               action: 'command.not_sent',
               subject: `vehicle:${vehicleId}`,
-              ip: req.ip,
+              ...auditFrom(req),
               details: { id: id ?? null, name, code: err.code },
             });
           throw err;

@@ -5,7 +5,7 @@ import { CONTACT_CHANNELS, type ContactInput, type NotificationContact } from '.
 import { CUSTOMER_KINDS } from '../../notifications/kinds.ts';
 import { LANGUAGES } from '../../notifications/outbox.ts';
 import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, customerParams, errors, levelSchema, numericParams, text, vehicleIdSchema } from '../schemas.ts';
 
@@ -178,7 +178,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'contact.added',
           subject: `contact:${contact.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { customerId: unit },
         });
         return reply.code(201).send({ contact });
@@ -201,7 +201,12 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await contactOf(me, req.params.id);
         const contact = await contacts.update(before.id, toInput(req.body));
-        await audit.record({ actor: me.id, action: 'contact.changed', subject: `contact:${contact.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'contact.changed',
+          subject: `contact:${contact.id}`,
+          ...auditFrom(req),
+        });
         return { contact };
       },
     );
@@ -221,7 +226,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const c = await contactOf(me, req.params.id);
         await contacts.remove(c.id);
-        await audit.record({ actor: me.id, action: 'contact.removed', subject: `contact:${c.id}`, ip: req.ip });
+        await audit.record({ actor: me.id, action: 'contact.removed', subject: `contact:${c.id}`, ...auditFrom(req) });
         return reply.code(204).send(null);
       },
     );
@@ -261,7 +266,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'contact.subscriptions_set',
           subject: `contact:${c.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return { contact };
       },
@@ -295,7 +300,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const contact = await contacts.setForAccount(me.id, toInput(req.body));
-        await audit.record({ actor: me.id, action: 'contact.own_set', subject: `account:${me.id}`, ip: req.ip });
+        await audit.record({ actor: me.id, action: 'contact.own_set', subject: `account:${me.id}`, ...auditFrom(req) });
         return { contact };
       },
     );

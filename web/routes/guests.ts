@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { STAFF_ROLES } from '../auth/accounts.ts';
-import { COOKIE_BASE, GUEST_COOKIE, who } from '../auth/guard.ts';
+import { COOKIE_BASE, GUEST_COOKIE, who, auditFrom } from '../auth/guard.ts';
 import { csrfTokenFor } from '../auth/sessions.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericIdSchema } from '../schemas.ts';
@@ -67,7 +67,7 @@ export function guestRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.invite_created',
           subject: `session:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { inviteId: invite.id, expiresAt: invite.expiresAt },
         });
         // the token goes in the fragment: browsers never send it to a server or in a Referer
@@ -113,7 +113,7 @@ export function guestRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.invite_revoked',
           subject: `session:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { inviteId: invite.id },
         });
         return { invite };
@@ -216,6 +216,12 @@ export function guestRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const g = req.guest;
         if (!g) throw new PlatformError('FORBIDDEN', 'for guests only');
         await invites.logout(g.id);
+        await audit.record({
+          actor: g.principal.id,
+          action: 'guest.logout',
+          subject: `session:${g.principal.sessionId}`,
+          ...auditFrom(req),
+        });
         void reply.clearCookie(GUEST_COOKIE, COOKIE_BASE);
         return reply.code(204).send(null);
       },

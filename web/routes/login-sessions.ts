@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { ROLES } from '../auth/accounts.ts';
-import { sessionOf, who } from '../auth/guard.ts';
+import { sessionOf, who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { accountParams, accountIdSchema, AUTHED, errors } from '../schemas.ts';
 
@@ -59,7 +59,7 @@ export function loginSessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.revoked',
           subject: `account:${me.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { session: req.params.sessionId },
         });
         return reply.code(204).send(null);
@@ -103,7 +103,7 @@ export function loginSessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.revoked',
           subject: `account:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { session: req.params.sessionId },
         });
         return reply.code(204).send(null);
@@ -129,7 +129,7 @@ export function loginSessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.revoked_all',
           subject: `account:${a.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { ended },
         });
         return { ended };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CHANNELS, DELIVERY_STATUSES, type Channel, type DeliveryStatus } from '../../notifications/outbox.ts';
 import { ROLES, type Role } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   AUTHED,
@@ -129,7 +129,7 @@ export function notificationRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'notification.resend',
           subject: `notification:${delivery.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { channel: delivery.channel, target: delivery.target, key: delivery.key },
         });
         return { delivery };
@@ -168,7 +168,7 @@ export function notificationRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'notification.target_enabled',
           subject: `notify-target:${target.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { channel: target.channel, reason: target.reason },
         });
         return { target };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PAGE_STATES, type Page } from '../../notifications/paging.ts';
 import { STAFF_ROLES } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericParams } from '../schemas.ts';
 
@@ -79,7 +79,12 @@ export function pageRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const r = await paging.acknowledge(req.params.id, me.id);
         if (!r.already)
-          await audit.record({ actor: me.id, action: 'page.acknowledged', subject: `page:${r.page.id}`, ip: req.ip });
+          await audit.record({
+            actor: me.id,
+            action: 'page.acknowledged',
+            subject: `page:${r.page.id}`,
+            ...auditFrom(req),
+          });
         return { page: r.page, alreadyAcknowledged: r.already };
       },
     );
@@ -113,7 +118,7 @@ export function pageRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             actor: r.page.accountId,
             action: 'page.acknowledged_by_link',
             subject: `page:${r.page.id}`,
-            ip: req.ip,
+            ...auditFrom(req),
           });
         return { acknowledged: true as const, alreadyAcknowledged: r.already, ticketId: r.page.ticketId };
       },

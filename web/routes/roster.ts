@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_ROLES } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { accountIdSchema, AUTHED, dutyShiftOut, errors, numericParams } from '../schemas.ts';
 
@@ -79,7 +79,7 @@ export function rosterRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'roster.added',
           subject: `shift:${shift.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: shift,
         });
         return reply.code(201).send({ shift });
@@ -105,7 +105,7 @@ export function rosterRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'roster.changed',
           subject: `shift:${shift.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: shift,
         });
         return { shift };
@@ -130,7 +130,7 @@ export function rosterRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'roster.removed',
           subject: `shift:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: null,
         });
         return reply.code(204).send(null);

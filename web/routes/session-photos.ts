@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CAPTION_MAX_CHARS, PHOTO_MAX_BYTES } from '../../remote/photos.ts';
 import { PHOTO_TYPES } from '../../remote/photo-type.ts';
 import { ROLES } from '../auth/accounts.ts';
-import { principalOfRequest, viewerOf } from '../auth/guard.ts';
+import { auditFrom, principalOfRequest, viewerOf } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericIdSchema, sessionEntryOut } from '../schemas.ts';
 import { sessionView } from '../session-view.ts';
@@ -75,13 +75,21 @@ export function sessionPhotoRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const principal = principalOfRequest(req);
         const { photo, entry } = await photos.add(
-          principalOfRequest(req),
+          principal,
           req.params.id,
           body,
           req.headers['content-type'],
           req.query.caption ?? null,
         );
+        await ctx.audit.record({
+          actor: principal.id,
+          action: 'session.photo_added',
+          subject: `session:${req.params.id}`,
+          ...auditFrom(req),
+          details: { photoId: photo.id, type: photo.type, size: photo.size, sha256: photo.sha256 },
+        });
         const viewer = viewerOf(req);
         const view = sessionView(viewer, await ctx.names.forViewer(viewer));
         const { sessionId: _s, uploadedBy: _u, ...shown } = photo;

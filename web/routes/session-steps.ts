@@ -5,7 +5,7 @@ import { PlatformError } from '../../core/errors.ts';
 import type { ParticipantRole, SessionAccess, SessionPrincipal } from '../../remote/types.ts';
 import type { StepRunner } from '../../remote/steps.ts';
 import { ROLES, STAFF_ROLES } from '../auth/roles.ts';
-import { principalOfRequest } from '../auth/guard.ts';
+import { auditFrom, principalOfRequest } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, localized, numericIdSchema, text } from '../schemas.ts';
 
@@ -73,6 +73,19 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
     if (!may.includes(a.role)) throw new PlatformError('FORBIDDEN', `a ${a.role} of the session cannot ${what}`);
     return principal.id;
   }
+  /** Runs a step change, then audits it (the step's index and what was said with it). */
+  async function audited<T>(
+    req: FastifyRequest,
+    actor: string,
+    sessionId: number,
+    action: string,
+    details: Record<string, unknown>,
+    change: Promise<T>,
+  ): Promise<T> {
+    const result = await change;
+    await ctx.audit.record({ actor, action, subject: `session:${sessionId}`, ...auditFrom(req), details });
+    return result;
+  }
   /** Everyone who may take part (customers as crew); skip and add are for staff (the session's engineers). */
   const config = { access: { roles: ROLES, guest: true } };
   const staffConfig = { access: { roles: STAFF_ROLES } };
@@ -107,7 +120,16 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
       },
       async (req) => {
         const actor = await participant(req, req.params.id, ACTORS, 'mark a step done');
-        return remote.steps.done(req.params.id, req.params.index, actor, req.body.observation ?? null);
+        const { id, index } = req.params;
+        const observation = req.body.observation ?? null;
+        return audited(
+          req,
+          actor,
+          id,
+          'session.step_done',
+          { index, observation },
+          remote.steps.done(id, index, actor, observation),
+        );
       },
     );
     app.post(
@@ -124,7 +146,16 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
       },
       async (req) => {
         const actor = await participant(req, req.params.id, ENGINEERS, 'skip a step');
-        return remote.steps.skip(req.params.id, req.params.index, actor, req.body.reason ?? null);
+        const { id, index } = req.params;
+        const reason = req.body.reason ?? null;
+        return audited(
+          req,
+          actor,
+          id,
+          'session.step_skipped',
+          { index, reason },
+          remote.steps.skip(id, index, actor, reason),
+        );
       },
     );
     app.post(
@@ -140,7 +171,8 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
       },
       async (req) => {
         const actor = await participant(req, req.params.id, ACTORS, 'check a step');
-        return remote.steps.check(req.params.id, req.params.index, actor);
+        const { id, index } = req.params;
+        return audited(req, actor, id, 'session.step_check', { index }, remote.steps.check(id, index, actor));
       },
     );
     app.post(
@@ -166,7 +198,14 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
       },
       async (req) => {
         const actor = await participant(req, req.params.id, ENGINEERS, 'add a step');
-        return remote.steps.add(req.params.id, actor, req.body);
+        return audited(
+          req,
+          actor,
+          req.params.id,
+          'session.step_added',
+          { actor: req.body.actor, instruction: req.body.instruction },
+          remote.steps.add(req.params.id, actor, req.body),
+        );
       },
     );
   };

@@ -5,7 +5,7 @@ import { renderRecordHtml } from '../../remote/record-html.ts';
 import { CHAT_MAX_CHARS, CHOSEN_OUTCOMES, DESCRIPTION_MAX_CHARS } from '../../remote/sessions.ts';
 import type { SessionPrincipal } from '../../remote/types.ts';
 import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
-import { principalOfRequest, viewerOf, who } from '../auth/guard.ts';
+import { principalOfRequest, viewerOf, who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   AUTHED,
@@ -99,7 +99,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             actor: me.id,
             action: 'session.requested',
             subject: `session:${session.id}`,
-            ip: req.ip,
+            ...auditFrom(req),
             details: { ticketId: session.ticketId, vehicleId: session.vehicleId },
           });
         const view = await viewFor(me);
@@ -174,7 +174,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       path: 'answer' | 'join' | 'leave',
       summary: string,
       roles: readonly Account['role'][],
-      run: (me: SessionPrincipal, id: number, ip: string) => Promise<unknown>,
+      run: (me: SessionPrincipal, id: number, from: ReturnType<typeof auditFrom>) => Promise<unknown>,
       guest = false,
     ) =>
       app.post(
@@ -191,7 +191,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         async (req) => {
           const me = principalOfRequest(req);
           await visible(me, req.params.id);
-          await run(me, req.params.id, req.ip);
+          await run(me, req.params.id, auditFrom(req));
           return { session: (await viewFor(viewerOf(req))).session(await remote.get(req.params.id)) };
         },
       );
@@ -200,13 +200,13 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       'answer',
       'Answer a ringing session: the engineer becomes its lead; it is live',
       STAFF_ROLES,
-      async (me, id, ip) => {
+      async (me, id, from) => {
         const s = await remote.answer(me, id);
         await audit.record({
           actor: me.id,
           action: 'session.answered',
           subject: `session:${id}`,
-          ip,
+          ...from,
           details: { timeToAnswerMs: s.answeredAt === null ? null : s.answeredAt - s.requestedAt },
         });
       },
@@ -215,14 +215,20 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       'join',
       'Join (or rejoin): staff as observers, the unit’s crew as crew, a guest its own session',
       ROLES,
-      (me, id) => remote.join(me, id),
+      async (me, id, from) => {
+        await remote.join(me, id);
+        await audit.record({ actor: me.id, action: 'session.joined', subject: `session:${id}`, ...from });
+      },
       true,
     );
     action(
       'leave',
       'Leave the session (a reload or a lost network is not leaving)',
       ROLES,
-      (me, id) => remote.leave(me, id),
+      async (me, id, from) => {
+        await remote.leave(me, id);
+        await audit.record({ actor: me.id, action: 'session.left', subject: `session:${id}`, ...from });
+      },
       true,
     );
 
@@ -242,6 +248,14 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = principalOfRequest(req);
         await visible(me, req.params.id);
         const entry = await remote.chat(me, req.params.id, req.body.text);
+        // the message itself is in the session record; the audit keeps who wrote when, and its size
+        await audit.record({
+          actor: me.id,
+          action: 'session.chat',
+          subject: `session:${req.params.id}`,
+          ...auditFrom(req),
+          details: { chars: req.body.text.length },
+        });
         return reply.code(201).send({ entry: (await viewFor(viewerOf(req))).entry(entry) });
       },
     );
@@ -271,7 +285,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'session.ended',
           subject: `session:${s.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { outcome: s.outcome, ticketId: s.ticketId },
         });
         return { session: s };

@@ -4,7 +4,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   accountIdSchema,
@@ -228,7 +228,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'ticket.created',
           subject: `ticket:${ticket.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { number: ticket.number, level: ticket.level, source: ticket.source },
         });
         return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(ticket)) });
@@ -263,7 +263,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'ticket.transition',
           subject: `ticket:${t.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { action: req.body.action, from: before.status, to: t.status },
         });
         return { ticket: ticketView(t) };
@@ -293,7 +293,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'ticket.assigned',
           subject: `ticket:${t.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { from: before.assignee, to: a.id },
         });
         return { ticket: ticketView(t) };
@@ -330,7 +330,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'ticket.eta_set',
           subject: `ticket:${t.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { from: before.eta, to: t.eta },
         });
         return { ticket: ticketView(t) };
@@ -357,7 +357,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'ticket.service_mode_set',
           subject: `ticket:${t.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { from: before.serviceMode, to: t.serviceMode },
         });
         return { ticket: ticketView(t) };
@@ -380,6 +380,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
         const t = await tickets.comment(before.id, me.id, req.body.text);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.commented',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { number: t.number, text: req.body.text },
+        });
         return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) });
       },
     );

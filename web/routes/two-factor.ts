@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { ROLES } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { accountParams, AUTHED, errors } from '../schemas.ts';
 
@@ -71,7 +71,7 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'two_factor.enrolment_started',
           subject: `account:${me.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return enrolment;
       },
@@ -104,7 +104,12 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'wrong code: check the clock of the device and try the next one',
           );
         }
-        await audit.record({ actor: me.id, action: 'two_factor.enabled', subject: `account:${me.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'two_factor.enabled',
+          subject: `account:${me.id}`,
+          ...auditFrom(req),
+        });
         return { recoveryCodes: codes };
       },
     );
@@ -126,7 +131,7 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'two_factor.recovery_codes_renewed',
           subject: `account:${me.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return { recoveryCodes: codes };
       },
@@ -146,7 +151,12 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         if (!(await twoFactor.disable(me.id)))
           throw new PlatformError('TWO_FACTOR_STATE', 'two-factor authentication is not on');
-        await audit.record({ actor: me.id, action: 'two_factor.disabled', subject: `account:${me.id}`, ip: req.ip });
+        await audit.record({
+          actor: me.id,
+          action: 'two_factor.disabled',
+          subject: `account:${me.id}`,
+          ...auditFrom(req),
+        });
         return reply.code(204).send(null);
       },
     );
@@ -172,7 +182,7 @@ export function twoFactorRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'two_factor.reset_by_admin',
           subject: `account:${target.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return reply.code(204).send(null);
       },

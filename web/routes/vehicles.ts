@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { NUMERIC_FIELD_PATHS, powerProfileSchema, type NumericFieldPath } from '../../protocol/index.ts';
 import { ROLES } from '../auth/accounts.ts';
-import { who } from '../auth/guard.ts';
+import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
   AUTHED,
@@ -209,7 +209,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'vehicle.added',
           subject: `vehicle:${vehicle.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
           details: { customerId: vehicle.customerId, model: vehicle.model },
         });
         return reply.code(201).send({
@@ -237,7 +237,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'vehicle.secret_rotated',
           subject: `vehicle:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return { id: req.params.id, secret };
       },
@@ -261,7 +261,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           actor: me.id,
           action: 'vehicle.removed',
           subject: `vehicle:${req.params.id}`,
-          ip: req.ip,
+          ...auditFrom(req),
         });
         return reply.code(204).send(null);
       },

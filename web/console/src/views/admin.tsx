@@ -377,8 +377,29 @@ function Vehicles() {
 
 function Audit() {
   const list = useLoad(() => api.get<{ entries: AuditEntry[] }>('/api/audit', { limit: 300 }), []);
+  const out = useOutcome();
+  const verify = () =>
+    out.run(async () => {
+      const r = await api.get<{ ok: boolean; rows: number; headHash?: string; brokenId?: number; reason?: string }>(
+        '/api/admin/audit/verify',
+      );
+      return r.ok
+        ? t('admin.audit.verifyOk', { rows: String(r.rows), hash: r.headHash ?? '' })
+        : t('admin.audit.verifyBroken', { id: String(r.brokenId), reason: r.reason ?? '' });
+    });
   return (
-    <AdminSection title={t('admin.audit')} error={list.error}>
+    <AdminSection title={t('admin.audit')} notice={out.view} error={list.error}>
+      <div class="toolbar">
+        <button type="button" onClick={() => void verify().catch(() => undefined)}>
+          {t('admin.audit.verify')}
+        </button>{' '}
+        <a class="button" href="/api/admin/audit/export?format=csv" download>
+          {t('admin.audit.exportCsv')}
+        </a>{' '}
+        <a class="button" href="/api/admin/audit/export?format=jsonl" download>
+          {t('admin.audit.exportJsonl')}
+        </a>
+      </div>
       <DataTable
         rows={list.data?.entries ?? []}
         rowKey={(e) => e.id}
@@ -387,6 +408,7 @@ function Audit() {
           { label: t('common.by'), cell: (e) => e.actor },
           { label: t('admin.audit.action'), cell: (e) => e.action },
           { label: t('admin.audit.subject'), cell: (e) => e.subject ?? '—' },
+          { label: t('admin.audit.source'), cell: (e) => e.source ?? '—', class: 'muted' },
           { label: 'IP', cell: (e) => e.ip ?? '—', class: 'muted' },
         ]}
       />
