@@ -1,5 +1,5 @@
 /** Numbers, times and durations as the console shows them, in the current language. */
-import { getLang, t } from './i18n.ts';
+import { t } from './i18n.ts';
 
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -24,13 +24,24 @@ export function ago(ts: number, now = Date.now()): string {
   return t('time.ago', { d: duration(d) });
 }
 
+export const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** One date and time format everywhere, in both languages: 2026-12-03 17:37 (24-hour, local time). */
 export function dateTime(ts: number | null | undefined): string {
   if (ts === null || ts === undefined) return '—';
-  return new Date(ts).toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
 }
 
+/** The same with seconds: 2026-12-03 17:37:05 (chart legends, where a second matters). */
+export function dateTimeSeconds(ts: number): string {
+  return `${dateTime(ts)}:${pad2(new Date(ts).getSeconds())}`;
+}
+
+/** A time of day with seconds, 24-hour: 17:37:05. */
 export function time(ts: number): string {
-  return new Date(ts).toLocaleTimeString(getLang() === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+  const d = new Date(ts);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 export function num(v: number | null | undefined, digits = 1, unit = ''): string {

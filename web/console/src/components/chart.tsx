@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { dateTimeSeconds, pad2 } from '../format.ts';
 
 export interface SeriesDef {
   label: string;
@@ -45,8 +46,6 @@ export interface ChartProps {
   rightRange?: [number, number];
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
 /** An x-axis tick, 24-hour in both languages: the date for day steps, seconds for steps under a minute. */
 export function tickLabel(ms: number, stepS: number): string {
   const d = new Date(ms);
@@ -55,12 +54,6 @@ export function tickLabel(ms: number, stepS: number): string {
   if (stepS >= 86_400) return date;
   if (stepS < 60) return `${hm}:${pad2(d.getSeconds())}`;
   return d.getHours() === 0 && d.getMinutes() === 0 ? `${date}\n${hm}` : hm;
-}
-
-/** The legend's time: the whole date and time, one format for both languages (2026-12-03 17:37:05). */
-export function legendTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
 /** Canvas cannot read CSS variables: resolve the theme's colours once per chart. */
@@ -159,7 +152,7 @@ function options(p: LiveProps, width: number): uPlot.Options {
     series: [
       {
         label: p.timeLabel ?? 'Time',
-        value: (_u: uPlot, v: number | null) => (v === null ? '—' : legendTime(v * 1000)),
+        value: (_u: uPlot, v: number | null) => (v === null ? '—' : dateTimeSeconds(v * 1000)),
       },
       ...p.series.map((s) => ({
         label: s.label,
