@@ -9,6 +9,7 @@ import { pagesMigration } from './migrations/0013_pages.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 import { accountSecurityMigration } from './migrations/0015_account_security.ts';
 import { sessionGuestsPhotosMigration } from './migrations/0016_session_guests_photos.ts';
+import { noteVisibilityMigration } from './migrations/0017_note_visibility.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -370,6 +371,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0014_notification_targets': notificationTargetsMigration(),
     '0015_account_security': accountSecurityMigration(dialect),
     '0016_session_guests_photos': sessionGuestsPhotosMigration(),
+    '0017_note_visibility': noteVisibilityMigration(),
   };
 }
 

@@ -17,7 +17,9 @@ import {
   numericParams,
   text,
   vehicleIdSchema,
+  visibilityIn,
 } from '../schemas.ts';
+import { alarmNotesForCustomer } from '../../diagnostics/visibility.ts';
 
 const alarmWithNotes = z.object({ alarm: alarmOut, notes: z.array(alarmNoteOut) });
 
@@ -84,7 +86,9 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const alarm = await tenancy.alarm(me, req.params.id);
         const naming = await ctx.names.forViewer(me);
-        return { alarm: naming.alarm(alarm), notes: naming.notes(await alarms.notes(alarm.id)) };
+        const notes = await alarms.notes(alarm.id);
+        // a customer never gets a note for staff only (issue 16, item 6)
+        return { alarm: naming.alarm(alarm), notes: naming.notes(me.role === 'customer' ? alarmNotesForCustomer(notes) : notes) };
       },
     );
 
@@ -97,7 +101,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           summary: 'Acknowledge an alarm (once), optionally with a comment',
           params: numericParams,
           body: z
-            .strictObject({ comment: text('comment', 2000).optional() })
+            .strictObject({
+              comment: text('comment', 2000).optional(),
+              visibility: visibilityIn.optional().meta({
+                description: 'who reads the comment: internal (default: staff only) or customer (the unit too)',
+              }),
+            })
             .nullish()
             .meta({ description: 'optional' }),
           response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404, 409) },
@@ -106,7 +115,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         await tenancy.alarm(me, req.params.id);
-        const alarm = await alarms.acknowledge(req.params.id, me.id, req.body?.comment);
+        const alarm = await alarms.acknowledge(
+          req.params.id,
+          me.id,
+          req.body?.comment,
+          req.body?.visibility ?? 'internal',
+        );
         return { alarm, notes: await alarms.notes(alarm.id) };
       },
     );
@@ -118,15 +132,17 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['alarms'],
           summary: 'Comment on an alarm',
+          description:
+            'internal (the default): staff only, never sent to the customer unit; customer: the unit reads it too.',
           params: numericParams,
-          body: z.strictObject({ text: text('text', 2000) }),
+          body: z.strictObject({ text: text('text', 2000), visibility: visibilityIn.default('internal') }),
           response: { 201: alarmWithNotes, ...errors(400, ...AUTHED, 404) },
         },
       },
       async (req, reply) => {
         const me = who(req);
         await tenancy.alarm(me, req.params.id);
-        const alarm = await alarms.comment(req.params.id, me.id, req.body.text);
+        const alarm = await alarms.comment(req.params.id, me.id, req.body.text, req.body.visibility);
         return reply.code(201).send({ alarm, notes: await alarms.notes(alarm.id) });
       },
     );
