@@ -90,12 +90,10 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
 
     // staff see everything, marked
     const staff = (await dispatcher.get(`/api/tickets/${t.id}`)).json() as { timeline: Timeline };
-    expect(staff.timeline.filter((e) => e.note?.startsWith('INTERNAL')).map((e) => [e.action, e.visibility])).toEqual(
-      [
-        ['comment', 'internal'],
-        ['determine_work_content', 'internal'],
-      ],
-    );
+    expect(staff.timeline.filter((e) => e.note?.startsWith('INTERNAL')).map((e) => [e.action, e.visibility])).toEqual([
+      ['comment', 'internal'],
+      ['determine_work_content', 'internal'],
+    ]);
     expect(staff.timeline.find((e) => e.note === 'thanks')?.visibility).toBe('customer');
 
     // the unit's messages carry the note meant for it and never the internal one
@@ -114,9 +112,9 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
     expect(
       (await engineer.post(`/api/alarms/${alarm.id}/acknowledge`, { comment: `${SECRET} (ack)` })).statusCode,
     ).toBe(200);
-    expect((await dispatcher.post(`/api/alarms/${alarm.id}/comments`, { text: `${SECRET} (comment)` })).statusCode).toBe(
-      201,
-    );
+    expect(
+      (await dispatcher.post(`/api/alarms/${alarm.id}/comments`, { text: `${SECRET} (comment)` })).statusCode,
+    ).toBe(201);
     expect(
       (
         await dispatcher.post(`/api/alarms/${alarm.id}/comments`, {
