@@ -148,10 +148,12 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     bus.emit('ticket.opened', { ticket });
     await deadlines.reschedule();
   };
-  const updated = (ticket: Ticket, action: string, deadlinesMoved: boolean, internal = false) => async () => {
-    bus.emit('ticket.updated', { ticket, action, ...(internal ? { internal } : {}) });
-    if (deadlinesMoved) await deadlines.reschedule();
-  };
+  const updated =
+    (ticket: Ticket, action: string, deadlinesMoved: boolean, internal = false) =>
+    async () => {
+      bus.emit('ticket.updated', { ticket, action, ...(internal ? { internal } : {}) });
+      if (deadlinesMoved) await deadlines.reschedule();
+    };
 
   function planFor(codes: (string | null | undefined)[]): EmergencyPlan | undefined {
     for (const c of codes) {

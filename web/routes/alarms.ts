@@ -88,7 +88,10 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const naming = await ctx.names.forViewer(me);
         const notes = await alarms.notes(alarm.id);
         // a customer never gets a note for staff only (issue 16, item 6)
-        return { alarm: naming.alarm(alarm), notes: naming.notes(me.role === 'customer' ? alarmNotesForCustomer(notes) : notes) };
+        return {
+          alarm: naming.alarm(alarm),
+          notes: naming.notes(me.role === 'customer' ? alarmNotesForCustomer(notes) : notes),
+        };
       },
     );
 
