@@ -14,6 +14,7 @@ import type { RuleSet } from './rules/load.ts';
 import { levelForSeverity } from './tickets/status.ts';
 import type { TicketService } from './tickets/service.ts';
 import type { Alarm } from './types.ts';
+import type { NoteVisibility } from './visibility.ts';
 
 /**
  * A live alarm put into an incident, handed to `onAlarm` inside the transaction that raised it
@@ -252,8 +253,8 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     /** The alarm store; an acknowledgement by hand is announced (`alarm.updated`) like the engine's own changes. */
     alarms: {
       ...alarms,
-      async acknowledge(id: number, actor: string, comment?: string) {
-        const alarm = await alarms.acknowledge(id, actor, comment);
+      async acknowledge(id: number, actor: string, comment?: string, visibility?: NoteVisibility) {
+        const alarm = await alarms.acknowledge(id, actor, comment, visibility);
         bus.emit('alarm.updated', { alarm });
         return alarm;
       },

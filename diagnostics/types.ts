@@ -1,5 +1,6 @@
 import type { AlarmSeverity } from './rules/schema.ts';
 import type { ServiceMode, TicketLevel, TicketStatus } from './tickets/status.ts';
+import type { NoteVisibility } from './visibility.ts';
 
 export type AlarmState = 'active' | 'acknowledged' | 'cleared';
 
@@ -27,6 +28,8 @@ export interface AlarmNote {
   actor: string;
   kind: 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'comment';
   text: string | null;
+  /** Who may read `text` (visibility.ts). */
+  visibility: NoteVisibility;
 }
 
 export interface Contact {
@@ -71,6 +74,8 @@ export interface TimelineEntry {
   fromStatus: string | null;
   toStatus: string | null;
   note: string | null;
+  /** Who may read the entry's note (visibility.ts). */
+  visibility: NoteVisibility;
 }
 
 export interface DiagnosticsEvents {
@@ -78,6 +83,7 @@ export interface DiagnosticsEvents {
   'alarm.updated': { alarm: Alarm };
   'alarm.cleared': { alarm: Alarm };
   'ticket.opened': { ticket: Ticket };
-  'ticket.updated': { ticket: Ticket; action: string };
+  /** `internal`: a change only staff may hear of (an internal comment): the customer unit is not told. */
+  'ticket.updated': { ticket: Ticket; action: string; internal?: boolean };
   'ticket.deadline_breached': { ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
 }

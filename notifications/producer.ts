@@ -70,8 +70,9 @@ export function createProducer(deps: {
         case 'status': {
           const kind =
             e.action === 'mark_repaired' ? 'service_done' : e.action === 'close' ? 'survey_due' : 'ticket_status';
-          // the note staff wrote with the step is on the customer's timeline too
-          await messages.toCustomers(tx, t, kind, key(t, `${e.action}:${t.updatedAt}`), at, { note: e.note });
+          // the note staff wrote with the step goes to the customer only when it is for the customer (never an internal one)
+          const note = e.visibility === 'customer' ? e.note : null;
+          await messages.toCustomers(tx, t, kind, key(t, `${e.action}:${t.updatedAt}`), at, { note });
           if (e.action === 'reopen') paging.poke();
           return;
         }

@@ -9,6 +9,7 @@ import { pagesMigration } from './migrations/0013_pages.ts';
 import { notificationTargetsMigration } from './migrations/0014_notification_targets.ts';
 import { accountSecurityMigration } from './migrations/0015_account_security.ts';
 import { sessionGuestsPhotosMigration } from './migrations/0016_session_guests_photos.ts';
+import { noteVisibilityMigration } from './migrations/0017_note_visibility.ts';
 import { auditChainMigration } from './migrations/0018_audit_chain.ts';
 import { ticketUnitNumbersMigration } from './migrations/0019_ticket_unit_numbers.ts';
 import { serviceScopesCommandLogMigration } from './migrations/0020_service_scopes_command_log.ts';
@@ -373,6 +374,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0014_notification_targets': notificationTargetsMigration(),
     '0015_account_security': accountSecurityMigration(dialect),
     '0016_session_guests_photos': sessionGuestsPhotosMigration(),
+    '0017_note_visibility': noteVisibilityMigration(),
     '0018_audit_chain': auditChainMigration(dialect),
     '0019_ticket_unit_numbers': ticketUnitNumbersMigration(dialect),
     '0020_service_scopes_command_log': serviceScopesCommandLogMigration(dialect),

@@ -95,6 +95,8 @@ export interface AlarmNotesTable {
   actor: string;
   kind: 'raised' | 'reraised' | 'acknowledged' | 'cleared' | 'comment';
   text: string | null;
+  /** 'internal' | 'customer' (diagnostics/visibility.ts); migration 0017. */
+  visibility: 'internal' | 'customer';
 }
 
 export interface IncidentsTable {
@@ -165,6 +167,8 @@ export interface TicketTimelineTable {
   from_status: string | null;
   to_status: string | null;
   note: string | null;
+  /** 'internal' | 'customer' (diagnostics/visibility.ts); migration 0017. */
+  visibility: 'internal' | 'customer';
 }
 
 /** People who use the web console. Customer accounts are bound to one customer unit. */

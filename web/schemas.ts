@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.ts';
 import { ALARM_SEVERITIES } from '../diagnostics/rules/schema.ts';
+import { NOTE_VISIBILITIES } from '../diagnostics/visibility.ts';
 import {
   SERVICE_MODES,
   TICKET_LEVELS,
@@ -200,11 +201,26 @@ export const alarmOut = z
   })
   .meta({ id: 'Alarm' });
 
+/** Who may read a note (diagnostics/visibility.ts): staff only, or the customer unit too. */
+export const visibilityOut = z.enum(NOTE_VISIBILITIES).meta({
+  description:
+    'internal: staff only; customer: staff and the customer unit. A customer is sent only what it may read, so always customer.',
+});
+
+/** Who may read a note staff write: internal (staff only, the default) or customer (the unit too). */
+export const visibilityIn = z
+  .enum(NOTE_VISIBILITIES, { error: `must be one of ${NOTE_VISIBILITIES.join(', ')}` })
+  .meta({
+    description:
+      'internal (default for staff): staff only, never sent to the customer unit; customer: the unit reads it too. A customer’s own comments are always customer.',
+  });
+
 export const alarmNoteOut = z.object({
   at: z.number(),
   actor: z.string(),
   kind: z.enum(['raised', 'reraised', 'acknowledged', 'cleared', 'comment']),
   text: z.string().nullable(),
+  visibility: visibilityOut,
 });
 
 export const fieldLimitOut = z
@@ -328,6 +344,7 @@ export const timelineOut = z.object({
   fromStatus: z.string().nullable(),
   toStatus: z.string().nullable(),
   note: z.string().nullable(),
+  visibility: visibilityOut,
 });
 
 /** A guided step of a plan (remote sessions): docs/remote-sessions.md "Guided steps". */

@@ -5,6 +5,7 @@ import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { AlarmsTable } from '../../records/schema.ts';
 import type { Rule } from '../rules/schema.ts';
 import type { Alarm, AlarmNote, AlarmState } from '../types.ts';
+import type { NoteVisibility } from '../visibility.ts';
 
 type Row = Selectable<AlarmsTable>;
 
@@ -114,7 +115,8 @@ export function createAlarms(
     actor: string,
     kind: AlarmNote['kind'],
     text: string | null,
-  ) => tx.insertInto('alarm_notes').values({ alarm_id: alarmId, at, actor, kind, text }).execute();
+    visibility: NoteVisibility = 'customer',
+  ) => tx.insertInto('alarm_notes').values({ alarm_id: alarmId, at, actor, kind, text, visibility }).execute();
 
   return {
     get,
@@ -224,7 +226,13 @@ export function createAlarms(
         .execute();
       return get(alarmId);
     },
-    async acknowledge(id: number, actor: string, comment?: string): Promise<Alarm> {
+    /** Acknowledges the alarm, with an optional comment for staff only (`internal`) or the unit too (`customer`). */
+    async acknowledge(
+      id: number,
+      actor: string,
+      comment?: string,
+      visibility: NoteVisibility = 'customer',
+    ): Promise<Alarm> {
       const a = await get(id);
       if (a.acknowledgedAt !== null)
         throw new PlatformError('INVALID_TRANSITION', `alarm ${id} was already acknowledged by ${a.acknowledgedBy}`);
@@ -240,18 +248,24 @@ export function createAlarms(
           })
           .where('id', '=', id)
           .execute();
-        await note(tx, id, at, actor, 'acknowledged', comment ?? null);
+        await note(tx, id, at, actor, 'acknowledged', comment ?? null, visibility);
       });
       return get(id);
     },
-    async comment(id: number, actor: string, text: string): Promise<Alarm> {
+    async comment(id: number, actor: string, text: string, visibility: NoteVisibility = 'customer'): Promise<Alarm> {
       await get(id);
-      await note(db, id, now(), actor, 'comment', text);
+      await note(db, id, now(), actor, 'comment', text, visibility);
       return get(id);
     },
     async notes(id: number): Promise<AlarmNote[]> {
       const rows = await db.selectFrom('alarm_notes').selectAll().where('alarm_id', '=', id).orderBy('id').execute();
-      return rows.map((r) => ({ at: Number(r.at), actor: r.actor, kind: r.kind, text: r.text }));
+      return rows.map((r) => ({
+        at: Number(r.at),
+        actor: r.actor,
+        kind: r.kind,
+        text: r.text,
+        visibility: r.visibility,
+      }));
     },
     /** The first page of a list, newest first. */
     async list(filter: Omit<AlarmFilter, 'cursor'> = {}): Promise<Alarm[]> {

@@ -3,6 +3,7 @@ import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
+import type { NoteVisibility } from '../visibility.ts';
 import { cursors } from '../../core/cursor.ts';
 import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
@@ -77,6 +78,8 @@ export interface TimelineInput {
   from?: string | null;
   to?: string | null;
   note?: string | null;
+  /** Who may read the note (default `customer`: the platform's own entries). */
+  visibility?: NoteVisibility;
 }
 
 type Row = Omit<Selectable<TicketsTable>, 'snapshot' | 'is_open' | 'queue_due_at' | 'unit_seq'>;
@@ -167,6 +170,7 @@ export async function addTimeline(h: RecordsDb, ticketId: number, e: TimelineInp
       from_status: e.from ?? null,
       to_status: e.to ?? null,
       note: e.note ?? null,
+      visibility: e.visibility ?? 'customer',
     })
     .execute();
 }
@@ -350,6 +354,7 @@ export async function timelineOf(h: RecordsDb, id: number): Promise<TimelineEntr
     fromStatus: r.from_status,
     toStatus: r.to_status,
     note: r.note,
+    visibility: r.visibility,
   }));
 }
 

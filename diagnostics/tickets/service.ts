@@ -6,6 +6,7 @@ import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { Series } from '../../telemetry/store.ts';
 import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
+import type { NoteVisibility } from '../visibility.ts';
 import { createDeadlineTimer } from './deadlines.ts';
 import {
   addTimeline,
@@ -41,7 +42,15 @@ import {
 export type TicketEvent =
   | { type: 'opened'; ticket: Ticket }
   | { type: 'level_raised'; ticket: Ticket; from: TicketLevel }
-  | { type: 'status'; ticket: Ticket; action: TicketAction; from: Ticket['status']; note: string | null }
+  | {
+      type: 'status';
+      ticket: Ticket;
+      action: TicketAction;
+      from: Ticket['status'];
+      note: string | null;
+      /** Who may read `note`: an internal one is never told to the customer unit. */
+      visibility: NoteVisibility;
+    }
   | { type: 'assigned'; ticket: Ticket; from: string | null }
   | { type: 'eta'; ticket: Ticket; from: number | null }
   | { type: 'breached'; ticket: Ticket; deadlines: ('work_content' | 'plan')[]; escalatedTo: string };
@@ -139,10 +148,12 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     bus.emit('ticket.opened', { ticket });
     await deadlines.reschedule();
   };
-  const updated = (ticket: Ticket, action: string, deadlinesMoved: boolean) => async () => {
-    bus.emit('ticket.updated', { ticket, action });
-    if (deadlinesMoved) await deadlines.reschedule();
-  };
+  const updated =
+    (ticket: Ticket, action: string, deadlinesMoved: boolean, internal = false) =>
+    async () => {
+      bus.emit('ticket.updated', { ticket, action, ...(internal ? { internal } : {}) });
+      if (deadlinesMoved) await deadlines.reschedule();
+    };
 
   function planFor(codes: (string | null | undefined)[]): EmergencyPlan | undefined {
     for (const c of codes) {
@@ -160,6 +171,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       entry: Omit<TimelineInput, 'at'>;
       deadlinesMoved?: boolean;
       event?: (after: Ticket) => TicketEvent;
+      /** Only staff may hear of this change (an internal comment). */
+      internal?: boolean;
     },
   ): Promise<Ticket> {
     const at = now();
@@ -169,7 +182,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const d = decide(before);
       const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
       if (d.event) await hook(tx, d.event(after));
-      announce = updated(after, d.entry.action, d.deadlinesMoved ?? false);
+      announce = updated(after, d.entry.action, d.deadlinesMoved ?? false, d.internal ?? false);
       return after;
     });
     await announce();
@@ -318,8 +331,18 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       return { ticket, announce: updated(ticket, 'level_raised', 'planDueAt' in plan) };
     },
 
-    /** Moves the ticket along the status machine (status.ts). */
-    transition(id: number, action: TicketAction, actor: string, note?: string): Promise<Ticket> {
+    /**
+     * Moves the ticket along the status machine (status.ts), with an optional note for staff only
+     * (`internal`) or for the customer unit too (`customer`, the default of the platform's own notes;
+     * the web API's default for staff is `internal`).
+     */
+    transition(
+      id: number,
+      action: TicketAction,
+      actor: string,
+      note?: string,
+      visibility: NoteVisibility = 'customer',
+    ): Promise<Ticket> {
       return change(id, (t) => {
         const next = nextStatus(t.level, t.status, action);
         if (!next.ok) throw new PlatformError('INVALID_TRANSITION', next.reason);
@@ -330,9 +353,9 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
             ...(action === 'determine_work_content' ? { workContentDoneAt: at } : {}),
             ...(action === 'issue_plan' ? { planDoneAt: at } : {}),
           },
-          entry: { actor, action, from: t.status, to: next.to, note: note ?? null },
+          entry: { actor, action, from: t.status, to: next.to, note: note ?? null, visibility },
           deadlinesMoved: true,
-          event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null }),
+          event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null, visibility }),
         };
       });
     },
@@ -367,8 +390,13 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         entry: { actor, action: 'service_mode_set', note: mode },
       }));
     },
-    comment(id: number, actor: string, text: string): Promise<Ticket> {
-      return change(id, () => ({ change: {}, entry: { actor, action: 'comment', note: text } }));
+    /** A comment on the timeline: for staff only (`internal`: the unit is not even told of it) or for the customer unit too. */
+    comment(id: number, actor: string, text: string, visibility: NoteVisibility = 'customer'): Promise<Ticket> {
+      return change(id, () => ({
+        change: {},
+        entry: { actor, action: 'comment', note: text, visibility },
+        internal: visibility === 'internal',
+      }));
     },
 
     get: (id: number): Promise<Ticket> => getTicket(db, id),

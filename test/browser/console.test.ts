@@ -45,6 +45,8 @@ describe('web console in Chromium', () => {
   let genVehicle: { id: string; secret: string; customerId: string };
   const fleets: Fleet[] = [];
   const contexts: BrowserContext[] = [];
+  /** The ticket the customer opened (its `#/tickets/ID`), for the internal-notes check. */
+  let customerTicket = '';
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
@@ -278,6 +280,7 @@ describe('web console in Chromium', () => {
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=timeline]')?.textContent?.includes('The crew is waiting'),
     );
+    customerTicket = new URL(page.url()).hash;
 
     // switch to Chinese: labels change, and the choice survives a reload
     await page.goto(`${base}/#/fleet`);
@@ -289,6 +292,38 @@ describe('web console in Chromium', () => {
     await page.waitForSelector('[data-testid=who]');
     expect(await page.locator('nav').innerText()).toContain('车队');
     expect(await page.locator('[data-testid=fleet-table] thead').innerText()).toContain('电池电量');
+  }, 60_000);
+
+  it('staff comment on the customer’s ticket internal by default (marked Internal) or for the customer; the customer sees only the latter', async () => {
+    expect(customerTicket).toMatch(/^#\/tickets\/\d+$/);
+    const staff = await signIn('eng');
+    await staff.goto(`${base}/${customerTicket}`);
+    await staff.waitForSelector('[data-testid=ticket-view]');
+    expect(await staff.locator('[data-testid=comment-visibility]').inputValue()).toBe('internal');
+    await staff.fill('.inline-form input', 'Staff only: check the fuel pump wiring first.');
+    await staff.click('.inline-form button[type=submit]');
+    const internal = staff.locator('[data-testid=timeline] li[data-visibility=internal]');
+    await internal.waitFor();
+    expect(await internal.innerText()).toContain('Staff only: check the fuel pump wiring');
+    expect(await internal.locator('[data-testid=internal-badge]').innerText()).toBe('Internal');
+    await staff.selectOption('[data-testid=comment-visibility]', 'customer');
+    await staff.fill('.inline-form input', 'An engineer will call you within 10 minutes.');
+    await staff.click('.inline-form button[type=submit]');
+    await staff.waitForFunction(() =>
+      document.querySelector('[data-testid=timeline]')?.textContent?.includes('will call you within'),
+    );
+    // back to internal for the next note
+    expect(await staff.locator('[data-testid=comment-visibility]').inputValue()).toBe('internal');
+
+    const customer = await signIn('cust-b');
+    await customer.goto(`${base}/${customerTicket}`);
+    await customer.waitForFunction(() =>
+      document.querySelector('[data-testid=timeline]')?.textContent?.includes('will call you within'),
+    );
+    const seen = await customer.locator('[data-testid=timeline]').innerText();
+    expect(seen).not.toContain('Staff only');
+    expect(await customer.locator('[data-testid=internal-badge]').count()).toBe(0);
+    expect(await customer.locator('[data-testid=comment-visibility]').count()).toBe(0);
   }, 60_000);
 
   it('a browser set to Chinese starts in Chinese: the queue shows the level badge 特急', async () => {

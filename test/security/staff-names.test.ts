@@ -71,17 +71,27 @@ describe('customers never see staff login ids (REST)', () => {
     const engineer = await w.login('engineer');
     const t = await w.ticket('VA1');
     expect((await dispatcher.post(`/api/tickets/${t.id}/assign`, { assignee: 'engineer' })).statusCode).toBe(200);
-    expect((await engineer.post(`/api/tickets/${t.id}/comments`, { text: 'on my way' })).statusCode).toBe(201);
+    expect(
+      (await engineer.post(`/api/tickets/${t.id}/comments`, { text: 'on my way', visibility: 'customer' })).statusCode,
+    ).toBe(201);
     expect(
       (await dispatcher.post(`/api/tickets/${t.id}/transitions`, { action: 'determine_work_content' })).statusCode,
     ).toBeLessThan(500);
-    await admin.post(`/api/tickets/${t.id}/comments`, { text: 'checked by the platform team' });
+    await admin.post(`/api/tickets/${t.id}/comments`, {
+      text: 'checked by the platform team',
+      visibility: 'customer',
+    });
     const alarm = await w.alarm('VA1');
-    expect((await engineer.post(`/api/alarms/${alarm.id}/acknowledge`, { comment: 'seen' })).statusCode).toBe(200);
-    expect((await dispatcher.post(`/api/alarms/${alarm.id}/comments`, { text: 'calling the unit' })).statusCode).toBe(
-      201,
-    );
+    expect(
+      (await engineer.post(`/api/alarms/${alarm.id}/acknowledge`, { comment: 'seen', visibility: 'customer' }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await dispatcher.post(`/api/alarms/${alarm.id}/comments`, { text: 'calling the unit', visibility: 'customer' }))
+        .statusCode,
+    ).toBe(201);
 
+    // (notes for the customer: internal ones are never sent to it at all, see internal-notes.test.ts)
     const cust = await w.login('cust-a');
     const answers = {
       ticketList: (await cust.get('/api/tickets')).json(),

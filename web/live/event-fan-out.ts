@@ -24,7 +24,8 @@ export interface EventFanOutDeps {
 /**
  * Alarms, tickets and operator commands as they happen, never dropped: alarms to the staff and the
  * vehicle's unit, tickets to the ticket queue and the ticket's unit, commands (sent, settled) to the
- * staff subscribed to the vehicle — never to a customer. The unit's copy names people for customers
+ * staff subscribed to the vehicle — never to a customer. A change only staff may hear of (an internal
+ * comment: diagnostics/visibility.ts) has no copy for the unit. The unit's copy names people for customers
  * (display names or role labels, never staff login ids); the customer copies go out one after the
  * other in the order of the events.
  */
@@ -46,10 +47,11 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
       );
   }
 
-  function onTicket(m: LiveTicket): void {
+  /** `internal`: a change only staff may hear of (an internal comment): no copy to the unit. */
+  function onTicket(m: LiveTicket, internal = false): void {
     const cid = m.ticket.customerId;
     send.sendReliable([rooms.tickets], 'ticket', m);
-    if (cid)
+    if (cid && !internal)
       toCustomer(cid, (naming) =>
         send.sendReliable([rooms.customerTickets(cid)], 'ticket', {
           ...m,
@@ -72,7 +74,9 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
     deps.bus.on('command.sent', (e) => onCommand('sent', e.command)),
     deps.bus.on('command.settled', (e) => onCommand('settled', e.command)),
     deps.bus.on('ticket.opened', (e) => onTicket({ kind: 'opened', ticket: ticketView(e.ticket) })),
-    deps.bus.on('ticket.updated', (e) => onTicket({ kind: 'updated', ticket: ticketView(e.ticket), action: e.action })),
+    deps.bus.on('ticket.updated', (e) =>
+      onTicket({ kind: 'updated', ticket: ticketView(e.ticket), action: e.action }, e.internal === true),
+    ),
     deps.bus.on('ticket.deadline_breached', (e) =>
       onTicket({
         kind: 'deadline_breached',

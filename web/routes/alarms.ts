@@ -17,7 +17,9 @@ import {
   numericParams,
   text,
   vehicleIdSchema,
+  visibilityIn,
 } from '../schemas.ts';
+import { alarmNotesForCustomer } from '../../diagnostics/visibility.ts';
 
 const alarmWithNotes = z.object({ alarm: alarmOut, notes: z.array(alarmNoteOut) });
 
@@ -84,7 +86,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const alarm = await tenancy.alarm(me, req.params.id);
         const naming = await ctx.names.forViewer(me);
-        return { alarm: naming.alarm(alarm), notes: naming.notes(await alarms.notes(alarm.id)) };
+        const notes = await alarms.notes(alarm.id);
+        // a customer never gets a note for staff only (issue 16, item 6)
+        return {
+          alarm: naming.alarm(alarm),
+          notes: naming.notes(me.role === 'customer' ? alarmNotesForCustomer(notes) : notes),
+        };
       },
     );
 
@@ -97,7 +104,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           summary: 'Acknowledge an alarm (once), optionally with a comment',
           params: numericParams,
           body: z
-            .strictObject({ comment: text('comment', 2000).optional() })
+            .strictObject({
+              comment: text('comment', 2000).optional(),
+              visibility: visibilityIn.optional().meta({
+                description: 'who reads the comment: internal (default: staff only) or customer (the unit too)',
+              }),
+            })
             .nullish()
             .meta({ description: 'optional' }),
           response: { 200: alarmWithNotes, ...errors(400, ...AUTHED, 404, 409) },
@@ -106,7 +118,12 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const me = who(req);
         const before = await tenancy.alarm(me, req.params.id);
-        const alarm = await alarms.acknowledge(req.params.id, me.id, req.body?.comment);
+        const alarm = await alarms.acknowledge(
+          req.params.id,
+          me.id,
+          req.body?.comment,
+          req.body?.visibility ?? 'internal',
+        );
         await audit.record({
           actor: me.id,
           action: 'alarm.acknowledged',
@@ -116,7 +133,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             vehicleId: alarm.vehicleId,
             before: { state: before.state },
             after: { state: alarm.state },
-            ...(req.body?.comment ? { comment: req.body.comment } : {}),
+            ...(req.body?.comment ? { comment: req.body.comment, visibility: req.body?.visibility ?? 'internal' } : {}),
           },
         });
         return { alarm, notes: await alarms.notes(alarm.id) };
@@ -130,21 +147,23 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['alarms'],
           summary: 'Comment on an alarm',
+          description:
+            'internal (the default): staff only, never sent to the customer unit; customer: the unit reads it too.',
           params: numericParams,
-          body: z.strictObject({ text: text('text', 2000) }),
+          body: z.strictObject({ text: text('text', 2000), visibility: visibilityIn.default('internal') }),
           response: { 201: alarmWithNotes, ...errors(400, ...AUTHED, 404) },
         },
       },
       async (req, reply) => {
         const me = who(req);
         await tenancy.alarm(me, req.params.id);
-        const alarm = await alarms.comment(req.params.id, me.id, req.body.text);
+        const alarm = await alarms.comment(req.params.id, me.id, req.body.text, req.body.visibility);
         await audit.record({
           actor: me.id,
           action: 'alarm.commented',
           subject: `alarm:${alarm.id}`,
           ...auditFrom(req),
-          details: { vehicleId: alarm.vehicleId, text: req.body.text },
+          details: { vehicleId: alarm.vehicleId, text: req.body.text, visibility: req.body.visibility ?? 'internal' },
         });
         return reply.code(201).send({ alarm, notes: await alarms.notes(alarm.id) });
       },

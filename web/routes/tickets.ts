@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
+import { timelineForCustomer, type NoteVisibility } from '../../diagnostics/visibility.ts';
 import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
@@ -27,6 +28,7 @@ import {
   ticketOut,
   timelineOut,
   vehicleIdSchema,
+  visibilityIn,
 } from '../schemas.ts';
 import { sessionView } from '../session-view.ts';
 import { ticketView } from '../ticket-view.ts';
@@ -133,7 +135,10 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const naming = await ctx.names.forViewer(me);
         return {
           ticket: naming.ticket(ticketView(t)),
-          timeline: naming.timeline(await tickets.timeline(t.id)),
+          // a customer never gets a note for staff only (issue 16, item 6)
+          timeline: naming.timeline(
+            me.role === 'customer' ? timelineForCustomer(await tickets.timeline(t.id)) : await tickets.timeline(t.id),
+          ),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
           sessions: (await deps.remote.list({ ticketId: t.id, limit: 100 })).sessions.map(
@@ -245,7 +250,11 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           description:
             'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher.',
           params: numericParams,
-          body: z.strictObject({ action: ticketActionSchema, note: text('note', 2000).optional() }),
+          body: z.strictObject({
+            action: ticketActionSchema,
+            note: text('note', 2000).optional(),
+            visibility: visibilityIn.default('internal'),
+          }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
         },
       },
@@ -258,13 +267,18 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'FORBIDDEN',
             `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
           );
-        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note);
+        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note, req.body.visibility);
         await audit.record({
           actor: me.id,
           action: 'ticket.transition',
           subject: `ticket:${t.id}`,
           ...auditFrom(req),
-          details: { action: req.body.action, from: before.status, to: t.status },
+          details: {
+            action: req.body.action,
+            from: before.status,
+            to: t.status,
+            ...(req.body.note !== undefined ? { noteVisibility: req.body.visibility } : {}),
+          },
         });
         return { ticket: ticketView(t) };
       },
@@ -371,21 +385,29 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tickets'],
           summary: 'Add a note to the timeline (progress, a call with the customer, the customer’s own remarks)',
+          description:
+            'Staff choose who reads it: internal (the default) for staff only — never sent to the customer unit, not even as a live update — or customer. A customer’s own comments are always customer; a customer asking for internal gets 403.',
           params: numericParams,
-          body: z.strictObject({ text: text('text', 4000) }),
+          body: z.strictObject({ text: text('text', 4000), visibility: visibilityIn.optional() }),
           response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
         },
       },
       async (req, reply) => {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
-        const t = await tickets.comment(before.id, me.id, req.body.text);
+        let visibility: NoteVisibility;
+        if (me.role === 'customer') {
+          if (req.body.visibility === 'internal')
+            throw new PlatformError('FORBIDDEN', 'a customer’s comments are always visible to its unit');
+          visibility = 'customer';
+        } else visibility = req.body.visibility ?? 'internal';
+        const t = await tickets.comment(before.id, me.id, req.body.text, visibility);
         await audit.record({
           actor: me.id,
           action: 'ticket.commented',
           subject: `ticket:${t.id}`,
           ...auditFrom(req),
-          details: { number: t.number, text: req.body.text },
+          details: { number: t.number, text: req.body.text, visibility },
         });
         return reply.code(201).send({ ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) });
       },

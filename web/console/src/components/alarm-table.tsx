@@ -4,7 +4,7 @@ import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { loc, personName, t, type MessageKey } from '../i18n.ts';
 import type { Alarm, AlarmNote } from '../types.ts';
-import { SeverityBadge } from './badges.tsx';
+import { InternalBadge, SeverityBadge, VisibilityChoice } from './badges.tsx';
 
 export function AlarmTable({
   alarms,
@@ -104,6 +104,7 @@ function AckButton({ alarm, onDone }: { alarm: Alarm; onDone: () => void }) {
 function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolean; onChanged: () => void }) {
   const [notes, setNotes] = useState<AlarmNote[] | null>(null);
   const [text, setText] = useState('');
+  const [visibility, setVisibility] = useState<'internal' | 'customer'>('internal');
   const [err, setErr] = useState<string | null>(null);
   const load = () =>
     api.get<{ notes: AlarmNote[] }>(`/api/alarms/${alarm.id}`).then(
@@ -115,8 +116,18 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
     <div class="notes">
       <ul class="timeline">
         {(notes ?? []).map((n, i) => (
-          <li key={i}>
+          <li
+            key={i}
+            class={n.visibility === 'internal' && n.text ? 'internal-note' : undefined}
+            data-visibility={n.visibility}
+          >
             <span class="muted">{dateTime(n.at)}</span> <b>{personName(n.actor)}</b> {n.kind}
+            {n.text && (
+              <>
+                {' '}
+                <InternalBadge visibility={n.visibility} />
+              </>
+            )}
             {n.text ? `: ${n.text}` : ''}
           </li>
         ))}
@@ -127,8 +138,9 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
           onSubmit={async (e) => {
             e.preventDefault();
             try {
-              await api.post(`/api/alarms/${alarm.id}/comments`, { text });
+              await api.post(`/api/alarms/${alarm.id}/comments`, { text, visibility });
               setText('');
+              setVisibility('internal');
               await load();
               onChanged();
             } catch (x) {
@@ -143,6 +155,7 @@ function AlarmNotes({ alarm, canAct, onChanged }: { alarm: Alarm; canAct: boolea
             maxLength={2000}
             onInput={(e) => setText(e.currentTarget.value)}
           />
+          <VisibilityChoice name="alarm-comment-visibility" value={visibility} onChange={setVisibility} />
           <button type="submit">{t('common.add')}</button>
         </form>
       )}

@@ -25,6 +25,41 @@ export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{t(`status.${status}` as MessageKey)}</span>;
 }
 
+/** Marks a note only staff read (visibility `internal`); customer-visible notes carry no badge. */
+export function InternalBadge({ visibility }: { visibility: 'internal' | 'customer' }) {
+  if (visibility !== 'internal') return null;
+  return (
+    <span class="badge note-internal" data-testid="internal-badge" title={t('note.internalHint')}>
+      {t('note.internal')}
+    </span>
+  );
+}
+
+/** Staff choose who reads a note: internal (staff only, the default) or the customer unit too. */
+export function VisibilityChoice({
+  value,
+  onChange,
+  name,
+}: {
+  value: 'internal' | 'customer';
+  onChange: (v: 'internal' | 'customer') => void;
+  name: string;
+}) {
+  return (
+    <select
+      class={`visibility-choice ${value === 'internal' ? 'note-internal' : ''}`}
+      name={name}
+      data-testid={name}
+      aria-label={t('note.visibility')}
+      value={value}
+      onChange={(e) => onChange(e.currentTarget.value === 'customer' ? 'customer' : 'internal')}
+    >
+      <option value="internal">{t('note.visibility.internal')}</option>
+      <option value="customer">{t('note.visibility.customer')}</option>
+    </select>
+  );
+}
+
 export function OnlineDot({ online }: { online: boolean }) {
   return (
     <span class={`dot ${online ? 'on' : 'off'}`} title={t(online ? 'state.online' : 'state.offline')}>

@@ -5,7 +5,14 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
-import { ErrorBox, LevelBadge, ModeLabel, StatusBadge } from '../components/badges.tsx';
+import {
+  ErrorBox,
+  InternalBadge,
+  LevelBadge,
+  ModeLabel,
+  StatusBadge,
+  VisibilityChoice,
+} from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
@@ -96,9 +103,14 @@ export function TicketView({ id }: { id: string }) {
           <h3>{role === 'customer' ? t('ticket.progress') : t('ticket.timeline')}</h3>
           <ol class="timeline" data-testid="timeline">
             {d.timeline.map((e, i) => (
-              <li key={i}>
+              <li
+                key={i}
+                class={e.visibility === 'internal' && e.note ? 'internal-note' : undefined}
+                data-visibility={e.visibility}
+              >
                 <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
                 {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
+                {e.note && <InternalBadge visibility={e.visibility} />}
                 {e.note && <div class="pre">{e.note}</div>}
               </li>
             ))}
@@ -205,6 +217,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
   const role = me().role;
   const meta = getMeta();
   const [note, setNote] = useState('');
+  const [visibility, setVisibility] = useState<'internal' | 'customer'>('internal');
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [staff, setStaff] = useState<StaffMember[]>([]);
@@ -228,6 +241,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
     try {
       await fn();
       setNote('');
+      setVisibility('internal');
       onDone();
     } catch (x) {
       setErr(errorText(x));
@@ -250,7 +264,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
               run(() =>
                 api.post(
                   `/api/tickets/${ticket.id}/transitions`,
-                  note.trim() ? { action, note: note.trim() } : { action },
+                  note.trim() ? { action, note: note.trim(), visibility } : { action },
                 ),
               )
             }
@@ -265,6 +279,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
           maxLength={2000}
           onInput={(e) => setNote(e.currentTarget.value)}
         />
+        <VisibilityChoice name="transition-visibility" value={visibility} onChange={setVisibility} />
       </div>
       <div class="toolbar">
         {canAssign && (
@@ -401,8 +416,11 @@ function Pages({ ticketId, onDone }: { ticketId: number; onDone: () => void }) {
   );
 }
 
+/** Staff choose who reads the comment (internal by default); a customer's comments are always for its unit. */
 function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
+  const staff = isStaff(me().role);
   const [text, setText] = useState('');
+  const [visibility, setVisibility] = useState<'internal' | 'customer'>('internal');
   const [err, setErr] = useState<string | null>(null);
   return (
     <form
@@ -410,8 +428,9 @@ function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
       onSubmit={async (e) => {
         e.preventDefault();
         try {
-          await api.post(`/api/tickets/${id}/comments`, { text });
+          await api.post(`/api/tickets/${id}/comments`, staff ? { text, visibility } : { text });
           setText('');
+          setVisibility('internal');
           setErr(null);
           onDone();
         } catch (x) {
@@ -427,6 +446,7 @@ function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
         value={text}
         onInput={(e) => setText(e.currentTarget.value)}
       />
+      {staff && <VisibilityChoice name="comment-visibility" value={visibility} onChange={setVisibility} />}
       <button type="submit">{t('common.add')}</button>
       {err && <span class="error-inline">{err}</span>}
     </form>
