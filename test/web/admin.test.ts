@@ -94,13 +94,20 @@ describe('accounts, customers, audit log, plans', () => {
   it('keeps the last enabled admin: it can be neither removed, disabled nor demoted (409 LAST_ADMIN)', async () => {
     for (const res of [
       await admin.delete('/api/accounts/admin'),
-      await admin.patch('/api/accounts/admin', { disabled: true }),
       await admin.patch('/api/accounts/admin', { role: 'engineer' }),
     ]) {
       expect(res.statusCode).toBe(409);
       expect(codeOf(res)).toBe('LAST_ADMIN');
     }
+    // nor does an admin disable its own account, last or not (409 ADMIN_LOCKOUT)
+    const self = await admin.patch('/api/accounts/admin', { disabled: true });
+    expect([self.statusCode, codeOf(self)]).toEqual([409, 'ADMIN_LOCKOUT']);
     await admin.post('/api/accounts', { id: 'admin2', name: 'Second', role: 'admin' });
+    const again = await admin.patch('/api/accounts/admin', { disabled: true });
+    expect([again.statusCode, codeOf(again)]).toEqual([409, 'ADMIN_LOCKOUT']);
+    expect((await admin.get('/api/accounts/admin')).json()).toMatchObject({ disabled: false });
+    expect((await admin.patch('/api/accounts/admin2', { disabled: true })).statusCode).toBe(200);
+    expect((await admin.patch('/api/accounts/admin2', { disabled: false })).statusCode).toBe(200);
     expect((await admin.patch('/api/accounts/admin', { role: 'dispatcher' })).statusCode).toBe(200);
     expect((await admin.get('/api/accounts')).statusCode).toBe(401); // its own sessions ended with the role change
   });

@@ -23,6 +23,8 @@ declare module '../../core/errors.ts' {
     LOGIN_SESSION_NOT_FOUND: true;
     /** No such API token. */
     TOKEN_NOT_FOUND: true;
+    /** An admin disabling its own account (it would be signed out and locked out at once). */
+    ADMIN_LOCKOUT: true;
   }
 }
 export {};

@@ -161,6 +161,10 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = who(req);
+        // disabling oneself locks oneself out at once (stepping down from admin stays possible while
+        // another admin is there: LAST_ADMIN guards the last one)
+        if (req.body.disabled === true && req.params.id === me.id)
+          throw new PlatformError('ADMIN_LOCKOUT', 'you cannot disable your own account; another admin can');
         const { before, after } = await accounts.update(req.params.id, req.body);
         const changes = diff(before, after);
         if (changes.role || changes.customerId || (changes.disabled && after.disabled))

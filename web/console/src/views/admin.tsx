@@ -8,6 +8,7 @@ import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
 import { useReauth } from '../reauth.tsx';
+import { me } from '../session.ts';
 import type { Account, AuditEntry, Customer, Role, VehicleState } from '../types.ts';
 
 type Tab = 'accounts' | 'customers' | 'vehicles' | 'tokens' | 'audit';
@@ -175,16 +176,20 @@ function Accounts() {
       class: 'actions',
       cell: (a) => (
         <>
-          <button
-            type="button"
-            onClick={() =>
-              out.run(
-                async () => void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()),
-              )
-            }
-          >
-            {a.disabled ? t('admin.account.enable') : t('admin.account.disable')}
-          </button>
+          {/* nobody locks themselves out: the server refuses it too (ADMIN_LOCKOUT) */}
+          {a.id !== me().id && (
+            <button
+              type="button"
+              data-testid={`account-disable-${a.id}`}
+              onClick={() =>
+                out.run(
+                  async () => void (await api.patch(`/api/accounts/${a.id}`, { disabled: !a.disabled }), list.reload()),
+                )
+              }
+            >
+              {a.disabled ? t('admin.account.enable') : t('admin.account.disable')}
+            </button>
+          )}
           <button
             type="button"
             onClick={() =>
