@@ -131,6 +131,21 @@ describe('web console in Chromium', () => {
     return page;
   }
 
+  it('a signed-out start shows the login form and logs no error in the browser (no 401 asked for)', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    const statuses: number[] = [];
+    page.on('response', (r) => r.url().includes('/api/') && statuses.push(r.status()));
+    await page.goto(`${base}/`);
+    await page.waitForSelector('input[name=username]');
+    expect(errors).toEqual([]);
+    expect(statuses.filter((s) => s >= 400)).toEqual([]);
+  });
+
   it('an engineer opens a vehicle and its live chart updates from the simulated vehicle', async () => {
     const page = await signIn('eng');
     await page.waitForSelector('[data-testid=fleet-table] tr[data-vehicle=VA-LIVE]');

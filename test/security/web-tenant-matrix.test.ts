@@ -104,6 +104,7 @@ const MATRIX: Record<string, Probe[]> = {
     { what: 'log out', method: 'POST', url: () => '/api/auth/logout', expect: own(204), freshSession: true },
   ],
   'GET /api/auth/session': [{ what: 'own session', method: 'GET', url: () => '/api/auth/session', expect: own(200) }],
+  'GET /api/auth/state': [{ what: 'own session', method: 'GET', url: () => '/api/auth/state', expect: own(200) }],
   'POST /api/auth/password': [
     {
       what: 'name B’s account in the body',

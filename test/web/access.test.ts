@@ -93,6 +93,7 @@ const ROUTES: Route[] = [
   },
   { method: 'POST', path: '/api/auth/logout', roles: ALL, url: () => '/api/auth/logout' },
   { method: 'GET', path: '/api/auth/session', roles: ALL, url: () => '/api/auth/session' },
+  { method: 'GET', path: '/api/auth/state', roles: 'public', url: () => '/api/auth/state' },
   {
     method: 'POST',
     path: '/api/auth/password',

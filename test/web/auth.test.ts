@@ -38,6 +38,37 @@ describe('web console: login, session cookie, CSRF, rate limit, expiry', () => {
     expect(me.json()).toMatchObject({ account: { id: 'dispatcher' }, csrfToken: body.csrfToken });
   });
 
+  it('tells a page whether it is signed in without an error status: the session, or null (an ended one’s cookie cleared)', async () => {
+    w = await startWeb();
+    const anonymous = await w.app.inject({ method: 'GET', url: '/api/auth/state' });
+    expect([anonymous.statusCode, anonymous.json()]).toEqual([200, { session: null }]);
+    const login = await w.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'engineer', password: PASSWORD },
+    });
+    const cookie = login.cookies.find((c) => c.name === SESSION_COOKIE)!.value;
+    const signedIn = await w.app.inject({
+      method: 'GET',
+      url: '/api/auth/state',
+      cookies: { [SESSION_COOKIE]: cookie },
+    });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.json().session).toMatchObject({
+      account: { id: 'engineer' },
+      csrfToken: login.json().csrfToken,
+    });
+    await w.app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      cookies: { [SESSION_COOKIE]: cookie },
+      headers: { 'x-csrf-token': login.json().csrfToken, origin: 'http://localhost' },
+    });
+    const ended = await w.app.inject({ method: 'GET', url: '/api/auth/state', cookies: { [SESSION_COOKIE]: cookie } });
+    expect([ended.statusCode, ended.json()]).toEqual([200, { session: null }]);
+    expect(String(ended.headers['set-cookie'])).toMatch(new RegExp(`^${SESSION_COOKIE}=;`));
+  });
+
   it('stores only a hash of the session token', async () => {
     w = await startWeb();
     const a = await w.login('engineer');

@@ -248,6 +248,26 @@ export function authRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => sessionBody(sessionOf(req)),
     );
 
+    app.get(
+      '/api/auth/state',
+      {
+        config: { access: 'public' },
+        schema: {
+          tags: ['auth'],
+          summary: 'Whether this browser is signed in: the session as GET /api/auth/session gives it, or null',
+          description:
+            'For a page that starts signed out: answers 200 either way, so a signed-out start is not an error in the browser. A cookie of an ended session is cleared.',
+          response: { 200: z.object({ session: sessionOut.nullable() }) },
+        },
+      },
+      async (req, reply) => {
+        const cookie = req.cookies[SESSION_COOKIE];
+        const session = cookie ? await sessions.lookup(cookie) : null;
+        if (cookie && !session) clearSessionCookie(reply);
+        return { session: session ? sessionBody(session) : null };
+      },
+    );
+
     app.post(
       '/api/auth/password',
       {

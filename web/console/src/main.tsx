@@ -61,7 +61,11 @@ function App() {
   };
 
   useEffect(() => {
-    api.get<Session>('/api/auth/session').then(enter, () => setPhase({ kind: 'signed-out' }));
+    // a signed-out start is no error: /api/auth/state answers 200 with a null session
+    api.get<{ session: Session | null }>('/api/auth/state').then(
+      (s) => (s.session ? enter(s.session) : setPhase({ kind: 'signed-out' })),
+      () => setPhase({ kind: 'signed-out' }),
+    );
     const off1 = onSessionEnded(() => leave());
     const off2 = onLive('ended', (reason) => leave(reason));
     return () => {
