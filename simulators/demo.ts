@@ -9,8 +9,8 @@ import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-f
 import { createFleet } from './fleet/fleet.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
-import { scenario, type ScenarioName } from './scenarios/catalogue.ts';
-import type { ScenarioEntry } from './scenarios/scenario-file.ts';
+import { DEMO_FAULT_EVERY_S, demoSchedule } from './demo-schedule.ts';
+import { scenario } from './scenarios/catalogue.ts';
 
 /**
  * `npm run demo`: the platform on its embedded defaults plus a fleet of 20 simulated vehicles of
@@ -20,31 +20,6 @@ import type { ScenarioEntry } from './scenarios/scenario-file.ts';
  */
 const VEHICLES = 20;
 const CUSTOMERS = 3;
-const FAULT_EVERY_S = 180;
-const FAULT_LASTS_S = 600;
-const ROTATION: ScenarioName[] = [
-  'mains-outage',
-  'generator-overheat',
-  'link-loss',
-  'generator-start-failure',
-  'low-oil-pressure',
-  'battery-over-temperature',
-  'generator-drift',
-  'alternator-failure',
-  'stuck-sensor',
-  'regulator-over-voltage',
-  'generator-low-fuel',
-  'gateway-reboot',
-  'battery-ageing',
-];
-const NEEDS_GENERATOR = new Set<ScenarioName>([
-  'generator-overheat',
-  'generator-start-failure',
-  'low-oil-pressure',
-  'generator-drift',
-  'generator-low-fuel',
-]);
-
 const hhmmss = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
 
 async function main(env: Record<string, string | undefined>) {
@@ -106,28 +81,7 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
 `);
 
   // A new fault every few minutes, round the catalogue and round the fleet, for a day.
-  const withGenerator = prov.vehicles.filter((v) => v.profile?.hasGenerator !== false).map((v) => v.id);
-  const entries: ScenarioEntry[] = [];
-  for (let i = 0; i < (24 * 3600) / FAULT_EVERY_S; i++) {
-    const name = ROTATION[i % ROTATION.length]!;
-    const pool = NEEDS_GENERATOR.has(name) ? withGenerator : prov.vehicles.map((v) => v.id);
-    const vehicle = pool[(i * 7) % pool.length]!;
-    const def = scenario(name);
-    const params = def.params.parse(name === 'battery-ageing' ? { withOutage: true } : {});
-    entries.push({
-      name,
-      atS: 60 + i * FAULT_EVERY_S,
-      // long enough for the documented signature to show (an overheat trips after ≈ 20 min)
-      durationS:
-        name === 'link-loss'
-          ? 180
-          : name === 'gateway-reboot'
-            ? null
-            : Math.max(FAULT_LASTS_S, def.withinS(params) + 300),
-      vehicles: [vehicle],
-      params,
-    });
-  }
+  const entries = demoSchedule(prov.vehicles);
 
   const startTs = Date.now();
   const clock = createScaledClock({ startTs, speed: 1 });
@@ -188,7 +142,7 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
 
   fleet.start();
   console.log(
-    `${hhmmss(Date.now())}  fleet streaming at 1 Hz; first fault in 60 s, then one every ${FAULT_EVERY_S / 60} min. Ctrl-C to stop.\n`,
+    `${hhmmss(Date.now())}  fleet streaming at 1 Hz; first fault now: a generator that does not start after a mains outage, an extra-urgent ticket in about 2 min; then a new fault every ${DEMO_FAULT_EVERY_S / 60} min. Ctrl-C to stop.\n`,
   );
 
   const announced = new Set<string>();
