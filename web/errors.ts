@@ -116,22 +116,34 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
 /** Every error code an answer of the API may carry (the OpenAPI document's enum). */
 export const ERROR_CODES = Object.keys(HTTP_STATUS) as [ErrorCode, ...ErrorCode[]];
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
-  return reply.code(HTTP_STATUS[code]).send({ error: { code, message } });
+/** One field a request got wrong: where (`body.contacts.0.phone`) and why. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, fields?: FieldError[]) {
+  return reply.code(HTTP_STATUS[code]).send({ error: { code, message, ...(fields?.length ? { fields } : {}) } });
 }
 
 const PART: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-/** "query.maxPoints: must be at most 5000; body.contacts.0.phone: …" */
-function validationMessage(err: FastifyError): string {
+/** Each field a validation failed on, with its reason ("body.contacts.0.phone": "phone must be …"). */
+function validationFields(err: FastifyError): FieldError[] {
   const where = PART[err.validationContext ?? ''] ?? err.validationContext ?? 'request';
-  const parts = (err.validation ?? []).slice(0, 5).map((v) => {
-    const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  return (err.validation ?? []).slice(0, 20).map((v) => {
+    const inner = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+    const path = inner ? `${where}.${inner}` : where;
     const params = v.params as { keys?: string[] } | undefined;
     if (v.keyword === 'unrecognized_keys' && params?.keys)
-      return `${where}${path ? `.${path}` : ''}: unknown field${params.keys.length > 1 ? 's' : ''} ${params.keys.join(', ')}`;
-    return `${where}${path ? `.${path}` : ''}: ${v.message ?? 'is invalid'}`;
+      return { path, message: `unknown field${params.keys.length > 1 ? 's' : ''} ${params.keys.join(', ')}` };
+    return { path, message: v.message ?? 'is invalid' };
   });
+}
+
+/** "query.maxPoints: must be at most 5000; body.contacts.0.phone: …" */
+function validationMessage(err: FastifyError, fields: FieldError[]): string {
+  const parts = fields.slice(0, 5).map((f) => `${f.path}: ${f.message}`);
   const more = (err.validation?.length ?? 0) > 5 ? ` (and ${err.validation!.length - 5} more)` : '';
   return parts.join('; ') + more;
 }
@@ -143,7 +155,10 @@ function validationMessage(err: FastifyError): string {
  */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) return sendError(reply, 'VALIDATION_FAILED', validationMessage(err));
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const fields = validationFields(err);
+      return sendError(reply, 'VALIDATION_FAILED', validationMessage(err, fields), fields);
+    }
     if (isPlatformError(err)) {
       const status = HTTP_STATUS[err.code];
       if (status >= 500) req.log.error({ err }, 'request failed');

@@ -125,6 +125,10 @@ export const errorBody = z
     error: z.object({
       code: z.enum(ERROR_CODES),
       message: z.string(),
+      fields: z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .optional()
+        .meta({ description: 'VALIDATION_FAILED: each field that is wrong (`body.contacts.0.phone`) and why' }),
     }),
   })
   .meta({ id: 'Error', description: 'Every error: a stable code to branch on and a message for people.' });

@@ -78,6 +78,13 @@ describe('web console in Chromium', () => {
     });
     await accounts.add({ id: 'boss', name: 'Bo Admin', role: 'admin', password: PASSWORD, mustChangePassword: false });
     await accounts.add({
+      id: 'desk',
+      name: 'Di Desk',
+      role: 'dispatcher',
+      password: PASSWORD,
+      mustChangePassword: false,
+    });
+    await accounts.add({
       id: 'cust-b',
       name: 'Bob of Unit B',
       role: 'customer',
@@ -251,6 +258,46 @@ describe('web console in Chromium', () => {
     await page.click('[data-action=determine_work_content]');
     await page.waitForSelector('[data-testid=ticket-view][data-status=work_content_determined]');
   }, 90_000);
+
+  it('the hotline form: no name of the desk’s own, the unit narrows the vehicles, phones checked, refusals by field in the user’s language', async () => {
+    const page = await signIn('desk', 'zh');
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${base}/#/request`);
+    const form = page.locator('[data-testid=request-form]');
+    await form.waitFor();
+    // the caller's name, not the dispatcher's
+    expect(await form.locator('input[name=contact-name-0]').inputValue()).toBe('');
+    const vehicleOptions = () =>
+      form
+        .locator('select[name=vehicle] option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+    expect(await vehicleOptions()).toEqual(expect.arrayContaining(['VA-LIVE', 'VB-ONE']));
+    await form.locator('select[name=customer]').selectOption('UNIT-B');
+    expect(await vehicleOptions()).toEqual(['VB-ONE']);
+    // the phone pattern is a valid expression the browser applies
+    const phone = form.locator('input[name=contact-phone-0]');
+    await phone.fill('call me maybe');
+    expect(await phone.evaluate((e) => (e as HTMLInputElement).validity.patternMismatch)).toBe(true);
+    await phone.fill('+86 (10) 5555-0101');
+    expect(await phone.evaluate((e) => (e as HTMLInputElement).validity.valid)).toBe(true);
+    // a refusal of the platform is shown at its field, in Chinese, not as `body.title … (VALIDATION_FAILED)`
+    await form.locator('select[name=vehicle]').selectOption('VB-ONE');
+    await form.locator('select[name=level]').selectOption('urgent');
+    await form.locator('input[name=contact-name-0]').fill('Caller');
+    await form.locator('textarea[name=need]').fill('The generator does not start.');
+    await form.locator('input[name=title]').evaluate((e) => {
+      (e as HTMLInputElement).value = 'x'.repeat(300); // past maxLength: a script, not a person, can do that
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await form.locator('button[type=submit]').click();
+    const fieldError = form.locator('label:has(input[name=title]) .field-error');
+    await fieldError.waitFor();
+    expect(await fieldError.innerText()).toBe('请填写此项（不超过限定长度）。');
+    expect(await form.locator('.error').innerText()).toBe('有字段需要更正，请看下方标注。');
+    expect(await form.innerText()).not.toContain('VALIDATION_FAILED');
+    expect(errors.filter((e) => /pattern|regular expression/i.test(e))).toEqual([]);
+  });
 
   it('a customer sees only its own unit’s vehicles, opens a request and follows it; the Chinese labels are remembered', async () => {
     const page = await signIn('cust-b');

@@ -60,7 +60,10 @@ export const isDocsRoute = (r: DeclaredRoute) => r.url === '/docs' || r.url.star
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-/** An error answer is exactly `{error:{code, message}}` with a code of the API (web/errors.ts). */
+/**
+ * An error answer is exactly `{error:{code, message}}` with a code of the API (web/errors.ts), and
+ * for a schema's VALIDATION_FAILED also `fields: [{path, message}]` naming each wrong field.
+ */
 export function expectErrorShape(res: { body: string }, what = ''): { code: string; message: string } {
   const body = res.body;
   let json: unknown;
@@ -69,8 +72,19 @@ export function expectErrorShape(res: { body: string }, what = ''): { code: stri
   } catch {
     throw new Error(`${what}: the error answer is not JSON: ${body.slice(0, 200)}`);
   }
-  expect(json, what).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
-  const err = (json as { error: { code: string; message: string } }).error;
+  const err = (json as { error: { code: string; message: string; fields?: unknown } }).error;
+  // a schema's VALIDATION_FAILED names its fields; one from the URL parser (a malformed URL) cannot
+  if (err?.code === 'VALIDATION_FAILED' && err.fields !== undefined)
+    expect(json, what).toEqual({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: expect.any(String),
+        fields: expect.arrayContaining([
+          { path: expect.stringMatching(/^(body|query|path|header)/), message: expect.any(String) },
+        ]),
+      },
+    });
+  else expect(json, what).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
   expect(ERROR_CODES as readonly string[], `${what}: code ${err.code}`).toContain(err.code);
   return err;
 }

@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** VALIDATION_FAILED: each wrong field (`body.contacts.0.phone`) and the server's reason. */
+    readonly fields: { path: string; message: string }[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -73,9 +75,16 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
     // not JSON: handled below
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const err = (
+      data as { error?: { code?: string; message?: string; fields?: { path: string; message: string }[] } } | undefined
+    )?.error;
     if (res.status === 401 && !SIGN_IN.has(path)) for (const fn of sessionEndedListeners) fn();
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? res.statusText);
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? res.statusText,
+      Array.isArray(err?.fields) ? err.fields : [],
+    );
   }
   return data as T;
 }

@@ -30,7 +30,7 @@ export function QueueSummary() {
     .sort((a, b) => a - b)[0];
   return (
     <a class={`queue-summary ${late ? 'late' : extra ? 'urgent' : ''}`} href="#/tickets" data-testid="queue-summary">
-      {t('summary.open', { n: list.length })}
+      {list.length === 1 ? t('summary.openOne') : t('summary.open', { n: list.length })}
       {extra > 0 && <span> · {t('summary.extra', { n: extra })}</span>}
       {late > 0 && <span> · {t('summary.late', { n: late })}</span>}
       {next !== undefined && <span> · {t('summary.next', { d: countdown(next - now) })}</span>}

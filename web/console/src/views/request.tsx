@@ -3,7 +3,7 @@
  * service plan asks); the duty desk uses the same form for a hotline call and sets the level.
  */
 import { useState } from 'preact/hooks';
-import { api, errorText } from '../api.ts';
+import { api, ApiError, errorText } from '../api.ts';
 import { navigate, useLoad, useRoute } from '../hooks.ts';
 import { loc, t, useLang } from '../i18n.ts';
 import { getMeta, me } from '../session.ts';
@@ -33,7 +33,12 @@ export function RequestForm() {
   const [level, setLevel] = useState(customer ? 'urgent' : '');
   const [title, setTitle] = useState('');
   const [need, setNeed] = useState('');
-  const [contacts, setContacts] = useState<ContactInput[]>([{ name: account.name, phone: '', role: '' }]);
+  // a crew member asks for itself; the duty desk takes a caller's call: no name of its own in it
+  const [contacts, setContacts] = useState<ContactInput[]>([
+    { name: customer ? account.name : '', phone: '', role: '' },
+  ]);
+  /** The form's own words for what the platform refused, by input name. */
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const levels = Object.entries(getMeta().ticketLevels).filter(([k]) => !customer || k !== 'routine');
@@ -44,6 +49,7 @@ export function RequestForm() {
     e.preventDefault();
     setBusy(true);
     setErr(null);
+    setFieldErrors({});
     try {
       const body = {
         ...(vehicleId ? { vehicleId } : {}),
@@ -58,7 +64,9 @@ export function RequestForm() {
       const r = await api.post<{ ticket: Ticket }>('/api/tickets', body);
       navigate(`/tickets/${r.ticket.id}`);
     } catch (x) {
-      setErr(errorText(x));
+      const fields = x instanceof ApiError ? fieldMessages(x) : {};
+      setFieldErrors(fields);
+      setErr(Object.keys(fields).length ? t('form.fixFields') : errorText(x));
     } finally {
       setBusy(false);
     }
@@ -69,30 +77,53 @@ export function RequestForm() {
       <h2>{customer ? t('request.title') : t('request.hotlineTitle')}</h2>
       <p class="muted">{t('request.intro')}</p>
       <form class="card form" onSubmit={submit} data-testid="request-form">
-        <label>
-          {t('request.vehicle')}
-          <select name="vehicle" value={vehicleId} onChange={(e) => setVehicleId(e.currentTarget.value)}>
-            <option value="">{t('request.noVehicle')}</option>
-            {(vehicles.data?.vehicles ?? []).map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.id} — {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        {!customer && !vehicleId && (
+        {!customer && (
           <label>
             {t('request.customer')}
-            <select name="customer" value={customerId} required onChange={(e) => setCustomerId(e.currentTarget.value)}>
+            <select
+              name="customer"
+              value={customerId}
+              required={!vehicleId}
+              onChange={(e) => {
+                const c = e.currentTarget.value;
+                setCustomerId(c);
+                // the vehicle list narrows to the unit: a vehicle of another unit is no longer chosen
+                const v = (vehicles.data?.vehicles ?? []).find((x) => x.id === vehicleId);
+                if (v && c && v.customerId !== c) setVehicleId('');
+              }}
+            >
               <option value="">—</option>
               {(customers.data?.customers ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
-                  {c.id} — {c.name}
+                  {c.name} ({c.id})
                 </option>
               ))}
             </select>
           </label>
         )}
+        <label>
+          {t('request.vehicle')}
+          <select
+            name="vehicle"
+            value={vehicleId}
+            onChange={(e) => {
+              const id = e.currentTarget.value;
+              setVehicleId(id);
+              const v = (vehicles.data?.vehicles ?? []).find((x) => x.id === id);
+              if (v && !customer) setCustomerId(v.customerId);
+            }}
+          >
+            <option value="">{t('request.noVehicle')}</option>
+            {(vehicles.data?.vehicles ?? [])
+              .filter((v) => customer || !customerId || v.customerId === customerId)
+              .map((v) => (
+                <option key={v.id} value={v.id}>
+                  {v.name} ({v.id})
+                </option>
+              ))}
+          </select>
+          <FieldError text={fieldErrors.vehicle} />
+        </label>
         <label>
           {t('request.level')}
           <select name="level" value={level} required onChange={(e) => setLevel(e.currentTarget.value)}>
@@ -107,6 +138,7 @@ export function RequestForm() {
         <label>
           {t('request.subject')}
           <input name="title" required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+          <FieldError text={fieldErrors.title} />
         </label>
         <label>
           {t('request.need')}
@@ -118,6 +150,7 @@ export function RequestForm() {
             value={need}
             onInput={(e) => setNeed(e.currentTarget.value)}
           />
+          <FieldError text={fieldErrors.need} />
         </label>
         <fieldset>
           <legend>{t('ticket.contacts')}</legend>
@@ -135,10 +168,12 @@ export function RequestForm() {
                 name={`contact-phone-${i}`}
                 placeholder={t('request.contactPhone')}
                 required={i === 0}
-                pattern="[0-9+()\- ]{3,40}"
+                pattern="[0-9+\(\)\- ]{3,40}"
+                title={t('form.phone')}
                 value={c.phone}
                 onInput={(e) => setContact(i, { phone: e.currentTarget.value })}
               />
+              <FieldError text={fieldErrors[`contact-name-${i}`] ?? fieldErrors[`contact-phone-${i}`]} />
               <input
                 name={`contact-role-${i}`}
                 placeholder={t('request.contactRole')}
@@ -169,4 +204,30 @@ export function RequestForm() {
       </form>
     </div>
   );
+}
+
+function FieldError({ text }: { text: string | undefined }) {
+  return text ? (
+    <small class="field-error" role="alert">
+      {text}
+    </small>
+  ) : null;
+}
+
+/**
+ * The platform's VALIDATION_FAILED fields as this form's inputs and words in the user's language
+ * (body.contacts.0.phone → contact-phone-0: "a phone number: 3–40 digits, spaces, + - ( )"); a
+ * vehicle the platform does not know is the vehicle field's error.
+ */
+function fieldMessages(err: ApiError): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (err.code === 'VEHICLE_NOT_FOUND') out.vehicle = t('form.vehicleUnknown');
+  for (const f of err.fields) {
+    const m = /^body\.(?:(contacts)\.(\d+)\.(name|phone|role)|(vehicleId|customerId|title|need|level))/.exec(f.path);
+    if (!m) continue;
+    if (m[1]) out[`contact-${m[3]}-${m[2]}`] = m[3] === 'phone' ? t('form.phone') : t('form.required');
+    else if (m[4] === 'vehicleId') out.vehicle = t('form.vehicleUnknown');
+    else out[m[4]!] = t('form.required');
+  }
+  return out;
 }
