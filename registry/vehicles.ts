@@ -71,16 +71,7 @@ function toVehicle(row: Row): Vehicle {
   };
 }
 
-const COLUMNS = [
-  'id',
-  'name',
-  'model',
-  'customer_id',
-  'profile',
-  'created_at',
-  'updated_at',
-  'assigned_at',
-] as const;
+const COLUMNS = ['id', 'name', 'model', 'customer_id', 'profile', 'created_at', 'updated_at', 'assigned_at'] as const;
 
 export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number }): VehicleRegistry {
   const { db } = deps;
@@ -88,7 +79,10 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
 
   const requireCustomerId = (customerId: string) => {
     if (!isValidVehicleId(customerId)) {
-      throw new PlatformError('INVALID_ARGUMENT', `customer id "${customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`);
+      throw new PlatformError(
+        'INVALID_ARGUMENT',
+        `customer id "${customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`,
+      );
     }
   };
 

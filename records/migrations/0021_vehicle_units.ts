@@ -8,7 +8,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
  * current unit (`assigned_at`: added or transferred); a customer sees the vehicle's telemetry only
  * from then on, and only the alarms and incidents of its own unit.
  *
- * Existing rows: alarms and incidents of a registered vehicle are stamped with its current unit;
+ * The one-active-alarm index becomes one per (vehicle, unit, rule). Existing rows: alarms and incidents of a registered vehicle are stamped with its current unit;
  * those of vehicles removed before keep null (staff see them, no customer does). A vehicle's
  * `assigned_at` starts as its `created_at`.
  */
@@ -23,6 +23,16 @@ export function vehicleUnitsMigration(): Migration {
         await sql`update ${sql.table(table)} set customer_id = (
             select v.customer_id from vehicles v where v.id = ${sql.ref(`${table}.vehicle_id`)}
           )`.execute(db);
+      // one active alarm per (vehicle, unit, rule): the previous unit's alarm left active does not
+      // stand in for the new unit's (null units — removed before this migration — are not constrained)
+      await db.schema.dropIndex('alarms_one_active').execute();
+      await db.schema
+        .createIndex('alarms_one_active')
+        .on('alarms')
+        .columns(['vehicle_id', 'customer_id', 'rule_id'])
+        .unique()
+        .where(sql.ref('state'), '<>', 'cleared')
+        .execute();
       await db.schema
         .createIndex('alarms_customer_raised')
         .on('alarms')
@@ -37,6 +47,14 @@ export function vehicleUnitsMigration(): Migration {
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex('incidents_vehicle_customer_state').execute();
       await db.schema.dropIndex('alarms_customer_raised').execute();
+      await db.schema.dropIndex('alarms_one_active').execute();
+      await db.schema
+        .createIndex('alarms_one_active')
+        .on('alarms')
+        .columns(['vehicle_id', 'rule_id'])
+        .unique()
+        .where(sql.ref('state'), '<>', 'cleared')
+        .execute();
       await db.schema.alterTable('incidents').dropColumn('customer_id').execute();
       await db.schema.alterTable('alarms').dropColumn('customer_id').execute();
       await db.schema.alterTable('vehicles').dropColumn('assigned_at').execute();

@@ -38,11 +38,12 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
   };
 
   async function onAlarm(kind: 'raised' | 'updated' | 'cleared', alarm: Alarm): Promise<void> {
-    const info = await deps.vehicleInfo.get(alarm.vehicleId);
     send.sendReliable([rooms.staff], 'alarm', { kind, alarm });
-    if (info)
-      toCustomer(info.customerId, (naming) =>
-        send.sendReliable([rooms.customer(info.customerId)], 'alarm', { kind, alarm: naming.alarm(alarm) }),
+    // to the unit stamped on the alarm (the vehicle's unit when it was raised), not the vehicle's unit now
+    const cid = alarm.customerId;
+    if (cid)
+      toCustomer(cid, (naming) =>
+        send.sendReliable([rooms.customer(cid)], 'alarm', { kind, alarm: naming.alarm(alarm) }),
       );
   }
 

@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { healthyFrame, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+
+/**
+ * Issue 16, item 5: a vehicle id removed from one unit and added again for another (or a vehicle
+ * transferred) must not show the new unit the old unit's telemetry, alarms and staff notes, and the
+ * new unit's alarms must open the new unit's own incident and ticket.
+ */
+
+/** A frame of a generator running hot (GEN-OVERHEAT: coolant above 105 °C for 15 s). */
+const overheating = (seq: number, ts: number): TelemetryFrame =>
+  healthyFrame(seq, ts, {
+    source: 'generator',
+    generator: {
+      running: true,
+      voltageV: 230,
+      frequencyHz: 50,
+      currentA: 10,
+      rpm: 1500,
+      fuelPct: 80,
+      coolantC: 110,
+      oilKpa: 300,
+    },
+  } as Partial<TelemetryFrame>);
+
+interface AlarmOut {
+  id: number;
+  vehicleId: string;
+  code: string;
+  incidentId: number | null;
+}
+interface TicketOut {
+  id: number;
+  vehicleId: string | null;
+  customerId: string | null;
+  incidentId: number | null;
+  faultCode: string | null;
+}
+
+describe('a vehicle id reused for another unit', () => {
+  let w: TestWeb;
+  let admin: Agent;
+  let engineer: Agent;
+  let seq = 1;
+
+  /** The vehicle's generator overheats for 20 s, as the broker would store it; diagnostics runs on it. */
+  async function overheat(vehicleId: string): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const frame = overheating(seq++, w.now());
+      await w.frames(vehicleId, [frame]);
+      w.bus.emit('telemetry.stored', { vehicleId, receivedAt: w.now(), frames: [frame] });
+      await w.diagnostics.idle();
+      w.advance(10_000);
+    }
+  }
+
+  /** The registry change as the platform's registry watcher announces it. */
+  const announce = (id: string, change: 'added' | 'removed' | 'updated') =>
+    w.bus.emit('registry.changed', { subject: 'vehicle', id, change });
+
+  beforeEach(async () => {
+    w = await startWeb({ env: { DIAGNOSTICS_RECOVERY_MS: '0' } });
+    await w.diagnostics.start();
+    admin = await w.login('admin');
+    engineer = await w.login('engineer');
+  });
+
+  afterEach(async () => {
+    await w.diagnostics.stop();
+    await w.close();
+  });
+
+  /** Unit B's history on VB1: telemetry, a critical alarm with a staff note, its open incident and ticket. */
+  async function historyOfB(): Promise<{ alarm: AlarmOut; ticket: TicketOut }> {
+    await w.frames('VB1', [healthyFrame(seq++, w.now() - 60_000)]);
+    await overheat('VB1');
+    const alarms = (await engineer.get('/api/alarms?vehicleId=VB1')).json().alarms as AlarmOut[];
+    const alarm = alarms.find((a) => a.code === 'GEN-OVERHEAT')!;
+    expect(alarm.incidentId).not.toBeNull();
+    const res = await engineer.post(`/api/alarms/${alarm.id}/comments`, { text: 'B site: gate code 4711' });
+    expect(res.statusCode).toBe(201);
+    const tickets = (await engineer.get('/api/tickets')).json().tickets as TicketOut[];
+    const ticket = tickets.find((t) => t.incidentId === alarm.incidentId)!;
+    expect(ticket).toMatchObject({ vehicleId: 'VB1', customerId: 'CB' });
+    return { alarm, ticket };
+  }
+
+  async function seesNothingOfB(cust: Agent, b: { alarm: AlarmOut; ticket: TicketOut }, from: number) {
+    const state = (await cust.get('/api/vehicles/VB1')).json();
+    expect(state.latest).toBeNull();
+    expect(state.activeAlarms).toBe(0);
+    const series = (await cust.get(`/api/vehicles/VB1/telemetry?from=${from}&to=${w.now()}`)).json();
+    expect(series.ts).toEqual([]);
+    expect((await cust.get('/api/alarms?vehicleId=VB1')).json().alarms).toEqual([]);
+    expect(((await cust.get('/api/alarms')).json().alarms as AlarmOut[]).map((a) => a.id)).not.toContain(b.alarm.id);
+    const one = await cust.get(`/api/alarms/${b.alarm.id}`);
+    expect(one.statusCode).toBe(404);
+    expect(one.body).not.toContain('4711');
+    expect((await cust.get(`/api/tickets/${b.ticket.id}`)).statusCode).toBe(404);
+  }
+
+  it('shows the new unit none of the old unit’s history, and its critical alarm opens its own incident and ticket', async () => {
+    const from = w.now() - 3_600_000;
+    const b = await historyOfB();
+
+    expect((await admin.delete('/api/vehicles/VB1')).statusCode).toBe(204);
+    announce('VB1', 'removed');
+    w.advance(60_000);
+    expect((await admin.post('/api/vehicles', { id: 'VB1', customerId: 'CA' })).statusCode).toBe(201);
+    announce('VB1', 'added');
+
+    const custA = await w.login('cust-a');
+    await seesNothingOfB(custA, b, from);
+
+    // A's own critical alarm on the reused id: a new alarm, a new incident, a ticket of unit A
+    await overheat('VB1');
+    const mine = (await custA.get('/api/alarms?vehicleId=VB1')).json().alarms as AlarmOut[];
+    expect(mine.map((a) => a.code)).toContain('GEN-OVERHEAT');
+    const alarmA = mine.find((a) => a.code === 'GEN-OVERHEAT')!;
+    expect(alarmA.id).not.toBe(b.alarm.id);
+    expect(alarmA.incidentId).not.toBeNull();
+    expect(alarmA.incidentId).not.toBe(b.alarm.incidentId);
+    const ticketsA = (await custA.get('/api/tickets')).json().tickets as TicketOut[];
+    expect(ticketsA.find((t) => t.incidentId === alarmA.incidentId)).toMatchObject({
+      vehicleId: 'VB1',
+      customerId: 'CA',
+      faultCode: 'GEN-OVERHEAT',
+    });
+    // A sees its own telemetry (since the id came to it), and still not B's alarm
+    const series = (await custA.get(`/api/vehicles/VB1/telemetry?from=${from}&to=${w.now()}`)).json();
+    expect(series.ts.length).toBeGreaterThan(0);
+    expect(Math.min(...(series.ts as number[]))).toBeGreaterThanOrEqual((await w.vehicles.get('VB1'))!.assignedAt);
+    expect((await custA.get(`/api/alarms/${b.alarm.id}`)).statusCode).toBe(404);
+
+    // staff still see both units' records of the id; B's incident stayed B's
+    const all = (await engineer.get('/api/alarms?vehicleId=VB1')).json().alarms as AlarmOut[];
+    expect(all.map((a) => a.id)).toEqual(expect.arrayContaining([b.alarm.id, alarmA.id]));
+    expect((await w.diagnostics.incidents.get(b.alarm.incidentId!))?.customerId).toBe('CB');
+    expect((await w.diagnostics.incidents.get(alarmA.incidentId!))?.customerId).toBe('CA');
+  });
+});
