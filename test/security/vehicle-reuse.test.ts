@@ -139,4 +139,47 @@ describe('a vehicle id reused for another unit', () => {
     expect((await w.diagnostics.incidents.get(b.alarm.incidentId!))?.customerId).toBe('CB');
     expect((await w.diagnostics.incidents.get(alarmA.incidentId!))?.customerId).toBe('CA');
   });
+
+  it('a transfer moves the vehicle from now on: the history and the open incident and ticket stay with the old unit', async () => {
+    const from = w.now() - 3_600_000;
+    const b = await historyOfB();
+    const custA = await w.login('cust-a');
+    const custB = await w.login('cust-b');
+    expect((await custA.post('/api/vehicles/VB1/transfer', { customerId: 'CA' })).statusCode).toBe(403);
+    expect((await engineer.post('/api/vehicles/VB1/transfer', { customerId: 'CA' })).statusCode).toBe(403);
+
+    w.advance(60_000);
+    const res = await admin.post('/api/vehicles/VB1/transfer', { customerId: 'CA' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: 'VB1', customerId: 'CA', activeAlarms: 0 });
+    announce('VB1', 'updated');
+    expect(await w.vehicles.get('VB1')).toMatchObject({ customerId: 'CA', assignedAt: w.now() });
+    const audited = await w.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'vehicle.transferred')
+      .executeTakeFirst();
+    expect(audited).toMatchObject({ actor: 'admin', subject: 'vehicle:VB1' });
+    // to the unit it already belongs to, or a vehicle that does not exist
+    expect((await admin.post('/api/vehicles/VB1/transfer', { customerId: 'CA' })).statusCode).toBe(400);
+    expect((await admin.post('/api/vehicles/VZZ/transfer', { customerId: 'CA' })).statusCode).toBe(404);
+
+    await seesNothingOfB(custA, b, from);
+    // B no longer sees the vehicle, but keeps its alarm (with its note) and its open ticket
+    expect((await custB.get('/api/vehicles/VB1')).statusCode).toBe(404);
+    expect((await custB.get(`/api/alarms/${b.alarm.id}`)).statusCode).toBe(200);
+    expect((await custB.get(`/api/tickets/${b.ticket.id}`)).json().ticket).toMatchObject({ customerId: 'CB' });
+
+    await overheat('VB1');
+    const mine = (await custA.get('/api/alarms?vehicleId=VB1')).json().alarms as AlarmOut[];
+    const alarmA = mine.find((a) => a.code === 'GEN-OVERHEAT')!;
+    expect(alarmA.incidentId).not.toBe(b.alarm.incidentId);
+    const ticketsA = (await custA.get('/api/tickets')).json().tickets as TicketOut[];
+    expect(ticketsA.find((t) => t.incidentId === alarmA.incidentId)).toMatchObject({
+      vehicleId: 'VB1',
+      customerId: 'CA',
+    });
+    const ticketsB = (await custB.get('/api/tickets')).json().tickets as TicketOut[];
+    expect(ticketsB.map((t) => t.incidentId)).not.toContain(alarmA.incidentId);
+  });
 });

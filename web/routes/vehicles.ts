@@ -260,6 +260,35 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
     );
 
+    app.post(
+      '/api/vehicles/:id/transfer',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['vehicles'],
+          summary: 'Move a vehicle to another customer unit from now on',
+          description:
+            'What was recorded before stays with the old unit: its telemetry, alarms (open ones too), incidents and tickets. ' +
+            'The new unit sees the vehicle’s telemetry only from the transfer on, and its alarms open their own incidents and tickets.',
+          params: vehicleParams,
+          body: z.strictObject({ customerId: customerIdSchema }),
+          response: { 200: vehicleStateOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const { vehicle, from } = await deps.vehicles.transfer(req.params.id, req.body.customerId);
+        await audit.record({
+          actor: me.id,
+          action: 'vehicle.transferred',
+          subject: `vehicle:${vehicle.id}`,
+          ...auditFrom(req),
+          details: { before: { customerId: from }, after: { customerId: vehicle.customerId } },
+        });
+        return (await vehicleStates(deps, [vehicle], { wholeFleet: false, withFrame: true }))[0]!;
+      },
+    );
+
     app.delete(
       '/api/vehicles/:id',
       {
