@@ -1,4 +1,7 @@
+import { Migrator, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteRecords } from '../../records/db.ts';
+import { migrationProvider } from '../../records/migrations.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { healthyFrame, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 
@@ -181,5 +184,45 @@ describe('a vehicle id reused for another unit', () => {
     });
     const ticketsB = (await custB.get('/api/tickets')).json().tickets as TicketOut[];
     expect(ticketsB.map((t) => t.incidentId)).not.toContain(alarmA.incidentId);
+  });
+});
+
+describe('migration 0021', () => {
+  it('stamps existing alarms and incidents with the vehicle’s unit, and lets each unit have its own active alarm', async () => {
+    const db = await openSqliteRecords({ file: ':memory:' });
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+      expect((await migrator.migrateTo('0020_service_scopes_command_log')).error).toBeUndefined();
+      const at = 1_800_000_000_000;
+      await sql`insert into customers (id, name, created_at) values ('CB', 'B', ${at})`.execute(db);
+      await sql`insert into vehicles (id, name, model, customer_id, profile, secret_hash, created_at, updated_at)
+        values ('VB1', 'B1', 'XJ-24', 'CB', '{}', 'x', ${at}, ${at})`.execute(db);
+      for (const vehicle of ['VB1', 'GONE'])
+        await sql`insert into alarms (vehicle_id, rule_id, code, severity, state, raised_at, raise_count, live, updated_at)
+          values (${vehicle}, 'generator_overheating', 'GEN-OVERHEAT', 'critical', 'active', ${at}, 1, 1, ${at})`.execute(
+          db,
+        );
+      await sql`insert into incidents (vehicle_id, group_key, root_alarm_id, severity, state, opened_at)
+        values ('VB1', 'generator', 1, 'critical', 'open', ${at})`.execute(db);
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+
+      const alarms = await db.selectFrom('alarms').select(['vehicle_id', 'customer_id']).orderBy('id').execute();
+      expect(alarms).toEqual([
+        { vehicle_id: 'VB1', customer_id: 'CB' },
+        { vehicle_id: 'GONE', customer_id: null },
+      ]);
+      expect(await db.selectFrom('incidents').select('customer_id').execute()).toEqual([{ customer_id: 'CB' }]);
+      expect(await db.selectFrom('vehicles').select('assigned_at').execute()).toEqual([{ assigned_at: at }]);
+      // the same rule active on the same id for another unit is allowed; twice for one unit is not
+      const again = (unit: string) =>
+        sql`insert into alarms (vehicle_id, customer_id, rule_id, code, severity, state, raised_at, raise_count, live, updated_at)
+          values ('VB1', ${unit}, 'generator_overheating', 'GEN-OVERHEAT', 'critical', 'active', ${at}, 1, 1, ${at})`.execute(
+          db,
+        );
+      await again('CA');
+      await expect(again('CB')).rejects.toThrow(/UNIQUE/);
+    } finally {
+      await db.destroy();
+    }
   });
 });
