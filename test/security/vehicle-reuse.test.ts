@@ -1,9 +1,15 @@
 import { Migrator, sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { vehicleTopic } from '../../protocol/index.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import type { LiveFrame } from '../../web/live/events.ts';
+import { askVehicle, openConsole, type LiveClient } from '../helpers/live-client.ts';
+import { frame, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { openSqliteRecords } from '../../records/db.ts';
 import { migrationProvider } from '../../records/migrations.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { healthyFrame, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+import { PASSWORD, TEST_COST, healthyFrame, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 
 /**
  * Issue 16, item 5: a vehicle id removed from one unit and added again for another (or a vehicle
@@ -225,4 +231,61 @@ describe('migration 0021', () => {
       await db.destroy();
     }
   });
+});
+
+describe('a transferred vehicle on the live channel', () => {
+  let tp: TestPlatform;
+  const opened: LiveClient[] = [];
+  afterAll(async () => {
+    for (const s of opened) s.disconnect();
+    await tp?.close();
+  });
+
+  it('the old unit’s customer stops getting its frames at the transfer; staff keep them', async () => {
+    tp = await startTestPlatform();
+    const p = tp.platform;
+    await p.customers.add({ id: 'CA', name: 'Unit A' });
+    await p.customers.add({ id: 'CB', name: 'Unit B' });
+    const gw = new Map<string, MqttClient>();
+    for (const id of ['VT1', 'VB2']) gw.set(id, await tp.connect(id, (await tp.addVehicle(id, 'CB')).secret));
+    const accounts = createAccounts({ db: p.records }, { passwordCost: TEST_COST });
+    await accounts.add({ id: 'eng', name: 'eng', role: 'engineer', customerId: null, password: PASSWORD });
+    await accounts.add({ id: 'cust-b', name: 'cust-b', role: 'customer', customerId: 'CB', password: PASSWORD });
+    const base = `http://127.0.0.1:${p.ports.http}`;
+    const b = await openConsole(base, 'cust-b', PASSWORD, { opened, on: 'connect' });
+    const staff = await openConsole(base, 'eng', PASSWORD, { opened, on: 'connect' });
+    for (const [c, v] of [
+      [b, 'VT1'],
+      [b, 'VB2'],
+      [staff, 'VT1'],
+    ] as const)
+      expect(await askVehicle(c.s, 'subscribe', v)).toEqual({ ok: true, vehicleId: v });
+    let seq = 1;
+    const publish = async (vehicleId: string) => {
+      const s = seq++;
+      await gw
+        .get(vehicleId)!
+        .publishAsync(vehicleTopic(vehicleId, 'telemetry'), JSON.stringify(frame(s, Date.now())), {
+          qos: 1,
+        });
+      return s;
+    };
+    const before = await publish('VT1');
+    await b.rec.next<LiveFrame>('frame', (m) => m.frame.seq === before);
+
+    await p.vehicles.transfer('VT1', 'CA');
+    await p.registryWatcher.pollNow();
+    const after = await publish('VT1');
+    await staff.rec.next<LiveFrame>('frame', (m) => m.frame.seq === after);
+    // B's own vehicle's frame comes after: anything of VT1 sent to B before it would have arrived
+    const own = await publish('VB2');
+    await b.rec.next<LiveFrame>('frame', (m) => m.frame.seq === own);
+    expect(b.rec.got.filter((g) => g.event === 'frame').map((g) => (g.payload as LiveFrame).frame.seq)).not.toContain(
+      after,
+    );
+    expect(await askVehicle(b.s, 'subscribe', 'VT1')).toMatchObject({
+      ok: false,
+      error: { code: 'VEHICLE_NOT_FOUND' },
+    });
+  }, 30_000);
 });
