@@ -158,9 +158,11 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
       const linked = alarm;
       after.push(() => bus.emit(raised.promoted ? 'alarm.updated' : 'alarm.raised', { alarm: linked }));
       const level = levelForSeverity(c.incident.severity);
+      // the unit stamped on the alarm (read in this transaction), not the cached facts
+      const customerId = linked.customerId ?? f.customerId;
       const told = { alarm: linked, incidentId: c.incident.id, incidentCreated: c.created, vehicleName: f.name };
       if (!level) {
-        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId: f.customerId });
+        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId });
         return;
       }
       if (c.incident.ticketId !== null) {
@@ -169,14 +171,14 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
             (await tickets.raiseLevel(tx, c.incident.ticketId, level, 'system', `${t.rule.code} ${t.rule.title.en}`))
               .announce,
           );
-        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId: f.customerId });
+        await onAlarm(tx, { ...told, ticketId: c.incident.ticketId, ticketOpened: false, customerId });
         return;
       }
       const root = c.created ? t.rule : (rulesById.get((await txAlarms.get(c.incident.rootAlarmId)).ruleId) ?? t.rule);
       const opened = await tickets.openForIncident(tx, {
         incidentId: c.incident.id,
         vehicleId: t.vehicleId,
-        customerId: f.customerId,
+        customerId,
         level,
         title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
         need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
@@ -193,7 +195,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         ...told,
         ticketId: opened.ticket.id,
         ticketOpened: opened.created,
-        customerId: f.customerId,
+        customerId,
       });
     });
     for (const fn of after) await fn();
@@ -275,7 +277,9 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     async start() {
       for (const a of await alarms.allActive()) {
         const f = await factsOf(a.vehicleId);
-        if (f) engine.restoreActive(a.vehicleId, { model: f.model, profile: f.profile }, a.ruleId, a.raisedAt);
+        // an alarm left active by the vehicle's previous unit is not the current unit's state
+        if (f && a.customerId === f.customerId)
+          engine.restoreActive(a.vehicleId, { model: f.model, profile: f.profile }, a.ruleId, a.raisedAt);
       }
       unsubscribe.push(
         bus.on('telemetry.stored', (e) =>
@@ -289,7 +293,8 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         bus.on('registry.changed', (e) => {
           if (e.subject !== 'vehicle') return;
           facts.delete(e.id);
-          if (e.change === 'removed') engine.forget(e.id);
+          // removed, or transferred to another unit (`updated`): the new unit starts with no alarm state
+          if (e.change === 'removed' || e.change === 'updated') engine.forget(e.id);
         }),
       );
       await recover();

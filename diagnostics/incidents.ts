@@ -5,6 +5,8 @@ import type { Alarm } from './types.ts';
 export interface Incident {
   id: number;
   vehicleId: string;
+  /** The unit the vehicle belonged to when the incident opened: an incident never spans units. */
+  customerId: string | null;
   groupKey: string;
   rootAlarmId: number;
   severity: string;
@@ -17,6 +19,8 @@ export interface Incident {
  * open incident of the vehicle when one of the incident's alarms is of a rule it names in
  * `causedBy` (it is then marked as caused by that alarm), or when it belongs to the same group.
  * An incident takes the highest severity of its alarms and resolves when all of them have cleared.
+ * An alarm joins only an incident of its own unit (a vehicle id reused for another unit, or a
+ * transferred vehicle, opens its own incident and ticket).
  */
 export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
   const { db } = deps;
@@ -25,6 +29,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
   const toIncident = (r: {
     id: number;
     vehicle_id: string;
+    customer_id: string | null;
     group_key: string;
     root_alarm_id: number;
     severity: string;
@@ -33,6 +38,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
   }): Incident => ({
     id: Number(r.id),
     vehicleId: r.vehicle_id,
+    customerId: r.customer_id,
     groupKey: r.group_key,
     rootAlarmId: Number(r.root_alarm_id),
     severity: r.severity,
@@ -50,6 +56,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
         .selectFrom('incidents')
         .selectAll()
         .where('vehicle_id', '=', alarm.vehicleId)
+        .where('customer_id', 'is', alarm.customerId)
         .where('state', '=', 'open')
         .orderBy('id')
         .execute();
@@ -60,6 +67,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
           .selectFrom('alarms')
           .select(['id', 'incident_id'])
           .where('vehicle_id', '=', alarm.vehicleId)
+          .where('customer_id', 'is', alarm.customerId)
           .where('rule_id', 'in', rule.causedBy)
           .where('state', '<>', 'cleared')
           .where(
@@ -91,6 +99,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
         .insertInto('incidents')
         .values({
           vehicle_id: alarm.vehicleId,
+          customer_id: alarm.customerId,
           group_key: rule.group,
           root_alarm_id: alarm.id,
           severity: alarm.severity,

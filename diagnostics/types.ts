@@ -7,6 +7,8 @@ export type AlarmState = 'active' | 'acknowledged' | 'cleared';
 export interface Alarm {
   id: number;
   vehicleId: string;
+  /** The unit the vehicle belonged to when the alarm was raised (null: before that was recorded). */
+  customerId: string | null;
   ruleId: string;
   code: string;
   severity: AlarmSeverity;

@@ -13,6 +13,7 @@ import { noteVisibilityMigration } from './migrations/0017_note_visibility.ts';
 import { auditChainMigration } from './migrations/0018_audit_chain.ts';
 import { ticketUnitNumbersMigration } from './migrations/0019_ticket_unit_numbers.ts';
 import { serviceScopesCommandLogMigration } from './migrations/0020_service_scopes_command_log.ts';
+import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -378,6 +379,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0018_audit_chain': auditChainMigration(dialect),
     '0019_ticket_unit_numbers': ticketUnitNumbersMigration(dialect),
     '0020_service_scopes_command_log': serviceScopesCommandLogMigration(dialect),
+    '0021_vehicle_units': vehicleUnitsMigration(),
   };
 }
 

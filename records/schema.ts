@@ -17,6 +17,8 @@ export interface VehiclesTable {
   secret_hash: string;
   created_at: number;
   updated_at: number;
+  /** When the vehicle came to its current unit (added or transferred); migration 0021. */
+  assigned_at: number | null;
 }
 
 export interface ServiceAccountsTable {
@@ -86,6 +88,8 @@ export interface AlarmsTable {
   /** JSON: the frame and derived signals that raised it. */
   evidence: string | null;
   updated_at: number;
+  /** The unit the vehicle belonged to when the alarm was raised (null: removed before migration 0021). */
+  customer_id: string | null;
 }
 
 export interface AlarmNotesTable {
@@ -109,6 +113,8 @@ export interface IncidentsTable {
   opened_at: number;
   resolved_at: number | null;
   ticket_id: number | null;
+  /** The unit the vehicle belonged to when the incident opened (null: removed before migration 0021). */
+  customer_id: string | null;
 }
 
 /** One ticket number sequence per customer unit ('' for tickets without a unit); migration 0019. */

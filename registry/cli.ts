@@ -18,6 +18,9 @@ Commands:
   list [--customer <unit>]   list vehicles
   rotate-secret <id>         issue a new secret (the live session is closed)
   remove <id>                remove a vehicle (the live session is closed)
+  transfer <id> --customer <unit>
+                             move a vehicle to another unit from now on (its history, alarms,
+                             incidents and tickets stay with the old unit)
   service-add <svc-id> [--name DESCRIPTION] [--topics K,K] [--units U,U]
                                              provision a platform service account; without --topics it
                                              may only read telemetry, status, events and commands/ack;
@@ -151,6 +154,18 @@ async function run(argv: string[]): Promise<number> {
         const { secret } = await vehicles.rotateSecret(needId());
         await audited('vehicle.secret_rotated', `vehicle:${id}`);
         out({ id, secret }, () => console.log(`new secret for ${id} (shown once): ${secret}`));
+        return 0;
+      }
+      case 'transfer': {
+        if (!values.customer) throw new CliError('transfer needs --customer <unit>');
+        const { vehicle, from } = await vehicles.transfer(needId(), values.customer);
+        await audited('vehicle.transferred', `vehicle:${vehicle.id}`, {
+          before: { customerId: from },
+          after: { customerId: vehicle.customerId },
+        });
+        out({ id: vehicle.id, from, to: vehicle.customerId }, () =>
+          console.log(`moved ${vehicle.id} from ${from} to ${vehicle.customerId}`),
+        );
         return 0;
       }
       case 'remove':

@@ -12,6 +12,11 @@ export interface Vehicle {
   profile: PowerProfile;
   createdAt: number;
   updatedAt: number;
+  /**
+   * When the vehicle came to its current unit (added, or transferred from another): a customer sees
+   * its telemetry only from then on (an id reused for another unit does not bring the old history).
+   */
+  assignedAt: number;
 }
 
 export interface NewVehicle {
@@ -35,6 +40,11 @@ export interface VehicleRegistry {
   credentials(id: string): Promise<VehicleCredentials | undefined>;
   rotateSecret(id: string): Promise<{ secret: string }>;
   remove(id: string): Promise<void>;
+  /**
+   * Moves the vehicle to another unit from now on. What was recorded before (telemetry, alarms,
+   * incidents, tickets, open or not) stays with the old unit; the new unit starts clean.
+   */
+  transfer(id: string, customerId: string): Promise<{ vehicle: Vehicle; from: string }>;
 }
 
 type Row = {
@@ -45,6 +55,7 @@ type Row = {
   profile: string;
   created_at: number;
   updated_at: number;
+  assigned_at: number | null;
 };
 
 function toVehicle(row: Row): Vehicle {
@@ -56,14 +67,24 @@ function toVehicle(row: Row): Vehicle {
     profile: powerProfileSchema.parse(JSON.parse(row.profile)),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    assignedAt: Number(row.assigned_at ?? row.created_at),
   };
 }
 
-const COLUMNS = ['id', 'name', 'model', 'customer_id', 'profile', 'created_at', 'updated_at'] as const;
+const COLUMNS = ['id', 'name', 'model', 'customer_id', 'profile', 'created_at', 'updated_at', 'assigned_at'] as const;
 
 export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number }): VehicleRegistry {
   const { db } = deps;
   const now = deps.now ?? Date.now;
+
+  const requireCustomerId = (customerId: string) => {
+    if (!isValidVehicleId(customerId)) {
+      throw new PlatformError(
+        'INVALID_ARGUMENT',
+        `customer id "${customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`,
+      );
+    }
+  };
 
   const requireId = (id: string) => {
     if (!isValidVehicleId(id)) {
@@ -82,12 +103,7 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           `vehicle id "${input.id}" starts with ${SERVICE_ACCOUNT_PREFIX}, which is reserved for service accounts`,
         );
       }
-      if (!isValidVehicleId(input.customerId)) {
-        throw new PlatformError(
-          'INVALID_ARGUMENT',
-          `customer id "${input.customerId}" must be 1–64 characters of A-Z a-z 0-9 _ -`,
-        );
-      }
+      requireCustomerId(input.customerId);
       const parsed = powerProfileSchema.safeParse(input.profile ?? {});
       if (!parsed.success) {
         throw new PlatformError(
@@ -106,6 +122,7 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
         secret_hash: hash,
         created_at: at,
         updated_at: at,
+        assigned_at: at,
       };
       await db.transaction().execute(async (tx) => {
         const existing = await tx.selectFrom('vehicles').select('id').where('id', '=', input.id).executeTakeFirst();
@@ -160,6 +177,37 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           .execute();
       });
       return { secret };
+    },
+
+    async transfer(id, customerId) {
+      requireCustomerId(customerId);
+      const at = now();
+      return db.transaction().execute(async (tx) => {
+        const before = await tx.selectFrom('vehicles').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+        if (!before) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
+        if (before.customer_id === customerId)
+          throw new PlatformError('INVALID_ARGUMENT', `vehicle ${id} already belongs to ${customerId}`);
+        await tx
+          .insertInto('customers')
+          .values({ id: customerId, name: customerId, created_at: at })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+        // a transfer within the same millisecond as the last assignment still starts strictly after it
+        const assignedAt = Math.max(at, Number(before.assigned_at ?? before.created_at) + 1);
+        await tx
+          .updateTable('vehicles')
+          .set({ customer_id: customerId, assigned_at: assignedAt, updated_at: at })
+          .where('id', '=', id)
+          .execute();
+        await tx
+          .insertInto('registry_changes')
+          .values({ subject: 'vehicle', subject_id: id, change: 'updated', at })
+          .execute();
+        return {
+          vehicle: toVehicle({ ...before, customer_id: customerId, assigned_at: assignedAt, updated_at: at }),
+          from: before.customer_id,
+        };
+      });
     },
 
     async remove(id) {

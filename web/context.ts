@@ -138,6 +138,13 @@ export function createTenancy(deps: Pick<WebDeps, 'vehicles' | 'diagnostics'>) {
     scope(a: Account): string | undefined {
       return a.role === 'customer' ? (a.customerId ?? '\u0000none') : undefined;
     },
+    /**
+     * The earliest time of a vehicle's records the account may see: a customer only what was
+     * recorded since the vehicle came to its unit (added or transferred); staff everything.
+     */
+    since(a: Account, v: Vehicle): number | undefined {
+      return a.role === 'customer' ? v.assignedAt : undefined;
+    },
     async vehicle(a: Account, id: string): Promise<Vehicle> {
       const v = await deps.vehicles.get(id);
       if (!v || foreign(a, v.customerId)) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
@@ -150,10 +157,9 @@ export function createTenancy(deps: Pick<WebDeps, 'vehicles' | 'diagnostics'>) {
     },
     async alarm(a: Account, id: number): Promise<Alarm> {
       const alarm = await deps.diagnostics.alarms.get(id);
-      if (a.role === 'customer') {
-        const v = await deps.vehicles.get(alarm.vehicleId);
-        if (!v || foreign(a, v.customerId)) throw new PlatformError('ALARM_NOT_FOUND', `alarm ${id} not found`);
-      }
+      // the unit stamped on the alarm when it was raised, not the vehicle's unit now: a vehicle id
+      // reused for another unit (or a transferred vehicle) does not take its old alarms along
+      if (foreign(a, alarm.customerId)) throw new PlatformError('ALARM_NOT_FOUND', `alarm ${id} not found`);
       return alarm;
     },
   };

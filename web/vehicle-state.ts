@@ -13,7 +13,12 @@ export type VehicleState = z.infer<typeof vehicleStateOut>;
 export async function vehicleStates(
   deps: Pick<WebDeps, 'presence' | 'telemetry' | 'diagnostics'>,
   vehicles: Vehicle[],
-  options: { wholeFleet: boolean; withFrame: boolean },
+  options: {
+    wholeFleet: boolean;
+    withFrame: boolean;
+    /** A customer viewer: the latest frame only when recorded since the vehicle came to its unit. */
+    sinceAssigned?: boolean;
+  },
 ): Promise<VehicleState[]> {
   if (vehicles.length === 0) return [];
   const presence = new Map<string, Presence>();
@@ -29,11 +34,15 @@ export async function vehicleStates(
     limit: 1_000_000,
   });
   const alarms = new Map<string, Alarm[]>();
-  for (const a of active) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
+  const unitOf = new Map(vehicles.map((v) => [v.id, v.customerId]));
+  // a vehicle's state is its current unit's: alarms left by a previous unit of the id are not part of it
+  for (const a of active)
+    if (a.customerId === unitOf.get(a.vehicleId)) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
   const latest = await deps.telemetry.latestMany(vehicles.map((v) => v.id));
   return vehicles.map((v) => {
     const p = presence.get(v.id);
-    const l = latest.get(v.id);
+    const found = latest.get(v.id);
+    const l = found && options.sinceAssigned && found.frame.ts < v.assignedAt ? undefined : found;
     const list = alarms.get(v.id) ?? [];
     const worst = list.reduce<Alarm | undefined>(
       (w, a) => (!w || severityRank(a.severity) > severityRank(w.severity) ? a : w),

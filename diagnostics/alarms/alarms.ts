@@ -11,7 +11,7 @@ type Row = Selectable<AlarmsTable>;
 
 export interface AlarmFilter {
   vehicleIds?: string[];
-  /** Only alarms of the unit's vehicles (as registered now). */
+  /** Only alarms raised while the vehicle belonged to this unit. */
   customerId?: string;
   states?: AlarmState[];
   severity?: string;
@@ -54,6 +54,7 @@ export function createAlarms(
   const toAlarm = (r: Row): Alarm => ({
     id: Number(r.id),
     vehicleId: r.vehicle_id,
+    customerId: r.customer_id,
     ruleId: r.rule_id,
     code: r.code,
     severity: r.severity as Alarm['severity'],
@@ -83,10 +84,7 @@ export function createAlarms(
     if (filter.vehicleIds)
       q = filter.vehicleIds.length ? q.where('vehicle_id', 'in', filter.vehicleIds) : q.where(({ lit }) => lit(false));
     if (filter.customerId !== undefined) {
-      const customerId = filter.customerId;
-      q = q.where('vehicle_id', 'in', (eb) =>
-        eb.selectFrom('vehicles').select('vehicles.id').where('vehicles.customer_id', '=', customerId),
-      );
+      q = q.where('customer_id', '=', filter.customerId);
     }
     if (filter.states?.length) q = q.where('state', 'in', filter.states);
     if (filter.severity) q = q.where('severity', '=', filter.severity);
@@ -107,6 +105,14 @@ export function createAlarms(
       nextCursor: rows.length > limit && last ? cursors.encode([last.raisedAt, last.id], list) : null,
     };
   }
+
+  /**
+   * The unit the vehicle belongs to now (null: not registered). An alarm belongs to the unit of its
+   * time: a vehicle id reused for another unit, or a vehicle transferred, starts with no alarm.
+   */
+  const unitOf = async (vehicleId: string): Promise<string | null> =>
+    (await db.selectFrom('vehicles').select('customer_id').where('id', '=', vehicleId).executeTakeFirst())
+      ?.customer_id ?? null;
 
   const note = (
     tx: RecordsDb,
@@ -129,10 +135,12 @@ export function createAlarms(
       evidence: unknown,
     ): Promise<{ alarm: Alarm; fresh: boolean; promoted: boolean }> {
       const wall = now();
+      const customerId = await unitOf(vehicleId);
       const active = await db
         .selectFrom('alarms')
         .selectAll()
         .where('vehicle_id', '=', vehicleId)
+        .where('customer_id', 'is', customerId)
         .where('rule_id', '=', rule.id)
         .where('state', '<>', 'cleared')
         .executeTakeFirst();
@@ -151,6 +159,7 @@ export function createAlarms(
         .selectFrom('alarms')
         .selectAll()
         .where('vehicle_id', '=', vehicleId)
+        .where('customer_id', 'is', customerId)
         .where('rule_id', '=', rule.id)
         .where('state', '=', 'cleared')
         .where('cleared_at', '>=', at - options.flapWindowMs)
@@ -177,6 +186,7 @@ export function createAlarms(
           .insertInto('alarms')
           .values({
             vehicle_id: vehicleId,
+            customer_id: customerId,
             rule_id: rule.id,
             code: rule.code,
             severity: rule.severity,
@@ -200,10 +210,12 @@ export function createAlarms(
       return { alarm: await get(id), fresh: true, promoted: false };
     },
     async clear(vehicleId: string, ruleId: string, at: number): Promise<Alarm | undefined> {
+      const customerId = await unitOf(vehicleId);
       const active = await db
         .selectFrom('alarms')
         .select('id')
         .where('vehicle_id', '=', vehicleId)
+        .where('customer_id', 'is', customerId)
         .where('rule_id', '=', ruleId)
         .where('state', '<>', 'cleared')
         .executeTakeFirst();
@@ -287,6 +299,7 @@ export function createAlarms(
         .innerJoin('alarms', 'alarms.id', 'alarm_notes.alarm_id')
         .select((eb) => ['alarms.rule_id', eb.fn.max('alarm_notes.at').as('at')])
         .where('alarms.vehicle_id', '=', vehicleId)
+        .where('alarms.customer_id', 'is', await unitOf(vehicleId))
         .where('alarm_notes.actor', '=', 'system')
         .where('alarm_notes.kind', 'in', ['raised', 'reraised', 'cleared'])
         .groupBy('alarms.rule_id')

@@ -76,6 +76,10 @@ describe('registry changes from another process', () => {
     const again = await tp.connect('V9', secondSecret);
     expect(again.connected).toBe(true);
 
+    // a transfer moves it to another unit from now on (the live session stays)
+    expect(await cli('transfer', 'V9', '--customer', 'C2')).toEqual({ id: 'V9', from: 'C1', to: 'C2' });
+    expect((await tp.platform.vehicles.get('V9'))?.customerId).toBe('C2');
+
     // removing the vehicle closes the live session and refuses the next CONNECT
     const removedClose = closed(again);
     const removedReason = nextDisconnect('V9');

@@ -75,6 +75,7 @@ type UnsafeRequest = (i: Ids) => { url: string; body?: unknown; headers?: Record
 const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
+  ['POST /api/vehicles/:id/transfer', () => ({ url: '/api/vehicles/VA1/transfer', body: { customerId: 'CB' } })],
   ['POST /api/vehicles/:id/commands', () => ({ url: '/api/vehicles/VA1/commands', body: { name: 'snapshot' } })],
   ['POST /api/alarms/:id/acknowledge', (i) => ({ url: `/api/alarms/${i.alarm}/acknowledge`, body: {} })],
   ['POST /api/alarms/:id/comments', (i) => ({ url: `/api/alarms/${i.alarm}/comments`, body: { text: 'csrf' } })],

@@ -168,6 +168,15 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
+  'POST /api/vehicles/:id/transfer': [
+    {
+      what: 'move B’s vehicle to A',
+      method: 'POST',
+      url: (u) => `/api/vehicles/${u.vehicle}/transfer`,
+      body: () => ({ customerId: 'CA' }),
+      expect: FORBIDDEN,
+    },
+  ],
   'DELETE /api/vehicles/:id': [
     { what: 'remove B’s vehicle', method: 'DELETE', url: (u) => `/api/vehicles/${u.vehicle}`, expect: FORBIDDEN },
   ],

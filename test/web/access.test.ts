@@ -175,6 +175,14 @@ const ROUTES: Route[] = [
     invalid: { url: '/api/vehicles/bad%20id/rotate-secret' },
   },
   {
+    method: 'POST',
+    path: '/api/vehicles/{id}/transfer',
+    roles: ['admin'],
+    url: () => '/api/vehicles/VZZ/transfer',
+    body: () => ({ customerId: 'CB' }),
+    invalid: { body: { customerId: 'bad id' } },
+  },
+  {
     method: 'DELETE',
     path: '/api/vehicles/{id}',
     roles: ['admin'],

@@ -8,11 +8,9 @@ import { ticketView } from '../ticket-view.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { LiveCommand, LiveTicket } from './events.ts';
 import { rooms, type LiveModule } from './sockets.ts';
-import type { VehicleInfoCache } from './vehicles.ts';
 
 export interface EventFanOutDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
-  vehicleInfo: Pick<VehicleInfoCache, 'get'>;
   send: Pick<Backpressure, 'sendReliable'>;
   log: Logger;
   /** Customers never get staff login ids: their copy names people as web/public-names.ts says. */
@@ -23,9 +21,10 @@ export interface EventFanOutDeps {
 
 /**
  * Alarms, tickets and operator commands as they happen, never dropped: alarms to the staff and the
- * vehicle's unit, tickets to the ticket queue and the ticket's unit, commands (sent, settled) to the
- * staff subscribed to the vehicle — never to a customer. A change only staff may hear of (an internal
- * comment: diagnostics/visibility.ts) has no copy for the unit. The unit's copy names people for customers
+ * alarm's unit (the vehicle's when it was raised), tickets to the ticket queue and the ticket's
+ * unit, commands (sent, settled) to the staff subscribed to the vehicle — never to a customer. A
+ * change only staff may hear of (an internal comment: diagnostics/visibility.ts) has no copy for the
+ * unit. The unit's copy names people for customers
  * (display names or role labels, never staff login ids); the customer copies go out one after the
  * other in the order of the events.
  */
@@ -39,11 +38,12 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
   };
 
   async function onAlarm(kind: 'raised' | 'updated' | 'cleared', alarm: Alarm): Promise<void> {
-    const info = await deps.vehicleInfo.get(alarm.vehicleId);
     send.sendReliable([rooms.staff], 'alarm', { kind, alarm });
-    if (info)
-      toCustomer(info.customerId, (naming) =>
-        send.sendReliable([rooms.customer(info.customerId)], 'alarm', { kind, alarm: naming.alarm(alarm) }),
+    // to the unit stamped on the alarm (the vehicle's unit when it was raised), not the vehicle's unit now
+    const cid = alarm.customerId;
+    if (cid)
+      toCustomer(cid, (naming) =>
+        send.sendReliable([rooms.customer(cid)], 'alarm', { kind, alarm: naming.alarm(alarm) }),
       );
   }
 

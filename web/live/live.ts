@@ -87,7 +87,6 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   const fleet = createFleetBatches(io, { bus, vehicleInfo, backpressure, counters, log, now }, options);
   const fanOut = createEventFanOut({
     bus,
-    vehicleInfo,
     send: backpressure,
     log,
     names: deps.names,

@@ -59,9 +59,12 @@ export function createVehicleFrames(
       throttle.offer(e.vehicleId, newest.ts, { vehicleId: e.vehicleId, receivedAt: e.receivedAt, frame: newest });
     }),
     deps.bus.on('registry.changed', (e) => {
-      if (e.subject !== 'vehicle' || e.change !== 'removed') return;
-      for (const s of io.sockets.sockets.values())
+      if (e.subject !== 'vehicle' || (e.change !== 'removed' && e.change !== 'updated')) return;
+      for (const s of io.sockets.sockets.values()) {
+        // transferred to another unit (`updated`): the old unit's customers stop getting its frames; staff stay
+        if (e.change === 'updated' && s.data.account.role !== 'customer') continue;
         if (subscribed.get(s)?.delete(e.id)) void s.leave(rooms.vehicle(e.id));
+      }
       forgetIfUnwatched(e.id);
     }),
   ];

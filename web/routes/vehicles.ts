@@ -21,6 +21,7 @@ import {
   vehicleParams,
   vehicleStateOut,
 } from '../schemas.ts';
+import { emptySeries } from '../../telemetry/store.ts';
 import { vehicleStates } from '../vehicle-state.ts';
 
 /** Longest history one query may span. */
@@ -74,7 +75,11 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         if (scope && req.query.customerId && req.query.customerId !== scope)
           return { vehicles: [], counts: { total: 0, online: 0, offline: 0, bySource: {}, withAlarms: 0 } };
         const list = await deps.vehicles.list(customerId ? { customerId } : undefined);
-        let states = await vehicleStates(deps, list, { wholeFleet: !customerId, withFrame: req.query.frames === true });
+        let states = await vehicleStates(deps, list, {
+          wholeFleet: !customerId,
+          withFrame: req.query.frames === true,
+          sinceAssigned: me.role === 'customer',
+        });
         const q = req.query.q?.toLowerCase();
         if (q)
           states = states.filter(
@@ -113,8 +118,11 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const v = await tenancy.vehicle(who(req), req.params.id);
-        return (await vehicleStates(deps, [v], { wholeFleet: false, withFrame: true }))[0]!;
+        const me = who(req);
+        const v = await tenancy.vehicle(me, req.params.id);
+        return (
+          await vehicleStates(deps, [v], { wholeFleet: false, withFrame: true, sinceAssigned: me.role === 'customer' })
+        )[0]!;
       },
     );
 
@@ -138,7 +146,8 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         },
       },
       async (req) => {
-        const v = await tenancy.vehicle(who(req), req.params.id);
+        const me = who(req);
+        const v = await tenancy.vehicle(me, req.params.id);
         const to = req.query.to ?? ctx.now();
         const from = req.query.from ?? to - 3_600_000;
         if (from >= to) throw new PlatformError('VALIDATION_FAILED', 'query.from: must be before to');
@@ -148,9 +157,17 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             `query: the range may span at most ${MAX_HISTORY_RANGE_MS / 86_400_000} days`,
           );
         const fields = req.query.fields as NumericFieldPath[] | undefined;
+        // a customer sees the vehicle's history only since it came to its unit: an id reused for
+        // another unit, or a transferred vehicle, does not show the previous unit's telemetry
+        const since = tenancy.since(me, v);
+        if (since !== undefined && since > to)
+          return emptySeries(
+            { vehicleId: v.id, from, to, maxPoints: req.query.maxPoints },
+            fields ?? NUMERIC_FIELD_PATHS,
+          );
         return deps.telemetry.series({
           vehicleId: v.id,
-          from,
+          from: since !== undefined ? Math.max(from, since) : from,
           to,
           maxPoints: req.query.maxPoints,
           ...(fields ? { fields } : {}),
@@ -240,6 +257,35 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ...auditFrom(req),
         });
         return { id: req.params.id, secret };
+      },
+    );
+
+    app.post(
+      '/api/vehicles/:id/transfer',
+      {
+        config: { access: { roles: ['admin'] } },
+        schema: {
+          tags: ['vehicles'],
+          summary: 'Move a vehicle to another customer unit from now on',
+          description:
+            'What was recorded before stays with the old unit: its telemetry, alarms (open ones too), incidents and tickets. ' +
+            'The new unit sees the vehicle’s telemetry only from the transfer on, and its alarms open their own incidents and tickets.',
+          params: vehicleParams,
+          body: z.strictObject({ customerId: customerIdSchema }),
+          response: { 200: vehicleStateOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const { vehicle, from } = await deps.vehicles.transfer(req.params.id, req.body.customerId);
+        await audit.record({
+          actor: me.id,
+          action: 'vehicle.transferred',
+          subject: `vehicle:${vehicle.id}`,
+          ...auditFrom(req),
+          details: { before: { customerId: from }, after: { customerId: vehicle.customerId } },
+        });
+        return (await vehicleStates(deps, [vehicle], { wholeFleet: false, withFrame: true }))[0]!;
       },
     );
 
