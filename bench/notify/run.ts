@@ -141,8 +141,8 @@ async function main(): Promise<number> {
   process.env.NOTIFY_CHANNELS_FILE = writeChannelsFile(tempDir, smtp.port, hook.url, s.units);
   process.env.PUBLIC_URL ??= 'https://powerwatch.bench.example';
   // the bench opens its tickets through one dispatcher far faster than a person may (web/rate-limits.ts)
-  process.env.RATE_TICKETS_PER_MIN ??= '1000000';
-  process.env.RATE_TICKETS_UNIT_PER_MIN ??= '1000000';
+  process.env.RATE_TICKETS_PER_MIN ??= '100000';
+  process.env.RATE_TICKETS_UNIT_PER_MIN ??= '100000';
 
   const platform = await startPlatform(children, ROOT, dataDir, fdLimit);
   say(`platform (node dist/platform/main.js) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`);

@@ -109,7 +109,7 @@ async function main(): Promise<number> {
 
   // 50 crews of one bench unit ask within seconds: in the field they are 50 units (the per-unit
   // session limit, RATE_SESSIONS_UNIT_PER_MIN, would refuse the 31st)
-  process.env.RATE_SESSIONS_UNIT_PER_MIN ??= '1000000';
+  process.env.RATE_SESSIONS_UNIT_PER_MIN ??= '100000';
   const platform = await startPlatform(children, ROOT, dataDir, fdLimit);
   say(`platform (node dist/platform/main.js) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`);
 
