@@ -210,6 +210,30 @@ describe('web console in Chromium', () => {
     await page.goto(`${base}/#/tickets`);
     await page.waitForSelector('.view.tickets');
     expect(await page.locator('tr[data-level=extra_urgent]').count()).toBe(0);
+    expect(await page.title()).toBe('PowerWatch');
+    // what the console does to call the engineer, recorded: browser notifications (allowed) and tones
+    await page.evaluate(() => {
+      const w = window as unknown as { alerts: string[]; Notification: unknown; AudioContext: unknown };
+      w.alerts = [];
+      w.Notification = Object.assign(
+        function (this: unknown, title: string, o: { body: string }) {
+          w.alerts.push(`notification: ${title} | ${o.body}`);
+        },
+        { permission: 'granted', requestPermission: () => Promise.resolve('granted') },
+      );
+      const Real = w.AudioContext as new () => { createOscillator(): { start(): void } };
+      w.AudioContext = function () {
+        const ctx = new Real();
+        const make = ctx.createOscillator.bind(ctx);
+        ctx.createOscillator = () => {
+          const o = make();
+          const start = o.start.bind(o);
+          o.start = () => (w.alerts.push('tone'), start());
+          return o;
+        };
+        return ctx;
+      };
+    });
 
     // the vehicle starts 150 s in the past at 10× speed, so the fault's 90 s signature plays out in seconds
     const startTs = Date.now() - 150_000;
@@ -250,6 +274,11 @@ describe('web console in Chromium', () => {
       { timeout: 5000 },
     );
     expect(await page.locator('[data-testid=ticket-notice]').innerText()).toContain('New ticket opened');
+    // the engineer is called: a tone, a browser notification, and the tab's title counts it
+    await page.waitForFunction(() => document.title === '(1) extra urgent · PowerWatch');
+    const alerts = await page.evaluate(() => (window as unknown as { alerts: string[] }).alerts);
+    expect(alerts).toContain('tone');
+    expect(alerts.find((a) => a.startsWith('notification: New ticket · Extra urgent |'))).toContain('VA-GEN');
 
     // the ticket page shows the emergency plan and the actions an engineer may take
     await row.click();

@@ -1,14 +1,23 @@
 /**
  * The top bar's reminder of what is pending: open tickets, how many are extra urgent, how many
  * missed a deadline, and the time left to the nearest deadline. Follows the live ticket events.
+ * It also calls staff: a new urgent or extra-urgent ticket and a deadline at risk (10 min left)
+ * sound a tone and show a browser notification; the tab's title counts the extra-urgent tickets.
  */
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
+import { browserNotify, tone } from '../alert.ts';
 import { allPages } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
-import { t, useLang } from '../i18n.ts';
+import { getLang, loc, t, useLang } from '../i18n.ts';
 import { onLive } from '../live.ts';
+import { getMeta, isStaff, me } from '../session.ts';
 import type { Ticket } from '../types.ts';
+
+/** Levels whose new ticket calls staff at once (the plan's emergencies). */
+const URGENT = new Set(['extra_urgent', 'urgent']);
+/** A deadline this close is at risk (the notifications' default, NOTIFY_AT_RISK). */
+const AT_RISK_MS = 10 * 60_000;
 
 export function QueueSummary() {
   useLang();
@@ -19,10 +28,47 @@ export function QueueSummary() {
     [],
   );
   const reload = useThrottled(open.reload, 1000);
-  useEffect(() => onLive('ticket', () => reload()), []);
+  const staff = isStaff(me().role);
+  useEffect(
+    () =>
+      onLive('ticket', (m) => {
+        reload();
+        // staff are called to a new emergency: a tone and a browser notification
+        if (staff && m.kind === 'opened' && URGENT.has(m.ticket.level)) {
+          tone();
+          browserNotify(
+            `${t('alert.newTicket')} · ${loc(getMeta().ticketLevels[m.ticket.level])}`,
+            `${t('ticket.title', { n: m.ticket.number })}: ${m.ticket.title}`,
+            `ticket-${m.ticket.id}`,
+          );
+        }
+      }),
+    [],
+  );
   const list = open.data?.tickets ?? [];
-  if (!list.length) return null;
   const extra = list.filter((x) => x.level === 'extra_urgent').length;
+  // the tab's title counts the extra-urgent tickets, so a tab in the background still says it
+  useEffect(() => {
+    document.title = extra > 0 ? `(${extra}) ${t('alert.tabExtra')} · ${t('appName')}` : t('appName');
+  }, [extra, getLang()]);
+  // a deadline that comes within AT_RISK_MS: once per ticket and deadline, a tone and a notification
+  const warned = useRef(new Set<string>());
+  useEffect(() => {
+    if (!staff) return;
+    for (const x of list) {
+      if (x.nextDueAt === null || x.nextDueAt < now || x.nextDueAt - now > AT_RISK_MS) continue;
+      const key = `${x.id}:${x.nextDueAt}`;
+      if (warned.current.has(key)) continue;
+      warned.current.add(key);
+      tone(660, 0.4);
+      browserNotify(
+        t('alert.deadlineAtRisk', { d: countdown(x.nextDueAt - now) }),
+        `${t('ticket.title', { n: x.number })}: ${x.title}`,
+        `deadline-${key}`,
+      );
+    }
+  }, [list, Math.floor(now / 5000)]);
+  if (!list.length) return null;
   const late = list.filter((x) => x.breaches.length > 0 || (x.nextDueAt !== null && x.nextDueAt < now)).length;
   const next = list
     .map((x) => x.nextDueAt)

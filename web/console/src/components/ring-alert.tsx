@@ -4,34 +4,15 @@
  * when this account is the one rung at this step of the ladder.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { browserNotify, tone } from '../alert.ts';
 import { api, errorText } from '../api.ts';
 import { navigate } from '../hooks.ts';
 import { t } from '../i18n.ts';
 import { onLive, type LiveRinging } from '../live.ts';
 import { me } from '../session.ts';
 
-function tone(): void {
-  try {
-    const ctx = new AudioContext();
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.frequency.value = 880;
-    gain.gain.value = 0.15;
-    osc.connect(gain).connect(ctx.destination);
-    osc.start();
-    osc.stop(ctx.currentTime + 0.6);
-    osc.onended = () => void ctx.close();
-  } catch {
-    // no audio (autoplay policy, no device): the banner still shows
-  }
-}
-
 function notify(m: LiveRinging): void {
-  if (typeof Notification === 'undefined') return;
-  const show = () => new Notification(t('remote.ring.title'), { body: m.description, tag: `session-${m.sessionId}` });
-  if (Notification.permission === 'granted') show();
-  else if (Notification.permission === 'default')
-    void Notification.requestPermission().then((p) => p === 'granted' && show());
+  browserNotify(t('remote.ring.title'), m.description, `session-${m.sessionId}`);
 }
 
 export function RingAlert() {
