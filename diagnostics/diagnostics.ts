@@ -73,6 +73,43 @@ export interface DiagnosticsOptions {
    * memory (holds, rates, stuck values) is rebuilt. 0 disables.
    */
   recoveryMs?: number;
+  /** The service centre's time zone: the time in an auto-opened ticket's need is its local time. */
+  timeZone?: string;
+}
+
+/** "2026-12-03 17:37" in a time zone. */
+function localMinute(ts: number, timeZone: string): string {
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(ts)
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/**
+ * What an auto-opened ticket says happened, as a sentence in both languages: "Generator not running
+ * after mains loss on Shelter 3 at 2026-12-03 17:37 (GEN-START-FAIL, detected automatically)".
+ */
+export function automaticNeed(
+  rule: { code: string; title: { en: string; zh: string } },
+  vehicleName: string,
+  at: number,
+  timeZone: string,
+  joins: string | null,
+): string {
+  const when = localMinute(at, timeZone);
+  const en = `${rule.title.en} on ${vehicleName} at ${when} (${rule.code}, detected automatically${joins ? `; part of the ${joins} incident` : ''}).`;
+  const zh = `${vehicleName}于${when}${rule.title.zh}（${rule.code}，自动检测${joins ? `；属于 ${joins} 事件` : ''}）。`;
+  return `${en}\n${zh}`;
 }
 
 /**
@@ -181,7 +218,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
         customerId,
         level,
         title: `${f.name}: ${t.rule.title.en} / ${t.rule.title.zh}`,
-        need: `${t.rule.code} detected automatically at ${new Date(t.at).toISOString()}${c.created ? '' : ` (joins ${root.code})`}`,
+        need: automaticNeed(t.rule, f.name, t.at, options.timeZone ?? 'UTC', c.created ? null : root.code),
         faultCode: t.rule.code,
         planFallback: [root.code],
         snapshot,

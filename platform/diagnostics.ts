@@ -26,6 +26,7 @@ export type DiagnosticsConfig = NotificationsConfig &
     | 'DIAGNOSTICS_STALE_AFTER_MS'
     | 'DIAGNOSTICS_RECOVERY_MS'
     | 'ALARM_FLAP_WINDOW_MS'
+    | 'SERVICE_TIME_ZONE'
   >;
 
 export interface DiagnosticsStageDeps {
@@ -109,6 +110,7 @@ export function createDiagnosticsStage(
       tickMs: config.DIAGNOSTICS_TICK_MS,
       flapWindowMs: config.ALARM_FLAP_WINDOW_MS,
       recoveryMs: config.DIAGNOSTICS_RECOVERY_MS,
+      timeZone: config.SERVICE_TIME_ZONE,
     },
   );
   return {

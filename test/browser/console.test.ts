@@ -284,6 +284,18 @@ describe('web console in Chromium', () => {
     await row.click();
     await page.waitForSelector('[data-testid=ticket-view]');
     await page.waitForSelector('[data-testid=plan]');
+    // the vehicle by name in the title, its power now, the plan before the snapshot, a readable need
+    const name = (await tp.platform.vehicles.get('VA-GEN'))!.name;
+    expect((await page.locator('[data-testid=ticket-vehicle-name]').innerText()).trim()).toBe(`· ${name}`);
+    await page.locator('[data-testid=ticket-power-now]').waitFor();
+    expect(await page.locator('[data-testid=ticket-power-now]').innerText()).toContain('%');
+    const order = await page
+      .locator('[data-testid=ticket-view] > section')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-testid') ?? e.querySelector('h3')?.textContent ?? ''));
+    expect(order.indexOf('plan')).toBeLessThan(order.findIndex((x) => x.startsWith('Telemetry')));
+    expect(await page.locator('[data-testid=ticket-view] .pre').first().innerText()).toMatch(
+      new RegExp(`on ${name} at \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\(GEN-START-FAIL, detected automatically`),
+    );
     await page.click('[data-action=determine_work_content]');
     await page.waitForSelector('[data-testid=ticket-view][data-status=work_content_determined]');
   }, 90_000);

@@ -10,6 +10,8 @@ import {
   InternalBadge,
   LevelBadge,
   ModeLabel,
+  SocBar,
+  SourceBadge,
   StatusBadge,
   VisibilityChoice,
 } from '../components/badges.tsx';
@@ -18,12 +20,12 @@ import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
-import { countdown, dateTime } from '../format.ts';
+import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
-import type { StaffMember, StaffPage, Ticket, TicketDetail } from '../types.ts';
+import type { StaffMember, StaffPage, Ticket, TicketDetail, VehicleState } from '../types.ts';
 
 export function TicketView({ id }: { id: string }) {
   useLang();
@@ -32,6 +34,8 @@ export function TicketView({ id }: { id: string }) {
   const detail = useLoad(() => api.get<TicketDetail>(`/api/tickets/${encodeURIComponent(id)}`), [id]);
   const reload = useThrottled(detail.reload, 500);
   useEffect(() => onLive('ticket', (m) => String(m.ticket.id) === id && reload()), [id]);
+  const vehicleId = detail.data?.ticket.vehicleId ?? null;
+  const vehicle = useVehicleNow(vehicleId);
 
   if (detail.error) return <ErrorBox error={detail.error} />;
   const d = detail.data;
@@ -41,7 +45,9 @@ export function TicketView({ id }: { id: string }) {
     <div class="view ticket" data-testid="ticket-view" data-status={tk.status}>
       <div class="head">
         <h2>
-          {t('ticket.title', { n: tk.number })} <LevelBadge level={tk.level} /> <StatusBadge status={tk.status} />
+          {t('ticket.title', { n: tk.number })}
+          {vehicle && <span data-testid="ticket-vehicle-name"> · {vehicle.name}</span>} <LevelBadge level={tk.level} />{' '}
+          <StatusBadge status={tk.status} />
         </h2>
         <Countdown ticket={tk} now={now} />
       </div>
@@ -49,8 +55,23 @@ export function TicketView({ id }: { id: string }) {
       <div class="facts card">
         <Fact label={t(`ticket.source.${tk.source}` as MessageKey)}>{dateTime(tk.receivedAt)}</Fact>
         <Fact label={t('common.vehicle')}>
-          {tk.vehicleId ? <a href={`#/vehicles/${encodeURIComponent(tk.vehicleId)}`}>{tk.vehicleId}</a> : '—'}
+          {tk.vehicleId ? (
+            <a href={`#/vehicles/${encodeURIComponent(tk.vehicleId)}`}>
+              {vehicle ? `${vehicle.name} (${tk.vehicleId})` : tk.vehicleId}
+            </a>
+          ) : (
+            '—'
+          )}
         </Fact>
+        {vehicle?.latest && (
+          <Fact label={t('ticket.powerNow')}>
+            <span data-testid="ticket-power-now">
+              <SourceBadge source={vehicle.latest.source} online={vehicle.online} />{' '}
+              <SocBar pct={vehicle.latest.batterySocPct} /> · {t('fleet.col.tte')}{' '}
+              {timeToEmpty(vehicle.latest.timeToEmptyMin)}
+            </span>
+          </Fact>
+        )}
         <Fact label={t('common.customer')}>{tk.customerId ?? '—'}</Fact>
         <Deadline
           label={t('ticket.workContentDue')}
@@ -121,11 +142,6 @@ export function TicketView({ id }: { id: string }) {
 
       <TicketSessions ticketId={tk.id} sessions={d.sessions} canStart={isStaff(role)} onDone={detail.reload} />
 
-      <section>
-        <h3>{t('ticket.snapshot')}</h3>
-        {d.snapshot && d.snapshot.ts.length ? <Snapshot detail={d} /> : <p class="muted">{t('ticket.noSnapshot')}</p>}
-      </section>
-
       {d.plan && (
         <section class="card plan" data-testid="plan">
           <h3>
@@ -162,6 +178,11 @@ export function TicketView({ id }: { id: string }) {
           </p>
         </section>
       )}
+
+      <section>
+        <h3>{t('ticket.snapshot')}</h3>
+        {d.snapshot && d.snapshot.ts.length ? <Snapshot detail={d} /> : <p class="muted">{t('ticket.noSnapshot')}</p>}
+      </section>
     </div>
   );
 }
@@ -451,4 +472,39 @@ function CommentForm({ id, onDone }: { id: number; onDone: () => void }) {
       {err && <span class="error-inline">{err}</span>}
     </form>
   );
+}
+
+/**
+ * The ticket's vehicle as it is now (name, source, charge, time to empty), kept current from the
+ * live channel's fleet updates; null without a vehicle or until it loaded.
+ */
+function useVehicleNow(vehicleId: string | null): VehicleState | null {
+  const [v, setV] = useState<VehicleState | null>(null);
+  useEffect(() => {
+    setV(null);
+    if (!vehicleId) return;
+    let alive = true;
+    api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(vehicleId)}`).then(
+      (x) => alive && setV(x),
+      () => undefined, // a customer's ticket without a vehicle of its own: no power facts
+    );
+    const off = onLive('fleet', (m) => {
+      const e = m.vehicles.find((x) => x.id === vehicleId);
+      if (!e) return;
+      setV((cur) =>
+        cur
+          ? {
+              ...cur,
+              ...(e.online !== undefined ? { online: e.online } : {}),
+              ...(e.latest ? { latest: { ...cur.latest, ...e.latest } } : {}),
+            }
+          : cur,
+      );
+    });
+    return () => {
+      alive = false;
+      off();
+    };
+  }, [vehicleId]);
+  return v;
 }
