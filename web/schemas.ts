@@ -277,6 +277,17 @@ export const vehicleStateOut = z
         }),
       })
       .nullable(),
+    openTickets: z.number().meta({ description: 'open tickets of the vehicle (its current unit’s)' }),
+    openTicket: z
+      .object({
+        id: z.number(),
+        number: z.string(),
+        level: z.string(),
+        status: z.string(),
+        nextDueAt: z.number().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'the most pressing open ticket (next deadline first), or null' }),
     activeAlarms: z.number(),
     worstAlarm: z
       .object({ id: z.number(), code: z.string(), severity: z.enum(ALARM_SEVERITIES), title: localized })

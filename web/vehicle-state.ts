@@ -1,13 +1,17 @@
 import type { z } from 'zod';
 import { derive, newMemory } from '../diagnostics/derived-signals.ts';
 import { severityRank } from '../diagnostics/rules/schema.ts';
-import type { Alarm } from '../diagnostics/types.ts';
+import type { Alarm, Ticket } from '../diagnostics/types.ts';
+import { nextDueAt } from '../diagnostics/tickets/queue.ts';
 import type { Presence } from '../registry/presence.ts';
 import type { Vehicle } from '../registry/vehicles.ts';
 import type { WebDeps } from './context.ts';
 import type { vehicleStateOut } from './schemas.ts';
 
 export type VehicleState = z.infer<typeof vehicleStateOut>;
+
+/** Open tickets read for the fleet's ticket column (the queue's first page, most pressing first). */
+const OPEN_TICKETS_READ = 5000;
 
 /** Vehicles with their current state: presence, latest frame (source, SOC, time to empty), worst active alarm. */
 export async function vehicleStates(
@@ -39,6 +43,19 @@ export async function vehicleStates(
   for (const a of active)
     if (a.customerId === unitOf.get(a.vehicleId)) alarms.set(a.vehicleId, [...(alarms.get(a.vehicleId) ?? []), a]);
   const latest = await deps.telemetry.latestMany(vehicles.map((v) => v.id));
+  // each vehicle's open tickets of its current unit, the most pressing (next deadline) first
+  const ids = new Set(vehicles.map((v) => v.id));
+  const units = [...new Set(vehicles.map((v) => v.customerId))];
+  const openPages = await Promise.all(
+    (options.wholeFleet || units.length > 20 ? [undefined] : units).map((customerId) =>
+      deps.diagnostics.tickets.page({ open: true, limit: OPEN_TICKETS_READ, ...(customerId ? { customerId } : {}) }),
+    ),
+  );
+  const open = new Map<string, Ticket[]>();
+  for (const page of openPages)
+    for (const t of page.tickets)
+      if (t.vehicleId && ids.has(t.vehicleId) && t.customerId === unitOf.get(t.vehicleId))
+        open.set(t.vehicleId, [...(open.get(t.vehicleId) ?? []), t]);
   return vehicles.map((v) => {
     const p = presence.get(v.id);
     const found = latest.get(v.id);
@@ -68,6 +85,13 @@ export async function vehicleStates(
             ...(options.withFrame ? { frame: l.frame } : {}),
           }
         : null,
+      openTickets: open.get(v.id)?.length ?? 0,
+      openTicket: (() => {
+        const t = open.get(v.id)?.[0];
+        return t
+          ? { id: t.id, number: t.number, level: t.level, status: t.status, nextDueAt: nextDueAt(t) }
+          : null;
+      })(),
       activeAlarms: list.length,
       worstAlarm: worst ? { id: worst.id, code: worst.code, severity: worst.severity, title: worst.title } : null,
     };

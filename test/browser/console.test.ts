@@ -274,6 +274,12 @@ describe('web console in Chromium', () => {
       { timeout: 5000 },
     );
     expect(await page.locator('[data-testid=ticket-notice]').innerText()).toContain('New ticket opened');
+    // the queue shows the vehicle by name with its charge and time to empty, linked
+    const vehicleCell = row.locator('[data-testid=queue-vehicle-VA-GEN]');
+    expect(await vehicleCell.locator('a').getAttribute('href')).toBe('#/vehicles/VA-GEN');
+    await page.waitForFunction(() =>
+      /%/.test(document.querySelector('[data-testid=queue-vehicle-VA-GEN]')?.textContent ?? ''),
+    );
     // the engineer is called: a tone, a browser notification, and the tab's title counts it
     await page.waitForFunction(() => document.title === '(1) extra urgent · PowerWatch');
     const alerts = await page.evaluate(() => (window as unknown as { alerts: string[] }).alerts);
@@ -298,6 +304,15 @@ describe('web console in Chromium', () => {
     );
     await page.click('[data-action=determine_work_content]');
     await page.waitForSelector('[data-testid=ticket-view][data-status=work_content_determined]');
+
+    // the fleet shows the vehicle's open ticket — level, status, next deadline — whatever its alarms
+    await page.goto(`${base}/#/fleet`);
+    const open = page.locator('[data-testid=open-ticket-VA-GEN]');
+    await open.waitFor();
+    expect(await open.innerText()).toMatch(/Extra urgent[\s\S]*Work content determined/);
+    expect(await page.locator('[data-testid=fleet-table] tr[data-vehicle=VA-LIVE]').innerText()).not.toContain(
+      'Extra urgent',
+    );
   }, 90_000);
 
   it('the hotline form: no name of the desk’s own, the unit narrows the vehicles, phones checked, refusals by field in the user’s language', async () => {

@@ -61,6 +61,35 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(codeOf(await eng.get('/api/vehicles/NOPE'))).toBe('VEHICLE_NOT_FOUND');
   });
 
+  it('shows each vehicle’s open tickets: how many and the most pressing one, of its own unit only', async () => {
+    const desk = await w.login('dispatcher');
+    const open = async (vehicleId: string, level: string) =>
+      (
+        await desk.post('/api/tickets', {
+          vehicleId,
+          level,
+          title: `call for ${vehicleId}`,
+          need: 'The crew called.',
+          contacts: [{ name: 'Crew', phone: '+86 10 5555 0101' }],
+        })
+      ).json().ticket;
+    const urgent = await open('VA1', 'urgent');
+    const extra = await open('VA1', 'extra_urgent');
+    const list = (await eng.get('/api/vehicles')).json().vehicles;
+    const a = list.find((v: { id: string }) => v.id === 'VA1');
+    expect(a.openTickets).toBe(2);
+    // both have a 30-minute work-content deadline: the earlier-due one comes first
+    expect([urgent.id, extra.id]).toContain(a.openTicket.id);
+    expect(a.openTicket).toMatchObject({ status: 'received', nextDueAt: expect.any(Number) });
+    expect(list.find((v: { id: string }) => v.id === 'VB1')).toMatchObject({ openTickets: 0, openTicket: null });
+    // the customer of unit A sees them too; unit B's customer has no VA1 at all
+    const custA = await w.login('cust-a');
+    expect((await custA.get('/api/vehicles/VA1')).json()).toMatchObject({ openTickets: 2 });
+    // closed tickets are not open ones
+    await desk.post(`/api/tickets/${urgent.id}/transitions`, { action: 'cancel', note: 'a duplicate call' });
+    expect((await eng.get('/api/vehicles/VA1')).json()).toMatchObject({ openTickets: 1, openTicket: { id: extra.id } });
+  });
+
   it('lists a larger fleet with one presence read', async () => {
     for (let i = 0; i < 30; i++) await w.vehicles.add({ id: `F${i}`, customerId: 'CB' });
     w.presence.connected('F7', w.now(), null);

@@ -3,8 +3,9 @@ import { countdown } from '../format.ts';
 import { navigate } from '../hooks.ts';
 import { loc, personName, t } from '../i18n.ts';
 import { ticketTitle } from '../session.ts';
-import type { Ticket } from '../types.ts';
-import { LevelBadge, ModeLabel, StatusBadge } from './badges.tsx';
+import { timeToEmpty } from '../format.ts';
+import type { Ticket, VehicleState } from '../types.ts';
+import { LevelBadge, ModeLabel, SocBar, StatusBadge } from './badges.tsx';
 
 export function Countdown({ ticket, now }: { ticket: Ticket; now: number }) {
   if (ticket.nextDueAt === null)
@@ -18,7 +19,18 @@ export function Countdown({ ticket, now }: { ticket: Ticket; now: number }) {
   );
 }
 
-export function TicketTable({ tickets, now, showCustomer }: { tickets: Ticket[]; now: number; showCustomer: boolean }) {
+export function TicketTable({
+  tickets,
+  now,
+  showCustomer,
+  vehicles,
+}: {
+  tickets: Ticket[];
+  now: number;
+  showCustomer: boolean;
+  /** The vehicles as they are now: the queue shows each ticket's vehicle by name with its charge and time to empty. */
+  vehicles?: Map<string, VehicleState>;
+}) {
   if (!tickets.length) return <p class="muted">{t('common.empty')}</p>;
   return (
     <table class="grid" data-testid="ticket-table">
@@ -53,7 +65,9 @@ export function TicketTable({ tickets, now, showCustomer }: { tickets: Ticket[];
                 <LevelBadge level={tk.level} />
               </td>
               <td>{ticketTitle(tk, loc)}</td>
-              <td>{tk.vehicleId ?? '—'}</td>
+              <td>
+                <VehicleCell id={tk.vehicleId} v={tk.vehicleId ? vehicles?.get(tk.vehicleId) : undefined} />
+              </td>
               {showCustomer && <td>{tk.customerId ?? '—'}</td>}
               <td>
                 <StatusBadge status={tk.status} />
@@ -70,5 +84,23 @@ export function TicketTable({ tickets, now, showCustomer }: { tickets: Ticket[];
         })}
       </tbody>
     </table>
+  );
+}
+
+/** The ticket's vehicle: a link by name, and (when known) its charge and time to empty now. */
+function VehicleCell({ id, v }: { id: string | null; v: VehicleState | undefined }) {
+  if (!id) return <>—</>;
+  return (
+    <span class="vehicle-cell" data-testid={`queue-vehicle-${id}`}>
+      <a href={`#/vehicles/${encodeURIComponent(id)}`} onClick={(e) => e.stopPropagation()}>
+        {v ? v.name : id}
+      </a>
+      {v?.latest && (
+        <span class="muted">
+          {' '}
+          <SocBar pct={v.latest.batterySocPct} /> {timeToEmpty(v.latest.timeToEmptyMin)}
+        </span>
+      )}
+    </span>
   );
 }

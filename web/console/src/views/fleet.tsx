@@ -1,11 +1,14 @@
 /**
  * Fleet: every vehicle one may see, with link state, active power source, battery SOC, time to
  * empty and the worst active alarm; counts by state; filter and search. Live: presence and newest
- * values arrive batched (`fleet`), alarms make the list reload (at most every few seconds).
+ * values arrive batched (`fleet`), alarms and tickets make the list reload (at most every few
+ * seconds). A vehicle's open ticket (level, status, next deadline) is shown beside its alarm: a
+ * fault that cleared leaves no alarm, but the ticket is still open.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
+import { OpenTicket } from '../components/open-ticket.tsx';
 import { ago, timeToEmpty } from '../format.ts';
 import { navigate, useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, t, useLang, type MessageKey } from '../i18n.ts';
@@ -60,9 +63,11 @@ export function Fleet() {
       if (unknown) reload(); // a vehicle added since the list was read
     });
     const offAlarm = onLive('alarm', () => reload());
+    const offTicket = onLive('ticket', () => reload());
     return () => {
       offFleet();
       offAlarm();
+      offTicket();
     };
   }, []);
 
@@ -177,6 +182,7 @@ export function Fleet() {
               <th>{t('fleet.col.soc')}</th>
               <th>{t('fleet.col.tte')}</th>
               <th>{t('fleet.col.alarm')}</th>
+              <th>{t('fleet.col.ticket')}</th>
               <th>{t('fleet.col.seen')}</th>
             </tr>
           </thead>
@@ -212,6 +218,9 @@ export function Fleet() {
                   ) : (
                     <span class="muted">—</span>
                   )}
+                </td>
+                <td>
+                  <OpenTicket v={v} now={now} />
                 </td>
                 <td class="muted">{v.latest ? ago(v.latest.receivedAt, now) : '—'}</td>
               </tr>

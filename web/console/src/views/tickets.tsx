@@ -3,14 +3,14 @@
  * highlighting, level badges, filters. New and changed tickets arrive over the socket.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { allPages } from '../api.ts';
+import { allPages, api } from '../api.ts';
 import { ErrorBox } from '../components/badges.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
 import { useLoad, useNow } from '../hooks.ts';
 import { loc, t, useLang } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me } from '../session.ts';
-import type { Ticket } from '../types.ts';
+import type { Ticket, VehicleState } from '../types.ts';
 
 type Scope = 'open' | 'breached' | 'mine' | 'all';
 
@@ -46,6 +46,26 @@ export function Tickets() {
     [scope, level],
   );
   const [fresh, setFresh] = useState<string | null>(null);
+  // the vehicles of the queue as they are now (charge, time to empty), kept current from the live channel
+  const fleet = useLoad(() => api.get<{ vehicles: VehicleState[] }>('/api/vehicles'), []);
+  const [vehicles, setVehicles] = useState(new Map<string, VehicleState>());
+  useEffect(() => setVehicles(new Map((fleet.data?.vehicles ?? []).map((v) => [v.id, v]))), [fleet.data]);
+  useEffect(
+    () =>
+      onLive('fleet', (u) =>
+        setVehicles((cur) => {
+          let next: Map<string, VehicleState> | null = null;
+          for (const e of u.vehicles) {
+            const v = cur.get(e.id);
+            if (!v || !e.latest) continue;
+            next ??= new Map(cur);
+            next.set(e.id, { ...v, latest: { ...v.latest, ...e.latest } });
+          }
+          return next ?? cur;
+        }),
+      ),
+    [],
+  );
 
   useEffect(
     () =>
@@ -109,7 +129,7 @@ export function Tickets() {
       {list.loading && !list.data ? (
         <p class="muted">{t('common.loading')}</p>
       ) : (
-        <TicketTable tickets={shown} now={now} showCustomer={staff} />
+        <TicketTable tickets={shown} now={now} showCustomer={staff} vehicles={vehicles} />
       )}
     </div>
   );

@@ -11,6 +11,7 @@ import { CommandPanel } from '../components/command-panel.tsx';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
+import { OpenTicket } from '../components/open-ticket.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
 import {
   axesOf,
@@ -51,7 +52,10 @@ export function Vehicle({ id }: { id: string }) {
     alarms.reload();
     vehicle.reload();
   }, 1000);
-  const reloadTickets = useThrottled(tickets.reload, 1000);
+  const reloadTickets = useThrottled(() => {
+    tickets.reload();
+    vehicle.reload(); // its open ticket
+  }, 1000);
   const [mode, setMode] = useState<'live' | 'history'>('live');
 
   useEffect(() => {
@@ -113,6 +117,9 @@ export function Vehicle({ id }: { id: string }) {
         </Fact>
         <Fact label={t('vehicle.model')}>{v.model}</Fact>
         {isStaff(role) && <Fact label={t('common.customer')}>{v.customerId}</Fact>}
+        <Fact label={t('fleet.col.ticket')}>
+          <OpenTicket v={v} now={now} />
+        </Fact>
         <Fact label={t('vehicle.profile')}>
           {t('vehicle.mainsProfile', { v: v.profile.mains.nominalV, hz: v.profile.mains.frequencyHz })} ·{' '}
           {t('vehicle.batteryProfile', { v: v.profile.battery.nominalV, ah: v.profile.battery.capacityAh })} ·{' '}
