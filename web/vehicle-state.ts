@@ -88,9 +88,7 @@ export async function vehicleStates(
       openTickets: open.get(v.id)?.length ?? 0,
       openTicket: (() => {
         const t = open.get(v.id)?.[0];
-        return t
-          ? { id: t.id, number: t.number, level: t.level, status: t.status, nextDueAt: nextDueAt(t) }
-          : null;
+        return t ? { id: t.id, number: t.number, level: t.level, status: t.status, nextDueAt: nextDueAt(t) } : null;
       })(),
       activeAlarms: list.length,
       worstAlarm: worst ? { id: worst.id, code: worst.code, severity: worst.severity, title: worst.title } : null,
