@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { localDateTime } from '../core/local-time.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -77,24 +78,6 @@ export interface DiagnosticsOptions {
   timeZone?: string;
 }
 
-/** "2026-12-03 17:37" in a time zone. */
-function localMinute(ts: number, timeZone: string): string {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(ts)
-      .map((x) => [x.type, x.value]),
-  );
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
 /**
  * What an auto-opened ticket says happened, as a sentence in both languages: "Generator not running
  * after mains loss on Shelter 3 at 2026-12-03 17:37 (GEN-START-FAIL, detected automatically)".
@@ -106,7 +89,7 @@ export function automaticNeed(
   timeZone: string,
   joins: string | null,
 ): string {
-  const when = localMinute(at, timeZone);
+  const when = localDateTime(at, timeZone);
   const en = `${rule.title.en} on ${vehicleName} at ${when} (${rule.code}, detected automatically${joins ? `; part of the ${joins} incident` : ''}).`;
   const zh = `${vehicleName}于${when}${rule.title.zh}（${rule.code}，自动检测${joins ? `；属于 ${joins} 事件` : ''}）。`;
   return `${en}\n${zh}`;

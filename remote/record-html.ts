@@ -1,4 +1,5 @@
 import type { SessionRecord } from './record.ts';
+import { localDateTime } from '../core/local-time.ts';
 
 /** At most this many telemetry rows are printed; the JSON record keeps every frame. */
 export const PRINTED_FRAME_ROWS = 1000;
@@ -15,17 +16,7 @@ const OUTCOMES: Record<string, string> = {
 };
 
 function clock(timeZone: string) {
-  const f = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
-  return (ms: number | null) => (ms === null ? '—' : f.format(new Date(ms)).replace(',', ''));
+  return (ms: number | null) => (ms === null ? '—' : localDateTime(ms, timeZone, true));
 }
 
 const num = (v: unknown, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : '—');
