@@ -328,6 +328,9 @@ describe('web console in Chromium', () => {
       form
         .locator('select[name=vehicle] option')
         .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+    // the fleet and the units load after the form
+    await form.locator('select[name=vehicle] option[value=VA-LIVE]').waitFor({ state: 'attached' });
+    await form.locator('select[name=customer] option[value=UNIT-B]').waitFor({ state: 'attached' });
     expect(await vehicleOptions()).toEqual(expect.arrayContaining(['VA-LIVE', 'VB-ONE']));
     await form.locator('select[name=customer]').selectOption('UNIT-B');
     expect(await vehicleOptions()).toEqual(['VB-ONE']);
@@ -378,6 +381,8 @@ describe('web console in Chromium', () => {
     // a request for support: the need and the contacts, then the ticket page to follow progress
     await page.goto(`${base}/#/request?vehicle=VB-ONE`);
     await page.waitForSelector('[data-testid=request-form]');
+    // the unit's vehicles load after the form
+    await page.waitForSelector('select[name=vehicle] option[value=VB-ONE]', { state: 'attached' });
     expect(
       await page
         .locator('select[name=vehicle] option')
