@@ -59,18 +59,8 @@ function serialized<T>(key: object, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-type Row = {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  subject: string | null;
-  ip: string | null;
-  source: string | null;
-  details: string | null;
-  prev_hash: string | null;
-  hash: string | null;
-};
+/** A stored row: the hashed content and the chain's own columns. */
+type Row = AuditChainContent & { id: number; prev_hash: string | null; hash: string | null };
 
 function entryOf(r: Row): AuditEntry {
   return {
