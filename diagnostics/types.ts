@@ -1,4 +1,5 @@
 import type { AlarmSeverity } from './rules/schema.ts';
+import type { Resolution } from './tickets/resolution.ts';
 import type { ServiceMode, TicketLevel, TicketStatus } from './tickets/status.ts';
 import type { NoteVisibility } from './visibility.ts';
 
@@ -67,6 +68,14 @@ export interface Ticket {
   eta: number | null;
   etaNote: string | null;
   updatedAt: number;
+  /** The ticket this one was merged into (status `merged`), else null. */
+  mergedInto: number | null;
+  /** Who marked it repaired (the verifier must be someone else), else null. */
+  repairedBy: string | null;
+  /** What was found and done, given when marked repaired (tickets/resolution.ts), else null. */
+  resolution: Resolution | null;
+  /** Every account the last missed deadline escalated to (`escalatedTo` is the first of them). */
+  escalatedAccounts: string[];
 }
 
 export interface TimelineEntry {
@@ -87,5 +96,11 @@ export interface DiagnosticsEvents {
   'ticket.opened': { ticket: Ticket };
   /** `internal`: a change only staff may hear of (an internal comment): the customer unit is not told. */
   'ticket.updated': { ticket: Ticket; action: string; internal?: boolean };
-  'ticket.deadline_breached': { ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
+  'ticket.deadline_breached': {
+    ticket: Ticket;
+    deadline: 'work_content' | 'plan';
+    escalatedTo: string;
+    /** Every account escalated to (the roster's duty lead, or the accounts of the escalation role). */
+    escalatedAccounts: string[];
+  };
 }

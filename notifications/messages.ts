@@ -20,6 +20,7 @@ const STATUS_LABELS: Record<TicketStatus, { en: string; zh: string }> = {
   verified: { en: 'Verified by both sides', zh: '双方已确认' },
   closed: { en: 'Closed', zh: '已关闭' },
   cancelled: { en: 'Cancelled', zh: '已撤销' },
+  merged: { en: 'Merged into another ticket', zh: '已合并' },
 };
 /** web/public-names.ts ROLE_LABELS in Chinese: what a customer reads for a staff member without a display name. */
 const ROLE_LABELS_ZH: Record<string, string> = {

@@ -205,6 +205,10 @@ export const configSchema = z.object({
   RULES_FILE: z.string().min(1).optional(),
   PLANS_FILE: z.string().min(1).optional(),
   DUTY_LEAD: z.string().min(1).max(100).default('duty-lead'),
+  // who a missed deadline escalates to when no duty shift covers the moment: every active account of this role
+  ESCALATION_ROLE: z
+    .enum(['admin', 'dispatcher', 'engineer'], { error: 'ESCALATION_ROLE must be admin, dispatcher or engineer' })
+    .default('dispatcher'),
   COMMAND_ACK_TIMEOUT_MS: int('COMMAND_ACK_TIMEOUT_MS', DEFAULT_COMMAND_ACK_TIMEOUT_MS, 100, 600_000),
   DIAGNOSTICS_TICK_MS: int('DIAGNOSTICS_TICK_MS', 5000, 100, 600_000),
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),

@@ -9,6 +9,8 @@ import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets
 import type { RecordsDb } from '../records/db.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
+import { createRoster } from '../remote/roster.ts';
+import { createAccounts } from '../web/auth/accounts.ts';
 import { createNotificationsStage, type NotificationsConfig } from './notifications.ts';
 import type { TemplateBook } from '../notifications/templates/templates.ts';
 
@@ -22,6 +24,7 @@ export type DiagnosticsConfig = NotificationsConfig &
     | 'RULES_FILE'
     | 'PLANS_FILE'
     | 'DUTY_LEAD'
+    | 'ESCALATION_ROLE'
     | 'DIAGNOSTICS_TICK_MS'
     | 'DIAGNOSTICS_STALE_AFTER_MS'
     | 'DIAGNOSTICS_RECOVERY_MS'
@@ -83,6 +86,7 @@ export function createDiagnosticsStage(
       plans,
       series: (vehicleId, from, to, maxPoints) => telemetry.series({ vehicleId, from, to, maxPoints }),
       onChange: notifications.producer.ticketChanged,
+      escalation: escalationTargets(records, now, config),
       now,
     },
     { dutyLead: config.DUTY_LEAD, ...(options.snapshot ? { snapshot: options.snapshot } : {}) },
@@ -140,3 +144,31 @@ export function createDiagnosticsStage(
 }
 
 export type DiagnosticsStage = ReturnType<typeof createDiagnosticsStage>;
+
+/**
+ * Who a missed deadline escalates to (issue 15, item 3): the duty lead of the shift on duty (the
+ * roster, remote/roster.ts), else every active account of ESCALATION_ROLE; the ticket service falls
+ * back to DUTY_LEAD only when this names nobody.
+ */
+export function escalationTargets(
+  records: RecordsDb,
+  now: () => number,
+  config: Pick<PlatformConfig, 'ESCALATION_ROLE' | 'SERVICE_TIME_ZONE'>,
+): (at: number) => Promise<string[]> {
+  const accounts = createAccounts({ db: records, now });
+  // read only: the roster's own checks of who may be named are the roster routes'
+  const roster = createRoster({
+    db: records,
+    now,
+    checkStaff: async () => undefined,
+    timeZone: config.SERVICE_TIME_ZONE,
+  });
+  return async (at) => {
+    const shift = await roster.onDuty(at);
+    if (shift) {
+      const lead = await accounts.get(shift.dutyLead);
+      if (lead && !lead.disabled) return [lead.id];
+    }
+    return (await accounts.list({ role: config.ESCALATION_ROLE })).filter((a) => !a.disabled).map((a) => a.id);
+  };
+}

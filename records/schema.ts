@@ -162,6 +162,14 @@ export interface TicketsTable {
   /** When help is expected (epoch ms), set by staff; null: not given yet. */
   eta: number | null;
   eta_note: string | null;
+  /** The ticket this one was merged into (status `merged`); migration 0022. */
+  merged_into: number | null;
+  /** Who marked it repaired (four-eyes: the verifier is someone else); migration 0022. */
+  repaired_by: string | null;
+  /** JSON Resolution (diagnostics/tickets/resolution.ts), given when marked repaired; migration 0022. */
+  resolution: string | null;
+  /** JSON array of the accounts a missed deadline escalated to; migration 0022. */
+  escalated_accounts: string | null;
 }
 
 export interface TicketTimelineTable {

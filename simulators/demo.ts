@@ -131,7 +131,7 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
   });
   platform.bus.on('ticket.deadline_breached', (e) =>
     console.log(
-      `${hhmmss(Date.now())}  DEADLINE missed on ${e.ticket.number} (${e.deadline}); escalated to ${e.escalatedTo}`,
+      `${hhmmss(Date.now())}  DEADLINE missed on ${e.ticket.number} (${e.deadline}); escalated to ${e.escalatedAccounts.join(', ')}`,
     ),
   );
   platform.bus.on('ingest.rejected', (e) =>

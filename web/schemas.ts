@@ -315,6 +315,18 @@ export const seriesOut = z
   })
   .meta({ id: 'Series', description: 'Column-oriented telemetry, ready for uPlot.' });
 
+/** What was found and done (diagnostics/tickets/resolution.ts). */
+export const resolutionOut = z.object({
+  rootCause: z.string(),
+  workDone: z.string(),
+  partsUsed: z.array(z.string()).meta({ description: 'free lines for now (a later issue reserves real parts)' }),
+});
+export const resolutionIn = z.strictObject({
+  rootCause: text('rootCause', 2000),
+  workDone: text('workDone', 4000),
+  partsUsed: z.array(text('partsUsed', 200)).max(50).default([]),
+});
+
 export const ticketOut = z
   .object({
     id: z.number(),
@@ -349,8 +361,29 @@ export const ticketOut = z
       .number()
       .nullable()
       .meta({ description: 'the earliest deadline still to meet (open tickets), else null' }),
+    mergedInto: z
+      .number()
+      .nullable()
+      .meta({ description: 'the id of the ticket this one was merged into (status merged), else null' }),
+    repairedBy: z.string().nullable().meta({ description: 'who marked it repaired (the verifier is someone else)' }),
+    resolution: resolutionOut.nullable().meta({ description: 'given when marked repaired' }),
+    escalatedAccounts: z
+      .array(z.string())
+      .meta({ description: 'every account the last missed deadline escalated to (escalatedTo is the first)' }),
   })
   .meta({ id: 'Ticket' });
+
+/** A ticket's alarm (its incident's, or of a ticket merged into it). */
+export const ticketAlarmOut = z.object({
+  id: z.number(),
+  ruleId: z.string(),
+  code: z.string(),
+  severity: z.string(),
+  state: z.enum(['active', 'acknowledged', 'cleared']),
+  raisedAt: z.number(),
+  clearedAt: z.number().nullable(),
+  ticketId: z.number(),
+});
 
 export const timelineOut = z.object({
   at: z.number(),

@@ -6,6 +6,7 @@ import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import type { NoteVisibility } from '../visibility.ts';
 import { cursors } from '../../core/cursor.ts';
 import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
+import type { Resolution } from './resolution.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
 
 /**
@@ -68,6 +69,10 @@ export type TicketChange = Partial<
     | 'breaches'
     | 'eta'
     | 'etaNote'
+    | 'mergedInto'
+    | 'repairedBy'
+    | 'resolution'
+    | 'escalatedAccounts'
   >
 >;
 
@@ -111,6 +116,10 @@ const COLUMNS = [
   'eta',
   'eta_note',
   'updated_at',
+  'merged_into',
+  'repaired_by',
+  'resolution',
+  'escalated_accounts',
 ] as const;
 
 function toTicket(r: Row): Ticket {
@@ -140,6 +149,10 @@ function toTicket(r: Row): Ticket {
     eta: r.eta === null ? null : Number(r.eta),
     etaNote: r.eta_note,
     updatedAt: Number(r.updated_at),
+    mergedInto: r.merged_into === null ? null : Number(r.merged_into),
+    repairedBy: r.repaired_by,
+    resolution: r.resolution ? (JSON.parse(r.resolution) as Resolution) : null,
+    escalatedAccounts: r.escalated_accounts ? (JSON.parse(r.escalated_accounts) as string[]) : [],
   };
 }
 
@@ -238,6 +251,10 @@ export async function insertTicket(
       snapshot: t.snapshot === undefined ? null : JSON.stringify(t.snapshot),
       eta: null,
       eta_note: null,
+      merged_into: null,
+      repaired_by: null,
+      resolution: null,
+      escalated_accounts: null,
       updated_at: at,
       ...queueColumns({ status: 'received', ...deadlines, workContentDoneAt: null, planDoneAt: null }),
     })
@@ -272,6 +289,12 @@ export async function changeTicket(
     ...('breaches' in change ? { breaches: JSON.stringify(after.breaches) } : {}),
     ...('eta' in change ? { eta: after.eta } : {}),
     ...('etaNote' in change ? { eta_note: after.etaNote } : {}),
+    ...('mergedInto' in change ? { merged_into: after.mergedInto } : {}),
+    ...('repairedBy' in change ? { repaired_by: after.repairedBy } : {}),
+    ...('resolution' in change
+      ? { resolution: after.resolution === null ? null : JSON.stringify(after.resolution) }
+      : {}),
+    ...('escalatedAccounts' in change ? { escalated_accounts: JSON.stringify(after.escalatedAccounts) } : {}),
     ...queueColumns(after),
     updated_at: entry.at,
   };
@@ -398,4 +421,76 @@ export async function ticketsDueBy(h: RecordsDb, at: number): Promise<Ticket[]> 
     .where((eb) => eb.or([eb('work_content_due_at', '<=', at), eb('plan_due_at', '<=', at)]))
     .execute();
   return rows.map(toTicket);
+}
+
+/** A ticket's alarm as the close checks and the ticket page show it. */
+export interface TicketAlarm {
+  id: number;
+  ruleId: string;
+  code: string;
+  severity: string;
+  state: 'active' | 'acknowledged' | 'cleared';
+  raisedAt: number;
+  clearedAt: number | null;
+  /** The ticket whose incident raised it (this one, or one merged into it). */
+  ticketId: number;
+}
+
+/**
+ * The alarms of a ticket: those of its incident and of the incidents of every ticket merged into it
+ * (transitively), newest first; `activeOnly`: only those not cleared.
+ */
+export async function alarmsOfTicket(h: RecordsDb, id: number, activeOnly = false): Promise<TicketAlarm[]> {
+  const incidents = new Map<number, number>();
+  const seen = new Set<number>([id]);
+  let frontier = [id];
+  while (frontier.length) {
+    const rows = await h.selectFrom('tickets').select(['id', 'incident_id']).where('id', 'in', frontier).execute();
+    for (const r of rows) if (r.incident_id !== null) incidents.set(Number(r.incident_id), Number(r.id));
+    const merged = await h.selectFrom('tickets').select('id').where('merged_into', 'in', frontier).execute();
+    frontier = merged.map((r) => Number(r.id)).filter((x) => !seen.has(x));
+    for (const x of frontier) seen.add(x);
+  }
+  if (incidents.size === 0) return [];
+  let q = h
+    .selectFrom('alarms')
+    .select(['id', 'rule_id', 'code', 'severity', 'state', 'raised_at', 'cleared_at', 'incident_id'])
+    .where('incident_id', 'in', [...incidents.keys()]);
+  if (activeOnly) q = q.where('state', '<>', 'cleared');
+  const rows = await q.orderBy('raised_at', 'desc').orderBy('id', 'desc').limit(200).execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    ruleId: r.rule_id,
+    code: r.code,
+    severity: r.severity,
+    state: r.state,
+    raisedAt: Number(r.raised_at),
+    clearedAt: r.cleared_at === null ? null : Number(r.cleared_at),
+    ticketId: incidents.get(Number(r.incident_id)) ?? id,
+  }));
+}
+
+/** The open tickets of a vehicle (the queue's order), for "other open tickets of this vehicle". */
+export async function openTicketsOfVehicle(h: RecordsDb, vehicleId: string): Promise<Ticket[]> {
+  const rows = await h
+    .selectFrom('tickets')
+    .select(COLUMNS)
+    .where('vehicle_id', '=', vehicleId)
+    .where('is_open', '=', 1)
+    .orderBy('queue_due_at')
+    .orderBy('id')
+    .limit(50)
+    .execute();
+  return rows.map(toTicket);
+}
+
+/** The tickets merged into this one (their id and number). */
+export async function ticketsMergedInto(h: RecordsDb, id: number): Promise<{ id: number; number: string }[]> {
+  const rows = await h
+    .selectFrom('tickets')
+    .select(['id', 'number'])
+    .where('merged_into', '=', id)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), number: r.number }));
 }

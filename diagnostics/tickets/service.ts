@@ -8,13 +8,17 @@ import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import type { NoteVisibility } from '../visibility.ts';
 import { createDeadlineTimer } from './deadlines.ts';
+import { isOpenStatus } from './queue.ts';
 import {
   addTimeline,
+  alarmsOfTicket,
   changeTicket,
   earliestUnbreachedDeadline,
   getTicket,
   insertTicket,
   listTickets,
+  openTicketsOfVehicle,
+  ticketsMergedInto,
   snapshotOf,
   ticketOfIncident,
   ticketsDueBy,
@@ -23,8 +27,10 @@ import {
   type TicketPage,
   type TicketQuery,
   type TicketRow,
+  type TicketAlarm,
   type TimelineInput,
 } from './records.ts';
+import { checkResolution, resolutionNote, type Resolution } from './resolution.ts';
 import {
   DEADLINE_MS,
   deadlinesFor,
@@ -53,7 +59,17 @@ export type TicketEvent =
     }
   | { type: 'assigned'; ticket: Ticket; from: string | null }
   | { type: 'eta'; ticket: Ticket; from: number | null }
-  | { type: 'breached'; ticket: Ticket; deadlines: ('work_content' | 'plan')[]; escalatedTo: string };
+  | { type: 'breached'; ticket: Ticket; deadlines: ('work_content' | 'plan')[]; escalatedTo: string }
+  /** `ticket` was merged into `into` (both changed in this transaction). */
+  | { type: 'merged'; ticket: Ticket; into: Ticket };
+
+/** What verifying or closing may need beside the action (issue 15, item 2). */
+export interface TransitionExtra {
+  /** Required by mark_repaired: the root cause, what was done, the parts used. */
+  resolution?: Partial<Resolution>;
+  /** Verify or close although the ticket's alarms are still active: why (recorded on the timeline). */
+  alarmOverride?: string;
+}
 
 /** The hook called inside each change's transaction (a plain hook, like aedes' authorizers): throwing rolls the change back. */
 export type TicketChangeHook = (tx: RecordsDb, event: TicketEvent) => Promise<void>;
@@ -77,11 +93,16 @@ export interface TicketServiceDeps {
   series: (vehicleId: string, from: number, to: number, maxPoints: number) => Promise<Series>;
   /** Called inside every change's transaction (notifications/producer.ts): see TicketEvent. */
   onChange?: TicketChangeHook;
+  /**
+   * Who a missed deadline escalates to at `at`: the roster's duty lead on shift, else the active
+   * accounts of the escalation role (platform/diagnostics.ts). Empty or absent: `options.dutyLead`.
+   */
+  escalation?: (at: number) => Promise<string[]>;
   now?: () => number;
 }
 
 export interface TicketServiceOptions {
-  /** Who breached tickets escalate to. */
+  /** Who breached tickets escalate to when `deps.escalation` names nobody (DUTY_LEAD). */
   dutyLead: string;
   /** Default: TICKET_SNAPSHOT. */
   snapshot?: SnapshotWindow;
@@ -163,23 +184,28 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     return undefined;
   }
 
+  interface Decision {
+    change: TicketChange;
+    entry: Omit<TimelineInput, 'at'>;
+    /** Timeline entries written before the change's own (an alarm override's reason). */
+    before?: Omit<TimelineInput, 'at'>[];
+    deadlinesMoved?: boolean;
+    event?: (after: Ticket) => TicketEvent;
+    /** Only staff may hear of this change (an internal comment). */
+    internal?: boolean;
+  }
+
   /** Runs one change of one ticket in its own transaction, then announces it. */
   async function change(
     id: number,
-    decide: (before: Ticket) => {
-      change: TicketChange;
-      entry: Omit<TimelineInput, 'at'>;
-      deadlinesMoved?: boolean;
-      event?: (after: Ticket) => TicketEvent;
-      /** Only staff may hear of this change (an internal comment). */
-      internal?: boolean;
-    },
+    decide: (before: Ticket, tx: RecordsDb) => Decision | Promise<Decision>,
   ): Promise<Ticket> {
     const at = now();
     let announce: () => Promise<void> = async () => undefined;
     const ticket = await inTransaction(db, async (tx) => {
       const before = await getTicket(tx, id);
-      const d = decide(before);
+      const d = await decide(before, tx);
+      for (const e of d.before ?? []) await addTimeline(tx, before.id, { ...e, at });
       const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
       if (d.event) await hook(tx, d.event(after));
       announce = updated(after, d.entry.action, d.deadlinesMoved ?? false, d.internal ?? false);
@@ -192,7 +218,11 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   /** Records the deadlines missed by now, escalates and announces them. */
   async function breachOverdue(): Promise<void> {
     const at = now();
-    for (const due of await ticketsDueBy(db, at)) {
+    const overdue = await ticketsDueBy(db, at);
+    if (overdue.length === 0) return;
+    const people = await escalationTargets(at);
+    const lead = people[0]!;
+    for (const due of overdue) {
       const result = await inTransaction(db, async (tx) => {
         const t = await getTicket(tx, due.id);
         const missed: ('work_content' | 'plan')[] = [];
@@ -215,17 +245,78 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         const ticket = await changeTicket(
           tx,
           t,
-          { breaches: [...t.breaches, ...missed], escalatedTo: options.dutyLead },
-          { at, actor: 'system', action: 'escalated', note: `escalated to ${options.dutyLead}` },
+          { breaches: [...t.breaches, ...missed], escalatedTo: lead, escalatedAccounts: people },
+          { at, actor: 'system', action: 'escalated', note: `escalated to ${people.join(', ')}` },
         );
-        await hook(tx, { type: 'breached', ticket, deadlines: missed, escalatedTo: options.dutyLead });
+        await hook(tx, { type: 'breached', ticket, deadlines: missed, escalatedTo: lead });
         return { ticket, missed };
       });
       if (!result) continue;
       log.warn({ ticket: result.ticket.number, missed: result.missed }, 'ticket deadline breached; escalated');
       for (const m of result.missed)
-        bus.emit('ticket.deadline_breached', { ticket: result.ticket, deadline: m, escalatedTo: options.dutyLead });
+        bus.emit('ticket.deadline_breached', {
+          ticket: result.ticket,
+          deadline: m,
+          escalatedTo: lead,
+          escalatedAccounts: people,
+        });
     }
+  }
+
+  /** The real accounts a breach at `at` escalates to; DUTY_LEAD only when none can be found. */
+  async function escalationTargets(at: number): Promise<string[]> {
+    const found = deps.escalation
+      ? await deps.escalation(at).catch((err: unknown) => {
+          log.error({ err }, 'escalation targets unavailable; escalating to DUTY_LEAD');
+          return [];
+        })
+      : [];
+    if (found.length) return [...new Set(found)];
+    if (deps.escalation) log.warn({ dutyLead: options.dutyLead }, 'nobody on the roster nor of the escalation role');
+    return [options.dutyLead];
+  }
+
+  /** Refuses a change of a ticket no longer open (closed, cancelled, verified, merged). */
+  function assertOpen(t: Ticket, what: string): void {
+    if (!isOpenStatus(t.status))
+      throw new PlatformError(
+        'TICKET_CLOSED',
+        `cannot ${what} ticket ${t.number}: it is ${t.status.replace(/_/g, ' ')}`,
+      );
+  }
+
+  /** The checks of verifying and closing: alarms cleared (or an override with a reason), four-eyes. */
+  async function closeChecks(
+    tx: RecordsDb,
+    t: Ticket,
+    action: TicketAction,
+    actor: string,
+    extra: TransitionExtra,
+  ): Promise<Omit<TimelineInput, 'at'>[]> {
+    if (action === 'verify' && t.repairedBy !== null && t.repairedBy === actor)
+      throw new PlatformError(
+        'SAME_PERSON_VERIFY',
+        `ticket ${t.number} was marked repaired by ${actor}; someone else must verify it`,
+      );
+    const active = await alarmsOfTicket(tx, t.id, true);
+    if (active.length === 0) return [];
+    const reason = extra.alarmOverride?.trim();
+    if (!reason)
+      throw new PlatformError(
+        'ALARMS_ACTIVE',
+        `ticket ${t.number} still has ${active.length} active alarm${active.length > 1 ? 's' : ''} (${active
+          .map((a) => a.code)
+          .join(', ')}); clear ${active.length > 1 ? 'them' : 'it'} first or give an override reason`,
+        { details: { alarms: active.map((a) => a.id) } },
+      );
+    return [
+      {
+        actor,
+        action: 'alarms_override',
+        note: `${action} with active alarms ${active.map((a) => `${a.code} (#${a.id})`).join(', ')}: ${reason}`,
+        visibility: 'internal',
+      },
+    ];
   }
 
   /** The telemetry snapshot for a ticket about a fault at `at` (undefined when the store cannot answer). */
@@ -342,37 +433,50 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       actor: string,
       note?: string,
       visibility: NoteVisibility = 'customer',
+      extra: TransitionExtra = {},
     ): Promise<Ticket> {
-      return change(id, (t) => {
+      return change(id, async (t, tx) => {
         const next = nextStatus(t.level, t.status, action);
         if (!next.ok) throw new PlatformError('INVALID_TRANSITION', next.reason);
         const at = now();
+        // closing only what is fixed (issue 15, item 2)
+        const resolution = action === 'mark_repaired' ? checkResolution(extra.resolution) : undefined;
+        const before = action === 'verify' || action === 'close' ? await closeChecks(tx, t, action, actor, extra) : [];
+        const text = resolution ? [note, resolutionNote(resolution)].filter(Boolean).join('\n') : (note ?? null);
         return {
           change: {
             status: next.to,
             ...(action === 'determine_work_content' ? { workContentDoneAt: at } : {}),
             ...(action === 'issue_plan' ? { planDoneAt: at } : {}),
+            ...(resolution ? { resolution, repairedBy: actor } : {}),
           },
-          entry: { actor, action, from: t.status, to: next.to, note: note ?? null, visibility },
+          before,
+          entry: { actor, action, from: t.status, to: next.to, note: text, visibility },
           deadlinesMoved: true,
           event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null, visibility }),
         };
       });
     },
     assign(id: number, assignee: string, actor: string): Promise<Ticket> {
-      return change(id, (t) => ({
-        change: { assignee },
-        entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
-        event: (after) => ({ type: 'assigned', ticket: after, from: t.assignee }),
-      }));
+      return change(id, (t) => {
+        assertOpen(t, 'assign');
+        return {
+          change: { assignee },
+          entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
+          event: (after) => ({ type: 'assigned', ticket: after, from: t.assignee }),
+        };
+      });
     },
     /** Sets or changes when help is expected (ETA, epoch ms) with a note; the customer sees it and is told. */
     setEta(id: number, eta: number, note: string | null, actor: string): Promise<Ticket> {
-      return change(id, (t) => ({
-        change: { eta, etaNote: note },
-        entry: { actor, action: 'eta_set', note: `${new Date(eta).toISOString()}${note ? ` ${note}` : ''}` },
-        event: (after) => ({ type: 'eta', ticket: after, from: t.eta }),
-      }));
+      return change(id, (t) => {
+        assertOpen(t, 'set the ETA of');
+        return {
+          change: { eta, etaNote: note },
+          entry: { actor, action: 'eta_set', note: `${new Date(eta).toISOString()}${note ? ` ${note}` : ''}` },
+          event: (after) => ({ type: 'eta', ticket: after, from: t.eta }),
+        };
+      });
     },
     /**
      * Adds an entry to a ticket's timeline inside the caller's transaction (pages, escalations and
@@ -385,10 +489,13 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       return { ticket, announce: updated(ticket, entry.action, false) };
     },
     setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
-      return change(id, () => ({
-        change: { serviceMode: mode },
-        entry: { actor, action: 'service_mode_set', note: mode },
-      }));
+      return change(id, (t) => {
+        assertOpen(t, 'set the service mode of');
+        return {
+          change: { serviceMode: mode },
+          entry: { actor, action: 'service_mode_set', note: mode },
+        };
+      });
     },
     /** A comment on the timeline: for staff only (`internal`: the unit is not even told of it) or for the customer unit too. */
     comment(id: number, actor: string, text: string, visibility: NoteVisibility = 'customer'): Promise<Ticket> {
@@ -397,6 +504,67 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         entry: { actor, action: 'comment', note: text, visibility },
         internal: visibility === 'internal',
       }));
+    },
+
+    /**
+     * Merges ticket `id` into ticket `into` of the same vehicle (issue 15, item 1): the merged one
+     * becomes `merged` (terminal, `mergedInto` names the target; its timeline and alarms stay), the
+     * target records it on its timeline, takes the higher level and, from now on, the merged
+     * ticket's alarms count for its closing. Both must be open; TICKET_CLOSED, MERGE_VEHICLE_MISMATCH.
+     */
+    async merge(id: number, into: number, actor: string, note?: string): Promise<{ merged: Ticket; target: Ticket }> {
+      if (id === into) throw new PlatformError('INVALID_ARGUMENT', 'a ticket cannot be merged into itself');
+      const at = now();
+      const result = await inTransaction(db, async (tx) => {
+        const source = await getTicket(tx, id);
+        const target = await getTicket(tx, into);
+        assertOpen(source, 'merge');
+        assertOpen(target, 'merge into');
+        if (source.vehicleId === null || source.vehicleId !== target.vehicleId)
+          throw new PlatformError(
+            'MERGE_VEHICLE_MISMATCH',
+            `tickets ${source.number} and ${target.number} are not of the same vehicle; only tickets of one vehicle can be merged`,
+          );
+        const extra = note?.trim() ? `: ${note.trim()}` : '';
+        const merged = await changeTicket(
+          tx,
+          source,
+          { status: 'merged', mergedInto: target.id },
+          {
+            at,
+            actor,
+            action: 'merged',
+            from: source.status,
+            to: 'merged',
+            note: `merged into ${target.number}${extra}`,
+            visibility: 'customer',
+          },
+        );
+        const level = higherLevel(target.level, source.level);
+        const plan =
+          level === 'urgent' && target.planDueAt === null ? { planDueAt: target.receivedAt + DEADLINE_MS } : {};
+        const after = await changeTicket(tx, target, level !== target.level ? { level, ...plan } : {}, {
+          at,
+          actor,
+          action: 'merged_in',
+          note: `${source.number} merged into this ticket${extra}`,
+          visibility: 'customer',
+        });
+        await hook(tx, { type: 'merged', ticket: merged, into: after });
+        return { merged, target: after };
+      });
+      await updated(result.merged, 'merged', true)();
+      await updated(result.target, 'merged_in', true)();
+      return result;
+    },
+    /** The alarms of a ticket (its incident's and those of the tickets merged into it), newest first. */
+    alarms: (id: number, activeOnly = false): Promise<TicketAlarm[]> => alarmsOfTicket(db, id, activeOnly),
+    /** The other open tickets of the ticket's vehicle, and the tickets merged into it. */
+    async related(t: Ticket): Promise<{ sameVehicle: Ticket[]; mergedFrom: { id: number; number: string }[] }> {
+      return {
+        sameVehicle: t.vehicleId ? (await openTicketsOfVehicle(db, t.vehicleId)).filter((x) => x.id !== t.id) : [],
+        mergedFrom: await ticketsMergedInto(db, t.id),
+      };
     },
 
     get: (id: number): Promise<Ticket> => getTicket(db, id),

@@ -12,6 +12,8 @@ export const TICKET_STATUSES = [
   'verified',
   'closed',
   'cancelled',
+  // merged into another ticket of the same vehicle (terminal; `mergedInto` names it)
+  'merged',
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 

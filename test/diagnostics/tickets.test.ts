@@ -168,16 +168,18 @@ describe('ticket status machine', () => {
     });
     await tickets.transition(ticket.id, 'determine_work_content', 'desk-chen');
     await expect(tickets.transition(ticket.id, 'start_service', 'eng')).rejects.toThrow(/support plan issued/);
-    for (const a of [
-      'issue_plan',
-      'start_service',
-      'mark_repaired',
-      'verify',
-      'close',
-      'reopen',
-      'mark_repaired',
-    ] as TicketAction[]) {
-      await tickets.transition(ticket.id, a, 'eng-li');
+    const fixed = { resolution: { rootCause: 'fuel filter clogged', workDone: 'filter replaced', partsUsed: [] } };
+    // closing only what is fixed: a resolution when repaired, verified by someone else (four-eyes)
+    for (const [a, who] of [
+      ['issue_plan', 'eng-li'],
+      ['start_service', 'eng-li'],
+      ['mark_repaired', 'eng-li'],
+      ['verify', 'desk-chen'],
+      ['close', 'desk-chen'],
+      ['reopen', 'desk-chen'],
+      ['mark_repaired', 'eng-li'],
+    ] as [TicketAction, string][]) {
+      await tickets.transition(ticket.id, a, who, undefined, 'customer', fixed);
     }
     await tickets.assign(ticket.id, 'eng-li', 'desk-chen');
     await tickets.setServiceMode(ticket.id, 'on_site_repair', 'desk-chen');

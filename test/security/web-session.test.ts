@@ -29,6 +29,8 @@ const handleOf = (cookie: string) => sessionHandle(createHash('sha256').update(c
 interface Ids {
   alarm: number;
   ticket: number;
+  /** Another open ticket of the same vehicle, merged into `ticket`. */
+  mergeTicket: number;
   /** A handle of another session of the admin (revoked by the admin itself). */
   ownSession: string;
   /** A handle of the engineer's session (revoked by the admin). */
@@ -87,6 +89,7 @@ const UNSAFE: [string, UnsafeRequest][] = [
     'POST /api/tickets/:id/transitions',
     (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } }),
   ],
+  ['POST /api/tickets/:id/merge', (i) => ({ url: `/api/tickets/${i.mergeTicket}/merge`, body: { into: i.ticket } })],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
   [
     'POST /api/tickets/:id/service-mode',
@@ -256,6 +259,7 @@ describe('CSRF: every state-changing route refuses a request without the session
     ids = {
       alarm: (await w.alarm('VA1')).id,
       ticket: (await w.ticket('VA1')).id,
+      mergeTicket: (await w.ticket('VA1', 'urgent')).id,
       session,
       failed: failed.id,
       inbox: await w.inboxItem('admin', 'csrf', null),

@@ -284,6 +284,15 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
+  'POST /api/tickets/:id/merge': [
+    {
+      what: 'merge B’s ticket into B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/merge`,
+      body: (u) => ({ into: u.ticket }),
+      expect: FORBIDDEN,
+    },
+  ],
   'POST /api/tickets/:id/assign': [
     {
       what: 'assign B’s ticket to B’s account',

@@ -268,6 +268,14 @@ const ROUTES: Route[] = [
   },
   {
     method: 'POST',
+    path: '/api/tickets/{id}/merge',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/merge`,
+    body: (ids, u) => ({ into: T(ids, u) }),
+    invalid: { url: '/api/tickets/1/merge', body: { into: 'the other one' } },
+  },
+  {
+    method: 'POST',
     path: '/api/tickets/{id}/assign',
     roles: ['admin', 'dispatcher'],
     url: (ids, u) => `/api/tickets/${T(ids, u)}/assign`,

@@ -47,8 +47,9 @@ describe('the ticket list pages in the database (keyset)', () => {
     for (let i = 0; i < n; i++) {
       const t = await w.ticket(i % 2 ? 'VA1' : 'VB1', levels[i % 3]);
       if (i % 4 === 1) await w.tickets.transition(t.id, 'determine_work_content', 'dispatcher');
-      if (i % 5 === 2) await w.tickets.transition(t.id, 'cancel', 'dispatcher');
+      // assigned while open: a closed ticket can no longer be assigned
       if (i % 7 === 3) await w.tickets.assign(t.id, 'engineer', 'dispatcher');
+      if (i % 5 === 2) await w.tickets.transition(t.id, 'cancel', 'dispatcher');
       made.push(t);
       w.advance(i % 3 ? 60_000 : 0); // some share their deadlines: the id breaks the tie
     }

@@ -3,6 +3,7 @@ import type { Ticket } from '../../diagnostics/types.ts';
 import { codeOf, healthyFrame, PLANS, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002', role: 'unit technician' }];
+const FIXED = { rootCause: 'starter relay stuck', workDone: 'relay replaced, generator started twice', partsUsed: [] };
 
 describe('tickets over the API', () => {
   let w: TestWeb;
@@ -16,7 +17,11 @@ describe('tickets over the API', () => {
   afterEach(async () => w.close());
 
   const act = (a: Agent, id: number, action: string, note?: string) =>
-    a.post(`/api/tickets/${id}/transitions`, { action, ...(note ? { note } : {}) });
+    a.post(`/api/tickets/${id}/transitions`, {
+      action,
+      ...(note ? { note } : {}),
+      ...(action === 'mark_repaired' ? { resolution: FIXED } : {}),
+    });
 
   it('walks an extra-urgent ticket through every step of the status machine, with timeline and audit', async () => {
     const t = await w.ticket('VA1', 'extra_urgent');
@@ -24,7 +29,7 @@ describe('tickets over the API', () => {
       [engineer, 'determine_work_content', 'work_content_determined'],
       [engineer, 'start_service', 'in_service'], // extra urgent: service may start before the written plan
       [engineer, 'mark_repaired', 'repaired'],
-      [engineer, 'verify', 'verified'],
+      [dispatcher, 'verify', 'verified'], // four-eyes: not the one who marked it repaired
       [dispatcher, 'close', 'closed'],
       [dispatcher, 'reopen', 'in_service'],
       [dispatcher, 'cancel', 'cancelled'],

@@ -56,7 +56,9 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
         send.sendReliable([rooms.customerTickets(cid)], 'ticket', {
           ...m,
           ticket: naming.ticket(m.ticket),
-          ...('escalatedTo' in m ? { escalatedTo: naming.person(m.escalatedTo) } : {}),
+          ...('escalatedTo' in m
+            ? { escalatedTo: naming.person(m.escalatedTo), escalatedAccounts: m.escalatedAccounts.map(naming.person) }
+            : {}),
         } as LiveTicket),
       );
   }
@@ -83,6 +85,7 @@ export function createEventFanOut(deps: EventFanOutDeps): LiveModule {
         ticket: ticketView(e.ticket),
         deadline: e.deadline,
         escalatedTo: e.escalatedTo,
+        escalatedAccounts: e.escalatedAccounts,
       }),
     ),
   ];

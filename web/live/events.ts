@@ -51,7 +51,14 @@ export interface LiveAlarm {
 export type LiveTicket =
   | { kind: 'opened'; ticket: Ticket }
   | { kind: 'updated'; ticket: Ticket; action: string }
-  | { kind: 'deadline_breached'; ticket: Ticket; deadline: 'work_content' | 'plan'; escalatedTo: string };
+  | {
+      kind: 'deadline_breached';
+      ticket: Ticket;
+      deadline: 'work_content' | 'plan';
+      escalatedTo: string;
+      /** Every account escalated to: their consoles alert them (issue 15, item 3). */
+      escalatedAccounts: string[];
+    };
 
 /** An operator command to a vehicle was sent, or settled (done, refused, no_answer): to staff subscribed to the vehicle. */
 export interface LiveCommand {

@@ -22,9 +22,11 @@ import {
   planOut,
   queryBool,
   remoteSessionOut,
+  resolutionIn,
   serviceModeSchema,
   text,
   ticketActionSchema,
+  ticketAlarmOut,
   ticketOut,
   timelineOut,
   vehicleIdSchema,
@@ -123,6 +125,20 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               sessions: z
                 .array(remoteSessionOut)
                 .meta({ description: 'its remote sessions, newest first (records: GET /api/sessions/{id}/record)' }),
+              alarms: z.array(ticketAlarmOut).meta({
+                description:
+                  'its alarms (its incident’s and those of the tickets merged into it), newest first; verifying or closing needs the active ones cleared',
+              }),
+              sameVehicle: z
+                .array(ticketOut)
+                .meta({ description: 'the other open tickets of the same vehicle (side by side; mergeable)' }),
+              mergedFrom: z
+                .array(z.object({ id: z.number(), number: z.string() }))
+                .meta({ description: 'the tickets merged into this one' }),
+              mergedIntoNumber: z
+                .string()
+                .nullable()
+                .meta({ description: 'the number of the ticket this one was merged into, else null' }),
             }),
             ...errors(400, ...AUTHED, 404),
           },
@@ -133,6 +149,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const t = await tenancy.ticket(me, req.params.id);
         const plan = tickets.planOf(t);
         const naming = await ctx.names.forViewer(me);
+        const related = await tickets.related(t);
         return {
           ticket: naming.ticket(ticketView(t)),
           // a customer never gets a note for staff only (issue 16, item 6)
@@ -144,6 +161,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           sessions: (await deps.remote.list({ ticketId: t.id, limit: 100 })).sessions.map(
             sessionView(me, naming).session,
           ),
+          alarms: await tickets.alarms(t.id),
+          // tenancy: the same vehicle's tickets of another unit (a vehicle since transferred) are not shown
+          sameVehicle: related.sameVehicle
+            .filter((x) => x.customerId === t.customerId)
+            .map((x) => naming.ticket(ticketView(x))),
+          mergedFrom: related.mergedFrom,
+          mergedIntoNumber: t.mergedInto === null ? null : (await tickets.get(t.mergedInto)).number,
         };
       },
     );
@@ -248,12 +272,19 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           tags: ['tickets'],
           summary: 'Move the ticket along the status machine',
           description:
-            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher.',
+            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher. ' +
+            'Closing only what is fixed: mark_repaired needs `resolution` (400 RESOLUTION_REQUIRED); verify must come from someone other than who marked it repaired (403 SAME_PERSON_VERIFY); verify and close need the ticket’s alarms cleared (409 ALARMS_ACTIVE) unless `alarmOverride` gives the reason, which goes to the timeline and the audit log.',
           params: numericParams,
           body: z.strictObject({
             action: ticketActionSchema,
             note: text('note', 2000).optional(),
             visibility: visibilityIn.default('internal'),
+            resolution: resolutionIn
+              .optional()
+              .meta({ description: 'required by mark_repaired: root cause, what was done, the parts used' }),
+            alarmOverride: text('alarmOverride', 1000)
+              .optional()
+              .meta({ description: 'verify or close although alarms are still active: why' }),
           }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
         },
@@ -267,7 +298,16 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'FORBIDDEN',
             `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
           );
-        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note, req.body.visibility);
+        const b = req.body;
+        // the alarms an override passes over, for the audit record (read before the change)
+        const overridden =
+          b.alarmOverride !== undefined && (b.action === 'verify' || b.action === 'close')
+            ? (await tickets.alarms(before.id, true)).map((a) => a.id)
+            : [];
+        const t = await tickets.transition(before.id, b.action, me.id, b.note, b.visibility, {
+          ...(b.resolution ? { resolution: b.resolution } : {}),
+          ...(b.alarmOverride !== undefined ? { alarmOverride: b.alarmOverride } : {}),
+        });
         await audit.record({
           actor: me.id,
           action: 'ticket.transition',
@@ -278,9 +318,44 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             from: before.status,
             to: t.status,
             ...(req.body.note !== undefined ? { noteVisibility: req.body.visibility } : {}),
+            ...(b.resolution && t.resolution ? { resolution: t.resolution } : {}),
+            ...(overridden.length ? { alarmOverride: { reason: b.alarmOverride, alarms: overridden } } : {}),
           },
         });
         return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/merge',
+      {
+        config: { access: { roles: ['admin', 'dispatcher'] } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'Merge this ticket into another open ticket of the same vehicle',
+          description:
+            'The duty desk’s (who classifies tickets). This ticket becomes merged (terminal; mergedInto names the target), keeps its timeline and alarms, and its alarms count for the target’s closing; the target’s timeline records the merge and it takes the higher level. 409 TICKET_CLOSED when either is no longer open, 409 MERGE_VEHICLE_MISMATCH when they are not of one vehicle.',
+          params: numericParams,
+          body: z.strictObject({
+            into: z.number({ error: 'into must be a ticket id' }).int().min(1).max(Number.MAX_SAFE_INTEGER),
+            note: text('note', 1000).optional(),
+          }),
+          response: { 200: z.object({ ticket: ticketOut, target: ticketOut }), ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const source = await tenancy.ticket(me, req.params.id);
+        const target = await tenancy.ticket(me, req.body.into);
+        const r = await tickets.merge(source.id, target.id, me.id, req.body.note);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.merged',
+          subject: `ticket:${r.merged.id}`,
+          ...auditFrom(req),
+          details: { number: r.merged.number, from: source.status, into: r.target.id, intoNumber: r.target.number },
+        });
+        return { ticket: ticketView(r.merged), target: ticketView(r.target) };
       },
     );
 
