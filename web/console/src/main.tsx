@@ -10,6 +10,7 @@ import { api, onSessionEnded, setCsrfToken } from './api.ts';
 import { InboxBell } from './components/inbox-bell.tsx';
 import { LangSwitch } from './components/lang-switch.tsx';
 import { QueueSummary } from './components/queue-summary.tsx';
+import { EscalationAlert } from './components/escalation-alert.tsx';
 import { RingAlert } from './components/ring-alert.tsx';
 import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
@@ -165,6 +166,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
         </button>
       </header>
       {role !== 'customer' && <RingAlert />}
+      {role !== 'customer' && <EscalationAlert />}
       <main class="content">{view}</main>
     </>
   );

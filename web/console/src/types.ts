@@ -14,6 +14,7 @@ import type {
   fleetCountsOut,
   planOut,
   remoteSessionOut,
+  ticketAlarmOut,
   sessionOut,
   staffMemberOut,
   timelineOut,
@@ -63,7 +64,14 @@ export interface TicketDetail {
   plan: Plan | null;
   /** Its remote sessions, newest first. */
   sessions: RemoteSession[];
+  /** Its alarms (its incident's and those of the tickets merged into it), newest first. */
+  alarms: TicketAlarm[];
+  /** The other open tickets of its vehicle, shown side by side. */
+  sameVehicle: Ticket[];
+  mergedFrom: { id: number; number: string }[];
+  mergedIntoNumber: string | null;
 }
+export type TicketAlarm = z.infer<typeof ticketAlarmOut>;
 export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';
 
 /** A notification contact (GET /api/customers/{id}/contacts, /api/me/contact). */

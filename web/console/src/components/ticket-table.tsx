@@ -7,6 +7,8 @@ import { timeToEmpty } from '../format.ts';
 import type { Ticket, VehicleState } from '../types.ts';
 import { LevelBadge, ModeLabel, SocBar, StatusBadge } from './badges.tsx';
 
+const OPEN = new Set(['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired']);
+
 export function Countdown({ ticket, now }: { ticket: Ticket; now: number }) {
   if (ticket.nextDueAt === null)
     return <span class="muted">{ticket.breaches.length ? t('tickets.breached') : t('tickets.noDeadline')}</span>;
@@ -32,6 +34,10 @@ export function TicketTable({
   vehicles?: Map<string, VehicleState>;
 }) {
   if (!tickets.length) return <p class="muted">{t('common.empty')}</p>;
+  // tickets of one vehicle still open together are marked (the ticket page shows them side by side)
+  const openPerVehicle = new Map<string, number>();
+  for (const x of tickets)
+    if (x.vehicleId && OPEN.has(x.status)) openPerVehicle.set(x.vehicleId, (openPerVehicle.get(x.vehicleId) ?? 0) + 1);
   return (
     <table class="grid" data-testid="ticket-table">
       <thead>
@@ -67,6 +73,11 @@ export function TicketTable({
               <td>{ticketTitle(tk, loc)}</td>
               <td>
                 <VehicleCell id={tk.vehicleId} v={tk.vehicleId ? vehicles?.get(tk.vehicleId) : undefined} />
+                {tk.vehicleId && OPEN.has(tk.status) && (openPerVehicle.get(tk.vehicleId) ?? 0) > 1 && (
+                  <span class="badge sev-minor" data-testid="same-vehicle-mark">
+                    {t('tickets.sameVehicle', { n: openPerVehicle.get(tk.vehicleId)! })}
+                  </span>
+                )}
               </td>
               {showCustomer && <td>{tk.customerId ?? '—'}</td>}
               <td>

@@ -25,7 +25,7 @@ import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
-import type { StaffMember, StaffPage, Ticket, TicketDetail, VehicleState } from '../types.ts';
+import type { StaffMember, StaffPage, Ticket, TicketAlarm, TicketDetail, VehicleState } from '../types.ts';
 
 export function TicketView({ id }: { id: string }) {
   useLang();
@@ -52,6 +52,13 @@ export function TicketView({ id }: { id: string }) {
         <Countdown ticket={tk} now={now} />
       </div>
       <h3 class="ticket-title">{ticketTitle(tk, loc)}</h3>
+      {tk.mergedInto !== null && (
+        <p class="notice" data-testid="merged-into">
+          <a href={`#/tickets/${tk.mergedInto}`}>
+            {t('ticket.mergedInto', { n: d.mergedIntoNumber ?? `#${tk.mergedInto}` })}
+          </a>
+        </p>
+      )}
       <div class="facts card">
         <Fact label={t(`ticket.source.${tk.source}` as MessageKey)}>{dateTime(tk.receivedAt)}</Fact>
         <Fact label={t('common.vehicle')}>
@@ -103,7 +110,16 @@ export function TicketView({ id }: { id: string }) {
         {tk.escalatedTo && <Fact label="⚠">{t('ticket.escalatedTo', { who: tk.escalatedTo })}</Fact>}
       </div>
 
-      {isStaff(role) && <Actions ticket={tk} onDone={detail.reload} />}
+      {isStaff(role) && (
+        <Actions
+          ticket={tk}
+          activeAlarms={d.alarms.filter((a) => a.state !== 'cleared').length}
+          onDone={detail.reload}
+        />
+      )}
+      <SameVehicle detail={d} now={now} onDone={detail.reload} />
+      {tk.resolution && <ResolutionCard ticket={tk} />}
+      <TicketAlarms alarms={d.alarms} />
       {isStaff(role) && <Pages ticketId={tk.id} onDone={detail.reload} />}
 
       <div class="two-col">
@@ -234,10 +250,16 @@ function Snapshot({ detail }: { detail: TicketDetail }) {
   );
 }
 
-function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
+/** A ticket still being worked on: assignment, service mode and ETA can change (the server refuses the others). */
+const OPEN = new Set(['received', 'work_content_determined', 'plan_issued', 'in_service', 'repaired']);
+
+function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarms: number; onDone: () => void }) {
   const role = me().role;
   const meta = getMeta();
+  const open = OPEN.has(ticket.status);
   const [note, setNote] = useState('');
+  const [override, setOverride] = useState('');
+  const [resolution, setResolution] = useState({ rootCause: '', workDone: '', parts: '' });
   const [visibility, setVisibility] = useState<'internal' | 'customer'>('internal');
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -262,6 +284,8 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
     try {
       await fn();
       setNote('');
+      setOverride('');
+      setResolution({ rootCause: '', workDone: '', parts: '' });
       setVisibility('internal');
       onDone();
     } catch (x) {
@@ -283,10 +307,25 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
             data-action={action}
             onClick={() =>
               run(() =>
-                api.post(
-                  `/api/tickets/${ticket.id}/transitions`,
-                  note.trim() ? { action, note: note.trim(), visibility } : { action },
-                ),
+                api.post(`/api/tickets/${ticket.id}/transitions`, {
+                  action,
+                  ...(note.trim() ? { note: note.trim(), visibility } : {}),
+                  ...(action === 'mark_repaired'
+                    ? {
+                        resolution: {
+                          rootCause: resolution.rootCause,
+                          workDone: resolution.workDone,
+                          partsUsed: resolution.parts
+                            .split('\n')
+                            .map((x) => x.trim())
+                            .filter(Boolean),
+                        },
+                      }
+                    : {}),
+                  ...((action === 'verify' || action === 'close') && override.trim()
+                    ? { alarmOverride: override.trim() }
+                    : {}),
+                }),
               )
             }
           >
@@ -302,13 +341,67 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
         />
         <VisibilityChoice name="transition-visibility" value={visibility} onChange={setVisibility} />
       </div>
+      {allowed.some(([a]) => a === 'mark_repaired') && (
+        <fieldset class="resolution-form" data-testid="resolution-form">
+          <legend>{t('ticket.resolution')}</legend>
+          <input
+            class="grow"
+            data-testid="resolution-root-cause"
+            placeholder={t('ticket.rootCause')}
+            aria-label={t('ticket.rootCause')}
+            maxLength={2000}
+            value={resolution.rootCause}
+            onInput={(e) => setResolution({ ...resolution, rootCause: e.currentTarget.value })}
+          />
+          <input
+            class="grow"
+            data-testid="resolution-work-done"
+            placeholder={t('ticket.workDone')}
+            aria-label={t('ticket.workDone')}
+            maxLength={4000}
+            value={resolution.workDone}
+            onInput={(e) => setResolution({ ...resolution, workDone: e.currentTarget.value })}
+          />
+          <textarea
+            data-testid="resolution-parts"
+            placeholder={t('ticket.partsUsed')}
+            aria-label={t('ticket.partsUsed')}
+            rows={2}
+            value={resolution.parts}
+            onInput={(e) => setResolution({ ...resolution, parts: e.currentTarget.value })}
+          />
+        </fieldset>
+      )}
+      {activeAlarms > 0 && allowed.some(([a]) => a === 'verify' || a === 'close') && (
+        <div class="toolbar" data-testid="alarm-override">
+          <span class="overdue">⚠ {t('ticket.alarmsActive', { n: activeAlarms })}</span>
+          <input
+            class="grow"
+            data-testid="alarm-override-reason"
+            placeholder={t('ticket.override')}
+            aria-label={t('ticket.override')}
+            maxLength={1000}
+            value={override}
+            onInput={(e) => setOverride(e.currentTarget.value)}
+          />
+        </div>
+      )}
+      {ticket.repairedBy && ticket.status === 'repaired' && (
+        <p class="muted">{t('ticket.repairedBy', { who: personName(ticket.repairedBy) })}</p>
+      )}
+      {!open && (
+        <p class="muted" data-testid="ticket-read-only">
+          {t('ticket.readOnly')}
+        </p>
+      )}
       <div class="toolbar">
         {canAssign && (
           <label>
             {t('ticket.assign')}{' '}
             <select
+              data-testid="assign-select"
               value={ticket.assignee ?? ''}
-              disabled={busy}
+              disabled={busy || !open}
               onChange={(e) =>
                 e.currentTarget.value &&
                 run(() => api.post(`/api/tickets/${ticket.id}/assign`, { assignee: e.currentTarget.value }))
@@ -326,8 +419,9 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
         <label>
           {t('ticket.mode')}{' '}
           <select
+            data-testid="service-mode-select"
             value={ticket.serviceMode ?? ''}
-            disabled={busy}
+            disabled={busy || !open}
             onChange={(e) =>
               e.currentTarget.value &&
               run(() => api.post(`/api/tickets/${ticket.id}/service-mode`, { mode: e.currentTarget.value }))
@@ -342,7 +436,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
           </select>
         </label>
       </div>
-      <EtaForm ticket={ticket} busy={busy} run={run} />
+      <EtaForm ticket={ticket} busy={busy || !open} run={run} />
       {err && (
         <div class="error" role="alert">
           {err}
@@ -381,11 +475,18 @@ function EtaForm({
     >
       <label>
         {t('ticket.eta')}{' '}
-        <input type="datetime-local" required value={at} onInput={(e) => setAt(e.currentTarget.value)} />
+        <input
+          type="datetime-local"
+          required
+          disabled={busy}
+          value={at}
+          onInput={(e) => setAt(e.currentTarget.value)}
+        />
       </label>
       <input
         class="grow"
         placeholder={t('ticket.etaNote')}
+        disabled={busy}
         maxLength={500}
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
@@ -507,4 +608,95 @@ function useVehicleNow(vehicleId: string | null): VehicleState | null {
     };
   }, [vehicleId]);
   return v;
+}
+
+/** The other open tickets of the vehicle side by side (the duty desk may merge this one into one of them), and those merged into it. */
+function SameVehicle({ detail, now, onDone }: { detail: TicketDetail; now: number; onDone: () => void }) {
+  const [err, setErr] = useState<string | null>(null);
+  const tk = detail.ticket;
+  const role = me().role;
+  const canMerge = (role === 'admin' || role === 'dispatcher') && OPEN.has(tk.status);
+  if (detail.sameVehicle.length === 0 && detail.mergedFrom.length === 0) return null;
+  const merge = async (into: Ticket) => {
+    if (!confirm(t('ticket.mergeConfirm', { a: tk.number, b: into.number }))) return;
+    try {
+      await api.post(`/api/tickets/${tk.id}/merge`, { into: into.id });
+      setErr(null);
+      onDone();
+    } catch (x) {
+      setErr(errorText(x));
+    }
+  };
+  return (
+    <section class="card" data-testid="same-vehicle">
+      {detail.sameVehicle.length > 0 && (
+        <>
+          <h3>{t('ticket.sameVehicle')}</h3>
+          <div class="side-by-side">
+            {detail.sameVehicle.map((o) => (
+              <div class="card" key={o.id} data-testid={`same-vehicle-${o.number}`}>
+                <p>
+                  <a href={`#/tickets/${o.id}`}>{o.number}</a> <LevelBadge level={o.level} />{' '}
+                  <StatusBadge status={o.status} /> <Countdown ticket={o} now={now} />
+                </p>
+                <p>{ticketTitle(o, loc)}</p>
+                {canMerge && (
+                  <button type="button" data-testid={`merge-into-${o.number}`} onClick={() => void merge(o)}>
+                    {t('ticket.mergeInto', { n: o.number })}
+                  </button>
+                )}
+              </div>
+            ))}
+          </div>
+        </>
+      )}
+      {detail.mergedFrom.length > 0 && (
+        <p data-testid="merged-from">
+          {t('ticket.mergedFrom')}:{' '}
+          {detail.mergedFrom.map((m, i) => (
+            <span key={m.id}>
+              {i > 0 && ', '}
+              <a href={`#/tickets/${m.id}`}>{m.number}</a>
+            </span>
+          ))}
+        </p>
+      )}
+      {err && (
+        <div class="error" role="alert">
+          {err}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** What was found and done (given when marked repaired). */
+function ResolutionCard({ ticket }: { ticket: Ticket }) {
+  const r = ticket.resolution!;
+  return (
+    <section class="card" data-testid="resolution">
+      <h3>{t('ticket.resolution')}</h3>
+      <Fact label={t('ticket.rootCause')}>{r.rootCause}</Fact>
+      <Fact label={t('ticket.workDone')}>{r.workDone}</Fact>
+      <Fact label={t('ticket.partsUsed')}>{r.partsUsed.length ? r.partsUsed.join('; ') : '—'}</Fact>
+    </section>
+  );
+}
+
+/** The ticket's alarms (its incident's and those of tickets merged into it): what must clear before it closes. */
+function TicketAlarms({ alarms }: { alarms: TicketAlarm[] }) {
+  if (alarms.length === 0) return null;
+  return (
+    <section class="card" data-testid="ticket-alarms">
+      <h3>{t('ticket.alarms')}</h3>
+      <ul>
+        {alarms.map((a) => (
+          <li key={a.id} data-alarm={a.id} data-state={a.state}>
+            <span class="muted">{dateTime(a.raisedAt)}</span> <b>{a.code}</b> {t(`alarmState.${a.state}` as MessageKey)}
+            {a.clearedAt !== null && <span class="muted"> · {dateTime(a.clearedAt)}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
 }
