@@ -35,7 +35,9 @@ const NAMING_NOTES = ['assigned to ', 'escalated to ', 'paged ', 'page escalated
 
 function renameNote(note: string | null, name: NameFor): string | null {
   if (note === null) return null;
-  for (const prefix of NAMING_NOTES) if (note.startsWith(prefix)) return prefix + name(note.slice(prefix.length));
+  // "escalated to desk-1, desk-2": a list of people (account ids hold no comma)
+  for (const prefix of NAMING_NOTES)
+    if (note.startsWith(prefix)) return prefix + note.slice(prefix.length).split(', ').map(name).join(', ');
   return note;
 }
 

@@ -38,6 +38,11 @@ describe('escalation to real accounts', () => {
     expect(escalated?.note).toMatch(/^escalated to (dispatcher, desk-2|desk-2, dispatcher)$/);
     expect(events.map((e) => e.escalatedAccounts.sort())).toEqual([['desk-2', 'dispatcher']]);
     expect(JSON.stringify(after)).not.toContain('duty-lead');
+    // the customer unit reads public names, never the staff login ids escalated to
+    const cust = await w.login('cust-a');
+    const seen = (await cust.get(`/api/tickets/${after.id}`)).body;
+    expect(seen).not.toContain('desk-2');
+    expect(seen).toContain('escalated to ');
   });
 
   it('a shift on duty: its duty lead', async () => {
