@@ -209,3 +209,51 @@ describe('the ticket snapshot window', () => {
     }
   });
 });
+
+describe('escalating a missed deadline (issue 15, item 3)', () => {
+  it('to the accounts the escalation names (deduplicated); to DUTY_LEAD only when it names nobody or fails', async () => {
+    const db = await openSqliteRecords({ file: ':memory:' });
+    let clock = T0;
+    let answer: () => Promise<string[]> = async () => ['desk-1', 'desk-2', 'desk-1'];
+    const bus = createInProcessBus<PlatformEvents>(silentLogger());
+    const told: { escalatedTo: string; escalatedAccounts: string[] }[] = [];
+    bus.on('ticket.deadline_breached', (e) => void told.push(e));
+    const tickets = createTicketService(
+      {
+        db,
+        bus,
+        log: silentLogger(),
+        plans: PLANS,
+        now: () => clock,
+        series: async (vehicleId, from, to) => ({ vehicleId, from, to, bucketMs: 0, ts: [], count: [], fields: {} }),
+        escalation: () => answer(),
+      },
+      { dutyLead: 'lead-on-paper' },
+    );
+    try {
+      const breach = async () => {
+        const t = await tickets.open({ ...hotline, level: 'extra_urgent' }, 'desk');
+        clock += 31 * 60_000;
+        await tickets.start();
+        tickets.stop();
+        return { t: await tickets.get(t.id), timeline: await tickets.timeline(t.id) };
+      };
+      const first = await breach();
+      expect(first.t).toMatchObject({ escalatedTo: 'desk-1', escalatedAccounts: ['desk-1', 'desk-2'] });
+      expect(first.timeline.find((e) => e.action === 'escalated')?.note).toBe('escalated to desk-1, desk-2');
+      expect(told).toEqual([
+        expect.objectContaining({ escalatedTo: 'desk-1', escalatedAccounts: ['desk-1', 'desk-2'] }),
+      ]);
+
+      answer = async () => [];
+      expect((await breach()).t.escalatedAccounts).toEqual(['lead-on-paper']);
+      answer = async () => {
+        throw new Error('records unavailable');
+      };
+      expect((await breach()).t.escalatedAccounts).toEqual(['lead-on-paper']);
+    } finally {
+      tickets.stop();
+      await db.destroy();
+    }
+  });
+});
