@@ -126,6 +126,8 @@ describe('closing only what is fixed, merging tickets of one vehicle (Chromium)'
     await eng.click('[data-action=mark_repaired]');
     await eng.waitForSelector('[data-testid=ticket-view][data-status=repaired]');
     expect(await eng.locator('[data-testid=resolution]').textContent()).toContain('ATS contactor welded');
+    // four-eyes: the one who repaired it is offered no verify
+    expect(await eng.locator('[data-action=verify]').count()).toBe(0);
 
     // the dispatcher verifies: refused while the alarm is active, then with a reason
     const desk = await signIn('desk');

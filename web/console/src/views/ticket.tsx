@@ -276,7 +276,9 @@ function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarm
     ([action, a]) =>
       a.from.includes(ticket.status) &&
       a.roles.includes(role) &&
-      !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued'),
+      !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued') &&
+      // four-eyes: who marked it repaired does not verify it (the server refuses too)
+      !(action === 'verify' && ticket.repairedBy === me().id),
   );
   const run = async (fn: () => Promise<unknown>) => {
     setBusy(true);
