@@ -11,6 +11,7 @@ import {
 } from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
+import { secondsSince, type Histograms } from '../core/histograms.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { VehicleMessageHandler } from '../core/inbound.ts';
 import type { Logger } from '../core/logger.ts';
@@ -44,6 +45,8 @@ export interface BrokerDeps {
   commandLog?: { record(c: { vehicleId: string; publisher: string; payload: Buffer | string }): Promise<void> };
   /** Where refused logins are summed up (one row per address per minute); none: only logged and counted. */
   audit?: BrokerAudit;
+  /** Where the PUBACK latency of vehicle messages goes (`mqtt.puback_latency`); none: not measured. */
+  histograms?: Pick<Histograms, 'observe'>;
   now?: () => number;
 }
 
@@ -376,11 +379,13 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     }
     if (!decision.vehicleMessage) return callback(null);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const arrived = process.hrtime.bigint();
     vehicleMessages
       .handle({ ...decision.vehicleMessage, topic: packet.topic, payload, retain: !!packet.retain })
       .then((verdict) => {
         if (verdict.errors.length) sendErrors(decision.vehicleMessage!.vehicleId, verdict.errors);
         if (!verdict.forward) divert(packet);
+        if (packet.qos > 0) deps.histograms?.observe('mqtt.puback_latency', secondsSince(arrived));
         callback(null);
       })
       .catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
+import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
@@ -31,6 +32,7 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
+import { renderPrometheus } from './prometheus.ts';
 import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -57,6 +59,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const log = deps.log;
   const now = deps.now ?? Date.now;
   const counters: Counters = createCounters();
+  const histograms = createHistograms();
   const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
@@ -78,7 +81,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
   const ingest = createIngest(
-    { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, deadLetters, eventLog, now },
+    { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, histograms, deadLetters, eventLog, now },
     {
       maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
       maxBatchFrames: config.INGEST_BATCH_FRAMES,
@@ -97,6 +100,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       vehicleUnit: async (vehicleId) => (await vehicles.get(vehicleId))?.customerId,
       commandLog,
       audit: createAuditLog({ db: records, now }, { source: 'mqtt' }),
+      histograms,
       now,
     },
     {
@@ -197,6 +201,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   ] as const)
     bus.on(e, () => notifications.dispatcher.wake());
 
+  bus.on('ticket.deadline_breached', () => counters.inc('tickets.deadline_breached'));
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -232,7 +237,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         liveConnections: web.live?.connections() ?? 0,
         eventLoop: eventLoop.snapshot(),
         notifications: notifications.dispatcher.stats(),
+        histograms: histograms.snapshot(),
       }),
+      prometheus: () =>
+        renderPrometheus({
+          counters: counters.snapshot(),
+          histograms: histograms.snapshot(),
+          uptimeS: Math.round((now() - startedAt) / 1000),
+          mqttConnectedClients: broker.connectedCount(),
+          liveSocketClients: web.live?.connections() ?? 0,
+          eventLoop: eventLoop.snapshot(),
+          ingestQueuedFrames: ingest.stats().queuedFrames,
+          notifications: notifications.dispatcher.stats(),
+        }),
     },
     {
       port: config.HTTP_PORT,

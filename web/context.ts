@@ -68,8 +68,10 @@ export interface WebDeps {
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
   /** `GET /healthz` body. */
   health: () => object;
-  /** `GET /metrics` body. */
+  /** `GET /metrics.json` body: the counters with their counts per key. */
   metrics: () => object;
+  /** `GET /metrics` body: the Prometheus text exposition (no per-vehicle labels). */
+  prometheus: () => string;
 }
 
 export interface WebOptions {
