@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
@@ -98,7 +99,26 @@ const timeZone = z.string().refine(
 export const configSchema = z.object({
   MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  /** MQTT over TLS (mqtts) on this port, with MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE; unset: no TLS listener. */
+  MQTT_TLS_PORT: wholeNumber('MQTT_TLS_PORT')
+    .pipe(
+      z
+        .number()
+        .min(0, { error: 'MQTT_TLS_PORT must be 0–65535 (8883 is usual)' })
+        .max(65535, { error: 'MQTT_TLS_PORT must be 0–65535 (8883 is usual)' }),
+    )
+    .optional(),
+  MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
+  MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** MQTT over WebSocket at /mqtt on HTTP_PORT (ws://, or wss:// with HTTPS). */
+  MQTT_WS: z
+    .enum(['true', 'false'], { error: 'MQTT_WS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   HTTP_PORT: port('HTTP_PORT', 8080),
+  /** The console over HTTPS directly: both files, or neither (plain HTTP, or TLS at a reverse proxy). */
+  HTTP_TLS_CERT_FILE: z.string().min(1).optional(),
+  HTTP_TLS_KEY_FILE: z.string().min(1).optional(),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** Deprecated: `true` now means HTTP_TRUSTED_PROXIES=loopback (a proxy on the same host). */
   HTTP_TRUST_PROXY: z
@@ -280,8 +300,33 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
+  const problems = tlsProblems(parsed.data);
+  if (problems.length)
+    throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
   return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR), trustedProxies };
+}
+
+/**
+ * TLS settings come in pairs: a listener needs both its certificate and its key, and each file must
+ * exist (read again when it changes). A missing one stops the start with the setting's name.
+ */
+function tlsProblems(c: z.infer<typeof configSchema>): string[] {
+  const out: string[] = [];
+  const file = (key: string, path: string | undefined, need: string) => {
+    if (path === undefined) out.push(`${key} is missing: ${need}`);
+    else if (!existsSync(path)) out.push(`${key}=${JSON.stringify(path)}: no such file`);
+  };
+  if (c.MQTT_TLS_PORT !== undefined) {
+    file('MQTT_TLS_CERT_FILE', c.MQTT_TLS_CERT_FILE, 'MQTT_TLS_PORT needs the certificate (PEM) file');
+    file('MQTT_TLS_KEY_FILE', c.MQTT_TLS_KEY_FILE, 'MQTT_TLS_PORT needs the private key (PEM) file');
+  } else if (c.MQTT_TLS_CERT_FILE !== undefined || c.MQTT_TLS_KEY_FILE !== undefined)
+    out.push('MQTT_TLS_PORT is missing: MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE are used only with it (8883 is usual)');
+  if (c.HTTP_TLS_CERT_FILE !== undefined || c.HTTP_TLS_KEY_FILE !== undefined) {
+    file('HTTP_TLS_CERT_FILE', c.HTTP_TLS_CERT_FILE, 'HTTPS needs the certificate (PEM) file as well as the key');
+    file('HTTP_TLS_KEY_FILE', c.HTTP_TLS_KEY_FILE, 'HTTPS needs the private key (PEM) file as well as the certificate');
+  }
+  return out;
 }
 
 /** The RATE_* settings as the web console's rate limits (web/rate-limits.ts). */

@@ -1,3 +1,4 @@
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
@@ -6,6 +7,7 @@ import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
+import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
 import { createCommandLog } from '../commands/command-log.ts';
@@ -33,6 +35,7 @@ import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
+import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -80,6 +83,17 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
+  // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
+  const mqttTls =
+    config.MQTT_TLS_PORT !== undefined
+      ? { port: config.MQTT_TLS_PORT, context: tlsFiles(config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!) }
+      : undefined;
+  const httpsContext = config.HTTP_TLS_CERT_FILE
+    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
+    : undefined;
+  for (const context of [mqttTls?.context, httpsContext]) if (context) createSecureContext(context());
+  const tlsWatchers: { stop(): void }[] = [];
+
   const ingest = createIngest(
     { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, histograms, deadLetters, eventLog, now },
     {
@@ -114,8 +128,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxQueuedBytes: Math.max(config.MQTT_MAX_QUEUED_BYTES, 2 * config.MQTT_MAX_PAYLOAD_BYTES),
       maxInflight: config.MQTT_MAX_INFLIGHT,
       qos0RatePerSecond: config.MQTT_QOS0_RATE,
+      ...(mqttTls ? { tls: { port: mqttTls.port, host: config.MQTT_HOST, secureContext: mqttTls.context } } : {}),
     },
   );
+  // MQTT over WebSocket on the console's port (MQTT_WS): the same broker, authentication and ACL
+  const mqttWs = config.MQTT_WS
+    ? createMqttWebSocket(
+        { broker, counters, log: log.child({ module: 'mqtt-ws' }) },
+        { maxPacketBytes: Math.max(4 * config.MQTT_MAX_PAYLOAD_BYTES, 1024 * 1024) },
+      )
+    : undefined;
   // delivery confirmation: the per-vehicle mark of stored frames, published to the gateway (telemetry/confirmed)
   const confirmations = createConfirmations(
     {
@@ -257,6 +279,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       trustedProxies: config.trustedProxies,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
+      ...(httpsContext ? { https: httpsContext } : {}),
+      ...(mqttWs ? { upgrades: { [mqttWs.path]: mqttWs.handleUpgrade } } : {}),
       session: {
         idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
         maxAgeMs: config.SESSION_MAX_AGE_MS,
@@ -286,7 +310,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
   );
 
-  let ports: { mqtt: number; http: number } | undefined;
+  let ports: { mqtt: number; http: number; mqttTls?: number } | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -333,7 +357,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await sessionParts.start();
       const mqtt = await broker.start();
       const http = await web.start();
-      ports = { mqtt: mqtt.port, http: http.port };
+      ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
+      const tlsLog = log.child({ module: 'tls' });
+      if (mqttTls)
+        tlsWatchers.push(
+          watchTlsFiles([config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!], () => broker.reloadTls(), tlsLog),
+        );
+      if (httpsContext)
+        tlsWatchers.push(
+          watchTlsFiles([config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!], () => web.reloadTls(), tlsLog),
+        );
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;
     },
@@ -341,6 +374,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     stop(): Promise<void> {
       stopping ??= (async () => {
         log.info('platform stopping');
+        for (const w of tlsWatchers) w.stop();
+        mqttWs?.close();
         await Promise.all([broker.stopAccepting(), web.stop()]);
         await ingest.stop();
         await confirmations.stop();
