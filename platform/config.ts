@@ -268,6 +268,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^\S{32,256}$/, { error: 'PAGE_SECRET must be 32–256 characters without spaces' })
     .optional(),
+  /** InfluxDB 2 (or anything with its /api/v2/write) to export every stored frame to; unset: no export. */
+  INFLUX_URL: z
+    .url({ protocol: /^https?$/, error: 'INFLUX_URL must be an http(s) URL, e.g. http://influxdb:8086' })
+    .optional(),
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_ORG: z.string().min(1).default('powerwatch'),
+  INFLUX_BUCKET: z.string().min(1).default('telemetry'),
+  INFLUX_BATCH_FRAMES: int('INFLUX_BATCH_FRAMES', 5000, 1, 100_000),
+  INFLUX_IDLE_MS: int('INFLUX_IDLE_MS', 1000, 10, 600_000),
+  INFLUX_BACKOFF_MIN_MS: int('INFLUX_BACKOFF_MIN_MS', 500, 10, 600_000),
+  INFLUX_BACKOFF_MAX_MS: int('INFLUX_BACKOFF_MAX_MS', 60_000, 10, 3_600_000),
+  INFLUX_TIMEOUT_MS: int('INFLUX_TIMEOUT_MS', 10_000, 100, 600_000),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })
@@ -275,7 +287,7 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET']);
+const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'INFLUX_TOKEN']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;

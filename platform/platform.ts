@@ -24,7 +24,7 @@ import { createServiceAccounts } from '../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
-import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
+import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import { rateLimitsOf, type PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
@@ -36,7 +36,8 @@ import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
-import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -74,6 +75,36 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
 
   const vehicles = createVehicleRegistry({ db: records, now });
+  // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest
+  const influxExport =
+    config.INFLUX_URL && 'framesAfter' in telemetry
+      ? createInfluxExport(
+          {
+            source: telemetry as SqliteTelemetryStore,
+            tagsOf: async (id) => {
+              const v = await vehicles.get(id);
+              return v ? { unit: v.customerId, model: v.model } : {};
+            },
+            write: influxWriter({
+              url: config.INFLUX_URL,
+              token: config.INFLUX_TOKEN ?? '',
+              org: config.INFLUX_ORG,
+              bucket: config.INFLUX_BUCKET,
+              timeoutMs: config.INFLUX_TIMEOUT_MS,
+            }),
+            cursor: fileCursor(influxCursorFile(config.dataDir)),
+            counters,
+            log: log.child({ module: 'influx-export' }),
+            now,
+          },
+          {
+            batchFrames: config.INFLUX_BATCH_FRAMES,
+            idleMs: config.INFLUX_IDLE_MS,
+            backoffMinMs: config.INFLUX_BACKOFF_MIN_MS,
+            backoffMaxMs: config.INFLUX_BACKOFF_MAX_MS,
+          },
+        )
+      : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
@@ -224,6 +255,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     bus.on(e, () => notifications.dispatcher.wake());
 
   bus.on('ticket.deadline_breached', () => counters.inc('tickets.deadline_breached'));
+  if (influxExport) bus.on('telemetry.stored', () => influxExport.wake());
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -261,8 +293,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         notifications: notifications.dispatcher.stats(),
         histograms: histograms.snapshot(),
       }),
-      prometheus: () =>
-        renderPrometheus({
+      prometheus: async () => {
+        await influxExport?.refreshLag();
+        return renderPrometheus({
           counters: counters.snapshot(),
           histograms: histograms.snapshot(),
           uptimeS: Math.round((now() - startedAt) / 1000),
@@ -271,7 +304,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           eventLoop: eventLoop.snapshot(),
           ingestQueuedFrames: ingest.stats().queuedFrames,
           notifications: notifications.dispatcher.stats(),
-        }),
+          ...(influxExport ? { export: influxExport.stats() } : {}),
+        });
+      },
     },
     {
       port: config.HTTP_PORT,
@@ -328,6 +363,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     eventLog,
     broker,
     ingest,
+    influxExport,
     confirmations,
     diagnostics,
     tickets,
@@ -346,6 +382,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await presence.markAllOffline(now(), 'platform restarted');
       eventLoop.start();
       ingest.start();
+      influxExport?.start();
       commandLog.start();
       await confirmations.start();
       await stage.start();
@@ -390,6 +427,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();
+        await influxExport?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         log.info('platform stopped');

@@ -72,7 +72,7 @@ export interface WebDeps {
   /** `GET /metrics.json` body: the counters with their counts per key. */
   metrics: () => object;
   /** `GET /metrics` body: the Prometheus text exposition (no per-vehicle labels). */
-  prometheus: () => string;
+  prometheus: () => string | Promise<string>;
 }
 
 export interface WebOptions {

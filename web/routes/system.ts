@@ -63,7 +63,7 @@ export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         return reply
           .type(PROMETHEUS_CONTENT_TYPE)
           .serializer((s: string) => s)
-          .send(ctx.deps.prometheus());
+          .send(await ctx.deps.prometheus());
       },
     );
     app.get(
