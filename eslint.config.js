@@ -37,6 +37,7 @@ export default tseslint.config(
       'platform/healthcheck.ts',
       'platform/config.ts',
       'registry/cli.ts',
+      'platform/backup-cli.ts',
       'simulators/cli.ts',
       'simulators/demo.ts',
       'bench/**',

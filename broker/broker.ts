@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
 import {
   MAX_VEHICLE_KEEPALIVE_S,
@@ -11,6 +13,7 @@ import {
 } from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
+import { secondsSince, type Histograms } from '../core/histograms.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { VehicleMessageHandler } from '../core/inbound.ts';
 import type { Logger } from '../core/logger.ts';
@@ -44,6 +47,8 @@ export interface BrokerDeps {
   commandLog?: { record(c: { vehicleId: string; publisher: string; payload: Buffer | string }): Promise<void> };
   /** Where refused logins are summed up (one row per address per minute); none: only logged and counted. */
   audit?: BrokerAudit;
+  /** Where the PUBACK latency of vehicle messages goes (`mqtt.puback_latency`); none: not measured. */
+  histograms?: Pick<Histograms, 'observe'>;
   now?: () => number;
 }
 
@@ -79,6 +84,8 @@ export interface BrokerOptions {
   loginThrottle?: Partial<ConnectThrottleOptions>;
   /** How refused logins are summed up in the audit log (broker/login-failure-audit.ts). */
   loginFailureAudit?: Partial<LoginFailureAuditOptions>;
+  /** MQTT over TLS (mqtts) on its own port, beside the plain one; none: no TLS listener. */
+  tls?: { port: number; host: string; secureContext: () => SecureContextOptions };
 }
 
 /** Where refused messages go: a topic nobody can subscribe to, so they are acknowledged but never delivered. */
@@ -166,12 +173,53 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     }
     return false;
   }
-  let server: Server | undefined;
+  const servers: Server[] = [];
+  let tlsServer: ReturnType<typeof createTlsServer> | undefined;
   let serverClosed: Promise<void> | undefined;
-  const sockets = new Set<Socket>();
+  const sockets = new Set<Pick<Duplex, 'destroy'>>();
+  let accepting = true;
   /** Stops listening now; resolves once the last connection has gone. */
-  const closeServer = (): Promise<void> =>
-    (serverClosed ??= new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())));
+  const closeServer = (): Promise<void> => {
+    accepting = false;
+    return (serverClosed ??= Promise.all(
+      servers.map(
+        (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+      ),
+    ).then(() => undefined));
+  };
+
+  /**
+   * Serves one connection, whatever carries it: TCP, TLS or a WebSocket's stream. Anything but a
+   * TCP socket carries `remoteAddress`/`remotePort` for the login throttle and the logs.
+   */
+  function serve(socket: Duplex & { remoteAddress?: string | undefined }): void {
+    if (!accepting) {
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    const client = aedes.handle(socket);
+    guardPacketSize(client, options.maxPacketBytes, () => {
+      counters.inc('mqtt.packet_too_large');
+      closeReasons.set(client, 'packet too large');
+    });
+    guards.install(client);
+  }
+
+  async function listen(server: Server, port: number, host: string): Promise<number> {
+    server.maxConnections = options.maxConnections;
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    return typeof addr === 'object' && addr ? addr.port : port;
+  }
 
   function refuse(
     reason: RefusalReason,
@@ -376,11 +424,13 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     }
     if (!decision.vehicleMessage) return callback(null);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const arrived = process.hrtime.bigint();
     vehicleMessages
       .handle({ ...decision.vehicleMessage, topic: packet.topic, payload, retain: !!packet.retain })
       .then((verdict) => {
         if (verdict.errors.length) sendErrors(decision.vehicleMessage!.vehicleId, verdict.errors);
         if (!verdict.forward) divert(packet);
+        if (packet.qos > 0) deps.histograms?.observe('mqtt.puback_latency', secondsSince(arrived));
         callback(null);
       })
       .catch((err: unknown) => {
@@ -499,37 +549,43 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
 
   return {
     aedes,
-    async start(): Promise<{ port: number }> {
+    async start(): Promise<{ port: number; tlsPort?: number }> {
       await aedes.listen();
       // Writes to a connection do not wait for it to drain below `maxQueuedBytes` (the stream's
       // high-water mark); aedes would otherwise hold every publish to a subscriber that does not
       // read until it drains, and with it, past its delivery concurrency, every other client's.
       // What is read ahead from one connection is bounded separately (READ_AHEAD_BYTES, flow-control.ts).
-      server = createServer({ noDelay: true, highWaterMark: options.maxQueuedBytes }, (socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-        const client = aedes.handle(socket);
-        guardPacketSize(client, options.maxPacketBytes, () => {
-          counters.inc('mqtt.packet_too_large');
-          closeReasons.set(client, 'packet too large');
+      const port = await listen(
+        createServer({ noDelay: true, highWaterMark: options.maxQueuedBytes }, serve),
+        options.port,
+        options.host,
+      );
+      let tlsPort: number | undefined;
+      if (options.tls) {
+        const tls = options.tls;
+        const secure = createTlsServer(
+          { ...tls.secureContext(), noDelay: true, highWaterMark: options.maxQueuedBytes },
+          serve,
+        );
+        // a failed handshake (wrong CA, expired certificate, plain MQTT on the TLS port) never reaches aedes
+        secure.on('tlsClientError', (err, socket) => {
+          counters.inc('mqtt.tls_error');
+          log.debug({ err: err.message, address: socket.remoteAddress }, 'TLS handshake failed');
         });
-        guards.install(client);
-      });
-      server.maxConnections = options.maxConnections;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(options.port, options.host, () => {
-          server!.off('error', reject);
-          resolve();
-        });
-      });
+        tlsServer = secure;
+        tlsPort = await listen(secure, tls.port, tls.host);
+      }
       sweeper = setInterval(sweepStuck, Math.min(1000, Math.max(50, Math.floor(options.drainTimeoutMs / 4))));
       sweeper.unref();
       loginFailures?.start();
-      const addr = server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : options.port;
-      log.info({ port, host: options.host }, 'MQTT broker listening');
-      return { port };
+      log.info({ port, tlsPort, host: options.host }, 'MQTT broker listening');
+      return tlsPort === undefined ? { port } : { port, tlsPort };
+    },
+    /** Serves one MQTT connection carried by another transport (MQTT over WebSocket: broker/websocket.ts). */
+    serve,
+    /** Takes a new certificate and key for new TLS connections; connections already open keep theirs. */
+    reloadTls(): void {
+      if (tlsServer && options.tls) tlsServer.setSecureContext(options.tls.secureContext());
     },
     /**
      * Stops accepting new connections; live ones go on. Resolves at once: `net.Server.close()`

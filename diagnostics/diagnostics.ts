@@ -307,6 +307,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
             const f = await factsOf(e.vehicleId);
             if (!f) return;
             const found = engine.onFrames(e.vehicleId, { model: f.model, profile: f.profile }, e.frames, e.receivedAt);
+            counters.inc('diagnostics.evaluated', undefined, e.frames.length);
             for (const t of found) await handle(t, f);
           }),
         ),

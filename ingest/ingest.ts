@@ -6,6 +6,7 @@ import {
   type VehicleEvent,
 } from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
+import type { Histograms } from '../core/histograms.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
@@ -31,6 +32,8 @@ export interface IngestDeps {
   counters: Counters;
   deadLetters: DeadLetterLog;
   eventLog: VehicleEventLog;
+  /** Where the store's commit latency goes (`ingest.store_commit`); none: not measured. */
+  histograms?: Pick<Histograms, 'observe'>;
   now?: () => number;
 }
 
@@ -52,7 +55,12 @@ const EXCERPT_BYTES = 200;
 export function createIngest(deps: IngestDeps, options: IngestOptions) {
   const { bus, log, counters, deadLetters } = deps;
   const now = deps.now ?? Date.now;
-  const writer = createBatchWriter(deps.store, { maxBatchFrames: options.maxBatchFrames, flushMs: options.flushMs });
+  const histograms = deps.histograms;
+  const writer = createBatchWriter(deps.store, {
+    maxBatchFrames: options.maxBatchFrames,
+    flushMs: options.flushMs,
+    ...(histograms ? { onCommit: (s: number) => histograms.observe('ingest.store_commit', s) } : {}),
+  });
   let stopped = false;
 
   function reject(msg: InboundMessage, r: Rejection, at: number): ProtocolError {

@@ -1,3 +1,4 @@
+import { secondsSince } from '../core/histograms.ts';
 import type { StoredFrame, TelemetryStore } from '../telemetry/store.ts';
 
 interface Pending {
@@ -11,6 +12,8 @@ export interface WriterOptions {
   maxBatchFrames: number;
   /** Otherwise flush this long after the first frame arrived. */
   flushMs: number;
+  /** Told how long each commit took (seconds), e.g. for a latency histogram. */
+  onCommit?: (seconds: number) => void;
 }
 
 /**
@@ -36,7 +39,9 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
     chain = chain.then(async () => {
       const all = work.length === 1 ? work[0]!.frames : work.flatMap((p) => p.frames);
       try {
+        const started = process.hrtime.bigint();
         const { inserted } = await store.append(all);
+        options.onCommit?.(secondsSince(started));
         batches++;
         let offset = 0;
         for (const p of work) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
@@ -98,7 +99,26 @@ const timeZone = z.string().refine(
 export const configSchema = z.object({
   MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  /** MQTT over TLS (mqtts) on this port, with MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE; unset: no TLS listener. */
+  MQTT_TLS_PORT: wholeNumber('MQTT_TLS_PORT')
+    .pipe(
+      z
+        .number()
+        .min(0, { error: 'MQTT_TLS_PORT must be 0–65535 (8883 is usual)' })
+        .max(65535, { error: 'MQTT_TLS_PORT must be 0–65535 (8883 is usual)' }),
+    )
+    .optional(),
+  MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
+  MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** MQTT over WebSocket at /mqtt on HTTP_PORT (ws://, or wss:// with HTTPS). */
+  MQTT_WS: z
+    .enum(['true', 'false'], { error: 'MQTT_WS must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   HTTP_PORT: port('HTTP_PORT', 8080),
+  /** The console over HTTPS directly: both files, or neither (plain HTTP, or TLS at a reverse proxy). */
+  HTTP_TLS_CERT_FILE: z.string().min(1).optional(),
+  HTTP_TLS_KEY_FILE: z.string().min(1).optional(),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** Deprecated: `true` now means HTTP_TRUSTED_PROXIES=loopback (a proxy on the same host). */
   HTTP_TRUST_PROXY: z
@@ -252,6 +272,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^\S{32,256}$/, { error: 'PAGE_SECRET must be 32–256 characters without spaces' })
     .optional(),
+  /** InfluxDB 2 (or anything with its /api/v2/write) to export every stored frame to; unset: no export. */
+  INFLUX_URL: z
+    .url({ protocol: /^https?$/, error: 'INFLUX_URL must be an http(s) URL, e.g. http://influxdb:8086' })
+    .optional(),
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_ORG: z.string().min(1).default('powerwatch'),
+  INFLUX_BUCKET: z.string().min(1).default('telemetry'),
+  INFLUX_BATCH_FRAMES: int('INFLUX_BATCH_FRAMES', 5000, 1, 100_000),
+  INFLUX_IDLE_MS: int('INFLUX_IDLE_MS', 1000, 10, 600_000),
+  INFLUX_BACKOFF_MIN_MS: int('INFLUX_BACKOFF_MIN_MS', 500, 10, 600_000),
+  INFLUX_BACKOFF_MAX_MS: int('INFLUX_BACKOFF_MAX_MS', 60_000, 10, 3_600_000),
+  INFLUX_TIMEOUT_MS: int('INFLUX_TIMEOUT_MS', 10_000, 100, 600_000),
   METRICS_TOKEN: z
     .string()
     .regex(/^\S{24,256}$/, { error: 'METRICS_TOKEN must be 24–256 characters without spaces' })
@@ -259,7 +291,7 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET']);
+const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'INFLUX_TOKEN']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;
@@ -284,8 +316,33 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
+  const problems = tlsProblems(parsed.data);
+  if (problems.length)
+    throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
   return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR), trustedProxies };
+}
+
+/**
+ * TLS settings come in pairs: a listener needs both its certificate and its key, and each file must
+ * exist (read again when it changes). A missing one stops the start with the setting's name.
+ */
+function tlsProblems(c: z.infer<typeof configSchema>): string[] {
+  const out: string[] = [];
+  const file = (key: string, path: string | undefined, need: string) => {
+    if (path === undefined) out.push(`${key} is missing: ${need}`);
+    else if (!existsSync(path)) out.push(`${key}=${JSON.stringify(path)}: no such file`);
+  };
+  if (c.MQTT_TLS_PORT !== undefined) {
+    file('MQTT_TLS_CERT_FILE', c.MQTT_TLS_CERT_FILE, 'MQTT_TLS_PORT needs the certificate (PEM) file');
+    file('MQTT_TLS_KEY_FILE', c.MQTT_TLS_KEY_FILE, 'MQTT_TLS_PORT needs the private key (PEM) file');
+  } else if (c.MQTT_TLS_CERT_FILE !== undefined || c.MQTT_TLS_KEY_FILE !== undefined)
+    out.push('MQTT_TLS_PORT is missing: MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE are used only with it (8883 is usual)');
+  if (c.HTTP_TLS_CERT_FILE !== undefined || c.HTTP_TLS_KEY_FILE !== undefined) {
+    file('HTTP_TLS_CERT_FILE', c.HTTP_TLS_CERT_FILE, 'HTTPS needs the certificate (PEM) file as well as the key');
+    file('HTTP_TLS_KEY_FILE', c.HTTP_TLS_KEY_FILE, 'HTTPS needs the private key (PEM) file as well as the certificate');
+  }
+  return out;
 }
 
 /** The RATE_* settings as the web console's rate limits (web/rate-limits.ts). */

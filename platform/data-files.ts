@@ -17,9 +17,16 @@ export const DATA_FILES = {
   totpKey: 'totp-secret.key',
   /** Remote sessions' photos, one file each with a random name (remote/photos.ts). */
   photos: 'photos',
+  /**
+   * The InfluxDB export's cursor (telemetry/influx-export.ts): the telemetry.db row last accepted by
+   * InfluxDB. Beside telemetry.db, not in records.db: it names that file's rows, is written once per
+   * exported batch without touching either database's writer, and is backed up with it.
+   */
+  influxCursor: 'influx-export.cursor',
 } as const;
 
 export const recordsFile = (dataDir: string): string => join(dataDir, DATA_FILES.records);
 export const telemetryFile = (dataDir: string): string => join(dataDir, DATA_FILES.telemetry);
 export const totpKeyFile = (dataDir: string): string => join(dataDir, DATA_FILES.totpKey);
 export const photoDir = (dataDir: string): string => join(dataDir, DATA_FILES.photos);
+export const influxCursorFile = (dataDir: string): string => join(dataDir, DATA_FILES.influxCursor);

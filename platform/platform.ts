@@ -1,10 +1,13 @@
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
+import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
+import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
 import { createCommandLog } from '../commands/command-log.ts';
@@ -21,7 +24,7 @@ import { createServiceAccounts } from '../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
-import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
+import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import { rateLimitsOf, type PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
@@ -31,7 +34,10 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
-import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { renderPrometheus } from './prometheus.ts';
+import { tlsFiles, watchTlsFiles } from './tls-files.ts';
+import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -57,6 +63,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const log = deps.log;
   const now = deps.now ?? Date.now;
   const counters: Counters = createCounters();
+  const histograms = createHistograms();
   const eventLoop = createEventLoopMonitor();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
@@ -68,6 +75,36 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
 
   const vehicles = createVehicleRegistry({ db: records, now });
+  // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest
+  const influxExport =
+    config.INFLUX_URL && 'framesAfter' in telemetry
+      ? createInfluxExport(
+          {
+            source: telemetry as SqliteTelemetryStore,
+            tagsOf: async (id) => {
+              const v = await vehicles.get(id);
+              return v ? { unit: v.customerId, model: v.model } : {};
+            },
+            write: influxWriter({
+              url: config.INFLUX_URL,
+              token: config.INFLUX_TOKEN ?? '',
+              org: config.INFLUX_ORG,
+              bucket: config.INFLUX_BUCKET,
+              timeoutMs: config.INFLUX_TIMEOUT_MS,
+            }),
+            cursor: fileCursor(influxCursorFile(config.dataDir)),
+            counters,
+            log: log.child({ module: 'influx-export' }),
+            now,
+          },
+          {
+            batchFrames: config.INFLUX_BATCH_FRAMES,
+            idleMs: config.INFLUX_IDLE_MS,
+            backoffMinMs: config.INFLUX_BACKOFF_MIN_MS,
+            backoffMaxMs: config.INFLUX_BACKOFF_MAX_MS,
+          },
+        )
+      : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
@@ -77,8 +114,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
+  // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
+  const mqttTls =
+    config.MQTT_TLS_PORT !== undefined
+      ? { port: config.MQTT_TLS_PORT, context: tlsFiles(config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!) }
+      : undefined;
+  const httpsContext = config.HTTP_TLS_CERT_FILE
+    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
+    : undefined;
+  for (const context of [mqttTls?.context, httpsContext]) if (context) createSecureContext(context());
+  const tlsWatchers: { stop(): void }[] = [];
+
   const ingest = createIngest(
-    { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, deadLetters, eventLog, now },
+    { store: telemetry, bus, log: log.child({ module: 'ingest' }), counters, histograms, deadLetters, eventLog, now },
     {
       maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
       maxBatchFrames: config.INGEST_BATCH_FRAMES,
@@ -97,6 +145,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       vehicleUnit: async (vehicleId) => (await vehicles.get(vehicleId))?.customerId,
       commandLog,
       audit: createAuditLog({ db: records, now }, { source: 'mqtt' }),
+      histograms,
       now,
     },
     {
@@ -110,8 +159,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxQueuedBytes: Math.max(config.MQTT_MAX_QUEUED_BYTES, 2 * config.MQTT_MAX_PAYLOAD_BYTES),
       maxInflight: config.MQTT_MAX_INFLIGHT,
       qos0RatePerSecond: config.MQTT_QOS0_RATE,
+      ...(mqttTls ? { tls: { port: mqttTls.port, host: config.MQTT_HOST, secureContext: mqttTls.context } } : {}),
     },
   );
+  // MQTT over WebSocket on the console's port (MQTT_WS): the same broker, authentication and ACL
+  const mqttWs = config.MQTT_WS
+    ? createMqttWebSocket(
+        { broker, counters, log: log.child({ module: 'mqtt-ws' }) },
+        { maxPacketBytes: Math.max(4 * config.MQTT_MAX_PAYLOAD_BYTES, 1024 * 1024) },
+      )
+    : undefined;
   // delivery confirmation: the per-vehicle mark of stored frames, published to the gateway (telemetry/confirmed)
   const confirmations = createConfirmations(
     {
@@ -197,6 +254,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   ] as const)
     bus.on(e, () => notifications.dispatcher.wake());
 
+  bus.on('ticket.deadline_breached', () => counters.inc('tickets.deadline_breached'));
+  if (influxExport) bus.on('telemetry.stored', () => influxExport.wake());
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -232,7 +291,22 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         liveConnections: web.live?.connections() ?? 0,
         eventLoop: eventLoop.snapshot(),
         notifications: notifications.dispatcher.stats(),
+        histograms: histograms.snapshot(),
       }),
+      prometheus: async () => {
+        await influxExport?.refreshLag();
+        return renderPrometheus({
+          counters: counters.snapshot(),
+          histograms: histograms.snapshot(),
+          uptimeS: Math.round((now() - startedAt) / 1000),
+          mqttConnectedClients: broker.connectedCount(),
+          liveSocketClients: web.live?.connections() ?? 0,
+          eventLoop: eventLoop.snapshot(),
+          ingestQueuedFrames: ingest.stats().queuedFrames,
+          notifications: notifications.dispatcher.stats(),
+          ...(influxExport ? { export: influxExport.stats() } : {}),
+        });
+      },
     },
     {
       port: config.HTTP_PORT,
@@ -240,6 +314,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       trustedProxies: config.trustedProxies,
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
+      ...(httpsContext ? { https: httpsContext } : {}),
+      ...(mqttWs ? { upgrades: { [mqttWs.path]: mqttWs.handleUpgrade } } : {}),
       session: {
         idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
         maxAgeMs: config.SESSION_MAX_AGE_MS,
@@ -269,7 +345,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
   );
 
-  let ports: { mqtt: number; http: number } | undefined;
+  let ports: { mqtt: number; http: number; mqttTls?: number } | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -287,6 +363,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     eventLog,
     broker,
     ingest,
+    influxExport,
     confirmations,
     diagnostics,
     tickets,
@@ -305,6 +382,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await presence.markAllOffline(now(), 'platform restarted');
       eventLoop.start();
       ingest.start();
+      influxExport?.start();
       commandLog.start();
       await confirmations.start();
       await stage.start();
@@ -316,7 +394,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await sessionParts.start();
       const mqtt = await broker.start();
       const http = await web.start();
-      ports = { mqtt: mqtt.port, http: http.port };
+      ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
+      const tlsLog = log.child({ module: 'tls' });
+      if (mqttTls)
+        tlsWatchers.push(
+          watchTlsFiles([config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!], () => broker.reloadTls(), tlsLog),
+        );
+      if (httpsContext)
+        tlsWatchers.push(
+          watchTlsFiles([config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!], () => web.reloadTls(), tlsLog),
+        );
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;
     },
@@ -324,6 +411,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     stop(): Promise<void> {
       stopping ??= (async () => {
         log.info('platform stopping');
+        for (const w of tlsWatchers) w.stop();
+        mqttWs?.close();
         await Promise.all([broker.stopAccepting(), web.stop()]);
         await ingest.stop();
         await confirmations.stop();
@@ -338,6 +427,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();
+        await influxExport?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         log.info('platform stopped');

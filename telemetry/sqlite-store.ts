@@ -42,6 +42,14 @@ export interface SqliteTelemetryStore extends TelemetryStore {
    * own every few seconds; tests and tools call this). The inline writer keeps no rollups.
    */
   compactRollups(): Promise<void>;
+  /**
+   * Frames in the order they were stored, after `position` (a row's position: SQLite's rowid, which
+   * only grows while the newest row stays — retention deletes the oldest), at most `limit`: what an
+   * exporter reads from its durable cursor (telemetry/influx-export.ts).
+   */
+  framesAfter(position: number, limit: number): Promise<{ position: number; frame: StoredFrame }[]>;
+  /** The newest row's position and the oldest stored frame's receive time after `position` (export lag). */
+  exportLag(position: number): Promise<{ frames: number; oldestReceivedAt: number | null }>;
 }
 
 /** The pragmas of every connection to the file, the writer thread's too, applied in order. */
@@ -95,6 +103,11 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       : inlineWriter(db);
   const selectFrames = db.prepare(
     `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
+  );
+  const selectAfter = db.prepare(`SELECT rowid AS position, * FROM telemetry WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+  // cheap at any lag: rowids are handed out one after another, and the next row is the oldest unexported
+  const selectLag = db.prepare(
+    `SELECT (SELECT max(rowid) FROM telemetry) - ? AS frames, (SELECT received_at FROM telemetry WHERE rowid > ? ORDER BY rowid LIMIT 1) AS oldest`,
   );
   const selectLatest = db.prepare(`SELECT * FROM telemetry WHERE vehicle_id = ? ORDER BY ts DESC, seq DESC LIMIT 1`);
   // One statement for many vehicles: per id (a JSON array bound as one parameter, so any count fits
@@ -189,6 +202,21 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
           ? err
           : new PlatformError('STORAGE_FAILED', 'telemetry append failed', { cause: err });
       }
+    },
+    async framesAfter(position, limit) {
+      guard();
+      return (selectAfter.all(position, limit) as Record<string, unknown>[]).map((row) => ({
+        position: Number(row.position),
+        frame: toStored(row),
+      }));
+    },
+    async exportLag(position) {
+      guard();
+      const row = selectLag.get(position, position) as { frames: number | null; oldest: number | null };
+      return {
+        frames: Math.max(0, Number(row.frames ?? 0)),
+        oldestReceivedAt: row.oldest === null ? null : Number(row.oldest),
+      };
     },
     async frames(vehicleId, from, to, limit = 100_000) {
       guard();

@@ -1,3 +1,5 @@
+import type { RequestListener, Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -278,6 +280,14 @@ export async function createWebApp(
   const headers = await securityHeaders();
   const trusted = createProxyTrust(options.trustedProxies ?? []);
   const app = Fastify({
+    // HTTPS directly (the console's own certificate); the server type stays http.Server for the
+    // parts that only listen to its events (socket.io, upgrades), which https.Server has as well
+    ...(options.https
+      ? {
+          serverFactory: (handler: RequestListener) =>
+            createHttpsServer(options.https!(), handler) as unknown as HttpServer,
+        }
+      : {}),
     loggerInstance: deps.log.child({ module: 'web' }),
     // one debug line per request from the onResponse hook below instead of Fastify's two info lines
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,3 +1,4 @@
+import type { SecureContextOptions } from 'node:tls';
 import type { CommandPolicy } from '../commands/policy.ts';
 import type { CommandService } from '../commands/service.ts';
 import type { Counters } from '../core/counters.ts';
@@ -68,8 +69,10 @@ export interface WebDeps {
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
   /** `GET /healthz` body. */
   health: () => object;
-  /** `GET /metrics` body. */
+  /** `GET /metrics.json` body: the counters with their counts per key. */
   metrics: () => object;
+  /** `GET /metrics` body: the Prometheus text exposition (no per-vehicle labels). */
+  prometheus: () => string | Promise<string>;
 }
 
 export interface WebOptions {
@@ -87,6 +90,8 @@ export interface WebOptions {
   bodyLimitBytes?: number;
   /** The built browser app (dist/console) served at `/`; none: the API only. */
   consoleDir?: string;
+  /** Serve HTTPS with this certificate and key (HTTP_TLS_CERT_FILE/KEY_FILE); none: plain HTTP (or TLS at a reverse proxy). */
+  https?: () => SecureContextOptions;
   /** Bearer token that reads `GET /metrics` without a staff session (`METRICS_TOKEN`); none: staff sessions only. */
   metricsToken?: string;
   /** The 32-byte key TOTP secrets are encrypted with at rest (TOTP_SECRET_KEY, else `DATA_DIR/totp-secret.key`). */

@@ -1,3 +1,6 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { EventBus } from '../core/bus.ts';
 import type { PlatformEvents } from '../core/events.ts';
@@ -10,6 +13,8 @@ export interface WebServerOptions extends WebOptions {
   closeTimeoutMs?: number;
   /** The socket.io live layer (web/live); defaults in LIVE_DEFAULTS (web/live/options.ts). */
   live?: Partial<LiveOptions>;
+  /** Other protocols upgraded from HTTP on this port, by path (MQTT over WebSocket at /mqtt). */
+  upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
 
 /**
@@ -53,11 +58,22 @@ export function createWebServer(
         },
         { ...options.live, ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}) },
       );
+      const upgrades = options.upgrades ?? {};
+      if (Object.keys(upgrades).length)
+        app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+          const path = (req.url ?? '').split('?')[0]!;
+          // anything else (socket.io's own path) is left to its listener
+          if (Object.hasOwn(upgrades, path)) upgrades[path]!(req, socket, head);
+        });
       await app.listen({ port: options.port, host: options.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : options.port;
       deps.log.info({ port, host: options.host }, 'web console listening');
       return { port };
+    },
+    /** Takes a new certificate and key for new HTTPS connections (open ones keep theirs). */
+    reloadTls(): void {
+      if (app && options.https) (app.server as unknown as TlsServer).setSecureContext(options.https());
     },
     async stop(): Promise<void> {
       if (!app) return;

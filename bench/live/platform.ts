@@ -7,7 +7,7 @@ export async function metricsOf(
   platform: Pick<PlatformProcess, 'baseUrl' | 'metricsToken'>,
 ): Promise<Record<string, unknown> | undefined> {
   try {
-    const res = await fetch(`${platform.baseUrl}/metrics`, {
+    const res = await fetch(`${platform.baseUrl}/metrics.json`, {
       headers: { authorization: `Bearer ${platform.metricsToken}` },
       signal: AbortSignal.timeout(10_000),
     });

@@ -317,7 +317,7 @@ async function main(): Promise<number> {
   // ── platform ──
   const platform: PlatformProcess = await startPlatform(children, ROOT, dataDir, fdLimit);
   say(`platform: pid ${platform.pid}, MQTT 127.0.0.1:${platform.mqttPort}, HTTP ${platform.baseUrl}`);
-  const metrics = () => getJson<PlatformMetrics>(`${platform.baseUrl}/metrics`, 10_000, platform.metricsToken);
+  const metrics = () => getJson<PlatformMetrics>(`${platform.baseUrl}/metrics.json`, 10_000, platform.metricsToken);
   const health = () => getJson<{ connectedClients: number }>(`${platform.baseUrl}/healthz`);
 
   // ── consoles ──

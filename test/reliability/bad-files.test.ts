@@ -289,9 +289,15 @@ describe('configuration', () => {
   );
   /** Settings holding a secret: refused without repeating the value. */
   const secrets = ['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET'];
+  /** Certificate and key files: refused alone (they come in pairs) or when missing; test/integration/tls.test.ts. */
+  const tlsFiles = ['MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE', 'HTTP_TLS_CERT_FILE', 'HTTP_TLS_KEY_FILE'];
   /** The other settings that do not take any text: a choice among a few words. */
   const enums = Object.keys(configSchema.shape).filter(
-    (k) => !numeric.includes(k) && !secrets.includes(k) && refuses(() => loadConfig({ [k]: 'sometimes' })),
+    (k) =>
+      !numeric.includes(k) &&
+      !secrets.includes(k) &&
+      !tlsFiles.includes(k) &&
+      refuses(() => loadConfig({ [k]: 'sometimes' })),
   );
   function refuses(load: () => unknown): boolean {
     try {

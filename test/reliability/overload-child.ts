@@ -185,7 +185,7 @@ export async function metrics(httpPort: number): Promise<Metrics> {
     cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     sessions.set(httpPort, cookie);
   }
-  const res = await fetch(`${base}/metrics`, { headers: { cookie } });
+  const res = await fetch(`${base}/metrics.json`, { headers: { cookie } });
   if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
   const body = (await res.json()) as Partial<Metrics>;
   if (!body.byKey) throw new Error('/metrics did not show the counts per key to a staff session');

@@ -562,7 +562,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       const n = await publish('VA1');
       await fresh.rec.next<LiveFrame>('frame', (m) => m.frame.seq === n);
       const metrics = (await (
-        await fetch(`${base}/metrics`, { headers: { cookie: (await httpLogin(base, 'eng', PASSWORD)).cookie } })
+        await fetch(`${base}/metrics.json`, { headers: { cookie: (await httpLogin(base, 'eng', PASSWORD)).cookie } })
       ).json()) as { byKey: Record<string, Record<string, number>> };
       expect(Object.keys(metrics.byKey['live.invalid']!).sort()).toEqual(
         expect.arrayContaining([

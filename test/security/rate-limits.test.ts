@@ -59,8 +59,8 @@ describe('rate limits on what users create (HTTP)', () => {
     for (const r of answers.filter((x) => x.statusCode !== 201)) expectRefused(r, 6);
     expect((await ticketsOf('CA')) - before).toBe(10);
     expect(w.counters.get('web.rate_limited', 'tickets:account')).toBe(10);
-    // visible to the operators in /metrics
-    const metrics = (await (await w.login('admin')).get('/metrics')).json() as {
+    // visible to the operators in /metrics.json
+    const metrics = (await (await w.login('admin')).get('/metrics.json')).json() as {
       byKey: Record<string, Record<string, number>>;
     };
     expect(metrics.byKey['web.rate_limited']).toMatchObject({ 'tickets:account': 10 });

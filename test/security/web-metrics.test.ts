@@ -16,7 +16,7 @@ afterAll(async () => {
   await w.app.close();
 });
 
-const get = (headers: Record<string, string> = {}) => w.app.inject({ method: 'GET', url: '/metrics', headers });
+const get = (headers: Record<string, string> = {}, url = '/metrics') => w.app.inject({ method: 'GET', url, headers });
 
 describe('GET /metrics', () => {
   it('without a session or token: 401, no counters', async () => {
@@ -47,14 +47,29 @@ describe('GET /metrics', () => {
     expect(res.body).not.toContain('VB1');
   });
 
-  it('the scrape token or a staff session: every counter', async () => {
+  it('the scrape token or a staff session: every counter (JSON, per key) and the Prometheus form (no vehicle)', async () => {
+    for (const res of [
+      await get({ authorization: `Bearer ${TOKEN}` }, '/metrics.json'),
+      await (await w.login('engineer')).get('/metrics.json'),
+    ]) {
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ totals: { 'ingest.rejected': 1 }, byKey: { 'ingest.rejected': { VB1: 1 } } });
+    }
     for (const res of [
       await get({ authorization: `Bearer ${TOKEN}` }),
       await (await w.login('engineer')).get('/metrics'),
     ]) {
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ totals: { 'ingest.rejected': 1 }, byKey: { 'ingest.rejected': { VB1: 1 } } });
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(res.body).toMatch(/^# TYPE powerwatch_ingest_rejected_total counter$/m);
+      expect(res.body).not.toContain('VB1');
     }
+  });
+
+  it('/metrics.json refuses like /metrics', async () => {
+    expect((await get({}, '/metrics.json')).statusCode).toBe(401);
+    expect((await get({ authorization: `Bearer ${TOKEN}x` }, '/metrics.json')).statusCode).toBe(401);
+    expect((await (await w.login('cust-a')).get('/metrics.json')).statusCode).toBe(403);
   });
 
   it('without METRICS_TOKEN configured no bearer is accepted', async () => {

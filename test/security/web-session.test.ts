@@ -612,6 +612,11 @@ describe('security headers on every kind of answer, errors included', () => {
       ],
       ['health', await inject({ method: 'GET', url: '/healthz' }), 200],
       ['metrics without a staff session or the scrape token', await inject({ method: 'GET', url: '/metrics' }), 401],
+      [
+        'JSON metrics without a staff session or the scrape token',
+        await inject({ method: 'GET', url: '/metrics.json' }),
+        401,
+      ],
       ['the OpenAPI document', await inject({ method: 'GET', url: '/docs/json' }), 200],
       ['the documentation page', await inject({ method: 'GET', url: '/docs' }), 200],
       ['HEAD', await inject({ method: 'HEAD', url: '/healthz' }), 200],

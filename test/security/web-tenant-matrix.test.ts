@@ -88,7 +88,20 @@ const ticketBody = (u: Unit) => ({
 const MATRIX: Record<string, Probe[]> = {
   'GET /healthz': [{ what: 'health', method: 'GET', url: () => '/healthz', expect: own(200) }],
   'GET /metrics': [
-    { what: 'counters (staff or the scrape token only)', method: 'GET', url: () => '/metrics', expect: FORBIDDEN },
+    {
+      what: 'Prometheus metrics (staff or the scrape token only)',
+      method: 'GET',
+      url: () => '/metrics',
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /metrics.json': [
+    {
+      what: 'counters per key (staff or the scrape token only)',
+      method: 'GET',
+      url: () => '/metrics.json',
+      expect: FORBIDDEN,
+    },
   ],
   'GET /api/meta': [{ what: 'vocabulary', method: 'GET', url: () => '/api/meta', expect: own(200) }],
   'POST /api/auth/login': [
@@ -1181,7 +1194,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
    * does to A's customer; every other route refuses a token (403) — the guard applies the same
    * tenant rules to tokens as to accounts.
    */
-  // (outside /api: /healthz is public, /metrics takes only METRICS_TOKEN — an API token there is a wrong one, 401)
+  // (outside /api: /healthz is public, /metrics and /metrics.json take only METRICS_TOKEN — an API token there is a wrong one, 401)
   const tokenRows = API_ROUTES.filter((r) => !r.public && r.url.startsWith('/api/')).flatMap((r) =>
     (MATRIX[routeKey(r)] ?? []).flatMap((p) =>
       (['customer', 'dispatcher limited to A'] as const).map(
@@ -1235,11 +1248,17 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       if (p.method === 'GET') expect((await run(staff, p, B)).statusCode, `${name} as staff`).toBe(200);
     }
     // and staff get the counters that customers and anonymous callers do not
-    const metrics = (await staff.get('/metrics')).json() as { byKey?: Record<string, Record<string, number>> };
+    const metrics = (await staff.get('/metrics.json')).json() as { byKey?: Record<string, Record<string, number>> };
     expect(metrics.byKey?.['ingest.rejected']).toEqual({ VB1: 1 });
-    const anonymous = await w.app.inject({ method: 'GET', url: '/metrics' });
-    expect(anonymous.statusCode).toBe(401);
-    expect(anonymous.body).not.toContain('VB1');
+    // the Prometheus form has no per-vehicle labels at all
+    const prometheus = await staff.get('/metrics');
+    expect(prometheus.statusCode).toBe(200);
+    expect(prometheus.body).not.toContain('VB1');
+    for (const url of ['/metrics', '/metrics.json']) {
+      const anonymous = await w.app.inject({ method: 'GET', url });
+      expect(anonymous.statusCode, url).toBe(401);
+      expect(anonymous.body, url).not.toContain('VB1');
+    }
   });
 
   it('the static routes (API documentation, the console app) carry no tenant data', async () => {

@@ -82,6 +82,7 @@ const contactBody = () => ({
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
   { method: 'GET', path: '/metrics', roles: STAFF, url: () => '/metrics' },
+  { method: 'GET', path: '/metrics.json', roles: STAFF, url: () => '/metrics.json' },
   { method: 'GET', path: '/api/meta', roles: ALL, url: () => '/api/meta' },
   {
     method: 'POST',

@@ -35,6 +35,7 @@ import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { rm } from 'node:fs/promises';
 import type { WebContext } from '../../web/context.ts';
 import { RATE_LIMIT_KINDS, type RateLimitOptions } from '../../web/rate-limits.ts';
+import { renderPrometheus } from '../../platform/prometheus.ts';
 
 /**
  * Rate limits no test reaches: for suites that send hundreds of requests of one kind as one account
@@ -197,6 +198,14 @@ export async function startWeb(
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
+      prometheus: () =>
+        renderPrometheus({
+          counters: counters.snapshot(),
+          histograms: {},
+          uptimeS: 0,
+          mqttConnectedClients: 0,
+          liveSocketClients: 0,
+        }),
     },
     options,
   );

@@ -22,7 +22,10 @@ describe('the web console in the platform', () => {
       // /metrics: not public; the scrape token reads it
       expect((await fetch(`${base}/metrics`)).status).toBe(401);
       const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
-      expect(await metrics.json()).toHaveProperty('totals');
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(await metrics.text()).toMatch(/^powerwatch_mqtt_connected_clients 0$/m);
+      const json = await fetch(`${base}/metrics.json`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(await json.json()).toHaveProperty('totals');
       const doc = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(doc.paths)).toContain('/api/tickets/{id}/transitions');
       expect((await fetch(`${base}/api/vehicles`)).status).toBe(401);
@@ -47,7 +50,7 @@ describe('the web console in the platform', () => {
         body: JSON.stringify({ currentPassword: password, newPassword: 'the admin’s own password' }),
       });
       expect(changed.status).toBe(200);
-      expect(await (await fetch(`${base}/metrics`, { headers })).json()).toHaveProperty('byKey');
+      expect(await (await fetch(`${base}/metrics.json`, { headers })).json()).toHaveProperty('byKey');
       const added = await fetch(`${base}/api/vehicles`, {
         method: 'POST',
         headers,

@@ -1,6 +1,8 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../../core/prometheus.ts';
 import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
 import { LEVEL_LABELS, SERVICE_MODE_LABELS, TICKET_STATUSES, TRANSITIONS } from '../../diagnostics/tickets/status.ts';
 import { NUMERIC_FIELDS, POWER_SOURCES } from '../../protocol/index.ts';
@@ -11,7 +13,8 @@ import { AUTHED, errors } from '../schemas.ts';
 import { ACTION_ROLES } from './tickets.ts';
 
 /**
- * Probes (`/healthz` for anyone; `/metrics` for a staff session or the scrape token) and the
+ * Probes (`/healthz` for anyone; `/metrics` (Prometheus) and `/metrics.json` for a staff session or
+ * the scrape token) and the
  * vocabulary the console shows (`/api/meta`).
  */
 export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
@@ -20,37 +23,61 @@ export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () =>
       ctx.deps.health(),
     );
+    /** Who may read the metrics: the scrape token, or a staff session (throws otherwise). */
+    async function mayReadMetrics(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const authorization = req.headers.authorization;
+      if (authorization !== undefined) {
+        if (ctx.scrapeToken.matches(authorization)) return;
+        void reply.header('www-authenticate', 'Bearer');
+        throw new PlatformError('UNAUTHENTICATED', 'wrong or unconfigured metrics token');
+      }
+      const token = req.cookies[SESSION_COOKIE];
+      const session = token ? await ctx.sessions.lookup(token) : undefined;
+      if (!session) {
+        void reply.header('www-authenticate', 'Bearer');
+        throw new PlatformError('UNAUTHENTICATED', 'a staff session or the metrics token (Authorization: Bearer …)');
+      }
+      if (!STAFF_ROLES.includes(session.account.role))
+        throw new PlatformError(
+          'FORBIDDEN',
+          `this needs the role ${STAFF_ROLES.join(' or ')}; you are ${session.account.role}`,
+        );
+      if (session.account.mustChangePassword)
+        throw new PlatformError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)');
+    }
+    const WHO =
+      'For a staff session, or a scraper sending `Authorization: Bearer <METRICS_TOKEN>`. Anyone else: 401 (403 for a customer session): even the totals tell the size and activity of the fleet.';
     app.get(
       '/metrics',
       {
         schema: {
           tags: ['system'],
-          summary: 'Counters (ingest, broker, diagnostics, web) as JSON',
-          description:
-            'For a staff session, or a scraper sending `Authorization: Bearer <METRICS_TOKEN>`: totals and the counts per key (which name vehicles and clients of every customer unit). Anyone else: 401 (403 for a customer session): even the totals tell the size and activity of the fleet.',
+          summary: 'Metrics in the Prometheus text exposition format (version 0.0.4)',
+          description: `${WHO} Counters, histograms and gauges named by Prometheus conventions (\`powerwatch_…\`); no label names a vehicle, client or account (the counts per key are in \`/metrics.json\`).`,
+          produces: [PROMETHEUS_CONTENT_TYPE],
+          response: { 200: z.string(), ...errors(...AUTHED) },
+        },
+      },
+      async (req, reply) => {
+        await mayReadMetrics(req, reply);
+        return reply
+          .type(PROMETHEUS_CONTENT_TYPE)
+          .serializer((s: string) => s)
+          .send(await ctx.deps.prometheus());
+      },
+    );
+    app.get(
+      '/metrics.json',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Counters (ingest, broker, diagnostics, web) as JSON, with the counts per key',
+          description: `${WHO} Totals and the counts per key (which name vehicles and clients of every customer unit).`,
           response: { 200: z.record(z.string(), z.unknown()), ...errors(...AUTHED) },
         },
       },
       async (req, reply) => {
-        const authorization = req.headers.authorization;
-        if (authorization !== undefined) {
-          if (ctx.scrapeToken.matches(authorization)) return counters();
-          void reply.header('www-authenticate', 'Bearer');
-          throw new PlatformError('UNAUTHENTICATED', 'wrong or unconfigured metrics token');
-        }
-        const token = req.cookies[SESSION_COOKIE];
-        const session = token ? await ctx.sessions.lookup(token) : undefined;
-        if (!session) {
-          void reply.header('www-authenticate', 'Bearer');
-          throw new PlatformError('UNAUTHENTICATED', 'a staff session or the metrics token (Authorization: Bearer …)');
-        }
-        if (!STAFF_ROLES.includes(session.account.role))
-          throw new PlatformError(
-            'FORBIDDEN',
-            `this needs the role ${STAFF_ROLES.join(' or ')}; you are ${session.account.role}`,
-          );
-        if (session.account.mustChangePassword)
-          throw new PlatformError('PASSWORD_CHANGE_REQUIRED', 'set your own password first (POST /api/auth/password)');
+        await mayReadMetrics(req, reply);
         return counters();
       },
     );
