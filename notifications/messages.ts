@@ -220,7 +220,13 @@ export function createMessages(
      * Puts a message in the console inbox of every enabled customer account of the ticket's unit
      * (the survey invitation, service/surveys.ts); what they read is the customer's wording.
      */
-    async toUnitInboxes(tx: RecordsDb, ticket: Ticket, kind: CustomerKind, eventKey: string, at: number): Promise<number> {
+    async toUnitInboxes(
+      tx: RecordsDb,
+      ticket: Ticket,
+      kind: CustomerKind,
+      eventKey: string,
+      at: number,
+    ): Promise<number> {
       if (!ticket.customerId) return 0;
       const accounts = await tx
         .selectFrom('accounts')

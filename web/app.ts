@@ -214,7 +214,10 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
           { name: 'inbox', description: 'Your own console inbox' },
-          { name: 'service', description: 'Satisfaction survey and follow-up (满意度调查/回访), customer file (客户信息系统)' },
+          {
+            name: 'service',
+            description: 'Satisfaction survey and follow-up (满意度调查/回访), customer file (客户信息系统)',
+          },
           { name: 'statistics', description: 'Service statistics (信息统计) for the duty desk and management' },
         ],
         components: {
