@@ -12,7 +12,8 @@ import type {} from './records.ts';
  * ticket closed → when, when power was restored (the last alarm of its incident cleared; null while
  * one is still active), and whether it was resolved remotely (service mode remote support, or a
  * remote session that ended `resolved_remotely`); reopened → the outcome is removed until it closes
- * again. Arrival on site is a seam: `arrived_at` stays null until the on-site repair steps record it.
+ * again; a ticket opened → the earlier closed tickets of the same vehicle and fault get the time
+ * of this one (`next_same_fault_at`: first-time fix). Arrival on site is a seam: `arrived_at` stays null until the on-site repair steps record it.
  */
 export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEvents>; log: Logger }) {
   const { db, bus, log } = deps;
@@ -39,11 +40,46 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
       .where('outcome', '=', 'resolved_remotely')
       .executeTakeFirst();
     const remote = t.serviceMode === 'remote_support' || session !== undefined ? 1 : 0;
+    const next =
+      t.vehicleId !== null && t.faultCode !== null
+        ? await db
+            .selectFrom('tickets')
+            .select(sql<number | null>`min(received_at)`.as('at'))
+            .where('vehicle_id', '=', t.vehicleId)
+            .where('fault_code', '=', t.faultCode)
+            .where('id', '<>', t.id)
+            .where('received_at', '>', t.updatedAt)
+            .executeTakeFirst()
+        : undefined;
+    const row = {
+      closed_at: t.updatedAt,
+      restored_at: restoredAt,
+      remote,
+      next_same_fault_at: next?.at === null || next?.at === undefined ? null : Number(next.at),
+    } as const;
     await db
       .insertInto('ticket_outcomes')
-      .values({ ticket_id: t.id, closed_at: t.updatedAt, restored_at: restoredAt, remote })
-      .onConflict((oc) =>
-        oc.column('ticket_id').doUpdateSet({ closed_at: t.updatedAt, restored_at: restoredAt, remote }),
+      .values({ ticket_id: t.id, ...row })
+      .onConflict((oc) => oc.column('ticket_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** A new ticket of a vehicle and fault: the earlier closed ones of the same pair not yet followed by one are now. */
+  async function opened(t: Ticket): Promise<void> {
+    if (t.vehicleId === null || t.faultCode === null) return;
+    const { vehicleId, faultCode } = t;
+    await db
+      .updateTable('ticket_outcomes')
+      .set({ next_same_fault_at: t.receivedAt })
+      .where('next_same_fault_at', 'is', null)
+      .where('closed_at', '<', t.receivedAt)
+      .where('ticket_id', 'in', (eb) =>
+        eb
+          .selectFrom('tickets')
+          .select('id')
+          .where('vehicle_id', '=', vehicleId)
+          .where('fault_code', '=', faultCode)
+          .where('id', '<>', t.id),
       )
       .execute();
   }
@@ -56,11 +92,16 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
 
   return {
     start() {
-      off = bus.on('ticket.updated', (e) => {
+      const offOpened = bus.on('ticket.opened', (e) => track(opened(e.ticket), e.ticket.id));
+      const offUpdated = bus.on('ticket.updated', (e) => {
         if (e.action === 'close' && e.ticket.status === 'closed') track(closed(e.ticket), e.ticket.id);
         else if (e.action === 'reopen')
           track(db.deleteFrom('ticket_outcomes').where('ticket_id', '=', e.ticket.id).execute(), e.ticket.id);
       });
+      off = () => {
+        offOpened();
+        offUpdated();
+      };
     },
     stop() {
       off?.();
@@ -70,6 +111,7 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
       while (pending.size > 0) await Promise.all([...pending]);
     },
     closed,
+    opened,
   };
 }
 

@@ -42,6 +42,8 @@ export interface TicketOutcomesTable {
   arrived_at: number | null;
   /** 1: resolved remotely (service mode remote support, or a remote session resolved it). */
   remote: 0 | 1;
+  /** When a ticket for the same vehicle and fault was next received after this closure (null: none yet). */
+  next_same_fault_at: number | null;
 }
 
 declare module '../records/schema.ts' {

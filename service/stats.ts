@@ -67,9 +67,9 @@ const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v)
 /**
  * The statistics (信息统计) for the duty desk and management, each view one SQL statement with
  * GROUP BY over the period's tickets (index `tickets_received`), joined to their outcome
- * (`ticket_outcomes`) and vehicle; first-time fix looks for a later ticket of the same vehicle and
- * fault within `repeatWindowMs` of the closure (index `tickets_vehicle_fault`). Nothing is loaded
- * into memory but the groups.
+ * (`ticket_outcomes`) and vehicle; first-time fix compares the outcome's `next_same_fault_at` (the
+ * next ticket of the same vehicle and fault, kept by service/outcomes.ts) with `repeatWindowMs` after
+ * the closure. Nothing is loaded into memory but the groups.
  */
 export function createStats(
   deps: { db: RecordsDb },
@@ -133,9 +133,7 @@ export function createStats(
           sql<number>`count(o.arrived_at)`.as('arrived'),
           sql<number | null>`avg(o.arrived_at - t.received_at)`.as('arrive'),
           sql<number>`sum(case when o.remote = 1 then 1 else 0 end)`.as('remote'),
-          sql<number>`sum(case when o.ticket_id is not null and t.vehicle_id is not null and t.fault_code is not null
-            and exists (select 1 from tickets n where n.vehicle_id = t.vehicle_id and n.fault_code = t.fault_code
-              and n.received_at > o.closed_at and n.received_at <= o.closed_at + ${sql.lit(w)})
+          sql<number>`sum(case when o.next_same_fault_at is not null and o.next_same_fault_at <= o.closed_at + ${sql.lit(w)}
             then 1 else 0 end)`.as('repeats'),
         ])
         .where('t.received_at', '>=', q.from)

@@ -1,5 +1,5 @@
 import { inTransaction, insertInChunks, type RecordsDb } from '../../records/db.ts';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { TicketsTable } from '../../records/schema.ts';
 import type { TicketOutcomesTable } from '../../service/records.ts';
 
@@ -163,6 +163,7 @@ export async function seedHistory(db: RecordsDb, s: SeedSettings): Promise<{ tic
         restored_at: r() < 0.7 ? receivedAt + Math.round(lognormal(90 * MIN, 0.8)) : null,
         arrived_at: null,
         remote: (mode === 'remote_support' ? 1 : 0) as 0 | 1,
+        next_same_fault_at: null,
       });
       if (r() < 0.8)
         surveys.push({
@@ -177,6 +178,11 @@ export async function seedHistory(db: RecordsDb, s: SeedSettings): Promise<{ tic
   await inTransaction(db, async (tx) => {
     await insertInChunks(tickets, (chunk) => tx.insertInto('tickets').values(chunk).execute());
     await insertInChunks(outcomes, (chunk) => tx.insertInto('ticket_outcomes').values(chunk).execute());
+    // the next ticket of the same vehicle and fault after each closure, as service/outcomes.ts keeps it
+    await sql`update ticket_outcomes set next_same_fault_at = (
+        select min(n.received_at) from tickets t join tickets n
+          on n.vehicle_id = t.vehicle_id and n.fault_code = t.fault_code and n.id <> t.id
+        where t.id = ticket_outcomes.ticket_id and n.received_at > ticket_outcomes.closed_at)`.execute(tx);
     await insertInChunks(surveys, (chunk) =>
       tx
         .insertInto('service_surveys')

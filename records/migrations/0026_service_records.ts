@@ -8,7 +8,8 @@ import { idColumn, type RecordsDialect } from '../migrations.ts';
  * - `survey_follow_ups`: the follow-up task (回访) a low score opens for the service manager, with its outcome;
  * - `ticket_outcomes`: what the statistics (信息统计) read of a closed ticket besides its row — when it
  *   closed, when its alarms cleared (power restored), whether it was resolved remotely, and the
- *   arrival on site (a seam: nothing records arrival yet); written by service/outcomes.ts from the bus;
+ *   arrival on site (a seam: nothing records arrival yet), and when the same vehicle next had the same
+ *   fault (first-time fix, without a look-up per ticket); written by service/outcomes.ts from the bus;
  * - `vehicles.delivered_at`: the delivery date in the customer file (客户信息系统);
  * - indexes for the statistics' GROUP BY over the period and the repeat-fault look-up.
  * Existing closed tickets get their outcome from the timeline's last `close`.
@@ -62,6 +63,7 @@ export function serviceRecordsMigration(dialect: RecordsDialect): Migration {
         .addColumn('restored_at', 'bigint')
         .addColumn('arrived_at', 'bigint')
         .addColumn('remote', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_same_fault_at', 'bigint')
         .execute();
       await sql`insert into ticket_outcomes (ticket_id, closed_at, remote)
         select t.id, (select max(tl.at) from ticket_timeline tl where tl.ticket_id = t.id and tl.action = 'close'),
@@ -69,6 +71,10 @@ export function serviceRecordsMigration(dialect: RecordsDialect): Migration {
         from tickets t
         where t.status = 'closed'
           and exists (select 1 from ticket_timeline tl where tl.ticket_id = t.id and tl.action = 'close')`.execute(db);
+      await sql`update ticket_outcomes set next_same_fault_at = (
+          select min(n.received_at) from tickets t join tickets n
+            on n.vehicle_id = t.vehicle_id and n.fault_code = t.fault_code and n.id <> t.id
+          where t.id = ticket_outcomes.ticket_id and n.received_at > ticket_outcomes.closed_at)`.execute(db);
       await db.schema.createIndex('tickets_received').on('tickets').columns(['received_at', 'id']).execute();
       await db.schema
         .createIndex('tickets_vehicle_fault')
