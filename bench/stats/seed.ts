@@ -112,10 +112,12 @@ export async function seedHistory(db: RecordsDb, s: SeedSettings): Promise<{ tic
   const tickets: (Insertable<TicketsTable> & { id: number })[] = [];
   const outcomes: Insertable<TicketOutcomesTable>[] = [];
   const surveys: { ticket: number; customer: string; vehicle: string; sentAt: number; scores: number[] | null }[] = [];
+  // ids grow with time, as the platform gives them
+  const times = Array.from({ length: s.tickets }, () => from + Math.floor(r() * s.days * DAY)).sort((a, b) => a - b);
   for (let id = 1; id <= s.tickets; id++) {
     const v = pick(vehicles);
     const level = r() < 0.25 ? 'extra_urgent' : r() < 0.6 ? 'urgent' : 'routine';
-    const receivedAt = from + Math.floor(r() * s.days * DAY);
+    const receivedAt = times[id - 1]!;
     const age = s.now - receivedAt;
     const status = r() < 0.02 ? 'cancelled' : age < 3 * DAY && r() < 0.5 ? 'in_service' : 'closed';
     const wc = receivedAt + Math.round(lognormal(14 * MIN, 0.6));
