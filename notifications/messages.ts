@@ -217,6 +217,45 @@ export function createMessages(
       for (const c of contacts) await deps.storm.send(tx, m, customerRecipient(c), at);
       return contacts.length;
     },
+    /**
+     * Puts a message in the console inbox of every enabled customer account of the ticket's unit
+     * (the survey invitation, service/surveys.ts); what they read is the customer's wording.
+     */
+    async toUnitInboxes(
+      tx: RecordsDb,
+      ticket: Ticket,
+      kind: CustomerKind,
+      eventKey: string,
+      at: number,
+    ): Promise<number> {
+      if (!ticket.customerId) return 0;
+      const accounts = await tx
+        .selectFrom('accounts')
+        .select('id')
+        .where('customer_id', '=', ticket.customerId)
+        .where('role', '=', 'customer')
+        .where('disabled', '=', 0)
+        .orderBy('id')
+        .execute();
+      if (accounts.length === 0) return 0;
+      const m = message(await factsOf(tx, ticket), kind, eventKey, false, {}, { urgent: false });
+      for (const a of accounts)
+        await deps.storm.send(
+          tx,
+          m,
+          {
+            key: `account:${a.id}`,
+            language: options.language,
+            channels: [{ channel: 'inbox', target: a.id }],
+            quietHours: null,
+            timeZone: options.timeZone,
+            customerId: ticket.customerId,
+            accountId: a.id,
+          },
+          at,
+        );
+      return accounts.length;
+    },
     /** Tells a staff account (its channels and the console inbox). */
     async toStaff(
       tx: RecordsDb,

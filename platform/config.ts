@@ -268,6 +268,10 @@ export const configSchema = z.object({
     { role: 'service_manager', waitMs: null },
   ]),
   SERVICE_MANAGER: z.string().min(1).max(100).default('service-manager'),
+  /** A survey score at or below this on any question opens a follow-up (满意度回访); 1–5. */
+  SURVEY_LOW_SCORE: int('SURVEY_LOW_SCORE', 2, 1, 5),
+  /** First-time fix: no ticket for the same vehicle and fault within this many days after closure. */
+  FIRST_FIX_DAYS: int('FIRST_FIX_DAYS', 30, 1, 365),
   PAGE_SECRET: z
     .string()
     .regex(/^\S{32,256}$/, { error: 'PAGE_SECRET must be 32–256 characters without spaces' })

@@ -88,6 +88,7 @@ export function createNotificationsStage(
     contacts,
     paging,
     producer,
+    messages,
     templates,
     /** What the web console asks of notifications (web/context.ts `notifications`). */
     forWeb: { contacts, paging },

@@ -32,6 +32,7 @@ import { createAuditLog } from '../web/auth/audit.ts';
 import { createNotificationDelivery } from './notification-delivery.ts';
 import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.ts';
 import { createRemoteStage, createSessionParts } from './remote.ts';
+import { createServiceStage } from './service.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
@@ -236,6 +237,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     { sessions: remote, tickets, bus, records, log, now, commands, vehicles },
     { ...config, photoDir: photoDir(config.dataDir) },
   );
+  // after a ticket: the satisfaction survey and follow-up, the outcomes the statistics read, the customer file
+  const service = createServiceStage({ bus, records, log, now, messages: stage.notifications.messages }, config);
   const commandPolicy = createCommandPolicy({
     liveSessionRole: (accountId, vehicleId) => sessionParts.liveSessionRole(accountId, vehicleId),
     isDutyLead: (accountId) => accountId === config.DUTY_LEAD,
@@ -276,6 +279,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       remote,
       steps: sessionParts.steps,
       notifications: stage.notifications.forWeb,
+      service,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       counters,
@@ -371,6 +375,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     notifications,
     alerts: stage.notifications,
     remote,
+    service,
     web,
     sessionParts,
     registryWatcher: watcher,
@@ -389,6 +394,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await commands.start();
       await notifications.start();
       await remote.start();
+      service.start();
       await watcher.start();
       retention.start();
       await sessionParts.start();
@@ -421,6 +427,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await commandLog.stop();
         await sessionParts.stop();
         await remote.stop();
+        await service.stop();
         await stage.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();

@@ -15,6 +15,7 @@ import { ticketUnitNumbersMigration } from './migrations/0019_ticket_unit_number
 import { serviceScopesCommandLogMigration } from './migrations/0020_service_scopes_command_log.ts';
 import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
 import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.ts';
+import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -382,6 +383,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0020_service_scopes_command_log': serviceScopesCommandLogMigration(dialect),
     '0021_vehicle_units': vehicleUnitsMigration(),
     '0022_ticket_close_merge': ticketCloseMergeMigration(),
+    '0026_service_records': serviceRecordsMigration(dialect),
   };
 }
 

@@ -19,6 +19,8 @@ export interface VehiclesTable {
   updated_at: number;
   /** When the vehicle came to its current unit (added or transferred); migration 0021. */
   assigned_at: number | null;
+  /** When the vehicle was delivered to its unit (the customer file, service/customer-file.ts); migration 0026. */
+  delivered_at: number | null;
 }
 
 export interface ServiceAccountsTable {

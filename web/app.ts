@@ -49,6 +49,9 @@ import { ticketRoutes } from './routes/tickets.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
+import { surveyRoutes } from './routes/surveys.ts';
+import { statsRoutes } from './routes/stats.ts';
+import { customerFileRoutes } from './routes/customer-files.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
 
@@ -213,6 +216,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
           { name: 'inbox', description: 'Your own console inbox' },
+          {
+            name: 'service',
+            description: 'Satisfaction survey and follow-up (满意度调查/回访), customer file (客户信息系统)',
+          },
+          { name: 'statistics', description: 'Service statistics (信息统计) for the duty desk and management' },
         ],
         components: {
           securitySchemes: {
@@ -252,6 +260,9 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(apiTokenRoutes(ctx));
     await app.register(contactRoutes(ctx));
     await app.register(pageRoutes(ctx));
+    await app.register(surveyRoutes(ctx));
+    await app.register(statsRoutes(ctx));
+    await app.register(customerFileRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

@@ -34,6 +34,7 @@ import type { PublicNames } from './public-names.ts';
 import type { Contacts } from '../notifications/contacts.ts';
 import type { RateLimitOptions, RateLimits } from './rate-limits.ts';
 import type { Paging } from '../notifications/paging.ts';
+import type { ServiceRecords } from '../service/stage.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -60,6 +61,8 @@ export interface WebDeps {
   remote: RemoteSessions;
   /** Contacts and subscriptions (who gets what), pages and their acknowledgement. */
   notifications: { contacts: Contacts; paging: Paging };
+  /** Survey and follow-up, statistics, customer file (service/). */
+  service: Pick<ServiceRecords, 'surveys' | 'stats' | 'files' | 'lowScore'>;
   /** The sessions' photos (remote/photos.ts). */
   photos: Pick<SessionPhotos, 'add' | 'read' | 'list' | 'maxBytes'>;
   /** Guest invitations and guest sessions (remote/invites.ts). */

@@ -8,6 +8,7 @@ import type {} from '../diagnostics/errors.ts';
 import type {} from '../commands/errors.ts';
 import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
+import type {} from '../service/errors.ts';
 import type {} from './auth/errors.ts';
 
 declare module 'fastify' {
@@ -84,6 +85,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOTIFICATION_NOT_FAILED: 409,
   NOTIFY_TARGET_NOT_FOUND: 404,
   CONTACT_NOT_FOUND: 404,
+  SURVEY_NOT_FOUND: 404,
+  SURVEY_ANSWERED: 409,
+  FOLLOW_UP_NOT_FOUND: 404,
+  FOLLOW_UP_DONE: 409,
   PAGE_NOT_FOUND: 404,
   PAGE_TOKEN_INVALID: 404,
   VALIDATION_FAILED: 400,

@@ -50,6 +50,9 @@ interface Ids {
   inbox: number;
   /** A guest of `session` (an invite used). */
   guest: Agent;
+  /** A closed ticket of unit A (its survey waits) and a customer of unit A to answer it. */
+  closed: number;
+  customer: Agent;
 }
 
 /** The smallest PNG: its signature and an IHDR chunk are all the type check reads. */
@@ -73,7 +76,12 @@ const contactInput = (name: string) => ({
  * order in which all of them succeed one after the other; a state-changing route without a row
  * fails the coverage test.
  */
-type UnsafeRequest = (i: Ids) => { url: string; body?: unknown; headers?: Record<string, string>; as?: 'guest' };
+type UnsafeRequest = (i: Ids) => {
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  as?: 'guest' | 'customer';
+};
 const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
@@ -144,6 +152,22 @@ const UNSAFE: [string, UnsafeRequest][] = [
   ],
   ['DELETE /api/contacts/:id', (i) => ({ url: `/api/contacts/${i.contactToRemove}` })],
   ['PUT /api/me/contact', () => ({ url: '/api/me/contact', body: contactInput('Admin') })],
+  [
+    'POST /api/tickets/:id/survey',
+    (i) => ({
+      url: `/api/tickets/${i.closed}/survey`,
+      body: { scores: { response: 1, quality: 4, attitude: 4 } },
+      as: 'customer',
+    }),
+  ],
+  [
+    'POST /api/survey-follow-ups/:id/outcome',
+    () => ({ url: '/api/survey-follow-ups/1/outcome', body: { outcome: 'called back' } }),
+  ],
+  [
+    'PUT /api/vehicles/:id/delivery',
+    () => ({ url: '/api/vehicles/VA1/delivery', body: { deliveredAt: 1_700_000_000_000 } }),
+  ],
   ['POST /api/pages/:id/ack', (i) => ({ url: `/api/pages/${i.page}/ack` })],
   ['POST /api/sessions/:id/leave', (i) => ({ url: `/api/sessions/${i.session}/leave` })],
   [
@@ -276,6 +300,15 @@ describe('CSRF: every state-changing route refuses a request without the session
       tokenId: token.info.id,
       last: undefined,
       guest: await w.guestLogin((await w.sessionParts.invites.create(session, 'admin')).token),
+      closed: await (async () => {
+        // a ticket of unit A taken to closed: its survey waits for unit A's customer
+        const t = await w.ticket('VA1');
+        for (const a of ['determine_work_content', 'start_service', 'mark_repaired', 'verify', 'close'] as const)
+          await w.tickets.transition(t.id, a, 'dispatcher');
+        await w.service.idle();
+        return t.id;
+      })(),
+      customer: await w.login('cust-a'),
     };
   });
   afterAll(async () => w?.close());
@@ -329,7 +362,7 @@ describe('CSRF: every state-changing route refuses a request without the session
     for (const [key, build] of UNSAFE) {
       const method = key.split(' ')[0]!;
       const { url, body, as } = build(ids);
-      const caller = as === 'guest' ? ids.guest : admin;
+      const caller = as === 'guest' ? ids.guest : as === 'customer' ? ids.customer : admin;
       for (const [name, headers, urlOf, bodyOf] of variants) {
         const res = await caller.request(
           method,
@@ -392,7 +425,8 @@ describe('CSRF: every state-changing route refuses a request without the session
     for (const [key, build] of UNSAFE) {
       const { url, body, headers, as } = build(ids);
       const before = await auditRows();
-      const res = await (as === 'guest' ? ids.guest : admin).request(key.split(' ')[0]!, url, body, headers);
+      const caller = as === 'guest' ? ids.guest : as === 'customer' ? ids.customer : admin;
+      const res = await caller.request(key.split(' ')[0]!, url, body, headers);
       expect(res.statusCode, `${key}: ${res.body}`).toBeLessThan(300);
       ids.last = res.body ? res.json() : undefined;
       if (!NOT_AUDITED.has(key)) expect(await auditRows(), `${key} left no audit row`).toBeGreaterThan(before);

@@ -409,6 +409,70 @@ const MATRIX: Record<string, Probe[]> = {
       noOwnerControl: true,
     },
   ],
+  // the satisfaction survey and follow-up, the statistics, the customer file (service/)
+  'GET /api/tickets/:id/survey': [
+    {
+      what: 'B’s ticket’s survey',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/survey`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+  'POST /api/tickets/:id/survey': [
+    {
+      what: 'answer B’s survey',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/survey`,
+      body: () => ({ scores: { response: 1, quality: 1, attitude: 1 } }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's ticket is open: it has no survey for B's own customer either (SURVEY_NOT_FOUND)
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/survey-follow-ups': [
+    { what: 'the follow-ups', method: 'GET', url: () => '/api/survey-follow-ups', expect: FORBIDDEN },
+  ],
+  'POST /api/survey-follow-ups/:id/outcome': [
+    {
+      what: 'record a follow-up’s outcome',
+      method: 'POST',
+      url: () => '/api/survey-follow-ups/1/outcome',
+      body: () => ({ outcome: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/stats/service': [
+    { what: 'the statistics', method: 'GET', url: () => `/api/stats/service?by=unit`, expect: FORBIDDEN },
+  ],
+  'GET /api/stats/surveys': [
+    { what: 'the survey statistics', method: 'GET', url: () => '/api/stats/surveys?by=unit', expect: FORBIDDEN },
+  ],
+  'GET /api/stats/repeat-faults': [
+    { what: 'the repeat faults', method: 'GET', url: () => '/api/stats/repeat-faults', expect: FORBIDDEN },
+  ],
+  'GET /api/stats/export': [
+    { what: 'the statistics as CSV', method: 'GET', url: () => '/api/stats/export?by=unit', expect: FORBIDDEN },
+  ],
+  'GET /api/customer-files': [
+    { what: 'search for B’s vehicle', method: 'GET', url: (u) => `/api/customer-files?q=${u.vehicle}`, expect: EMPTY },
+  ],
+  'GET /api/customers/:id/file': [
+    {
+      what: 'B’s customer file',
+      method: 'GET',
+      url: (u) => `/api/customers/${u.customer}/file`,
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+  ],
+  'PUT /api/vehicles/:id/delivery': [
+    {
+      what: 'B’s vehicle’s delivery date',
+      method: 'PUT',
+      url: (u) => `/api/vehicles/${u.vehicle}/delivery`,
+      body: () => ({ deliveredAt: 0 }),
+      expect: FORBIDDEN,
+    },
+  ],
   'GET /api/me/contact': [
     { what: 'staff contact settings', method: 'GET', url: () => '/api/me/contact', expect: FORBIDDEN },
   ],

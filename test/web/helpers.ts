@@ -17,6 +17,7 @@ import { enqueue } from '../../notifications/outbox.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import { createRemoteStage, createSessionParts } from '../../platform/remote.ts';
+import { createServiceStage } from '../../platform/service.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
 import { createCustomers } from '../../registry/customers.ts';
@@ -170,6 +171,12 @@ export async function startWeb(
     { sessions, tickets, bus, records: db, log, now, commands, vehicles },
     { SESSION_RATE_RENEW_MS: 120_000, photoDir },
   );
+  // surveys, ticket outcomes, statistics and the customer file, listening to the bus (stopped by close())
+  const service = createServiceStage(
+    { bus, records: db, log, now, messages: notifications.messages },
+    loadConfig({ ...opts.env }),
+  );
+  service.start();
   const options: WebOptions = {
     session: { idleTimeoutMs: 3_600_000, maxAgeMs: 8 * 3_600_000 },
     login: { maxPerAccount: 5, maxPerIp: 20, windowMs: 15 * 60_000 },
@@ -193,6 +200,7 @@ export async function startWeb(
       remote: sessions,
       steps: sessionParts.steps,
       notifications: notifications.forWeb,
+      service,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       counters,
@@ -305,6 +313,8 @@ export async function startWeb(
     sessions,
     sessionParts,
     notifications,
+    /** Surveys, outcomes, statistics, customer file (service/); `await service.idle()` after a close. */
+    service,
     now,
     advance: (ms: number) => (clock += ms),
     login,
@@ -368,6 +378,7 @@ export async function startWeb(
       await telemetry.append(frames.map((frame) => ({ vehicleId, receivedAt: frame.ts, frame })));
     },
     async close() {
+      await service.stop();
       await commands.stop();
       await app.close();
       await rm(photoDir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ import { Admin } from './views/admin.tsx';
 import { Roster } from './views/roster.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
+import { Stats } from './views/stats.tsx';
+import { CustomerFiles } from './views/customer-file.tsx';
 import { Fleet } from './views/fleet.tsx';
 import { GuestApp } from './views/guest.tsx';
 import { ChangePassword, Login, ResetPassword } from './views/login.tsx';
@@ -118,6 +120,8 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     },
     { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
     { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
+    { href: '#/stats', key: 'nav.stats', section: 'stats', show: canSeeDeliveries },
+    { href: '#/files', key: 'nav.files', section: 'files', show: true },
     { href: '#/notifications', key: 'nav.notifications', section: 'notifications', show: true },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
     { href: '#/security', key: 'nav.security', section: 'security', show: true },
@@ -133,6 +137,8 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'roster' && staff) view = <Roster />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
+  else if (section === 'stats' && canSeeDeliveries) view = <Stats />;
+  else if (section === 'files') view = <CustomerFiles key={id ?? ''} id={id} />;
   else if (section === 'notifications') view = <Notifications />;
   else view = <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;

@@ -15,6 +15,7 @@ import {
   StatusBadge,
   VisibilityChoice,
 } from '../components/badges.tsx';
+import { SurveyPanel } from '../components/survey.tsx';
 import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
@@ -199,6 +200,7 @@ export function TicketView({ id }: { id: string }) {
         <h3>{t('ticket.snapshot')}</h3>
         {d.snapshot && d.snapshot.ts.length ? <Snapshot detail={d} /> : <p class="muted">{t('ticket.noSnapshot')}</p>}
       </section>
+      {tk.status === 'closed' && <SurveyPanel key={tk.id} ticketId={tk.id} />}
     </div>
   );
 }

@@ -1,0 +1,118 @@
+import { sql } from 'kysely';
+import type { EventBus } from '../core/bus.ts';
+import type { PlatformEvents } from '../core/events.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Ticket } from '../diagnostics/types.ts';
+import type { RecordsDb } from '../records/db.ts';
+import type {} from '../remote/records.ts';
+import type {} from './records.ts';
+
+/**
+ * The outcome of each closed ticket, kept for the statistics (`ticket_outcomes`), from the bus: a
+ * ticket closed → when, when power was restored (the last alarm of its incident cleared; null while
+ * one is still active), and whether it was resolved remotely (service mode remote support, or a
+ * remote session that ended `resolved_remotely`); reopened → the outcome is removed until it closes
+ * again; a ticket opened → the earlier closed tickets of the same vehicle and fault get the time
+ * of this one (`next_same_fault_at`: first-time fix). Arrival on site is a seam: `arrived_at` stays null until the on-site repair steps record it.
+ */
+export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEvents>; log: Logger }) {
+  const { db, bus, log } = deps;
+  const pending = new Set<Promise<unknown>>();
+  let off: (() => void) | undefined;
+
+  async function closed(t: Ticket): Promise<void> {
+    let restoredAt: number | null = null;
+    if (t.incidentId !== null) {
+      const a = await db
+        .selectFrom('alarms')
+        .select([
+          sql<number | null>`max(cleared_at)`.as('last'),
+          sql<number>`sum(case when state = 'cleared' then 0 else 1 end)`.as('active'),
+        ])
+        .where('incident_id', '=', t.incidentId)
+        .executeTakeFirst();
+      if (a && a.last !== null && Number(a.active) === 0) restoredAt = Number(a.last);
+    }
+    const session = await db
+      .selectFrom('remote_sessions')
+      .select('id')
+      .where('ticket_id', '=', t.id)
+      .where('outcome', '=', 'resolved_remotely')
+      .executeTakeFirst();
+    const remote = t.serviceMode === 'remote_support' || session !== undefined ? 1 : 0;
+    const next =
+      t.vehicleId !== null && t.faultCode !== null
+        ? await db
+            .selectFrom('tickets')
+            .select(sql<number | null>`min(received_at)`.as('at'))
+            .where('vehicle_id', '=', t.vehicleId)
+            .where('fault_code', '=', t.faultCode)
+            .where('id', '<>', t.id)
+            .where('received_at', '>', t.updatedAt)
+            .executeTakeFirst()
+        : undefined;
+    const row = {
+      closed_at: t.updatedAt,
+      restored_at: restoredAt,
+      remote,
+      next_same_fault_at: next?.at === null || next?.at === undefined ? null : Number(next.at),
+    } as const;
+    await db
+      .insertInto('ticket_outcomes')
+      .values({ ticket_id: t.id, ...row })
+      .onConflict((oc) => oc.column('ticket_id').doUpdateSet(row))
+      .execute();
+  }
+
+  /** A new ticket of a vehicle and fault: the earlier closed ones of the same pair not yet followed by one are now. */
+  async function opened(t: Ticket): Promise<void> {
+    if (t.vehicleId === null || t.faultCode === null) return;
+    const { vehicleId, faultCode } = t;
+    await db
+      .updateTable('ticket_outcomes')
+      .set({ next_same_fault_at: t.receivedAt })
+      .where('next_same_fault_at', 'is', null)
+      .where('closed_at', '<', t.receivedAt)
+      .where('ticket_id', 'in', (eb) =>
+        eb
+          .selectFrom('tickets')
+          .select('id')
+          .where('vehicle_id', '=', vehicleId)
+          .where('fault_code', '=', faultCode)
+          .where('id', '<>', t.id),
+      )
+      .execute();
+  }
+
+  const track = (p: Promise<unknown>, ticketId: number) => {
+    const q = p.catch((err: unknown) => log.error({ err, ticketId }, 'ticket outcome not recorded'));
+    pending.add(q);
+    void q.finally(() => pending.delete(q));
+  };
+
+  return {
+    start() {
+      const offOpened = bus.on('ticket.opened', (e) => track(opened(e.ticket), e.ticket.id));
+      const offUpdated = bus.on('ticket.updated', (e) => {
+        if (e.action === 'close' && e.ticket.status === 'closed') track(closed(e.ticket), e.ticket.id);
+        else if (e.action === 'reopen')
+          track(db.deleteFrom('ticket_outcomes').where('ticket_id', '=', e.ticket.id).execute(), e.ticket.id);
+      });
+      off = () => {
+        offOpened();
+        offUpdated();
+      };
+    },
+    stop() {
+      off?.();
+      off = undefined;
+    },
+    async idle(): Promise<void> {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    closed,
+    opened,
+  };
+}
+
+export type Outcomes = ReturnType<typeof createOutcomes>;
