@@ -1,3 +1,4 @@
+import { localDateTime } from '../core/local-time.ts';
 import type { ChartData } from './document.ts';
 
 /**
@@ -24,7 +25,10 @@ function niceStep(range: number, count: number): number {
 
 const fmt = (v: number, step: number) => (step >= 1 ? String(Math.round(v)) : v.toFixed(step >= 0.1 ? 1 : 2));
 
-export function chartGeometry(c: ChartData, width: number, height: number, formatTime: (ms: number) => string) {
+/** A time axis label: "17:30" in the service centre's zone. */
+export const axisTime = (ms: number, timeZone: string) => localDateTime(ms, timeZone).slice(11);
+
+export function chartGeometry(c: ChartData, width: number, height: number, timeZone: string) {
   const plot = { x: PAD.left, y: PAD.top, w: width - PAD.left - PAD.right, h: height - PAD.top - PAD.bottom };
   const values = c.lines.flatMap((l) => l.values.filter((v): v is number => v !== null && Number.isFinite(v)));
   let lo = c.yMin ?? (values.length ? Math.min(...values) : 0);
@@ -68,7 +72,7 @@ export function chartGeometry(c: ChartData, width: number, height: number, forma
   const xStep = hourish.find((s) => span / s <= 5) ?? 1440 * 60_000;
   const xTicks: ChartGeometry['xTicks'] = [];
   for (let t = Math.ceil(c.from / xStep) * xStep; t <= c.to; t += xStep)
-    xTicks.push({ x: r(xOf(t)), label: formatTime(t) });
+    xTicks.push({ x: r(xOf(t)), label: axisTime(t, timeZone) });
   const markers = c.markers
     .filter((m) => m.at >= c.from && m.at <= c.to)
     .map((m) => ({ x: r(xOf(m.at)), label: m.label }));

@@ -1,6 +1,7 @@
 /**
  * What every report kind is laid out as, and what both renderers (html.ts, pdf.ts) draw: a title
- * block and a list of blocks, every text already in the report's language. A report kind is a pure
+ * block and a list of blocks, every text already in the report's language; plain data (it is sent
+ * to the PDF worker thread as it is). A report kind is a pure
  * model over its records plus a layout of that model into a ReportDocument (see ReportKind); the
  * renderers know nothing of tickets, service orders or their vocabulary.
  */
@@ -44,8 +45,8 @@ export type ReportBlock =
       /** Shown instead of an empty table. */
       empty: string;
     }
-  /** Charts side by side, two to a row; `note` under them (the window, the time zone). */
-  | { kind: 'charts'; charts: ChartData[]; empty: string; note?: string; formatTime: (ms: number) => string }
+  /** Charts side by side, two to a row, times on their axes in `timeZone`; `note` under them (the window). */
+  | { kind: 'charts'; charts: ChartData[]; empty: string; note?: string; timeZone: string }
   /** The sign-off boxes of both sides (双方确认/签字). */
   | {
       kind: 'signatures';

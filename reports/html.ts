@@ -5,8 +5,8 @@ import type { ChartData, ReportBlock, ReportDocument } from './document.ts';
 /** The chart box in SVG user units (the PDF draws the same geometry, scaled). */
 export const CHART_BOX = { width: 320, height: 150 };
 
-function chartSvg(c: ChartData, formatTime: (ms: number) => string): string {
-  const g = chartGeometry(c, CHART_BOX.width, CHART_BOX.height, formatTime);
+function chartSvg(c: ChartData, timeZone: string): string {
+  const g = chartGeometry(c, CHART_BOX.width, CHART_BOX.height, timeZone);
   const p = g.plot;
   const grid = g.yTicks
     .map(
@@ -51,7 +51,7 @@ function block(b: ReportBlock): string {
     }
     case 'charts':
       if (b.charts.length === 0) return `<p class="muted">${escapeHtml(b.empty)}</p>`;
-      return `<div class="charts">${b.charts.map((c) => chartSvg(c, b.formatTime)).join('')}</div>${b.note ? `<p class="muted">${escapeHtml(b.note)}</p>` : ''}`;
+      return `<div class="charts">${b.charts.map((c) => chartSvg(c, b.timeZone)).join('')}</div>${b.note ? `<p class="muted">${escapeHtml(b.note)}</p>` : ''}`;
     case 'signatures':
       return `<div class="signatures">${b.parties
         .map(

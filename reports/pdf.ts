@@ -244,7 +244,7 @@ function drawBlock(
         ensure(h + 34);
         const y = doc.y;
         const rowCharts = b.charts.slice(i, i + 2);
-        const heights = rowCharts.map((c, j) => drawChart(doc, c, x0 + j * (w + gap), y, w, h, b.formatTime));
+        const heights = rowCharts.map((c, j) => drawChart(doc, c, x0 + j * (w + gap), y, w, h, b.timeZone));
         doc.y = y + Math.max(...heights) + 8;
       }
       if (b.note) {
@@ -305,11 +305,11 @@ function drawChart(
   y: number,
   w: number,
   h: number,
-  formatTime: (ms: number) => string,
+  timeZone: string,
 ): number {
   doc.fontSize(9).fillColor(INK).text(c.title, x, y, { width: w, lineBreak: false });
   const top = y + 14;
-  const g = chartGeometry(c, w, h, formatTime);
+  const g = chartGeometry(c, w, h, timeZone);
   const p = g.plot;
   doc.save();
   doc.translate(x, top);

@@ -1,3 +1,4 @@
+import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Ticket, TimelineEntry } from '../diagnostics/types.ts';
 import { timelineForCustomer } from '../diagnostics/visibility.ts';
@@ -9,7 +10,8 @@ import type { VehicleRegistry } from '../registry/vehicles.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { ReportDocument, ReportLanguage } from './document.ts';
 import { renderReportHtml } from './html.ts';
-import { DEFAULT_REPORT_FONT, fontReadable, renderReportPdf, type ReportFont } from './pdf.ts';
+import { DEFAULT_REPORT_FONT, fontReadable, type ReportFont } from './pdf.ts';
+import { createPdfThread } from './pdf-thread.ts';
 import { SERVICE_REPORT } from './service-report-layout.ts';
 import {
   resolutionOf,
@@ -70,6 +72,7 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
   const now = deps.now ?? Date.now;
   const font = options.font ?? DEFAULT_REPORT_FONT;
   const parts = deps.parts ?? ticketPartLines;
+  const pdfThread = createPdfThread();
 
   async function sessionRecords(t: Ticket, viewer: ReportViewer): Promise<SessionRecord[]> {
     const page = await deps.sessions.list({ ticketId: t.id, limit: 100 });
@@ -146,7 +149,8 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
           'the report font cannot be read: PDF service reports will answer REPORT_FONT_MISSING until it is installed (fonts-wqy-microhei) or REPORT_FONT_FILE names another CJK font',
         );
     },
-    stop: async (): Promise<void> => undefined,
+    /** Ends the PDF thread (a PDF being made fails). */
+    stop: (): Promise<void> => pdfThread.close(),
     serviceSources,
     serviceDocument,
     /** The after-sales service report of a ticket as HTML or PDF. */
@@ -160,7 +164,12 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
       const fileName = `service-report-${t.number}-${lang}`;
       if (format === 'html')
         return { type: 'text/html; charset=utf-8', body: renderReportHtml(doc), fileName: `${fileName}.html` };
-      return { type: 'application/pdf', body: await renderReportPdf(doc, font), fileName: `${fileName}.pdf` };
+      if (!(await fontReadable(font)))
+        throw new PlatformError(
+          'REPORT_FONT_MISSING',
+          `the report font ${font.file} cannot be read; install fonts-wqy-microhei or set REPORT_FONT_FILE`,
+        );
+      return { type: 'application/pdf', body: await pdfThread.render(doc, font), fileName: `${fileName}.pdf` };
     },
   };
 }

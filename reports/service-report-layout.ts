@@ -183,7 +183,7 @@ export function layoutServiceReport(r: ServiceReport, lang: ReportLanguage, time
     kind: 'charts',
     charts: cs,
     empty: label('noTelemetry', lang),
-    formatTime: (ms) => localDateTime(ms, timeZone).slice(11),
+    timeZone,
     ...(r.telemetry
       ? {
           note: `${label('window', lang)}: ${at(r.telemetry.from)} – ${at(r.telemetry.to)} (${timeZone} ${label('timeZone', lang)})`,

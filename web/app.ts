@@ -156,6 +156,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     installErrorHandling(app);
+    // the service reports' PDF thread ends with the app
+    app.addHook('onClose', async () => ctx.reports.stop());
     // JSON only: a cross-site form may post text/plain without a CORS preflight, so it is refused (415)
     app.removeContentTypeParser('text/plain');
 

@@ -174,7 +174,7 @@ describe('the service report model (a pure function of the records)', () => {
       },
       300,
       150,
-      String,
+      'UTC',
     );
     expect(g.lines[0]!.d.match(/M/g)).toHaveLength(2);
     for (const [, y] of g.lines[0]!.d.matchAll(/[ML][\d.]+ ([\d.]+)/g))

@@ -172,7 +172,7 @@ describe('service reports (《售后服务报告》)', () => {
     const page = pdf.inked();
     expect(page.inkShare).toBeGreaterThan(0.01);
     expect(page.inkShare).toBeLessThan(0.5);
-  });
+  }, 60_000); // the first PDF starts the PDF thread (from the sources: with tsx's loader)
 
   it('gives the same report as an English HTML page with SVG charts and both deadlines', async () => {
     const id = await repairedTicket();
