@@ -11,7 +11,8 @@ export interface ChartGeometry {
   lines: { d: string; color: string; label: string }[];
   yTicks: { y: number; label: string }[];
   xTicks: { x: number; label: string }[];
-  markers: { x: number; label: string }[];
+  /** `end`: the label goes left of the line (near the plot's right edge). */
+  markers: { x: number; label: string; anchor: 'start' | 'end' }[];
 }
 
 const PAD = { left: 34, right: 8, top: 6, bottom: 16 };
@@ -75,6 +76,9 @@ export function chartGeometry(c: ChartData, width: number, height: number, timeZ
     xTicks.push({ x: r(xOf(t)), label: axisTime(t, timeZone) });
   const markers = c.markers
     .filter((m) => m.at >= c.from && m.at <= c.to)
-    .map((m) => ({ x: r(xOf(m.at)), label: m.label }));
+    .map((m) => {
+      const x = r(xOf(m.at));
+      return { x, label: m.label, anchor: x > plot.x + plot.w - 45 ? ('end' as const) : ('start' as const) };
+    });
   return { plot, lines, yTicks, xTicks, markers } satisfies ChartGeometry;
 }

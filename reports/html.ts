@@ -20,7 +20,7 @@ function chartSvg(c: ChartData, timeZone: string): string {
   const markers = g.markers
     .map(
       (m) =>
-        `<line x1="${m.x}" x2="${m.x}" y1="${p.y}" y2="${p.y + p.h}" stroke="#c62828" stroke-width="0.7" stroke-dasharray="3 2"/><text x="${m.x + 2}" y="${p.y + 7}" fill="#c62828">${escapeHtml(m.label)}</text>`,
+        `<line x1="${m.x}" x2="${m.x}" y1="${p.y}" y2="${p.y + p.h}" stroke="#c62828" stroke-width="0.7" stroke-dasharray="3 2"/><text x="${m.anchor === 'end' ? m.x - 2 : m.x + 2}" y="${p.y + 7}" fill="#c62828" text-anchor="${m.anchor}">${escapeHtml(m.label)}</text>`,
     )
     .join('');
   const lines = g.lines

@@ -335,7 +335,9 @@ function drawChart(
       .strokeColor('#c62828')
       .stroke()
       .undash();
-    doc.fillColor('#c62828').text(m.label, m.x + 2, p.y + 2, { lineBreak: false });
+    if (m.anchor === 'end')
+      doc.fillColor('#c62828').text(m.label, m.x - 62, p.y + 2, { width: 60, align: 'right', lineBreak: false });
+    else doc.fillColor('#c62828').text(m.label, m.x + 2, p.y + 2, { lineBreak: false });
   }
   for (const l of g.lines) if (l.d) doc.path(l.d).lineWidth(1).lineJoin('round').strokeColor(l.color).stroke();
   doc.restore();

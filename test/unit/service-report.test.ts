@@ -179,7 +179,7 @@ describe('the service report model (a pure function of the records)', () => {
     expect(g.lines[0]!.d.match(/M/g)).toHaveLength(2);
     for (const [, y] of g.lines[0]!.d.matchAll(/[ML][\d.]+ ([\d.]+)/g))
       expect(Number(y)).toBeGreaterThanOrEqual(g.plot.y);
-    expect(g.markers).toEqual([{ x: g.plot.x + g.plot.w / 2, label: 'm' }]);
+    expect(g.markers).toEqual([{ x: g.plot.x + g.plot.w / 2, label: 'm', anchor: 'start' }]);
   });
 });
 
