@@ -185,8 +185,10 @@ describe('service reports (《售后服务报告》)', () => {
     expect(html).toContain('Work content determined (30 min)');
     expect(html).toMatch(/<svg[^>]*aria-label="Battery state of charge \(%\)"/);
     expect(html).toMatch(/<path d="M[\d. ]+L/);
-    // staff see their internal note in the steps? no: only status notes and comments visible to both sides are steps
-    expect(html).toContain('SECRET-NOTE');
+    // the report is the document both sides sign: staff get the customer's content too
+    expect(html).not.toContain('SECRET-NOTE');
+    expect(html).not.toMatch(/\bengineer\b/);
+    expect(html).toContain('Engineer');
     expect(html).toContain('Not signed');
     expect(html).not.toContain('<script');
   });

@@ -4,7 +4,7 @@ import type { Ticket } from '../../diagnostics/types.ts';
 import { REPORT_LANGUAGES } from '../../reports/document.ts';
 import type { ReportFormat, ReportViewer } from '../../reports/reports.ts';
 import type { ReportPerson } from '../../reports/service-report.ts';
-import { ROLES, type Account } from '../auth/accounts.ts';
+import { ROLES } from '../auth/accounts.ts';
 import { who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericParams } from '../schemas.ts';
@@ -19,36 +19,37 @@ const reportQuery = z.strictObject({
 
 /**
  * Service reports of tickets (《售后服务报告》): the same report as a printable HTML page and as a
- * PDF. Staff see every ticket's; a customer its own unit's only (another unit's answers 404 like a
- * ticket that does not exist), without staff-only notes, with staff by their public names and the
- * vehicle's telemetry only since it came to the unit.
+ * PDF. Staff get every ticket's; a customer its own unit's only (another unit's answers 404 like a
+ * ticket that does not exist). The content is the same for both (viewerFor).
  */
 export function reportRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { tenancy, reports } = ctx;
 
-  async function viewerFor(me: Account, t: Ticket): Promise<ReportViewer> {
-    const naming = await ctx.names.forViewer(me);
-    const customer = me.role === 'customer';
-    const vehicle = customer && t.vehicleId ? await ctx.deps.vehicles.get(t.vehicleId) : undefined;
+  /**
+   * The report is the document both sides sign, so everybody gets the same one: what the ticket's
+   * unit may see — no staff-only note, staff by their public names (display name or role label, never a
+   * login id), sessions as the crew sees them, telemetry since the vehicle came to the unit.
+   */
+  async function viewerFor(t: Ticket): Promise<ReportViewer> {
+    const naming = await ctx.names.forCustomer(t.customerId ?? '');
+    const vehicle = t.vehicleId ? await ctx.deps.vehicles.get(t.vehicleId) : undefined;
     return {
-      customer,
+      customer: true,
       async people(actors) {
         const out: Record<string, ReportPerson> = {};
         for (const id of actors) {
-          if (id === 'system') {
-            out[id] = { name: naming.person(id), side: 'system' };
-            continue;
-          }
-          const a = await ctx.accounts.get(id);
-          const side = a?.role === 'customer' ? 'customer' : 'staff';
-          out[id] = { name: customer ? naming.person(id) : a?.displayName ? `${a.displayName} (${id})` : id, side };
+          const a = id === 'system' ? undefined : await ctx.accounts.get(id);
+          out[id] = {
+            name: naming.person(id),
+            side: id === 'system' ? 'system' : a?.role === 'customer' ? 'customer' : 'staff',
+          };
         }
         return out;
       },
       notes: (entries) => naming.timeline(entries).map((e, i) => ({ ...e, actor: entries[i]!.actor })),
-      session: sessionView(me, naming).record,
-      // a customer: the vehicle's telemetry since it came to the unit; none of a vehicle since removed
-      since: customer ? (vehicle ? tenancy.since(me, vehicle) : Number.MAX_SAFE_INTEGER) : undefined,
+      session: sessionView({ role: 'customer' }, naming).record,
+      // none of a vehicle since removed: its id may since belong to another unit
+      since: vehicle ? vehicle.assignedAt : Number.MAX_SAFE_INTEGER,
     };
   }
 
@@ -75,7 +76,7 @@ export function reportRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       app.get(`/api/tickets/:id/report.${format}`, route(format), async (req, reply) => {
         const me = who(req);
         const t = await tenancy.ticket(me, req.params.id);
-        const out = await reports.serviceReport(t, await viewerFor(me, t), req.query.lang, format);
+        const out = await reports.serviceReport(t, await viewerFor(t), req.query.lang, format);
         // a body with a non-JSON type is sent as is; the schema's map only types the error answers
         return reply
           .type(out.type)
