@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Ticket, TimelineEntry } from '../../diagnostics/types.ts';
+import { loadConfig } from '../../platform/config.ts';
 import { chartGeometry } from '../../reports/chart.ts';
 import { renderReportHtml } from '../../reports/html.ts';
 import { createReports } from '../../reports/reports.ts';
@@ -201,5 +202,21 @@ describe('the report font at start', () => {
     const present = captureLogger();
     await createReports({ ...deps, log: present.log }, { timeZone: 'UTC' }).start();
     expect(present.lines().filter((l) => l.level === 40)).toEqual([]);
+  });
+});
+
+describe('the report font settings', () => {
+  it('default to Debian’s WenQuanYi Micro Hei and refuse what is not a font file, naming the setting', () => {
+    const c = loadConfig({});
+    expect([c.REPORT_FONT_FILE, c.REPORT_FONT_NAME]).toEqual([
+      '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+      'WenQuanYiMicroHei',
+    ]);
+    expect(() => loadConfig({ REPORT_FONT_FILE: '/fonts/x.woff2' })).toThrow(
+      /REPORT_FONT_FILE="\/fonts\/x.woff2": REPORT_FONT_FILE must name a .ttf, .otf, .ttc or .otc font file/,
+    );
+    expect(() => loadConfig({ REPORT_FONT_NAME: 'two words' })).toThrow(
+      /REPORT_FONT_NAME must be a PostScript font name/,
+    );
   });
 });

@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_REPORT_FONT } from '../../reports/pdf.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { codeOf, healthyFrame, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
@@ -214,9 +213,5 @@ describe('service reports (《售后服务报告》)', () => {
     expect(res.statusCode).toBe(503);
     expect(codeOf(res)).toBe('REPORT_FONT_MISSING');
     expect((await d.get(`/api/tickets/${t.id}/report.html`)).statusCode).toBe(200);
-  });
-
-  it('uses Debian’s WenQuanYi Micro Hei by default', () => {
-    expect(DEFAULT_REPORT_FONT.file).toBe('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc');
   });
 });
