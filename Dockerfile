@@ -14,6 +14,9 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # Runtime stage: no compilers, no TypeScript tooling; runs as the unprivileged `node` user, which
 # can read the code (owned by root) but write only to /data.
 FROM node:20-bookworm-slim
+# the CJK font service reports embed in their PDFs (REPORT_FONT_FILE's default; docs/service-reports.md)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 ENV DATA_DIR=/data MQTT_PORT=1883 HTTP_PORT=8080 LOG_LEVEL=info
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -12,6 +12,7 @@ import { isTimeZone } from '../remote/roster.ts';
 import { INVITE_MAX_TTL_MS } from '../remote/invites.ts';
 import { RATE_LIMIT_DEFAULTS as RATE, type RateLimitOptions } from '../web/rate-limits.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
+import { DEFAULT_REPORT_FONT } from '../reports/pdf.ts';
 
 /**
  * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,
@@ -256,6 +257,18 @@ export const configSchema = z.object({
     })
     .default('http://localhost:8080'),
   TEMPLATES_FILE: z.string().min(1).optional(),
+  // the CJK font service reports are printed with (Debian fonts-wqy-microhei); checked at start (a
+  // warning) and at each PDF request (REPORT_FONT_MISSING), so a missing font never stops the platform
+  REPORT_FONT_FILE: z
+    .string()
+    .trim()
+    .regex(/\.(ttf|otf|ttc|otc)$/i, { error: 'REPORT_FONT_FILE must name a .ttf, .otf, .ttc or .otc font file' })
+    .default(DEFAULT_REPORT_FONT.file),
+  REPORT_FONT_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9-]{1,63}$/, { error: 'REPORT_FONT_NAME must be a PostScript font name like WenQuanYiMicroHei' })
+    .default(DEFAULT_REPORT_FONT.name),
   NOTIFY_TIME_ZONE: timeZone.default('Asia/Shanghai'),
   NOTIFY_LANGUAGE: z.enum(['en', 'zh'], { error: 'NOTIFY_LANGUAGE must be en or zh' }).default('zh'),
   NOTIFY_MERGE_WINDOW_MS: int('NOTIFY_MERGE_WINDOW_MS', 10 * 60_000, 1000, 86_400_000),

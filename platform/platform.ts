@@ -326,6 +326,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         requireTwoFactorRoles: config.REQUIRE_2FA_ROLES,
       },
       totpSecretKey: loadTotpKey(config),
+      reportFont: { file: config.REPORT_FONT_FILE, name: config.REPORT_FONT_NAME },
       reauthWindowMs: config.REAUTH_WINDOW_MS,
       resetLinkTtlMs: config.RESET_LINK_TTL_MS,
       apiTokenRatePerMin: config.API_TOKEN_RATE_PER_MIN,

@@ -37,6 +37,8 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { planRoutes } from './routes/plans.ts';
 import { sessionStepRoutes } from './routes/session-steps.ts';
 import { rosterRoutes } from './routes/roster.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { createReports } from '../reports/reports.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { sessionPhotoRoutes } from './routes/session-photos.ts';
 import { guestRoutes } from './routes/guests.ts';
@@ -134,6 +136,18 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
     tokenRate: createTokenRateLimit({ perMinute: options.apiTokenRatePerMin ?? 120 }, now),
     rateLimits: createRateLimits({ counters: deps.counters, now }, options.rateLimits),
     reauthWindowMs: options.reauthWindowMs ?? 15 * 60_000,
+    reports: createReports(
+      {
+        log: deps.log.child({ module: 'reports' }),
+        now,
+        tickets: deps.diagnostics.tickets,
+        sessions: deps.remote,
+        telemetry: deps.telemetry,
+        vehicles: deps.vehicles,
+        customers: deps.customers,
+      },
+      { timeZone: deps.remote.roster.timeZone, ...(options.reportFont ? { font: options.reportFont } : {}) },
+    ),
   };
 }
 
@@ -147,6 +161,8 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     installErrorHandling(app);
+    // the service reports' PDF thread ends with the app
+    app.addHook('onClose', async () => ctx.reports.stop());
     // JSON only: a cross-site form may post text/plain without a CORS preflight, so it is refused (415)
     app.removeContentTypeParser('text/plain');
 
@@ -247,6 +263,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(commandRoutes(ctx));
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
+    await app.register(reportRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(sessionStepRoutes(ctx, { access: ctx.deps.remote, steps: ctx.deps.steps }));
     await app.register(sessionRoutes(ctx));

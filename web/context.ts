@@ -35,6 +35,8 @@ import type { Contacts } from '../notifications/contacts.ts';
 import type { RateLimitOptions, RateLimits } from './rate-limits.ts';
 import type { Paging } from '../notifications/paging.ts';
 import type { ServiceRecords } from '../service/stage.ts';
+import type { ReportFont } from '../reports/pdf.ts';
+import type { Reports } from '../reports/reports.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -103,6 +105,8 @@ export interface WebOptions {
   reauthWindowMs?: number;
   /** How long an admin-issued password reset link works (RESET_LINK_TTL_MS); default 24 h. */
   resetLinkTtlMs?: number;
+  /** The CJK font of PDF service reports (REPORT_FONT_FILE, REPORT_FONT_NAME); default Debian's WenQuanYi Micro Hei. */
+  reportFont?: ReportFont;
   /** Requests per minute per API token (API_TOKEN_RATE_PER_MIN); default 120. */
   apiTokenRatePerMin?: number;
   /** What each account and customer unit may create a minute (RATE_*; web/rate-limits.ts); defaults per kind. */
@@ -132,6 +136,8 @@ export interface WebContext {
   reauthWindowMs: number;
   /** How people are named to a viewer: customers never get staff login ids. */
   names: PublicNames;
+  /** Service reports (《售后服务报告》) of tickets, HTML and PDF (reports/). */
+  reports: Reports;
 }
 
 /**

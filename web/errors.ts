@@ -10,6 +10,7 @@ import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
 import type {} from '../service/errors.ts';
 import type {} from './auth/errors.ts';
+import type {} from '../reports/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -120,6 +121,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RESET_LINK_INVALID: 404,
   LOGIN_SESSION_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
+  REPORT_FONT_MISSING: 503,
   INTERNAL: 500,
 };
 

@@ -460,7 +460,7 @@ export const auditOut = z
   })
   .meta({ id: 'AuditEntry' });
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 428 | 429;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 428 | 429 | 503;
 /** Error answers a route can give, for its response map: `{ 200: x, ...errors(400, 401) }`. */
 export function errors<K extends ErrorStatus>(...statuses: K[]): Record<K, typeof errorBody> {
   return Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<K, typeof errorBody>;

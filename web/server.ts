@@ -38,6 +38,8 @@ export function createWebServer(
     async start(): Promise<{ port: number }> {
       const built = await createWebApp(deps, options);
       app = built.app;
+      // a missing report font is a warning now and REPORT_FONT_MISSING at a PDF request, never a failed start
+      await built.ctx.reports.start();
       live = createLiveLayer(
         app.server,
         {

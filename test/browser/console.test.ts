@@ -304,6 +304,20 @@ describe('web console in Chromium', () => {
     );
     await page.click('[data-action=determine_work_content]');
     await page.waitForSelector('[data-testid=ticket-view][data-status=work_content_determined]');
+    // the service report (售后服务报告) in the console's language: the printable page and the PDF
+    const reportLinks = await page
+      .locator('[data-testid=ticket-report] a')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(reportLinks).toEqual([
+      expect.stringMatching(/\/report\.html\?lang=en$/),
+      expect.stringMatching(/\/report\.pdf\?lang=en$/),
+    ]);
+    const fetched = await page.evaluate(async (urls) => {
+      const [html, pdf] = await Promise.all(urls.map((u) => fetch(u)));
+      return { html: await html!.text(), pdfType: pdf!.headers.get('content-type'), pdfStatus: pdf!.status };
+    }, reportLinks);
+    expect(fetched.html).toContain('After-sales service report');
+    expect(fetched).toMatchObject({ pdfStatus: 200, pdfType: 'application/pdf' });
 
     // the fleet shows the vehicle's open ticket — level, status, next deadline — whatever its alarms
     await page.goto(`${base}/#/fleet`);

@@ -264,6 +264,22 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/tickets/:id': [
     { what: 'B’s ticket', method: 'GET', url: (u) => `/api/tickets/${u.ticket}`, expect: nf('TICKET_NOT_FOUND') },
   ],
+  'GET /api/tickets/:id/report.html': [
+    {
+      what: 'B’s service report (HTML)',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/report.html?lang=zh`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+  'GET /api/tickets/:id/report.pdf': [
+    {
+      what: 'B’s service report (PDF)',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/report.pdf?lang=en`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
   'POST /api/tickets': [
     {
       what: 'a request for B’s vehicle',

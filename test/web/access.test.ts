@@ -244,6 +244,15 @@ const ROUTES: Route[] = [
     tenant: 'TICKET_NOT_FOUND',
     missing: '/api/tickets/999999',
   },
+  ...(['html', 'pdf'] as const).map((ext): Route => ({
+    method: 'GET',
+    path: `/api/tickets/{id}/report.${ext}`,
+    roles: ALL,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/report.${ext}?lang=en`,
+    invalid: { url: `/api/tickets/1/report.${ext}?lang=fr` },
+    tenant: 'TICKET_NOT_FOUND',
+    missing: `/api/tickets/999999/report.${ext}`,
+  })),
   {
     method: 'POST',
     path: '/api/tickets',

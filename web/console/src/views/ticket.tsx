@@ -23,7 +23,7 @@ import { TicketSessions } from '../components/remote-support.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
-import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
+import { getLang, loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
 import type { StaffMember, StaffPage, Ticket, TicketAlarm, TicketDetail, VehicleState } from '../types.ts';
@@ -108,6 +108,22 @@ export function TicketView({ id }: { id: string }) {
           </span>
         </Fact>
         {tk.faultCode && <Fact label={t('ticket.fault')}>{tk.faultCode}</Fact>}
+        <Fact label={t('ticket.report')}>
+          <span data-testid="ticket-report">
+            <a
+              href={`/api/tickets/${tk.id}/report.html?lang=${getLang()}`}
+              data-testid="ticket-report-html"
+              target="_blank"
+              rel="noopener noreferrer"
+            >
+              {t('ticket.reportView')}
+            </a>{' '}
+            ·{' '}
+            <a href={`/api/tickets/${tk.id}/report.pdf?lang=${getLang()}`} data-testid="ticket-report-pdf" download>
+              {t('ticket.reportPdf')}
+            </a>
+          </span>
+        </Fact>
         {tk.escalatedTo && <Fact label="⚠">{t('ticket.escalatedTo', { who: tk.escalatedTo })}</Fact>}
       </div>
 

@@ -1,0 +1,9 @@
+/** The error codes of service reports (see core/errors.ts). */
+declare module '../core/errors.ts' {
+  interface ErrorCodes {
+    /** The CJK font reports are printed with (REPORT_FONT_FILE) is missing or unreadable: no PDF can be made. */
+    REPORT_FONT_MISSING: true;
+  }
+}
+
+export {};

@@ -1,0 +1,84 @@
+import { extname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { PlatformError, type ErrorCode } from '../core/errors.ts';
+import type { ReportDocument } from './document.ts';
+import type { ReportFont } from './pdf.ts';
+
+export interface PdfRequest {
+  id: number;
+  doc: ReportDocument;
+  font: ReportFont;
+}
+
+export type PdfReply =
+  | { id: number; pdf: Uint8Array; error?: undefined }
+  | { id: number; pdf?: undefined; error: { message: string; code: ErrorCode | null } };
+
+/** The worker's code beside this module: .ts under tsx or vitest, .js when built. */
+const WORKER_URL = new URL(`./pdf-worker${extname(import.meta.url)}`, import.meta.url);
+
+/** From the sources (tsx, vitest) the worker first registers tsx's loader, as the telemetry writer thread does. */
+function workerExecArgv(): string[] | undefined {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return undefined;
+  return ['--import', new URL('../telemetry/worker-tsx-loader.mjs', import.meta.url).href];
+}
+
+/**
+ * Renders report PDFs on one worker thread, so the MQTT and HTTP thread never waits for pdfkit
+ * (about 0.3–1 s of CPU per report). Started at the first PDF and kept; unreferenced while idle,
+ * so it never holds the process open. Requests queue in the worker, one PDF at a time. A worker
+ * that dies fails what it held, and the next PDF starts a new one.
+ */
+export function createPdfThread() {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (b: Buffer) => void; reject: (e: Error) => void }>();
+
+  function failAll(err: Error) {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  }
+
+  function ensure(): Worker {
+    if (worker) return worker;
+    const w = new Worker(WORKER_URL, { execArgv: workerExecArgv(), stdout: false, stderr: false });
+    w.on('message', (m: PdfReply) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      if (pending.size === 0) w.unref();
+      if (m.error) p.reject(new PlatformError(m.error.code ?? 'INTERNAL', m.error.message));
+      else p.resolve(Buffer.from(m.pdf.buffer, m.pdf.byteOffset, m.pdf.byteLength));
+    });
+    w.on('error', (err) => {
+      if (worker === w) worker = undefined;
+      failAll(err);
+    });
+    w.on('exit', (code) => {
+      if (worker === w) worker = undefined;
+      failAll(new Error(`the PDF thread exited (${code})`));
+    });
+    worker = w;
+    return w;
+  }
+
+  return {
+    render(doc: ReportDocument, font: ReportFont): Promise<Buffer> {
+      const w = ensure();
+      const id = nextId++;
+      return new Promise<Buffer>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        w.ref();
+        w.postMessage({ id, doc, font } satisfies PdfRequest);
+      });
+    },
+    async close(): Promise<void> {
+      const w = worker;
+      worker = undefined;
+      if (w) await w.terminate();
+      failAll(new Error('the PDF thread was closed'));
+    },
+  };
+}
+
+export type PdfThread = ReturnType<typeof createPdfThread>;

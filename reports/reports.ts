@@ -1,0 +1,177 @@
+import { PlatformError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Ticket, TimelineEntry } from '../diagnostics/types.ts';
+import { timelineForCustomer } from '../diagnostics/visibility.ts';
+import type { TicketService } from '../diagnostics/tickets/service.ts';
+import { buildRecord, type SessionRecord } from '../remote/record.ts';
+import type { RemoteSessions } from '../remote/sessions.ts';
+import type { Customers } from '../registry/customers.ts';
+import type { VehicleRegistry } from '../registry/vehicles.ts';
+import type { TelemetryStore } from '../telemetry/store.ts';
+import type { ReportDocument, ReportLanguage } from './document.ts';
+import { renderReportHtml } from './html.ts';
+import { DEFAULT_REPORT_FONT, fontReadable, type ReportFont } from './pdf.ts';
+import { createPdfThread } from './pdf-thread.ts';
+import { SERVICE_REPORT } from './service-report-layout.ts';
+import {
+  resolutionOf,
+  telemetryWindow,
+  ticketPartLines,
+  type ReportParts,
+  type ReportPerson,
+  type ServiceReportSources,
+} from './service-report.ts';
+
+/** Points of each report chart: a 2–3 h window in ≤ 240 buckets is answered from the store's 10 s rollups. */
+export const REPORT_CHART_POINTS = 240;
+
+export interface ReportsDeps {
+  log: Logger;
+  now?: () => number;
+  tickets: Pick<TicketService, 'timeline'>;
+  sessions: Pick<RemoteSessions, 'list' | 'timeline'>;
+  telemetry: Pick<TelemetryStore, 'series'>;
+  vehicles: Pick<VehicleRegistry, 'get'>;
+  customers: Pick<Customers, 'get'>;
+  /** The parts used (default: the ticket's own free lines); the spare-parts ledger plugs in here. */
+  parts?: ReportParts;
+}
+
+export interface ReportsOptions {
+  font?: ReportFont;
+  /** Times in the reports: the service centre's zone (SERVICE_TIME_ZONE). */
+  timeZone: string;
+}
+
+/**
+ * What one viewer may see of the records, from the web layer: staff everything, a customer its
+ * unit's ticket without internal notes, people by public names, telemetry since the vehicle came to
+ * the unit.
+ */
+export interface ReportViewer {
+  customer: boolean;
+  /** The people of the actors named, as this viewer is shown them, and their side. */
+  people(actors: string[]): Promise<Record<string, ReportPerson>>;
+  /** The timeline as this viewer is sent it: notes that name people renamed (web/public-names.ts); actors kept as ids. */
+  notes(entries: TimelineEntry[]): TimelineEntry[];
+  /** A session record as this viewer is sent it (web/session-view.ts). */
+  session(r: SessionRecord): SessionRecord;
+  /** The earliest telemetry the viewer may see of the vehicle (undefined: all). */
+  since?: number | undefined;
+}
+
+export type ReportFormat = 'html' | 'pdf';
+
+/**
+ * Service reports (《售后服务报告》 today; the other kinds of the plan over service orders later, see
+ * document.ts ReportKind): reads a ticket's records as one viewer may see them, builds the model
+ * once, and renders it as HTML or PDF.
+ */
+export function createReports(deps: ReportsDeps, options: ReportsOptions) {
+  const log = deps.log;
+  const now = deps.now ?? Date.now;
+  const font = options.font ?? DEFAULT_REPORT_FONT;
+  const parts = deps.parts ?? ticketPartLines;
+  const pdfThread = createPdfThread();
+
+  async function sessionRecords(t: Ticket, viewer: ReportViewer): Promise<SessionRecord[]> {
+    const page = await deps.sessions.list({ ticketId: t.id, limit: 100 });
+    const records: SessionRecord[] = [];
+    for (const s of [...page.sessions].reverse()) {
+      // the record without its frames: the report charts the window from the rollups instead
+      const r = buildRecord({
+        session: s,
+        ticket: t,
+        timeline: await deps.sessions.timeline(s.id, 0, Number.MAX_SAFE_INTEGER),
+        frames: [],
+        truncated: false,
+        from: s.requestedAt,
+        to: s.endedAt ?? now(),
+        generatedAt: now(),
+      });
+      records.push(viewer.session(r));
+    }
+    return records;
+  }
+
+  /** The service report's sources for a ticket the viewer may see (the caller checked the tenancy). */
+  async function serviceSources(t: Ticket, viewer: ReportViewer): Promise<ServiceReportSources> {
+    const all: TimelineEntry[] = await deps.tickets.timeline(t.id);
+    const timeline = viewer.notes(viewer.customer ? timelineForCustomer(all) : all);
+    const vehicle = t.vehicleId ? await deps.vehicles.get(t.vehicleId) : undefined;
+    const unit = t.customerId ? await deps.customers.get(t.customerId) : undefined;
+    const sessions = await sessionRecords(t, viewer);
+    const repaired = timeline.filter((e) => e.action === 'mark_repaired').at(-1)?.at ?? null;
+    let telemetry: ServiceReportSources['telemetry'] = null;
+    if (t.vehicleId) {
+      const w = telemetryWindow(t, repaired, now());
+      const from = viewer.since === undefined ? w.from : Math.max(w.from, viewer.since);
+      if (from < w.to)
+        telemetry = await deps.telemetry.series({
+          vehicleId: t.vehicleId,
+          from,
+          to: w.to,
+          maxPoints: REPORT_CHART_POINTS,
+          fields: ['battery.socPct', 'battery.voltageV', 'loadKw', 'mains.voltageV', 'generator.voltageV'],
+        });
+    }
+    const { resolution } = resolutionOf(t);
+    return {
+      ticket: t,
+      timeline,
+      people: await viewer.people([...new Set(timeline.map((e) => e.actor))]),
+      vehicle: vehicle
+        ? { id: vehicle.id, name: vehicle.name || null, model: vehicle.model || null }
+        : t.vehicleId
+          ? { id: t.vehicleId, name: null, model: null }
+          : null,
+      unit: unit ? { id: unit.id, name: unit.name || null } : t.customerId ? { id: t.customerId, name: null } : null,
+      sessions,
+      telemetry,
+      parts: await parts.partsUsed(t),
+      resolution,
+      generatedAt: now(),
+    };
+  }
+
+  async function serviceDocument(t: Ticket, viewer: ReportViewer, lang: ReportLanguage): Promise<ReportDocument> {
+    const model = SERVICE_REPORT.build(await serviceSources(t, viewer));
+    return SERVICE_REPORT.layout(model, lang, options.timeZone);
+  }
+
+  return {
+    font,
+    /** Logs a warning when the font cannot be read: PDFs would answer REPORT_FONT_MISSING (HTML still works). */
+    async start(): Promise<void> {
+      if (!(await fontReadable(font)))
+        log.warn(
+          { fontFile: font.file },
+          'the report font cannot be read: PDF service reports will answer REPORT_FONT_MISSING until it is installed (fonts-wqy-microhei) or REPORT_FONT_FILE names another CJK font',
+        );
+    },
+    /** Ends the PDF thread (a PDF being made fails). */
+    stop: (): Promise<void> => pdfThread.close(),
+    serviceSources,
+    serviceDocument,
+    /** The after-sales service report of a ticket as HTML or PDF. */
+    async serviceReport(
+      t: Ticket,
+      viewer: ReportViewer,
+      lang: ReportLanguage,
+      format: ReportFormat,
+    ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
+      const doc = await serviceDocument(t, viewer, lang);
+      const fileName = `service-report-${t.number}-${lang}`;
+      if (format === 'html')
+        return { type: 'text/html; charset=utf-8', body: renderReportHtml(doc), fileName: `${fileName}.html` };
+      if (!(await fontReadable(font)))
+        throw new PlatformError(
+          'REPORT_FONT_MISSING',
+          `the report font ${font.file} cannot be read; install fonts-wqy-microhei or set REPORT_FONT_FILE`,
+        );
+      return { type: 'application/pdf', body: await pdfThread.render(doc, font), fileName: `${fileName}.pdf` };
+    },
+  };
+}
+
+export type Reports = ReturnType<typeof createReports>;
