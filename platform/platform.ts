@@ -31,6 +31,7 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
+import { createStock } from '../resources/stock/stock.ts';
 import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -197,6 +198,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   ] as const)
     bus.on(e, () => notifications.dispatcher.wake());
 
+  // spare-parts stock: the plans' parts become reservations on tickets (resources/stock/)
+  const stock = createStock({
+    db: records,
+    log: log.child({ module: 'stock' }),
+    now,
+    planParts: (code) => stage.forWeb.plans.get(code)?.parts,
+  });
+
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -219,6 +228,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       notifications: stage.notifications.forWeb,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      stock,
       counters,
       health: () => ({
         status: 'ok',
@@ -296,6 +306,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     remote,
     web,
     sessionParts,
+    stock,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');

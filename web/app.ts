@@ -44,6 +44,7 @@ import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { stockRoutes } from './routes/stock.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -211,6 +212,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
           { name: 'inbox', description: 'Your own console inbox' },
+          {
+            name: 'stock',
+            description:
+              'Spare parts (备品备件): catalogue, stores, the stock ledger, reservations, shipments, replenishment, stock-taking',
+          },
         ],
         components: {
           securitySchemes: {
@@ -250,6 +256,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(apiTokenRoutes(ctx));
     await app.register(contactRoutes(ctx));
     await app.register(pageRoutes(ctx));
+    await app.register(stockRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

@@ -29,6 +29,7 @@ import type { Command, CommandAck } from '../../protocol/index.ts';
 import type { ParticipantRole } from '../../remote/types.ts';
 import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
+import { createStock } from '../../resources/stock/stock.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
@@ -177,6 +178,7 @@ export async function startWeb(
     totpSecretKey: randomBytes(32),
     ...opts.options,
   };
+  const stock = createStock({ db, log, now, planParts: (code) => diagnosticsForWeb.plans.get(code)?.parts });
   const { app, ctx } = await createWebApp(
     {
       log,
@@ -194,6 +196,7 @@ export async function startWeb(
       notifications: notifications.forWeb,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      stock,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -215,6 +218,7 @@ export async function startWeb(
       ['engineer', 'engineer', null],
       ['cust-a', 'customer', 'CA'],
       ['cust-b', 'customer', 'CB'],
+      ['supply', 'supply', null],
     ];
     for (const [id, role, customerId] of accounts)
       await ctx.accounts.add({ id, name: id, role, customerId, password: PASSWORD });
@@ -296,6 +300,7 @@ export async function startWeb(
     sessions,
     sessionParts,
     notifications,
+    stock,
     now,
     advance: (ms: number) => (clock += ms),
     login,
