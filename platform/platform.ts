@@ -39,6 +39,7 @@ import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
+import { createStock } from '../resources/stock/stock.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -259,6 +260,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 
   bus.on('ticket.deadline_breached', () => counters.inc('tickets.deadline_breached'));
   if (influxExport) bus.on('telemetry.stored', () => influxExport.wake());
+  // spare-parts stock: the plans' parts become reservations on tickets (resources/stock/)
+  const stock = createStock({
+    db: records,
+    log: log.child({ module: 'stock' }),
+    now,
+    planParts: (code) => stage.forWeb.plans.get(code)?.parts,
+  });
+
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -282,6 +291,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       service,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      stock,
       counters,
       health: () => ({
         status: 'ok',
@@ -379,6 +389,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     service,
     web,
     sessionParts,
+    stock,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');

@@ -16,6 +16,7 @@ import { serviceScopesCommandLogMigration } from './migrations/0020_service_scop
 import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
 import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
+import { stockMigration } from './migrations/0024_stock.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -384,6 +385,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0021_vehicle_units': vehicleUnitsMigration(),
     '0022_ticket_close_merge': ticketCloseMergeMigration(),
     '0026_service_records': serviceRecordsMigration(dialect),
+    '0024_stock': stockMigration(dialect),
   };
 }
 

@@ -194,7 +194,7 @@ export interface AccountsTable {
   name: string;
   /** What customers see for a staff member; null: a role label ("Duty desk", "Engineer"). Never the login id. */
   display_name: string | null;
-  role: 'admin' | 'dispatcher' | 'engineer' | 'customer';
+  role: 'admin' | 'dispatcher' | 'engineer' | 'customer' | 'supply';
   customer_id: string | null;
   /** scrypt, see core/secrets.ts. */
   password_hash: string;

@@ -64,7 +64,7 @@ export interface SessionTickets {
 /** A console account as the session records need it. */
 export interface SessionPerson {
   id: string;
-  role: 'admin' | 'dispatcher' | 'engineer' | 'customer';
+  role: 'admin' | 'dispatcher' | 'engineer' | 'customer' | 'supply';
   customerId: string | null;
   disabled: boolean;
 }

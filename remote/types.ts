@@ -75,7 +75,7 @@ export interface SessionTimelineEntry {
 export interface SessionPrincipal {
   /** Account id, or `guest:<invite id>`. */
   id: string;
-  role: 'admin' | 'dispatcher' | 'engineer' | 'customer' | 'guest';
+  role: 'admin' | 'dispatcher' | 'engineer' | 'customer' | 'supply' | 'guest';
   customerId: string | null;
   /** For a guest: the only session the invite opens. */
   sessionId?: number;

@@ -325,31 +325,13 @@ export function buildServiceReport(s: ServiceReportSources): ServiceReport {
  * module; this reader is the one place that knows their shape.)
  */
 export function resolutionOf(t: Ticket): { resolution: ReportResolution | null; parts: ReportPartLine[] } {
-  const r = (t as unknown as { resolution?: unknown }).resolution;
-  if (!r || typeof r !== 'object') return { resolution: null, parts: [] };
-  const o = r as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v : null);
-  const parts = Array.isArray(o.parts)
-    ? o.parts.flatMap((p): ReportPartLine[] => {
-        if (typeof p === 'string')
-          return p.trim() ? [{ name: p, partNo: null, quantity: null, unit: null, note: null }] : [];
-        if (!p || typeof p !== 'object') return [];
-        const q = p as Record<string, unknown>;
-        const nm = str(q.name) ?? str(q.text);
-        if (!nm) return [];
-        return [
-          {
-            name: nm,
-            partNo: str(q.partNo),
-            quantity: typeof q.quantity === 'number' ? q.quantity : null,
-            unit: str(q.unit),
-            note: str(q.note),
-          },
-        ];
-      })
-    : [];
-  const cause = str(o.cause);
-  const workDone = str(o.workDone) ?? str(o.repair) ?? str(o.summary);
+  const r = t.resolution;
+  if (!r) return { resolution: null, parts: [] };
+  const parts = r.partsUsed
+    .filter((p) => p.trim())
+    .map((p): ReportPartLine => ({ name: p, partNo: null, quantity: null, unit: null, note: null }));
+  const cause = r.rootCause.trim() || null;
+  const workDone = r.workDone.trim() || null;
   return { resolution: cause || workDone ? { cause, workDone } : null, parts };
 }
 

@@ -21,6 +21,7 @@ const STAFF: { id: string; name: string; role: Role }[] = [
   { id: 'admin', name: 'Administrator', role: 'admin' },
   { id: 'dispatcher', name: 'Duty desk (market department)', role: 'dispatcher' },
   { id: 'engineer', name: 'Support engineer (technical centre)', role: 'engineer' },
+  { id: 'supply', name: 'Supply chain (spare-parts store)', role: 'supply' },
 ];
 
 /**

@@ -48,6 +48,7 @@ import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { stockRoutes } from './routes/stock.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -237,6 +238,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
             description: 'Satisfaction survey and follow-up (满意度调查/回访), customer file (客户信息系统)',
           },
           { name: 'statistics', description: 'Service statistics (信息统计) for the duty desk and management' },
+          {
+            name: 'stock',
+            description:
+              'Spare parts (备品备件): catalogue, stores, the stock ledger, reservations, shipments, replenishment, stock-taking',
+          },
         ],
         components: {
           securitySchemes: {
@@ -280,6 +286,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(surveyRoutes(ctx));
     await app.register(statsRoutes(ctx));
     await app.register(customerFileRoutes(ctx));
+    await app.register(stockRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

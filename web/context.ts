@@ -22,6 +22,7 @@ import type { PresenceStore } from '../registry/presence.ts';
 import type { Vehicle, VehicleRegistry } from '../registry/vehicles.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { Account, Accounts } from './auth/accounts.ts';
+import { FIELD_ROLES } from './auth/roles.ts';
 import type { ApiTokens, TokenRateLimit } from './auth/api-tokens.ts';
 import type { AuditLog } from './auth/audit.ts';
 import type { LoginChallenges } from './auth/login-challenges.ts';
@@ -37,6 +38,7 @@ import type { Paging } from '../notifications/paging.ts';
 import type { ServiceRecords } from '../service/stage.ts';
 import type { ReportFont } from '../reports/pdf.ts';
 import type { Reports } from '../reports/reports.ts';
+import type { Stock } from '../resources/stock/stock.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -72,6 +74,8 @@ export interface WebDeps {
   counters: Counters;
   /** The guided steps of remote sessions (remote/steps.ts). */
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
+  /** Spare-parts stock (resources/stock/). */
+  stock: Stock;
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics.json` body: the counters with their counts per key. */
@@ -145,11 +149,15 @@ export interface WebContext {
  * exactly like something that does not exist (404 with the same message), so ids cannot be probed.
  */
 export function createTenancy(deps: Pick<WebDeps, 'vehicles' | 'diagnostics'>) {
+  // supply chain (供应链管理部) works the stock only: no vehicle, ticket or alarm of any unit is its
+  // (the routes do not let it in; this holds for the live channel's subscriptions too)
+  const outsider = (a: Account) => !FIELD_ROLES.includes(a.role);
   const foreign = (a: Account, customerId: string | null) =>
-    a.role === 'customer' && (customerId === null || customerId !== a.customerId);
+    outsider(a) || (a.role === 'customer' && (customerId === null || customerId !== a.customerId));
   return {
     /** The customer unit a listing is restricted to, or undefined for staff. */
     scope(a: Account): string | undefined {
+      if (outsider(a)) return '\u0000none';
       return a.role === 'customer' ? (a.customerId ?? '\u0000none') : undefined;
     },
     /**

@@ -11,6 +11,7 @@ import type {} from '../notifications/errors.ts';
 import type {} from '../service/errors.ts';
 import type {} from './auth/errors.ts';
 import type {} from '../reports/errors.ts';
+import type {} from '../resources/stock/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -122,6 +123,16 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   LOGIN_SESSION_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
   REPORT_FONT_MISSING: 503,
+  PART_NOT_FOUND: 404,
+  STORE_NOT_FOUND: 404,
+  STOCK_EXISTS: 409,
+  INSUFFICIENT_STOCK: 409,
+  RESERVATION_NOT_FOUND: 404,
+  SHIPMENT_NOT_FOUND: 404,
+  ORDER_CONTRACT_NOT_FOUND: 404,
+  PURCHASE_ORDER_NOT_FOUND: 404,
+  STOCK_COUNT_NOT_FOUND: 404,
+  STOCK_INVALID_STATE: 409,
   INTERNAL: 500,
 };
 

@@ -8,6 +8,7 @@ export const PUBLIC_LABELS = {
   dispatcher: { en: 'Duty desk', zh: '值班台' },
   engineer: { en: 'Engineer', zh: '工程师' },
   customer: { en: 'Customer', zh: '用户单位' },
+  supply: { en: 'Supply chain', zh: '供应链管理部' },
   system: { en: 'System', zh: '系统' },
   staff: { en: 'Staff', zh: '工作人员' },
 } as const;

@@ -15,6 +15,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   dispatcher: PUBLIC_LABELS.dispatcher.en,
   engineer: PUBLIC_LABELS.engineer.en,
   customer: PUBLIC_LABELS.customer.en,
+  supply: PUBLIC_LABELS.supply.en,
 };
 
 /** The name a customer of `customerId` sees for `actor`. */

@@ -82,6 +82,8 @@ type UnsafeRequest = (i: Ids) => {
   headers?: Record<string, string>;
   as?: 'guest' | 'customer';
 };
+/** The reservation the stock rows below make, release, ship, consume and return. */
+let stockReservation = 1;
 const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
@@ -211,6 +213,108 @@ const UNSAFE: [string, UnsafeRequest][] = [
     () => ({ url: '/api/admin/api-tokens', body: { accountId: 'cust-a', name: 'ERP', scopes: ['tickets:read'] } }),
   ],
   ['DELETE /api/admin/api-tokens/:tokenId', (i) => ({ url: `/api/admin/api-tokens/${i.tokenId}` })],
+  // spare-parts stock, in an order in which each succeeds (FF-5421, CENTRAL and SP-N are made in beforeAll)
+  [
+    'POST /api/stock/parts',
+    () => ({
+      url: '/api/stock/parts',
+      body: { partNo: 'P-CSRF', name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 },
+    }),
+  ],
+  [
+    'POST /api/stock/stores',
+    () => ({
+      url: '/api/stock/stores',
+      body: { id: 'S-CSRF', kind: 'service_point', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' },
+    }),
+  ],
+  [
+    'PUT /api/stock/levels',
+    () => ({ url: '/api/stock/levels', body: { partNo: 'FF-5421', storeId: 'CENTRAL', min: 1, max: 3 } }),
+  ],
+  [
+    'POST /api/stock/receipts',
+    () => ({ url: '/api/stock/receipts', body: { partNo: 'FF-5421', storeId: 'CENTRAL', qty: 10, reason: 'opening' } }),
+  ],
+  [
+    'POST /api/stock/transfers',
+    () => ({ url: '/api/stock/transfers', body: { partNo: 'FF-5421', from: 'CENTRAL', to: 'SP-N', qty: 1 } }),
+  ],
+  [
+    'POST /api/tickets/:id/reservations',
+    (i) => ({
+      url: `/api/tickets/${i.ticket}/reservations`,
+      body: { lines: [{ partNo: 'FF-5421', storeId: 'CENTRAL', qty: 3 }] },
+    }),
+  ],
+  [
+    'POST /api/stock/reservations/:id/release',
+    (i) => {
+      stockReservation = (i.last as { reservations?: { id: number }[] } | undefined)?.reservations?.[0]?.id ?? 1;
+      return { url: `/api/stock/reservations/${stockReservation}/release`, body: { qty: 1 } };
+    },
+  ],
+  [
+    'POST /api/tickets/:id/shipments',
+    (i) => ({
+      url: `/api/tickets/${i.ticket}/shipments`,
+      body: { reservationIds: [stockReservation], carrier: 'SF', trackingNo: 'T1', consignee: 'C', address: 'A' },
+    }),
+  ],
+  [
+    'POST /api/tickets/:id/consumption',
+    (i) => ({ url: `/api/tickets/${i.ticket}/consumption`, body: { reservationId: stockReservation, qty: 1 } }),
+  ],
+  [
+    'POST /api/tickets/:id/returns',
+    (i) => ({ url: `/api/tickets/${i.ticket}/returns`, body: { reservationId: stockReservation, qty: 1 } }),
+  ],
+  [
+    'POST /api/stock/contracts',
+    () => ({
+      url: '/api/stock/contracts',
+      body: {
+        number: 'DH-CSRF',
+        supplierId: 'S-1',
+        supplierName: 'x',
+        currency: 'CNY',
+        validFrom: 0,
+        validTo: 4_102_444_800_000,
+        items: [{ partNo: 'FF-5421', unitPriceCents: 100, leadTimeDays: 3 }],
+      },
+    }),
+  ],
+  [
+    'POST /api/stock/purchase-orders',
+    (i) => ({
+      url: '/api/stock/purchase-orders',
+      body: {
+        contractId: (i.last as { id?: number } | undefined)?.id ?? 1,
+        storeId: 'CENTRAL',
+        lines: [{ partNo: 'FF-5421', qty: 2 }],
+      },
+    }),
+  ],
+  [
+    'POST /api/stock/purchase-orders/:id/receipts',
+    (i) => ({
+      url: `/api/stock/purchase-orders/${(i.last as { id?: number } | undefined)?.id ?? 1}/receipts`,
+      body: { lines: [{ partNo: 'FF-5421', qty: 2 }] },
+    }),
+  ],
+  ['POST /api/stock/shortages', () => ({ url: '/api/stock/shortages', body: { partNo: 'P-CSRF', qty: 1 } })],
+  ['POST /api/stock/counts', () => ({ url: '/api/stock/counts', body: { storeId: 'SP-N' } })],
+  [
+    'POST /api/stock/counts/:id/lines',
+    (i) => ({
+      url: `/api/stock/counts/${(i.last as { id?: number } | undefined)?.id ?? 1}/lines`,
+      body: { lines: [{ partNo: 'FF-5421', counted: 1 }] },
+    }),
+  ],
+  [
+    'POST /api/stock/counts/:id/book',
+    (i) => ({ url: `/api/stock/counts/${(i.last as { id?: number } | undefined)?.id ?? 1}/book` }),
+  ],
   [
     'POST /api/auth/password',
     () => ({ url: '/api/auth/password', body: { currentPassword: PASSWORD, newPassword: 'a whole new password 1' } }),
@@ -233,6 +337,26 @@ describe('CSRF: every state-changing route refuses a request without the session
     w.presence.connected('VA1', w.now(), '10.9.9.9');
     w.answerCommands((_v, c) => ({ id: c.id, ts: w.now(), ok: true, result: {} }));
     clockNow = w.now;
+    await w.stock.catalogue.addPart({
+      partNo: 'FF-5421',
+      name: { en: 'Fuel filter', zh: '燃油滤清器' },
+      unit: 'pc',
+      wearing: true,
+      machinable: false,
+      fitsModels: [],
+      fitsModules: [],
+      leadTimeDays: 7,
+      suppliers: [],
+    });
+    for (const id of ['CENTRAL', 'SP-N'])
+      await w.stock.catalogue.addStore({
+        id,
+        kind: 'central',
+        name: { en: id, zh: id },
+        lat: 28,
+        lon: 112,
+        address: 'x',
+      });
     admin = await w.login('admin');
     other = await w.login('engineer');
     const second = await w.login('admin');

@@ -38,6 +38,8 @@ interface Unit {
   contactToRemove: number;
   /** A photo of that session. */
   photo: string;
+  /** A spare-parts shipment to the unit (售后服务发运通知). */
+  shipment: number;
 }
 
 /** The smallest PNG (signature and IHDR): what the photo type check reads. */
@@ -1002,6 +1004,72 @@ const MATRIX: Record<string, Probe[]> = {
   'DELETE /api/admin/api-tokens/:tokenId': [
     { what: 'revoke B’s token', method: 'DELETE', url: (u) => `/api/admin/api-tokens/${u.token}`, expect: FORBIDDEN },
   ],
+
+  // spare-parts stock (web/routes/stock.ts): staff and supply chain only, but for shipments to the own unit
+  ...Object.fromEntries(
+    (
+      [
+        ['GET', '/api/stock/parts', () => '/api/stock/parts'],
+        ['POST', '/api/stock/parts', () => '/api/stock/parts'],
+        ['GET', '/api/stock/stores', () => '/api/stock/stores'],
+        ['POST', '/api/stock/stores', () => '/api/stock/stores'],
+        ['PUT', '/api/stock/levels', () => '/api/stock/levels'],
+        ['GET', '/api/stock/balances', () => '/api/stock/balances'],
+        ['GET', '/api/stock/movements', (u: Unit) => `/api/stock/movements?ticketId=${u.ticket}`],
+        ['POST', '/api/stock/receipts', () => '/api/stock/receipts'],
+        ['POST', '/api/stock/transfers', () => '/api/stock/transfers'],
+        ['GET', '/api/tickets/:id/stock', (u: Unit) => `/api/tickets/${u.ticket}/stock`],
+        ['POST', '/api/tickets/:id/reservations', (u: Unit) => `/api/tickets/${u.ticket}/reservations`],
+        ['POST', '/api/stock/reservations/:id/release', () => '/api/stock/reservations/1/release'],
+        ['POST', '/api/tickets/:id/shipments', (u: Unit) => `/api/tickets/${u.ticket}/shipments`],
+        ['POST', '/api/tickets/:id/consumption', (u: Unit) => `/api/tickets/${u.ticket}/consumption`],
+        ['POST', '/api/tickets/:id/returns', (u: Unit) => `/api/tickets/${u.ticket}/returns`],
+        ['GET', '/api/stock/replenishment', () => '/api/stock/replenishment'],
+        ['GET', '/api/stock/contracts', () => '/api/stock/contracts'],
+        ['POST', '/api/stock/contracts', () => '/api/stock/contracts'],
+        ['GET', '/api/stock/purchase-orders', () => '/api/stock/purchase-orders'],
+        ['POST', '/api/stock/purchase-orders', () => '/api/stock/purchase-orders'],
+        ['POST', '/api/stock/purchase-orders/:id/receipts', () => '/api/stock/purchase-orders/1/receipts'],
+        ['GET', '/api/stock/shortages', () => '/api/stock/shortages'],
+        ['POST', '/api/stock/shortages', () => '/api/stock/shortages'],
+        ['GET', '/api/stock/counts', () => '/api/stock/counts'],
+        ['GET', '/api/stock/counts/:id', () => '/api/stock/counts/1'],
+        ['POST', '/api/stock/counts', () => '/api/stock/counts'],
+        ['POST', '/api/stock/counts/:id/lines', () => '/api/stock/counts/1/lines'],
+        ['POST', '/api/stock/counts/:id/book', () => '/api/stock/counts/1/book'],
+      ] as const
+    ).map(([method, path, url]) => [
+      `${method} ${path}`,
+      [
+        {
+          what: 'stock (staff and supply chain only)',
+          method,
+          url,
+          ...(method === 'GET' ? {} : { body: (u: Unit) => ({ ticketId: u.ticket, partNo: 'FF-5421', qty: 1 }) }),
+          expect: FORBIDDEN,
+        },
+      ] as Probe[],
+    ]),
+  ),
+  'GET /api/stock/shipments': [
+    {
+      what: 'shipments of B’s ticket',
+      method: 'GET',
+      url: (u) => `/api/stock/shipments?ticketId=${u.ticket}`,
+      expect: EMPTY,
+      // B's own customer gets its shipment, which names no vehicle
+      noOwnerControl: true,
+    },
+    { what: 'every shipment', method: 'GET', url: () => '/api/stock/shipments', expect: own(200) },
+  ],
+  'GET /api/stock/shipments/:id': [
+    {
+      what: 'B’s shipment',
+      method: 'GET',
+      url: (u) => `/api/stock/shipments/${u.shipment}`,
+      expect: nf('SHIPMENT_NOT_FOUND'),
+    },
+  ],
 };
 
 // the routes, as the app declares them (a throwaway instance: collection happens before beforeAll)
@@ -1035,6 +1103,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     contact: 987_652,
     contactToRemove: 987_651,
     photo: 'ph_missing000000',
+    shipment: 987_650,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -1075,6 +1144,46 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     // answered, so live: its guided steps (the ticket's GEN-START-FAIL plan) run
     await w.sessionParts.steps.start();
     await w.sessions.answer({ id: 'engineer', role: 'engineer', customerId: null }, sessionB.id);
+    // a spare part shipped to unit B for its ticket
+    await w.stock.catalogue.addPart({
+      partNo: 'FF-5421',
+      name: { en: 'Fuel filter', zh: '燃油滤清器' },
+      unit: 'pc',
+      wearing: true,
+      machinable: false,
+      fitsModels: [],
+      fitsModules: [],
+      leadTimeDays: 7,
+      suppliers: [],
+    });
+    await w.stock.catalogue.addStore({
+      id: 'CENTRAL',
+      kind: 'central',
+      name: { en: 'Central', zh: '中心库' },
+      lat: 28.2,
+      lon: 112.9,
+      address: 'Changsha',
+    });
+    await w.stock.reservations.receive('FF-5421', 'CENTRAL', 2, 'opening stock', 'admin');
+    const [resB] = await w.stock.reservations.reserve(
+      ticketB,
+      [{ partNo: 'FF-5421', storeId: 'CENTRAL', qty: 1 }],
+      'dispatcher',
+    );
+    const shipmentB = (
+      await w.stock.reservations.dispatch(
+        ticketB,
+        {
+          mode: 'shipment',
+          reservationIds: [resB!.id],
+          carrier: 'SF',
+          trackingNo: 'B-TRACK-7736',
+          consignee: 'B',
+          address: 'B site',
+        },
+        'supply',
+      )
+    ).id;
     const contactOf = (customerId: string, name: string) =>
       w.notifications.contacts.addToCustomer(customerId, {
         name,
@@ -1094,6 +1203,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       contact: (await contactOf('CB', 'B-CONTACT-7733')).id,
       contactToRemove: (await contactOf('CB', 'B-CONTACT-7734')).id,
       photo: photoB.id,
+      shipment: shipmentB,
     };
     ownContact = (await contactOf('CA', 'A-CONTACT')).id;
     A = {
@@ -1106,6 +1216,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       session: 'unused',
       token: 'unused',
       photo: 'unused',
+      shipment: 0,
       remoteSession: (
         await w.sessions.request(
           { id: 'cust-a', role: 'customer', customerId: 'CA' },
@@ -1139,6 +1250,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       B.session,
       B.token,
       'B-TOKEN-NAME-7733',
+      'B-TRACK-7736',
     ];
     a = await w.login('cust-a');
     const allScopes = [...TOKEN_SCOPES];
@@ -1213,6 +1325,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       String(u.contact),
       String(u.contactToRemove),
       u.photo,
+      String(u.shipment),
       decodeURIComponent(p.url(u)),
       JSON.stringify(p.body?.(u) ?? ''),
     ].filter((s) => p.url(u).includes(s) || JSON.stringify(p.body?.(u) ?? '').includes(s));
@@ -1253,6 +1366,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.contact),
           String(u.contactToRemove),
           u.photo,
+          String(u.shipment),
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {

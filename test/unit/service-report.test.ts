@@ -42,6 +42,10 @@ const ticket = (patch: Partial<Ticket> = {}): Ticket => ({
   eta: null,
   etaNote: null,
   updatedAt: T0,
+  mergedInto: null,
+  repairedBy: null,
+  resolution: null,
+  escalatedAccounts: [],
   ...patch,
 });
 
@@ -119,17 +123,13 @@ describe('the service report model (a pure function of the records)', () => {
     expect(resolutionOf(ticket())).toEqual({ resolution: null, parts: [] });
     const withParts = {
       ...ticket(),
-      resolution: {
-        cause: '调节器烧毁',
-        workDone: '更换',
-        parts: ['保险丝 10A', { name: '充电调节器', partNo: 'CR-24', quantity: 1 }],
-      },
+      resolution: { rootCause: '调节器烧毁', workDone: '更换', partsUsed: ['保险丝 10A', '充电调节器 CR-24 ×1'] },
     } as Ticket;
     expect(resolutionOf(withParts)).toEqual({
       resolution: { cause: '调节器烧毁', workDone: '更换' },
       parts: [
         { name: '保险丝 10A', partNo: null, quantity: null, unit: null, note: null },
-        { name: '充电调节器', partNo: 'CR-24', quantity: 1, unit: null, note: null },
+        { name: '充电调节器 CR-24 ×1', partNo: null, quantity: null, unit: null, note: null },
       ],
     });
   });

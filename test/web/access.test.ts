@@ -11,6 +11,12 @@ import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
  */
 const STAFF: Role[] = ['admin', 'dispatcher', 'engineer'];
 const ALL: Role[] = [...ROLES];
+/** The roles of vehicles, alarms, tickets, sessions and customer units: all but supply chain (web/auth/roles.ts FIELD_ROLES). */
+const FIELD: Role[] = ['admin', 'dispatcher', 'engineer', 'customer'];
+/** Who reads the stock: staff and supply chain. */
+const STOCK: Role[] = ['admin', 'dispatcher', 'engineer', 'supply'];
+const STOCK_EDIT: Role[] = ['admin', 'supply'];
+const RESERVE: Role[] = ['admin', 'dispatcher', 'supply'];
 
 interface Ids {
   alarmA: number;
@@ -30,6 +36,9 @@ interface Ids {
   /** A photo of each session. */
   photoA: string;
   photoB: string;
+  /** A spare-parts shipment to each unit. */
+  shipmentA: number;
+  shipmentB: number;
 }
 
 /** The smallest PNG (signature and IHDR). */
@@ -65,7 +74,7 @@ const sessionRoute = (
 ): Route => ({
   method,
   path: `/api/sessions/{id}${tail}`,
-  roles: ALL,
+  roles: FIELD,
   url: (ids, u) => `/api/sessions/${S(ids, u)}${tail}`,
   ...(body ? { body } : {}),
   invalid: invalid ?? { url: `/api/sessions/abc${tail}` },
@@ -107,14 +116,14 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/vehicles',
-    roles: ALL,
+    roles: FIELD,
     url: () => '/api/vehicles',
     invalid: { url: '/api/vehicles?online=maybe' },
   },
   {
     method: 'GET',
     path: '/api/vehicles/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/vehicles/${V(u)}`,
     invalid: { url: '/api/vehicles/bad%20id' },
     tenant: 'VEHICLE_NOT_FOUND',
@@ -123,7 +132,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/vehicles/{id}/limits',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/vehicles/${V(u)}/limits`,
     invalid: { url: '/api/vehicles/bad%20id/limits' },
     tenant: 'VEHICLE_NOT_FOUND',
@@ -132,7 +141,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/vehicles/{id}/telemetry',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/vehicles/${V(u)}/telemetry`,
     invalid: { url: '/api/vehicles/VA1/telemetry?maxPoints=0' },
     tenant: 'VEHICLE_NOT_FOUND',
@@ -194,7 +203,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/alarms',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/alarms?vehicleId=${V(u)}`,
     invalid: { url: '/api/alarms?state=burning' },
     tenant: 'VEHICLE_NOT_FOUND',
@@ -203,7 +212,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/alarms/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/alarms/${AL(ids, u)}`,
     invalid: { url: '/api/alarms/abc' },
     tenant: 'ALARM_NOT_FOUND',
@@ -229,7 +238,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/tickets',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/tickets?vehicleId=${V(u)}`,
     invalid: { url: '/api/tickets?level=whenever' },
     tenant: 'VEHICLE_NOT_FOUND',
@@ -238,7 +247,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/tickets/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/tickets/${T(ids, u)}`,
     invalid: { url: '/api/tickets/-3' },
     tenant: 'TICKET_NOT_FOUND',
@@ -303,7 +312,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/tickets/{id}/comments',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/tickets/${T(ids, u)}/comments`,
     body: () => ({ text: 'called the site' }),
     invalid: { url: '/api/tickets/1/comments', body: { text: 5 } },
@@ -314,7 +323,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/sessions',
-    roles: ALL,
+    roles: FIELD,
     url: () => '/api/sessions',
     body: (_, u) => ({ vehicleId: V(u), description: 'no power' }),
     invalid: { body: { vehicleId: 5 } },
@@ -323,7 +332,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/sessions',
-    roles: ALL,
+    roles: FIELD,
     url: () => '/api/sessions',
     invalid: { url: '/api/sessions?open=maybe' },
   },
@@ -351,14 +360,14 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/sessions/{id}/photos',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/sessions/${S(ids, u)}/photos`,
     invalid: { url: '/api/sessions/abc/photos' },
   },
   {
     method: 'GET',
     path: '/api/sessions/{id}/photos/{photoId}',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/sessions/${S(ids, u)}/photos/${u === 'A' ? ids.photoA : ids.photoB}`,
     invalid: { url: '/api/sessions/1/photos/not-a-photo' },
     tenant: 'SESSION_NOT_FOUND',
@@ -454,7 +463,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/customers/{id}/contacts',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/customers/C${u}/contacts`,
     invalid: { url: '/api/customers/bad%20id/contacts' },
     tenant: 'CUSTOMER_NOT_FOUND',
@@ -463,7 +472,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/customers/{id}/contacts',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/customers/C${u}/contacts`,
     body: contactBody,
     invalid: { url: '/api/customers/CA/contacts', body: { name: 'x' } },
@@ -473,7 +482,7 @@ const ROUTES: Route[] = [
   {
     method: 'PUT',
     path: '/api/contacts/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/contacts/${CT(ids, u)}`,
     body: contactBody,
     invalid: { url: '/api/contacts/1', body: { ...contactBody(), language: 'fr' } },
@@ -483,7 +492,7 @@ const ROUTES: Route[] = [
   {
     method: 'PUT',
     path: '/api/contacts/{id}/subscriptions',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/contacts/${CT(ids, u)}/subscriptions`,
     body: () => ({ subscriptions: [{ minLevel: 'urgent' }] }),
     invalid: { url: '/api/contacts/1/subscriptions', body: { subscriptions: [{ minLevel: 'extreme' }] } },
@@ -493,7 +502,7 @@ const ROUTES: Route[] = [
   {
     method: 'DELETE',
     path: '/api/contacts/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/contacts/${u === 'A' ? ids.removeA : ids.removeB}`,
     invalid: { url: '/api/contacts/x' },
     tenant: 'CONTACT_NOT_FOUND',
@@ -633,7 +642,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/customers/{id}',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/customers/C${u}`,
     invalid: { url: '/api/customers/bad%20id' },
     tenant: 'CUSTOMER_NOT_FOUND',
@@ -659,7 +668,7 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/sessions/{id}/steps',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/sessions/${S(ids, u)}/steps`,
     invalid: { url: '/api/sessions/x/steps' },
     tenant: 'SESSION_NOT_FOUND',
@@ -668,7 +677,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/sessions/{id}/steps/{index}/done',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/sessions/${S(ids, u)}/steps/1/done`,
     body: () => ({ observation: 'code E-12 on the display' }),
     invalid: { url: '/api/sessions/1/steps/-1/done', body: {} },
@@ -678,7 +687,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/sessions/{id}/steps/{index}/check',
-    roles: ALL,
+    roles: FIELD,
     url: (ids, u) => `/api/sessions/${S(ids, u)}/steps/0/check`,
     invalid: { url: '/api/sessions/1/steps/x/check' },
     tenant: 'SESSION_NOT_FOUND',
@@ -868,6 +877,217 @@ const ROUTES: Route[] = [
     missing: '/api/inbox/999999/read',
   },
   { method: 'POST', path: '/api/inbox/read-all', roles: ALL, url: () => '/api/inbox/read-all' },
+  // spare-parts stock (web/routes/stock.ts)
+  { method: 'GET', path: '/api/stock/parts', roles: STOCK, url: () => '/api/stock/parts' },
+  {
+    method: 'POST',
+    path: '/api/stock/parts',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/parts',
+    body: () => ({ partNo: 'P-ACCESS', name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 }),
+    invalid: { body: { partNo: 'bad part', name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 } },
+  },
+  { method: 'GET', path: '/api/stock/stores', roles: STOCK, url: () => '/api/stock/stores' },
+  {
+    method: 'POST',
+    path: '/api/stock/stores',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/stores',
+    body: () => ({ id: 'S-ACCESS', kind: 'central', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' }),
+    invalid: { body: { id: 'S-ACCESS', kind: 'warehouse', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/stock/levels',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/levels',
+    body: () => ({ partNo: 'FF-5421', storeId: 'CENTRAL', min: 1, max: 3 }),
+    invalid: { body: { partNo: 'FF-5421', storeId: 'CENTRAL', min: 3, max: 1 } },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/balances',
+    roles: STOCK,
+    url: () => '/api/stock/balances',
+    invalid: { url: '/api/stock/balances?storeId=bad%20id' },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/movements',
+    roles: STOCK,
+    url: () => '/api/stock/movements',
+    invalid: { url: '/api/stock/movements?limit=0' },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/receipts',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/receipts',
+    body: () => ({ partNo: 'FF-5421', storeId: 'CENTRAL', qty: 1, reason: 'found' }),
+    invalid: { body: { partNo: 'FF-5421', storeId: 'CENTRAL', qty: 0, reason: 'found' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/transfers',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/transfers',
+    body: () => ({ partNo: 'FF-5421', from: 'CENTRAL', to: 'SP-N', qty: 1 }),
+    invalid: { body: { partNo: 'FF-5421', from: 'CENTRAL', qty: 1 } },
+  },
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}/stock',
+    roles: STOCK,
+    url: (ids) => `/api/tickets/${ids.ticketA}/stock`,
+    invalid: { url: '/api/tickets/1/stock?lat=1' },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/reservations',
+    roles: RESERVE,
+    url: (ids) => `/api/tickets/${ids.ticketA}/reservations`,
+    body: () => ({ lines: [{ partNo: 'FF-5421', storeId: 'CENTRAL', qty: 1 }] }),
+    invalid: { body: { lines: [] } },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/reservations/{id}/release',
+    roles: RESERVE,
+    url: () => '/api/stock/reservations/999999/release',
+    body: () => ({}),
+    invalid: { url: '/api/stock/reservations/x/release', body: {} },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/shipments',
+    roles: RESERVE,
+    url: (ids) => `/api/tickets/${ids.ticketA}/shipments`,
+    body: () => ({ reservationIds: [999999], carrier: 'SF', trackingNo: 'T', consignee: 'C', address: 'A' }),
+    invalid: { body: { reservationIds: [], carrier: 'SF', trackingNo: 'T', consignee: 'C', address: 'A' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/consumption',
+    roles: ['admin', 'dispatcher', 'engineer'],
+    url: (ids) => `/api/tickets/${ids.ticketA}/consumption`,
+    body: () => ({ reservationId: 999999, qty: 1 }),
+    invalid: { body: { reservationId: 1 } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/returns',
+    roles: STOCK,
+    url: (ids) => `/api/tickets/${ids.ticketA}/returns`,
+    body: () => ({ reservationId: 999999, qty: 1 }),
+    invalid: { body: { reservationId: 1, qty: -1 } },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/shipments',
+    roles: [...STOCK, 'customer'],
+    url: () => '/api/stock/shipments',
+    invalid: { url: '/api/stock/shipments?ticketId=x' },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/shipments/{id}',
+    roles: [...STOCK, 'customer'],
+    url: (ids, u) => `/api/stock/shipments/${u === 'A' ? ids.shipmentA : ids.shipmentB}`,
+    invalid: { url: '/api/stock/shipments/x' },
+    tenant: 'SHIPMENT_NOT_FOUND',
+    missing: '/api/stock/shipments/999999',
+  },
+  { method: 'GET', path: '/api/stock/replenishment', roles: STOCK, url: () => '/api/stock/replenishment' },
+  { method: 'GET', path: '/api/stock/contracts', roles: STOCK, url: () => '/api/stock/contracts' },
+  {
+    method: 'POST',
+    path: '/api/stock/contracts',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/contracts',
+    body: () => ({
+      number: 'DH-ACCESS',
+      supplierId: 'S-1',
+      supplierName: 'x',
+      currency: 'CNY',
+      validFrom: 0,
+      validTo: 4_102_444_800_000,
+      items: [{ partNo: 'FF-5421', unitPriceCents: 100, leadTimeDays: 3 }],
+    }),
+    invalid: {
+      body: {
+        number: 'DH-X',
+        supplierId: 'S-1',
+        supplierName: 'x',
+        currency: 'yuan',
+        validFrom: 0,
+        validTo: 1,
+        items: [],
+      },
+    },
+  },
+  { method: 'GET', path: '/api/stock/purchase-orders', roles: STOCK, url: () => '/api/stock/purchase-orders' },
+  {
+    method: 'POST',
+    path: '/api/stock/purchase-orders',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/purchase-orders',
+    body: () => ({ contractId: 999999, storeId: 'CENTRAL', lines: [{ partNo: 'FF-5421', qty: 1 }] }),
+    invalid: { body: { contractId: 1, storeId: 'CENTRAL', lines: [] } },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/purchase-orders/{id}/receipts',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/purchase-orders/999999/receipts',
+    body: () => ({ lines: [{ partNo: 'FF-5421', qty: 1 }] }),
+    invalid: { url: '/api/stock/purchase-orders/x/receipts', body: { lines: [] } },
+  },
+  { method: 'GET', path: '/api/stock/shortages', roles: STOCK, url: () => '/api/stock/shortages' },
+  {
+    method: 'POST',
+    path: '/api/stock/shortages',
+    roles: RESERVE,
+    url: () => '/api/stock/shortages',
+    body: () => ({ partNo: 'FF-5421', qty: 1 }),
+    invalid: { body: { partNo: 'FF-5421', qty: 0 } },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/counts',
+    roles: STOCK,
+    url: () => '/api/stock/counts',
+    invalid: { url: '/api/stock/counts?storeId=bad%20id' },
+  },
+  {
+    method: 'GET',
+    path: '/api/stock/counts/{id}',
+    roles: STOCK,
+    url: () => '/api/stock/counts/999999',
+    invalid: { url: '/api/stock/counts/x' },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/counts',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/counts',
+    body: () => ({ storeId: 'SP-N' }),
+    invalid: { body: {} },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/counts/{id}/lines',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/counts/999999/lines',
+    body: () => ({ lines: [{ partNo: 'FF-5421', counted: 1 }] }),
+    invalid: { body: { lines: [{ partNo: 'FF-5421', counted: -1 }] } },
+  },
+  {
+    method: 'POST',
+    path: '/api/stock/counts/{id}/book',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/counts/999999/book',
+    invalid: { url: '/api/stock/counts/x/book' },
+  },
 ];
 
 describe('every route checks login, role, input and tenant', () => {
@@ -907,7 +1127,42 @@ describe('every route checks login, role, input and tenant', () => {
       })()),
       photoA: '',
       photoB: '',
+      shipmentA: 0,
+      shipmentB: 0,
     };
+    // spare parts: a store with filters, one shipped to each unit's ticket
+    await w.stock.catalogue.addPart({
+      partNo: 'FF-5421',
+      name: { en: 'Fuel filter', zh: '燃油滤清器' },
+      unit: 'pc',
+      wearing: true,
+      machinable: false,
+      fitsModels: [],
+      fitsModules: [],
+      leadTimeDays: 7,
+      suppliers: [],
+    });
+    for (const id of ['CENTRAL', 'SP-N'])
+      await w.stock.catalogue.addStore({
+        id,
+        kind: 'central',
+        name: { en: id, zh: id },
+        lat: 28,
+        lon: 112,
+        address: 'x',
+      });
+    await w.stock.reservations.receive('FF-5421', 'CENTRAL', 50, 'opening stock', 'admin');
+    for (const u of ['A', 'B'] as const) {
+      const t = await w.diagnostics.tickets.get(u === 'A' ? ids.ticketA : ids.ticketB);
+      const [r] = await w.stock.reservations.reserve(t, [{ partNo: 'FF-5421', storeId: 'CENTRAL', qty: 1 }], 'admin');
+      ids[u === 'A' ? 'shipmentA' : 'shipmentB'] = (
+        await w.stock.reservations.dispatch(
+          t,
+          { mode: 'shipment', reservationIds: [r!.id], carrier: 'SF', trackingNo: `T-${u}`, consignee: u, address: u },
+          'admin',
+        )
+      ).id;
+    }
     for (const [u, v, c] of [
       ['A', 'VA1', 'CA'],
       ['B', 'VB1', 'CB'],
@@ -937,6 +1192,7 @@ describe('every route checks login, role, input and tenant', () => {
     agents.engineer = await w.login('engineer');
     agents.customer = await w.login('cust-a');
     agents['cust-b'] = await w.login('cust-b');
+    agents.supply = await w.login('supply');
   });
   afterAll(async () => {
     await steps.stop();

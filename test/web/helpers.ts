@@ -30,6 +30,7 @@ import type { Command, CommandAck } from '../../protocol/index.ts';
 import type { ParticipantRole } from '../../remote/types.ts';
 import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
+import { createStock } from '../../resources/stock/stock.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
@@ -185,6 +186,7 @@ export async function startWeb(
     totpSecretKey: randomBytes(32),
     ...opts.options,
   };
+  const stock = createStock({ db, log, now, planParts: (code) => diagnosticsForWeb.plans.get(code)?.parts });
   const { app, ctx } = await createWebApp(
     {
       log,
@@ -203,6 +205,7 @@ export async function startWeb(
       service,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      stock,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -232,6 +235,7 @@ export async function startWeb(
       ['engineer', 'engineer', null],
       ['cust-a', 'customer', 'CA'],
       ['cust-b', 'customer', 'CB'],
+      ['supply', 'supply', null],
     ];
     for (const [id, role, customerId] of accounts)
       await ctx.accounts.add({ id, name: id, role, customerId, password: PASSWORD });
@@ -315,6 +319,7 @@ export async function startWeb(
     notifications,
     /** Surveys, outcomes, statistics, customer file (service/); `await service.idle()` after a close. */
     service,
+    stock,
     now,
     advance: (ms: number) => (clock += ms),
     login,

@@ -14,7 +14,7 @@ declare module '../../records/schema.ts' {
   }
 }
 
-export { ROLES, STAFF_ROLES, type Role } from './roles.ts';
+export { FIELD_ROLES, ROLES, STAFF_ROLES, STOCK_ROLES, type Role } from './roles.ts';
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.ts';

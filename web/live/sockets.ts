@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { SessionPrincipal } from '../../remote/types.ts';
 import type { Account } from '../auth/accounts.ts';
+import { STAFF_ROLES } from '../auth/roles.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from './events.ts';
 
 /** What the handshake puts on every accepted connection. Each module keeps its own per-connection state. */
@@ -47,7 +48,9 @@ export const rooms = {
   account: (accountId: string) => `account:${accountId}`,
   /** The rooms a connection joins as it is accepted: what its account may see of the fleet, alarms and tickets. */
   of(account: Pick<Account, 'role' | 'customerId'>): string[] {
-    if (account.role !== 'customer') return [rooms.staff, rooms.tickets];
+    if (STAFF_ROLES.includes(account.role)) return [rooms.staff, rooms.tickets];
+    // supply chain: nothing of the fleet, alarms or tickets (its own inbox room only)
+    if (account.role !== 'customer') return [];
     return account.customerId ? [rooms.customer(account.customerId), rooms.customerTickets(account.customerId)] : [];
   },
 };

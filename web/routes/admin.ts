@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
-import { generatePassword, ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
+import { FIELD_ROLES, generatePassword, STAFF_ROLES, type Account } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUDIT_EXPORT_FORMATS, auditExportLines } from '../audit-export.ts';
@@ -286,7 +286,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/customers/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['customers'],
           summary: 'One customer unit (a customer account: its own only)',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALARM_SEVERITIES } from '../../diagnostics/rules/schema.ts';
-import { ROLES, STAFF_ROLES } from '../auth/accounts.ts';
+import { FIELD_ROLES, STAFF_ROLES } from '../auth/accounts.ts';
 import { auditFrom, who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
@@ -31,7 +31,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/alarms',
       {
-        config: { access: { roles: ROLES, token: 'alarms:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'alarms:read' } },
         schema: {
           tags: ['alarms'],
           summary: 'Alarms, newest first; a customer sees its own unit’s only',
@@ -74,7 +74,7 @@ export function alarmRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/alarms/:id',
       {
-        config: { access: { roles: ROLES, token: 'alarms:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'alarms:read' } },
         schema: {
           tags: ['alarms'],
           summary: 'One alarm with its notes (raised, acknowledged, comments, cleared)',

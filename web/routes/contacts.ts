@@ -4,7 +4,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { CONTACT_CHANNELS, type ContactInput, type NotificationContact } from '../../notifications/contacts.ts';
 import { CUSTOMER_KINDS } from '../../notifications/kinds.ts';
 import { LANGUAGES } from '../../notifications/outbox.ts';
-import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
+import { FIELD_ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, customerParams, errors, levelSchema, numericParams, text, vehicleIdSchema } from '../schemas.ts';
@@ -142,7 +142,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/customers/:id/contacts',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['notifications'],
           summary:
@@ -157,7 +157,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/customers/:id/contacts',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['notifications'],
           summary: 'Add a contact to a customer unit (staff: any unit; a customer: its own)',
@@ -188,7 +188,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.put(
       '/api/contacts/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['notifications'],
           summary: 'Change a customer unit’s contact (all fields)',
@@ -214,7 +214,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.delete(
       '/api/contacts/:id',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['notifications'],
           summary: 'Remove a customer unit’s contact',
@@ -234,7 +234,7 @@ export function contactRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.put(
       '/api/contacts/:id/subscriptions',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['notifications'],
           summary: 'Replace what a contact subscribes to (by vehicle, kind of message, minimum level)',

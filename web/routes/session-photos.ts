@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CAPTION_MAX_CHARS, PHOTO_MAX_BYTES } from '../../remote/photos.ts';
 import { PHOTO_TYPES } from '../../remote/photo-type.ts';
-import { ROLES } from '../auth/accounts.ts';
+import { FIELD_ROLES } from '../auth/accounts.ts';
 import { auditFrom, principalOfRequest, viewerOf } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericIdSchema, sessionEntryOut } from '../schemas.ts';
@@ -44,7 +44,7 @@ export function sessionPhotoRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       {
         bodyLimit: maxBytes,
         config: {
-          access: { roles: ROLES, guest: true },
+          access: { roles: FIELD_ROLES, guest: true },
           rateLimit: 'photos',
           bodyErrors: {
             tooLarge: { code: 'PHOTO_TOO_LARGE', message: `a photo has at most ${maxBytes} bytes (5 MB)` },
@@ -100,7 +100,7 @@ export function sessionPhotoRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id/photos/:photoId',
       {
-        config: { access: { roles: ROLES, guest: true } },
+        config: { access: { roles: FIELD_ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
           summary: 'A photo of the session (its bytes), for the session’s participants',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import type { ParticipantRole, SessionAccess, SessionPrincipal } from '../../remote/types.ts';
 import type { StepRunner } from '../../remote/steps.ts';
-import { ROLES, STAFF_ROLES } from '../auth/roles.ts';
+import { FIELD_ROLES, STAFF_ROLES } from '../auth/roles.ts';
 import { auditFrom, principalOfRequest } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, localized, numericIdSchema, text } from '../schemas.ts';
@@ -87,7 +87,7 @@ export function sessionStepRoutes(ctx: WebContext, remote: SessionStepsDeps): Fa
     return result;
   }
   /** Everyone who may take part (customers as crew); skip and add are for staff (the session's engineers). */
-  const config = { access: { roles: ROLES, guest: true } };
+  const config = { access: { roles: FIELD_ROLES, guest: true } };
   const staffConfig = { access: { roles: STAFF_ROLES } };
   return async (app) => {
     app.get(

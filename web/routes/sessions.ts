@@ -4,7 +4,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { renderRecordHtml } from '../../remote/record-html.ts';
 import { CHAT_MAX_CHARS, CHOSEN_OUTCOMES, DESCRIPTION_MAX_CHARS } from '../../remote/sessions.ts';
 import type { SessionPrincipal } from '../../remote/types.ts';
-import { ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
+import { FIELD_ROLES, STAFF_ROLES, type Account } from '../auth/accounts.ts';
 import { principalOfRequest, viewerOf, who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
@@ -50,7 +50,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/sessions',
       {
-        config: { access: { roles: ROLES }, rateLimit: 'sessions' },
+        config: { access: { roles: FIELD_ROLES }, rateLimit: 'sessions' },
         schema: {
           tags: ['sessions'],
           summary:
@@ -111,7 +111,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['sessions'],
           summary: 'Sessions, newest first: staff all of them, a customer its own unit’s',
@@ -153,7 +153,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id',
       {
-        config: { access: { roles: ROLES, guest: true } },
+        config: { access: { roles: FIELD_ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
           summary: 'One session with its participants and the part the caller plays in it (guests: their own)',
@@ -214,7 +214,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     action(
       'join',
       'Join (or rejoin): staff as observers, the unit’s crew as crew, a guest its own session',
-      ROLES,
+      FIELD_ROLES,
       async (me, id, from) => {
         await remote.join(me, id);
         await audit.record({ actor: me.id, action: 'session.joined', subject: `session:${id}`, ...from });
@@ -224,7 +224,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     action(
       'leave',
       'Leave the session (a reload or a lost network is not leaving)',
-      ROLES,
+      FIELD_ROLES,
       async (me, id, from) => {
         await remote.leave(me, id);
         await audit.record({ actor: me.id, action: 'session.left', subject: `session:${id}`, ...from });
@@ -235,7 +235,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/sessions/:id/chat',
       {
-        config: { access: { roles: ROLES, guest: true }, rateLimit: 'chat' },
+        config: { access: { roles: FIELD_ROLES, guest: true }, rateLimit: 'chat' },
         schema: {
           tags: ['sessions'],
           summary: 'Send a text message to the session (stored and delivered live, in timeline order)',
@@ -295,7 +295,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id/timeline',
       {
-        config: { access: { roles: ROLES, guest: true } },
+        config: { access: { roles: FIELD_ROLES, guest: true } },
         schema: {
           tags: ['sessions'],
           summary: 'The session’s timeline after a seq (catching up after a reconnect), in order',
@@ -323,7 +323,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id/record',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['sessions'],
           summary:
@@ -379,7 +379,7 @@ export function sessionRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/sessions/:id/record.html',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['sessions'],
           summary: 'The session record as one printable HTML page (self-contained, no scripts)',

@@ -4,7 +4,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { timelineForCustomer, type NoteVisibility } from '../../diagnostics/visibility.ts';
-import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
+import { FIELD_ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
@@ -58,7 +58,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/tickets',
       {
-        config: { access: { roles: ROLES, token: 'tickets:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'tickets:read' } },
         schema: {
           tags: ['tickets'],
           summary: 'The ticket queue ordered by deadline (the most urgent first); a customer sees its own unit’s only',
@@ -111,7 +111,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/tickets/:id',
       {
-        config: { access: { roles: ROLES, token: 'tickets:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'tickets:read' } },
         schema: {
           tags: ['tickets'],
           summary: 'One ticket with its timeline, the telemetry snapshot around the fault and the emergency plan',
@@ -456,7 +456,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets/:id/comments',
       {
-        config: { access: { roles: ROLES }, rateLimit: 'comments' },
+        config: { access: { roles: FIELD_ROLES }, rateLimit: 'comments' },
         schema: {
           tags: ['tickets'],
           summary: 'Add a note to the timeline (progress, a call with the customer, the customer’s own remarks)',

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { NUMERIC_FIELD_PATHS, powerProfileSchema, type NumericFieldPath } from '../../protocol/index.ts';
-import { ROLES } from '../auth/accounts.ts';
+import { FIELD_ROLES } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
@@ -45,7 +45,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles',
       {
-        config: { access: { roles: ROLES, token: 'vehicles:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'vehicles:read' } },
         schema: {
           tags: ['vehicles'],
           summary:
@@ -109,7 +109,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles/:id',
       {
-        config: { access: { roles: ROLES, token: 'vehicles:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'vehicles:read' } },
         schema: {
           tags: ['vehicles'],
           summary: 'One vehicle with its current state',
@@ -129,7 +129,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles/:id/telemetry',
       {
-        config: { access: { roles: ROLES, token: 'telemetry:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'telemetry:read' } },
         schema: {
           tags: ['vehicles'],
           summary: 'Telemetry history in a time range, downsampled to at most maxPoints (min/max/avg per bucket)',
@@ -178,7 +178,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/vehicles/:id/limits',
       {
-        config: { access: { roles: ROLES, token: 'vehicles:read' } },
+        config: { access: { roles: FIELD_ROLES, token: 'vehicles:read' } },
         schema: {
           tags: ['vehicles'],
           summary:

@@ -15,7 +15,8 @@ import { RingAlert } from './components/ring-alert.tsx';
 import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
 import { connectLive, disconnectLive, isLiveConnected, onLive } from './live.ts';
-import { isStaff, loadMeta, setSession } from './session.ts';
+import { isStaff, loadMeta, seesStock, setSession } from './session.ts';
+import { StockView } from './views/stock.tsx';
 import './styles.css';
 import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
@@ -106,18 +107,20 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   }, []);
   const role = session.account.role;
   const staff = isStaff(role);
-  const [section = 'fleet', id] = parts;
+  const supplyOnly = role === 'supply';
+  const [section = supplyOnly ? 'stock' : 'fleet', id] = parts;
   const canSeeDeliveries = role === 'admin' || role === 'dispatcher';
   const nav: { href: string; key: MessageKey; section: string; show: boolean }[] = [
-    { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: true },
-    { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: true },
+    { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: !supplyOnly },
+    { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: !supplyOnly },
     { href: '#/alarms', key: 'nav.alarms', section: 'alarms', show: staff },
     {
       href: '#/request',
       key: role === 'customer' ? 'nav.request' : 'nav.hotline',
       section: 'request',
-      show: role !== 'engineer',
+      show: role !== 'engineer' && !supplyOnly,
     },
+    { href: '#/stock', key: 'nav.stock', section: 'stock', show: seesStock(role) },
     { href: '#/deliveries', key: 'nav.deliveries', section: 'deliveries', show: canSeeDeliveries },
     { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
     { href: '#/stats', key: 'nav.stats', section: 'stats', show: canSeeDeliveries },
@@ -140,7 +143,8 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'stats' && canSeeDeliveries) view = <Stats />;
   else if (section === 'files') view = <CustomerFiles key={id ?? ''} id={id} />;
   else if (section === 'notifications') view = <Notifications />;
-  else view = <Fleet />;
+  else if (section === 'stock' && seesStock(role)) view = <StockView />;
+  else view = supplyOnly ? <StockView /> : <Fleet />;
   const current = section === 'vehicles' ? 'fleet' : section;
   return (
     <>

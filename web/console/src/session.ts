@@ -53,7 +53,9 @@ export function viewerId(): string {
   return guest ? guest.guestId : me().id;
 }
 
-export const isStaff = (role: Role) => role !== 'customer';
+export const isStaff = (role: Role) => role === 'admin' || role === 'dispatcher' || role === 'engineer';
+/** Who sees the spare-parts stock (supply chain keeps it). */
+export const seesStock = (role: Role) => isStaff(role) || role === 'supply';
 
 /**
  * A ticket's title in the current language: a ticket diagnostics opened is titled by its fault

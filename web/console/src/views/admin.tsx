@@ -12,7 +12,7 @@ import { me } from '../session.ts';
 import type { Account, AuditEntry, Customer, Role, VehicleState } from '../types.ts';
 
 type Tab = 'accounts' | 'customers' | 'vehicles' | 'tokens' | 'audit';
-const ROLES: Role[] = ['admin', 'dispatcher', 'engineer', 'customer'];
+const ROLES: Role[] = ['admin', 'dispatcher', 'engineer', 'supply', 'customer'];
 
 export function Admin() {
   useLang();

@@ -20,6 +20,7 @@ import { Chart } from '../components/chart.tsx';
 import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
+import { TicketStock } from '../components/ticket-stock.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
@@ -211,6 +212,8 @@ export function TicketView({ id }: { id: string }) {
           </p>
         </section>
       )}
+
+      <TicketStock ticketId={tk.id} />
 
       <section>
         <h3>{t('ticket.snapshot')}</h3>

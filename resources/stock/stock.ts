@@ -1,0 +1,49 @@
+import type { Logger } from '../../core/logger.ts';
+import type { RecordsDb } from '../../records/db.ts';
+import { createCatalogue } from './catalogue.ts';
+import { balances, movements } from './ledger.ts';
+import { createReplenishment } from './replenishment.ts';
+import { createReservations, type PlanParts } from './reservations.ts';
+import { createStocktake } from './stocktake.ts';
+
+export interface StockDeps {
+  db: RecordsDb;
+  log: Logger;
+  now?: () => number;
+  /** The emergency plan's parts for a fault code (diagnostics/plans). */
+  planParts: PlanParts;
+}
+
+/**
+ * Spare-parts stock (备品备件, plan §4b and 4.6): the catalogue and stores, stock as a ledger of
+ * movements, reservations on tickets from their emergency plan, shipments, consumption,
+ * replenishment against order contracts, shortage tasks and stock-taking. docs/resources.md.
+ */
+export function createStock(deps: StockDeps) {
+  const now = deps.now ?? Date.now;
+  const db = deps.db;
+  const catalogue = createCatalogue({ db, now });
+  const replenishment = createReplenishment({ db, now, catalogue });
+  const reservations = createReservations({
+    db,
+    now,
+    catalogue,
+    planParts: deps.planParts,
+    onOrder: (p) => replenishment.onOrder(p),
+    hasContract: async (p) => (await replenishment.bestContract(p)) !== null,
+  });
+  const stocktake = createStocktake({ db, now, catalogue });
+  return {
+    catalogue,
+    reservations,
+    replenishment,
+    stocktake,
+    balances: (filter: { partNo?: string; storeId?: string } = {}) => balances(db, filter),
+    movements: (filter: { partNo?: string; storeId?: string; ticketId?: number; limit: number }) =>
+      movements(db, filter),
+    async start() {},
+    async stop() {},
+  };
+}
+
+export type Stock = ReturnType<typeof createStock>;
