@@ -31,6 +31,8 @@ import { loadChannelsFile, NO_CHANNELS } from '../notifications/channel-config.t
 import { createRemoteStage, createSessionParts } from './remote.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
+import { createResourceRegister } from '../resources/register.ts';
+import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { photoDir, recordsFile, telemetryFile } from './data-files.ts';
 
 /**
@@ -197,6 +199,10 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   ] as const)
     bus.on(e, () => notifications.dispatcher.wake());
 
+  // the resource register (tools, suppliers and quality, partners, people) and its reminders in the inbox
+  const resourceRegister = createResourceRegister({ db: records, now, bus, log });
+  const toolReminderNotices = createToolReminderNotices({ db: records, bus, now, log: log.child({ module: 'notify' }) });
+
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
@@ -219,6 +225,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       notifications: stage.notifications.forWeb,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      resourceRegister,
       counters,
       health: () => ({
         status: 'ok',
@@ -296,6 +303,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     remote,
     web,
     sessionParts,
+    resourceRegister,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -314,6 +322,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await watcher.start();
       retention.start();
       await sessionParts.start();
+      toolReminderNotices.start();
+      resourceRegister.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port };
@@ -331,6 +341,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await commands.stop();
         await commandLog.stop();
         await sessionParts.stop();
+        resourceRegister.stop();
+        toolReminderNotices.stop();
         await remote.stop();
         await stage.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending

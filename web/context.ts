@@ -33,6 +33,7 @@ import type { PublicNames } from './public-names.ts';
 import type { Contacts } from '../notifications/contacts.ts';
 import type { RateLimitOptions, RateLimits } from './rate-limits.ts';
 import type { Paging } from '../notifications/paging.ts';
+import type { ResourceRegister } from '../resources/register.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -66,6 +67,8 @@ export interface WebDeps {
   counters: Counters;
   /** The guided steps of remote sessions (remote/steps.ts). */
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
+  /** The resource register: tools, suppliers and quality, partners, people (resources/register.ts). */
+  resourceRegister: Pick<ResourceRegister, 'tools' | 'suppliers' | 'quality' | 'partners' | 'people'>;
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics` body. */

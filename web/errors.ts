@@ -9,6 +9,7 @@ import type {} from '../commands/errors.ts';
 import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
 import type {} from './auth/errors.ts';
+import type {} from '../resources/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -110,6 +111,19 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   RESET_LINK_INVALID: 404,
   LOGIN_SESSION_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
+  TOOL_NOT_FOUND: 404,
+  TOOL_EXISTS: 409,
+  TOOL_NOT_AVAILABLE: 409,
+  SUPPLIER_NOT_FOUND: 404,
+  SUPPLIER_EXISTS: 409,
+  QUALITY_RECORD_EXISTS: 409,
+  FEEDBACK_NOT_FOUND: 404,
+  FEEDBACK_ANSWERED: 409,
+  PARTNER_NOT_FOUND: 404,
+  PARTNER_DISPATCH_NOT_FOUND: 404,
+  PARTNER_DISPATCH_INVALID: 409,
+  PERSON_NOT_FOUND: 404,
+  PERSON_EXISTS: 409,
   INTERNAL: 500,
 };
 

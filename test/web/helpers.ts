@@ -23,6 +23,7 @@ import { createCustomers } from '../../registry/customers.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { createResourceRegister } from '../../resources/register.ts';
 import { createCommandPolicy } from '../../commands/policy.ts';
 import { createCommandService } from '../../commands/service.ts';
 import type { Command, CommandAck } from '../../protocol/index.ts';
@@ -177,6 +178,8 @@ export async function startWeb(
     totpSecretKey: randomBytes(32),
     ...opts.options,
   };
+  // the resource register as the platform wires it; its reminder sweep not started (tests call sweep())
+  const resourceRegister = createResourceRegister({ db, now, bus, log });
   const { app, ctx } = await createWebApp(
     {
       log,
@@ -194,6 +197,7 @@ export async function startWeb(
       notifications: notifications.forWeb,
       photos: sessionParts.photos,
       invites: sessionParts.invites,
+      resourceRegister,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -296,6 +300,7 @@ export async function startWeb(
     sessions,
     sessionParts,
     notifications,
+    resourceRegister,
     now,
     advance: (ms: number) => (clock += ms),
     login,
