@@ -47,6 +47,10 @@ import { ticketRoutes } from './routes/tickets.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
+import { toolRoutes } from './routes/tools.ts';
+import { supplierRoutes } from './routes/suppliers.ts';
+import { partnerRoutes } from './routes/partners.ts';
+import { peopleRoutes } from './routes/people.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
 
@@ -211,6 +215,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'system', description: 'Probes and vocabulary' },
           { name: 'notifications', description: 'Notification deliveries: status, tries, re-send (admin, dispatcher)' },
           { name: 'inbox', description: 'Your own console inbox' },
+          {
+            name: 'resources',
+            description:
+              'The resource register (staff only): tools and equipment, suppliers and quality, partners, people',
+          },
         ],
         components: {
           securitySchemes: {
@@ -250,6 +259,10 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(apiTokenRoutes(ctx));
     await app.register(contactRoutes(ctx));
     await app.register(pageRoutes(ctx));
+    await app.register(toolRoutes(ctx));
+    await app.register(supplierRoutes(ctx));
+    await app.register(partnerRoutes(ctx));
+    await app.register(peopleRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

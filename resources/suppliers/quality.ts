@@ -192,7 +192,7 @@ export function createQuality(deps: { db: RecordsDb; now: () => number; supplier
       if (filter.ticketId !== undefined) q = q.where('ticket_id', '=', filter.ticketId);
       return (await q.limit(500).execute()).map((r) => recordOf(r as RecordRow));
     },
-    /** Failures per supplier part in [from, to) over the fleet's hours in it, worst first. */
+    /** Failures per supplier part in [from, to] over the fleet's hours in it, worst first. */
     async failureRates(window: { from: number; to?: number }): Promise<{ fleetHours: number; rates: FailureRate[] }> {
       const to = Math.min(window.to ?? now(), now());
       const hours = await fleetHours(window.from, to);
@@ -200,7 +200,7 @@ export function createQuality(deps: { db: RecordsDb; now: () => number; supplier
         .selectFrom('quality_records')
         .select(['supplier_id', 'part_number', (e) => e.fn.countAll<number>().as('n')])
         .where('failed_at', '>=', window.from)
-        .where('failed_at', '<', to)
+        .where('failed_at', '<=', to)
         .groupBy(['supplier_id', 'part_number'])
         .execute();
       const rates = rows
