@@ -200,7 +200,7 @@ export function toolRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               note: z.string().trim().max(2000).nullable().optional(),
               location: text('location', 200).optional(),
             })
-            .optional(),
+            .nullish(),
           response: { 200: z.object({ tool: toolOut }), ...errors(400, ...AUTHED, 404, 409) },
         },
       },
