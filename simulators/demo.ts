@@ -5,6 +5,7 @@ import { loadConfigOrExit } from '../platform/startup.ts';
 import { createPlatform } from '../platform/platform.ts';
 import { createScaledClock } from './clock.ts';
 import { seedDemoAccounts } from './demo-accounts.ts';
+import { seedDemoResources } from './demo-resources.ts';
 import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
 import { createFleet } from './fleet/fleet.ts';
 import { provisionFleet } from './fleet/provision.ts';
@@ -41,6 +42,7 @@ async function main(env: Record<string, string | undefined>) {
   });
   writeCredentialsFile(credsFile, prov.vehicles);
   const demoAccounts = await seedDemoAccounts({ records: platform.records, customers: platform.customers });
+  await seedDemoResources(platform.resourceRegister);
   // 7×24: the demo engineer is on duty around the clock, the dispatcher is the duty lead — a customer's
   // "request remote support" rings the engineer's console (docs/remote-sessions.md)
   if ((await platform.remote.roster.list()).length === 0)

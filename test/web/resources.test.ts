@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createToolReminderNotices } from '../../notifications/tool-reminders.ts';
+import { seedDemoResources } from '../../simulators/demo-resources.ts';
 import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 const DAY = 86_400_000;
@@ -352,5 +353,20 @@ describe('resource register', () => {
       ),
     ).toEqual(['li.na']);
     expect(codeOf(await engineer.get('/api/tickets/999999/team-suggestion'))).toBe('TICKET_NOT_FOUND');
+  });
+
+  it('the demo seed adds a small register once: an overdue and a due-soon instrument, suppliers, partners, people', async () => {
+    await seedDemoResources(w.resourceRegister, w.now());
+    await seedDemoResources(w.resourceRegister, w.now());
+    const due = (await admin.get('/api/tools?due=true')).json() as { tools: { code: string; calibration: string }[] };
+    expect(due.tools.map((t) => [t.code, t.calibration])).toEqual([
+      ['TL-CLAMP-02', 'due_soon'],
+      ['TL-INS-01', 'overdue'],
+    ]);
+    expect(((await admin.get('/api/suppliers')).json() as { suppliers: unknown[] }).suppliers).toHaveLength(2);
+    expect(((await admin.get('/api/partners')).json() as { partners: unknown[] }).partners).toHaveLength(2);
+    const ticket = await w.ticket('VA1', 'urgent', 'CHG-FAIL');
+    const s = (await admin.get(`/api/tickets/${ticket.id}/team-suggestion`)).json() as { suggested: { id: string }[] };
+    expect(s.suggested.map((p) => p.id)).toEqual(['li.na']);
   });
 });
