@@ -107,6 +107,22 @@ describe('resource register', () => {
     expect(((await admin.get(`/api/tools?ticketId=${ticket.id}`)).json() as { tools: unknown[] }).tools).toHaveLength(
       1,
     );
+    // ten check-outs of another available item at the same moment: exactly one gets it
+    const { tool: meter } = (
+      await dispatcher.post('/api/tools', { code: 'TL-METER', name: 'Meter', kind: 'instrument', location: 'store' })
+    ).json() as { tool: { id: number } };
+    const racing = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? engineer : dispatcher).post(`/api/tools/${meter.id}/checkout`, {
+          ticketId: ticket.id,
+          team: [`p${i}`],
+        }),
+      ),
+    );
+    expect(racing.map((r) => r.statusCode).sort()).toEqual([200, ...Array(9).fill(409)]);
+    expect(
+      ((await admin.get(`/api/tools/${meter.id}/checkouts`)).json() as { checkouts: unknown[] }).checkouts,
+    ).toHaveLength(1);
     const back = await engineer.post(`/api/tools/${tool.id}/return`, { note: 'ok', location: 'Central store' });
     expect(back.json()).toMatchObject({ tool: { status: 'available', location: 'Central store', checkout: null } });
     const history = (await admin.get(`/api/tools/${tool.id}/checkouts`)).json() as {
