@@ -201,7 +201,12 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 
   // the resource register (tools, suppliers and quality, partners, people) and its reminders in the inbox
   const resourceRegister = createResourceRegister({ db: records, now, bus, log });
-  const toolReminderNotices = createToolReminderNotices({ db: records, bus, now, log: log.child({ module: 'notify' }) });
+  const toolReminderNotices = createToolReminderNotices({
+    db: records,
+    bus,
+    now,
+    log: log.child({ module: 'notify' }),
+  });
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
