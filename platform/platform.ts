@@ -40,6 +40,8 @@ import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
+import { createResourceRegister } from '../resources/register.ts';
+import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -267,6 +269,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     now,
     planParts: (code) => stage.forWeb.plans.get(code)?.parts,
   });
+  // the resource register (tools, suppliers and quality, partners, people) and its reminders in the inbox
+  const resourceRegister = createResourceRegister({ db: records, now, bus, log });
+  const toolReminderNotices = createToolReminderNotices({
+    db: records,
+    bus,
+    now,
+    log: log.child({ module: 'notify' }),
+  });
 
   bus.on('vehicle.connected', (e) => presence.connected(e.vehicleId, e.at, e.address));
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
@@ -292,6 +302,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       stock,
+      resourceRegister,
       counters,
       health: () => ({
         status: 'ok',
@@ -390,6 +401,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     web,
     sessionParts,
     stock,
+    resourceRegister,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');
@@ -410,6 +422,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await watcher.start();
       retention.start();
       await sessionParts.start();
+      toolReminderNotices.start();
+      resourceRegister.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
@@ -438,6 +452,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await commands.stop();
         await commandLog.stop();
         await sessionParts.stop();
+        resourceRegister.stop();
+        toolReminderNotices.stop();
         await remote.stop();
         await service.stop();
         await stage.stop();

@@ -17,6 +17,7 @@ import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
 import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
 import { stockMigration } from './migrations/0024_stock.ts';
+import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -386,6 +387,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0022_ticket_close_merge': ticketCloseMergeMigration(),
     '0026_service_records': serviceRecordsMigration(dialect),
     '0024_stock': stockMigration(dialect),
+    '0025_resources_register': resourcesRegisterMigration(dialect),
   };
 }
 

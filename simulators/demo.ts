@@ -6,6 +6,7 @@ import { createPlatform } from '../platform/platform.ts';
 import { createScaledClock } from './clock.ts';
 import { seedDemoAccounts } from './demo-accounts.ts';
 import { seedDemoStock } from './demo-stock.ts';
+import { seedDemoResources } from './demo-resources.ts';
 import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
 import { createFleet } from './fleet/fleet.ts';
 import { provisionFleet } from './fleet/provision.ts';
@@ -44,6 +45,7 @@ async function main(env: Record<string, string | undefined>) {
   const demoAccounts = await seedDemoAccounts({ records: platform.records, customers: platform.customers });
   // spare parts: a catalogue of the plans' parts, a central store and two service-point stores with stock
   await seedDemoStock({ stock: platform.stock, vehicleIds: prov.vehicles.map((v) => v.id) });
+  await seedDemoResources(platform.resourceRegister);
   // 7×24: the demo engineer is on duty around the clock, the dispatcher is the duty lead — a customer's
   // "request remote support" rings the engineer's console (docs/remote-sessions.md)
   if ((await platform.remote.roster.list()).length === 0)

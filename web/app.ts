@@ -55,6 +55,10 @@ import { vehicleRoutes } from './routes/vehicles.ts';
 import { surveyRoutes } from './routes/surveys.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { customerFileRoutes } from './routes/customer-files.ts';
+import { toolRoutes } from './routes/tools.ts';
+import { supplierRoutes } from './routes/suppliers.ts';
+import { partnerRoutes } from './routes/partners.ts';
+import { peopleRoutes } from './routes/people.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
 
@@ -243,6 +247,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
             description:
               'Spare parts (备品备件): catalogue, stores, the stock ledger, reservations, shipments, replenishment, stock-taking',
           },
+          {
+            name: 'resources',
+            description:
+              'The resource register (staff only): tools and equipment, suppliers and quality, partners, people',
+          },
         ],
         components: {
           securitySchemes: {
@@ -287,6 +296,10 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(statsRoutes(ctx));
     await app.register(customerFileRoutes(ctx));
     await app.register(stockRoutes(ctx));
+    await app.register(toolRoutes(ctx));
+    await app.register(supplierRoutes(ctx));
+    await app.register(partnerRoutes(ctx));
+    await app.register(peopleRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

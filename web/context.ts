@@ -39,6 +39,7 @@ import type { ServiceRecords } from '../service/stage.ts';
 import type { ReportFont } from '../reports/pdf.ts';
 import type { Reports } from '../reports/reports.ts';
 import type { Stock } from '../resources/stock/stock.ts';
+import type { ResourceRegister } from '../resources/register.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -76,6 +77,8 @@ export interface WebDeps {
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
   /** Spare-parts stock (resources/stock/). */
   stock: Stock;
+  /** The resource register: tools, suppliers and quality, partners, people (resources/register.ts). */
+  resourceRegister: Pick<ResourceRegister, 'tools' | 'suppliers' | 'quality' | 'partners' | 'people'>;
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics.json` body: the counters with their counts per key. */

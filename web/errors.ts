@@ -12,6 +12,7 @@ import type {} from '../service/errors.ts';
 import type {} from './auth/errors.ts';
 import type {} from '../reports/errors.ts';
 import type {} from '../resources/stock/errors.ts';
+import type {} from '../resources/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -133,6 +134,19 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PURCHASE_ORDER_NOT_FOUND: 404,
   STOCK_COUNT_NOT_FOUND: 404,
   STOCK_INVALID_STATE: 409,
+  TOOL_NOT_FOUND: 404,
+  TOOL_EXISTS: 409,
+  TOOL_NOT_AVAILABLE: 409,
+  SUPPLIER_NOT_FOUND: 404,
+  SUPPLIER_EXISTS: 409,
+  QUALITY_RECORD_EXISTS: 409,
+  FEEDBACK_NOT_FOUND: 404,
+  FEEDBACK_ANSWERED: 409,
+  PARTNER_NOT_FOUND: 404,
+  PARTNER_DISPATCH_NOT_FOUND: 404,
+  PARTNER_DISPATCH_INVALID: 409,
+  PERSON_NOT_FOUND: 404,
+  PERSON_EXISTS: 409,
   INTERNAL: 500,
 };
 

@@ -233,6 +233,12 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
             'TOKEN_NOT_FOUND',
             'CONTACT_NOT_FOUND',
             'PAGE_NOT_FOUND',
+            'TOOL_NOT_FOUND',
+            'SUPPLIER_NOT_FOUND',
+            'FEEDBACK_NOT_FOUND',
+            'PARTNER_NOT_FOUND',
+            'PARTNER_DISPATCH_NOT_FOUND',
+            'PERSON_NOT_FOUND',
           ]);
         }
       }

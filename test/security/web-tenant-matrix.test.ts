@@ -1070,6 +1070,229 @@ const MATRIX: Record<string, Probe[]> = {
       expect: nf('SHIPMENT_NOT_FOUND'),
     },
   ],
+  // the resource register (tools, suppliers and quality, partners, people): staff only
+  'GET /api/tools': [
+    {
+      what: 'the tools register (with B’s ticket)',
+      method: 'GET',
+      url: (u) => `/api/tools?ticketId=${u.ticket}`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tools': [
+    {
+      what: 'add a tool',
+      method: 'POST',
+      url: () => '/api/tools',
+      body: () => ({ code: 'T-EVIL', name: 'x', kind: 'tool', location: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/tools/:id': [
+    {
+      what: 'change a tool',
+      method: 'PATCH',
+      url: () => '/api/tools/1',
+      body: () => ({ location: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/tools/:id/checkouts': [
+    {
+      what: 'a tool’s check-outs',
+      method: 'GET',
+      url: () => '/api/tools/1/checkouts',
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tools/:id/checkout': [
+    {
+      what: 'check a tool out to B’s ticket',
+      method: 'POST',
+      url: () => '/api/tools/1/checkout',
+      body: (u) => ({ ticketId: u.ticket, team: ['x'] }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tools/:id/return': [
+    {
+      what: 'return a tool',
+      method: 'POST',
+      url: () => '/api/tools/1/return',
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/suppliers': [
+    {
+      what: 'suppliers',
+      method: 'GET',
+      url: () => '/api/suppliers',
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/suppliers/:id': [
+    {
+      what: 'a supplier',
+      method: 'GET',
+      url: () => '/api/suppliers/SUP-1',
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/suppliers': [
+    {
+      what: 'add a supplier',
+      method: 'POST',
+      url: () => '/api/suppliers',
+      body: () => ({ id: 'SUP-EVIL', name: 'x', contact: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/suppliers/:id': [
+    {
+      what: 'change a supplier',
+      method: 'PATCH',
+      url: () => '/api/suppliers/SUP-1',
+      body: () => ({ name: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/suppliers/:id/evaluations': [
+    {
+      what: 'evaluate a supplier',
+      method: 'POST',
+      url: () => '/api/suppliers/SUP-1/evaluations',
+      body: () => ({ quality: 1, delivery: 1, service: 1 }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/quality-records': [
+    {
+      what: 'attribute B’s ticket’s cause',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/quality-records`,
+      body: () => ({ partNumber: 'P-1', supplierId: 'SUP-1' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/tickets/:id/quality-records': [
+    {
+      what: 'B’s ticket’s quality records',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/quality-records`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/quality/failure-rates': [
+    {
+      what: 'failure rates',
+      method: 'GET',
+      url: () => '/api/quality/failure-rates',
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/suppliers/:id/feedback': [
+    {
+      what: 'quality feedback',
+      method: 'POST',
+      url: () => '/api/suppliers/SUP-1/feedback',
+      body: () => ({ subject: 'x', text: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/quality-feedback/:id/answer': [
+    {
+      what: 'answer a feedback',
+      method: 'POST',
+      url: () => '/api/quality-feedback/1/answer',
+      body: () => ({ answer: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/partners': [
+    {
+      what: 'partners',
+      method: 'GET',
+      url: () => '/api/partners',
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/partners': [
+    {
+      what: 'add a partner',
+      method: 'POST',
+      url: () => '/api/partners',
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/partners/:id': [
+    {
+      what: 'change a partner',
+      method: 'PATCH',
+      url: () => '/api/partners/1',
+      body: () => ({ reputation: 5 }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/partner-dispatches': [
+    {
+      what: 'dispatch a partner onto B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/partner-dispatches`,
+      body: () => ({ partnerId: 1, task: 'x', eta: 1 }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/partner-dispatches': [
+    {
+      what: 'B’s ticket’s partner dispatches',
+      method: 'GET',
+      url: (u) => `/api/partner-dispatches?ticketId=${u.ticket}`,
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/partner-dispatches/:id': [
+    {
+      what: 'record a dispatch',
+      method: 'PATCH',
+      url: () => '/api/partner-dispatches/1',
+      body: () => ({ outcome: 'cancelled' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/people': [
+    {
+      what: 'people',
+      method: 'GET',
+      url: () => '/api/people',
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/people': [
+    {
+      what: 'add a person',
+      method: 'POST',
+      url: () => '/api/people',
+      body: () => ({ id: 'evil', name: 'x', department: 'market' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PATCH /api/people/:id': [
+    {
+      what: 'change a person',
+      method: 'PATCH',
+      url: () => '/api/people/someone',
+      body: () => ({ available: false }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'GET /api/tickets/:id/team-suggestion': [
+    {
+      what: 'a team for B’s ticket',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/team-suggestion`,
+      expect: FORBIDDEN,
+    },
+  ],
 };
 
 // the routes, as the app declares them (a throwaway instance: collection happens before beforeAll)

@@ -24,6 +24,7 @@ import { createCustomers } from '../../registry/customers.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { createResourceRegister } from '../../resources/register.ts';
 import { createCommandPolicy } from '../../commands/policy.ts';
 import { createCommandService } from '../../commands/service.ts';
 import type { Command, CommandAck } from '../../protocol/index.ts';
@@ -187,6 +188,8 @@ export async function startWeb(
     ...opts.options,
   };
   const stock = createStock({ db, log, now, planParts: (code) => diagnosticsForWeb.plans.get(code)?.parts });
+  // the resource register as the platform wires it; its reminder sweep not started (tests call sweep())
+  const resourceRegister = createResourceRegister({ db, now, bus, log });
   const { app, ctx } = await createWebApp(
     {
       log,
@@ -206,6 +209,7 @@ export async function startWeb(
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       stock,
+      resourceRegister,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -320,6 +324,7 @@ export async function startWeb(
     /** Surveys, outcomes, statistics, customer file (service/); `await service.idle()` after a close. */
     service,
     stock,
+    resourceRegister,
     now,
     advance: (ms: number) => (clock += ms),
     login,

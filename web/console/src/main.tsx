@@ -21,6 +21,7 @@ import './styles.css';
 import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
 import { Roster } from './views/roster.tsx';
+import { Resources } from './views/resources.tsx';
 import { Alarms } from './views/alarms.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Stats } from './views/stats.tsx';
@@ -125,6 +126,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
     { href: '#/stats', key: 'nav.stats', section: 'stats', show: canSeeDeliveries },
     { href: '#/files', key: 'nav.files', section: 'files', show: true },
+    { href: '#/resources', key: 'nav.resources', section: 'resources', show: staff },
     { href: '#/notifications', key: 'nav.notifications', section: 'notifications', show: true },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
     { href: '#/security', key: 'nav.security', section: 'security', show: true },
@@ -138,6 +140,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'roster' && staff) view = <Roster />;
+  else if (section === 'resources' && staff) view = <Resources />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
   else if (section === 'stats' && canSeeDeliveries) view = <Stats />;
