@@ -109,7 +109,7 @@ const en = {
   'ticket.etaSet': 'Set ETA',
   'ticket.etaNote': 'ETA note (e.g. engineer on the way)',
   'ticket.pages': 'Pages',
-  'lang.switch': '中文',
+  'lang.switch': 'Switch to Chinese (中文)',
   'live.connected': 'Live',
   'live.disconnected': 'Reconnecting…',
   'summary.open': '{n} open tickets',
@@ -393,6 +393,24 @@ const en = {
   'session.kind.ack': 'vehicle answer',
   'session.kind.note': 'note',
   'session.kind.ring': 'ring',
+  'timeline.received': 'received',
+  'timeline.assigned': 'assigned',
+  'timeline.comment': 'comment',
+  'timeline.deadline_breached': 'deadline breached',
+  'timeline.escalated': 'escalated',
+  'timeline.eta_set': 'expected completion set',
+  'timeline.level_raised': 'level raised',
+  'timeline.service_mode_set': 'service mode set',
+  'timeline.paged': 'paged',
+  'timeline.page_escalated': 'page escalated',
+  'timeline.page_acknowledged': 'page acknowledged',
+  'timeline.page_acknowledged_by_link': 'page acknowledged (link)',
+  'timeline.note.assignedTo': 'assigned to {who}',
+  'timeline.note.escalatedTo': 'escalated to {who}',
+  'timeline.note.paged': 'paged {who}',
+  'timeline.note.ackedBy': 'acknowledged by {who}',
+  'timeline.note.workContentLate': 'work content not determined within 30 min',
+  'timeline.note.planLate': 'support plan not issued within 30 min',
   'session.kv.soc': 'Battery',
   'session.kv.rpm': 'Generator',
   'session.kv.load': 'Load',
@@ -698,7 +716,7 @@ const zh: Record<MessageKey, string> = {
   'ticket.etaSet': '设置预计到达时间',
   'ticket.etaNote': '说明（例如：工程师已出发）',
   'ticket.pages': '呼叫',
-  'lang.switch': 'English',
+  'lang.switch': '切换到英文',
   'live.connected': '实时',
   'live.disconnected': '正在重连…',
   'summary.open': '未关闭工单 {n}',
@@ -979,6 +997,24 @@ const zh: Record<MessageKey, string> = {
   'session.kind.ack': '车辆应答',
   'session.kind.note': '备注',
   'session.kind.ring': '呼叫',
+  'timeline.received': '受理',
+  'timeline.assigned': '指派',
+  'timeline.comment': '留言',
+  'timeline.deadline_breached': '超出时限',
+  'timeline.escalated': '已升级',
+  'timeline.eta_set': '设定预计完成时间',
+  'timeline.level_raised': '提升等级',
+  'timeline.service_mode_set': '设定服务方式',
+  'timeline.paged': '呼叫值班人员',
+  'timeline.page_escalated': '呼叫升级',
+  'timeline.page_acknowledged': '呼叫已应答',
+  'timeline.page_acknowledged_by_link': '呼叫已应答（链接）',
+  'timeline.note.assignedTo': '指派给 {who}',
+  'timeline.note.escalatedTo': '升级至 {who}',
+  'timeline.note.paged': '已呼叫 {who}',
+  'timeline.note.ackedBy': '{who} 已应答',
+  'timeline.note.workContentLate': '30 分钟内未确定工作内容',
+  'timeline.note.planLate': '30 分钟内未下发保障方案',
   'session.kv.soc': '电池',
   'session.kv.rpm': '发电机',
   'session.kv.load': '负载',
@@ -1011,7 +1047,7 @@ const zh: Record<MessageKey, string> = {
   'action.issue_plan': '下发保障方案',
   'action.start_service': '开始服务',
   'action.mark_repaired': '已修复',
-  'action.verify': '双方确认',
+  'action.verify': '双方验证',
   'action.close': '关闭',
   'action.cancel': '撤销工单',
   'action.reopen': '重新打开',
@@ -1020,7 +1056,7 @@ const zh: Record<MessageKey, string> = {
   'status.plan_issued': '已下发方案',
   'status.in_service': '服务中',
   'status.repaired': '已修复',
-  'status.verified': '已确认',
+  'status.verified': '已验证',
   'status.closed': '已关闭',
   'status.cancelled': '已撤销',
   'alarms.title': '告警',
@@ -1178,7 +1214,7 @@ const zh: Record<MessageKey, string> = {
   'err.PHOTO_TYPE_MISMATCH': '照片内容与其类型不符。',
 };
 
-const DICTS: Record<Lang, Record<MessageKey, string>> = { en, zh };
+export const DICTS: Record<Lang, Record<MessageKey, string>> = { en, zh };
 
 function initialLang(): Lang {
   try {
@@ -1232,6 +1268,7 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
  */
 export function personName(name: string | null | undefined): string {
   if (!name) return '';
+  if (name === 'system') return PUBLIC_LABELS.system[current];
   const label = Object.values(PUBLIC_LABELS).find((l) => l.en === name);
   return label ? label[current] : name;
 }

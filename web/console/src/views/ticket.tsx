@@ -22,10 +22,21 @@ import { TicketSessions } from '../components/remote-support.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
-import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
+import { getLang, loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
+import { timelineAction, timelineNote } from '../timeline.ts';
 import type { StaffMember, StaffPage, Ticket, TicketDetail, VehicleState } from '../types.ts';
+
+/**
+ * An auto-opened ticket's need is written in both languages, one line each (diagnostics.ts
+ * `automaticNeed`): the console shows the line of its language. Anything else as written.
+ */
+function needIn(tk: Pick<Ticket, 'source'>, text: string): string {
+  const lines = text.split('\n');
+  if (tk.source !== 'rule' || lines.length !== 2) return text;
+  return getLang() === 'zh' ? lines[1]! : lines[0]!;
+}
 
 export function TicketView({ id }: { id: string }) {
   useLang();
@@ -41,6 +52,7 @@ export function TicketView({ id }: { id: string }) {
   const d = detail.data;
   if (!d) return <p class="muted">{t('common.loading')}</p>;
   const tk = d.ticket;
+  const meta = getMeta();
   return (
     <div class="view ticket" data-testid="ticket-view" data-status={tk.status}>
       <div class="head">
@@ -109,7 +121,7 @@ export function TicketView({ id }: { id: string }) {
       <div class="two-col">
         <section class="card">
           <h3>{t('ticket.need')}</h3>
-          <p class="pre">{tk.need}</p>
+          <p class="pre">{needIn(tk, tk.need)}</p>
           <h3>{t('ticket.contacts')}</h3>
           <ul>
             {tk.contacts.map((c, i) => (
@@ -130,9 +142,11 @@ export function TicketView({ id }: { id: string }) {
                 data-visibility={e.visibility}
               >
                 <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
-                {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
+                {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{timelineAction(e.action)}</span>}
                 {e.note && <InternalBadge visibility={e.visibility} />}
-                {e.note && <div class="pre">{e.note}</div>}
+                {e.note && (
+                  <div class="pre">{e.action === 'received' ? needIn(tk, e.note) : timelineNote(e, meta)}</div>
+                )}
               </li>
             ))}
           </ol>
