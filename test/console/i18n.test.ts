@@ -93,6 +93,15 @@ describe('console dictionaries', () => {
   });
 });
 
+describe('the plan’s words', () => {
+  it('a verified ticket and an acknowledged alarm are told apart in Chinese', () => {
+    const zh = i18n.DICTS.zh;
+    expect(zh['status.verified']).toBe('已验证');
+    expect(zh['alarmState.acknowledged']).toBe('已确认');
+    expect(zh['status.verified']).not.toBe(zh['alarmState.acknowledged']);
+  });
+});
+
 describe('timeline entries in Chinese', () => {
   const meta = {
     serviceModes: { remote_support: { en: 'Remote technical support', zh: '远程技术支援' } },

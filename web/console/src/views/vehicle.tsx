@@ -115,7 +115,7 @@ export function Vehicle({ id }: { id: string }) {
             '—'
           )}
         </Fact>
-        <Fact label={t('vehicle.model')}>{v.model}</Fact>
+        <Fact label={t('vehicle.model')}>{v.model === 'unspecified' ? t('vehicle.modelUnspecified') : v.model}</Fact>
         {isStaff(role) && <Fact label={t('common.customer')}>{v.customerId}</Fact>}
         <Fact label={t('fleet.col.ticket')}>
           <OpenTicket v={v} now={now} />
