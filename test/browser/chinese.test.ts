@@ -256,6 +256,25 @@ describe('the console in Chinese', () => {
     expect(text).toContain('远程技术支援');
     expect(text).toMatch(/设定预计完成时间\s+\d{4}-\d\d-\d\d \d\d:\d\d/);
     expect(text).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    // date and time fields in the same format, not the browser locale's picker ("12/04/2026, 11:09 AM")
+    expect(await eng.locator('[data-testid=eta-form] input[data-format=datetime]').inputValue()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d$/,
+    );
+    expect(await eng.locator('input[data-format=datetime]').first().getAttribute('placeholder')).toBe(
+      '2026-12-03 17:37',
+    );
+    // the duty desk's roster form: the date and the hours the same way
+    const desk = await signIn('desk');
+    for (const [hash, ready] of [
+      [`#/tickets/${ticketId}`, 'input[data-format=datetime]'],
+      ['#/roster', 'input[data-format=date] ~ input[data-format=time]'],
+      ['#/notifications', '[data-testid=notifications-view]'],
+    ]) {
+      await desk.goto(`${base}/${hash}`);
+      await desk.waitForSelector(ready!);
+      expect(await desk.locator('input[type=date], input[type=time], input[type=datetime-local]').count()).toBe(0);
+    }
+
     // no "pm" or "Time" on the charts: 24-hour ticks and the legend's time column in Chinese
     await eng.goto(`${base}/#/vehicles/VA-GEN`);
     const legend = eng.locator('[data-testid=chart-battery] .u-legend');

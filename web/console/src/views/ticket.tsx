@@ -27,6 +27,7 @@ import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
 import { timelineAction, timelineNote } from '../timeline.ts';
 import type { StaffMember, StaffPage, Ticket, TicketDetail, VehicleState } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
 
 /**
  * An auto-opened ticket's need is written in both languages, one line each (diagnostics.ts
@@ -366,7 +367,7 @@ function Actions({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
   );
 }
 
-/** A local date-time for <input type="datetime-local">. */
+/** A local date-time as a date-time field takes it (components/date-input.tsx). */
 const localInput = (ts: number) => {
   const d = new Date(ts - new Date(ts).getTimezoneOffset() * 60_000);
   return d.toISOString().slice(0, 16);
@@ -395,7 +396,7 @@ function EtaForm({
     >
       <label>
         {t('ticket.eta')}{' '}
-        <input type="datetime-local" required value={at} onInput={(e) => setAt(e.currentTarget.value)} />
+        <DateTimeInput kind="datetime" required value={at} onInput={(e) => setAt(e.currentTarget.value)} />
       </label>
       <input
         class="grow"

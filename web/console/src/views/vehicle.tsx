@@ -30,6 +30,7 @@ import { chartLimits } from '../limits.ts';
 import { onLive, watchVehicle } from '../live.ts';
 import { isStaff, me } from '../session.ts';
 import type { Alarm, FieldLimit, Series, Ticket, VehicleLimits, VehicleState } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
 
 const LIVE_WINDOW_MS = 10 * 60_000;
 const HISTORY_POINTS = 1500;
@@ -277,11 +278,11 @@ function HistoryCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
         >
           <label>
             {t('vehicle.range.from')}{' '}
-            <input type="datetime-local" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
+            <DateTimeInput kind="datetime" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
           </label>
           <label>
             {t('vehicle.range.to')}{' '}
-            <input type="datetime-local" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
+            <DateTimeInput kind="datetime" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
           </label>
           <button type="submit">{t('vehicle.range.apply')}</button>
         </form>
