@@ -4,9 +4,9 @@ import { createAccounts, generatePassword, type Role } from '../web/auth/account
 
 /** The demo's customer units (the units that operate the vehicles). */
 export const DEMO_CUSTOMERS = [
-  { id: 'CUST1', name: 'City Emergency Communications Unit' },
-  { id: 'CUST2', name: 'Provincial Power Rescue Team' },
-  { id: 'CUST3', name: 'Field Medical Support Brigade' },
+  { id: 'NORTH-GRID', name: 'Northern Grid Emergency Unit · 北方电网应急分队' },
+  { id: 'CITY-COMMS', name: 'City Emergency Communications Unit · 市应急通信保障队' },
+  { id: 'FIELD-MED', name: 'Field Medical Support Brigade · 野战医疗保障大队' },
 ];
 
 export interface DemoAccount {
@@ -18,10 +18,10 @@ export interface DemoAccount {
 }
 
 const STAFF: { id: string; name: string; role: Role }[] = [
-  { id: 'admin', name: 'Administrator', role: 'admin' },
-  { id: 'dispatcher', name: 'Duty desk (market department)', role: 'dispatcher' },
-  { id: 'engineer', name: 'Support engineer (technical centre)', role: 'engineer' },
-  { id: 'supply', name: 'Supply chain (spare-parts store)', role: 'supply' },
+  { id: 'admin', name: 'Zhou Ping 周平', role: 'admin' },
+  { id: 'dispatcher', name: 'Li Na 李娜', role: 'dispatcher' },
+  { id: 'engineer', name: 'Wang Qiang 王强', role: 'engineer' },
+  { id: 'supply', name: 'Chen Jie 陈杰', role: 'supply' },
 ];
 
 /**
@@ -44,8 +44,11 @@ export async function seedDemoAccounts(deps: { records: RecordsDb; customers: Cu
   const out: DemoAccount[] = [];
   for (const w of wanted) {
     const password = generatePassword();
-    if (await accounts.get(w.id)) {
-      await accounts.update(w.id, { name: w.name, role: w.role, customerId: w.customerId, disabled: false });
+    const existing = await accounts.get(w.id);
+    // a data directory of an older demo keeps its units (its vehicles belong to them)
+    const customerId = existing?.role === 'customer' && existing.customerId ? existing.customerId : w.customerId;
+    if (existing) {
+      await accounts.update(w.id, { name: w.name, role: w.role, customerId, disabled: false });
       await accounts.setPassword(w.id, password, false);
     } else {
       await accounts.add({
@@ -57,7 +60,7 @@ export async function seedDemoAccounts(deps: { records: RecordsDb; customers: Cu
         mustChangePassword: false,
       });
     }
-    out.push({ ...w, password });
+    out.push({ ...w, customerId, password });
   }
   return out;
 }

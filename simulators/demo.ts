@@ -4,7 +4,7 @@ import { createLogger } from '../core/logger.ts';
 import { loadConfigOrExit } from '../platform/startup.ts';
 import { createPlatform } from '../platform/platform.ts';
 import { createScaledClock } from './clock.ts';
-import { seedDemoAccounts } from './demo-accounts.ts';
+import { DEMO_CUSTOMERS, seedDemoAccounts } from './demo-accounts.ts';
 import { seedDemoStock } from './demo-stock.ts';
 import { seedDemoResources } from './demo-resources.ts';
 import { readCredentialsFile, writeCredentialsFile } from './fleet/credentials-file.ts';
@@ -21,7 +21,7 @@ import { scenario } from './scenarios/catalogue.ts';
  * again and the same vehicles come back (credentials are kept in DATA_DIR/demo-credentials.json).
  */
 const VEHICLES = 20;
-const CUSTOMERS = 3;
+const CUSTOMERS = DEMO_CUSTOMERS.length;
 const hhmmss = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
 
 async function main(env: Record<string, string | undefined>) {
@@ -37,7 +37,7 @@ async function main(env: Record<string, string | undefined>) {
     count: VEHICLES,
     prefix: 'DEMO',
     customers: CUSTOMERS,
-    customerPrefix: 'CUST',
+    customerIds: DEMO_CUSTOMERS.map((c) => c.id),
     seed: 'demo',
     known,
   });

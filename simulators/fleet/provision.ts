@@ -34,12 +34,31 @@ export function vehiclePlan(index: number, seed: number | string): { model: stri
   };
 }
 
+/** What people call a vehicle of each model: "Shelter 3", "Comms van 2". */
+const MODEL_NAMES: Record<(typeof MODELS)[number], string> = {
+  'Shelter-PS24': 'Shelter',
+  'Comms-CV24': 'Comms van',
+  'Workshop-WV24': 'Workshop',
+  'Light-LV12': 'Light truck',
+};
+
+/** Names for a fleet's vehicles in order: the model's name and its number among that model's vehicles. */
+export function vehicleNames(models: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return models.map((m) => {
+    const n = (seen.get(m) ?? 0) + 1;
+    seen.set(m, n);
+    return `${MODEL_NAMES[m as (typeof MODELS)[number]] ?? m} ${n}`;
+  });
+}
+
 export function vehicleId(prefix: string, index: number): string {
   return `${prefix}${String(index + 1).padStart(4, '0')}`;
 }
 
 /**
- * Makes sure vehicles `prefix0001…` exist for `customers` customers (round-robin) and returns their
+ * Makes sure vehicles `prefix0001…` exist for `customers` customers (round-robin), named by model
+ * ("Shelter 3"), and returns their
  * credentials. Known secrets are reused; a vehicle that exists without a known secret gets a new
  * one (rotate), so it is idempotent across runs. Runs `concurrency` scrypt hashes at once.
  */
@@ -53,6 +72,8 @@ export async function provisionFleet(
     known?: readonly SimVehicle[];
     concurrency?: number;
     customerPrefix?: string;
+    /** The customer units' ids, taken round-robin (instead of `customerPrefix` + 1…`customers`). */
+    customerIds?: readonly string[];
   },
 ): Promise<{ vehicles: SimVehicle[]; added: number; rotated: number; reused: number }> {
   const known = new Map((options.known ?? []).map((v) => [v.id, v]));
@@ -60,9 +81,13 @@ export async function provisionFleet(
   let added = 0,
     rotated = 0,
     reused = 0;
+  const plans = Array.from({ length: options.count }, (_, i) => vehiclePlan(i, options.seed));
+  const names = vehicleNames(plans.map((p) => p.model));
   const one = async (i: number) => {
     const id = vehicleId(options.prefix, i);
-    const customerId = `${options.customerPrefix ?? 'C'}${(i % options.customers) + 1}`;
+    const customerId =
+      options.customerIds?.[i % options.customerIds.length] ??
+      `${options.customerPrefix ?? 'C'}${(i % options.customers) + 1}`;
     const existing = await registry.get(id);
     if (existing) {
       const k = known.get(id);
@@ -76,11 +101,11 @@ export async function provisionFleet(
       }
       return;
     }
-    const plan = vehiclePlan(i, options.seed);
+    const plan = plans[i]!;
     const { secret, vehicle } = await registry.add({
       id,
       customerId,
-      name: `${plan.model} ${id}`,
+      name: names[i]!,
       model: plan.model,
       profile: plan.profile,
     });

@@ -228,7 +228,7 @@ describe('remote session view in Chromium', () => {
     expect(genLimits).toContain(
       `GEN-VOLTAGE Generator output voltage out of tolerance: ${lo.toFixed(1)}–${hi.toFixed(1)} V`,
     );
-    expect(genLimits).toContain('generator.running == true');
+    expect(genLimits).toContain('(only while generator running, Generator rpm > 1000)');
     const limitLines = await eng.locator('[data-testid=chart-session-generator]').getAttribute('data-limits');
     expect(limitLines).toContain(`left:${lo}:GEN-VOLTAGE < ${lo.toFixed(1)} V`);
     expect(limitLines).toContain(`right:${profile.mains.frequencyHz * 1.04}:GEN-FREQUENCY > `);

@@ -3,9 +3,9 @@
  * against its power profile) as chart lines and as marks on the values that are past one.
  */
 import type { ChartLimit } from './components/chart.tsx';
-import type { ChartDef } from './charts.ts';
+import { CHARTS, type ChartDef } from './charts.ts';
 import { num } from './format.ts';
-import { loc } from './i18n.ts';
+import { loc, t, type MessageKey } from './i18n.ts';
 import type { FieldLimit, TelemetryFrame } from './types.ts';
 
 const SEVERITY_COLOUR: Record<FieldLimit['severity'], string> = {
@@ -82,8 +82,25 @@ export function pastLimits(
     .sort((a, b) => rank[b.severity] - rank[a.severity]);
 }
 
+/** The signals limits are gated on that no chart shows: yes/no states and the power source. */
+const GATE_FIELDS: Record<string, MessageKey> = {
+  'generator.running': 'gate.generatorRunning',
+  'charging.engineRunning': 'gate.engineRunning',
+  'mains.present': 'gate.mainsPresent',
+  source: 'fleet.col.source',
+};
+
+/** A gate in words of the console's language: "generator running", "generator rpm > 1000". */
 function gateText(g: Gate): string {
-  return `${g.field} ${g.op} ${String(g.value)}`;
+  const series = CHARTS.flatMap((c) => c.fields).find((f) => f.path === g.field);
+  const name = series ? t(series.label) : GATE_FIELDS[g.field] ? t(GATE_FIELDS[g.field]!) : g.field;
+  if (typeof g.value === 'boolean' && (g.op === '==' || g.op === '!=')) {
+    const holds = g.value === (g.op === '==');
+    return holds ? name : t('gate.not', { what: name });
+  }
+  const value =
+    typeof g.value === 'string' && g.field === 'source' ? t(`source.${g.value}` as MessageKey) : String(g.value);
+  return `${name} ${g.op} ${value}`;
 }
 
 /** "GEN-VOLTAGE: 204.6–235.4 V" — a field's limits, for a caption or a tooltip. */
@@ -94,6 +111,6 @@ export function limitText(l: FieldLimit, unit: string): string {
       : l.low !== null
         ? `< ${num(l.low, 1, unit)}`
         : `> ${num(l.high, 1, unit)}`;
-  const gates = l.onlyWhile.length ? ` (${l.onlyWhile.map(gateText).join(', ')})` : '';
+  const gates = l.onlyWhile.length ? ` (${t('gate.onlyWhile', { gates: l.onlyWhile.map(gateText).join(', ') })})` : '';
   return `${l.code} ${loc(l.title)}: ${band}${gates}`;
 }

@@ -81,7 +81,16 @@ export function InboxBell() {
         aria-label={t('inbox.open', { n: inbox.unread })}
         data-testid="inbox-bell"
       >
-        🔔
+        <svg viewBox="0 0 16 16" width="1.1em" height="1.1em" aria-hidden="true" focusable="false">
+          {/* drawn, not an emoji: no emoji font needed */}
+          <path
+            d="M8 1.5a4.5 4.5 0 0 0-4.5 4.5v3L2 11.5h12L12.5 9V6A4.5 4.5 0 0 0 8 1.5zM6.3 13a1.8 1.8 0 0 0 3.4 0"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="1.4"
+            stroke-linejoin="round"
+          />
+        </svg>
         {inbox.unread > 0 ? (
           <span class="count" data-testid="inbox-count">
             {inbox.unread > 99 ? '99+' : inbox.unread}

@@ -11,6 +11,7 @@ import { useLoad } from '../hooks.ts';
 import { loc, t, useLang, type MessageKey } from '../i18n.ts';
 import { getMeta, isStaff, me } from '../session.ts';
 import type { NotificationContact, StaffPage } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
 
 type ContactBody = Omit<NotificationContact, 'id' | 'customerId' | 'accountId' | 'subscriptions' | 'updatedAt'>;
 
@@ -134,14 +135,14 @@ function ContactForm({
       </label>
       <label>
         {t('notify.quiet')} {t('notify.quietFrom')}{' '}
-        <input
-          type="time"
+        <DateTimeInput
+          kind="time"
           value={c.quietHours?.from ?? ''}
           onInput={(e) => set({ quietHours: { from: e.currentTarget.value, to: c.quietHours?.to ?? '' } })}
         />{' '}
         {t('notify.quietTo')}{' '}
-        <input
-          type="time"
+        <DateTimeInput
+          kind="time"
           value={c.quietHours?.to ?? ''}
           onInput={(e) => set({ quietHours: { from: c.quietHours?.from ?? '', to: e.currentTarget.value } })}
         />

@@ -11,6 +11,7 @@ import { useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
 import { me } from '../session.ts';
 import type { DutyShift } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
 
 const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];
 
@@ -105,9 +106,9 @@ export function Roster() {
               </option>
             ))}
           </select>
-          <input type="date" {...bind('date')} aria-label={t('roster.date')} title={t('roster.date')} />
-          <input type="time" required {...bind('start')} aria-label={t('roster.start')} />
-          <input type="time" required {...bind('end')} aria-label={t('roster.end')} />
+          <DateTimeInput kind="date" {...bind('date')} aria-label={t('roster.date')} title={t('roster.date')} />
+          <DateTimeInput kind="time" required {...bind('start')} aria-label={t('roster.start')} />
+          <DateTimeInput kind="time" required {...bind('end')} aria-label={t('roster.end')} />
           <input required placeholder={t('roster.primary')} {...bind('primary')} />
           <input placeholder={t('roster.secondary')} {...bind('secondary')} />
           <input required placeholder={t('roster.lead')} {...bind('dutyLead')} />

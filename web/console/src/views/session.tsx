@@ -380,6 +380,68 @@ function EngineerLayout({ st, session }: { st: RemoteSessionState; session: Remo
   );
 }
 
+type Entry = RemoteSessionState['timeline'][number];
+const RING_STEPS = ['primary', 'secondary', 'duty_lead'] as const;
+/** The platform's words for each ring step (remote/ringing.ts RING_TEXT), to tell the step from the entry. */
+const RING_EN: Record<(typeof RING_STEPS)[number], string> = {
+  primary: 'ringing the engineer on duty',
+  secondary: 'no answer: ringing the secondary engineer on duty',
+  duty_lead: 'ringing the duty lead',
+};
+
+/**
+ * An entry's words in the console's language, from its kind and structured data: the platform
+ * writes its own entries in English ("Engineer joined as observer", "step 2: passed"). What
+ * people wrote (a description, an observation, a note) is shown as written.
+ */
+function entryText(e: Entry): string | null {
+  const data = (e.data ?? {}) as Record<string, unknown>;
+  const text = e.text ?? '';
+  const cmd = (name: unknown) => t(`cmd.name.${String(name)}` as MessageKey);
+  switch (e.kind) {
+    case 'joined':
+      return typeof data.role === 'string'
+        ? t('session.entry.joinedAs', { role: t(`session.role.${data.role}` as MessageKey) })
+        : text;
+    case 'left':
+      return null;
+    case 'ring': {
+      const step = RING_STEPS.find((s) => text.startsWith(`${RING_EN[s]}: `));
+      if (!step) return text;
+      const who = text
+        .slice(RING_EN[step].length + 2)
+        .split(', ')
+        .map(personName)
+        .join('、');
+      return `${t(`session.entry.ring.${step}`)}: ${who}`;
+    }
+    case 'status':
+      if (text === 'requested' || text.startsWith('requested: '))
+        return `${t('session.entry.requested')}${text.length > 10 ? `: ${text.slice(11)}` : ''}`;
+      if (typeof data.to !== 'string') return text;
+      if (typeof data.outcome === 'string') {
+        const note = typeof data.note === 'string' && data.note ? ` (${data.note})` : '';
+        return `${t(`remote.status.${data.to}` as MessageKey)}: ${t(`remote.outcome.${data.outcome}` as MessageKey)}${note}`;
+      }
+      return t(`remote.status.${data.to}` as MessageKey);
+    case 'command':
+      return typeof data.name === 'string' ? cmd(data.name) : text;
+    case 'ack': {
+      if (typeof data.name !== 'string' || typeof data.state !== 'string') return text;
+      const err = typeof data.error === 'string' ? ` ${data.error}` : '';
+      return `${cmd(data.name)}: ${t(`cmd.state.${data.state}` as MessageKey)}${err}`;
+    }
+    case 'step': {
+      if (typeof data.index !== 'number' || typeof data.status !== 'string') return text;
+      const said = typeof data.observation === 'string' && data.observation ? ` — ${data.observation}` : '';
+      const status = t(`session.step.${data.status}` as MessageKey);
+      return `${t('session.entry.step', { n: data.index + 1, status })}${said}`;
+    }
+    default:
+      return text || null;
+  }
+}
+
 /** Everything else on the timeline (statuses, rings, joins, steps, commands), newest last. */
 function Timeline({ st }: { st: RemoteSessionState }) {
   const entries = st.timeline.filter((e) => e.kind !== 'chat' && e.kind !== 'photo');
@@ -391,7 +453,7 @@ function Timeline({ st }: { st: RemoteSessionState }) {
           <li key={e.seq} data-kind={e.kind}>
             <span class="muted">{dateTime(e.at)}</span> {personName(e.actorName)} ·{' '}
             {t(`session.kind.${e.kind}` as MessageKey)}
-            {e.text ? ` — ${e.text}` : ''}
+            {entryText(e) ? ` — ${entryText(e)}` : ''}
           </li>
         ))}
       </ol>

@@ -27,7 +27,19 @@ import { useLoad, useNow, useThrottled } from '../hooks.ts';
 import { getLang, loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me, ticketTitle } from '../session.ts';
+import { timelineAction, timelineNote } from '../timeline.ts';
 import type { StaffMember, StaffPage, Ticket, TicketAlarm, TicketDetail, VehicleState } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
+
+/**
+ * An auto-opened ticket's need is written in both languages, one line each (diagnostics.ts
+ * `automaticNeed`): the console shows the line of its language. Anything else as written.
+ */
+function needIn(tk: Pick<Ticket, 'source'>, text: string): string {
+  const lines = text.split('\n');
+  if (tk.source !== 'rule' || lines.length !== 2) return text;
+  return getLang() === 'zh' ? lines[1]! : lines[0]!;
+}
 
 export function TicketView({ id }: { id: string }) {
   useLang();
@@ -43,6 +55,7 @@ export function TicketView({ id }: { id: string }) {
   const d = detail.data;
   if (!d) return <p class="muted">{t('common.loading')}</p>;
   const tk = d.ticket;
+  const meta = getMeta();
   return (
     <div class="view ticket" data-testid="ticket-view" data-status={tk.status}>
       <div class="head">
@@ -143,7 +156,7 @@ export function TicketView({ id }: { id: string }) {
       <div class="two-col">
         <section class="card">
           <h3>{t('ticket.need')}</h3>
-          <p class="pre">{tk.need}</p>
+          <p class="pre">{needIn(tk, tk.need)}</p>
           <h3>{t('ticket.contacts')}</h3>
           <ul>
             {tk.contacts.map((c, i) => (
@@ -164,9 +177,11 @@ export function TicketView({ id }: { id: string }) {
                 data-visibility={e.visibility}
               >
                 <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
-                {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{e.action.replace(/_/g, ' ')}</span>}
+                {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{timelineAction(e.action)}</span>}
                 {e.note && <InternalBadge visibility={e.visibility} />}
-                {e.note && <div class="pre">{e.note}</div>}
+                {e.note && (
+                  <div class="pre">{e.action === 'received' ? needIn(tk, e.note) : timelineNote(e, meta)}</div>
+                )}
               </li>
             ))}
           </ol>
@@ -469,7 +484,7 @@ function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarm
   );
 }
 
-/** A local date-time for <input type="datetime-local">. */
+/** A local date-time as a date-time field takes it (components/date-input.tsx). */
 const localInput = (ts: number) => {
   const d = new Date(ts - new Date(ts).getTimezoneOffset() * 60_000);
   return d.toISOString().slice(0, 16);
@@ -498,13 +513,7 @@ function EtaForm({
     >
       <label>
         {t('ticket.eta')}{' '}
-        <input
-          type="datetime-local"
-          required
-          disabled={busy}
-          value={at}
-          onInput={(e) => setAt(e.currentTarget.value)}
-        />
+        <DateTimeInput kind="datetime" required disabled={busy} value={at} onInput={(e) => setAt(e.currentTarget.value)} />
       </label>
       <input
         class="grow"

@@ -30,6 +30,7 @@ import { chartLimits } from '../limits.ts';
 import { onLive, watchVehicle } from '../live.ts';
 import { isStaff, me } from '../session.ts';
 import type { Alarm, FieldLimit, Series, Ticket, VehicleLimits, VehicleState } from '../types.ts';
+import { DateTimeInput } from '../components/date-input.tsx';
 
 const LIVE_WINDOW_MS = 10 * 60_000;
 const HISTORY_POINTS = 1500;
@@ -115,7 +116,7 @@ export function Vehicle({ id }: { id: string }) {
             '—'
           )}
         </Fact>
-        <Fact label={t('vehicle.model')}>{v.model}</Fact>
+        <Fact label={t('vehicle.model')}>{v.model === 'unspecified' ? t('vehicle.modelUnspecified') : v.model}</Fact>
         {isStaff(role) && <Fact label={t('common.customer')}>{v.customerId}</Fact>}
         <Fact label={t('fleet.col.ticket')}>
           <OpenTicket v={v} now={now} />
@@ -277,11 +278,11 @@ function HistoryCharts({ id, limits }: { id: string; limits: FieldLimit[] }) {
         >
           <label>
             {t('vehicle.range.from')}{' '}
-            <input type="datetime-local" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
+            <DateTimeInput kind="datetime" value={fromInput} onInput={(e) => setFromInput(e.currentTarget.value)} />
           </label>
           <label>
             {t('vehicle.range.to')}{' '}
-            <input type="datetime-local" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
+            <DateTimeInput kind="datetime" value={toInput} onInput={(e) => setToInput(e.currentTarget.value)} />
           </label>
           <button type="submit">{t('vehicle.range.apply')}</button>
         </form>
