@@ -1,5 +1,6 @@
 /** Statistics (信息统计) for the duty desk and management: service figures and survey scores by group, a uPlot chart by period, CSV export, follow-ups. */
 import { useState } from 'preact/hooks';
+import { DateTimeInput } from '../components/date-input.tsx';
 import { api, errorText } from '../api.ts';
 import { ErrorBox, LevelBadge } from '../components/badges.tsx';
 import { Chart } from '../components/chart.tsx';
@@ -108,10 +109,10 @@ export function Stats() {
         )}
         <label>
           {t('stats.from')}{' '}
-          <input
-            type="datetime-local"
+          <DateTimeInput
+            kind="datetime"
             value={toLocalInput(from)}
-            onChange={(e) => {
+            onInput={(e) => {
               const v = Date.parse(e.currentTarget.value);
               if (Number.isFinite(v) && v < to) setFrom(v);
             }}

@@ -513,7 +513,13 @@ function EtaForm({
     >
       <label>
         {t('ticket.eta')}{' '}
-        <DateTimeInput kind="datetime" required disabled={busy} value={at} onInput={(e) => setAt(e.currentTarget.value)} />
+        <DateTimeInput
+          kind="datetime"
+          required
+          disabled={busy}
+          value={at}
+          onInput={(e) => setAt(e.currentTarget.value)}
+        />
       </label>
       <input
         class="grow"
