@@ -22,6 +22,7 @@ export type DiagnosticsConfig = NotificationsConfig &
     | 'RULES_FILE'
     | 'PLANS_FILE'
     | 'DUTY_LEAD'
+    | 'THIRTY_MINUTE_RULE'
     | 'DIAGNOSTICS_TICK_MS'
     | 'DIAGNOSTICS_STALE_AFTER_MS'
     | 'DIAGNOSTICS_RECOVERY_MS'
@@ -85,7 +86,11 @@ export function createDiagnosticsStage(
       onChange: notifications.producer.ticketChanged,
       now,
     },
-    { dutyLead: config.DUTY_LEAD, ...(options.snapshot ? { snapshot: options.snapshot } : {}) },
+    {
+      dutyLead: config.DUTY_LEAD,
+      deadlineScope: config.THIRTY_MINUTE_RULE,
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    },
   );
   const diagnostics = createDiagnostics(
     {

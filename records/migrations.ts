@@ -14,6 +14,7 @@ import { auditChainMigration } from './migrations/0018_audit_chain.ts';
 import { ticketUnitNumbersMigration } from './migrations/0019_ticket_unit_numbers.ts';
 import { serviceScopesCommandLogMigration } from './migrations/0020_service_scopes_command_log.ts';
 import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
+import { serviceOrdersLevelsMigration } from './migrations/0023_service_orders_levels.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -380,6 +381,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0019_ticket_unit_numbers': ticketUnitNumbersMigration(dialect),
     '0020_service_scopes_command_log': serviceScopesCommandLogMigration(dialect),
     '0021_vehicle_units': vehicleUnitsMigration(),
+    '0023_service_orders_levels': serviceOrdersLevelsMigration(dialect),
   };
 }
 

@@ -60,7 +60,12 @@ export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
     const opt = (v: string | null) => (v === null ? null : name(v));
     return {
       person: name,
-      ticket: (t) => ({ ...t, assignee: opt(t.assignee), escalatedTo: opt(t.escalatedTo) }),
+      ticket: (t) => ({
+        ...t,
+        assignee: opt(t.assignee),
+        escalatedTo: opt(t.escalatedTo),
+        levelConfirmedBy: opt(t.levelConfirmedBy),
+      }),
       timeline: (entries) => entries.map((e) => ({ ...e, actor: name(e.actor), note: renameNote(e.note, name) })),
       alarm: (a) => ({ ...a, acknowledgedBy: opt(a.acknowledgedBy) }),
       notes: (notes) => notes.map((n) => ({ ...n, actor: name(n.actor) })),

@@ -26,10 +26,14 @@ import {
   type TimelineInput,
 } from './records.ts';
 import {
-  DEADLINE_MS,
+  deadlinesApply,
   deadlinesFor,
   higherLevel,
+  modeChosenAtRequestOnly,
   nextStatus,
+  planDueAtFor,
+  type DeadlineScope,
+  type Province,
   type ServiceMode,
   type TicketAction,
   type TicketLevel,
@@ -85,6 +89,15 @@ export interface TicketServiceOptions {
   dutyLead: string;
   /** Default: TICKET_SNAPSHOT. */
   snapshot?: SnapshotWindow;
+  /** Where the 30-minute rule applies (config THIRTY_MINUTE_RULE); default `all`. */
+  deadlineScope?: DeadlineScope;
+}
+
+/** The need's contacts and place as the duty desk confirmed or edited them (准确记录需求信息及联络方式). */
+export interface TicketSite {
+  contacts?: Contact[];
+  place?: string | null;
+  province?: Province | null;
 }
 
 /** A ticket opened by hand: a hotline call taken by the duty desk, or a customer's own request. */
@@ -92,12 +105,17 @@ export interface TicketRequest {
   source: Ticket['source'];
   vehicleId?: string | null;
   customerId: string | null;
+  /** The duty desk's classification, or (`classified: false`) the customer's proposal. */
   level: TicketLevel;
+  /** True when the duty desk (市场部) opened it and so classified it; a customer only proposes. Default: a hotline ticket is. */
+  classified?: boolean;
   title: string;
   need: string;
   contacts?: Contact[];
+  place?: string | null;
+  province?: Province | null;
   faultCode?: string | null;
-  /** As chosen; else the plan's recommended mode. */
+  /** As chosen; else the plan's recommended mode (emergency mode excepted: only at the user's request). */
   serviceMode?: ServiceMode | null;
 }
 
@@ -137,6 +155,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   const now = deps.now ?? Date.now;
   const window = options.snapshot ?? TICKET_SNAPSHOT;
   const hook: TicketChangeHook = deps.onChange ?? (async () => undefined);
+  const scope: DeadlineScope = options.deadlineScope ?? 'all';
   const deadlines = createDeadlineTimer({
     nextDue: () => earliestUnbreachedDeadline(db),
     check: breachOverdue,
@@ -228,6 +247,22 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     }
   }
 
+  /** The unit's registered contacts (notification contacts of the unit), for a rule-opened ticket. */
+  async function unitContacts(h: RecordsDb, customerId: string): Promise<Contact[]> {
+    const rows = await h
+      .selectFrom('notification_contacts')
+      .select(['name', 'phone', 'role'])
+      .where('customer_id', '=', customerId)
+      .orderBy('id')
+      .limit(10)
+      .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      ...(r.phone ? { phone: r.phone } : {}),
+      ...(r.role ? { role: r.role } : {}),
+    }));
+  }
+
   /** The telemetry snapshot for a ticket about a fault at `at` (undefined when the store cannot answer). */
   function snapshotAt(vehicleId: string, at: number): Promise<Series | undefined> {
     return deps.series(vehicleId, at - window.beforeMs, Math.max(at, now()), window.maxPoints).catch((err: unknown) => {
@@ -254,10 +289,15 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         contacts: request.contacts ?? [],
         faultCode: request.faultCode ?? null,
         incidentId: null,
-        serviceMode: request.serviceMode ?? plan?.recommendedMode ?? null,
+        serviceMode: request.serviceMode ?? modeChosenAtRequestOnly(plan?.recommendedMode),
         planRef: plan ? { code: plan.code, version: plan.version } : null,
         // a window without data is no snapshot
         snapshot: snapshot?.ts.length ? snapshot : undefined,
+        proposedLevel: request.level,
+        confirmedBy: (request.classified ?? request.source === 'hotline') ? actor : null,
+        place: request.place ?? null,
+        province: request.province ?? null,
+        deadlinesApply: deadlinesApply(scope, request.province ?? null),
       };
       const at = now();
       const ticket = await inTransaction(db, async (tx) => {
@@ -292,10 +332,12 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
             level: input.level,
             title: input.title,
             need: input.need,
-            contacts: [],
+            // the unit's registered contacts; the duty desk confirms or edits them (setSite)
+            contacts: await unitContacts(t, input.customerId),
             faultCode: input.faultCode,
             incidentId: input.incidentId,
-            serviceMode: plan?.recommendedMode ?? null,
+            serviceMode: modeChosenAtRequestOnly(plan?.recommendedMode),
+            proposedLevel: input.level,
             planRef: plan ? { code: plan.code, version: plan.version } : null,
             snapshot: input.snapshot,
           },
@@ -320,7 +362,9 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const t = await getTicket(tx, id);
       const to = higherLevel(t.level, level);
       if (to === t.level) return { ticket: t, announce: async () => undefined };
-      const plan = to === 'urgent' && t.planDueAt === null ? { planDueAt: t.receivedAt + DEADLINE_MS } : {};
+      // 加急 → 特急 drops the plan deadline 特急 does not have
+      const planDueAt = planDueAtFor(to, t.receivedAt, t.planDueAt);
+      const plan = planDueAt !== t.planDueAt ? { planDueAt } : {};
       const ticket = await changeTicket(
         tx,
         t,
@@ -347,15 +391,70 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         const next = nextStatus(t.level, t.status, action);
         if (!next.ok) throw new PlatformError('INVALID_TRANSITION', next.reason);
         const at = now();
+        // determining the work content confirms a level not yet classified (the duty desk's own step; its entry says so)
+        const confirms = action === 'determine_work_content' && t.levelConfirmedAt === null;
         return {
           change: {
             status: next.to,
             ...(action === 'determine_work_content' ? { workContentDoneAt: at } : {}),
             ...(action === 'issue_plan' ? { planDoneAt: at } : {}),
+            ...(confirms ? { levelConfirmedAt: at, levelConfirmedBy: actor } : {}),
           },
           entry: { actor, action, from: t.status, to: next.to, note: note ?? null, visibility },
           deadlinesMoved: true,
           event: (after) => ({ type: 'status', ticket: after, action, from: t.status, note: note ?? null, visibility }),
+        };
+      });
+    },
+    /**
+     * The duty desk (市场部) confirms the proposed level or reclassifies it, with the reason on the
+     * timeline. Deadlines follow the level: 特急 has no plan deadline, 加急 has one (30 min from receipt).
+     */
+    classify(id: number, level: TicketLevel, actor: string, reason: string | null): Promise<Ticket> {
+      return change(id, (t) => {
+        const at = now();
+        const planDueAt = planDueAtFor(level, t.receivedAt, t.planDueAt);
+        const same = level === t.level;
+        return {
+          change: {
+            level,
+            levelConfirmedAt: at,
+            levelConfirmedBy: actor,
+            ...(planDueAt !== t.planDueAt ? { planDueAt } : {}),
+          },
+          entry: {
+            actor,
+            action: same ? 'level_confirmed' : 'level_reclassified',
+            from: null,
+            note: same ? `${level}${reason ? `: ${reason}` : ''}` : `${t.level} → ${level}: ${reason ?? ''}`,
+          },
+          deadlinesMoved: planDueAt !== t.planDueAt,
+          ...(higherLevel(t.level, level) !== t.level
+            ? { event: (after: Ticket): TicketEvent => ({ type: 'level_raised', ticket: after, from: t.level }) }
+            : {}),
+        };
+      });
+    },
+    /** The duty desk confirms or edits the contacts, the place and 省内/省外; the 30-minute rule follows the province as configured. */
+    setSite(id: number, site: TicketSite, actor: string): Promise<Ticket> {
+      return change(id, (t) => {
+        const province = site.province !== undefined ? site.province : t.province;
+        const apply = deadlinesApply(scope, province);
+        const parts = [
+          site.contacts ? `contacts: ${site.contacts.map((c) => c.name).join(', ')}` : null,
+          site.place !== undefined ? `place: ${site.place ?? '—'}` : null,
+          site.province !== undefined ? `province: ${site.province ?? '—'}` : null,
+          apply !== t.deadlinesApply ? (apply ? '30-minute rule applies' : '30-minute rule does not apply') : null,
+        ].filter(Boolean);
+        return {
+          change: {
+            ...(site.contacts ? { contacts: site.contacts } : {}),
+            ...(site.place !== undefined ? { place: site.place } : {}),
+            ...(site.province !== undefined ? { province: site.province } : {}),
+            ...(apply !== t.deadlinesApply ? { deadlinesApply: apply } : {}),
+          },
+          entry: { actor, action: 'site_confirmed', note: parts.join('; ') },
+          deadlinesMoved: apply !== t.deadlinesApply,
         };
       });
     },
@@ -384,10 +483,15 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const ticket = await getTicket(tx, id);
       return { ticket, announce: updated(ticket, entry.action, false) };
     },
-    setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
+    /** Sets the service mode; emergency mode (紧急模式) names the user's request that chose it (`userRequest`). */
+    setServiceMode(id: number, mode: ServiceMode, actor: string, userRequest: string | null = null): Promise<Ticket> {
       return change(id, () => ({
         change: { serviceMode: mode },
-        entry: { actor, action: 'service_mode_set', note: mode },
+        entry: {
+          actor,
+          action: 'service_mode_set',
+          note: userRequest ? `${mode} at the user’s request: ${userRequest}` : mode,
+        },
       }));
     },
     /** A comment on the timeline: for staff only (`internal`: the unit is not even told of it) or for the customer unit too. */

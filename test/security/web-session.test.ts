@@ -87,6 +87,11 @@ const UNSAFE: [string, UnsafeRequest][] = [
     'POST /api/tickets/:id/transitions',
     (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } }),
   ],
+  [
+    'POST /api/tickets/:id/classify',
+    (i) => ({ url: `/api/tickets/${i.ticket}/classify`, body: { level: 'urgent', reason: 'csrf' } }),
+  ],
+  ['POST /api/tickets/:id/site', (i) => ({ url: `/api/tickets/${i.ticket}/site`, body: { place: 'csrf' } })],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
   [
     'POST /api/tickets/:id/service-mode',

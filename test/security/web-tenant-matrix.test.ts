@@ -281,6 +281,35 @@ const MATRIX: Record<string, Probe[]> = {
       method: 'POST',
       url: (u) => `/api/tickets/${u.ticket}/transitions`,
       body: () => ({ action: 'cancel' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's own customer may not cancel either (the duty desk's step): 403
+      noOwnerControl: true,
+    },
+    {
+      what: 'confirm the repair of B’s ticket (双方确认)',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/transitions`,
+      body: () => ({ action: 'verify', note: 'ok' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's ticket is not repaired yet: 409 for its own customer too
+      noOwnerControl: true,
+    },
+  ],
+  'POST /api/tickets/:id/classify': [
+    {
+      what: 'classify B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/classify`,
+      body: () => ({ level: 'urgent', reason: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/site': [
+    {
+      what: 'B’s ticket’s contacts and place',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/site`,
+      body: () => ({ contacts, place: 'elsewhere' }),
       expect: FORBIDDEN,
     },
   ],
@@ -382,7 +411,7 @@ const MATRIX: Record<string, Probe[]> = {
       what: 'A’s contact subscribed to B’s vehicle',
       method: 'PUT',
       url: () => `/api/contacts/${ownContact}/subscriptions`,
-      body: (u) => ({ subscriptions: [{ vehicleId: u.vehicle, minLevel: 'routine' }] }),
+      body: (u) => ({ subscriptions: [{ vehicleId: u.vehicle, minLevel: 'urgent' }] }),
       expect: nf('VEHICLE_NOT_FOUND'),
       noOwnerControl: true,
     },

@@ -261,10 +261,27 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/tickets/{id}/transitions',
-    roles: STAFF,
+    // every role reaches the action check (ACTION_ROLES): a customer may verify its own unit's repair
+    roles: ALL,
     url: (ids, u) => `/api/tickets/${T(ids, u)}/transitions`,
-    body: () => ({ action: 'determine_work_content' }),
+    body: () => ({ action: 'verify' }),
     invalid: { url: '/api/tickets/1/transitions', body: { action: 'teleport' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/classify',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/classify`,
+    body: () => ({ level: 'extra_urgent' }),
+    invalid: { url: '/api/tickets/1/classify', body: { level: 'routine' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/site',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/site`,
+    body: () => ({ place: 'Yueyang depot', province: 'in' }),
+    invalid: { url: '/api/tickets/1/site', body: { province: 'abroad' } },
   },
   {
     method: 'POST',

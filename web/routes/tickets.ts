@@ -19,6 +19,7 @@ import {
   levelSchema,
   nextCursorOut,
   numericParams,
+  provinceSchema,
   planOut,
   queryBool,
   remoteSessionOut,
@@ -34,13 +35,20 @@ import { sessionView } from '../session-view.ts';
 import { ticketView } from '../ticket-view.ts';
 import { planView } from './plans.ts';
 
-/** Who may move a ticket along which step. Closing, cancelling and reopening are the duty desk's. */
+/** The duty desk (市场部): classifies, determines the work content and issues the support plan. */
+export const DUTY_DESK: readonly Role[] = ['admin', 'dispatcher'];
+
+/**
+ * Who may move a ticket along which step. Determining the work content and issuing the support plan
+ * are the market department's (市场部: the duty desk), as are closing, cancelling and reopening; the
+ * repair is confirmed by both sides (双方确认): staff, and the customer unit on its own tickets.
+ */
 export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
-  determine_work_content: STAFF_ROLES,
-  issue_plan: STAFF_ROLES,
+  determine_work_content: DUTY_DESK,
+  issue_plan: DUTY_DESK,
   start_service: STAFF_ROLES,
   mark_repaired: STAFF_ROLES,
-  verify: STAFF_ROLES,
+  verify: [...STAFF_ROLES, 'customer'],
   close: ['admin', 'dispatcher'],
   cancel: ['admin', 'dispatcher'],
   reopen: ['admin', 'dispatcher'],
@@ -160,13 +168,15 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           summary:
             'Open a ticket by hand: a hotline call taken by the duty desk, or a request from a customer for its own unit',
           description:
-            'Record the support need and the contact details, as the service plan asks. The duty desk classifies the level (extra_urgent 特急 / urgent 加急 / routine); a customer’s request is urgent unless it says extra_urgent. The 30-minute deadlines start now.',
+            'Record the support need and the contact details, as the service plan asks. The duty desk (市场部) classifies the level (extra_urgent 特急 / urgent 加急); a customer only proposes one (urgent unless it says extra_urgent) and the duty desk confirms or reclassifies it (POST /api/tickets/{id}/classify). Training, patrol inspection and accompanying support are service orders (POST /api/service-orders), not tickets. The 30-minute deadlines start now (as configured by THIRTY_MINUTE_RULE).',
           body: z.strictObject({
             vehicleId: vehicleIdSchema.optional(),
             customerId: customerIdSchema
               .optional()
               .meta({ description: 'the unit, when no vehicle is named (duty desk only)' }),
-            level: levelSchema.optional().meta({ description: 'required from the duty desk' }),
+            level: levelSchema
+              .optional()
+              .meta({ description: 'required from the duty desk; from a customer a proposal the duty desk confirms' }),
             title: text('title', 200),
             need: text('need', 4000).meta({ description: 'the support need, described precisely' }),
             contacts: z.array(contactInput).min(1, { error: 'give at least one contact with a phone number' }).max(10),
@@ -175,6 +185,8 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               .regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' })
               .optional(),
             serviceMode: serviceModeSchema.optional(),
+            place: text('place', 300).optional().meta({ description: 'where help is needed' }),
+            province: provinceSchema.optional(),
           }),
           response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
         },
@@ -197,7 +209,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           if (!b.level)
             throw new PlatformError(
               'VALIDATION_FAILED',
-              'body.level: classify the task: extra_urgent, urgent or routine',
+              'body.level: classify the task: extra_urgent (特急) or urgent (加急)',
             );
           if (vehicle && b.customerId && b.customerId !== vehicle.customerId) {
             throw new PlatformError(
@@ -220,10 +232,14 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             source: me.role === 'customer' ? 'customer' : 'hotline',
             vehicleId: vehicle?.id ?? null,
             customerId,
+            // a customer proposes; the duty desk classifies
             level: b.level ?? 'urgent',
+            classified: me.role !== 'customer',
             title: b.title,
             need: b.need,
             contacts: b.contacts,
+            ...(b.place !== undefined ? { place: b.place } : {}),
+            ...(b.province !== undefined ? { province: b.province } : {}),
             faultCode: b.faultCode ?? null,
             serviceMode: b.serviceMode ?? null,
           },
@@ -243,17 +259,19 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets/:id/transitions',
       {
-        config: { access: { roles: STAFF_ROLES } },
+        config: { access: { roles: ROLES } },
         schema: {
           tags: ['tickets'],
           summary: 'Move the ticket along the status machine',
           description:
-            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher.',
+            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent ticket needs its plan issued before service starts. Determining the work content (which confirms a level not yet classified) and issuing the plan, closing, cancelling and reopening are the duty desk’s (admin, dispatcher). A customer may only verify (双方确认: the customer side confirms the repair) its own unit’s tickets; its note is always visible to its unit.',
           params: numericParams,
           body: z.strictObject({
             action: ticketActionSchema,
             note: text('note', 2000).optional(),
-            visibility: visibilityIn.default('internal'),
+            visibility: visibilityIn
+              .optional()
+              .meta({ description: 'staff default: internal; a customer’s: customer' }),
           }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
         },
@@ -267,7 +285,13 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             'FORBIDDEN',
             `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
           );
-        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note, req.body.visibility);
+        let visibility: NoteVisibility = req.body.visibility ?? 'internal';
+        if (me.role === 'customer') {
+          if (req.body.visibility === 'internal')
+            throw new PlatformError('FORBIDDEN', 'a customer’s notes are always visible to its unit');
+          visibility = 'customer';
+        }
+        const t = await tickets.transition(before.id, req.body.action, me.id, req.body.note, visibility);
         await audit.record({
           actor: me.id,
           action: 'ticket.transition',
@@ -277,8 +301,88 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             action: req.body.action,
             from: before.status,
             to: t.status,
-            ...(req.body.note !== undefined ? { noteVisibility: req.body.visibility } : {}),
+            ...(req.body.note !== undefined ? { noteVisibility: visibility } : {}),
           },
+        });
+        return { ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/classify',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'The duty desk (市场部) confirms the proposed level or reclassifies it, with the reason',
+          description:
+            'A customer or a rule proposes a level; the duty desk confirms it (same level, reason optional) or reclassifies it (reason required, on the timeline). Raising 加急 → 特急 drops the plan deadline (特急 has none); lowering to 加急 adds it (30 min from receipt).',
+          params: numericParams,
+          body: z.strictObject({
+            level: levelSchema,
+            reason: text('reason', 500).optional().meta({ description: 'required when the level changes' }),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        if (req.body.level !== before.level && !req.body.reason)
+          throw new PlatformError('VALIDATION_FAILED', 'body.reason: give the reason for reclassifying');
+        const t = await tickets.classify(before.id, req.body.level, me.id, req.body.reason ?? null);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.classified',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { from: before.level, to: t.level, proposed: before.proposedLevel, reason: req.body.reason ?? null },
+        });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/site',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'The duty desk confirms or edits the contacts, the place and 省内/省外 (准确记录需求信息及联络方式)',
+          description:
+            'A rule-opened ticket starts with the unit’s registered contacts. With THIRTY_MINUTE_RULE=in_province, an out-of-province (省外) task has no 30-minute deadlines.',
+          params: numericParams,
+          body: z.strictObject({
+            contacts: z
+              .array(contactInput)
+              .min(1, { error: 'give at least one contact with a phone number' })
+              .max(10)
+              .optional(),
+            place: text('place', 300).nullable().optional(),
+            province: provinceSchema.nullable().optional(),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const b = req.body;
+        const t = await tickets.setSite(
+          before.id,
+          {
+            ...(b.contacts ? { contacts: b.contacts } : {}),
+            ...(b.place !== undefined ? { place: b.place } : {}),
+            ...(b.province !== undefined ? { province: b.province } : {}),
+          },
+          me.id,
+        );
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.site_confirmed',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { place: t.place, province: t.province, contacts: t.contacts.length },
         });
         return { ticket: ticketView(t) };
       },
@@ -358,15 +462,27 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tickets'],
           summary: 'Set the service mode (remote support, on-site repair, return to factory, …)',
+          description:
+            'Emergency mode (紧急模式: a temporary whole unit or module swaps) is chosen at the user’s request: name who asked in userRequest. The platform only recommends it (the plan’s recommendedMode).',
           params: numericParams,
-          body: z.strictObject({ mode: serviceModeSchema }),
+          body: z.strictObject({
+            mode: serviceModeSchema,
+            userRequest: text('userRequest', 300).optional().meta({
+              description: 'who of the user asked for emergency mode, and how (required for emergency_replacement)',
+            }),
+          }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },
         },
       },
       async (req) => {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
-        const t = await tickets.setServiceMode(before.id, req.body.mode, me.id);
+        if (req.body.mode === 'emergency_replacement' && !req.body.userRequest)
+          throw new PlatformError(
+            'VALIDATION_FAILED',
+            'body.userRequest: emergency mode (紧急模式) is chosen at the user’s request: say who asked',
+          );
+        const t = await tickets.setServiceMode(before.id, req.body.mode, me.id, req.body.userRequest ?? null);
         await audit.record({
           actor: me.id,
           action: 'ticket.service_mode_set',
