@@ -6,6 +6,7 @@ import { createDiagnostics, type VehicleFacts } from '../diagnostics/diagnostics
 import { loadPlanFile, type PlanBook } from '../diagnostics/plans/plans.ts';
 import { loadRuleFile, type RuleSet } from '../diagnostics/rules/load.ts';
 import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets/service.ts';
+import { createServiceOrders } from '../diagnostics/service-orders/orders.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
@@ -92,6 +93,7 @@ export function createDiagnosticsStage(
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
     },
   );
+  const serviceOrders = createServiceOrders({ db: records, log: log.child({ module: 'service-orders' }), now });
   const diagnostics = createDiagnostics(
     {
       bus,
@@ -127,6 +129,7 @@ export function createDiagnosticsStage(
     forWeb: {
       alarms: diagnostics.alarms,
       tickets,
+      serviceOrders,
       plans: diagnostics.plans,
       faultTitles: diagnostics.faultTitles,
       limits: diagnostics.limits,

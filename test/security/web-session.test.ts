@@ -92,6 +92,26 @@ const UNSAFE: [string, UnsafeRequest][] = [
     (i) => ({ url: `/api/tickets/${i.ticket}/classify`, body: { level: 'urgent', reason: 'csrf' } }),
   ],
   ['POST /api/tickets/:id/site', (i) => ({ url: `/api/tickets/${i.ticket}/site`, body: { place: 'csrf' } })],
+  [
+    'POST /api/service-orders',
+    () => ({
+      url: '/api/service-orders',
+      body: {
+        kind: 'training',
+        customerId: 'CA',
+        title: 't',
+        details: 'd',
+        place: 'p',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      },
+    }),
+  ],
+  [
+    'POST /api/service-orders/:id/actions',
+    () => ({ url: '/api/service-orders/1/actions', body: { action: 'cancel' } }),
+  ],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
   [
     'POST /api/tickets/:id/service-mode',

@@ -38,6 +38,8 @@ interface Unit {
   contactToRemove: number;
   /** A photo of that session. */
   photo: string;
+  /** A service order of the unit (巡检巡修 etc.). */
+  serviceOrder: number;
 }
 
 /** The smallest PNG (signature and IHDR): what the photo type check reads. */
@@ -292,6 +294,68 @@ const MATRIX: Record<string, Probe[]> = {
       body: () => ({ action: 'verify', note: 'ok' }),
       expect: nf('TICKET_NOT_FOUND'),
       // B's ticket is not repaired yet: 409 for its own customer too
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/service-orders': [
+    { what: 'the list', method: 'GET', url: () => '/api/service-orders', expect: own(200) },
+    {
+      what: 'B’s unit as a filter',
+      method: 'GET',
+      url: (u) => `/api/service-orders?customerId=${u.customer}`,
+      expect: EMPTY,
+    },
+  ],
+  'GET /api/service-orders/:id': [
+    {
+      what: 'B’s service order',
+      method: 'GET',
+      url: (u) => `/api/service-orders/${u.serviceOrder}`,
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+    },
+  ],
+  'POST /api/service-orders': [
+    {
+      what: 'a request for B’s unit',
+      method: 'POST',
+      url: () => '/api/service-orders',
+      body: (u) => ({
+        kind: 'training',
+        customerId: u.customer,
+        title: 'x',
+        details: 'y',
+        place: 'z',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      }),
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+    {
+      what: 'a request for B’s vehicle',
+      method: 'POST',
+      url: () => '/api/service-orders',
+      body: (u) => ({
+        kind: 'training',
+        vehicleId: u.vehicle,
+        title: 'x',
+        details: 'y',
+        place: 'z',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      }),
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+  ],
+  'POST /api/service-orders/:id/actions': [
+    {
+      what: 'cancel B’s service order',
+      method: 'POST',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/actions`,
+      body: () => ({ action: 'cancel' }),
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+      // B's own customer would cancel it: the snapshot of B's data must stay as it was
       noOwnerControl: true,
     },
   ],
@@ -962,6 +1026,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     contact: 987_652,
     contactToRemove: 987_651,
     photo: 'ph_missing000000',
+    serviceOrder: 987_650,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -1008,6 +1073,22 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         language: 'en',
         channels: [{ channel: 'email', target: `${name.toLowerCase()}@unit.example` }],
       });
+    const orderOf = (customerId: string, vehicleId: string, title: string) =>
+      w.ctx.deps.diagnostics.serviceOrders.request(
+        {
+          kind: 'patrol_inspection',
+          customerId,
+          vehicleId,
+          title,
+          details: `${title} details`,
+          place: `${title} place`,
+          requestedDate: '2026-12-20',
+          people: 2,
+          contacts: [{ name: `${title} contact`, phone: '0730-0000000' }],
+        },
+        'dispatcher',
+      );
+    const orderB = await orderOf('CB', 'VB1', 'B-ORDER-7736');
     B = {
       vehicle: 'VB1',
       customer: 'CB',
@@ -1021,6 +1102,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       contact: (await contactOf('CB', 'B-CONTACT-7733')).id,
       contactToRemove: (await contactOf('CB', 'B-CONTACT-7734')).id,
       photo: photoB.id,
+      serviceOrder: orderB.id,
     };
     ownContact = (await contactOf('CA', 'A-CONTACT')).id;
     A = {
@@ -1041,6 +1123,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       ).session.id,
       contact: ownContact,
       contactToRemove: ownContact,
+      serviceOrder: (await orderOf('CA', 'VA1', 'A-ORDER')).id,
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -1060,6 +1143,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-CONTACT-7733',
       'b-contact-7733@unit.example',
       'B-PHOTO-7735',
+      'B-ORDER-7736',
+      orderB.number,
       photoB.id,
       ticketB.number,
       ticketB.title,
@@ -1098,6 +1183,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         inbox: await w.ctx.deps.deliveries.inbox('cust-b', { limit: 100 }),
         remoteSession: await w.sessions.get(B.remoteSession),
         remoteTimeline: await w.sessions.timeline(B.remoteSession),
+        serviceOrder: await w.ctx.deps.diagnostics.serviceOrders.get(B.serviceOrder),
+        serviceOrderEvents: await w.ctx.deps.diagnostics.serviceOrders.events(B.serviceOrder),
       });
     before = await snapshotB();
   });
@@ -1180,6 +1267,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.contact),
           String(u.contactToRemove),
           u.photo,
+          String(u.serviceOrder),
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {

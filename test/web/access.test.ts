@@ -30,6 +30,9 @@ interface Ids {
   /** A photo of each session. */
   photoA: string;
   photoB: string;
+  /** A service order of each unit. */
+  orderA: number;
+  orderB: number;
 }
 
 /** The smallest PNG (signature and IHDR). */
@@ -266,6 +269,51 @@ const ROUTES: Route[] = [
     url: (ids, u) => `/api/tickets/${T(ids, u)}/transitions`,
     body: () => ({ action: 'verify' }),
     invalid: { url: '/api/tickets/1/transitions', body: { action: 'teleport' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/service-orders',
+    roles: ALL,
+    url: () => '/api/service-orders',
+    invalid: { url: '/api/service-orders?kind=routine' },
+  },
+  {
+    method: 'GET',
+    path: '/api/service-orders/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}`,
+    invalid: { url: '/api/service-orders/abc' },
+    tenant: 'SERVICE_ORDER_NOT_FOUND',
+    missing: '/api/service-orders/999999',
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders',
+    roles: ['admin', 'dispatcher', 'customer'],
+    url: () => '/api/service-orders',
+    body: (_, u) => ({
+      kind: 'patrol_inspection',
+      vehicleId: V(u),
+      title: 'Winter inspection',
+      details: 'generator sets',
+      place: 'depot',
+      requestedDate: '2026-12-20',
+      people: 2,
+      contacts,
+    }),
+    invalid: {
+      body: { kind: 'routine', title: 'x', details: 'y', place: 'z', requestedDate: '2026-12-20', people: 1, contacts },
+    },
+    tenant: 'VEHICLE_NOT_FOUND',
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders/{id}/actions',
+    roles: ALL,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/actions`,
+    // every role reaches the action check (ORDER_ACTION_ROLES); a requested order cannot be completed: 409
+    body: () => ({ action: 'complete' }),
+    invalid: { url: '/api/service-orders/1/actions', body: { action: 'teleport' } },
   },
   {
     method: 'POST',
@@ -842,6 +890,26 @@ describe('every route checks login, role, input and tenant', () => {
       })()),
       photoA: '',
       photoB: '',
+      ...(await (async () => {
+        const order = async (customerId: string) =>
+          (
+            await w.ctx.deps.diagnostics.serviceOrders.request(
+              {
+                kind: 'training',
+                customerId,
+                vehicleId: null,
+                title: 'Crew training',
+                details: 'new crew',
+                place: 'depot',
+                requestedDate: '2026-12-20',
+                people: 3,
+                contacts,
+              },
+              'dispatcher',
+            )
+          ).id;
+        return { orderA: await order('CA'), orderB: await order('CB') };
+      })()),
     };
     for (const [u, v, c] of [
       ['A', 'VA1', 'CA'],
