@@ -20,6 +20,7 @@ import type { Session } from './types.ts';
 import { Admin } from './views/admin.tsx';
 import { Roster } from './views/roster.tsx';
 import { Alarms } from './views/alarms.tsx';
+import { OrderForm, Orders, OrderView } from './views/orders.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Fleet } from './views/fleet.tsx';
 import { GuestApp } from './views/guest.tsx';
@@ -109,6 +110,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: true },
     { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: true },
     { href: '#/alarms', key: 'nav.alarms', section: 'alarms', show: staff },
+    { href: '#/orders', key: 'nav.orders', section: 'orders', show: true },
     {
       href: '#/request',
       key: role === 'customer' ? 'nav.request' : 'nav.hotline',
@@ -127,6 +129,9 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'tickets' && id) view = <TicketView key={id} id={id} />;
   else if (section === 'sessions' && id) view = <SessionView key={id} id={id} />;
   else if (section === 'tickets') view = <Tickets />;
+  else if (section === 'orders' && id === 'new' && role !== 'engineer') view = <OrderForm />;
+  else if (section === 'orders' && id) view = <OrderView key={id} id={id} />;
+  else if (section === 'orders') view = <Orders />;
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'roster' && staff) view = <Roster />;

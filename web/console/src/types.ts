@@ -21,6 +21,7 @@ import type {
   vehicleStateOut,
 } from '../../schemas.ts';
 import type { TicketView as Ticket } from '../../ticket-view.ts';
+import type { ServiceOrder, ServiceOrderEvent } from '../../../diagnostics/service-orders/orders.ts';
 import type { Alarm, AlarmNote } from '../../../diagnostics/types.ts';
 import type { CommandRecord } from '../../../commands/types.ts';
 import type { OperatorCommandName } from '../../../commands/catalogue.ts';
@@ -28,6 +29,8 @@ import type { PowerSource, TelemetryFrame } from '../../../protocol/index.ts';
 import type { FieldSeries, Series } from '../../../telemetry/store.ts';
 
 export type {
+  ServiceOrder,
+  ServiceOrderEvent,
   Alarm,
   AlarmNote,
   CommandRecord,
