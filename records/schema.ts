@@ -177,6 +177,16 @@ export interface TicketsTable {
   service_order_id: number | null;
 }
 
+/** A member of a ticket's response team or command post (migration 0023). */
+export interface TicketTeamMembersTable {
+  id: Generated<number>;
+  ticket_id: number;
+  account_id: string;
+  /** diagnostics/tickets/team.ts TEAM_ROLES. */
+  team_role: string;
+  duty: string | null;
+}
+
 /** A planned service requested by application (migration 0023): no 30-minute clock. */
 export interface ServiceOrdersTable {
   id: Generated<number>;
@@ -303,6 +313,7 @@ export interface RecordsSchema {
   tickets: TicketsTable;
   ticket_timeline: TicketTimelineTable;
   service_orders: ServiceOrdersTable;
+  ticket_team_members: TicketTeamMembersTable;
   service_order_events: ServiceOrderEventsTable;
   ticket_sequences: TicketSequencesTable;
   customers: CustomersTable;

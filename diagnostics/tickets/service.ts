@@ -8,6 +8,7 @@ import type { EmergencyPlan, PlanBook } from '../plans/plans.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import type { NoteVisibility } from '../visibility.ts';
 import { createDeadlineTimer } from './deadlines.ts';
+import { COMMAND_POST_ROLES, teamOf, withLeader, writeTeam, type TeamMember } from './team.ts';
 import {
   addTimeline,
   changeTicket,
@@ -192,6 +193,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       event?: (after: Ticket) => TicketEvent;
       /** Only staff may hear of this change (an internal comment). */
       internal?: boolean;
+      /** More writes of the same change, in its transaction (the response team). */
+      also?: (tx: RecordsDb) => Promise<void>;
     },
   ): Promise<Ticket> {
     const at = now();
@@ -200,6 +203,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const before = await getTicket(tx, id);
       const d = decide(before);
       const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
+      if (d.also) await d.also(tx);
       if (d.event) await hook(tx, d.event(after));
       announce = updated(after, d.entry.action, d.deadlinesMoved ?? false, d.internal ?? false);
       return after;
@@ -458,13 +462,43 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         };
       });
     },
+    /** Assigns the ticket: the assignee is its response team's leader (组长); the other members stay. */
     assign(id: number, assignee: string, actor: string): Promise<Ticket> {
       return change(id, (t) => ({
         change: { assignee },
         entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
         event: (after) => ({ type: 'assigned', ticket: after, from: t.assignee }),
+        also: async (tx) => writeTeam(tx, id, withLeader(await teamOf(tx, id), assignee)),
       }));
     },
+    /**
+     * Sets the response team (应急响应小组) with each member's duty, and for 特急 the command post
+     * (应急指挥部); the leader becomes the assignee (paged and filtered as before).
+     */
+    setTeam(id: number, members: TeamMember[], actor: string): Promise<Ticket> {
+      return change(id, (t) => {
+        const leaders = members.filter((m) => m.role === 'leader');
+        if (leaders.length > 1) throw new PlatformError('INVALID_ARGUMENT', 'a response team has one leader (组长)');
+        if (t.level !== 'extra_urgent' && members.some((m) => COMMAND_POST_ROLES.includes(m.role)))
+          throw new PlatformError('INVALID_ARGUMENT', 'the command post (应急指挥部) is for extra-urgent (特急) tasks');
+        const assignee = leaders[0]?.accountId ?? t.assignee;
+        return {
+          change: assignee !== t.assignee ? { assignee } : {},
+          entry: {
+            actor,
+            action: 'team_set',
+            note: members.map((m) => `${m.role}: ${m.accountId}${m.duty ? ` (${m.duty})` : ''}`).join('; '),
+            // login ids: staff only (the customer sees the team by public names on the ticket)
+            visibility: 'internal',
+          },
+          ...(assignee !== t.assignee
+            ? { event: (after: Ticket): TicketEvent => ({ type: 'assigned', ticket: after, from: t.assignee }) }
+            : {}),
+          also: (tx) => writeTeam(tx, id, members),
+        };
+      });
+    },
+    team: (id: number): Promise<TeamMember[]> => teamOf(db, id),
     /** Sets or changes when help is expected (ETA, epoch ms) with a note; the customer sees it and is told. */
     setEta(id: number, eta: number, note: string | null, actor: string): Promise<Ticket> {
       return change(id, (t) => ({

@@ -16,6 +16,9 @@ const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
  *   not recorded yet); `deadlines_apply` (0 when the 30-minute rule is configured for in-province
  *   tasks only and the task is out of province).
  *
+ * - The response team (应急响应小组) instead of one assignee, and the command post (应急指挥部) of
+ *   特急 tasks: `ticket_team_members`; the assignee so far becomes the leader (组长).
+ *
  * Existing 常规 (routine) tickets: each becomes a service order (training → training, accompanying
  * support → accompanying support, anything else → patrol inspection and repair 巡检巡修) with the
  * ticket's unit, vehicle, need and contacts; an open one is `requested`, a verified or closed one
@@ -82,6 +85,25 @@ export function serviceOrdersLevelsMigration(dialect: RecordsDialect): Migration
         .columns(['order_id', 'id'])
         .execute();
 
+      // the response team (应急响应小组) and, for 特急, the command post (应急指挥部): one row per member
+      await db.schema
+        .createTable('ticket_team_members')
+        .addColumn('id', idColumn(dialect), (c) =>
+          c.primaryKey().$call((b) => (dialect === 'sqlite' ? b.autoIncrement() : b)),
+        )
+        .addColumn('ticket_id', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('team_role', 'varchar(32)', (c) => c.notNull())
+        .addColumn('duty', 'varchar(300)')
+        .execute();
+      await db.schema
+        .createIndex('ticket_team_members_ticket')
+        .on('ticket_team_members')
+        .columns(['ticket_id', 'id'])
+        .execute();
+      // the single assignee of the tickets so far is their team's leader
+      await sql`insert into ticket_team_members (ticket_id, account_id, team_role, duty)
+        select id, assignee, 'leader', null from tickets where assignee is not null`.execute(db);
       await db.schema.alterTable('tickets').addColumn('proposed_level', 'varchar(16)').execute();
       await db.schema.alterTable('tickets').addColumn('level_confirmed_at', 'bigint').execute();
       await db.schema.alterTable('tickets').addColumn('level_confirmed_by', 'varchar(64)').execute();
@@ -109,6 +131,7 @@ export function serviceOrdersLevelsMigration(dialect: RecordsDialect): Migration
         'proposed_level',
       ])
         await db.schema.alterTable('tickets').dropColumn(c).execute();
+      await db.schema.dropTable('ticket_team_members').execute();
       await db.schema.dropTable('service_order_events').execute();
       await db.schema.dropTable('service_orders').execute();
     },

@@ -82,6 +82,11 @@ describe('the service plan’s rules in the console (Chromium)', () => {
 
   it('the duty desk reclassifies the level a customer proposed, with the reason on the timeline', async () => {
     const t = await customerTicket('extra_urgent', 'Inverter alarm');
+    await tp.platform.tickets.setTeam(
+      t.id,
+      [{ accountId: 'desk', role: 'leader', duty: '现场勘查 site survey' }],
+      'desk',
+    );
     const page = await signIn('desk');
     await page.goto(`${base}/#/tickets/${t.id}`);
     const card = page.locator('[data-testid=classification]');
@@ -99,6 +104,10 @@ describe('the service plan’s rules in the console (Chromium)', () => {
       'extra_urgent → urgent: generator runs; only the charger is down',
     );
     expect((await tp.platform.tickets.get(t.id)).level).toBe('urgent');
+    // the response team is shown on the ticket, with each member's duty
+    expect(await page.locator('[data-testid=ticket-team] li[data-role=leader]').innerText()).toBe(
+      'Leader desk — 现场勘查 site survey',
+    );
   }, 60_000);
 
   it('the customer confirms the repair of its unit’s ticket (双方确认)', async () => {

@@ -91,6 +91,10 @@ const UNSAFE: [string, UnsafeRequest][] = [
     'POST /api/tickets/:id/classify',
     (i) => ({ url: `/api/tickets/${i.ticket}/classify`, body: { level: 'urgent', reason: 'csrf' } }),
   ],
+  [
+    'PUT /api/tickets/:id/team',
+    (i) => ({ url: `/api/tickets/${i.ticket}/team`, body: { members: [{ accountId: 'engineer', role: 'leader' }] } }),
+  ],
   ['POST /api/tickets/:id/site', (i) => ({ url: `/api/tickets/${i.ticket}/site`, body: { place: 'csrf' } })],
   [
     'POST /api/service-orders',

@@ -368,6 +368,15 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
+  'PUT /api/tickets/:id/team': [
+    {
+      what: 'B’s ticket’s response team',
+      method: 'PUT',
+      url: (u) => `/api/tickets/${u.ticket}/team`,
+      body: (u) => ({ members: [{ accountId: u.account, role: 'leader' }] }),
+      expect: FORBIDDEN,
+    },
+  ],
   'POST /api/tickets/:id/site': [
     {
       what: 'B’s ticket’s contacts and place',

@@ -324,6 +324,14 @@ const ROUTES: Route[] = [
     invalid: { url: '/api/tickets/1/classify', body: { level: 'routine' } },
   },
   {
+    method: 'PUT',
+    path: '/api/tickets/{id}/team',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/team`,
+    body: () => ({ members: [{ accountId: 'engineer', role: 'leader', duty: 'repair' }] }),
+    invalid: { url: '/api/tickets/1/team', body: { members: [{ accountId: 'engineer', role: 'boss' }] } },
+  },
+  {
     method: 'POST',
     path: '/api/tickets/{id}/site',
     roles: ['admin', 'dispatcher'],

@@ -128,3 +128,69 @@ describe('the service plan’s rules over the API', () => {
     );
   });
 });
+
+describe('the response team (应急响应小组) and the command post (应急指挥部)', () => {
+  let w: TestWeb;
+  let dispatcher: Agent;
+  beforeEach(async () => {
+    w = await startWeb();
+    dispatcher = await w.login('dispatcher');
+  });
+  afterEach(async () => w.close());
+
+  it('a team with duties; its leader is the assignee; the old assignment still sets the leader; command post on 特急 only', async () => {
+    const t = await w.ticket('VA1', 'extra_urgent');
+    const team = [
+      { accountId: 'engineer', role: 'leader', duty: '现场勘查 site survey' },
+      { accountId: 'dispatcher', role: 'customer_service', duty: '客户沟通 customer contact' },
+      { accountId: 'admin', role: 'commander' },
+    ];
+    const res = await dispatcher.request('PUT', `/api/tickets/${t.id}/team`, { members: team });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().ticket.assignee).toBe('engineer');
+    const got = (await dispatcher.get(`/api/tickets/${t.id}`)).json();
+    expect(got.team).toEqual([
+      { accountId: 'engineer', role: 'leader', duty: '现场勘查 site survey' },
+      { accountId: 'dispatcher', role: 'customer_service', duty: '客户沟通 customer contact' },
+      { accountId: 'admin', role: 'commander', duty: null },
+    ]);
+    // the customer sees the team by public names, never a login id
+    const cust = await w.login('cust-a');
+    const seen = (await cust.get(`/api/tickets/${t.id}`)).json();
+    expect(seen.team.map((m: { accountId: string }) => m.accountId)).toEqual([
+      'Engineer',
+      'Duty desk',
+      'Platform team',
+    ]);
+    expect(JSON.stringify(seen.timeline)).not.toContain('customer_service: dispatcher');
+    // assigning (the old single assignee) makes the leader; the others stay
+    await dispatcher.post(`/api/tickets/${t.id}/assign`, { assignee: 'dispatcher' });
+    const after = (await dispatcher.get(`/api/tickets/${t.id}`)).json().team;
+    expect(after.map((m: { accountId: string; role: string }) => `${m.role}:${m.accountId}`)).toEqual([
+      'leader:dispatcher',
+      'customer_service:dispatcher',
+      'commander:admin',
+    ]);
+    // the command post is for 特急; one leader; staff only; the duty desk's
+    const urgent = await w.ticket('VA1', 'urgent');
+    expect(codeOf(await dispatcher.request('PUT', `/api/tickets/${urgent.id}/team`, { members: [team[2]] }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(
+      codeOf(
+        await dispatcher.request('PUT', `/api/tickets/${t.id}/team`, {
+          members: [team[0], { ...team[0], accountId: 'admin' }],
+        }),
+      ),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      codeOf(
+        await dispatcher.request('PUT', `/api/tickets/${t.id}/team`, {
+          members: [{ accountId: 'cust-a', role: 'technician' }],
+        }),
+      ),
+    ).toBe('ACCOUNT_NOT_FOUND');
+    const engineer = await w.login('engineer');
+    expect(codeOf(await engineer.request('PUT', `/api/tickets/${t.id}/team`, { members: [] }))).toBe('FORBIDDEN');
+  });
+});

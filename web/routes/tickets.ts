@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
+import { TEAM_ROLES } from '../../diagnostics/tickets/team.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { timelineForCustomer, type NoteVisibility } from '../../diagnostics/visibility.ts';
 import { ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
@@ -55,6 +56,11 @@ export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
 };
 
 const ticketBody = z.object({ ticket: ticketOut });
+const teamMemberOut = z.object({
+  accountId: z.string().meta({ description: 'a staff account (for a customer: the public name)' }),
+  role: z.enum(TEAM_ROLES),
+  duty: z.string().nullable(),
+});
 
 /** Emergency tickets: the queue, one with timeline/snapshot/plan, creation, the status machine, assignment, service mode, comments. */
 export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
@@ -128,6 +134,10 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               timeline: z.array(timelineOut),
               snapshot: z.unknown().meta({ description: 'a Series (see GET /api/vehicles/{id}/telemetry) or null' }),
               plan: planOut.nullable(),
+              team: z.array(teamMemberOut).meta({
+                description:
+                  'the response team (应急响应小组: leader 组长 = the assignee, technicians, customer service, admin support) with each duty, and for 特急 the command post (应急指挥部: commander, deputy commanders)',
+              }),
               sessions: z
                 .array(remoteSessionOut)
                 .meta({ description: 'its remote sessions, newest first (records: GET /api/sessions/{id}/record)' }),
@@ -149,6 +159,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
+          team: (await tickets.team(t.id)).map((m) => ({ ...m, accountId: naming.person(m.accountId) })),
           sessions: (await deps.remote.list({ ticketId: t.id, limit: 100 })).sessions.map(
             sessionView(me, naming).session,
           ),
@@ -388,13 +399,59 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
     );
 
+    app.put(
+      '/api/tickets/:id/team',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary:
+            'Set the response team (应急响应小组) with each member’s duty, and for 特急 the command post (应急指挥部)',
+          description:
+            'Replaces the team. One leader (组长) at most: the leader becomes the assignee. Commander (总指挥) and deputy commanders (副总指挥) only on extra_urgent tickets. Members are active staff accounts.',
+          params: numericParams,
+          body: z.strictObject({
+            members: z
+              .array(
+                z.strictObject({
+                  accountId: accountIdSchema,
+                  role: z.enum(TEAM_ROLES, { error: `must be one of ${TEAM_ROLES.join(', ')}` }),
+                  duty: text('duty', 300).optional(),
+                }),
+              )
+              .max(20),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        for (const m of req.body.members) {
+          const a = await accounts.get(m.accountId);
+          if (!a || a.disabled || a.role === 'customer')
+            throw new PlatformError('ACCOUNT_NOT_FOUND', `no active staff account ${m.accountId}`);
+        }
+        const members = req.body.members.map((m) => ({ accountId: m.accountId, role: m.role, duty: m.duty ?? null }));
+        const t = await tickets.setTeam(before.id, members, me.id);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.team_set',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { members },
+        });
+        return { ticket: ticketView(t) };
+      },
+    );
+
     app.post(
       '/api/tickets/:id/assign',
       {
         config: { access: { roles: ['admin', 'dispatcher'] } },
         schema: {
           tags: ['tickets'],
-          summary: 'Assign the ticket to a staff account',
+          summary: 'Assign the ticket to a staff account: the leader (组长) of its response team',
           params: numericParams,
           body: z.strictObject({ assignee: accountIdSchema }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },

@@ -647,6 +647,13 @@ const en = {
     'The plan recommends emergency mode (紧急模式: a temporary whole unit or module swaps); it is set only at the user’s request.',
   'ticket.mode.userRequest': 'Who of the user asked for emergency mode, and how?',
   'ticket.formerRoutine': 'Moved to service order',
+  'ticket.team': 'Response team (应急响应小组) and command post (应急指挥部)',
+  'team.role.leader': 'Leader',
+  'team.role.technician': 'Technician',
+  'team.role.customer_service': 'Customer service',
+  'team.role.admin_support': 'Admin support',
+  'team.role.commander': 'Commander',
+  'team.role.deputy_commander': 'Deputy commander',
 };
 
 export type MessageKey = keyof typeof en;
@@ -1277,6 +1284,13 @@ const zh: Record<MessageKey, string> = {
   'ticket.emergencyRecommended': '预案建议采用紧急模式（整机临时替代、模块更换）；仅根据用户要求设置。',
   'ticket.mode.userRequest': '哪位用户以何种方式要求紧急模式？',
   'ticket.formerRoutine': '已转为服务申请',
+  'ticket.team': '应急响应小组与应急指挥部',
+  'team.role.leader': '组长',
+  'team.role.technician': '维修技师',
+  'team.role.customer_service': '客服',
+  'team.role.admin_support': '行政支持',
+  'team.role.commander': '总指挥',
+  'team.role.deputy_commander': '副总指挥',
 };
 
 const DICTS: Record<Lang, Record<MessageKey, string>> = { en, zh };

@@ -22,6 +22,7 @@ import type {
 } from '../../schemas.ts';
 import type { TicketView as Ticket } from '../../ticket-view.ts';
 import type { ServiceOrder, ServiceOrderEvent } from '../../../diagnostics/service-orders/orders.ts';
+import type { TeamMember } from '../../../diagnostics/tickets/team.ts';
 import type { Alarm, AlarmNote } from '../../../diagnostics/types.ts';
 import type { CommandRecord } from '../../../commands/types.ts';
 import type { OperatorCommandName } from '../../../commands/catalogue.ts';
@@ -29,6 +30,7 @@ import type { PowerSource, TelemetryFrame } from '../../../protocol/index.ts';
 import type { FieldSeries, Series } from '../../../telemetry/store.ts';
 
 export type {
+  TeamMember,
   ServiceOrder,
   ServiceOrderEvent,
   Alarm,
@@ -66,6 +68,8 @@ export interface TicketDetail {
   plan: Plan | null;
   /** Its remote sessions, newest first. */
   sessions: RemoteSession[];
+  /** The response team (应急响应小组) and, for 特急, the command post (应急指挥部). */
+  team: TeamMember[];
 }
 export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';
 

@@ -111,6 +111,19 @@ export function TicketView({ id }: { id: string }) {
       </div>
 
       <Classification ticket={tk} onDone={detail.reload} />
+      {d.team.length > 0 && (
+        <section class="card" data-testid="ticket-team">
+          <h3>{t('ticket.team')}</h3>
+          <ul>
+            {d.team.map((m, i) => (
+              <li key={i} data-role={m.role}>
+                <b>{t(`team.role.${m.role}` as MessageKey)}</b> {personName(m.accountId)}
+                {m.duty ? ` — ${m.duty}` : ''}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       {d.plan?.recommendedMode === 'emergency_replacement' && tk.serviceMode !== 'emergency_replacement' && (
         <p class="safety" data-testid="emergency-recommendation">
           {t('ticket.emergencyRecommended')}
