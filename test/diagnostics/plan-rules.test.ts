@@ -146,7 +146,7 @@ describe('the service plan’s rules in the ticket service', () => {
 });
 
 describe('migration 0023', () => {
-  it('moves the 常规 (routine) tickets to service orders and cancels the open ones', async () => {
+  it('moves the 常规 (routine) tickets to service orders and cancels the open ones; an assignee becomes the leader', async () => {
     const db = await openSqliteRecords({ file: ':memory:' });
     try {
       const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
@@ -164,7 +164,14 @@ describe('migration 0023', () => {
           values (${number}, ${i + 1}, 'customer', null, 'CA', ${level}, ${status}, 'title', 'need', '[]', null, null, ${mode},
             null, null, ${at}, ${at + 1800000}, null, null, null, '[]', null, null, ${at}, ${status === 'closed' ? 0 : 1},
             ${at + 1800000})`.execute(db);
+      await sql`update tickets set assignee = 'eng-li' where number = 'EM-CA-0003'`.execute(db);
       expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      // the single assignee so far is the response team's leader
+      const team = await db
+        .selectFrom('ticket_team_members')
+        .select(['ticket_id', 'account_id', 'team_role'])
+        .execute();
+      expect(team.map((m) => [Number(m.ticket_id), m.account_id, m.team_role])).toEqual([[3, 'eng-li', 'leader']]);
       const orders = await db
         .selectFrom('service_orders')
         .select(['number', 'kind', 'status', 'from_ticket_id'])
