@@ -1,6 +1,6 @@
 import type { AlarmSeverity } from './rules/schema.ts';
 import type { Resolution } from './tickets/resolution.ts';
-import type { ServiceMode, TicketLevel, TicketStatus } from './tickets/status.ts';
+import type { Province, ServiceMode, TicketLevel, TicketStatus } from './tickets/status.ts';
 import type { NoteVisibility } from './visibility.ts';
 
 export type AlarmState = 'active' | 'acknowledged' | 'cleared';
@@ -76,6 +76,19 @@ export interface Ticket {
   resolution: Resolution | null;
   /** Every account the last missed deadline escalated to (`escalatedTo` is the first of them). */
   escalatedAccounts: string[];
+  /** The level the customer or the rule proposed; the duty desk (市场部) confirms or reclassifies it. */
+  proposedLevel: TicketLevel | null;
+  /** When and by whom the duty desk confirmed the level; null: not classified yet. */
+  levelConfirmedAt: number | null;
+  levelConfirmedBy: string | null;
+  /** Where help is needed, as the duty desk confirmed it. */
+  place: string | null;
+  /** 省内 (in) / 省外 (out); null: not recorded yet. */
+  province: Province | null;
+  /** False when the 30-minute rule is configured for in-province tasks and this one is out of province. */
+  deadlinesApply: boolean;
+  /** A former 常规 ticket: the service order it became. */
+  serviceOrderId: number | null;
 }
 
 export interface TimelineEntry {

@@ -22,7 +22,7 @@ export const STAFF_KINDS = ['assigned_to_you', 'page', 'session_ring'] as const;
 export const MESSAGE_KINDS = [...CUSTOMER_KINDS, ...STAFF_KINDS, 'digest'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
-const RANK: Record<TicketLevel, number> = { routine: 0, urgent: 1, extra_urgent: 2 };
-/** Whether `level` is at least `min` (一般 routine < 紧急 urgent < 特急 extra_urgent). */
+const RANK: Record<TicketLevel, number> = { urgent: 1, extra_urgent: 2 };
+/** Whether `level` is at least `min` (加急 urgent < 特急 extra_urgent). */
 export const atLeast = (level: TicketLevel, min: TicketLevel): boolean => RANK[level] >= RANK[min];
 export { TICKET_LEVELS };

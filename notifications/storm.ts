@@ -13,8 +13,8 @@ import type { Rendered } from './templates/templates.ts';
  *   already told) that reaches a receiver within `mergeWindowMs` of a message of the same thread is
  *   not sent on its own: it is written `merged` and counted into that receiver's digest of the thread.
  * - **Rate limit.** A receiver (one channel target) who got `rateMax` messages in the last
- *   `rateWindowMs` gets further routine (not 特急) messages folded into its digest the same way.
- * - **Quiet hours** hold routine messages until they end (`held`, next_at = the end); 特急
+ *   `rateWindowMs` gets further non-特急 messages folded into its digest the same way.
+ * - **Quiet hours** hold non-特急 messages until they end (`held`, next_at = the end); 特急
  *   (extra urgent) messages and pages are never held by them.
  *
  * A digest is one `held` row per receiver and thread, due `mergeWindowMs` after its first update

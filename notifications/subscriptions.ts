@@ -12,7 +12,7 @@ export interface MessageSubject {
 /**
  * Whether a customer contact gets a message: without subscriptions, everything of its unit at every
  * level (the sensible default); with some, when any of them matches the vehicle (or names none), the
- * kind (or names none) and the level is at least its minimum (一般 routine / 紧急 urgent / 特急 extra_urgent).
+ * kind (or names none) and the level is at least its minimum (加急 urgent / 特急 extra_urgent).
  */
 export function wants(contact: Pick<NotificationContact, 'subscriptions'>, m: MessageSubject): boolean {
   if (contact.subscriptions.length === 0) return true;

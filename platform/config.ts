@@ -230,6 +230,11 @@ export const configSchema = z.object({
   ESCALATION_ROLE: z
     .enum(['admin', 'dispatcher', 'engineer'], { error: 'ESCALATION_ROLE must be admin, dispatcher or engineer' })
     .default('dispatcher'),
+  THIRTY_MINUTE_RULE: z
+    .enum(['all', 'in_province'], {
+      error: 'THIRTY_MINUTE_RULE must be all (every task) or in_province (省内 tasks only, as the plan states)',
+    })
+    .default('all'),
   COMMAND_ACK_TIMEOUT_MS: int('COMMAND_ACK_TIMEOUT_MS', DEFAULT_COMMAND_ACK_TIMEOUT_MS, 100, 600_000),
   DIAGNOSTICS_TICK_MS: int('DIAGNOSTICS_TICK_MS', 5000, 100, 600_000),
   DIAGNOSTICS_STALE_AFTER_MS: int('DIAGNOSTICS_STALE_AFTER_MS', 5 * 60_000, 1000, 86_400_000),

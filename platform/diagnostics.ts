@@ -6,6 +6,7 @@ import { createDiagnostics, type VehicleFacts } from '../diagnostics/diagnostics
 import { loadPlanFile, type PlanBook } from '../diagnostics/plans/plans.ts';
 import { loadRuleFile, type RuleSet } from '../diagnostics/rules/load.ts';
 import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets/service.ts';
+import { createServiceOrders } from '../diagnostics/service-orders/orders.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
@@ -25,6 +26,7 @@ export type DiagnosticsConfig = NotificationsConfig &
     | 'PLANS_FILE'
     | 'DUTY_LEAD'
     | 'ESCALATION_ROLE'
+    | 'THIRTY_MINUTE_RULE'
     | 'DIAGNOSTICS_TICK_MS'
     | 'DIAGNOSTICS_STALE_AFTER_MS'
     | 'DIAGNOSTICS_RECOVERY_MS'
@@ -89,8 +91,13 @@ export function createDiagnosticsStage(
       escalation: escalationTargets(records, now, config),
       now,
     },
-    { dutyLead: config.DUTY_LEAD, ...(options.snapshot ? { snapshot: options.snapshot } : {}) },
+    {
+      dutyLead: config.DUTY_LEAD,
+      deadlineScope: config.THIRTY_MINUTE_RULE,
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+    },
   );
+  const serviceOrders = createServiceOrders({ db: records, log: log.child({ module: 'service-orders' }), now });
   const diagnostics = createDiagnostics(
     {
       bus,
@@ -126,6 +133,7 @@ export function createDiagnosticsStage(
     forWeb: {
       alarms: diagnostics.alarms,
       tickets,
+      serviceOrders,
       plans: diagnostics.plans,
       faultTitles: diagnostics.faultTitles,
       limits: diagnostics.limits,

@@ -15,6 +15,7 @@ import { ticketUnitNumbersMigration } from './migrations/0019_ticket_unit_number
 import { serviceScopesCommandLogMigration } from './migrations/0020_service_scopes_command_log.ts';
 import { vehicleUnitsMigration } from './migrations/0021_vehicle_units.ts';
 import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.ts';
+import { serviceOrdersLevelsMigration } from './migrations/0023_service_orders_levels.ts';
 import { stockMigration } from './migrations/0024_stock.ts';
 import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
@@ -385,6 +386,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0020_service_scopes_command_log': serviceScopesCommandLogMigration(dialect),
     '0021_vehicle_units': vehicleUnitsMigration(),
     '0022_ticket_close_merge': ticketCloseMergeMigration(),
+    '0023_service_orders_levels': serviceOrdersLevelsMigration(dialect),
     '0024_stock': stockMigration(dialect),
     '0025_resources_register': resourcesRegisterMigration(dialect),
     '0026_service_records': serviceRecordsMigration(dialect),

@@ -132,7 +132,7 @@ export interface TicketsTable {
   source: 'rule' | 'hotline' | 'customer';
   vehicle_id: string | null;
   customer_id: string | null;
-  level: 'extra_urgent' | 'urgent' | 'routine';
+  level: 'extra_urgent' | 'urgent';
   status: string;
   title: string;
   need: string;
@@ -172,6 +172,69 @@ export interface TicketsTable {
   resolution: string | null;
   /** JSON array of the accounts a missed deadline escalated to; migration 0022. */
   escalated_accounts: string | null;
+  /** What the customer or the rule proposed (migration 0023); the duty desk confirms or reclassifies it. */
+  proposed_level: 'extra_urgent' | 'urgent' | null;
+  /** When and by whom the duty desk confirmed the level; null: not yet classified. */
+  level_confirmed_at: number | null;
+  level_confirmed_by: string | null;
+  /** Where help is needed (address, site), as the duty desk confirmed it. */
+  place: string | null;
+  /** 'in' 省内 / 'out' 省外; null: not recorded yet. */
+  province: 'in' | 'out' | null;
+  /** 0: the 30-minute rule does not apply (configured for in-province tasks, and this one is out of province). */
+  deadlines_apply: Generated<number>;
+  /** Set on a former 常规 (routine) ticket: the service order it became (migration 0023). */
+  service_order_id: number | null;
+}
+
+/** A member of a ticket's response team or command post (migration 0023). */
+export interface TicketTeamMembersTable {
+  id: Generated<number>;
+  ticket_id: number;
+  account_id: string;
+  /** diagnostics/tickets/team.ts TEAM_ROLES. */
+  team_role: string;
+  duty: string | null;
+}
+
+/** A planned service requested by application (migration 0023): no 30-minute clock. */
+export interface ServiceOrdersTable {
+  id: Generated<number>;
+  /** SO-<unit>-0001, counted per customer unit. */
+  number: string;
+  unit_seq: number;
+  kind: string;
+  status: string;
+  customer_id: string;
+  vehicle_id: string | null;
+  title: string;
+  details: string;
+  place: string;
+  /** YYYY-MM-DD, the date asked for. */
+  requested_date: string;
+  people: number;
+  /** JSON: [{name, phone, role}] */
+  contacts: string;
+  requested_by: string;
+  scheduled_start: number | null;
+  scheduled_end: number | null;
+  /** The people sent, as the duty desk wrote them. */
+  team: string | null;
+  /** The 常规 ticket it was moved from (migration 0023). */
+  from_ticket_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ServiceOrderEventsTable {
+  id: Generated<number>;
+  order_id: number;
+  at: number;
+  actor: string;
+  action: string;
+  from_status: string | null;
+  to_status: string | null;
+  note: string | null;
 }
 
 export interface TicketTimelineTable {
@@ -259,6 +322,9 @@ export interface RecordsSchema {
   incidents: IncidentsTable;
   tickets: TicketsTable;
   ticket_timeline: TicketTimelineTable;
+  service_orders: ServiceOrdersTable;
+  ticket_team_members: TicketTeamMembersTable;
+  service_order_events: ServiceOrderEventsTable;
   ticket_sequences: TicketSequencesTable;
   customers: CustomersTable;
   vehicles: VehiclesTable;

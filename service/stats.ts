@@ -139,6 +139,8 @@ export function createStats(
         .where('t.received_at', '>=', q.from)
         .where('t.received_at', '<', q.to)
         .where('t.status', '<>', 'cancelled')
+        // a former 常规 ticket moved to a service order (migration 0023) is no emergency task
+        .where('t.service_order_id', 'is', null)
         .groupBy(sql`1`)
         .orderBy(sql`1`)
         .execute();
@@ -215,6 +217,8 @@ export function createStats(
         .where('t.vehicle_id', 'is not', null)
         .where('t.fault_code', 'is not', null)
         .where('t.status', '<>', 'cancelled')
+        // a former 常规 ticket moved to a service order (migration 0023) is no emergency task
+        .where('t.service_order_id', 'is', null)
         .groupBy(['t.vehicle_id', 't.fault_code'])
         .having(sql`count(*)`, '>=', 2)
         .orderBy(sql`count(*)`, 'desc')

@@ -126,7 +126,7 @@ ${demoAccounts.map((a) => `    ${a.id.padEnd(11)} ${a.password}   ${a.role}${a.c
   );
   platform.bus.on('ticket.opened', (e) => {
     const t = e.ticket;
-    const level = t.level === 'extra_urgent' ? '特急 extra urgent' : t.level === 'urgent' ? '加急 urgent' : 'routine';
+    const level = t.level === 'extra_urgent' ? '特急 extra urgent' : '加急 urgent';
     console.log(`${hhmmss(t.receivedAt)}  TICKET ${t.number} ${level} for ${t.customerId}: ${t.title}
            work content due ${hhmmss(t.workContentDueAt)}; plan ${t.planRef?.code ?? '—'}, mode ${t.serviceMode ?? '—'}`);
   });

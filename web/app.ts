@@ -49,6 +49,7 @@ import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
 import { stockRoutes } from './routes/stock.ts';
+import { serviceOrderRoutes } from './routes/service-orders.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -225,6 +226,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
           { name: 'vehicles', description: 'Fleet, current state, telemetry history, provisioning' },
           { name: 'alarms', description: 'Alarms: list, acknowledge, comment' },
           { name: 'tickets', description: 'Emergency tickets (the queue, the status machine)' },
+          {
+            name: 'service-orders',
+            description:
+              'Service orders: patrol inspection, training, accompanying support (巡检巡修, 技术培训, 伴随保障)',
+          },
           { name: 'plans', description: 'Emergency plans (应急预案)' },
           {
             name: 'sessions',
@@ -279,6 +285,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
     await app.register(reportRoutes(ctx));
+    await app.register(serviceOrderRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(sessionStepRoutes(ctx, { access: ctx.deps.remote, steps: ctx.deps.steps }));
     await app.register(sessionRoutes(ctx));

@@ -69,6 +69,7 @@ export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
         escalatedTo: opt(t.escalatedTo),
         repairedBy: opt(t.repairedBy),
         escalatedAccounts: t.escalatedAccounts.map(name),
+        levelConfirmedBy: opt(t.levelConfirmedBy),
       }),
       timeline: (entries) => entries.map((e) => ({ ...e, actor: name(e.actor), note: renameNote(e.note, name) })),
       alarm: (a) => ({ ...a, acknowledgedBy: opt(a.acknowledgedBy) }),

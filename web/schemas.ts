@@ -96,6 +96,9 @@ export const customerParams = z.object({ id: customerIdSchema });
 
 export const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` });
 export const levelSchema = z.enum(TICKET_LEVELS, { error: `must be one of ${TICKET_LEVELS.join(', ')}` });
+export const provinceSchema = z
+  .enum(['in', 'out'], { error: 'must be in (省内) or out (省外)' })
+  .meta({ description: 'in: 省内 (in province); out: 省外 (out of province)' });
 export const serviceModeSchema = z.enum(SERVICE_MODES, { error: `must be one of ${SERVICE_MODES.join(', ')}` });
 export const TICKET_ACTIONS = Object.keys(TRANSITIONS) as [TicketAction, ...TicketAction[]];
 export const ticketActionSchema = z.enum(TICKET_ACTIONS, { error: `must be one of ${TICKET_ACTIONS.join(', ')}` });
@@ -357,6 +360,21 @@ export const ticketOut = z
       .meta({ description: 'when help is expected (epoch ms), as staff last said; null: not given' }),
     etaNote: z.string().nullable(),
     updatedAt: z.number(),
+    proposedLevel: z
+      .enum(TICKET_LEVELS)
+      .nullable()
+      .meta({ description: 'what the customer or the rule proposed; the duty desk (市场部) classifies' }),
+    levelConfirmedAt: z.number().nullable().meta({ description: 'when the duty desk classified it; null: not yet' }),
+    levelConfirmedBy: z.string().nullable(),
+    place: z.string().nullable().meta({ description: 'where help is needed, as the duty desk confirmed it' }),
+    province: z.enum(['in', 'out']).nullable().meta({ description: '省内 in / 省外 out; null: not recorded' }),
+    deadlinesApply: z
+      .boolean()
+      .meta({ description: 'false: the 30-minute rule does not apply (configured for in-province tasks only)' }),
+    serviceOrderId: z
+      .number()
+      .nullable()
+      .meta({ description: 'a former 常规 (routine) ticket: the service order it became' }),
     nextDueAt: z
       .number()
       .nullable()

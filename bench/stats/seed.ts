@@ -116,7 +116,7 @@ export async function seedHistory(db: RecordsDb, s: SeedSettings): Promise<{ tic
   const times = Array.from({ length: s.tickets }, () => from + Math.floor(r() * s.days * DAY)).sort((a, b) => a - b);
   for (let id = 1; id <= s.tickets; id++) {
     const v = pick(vehicles);
-    const level = r() < 0.25 ? 'extra_urgent' : r() < 0.6 ? 'urgent' : 'routine';
+    const level = r() < 0.35 ? 'extra_urgent' : 'urgent';
     const receivedAt = times[id - 1]!;
     const age = s.now - receivedAt;
     const status = r() < 0.02 ? 'cancelled' : age < 3 * DAY && r() < 0.5 ? 'in_service' : 'closed';
@@ -133,7 +133,7 @@ export async function seedHistory(db: RecordsDb, s: SeedSettings): Promise<{ tic
       source: r() < 0.7 ? ('rule' as const) : ('hotline' as const),
       vehicle_id: v.id,
       customer_id: v.customer,
-      level: level as 'extra_urgent' | 'urgent' | 'routine',
+      level: level as 'extra_urgent' | 'urgent',
       status,
       title: 'fault',
       need: 'help',

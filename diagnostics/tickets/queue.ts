@@ -13,11 +13,12 @@ export const NO_DEADLINE = Number.MAX_SAFE_INTEGER;
 
 export const isOpenStatus = (status: TicketStatus): boolean => OPEN_STATUSES.includes(status);
 
-type DeadlineFields = Pick<Ticket, 'status' | 'workContentDueAt' | 'workContentDoneAt' | 'planDueAt' | 'planDoneAt'>;
+type DeadlineFields = Pick<Ticket, 'status' | 'workContentDueAt' | 'workContentDoneAt' | 'planDueAt' | 'planDoneAt'> &
+  Partial<Pick<Ticket, 'deadlinesApply'>>;
 
-/** The earliest deadline of an open ticket still to meet. */
+/** The earliest deadline of an open ticket still to meet (none where the 30-minute rule does not apply). */
 export function nextDueAt(t: DeadlineFields): number | null {
-  if (!isOpenStatus(t.status)) return null;
+  if (!isOpenStatus(t.status) || t.deadlinesApply === false) return null;
   const due = [
     t.workContentDoneAt === null ? t.workContentDueAt : null,
     t.planDueAt !== null && t.planDoneAt === null ? t.planDueAt : null,

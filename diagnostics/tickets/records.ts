@@ -29,6 +29,12 @@ export interface TicketRow {
   serviceMode: ServiceMode | null;
   planRef: Ticket['planRef'];
   snapshot: unknown;
+  /** What the opener proposed; the level stays unconfirmed unless `confirmedBy` (the duty desk opening it) is given. */
+  proposedLevel?: TicketLevel;
+  confirmedBy?: string | null;
+  place?: string | null;
+  province?: Ticket['province'];
+  deadlinesApply?: boolean;
 }
 
 /** Filters of the ticket list, all applied by the database. */
@@ -73,6 +79,12 @@ export type TicketChange = Partial<
     | 'repairedBy'
     | 'resolution'
     | 'escalatedAccounts'
+    | 'levelConfirmedAt'
+    | 'levelConfirmedBy'
+    | 'contacts'
+    | 'place'
+    | 'province'
+    | 'deadlinesApply'
   >
 >;
 
@@ -88,6 +100,7 @@ export interface TimelineInput {
 }
 
 type Row = Omit<Selectable<TicketsTable>, 'snapshot' | 'is_open' | 'queue_due_at' | 'unit_seq'>;
+const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
 /** Every column but the snapshot (large; read on its own). */
 const COLUMNS = [
@@ -120,6 +133,13 @@ const COLUMNS = [
   'repaired_by',
   'resolution',
   'escalated_accounts',
+  'proposed_level',
+  'level_confirmed_at',
+  'level_confirmed_by',
+  'place',
+  'province',
+  'deadlines_apply',
+  'service_order_id',
 ] as const;
 
 function toTicket(r: Row): Ticket {
@@ -153,6 +173,13 @@ function toTicket(r: Row): Ticket {
     repairedBy: r.repaired_by,
     resolution: r.resolution ? (JSON.parse(r.resolution) as Resolution) : null,
     escalatedAccounts: r.escalated_accounts ? (JSON.parse(r.escalated_accounts) as string[]) : [],
+    proposedLevel: r.proposed_level,
+    levelConfirmedAt: num(r.level_confirmed_at),
+    levelConfirmedBy: r.level_confirmed_by,
+    place: r.place,
+    province: r.province,
+    deadlinesApply: Number(r.deadlines_apply) !== 0,
+    serviceOrderId: num(r.service_order_id),
   };
 }
 
@@ -256,7 +283,20 @@ export async function insertTicket(
       resolution: null,
       escalated_accounts: null,
       updated_at: at,
-      ...queueColumns({ status: 'received', ...deadlines, workContentDoneAt: null, planDoneAt: null }),
+      proposed_level: t.proposedLevel ?? t.level,
+      level_confirmed_at: t.confirmedBy ? at : null,
+      level_confirmed_by: t.confirmedBy ?? null,
+      place: t.place ?? null,
+      province: t.province ?? null,
+      deadlines_apply: t.deadlinesApply === false ? 0 : 1,
+      service_order_id: null,
+      ...queueColumns({
+        status: 'received',
+        ...deadlines,
+        workContentDoneAt: null,
+        planDoneAt: null,
+        deadlinesApply: t.deadlinesApply !== false,
+      }),
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -295,6 +335,12 @@ export async function changeTicket(
       ? { resolution: after.resolution === null ? null : JSON.stringify(after.resolution) }
       : {}),
     ...('escalatedAccounts' in change ? { escalated_accounts: JSON.stringify(after.escalatedAccounts) } : {}),
+    ...('levelConfirmedAt' in change ? { level_confirmed_at: after.levelConfirmedAt } : {}),
+    ...('levelConfirmedBy' in change ? { level_confirmed_by: after.levelConfirmedBy } : {}),
+    ...('contacts' in change ? { contacts: JSON.stringify(after.contacts) } : {}),
+    ...('place' in change ? { place: after.place } : {}),
+    ...('province' in change ? { province: after.province } : {}),
+    ...('deadlinesApply' in change ? { deadlines_apply: after.deadlinesApply ? 1 : 0 } : {}),
     ...queueColumns(after),
     updated_at: entry.at,
   };
@@ -395,6 +441,7 @@ export async function earliestUnbreachedDeadline(h: RecordsDb): Promise<number |
     .select((eb) => eb.fn.min('work_content_due_at').as('due'))
     .where('status', 'in', open)
     .where('work_content_done_at', 'is', null)
+    .where('deadlines_apply', '=', 1)
     .where('breaches', 'not like', '%work_content%')
     .executeTakeFirst();
   const plan = await h
@@ -403,6 +450,7 @@ export async function earliestUnbreachedDeadline(h: RecordsDb): Promise<number |
     .where('status', 'in', open)
     .where('plan_due_at', 'is not', null)
     .where('plan_done_at', 'is', null)
+    .where('deadlines_apply', '=', 1)
     .where('breaches', 'not like', '%plan%')
     .executeTakeFirst();
   const next = Math.min(
@@ -418,6 +466,7 @@ export async function ticketsDueBy(h: RecordsDb, at: number): Promise<Ticket[]> 
     .selectFrom('tickets')
     .select(COLUMNS)
     .where('status', 'in', [...OPEN_STATUSES])
+    .where('deadlines_apply', '=', 1)
     .where((eb) => eb.or([eb('work_content_due_at', '<=', at), eb('plan_due_at', '<=', at)]))
     .execute();
   return rows.map(toTicket);

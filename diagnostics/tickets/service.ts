@@ -9,6 +9,7 @@ import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import type { NoteVisibility } from '../visibility.ts';
 import { createDeadlineTimer } from './deadlines.ts';
 import { isOpenStatus } from './queue.ts';
+import { COMMAND_POST_ROLES, teamOf, withLeader, writeTeam, type TeamMember } from './team.ts';
 import {
   addTimeline,
   alarmsOfTicket,
@@ -32,10 +33,14 @@ import {
 } from './records.ts';
 import { checkResolution, resolutionNote, type Resolution } from './resolution.ts';
 import {
-  DEADLINE_MS,
+  deadlinesApply,
   deadlinesFor,
   higherLevel,
+  modeChosenAtRequestOnly,
   nextStatus,
+  planDueAtFor,
+  type DeadlineScope,
+  type Province,
   type ServiceMode,
   type TicketAction,
   type TicketLevel,
@@ -106,6 +111,15 @@ export interface TicketServiceOptions {
   dutyLead: string;
   /** Default: TICKET_SNAPSHOT. */
   snapshot?: SnapshotWindow;
+  /** Where the 30-minute rule applies (config THIRTY_MINUTE_RULE); default `all`. */
+  deadlineScope?: DeadlineScope;
+}
+
+/** The need's contacts and place as the duty desk confirmed or edited them (准确记录需求信息及联络方式). */
+export interface TicketSite {
+  contacts?: Contact[];
+  place?: string | null;
+  province?: Province | null;
 }
 
 /** A ticket opened by hand: a hotline call taken by the duty desk, or a customer's own request. */
@@ -113,12 +127,17 @@ export interface TicketRequest {
   source: Ticket['source'];
   vehicleId?: string | null;
   customerId: string | null;
+  /** The duty desk's classification, or (`classified: false`) the customer's proposal. */
   level: TicketLevel;
+  /** True when the duty desk (市场部) opened it and so classified it; a customer only proposes. Default: a hotline ticket is. */
+  classified?: boolean;
   title: string;
   need: string;
   contacts?: Contact[];
+  place?: string | null;
+  province?: Province | null;
   faultCode?: string | null;
-  /** As chosen; else the plan's recommended mode. */
+  /** As chosen; else the plan's recommended mode (emergency mode excepted: only at the user's request). */
   serviceMode?: ServiceMode | null;
 }
 
@@ -158,6 +177,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
   const now = deps.now ?? Date.now;
   const window = options.snapshot ?? TICKET_SNAPSHOT;
   const hook: TicketChangeHook = deps.onChange ?? (async () => undefined);
+  const scope: DeadlineScope = options.deadlineScope ?? 'all';
   const deadlines = createDeadlineTimer({
     nextDue: () => earliestUnbreachedDeadline(db),
     check: breachOverdue,
@@ -193,6 +213,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     event?: (after: Ticket) => TicketEvent;
     /** Only staff may hear of this change (an internal comment). */
     internal?: boolean;
+    /** More writes of the same change, in its transaction (the response team). */
+    also?: (tx: RecordsDb) => Promise<void>;
   }
 
   /** Runs one change of one ticket in its own transaction, then announces it. */
@@ -207,6 +229,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const d = await decide(before, tx);
       for (const e of d.before ?? []) await addTimeline(tx, before.id, { ...e, at });
       const after = await changeTicket(tx, before, d.change, { ...d.entry, at });
+      if (d.also) await d.also(tx);
       if (d.event) await hook(tx, d.event(after));
       announce = updated(after, d.entry.action, d.deadlinesMoved ?? false, d.internal ?? false);
       return after;
@@ -319,6 +342,22 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     ];
   }
 
+  /** The unit's registered contacts (notification contacts of the unit), for a rule-opened ticket. */
+  async function unitContacts(h: RecordsDb, customerId: string): Promise<Contact[]> {
+    const rows = await h
+      .selectFrom('notification_contacts')
+      .select(['name', 'phone', 'role'])
+      .where('customer_id', '=', customerId)
+      .orderBy('id')
+      .limit(10)
+      .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      ...(r.phone ? { phone: r.phone } : {}),
+      ...(r.role ? { role: r.role } : {}),
+    }));
+  }
+
   /** The telemetry snapshot for a ticket about a fault at `at` (undefined when the store cannot answer). */
   function snapshotAt(vehicleId: string, at: number): Promise<Series | undefined> {
     return deps.series(vehicleId, at - window.beforeMs, Math.max(at, now()), window.maxPoints).catch((err: unknown) => {
@@ -345,10 +384,15 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         contacts: request.contacts ?? [],
         faultCode: request.faultCode ?? null,
         incidentId: null,
-        serviceMode: request.serviceMode ?? plan?.recommendedMode ?? null,
+        serviceMode: request.serviceMode ?? modeChosenAtRequestOnly(plan?.recommendedMode),
         planRef: plan ? { code: plan.code, version: plan.version } : null,
         // a window without data is no snapshot
         snapshot: snapshot?.ts.length ? snapshot : undefined,
+        proposedLevel: request.level,
+        confirmedBy: (request.classified ?? request.source === 'hotline') ? actor : null,
+        place: request.place ?? null,
+        province: request.province ?? null,
+        deadlinesApply: deadlinesApply(scope, request.province ?? null),
       };
       const at = now();
       const ticket = await inTransaction(db, async (tx) => {
@@ -383,10 +427,12 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
             level: input.level,
             title: input.title,
             need: input.need,
-            contacts: [],
+            // the unit's registered contacts; the duty desk confirms or edits them (setSite)
+            contacts: await unitContacts(t, input.customerId),
             faultCode: input.faultCode,
             incidentId: input.incidentId,
-            serviceMode: plan?.recommendedMode ?? null,
+            serviceMode: modeChosenAtRequestOnly(plan?.recommendedMode),
+            proposedLevel: input.level,
             planRef: plan ? { code: plan.code, version: plan.version } : null,
             snapshot: input.snapshot,
           },
@@ -411,7 +457,9 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const t = await getTicket(tx, id);
       const to = higherLevel(t.level, level);
       if (to === t.level) return { ticket: t, announce: async () => undefined };
-      const plan = to === 'urgent' && t.planDueAt === null ? { planDueAt: t.receivedAt + DEADLINE_MS } : {};
+      // 加急 → 特急 drops the plan deadline 特急 does not have
+      const planDueAt = planDueAtFor(to, t.receivedAt, t.planDueAt);
+      const plan = planDueAt !== t.planDueAt ? { planDueAt } : {};
       const ticket = await changeTicket(
         tx,
         t,
@@ -443,12 +491,15 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         const resolution = action === 'mark_repaired' ? checkResolution(extra.resolution) : undefined;
         const before = action === 'verify' || action === 'close' ? await closeChecks(tx, t, action, actor, extra) : [];
         const text = resolution ? [note, resolutionNote(resolution)].filter(Boolean).join('\n') : (note ?? null);
+        // determining the work content confirms a level not yet classified (the duty desk's own step; its entry says so)
+        const confirms = action === 'determine_work_content' && t.levelConfirmedAt === null;
         return {
           change: {
             status: next.to,
             ...(action === 'determine_work_content' ? { workContentDoneAt: at } : {}),
             ...(action === 'issue_plan' ? { planDoneAt: at } : {}),
             ...(resolution ? { resolution, repairedBy: actor } : {}),
+            ...(confirms ? { levelConfirmedAt: at, levelConfirmedBy: actor } : {}),
           },
           before,
           entry: { actor, action, from: t.status, to: next.to, note: text, visibility },
@@ -457,6 +508,59 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
         };
       });
     },
+    /**
+     * The duty desk (市场部) confirms the proposed level or reclassifies it, with the reason on the
+     * timeline. Deadlines follow the level: 特急 has no plan deadline, 加急 has one (30 min from receipt).
+     */
+    classify(id: number, level: TicketLevel, actor: string, reason: string | null): Promise<Ticket> {
+      return change(id, (t) => {
+        const at = now();
+        const planDueAt = planDueAtFor(level, t.receivedAt, t.planDueAt);
+        const same = level === t.level;
+        return {
+          change: {
+            level,
+            levelConfirmedAt: at,
+            levelConfirmedBy: actor,
+            ...(planDueAt !== t.planDueAt ? { planDueAt } : {}),
+          },
+          entry: {
+            actor,
+            action: same ? 'level_confirmed' : 'level_reclassified',
+            from: null,
+            note: same ? `${level}${reason ? `: ${reason}` : ''}` : `${t.level} → ${level}: ${reason ?? ''}`,
+          },
+          deadlinesMoved: planDueAt !== t.planDueAt,
+          ...(higherLevel(t.level, level) !== t.level
+            ? { event: (after: Ticket): TicketEvent => ({ type: 'level_raised', ticket: after, from: t.level }) }
+            : {}),
+        };
+      });
+    },
+    /** The duty desk confirms or edits the contacts, the place and 省内/省外; the 30-minute rule follows the province as configured. */
+    setSite(id: number, site: TicketSite, actor: string): Promise<Ticket> {
+      return change(id, (t) => {
+        const province = site.province !== undefined ? site.province : t.province;
+        const apply = deadlinesApply(scope, province);
+        const parts = [
+          site.contacts ? `contacts: ${site.contacts.map((c) => c.name).join(', ')}` : null,
+          site.place !== undefined ? `place: ${site.place ?? '—'}` : null,
+          site.province !== undefined ? `province: ${site.province ?? '—'}` : null,
+          apply !== t.deadlinesApply ? (apply ? '30-minute rule applies' : '30-minute rule does not apply') : null,
+        ].filter(Boolean);
+        return {
+          change: {
+            ...(site.contacts ? { contacts: site.contacts } : {}),
+            ...(site.place !== undefined ? { place: site.place } : {}),
+            ...(site.province !== undefined ? { province: site.province } : {}),
+            ...(apply !== t.deadlinesApply ? { deadlinesApply: apply } : {}),
+          },
+          entry: { actor, action: 'site_confirmed', note: parts.join('; ') },
+          deadlinesMoved: apply !== t.deadlinesApply,
+        };
+      });
+    },
+    /** Assigns the ticket: the assignee is its response team's leader (组长); the other members stay. */
     assign(id: number, assignee: string, actor: string): Promise<Ticket> {
       return change(id, (t) => {
         assertOpen(t, 'assign');
@@ -464,9 +568,38 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           change: { assignee },
           entry: { actor, action: 'assigned', note: `assigned to ${assignee}` },
           event: (after) => ({ type: 'assigned', ticket: after, from: t.assignee }),
+          also: async (tx) => writeTeam(tx, id, withLeader(await teamOf(tx, id), assignee)),
         };
       });
     },
+    /**
+     * Sets the response team (应急响应小组) with each member's duty, and for 特急 the command post
+     * (应急指挥部); the leader becomes the assignee (paged and filtered as before).
+     */
+    setTeam(id: number, members: TeamMember[], actor: string): Promise<Ticket> {
+      return change(id, (t) => {
+        const leaders = members.filter((m) => m.role === 'leader');
+        if (leaders.length > 1) throw new PlatformError('INVALID_ARGUMENT', 'a response team has one leader (组长)');
+        if (t.level !== 'extra_urgent' && members.some((m) => COMMAND_POST_ROLES.includes(m.role)))
+          throw new PlatformError('INVALID_ARGUMENT', 'the command post (应急指挥部) is for extra-urgent (特急) tasks');
+        const assignee = leaders[0]?.accountId ?? t.assignee;
+        return {
+          change: assignee !== t.assignee ? { assignee } : {},
+          entry: {
+            actor,
+            action: 'team_set',
+            note: members.map((m) => `${m.role}: ${m.accountId}${m.duty ? ` (${m.duty})` : ''}`).join('; '),
+            // login ids: staff only (the customer sees the team by public names on the ticket)
+            visibility: 'internal',
+          },
+          ...(assignee !== t.assignee
+            ? { event: (after: Ticket): TicketEvent => ({ type: 'assigned', ticket: after, from: t.assignee }) }
+            : {}),
+          also: (tx) => writeTeam(tx, id, members),
+        };
+      });
+    },
+    team: (id: number): Promise<TeamMember[]> => teamOf(db, id),
     /** Sets or changes when help is expected (ETA, epoch ms) with a note; the customer sees it and is told. */
     setEta(id: number, eta: number, note: string | null, actor: string): Promise<Ticket> {
       return change(id, (t) => {
@@ -488,12 +621,17 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       const ticket = await getTicket(tx, id);
       return { ticket, announce: updated(ticket, entry.action, false) };
     },
-    setServiceMode(id: number, mode: ServiceMode, actor: string): Promise<Ticket> {
+    /** Sets the service mode; emergency mode (紧急模式) names the user's request that chose it (`userRequest`). */
+    setServiceMode(id: number, mode: ServiceMode, actor: string, userRequest: string | null = null): Promise<Ticket> {
       return change(id, (t) => {
         assertOpen(t, 'set the service mode of');
         return {
           change: { serviceMode: mode },
-          entry: { actor, action: 'service_mode_set', note: mode },
+          entry: {
+            actor,
+            action: 'service_mode_set',
+            note: userRequest ? `${mode} at the user’s request: ${userRequest}` : mode,
+          },
         };
       });
     },
@@ -541,8 +679,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
           },
         );
         const level = higherLevel(target.level, source.level);
-        const plan =
-          level === 'urgent' && target.planDueAt === null ? { planDueAt: target.receivedAt + DEADLINE_MS } : {};
+        const planDueAt = planDueAtFor(level, target.receivedAt, target.planDueAt);
+        const plan = planDueAt !== target.planDueAt ? { planDueAt } : {};
         const after = await changeTicket(tx, target, level !== target.level ? { level, ...plan } : {}, {
           at,
           actor,

@@ -17,7 +17,11 @@ export const TICKET_STATUSES = [
 ] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
-export const TICKET_LEVELS = ['extra_urgent', 'urgent', 'routine'] as const;
+/**
+ * The plan's two task levels (任务等级), and no other: training, patrol inspection and accompanying
+ * support are planned services (service orders, diagnostics/service-orders/), not emergencies.
+ */
+export const TICKET_LEVELS = ['extra_urgent', 'urgent'] as const;
 export type TicketLevel = (typeof TICKET_LEVELS)[number];
 
 export const SERVICE_MODES = [
@@ -35,7 +39,6 @@ export type ServiceMode = (typeof SERVICE_MODES)[number];
 export const LEVEL_LABELS: Record<TicketLevel, { en: string; zh: string }> = {
   extra_urgent: { en: 'Extra urgent', zh: '特急' },
   urgent: { en: 'Urgent', zh: '加急' },
-  routine: { en: 'Routine', zh: '常规' },
 };
 export const SERVICE_MODE_LABELS: Record<ServiceMode, { en: string; zh: string }> = {
   remote_support: { en: 'Remote technical support', zh: '远程技术支援' },
@@ -88,7 +91,7 @@ export function nextStatus(
   if (!t.from.includes(status))
     return { ok: false, reason: `cannot ${action.replace(/_/g, ' ')} a ticket that is ${status.replace(/_/g, ' ')}` };
   if (action === 'start_service' && level !== 'extra_urgent' && status !== 'plan_issued') {
-    return { ok: false, reason: 'an urgent or routine ticket needs its support plan issued before service starts' };
+    return { ok: false, reason: 'an urgent ticket needs its support plan issued before service starts' };
   }
   return { ok: true, to: t.to };
 }
@@ -105,12 +108,37 @@ export function deadlinesFor(
   };
 }
 
+/** The plan deadline of a ticket moved to `level`: 特急 has none (a written plan may follow the team); 加急 has it. */
+export function planDueAtFor(level: TicketLevel, receivedAt: number, current: number | null): number | null {
+  return level === 'extra_urgent' ? null : (current ?? receivedAt + DEADLINE_MS);
+}
+
+/**
+ * Where the 30-minute rule applies (config THIRTY_MINUTE_RULE): `all` tasks, or `in_province` ones
+ * only (the plan states its response times for 省内 tasks); a task not yet placed counts as in province.
+ */
+export type DeadlineScope = 'all' | 'in_province';
+export type Province = 'in' | 'out';
+export const PROVINCE_LABELS: Record<Province, { en: string; zh: string }> = {
+  in: { en: 'In province', zh: '省内' },
+  out: { en: 'Out of province', zh: '省外' },
+};
+export const deadlinesApply = (scope: DeadlineScope, province: Province | null): boolean =>
+  scope === 'all' || province !== 'out';
+
+/**
+ * Emergency mode (紧急模式) is chosen at the user's request, never set by the platform: a plan that
+ * recommends it leaves the ticket's mode unset (the console shows the recommendation).
+ */
+export const modeChosenAtRequestOnly = (mode: ServiceMode | null | undefined): ServiceMode | null =>
+  mode && mode !== 'emergency_replacement' ? mode : null;
+
 /** Alarm severity → ticket level; minor alarms open no ticket by themselves. */
 export function levelForSeverity(severity: string): TicketLevel | null {
   return severity === 'critical' ? 'extra_urgent' : severity === 'major' ? 'urgent' : null;
 }
 
-const LEVEL_RANK: Record<TicketLevel, number> = { routine: 0, urgent: 1, extra_urgent: 2 };
+const LEVEL_RANK: Record<TicketLevel, number> = { urgent: 1, extra_urgent: 2 };
 export function higherLevel(a: TicketLevel, b: TicketLevel): TicketLevel {
   return LEVEL_RANK[a] >= LEVEL_RANK[b] ? a : b;
 }

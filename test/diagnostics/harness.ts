@@ -23,7 +23,14 @@ export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans
  * real SQLite records file, a memory telemetry store, vehicles V… of customer C1 and a controllable clock.
  */
 export async function startDiagnostics(
-  opts: { file?: string; now?: () => number; telemetry?: TelemetryStore; vehicleIds?: string[] } = {},
+  opts: {
+    file?: string;
+    now?: () => number;
+    telemetry?: TelemetryStore;
+    vehicleIds?: string[];
+    /** More configuration (environment variable values). */
+    env?: Record<string, string>;
+  } = {},
 ) {
   const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
   const db: RecordsDb = await openSqliteRecords({ file });
@@ -60,7 +67,12 @@ export async function startDiagnostics(
       },
       telemetry,
     },
-    loadConfig({ DIAGNOSTICS_TICK_MS: '1000', DUTY_LEAD: 'lead-wang', DIAGNOSTICS_RECOVERY_MS: '120000' }),
+    loadConfig({
+      DIAGNOSTICS_TICK_MS: '1000',
+      DUTY_LEAD: 'lead-wang',
+      DIAGNOSTICS_RECOVERY_MS: '120000',
+      ...opts.env,
+    }),
   );
   const { diagnostics, tickets } = stage;
   await stage.start();

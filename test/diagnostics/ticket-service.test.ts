@@ -116,7 +116,7 @@ describe('the ticket service', () => {
       tickets.raiseLevel(tx, first.ticket.id, 'extra_urgent', 'system', 'worse'),
     );
     const lower = await inTransaction(db, (tx) =>
-      tickets.raiseLevel(tx, first.ticket.id, 'routine', 'system', 'better'),
+      tickets.raiseLevel(tx, first.ticket.id, 'urgent', 'system', 'better'),
     );
     expect(h.events.filter((e) => e.name === 'ticket.updated')).toHaveLength(0);
     await raised.announce();

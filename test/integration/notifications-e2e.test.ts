@@ -319,7 +319,7 @@ describe('notifications end to end through the platform', () => {
     ]);
   }, 60_000);
 
-  it('quiet hours hold a routine ticket’s message back until they end, but not a 特急 one', async () => {
+  it('quiet hours hold a 加急 ticket’s message back until they end, but not a 特急 one', async () => {
     const hook = await startReceiver(() => ({ status: 200 }));
     cleanup.push(() => hook.close());
     const qdir = mkdtempSync(join(tmpdir(), 'pw-notify-quiet-'));
@@ -362,7 +362,7 @@ describe('notifications end to end through the platform', () => {
       expect(r.status, await r.clone().text()).toBe(201);
       return ((await r.json()) as { ticket: Ticket }).ticket;
     };
-    const routine = await open('routine', 'Battery check due');
+    const routine = await open('urgent', 'Battery charger fault');
     const arrived = hook.next();
     const delivered = new Promise<void>((resolve) =>
       tp.platform.bus.on('notification.delivered', (e) => {

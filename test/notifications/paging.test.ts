@@ -41,7 +41,7 @@ const timeline = async (web: TestWeb, id: number) =>
 describe('paging', () => {
   it('a breach pages the duty lead; not acknowledged, it escalates; acknowledged by the link in the message, it stops', async () => {
     const web = await start({ PAGE_AT_RISK_MS: '0' });
-    const t = await web.ticket('VA1', 'routine');
+    const t = await web.ticket('VA1', 'extra_urgent');
     await web.tickets.assign(t.id, 'engineer', 'dispatcher');
     await web.tickets.start();
     await web.notifications.paging.start();
@@ -92,7 +92,7 @@ describe('paging', () => {
 
   it('a deadline at risk pages the assignee 10 minutes before; the console button acknowledges; customers see no login id', async () => {
     const web = await start();
-    const t = await web.ticket('VA1', 'routine');
+    const t = await web.ticket('VA1', 'extra_urgent');
     await web.tickets.assign(t.id, 'engineer', 'dispatcher');
     await web.tickets.start();
     await web.notifications.paging.start();
@@ -128,7 +128,7 @@ describe('paging', () => {
 
   it('an unacknowledged at-risk page escalates, and the breach takes the story over', async () => {
     const web = await start({ PAGE_CHAIN: 'assignee:5m,duty_lead:10m,service_manager' });
-    const t = await web.ticket('VA1', 'routine');
+    const t = await web.ticket('VA1', 'extra_urgent');
     await web.tickets.assign(t.id, 'engineer', 'dispatcher');
     await web.tickets.start();
     await web.notifications.paging.start();
@@ -150,7 +150,7 @@ describe('paging', () => {
 
   it('an at-risk page whose deadline is met before it escalates goes quiet', async () => {
     const web = await start();
-    const t = await web.ticket('VA1', 'routine');
+    const t = await web.ticket('VA1', 'extra_urgent');
     await web.tickets.start();
     await web.notifications.paging.start();
     await pass(web, 20 * 60_000);

@@ -121,26 +121,26 @@ describe('who gets what', () => {
   it('subscriptions narrow what a contact gets: by vehicle, kind and minimum level', async () => {
     const c = await contact();
     await w.notifications.contacts.setSubscriptions(c.id, [
-      { vehicleId: 'VA1', kinds: ['ticket_eta'], minLevel: 'urgent' },
+      { vehicleId: 'VA1', kinds: ['ticket_eta'], minLevel: 'extra_urgent' },
     ]);
-    const routine = await w.ticket('VA1', 'routine');
     const urgent = await w.ticket('VA1', 'urgent');
+    const extra = await w.ticket('VA1', 'extra_urgent');
     expect(await rows()).toEqual([]); // openings are not subscribed
-    await w.tickets.setEta(routine.id, w.now() + 3_600_000, null, 'dispatcher');
-    await w.tickets.setEta(urgent.id, w.now() + 3_600_000, 'by car', 'dispatcher');
+    await w.tickets.setEta(urgent.id, w.now() + 3_600_000, null, 'dispatcher');
+    await w.tickets.setEta(extra.id, w.now() + 3_600_000, 'by car', 'dispatcher');
     expect((await rows()).map((r) => [r.ticket_id, r.kind])).toEqual([
-      [urgent.id, 'ticket_eta'],
-      [urgent.id, 'ticket_eta'],
+      [extra.id, 'ticket_eta'],
+      [extra.id, 'ticket_eta'],
     ]);
   });
 
-  it('quiet hours hold a routine update until they end, never a 特急 one', async () => {
+  it('quiet hours hold a 加急 update until they end, never a 特急 one', async () => {
     // 16:00 in Shanghai now: quiet 15:00–18:00
     await contact({
       quietHours: { from: '15:00', to: '18:00' },
       channels: [{ channel: 'email', target: 'z@a.example' }],
     });
-    const routine = await w.ticket('VA1', 'routine');
+    const routine = await w.ticket('VA1', 'urgent');
     const extra = await w.ticket('VA1', 'extra_urgent');
     await w.tickets.transition(routine.id, 'determine_work_content', 'engineer', 'Fuel filter <clogged>');
     await w.tickets.transition(extra.id, 'determine_work_content', 'engineer');
@@ -192,9 +192,9 @@ describe('who gets what', () => {
     expect(digest.next_at).toBe(Date.UTC(2026, 10, 27, 8, 0, 1, 200) + 600_000);
   });
 
-  it('a per-contact rate limit folds routine updates beyond N in 10 minutes into one "N more updates" digest', async () => {
+  it('a per-contact rate limit folds 加急 updates beyond N in 10 minutes into one "N more updates" digest', async () => {
     await contact({ channels: [{ channel: 'email', target: 'z@a.example' }] });
-    const t = await w.ticket('VA1', 'routine'); // 1: opened
+    const t = await w.ticket('VA1', 'urgent'); // 1: opened
     for (let i = 0; i < 6; i++) {
       w.advance(1000);
       await w.tickets.setEta(t.id, w.now() + 3_600_000 + i, `try ${i}`, 'dispatcher'); // 2..7

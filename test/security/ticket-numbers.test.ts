@@ -45,7 +45,7 @@ describe('ticket numbers per customer unit', () => {
     });
     expect(byB.statusCode, byB.body).toBe(201);
     opened.push(byB.json().ticket as Ticket);
-    opened.push(await w.ticket('VB1', 'routine'));
+    opened.push(await w.ticket('VB1', 'urgent'));
     const byA = await custA.post('/api/tickets', {
       vehicleId: 'VA1',
       title: 'No power',
@@ -69,7 +69,7 @@ describe('ticket numbers per customer unit', () => {
   });
 
   it('numbers given at the same time in one unit are distinct and consecutive', async () => {
-    const got = await Promise.all(Array.from({ length: 8 }, () => w.ticket('VA1', 'routine')));
+    const got = await Promise.all(Array.from({ length: 8 }, () => w.ticket('VA1', 'urgent')));
     expect(got.map((t) => t.number).sort()).toEqual(
       Array.from({ length: 8 }, (_, i) => `EM-CA-${String(i + 1).padStart(4, '0')}`),
     );

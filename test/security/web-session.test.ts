@@ -100,6 +100,35 @@ const UNSAFE: [string, UnsafeRequest][] = [
     (i) => ({ url: `/api/tickets/${i.ticket}/transitions`, body: { action: 'determine_work_content' } }),
   ],
   ['POST /api/tickets/:id/merge', (i) => ({ url: `/api/tickets/${i.mergeTicket}/merge`, body: { into: i.ticket } })],
+  [
+    'POST /api/tickets/:id/classify',
+    (i) => ({ url: `/api/tickets/${i.ticket}/classify`, body: { level: 'urgent', reason: 'csrf' } }),
+  ],
+  [
+    'PUT /api/tickets/:id/team',
+    (i) => ({ url: `/api/tickets/${i.ticket}/team`, body: { members: [{ accountId: 'engineer', role: 'leader' }] } }),
+  ],
+  ['POST /api/tickets/:id/site', (i) => ({ url: `/api/tickets/${i.ticket}/site`, body: { place: 'csrf' } })],
+  [
+    'POST /api/service-orders',
+    () => ({
+      url: '/api/service-orders',
+      body: {
+        kind: 'training',
+        customerId: 'CA',
+        title: 't',
+        details: 'd',
+        place: 'p',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      },
+    }),
+  ],
+  [
+    'POST /api/service-orders/:id/actions',
+    () => ({ url: '/api/service-orders/1/actions', body: { action: 'cancel' } }),
+  ],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
   [
     'POST /api/tickets/:id/service-mode',
@@ -472,8 +501,13 @@ describe('CSRF: every state-changing route refuses a request without the session
       closed: await (async () => {
         // a ticket of unit A taken to closed: its survey waits for unit A's customer
         const t = await w.ticket('VA1');
+        // closing only what is fixed: the engineer marks it repaired with the resolution, the desk verifies
         for (const a of ['determine_work_content', 'start_service', 'mark_repaired', 'verify', 'close'] as const)
-          await w.tickets.transition(t.id, a, 'dispatcher');
+          await (a === 'mark_repaired'
+            ? w.tickets.transition(t.id, a, 'engineer', undefined, undefined, {
+                resolution: { rootCause: 'worn relay', workDone: 'relay replaced', partsUsed: [] },
+              })
+            : w.tickets.transition(t.id, a, 'dispatcher'));
         await w.service.idle();
         return t.id;
       })(),

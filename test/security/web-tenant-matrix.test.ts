@@ -40,6 +40,8 @@ interface Unit {
   photo: string;
   /** A spare-parts shipment to the unit (售后服务发运通知). */
   shipment: number;
+  /** A service order of the unit (巡检巡修 etc.). */
+  serviceOrder: number;
 }
 
 /** The smallest PNG (signature and IHDR): what the photo type check reads. */
@@ -312,6 +314,106 @@ const MATRIX: Record<string, Probe[]> = {
       method: 'POST',
       url: (u) => `/api/tickets/${u.ticket}/transitions`,
       body: () => ({ action: 'cancel' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's own customer may not cancel either (the duty desk's step): 403
+      noOwnerControl: true,
+    },
+    {
+      what: 'confirm the repair of B’s ticket (双方确认)',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/transitions`,
+      body: () => ({ action: 'verify', note: 'ok' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's ticket is not repaired yet: 409 for its own customer too
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/service-orders': [
+    { what: 'the list', method: 'GET', url: () => '/api/service-orders', expect: own(200) },
+    {
+      what: 'B’s unit as a filter',
+      method: 'GET',
+      url: (u) => `/api/service-orders?customerId=${u.customer}`,
+      expect: EMPTY,
+    },
+  ],
+  'GET /api/service-orders/:id': [
+    {
+      what: 'B’s service order',
+      method: 'GET',
+      url: (u) => `/api/service-orders/${u.serviceOrder}`,
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+    },
+  ],
+  'POST /api/service-orders': [
+    {
+      what: 'a request for B’s unit',
+      method: 'POST',
+      url: () => '/api/service-orders',
+      body: (u) => ({
+        kind: 'training',
+        customerId: u.customer,
+        title: 'x',
+        details: 'y',
+        place: 'z',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      }),
+      expect: nf('CUSTOMER_NOT_FOUND'),
+    },
+    {
+      what: 'a request for B’s vehicle',
+      method: 'POST',
+      url: () => '/api/service-orders',
+      body: (u) => ({
+        kind: 'training',
+        vehicleId: u.vehicle,
+        title: 'x',
+        details: 'y',
+        place: 'z',
+        requestedDate: '2026-12-20',
+        people: 1,
+        contacts,
+      }),
+      expect: nf('VEHICLE_NOT_FOUND'),
+    },
+  ],
+  'POST /api/service-orders/:id/actions': [
+    {
+      what: 'cancel B’s service order',
+      method: 'POST',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/actions`,
+      body: () => ({ action: 'cancel' }),
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+      // B's own customer would cancel it: the snapshot of B's data must stay as it was
+      noOwnerControl: true,
+    },
+  ],
+  'POST /api/tickets/:id/classify': [
+    {
+      what: 'classify B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/classify`,
+      body: () => ({ level: 'urgent', reason: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'PUT /api/tickets/:id/team': [
+    {
+      what: 'B’s ticket’s response team',
+      method: 'PUT',
+      url: (u) => `/api/tickets/${u.ticket}/team`,
+      body: (u) => ({ members: [{ accountId: u.account, role: 'leader' }] }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/site': [
+    {
+      what: 'B’s ticket’s contacts and place',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/site`,
+      body: () => ({ contacts, place: 'elsewhere' }),
       expect: FORBIDDEN,
     },
   ],
@@ -422,7 +524,7 @@ const MATRIX: Record<string, Probe[]> = {
       what: 'A’s contact subscribed to B’s vehicle',
       method: 'PUT',
       url: () => `/api/contacts/${ownContact}/subscriptions`,
-      body: (u) => ({ subscriptions: [{ vehicleId: u.vehicle, minLevel: 'routine' }] }),
+      body: (u) => ({ subscriptions: [{ vehicleId: u.vehicle, minLevel: 'urgent' }] }),
       expect: nf('VEHICLE_NOT_FOUND'),
       noOwnerControl: true,
     },
@@ -1327,6 +1429,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     contactToRemove: 987_651,
     photo: 'ph_missing000000',
     shipment: 987_650,
+    serviceOrder: 987_650,
   };
   /** What identifies unit B's data: none of it may appear in an answer to A (but for the ids A itself sent). */
   let bMarkers: string[];
@@ -1413,6 +1516,22 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         language: 'en',
         channels: [{ channel: 'email', target: `${name.toLowerCase()}@unit.example` }],
       });
+    const orderOf = (customerId: string, vehicleId: string, title: string) =>
+      w.ctx.deps.diagnostics.serviceOrders.request(
+        {
+          kind: 'patrol_inspection',
+          customerId,
+          vehicleId,
+          title,
+          details: `${title} details`,
+          place: `${title} place`,
+          requestedDate: '2026-12-20',
+          people: 2,
+          contacts: [{ name: `${title} contact`, phone: '0730-0000000' }],
+        },
+        'dispatcher',
+      );
+    const orderB = await orderOf('CB', 'VB1', 'B-ORDER-7736');
     B = {
       vehicle: 'VB1',
       customer: 'CB',
@@ -1427,6 +1546,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       contactToRemove: (await contactOf('CB', 'B-CONTACT-7734')).id,
       photo: photoB.id,
       shipment: shipmentB,
+      serviceOrder: orderB.id,
     };
     ownContact = (await contactOf('CA', 'A-CONTACT')).id;
     A = {
@@ -1448,6 +1568,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       ).session.id,
       contact: ownContact,
       contactToRemove: ownContact,
+      serviceOrder: (await orderOf('CA', 'VA1', 'A-ORDER')).id,
     };
     // counters keyed by B's vehicle, as the broker and ingest keep them
     w.counters.inc('mqtt.publish_denied', 'VB1');
@@ -1467,6 +1588,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
       'B-CONTACT-7733',
       'b-contact-7733@unit.example',
       'B-PHOTO-7735',
+      'B-ORDER-7736',
+      orderB.number,
       photoB.id,
       ticketB.number,
       ticketB.title,
@@ -1506,6 +1629,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         inbox: await w.ctx.deps.deliveries.inbox('cust-b', { limit: 100 }),
         remoteSession: await w.sessions.get(B.remoteSession),
         remoteTimeline: await w.sessions.timeline(B.remoteSession),
+        serviceOrder: await w.ctx.deps.diagnostics.serviceOrders.get(B.serviceOrder),
+        serviceOrderEvents: await w.ctx.deps.diagnostics.serviceOrders.events(B.serviceOrder),
       });
     before = await snapshotB();
   });
@@ -1590,6 +1715,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
           String(u.contactToRemove),
           u.photo,
           String(u.shipment),
+          String(u.serviceOrder),
         ].reduce((acc, id) => acc.split(id).join('#'), m);
       expect(shape(err.message, B)).toBe(shape(expectErrorShape(twin).message, MISSING));
       if (p.method === 'GET') {

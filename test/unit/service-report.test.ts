@@ -46,6 +46,13 @@ const ticket = (patch: Partial<Ticket> = {}): Ticket => ({
   repairedBy: null,
   resolution: null,
   escalatedAccounts: [],
+  proposedLevel: 'urgent',
+  levelConfirmedAt: T0 + 5 * MIN,
+  levelConfirmedBy: 'dispatcher',
+  place: null,
+  province: null,
+  deadlinesApply: true,
+  serviceOrderId: null,
   ...patch,
 });
 

@@ -39,6 +39,9 @@ interface Ids {
   /** A spare-parts shipment to each unit. */
   shipmentA: number;
   shipmentB: number;
+  /** A service order of each unit. */
+  orderA: number;
+  orderB: number;
 }
 
 /** The smallest PNG (signature and IHDR). */
@@ -280,10 +283,80 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/tickets/{id}/transitions',
-    roles: STAFF,
+    // every role reaches the action check (ACTION_ROLES): a customer may verify its own unit's repair
+    roles: ALL,
     url: (ids, u) => `/api/tickets/${T(ids, u)}/transitions`,
-    body: () => ({ action: 'determine_work_content' }),
+    body: () => ({ action: 'verify' }),
     invalid: { url: '/api/tickets/1/transitions', body: { action: 'teleport' } },
+  },
+  {
+    method: 'GET',
+    path: '/api/service-orders',
+    roles: ALL,
+    url: () => '/api/service-orders',
+    invalid: { url: '/api/service-orders?kind=routine' },
+  },
+  {
+    method: 'GET',
+    path: '/api/service-orders/{id}',
+    roles: ALL,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}`,
+    invalid: { url: '/api/service-orders/abc' },
+    tenant: 'SERVICE_ORDER_NOT_FOUND',
+    missing: '/api/service-orders/999999',
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders',
+    roles: ['admin', 'dispatcher', 'customer'],
+    url: () => '/api/service-orders',
+    body: (_, u) => ({
+      kind: 'patrol_inspection',
+      vehicleId: V(u),
+      title: 'Winter inspection',
+      details: 'generator sets',
+      place: 'depot',
+      requestedDate: '2026-12-20',
+      people: 2,
+      contacts,
+    }),
+    invalid: {
+      body: { kind: 'routine', title: 'x', details: 'y', place: 'z', requestedDate: '2026-12-20', people: 1, contacts },
+    },
+    tenant: 'VEHICLE_NOT_FOUND',
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders/{id}/actions',
+    roles: ALL,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/actions`,
+    // every role reaches the action check (ORDER_ACTION_ROLES); a requested order cannot be completed: 409
+    body: () => ({ action: 'complete' }),
+    invalid: { url: '/api/service-orders/1/actions', body: { action: 'teleport' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/classify',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/classify`,
+    body: () => ({ level: 'extra_urgent' }),
+    invalid: { url: '/api/tickets/1/classify', body: { level: 'routine' } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/tickets/{id}/team',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/team`,
+    body: () => ({ members: [{ accountId: 'engineer', role: 'leader', duty: 'repair' }] }),
+    invalid: { url: '/api/tickets/1/team', body: { members: [{ accountId: 'engineer', role: 'boss' }] } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/site',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/site`,
+    body: () => ({ place: 'Yueyang depot', province: 'in' }),
+    invalid: { url: '/api/tickets/1/site', body: { province: 'abroad' } },
   },
   {
     method: 'POST',
@@ -1330,6 +1403,26 @@ describe('every route checks login, role, input and tenant', () => {
       photoB: '',
       shipmentA: 0,
       shipmentB: 0,
+      ...(await (async () => {
+        const order = async (customerId: string) =>
+          (
+            await w.ctx.deps.diagnostics.serviceOrders.request(
+              {
+                kind: 'training',
+                customerId,
+                vehicleId: null,
+                title: 'Crew training',
+                details: 'new crew',
+                place: 'depot',
+                requestedDate: '2026-12-20',
+                people: 3,
+                contacts,
+              },
+              'dispatcher',
+            )
+          ).id;
+        return { orderA: await order('CA'), orderB: await order('CB') };
+      })()),
     };
     // spare parts: a store with filters, one shipped to each unit's ticket
     await w.stock.catalogue.addPart({

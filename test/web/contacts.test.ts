@@ -43,7 +43,7 @@ describe('contacts, subscriptions and ETA over the API', () => {
       { id: expect.any(Number), vehicleId: 'VA1', kinds: ['ticket_opened', 'ticket_eta'], minLevel: 'urgent' },
     ]);
     const other = await custA.request('PUT', `/api/contacts/${c.id}/subscriptions`, {
-      subscriptions: [{ vehicleId: 'VB1', minLevel: 'routine' }],
+      subscriptions: [{ vehicleId: 'VB1', minLevel: 'urgent' }],
     });
     expect(codeOf(other)).toBe('VEHICLE_NOT_FOUND');
 

@@ -42,7 +42,7 @@ describe('the ticket list pages in the database (keyset)', () => {
 
   /** A mixed queue: levels, some with work content determined, some closed, some breached, over time. */
   async function mixedQueue(n: number): Promise<Ticket[]> {
-    const levels: TicketLevel[] = ['extra_urgent', 'urgent', 'routine'];
+    const levels: TicketLevel[] = ['extra_urgent', 'urgent', 'urgent'];
     const made: Ticket[] = [];
     for (let i = 0; i < n; i++) {
       const t = await w.ticket(i % 2 ? 'VA1' : 'VB1', levels[i % 3]);

@@ -29,15 +29,18 @@ describe('closing only what is fixed', () => {
     await w.db.updateTable('alarms').set({ incident_id: incident }).where('id', '=', alarm.id).execute();
     return { t, alarmId: alarm.id };
   }
+  /** Who takes a step: the duty desk (市场部) determines the work content and issues the plan, the engineer the rest. */
+  const by = (action: string): Agent =>
+    action === 'determine_work_content' || action === 'issue_plan' ? dispatcher : engineer;
   async function toRepaired(id: number): Promise<void> {
     for (const action of ['determine_work_content', 'start_service'])
-      expect((await act(engineer, id, { action })).statusCode).toBe(200);
+      expect((await act(by(action), id, { action })).statusCode).toBe(200);
     expect((await act(engineer, id, { action: 'mark_repaired', resolution: FIXED })).statusCode).toBe(200);
   }
 
   it('marking repaired needs the root cause and what was done (400 RESOLUTION_REQUIRED); they are kept with who repaired', async () => {
     const t = await w.ticket('VA1');
-    for (const action of ['determine_work_content', 'start_service']) await act(engineer, t.id, { action });
+    for (const action of ['determine_work_content', 'start_service']) await act(by(action), t.id, { action });
     const bare = await act(engineer, t.id, { action: 'mark_repaired' });
     expect(bare.statusCode).toBe(400);
     expect(codeOf(bare)).toBe('RESOLUTION_REQUIRED');
@@ -149,7 +152,7 @@ describe('closing only what is fixed', () => {
     const target = await w.ticket('VA1', 'urgent', 'BAT-SOC-CRIT');
     expect((await admin.post(`/api/tickets/${withAlarm.id}/merge`, { into: target.id })).statusCode).toBe(200);
     for (const action of ['determine_work_content', 'issue_plan', 'start_service'])
-      expect((await act(engineer, target.id, { action })).statusCode).toBe(200);
+      expect((await act(by(action), target.id, { action })).statusCode).toBe(200);
     await act(engineer, target.id, { action: 'mark_repaired', resolution: FIXED });
     expect(codeOf(await act(dispatcher, target.id, { action: 'verify' }))).toBe('ALARMS_ACTIVE');
   });
@@ -159,7 +162,7 @@ describe('closing only what is fixed', () => {
     const a = await w.ticket('VA1');
     const b = await w.ticket('VA2');
     const c = await w.ticket('VA1', 'urgent');
-    const d = await w.ticket('VA1', 'routine');
+    const d = await w.ticket('VA1', 'urgent');
     const merge = (from: number, into: number) => dispatcher.post(`/api/tickets/${from}/merge`, { into });
     expect(codeOf(await merge(b.id, a.id))).toBe('MERGE_VEHICLE_MISMATCH');
     expect(codeOf(await merge(a.id, a.id))).toBe('INVALID_ARGUMENT');

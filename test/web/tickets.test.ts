@@ -26,7 +26,7 @@ describe('tickets over the API', () => {
   it('walks an extra-urgent ticket through every step of the status machine, with timeline and audit', async () => {
     const t = await w.ticket('VA1', 'extra_urgent');
     const steps: [Agent, string, string][] = [
-      [engineer, 'determine_work_content', 'work_content_determined'],
+      [dispatcher, 'determine_work_content', 'work_content_determined'],
       [engineer, 'start_service', 'in_service'], // extra urgent: service may start before the written plan
       [engineer, 'mark_repaired', 'repaired'],
       [dispatcher, 'verify', 'verified'], // four-eyes: not the one who marked it repaired
@@ -42,7 +42,7 @@ describe('tickets over the API', () => {
     const got = (await dispatcher.get(`/api/tickets/${t.id}`)).json();
     expect(got.timeline.map((e: { action: string }) => e.action)).toEqual(['received', ...steps.map((s) => s[1])]);
     expect(got.timeline[1]).toMatchObject({
-      actor: 'engineer',
+      actor: 'dispatcher',
       fromStatus: 'received',
       toStatus: 'work_content_determined',
       note: 'determine_work_content done',
@@ -55,14 +55,14 @@ describe('tickets over the API', () => {
 
   it('an urgent ticket needs its plan issued before service starts (409 INVALID_TRANSITION with the reason)', async () => {
     const t = await w.ticket('VA1', 'urgent');
-    expect((await act(engineer, t.id, 'determine_work_content')).statusCode).toBe(200);
+    expect((await act(dispatcher, t.id, 'determine_work_content')).statusCode).toBe(200);
     const early = await act(engineer, t.id, 'start_service');
     expect(early.statusCode).toBe(409);
     expect(early.json().error).toEqual({
       code: 'INVALID_TRANSITION',
-      message: 'an urgent or routine ticket needs its support plan issued before service starts',
+      message: 'an urgent ticket needs its support plan issued before service starts',
     });
-    expect((await act(engineer, t.id, 'issue_plan')).json().ticket).toMatchObject({
+    expect((await act(dispatcher, t.id, 'issue_plan')).json().ticket).toMatchObject({
       status: 'plan_issued',
       nextDueAt: null,
     });
@@ -152,7 +152,7 @@ describe('tickets over the API', () => {
         { ...base, level: 'soon', customerId: 'CA' },
         400,
         'VALIDATION_FAILED',
-        /body\.level: must be one of extra_urgent, urgent, routine/,
+        /body\.level: must be one of extra_urgent, urgent(?!,)/,
       ],
       [{ ...base, level: 'urgent', vehicleId: 'NOPE' }, 404, 'VEHICLE_NOT_FOUND', /vehicle NOPE not found/],
       [{ ...base, level: 'urgent', customerId: 'CZ' }, 404, 'CUSTOMER_NOT_FOUND', /customer CZ not found/],
@@ -169,8 +169,8 @@ describe('tickets over the API', () => {
       expect(res.json().error.code).toBe(code);
       expect(res.json().error.message).toMatch(message);
     }
-    const unitOnly = await dispatcher.post('/api/tickets', { ...base, level: 'routine', customerId: 'CB' });
-    expect(unitOnly.json().ticket).toMatchObject({ customerId: 'CB', vehicleId: null, level: 'routine' });
+    const unitOnly = await dispatcher.post('/api/tickets', { ...base, level: 'urgent', customerId: 'CB' });
+    expect(unitOnly.json().ticket).toMatchObject({ customerId: 'CB', vehicleId: null, level: 'urgent' });
   });
 
   it('a customer opens a request for its own unit (need and contacts) and follows it; never for another unit', async () => {
@@ -185,10 +185,10 @@ describe('tickets over the API', () => {
     const t = res.json().ticket;
     expect(t).toMatchObject({ source: 'customer', customerId: 'CA', level: 'urgent', title: '发电机无法启动' });
     const noVehicle = await cust.post('/api/tickets', {
-      title: 'Training',
-      need: 'Training for new crew',
+      title: 'Inverter alarm',
+      need: 'The inverter beeps on the unit’s spare shelter',
       contacts,
-      level: 'routine',
+      level: 'extra_urgent',
     });
     expect(noVehicle.json().ticket).toMatchObject({ customerId: 'CA', vehicleId: null });
     expect(codeOf(await cust.post('/api/tickets', { vehicleId: 'VB1', title: 'x', need: 'y', contacts }))).toBe(
@@ -201,15 +201,15 @@ describe('tickets over the API', () => {
       codeOf(await cust.post('/api/tickets', { title: 'x', need: 'y', contacts, faultCode: 'GEN-START-FAIL' })),
     ).toBe('INVALID_ARGUMENT');
     expect((await cust.post(`/api/tickets/${t.id}/comments`, { text: '已检查燃油，油量充足' })).statusCode).toBe(201);
-    await act(engineer, t.id, 'determine_work_content');
+    await act(dispatcher, t.id, 'determine_work_content');
     const followed = (await cust.get(`/api/tickets/${t.id}`)).json();
     expect(followed.ticket.status).toBe('work_content_determined');
     expect(followed.timeline.map((e: { action: string; actor: string }) => `${e.actor}:${e.action}`)).toEqual([
       'cust-a:received',
       'cust-a:comment',
-      'Engineer:determine_work_content', // a customer sees staff by display name or role label, never the login id
+      'Duty desk:determine_work_content', // a customer sees staff by display name or role label, never the login id
     ]);
-    expect(codeOf(await act(cust, t.id, 'verify'))).toBe('FORBIDDEN');
+    expect(codeOf(await act(cust, t.id, 'determine_work_content'))).toBe('FORBIDDEN');
   });
 
   it('lists the queue by deadline, with filters', async () => {
@@ -217,15 +217,16 @@ describe('tickets over the API', () => {
     w.advance(60_000);
     const second = await w.ticket('VB1', 'urgent');
     w.advance(60_000);
-    const third = await w.ticket('VA1', 'routine');
+    const third = await w.ticket('VA1', 'urgent');
     // the first one's work content is determined: its next deadline is gone, it moves behind
-    await act(engineer, first.id, 'determine_work_content');
+    await act(dispatcher, first.id, 'determine_work_content');
     const all = (await dispatcher.get('/api/tickets')).json().tickets as (Ticket & { nextDueAt: number | null })[];
     expect(all.map((t) => t.id)).toEqual([second.id, third.id, first.id]);
     expect(all[0]!.nextDueAt).toBe(second.workContentDueAt);
     const ids = async (q: string) =>
       ((await dispatcher.get(`/api/tickets?${q}`)).json().tickets as Ticket[]).map((t) => t.id);
-    expect(await ids('level=urgent')).toEqual([second.id]);
+    expect(await ids('level=urgent')).toEqual([second.id, third.id]);
+    expect(await ids('level=extra_urgent')).toEqual([first.id]);
     expect(await ids('vehicleId=VA1')).toEqual([third.id, first.id]);
     expect(await ids('customerId=CB')).toEqual([second.id]);
     expect(await ids('status=received')).toEqual([second.id, third.id]);

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { TICKET_STATUSES, type TicketAction } from '../../diagnostics/tickets/status.ts';
+import { TEAM_ROLES } from '../../diagnostics/tickets/team.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { timelineForCustomer, type NoteVisibility } from '../../diagnostics/visibility.ts';
-import { FIELD_ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
+import { FIELD_ROLES, ROLES, STAFF_ROLES, type Role } from '../auth/accounts.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import {
@@ -19,6 +20,7 @@ import {
   levelSchema,
   nextCursorOut,
   numericParams,
+  provinceSchema,
   planOut,
   queryBool,
   remoteSessionOut,
@@ -36,19 +38,31 @@ import { sessionView } from '../session-view.ts';
 import { ticketView } from '../ticket-view.ts';
 import { planView } from './plans.ts';
 
-/** Who may move a ticket along which step. Closing, cancelling and reopening are the duty desk's. */
+/** The duty desk (市场部): classifies, determines the work content and issues the support plan. */
+export const DUTY_DESK: readonly Role[] = ['admin', 'dispatcher'];
+
+/**
+ * Who may move a ticket along which step. Determining the work content and issuing the support plan
+ * are the market department's (市场部: the duty desk), as are closing, cancelling and reopening; the
+ * repair is confirmed by both sides (双方确认): staff, and the customer unit on its own tickets.
+ */
 export const ACTION_ROLES: Record<TicketAction, readonly Role[]> = {
-  determine_work_content: STAFF_ROLES,
-  issue_plan: STAFF_ROLES,
+  determine_work_content: DUTY_DESK,
+  issue_plan: DUTY_DESK,
   start_service: STAFF_ROLES,
   mark_repaired: STAFF_ROLES,
-  verify: STAFF_ROLES,
+  verify: [...STAFF_ROLES, 'customer'],
   close: ['admin', 'dispatcher'],
   cancel: ['admin', 'dispatcher'],
   reopen: ['admin', 'dispatcher'],
 };
 
 const ticketBody = z.object({ ticket: ticketOut });
+const teamMemberOut = z.object({
+  accountId: z.string().meta({ description: 'a staff account (for a customer: the public name)' }),
+  role: z.enum(TEAM_ROLES),
+  duty: z.string().nullable(),
+});
 
 /** Emergency tickets: the queue, one with timeline/snapshot/plan, creation, the status machine, assignment, service mode, comments. */
 export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
@@ -122,6 +136,10 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               timeline: z.array(timelineOut),
               snapshot: z.unknown().meta({ description: 'a Series (see GET /api/vehicles/{id}/telemetry) or null' }),
               plan: planOut.nullable(),
+              team: z.array(teamMemberOut).meta({
+                description:
+                  'the response team (应急响应小组: leader 组长 = the assignee, technicians, customer service, admin support) with each duty, and for 特急 the command post (应急指挥部: commander, deputy commanders)',
+              }),
               sessions: z
                 .array(remoteSessionOut)
                 .meta({ description: 'its remote sessions, newest first (records: GET /api/sessions/{id}/record)' }),
@@ -158,6 +176,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
+          team: (await tickets.team(t.id)).map((m) => ({ ...m, accountId: naming.person(m.accountId) })),
           sessions: (await deps.remote.list({ ticketId: t.id, limit: 100 })).sessions.map(
             sessionView(me, naming).session,
           ),
@@ -184,13 +203,15 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           summary:
             'Open a ticket by hand: a hotline call taken by the duty desk, or a request from a customer for its own unit',
           description:
-            'Record the support need and the contact details, as the service plan asks. The duty desk classifies the level (extra_urgent 特急 / urgent 加急 / routine); a customer’s request is urgent unless it says extra_urgent. The 30-minute deadlines start now.',
+            'Record the support need and the contact details, as the service plan asks. The duty desk (市场部) classifies the level (extra_urgent 特急 / urgent 加急); a customer only proposes one (urgent unless it says extra_urgent) and the duty desk confirms or reclassifies it (POST /api/tickets/{id}/classify). Training, patrol inspection and accompanying support are service orders (POST /api/service-orders), not tickets. The 30-minute deadlines start now (as configured by THIRTY_MINUTE_RULE).',
           body: z.strictObject({
             vehicleId: vehicleIdSchema.optional(),
             customerId: customerIdSchema
               .optional()
               .meta({ description: 'the unit, when no vehicle is named (duty desk only)' }),
-            level: levelSchema.optional().meta({ description: 'required from the duty desk' }),
+            level: levelSchema
+              .optional()
+              .meta({ description: 'required from the duty desk; from a customer a proposal the duty desk confirms' }),
             title: text('title', 200),
             need: text('need', 4000).meta({ description: 'the support need, described precisely' }),
             contacts: z.array(contactInput).min(1, { error: 'give at least one contact with a phone number' }).max(10),
@@ -199,6 +220,8 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               .regex(/^[A-Z][A-Z0-9-]{2,31}$/, { error: 'must be a fault code like GEN-START-FAIL' })
               .optional(),
             serviceMode: serviceModeSchema.optional(),
+            place: text('place', 300).optional().meta({ description: 'where help is needed' }),
+            province: provinceSchema.optional(),
           }),
           response: { 201: ticketBody, ...errors(400, ...AUTHED, 404) },
         },
@@ -221,7 +244,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           if (!b.level)
             throw new PlatformError(
               'VALIDATION_FAILED',
-              'body.level: classify the task: extra_urgent, urgent or routine',
+              'body.level: classify the task: extra_urgent (特急) or urgent (加急)',
             );
           if (vehicle && b.customerId && b.customerId !== vehicle.customerId) {
             throw new PlatformError(
@@ -244,10 +267,14 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             source: me.role === 'customer' ? 'customer' : 'hotline',
             vehicleId: vehicle?.id ?? null,
             customerId,
+            // a customer proposes; the duty desk classifies
             level: b.level ?? 'urgent',
+            classified: me.role !== 'customer',
             title: b.title,
             need: b.need,
             contacts: b.contacts,
+            ...(b.place !== undefined ? { place: b.place } : {}),
+            ...(b.province !== undefined ? { province: b.province } : {}),
             faultCode: b.faultCode ?? null,
             serviceMode: b.serviceMode ?? null,
           },
@@ -267,18 +294,20 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/tickets/:id/transitions',
       {
-        config: { access: { roles: STAFF_ROLES } },
+        config: { access: { roles: ROLES } },
         schema: {
           tags: ['tickets'],
           summary: 'Move the ticket along the status machine',
           description:
-            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent or routine ticket needs its plan issued before service starts. Closing, cancelling and reopening are for admin and dispatcher. ' +
+            'received → work_content_determined → plan_issued → in_service → repaired → verified → closed; cancel from any open status; reopen a closed, cancelled or verified ticket. An urgent ticket needs its plan issued before service starts. Determining the work content (which confirms a level not yet classified) and issuing the plan, closing, cancelling and reopening are the duty desk’s (admin, dispatcher). A customer may only verify (双方确认: the customer side confirms the repair) its own unit’s tickets; its note is always visible to its unit. ' +
             'Closing only what is fixed: mark_repaired needs `resolution` (400 RESOLUTION_REQUIRED); verify must come from someone other than who marked it repaired (403 SAME_PERSON_VERIFY); verify and close need the ticket’s alarms cleared (409 ALARMS_ACTIVE) unless `alarmOverride` gives the reason, which goes to the timeline and the audit log.',
           params: numericParams,
           body: z.strictObject({
             action: ticketActionSchema,
             note: text('note', 2000).optional(),
-            visibility: visibilityIn.default('internal'),
+            visibility: visibilityIn
+              .optional()
+              .meta({ description: 'staff default: internal; a customer’s: customer' }),
             resolution: resolutionIn
               .optional()
               .meta({ description: 'required by mark_repaired: root cause, what was done, the parts used' }),
@@ -299,12 +328,18 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
           );
         const b = req.body;
+        let visibility: NoteVisibility = b.visibility ?? 'internal';
+        if (me.role === 'customer') {
+          if (b.visibility === 'internal')
+            throw new PlatformError('FORBIDDEN', 'a customer’s notes are always visible to its unit');
+          visibility = 'customer';
+        }
         // the alarms an override passes over, for the audit record (read before the change)
         const overridden =
           b.alarmOverride !== undefined && (b.action === 'verify' || b.action === 'close')
             ? (await tickets.alarms(before.id, true)).map((a) => a.id)
             : [];
-        const t = await tickets.transition(before.id, b.action, me.id, b.note, b.visibility, {
+        const t = await tickets.transition(before.id, b.action, me.id, b.note, visibility, {
           ...(b.resolution ? { resolution: b.resolution } : {}),
           ...(b.alarmOverride !== undefined ? { alarmOverride: b.alarmOverride } : {}),
         });
@@ -317,10 +352,136 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             action: req.body.action,
             from: before.status,
             to: t.status,
-            ...(req.body.note !== undefined ? { noteVisibility: req.body.visibility } : {}),
+            ...(req.body.note !== undefined ? { noteVisibility: visibility } : {}),
             ...(b.resolution && t.resolution ? { resolution: t.resolution } : {}),
             ...(overridden.length ? { alarmOverride: { reason: b.alarmOverride, alarms: overridden } } : {}),
           },
+        });
+        return { ticket: (await ctx.names.forViewer(me)).ticket(ticketView(t)) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/classify',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'The duty desk (市场部) confirms the proposed level or reclassifies it, with the reason',
+          description:
+            'A customer or a rule proposes a level; the duty desk confirms it (same level, reason optional) or reclassifies it (reason required, on the timeline). Raising 加急 → 特急 drops the plan deadline (特急 has none); lowering to 加急 adds it (30 min from receipt).',
+          params: numericParams,
+          body: z.strictObject({
+            level: levelSchema,
+            reason: text('reason', 500).optional().meta({ description: 'required when the level changes' }),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        if (req.body.level !== before.level && !req.body.reason)
+          throw new PlatformError('VALIDATION_FAILED', 'body.reason: give the reason for reclassifying');
+        const t = await tickets.classify(before.id, req.body.level, me.id, req.body.reason ?? null);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.classified',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { from: before.level, to: t.level, proposed: before.proposedLevel, reason: req.body.reason ?? null },
+        });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.post(
+      '/api/tickets/:id/site',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary: 'The duty desk confirms or edits the contacts, the place and 省内/省外 (准确记录需求信息及联络方式)',
+          description:
+            'A rule-opened ticket starts with the unit’s registered contacts. With THIRTY_MINUTE_RULE=in_province, an out-of-province (省外) task has no 30-minute deadlines.',
+          params: numericParams,
+          body: z.strictObject({
+            contacts: z
+              .array(contactInput)
+              .min(1, { error: 'give at least one contact with a phone number' })
+              .max(10)
+              .optional(),
+            place: text('place', 300).nullable().optional(),
+            province: provinceSchema.nullable().optional(),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        const b = req.body;
+        const t = await tickets.setSite(
+          before.id,
+          {
+            ...(b.contacts ? { contacts: b.contacts } : {}),
+            ...(b.place !== undefined ? { place: b.place } : {}),
+            ...(b.province !== undefined ? { province: b.province } : {}),
+          },
+          me.id,
+        );
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.site_confirmed',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { place: t.place, province: t.province, contacts: t.contacts.length },
+        });
+        return { ticket: ticketView(t) };
+      },
+    );
+
+    app.put(
+      '/api/tickets/:id/team',
+      {
+        config: { access: { roles: DUTY_DESK } },
+        schema: {
+          tags: ['tickets'],
+          summary:
+            'Set the response team (应急响应小组) with each member’s duty, and for 特急 the command post (应急指挥部)',
+          description:
+            'Replaces the team. One leader (组长) at most: the leader becomes the assignee. Commander (总指挥) and deputy commanders (副总指挥) only on extra_urgent tickets. Members are active staff accounts.',
+          params: numericParams,
+          body: z.strictObject({
+            members: z
+              .array(
+                z.strictObject({
+                  accountId: accountIdSchema,
+                  role: z.enum(TEAM_ROLES, { error: `must be one of ${TEAM_ROLES.join(', ')}` }),
+                  duty: text('duty', 300).optional(),
+                }),
+              )
+              .max(20),
+          }),
+          response: { 200: ticketBody, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const me = who(req);
+        const before = await tenancy.ticket(me, req.params.id);
+        for (const m of req.body.members) {
+          const a = await accounts.get(m.accountId);
+          if (!a || a.disabled || a.role === 'customer')
+            throw new PlatformError('ACCOUNT_NOT_FOUND', `no active staff account ${m.accountId}`);
+        }
+        const members = req.body.members.map((m) => ({ accountId: m.accountId, role: m.role, duty: m.duty ?? null }));
+        const t = await tickets.setTeam(before.id, members, me.id);
+        await audit.record({
+          actor: me.id,
+          action: 'ticket.team_set',
+          subject: `ticket:${t.id}`,
+          ...auditFrom(req),
+          details: { members },
         });
         return { ticket: ticketView(t) };
       },
@@ -365,7 +526,7 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ['admin', 'dispatcher'] } },
         schema: {
           tags: ['tickets'],
-          summary: 'Assign the ticket to a staff account',
+          summary: 'Assign the ticket to a staff account: the leader (组长) of its response team',
           params: numericParams,
           body: z.strictObject({ assignee: accountIdSchema }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },
@@ -433,15 +594,27 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tickets'],
           summary: 'Set the service mode (remote support, on-site repair, return to factory, …)',
+          description:
+            'Emergency mode (紧急模式: a temporary whole unit or module swaps) is chosen at the user’s request: name who asked in userRequest. The platform only recommends it (the plan’s recommendedMode).',
           params: numericParams,
-          body: z.strictObject({ mode: serviceModeSchema }),
+          body: z.strictObject({
+            mode: serviceModeSchema,
+            userRequest: text('userRequest', 300).optional().meta({
+              description: 'who of the user asked for emergency mode, and how (required for emergency_replacement)',
+            }),
+          }),
           response: { 200: ticketBody, ...errors(400, ...AUTHED, 404) },
         },
       },
       async (req) => {
         const me = who(req);
         const before = await tenancy.ticket(me, req.params.id);
-        const t = await tickets.setServiceMode(before.id, req.body.mode, me.id);
+        if (req.body.mode === 'emergency_replacement' && !req.body.userRequest)
+          throw new PlatformError(
+            'VALIDATION_FAILED',
+            'body.userRequest: emergency mode (紧急模式) is chosen at the user’s request: say who asked',
+          );
+        const t = await tickets.setServiceMode(before.id, req.body.mode, me.id, req.body.userRequest ?? null);
         await audit.record({
           actor: me.id,
           action: 'ticket.service_mode_set',

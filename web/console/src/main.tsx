@@ -23,6 +23,7 @@ import { Admin } from './views/admin.tsx';
 import { Roster } from './views/roster.tsx';
 import { Resources } from './views/resources.tsx';
 import { Alarms } from './views/alarms.tsx';
+import { OrderForm, Orders, OrderView } from './views/orders.tsx';
 import { Deliveries } from './views/deliveries.tsx';
 import { Stats } from './views/stats.tsx';
 import { CustomerFiles } from './views/customer-file.tsx';
@@ -115,6 +116,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     { href: '#/fleet', key: 'nav.fleet', section: 'fleet', show: !supplyOnly },
     { href: '#/tickets', key: 'nav.tickets', section: 'tickets', show: !supplyOnly },
     { href: '#/alarms', key: 'nav.alarms', section: 'alarms', show: staff },
+    { href: '#/orders', key: 'nav.orders', section: 'orders', show: true },
     {
       href: '#/request',
       key: role === 'customer' ? 'nav.request' : 'nav.hotline',
@@ -137,6 +139,9 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'tickets' && id) view = <TicketView key={id} id={id} />;
   else if (section === 'sessions' && id) view = <SessionView key={id} id={id} />;
   else if (section === 'tickets') view = <Tickets />;
+  else if (section === 'orders' && id === 'new' && role !== 'engineer') view = <OrderForm />;
+  else if (section === 'orders' && id) view = <OrderView key={id} id={id} />;
+  else if (section === 'orders') view = <Orders />;
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'roster' && staff) view = <Roster />;

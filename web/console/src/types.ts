@@ -22,6 +22,8 @@ import type {
   vehicleStateOut,
 } from '../../schemas.ts';
 import type { TicketView as Ticket } from '../../ticket-view.ts';
+import type { ServiceOrder, ServiceOrderEvent } from '../../../diagnostics/service-orders/orders.ts';
+import type { TeamMember } from '../../../diagnostics/tickets/team.ts';
 import type { Alarm, AlarmNote } from '../../../diagnostics/types.ts';
 import type { CommandRecord } from '../../../commands/types.ts';
 import type { OperatorCommandName } from '../../../commands/catalogue.ts';
@@ -29,6 +31,9 @@ import type { PowerSource, TelemetryFrame } from '../../../protocol/index.ts';
 import type { FieldSeries, Series } from '../../../telemetry/store.ts';
 
 export type {
+  TeamMember,
+  ServiceOrder,
+  ServiceOrderEvent,
   Alarm,
   AlarmNote,
   CommandRecord,
@@ -70,6 +75,8 @@ export interface TicketDetail {
   sameVehicle: Ticket[];
   mergedFrom: { id: number; number: string }[];
   mergedIntoNumber: string | null;
+  /** The response team (应急响应小组) and, for 特急, the command post (应急指挥部). */
+  team: TeamMember[];
 }
 export type TicketAlarm = z.infer<typeof ticketAlarmOut>;
 export type { DeliveryView, InboxItem } from '../../../notifications/deliveries.ts';

@@ -41,7 +41,8 @@ export function RequestForm() {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const levels = Object.entries(getMeta().ticketLevels).filter(([k]) => !customer || k !== 'routine');
+  // two levels (特急 / 加急); a customer's choice is a proposal the duty desk confirms or reclassifies
+  const levels = Object.entries(getMeta().ticketLevels);
 
   const setContact = (i: number, patch: Partial<ContactInput>) =>
     setContacts((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));

@@ -121,6 +121,13 @@ export function TicketView({ id }: { id: string }) {
             {tk.eta !== null && tk.etaNote ? ` — ${tk.etaNote}` : ''}
           </span>
         </Fact>
+        <Fact label={t('ticket.place')}>
+          <span data-testid="ticket-place">
+            {tk.place ?? '—'} ·{' '}
+            {tk.province ? t(`ticket.province.${tk.province}` as MessageKey) : t('ticket.province.none')}
+          </span>
+        </Fact>
+        {!tk.deadlinesApply && <Fact label="⏱">{t('ticket.noDeadlines')}</Fact>}
         {tk.faultCode && <Fact label={t('ticket.fault')}>{tk.faultCode}</Fact>}
         <Fact label={t('ticket.report')}>
           <span data-testid="ticket-report">
@@ -141,6 +148,26 @@ export function TicketView({ id }: { id: string }) {
         {tk.escalatedTo && <Fact label="⚠">{t('ticket.escalatedTo', { who: tk.escalatedTo })}</Fact>}
       </div>
 
+      <Classification ticket={tk} onDone={detail.reload} />
+      {d.team.length > 0 && (
+        <section class="card" data-testid="ticket-team">
+          <h3>{t('ticket.team')}</h3>
+          <ul>
+            {d.team.map((m, i) => (
+              <li key={i} data-role={m.role}>
+                <b>{t(`team.role.${m.role}` as MessageKey)}</b> {personName(m.accountId)}
+                {m.duty ? ` — ${m.duty}` : ''}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {d.plan?.recommendedMode === 'emergency_replacement' && tk.serviceMode !== 'emergency_replacement' && (
+        <p class="safety" data-testid="emergency-recommendation">
+          {t('ticket.emergencyRecommended')}
+        </p>
+      )}
+      {role === 'customer' && tk.status === 'repaired' && <ConfirmRepair ticket={tk} onDone={detail.reload} />}
       {isStaff(role) && (
         <Actions
           ticket={tk}
@@ -462,7 +489,16 @@ function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarm
             disabled={busy || !open}
             onChange={(e) =>
               e.currentTarget.value &&
-              run(() => api.post(`/api/tickets/${ticket.id}/service-mode`, { mode: e.currentTarget.value }))
+              run(() => {
+                const mode = e.currentTarget.value;
+                // emergency mode (紧急模式) only at the user's request: say who asked
+                if (mode !== 'emergency_replacement')
+                  return api.post(`/api/tickets/${ticket.id}/service-mode`, { mode });
+                const userRequest = window.prompt(t('ticket.mode.userRequest'))?.trim();
+                return userRequest
+                  ? api.post(`/api/tickets/${ticket.id}/service-mode`, { mode, userRequest })
+                  : Promise.resolve();
+              })
             }
           >
             <option value="">—</option>
@@ -481,6 +517,158 @@ function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarm
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * The level: proposed by the customer or the rule, classified by the duty desk (市场部), which may
+ * confirm or reclassify it with the reason; and the place with 省内/省外, confirmed by the desk.
+ */
+function Classification({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
+  const role = me().role;
+  const meta = getMeta();
+  const desk = role === 'admin' || role === 'dispatcher';
+  const [level, setLevel] = useState<string>(ticket.level);
+  const [reason, setReason] = useState('');
+  const [place, setPlace] = useState(ticket.place ?? '');
+  const [province, setProvince] = useState<string>(ticket.province ?? '');
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    setErr(null);
+    try {
+      await fn();
+      setReason('');
+      onDone();
+    } catch (x) {
+      setErr(errorText(x));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" data-testid="classification" data-confirmed={ticket.levelConfirmedAt !== null ? 'yes' : 'no'}>
+      <h3>{t('ticket.classify')}</h3>
+      <p>
+        {t('ticket.proposed')}: {ticket.proposedLevel ? <LevelBadge level={ticket.proposedLevel} /> : '—'} ·{' '}
+        <span data-testid="classified-state">
+          {ticket.levelConfirmedAt !== null
+            ? t('ticket.classified', {
+                who: personName(ticket.levelConfirmedBy),
+                at: dateTime(ticket.levelConfirmedAt),
+              })
+            : t('ticket.unclassified')}
+        </span>
+      </p>
+      {desk && (
+        <form
+          class="toolbar"
+          data-testid="classify-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(() =>
+              api.post(
+                `/api/tickets/${ticket.id}/classify`,
+                reason.trim() ? { level, reason: reason.trim() } : { level },
+              ),
+            );
+          }}
+        >
+          <select name="level" value={level} onChange={(e) => setLevel(e.currentTarget.value)}>
+            {Object.entries(meta.ticketLevels).map(([k, l]) => (
+              <option key={k} value={k}>
+                {loc(l)}
+              </option>
+            ))}
+          </select>
+          <input
+            class="grow"
+            name="reason"
+            placeholder={t('ticket.classify.reason')}
+            maxLength={500}
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
+          <button type="submit" class="primary" disabled={busy}>
+            {t('ticket.classify.submit')}
+          </button>
+        </form>
+      )}
+      {desk && (
+        <form
+          class="toolbar"
+          data-testid="site-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void run(() =>
+              api.post(`/api/tickets/${ticket.id}/site`, {
+                place: place.trim() || null,
+                province: province || null,
+              }),
+            );
+          }}
+        >
+          <input
+            class="grow"
+            name="place"
+            placeholder={t('ticket.place')}
+            maxLength={300}
+            value={place}
+            onInput={(e) => setPlace(e.currentTarget.value)}
+          />
+          <select name="province" value={province} onChange={(e) => setProvince(e.currentTarget.value)}>
+            <option value="">{t('ticket.province.none')}</option>
+            <option value="in">{t('ticket.province.in')}</option>
+            <option value="out">{t('ticket.province.out')}</option>
+          </select>
+          <button type="submit" disabled={busy}>
+            {t('ticket.site.submit')}
+          </button>
+        </form>
+      )}
+      {err && (
+        <div class="error" role="alert">
+          {err}
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** The customer side confirms the repair (双方确认), with a remark for both sides. */
+function ConfirmRepair({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
+  const [note, setNote] = useState('');
+  const [err, setErr] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="card toolbar"
+      data-testid="confirm-repair"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setErr(null);
+        api
+          .post(
+            `/api/tickets/${ticket.id}/transitions`,
+            note.trim() ? { action: 'verify', note: note.trim() } : { action: 'verify' },
+          )
+          .then(onDone, (x: unknown) => setErr(errorText(x)))
+          .finally(() => setBusy(false));
+      }}
+    >
+      <span>{t('ticket.confirmRepair.hint')}</span>
+      <input class="grow" name="note" maxLength={2000} value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+      <button type="submit" class="primary" disabled={busy}>
+        {t('ticket.confirmRepair')}
+      </button>
+      {err && (
+        <div class="error" role="alert">
+          {err}
+        </div>
+      )}
+    </form>
   );
 }
 

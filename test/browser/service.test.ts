@@ -1,0 +1,168 @@
+/// <reference lib="dom" />
+/**
+ * The plan's service rules in real Chromium (issue 13, docs/service.md): the duty desk reclassifies
+ * a level a customer proposed; the customer side confirms the repair (双方确认); a service order
+ * (巡检巡修) requested by a customer and scheduled by the duty desk.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
+const PASSWORD = 'browser-test-password-1';
+
+describe('the service plan’s rules in the console (Chromium)', () => {
+  let tp: TestPlatform;
+  let browser: Browser;
+  let base: string;
+  let consoleDir: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
+    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
+    await build({
+      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
+      logLevel: 'warn',
+      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
+    });
+    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
+    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    const p = tp.platform;
+    await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
+    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
+    for (const [id, name, role] of [
+      ['desk', 'Di Desk', 'dispatcher'],
+      ['cust-a', 'Ann of Unit A', 'customer'],
+    ] as const)
+      await accounts.add({
+        id,
+        name,
+        role,
+        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
+        password: PASSWORD,
+        mustChangePassword: false,
+      });
+    await tp.addVehicle('VA-1', 'UNIT-A');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await tp?.close();
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+  });
+
+  async function signIn(username: string): Promise<Page> {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
+    await page.goto(`${base}/`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=who]');
+    return page;
+  }
+
+  const customerTicket = (level: 'extra_urgent' | 'urgent', title: string) =>
+    tp.platform.tickets.open(
+      { source: 'customer', vehicleId: 'VA-1', customerId: 'UNIT-A', level, title, need: 'no power', contacts: [] },
+      'cust-a',
+    );
+
+  it('the duty desk reclassifies the level a customer proposed, with the reason on the timeline', async () => {
+    const t = await customerTicket('extra_urgent', 'Inverter alarm');
+    await tp.platform.tickets.setTeam(
+      t.id,
+      [{ accountId: 'desk', role: 'leader', duty: '现场勘查 site survey' }],
+      'desk',
+    );
+    const page = await signIn('desk');
+    await page.goto(`${base}/#/tickets/${t.id}`);
+    const card = page.locator('[data-testid=classification]');
+    await card.waitFor();
+    expect(await card.getAttribute('data-confirmed')).toBe('no');
+    expect(await page.locator('[data-testid=classified-state]').innerText()).toBe(
+      'Not yet classified by the duty desk',
+    );
+    await page.selectOption('[data-testid=classify-form] select[name=level]', 'urgent');
+    await page.fill('[data-testid=classify-form] input[name=reason]', 'generator runs; only the charger is down');
+    await page.click('[data-testid=classify-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=classification][data-confirmed=yes]');
+    expect(await page.locator('[data-testid=classified-state]').innerText()).toMatch(/^Classified by desk at /);
+    expect(await page.locator('[data-testid=timeline]').innerText()).toContain(
+      'extra_urgent → urgent: generator runs; only the charger is down',
+    );
+    expect((await tp.platform.tickets.get(t.id)).level).toBe('urgent');
+    // the response team is shown on the ticket, with each member's duty
+    expect(await page.locator('[data-testid=ticket-team] li[data-role=leader]').innerText()).toBe(
+      'Leader desk — 现场勘查 site survey',
+    );
+  }, 60_000);
+
+  it('the customer confirms the repair of its unit’s ticket (双方确认)', async () => {
+    const t = await customerTicket('extra_urgent', 'No mains');
+    for (const a of ['determine_work_content', 'start_service', 'mark_repaired'] as const)
+      await tp.platform.tickets.transition(t.id, a, 'desk');
+    const page = await signIn('cust-a');
+    await page.goto(`${base}/#/tickets/${t.id}`);
+    await page.waitForSelector('[data-testid=ticket-view][data-status=repaired]');
+    await page.fill('[data-testid=confirm-repair] input[name=note]', 'switching mains ↔ generator works again');
+    await page.click('[data-testid=confirm-repair] button[type=submit]');
+    await page.waitForSelector('[data-testid=ticket-view][data-status=verified]');
+    expect(await page.locator('[data-testid=timeline]').innerText()).toContain(
+      'switching mains ↔ generator works again',
+    );
+    expect((await tp.platform.tickets.get(t.id)).status).toBe('verified');
+  }, 60_000);
+
+  it('a customer requests a patrol inspection; the duty desk schedules it; no ticket, no clock', async () => {
+    const cust = await signIn('cust-a');
+    await cust.goto(`${base}/#/orders/new`);
+    const form = cust.locator('[data-testid=order-form]');
+    await form.waitFor();
+    await form.locator('select[name=kind]').selectOption('patrol_inspection');
+    await form.locator('input[name=title]').fill('Winter patrol inspection');
+    await form.locator('textarea[name=details]').fill('Generator sets and batteries of 3 shelters');
+    await form.locator('input[name=place]').fill('Yueyang depot, gate 2');
+    await form.locator('input[name=date]').fill('2026-12-20');
+    await form.locator('input[name=people]').fill('2');
+    await form.locator('input[name=contact-phone]').fill('0730-7650002');
+    await form.locator('button[type=submit]').click();
+    await cust.waitForSelector('[data-testid=order-view][data-status=requested]');
+    const id = /#\/orders\/(\d+)/.exec(cust.url())![1]!;
+
+    const desk = await signIn('desk');
+    await desk.goto(`${base}/#/orders`);
+    await desk.locator(`[data-testid=orders-table] a[href="#/orders/${id}"]`).click();
+    const schedule = desk.locator('[data-testid=order-schedule]');
+    await schedule.waitFor();
+    await schedule.locator('input[name=start]').fill('2026-12-20T09:00');
+    await schedule.locator('input[name=team]').fill('Wang (leader), Zhou (technician)');
+    await schedule.locator('button[type=submit]').click();
+    await desk.waitForSelector('[data-testid=order-view][data-status=scheduled]');
+    expect(await desk.locator('[data-testid=order-team]').innerText()).toBe('Wang (leader), Zhou (technician)');
+
+    await cust.goto(`${base}/#/orders`);
+    const row = cust.locator('[data-testid=orders-table] tr[data-status=scheduled]');
+    await row.waitFor();
+    expect(await row.innerText()).toContain('Patrol inspection and repair');
+    const order = await tp.platform.records
+      .selectFrom('service_orders')
+      .select(['status', 'team'])
+      .where('id', '=', Number(id))
+      .executeTakeFirstOrThrow();
+    expect(order).toEqual({ status: 'scheduled', team: 'Wang (leader), Zhou (technician)' });
+    expect(await tp.platform.tickets.list()).toHaveLength(2); // the two tickets above only
+  }, 60_000);
+});
