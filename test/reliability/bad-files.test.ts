@@ -290,7 +290,14 @@ describe('configuration', () => {
   /** Settings holding a secret: refused without repeating the value. */
   const secrets = ['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET'];
   /** Certificate and key files: refused alone (they come in pairs) or when missing; test/integration/tls.test.ts. */
-  const tlsFiles = ['MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE', 'HTTP_TLS_CERT_FILE', 'HTTP_TLS_KEY_FILE'];
+  const tlsFiles = [
+    'MQTT_TLS_CERT_FILE',
+    'MQTT_TLS_KEY_FILE',
+    'HTTP_TLS_CERT_FILE',
+    'HTTP_TLS_KEY_FILE',
+    // the report font: any file path (docs/service-reports.md)
+    'REPORT_FONT_FILE',
+  ];
   /** The other settings that do not take any text: a choice among a few words. */
   const enums = Object.keys(configSchema.shape).filter(
     (k) =>

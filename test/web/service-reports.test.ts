@@ -115,14 +115,18 @@ describe('service reports (《售后服务报告》)', () => {
     });
     expect(res.statusCode, res.body).toBe(201);
     const id = res.json().ticket.id as number;
-    const act = async (a: Agent, action: string, note?: string, visibility = 'customer') => {
-      const r = await a.post(`/api/tickets/${id}/transitions`, { action, ...(note ? { note, visibility } : {}) });
+    const act = async (a: Agent, action: string, note?: string, visibility = 'customer', extra: object = {}) => {
+      const r = await a.post(`/api/tickets/${id}/transitions`, {
+        action,
+        ...(note ? { note, visibility } : {}),
+        ...extra,
+      });
       expect(r.statusCode, r.body).toBe(200);
     };
     w.advance(3 * MIN);
     expect((await dispatcher.post(`/api/tickets/${id}/assign`, { assignee: 'engineer' })).statusCode).toBe(200);
     w.advance(5 * MIN);
-    await act(engineer, 'determine_work_content', '检查发电机组启动电路');
+    await act(dispatcher, 'determine_work_content', '检查发电机组启动电路');
     w.advance(2 * MIN);
     const session = await engineer.post('/api/sessions', { ticketId: id, description: '远程指导检查启动电池' });
     expect(session.statusCode, session.body).toBe(201);
@@ -139,9 +143,12 @@ describe('service reports (《售后服务报告》)', () => {
     expect(internal.statusCode).toBe(201);
     w.advance(22 * MIN);
     dispatcher = await w.login('dispatcher');
-    await act(engineer, 'mark_repaired', '更换启动继电器，发电机组恢复供电');
+    await act(engineer, 'mark_repaired', '更换启动继电器，发电机组恢复供电', 'customer', {
+      resolution: { rootCause: '启动继电器烧毁', workDone: '更换启动继电器', partsUsed: ['启动继电器 ×1'] },
+    });
     w.advance(45 * MIN);
-    await act(engineer, 'verify', '双方测试确认供电正常');
+    dispatcher = await w.login('dispatcher');
+    await act(dispatcher, 'verify', '双方测试确认供电正常', 'customer', { alarmOverride: '报警由测试保留' });
     // the console sessions' idle timeout (1 h) has passed for those who did nothing meanwhile
     custA = await w.login('cust-a');
     custB = await w.login('cust-b');

@@ -75,7 +75,7 @@ export function adminRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async () => ({
         staff: (await accounts.list())
-          .filter((a) => !a.disabled && a.role !== 'customer')
+          .filter((a) => !a.disabled && STAFF_ROLES.includes(a.role))
           .map((a) => ({ id: a.id, name: a.name, role: a.role })),
       }),
     );
