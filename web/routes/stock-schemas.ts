@@ -179,7 +179,7 @@ export const ticketStockOut = z.object({
 });
 
 export const nearQuery = z
-  .object({
+  .strictObject({
     lat: z.coerce.number().min(-90).max(90).optional(),
     lon: z.coerce.number().min(-180).max(180).optional(),
   })

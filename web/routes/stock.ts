@@ -160,7 +160,7 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'On hand, reserved and available per part and store, summed from the ledger',
-          querystring: z.object({ partNo: partNoSchema.optional(), storeId: storeIdSchema.optional() }),
+          querystring: z.strictObject({ partNo: partNoSchema.optional(), storeId: storeIdSchema.optional() }),
           response: { 200: z.object({ balances: z.array(balanceOut) }), ...errors(400, ...AUTHED) },
         },
       },
@@ -173,7 +173,7 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'The ledger’s movements, newest first',
-          querystring: z.object({
+          querystring: z.strictObject({
             partNo: partNoSchema.optional(),
             storeId: storeIdSchema.optional(),
             ticketId: intQuery('ticketId', 1, Number.MAX_SAFE_INTEGER).optional(),
@@ -359,7 +359,7 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Shipments, newest first (a customer: those to its own unit)',
-          querystring: z.object({ ticketId: intQuery('ticketId', 1, Number.MAX_SAFE_INTEGER).optional() }),
+          querystring: z.strictObject({ ticketId: intQuery('ticketId', 1, Number.MAX_SAFE_INTEGER).optional() }),
           response: {
             200: z.object({ shipments: z.array(customerShipmentOut.or(shipmentOut)) }),
             ...errors(400, ...AUTHED),
@@ -532,7 +532,7 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Stock-takes (盘点), newest first',
-          querystring: z.object({ storeId: storeIdSchema.optional() }),
+          querystring: z.strictObject({ storeId: storeIdSchema.optional() }),
           response: { 200: z.object({ counts: z.array(countOut) }), ...errors(400, ...AUTHED) },
         },
       },
