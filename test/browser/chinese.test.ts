@@ -43,6 +43,8 @@ const ALLOWED = new Set([
   'C',
   'SOC',
   'MQTT',
+  // a file format's name (the service report's download)
+  'PDF',
   'ID',
   'API',
   'JSONL',
