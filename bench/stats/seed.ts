@@ -53,7 +53,7 @@ export interface SeedSettings {
 
 /**
  * Historical tickets with a realistic spread: units of different sizes, six vehicle models, twenty
- * fault types (a few frequent, many rare: Zipf-like), levels 特急 25 % / 加急 45 % / 常规 30 %,
+ * fault types (a few frequent, many rare: Zipf-like), levels 特急 35 % / 加急 65 % (the plan's two emergency levels),
  * work content mostly within 30 min, closure after hours to days, power restored for most,
  * a third resolved remotely, 2 % cancelled, the newest still open; surveys sent for 80 % of the
  * closed, 60 % of them answered, low scores with a follow-up. Rows go in as the platform writes them.

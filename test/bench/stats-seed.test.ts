@@ -30,7 +30,7 @@ describe('bench:stats seed and views', () => {
       expect(surveys.length, by).toBeGreaterThan(0);
     }
     const byLevel = await stats.service({ ...window, by: 'level' });
-    expect(byLevel.map((r) => r.key)).toEqual(['extra_urgent', 'routine', 'urgent']);
+    expect(byLevel.map((r) => r.key)).toEqual(['extra_urgent', 'urgent']);
     for (const r of byLevel) {
       expect(r.workContent.rate!).toBeGreaterThan(0.7);
       expect(r.firstTimeFix.rate!).toBeGreaterThan(0.5);
