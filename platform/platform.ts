@@ -42,6 +42,7 @@ import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influ
 import { createStock } from '../resources/stock/stock.ts';
 import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
+import { createSupportPlanStage } from './support-plans.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -271,6 +272,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   });
   // the resource register (tools, suppliers and quality, partners, people) and its reminders in the inbox
   const resourceRegister = createResourceRegister({ db: records, now, bus, log });
+  // the support plan document (应急保障工作计划): parts reserved in the stock, tools checked out of the register
+  const supportPlans = createSupportPlanStage({ db: records, log, now, tickets, stock, tools: resourceRegister.tools });
   const toolReminderNotices = createToolReminderNotices({
     db: records,
     bus,
@@ -303,6 +306,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       invites: sessionParts.invites,
       stock,
       resourceRegister,
+      supportPlans,
       counters,
       health: () => ({
         status: 'ok',
@@ -402,6 +406,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     sessionParts,
     stock,
     resourceRegister,
+    supportPlans,
     registryWatcher: watcher,
     get ports() {
       if (!ports) throw new Error('platform not started');

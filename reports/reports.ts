@@ -153,6 +153,21 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
     stop: (): Promise<void> => pdfThread.close(),
     serviceSources,
     serviceDocument,
+    /** Any report document (the support plan's forms, reports/support-plan-forms.ts) as HTML or PDF. */
+    async render(
+      doc: ReportDocument,
+      fileName: string,
+      format: ReportFormat,
+    ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
+      if (format === 'html')
+        return { type: 'text/html; charset=utf-8', body: renderReportHtml(doc), fileName: `${fileName}.html` };
+      if (!(await fontReadable(font)))
+        throw new PlatformError(
+          'REPORT_FONT_MISSING',
+          `the report font ${font.file} cannot be read; install fonts-wqy-microhei or set REPORT_FONT_FILE`,
+        );
+      return { type: 'application/pdf', body: await pdfThread.render(doc, font), fileName: `${fileName}.pdf` };
+    },
     /** The after-sales service report of a ticket as HTML or PDF. */
     async serviceReport(
       t: Ticket,

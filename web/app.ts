@@ -60,6 +60,7 @@ import { toolRoutes } from './routes/tools.ts';
 import { supplierRoutes } from './routes/suppliers.ts';
 import { partnerRoutes } from './routes/partners.ts';
 import { peopleRoutes } from './routes/people.ts';
+import { supportPlanRoutes } from './routes/support-plans.ts';
 
 export type { WebDeps, WebOptions } from './context.ts';
 
@@ -307,6 +308,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(supplierRoutes(ctx));
     await app.register(partnerRoutes(ctx));
     await app.register(peopleRoutes(ctx));
+    await app.register(supportPlanRoutes(ctx));
     await app.register(consoleStatic(consoleDir));
 
     let sweeper: NodeJS.Timeout | undefined;

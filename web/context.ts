@@ -41,6 +41,7 @@ import type { ReportFont } from '../reports/pdf.ts';
 import type { Reports } from '../reports/reports.ts';
 import type { Stock } from '../resources/stock/stock.ts';
 import type { ResourceRegister } from '../resources/register.ts';
+import type { SupportPlans } from '../diagnostics/support-plans/plans.ts';
 
 /** What the console needs from the platform. The composition root passes it in. */
 export interface WebDeps {
@@ -82,6 +83,8 @@ export interface WebDeps {
   stock: Stock;
   /** The resource register: tools, suppliers and quality, partners, people (resources/register.ts). */
   resourceRegister: Pick<ResourceRegister, 'tools' | 'suppliers' | 'quality' | 'partners' | 'people'>;
+  /** The support plan documents of tickets (应急保障工作计划; diagnostics/support-plans/). */
+  supportPlans: SupportPlans;
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics.json` body: the counters with their counts per key. */

@@ -13,6 +13,7 @@ import type {} from './auth/errors.ts';
 import type {} from '../reports/errors.ts';
 import type {} from '../resources/stock/errors.ts';
 import type {} from '../resources/errors.ts';
+import type {} from '../diagnostics/support-plans/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -148,6 +149,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PARTNER_DISPATCH_INVALID: 409,
   PERSON_NOT_FOUND: 404,
   PERSON_EXISTS: 409,
+  SUPPORT_PLAN_NOT_FOUND: 404,
+  PLAN_DOCUMENT_REQUIRED: 409,
   INTERNAL: 500,
 };
 

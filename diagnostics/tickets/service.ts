@@ -612,6 +612,66 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
       });
     },
     /**
+     * Issues a version of the support plan document (diagnostics/support-plans/): the one way a plan
+     * is issued. The first version performs `issue_plan` (work content determined → plan issued; the
+     * 加急 plan deadline is met now); a later one (re-issue) is recorded as `plan_reissued`. The
+     * plan's ETA becomes the ticket's (one source of truth). `write` stores the version in the same transaction.
+     */
+    issuePlan(
+      id: number,
+      actor: string,
+      issue: {
+        version: number;
+        note: string;
+        eta: number | null;
+        etaNote: string | null;
+        write: (tx: RecordsDb, ticket: Ticket) => Promise<void>;
+      },
+    ): Promise<Ticket> {
+      return change(id, (t) => {
+        assertOpen(t, 'issue a support plan for');
+        if (t.status === 'received')
+          throw new PlatformError(
+            'INVALID_TRANSITION',
+            `ticket ${t.number}: determine the work content before issuing the support plan`,
+          );
+        const at = now();
+        const moves = t.status === 'work_content_determined';
+        const action = issue.version === 1 ? 'issue_plan' : 'plan_reissued';
+        const etaMoves = issue.eta !== null && (issue.eta !== t.eta || issue.etaNote !== t.etaNote);
+        return {
+          change: {
+            ...(moves ? { status: 'plan_issued' as const } : {}),
+            ...(t.planDoneAt === null ? { planDoneAt: at } : {}),
+            ...(etaMoves ? { eta: issue.eta, etaNote: issue.etaNote } : {}),
+          },
+          entry: {
+            actor,
+            action,
+            ...(moves ? { from: t.status, to: 'plan_issued' as const } : {}),
+            note: issue.note,
+            visibility: 'customer',
+          },
+          deadlinesMoved: true,
+          ...(moves
+            ? {
+                event: (after: Ticket): TicketEvent => ({
+                  type: 'status',
+                  ticket: after,
+                  action: 'issue_plan',
+                  from: t.status,
+                  note: issue.note,
+                  visibility: 'customer',
+                }),
+              }
+            : etaMoves
+              ? { event: (after: Ticket): TicketEvent => ({ type: 'eta', ticket: after, from: t.eta }) }
+              : {}),
+          also: async (tx) => issue.write(tx, await getTicket(tx, id)),
+        };
+      });
+    },
+    /**
      * Adds an entry to a ticket's timeline inside the caller's transaction (pages, escalations and
      * acknowledgements: notifications/paging.ts), so that the timeline stays the one place of its history.
      */

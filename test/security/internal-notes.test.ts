@@ -7,6 +7,7 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import { apiAs, openConsole, type LiveClient } from '../helpers/live-client.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { codeOf, PASSWORD, startWeb, TEST_COST, type TestWeb } from '../web/helpers.ts';
+import { issuePlan } from '../web/support-plan-helpers.ts';
 
 /**
  * Notes for staff only (issue 16, item 6). Before, a customer unit was sent every note on its
@@ -60,15 +61,7 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
       ).statusCode,
     ).toBe(201);
     w.advance(1000);
-    expect(
-      (
-        await dispatcher.post(`/api/tickets/${t.id}/transitions`, {
-          action: 'issue_plan',
-          note: 'Plan issued: swap the inverter fuse',
-          visibility: 'customer',
-        })
-      ).statusCode,
-    ).toBe(200);
+    expect((await issuePlan(dispatcher, t.id)).statusCode).toBe(200);
     // a customer's own comment is for its unit; it cannot make one internal
     expect((await cust.post(`/api/tickets/${t.id}/comments`, { text: 'thanks' })).statusCode).toBe(201);
     const refused = await cust.post(`/api/tickets/${t.id}/comments`, { text: 'hide this', visibility: 'internal' });
@@ -83,7 +76,7 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
       'An engineer will call you in 10 minutes',
       'thanks',
     ]);
-    expect(seen.timeline.find((e) => e.action === 'issue_plan')?.note).toBe('Plan issued: swap the inverter fuse');
+    expect(seen.timeline.find((e) => e.action === 'issue_plan')?.note).toBe('support plan v1 issued');
     expect(new Set(seen.timeline.map((e) => e.visibility))).toEqual(new Set(['customer']));
     // nor in the queue
     expect((await cust.get('/api/tickets')).body).not.toContain('INTERNAL');
@@ -100,7 +93,7 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
     const sent = await w.db.selectFrom('notifications').selectAll().where('target', '=', 'duty@unit.example').execute();
     expect(sent.length).toBeGreaterThan(0);
     expect(JSON.stringify(sent)).not.toContain('INTERNAL');
-    expect(JSON.stringify(sent)).toContain('Plan issued: swap the inverter fuse');
+    expect(JSON.stringify(sent)).toContain('support plan v1 issued');
   });
 
   it('alarm comments and acknowledgement comments: internal by default, left out (or without text) for the customer', async () => {

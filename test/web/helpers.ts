@@ -32,6 +32,7 @@ import type { ParticipantRole } from '../../remote/types.ts';
 import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
 import { createStock } from '../../resources/stock/stock.ts';
+import { createSupportPlanStage } from '../../platform/support-plans.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
@@ -190,6 +191,7 @@ export async function startWeb(
   const stock = createStock({ db, log, now, planParts: (code) => diagnosticsForWeb.plans.get(code)?.parts });
   // the resource register as the platform wires it; its reminder sweep not started (tests call sweep())
   const resourceRegister = createResourceRegister({ db, now, bus, log });
+  const supportPlans = createSupportPlanStage({ db, log, now, tickets, stock, tools: resourceRegister.tools });
   const { app, ctx } = await createWebApp(
     {
       log,
@@ -210,6 +212,7 @@ export async function startWeb(
       invites: sessionParts.invites,
       stock,
       resourceRegister,
+      supportPlans,
       counters,
       health: () => ({ status: 'ok' }),
       metrics: () => counters.snapshot(),
@@ -325,6 +328,7 @@ export async function startWeb(
     service,
     stock,
     resourceRegister,
+    supportPlans,
     now,
     advance: (ms: number) => (clock += ms),
     login,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import { issuePlan } from './support-plan-helpers.ts';
 
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002', role: 'unit technician' }];
 
@@ -71,7 +72,10 @@ describe('the service plan’s rules over the API', () => {
     expect(seen.ticket.levelConfirmedBy).toBe('Duty desk'); // never the login id
     expect((await act(dispatcher, t.id, 'determine_work_content')).statusCode).toBe(200);
     expect(codeOf(await act(engineer, t.id, 'issue_plan'))).toBe('FORBIDDEN');
-    expect((await act(dispatcher, t.id, 'issue_plan')).statusCode).toBe(200);
+    // the note-only step is refused: the duty desk issues the plan document (an engineer may not)
+    expect(codeOf(await act(dispatcher, t.id, 'issue_plan'))).toBe('PLAN_DOCUMENT_REQUIRED');
+    expect(codeOf(await engineer.post(`/api/tickets/${t.id}/support-plan/issue`, {}))).toBe('FORBIDDEN');
+    expect((await issuePlan(dispatcher, t.id)).statusCode).toBe(200);
     // raising to 特急 drops the plan deadline 特急 does not have
     const up = await dispatcher.post(`/api/tickets/${t.id}/classify`, { level: 'extra_urgent', reason: 'no power' });
     expect(up.json().ticket).toMatchObject({ level: 'extra_urgent', planDueAt: null });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import { issuePlan } from './support-plan-helpers.ts';
 
 const FIXED = { rootCause: 'starter relay stuck', workDone: 'relay replaced', partsUsed: ['1× relay SR-12'] };
 
@@ -30,8 +31,7 @@ describe('closing only what is fixed', () => {
     return { t, alarmId: alarm.id };
   }
   /** Who takes a step: the duty desk (市场部) determines the work content and issues the plan, the engineer the rest. */
-  const by = (action: string): Agent =>
-    action === 'determine_work_content' || action === 'issue_plan' ? dispatcher : engineer;
+  const by = (action: string): Agent => (action === 'determine_work_content' ? dispatcher : engineer);
   async function toRepaired(id: number): Promise<void> {
     for (const action of ['determine_work_content', 'start_service'])
       expect((await act(by(action), id, { action })).statusCode).toBe(200);
@@ -151,8 +151,9 @@ describe('closing only what is fixed', () => {
     const { t: withAlarm } = await ticketWithAlarm();
     const target = await w.ticket('VA1', 'urgent', 'BAT-SOC-CRIT');
     expect((await admin.post(`/api/tickets/${withAlarm.id}/merge`, { into: target.id })).statusCode).toBe(200);
-    for (const action of ['determine_work_content', 'issue_plan', 'start_service'])
-      expect((await act(by(action), target.id, { action })).statusCode).toBe(200);
+    expect((await act(dispatcher, target.id, { action: 'determine_work_content' })).statusCode).toBe(200);
+    expect((await issuePlan(dispatcher, target.id)).statusCode).toBe(200);
+    expect((await act(engineer, target.id, { action: 'start_service' })).statusCode).toBe(200);
     await act(engineer, target.id, { action: 'mark_repaired', resolution: FIXED });
     expect(codeOf(await act(dispatcher, target.id, { action: 'verify' }))).toBe('ALARMS_ACTIVE');
   });

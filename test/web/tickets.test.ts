@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Ticket } from '../../diagnostics/types.ts';
 import { codeOf, healthyFrame, PLANS, startWeb, type Agent, type TestWeb } from './helpers.ts';
+import { issuePlan } from './support-plan-helpers.ts';
 
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002', role: 'unit technician' }];
 const FIXED = { rootCause: 'starter relay stuck', workDone: 'relay replaced, generator started twice', partsUsed: [] };
@@ -62,7 +63,8 @@ describe('tickets over the API', () => {
       code: 'INVALID_TRANSITION',
       message: 'an urgent ticket needs its support plan issued before service starts',
     });
-    expect((await act(dispatcher, t.id, 'issue_plan')).json().ticket).toMatchObject({
+    // the plan is issued as a document (the issue_plan step itself is refused: PLAN_DOCUMENT_REQUIRED)
+    expect((await issuePlan(dispatcher, t.id)).json().ticket).toMatchObject({
       status: 'plan_issued',
       nextDueAt: null,
     });

@@ -328,6 +328,12 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             `${req.body.action} needs the role ${roles.join(' or ')}; you are ${me.role}`,
           );
         const b = req.body;
+        // the support plan is a document now: issuing it is the issue_plan step (web/routes/support-plans.ts)
+        if (b.action === 'issue_plan')
+          throw new PlatformError(
+            'PLAN_DOCUMENT_REQUIRED',
+            'the support plan is issued as a document: write it (PUT /api/tickets/:id/support-plan) and issue it (POST /api/tickets/:id/support-plan/issue)',
+          );
         let visibility: NoteVisibility = b.visibility ?? 'internal';
         if (me.role === 'customer') {
           if (b.visibility === 'internal')
