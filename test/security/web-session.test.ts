@@ -110,6 +110,17 @@ const UNSAFE: [string, UnsafeRequest][] = [
   ],
   ['POST /api/tickets/:id/site', (i) => ({ url: `/api/tickets/${i.ticket}/site`, body: { place: 'csrf' } })],
   [
+    'PUT /api/tickets/:id/support-plan',
+    (i) => ({
+      url: `/api/tickets/${i.ticket}/support-plan`,
+      body: { workContent: 'csrf', materials: [], milestones: [], transport: null, eta: null },
+    }),
+  ],
+  [
+    'POST /api/tickets/:id/support-plan/issue',
+    (i) => ({ url: `/api/tickets/${i.ticket}/support-plan/issue`, body: {} }),
+  ],
+  [
     'POST /api/service-orders',
     () => ({
       url: '/api/service-orders',

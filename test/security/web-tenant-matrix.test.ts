@@ -4,6 +4,7 @@ import { OPERATOR_COMMANDS } from '../../commands/catalogue.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { TOKEN_SCOPES } from '../../web/auth/api-tokens.ts';
 import { healthyFrame, NO_RATE_LIMITS, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+import { withIssuedPlan } from '../web/support-plan-helpers.ts';
 import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
 
 /** Public static content: the API documentation (swagger-ui) and the console's single-page app. */
@@ -284,6 +285,48 @@ const MATRIX: Record<string, Probe[]> = {
       expect: nf('TICKET_NOT_FOUND'),
     },
   ],
+  // the support plan document (应急保障工作计划): B's plan as if B's ticket did not exist; drafting and issuing are the duty desk's
+  'GET /api/tickets/:id/support-plan': [
+    {
+      what: 'B’s support plan',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/support-plan`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+  'PUT /api/tickets/:id/support-plan': [
+    {
+      what: 'draft B’s support plan',
+      method: 'PUT',
+      url: (u) => `/api/tickets/${u.ticket}/support-plan`,
+      body: () => ({ workContent: 'x', materials: [], milestones: [], transport: null, eta: null }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/tickets/:id/support-plan/issue': [
+    {
+      what: 'issue B’s support plan',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/support-plan/issue`,
+      body: () => ({}),
+      expect: FORBIDDEN,
+    },
+  ],
+  ...Object.fromEntries(
+    ['plan', 'contact-letter', 'shipment-notice'].flatMap((form) =>
+      ['html', 'pdf'].map((ext) => [
+        `GET /api/tickets/:id/support-plan/${form}.${ext}`,
+        [
+          {
+            what: `B’s support plan form ${form} (${ext})`,
+            method: 'GET' as const,
+            url: (u: Unit) => `/api/tickets/${u.ticket}/support-plan/${form}.${ext}?lang=zh`,
+            expect: nf('TICKET_NOT_FOUND'),
+          },
+        ],
+      ]),
+    ),
+  ),
   'POST /api/tickets': [
     {
       what: 'a request for B’s vehicle',
@@ -1451,6 +1494,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     await w.diagnostics.alarms.comment(alarmB.id, 'dispatcher', 'B-ALARM-NOTE-7731');
     const ticketB = await w.ticket('VB1');
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
+    // an issued support plan, so that its forms answer B's own customer
+    await withIssuedPlan(w, ticketB.id);
     const inboxB = await w.inboxItem('cust-b', 'B-INBOX-7733', ticketB.id);
     b = await w.login('cust-b');
     const tokenB = await w.ctx.tokens.create({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../web/auth/accounts.ts';
 import type { StepRunner } from '../../remote/steps.ts';
+import { withIssuedPlan } from './support-plan-helpers.ts';
 import { codeOf, startWeb, type Agent, type TestWeb } from './helpers.ts';
 
 /**
@@ -265,6 +266,46 @@ const ROUTES: Route[] = [
     tenant: 'TICKET_NOT_FOUND',
     missing: `/api/tickets/999999/report.${ext}`,
   })),
+  // the support plan document (应急保障工作计划): the duty desk drafts and issues, field roles read
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}/support-plan',
+    roles: FIELD,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/support-plan`,
+    invalid: { url: '/api/tickets/abc/support-plan' },
+    tenant: 'TICKET_NOT_FOUND',
+    missing: '/api/tickets/999999/support-plan',
+  },
+  {
+    method: 'PUT',
+    path: '/api/tickets/{id}/support-plan',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/support-plan`,
+    body: () => ({ workContent: 'swap the fuse', materials: [], milestones: [], transport: null, eta: null }),
+    invalid: {
+      url: '/api/tickets/1/support-plan',
+      body: { workContent: 'x', materials: [], milestones: [], transport: { mode: 'horse' }, eta: null },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/support-plan/issue',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/support-plan/issue`,
+    body: () => ({}),
+    invalid: { url: '/api/tickets/1/support-plan/issue', body: { reason: 7 } },
+  },
+  ...['plan', 'contact-letter', 'shipment-notice'].flatMap((form) =>
+    (['html', 'pdf'] as const).map((ext): Route => ({
+      method: 'GET',
+      path: `/api/tickets/{id}/support-plan/${form}.${ext}`,
+      roles: FIELD,
+      url: (ids, u) => `/api/tickets/${T(ids, u)}/support-plan/${form}.${ext}?lang=en`,
+      invalid: { url: `/api/tickets/1/support-plan/${form}.${ext}?lang=fr` },
+      tenant: 'TICKET_NOT_FOUND',
+      missing: `/api/tickets/999999/support-plan/${form}.${ext}`,
+    })),
+  ),
   {
     method: 'POST',
     path: '/api/tickets',
@@ -1424,6 +1465,9 @@ describe('every route checks login, role, input and tenant', () => {
         return { orderA: await order('CA'), orderB: await order('CB') };
       })()),
     };
+    // issued support plans, so that their forms answer each unit's own customer
+    await withIssuedPlan(w, ids.ticketA);
+    await withIssuedPlan(w, ids.ticketB);
     // spare parts: a store with filters, one shipped to each unit's ticket
     await w.stock.catalogue.addPart({
       partNo: 'FF-5421',

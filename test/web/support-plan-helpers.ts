@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import type { Agent } from './helpers.ts';
+import type { Agent, TestWeb } from './helpers.ts';
 
 /**
  * Issues the ticket's support plan as the duty desk does now (the note-only `issue_plan` step is
@@ -20,4 +20,15 @@ export async function issuePlan(
   });
   expect(draft.statusCode, draft.body).toBe(200);
   return desk.post(`/api/tickets/${ticketId}/support-plan/issue`, {});
+}
+
+/** Gives a fresh ticket an issued support plan through the services (for the route matrices' forms). */
+export async function withIssuedPlan(w: Pick<TestWeb, 'tickets' | 'supportPlans'>, ticketId: number): Promise<void> {
+  await w.tickets.transition(ticketId, 'determine_work_content', 'dispatcher');
+  await w.supportPlans.saveDraft(
+    ticketId,
+    { workContent: 'Swap the inverter fuse', materials: [], milestones: [], transport: null, eta: null },
+    'dispatcher',
+  );
+  await w.supportPlans.issue(ticketId, 'dispatcher', null);
 }
