@@ -21,6 +21,7 @@ import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
 import { TicketStock } from '../components/ticket-stock.tsx';
+import { SupportPlanPanel } from '../components/support-plan.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
@@ -255,6 +256,7 @@ export function TicketView({ id }: { id: string }) {
         </section>
       )}
 
+      <SupportPlanPanel ticketId={tk.id} onChange={reload} />
       <TicketStock ticketId={tk.id} />
 
       <section>
@@ -339,6 +341,7 @@ function Actions({ ticket, activeAlarms, onDone }: { ticket: Ticket; activeAlarm
     ([action, a]) =>
       a.from.includes(ticket.status) &&
       a.roles.includes(role) &&
+      action !== 'issue_plan' && // issued as a document: components/support-plan.tsx
       !(action === 'start_service' && ticket.level !== 'extra_urgent' && ticket.status !== 'plan_issued') &&
       // four-eyes: who marked it repaired does not verify it (the server refuses too)
       !(action === 'verify' && ticket.repairedBy === me().id),
