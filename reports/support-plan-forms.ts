@@ -16,9 +16,9 @@ export const SUPPORT_PLAN_FORMS = ['plan', 'contact-letter', 'shipment-notice'] 
 export type SupportPlanForm = (typeof SUPPORT_PLAN_FORMS)[number];
 
 export const FORM_TITLES: Record<SupportPlanForm, Record<ReportLanguage, string>> = {
-  plan: { zh: '《专项保障工作计划》', en: 'Special support work plan' },
-  'contact-letter': { zh: '《售后服务工作联系函》', en: 'After-sales service work contact letter' },
-  'shipment-notice': { zh: '《售后服务发运通知》', en: 'After-sales service shipment notice' },
+  plan: { zh: '专项保障工作计划', en: 'Special support work plan' },
+  'contact-letter': { zh: '售后服务工作联系函', en: 'After-sales service work contact letter' },
+  'shipment-notice': { zh: '售后服务发运通知', en: 'After-sales service shipment notice' },
 };
 
 /** A plan version as the unit sees it (web/routes/support-plans.ts customerPlan). */

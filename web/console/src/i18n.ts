@@ -915,6 +915,7 @@ const en = {
   'team.role.deputy_commander': 'Deputy commander',
   // the support plan document (components/support-plan.tsx)
   'plan.title': 'Support plan (应急保障工作计划)',
+  'plan.html': 'Web page',
   'plan.none': 'No support plan issued yet.',
   'plan.version': 'Version {n}',
   'plan.versions': 'All {n} versions',
@@ -1859,6 +1860,7 @@ const zh: Record<MessageKey, string> = {
   'team.role.deputy_commander': '副总指挥',
   // the support plan document (components/support-plan.tsx)
   'plan.title': '应急保障工作计划',
+  'plan.html': '网页',
   'plan.none': '尚未下达保障计划。',
   'plan.version': '第 {n} 版',
   'plan.versions': '全部 {n} 个版本',

@@ -158,7 +158,7 @@ function IssuedPlan({ plan, ticketId }: { plan: PublicPlan; ticketId: number }) 
               rel="noopener"
               data-testid={`plan-form-${f}-html`}
             >
-              HTML
+              {t('plan.html')}
             </a>{' '}
             <a
               href={`/api/tickets/${ticketId}/support-plan/${f}.pdf?lang=${getLang()}`}
