@@ -182,6 +182,8 @@ const MILESTONE_OF: Record<string, MilestoneKind> = {
   assigned: 'assigned',
   determine_work_content: 'work_content_determined',
   issue_plan: 'plan_issued',
+  // a new version of the support plan document (diagnostics/support-plans/)
+  plan_reissued: 'plan_issued',
   service_mode_set: 'service_mode_set',
   eta_set: 'eta_set',
   start_service: 'service_started',

@@ -520,12 +520,24 @@ function Editor({ ticketId, data, onDone }: { ticketId: number; data: PlanAnswer
   );
 }
 
-/** The panel on the ticket page; `onChange` reloads the ticket (issuing moves its status and ETA). */
-export function SupportPlanPanel({ ticketId, onChange }: { ticketId: number; onChange?: () => void }) {
+/**
+ * The panel on the ticket page; `onChange` reloads the ticket (issuing moves its status and ETA);
+ * `stamp` (the ticket's updatedAt) reloads the plan when the ticket changed elsewhere (a live update:
+ * another desk issued it). The draft being edited stays unless its version or draft time changed.
+ */
+export function SupportPlanPanel({
+  ticketId,
+  stamp,
+  onChange,
+}: {
+  ticketId: number;
+  stamp?: number;
+  onChange?: () => void;
+}) {
   useLang();
   const r = me().role;
   const desk = r === 'admin' || r === 'dispatcher';
-  const data = useLoad(() => api.get<PlanAnswer>(`/api/tickets/${ticketId}/support-plan`), [ticketId]);
+  const data = useLoad(() => api.get<PlanAnswer>(`/api/tickets/${ticketId}/support-plan`), [ticketId, stamp]);
   const d = data.data;
   if (!d) return <ErrorBox error={data.error} />;
   if (r === 'customer' && !d.current) return null;

@@ -256,7 +256,7 @@ export function TicketView({ id }: { id: string }) {
         </section>
       )}
 
-      <SupportPlanPanel ticketId={tk.id} onChange={reload} />
+      <SupportPlanPanel ticketId={tk.id} stamp={tk.updatedAt} onChange={reload} />
       <TicketStock ticketId={tk.id} />
 
       <section>
