@@ -297,7 +297,9 @@ export function createSupportPlans(deps: SupportPlansDeps) {
       const issued = (await rows(ticketId)).filter((v) => v.status === 'issued').at(-1);
       const team = await tickets.team(ticketId);
       const proposedParts = await materials.proposal(t);
-      if (issued) return { content: { ...issued.content, people: team }, proposedParts };
+      // the ETA as the ticket has it now (it may have moved since the plan was issued)
+      if (issued)
+        return { content: { ...issued.content, people: team, eta: t.eta, etaNote: t.etaNote }, proposedParts };
       return {
         content: {
           workContent: suggestedWorkContent(t, tickets.planOf(t)),

@@ -187,6 +187,16 @@ describe('the support plan as a document (应急保障工作计划)', () => {
     expect(text).not.toContain('reservationId');
     expect(c.current.people.map((p: { name: string }) => p.name)).not.toContain('engineer');
     expect(c.current.issuedBy).not.toBe('dispatcher');
+    // one source of truth for the ETA: moved later on the ticket, the plan shows the ticket's; the version keeps its own
+    const moved = w.now() + 300 * MIN;
+    expect((await engineer.post(`/api/tickets/${t.id}/eta`, { eta: moved, note: 'traffic' })).statusCode).toBe(200);
+    expect((await custA.get(`/api/tickets/${t.id}/support-plan`)).json().current).toMatchObject({
+      eta: moved,
+      etaNote: 'traffic',
+    });
+    const staffView = (await dispatcher.get(`/api/tickets/${t.id}/support-plan`)).json();
+    expect(staffView.versions[0].content.eta).toBe(c.current.eta);
+    expect(staffView.template.eta).toBe(moved);
     // another unit's customer: as if the ticket did not exist
     expect(codeOf(await custB.get(`/api/tickets/${t.id}/support-plan`))).toBe('TICKET_NOT_FOUND');
     expect(codeOf(await custB.get(`/api/tickets/${t.id}/support-plan/plan.html`))).toBe('TICKET_NOT_FOUND');

@@ -142,7 +142,7 @@ const reservationOut = z.object({
 });
 
 /** A version as the customer unit (and every printed form) sees it: schedule, ETA, people by public names. */
-export function publicPlan(v: SupportPlanVersion, naming: Naming): PublicPlan {
+export function publicPlan(v: SupportPlanVersion, naming: Naming, live?: Pick<Ticket, 'eta' | 'etaNote'>): PublicPlan {
   const c = v.content;
   return {
     version: v.version,
@@ -159,8 +159,9 @@ export function publicPlan(v: SupportPlanVersion, naming: Naming): PublicPlan {
     ),
     milestones: c.milestones,
     transport: c.transport,
-    eta: c.eta,
-    etaNote: c.etaNote,
+    // the latest version shows the ticket's ETA (one source of truth: changed since by POST /eta); older ones their own
+    eta: live && live.eta !== null ? live.eta : c.eta,
+    etaNote: live && live.eta !== null ? live.etaNote : c.etaNote,
   };
 }
 
@@ -221,10 +222,10 @@ export function supportPlanRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const all = await plans.versions(t.id);
         const issued = all.filter((v) => v.status === 'issued');
         const current = issued.at(-1);
-        if (me.role === 'customer') return { current: current ? publicPlan(current, naming) : null };
+        if (me.role === 'customer') return { current: current ? publicPlan(current, naming, t) : null };
         const tpl = await plans.template(t.id);
         return {
-          current: current ? publicPlan(current, naming) : null,
+          current: current ? publicPlan(current, naming, t) : null,
           versions: issued,
           draft: all.find((v) => v.status === 'draft') ?? null,
           template: tpl.content,
@@ -329,6 +330,7 @@ export function supportPlanRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             const me = who(req);
             const t = await tenancy.ticket(me, req.params.id);
             const v = await issuedVersion(t, req.query.version);
+            const latest = (await plans.current(t.id))?.version;
             // the form goes to the customer unit: everybody gets what the unit may see
             const naming = await ctx.names.forCustomer(t.customerId ?? '');
             const vehicle = t.vehicleId ? await deps.vehicles.get(t.vehicleId) : undefined;
@@ -342,7 +344,7 @@ export function supportPlanRoutes(ctx: WebContext): FastifyPluginAsyncZod {
                 vehicle: t.vehicleId
                   ? { id: t.vehicleId, name: vehicle?.name || null, model: vehicle?.model || null }
                   : null,
-                plan: publicPlan(v, naming),
+                plan: publicPlan(v, naming, v.version === latest ? t : undefined),
                 parts: reservations.map((r) => ({
                   partNo: r.partNo,
                   name: r.name,
