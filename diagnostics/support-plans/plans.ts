@@ -331,18 +331,19 @@ export function createSupportPlans(deps: SupportPlansDeps) {
         etaNote: input.etaNote ?? null,
         internalNote: input.internalNote ?? null,
       };
-      const all = await rows(ticketId);
-      const draft = all.find((v) => v.status === 'draft');
       const at = now();
-      if (draft) {
-        await db
+      const update = (version: number) =>
+        db
           .updateTable('support_plan_versions')
           .set({ content: JSON.stringify(content), drafted_by: actor, drafted_at: at })
           .where('ticket_id', '=', ticketId)
-          .where('version', '=', draft.version)
+          .where('version', '=', version)
           .where('status', '=', 'draft')
           .execute();
-      } else {
+      const all = await rows(ticketId);
+      const draft = all.find((v) => v.status === 'draft');
+      if (draft) await update(draft.version);
+      else {
         await db
           .insertInto('support_plan_versions')
           .values({
@@ -357,7 +358,13 @@ export function createSupportPlans(deps: SupportPlansDeps) {
             reason: null,
             changes: null,
           })
-          .execute();
+          .execute()
+          .catch(async (err: unknown) => {
+            // another desk wrote the same next version meanwhile (unique ticket + version): write into that draft
+            const other = (await rows(ticketId)).find((v) => v.status === 'draft');
+            if (!other) throw err;
+            await update(other.version);
+          });
       }
       return (await rows(ticketId)).find((v) => v.status === 'draft')!;
     },

@@ -102,6 +102,21 @@ describe('support plan versions (应急保障工作计划)', () => {
       [1, 'issued', null],
       [2, 'issued', T0 + 120 * MIN],
     ]);
+
+    // two desks at once: one draft of the next version, issued once (the other finds it gone, nothing half-written)
+    await Promise.all([
+      plans.saveDraft(planned.id, { ...draft, workContent: 'desk A' }, 'desk-a'),
+      plans.saveDraft(planned.id, { ...draft, workContent: 'desk B' }, 'desk-b'),
+    ]);
+    expect((await plans.versions(planned.id)).filter((v) => v.status === 'draft').map((v) => v.version)).toEqual([3]);
+    const both = await Promise.allSettled([
+      plans.issue(planned.id, 'desk-a', 'a'),
+      plans.issue(planned.id, 'desk-b', 'b'),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(both.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'SUPPORT_PLAN_NOT_FOUND' } });
+    const timeline = await tickets.timeline(planned.id);
+    expect(timeline.filter((e) => e.action === 'plan_reissued')).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(20 * MIN);
     const breaches = h.events
       .filter((e) => e.name === 'ticket.deadline_breached')
