@@ -148,6 +148,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
         log: deps.log.child({ module: 'reports' }),
         now,
         tickets: deps.diagnostics.tickets,
+        modeSteps: deps.diagnostics.modeSteps,
         sessions: deps.remote,
         telemetry: deps.telemetry,
         vehicles: deps.vehicles,

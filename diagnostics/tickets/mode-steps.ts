@@ -116,6 +116,46 @@ export const MODE_STEPS: Record<StepMode, readonly StepDefinition[]> = {
   ],
 };
 
+/** Each step in the plan's words (the reports; the console has its own i18n keys `modeStep.<step>`). */
+export const STEP_LABELS: Record<string, { en: string; zh: string }> = {
+  agreed: { en: 'Transport and time agreed', zh: '约定交通方式和时间' },
+  departed: { en: 'Departed', zh: '出发' },
+  arrived: { en: 'Arrived on site', zh: '到达现场' },
+  joint_assessment: { en: 'Joint assessment of the technical state', zh: '双方鉴定装备技术状态' },
+  cause_found: { en: 'Cause of the fault found', zh: '查明故障原因' },
+  repaired_on_site: { en: 'Repaired on site', zh: '现场修复故障' },
+  training_given: { en: 'On-site training given', zh: '对用户进行培训' },
+  handed_over: { en: 'Equipment handed over', zh: '办理装备（部件）交接' },
+  shipped_to_factory: { en: 'Sent to the factory', zh: '送修/托运' },
+  received_at_factory: { en: 'Received at the factory, counted and inspected', zh: '提取货物、清点检验' },
+  repaired_at_factory: { en: 'Repaired at the factory', zh: '修复故障装备（部件）' },
+  assessed_after_repair: { en: 'Technical state assessed after repair', zh: '修复后技术状态鉴定' },
+  shipped_back: { en: 'Returned to the user', zh: '返还发运' },
+  receipt_confirmed: { en: 'Receipt confirmed by the user', zh: '用户收货确认' },
+  loaner_out: { en: 'Loaner unit or module sent out', zh: '临时替代整机/模块发出' },
+  swapped: { en: 'Swapped in', zh: '更换完成' },
+  original_repaired: { en: 'Original repaired', zh: '原装备修复' },
+  swapped_back: { en: 'Swapped back', zh: '换回原装备' },
+  loaner_returned: { en: 'Loaner returned', zh: '替代件归还' },
+};
+
+/** The details' names in both languages (the reports). */
+export const DETAIL_LABELS: Record<keyof StepDetails, { en: string; zh: string }> = {
+  transport: { en: 'transport', zh: '交通方式' },
+  plannedAt: { en: 'agreed time', zh: '约定时间' },
+  eta: { en: 'ETA', zh: '预计到达' },
+  result: { en: 'result', zh: '结果' },
+  item: { en: 'equipment', zh: '装备（部件）' },
+  method: { en: 'method', zh: '方式' },
+  carrier: { en: 'carrier', zh: '承运方' },
+  tracking: { en: 'tracking no.', zh: '运单号' },
+  count: { en: 'count', zh: '数量' },
+  unitKind: { en: 'kind', zh: '类别' },
+  serial: { en: 'serial no.', zh: '编号' },
+  originalSerial: { en: 'original serial no.', zh: '原装备编号' },
+  attendees: { en: 'attendees', zh: '参训人员' },
+};
+
 /** Every step name (unique across modes), with its mode. */
 export const STEP_NAMES = STEP_MODES.flatMap((m) => MODE_STEPS[m].map((d) => d.step));
 export const modeOfStep = (step: string): StepMode | undefined =>

@@ -116,6 +116,16 @@ describe('service-mode steps of a ticket over the API', () => {
     const receipt = await step(custA, { ...rtf('receipt_confirmed', { count: 1 }), note: 'received in good order' });
     expect(receipt.statusCode).toBe(201);
     expect(receipt.json().step).toMatchObject({ side: 'customer', visibility: 'customer' });
+    // the service report shows the steps of the mode, with times and people, in the user's words
+    await step(eng, { ...rtf('handed_over'), mode: 'return_to_factory' }); // refused (already recorded): nothing added
+    const zh = (await custA.get(`/api/tickets/${t.id}/report.html?lang=zh`)).body;
+    expect(zh).toContain('各服务方式工作步骤');
+    expect(zh).toContain('提取货物、清点检验');
+    expect(zh).toContain('SF1234567');
+    expect(zh).toContain('用户收货确认');
+    const en = (await desk.get(`/api/tickets/${t.id}/report.html?lang=en`)).body;
+    expect(en).toContain('Received at the factory, counted and inspected');
+    expect(en).toContain('received in good order');
     await desk.post(`/api/tickets/${t.id}/transitions`, { action: 'cancel' });
     expect(codeOf(await step(eng, { mode: 'return_to_factory', step: 'handed_over', details: { item: 'x' } }))).toBe(
       'TICKET_CLOSED',
