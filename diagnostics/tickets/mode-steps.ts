@@ -250,6 +250,12 @@ export function stepSummary(d: StepDetails): string | null {
   return parts.length ? parts.join('; ') : null;
 }
 
+/**
+ * Times typed in the console have minutes, not seconds: a step typed as done at 13:20 is not
+ * before one recorded at 13:20:45 (nor before a ticket received then).
+ */
+const wholeMinute = (ms: number) => ms - (ms % 60_000);
+
 /** A little leeway for clocks: a step's time may be this far after the server's now. */
 const FUTURE_LEEWAY_MS = 60_000;
 
@@ -330,7 +336,7 @@ export function createModeSteps(deps: {
             'MODE_NOT_CURRENT',
             `ticket ${t.number} is in ${t.serviceMode ?? 'no service mode'}, not ${input.mode}: set the service mode first`,
           );
-        if (at < t.receivedAt)
+        if (at < wholeMinute(t.receivedAt))
           throw new PlatformError('INVALID_ARGUMENT', 'a step cannot be done before the ticket was received');
         const mine = (await stepsOf(tx, ticketId)).filter((s) => s.mode === input.mode);
         if (mine.some((s) => s.step === input.step))
@@ -350,7 +356,7 @@ export function createModeSteps(deps: {
             details: { after: later.step },
           });
         const previous = mine.reduce((m, s) => Math.max(m, s.at), 0);
-        if (at < previous)
+        if (at < wholeMinute(previous))
           throw new PlatformError(
             'STEP_OUT_OF_ORDER',
             `${input.step} cannot be done before the previous step of ${input.mode} (at ${new Date(previous).toISOString()})`,
