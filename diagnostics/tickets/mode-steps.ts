@@ -229,24 +229,14 @@ function fromRow(r: Selectable<TicketModeStepsTable>): ModeStep {
 export const stepForCustomer = (s: ModeStep): ModeStep =>
   s.visibility === 'customer' ? s : { ...s, note: null, visibility: 'customer' };
 
-/** The step's details in one line for the timeline (customer-visible; a note stays with the step). */
+/**
+ * The step's details in one line for the timeline (customer-visible; a note stays with the step):
+ * `field: value` joined by "; ", times as ISO strings (the console words them in its language).
+ */
 export function stepSummary(d: StepDetails): string | null {
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const parts = [
-    d.transport && `transport: ${d.transport}`,
-    d.plannedAt !== undefined && `planned: ${iso(d.plannedAt)}`,
-    d.eta !== undefined && `eta: ${iso(d.eta)}`,
-    d.unitKind && `kind: ${d.unitKind}`,
-    d.item && `item: ${d.item}`,
-    d.serial && `serial: ${d.serial}`,
-    d.originalSerial && `original serial: ${d.originalSerial}`,
-    d.method && `method: ${d.method}`,
-    d.carrier && `carrier: ${d.carrier}`,
-    d.tracking && `tracking: ${d.tracking}`,
-    d.count !== undefined && `count: ${d.count}`,
-    d.attendees && `attendees: ${d.attendees}`,
-    d.result,
-  ].filter((x): x is string => typeof x === 'string' && x.length > 0);
+  const parts = (Object.keys(stepDetailsSchema.shape) as DetailField[])
+    .filter((k) => d[k] !== undefined)
+    .map((k) => `${k}: ${k === 'plannedAt' || k === 'eta' ? new Date(d[k] as number).toISOString() : String(d[k])}`);
   return parts.length ? parts.join('; ') : null;
 }
 
