@@ -1,12 +1,13 @@
 import type { DiagnosticsEvents } from '../diagnostics/types.ts';
 import type { ResourceEvents } from '../resources/events.ts';
+import type { ModeStepEvents } from '../diagnostics/tickets/mode-steps.ts';
 import type { CommandRecord } from '../commands/types.ts';
 import type { DeliveryView, InboxItem } from '../notifications/deliveries.ts';
 import type { RemoteSession, SessionTimelineEntry, StepResult } from '../remote/types.ts';
 import type { CommandAck, ProtocolError, TelemetryFrame, VehicleEvent, VehicleStatus } from '../protocol/index.ts';
 
 /** The typed event map of the platform's internal bus. Stages talk only through these. */
-export interface PlatformEvents extends DiagnosticsEvents, ResourceEvents {
+export interface PlatformEvents extends DiagnosticsEvents, ResourceEvents, ModeStepEvents {
   /** Frames just stored (duplicates excluded), in the order received. */
   'telemetry.stored': { vehicleId: string; receivedAt: number; frames: TelemetryFrame[] };
   /**

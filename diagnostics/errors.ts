@@ -17,6 +17,22 @@ declare module '../core/errors.ts' {
     TICKET_CLOSED: true;
     /** Merging tickets of different vehicles (or without a vehicle). */
     MERGE_VEHICLE_MISMATCH: true;
+    /** A service-mode step recorded before an earlier step of its mode, or timed before the previous one (tickets/mode-steps.ts). */
+    STEP_OUT_OF_ORDER: true;
+    /** A service-mode step already recorded on the ticket in that mode. */
+    STEP_ALREADY_RECORDED: true;
+    /** A step name that is not one of the mode's steps. */
+    STEP_NOT_IN_MODE: true;
+    /** A step of a mode the ticket is not in now (set the service mode first). */
+    MODE_NOT_CURRENT: true;
+    /** A step without the details it needs (the transport, the carrier's method, the count, the loaner's serial…). */
+    STEP_DETAILS_REQUIRED: true;
+    /** No such service-mode step on the ticket. */
+    MODE_STEP_NOT_FOUND: true;
+    /** Confirming a step the customer side does not confirm. */
+    STEP_NOT_CONFIRMABLE: true;
+    /** Confirming a step twice. */
+    STEP_ALREADY_CONFIRMED: true;
   }
 }
 

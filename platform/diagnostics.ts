@@ -7,6 +7,7 @@ import { loadPlanFile, type PlanBook } from '../diagnostics/plans/plans.ts';
 import { loadRuleFile, type RuleSet } from '../diagnostics/rules/load.ts';
 import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets/service.ts';
 import { createServiceOrders } from '../diagnostics/service-orders/orders.ts';
+import { createModeSteps } from '../diagnostics/tickets/mode-steps.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
@@ -97,6 +98,8 @@ export function createDiagnosticsStage(
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
     },
   );
+  // the service modes' own steps (on-site repair, return to factory, emergency replacement)
+  const modeSteps = createModeSteps({ db: records, bus, log: log.child({ module: 'mode-steps' }), tickets, now });
   const serviceOrders = createServiceOrders({ db: records, log: log.child({ module: 'service-orders' }), now });
   const diagnostics = createDiagnostics(
     {
@@ -134,6 +137,7 @@ export function createDiagnosticsStage(
       alarms: diagnostics.alarms,
       tickets,
       serviceOrders,
+      modeSteps,
       plans: diagnostics.plans,
       faultTitles: diagnostics.faultTitles,
       limits: diagnostics.limits,

@@ -20,6 +20,7 @@ import { stockMigration } from './migrations/0024_stock.ts';
 import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
 import { supportPlansMigration } from './migrations/0027_support_plans.ts';
+import { ticketModeStepsMigration } from './migrations/0028_ticket_mode_steps.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -392,6 +393,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0025_resources_register': resourcesRegisterMigration(dialect),
     '0026_service_records': serviceRecordsMigration(dialect),
     '0027_support_plans': supportPlansMigration(dialect),
+    '0028_ticket_mode_steps': ticketModeStepsMigration(dialect),
   };
 }
 

@@ -313,6 +313,28 @@ export interface TelemetryConfirmationsTable {
   updated_at: number;
 }
 
+/** A step done on a ticket in one service mode (migration 0028; diagnostics/tickets/mode-steps.ts). */
+export interface TicketModeStepsTable {
+  id: Generated<number>;
+  ticket_id: number;
+  /** on_site_repair | return_to_factory | emergency_replacement */
+  mode: string;
+  step: string;
+  /** When it happened (given by the recorder; default when recorded). */
+  at: number;
+  recorded_at: number;
+  actor: string;
+  side: 'staff' | 'customer';
+  note: string | null;
+  visibility: 'internal' | 'customer';
+  /** JSON object: the step's fields (transport, carrier, tracking, count, serial…). */
+  details: string;
+  /** The other side's confirmation (joint assessment, handover: 双方确认). */
+  confirmed_at: number | null;
+  confirmed_by: string | null;
+  confirm_note: string | null;
+}
+
 export interface RecordsSchema {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -334,4 +356,5 @@ export interface RecordsSchema {
   vehicle_events: VehicleEventsTable;
   dead_letters: DeadLettersTable;
   telemetry_confirmations: TelemetryConfirmationsTable;
+  ticket_mode_steps: TicketModeStepsTable;
 }

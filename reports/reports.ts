@@ -2,6 +2,8 @@ import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Ticket, TimelineEntry } from '../diagnostics/types.ts';
 import { timelineForCustomer } from '../diagnostics/visibility.ts';
+import type { ModeSteps } from '../diagnostics/tickets/mode-steps.ts';
+import { stepForCustomer } from '../diagnostics/tickets/mode-steps.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import { buildRecord, type SessionRecord } from '../remote/record.ts';
 import type { RemoteSessions } from '../remote/sessions.ts';
@@ -35,6 +37,8 @@ export interface ReportsDeps {
   customers: Pick<Customers, 'get'>;
   /** The parts used (default: the ticket's own free lines); the spare-parts ledger plugs in here. */
   parts?: ReportParts;
+  /** The service modes' steps of a ticket (diagnostics/tickets/mode-steps.ts); none: the report has no steps section rows. */
+  modeSteps?: Pick<ModeSteps, 'list'>;
 }
 
 export interface ReportsOptions {
@@ -116,10 +120,18 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
         });
     }
     const { resolution } = resolutionOf(t);
+    const modeSteps = (deps.modeSteps ? await deps.modeSteps.list(t.id) : []).map((st) =>
+      viewer.customer ? stepForCustomer(st) : st,
+    );
+    const actors = [
+      ...timeline.map((e) => e.actor),
+      ...modeSteps.flatMap((st) => (st.confirmedBy ? [st.actor, st.confirmedBy] : [st.actor])),
+    ];
     return {
       ticket: t,
       timeline,
-      people: await viewer.people([...new Set(timeline.map((e) => e.actor))]),
+      modeSteps,
+      people: await viewer.people([...new Set(actors)]),
       vehicle: vehicle
         ? { id: vehicle.id, name: vehicle.name || null, model: vehicle.model || null }
         : t.vehicleId

@@ -1,4 +1,5 @@
 import { localDateTime } from '../core/local-time.ts';
+import { DETAIL_LABELS, STEP_LABELS, type StepDetails } from '../diagnostics/tickets/mode-steps.ts';
 import { LEVEL_LABELS, SERVICE_MODE_LABELS } from '../diagnostics/tickets/status.ts';
 import type { NumericFieldPath } from '../protocol/index.ts';
 import { PUBLIC_LABELS } from '../web/public-labels.ts';
@@ -68,6 +69,26 @@ function charts(r: ServiceReport, lang: ReportLanguage): ChartData[] {
       },
     ];
   });
+}
+
+/** The words of the details' fixed values (method, kind). */
+const VALUE_LABELS: Record<string, Record<ReportLanguage, string>> = {
+  in_person: { en: 'delivered in person', zh: '用户送修' },
+  shipped: { en: 'shipped', zh: '托运/邮寄' },
+  collected: { en: 'collected', zh: '上门提取' },
+  whole_unit: { en: 'whole unit', zh: '整机' },
+  module: { en: 'module', zh: '模块' },
+};
+
+/** A step's details in the report's language ("承运方: 顺丰; 运单号: SF123"). */
+function detailsText(d: StepDetails, lang: ReportLanguage, at: (ms: number | null) => string): string {
+  return (Object.keys(d) as (keyof StepDetails)[])
+    .map((k) => {
+      const v = d[k];
+      const value = k === 'plannedAt' || k === 'eta' ? at(v as number) : (VALUE_LABELS[String(v)]?.[lang] ?? String(v));
+      return `${DETAIL_LABELS[k][lang]}: ${value}`;
+    })
+    .join('; ');
 }
 
 /** A person's public label ("Engineer", "Duty desk": web/public-names.ts sends English) in the report's language. */
@@ -212,6 +233,32 @@ export function layoutServiceReport(r: ServiceReport, lang: ReportLanguage, time
     ]),
     empty: label('noSteps', lang),
   });
+
+  blocks.push({ kind: 'heading', text: label('sectionModeSteps', lang) });
+  if (r.modeSteps.length === 0) blocks.push({ kind: 'paragraph', text: label('noModeSteps', lang), muted: true });
+  for (const g of r.modeSteps) {
+    blocks.push({ kind: 'paragraph', text: SERVICE_MODE_LABELS[g.mode][lang] });
+    blocks.push({
+      kind: 'table',
+      columns: [label('time', lang), label('step', lang), label('by', lang), label('detail', lang)],
+      widths: [2, 2.4, 1.6, 3],
+      rows: g.steps.map((st) => [
+        at(st.at),
+        STEP_LABELS[st.step]?.[lang] ?? st.step,
+        person(st.by),
+        [
+          detailsText(st.details, lang, at),
+          st.note,
+          st.confirmedBy
+            ? `${label('confirmedByUser', lang)}: ${person(st.confirmedBy)} ${st.confirmedAt === null ? '' : at(st.confirmedAt)}`
+            : null,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ]),
+      empty: none,
+    });
+  }
 
   blocks.push({ kind: 'heading', text: label('sectionParts', lang) });
   blocks.push({

@@ -1,4 +1,5 @@
 import type { Contact, Ticket, TimelineEntry } from '../diagnostics/types.ts';
+import type { ModeStep, StepDetails, StepMode } from '../diagnostics/tickets/mode-steps.ts';
 import type { ServiceMode, TicketLevel } from '../diagnostics/tickets/status.ts';
 import type { SessionRecord } from '../remote/record.ts';
 import type { Series } from '../telemetry/store.ts';
@@ -53,7 +54,24 @@ export interface ServiceReportSources {
   telemetry: Series | null;
   parts: ReportPartLine[];
   resolution: ReportResolution | null;
+  /** The service modes' steps (diagnostics/tickets/mode-steps.ts) as the viewer may see them; none: not recorded. */
+  modeSteps?: ModeStep[];
   generatedAt: number;
+}
+
+/** The steps done in one service mode, in the mode's order as recorded. */
+export interface ReportModeSteps {
+  mode: StepMode;
+  steps: {
+    at: number;
+    step: string;
+    by: string;
+    details: StepDetails;
+    note: string | null;
+    /** The user side's confirmation (双方确认), where the step has one. */
+    confirmedBy: string | null;
+    confirmedAt: number | null;
+  }[];
 }
 
 export type MilestoneKind =
@@ -147,6 +165,8 @@ export interface ServiceReport {
   timeToRepairMs: number | null;
   remote: RemoteSummary[];
   steps: ReportStep[];
+  /** The steps of each service mode the ticket went through (on-site repair, return to factory, emergency replacement). */
+  modeSteps: ReportModeSteps[];
   parts: ReportPartLine[];
   resolution: ReportResolution | null;
   telemetry: Series | null;
@@ -237,6 +257,26 @@ export function buildServiceReport(s: ServiceReportSources): ServiceReport {
     if (!kind) continue;
     milestones.push({ at: e.at, kind, by: name(e.actor), detail: kind === 'received' ? null : e.note });
   }
+  // departure and arrival at the times they happened (the step's), not when they were recorded
+  const recorded = s.modeSteps ?? [];
+  for (const st of recorded)
+    if (st.step === 'departed' || st.step === 'arrived')
+      milestones.push({ at: st.at, kind: st.step, by: name(st.actor), detail: null });
+  milestones.sort((a, b) => a.at - b.at);
+  const modeSteps: ReportModeSteps[] = [];
+  for (const st of recorded) {
+    let group = modeSteps.find((g) => g.mode === st.mode);
+    if (!group) modeSteps.push((group = { mode: st.mode, steps: [] }));
+    group.steps.push({
+      at: st.at,
+      step: st.step,
+      by: name(st.actor),
+      details: st.details,
+      note: st.note,
+      confirmedBy: st.confirmedBy === null ? null : name(st.confirmedBy),
+      confirmedAt: st.confirmedAt,
+    });
+  }
 
   const modes: ServiceMode[] = [];
   const addMode = (m: string | null) => {
@@ -257,7 +297,7 @@ export function buildServiceReport(s: ServiceReportSources): ServiceReport {
   if (t.planDueAt !== null) deadlines.push(outcome('plan', t.planDueAt, t.planDoneAt));
 
   const repaired = lastSince(s.timeline, (e) => e.action === 'mark_repaired');
-  const arrived = s.timeline.find((e) => ARRIVAL_ACTIONS.has(e.action));
+  const arrived = recorded.find((st) => st.step === 'arrived') ?? s.timeline.find((e) => ARRIVAL_ACTIONS.has(e.action));
   const staffVerify = lastSince(s.timeline, (e) => e.action === 'verify' && sideOf(e.actor) !== 'customer');
   const customerConfirm = lastSince(
     s.timeline,
@@ -278,6 +318,7 @@ export function buildServiceReport(s: ServiceReportSources): ServiceReport {
 
   const staff = new Set<string>();
   const customer = new Set<string>();
+  for (const st of recorded) (st.side === 'customer' ? customer : staff).add(name(st.actor));
   for (const e of s.timeline) {
     const side = sideOf(e.actor);
     if (side === 'staff') staff.add(name(e.actor));
@@ -311,6 +352,7 @@ export function buildServiceReport(s: ServiceReportSources): ServiceReport {
     timeToRepairMs: repaired ? repaired.at - t.receivedAt : null,
     remote,
     steps,
+    modeSteps,
     parts: s.parts,
     resolution: s.resolution,
     telemetry: s.telemetry,

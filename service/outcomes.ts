@@ -13,12 +13,24 @@ import type {} from './records.ts';
  * one is still active), and whether it was resolved remotely (service mode remote support, or a
  * remote session that ended `resolved_remotely`); reopened → the outcome is removed until it closes
  * again; a ticket opened → the earlier closed tickets of the same vehicle and fault get the time
- * of this one (`next_same_fault_at`: first-time fix). Arrival on site is a seam: `arrived_at` stays null until the on-site repair steps record it.
+ * of this one (`next_same_fault_at`: first-time fix). Arrival on site (`arrived_at`) is the first
+ * `arrived` step of the on-site repair (diagnostics/tickets/mode-steps.ts), null when none was recorded.
  */
 export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEvents>; log: Logger }) {
   const { db, bus, log } = deps;
   const pending = new Set<Promise<unknown>>();
   let off: (() => void) | undefined;
+
+  /** The first arrival on site recorded (the on-site repair's `arrived` step), or null. */
+  async function arrivalOf(ticketId: number): Promise<number | null> {
+    const r = await db
+      .selectFrom('ticket_mode_steps')
+      .select(sql<number | null>`min(at)`.as('at'))
+      .where('ticket_id', '=', ticketId)
+      .where('step', '=', 'arrived')
+      .executeTakeFirst();
+    return r?.at === null || r?.at === undefined ? null : Number(r.at);
+  }
 
   async function closed(t: Ticket): Promise<void> {
     let restoredAt: number | null = null;
@@ -54,6 +66,7 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
     const row = {
       closed_at: t.updatedAt,
       restored_at: restoredAt,
+      arrived_at: await arrivalOf(t.id),
       remote,
       next_same_fault_at: next?.at === null || next?.at === undefined ? null : Number(next.at),
     } as const;

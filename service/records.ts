@@ -38,7 +38,7 @@ export interface TicketOutcomesTable {
   closed_at: number;
   /** When the last alarm of the ticket's incident cleared (power restored); null: none cleared / no incident. */
   restored_at: number | null;
-  /** Arrival on site: a seam — no part records it yet (the on-site repair steps of issue 13 item 3 will). */
+  /** Arrival on site: the first `arrived` step of the on-site repair (diagnostics/tickets/mode-steps.ts); null: none recorded. */
   arrived_at: number | null;
   /** 1: resolved remotely (service mode remote support, or a remote session resolved it). */
   remote: 0 | 1;

@@ -10,11 +10,10 @@ export const STAT_DIMENSIONS = ['level', 'fault', 'model', 'unit', 'period'] as 
 export type StatDimension = (typeof STAT_DIMENSIONS)[number];
 
 /**
- * What the statistics cannot give yet, said in every answer: arrival on site is not recorded by any
- * part (the on-site repair steps will), and supplier parts come with the resources issue's quality records.
+ * What the statistics cannot give yet, said in every answer: supplier parts come with the resources
+ * issue's quality records. (Time to arrive is the on-site repair's `arrived` step: ticket_outcomes.arrived_at.)
  */
 export const STAT_SEAMS = {
-  arrival: 'arrival on site is not recorded yet: time to arrive stays null until the on-site repair steps record it',
   supplierPart: 'by supplier part: waits for the quality records of the resources issue',
 } as const;
 

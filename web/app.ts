@@ -48,6 +48,7 @@ import { createPublicNames } from './public-names.ts';
 import { consoleStatic } from './static.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ticketRoutes } from './routes/tickets.ts';
+import { ticketStepRoutes } from './routes/ticket-steps.ts';
 import { stockRoutes } from './routes/stock.ts';
 import { serviceOrderRoutes } from './routes/service-orders.ts';
 import { contactRoutes } from './routes/contacts.ts';
@@ -148,6 +149,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
         log: deps.log.child({ module: 'reports' }),
         now,
         tickets: deps.diagnostics.tickets,
+        modeSteps: deps.diagnostics.modeSteps,
         sessions: deps.remote,
         telemetry: deps.telemetry,
         vehicles: deps.vehicles,
@@ -285,6 +287,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(commandRoutes(ctx));
     await app.register(alarmRoutes(ctx));
     await app.register(ticketRoutes(ctx));
+    await app.register(ticketStepRoutes(ctx));
     await app.register(reportRoutes(ctx));
     await app.register(serviceOrderRoutes(ctx));
     await app.register(planRoutes(ctx));

@@ -10,6 +10,7 @@ import type { FieldLimit } from '../diagnostics/limits.ts';
 import type { PlanBook } from '../diagnostics/plans/plans.ts';
 import type { TicketService } from '../diagnostics/tickets/service.ts';
 import type { ServiceOrders } from '../diagnostics/service-orders/orders.ts';
+import type { ModeSteps } from '../diagnostics/tickets/mode-steps.ts';
 import type { Alarm, Ticket } from '../diagnostics/types.ts';
 import type { Deliveries } from '../notifications/deliveries.ts';
 import type { RecordsDb } from '../records/db.ts';
@@ -57,6 +58,8 @@ export interface WebDeps {
     tickets: TicketService;
     /** Planned services requested by application (巡检巡修, 技术培训, 伴随保障). */
     serviceOrders: ServiceOrders;
+    /** The service modes' own steps of tickets (on-site repair, return to factory, emergency replacement). */
+    modeSteps: ModeSteps;
     plans: PlanBook;
     faultTitles?: () => Record<string, { en: string; zh: string }>;
     /** The limits of a vehicle's fields from the rules that apply to it (diagnostics/limits.ts). */

@@ -36,7 +36,7 @@ export type RateLimitOptions = Record<RateLimitKind, RateLimitRule>;
 export const RATE_LIMIT_DEFAULTS = {
   /** POST /api/tickets */
   tickets: { perMin: 10, unitPerMin: 30 },
-  /** ticket and alarm comments */
+  /** ticket and alarm comments, service-mode steps */
   comments: { perMin: 30, unitPerMin: 90 },
   /** alarm acknowledgements (staff: a mass outage raises many alarms at once) */
   acks: { perMin: 120 },

@@ -133,5 +133,14 @@ describe('timeline entries in Chinese', () => {
     );
     // what people wrote stays as written
     expect(note('comment', 'assigned to the night shift')).toBe('assigned to the night shift');
+    // a service-mode step's details and a confirmation (diagnostics/tickets/mode-steps.ts stepSummary)
+    expect(timeline.timelineAction('step_arrived')).toBe('到达现场');
+    expect(note('step_shipped_back', 'method: shipped; carrier: SF; tracking: SF1; result: ok; no damage')).toBe(
+      '方式: 托运/邮寄; 承运方: SF; 运单号: SF1; 结果（技术状态、原因、工作内容）: ok; no damage',
+    );
+    expect(note('step_departed', `eta: ${new Date(at).toISOString()}`)).toMatch(
+      /^预计到达时间: \d{4}-\d\d-\d\d \d\d:\d\d$/,
+    );
+    expect(note('step_confirmed', 'joint_assessment: agreed')).toBe('双方鉴定装备技术状态: agreed');
   });
 });

@@ -53,6 +53,9 @@ interface Ids {
   /** A closed ticket of unit A (its survey waits) and a customer of unit A to answer it. */
   closed: number;
   customer: Agent;
+  /** A ticket of unit A in on-site repair up to its joint assessment (that step to confirm). */
+  stepTicket: number;
+  jointStep: number;
 }
 
 /** The smallest PNG: its signature and an IHDR chunk are all the type check reads. */
@@ -146,6 +149,17 @@ const UNSAFE: [string, UnsafeRequest][] = [
     (i) => ({ url: `/api/tickets/${i.ticket}/service-mode`, body: { mode: 'training' } }),
   ],
   ['POST /api/tickets/:id/comments', (i) => ({ url: `/api/tickets/${i.ticket}/comments`, body: { text: 'csrf' } })],
+  [
+    'POST /api/tickets/:id/mode-steps',
+    (i) => ({
+      url: `/api/tickets/${i.stepTicket}/mode-steps`,
+      body: { mode: 'on_site_repair', step: 'cause_found', details: { result: 'csrf' } },
+    }),
+  ],
+  [
+    'POST /api/tickets/:id/mode-steps/:stepId/confirm',
+    (i) => ({ url: `/api/tickets/${i.stepTicket}/mode-steps/${i.jointStep}/confirm`, body: {}, as: 'customer' }),
+  ],
   ['POST /api/sessions', (i) => ({ url: '/api/sessions', body: { ticketId: i.ticket } })],
   ['POST /api/sessions/:id/answer', (i) => ({ url: `/api/sessions/${i.session}/answer` })],
   ['POST /api/sessions/:id/join', (i) => ({ url: `/api/sessions/${i.session}/join` })],
@@ -523,6 +537,19 @@ describe('CSRF: every state-changing route refuses a request without the session
         return t.id;
       })(),
       customer: await w.login('cust-a'),
+      ...(await (async () => {
+        // a ticket of unit A in on-site repair, its steps up to the joint assessment recorded
+        const t = await w.ticket('VA1');
+        await w.tickets.setServiceMode(t.id, 'on_site_repair', 'dispatcher');
+        const steps = w.ctx.deps.diagnostics.modeSteps;
+        const record = (step: string, details = {}) =>
+          steps.record(t.id, { mode: 'on_site_repair', step, details }, 'engineer', 'staff');
+        await record('agreed', { transport: 'car' });
+        await record('departed');
+        await record('arrived');
+        const joint = await record('joint_assessment', { result: 'no output' });
+        return { stepTicket: t.id, jointStep: joint.id };
+      })()),
     };
   });
   afterAll(async () => w?.close());

@@ -487,6 +487,36 @@ const MATRIX: Record<string, Probe[]> = {
       expect: FORBIDDEN,
     },
   ],
+  // the service modes' own steps (diagnostics/tickets/mode-steps.ts)
+  'GET /api/tickets/:id/mode-steps': [
+    {
+      what: 'B’s ticket’s service-mode steps',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/mode-steps`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+  'POST /api/tickets/:id/mode-steps': [
+    {
+      what: 'confirm the receipt of B’s returned equipment',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/mode-steps`,
+      body: () => ({ mode: 'return_to_factory', step: 'receipt_confirmed' }),
+      expect: nf('TICKET_NOT_FOUND'),
+      // B's ticket is not in return to factory: B's own customer gets MODE_NOT_CURRENT
+      noOwnerControl: true,
+    },
+  ],
+  'POST /api/tickets/:id/mode-steps/:stepId/confirm': [
+    {
+      what: 'confirm a step of B’s ticket',
+      method: 'POST',
+      url: (u) => `/api/tickets/${u.ticket}/mode-steps/1/confirm`,
+      body: () => ({}),
+      expect: nf('TICKET_NOT_FOUND'),
+      noOwnerControl: true,
+    },
+  ],
   'POST /api/tickets/:id/comments': [
     {
       what: 'comment on B’s ticket',

@@ -423,6 +423,34 @@ const ROUTES: Route[] = [
     body: () => ({ mode: 'on_site_repair' }),
     invalid: { url: '/api/tickets/1/service-mode', body: { mode: 'by_magic' } },
   },
+  // the service modes' own steps (diagnostics/tickets/mode-steps.ts)
+  {
+    method: 'GET',
+    path: '/api/tickets/{id}/mode-steps',
+    roles: FIELD,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/mode-steps`,
+    invalid: { url: '/api/tickets/x/mode-steps' },
+    tenant: 'TICKET_NOT_FOUND',
+    missing: '/api/tickets/999999/mode-steps',
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/mode-steps',
+    roles: FIELD,
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/mode-steps`,
+    body: () => ({ mode: 'return_to_factory', step: 'receipt_confirmed' }),
+    invalid: { url: '/api/tickets/1/mode-steps', body: { mode: 'return_to_factory', step: 'teleported' } },
+    // the tenant check is the matrix's (test/security/web-tenant-matrix.test.ts): unit A's own needs its ticket in the mode
+  },
+  {
+    method: 'POST',
+    path: '/api/tickets/{id}/mode-steps/{stepId}/confirm',
+    roles: ['customer'],
+    url: (ids, u) => `/api/tickets/${T(ids, u)}/mode-steps/1/confirm`,
+    body: () => ({}),
+    invalid: { url: '/api/tickets/1/mode-steps/x/confirm', body: {} },
+    // the tenant check is the matrix's (test/security/web-tenant-matrix.test.ts): unit A's own needs its ticket in the mode
+  },
   {
     method: 'POST',
     path: '/api/tickets/{id}/comments',

@@ -59,7 +59,7 @@ const surveyRowOut = z
     followUps: z.object({ open: z.number(), done: z.number() }),
   })
   .meta({ id: 'SurveyStatsRow' });
-const seamsOut = z.object({ arrival: z.string(), supplierPart: z.string() });
+const seamsOut = z.object({ supplierPart: z.string() });
 
 /** The CSV columns of each view, in order. */
 const SERVICE_COLUMNS: [string, (r: ServiceStatsRow) => unknown][] = [

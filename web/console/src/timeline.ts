@@ -41,6 +41,46 @@ function reason(text: string, faults: Meta['faults']): string {
   return faults[code] ? `${code} ${loc(faults[code])}` : text;
 }
 
+/** The details of a service-mode step ("carrier: SF; tracking: SF1"), or the step a confirmation names. */
+const STEP_FIELDS = [
+  'transport',
+  'plannedAt',
+  'eta',
+  'result',
+  'item',
+  'method',
+  'carrier',
+  'tracking',
+  'count',
+  'unitKind',
+  'serial',
+  'originalSerial',
+  'attendees',
+];
+const STEP_FIELD_SPLIT = new RegExp(`; (?=(?:${STEP_FIELDS.join('|')}): )`);
+function stepNote(action: string, note: string): string {
+  if (action === 'step_confirmed') {
+    const m = /^(\w+)(?:: ([\s\S]*))?$/.exec(note);
+    const label = m ? t(`modeStep.${m[1]}` as MessageKey) : note;
+    return m && label !== `modeStep.${m[1]}` ? `${label}${m[2] ? `: ${m[2]}` : ''}` : note;
+  }
+  return note
+    .split(STEP_FIELD_SPLIT)
+    .map((part) => {
+      const m = /^(\w+): ([\s\S]*)$/.exec(part);
+      if (!m || !STEP_FIELDS.includes(m[1]!)) return part;
+      const [, k, v] = m as unknown as [string, string, string];
+      const value =
+        k === 'plannedAt' || k === 'eta'
+          ? dateTime(Date.parse(v))
+          : k === 'method' || k === 'unitKind'
+            ? t(`modeStep.value.${v}` as MessageKey)
+            : v;
+      return `${t(`modeStep.field.${k}` as MessageKey)}: ${value}`;
+    })
+    .join('; ');
+}
+
 /** The entry's note in the console's language where the platform wrote it, else as written. */
 export function timelineNote(e: Entry, meta: Pick<Meta, 'serviceModes' | 'ticketLevels' | 'faults'>): string | null {
   const note = e.note;
@@ -51,6 +91,7 @@ export function timelineNote(e: Entry, meta: Pick<Meta, 'serviceModes' | 'ticket
   for (const [prefix, key] of NAMED)
     if (note.startsWith(prefix)) return t(key, { who: personName(note.slice(prefix.length)) });
   if (e.action === 'service_mode_set') return meta.serviceModes[note] ? loc(meta.serviceModes[note]) : note;
+  if (e.action.startsWith('step_')) return stepNote(e.action, note);
   if (e.action === 'eta_set') {
     // "2026-12-03T17:37:00.000Z" then the engineer's words, if any
     const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z)\s?([\s\S]*)$/.exec(note);

@@ -61,8 +61,7 @@ export function Stats() {
   const [from, setFrom] = useState(() => to - 365 * DAY);
   const query = { by, period, from, to };
   const service = useLoad(
-    () =>
-      api.get<{ rows: ServiceRow[]; seams: { arrival: string; supplierPart: string } }>('/api/stats/service', query),
+    () => api.get<{ rows: ServiceRow[]; seams: { supplierPart: string } }>('/api/stats/service', query),
     [by, period, from],
   );
   const surveys = useLoad(() => api.get<{ rows: SurveyRow[] }>('/api/stats/surveys', query), [by, period, from]);
@@ -161,7 +160,7 @@ export function Stats() {
       />
       {service.data && (
         <p class="muted">
-          {t('stats.seams')}: {service.data.seams.arrival}; {service.data.seams.supplierPart}
+          {t('stats.seams')}: {service.data.seams.supplierPart}
         </p>
       )}
       <h3>

@@ -22,6 +22,7 @@ import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
 import { TicketStock } from '../components/ticket-stock.tsx';
 import { SupportPlanPanel } from '../components/support-plan.tsx';
+import { ModeSteps } from '../components/mode-steps.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
 import { countdown, dateTime, timeToEmpty } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
@@ -217,6 +218,7 @@ export function TicketView({ id }: { id: string }) {
         </section>
       </div>
 
+      <ModeSteps ticket={tk} sessions={d.sessions} onDone={detail.reload} />
       <TicketSessions ticketId={tk.id} sessions={d.sessions} canStart={isStaff(role)} onDone={detail.reload} />
 
       {d.plan && (
