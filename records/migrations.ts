@@ -18,6 +18,7 @@ import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.
 import { serviceOrdersLevelsMigration } from './migrations/0023_service_orders_levels.ts';
 import { stockMigration } from './migrations/0024_stock.ts';
 import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
+import { serviceOrderRecordsMigration } from './migrations/0029_service_order_records.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
 
 /**
@@ -390,6 +391,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0024_stock': stockMigration(dialect),
     '0025_resources_register': resourcesRegisterMigration(dialect),
     '0026_service_records': serviceRecordsMigration(dialect),
+    '0029_service_order_records': serviceOrderRecordsMigration(dialect),
   };
 }
 
