@@ -18,7 +18,11 @@ const DUTY_DESK = ['admin', 'dispatcher'] as const;
 const findingParams = z.object({
   id: numericIdSchema,
   recordId: numericIdSchema,
-  index: z.coerce.number().int().min(0).max(49),
+  index: z
+    .string()
+    .regex(/^\d{1,2}$/, { error: 'must be the finding’s index, 0–49' })
+    .transform(Number)
+    .meta({ description: 'the finding’s position in the visit, from 0' }),
 });
 
 /**
