@@ -13,6 +13,16 @@ import { navigate, useLoad } from '../hooks.ts';
 import { personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { isStaff, me } from '../session.ts';
 import type { Customer, ServiceOrder, ServiceOrderEvent } from '../types.ts';
+import type { OrderRecord } from '../../../../diagnostics/service-orders/order-records.ts';
+import {
+  OrderApplicationFacts,
+  OrderApplicationFields,
+  applicationBody,
+  BLANK_APPLICATION,
+} from '../components/order-application.tsx';
+import { OrderRecords } from '../components/order-records.tsx';
+import { OrderSignOff } from '../components/order-sign-off.tsx';
+import { OrderTeam, type OrderTeamMember } from '../components/order-team.tsx';
 
 const KINDS = ['patrol_inspection', 'training', 'accompanying_support'] as const;
 const kindLabel = (k: string) => t(`orders.kind.${k}` as MessageKey);
@@ -93,6 +103,7 @@ export function OrderForm() {
     contactName: customer ? me().name : '',
     contactPhone: '',
   });
+  const [app, setApp] = useState(BLANK_APPLICATION);
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof f) => (e: { currentTarget: { value: string } }) =>
@@ -111,6 +122,7 @@ export function OrderForm() {
         requestedDate: f.requestedDate,
         people: Number(f.people),
         contacts: [{ name: f.contactName, phone: f.contactPhone }],
+        ...(applicationBody(f.kind, app) ? { application: applicationBody(f.kind, app) } : {}),
       });
       navigate(`/orders/${r.order.id}`);
     } catch (x) {
@@ -167,6 +179,7 @@ export function OrderForm() {
           {t('orders.people')}
           <input name="people" type="number" min={1} max={500} required value={f.people} onInput={set('people')} />
         </label>
+        <OrderApplicationFields kind={f.kind} value={app} onChange={setApp} />
         <label>
           {t('request.contactName')}
           <input name="contact-name" required maxLength={100} value={f.contactName} onInput={set('contactName')} />
@@ -196,7 +209,9 @@ export function OrderView({ id }: { id: string }) {
   const role = me().role;
   const d = useLoad(
     () =>
-      api.get<{ order: ServiceOrder; events: ServiceOrderEvent[] }>(`/api/service-orders/${encodeURIComponent(id)}`),
+      api.get<{ order: ServiceOrder; events: ServiceOrderEvent[]; team: OrderTeamMember[]; records: OrderRecord[] }>(
+        `/api/service-orders/${encodeURIComponent(id)}`,
+      ),
     [id],
   );
   const [start, setStart] = useState(localInput(Date.now() + 86_400_000));
@@ -247,6 +262,7 @@ export function OrderView({ id }: { id: string }) {
           <span data-testid="order-team">{o.team ?? '—'}</span>
         </Fact>
       </div>
+      <OrderApplicationFacts order={o} />
       <section class="card">
         <p class="pre">{o.details}</p>
         <ul>
@@ -349,6 +365,22 @@ export function OrderView({ id }: { id: string }) {
           )}
         </section>
       )}
+      <OrderTeam
+        key={JSON.stringify(d.data.team)}
+        orderId={o.id}
+        team={d.data.team}
+        editable={desk && ['requested', 'scheduled', 'in_progress'].includes(o.status)}
+        onSaved={d.reload}
+      />
+      <OrderRecords
+        orderId={o.id}
+        kind={o.kind}
+        status={o.status}
+        records={d.data.records}
+        canRecord={isStaff(role)}
+        onSaved={d.reload}
+      />
+      <OrderSignOff order={o} onSaved={d.reload} />
       <section class="card">
         <h3>{t('orders.events')}</h3>
         <ol class="timeline" data-testid="order-events">
