@@ -1,3 +1,4 @@
+import { Migrator } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPlatformError, type ErrorCode } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
@@ -7,6 +8,7 @@ import {
   type ServiceOrders,
 } from '../../diagnostics/service-orders/orders.ts';
 import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { migrationProvider } from '../../records/migrations.ts';
 import { buildOrderReport } from '../../reports/order-report.ts';
 import { layoutPatrolReport } from '../../reports/patrol-report-layout.ts';
 import { layoutTrainingReport } from '../../reports/training-report-layout.ts';
@@ -194,5 +196,15 @@ describe('service order records', () => {
     expect(doc.blocks.find((b) => b.kind === 'signatures')).toMatchObject({
       parties: [{ signed: true }, { signed: true, name: '李伟', note: '同意' }],
     });
+  });
+
+  it('migration 0029 goes down and up again (the records tables and the order columns)', async () => {
+    const o = await request('patrol_inspection');
+    const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+    expect((await migrator.migrateTo('0026_service_records')).error).toBeUndefined();
+    const tables = (await db.introspection.getTables()).map((t) => t.name);
+    expect(tables).not.toContain('service_order_records');
+    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+    expect(await orders.get(o.id)).toMatchObject({ application: null, outcome: null, signOff: null });
   });
 });

@@ -27,6 +27,20 @@ import { OrderTeam, type OrderTeamMember } from '../components/order-team.tsx';
 const KINDS = ['patrol_inspection', 'training', 'accompanying_support'] as const;
 const kindLabel = (k: string) => t(`orders.kind.${k}` as MessageKey);
 const statusLabel = (s: string) => t(`orders.status.${s}` as MessageKey);
+/** The events of an order's records (diagnostics/service-orders/order-records.ts), labelled in both languages. */
+const EVENT_KEYS: Record<string, true> = Object.fromEntries(
+  [
+    'team_set',
+    'visit_recorded',
+    'material_recorded',
+    'attendee_recorded',
+    'session_recorded',
+    'assessment_recorded',
+    'log_recorded',
+    'finding_linked',
+    'signed_off',
+  ].map((k) => [k, true]),
+);
 
 export function Orders() {
   useLang();
@@ -387,7 +401,11 @@ export function OrderView({ id }: { id: string }) {
           {d.data.events.map((e, i) => (
             <li key={i}>
               <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
-              {e.toStatus ? statusLabel(e.toStatus) : e.action}
+              {e.toStatus
+                ? statusLabel(e.toStatus)
+                : e.action in EVENT_KEYS
+                  ? t(`orders.event.${e.action}` as MessageKey)
+                  : e.action}
               {e.note && <div class="pre">{e.note}</div>}
             </li>
           ))}
