@@ -176,6 +176,9 @@ describe('service order steps and records over the API', () => {
     const staff = (await dispatcher.get(`/api/service-orders/${o.id}`)).json();
     expect(staff.records[0].internalNote).toBe('staff only: battery supplier lot 7');
     expect(staff.order.signOff).toMatchObject({ name: '李伟' });
+    // supply chain works the stock, not the units' records
+    const supply = await w.login('supply');
+    expect(codeOf(await supply.get(`/api/service-orders/${o.id}`))).toBe('SERVICE_ORDER_NOT_FOUND');
     // another unit's customer gets the order's not-found
     expect(codeOf(await custB.get(`/api/service-orders/${o.id}/report.html`))).toBe('SERVICE_ORDER_NOT_FOUND');
 

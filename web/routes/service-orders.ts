@@ -89,7 +89,9 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
 
   async function own(me: Account, id: number): Promise<ServiceOrder> {
     const o = await orders.get(id);
-    if (me.role === 'customer' && o.customerId !== me.customerId)
+    // a customer its own unit's only; supply chain (no unit's records are its) none
+    const scope = tenancy.scope(me);
+    if (scope !== undefined && o.customerId !== scope)
       throw new PlatformError('SERVICE_ORDER_NOT_FOUND', `service order ${id} not found`);
     return o;
   }
