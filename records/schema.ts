@@ -224,6 +224,39 @@ export interface ServiceOrdersTable {
   from_ticket_id: number | null;
   created_at: number;
   updated_at: number;
+  /** JSON: the kind's application (migration 0029; null for orders requested before). */
+  application: string | null;
+  /** The outcome written at completion (结论). */
+  outcome: string | null;
+  /** The customer side's sign-off of the completed order (双方确认). */
+  signed_at: number | null;
+  signed_by: string | null;
+  signed_name: string | null;
+  sign_note: string | null;
+}
+
+/** A member of a service order's team (migration 0029): diagnostics/tickets/team.ts TEAM_ROLES. */
+export interface ServiceOrderTeamMembersTable {
+  id: Generated<number>;
+  order_id: number;
+  account_id: string;
+  team_role: string;
+  duty: string | null;
+}
+
+/** A record of a service order's steps (migration 0029): visit, material, attendee, session, assessment, log. */
+export interface ServiceOrderRecordsTable {
+  id: Generated<number>;
+  order_id: number;
+  type: string;
+  at: number;
+  actor: string;
+  /** JSON, checked by diagnostics/service-orders/order-records.ts. */
+  body: string;
+  /** Staff only: never sent to a customer nor printed in a report. */
+  internal_note: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface ServiceOrderEventsTable {
@@ -347,6 +380,8 @@ export interface RecordsSchema {
   service_orders: ServiceOrdersTable;
   ticket_team_members: TicketTeamMembersTable;
   service_order_events: ServiceOrderEventsTable;
+  service_order_team_members: ServiceOrderTeamMembersTable;
+  service_order_records: ServiceOrderRecordsTable;
   ticket_sequences: TicketSequencesTable;
   customers: CustomersTable;
   vehicles: VehiclesTable;

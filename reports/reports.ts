@@ -15,6 +15,10 @@ import { renderReportHtml } from './html.ts';
 import { DEFAULT_REPORT_FONT, fontReadable, type ReportFont } from './pdf.ts';
 import { createPdfThread } from './pdf-thread.ts';
 import { SERVICE_REPORT } from './service-report-layout.ts';
+import { ACCOMPANYING_REPORT } from './accompanying-report-layout.ts';
+import type { OrderReportSources } from './order-report.ts';
+import { PATROL_REPORT } from './patrol-report-layout.ts';
+import { TRAINING_REPORT } from './training-report-layout.ts';
 import {
   resolutionOf,
   telemetryWindow,
@@ -65,6 +69,13 @@ export interface ReportViewer {
 }
 
 export type ReportFormat = 'html' | 'pdf';
+
+/** The report of each kind of service order (《巡检巡修服务报告》, 《技术培训服务报告》, 《伴随保障服务报告》). */
+export const ORDER_REPORTS = {
+  patrol_inspection: PATROL_REPORT,
+  training: TRAINING_REPORT,
+  accompanying_support: ACCOMPANYING_REPORT,
+} as const;
 
 /**
  * Service reports (《售后服务报告》 today; the other kinds of the plan over service orders later, see
@@ -151,6 +162,22 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
     return SERVICE_REPORT.layout(model, lang, options.timeZone);
   }
 
+  /** One document as HTML or PDF (every report kind). */
+  async function render(
+    doc: ReportDocument,
+    fileName: string,
+    format: ReportFormat,
+  ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
+    if (format === 'html')
+      return { type: 'text/html; charset=utf-8', body: renderReportHtml(doc), fileName: `${fileName}.html` };
+    if (!(await fontReadable(font)))
+      throw new PlatformError(
+        'REPORT_FONT_MISSING',
+        `the report font ${font.file} cannot be read; install fonts-wqy-microhei or set REPORT_FONT_FILE`,
+      );
+    return { type: 'application/pdf', body: await pdfThread.render(doc, font), fileName: `${fileName}.pdf` };
+  }
+
   return {
     font,
     /** Logs a warning when the font cannot be read: PDFs would answer REPORT_FONT_MISSING (HTML still works). */
@@ -188,15 +215,17 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
       format: ReportFormat,
     ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
       const doc = await serviceDocument(t, viewer, lang);
-      const fileName = `service-report-${t.number}-${lang}`;
-      if (format === 'html')
-        return { type: 'text/html; charset=utf-8', body: renderReportHtml(doc), fileName: `${fileName}.html` };
-      if (!(await fontReadable(font)))
-        throw new PlatformError(
-          'REPORT_FONT_MISSING',
-          `the report font ${font.file} cannot be read; install fonts-wqy-microhei or set REPORT_FONT_FILE`,
-        );
-      return { type: 'application/pdf', body: await pdfThread.render(doc, font), fileName: `${fileName}.pdf` };
+      return render(doc, `service-report-${t.number}-${lang}`, format);
+    },
+    /** A service order's report (its kind's layout) as HTML or PDF, from the sources the caller read as the customer side sees them. */
+    async orderReport(
+      sources: OrderReportSources,
+      lang: ReportLanguage,
+      format: ReportFormat,
+    ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
+      const kind = ORDER_REPORTS[sources.order.kind];
+      const doc = kind.layout(kind.build(sources), lang, options.timeZone);
+      return render(doc, `${kind.id}-report-${sources.order.number}-${lang}`, format);
     },
   };
 }

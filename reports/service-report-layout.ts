@@ -93,7 +93,7 @@ function detailsText(d: StepDetails, lang: ReportLanguage, at: (ms: number | nul
 
 /** A person's public label ("Engineer", "Duty desk": web/public-names.ts sends English) in the report's language. */
 const PUBLIC_BY_EN = new Map(Object.values(PUBLIC_LABELS).map((l) => [l.en as string, l]));
-const personIn = (lang: ReportLanguage) => (name: string) => PUBLIC_BY_EN.get(name)?.[lang] ?? name;
+export const personIn = (lang: ReportLanguage) => (name: string) => PUBLIC_BY_EN.get(name)?.[lang] ?? name;
 
 /** The after-sales service report laid out in one language (pure). */
 export function layoutServiceReport(r: ServiceReport, lang: ReportLanguage, timeZone: string): ReportDocument {

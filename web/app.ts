@@ -51,6 +51,7 @@ import { ticketRoutes } from './routes/tickets.ts';
 import { ticketStepRoutes } from './routes/ticket-steps.ts';
 import { stockRoutes } from './routes/stock.ts';
 import { serviceOrderRoutes } from './routes/service-orders.ts';
+import { orderRecordRoutes } from './routes/order-records.ts';
 import { contactRoutes } from './routes/contacts.ts';
 import { pageRoutes } from './routes/pages.ts';
 import { vehicleRoutes } from './routes/vehicles.ts';
@@ -290,6 +291,7 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
     await app.register(ticketStepRoutes(ctx));
     await app.register(reportRoutes(ctx));
     await app.register(serviceOrderRoutes(ctx));
+    await app.register(orderRecordRoutes(ctx));
     await app.register(planRoutes(ctx));
     await app.register(sessionStepRoutes(ctx, { access: ctx.deps.remote, steps: ctx.deps.steps }));
     await app.register(sessionRoutes(ctx));

@@ -5,6 +5,7 @@ import { isPlatformError, type ErrorCode } from '../core/errors.ts';
 // ErrorCodes): named here so that every program that compiles this table sees them, the console's too.
 import type {} from '../registry/errors.ts';
 import type {} from '../diagnostics/errors.ts';
+import type {} from '../diagnostics/service-orders/errors.ts';
 import type {} from '../commands/errors.ts';
 import type {} from '../remote/errors.ts';
 import type {} from '../notifications/errors.ts';
@@ -63,6 +64,10 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
   TICKET_NOT_FOUND: 404,
   SERVICE_ORDER_NOT_FOUND: 404,
+  ORDER_KIND_MISMATCH: 409,
+  ORDER_STATUS_INVALID: 409,
+  ORDER_ALREADY_SIGNED: 409,
+  ORDER_RECORD_NOT_FOUND: 404,
   ALARM_NOT_FOUND: 404,
   INVALID_TRANSITION: 409,
   ALARMS_ACTIVE: 409,

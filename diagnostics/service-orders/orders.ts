@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { ServiceOrdersTable } from '../../records/schema.ts';
 import type { Contact } from '../types.ts';
+import { createOrderRecords, type OrderApplication, type SignOff } from './order-records.ts';
 
 /**
  * Service orders (服务申请): the plan's planned services — patrol inspection and repair (巡检巡修),
@@ -13,8 +14,8 @@ import type { Contact } from '../types.ts';
  * clock. Emergencies are tickets (diagnostics/tickets/), 特急 and 加急 only.
  *
  * requested → scheduled → in progress → done; cancelled from requested or scheduled. Each step is
- * one transaction with its event; the steps of each kind (visits and findings, attendees and
- * assessment, assembly and duration) and the reports are later work: `steps` is their seam.
+ * one transaction with its event. Each kind's own application, team and records (visits and
+ * findings, attendees and assessment, the daily log) are order-records.ts; the reports reports/.
  */
 export const SERVICE_ORDER_KINDS = ['patrol_inspection', 'training', 'accompanying_support'] as const;
 export type ServiceOrderKind = (typeof SERVICE_ORDER_KINDS)[number];
@@ -61,6 +62,12 @@ export interface ServiceOrder {
   team: string | null;
   /** The former 常规 ticket it was moved from (migration 0023). */
   fromTicketId: number | null;
+  /** The kind's application (null: requested before applications had one). */
+  application: OrderApplication | null;
+  /** The outcome written at completion (结论). */
+  outcome: string | null;
+  /** The customer side's sign-off of the done order (双方确认). */
+  signOff: SignOff | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -84,6 +91,7 @@ export interface ServiceOrderRequest {
   requestedDate: string;
   people: number;
   contacts: Contact[];
+  application?: OrderApplication | null;
 }
 
 export interface ScheduleInput {
@@ -121,6 +129,12 @@ function toOrder(r: Selectable<ServiceOrdersTable>): ServiceOrder {
     scheduledEnd: num(r.scheduled_end),
     team: r.team,
     fromTicketId: num(r.from_ticket_id),
+    application: r.application ? (JSON.parse(r.application) as OrderApplication) : null,
+    outcome: r.outcome,
+    signOff:
+      r.signed_at === null
+        ? null
+        : { at: Number(r.signed_at), by: r.signed_by ?? '', name: r.signed_name ?? '', note: r.sign_note },
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -156,6 +170,9 @@ export function createServiceOrders(deps: { db: RecordsDb; log: Logger; now?: ()
   }
 
   return {
+    /** Each kind's team, records and the customer's sign-off (order-records.ts). */
+    records: createOrderRecords({ db, log, now }),
+
     /** A request by application (the customer for its own unit, or the duty desk on its behalf). */
     async request(r: ServiceOrderRequest, actor: string): Promise<ServiceOrder> {
       const at = now();
@@ -186,6 +203,7 @@ export function createServiceOrders(deps: { db: RecordsDb; log: Logger; now?: ()
             scheduled_end: null,
             team: null,
             from_ticket_id: null,
+            application: r.application ? JSON.stringify(r.application) : null,
             created_at: at,
             updated_at: at,
           })
@@ -223,6 +241,8 @@ export function createServiceOrders(deps: { db: RecordsDb; log: Logger; now?: ()
           .set({
             status: t.to,
             ...(s ? { scheduled_start: s.scheduledStart, scheduled_end: s.scheduledEnd, team: s.team } : {}),
+            // the completion's note is the order's outcome (结论), printed in its report
+            ...(action === 'complete' ? { outcome: input.note ?? null } : {}),
             updated_at: at,
           })
           .where('id', '=', id)

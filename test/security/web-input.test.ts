@@ -122,7 +122,7 @@ const NOT_JSON = ['{"a":', '{', 'nul', '\u0000', '{"a":1}}', "{'a':1}", '{"a":1,
 describe('invalid input against every route: 4xx with a stable code, never a 500, never an effect', () => {
   let w: TestWeb;
   let admin: Agent;
-  /** The customer-only routes (answering a survey, confirming a step) are sent as a customer, so only its input can be wrong. */
+  /** The customer-only routes (answering a survey, confirming a step, signing a service order off) are sent as a customer, so only their input can be wrong. */
   let customer: Agent;
   let ops: Operation[];
   let reference: Record<string, string>;
@@ -186,7 +186,8 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
     contentType?: string,
   ): Promise<LightMyRequestResponse> {
     const who =
-      method === 'POST' && /^\/api\/tickets\/[^/]+\/(survey|mode-steps\/[^/]+\/confirm)(\?|$)/.test(url)
+      method === 'POST' &&
+      /^\/api\/(tickets\/[^/]+\/(survey|mode-steps\/[^/]+\/confirm)|service-orders\/[^/]+\/sign-off)(\?|$)/.test(url)
         ? customer
         : admin;
     return w.app.inject({
@@ -226,6 +227,8 @@ describe('invalid input against every route: 4xx with a stable code, never a 500
             'NOT_FOUND',
             'VEHICLE_NOT_FOUND',
             'TICKET_NOT_FOUND',
+            'SERVICE_ORDER_NOT_FOUND',
+            'ORDER_RECORD_NOT_FOUND',
             'ALARM_NOT_FOUND',
             'ACCOUNT_NOT_FOUND',
             'CUSTOMER_NOT_FOUND',

@@ -56,6 +56,11 @@ interface Ids {
   /** A ticket of unit A in on-site repair up to its joint assessment (that step to confirm). */
   stepTicket: number;
   jointStep: number;
+  /** Service orders of unit A: one requested (cancelled), one in progress with a visit (its finding opens a ticket), one done (signed off). */
+  cancelOrder: number;
+  order: number;
+  visit: number;
+  doneOrder: number;
 }
 
 /** The smallest PNG: its signature and an IHDR chunk are all the type check reads. */
@@ -141,7 +146,29 @@ const UNSAFE: [string, UnsafeRequest][] = [
   ],
   [
     'POST /api/service-orders/:id/actions',
-    () => ({ url: '/api/service-orders/1/actions', body: { action: 'cancel' } }),
+    (i) => ({ url: `/api/service-orders/${i.cancelOrder}/actions`, body: { action: 'cancel' } }),
+  ],
+  [
+    'PUT /api/service-orders/:id/team',
+    (i) => ({
+      url: `/api/service-orders/${i.order}/team`,
+      body: { members: [{ accountId: 'engineer', role: 'leader', duty: 'inspection' }] },
+    }),
+  ],
+  [
+    'POST /api/service-orders/:id/records',
+    (i) => ({
+      url: `/api/service-orders/${i.order}/records`,
+      body: { type: 'visit', equipment: 'shelter 2', at: 1_700_000_000_000, stateFound: 'fine' },
+    }),
+  ],
+  [
+    'POST /api/service-orders/:id/records/:recordId/findings/:index',
+    (i) => ({ url: `/api/service-orders/${i.order}/records/${i.visit}/findings/0`, body: { open: 'follow_up' } }),
+  ],
+  [
+    'POST /api/service-orders/:id/sign-off',
+    (i) => ({ url: `/api/service-orders/${i.doneOrder}/sign-off`, body: { name: 'Li Wei' }, as: 'customer' }),
   ],
   ['POST /api/tickets/:id/assign', (i) => ({ url: `/api/tickets/${i.ticket}/assign`, body: { assignee: 'engineer' } })],
   [
@@ -549,6 +576,53 @@ describe('CSRF: every state-changing route refuses a request without the session
         await record('arrived');
         const joint = await record('joint_assessment', { result: 'no output' });
         return { stepTicket: t.id, jointStep: joint.id };
+      })()),
+      ...(await (async () => {
+        const orders = w.ctx.deps.diagnostics.serviceOrders;
+        const order = (kind: 'training' | 'patrol_inspection') =>
+          orders.request(
+            {
+              kind,
+              customerId: 'CA',
+              vehicleId: 'VA1',
+              title: 'csrf',
+              details: 'd',
+              place: 'p',
+              requestedDate: '2026-12-20',
+              people: 1,
+              contacts,
+            },
+            'dispatcher',
+          );
+        const started = async () => {
+          const o = await order('patrol_inspection');
+          await orders.act(o.id, 'schedule', 'dispatcher', {
+            schedule: { scheduledStart: 1_700_000_000_000, scheduledEnd: null, team: null },
+          });
+          await orders.act(o.id, 'start', 'engineer');
+          return o.id;
+        };
+        const cancelOrder = (await order('training')).id;
+        const inProgress = await started();
+        const visit = await orders.records.add(
+          inProgress,
+          {
+            type: 'visit',
+            vehicleId: 'VA1',
+            equipment: '',
+            at: 1_700_000_000_000,
+            stateFound: 'worn',
+            readings: '',
+            findings: [{ text: 'battery worn', severity: 'major', needsRepair: true, link: null }],
+            workDone: '',
+            parts: [],
+          },
+          'engineer',
+          null,
+        );
+        const doneOrder = await started();
+        await orders.act(doneOrder, 'complete', 'engineer', { note: 'done' });
+        return { cancelOrder, order: inProgress, visit: visit.id, doneOrder };
       })()),
     };
   });

@@ -433,6 +433,60 @@ const MATRIX: Record<string, Probe[]> = {
       noOwnerControl: true,
     },
   ],
+  'PUT /api/service-orders/:id/team': [
+    {
+      what: 'set the team of B’s service order',
+      method: 'PUT',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/team`,
+      body: () => ({ members: [{ accountId: 'engineer', role: 'leader' }] }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/service-orders/:id/records': [
+    {
+      what: 'record a visit on B’s service order',
+      method: 'POST',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/records`,
+      body: (u) => ({ type: 'visit', vehicleId: u.vehicle, at: 1, stateFound: 'x' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/service-orders/:id/records/:recordId/findings/:index': [
+    {
+      what: 'open a ticket from a finding on B’s service order',
+      method: 'POST',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/records/1/findings/0`,
+      body: () => ({ open: 'ticket' }),
+      expect: FORBIDDEN,
+    },
+  ],
+  'POST /api/service-orders/:id/sign-off': [
+    {
+      what: 'sign B’s service order off (双方确认)',
+      method: 'POST',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/sign-off`,
+      body: () => ({ name: 'Evil' }),
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+      // B's order is not done: 409 for its own customer too
+      noOwnerControl: true,
+    },
+  ],
+  'GET /api/service-orders/:id/report.html': [
+    {
+      what: 'B’s service order report (HTML)',
+      method: 'GET',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/report.html?lang=zh`,
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+    },
+  ],
+  'GET /api/service-orders/:id/report.pdf': [
+    {
+      what: 'B’s service order report (PDF)',
+      method: 'GET',
+      url: (u) => `/api/service-orders/${u.serviceOrder}/report.pdf?lang=en`,
+      expect: nf('SERVICE_ORDER_NOT_FOUND'),
+    },
+  ],
   'POST /api/tickets/:id/classify': [
     {
       what: 'classify B’s ticket',
@@ -1607,6 +1661,11 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         'dispatcher',
       );
     const orderB = await orderOf('CB', 'VB1', 'B-ORDER-7736');
+    await w.ctx.deps.diagnostics.serviceOrders.records.setTeam(
+      orderB.id,
+      [{ accountId: 'engineer', role: 'leader', duty: 'B-DUTY-7737' }],
+      'dispatcher',
+    );
     B = {
       vehicle: 'VB1',
       customer: 'CB',
@@ -1706,6 +1765,8 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
         remoteTimeline: await w.sessions.timeline(B.remoteSession),
         serviceOrder: await w.ctx.deps.diagnostics.serviceOrders.get(B.serviceOrder),
         serviceOrderEvents: await w.ctx.deps.diagnostics.serviceOrders.events(B.serviceOrder),
+        serviceOrderTeam: await w.ctx.deps.diagnostics.serviceOrders.records.team(B.serviceOrder),
+        serviceOrderRecords: await w.ctx.deps.diagnostics.serviceOrders.records.list(B.serviceOrder),
       });
     before = await snapshotB();
   });

@@ -376,6 +376,50 @@ const ROUTES: Route[] = [
     invalid: { url: '/api/service-orders/1/actions', body: { action: 'teleport' } },
   },
   {
+    method: 'PUT',
+    path: '/api/service-orders/{id}/team',
+    roles: ['admin', 'dispatcher'],
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/team`,
+    body: () => ({ members: [{ accountId: 'engineer', role: 'leader', duty: 'lessons' }] }),
+    invalid: { body: { members: [{ accountId: 'engineer', role: 'commander' }] } },
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders/{id}/records',
+    roles: STAFF,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/records`,
+    // the orders are trainings: an attendee is recorded from the request on
+    body: () => ({ type: 'attendee', name: 'Zhang San', unit: 'crew', role: 'operator' }),
+    invalid: { body: { type: 'teleport' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders/{id}/records/{recordId}/findings/{index}',
+    roles: STAFF,
+    // no such visit on a training: 404 ORDER_RECORD_NOT_FOUND for the allowed roles
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/records/999999/findings/0`,
+    body: () => ({ open: 'ticket' }),
+    invalid: { url: '/api/service-orders/1/records/1/findings/x', body: { open: 'ticket' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/service-orders/{id}/sign-off',
+    roles: ['customer'],
+    // not done yet: 409 ORDER_STATUS_INVALID for the unit's own customer
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/sign-off`,
+    body: () => ({ name: 'Li Wei' }),
+    invalid: { body: { name: 5 } },
+  },
+  ...(['html', 'pdf'] as const).map((ext): Route => ({
+    method: 'GET',
+    path: `/api/service-orders/{id}/report.${ext}`,
+    roles: FIELD,
+    url: (ids, u) => `/api/service-orders/${u === 'A' ? ids.orderA : ids.orderB}/report.${ext}?lang=en`,
+    invalid: { url: `/api/service-orders/1/report.${ext}?lang=fr` },
+    tenant: 'SERVICE_ORDER_NOT_FOUND',
+    missing: `/api/service-orders/999999/report.${ext}`,
+  })),
+  {
     method: 'POST',
     path: '/api/tickets/{id}/classify',
     roles: ['admin', 'dispatcher'],

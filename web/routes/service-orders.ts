@@ -11,6 +11,9 @@ import {
 import { ROLES, STAFF_ROLES, type Account, type Role } from '../auth/accounts.ts';
 import { auditFrom, who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
+import { applicationCheck } from '../../diagnostics/service-orders/order-records.ts';
+import { applicationInput, applicationOut, recordOut, signOffOut, teamOut } from './order-schemas.ts';
+import { orderViews } from './order-views.ts';
 import {
   AUTHED,
   contactInput,
@@ -46,6 +49,9 @@ export const serviceOrderOut = z
     scheduledEnd: z.number().nullable(),
     team: z.string().nullable(),
     fromTicketId: z.number().nullable().meta({ description: 'the former 常规 ticket it was moved from' }),
+    application: applicationOut.nullable().meta({ description: 'the kind’s application (申请内容)' }),
+    outcome: z.string().nullable().meta({ description: 'the outcome written at completion (结论)' }),
+    signOff: signOffOut.nullable(),
     createdAt: z.number(),
     updatedAt: z.number(),
   })
@@ -83,15 +89,14 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
 
   async function own(me: Account, id: number): Promise<ServiceOrder> {
     const o = await orders.get(id);
-    if (me.role === 'customer' && o.customerId !== me.customerId)
+    // a customer its own unit's only; supply chain (no unit's records are its) none
+    const scope = tenancy.scope(me);
+    if (scope !== undefined && o.customerId !== scope)
       throw new PlatformError('SERVICE_ORDER_NOT_FOUND', `service order ${id} not found`);
     return o;
   }
-  /** What a customer is sent: the requester and the events' actors by public name, never a staff login id. */
-  async function named(me: Account, o: ServiceOrder): Promise<ServiceOrder> {
-    const naming = await ctx.names.forViewer(me);
-    return { ...o, requestedBy: naming.person(o.requestedBy) };
-  }
+  const views = orderViews(ctx);
+  const named = views.order;
 
   return async (app) => {
     app.get(
@@ -139,10 +144,17 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ROLES } },
         schema: {
           tags: ['service-orders'],
-          summary: 'One service order with its events',
+          summary: 'One service order with its events, its team and its records',
+          description:
+            'The team (members with role and duty) and the records of its kind: visits with findings (巡检巡修), materials, attendees, sessions and assessments (技术培训), the daily log (伴随保障). A customer gets people by public names and no internal notes.',
           params: numericParams,
           response: {
-            200: z.object({ order: serviceOrderOut, events: z.array(eventOut) }),
+            200: z.object({
+              order: serviceOrderOut,
+              events: z.array(eventOut),
+              team: teamOut,
+              records: z.array(recordOut),
+            }),
             ...errors(400, ...AUTHED, 404),
           },
         },
@@ -152,7 +164,12 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const o = await own(me, req.params.id);
         const naming = await ctx.names.forViewer(me);
         const events = (await orders.events(o.id)).map((e) => ({ ...e, actor: naming.person(e.actor) }));
-        return { order: await named(me, o), events };
+        return {
+          order: await named(me, o),
+          events,
+          team: await views.team(me, await orders.records.team(o.id)),
+          records: await views.records(me, await orders.records.list(o.id)),
+        };
       },
     );
 
@@ -185,14 +202,16 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
               .min(1, { error: 'people is at least 1' })
               .max(500, { error: 'people is at most 500' }),
             contacts: z.array(contactInput).min(1, { error: 'give at least one contact with a phone number' }).max(10),
+            application: applicationInput.optional(),
           }),
-          response: { 201: z.object({ order: serviceOrderOut }), ...errors(400, ...AUTHED, 404) },
+          response: { 201: z.object({ order: serviceOrderOut }), ...errors(400, ...AUTHED, 404, 409) },
         },
       },
       async (req, reply) => {
         const me = who(req);
         const b = req.body;
         const vehicle = b.vehicleId ? await tenancy.vehicle(me, b.vehicleId) : undefined;
+        applicationCheck(b.kind, b.application ?? null);
         let customerId: string;
         if (me.role === 'customer') {
           customerId = me.customerId!;
@@ -221,6 +240,7 @@ export function serviceOrderRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             requestedDate: b.requestedDate,
             people: b.people,
             contacts: b.contacts,
+            application: b.application ?? null,
           },
           me.id,
         );

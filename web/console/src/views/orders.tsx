@@ -13,10 +13,34 @@ import { navigate, useLoad } from '../hooks.ts';
 import { personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { isStaff, me } from '../session.ts';
 import type { Customer, ServiceOrder, ServiceOrderEvent } from '../types.ts';
+import type { OrderRecord } from '../../../../diagnostics/service-orders/order-records.ts';
+import {
+  OrderApplicationFacts,
+  OrderApplicationFields,
+  applicationBody,
+  BLANK_APPLICATION,
+} from '../components/order-application.tsx';
+import { OrderRecords } from '../components/order-records.tsx';
+import { OrderSignOff } from '../components/order-sign-off.tsx';
+import { OrderTeam, type OrderTeamMember } from '../components/order-team.tsx';
 
 const KINDS = ['patrol_inspection', 'training', 'accompanying_support'] as const;
 const kindLabel = (k: string) => t(`orders.kind.${k}` as MessageKey);
 const statusLabel = (s: string) => t(`orders.status.${s}` as MessageKey);
+/** The events of an order's records (diagnostics/service-orders/order-records.ts), labelled in both languages. */
+const EVENT_KEYS: Record<string, true> = Object.fromEntries(
+  [
+    'team_set',
+    'visit_recorded',
+    'material_recorded',
+    'attendee_recorded',
+    'session_recorded',
+    'assessment_recorded',
+    'log_recorded',
+    'finding_linked',
+    'signed_off',
+  ].map((k) => [k, true]),
+);
 
 export function Orders() {
   useLang();
@@ -93,6 +117,7 @@ export function OrderForm() {
     contactName: customer ? me().name : '',
     contactPhone: '',
   });
+  const [app, setApp] = useState(BLANK_APPLICATION);
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const set = (k: keyof typeof f) => (e: { currentTarget: { value: string } }) =>
@@ -111,6 +136,7 @@ export function OrderForm() {
         requestedDate: f.requestedDate,
         people: Number(f.people),
         contacts: [{ name: f.contactName, phone: f.contactPhone }],
+        ...(applicationBody(f.kind, app) ? { application: applicationBody(f.kind, app) } : {}),
       });
       navigate(`/orders/${r.order.id}`);
     } catch (x) {
@@ -167,6 +193,7 @@ export function OrderForm() {
           {t('orders.people')}
           <input name="people" type="number" min={1} max={500} required value={f.people} onInput={set('people')} />
         </label>
+        <OrderApplicationFields kind={f.kind} value={app} onChange={setApp} />
         <label>
           {t('request.contactName')}
           <input name="contact-name" required maxLength={100} value={f.contactName} onInput={set('contactName')} />
@@ -196,7 +223,9 @@ export function OrderView({ id }: { id: string }) {
   const role = me().role;
   const d = useLoad(
     () =>
-      api.get<{ order: ServiceOrder; events: ServiceOrderEvent[] }>(`/api/service-orders/${encodeURIComponent(id)}`),
+      api.get<{ order: ServiceOrder; events: ServiceOrderEvent[]; team: OrderTeamMember[]; records: OrderRecord[] }>(
+        `/api/service-orders/${encodeURIComponent(id)}`,
+      ),
     [id],
   );
   const [start, setStart] = useState(localInput(Date.now() + 86_400_000));
@@ -247,6 +276,7 @@ export function OrderView({ id }: { id: string }) {
           <span data-testid="order-team">{o.team ?? '—'}</span>
         </Fact>
       </div>
+      <OrderApplicationFacts order={o} />
       <section class="card">
         <p class="pre">{o.details}</p>
         <ul>
@@ -349,13 +379,33 @@ export function OrderView({ id }: { id: string }) {
           )}
         </section>
       )}
+      <OrderTeam
+        key={JSON.stringify(d.data.team)}
+        orderId={o.id}
+        team={d.data.team}
+        editable={desk && ['requested', 'scheduled', 'in_progress'].includes(o.status)}
+        onSaved={d.reload}
+      />
+      <OrderRecords
+        orderId={o.id}
+        kind={o.kind}
+        status={o.status}
+        records={d.data.records}
+        canRecord={isStaff(role)}
+        onSaved={d.reload}
+      />
+      <OrderSignOff order={o} onSaved={d.reload} />
       <section class="card">
         <h3>{t('orders.events')}</h3>
         <ol class="timeline" data-testid="order-events">
           {d.data.events.map((e, i) => (
             <li key={i}>
               <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
-              {e.toStatus ? statusLabel(e.toStatus) : e.action}
+              {e.toStatus
+                ? statusLabel(e.toStatus)
+                : e.action in EVENT_KEYS
+                  ? t(`orders.event.${e.action}` as MessageKey)
+                  : e.action}
               {e.note && <div class="pre">{e.note}</div>}
             </li>
           ))}
