@@ -119,7 +119,7 @@ const BAD_PATH_VALUES = [
 
 const NOT_JSON = ['{"a":', '{', 'nul', '\u0000', '{"a":1}}', "{'a':1}", '{"a":1,}', '\uFEFF{"a":1'];
 
-describe('invalid input against every route: 4xx with a stable code, never a 500, never an effect', () => {
+describe('invalid input against every route: 4xx with a stable code, never a 500, never an effect', { timeout: 60_000 }, () => {
   let w: TestWeb;
   let admin: Agent;
   /** The customer-only routes (answering a survey, confirming a step, signing a service order off) are sent as a customer, so only their input can be wrong. */
