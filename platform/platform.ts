@@ -40,6 +40,7 @@ import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
+import { ledgerReportParts } from './report-parts.ts';
 import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 
@@ -302,6 +303,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       stock,
+      // the service report's parts used: the ledger's consumptions, then the ticket's free lines
+      reportParts: ledgerReportParts((id) => stock.consumed(id)),
       resourceRegister,
       counters,
       health: () => ({

@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/logger.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import { createCatalogue } from './catalogue.ts';
+import { consumedOnTicket } from './consumed.ts';
 import { balances, movements } from './ledger.ts';
 import { createReplenishment } from './replenishment.ts';
 import { createReservations, type PlanParts } from './reservations.ts';
@@ -39,6 +40,8 @@ export function createStock(deps: StockDeps) {
     replenishment,
     stocktake,
     balances: (filter: { partNo?: string; storeId?: string } = {}) => balances(db, filter),
+    /** The parts consumed on a ticket, per part and store (the service report's parts used). */
+    consumed: (ticketId: number) => consumedOnTicket(db, ticketId),
     movements: (filter: { partNo?: string; storeId?: string; ticketId?: number; limit: number }) =>
       movements(db, filter),
     async start() {},

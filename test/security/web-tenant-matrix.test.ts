@@ -570,6 +570,9 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/stats/repeat-faults': [
     { what: 'the repeat faults', method: 'GET', url: () => '/api/stats/repeat-faults', expect: FORBIDDEN },
   ],
+  'GET /api/stats/resources': [
+    { what: 'the resource statistics', method: 'GET', url: () => '/api/stats/resources', expect: FORBIDDEN },
+  ],
   'GET /api/stats/export': [
     { what: 'the statistics as CSV', method: 'GET', url: () => '/api/stats/export?by=unit', expect: FORBIDDEN },
   ],

@@ -623,6 +623,13 @@ const ROUTES: Route[] = [
   })),
   {
     method: 'GET',
+    path: '/api/stats/resources',
+    roles: ['admin', 'dispatcher', 'supply'],
+    url: () => '/api/stats/resources',
+    invalid: { url: '/api/stats/resources?by=unit' },
+  },
+  {
+    method: 'GET',
     path: '/api/customer-files',
     roles: ALL,
     url: () => '/api/customer-files?q=unit',
