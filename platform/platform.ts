@@ -266,6 +266,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // spare-parts stock: the plans' parts become reservations on tickets (resources/stock/)
   const stock = createStock({
     db: records,
+    // the vehicles' GPS positions from telemetry: the proposal's nearest store
+    bus,
     log: log.child({ module: 'stock' }),
     now,
     planParts: (code) => stage.forWeb.plans.get(code)?.parts,
@@ -427,6 +429,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await sessionParts.start();
       toolReminderNotices.start();
       resourceRegister.start();
+      await stock.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
@@ -457,6 +460,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await sessionParts.stop();
         resourceRegister.stop();
         toolReminderNotices.stop();
+        await stock.stop();
         await remote.stop();
         await service.stop();
         await stage.stop();
