@@ -192,4 +192,35 @@ describe('consumed parts in the service report and the statistics', () => {
     ]);
     expect(by.seams).toEqual({ arrival: expect.any(String) });
   });
+
+  it('supply chain (供应链管理部) keeps suppliers, evaluates them and tracks quality feedback; attribution stays with the ticket’s engineers', async () => {
+    const made = await supply.post('/api/suppliers', { id: 'S-2', name: 'Relay Works', contact: 'Zhao' });
+    expect(made.statusCode, made.body).toBe(201);
+    expect((await supply.patch('/api/suppliers/S-2', { status: 'approved' })).statusCode).toBe(200);
+    expect(
+      (await supply.post('/api/suppliers/S-2/evaluations', { quality: 4, delivery: 3, service: 5 })).statusCode,
+    ).toBe(201);
+    // the quality record on S-1 (from the ticket) gets feedback and its answer from supply chain
+    const s1 = (await supply.get('/api/suppliers/S-1')).json() as { records: { id: number }[] };
+    expect(s1.records).toHaveLength(1);
+    const sent = await supply.post('/api/suppliers/S-1/feedback', {
+      partNumber: 'FF-5421',
+      recordIds: [s1.records[0]!.id],
+      subject: 'Clogged filters',
+      text: 'Two filters clogged within a month',
+    });
+    expect(sent.statusCode, sent.body).toBe(201);
+    const answered = await supply.post(`/api/quality-feedback/${sent.json().feedback.id}/answer`, {
+      answer: 'Batch 2026-11 recalled',
+    });
+    expect(answered.json()).toMatchObject({ feedback: { state: 'answered' } });
+    expect((await supply.get('/api/quality/failure-rates')).statusCode).toBe(200);
+    // supply chain sees no ticket: the attribution is made from the ticket by the technical centre
+    expect(
+      (await supply.post(`/api/tickets/${ticketId}/quality-records`, { partNumber: 'FF-5421', supplierId: 'S-2' }))
+        .statusCode,
+    ).toBe(403);
+    // the duty desk still reads but does not keep suppliers
+    expect((await dispatcher.post('/api/suppliers', { id: 'S-3', name: 'x', contact: 'y' })).statusCode).toBe(403);
+  });
 });

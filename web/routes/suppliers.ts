@@ -4,7 +4,15 @@ import { SUPPLIER_STATUSES } from '../../resources/suppliers/suppliers.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, instant, numericIdSchema, numericParams, text } from '../schemas.ts';
-import { epochMs, QUALITY_EDIT, rating, REGISTER_READ, registerId } from './resource-schemas.ts';
+import {
+  epochMs,
+  QUALITY_EDIT,
+  rating,
+  REGISTER_READ,
+  registerId,
+  SUPPLIERS_EDIT,
+  SUPPLIERS_READ,
+} from './resource-schemas.ts';
 
 export const supplierOut = z
   .object({
@@ -100,7 +108,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/suppliers',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'Suppliers with certification, audit and latest evaluation',
@@ -113,7 +121,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/suppliers/:id',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'A supplier with its evaluations, quality records and quality feedback',
@@ -140,7 +148,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Add a supplier (a candidate unless status says otherwise)',
@@ -164,7 +172,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.patch(
       '/api/suppliers/:id',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Change a supplier: certification, audit dates, status (approve, suspend)',
@@ -196,7 +204,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers/:id/evaluations',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Evaluate a supplier: quality, delivery, service (1–5 each)',
@@ -277,7 +285,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/quality/failure-rates',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'Failures per supplier part over the fleet’s hours in a window (docs/resources-register.md)',
@@ -301,7 +309,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers/:id/feedback',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Send quality feedback to a supplier about its quality records; its answer is tracked',
@@ -333,7 +341,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/quality-feedback/:id/answer',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Record the supplier’s answer to a quality feedback',
