@@ -223,4 +223,30 @@ describe('consumed parts in the service report and the statistics', () => {
     // the duty desk still reads but does not keep suppliers
     expect((await dispatcher.post('/api/suppliers', { id: 'S-3', name: 'x', contact: 'y' })).statusCode).toBe(403);
   });
+
+  it('puts the partner dispatch, its outcome and the cause attribution on the ticket’s timeline, for staff only', async () => {
+    const timeline = async (as: Agent) =>
+      ((await as.get(`/api/tickets/${ticketId}`)).json() as { timeline: { action: string; note: string | null }[] })
+        .timeline;
+    const entries = (await timeline(dispatcher)).filter((e) =>
+      ['partner_dispatched', 'partner_outcome', 'quality_attributed'].includes(e.action),
+    );
+    expect(entries.map((e) => e.action)).toEqual([
+      'quality_attributed',
+      'partner_dispatched',
+      'partner_dispatched',
+      'partner_outcome',
+      'partner_outcome',
+    ]);
+    expect(entries[0]!.note).toBe('cause attributed to part FF-5421 of supplier S-1');
+    expect(entries[1]!.note).toMatch(/^Changsha Repairs \(repair_shop\) dispatched: a; ETA \d{4}-/);
+    expect(entries[3]!.note).toMatch(/^Changsha Repairs: arrived .* \(on time\); outcome resolved$/);
+    expect(entries[4]!.note).toMatch(/^Changsha Repairs: arrived .* \(late\); outcome resolved, rework$/);
+    // the unit sees that they happened (as every staff-only step), never the partner, supplier or part
+    const mine = (await timeline(custA)).filter((e) =>
+      ['partner_dispatched', 'partner_outcome', 'quality_attributed'].includes(e.action),
+    );
+    expect(mine.map((e) => e.action)).toEqual(entries.map((e) => e.action));
+    expect(mine.every((e) => e.note === null)).toBe(true);
+  });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SUPPLIER_STATUSES } from '../../resources/suppliers/suppliers.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
+import { noteOnTicket } from '../ticket-notes.ts';
 import { AUTHED, errors, instant, numericIdSchema, numericParams, text } from '../schemas.ts';
 import {
   epochMs,
@@ -260,6 +261,11 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           subject: `ticket:${t.id}`,
           ...auditFrom(req),
           details: { partNumber: record.partNumber, supplierId: record.supplierId },
+        });
+        await noteOnTicket(ctx, t.id, {
+          actor: me.id,
+          action: 'quality_attributed',
+          note: `cause attributed to part ${record.partNumber} of supplier ${record.supplierId}`,
         });
         return reply.code(201).send({ record });
       },
