@@ -19,6 +19,7 @@ import { serviceOrdersLevelsMigration } from './migrations/0023_service_orders_l
 import { stockMigration } from './migrations/0024_stock.ts';
 import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
+import { stockShortageOutcomeMigration } from './migrations/0030_stock_shortage_outcome.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -390,6 +391,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0024_stock': stockMigration(dialect),
     '0025_resources_register': resourcesRegisterMigration(dialect),
     '0026_service_records': serviceRecordsMigration(dialect),
+    '0030_stock_shortage_outcome': stockShortageOutcomeMigration(),
   };
 }
 

@@ -1137,6 +1137,7 @@ const MATRIX: Record<string, Probe[]> = {
         ['POST', '/api/stock/purchase-orders/:id/receipts', () => '/api/stock/purchase-orders/1/receipts'],
         ['GET', '/api/stock/shortages', () => '/api/stock/shortages'],
         ['POST', '/api/stock/shortages', () => '/api/stock/shortages'],
+        ['POST', '/api/stock/shortages/:id/done', () => '/api/stock/shortages/1/done'],
         ['GET', '/api/stock/counts', () => '/api/stock/counts'],
         ['GET', '/api/stock/counts/:id', () => '/api/stock/counts/1'],
         ['POST', '/api/stock/counts', () => '/api/stock/counts'],

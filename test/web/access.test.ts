@@ -1134,6 +1134,14 @@ const ROUTES: Route[] = [
     invalid: { body: { partNo: 'FF-5421', qty: 0 } },
   },
   {
+    method: 'POST',
+    path: '/api/stock/shortages/{id}/done',
+    roles: RESERVE,
+    url: () => '/api/stock/shortages/999999/done',
+    body: () => ({ outcome: 'bought' }),
+    invalid: { body: { outcome: '' } },
+  },
+  {
     method: 'GET',
     path: '/api/stock/counts',
     roles: STOCK,
