@@ -144,7 +144,15 @@ const SECTIONS = new Map(
 const SOURCES = new Set<unknown>(POWER_SOURCES);
 const LOAD = NUMERIC_FIELDS.find((f) => f.path === 'loadKw')!;
 const isLoad = measureCheck(LOAD.min, LOAD.max);
-const TOP_KEYS = new Set(['v', 'seq', 'ts', 'source', 'loadKw', ...SECTIONS.keys()]);
+/** The optional GPS position: exactly {lat, lon}, numbers in range (positionSchema). */
+const isPosition: Check = (v) => {
+  if (v === undefined) return true;
+  if (!isPlainObject(v)) return false;
+  for (const k in v) if (Object.hasOwn(v, k) && k !== 'lat' && k !== 'lon') return false;
+  const { lat, lon } = v;
+  return typeof lat === 'number' && lat >= -90 && lat <= 90 && typeof lon === 'number' && lon >= -180 && lon <= 180;
+};
+const TOP_KEYS = new Set(['v', 'seq', 'ts', 'source', 'loadKw', 'position', ...SECTIONS.keys()]);
 /** Off if the frame schema has a key this path does not check (then every frame goes through zod). */
 const FAST_PATH =
   Object.keys(telemetryFrameSchema.shape).every((k) => TOP_KEYS.has(k)) &&
@@ -160,6 +168,10 @@ function acceptAsIs(value: unknown): TelemetryFrame | undefined {
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     if (key === 'v' || key === 'seq' || key === 'ts' || key === 'source' || key === 'loadKw') continue;
+    if (key === 'position') {
+      if (!isPosition(value.position)) return undefined;
+      continue;
+    }
     const spec = SECTIONS.get(key as 'mains');
     if (!spec) return undefined; // unknown key: zod strips it
     const section = value[key];

@@ -40,6 +40,7 @@ import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
+import { ledgerReportParts } from './report-parts.ts';
 import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
@@ -266,6 +267,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // spare-parts stock: the plans' parts become reservations on tickets (resources/stock/)
   const stock = createStock({
     db: records,
+    // the vehicles' GPS positions from telemetry: the proposal's nearest store
+    bus,
     log: log.child({ module: 'stock' }),
     now,
     planParts: (code) => stage.forWeb.plans.get(code)?.parts,
@@ -305,6 +308,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       stock,
+      // the service report's parts used: the ledger's consumptions, then the ticket's free lines
+      reportParts: ledgerReportParts((id) => stock.consumed(id)),
       resourceRegister,
       supportPlans,
       counters,
@@ -429,6 +434,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await sessionParts.start();
       toolReminderNotices.start();
       resourceRegister.start();
+      await stock.start();
       const mqtt = await broker.start();
       const http = await web.start();
       ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
@@ -459,6 +465,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await sessionParts.stop();
         resourceRegister.stop();
         toolReminderNotices.stop();
+        await stock.stop();
         await remote.stop();
         await service.stop();
         await stage.stop();

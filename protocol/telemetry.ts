@@ -63,6 +63,22 @@ export const chargingSchema = z.object({
   currentA: measure('charging.currentA'),
 });
 
+/**
+ * Where the vehicle is (WGS-84 degrees, from the gateway's GPS): optional — a gateway without a fix
+ * leaves it out. Not a measurement: it is not stored with the frame's columns; the stock keeps the
+ * latest per vehicle to find the nearest store with parts (docs/resources.md).
+ */
+export const positionSchema = z.object({
+  lat: z
+    .number({ error: 'must be degrees of latitude' })
+    .min(-90, { error: 'must be >= -90' })
+    .max(90, { error: 'must be <= 90' }),
+  lon: z
+    .number({ error: 'must be degrees of longitude' })
+    .min(-180, { error: 'must be >= -180' })
+    .max(180, { error: 'must be <= 180' }),
+});
+
 export const telemetryFrameSchema = z.object({
   v: z.literal(1, { error: 'unsupported protocol version (expected 1)' }),
   seq: z
@@ -80,6 +96,7 @@ export const telemetryFrameSchema = z.object({
   battery: batterySchema.optional(),
   charging: chargingSchema.optional(),
   loadKw: measure('loadKw'),
+  position: positionSchema.optional(),
 });
 
 export type TelemetryFrame = z.infer<typeof telemetryFrameSchema>;

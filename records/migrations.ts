@@ -18,10 +18,11 @@ import { ticketCloseMergeMigration } from './migrations/0022_ticket_close_merge.
 import { serviceOrdersLevelsMigration } from './migrations/0023_service_orders_levels.ts';
 import { stockMigration } from './migrations/0024_stock.ts';
 import { resourcesRegisterMigration } from './migrations/0025_resources_register.ts';
-import { serviceOrderRecordsMigration } from './migrations/0029_service_order_records.ts';
 import { serviceRecordsMigration } from './migrations/0026_service_records.ts';
 import { supportPlansMigration } from './migrations/0027_support_plans.ts';
 import { ticketModeStepsMigration } from './migrations/0028_ticket_mode_steps.ts';
+import { serviceOrderRecordsMigration } from './migrations/0029_service_order_records.ts';
+import { stockShortageOutcomeMigration } from './migrations/0030_stock_shortage_outcome.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -396,6 +397,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0027_support_plans': supportPlansMigration(dialect),
     '0028_ticket_mode_steps': ticketModeStepsMigration(dialect),
     '0029_service_order_records': serviceOrderRecordsMigration(dialect),
+    '0030_stock_shortage_outcome': stockShortageOutcomeMigration(),
   };
 }
 

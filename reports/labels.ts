@@ -81,6 +81,7 @@ const L = {
   quantity: { en: 'Qty', zh: '数量' },
   note: { en: 'Note', zh: '备注' },
   noParts: { en: 'No parts recorded.', zh: '无备件使用记录。' },
+  fromStore: { en: 'from store', zh: '出库仓库' },
   ourSide: { en: 'Service provider (our side)', zh: '服务方（我方）' },
   userSide: { en: 'User side', zh: '用户方' },
   verifiedBy: { en: 'Repair verified by', zh: '修复确认人' },

@@ -39,7 +39,7 @@ export interface ReportsDeps {
   telemetry: Pick<TelemetryStore, 'series'>;
   vehicles: Pick<VehicleRegistry, 'get'>;
   customers: Pick<Customers, 'get'>;
-  /** The parts used (default: the ticket's own free lines); the spare-parts ledger plugs in here. */
+  /** The parts used (default: the ticket's own free lines); the platform passes the ledger-backed one (platform/report-parts.ts). */
   parts?: ReportParts;
   /** The service modes' steps of a ticket (diagnostics/tickets/mode-steps.ts); none: the report has no steps section rows. */
   modeSteps?: Pick<ModeSteps, 'list'>;
@@ -151,7 +151,8 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
       unit: unit ? { id: unit.id, name: unit.name || null } : t.customerId ? { id: t.customerId, name: null } : null,
       sessions,
       telemetry,
-      parts: await parts.partsUsed(t),
+      // the store a part left is the supply chain's business: a customer's copy does not name it
+      parts: (await parts.partsUsed(t)).map((p) => (viewer.customer && p.store ? { ...p, store: null } : p)),
       resolution,
       generatedAt: now(),
     };

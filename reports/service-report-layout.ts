@@ -266,10 +266,10 @@ export function layoutServiceReport(r: ServiceReport, lang: ReportLanguage, time
     columns: [label('part', lang), label('partNo', lang), label('quantity', lang), label('note', lang)],
     widths: [3, 2, 1, 3],
     rows: r.parts.map((p) => [
-      p.name,
+      p.names ? p.names[lang] : p.name,
       p.partNo ?? '',
       p.quantity === null ? '' : `${p.quantity}${p.unit ? ` ${p.unit}` : ''}`,
-      p.note ?? '',
+      [p.store ? `${label('fromStore', lang)} ${p.store}` : '', p.note ?? ''].filter(Boolean).join(' · '),
     ]),
     empty: label('noParts', lang),
   });

@@ -18,11 +18,15 @@ export interface ReportPartLine {
   quantity: number | null;
   unit: string | null;
   note: string | null;
+  /** The catalogue's names (a part from the stock ledger); the layout prints the report's language. */
+  names?: { en: string; zh: string };
+  /** The store it left (a part from the stock ledger; not shown to customers). */
+  store?: string | null;
 }
 
 /**
- * Where the parts used come from. Today: the ticket's own free lines (ticketPartLines); the
- * spare-parts ledger (resources/stock/) implements this and the platform wires it in its place.
+ * Where the parts used come from: the ticket's own free lines (ticketPartLines), or, as the
+ * platform wires it, the spare-parts ledger's consumptions merged with them (platform/report-parts.ts).
  */
 export interface ReportParts {
   partsUsed(ticket: Ticket): Promise<ReportPartLine[]>;
@@ -379,7 +383,7 @@ export function resolutionOf(t: Ticket): { resolution: ReportResolution | null; 
   return { resolution: cause || workDone ? { cause, workDone } : null, parts };
 }
 
-/** The parts used as the ticket itself records them (free lines): ReportParts until the stock ledger is wired. */
+/** The parts used as the ticket itself records them (free lines): the fallback of the ledger-backed ReportParts. */
 export const ticketPartLines: ReportParts = {
   partsUsed: async (t) => resolutionOf(t).parts,
 };

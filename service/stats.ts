@@ -4,17 +4,23 @@ import type { RecordsDb } from '../records/db.ts';
 import type {} from '../remote/records.ts';
 import { periodStarts, type Period } from './periods.ts';
 import type {} from './records.ts';
+import type {} from '../resources/stock/records.ts';
+import type {} from '../resources/suppliers/quality.ts';
+import type {} from '../resources/partners/partners.ts';
 
-/** What the statistics group by: level, fault type, vehicle model, customer unit, period. */
-export const STAT_DIMENSIONS = ['level', 'fault', 'model', 'unit', 'period'] as const;
+/**
+ * What the statistics group by: level, fault type, vehicle model, customer unit, period, and the
+ * supplier part the ticket's cause was attributed to (`<supplierId>:<partNumber>` from its quality
+ * records; a ticket attributed to two parts counts in both groups, one attributed to none in '').
+ */
+export const STAT_DIMENSIONS = ['level', 'fault', 'model', 'unit', 'period', 'supplier_part'] as const;
 export type StatDimension = (typeof STAT_DIMENSIONS)[number];
 
 /**
- * What the statistics cannot give yet, said in every answer: supplier parts come with the resources
- * issue's quality records. (Time to arrive is the on-site repair's `arrived` step: ticket_outcomes.arrived_at.)
+ * What the statistics cannot give yet, said in every answer (`seams`: none now — supplier parts come
+ * from the quality records, time to arrive from the on-site repair's `arrived` step).
  */
-export const STAT_SEAMS = {
-  supplierPart: 'by supplier part: waits for the quality records of the resources issue',
+export const STAT_SEAMS: Readonly<Record<string, string>> = {
 } as const;
 
 export interface StatsQuery {
@@ -59,6 +65,41 @@ export interface RepeatFault {
   lastAt: number;
 }
 
+/** Parts consumed on tickets (the stock ledger's `consumption` movements) per part. */
+export interface PartsConsumedRow {
+  partNo: string;
+  name: { en: string; zh: string };
+  unit: string;
+  qty: number;
+  tickets: number;
+}
+
+/** Per supplier part: the faults attributed to it (quality records) and the parts of that number consumed on those tickets. */
+export interface SupplierPartRow {
+  supplierId: string;
+  partNumber: string;
+  failures: number;
+  tickets: number;
+  /** Units of that part number consumed on the attributed tickets (the replacements). */
+  replaced: number;
+}
+
+/** A partner's dispatches in the window: on time (arrived by the ETA), rework (of the completed ones). */
+export interface PartnerStatsRow {
+  partnerId: number;
+  name: string;
+  kind: string;
+  dispatches: number;
+  arrived: number;
+  onTime: number;
+  onTimeRate: number | null;
+  completed: number;
+  rework: number;
+  reworkRate: number | null;
+  /** Mean minutes late of the late arrivals. */
+  avgLateMin: number | null;
+}
+
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -90,6 +131,8 @@ export function createStats(
         return { expr: sql`coalesce(v.model, '')`, label: String };
       case 'unit':
         return { expr: sql`coalesce(t.customer_id, '')`, label: String };
+      case 'supplier_part':
+        return { expr: sql`coalesce(qr.supplier_id || ':' || qr.part_number, '')`, label: String };
       case 'period': {
         const starts = periodStarts(q.from, q.to, q.period ?? 'month', options.timeZone);
         const col = sql.ref(timeColumn);
@@ -115,6 +158,7 @@ export function createStats(
         .selectFrom('tickets as t')
         .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
         .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
+        .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
         .select([
           key.expr.as('key'),
           sql<number>`count(*)`.as('tickets'),
@@ -171,6 +215,7 @@ export function createStats(
         .innerJoin('tickets as t', 't.id', 's.ticket_id')
         .leftJoin('survey_follow_ups as f', 'f.survey_id', 's.id')
         .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
+        .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
         .select([
           key.expr.as('key'),
           sql<number>`count(*)`.as('sent'),
@@ -196,6 +241,115 @@ export function createStats(
         low: num(r.low),
         followUps: { open: num(r.open), done: num(r.done) },
       }));
+    },
+
+    /** Parts consumed on tickets in the window (the consumption's time), most first. */
+    async partsConsumed(q: Omit<StatsQuery, 'by'>): Promise<PartsConsumedRow[]> {
+      const rows = await db
+        .selectFrom('stock_movements as m')
+        .leftJoin('parts as p', 'p.part_no', 'm.part_no')
+        .select([
+          'm.part_no',
+          sql<string | null>`max(p.name_en)`.as('name_en'),
+          sql<string | null>`max(p.name_zh)`.as('name_zh'),
+          sql<string | null>`max(p.unit)`.as('unit'),
+          sql<number>`sum(m.qty)`.as('qty'),
+          sql<number>`count(distinct m.ticket_id)`.as('tickets'),
+        ])
+        .where('m.kind', '=', 'consumption')
+        .where('m.at', '>=', q.from)
+        .where('m.at', '<', q.to)
+        .groupBy('m.part_no')
+        .orderBy(sql`sum(m.qty)`, 'desc')
+        .orderBy('m.part_no')
+        .execute();
+      return rows.map((r) => ({
+        partNo: r.part_no,
+        name: { en: r.name_en ?? r.part_no, zh: r.name_zh ?? r.part_no },
+        unit: r.unit ?? '',
+        qty: num(r.qty),
+        tickets: num(r.tickets),
+      }));
+    },
+
+    /**
+     * Per supplier part: the faults attributed to it in the window (quality records by failure
+     * time) and the units of that part number consumed on those tickets, most failures first.
+     */
+    async supplierParts(q: Omit<StatsQuery, 'by'>): Promise<SupplierPartRow[]> {
+      const used = db
+        .selectFrom('stock_movements')
+        .select(['ticket_id', 'part_no', sql<number>`sum(qty)`.as('qty')])
+        .where('kind', '=', 'consumption')
+        .groupBy(['ticket_id', 'part_no'])
+        .as('c');
+      const rows = await db
+        .selectFrom('quality_records as qr')
+        .leftJoin(used, (j) => j.onRef('c.ticket_id', '=', 'qr.ticket_id').onRef('c.part_no', '=', 'qr.part_number'))
+        .select([
+          'qr.supplier_id',
+          'qr.part_number',
+          sql<number>`count(*)`.as('failures'),
+          sql<number>`count(distinct qr.ticket_id)`.as('tickets'),
+          sql<number>`coalesce(sum(c.qty), 0)`.as('replaced'),
+        ])
+        .where('qr.failed_at', '>=', q.from)
+        .where('qr.failed_at', '<', q.to)
+        .groupBy(['qr.supplier_id', 'qr.part_number'])
+        .orderBy(sql`count(*)`, 'desc')
+        .orderBy('qr.supplier_id')
+        .orderBy('qr.part_number')
+        .execute();
+      return rows.map((r) => ({
+        supplierId: r.supplier_id,
+        partNumber: r.part_number,
+        failures: num(r.failures),
+        tickets: num(r.tickets),
+        replaced: num(r.replaced),
+      }));
+    },
+
+    /** Partner performance over the dispatches made in the window: on time, rework, lateness. */
+    async partners(q: Omit<StatsQuery, 'by'>): Promise<PartnerStatsRow[]> {
+      const rows = await db
+        .selectFrom('partner_dispatches as d')
+        .innerJoin('partners as p', 'p.id', 'd.partner_id')
+        .select([
+          'd.partner_id',
+          sql<string>`max(p.name)`.as('name'),
+          sql<string>`max(p.kind)`.as('kind'),
+          sql<number>`count(*)`.as('dispatches'),
+          sql<number>`count(d.arrived_at)`.as('arrived'),
+          sql<number>`sum(case when d.arrived_at is not null and d.arrived_at <= d.eta then 1 else 0 end)`.as(
+            'on_time',
+          ),
+          sql<number>`sum(case when d.outcome in ('resolved', 'not_resolved') then 1 else 0 end)`.as('completed'),
+          sql<number>`sum(case when d.outcome in ('resolved', 'not_resolved') and d.rework = 1 then 1 else 0 end)`.as(
+            'rework',
+          ),
+          sql<number | null>`avg(case when d.arrived_at > d.eta then d.arrived_at - d.eta end)`.as('late_ms'),
+        ])
+        .where('d.dispatched_at', '>=', q.from)
+        .where('d.dispatched_at', '<', q.to)
+        .groupBy('d.partner_id')
+        .orderBy('d.partner_id')
+        .execute();
+      return rows.map((r) => {
+        const late = orNull(r.late_ms);
+        return {
+          partnerId: Number(r.partner_id),
+          name: r.name,
+          kind: r.kind,
+          dispatches: num(r.dispatches),
+          arrived: num(r.arrived),
+          onTime: num(r.on_time),
+          onTimeRate: rate(num(r.on_time), num(r.arrived)),
+          completed: num(r.completed),
+          rework: num(r.rework),
+          reworkRate: rate(num(r.rework), num(r.completed)),
+          avgLateMin: late === null ? null : Math.round(late / 60_000),
+        };
+      });
     },
 
     /** Vehicles with the same fault more than once in the period, most often first. */

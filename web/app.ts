@@ -155,6 +155,7 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
         telemetry: deps.telemetry,
         vehicles: deps.vehicles,
         customers: deps.customers,
+        ...(deps.reportParts ? { parts: deps.reportParts } : {}),
       },
       { timeZone: deps.remote.roster.timeZone, ...(options.reportFont ? { font: options.reportFont } : {}) },
     ),

@@ -41,6 +41,7 @@ import type { ServiceRecords } from '../service/stage.ts';
 import type { ReportFont } from '../reports/pdf.ts';
 import type { Reports } from '../reports/reports.ts';
 import type { Stock } from '../resources/stock/stock.ts';
+import type { ReportParts } from '../reports/service-report.ts';
 import type { ResourceRegister } from '../resources/register.ts';
 import type { SupportPlans } from '../diagnostics/support-plans/plans.ts';
 
@@ -84,6 +85,8 @@ export interface WebDeps {
   steps: Pick<StepRunner, 'list' | 'done' | 'skip' | 'check' | 'add'>;
   /** Spare-parts stock (resources/stock/). */
   stock: Stock;
+  /** The service report's parts used (default: the ticket's free lines); the platform passes the ledger's (platform/report-parts.ts). */
+  reportParts?: ReportParts;
   /** The resource register: tools, suppliers and quality, partners, people (resources/register.ts). */
   resourceRegister: Pick<ResourceRegister, 'tools' | 'suppliers' | 'quality' | 'partners' | 'people'>;
   /** The support plan documents of tickets (应急保障工作计划; diagnostics/support-plans/). */

@@ -673,13 +673,15 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     },
     /**
      * Adds an entry to a ticket's timeline inside the caller's transaction (pages, escalations and
-     * acknowledgements: notifications/paging.ts), so that the timeline stays the one place of its history.
+     * acknowledgements: notifications/paging.ts; partner dispatches and cause attributions:
+     * web/ticket-notes.ts), so that the timeline stays the one place of its history.
      */
     async note(tx: RecordsDb, id: number, entry: Omit<TimelineInput, 'at'>): Promise<Uncommitted> {
       const at = now();
       await addTimeline(tx, id, { ...entry, at });
       const ticket = await getTicket(tx, id);
-      return { ticket, announce: updated(ticket, entry.action, false) };
+      // a staff-only entry is announced as internal: the unit is not even told of it (as a comment)
+      return { ticket, announce: updated(ticket, entry.action, false, entry.visibility === 'internal') };
     },
     /** Sets the service mode; emergency mode (紧急模式) names the user's request that chose it (`userRequest`). */
     setServiceMode(id: number, mode: ServiceMode, actor: string, userRequest: string | null = null): Promise<Ticket> {

@@ -12,6 +12,7 @@ declare module '../../core/errors.ts' {
     ORDER_CONTRACT_NOT_FOUND: true;
     PURCHASE_ORDER_NOT_FOUND: true;
     STOCK_COUNT_NOT_FOUND: true;
+    SHORTAGE_NOT_FOUND: true;
     /** The stock document's state does not allow that now (a booked count, a received order, …). */
     STOCK_INVALID_STATE: true;
   }

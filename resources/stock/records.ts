@@ -129,6 +129,8 @@ export interface StockShortageTasksTable {
   created_at: number;
   done_by: string | null;
   done_at: number | null;
+  /** What came of it, when done (migration 0030). */
+  outcome: string | null;
 }
 export interface StockMovementsTable {
   id: Generated<number>;

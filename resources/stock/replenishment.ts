@@ -48,6 +48,10 @@ export interface ShortageTask {
   note: string | null;
   createdBy: string;
   createdAt: number;
+  /** Who marked it done, when, and what came of it (null while open). */
+  doneBy: string | null;
+  doneAt: number | null;
+  outcome: string | null;
 }
 
 export interface ReplenishmentProposal {
@@ -340,6 +344,9 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     note: string | null;
     created_by: string;
     created_at: number;
+    done_by: string | null;
+    done_at: number | null;
+    outcome: string | null;
   }): ShortageTask {
     return {
       id: Number(r.id),
@@ -351,7 +358,25 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
       note: r.note,
       createdBy: r.created_by,
       createdAt: Number(r.created_at),
+      doneBy: r.done_by,
+      doneAt: r.done_at === null ? null : Number(r.done_at),
+      outcome: r.outcome,
     };
+  }
+
+  /** Marks a shortage task done with its outcome (what was made or bought); once. */
+  async function completeShortage(id: number, outcome: string, actor: string): Promise<ShortageTask> {
+    const r = await db
+      .updateTable('stock_shortage_tasks')
+      .set({ status: 'done', outcome, done_by: actor, done_at: now() })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .returningAll()
+      .executeTakeFirst();
+    if (r) return shortageOf(r);
+    const exists = await db.selectFrom('stock_shortage_tasks').select('id').where('id', '=', id).executeTakeFirst();
+    if (!exists) throw new PlatformError('SHORTAGE_NOT_FOUND', `shortage task ${id} not found`);
+    throw new PlatformError('STOCK_INVALID_STATE', `shortage task ${id} is done already`);
   }
 
   async function shortages(): Promise<ShortageTask[]> {
@@ -402,6 +427,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
         created_at: now(),
         done_by: null,
         done_at: null,
+        outcome: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -420,6 +446,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     proposals,
     shortages,
     raiseShortage,
+    completeShortage,
     bestContract,
   };
 }

@@ -132,8 +132,14 @@ export function createReservations(deps: {
     return r ? { lat: r.lat, lon: r.lon, source: r.source } : null;
   }
 
-  async function setVehiclePosition(vehicleId: string, p: Point, source: string, by: string): Promise<void> {
-    const row = { lat: p.lat, lon: p.lon, source, set_by: by, at: now() };
+  async function setVehiclePosition(
+    vehicleId: string,
+    p: Point,
+    source: string,
+    by: string,
+    at: number = now(),
+  ): Promise<void> {
+    const row = { lat: p.lat, lon: p.lon, source, set_by: by, at };
     await db
       .insertInto('stock_vehicle_positions')
       .values({ vehicle_id: vehicleId, ...row })

@@ -1,10 +1,14 @@
+import type { EventBus } from '../../core/bus.ts';
+import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import { createCatalogue } from './catalogue.ts';
+import { consumedOnTicket } from './consumed.ts';
 import { balances, movements } from './ledger.ts';
 import { createReplenishment } from './replenishment.ts';
 import { createReservations, type PlanParts } from './reservations.ts';
 import { createStocktake } from './stocktake.ts';
+import { createTelemetryPositions } from './positions.ts';
 
 export interface StockDeps {
   db: RecordsDb;
@@ -12,6 +16,8 @@ export interface StockDeps {
   now?: () => number;
   /** The emergency plan's parts for a fault code (diagnostics/plans). */
   planParts: PlanParts;
+  /** When given, the vehicles' GPS positions in telemetry are kept for the proposals (positions.ts). */
+  bus?: EventBus<PlatformEvents>;
 }
 
 /**
@@ -33,16 +39,31 @@ export function createStock(deps: StockDeps) {
     hasContract: async (p) => (await replenishment.bestContract(p)) !== null,
   });
   const stocktake = createStocktake({ db, now, catalogue });
+  const positions = deps.bus
+    ? createTelemetryPositions({
+        bus: deps.bus,
+        log: deps.log,
+        set: (vehicleId, p, at) => reservations.setVehiclePosition(vehicleId, p, 'telemetry', 'system', at),
+      })
+    : undefined;
   return {
     catalogue,
     reservations,
     replenishment,
     stocktake,
     balances: (filter: { partNo?: string; storeId?: string } = {}) => balances(db, filter),
+    /** The parts consumed on a ticket, per part and store (the service report's parts used). */
+    consumed: (ticketId: number) => consumedOnTicket(db, ticketId),
     movements: (filter: { partNo?: string; storeId?: string; ticketId?: number; limit: number }) =>
       movements(db, filter),
-    async start() {},
-    async stop() {},
+    /** Resolves once every vehicle position heard from telemetry so far is written. */
+    positionsIdle: () => positions?.idle() ?? Promise.resolve(),
+    async start() {
+      positions?.start();
+    },
+    async stop() {
+      await positions?.stop();
+    },
   };
 }
 

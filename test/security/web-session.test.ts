@@ -429,6 +429,13 @@ const UNSAFE: [string, UnsafeRequest][] = [
     }),
   ],
   ['POST /api/stock/shortages', () => ({ url: '/api/stock/shortages', body: { partNo: 'P-CSRF', qty: 1 } })],
+  [
+    'POST /api/stock/shortages/:id/done',
+    (i) => ({
+      url: `/api/stock/shortages/${(i.last as { id?: number } | undefined)?.id ?? 1}/done`,
+      body: { outcome: 'bought 1 from the market' },
+    }),
+  ],
   ['POST /api/stock/counts', () => ({ url: '/api/stock/counts', body: { storeId: 'SP-N' } })],
   [
     'POST /api/stock/counts/:id/lines',

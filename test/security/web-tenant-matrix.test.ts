@@ -697,6 +697,9 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /api/stats/repeat-faults': [
     { what: 'the repeat faults', method: 'GET', url: () => '/api/stats/repeat-faults', expect: FORBIDDEN },
   ],
+  'GET /api/stats/resources': [
+    { what: 'the resource statistics', method: 'GET', url: () => '/api/stats/resources', expect: FORBIDDEN },
+  ],
   'GET /api/stats/export': [
     { what: 'the statistics as CSV', method: 'GET', url: () => '/api/stats/export?by=unit', expect: FORBIDDEN },
   ],
@@ -1261,6 +1264,7 @@ const MATRIX: Record<string, Probe[]> = {
         ['POST', '/api/stock/purchase-orders/:id/receipts', () => '/api/stock/purchase-orders/1/receipts'],
         ['GET', '/api/stock/shortages', () => '/api/stock/shortages'],
         ['POST', '/api/stock/shortages', () => '/api/stock/shortages'],
+        ['POST', '/api/stock/shortages/:id/done', () => '/api/stock/shortages/1/done'],
         ['GET', '/api/stock/counts', () => '/api/stock/counts'],
         ['GET', '/api/stock/counts/:id', () => '/api/stock/counts/1'],
         ['POST', '/api/stock/counts', () => '/api/stock/counts'],

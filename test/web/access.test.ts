@@ -18,6 +18,8 @@ const FIELD: Role[] = ['admin', 'dispatcher', 'engineer', 'customer'];
 const STOCK: Role[] = ['admin', 'dispatcher', 'engineer', 'supply'];
 const STOCK_EDIT: Role[] = ['admin', 'supply'];
 const RESERVE: Role[] = ['admin', 'dispatcher', 'supply'];
+const SUPPLIERS_READ: Role[] = [...STAFF, 'supply'];
+const SUPPLIERS_EDIT: Role[] = ['admin', 'engineer', 'supply'];
 
 interface Ids {
   alarmA: number;
@@ -736,6 +738,13 @@ const ROUTES: Route[] = [
   })),
   {
     method: 'GET',
+    path: '/api/stats/resources',
+    roles: ['admin', 'dispatcher', 'supply'],
+    url: () => '/api/stats/resources',
+    invalid: { url: '/api/stats/resources?by=unit' },
+  },
+  {
+    method: 'GET',
     path: '/api/customer-files',
     roles: ALL,
     url: () => '/api/customer-files?q=unit',
@@ -1238,6 +1247,14 @@ const ROUTES: Route[] = [
     invalid: { body: { partNo: 'FF-5421', qty: 0 } },
   },
   {
+    method: 'POST',
+    path: '/api/stock/shortages/{id}/done',
+    roles: RESERVE,
+    url: () => '/api/stock/shortages/999999/done',
+    body: () => ({ outcome: 'bought' }),
+    invalid: { body: { outcome: '' } },
+  },
+  {
     method: 'GET',
     path: '/api/stock/counts',
     roles: STOCK,
@@ -1275,7 +1292,7 @@ const ROUTES: Route[] = [
     invalid: { url: '/api/stock/counts/x/book' },
   },
 
-  // the resource register: staff read; tools: every staff role; suppliers and quality: admin, engineer; partners and people: admin, dispatcher
+  // the resource register: staff read; tools: every staff role; suppliers, evaluations, feedback: admin, engineer, supply (which also reads them); attribution from a ticket: admin, engineer; partners and people: admin, dispatcher
   {
     method: 'GET',
     path: '/api/tools',
@@ -1321,18 +1338,18 @@ const ROUTES: Route[] = [
     url: () => '/api/tools/999999/return',
     invalid: { url: '/api/tools/x/return' },
   },
-  { method: 'GET', path: '/api/suppliers', roles: STAFF, url: () => '/api/suppliers' },
+  { method: 'GET', path: '/api/suppliers', roles: SUPPLIERS_READ, url: () => '/api/suppliers' },
   {
     method: 'GET',
     path: '/api/suppliers/{id}',
-    roles: STAFF,
+    roles: SUPPLIERS_READ,
     url: () => '/api/suppliers/NOPE',
     invalid: { url: '/api/suppliers/bad%20id' },
   },
   {
     method: 'POST',
     path: '/api/suppliers',
-    roles: ['admin', 'engineer'],
+    roles: SUPPLIERS_EDIT,
     url: () => '/api/suppliers',
     body: () => ({ id: 'SUP-ACCESS', name: 'Supplier', contact: 'x' }),
     invalid: { body: { id: 'SUP-ACCESS', name: 'Supplier' } },
@@ -1340,7 +1357,7 @@ const ROUTES: Route[] = [
   {
     method: 'PATCH',
     path: '/api/suppliers/{id}',
-    roles: ['admin', 'engineer'],
+    roles: SUPPLIERS_EDIT,
     url: () => '/api/suppliers/NOPE',
     body: () => ({ name: 'x' }),
     invalid: { url: '/api/suppliers/NOPE', body: { status: 'blessed' } },
@@ -1348,7 +1365,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/suppliers/{id}/evaluations',
-    roles: ['admin', 'engineer'],
+    roles: SUPPLIERS_EDIT,
     url: () => '/api/suppliers/NOPE/evaluations',
     body: () => ({ quality: 3, delivery: 3, service: 3 }),
     invalid: { body: { quality: 6, delivery: 3, service: 3 } },
@@ -1371,14 +1388,14 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/quality/failure-rates',
-    roles: STAFF,
+    roles: SUPPLIERS_READ,
     url: () => '/api/quality/failure-rates',
     invalid: { url: '/api/quality/failure-rates?from=yesterday' },
   },
   {
     method: 'POST',
     path: '/api/suppliers/{id}/feedback',
-    roles: ['admin', 'engineer'],
+    roles: SUPPLIERS_EDIT,
     url: () => '/api/suppliers/NOPE/feedback',
     body: () => ({ subject: 's', text: 't' }),
     invalid: { body: { subject: '', text: 't' } },
@@ -1386,7 +1403,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/quality-feedback/{id}/answer',
-    roles: ['admin', 'engineer'],
+    roles: SUPPLIERS_EDIT,
     url: () => '/api/quality-feedback/999999/answer',
     body: () => ({ answer: 'a' }),
     invalid: { body: {} },

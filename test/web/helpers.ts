@@ -33,6 +33,7 @@ import { createAuditLog } from '../../web/auth/audit.ts';
 import { createWebApp, type WebOptions } from '../../web/app.ts';
 import { createStock } from '../../resources/stock/stock.ts';
 import { createSupportPlanStage } from '../../platform/support-plans.ts';
+import { ledgerReportParts } from '../../platform/report-parts.ts';
 import type { Role } from '../../web/auth/accounts.ts';
 import { GUEST_COOKIE } from '../../web/auth/guard.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
@@ -211,6 +212,7 @@ export async function startWeb(
       photos: sessionParts.photos,
       invites: sessionParts.invites,
       stock,
+      reportParts: ledgerReportParts((id) => stock.consumed(id)),
       resourceRegister,
       supportPlans,
       counters,

@@ -203,6 +203,21 @@ describe('spare parts: fault → ticket → reservation → shipment → consump
     const task = await dispatcher.post('/api/stock/shortages', { partNo: 'CB-63A-2P', qty: 1, ticketId: ticket.id });
     expect(task.statusCode, task.body).toBe(201);
     expect(task.json()).toMatchObject({ kind: 'purchase_list', status: 'open', ticketId: ticket.id });
+    // done with its outcome, once
+    const done = await supply.post(`/api/stock/shortages/${task.json().id}/done`, {
+      outcome: 'bought 2 from the market, invoice CG-2026-88',
+    });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({
+      status: 'done',
+      doneBy: 'supply',
+      outcome: 'bought 2 from the market, invoice CG-2026-88',
+    });
+    expect(codeOf(await supply.post(`/api/stock/shortages/${task.json().id}/done`, { outcome: 'again' }))).toBe(
+      'STOCK_INVALID_STATE',
+    );
+    expect(codeOf(await supply.post('/api/stock/shortages/999999/done', { outcome: 'x' }))).toBe('SHORTAGE_NOT_FOUND');
+    expect((await engineer.post(`/api/stock/shortages/${task.json().id}/done`, { outcome: 'x' })).statusCode).toBe(403);
     // a part in stock somewhere is reserved or transferred, not raised as a shortage
     expect(codeOf(await dispatcher.post('/api/stock/shortages', { partNo: 'FF-5421', qty: 1, ticketId: null }))).toBe(
       'STOCK_INVALID_STATE',

@@ -5,6 +5,7 @@ import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, numericIdSchema, numericParams, text } from '../schemas.ts';
 import { epochMs, PARTNERS_EDIT, rating, REGISTER_READ } from './resource-schemas.ts';
+import { noteOnTicket } from '../ticket-notes.ts';
 
 const performanceOut = z
   .object({
@@ -83,6 +84,8 @@ const partnerFields = {
   contractUntil: epochMs.nullable().optional(),
   active: z.boolean().optional(),
 };
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Partner repair shops and towing companies (修理厂/拖车公司) and their dispatches onto tickets: staff only. */
 export function partnerRoutes(ctx: WebContext): FastifyPluginAsyncZod {
@@ -182,6 +185,12 @@ export function partnerRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const me = who(req);
         const t = await tenancy.ticket(me, req.params.id);
         const dispatch = await partners.dispatch({ ...req.body, ticketId: t.id, by: me.id });
+        const partner = await partners.get(dispatch.partnerId);
+        await noteOnTicket(ctx, t.id, {
+          actor: me.id,
+          action: 'partner_dispatched',
+          note: `${partner.name} (${partner.kind}) dispatched: ${dispatch.task}; ETA ${iso(dispatch.eta)}`,
+        });
         await audit.record({
           actor: me.id,
           action: 'partner.dispatched',
@@ -238,7 +247,22 @@ export function partnerRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
       async (req) => {
         const me = who(req);
+        const before = await partners.getDispatch(req.params.id);
         const dispatch = await partners.record(req.params.id, { ...req.body, by: me.id });
+        // the arrival and the outcome as they are first recorded, on the ticket's timeline
+        const said: string[] = [];
+        if (dispatch.arrivedAt !== null && before.arrivedAt !== dispatch.arrivedAt)
+          said.push(`arrived ${iso(dispatch.arrivedAt)} (${dispatch.onTime ? 'on time' : 'late'})`);
+        if (dispatch.outcome !== 'pending' && before.outcome !== dispatch.outcome)
+          said.push(`outcome ${dispatch.outcome}${dispatch.rework ? ', rework' : ''}`);
+        if (said.length) {
+          const partner = await partners.get(dispatch.partnerId);
+          await noteOnTicket(ctx, dispatch.ticketId, {
+            actor: me.id,
+            action: 'partner_outcome',
+            note: `${partner.name}: ${said.join('; ')}`,
+          });
+        }
         await audit.record({
           actor: me.id,
           action: 'partner.dispatch_recorded',

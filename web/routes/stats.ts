@@ -59,7 +59,46 @@ const surveyRowOut = z
     followUps: z.object({ open: z.number(), done: z.number() }),
   })
   .meta({ id: 'SurveyStatsRow' });
-const seamsOut = z.object({ supplierPart: z.string() });
+const seamsOut = z.record(z.string(), z.string());
+const resourcesOut = z.object({
+  from: z.number(),
+  to: z.number(),
+  parts: z.array(
+    z.object({
+      partNo: z.string(),
+      name: z.object({ en: z.string(), zh: z.string() }),
+      unit: z.string(),
+      qty: z.number(),
+      tickets: z.number(),
+    }),
+  ),
+  supplierParts: z.array(
+    z.object({
+      supplierId: z.string(),
+      partNumber: z.string(),
+      failures: z.number(),
+      tickets: z.number(),
+      replaced: z.number(),
+    }),
+  ),
+  partners: z.array(
+    z.object({
+      partnerId: z.number(),
+      name: z.string(),
+      kind: z.string(),
+      dispatches: z.number(),
+      arrived: z.number(),
+      onTime: z.number(),
+      onTimeRate: z.number().nullable(),
+      completed: z.number(),
+      rework: z.number(),
+      reworkRate: z.number().nullable(),
+      avgLateMin: z.number().nullable(),
+    }),
+  ),
+});
+/** The resource statistics: also supply chain (供应链管理部), who replenishes what was used and answers for suppliers. */
+const RESOURCE_READERS = ['admin', 'dispatcher', 'supply'] as const;
 
 /** The CSV columns of each view, in order. */
 const SERVICE_COLUMNS: [string, (r: ServiceStatsRow) => unknown][] = [
@@ -119,9 +158,9 @@ export function statsRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: DESK } },
         schema: {
           tags: ['statistics'],
-          summary: 'Service statistics grouped by level, fault, model, unit or period',
+          summary: 'Service statistics grouped by level, fault, model, unit, period or supplier part',
           description:
-            'Per group: tickets received in [from, to) (cancelled ones left out); the share with the work content determined within its 30-minute deadline and, where there is one, the plan within its deadline; closed tickets, MTTR (received → closed), time to restore power (received → the incident’s alarms cleared), time to arrive (not recorded yet: see seams), first-time fix (no ticket for the same vehicle and fault within FIRST_FIX_DAYS of closure), remote resolution, repeats.',
+            'Per group: tickets received in [from, to) (cancelled ones left out); the share with the work content determined within its 30-minute deadline and, where there is one, the plan within its deadline; closed tickets, MTTR (received → closed), time to restore power (received → the incident’s alarms cleared), time to arrive (received → the on-site repair’s first arrival step), first-time fix (no ticket for the same vehicle and fault within FIRST_FIX_DAYS of closure), remote resolution, repeats.',
           querystring: grouped,
           response: {
             200: z.object({ from: z.number(), to: z.number(), rows: z.array(serviceRowOut), seams: seamsOut }),
@@ -185,6 +224,30 @@ export function statsRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const w = windowOf(req.query);
         return { ...w, faults: await stats.repeatFaults(w) };
+      },
+    );
+
+    app.get(
+      '/api/stats/resources',
+      {
+        config: { access: { roles: RESOURCE_READERS } },
+        schema: {
+          tags: ['statistics'],
+          summary: 'Parts consumed per part, faults and replacements per supplier part, partner performance',
+          description:
+            'In [from, to): parts consumed on tickets (the stock ledger’s consumptions) per part; per supplier part the faults attributed to it (quality records by failure time) and the units of that part number consumed on those tickets; per partner the dispatches made, arrived on time (by the ETA given), rework of the completed ones and the mean minutes late.',
+          querystring: z.strictObject(range),
+          response: { 200: resourcesOut, ...errors(400, ...AUTHED) },
+        },
+      },
+      async (req) => {
+        const w = windowOf(req.query);
+        return {
+          ...w,
+          parts: await stats.partsConsumed(w),
+          supplierParts: await stats.supplierParts(w),
+          partners: await stats.partners(w),
+        };
       },
     );
 

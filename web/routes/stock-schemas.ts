@@ -303,7 +303,11 @@ export const shortageOut = z.object({
   note: z.string().nullable(),
   createdBy: z.string(),
   createdAt: z.number(),
+  doneBy: z.string().nullable(),
+  doneAt: z.number().nullable(),
+  outcome: z.string().nullable(),
 });
+export const shortageDoneIn = z.strictObject({ outcome: text('outcome', 2000) });
 
 export const countIn = z.strictObject({ storeId: storeIdSchema });
 export const countOut = z.object({

@@ -33,6 +33,7 @@ import {
   reserveIn,
   returnIn,
   shipmentOut,
+  shortageDoneIn,
   shortageIn,
   shortageOut,
   storeIdSchema,
@@ -521,6 +522,25 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const s = await stock.replenishment.raiseShortage(req.body, who(req).id);
         await audit(req, 'stock.shortage_raised', `shortage:${s.id}`, { partNo: s.partNo, ticketId: s.ticketId });
         return reply.code(201).send(s);
+      },
+    );
+
+    app.post(
+      '/api/stock/shortages/:id/done',
+      {
+        config: { access: { roles: RESERVE } },
+        schema: {
+          tags,
+          summary: 'Marks a shortage task (缺件) done with its outcome: what was made or bought, the document number',
+          params: numericParams,
+          body: shortageDoneIn,
+          response: { 200: shortageOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const s = await stock.replenishment.completeShortage(req.params.id, req.body.outcome, who(req).id);
+        await audit(req, 'stock.shortage_done', `shortage:${s.id}`, { outcome: s.outcome });
+        return s;
       },
     );
 

@@ -3,8 +3,17 @@ import { z } from 'zod';
 import { SUPPLIER_STATUSES } from '../../resources/suppliers/suppliers.ts';
 import { who, auditFrom } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
+import { noteOnTicket } from '../ticket-notes.ts';
 import { AUTHED, errors, instant, numericIdSchema, numericParams, text } from '../schemas.ts';
-import { epochMs, QUALITY_EDIT, rating, REGISTER_READ, registerId } from './resource-schemas.ts';
+import {
+  epochMs,
+  QUALITY_EDIT,
+  rating,
+  REGISTER_READ,
+  registerId,
+  SUPPLIERS_EDIT,
+  SUPPLIERS_READ,
+} from './resource-schemas.ts';
 
 export const supplierOut = z
   .object({
@@ -100,7 +109,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/suppliers',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'Suppliers with certification, audit and latest evaluation',
@@ -113,7 +122,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/suppliers/:id',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'A supplier with its evaluations, quality records and quality feedback',
@@ -140,7 +149,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Add a supplier (a candidate unless status says otherwise)',
@@ -164,7 +173,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.patch(
       '/api/suppliers/:id',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Change a supplier: certification, audit dates, status (approve, suspend)',
@@ -196,7 +205,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers/:id/evaluations',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Evaluate a supplier: quality, delivery, service (1–5 each)',
@@ -253,6 +262,11 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           ...auditFrom(req),
           details: { partNumber: record.partNumber, supplierId: record.supplierId },
         });
+        await noteOnTicket(ctx, t.id, {
+          actor: me.id,
+          action: 'quality_attributed',
+          note: `cause attributed to part ${record.partNumber} of supplier ${record.supplierId}`,
+        });
         return reply.code(201).send({ record });
       },
     );
@@ -277,7 +291,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/quality/failure-rates',
       {
-        config: { access: { roles: REGISTER_READ } },
+        config: { access: { roles: SUPPLIERS_READ } },
         schema: {
           tags: ['resources'],
           summary: 'Failures per supplier part over the fleet’s hours in a window (docs/resources-register.md)',
@@ -301,7 +315,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/suppliers/:id/feedback',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Send quality feedback to a supplier about its quality records; its answer is tracked',
@@ -333,7 +347,7 @@ export function supplierRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.post(
       '/api/quality-feedback/:id/answer',
       {
-        config: { access: { roles: QUALITY_EDIT } },
+        config: { access: { roles: SUPPLIERS_EDIT } },
         schema: {
           tags: ['resources'],
           summary: 'Record the supplier’s answer to a quality feedback',

@@ -9,7 +9,7 @@ import { dateTime, duration, toLocalInput } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
 
-const DIMENSIONS = ['level', 'fault', 'model', 'unit', 'period'] as const;
+const DIMENSIONS = ['level', 'fault', 'model', 'unit', 'period', 'supplier_part'] as const;
 const PERIODS = ['day', 'week', 'month'] as const;
 const DAY = 86_400_000;
 
@@ -39,6 +39,21 @@ interface SurveyRow {
   scores: { response: number | null; quality: number | null; attitude: number | null };
   low: number;
 }
+interface ResourceStats {
+  parts: { partNo: string; name: { en: string; zh: string }; unit: string; qty: number; tickets: number }[];
+  supplierParts: { supplierId: string; partNumber: string; failures: number; tickets: number; replaced: number }[];
+  partners: {
+    partnerId: number;
+    name: string;
+    kind: string;
+    dispatches: number;
+    arrived: number;
+    onTimeRate: number | null;
+    completed: number;
+    reworkRate: number | null;
+    avgLateMin: number | null;
+  }[];
+}
 interface FollowUp {
   id: number;
   ticketId: number;
@@ -54,17 +69,18 @@ const mins = (ms: number | null) => (ms === null ? '—' : duration(ms));
 const score = (v: number | null) => (v === null ? '—' : v.toFixed(2));
 
 export function Stats() {
-  useLang();
+  const lang = useLang();
   const [by, setBy] = useState<(typeof DIMENSIONS)[number]>('level');
   const [period, setPeriod] = useState<(typeof PERIODS)[number]>('month');
   const [to] = useState(() => Date.now());
   const [from, setFrom] = useState(() => to - 365 * DAY);
   const query = { by, period, from, to };
   const service = useLoad(
-    () => api.get<{ rows: ServiceRow[]; seams: { supplierPart: string } }>('/api/stats/service', query),
+    () => api.get<{ rows: ServiceRow[]; seams: Record<string, string> }>('/api/stats/service', query),
     [by, period, from],
   );
   const surveys = useLoad(() => api.get<{ rows: SurveyRow[] }>('/api/stats/surveys', query), [by, period, from]);
+  const resources = useLoad(() => api.get<ResourceStats>('/api/stats/resources', { from, to }), [from]);
   const followUps = useLoad(() => api.get<{ followUps: FollowUp[] }>('/api/survey-follow-ups', { status: 'open' }), []);
   const [outcome, setOutcome] = useState<Record<number, string>>({});
   const [error, setError] = useState<string | null>(null);
@@ -158,9 +174,9 @@ export function Stats() {
           { label: t('stats.col.repeats'), cell: (r) => r.repeats },
         ]}
       />
-      {service.data && (
+      {service.data && Object.keys(service.data.seams).length > 0 && (
         <p class="muted">
-          {t('stats.seams')}: {service.data.seams.supplierPart}
+          {t('stats.seams')}: {Object.values(service.data.seams).join('; ')}
         </p>
       )}
       <h3>
@@ -182,6 +198,41 @@ export function Stats() {
             cell: (r) => `${score(r.scores.response)} / ${score(r.scores.quality)} / ${score(r.scores.attitude)}`,
           },
           { label: t('stats.col.low'), cell: (r) => r.low },
+        ]}
+      />
+      <h3>{t('stats.parts')}</h3>
+      {resources.error && <ErrorBox error={resources.error} />}
+      <DataTable
+        rows={resources.data?.parts ?? []}
+        rowKey={(r) => r.partNo}
+        rowAttrs={(r) => ({ 'data-part': r.partNo })}
+        columns={[
+          { label: t('stats.col.part'), cell: (r) => `${r.partNo} ${r.name[lang === 'zh' ? 'zh' : 'en']}` },
+          { label: t('stats.col.consumed'), cell: (r) => `${r.qty} ${r.unit}` },
+          { label: t('stats.col.tickets'), cell: (r) => r.tickets },
+        ]}
+      />
+      <h3>{t('stats.supplierParts')}</h3>
+      <DataTable
+        rows={resources.data?.supplierParts ?? []}
+        rowKey={(r) => `${r.supplierId}:${r.partNumber}`}
+        columns={[
+          { label: t('stats.by.supplier_part'), cell: (r) => `${r.supplierId} · ${r.partNumber}` },
+          { label: t('stats.col.failures'), cell: (r) => r.failures },
+          { label: t('stats.col.replaced'), cell: (r) => r.replaced },
+        ]}
+      />
+      <h3>{t('stats.partners')}</h3>
+      <DataTable
+        rows={resources.data?.partners ?? []}
+        rowKey={(r) => r.partnerId}
+        rowAttrs={(r) => ({ 'data-partner': r.partnerId })}
+        columns={[
+          { label: t('stats.col.partner'), cell: (r) => r.name },
+          { label: t('stats.col.dispatches'), cell: (r) => r.dispatches },
+          { label: t('stats.col.onTime'), cell: (r) => pct(r.onTimeRate) },
+          { label: t('stats.col.rework'), cell: (r) => pct(r.reworkRate) },
+          { label: t('stats.col.late'), cell: (r) => (r.avgLateMin === null ? '—' : `${r.avgLateMin} min`) },
         ]}
       />
       <h3>{t('stats.followUps')}</h3>
