@@ -6,6 +6,7 @@ import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
@@ -121,7 +122,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
   const mqttTls =
     config.MQTT_TLS_PORT !== undefined
-      ? { port: config.MQTT_TLS_PORT, context: tlsFiles(config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!) }
+      ? {
+          port: config.MQTT_TLS_PORT,
+          context: tlsFiles(
+            config.MQTT_TLS_CERT_FILE!,
+            config.MQTT_TLS_KEY_FILE!,
+            config.MQTT_TLS_CLIENT_CERT !== 'off' ? config.MQTT_TLS_CA_FILE : undefined,
+          ),
+        }
       : undefined;
   const httpsContext = config.HTTP_TLS_CERT_FILE
     ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
@@ -163,7 +171,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxQueuedBytes: Math.max(config.MQTT_MAX_QUEUED_BYTES, 2 * config.MQTT_MAX_PAYLOAD_BYTES),
       maxInflight: config.MQTT_MAX_INFLIGHT,
       qos0RatePerSecond: config.MQTT_QOS0_RATE,
-      ...(mqttTls ? { tls: { port: mqttTls.port, host: config.MQTT_HOST, secureContext: mqttTls.context } } : {}),
+      ...(mqttTls
+        ? {
+            tls: {
+              port: mqttTls.port,
+              host: config.MQTT_HOST,
+              secureContext: mqttTls.context,
+              clientCert: config.MQTT_TLS_CLIENT_CERT,
+            },
+          }
+        : {}),
     },
   );
   // MQTT over WebSocket on the console's port (MQTT_WS): the same broker, authentication and ACL
@@ -371,7 +388,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
   );
 
-  let ports: { mqtt: number; http: number; mqttTls?: number } | undefined;
+  let ports: PlatformPorts | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -426,11 +443,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       resourceRegister.start();
       const mqtt = await broker.start();
       const http = await web.start();
-      ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
+      ports = platformPorts(mqtt.port, http.port, mqtt.tlsPort);
       const tlsLog = log.child({ module: 'tls' });
       if (mqttTls)
         tlsWatchers.push(
-          watchTlsFiles([config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!], () => broker.reloadTls(), tlsLog),
+          watchTlsFiles(
+            [
+              config.MQTT_TLS_CERT_FILE!,
+              config.MQTT_TLS_KEY_FILE!,
+              ...(config.MQTT_TLS_CLIENT_CERT !== 'off' ? [config.MQTT_TLS_CA_FILE!] : []),
+            ],
+            () => broker.reloadTls(),
+            tlsLog,
+          ),
         );
       if (httpsContext)
         tlsWatchers.push(
@@ -473,3 +498,25 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 }
 
 export type Platform = Awaited<ReturnType<typeof createPlatform>>;
+
+/**
+ * The ports the platform listens on. `mqtt` is the plain MQTT port: with MQTT_PORT=off there is none
+ * and reading it throws (it is not enumerated, so the ports can still be logged).
+ */
+export interface PlatformPorts {
+  mqtt: number;
+  http: number;
+  mqttTls?: number;
+}
+
+function platformPorts(mqtt: number | undefined, http: number, mqttTls: number | undefined): PlatformPorts {
+  if (mqtt !== undefined) return { mqtt, http, ...(mqttTls !== undefined ? { mqttTls } : {}) };
+  const ports = { http, ...(mqttTls !== undefined ? { mqttTls } : {}) } as PlatformPorts;
+  Object.defineProperty(ports, 'mqtt', {
+    enumerable: false,
+    get() {
+      throw new PlatformError('CONFIG_INVALID', 'there is no plain MQTT port: MQTT_PORT=off');
+    },
+  });
+  return ports;
+}
