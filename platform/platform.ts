@@ -38,6 +38,7 @@ import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
+import { createInfluxEvents } from './influx-events.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
@@ -110,6 +111,25 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           },
         )
       : undefined;
+  // alarms and ticket events to the same bucket as the `events` measurement (annotations; best effort)
+  const influxEvents = config.INFLUX_URL
+    ? createInfluxEvents(
+        {
+          bus,
+          write: influxWriter({
+            url: config.INFLUX_URL,
+            token: config.INFLUX_TOKEN ?? '',
+            org: config.INFLUX_ORG,
+            bucket: config.INFLUX_BUCKET,
+            timeoutMs: config.INFLUX_TIMEOUT_MS,
+          }),
+          counters,
+          log: log.child({ module: 'influx-events' }),
+          now,
+        },
+        { maxQueued: 10_000, backoffMinMs: config.INFLUX_BACKOFF_MIN_MS, backoffMaxMs: config.INFLUX_BACKOFF_MAX_MS },
+      )
+    : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
@@ -407,6 +427,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     broker,
     ingest,
     influxExport,
+    influxEvents,
     confirmations,
     diagnostics,
     tickets,
@@ -429,6 +450,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       eventLoop.start();
       ingest.start();
       influxExport?.start();
+      influxEvents?.start();
       commandLog.start();
       await confirmations.start();
       await stage.start();
@@ -488,6 +510,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await presence.flush();
         eventLoop.stop();
         await influxExport?.stop();
+        await influxEvents?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         log.info('platform stopped');

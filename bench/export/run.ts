@@ -142,6 +142,8 @@ async function main(): Promise<number> {
     while ((await store.exportLag(exporter.stats().position)).frames > 0 && Date.now() - drainStart < 60_000)
       await new Promise((r) => setTimeout(r, 100));
     await exporter.stop();
+    // frames the export had not sent when the run ended (not caught up within --max): pending, not lost
+    const pending = (await store.exportLag(exporter.stats().position)).frames;
     const onServer = await countPoints(`http://127.0.0.1:${port}`, fromTs, liveLastTs);
     const elapsedS = (caughtUpMs ?? Date.now() - started) / 1000;
     const exportRate = exportedAtCatchUp / elapsedS;
@@ -162,7 +164,8 @@ async function main(): Promise<number> {
       totalFrames: total,
       pointsOnServer: onServer.points,
       seriesOnServer: onServer.series,
-      lost: total - onServer.points,
+      pendingAtEnd: pending,
+      lost: total - pending - onServer.points,
       exportFailures: exporter.stats().failures,
       batchFrames,
       cores: cpus().length,
@@ -173,7 +176,7 @@ export after a ${outageS} s outage of ${vehicles} vehicles × ${rateHz} Hz (${se
   fleet ingest rate  ${fleetRate.toLocaleString('en')} frames/s  → export is ${result.exportToFleet}× the fleet's rate
   store append rate  ${result.storeAppendPerS.toLocaleString('en')} frames/s (seeding, no MQTT; bench:ingest measures ingest over MQTT)
   catch-up           ${result.catchUpS ?? `not within ${maxS}`} s   (backlog / (export − fleet) ≈ ${round(seed.frames / Math.max(1, exportRate - fleetRate), 1)} s)
-  on the server      ${onServer.points.toLocaleString('en')} points in ${onServer.series} series of ${total.toLocaleString('en')} stored: lost ${result.lost}`);
+  on the server      ${onServer.points.toLocaleString('en')} points in ${onServer.series} series of ${total.toLocaleString('en')} stored (${pending} not yet exported): lost ${result.lost}`);
     console.log(JSON.stringify(result));
     return result.lost === 0 && result.caughtUp ? 0 : 1;
   } finally {
