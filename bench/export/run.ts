@@ -105,18 +105,22 @@ async function main(): Promise<number> {
     liveTimer = setInterval(() => {
       const n = Math.floor(((Date.now() - liveStarted) * fleetRate) / 1000) - liveFrames;
       if (n <= 0) return;
-      const ts = Math.max(Date.now(), liveLastTs + 1);
-      liveLastTs = ts;
+      // each frame stamped when the fleet's schedule had it due: one per vehicle per 1/rate s, so a
+      // late tick (a busy event loop) carries several seconds of frames, never two at one time of one vehicle
       const frames: StoredFrame[] = [];
       for (let i = 0; i < n; i++) {
         const k = liveFrames + i;
-        frames.push(exportFrame(k % vehicles, seq + Math.floor(k / vehicles), ts));
+        const step = Math.floor(k / vehicles);
+        const ts = liveFromTs + Math.round((step * 1000) / rateHz);
+        liveLastTs = Math.max(liveLastTs, ts);
+        frames.push(exportFrame(k % vehicles, seq + step, ts));
       }
       liveFrames += n;
       appending = appending.then(() => store.append(frames).then(() => undefined));
     }, 100);
     const started = Date.now();
     liveStarted = started;
+    const liveFromTs = Math.max(started, seed.toTs + 1000);
     exporter.start();
     let caughtUpMs: number | null = null;
     let lastPrint = started;
