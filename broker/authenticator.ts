@@ -21,13 +21,20 @@ export type RefusalReason =
   | 'bad_secret'
   | 'will_not_allowed'
   | 'throttled'
-  | 'busy';
+  | 'busy'
+  /** A client certificate the CA issued whose CN is not a registered vehicle (or names no vehicle). */
+  | 'unknown_certificate';
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: RefusalReason };
 
 /** The one thing the broker asks of the registry. */
 export interface Authenticator {
   authenticate(attempt: ConnectAttempt): Promise<AuthResult>;
+  /**
+   * Mutual TLS: the vehicle named by a verified client certificate's CN, if it is registered
+   * (`unknown_certificate` otherwise). None: certificates authenticate nobody.
+   */
+  authenticateCertificate?(vehicleId: string): Promise<AuthResult>;
 }
 
 /** MQTT 3.1.1 CONNACK codes: 2 identifier rejected, 3 server unavailable, 4 bad user name or password, 5 not authorized. */
@@ -40,4 +47,5 @@ export const CONNACK_CODE: Record<RefusalReason, 2 | 3 | 4 | 5> = {
   will_not_allowed: 5,
   throttled: 5,
   busy: 3,
+  unknown_certificate: 5,
 };

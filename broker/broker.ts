@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
 import {
   MAX_VEHICLE_KEEPALIVE_S,
@@ -26,7 +26,13 @@ import {
   type Principal,
   type Will,
 } from './acl.ts';
-import { CONNACK_CODE, type Authenticator, type RefusalReason } from './authenticator.ts';
+import { CONNACK_CODE, type Authenticator, type AuthResult, type RefusalReason } from './authenticator.ts';
+import {
+  certificateIdentity,
+  refusedCertificate,
+  tlsFailureReason,
+  type ClientCertMode,
+} from './client-certificate.ts';
 import { createConnectThrottle, type ConnectThrottleOptions } from './throttle.ts';
 import { createLoginFailureAudit, type BrokerAudit, type LoginFailureAuditOptions } from './login-failure-audit.ts';
 import { guardPacketSize } from './packet-size.ts';
@@ -53,7 +59,8 @@ export interface BrokerDeps {
 }
 
 export interface BrokerOptions {
-  port: number;
+  /** The plain MQTT (TCP) port; null: none (TLS and WebSocket only). */
+  port: number | null;
   host: string;
   /** Publishes with a bigger payload are refused with `payload_too_large`. */
   maxPayloadBytes: number;
@@ -84,8 +91,18 @@ export interface BrokerOptions {
   loginThrottle?: Partial<ConnectThrottleOptions>;
   /** How refused logins are summed up in the audit log (broker/login-failure-audit.ts). */
   loginFailureAudit?: Partial<LoginFailureAuditOptions>;
-  /** MQTT over TLS (mqtts) on its own port, beside the plain one; none: no TLS listener. */
-  tls?: { port: number; host: string; secureContext: () => SecureContextOptions };
+  /**
+   * MQTT over TLS (mqtts) on its own port, beside the plain one; none: no TLS listener. `clientCert`
+   * (mutual TLS; `secureContext` then names the trusted CA in `ca`): `optional` asks each client for a
+   * certificate, `required` refuses the handshake without one. A vehicle with a certificate the CA
+   * issued is authenticated by its CN (client-certificate.ts).
+   */
+  tls?: {
+    port: number;
+    host: string;
+    secureContext: () => SecureContextOptions;
+    clientCert?: ClientCertMode;
+  };
 }
 
 /** Where refused messages go: a topic nobody can subscribe to, so they are acknowledged but never delivered. */
@@ -269,6 +286,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     const address = remoteAddress(client);
     const ip = remoteIp(client);
     if (!isValidVehicleId(clientId)) return refuse('bad_client_id', clientId, address, done, ip);
+    const certified = certificateIdentity(client.conn);
+    if (certified) return authenticateByCertificate(client, certified, username, done);
     if (username === undefined || password === undefined)
       return refuse('missing_credentials', clientId, address, done, ip);
     if (username !== clientId) return refuse('client_id_mismatch', clientId, address, done, ip);
@@ -308,6 +327,47 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       })
       .finally(end);
   };
+
+  /** Mutual TLS: the CA verified the certificate in the handshake; its CN names the vehicle. */
+  function authenticateByCertificate(
+    client: Client,
+    certified: { cn: string } | { problem: string },
+    username: string | undefined,
+    done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
+  ): void {
+    const clientId = client.id;
+    const address = remoteAddress(client);
+    const ip = remoteIp(client);
+    const refused = (reason: RefusalReason) => refuse(reason, clientId, address, done, ip);
+    if ('problem' in certified) {
+      counters.inc('mqtt.client_cert_refused', 'no_usable_cn');
+      log.warn({ clientId, address, problem: certified.problem }, 'client certificate without a usable CN');
+      return refused('unknown_certificate');
+    }
+    // the certificate names the vehicle: the client id (and a user name, if one is sent) must be it
+    if (clientId !== certified.cn || (username !== undefined && username !== certified.cn))
+      return refused('client_id_mismatch');
+    const lookup = authenticator.authenticateCertificate
+      ? authenticator.authenticateCertificate(certified.cn)
+      : Promise.resolve<AuthResult>({ ok: false, reason: 'unknown_certificate' });
+    lookup
+      .then((result) => {
+        if (!result.ok) {
+          if (result.reason === 'unknown_certificate') counters.inc('mqtt.client_cert_refused', 'unknown_certificate');
+          return refused(result.reason);
+        }
+        const will = wills.get(client);
+        if (will && !authorizeWill(result.principal, will)) return refused('will_not_allowed');
+        counters.inc('mqtt.client_cert_login');
+        principals.set(client, result.principal);
+        boundKeepalive(client, result.principal);
+        done(null, true);
+      })
+      .catch((err: unknown) => {
+        log.error({ err, clientId }, 'certificate authentication failed with an error');
+        done(Object.assign(new Error('server unavailable'), { returnCode: 3 }), null);
+      });
+  }
 
   function sendErrors(vehicleId: string, errors: ProtocolError[]) {
     for (const error of errors.slice(0, maxErrors)) {
@@ -549,28 +609,51 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
 
   return {
     aedes,
-    async start(): Promise<{ port: number; tlsPort?: number }> {
+    /** The ports listened on: `port` is absent with the plain port off (`port: null`). */
+    async start(): Promise<{ port?: number; tlsPort?: number }> {
       await aedes.listen();
       // Writes to a connection do not wait for it to drain below `maxQueuedBytes` (the stream's
       // high-water mark); aedes would otherwise hold every publish to a subscriber that does not
       // read until it drains, and with it, past its delivery concurrency, every other client's.
       // What is read ahead from one connection is bounded separately (READ_AHEAD_BYTES, flow-control.ts).
-      const port = await listen(
-        createServer({ noDelay: true, highWaterMark: options.maxQueuedBytes }, serve),
-        options.port,
-        options.host,
-      );
+      const port =
+        options.port === null
+          ? undefined
+          : await listen(
+              createServer({ noDelay: true, highWaterMark: options.maxQueuedBytes }, serve),
+              options.port,
+              options.host,
+            );
       let tlsPort: number | undefined;
       if (options.tls) {
         const tls = options.tls;
+        const clientCert = tls.clientCert ?? 'off';
         const secure = createTlsServer(
-          { ...tls.secureContext(), noDelay: true, highWaterMark: options.maxQueuedBytes },
-          serve,
+          {
+            ...tls.secureContext(),
+            noDelay: true,
+            highWaterMark: options.maxQueuedBytes,
+            requestCert: clientCert !== 'off',
+            rejectUnauthorized: clientCert === 'required',
+          },
+          (socket: TLSSocket) => {
+            // `optional`: a certificate the CA did not issue (or expired) is refused, not ignored
+            const bad = clientCert === 'optional' ? refusedCertificate(socket) : undefined;
+            if (bad) {
+              counters.inc('mqtt.client_cert_refused', bad);
+              log.warn({ address: socket.remoteAddress, reason: bad }, 'client certificate refused');
+              socket.destroy();
+              return;
+            }
+            serve(socket);
+          },
         );
         // a failed handshake (wrong CA, expired certificate, plain MQTT on the TLS port) never reaches aedes
         secure.on('tlsClientError', (err, socket) => {
           counters.inc('mqtt.tls_error');
-          log.debug({ err: err.message, address: socket.remoteAddress }, 'TLS handshake failed');
+          const reason = tlsFailureReason(err, socket);
+          if (reason) counters.inc('mqtt.client_cert_refused', reason);
+          log.debug({ err: err.message, reason, address: socket.remoteAddress }, 'TLS handshake failed');
         });
         tlsServer = secure;
         tlsPort = await listen(secure, tls.port, tls.host);
@@ -579,7 +662,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       sweeper.unref();
       loginFailures?.start();
       log.info({ port, tlsPort, host: options.host }, 'MQTT broker listening');
-      return tlsPort === undefined ? { port } : { port, tlsPort };
+      return { ...(port !== undefined ? { port } : {}), ...(tlsPort !== undefined ? { tlsPort } : {}) };
     },
     /** Serves one MQTT connection carried by another transport (MQTT over WebSocket: broker/websocket.ts). */
     serve,

@@ -98,7 +98,27 @@ const timeZone = z.string().refine(
 
 /** Every setting the platform reads from the environment, with its default. See docs/configuration.md. */
 export const configSchema = z.object({
-  MQTT_PORT: port('MQTT_PORT', DEFAULT_MQTT_PORT),
+  /** Plain MQTT (TCP); `off`: no plain listener (gateways use MQTT_TLS_PORT or MQTT over WebSocket). */
+  MQTT_PORT: z
+    .string()
+    .trim()
+    .default(String(DEFAULT_MQTT_PORT))
+    .transform((v, ctx) => {
+      if (v === 'off') return null;
+      if (!/^[+-]?\d+$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: 'MQTT_PORT must be a whole number (0–65535) or off (no plain MQTT)' });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < 0 || n > 65535) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'MQTT_PORT must be 0–65535 (0 picks a free port) or off (no plain MQTT)',
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   /** MQTT over TLS (mqtts) on this port, with MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE; unset: no TLS listener. */
   MQTT_TLS_PORT: wholeNumber('MQTT_TLS_PORT')
@@ -111,6 +131,15 @@ export const configSchema = z.object({
     .optional(),
   MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
   MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Client certificates on the TLS port (mutual TLS): `optional` asks for one and authenticates a vehicle
+   * by its CN (others log in with their secret); `required` accepts no connection without one.
+   */
+  MQTT_TLS_CLIENT_CERT: z
+    .enum(['off', 'optional', 'required'], { error: 'MQTT_TLS_CLIENT_CERT must be off, optional or required' })
+    .default('off'),
+  /** The CA (PEM, may hold several) whose client certificates are accepted; needed with MQTT_TLS_CLIENT_CERT. */
+  MQTT_TLS_CA_FILE: z.string().min(1).optional(),
   /** MQTT over WebSocket at /mqtt on HTTP_PORT (ws://, or wss:// with HTTPS). */
   MQTT_WS: z
     .enum(['true', 'false'], { error: 'MQTT_WS must be true or false' })
@@ -358,8 +387,25 @@ function tlsProblems(c: z.infer<typeof configSchema>): string[] {
   if (c.MQTT_TLS_PORT !== undefined) {
     file('MQTT_TLS_CERT_FILE', c.MQTT_TLS_CERT_FILE, 'MQTT_TLS_PORT needs the certificate (PEM) file');
     file('MQTT_TLS_KEY_FILE', c.MQTT_TLS_KEY_FILE, 'MQTT_TLS_PORT needs the private key (PEM) file');
-  } else if (c.MQTT_TLS_CERT_FILE !== undefined || c.MQTT_TLS_KEY_FILE !== undefined)
-    out.push('MQTT_TLS_PORT is missing: MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE are used only with it (8883 is usual)');
+    if (c.MQTT_TLS_CLIENT_CERT !== 'off')
+      file(
+        'MQTT_TLS_CA_FILE',
+        c.MQTT_TLS_CA_FILE,
+        `MQTT_TLS_CLIENT_CERT=${c.MQTT_TLS_CLIENT_CERT} needs the CA (PEM) that issues the vehicles' certificates`,
+      );
+    else if (c.MQTT_TLS_CA_FILE !== undefined)
+      out.push('MQTT_TLS_CA_FILE is used only with MQTT_TLS_CLIENT_CERT=optional or required');
+  } else if (
+    c.MQTT_TLS_CERT_FILE !== undefined ||
+    c.MQTT_TLS_KEY_FILE !== undefined ||
+    c.MQTT_TLS_CA_FILE !== undefined ||
+    c.MQTT_TLS_CLIENT_CERT !== 'off'
+  )
+    out.push(
+      'MQTT_TLS_PORT is missing: MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE/MQTT_TLS_CA_FILE/MQTT_TLS_CLIENT_CERT are used only with it (8883 is usual)',
+    );
+  if (c.MQTT_PORT === null && c.MQTT_TLS_PORT === undefined && !c.MQTT_WS)
+    out.push('MQTT_PORT=off leaves gateways no way in: set MQTT_TLS_PORT (and/or MQTT_WS=true)');
   if (c.HTTP_TLS_CERT_FILE !== undefined || c.HTTP_TLS_KEY_FILE !== undefined) {
     file('HTTP_TLS_CERT_FILE', c.HTTP_TLS_CERT_FILE, 'HTTPS needs the certificate (PEM) file as well as the key');
     file('HTTP_TLS_KEY_FILE', c.HTTP_TLS_KEY_FILE, 'HTTPS needs the private key (PEM) file as well as the certificate');

@@ -6,6 +6,7 @@ import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
 import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
@@ -37,6 +38,7 @@ import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
+import { createInfluxEvents } from './influx-events.ts';
 import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
@@ -111,6 +113,25 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           },
         )
       : undefined;
+  // alarms and ticket events to the same bucket as the `events` measurement (annotations; best effort)
+  const influxEvents = config.INFLUX_URL
+    ? createInfluxEvents(
+        {
+          bus,
+          write: influxWriter({
+            url: config.INFLUX_URL,
+            token: config.INFLUX_TOKEN ?? '',
+            org: config.INFLUX_ORG,
+            bucket: config.INFLUX_BUCKET,
+            timeoutMs: config.INFLUX_TIMEOUT_MS,
+          }),
+          counters,
+          log: log.child({ module: 'influx-events' }),
+          now,
+        },
+        { maxQueued: 10_000, backoffMinMs: config.INFLUX_BACKOFF_MIN_MS, backoffMaxMs: config.INFLUX_BACKOFF_MAX_MS },
+      )
+    : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
   const presence = createPresenceStore({ db: records });
@@ -123,7 +144,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
   const mqttTls =
     config.MQTT_TLS_PORT !== undefined
-      ? { port: config.MQTT_TLS_PORT, context: tlsFiles(config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!) }
+      ? {
+          port: config.MQTT_TLS_PORT,
+          context: tlsFiles(
+            config.MQTT_TLS_CERT_FILE!,
+            config.MQTT_TLS_KEY_FILE!,
+            config.MQTT_TLS_CLIENT_CERT !== 'off' ? config.MQTT_TLS_CA_FILE : undefined,
+          ),
+        }
       : undefined;
   const httpsContext = config.HTTP_TLS_CERT_FILE
     ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
@@ -165,7 +193,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxQueuedBytes: Math.max(config.MQTT_MAX_QUEUED_BYTES, 2 * config.MQTT_MAX_PAYLOAD_BYTES),
       maxInflight: config.MQTT_MAX_INFLIGHT,
       qos0RatePerSecond: config.MQTT_QOS0_RATE,
-      ...(mqttTls ? { tls: { port: mqttTls.port, host: config.MQTT_HOST, secureContext: mqttTls.context } } : {}),
+      ...(mqttTls
+        ? {
+            tls: {
+              port: mqttTls.port,
+              host: config.MQTT_HOST,
+              secureContext: mqttTls.context,
+              clientCert: config.MQTT_TLS_CLIENT_CERT,
+            },
+          }
+        : {}),
     },
   );
   // MQTT over WebSocket on the console's port (MQTT_WS): the same broker, authentication and ACL
@@ -380,7 +417,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
   );
 
-  let ports: { mqtt: number; http: number; mqttTls?: number } | undefined;
+  let ports: PlatformPorts | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -399,6 +436,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     broker,
     ingest,
     influxExport,
+    influxEvents,
     confirmations,
     diagnostics,
     tickets,
@@ -422,6 +460,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       eventLoop.start();
       ingest.start();
       influxExport?.start();
+      influxEvents?.start();
       commandLog.start();
       await confirmations.start();
       await stage.start();
@@ -437,11 +476,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await stock.start();
       const mqtt = await broker.start();
       const http = await web.start();
-      ports = { mqtt: mqtt.port, http: http.port, ...(mqtt.tlsPort !== undefined ? { mqttTls: mqtt.tlsPort } : {}) };
+      ports = platformPorts(mqtt.port, http.port, mqtt.tlsPort);
       const tlsLog = log.child({ module: 'tls' });
       if (mqttTls)
         tlsWatchers.push(
-          watchTlsFiles([config.MQTT_TLS_CERT_FILE!, config.MQTT_TLS_KEY_FILE!], () => broker.reloadTls(), tlsLog),
+          watchTlsFiles(
+            [
+              config.MQTT_TLS_CERT_FILE!,
+              config.MQTT_TLS_KEY_FILE!,
+              ...(config.MQTT_TLS_CLIENT_CERT !== 'off' ? [config.MQTT_TLS_CA_FILE!] : []),
+            ],
+            () => broker.reloadTls(),
+            tlsLog,
+          ),
         );
       if (httpsContext)
         tlsWatchers.push(
@@ -475,6 +522,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await presence.flush();
         eventLoop.stop();
         await influxExport?.stop();
+        await influxEvents?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         log.info('platform stopped');
@@ -485,3 +533,25 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 }
 
 export type Platform = Awaited<ReturnType<typeof createPlatform>>;
+
+/**
+ * The ports the platform listens on. `mqtt` is the plain MQTT port: with MQTT_PORT=off there is none
+ * and reading it throws (it is not enumerated, so the ports can still be logged).
+ */
+export interface PlatformPorts {
+  mqtt: number;
+  http: number;
+  mqttTls?: number;
+}
+
+function platformPorts(mqtt: number | undefined, http: number, mqttTls: number | undefined): PlatformPorts {
+  if (mqtt !== undefined) return { mqtt, http, ...(mqttTls !== undefined ? { mqttTls } : {}) };
+  const ports = { http, ...(mqttTls !== undefined ? { mqttTls } : {}) } as PlatformPorts;
+  Object.defineProperty(ports, 'mqtt', {
+    enumerable: false,
+    get() {
+      throw new PlatformError('CONFIG_INVALID', 'there is no plain MQTT port: MQTT_PORT=off');
+    },
+  });
+  return ports;
+}

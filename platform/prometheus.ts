@@ -45,6 +45,11 @@ const COUNTERS: Record<string, { name: string; help: string; label?: string }> =
     help: 'MQTT CONNECTs refused by reason',
     label: 'reason',
   },
+  'mqtt.client_cert_refused': {
+    name: 'mqtt_client_cert_refused_total',
+    help: 'MQTT TLS client certificates refused by reason (mutual TLS)',
+    label: 'reason',
+  },
   'mqtt.protocol_error': {
     name: 'mqtt_protocol_errors_total',
     help: 'MQTT protocol errors by reason',

@@ -2,9 +2,16 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
 
-/** A certificate and its private key (PEM files), read anew each time (so a renewed pair is picked up). */
-export function tlsFiles(certFile: string, keyFile: string): () => SecureContextOptions {
-  return () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+/**
+ * A certificate and its private key (PEM files), and with `caFile` the CA whose client certificates
+ * are trusted, read anew each time (so a renewed pair or CA is picked up).
+ */
+export function tlsFiles(certFile: string, keyFile: string, caFile?: string): () => SecureContextOptions {
+  return () => ({
+    cert: readFileSync(certFile),
+    key: readFileSync(keyFile),
+    ...(caFile !== undefined ? { ca: readFileSync(caFile) } : {}),
+  });
 }
 
 /**

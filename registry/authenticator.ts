@@ -6,7 +6,8 @@ import { createSecretVerifier } from './credentials.ts';
 type Principal =
   { kind: 'vehicle'; id: string; customerId: string } | { kind: 'service'; id: string; scope: ServiceScope };
 type Result =
-  { ok: true; principal: Principal } | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' };
+  | { ok: true; principal: Principal }
+  | { ok: false; reason: 'unknown_account' | 'bad_secret' | 'throttled' | 'unknown_certificate' };
 
 /**
  * Checks MQTT credentials against the registry: vehicles by id, service accounts by their `svc-`
@@ -42,6 +43,17 @@ export function createRegistryAuthenticator(deps: { vehicles: VehicleRegistry; s
       if (!creds) return refused('unknown_account');
       if (!(await verify(id, secret, creds.secretHash, { cachedOnly }))) return refused('bad_secret');
       return { ok: true, principal: { kind: 'vehicle', id, customerId: creds.customerId } };
+    },
+    /**
+     * Mutual TLS: a client certificate verified against the CA names a vehicle by its CN. Only a
+     * registered vehicle is let in (a removed vehicle's certificate no longer works); service accounts
+     * log in with their secret only.
+     */
+    async authenticateCertificate(vehicleId: string): Promise<Result> {
+      if (isServiceAccountId(vehicleId)) return { ok: false, reason: 'unknown_certificate' };
+      const creds = await deps.vehicles.credentials(vehicleId);
+      if (!creds) return { ok: false, reason: 'unknown_certificate' };
+      return { ok: true, principal: { kind: 'vehicle', id: vehicleId, customerId: creds.customerId } };
     },
   };
 }

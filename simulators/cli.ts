@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSqliteRecords } from '../records/db.ts';
@@ -11,7 +11,7 @@ import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
-import { DEFAULT_MQTT_PORT, MAX_FUTURE_SKEW_MS } from '../protocol/index.ts';
+import { DEFAULT_MQTT_PORT, MAX_FUTURE_SKEW_MS, isValidVehicleId } from '../protocol/index.ts';
 
 const USAGE = `Usage: npm run simulate -- [options]
 
@@ -22,6 +22,10 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --scenario FILE         fault scenarios, JSON or YAML (see docs/simulators.md)
   --broker URL            default mqtt://127.0.0.1:$MQTT_PORT (${DEFAULT_MQTT_PORT})
   --credentials FILE      {"vehicles":[{"id","secret",...}]} to connect with
+  --ca FILE               with an mqtts:// broker: the CA certificate (PEM) to trust
+  --client-certs DIR      mutual TLS: each vehicle's certificate and key as DIR/ID.pem, DIR/ID.key
+                          (npm run certs -- vehicle ID … --out DIR); such a vehicle sends no secret.
+                          Without --credentials/--provision the vehicles are the certificates in DIR
   --provision             create the vehicles in the platform's records store (DATA_DIR) and
                           write their credentials (to --credentials, or DATA_DIR/sim-credentials.json)
   --data-dir DIR          the platform's DATA_DIR for --provision (default $DATA_DIR or ${DEFAULT_DATA_DIR})
@@ -41,6 +45,36 @@ Ends with a line "summary {json}" on stdout.`;
 
 class UsageError extends Error {}
 
+/** The vehicle ids of the certificates in a directory of `npm run certs -- vehicle` output (ID.pem beside ID.key). */
+function vehiclesWithCertificates(dir: string): string[] {
+  if (!existsSync(dir)) throw new UsageError(`--client-certs ${dir}: no such directory`);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pem') && existsSync(join(dir, f.replace(/\.pem$/, '.key'))))
+    .map((f) => f.replace(/\.pem$/, ''))
+    .filter((id) => id !== 'server' && isValidVehicleId(id))
+    .sort();
+}
+
+/** The CA to trust and each vehicle's client certificate, read once (a vehicle without one uses its secret). */
+function tlsOptions(caFile: string | undefined, certDir: string | undefined, vehicles: readonly SimVehicle[]) {
+  const read = (f: string, flag: string) => {
+    if (!existsSync(f)) throw new UsageError(`${flag}: ${f}: no such file`);
+    return readFileSync(f);
+  };
+  const certs = new Map<string, { cert: Buffer; key: Buffer }>();
+  if (certDir)
+    for (const v of vehicles) {
+      const cert = join(certDir, `${v.id}.pem`);
+      if (!existsSync(cert)) continue;
+      certs.set(v.id, {
+        cert: read(cert, '--client-certs'),
+        key: read(join(certDir, `${v.id}.key`), '--client-certs'),
+      });
+    }
+  if (certDir && !certs.size) throw new UsageError(`--client-certs ${certDir}: no certificate for any of the vehicles`);
+  return { ...(caFile ? { ca: read(caFile, '--ca') } : {}), clientCert: (id: string) => certs.get(id) };
+}
+
 function num(v: string | undefined, flag: string, def: number, min: number, max: number): number {
   if (v === undefined) return def;
   const n = Number(v);
@@ -58,6 +92,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       scenario: { type: 'string' },
       broker: { type: 'string' },
       credentials: { type: 'string' },
+      ca: { type: 'string' },
+      'client-certs': { type: 'string' },
       provision: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       prefix: { type: 'string', default: 'SIM' },
@@ -130,9 +166,18 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     } finally {
       await db.destroy();
     }
+  } else if (!values.credentials && values['client-certs']) {
+    const all = vehiclesWithCertificates(values['client-certs']);
+    if (all.length < count)
+      throw new UsageError(
+        `${values['client-certs']} holds certificates of ${all.length} vehicles; --vehicles asks for ${count}`,
+      );
+    vehicles = all.slice(0, count).map((id) => ({ id, secret: '' }));
   } else {
     if (!values.credentials)
-      throw new UsageError('give --credentials FILE, or --provision to create vehicles in DATA_DIR');
+      throw new UsageError(
+        'give --credentials FILE, --client-certs DIR (mutual TLS), or --provision to create vehicles in DATA_DIR',
+      );
     const all = readCredentialsFile(values.credentials);
     if (all.length < count)
       throw new UsageError(`${values.credentials} holds ${all.length} vehicles; --vehicles asks for ${count}`);
@@ -164,6 +209,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       bufferCapacity,
       ...(values['buffer-dir'] ? { dataDir: resolve(values['buffer-dir']) } : {}),
       model: values.mode === 'load' ? { mainsOutagesPerDay: 0, drivesPerDay: 0 } : {},
+      ...(values.ca || values['client-certs'] ? { tls: tlsOptions(values.ca, values['client-certs'], vehicles) } : {}),
     },
   );
   console.error(

@@ -1,6 +1,6 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../clock.ts';
-import { createGateway, type Gateway, type GatewayLog } from '../gateway/gateway.ts';
+import { createGateway, type Gateway, type GatewayLog, type GatewayTls } from '../gateway/gateway.ts';
 import { createRandom } from '../model/random.ts';
 import { createVehicleModel, type VehicleModelOptions } from '../model/vehicle.ts';
 import { planScenarios, toModelFault, type PlannedFault } from '../scenarios/plan.ts';
@@ -25,6 +25,11 @@ export interface FleetOptions {
   connectConcurrency?: number;
   bufferCapacity?: number;
   dataDir?: string;
+  /**
+   * MQTT over TLS: the CA every gateway trusts and, for mutual TLS, each vehicle's client
+   * certificate and key (none for a vehicle: it logs in with its secret).
+   */
+  tls?: { ca?: string | Buffer; clientCert?: (vehicleId: string) => Pick<GatewayTls, 'cert' | 'key'> | undefined };
   /** Model settings for every vehicle (e.g. stepS, mainsOutagesPerDay). */
   model?: Partial<Omit<VehicleModelOptions, 'vehicleId' | 'seed' | 'startTs' | 'profile' | 'faults'>>;
 }
@@ -102,6 +107,9 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
         phaseMs: Math.floor((i / Math.max(1, options.vehicles.length)) * periodMs),
         ...(options.bufferCapacity ? { bufferCapacity: options.bufferCapacity } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        ...(options.tls
+          ? { tls: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), ...options.tls.clientCert?.(v.id) } }
+          : {}),
       },
     );
   });

@@ -77,6 +77,17 @@ export interface GatewayOptions {
   reconnectMaxMs?: number;
   /** Offset of the first sample after start, ms (spreads a fleet over the second). */
   phaseMs?: number;
+  /**
+   * MQTT over TLS (an `mqtts://` broker URL): the CA to trust, and for mutual TLS the vehicle's
+   * client certificate (CN = its id) and key. With a certificate no user name or secret is sent.
+   */
+  tls?: GatewayTls;
+}
+
+export interface GatewayTls {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
 }
 
 export type GatewayState = 'idle' | 'connecting' | 'online' | 'offline' | 'down' | 'stopped';
@@ -237,8 +248,9 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
     const my = ++epoch;
     const c = connectFn(options.brokerUrl, {
       clientId: id,
-      username: id,
-      password: options.secret,
+      ...(options.tls?.cert ? {} : { username: id, password: options.secret }),
+      ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+      ...(options.tls?.cert && options.tls.key ? { cert: options.tls.cert, key: options.tls.key } : {}),
       clean: true,
       protocolVersion: 4,
       reconnectPeriod: 0,

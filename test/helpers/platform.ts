@@ -40,7 +40,8 @@ export async function startTestPlatform(
     ...(options.now ? { now: options.now } : {}),
   });
   const ports = await platform.start();
-  const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
+  // MQTT_PORT=off: no plain port (connect() then fails)
+  const mqttUrl = config.MQTT_PORT === null ? 'mqtt://plain-port-off.invalid' : `mqtt://127.0.0.1:${ports.mqtt}`;
   const clients = new Set<MqttClient>();
   return {
     platform,
