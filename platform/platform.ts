@@ -4,6 +4,7 @@ import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
 import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
+import { createRuntimeStats } from '../core/runtime-stats.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { createBroker } from '../broker/broker.ts';
@@ -69,6 +70,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const counters: Counters = createCounters();
   const histograms = createHistograms();
   const eventLoop = createEventLoopMonitor();
+  const runtime = createRuntimeStats();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
@@ -309,7 +311,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         uptimeS: Math.round((now() - startedAt) / 1000),
         connectedClients: broker.connectedCount(),
       }),
-      metrics: () => ({
+      metrics: async () => ({
         ...counters.snapshot(),
         ingest: ingest.stats(),
         connectedClients: broker.connectedCount(),
@@ -317,6 +319,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         eventLoop: eventLoop.snapshot(),
         notifications: notifications.dispatcher.stats(),
         histograms: histograms.snapshot(),
+        // cumulative fine histograms (core/fine-histogram.ts) for the benches' cause breakdown
+        runtime: {
+          ...runtime.snapshot(),
+          telemetryWriter:
+            'writerStats' in telemetry
+              ? await (telemetry as SqliteTelemetryStore).writerStats().catch(() => undefined)
+              : undefined,
+        },
       }),
       prometheus: async () => {
         await influxExport?.refreshLag();
@@ -410,6 +420,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
       eventLoop.start();
+      runtime.start();
       ingest.start();
       influxExport?.start();
       commandLog.start();
@@ -462,6 +473,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();
+        runtime.stop();
         await influxExport?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();

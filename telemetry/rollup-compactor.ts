@@ -12,6 +12,8 @@ export interface CompactorOptions {
   stepMs: number;
   /** A turn gives way to queued writes after this long. */
   turnMs: number;
+  /** Told how long each turn took (ms), for the writer's timings. */
+  onTurn?: (ms: number) => void;
 }
 
 export interface RollupCompactor {
@@ -100,7 +102,8 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
     };
     const turn = () => {
       if (closed) return finish(new Error('closed'));
-      const deadline = performance.now() + options.turnMs;
+      const turnStart = performance.now();
+      const deadline = turnStart + options.turnMs;
       const marks = new Map<string, number>();
       try {
         db.transaction(() => {
@@ -112,6 +115,7 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
       } catch (err) {
         return finish(err as Error);
       }
+      options.onTurn?.(performance.now() - turnStart);
       for (const [vehicle, mark] of marks) rolledTo.set(vehicle, mark);
       for (const [vehicle, mark] of marks)
         if (mark >= closeUpTo && pending.get(vehicle)! < closeUpTo) pending.delete(vehicle);

@@ -17,6 +17,7 @@ import {
   type TelemetryStore,
 } from './store.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
+import type { WriterStats } from './sqlite-writer-messages.ts';
 
 export interface SqliteTelemetryOptions {
   /** A file path, or ':memory:'. */
@@ -29,9 +30,13 @@ export interface SqliteTelemetryOptions {
    * `inline`: on the caller's thread (always so for ':memory:', which one connection owns).
    */
   writer?: 'thread' | 'inline';
+  /** How often the writer thread checkpoints the WAL while writing (default CHECKPOINT_EVERY_MS). */
+  checkpointEveryMs?: number;
 }
 
 const DELETE_CHUNK = 5000;
+/** The writer thread checkpoints the WAL itself this often (while writing), outside the commits. */
+const CHECKPOINT_EVERY_MS = 1000;
 /** Vehicles per query of latestMany; between chunks the event loop gets a turn. */
 const LATEST_CHUNK = 1000;
 
@@ -50,6 +55,11 @@ export interface SqliteTelemetryStore extends TelemetryStore {
   framesAfter(position: number, limit: number): Promise<{ position: number; frame: StoredFrame }[]>;
   /** The newest row's position and the oldest stored frame's receive time after `position` (export lag). */
   exportLag(position: number): Promise<{ frames: number; oldestReceivedAt: number | null }>;
+  /**
+   * The writer thread's timings, cumulative since it started: commits, checkpoints, rollup turns
+   * (`/metrics.json`, the benches' cause breakdown). Undefined for the inline writer.
+   */
+  writerStats(): Promise<WriterStats | undefined>;
 }
 
 /** The pragmas of every connection to the file, the writer thread's too, applied in order. */
@@ -99,7 +109,11 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
 
   const writer: SqliteWriter =
     options.file !== ':memory:' && (options.writer ?? 'thread') === 'thread'
-      ? startSqliteWriterThread({ file: options.file, pragmas })
+      ? startSqliteWriterThread({
+          file: options.file,
+          pragmas,
+          checkpointEveryMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
+        })
       : inlineWriter(db);
   const selectFrames = db.prepare(
     `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
@@ -308,6 +322,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       guard();
       await writer.compactRollups();
     },
+    async writerStats() {
+      guard();
+      return writer.stats();
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -330,6 +348,7 @@ function inlineWriter(db: Database.Database): SqliteWriter {
     deleteChunk: async (ts, limit) => writes.deleteChunk(ts, limit),
     trimRollups: async (ts, limit) => writes.trimRollups(ts, limit),
     compactRollups: async () => undefined,
+    stats: async () => undefined,
     close: async () => undefined,
   };
 }
