@@ -27,6 +27,7 @@ import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
+import { withLatestFrames } from '../telemetry/latest-frames.ts';
 import { rateLimitsOf, type PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
@@ -76,9 +77,11 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
   const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
-  const telemetry =
+  // the latest frame per vehicle also in memory: fleet views read no database (telemetry/latest-frames.ts)
+  const telemetry = withLatestFrames(
     deps.telemetry ??
-    createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
+      createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC }),
+  );
 
   const vehicles = createVehicleRegistry({ db: records, now });
   // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest
