@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Children, exited, freePort, nodeCommand, sleep, waitForPort } from './shared/procs.ts';
+import { inspectorUrlIn, type BreakdownSource } from './shared/breakdown.ts';
 
 /** The platform as its own process, for the benches that measure it from outside (bench:live, bench:soak). */
 export interface PlatformProcess {
@@ -17,6 +18,8 @@ export interface PlatformProcess {
   warnings: () => string[];
   /** How many lines it logged since it was ready. */
   warningCount: () => number;
+  /** Where the cause breakdown (shared/breakdown.ts) reads: /metrics.json, and the inspector when started with `inspect`. */
+  source: BreakdownSource;
 }
 
 /**
@@ -53,9 +56,17 @@ export async function startPlatform(
   dataDir: string,
   fdLimit: number,
   nodeArgs: string[] = [],
+  options: { inspect?: boolean } = {},
 ): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const { command, args } = nodeCommand(platformEntry(root), [], fdLimit, nodeArgs);
+  // the inspector, on a free port, idle until the cause breakdown profiles the window
+  const { command, args } = nodeCommand(
+    platformEntry(root),
+    [],
+    fdLimit,
+    options.inspect ? ['--inspect=127.0.0.1:0', ...nodeArgs] : nodeArgs,
+  );
+  let inspectorUrl: string | undefined;
   const metricsToken = process.env.METRICS_TOKEN || randomBytes(24).toString('base64url');
   const child = children.spawn('platform', command, args, {
     cwd: root,
@@ -80,6 +91,14 @@ export async function startPlatform(
     partial = parts.pop() ?? '';
     for (const line of parts) {
       if (!line.trim()) continue;
+      const url = inspectorUrlIn(line);
+      if (url) inspectorUrl ??= url;
+      // the inspector's own notices are not warnings
+      if (
+        url ||
+        /^For help, see: https:\/\/nodejs.org|^Debugger (attached|ending)|^Waiting for the debugger/.test(line)
+      )
+        continue;
       count++;
       if (lines.length >= 200) lines.splice(100, 1);
       lines.push(line);
@@ -109,6 +128,7 @@ export async function startPlatform(
     metricsToken,
     warnings: () => lines,
     warningCount: () => count,
+    source: { baseUrl, metricsToken, ...(inspectorUrl ? { inspectorUrl } : {}) },
   };
 }
 

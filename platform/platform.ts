@@ -4,6 +4,7 @@ import { createInProcessBus, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
 import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
+import { createRuntimeStats } from '../core/runtime-stats.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformError } from '../core/errors.ts';
@@ -27,6 +28,7 @@ import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
+import { withLatestFrames } from '../telemetry/latest-frames.ts';
 import { rateLimitsOf, type PlatformConfig } from './config.ts';
 import { createDiagnosticsStage } from './diagnostics.ts';
 import { createAuditLog } from '../web/auth/audit.ts';
@@ -73,14 +75,17 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const counters: Counters = createCounters();
   const histograms = createHistograms();
   const eventLoop = createEventLoopMonitor();
+  const runtime = createRuntimeStats();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
   const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
-  const telemetry =
+  // the latest frame per vehicle also in memory: fleet views read no database (telemetry/latest-frames.ts)
+  const telemetry = withLatestFrames(
     deps.telemetry ??
-    createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
+      createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC }),
+  );
 
   const vehicles = createVehicleRegistry({ db: records, now });
   // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest
@@ -355,7 +360,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         uptimeS: Math.round((now() - startedAt) / 1000),
         connectedClients: broker.connectedCount(),
       }),
-      metrics: () => ({
+      metrics: async () => ({
         ...counters.snapshot(),
         ingest: ingest.stats(),
         connectedClients: broker.connectedCount(),
@@ -363,6 +368,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         eventLoop: eventLoop.snapshot(),
         notifications: notifications.dispatcher.stats(),
         histograms: histograms.snapshot(),
+        // cumulative fine histograms (core/fine-histogram.ts) for the benches' cause breakdown
+        runtime: {
+          ...runtime.snapshot(),
+          telemetryWriter:
+            'writerStats' in telemetry
+              ? await (telemetry as SqliteTelemetryStore).writerStats().catch(() => undefined)
+              : undefined,
+        },
       }),
       prometheus: async () => {
         await influxExport?.refreshLag();
@@ -458,6 +471,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
       eventLoop.start();
+      runtime.start();
       ingest.start();
       influxExport?.start();
       influxEvents?.start();
@@ -521,6 +535,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await Promise.all([watcher.stop(), retention.stop()]);
         await presence.flush();
         eventLoop.stop();
+        runtime.stop();
         await influxExport?.stop();
         await influxEvents?.stop();
         await telemetry.close();

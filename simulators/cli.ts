@@ -11,6 +11,7 @@ import { provisionFleet } from './fleet/provision.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
+import { beginBreakdown, breakdownJson, breakdownLines, type BreakdownSource } from '../bench/shared/breakdown.ts';
 import { DEFAULT_MQTT_PORT, MAX_FUTURE_SKEW_MS, isValidVehicleId } from '../protocol/index.ts';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -41,6 +42,13 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --mode realistic|load   load: no spontaneous outages or drives, steady traffic (benchmarks)
   --connect-concurrency N CONNECTs in flight at once (default ${FLEET_DEFAULTS.connectConcurrency})
   --quiet                 no live status line
+  --metrics-token T       the platform's METRICS_TOKEN (default $METRICS_TOKEN): with it, the
+                          summary adds the platform's cause breakdown of the steady part of the
+                          run (event-loop delay, GC pauses, writer-thread commits and checkpoints;
+                          docs/benchmarks.md), read from its /metrics.json
+  --platform URL          the platform's HTTP address for that (default http://127.0.0.1:$HTTP_PORT (8080))
+  --inspect WS_URL        the platform's inspector (node --inspect; "Debugger listening on ws://…"):
+                          the breakdown then also names the main thread's top self-time functions
 Ends with a line "summary {json}" on stdout.`;
 
 class UsageError extends Error {}
@@ -107,6 +115,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       'connect-concurrency': { type: 'string' },
       'tick-ms': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'metrics-token': { type: 'string' },
+      platform: { type: 'string' },
+      inspect: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -222,6 +233,16 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   let lastPrinted = 0;
   let firstAllConnectedAt: number | null = null;
   let ackedAtAllConnected = 0;
+  // the platform's cause breakdown of the steady part (all connected → end of production)
+  const metricsToken = values['metrics-token'] ?? env.METRICS_TOKEN;
+  const source: BreakdownSource | undefined = metricsToken
+    ? {
+        baseUrl: values.platform ?? `http://127.0.0.1:${env.HTTP_PORT || 8080}`,
+        metricsToken,
+        ...(values.inspect ? { inspectorUrl: values.inspect } : {}),
+      }
+    : undefined;
+  let probe: ReturnType<typeof beginBreakdown> | undefined;
   const status = setInterval(() => {
     const s = fleet.stats();
     const now = Date.now();
@@ -230,6 +251,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     if (firstAllConnectedAt === null && s.connected === s.vehicles) {
       firstAllConnectedAt = now;
       ackedAtAllConnected = s.framesAcked;
+      if (source) probe = beginBreakdown(source);
     }
     if (values.quiet) return;
     const line = formatStatus(s, fps, clock.now());
@@ -248,6 +270,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   const reason = await finished;
   const productionEnd = Date.now();
   const atEnd = fleet.stats();
+  const causes = probe ? await (await probe).end() : undefined;
   if (tty && !values.quiet) process.stderr.write('\n');
   console.error(`${reason}; draining buffers (up to 30 s) and disconnecting…`);
   const { drained } = await fleet.stop(30_000);
@@ -279,7 +302,10 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     p99AckMs: s.p99AckMs === null ? null : round(s.p99AckMs, 1),
     loopBusyPct: round((fleet.loop().busyMs / (wallS * 1000)) * 100, 1),
     rssMB: Math.round(process.memoryUsage().rss / 1e6),
+    breakdown: causes ? breakdownJson(causes) : null,
   };
+  if (causes) for (const line of breakdownLines(causes, '')) console.error(line);
+  else if (!source) console.error('(no cause breakdown: give --metrics-token or METRICS_TOKEN, see --help)');
   console.log(`summary ${JSON.stringify(summary)}`);
   return 0;
 }

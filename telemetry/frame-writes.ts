@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ALL_COLUMNS, decodeRows, type EncodedRows } from './columns.ts';
-import { packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
-import { ROLLUP_MS } from './store.ts';
+import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { ROLLUP_COARSE_MS, ROLLUP_MS } from './store.ts';
 
 /** Positional parameters: binding an array is cheaper than binding 26 named ones from an object. */
 export const INSERT_FRAME_SQL = `INSERT OR IGNORE INTO telemetry (${ALL_COLUMNS.join(', ')}) VALUES (${ALL_COLUMNS.map(() => '?').join(', ')})`;
@@ -38,8 +38,9 @@ export interface FrameWrites {
   /** Deletes up to `limit` frames with ts < `ts`; returns how many went. */
   deleteChunk(ts: number, limit: number): number;
   /**
-   * Retention of rollups, after the frames: deletes up to `limit` of the intervals before `ts`; the
-   * last chunk also rolls up again, from the frames that are left, the interval `ts` falls into.
+   * Retention of rollups, after the frames: deletes up to `limit` of the 10 s and minute rollups
+   * before `ts`; the last chunk also rolls up again, from the frames that are left, the interval
+   * `ts` falls into, and merges again the minute it falls into.
    */
   trimRollups(ts: number, limit: number): number;
 }
@@ -52,6 +53,10 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
   const edgeDelete = db.prepare(ROLLUP_SQL.edgeDelete);
   const aggregateAll = db.prepare(ROLLUP_SQL.aggregateAll).raw(true);
   const put = db.prepare(ROLLUP_SQL.put);
+  const coarseTrimChunk = db.prepare(ROLLUP_SQL.coarseTrimChunk);
+  const coarseEdgeDelete = db.prepare(ROLLUP_SQL.coarseEdgeDelete);
+  const tensOfAll = db.prepare(ROLLUP_SQL.tensOfAll).raw(true);
+  const coarsePut = db.prepare(ROLLUP_SQL.coarsePut);
 
   const insertMany = db.transaction((rows: EncodedRows, rolledTo?: ReadonlyMap<string, number>): InsertOutcome => {
     const inserted = new Uint8Array(rows.count);
@@ -82,15 +87,34 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
     for (const row of aggregateAll.all(ts, edge + ROLLUP_MS) as unknown[][])
       put.run(row[0], edge, packAggregate(row, 1));
   });
+  /** The minute the cut-off falls into, merged again per vehicle from the 10 s rollups left. */
+  const mergeEdgeMinute = db.transaction((minute: number) => {
+    coarseEdgeDelete.run(minute);
+    const rows = tensOfAll.all(minute, minute + ROLLUP_COARSE_MS) as [string, number, Buffer][];
+    const byVehicle = new Map<string, [number, Buffer][]>();
+    for (const [vehicle, bucket, agg] of rows) {
+      let list = byVehicle.get(vehicle);
+      if (!list) byVehicle.set(vehicle, (list = []));
+      list.push([bucket, agg]);
+    }
+    for (const [vehicle, list] of byVehicle)
+      for (const [m, a] of mergeIntoMinutes(list))
+        coarsePut.run(vehicle, m, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  });
 
   return {
     insert: insertMany,
     deleteChunk: (ts, limit) => del.run(ts, limit).changes,
     trimRollups(ts, limit) {
       const edge = rollupInterval(ts);
+      const minute = coarseInterval(ts);
       const changes = trimChunk.run(edge, limit).changes;
-      if (changes < limit && ts > edge) rollUpEdge(ts, edge);
-      return changes;
+      const coarse = changes < limit ? coarseTrimChunk.run(minute, limit - changes).changes : 0;
+      if (changes + coarse < limit) {
+        if (ts > edge) rollUpEdge(ts, edge);
+        if (ts > minute) mergeEdgeMinute(minute);
+      }
+      return changes + coarse;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { InsertOutcome } from './frame-writes.ts';
-import { packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
 
 /** When and in what steps the compactor rolls up (telemetry/rollup.ts ROLLUP_*). */
 export interface CompactorOptions {
@@ -12,6 +12,8 @@ export interface CompactorOptions {
   stepMs: number;
   /** A turn gives way to queued writes after this long. */
   turnMs: number;
+  /** Told how long each turn took (ms), for the writer's timings. */
+  onTurn?: (ms: number) => void;
 }
 
 export interface RollupCompactor {
@@ -36,6 +38,17 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
   const put = db.prepare(ROLLUP_SQL.put);
   const firstTs = db.prepare(ROLLUP_SQL.firstTs);
   const setState = db.prepare(ROLLUP_SQL.setState);
+  const tensOf = db.prepare(ROLLUP_SQL.tensOf).raw(true);
+  const coarseDelete = db.prepare(ROLLUP_SQL.coarseDelete);
+  const coarsePut = db.prepare(ROLLUP_SQL.coarsePut);
+
+  /** Merges the minutes [from, to) (on the minute grid) of a vehicle again from its 10 s rollups. */
+  function mergeMinutes(vehicle: string, from: number, to: number): void {
+    if (!(to > from)) return;
+    coarseDelete.run(vehicle, from, to);
+    for (const [minute, a] of mergeIntoMinutes(tensOf.all(vehicle, from, to) as [number, Buffer][]))
+      coarsePut.run(vehicle, minute, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  }
 
   // rolledTo mirrors telemetry_rollup_state; pending holds the vehicles with frames that may not be
   // rolled up yet, with the newest ts stored for each
@@ -57,6 +70,7 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
   function compactVehicle(vehicle: string, closeUpTo: number, deadline: number, marks: Map<string, number>): number {
     const start = marks.has(vehicle) ? marks.get(vehicle) : rolledTo.get(vehicle);
     let mark = start === undefined ? -Number.MAX_SAFE_INTEGER : start;
+    let firstFrom: number | undefined;
     // at least one step, however late: every turn makes progress
     for (let steps = 0; mark < closeUpTo && (steps === 0 || performance.now() < deadline); steps++) {
       const first = (firstTs.get(vehicle, mark) as { ts: number | null }).ts;
@@ -65,12 +79,16 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
         break;
       }
       const from = rollupInterval(first);
+      firstFrom ??= from;
       const to = Math.min(closeUpTo, from + options.stepMs);
       for (const row of aggregate.all(vehicle, from, to) as unknown[][])
         put.run(vehicle, row[0], packAggregate(row, 1));
       mark = to;
     }
     if (mark !== start && mark > -Number.MAX_SAFE_INTEGER) {
+      // the minutes now wholly below the mark, merged from the 10 s rollups (telemetry/rollup.ts)
+      const since = start === undefined || start <= -Number.MAX_SAFE_INTEGER ? firstFrom : start;
+      if (since !== undefined) mergeMinutes(vehicle, coarseInterval(since), coarseInterval(mark));
       setState.run(vehicle, mark);
       marks.set(vehicle, mark);
     }
@@ -100,7 +118,8 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
     };
     const turn = () => {
       if (closed) return finish(new Error('closed'));
-      const deadline = performance.now() + options.turnMs;
+      const turnStart = performance.now();
+      const deadline = turnStart + options.turnMs;
       const marks = new Map<string, number>();
       try {
         db.transaction(() => {
@@ -112,6 +131,7 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
       } catch (err) {
         return finish(err as Error);
       }
+      options.onTurn?.(performance.now() - turnStart);
       for (const [vehicle, mark] of marks) rolledTo.set(vehicle, mark);
       for (const [vehicle, mark] of marks)
         if (mark >= closeUpTo && pending.get(vehicle)! < closeUpTo) pending.delete(vehicle);

@@ -1,6 +1,6 @@
 import type { NumericFieldPath } from '../protocol/index.ts';
 import { FIELD_COLUMNS, columnOf } from './columns.ts';
-import { ROLLUP_MS, type Bucketing, type Series } from './store.ts';
+import { ROLLUP_COARSE_MS, ROLLUP_MS, type Bucketing, type Series } from './store.ts';
 
 /**
  * Rollups of the SQLite telemetry store: per vehicle and ROLLUP_MS interval of the clock, the frame
@@ -15,6 +15,13 @@ import { ROLLUP_MS, type Bucketing, type Series } from './store.ts';
  * by interval, once an interval is more than ROLLUP_GRACE_MS in the past; a frame stored late
  * (before T) moves T back to its interval in the transaction that stores it, so the interval is
  * read from the frames until it is rolled up again. Retention trims rollups with the frames.
+ *
+ * A second, coarser level (`telemetry_rollup_1m`, the same BLOB layout) holds per vehicle and
+ * minute of the clock the merge of that minute's 10 s rollups, for long charts (a day: 1,440 rows
+ * instead of 8,640). Its invariant: every minute wholly before the vehicle's mark rounded down to
+ * the minute has a row exactly when it has frames, equal to their aggregate. The compactor keeps it
+ * so: whenever it moves a mark from M0 to M1 it merges the minutes [minute(M0), minute(M1)) again
+ * from the 10 s rollups (a late frame moved the mark back, so its minute is merged again too).
  */
 
 /** An interval is rolled up once it ended this long ago; frames arriving later move the mark back. */
@@ -44,6 +51,13 @@ export const ROLLUP_SCHEMA = `
     PRIMARY KEY (vehicle_id, bucket)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS telemetry_rollup_bucket ON telemetry_rollup (bucket);
+  CREATE TABLE IF NOT EXISTS telemetry_rollup_1m (
+    vehicle_id TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    agg BLOB NOT NULL,
+    PRIMARY KEY (vehicle_id, bucket)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS telemetry_rollup_1m_bucket ON telemetry_rollup_1m (bucket);
   CREATE TABLE IF NOT EXISTS telemetry_rollup_state (
     vehicle_id TEXT PRIMARY KEY,
     rolled_to INTEGER NOT NULL
@@ -75,6 +89,18 @@ export const ROLLUP_SQL = {
   trimChunk: `DELETE FROM telemetry_rollup WHERE (vehicle_id, bucket) IN (SELECT vehicle_id, bucket FROM telemetry_rollup WHERE bucket < ? LIMIT ?)`,
   /** (bucket): the interval the retention cut-off falls into, rolled up again (aggregateAll, put) from the frames that are left. */
   edgeDelete: `DELETE FROM telemetry_rollup WHERE bucket = ?`,
+  /** (vehicleId, from, to) on the minute grid: the 10 s rollups of those minutes, as [bucket, agg]. */
+  tensOf: `SELECT bucket, agg FROM telemetry_rollup WHERE vehicle_id = ? AND bucket >= ? AND bucket < ?`,
+  /** (vehicleId, from, to): the minute rollups of a range, before they are merged again. */
+  coarseDelete: `DELETE FROM telemetry_rollup_1m WHERE vehicle_id = ? AND bucket >= ? AND bucket < ?`,
+  /** (vehicleId, bucket, agg) */
+  coarsePut: `INSERT OR REPLACE INTO telemetry_rollup_1m (vehicle_id, bucket, agg) VALUES (?, ?, ?)`,
+  /** (bucket, limit): retention of the minute rollups, in chunks. */
+  coarseTrimChunk: `DELETE FROM telemetry_rollup_1m WHERE (vehicle_id, bucket) IN (SELECT vehicle_id, bucket FROM telemetry_rollup_1m WHERE bucket < ? LIMIT ?)`,
+  /** (from, to): every vehicle's 10 s rollups of one minute, as [vehicle, bucket, agg] (the retention edge). */
+  tensOfAll: `SELECT vehicle_id, bucket, agg FROM telemetry_rollup WHERE bucket >= ? AND bucket < ? ORDER BY vehicle_id`,
+  /** (bucket): the minute the retention cut-off falls into, merged again from the 10 s rollups that are left. */
+  coarseEdgeDelete: `DELETE FROM telemetry_rollup_1m WHERE bucket = ?`,
 };
 
 export type RollupSql = typeof ROLLUP_SQL;
@@ -97,12 +123,50 @@ export function packAggregate(row: readonly unknown[], offset: number): Buffer {
   return Buffer.from(a.buffer);
 }
 
+/** The start of the minute `ts` falls into. */
+export function coarseInterval(ts: number): number {
+  return Math.floor(ts / ROLLUP_COARSE_MS) * ROLLUP_COARSE_MS;
+}
+
+/** A rollup BLOB's doubles (copied where the BLOB is not 8-byte aligned). */
+export function aggregateOf(blob: Buffer): Float64Array {
+  return blob.byteOffset % 8 === 0
+    ? new Float64Array(blob.buffer, blob.byteOffset, AGGREGATE_WIDTH)
+    : new Float64Array(Uint8Array.from(blob).buffer);
+}
+
+/** Merges 10 s rollups ([bucket, agg], any order) into one aggregate per minute. */
+export function mergeIntoMinutes(rows: Iterable<readonly [number, Buffer]>): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  for (const [bucket, blob] of rows) {
+    const v = aggregateOf(blob);
+    const minute = coarseInterval(bucket);
+    const a = out.get(minute);
+    if (!a) {
+      out.set(minute, Float64Array.from(v));
+      continue;
+    }
+    a[0]! += v[0]!;
+    for (let i = 1; i < AGGREGATE_WIDTH; i += 4) {
+      const n = v[i + 3]!;
+      if (!n) continue;
+      if (!a[i + 3] || v[i]! < a[i]!) a[i] = v[i]!;
+      if (!a[i + 3] || v[i + 1]! > a[i + 1]!) a[i + 1] = v[i + 1]!;
+      a[i + 2]! += v[i + 2]!;
+      a[i + 3]! += n;
+    }
+  }
+  return out;
+}
+
 /** Reading a downsampled series of whole intervals: rollup rows, and the frames where there are none. */
 export function rollupQueries(fields: NumericFieldPath[]) {
   const cols = fields.map(columnOf);
   return {
     /** @vehicleId @from @to: the rollups of the intervals in [from, to), as [bucket, agg]. */
     rollups: `SELECT bucket, agg FROM telemetry_rollup WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to`,
+    /** @vehicleId @from @to: the minute rollups of the minutes in [from, to), as [bucket, agg]. */
+    coarse: `SELECT bucket, agg FROM telemetry_rollup_1m WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to`,
     /** @vehicleId @start @width @from @to: frames with ts in [from, to) per output bucket, as [b, count, (min, max, sum, count) per field]. */
     frames: `SELECT (ts - CAST(@start AS INTEGER)) / CAST(@width AS INTEGER) AS b, count(*),
         ${cols.map((c) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(', ')}
@@ -168,10 +232,7 @@ export class BucketAccumulator {
   addRollups(rows: [number, Buffer][]): void {
     const { start, width } = this.g;
     for (const [bucket, blob] of rows) {
-      const v =
-        blob.byteOffset % 8 === 0
-          ? new Float64Array(blob.buffer, blob.byteOffset, AGGREGATE_WIDTH)
-          : new Float64Array(Uint8Array.from(blob).buffer);
+      const v = aggregateOf(blob);
       const a = this.bucket(Math.floor((bucket - start) / width));
       a[0]! += v[0]!;
       for (let k = 0; k < this.offsets.length; k++) {

@@ -5,10 +5,11 @@ import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts
 import { PlatformError } from '../core/errors.ts';
 import { ALL_COLUMNS, FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
-import { BucketAccumulator, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
+import { BucketAccumulator, coarseInterval, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
 import {
   bucketing,
   emptySeries,
+  ROLLUP_COARSE_MS,
   type AppendResult,
   type Bucketing,
   type Series,
@@ -17,6 +18,7 @@ import {
   type TelemetryStore,
 } from './store.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
+import type { WriterStats } from './sqlite-writer-messages.ts';
 
 export interface SqliteTelemetryOptions {
   /** A file path, or ':memory:'. */
@@ -29,9 +31,13 @@ export interface SqliteTelemetryOptions {
    * `inline`: on the caller's thread (always so for ':memory:', which one connection owns).
    */
   writer?: 'thread' | 'inline';
+  /** How often the writer thread checkpoints the WAL while writing (default CHECKPOINT_EVERY_MS). */
+  checkpointEveryMs?: number;
 }
 
 const DELETE_CHUNK = 5000;
+/** The writer thread checkpoints the WAL itself this often (while writing), outside the commits. */
+const CHECKPOINT_EVERY_MS = 1000;
 /** Vehicles per query of latestMany; between chunks the event loop gets a turn. */
 const LATEST_CHUNK = 1000;
 
@@ -50,6 +56,11 @@ export interface SqliteTelemetryStore extends TelemetryStore {
   framesAfter(position: number, limit: number): Promise<{ position: number; frame: StoredFrame }[]>;
   /** The newest row's position and the oldest stored frame's receive time after `position` (export lag). */
   exportLag(position: number): Promise<{ frames: number; oldestReceivedAt: number | null }>;
+  /**
+   * The writer thread's timings, cumulative since it started: commits, checkpoints, rollup turns
+   * (`/metrics.json`, the benches' cause breakdown). Undefined for the inline writer.
+   */
+  writerStats(): Promise<WriterStats | undefined>;
 }
 
 /** The pragmas of every connection to the file, the writer thread's too, applied in order. */
@@ -95,11 +106,19 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const db = new Database(options.file);
   const pragmas = connectionPragmas(options.synchronous ?? 'full');
   for (const p of pragmas) db.pragma(p);
+  const hadCoarse = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry_rollup_1m'`).get() !== undefined;
   db.exec(TELEMETRY_SCHEMA);
+  // a file from before the minute rollups: forget the marks, so that everything is read from the
+  // frames until the writer thread has rolled it up again, both levels (telemetry/rollup.ts)
+  if (!hadCoarse) db.exec(`DELETE FROM telemetry_rollup_state`);
 
   const writer: SqliteWriter =
     options.file !== ':memory:' && (options.writer ?? 'thread') === 'thread'
-      ? startSqliteWriterThread({ file: options.file, pragmas })
+      ? startSqliteWriterThread({
+          file: options.file,
+          pragmas,
+          checkpointEveryMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
+        })
       : inlineWriter(db);
   const selectFrames = db.prepare(
     `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
@@ -127,7 +146,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   );
   const bucketQueries = new Map<string, Database.Statement>();
   const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
-  const mergeQueries = new Map<string, { rollups: Database.Statement; frames: Database.Statement }>();
+  const mergeQueries = new Map<
+    string,
+    { rollups: Database.Statement; coarse: Database.Statement; frames: Database.Statement }
+  >();
 
   const toStored = (row: Record<string, unknown>): StoredFrame => ({
     vehicleId: String(row.vehicle_id),
@@ -157,7 +179,11 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     let q = mergeQueries.get(key);
     if (!q) {
       const sql = rollupQueries(fields);
-      q = { rollups: db.prepare(sql.rollups).raw(true), frames: db.prepare(sql.frames).raw(true) };
+      q = {
+        rollups: db.prepare(sql.rollups).raw(true),
+        coarse: db.prepare(sql.coarse).raw(true),
+        frames: db.prepare(sql.frames).raw(true),
+      };
       mergeQueries.set(key, q);
     }
     return q;
@@ -169,20 +195,38 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
    */
   const readAligned = db.transaction((out: Series, q: SeriesQuery, fields: NumericFieldPath[], g: Bucketing) => {
     const mark = (selectRolledTo.get(q.vehicleId) as number | undefined) ?? -Infinity;
-    const parts = splitRange(q.from, q.to, mark);
     const stmt = mergeQuery(fields);
     const acc = new BucketAccumulator(fields, g);
-    if (parts.rollups)
-      acc.addRollups(
-        stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
-          number,
-          Buffer,
-        ][],
-      );
-    for (const [from, to] of parts.frames)
-      acc.addFrames(
-        stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][],
-      );
+    const end = q.to + 1;
+    // minute buckets: the whole minutes below the mark's minute from the minute rollups, the rest as below
+    let ranges: [number, number][] = [[q.from, end]];
+    if (g.level === ROLLUP_COARSE_MS) {
+      const a = Math.ceil(q.from / ROLLUP_COARSE_MS) * ROLLUP_COARSE_MS;
+      const z = Math.min(coarseInterval(end), coarseInterval(mark));
+      if (z > a) {
+        acc.addRollups(stmt.coarse.all({ vehicleId: q.vehicleId, from: a, to: z }) as [number, Buffer][]);
+        ranges = (
+          [
+            [q.from, a],
+            [z, end],
+          ] as [number, number][]
+        ).filter(([x, y]) => y > x);
+      }
+    }
+    for (const [x, y] of ranges) {
+      const parts = splitRange(x, y - 1, mark);
+      if (parts.rollups)
+        acc.addRollups(
+          stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
+            number,
+            Buffer,
+          ][],
+        );
+      for (const [from, to] of parts.frames)
+        acc.addFrames(
+          stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][],
+        );
+    }
     acc.emit(out);
   });
 
@@ -308,6 +352,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       guard();
       await writer.compactRollups();
     },
+    async writerStats() {
+      guard();
+      return writer.stats();
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -330,6 +378,7 @@ function inlineWriter(db: Database.Database): SqliteWriter {
     deleteChunk: async (ts, limit) => writes.deleteChunk(ts, limit),
     trimRollups: async (ts, limit) => writes.trimRollups(ts, limit),
     compactRollups: async () => undefined,
+    stats: async () => undefined,
     close: async () => undefined,
   };
 }

@@ -1,8 +1,15 @@
+import type { FineHistogramSnapshot } from '../core/fine-histogram.ts';
 import type { EncodedRows } from './columns.ts';
 
 /** What the writer thread is started with (its workerData). */
 export interface WriterThreadData {
   file: string;
+  /**
+   * Run WAL checkpoints itself (PASSIVE, timed, after answering, when no write waits) once this many
+   * ms passed since the last one and something was written; the connection's automatic checkpoint
+   * is then off. Without it SQLite checkpoints inside the COMMIT that fills the WAL.
+   */
+  checkpointEveryMs?: number;
   /** Connection pragmas, applied in order (journal mode, synchronous, checkpointing …). */
   pragmas: string[];
 }
@@ -19,6 +26,8 @@ export interface WriterOperations {
   trim: { request: { ts: number; limit: number }; reply: { changes: number } };
   /** Rolls up every closed interval now. */
   compact: { request: NoFields; reply: NoFields };
+  /** What the thread measured since it started (cumulative: read twice, take the difference). */
+  stats: { request: NoFields; reply: { stats: WriterStats } };
   /** Closes the connection; the thread ends after answering. */
   close: { request: NoFields; reply: NoFields };
 }
@@ -37,3 +46,15 @@ export interface WriterFailure {
 /** Writer thread → main thread: the answer to request `id`. */
 export type WriterReply =
   ({ id: number; error?: undefined } & WriterOperations[WriterOp]['reply']) | { id: number; error: WriterFailure };
+
+/** The writer thread's own timings (ms), cumulative since it started (core/fine-histogram.ts). */
+export interface WriterStats {
+  /** One insert transaction: its INSERTs and the COMMIT with its fsync (what a PUBACK waits for). */
+  commit: FineHistogramSnapshot;
+  /** One WAL checkpoint (write-back to the database file and its fsync). */
+  checkpoint: FineHistogramSnapshot;
+  /** WAL pages written back by the checkpoints. */
+  checkpointedPages: number;
+  /** One rolling-up turn (telemetry/rollup-compactor.ts). */
+  rollupTurn: FineHistogramSnapshot;
+}

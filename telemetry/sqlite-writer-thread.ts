@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { PlatformError } from '../core/errors.ts';
 import type { EncodedRows } from './columns.ts';
 import type {
+  WriterStats,
   WriterOp,
   WriterOperations,
   WriterReply,
@@ -20,6 +21,8 @@ export interface SqliteWriter {
   trimRollups(ts: number, limit: number): Promise<number>;
   /** Rolls up every closed interval now (the writer thread also does so on its own every few seconds). */
   compactRollups(): Promise<void>;
+  /** The writer thread's timings (undefined for the inline writer, which measures nothing). */
+  stats(): Promise<WriterStats | undefined>;
   close(): Promise<void>;
 }
 
@@ -126,6 +129,9 @@ export function startSqliteWriterThread(options: WriterThreadData): SqliteWriter
     },
     async compactRollups() {
       await call('compact', {});
+    },
+    async stats() {
+      return (await call('stats', {})).stats;
     },
     async close() {
       const w = worker;

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { createFineHistogram } from '../core/fine-histogram.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
 import { startRollupCompactor } from './rollup-compactor.ts';
 import { ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_STEP_MS, ROLLUP_TURN_MS } from './rollup.ts';
@@ -16,14 +17,43 @@ const data = workerData as WriterThreadData;
 
 const db = new Database(data.file);
 for (const p of data.pragmas) db.pragma(p);
+if (data.checkpointEveryMs !== undefined) db.pragma('wal_autocheckpoint = 0');
 const writes = prepareFrameWrites(db);
+const timings = { commit: createFineHistogram(), checkpoint: createFineHistogram(), rollupTurn: createFineHistogram() };
+let checkpointedPages = 0;
 const compactor = startRollupCompactor(db, {
   graceMs: ROLLUP_GRACE_MS,
   everyMs: ROLLUP_INTERVAL_MS,
   stepMs: ROLLUP_STEP_MS,
   turnMs: ROLLUP_TURN_MS,
+  onTurn: (ms) => {
+    timings.rollupTurn.record(ms);
+    written = true;
+    maybeCheckpoint();
+  },
 });
 let closed = false;
+
+// Checkpoints run here, after the insert was answered, in a turn of their own (setImmediate: the
+// messages already queued go first), instead of inside the COMMIT whose PUBACKs wait for it.
+let lastCheckpoint = performance.now();
+let written = false;
+let checkpointQueued = false;
+function maybeCheckpoint(): void {
+  if (data.checkpointEveryMs === undefined || checkpointQueued || !written) return;
+  if (performance.now() - lastCheckpoint < data.checkpointEveryMs) return;
+  checkpointQueued = true;
+  setImmediate(() => {
+    checkpointQueued = false;
+    if (closed) return;
+    const started = performance.now();
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    lastCheckpoint = performance.now();
+    timings.checkpoint.record(lastCheckpoint - started);
+    checkpointedPages += Math.max(0, r?.checkpointed ?? 0);
+    written = false;
+  });
+}
 
 const failure = (err: unknown): WriterFailure => {
   const e = err as { message?: unknown; code?: unknown } | null | undefined;
@@ -34,12 +64,27 @@ const reply = (message: WriterReply, transfer?: ArrayBuffer[]) => port.postMessa
 function handle(m: WriterRequest): void {
   switch (m.op) {
     case 'insert': {
+      const started = performance.now();
       const outcome = writes.insert(m.rows, compactor.rolledTo);
+      timings.commit.record(performance.now() - started);
+      written = true;
       compactor.stored(outcome);
       const { inserted } = outcome;
-      return reply({ id: m.id, inserted }, [inserted.buffer as ArrayBuffer]);
+      reply({ id: m.id, inserted }, [inserted.buffer as ArrayBuffer]);
+      return maybeCheckpoint();
     }
+    case 'stats':
+      return reply({
+        id: m.id,
+        stats: {
+          commit: timings.commit.snapshot(),
+          checkpoint: timings.checkpoint.snapshot(),
+          checkpointedPages,
+          rollupTurn: timings.rollupTurn.snapshot(),
+        },
+      });
     case 'delete':
+      written = true;
       return reply({ id: m.id, changes: writes.deleteChunk(m.ts, m.limit) });
     case 'trim':
       return reply({ id: m.id, changes: writes.trimRollups(m.ts, m.limit) });

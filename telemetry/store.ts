@@ -76,6 +76,12 @@ export function bucketWidth(from: number, to: number, maxPoints: number): number
  * buckets are at least this wide is built from whole ROLLUP_MS intervals.
  */
 export const ROLLUP_MS = 10_000;
+/**
+ * The coarser rollup level: buckets wider than COARSE_FROM_MS are whole minutes on the clock's
+ * minute grid, read from the minute rollups, so a day's chart reads at most 1,440 rows per series.
+ */
+export const ROLLUP_COARSE_MS = 60_000;
+export const COARSE_FROM_MS = 30_000;
 
 /** Where the buckets of a downsampled series start and how wide they are. */
 export interface Bucketing {
@@ -84,6 +90,8 @@ export interface Bucketing {
   width: number;
   /** Whether the buckets are whole ROLLUP_MS intervals of the clock (width a multiple, start on the grid). */
   aligned: boolean;
+  /** The rollup interval the buckets are made of: ROLLUP_COARSE_MS (whole minutes), ROLLUP_MS, or 0 (not aligned). */
+  level: number;
 }
 
 /**
@@ -91,14 +99,16 @@ export interface Bucketing {
  * `from` and are exactly as wide as needed. Wider ones are whole multiples of ROLLUP_MS on the
  * clock's ROLLUP_MS grid, so that every store gives the same answer and the SQLite store can
  * answer them from its rollups: the first bucket may start before `from` (it holds only frames in
- * [from, to] all the same), and a range may come back with fewer points than maxPoints (for a day
- * at 2,000 points: 50 s buckets, 1,729 points).
+ * [from, to] all the same), and a range may come back with fewer points than maxPoints. Buckets
+ * wider than COARSE_FROM_MS are whole minutes on the minute grid (the coarse rollups): a day at
+ * 2,000 points comes back in 1-minute buckets, 1,440 or 1,441 points.
  */
 export function bucketing(from: number, to: number, maxPoints: number): Bucketing {
   const width = bucketWidth(from, to, maxPoints);
-  if (width < ROLLUP_MS) return { start: from, width, aligned: false };
-  const start = Math.floor(from / ROLLUP_MS) * ROLLUP_MS;
-  return { start, width: Math.ceil(bucketWidth(start, to, maxPoints) / ROLLUP_MS) * ROLLUP_MS, aligned: true };
+  if (width < ROLLUP_MS) return { start: from, width, aligned: false, level: 0 };
+  const level = width > COARSE_FROM_MS ? ROLLUP_COARSE_MS : ROLLUP_MS;
+  const start = Math.floor(from / level) * level;
+  return { start, width: Math.ceil(bucketWidth(start, to, maxPoints) / level) * level, aligned: true, level };
 }
 
 /** A series with no points yet for `fields`: the start both stores fill. */

@@ -94,7 +94,7 @@ export interface WebDeps {
   /** `GET /healthz` body. */
   health: () => object;
   /** `GET /metrics.json` body: the counters with their counts per key. */
-  metrics: () => object;
+  metrics: () => object | Promise<object>;
   /** `GET /metrics` body: the Prometheus text exposition (no per-vehicle labels). */
   prometheus: () => string | Promise<string>;
 }

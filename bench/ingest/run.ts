@@ -21,6 +21,7 @@
  *
  * Everything runs on 127.0.0.1; every child process and the temp dir are removed on exit.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -46,6 +47,14 @@ import {
   waitForQuiet,
 } from '../shared/procs.ts';
 import { storedByVehicle } from '../shared/stored.ts';
+import {
+  beginBreakdown,
+  breakdownJson,
+  breakdownLines,
+  inspectorUrlIn,
+  type Breakdown,
+  type BreakdownSource,
+} from '../shared/breakdown.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -119,12 +128,19 @@ interface Platform {
   mqttPort: number;
   httpPort: number;
   warnings: () => string[];
+  /** Where the cause breakdown reads from (its /metrics.json and inspector). */
+  source: BreakdownSource;
 }
 
-async function startPlatform(s: Settings): Promise<Platform> {
+async function startPlatform(s: Settings, inspect = false): Promise<Platform> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const nodeArgs = flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['profile-dir'])}`] : [];
+  // the inspector (idle until the cause breakdown profiles the fixed-rate window), on a free port
+  // (not in the idle phase: its RSS figure is measured without it)
+  if (inspect) nodeArgs.push('--inspect=127.0.0.1:0');
   nodeArgs.push(...(flags['platform-node-args']?.split(/\s+/).filter(Boolean) ?? []));
+  const metricsToken = randomBytes(24).toString('base64url');
+  let inspectorUrl: string | undefined;
   const { command, args } = nodeCommand(platformEntry(platformRoot), [], s.fdLimit, nodeArgs);
   const child = children.spawn('platform', command, args, {
     cwd: platformRoot,
@@ -137,6 +153,7 @@ async function startPlatform(s: Settings): Promise<Platform> {
       DATA_DIR: s.dataDir,
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
+      METRICS_TOKEN: metricsToken,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -148,6 +165,14 @@ async function startPlatform(s: Settings): Promise<Platform> {
     partial = parts.pop() ?? '';
     for (const line of parts) {
       if (!line.trim()) continue;
+      const url = inspectorUrlIn(line);
+      if (url) inspectorUrl ??= url;
+      // the inspector's own notices are not warnings
+      if (
+        url ||
+        /^For help, see: https:\/\/nodejs.org|^Debugger (attached|ending)|^Waiting for the debugger/.test(line)
+      )
+        continue;
       if (lines.length >= 200) lines.splice(100, 1);
       lines.push(line);
     }
@@ -165,7 +190,18 @@ async function startPlatform(s: Settings): Promise<Platform> {
     throw new Error(`${(err as Error).message}\n${lines.slice(-20).join('\n')}`);
   }
   lines.length = 0; // what it logged while starting (e.g. first-run notices) is not the bench's business
-  return { child, pid: child.pid!, mqttPort, httpPort, warnings: () => lines };
+  return {
+    child,
+    pid: child.pid!,
+    mqttPort,
+    httpPort,
+    warnings: () => lines,
+    source: {
+      baseUrl: `http://127.0.0.1:${httpPort}`,
+      metricsToken,
+      ...(inspectorUrl ? { inspectorUrl } : {}),
+    },
+  };
 }
 
 async function stopPlatform(p: Platform) {
@@ -213,6 +249,8 @@ const disturbance = (c: CpuFigures) => Math.max(0, c.othersPct - c.irqPct);
 interface Attempt {
   result: LoadResult;
   cpu: CpuFigures;
+  /** The platform's cause breakdown of the window (platform phases only). */
+  breakdown?: Breakdown;
 }
 
 /** One closed-loop or fixed-rate load run, with the CPU use of `pids` (and the load generator) over its window. */
@@ -222,21 +260,29 @@ async function loadOnce(
   mode: 'max' | 'rate',
   extra: Record<string, string | number>,
   pids: Record<string, number>,
+  source?: BreakdownSource,
 ): Promise<Attempt> {
   const child = startLoad(s, port, mode, { count: s.vehicles, ...extra });
   const window = new CpuWindow({ ...pids, load: child.pid!, bench: process.pid });
   let cpu: CpuFigures | undefined;
+  let probe: ReturnType<typeof beginBreakdown> | undefined;
+  let breakdown: Promise<Breakdown> | undefined;
   const onWindow = (m: ChildToParent) => {
     if (m.type !== 'window') return;
-    if (m.phase === 'start') window.begin();
-    else cpu = window.end();
+    if (m.phase === 'start') {
+      window.begin();
+      if (source) probe = beginBreakdown(source);
+    } else {
+      cpu = window.end();
+      if (probe) breakdown = probe.then((p) => p.end());
+    }
   };
   child.on('message', onWindow);
   try {
     const timeoutMs = (180 + s.warmup + s.duration + 30 + 60) * 1000;
     const { result } = await nextMessage(child, isType('result'), timeoutMs, `load generator (${mode})`);
     if (!cpu) throw new Error('the load generator did not report its window');
-    return { result, cpu };
+    return { result, cpu, ...(breakdown ? { breakdown: await breakdown } : {}) };
   } finally {
     child.off('message', onWindow);
     await children.stop(child, 15_000);
@@ -378,7 +424,7 @@ interface PlatformFigures {
 }
 
 async function platformPhase(s: Settings, creds: Credential[], fixedRate: number): Promise<PlatformFigures> {
-  const platform = await startPlatform(s);
+  const platform = await startPlatform(s, true);
   let rssPeak = 0;
   const sampler = setInterval(() => {
     const m = memoryOf(platform.pid);
@@ -389,13 +435,13 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
     let seqBase = 0;
     say(`  closed loop: ${s.vehicles} connections × ${s.window} in flight, ${s.warmup} s warm-up + ${s.duration} s …`);
     const max = await loadPhase(s, 'platform closed loop', () =>
-      loadOnce(s, platform.mqttPort, 'max', { 'seq-base': (seqBase += 1e9) }, pids),
+      loadOnce(s, platform.mqttPort, 'max', { 'seq-base': (seqBase += 1e9) }, pids, platform.source),
     );
     say(
       `  fixed rate: ${fixedRate} frames/s over ${s.vehicles} connections, ${s.warmup} s warm-up + ${s.duration} s …`,
     );
     const fixed = await loadPhase(s, 'platform fixed rate', () =>
-      loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': (seqBase += 1e9) }, pids),
+      loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': (seqBase += 1e9) }, pids, platform.source),
     );
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
@@ -616,6 +662,7 @@ async function main(): Promise<number> {
       `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the SQLite commit)`,
     );
     say(`                             CPU (% of one core): ${cpuText(p.max.cpu)}`);
+    if (p.max.breakdown) for (const line of breakdownLines(p.max.breakdown, '                             ')) say(line);
   }
   if (mosq) {
     say(`  Mosquitto, closed loop     ${mosq.perS} messages/s at the subscriber (no storage)`);
@@ -644,6 +691,8 @@ async function main(): Promise<number> {
       );
     }
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
+    if (p.fixed.breakdown)
+      for (const line of breakdownLines(p.fixed.breakdown, '                             ')) say(line);
     if (sent < fixedRate * 0.97)
       say(
         `                             note: the load generator sent only ${sent}/s of ${fixedRate}/s (it did not get the CPU); the latency holds for that rate`,
@@ -698,6 +747,9 @@ async function main(): Promise<number> {
     durationS: s.duration,
     cores: availableParallelism(),
     otherCpuPct: worst,
+    // the cause breakdown of the fixed-rate window, then of the closed loop (docs/benchmarks.md)
+    breakdown: p?.fixed.breakdown ? breakdownJson(p.fixed.breakdown) : null,
+    breakdownClosedLoop: p?.max.breakdown ? breakdownJson(p.max.breakdown) : null,
   };
   say(JSON.stringify(figures));
   return p && p.lost > 0 ? 1 : 0;

@@ -51,6 +51,7 @@ import {
   type Schedule,
 } from './ipc.ts';
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
+import { beginBreakdown, breakdownJson, breakdownLines, type Breakdown } from '../shared/breakdown.ts';
 import { login } from '../shared/console-client.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
@@ -279,6 +280,7 @@ async function main(): Promise<number> {
     dataDir,
     s.fdLimit,
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
+    { inspect: true },
   );
   say(
     `platform (node dist/platform/main.js, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
@@ -369,8 +371,16 @@ async function main(): Promise<number> {
   consoles.forEach((c, i) => (pids[`consoles${consoles.length > 1 ? i + 1 : ''}`] = c.pid!));
   const cpu = new CpuWindow(pids);
   let cpuFigures: CpuFigures | undefined;
-  const cpuStart = setTimeout(() => cpu.begin(), schedule.windowStart - Date.now());
-  const cpuEnd = setTimeout(() => (cpuFigures = cpu.end()), schedule.windowEnd - Date.now());
+  let probeStarted: ReturnType<typeof beginBreakdown> | undefined;
+  let breakdown: Promise<Breakdown> | undefined;
+  const cpuStart = setTimeout(() => {
+    cpu.begin();
+    probeStarted = beginBreakdown(platform.source);
+  }, schedule.windowStart - Date.now());
+  const cpuEnd = setTimeout(() => {
+    cpuFigures = cpu.end();
+    breakdown = probeStarted?.then((p) => p.end());
+  }, schedule.windowEnd - Date.now());
   let rssPeak = 0;
   const sampler = setInterval(() => {
     const m = memoryOf(platform.pid);
@@ -381,6 +391,7 @@ async function main(): Promise<number> {
   let consoleResults: ConsolesResult[];
   let probe: Probe;
   let metrics: Record<string, unknown> | undefined;
+  let causes: Breakdown | undefined;
   try {
     const fleetDone = Promise.all(
       fleets.map((f) => nextMessage<FleetToParent, 'done'>(f, 'done', schedule.stopAt - Date.now() + 120_000, 'fleet')),
@@ -394,6 +405,7 @@ async function main(): Promise<number> {
     for (const c of consoles) tell(c, { type: 'report' });
     consoleResults = (await consolesDone).map((d) => d.result);
     metrics = await metricsOf(platform);
+    causes = await breakdown;
   } finally {
     clearTimeout(cpuStart);
     clearTimeout(cpuEnd);
@@ -460,6 +472,7 @@ async function main(): Promise<number> {
     `  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})`,
   );
   if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
+  if (causes) for (const line of breakdownLines(causes, '  ')) say(line);
   say(`  platform RSS               peak ${Math.round(rssPeak)} MB`);
   say(
     `  live layer counters        frames_sent ${totals['live.frames_sent'] ?? 0}, frames_dropped ${totals['live.frames_dropped'] ?? 0}, fleet_sent ${totals['live.fleet_sent'] ?? 0}, ` +
@@ -506,6 +519,7 @@ async function main(): Promise<number> {
     platformCpuPct: cpuFigures?.pct.platform ?? null,
     otherCpuPct: disturbed,
     cores: availableParallelism(),
+    breakdown: causes ? breakdownJson(causes) : null,
   };
   say(JSON.stringify(figures));
   return 0;

@@ -183,6 +183,31 @@ export function describeTelemetryStoreConformance(
       });
     });
 
+    it('cuts a range into whole minutes on the minute grid once buckets are wider than 30 s', async () => {
+      // 1 Hz for 6 h from an instant off the minute grid, loadKw varying
+      const from = T0 + 17_500;
+      const to = from + 6 * 3_600_000 - 1;
+      const frames = Array.from({ length: 6 * 3600 }, (_, i) => stored('V1', i, from + i * 1000, { loadKw: i % 53 }));
+      await store.append(frames);
+      const s = await store.series({ vehicleId: 'V1', from, to, maxPoints: 300, fields: ['loadKw'] });
+      expect(s.bucketMs).toBe(120_000);
+      expect(s.ts[0]).toBe(T0);
+      expect(s.ts.length).toBeLessThanOrEqual(300);
+      expect(s.count.reduce((a, b) => a + b, 0)).toBe(frames.length);
+      s.ts.forEach((start, k) => {
+        const load = frames
+          .filter((f) => f.frame.ts >= start && f.frame.ts < start + s.bucketMs)
+          .map((f) => f.frame.loadKw!);
+        expect(s.count[k]).toBe(load.length);
+        expect(s.fields.loadKw!.min[k]).toBe(Math.min(...load));
+        expect(s.fields.loadKw!.max[k]).toBe(Math.max(...load));
+        expect(s.fields.loadKw!.avg[k]).toBeCloseTo(load.reduce((a, b) => a + b, 0) / load.length, 9);
+      });
+      // a day at 2,000 points: minutes, at most 1,441 of them
+      const day = await store.series({ vehicleId: 'V1', from, to: from + 86_400_000, maxPoints: 2000 });
+      expect(day.bucketMs).toBe(60_000);
+    });
+
     it('gives null for a measurement absent from a whole bucket', async () => {
       const f: TelemetryFrame = { v: 1, seq: 1, ts: T0, source: 'none' };
       await store.append([{ vehicleId: 'V1', receivedAt: T0, frame: f }]);

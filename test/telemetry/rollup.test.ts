@@ -112,6 +112,52 @@ describe('rollups of the SQLite telemetry store', () => {
     expect(splitRange(end - 4 * HOUR, end, marks.V1!).rollups).not.toBeNull();
   });
 
+  it('answers a day in minute buckets from the minute rollups: at most 1,440 rows per series', async () => {
+    const end = Date.now();
+    await both(history('V1', end, 24 * 3600));
+    await store.compactRollups();
+    const q: SeriesQuery = { vehicleId: 'V1', from: end - 24 * HOUR, to: end, maxPoints: 2000 };
+    const s = await store.series(q);
+    expect(s.bucketMs).toBe(60_000);
+    expect(s.ts[0]! % 60_000).toBe(0);
+    expect(s.ts.length).toBeLessThanOrEqual(1441);
+    expectSameSeries(s, await reference.series(q));
+    const db = new Database(file);
+    try {
+      const minutes = db
+        .prepare(`SELECT count(*) FROM telemetry_rollup_1m WHERE vehicle_id = 'V1'`)
+        .pluck()
+        .get() as number;
+      expect(minutes).toBeGreaterThan(1300);
+      expect(minutes).toBeLessThanOrEqual(1441);
+      // the answer comes from the minute rows: without the 10 s rows of the day's middle it is the same
+      db.prepare(`DELETE FROM telemetry_rollup WHERE vehicle_id = 'V1' AND bucket >= ? AND bucket < ?`).run(
+        end - 20 * HOUR,
+        end - 4 * HOUR,
+      );
+    } finally {
+      db.close();
+    }
+    expectSameSeries(await store.series(q), await reference.series(q));
+  });
+
+  it('forgets the marks of a file from before the minute rollups, and rolls it up again', async () => {
+    const end = Date.now() - 10 * 60_000;
+    await both(history('V1', end, 3 * 3600));
+    await store.compactRollups();
+    await store.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE telemetry_rollup_1m');
+    db.close();
+    store = createSqliteTelemetryStore({ file });
+    expect(rollupRows().marks).toEqual({});
+    const q: SeriesQuery = { vehicleId: 'V1', from: end - 3 * HOUR, to: end, maxPoints: 100 };
+    expectSameSeries(await store.series(q), await reference.series(q));
+    await store.compactRollups();
+    expect(rollupRows().marks.V1).toBeGreaterThan(end);
+    expectSameSeries(await store.series(q), await reference.series(q));
+  });
+
   it('reads an interval from the frames again when a frame arrives late, until it is rolled up again', async () => {
     const end = Date.now();
     await both(history('V1', end - HOUR, 3 * 3600));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
 import { createSqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
+import { withLatestFrames } from '../../telemetry/latest-frames.ts';
 import { describeTelemetryStoreConformance } from './conformance.ts';
 
 describeTelemetryStoreConformance('memory', async () => ({ store: createMemoryTelemetryStore() }), { durable: false });
@@ -12,6 +13,19 @@ describeTelemetryStoreConformance(
   async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
     return { store: createSqliteTelemetryStore({ file }), reopen: async () => createSqliteTelemetryStore({ file }) };
+  },
+  { durable: true },
+);
+
+// the platform's store: the latest frame per vehicle also in memory (fleet views)
+describeTelemetryStoreConformance(
+  'sqlite file, latest frames in memory',
+  async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
+    return {
+      store: withLatestFrames(createSqliteTelemetryStore({ file })),
+      reopen: async () => withLatestFrames(createSqliteTelemetryStore({ file })),
+    };
   },
   { durable: true },
 );

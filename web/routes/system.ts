@@ -18,7 +18,7 @@ import { ACTION_ROLES } from './tickets.ts';
  * vocabulary the console shows (`/api/meta`).
  */
 export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
-  const counters = () => ctx.deps.metrics() as Record<string, unknown>;
+  const counters = async () => (await ctx.deps.metrics()) as Record<string, unknown>;
   return async (app) => {
     app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () =>
       ctx.deps.health(),

@@ -1,0 +1,86 @@
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { createFineHistogram, type FineHistogram, type FineHistogramSnapshot } from './fine-histogram.ts';
+
+/** The main thread's pauses, cumulative since start (core/fine-histogram.ts: read twice, take the difference). */
+export interface RuntimeStatsSnapshot {
+  /** Event-loop delay (ms a timer fired later than due), from `monitorEventLoopDelay`. */
+  eventLoopDelay: FineHistogramSnapshot;
+  /** Garbage-collection pauses (ms), from the `gc` performance entries. */
+  gc: FineHistogramSnapshot;
+}
+
+export interface RuntimeStats {
+  start(): void;
+  stop(): void;
+  snapshot(): RuntimeStatsSnapshot;
+}
+
+/**
+ * Where the main thread's time goes in pauses, for `/metrics.json` and the benches' cause
+ * breakdown (docs/benchmarks.md): the event-loop delay and the GC pauses as cumulative fine
+ * histograms. The delay comes from `perf_hooks.monitorEventLoopDelay` (a libuv timer every
+ * `resolutionMs`, in C++); its histogram is folded into the cumulative one every `foldMs` and on
+ * every snapshot (by its percentile steps, so a fold keeps each value to its HDR bucket). The GC
+ * observer costs one callback per collection. Both timers are unref'd.
+ */
+export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: number } = {}): RuntimeStats {
+  const resolution = options.resolutionMs ?? 10;
+  const foldMs = options.foldMs ?? 1000;
+  const loop = createFineHistogram();
+  const gc = createFineHistogram();
+  let delay: IntervalHistogram | undefined;
+  let observer: PerformanceObserver | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function fold() {
+    if (!delay || delay.count === 0) return;
+    foldInto(loop, delay, resolution);
+    delay.reset();
+  }
+
+  return {
+    start() {
+      if (delay) return;
+      delay = monitorEventLoopDelay({ resolution });
+      delay.enable();
+      observer = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gc.record(e.duration);
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      timer = setInterval(fold, foldMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      fold();
+      delay?.disable();
+      observer?.disconnect();
+      delay = observer = timer = undefined;
+    },
+    snapshot() {
+      fold();
+      return { eventLoopDelay: loop.snapshot(), gc: gc.snapshot() };
+    },
+  };
+}
+
+/**
+ * Adds what an IntervalHistogram holds to a fine histogram, as lag (the time between two firings
+ * minus the timer's period): each step of its percentile distribution (the share of values up to
+ * that value) becomes that many values of that lag.
+ */
+export function foldInto(
+  target: FineHistogram,
+  h: Pick<IntervalHistogram, 'count' | 'percentiles'>,
+  resolutionMs: number,
+) {
+  const steps = [...h.percentiles.entries()].sort((a, b) => a[0] - b[0]);
+  let done = 0;
+  for (const [pct, ns] of steps) {
+    const upTo = Math.round((pct / 100) * h.count);
+    if (upTo > done) {
+      target.recordMany(Math.max(0, ns / 1e6 - resolutionMs), upTo - done);
+      done = upTo;
+    }
+  }
+}

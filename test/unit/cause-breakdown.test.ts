@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { summariseProfile, type CpuProfile } from '../../bench/shared/cpu-profile.ts';
+import {
+  bucketOf,
+  bucketUpperMs,
+  createFineHistogram,
+  diffHistograms,
+  summariseHistogram,
+} from '../../core/fine-histogram.ts';
+import { createRuntimeStats, foldInto } from '../../core/runtime-stats.ts';
+import { createSqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
+import type { TelemetryFrame } from '../../protocol/index.ts';
+import { frame } from '../helpers/platform.ts';
+
+describe('fine histograms (the cause breakdown of the benches)', () => {
+  it('puts a value in a bucket at most 9 % wider than it, and reports percentiles within that', () => {
+    for (const v of [0.002, 0.37, 1, 4.2, 55, 999, 12_345]) {
+      const b = bucketOf(v);
+      expect(bucketUpperMs(b)).toBeGreaterThanOrEqual(v);
+      expect(bucketUpperMs(b) / v).toBeLessThan(1.1);
+    }
+    const h = createFineHistogram();
+    for (let i = 1; i <= 100; i++) h.record(i); // 1 … 100 ms
+    const s = summariseHistogram(h.snapshot());
+    expect(s.count).toBe(100);
+    expect(s.totalMs).toBe(5050);
+    expect(s.maxMs).toBe(100);
+    expect(s.p50Ms).toBeGreaterThanOrEqual(50);
+    expect(s.p50Ms).toBeLessThan(55);
+    expect(s.p99Ms).toBeGreaterThanOrEqual(99);
+    expect(s.p99Ms).toBeLessThanOrEqual(100); // capped at the max
+  });
+
+  it('reports a window as the difference of two cumulative snapshots, the max exact when set in it', () => {
+    const h = createFineHistogram();
+    h.record(200);
+    for (let i = 0; i < 50; i++) h.record(2);
+    const before = h.snapshot();
+    for (let i = 0; i < 99; i++) h.record(3);
+    h.record(40);
+    const window = summariseHistogram(diffHistograms(before, h.snapshot()));
+    expect(window.count).toBe(100);
+    expect(window.p50Ms).toBeGreaterThanOrEqual(3);
+    expect(window.p50Ms).toBeLessThan(3.3);
+    // the 200 ms before the window is not its max: the highest bucket that grew is (40 ms)
+    expect(window.maxMs).toBeGreaterThanOrEqual(40);
+    expect(window.maxMs).toBeLessThan(44);
+    expect(window.totalMs).toBeCloseTo(99 * 3 + 40, 6);
+    h.record(500);
+    const later = summariseHistogram(diffHistograms(before, h.snapshot()));
+    expect(later.maxMs).toBe(500);
+    expect(summariseHistogram(diffHistograms(h.snapshot(), h.snapshot()))).toEqual({
+      count: 0,
+      p50Ms: 0,
+      p99Ms: 0,
+      maxMs: 0,
+      totalMs: 0,
+    });
+  });
+
+  it('folds an event-loop delay histogram in by its percentile steps, as lag over the timer period', () => {
+    const h = createFineHistogram();
+    // 90 ticks 10 ms apart (no lag), 9 at 15 ms (5 ms late), one 250 ms (240 ms late)
+    const percentiles = new Map([
+      [0, 10e6],
+      [50, 10e6],
+      [90, 10e6],
+      [99, 15e6],
+      [100, 250e6],
+    ]);
+    foldInto(h, { count: 100, percentiles }, 10);
+    const s = summariseHistogram(h.snapshot());
+    expect(s.count).toBe(100);
+    expect(s.p50Ms).toBe(0);
+    expect(s.p99Ms).toBeGreaterThanOrEqual(5);
+    expect(s.p99Ms).toBeLessThan(5.5);
+    expect(s.maxMs).toBe(240);
+  });
+
+  it('measures the event-loop delay of a blocked loop and counts GC pauses', async () => {
+    const stats = createRuntimeStats({ resolutionMs: 5, foldMs: 50 });
+    stats.start();
+    try {
+      const before = stats.snapshot();
+      await new Promise((r) => setTimeout(r, 30));
+      const end = performance.now() + 120;
+      while (performance.now() < end) {
+        // block the loop
+      }
+      await new Promise((r) => setTimeout(r, 30));
+      (globalThis as { gc?: () => void }).gc?.();
+      const window = summariseHistogram(diffHistograms(before.eventLoopDelay, stats.snapshot().eventLoopDelay));
+      expect(window.count).toBeGreaterThan(0);
+      expect(window.maxMs).toBeGreaterThanOrEqual(100);
+    } finally {
+      stats.stop();
+    }
+  });
+});
+
+describe('CPU profile summary (top self time)', () => {
+  const node = (id: number, functionName: string, url = '', children: number[] = []) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: id },
+    children,
+  });
+  // root → main (a.js) → decode (ingest/decode.js) and run (native, called by main); (idle); (garbage collector)
+  const profile: CpuProfile = {
+    nodes: [
+      node(1, '(root)', '', [2, 5, 6]),
+      node(2, 'main', 'file:///srv/dist/platform/a.js', [3, 4]),
+      node(3, 'decode', 'file:///srv/dist/ingest/decode.js'),
+      node(4, 'run', ''),
+      node(5, '(idle)'),
+      node(6, '(garbage collector)'),
+    ],
+    startTime: 1_000_000,
+    endTime: 1_010_000,
+    // 10 samples 1 ms apart: decode ×4, run ×2, idle ×3, gc ×1
+    samples: [3, 3, 4, 5, 5, 3, 6, 4, 5, 3],
+    timeDeltas: [0, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+  };
+
+  it('lists functions by self time with their share, natives named with their JavaScript caller, idle apart', () => {
+    const s = summariseProfile(profile, 10);
+    expect(s.spanMs).toBe(10);
+    expect(s.idlePct).toBe(30);
+    expect(s.top).toEqual([
+      { fn: 'decode (ingest/decode.js:4)', selfMs: 4, pct: 40 },
+      { fn: 'run ← main (platform/a.js:3)', selfMs: 2, pct: 20 },
+      { fn: '(garbage collector)', selfMs: 1, pct: 10 },
+    ]);
+    expect(summariseProfile(profile, 1).top).toHaveLength(1);
+  });
+
+  it('counts only the samples of a span when one is given', () => {
+    // samples at 1,000,000 … 1,009,000 µs; the span [1,005,000, 1,008,000) holds decode, gc, run
+    const s = summariseProfile(profile, 10, { from: 1_005_000, to: 1_008_000 });
+    expect(s.spanMs).toBe(3);
+    expect(s.top.map((f) => f.fn).sort()).toEqual([
+      '(garbage collector)',
+      'decode (ingest/decode.js:4)',
+      'run ← main (platform/a.js:3)',
+    ]);
+  });
+});
+
+describe('the SQLite writer thread reports its timings', () => {
+  it('counts each insert transaction as a commit, and checkpoints the WAL itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-writer-stats-'));
+    // a checkpoint after every write (the default waits a second between two)
+    const store = createSqliteTelemetryStore({ file: join(dir, 'telemetry.db'), checkpointEveryMs: 0 });
+    try {
+      const t0 = Date.now() - 60_000;
+      const before = (await store.writerStats())!;
+      for (let i = 0; i < 5; i++)
+        await store.append([{ vehicleId: 'V1', receivedAt: t0 + i, frame: frame(i, t0 + i) as TelemetryFrame }]);
+      let after = (await store.writerStats())!;
+      // a checkpoint runs after its insert was answered, once the messages queued by then are handled
+      // (one checkpoint covers the inserts handled before it)
+      for (let i = 0; i < 100 && after.checkpoint.count === before.checkpoint.count; i++)
+        after = (await store.writerStats())!;
+      const commits = summariseHistogram(diffHistograms(before.commit, after.commit));
+      expect(commits.count).toBe(5);
+      expect(commits.maxMs).toBeGreaterThan(0);
+      expect(after.checkpoint.count - before.checkpoint.count).toBeGreaterThanOrEqual(1);
+      expect(after.checkpoint.count - before.checkpoint.count).toBeLessThanOrEqual(5);
+      expect(after.checkpointedPages).toBeGreaterThan(before.checkpointedPages);
+      const inline = createSqliteTelemetryStore({ file: join(dir, 'inline.db'), writer: 'inline' });
+      expect(await inline.writerStats()).toBeUndefined();
+      await inline.close();
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
