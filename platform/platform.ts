@@ -13,7 +13,7 @@ import { createCommandService } from '../commands/service.ts';
 import { createCommandLog } from '../commands/command-log.ts';
 import { createIngest } from '../ingest/ingest.ts';
 import { createConfirmations } from '../ingest/confirmations.ts';
-import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
+import type { RecordsDb } from '../records/db.ts';
 import { createDeadLetterLog } from '../records/dead-letters.ts';
 import { createVehicleEventLog } from '../records/vehicle-events.ts';
 import { createConfirmationStore } from '../records/telemetry-confirmations.ts';
@@ -37,7 +37,8 @@ import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
-import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { influxCursorFile, photoDir, telemetryFile } from './data-files.ts';
+import { openRecords } from './records.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
 import { createResourceRegister } from '../resources/register.ts';
@@ -73,7 +74,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
-  const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
+  // the records on PostgreSQL when DATABASE_URL names one, else the embedded SQLite file
+  const records = deps.records ?? (await openRecords(config, log));
   const telemetry =
     deps.telemetry ??
     createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
