@@ -44,6 +44,7 @@ export default tseslint.config(
       'test/**',
       'vitest.config.ts',
       'vitest.slow.config.ts',
+      'vitest.postgres.config.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -56,7 +56,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
         .selectFrom('incidents')
         .selectAll()
         .where('vehicle_id', '=', alarm.vehicleId)
-        .where('customer_id', 'is', alarm.customerId)
+        .where('customer_id', 'is not distinct from', alarm.customerId)
         .where('state', '=', 'open')
         .orderBy('id')
         .execute();
@@ -67,7 +67,7 @@ export function createIncidents(deps: { db: RecordsDb; now?: () => number }) {
           .selectFrom('alarms')
           .select(['id', 'incident_id'])
           .where('vehicle_id', '=', alarm.vehicleId)
-          .where('customer_id', 'is', alarm.customerId)
+          .where('customer_id', 'is not distinct from', alarm.customerId)
           .where('rule_id', 'in', rule.causedBy)
           .where('state', '<>', 'cleared')
           .where(

@@ -229,6 +229,11 @@ export const configSchema = z.object({
   SESSION_INVITE_TTL_MS: int('SESSION_INVITE_TTL_MS', INVITE_MAX_TTL_MS, 60_000, INVITE_MAX_TTL_MS),
   CONSOLE_DIR: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1, { error: 'DATA_DIR must not be empty' }).default(DEFAULT_DATA_DIR),
+  // the records on PostgreSQL instead of the embedded SQLite file in DATA_DIR (telemetry stays there)
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+    .optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -342,7 +347,7 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'INFLUX_TOKEN']);
+const SECRET_KEYS = new Set(['DATABASE_URL', 'METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'INFLUX_TOKEN']);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;

@@ -15,7 +15,7 @@ import { createCommandService } from '../commands/service.ts';
 import { createCommandLog } from '../commands/command-log.ts';
 import { createIngest } from '../ingest/ingest.ts';
 import { createConfirmations } from '../ingest/confirmations.ts';
-import { openSqliteRecords, type RecordsDb } from '../records/db.ts';
+import type { RecordsDb } from '../records/db.ts';
 import { createDeadLetterLog } from '../records/dead-letters.ts';
 import { createVehicleEventLog } from '../records/vehicle-events.ts';
 import { createConfirmationStore } from '../records/telemetry-confirmations.ts';
@@ -41,7 +41,8 @@ import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
-import { influxCursorFile, photoDir, recordsFile, telemetryFile } from './data-files.ts';
+import { influxCursorFile, photoDir, telemetryFile } from './data-files.ts';
+import { openRecords } from './records.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
 import { ledgerReportParts } from './report-parts.ts';
@@ -80,7 +81,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
-  const records = deps.records ?? (await openSqliteRecords({ file: recordsFile(config.dataDir) }));
+  // the records on PostgreSQL when DATABASE_URL names one, else the embedded SQLite file
+  const records = deps.records ?? (await openRecords(config, log));
   // the latest frame per vehicle also in memory: fleet views read no database (telemetry/latest-frames.ts)
   const telemetry = withLatestFrames(
     deps.telemetry ??

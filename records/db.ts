@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { RecordsSchema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { PlatformError } from '../core/errors.ts';
@@ -31,6 +32,53 @@ export async function openSqliteRecords(options: SqliteRecordsOptions): Promise<
   return db;
 }
 
+export interface PostgresRecordsOptions {
+  /** A `postgres://user@host:port/database` connection string. */
+  url: string;
+  /** Pool size (connections); the default suits one platform process. */
+  maxConnections?: number;
+  /**
+   * Told about an idle pooled connection that failed (the server restarted, an administrator ended
+   * it): the pool drops it and the next query opens a new one, so this is reported, not thrown.
+   */
+  onIdleError?: (err: Error) => void;
+}
+
+/** PostgreSQL type oids whose text the records read as JS numbers (epoch ms, counts, sums). */
+const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
+
+/**
+ * The `pg` Pool the PostgreSQL records use. `bigint` (int8) and `numeric` come back as JS numbers,
+ * as they do from SQLite: the records hold epoch milliseconds, ids, counts and sums, all below
+ * 2^53. The parsers are set on this pool's own type table, not globally on `pg`.
+ */
+export function createPostgresPool(options: PostgresRecordsOptions): pg.Pool {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(PG_INT8, (v) => Number(v));
+  types.setTypeParser(PG_NUMERIC, (v) => Number(v));
+  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return pool;
+}
+
+/**
+ * Opens the records store on PostgreSQL (a `pg` Pool behind Kysely's PostgresDialect; `pool` when
+ * given, else one from `createPostgresPool`) and brings its schema to the latest migration.
+ * `destroy()` ends the pool.
+ */
+export async function openPostgresRecords(options: PostgresRecordsOptions & { pool?: pg.Pool }): Promise<RecordsDb> {
+  const pool = options.pool ?? createPostgresPool(options);
+  const db = new Kysely<RecordsSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateRecords(db, 'postgres');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return db;
+}
+
 export async function migrateRecords(db: RecordsDb, dialect: 'sqlite' | 'postgres'): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
@@ -46,6 +94,32 @@ export async function migrateRecords(db: RecordsDb, dialect: 'sqlite' | 'postgre
  */
 export function inTransaction<T>(db: RecordsDb, fn: (tx: RecordsDb) => Promise<T>): Promise<T> {
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/** Whether `err` is a unique-key violation (PostgreSQL 23505, SQLite's SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * `inTransaction` again when it lost a race for a unique key (a number taken as max + 1 by two
+ * transactions at once): PostgreSQL runs them side by side, so the second one's insert fails and
+ * the whole transaction is tried again (it then reads the first one's row). SQLite's single writer
+ * never gets here. Inside a caller's transaction there is nothing to retry: the error goes up.
+ */
+export async function inTransactionRetryingUnique<T>(
+  db: RecordsDb,
+  fn: (tx: RecordsDb) => Promise<T>,
+  attempts = 20,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(db, fn);
+    } catch (err) {
+      if (db.isTransaction || attempt >= attempts || !isUniqueViolation(err)) throw err;
+    }
+  }
 }
 
 /**

@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import { isPlatformError } from '../core/errors.ts';
 import { loadConfig } from '../platform/config.ts';
 import { DEFAULT_POWER_PROFILE } from '../protocol/index.ts';
-import { openSqliteRecords } from '../records/db.ts';
+import { openRecords } from '../platform/records.ts';
 import { createAuditLog } from '../records/audit-log.ts';
 import { createVehicleRegistry, type Vehicle } from './vehicles.ts';
 import { createServiceAccounts, parseServiceScope, type ServiceScope } from './service-accounts.ts';
-import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
+import { DEFAULT_DATA_DIR } from '../platform/data-files.ts';
 
 const USAGE = `Usage: npm run vehicles -- <command> [options]
 
@@ -31,7 +31,8 @@ Commands:
 
 Options:
   --json    machine-readable output
-Data lives in DATA_DIR (default ${DEFAULT_DATA_DIR}), the same as the running platform.`;
+Data lives in DATA_DIR (default ${DEFAULT_DATA_DIR}), or in the PostgreSQL database DATABASE_URL names,
+the same as the running platform.`;
 
 function num(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -97,7 +98,7 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig(process.env);
-  const db = await openSqliteRecords({ file: recordsFile(config.dataDir) });
+  const db = await openRecords(config);
   const vehicles = createVehicleRegistry({ db });
   const services = createServiceAccounts({ db });
   // every change made here is audited as the operating-system user's, source cli (never a secret)

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import { cursors } from '../../core/cursor.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { inTransaction, type RecordsDb } from '../../records/db.ts';
+import { inTransaction, inTransactionRetryingUnique, type RecordsDb } from '../../records/db.ts';
 import type { ServiceOrdersTable } from '../../records/schema.ts';
 import type { Contact } from '../types.ts';
 import { createOrderRecords, type OrderApplication, type SignOff } from './order-records.ts';
@@ -176,7 +176,8 @@ export function createServiceOrders(deps: { db: RecordsDb; log: Logger; now?: ()
     /** A request by application (the customer for its own unit, or the duty desk on its behalf). */
     async request(r: ServiceOrderRequest, actor: string): Promise<ServiceOrder> {
       const at = now();
-      const order = await inTransaction(db, async (tx) => {
+      // the unit's next number is max + 1: two requests at once on PostgreSQL, the second tries again
+      const order = await inTransactionRetryingUnique(db, async (tx) => {
         const last = await tx
           .selectFrom('service_orders')
           .select((eb) => eb.fn.max('unit_seq').as('n'))

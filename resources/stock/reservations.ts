@@ -356,7 +356,7 @@ export function createReservations(deps: {
       const s = await tx
         .insertInto('stock_shipments')
         .values({
-          notice_no: `pending-${ticket.id}-${now()}-${Math.random().toString(36).slice(2)}`,
+          notice_no: `p-${ticket.id}-${Math.random().toString(36).slice(2, 12)}`, // varchar(32): replaced below
           ticket_id: ticket.id,
           customer_id: ticket.customerId,
           store_id: storeId,

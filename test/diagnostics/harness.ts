@@ -10,7 +10,8 @@ import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
 import type { TelemetryStore } from '../../telemetry/store.ts';
 import { PROFILE_24V, T0 } from './fixtures.ts';
@@ -33,7 +34,7 @@ export async function startDiagnostics(
   } = {},
 ) {
   const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
-  const db: RecordsDb = await openSqliteRecords({ file });
+  const db: RecordsDb = await openTestRecords({ file });
   const bus = createInProcessBus<PlatformEvents>(silentLogger());
   const events: { name: string; payload: unknown }[] = [];
   for (const name of [

@@ -2,7 +2,8 @@ import { Migrator, sql } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TICKET_LEVELS } from '../../diagnostics/tickets/status.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { inTransaction, openSqliteRecords } from '../../records/db.ts';
+import { inTransaction } from '../../records/db.ts';
+import { openTestRecords, advanceTimers, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { migrationProvider } from '../../records/migrations.ts';
 import { T0 } from './fixtures.ts';
 import { startDiagnostics } from './harness.ts';
@@ -43,7 +44,7 @@ describe('the service plan’s rules in the ticket service', () => {
     expect(raised.ticket).toMatchObject({ level: 'extra_urgent', planDueAt: null });
     const reclassified = await tickets.classify(byDesk.id, 'extra_urgent', 'desk-chen', 'crew without power at night');
     expect(reclassified).toMatchObject({ level: 'extra_urgent', planDueAt: null, levelConfirmedBy: 'desk-chen' });
-    await vi.advanceTimersByTimeAsync(31 * 60_000);
+    await advanceTimers(31 * 60_000);
     // the work content (both levels have it) is still breached; the plan (特急 has none) is not
     expect(breaches().map((b) => [b.ticket.id, b.deadline])).toEqual([
       [byRule.id, 'work_content'],
@@ -134,7 +135,7 @@ describe('the service plan’s rules in the ticket service', () => {
     expect(out.deadlinesApply).toBe(false);
     expect(placedLater.deadlinesApply).toBe(true);
     await h.tickets.setSite(placedLater.id, { province: 'out' }, 'desk');
-    await vi.advanceTimersByTimeAsync(31 * 60_000);
+    await advanceTimers(31 * 60_000);
     expect(breaches().map((b) => [b.ticket.id, b.deadline])).toEqual([
       [inside.id, 'work_content'],
       [inside.id, 'plan'],
@@ -147,9 +148,9 @@ describe('the service plan’s rules in the ticket service', () => {
 
 describe('migration 0023', () => {
   it('moves the 常规 (routine) tickets to service orders and cancels the open ones; an assignee becomes the leader', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     try {
-      const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+      const migrator = new Migrator({ db, provider: migrationProvider(TEST_RECORDS_DIALECT) });
       expect((await migrator.migrateTo('0021_vehicle_units')).error).toBeUndefined();
       const at = 1_800_000_000_000;
       const rows: [string, string, string | null, string][] = [

@@ -7,7 +7,8 @@ import type { Ticket } from '../../diagnostics/types.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { inTransaction, openSqliteRecords } from '../../records/db.ts';
+import { inTransaction } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { healthy, onBattery, T0 } from './fixtures.ts';
 import { PLANS, RULES, startDiagnostics } from './harness.ts';
 
@@ -148,7 +149,7 @@ describe('the ticket service', () => {
 describe('the ticket snapshot window', () => {
   it('is 15 minutes and 300 points unless the service is given another', async () => {
     expect(TICKET_SNAPSHOT).toEqual({ beforeMs: 15 * 60_000, maxPoints: 300 });
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     try {
       const asked: number[][] = [];
       const deps = {
@@ -178,7 +179,7 @@ describe('the ticket snapshot window', () => {
   });
 
   it('the platform’s wiring passes its window to the service', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     try {
       const asked: number[] = [];
       const stage = createDiagnosticsStage(
@@ -212,7 +213,7 @@ describe('the ticket snapshot window', () => {
 
 describe('escalating a missed deadline (issue 15, item 3)', () => {
   it('to the accounts the escalation names (deduplicated); to DUTY_LEAD only when it names nobody or fails', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     let clock = T0;
     let answer: () => Promise<string[]> = async () => ['desk-1', 'desk-2', 'desk-1'];
     const bus = createInProcessBus<PlatformEvents>(silentLogger());

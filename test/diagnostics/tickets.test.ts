@@ -4,6 +4,7 @@ import { startDiagnostics } from './harness.ts';
 import { nextStatus, TRANSITIONS, type TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { advanceTimers } from '../helpers/records.ts';
 
 /** Mains lost at 10 s, generator never starts, battery draining at 60 A from 40 %. */
 const cascade = (seconds: number, from = 0): TelemetryFrame[] =>
@@ -234,12 +235,12 @@ describe('deadlines', () => {
       { source: 'hotline', customerId: 'C1', level: 'urgent', title: 'prompt', need: 'x' },
       'desk',
     );
-    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    await advanceTimers(10 * 60_000);
     await tickets.transition(prompt.id, 'determine_work_content', 'desk');
     await tickets.transition(prompt.id, 'issue_plan', 'desk');
-    await vi.advanceTimersByTimeAsync(20 * 60_000 - 1);
+    await advanceTimers(20 * 60_000 - 1);
     expect(h.events.filter((e) => e.name === 'ticket.deadline_breached')).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(2);
+    await advanceTimers(2);
     const breaches = h.events
       .filter((e) => e.name === 'ticket.deadline_breached')
       .map((e) => e.payload as { ticket: { id: number }; deadline: string; escalatedTo: string });
@@ -249,7 +250,7 @@ describe('deadlines', () => {
     ]);
     const t = await tickets.get(late.id);
     expect(t).toMatchObject({ breaches: ['work_content', 'plan'], escalatedTo: 'lead-wang' });
-    await vi.advanceTimersByTimeAsync(60 * 60_000);
+    await advanceTimers(60 * 60_000);
     expect(h.events.filter((e) => e.name === 'ticket.deadline_breached')).toHaveLength(2);
   });
 
@@ -281,7 +282,7 @@ describe('deadlines', () => {
     const [before] = await h.diagnostics.tickets.list();
     expect(before).toBeDefined();
     await h.close();
-    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    await advanceTimers(5 * 60_000);
     h = await startDiagnostics({ file, now: () => Date.now() });
     // the same fault still in the data after restart: no second alarm, no second ticket
     const t1 = Date.now();
@@ -291,7 +292,7 @@ describe('deadlines', () => {
     );
     expect(await h.diagnostics.alarms.list()).toHaveLength(1);
     expect(await h.diagnostics.tickets.list()).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    await advanceTimers(30 * 60_000);
     expect(
       h.events
         .filter((e) => e.name === 'ticket.deadline_breached')

@@ -7,6 +7,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { createPlatform, type Platform } from '../../platform/platform.ts';
 import { TOPIC_KINDS } from '../../protocol/index.ts';
 import type { ServiceScope } from '../../registry/service-accounts.ts';
+import { createTestDatabase, dropTestDatabaseFor, TEST_RECORDS_DIALECT } from './records.ts';
 
 export interface TestPlatform {
   platform: Platform;
@@ -25,6 +26,10 @@ export async function startTestPlatform(
   options: { log?: Logger; dataDir?: string; now?: () => number } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pw-test-'));
+  // on PostgreSQL (TEST_DATABASE_URL) the records live in a database standing for the data directory,
+  // so a platform restarted on the same directory finds them again, as it finds the SQLite file
+  const ownRecords = TEST_RECORDS_DIALECT === 'postgres' && !env.DATABASE_URL;
+  const databaseUrl = ownRecords ? { DATABASE_URL: await createTestDatabase({ file: dataDir }) } : {};
   const config = loadConfig({
     MQTT_PORT: '0',
     HTTP_PORT: '0',
@@ -33,6 +38,7 @@ export async function startTestPlatform(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     REGISTRY_POLL_MS: '100',
+    ...databaseUrl,
     ...env,
   });
   const platform = await createPlatform(config, {
@@ -79,7 +85,10 @@ export async function startTestPlatform(
     async close() {
       await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
       await platform.stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        if (ownRecords) await dropTestDatabaseFor(dataDir);
+      }
     },
   };
 }

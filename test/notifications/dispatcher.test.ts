@@ -12,7 +12,8 @@ import { createWebhookChannel } from '../../notifications/channels/webhook.ts';
 import { createDeliveries } from '../../notifications/deliveries.ts';
 import { createDispatcher, type DispatcherOptions } from '../../notifications/dispatcher.ts';
 import { enqueue, type Channel as ChannelName, type NewNotification } from '../../notifications/outbox.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords, recordsSettled, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { startReceiver, type Receiver } from './receivers.ts';
 import { docsVerifier } from './verifier.ts';
 
@@ -56,7 +57,7 @@ describe('notification dispatcher', () => {
   ) {
     let clock = T0;
     const now = () => clock;
-    const records = db ?? (await openSqliteRecords({ file: ':memory:' }));
+    const records = db ?? (await openTestRecords());
     if (!db) cleanup.push(() => records.destroy());
     const log = pino({ level: 'silent' });
     const bus = createInProcessBus<PlatformEvents>(log);
@@ -145,7 +146,7 @@ describe('notification dispatcher', () => {
     cleanup.push(() => void vi.useRealTimers());
     const receiver = await startReceiver((_r, n) => ({ status: n === 1 ? 500 : 200 }));
     cleanup.push(() => receiver.close());
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     cleanup.push(() => db.destroy());
     const log = pino({ level: 'silent' });
     const bus = createInProcessBus<PlatformEvents>(log);
@@ -306,9 +307,13 @@ describe('notification dispatcher', () => {
     const inbox = new Promise<string>((resolve) => t.bus.on('notification.delivered', (e) => resolve(e.delivery.key)));
     await t.dispatcher.start();
     const first = await two;
-    expect(first.map((r) => r.headers['x-powerwatch-id'])).toEqual(['c-1', 'c-2']);
+    const ids = first.map((r) => r.headers['x-powerwatch-id'] as string);
+    // started in id order; on PostgreSQL each send's target check is its own round trip, so which of
+    // the two reaches the receiver first is the network's
+    expect(TEST_RECORDS_DIALECT === 'sqlite' ? ids : ids.sort()).toEqual(['c-1', 'c-2']);
     // the webhook's slots are taken; the inbox is not held up by them
     expect(await inbox).toBe('i-1');
+    await recordsSettled(); // PostgreSQL: the inbox send's bookkeeping after its commit
     expect(t.dispatcher.stats().inFlight).toBe(2);
     expect(receiver.received).toHaveLength(2);
   });
@@ -322,7 +327,7 @@ describe('notification dispatcher', () => {
     cleanup.push(() => receiver.close());
 
     // first run: the send is in flight (the receiver has it, no answer yet) when the process stops
-    const db1 = await openSqliteRecords({ file });
+    const db1 = await openTestRecords({ file });
     const t1 = await setup(receiver, { stopTimeoutMs: 50 }, db1);
     await enqueue(db1, [row('r-1')], t1.now());
     const arrived = receiver.next();
@@ -334,7 +339,7 @@ describe('notification dispatcher', () => {
 
     // second run over the same file: the row is due and goes again
     answering = true;
-    const db2 = await openSqliteRecords({ file });
+    const db2 = await openTestRecords({ file });
     cleanup.push(() => db2.destroy());
     const t2 = await setup(receiver, {}, db2);
     await t2.dispatcher.start();

@@ -7,7 +7,7 @@ import { createEmailChannel, messageIdOf } from '../../notifications/channels/em
 import { createDispatcher } from '../../notifications/dispatcher.ts';
 import { ticketLink } from '../../notifications/links.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
-import { openSqliteRecords } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { PASSWORD, startSmtp, USER } from './smtp.ts';
 
 const FROM = 'PowerWatch <noreply@pw.example.com>';
@@ -40,7 +40,7 @@ describe('email channel over a real SMTP server', () => {
   });
 
   async function setup(smtp: Awaited<ReturnType<typeof startSmtp>>, password = PASSWORD) {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     cleanup.push(() => db.destroy());
     const log = pino({ level: 'silent' });
     const bus = createInProcessBus<PlatformEvents>(log);

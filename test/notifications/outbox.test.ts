@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { inTransaction, openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { inTransaction, type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 
 const item = (key: string, extra: Partial<NewNotification> = {}): NewNotification => ({
@@ -22,7 +23,7 @@ describe('notification outbox', () => {
   });
 
   it('stores each key once: enqueueing a key again is a no-op', async () => {
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
     expect(await enqueue(db, [item('a'), item('b')], 1000)).toBe(2);
     expect(await enqueue(db, [item('b'), item('c')], 2000)).toBe(1);
     const rows = await db.selectFrom('notifications').selectAll().orderBy('id').execute();
@@ -34,14 +35,14 @@ describe('notification outbox', () => {
   });
 
   it('holds a delivery until its time and keeps the structured payload', async () => {
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
     await enqueue(db, [item('q', { holdUntil: 5000, payload: { ticket: 7 } })], 1000);
     const row = await db.selectFrom('notifications').selectAll().executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'held', next_at: 5000, payload: '{"ticket":7}' });
   });
 
   it('commits with the event that causes it, or not at all', async () => {
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
     await expect(
       inTransaction(db, async (tx) => {
         await enqueue(tx, [item('lost')], 1000);

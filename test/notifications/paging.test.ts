@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { codeOf, startWeb, type TestWeb } from '../web/helpers.ts';
+import { advanceTimers } from '../helpers/records.ts';
 
 /**
  * Paging over the real ticket service, SQLite and HTTP routes, with fake timers: the test moves the
@@ -28,9 +29,9 @@ async function pass(web: TestWeb, ms: number) {
   for (let left = ms; left > 0; left -= step) {
     const d = Math.min(step, left);
     web.advance(d);
-    await vi.advanceTimersByTimeAsync(d);
+    await advanceTimers(d);
   }
-  for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
+  for (let i = 0; i < 5; i++) await advanceTimers(0);
 }
 const pages = (web: TestWeb, ticketId: number) => web.notifications.paging.ofTicket(ticketId);
 const outbox = (web: TestWeb, kind: string) =>

@@ -7,7 +7,7 @@ import { createDingtalkChannel } from '../../notifications/channels/dingtalk.ts'
 import { createWecomChannel } from '../../notifications/channels/wecom.ts';
 import { createDispatcher } from '../../notifications/dispatcher.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
-import { openSqliteRecords } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { dingtalkAccepts, startReceiver, type Received } from './receivers.ts';
 
 const DING_SECRET = 'SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd';
@@ -41,7 +41,7 @@ describe('group robots: DingTalk and WeCom', () => {
   async function setup(url: string) {
     let clock = T0;
     const now = () => clock;
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     cleanup.push(() => db.destroy());
     const log = pino({ level: 'silent' });
     const robots = [

@@ -4,7 +4,8 @@ import { createCounters } from '../../core/counters.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { loadConfig } from '../../platform/config.ts';
 import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { createCustomers } from '../../registry/customers.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createRemoteSessions, type RemoteSessionsOptions } from '../../remote/sessions.ts';
@@ -25,7 +26,7 @@ export const ABANDON_MS = 600_000;
 export async function startSessions(
   opts: { db?: RecordsDb; file?: string; options?: Partial<RemoteSessionsOptions>; seed?: boolean } = {},
 ) {
-  const db = opts.db ?? (await openSqliteRecords({ file: opts.file ?? ':memory:' }));
+  const db = opts.db ?? (await openTestRecords({ file: opts.file ?? ':memory:' }));
   const log = pino({ level: 'silent' });
   const bus = createInProcessBus<PlatformEvents>(log);
   const now = () => Date.now();

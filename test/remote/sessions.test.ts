@@ -6,6 +6,7 @@ import { isPlatformError } from '../../core/errors.ts';
 import type { SessionAccess } from '../../remote/types.ts';
 import { healthyFrame } from '../web/helpers.ts';
 import { ABANDON_MS, RING_MS, startSessions } from './harness.ts';
+import { advanceTimers } from '../helpers/records.ts';
 
 /** Friday 27 Nov 2026, 10:00 in Shanghai (02:00 UTC). */
 const FRI_10 = Date.UTC(2026, 10, 27, 2, 0, 0);
@@ -55,17 +56,17 @@ describe('remote sessions: request, ringing ladder, answer, chat, end', () => {
     const ticket = await h.tickets.get(session.ticketId);
     expect(ticket).toMatchObject({ source: 'customer', vehicleId: 'VA1', serviceMode: 'remote_support' });
 
-    await vi.advanceTimersByTimeAsync(RING_MS - 1);
+    await advanceTimers(RING_MS - 1);
     expect(h.events['remote.ringing']).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    await advanceTimers(1);
     expect(h.events['remote.ringing']?.map((e) => [e.step, e.accounts])).toEqual([
       ['primary', ['eng-1']],
       ['secondary', ['eng-2']],
     ]);
-    await vi.advanceTimersByTimeAsync(RING_MS);
+    await advanceTimers(RING_MS);
     expect(h.events['remote.ringing']?.at(-1)).toMatchObject({ step: 'duty_lead', accounts: ['lead-1'] });
 
-    await vi.advanceTimersByTimeAsync(30_000);
+    await advanceTimers(30_000);
     const live = await h.sessions.answer(h.principal('eng-3'), session.id);
     expect(live).toMatchObject({ status: 'live', answeredBy: 'eng-3', answeredAt: FRI_10 + 2 * RING_MS + 30_000 });
     expect(live.participants.map((p) => [p.id, p.role])).toEqual([
@@ -116,7 +117,7 @@ describe('remote sessions: request, ringing ladder, answer, chat, end', () => {
     const ticketTimeline = await h.tickets.timeline(session.ticketId);
     expect(ticketTimeline.at(-1)?.note).toContain(`remote session ${session.id} ended: resolved remotely`);
     // no more rings after the end
-    await vi.advanceTimersByTimeAsync(10 * RING_MS);
+    await advanceTimers(10 * RING_MS);
     expect(h.events['remote.ringing']).toHaveLength(3);
   });
 
@@ -170,20 +171,20 @@ describe('remote sessions: request, ringing ladder, answer, chat, end', () => {
     const { session } = await h.sessions.request(h.principal('cust-a'), { vehicleId: 'VA1', description: 'x' });
     h.sessions.present(session.id, 'cust-a', true);
     await h.sessions.idle();
-    await vi.advanceTimersByTimeAsync(ABANDON_MS * 2);
+    await advanceTimers(ABANDON_MS * 2);
     expect((await h.sessions.get(session.id)).status).toBe('ringing');
     // the engineer answers, then both lose the network
     await h.sessions.answer(h.principal('eng-1'), session.id);
     h.sessions.present(session.id, 'eng-1', true);
     h.sessions.present(session.id, 'cust-a', false);
     await h.sessions.idle();
-    await vi.advanceTimersByTimeAsync(ABANDON_MS);
+    await advanceTimers(ABANDON_MS);
     expect((await h.sessions.get(session.id)).status).toBe('live');
     h.sessions.present(session.id, 'eng-1', false);
     await h.sessions.idle();
-    await vi.advanceTimersByTimeAsync(ABANDON_MS - 1);
+    await advanceTimers(ABANDON_MS - 1);
     expect((await h.sessions.get(session.id)).status).toBe('live');
-    await vi.advanceTimersByTimeAsync(1);
+    await advanceTimers(1);
     expect(await h.sessions.get(session.id)).toMatchObject({ status: 'ended', outcome: 'abandoned' });
   });
 
@@ -263,9 +264,9 @@ describe('remote sessions: request, ringing ladder, answer, chat, end', () => {
     );
     await h.telemetry.append(frames.map((frame) => ({ vehicleId: 'VA1', receivedAt: frame.ts, frame })));
     const { session } = await h.sessions.request(h.principal('cust-a'), { vehicleId: 'VA1', description: 'x' });
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advanceTimers(60_000);
     await h.sessions.answer(h.principal('eng-1'), session.id);
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advanceTimers(60_000);
     await h.sessions.end(h.principal('eng-1'), session.id, 'resolved_remotely');
     const record = await h.sessions.record(session.id);
     expect(record.telemetry.frames.map((f) => f.frame.ts - t0)).toEqual([-299_000, -60_000, 0, 100, 200, 65_000]);
@@ -297,19 +298,19 @@ describe('remote sessions across a restart', () => {
       vehicleId: 'VA1',
       description: 'x',
     });
-    await vi.advanceTimersByTimeAsync(60_000);
+    await advanceTimers(60_000);
     await first.close();
 
     const second = await startSessions({ file, seed: false });
     try {
       await second.sessions.start();
       expect(await second.sessions.get(session.id)).toMatchObject({ status: 'ringing' });
-      await vi.advanceTimersByTimeAsync(RING_MS - 60_000 - 1);
+      await advanceTimers(RING_MS - 60_000 - 1);
       expect(second.events['remote.ringing'] ?? []).toEqual([]);
-      await vi.advanceTimersByTimeAsync(1);
+      await advanceTimers(1);
       expect(second.events['remote.ringing']?.map((e) => [e.session.id, e.step])).toEqual([[session.id, 'secondary']]);
       // nobody came back after the restart: abandoned 10 min after it
-      await vi.advanceTimersByTimeAsync(ABANDON_MS);
+      await advanceTimers(ABANDON_MS);
       expect(await second.sessions.get(session.id)).toMatchObject({ status: 'ended', outcome: 'abandoned' });
     } finally {
       await second.close();

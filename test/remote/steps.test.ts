@@ -4,7 +4,8 @@ import type { PlatformEvents } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { parsePlanFile, type PlanStep } from '../../diagnostics/plans/plans.ts';
 import { DEFAULT_POWER_PROFILE, type TelemetryFrame } from '../../protocol/index.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords, recordsSettled } from '../helpers/records.ts';
 import { createStepRunner, type StepRunner } from '../../remote/steps.ts';
 import type { RemoteSession, StepResult } from '../../remote/types.ts';
 import { frame } from '../helpers/platform.ts';
@@ -63,6 +64,7 @@ const rpmFrame = (seq: number, rpm: number): TelemetryFrame =>
 /** Lets the runner's queued database work finish (fake timers leave promises and setImmediate alone). */
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  await recordsSettled(); // PostgreSQL: the queries are real I/O
 };
 
 describe('guided steps (remote/steps.ts)', () => {
@@ -85,7 +87,7 @@ describe('guided steps (remote/steps.ts)', () => {
 
   beforeEach(async () => {
     vi.useFakeTimers({ now: 1_800_000_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
     bus = createInProcessBus<PlatformEvents>(silentLogger());
     results = [];
     runners = [];

@@ -12,7 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createLoginFailureAudit, type BrokerAudit } from '../../broker/login-failure-audit.ts';
 import { auditRowHash, GENESIS_HASH } from '../../records/audit-chain.ts';
 import { createAuditLog } from '../../records/audit-log.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { csvCell } from '../../web/audit-export.ts';
 import { codeOf, startWeb, type TestWeb } from '../web/helpers.ts';
 import { startClockedPlatform, type ClockedPlatform } from './helpers.ts';
@@ -34,7 +35,7 @@ describe('the audit log’s hash chain', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pw-audit-'));
-    db = await openSqliteRecords({ file: file() });
+    db = await openTestRecords({ file: file() });
   });
   afterAll(async () => {
     await db?.destroy();
@@ -55,7 +56,7 @@ describe('the audit log’s hash chain', () => {
     const a = createAuditLog({ db, now }, { source: 'console' });
     const b = createAuditLog({ db, now }, { source: 'mqtt' });
     // another process: its own better-sqlite3 connection to the same file
-    const cli = await openSqliteRecords({ file: file() });
+    const cli = await openTestRecords({ file: file() });
     try {
       const c = createAuditLog({ db: cli, now }, { source: 'cli' });
       await Promise.all(

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migrationProvider } from '../../records/migrations.ts';
 import { Migrator } from 'kysely';
-import { openSqliteRecords } from '../../records/db.ts';
+import { openTestRecords, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import type { LiveTicket } from '../../web/live/events.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import { apiAs, openConsole, type LiveClient } from '../helpers/live-client.ts';
@@ -134,8 +134,8 @@ describe('internal notes never reach the customer (REST, notifications)', () => 
 describe('migration 0017: the notes staff wrote before become internal', () => {
   it('staff comments and step notes, alarm comments by staff → internal; customer comments and the platform’s entries stay customer', async () => {
     // a database as it was before 0017 (down from the latest: 0017's down runs too)
-    const db = await openSqliteRecords({ file: ':memory:' });
-    const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+    const db = await openTestRecords();
+    const migrator = new Migrator({ db, provider: migrationProvider(TEST_RECORDS_DIALECT) });
     const to16 = await migrator.migrateTo('0016_session_guests_photos');
     expect(to16.error).toBeUndefined();
     await db

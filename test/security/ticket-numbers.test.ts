@@ -2,7 +2,8 @@ import { Migrator } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { insertTicket, ticketNumber } from '../../diagnostics/tickets/records.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
-import { inTransaction, openSqliteRecords } from '../../records/db.ts';
+import { inTransaction } from '../../records/db.ts';
+import { openTestRecords, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { migrationProvider } from '../../records/migrations.ts';
 import { startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 
@@ -86,9 +87,9 @@ describe('ticket numbers per customer unit', () => {
 
 describe('migration 0019', () => {
   it('keeps the numbers already given and goes on from each unit’s own count', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     try {
-      const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+      const migrator = new Migrator({ db, provider: migrationProvider(TEST_RECORDS_DIALECT) });
       expect((await migrator.migrateTo('0016_session_guests_photos')).error).toBeUndefined();
       const at = 1_800_000_000_000;
       const old: [string, string, number][] = [

@@ -6,7 +6,7 @@ import { createAccounts } from '../../web/auth/accounts.ts';
 import type { LiveFrame } from '../../web/live/events.ts';
 import { askVehicle, openConsole, type LiveClient } from '../helpers/live-client.ts';
 import { frame, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-import { openSqliteRecords } from '../../records/db.ts';
+import { openTestRecords, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { migrationProvider } from '../../records/migrations.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { PASSWORD, TEST_COST, healthyFrame, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
@@ -195,9 +195,9 @@ describe('a vehicle id reused for another unit', () => {
 
 describe('migration 0021', () => {
   it('stamps existing alarms and incidents with the vehicle’s unit, and lets each unit have its own active alarm', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     try {
-      const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+      const migrator = new Migrator({ db, provider: migrationProvider(TEST_RECORDS_DIALECT) });
       expect((await migrator.migrateTo('0020_service_scopes_command_log')).error).toBeUndefined();
       const at = 1_800_000_000_000;
       await sql`insert into customers (id, name, created_at) values ('CB', 'B', ${at})`.execute(db);

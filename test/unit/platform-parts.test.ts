@@ -35,6 +35,22 @@ describe('config', () => {
   it('treats empty values as unset', () => {
     expect(loadConfig({ MQTT_PORT: '' }).MQTT_PORT).toBe(1883);
   });
+  it('DATABASE_URL selects PostgreSQL for the records: a postgres:// URL, never repeated in an error', () => {
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+    const url = 'postgresql://pw:secret@db.example:5432/powerwatch';
+    expect(loadConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    expect(loadConfig({ DATABASE_URL: 'postgres://127.0.0.1/pw' }).DATABASE_URL).toBe('postgres://127.0.0.1/pw');
+    for (const bad of ['mysql://pw:secret@db/pw', 'postgres://', 'records.db']) {
+      try {
+        loadConfig({ DATABASE_URL: bad });
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+        expect((err as Error).message).toContain('DATABASE_URL=(not shown): DATABASE_URL must be a postgres://');
+        expect((err as Error).message).not.toContain('secret');
+      }
+    }
+  });
 });
 
 describe('event bus', () => {

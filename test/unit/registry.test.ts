@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createServiceAccounts, DEFAULT_SERVICE_SCOPE } from '../../registry/service-accounts.ts';
 import { createRegistryAuthenticator } from '../../registry/authenticator.ts';
@@ -10,7 +11,7 @@ import { silentLogger } from '../../core/logger.ts';
 describe('vehicle registry', () => {
   let db: RecordsDb;
   beforeEach(async () => {
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
   });
   afterEach(async () => db.destroy());
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteRecords } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { SESSION_COOKIE } from '../../web/auth/sessions.ts';
 import { captureLogger, codeOf, PASSWORD, startWeb, type TestWeb } from './helpers.ts';
 
@@ -448,7 +448,7 @@ describe('web console: login, session cookie, CSRF, rate limit, expiry', () => {
 
 describe('first start', () => {
   it('creates admin with a one-time setup password, printed once at warn, never again', async () => {
-    const db = await openSqliteRecords({ file: ':memory:' });
+    const db = await openTestRecords();
     const first = captureLogger('info');
     const w1 = await startWeb({ db, log: first.log, seed: false, options: { bootstrapAdmin: true } });
     const warnings = first.lines().filter((l) => l.level === 40 && String(l.msg).includes('setup password'));

@@ -19,7 +19,8 @@ import { createDiagnosticsStage } from '../../platform/diagnostics.ts';
 import { createRemoteStage, createSessionParts } from '../../platform/remote.ts';
 import { createServiceStage } from '../../platform/service.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import { type RecordsDb } from '../../records/db.ts';
+import { openTestRecords } from '../helpers/records.ts';
 import { createCustomers } from '../../registry/customers.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
@@ -118,7 +119,7 @@ export async function startWeb(
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
   const now = () => clock;
-  const db = opts.db ?? (await openSqliteRecords({ file: ':memory:' }));
+  const db = opts.db ?? (await openTestRecords());
   const log = opts.log ?? pino({ level: 'silent' });
   const bus = createInProcessBus<PlatformEvents>(log);
   const counters = createCounters();

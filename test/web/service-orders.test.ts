@@ -104,6 +104,13 @@ describe('service orders over the API', () => {
     expect((await dispatcher.get('/api/service-orders?kind=training')).json().orders).toHaveLength(1);
   });
 
+  it('requests at once for one unit get one number each (on PostgreSQL they run side by side)', async () => {
+    const res = await Promise.all(Array.from({ length: 8 }, () => custA.post('/api/service-orders', patrol)));
+    expect(res.map((r) => r.statusCode)).toEqual(Array(8).fill(201));
+    const seqs = res.map((r) => Number((r.json().order as { number: string }).number.slice(-4)));
+    expect(seqs.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
   it('validates the application: kind, date, people, contacts', async () => {
     for (const body of [
       { ...patrol, kind: 'routine' },
