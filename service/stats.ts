@@ -20,8 +20,7 @@ export type StatDimension = (typeof STAT_DIMENSIONS)[number];
  * What the statistics cannot give yet, said in every answer (`seams`: none now — supplier parts come
  * from the quality records, time to arrive from the on-site repair's `arrived` step).
  */
-export const STAT_SEAMS: Readonly<Record<string, string>> = {
-} as const;
+export const STAT_SEAMS: Readonly<Record<string, string>> = {} as const;
 
 export interface StatsQuery {
   by: StatDimension;

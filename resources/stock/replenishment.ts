@@ -227,7 +227,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
       const r = await tx
         .insertInto('purchase_orders')
         .values({
-          number: `pending-${t}-${Math.random().toString(36).slice(2)}`,
+          number: `p-${t}-${Math.random().toString(36).slice(2, 12)}`, // varchar(32): replaced below
           contract_id: c.id,
           store_id: input.storeId,
           status: 'ordered',

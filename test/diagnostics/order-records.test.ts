@@ -7,8 +7,9 @@ import {
   type ServiceOrderKind,
   type ServiceOrders,
 } from '../../diagnostics/service-orders/orders.ts';
-import { openSqliteRecords, type RecordsDb } from '../../records/db.ts';
+import type { RecordsDb } from '../../records/db.ts';
 import { migrationProvider } from '../../records/migrations.ts';
+import { openTestRecords, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { buildOrderReport } from '../../reports/order-report.ts';
 import { layoutPatrolReport } from '../../reports/patrol-report-layout.ts';
 import { layoutTrainingReport } from '../../reports/training-report-layout.ts';
@@ -29,7 +30,7 @@ describe('service order records', () => {
   let orders: ServiceOrders;
   let clock = 1_000_000;
   beforeEach(async () => {
-    db = await openSqliteRecords({ file: ':memory:' });
+    db = await openTestRecords();
     orders = createServiceOrders({ db, log: silentLogger(), now: () => clock });
   });
   afterEach(async () => db.destroy());
@@ -200,7 +201,7 @@ describe('service order records', () => {
 
   it('migration 0029 goes down and up again (the records tables and the order columns)', async () => {
     const o = await request('patrol_inspection');
-    const migrator = new Migrator({ db, provider: migrationProvider('sqlite') });
+    const migrator = new Migrator({ db, provider: migrationProvider(TEST_RECORDS_DIALECT) });
     expect((await migrator.migrateTo('0026_service_records')).error).toBeUndefined();
     const tables = (await db.introspection.getTables()).map((t) => t.name);
     expect(tables).not.toContain('service_order_records');

@@ -6,6 +6,7 @@ import { createStock } from '../../resources/stock/stock.ts';
 import { createTools } from '../../resources/tools/tools.ts';
 import { T0 } from './fixtures.ts';
 import { startDiagnostics } from './harness.ts';
+import { advanceTimers } from '../helpers/records.ts';
 
 const MIN = 60_000;
 const content = (over: Partial<SupportPlanContent> = {}): SupportPlanContent => ({
@@ -82,17 +83,17 @@ describe('support plan versions (应急保障工作计划)', () => {
       tickets.open({ source: 'hotline', customerId: 'C1', level: 'urgent', title, need: 'x' }, 'desk');
     const planned = await open('planned');
     const late = await open('late');
-    await vi.advanceTimersByTimeAsync(10 * MIN);
+    await advanceTimers(10 * MIN);
     for (const t of [planned, late]) await tickets.transition(t.id, 'determine_work_content', 'desk');
     const draft = { workContent: 'swap the filter', materials: [], milestones: [], transport: null, eta: null };
     await plans.saveDraft(planned.id, draft, 'desk');
-    await vi.advanceTimersByTimeAsync(5 * MIN);
+    await advanceTimers(5 * MIN);
     const v1 = await plans.issue(planned.id, 'desk', null);
     expect(v1.ticket).toMatchObject({ status: 'plan_issued', planDoneAt: T0 + 15 * MIN });
     // a re-issue needs its reason and leaves the deadline as met by the first version
     await plans.saveDraft(planned.id, { ...draft, eta: T0 + 120 * MIN }, 'desk');
     await expect(plans.issue(planned.id, 'desk', ' ')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await vi.advanceTimersByTimeAsync(5 * MIN);
+    await advanceTimers(5 * MIN);
     const v2 = await plans.issue(planned.id, 'desk', 'later arrival');
     expect(v2.ticket).toMatchObject({ planDoneAt: T0 + 15 * MIN, eta: T0 + 120 * MIN });
     expect(v2.version).toMatchObject({ version: 2, reason: 'later arrival', changes: ['ETA'] });
@@ -117,7 +118,7 @@ describe('support plan versions (应急保障工作计划)', () => {
     expect(both.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'SUPPORT_PLAN_NOT_FOUND' } });
     const timeline = await tickets.timeline(planned.id);
     expect(timeline.filter((e) => e.action === 'plan_reissued')).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(20 * MIN);
+    await advanceTimers(20 * MIN);
     const breaches = h.events
       .filter((e) => e.name === 'ticket.deadline_breached')
       .map((e) => e.payload as { ticket: { id: number }; deadline: string });
