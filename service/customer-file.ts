@@ -155,7 +155,8 @@ export function createCustomerFiles(deps: { db: RecordsDb }) {
       db
         .selectFrom('service_orders as o')
         .leftJoin('service_order_events as e', (j) => j.onRef('e.order_id', '=', 'o.id').on('e.to_status', '=', 'done'))
-        .select(['o.id', 'o.number', 'o.kind', 'o.updated_at', (eb) => eb.fn.max('e.at').as('at')])
+        // an order done before its events were kept: when it was last updated
+        .select(['o.id', 'o.number', 'o.kind', sql<number>`coalesce(max(e.at), o.updated_at)`.as('at')])
         .where('o.customer_id', '=', customerId)
         .where('o.status', '=', 'done')
         .groupBy(['o.id', 'o.number', 'o.kind', 'o.updated_at'])
@@ -201,7 +202,7 @@ export function createCustomerFiles(deps: { db: RecordsDb }) {
         ticketId: null,
         orderId: id,
         number: r.number,
-        availableAt: Number(r.at ?? r.updated_at),
+        availableAt: Number(r.at),
         html: `/api/service-orders/${id}/report.html`,
         pdf: `/api/service-orders/${id}/report.pdf`,
       });

@@ -388,7 +388,11 @@ describe('customer file: service orders and reports', () => {
   const contacts = [{ name: '李伟', phone: '0730-7650002', role: '用户技术员' }];
   const base = { details: '申请说明', place: '岳阳车场', requestedDate: '2026-12-20', people: 2, contacts };
   const act = (id: number, a: Agent, body: object) => a.post(`/api/service-orders/${id}/actions`, body);
-  async function order(by: Agent, title: string, done: boolean): Promise<{ id: number; number: string }> {
+  async function order(
+    by: Agent,
+    title: string,
+    done: boolean,
+  ): Promise<{ id: number; number: string; doneAt?: number }> {
     const res = await by.post('/api/service-orders', {
       ...base,
       kind: 'training',
@@ -408,6 +412,7 @@ describe('customer file: service orders and reports', () => {
       w.advance(MIN);
       const c = await act(o.id, engineer, { action: 'complete', note: '培训完毕' });
       expect(c.statusCode, c.body).toBe(200);
+      return { ...o, doneAt: w.now() };
     }
     return o;
   }
@@ -457,6 +462,7 @@ describe('customer file: service orders and reports', () => {
       title: { zh: '技术培训服务报告', en: 'Technical training service report' },
       orderId: first.id,
       ticketId: null,
+      availableAt: first.doneAt,
       html: `/api/service-orders/${first.id}/report.html`,
     });
     expect(reports.some((r) => r.html.includes(`/${open.id}/`))).toBe(false);
