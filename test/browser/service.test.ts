@@ -2,7 +2,8 @@
 /**
  * The plan's service rules in real Chromium (issue 13, docs/service.md): the duty desk reclassifies
  * a level a customer proposed; the customer side confirms the repair (双方确认); a service order
- * (巡检巡修) requested by a customer and scheduled by the duty desk.
+ * (巡检巡修) requested by a customer and scheduled by the duty desk; the customer file (客户信息系统)
+ * with the unit's service orders and report links.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,5 +168,30 @@ describe('the service plan’s rules in the console (Chromium)', () => {
       .executeTakeFirstOrThrow();
     expect(order).toEqual({ status: 'scheduled', team: 'Wang (leader), Zhou (technician)' });
     expect(await tp.platform.tickets.list()).toHaveLength(2); // the two tickets above only
+  }, 60_000);
+
+  it('the customer file (客户信息系统) shows the unit’s service orders and the reports with working links', async () => {
+    // after the tests above: a verified ticket (its 《售后服务报告》) and a scheduled patrol order
+    const page = await signIn('cust-a');
+    await page.goto(`${base}/#/files`);
+    await page.waitForSelector('[data-testid=file-unit]');
+    const order = page.locator('[data-testid=file-order]').first();
+    await order.waitFor();
+    expect(await order.innerText()).toContain('Patrol inspection and repair');
+    const so = await order.locator('a[href^="#/orders/"]').innerText();
+    expect(so).toMatch(/^SO-UNIT-A-\d{4}$/);
+    const report = page.locator('[data-testid=file-report]').first();
+    expect(await report.innerText()).toContain('《售后服务报告》 After-sales service report');
+    const href = await report.locator('[data-testid=file-report-links] a[target=_blank]').getAttribute('href');
+    expect(href).toMatch(/^\/api\/tickets\/\d+\/report\.html\?lang=en$/);
+    const res = await page.request.get(`${base}${href}`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toContain('text/html');
+    // search by the service order number
+    await page.fill('[data-testid=customer-file-view] form input', so);
+    await page.click('[data-testid=customer-file-view] form button[type=submit]');
+    const match = page.locator('[data-testid=file-matches] li').first();
+    await match.waitFor();
+    expect(await match.innerText()).toBe(`Unit A service order: ${so}`);
   }, 60_000);
 });

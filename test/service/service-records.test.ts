@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TicketAction } from '../../diagnostics/tickets/status.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
-import { codeOf, startWeb, type TestWeb } from '../web/helpers.ts';
+import { codeOf, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
+import { withIssuedPlan } from '../web/support-plan-helpers.ts';
 
 const MIN = 60_000;
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /**
@@ -323,7 +325,32 @@ describe('customer file (客户信息系统/服务记录系统)', () => {
     expect(file.tickets[0].closedAt).toBe(t.updatedAt);
     expect(file.ticketCount).toBe(1);
     expect(file.surveys).toEqual([expect.objectContaining({ ticketId: t.id, answeredAt: null })]);
-    expect(file.reports).toEqual([]);
+    expect(file.orders).toEqual([]);
+    expect(file.orderCount).toBe(0);
+    // the closed ticket's 《售后服务报告》, available from when it was repaired
+    const repairedAt = (
+      await w.db
+        .selectFrom('ticket_timeline')
+        .select('at')
+        .where('ticket_id', '=', t.id)
+        .where('to_status', '=', 'repaired')
+        .executeTakeFirstOrThrow()
+    ).at;
+    expect(file.reports).toEqual([
+      {
+        kind: 'service_report',
+        title: { zh: '售后服务报告', en: 'After-sales service report' },
+        ticketId: t.id,
+        orderId: null,
+        number: t.number,
+        availableAt: Number(repairedAt),
+        html: `/api/tickets/${t.id}/report.html`,
+        pdf: `/api/tickets/${t.id}/report.pdf`,
+      },
+    ]);
+    const report = await custA.get(file.reports[0].html);
+    expect(report.statusCode).toBe(200);
+    expect(report.body).toContain(t.number);
 
     expect(codeOf(await custA.get('/api/customers/CB/file'))).toBe('CUSTOMER_NOT_FOUND');
     expect(codeOf(await admin.get('/api/customers/NOPE/file'))).toBe('CUSTOMER_NOT_FOUND');
@@ -340,5 +367,126 @@ describe('customer file (客户信息系统/服务记录系统)', () => {
     ).toEqual(['CA']);
     expect((await custA.get('/api/customer-files?q=B1')).json().matches).toEqual([]);
     expect((await admin.get('/api/customer-files?q=%25')).json().matches).toEqual([]);
+  });
+});
+
+describe('customer file: service orders and reports', () => {
+  let w: TestWeb;
+  let dispatcher: Agent;
+  let engineer: Agent;
+  let custA: Agent;
+  let custB: Agent;
+  beforeEach(async () => {
+    w = await startWeb();
+    dispatcher = await w.login('dispatcher');
+    engineer = await w.login('engineer');
+    custA = await w.login('cust-a');
+    custB = await w.login('cust-b');
+  });
+  afterEach(() => w.close());
+
+  const contacts = [{ name: '李伟', phone: '0730-7650002', role: '用户技术员' }];
+  const base = { details: '申请说明', place: '岳阳车场', requestedDate: '2026-12-20', people: 2, contacts };
+  const act = (id: number, a: Agent, body: object) => a.post(`/api/service-orders/${id}/actions`, body);
+  async function order(
+    by: Agent,
+    title: string,
+    done: boolean,
+  ): Promise<{ id: number; number: string; doneAt?: number }> {
+    const res = await by.post('/api/service-orders', {
+      ...base,
+      kind: 'training',
+      title,
+      application: { kind: 'training', teachingUnit: '技术中心', topics: ['电源系统'], materials: '教材' },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const o = res.json().order as { id: number; number: string };
+    if (done) {
+      await dispatcher.request('PUT', `/api/service-orders/${o.id}/team`, {
+        members: [{ accountId: 'engineer', role: 'leader', duty: '授课' }],
+      });
+      expect((await act(o.id, dispatcher, { action: 'schedule', scheduledStart: w.now() + HOUR })).statusCode).toBe(
+        200,
+      );
+      expect((await act(o.id, engineer, { action: 'start' })).statusCode).toBe(200);
+      w.advance(MIN);
+      const c = await act(o.id, engineer, { action: 'complete', note: '培训完毕' });
+      expect(c.statusCode, c.body).toBe(200);
+      return { ...o, doneAt: w.now() };
+    }
+    return o;
+  }
+
+  it('lists the unit’s orders and the documents of its records, with working links; others see none of it', async () => {
+    const first = await order(custA, '春季培训', true);
+    w.advance(MIN);
+    const second = await order(custA, '秋季培训', false);
+    const other = await order(custB, 'B 单位培训', true);
+    const planned = await w.ticket('VA1', 'urgent');
+    w.advance(MIN);
+    await withIssuedPlan(w, planned.id);
+    const issuedAt = w.now();
+    const open = await w.ticket('VA1'); // neither repaired nor planned: no document
+
+    const file = (await custA.get('/api/customers/CA/file')).json().file;
+    expect(file.orderCount).toBe(2);
+    expect(file.orders.map((o: { number: string }) => o.number)).toEqual([second.number, first.number]);
+    expect(file.orders[1]).toMatchObject({
+      id: first.id,
+      kind: 'training',
+      kindLabel: { zh: '技术培训', en: 'Technical training' },
+      status: 'done',
+      title: '春季培训',
+      requestedDate: '2026-12-20',
+      signedOff: false,
+    });
+    expect(file.orders[1].scheduledStart).toEqual(expect.any(Number));
+    expect(file.orders[0]).toMatchObject({ status: 'requested', scheduledStart: null });
+
+    const reports = file.reports as { kind: string; number: string; html: string; pdf: string; availableAt: number }[];
+    expect(reports.map((r) => [r.kind, r.number])).toEqual([
+      ['support_plan', planned.number],
+      ['contact_letter', planned.number],
+      ['shipment_notice', planned.number],
+      ['training_report', first.number],
+    ]);
+    expect(reports[0]).toMatchObject({
+      title: { zh: '专项保障工作计划', en: 'Special support work plan' },
+      ticketId: planned.id,
+      orderId: null,
+      availableAt: issuedAt,
+      html: `/api/tickets/${planned.id}/support-plan/plan.html`,
+      pdf: `/api/tickets/${planned.id}/support-plan/plan.pdf`,
+    });
+    expect(reports[3]).toMatchObject({
+      title: { zh: '技术培训服务报告', en: 'Technical training service report' },
+      orderId: first.id,
+      ticketId: null,
+      availableAt: first.doneAt,
+      html: `/api/service-orders/${first.id}/report.html`,
+    });
+    expect(reports.some((r) => r.html.includes(`/${open.id}/`))).toBe(false);
+    // the links work, for the unit's customer
+    for (const r of reports) {
+      const res = await custA.get(`${r.html}?lang=en`);
+      expect(res.statusCode, `${r.html}: ${res.body.slice(0, 200)}`).toBe(200);
+      expect(res.headers['content-type']).toContain('text/html');
+    }
+
+    // another unit's customer: not the file, and its own file holds none of unit A's orders or reports
+    expect(codeOf(await custB.get('/api/customers/CA/file'))).toBe('CUSTOMER_NOT_FOUND');
+    const fileB = (await custB.get('/api/customers/CB/file')).json().file;
+    expect(fileB.orders.map((o: { number: string }) => o.number)).toEqual([other.number]);
+    expect(fileB.reports.map((r: { number: string }) => r.number)).toEqual([other.number]);
+    expect((await custB.get(reports[3]!.html)).statusCode).toBe(404);
+
+    // search by service order number; scoped for a customer
+    const bySo = (await dispatcher.get(`/api/customer-files?q=${encodeURIComponent(first.number)}`)).json().matches;
+    expect(bySo).toEqual([{ customerId: 'CA', name: 'Unit A', matched: 'order', detail: first.number }]);
+    const allSo = (await dispatcher.get('/api/customer-files?q=so-')).json().matches;
+    expect(allSo.map((m: { detail: string }) => m.detail).sort()).toEqual(
+      [first.number, second.number, other.number].sort(),
+    );
+    expect((await custB.get(`/api/customer-files?q=${encodeURIComponent(first.number)}`)).json().matches).toEqual([]);
   });
 });

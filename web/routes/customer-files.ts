@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { ROLES } from '../auth/accounts.ts';
 import { auditFrom, who } from '../auth/guard.ts';
+import { FILE_MAX_ORDERS, FILE_MAX_REPORTS, FILE_REPORT_KINDS } from '../../service/customer-file.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, customerParams, errors, instant, text, vehicleIdSchema } from '../schemas.ts';
 
@@ -52,15 +53,47 @@ const fileOut = z
         comments: z.string().nullable(),
       }),
     ),
+    orders: z
+      .array(
+        z.object({
+          id: z.number(),
+          number: z.string().meta({ description: 'SO-<unit>-0001' }),
+          kind: z.string().meta({ description: 'patrol_inspection | training | accompanying_support' }),
+          kindLabel: z.object({ zh: z.string(), en: z.string() }),
+          status: z.string(),
+          title: z.string(),
+          requestedDate: z.string().meta({ description: 'YYYY-MM-DD, the date asked for' }),
+          scheduledStart: z.number().nullable(),
+          signedOff: z.boolean().meta({ description: 'the customer side signed the done order off (双方确认)' }),
+        }),
+      )
+      .meta({ description: `the unit's service orders, newest first (at most ${FILE_MAX_ORDERS})` }),
+    orderCount: z.number(),
     reports: z
-      .array(z.object({ ticketId: z.number(), kind: z.string(), createdAt: z.number() }))
-      .meta({ description: 'service reports: a seam, empty until reports are recorded' }),
+      .array(
+        z.object({
+          kind: z.enum(FILE_REPORT_KINDS),
+          title: z.object({ zh: z.string(), en: z.string() }),
+          ticketId: z.number().nullable(),
+          orderId: z.number().nullable(),
+          number: z.string().meta({ description: 'the ticket’s or the service order’s number' }),
+          availableAt: z.number().meta({
+            description:
+              'when it became available: the ticket first reached repaired, the plan was first issued, the order was done',
+          }),
+          html: z.string().meta({ description: 'the route that renders it as HTML (?lang=zh|en)' }),
+          pdf: z.string().meta({ description: 'the route that renders it as PDF (?lang=zh|en)' }),
+        }),
+      )
+      .meta({
+        description: `the documents the unit's records make (generated on the fly, not stored), newest first (at most ${FILE_MAX_REPORTS}): each repaired/verified/closed ticket's 《售后服务报告》, each issued support plan's 《专项保障工作计划》/《售后服务工作联系函》/《售后服务发运通知》, each done service order's report`,
+      }),
   })
   .meta({ id: 'CustomerFile' });
 
 /**
  * The customer file (客户信息系统/服务记录系统): a unit's contacts, vehicles (model, delivery date),
- * tickets, surveys and reports, and the search over units. A customer reads only its own unit's
+ * tickets, service orders, surveys and reports, and the search over units. A customer reads only its own unit's
  * file; another unit's answers like one that does not exist.
  */
 export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
@@ -74,7 +107,7 @@ export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ROLES } },
         schema: {
           tags: ['service'],
-          summary: 'Search customer files by unit name, vehicle (id, name, model) or ticket number',
+          summary: 'Search customer files by unit name, vehicle (id, name, model), ticket or service order number',
           description: 'A customer finds only its own unit.',
           querystring: z.strictObject({ q: text('q', 100) }),
           response: {
@@ -83,7 +116,7 @@ export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
                 z.object({
                   customerId: z.string(),
                   name: z.string(),
-                  matched: z.enum(['unit', 'vehicle', 'ticket']),
+                  matched: z.enum(['unit', 'vehicle', 'ticket', 'order']),
                   detail: z.string(),
                 }),
               ),
@@ -101,7 +134,8 @@ export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: { access: { roles: ROLES } },
         schema: {
           tags: ['service'],
-          summary: 'A customer unit’s file: contacts, vehicles, tickets (newest 500), surveys, reports',
+          summary:
+            'A customer unit’s file: contacts, vehicles, tickets (newest 500), service orders (newest 500), surveys, reports',
           params: customerParams,
           response: { 200: z.object({ file: fileOut }), ...errors(400, ...AUTHED, 404) },
         },

@@ -1,17 +1,17 @@
-/** The customer file (客户信息系统/服务记录系统): search units by name, vehicle or ticket number; a unit's contacts, vehicles, tickets, surveys, reports. */
+/** The customer file (客户信息系统/服务记录系统): search units by name, vehicle, ticket or service order number; a unit's contacts, vehicles, tickets, service orders, surveys, reports. */
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { ErrorBox, LevelBadge, StatusBadge } from '../components/badges.tsx';
 import { DataTable } from '../components/data-table.tsx';
 import { dateTime } from '../format.ts';
 import { navigate, useLoad } from '../hooks.ts';
-import { t, useLang, type MessageKey } from '../i18n.ts';
+import { getLang, t, useLang, type MessageKey } from '../i18n.ts';
 import { me } from '../session.ts';
 
 interface Match {
   customerId: string;
   name: string;
-  matched: 'unit' | 'vehicle' | 'ticket';
+  matched: 'unit' | 'vehicle' | 'ticket' | 'order';
   detail: string;
 }
 interface CustomerFile {
@@ -37,11 +37,32 @@ interface CustomerFile {
     scores: { response: number; quality: number; attitude: number } | null;
     comments: string | null;
   }[];
-  reports: unknown[];
+  orders: {
+    id: number;
+    number: string;
+    kind: string;
+    kindLabel: { zh: string; en: string };
+    status: string;
+    title: string;
+    requestedDate: string;
+    scheduledStart: number | null;
+    signedOff: boolean;
+  }[];
+  orderCount: number;
+  reports: {
+    kind: string;
+    title: { zh: string; en: string };
+    ticketId: number | null;
+    orderId: number | null;
+    number: string;
+    availableAt: number;
+    html: string;
+    pdf: string;
+  }[];
 }
 
 export function CustomerFiles({ id }: { id?: string | undefined }) {
-  useLang();
+  const lang = useLang();
   const own = me().customerId;
   const unit = id ?? own ?? undefined;
   const [q, setQ] = useState('');
@@ -135,6 +156,23 @@ export function CustomerFiles({ id }: { id?: string | undefined }) {
               { label: t('common.at'), cell: (tk) => dateTime(tk.receivedAt) },
             ]}
           />
+          <h4>
+            {t('files.orders')} ({f.orderCount})
+          </h4>
+          {f.orders.length === 0 && <p class="muted">{t('orders.none')}</p>}
+          <DataTable
+            rows={f.orders}
+            rowKey={(o) => o.id}
+            rowAttrs={() => ({ 'data-testid': 'file-order' })}
+            columns={[
+              { label: '#', cell: (o) => <a href={`#/orders/${o.id}`}>{o.number}</a> },
+              { label: t('orders.kind'), cell: (o) => o.kindLabel[lang] },
+              { label: t('common.status'), cell: (o) => t(`orders.status.${o.status}` as MessageKey) },
+              { label: t('orders.date'), cell: (o) => o.requestedDate },
+              { label: t('orders.start'), cell: (o) => dateTime(o.scheduledStart) },
+              { label: t('files.signedOff'), cell: (o) => t(o.signedOff ? 'common.yes' : 'common.no') },
+            ]}
+          />
           <h4>{t('files.surveys')}</h4>
           <DataTable
             rows={f.surveys}
@@ -151,7 +189,39 @@ export function CustomerFiles({ id }: { id?: string | undefined }) {
             ]}
           />
           <h4>{t('files.reports')}</h4>
-          <p class="muted">{t('files.noReports')}</p>
+          {f.reports.length === 0 && <p class="muted">{t('files.noReports')}</p>}
+          <DataTable
+            rows={f.reports}
+            rowKey={(r) => `${r.kind}-${r.ticketId ?? ''}-${r.orderId ?? ''}`}
+            rowAttrs={() => ({ 'data-testid': 'file-report' })}
+            columns={[
+              { label: t('files.reports'), cell: (r) => `《${r.title.zh}》${lang === 'en' ? ` ${r.title.en}` : ''}` },
+              {
+                label: t('files.reportOf'),
+                cell: (r) =>
+                  r.orderId !== null ? (
+                    <a href={`#/orders/${r.orderId}`}>{r.number}</a>
+                  ) : (
+                    <a href={`#/tickets/${r.ticketId}`}>{r.number}</a>
+                  ),
+              },
+              { label: t('files.available'), cell: (r) => dateTime(r.availableAt) },
+              {
+                label: '',
+                cell: (r) => (
+                  <span data-testid="file-report-links">
+                    <a href={`${r.html}?lang=${getLang()}`} target="_blank" rel="noopener noreferrer">
+                      {t('ticket.reportView')}
+                    </a>{' '}
+                    ·{' '}
+                    <a href={`${r.pdf}?lang=${getLang()}`} download>
+                      {t('ticket.reportPdf')}
+                    </a>
+                  </span>
+                ),
+              },
+            ]}
+          />
         </>
       )}
     </div>
