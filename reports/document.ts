@@ -81,9 +81,10 @@ export interface ReportDocument {
  * The seam for every report of the service plan. A kind turns its records (`Sources`, read by the
  * caller) into a language-neutral model with a pure `build`, and lays that model out in one
  * language with a pure `layout`. The after-sales service report (service-report.ts) is the first;
- * 《巡检巡修服务报告》 (patrol inspection), 《技术培训服务报告》 (training), 《伴随保障服务报告》
- * (accompanying support) and 《工作联系函》 (work liaison letter) are kinds over service orders,
- * added the same way once service orders exist (docs/service-reports.md).
+ * 《巡检巡修服务报告》 (patrol inspection), 《技术培训服务报告》 (training) and 《伴随保障服务报告》
+ * (accompanying support) are kinds over service orders; 《工作联系函》 (the return-to-factory
+ * repair's work contact letter, work-contact-letter.ts) is a plain layout over a ticket's steps
+ * (docs/service-reports.md).
  */
 export interface ReportKind<Sources, Model> {
   /** The kind's id in routes and file names, e.g. `service` (售后服务报告), `patrol`, `training`. */

@@ -27,6 +27,7 @@ import {
   type ReportPerson,
   type ServiceReportSources,
 } from './service-report.ts';
+import { layoutWorkContactLetter, letterAvailable, type WorkContactLetterSources } from './work-contact-letter.ts';
 
 /** Points of each report chart: a 2–3 h window in ≤ 240 buckets is answered from the store's 10 s rollups. */
 export const REPORT_CHART_POINTS = 240;
@@ -158,6 +159,52 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
     };
   }
 
+  /**
+   * The work-contact letter's sources (《工作联系函》, reports/work-contact-letter.ts): the ticket's
+   * steps as the viewer may see them; 409 LETTER_NOT_AVAILABLE until a return-to-factory repair is
+   * recorded (its `repaired_at_factory` step).
+   */
+  async function letterSources(t: Ticket, viewer: ReportViewer): Promise<WorkContactLetterSources> {
+    const steps = (deps.modeSteps ? await deps.modeSteps.list(t.id) : []).map((st) =>
+      viewer.customer ? stepForCustomer(st) : st,
+    );
+    if (!letterAvailable(steps))
+      throw new PlatformError(
+        'LETTER_NOT_AVAILABLE',
+        `ticket ${t.number} has no return-to-factory repair recorded (the repaired_at_factory step): no work-contact letter yet`,
+      );
+    const rtf = steps.filter((st) => st.mode === 'return_to_factory');
+    const actors = [
+      ...(t.assignee ? [t.assignee] : []),
+      ...rtf.flatMap((st) => (st.confirmedBy ? [st.actor, st.confirmedBy] : [st.actor])),
+    ];
+    const people = await viewer.people([...new Set(actors)]);
+    const vehicle = t.vehicleId ? await deps.vehicles.get(t.vehicleId) : undefined;
+    const unit = t.customerId ? await deps.customers.get(t.customerId) : undefined;
+    return {
+      ticket: t,
+      unit: unit ? { id: unit.id, name: unit.name || null } : t.customerId ? { id: t.customerId, name: null } : null,
+      vehicle: vehicle
+        ? { id: vehicle.id, name: vehicle.name || null, model: vehicle.model || null }
+        : t.vehicleId
+          ? { id: t.vehicleId, name: null, model: null }
+          : null,
+      steps: rtf,
+      people,
+      resolution: resolutionOf(t).resolution,
+      // as the service report lists them; the store a part left is not the unit's business
+      parts: (await parts.partsUsed(t)).map((p) => (viewer.customer && p.store ? { ...p, store: null } : p)),
+      ourContacts: [
+        ...new Set(
+          Object.values(people)
+            .filter((p) => p.side === 'staff')
+            .map((p) => p.name),
+        ),
+      ],
+      generatedAt: now(),
+    };
+  }
+
   async function serviceDocument(t: Ticket, viewer: ReportViewer, lang: ReportLanguage): Promise<ReportDocument> {
     const model = SERVICE_REPORT.build(await serviceSources(t, viewer));
     return SERVICE_REPORT.layout(model, lang, options.timeZone);
@@ -217,6 +264,17 @@ export function createReports(deps: ReportsDeps, options: ReportsOptions) {
     ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
       const doc = await serviceDocument(t, viewer, lang);
       return render(doc, `service-report-${t.number}-${lang}`, format);
+    },
+    letterSources,
+    /** The work-contact letter (《工作联系函》) of a return-to-factory repair as HTML or PDF; 409 LETTER_NOT_AVAILABLE before the repair. */
+    async workContactLetter(
+      t: Ticket,
+      viewer: ReportViewer,
+      lang: ReportLanguage,
+      format: ReportFormat,
+    ): Promise<{ type: string; body: string | Buffer; fileName: string }> {
+      const doc = layoutWorkContactLetter(await letterSources(t, viewer), lang, options.timeZone);
+      return render(doc, `work-contact-letter-${t.number}-${lang}`, format);
     },
     /** A service order's report (its kind's layout) as HTML or PDF, from the sources the caller read as the customer side sees them. */
     async orderReport(

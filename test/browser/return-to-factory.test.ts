@@ -136,7 +136,10 @@ describe('return-to-factory repair to the customer’s receipt confirmation (Chr
 
     await recordStep(eng, 'shipped_to_factory', { method: 'shipped', carrier: 'SF Express', tracking: 'SF1234567890' });
     await recordStep(eng, 'received_at_factory', { count: '1', result: 'one module, seals intact' });
+    // the work-contact letter (《工作联系函》) is linked once the repair at the factory is recorded
+    expect(await eng.locator('[data-testid=work-contact-letter]').count()).toBe(0);
     await recordStep(eng, 'repaired_at_factory', { result: 'IGBT bridge replaced' });
+    await eng.waitForSelector('[data-testid=work-contact-letter-pdf]');
     await recordStep(eng, 'assessed_after_repair', { result: 'passes 4 h at full load' });
     await recordStep(eng, 'shipped_back', { method: 'shipped', carrier: 'SF Express', tracking: 'SF0987654321' });
     // nothing is left for staff: the receipt is the customer's
@@ -148,6 +151,13 @@ describe('return-to-factory repair to the customer’s receipt confirmation (Chr
     const receipt = crew.locator('[data-testid=mode-step-receipt_confirmed]');
     expect(await receipt.innerText()).toContain('received in good order');
     expect(await crew.locator('[data-testid=mode-step-shipped_back]').innerText()).toContain('SF0987654321');
+    // the letter the equipment came back with, from the steps panel: the receipt recorded in it
+    const href = await crew.getAttribute('[data-testid=work-contact-letter-html]', 'href');
+    const letter = await crew.context().request.get(`${base}${href}`);
+    expect(letter.status()).toBe(200);
+    const html = await letter.text();
+    expect(html).toContain('SF0987654321');
+    expect(html).toContain('received in good order');
 
     const steps = await p.records
       .selectFrom('ticket_mode_steps')

@@ -285,6 +285,22 @@ const MATRIX: Record<string, Probe[]> = {
       expect: nf('TICKET_NOT_FOUND'),
     },
   ],
+  'GET /api/tickets/:id/work-contact-letter.html': [
+    {
+      what: 'B’s work-contact letter (HTML)',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/work-contact-letter.html?lang=zh`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
+  'GET /api/tickets/:id/work-contact-letter.pdf': [
+    {
+      what: 'B’s work-contact letter (PDF)',
+      method: 'GET',
+      url: (u) => `/api/tickets/${u.ticket}/work-contact-letter.pdf?lang=en`,
+      expect: nf('TICKET_NOT_FOUND'),
+    },
+  ],
   // the support plan document (应急保障工作计划): B's plan as if B's ticket did not exist; drafting and issuing are the duty desk's
   'GET /api/tickets/:id/support-plan': [
     {
@@ -1584,6 +1600,20 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
     await w.diagnostics.tickets.comment(ticketB.id, 'dispatcher', 'B-TICKET-NOTE-7732');
     // an issued support plan, so that its forms answer B's own customer
     await withIssuedPlan(w, ticketB.id);
+    // a return-to-factory repair, so that its work-contact letter answers B's own customer
+    await w.diagnostics.tickets.setServiceMode(ticketB.id, 'return_to_factory', 'dispatcher');
+    for (const [step, details] of [
+      ['handed_over', { item: 'B-module' }],
+      ['shipped_to_factory', { method: 'shipped' }],
+      ['received_at_factory', { count: 1 }],
+      ['repaired_at_factory', { result: 'B-repaired' }],
+    ] as const)
+      await w.ctx.deps.diagnostics.modeSteps.record(
+        ticketB.id,
+        { mode: 'return_to_factory', step, details },
+        'engineer',
+        'staff',
+      );
     const inboxB = await w.inboxItem('cust-b', 'B-INBOX-7733', ticketB.id);
     b = await w.login('cust-b');
     const tokenB = await w.ctx.tokens.create({

@@ -71,8 +71,34 @@ export function reportRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       },
     }) as const;
 
+  const letterRoute = (format: ReportFormat) =>
+    ({
+      config: { access: { roles: ROLES, token: 'tickets:read' as const } },
+      schema: {
+        tags: ['tickets'],
+        summary:
+          format === 'pdf'
+            ? 'The work-contact letter (《工作联系函》) of the ticket’s return-to-factory repair as a PDF (A4, CJK font embedded)'
+            : 'The work-contact letter (《工作联系函》) of the ticket’s return-to-factory repair as one printable HTML page',
+        description:
+          'The letter the repaired equipment goes back to the user with (返厂修理): the equipment handed over and its state as both sides assessed it, the shipment to the factory, the count and inspection on receipt, the repair (cause, work done, parts), the assessment after repair, the return shipment (carrier, tracking), the contacts of both sides and the user’s receipt confirmation once recorded. The same document for staff and customer: the unit’s view, without staff-only notes. 409 LETTER_NOT_AVAILABLE until the repair at the factory (step repaired_at_factory) is recorded. A customer gets its own unit’s tickets only. PDF: 503 REPORT_FONT_MISSING when the server’s CJK font (REPORT_FONT_FILE) is not installed.',
+        params: numericParams,
+        querystring: reportQuery,
+        produces: [format === 'pdf' ? 'application/pdf' : 'text/html'],
+        response: { ...errors(400, ...AUTHED, 404, 409, ...(format === 'pdf' ? ([503] as const) : [])) },
+      },
+    }) as const;
+
   return async (app) => {
     for (const format of ['html', 'pdf'] as const) {
+      app.get(`/api/tickets/:id/work-contact-letter.${format}`, letterRoute(format), async (req, reply) => {
+        const t = await tenancy.ticket(who(req), req.params.id);
+        const out = await reports.workContactLetter(t, await viewerFor(t), req.query.lang, format);
+        return reply
+          .type(out.type)
+          .header('content-disposition', `${format === 'pdf' ? 'attachment' : 'inline'}; filename="${out.fileName}"`)
+          .send(out.body as never);
+      });
       app.get(`/api/tickets/:id/report.${format}`, route(format), async (req, reply) => {
         const me = who(req);
         const t = await tenancy.ticket(me, req.params.id);

@@ -4,13 +4,14 @@
  * step (its time with the console's date field when it was not "now"); the customer unit confirms
  * the joint assessment and the handover and records its receipt of returned equipment. Remote
  * technical support's records are the remote sessions. A ticket moved to another mode keeps the
- * steps of every mode it was in.
+ * steps of every mode it was in. Once the repair at the factory is recorded, the return-to-factory
+ * mode links its work-contact letter (《工作联系函》, HTML and PDF).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
+import { getLang, loc, personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { onLive } from '../live.ts';
 import { getMeta, isStaff, me } from '../session.ts';
 import type { RemoteSession, Ticket } from '../types.ts';
@@ -163,6 +164,27 @@ export function ModeSteps({
                 );
               })}
             </ol>
+            {m.mode === 'return_to_factory' && done.some((s) => s.step === 'repaired_at_factory') && (
+              <p data-testid="work-contact-letter">
+                {t('modeSteps.letter')}:{' '}
+                <a
+                  href={`/api/tickets/${ticket.id}/work-contact-letter.html?lang=${getLang()}`}
+                  data-testid="work-contact-letter-html"
+                  target="_blank"
+                  rel="noopener noreferrer"
+                >
+                  {t('modeSteps.letterHtml')}
+                </a>{' '}
+                ·{' '}
+                <a
+                  href={`/api/tickets/${ticket.id}/work-contact-letter.pdf?lang=${getLang()}`}
+                  data-testid="work-contact-letter-pdf"
+                  download
+                >
+                  {t('modeSteps.letterPdf')}
+                </a>
+              </p>
+            )}
             {m === current && open && (
               <StepForm ticket={ticket} mode={m} done={done} busy={busy} run={run} key={done.length} />
             )}
