@@ -25,6 +25,9 @@ interface Ids {
   alarmA: number;
   alarmB: number;
   ticketA: number;
+  /** Tickets of unit A and B repaired at the factory (return-to-factory steps up to the repair): their work-contact letters answer. */
+  letterA: number;
+  letterB: number;
   ticketB: number;
   /** Items of cust-a's and cust-b's console inboxes. */
   inboxA: number;
@@ -267,6 +270,16 @@ const ROUTES: Route[] = [
     invalid: { url: `/api/tickets/1/report.${ext}?lang=fr` },
     tenant: 'TICKET_NOT_FOUND',
     missing: `/api/tickets/999999/report.${ext}`,
+  })),
+  // the return-to-factory repair's work-contact letter (《工作联系函》): the service report's rules
+  ...(['html', 'pdf'] as const).map((ext): Route => ({
+    method: 'GET',
+    path: `/api/tickets/{id}/work-contact-letter.${ext}`,
+    roles: ALL,
+    url: (ids, u) => `/api/tickets/${u === 'A' ? ids.letterA : ids.letterB}/work-contact-letter.${ext}?lang=en`,
+    invalid: { url: `/api/tickets/1/work-contact-letter.${ext}?lang=fr` },
+    tenant: 'TICKET_NOT_FOUND',
+    missing: `/api/tickets/999999/work-contact-letter.${ext}`,
   })),
   // the support plan document (应急保障工作计划): the duty desk drafts and issues, field roles read
   {
@@ -746,14 +759,14 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     path: '/api/customer-files',
-    roles: ALL,
+    roles: FIELD,
     url: () => '/api/customer-files?q=unit',
     invalid: { url: '/api/customer-files' },
   },
   {
     method: 'GET',
     path: '/api/customers/{id}/file',
-    roles: ALL,
+    roles: FIELD,
     url: (_, u) => `/api/customers/C${u}/file`,
     invalid: { url: '/api/customers/bad%20id/file' },
     tenant: 'CUSTOMER_NOT_FOUND',
@@ -1504,7 +1517,26 @@ describe('every route checks login, role, input and tenant', () => {
 
   beforeAll(async () => {
     w = await startWeb();
+    const repairedAtFactory = async (vehicleId: string) => {
+      const t = await w.ticket(vehicleId);
+      await w.ctx.deps.diagnostics.tickets.setServiceMode(t.id, 'return_to_factory', 'dispatcher');
+      for (const [step, details] of [
+        ['handed_over', { item: 'module' }],
+        ['shipped_to_factory', { method: 'shipped' }],
+        ['received_at_factory', { count: 1 }],
+        ['repaired_at_factory', { result: 'repaired' }],
+      ] as const)
+        await w.ctx.deps.diagnostics.modeSteps.record(
+          t.id,
+          { mode: 'return_to_factory', step, details },
+          'engineer',
+          'staff',
+        );
+      return t.id;
+    };
     ids = {
+      letterA: await repairedAtFactory('VA1'),
+      letterB: await repairedAtFactory('VB1'),
       alarmA: (await w.alarm('VA1')).id,
       alarmB: (await w.alarm('VB1')).id,
       ticketA: (await w.ticket('VA1')).id,

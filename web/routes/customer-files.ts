@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
-import { ROLES } from '../auth/accounts.ts';
+import { FIELD_ROLES } from '../auth/accounts.ts';
 import { auditFrom, who } from '../auth/guard.ts';
 import { FILE_MAX_ORDERS, FILE_MAX_REPORTS, FILE_REPORT_KINDS } from '../../service/customer-file.ts';
 import type { WebContext } from '../context.ts';
@@ -104,7 +104,7 @@ export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/customer-files',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['service'],
           summary: 'Search customer files by unit name, vehicle (id, name, model), ticket or service order number',
@@ -131,7 +131,7 @@ export function customerFileRoutes(ctx: WebContext): FastifyPluginAsyncZod {
     app.get(
       '/api/customers/:id/file',
       {
-        config: { access: { roles: ROLES } },
+        config: { access: { roles: FIELD_ROLES } },
         schema: {
           tags: ['service'],
           summary:
