@@ -281,7 +281,10 @@ describe('the console in Chinese', () => {
     await eng.goto(`${base}/#/vehicles/VA-GEN`);
     const legend = eng.locator('[data-testid=chart-battery] .u-legend');
     await legend.waitFor();
-    expect(await legend.innerText()).toMatch(/时间[\s\S]*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    // the legend shows the newest values once the history has loaded into the chart
+    await expect
+      .poll(() => legend.innerText(), { timeout: 15_000 })
+      .toMatch(/时间[\s\S]*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(await legend.innerText()).not.toMatch(/\b(am|pm|Time)\b/i);
   }, 60_000);
 

@@ -52,6 +52,23 @@ describe.skipIf(!present)('alarms and tickets as InfluxDB events', () => {
       });
   }
 
+  /**
+   * The vehicle's events once the server shows them all: victoria-metrics makes a new series searchable
+   * a moment after it has accepted it (longer on a busy machine), so the read is repeated until then.
+   */
+  async function eventsOnServer(id: string, alarms: number) {
+    let events: Awaited<ReturnType<typeof readEvents>> = [];
+    await vi.waitFor(
+      async () => {
+        events = (await readEvents()).filter((e) => e.labels.vehicle === id);
+        expect(events.some((e) => e.labels.kind === 'ticket_opened')).toBe(true);
+        expect(events.filter((e) => e.labels.kind === 'alarm_raised').flatMap((e) => e.ids).length).toBe(alarms);
+      },
+      { timeout: 15_000, interval: 250 },
+    );
+    return events;
+  }
+
   /** Mains lost and the generator not starting: two alarms and an extra-urgent ticket (diagnostics/rules). */
   async function failGenerator(id: string, secret: string): Promise<Ticket> {
     const gw = await tp.connect(id, secret);
@@ -91,8 +108,8 @@ describe.skipIf(!present)('alarms and tickets as InfluxDB events', () => {
     const { id, secret } = await tp.addVehicle('EVT-1', 'C7');
     const ticket = await failGenerator(id, secret);
     await tp.platform.influxEvents!.drained();
-    const events = (await readEvents()).filter((e) => e.labels.vehicle === id);
     const alarms = await tp.platform.diagnostics.alarms.list({ vehicleIds: [id] });
+    const events = await eventsOnServer(id, alarms.length);
     const raised = events.filter((e) => e.labels.kind === 'alarm_raised');
     expect(raised.flatMap((e) => e.ids).sort()).toEqual(alarms.map((a) => a.id).sort());
     for (const a of alarms) {
@@ -119,7 +136,7 @@ describe.skipIf(!present)('alarms and tickets as InfluxDB events', () => {
     vm = await startVictoria(join(dir, 'vm'), port);
     await vi.waitFor(() => expect(tp.platform.influxEvents!.queued()).toBe(0), { timeout: 10_000 });
     await tp.platform.influxEvents!.drained();
-    const events = (await readEvents()).filter((e) => e.labels.vehicle === id);
+    const events = await eventsOnServer(id, 2);
     expect(events.find((e) => e.labels.kind === 'ticket_opened')?.ids).toEqual([ticket.id]);
     expect(events.filter((e) => e.labels.kind === 'alarm_raised').flatMap((e) => e.ids)).toHaveLength(2);
     expect(tp.platform.counters.get('influx.events_dropped')).toBe(0);

@@ -188,6 +188,17 @@ describe('slow consumers', () => {
         });
       }, 250);
 
+      // watch the stuck ones from the pause on (the storm below can take seconds on a busy machine, and the
+      // stuck polling console may be closed during it): what waits for them, and when the platform closes them
+      let maxWsBacklog = 0;
+      let maxPollBacklog = 0;
+      let maxQueued = 0;
+      sample = setInterval(() => {
+        maxWsBacklog = Math.max(maxWsBacklog, backlog('eng-stuck-ws'));
+        maxPollBacklog = Math.max(maxPollBacklog, backlog('cust-stuck-poll'));
+        maxQueued = Math.max(maxQueued, queuedBytes('svc-stuck'));
+      }, 10);
+
       // an alarm storm (alarms are never dropped) on another unit's vehicle: it fills the stuck staff
       // WebSocket's buffers in the kernel, so that its connection falls behind, as it would under a long
       // flood of frames; the customer's polling console, stuck too, falls behind on its own frames
@@ -204,18 +215,10 @@ describe('slow consumers', () => {
       while (serverSocket('eng-stuck-ws') && storm < 20_000 && performance.now() - pausedAt < 15_000) {
         for (let i = 0; i < 50; i++, storm++) tp.platform.bus.emit('alarm.updated', { alarm });
         await new Promise((r) => setImmediate(r));
+        maxPollBacklog = Math.max(maxPollBacklog, backlog('cust-stuck-poll'));
         if (backlog('eng-stuck-ws') >= LIVE_MAX_BUFFERED) break;
       }
 
-      // watch the stuck ones: what waits for them, and when the platform closes them
-      let maxWsBacklog = 0;
-      let maxPollBacklog = 0;
-      let maxQueued = 0;
-      sample = setInterval(() => {
-        maxWsBacklog = Math.max(maxWsBacklog, backlog('eng-stuck-ws'));
-        maxPollBacklog = Math.max(maxPollBacklog, backlog('cust-stuck-poll'));
-        maxQueued = Math.max(maxQueued, queuedBytes('svc-stuck'));
-      }, 10);
       await until(
         () => !serverSocket('eng-stuck-ws') && !serverSocket('cust-stuck-poll') && !aedesClient('svc-stuck'),
         20_000,
