@@ -4,6 +4,7 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Ticket } from '../diagnostics/types.ts';
 import type { RecordsDb } from '../records/db.ts';
+import { markTicketStatsDirty } from '../records/ticket-stat-dirty.ts';
 import type {} from '../remote/records.ts';
 import type {} from './records.ts';
 
@@ -70,31 +71,59 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
       remote,
       next_same_fault_at: next?.at === null || next?.at === undefined ? null : Number(next.at),
     } as const;
-    await db
-      .insertInto('ticket_outcomes')
-      .values({ ticket_id: t.id, ...row })
-      .onConflict((oc) => oc.column('ticket_id').doUpdateSet(row))
-      .execute();
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('ticket_outcomes')
+        .values({ ticket_id: t.id, ...row })
+        .onConflict((oc) => oc.column('ticket_id').doUpdateSet(row))
+        .execute();
+      await markTicketStatsDirty(tx, [t.receivedAt]);
+    });
+  }
+
+  /** A reopened ticket has no outcome until it closes again. */
+  async function reopened(t: Ticket): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('ticket_outcomes').where('ticket_id', '=', t.id).execute();
+      await markTicketStatsDirty(tx, [t.receivedAt]);
+    });
   }
 
   /** A new ticket of a vehicle and fault: the earlier closed ones of the same pair not yet followed by one are now. */
   async function opened(t: Ticket): Promise<void> {
     if (t.vehicleId === null || t.faultCode === null) return;
     const { vehicleId, faultCode } = t;
-    await db
-      .updateTable('ticket_outcomes')
-      .set({ next_same_fault_at: t.receivedAt })
-      .where('next_same_fault_at', 'is', null)
-      .where('closed_at', '<', t.receivedAt)
-      .where('ticket_id', 'in', (eb) =>
-        eb
-          .selectFrom('tickets')
-          .select('id')
-          .where('vehicle_id', '=', vehicleId)
-          .where('fault_code', '=', faultCode)
-          .where('id', '<>', t.id),
-      )
-      .execute();
+    await db.transaction().execute(async (tx) => {
+      const earlier = await tx
+        .updateTable('ticket_outcomes')
+        .set({ next_same_fault_at: t.receivedAt })
+        .where('next_same_fault_at', 'is', null)
+        .where('closed_at', '<', t.receivedAt)
+        .where('ticket_id', 'in', (eb) =>
+          eb
+            .selectFrom('tickets')
+            .select('id')
+            .where('vehicle_id', '=', vehicleId)
+            .where('fault_code', '=', faultCode)
+            .where('id', '<>', t.id),
+        )
+        .returning('ticket_id')
+        .execute();
+      if (earlier.length === 0) return;
+      const received = await tx
+        .selectFrom('tickets')
+        .select('received_at')
+        .where(
+          'id',
+          'in',
+          earlier.map((e) => Number(e.ticket_id)),
+        )
+        .execute();
+      await markTicketStatsDirty(
+        tx,
+        received.map((r) => Number(r.received_at)),
+      );
+    });
   }
 
   const track = (p: Promise<unknown>, ticketId: number) => {
@@ -108,8 +137,7 @@ export function createOutcomes(deps: { db: RecordsDb; bus: EventBus<PlatformEven
       const offOpened = bus.on('ticket.opened', (e) => track(opened(e.ticket), e.ticket.id));
       const offUpdated = bus.on('ticket.updated', (e) => {
         if (e.action === 'close' && e.ticket.status === 'closed') track(closed(e.ticket), e.ticket.id);
-        else if (e.action === 'reopen')
-          track(db.deleteFrom('ticket_outcomes').where('ticket_id', '=', e.ticket.id).execute(), e.ticket.id);
+        else if (e.action === 'reopen') track(reopened(e.ticket), e.ticket.id);
       });
       off = () => {
         offOpened();

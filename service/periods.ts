@@ -2,18 +2,25 @@
 export const PERIODS = ['day', 'week', 'month'] as const;
 export type Period = (typeof PERIODS)[number];
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** The zone's offset from UTC at `ms` (east positive), from Intl. */
 function offsetAt(ms: number, timeZone: string): number {
-  const p = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(ms));
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formats.set(timeZone, f);
+  }
+  const p = f.formatToParts(new Date(ms));
   const n = (t: string) => Number(p.find((x) => x.type === t)!.value);
   return (
     Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(ms / 1000) * 1000
@@ -51,4 +58,14 @@ export function periodStarts(from: number, to: number, period: Period, timeZone:
     d = n.getUTCDate();
   }
   return starts;
+}
+
+/** The local midnight starting the day that holds `ms`. */
+export function dayStartOf(ms: number, timeZone: string): number {
+  return periodStarts(ms, ms + 1, 'day', timeZone)[0]!;
+}
+
+/** The local midnight after the one at `dayStart` (a day is 23–25 hours where clocks change). */
+export function nextDayStart(dayStart: number, timeZone: string): number {
+  return dayStartOf(dayStart + 30 * 3_600_000, timeZone);
 }

@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import { localDateTime } from '../core/local-time.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type {} from '../remote/records.ts';
-import { periodStarts, type Period } from './periods.ts';
+import { dayStartOf, nextDayStart, periodStarts, type Period } from './periods.ts';
+import { addSums, createStatDays, sumsOfRow, type StatDays, type StatSums } from './stat-days.ts';
 import type {} from './records.ts';
 import type {} from '../resources/stock/records.ts';
 import type {} from '../resources/suppliers/quality.ts';
@@ -100,6 +101,18 @@ export interface PartnerStatsRow {
 }
 
 const rate = (n: number, d: number) => (d > 0 ? n / d : null);
+
+/** The index of the period (of `starts`) holding `at`: the last start at or before it. */
+function periodIndex(starts: readonly number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
@@ -111,15 +124,24 @@ const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v)
  * the closure. Nothing is loaded into memory but the groups.
  */
 export function createStats(
-  deps: { db: RecordsDb },
-  options: { repeatWindowMs: number; timeZone: string; lowScore: number },
+  deps: { db: RecordsDb; statDays?: StatDays },
+  options: {
+    repeatWindowMs: number;
+    timeZone: string;
+    lowScore: number;
+    /** false: every service view reads the tickets (the bench's and the tests' comparison); default true. */
+    rollup?: boolean;
+  },
 ) {
   const { db } = deps;
+  const statDays =
+    deps.statDays ?? createStatDays({ db }, { timeZone: options.timeZone, repeatWindowMs: options.repeatWindowMs });
 
   /** The group's key expression, and how an index of a period becomes its label. */
   function keyOf(
     q: StatsQuery,
     timeColumn: string,
+    unitColumn = 't.customer_id',
   ): { expr: RawBuilder<string | number | null>; label: (k: unknown) => string } {
     switch (q.by) {
       case 'level':
@@ -129,7 +151,7 @@ export function createStats(
       case 'model':
         return { expr: sql`coalesce(v.model, '')`, label: String };
       case 'unit':
-        return { expr: sql`coalesce(t.customer_id, '')`, label: String };
+        return { expr: sql`coalesce(${sql.ref(unitColumn)}, '')`, label: String };
       case 'supplier_part':
         return { expr: sql`coalesce(qr.supplier_id || ':' || qr.part_number, '')`, label: String };
       case 'period': {
@@ -148,59 +170,100 @@ export function createStats(
     }
   }
 
+  /** The service statistics' sums per group, read from the tickets received in [from, to). */
+  async function rawSums(
+    q: StatsQuery,
+    keyExpr: RawBuilder<string | number | null>,
+    from: number,
+    to: number,
+  ): Promise<Map<string, StatSums>> {
+    const w = options.repeatWindowMs;
+    const rows = await db
+      .selectFrom('tickets as t')
+      .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
+      .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
+      .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
+      .select([
+        keyExpr.as('key'),
+        sql<number>`count(*)`.as('tickets'),
+        sql<number>`sum(case when t.work_content_done_at is not null and t.work_content_done_at <= t.work_content_due_at then 1 else 0 end)`.as(
+          'wc_met',
+        ),
+        sql<number>`sum(case when t.plan_due_at is not null then 1 else 0 end)`.as('plan_total'),
+        sql<number>`sum(case when t.plan_due_at is not null and t.plan_done_at is not null and t.plan_done_at <= t.plan_due_at then 1 else 0 end)`.as(
+          'plan_met',
+        ),
+        sql<number>`count(o.ticket_id)`.as('closed'),
+        sql<number | null>`sum(o.closed_at - t.received_at)`.as('mttr_sum'),
+        sql<number>`count(o.restored_at)`.as('restored'),
+        sql<number | null>`sum(o.restored_at - t.received_at)`.as('restore_sum'),
+        sql<number>`count(o.arrived_at)`.as('arrived'),
+        sql<number | null>`sum(o.arrived_at - t.received_at)`.as('arrive_sum'),
+        sql<number>`sum(case when o.remote = 1 then 1 else 0 end)`.as('remote'),
+        sql<number>`sum(case when o.next_same_fault_at is not null and o.next_same_fault_at <= o.closed_at + ${sql.lit(w)}
+            then 1 else 0 end)`.as('repeats'),
+      ])
+      .where('t.received_at', '>=', from)
+      .where('t.received_at', '<', to)
+      .where('t.status', '<>', 'cancelled')
+      // a former 常规 ticket moved to a service order (migration 0023) is no emergency task
+      .where('t.service_order_id', 'is', null)
+      .groupBy(sql`1`)
+      .execute();
+    return new Map(rows.map((r) => [String(r.key ?? ''), sumsOfRow(r)]));
+  }
+
   return {
-    /** Deadlines met per level (or any dimension), MTTR, restore, arrival, first-time fix, remote, repeats. */
+    /**
+     * Deadlines met  return {
+    /**
+     * Deadlines met per level (or any dimension), MTTR, restore, arrival, first-time fix, remote,
+     * repeats. The whole local days of the window come from the daily rollup (service/stat-days.ts,
+     * brought up to date first), the part-days at its edges and the supplier parts from the tickets.
+     */
     async service(q: StatsQuery): Promise<ServiceStatsRow[]> {
       const key = keyOf(q, 't.received_at');
-      const w = options.repeatWindowMs;
-      const rows = await db
-        .selectFrom('tickets as t')
-        .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
-        .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
-        .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
-        .select([
-          key.expr.as('key'),
-          sql<number>`count(*)`.as('tickets'),
-          sql<number>`sum(case when t.work_content_done_at is not null and t.work_content_done_at <= t.work_content_due_at then 1 else 0 end)`.as(
-            'wc_met',
-          ),
-          sql<number>`sum(case when t.plan_due_at is not null then 1 else 0 end)`.as('plan_total'),
-          sql<number>`sum(case when t.plan_due_at is not null and t.plan_done_at is not null and t.plan_done_at <= t.plan_due_at then 1 else 0 end)`.as(
-            'plan_met',
-          ),
-          sql<number>`count(o.ticket_id)`.as('closed'),
-          sql<number | null>`avg(o.closed_at - t.received_at)`.as('mttr'),
-          sql<number>`count(o.restored_at)`.as('restored'),
-          sql<number | null>`avg(o.restored_at - t.received_at)`.as('restore'),
-          sql<number>`count(o.arrived_at)`.as('arrived'),
-          sql<number | null>`avg(o.arrived_at - t.received_at)`.as('arrive'),
-          sql<number>`sum(case when o.remote = 1 then 1 else 0 end)`.as('remote'),
-          sql<number>`sum(case when o.next_same_fault_at is not null and o.next_same_fault_at <= o.closed_at + ${sql.lit(w)}
-            then 1 else 0 end)`.as('repeats'),
-        ])
-        .where('t.received_at', '>=', q.from)
-        .where('t.received_at', '<', q.to)
-        .where('t.status', '<>', 'cancelled')
-        // a former 常规 ticket moved to a service order (migration 0023) is no emergency task
-        .where('t.service_order_id', 'is', null)
-        .groupBy(sql`1`)
-        .orderBy(sql`1`)
-        .execute();
-      return rows.map((r) => {
-        const tickets = num(r.tickets);
-        const closed = num(r.closed);
-        const repeats = num(r.repeats);
+      const groups = new Map<string, StatSums>();
+      const add = (k: string, sums: StatSums) => {
+        const g = groups.get(k);
+        if (g) addSums(g, sums);
+        else groups.set(k, { ...sums });
+      };
+      const tz = options.timeZone;
+      const dayOfFrom = dayStartOf(q.from, tz);
+      const first = dayOfFrom === q.from ? q.from : nextDayStart(dayOfFrom, tz);
+      const last = dayStartOf(q.to, tz);
+      if (q.by === 'supplier_part' || first >= last || options.rollup === false) {
+        for (const [k, sums] of await rawSums(q, key.expr, q.from, q.to)) add(k, sums);
+      } else {
+        await statDays.refresh();
+        if (q.by === 'period') {
+          const starts = periodStarts(q.from, q.to, q.period ?? 'month', tz);
+          for (const d of await statDays.days(first, last)) add(String(periodIndex(starts, d.day)), d.sums);
+        } else {
+          for (const [k, sums] of await statDays.sums(q.by, first, last)) add(k, sums);
+        }
+        if (q.from < first) for (const [k, sums] of await rawSums(q, key.expr, q.from, first)) add(k, sums);
+        if (last < q.to) for (const [k, sums] of await rawSums(q, key.expr, last, q.to)) add(k, sums);
+      }
+      const order =
+        q.by === 'period'
+          ? (a: string, b: string) => Number(a) - Number(b)
+          : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      return [...groups.keys()].sort(order).map((k) => {
+        const g = groups.get(k)!;
+        const repeats = g.repeats;
         return {
-          key: key.label(r.key),
-          tickets,
-          workContent: { met: num(r.wc_met), total: tickets, rate: rate(num(r.wc_met), tickets) },
-          plan: { met: num(r.plan_met), total: num(r.plan_total), rate: rate(num(r.plan_met), num(r.plan_total)) },
-          closed,
-          mttrMs: orNull(r.mttr),
-          restore: { count: num(r.restored), avgMs: orNull(r.restore) },
-          arrive: { count: num(r.arrived), avgMs: orNull(r.arrive) },
-          firstTimeFix: { count: closed - repeats, rate: rate(closed - repeats, closed) },
-          remote: { count: num(r.remote), rate: rate(num(r.remote), closed) },
+          key: key.label(k),
+          tickets: g.tickets,
+          workContent: { met: g.wcMet, total: g.tickets, rate: rate(g.wcMet, g.tickets) },
+          plan: { met: g.planMet, total: g.planTotal, rate: rate(g.planMet, g.planTotal) },
+          closed: g.closed,
+          mttrMs: g.closed > 0 ? g.mttrSum / g.closed : null,
+          restore: { count: g.restored, avgMs: g.restored > 0 ? g.restoreSum / g.restored : null },
+          arrive: { count: g.arrived, avgMs: g.arrived > 0 ? g.arriveSum / g.arrived : null },
+          firstTimeFix: { count: g.closed - repeats, rate: rate(g.closed - repeats, g.closed) },
+          remote: { count: g.remote, rate: rate(g.remote, g.closed) },
           repeats,
         };
       });
@@ -208,13 +271,14 @@ export function createStats(
 
     /** Survey response rate and scores (the period is the survey's sending time). */
     async surveys(q: StatsQuery): Promise<SurveyStatsRow[]> {
-      const key = keyOf(q, 's.sent_at');
+      // the survey row holds its ticket's unit and vehicle: the ticket is read only for its level and fault
+      const key = keyOf(q, 's.sent_at', 's.customer_id');
       const rows = await db
         .selectFrom('service_surveys as s')
-        .innerJoin('tickets as t', 't.id', 's.ticket_id')
+        .$if(q.by === 'level' || q.by === 'fault', (b) => b.innerJoin('tickets as t', 't.id', 's.ticket_id'))
         .leftJoin('survey_follow_ups as f', 'f.survey_id', 's.id')
-        .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
-        .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
+        .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 's.vehicle_id'))
+        .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 's.ticket_id'))
         .select([
           key.expr.as('key'),
           sql<number>`count(*)`.as('sent'),
@@ -353,13 +417,12 @@ export function createStats(
 
     /** Vehicles with the same fault more than once in the period, most often first. */
     async repeatFaults(q: Omit<StatsQuery, 'by'>, limit = 50): Promise<RepeatFault[]> {
-      const rows = await db
+      // grouped first, the vehicle's model read for the groups kept only (not for every ticket)
+      const groups = db
         .selectFrom('tickets as t')
-        .leftJoin('vehicles as v', 'v.id', 't.vehicle_id')
         .select([
           't.vehicle_id',
           't.fault_code',
-          sql<string | null>`max(v.model)`.as('model'),
           sql<string | null>`max(t.customer_id)`.as('customer_id'),
           sql<number>`count(*)`.as('n'),
           sql<number>`max(t.received_at)`.as('last_at'),
@@ -377,6 +440,14 @@ export function createStats(
         .orderBy('t.vehicle_id')
         .orderBy('t.fault_code')
         .limit(limit)
+        .as('g');
+      const rows = await db
+        .selectFrom(groups)
+        .leftJoin('vehicles as v', 'v.id', 'g.vehicle_id')
+        .select(['g.vehicle_id', 'g.fault_code', 'v.model', 'g.customer_id', 'g.n', 'g.last_at'])
+        .orderBy('g.n', 'desc')
+        .orderBy('g.vehicle_id')
+        .orderBy('g.fault_code')
         .execute();
       return rows.map((r) => ({
         vehicleId: r.vehicle_id!,

@@ -60,8 +60,17 @@ async function main(): Promise<number> {
     `seeded ${seeded.tickets} tickets and ${seeded.surveys} surveys over ${s.days} days in ${Math.round((performance.now() - t0) / 1000)} s`,
   );
 
-  const stats = createStats({ db }, { repeatWindowMs: 30 * 86_400_000, timeZone: 'Asia/Shanghai', lowScore: 2 });
+  const settings = { repeatWindowMs: 30 * 86_400_000, timeZone: 'Asia/Shanghai', lowScore: 2 };
+  const stats = createStats({ db }, settings);
+  // what the service views cost without the daily rollup: the comparison the rollup is held against
+  const raw = createStats({ db }, { ...settings, rollup: false });
   const window = { from: now - s.days * 86_400_000, to: now };
+  const b0 = performance.now();
+  await stats.service({ ...window, by: 'level' }); // builds the rollup (once, as the first query after the upgrade does)
+  const rollupBuildMs = round(performance.now() - b0);
+  say(
+    `daily rollup built from ${seeded.tickets} tickets in ${rollupBuildMs} ms (once; then kept up to date per change)`,
+  );
   const views: [string, () => Promise<unknown[]>][] = [
     ...STAT_DIMENSIONS.map((by): [string, () => Promise<unknown[]>] => [
       `service by ${by}`,
@@ -72,6 +81,10 @@ async function main(): Promise<number> {
       () => stats.surveys({ ...window, by, period: 'month' }),
     ]),
     ['repeat faults', () => stats.repeatFaults(window)],
+    ...STAT_DIMENSIONS.filter((by) => by !== 'supplier_part').map((by): [string, () => Promise<unknown[]>] => [
+      `service by ${by}, no rollup`,
+      () => raw.service({ ...window, by, period: 'month' } satisfies StatsQuery),
+    ]),
   ];
 
   const results: { view: string; rows: number; medianMs: number; worstMs: number }[] = [];
@@ -86,10 +99,11 @@ async function main(): Promise<number> {
     times.sort((x, y) => x - y);
     const r = { view, rows, medianMs: round(times[Math.floor(times.length / 2)]!), worstMs: round(times.at(-1)!) };
     results.push(r);
-    say(`  ${view.padEnd(20)} ${String(rows).padStart(4)} groups   median ${r.medianMs} ms   worst ${r.worstMs} ms`);
+    say(`  ${view.padEnd(34)} ${String(rows).padStart(4)} groups   median ${r.medianMs} ms   worst ${r.worstMs} ms`);
   }
   await db.destroy();
-  const worst = results.reduce((m, r) => (r.worstMs > m.worstMs ? r : m));
+  // the bound is on what the platform answers: the comparison rows (no rollup) are left out
+  const worst = results.filter((r) => !r.view.endsWith('no rollup')).reduce((m, r) => (r.worstMs > m.worstMs ? r : m));
   const pass = worst.worstMs < BOUND_MS;
   say();
   say(`worst view: ${worst.view}, ${worst.worstMs} ms — bound < ${BOUND_MS} ms: ${pass ? 'PASS' : 'FAIL'}`);
@@ -97,6 +111,7 @@ async function main(): Promise<number> {
     JSON.stringify({
       settings: s,
       seeded,
+      rollupBuildMs,
       views: results,
       worstMs: worst.worstMs,
       worstView: worst.view,

@@ -2,6 +2,7 @@ import type { Selectable, Updateable } from 'kysely';
 import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { TicketsTable } from '../../records/schema.ts';
+import { markTicketStatsDirty } from '../../records/ticket-stat-dirty.ts';
 import type { Contact, Ticket, TimelineEntry } from '../types.ts';
 import type { NoteVisibility } from '../visibility.ts';
 import { cursors } from '../../core/cursor.ts';
@@ -302,6 +303,7 @@ export async function insertTicket(
     .executeTakeFirstOrThrow();
   const id = Number(res.id);
   await addTimeline(tx, id, { at, actor, action: 'received', to: 'received', note: t.need });
+  await markTicketStatsDirty(tx, [at]);
   return getTicket(tx, id);
 }
 
@@ -353,6 +355,7 @@ export async function changeTicket(
   if (Number(res.numUpdatedRows) !== 1)
     throw new PlatformError('INVALID_TRANSITION', 'the ticket changed meanwhile; reload and try again');
   await addTimeline(tx, before.id, entry);
+  await markTicketStatsDirty(tx, [before.receivedAt]);
   return getTicket(tx, before.id);
 }
 
