@@ -195,6 +195,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   let serverClosed: Promise<void> | undefined;
   const sockets = new Set<Pick<Duplex, 'destroy'>>();
   let accepting = true;
+  let listening = false;
   /** Stops listening now; resolves once the last connection has gone. */
   const closeServer = (): Promise<void> => {
     accepting = false;
@@ -658,6 +659,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         tlsServer = secure;
         tlsPort = await listen(secure, tls.port, tls.host);
       }
+      listening = true;
       sweeper = setInterval(sweepStuck, Math.min(1000, Math.max(50, Math.floor(options.drainTimeoutMs / 4))));
       sweeper.unref();
       loginFailures?.start();
@@ -678,6 +680,29 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     stopAccepting(): Promise<void> {
       void closeServer();
       return Promise.resolve();
+    },
+    /** Whether new connections are taken: started, every listener listening, and not stopping (`/readyz`). */
+    acceptingConnections(): boolean {
+      return listening && accepting && servers.every((server) => server.listening);
+    },
+    /**
+     * Closes every connection, spread evenly over `spreadMs` (0: all at once), so that the gateways
+     * reconnect to the other nodes without all arriving in the same instant (the drain on SIGTERM).
+     * A message whose PUBACK had not gone out is not acknowledged: the gateway sends it again there.
+     * Resolves once the last one is closed.
+     */
+    async closeConnections(reason: string, spreadMs: number): Promise<void> {
+      const clients = Object.values((aedes as unknown as { clients: Record<string, Client> }).clients);
+      log.info({ connections: clients.length, spreadMs, reason }, 'closing MQTT connections');
+      const gap = clients.length > 1 ? spreadMs / (clients.length - 1) : 0;
+      for (const [i, client] of clients.entries()) {
+        if (i > 0 && gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+        if (client.closed) continue;
+        closeReasons.set(client, reason);
+        client.close();
+      }
+      // connections that had not sent CONNECT yet
+      for (const s of sockets) s.destroy();
     },
     async stop(): Promise<void> {
       if (sweeper) clearInterval(sweeper);

@@ -34,10 +34,15 @@ function formatLabels(labels: Labels | undefined): string {
   return `{${entries.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',')}}`;
 }
 
-/** Builds one exposition: each family once, in the order added. */
-export function createExposition() {
+/**
+ * Builds one exposition: each family once, in the order added. `defaultLabels` (e.g. the node's
+ * `{ node: NODE_ID }`) go on every sample, after its own labels, as prom-client's
+ * `register.setDefaultLabels` does: series of several nodes stay apart in one Prometheus.
+ */
+export function createExposition(options: { defaultLabels?: Labels } = {}) {
   const lines: string[] = [];
   const seen = new Set<string>();
+  const defaults = options.defaultLabels ?? {};
 
   function family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string) {
     if (!NAME.test(name)) throw new Error(`invalid Prometheus metric name: ${name}`);
@@ -45,7 +50,8 @@ export function createExposition() {
     seen.add(name);
     lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
   }
-  const sample = (name: string, s: Sample) => lines.push(`${name}${formatLabels(s.labels)} ${formatNumber(s.value)}`);
+  const sample = (name: string, s: Sample) =>
+    lines.push(`${name}${formatLabels({ ...s.labels, ...defaults })} ${formatNumber(s.value)}`);
 
   return {
     has: (name: string) => seen.has(name),

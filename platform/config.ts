@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
@@ -246,6 +247,20 @@ export const configSchema = z.object({
   MQTT_MAX_PAYLOAD_BYTES: int('MQTT_MAX_PAYLOAD_BYTES', 512 * 1024, 1024, 16 * 1024 * 1024),
   MQTT_MAX_CONNECTIONS: int('MQTT_MAX_CONNECTIONS', 50_000, 1, 1_000_000),
   MQTT_DRAIN_TIMEOUT_MS: int('MQTT_DRAIN_TIMEOUT_MS', 10_000, 100, 600_000),
+  // this process's name among the nodes: the `node` label of every /metrics sample, /readyz, the logs
+  NODE_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+      error: 'NODE_ID must be 1–63 letters, digits, dots, dashes or underscores (default: the host name)',
+    })
+    .default(hostname().slice(0, 63) || 'node'),
+  // graceful drain on SIGTERM (docs/operations.md): /readyz 503 for DRAIN_READY_DELAY_MS while still
+  // serving, then no new connections, the MQTT connections closed over DRAIN_MOVE_MS, commits finished
+  DRAIN_READY_DELAY_MS: int('DRAIN_READY_DELAY_MS', 0, 0, 300_000),
+  DRAIN_MOVE_MS: int('DRAIN_MOVE_MS', 0, 0, 300_000),
+  DRAIN_TIMEOUT_MS: int('DRAIN_TIMEOUT_MS', 30_000, 1000, 900_000),
+  READY_CHECK_TIMEOUT_MS: int('READY_CHECK_TIMEOUT_MS', 2000, 50, 60_000),
   MQTT_MAX_QUEUED_BYTES: int('MQTT_MAX_QUEUED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   MQTT_MAX_INFLIGHT: int('MQTT_MAX_INFLIGHT', 32, 2, 65_535),
   MQTT_QOS0_RATE: int('MQTT_QOS0_RATE', 50, 0, 1_000_000),
@@ -372,7 +387,7 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  const problems = tlsProblems(parsed.data);
+  const problems = [...tlsProblems(parsed.data), ...drainProblems(parsed.data)];
   if (problems.length)
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
@@ -416,6 +431,16 @@ function tlsProblems(c: z.infer<typeof configSchema>): string[] {
     file('HTTP_TLS_KEY_FILE', c.HTTP_TLS_KEY_FILE, 'HTTPS needs the private key (PEM) file as well as the certificate');
   }
   return out;
+}
+
+/** The drain's waits must fit in its timeout, or every SIGTERM would end in the forced exit. */
+function drainProblems(c: z.infer<typeof configSchema>): string[] {
+  const waits = c.DRAIN_READY_DELAY_MS + c.DRAIN_MOVE_MS;
+  return waits < c.DRAIN_TIMEOUT_MS
+    ? []
+    : [
+        `DRAIN_TIMEOUT_MS=${c.DRAIN_TIMEOUT_MS} must exceed DRAIN_READY_DELAY_MS + DRAIN_MOVE_MS (${waits}): leave time for the last commits`,
+      ];
 }
 
 /** The RATE_* settings as the web console's rate limits (web/rate-limits.ts). */

@@ -38,7 +38,14 @@ async function main() {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, drainTimeoutMs: config.DRAIN_TIMEOUT_MS }, 'shutting down');
+    // the drain is bounded: past DRAIN_TIMEOUT_MS the process ends anyway (exit 1, what is not
+    // committed was not acknowledged either); an orchestrator's grace period should exceed it
+    setTimeout(() => {
+      log.error({ drainTimeoutMs: config.DRAIN_TIMEOUT_MS }, 'drain timed out: exiting now');
+      log.flush();
+      process.exit(1);
+    }, config.DRAIN_TIMEOUT_MS).unref();
     platform
       .stop()
       .then(() => {

@@ -5,6 +5,8 @@ import { createCounters, type Counters } from '../core/counters.ts';
 import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
 import { createRuntimeStats } from '../core/runtime-stats.ts';
+import { createReadiness, DrainingError } from '../core/readiness.ts';
+import { sql } from 'kysely';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformError } from '../core/errors.ts';
@@ -332,6 +334,43 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   bus.on('vehicle.disconnected', (e) => presence.disconnected(e.vehicleId, e.at, e.reason));
 
   const startedAt = now();
+  /** From the first moment of a graceful stop: `/readyz` answers 503 so the balancers send no more. */
+  let draining = false;
+  const readiness = createReadiness(
+    {
+      checks: [
+        // the records database answers a query (SQLite file open, or PostgreSQL reachable)
+        { name: 'records', check: () => sql`select 1`.execute(records) },
+        // the telemetry store is open and its writer (the SQLite writer thread) answers
+        {
+          name: 'telemetry',
+          check: () =>
+            'writerStats' in telemetry
+              ? (telemetry as SqliteTelemetryStore).writerStats()
+              : telemetry.count('\u0000readyz'),
+        },
+        // the MQTT listeners take connections (not yet started, or draining: not ready)
+        {
+          name: 'broker',
+          check: () => {
+            if (draining) throw new DrainingError();
+            if (!broker.acceptingConnections()) throw new Error('the MQTT broker is not listening');
+          },
+        },
+        // the seam for shared dependencies of a cluster (issue 18): a Redis client adds
+        // { name: 'redis', check: () => redis.ping() } here when one is configured
+      ],
+      draining: () => draining,
+      log: log.child({ module: 'readiness' }),
+    },
+    { node: config.NODE_ID, timeoutMs: config.READY_CHECK_TIMEOUT_MS },
+  );
+  /** Readiness turns 503 first; the listeners stay open (stop() closes them DRAIN_READY_DELAY_MS later). */
+  const beginDrain = () => {
+    if (draining) return;
+    draining = true;
+    log.info({ node: config.NODE_ID, delayMs: config.DRAIN_READY_DELAY_MS }, 'draining: /readyz answers 503');
+  };
   const web = createWebServer(
     {
       log,
@@ -359,9 +398,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       counters,
       health: () => ({
         status: 'ok',
+        node: config.NODE_ID,
         uptimeS: Math.round((now() - startedAt) / 1000),
         connectedClients: broker.connectedCount(),
+        draining,
+        // answering at all shows the event loop turns; this is how late its timers were lately
+        eventLoopLagMaxMs: eventLoop.snapshot().last?.maxMs ?? null,
       }),
+      ready: () => readiness.report(),
       metrics: async () => ({
         ...counters.snapshot(),
         ingest: ingest.stats(),
@@ -382,6 +426,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       prometheus: async () => {
         await influxExport?.refreshLag();
         return renderPrometheus({
+          node: config.NODE_ID,
+          draining,
           counters: counters.snapshot(),
           histograms: histograms.snapshot(),
           uptimeS: Math.round((now() - startedAt) / 1000),
@@ -466,6 +512,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     resourceRegister,
     supportPlans,
     registryWatcher: watcher,
+    readiness,
+    /** Whether a graceful stop has begun (`/readyz` 503). */
+    get draining() {
+      return draining;
+    },
+    /**
+     * The first step of the graceful stop alone: `/readyz` answers 503 while everything still serves.
+     * stop() does this itself; tests and an orchestrator's pre-stop hook may do it earlier.
+     */
+    beginDrain,
     get ports() {
       if (!ports) throw new Error('platform not started');
       return ports;
@@ -513,13 +569,24 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;
     },
-    /** Graceful shutdown: stop taking connections, commit what was accepted, close sessions, close stores. */
+    /**
+     * Graceful shutdown (the drain, docs/operations.md): `/readyz` 503 for DRAIN_READY_DELAY_MS while
+     * everything still serves, so the balancers stop sending; then no new MQTT or HTTP connections;
+     * the MQTT connections closed over DRAIN_MOVE_MS, so the gateways reconnect to the other nodes
+     * (a PUBACK only ever follows the commit: what a gateway saw acknowledged is stored; what it did
+     * not, it sends again there); the commits in flight and the telemetry writer flushed; sessions
+     * and stores closed, the records last.
+     */
     stop(): Promise<void> {
       stopping ??= (async () => {
+        beginDrain();
+        if (config.DRAIN_READY_DELAY_MS > 0)
+          await new Promise((resolve) => setTimeout(resolve, config.DRAIN_READY_DELAY_MS));
         log.info('platform stopping');
         for (const w of tlsWatchers) w.stop();
         mqttWs?.close();
-        await Promise.all([broker.stopAccepting(), web.stop()]);
+        await broker.stopAccepting();
+        await Promise.all([web.stop(), broker.closeConnections('node draining', config.DRAIN_MOVE_MS)]);
         await ingest.stop();
         await confirmations.stop();
         await broker.stop();

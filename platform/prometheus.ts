@@ -5,6 +5,10 @@ import { createExposition, type Sample } from '../core/prometheus.ts';
 
 /** What `GET /metrics` shows, gathered by the composition root. */
 export interface PrometheusSource {
+  /** This node's NODE_ID: the `node` label of every sample. */
+  node?: string;
+  /** Whether the node is draining (a graceful stop has begun). */
+  draining?: boolean;
   counters: CountersSnapshot;
   histograms: Record<string, HistogramSnapshot>;
   uptimeS: number;
@@ -102,7 +106,7 @@ const byLabel = (label: string, values: Record<string, number>): Sample[] =>
 
 /** The Prometheus text exposition of the platform's metrics. */
 export function renderPrometheus(src: PrometheusSource): string {
-  const x = createExposition();
+  const x = createExposition(src.node !== undefined ? { defaultLabels: { node: src.node } } : {});
   const { totals, byKey } = src.counters;
 
   const codes: Record<string, number> = {};
@@ -135,6 +139,8 @@ export function renderPrometheus(src: PrometheusSource): string {
   }
 
   x.gauge(`${PREFIX}uptime_seconds`, 'Seconds since the platform started', src.uptimeS);
+  if (src.draining !== undefined)
+    x.gauge(`${PREFIX}draining`, '1 from the start of a graceful stop (/readyz answers 503)', src.draining ? 1 : 0);
   x.gauge(
     `${PREFIX}mqtt_connected_clients`,
     'MQTT clients connected (vehicles and service accounts)',

@@ -1,3 +1,4 @@
+import type { ReadinessReport } from '../core/readiness.ts';
 import type { SecureContextOptions } from 'node:tls';
 import type { CommandPolicy } from '../commands/policy.ts';
 import type { CommandService } from '../commands/service.ts';
@@ -93,6 +94,8 @@ export interface WebDeps {
   supportPlans: SupportPlans;
   /** `GET /healthz` body. */
   health: () => object;
+  /** `GET /readyz`: the readiness checks (core/readiness.ts); 503 unless `ready`. */
+  ready: () => Promise<ReadinessReport>;
   /** `GET /metrics.json` body: the counters with their counts per key. */
   metrics: () => object | Promise<object>;
   /** `GET /metrics` body: the Prometheus text exposition (no per-vehicle labels). */

@@ -7,6 +7,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { createPlatform, type Platform } from '../../platform/platform.ts';
 import { TOPIC_KINDS } from '../../protocol/index.ts';
 import type { ServiceScope } from '../../registry/service-accounts.ts';
+import type { RecordsDb } from '../../records/db.ts';
 import { createTestDatabase, dropTestDatabaseFor, TEST_RECORDS_DIALECT } from './records.ts';
 
 export interface TestPlatform {
@@ -23,12 +24,12 @@ export interface TestPlatform {
 /** The whole platform in-process on ephemeral ports with a fresh data directory. */
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { log?: Logger; dataDir?: string; now?: () => number } = {},
+  options: { log?: Logger; dataDir?: string; now?: () => number; records?: RecordsDb } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pw-test-'));
   // on PostgreSQL (TEST_DATABASE_URL) the records live in a database standing for the data directory,
   // so a platform restarted on the same directory finds them again, as it finds the SQLite file
-  const ownRecords = TEST_RECORDS_DIALECT === 'postgres' && !env.DATABASE_URL;
+  const ownRecords = TEST_RECORDS_DIALECT === 'postgres' && !env.DATABASE_URL && !options.records;
   const databaseUrl = ownRecords ? { DATABASE_URL: await createTestDatabase({ file: dataDir }) } : {};
   const config = loadConfig({
     MQTT_PORT: '0',
@@ -44,6 +45,7 @@ export async function startTestPlatform(
   const platform = await createPlatform(config, {
     log: options.log ?? silentLogger(),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.records ? { records: options.records } : {}),
   });
   const ports = await platform.start();
   // MQTT_PORT=off: no plain port (connect() then fails)

@@ -139,10 +139,12 @@ export function sampleValue(
   labels: Record<string, string> = {},
 ): number | undefined {
   const family = families.get(name.replace(/_(bucket|sum|count)$/, '')) ?? families.get(name);
+  // the platform's default label (NODE_ID) is on every sample: matched only when asked for
+  const own = (s: ParsedSample) => Object.keys(s.labels).filter((k) => k !== 'node' || 'node' in labels);
   return family?.samples.find(
     (s) =>
       s.name === name &&
-      Object.keys(labels).length === Object.keys(s.labels).length &&
+      Object.keys(labels).length === own(s).length &&
       Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   )?.value;
 }

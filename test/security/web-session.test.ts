@@ -967,6 +967,7 @@ describe('security headers on every kind of answer, errors included', () => {
         415,
       ],
       ['health', await inject({ method: 'GET', url: '/healthz' }), 200],
+      ['readiness', await inject({ method: 'GET', url: '/readyz' }), 200],
       ['metrics without a staff session or the scrape token', await inject({ method: 'GET', url: '/metrics' }), 401],
       [
         'JSON metrics without a staff session or the scrape token',

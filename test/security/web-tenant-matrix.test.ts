@@ -92,6 +92,7 @@ const ticketBody = (u: Unit) => ({
 /** One row per route: what a customer of unit A tries with unit B's ids, and what it must get. */
 const MATRIX: Record<string, Probe[]> = {
   'GET /healthz': [{ what: 'health', method: 'GET', url: () => '/healthz', expect: own(200) }],
+  'GET /readyz': [{ what: 'readiness', method: 'GET', url: () => '/readyz', expect: own(200) }],
   'GET /metrics': [
     {
       what: 'Prometheus metrics (staff or the scrape token only)',
@@ -1907,7 +1908,7 @@ describe('tenant matrix: a customer of unit A against every route with unit B’
    * does to A's customer; every other route refuses a token (403) — the guard applies the same
    * tenant rules to tokens as to accounts.
    */
-  // (outside /api: /healthz is public, /metrics and /metrics.json take only METRICS_TOKEN — an API token there is a wrong one, 401)
+  // (outside /api: /healthz and /readyz are public, /metrics and /metrics.json take only METRICS_TOKEN — an API token there is a wrong one, 401)
   const tokenRows = API_ROUTES.filter((r) => !r.public && r.url.startsWith('/api/')).flatMap((r) =>
     (MATRIX[routeKey(r)] ?? []).flatMap((p) =>
       (['customer', 'dispatcher limited to A'] as const).map(

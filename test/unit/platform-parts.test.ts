@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../platform/config.ts';
 import { createInProcessBus } from '../../core/bus.ts';
@@ -50,6 +51,18 @@ describe('config', () => {
         expect((err as Error).message).not.toContain('secret');
       }
     }
+  });
+  it('NODE_ID defaults to the host name; the drain waits must fit in DRAIN_TIMEOUT_MS', () => {
+    const c = loadConfig({});
+    expect(c.NODE_ID).toBe(hostname().slice(0, 63));
+    expect([c.DRAIN_READY_DELAY_MS, c.DRAIN_MOVE_MS, c.DRAIN_TIMEOUT_MS]).toEqual([0, 0, 30_000]);
+    expect(loadConfig({ NODE_ID: 'node-2', DRAIN_READY_DELAY_MS: '10000', DRAIN_MOVE_MS: '5000' }).NODE_ID).toBe(
+      'node-2',
+    );
+    expect(() => loadConfig({ NODE_ID: 'node 2' })).toThrow(/NODE_ID="node 2": NODE_ID must be 1–63 letters/);
+    expect(() => loadConfig({ DRAIN_READY_DELAY_MS: '20000', DRAIN_MOVE_MS: '10000' })).toThrow(
+      /DRAIN_TIMEOUT_MS=30000 must exceed DRAIN_READY_DELAY_MS \+ DRAIN_MOVE_MS \(30000\)/,
+    );
   });
 });
 

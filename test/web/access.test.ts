@@ -99,6 +99,7 @@ const contactBody = () => ({
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/healthz', roles: 'public', url: () => '/healthz' },
+  { method: 'GET', path: '/readyz', roles: 'public', url: () => '/readyz' },
   { method: 'GET', path: '/metrics', roles: STAFF, url: () => '/metrics' },
   { method: 'GET', path: '/metrics.json', roles: STAFF, url: () => '/metrics.json' },
   { method: 'GET', path: '/api/meta', roles: ALL, url: () => '/api/meta' },

@@ -218,6 +218,7 @@ export async function startWeb(
       supportPlans,
       counters,
       health: () => ({ status: 'ok' }),
+      ready: async () => ({ ready: true, status: 'ready', node: 'test', failing: [], checks: {} }),
       metrics: () => counters.snapshot(),
       prometheus: () =>
         renderPrometheus({

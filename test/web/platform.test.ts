@@ -23,7 +23,7 @@ describe('the web console in the platform', () => {
       expect((await fetch(`${base}/metrics`)).status).toBe(401);
       const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-      expect(await metrics.text()).toMatch(/^powerwatch_mqtt_connected_clients 0$/m);
+      expect(await metrics.text()).toMatch(/^powerwatch_mqtt_connected_clients\{node="[^"]+"\} 0$/m);
       const json = await fetch(`${base}/metrics.json`, { headers: { authorization: `Bearer ${metricsToken}` } });
       expect(await json.json()).toHaveProperty('totals');
       const doc = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> };

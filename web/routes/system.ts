@@ -12,16 +12,50 @@ import type { WebContext } from '../context.ts';
 import { AUTHED, errors } from '../schemas.ts';
 import { ACTION_ROLES } from './tickets.ts';
 
+const readinessSchema = z.object({
+  ready: z.boolean(),
+  status: z.enum(['ready', 'not_ready', 'draining']),
+  node: z.string(),
+  failing: z.array(z.string()),
+  checks: z.record(
+    z.string(),
+    z.object({ ok: z.boolean(), ms: z.number(), failure: z.enum(['failed', 'timeout', 'draining']).optional() }),
+  ),
+});
+
 /**
- * Probes (`/healthz` for anyone; `/metrics` (Prometheus) and `/metrics.json` for a staff session or
+ * Probes (`/healthz` and `/readyz` for anyone; `/metrics` (Prometheus) and `/metrics.json` for a staff session or
  * the scrape token) and the
  * vocabulary the console shows (`/api/meta`).
  */
 export function systemRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const counters = async () => (await ctx.deps.metrics()) as Record<string, unknown>;
   return async (app) => {
-    app.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness: 200 while the platform runs' } }, async () =>
-      ctx.deps.health(),
+    app.get(
+      '/healthz',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Liveness: 200 while the process runs and its event loop turns (also while draining)',
+        },
+      },
+      async () => ctx.deps.health(),
+    );
+    app.get(
+      '/readyz',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Readiness: 200 when this node should get traffic, 503 naming the failing checks',
+          description:
+            'For anyone (a load balancer). Each dependency is checked at once, each within READY_CHECK_TIMEOUT_MS: `records` (a query on the records database), `telemetry` (the store and its writer answer), `broker` (the MQTT listeners take connections, not draining). From the start of a graceful stop (SIGTERM) the answer is 503 with `status: draining`. A failing check shows only `failed`, `timeout` or `draining`; the error is in the log.',
+          response: { 200: readinessSchema, 503: readinessSchema },
+        },
+      },
+      async (_req, reply) => {
+        const report = await ctx.deps.ready();
+        return reply.code(report.ready ? 200 : 503).send(report);
+      },
     );
     /** Who may read the metrics: the scrape token, or a staff session (throws otherwise). */
     async function mayReadMetrics(req: FastifyRequest, reply: FastifyReply): Promise<void> {
