@@ -37,6 +37,8 @@ export interface PageOptions extends BrowserContextOptions {
 export interface SignInOptions extends PageOptions {
   /** Also waits for the live connection (`[data-testid=live-status].on`) after signing in. */
   live?: boolean;
+  /** Runs on the fresh page before it opens the console (permissions, init scripts). */
+  prepare?: (page: Page) => Promise<void>;
 }
 
 export interface ConsoleUnderTest {
@@ -46,7 +48,7 @@ export interface ConsoleUnderTest {
   base: string;
   /** A page in a fresh browser context (default locale en-GB) that logs its page errors; closed by close(). */
   openPage(options?: PageOptions): Promise<Page>;
-  /** A fresh page signed in as `username` (see signIn). */
+  /** A fresh page signed in as `username`: waits for the signed-in header (and, with `live`, the live connection). */
   signIn(username: string, options?: SignInOptions): Promise<Page>;
   /** Closes the contexts, the browser and the platform, and removes the built console. */
   close(): Promise<void>;
@@ -92,9 +94,12 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
   return {
     ...started,
     openPage,
-    async signIn(username, { live = false, ...options } = {}) {
+    async signIn(username, { live = false, prepare, ...options } = {}) {
       const page = await openPage({ who: username, ...options });
-      await signIn(page, started.base, username, { live });
+      await prepare?.(page);
+      await submitLogin(page, started.base, username);
+      await page.waitForSelector('[data-testid=who]');
+      if (live) await page.waitForSelector('[data-testid=live-status].on');
       return page;
     },
     close,
@@ -112,18 +117,6 @@ export async function submitLogin(page: Page, base: string, username: string): P
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', PASSWORD);
   await page.click('button[type=submit]');
-}
-
-/** Signs `page` in as `username` and waits for the signed-in header (and, with `live`, the live connection). */
-export async function signIn(
-  page: Page,
-  base: string,
-  username: string,
-  { live = false }: { live?: boolean } = {},
-): Promise<void> {
-  await submitLogin(page, base, username);
-  await page.waitForSelector('[data-testid=who]');
-  if (live) await page.waitForSelector('[data-testid=live-status].on');
 }
 
 export interface TestAccount {
