@@ -16,9 +16,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../core/local-time.ts';
-import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import { addAccounts, catchUpClock, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -27,12 +26,6 @@ const field = (ms: number) => {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 };
-
-/** Runs `speed`× faster than real time from `startTs` until it has caught up with the wall clock. */
-function catchUpClock(startTs: number, speed: number): Clock {
-  const realStart = Date.now();
-  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
-}
 
 describe('on-site repair of a rule-opened 特急 ticket, to the report and the survey (Chromium)', () => {
   let web: ConsoleUnderTest;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { Platform } from '../../platform/platform.ts';
+import type { Clock } from '../../simulators/clock.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { Role } from '../../web/auth/roles.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
@@ -134,4 +135,13 @@ export async function addAccounts(platform: Platform, accounts: readonly TestAcc
   const store = createAccounts({ db: platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
   for (const { id, name = id, ...rest } of accounts)
     await store.add({ id, name, ...rest, password: PASSWORD, mustChangePassword: false });
+}
+
+/**
+ * A clock for the simulated fleets the console shows: runs `speed`× faster than real time from
+ * `startTs` until it has caught up with the wall clock, then in real time.
+ */
+export function catchUpClock(startTs: number, speed: number): Clock {
+  const realStart = Date.now();
+  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
 }
