@@ -7,21 +7,13 @@
  * language switch reads without Chinese fonts, times are in the one format, and an admin is offered
  * no Disable on its own account.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, catchUpClock, DESK, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 /**
  * Latin words a Chinese view may show: the product's name, the switch's "EN", units, and the
@@ -61,12 +53,6 @@ const ALLOWED = new Set([
   'English',
 ]);
 
-/** Runs `speed`× faster than real time from `startTs` until it has caught up with the wall clock. */
-function catchUpClock(startTs: number, speed: number): Clock {
-  const realStart = Date.now();
-  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
-}
-
 /** The Latin words of `text` that are not allowed: codes (GEN-START-FAIL), ids and names removed first. */
 export function englishWords(text: string, names: readonly string[]): string[] {
   let rest = text
@@ -77,12 +63,10 @@ export function englishWords(text: string, names: readonly string[]): string[] {
 }
 
 describe('the console in Chinese', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let ticketId = 0;
-  const contexts: BrowserContext[] = [];
   const fleets: ReturnType<typeof createFleet>[] = [];
   /** Ids and proper names a view may show as they are. */
   const names = ['VA-GEN', 'VA-CALM', 'UNIT-A', 'boss', 'eng', 'desk', 'crew', 'system'];
@@ -90,31 +74,16 @@ describe('the console in Chinese', () => {
   names.push('admin', 'Administrator');
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-zh-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir, LIVE_FLEET_INTERVAL_MS: '200' });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole({ LIVE_FLEET_INTERVAL_MS: '200' });
+    ({ tp, base } = web);
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: '北方电网应急分队' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    const add = (id: string, name: string, role: 'admin' | 'engineer' | 'dispatcher' | 'customer') =>
-      accounts.add({
-        id,
-        name,
-        role,
-        password: PASSWORD,
-        mustChangePassword: false,
-        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
-      });
-    await add('boss', '周平', 'admin');
-    await add('eng', '王工', 'engineer');
-    await add('desk', '李值班', 'dispatcher');
-    await add('crew', '北方电网应急分队车组', 'customer');
+    await addAccounts(p, [
+      { id: 'boss', name: '周平', role: 'admin' },
+      { id: 'eng', name: '王工', role: 'engineer' },
+      { id: 'desk', name: '李值班', role: 'dispatcher' },
+      { id: 'crew', name: '北方电网应急分队车组', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     await p.remote.roster.add({
       weekday: null,
       date: '2026-12-03',
@@ -167,31 +136,15 @@ describe('the console in Chinese', () => {
     await p.tickets.setEta(ticketId, Date.now() + 3_600_000, null, 'eng');
     await p.tickets.transition(ticketId, 'determine_work_content', 'eng');
     await p.tickets.comment(ticketId, 'eng', '请先检查燃油泵。', 'customer');
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
     for (const f of fleets) await f.stop(2000).catch(() => undefined);
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
   });
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1440, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    await page.waitForSelector('[data-testid=live-status].on');
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> =>
+    web.signIn(username, { locale: 'zh-CN', viewport: DESK, live: true });
 
   /** Opens `hash`, waits for `ready`, and returns the English words left in what the page shows. */
   async function englishOn(page: Page, hash: string, ready: string): Promise<string[]> {

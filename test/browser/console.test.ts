@@ -4,94 +4,46 @@
  * platform on real ports, with simulated vehicles publishing over MQTT. The browser app is built
  * from source first (Vite), so this tests what `npm run build:console` ships.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { generateSync } from 'otplib';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NUMERIC_FIELDS } from '../../protocol/index.ts';
-import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const PASSWORD = 'browser-test-password-1';
+import {
+  addAccounts,
+  catchUpClock,
+  PASSWORD,
+  startConsole,
+  submitLogin,
+  type ConsoleUnderTest,
+} from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 type Fleet = ReturnType<typeof createFleet>;
 
-/** Runs `speed`× faster than real time from `startTs` until it has caught up with the wall clock, then in real time. */
-function catchUpClock(startTs: number, speed: number): Clock {
-  const realStart = Date.now();
-  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
-}
-
 describe('web console in Chromium', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let genVehicle: { id: string; secret: string; customerId: string };
   const fleets: Fleet[] = [];
-  const contexts: BrowserContext[] = [];
   /** The ticket the customer opened (its `#/tickets/ID`), for the internal-notes check. */
   let customerTicket = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
     // admins must use a second factor here (no other test signs in as one)
-    tp = await startTestPlatform({
-      CONSOLE_DIR: consoleDir,
-      LIVE_FLEET_INTERVAL_MS: '200',
-      REQUIRE_2FA_ROLES: 'admin',
-    });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole({ LIVE_FLEET_INTERVAL_MS: '200', REQUIRE_2FA_ROLES: 'admin' });
+    ({ tp, base } = web);
 
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
     await p.customers.add({ id: 'UNIT-B', name: 'Unit B' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({
-      id: 'eng',
-      name: 'Eve Engineer',
-      role: 'engineer',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
-    await accounts.add({ id: 'boss', name: 'Bo Admin', role: 'admin', password: PASSWORD, mustChangePassword: false });
-    await accounts.add({
-      id: 'desk',
-      name: 'Di Desk',
-      role: 'dispatcher',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
-    await accounts.add({
-      id: 'cust-b',
-      name: 'Bob of Unit B',
-      role: 'customer',
-      customerId: 'UNIT-B',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
+    await addAccounts(p, [
+      { id: 'eng', name: 'Eve Engineer', role: 'engineer' },
+      { id: 'boss', name: 'Bo Admin', role: 'admin' },
+      { id: 'desk', name: 'Di Desk', role: 'dispatcher' },
+      { id: 'cust-b', name: 'Bob of Unit B', role: 'customer', customerId: 'UNIT-B' },
+    ]);
 
     const live = await tp.addVehicle('VA-LIVE', 'UNIT-A');
     genVehicle = { ...(await tp.addVehicle('VA-GEN', 'UNIT-A')), customerId: 'UNIT-A' };
@@ -112,36 +64,18 @@ describe('web console in Chromium', () => {
     );
     fleets.push(steady);
     steady.start();
-
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
     for (const f of fleets) await f.stop(2000).catch(() => undefined);
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
   });
 
-  async function signIn(username: string, lang: 'en' | 'zh' = 'en'): Promise<Page> {
-    const context = await browser.newContext({ locale: lang === 'zh' ? 'zh-CN' : 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    await page.waitForSelector('[data-testid=live-status].on');
-    return page;
-  }
+  const signIn = (username: string, lang: 'en' | 'zh' = 'en'): Promise<Page> =>
+    web.signIn(username, { locale: lang === 'zh' ? 'zh-CN' : 'en-GB', live: true });
 
   it('a signed-out start shows the login form and logs no error in the browser (no 401 asked for)', async () => {
-    const context = await browser.newContext({ locale: 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
+    const page = await web.openPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
@@ -484,14 +418,7 @@ describe('web console in Chromium', () => {
     expect(title).not.toContain('Generator not running');
   }, 60_000);
   it('the duty lead sends commands from a vehicle page: a snapshot is done; a generator start asks a second time, naming the vehicle; customers get no panel', async () => {
-    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({
-      id: 'duty-lead',
-      name: 'Duty Lead',
-      role: 'engineer',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
+    await addAccounts(tp.platform, [{ id: 'duty-lead', name: 'Duty Lead', role: 'engineer' }]);
     const page = await signIn('duty-lead');
     await page.goto(`${base}/#/vehicles/VA-LIVE`);
     await page.waitForSelector('[data-testid=command-panel]');
@@ -518,14 +445,8 @@ describe('web console in Chromium', () => {
   }, 60_000);
 
   it('an admin required to use two-factor authentication enrols from the QR code page, keeps the recovery codes, then signs in with one', async () => {
-    const context = await browser.newContext({ locale: 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser boss] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', 'boss');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
+    const page = await web.openPage({ who: 'boss' });
+    await submitLogin(page, base, 'boss');
     // nothing but the security page until enrolled
     await page.waitForSelector('.security button.primary');
     expect(await page.locator('[data-testid=who]').count()).toBe(0);

@@ -5,31 +5,12 @@
  * gets the session's crew layout, chats with the engineer and sends a photo the engineer sees; the
  * same link opened again is refused (one use).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const PASSWORD = 'browser-test-password-1';
-const PHONE = { width: 390, height: 844 };
-const DESK = { width: 1440, height: 900 };
+import { addAccounts, DESK, PHONE, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -69,36 +50,18 @@ function png(w: number, h: number, rgb: [number, number, number]): Buffer {
 const wallClock: Clock = { now: () => Date.now() };
 
 describe('guest invitation in Chromium', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let sessionId: number;
   let fleet: ReturnType<typeof createFleet> | undefined;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole();
+    ({ tp, base } = web);
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({
-      id: 'eng',
-      name: 'Eve Engineer',
-      displayName: 'Eve Engineer',
-      role: 'engineer',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
+    await addAccounts(p, [{ id: 'eng', name: 'Eve Engineer', displayName: 'Eve Engineer', role: 'engineer' }]);
     const v1 = await tp.addVehicle('VS-1', 'UNIT-A');
     const ticket = await p.tickets.open(
       {
@@ -123,41 +86,18 @@ describe('guest invitation in Chromium', () => {
       { vehicles: [v1], brokerUrl: tp.mqttUrl, rateHz: 1, seed: 'guest', startTs: Date.now() },
     );
     fleet.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
     await fleet?.stop(2000).catch(() => undefined);
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
   });
 
-  async function phone() {
-    const context = await browser.newContext({
-      locale: 'en-GB',
-      viewport: PHONE,
-      isMobile: true,
-      hasTouch: true,
-      deviceScaleFactor: 2,
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser guest] ${err.message}`));
-    return page;
-  }
+  const phone = () =>
+    web.openPage({ who: 'guest', viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 
   it('the engineer invites, the guest chats and sends a photo from a phone; the link then no longer works', async () => {
-    const context = await browser.newContext({ locale: 'en-GB', viewport: DESK });
-    contexts.push(context);
-    const eng = await context.newPage();
-    eng.on('pageerror', (err) => console.error(`[browser eng] ${err.message}`));
-    await eng.goto(`${base}/`);
-    await eng.fill('input[name=username]', 'eng');
-    await eng.fill('input[name=password]', PASSWORD);
-    await eng.click('button[type=submit]');
-    await eng.waitForSelector('[data-testid=live-status].on');
+    const eng = await web.signIn('eng', { viewport: DESK, live: true });
     await eng.goto(`${base}/#/sessions/${sessionId}`);
     await eng.waitForSelector(`[data-testid=session-view][data-layout=engineer][data-session="${sessionId}"]`);
     await eng.waitForSelector('[data-testid=session-status][data-status=live]');

@@ -5,20 +5,11 @@
  * Deliveries view (a failed delivery with its last error, re-sent from the page). The browser app
  * is built from source first (Vite).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-component-update'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 const item = (key: string, extra: Partial<NewNotification>): NewNotification => ({
   key,
@@ -33,61 +24,38 @@ const item = (key: string, extra: Partial<NewNotification>): NewNotification => 
 });
 
 describe('console notifications in Chromium', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
-  let base: string;
-  let consoleDir: string;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
-    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({ id: 'boss', name: 'Ada Admin', role: 'admin', password: PASSWORD, mustChangePassword: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    web = await startConsole();
+    tp = web.tp;
+    await addAccounts(tp.platform, [{ id: 'boss', name: 'Ada Admin', role: 'admin' }]);
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
-  });
+  afterAll(() => web?.close());
 
-  async function signIn(lang: 'en' | 'zh'): Promise<Page> {
-    const context = await browser.newContext({ locale: lang === 'zh' ? 'zh-CN' : 'en-GB' });
-    contexts.push(context);
-    await context.grantPermissions(['notifications'], { origin: base });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    // record the browser notifications the page shows (headless Chromium draws none)
-    await page.addInitScript(() => {
-      const shown: { title: string; body: string }[] = [];
-      (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
-      const Real = window.Notification;
-      class Recording extends Real {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          shown.push({ title, body: options?.body ?? '' });
-        }
-      }
-      Object.defineProperty(window, 'Notification', { value: Recording });
+  const signIn = (lang: 'en' | 'zh'): Promise<Page> =>
+    web.signIn('boss', {
+      locale: lang === 'zh' ? 'zh-CN' : 'en-GB',
+      live: true,
+      async prepare(page) {
+        await page.context().grantPermissions(['notifications'], { origin: web.base });
+        // record the browser notifications the page shows (headless Chromium draws none)
+        await page.addInitScript(() => {
+          const shown: { title: string; body: string }[] = [];
+          (window as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+          const Real = window.Notification;
+          class Recording extends Real {
+            constructor(title: string, options?: NotificationOptions) {
+              super(title, options);
+              shown.push({ title, body: options?.body ?? '' });
+            }
+          }
+          Object.defineProperty(window, 'Notification', { value: Recording });
+        });
+      },
     });
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', 'boss');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    await page.waitForSelector('[data-testid=live-status].on');
-    return page;
-  }
 
   it('a new inbox item raises the bell’s count live, shows a browser notification, and is marked read from the list', async () => {
     const page = await signIn('en');

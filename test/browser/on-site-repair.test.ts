@@ -10,22 +10,16 @@
  * customer answers the survey.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDateTime } from '../../core/local-time.ts';
-import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { addAccounts, catchUpClock, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
 const pad = (n: number) => String(n).padStart(2, '0');
 /** A time as the console's date field takes it: "2026-12-04 13:20" (local time). */
 const field = (ms: number) => {
@@ -33,48 +27,24 @@ const field = (ms: number) => {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 };
 
-/** Runs `speed`× faster than real time from `startTs` until it has caught up with the wall clock. */
-function catchUpClock(startTs: number, speed: number): Clock {
-  const realStart = Date.now();
-  return { now: () => Math.min(Date.now(), Math.floor(startTs + (Date.now() - realStart) * speed)) };
-}
-
 describe('on-site repair of a rule-opened 特急 ticket, to the report and the survey (Chromium)', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let ticketId = 0;
   let alarmsCleared: Promise<void>;
-  const contexts: BrowserContext[] = [];
   const fleets: ReturnType<typeof createFleet>[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-onsite-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir, DIAGNOSTICS_TICK_MS: '200' });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole({ DIAGNOSTICS_TICK_MS: '200' });
+    ({ tp, base } = web);
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    for (const [id, name, role] of [
-      ['desk', 'Di Desk', 'dispatcher'],
-      ['eng', 'Wang Eng', 'engineer'],
-      ['crew', 'Crew of Unit A', 'customer'],
-    ] as const)
-      await accounts.add({
-        id,
-        name,
-        role,
-        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
-        password: PASSWORD,
-        mustChangePassword: false,
-      });
+    await addAccounts(p, [
+      { id: 'desk', name: 'Di Desk', role: 'dispatcher' },
+      { id: 'eng', name: 'Wang Eng', role: 'engineer' },
+      { id: 'crew', name: 'Crew of Unit A', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     const gen = await p.vehicles.add({ id: 'VA-GEN', customerId: 'UNIT-A', name: 'Shelter 3' });
 
     // the generator fails to start in a mains outage (the fault frames go through the broker); the
@@ -122,29 +92,14 @@ describe('on-site repair of a rule-opened 特急 ticket, to the report and the s
     fleets.push(fleet);
     fleet.start();
     ticketId = await opened;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
     for (const f of fleets) await f.stop(2000).catch(() => undefined);
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
   });
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB', acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => web.signIn(username, { acceptDownloads: true });
 
   /** Records the step the form offers first, with its fields, and waits until it shows as done. */
   async function recordStep(page: Page, step: string, fields: Record<string, string> = {}, at?: string) {

@@ -6,79 +6,38 @@
  * signs it off (双方确认), and the 《巡检巡修服务报告》 PDF downloads with the visits in it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
 
 describe('a patrol inspection order in the console (Chromium)', () => {
-  let tp: TestPlatform;
-  let browser: Browser;
+  let web: ConsoleUnderTest;
   let base: string;
-  let consoleDir: string;
   let dir: string;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
     dir = mkdtempSync(join(tmpdir(), 'pw-patrol-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
-    const p = tp.platform;
+    web = await startConsole();
+    base = web.base;
+    const p = web.tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    for (const [id, name, role] of [
-      ['desk', 'Di Desk', 'dispatcher'],
-      ['eng', 'Zhou Eng', 'engineer'],
-      ['cust-a', 'Ann of Unit A', 'customer'],
-    ] as const)
-      await accounts.add({
-        id,
-        name,
-        role,
-        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
-        password: PASSWORD,
-        mustChangePassword: false,
-      });
-    await tp.addVehicle('VA-1', 'UNIT-A');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    await addAccounts(p, [
+      { id: 'desk', name: 'Di Desk', role: 'dispatcher' },
+      { id: 'eng', name: 'Zhou Eng', role: 'engineer' },
+      { id: 'cust-a', name: 'Ann of Unit A', role: 'customer', customerId: 'UNIT-A' },
+    ]);
+    await web.tp.addVehicle('VA-1', 'UNIT-A');
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB', acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => web.signIn(username, { acceptDownloads: true });
 
   it('request → team and schedule → two visits with findings → done → signed off → the PDF report', async () => {
     // the customer applies: place, equipment, date, people, tools

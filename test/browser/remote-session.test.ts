@@ -9,32 +9,15 @@
  * finds the ringing session the way the REST session list and the ticket page show it, and answers
  * in the session view (the ring alert's own Answer button needs that push).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformEvents } from '../../core/events.ts';
 import { localTime } from '../../remote/roster.ts';
 import type { Clock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { addAccounts, DESK, PHONE, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
-const PASSWORD = 'browser-test-password-1';
-const PHONE = { width: 390, height: 844 };
-const DESK = { width: 1440, height: 900 };
 /** Short enough for the ladder to move on within a test, long enough to answer a ring by hand. */
 const RING_MS = 2500;
 
@@ -44,49 +27,29 @@ type Fleet = ReturnType<typeof createFleet>;
 const wallClock: Clock = { now: () => Date.now() };
 
 describe('remote session view in Chromium', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let fleet: Fleet | undefined;
-  const contexts: BrowserContext[] = [];
   const rings: PlatformEvents['remote.ringing'][] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({
-      CONSOLE_DIR: consoleDir,
+    web = await startConsole({
       LIVE_FLEET_INTERVAL_MS: '200',
       SESSION_RING_MS: String(RING_MS),
       DUTY_LEAD: 'lead',
     });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    ({ tp, base } = web);
     const p = tp.platform;
     p.bus.on('remote.ringing', (e) => void rings.push(e));
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    const add = (id: string, name: string, role: 'engineer' | 'dispatcher' | 'customer') =>
-      accounts.add({
-        id,
-        name,
-        // what the crew is shown of staff (web/public-names.ts); a crew member is shown by its account id
-        ...(role === 'customer' ? {} : { displayName: name }),
-        role,
-        password: PASSWORD,
-        mustChangePassword: false,
-        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
-      });
-    await add('eng', 'Eve Engineer', 'engineer');
-    await add('eng2', 'Sam Second', 'engineer');
-    await add('lead', 'Lu Lead', 'dispatcher');
-    await add('crew-a', 'Chen Crew', 'customer');
+    // displayName: what the crew is shown of staff (web/public-names.ts); a crew member is shown by its account id
+    await addAccounts(p, [
+      { id: 'eng', name: 'Eve Engineer', displayName: 'Eve Engineer', role: 'engineer' },
+      { id: 'eng2', name: 'Sam Second', displayName: 'Sam Second', role: 'engineer' },
+      { id: 'lead', name: 'Lu Lead', displayName: 'Lu Lead', role: 'dispatcher' },
+      { id: 'crew-a', name: 'Chen Crew', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     // a whole-day shift today in the service time zone: eng first, then eng2, then the duty lead
     await p.remote.roster.add({
       weekday: localTime(Date.now(), p.remote.roster.timeZone).weekday,
@@ -126,38 +89,24 @@ describe('remote session view in Chromium', () => {
       },
     );
     fleet.start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
     await fleet?.stop(2000).catch(() => undefined);
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
+    await web?.close();
   });
 
-  async function signIn(
+  const signIn = (
     username: string,
     viewport: { width: number; height: number },
     locale: 'en-GB' | 'zh-CN' = 'en-GB',
-  ): Promise<Page> {
-    const context = await browser.newContext({
+  ): Promise<Page> =>
+    web.signIn(username, {
       locale,
       viewport,
       ...(viewport === PHONE ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+      live: true,
     });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    await page.waitForSelector('[data-testid=live-status].on');
-    return page;
-  }
 
   /** The crew asks for help from its vehicle's page and lands on the session view; its id. */
   async function requestSupport(crew: Page, vehicleId: string, words: string): Promise<number> {

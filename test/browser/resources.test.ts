@@ -5,75 +5,31 @@
  * the reminder sweep puts a calibration reminder in the engineer's inbox through the bus, the
  * outbox and the dispatcher, and a customer gets no Resources entry (and 403 from the API).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoResources } from '../../simulators/demo-resources.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 describe('resource register in Chromium', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
-  let base: string;
-  let consoleDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole();
+    tp = web.tp;
     await tp.platform.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    await accounts.add({
-      id: 'engineer',
-      name: 'Li Na',
-      role: 'engineer',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
-    await accounts.add({
-      id: 'cust-a',
-      name: 'Crew A',
-      role: 'customer',
-      customerId: 'UNIT-A',
-      password: PASSWORD,
-      mustChangePassword: false,
-    });
+    await addAccounts(tp.platform, [
+      { id: 'engineer', name: 'Li Na', role: 'engineer' },
+      { id: 'cust-a', name: 'Crew A', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     await seedDemoResources(tp.platform.resourceRegister);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
-  });
+  afterAll(() => web?.close());
 
-  async function signIn(username: string, lang: 'en' | 'zh'): Promise<Page> {
-    const context = await browser.newContext({ locale: lang === 'zh' ? 'zh-CN' : 'en-GB' });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string, lang: 'en' | 'zh'): Promise<Page> =>
+    web.signIn(username, { locale: lang === 'zh' ? 'zh-CN' : 'en-GB' });
 
   it('shows the tools with their due flags in Chinese and reminds the keeper in the inbox', async () => {
     const page = await signIn('engineer', 'zh');

@@ -5,75 +5,31 @@
  * (巡检巡修) requested by a customer and scheduled by the duty desk; the customer file (客户信息系统)
  * with the unit's service orders and report links.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 describe('the service plan’s rules in the console (Chromium)', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole();
+    ({ tp, base } = web);
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    for (const [id, name, role] of [
-      ['desk', 'Di Desk', 'dispatcher'],
-      ['cust-a', 'Ann of Unit A', 'customer'],
-    ] as const)
-      await accounts.add({
-        id,
-        name,
-        role,
-        ...(role === 'customer' ? { customerId: 'UNIT-A' } : {}),
-        password: PASSWORD,
-        mustChangePassword: false,
-      });
+    await addAccounts(p, [
+      { id: 'desk', name: 'Di Desk', role: 'dispatcher' },
+      { id: 'cust-a', name: 'Ann of Unit A', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     await tp.addVehicle('VA-1', 'UNIT-A');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
-  });
+  afterAll(() => web?.close());
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => web.signIn(username);
 
   const customerTicket = (level: 'extra_urgent' | 'urgent', title: string) =>
     tp.platform.tickets.open(

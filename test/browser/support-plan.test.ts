@@ -5,48 +5,28 @@
  * milestone, issues it (the ticket's issue_plan step), issues a new version with a reason, and the
  * customer of the unit sees the issued version without the internal note.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStock } from '../../simulators/demo-stock.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 
 describe('the support plan in the console (Chromium)', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
   let ticketId = 0;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole();
+    ({ tp, base } = web);
     const p = tp.platform;
     await p.customers.add({ id: 'UNIT-A', name: 'Unit A' });
     await tp.addVehicle('VA-1', 'UNIT-A');
-    const accounts = createAccounts({ db: p.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    for (const [id, role, customerId] of [
-      ['desk', 'dispatcher', null],
-      ['eng', 'engineer', null],
-      ['cust', 'customer', 'UNIT-A'],
-    ] as const)
-      await accounts.add({ id, name: id, role, customerId, password: PASSWORD, mustChangePassword: false });
+    await addAccounts(p, [
+      { id: 'desk', role: 'dispatcher' },
+      { id: 'eng', role: 'engineer' },
+      { id: 'cust', role: 'customer', customerId: 'UNIT-A' },
+    ]);
     await seedDemoStock({ stock: p.stock, vehicleIds: ['VA-1'] });
     await p.stock.reservations.receive('FF-5421', 'SP-NORTH', 2, 'test stock', 'test');
     await p.stock.reservations.setVehiclePosition('VA-1', { lat: 40.0, lon: 116.5 }, 'test', 'test');
@@ -67,31 +47,11 @@ describe('the support plan in the console (Chromium)', () => {
     ).id;
     await p.tickets.transition(ticketId, 'determine_work_content', 'desk');
     await p.tickets.setTeam(ticketId, [{ accountId: 'eng', role: 'leader', duty: '故障排查' }], 'desk');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
-  });
+  afterAll(() => web?.close());
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB' });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string) => web.signIn(username);
 
   it('the duty desk drafts and issues the plan with a reserved part and a milestone, then issues a new version', async () => {
     const page = await signIn('desk');

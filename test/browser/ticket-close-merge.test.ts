@@ -5,72 +5,35 @@
  * refused verification until the dispatcher gives an override reason; a closed ticket's assign,
  * service-mode and ETA controls are read-only. The console is built from source first (Vite).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuleFile } from '../../diagnostics/rules/load.ts';
 import type { Ticket } from '../../diagnostics/types.ts';
-import { createAccounts } from '../../web/auth/accounts.ts';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const PASSWORD = 'browser-test-password-1';
+import { addAccounts, DESK, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
 const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
 
 describe('closing only what is fixed, merging tickets of one vehicle (Chromium)', () => {
+  let web: ConsoleUnderTest;
   let tp: TestPlatform;
-  let browser: Browser;
   let base: string;
-  let consoleDir: string;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir });
-    base = `http://127.0.0.1:${tp.platform.ports.http}`;
+    web = await startConsole();
+    ({ tp, base } = web);
     await tp.platform.customers.add({ id: 'UNIT-A', name: 'Unit A' });
-    const accounts = createAccounts({ db: tp.platform.records }, { passwordCost: { log2N: 10, r: 8, p: 1 } });
-    for (const [id, name, role] of [
-      ['desk', 'Di Desk', 'dispatcher'],
-      ['eng', 'Eve Engineer', 'engineer'],
-    ] as const)
-      await accounts.add({ id, name, role, password: PASSWORD, mustChangePassword: false });
+    await addAccounts(tp.platform, [
+      { id: 'desk', name: 'Di Desk', role: 'dispatcher' },
+      { id: 'eng', name: 'Eve Engineer', role: 'engineer' },
+    ]);
     await tp.addVehicle('VX-1', 'UNIT-A');
     await tp.addVehicle('VX-2', 'UNIT-A');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await tp?.close();
-    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
-  });
+  afterAll(() => web?.close());
 
-  async function signIn(username: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1440, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser ${username}] ${err.message}`));
-    await page.goto(`${base}/`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForSelector('[data-testid=who]');
-    return page;
-  }
+  const signIn = (username: string): Promise<Page> => web.signIn(username, { viewport: DESK });
 
   const open = (vehicleId: string, level: Ticket['level'], title: string) =>
     tp.platform.tickets.open(

@@ -8,6 +8,7 @@ import type { WebContext } from '../../web/context.ts';
 import type { Access } from '../../web/auth/guard.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { startTestPlatform, withTimeout } from '../helpers/platform.ts';
+import { startWeb } from '../web/helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Routes, as the app itself declares them
@@ -56,6 +57,20 @@ export const routeKey = (r: { method: string; url: string }) => `${r.method} ${r
 
 /** The third-party documentation UI (swagger-ui): public, static, no data. */
 export const isDocsRoute = (r: DeclaredRoute) => r.url === '/docs' || r.url.startsWith('/docs/');
+
+/** Public static content, which takes no input: the API documentation (swagger-ui) and the console's single-page app. */
+export const isStaticRoute = (r: DeclaredRoute) =>
+  isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
+
+/** Every route the app declares, from a throwaway unseeded instance (for tables built before beforeAll). */
+export async function appRoutes(): Promise<DeclaredRoute[]> {
+  const w0 = await startWeb({ seed: false });
+  try {
+    return await declaredRoutes(w0.ctx);
+  } finally {
+    await w0.close();
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Answers

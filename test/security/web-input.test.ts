@@ -2,10 +2,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger, NO_RATE_LIMITS, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import {
-  declaredRoutes,
+  appRoutes,
   expectErrorShape,
   expectSecurityHeaders,
-  isDocsRoute,
+  isStaticRoute,
   referenceSecurityHeaders,
   routeKey,
   type DeclaredRoute,
@@ -38,17 +38,7 @@ interface Operation {
   body?: { required: boolean; schema: JsonSchema };
 }
 
-const ROUTES: DeclaredRoute[] = await (async () => {
-  const w0 = await startWeb({ seed: false });
-  try {
-    return await declaredRoutes(w0.ctx);
-  } finally {
-    await w0.close();
-  }
-})();
-/** Public static content (documentation, the console app) takes no input. */
-const isStatic = (r: DeclaredRoute) =>
-  isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
+const ROUTES: DeclaredRoute[] = await appRoutes();
 
 const nullable = (s: JsonSchema) =>
   s.type === 'null' || (Array.isArray(s.type) && s.type.includes('null')) || !!s.anyOf?.some(nullable);
@@ -170,7 +160,7 @@ describe(
 
     it('every route the app declares is in its OpenAPI document (nothing escapes the schema-driven checks)', () => {
       const documented = new Set(ops.map((o) => `${o.method} ${o.path}`));
-      const missing = ROUTES.filter((r) => !isStatic(r) && !documented.has(`${r.method} ${r.path}`)).map(routeKey);
+      const missing = ROUTES.filter((r) => !isStaticRoute(r) && !documented.has(`${r.method} ${r.path}`)).map(routeKey);
       expect(missing).toEqual([]);
       expect(ops.length).toBeGreaterThan(30);
     });

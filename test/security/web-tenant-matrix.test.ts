@@ -5,11 +5,7 @@ import type { ErrorCode } from '../../core/errors.ts';
 import { TOKEN_SCOPES } from '../../web/auth/api-tokens.ts';
 import { healthyFrame, NO_RATE_LIMITS, PASSWORD, startWeb, type Agent, type TestWeb } from '../web/helpers.ts';
 import { withIssuedPlan } from '../web/support-plan-helpers.ts';
-import { declaredRoutes, expectErrorShape, isDocsRoute, routeKey, type DeclaredRoute } from './helpers.ts';
-
-/** Public static content: the API documentation (swagger-ui) and the console's single-page app. */
-const isStaticRoute = (r: DeclaredRoute) =>
-  isDocsRoute(r) || r.url === '/' || r.url === '/*' || r.url.startsWith('/assets/');
+import { appRoutes, expectErrorShape, isDocsRoute, isStaticRoute, routeKey, type DeclaredRoute } from './helpers.ts';
 
 /**
  * The tenant matrix (ASVS V4.1/V4.2, IDOR): a customer of unit A against every route the console
@@ -1546,14 +1542,7 @@ const MATRIX: Record<string, Probe[]> = {
 };
 
 // the routes, as the app declares them (a throwaway instance: collection happens before beforeAll)
-const ROUTES: DeclaredRoute[] = await (async () => {
-  const w0 = await startWeb({ seed: false });
-  try {
-    return await declaredRoutes(w0.ctx);
-  } finally {
-    await w0.close();
-  }
-})();
+const ROUTES: DeclaredRoute[] = await appRoutes();
 const API_ROUTES = ROUTES.filter((r) => !isStaticRoute(r));
 
 describe('tenant matrix: a customer of unit A against every route with unit B’s ids', () => {
