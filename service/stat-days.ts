@@ -46,6 +46,11 @@ export function addSums(a: StatSums, b: StatSums): StatSums {
   return a;
 }
 
+export function subtractSums(a: StatSums, b: StatSums): StatSums {
+  for (const k of Object.keys(a) as (keyof StatSums)[]) a[k] -= b[k];
+  return a;
+}
+
 const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
 /** A rollup row (or an aggregate of rows, same column names) as sums. */

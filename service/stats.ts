@@ -3,7 +3,7 @@ import { localDateTime } from '../core/local-time.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type {} from '../remote/records.ts';
 import { dayStartOf, nextDayStart, periodStarts, type Period } from './periods.ts';
-import { addSums, createStatDays, sumsOfRow, type StatDays, type StatSums } from './stat-days.ts';
+import { addSums, createStatDays, subtractSums, sumsOfRow, type StatDays, type StatSums } from './stat-days.ts';
 import type {} from './records.ts';
 import type {} from '../resources/stock/records.ts';
 import type {} from '../resources/suppliers/quality.ts';
@@ -172,17 +172,25 @@ export function createStats(
 
   /** The service statistics' sums per group, read from the tickets received in [from, to). */
   async function rawSums(
-    q: StatsQuery,
     keyExpr: RawBuilder<string | number | null>,
     from: number,
     to: number,
+    join: {
+      vehicles?: boolean;
+      /** left: every ticket, once per quality record if it has any; inner: per quality record; once: the tickets with any, once each. */
+      quality?: 'left' | 'inner' | 'once';
+    } = {},
   ): Promise<Map<string, StatSums>> {
     const w = options.repeatWindowMs;
     const rows = await db
       .selectFrom('tickets as t')
       .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
-      .$if(q.by === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
-      .$if(q.by === 'supplier_part', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
+      .$if(join.vehicles === true, (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
+      .$if(join.quality === 'left', (b) => b.leftJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
+      .$if(join.quality === 'inner', (b) => b.innerJoin('quality_records as qr', 'qr.ticket_id', 't.id'))
+      .$if(join.quality === 'once', (b) =>
+        b.where('t.id', 'in', (eb) => eb.selectFrom('quality_records').select('ticket_id')),
+      )
       .select([
         keyExpr.as('key'),
         sql<number>`count(*)`.as('tickets'),
@@ -233,8 +241,26 @@ export function createStats(
       const dayOfFrom = dayStartOf(q.from, tz);
       const first = dayOfFrom === q.from ? q.from : nextDayStart(dayOfFrom, tz);
       const last = dayStartOf(q.to, tz);
-      if (q.by === 'supplier_part' || first >= last || options.rollup === false) {
-        for (const [k, sums] of await rawSums(q, key.expr, q.from, q.to)) add(k, sums);
+      const rolled = first < last && options.rollup !== false;
+      const join = { vehicles: q.by === 'model' };
+      /** The part-days at the window's edges, read from the tickets. */
+      const edges = async (keyExpr: RawBuilder<string | number | null>) => {
+        if (q.from < first) for (const [k, sums] of await rawSums(keyExpr, q.from, first, join)) add(k, sums);
+        if (last < q.to) for (const [k, sums] of await rawSums(keyExpr, last, q.to, join)) add(k, sums);
+      };
+      if (!rolled) {
+        const quality = q.by === 'supplier_part' ? ('left' as const) : undefined;
+        for (const [k, sums] of await rawSums(key.expr, q.from, q.to, { ...join, quality })) add(k, sums);
+      } else if (q.by === 'supplier_part') {
+        // the attributed tickets per part from their quality records (few); the rest ('') is every
+        // ticket, added up as the other views do, less the attributed ones counted once each
+        await statDays.refresh();
+        for (const d of await statDays.days(first, last)) add('', d.sums);
+        await edges(sql<string>`''`);
+        const once = (await rawSums(sql<string>`''`, q.from, q.to, { quality: 'once' })).get('');
+        if (once) subtractSums(groups.get('')!, once);
+        if (groups.get('')?.tickets === 0) groups.delete('');
+        for (const [k, sums] of await rawSums(key.expr, q.from, q.to, { quality: 'inner' })) add(k, sums);
       } else {
         await statDays.refresh();
         if (q.by === 'period') {
@@ -243,8 +269,7 @@ export function createStats(
         } else {
           for (const [k, sums] of await statDays.sums(q.by, first, last)) add(k, sums);
         }
-        if (q.from < first) for (const [k, sums] of await rawSums(q, key.expr, q.from, first)) add(k, sums);
-        if (last < q.to) for (const [k, sums] of await rawSums(q, key.expr, last, q.to)) add(k, sums);
+        await edges(key.expr);
       }
       const order =
         q.by === 'period'
