@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
@@ -666,9 +667,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     },
     /** Serves one MQTT connection carried by another transport (MQTT over WebSocket: broker/websocket.ts). */
     serve,
-    /** Takes a new certificate and key for new TLS connections; connections already open keep theirs. */
+    /**
+     * Takes a new certificate and key (and client CA, CRL) for new TLS connections; connections already
+     * open keep theirs. New session ticket keys: no TLS session resumes past a changed CA or CRL.
+     */
     reloadTls(): void {
-      if (tlsServer && options.tls) tlsServer.setSecureContext(options.tls.secureContext());
+      if (!tlsServer || !options.tls) return;
+      tlsServer.setSecureContext(options.tls.secureContext());
+      tlsServer.setTicketKeys(randomBytes(48));
     },
     /**
      * Stops accepting new connections; live ones go on. Resolves at once: `net.Server.close()`

@@ -39,7 +39,7 @@ import { createServiceStage } from './service.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
-import { tlsFiles, watchTlsFiles } from './tls-files.ts';
+import { tlsFileList, tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
 import { influxCursorFile, photoDir, telemetryFile } from './data-files.ts';
 import { openRecords } from './records.ts';
@@ -149,6 +149,18 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
   // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
+  // the vehicles' CA and CRL: for client certificates on the TLS port and over wss (HTTP_TLS_CLIENT_CERT)
+  const vehicleCa = config.MQTT_TLS_CA_FILE
+    ? { caFile: config.MQTT_TLS_CA_FILE, crlFile: config.MQTT_TLS_CRL_FILE }
+    : undefined;
+  const mqttTlsFiles =
+    config.MQTT_TLS_PORT !== undefined
+      ? tlsFileList(
+          config.MQTT_TLS_CERT_FILE!,
+          config.MQTT_TLS_KEY_FILE!,
+          config.MQTT_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined,
+        )
+      : undefined;
   const mqttTls =
     config.MQTT_TLS_PORT !== undefined
       ? {
@@ -156,12 +168,13 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           context: tlsFiles(
             config.MQTT_TLS_CERT_FILE!,
             config.MQTT_TLS_KEY_FILE!,
-            config.MQTT_TLS_CLIENT_CERT !== 'off' ? config.MQTT_TLS_CA_FILE : undefined,
+            config.MQTT_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined,
           ),
         }
       : undefined;
+  const httpsClientCa = config.HTTP_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined;
   const httpsContext = config.HTTP_TLS_CERT_FILE
-    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
+    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!, httpsClientCa)
     : undefined;
   for (const context of [mqttTls?.context, httpsContext]) if (context) createSecureContext(context());
   const tlsWatchers: { stop(): void }[] = [];
@@ -401,6 +414,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
       ...(httpsContext ? { https: httpsContext } : {}),
+      ...(httpsClientCa ? { httpsClientCertificates: true } : {}),
       ...(mqttWs ? { upgrades: { [mqttWs.path]: mqttWs.handleUpgrade } } : {}),
       session: {
         idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
@@ -494,21 +508,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       const http = await web.start();
       ports = platformPorts(mqtt.port, http.port, mqtt.tlsPort);
       const tlsLog = log.child({ module: 'tls' });
-      if (mqttTls)
-        tlsWatchers.push(
-          watchTlsFiles(
-            [
-              config.MQTT_TLS_CERT_FILE!,
-              config.MQTT_TLS_KEY_FILE!,
-              ...(config.MQTT_TLS_CLIENT_CERT !== 'off' ? [config.MQTT_TLS_CA_FILE!] : []),
-            ],
-            () => broker.reloadTls(),
-            tlsLog,
-          ),
-        );
+      if (mqttTlsFiles) tlsWatchers.push(watchTlsFiles(mqttTlsFiles, () => broker.reloadTls(), tlsLog));
       if (httpsContext)
         tlsWatchers.push(
-          watchTlsFiles([config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!], () => web.reloadTls(), tlsLog),
+          watchTlsFiles(
+            tlsFileList(config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!, httpsClientCa),
+            () => web.reloadTls(),
+            tlsLog,
+          ),
         );
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;
