@@ -31,14 +31,14 @@ const hasCertificate = (cert: ReturnType<TLSSocket['getPeerCertificate']> | unde
  * TCP, TLS or WebSocket without a client certificate): that client logs in with its secret. A
  * WebSocket stream carries the TLS socket's `getPeerCertificate`/`authorized` (broker/websocket.ts).
  */
-export function certificateIdentity(conn: unknown): { cn: string } | { problem: string } | undefined {
+export function certificateIdentity(conn: unknown): { cn: string; raw: Buffer } | { problem: string } | undefined {
   const socket = conn as MaybeTls;
   if (typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
   const cert = socket.getPeerCertificate();
   if (!hasCertificate(cert)) return undefined;
   const cn: unknown = cert.subject?.CN;
   if (typeof cn !== 'string' || cn === '') return { problem: Array.isArray(cn) ? 'several CNs' : 'no CN' };
-  return { cn };
+  return { cn, raw: cert.raw };
 }
 
 /**

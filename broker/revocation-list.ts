@@ -168,3 +168,33 @@ export function createRevocationList(
   const der = seq(tbs, alg, bits(signature));
   return { crl: pem('X509 CRL', der), serials: [...entries.keys()], number, nextUpdate };
 }
+
+/** The issuer (DER, hex) and serial of a certificate (DER): what a CRL entry names. */
+function issuerAndSerial(der: Buffer): string {
+  const tbs = children(der, read(der))[0]!;
+  const fields = children(der, tbs);
+  const i = fields[0]!.tag === 0xa0 ? 1 : 0; // [0] version
+  const serial = fields[i]!;
+  const issuer = fields[i + 2]!;
+  return `${der.subarray(issuer.at, issuer.end).toString('hex')}/${normalSerial(der.subarray(serial.start, serial.end).toString('hex'))}`;
+}
+
+/**
+ * Whether a certificate (DER) is revoked by one of the CRLs (PEM, concatenated) in `text`: its
+ * issuer and serial are listed. The signatures are not checked here: the TLS handshake checks the
+ * same file.
+ */
+export function revocationCheck(text: string): (certificate: Buffer) => boolean {
+  const revoked = new Set<string>();
+  for (const block of text.match(new RegExp(PEM_CRL.source, 'g')) ?? []) {
+    const crl = readRevocationList(block);
+    for (const e of crl.entries) revoked.add(`${crl.issuer.toString('hex')}/${e.serial}`);
+  }
+  return (certificate) => {
+    try {
+      return revoked.has(issuerAndSerial(certificate));
+    } catch {
+      return false;
+    }
+  };
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
@@ -9,6 +10,7 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
+import { revocationCheck } from '../broker/revocation-list.ts';
 import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
@@ -509,6 +511,20 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ports = platformPorts(mqtt.port, http.port, mqtt.tlsPort);
       const tlsLog = log.child({ module: 'tls' });
       if (mqttTlsFiles) tlsWatchers.push(watchTlsFiles(mqttTlsFiles, () => broker.reloadTls(), tlsLog));
+      // a changed CRL also closes the open connections of the certificates it revokes (TLS port and wss)
+      if (vehicleCa?.crlFile && (mqttTlsFiles || httpsClientCa)) {
+        const crlFile = vehicleCa.crlFile;
+        tlsWatchers.push(
+          watchTlsFiles(
+            [crlFile],
+            () => {
+              const closed = broker.closeRevoked(revocationCheck(readFileSync(crlFile, 'utf8')));
+              if (closed) tlsLog.warn({ closed }, 'connections of revoked client certificates closed');
+            },
+            tlsLog,
+          ),
+        );
+      }
       if (httpsContext)
         tlsWatchers.push(
           watchTlsFiles(

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRevocationList } from '../../broker/revocation-list.ts';
+import { createRevocationList, readRevocationList, revocationCheck } from '../../broker/revocation-list.ts';
 import { runCerts } from '../../platform/certs.ts';
 
 /** Issue 19: `npm run certs` issues a project CA, vehicle client certificates (CN = id) and a server certificate. */
@@ -178,6 +178,21 @@ describe('npm run certs -- revoke / crl (certificate revocation lists)', () => {
     expect(after.entries[0]!.der.equals(before.entries[0]!.der)).toBe(true);
     expect(verifyCert('R-2').stdout + verifyCert('R-2').stderr).toMatch(/certificate revoked/);
     expect(verifyCert('R-3').stdout).toMatch(/: OK/);
+    // what the platform closes open connections by (issuer and serial; several CRLs in one file)
+    const der = (f: string) => new X509Certificate(readFileSync(f)).raw;
+    const revoked = revocationCheck(
+      readFileSync(at('ca', 'crl.pem'), 'utf8') +
+        createRevocationList({
+          cert: readFileSync(join(dir, 'ca', 'ca.pem'), 'utf8'),
+          key: readFileSync(join(dir, 'ca', 'ca.key'), 'utf8'),
+        }).crl,
+    );
+    expect([at('v', 'R-1.pem'), at('v', 'R-2.pem'), at('v', 'R-3.pem')].map((f) => revoked(der(f)))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(revoked(der(join(dir, 'v', 'VEH-1.pem')))).toBe(false);
     runCerts(['crl', ...ca(), '--out', at('ca'), '--days', '7']);
     const resigned = readRevocationList(readFileSync(at('ca', 'crl.pem'), 'utf8'));
     expect(resigned.number).toBe(3n);
