@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
@@ -128,6 +129,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   /** Each connection's CONNECT packet until it is authenticated (its keepalive is read after that). */
   const connectPackets = new WeakMap<Client, { keepalive?: number }>();
   const closeReasons = new WeakMap<Client, string>();
+  /** The certificate (DER) a connection was authenticated by, for closing it when it is revoked. */
+  const peerCertificates = new WeakMap<Client, Buffer>();
   const connectedAt = new WeakMap<Client, number>();
   /** Bytes of messages let through to a connection that aedes has not written to it yet. */
   const inHandover = new WeakMap<Client, number>();
@@ -332,7 +335,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   /** Mutual TLS: the CA verified the certificate in the handshake; its CN names the vehicle. */
   function authenticateByCertificate(
     client: Client,
-    certified: { cn: string } | { problem: string },
+    certified: { cn: string; raw: Buffer } | { problem: string },
     username: string | undefined,
     done: (err: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
   ): void {
@@ -360,6 +363,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         const will = wills.get(client);
         if (will && !authorizeWill(result.principal, will)) return refused('will_not_allowed');
         counters.inc('mqtt.client_cert_login');
+        peerCertificates.set(client, certified.raw);
         principals.set(client, result.principal);
         boundKeepalive(client, result.principal);
         done(null, true);
@@ -668,9 +672,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     },
     /** Serves one MQTT connection carried by another transport (MQTT over WebSocket: broker/websocket.ts). */
     serve,
-    /** Takes a new certificate and key for new TLS connections; connections already open keep theirs. */
+    /**
+     * Takes a new certificate and key (and client CA, CRL) for new TLS connections; connections already
+     * open keep theirs. New session ticket keys: no TLS session resumes past a changed CA or CRL.
+     */
     reloadTls(): void {
-      if (tlsServer && options.tls) tlsServer.setSecureContext(options.tls.secureContext());
+      if (!tlsServer || !options.tls) return;
+      tlsServer.setSecureContext(options.tls.secureContext());
+      tlsServer.setTicketKeys(randomBytes(48));
     },
     /**
      * Stops accepting new connections; live ones go on. Resolves at once: `net.Server.close()`
@@ -724,6 +733,23 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       log.info({ clientId, reason }, 'closing MQTT session');
       client.close();
       return true;
+    },
+    /**
+     * Closes the connections authenticated by a certificate that `revoked` (the CRL just reloaded)
+     * says is revoked: a revocation cuts the vehicle off, not only its next connection. Returns how many.
+     */
+    closeRevoked(revoked: (certificate: Buffer) => boolean): number {
+      let closed = 0;
+      for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+        const raw = peerCertificates.get(client);
+        if (!raw || !revoked(raw)) continue;
+        closeReasons.set(client, 'certificate revoked');
+        counters.inc('mqtt.client_cert_revoked_closed');
+        log.warn({ clientId: client.id }, 'closing MQTT session: its client certificate was revoked');
+        client.close();
+        closed++;
+      }
+      return closed;
     },
     /** Publishes as the platform; a command is recorded in the command log first (not published if it cannot be). */
     async publishToVehicle(vehicleId: string, kind: PlatformTopicKind, payload: unknown): Promise<void> {

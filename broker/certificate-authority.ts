@@ -48,7 +48,7 @@ export interface CertificateAuthority {
   key: string;
 }
 
-const OID = {
+export const OID = {
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
   ecdsaSha256: '1.2.840.10045.4.3.2',
@@ -59,6 +59,7 @@ const OID = {
   extKeyUsage: '2.5.29.37',
   subjectKeyId: '2.5.29.14',
   authorityKeyId: '2.5.29.35',
+  crlNumber: '2.5.29.20',
   subjectAltName: '2.5.29.17',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
@@ -94,7 +95,7 @@ function keyId(spki: Buffer): Buffer {
 }
 
 /** How a key signs: the algorithm identifier and the digest. */
-function signatureOf(key: KeyObject): { alg: Buffer; digest: string } {
+export function signatureOf(key: KeyObject): { alg: Buffer; digest: string } {
   if (key.asymmetricKeyType === 'rsa') return { alg: seq(oid(OID.rsaSha256), nul()), digest: 'sha256' };
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
@@ -107,13 +108,14 @@ function signatureOf(key: KeyObject): { alg: Buffer; digest: string } {
   );
 }
 
-const pem = (label: string, der: Buffer) =>
+/** DER as PEM with this label (CERTIFICATE, X509 CRL). */
+export const pem = (label: string, der: Buffer) =>
   `-----BEGIN ${label}-----\n${der
     .toString('base64')
     .match(/.{1,64}/g)!
     .join('\n')}\n-----END ${label}-----\n`;
 
-interface Signer {
+export interface Signer {
   /** The issuer's subject, DER, copied into the certificate's issuer. */
   subject: Buffer;
   key: KeyObject;

@@ -12,6 +12,8 @@ export type ClientCertMode = 'off' | 'optional' | 'required';
  */
 export type ClientCertRefusal =
   | 'certificate_expired'
+  | 'certificate_revoked'
+  | 'crl_problem'
   | 'certificate_not_yet_valid'
   | 'certificate_untrusted'
   | 'certificate_missing'
@@ -26,16 +28,17 @@ const hasCertificate = (cert: ReturnType<TLSSocket['getPeerCertificate']> | unde
 /**
  * The vehicle a connection's client certificate names: its subject CN, when the certificate was
  * verified against the configured CA in the handshake. Undefined for a connection without one (plain
- * TCP, WebSocket, TLS without a client certificate): that client logs in with its secret.
+ * TCP, TLS or WebSocket without a client certificate): that client logs in with its secret. A
+ * WebSocket stream carries the TLS socket's `getPeerCertificate`/`authorized` (broker/websocket.ts).
  */
-export function certificateIdentity(conn: unknown): { cn: string } | { problem: string } | undefined {
+export function certificateIdentity(conn: unknown): { cn: string; raw: Buffer } | { problem: string } | undefined {
   const socket = conn as MaybeTls;
   if (typeof socket.getPeerCertificate !== 'function' || socket.authorized !== true) return undefined;
   const cert = socket.getPeerCertificate();
   if (!hasCertificate(cert)) return undefined;
   const cn: unknown = cert.subject?.CN;
   if (typeof cn !== 'string' || cn === '') return { problem: Array.isArray(cn) ? 'several CNs' : 'no CN' };
-  return { cn };
+  return { cn, raw: cert.raw };
 }
 
 /**
@@ -52,6 +55,10 @@ export function refusedCertificate(
 }
 
 function refusalOf(text: string): ClientCertRefusal {
+  // with a CRL configured (MQTT_TLS_CRL_FILE): revoked, or the CRL itself unusable (expired, missing
+  // for the issuing CA, bad signature), which refuses every certificate of that CA
+  if (/CERT_REVOKED|certificate revoked/i.test(text)) return 'certificate_revoked';
+  if (/CRL/.test(text)) return 'crl_problem';
   if (/CERT_HAS_EXPIRED|certificate has expired/i.test(text)) return 'certificate_expired';
   if (/CERT_NOT_YET_VALID|not yet valid/i.test(text)) return 'certificate_not_yet_valid';
   return 'certificate_untrusted';

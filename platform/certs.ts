@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PlatformError } from '../core/errors.ts';
@@ -9,6 +9,7 @@ import {
   type CertificateAuthority,
   type IssuedPair,
 } from '../broker/certificate-authority.ts';
+import { createRevocationList, issuedSerial, normalSerial } from '../broker/revocation-list.ts';
 
 export const CERTS_USAGE = `Usage: npm run certs -- <command> [options]
 
@@ -23,6 +24,13 @@ deployments (docs/operations.md). Keys are EC P-256, written with mode 0600.
         (825 days unless told)
   server --host NAME[,NAME|IPv4 ...] --ca DIR --out DIR [--days N]
         the broker's certificate (MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE): DIR/server.pem, DIR/server.key
+  revoke [ID ...] [--certs DIR] [--serial HEX ...] --ca DIR --out DIR [--days N]
+        revokes the certificates DIR/ID.pem (in the directory "vehicle" wrote them to) and/or these
+        serial numbers: DIR/crl.pem (MQTT_TLS_CRL_FILE) is written anew with them added to the ones it
+        held, signed by the CA, valid 30 days unless told
+  crl --ca DIR --out DIR [--days N]
+        re-signs DIR/crl.pem (or writes an empty one) with nothing new revoked: do it before the
+        CRL's next update, when the broker would refuse every certificate of the CA
 
   --ca DIR               the CA made by "ca" (DIR/ca.pem and DIR/ca.key), or instead
   --ca-cert FILE --ca-key FILE
@@ -50,11 +58,13 @@ export function runCerts(argv: readonly string[]): string[] {
       'ca-cert': { type: 'string' },
       'ca-key': { type: 'string' },
       host: { type: 'string', multiple: true },
+      certs: { type: 'string' },
+      serial: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
     },
   });
   const usage = (why: string) => new PlatformError('CONFIG_INVALID', `${why}\n\n${CERTS_USAGE}`);
-  if (command !== 'ca' && command !== 'vehicle' && command !== 'server')
+  if (command !== 'ca' && command !== 'vehicle' && command !== 'server' && command !== 'revoke' && command !== 'crl')
     throw usage(command ? `unknown command "${command}"` : 'name a command');
   if (!values.out) throw usage('--out DIR is missing');
   const out = values.out;
@@ -88,6 +98,7 @@ export function runCerts(argv: readonly string[]): string[] {
     return written.map((f) => `wrote ${f}`);
   }
   const ca = readCa(values.ca, values['ca-cert'], values['ca-key']);
+  if (command === 'revoke' || command === 'crl') return revocationList(command, ca, out, positionals, values, days);
   if (command === 'vehicle') {
     if (!positionals.length) throw usage('name at least one vehicle id');
     // all issued before any is written: a bad id writes nothing
@@ -102,6 +113,49 @@ export function runCerts(argv: readonly string[]): string[] {
     write(pair('server', issueServerCertificate(ca, hosts, validity)));
   }
   return written.map((f) => `wrote ${f}`);
+}
+
+/** `revoke` and `crl`: OUT/crl.pem written anew (atomically: the broker polls it) from the one there. */
+function revocationList(
+  command: 'revoke' | 'crl',
+  ca: CertificateAuthority,
+  out: string,
+  positionals: readonly string[],
+  values: { certs?: string | undefined; serial?: string[] | undefined },
+  days: number | undefined,
+): string[] {
+  const serials: string[] = [];
+  if (command === 'crl') {
+    if (positionals.length || values.serial?.length || values.certs !== undefined)
+      throw new PlatformError('CONFIG_INVALID', '"crl" revokes nothing new: use "revoke ID --certs DIR" for that');
+  } else {
+    if (!positionals.length && !values.serial?.length)
+      throw new PlatformError('CONFIG_INVALID', '"revoke" needs vehicle ids (with --certs DIR) or --serial HEX');
+    if (positionals.length && values.certs === undefined)
+      throw new PlatformError('CONFIG_INVALID', '--certs DIR is missing: where "vehicle" wrote ID.pem');
+    // every certificate read and checked before anything is written: a bad one writes nothing
+    for (const id of positionals) {
+      const file = join(values.certs!, `${id}.pem`);
+      if (!existsSync(file)) throw new PlatformError('CONFIG_INVALID', `${file}: no such file`);
+      serials.push(issuedSerial(ca, readFileSync(file, 'utf8'), file));
+    }
+    serials.push(...(values.serial ?? []).map(normalSerial));
+  }
+  const file = join(out, 'crl.pem');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  const made = createRevocationList(ca, {
+    revoke: serials,
+    ...(previous !== undefined ? { previous } : {}),
+    ...(days !== undefined ? { days } : {}),
+  });
+  mkdirSync(out, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, made.crl, { mode: 0o644 });
+  renameSync(tmp, file);
+  return [
+    ...serials.map((s) => `revoked serial ${s}`),
+    `wrote ${file} (CRL number ${made.number}, ${made.serials.length} revoked, next update ${made.nextUpdate.toISOString()})`,
+  ];
 }
 
 function readCa(

@@ -139,8 +139,16 @@ export const configSchema = z.object({
   MQTT_TLS_CLIENT_CERT: z
     .enum(['off', 'optional', 'required'], { error: 'MQTT_TLS_CLIENT_CERT must be off, optional or required' })
     .default('off'),
-  /** The CA (PEM, may hold several) whose client certificates are accepted; needed with MQTT_TLS_CLIENT_CERT. */
+  /**
+   * The CA (PEM, may hold several) whose client certificates are accepted, on the TLS port and over
+   * wss; needed with MQTT_TLS_CLIENT_CERT or HTTP_TLS_CLIENT_CERT.
+   */
   MQTT_TLS_CA_FILE: z.string().min(1).optional(),
+  /**
+   * Revoked client certificates: a PEM CRL (one per CA in MQTT_TLS_CA_FILE; `npm run certs -- revoke`
+   * or any CA's), checked on the TLS port and over wss, reloaded when the file changes.
+   */
+  MQTT_TLS_CRL_FILE: z.string().min(1).optional(),
   /** MQTT over WebSocket at /mqtt on HTTP_PORT (ws://, or wss:// with HTTPS). */
   MQTT_WS: z
     .enum(['true', 'false'], { error: 'MQTT_WS must be true or false' })
@@ -150,6 +158,13 @@ export const configSchema = z.object({
   /** The console over HTTPS directly: both files, or neither (plain HTTP, or TLS at a reverse proxy). */
   HTTP_TLS_CERT_FILE: z.string().min(1).optional(),
   HTTP_TLS_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * `optional`: the HTTPS server asks for a client certificate (MQTT_TLS_CA_FILE's), and a gateway on
+   * wss://…/mqtt is authenticated by its CN as on the TLS port; the console ignores certificates.
+   */
+  HTTP_TLS_CLIENT_CERT: z
+    .enum(['off', 'optional'], { error: 'HTTP_TLS_CLIENT_CERT must be off or optional' })
+    .default('off'),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** Deprecated: `true` now means HTTP_TRUSTED_PROXIES=loopback (a proxy on the same host). */
   HTTP_TRUST_PROXY: z
@@ -404,26 +419,43 @@ function tlsProblems(c: z.infer<typeof configSchema>): string[] {
     if (path === undefined) out.push(`${key} is missing: ${need}`);
     else if (!existsSync(path)) out.push(`${key}=${JSON.stringify(path)}: no such file`);
   };
+  // client certificates are asked for on the TLS port (MQTT_TLS_CLIENT_CERT) and/or over wss (HTTP_TLS_CLIENT_CERT)
+  const asking = [
+    ...(c.MQTT_TLS_CLIENT_CERT !== 'off' ? [`MQTT_TLS_CLIENT_CERT=${c.MQTT_TLS_CLIENT_CERT}`] : []),
+    ...(c.HTTP_TLS_CLIENT_CERT !== 'off' ? [`HTTP_TLS_CLIENT_CERT=${c.HTTP_TLS_CLIENT_CERT}`] : []),
+  ];
+  const clientCertModes = 'MQTT_TLS_CLIENT_CERT=optional or required (or HTTP_TLS_CLIENT_CERT=optional)';
   if (c.MQTT_TLS_PORT !== undefined) {
     file('MQTT_TLS_CERT_FILE', c.MQTT_TLS_CERT_FILE, 'MQTT_TLS_PORT needs the certificate (PEM) file');
     file('MQTT_TLS_KEY_FILE', c.MQTT_TLS_KEY_FILE, 'MQTT_TLS_PORT needs the private key (PEM) file');
-    if (c.MQTT_TLS_CLIENT_CERT !== 'off')
-      file(
-        'MQTT_TLS_CA_FILE',
-        c.MQTT_TLS_CA_FILE,
-        `MQTT_TLS_CLIENT_CERT=${c.MQTT_TLS_CLIENT_CERT} needs the CA (PEM) that issues the vehicles' certificates`,
-      );
-    else if (c.MQTT_TLS_CA_FILE !== undefined)
-      out.push('MQTT_TLS_CA_FILE is used only with MQTT_TLS_CLIENT_CERT=optional or required');
   } else if (
     c.MQTT_TLS_CERT_FILE !== undefined ||
     c.MQTT_TLS_KEY_FILE !== undefined ||
-    c.MQTT_TLS_CA_FILE !== undefined ||
+    (c.MQTT_TLS_CA_FILE !== undefined && c.HTTP_TLS_CLIENT_CERT === 'off') ||
     c.MQTT_TLS_CLIENT_CERT !== 'off'
   )
     out.push(
       'MQTT_TLS_PORT is missing: MQTT_TLS_CERT_FILE/MQTT_TLS_KEY_FILE/MQTT_TLS_CA_FILE/MQTT_TLS_CLIENT_CERT are used only with it (8883 is usual)',
     );
+  if (asking.length)
+    file(
+      'MQTT_TLS_CA_FILE',
+      c.MQTT_TLS_CA_FILE,
+      `${asking.join(' and ')} needs the CA (PEM) that issues the vehicles' certificates`,
+    );
+  else if (c.MQTT_TLS_CA_FILE !== undefined && c.MQTT_TLS_PORT !== undefined)
+    out.push(`MQTT_TLS_CA_FILE is used only with ${clientCertModes}`);
+  if (c.MQTT_TLS_CRL_FILE !== undefined) {
+    if (asking.length) file('MQTT_TLS_CRL_FILE', c.MQTT_TLS_CRL_FILE, '');
+    else out.push(`MQTT_TLS_CRL_FILE is used only with ${clientCertModes}`);
+  }
+  if (c.HTTP_TLS_CLIENT_CERT !== 'off') {
+    if (c.HTTP_TLS_CERT_FILE === undefined)
+      out.push(
+        'HTTP_TLS_CLIENT_CERT=optional needs HTTPS on the console port: HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE',
+      );
+    if (!c.MQTT_WS) out.push('HTTP_TLS_CLIENT_CERT=optional is for MQTT over WebSocket: set MQTT_WS=true');
+  }
   if (c.MQTT_PORT === null && c.MQTT_TLS_PORT === undefined && !c.MQTT_WS)
     out.push('MQTT_PORT=off leaves gateways no way in: set MQTT_TLS_PORT (and/or MQTT_WS=true)');
   if (c.HTTP_TLS_CERT_FILE !== undefined || c.HTTP_TLS_KEY_FILE !== undefined) {

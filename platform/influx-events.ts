@@ -6,9 +6,22 @@ import type { Logger } from '../core/logger.ts';
 /** The measurement alarms and ticket events become in the InfluxDB bucket (Grafana annotations). */
 export const INFLUX_EVENTS_MEASUREMENT = 'events';
 
+/** The kinds of event written (the `kind` tag); Grafana's annotations filter on them (grafana/dashboards). */
+export const INFLUX_EVENT_KINDS = [
+  'alarm_raised',
+  'alarm_cleared',
+  'ticket_opened',
+  'ticket_updated',
+  'ticket_deadline_breached',
+] as const;
+/** The tags of an event line (unit and vehicle only when the event has them). */
+export const INFLUX_EVENT_TAGS = ['kind', 'level', 'unit', 'vehicle'] as const;
+/** The fields of an event line. */
+export const INFLUX_EVENT_FIELDS = ['id', 'value', 'text'] as const;
+
 /** What an event line says: tags kind/vehicle/level (+ unit), fields id and a text. */
 export interface InfluxEvent {
-  kind: 'alarm_raised' | 'alarm_cleared' | 'ticket_opened' | 'ticket_updated' | 'ticket_deadline_breached';
+  kind: (typeof INFLUX_EVENT_KINDS)[number];
   vehicle: string | null;
   unit: string | null;
   level: string;

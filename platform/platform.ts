@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createInProcessBus, type EventBus } from '../core/bus.ts';
@@ -11,6 +12,7 @@ import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformError } from '../core/errors.ts';
 import { createBroker } from '../broker/broker.ts';
+import { revocationCheck } from '../broker/revocation-list.ts';
 import { createMqttWebSocket } from '../broker/websocket.ts';
 import { createCommandPolicy } from '../commands/policy.ts';
 import { createCommandService } from '../commands/service.ts';
@@ -41,7 +43,7 @@ import { createServiceStage } from './service.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
-import { tlsFiles, watchTlsFiles } from './tls-files.ts';
+import { tlsFileList, tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
 import { influxCursorFile, photoDir, telemetryFile } from './data-files.ts';
 import { openRecords } from './records.ts';
@@ -151,6 +153,18 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLog = createVehicleEventLog({ db: records, log: log.child({ module: 'vehicle-events' }) });
 
   // TLS material (config.ts checked that both files of each pair exist): read now, so a bad pair stops the start
+  // the vehicles' CA and CRL: for client certificates on the TLS port and over wss (HTTP_TLS_CLIENT_CERT)
+  const vehicleCa = config.MQTT_TLS_CA_FILE
+    ? { caFile: config.MQTT_TLS_CA_FILE, crlFile: config.MQTT_TLS_CRL_FILE }
+    : undefined;
+  const mqttTlsFiles =
+    config.MQTT_TLS_PORT !== undefined
+      ? tlsFileList(
+          config.MQTT_TLS_CERT_FILE!,
+          config.MQTT_TLS_KEY_FILE!,
+          config.MQTT_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined,
+        )
+      : undefined;
   const mqttTls =
     config.MQTT_TLS_PORT !== undefined
       ? {
@@ -158,12 +172,13 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           context: tlsFiles(
             config.MQTT_TLS_CERT_FILE!,
             config.MQTT_TLS_KEY_FILE!,
-            config.MQTT_TLS_CLIENT_CERT !== 'off' ? config.MQTT_TLS_CA_FILE : undefined,
+            config.MQTT_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined,
           ),
         }
       : undefined;
+  const httpsClientCa = config.HTTP_TLS_CLIENT_CERT !== 'off' ? vehicleCa : undefined;
   const httpsContext = config.HTTP_TLS_CERT_FILE
-    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!)
+    ? tlsFiles(config.HTTP_TLS_CERT_FILE, config.HTTP_TLS_KEY_FILE!, httpsClientCa)
     : undefined;
   for (const context of [mqttTls?.context, httpsContext]) if (context) createSecureContext(context());
   const tlsWatchers: { stop(): void }[] = [];
@@ -447,6 +462,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       consoleDir: config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR,
       ...(httpsContext ? { https: httpsContext } : {}),
+      ...(httpsClientCa ? { httpsClientCertificates: true } : {}),
       ...(mqttWs ? { upgrades: { [mqttWs.path]: mqttWs.handleUpgrade } } : {}),
       session: {
         idleTimeoutMs: config.SESSION_IDLE_TIMEOUT_MS,
@@ -550,21 +566,28 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       const http = await web.start();
       ports = platformPorts(mqtt.port, http.port, mqtt.tlsPort);
       const tlsLog = log.child({ module: 'tls' });
-      if (mqttTls)
+      if (mqttTlsFiles) tlsWatchers.push(watchTlsFiles(mqttTlsFiles, () => broker.reloadTls(), tlsLog));
+      // a changed CRL also closes the open connections of the certificates it revokes (TLS port and wss)
+      if (vehicleCa?.crlFile && (mqttTlsFiles || httpsClientCa)) {
+        const crlFile = vehicleCa.crlFile;
         tlsWatchers.push(
           watchTlsFiles(
-            [
-              config.MQTT_TLS_CERT_FILE!,
-              config.MQTT_TLS_KEY_FILE!,
-              ...(config.MQTT_TLS_CLIENT_CERT !== 'off' ? [config.MQTT_TLS_CA_FILE!] : []),
-            ],
-            () => broker.reloadTls(),
+            [crlFile],
+            () => {
+              const closed = broker.closeRevoked(revocationCheck(readFileSync(crlFile, 'utf8')));
+              if (closed) tlsLog.warn({ closed }, 'connections of revoked client certificates closed');
+            },
             tlsLog,
           ),
         );
+      }
       if (httpsContext)
         tlsWatchers.push(
-          watchTlsFiles([config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!], () => web.reloadTls(), tlsLog),
+          watchTlsFiles(
+            tlsFileList(config.HTTP_TLS_CERT_FILE!, config.HTTP_TLS_KEY_FILE!, httpsClientCa),
+            () => web.reloadTls(),
+            tlsLog,
+          ),
         );
       log.info({ ports, dataDir: config.dataDir }, 'platform started');
       return ports;

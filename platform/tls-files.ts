@@ -2,16 +2,30 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
 
+/** Who may present a client certificate: the CA file, and the CRL file of revoked certificates (PEM). */
+export interface ClientCaFiles {
+  caFile: string;
+  crlFile?: string | undefined;
+}
+
 /**
- * A certificate and its private key (PEM files), and with `caFile` the CA whose client certificates
- * are trusted, read anew each time (so a renewed pair or CA is picked up).
+ * A certificate and its private key (PEM files), and with `clients` the CA whose client certificates
+ * are trusted and the CRL they are checked against, read anew each time (so a renewed pair, CA or
+ * CRL is picked up). With a CRL, OpenSSL wants one from every CA that issues client certificates:
+ * a certificate whose CA has none in the file is refused (UNABLE_TO_GET_CRL).
  */
-export function tlsFiles(certFile: string, keyFile: string, caFile?: string): () => SecureContextOptions {
+export function tlsFiles(certFile: string, keyFile: string, clients?: ClientCaFiles): () => SecureContextOptions {
   return () => ({
     cert: readFileSync(certFile),
     key: readFileSync(keyFile),
-    ...(caFile !== undefined ? { ca: readFileSync(caFile) } : {}),
+    ...(clients ? { ca: readFileSync(clients.caFile) } : {}),
+    ...(clients?.crlFile !== undefined ? { crl: readFileSync(clients.crlFile) } : {}),
   });
+}
+
+/** The files of a TLS context, to watch: certificate, key, and the client CA and CRL when given. */
+export function tlsFileList(certFile: string, keyFile: string, clients?: ClientCaFiles): string[] {
+  return [certFile, keyFile, ...(clients ? [clients.caFile] : []), ...(clients?.crlFile ? [clients.crlFile] : [])];
 }
 
 /**

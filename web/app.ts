@@ -348,7 +348,13 @@ export async function createWebApp(
     ...(options.https
       ? {
           serverFactory: (handler: RequestListener) =>
-            createHttpsServer(options.https!(), handler) as unknown as HttpServer,
+            createHttpsServer(
+              {
+                ...options.https!(),
+                ...(options.httpsClientCertificates ? { requestCert: true, rejectUnauthorized: false } : {}),
+              },
+              handler,
+            ) as unknown as HttpServer,
         }
       : {}),
     loggerInstance: deps.log.child({ module: 'web' }),

@@ -119,6 +119,11 @@ export interface WebOptions {
   consoleDir?: string;
   /** Serve HTTPS with this certificate and key (HTTP_TLS_CERT_FILE/KEY_FILE); none: plain HTTP (or TLS at a reverse proxy). */
   https?: () => SecureContextOptions;
+  /**
+   * Ask HTTPS clients for a certificate (HTTP_TLS_CLIENT_CERT=optional; the trusted CA is `https()`'s
+   * `ca`), never require one: MQTT over WebSocket authenticates vehicles by it, the console ignores it.
+   */
+  httpsClientCertificates?: boolean;
   /** Bearer token that reads `GET /metrics` without a staff session (`METRICS_TOKEN`); none: staff sessions only. */
   metricsToken?: string;
   /** The 32-byte key TOTP secrets are encrypted with at rest (TOTP_SECRET_KEY, else `DATA_DIR/totp-secret.key`). */

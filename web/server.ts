@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
@@ -73,9 +74,15 @@ export function createWebServer(
       deps.log.info({ port, host: options.host }, 'web console listening');
       return { port };
     },
-    /** Takes a new certificate and key for new HTTPS connections (open ones keep theirs). */
+    /**
+     * Takes a new certificate and key (and client CA, CRL) for new HTTPS connections (open ones keep
+     * theirs). New session ticket keys: no TLS session resumes past a changed CA or CRL.
+     */
     reloadTls(): void {
-      if (app && options.https) (app.server as unknown as TlsServer).setSecureContext(options.https());
+      if (!app || !options.https) return;
+      const server = app.server as unknown as TlsServer;
+      server.setSecureContext(options.https());
+      server.setTicketKeys(randomBytes(48));
     },
     async stop(): Promise<void> {
       if (!app) return;

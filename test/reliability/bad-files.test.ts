@@ -294,6 +294,7 @@ describe('configuration', () => {
     'MQTT_TLS_CERT_FILE',
     'MQTT_TLS_KEY_FILE',
     'MQTT_TLS_CA_FILE',
+    'MQTT_TLS_CRL_FILE',
     'HTTP_TLS_CERT_FILE',
     'HTTP_TLS_KEY_FILE',
     // the report font: any file path (docs/service-reports.md)

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRevocationList, readRevocationList, revocationCheck } from '../../broker/revocation-list.ts';
 import { runCerts } from '../../platform/certs.ts';
 
 /** Issue 19: `npm run certs` issues a project CA, vehicle client certificates (CN = id) and a server certificate. */
@@ -138,5 +139,86 @@ describe('npm run certs', () => {
     const refused = cli(['vehicle', 'bad id', '--ca', join(dir, 'cli'), '--out', join(dir, 'cli')]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/not a vehicle id/);
+  });
+});
+
+describe('npm run certs -- revoke / crl (certificate revocation lists)', () => {
+  const at = (...p: string[]) => join(dir, 'crl', ...p);
+  const ca = () => ['--ca', at('ca')];
+  const verifyCert = (id: string) => {
+    execFileSync('sh', ['-c', `cat '${at('ca', 'ca.pem')}' '${at('ca', 'crl.pem')}' > '${at('chain.pem')}'`]);
+    return openssl(['verify', '-crl_check', '-CAfile', at('chain.pem'), at('v', `${id}.pem`)]);
+  };
+
+  beforeAll(() => {
+    runCerts(['ca', '--out', at('ca')]);
+    runCerts(['vehicle', 'R-1', 'R-2', 'R-3', ...ca(), '--out', at('v')]);
+  });
+
+  it('writes a CRL signed by the CA that openssl verifies; revoked certificates fail openssl verify -crl_check', () => {
+    const out = runCerts(['revoke', 'R-1', '--certs', at('v'), ...ca(), '--out', at('ca')]);
+    const serial = new X509Certificate(readFileSync(at('v', 'R-1.pem'))).serialNumber;
+    expect(out[0]).toBe(`revoked serial ${serial.replace(/^0+/, '')}`);
+    expect(out[1]).toMatch(/wrote .*crl\.pem \(CRL number 1, 1 revoked, next update /);
+    const check = openssl(['crl', '-in', at('ca', 'crl.pem'), '-CAfile', at('ca', 'ca.pem'), '-noout', '-verify']);
+    expect(check.stderr + check.stdout).toMatch(/verify OK/);
+    expect(verifyCert('R-1').stderr + verifyCert('R-1').stdout).toMatch(/certificate revoked/);
+    expect(verifyCert('R-2').stdout).toMatch(/: OK/);
+  });
+
+  it('adds to the CRL (earlier revocations and their dates kept, number raised); by serial too; crl re-signs', () => {
+    const before = readRevocationList(readFileSync(at('ca', 'crl.pem'), 'utf8'));
+    const serial = openssl(['x509', '-in', at('v', 'R-2.pem'), '-noout', '-serial'])
+      .stdout.trim()
+      .split('=')[1]!;
+    runCerts(['revoke', '--serial', serial, ...ca(), '--out', at('ca')]);
+    const after = readRevocationList(readFileSync(at('ca', 'crl.pem'), 'utf8'));
+    expect(after.number).toBe(2n);
+    expect(after.entries.map((e) => e.serial)).toEqual([before.entries[0]!.serial, serial.replace(/^0+/, '')]);
+    expect(after.entries[0]!.der.equals(before.entries[0]!.der)).toBe(true);
+    expect(verifyCert('R-2').stdout + verifyCert('R-2').stderr).toMatch(/certificate revoked/);
+    expect(verifyCert('R-3').stdout).toMatch(/: OK/);
+    // what the platform closes open connections by (issuer and serial; several CRLs in one file)
+    const der = (f: string) => new X509Certificate(readFileSync(f)).raw;
+    const revoked = revocationCheck(
+      readFileSync(at('ca', 'crl.pem'), 'utf8') +
+        createRevocationList({
+          cert: readFileSync(join(dir, 'ca', 'ca.pem'), 'utf8'),
+          key: readFileSync(join(dir, 'ca', 'ca.key'), 'utf8'),
+        }).crl,
+    );
+    expect([at('v', 'R-1.pem'), at('v', 'R-2.pem'), at('v', 'R-3.pem')].map((f) => revoked(der(f)))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(revoked(der(join(dir, 'v', 'VEH-1.pem')))).toBe(false);
+    runCerts(['crl', ...ca(), '--out', at('ca'), '--days', '7']);
+    const resigned = readRevocationList(readFileSync(at('ca', 'crl.pem'), 'utf8'));
+    expect(resigned.number).toBe(3n);
+    expect(resigned.entries).toHaveLength(2);
+    expect(resigned.nextUpdate!.getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(resigned.nextUpdate!.getTime() - Date.now()).toBeLessThan(7.1 * 86_400_000);
+  });
+
+  it('refuses clearly, writing nothing: no ids, ids without --certs, another CA’s certificate or CRL, a bad serial', () => {
+    const crl = () => readFileSync(at('ca', 'crl.pem'), 'utf8');
+    const kept = crl();
+    expect(() => runCerts(['revoke', ...ca(), '--out', at('ca')])).toThrow(/needs vehicle ids .* or --serial/);
+    expect(() => runCerts(['revoke', 'R-3', ...ca(), '--out', at('ca')])).toThrow(/--certs DIR is missing/);
+    expect(() => runCerts(['revoke', 'R-9', '--certs', at('v'), ...ca(), '--out', at('ca')])).toThrow(
+      /R-9\.pem: no such file/,
+    );
+    runCerts(['ca', '--out', at('other')]);
+    runCerts(['vehicle', 'R-3', '--ca', at('other'), '--out', at('ov')]);
+    expect(() => runCerts(['revoke', 'R-3', '--certs', at('ov'), ...ca(), '--out', at('ca')])).toThrow(
+      /was not issued by this CA/,
+    );
+    expect(() => runCerts(['revoke', '--serial', 'xyz', ...ca(), '--out', at('ca')])).toThrow(
+      /"xyz" is not a serial number/,
+    );
+    expect(() => runCerts(['crl', '--ca', at('other'), '--out', at('ca')])).toThrow(/issued by another CA/);
+    expect(() => runCerts(['crl', 'R-3', ...ca(), '--out', at('ca')])).toThrow(/"crl" revokes nothing new/);
+    expect(crl()).toBe(kept);
   });
 });
