@@ -23,7 +23,8 @@ import { supportPlansMigration } from './migrations/0027_support_plans.ts';
 import { ticketModeStepsMigration } from './migrations/0028_ticket_mode_steps.ts';
 import { serviceOrderRecordsMigration } from './migrations/0029_service_order_records.ts';
 import { stockShortageOutcomeMigration } from './migrations/0030_stock_shortage_outcome.ts';
-import { ticketStatDaysMigration } from './migrations/0033_ticket_stat_days.ts';
+import { stockTransfersMigration } from './migrations/0031_stock_transfers.ts';
+import { ticketStatDaysMigration } from './migrations/0032_ticket_stat_days.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -399,7 +400,8 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0028_ticket_mode_steps': ticketModeStepsMigration(dialect),
     '0029_service_order_records': serviceOrderRecordsMigration(dialect),
     '0030_stock_shortage_outcome': stockShortageOutcomeMigration(),
-    '0033_ticket_stat_days': ticketStatDaysMigration(),
+    '0031_stock_transfers': stockTransfersMigration(dialect),
+    '0032_ticket_stat_days': ticketStatDaysMigration(),
   };
 }
 

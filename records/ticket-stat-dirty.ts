@@ -1,6 +1,6 @@
 import type { RecordsDb } from './db.ts';
 
-/** The statistics' daily rollup (migration 0033, service/stat-days.ts): one row per dimension, local day and group. */
+/** The statistics' daily rollup (migration 0032, service/stat-days.ts): one row per dimension, local day and group. */
 export interface TicketStatDaysTable {
   /** level | fault | model | unit | all (the periods). */
   dim: string;

@@ -91,7 +91,7 @@ const REBUILD_SPAN_DAYS = 31;
 const INSERT_CHUNK = 500;
 
 /**
- * The statistics' daily rollup (`ticket_stat_days`, migration 0033): per local day of the service
+ * The statistics' daily rollup (`ticket_stat_days`, migration 0032): per local day of the service
  * centre's time zone and per dimension, the sums and counts the service statistics need, so a view
  * over two years adds up a few thousand rows instead of reading every ticket with its outcome and
  * vehicle. Every write that changes what a ticket counts for (the ticket's row, its outcome) marks

@@ -35,7 +35,8 @@ const STORES = [
  * Demo only: a parts catalogue of every part the emergency plans list, the central store and two
  * service-point stores with stock and min/max levels, an order contract for half of the parts, and
  * a last known position for each demo vehicle near one of the stores (so that a ticket's proposed
- * reservation shows distances and ETAs). Seeds once: a data directory with stores is left alone.
+ * reservation shows distances and ETAs before the vehicle's first frame; then the position its
+ * simulated gateway sends, near its home base, replaces it: simulators/model/gps.ts). Seeds once: a data directory with stores is left alone.
  */
 export async function seedDemoStock(deps: { stock: Stock; vehicleIds: string[]; now?: () => number }): Promise<void> {
   const { stock } = deps;

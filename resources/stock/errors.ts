@@ -13,6 +13,7 @@ declare module '../../core/errors.ts' {
     PURCHASE_ORDER_NOT_FOUND: true;
     STOCK_COUNT_NOT_FOUND: true;
     SHORTAGE_NOT_FOUND: true;
+    TRANSFER_NOT_FOUND: true;
     /** The stock document's state does not allow that now (a booked count, a received order, …). */
     STOCK_INVALID_STATE: true;
   }

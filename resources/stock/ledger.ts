@@ -18,6 +18,7 @@ export const MOVEMENT_KINDS = [
   'return',
   'transfer_out',
   'transfer_in',
+  'transfer_loss',
   'adjustment',
 ] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
@@ -33,8 +34,12 @@ export const DELTAS: Record<MovementKind, { onHand: -1 | 0 | 1; reserved: -1 | 0
   // used on the ticket from what was issued or shipped: the store's figures no longer hold it
   consumption: { onHand: 0, reserved: 0 },
   return: { onHand: 1, reserved: 0 },
+  // a transfer's parts leave the sending store (out) and are in transit, on hand nowhere, until they
+  // arrive (in, at the receiving store); what never arrives is booked as lost with a reason (loss):
+  // the sending store let them go already, the receiving one never had them
   transfer_out: { onHand: -1, reserved: 0 },
   transfer_in: { onHand: 1, reserved: 0 },
+  transfer_loss: { onHand: 0, reserved: 0 },
   adjustment: { onHand: 1, reserved: 0 },
 };
 
@@ -60,6 +65,7 @@ export interface MovementInput {
   orderId?: number | null;
   countId?: number | null;
   transferStoreId?: string | null;
+  transferId?: number | null;
   reason?: string | null;
   actor: string;
   at: number;
@@ -144,6 +150,7 @@ export async function post(tx: RecordsDb, movements: MovementInput[]): Promise<v
           order_id: m.orderId ?? null,
           count_id: m.countId ?? null,
           transfer_store_id: m.transferStoreId ?? null,
+          transfer_id: m.transferId ?? null,
           reason: m.reason ?? null,
           actor: m.actor,
           at: m.at,
@@ -175,6 +182,7 @@ export async function movements(
     orderId: r.order_id === null ? null : Number(r.order_id),
     countId: r.count_id === null ? null : Number(r.count_id),
     transferStoreId: r.transfer_store_id,
+    transferId: r.transfer_id === null ? null : Number(r.transfer_id),
     reason: r.reason,
     actor: r.actor,
     at: Number(r.at),

@@ -146,9 +146,33 @@ export interface StockMovementsTable {
   order_id: number | null;
   count_id: number | null;
   transfer_store_id: string | null;
+  /** The transfer document it belongs to (migration 0031). */
+  transfer_id: number | null;
   reason: string | null;
   actor: string;
   at: number;
+}
+/** A transfer between stores (migration 0031): draft → in_transit → partially_received → received. */
+export interface StockTransfersTable {
+  id: Generated<number>;
+  number: string;
+  from_store_id: string;
+  to_store_id: string;
+  status: string;
+  reason: string | null;
+  carrier: string | null;
+  tracking_no: string | null;
+  eta_at: number | null;
+  created_by: string;
+  created_at: number;
+  shipped_by: string | null;
+  shipped_at: number | null;
+  updated_at: number;
+}
+export interface StockTransferLinesTable {
+  transfer_id: number;
+  part_no: string;
+  qty: number;
 }
 export interface StockVehiclePositionsTable {
   vehicle_id: string;
@@ -177,5 +201,7 @@ declare module '../../records/schema.ts' {
     stock_shortage_tasks: StockShortageTasksTable;
     stock_movements: StockMovementsTable;
     stock_vehicle_positions: StockVehiclePositionsTable;
+    stock_transfers: StockTransfersTable;
+    stock_transfer_lines: StockTransferLinesTable;
   }
 }

@@ -2,6 +2,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { Catalogue } from './catalogue.ts';
 import { balances, post } from './ledger.ts';
+import { inTransit } from './transfers.ts';
 import './errors.ts';
 
 const DAY_MS = 86_400_000;
@@ -62,7 +63,9 @@ export interface ReplenishmentProposal {
   onHand: number;
   available: number;
   onOrder: number;
-  /** Enough to bring available + on order up to max. */
+  /** On its way from another store by a transfer (shipped, not yet received). */
+  inTransit: number;
+  /** Enough to bring available + on order + in transit up to max. */
   proposedQty: number;
   /** The cheapest contract valid now that covers the part; null: none (see `path`). */
   contract: null | { id: number; number: string; supplierName: string; unitPriceCents: number; leadTimeDays: number };
@@ -306,16 +309,18 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     );
   }
 
-  /** Every (part, store) whose available stock plus what is on order is below its min level. */
+  /** Every (part, store) whose available stock plus what is on order or in transit to it is below its min level. */
   async function proposals(): Promise<ReplenishmentProposal[]> {
     const levels = await db.selectFrom('stock_levels').selectAll().orderBy('part_no').orderBy('store_id').execute();
     const bal = await balances(db);
+    const moving = await inTransit(db);
     const out: ReplenishmentProposal[] = [];
     for (const l of levels) {
       const b = bal.find((x) => x.partNo === l.part_no && x.storeId === l.store_id);
       const available = b?.available ?? 0;
       const ordered = (await onOrder(l.part_no)).filter((x) => x.storeId === l.store_id).reduce((a, x) => a + x.qty, 0);
-      if (available + ordered >= l.min_qty) continue;
+      const coming = moving.find((x) => x.partNo === l.part_no && x.storeId === l.store_id)?.qty ?? 0;
+      if (available + ordered + coming >= l.min_qty) continue;
       const contract = await bestContract(l.part_no);
       const elsewhere = bal.some((x) => x.partNo === l.part_no && x.storeId !== l.store_id && x.available > 0);
       out.push({
@@ -326,7 +331,8 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
         onHand: b?.onHand ?? 0,
         available,
         onOrder: ordered,
-        proposedQty: l.max_qty - available - ordered,
+        inTransit: coming,
+        proposedQty: l.max_qty - available - ordered - coming,
         contract,
         path: contract ? 'order' : elsewhere ? 'transfer' : 'shortage',
       });

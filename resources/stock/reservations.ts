@@ -521,25 +521,6 @@ export function createReservations(deps: {
     return balanceOf(db, partNo, storeId);
   }
 
-  /** Moves available stock from one store to another (booked as arrived). */
-  async function transfer(partNo: string, from: string, to: string, qty: number, reason: string | null, actor: string) {
-    await catalogue.part(partNo);
-    await catalogue.store(from);
-    await catalogue.store(to);
-    if (from === to) throw new PlatformError('STOCK_INVALID_STATE', 'a transfer goes to another store');
-    const stores = await catalogue.stores();
-    await inTransaction(db, async (tx) => {
-      await lockPosition(tx, partNo, from);
-      const b = await balanceOf(tx, partNo, from);
-      if (b.available < qty) throw await insufficient(tx, stores, partNo, from, qty, b.available);
-      await post(tx, [
-        { kind: 'transfer_out', partNo, storeId: from, qty, transferStoreId: to, reason, actor, at: now() },
-        { kind: 'transfer_in', partNo, storeId: to, qty, transferStoreId: from, reason, actor, at: now() },
-      ]);
-    });
-    return { from: await balanceOf(db, partNo, from), to: await balanceOf(db, partNo, to) };
-  }
-
   return {
     proposal,
     reserve,
@@ -552,7 +533,6 @@ export function createReservations(deps: {
     shipment,
     shipments: shipmentsWhere,
     receive,
-    transfer,
     setVehiclePosition,
   };
 }

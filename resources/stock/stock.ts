@@ -9,6 +9,7 @@ import { createReplenishment } from './replenishment.ts';
 import { createReservations, type PlanParts } from './reservations.ts';
 import { createStocktake } from './stocktake.ts';
 import { createTelemetryPositions } from './positions.ts';
+import { createTransfers, inTransit } from './transfers.ts';
 
 export interface StockDeps {
   db: RecordsDb;
@@ -39,6 +40,7 @@ export function createStock(deps: StockDeps) {
     hasContract: async (p) => (await replenishment.bestContract(p)) !== null,
   });
   const stocktake = createStocktake({ db, now, catalogue });
+  const transfers = createTransfers({ db, now, catalogue });
   const positions = deps.bus
     ? createTelemetryPositions({
         bus: deps.bus,
@@ -51,7 +53,24 @@ export function createStock(deps: StockDeps) {
     reservations,
     replenishment,
     stocktake,
+    transfers,
     balances: (filter: { partNo?: string; storeId?: string } = {}) => balances(db, filter),
+    /**
+     * The balances with what is in transit to each store (`inTransit`: shipped by a transfer, on hand
+     * nowhere yet); a store with only stock on its way is listed with zeros on hand.
+     */
+    async balancesInTransit(filter: { partNo?: string; storeId?: string } = {}) {
+      const [list, moving] = await Promise.all([balances(db, filter), inTransit(db, filter)]);
+      const out = list.map((b) => ({
+        ...b,
+        inTransit: moving.find((m) => m.partNo === b.partNo && m.storeId === b.storeId)?.qty ?? 0,
+      }));
+      const only = moving.filter((m) => !list.some((b) => b.partNo === m.partNo && b.storeId === m.storeId));
+      if (only.length === 0) return out;
+      for (const m of only)
+        out.push({ partNo: m.partNo, storeId: m.storeId, onHand: 0, reserved: 0, available: 0, inTransit: m.qty });
+      return out.sort((a, b) => a.partNo.localeCompare(b.partNo) || a.storeId.localeCompare(b.storeId));
+    },
     /** The parts consumed on a ticket, per part and store (the service report's parts used). */
     consumed: (ticketId: number) => consumedOnTicket(db, ticketId),
     movements: (filter: { partNo?: string; storeId?: string; ticketId?: number; limit: number }) =>

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { powerProfileSchema, VEHICLE_ID_PATTERN, type PowerProfile } from '../../protocol/index.ts';
+import { positionSchema, powerProfileSchema, VEHICLE_ID_PATTERN, type PowerProfile } from '../../protocol/index.ts';
+import type { GeoPoint } from '../model/gps.ts';
 
 /** A simulated vehicle's identity: what a real gateway is configured with. */
 export interface SimVehicle {
@@ -9,6 +10,8 @@ export interface SimVehicle {
   secret: string;
   customerId?: string;
   profile?: PowerProfile;
+  /** Where it is based: its gateway sends a GPS position near it (simulators/model/gps.ts). */
+  home?: GeoPoint;
 }
 
 const fileSchema = z.object({
@@ -18,12 +21,13 @@ const fileSchema = z.object({
       secret: z.string().min(1, { error: 'must not be empty' }),
       customerId: z.string().optional(),
       profile: powerProfileSchema.optional(),
+      home: positionSchema.optional(),
     }),
   ),
 });
 
 /**
- * The credentials file (`--credentials`): `{"vehicles":[{"id","secret","customerId"?,"profile"?}]}`.
+ * The credentials file (`--credentials`): `{"vehicles":[{"id","secret","customerId"?,"profile"?,"home"?:{lat,lon}}]}`.
  * It holds secrets: it is written with mode 0600.
  */
 export function readCredentialsFile(file: string): SimVehicle[] {
@@ -43,6 +47,7 @@ export function readCredentialsFile(file: string): SimVehicle[] {
     secret: v.secret,
     ...(v.customerId ? { customerId: v.customerId } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
+    ...(v.home ? { home: v.home } : {}),
   }));
 }
 

@@ -31,7 +31,7 @@ export interface FleetOptions {
    */
   tls?: { ca?: string | Buffer; clientCert?: (vehicleId: string) => Pick<GatewayTls, 'cert' | 'key'> | undefined };
   /** Model settings for every vehicle (e.g. stepS, mainsOutagesPerDay). */
-  model?: Partial<Omit<VehicleModelOptions, 'vehicleId' | 'seed' | 'startTs' | 'profile' | 'faults'>>;
+  model?: Partial<Omit<VehicleModelOptions, 'vehicleId' | 'seed' | 'startTs' | 'profile' | 'faults' | 'home'>>;
 }
 
 export interface FleetDeps {
@@ -85,6 +85,7 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
       seed: options.seed,
       startTs: options.startTs,
       ...(profile ? { profile } : {}),
+      ...(v.home ? { home: v.home } : {}),
     });
     for (const p of planned) if (p.target === 'vehicle') model.addFault(toModelFault(p, model.profile));
     return createGateway(

@@ -1,5 +1,6 @@
 import type { PowerProfile } from '../../protocol/index.ts';
 import { createRandom } from '../model/random.ts';
+import type { GeoPoint } from '../model/gps.ts';
 import type { SimVehicle } from './credentials-file.ts';
 
 /** What provisioning needs of the vehicle registry (registry/vehicles.ts fits). */
@@ -16,6 +17,29 @@ export interface ProvisioningRegistry {
 }
 
 export const MODELS = ['Shelter-PS24', 'Comms-CV24', 'Workshop-WV24', 'Light-LV12'] as const;
+
+/**
+ * Where the fleet's vehicles are based: towns around the demo's stores (simulators/demo-stock.ts:
+ * the central store in Yueyang, service points in Beijing and Chengdu) and between them, so that
+ * "the nearest store with stock" differs from vehicle to vehicle.
+ */
+export const HOME_BASES: readonly (GeoPoint & { name: string })[] = [
+  { name: 'Yueyang', lat: 29.37, lon: 113.13 },
+  { name: 'Changsha', lat: 28.23, lon: 112.94 },
+  { name: 'Wuhan', lat: 30.59, lon: 114.31 },
+  { name: 'Beijing', lat: 39.9, lon: 116.4 },
+  { name: 'Tianjin', lat: 39.13, lon: 117.2 },
+  { name: 'Chengdu', lat: 30.66, lon: 104.07 },
+  { name: 'Chongqing', lat: 29.56, lon: 106.55 },
+];
+
+/** A vehicle's home: one of the bases, round-robin, a seeded few km from the town's centre. */
+export function vehicleHome(index: number, seed: number | string): GeoPoint {
+  const base = HOME_BASES[index % HOME_BASES.length]!;
+  const r = createRandom(`${seed}:home:${index}`);
+  const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+  return { lat: round4(base.lat + r.range(-0.08, 0.08)), lon: round4(base.lon + r.range(-0.08, 0.08)) };
+}
 
 /** A plausible, seeded mix of power systems: mostly 24 V with generator, some 12 V without. */
 export function vehiclePlan(index: number, seed: number | string): { model: string; profile: PowerProfile } {
@@ -88,16 +112,18 @@ export async function provisionFleet(
     const customerId =
       options.customerIds?.[i % options.customerIds.length] ??
       `${options.customerPrefix ?? 'C'}${(i % options.customers) + 1}`;
+    // its home base, declared with the vehicle (and kept in the credentials file): the gateway's GPS fixes drift around it
+    const home = known.get(id)?.home ?? vehicleHome(i, options.seed);
     const existing = await registry.get(id);
     if (existing) {
       const k = known.get(id);
       if (k) {
         reused++;
-        out[i] = { id, secret: k.secret, customerId: existing.customerId, profile: existing.profile };
+        out[i] = { id, secret: k.secret, customerId: existing.customerId, profile: existing.profile, home };
       } else {
         const { secret } = await registry.rotateSecret(id);
         rotated++;
-        out[i] = { id, secret, customerId: existing.customerId, profile: existing.profile };
+        out[i] = { id, secret, customerId: existing.customerId, profile: existing.profile, home };
       }
       return;
     }
@@ -110,7 +136,7 @@ export async function provisionFleet(
       profile: plan.profile,
     });
     added++;
-    out[i] = { id, secret, customerId, profile: vehicle.profile };
+    out[i] = { id, secret, customerId, profile: vehicle.profile, home };
   };
   const concurrency = options.concurrency ?? 16;
   let next = 0;

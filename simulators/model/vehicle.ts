@@ -12,6 +12,7 @@ import { createChassisEngine } from './chassis-engine.ts';
 import { emptyLedger, type EnergyLedger } from './energy-ledger.ts';
 import { noFaults, type FaultControls, type FaultEffects, type ModelFault } from './faults.ts';
 import { createGenerator, type GeneratorTrip } from './generator.ts';
+import { createGps, type GeoPoint } from './gps.ts';
 import { createClimate, createLoadProfile } from './load-profile.ts';
 import { createMains } from './mains.ts';
 import { createRandom, type Random } from './random.ts';
@@ -44,6 +45,11 @@ export interface VehicleModelOptions {
   /** First seq of the frames. Default 0. */
   firstSeq?: number;
   faults?: ModelFault[];
+  /**
+   * Where the vehicle is based: its frames then carry the gateway's GPS `position`, near home with a
+   * small drift (gps.ts). Without it the frames have no position (a gateway without a fix).
+   */
+  home?: GeoPoint;
 }
 
 /** Everything a gateway controller can see and do, plus internals for tests. */
@@ -162,6 +168,7 @@ export function createVehicleModel(options: VehicleModelOptions) {
   const stuckValues = new Map<NumericFieldPath, number>();
 
   let t = options.startTs;
+  const gps = options.home ? createGps({ home: options.home }, root.fork('gps')) : null;
   let nextSeq = options.firstSeq ?? 0;
   let ambientC = startAmbient;
   let demandKw = 0;
@@ -455,6 +462,7 @@ export function createVehicleModel(options: VehicleModelOptions) {
         },
         loadKw: reading('loadKw', servedKw > 0 ? servedKw * (1 + n(0.005)) : 0, 2),
       };
+      if (gps) frame.position = gps.fix(ts);
       if (generator && g) {
         frame.generator = {
           running,

@@ -92,6 +92,7 @@ type UnsafeRequest = (i: Ids) => {
 };
 /** The reservation the stock rows below make, release, ship, consume and return. */
 let stockReservation = 1;
+let stockTransfer = 1;
 const UNSAFE: [string, UnsafeRequest][] = [
   ['POST /api/vehicles', () => ({ url: '/api/vehicles', body: { id: 'V-CSRF', customerId: 'CA' } })],
   ['POST /api/vehicles/:id/rotate-secret', () => ({ url: '/api/vehicles/VA1/rotate-secret' })],
@@ -364,7 +365,28 @@ const UNSAFE: [string, UnsafeRequest][] = [
   ],
   [
     'POST /api/stock/transfers',
-    () => ({ url: '/api/stock/transfers', body: { partNo: 'FF-5421', from: 'CENTRAL', to: 'SP-N', qty: 1 } }),
+    () => ({
+      url: '/api/stock/transfers',
+      body: { from: 'CENTRAL', to: 'SP-N', lines: [{ partNo: 'FF-5421', qty: 2 }] },
+    }),
+  ],
+  [
+    'POST /api/stock/transfers/:id/ship',
+    (i) => {
+      stockTransfer = (i.last as { id?: number } | undefined)?.id ?? 1;
+      return { url: `/api/stock/transfers/${stockTransfer}/ship`, body: { carrier: 'SF', trackingNo: 'T0' } };
+    },
+  ],
+  [
+    'POST /api/stock/transfers/:id/receipts',
+    () => ({ url: `/api/stock/transfers/${stockTransfer}/receipts`, body: { lines: [{ partNo: 'FF-5421', qty: 1 }] } }),
+  ],
+  [
+    'POST /api/stock/transfers/:id/discrepancies',
+    () => ({
+      url: `/api/stock/transfers/${stockTransfer}/discrepancies`,
+      body: { lines: [{ partNo: 'FF-5421', qty: 1, reason: 'lost in transit' }] },
+    }),
   ],
   [
     'POST /api/tickets/:id/reservations',

@@ -56,8 +56,8 @@ describe('concurrent reservations', () => {
     }
     const balances = (await dispatcher.get('/api/stock/balances?partNo=FF-5421')).json().balances;
     expect(balances).toEqual([
-      { partNo: 'FF-5421', storeId: 'SP-N', onHand: 10, reserved: 10, available: 0 },
-      { partNo: 'FF-5421', storeId: 'SP-S', onHand: 4, reserved: 0, available: 4 },
+      { partNo: 'FF-5421', storeId: 'SP-N', onHand: 10, reserved: 10, available: 0, inTransit: 0 },
+      { partNo: 'FF-5421', storeId: 'SP-S', onHand: 4, reserved: 0, available: 4, inTransit: 0 },
     ]);
     // and the ledger holds exactly 10 reservation rows
     const moves = (await dispatcher.get('/api/stock/movements?partNo=FF-5421&storeId=SP-N')).json().movements as {

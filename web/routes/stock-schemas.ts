@@ -3,6 +3,7 @@ import { MOVEMENT_KINDS } from '../../resources/stock/ledger.ts';
 import { STORE_KINDS } from '../../resources/stock/catalogue.ts';
 import { TRANSPORTS } from '../../resources/stock/geo.ts';
 import { ORDER_STATUSES, SHORTAGE_KINDS } from '../../resources/stock/replenishment.ts';
+import { TRANSFER_STATUSES } from '../../resources/stock/transfers.ts';
 import { numericIdSchema, text } from '../schemas.ts';
 
 /** Schemas of the spare-parts stock routes (web/routes/stock.ts): validation, types and OpenAPI from one place. */
@@ -80,6 +81,7 @@ export const movementOut = z.object({
   orderId: z.number().nullable(),
   countId: z.number().nullable(),
   transferStoreId: z.string().nullable(),
+  transferId: z.number().nullable(),
   reason: z.string().nullable(),
   actor: z.string(),
   at: z.number(),
@@ -91,12 +93,68 @@ export const receiptIn = z.strictObject({
   qty,
   reason: text('reason', 500),
 });
+export const balanceInTransitOut = balanceOut.extend({
+  inTransit: z.number().meta({ description: 'shipped to this store by a transfer, on hand nowhere until received' }),
+});
+
+const transferLinesIn = z
+  .array(z.strictObject({ partNo: partNoSchema, qty }))
+  .min(1)
+  .max(50);
 export const transferIn = z.strictObject({
-  partNo: partNoSchema,
   from: storeIdSchema,
   to: storeIdSchema,
-  qty,
+  lines: transferLinesIn,
   reason: text('reason', 500).nullable().default(null),
+});
+export const transferShipIn = z.strictObject({
+  carrier: text('carrier', 100),
+  trackingNo: text('trackingNo', 64),
+  etaAt: z
+    .number()
+    .int()
+    .min(0)
+    .nullable()
+    .default(null)
+    .meta({ description: 'epoch ms; null: the fastest delivery time between the two stores' }),
+});
+export const transferReceiptIn = z.strictObject({ lines: transferLinesIn });
+export const transferDiscrepancyIn = z.strictObject({
+  lines: z
+    .array(z.strictObject({ partNo: partNoSchema, qty, reason: text('reason', 500) }))
+    .min(1)
+    .max(50),
+});
+export const transferQuery = z.strictObject({
+  status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional(),
+  storeId: storeIdSchema.optional().meta({ description: 'transfers from or to this store' }),
+});
+export const transferOut = z.object({
+  id: z.number(),
+  number: z.string().meta({ description: 'TR-<year>-<n>' }),
+  from: z.string(),
+  to: z.string(),
+  status: z.enum(TRANSFER_STATUSES),
+  reason: z.string().nullable(),
+  carrier: z.string().nullable(),
+  trackingNo: z.string().nullable(),
+  etaAt: z.number().nullable(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  shippedBy: z.string().nullable(),
+  shippedAt: z.number().nullable(),
+  lines: z.array(
+    z.object({
+      partNo: z.string(),
+      name: z.object({ en: z.string(), zh: z.string() }),
+      qty: z.number(),
+      shipped: z.number(),
+      received: z.number(),
+      lost: z.number(),
+      outstanding: z.number().meta({ description: 'shipped, neither received nor booked as lost: in transit' }),
+    }),
+  ),
+  discrepancy: z.number().meta({ description: 'after a short receipt: what is still missing (0 otherwise)' }),
 });
 
 export const reservationOut = z.object({
@@ -274,6 +332,7 @@ export const proposalRowOut = z.object({
   onHand: z.number(),
   available: z.number(),
   onOrder: z.number(),
+  inTransit: z.number().meta({ description: 'shipped to the store by a transfer and not yet received' }),
   proposedQty: z.number(),
   contract: z
     .object({

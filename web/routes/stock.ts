@@ -8,6 +8,7 @@ import { auditFrom, who } from '../auth/guard.ts';
 import type { WebContext } from '../context.ts';
 import { AUTHED, errors, intQuery, numericParams } from '../schemas.ts';
 import {
+  balanceInTransitOut,
   balanceOut,
   consumeIn,
   contractIn,
@@ -41,7 +42,12 @@ import {
   storeOut,
   ticketParams,
   ticketStockOut,
+  transferDiscrepancyIn,
   transferIn,
+  transferOut,
+  transferQuery,
+  transferReceiptIn,
+  transferShipIn,
 } from './stock-schemas.ts';
 
 /** Supply chain (供应链管理部) keeps the stock; admins may too. */
@@ -160,12 +166,13 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         config: read,
         schema: {
           tags,
-          summary: 'On hand, reserved and available per part and store, summed from the ledger',
+          summary:
+            'On hand, reserved and available per part and store, summed from the ledger, and what is in transit to the store',
           querystring: z.strictObject({ partNo: partNoSchema.optional(), storeId: storeIdSchema.optional() }),
-          response: { 200: z.object({ balances: z.array(balanceOut) }), ...errors(400, ...AUTHED) },
+          response: { 200: z.object({ balances: z.array(balanceInTransitOut) }), ...errors(400, ...AUTHED) },
         },
       },
-      async (req) => ({ balances: await stock.balances(req.query) }),
+      async (req) => ({ balances: await stock.balancesInTransit(req.query) }),
     );
     app.get(
       '/api/stock/movements',
@@ -203,22 +210,103 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         return reply.code(201).send(bal);
       },
     );
+    // ---------- transfers between stores (调拨): draft → in transit → received
+    app.get(
+      '/api/stock/transfers',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'Transfers between stores, newest first, with what is in transit (carrier, tracking number, ETA)',
+          querystring: transferQuery,
+          response: { 200: z.object({ transfers: z.array(transferOut) }), ...errors(400, ...AUTHED) },
+        },
+      },
+      async (req) => ({ transfers: await stock.transfers.list(req.query) }),
+    );
+    app.get(
+      '/api/stock/transfers/:id',
+      {
+        config: read,
+        schema: {
+          tags,
+          summary: 'One transfer with its lines: shipped, received, booked as lost, outstanding',
+          params: numericParams,
+          response: { 200: transferOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => stock.transfers.get(req.params.id),
+    );
     app.post(
       '/api/stock/transfers',
       {
         config: edit,
         schema: {
           tags,
-          summary: 'Moves available stock to another store',
+          summary: 'A transfer document from one store to another (a draft: nothing moves until it is shipped)',
           body: transferIn,
-          response: { 201: z.object({ from: balanceOut, to: balanceOut }), ...errors(400, ...AUTHED, 404, 409) },
+          response: { 201: transferOut, ...errors(400, ...AUTHED, 404, 409) },
         },
       },
       async (req, reply) => {
-        const b = req.body;
-        const r = await stock.reservations.transfer(b.partNo, b.from, b.to, b.qty, b.reason, who(req).id);
-        await audit(req, 'stock.transferred', `part:${b.partNo}`, { ...b });
-        return reply.code(201).send(r);
+        const t = await stock.transfers.create(req.body, who(req).id);
+        await audit(req, 'stock.transfer_created', `stock_transfer:${t.id}`, { ...req.body, number: t.number });
+        return reply.code(201).send(t);
+      },
+    );
+    app.post(
+      '/api/stock/transfers/:id/ship',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary:
+            'Ships a draft transfer: its parts leave the sending store (all lines or none; 409 INSUFFICIENT_STOCK) and are in transit to the receiving one',
+          params: numericParams,
+          body: transferShipIn,
+          response: { 200: transferOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const t = await stock.transfers.ship(req.params.id, req.body, who(req).id);
+        await audit(req, 'stock.transfer_shipped', `stock_transfer:${t.id}`, { ...req.body, etaAt: t.etaAt });
+        return t;
+      },
+    );
+    app.post(
+      '/api/stock/transfers/:id/receipts',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary: 'Goods in at the receiving store: some or all of what is in transit (the rest is a discrepancy)',
+          params: numericParams,
+          body: transferReceiptIn,
+          response: { 200: transferOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const t = await stock.transfers.receive(req.params.id, req.body.lines, who(req).id);
+        await audit(req, 'stock.transfer_received', `stock_transfer:${t.id}`, { lines: req.body.lines });
+        return t;
+      },
+    );
+    app.post(
+      '/api/stock/transfers/:id/discrepancies',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary: 'Books what did not arrive (lost, damaged, short-shipped), each with a reason',
+          params: numericParams,
+          body: transferDiscrepancyIn,
+          response: { 200: transferOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const t = await stock.transfers.bookDiscrepancy(req.params.id, req.body.lines, who(req).id);
+        await audit(req, 'stock.transfer_discrepancy', `stock_transfer:${t.id}`, { lines: req.body.lines });
+        return t;
       },
     );
 

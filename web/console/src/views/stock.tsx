@@ -1,12 +1,15 @@
 /**
  * Spare parts (备品备件): the parts catalogue, the stock per store (from the ledger), purchase
- * orders with the replenishment proposals, and stock-taking (盘点). Supply chain and admins edit;
+ * orders with the replenishment proposals, transfers between stores (in transit), shortage tasks
+ * (缺件) and stock-taking (盘点). Supply chain and admins edit;
  * the duty desk and engineers read.
  */
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { ErrorBox } from '../components/badges.tsx';
 import { DataTable } from '../components/data-table.tsx';
+import { StockShortages } from '../components/stock-shortages.tsx';
+import { StockTransfers } from '../components/stock-transfers.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { loc, t, useLang, type Localized, type MessageKey } from '../i18n.ts';
@@ -32,12 +35,14 @@ interface Balance {
   onHand: number;
   reserved: number;
   available: number;
+  inTransit: number;
 }
 interface Proposal {
   partNo: string;
   storeId: string;
   available: number;
   onOrder: number;
+  inTransit: number;
   proposedQty: number;
   contract: null | { id: number; number: string; supplierName: string; unitPriceCents: number };
   path: 'order' | 'transfer' | 'shortage';
@@ -66,13 +71,15 @@ interface Count {
   }[];
 }
 
-const TABS = ['parts', 'stores', 'orders', 'counts'] as const;
+const TABS = ['parts', 'stores', 'transfers', 'orders', 'shortages', 'counts'] as const;
 type Tab = (typeof TABS)[number];
 
 export function StockView() {
   useLang();
   const [tab, setTab] = useState<Tab>('stores');
   const edit = me().role === 'admin' || me().role === 'supply';
+  // who marks a shortage task (缺件) done: the duty desk, supply chain and admins (as who raises one)
+  const reserve = edit || me().role === 'dispatcher';
   return (
     <div class="view stock" data-testid="stock-view">
       <h2>{t('stock.title')}</h2>
@@ -85,7 +92,9 @@ export function StockView() {
       </nav>
       {tab === 'parts' && <Parts />}
       {tab === 'stores' && <StoreStock />}
+      {tab === 'transfers' && <StockTransfers edit={edit} />}
       {tab === 'orders' && <Orders edit={edit} />}
+      {tab === 'shortages' && <StockShortages canComplete={reserve} />}
       {tab === 'counts' && <Counts edit={edit} />}
     </div>
   );
@@ -140,6 +149,7 @@ function StoreStock() {
           { label: t('stock.onHand'), cell: (b) => b.onHand },
           { label: t('stock.reserved'), cell: (b) => b.reserved },
           { label: t('stock.available'), cell: (b) => b.available },
+          { label: t('stock.inTransit'), cell: (b) => b.inTransit || '' },
         ]}
       />
     </>
@@ -172,6 +182,7 @@ function Orders({ edit }: { edit: boolean }) {
           { label: t('stock.store'), cell: (p) => p.storeId },
           { label: t('stock.available'), cell: (p) => p.available },
           { label: t('stock.onOrder'), cell: (p) => p.onOrder },
+          { label: t('stock.inTransit'), cell: (p) => p.inTransit },
           { label: t('stock.proposedQty'), cell: (p) => p.proposedQty },
           {
             label: t('stock.contract'),
