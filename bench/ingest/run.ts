@@ -50,7 +50,7 @@ import {
   waitForPort,
   waitForQuiet,
 } from '../shared/procs.ts';
-import { createBenchDatabase, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
+import { createBenchDatabase, postgresBackends, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
 import {
   beginBreakdown,
   breakdownJson,
@@ -272,17 +272,30 @@ async function loadOnce(
   source?: BreakdownSource,
 ): Promise<Attempt> {
   const child = startLoad(s, port, mode, { count: s.vehicles, ...extra });
-  const window = new CpuWindow({ ...pids, load: child.pid!, bench: process.pid });
+  let window: CpuWindow | undefined;
   let cpu: CpuFigures | undefined;
   let probe: ReturnType<typeof beginBreakdown> | undefined;
   let breakdown: Promise<Breakdown> | undefined;
+  let started: Promise<void> = Promise.resolve();
+  let ended: Promise<void> = Promise.resolve();
   const onWindow = (m: ChildToParent) => {
     if (m.type !== 'window') return;
     if (m.phase === 'start') {
-      window.begin();
+      // the PostgreSQL backends serving the run's database when the window begins count as ours
+      started = (s.telemetryUrl ? postgresBackends(s.telemetryUrl) : Promise.resolve(undefined)).then((backends) => {
+        window = new CpuWindow({
+          ...pids,
+          ...(backends ? { postgres: backends } : {}),
+          load: child.pid!,
+          bench: process.pid,
+        });
+        window.begin();
+      });
       if (source) probe = beginBreakdown(source);
     } else {
-      cpu = window.end();
+      ended = started.then(() => {
+        cpu = window!.end();
+      });
       if (probe) breakdown = probe.then((p) => p.end());
     }
   };
@@ -290,6 +303,7 @@ async function loadOnce(
   try {
     const timeoutMs = (180 + s.warmup + s.duration + 30 + 60) * 1000;
     const { result } = await nextMessage(child, isType('result'), timeoutMs, `load generator (${mode})`);
+    await ended;
     if (!cpu) throw new Error('the load generator did not report its window');
     return { result, cpu, ...(breakdown ? { breakdown: await breakdown } : {}) };
   } finally {
