@@ -75,6 +75,41 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL telemetry partitions
     }
   }
 
+  it('two stores on one database (two nodes) append overlapping batches at once: each frame stored once, rollups exact', async () => {
+    const { url, store: a } = await freshStore();
+    const b = await openPostgresTelemetryStore({ url, maxConnections: 4 });
+    const memory = createMemoryTelemetryStore();
+    try {
+      // 20 vehicles × 600 frames at 1 Hz; every frame sent by both nodes, in batches of different
+      // sizes and orders, four appends in flight at a time
+      const all = Array.from({ length: 20 * 600 }, (_, i) =>
+        at(`C${i % 20}`, Math.floor(i / 20), D1 + Math.floor(i / 20) * 1000),
+      );
+      const batches = (frames: StoredFrame[], size: number) =>
+        Array.from({ length: Math.ceil(frames.length / size) }, (_, k) => frames.slice(k * size, (k + 1) * size));
+      const work = [
+        ...batches(all, 700).map((f) => () => a.append(f)),
+        ...batches([...all].reverse(), 900).map((f) => () => b.append(f)),
+      ];
+      const inserted: boolean[][] = [];
+      for (let k = 0; k < work.length; k += 4)
+        inserted.push(...(await Promise.all(work.slice(k, k + 4).map((w) => w()))).map((r) => r.inserted));
+      expect(inserted.flat().filter(Boolean)).toHaveLength(all.length);
+      expect(await a.count()).toBe(all.length);
+      await memory.append(all);
+      for (const vehicleId of ['C0', 'C7', 'C19']) {
+        const q = { vehicleId, from: D1 + 3_500, to: D1 + 599_000, maxPoints: 12, fields: ['loadKw' as const] };
+        const [got, want] = [await b.series(q), await memory.series(q)];
+        expect(got.bucketMs).toBe(60_000);
+        expect(got.count).toEqual(want.count);
+        expect(got.fields.loadKw!.max).toEqual(want.fields.loadKw!.max);
+      }
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('puts frames of three days into three day partitions, and retention drops the oldest whole', async () => {
     const { url, store } = await freshStore();
     const memory = createMemoryTelemetryStore();
