@@ -119,13 +119,19 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
   const framesSql = (columns: string) =>
     `SELECT ${columns} FROM ${FRAMES_TABLE} WHERE vehicle_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts, seq LIMIT $4`;
 
-  async function insert(columns: unknown[][]): Promise<{ vehicle_id: string; seq: number; ts: number }[]> {
+  /** Stores the rows (one array per column) whose frames fall on `wanted` days. */
+  async function insert(
+    columns: unknown[][],
+    wanted: Set<number>,
+  ): Promise<{ vehicle_id: string; seq: number; ts: number }[]> {
     for (let attempt = 1; ; attempt++) {
       try {
+        await ensureDays(wanted);
         return (await pool.query<{ vehicle_id: string; seq: number; ts: number }>(INSERT_SQL, columns)).rows;
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (!code || !RETRYABLE.has(code) || attempt >= MAX_TRIES) throw err;
+        // "no partition": another node's retention dropped a day meanwhile; read the list again
         if (code === '23514') await loadDays();
       }
     }
@@ -136,14 +142,13 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
       guard();
       if (frames.length === 0) return { inserted: [] };
       try {
-        await ensureDays(new Set(frames.map((f) => dayOf(f.frame.ts))));
         // one array per column (ALL_COLUMNS order), so that the batch is one statement whatever its size
         const columns: unknown[][] = ALL_COLUMNS.map(() => new Array(frames.length));
         decodeRows(encodeRows(frames), (values, r) => {
           for (let c = 0; c < values.length; c++) columns[c]![r] = values[c];
         });
         const stored = new Map<string, number>();
-        for (const row of await insert(columns)) {
+        for (const row of await insert(columns, new Set(frames.map((f) => dayOf(f.frame.ts))))) {
           const key = `${row.vehicle_id}\0${row.seq}\0${row.ts}`;
           stored.set(key, (stored.get(key) ?? 0) + 1);
         }

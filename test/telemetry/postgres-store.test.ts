@@ -110,6 +110,22 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL telemetry partitions
     }
   });
 
+  it("stores into a day another node's retention dropped meanwhile (the partition is made again)", async () => {
+    const { url, store: a } = await freshStore();
+    const b = await openPostgresTelemetryStore({ url, maxConnections: 2 });
+    try {
+      expect((await a.append([at('R1', 1, D1 + 1000)])).inserted).toEqual([true]);
+      // b drops day 1 (a still believes its partition exists)
+      expect(await b.deleteOlderThan(D1 + DAY)).toBe(1);
+      expect((await partitions(url, 'telemetry_frames')).has('telemetry_frames_p20261101')).toBe(false);
+      expect((await a.append([at('R1', 2, D1 + 2000)])).inserted).toEqual([true]);
+      expect((await partitions(url, 'telemetry_frames')).get('telemetry_frames_p20261101')).toBe(1);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('puts frames of three days into three day partitions, and retention drops the oldest whole', async () => {
     const { url, store } = await freshStore();
     const memory = createMemoryTelemetryStore();
