@@ -80,7 +80,7 @@ export function createPartitionsSql(day: number): string {
   ).join('\n');
 }
 
-/** The partitions of a table, as [name, day]. */
+/** The partitions of a table (their names; the day is in the name: dayOfPartition). */
 export const LIST_PARTITIONS = `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
   WHERE i.inhparent = $1::regclass`;
 
