@@ -6,7 +6,7 @@ process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
 // the run's database name prefix, shared with the test workers (they inherit the environment)
 process.env.PW_PG_RUN ??= randomBytes(4).toString('hex');
 
-/** The records suites again with the records on PostgreSQL (`npm run test:postgres`). */
+/** The records suites again with the records on PostgreSQL, and the PostgreSQL telemetry store (`npm run test:postgres`). */
 export default defineConfig({
   test: {
     include: [
@@ -19,6 +19,8 @@ export default defineConfig({
       'test/remote/**/*.test.ts',
       // /readyz's records check against a PostgreSQL that refuses connections
       'test/integration/readiness.test.ts',
+      // the PostgreSQL telemetry store (skipped by npm test, which has no TEST_DATABASE_URL)
+      'test/telemetry/postgres-*.test.ts',
     ],
     exclude: [
       '**/node_modules/**',

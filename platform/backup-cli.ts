@@ -12,10 +12,12 @@ async function main(): Promise<number> {
     args: rest,
     options: { to: { type: 'string' }, from: { type: 'string' }, force: { type: 'boolean', default: false } },
   });
-  const { dataDir } = loadConfig(process.env);
+  const { dataDir, TELEMETRY_STORE } = loadConfig(process.env);
   if (command === 'backup' && values.to) {
-    const { files } = await backupDataDir(dataDir, values.to);
+    const { files } = await backupDataDir(dataDir, values.to, { telemetry: TELEMETRY_STORE === 'sqlite' });
     console.log(`backed up ${dataDir} to ${values.to}: ${files.join(', ')}`);
+    if (TELEMETRY_STORE === 'postgres')
+      console.log('telemetry is on PostgreSQL (TELEMETRY_STORE=postgres): back it up with pg_dump or PITR');
     return 0;
   }
   if (command === 'restore' && values.from) {

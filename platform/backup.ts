@@ -13,12 +13,18 @@ const FILES = [DATA_FILES.totpKey, DATA_FILES.influxCursor] as const;
  * better-sqlite3's `.backup()` (SQLite's online backup: a snapshot of one committed state, taken page
  * by page without stopping writers), then the TOTP key, the export cursor and the photos. Each
  * database is consistent on its own; records.db and telemetry.db are taken one after the other.
+ * Databases on PostgreSQL (DATABASE_URL, TELEMETRY_STORE=postgres) are not in it: pg_dump or PITR.
  */
-export async function backupDataDir(dataDir: string, toDir: string): Promise<{ files: string[] }> {
+export async function backupDataDir(
+  dataDir: string,
+  toDir: string,
+  options: { telemetry?: boolean } = {},
+): Promise<{ files: string[] }> {
   mkdirSync(toDir, { recursive: true });
   if (readdirSync(toDir).length) throw new Error(`${toDir} is not empty: back up into a new directory`);
   const files: string[] = [];
-  for (const name of DATABASES) {
+  // telemetry: false (TELEMETRY_STORE=postgres): a telemetry.db left from before is not the platform's telemetry
+  for (const name of DATABASES.filter((n) => options.telemetry !== false || n !== DATA_FILES.telemetry)) {
     const source = join(dataDir, name);
     if (!existsSync(source)) continue;
     const db = new Database(source, { fileMustExist: true });

@@ -284,6 +284,14 @@ export const configSchema = z.object({
   TELEMETRY_CONFIRM_INTERVAL_MS: int('TELEMETRY_CONFIRM_INTERVAL_MS', 1000, 0, 600_000),
   TELEMETRY_GAP_GRACE_MS: int('TELEMETRY_GAP_GRACE_MS', 2000, 10, 3_600_000),
   TELEMETRY_SYNC: z.enum(['full', 'normal'], { error: 'TELEMETRY_SYNC must be full or normal' }).default('full'),
+  // where telemetry lives: the embedded SQLite file in DATA_DIR, or PostgreSQL (telemetry/postgres-store.ts)
+  TELEMETRY_STORE: z
+    .enum(['sqlite', 'postgres'], { error: 'TELEMETRY_STORE must be sqlite or postgres' })
+    .default('sqlite'),
+  TELEMETRY_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'TELEMETRY_DATABASE_URL must be a postgres:// or postgresql:// URL' })
+    .optional(),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),
@@ -377,7 +385,14 @@ export const configSchema = z.object({
 });
 
 /** Settings whose value is a secret: never repeated in an error message. */
-const SECRET_KEYS = new Set(['DATABASE_URL', 'METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'INFLUX_TOKEN']);
+const SECRET_KEYS = new Set([
+  'DATABASE_URL',
+  'TELEMETRY_DATABASE_URL',
+  'METRICS_TOKEN',
+  'TOTP_SECRET_KEY',
+  'PAGE_SECRET',
+  'INFLUX_TOKEN',
+]);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
   dataDir: string;
@@ -386,6 +401,8 @@ export type PlatformConfig = z.infer<typeof configSchema> & {
    * `loopback` for the older HTTP_TRUST_PROXY=true, else none.
    */
   trustedProxies: string[];
+  /** The PostgreSQL telemetry store's URL with TELEMETRY_STORE=postgres: TELEMETRY_DATABASE_URL, else DATABASE_URL. */
+  telemetryDatabaseUrl?: string;
 };
 
 /** Validates the environment; throws one CONFIG_INVALID error listing every bad value. */
@@ -402,11 +419,42 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  const problems = [...tlsProblems(parsed.data), ...drainProblems(parsed.data)];
+  const problems = [...tlsProblems(parsed.data), ...drainProblems(parsed.data), ...telemetryStoreProblems(parsed.data)];
   if (problems.length)
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
-  return { ...parsed.data, dataDir: resolve(parsed.data.DATA_DIR), trustedProxies };
+  const telemetryDatabaseUrl =
+    parsed.data.TELEMETRY_STORE === 'postgres'
+      ? (parsed.data.TELEMETRY_DATABASE_URL ?? parsed.data.DATABASE_URL)
+      : undefined;
+  return {
+    ...parsed.data,
+    dataDir: resolve(parsed.data.DATA_DIR),
+    trustedProxies,
+    ...(telemetryDatabaseUrl ? { telemetryDatabaseUrl } : {}),
+  };
+}
+
+/**
+ * TELEMETRY_STORE=postgres needs a database, and refuses what reads telemetry.db itself: the
+ * InfluxDB frame export follows that file's row order from its cursor (telemetry/influx-export.ts).
+ */
+function telemetryStoreProblems(c: z.infer<typeof configSchema>): string[] {
+  if (c.TELEMETRY_STORE !== 'postgres') {
+    return c.TELEMETRY_DATABASE_URL !== undefined
+      ? ['TELEMETRY_DATABASE_URL is used only with TELEMETRY_STORE=postgres']
+      : [];
+  }
+  const out: string[] = [];
+  if (c.TELEMETRY_DATABASE_URL === undefined && c.DATABASE_URL === undefined)
+    out.push(
+      'TELEMETRY_DATABASE_URL is missing: TELEMETRY_STORE=postgres needs a PostgreSQL URL (TELEMETRY_DATABASE_URL, or DATABASE_URL to share the records database)',
+    );
+  if (c.INFLUX_URL !== undefined)
+    out.push(
+      'INFLUX_URL cannot be used with TELEMETRY_STORE=postgres yet: the InfluxDB export reads telemetry.db (use TELEMETRY_STORE=sqlite, or unset INFLUX_URL)',
+    );
+  return out;
 }
 
 /**

@@ -30,7 +30,7 @@ import { createServiceAccounts } from '../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createCustomers } from '../registry/customers.ts';
 import { createRetention } from '../telemetry/retention.ts';
-import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
+import type { SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import { withLatestFrames } from '../telemetry/latest-frames.ts';
 import { rateLimitsOf, type PlatformConfig } from './config.ts';
@@ -45,8 +45,9 @@ import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFileList, tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
-import { influxCursorFile, photoDir, telemetryFile } from './data-files.ts';
+import { influxCursorFile, photoDir } from './data-files.ts';
 import { openRecords } from './records.ts';
+import { openTelemetry } from './telemetry.ts';
 import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
 import { ledgerReportParts } from './report-parts.ts';
@@ -88,10 +89,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // the records on PostgreSQL when DATABASE_URL names one, else the embedded SQLite file
   const records = deps.records ?? (await openRecords(config, log));
   // the latest frame per vehicle also in memory: fleet views read no database (telemetry/latest-frames.ts)
-  const telemetry = withLatestFrames(
-    deps.telemetry ??
-      createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC }),
-  );
+  // (SQLite in DATA_DIR, or PostgreSQL with TELEMETRY_STORE=postgres)
+  const telemetry = withLatestFrames(deps.telemetry ?? (await openTelemetry(config, log)));
 
   const vehicles = createVehicleRegistry({ db: records, now });
   // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest

@@ -18,6 +18,10 @@
  *   --profile-dir DIR   write a V8 CPU profile of each platform process to DIR (node --cpu-prof)
  *   --platform-dir DIR  run the platform (and provision with the registry) of another checkout
  *   --platform-node-args="ARGS"  extra node options for the platform process (experiments)
+ *   --store S           the platform's telemetry store: sqlite (default) or postgres (TELEMETRY_STORE;
+ *                       a database of the run's own, created and dropped on the server --pg-url names)
+ *   --pg-url URL        a PostgreSQL URL whose user may CREATE DATABASE (default
+ *                       postgres://postgres@127.0.0.1:5432/postgres)
  *
  * Everything runs on 127.0.0.1; every child process and the temp dir are removed on exit.
  */
@@ -46,7 +50,7 @@ import {
   waitForPort,
   waitForQuiet,
 } from '../shared/procs.ts';
-import { storedByVehicle } from '../shared/stored.ts';
+import { createBenchDatabase, postgresBackends, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
 import {
   beginBreakdown,
   breakdownJson,
@@ -84,6 +88,8 @@ const { values: flags } = parseArgs({
     'profile-dir': { type: 'string' },
     'platform-dir': { type: 'string' },
     'platform-node-args': { type: 'string' },
+    store: { type: 'string', default: 'sqlite' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -118,6 +124,8 @@ interface Settings {
   fdLimit: number;
   credsFile: string;
   dataDir: string;
+  /** TELEMETRY_STORE=postgres: the run's own database; unset: SQLite (telemetry.db in dataDir). */
+  telemetryUrl?: string;
 }
 
 // ── the platform process ────────────────────────────────────────────────────────────────────────
@@ -154,6 +162,7 @@ async function startPlatform(s: Settings, inspect = false): Promise<Platform> {
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
       METRICS_TOKEN: metricsToken,
+      ...(s.telemetryUrl ? { TELEMETRY_STORE: 'postgres', TELEMETRY_DATABASE_URL: s.telemetryUrl } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -263,17 +272,30 @@ async function loadOnce(
   source?: BreakdownSource,
 ): Promise<Attempt> {
   const child = startLoad(s, port, mode, { count: s.vehicles, ...extra });
-  const window = new CpuWindow({ ...pids, load: child.pid!, bench: process.pid });
+  let window: CpuWindow | undefined;
   let cpu: CpuFigures | undefined;
   let probe: ReturnType<typeof beginBreakdown> | undefined;
   let breakdown: Promise<Breakdown> | undefined;
+  let started: Promise<void> = Promise.resolve();
+  let ended: Promise<void> = Promise.resolve();
   const onWindow = (m: ChildToParent) => {
     if (m.type !== 'window') return;
     if (m.phase === 'start') {
-      window.begin();
+      // the PostgreSQL backends serving the run's database when the window begins count as ours
+      started = (s.telemetryUrl ? postgresBackends(s.telemetryUrl) : Promise.resolve(undefined)).then((backends) => {
+        window = new CpuWindow({
+          ...pids,
+          ...(backends ? { postgres: backends } : {}),
+          load: child.pid!,
+          bench: process.pid,
+        });
+        window.begin();
+      });
       if (source) probe = beginBreakdown(source);
     } else {
-      cpu = window.end();
+      ended = started.then(() => {
+        cpu = window!.end();
+      });
       if (probe) breakdown = probe.then((p) => p.end());
     }
   };
@@ -281,6 +303,7 @@ async function loadOnce(
   try {
     const timeoutMs = (180 + s.warmup + s.duration + 30 + 60) * 1000;
     const { result } = await nextMessage(child, isType('result'), timeoutMs, `load generator (${mode})`);
+    await ended;
     if (!cpu) throw new Error('the load generator did not report its window');
     return { result, cpu, ...(breakdown ? { breakdown: await breakdown } : {}) };
   } finally {
@@ -445,8 +468,10 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
     );
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
-    // zero loss: every PUBACK the load generators received must match a row in telemetry.db
-    const stored = storedByVehicle(telemetryFile(s.dataDir));
+    // zero loss: every PUBACK the load generators received must match a stored row
+    const stored = s.telemetryUrl
+      ? await storedByVehicleInPostgres(s.telemetryUrl)
+      : storedByVehicle(telemetryFile(s.dataDir));
     let lost = 0;
     let extra = 0;
     let acked = 0;
@@ -564,7 +589,8 @@ function cpuText(c: CpuFigures): string {
 const USAGE = [
   'Usage: npm run bench:ingest -- [--vehicles 1000] [--duration 20] [--warmup 3] [--window 4] [--rate R]',
   '         [--idle 10000] [--idle-hold 15] [--retries 2] [--skip-mosquitto] [--skip-load] [--keep-data]',
-  '         [--profile-dir DIR] [--platform-dir DIR] [--platform-node-args="…"]',
+  '         [--profile-dir DIR] [--platform-dir DIR] [--platform-node-args="…"] [--store sqlite|postgres]',
+  '         [--pg-url postgres://postgres@127.0.0.1:5432/postgres]',
   'See docs/benchmarks.md.',
 ].join('\n');
 
@@ -596,11 +622,22 @@ async function main(): Promise<number> {
       `the open-file limit (${limits.hard}) is too low for ${vehicles} connections; raise it with \`ulimit -n\``,
     );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, Math.max(vehicles, s0.idle) + 1024));
+  const store = flags.store;
+  if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store must be sqlite or postgres, got ${store}`);
 
   const tempDir = lifecycle.tempDir();
   const dataDir = join(tempDir, 'data');
   const credsFile = join(tempDir, 'credentials.json');
-  const s: Settings = { ...s0, fdLimit, credsFile, dataDir };
+  let telemetryUrl: string | undefined;
+  if (store === 'postgres') {
+    const db = await createBenchDatabase(flags['pg-url']!, 'powerwatch_bench_');
+    lifecycle.onCleanup(db.drop);
+    telemetryUrl = db.url;
+  }
+  const s: Settings = { ...s0, fdLimit, credsFile, dataDir, ...(telemetryUrl ? { telemetryUrl } : {}) };
+  const storeText =
+    store === 'postgres' ? 'PostgreSQL telemetry store, synchronous_commit=on' : 'SQLite synchronous=FULL';
+  const storeName = store === 'postgres' ? 'PostgreSQL' : 'SQLite';
   const started = Date.now();
   const runLoad = !flags['skip-load'];
   const runMosquitto = !flags['skip-mosquitto'] && runLoad;
@@ -647,7 +684,7 @@ async function main(): Promise<number> {
   let p: PlatformFigures | undefined;
   if (runLoad) {
     say(
-      `platform (node ${relative(platformRoot, platformEntry(platformRoot))}${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; SQLite synchronous=FULL; PUBACK only after the commit):`,
+      `platform (node ${relative(platformRoot, platformEntry(platformRoot))}${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; ${storeText}; PUBACK only after the commit):`,
     );
     p = await platformPhase(s, creds, fixedRate);
   }
@@ -659,7 +696,7 @@ async function main(): Promise<number> {
   say('results');
   if (p) {
     say(
-      `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the SQLite commit)`,
+      `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the ${storeName} commit)`,
     );
     say(`                             CPU (% of one core): ${cpuText(p.max.cpu)}`);
     if (p.max.breakdown) for (const line of breakdownLines(p.max.breakdown, '                             ')) say(line);
@@ -677,7 +714,7 @@ async function main(): Promise<number> {
     const lat = f.latency!;
     const sent = Math.round(f.publishedInWindow / ((f.windowEnd - f.windowStart) / 1000));
     say(
-      `  zero loss                  ${p.acked} acknowledged, ${p.stored} rows in telemetry.db, lost ${p.lost}, stored without ack ${p.extra}   ${verdict(p.lost === 0)}`,
+      `  zero loss                  ${p.acked} acknowledged, ${p.stored} rows stored (${storeName}), lost ${p.lost}, stored without ack ${p.extra}   ${verdict(p.lost === 0)}`,
     );
     say(
       `  fixed rate                 ${fixedRate}/s target (${sent}/s sent); publish→PUBACK latency, which is publish→stored`,
@@ -730,6 +767,7 @@ async function main(): Promise<number> {
   say(`  total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
   const figures = {
+    store,
     framesPerS: p?.framesPerS ?? null,
     mosquittoPerS: mosq?.perS ?? null,
     ratio: ratio === undefined ? null : Math.round(ratio * 100) / 100,

@@ -138,7 +138,8 @@ export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () =>
         const a = after && pick(after);
         return a && before ? summariseHistogram(diffHistograms(pick(before) ?? emptyHistogram(), a)) : null;
       };
-      if (before && after && !after.telemetryWriter) notes.push('no writer-thread figures (inline writer)');
+      if (before && after && !after.telemetryWriter)
+        notes.push('no writer-thread figures (inline writer, or the PostgreSQL store)');
       return {
         eventLoopDelay: d((r) => r.eventLoopDelay),
         gc: d((r) => r.gc),

@@ -15,11 +15,13 @@ export function benchLifecycle(options: { name: string; tempPrefix: string; keep
   const children = new Children();
   let tempDir: string | undefined;
   let cleaned = false;
+  const hooks: (() => Promise<void>)[] = [];
 
   async function cleanup() {
     if (cleaned) return;
     cleaned = true;
     await children.stopAll();
+    for (const hook of hooks) await hook().catch((err: unknown) => note(`cleanup: ${String(err)}`));
     if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
   }
   process.on('exit', () => {
@@ -39,6 +41,10 @@ export function benchLifecycle(options: { name: string; tempPrefix: string; keep
     tempDir(): string {
       tempDir ??= mkdtempSync(join(tmpdir(), options.tempPrefix));
       return tempDir;
+    },
+    /** Runs `hook` at clean-up, after the children stopped (e.g. dropping a database the run created). */
+    onCleanup(hook: () => Promise<void>): void {
+      hooks.push(hook);
     },
     /** Runs `main`, cleans up, and exits with its code (1 on an error). */
     run(main: () => Promise<number>): void {

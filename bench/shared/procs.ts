@@ -240,12 +240,19 @@ export interface CpuMark {
   machine: { busy: number; irq: number };
 }
 
-export function cpuMark(pids: Record<string, number>): CpuMark {
+export function cpuMark(pids: Record<string, number | readonly number[]>): CpuMark {
   const all: Record<string, number> = {};
   const main: Record<string, number> = {};
   for (const [k, pid] of Object.entries(pids)) {
-    all[k] = cpuSecondsOf(pid);
-    main[k] = cpuSecondsOf(pid, pid);
+    if (typeof pid === 'number') {
+      all[k] = cpuSecondsOf(pid);
+      main[k] = cpuSecondsOf(pid, pid);
+      continue;
+    }
+    // a group of processes (e.g. the PostgreSQL backends serving the bench): their sum, one gone counts 0
+    const sum = (thread: boolean) => pid.reduce((n, p) => n + (cpuSecondsOf(p, thread ? p : undefined) || 0), 0);
+    all[k] = sum(false);
+    main[k] = sum(true);
   }
   return { t: Date.now(), all, main, machine: machineSeconds() };
 }
@@ -284,7 +291,7 @@ export function cpuBetween(
 export class CpuWindow {
   private mark0: CpuMark | undefined;
   private procs0 = new Map<number, { name: string; cpu: number }>();
-  constructor(private readonly pids: Record<string, number>) {}
+  constructor(private readonly pids: Record<string, number | readonly number[]>) {}
   begin(): void {
     this.mark0 = cpuMark(this.pids);
     this.procs0 = allProcesses();
@@ -295,7 +302,7 @@ export class CpuWindow {
     const seconds = (mark.t - (this.mark0 ?? mark).t) / 1000;
     const round = (r: Record<string, number>) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
-    const ourPids = new Set(Object.values(this.pids));
+    const ourPids = new Set(Object.values(this.pids).flat());
     const others = [...allProcesses()]
       .filter(([pid]) => !ourPids.has(pid))
       .map(([pid, p]) => ({ name: p.name, pid, used: p.cpu - (this.procs0.get(pid)?.cpu ?? 0) }))

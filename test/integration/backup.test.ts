@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupDataDir, restoreDataDir } from '../../platform/backup.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
@@ -92,5 +93,32 @@ describe('backup and restore', () => {
       await restored.close();
     }
     expect((await run(['restore'], target)).code).toBe(2);
+  });
+
+  it('with TELEMETRY_STORE=postgres the backup leaves telemetry.db out and says where telemetry is', async () => {
+    const source = tmp('pw-pgtel-src-');
+    for (const name of ['records.db', 'telemetry.db'])
+      new Database(join(source, name)).exec('CREATE TABLE t (x)').close();
+    const to = join(tmp('pw-pgtel-b-'), 'b');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, '../../platform/backup-cli.ts'), 'backup', '--to', to],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATA_DIR: source,
+            TELEMETRY_STORE: 'postgres',
+            TELEMETRY_DATABASE_URL: 'postgres://127.0.0.1/unused',
+          },
+          timeout: 30_000,
+        },
+        (err, stdout, stderr) => (err ? reject(new Error(stdout + stderr)) : resolve(stdout)),
+      ),
+    );
+    expect(out).toContain('back it up with pg_dump');
+    expect(existsSync(join(to, 'records.db'))).toBe(true);
+    expect(existsSync(join(to, 'telemetry.db'))).toBe(false);
+    expect((await backupDataDir(source, join(tmp('pw-pgtel-c-'), 'c'))).files).toContain('telemetry.db');
   });
 });

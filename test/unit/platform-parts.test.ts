@@ -64,6 +64,41 @@ describe('config', () => {
       /DRAIN_TIMEOUT_MS=30000 must exceed DRAIN_READY_DELAY_MS \+ DRAIN_MOVE_MS \(30000\)/,
     );
   });
+
+  it('TELEMETRY_STORE=postgres needs a URL (its own or DATABASE_URL) and refuses the InfluxDB export', () => {
+    expect(loadConfig({}).TELEMETRY_STORE).toBe('sqlite');
+    expect(loadConfig({}).telemetryDatabaseUrl).toBeUndefined();
+    const records = 'postgres://pw:secret@db/records';
+    const own = 'postgres://pw:secret@tsdb/telemetry';
+    expect(loadConfig({ TELEMETRY_STORE: 'postgres', DATABASE_URL: records }).telemetryDatabaseUrl).toBe(records);
+    expect(
+      loadConfig({ TELEMETRY_STORE: 'postgres', DATABASE_URL: records, TELEMETRY_DATABASE_URL: own })
+        .telemetryDatabaseUrl,
+    ).toBe(own);
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+        expect((err as Error).message).not.toContain('secret');
+        return (err as Error).message;
+      }
+      return expect.unreachable();
+    };
+    expect(refused({ TELEMETRY_STORE: 'postgres' })).toContain(
+      'TELEMETRY_DATABASE_URL is missing: TELEMETRY_STORE=postgres needs a PostgreSQL URL',
+    );
+    expect(
+      refused({ TELEMETRY_STORE: 'postgres', TELEMETRY_DATABASE_URL: own, INFLUX_URL: 'http://influx:8086' }),
+    ).toContain('INFLUX_URL cannot be used with TELEMETRY_STORE=postgres yet');
+    expect(refused({ TELEMETRY_DATABASE_URL: own })).toContain(
+      'TELEMETRY_DATABASE_URL is used only with TELEMETRY_STORE=postgres',
+    );
+    expect(refused({ TELEMETRY_STORE: 'timescale' })).toContain('TELEMETRY_STORE must be sqlite or postgres');
+    expect(refused({ TELEMETRY_STORE: 'postgres', TELEMETRY_DATABASE_URL: 'mysql://pw:secret@db/t' })).toContain(
+      'TELEMETRY_DATABASE_URL=(not shown): TELEMETRY_DATABASE_URL must be a postgres://',
+    );
+  });
 });
 
 describe('event bus', () => {
