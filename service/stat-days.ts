@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { RecordsDb } from '../records/db.ts';
-import type { TicketStatDaysTable } from '../records/ticket-stat-dirty.ts';
 import type {} from '../records/ticket-stat-dirty.ts';
 import type {} from '../remote/records.ts';
 import { dayStartOf, nextDayStart } from './periods.ts';
@@ -86,9 +85,45 @@ const SUM_COLUMNS = [
   'repeats',
 ] as const;
 
+/**
+ * What the service statistics add up over tickets `t` (with their outcome `o`), one column per
+ * figure, named as the rollup's columns: the rollup's build and the statistics' own reads of the
+ * tickets share them, so the two count alike. Over no rows the sums are 0, not null.
+ */
+export function ticketSumColumns(repeatWindowMs: number) {
+  return [
+    sql<number>`count(*)`.as('tickets'),
+    sql<number>`coalesce(sum(case when t.work_content_done_at is not null and t.work_content_done_at <= t.work_content_due_at then 1 else 0 end), 0)`.as(
+      'wc_met',
+    ),
+    sql<number>`coalesce(sum(case when t.plan_due_at is not null then 1 else 0 end), 0)`.as('plan_total'),
+    sql<number>`coalesce(sum(case when t.plan_due_at is not null and t.plan_done_at is not null and t.plan_done_at <= t.plan_due_at then 1 else 0 end), 0)`.as(
+      'plan_met',
+    ),
+    sql<number>`count(o.ticket_id)`.as('closed'),
+    sql<number>`coalesce(sum(o.closed_at - t.received_at), 0)`.as('mttr_sum'),
+    sql<number>`count(o.restored_at)`.as('restored'),
+    sql<number>`coalesce(sum(o.restored_at - t.received_at), 0)`.as('restore_sum'),
+    sql<number>`count(o.arrived_at)`.as('arrived'),
+    sql<number>`coalesce(sum(o.arrived_at - t.received_at), 0)`.as('arrive_sum'),
+    sql<number>`coalesce(sum(case when o.remote = 1 then 1 else 0 end), 0)`.as('remote'),
+    sql<number>`coalesce(sum(case when o.next_same_fault_at is not null and o.next_same_fault_at <= o.closed_at + ${sql.lit(repeatWindowMs)} then 1 else 0 end), 0)`.as(
+      'repeats',
+    ),
+  ];
+}
+
+/** What each dimension groups by, over tickets `t` and vehicles `v`. */
+const DIM_KEYS: Record<RollupDim, RawBuilder<string>> = {
+  level: sql<string>`t.level`,
+  fault: sql<string>`coalesce(t.fault_code, '')`,
+  model: sql<string>`coalesce(v.model, '')`,
+  unit: sql<string>`coalesce(t.customer_id, '')`,
+  all: sql<string>`''`,
+};
+
 /** At most this many days are rebuilt from one read of the tickets (bounds the rows held in memory). */
 const REBUILD_SPAN_DAYS = 31;
-const INSERT_CHUNK = 500;
 
 /**
  * The statistics' daily rollup (`ticket_stat_days`, migration 0032): per local day of the service
@@ -108,81 +143,42 @@ export function createStatDays(deps: { db: RecordsDb; now?: () => number }, opti
   let running: Promise<void> | undefined;
   let again = false;
 
-  /** Reads the tickets received in [from, to) and writes their days' rows (the days' old rows removed first). */
+  /**
+   * Writes the rows of the days in [from, to) (`from` a local midnight, at most REBUILD_SPAN_DAYS
+   * days) from the tickets received in them, the days' old rows removed first: one INSERT … SELECT
+   * … GROUP BY per dimension, the day found by comparing `received_at` with the days' starts (local
+   * midnights, computed here: the database knows no time zone), nothing of the tickets read out.
+   */
   async function rebuild(tx: RecordsDb, from: number, to: number): Promise<void> {
     await tx.deleteFrom('ticket_stat_days').where('day_start', '>=', from).where('day_start', '<', to).execute();
-    const rows = await tx
-      .selectFrom('tickets as t')
-      .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
-      .leftJoin('vehicles as v', 'v.id', 't.vehicle_id')
-      .select([
-        't.received_at',
-        't.level',
-        't.fault_code',
-        't.customer_id',
-        'v.model',
-        't.work_content_due_at',
-        't.work_content_done_at',
-        't.plan_due_at',
-        't.plan_done_at',
-        'o.ticket_id as outcome',
-        'o.closed_at',
-        'o.restored_at',
-        'o.arrived_at',
-        'o.remote',
-        'o.next_same_fault_at',
-      ])
-      .where('t.received_at', '>=', from)
-      .where('t.received_at', '<', to)
-      .where('t.status', '<>', 'cancelled')
-      .where('t.service_order_id', 'is', null)
-      .orderBy('t.received_at')
-      .execute();
-    const groups = new Map<string, { dim: RollupDim; day: number; key: string; sums: StatSums }>();
-    let day = -Infinity;
-    let dayEnd = -Infinity;
-    for (const r of rows) {
-      const at = Number(r.received_at);
-      if (at >= dayEnd) {
-        day = dayStartOf(at, timeZone);
-        dayEnd = nextDayStart(day, timeZone);
-      }
-      const s = ticketSums(r, repeatWindowMs);
-      const keys: [RollupDim, string][] = [
-        ['level', r.level],
-        ['fault', r.fault_code ?? ''],
-        ['model', r.model ?? ''],
-        ['unit', r.customer_id ?? ''],
-        ['all', ''],
-      ];
-      for (const [dim, key] of keys) {
-        const id = `${dim}\u0000${day}\u0000${key}`;
-        const g = groups.get(id);
-        if (g) addSums(g.sums, s);
-        else groups.set(id, { dim, day, key, sums: { ...s } });
-      }
-    }
-    const values = [...groups.values()].map((g): TicketStatDaysTable => ({
-      dim: g.dim,
-      day_start: g.day,
-      key: g.key,
-      tickets: g.sums.tickets,
-      wc_met: g.sums.wcMet,
-      plan_total: g.sums.planTotal,
-      plan_met: g.sums.planMet,
-      closed: g.sums.closed,
-      mttr_sum: g.sums.mttrSum,
-      restored: g.sums.restored,
-      restore_sum: g.sums.restoreSum,
-      arrived: g.sums.arrived,
-      arrive_sum: g.sums.arriveSum,
-      remote: g.sums.remote,
-      repeats: g.sums.repeats,
-    }));
-    for (let i = 0; i < values.length; i += INSERT_CHUNK) {
+    const starts = [from];
+    for (let d = nextDayStart(from, timeZone); d < to; d = nextDayStart(d, timeZone)) starts.push(d);
+    const cases = starts.slice(1).map((d, i) => sql`when t.received_at < ${sql.lit(d)} then ${sql.lit(starts[i]!)}`);
+    const day =
+      cases.length === 0
+        ? sql<number>`${sql.lit(from)}`
+        : sql<number>`case ${sql.join(cases, sql` `)} else ${sql.lit(starts.at(-1)!)} end`;
+    for (const dim of ROLLUP_DIMS) {
+      const rows = tx
+        .selectFrom('tickets as t')
+        .leftJoin('ticket_outcomes as o', 'o.ticket_id', 't.id')
+        .$if(dim === 'model', (b) => b.leftJoin('vehicles as v', 'v.id', 't.vehicle_id'))
+        .select([
+          sql.lit(dim).as('dim'),
+          day.as('day_start'),
+          DIM_KEYS[dim].as('key'),
+          ...ticketSumColumns(repeatWindowMs),
+        ])
+        .where('t.received_at', '>=', from)
+        .where('t.received_at', '<', to)
+        .where('t.status', '<>', 'cancelled')
+        // a former 常规 ticket moved to a service order (migration 0023) is no emergency task
+        .where('t.service_order_id', 'is', null)
+        .groupBy(sql`2, 3`);
       await tx
         .insertInto('ticket_stat_days')
-        .values(values.slice(i, i + INSERT_CHUNK))
+        .columns(['dim', 'day_start', 'key', ...SUM_COLUMNS])
+        .expression(rows)
         // two nodes rebuilding the same day at once (PostgreSQL): the later one's figures stand
         .onConflict((oc) =>
           oc
@@ -311,46 +307,3 @@ export interface StatDaysOptions {
 }
 
 export type StatDays = ReturnType<typeof createStatDays>;
-
-/** What one ticket adds to its groups: the same conditions as the statistics' SQL (service/stats.ts). */
-function ticketSums(
-  r: {
-    received_at: number;
-    work_content_due_at: number;
-    work_content_done_at: number | null;
-    plan_due_at: number | null;
-    plan_done_at: number | null;
-    outcome: number | null;
-    closed_at: number | null;
-    restored_at: number | null;
-    arrived_at: number | null;
-    remote: number | null;
-    next_same_fault_at: number | null;
-  },
-  repeatWindowMs: number,
-): StatSums {
-  const at = Number(r.received_at);
-  const s = emptySums();
-  s.tickets = 1;
-  if (r.work_content_done_at !== null && Number(r.work_content_done_at) <= Number(r.work_content_due_at)) s.wcMet = 1;
-  if (r.plan_due_at !== null) {
-    s.planTotal = 1;
-    if (r.plan_done_at !== null && Number(r.plan_done_at) <= Number(r.plan_due_at)) s.planMet = 1;
-  }
-  if (r.outcome !== null && r.closed_at !== null) {
-    const closedAt = Number(r.closed_at);
-    s.closed = 1;
-    s.mttrSum = closedAt - at;
-    if (r.restored_at !== null) {
-      s.restored = 1;
-      s.restoreSum = Number(r.restored_at) - at;
-    }
-    if (r.arrived_at !== null) {
-      s.arrived = 1;
-      s.arriveSum = Number(r.arrived_at) - at;
-    }
-    if (Number(r.remote) === 1) s.remote = 1;
-    if (r.next_same_fault_at !== null && Number(r.next_same_fault_at) <= closedAt + repeatWindowMs) s.repeats = 1;
-  }
-  return s;
-}

@@ -3,7 +3,15 @@ import { localDateTime } from '../core/local-time.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type {} from '../remote/records.ts';
 import { dayStartOf, nextDayStart, periodStarts, type Period } from './periods.ts';
-import { addSums, createStatDays, subtractSums, sumsOfRow, type StatDays, type StatSums } from './stat-days.ts';
+import {
+  addSums,
+  createStatDays,
+  subtractSums,
+  sumsOfRow,
+  ticketSumColumns,
+  type StatDays,
+  type StatSums,
+} from './stat-days.ts';
 import type {} from './records.ts';
 import type {} from '../resources/stock/records.ts';
 import type {} from '../resources/suppliers/quality.ts';
@@ -191,26 +199,7 @@ export function createStats(
       .$if(join.quality === 'once', (b) =>
         b.where('t.id', 'in', (eb) => eb.selectFrom('quality_records').select('ticket_id')),
       )
-      .select([
-        keyExpr.as('key'),
-        sql<number>`count(*)`.as('tickets'),
-        sql<number>`sum(case when t.work_content_done_at is not null and t.work_content_done_at <= t.work_content_due_at then 1 else 0 end)`.as(
-          'wc_met',
-        ),
-        sql<number>`sum(case when t.plan_due_at is not null then 1 else 0 end)`.as('plan_total'),
-        sql<number>`sum(case when t.plan_due_at is not null and t.plan_done_at is not null and t.plan_done_at <= t.plan_due_at then 1 else 0 end)`.as(
-          'plan_met',
-        ),
-        sql<number>`count(o.ticket_id)`.as('closed'),
-        sql<number | null>`sum(o.closed_at - t.received_at)`.as('mttr_sum'),
-        sql<number>`count(o.restored_at)`.as('restored'),
-        sql<number | null>`sum(o.restored_at - t.received_at)`.as('restore_sum'),
-        sql<number>`count(o.arrived_at)`.as('arrived'),
-        sql<number | null>`sum(o.arrived_at - t.received_at)`.as('arrive_sum'),
-        sql<number>`sum(case when o.remote = 1 then 1 else 0 end)`.as('remote'),
-        sql<number>`sum(case when o.next_same_fault_at is not null and o.next_same_fault_at <= o.closed_at + ${sql.lit(w)}
-            then 1 else 0 end)`.as('repeats'),
-      ])
+      .select([keyExpr.as('key'), ...ticketSumColumns(w)])
       .where('t.received_at', '>=', from)
       .where('t.received_at', '<', to)
       .where('t.status', '<>', 'cancelled')
