@@ -58,6 +58,8 @@ export interface StoreOption {
   onHand: number;
   distanceKm: number | null;
   etas: Eta[];
+  /** Shipped to this store by transfers and not yet received, per transfer with its ETA. */
+  inTransit: { transferNo: string; qty: number; etaAt: number | null }[];
 }
 
 export interface ProposalLine {
@@ -87,6 +89,8 @@ export function createReservations(deps: {
   planParts: PlanParts;
   onOrder: (partNo: string) => Promise<{ orderNo: string; storeId: string; qty: number; expectedAt: number }[]>;
   hasContract: (partNo: string) => Promise<boolean>;
+  /** What transfers have on their way to each store for a part, with their ETA (transfers.ts). */
+  inTransit: (partNo: string) => Promise<{ number: string; storeId: string; qty: number; etaAt: number | null }[]>;
 }) {
   const { db, now, catalogue } = deps;
 
@@ -210,6 +214,7 @@ export function createReservations(deps: {
         .reduce((a, r) => a + r.reserved + r.inField + r.consumed, 0);
       const need = Math.max(0, p.qty - covered);
       const bal = await balances(db, { partNo: p.partNo });
+      const moving = await deps.inTransit(p.partNo);
       const options: StoreOption[] = stores
         .map((s) => {
           const b = bal.find((x) => x.storeId === s.id);
@@ -220,6 +225,9 @@ export function createReservations(deps: {
             onHand: b?.onHand ?? 0,
             distanceKm: km === null ? null : round1(km),
             etas: km === null ? [] : etas(s.kind, km),
+            inTransit: moving
+              .filter((m) => m.storeId === s.id)
+              .map((m) => ({ transferNo: m.number, qty: m.qty, etaAt: m.etaAt })),
           };
         })
         .sort((a, b) => (a.distanceKm ?? 0) - (b.distanceKm ?? 0) || a.storeId.localeCompare(b.storeId));

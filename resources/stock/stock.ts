@@ -9,7 +9,7 @@ import { createReplenishment } from './replenishment.ts';
 import { createReservations, type PlanParts } from './reservations.ts';
 import { createStocktake } from './stocktake.ts';
 import { createTelemetryPositions } from './positions.ts';
-import { createTransfers, inTransit } from './transfers.ts';
+import { createTransfers, inTransit, inTransitByTransfer } from './transfers.ts';
 
 export interface StockDeps {
   db: RecordsDb;
@@ -38,6 +38,7 @@ export function createStock(deps: StockDeps) {
     planParts: deps.planParts,
     onOrder: (p) => replenishment.onOrder(p),
     hasContract: async (p) => (await replenishment.bestContract(p)) !== null,
+    inTransit: (p) => inTransitByTransfer(db, p),
   });
   const stocktake = createStocktake({ db, now, catalogue });
   const transfers = createTransfers({ db, now, catalogue });

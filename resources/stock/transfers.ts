@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { PlatformError } from '../../core/errors.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type { Catalogue } from './catalogue.ts';
@@ -11,9 +12,11 @@ import './errors.ts';
  * nowhere and shown as in transit to B with carrier, tracking number and ETA — and received at B
  * (`transfer_in` movements, partial receipts allowed). What has not arrived after a receipt is a
  * discrepancy, booked with a reason as `transfer_loss` (it moves no stock: A let the parts go, B
- * never had them). Every movement carries the transfer's id. docs/resources.md.
+ * never had them). Every movement carries the transfer's id. A draft may be cancelled (it moved
+ * nothing); a shipped transfer cannot — it is received, or what is missing booked as lost.
+ * docs/resources.md.
  */
-export const TRANSFER_STATUSES = ['draft', 'in_transit', 'partially_received', 'received'] as const;
+export const TRANSFER_STATUSES = ['draft', 'in_transit', 'partially_received', 'received', 'cancelled'] as const;
 export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 
 export interface TransferLine {
@@ -97,6 +100,45 @@ export async function inTransit(
   return [...sums.values()]
     .filter((s) => s.qty > 0)
     .sort((a, b) => a.partNo.localeCompare(b.partNo) || a.storeId.localeCompare(b.storeId));
+}
+
+/** One shipped transfer's parts still on their way to a store, with the transfer's ETA. */
+export interface InTransitTransfer {
+  transferId: number;
+  number: string;
+  partNo: string;
+  /** The receiving store. */
+  storeId: string;
+  qty: number;
+  etaAt: number | null;
+}
+
+/**
+ * What is in transit per transfer (shipped, neither received nor booked as lost) for one part, with
+ * the transfer's number and ETA: the reservation proposal shows it per store. Earliest ETA first.
+ */
+export async function inTransitByTransfer(db: RecordsDb, partNo: string): Promise<InTransitTransfer[]> {
+  const rows = await db
+    .selectFrom('stock_movements as m')
+    .innerJoin('stock_transfers as t', 't.id', 'm.transfer_id')
+    .select(['m.transfer_id', 't.number', 't.to_store_id', 't.eta_at'])
+    .select(sql<number | string>`sum(case when m.kind = 'transfer_out' then m.qty else -m.qty end)`.as('qty'))
+    .where('m.part_no', '=', partNo)
+    .where('m.kind', 'in', ['transfer_out', 'transfer_in', 'transfer_loss'])
+    .where('t.status', 'in', ['in_transit', 'partially_received'])
+    .groupBy(['m.transfer_id', 't.number', 't.to_store_id', 't.eta_at'])
+    .execute();
+  return rows
+    .map((r) => ({
+      transferId: Number(r.transfer_id),
+      number: r.number,
+      partNo,
+      storeId: r.to_store_id,
+      qty: Number(r.qty),
+      etaAt: r.eta_at === null ? null : Number(r.eta_at),
+    }))
+    .filter((r) => r.qty > 0)
+    .sort((a, b) => (a.etaAt ?? Infinity) - (b.etaAt ?? Infinity) || a.transferId - b.transferId);
 }
 
 const HOUR_MS = 3_600_000;
@@ -333,6 +375,19 @@ export function createTransfers(deps: { db: RecordsDb; now: () => number; catalo
     return get(id);
   }
 
+  /**
+   * Cancels a draft (nothing moved, so nothing is booked back). A shipped transfer is refused with
+   * `STOCK_INVALID_STATE`: its parts left the sending store, so it ends by receipt or a booked loss.
+   * The reason and who cancelled are kept by the route's audit row.
+   */
+  async function cancel(id: number): Promise<Transfer> {
+    await inTransaction(db, async (tx) => {
+      await lock(tx, id, ['draft'], 'cancel it (receive it or book what is missing as lost)');
+      await tx.updateTable('stock_transfers').set({ status: 'cancelled' }).where('id', '=', id).execute();
+    });
+    return get(id);
+  }
+
   /** Goods in at the receiving store: some or all of what is in transit; the rest stays outstanding. */
   async function receive(id: number, lines: { partNo: string; qty: number }[], actor: string): Promise<Transfer> {
     await inTransaction(db, async (tx) => {
@@ -397,6 +452,7 @@ export function createTransfers(deps: { db: RecordsDb; now: () => number; catalo
     ship,
     receive,
     bookDiscrepancy,
+    cancel,
     get: (id: number) => get(id),
     list: (filter: { status?: TransferStatus; storeId?: string } = {}) => read(filter),
     inTransit: (filter: { partNo?: string; storeId?: string } = {}) => inTransit(db, filter),

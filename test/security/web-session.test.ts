@@ -61,6 +61,8 @@ interface Ids {
   order: number;
   visit: number;
   doneOrder: number;
+  /** A draft transfer between stores (cancelled). */
+  draftTransfer: number;
 }
 
 /** The smallest PNG: its signature and an IHDR chunk are all the type check reads. */
@@ -389,6 +391,10 @@ const UNSAFE: [string, UnsafeRequest][] = [
     }),
   ],
   [
+    'POST /api/stock/transfers/:id/cancel',
+    (i) => ({ url: `/api/stock/transfers/${i.draftTransfer}/cancel`, body: { reason: 'not needed after all' } }),
+  ],
+  [
     'POST /api/tickets/:id/reservations',
     (i) => ({
       url: `/api/tickets/${i.ticket}/reservations`,
@@ -578,6 +584,12 @@ describe('CSRF: every state-changing route refuses a request without the session
       otherSession: handleOf(other.cookie),
       tokenId: token.info.id,
       last: undefined,
+      draftTransfer: (
+        await w.stock.transfers.create(
+          { from: 'CENTRAL', to: 'SP-N', lines: [{ partNo: 'FF-5421', qty: 1 }], reason: null },
+          'admin',
+        )
+      ).id,
       guest: await w.guestLogin((await w.sessionParts.invites.create(session, 'admin')).token),
       closed: await (async () => {
         // a ticket of unit A taken to closed: its survey waits for unit A's customer

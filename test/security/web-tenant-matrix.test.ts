@@ -1266,6 +1266,7 @@ const MATRIX: Record<string, Probe[]> = {
         ['GET', '/api/stock/transfers/:id', () => '/api/stock/transfers/1'],
         ['POST', '/api/stock/transfers', () => '/api/stock/transfers'],
         ['POST', '/api/stock/transfers/:id/ship', () => '/api/stock/transfers/1/ship'],
+        ['POST', '/api/stock/transfers/:id/cancel', () => '/api/stock/transfers/1/cancel'],
         ['POST', '/api/stock/transfers/:id/receipts', () => '/api/stock/transfers/1/receipts'],
         ['POST', '/api/stock/transfers/:id/discrepancies', () => '/api/stock/transfers/1/discrepancies'],
         ['GET', '/api/tickets/:id/stock', (u: Unit) => `/api/tickets/${u.ticket}/stock`],

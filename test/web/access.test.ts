@@ -1167,6 +1167,14 @@ const ROUTES: Route[] = [
   },
   {
     method: 'POST',
+    path: '/api/stock/transfers/{id}/cancel',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/transfers/999999/cancel',
+    body: () => ({ reason: 'not needed' }),
+    invalid: { body: { reason: '' } },
+  },
+  {
+    method: 'POST',
     path: '/api/stock/transfers/{id}/receipts',
     roles: STOCK_EDIT,
     url: () => '/api/stock/transfers/999999/receipts',

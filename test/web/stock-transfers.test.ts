@@ -101,6 +101,21 @@ describe('stock transfers in transit', () => {
     expect(await bal('RLY-24V-ST', 'SP-N')).toEqual({ onHand: 0, reserved: 0, available: 0, inTransit: 1 });
     // what is in transit is not offered for reservation at the receiving store
     const ticket = await w.ticket('VA1', 'extra_urgent', 'GEN-START-FAIL');
+    // the dispatcher sees it, per store with the transfer's ETA, next to on hand and available
+    const view = (await dispatcher.get(`/api/tickets/${ticket.id}/stock?lat=40.0&lon=116.3`)).json();
+    const filterLine = view.proposal.lines.find((l: { partNo: string }) => l.partNo === 'FF-5421');
+    const optionAt = (storeId: string) =>
+      filterLine.options.find((o: { storeId: string }) => o.storeId === storeId) as {
+        onHand: number;
+        available: number;
+        inTransit: { transferNo: string; qty: number; etaAt: number | null }[];
+      };
+    expect(optionAt('SP-N')).toMatchObject({
+      onHand: 0,
+      available: 0,
+      inTransit: [{ transferNo: t.number, qty: 4, etaAt: s.etaAt }],
+    });
+    expect(optionAt('CENTRAL')).toMatchObject({ onHand: 2, available: 2, inTransit: [] });
     const refused = await dispatcher.post(`/api/tickets/${ticket.id}/reservations`, {
       lines: [{ partNo: 'FF-5421', storeId: 'SP-N', qty: 1 }],
     });
@@ -133,6 +148,13 @@ describe('stock transfers in transit', () => {
     expect(lineOf(g, 'FF-5421')).toEqual({ shipped: 4, received: 3, lost: 0, outstanding: 1 });
     expect(lineOf(g, 'RLY-24V-ST')).toEqual({ shipped: 1, received: 1, lost: 0, outstanding: 0 });
     expect(await bal('FF-5421', 'SP-N')).toEqual({ onHand: 3, reserved: 0, available: 3, inTransit: 1 });
+    // the proposal shows what is still on its way
+    const after = (await dispatcher.get(`/api/tickets/${ticket.id}/stock?lat=40.0&lon=116.3`)).json();
+    expect(
+      after.proposal.lines
+        .find((l: { partNo: string }) => l.partNo === 'FF-5421')
+        .options.find((o: { storeId: string }) => o.storeId === 'SP-N'),
+    ).toMatchObject({ onHand: 3, available: 3, inTransit: [{ transferNo: t.number, qty: 1 }] });
     expect(await bal('RLY-24V-ST', 'SP-N')).toEqual({ onHand: 1, reserved: 0, available: 1, inTransit: 0 });
     // no more than is outstanding can be received or booked
     const over = await supply.post(`/api/stock/transfers/${t.id}/receipts`, { lines: [{ partNo: 'FF-5421', qty: 2 }] });
@@ -217,6 +239,54 @@ describe('stock transfers in transit', () => {
     expect(r.json().error.message).toContain('CB-63A-2P');
     expect(await bal('RLY-24V-ST', 'CENTRAL')).toMatchObject({ onHand: 1, available: 1 });
     expect((await supply.get(`/api/stock/transfers/${mixed.json().id}`)).json().status).toBe('draft');
+  });
+
+  it('a draft is cancelled with a reason (nothing moved); a shipped one cannot be', async () => {
+    await supply.post('/api/stock/receipts', { partNo: 'RLY-24V-ST', storeId: 'SP-S', qty: 2, reason: 'found' });
+    const draft = (
+      await supply.post('/api/stock/transfers', {
+        from: 'SP-S',
+        to: 'SP-N',
+        lines: [{ partNo: 'RLY-24V-ST', qty: 1 }],
+      })
+    ).json() as { id: number };
+    const before = await bal('RLY-24V-ST', 'SP-S');
+    // the duty desk cannot, a reason is required
+    expect((await dispatcher.post(`/api/stock/transfers/${draft.id}/cancel`, { reason: 'x' })).statusCode).toBe(403);
+    expect(codeOf(await supply.post(`/api/stock/transfers/${draft.id}/cancel`, {}))).toBe('VALIDATION_FAILED');
+    const cancelled = await supply.post(`/api/stock/transfers/${draft.id}/cancel`, {
+      reason: 'service point restocked locally',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect(cancelled.json()).toMatchObject({ id: draft.id, status: 'cancelled', shippedAt: null });
+    expect(await bal('RLY-24V-ST', 'SP-S')).toEqual(before);
+    expect(
+      (await supply.get(`/api/stock/transfers?status=cancelled`)).json().transfers.map((x: { id: number }) => x.id),
+    ).toEqual([draft.id]);
+    const moves = (await supply.get('/api/stock/movements?partNo=RLY-24V-ST&limit=50')).json().movements as {
+      transferId: number | null;
+    }[];
+    expect(moves.filter((m) => m.transferId === draft.id)).toEqual([]);
+    // a cancelled transfer is neither shipped nor cancelled again
+    const ship = await supply.post(`/api/stock/transfers/${draft.id}/ship`, { carrier: 'SF', trackingNo: 'X' });
+    expect(codeOf(ship)).toBe('STOCK_INVALID_STATE');
+    expect(codeOf(await supply.post(`/api/stock/transfers/${draft.id}/cancel`, { reason: 'again' }))).toBe(
+      'STOCK_INVALID_STATE',
+    );
+
+    // a shipped transfer: its parts left the store, so it is received or booked as lost, never cancelled
+    const sent = (
+      await supply.post('/api/stock/transfers', { from: 'SP-S', to: 'SP-N', lines: [{ partNo: 'RLY-24V-ST', qty: 1 }] })
+    ).json() as { id: number };
+    expect(
+      (await supply.post(`/api/stock/transfers/${sent.id}/ship`, { carrier: 'SF', trackingNo: 'C1' })).statusCode,
+    ).toBe(200);
+    const refused = await supply.post(`/api/stock/transfers/${sent.id}/cancel`, { reason: 'changed my mind' });
+    expect(refused.statusCode).toBe(409);
+    expect(codeOf(refused)).toBe('STOCK_INVALID_STATE');
+    expect((await supply.get(`/api/stock/transfers/${sent.id}`)).json().status).toBe('in_transit');
+    expect(await bal('RLY-24V-ST', 'SP-N')).toMatchObject({ inTransit: 1 });
+    expect(codeOf(await supply.post('/api/stock/transfers/999999/cancel', { reason: 'x' }))).toBe('TRANSFER_NOT_FOUND');
   });
 
   it('refuses bad documents, and only supply chain and admins move stock; customers see none of it', async () => {

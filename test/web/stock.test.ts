@@ -58,7 +58,7 @@ describe('spare parts: fault → ticket → reservation → shipment → consump
     expect(view.proposal.planCode).toBe('GEN-START-FAIL');
     const [filter, relay] = view.proposal.lines;
     expect(filter).toMatchObject({ partNo: 'FF-5421', qty: 1, proposedStoreId: 'SP-N', shortage: null });
-    expect(filter.options[0]).toMatchObject({ storeId: 'SP-N', available: 2 });
+    expect(filter.options[0]).toMatchObject({ storeId: 'SP-N', available: 2, onHand: 2, inTransit: [] });
     expect(filter.options[0].distanceKm).toBeLessThan(20);
     expect(filter.options[0].etas[0].transport).toBe('courier');
     // the relay: none in Beijing, the central store has one — proposed there, with its ETA

@@ -119,6 +119,7 @@ export const transferShipIn = z.strictObject({
     .meta({ description: 'epoch ms; null: the fastest delivery time between the two stores' }),
 });
 export const transferReceiptIn = z.strictObject({ lines: transferLinesIn });
+export const transferCancelIn = z.strictObject({ reason: text('reason', 500) });
 export const transferDiscrepancyIn = z.strictObject({
   lines: z
     .array(z.strictObject({ partNo: partNoSchema, qty, reason: text('reason', 500) }))
@@ -214,6 +215,9 @@ export const proposalOut = z.object({
           onHand: z.number(),
           distanceKm: z.number().nullable(),
           etas: z.array(eta),
+          inTransit: z
+            .array(z.object({ transferNo: z.string(), qty: z.number(), etaAt: z.number().nullable() }))
+            .meta({ description: 'shipped to this store by transfers, not yet received: per transfer with its ETA' }),
         }),
       ),
       shortage: z

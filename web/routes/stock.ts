@@ -42,6 +42,7 @@ import {
   storeOut,
   ticketParams,
   ticketStockOut,
+  transferCancelIn,
   transferDiscrepancyIn,
   transferIn,
   transferOut,
@@ -210,7 +211,7 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         return reply.code(201).send(bal);
       },
     );
-    // ---------- transfers between stores (调拨): draft → in transit → received
+    // ---------- transfers between stores (调拨): draft → in transit → received (or a draft cancelled)
     app.get(
       '/api/stock/transfers',
       {
@@ -270,6 +271,25 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
       async (req) => {
         const t = await stock.transfers.ship(req.params.id, req.body, who(req).id);
         await audit(req, 'stock.transfer_shipped', `stock_transfer:${t.id}`, { ...req.body, etaAt: t.etaAt });
+        return t;
+      },
+    );
+    app.post(
+      '/api/stock/transfers/:id/cancel',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary:
+            'Cancels a draft transfer with a reason (nothing had moved); a shipped one is refused with 409 STOCK_INVALID_STATE: receive it or book what is missing',
+          params: numericParams,
+          body: transferCancelIn,
+          response: { 200: transferOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const t = await stock.transfers.cancel(req.params.id);
+        await audit(req, 'stock.transfer_cancelled', `stock_transfer:${t.id}`, { reason: req.body.reason });
         return t;
       },
     );

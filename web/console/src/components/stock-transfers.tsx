@@ -1,8 +1,8 @@
 /**
  * Transfers between stores (调拨) on the stock page: create one (from, to, lines), ship it with
  * carrier, tracking number and ETA (the parts are then in transit, on hand nowhere), receive what
- * arrived (partial receipts allowed) and book what did not with a reason. Supply chain and admins
- * act; the duty desk and engineers read. docs/resources.md.
+ * arrived (partial receipts allowed) and book what did not with a reason; a draft may be cancelled
+ * with a reason (a shipped transfer cannot). Supply chain and admins act; the duty desk and engineers read. docs/resources.md.
  */
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
@@ -35,7 +35,7 @@ interface Transfer {
   number: string;
   from: string;
   to: string;
-  status: 'draft' | 'in_transit' | 'partially_received' | 'received';
+  status: 'draft' | 'in_transit' | 'partially_received' | 'received' | 'cancelled';
   reason: string | null;
   carrier: string | null;
   trackingNo: string | null;
@@ -49,6 +49,7 @@ export function StockTransfers({ edit }: { edit: boolean }) {
   const parts = useLoad(() => api.get<{ parts: Part[] }>('/api/stock/parts'), []);
   const transfers = useLoad(() => api.get<{ transfers: Transfer[] }>('/api/stock/transfers'), []);
   const [open, setOpen] = useState<number | null>(null);
+  const [cancelling, setCancelling] = useState<number | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const act = (p: Promise<unknown>) =>
     p.then(
@@ -94,14 +95,33 @@ export function StockTransfers({ edit }: { edit: boolean }) {
             class: 'actions',
             cell: (x) =>
               edit &&
-              x.status !== 'received' && (
-                <button type="button" onClick={() => setOpen(open === x.id ? null : x.id)}>
-                  {t(x.status === 'draft' ? 'stock.transfer.ship' : 'stock.transfer.receive')}
-                </button>
+              x.status !== 'received' &&
+              x.status !== 'cancelled' && (
+                <>
+                  <button type="button" onClick={() => (setCancelling(null), setOpen(open === x.id ? null : x.id))}>
+                    {t(x.status === 'draft' ? 'stock.transfer.ship' : 'stock.transfer.receive')}
+                  </button>
+                  {x.status === 'draft' && (
+                    <button
+                      type="button"
+                      data-testid="cancel-transfer"
+                      onClick={() => (setOpen(null), setCancelling(cancelling === x.id ? null : x.id))}
+                    >
+                      {t('stock.transfer.cancel')}
+                    </button>
+                  )}
+                </>
               ),
           },
         ]}
       />
+      {edit && list.some((x) => x.id === cancelling && x.status === 'draft') && (
+        <CancelForm
+          key={cancelling}
+          tr={list.find((x) => x.id === cancelling)!}
+          act={(p) => act(p).then((ok) => (ok && setCancelling(null), ok))}
+        />
+      )}
       {edit && current && current.status === 'draft' && (
         <ShipForm key={current.id} tr={current} act={(p) => act(p).then((ok) => (ok && setOpen(null), ok))} />
       )}
@@ -230,6 +250,34 @@ function ShipForm({ tr, act }: { tr: Transfer; act: Act }) {
         </button>
       </div>
       <p class="muted">{t('stock.transfer.etaHint')}</p>
+    </section>
+  );
+}
+
+function CancelForm({ tr, act }: { tr: Transfer; act: Act }) {
+  const [reason, setReason] = useState('');
+  return (
+    <section class="card" data-testid="cancel-transfer-form">
+      <h3>
+        {t('stock.transfer.cancel')} {tr.number} · {tr.from} → {tr.to}
+      </h3>
+      <div class="form-row">
+        <input
+          name="cancel-reason"
+          maxLength={500}
+          placeholder={t('stock.reason')}
+          value={reason}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+        <button
+          type="button"
+          disabled={!reason.trim()}
+          onClick={() => void act(api.post(`/api/stock/transfers/${tr.id}/cancel`, { reason: reason.trim() }))}
+        >
+          {t('stock.transfer.cancelConfirm')}
+        </button>
+      </div>
+      <p class="muted">{t('stock.transfer.cancelHint')}</p>
     </section>
   );
 }

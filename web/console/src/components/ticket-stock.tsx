@@ -1,7 +1,7 @@
 /**
  * A ticket's spare parts: the emergency plan's parts as a proposed reservation (stores by distance
- * with available stock and ETA, the nearest that covers it, or the shortage with where else stock is
- * and what is on order), the reservations with their state, and the shipments (售后服务发运通知).
+ * with on-hand and available stock, ETA, and what transfers have on their way there with their ETA;
+ * the nearest that covers it, or the shortage with where else stock is and what is on order), the reservations with their state, and the shipments (售后服务发运通知).
  * Customers see only the shipments to their own unit.
  */
 import { useState } from 'preact/hooks';
@@ -19,6 +19,7 @@ interface Option {
   onHand: number;
   distanceKm: number | null;
   etas: { transport: string; hours: number }[];
+  inTransit: { transferNo: string; qty: number; etaAt: number | null }[];
 }
 interface ProposalLine {
   partNo: string;
@@ -67,6 +68,18 @@ const eta = (o: Option) =>
         transport: t(`stock.transport.${o.etas[0].transport}` as MessageKey),
       })
     : '';
+
+/** What transfers have on their way to the stores, per store with the transfer's ETA. */
+function inTransitText(options: Option[]): string {
+  return options
+    .flatMap((o) =>
+      o.inTransit.map(
+        (m) =>
+          `${o.storeId} ${m.qty} (${m.transferNo}${m.etaAt ? `, ${t('stock.transfer.eta')} ${dateTime(m.etaAt)}` : ''})`,
+      ),
+    )
+    .join(', ');
+}
 
 function Shipments({ shipments }: { shipments: Shipment[] }) {
   if (shipments.length === 0) return null;
@@ -150,11 +163,19 @@ function StaffTicketStock({ ticketId }: { ticketId: number }) {
                 <option value="">—</option>
                 {l.options.map((o) => (
                   <option key={o.storeId} value={o.storeId} disabled={o.available < l.qty - l.covered}>
-                    {o.storeId} · {t('stock.available')} {o.available}
+                    {o.storeId} · {t('stock.onHand')} {o.onHand} · {t('stock.available')} {o.available}
+                    {o.inTransit.length > 0
+                      ? ` · ${t('stock.ticket.inTransitShort', { n: o.inTransit.reduce((a, m) => a + m.qty, 0) })}`
+                      : ''}
                     {o.distanceKm !== null ? ` · ${t('stock.ticket.distance', { km: o.distanceKm })}` : ''} {eta(o)}
                   </option>
                 ))}
               </select>
+            )}
+            {l.options.some((o) => o.inTransit.length > 0) && (
+              <p class="muted" data-testid="in-transit">
+                {t('stock.ticket.inTransitList', { list: inTransitText(l.options) })}
+              </p>
             )}
             {l.shortage && (
               <p class="warn">
