@@ -4,7 +4,7 @@
  * stock (no fleet, no tickets), sees the store stock from the ledger and the stock-take; the duty
  * desk reserves a ticket's plan parts from the ticket page, nearest store with stock first; supply
  * chain marks a shortage task (缺件) done with its outcome, and ships a transfer between stores,
- * receives it short and books the missing part.
+ * receives it short and books the missing part, and cancels a draft one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStock } from '../../simulators/demo-stock.ts';
@@ -153,5 +153,26 @@ describe('spare parts in the console (Chromium)', () => {
       .filter({ hasNotText: 'partly' })
       .waitFor();
     expect((await p.stock.transfers.get(tr!.id)).lines[0]).toMatchObject({ shipped: 3, received: 2, lost: 1 });
+  });
+
+  it('supply chain cancels a draft transfer with a reason; nothing moves', async () => {
+    const p = tp.platform;
+    const draft = await p.stock.transfers.create(
+      { from: 'CENTRAL', to: 'SP-NORTH', lines: [{ partNo: 'FF-5421', qty: 1 }], reason: null },
+      'sup',
+    );
+    const central = (await p.stock.balances({ partNo: 'FF-5421', storeId: 'CENTRAL' }))[0]!;
+    const page = await signIn('sup');
+    await page.waitForSelector('[data-testid=stock-view]');
+    await page.getByRole('button', { name: 'Transfers' }).click();
+    const row = page.locator('[data-testid=stock-transfers] table.grid tbody tr').filter({ hasText: draft.number });
+    await row.getByRole('button', { name: 'Cancel transfer' }).click();
+    const form = page.locator('[data-testid=cancel-transfer-form]');
+    await form.locator('input[name=cancel-reason]').fill('restocked from a local supplier');
+    await form.getByRole('button', { name: 'Cancel this draft' }).click();
+    await row.filter({ hasText: 'cancelled' }).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect((await p.stock.transfers.get(draft.id)).status).toBe('cancelled');
+    expect((await p.stock.balances({ partNo: 'FF-5421', storeId: 'CENTRAL' }))[0]).toEqual(central);
   });
 });
