@@ -82,6 +82,9 @@ export interface PagingOptions {
   publicUrl: string;
 }
 
+/** What a page writes on its ticket's timeline (diagnostics/tickets/timeline-actions.ts). */
+export type PageAction = `paged_${string}` | 'page_escalated' | 'page_acknowledged' | 'page_acknowledged_by_link';
+
 export interface PagingDeps {
   db: RecordsDb;
   log: Logger;
@@ -91,7 +94,7 @@ export interface PagingDeps {
     note(
       tx: RecordsDb,
       id: number,
-      entry: { actor: string; action: string; note?: string | null },
+      entry: { actor: string; action: PageAction; note?: string | null },
     ): Promise<{ announce: () => Promise<void> }>;
     getIn(tx: RecordsDb, id: number): Promise<Ticket>;
   };
@@ -197,7 +200,7 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
     );
   }
 
-  async function note(tx: RecordsDb, ticketId: number | null, action: string, text: string) {
+  async function note(tx: RecordsDb, ticketId: number | null, action: PageAction, text: string) {
     if (ticketId === null) return;
     const { announce } = await tickets.note(tx, ticketId, { actor: 'system', action, note: text });
     announcements.push(announce);

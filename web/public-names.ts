@@ -82,6 +82,19 @@ export function createPublicNames(deps: { accounts: Pick<Accounts, 'list'> }) {
     forViewer(viewer: Pick<Account, 'role' | 'customerId'>): Promise<Naming> {
       return viewer.role === 'customer' ? forCustomer(viewer.customerId ?? '') : Promise.resolve(AS_STORED);
     },
+    /**
+     * How staff read an actor beside its login id (a ticket timeline's `actorName`): the account's
+     * display name, else the name on the account. Null for a customer viewer, whose actors are public
+     * names already, and for `system` or an id that is no account.
+     */
+    async actorNames(viewer: Pick<Account, 'role'>): Promise<(actor: string) => string | null> {
+      if (viewer.role === 'customer') return () => null;
+      const byId = new Map((await deps.accounts.list()).map((a) => [a.id, a]));
+      return (actor) => {
+        const a = byId.get(actor);
+        return a ? a.displayName || a.name.trim() || null : null;
+      };
+    },
   };
 }
 

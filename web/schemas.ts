@@ -406,6 +406,10 @@ export const ticketAlarmOut = z.object({
 export const timelineOut = z.object({
   at: z.number(),
   actor: z.string(),
+  actorName: z.string().nullable().meta({
+    description:
+      'for staff: the actor account’s display name, else its name (the login id stays in `actor`); null for a customer (whose `actor` is a public name already), `system` and ids that are no account',
+  }),
   action: z.string(),
   fromStatus: z.string().nullable(),
   toStatus: z.string().nullable(),

@@ -163,8 +163,8 @@ export const modeOfStep = (step: string): StepMode | undefined =>
 export const isStepMode = (m: string | null): m is StepMode => STEP_MODES.includes(m as StepMode);
 
 /** The timeline action of a step (`step_arrived`), and of a confirmation. */
-export const stepAction = (step: string) => `step_${step}`;
-export const STEP_CONFIRMED_ACTION = 'step_confirmed';
+export const stepAction = (step: string): `step_${string}` => `step_${step}`;
+export const STEP_CONFIRMED_ACTION = 'step_confirmed' as const;
 
 export interface ModeStep {
   id: number;

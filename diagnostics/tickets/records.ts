@@ -9,6 +9,7 @@ import { cursors } from '../../core/cursor.ts';
 import { positionOf, queueColumns, type QueuePosition } from './queue.ts';
 import type { Resolution } from './resolution.ts';
 import { OPEN_STATUSES, type ServiceMode, type TicketLevel, type TicketStatus } from './status.ts';
+import type { TimelineAction } from './timeline-actions.ts';
 
 /**
  * The ticket rows and their append-only timeline: reads and writes over a records handle (the
@@ -92,7 +93,7 @@ export type TicketChange = Partial<
 export interface TimelineInput {
   at: number;
   actor: string;
-  action: string;
+  action: TimelineAction;
   from?: string | null;
   to?: string | null;
   note?: string | null;

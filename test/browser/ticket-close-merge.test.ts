@@ -59,6 +59,11 @@ describe('closing only what is fixed, merging tickets of one vehicle (Chromium)'
     expect(await page.locator('[data-testid=merged-into]').textContent()).toBe(`Merged into ${first.number}`);
     // its timeline stays readable and says where it went
     expect(await page.locator('[data-testid=timeline]').textContent()).toContain(`merged into ${first.number}`);
+    // staff read who acted by name, the login id in the tooltip
+    const actors = page.locator('[data-testid=timeline-actor]');
+    expect(await actors.allTextContents()).toEqual(expect.arrayContaining(['Di Desk']));
+    expect(await actors.allTextContents()).not.toContain('desk');
+    expect(await actors.first().getAttribute('title')).toBe('desk');
 
     await page.click('[data-testid=merged-into] a');
     await page.waitForSelector(`[data-testid=ticket-view][data-status=received]`);

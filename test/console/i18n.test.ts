@@ -4,6 +4,8 @@
  * The timeline's platform-written notes read in the console's language (web/console/src/timeline.ts).
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { STEP_NAMES, stepAction } from '../../diagnostics/tickets/mode-steps.ts';
+import { TIMELINE_ACTIONS } from '../../diagnostics/tickets/timeline-actions.ts';
 
 type I18n = typeof import('../../web/console/src/i18n.ts');
 type Timeline = typeof import('../../web/console/src/timeline.ts');
@@ -102,6 +104,18 @@ describe('the plan’s words', () => {
   });
 });
 
+describe('timeline actions', () => {
+  // every action the platform writes (diagnostics/tickets/timeline-actions.ts) and every step's
+  it('each action the platform records has its words in English and in Chinese', () => {
+    const DICT = i18n.DICTS as Record<'en' | 'zh', Record<string, string>>;
+    const actions = [...TIMELINE_ACTIONS, ...STEP_NAMES.map(stepAction), 'paged_at_risk'];
+    const missing = (lang: 'en' | 'zh') =>
+      actions.filter((a) => !(DICT[lang][timeline.timelineActionKey(a)] ?? '').trim());
+    expect(missing('en')).toEqual([]);
+    expect(missing('zh')).toEqual([]);
+  });
+});
+
 describe('timeline entries in Chinese', () => {
   const meta = {
     serviceModes: { remote_support: { en: 'Remote technical support', zh: '远程技术支援' } },
@@ -142,5 +156,13 @@ describe('timeline entries in Chinese', () => {
       /^预计到达时间: \d{4}-\d\d-\d\d \d\d:\d\d$/,
     );
     expect(note('step_confirmed', 'joint_assessment: agreed')).toBe('双方鉴定装备技术状态: agreed');
+    // merging and a close over active alarms (diagnostics/tickets/service.ts)
+    expect(timeline.timelineAction('merged_in')).toBe('其他工单并入本单');
+    expect(timeline.timelineAction('alarms_override')).toBe('未消除告警强制放行');
+    expect(note('merged', 'merged into T-2026-0042: same fault')).toBe('并入 T-2026-0042: same fault');
+    expect(note('merged_in', 'T-2026-0041 merged into this ticket')).toBe('T-2026-0041 已并入本工单');
+    expect(note('alarms_override', 'close with active alarms GEN-START-FAIL (#12), LOW-SOC (#13): stale')).toBe(
+      '关闭时仍有未消除告警 GEN-START-FAIL (#12), LOW-SOC (#13): stale',
+    );
   });
 });

@@ -9,9 +9,9 @@ import { PASSWORD, startWeb, TEST_COST, type TestWeb } from '../web/helpers.ts';
  * Staff login ids are half of a login: a customer never receives one (ASVS V2.2, user enumeration).
  * Customers see a staff member by the display name an admin gave it, else by a role label
  * ("Duty desk", "Engineer", "Platform team"); "System" for the platform; "Staff" for anyone else.
- * Staff see the ids as stored. Checked on every answer and live event a customer gets that names
- * people: tickets (assignee, escalation), timelines (actor, "assigned to …" notes), alarms
- * (acknowledgedBy, note actors).
+ * Staff see the ids as stored, a ticket timeline's actors with their names beside (`actorName`).
+ * Checked on every answer and live event a customer gets that names people: tickets (assignee,
+ * escalation), timelines (actor, "assigned to …" notes), alarms (acknowledgedBy, note actors).
  */
 const STAFF_IDS = ['admin', 'dispatcher', 'engineer'];
 const contacts = [{ name: 'Li Wei', phone: '0730-7650002' }];
@@ -24,7 +24,7 @@ function strings(value: unknown): string[] {
   return [];
 }
 /** The fields that name people, and free text written next to them. */
-const PEOPLE_FIELDS = new Set(['actor', 'assignee', 'acknowledgedBy', 'escalatedTo', 'note', 'text']);
+const PEOPLE_FIELDS = new Set(['actor', 'actorName', 'assignee', 'acknowledgedBy', 'escalatedTo', 'note', 'text']);
 function peopleStrings(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(peopleStrings);
   if (!value || typeof value !== 'object') return [];
@@ -66,6 +66,8 @@ describe('customers never see staff login ids (REST)', () => {
     expect(named.statusCode).toBe(200);
     expect(named.json()).toMatchObject({ id: 'dispatcher', displayName: 'Lin (duty desk)' });
     expect((await admin.get('/api/accounts/engineer')).json()).toMatchObject({ displayName: null });
+    // the engineer's account names its holder (staff read that; customers still get the role label)
+    expect((await admin.patch('/api/accounts/engineer', { name: 'Wang Qiang' })).statusCode).toBe(200);
 
     const dispatcher = await w.login('dispatcher');
     const engineer = await w.login('engineer');
@@ -110,8 +112,10 @@ describe('customers never see staff login ids (REST)', () => {
 
     const ticket = answers.ticket as {
       ticket: { assignee: string };
-      timeline: { actor: string; action: string; note: string | null }[];
+      timeline: { actor: string; actorName: string | null; action: string; note: string | null }[];
     };
+    // a customer's actors are public names already: no second name beside them
+    expect(ticket.timeline.map((e) => e.actorName).filter((n) => n !== null)).toEqual([]);
     expect(ticket.ticket.assignee).toBe('Engineer');
     const actors = ticket.timeline.map((e) => e.actor);
     expect(actors).toEqual(expect.arrayContaining(['System', 'Lin (duty desk)', 'Engineer', 'Platform team']));
@@ -127,6 +131,15 @@ describe('customers never see staff login ids (REST)', () => {
     const staffView = (await dispatcher.get(`/api/tickets/${t.id}`)).json() as typeof ticket;
     expect(staffView.ticket.assignee).toBe('engineer');
     expect(staffView.timeline.map((e) => e.actor)).toEqual(expect.arrayContaining(['dispatcher', 'engineer', 'admin']));
+    // … each beside its display name, else the account's name (the console shows that, the id as its tooltip)
+    const actorNames = Object.fromEntries(staffView.timeline.map((e) => [e.actor, e.actorName]));
+    expect(actorNames).toEqual({
+      system: null,
+      dispatcher: 'Lin (duty desk)',
+      engineer: 'Wang Qiang',
+      admin: 'admin',
+      'cust-a': 'cust-a',
+    });
     expect((await dispatcher.get(`/api/alarms/${alarm.id}`)).json().alarm.acknowledgedBy).toBe('engineer');
   });
 });

@@ -167,13 +167,16 @@ export function ticketRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const t = await tenancy.ticket(me, req.params.id);
         const plan = tickets.planOf(t);
         const naming = await ctx.names.forViewer(me);
+        const actorName = await ctx.names.actorNames(me);
         const related = await tickets.related(t);
         return {
           ticket: naming.ticket(ticketView(t)),
           // a customer never gets a note for staff only (issue 16, item 6)
-          timeline: naming.timeline(
-            me.role === 'customer' ? timelineForCustomer(await tickets.timeline(t.id)) : await tickets.timeline(t.id),
-          ),
+          timeline: naming
+            .timeline(
+              me.role === 'customer' ? timelineForCustomer(await tickets.timeline(t.id)) : await tickets.timeline(t.id),
+            )
+            .map((e) => ({ ...e, actorName: actorName(e.actor) })),
           snapshot: (await tickets.snapshot(t.id)) ?? null,
           plan: plan ? planView(plan, ctx.now()) : null,
           team: (await tickets.team(t.id)).map((m) => ({ ...m, accountId: naming.person(m.accountId) })),

@@ -26,3 +26,22 @@ export function browserNotify(title: string, body: string, tag: string): void {
   else if (Notification.permission === 'default')
     void Notification.requestPermission().then((p) => p === 'granted' && show());
 }
+
+/**
+ * The tab's title, from two writers: the queue's count of extra-urgent tickets (`tabTitle`) and the
+ * escalation banner's "(!)" mark (`markTab`). Kept here so that a recount does not drop the mark.
+ */
+let tabText: string | null = null;
+let tabMarked = false;
+const renderTab = () => {
+  const text = tabText ?? document.title.replace(/^\(!\) /, '');
+  document.title = tabMarked ? `(!) ${text}` : text;
+};
+export function tabTitle(text: string): void {
+  tabText = text;
+  renderTab();
+}
+export function markTab(on: boolean): void {
+  tabMarked = on;
+  renderTab();
+}

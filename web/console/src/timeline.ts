@@ -14,9 +14,13 @@ interface Entry {
   note: string | null;
 }
 
+/** The dictionary key of an action's words (every page, `paged_<reason>`, is "paged"). */
+export const timelineActionKey = (action: string) =>
+  `timeline.${action.startsWith('paged_') ? 'paged' : action}` as MessageKey;
+
 /** The entry's action in words ("assigned" → 已指派); an unknown code as it is, spaced. */
 export function timelineAction(action: string): string {
-  const key = `timeline.${action.startsWith('paged_') ? 'paged' : action}` as MessageKey;
+  const key = timelineActionKey(action);
   const s = t(key);
   return s === key ? action.replace(/_/g, ' ') : s;
 }
@@ -96,6 +100,23 @@ export function timelineNote(e: Entry, meta: Pick<Meta, 'serviceModes' | 'ticket
     // "2026-12-03T17:37:00.000Z" then the engineer's words, if any
     const m = /^(\d{4}-\d\d-\d\dT[\d:.]+Z)\s?([\s\S]*)$/.exec(note);
     if (m) return `${dateTime(Date.parse(m[1]!))}${m[2] ? ` ${m[2]}` : ''}`;
+  }
+  if (e.action === 'merged' || e.action === 'merged_in') {
+    // "merged into T-2026-0042: duplicate", "T-2026-0041 merged into this ticket: duplicate"
+    const m =
+      e.action === 'merged'
+        ? /^merged into (\S+)(: [\s\S]*)?$/.exec(note)
+        : /^(\S+) merged into this ticket(: [\s\S]*)?$/.exec(note);
+    if (m)
+      return `${t(e.action === 'merged' ? 'timeline.note.mergedInto' : 'timeline.note.mergedIn', { number: m[1]! })}${m[2] ?? ''}`;
+  }
+  if (e.action === 'alarms_override') {
+    // "close with active alarms GEN-START-FAIL (#12): generator replaced, alarm stale"
+    const m = /^(\w+) with active alarms (.+?)(: [\s\S]*)?$/.exec(note);
+    if (m) {
+      const action = t(`action.${m[1]}` as MessageKey);
+      return `${t('timeline.note.alarmsOverride', { action: action === `action.${m[1]}` ? m[1]! : action, alarms: m[2]! })}${m[3] ?? ''}`;
+    }
   }
   if (e.action === 'level_raised') {
     // "urgent → extra_urgent: GEN-START-FAIL Generator not running"

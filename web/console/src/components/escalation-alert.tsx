@@ -4,7 +4,7 @@
  * the banner is dismissed. Others see the escalation on the ticket (its timeline names who).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { browserNotify, tone } from '../alert.ts';
+import { browserNotify, markTab, tone } from '../alert.ts';
 import { escalationFor } from '../escalation.ts';
 import { t, useLang } from '../i18n.ts';
 import { onLive } from '../live.ts';
@@ -30,10 +30,7 @@ export function EscalationAlert() {
       }),
     [],
   );
-  useEffect(() => {
-    if (items.length && !document.title.startsWith('(!)')) document.title = `(!) ${document.title}`;
-    if (!items.length && document.title.startsWith('(!) ')) document.title = document.title.slice(4);
-  }, [items.length]);
+  useEffect(() => markTab(items.length > 0), [items.length]);
   if (items.length === 0) return null;
   return (
     <div class="escalation-alert" role="alert" data-testid="escalation-alert">

@@ -5,7 +5,7 @@
  * sound a tone and show a browser notification; the tab's title counts the extra-urgent tickets.
  */
 import { useEffect, useRef } from 'preact/hooks';
-import { browserNotify, tone } from '../alert.ts';
+import { browserNotify, tabTitle, tone } from '../alert.ts';
 import { allPages } from '../api.ts';
 import { countdown } from '../format.ts';
 import { useLoad, useNow, useThrottled } from '../hooks.ts';
@@ -49,7 +49,7 @@ export function QueueSummary() {
   const extra = list.filter((x) => x.level === 'extra_urgent').length;
   // the tab's title counts the extra-urgent tickets, so a tab in the background still says it
   useEffect(() => {
-    document.title = extra > 0 ? `(${extra}) ${t('alert.tabExtra')} · ${t('appName')}` : t('appName');
+    tabTitle(extra > 0 ? `(${extra}) ${t('alert.tabExtra')} · ${t('appName')}` : t('appName'));
   }, [extra, getLang()]);
   // a deadline that comes within AT_RISK_MS: once per ticket and deadline, a tone and a notification
   const warned = useRef(new Set<string>());

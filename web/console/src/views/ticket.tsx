@@ -205,7 +205,10 @@ export function TicketView({ id }: { id: string }) {
                 class={e.visibility === 'internal' && e.note ? 'internal-note' : undefined}
                 data-visibility={e.visibility}
               >
-                <span class="muted">{dateTime(e.at)}</span> <b>{personName(e.actor)}</b>{' '}
+                <span class="muted">{dateTime(e.at)}</span>{' '}
+                <b title={e.actorName ? e.actor : undefined} data-testid="timeline-actor">
+                  {e.actorName ?? personName(e.actor)}
+                </b>{' '}
                 {e.toStatus ? <StatusBadge status={e.toStatus} /> : <span>{timelineAction(e.action)}</span>}
                 {e.note && <InternalBadge visibility={e.visibility} />}
                 {e.note && (
