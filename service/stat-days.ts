@@ -1,7 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { RecordsDb } from '../records/db.ts';
 import type {} from '../records/ticket-stat-dirty.ts';
-import type {} from '../remote/records.ts';
 import { dayStartOf, nextDayStart } from './periods.ts';
 import type {} from './records.ts';
 
@@ -24,21 +23,6 @@ export interface StatSums {
   remote: number;
   repeats: number;
 }
-
-export const emptySums = (): StatSums => ({
-  tickets: 0,
-  wcMet: 0,
-  planTotal: 0,
-  planMet: 0,
-  closed: 0,
-  mttrSum: 0,
-  restored: 0,
-  restoreSum: 0,
-  arrived: 0,
-  arriveSum: 0,
-  remote: 0,
-  repeats: 0,
-});
 
 export function addSums(a: StatSums, b: StatSums): StatSums {
   for (const k of Object.keys(a) as (keyof StatSums)[]) a[k] += b[k];

@@ -125,11 +125,13 @@ const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 /**
- * The statistics (信息统计) for the duty desk and management, each view one SQL statement with
- * GROUP BY over the period's tickets (index `tickets_received`), joined to their outcome
- * (`ticket_outcomes`) and vehicle; first-time fix compares the outcome's `next_same_fault_at` (the
- * next ticket of the same vehicle and fault, kept by service/outcomes.ts) with `repeatWindowMs` after
- * the closure. Nothing is loaded into memory but the groups.
+ * The statistics (信息统计) for the duty desk and management, in SQL with GROUP BY: the service
+ * views add up the daily rollup (service/stat-days.ts) and read the tickets (index
+ * `tickets_received`, joined to their outcome `ticket_outcomes` and vehicle) only for the part-days at
+ * a window's edges and the supplier parts; the survey views and repeat faults are one statement each.
+ * First-time fix compares the outcome's `next_same_fault_at` (the next ticket of the same vehicle and
+ * fault, kept by service/outcomes.ts) with `repeatWindowMs` after the closure. Nothing is loaded into
+ * memory but the groups.
  */
 export function createStats(
   deps: { db: RecordsDb; statDays?: StatDays },

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startVictoria, stopVictoria, VICTORIA_METRICS } from '../../bench/export/victoria.ts';
 import { vehicleTopic } from '../../protocol/index.ts';
 import type { SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 import { frame, startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -17,55 +16,10 @@ import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.ts'
  * `-dedup.minScrapeInterval=1ms` a point written twice (same series and timestamp) counts once, as
  * InfluxDB overwrites it.
  */
-const VM = '/usr/bin/victoria-metrics';
+const VM = VICTORIA_METRICS;
 const TOKEN = 'influx-export-test-scrape-token-0123456789';
 const present = existsSync(VM);
 if (!present) console.warn(`SKIPPED: ${VM} is absent (apt-get install victoria-metrics; .ci/run installs it)`);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function startVm(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    VM,
-    [
-      `-storageDataPath=${dataDir}`,
-      `-httpListenAddr=127.0.0.1:${port}`,
-      '-dedup.minScrapeInterval=1ms',
-      '-search.latencyOffset=0s',
-      '-retentionPeriod=100y',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('http server at http')) {
-        child.stderr!.off('data', onData);
-        child.stdout!.off('data', onData);
-        child.stderr!.resume();
-        child.stdout!.resume();
-        resolve(child);
-      }
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`victoria-metrics exited (${code}):\n${out}`)));
-  });
-}
-
-async function stopVm(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-}
 
 describe.skipIf(!present)('InfluxDB export to victoria-metrics (/api/v2/write)', () => {
   let vmDir: string;
@@ -76,7 +30,7 @@ describe.skipIf(!present)('InfluxDB export to victoria-metrics (/api/v2/write)',
   beforeAll(async () => {
     vmDir = mkdtempSync(join(tmpdir(), 'pw-vm-'));
     port = await freePort();
-    vm = await startVm(vmDir, port);
+    vm = await startVictoria(vmDir, port);
     tp = await startTestPlatform({
       INFLUX_URL: `http://127.0.0.1:${port}`,
       METRICS_TOKEN: TOKEN,
@@ -88,7 +42,7 @@ describe.skipIf(!present)('InfluxDB export to victoria-metrics (/api/v2/write)',
   });
   afterAll(async () => {
     await tp?.close();
-    if (vm) await stopVm(vm);
+    if (vm) await stopVictoria(vm);
     rmSync(vmDir, { recursive: true, force: true });
   });
 
@@ -136,7 +90,7 @@ describe.skipIf(!present)('InfluxDB export to victoria-metrics (/api/v2/write)',
 
     // the server goes away; ingest goes on and the export fails and backs off
     const failuresBefore = tp.platform.influxExport!.stats().failures;
-    await stopVm(vm!);
+    await stopVictoria(vm!);
     for (const v of vehicles) await publish(v.id, v.secret, 100, 200, t0);
     await tp.platform.influxExport!.until((s) => s.failures > failuresBefore && !s.up);
     expect(await tp.platform.telemetry.count()).toBe(600);
@@ -154,7 +108,7 @@ describe.skipIf(!present)('InfluxDB export to victoria-metrics (/api/v2/write)',
     expect(sampleValue(metrics, 'powerwatch_influx_export_frames_total')).toBe(200);
 
     // back: it catches up from its cursor
-    vm = await startVm(vmDir, port);
+    vm = await startVictoria(vmDir, port);
     await exportedAll();
     const after = await readBack('loadKw');
     for (const v of vehicles) {
