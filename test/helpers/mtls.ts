@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { expect } from 'vitest';
 import {
   createCertificateAuthority,
   issueServerCertificate,
@@ -66,6 +67,19 @@ export function connectMqtt(url: string, options: IClientOptions): Promise<MqttC
 }
 
 /** Runs Debian's mosquitto_pub; resolves with its exit code and stderr. */
+/**
+ * The certificate names the vehicle, on any listener (TLS port or wss): with `own`'s certificate,
+ * another client id, or another user name beside it, is refused with CONNACK 2.
+ */
+export async function expectCertificateNamesVehicle(url: string, pki: MtlsPki, own: string, other: string) {
+  const c = pki.vehicle(own);
+  const cert = { ca: pki.ca.cert, cert: c.cert, key: c.key };
+  await expect(connectMqtt(url, { clientId: other, ...cert })).rejects.toMatchObject({ code: 2 });
+  await expect(connectMqtt(url, { clientId: own, username: other, password: 'x', ...cert })).rejects.toMatchObject({
+    code: 2,
+  });
+}
+
 export function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('/usr/bin/mosquitto_pub', args, { timeout: 15_000 }, (err, _stdout, stderr) => {
