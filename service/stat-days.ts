@@ -213,6 +213,8 @@ export function createStatDays(deps: { db: RecordsDb; now?: () => number }, opti
       await buildAll();
       return;
     }
+    // nothing marked (the usual case between changes): no write transaction for a read
+    if (!(await db.selectFrom('ticket_stat_dirty').select('received_at').limit(1).executeTakeFirst())) return;
     await db.transaction().execute(async (tx) => {
       // claimed by deleting them: a change committed after this statement marks its day again
       const dirty = await tx.deleteFrom('ticket_stat_dirty').returning('received_at').execute();
