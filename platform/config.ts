@@ -292,6 +292,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, { error: 'TELEMETRY_DATABASE_URL must be a postgres:// or postgresql:// URL' })
     .optional(),
+  // cluster mode (docs/architecture.md, "Several nodes"): Redis between the nodes; needs the records and
+  // telemetry on PostgreSQL, since every node reads and writes the same ones
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, { error: 'REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' })
+    .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:._-]{1,64}$/, {
+      error: 'REDIS_KEY_PREFIX must be 1–64 letters, digits, colons, dots, dashes or underscores',
+    })
+    .default('powerwatch:'),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),
@@ -392,6 +404,7 @@ const SECRET_KEYS = new Set([
   'TOTP_SECRET_KEY',
   'PAGE_SECRET',
   'INFLUX_TOKEN',
+  'REDIS_URL',
 ]);
 
 export type PlatformConfig = z.infer<typeof configSchema> & {
@@ -419,7 +432,12 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
     });
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
-  const problems = [...tlsProblems(parsed.data), ...drainProblems(parsed.data), ...telemetryStoreProblems(parsed.data)];
+  const problems = [
+    ...tlsProblems(parsed.data),
+    ...drainProblems(parsed.data),
+    ...telemetryStoreProblems(parsed.data),
+    ...clusterProblems(parsed.data),
+  ];
   if (problems.length)
     throw new PlatformError('CONFIG_INVALID', `invalid configuration:\n${problems.map((l) => `  ${l}`).join('\n')}`);
   const trustedProxies = parsed.data.HTTP_TRUSTED_PROXIES ?? (parsed.data.HTTP_TRUST_PROXY ? ['loopback'] : []);
@@ -510,6 +528,20 @@ function tlsProblems(c: z.infer<typeof configSchema>): string[] {
     file('HTTP_TLS_CERT_FILE', c.HTTP_TLS_CERT_FILE, 'HTTPS needs the certificate (PEM) file as well as the key');
     file('HTTP_TLS_KEY_FILE', c.HTTP_TLS_KEY_FILE, 'HTTPS needs the private key (PEM) file as well as the certificate');
   }
+  return out;
+}
+
+/**
+ * Cluster mode (REDIS_URL) runs several identical nodes on one set of databases: the embedded SQLite
+ * files in one node's DATA_DIR cannot be shared, so the records and telemetry must be on PostgreSQL.
+ */
+function clusterProblems(c: z.infer<typeof configSchema>): string[] {
+  if (c.REDIS_URL === undefined) return [];
+  const out: string[] = [];
+  if (c.DATABASE_URL === undefined)
+    out.push('REDIS_URL (cluster mode) needs DATABASE_URL: the nodes share the records on PostgreSQL');
+  if (c.TELEMETRY_STORE !== 'postgres')
+    out.push('REDIS_URL (cluster mode) needs TELEMETRY_STORE=postgres: the nodes share the telemetry on PostgreSQL');
   return out;
 }
 

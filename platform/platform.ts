@@ -54,6 +54,7 @@ import { ledgerReportParts } from './report-parts.ts';
 import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
+import { createRedisConnections } from '../cluster/redis.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -83,6 +84,13 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const eventLoop = createEventLoopMonitor();
   const runtime = createRuntimeStats();
   const bus: EventBus<PlatformEvents> = createInProcessBus<PlatformEvents>(log.child({ module: 'bus' }));
+  // cluster mode: Redis between the nodes (REDIS_URL; config.ts checked the databases are PostgreSQL)
+  const redis = config.REDIS_URL
+    ? createRedisConnections(
+        { log: log.child({ module: 'redis' }) },
+        { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
+      )
+    : undefined;
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
@@ -371,8 +379,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
             if (!broker.acceptingConnections()) throw new Error('the MQTT broker is not listening');
           },
         },
-        // the seam for shared dependencies of a cluster (issue 18): a Redis client adds
-        // { name: 'redis', check: () => redis.ping() } here when one is configured
+        // cluster mode: the Redis between the nodes answers
+        ...(redis ? [{ name: 'redis', check: () => redis.ping() }] : []),
       ],
       draining: () => draining,
       log: log.child({ module: 'readiness' }),
@@ -528,6 +536,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     supportPlans,
     registryWatcher: watcher,
     readiness,
+    redis,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -631,6 +640,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await influxEvents?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
+        await redis?.close();
         log.info('platform stopped');
       })();
       return stopping;

@@ -99,6 +99,32 @@ describe('config', () => {
       'TELEMETRY_DATABASE_URL=(not shown): TELEMETRY_DATABASE_URL must be a postgres://',
     );
   });
+
+  it('cluster mode (REDIS_URL) needs the records and telemetry on PostgreSQL, and hides the URL', () => {
+    const pg = 'postgres://pw:secret@db/pw';
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+        expect((err as Error).message).not.toContain('secret');
+        return (err as Error).message;
+      }
+      return expect.unreachable();
+    };
+    const alone = refused({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(alone).toContain('REDIS_URL (cluster mode) needs DATABASE_URL');
+    expect(alone).toContain('REDIS_URL (cluster mode) needs TELEMETRY_STORE=postgres');
+    expect(refused({ REDIS_URL: 'redis://:secret@127.0.0.1:6379', DATABASE_URL: pg })).not.toContain(
+      'needs DATABASE_URL',
+    );
+    expect(refused({ REDIS_URL: 'http://secret@redis:6379' })).toContain(
+      'REDIS_URL=(not shown): REDIS_URL must be a redis:// or rediss:// URL',
+    );
+    expect(refused({ REDIS_KEY_PREFIX: 'a b' })).toContain('REDIS_KEY_PREFIX must be 1–64 letters');
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: pg, TELEMETRY_STORE: 'postgres' });
+    expect(config).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'powerwatch:' });
+  });
 });
 
 describe('event bus', () => {
