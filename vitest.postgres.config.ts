@@ -21,6 +21,8 @@ export default defineConfig({
       'test/integration/readiness.test.ts',
       // the PostgreSQL telemetry store (skipped by npm test, which has no TEST_DATABASE_URL)
       'test/telemetry/postgres-*.test.ts',
+      // several nodes on one PostgreSQL and one Redis (REDIS_URL; test/helpers/cluster.ts)
+      'test/cluster/**/*.test.ts',
     ],
     exclude: [
       '**/node_modules/**',

@@ -363,13 +363,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       checks: [
         // the records database answers a query (SQLite file open, or PostgreSQL reachable)
         { name: 'records', check: () => sql`select 1`.execute(records) },
-        // the telemetry store is open and its writer (the SQLite writer thread) answers
+        // the telemetry store is open and its writer (the SQLite writer thread) answers; on PostgreSQL a
+        // count for an id no vehicle can have (not a NUL character: PostgreSQL text refuses it)
         {
           name: 'telemetry',
           check: () =>
             'writerStats' in telemetry
               ? (telemetry as SqliteTelemetryStore).writerStats()
-              : telemetry.count('\u0000readyz'),
+              : telemetry.count('#readyz'),
         },
         // the MQTT listeners take connections (not yet started, or draining: not ready)
         {
