@@ -368,9 +368,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         {
           name: 'telemetry',
           check: () =>
-            'writerStats' in telemetry
-              ? (telemetry as SqliteTelemetryStore).writerStats()
-              : telemetry.count('#readyz'),
+            'writerStats' in telemetry ? (telemetry as SqliteTelemetryStore).writerStats() : telemetry.count('#readyz'),
         },
         // the MQTT listeners take connections (not yet started, or draining: not ready)
         {
