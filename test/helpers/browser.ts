@@ -3,16 +3,13 @@
  * source (Vite, what `npm run build:console` ships), the whole platform serving it on ephemeral
  * ports, and Debian's chromium driven by playwright-core. One call starts it all, one stops it all.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
-import { build } from 'vite';
 import type { Platform } from '../../platform/platform.ts';
 import type { Clock } from '../../simulators/clock.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
 import type { Role } from '../../web/auth/roles.ts';
+import { consoleBuild } from './console-build.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -56,13 +53,12 @@ export interface ConsoleUnderTest {
 }
 
 /**
- * Builds the console, starts the platform serving it (`env` on top of CONSOLE_DIR) and launches
+ * Builds the console (or reuses the run's build of the same sources), starts the platform serving it (`env` on top of CONSOLE_DIR) and launches
  * Chromium; fails at once when Debian's chromium is not installed.
  */
 export async function startConsole(env: Record<string, string> = {}): Promise<ConsoleUnderTest> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does`);
-  const consoleDir = mkdtempSync(join(tmpdir(), 'pw-console-'));
   const contexts: BrowserContext[] = [];
   let tp: TestPlatform | undefined;
   let browser: Browser | undefined;
@@ -70,15 +66,10 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await tp?.close();
-    rmSync(consoleDir, { recursive: true, force: true });
   };
   try {
-    await build({
-      configFile: fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url)),
-      logLevel: 'warn',
-      build: { outDir: consoleDir, emptyOutDir: true, sourcemap: false },
-    });
-    tp = await startTestPlatform({ CONSOLE_DIR: consoleDir, ...env });
+    // one build shared by the run's browser tests (test/helpers/console-build.ts)
+    tp = await startTestPlatform({ CONSOLE_DIR: await consoleBuild(), ...env });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   } catch (err) {
     await close().catch(() => undefined);
