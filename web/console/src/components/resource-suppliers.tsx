@@ -181,7 +181,7 @@ export function ResourceSuppliers() {
           supplier={shown}
           edit={edit}
           rates={(rates.data?.rates ?? []).filter((r) => r.supplierId === shown.id)}
-          onChanged={suppliers.reload}
+          onChanged={() => (suppliers.reload(), rates.reload())}
         />
       )}
       {rates.data && (
