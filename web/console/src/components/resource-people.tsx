@@ -111,7 +111,7 @@ function savePerson(current: Person | undefined, v: Values, rows: Record<string,
 }
 
 const qualification = (q: Qualification) =>
-  `${t(`res.skill.${q.skill}` as MessageKey)}${q.certificate ? ` ${q.certificate}` : ''}${q.expiresAt !== null ? ` (${dateTime(q.expiresAt)}${q.valid ? '' : ` · ${t('res.expired')}`})` : ''}`;
+  `${t(`res.skill.${q.skill}` as MessageKey)}${q.certificate ? ` · ${q.certificate}` : ''}${q.expiresAt !== null ? ` (${dateTime(q.expiresAt)}${q.valid ? '' : ` · ${t('res.expired')}`})` : ''}`;
 
 export function ResourcePeople() {
   const people = useLoad(() => api.get<{ people: Person[] }>('/api/people'), []);
