@@ -15,7 +15,7 @@ import { RingAlert } from './components/ring-alert.tsx';
 import { navigate, useRoute } from './hooks.ts';
 import { t, useLang, type MessageKey } from './i18n.ts';
 import { connectLive, disconnectLive, isLiveConnected, onLive } from './live.ts';
-import { isStaff, loadMeta, seesStock, setSession } from './session.ts';
+import { isStaff, loadMeta, seesResources, seesStock, setSession } from './session.ts';
 import { StockView } from './views/stock.tsx';
 import './styles.css';
 import type { Session } from './types.ts';
@@ -128,7 +128,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
     { href: '#/roster', key: 'nav.roster', section: 'roster', show: staff },
     { href: '#/stats', key: 'nav.stats', section: 'stats', show: canSeeDeliveries },
     { href: '#/files', key: 'nav.files', section: 'files', show: true },
-    { href: '#/resources', key: 'nav.resources', section: 'resources', show: staff },
+    { href: '#/resources', key: 'nav.resources', section: 'resources', show: seesResources(role) },
     { href: '#/notifications', key: 'nav.notifications', section: 'notifications', show: true },
     { href: '#/admin', key: 'nav.admin', section: 'admin', show: role === 'admin' },
     { href: '#/security', key: 'nav.security', section: 'security', show: true },
@@ -145,7 +145,7 @@ function Shell({ session, onLogout }: { session: Session; onLogout: () => void }
   else if (section === 'alarms' && staff) view = <Alarms />;
   else if (section === 'request' && role !== 'engineer') view = <RequestForm />;
   else if (section === 'roster' && staff) view = <Roster />;
-  else if (section === 'resources' && staff) view = <Resources />;
+  else if (section === 'resources' && seesResources(role)) view = <Resources />;
   else if (section === 'admin' && role === 'admin') view = <Admin />;
   else if (section === 'deliveries' && canSeeDeliveries) view = <Deliveries />;
   else if (section === 'stats' && canSeeDeliveries) view = <Stats />;

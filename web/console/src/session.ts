@@ -1,5 +1,6 @@
 /** The signed-in account and the platform's vocabulary (levels, modes, actions), loaded once after login. */
 import { api } from './api.ts';
+import { REGISTER_READ, SUPPLIERS_READ } from '../../auth/resource-roles.ts';
 import type { Localized } from './i18n.ts';
 import type { Role, Session } from './types.ts';
 
@@ -56,6 +57,10 @@ export function viewerId(): string {
 export const isStaff = (role: Role) => role === 'admin' || role === 'dispatcher' || role === 'engineer';
 /** Who sees the spare-parts stock (supply chain keeps it). */
 export const seesStock = (role: Role) => isStaff(role) || role === 'supply';
+/** Whether the signed-in account is one of `roles` (the resource register's, web/auth/resource-roles.ts). */
+export const may = (roles: readonly Role[]) => roles.includes(me().role);
+/** Who gets the resource register: staff, and supply chain for the suppliers (web/auth/resource-roles.ts). */
+export const seesResources = (role: Role) => REGISTER_READ.includes(role) || SUPPLIERS_READ.includes(role);
 
 /**
  * A ticket's title in the current language: a ticket diagnostics opened is titled by its fault
