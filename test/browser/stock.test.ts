@@ -5,8 +5,8 @@
  * desk reserves a ticket's plan parts from the ticket page, nearest store with stock first; supply
  * chain marks a shortage task (缺件) done with its outcome, and ships a transfer between stores,
  * receives it short and books the missing part, and cancels a draft one; supply chain adds a part,
- * a store, the part's min/max there, an order contract, goods in without an order and a field
- * return, and the duty desk sees none of the edit controls.
+ * a store, the part's min/max there, an order contract, goods in without an order, a field return
+ * and a purchase order by hand received in part, and the duty desk sees none of the edit controls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStock } from '../../simulators/demo-stock.ts';
@@ -178,7 +178,7 @@ describe('spare parts in the console (Chromium)', () => {
     expect((await p.stock.balances({ partNo: 'FF-5421', storeId: 'CENTRAL' }))[0]).toEqual(central);
   });
 
-  it('supply chain adds a part, a store, min/max, an order contract, goods in and a field return; the ledger agrees', async () => {
+  it('supply chain adds a part, a store, min/max, an order contract, goods in, a field return and a purchase order; the ledger agrees', async () => {
     const p = tp.platform;
     const page = await signIn('sup');
     await page.waitForSelector('[data-testid=stock-view]');
@@ -304,12 +304,31 @@ describe('spare parts in the console (Chromium)', () => {
       .poll(async () => (await p.stock.reservations.ofTicket(ticketId)).find((x) => x.id === r!.id)?.returned)
       .toBe(1);
 
-    // on hand and available through the API: 5 in, 2 out to the field, 1 back
+    // a purchase order by hand against the new contract, 3 ordered, 2 arrive
+    await tab('Purchase orders');
+    const order = page.locator('[data-testid=order-form]');
+    await order.locator('select[name=order-contract]').selectOption(String(dh!.id));
+    await order.locator('select[name=order-store]').selectOption('SV-07');
+    await order.locator('input[name="order-qty-BRK-PAD-9"]').fill('3');
+    await order.getByRole('button', { name: 'Place order' }).click();
+    const orderRow = page
+      .locator('[data-testid=stock-orders] table.grid tbody tr')
+      .filter({ hasText: 'BRK-PAD-9 0/3' });
+    await orderRow.waitFor();
+    await orderRow.getByRole('button', { name: 'Receive', exact: true }).click();
+    const goods = page.locator('[data-testid=order-receipt]');
+    await goods.locator('input[name="got-BRK-PAD-9"]').fill('2');
+    await goods.getByRole('button', { name: 'Book receipt' }).click();
+    await page.locator('[data-testid=stock-orders] table.grid tbody tr').filter({ hasText: 'BRK-PAD-9 2/3' }).waitFor();
+    const [po] = (await p.stock.replenishment.orders()).filter((o) => o.contractId === dh!.id);
+    expect(po).toMatchObject({ status: 'partially_received', lines: [{ qty: 3, received: 2, unitPriceCents: 12550 }] });
+
+    // on hand and available through the API: 5 in, 2 out to the field, 1 back, 2 from the order
     const balances = await page.evaluate(async () => {
       const res = await fetch('/api/stock/balances?partNo=BRK-PAD-9&storeId=SV-07');
       return ((await res.json()) as { balances: { onHand: number; reserved: number; available: number }[] }).balances;
     });
-    expect(balances).toEqual([expect.objectContaining({ onHand: 4, reserved: 0, available: 4 })]);
+    expect(balances).toEqual([expect.objectContaining({ onHand: 6, reserved: 0, available: 6 })]);
   });
 
   it('the duty desk sees the stock but none of the edit controls (it reserves on the ticket page)', async () => {

@@ -45,6 +45,8 @@ export function StockOrders({ edit }: { edit: boolean }) {
   const stores = useLoad(() => api.get<{ stores: StoreRef[] }>('/api/stock/stores'), []);
   const contracts = useLoad(() => api.get<{ contracts: ContractRef[] }>('/api/stock/contracts'), []);
   const { err, act } = useAct(() => (proposals.reload(), orders.reload()));
+  const [receiving, setReceiving] = useState<number | null>(null);
+  const receipt = orders.data?.orders.find((o) => o.id === receiving && o.status !== 'received');
   return (
     <div data-testid="stock-orders">
       {err && <div class="error">{err}</div>}
@@ -108,24 +110,36 @@ export function StockOrders({ edit }: { edit: boolean }) {
             cell: (o) =>
               edit &&
               o.status !== 'received' && (
-                <button
-                  type="button"
-                  onClick={() =>
-                    void act(
-                      api.post(`/api/stock/purchase-orders/${o.id}/receipts`, {
-                        lines: o.lines
-                          .filter((l) => l.qty > l.received)
-                          .map((l) => ({ partNo: l.partNo, qty: l.qty - l.received })),
-                      }),
-                    )
-                  }
-                >
-                  {t('stock.receiveAll')}
-                </button>
+                <>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void act(
+                        api.post(`/api/stock/purchase-orders/${o.id}/receipts`, {
+                          lines: o.lines
+                            .filter((l) => l.qty > l.received)
+                            .map((l) => ({ partNo: l.partNo, qty: l.qty - l.received })),
+                        }),
+                      )
+                    }
+                  >
+                    {t('stock.receiveAll')}
+                  </button>
+                  <button type="button" onClick={() => setReceiving(receiving === o.id ? null : o.id)}>
+                    {t('stock.order.receivePart')}
+                  </button>
+                </>
               ),
           },
         ]}
       />
+      {edit && receipt && (
+        <OrderReceipt
+          key={receipt.id}
+          order={receipt}
+          act={(p) => act(p).then((ok) => (ok && setReceiving(null), ok))}
+        />
+      )}
       {edit && <NewOrder stores={stores.data?.stores ?? []} contracts={contracts.data?.contracts ?? []} act={act} />}
     </div>
   );
@@ -178,6 +192,41 @@ function NewOrder({ stores, contracts, act }: { stores: StoreRef[]; contracts: C
             label={i.partNo}
             value={qty[i.partNo] ?? ''}
             set={(v) => setQty({ ...qty, [i.partNo]: v })}
+          />
+        ))}
+      </div>
+    </CardForm>
+  );
+}
+
+/** Goods in against a purchase order: per line what arrived (at most what is outstanding). */
+function OrderReceipt({ order, act }: { order: Order; act: Act }) {
+  const open = order.lines.filter((l) => l.qty > l.received);
+  const [got, setGot] = useState<Record<string, string>>(
+    Object.fromEntries(open.map((l) => [l.partNo, String(l.qty - l.received)])),
+  );
+  const lines = open
+    .map((l) => ({ partNo: l.partNo, qty: Number(got[l.partNo] ?? 0) }))
+    .filter((l) => Number.isInteger(l.qty) && l.qty > 0);
+  return (
+    <CardForm
+      testid="order-receipt"
+      title={`${t('stock.order.receivePart')} ${order.number} · ${order.storeId}`}
+      submit={t('stock.receipt.book')}
+      disabled={lines.length === 0}
+      onSubmit={() => act(api.post(`/api/stock/purchase-orders/${order.id}/receipts`, { lines }))}
+    >
+      <div class="form-row">
+        {open.map((l) => (
+          <Field
+            key={l.partNo}
+            name={`got-${l.partNo}`}
+            type="number"
+            min={0}
+            max={l.qty - l.received}
+            label={`${l.partNo} (${l.received}/${l.qty})`}
+            value={got[l.partNo] ?? ''}
+            set={(v) => setGot({ ...got, [l.partNo]: v })}
           />
         ))}
       </div>
