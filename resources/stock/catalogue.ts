@@ -95,6 +95,35 @@ export function createCatalogue(deps: { db: RecordsDb; now: () => number }) {
     return part(input.partNo);
   }
 
+  /** Changes a part's catalogue entry (names, unit, flags, fits, lead time, suppliers); its number stays. */
+  async function updatePart(input: PartInput): Promise<Part> {
+    await db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('parts')
+        .set({
+          name_en: input.name.en,
+          name_zh: input.name.zh,
+          unit: input.unit,
+          wearing: input.wearing ? 1 : 0,
+          machinable: input.machinable ? 1 : 0,
+          fits_models: JSON.stringify(input.fitsModels),
+          fits_modules: JSON.stringify(input.fitsModules),
+          lead_time_days: input.leadTimeDays,
+          updated_at: now(),
+        })
+        .where('part_no', '=', input.partNo)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new PlatformError('PART_NOT_FOUND', `part ${input.partNo} not found`);
+      await tx.deleteFrom('parts_suppliers').where('part_no', '=', input.partNo).execute();
+      if (input.suppliers.length)
+        await tx
+          .insertInto('parts_suppliers')
+          .values(input.suppliers.map((s) => ({ part_no: input.partNo, supplier_id: s.id, supplier_name: s.name })))
+          .execute();
+    });
+    return part(input.partNo);
+  }
+
   async function stores(): Promise<Store[]> {
     const rows = await db.selectFrom('stock_stores').selectAll().orderBy('id').execute();
     return rows.map((r) => ({
@@ -132,6 +161,24 @@ export function createCatalogue(deps: { db: RecordsDb; now: () => number }) {
     return store(input.id);
   }
 
+  /** Changes a store's kind, names, position and address; its id stays (the ledger names it). */
+  async function updateStore(input: Store): Promise<Store> {
+    const r = await db
+      .updateTable('stock_stores')
+      .set({
+        kind: input.kind,
+        name_en: input.name.en,
+        name_zh: input.name.zh,
+        lat: input.lat,
+        lon: input.lon,
+        address: input.address,
+      })
+      .where('id', '=', input.id)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new PlatformError('STORE_NOT_FOUND', `store ${input.id} not found`);
+    return store(input.id);
+  }
+
   /** Sets a part's min/max stock level at a store (below min → a replenishment proposal). */
   async function setLevel(partNo: string, storeId: string, min: number, max: number): Promise<void> {
     await part(partNo);
@@ -144,7 +191,7 @@ export function createCatalogue(deps: { db: RecordsDb; now: () => number }) {
       .execute();
   }
 
-  return { parts, part, addPart, stores, store, addStore, setLevel };
+  return { parts, part, addPart, updatePart, stores, store, addStore, updateStore, setLevel };
 }
 
 export type Catalogue = ReturnType<typeof createCatalogue>;

@@ -146,6 +146,52 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     return contract(id);
   }
 
+  /**
+   * Changes an order contract (supplier, currency, validity, items with prices and lead times).
+   * Orders placed against it keep the prices they were placed at (their lines carry them).
+   */
+  async function updateContract(id: number, input: Omit<OrderContract, 'id'>): Promise<OrderContract> {
+    for (const i of input.items) await catalogue.part(i.partNo);
+    if (input.validTo <= input.validFrom)
+      throw new PlatformError('INVALID_ARGUMENT', 'validTo must be after validFrom');
+    await inTransaction(db, async (tx) => {
+      const found = await tx.selectFrom('order_contracts').select('id').where('id', '=', id).executeTakeFirst();
+      if (!found) throw new PlatformError('ORDER_CONTRACT_NOT_FOUND', `order contract ${id} not found`);
+      const dup = await tx
+        .selectFrom('order_contracts')
+        .select('id')
+        .where('number', '=', input.number)
+        .where('id', '<>', id)
+        .executeTakeFirst();
+      if (dup) throw new PlatformError('STOCK_EXISTS', `order contract ${input.number} exists already`);
+      await tx
+        .updateTable('order_contracts')
+        .set({
+          number: input.number,
+          supplier_id: input.supplierId,
+          supplier_name: input.supplierName,
+          currency: input.currency,
+          valid_from: input.validFrom,
+          valid_to: input.validTo,
+        })
+        .where('id', '=', id)
+        .execute();
+      await tx.deleteFrom('order_contract_items').where('contract_id', '=', id).execute();
+      await tx
+        .insertInto('order_contract_items')
+        .values(
+          input.items.map((i) => ({
+            contract_id: id,
+            part_no: i.partNo,
+            unit_price_cents: i.unitPriceCents,
+            lead_time_days: i.leadTimeDays,
+          })),
+        )
+        .execute();
+    });
+    return contract(id);
+  }
+
   /** The cheapest contract valid now that covers the part. */
   async function bestContract(partNo: string) {
     const t = now();
@@ -444,6 +490,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     contracts,
     contract,
     addContract,
+    updateContract,
     orders,
     order,
     placeOrder,

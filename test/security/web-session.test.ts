@@ -351,10 +351,24 @@ const UNSAFE: [string, UnsafeRequest][] = [
     }),
   ],
   [
+    'PUT /api/stock/parts/:partNo',
+    () => ({
+      url: '/api/stock/parts/P-CSRF',
+      body: { name: { en: 'x2', zh: 'x2' }, unit: 'pc', leadTimeDays: 2 },
+    }),
+  ],
+  [
     'POST /api/stock/stores',
     () => ({
       url: '/api/stock/stores',
       body: { id: 'S-CSRF', kind: 'service_point', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' },
+    }),
+  ],
+  [
+    'PUT /api/stock/stores/:id',
+    () => ({
+      url: '/api/stock/stores/S-CSRF',
+      body: { kind: 'service_point', name: { en: 'x2', zh: 'x2' }, lat: 2, lon: 2, address: 'y' },
     }),
   ],
   [
@@ -435,6 +449,21 @@ const UNSAFE: [string, UnsafeRequest][] = [
         validFrom: 0,
         validTo: 4_102_444_800_000,
         items: [{ partNo: 'FF-5421', unitPriceCents: 100, leadTimeDays: 3 }],
+      },
+    }),
+  ],
+  [
+    'PUT /api/stock/contracts/:id',
+    (i) => ({
+      url: `/api/stock/contracts/${(i.last as { id?: number } | undefined)?.id ?? 1}`,
+      body: {
+        number: 'DH-CSRF',
+        supplierId: 'S-1',
+        supplierName: 'x (renewed)',
+        currency: 'CNY',
+        validFrom: 0,
+        validTo: 4_102_444_800_000,
+        items: [{ partNo: 'FF-5421', unitPriceCents: 120, leadTimeDays: 3 }],
       },
     }),
   ],

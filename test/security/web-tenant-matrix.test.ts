@@ -1256,8 +1256,10 @@ const MATRIX: Record<string, Probe[]> = {
       [
         ['GET', '/api/stock/parts', () => '/api/stock/parts'],
         ['POST', '/api/stock/parts', () => '/api/stock/parts'],
+        ['PUT', '/api/stock/parts/:partNo', () => '/api/stock/parts/FF-5421'],
         ['GET', '/api/stock/stores', () => '/api/stock/stores'],
         ['POST', '/api/stock/stores', () => '/api/stock/stores'],
+        ['PUT', '/api/stock/stores/:id', () => '/api/stock/stores/CENTRAL'],
         ['PUT', '/api/stock/levels', () => '/api/stock/levels'],
         ['GET', '/api/stock/balances', () => '/api/stock/balances'],
         ['GET', '/api/stock/movements', (u: Unit) => `/api/stock/movements?ticketId=${u.ticket}`],
@@ -1278,6 +1280,7 @@ const MATRIX: Record<string, Probe[]> = {
         ['GET', '/api/stock/replenishment', () => '/api/stock/replenishment'],
         ['GET', '/api/stock/contracts', () => '/api/stock/contracts'],
         ['POST', '/api/stock/contracts', () => '/api/stock/contracts'],
+        ['PUT', '/api/stock/contracts/:id', () => '/api/stock/contracts/1'],
         ['GET', '/api/stock/purchase-orders', () => '/api/stock/purchase-orders'],
         ['POST', '/api/stock/purchase-orders', () => '/api/stock/purchase-orders'],
         ['POST', '/api/stock/purchase-orders/:id/receipts', () => '/api/stock/purchase-orders/1/receipts'],

@@ -1096,6 +1096,14 @@ const ROUTES: Route[] = [
     body: () => ({ partNo: 'P-ACCESS', name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 }),
     invalid: { body: { partNo: 'bad part', name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 } },
   },
+  {
+    method: 'PUT',
+    path: '/api/stock/parts/{partNo}',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/parts/P-NONE',
+    body: () => ({ name: { en: 'x', zh: 'x' }, unit: 'pc', leadTimeDays: 1 }),
+    invalid: { url: '/api/stock/parts/bad%20part', body: { name: { en: 'x', zh: 'x' }, unit: 'pc' } },
+  },
   { method: 'GET', path: '/api/stock/stores', roles: STOCK, url: () => '/api/stock/stores' },
   {
     method: 'POST',
@@ -1104,6 +1112,14 @@ const ROUTES: Route[] = [
     url: () => '/api/stock/stores',
     body: () => ({ id: 'S-ACCESS', kind: 'central', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' }),
     invalid: { body: { id: 'S-ACCESS', kind: 'warehouse', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/stock/stores/{id}',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/stores/S-NONE',
+    body: () => ({ kind: 'central', name: { en: 'x', zh: 'x' }, lat: 1, lon: 1, address: 'x' }),
+    invalid: { url: '/api/stock/stores/bad%20store', body: { kind: 'warehouse', name: { en: 'x', zh: 'x' } } },
   },
   {
     method: 'PUT',
@@ -1279,6 +1295,22 @@ const ROUTES: Route[] = [
         items: [],
       },
     },
+  },
+  {
+    method: 'PUT',
+    path: '/api/stock/contracts/{id}',
+    roles: STOCK_EDIT,
+    url: () => '/api/stock/contracts/999999',
+    body: () => ({
+      number: 'DH-ACCESS-PUT',
+      supplierId: 'S-1',
+      supplierName: 'x',
+      currency: 'CNY',
+      validFrom: 0,
+      validTo: 4_102_444_800_000,
+      items: [{ partNo: 'FF-5421', unitPriceCents: 100, leadTimeDays: 3 }],
+    }),
+    invalid: { url: '/api/stock/contracts/x', body: { number: 'DH-X', currency: 'yuan', items: [] } },
   },
   { method: 'GET', path: '/api/stock/purchase-orders', roles: STOCK, url: () => '/api/stock/purchase-orders' },
   {

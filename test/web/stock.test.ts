@@ -267,6 +267,108 @@ describe('spare parts: fault → ticket → reservation → shipment → consump
     expect(codeOf(await supply.post(`/api/stock/counts/${id}/book`))).toBe('STOCK_INVALID_STATE');
   });
 
+  it('supply chain changes a part, a store and an order contract; the number or id stays, the ledger is untouched', async () => {
+    const before = await bal('FF-5421', 'CENTRAL');
+    const part = await supply.request('PUT', '/api/stock/parts/FF-5421', {
+      name: { en: 'Fuel filter (fine)', zh: '燃油精滤器' },
+      unit: 'pc',
+      wearing: true,
+      fitsModels: ['EPS-300'],
+      fitsModules: ['generator'],
+      leadTimeDays: 5,
+      suppliers: [{ id: 'S-2', name: 'Changsha Filters' }],
+    });
+    expect(part.statusCode).toBe(200);
+    expect(part.json()).toMatchObject({
+      partNo: 'FF-5421',
+      name: { en: 'Fuel filter (fine)' },
+      leadTimeDays: 5,
+      fitsModels: ['EPS-300'],
+      suppliers: [{ id: 'S-2', name: 'Changsha Filters' }],
+    });
+    // its min/max levels are kept
+    expect((part.json() as { levels: unknown[] }).levels.length).toBeGreaterThan(0);
+    const store = await supply.request('PUT', '/api/stock/stores/SP-S', {
+      kind: 'service_point',
+      name: { en: 'South service point (Shenzhen)', zh: '南方服务站（深圳）' },
+      lat: 22.54,
+      lon: 114.06,
+      address: 'Shenzhen',
+    });
+    expect(store.statusCode).toBe(200);
+    expect(store.json()).toMatchObject({ id: 'SP-S', address: 'Shenzhen', lat: 22.54 });
+    const contract = (
+      await supply.post('/api/stock/contracts', {
+        number: 'DH-EDIT-1',
+        supplierId: 'S-2',
+        supplierName: 'Changsha Filters',
+        currency: 'CNY',
+        validFrom: 0,
+        validTo: 4_102_444_800_000,
+        items: [{ partNo: 'FF-5421', unitPriceCents: 9000, leadTimeDays: 5 }],
+      })
+    ).json() as { id: number };
+    const changed = await supply.request('PUT', `/api/stock/contracts/${contract.id}`, {
+      number: 'DH-EDIT-1',
+      supplierId: 'S-2',
+      supplierName: 'Changsha Filters Co.',
+      currency: 'CNY',
+      validFrom: 0,
+      validTo: 4_102_444_800_000,
+      items: [
+        { partNo: 'FF-5421', unitPriceCents: 8500, leadTimeDays: 4 },
+        { partNo: 'RLY-24V-ST', unitPriceCents: 4000, leadTimeDays: 10 },
+      ],
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({ id: contract.id, supplierName: 'Changsha Filters Co.' });
+    expect((changed.json() as { items: unknown[] }).items).toHaveLength(2);
+    expect(await bal('FF-5421', 'CENTRAL')).toEqual(before);
+    // unknown ones: 404 with their codes; a number another contract has: 409
+    expect(
+      codeOf(
+        await supply.request('PUT', '/api/stock/parts/NO-SUCH', {
+          name: { en: 'x', zh: 'x' },
+          unit: 'pc',
+          leadTimeDays: 1,
+        }),
+      ),
+    ).toBe('PART_NOT_FOUND');
+    expect(
+      codeOf(
+        await supply.request('PUT', '/api/stock/stores/NO-SUCH', {
+          kind: 'central',
+          name: { en: 'x', zh: 'x' },
+          lat: 0,
+          lon: 0,
+          address: 'x',
+        }),
+      ),
+    ).toBe('STORE_NOT_FOUND');
+    const other = (
+      await supply.post('/api/stock/contracts', {
+        number: 'DH-EDIT-2',
+        supplierId: 'S-2',
+        supplierName: 'x',
+        currency: 'CNY',
+        validFrom: 0,
+        validTo: 4_102_444_800_000,
+        items: [{ partNo: 'FF-5421', unitPriceCents: 1, leadTimeDays: 1 }],
+      })
+    ).json() as { id: number };
+    const clash = await supply.request('PUT', `/api/stock/contracts/${other.id}`, {
+      number: 'DH-EDIT-1',
+      supplierId: 'S-2',
+      supplierName: 'x',
+      currency: 'CNY',
+      validFrom: 0,
+      validTo: 4_102_444_800_000,
+      items: [{ partNo: 'FF-5421', unitPriceCents: 1, leadTimeDays: 1 }],
+    });
+    expect([clash.statusCode, codeOf(clash)]).toEqual([409, 'STOCK_EXISTS']);
+    expect((await dispatcher.request('PUT', `/api/stock/contracts/${other.id}`, {})).statusCode).toBe(403);
+  });
+
   it('roles: supply chain edits stock, dispatchers reserve but do not edit, customers see none of it', async () => {
     expect(
       (await dispatcher.post('/api/stock/receipts', { partNo: 'FF-5421', storeId: 'SP-N', qty: 1, reason: 'x' }))

@@ -36,6 +36,8 @@ export const partIn = z.strictObject({
     .default([])
     .meta({ description: 'the suppliers register’s ids (no foreign key) with their names' }),
 });
+/** A part's entry changed: everything but its number (the path names it). */
+export const partEditIn = partIn.omit({ partNo: true });
 export const partOut = partIn.extend({
   levels: z.array(z.object({ storeId: z.string(), min: z.number(), max: z.number() })),
 });
@@ -49,6 +51,9 @@ export const storeIn = z.strictObject({
   address: text('address', 300),
 });
 export const storeOut = storeIn;
+/** A store changed: everything but its id (the path names it; the ledger refers to it). */
+export const storeEditIn = storeIn.omit({ id: true });
+export const storeParams = z.object({ id: storeIdSchema });
 
 export const levelIn = z
   .strictObject({

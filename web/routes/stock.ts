@@ -25,8 +25,10 @@ import {
   orderOut,
   orderReceiptIn,
   partIn,
+  partEditIn,
   partNoSchema,
   partOut,
+  partParams,
   proposalRowOut,
   receiptIn,
   releaseIn,
@@ -38,8 +40,10 @@ import {
   shortageIn,
   shortageOut,
   storeIdSchema,
+  storeEditIn,
   storeIn,
   storeOut,
+  storeParams,
   ticketParams,
   ticketStockOut,
   transferCancelIn,
@@ -113,6 +117,24 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         return reply.code(201).send(p);
       },
     );
+    app.put(
+      '/api/stock/parts/:partNo',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary: 'Changes a part’s catalogue entry: names, unit, flags, fits, lead time, suppliers (supply chain)',
+          params: partParams,
+          body: partEditIn,
+          response: { 200: partOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const p = await stock.catalogue.updatePart({ ...req.body, partNo: req.params.partNo });
+        await audit(req, 'stock.part_changed', `part:${p.partNo}`);
+        return p;
+      },
+    );
     app.get(
       '/api/stock/stores',
       {
@@ -140,6 +162,24 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
         const s = await stock.catalogue.addStore(req.body);
         await audit(req, 'stock.store_added', `store:${s.id}`);
         return reply.code(201).send(s);
+      },
+    );
+    app.put(
+      '/api/stock/stores/:id',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary: 'Changes a store’s kind, names, position and address (supply chain)',
+          params: storeParams,
+          body: storeEditIn,
+          response: { 200: storeOut, ...errors(400, ...AUTHED, 404) },
+        },
+      },
+      async (req) => {
+        const s = await stock.catalogue.updateStore({ ...req.body, id: req.params.id });
+        await audit(req, 'stock.store_changed', `store:${s.id}`);
+        return s;
       },
     );
     app.put(
@@ -552,6 +592,28 @@ export function stockRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           supplierId: c.supplierId,
         });
         return reply.code(201).send(c);
+      },
+    );
+    app.put(
+      '/api/stock/contracts/:id',
+      {
+        config: edit,
+        schema: {
+          tags,
+          summary:
+            'Changes an order contract: supplier, validity, items with prices and lead times (orders placed keep their prices)',
+          params: numericParams,
+          body: contractIn,
+          response: { 200: contractOut, ...errors(400, ...AUTHED, 404, 409) },
+        },
+      },
+      async (req) => {
+        const c = await stock.replenishment.updateContract(req.params.id, req.body);
+        await audit(req, 'stock.contract_changed', `order_contract:${c.id}`, {
+          number: c.number,
+          supplierId: c.supplierId,
+        });
+        return c;
       },
     );
     app.get(

@@ -5,22 +5,15 @@
  * with a reason (a shipped transfer cannot). Supply chain and admins act; the duty desk and engineers read. docs/resources.md.
  */
 import { useState } from 'preact/hooks';
-import { api, errorText } from '../api.ts';
+import { api } from '../api.ts';
 import { ErrorBox } from './badges.tsx';
+import { CardForm, Field, useAct, type Act } from './card-form.tsx';
 import { DataTable } from './data-table.tsx';
 import { DateTimeInput } from './date-input.tsx';
+import { PartSelect, StoreSelect, type PartRef, type StoreRef } from './stock-pickers.tsx';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { loc, t, type Localized, type MessageKey } from '../i18n.ts';
-
-interface Store {
-  id: string;
-  name: Localized;
-}
-interface Part {
-  partNo: string;
-  name: Localized;
-}
 interface Line {
   partNo: string;
   name: Localized;
@@ -45,26 +38,15 @@ interface Transfer {
 }
 
 export function StockTransfers({ edit }: { edit: boolean }) {
-  const stores = useLoad(() => api.get<{ stores: Store[] }>('/api/stock/stores'), []);
-  const parts = useLoad(() => api.get<{ parts: Part[] }>('/api/stock/parts'), []);
+  const stores = useLoad(() => api.get<{ stores: StoreRef[] }>('/api/stock/stores'), []);
+  const parts = useLoad(() => api.get<{ parts: PartRef[] }>('/api/stock/parts'), []);
   const transfers = useLoad(() => api.get<{ transfers: Transfer[] }>('/api/stock/transfers'), []);
   const [open, setOpen] = useState<number | null>(null);
   const [cancelling, setCancelling] = useState<number | null>(null);
-  const [err, setErr] = useState<string | null>(null);
-  const act = (p: Promise<unknown>) =>
-    p.then(
-      () => {
-        setErr(null);
-        transfers.reload();
-        return true;
-      },
-      (e: unknown) => {
-        setErr(errorText(e));
-        return false;
-      },
-    );
+  const { err, act } = useAct(transfers.reload);
   const list = transfers.data?.transfers ?? [];
   const current = list.find((x) => x.id === open);
+  const cancel = list.find((x) => x.id === cancelling && x.status === 'draft');
   return (
     <div data-testid="stock-transfers">
       {err && <div class="error">{err}</div>}
@@ -115,12 +97,8 @@ export function StockTransfers({ edit }: { edit: boolean }) {
           },
         ]}
       />
-      {edit && list.some((x) => x.id === cancelling && x.status === 'draft') && (
-        <CancelForm
-          key={cancelling}
-          tr={list.find((x) => x.id === cancelling)!}
-          act={(p) => act(p).then((ok) => (ok && setCancelling(null), ok))}
-        />
+      {edit && cancel && (
+        <CancelForm key={cancel.id} tr={cancel} act={(p) => act(p).then((ok) => (ok && setCancelling(null), ok))} />
       )}
       {edit && current && current.status === 'draft' && (
         <ShipForm key={current.id} tr={current} act={(p) => act(p).then((ok) => (ok && setOpen(null), ok))} />
@@ -132,45 +110,35 @@ export function StockTransfers({ edit }: { edit: boolean }) {
   );
 }
 
-type Act = (p: Promise<unknown>) => Promise<boolean>;
-
-function NewTransfer({ stores, parts, act }: { stores: Store[]; parts: Part[]; act: Act }) {
+function NewTransfer({ stores, parts, act }: { stores: StoreRef[]; parts: PartRef[]; act: Act }) {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [part, setPart] = useState('');
   const [qty, setQty] = useState('1');
   const [reason, setReason] = useState('');
   const [lines, setLines] = useState<{ partNo: string; qty: number }[]>([]);
-  const storeSelect = (value: string, set: (v: string) => void, name: string) => (
-    <select name={name} value={value} onChange={(e) => set(e.currentTarget.value)}>
-      <option value="">—</option>
-      {stores.map((s) => (
-        <option key={s.id} value={s.id}>
-          {s.id} · {loc(s.name)}
-        </option>
-      ))}
-    </select>
-  );
   return (
-    <section class="card" data-testid="new-transfer">
-      <h3>{t('stock.transfer.new')}</h3>
+    <CardForm
+      testid="new-transfer"
+      title={t('stock.transfer.new')}
+      submit={t('stock.transfer.create')}
+      disabled={!from || !to || lines.length === 0}
+      onSubmit={() =>
+        act(api.post('/api/stock/transfers', { from, to, lines, reason: reason || null })).then(
+          (ok) => ok && (setLines([]), setReason('')),
+        )
+      }
+    >
       <div class="form-row">
         <label>
-          {t('stock.transfer.from')} {storeSelect(from, setFrom, 'from')}
+          {t('stock.transfer.from')} <StoreSelect stores={stores} name="from" value={from} set={setFrom} />
         </label>
         <label>
-          {t('stock.transfer.to')} {storeSelect(to, setTo, 'to')}
+          {t('stock.transfer.to')} <StoreSelect stores={stores} name="to" value={to} set={setTo} />
         </label>
       </div>
       <div class="form-row">
-        <select name="part" value={part} onChange={(e) => setPart(e.currentTarget.value)}>
-          <option value="">—</option>
-          {parts.map((p) => (
-            <option key={p.partNo} value={p.partNo}>
-              {p.partNo} · {loc(p.name)}
-            </option>
-          ))}
-        </select>
+        <PartSelect parts={parts} name="part" value={part} set={setPart} />
         <input type="number" name="qty" min={1} value={qty} onInput={(e) => setQty(e.currentTarget.value)} />
         <button
           type="button"
@@ -189,19 +157,8 @@ function NewTransfer({ stores, parts, act }: { stores: Store[]; parts: Part[]; a
           value={reason}
           onInput={(e) => setReason(e.currentTarget.value)}
         />
-        <button
-          type="button"
-          disabled={!from || !to || lines.length === 0}
-          onClick={() =>
-            void act(api.post('/api/stock/transfers', { from, to, lines, reason: reason || null })).then(
-              (ok) => ok && (setLines([]), setReason('')),
-            )
-          }
-        >
-          {t('stock.transfer.create')}
-        </button>
       </div>
-    </section>
+    </CardForm>
   );
 }
 
@@ -210,75 +167,49 @@ function ShipForm({ tr, act }: { tr: Transfer; act: Act }) {
   const [tracking, setTracking] = useState('');
   const [eta, setEta] = useState('');
   return (
-    <section class="card" data-testid="ship-transfer">
-      <h3>
-        {t('stock.transfer.ship')} {tr.number}
-      </h3>
+    <CardForm
+      testid="ship-transfer"
+      title={`${t('stock.transfer.ship')} ${tr.number}`}
+      submit={t('stock.transfer.ship')}
+      disabled={!carrier || !tracking}
+      hint={t('stock.transfer.etaHint')}
+      onSubmit={() =>
+        act(
+          api.post(`/api/stock/transfers/${tr.id}/ship`, {
+            carrier,
+            trackingNo: tracking,
+            etaAt: eta ? new Date(eta).getTime() : null,
+          }),
+        )
+      }
+    >
       <div class="form-row">
-        <input
-          name="carrier"
-          maxLength={100}
-          placeholder={t('stock.ticket.carrier')}
-          value={carrier}
-          onInput={(e) => setCarrier(e.currentTarget.value)}
-        />
-        <input
-          name="tracking"
-          maxLength={64}
-          placeholder={t('stock.ticket.tracking')}
-          value={tracking}
-          onInput={(e) => setTracking(e.currentTarget.value)}
-        />
+        <Field name="carrier" label={t('stock.ticket.carrier')} maxLength={100} value={carrier} set={setCarrier} />
+        <Field name="tracking" label={t('stock.ticket.tracking')} maxLength={64} value={tracking} set={setTracking} />
         <label>
           {t('stock.transfer.eta')}{' '}
           <DateTimeInput kind="datetime" name="eta" value={eta} onInput={(e) => setEta(e.currentTarget.value)} />
         </label>
-        <button
-          type="button"
-          disabled={!carrier || !tracking}
-          onClick={() =>
-            void act(
-              api.post(`/api/stock/transfers/${tr.id}/ship`, {
-                carrier,
-                trackingNo: tracking,
-                etaAt: eta ? new Date(eta).getTime() : null,
-              }),
-            )
-          }
-        >
-          {t('stock.transfer.ship')}
-        </button>
       </div>
-      <p class="muted">{t('stock.transfer.etaHint')}</p>
-    </section>
+    </CardForm>
   );
 }
 
 function CancelForm({ tr, act }: { tr: Transfer; act: Act }) {
   const [reason, setReason] = useState('');
   return (
-    <section class="card" data-testid="cancel-transfer-form">
-      <h3>
-        {t('stock.transfer.cancel')} {tr.number} · {tr.from} → {tr.to}
-      </h3>
+    <CardForm
+      testid="cancel-transfer-form"
+      title={`${t('stock.transfer.cancel')} ${tr.number} · ${tr.from} → ${tr.to}`}
+      submit={t('stock.transfer.cancelConfirm')}
+      disabled={!reason.trim()}
+      hint={t('stock.transfer.cancelHint')}
+      onSubmit={() => act(api.post(`/api/stock/transfers/${tr.id}/cancel`, { reason: reason.trim() }))}
+    >
       <div class="form-row">
-        <input
-          name="cancel-reason"
-          maxLength={500}
-          placeholder={t('stock.reason')}
-          value={reason}
-          onInput={(e) => setReason(e.currentTarget.value)}
-        />
-        <button
-          type="button"
-          disabled={!reason.trim()}
-          onClick={() => void act(api.post(`/api/stock/transfers/${tr.id}/cancel`, { reason: reason.trim() }))}
-        >
-          {t('stock.transfer.cancelConfirm')}
-        </button>
+        <Field name="cancel-reason" label={t('stock.reason')} maxLength={500} value={reason} set={setReason} />
       </div>
-      <p class="muted">{t('stock.transfer.cancelHint')}</p>
-    </section>
+    </CardForm>
   );
 }
 
@@ -293,10 +224,24 @@ function ReceiveForm({ tr, act }: { tr: Transfer; act: Act }) {
     .filter((l) => (reasons[l.partNo] ?? '').trim())
     .map((l) => ({ partNo: l.partNo, qty: l.outstanding, reason: reasons[l.partNo]!.trim() }));
   return (
-    <section class="card" data-testid="receive-transfer">
-      <h3>
-        {t('stock.transfer.receive')} {tr.number} · {tr.from} → {tr.to}
-      </h3>
+    <CardForm
+      testid="receive-transfer"
+      title={`${t('stock.transfer.receive')} ${tr.number} · ${tr.from} → ${tr.to}`}
+      submit={t('stock.transfer.receive')}
+      disabled={receipt.length === 0}
+      onSubmit={() => act(api.post(`/api/stock/transfers/${tr.id}/receipts`, { lines: receipt }))}
+      extra={
+        tr.status === 'partially_received' && (
+          <button
+            type="button"
+            disabled={missing.length === 0}
+            onClick={() => void act(api.post(`/api/stock/transfers/${tr.id}/discrepancies`, { lines: missing }))}
+          >
+            {t('stock.transfer.bookLoss')}
+          </button>
+        )
+      }
+    >
       <DataTable
         rows={pending}
         rowKey={(l) => l.partNo}
@@ -330,22 +275,6 @@ function ReceiveForm({ tr, act }: { tr: Transfer; act: Act }) {
           },
         ]}
       />
-      <button
-        type="button"
-        disabled={receipt.length === 0}
-        onClick={() => void act(api.post(`/api/stock/transfers/${tr.id}/receipts`, { lines: receipt }))}
-      >
-        {t('stock.transfer.receive')}
-      </button>
-      {tr.status === 'partially_received' && (
-        <button
-          type="button"
-          disabled={missing.length === 0}
-          onClick={() => void act(api.post(`/api/stock/transfers/${tr.id}/discrepancies`, { lines: missing }))}
-        >
-          {t('stock.transfer.bookLoss')}
-        </button>
-      )}
-    </section>
+    </CardForm>
   );
 }
