@@ -101,7 +101,7 @@ export function StockOrders({ edit }: { edit: boolean }) {
           { label: t('stock.orderNo'), cell: (o) => o.number },
           { label: t('stock.supplier'), cell: (o) => o.supplierName },
           { label: t('stock.store'), cell: (o) => o.storeId },
-          { label: t('stock.status'), cell: (o) => o.status },
+          { label: t('stock.status'), cell: (o) => t(`stock.order.status.${o.status}` as MessageKey) },
           { label: t('stock.expected'), cell: (o) => dateTime(o.expectedAt) },
           { label: t('stock.lines'), cell: (o) => o.lines.map((l) => `${l.partNo} ${l.received}/${l.qty}`).join(', ') },
           {
