@@ -180,6 +180,8 @@ describe('spare parts in the console (Chromium)', () => {
 
   it('supply chain adds a part, a store, min/max, an order contract, goods in, a field return and a purchase order; the ledger agrees', async () => {
     const p = tp.platform;
+    // the part's supplier and the contract's come from the suppliers register
+    await p.resourceRegister.suppliers.add({ id: 'S-9', name: 'Xiangtan Brakes', contact: 'sales@xtb.example' });
     const page = await signIn('sup');
     await page.waitForSelector('[data-testid=stock-view]');
     const tab = (name: string) => page.locator('nav.tabs').getByRole('button', { name, exact: true }).click();
@@ -195,7 +197,8 @@ describe('spare parts in the console (Chromium)', () => {
     await part.locator('input[name=wearing]').check();
     await part.locator('input[name=models]').fill('EPS-300, EPS-500');
     await part.locator('input[name=modules]').fill('chassis');
-    await part.locator('input[name=suppliers]').fill('S-9: Xiangtan Brakes');
+    await part.locator('select[name=supplier-pick]').selectOption('S-9');
+    expect(await part.locator('input[name=suppliers]').inputValue()).toBe('S-9: Xiangtan Brakes');
     await part.getByRole('button', { name: 'Add part' }).click();
     const partRow = page.locator('[data-testid=stock-parts] table.grid tbody tr').filter({ hasText: 'BRK-PAD-9' });
     await partRow.waitFor();
@@ -243,8 +246,8 @@ describe('spare parts in the console (Chromium)', () => {
     await tab('Order contracts (订货合同)');
     const contract = page.locator('[data-testid=contract-form]');
     await contract.locator('input[name=number]').fill('DH-BRK-2026-1');
-    await contract.locator('input[name=supplier-id]').fill('S-9');
-    await contract.locator('input[name=supplier-name]').fill('Xiangtan Brakes');
+    await contract.locator('select[name=supplier-pick]').selectOption('S-9');
+    expect(await contract.locator('input[name=supplier-name]').inputValue()).toBe('Xiangtan Brakes');
     await contract.locator('input[name=valid-from]').fill('2026-01-01');
     await contract.locator('input[name=valid-to]').fill('2030-12-31');
     await contract.locator('select[name=item-part]').selectOption('BRK-PAD-9');

@@ -9,7 +9,7 @@ import { ErrorBox } from './badges.tsx';
 import { CardForm, Field, useAct, type Act } from './card-form.tsx';
 import { DataTable } from './data-table.tsx';
 import { DateTimeInput } from './date-input.tsx';
-import { PartSelect, type PartRef } from './stock-pickers.tsx';
+import { PartSelect, SupplierPick, type PartRef } from './stock-pickers.tsx';
 import { toLocalInput } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t } from '../i18n.ts';
@@ -150,6 +150,13 @@ function ContractForm({ contract, parts, act }: { contract: Contract | undefined
           set={setSupplierName}
         />
         <Field name="currency" label={t('stock.contracts.currency')} maxLength={3} value={currency} set={setCurrency} />
+        <SupplierPick
+          name="supplier-pick"
+          pick={(s) => {
+            setSupplierId(s.id);
+            setSupplierName(s.name);
+          }}
+        />
       </div>
       <div class="form-row">
         <label>

@@ -9,7 +9,7 @@ import { api } from '../api.ts';
 import { ErrorBox } from './badges.tsx';
 import { CardForm, Field, useAct, type Act } from './card-form.tsx';
 import { DataTable } from './data-table.tsx';
-import { PartSelect, StoreSelect, type StoreRef } from './stock-pickers.tsx';
+import { PartSelect, StoreSelect, SupplierPick, type StoreRef } from './stock-pickers.tsx';
 import { useLoad } from '../hooks.ts';
 import { loc, t, type Localized } from '../i18n.ts';
 
@@ -159,6 +159,14 @@ function PartForm({ part, act }: { part: Part | undefined; act: Act }) {
         <Field name="models" label={t('stock.part.models')} value={models} set={setModels} />
         <Field name="modules" label={t('stock.part.modules')} value={modules} set={setModules} />
         <Field name="suppliers" label={t('stock.part.suppliers')} value={suppliers} set={setSuppliers} />
+        <SupplierPick
+          name="supplier-pick"
+          pick={(s) => {
+            const current = suppliersOf(suppliers);
+            if (!current.some((c) => c.id === s.id))
+              setSuppliers([...current, s].map((c) => `${c.id}: ${c.name}`).join(', '));
+          }}
+        />
       </div>
     </CardForm>
   );
