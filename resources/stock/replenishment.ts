@@ -450,16 +450,17 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
    * ticket's plan needs that no store has available and no valid contract covers gets a shortage task,
    * once per (ticket, part) — the unique `auto_key` (migration 0033) keeps it once whoever proposes at
    * the same time and however often, also after the task is done. The check and the task are one
-   * transaction. Returns the task when this call raised it, null when it was raised before or the part
-   * is in stock or under contract after all.
+   * transaction. Returns the task when this call raised it, null when it was raised before, the part
+   * is in stock or under contract after all, or the catalogue does not know it.
    */
   async function raiseFromProposal(input: {
     partNo: string;
     qty: number;
     ticketId: number;
   }): Promise<ShortageTask | null> {
-    const part = await catalogue.part(input.partNo);
-    if (await bestContract(input.partNo)) return null;
+    // a plan part the catalogue does not know has no stock ledger to speak of: nothing to raise against
+    const part = (await catalogue.parts()).find((p) => p.partNo === input.partNo);
+    if (!part || (await bestContract(input.partNo))) return null;
     const key = `ticket:${input.ticketId}:${input.partNo}`;
     return inTransaction(db, async (tx) => {
       const avail = (await balances(tx, { partNo: input.partNo })).filter((b) => b.available > 0);

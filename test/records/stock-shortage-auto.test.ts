@@ -19,6 +19,8 @@ describe('a part with no stock anywhere and no order contract raises its shortag
     { partNo: 'ELSEWHERE-2', name: { en: 'Relay', zh: '继电器' }, qty: 1 },
     { partNo: 'CONTRACT-3', name: { en: 'Filter', zh: '滤清器' }, qty: 2 },
     { partNo: 'BOUGHT-4', name: { en: 'Sensor', zh: '传感器' }, qty: 1 },
+    // a plan part the catalogue does not know: shown short, nothing to raise a task against
+    { partNo: 'UNKNOWN-9', name: { en: 'Bracket', zh: '支架' }, qty: 1 },
   ];
   const ticket = (id: number) => ({
     id,
@@ -95,6 +97,7 @@ describe('a part with no stock anywhere and no order contract raises its shortag
     // in stock at another store (reserve or transfer it) and under contract (order it): no task
     expect(line('ELSEWHERE-2').shortage).toBeNull();
     expect(line('CONTRACT-3').shortage).toMatchObject({ contract: true, task: null });
+    expect(line('UNKNOWN-9').shortage).toMatchObject({ missing: 1, elsewhere: [], contract: false, task: null });
 
     let list = await tasks();
     expect(list.map((t) => [t.partNo, t.ticketId, t.kind, t.qty, t.createdBy])).toEqual([
