@@ -131,6 +131,8 @@ export interface StockShortageTasksTable {
   done_at: number | null;
   /** What came of it, when done (migration 0030). */
   outcome: string | null;
+  /** `ticket:<id>:<partNo>` when a reservation proposal raised it automatically, null by hand (migration 0033). */
+  auto_key: string | null;
 }
 export interface StockMovementsTable {
   id: Generated<number>;

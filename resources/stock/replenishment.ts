@@ -53,6 +53,8 @@ export interface ShortageTask {
   doneBy: string | null;
   doneAt: number | null;
   outcome: string | null;
+  /** Raised by a ticket's reservation proposal (raiseFromProposal), not by hand. */
+  automatic: boolean;
 }
 
 export interface ReplenishmentProposal {
@@ -399,6 +401,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     done_by: string | null;
     done_at: number | null;
     outcome: string | null;
+    auto_key: string | null;
   }): ShortageTask {
     return {
       id: Number(r.id),
@@ -413,6 +416,7 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
       doneBy: r.done_by,
       doneAt: r.done_at === null ? null : Number(r.done_at),
       outcome: r.outcome,
+      automatic: r.auto_key !== null,
     };
   }
 
@@ -480,10 +484,66 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
         done_by: null,
         done_at: null,
         outcome: null,
+        auto_key: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
     return shortageOf(r);
+  }
+
+  /**
+   * The 缺件 path raised automatically by a ticket's reservation proposal (issue 14 §4): a part the
+   * ticket's plan needs that no store has available and no valid contract covers gets a shortage task,
+   * once per (ticket, part) — the unique `auto_key` (migration 0033) keeps it once whoever proposes at
+   * the same time and however often, also after the task is done. The check and the task are one
+   * transaction. Returns the task when this call raised it, null when it was raised before, the part
+   * is in stock or under contract after all, or the catalogue does not know it.
+   */
+  async function raiseFromProposal(input: {
+    partNo: string;
+    qty: number;
+    ticketId: number;
+  }): Promise<ShortageTask | null> {
+    // a plan part the catalogue does not know has no stock ledger to speak of: nothing to raise against
+    const part = (await catalogue.parts()).find((p) => p.partNo === input.partNo);
+    if (!part || (await bestContract(input.partNo))) return null;
+    const key = `ticket:${input.ticketId}:${input.partNo}`;
+    return inTransaction(db, async (tx) => {
+      const avail = (await balances(tx, { partNo: input.partNo })).filter((b) => b.available > 0);
+      if (avail.length) return null;
+      const r = await tx
+        .insertInto('stock_shortage_tasks')
+        .values({
+          part_no: input.partNo,
+          qty: input.qty,
+          ticket_id: input.ticketId,
+          kind: part.machinable ? 'machining_documents' : 'purchase_list',
+          status: 'open',
+          note: 'raised by the ticket’s reservation proposal: no stock in any store, no order contract',
+          created_by: 'system',
+          created_at: now(),
+          done_by: null,
+          done_at: null,
+          outcome: null,
+          auto_key: key,
+        })
+        .onConflict((oc) => oc.column('auto_key').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      return r ? shortageOf(r) : null;
+    });
+  }
+
+  /** The ticket's shortage task for a part, newest first (raised automatically or by hand); null: none. */
+  async function ticketShortage(ticketId: number, partNo: string): Promise<ShortageTask | null> {
+    const r = await db
+      .selectFrom('stock_shortage_tasks')
+      .selectAll()
+      .where('ticket_id', '=', ticketId)
+      .where('part_no', '=', partNo)
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
+    return r ? shortageOf(r) : null;
   }
 
   return {
@@ -499,6 +559,8 @@ export function createReplenishment(deps: { db: RecordsDb; now: () => number; ca
     proposals,
     shortages,
     raiseShortage,
+    raiseFromProposal,
+    ticketShortage,
     completeShortage,
     bestContract,
   };

@@ -77,7 +77,17 @@ export interface ProposalLine {
     elsewhere: { storeId: string; available: number }[];
     onOrder: { orderNo: string; storeId: string; qty: number; expectedAt: number }[];
     contract: boolean;
+    /** The ticket's shortage task (缺件) for the part, if any (raised automatically when nothing and no contract covers it). */
+    task: ShortageTaskRef | null;
   };
+}
+
+/** A shortage task as the proposal names it. */
+export interface ShortageTaskRef {
+  id: number;
+  kind: 'machining_documents' | 'purchase_list';
+  status: 'open' | 'done';
+  automatic: boolean;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -91,6 +101,11 @@ export function createReservations(deps: {
   hasContract: (partNo: string) => Promise<boolean>;
   /** What transfers have on their way to each store for a part, with their ETA (transfers.ts). */
   inTransit: (partNo: string) => Promise<{ number: string; storeId: string; qty: number; etaAt: number | null }[]>;
+  /**
+   * The 缺件 path for a part no store has and no contract covers (replenishment.ts raiseFromProposal):
+   * raises the ticket's task once, and answers the ticket's task for the part (raised now or before).
+   */
+  shortageTask?: (input: { partNo: string; qty: number; ticketId: number }) => Promise<ShortageTaskRef | null>;
 }) {
   const { db, now, catalogue } = deps;
 
@@ -232,17 +247,19 @@ export function createReservations(deps: {
         })
         .sort((a, b) => (a.distanceKm ?? 0) - (b.distanceKm ?? 0) || a.storeId.localeCompare(b.storeId));
       const best = options.find((o) => o.available >= need);
-      const shortage =
-        need > 0 && !best
-          ? {
-              missing: need,
-              elsewhere: options
-                .filter((o) => o.available > 0)
-                .map((o) => ({ storeId: o.storeId, available: o.available })),
-              onOrder: await deps.onOrder(p.partNo),
-              contract: await deps.hasContract(p.partNo),
-            }
-          : null;
+      let shortage: ProposalLine['shortage'] = null;
+      if (need > 0 && !best) {
+        const elsewhere = options
+          .filter((o) => o.available > 0)
+          .map((o) => ({ storeId: o.storeId, available: o.available }));
+        const contract = await deps.hasContract(p.partNo);
+        // nothing anywhere, nothing to order it against: the plan's 缺件 path, once per (ticket, part)
+        const task =
+          elsewhere.length === 0 && !contract && deps.shortageTask
+            ? await deps.shortageTask({ partNo: p.partNo, qty: need, ticketId: ticket.id })
+            : null;
+        shortage = { missing: need, elsewhere, onOrder: await deps.onOrder(p.partNo), contract, task };
+      }
       lines.push({
         partNo: p.partNo,
         name: p.name,

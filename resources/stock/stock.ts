@@ -39,6 +39,12 @@ export function createStock(deps: StockDeps) {
     onOrder: (p) => replenishment.onOrder(p),
     hasContract: async (p) => (await replenishment.bestContract(p)) !== null,
     inTransit: (p) => inTransitByTransfer(db, p),
+    async shortageTask(input) {
+      const t =
+        (await replenishment.raiseFromProposal(input)) ??
+        (await replenishment.ticketShortage(input.ticketId, input.partNo));
+      return t && { id: t.id, kind: t.kind, status: t.status, automatic: t.automatic };
+    },
   });
   const stocktake = createStocktake({ db, now, catalogue });
   const transfers = createTransfers({ db, now, catalogue });
@@ -49,6 +55,19 @@ export function createStock(deps: StockDeps) {
         set: (vehicleId, p, at) => reservations.setVehiclePosition(vehicleId, p, 'telemetry', 'system', at),
       })
     : undefined;
+  // a ticket opened with a plan: its proposal at once, so a part nowhere in stock and under no
+  // contract gets its 缺件 task without waiting for a dispatcher to open the ticket's parts
+  let offOpened: (() => void) | undefined;
+  let proposing = Promise.resolve();
+  const proposeOnOpening = (ticket: PlatformEvents['ticket.opened']['ticket']) => {
+    if (!ticket.planRef && !ticket.faultCode) return;
+    proposing = proposing
+      .then(() => reservations.proposal(ticket))
+      .then(
+        () => undefined,
+        (err: unknown) => deps.log.warn({ err, ticketId: ticket.id }, 'could not propose the ticket’s parts'),
+      );
+  };
   return {
     catalogue,
     reservations,
@@ -78,10 +97,16 @@ export function createStock(deps: StockDeps) {
       movements(db, filter),
     /** Resolves once every vehicle position heard from telemetry so far is written. */
     positionsIdle: () => positions?.idle() ?? Promise.resolve(),
+    /** Resolves once every opened ticket heard so far is proposed (and its shortage tasks raised). */
+    proposalsIdle: () => proposing,
     async start() {
       positions?.start();
+      if (deps.bus) offOpened ??= deps.bus.on('ticket.opened', (e) => proposeOnOpening(e.ticket));
     },
     async stop() {
+      offOpened?.();
+      offOpened = undefined;
+      await proposing;
       await positions?.stop();
     },
   };

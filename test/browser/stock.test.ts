@@ -88,9 +88,9 @@ describe('spare parts in the console (Chromium)', () => {
     await page.goto(`${base}/#/tickets/${ticketId}`);
     const panel = page.locator('[data-testid=ticket-stock]');
     await panel.waitFor();
-    const filter = panel.locator('[data-part=FF-5421] select');
-    await filter.waitFor();
-    expect(await filter.inputValue()).toBe('SP-NORTH');
+    const picked = panel.locator('[data-part=FF-5421] [data-testid=store-choice] input[type=radio]:checked');
+    await picked.waitFor();
+    expect(await picked.inputValue()).toBe('SP-NORTH');
     await panel.locator('[data-testid=reserve]').click();
     await panel.locator('table.grid tbody tr').first().waitFor();
     const balances = await tp.platform.stock.balances({ partNo: 'FF-5421', storeId: 'SP-NORTH' });

@@ -233,6 +233,18 @@ export const proposalOut = z.object({
             z.object({ orderNo: z.string(), storeId: z.string(), qty: z.number(), expectedAt: z.number() }),
           ),
           contract: z.boolean(),
+          task: z
+            .object({
+              id: z.number(),
+              kind: z.enum(SHORTAGE_KINDS),
+              status: z.enum(['open', 'done']),
+              automatic: z.boolean(),
+            })
+            .nullable()
+            .meta({
+              description:
+                'the ticket’s shortage task (缺件) for the part: raised automatically, once, when no store has it and no order contract covers it',
+            }),
         })
         .nullable(),
     }),
@@ -374,6 +386,9 @@ export const shortageOut = z.object({
   doneBy: z.string().nullable(),
   doneAt: z.number().nullable(),
   outcome: z.string().nullable(),
+  automatic: z
+    .boolean()
+    .meta({ description: 'raised by the ticket’s reservation proposal (no stock in any store, no order contract)' }),
 });
 export const shortageDoneIn = z.strictObject({ outcome: text('outcome', 2000) });
 

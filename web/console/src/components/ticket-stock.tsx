@@ -33,6 +33,7 @@ interface ProposalLine {
     elsewhere: { storeId: string; available: number }[];
     onOrder: { orderNo: string; storeId: string; qty: number; expectedAt: number }[];
     contract: boolean;
+    task: null | { id: number; kind: string; status: 'open' | 'done'; automatic: boolean };
   };
 }
 interface Reservation {
@@ -61,14 +62,6 @@ interface TicketStock {
   shipments: Shipment[];
 }
 
-const eta = (o: Option) =>
-  o.etas[0]
-    ? t('stock.ticket.eta', {
-        h: o.etas[0].hours,
-        transport: t(`stock.transport.${o.etas[0].transport}` as MessageKey),
-      })
-    : '';
-
 /** What transfers have on their way to the stores, per store with the transfer's ETA. */
 function inTransitText(options: Option[]): string {
   return options
@@ -79,6 +72,77 @@ function inTransitText(options: Option[]): string {
       ),
     )
     .join(', ');
+}
+
+/**
+ * Every store with the part on hand or on its way, nearest first: on hand, available, in transit,
+ * distance and the ETA by each transport; the dispatcher picks the store (one that covers the rest).
+ */
+function StoreChoice(props: {
+  line: ProposalLine;
+  picked: string;
+  canPick: boolean;
+  onPick: (storeId: string) => void;
+}) {
+  const l = props.line;
+  const rest = l.qty - l.covered;
+  const stores = l.options.filter((o) => o.onHand > 0 || o.available > 0 || o.inTransit.length > 0);
+  if (stores.length === 0) return null;
+  return (
+    <table class="table store-choice" data-testid="store-choice">
+      <thead>
+        <tr>
+          <th />
+          <th>{t('stock.store')}</th>
+          <th>{t('stock.onHand')}</th>
+          <th>{t('stock.available')}</th>
+          <th>{t('stock.ticket.inTransitCol')}</th>
+          <th>{t('stock.ticket.distanceCol')}</th>
+          <th>{t('stock.ticket.etaCol')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {stores.map((o) => {
+          const covers = o.available >= rest;
+          return (
+            <tr key={o.storeId} data-store={o.storeId} data-covers={covers ? 'yes' : 'no'}>
+              <td>
+                <input
+                  type="radio"
+                  name={`store-${l.partNo}`}
+                  aria-label={o.storeId}
+                  value={o.storeId}
+                  checked={props.picked === o.storeId}
+                  disabled={!props.canPick || !covers}
+                  onChange={() => props.onPick(o.storeId)}
+                />
+              </td>
+              <td>
+                {o.storeId}
+                {o.storeId === l.proposedStoreId && <span class="badge">{t('stock.ticket.nearest')}</span>}
+              </td>
+              <td>{o.onHand}</td>
+              <td>{o.available}</td>
+              <td>{o.inTransit.reduce((a, m) => a + m.qty, 0) || ''}</td>
+              <td>{o.distanceKm !== null ? t('stock.ticket.distance', { km: o.distanceKm }) : '—'}</td>
+              <td>
+                {o.etas.length
+                  ? o.etas
+                      .map((e) =>
+                        t('stock.ticket.eta', {
+                          h: e.hours,
+                          transport: t(`stock.transport.${e.transport}` as MessageKey),
+                        }),
+                      )
+                      .join('; ')
+                  : '—'}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
 }
 
 function Shipments({ shipments }: { shipments: Shipment[] }) {
@@ -155,22 +219,12 @@ function StaffTicketStock({ ticketId }: { ticketId: number }) {
             </strong>{' '}
             {t('stock.ticket.need')} {l.qty} · {t('stock.ticket.covered')} {l.covered}
             {l.qty > l.covered && (
-              <select
-                value={store}
-                onChange={(e) => setPicked({ ...picked, [l.partNo]: e.currentTarget.value })}
-                disabled={!canReserve}
-              >
-                <option value="">—</option>
-                {l.options.map((o) => (
-                  <option key={o.storeId} value={o.storeId} disabled={o.available < l.qty - l.covered}>
-                    {o.storeId} · {t('stock.onHand')} {o.onHand} · {t('stock.available')} {o.available}
-                    {o.inTransit.length > 0
-                      ? ` · ${t('stock.ticket.inTransitShort', { n: o.inTransit.reduce((a, m) => a + m.qty, 0) })}`
-                      : ''}
-                    {o.distanceKm !== null ? ` · ${t('stock.ticket.distance', { km: o.distanceKm })}` : ''} {eta(o)}
-                  </option>
-                ))}
-              </select>
+              <StoreChoice
+                line={l}
+                picked={store}
+                canPick={canReserve}
+                onPick={(id) => setPicked({ ...picked, [l.partNo]: id })}
+              />
             )}
             {l.options.some((o) => o.inTransit.length > 0) && (
               <p class="muted" data-testid="in-transit">
@@ -192,7 +246,17 @@ function StaffTicketStock({ ticketId }: { ticketId: number }) {
                       .join(', '),
                   })}`}
                 {!l.shortage.contract && ` · ${t('stock.ticket.noContract')}`}
-                {canReserve && l.shortage.elsewhere.length === 0 && !l.shortage.contract && (
+                {l.shortage.task && (
+                  <span data-testid="shortage-task" data-kind={l.shortage.task.kind}>
+                    {' · '}
+                    {t('stock.ticket.shortageTask', {
+                      id: l.shortage.task.id,
+                      kind: t(`stock.shortage.kind.${l.shortage.task.kind}` as MessageKey),
+                      status: t(`stock.ticket.taskStatus.${l.shortage.task.status}` as MessageKey),
+                    })}
+                  </span>
+                )}
+                {canReserve && l.shortage.elsewhere.length === 0 && !l.shortage.contract && !l.shortage.task && (
                   <button
                     type="button"
                     onClick={() =>
@@ -217,11 +281,18 @@ function StaffTicketStock({ ticketId }: { ticketId: number }) {
             void act(
               api.post(`/api/tickets/${ticketId}/reservations`, {
                 lines: open
-                  .map((l) => ({
-                    partNo: l.partNo,
-                    storeId: picked[l.partNo] ?? l.proposedStoreId ?? '',
-                    qty: l.qty - l.covered,
-                  }))
+                  .map((l) => {
+                    const storeId = picked[l.partNo] ?? l.proposedStoreId ?? '';
+                    const fastest = l.options.find((o) => o.storeId === storeId)?.etas[0];
+                    return {
+                      partNo: l.partNo,
+                      storeId,
+                      qty: l.qty - l.covered,
+                      ...(fastest
+                        ? { transport: fastest.transport, etaAt: Date.now() + Math.round(fastest.hours * 3_600_000) }
+                        : {}),
+                    };
+                  })
                   .filter((l) => l.storeId),
               }),
             )

@@ -21,6 +21,9 @@ import { Fact } from '../components/fact.tsx';
 import { Countdown } from '../components/ticket-table.tsx';
 import { TicketSessions } from '../components/remote-support.tsx';
 import { TicketStock } from '../components/ticket-stock.tsx';
+import { TicketTeam } from '../components/ticket-team.tsx';
+import { TicketQuality } from '../components/ticket-quality.tsx';
+import { TicketPartners } from '../components/ticket-partners.tsx';
 import { SupportPlanPanel } from '../components/support-plan.tsx';
 import { ModeSteps } from '../components/mode-steps.tsx';
 import { axesOf, CHARTS, columnsFromSeries, seriesDefs, uplotData } from '../charts.ts';
@@ -151,19 +154,7 @@ export function TicketView({ id }: { id: string }) {
       </div>
 
       <Classification ticket={tk} onDone={detail.reload} />
-      {d.team.length > 0 && (
-        <section class="card" data-testid="ticket-team">
-          <h3>{t('ticket.team')}</h3>
-          <ul>
-            {d.team.map((m, i) => (
-              <li key={i} data-role={m.role}>
-                <b>{t(`team.role.${m.role}` as MessageKey)}</b> {personName(m.accountId)}
-                {m.duty ? ` — ${m.duty}` : ''}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <TicketTeam ticketId={tk.id} team={d.team} extraUrgent={tk.level === 'extra_urgent'} onSaved={detail.reload} />
       {d.plan?.recommendedMode === 'emergency_replacement' && tk.serviceMode !== 'emergency_replacement' && (
         <p class="safety" data-testid="emergency-recommendation">
           {t('ticket.emergencyRecommended')}
@@ -263,6 +254,8 @@ export function TicketView({ id }: { id: string }) {
 
       <SupportPlanPanel ticketId={tk.id} stamp={tk.updatedAt} onChange={reload} />
       <TicketStock ticketId={tk.id} />
+      <TicketPartners ticketId={tk.id} />
+      <TicketQuality ticketId={tk.id} />
 
       <section>
         <h3>{t('ticket.snapshot')}</h3>
