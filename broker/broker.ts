@@ -626,8 +626,9 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     async start(): Promise<{ port?: number; tlsPort?: number }> {
       // the same client id connected to another node (aedes announces every new client on the
       // emitter; its own listener, registered by listen() after this one, closes the old connection)
-      const mq = (aedes as unknown as { mq: { on(t: string, f: (p: AedesPublishPacket, done: () => void) => void): void } })
-        .mq;
+      const mq = (
+        aedes as unknown as { mq: { on(t: string, f: (p: AedesPublishPacket, done: () => void) => void): void } }
+      ).mq;
       mq.on('$SYS/+/new/clients', (packet, done) => {
         const clientId = packet.payload.toString();
         const old = (aedes as unknown as { clients: Record<string, Client> }).clients[clientId];

@@ -169,7 +169,11 @@ export function createClusterMqtt(
     const n = ownFilters.get(filter) ?? 0;
     ownFilters.set(filter, n + 1);
     if (n > 0) return;
-    await redis.client.multi().hset(ownKey, filter, '1').pexpire(ownKey, 3 * refreshMs).exec();
+    await redis.client
+      .multi()
+      .hset(ownKey, filter, '1')
+      .pexpire(ownKey, 3 * refreshMs)
+      .exec();
     await notice(filter, true);
   }
   async function unregister(filter: string): Promise<void> {
@@ -183,7 +187,8 @@ export function createClusterMqtt(
 
   const mq: MqEmitter = {
     on(topic, listener, done) {
-      const proxy: Listener = (message, cb) => listener({ ...message, topic: message.topic.slice(channelPrefix.length) }, cb);
+      const proxy: Listener = (message, cb) =>
+        listener({ ...message, topic: message.topic.slice(channelPrefix.length) }, cb);
       let byTopic = proxies.get(listener);
       if (!byTopic) proxies.set(listener, (byTopic = new Map()));
       byTopic.set(topic, proxy);

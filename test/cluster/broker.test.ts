@@ -38,9 +38,13 @@ describe.skipIf(!CLUSTER_TESTS)('MQTT across nodes (mqemitter-redis, aedes-persi
     gw.on('message', (topic, payload) => {
       if (topic !== vehicleTopic(v.id, 'commands')) return;
       const cmd = JSON.parse(payload.toString()) as { id: string };
-      gw.publish(vehicleTopic(v.id, 'commands/ack'), JSON.stringify({ id: cmd.id, ok: true, result: { n: 1 } }), {
-        qos: 1,
-      });
+      gw.publish(
+        vehicleTopic(v.id, 'commands/ack'),
+        JSON.stringify({ id: cmd.id, ts: Date.now(), ok: true, result: { n: 1 } }),
+        {
+          qos: 1,
+        },
+      );
     });
     // presence is written by node 1 (batched): node 0 refuses a command to an offline vehicle
     await vi.waitFor(async () => expect((await a.platform.presence.get(v.id))?.online).toBe(true), {
@@ -70,7 +74,12 @@ describe.skipIf(!CLUSTER_TESTS)('MQTT across nodes (mqemitter-redis, aedes-persi
     await first.subscribeAsync(vehicleTopic(v.id, 'commands'), { qos: 1 });
     await first.endAsync();
     // published on node 0 while the vehicle is offline: a QoS 1 command and a retained confirmation
-    await a.platform.broker.publishToVehicle(v.id, 'commands', { id: 'queued-1', ts: Date.now(), name: 'ping', args: {} });
+    await a.platform.broker.publishToVehicle(v.id, 'commands', {
+      id: 'queued-1',
+      ts: Date.now(),
+      name: 'ping',
+      args: {},
+    });
     await a.platform.broker.publishToVehicle(v.id, 'telemetry/confirmed', { seq: 41 });
     // back, on node 0 this time: the session's queue is delivered; a new subscription gets the retained one
     const again = await a.connect(v.id, v.secret, { clean: false });
@@ -122,7 +131,12 @@ describe.skipIf(!CLUSTER_TESTS)('MQTT across nodes (mqemitter-redis, aedes-persi
       await gw.publishAsync(vehicleTopic(v.id, 'telemetry'), 'not json', { qos: 1 });
       await gw.publishAsync(vehicleTopic('OTHER', 'telemetry'), JSON.stringify(frame(1)), { qos: 1 });
       // a command through Redis afterwards: once MONITOR shows it, everything before it was seen too
-      await a.platform.broker.publishToVehicle(v.id, 'commands', { id: 'marker', ts: Date.now(), name: 'ping', args: {} });
+      await a.platform.broker.publishToVehicle(v.id, 'commands', {
+        id: 'marker',
+        ts: Date.now(),
+        name: 'ping',
+        args: {},
+      });
       const commands = `${cluster.redisPrefix}mqtt/${vehicleTopic(v.id, 'commands')}`;
       await vi.waitFor(() => expect(monitor.published).toContain(commands), { timeout: 5000, interval: 20 });
       expect(await a.platform.telemetry.count(v.id)).toBe(N);
