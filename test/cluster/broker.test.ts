@@ -64,6 +64,28 @@ describe.skipIf(!CLUSTER_TESTS)('MQTT across nodes (mqemitter-redis, aedes-persi
     expect(logged[0]).toMatchObject({ publisher: 'platform', ack: { ok: true } });
   });
 
+  it('a node starting meanwhile leaves a command another node waits for alone (it is not settled no_answer)', async () => {
+    cluster = await startTestCluster(2);
+    const a = cluster.node(0);
+    const b = cluster.node(1);
+    const v = await a.addVehicle('CV6');
+    const gw = await b.connect(v.id, v.secret);
+    await gw.subscribeAsync(vehicleTopic(v.id, 'commands'), { qos: 1 });
+    const got = inbox(gw);
+    await vi.waitFor(async () => expect((await a.platform.presence.get(v.id))?.online).toBe(true), {
+      timeout: 5000,
+      interval: 50,
+    });
+    const sent = a.platform.commands.send({ vehicleId: v.id, name: 'snapshot', args: {}, actor: 'ops' });
+    const cmd = (await got.waitFor((m) => m.topic === vehicleTopic(v.id, 'commands'), 5000)).json as { id: string };
+    await cluster.addNode();
+    expect((await a.platform.commands.get(cmd.id))?.state).toBe('sent');
+    gw.publish(vehicleTopic(v.id, 'commands/ack'), JSON.stringify({ id: cmd.id, ts: Date.now(), ok: true }), {
+      qos: 1,
+    });
+    expect(await withTimeout(sent, 5000, 'the command to settle')).toMatchObject({ state: 'done' });
+  });
+
   it('retained confirmations and a persistent session’s QoS 1 queue reach the vehicle on the other node', async () => {
     cluster = await startTestCluster(2);
     const a = cluster.node(0);
