@@ -56,6 +56,12 @@ export interface BrokerDeps {
   audit?: BrokerAudit;
   /** Where the PUBACK latency of vehicle messages goes (`mqtt.puback_latency`); none: not measured. */
   histograms?: Pick<Histograms, 'observe'>;
+  /**
+   * Where aedes passes messages between connections (`mq`) and keeps retained messages, sessions and
+   * wills (`persistence`), shared by every node in cluster mode (cluster/mqtt.ts: Redis); `close` runs
+   * after aedes has closed. None: aedes' in-memory ones (one process).
+   */
+  sharedState?: { mq: unknown; persistence: unknown; close(): Promise<void>; stats?(): Record<string, number> };
   now?: () => number;
 }
 
@@ -155,6 +161,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     concurrency: 0,
     maxTopicLevels: MAX_TOPIC_LEVELS,
     maxInflightInbound: maxQos2AwaitingRelease,
+    // cluster mode: Redis (cluster/mqtt.ts; its emitter has no delivery queue either)
+    ...(deps.sharedState ? { mq: deps.sharedState.mq, persistence: deps.sharedState.persistence } : {}),
   });
   const guards = createConnectionGuards(
     {
@@ -616,6 +624,20 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     aedes,
     /** The ports listened on: `port` is absent with the plain port off (`port: null`). */
     async start(): Promise<{ port?: number; tlsPort?: number }> {
+      // the same client id connected to another node (aedes announces every new client on the
+      // emitter; its own listener, registered by listen() after this one, closes the old connection)
+      const mq = (
+        aedes as unknown as { mq: { on(t: string, f: (p: AedesPublishPacket, done: () => void) => void): void } }
+      ).mq;
+      mq.on('$SYS/+/new/clients', (packet, done) => {
+        const clientId = packet.payload.toString();
+        const old = (aedes as unknown as { clients: Record<string, Client> }).clients[clientId];
+        if (old && packet.topic.split('/')[1] !== aedes.id) {
+          closeReasons.set(old, 'connected again on another node');
+          counters.inc('mqtt.taken_over_elsewhere', clientId);
+        }
+        done();
+      });
       await aedes.listen();
       // Writes to a connection do not wait for it to drain below `maxQueuedBytes` (the stream's
       // high-water mark); aedes would otherwise hold every publish to a subscriber that does not
@@ -717,6 +739,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       if (sweeper) clearInterval(sweeper);
       const closing = closeServer();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await deps.sharedState?.close();
       for (const s of sockets) s.destroy();
       await closing;
       await loginFailures?.stop();
@@ -770,6 +793,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
         ),
       );
     },
+    /** Cluster mode: how many messages went through Redis and how many stayed on this node (cluster/mqtt.ts). */
+    clusterStats: (): Record<string, number> | undefined => deps.sharedState?.stats?.(),
     isConnected(clientId: string): boolean {
       return !!(aedes as unknown as { clients: Record<string, Client> }).clients[clientId];
     },

@@ -14,8 +14,12 @@ export interface RedisConnections {
   /** The shared command connection. */
   readonly client: Redis;
   readonly keyPrefix: string;
-  /** A new connection to the same server (pub/sub, blocking reads); closed by `close()` with the rest. */
-  duplicate(name: string): Redis;
+  /**
+   * A new connection to the same server (pub/sub, blocking reads); closed by `close()` with the rest.
+   * `keyPrefix`: ioredis prefixes every key of every command with it (for a library that takes a
+   * connection but has no prefix option of its own; it must start with `keyPrefix` above).
+   */
+  duplicate(name: string, options?: { keyPrefix?: string }): Redis;
   /** `/readyz`'s check: resolves when Redis answers PING. */
   ping(): Promise<void>;
   /** Closes every connection (QUIT; a connection that does not answer is cut). */
@@ -28,8 +32,11 @@ export function createRedisConnections(
 ): RedisConnections {
   const log = deps.log;
   const opened: Redis[] = [];
-  const open = (name: string): Redis => {
+  const open = (name: string, extra: { keyPrefix?: string } = {}): Redis => {
+    if (extra.keyPrefix !== undefined && !extra.keyPrefix.startsWith(options.keyPrefix))
+      throw new Error(`a connection's key prefix must start with ${options.keyPrefix}`);
     const redis = new Redis(options.url, {
+      ...extra,
       connectionName: `powerwatch:${options.node}:${name}`,
       maxRetriesPerRequest: 20,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 2000),

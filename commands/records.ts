@@ -111,10 +111,23 @@ export function commandRecords(db: RecordsDb) {
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    /** Ids of the commands still `sent` (waiting when the platform stopped). */
-    async unsettled(): Promise<string[]> {
-      const rows = await db.selectFrom('commands').select('id').where('state', '=', 'sent').execute();
+    /** Ids of the commands still `sent` (waiting when the platform stopped); with `sentBefore`, those sent before it. */
+    async unsettled(sentBefore?: number): Promise<string[]> {
+      let q = db.selectFrom('commands').select('id').where('state', '=', 'sent');
+      if (sentBefore !== undefined) q = q.where('sent_at', '<', sentBefore);
+      const rows = await q.execute();
       return rows.map((r) => r.id);
+    },
+    /** Of `ids`, the commands no longer `sent`. */
+    async settledAmong(ids: readonly string[]): Promise<CommandRecord[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .selectFrom('commands')
+        .selectAll()
+        .where('id', 'in', [...ids])
+        .where('state', '!=', 'sent')
+        .execute();
+      return rows.map(toCommandRecord);
     },
     /** One vehicle's commands, newest first, keyset paged. */
     async page(vehicleId: string, limit: number, cursor?: string): Promise<CommandPage> {

@@ -49,6 +49,15 @@ export interface CommandServiceOptions {
   ackTimeoutMs: number;
   /** The validity sent with each command (`ttlS`); default: the ack timeout, rounded up to seconds. */
   ttlS?: number;
+  /**
+   * Several nodes (cluster mode): a command's ack may arrive at the node its vehicle is connected to,
+   * which settles it in the records. Every this many ms, the commands this node waits for are looked up
+   * there (settled elsewhere: the waiting caller gets the record), and commands every node has given
+   * up on (sent more than the ack timeout ago, still `sent`: the node that sent them stopped) are
+   * settled no_answer — instead of all unsettled ones at start, which would cut other nodes' short.
+   * Absent: one node, every ack arrives here.
+   */
+  elsewherePollMs?: number;
 }
 
 type Outcome = { state: Exclude<CommandState, 'sent'>; result: unknown; error: string | null };
@@ -154,7 +163,13 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
         });
       return r;
     });
-    if (!record) return false;
+    if (!record) {
+      // settled already, maybe by another node: whoever waits here gets that outcome
+      const entry = waiting.get(id);
+      const stored = entry ? await records.get(id) : undefined;
+      if (entry && stored && stored.state !== 'sent') release(id, stored);
+      return false;
+    }
     const entry = waiting.get(id);
     waiting.delete(id);
     if (entry) clearTimeout(entry.timer);
@@ -164,6 +179,25 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
     entry?.resolve(record);
     return true;
   }
+
+  /** Ends the wait for a command another node settled (its settlement was announced there). */
+  function release(id: string, record: CommandRecord): void {
+    const entry = waiting.get(id);
+    if (!entry) return;
+    waiting.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(record);
+  }
+
+  /** Cluster mode: what other nodes settled, and what nobody will (elsewherePollMs). */
+  async function pollElsewhere(): Promise<void> {
+    for (const record of await records.settledAmong([...waiting.keys()])) release(record.id, record);
+    for (const id of await records.unsettled(now() - ackTimeoutMs))
+      if (!waiting.has(id))
+        await settle(id, { state: 'no_answer', result: null, error: `no answer within ${ackTimeoutMs / 1000} s` });
+  }
+  let poller: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
 
   async function onAck(vehicleId: string, receivedAt: number, ack: CommandAck): Promise<void> {
     if (ack.id.startsWith(RESERVED_ID_PREFIX)) return; // a backfill answer (ingest's)
@@ -292,12 +326,24 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
           log.error({ err, id: e.ack.id }, 'could not record a command ack'),
         );
       });
+      if (options.elsewherePollMs !== undefined) {
+        // other nodes may be waiting for the commands still `sent`: the poll settles the overdue ones
+        poller ??= setInterval(() => {
+          polling ??= track(pollElsewhere())
+            .catch((err: unknown) => log.warn({ err }, 'could not look up commands settled elsewhere'))
+            .finally(() => (polling = undefined));
+        }, options.elsewherePollMs);
+        poller.unref();
+        return;
+      }
       for (const id of await records.unsettled())
         await settle(id, { state: 'no_answer', result: null, error: 'the platform stopped before an answer came' });
     },
     /** Stops waiting (callers get SHUTTING_DOWN); commands still `sent` are settled no_answer at the next start. */
     async stop(): Promise<void> {
       stopped = true;
+      if (poller) clearInterval(poller);
+      poller = undefined;
       offAck?.();
       offAck = undefined;
       for (const [id, w] of waiting) {

@@ -55,6 +55,7 @@ import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
+import { createClusterMqtt } from '../cluster/mqtt.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -211,6 +212,15 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       commandLog,
       audit: createAuditLog({ db: records, now }, { source: 'mqtt' }),
       histograms,
+      // cluster mode: messages, retained messages and sessions shared through Redis (cluster/mqtt.ts)
+      ...(redis
+        ? {
+            sharedState: createClusterMqtt(
+              { redis, log: log.child({ module: 'mqtt-cluster' }), counters },
+              { node: config.NODE_ID },
+            ),
+          }
+        : {}),
       now,
     },
     {
@@ -298,7 +308,11 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       counters,
       now,
     },
-    { ackTimeoutMs: config.COMMAND_ACK_TIMEOUT_MS },
+    {
+      ackTimeoutMs: config.COMMAND_ACK_TIMEOUT_MS,
+      // several nodes: an ack may be settled by the node its vehicle is connected to
+      ...(redis ? { elsewherePollMs: 500 } : {}),
+    },
   );
   // remote guidance sessions: records, roster and ringing, hung off the ticket service; their guided
   // steps, the 10 Hz rate while live (through the command service) and who is in a live session
