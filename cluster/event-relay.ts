@@ -156,8 +156,7 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
     const res = (await (from === '0'
       ? r.xreadgroup('GROUP', group, options.node, 'COUNT', 100, 'STREAMS', key, '0')
       : r.xreadgroup('GROUP', group, options.node, 'COUNT', 100, 'BLOCK', blockMs, 'STREAMS', key, '>'))) as
-      | [string, Entry[]][]
-      | null;
+      [string, Entry[]][] | null;
     const entries = res?.[0]?.[1] ?? [];
     if (!entries.length) return 0;
     const done = deliver(entries);

@@ -156,7 +156,13 @@ describe.skipIf(!CLUSTER_TESTS)('live data and events across nodes', () => {
   it('a command published on node 0 and settled on node 1 (the vehicle’s) answers the waiter on node 0', async () => {
     const n0 = cluster.node(0).platform;
     const n1 = cluster.node(1).platform;
-    const sending = n0.commands.send({ vehicleId: 'VA1', id: 'x-node-1', name: 'snapshot', args: {}, actor: 'engineer' });
+    const sending = n0.commands.send({
+      vehicleId: 'VA1',
+      id: 'x-node-1',
+      name: 'snapshot',
+      args: {},
+      actor: 'engineer',
+    });
     // the vehicle's answer arrives at node 1 (where it is connected), once the command is recorded
     const id = 'x-node-1';
     await vi.waitFor(async () => expect((await n0.commands.get(id))?.state).toBe('sent'), {
