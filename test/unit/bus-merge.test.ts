@@ -14,8 +14,8 @@ describe('mergeBuses (the cluster view: this node’s events and the relayed one
     const merged = mergeBuses(local, remote);
     const heard: number[] = [];
     const localOnly: number[] = [];
-    local.on('a.happened', (e) => localOnly.push(e.n));
-    const off = merged.on('a.happened', (e) => heard.push(e.n));
+    local.on('a.happened', (e) => void localOnly.push(e.n));
+    const off = merged.on('a.happened', (e) => void heard.push(e.n));
     expect(merged.listenerCount('a.happened')).toBe(3);
     local.emit('a.happened', { n: 1 });
     remote.emit('a.happened', { n: 2 });
