@@ -20,6 +20,12 @@ const RESERVED_ID_PREFIX = 'bf-';
 export interface CommandServiceDeps {
   db: RecordsDb;
   bus: Pick<EventBus<PlatformEvents>, 'on' | 'emit'>;
+  /**
+   * Cluster mode: the events other nodes relayed (cluster/event-relay.ts). A command published here
+   * to a vehicle connected to another node is settled there (its ack arrives there); its
+   * `command.settled` answers the caller waiting here.
+   */
+  elsewhere?: Pick<EventBus<PlatformEvents>, 'on'>;
   /** Publishes on the vehicle's `commands` topic at QoS 1 (the broker's publishToVehicle). */
   publish(vehicleId: string, command: Command): Promise<void>;
   /** Whether the vehicle is connected now (registry presence). */
@@ -110,6 +116,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
   const starting = new Map<string, { key: string; done: Promise<CommandRecord> }>();
   const work = new Set<Promise<unknown>>();
   let offAck: (() => void) | undefined;
+  let offElsewhere: (() => void) | undefined;
   let stopped = false;
 
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -140,11 +147,23 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
           state: 'no_answer',
           result: null,
           error: `no answer within ${ackTimeoutMs / 1000} s`,
+        }).then(async (settledHere) => {
+          // settled meanwhile by another node (cluster mode) whose announcement did not come: its record
+          if (!settledHere) answerWaiter(id, await records.get(id));
         }),
       ).catch((err: unknown) => log.error({ err, id }, 'could not settle a command'));
     }, ackTimeoutMs);
     waiting.set(id, { vehicleId, timer, settled, resolve, reject });
     return settled;
+  }
+
+  /** Resolves the caller waiting for a command settled elsewhere (another node, cluster mode). */
+  function answerWaiter(id: string, record: CommandRecord | undefined): void {
+    const entry = waiting.get(id);
+    if (!entry || !record || record.state === 'sent') return;
+    waiting.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(record);
   }
 
   /** Settles a command still `sent` (false: it was settled already). */
@@ -321,6 +340,7 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
     /** Listens for acks, then settles no_answer what was left `sent` when the platform last stopped. */
     async start(): Promise<void> {
       stopped = false;
+      offElsewhere ??= deps.elsewhere?.on('command.settled', (e) => answerWaiter(e.command.id, e.command));
       offAck ??= bus.on('command.ack', (e) => {
         void track(onAck(e.vehicleId, e.receivedAt, e.ack)).catch((err: unknown) =>
           log.error({ err, id: e.ack.id }, 'could not record a command ack'),
@@ -346,6 +366,8 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
       poller = undefined;
       offAck?.();
       offAck = undefined;
+      offElsewhere?.();
+      offElsewhere = undefined;
       for (const [id, w] of waiting) {
         clearTimeout(w.timer);
         w.reject(new PlatformError('SHUTTING_DOWN', `the platform stopped before command ${id} was answered`));

@@ -49,3 +49,28 @@ export function createInProcessBus<Events extends object>(log: Logger): EventBus
     },
   };
 }
+
+/**
+ * One listening view over two buses: a listener hears the events of `local` and those of `remote`
+ * (cluster mode: the events other nodes relayed, cluster/event-relay.ts). Emitting goes to `local`
+ * only. Given to the parts that must hear an event wherever in the cluster it happened and act on it
+ * only here (the live layer's fan-out, a command's ack waiter); the stages that record or act on an
+ * event keep the local bus, so an event is never processed twice in the cluster.
+ */
+export function mergeBuses<Events extends object>(
+  local: EventBus<Events>,
+  remote: Pick<EventBus<Events>, 'on' | 'listenerCount'>,
+): EventBus<Events> {
+  return {
+    emit: (event, payload) => local.emit(event, payload),
+    on(event, listener) {
+      const offLocal = local.on(event, listener);
+      const offRemote = remote.on(event, listener);
+      return () => {
+        offLocal();
+        offRemote();
+      };
+    },
+    listenerCount: (event) => local.listenerCount(event) + remote.listenerCount(event),
+  };
+}

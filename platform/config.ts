@@ -304,6 +304,10 @@ export const configSchema = z.object({
       error: 'REDIS_KEY_PREFIX must be 1–64 letters, digits, colons, dots, dashes or underscores',
     })
     .default('powerwatch:'),
+  // cluster mode: the event relay's stream bound (cluster/event-relay.ts) and how often a node renews
+  // the vehicles its consoles watch (cluster/live-feed.ts)
+  CLUSTER_EVENTS_MAX_LEN: int('CLUSTER_EVENTS_MAX_LEN', 100_000, 1000, 10_000_000),
+  CLUSTER_WATCH_REFRESH_MS: int('CLUSTER_WATCH_REFRESH_MS', 5000, 100, 60_000),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),

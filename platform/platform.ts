@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { createInProcessBus, type EventBus } from '../core/bus.ts';
+import { createInProcessBus, mergeBuses, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
 import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
@@ -56,6 +56,8 @@ import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
 import { createClusterMqtt } from '../cluster/mqtt.ts';
+import { createEventRelay } from '../cluster/event-relay.ts';
+import { createLiveFeed } from '../cluster/live-feed.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -90,6 +92,26 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     ? createRedisConnections(
         { log: log.child({ module: 'redis' }) },
         { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
+      )
+    : undefined;
+  // cluster mode: the events other nodes need cross over a Redis stream and come back on `relay.remote`
+  // (never on `bus`: the stages act on their own node's events only); the live layer hears both
+  // (`clusterBus`), and gets the other nodes' watched frames and fleet changes (`liveFeed`)
+  const relay = redis
+    ? createEventRelay(
+        { bus, redis, counters, log: log.child({ module: 'event-relay' }) },
+        { node: config.NODE_ID, maxLength: config.CLUSTER_EVENTS_MAX_LEN },
+      )
+    : undefined;
+  const clusterBus = relay ? mergeBuses(bus, relay.remote) : bus;
+  const liveFeed = redis
+    ? createLiveFeed(
+        { bus, redis, counters, log: log.child({ module: 'live-feed' }), now },
+        {
+          node: config.NODE_ID,
+          fleetIntervalMs: config.LIVE_FLEET_INTERVAL_MS,
+          refreshMs: config.CLUSTER_WATCH_REFRESH_MS,
+        },
       )
     : undefined;
 
@@ -301,6 +323,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     {
       db: records,
       bus,
+      ...(relay ? { elsewhere: relay.remote } : {}),
       publish: (vehicleId, command) => broker.publishToVehicle(vehicleId, 'commands', command),
       isOnline: async (vehicleId) => (await presence.get(vehicleId))?.online === true,
       audit: (db) => createAuditLog({ db, now }, { source: 'console' }),
@@ -410,7 +433,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     {
       log,
       now,
-      bus,
+      bus: clusterBus,
+      ...(liveFeed ? { liveCluster: liveFeed } : {}),
       records,
       vehicles,
       customers,
@@ -550,6 +574,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     registryWatcher: watcher,
     readiness,
     redis,
+    relay,
+    liveFeed,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -565,6 +591,9 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
+      // cluster mode: relaying before any stage can announce something
+      await relay?.start();
+      await liveFeed?.start();
       eventLoop.start();
       runtime.start();
       ingest.start();
@@ -651,6 +680,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         runtime.stop();
         await influxExport?.stop();
         await influxEvents?.stop();
+        await liveFeed?.stop();
+        await relay?.stop();
         await telemetry.close();
         if (!deps.records) await records.destroy();
         await redis?.close();

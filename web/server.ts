@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EventBus } from '../core/bus.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import { createWebApp, type WebDeps, type WebOptions } from './app.ts';
+import type { LiveClusterFeed } from './live/cluster-feed.ts';
 import { createLiveLayer, type LiveLayer, type LiveOptions } from './live/live.ts';
 
 export interface WebServerOptions extends WebOptions {
@@ -24,7 +25,12 @@ export interface WebServerOptions extends WebOptions {
  * flight finish for up to `closeTimeoutMs`, then cuts what is left.
  */
 export function createWebServer(
-  deps: WebDeps & { bus: Pick<EventBus<PlatformEvents>, 'on'> },
+  deps: WebDeps & {
+    /** What the live layer hears: the bus, or in cluster mode the cluster's view of it (core/bus.ts mergeBuses). */
+    bus: Pick<EventBus<PlatformEvents>, 'on'>;
+    /** Cluster mode: the other nodes' frames and fleet changes for the live layer. */
+    liveCluster?: LiveClusterFeed;
+  },
   options: WebServerOptions,
 ) {
   let app: FastifyInstance | undefined;
@@ -53,6 +59,7 @@ export function createWebServer(
           counters: deps.counters,
           log: deps.log,
           securityHeaders: built.securityHeaders,
+          ...(deps.liveCluster ? { cluster: deps.liveCluster } : {}),
           remote: {
             access: deps.remote,
             timeline: { since: (sessionId, afterSeq) => deps.remote.timeline(sessionId, afterSeq) },

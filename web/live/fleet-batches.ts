@@ -5,6 +5,7 @@ import type { Counters } from '../../core/counters.ts';
 import { derive, newMemory } from '../../diagnostics/derived-signals.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import type { Backpressure } from './backpressure.ts';
+import type { LiveClusterFeed } from './cluster-feed.ts';
 import type { FleetEntry, FleetUpdate } from './events.ts';
 import { rooms, type LiveModule, type LiveServer, type LiveSocket } from './sockets.ts';
 import { newestFrame, type VehicleInfoCache } from './vehicles.ts';
@@ -18,6 +19,8 @@ export interface FleetBatchesDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
   vehicleInfo: Pick<VehicleInfoCache, 'get'>;
   backpressure: Pick<Backpressure, 'behind' | 'isBehind'>;
+  /** Cluster mode: the other nodes' fleet changes, merged into this node's batches. */
+  cluster?: Pick<LiveClusterFeed, 'onFleet'>;
   counters: Counters;
   log: Logger;
   now: () => number;
@@ -129,6 +132,13 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
     deps.bus.on('vehicle.disconnected', (e) =>
       changed(e.vehicleId, { presence: { online: false, at: e.at, reason: e.reason } }),
     ),
+    ...(deps.cluster
+      ? [
+          deps.cluster.onFleet((changes) => {
+            for (const c of changes) changed(c.vehicleId, c);
+          }),
+        ]
+      : []),
   ];
 
   return {

@@ -10,6 +10,7 @@ import type { Tenancy } from '../context.ts';
 import { createProxyTrust } from '../proxy-trust.ts';
 import type { PublicNames } from '../public-names.ts';
 import { createBackpressure } from './backpressure.ts';
+import { frameSource, type LiveClusterFeed } from './cluster-feed.ts';
 import { createEventFanOut } from './event-fan-out.ts';
 import { LIVE_PATH } from './events.ts';
 import { createFleetBatches } from './fleet-batches.ts';
@@ -46,6 +47,11 @@ export interface LiveDeps {
    * session stream (`session.join`) is not offered. Wired by the coordinator when remote sessions land.
    */
   remote?: { access: SessionAccess; timeline: SessionTimelineReader };
+  /**
+   * Cluster mode: the frames and fleet changes of the vehicles connected to other nodes (cluster/live-feed.ts).
+   * The bus is then the cluster's view (core/bus.ts mergeBuses): this node's events and those relayed.
+   */
+  cluster?: LiveClusterFeed;
   /** Put on the HTTP answers socket.io writes itself (long-polling, refused handshakes): the API's security headers. */
   securityHeaders?: Record<string, string>;
 }
@@ -78,13 +84,18 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   );
   const backpressure = createBackpressure(io, { counters, log }, options);
   const vehicleInfo = createVehicleInfo({ bus, vehicles: deps.vehicles });
+  const frames = frameSource(bus, deps.cluster);
   // telemetry.stored: frames before fleet changes
   const vehicleFrames = createVehicleFrames(
     io,
-    { bus, tenancy: deps.tenancy, send: backpressure, counters, log },
+    { bus, tenancy: deps.tenancy, send: backpressure, frames, counters, log },
     options,
   );
-  const fleet = createFleetBatches(io, { bus, vehicleInfo, backpressure, counters, log, now }, options);
+  const fleet = createFleetBatches(
+    io,
+    { bus, vehicleInfo, backpressure, counters, log, now, ...(deps.cluster ? { cluster: deps.cluster } : {}) },
+    options,
+  );
   const fanOut = createEventFanOut({
     bus,
     send: backpressure,
@@ -104,6 +115,7 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
       access: deps.remote.access,
       timeline: deps.remote.timeline,
       send: backpressure,
+      frames,
       names: deps.names,
       counters,
       log,
@@ -125,7 +137,16 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   const modules: LiveModule[] = [handshake, flood, backpressure, vehicleInfo, guard, ...features];
   const guestModules: LiveModule[] = [handshake, flood, backpressure, guestGuard, ...guestFeatures];
 
+  // cluster mode: the other nodes send their fleet changes while this node has connections
+  let consoles = 0;
   io.on('connection', (socket) => {
+    if (deps.cluster) {
+      const cluster = deps.cluster;
+      if (consoles++ === 0) cluster.consoles(true);
+      socket.on('disconnect', () => {
+        if (--consoles === 0) cluster.consoles(false);
+      });
+    }
     const { account, guest } = socket.data;
     if (guest) {
       for (const m of guestModules) m.connected?.(socket);

@@ -14,6 +14,7 @@ import type {
 } from '../../remote/types.ts';
 import type { Naming, PublicNames } from '../public-names.ts';
 import type { Backpressure } from './backpressure.ts';
+import { frameSource, type FrameSource } from './cluster-feed.ts';
 import type { SessionJoined } from './events.ts';
 import { ack, readRequest, refuse } from './protocol.ts';
 import type { LiveModule, LiveServer, LiveSocket } from './sockets.ts';
@@ -28,6 +29,8 @@ export interface RemoteSessionStreamDeps {
   access: SessionAccess;
   timeline: SessionTimelineReader;
   send: Pick<Backpressure, 'sendDroppable' | 'sendReliable'>;
+  /** Stored frames: this node's `telemetry.stored` by default; in cluster mode also the other nodes' (cluster-feed.ts). */
+  frames?: FrameSource;
   /** Customers never get staff login ids: the crew's copy names people as web/public-names.ts says. */
   names: Pick<PublicNames, 'forCustomer'>;
   counters: Counters;
@@ -86,6 +89,7 @@ const stepForCrew = (r: StepResult, n: Naming): StepResult =>
  */
 export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStreamDeps) {
   const { counters, log, send } = deps;
+  const frames = deps.frames ?? frameSource(deps.bus);
   /** The vehicle of each session someone is in. */
   const vehicleOf = new Map<number, string>();
   /** The unit of each session (for the crew's copy). */
@@ -101,8 +105,19 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
       (io.sockets.adapter.rooms.get(sessionRooms.crew(sessionId))?.size ?? 0) >
     0;
 
+  /** The vehicle of a session someone here is in: its frames are watched (from the other nodes too). */
+  function setVehicle(sessionId: number, vehicleId: string): void {
+    const before = vehicleOf.get(sessionId);
+    if (before === vehicleId) return;
+    vehicleOf.set(sessionId, vehicleId);
+    frames.watch(vehicleId);
+    if (before !== undefined) frames.unwatch(before);
+  }
+
   function forget(sessionId: number): void {
     if (occupied(sessionId)) return;
+    const vehicleId = vehicleOf.get(sessionId);
+    if (vehicleId !== undefined) frames.unwatch(vehicleId);
     vehicleOf.delete(sessionId);
     customerOf.delete(sessionId);
   }
@@ -142,7 +157,7 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
   }
 
   const offs = [
-    deps.bus.on('telemetry.stored', (e) => {
+    frames.on((e) => {
       if (!vehicleOf.size) return;
       for (const [sessionId, vehicleId] of vehicleOf) {
         if (vehicleId !== e.vehicleId) continue;
@@ -165,7 +180,7 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
     }),
     deps.bus.on('remote.session.changed', ({ session, action }) => {
       if (!vehicleOf.has(session.id)) return;
-      vehicleOf.set(session.id, session.vehicleId);
+      setVehicle(session.id, session.vehicleId);
       const sessionId = session.id;
       toRooms(
         sessionId,
@@ -224,7 +239,7 @@ export function createRemoteSessionStream(io: LiveServer, deps: RemoteSessionStr
           if (!socket.connected) return;
           // guests get the crew's copy (people named as the unit's customers see them)
           const crew = socket.data.account.role === 'customer' || !!socket.data.guest;
-          vehicleOf.set(sessionId, a.session.vehicleId);
+          setVehicle(sessionId, a.session.vehicleId);
           customerOf.set(sessionId, a.session.customerId);
           if (!mine.has(sessionId)) {
             mine.add(sessionId);

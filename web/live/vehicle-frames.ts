@@ -5,6 +5,7 @@ import type { PlatformEvents } from '../../core/events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Tenancy } from '../context.ts';
 import type { Backpressure } from './backpressure.ts';
+import { frameSource, type FrameSource } from './cluster-feed.ts';
 import type { LiveFrame } from './events.ts';
 import { createFrameThrottle } from './frame-throttle.ts';
 import { ack, readRequest, refuse } from './protocol.ts';
@@ -15,6 +16,8 @@ export interface VehicleFramesDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
   tenancy: Pick<Tenancy, 'vehicle'>;
   send: Pick<Backpressure, 'sendDroppable'>;
+  /** Stored frames: this node's `telemetry.stored` by default; in cluster mode also the other nodes' (cluster-feed.ts). */
+  frames?: FrameSource;
   counters: Counters;
   log: Logger;
   clock?: () => number;
@@ -37,6 +40,7 @@ export function createVehicleFrames(
   opts: { maxRateHz: number; maxSubscriptions: number },
 ) {
   const { counters, log } = deps;
+  const frames = deps.frames ?? frameSource(deps.bus);
   /** The vehicles each connection subscribed to. */
   const subscribed = new WeakMap<LiveSocket, Set<string>>();
   const watched = (vehicleId: string) => (io.sockets.adapter.rooms.get(rooms.vehicle(vehicleId))?.size ?? 0) > 0;
@@ -52,7 +56,7 @@ export function createVehicleFrames(
   }
 
   const offs = [
-    deps.bus.on('telemetry.stored', (e) => {
+    frames.on((e) => {
       if (!watched(e.vehicleId)) return;
       const newest = newestFrame(e.frames);
       if (!newest) return;
@@ -63,7 +67,10 @@ export function createVehicleFrames(
       for (const s of io.sockets.sockets.values()) {
         // transferred to another unit (`updated`): the old unit's customers stop getting its frames; staff stay
         if (e.change === 'updated' && s.data.account.role !== 'customer') continue;
-        if (subscribed.get(s)?.delete(e.id)) void s.leave(rooms.vehicle(e.id));
+        if (subscribed.get(s)?.delete(e.id)) {
+          void s.leave(rooms.vehicle(e.id));
+          frames.unwatch(e.id);
+        }
       }
       forgetIfUnwatched(e.id);
     }),
@@ -95,7 +102,9 @@ export function createVehicleFrames(
         deps.tenancy.vehicle(socket.data.account, id).then(
           () => {
             if (!socket.connected) return;
+            if (vehicles.has(id)) return ack(cb, { ok: true, vehicleId: id });
             vehicles.add(id);
+            frames.watch(id);
             void socket.join(rooms.vehicle(id));
             ack(cb, { ok: true, vehicleId: id });
           },
@@ -111,14 +120,17 @@ export function createVehicleFrames(
         const r = request(args);
         if (!r) return;
         const { payload: id, cb } = r;
-        vehicles.delete(id);
+        if (vehicles.delete(id)) frames.unwatch(id);
         void socket.leave(rooms.vehicle(id));
         forgetIfUnwatched(id);
         ack(cb, { ok: true, vehicleId: id });
       });
 
       socket.on('disconnect', () => {
-        for (const id of vehicles) forgetIfUnwatched(id);
+        for (const id of vehicles) {
+          frames.unwatch(id);
+          forgetIfUnwatched(id);
+        }
       });
     },
     close() {
