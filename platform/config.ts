@@ -304,6 +304,10 @@ export const configSchema = z.object({
       error: 'REDIS_KEY_PREFIX must be 1–64 letters, digits, colons, dots, dashes or underscores',
     })
     .default('powerwatch:'),
+  // cluster mode: a vehicle's diagnostics owner lease (cluster/vehicle-owners.ts), renewed every third of
+  // it; a node silent this long loses its vehicles to the stale-presence sweep run every OWNER_SWEEP_MS
+  OWNER_LEASE_MS: int('OWNER_LEASE_MS', 15_000, 300, 600_000),
+  OWNER_SWEEP_MS: int('OWNER_SWEEP_MS', 5000, 100, 600_000),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),

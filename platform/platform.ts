@@ -55,6 +55,8 @@ import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
+import { createVehicleOwners } from '../cluster/vehicle-owners.ts';
+import { createVehicleOwnership } from '../cluster/vehicle-ownership.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -152,7 +154,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
-  const presence = createPresenceStore({ db: records });
+  // cluster mode: presence names the node of each connection; one owner node per vehicle for its rules
+  const presence = createPresenceStore({ db: records }, redis ? { node: config.NODE_ID } : {});
+  const owners = redis
+    ? createVehicleOwners(
+        { db: records, log: log.child({ module: 'vehicle-owners' }), now },
+        { node: config.NODE_ID, leaseMs: config.OWNER_LEASE_MS },
+      )
+    : undefined;
   const deadLetters = createDeadLetterLog(
     { db: records, log: log.child({ module: 'dead-letters' }) },
     { maxEntries: config.DEAD_LETTER_MAX },
@@ -281,7 +290,26 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
 
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
-  const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
+  const stage = createDiagnosticsStage(
+    { bus, records, log, counters, now, vehicles, telemetry, ...(owners ? { ownership: owners } : {}) },
+    config,
+  );
+  // cluster mode: leases taken on connect, dropped state on loss, the stale-presence sweep (gate: every node
+  // until the leader lease is wired)
+  const ownership = owners
+    ? createVehicleOwnership(
+        {
+          bus,
+          owners,
+          diagnostics: stage.diagnostics,
+          presence,
+          log: log.child({ module: 'vehicle-ownership' }),
+          counters,
+          now,
+        },
+        { sweepMs: config.OWNER_SWEEP_MS },
+      )
+    : undefined;
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
   const notifications = createNotificationDelivery({ bus, records, log, counters, now, channels }, config);
@@ -536,6 +564,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     registryWatcher: watcher,
     readiness,
     redis,
+    ownership,
+    owners,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -550,7 +580,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       return ports;
     },
     async start() {
-      await presence.markAllOffline(now(), 'platform restarted');
+      await presence.markOwnOffline(now(), 'platform restarted');
       eventLoop.start();
       runtime.start();
       ingest.start();
@@ -558,6 +588,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       influxEvents?.start();
       commandLog.start();
       await confirmations.start();
+      await ownership?.start();
       await stage.start();
       await commands.start();
       await notifications.start();
@@ -629,6 +660,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await remote.stop();
         await service.stop();
         await stage.stop();
+        // after diagnostics' last writes (they are fenced by the leases this stops renewing)
+        await ownership?.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);

@@ -25,6 +25,7 @@ import { serviceOrderRecordsMigration } from './migrations/0029_service_order_re
 import { stockShortageOutcomeMigration } from './migrations/0030_stock_shortage_outcome.ts';
 import { stockTransfersMigration } from './migrations/0031_stock_transfers.ts';
 import { ticketStatDaysMigration } from './migrations/0032_ticket_stat_days.ts';
+import { vehicleOwnersMigration } from './migrations/0034_vehicle_owners.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -402,6 +403,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0030_stock_shortage_outcome': stockShortageOutcomeMigration(),
     '0031_stock_transfers': stockTransfersMigration(dialect),
     '0032_ticket_stat_days': ticketStatDaysMigration(),
+    '0034_vehicle_owners': vehicleOwnersMigration(),
   };
 }
 
