@@ -158,7 +158,8 @@ export function createVehicleOwners(
     onLost(listener: (vehicleId: string) => void): void {
       lostListeners.push(listener);
     },
-    heartbeat: () => (beating = beating.then(heartbeat)),
+    /** Renews this run's leases now (the timer does it every `leaseMs / 3`); tests call it by hand. */
+    heartbeat: () => (beating = beating.catch(() => undefined).then(heartbeat)),
     /**
      * Starts the heartbeat. The leases of this node's previous run (same NODE_ID, another life) are
      * expired at once: that run is gone, the stale-presence sweep adopts its vehicles.

@@ -263,10 +263,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
    * Evaluates a vehicle's recent frames again (in its queue); transitions already in the records
    * are skipped. Answers how many were.
    */
-  async function replay(
-    vehicleId: string,
-    recent: { frame: TelemetryFrame; receivedAt: number }[],
-  ): Promise<number> {
+  async function replay(vehicleId: string, recent: { frame: TelemetryFrame; receivedAt: number }[]): Promise<number> {
     const f = await factsOf(vehicleId);
     if (!f || recent.length === 0) return 0;
     let replayed = 0;

@@ -15,6 +15,7 @@ import type {} from '../reports/errors.ts';
 import type {} from '../resources/stock/errors.ts';
 import type {} from '../resources/errors.ts';
 import type {} from '../diagnostics/support-plans/errors.ts';
+import type {} from '../cluster/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
