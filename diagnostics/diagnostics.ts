@@ -4,6 +4,7 @@ import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
+import { isPlatformError } from '../core/errors.ts';
 import type { PowerProfile, TelemetryFrame } from '../protocol/index.ts';
 import { fieldLimits, type FieldLimit } from './limits.ts';
 import { inTransaction, type RecordsDb } from '../records/db.ts';
@@ -59,6 +60,22 @@ export interface DiagnosticsDeps {
   /** Called inside the transaction of every live alarm that joins an incident (notifications/producer.ts). */
   onAlarm?: (tx: RecordsDb, event: AlarmRaisedEvent) => Promise<void>;
   now?: () => number;
+  /**
+   * Cluster mode: which vehicles this node owns and the fence of their writes (cluster/vehicle-owners.ts).
+   * Without it (the embedded default) this process owns every vehicle.
+   */
+  ownership?: VehicleOwnership;
+}
+
+/** The owner lease as diagnostics sees it (docs/architecture.md, "One owner per vehicle"). */
+export interface VehicleOwnership {
+  /** Whether this node holds the vehicle's lease: at start only owned vehicles are rebuilt. */
+  owns(vehicleId: string): boolean;
+  /**
+   * Called first in the transaction of every alarm write (raise, clear, and the incident and
+   * ticket that go with them): throws PlatformError OWNER_LOST when another node holds the lease.
+   */
+  fence(tx: RecordsDb, vehicleId: string): Promise<void>;
 }
 
 export interface DiagnosticsOptions {
@@ -125,6 +142,13 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   function enqueue(vehicleId: string, work: () => Promise<void>): Promise<void> {
     const prev = queues.get(vehicleId) ?? Promise.resolve();
     const next = prev.then(work).catch((err: unknown) => {
+      if (isPlatformError(err, 'OWNER_LOST')) {
+        // another node took the vehicle over: its rule state is that node's now
+        counters.inc('diagnostics.fenced');
+        engine.forget(vehicleId);
+        log.info({ vehicleId }, 'diagnostics write refused: the vehicle has another owner; its state is dropped');
+        return;
+      }
       counters.inc('diagnostics.failed');
       log.error({ err, vehicleId }, 'diagnostics failed for a vehicle');
     });
@@ -146,6 +170,18 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
 
   async function handle(t: RuleTransition, f: VehicleFacts): Promise<void> {
     if (t.type === 'cleared') {
+      const ownership = deps.ownership;
+      if (ownership) {
+        // cluster mode: the clear and its incident in one transaction behind the owner's fence
+        const alarm = await inTransaction(db, async (tx) => {
+          await ownership.fence(tx, t.vehicleId);
+          const cleared = await alarmsOn(tx).clear(t.vehicleId, t.rule.id, t.at);
+          if (cleared?.incidentId != null) await incidentsOn(tx).alarmCleared(cleared.incidentId);
+          return cleared;
+        });
+        if (alarm) bus.emit('alarm.cleared', { alarm });
+        return;
+      }
       const alarm = await alarms.clear(t.vehicleId, t.rule.id, t.at);
       if (!alarm) return;
       bus.emit('alarm.cleared', { alarm });
@@ -159,6 +195,8 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     const after: (() => void | Promise<void>)[] = [];
     // alarm, incident and ticket change together, in one transaction (one commit per fault)
     await inTransaction(db, async (tx) => {
+      // cluster mode: refused (OWNER_LOST) unless this node still holds the vehicle's lease
+      await deps.ownership?.fence(tx, t.vehicleId);
       const txAlarms = alarmsOn(tx);
       const raised = await txAlarms.raise(t.vehicleId, t.rule, t.at, t.live, evidence);
       let alarm = raised.alarm;
@@ -222,6 +260,39 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   }
 
   /**
+   * Evaluates a vehicle's recent frames again (in its queue); transitions already in the records
+   * are skipped. Answers how many were.
+   */
+  async function replay(vehicleId: string, recent: { frame: TelemetryFrame; receivedAt: number }[]): Promise<number> {
+    const f = await factsOf(vehicleId);
+    if (!f || recent.length === 0) return 0;
+    let replayed = 0;
+    const recorded = await alarms.lastTransitions(vehicleId);
+    const found = engine.onFrames(
+      vehicleId,
+      { model: f.model, profile: f.profile },
+      recent.map((r) => r.frame),
+      recent[recent.length - 1]!.receivedAt,
+    );
+    for (const t of found) {
+      const last = recorded.get(t.rule.id);
+      if (last !== undefined && t.at <= last) {
+        replayed++;
+        continue;
+      }
+      await handle(t, f);
+    }
+    return replayed;
+  }
+
+  /** Puts a vehicle's active alarms back into the engine (not those of its previous unit). */
+  function restore(f: VehicleFacts, a: Alarm) {
+    // an alarm left active by the vehicle's previous unit is not the current unit's state
+    if (a.customerId === f.customerId)
+      engine.restoreActive(a.vehicleId, { model: f.model, profile: f.profile }, a.ruleId, a.raisedAt);
+  }
+
+  /**
    * Re-evaluates the recent window of every vehicle (see `recoveryMs`). The window was (partly)
    * evaluated before the restart: a transition at or before the last one recorded for its alarm is
    * already in the records and is not applied again, so a fault that came and went in the window
@@ -235,27 +306,12 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     let frames = 0;
     let replayed = 0;
     for (const vehicleId of await deps.vehicleIds()) {
+      if (deps.ownership && !deps.ownership.owns(vehicleId)) continue;
       const recent = await deps.frames(vehicleId, to - window, to);
       if (recent.length === 0) continue;
       frames += recent.length;
       await enqueue(vehicleId, async () => {
-        const f = await factsOf(vehicleId);
-        if (!f) return;
-        const recorded = await alarms.lastTransitions(vehicleId);
-        const found = engine.onFrames(
-          vehicleId,
-          { model: f.model, profile: f.profile },
-          recent.map((r) => r.frame),
-          recent[recent.length - 1]!.receivedAt,
-        );
-        for (const t of found) {
-          const last = recorded.get(t.rule.id);
-          if (last !== undefined && t.at <= last) {
-            replayed++;
-            continue;
-          }
-          await handle(t, f);
-        }
+        replayed += await replay(vehicleId, recent);
       });
     }
     if (frames)
@@ -294,12 +350,38 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
     limits(model: string, profile: PowerProfile): FieldLimit[] {
       return fieldLimits(deps.rules.forModel(model), profile);
     },
+    /**
+     * Cluster mode: this node is (perhaps) the vehicle's new owner. In the vehicle's queue, before
+     * any frame that arrives after this call: `take` takes the lease and answers whether it changed
+     * hands; if so the vehicle's rule state is rebuilt as at start — its active alarms restored, then
+     * the stored recent window (`recoveryMs`) evaluated again, transitions already recorded skipped —
+     * so a fault continuing across the move is neither lost nor raised twice.
+     */
+    adopt(vehicleId: string, take: () => Promise<boolean>): Promise<void> {
+      return enqueue(vehicleId, async () => {
+        if (!(await take())) return;
+        engine.forget(vehicleId);
+        facts.delete(vehicleId);
+        const f = await factsOf(vehicleId);
+        if (!f) return;
+        for (const a of await alarms.activeOf(vehicleId)) restore(f, a);
+        const window = options.recoveryMs ?? 0;
+        if (!window || !deps.frames) return;
+        const to = now();
+        const replayed = await replay(vehicleId, await deps.frames(vehicleId, to - window, to));
+        log.debug({ vehicleId, transitionsAlreadyRecorded: replayed }, 'vehicle adopted: rule state rebuilt');
+      });
+    },
+    /** Cluster mode: another node owns the vehicle now; its rule state here is dropped. */
+    drop(vehicleId: string): void {
+      engine.forget(vehicleId);
+      void enqueue(vehicleId, async () => engine.forget(vehicleId));
+    },
     async start() {
       for (const a of await alarms.allActive()) {
+        if (deps.ownership && !deps.ownership.owns(a.vehicleId)) continue;
         const f = await factsOf(a.vehicleId);
-        // an alarm left active by the vehicle's previous unit is not the current unit's state
-        if (f && a.customerId === f.customerId)
-          engine.restoreActive(a.vehicleId, { model: f.model, profile: f.profile }, a.ruleId, a.raisedAt);
+        if (f) restore(f, a);
       }
       unsubscribe.push(
         bus.on('telemetry.stored', (e) =>

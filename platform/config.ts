@@ -308,6 +308,10 @@ export const configSchema = z.object({
   // the vehicles its consoles watch (cluster/live-feed.ts)
   CLUSTER_EVENTS_MAX_LEN: int('CLUSTER_EVENTS_MAX_LEN', 100_000, 1000, 10_000_000),
   CLUSTER_WATCH_REFRESH_MS: int('CLUSTER_WATCH_REFRESH_MS', 5000, 100, 60_000),
+  // cluster mode: a vehicle's diagnostics owner lease (cluster/vehicle-owners.ts), renewed every third of
+  // it; a node silent this long loses its vehicles to the stale-presence sweep run every OWNER_SWEEP_MS
+  OWNER_LEASE_MS: int('OWNER_LEASE_MS', 15_000, 300, 600_000),
+  OWNER_SWEEP_MS: int('OWNER_SWEEP_MS', 5000, 100, 600_000),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),

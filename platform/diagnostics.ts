@@ -2,7 +2,7 @@ import type { EventBus } from '../core/bus.ts';
 import type { Counters } from '../core/counters.ts';
 import type { PlatformEvents } from '../core/events.ts';
 import type { Logger } from '../core/logger.ts';
-import { createDiagnostics, type VehicleFacts } from '../diagnostics/diagnostics.ts';
+import { createDiagnostics, type VehicleFacts, type VehicleOwnership } from '../diagnostics/diagnostics.ts';
 import { loadPlanFile, type PlanBook } from '../diagnostics/plans/plans.ts';
 import { loadRuleFile, type RuleSet } from '../diagnostics/rules/load.ts';
 import { createTicketService, type SnapshotWindow } from '../diagnostics/tickets/service.ts';
@@ -47,6 +47,8 @@ export interface DiagnosticsStageDeps {
     list(): Promise<{ id: string }[]>;
   };
   telemetry: Pick<TelemetryStore, 'series' | 'frames'>;
+  /** Cluster mode: the vehicles this node owns and the fence of their alarm writes (cluster/vehicle-owners.ts). */
+  ownership?: VehicleOwnership;
   /** Already loaded rules and plans (tests); else read from RULES_FILE / PLANS_FILE or the defaults. */
   rules?: RuleSet;
   plans?: PlanBook;
@@ -118,6 +120,7 @@ export function createDiagnosticsStage(
       },
       frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
       vehicleIds: async () => (await vehicles.list()).map((v) => v.id),
+      ...(deps.ownership ? { ownership: deps.ownership } : {}),
     },
     {
       staleAfterMs: config.DIAGNOSTICS_STALE_AFTER_MS,

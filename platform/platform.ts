@@ -58,6 +58,8 @@ import { createRedisConnections } from '../cluster/redis.ts';
 import { createClusterMqtt } from '../cluster/mqtt.ts';
 import { createEventRelay } from '../cluster/event-relay.ts';
 import { createLiveFeed } from '../cluster/live-feed.ts';
+import { createVehicleOwners } from '../cluster/vehicle-owners.ts';
+import { createVehicleOwnership } from '../cluster/vehicle-ownership.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -175,7 +177,14 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     : undefined;
   const customers = createCustomers({ db: records, now });
   const serviceAccounts = createServiceAccounts({ db: records, now });
-  const presence = createPresenceStore({ db: records });
+  // cluster mode: presence names the node of each connection; one owner node per vehicle for its rules
+  const presence = createPresenceStore({ db: records }, redis ? { node: config.NODE_ID } : {});
+  const owners = redis
+    ? createVehicleOwners(
+        { db: records, log: log.child({ module: 'vehicle-owners' }), now },
+        { node: config.NODE_ID, leaseMs: config.OWNER_LEASE_MS },
+      )
+    : undefined;
   const deadLetters = createDeadLetterLog(
     { db: records, log: log.child({ module: 'dead-letters' }) },
     { maxEntries: config.DEAD_LETTER_MAX },
@@ -313,7 +322,26 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   );
 
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
-  const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
+  const stage = createDiagnosticsStage(
+    { bus, records, log, counters, now, vehicles, telemetry, ...(owners ? { ownership: owners } : {}) },
+    config,
+  );
+  // cluster mode: leases taken on connect, dropped state on loss, the stale-presence sweep (gate: every node
+  // until the leader lease is wired)
+  const ownership = owners
+    ? createVehicleOwnership(
+        {
+          bus,
+          owners,
+          diagnostics: stage.diagnostics,
+          presence,
+          log: log.child({ module: 'vehicle-ownership' }),
+          counters,
+          now,
+        },
+        { sweepMs: config.OWNER_SWEEP_MS },
+      )
+    : undefined;
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
   const notifications = createNotificationDelivery({ bus, records, log, counters, now, channels }, config);
@@ -576,6 +604,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     redis,
     relay,
     liveFeed,
+    ownership,
+    owners,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -590,7 +620,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       return ports;
     },
     async start() {
-      await presence.markAllOffline(now(), 'platform restarted');
+      await presence.markOwnOffline(now(), 'platform restarted');
       // cluster mode: relaying before any stage can announce something
       await relay?.start();
       await liveFeed?.start();
@@ -601,6 +631,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       influxEvents?.start();
       commandLog.start();
       await confirmations.start();
+      await ownership?.start();
       await stage.start();
       await commands.start();
       await notifications.start();
@@ -672,6 +703,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await remote.stop();
         await service.stop();
         await stage.stop();
+        // after diagnostics' last writes (they are fenced by the leases this stops renewing)
+        await ownership?.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);

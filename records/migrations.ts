@@ -26,6 +26,7 @@ import { stockShortageOutcomeMigration } from './migrations/0030_stock_shortage_
 import { stockTransfersMigration } from './migrations/0031_stock_transfers.ts';
 import { ticketStatDaysMigration } from './migrations/0032_ticket_stat_days.ts';
 import { stockShortageAutoMigration } from './migrations/0033_stock_shortage_auto.ts';
+import { vehicleOwnersMigration } from './migrations/0034_vehicle_owners.ts';
 
 /**
  * Migrations are written with Kysely's schema builder only, so the same list runs on SQLite and
@@ -404,6 +405,7 @@ function migrations(dialect: RecordsDialect): Record<string, Migration> {
     '0031_stock_transfers': stockTransfersMigration(dialect),
     '0032_ticket_stat_days': ticketStatDaysMigration(),
     '0033_stock_shortage_auto': stockShortageAutoMigration(),
+    '0034_vehicle_owners': vehicleOwnersMigration(),
   };
 }
 

@@ -49,6 +49,17 @@ export interface VehiclePresenceTable {
   last_disconnect_at: number | null;
   last_address: string | null;
   disconnect_reason: string | null;
+  /** The node the current (or last) connection is on (cluster mode; null in the embedded default). */
+  node: string | null;
+}
+
+/** Cluster mode: the diagnostics owner's lease per vehicle, with its fencing token (cluster/vehicle-owners.ts). */
+export interface VehicleOwnersTable {
+  vehicle_id: string;
+  node: string;
+  life: string;
+  token: number;
+  expires_at: number;
 }
 
 export interface VehicleEventsTable {
@@ -388,6 +399,7 @@ export interface RecordsSchema {
   service_accounts: ServiceAccountsTable;
   registry_changes: RegistryChangesTable;
   vehicle_presence: VehiclePresenceTable;
+  vehicle_owners: VehicleOwnersTable;
   vehicle_events: VehicleEventsTable;
   dead_letters: DeadLettersTable;
   telemetry_confirmations: TelemetryConfirmationsTable;

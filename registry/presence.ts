@@ -19,16 +19,21 @@ type Change =
  * Presence of each vehicle as the broker saw it: connect, disconnect, last will, with times.
  * Changes are coalesced per vehicle and written in one transaction per flush, so that a
  * reconnect storm of thousands of gateways costs a few commits, not thousands.
+ *
+ * Cluster mode (`node`: this node's NODE_ID): a connect records the node; a disconnect changes the
+ * row only while it still names this node (a vehicle that has moved to another node is not marked
+ * offline by this node's late disconnect); `markOwnOffline` at start touches only this node's rows.
  */
-export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?: number } = {}) {
+export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?: number; node?: string } = {}) {
   const { db } = deps;
+  const node = options.node;
   const pending = new Map<string, Change[]>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
 
   async function write(vehicleId: string, change: Change, tx: RecordsDb): Promise<void> {
-    if (change.kind === 'connected') await writeConnected(tx, vehicleId, change.at, change.address);
-    else await writeDisconnected(tx, vehicleId, change.at, change.reason);
+    if (change.kind === 'connected') await writeConnected(tx, vehicleId, change.at, change.address, node);
+    else await writeDisconnected(tx, vehicleId, change.at, change.reason, node);
   }
 
   function flush(): Promise<void> {
@@ -71,6 +76,33 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
         .where('online', '=', 1)
         .execute();
     },
+    /**
+     * At start: the vehicles this process's previous run left online are offline. In cluster mode
+     * only the rows naming this node (the other nodes' vehicles are theirs); else every row.
+     */
+    async markOwnOffline(at: number, reason: string): Promise<void> {
+      await db
+        .updateTable('vehicle_presence')
+        .set({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason })
+        .where('online', '=', 1)
+        .$if(node !== undefined, (q) => q.where('node', '=', node!))
+        .execute();
+    },
+    /**
+     * Cluster mode, the stale-presence sweep: the vehicle is offline if its presence still names
+     * `ofNode` (the node whose lease ran out); answers whether it changed.
+     */
+    async markOfflineOf(vehicleId: string, ofNode: string, at: number, reason: string): Promise<boolean> {
+      await flush();
+      const r = await db
+        .updateTable('vehicle_presence')
+        .set({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason })
+        .where('vehicle_id', '=', vehicleId)
+        .where('online', '=', 1)
+        .where('node', '=', ofNode)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
     async get(vehicleId: string): Promise<Presence | undefined> {
       await flush();
       const r = await db
@@ -100,7 +132,13 @@ function toPresence(r: Selectable<VehiclePresenceTable>): Presence {
   };
 }
 
-async function writeConnected(db: RecordsDb, vehicleId: string, at: number, address: string | null): Promise<void> {
+async function writeConnected(
+  db: RecordsDb,
+  vehicleId: string,
+  at: number,
+  address: string | null,
+  node: string | undefined,
+): Promise<void> {
   await db
     .insertInto('vehicle_presence')
     .values({
@@ -111,6 +149,7 @@ async function writeConnected(db: RecordsDb, vehicleId: string, at: number, addr
       last_disconnect_at: null,
       last_address: address,
       disconnect_reason: null,
+      ...(node !== undefined ? { node } : {}),
     })
     .onConflict((oc) =>
       oc.column('vehicle_id').doUpdateSet({
@@ -119,12 +158,19 @@ async function writeConnected(db: RecordsDb, vehicleId: string, at: number, addr
         last_connect_at: at,
         last_address: address,
         disconnect_reason: null,
+        ...(node !== undefined ? { node } : {}),
       }),
     )
     .execute();
 }
 
-async function writeDisconnected(db: RecordsDb, vehicleId: string, at: number, reason: string): Promise<void> {
+async function writeDisconnected(
+  db: RecordsDb,
+  vehicleId: string,
+  at: number,
+  reason: string,
+  node: string | undefined,
+): Promise<void> {
   await db
     .insertInto('vehicle_presence')
     .values({
@@ -135,12 +181,19 @@ async function writeDisconnected(db: RecordsDb, vehicleId: string, at: number, r
       last_disconnect_at: at,
       last_address: null,
       disconnect_reason: reason,
+      ...(node !== undefined ? { node } : {}),
     })
-    .onConflict((oc) =>
-      oc
+    .onConflict((oc) => {
+      const update = oc
         .column('vehicle_id')
-        .doUpdateSet({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason }),
-    )
+        .doUpdateSet({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason });
+      // cluster mode: a disconnect on this node after the vehicle connected to another changes nothing
+      return node === undefined
+        ? update
+        : update.where((eb) =>
+            eb.or([eb('vehicle_presence.node', '=', node), eb('vehicle_presence.node', 'is', null)]),
+          );
+    })
     .execute();
 }
 

@@ -15,6 +15,7 @@ import type {} from '../reports/errors.ts';
 import type {} from '../resources/stock/errors.ts';
 import type {} from '../resources/errors.ts';
 import type {} from '../diagnostics/support-plans/errors.ts';
+import type {} from '../cluster/errors.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,6 +63,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_ARGUMENT: 400,
   STORAGE_FAILED: 503,
   SHUTTING_DOWN: 503,
+  OWNER_LOST: 409,
   TICKET_NOT_FOUND: 404,
   SERVICE_ORDER_NOT_FOUND: 404,
   ORDER_KIND_MISMATCH: 409,

@@ -306,6 +306,17 @@ export function createAlarms(
         .execute();
       return new Map(rows.map((r) => [r.rule_id, Number(r.at)]));
     },
+    /** A vehicle's active alarms, to restore the engine's state when its owner changes (cluster mode). */
+    async activeOf(vehicleId: string): Promise<Alarm[]> {
+      return (
+        await db
+          .selectFrom('alarms')
+          .selectAll()
+          .where('vehicle_id', '=', vehicleId)
+          .where('state', '<>', 'cleared')
+          .execute()
+      ).map(toAlarm);
+    },
     /** Active alarms at start-up, to restore the engine's state. */
     async allActive(): Promise<Alarm[]> {
       return (await db.selectFrom('alarms').selectAll().where('state', '<>', 'cleared').execute()).map(toAlarm);

@@ -209,6 +209,10 @@ export function createRuleEngine(
     forget(vehicleId: string) {
       vehicles.delete(vehicleId);
     },
+    /** Whether the engine holds any state of the vehicle (frames seen, alarms restored). */
+    hasVehicle(vehicleId: string): boolean {
+      return vehicles.has(vehicleId);
+    },
     activeRules(vehicleId: string): string[] {
       const v = vehicles.get(vehicleId);
       return v ? [...v.states].filter(([, s]) => s.phase === 'active' || s.phase === 'clearing').map(([id]) => id) : [];
