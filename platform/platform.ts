@@ -55,6 +55,7 @@ import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
+import { alwaysLeader, createLeaderLease } from '../cluster/leader.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -91,6 +92,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
       )
     : undefined;
+  // the jobs that must fire once across the cluster run on the leader (an advisory lock on the records
+  // database, cluster/leader.ts); one process is always the leader (docs/architecture.md)
+  const leader =
+    config.REDIS_URL && config.DATABASE_URL
+      ? createLeaderLease(
+          { log: log.child({ module: 'leader' }) },
+          { url: config.DATABASE_URL, node: config.NODE_ID, retryMs: config.LEADER_RETRY_MS },
+        )
+      : alwaysLeader();
+  const once = config.REDIS_URL ? { gate: () => leader.isLeader(), gatePollMs: config.LEADER_POLL_MS } : {};
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
@@ -276,15 +287,18 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     { pollMs: config.REGISTRY_POLL_MS },
   );
   const retention = createRetention(
-    { store: telemetry, log: log.child({ module: 'retention' }), now },
+    { store: telemetry, log: log.child({ module: 'retention' }), now, ...(once.gate ? { gate: once.gate } : {}) },
     { days: config.TELEMETRY_RETENTION_DAYS },
   );
 
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
-  const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry }, config);
+  const stage = createDiagnosticsStage({ bus, records, log, counters, now, vehicles, telemetry, ...once }, config);
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
-  const notifications = createNotificationDelivery({ bus, records, log, counters, now, channels }, config);
+  const notifications = createNotificationDelivery(
+    { bus, records, log, counters, now, channels, ...(once.gate ? { gate: once.gate } : {}) },
+    config,
+  );
 
   // operator commands: published on the vehicle's `commands` topic, settled by its `commands/ack`
   const commands = createCommandService(
@@ -303,7 +317,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // remote guidance sessions: records, roster and ringing, hung off the ticket service; their guided
   // steps, the 10 Hz rate while live (through the command service) and who is in a live session
   const remote = createRemoteStage(
-    { bus, records, log, now, tickets, vehicles, telemetry, producer: stage.notifications.producer },
+    { bus, records, log, now, tickets, vehicles, telemetry, producer: stage.notifications.producer, ...once },
     config,
   );
   const sessionParts = createSessionParts(
@@ -423,6 +437,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         uptimeS: Math.round((now() - startedAt) / 1000),
         connectedClients: broker.connectedCount(),
         draining,
+        leader: leader.isLeader(),
         // answering at all shows the event loop turns; this is how late its timers were lately
         eventLoopLagMaxMs: eventLoop.snapshot().last?.maxMs ?? null,
       }),
@@ -449,6 +464,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         return renderPrometheus({
           node: config.NODE_ID,
           draining,
+          leader: leader.isLeader(),
           counters: counters.snapshot(),
           histograms: histograms.snapshot(),
           uptimeS: Math.round((now() - startedAt) / 1000),
@@ -536,6 +552,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     registryWatcher: watcher,
     readiness,
     redis,
+    leader,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -551,6 +568,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     },
     async start() {
       await presence.markAllOffline(now(), 'platform restarted');
+      // before the timers start: a node that takes the lock now fires the due jobs at its first look
+      await leader.start();
       eventLoop.start();
       runtime.start();
       ingest.start();
@@ -632,6 +651,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
+        // the lock goes with the dedicated connection: another node takes over at its next try
+        await leader.stop();
         await presence.flush();
         eventLoop.stop();
         runtime.stop();

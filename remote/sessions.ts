@@ -88,6 +88,10 @@ export interface RemoteSessionsDeps {
    * the unit told a session was requested, the accounts rung told over their channels and inbox.
    */
   notify?: SessionNotifications;
+  /** Cluster mode: rings and abandons fire on the leader only (cluster/leader.ts); default always. */
+  gate?: () => boolean;
+  /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
+  gatePollMs?: number;
 }
 
 /** Hooks called inside a session change's transaction (notifications/producer.ts implements them). */
@@ -195,6 +199,8 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       return next;
     },
     check: () => checkDue(),
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { pollMs: deps.gatePollMs } : {}),
   });
 
   // ---------- writing

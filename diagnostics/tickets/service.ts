@@ -104,6 +104,10 @@ export interface TicketServiceDeps {
    */
   escalation?: (at: number) => Promise<string[]>;
   now?: () => number;
+  /** Cluster mode: whether this node may fire its timer's jobs now (the leader); default always. */
+  gate?: () => boolean;
+  /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
+  gatePollMs?: number;
 }
 
 export interface TicketServiceOptions {
@@ -183,6 +187,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     check: breachOverdue,
     now,
     log,
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { pollMs: deps.gatePollMs } : {}),
   });
 
   const opened = (ticket: Ticket) => async () => {
