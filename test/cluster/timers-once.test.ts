@@ -7,6 +7,8 @@ import { createLeaderLease, type LeaderLease, type Leadership } from '../../clus
 import { silentLogger } from '../../core/logger.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 import { WEBHOOK_HEADERS } from '../../notifications/webhook-signature.ts';
+import { createAccounts } from '../../web/auth/accounts.ts';
+import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { CLUSTER_TESTS, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { withTimeout } from '../helpers/platform.ts';
@@ -157,6 +159,54 @@ describe.skipIf(!CLUSTER_TESTS)('timers that fire once across the cluster (leade
     clock.advance(31 * MINUTE);
     await seen.forTicket(t2.id, 'the deadline breach after the second failover');
     expect(seen.seen.filter((s) => s.ticketId === t2.id)).toEqual(once(third, t2.id));
+  });
+
+  it('a session ring step nobody answers moves on once, on the leader, though the session was requested on a follower', async () => {
+    const clock = sharedClock();
+    const RING_MS = 1000;
+    cluster = await startTestCluster(2, { ...TIMERS, SESSION_RING_MS: String(RING_MS), DUTY_LEAD: 'lead-1' }, clock);
+    const ps = [cluster.node(0).platform, cluster.node(1).platform];
+    const b = ps[1]!;
+    await b.customers.add({ id: 'CA', name: 'Unit A' });
+    await b.vehicles.add({ id: 'VA1', customerId: 'CA' });
+    const accounts = createAccounts({ db: b.records }, { passwordCost: TEST_COST });
+    await accounts.add({ id: 'lead-1', name: 'lead', role: 'dispatcher', password: PASSWORD });
+    await accounts.add({ id: 'cust-a', name: 'crew a', role: 'customer', customerId: 'CA', password: PASSWORD });
+    const rings: { node: number; step: string }[] = [];
+    const waiting: (() => void)[] = [];
+    ps.forEach((p, node) =>
+      p.bus.on('remote.ringing', (e) => {
+        rings.push({ node, step: e.step });
+        waiting.splice(0).forEach((w) => w());
+      }),
+    );
+
+    // no shift on the roster: the request rings the duty lead at once, on the node asked
+    const { session } = await b.remote.request(
+      { id: 'cust-a', role: 'customer', customerId: 'CA' },
+      { vehicleId: 'VA1', description: 'generator will not start' },
+    );
+    expect(rings).toEqual([{ node: 1, step: 'duty_lead' }]);
+    // nobody answers within SESSION_RING_MS: the next ring (the duty lead again) by the leader's timer
+    clock.advance(RING_MS + 1);
+    await withTimeout(
+      (async () => {
+        while (rings.length < 2) await new Promise<void>((r) => waiting.push(r));
+      })(),
+      10_000,
+      'the second ring',
+    );
+    expect(rings).toEqual([
+      { node: 1, step: 'duty_lead' },
+      { node: 0, step: 'duty_lead' },
+    ]);
+    const entries = await b.records
+      .selectFrom('remote_session_timeline')
+      .select('kind')
+      .where('session_id', '=', session.id)
+      .where('kind', '=', 'ring')
+      .execute();
+    expect(entries).toHaveLength(2);
   });
 
   it('delivers each outbox row once although every node runs a dispatcher', async () => {
