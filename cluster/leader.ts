@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import pg from 'pg';
+import type { RecordsDb } from '../records/db.ts';
 import type { Logger } from '../core/logger.ts';
 
 /**
@@ -42,7 +44,17 @@ export interface LeaderLeaseOptions {
 export interface LeaderLease extends Leadership {
   /** The server process id of the dedicated connection (tests terminate it), while connected. */
   backendPid(): number | undefined;
+  /**
+   * The fence of a once-job's transaction (`tx` on the records pool, not the dedicated connection):
+   * takes the transaction-scoped advisory lock `FENCE_LOCK_KEY` (so such transactions of all nodes run
+   * one after another), then answers whether the leader lock is still held by this node's dedicated
+   * session. False: do nothing in this transaction. See docs/architecture.md, "Timers that fire once".
+   */
+  fence(tx: RecordsDb): Promise<boolean>;
 }
+
+/** The second key of the fence's transaction lock (the first is the leader lock's). */
+export const FENCE_LOCK_KEY = 2;
 
 /**
  * A leader lease on PostgreSQL: `pg_try_advisory_lock` held by a DEDICATED connection (not one of
@@ -179,6 +191,21 @@ export function createLeaderLease(deps: { log: Logger; now?: () => number }, opt
       return () => listeners.delete(listener);
     },
     backendPid: () => pid,
+    async fence(tx) {
+      const mine = pid;
+      if (!leader || mine === undefined) return false;
+      // the once-job transactions of every node in turn: one that starts after a takeover waits for
+      // the old leader's to commit, and then reads what it wrote
+      await sql`select pg_advisory_xact_lock(${k1}::int4, ${FENCE_LOCK_KEY}::int4)`.execute(tx);
+      const held = await sql`
+        select 1 from pg_locks where locktype = 'advisory' and classid = ${k1}::int4::oid
+          and objid = ${k2}::int4::oid and objsubid = 2 and pid = ${mine} and granted`.execute(tx);
+      if (held.rows.length === 1) return true;
+      log.warn({ node: options.node }, 'fenced off: the leader lock is no longer this node’s');
+      drop('fenced off');
+      schedule(options.retryMs);
+      return false;
+    },
     async start() {
       running = true;
       await step();

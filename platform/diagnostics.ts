@@ -56,6 +56,8 @@ export interface DiagnosticsStageDeps {
   gate?: () => boolean;
   /** Cluster mode: how often the leader looks at the due times other nodes wrote. */
   gatePollMs?: number;
+  /** Cluster mode: the fence of a breach's transaction (cluster/leader.ts). */
+  fence?: (tx: RecordsDb) => Promise<boolean>;
 }
 
 /**
@@ -101,6 +103,7 @@ export function createDiagnosticsStage(
       escalation: escalationTargets(records, now, config),
       now,
       ...gated,
+      ...(deps.fence ? { fence: deps.fence } : {}),
     },
     {
       dutyLead: config.DUTY_LEAD,

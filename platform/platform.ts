@@ -55,7 +55,7 @@ import { createResourceRegister } from '../resources/register.ts';
 import { createToolReminderNotices } from '../notifications/tool-reminders.ts';
 import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
-import { alwaysLeader, createLeaderLease } from '../cluster/leader.ts';
+import { alwaysLeader, createLeaderLease, type Leadership } from '../cluster/leader.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -94,14 +94,18 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     : undefined;
   // the jobs that must fire once across the cluster run on the leader (an advisory lock on the records
   // database, cluster/leader.ts); one process is always the leader (docs/architecture.md)
-  const leader =
+  const lease =
     config.REDIS_URL && config.DATABASE_URL
       ? createLeaderLease(
           { log: log.child({ module: 'leader' }) },
           { url: config.DATABASE_URL, node: config.NODE_ID, retryMs: config.LEADER_RETRY_MS },
         )
-      : alwaysLeader();
-  const once = config.REDIS_URL ? { gate: () => leader.isLeader(), gatePollMs: config.LEADER_POLL_MS } : {};
+      : undefined;
+  const leader: Leadership = lease ?? alwaysLeader();
+  // the gate each once-job checks at its fire, the poll of the due times, the fence of its transaction
+  const once = lease
+    ? { gate: () => lease.isLeader(), gatePollMs: config.LEADER_POLL_MS, fence: (tx: RecordsDb) => lease.fence(tx) }
+    : {};
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;

@@ -42,6 +42,8 @@ export function createRemoteStage(
     /** Cluster mode: rings and abandons fire on the leader only (cluster/leader.ts). */
     gate?: () => boolean;
     gatePollMs?: number;
+    /** Cluster mode: the fence of a timed ring's transaction (cluster/leader.ts). */
+    fence?: (tx: RecordsDb) => Promise<boolean>;
   },
   config: RemoteConfig,
 ) {
@@ -73,6 +75,7 @@ export function createRemoteStage(
       ...(notify ? { notify } : {}),
       ...(deps.gate ? { gate: deps.gate } : {}),
       ...(deps.gatePollMs ? { gatePollMs: deps.gatePollMs } : {}),
+      ...(deps.fence ? { fence: deps.fence } : {}),
     },
     {
       ringMs: config.SESSION_RING_MS,

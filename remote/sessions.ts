@@ -92,6 +92,8 @@ export interface RemoteSessionsDeps {
   gate?: () => boolean;
   /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
   gatePollMs?: number;
+  /** Cluster mode: called first in a timed ring's transaction; false → not rung here (cluster/leader.ts `fence`). */
+  fence?: (tx: RecordsDb) => Promise<boolean>;
 }
 
 /** Hooks called inside a session change's transaction (notifications/producer.ts implements them). */
@@ -326,6 +328,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       if (r.ring_due_at !== null && Number(r.ring_due_at) <= at && r.status !== 'live') {
         const next = await ringFor(r.ring_step ? NEXT_RING[r.ring_step] : 'primary');
         await write(async (tx, p) => {
+          if (deps.fence && !(await deps.fence(tx))) return;
           const s = await getSession(tx, id);
           if (s.session.status !== 'requested' && s.session.status !== 'ringing') return;
           if (s.ringDueAt === null || s.ringDueAt > now()) return;

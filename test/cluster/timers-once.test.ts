@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLeaderLease, type LeaderLease, type Leadership } from '../../cluster/leader.ts';
+import { createLeaderLease, FENCE_LOCK_KEY, type LeaderLease, type Leadership } from '../../cluster/leader.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { enqueue, type NewNotification } from '../../notifications/outbox.ts';
 import { WEBHOOK_HEADERS } from '../../notifications/webhook-signature.ts';
@@ -12,6 +13,7 @@ import { PASSWORD, TEST_COST } from '../web/helpers.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { CLUSTER_TESTS, startTestCluster, type TestCluster } from '../helpers/cluster.ts';
 import { withTimeout } from '../helpers/platform.ts';
+import type { RecordsDb } from '../../records/db.ts';
 import { createTestDatabase, dropTestDatabase } from '../helpers/records.ts';
 import { startReceiver } from '../notifications/receivers.ts';
 
@@ -328,5 +330,47 @@ describe.skipIf(!CLUSTER_TESTS)('the leader lease (cluster/leader.ts)', () => {
     const back = becomes(first, true, RETRY_MS * 4, 'the first lease back');
     await second.stop();
     await back;
+  });
+
+  it('the fence: only the leader passes it; a transaction after a takeover waits for the old leader’s to commit', async () => {
+    const { url, leases } = await twoLeases();
+    const [first, second] = leases as [LeaderLease, LeaderLease];
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const db = new Kysely<never>({ dialect: new PostgresDialect({ pool }) }) as unknown as RecordsDb;
+    cleanup.push(() => db.destroy());
+
+    expect(await db.transaction().execute((tx) => second.fence(tx))).toBe(false);
+    // the old leader is inside a once-job's transaction, fenced, when its lease connection dies
+    const old = await db.startTransaction().execute();
+    expect(await first.fence(old)).toBe(true);
+    const taken = becomes(second, true, RETRY_MS * 4, 'the second lease taking over');
+    await terminate(url, first.backendPid()!);
+    await taken;
+    // the new leader's fence waits for the old transaction to end, then passes
+    const order: string[] = [];
+    const next = db
+      .transaction()
+      .execute((tx) => second.fence(tx))
+      .then((passed) => order.push(`new leader fenced: ${passed}`));
+    // the new leader's fence is blocked on the fence lock (PostgreSQL shows it waiting) until the commit
+    await withTimeout(
+      (async () => {
+        for (;;) {
+          const r = await pool.query(
+            "select 1 from pg_locks where locktype = 'advisory' and objid = $1::int4::oid and not granted",
+            [FENCE_LOCK_KEY],
+          );
+          if (r.rowCount) return;
+        }
+      })(),
+      5000,
+      'the new leader waiting on the fence',
+    );
+    expect(order).toEqual([]);
+    order.push('old committed');
+    await old.commit().execute();
+    await next;
+    expect(order).toEqual(['old committed', 'new leader fenced: true']);
+    expect(await db.transaction().execute((tx) => first.fence(tx))).toBe(false);
   });
 });
