@@ -27,6 +27,11 @@ export interface DispatcherDeps {
   now?: () => number;
   /** [0, 1); the backoff's jitter. */
   random?: () => number;
+  /**
+   * Cluster mode: whether this node delivers now (the leader, cluster/leader.ts), checked before each
+   * read of the outbox; closed, the dispatcher only polls. Default: always.
+   */
+  gate?: () => boolean;
 }
 
 export interface DispatcherOptions {
@@ -62,7 +67,8 @@ type Row = Omit<NotificationsTable, 'id'> & { id: number };
  *
  * Nothing is marked before the send: a process killed mid-send leaves the row `pending` with the
  * same key, and the next start sends it again (at least once; the key lets the receiver drop the
- * repeat). One dispatcher per outbox: two processes would both send a due row.
+ * repeat). One dispatcher per outbox: two processes would both send a due row — in cluster mode
+ * `gate` lets only the leader's read the outbox.
  */
 export function createDispatcher(deps: DispatcherDeps, options: DispatcherOptions) {
   const { db, bus, log, counters } = deps;
@@ -70,6 +76,7 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
   const random = deps.random ?? Math.random;
   const targets = createDisabledTargets({ db, now });
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  const gate = deps.gate ?? (() => true);
 
   const inFlight = new Set<number>();
   const active = new Map<Channel, number>(CHANNELS.map((c) => [c, 0]));
@@ -120,6 +127,8 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
   }
 
   async function pass(): Promise<void> {
+    // not the leader: nothing read, nothing sent; the next poll looks again
+    if (!gate()) return;
     const at = now();
     let startedAny = false;
     for (const channel of CHANNELS) {

@@ -101,6 +101,10 @@ export interface PagingDeps {
   now?: () => number;
   /** Called after a commit that wrote outbox rows (wakes the dispatcher). */
   written?: () => void;
+  /** Cluster mode: whether this node may fire its timer's jobs now (the leader); default always. */
+  gate?: () => boolean;
+  /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
+  gatePollMs?: number;
 }
 
 /** What to page about: the ticket, why, and where in the chain to start. */
@@ -379,7 +383,14 @@ export function createPaging(deps: PagingDeps, options: PagingOptions) {
     return next === Infinity ? null : next;
   }
 
-  const timer = createDeadlineTimer({ nextDue, check, now, log });
+  const timer = createDeadlineTimer({
+    nextDue,
+    check,
+    now,
+    log,
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { pollMs: deps.gatePollMs } : {}),
+  });
 
   async function acknowledge(
     id: number,

@@ -312,6 +312,10 @@ export const configSchema = z.object({
   // it; a node silent this long loses its vehicles to the stale-presence sweep run every OWNER_SWEEP_MS
   OWNER_LEASE_MS: int('OWNER_LEASE_MS', 15_000, 300, 600_000),
   OWNER_SWEEP_MS: int('OWNER_SWEEP_MS', 5000, 100, 600_000),
+  // cluster mode: the leader lease (cluster/leader.ts) — how often a node without it asks again, and how
+  // often the leader's timers look at the due times the other nodes wrote
+  LEADER_RETRY_MS: int('LEADER_RETRY_MS', 2000, 50, 60_000),
+  LEADER_POLL_MS: int('LEADER_POLL_MS', 1000, 50, 60_000),
   TELEMETRY_RETENTION_DAYS: int('TELEMETRY_RETENTION_DAYS', 90, 1, 36_500),
   DEAD_LETTER_MAX: int('DEAD_LETTER_MAX', 10_000, 10, 10_000_000),
   REGISTRY_POLL_MS: int('REGISTRY_POLL_MS', 1000, 50, 60_000),

@@ -54,6 +54,12 @@ export interface DiagnosticsStageDeps {
   plans?: PlanBook;
   /** Already loaded message templates (tests); else TEMPLATES_FILE or the defaults. */
   templates?: TemplateBook;
+  /** Cluster mode: the ticket deadlines and paging's escalations fire on the leader only (cluster/leader.ts). */
+  gate?: () => boolean;
+  /** Cluster mode: how often the leader looks at the due times other nodes wrote. */
+  gatePollMs?: number;
+  /** Cluster mode: the fence of a breach's transaction (cluster/leader.ts). */
+  fence?: (tx: RecordsDb) => Promise<boolean>;
 }
 
 /**
@@ -69,6 +75,10 @@ export function createDiagnosticsStage(
   const now = deps.now ?? Date.now;
   const rules = deps.rules ?? loadRuleFile(config.RULES_FILE ?? DEFAULT_RULES);
   const plans = deps.plans ?? loadPlanFile(config.PLANS_FILE ?? DEFAULT_PLANS);
+  const gated = {
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { gatePollMs: deps.gatePollMs } : {}),
+  };
   // notifications are produced inside the ticket's and the alarm's transactions (hooks below)
   const notifications = createNotificationsStage(
     {
@@ -80,6 +90,7 @@ export function createDiagnosticsStage(
       now,
       // pages committed by paging's own timer: the dispatcher delivers them at once
       written: () => bus.emit('notification.enqueued', { count: 1 }),
+      ...gated,
     },
     config,
   );
@@ -93,6 +104,8 @@ export function createDiagnosticsStage(
       onChange: notifications.producer.ticketChanged,
       escalation: escalationTargets(records, now, config),
       now,
+      ...gated,
+      ...(deps.fence ? { fence: deps.fence } : {}),
     },
     {
       dutyLead: config.DUTY_LEAD,

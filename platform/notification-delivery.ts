@@ -24,6 +24,8 @@ export interface NotificationDeliveryDeps {
   random?: () => number;
   /** The channels file as read (loadChannelsFile); default: read NOTIFY_CHANNELS_FILE here. */
   channels?: ChannelSettings;
+  /** Cluster mode: only the leader delivers (cluster/leader.ts). */
+  gate?: () => boolean;
 }
 
 type NotifySettings = Pick<
@@ -77,6 +79,7 @@ export function createNotificationDelivery(deps: NotificationDeliveryDeps, confi
       counters: deps.counters,
       now: deps.now,
       ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.gate ? { gate: deps.gate } : {}),
     },
     {
       maxTries: config.NOTIFY_MAX_TRIES,

@@ -44,6 +44,9 @@ export function createNotificationsStage(
     now?: () => number;
     /** Called after paging committed outbox rows of its own (escalations, at-risk pages). */
     written?: () => void;
+    /** Cluster mode: paging's escalations fire on the leader only (cluster/leader.ts). */
+    gate?: () => boolean;
+    gatePollMs?: number;
   },
   config: NotificationsConfig,
 ) {
@@ -73,6 +76,8 @@ export function createNotificationsStage(
       },
       now,
       ...(deps.written ? { written: deps.written } : {}),
+      ...(deps.gate ? { gate: deps.gate } : {}),
+      ...(deps.gatePollMs ? { gatePollMs: deps.gatePollMs } : {}),
     },
     {
       atRiskMs: config.PAGE_AT_RISK_MS,

@@ -60,6 +60,7 @@ import { createEventRelay } from '../cluster/event-relay.ts';
 import { createLiveFeed } from '../cluster/live-feed.ts';
 import { createVehicleOwners } from '../cluster/vehicle-owners.ts';
 import { createVehicleOwnership } from '../cluster/vehicle-ownership.ts';
+import { alwaysLeader, createLeaderLease, type Leadership } from '../cluster/leader.ts';
 
 /**
  * Where `npm run build:console` puts the browser app: dist/console, which is `../dist/console` from
@@ -116,6 +117,20 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         },
       )
     : undefined;
+  // the jobs that must fire once across the cluster run on the leader (an advisory lock on the records
+  // database, cluster/leader.ts); one process is always the leader (docs/architecture.md)
+  const lease =
+    config.REDIS_URL && config.DATABASE_URL
+      ? createLeaderLease(
+          { log: log.child({ module: 'leader' }) },
+          { url: config.DATABASE_URL, node: config.NODE_ID, retryMs: config.LEADER_RETRY_MS },
+        )
+      : undefined;
+  const leader: Leadership = lease ?? alwaysLeader();
+  // the gate each once-job checks at its fire, the poll of the due times, the fence of its transaction
+  const once = lease
+    ? { gate: () => lease.isLeader(), gatePollMs: config.LEADER_POLL_MS, fence: (tx: RecordsDb) => lease.fence(tx) }
+    : {};
 
   // the delivery channels file is checked before anything is opened: a bad one stops the start cleanly
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
@@ -317,17 +332,16 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     { pollMs: config.REGISTRY_POLL_MS },
   );
   const retention = createRetention(
-    { store: telemetry, log: log.child({ module: 'retention' }), now },
+    { store: telemetry, log: log.child({ module: 'retention' }), now, ...(once.gate ? { gate: once.gate } : {}) },
     { days: config.TELEMETRY_RETENTION_DAYS },
   );
 
   // rules → alarms → incidents → tickets, and the ticket service the console shares with them
   const stage = createDiagnosticsStage(
-    { bus, records, log, counters, now, vehicles, telemetry, ...(owners ? { ownership: owners } : {}) },
+    { bus, records, log, counters, now, vehicles, telemetry, ...once, ...(owners ? { ownership: owners } : {}) },
     config,
   );
-  // cluster mode: leases taken on connect, dropped state on loss, the stale-presence sweep (gate: every node
-  // until the leader lease is wired)
+  // cluster mode: leases taken on connect, dropped state on loss, the stale-presence sweep (on the leader)
   const ownership = owners
     ? createVehicleOwnership(
         {
@@ -338,13 +352,17 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
           log: log.child({ module: 'vehicle-ownership' }),
           counters,
           now,
+          gate: () => leader.isLeader(),
         },
         { sweepMs: config.OWNER_SWEEP_MS },
       )
     : undefined;
   const { diagnostics, tickets } = stage;
   // the notification outbox's delivery: channels from NOTIFY_CHANNELS_FILE, the dispatcher, the inbox
-  const notifications = createNotificationDelivery({ bus, records, log, counters, now, channels }, config);
+  const notifications = createNotificationDelivery(
+    { bus, records, log, counters, now, channels, ...(once.gate ? { gate: once.gate } : {}) },
+    config,
+  );
 
   // operator commands: published on the vehicle's `commands` topic, settled by its `commands/ack`
   const commands = createCommandService(
@@ -368,7 +386,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // remote guidance sessions: records, roster and ringing, hung off the ticket service; their guided
   // steps, the 10 Hz rate while live (through the command service) and who is in a live session
   const remote = createRemoteStage(
-    { bus, records, log, now, tickets, vehicles, telemetry, producer: stage.notifications.producer },
+    { bus, records, log, now, tickets, vehicles, telemetry, producer: stage.notifications.producer, ...once },
     config,
   );
   const sessionParts = createSessionParts(
@@ -383,7 +401,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   });
 
   // these events are announced after commits whose transactions may have written outbox rows (the
-  // notifications producer's hooks): the dispatcher delivers at once rather than at its next poll
+  // notifications producer's hooks): the dispatcher delivers at once rather than at its next poll. In
+  // cluster mode the other nodes' events too (relayed): the dispatcher runs on the leader only
   for (const e of [
     'ticket.opened',
     'ticket.updated',
@@ -393,7 +412,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     'remote.session.changed',
     'remote.ringing',
   ] as const)
-    bus.on(e, () => notifications.dispatcher.wake());
+    clusterBus.on(e, () => notifications.dispatcher.wake());
 
   bus.on('ticket.deadline_breached', () => counters.inc('tickets.deadline_breached'));
   if (influxExport) bus.on('telemetry.stored', () => influxExport.wake());
@@ -489,6 +508,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         uptimeS: Math.round((now() - startedAt) / 1000),
         connectedClients: broker.connectedCount(),
         draining,
+        leader: leader.isLeader(),
         // answering at all shows the event loop turns; this is how late its timers were lately
         eventLoopLagMaxMs: eventLoop.snapshot().last?.maxMs ?? null,
       }),
@@ -515,6 +535,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         return renderPrometheus({
           node: config.NODE_ID,
           draining,
+          leader: leader.isLeader(),
           counters: counters.snapshot(),
           histograms: histograms.snapshot(),
           uptimeS: Math.round((now() - startedAt) / 1000),
@@ -606,6 +627,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     liveFeed,
     ownership,
     owners,
+    leader,
     /** Whether a graceful stop has begun (`/readyz` 503). */
     get draining() {
       return draining;
@@ -624,6 +646,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       // cluster mode: relaying before any stage can announce something
       await relay?.start();
       await liveFeed?.start();
+      // before the timers start: a node that takes the lock now fires the due jobs at its first look
+      await leader.start();
       eventLoop.start();
       runtime.start();
       ingest.start();
@@ -708,6 +732,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();
         await Promise.all([watcher.stop(), retention.stop()]);
+        // the lock goes with the dedicated connection: another node takes over at its next try
+        await leader.stop();
         await presence.flush();
         eventLoop.stop();
         runtime.stop();

@@ -9,6 +9,8 @@ export interface PrometheusSource {
   node?: string;
   /** Whether the node is draining (a graceful stop has begun). */
   draining?: boolean;
+  /** Whether the node is the leader (runs the jobs that fire once across the cluster). */
+  leader?: boolean;
   counters: CountersSnapshot;
   histograms: Record<string, HistogramSnapshot>;
   uptimeS: number;
@@ -141,6 +143,8 @@ export function renderPrometheus(src: PrometheusSource): string {
   x.gauge(`${PREFIX}uptime_seconds`, 'Seconds since the platform started', src.uptimeS);
   if (src.draining !== undefined)
     x.gauge(`${PREFIX}draining`, '1 from the start of a graceful stop (/readyz answers 503)', src.draining ? 1 : 0);
+  if (src.leader !== undefined)
+    x.gauge(`${PREFIX}leader`, '1 while this node is the leader (runs the jobs that fire once)', src.leader ? 1 : 0);
   x.gauge(
     `${PREFIX}mqtt_connected_clients`,
     'MQTT clients connected (vehicles and service accounts)',

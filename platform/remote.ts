@@ -39,6 +39,11 @@ export function createRemoteStage(
     telemetry: Pick<TelemetryStore, 'frames'>;
     /** The notifications' producer: a request tells the unit, a ring tells the engineers rung (in the session's transaction). */
     producer?: Pick<Producer, 'sessionRequested' | 'sessionRinging'>;
+    /** Cluster mode: rings and abandons fire on the leader only (cluster/leader.ts). */
+    gate?: () => boolean;
+    gatePollMs?: number;
+    /** Cluster mode: the fence of a timed ring's transaction (cluster/leader.ts). */
+    fence?: (tx: RecordsDb) => Promise<boolean>;
   },
   config: RemoteConfig,
 ) {
@@ -68,6 +73,9 @@ export function createRemoteStage(
       people: sessionPeople(accounts),
       frames: (vehicleId, from, to, limit) => deps.telemetry.frames(vehicleId, from, to, limit),
       ...(notify ? { notify } : {}),
+      ...(deps.gate ? { gate: deps.gate } : {}),
+      ...(deps.gatePollMs ? { gatePollMs: deps.gatePollMs } : {}),
+      ...(deps.fence ? { fence: deps.fence } : {}),
     },
     {
       ringMs: config.SESSION_RING_MS,

@@ -88,6 +88,12 @@ export interface RemoteSessionsDeps {
    * the unit told a session was requested, the accounts rung told over their channels and inbox.
    */
   notify?: SessionNotifications;
+  /** Cluster mode: rings and abandons fire on the leader only (cluster/leader.ts); default always. */
+  gate?: () => boolean;
+  /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
+  gatePollMs?: number;
+  /** Cluster mode: called first in a timed ring's transaction; false → not rung here (cluster/leader.ts `fence`). */
+  fence?: (tx: RecordsDb) => Promise<boolean>;
 }
 
 /** Hooks called inside a session change's transaction (notifications/producer.ts implements them). */
@@ -195,6 +201,8 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       return next;
     },
     check: () => checkDue(),
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { pollMs: deps.gatePollMs } : {}),
   });
 
   // ---------- writing
@@ -320,6 +328,7 @@ export function createRemoteSessions(deps: RemoteSessionsDeps, options: RemoteSe
       if (r.ring_due_at !== null && Number(r.ring_due_at) <= at && r.status !== 'live') {
         const next = await ringFor(r.ring_step ? NEXT_RING[r.ring_step] : 'primary');
         await write(async (tx, p) => {
+          if (deps.fence && !(await deps.fence(tx))) return;
           const s = await getSession(tx, id);
           if (s.session.status !== 'requested' && s.session.status !== 'ringing') return;
           if (s.ringDueAt === null || s.ringDueAt > now()) return;

@@ -3,7 +3,13 @@ import type { TelemetryStore } from './store.ts';
 
 /** Deletes telemetry older than the retention period, at start and then every interval. */
 export function createRetention(
-  deps: { store: TelemetryStore; log: Logger; now?: () => number },
+  deps: {
+    store: TelemetryStore;
+    log: Logger;
+    now?: () => number;
+    /** Cluster mode: only the leader deletes (cluster/leader.ts); default always. */
+    gate?: () => boolean;
+  },
   options: { days: number; intervalMs?: number },
 ) {
   const now = deps.now ?? Date.now;
@@ -17,6 +23,7 @@ export function createRetention(
     return removed;
   };
   const tick = () => {
+    if (deps.gate && !deps.gate()) return;
     running = run().catch((err: unknown) => {
       deps.log.error({ err }, 'telemetry retention failed');
       return 0;

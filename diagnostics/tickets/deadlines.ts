@@ -12,26 +12,45 @@ export function createDeadlineTimer(deps: {
   check: () => Promise<void>;
   now: () => number;
   log: Logger;
+  /**
+   * Whether this process may act now (cluster mode: the leader, cluster/leader.ts); checked at each
+   * fire. Closed, nothing is checked and the timer looks again after `pollMs`. Default: always open.
+   */
+  gate?: () => boolean;
+  /**
+   * At most this long between two looks at the database (cluster mode: the due times another node
+   * wrote do not re-arm this node's timer). Default: none, the timer waits for the earliest due time.
+   */
+  pollMs?: number;
 }) {
+  const gate = deps.gate ?? (() => true);
+  const pollMs = deps.pollMs ?? Number.POSITIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
 
   async function fire(): Promise<void> {
+    if (!gate()) return arm(pollMs);
     await deps.check();
     await reschedule();
   }
 
-  async function reschedule(): Promise<void> {
-    if (!running) return;
-    const next = await deps.nextDue();
+  function arm(delay: number): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (next === null || !running) return;
-    const delay = Math.min(Math.max(0, next - deps.now()), 2 ** 31 - 1);
+    if (!running || delay === Number.POSITIVE_INFINITY) return;
     timer = setTimeout(
       () => void fire().catch((err: unknown) => deps.log.error({ err }, 'deadline check failed')),
-      delay,
+      Math.min(Math.max(0, delay), 2 ** 31 - 1),
     );
+  }
+
+  async function reschedule(): Promise<void> {
+    if (!running) return;
+    // not the leader: no need to read the due times; look again later
+    if (!gate()) return arm(pollMs);
+    const next = await deps.nextDue();
+    if (!running) return;
+    arm(Math.min(next === null ? Number.POSITIVE_INFINITY : next - deps.now(), pollMs));
   }
 
   return {

@@ -104,6 +104,15 @@ export interface TicketServiceDeps {
    */
   escalation?: (at: number) => Promise<string[]>;
   now?: () => number;
+  /** Cluster mode: whether this node may fire its timer's jobs now (the leader); default always. */
+  gate?: () => boolean;
+  /** Cluster mode: the longest wait between two looks at the due times (another node writes them too). */
+  gatePollMs?: number;
+  /**
+   * Cluster mode: called first in each breach's transaction; false (no longer the leader) → that
+   * breach is not recorded here (cluster/leader.ts `fence`). Default: none.
+   */
+  fence?: (tx: RecordsDb) => Promise<boolean>;
 }
 
 export interface TicketServiceOptions {
@@ -183,6 +192,8 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     check: breachOverdue,
     now,
     log,
+    ...(deps.gate ? { gate: deps.gate } : {}),
+    ...(deps.gatePollMs ? { pollMs: deps.gatePollMs } : {}),
   });
 
   const opened = (ticket: Ticket) => async () => {
@@ -247,6 +258,7 @@ export function createTicketService(deps: TicketServiceDeps, options: TicketServ
     const lead = people[0]!;
     for (const due of overdue) {
       const result = await inTransaction(db, async (tx) => {
+        if (deps.fence && !(await deps.fence(tx))) return undefined;
         const t = await getTicket(tx, due.id);
         const missed: ('work_content' | 'plan')[] = [];
         if (t.workContentDoneAt === null && t.workContentDueAt <= at && !t.breaches.includes('work_content'))
