@@ -21,9 +21,9 @@ export function prng(seed: number): () => number {
 }
 
 /** Polls `cond` every 50 ms until it holds; fails after `ms` naming `what`. */
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = performance.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
