@@ -53,8 +53,9 @@ const LEGACY_LAG = `SELECT
  * and invisible), and any later statement sees all of those that committed; transactions that get
  * an id later get one at or above it. So once rows of transaction T are read, no row of T or of a
  * transaction before T can appear any more: the order (txid, vehicle_id, ts, seq) only grows, and
- * the last exported (txid, key) is a cursor that skips nothing. A long-open transaction holds the
- * xmin back, and the export waits for it (the lag shows it); it never skips past it.
+ * the last exported (txid, key) is a cursor that skips nothing. A transaction with an id left open
+ * anywhere on the server holds the xmin back, and the export waits for it (the lag shows it); it
+ * never skips past it. (Read-only transactions get no id and hold nothing back.)
  */
 export function postgresExportSource(pool: pg.Pool): ExportSource<PostgresExportPosition> {
   const rowsOf = async (text: string, values: unknown[]) =>
