@@ -28,7 +28,8 @@ const AFTER_LEGACY: PostgresExportPosition = { ...EXPORT_START, txid: '0' };
 const LEGACY_AFTER = `SELECT ${SELECT_COLUMNS} FROM ${FRAMES_TABLE}
   WHERE txid IS NULL AND (vehicle_id, ts, seq) > ($1, $2, $3) ORDER BY vehicle_id, ts, seq LIMIT $4`;
 const SNAPSHOT_XMIN = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`;
-const ENDED_AFTER = `SELECT txid::text, ${SELECT_COLUMNS} FROM ${FRAMES_TABLE}
+// (the text of txid under another name: `ORDER BY txid` would otherwise sort by the output column, as text)
+const ENDED_AFTER = `SELECT txid::text AS txid_text, ${SELECT_COLUMNS} FROM ${FRAMES_TABLE}
   WHERE txid < $1::xid8 AND (txid, vehicle_id, ts, seq) > ($2::xid8, $3, $4, $5)
   ORDER BY txid, vehicle_id, ts, seq LIMIT $6`;
 const AFTER = `(txid, vehicle_id, ts, seq) > ($1::xid8, $2, $3, $4)`;

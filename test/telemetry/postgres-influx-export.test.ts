@@ -117,6 +117,19 @@ describe.skipIf(!enabled)('the InfluxDB export on the PostgreSQL store (TEST_DAT
     expect((await store.exportLag(await store.exportCursor('influx').load())).frames).toBe(0);
   });
 
+  it('orders by the transaction id as a number, not as its text (9 before 10)', async () => {
+    const { url, store } = await fresh();
+    const admin = await client(url);
+    await insertIn(admin, [stored('NINE', 1), stored('TEN', 1)]);
+    await admin.query(`UPDATE ${FRAMES_TABLE} SET txid = CASE vehicle_id WHEN 'NINE' THEN '9' ELSE '10' END::xid8`);
+    const all = await store.framesAfter(EXPORT_START, 10);
+    expect(all.map((r) => [r.position.txid, r.frame.vehicleId])).toEqual([
+      ['9', 'NINE'],
+      ['10', 'TEN'],
+    ]);
+    expect((await store.framesAfter(all[0]!.position, 10)).map((r) => r.frame.vehicleId)).toEqual(['TEN']);
+  });
+
   it('two exporters on one cursor (two nodes) never interleave: every frame exactly once', async () => {
     const { url, store } = await fresh();
     // the second node: its own store (pool) on the same database
