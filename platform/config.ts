@@ -465,10 +465,7 @@ export function loadConfig(env: Record<string, string | undefined>): PlatformCon
   };
 }
 
-/**
- * TELEMETRY_STORE=postgres needs a database, and refuses what reads telemetry.db itself: the
- * InfluxDB frame export follows that file's row order from its cursor (telemetry/influx-export.ts).
- */
+/** TELEMETRY_STORE=postgres needs a database; TELEMETRY_DATABASE_URL means nothing without it. */
 function telemetryStoreProblems(c: z.infer<typeof configSchema>): string[] {
   if (c.TELEMETRY_STORE !== 'postgres') {
     return c.TELEMETRY_DATABASE_URL !== undefined
@@ -479,10 +476,6 @@ function telemetryStoreProblems(c: z.infer<typeof configSchema>): string[] {
   if (c.TELEMETRY_DATABASE_URL === undefined && c.DATABASE_URL === undefined)
     out.push(
       'TELEMETRY_DATABASE_URL is missing: TELEMETRY_STORE=postgres needs a PostgreSQL URL (TELEMETRY_DATABASE_URL, or DATABASE_URL to share the records database)',
-    );
-  if (c.INFLUX_URL !== undefined)
-    out.push(
-      'INFLUX_URL cannot be used with TELEMETRY_STORE=postgres yet: the InfluxDB export reads telemetry.db (use TELEMETRY_STORE=sqlite, or unset INFLUX_URL)',
     );
   return out;
 }

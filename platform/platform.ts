@@ -45,10 +45,10 @@ import { loadTotpKey } from './totp-key.ts';
 import { renderPrometheus } from './prometheus.ts';
 import { tlsFileList, tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
-import { influxCursorFile, photoDir } from './data-files.ts';
+import { photoDir } from './data-files.ts';
 import { openRecords } from './records.ts';
-import { openTelemetry } from './telemetry.ts';
-import { createInfluxExport, fileCursor, influxWriter } from '../telemetry/influx-export.ts';
+import { frameExportOf, openTelemetry } from './telemetry.ts';
+import { createInfluxExport, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
 import { ledgerReportParts } from './report-parts.ts';
 import { createResourceRegister } from '../resources/register.ts';
@@ -142,11 +142,12 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
 
   const vehicles = createVehicleRegistry({ db: records, now });
   // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest
+  const frameExport = config.INFLUX_URL ? frameExportOf(telemetry, config) : undefined;
   const influxExport =
-    config.INFLUX_URL && 'framesAfter' in telemetry
+    config.INFLUX_URL && frameExport
       ? createInfluxExport(
           {
-            source: telemetry as SqliteTelemetryStore,
+            ...frameExport,
             tagsOf: async (id) => {
               const v = await vehicles.get(id);
               return v ? { unit: v.customerId, model: v.model } : {};
@@ -158,7 +159,6 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
               bucket: config.INFLUX_BUCKET,
               timeoutMs: config.INFLUX_TIMEOUT_MS,
             }),
-            cursor: fileCursor(influxCursorFile(config.dataDir)),
             counters,
             log: log.child({ module: 'influx-export' }),
             now,

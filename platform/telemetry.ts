@@ -1,9 +1,10 @@
 import type { Logger } from '../core/logger.ts';
-import { openPostgresTelemetryStore } from '../telemetry/postgres-store.ts';
-import { createSqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
+import { fileCursor, type ExportCursor, type ExportSource } from '../telemetry/influx-export.ts';
+import { openPostgresTelemetryStore, type PostgresTelemetryStore } from '../telemetry/postgres-store.ts';
+import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { PlatformConfig } from './config.ts';
-import { telemetryFile } from './data-files.ts';
+import { influxCursorFile, telemetryFile } from './data-files.ts';
 
 /**
  * The telemetry store the configuration names: the embedded SQLite file in DATA_DIR (the default),
@@ -19,4 +20,31 @@ export async function openTelemetry(
       onIdleError: (err) => log.child({ module: 'telemetry' }).warn({ err }, 'idle PostgreSQL connection failed'),
     });
   return createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
+}
+
+/** The name of the InfluxDB frame export's cursor row on PostgreSQL. */
+export const INFLUX_EXPORT_CURSOR = 'influx';
+
+/**
+ * Where the InfluxDB export reads the store and keeps its cursor: on PostgreSQL a row of the
+ * telemetry database (any node continues it), on SQLite a file beside telemetry.db. Undefined for a
+ * store that cannot export (the in-memory one of some tests).
+ */
+export function frameExportOf(
+  telemetry: TelemetryStore,
+  config: Pick<PlatformConfig, 'dataDir'>,
+): { source: ExportSource<unknown>; cursor: ExportCursor<unknown> } | undefined {
+  if ('exportCursor' in telemetry) {
+    const store = telemetry as PostgresTelemetryStore;
+    return { source: store, cursor: store.exportCursor(INFLUX_EXPORT_CURSOR) } as {
+      source: ExportSource<unknown>;
+      cursor: ExportCursor<unknown>;
+    };
+  }
+  if ('framesAfter' in telemetry)
+    return {
+      source: telemetry as SqliteTelemetryStore,
+      cursor: fileCursor(influxCursorFile(config.dataDir)),
+    } as { source: ExportSource<unknown>; cursor: ExportCursor<unknown> };
+  return undefined;
 }

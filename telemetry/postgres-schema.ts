@@ -18,6 +18,10 @@ export const ROLLUP_TABLES = [
 export const PARTITIONED_TABLES = [FRAMES_TABLE, ...ROLLUP_TABLES.map((r) => r.table)];
 /** The key of the advisory lock held while partitions are created or dropped (any node). */
 export const PARTITION_LOCK = 0x7e1e_0001;
+/** Where an export keeps its cursor (one row per export, by name): telemetry/postgres-export.ts. */
+export const EXPORT_CURSOR_TABLE = 'telemetry_export_cursor';
+/** With a hash of the export's name, the key of the advisory lock held during one export batch. */
+export const EXPORT_LOCK_CLASS = 0x7e1e_0002;
 
 /** The start of the UTC day `ts` falls into. */
 export function dayOf(ts: number): number {
@@ -54,6 +58,22 @@ const rollupColumns = FIELD_COLUMNS.map(
     `${c}_min double precision, ${c}_max double precision, ${c}_sum double precision NOT NULL, ${c}_n bigint NOT NULL`,
 ).join(',\n    ');
 
+/**
+ * Each frame row records the transaction that wrote it (`txid`, PostgreSQL's 64-bit xid8), which is
+ * what the export's cursor follows (telemetry/postgres-export.ts). Added to the parent, so every
+ * partition, present or future, has it. In a database made before the column existed it is added
+ * without a default first (no table rewrite: the rows there keep NULL, "legacy" rows the export
+ * sends first), then the default applies to rows stored from then on. Checked in the catalog first:
+ * ALTER TABLE would take its exclusive lock even with nothing to do.
+ */
+const EXPORT_COLUMN_SQL = `DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${FRAMES_TABLE}'::regclass
+                   AND attname = 'txid' AND NOT attisdropped) THEN
+      ALTER TABLE ${FRAMES_TABLE} ADD COLUMN txid xid8;
+      ALTER TABLE ${FRAMES_TABLE} ALTER COLUMN txid SET DEFAULT pg_current_xact_id();
+    END IF;
+  END $$;`;
+
 /** The parent tables (partitions come and go); safe to run on every start, under PARTITION_LOCK. */
 export const SCHEMA_SQL = `
   CREATE TABLE IF NOT EXISTS ${FRAMES_TABLE} (
@@ -61,6 +81,17 @@ export const SCHEMA_SQL = `
     PRIMARY KEY (vehicle_id, ts, seq)
   ) PARTITION BY RANGE (ts);
   CREATE INDEX IF NOT EXISTS ${FRAMES_TABLE}_ts ON ${FRAMES_TABLE} USING brin (ts);
+  ${EXPORT_COLUMN_SQL}
+  CREATE INDEX IF NOT EXISTS ${FRAMES_TABLE}_export ON ${FRAMES_TABLE} (txid, vehicle_id, ts, seq);
+  CREATE INDEX IF NOT EXISTS ${FRAMES_TABLE}_export_legacy ON ${FRAMES_TABLE} (vehicle_id, ts, seq) WHERE txid IS NULL;
+  CREATE TABLE IF NOT EXISTS ${EXPORT_CURSOR_TABLE} (
+    name text PRIMARY KEY,
+    txid xid8,
+    vehicle_id text NOT NULL,
+    ts bigint NOT NULL,
+    seq bigint NOT NULL,
+    saved_at timestamptz NOT NULL DEFAULT now()
+  );
   ${ROLLUP_TABLES.map(
     ({ table }) => `CREATE TABLE IF NOT EXISTS ${table} (
     vehicle_id text NOT NULL,

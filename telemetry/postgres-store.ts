@@ -19,6 +19,8 @@ import {
   SCHEMA_SQL,
   SELECT_COLUMNS,
 } from './postgres-schema.ts';
+import type { ExportCursor, ExportSource } from './influx-export.ts';
+import { postgresExportCursor, postgresExportSource, type PostgresExportPosition } from './postgres-export.ts';
 import { bucketing, emptySeries, ROLLUP_COARSE_MS, ROLLUP_MS, type Series, type TelemetryStore } from './store.ts';
 
 export interface PostgresTelemetryOptions {
@@ -28,6 +30,12 @@ export interface PostgresTelemetryOptions {
   maxConnections?: number;
   /** Told about an idle pooled connection that failed (the pool replaces it). */
   onIdleError?: (err: Error) => void;
+}
+
+/** The PostgreSQL store also feeds the InfluxDB export, with its cursor in the database (postgres-export.ts). */
+export interface PostgresTelemetryStore extends TelemetryStore, ExportSource<PostgresExportPosition> {
+  /** The cursor of the export called `name`, kept in `telemetry_export_cursor`. */
+  exportCursor(name: string): ExportCursor<PostgresExportPosition>;
 }
 
 /** PostgreSQL type oids read as JS numbers (epoch ms, seq, counts, sums), all below 2^53. */
@@ -45,7 +53,7 @@ const MAX_TRIES = 3;
  * flushed (`synchronous_commit = on`, whatever the server's default), so a PUBACK sent after it
  * survives a crash of the platform or of the database server. Schema and partitions: postgres-schema.ts.
  */
-export async function openPostgresTelemetryStore(options: PostgresTelemetryOptions): Promise<TelemetryStore> {
+export async function openPostgresTelemetryStore(options: PostgresTelemetryOptions): Promise<PostgresTelemetryStore> {
   const types = new pg.TypeOverrides();
   types.setTypeParser(PG_INT8, (v) => Number(v));
   types.setTypeParser(PG_NUMERIC, (v) => Number(v));
@@ -137,7 +145,17 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
     }
   }
 
-  const store: TelemetryStore = {
+  const exportSource = postgresExportSource(pool);
+  const store: PostgresTelemetryStore = {
+    async framesAfter(position, limit) {
+      guard();
+      return exportSource.framesAfter(position, limit);
+    },
+    async exportLag(position) {
+      guard();
+      return exportSource.exportLag(position);
+    },
+    exportCursor: (name) => postgresExportCursor(pool, name),
     async append(frames) {
       guard();
       if (frames.length === 0) return { inserted: [] };

@@ -126,7 +126,7 @@ async function main(): Promise<number> {
     let lastPrint = started;
     while (Date.now() - started < maxS * 1000) {
       await new Promise((r) => setTimeout(r, 100));
-      const lag = await store.exportLag(exporter.stats().position);
+      const lag = await store.exportLag(exporter.stats().position ?? 0);
       if (Date.now() - lastPrint >= 5000) {
         lastPrint = Date.now();
         console.error(`  exported ${exporter.stats().exportedFrames}, lag ${lag.frames} frames, live +${liveFrames}`);
@@ -143,11 +143,11 @@ async function main(): Promise<number> {
     await appending;
     const total = seed.frames + liveFrames;
     const drainStart = Date.now();
-    while ((await store.exportLag(exporter.stats().position)).frames > 0 && Date.now() - drainStart < 60_000)
+    while ((await store.exportLag(exporter.stats().position ?? 0)).frames > 0 && Date.now() - drainStart < 60_000)
       await new Promise((r) => setTimeout(r, 100));
     await exporter.stop();
     // frames the export had not sent when the run ended (not caught up within --max): pending, not lost
-    const pending = (await store.exportLag(exporter.stats().position)).frames;
+    const pending = (await store.exportLag(exporter.stats().position ?? 0)).frames;
     const onServer = await countPoints(`http://127.0.0.1:${port}`, fromTs, liveLastTs);
     const elapsedS = (caughtUpMs ?? Date.now() - started) / 1000;
     const exportRate = exportedAtCatchUp / elapsedS;

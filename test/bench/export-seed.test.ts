@@ -7,7 +7,7 @@ import { exportVehicleId, seedBacklog } from '../../bench/export/seed.ts';
 import { VICTORIA_METRICS, countPoints, freePort, startVictoria, stopVictoria } from '../../bench/export/victoria.ts';
 import { createCounters } from '../../core/counters.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { createInfluxExport, influxWriter } from '../../telemetry/influx-export.ts';
+import { createInfluxExport, influxWriter, type ExportCursor } from '../../telemetry/influx-export.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 
 /**
@@ -49,6 +49,18 @@ describe.skipIf(!present)('bench:export seed and count', () => {
     expect((await seedBacklog(store, { vehicles: 5, rateHz: 2, seconds: 30, fromTs, batchFrames: 64 })).frames).toBe(0);
   });
 
+  /** The cursor kept in memory only. */
+  function memoryCursor(): ExportCursor<number> {
+    let position = 0;
+    return {
+      load: async () => position,
+      async turn(step) {
+        position = (await step(position)) ?? position;
+        return true;
+      },
+    };
+  }
+
   it('the count on the server is 0 before the export and every frame after it; a missing point shows', async () => {
     expect(await countPoints(url, fromTs, fromTs + 30_000)).toEqual({ points: 0, series: 0 });
     const exporter = createInfluxExport(
@@ -56,7 +68,7 @@ describe.skipIf(!present)('bench:export seed and count', () => {
         source: store,
         tagsOf: async () => ({ unit: 'C1', model: 'PW-2000' }),
         write: influxWriter({ url, token: '', org: 'bench', bucket: 'bench', timeoutMs: 10_000 }),
-        cursor: { load: () => 0, save: () => undefined },
+        cursor: memoryCursor(),
         counters: createCounters(),
         log: silentLogger(),
       },
