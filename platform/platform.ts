@@ -148,6 +148,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       ? createInfluxExport(
           {
             ...frameExport,
+            // in a cluster the leader exports (the cursor's lock keeps a second exporter out anyway)
+            gate: () => leader.isLeader(),
             tagsOf: async (id) => {
               const v = await vehicles.get(id);
               return v ? { unit: v.customerId, model: v.model } : {};
