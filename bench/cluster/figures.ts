@@ -131,9 +131,12 @@ export interface PhaseInput {
   /** CPU seconds of the Redis server (shared with anyone else using it). */
   redisCpuS?: number;
   loadCpuS: number;
-  /** pg_stat_database deltas of the run's database over the window. */
-  commits?: number;
-  rowsInserted?: number;
+  /**
+   * pg_stat_database deltas of the run's database over the whole phase (nodes started → stopped:
+   * warm-up, window and drain; the nodes' own background queries included), and the frames stored
+   * in that time.
+   */
+  writes?: { frames: number; commits: number; rowsInserted: number };
 }
 
 export interface PhaseFigures {
@@ -154,7 +157,7 @@ export interface PhaseFigures {
   loadCpuPct: number;
   commitsPerFrame: number | null;
   rowsPerFrame: number | null;
-  /** Frames per commit (the batching the store achieves). */
+  /** Frames per committed transaction (the batching the store achieves; every statement outside one counts too). */
   framesPerCommit: number | null;
 }
 
@@ -168,6 +171,7 @@ export function phaseFigures(p: PhaseInput): PhaseFigures {
   const frames = p.framesByNode.reduce((a, b) => a + b, 0);
   const nodesCpu = p.cpuSByNode.reduce((a, b) => a + b, 0);
   const serverSide = nodesCpu + (p.postgresCpuS ?? 0) + (p.redisCpuS ?? 0);
+  const w = p.writes;
   return {
     framesPerS: p.windowS > 0 ? Math.round(frames / p.windowS) : 0,
     frames,
@@ -180,9 +184,9 @@ export function phaseFigures(p: PhaseInput): PhaseFigures {
     postgresCpuPct: pct(p.postgresCpuS, p.windowS),
     redisCpuPct: pct(p.redisCpuS, p.windowS),
     loadCpuPct: pct(p.loadCpuS, p.windowS) ?? 0,
-    commitsPerFrame: p.commits === undefined || frames <= 0 ? null : round(p.commits / frames, 4),
-    rowsPerFrame: p.rowsInserted === undefined || frames <= 0 ? null : round(p.rowsInserted / frames, 3),
-    framesPerCommit: p.commits === undefined || p.commits <= 0 ? null : round(frames / p.commits, 1),
+    commitsPerFrame: !w || w.frames <= 0 ? null : round(w.commits / w.frames, 4),
+    rowsPerFrame: !w || w.frames <= 0 ? null : round(w.rowsInserted / w.frames, 3),
+    framesPerCommit: !w || w.commits <= 0 ? null : round(w.frames / w.commits, 1),
   };
 }
 
