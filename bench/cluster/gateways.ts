@@ -54,10 +54,13 @@ async function main() {
   const port = num('port');
   if (!args.creds) throw new Error('--creds is required');
   const creds = (JSON.parse(readFileSync(args.creds, 'utf8')) as Credential[]).slice(0, num('count'));
-  setTimeout(() => {
-    log(`--max-s ${num('max-s')} reached; exiting`);
-    process.exit(2);
-  }, num('max-s') * 1000).unref();
+  setTimeout(
+    () => {
+      log(`--max-s ${num('max-s')} reached; exiting`);
+      process.exit(2);
+    },
+    num('max-s') * 1000,
+  ).unref();
 
   let inflight = 0;
   let errors = 0;

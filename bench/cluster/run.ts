@@ -16,7 +16,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { platformEntry, startPlatform, type PlatformProcess } from '../platform-process.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
@@ -81,7 +80,14 @@ if (parsed === 'help') {
 }
 const s: ClusterSettings = parsed;
 // the nodes get their cluster settings from the bench alone (the SQLite node none of them)
-for (const k of ['DATABASE_URL', 'TELEMETRY_STORE', 'TELEMETRY_DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'NODE_ID'])
+for (const k of [
+  'DATABASE_URL',
+  'TELEMETRY_STORE',
+  'TELEMETRY_DATABASE_URL',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'NODE_ID',
+])
   delete process.env[k];
 
 const lifecycle = benchLifecycle({ name: 'bench', tempPrefix: 'powerwatch-cluster-', keepData: s.keepData });
@@ -362,7 +368,15 @@ async function failoverPhase(run: Run, credsFile: string): Promise<FailoverResul
       acked += seqs.length;
       for (const seq of seqs) if (!stored.has(`${id}#${seq}`)) lost++;
     }
-    return { nodes: f.nodes, gateways: f.gateways, rounds, acked, stored: stored.size, lost, inflightLeft: res.inflightLeft };
+    return {
+      nodes: f.nodes,
+      gateways: f.gateways,
+      rounds,
+      acked,
+      stored: stored.size,
+      lost,
+      inflightLeft: res.inflightLeft,
+    };
   } finally {
     await children.stop(gw, 10_000);
     await balancer.close();
@@ -375,7 +389,9 @@ async function failoverPhase(run: Run, credsFile: string): Promise<FailoverResul
 const fmt = (x: number | null | undefined, unit = '') => (x === null || x === undefined ? '–' : `${x}${unit}`);
 
 function phaseLabel(p: PhaseResult) {
-  return p.store === 'sqlite' ? 'SQLite, 1 node (embedded)' : `PostgreSQL + Redis, ${p.nodes} node${p.nodes > 1 ? 's' : ''}`;
+  return p.store === 'sqlite'
+    ? 'SQLite, 1 node (embedded)'
+    : `PostgreSQL + Redis, ${p.nodes} node${p.nodes > 1 ? 's' : ''}`;
 }
 
 function report(phases: PhaseResult[], failover: FailoverResult | undefined) {
@@ -384,7 +400,8 @@ function report(phases: PhaseResult[], failover: FailoverResult | undefined) {
   say('results — frames stored per second (closed loop, QoS 1, PUBACK only after the commit)');
   for (const p of phases) {
     const f = p.figures;
-    const vsSqlite = sqlite && p !== sqlite ? ` (${(f.framesPerS / sqlite.figures.framesPerS).toFixed(2)}× SQLite)` : '';
+    const vsSqlite =
+      sqlite && p !== sqlite ? ` (${(f.framesPerS / sqlite.figures.framesPerS).toFixed(2)}× SQLite)` : '';
     say(`  ${phaseLabel(p)}`);
     say(
       `    ${f.framesPerS} frames/s${vsSqlite}; zero loss: ${p.acked} acknowledged, ${p.stored} stored, lost ${p.lost}${p.extra ? `, stored without ack ${p.extra}` : ''}   ${p.lost === 0 ? 'PASS' : 'FAIL'}`,
@@ -472,7 +489,9 @@ async function main(): Promise<number> {
   const limits = fileLimits();
   const needed = Math.max(s.vehicles, s.failover?.gateways ?? 0);
   if (needed + 1024 > limits.hard)
-    throw new Error(`the open-file limit (${limits.hard}) is too low for ${needed} connections; raise it with \`ulimit -n\``);
+    throw new Error(
+      `the open-file limit (${limits.hard}) is too low for ${needed} connections; raise it with \`ulimit -n\``,
+    );
   const tempDir = lifecycle.tempDir();
   const db = await createBenchDatabase(s.pgUrl, 'powerwatch_cluster_');
   lifecycle.onCleanup(db.drop);

@@ -277,7 +277,8 @@ async function runIdle(creds: Credential[], port: readonly number[]): Promise<vo
 
 async function main() {
   const ports = (args.ports ?? args.port ?? '').split(',').filter(Boolean).map(Number);
-  if (!ports.length || !ports.every((p) => Number.isInteger(p) && p > 0)) throw new Error('--port or --ports is required');
+  if (!ports.length || !ports.every((p) => Number.isInteger(p) && p > 0))
+    throw new Error('--port or --ports is required');
   if (!args.creds) throw new Error('--creds is required');
   const all = JSON.parse(readFileSync(args.creds, 'utf8')) as Credential[];
   const count = args.count === undefined ? all.length : Math.floor(num('count'));
