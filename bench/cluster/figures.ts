@@ -243,7 +243,8 @@ export interface FailoverRound {
 
 export function failoverFigures(rounds: readonly FailoverRound[]): {
   rounds: number;
-  gateways: number;
+  /** Gateways on the killed nodes, all rounds together. */
+  onKilledNodes: number;
   reconnected: number;
   p50Ms: number | null;
   maxMs: number | null;
@@ -253,7 +254,7 @@ export function failoverFigures(rounds: readonly FailoverRound[]): {
   const all = rounds.flatMap((r) => r.reconnectMs);
   return {
     rounds: rounds.length,
-    gateways: rounds.reduce((n, r) => n + r.onNode, 0),
+    onKilledNodes: rounds.reduce((n, r) => n + r.onNode, 0),
     reconnected: all.length,
     p50Ms: quantile(all, 0.5),
     maxMs: all.length ? Math.max(...all) : null,

@@ -426,7 +426,7 @@ function report(phases: PhaseResult[], failover: FailoverResult | undefined) {
       `  failover (${failover.nodes} nodes, ${failover.gateways} gateways through the balancer, kill -9 of one node per round, ${ff.rounds} rounds):`,
     );
     say(
-      `    kill → connected again elsewhere: p50 ${fmt(ff.p50Ms, ' ms')}, max ${fmt(ff.maxMs, ' ms')} over ${ff.reconnected} of ${ff.gateways} gateways; all back per round: ${ff.allBackMs.map((x) => fmt(x, ' ms')).join(', ')}`,
+      `    kill → connected again elsewhere: p50 ${fmt(ff.p50Ms, ' ms')}, max ${fmt(ff.maxMs, ' ms')} over ${ff.reconnected} of ${ff.onKilledNodes} gateways; all back per round: ${ff.allBackMs.map((x) => fmt(x, ' ms')).join(', ')}`,
     );
     say(
       `    zero loss: ${failover.acked} acknowledged, lost ${failover.lost}${failover.inflightLeft ? ` (${failover.inflightLeft} publishes unanswered at the end)` : ''}   ${failover.lost === 0 && failover.rounds.every((r) => r.complete) ? 'PASS' : 'FAIL'}`,

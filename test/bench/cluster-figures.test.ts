@@ -109,6 +109,6 @@ describe('bench:cluster figures', () => {
       { node: 'node-1', onNode: 3, reconnectMs: [400, 900, 300], complete: true },
       { node: 'node-2', onNode: 2, reconnectMs: [500], complete: false },
     ]);
-    expect(f).toEqual({ rounds: 2, gateways: 5, reconnected: 4, p50Ms: 400, maxMs: 900, allBackMs: [900, null] });
+    expect(f).toEqual({ rounds: 2, onKilledNodes: 5, reconnected: 4, p50Ms: 400, maxMs: 900, allBackMs: [900, null] });
   });
 });
