@@ -48,7 +48,8 @@ function buildPlatform(root: string): string {
  * LOG_LEVEL=warn, ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed
  * on (so platform settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`)
  * and a METRICS_TOKEN made for the run unless the environment has one (`/metrics` is not public);
- * resolves once `/healthz` answers.
+ * `options.env` is added last (bench:cluster: DATABASE_URL, REDIS_URL, NODE_ID …). Resolves once
+ * `/healthz` answers.
  */
 export async function startPlatform(
   children: Children,
@@ -56,7 +57,7 @@ export async function startPlatform(
   dataDir: string,
   fdLimit: number,
   nodeArgs: string[] = [],
-  options: { inspect?: boolean } = {},
+  options: { inspect?: boolean; env?: Record<string, string>; label?: string } = {},
 ): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   // the inspector, on a free port, idle until the cause breakdown profiles the window
@@ -68,7 +69,7 @@ export async function startPlatform(
   );
   let inspectorUrl: string | undefined;
   const metricsToken = process.env.METRICS_TOKEN || randomBytes(24).toString('base64url');
-  const child = children.spawn('platform', command, args, {
+  const child = children.spawn(options.label ?? 'platform', command, args, {
     cwd: root,
     env: {
       ...process.env,
@@ -80,6 +81,7 @@ export async function startPlatform(
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       LOG_PRETTY: 'false',
       METRICS_TOKEN: metricsToken,
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

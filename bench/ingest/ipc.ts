@@ -23,6 +23,8 @@ export interface LoadResult {
   disconnects: number;
   /** PUBACKs received inside the measurement window. */
   ackedInWindow: number;
+  /** With --ports (several listeners): PUBACKs inside the window per listener, in --ports order. */
+  ackedInWindowByPort?: number[];
   /** PUBLISH packets sent inside the measurement window. */
   publishedInWindow: number;
   windowStart: number;

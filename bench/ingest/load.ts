@@ -8,6 +8,10 @@
  *                connections); measures publish→PUBACK latency of frames sent in the window.
  *   --mode idle  connects and holds the connections (keepalive pings only) until told to release.
  *
+ * --ports=P1,P2,… instead of --port spreads the connections round-robin over several listeners
+ * (bench:cluster: one per node; connection i goes to the i-th modulo their count) and counts the
+ * window's PUBACKs per listener.
+ *
  * Every loop is bounded: connecting by --connect-timeout, the run by --warmup + --duration, the
  * drain of in-flight publishes by --drain-timeout, the idle hold by --hold-max.
  */
@@ -24,6 +28,7 @@ const { values: args } = parseArgs({
   options: {
     mode: { type: 'string', default: 'max' },
     port: { type: 'string' },
+    ports: { type: 'string' },
     creds: { type: 'string' },
     count: { type: 'string' },
     duration: { type: 'string', default: '20' },
@@ -49,7 +54,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 exitWithParent();
 
-const connectAll = (creds: Credential[], port: number) =>
+const connectAll = (creds: Credential[], port: number | readonly number[]) =>
   connectVehicles(creds, port, {
     concurrency: num('connect-concurrency'),
     timeoutMs: num('connect-timeout') * 1000,
@@ -92,8 +97,8 @@ interface Conn {
   inflight: number;
 }
 
-async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number): Promise<LoadResult> {
-  const { clients, failed, firstError: connectError, ms } = await connectAll(creds, port);
+async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonly number[]): Promise<LoadResult> {
+  const { clients, failed, firstError: connectError, ms } = await connectAll(creds, ports);
   void send({
     type: 'connected',
     connected: creds.length - failed,
@@ -115,6 +120,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number):
     inflight: 0,
   }));
   const ackedByVehicle = new Array<number>(conns.length).fill(0);
+  const ackedInWindowByPort = new Array<number>(ports.length).fill(0);
   let published = 0;
   let acked = 0;
   let errors = 0;
@@ -159,7 +165,10 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number):
       }
       acked++;
       ackedByVehicle[i]!++;
-      if (measuring) ackedInWindow++;
+      if (measuring) {
+        ackedInWindow++;
+        ackedInWindowByPort[i % ports.length]!++;
+      }
       if (mode === 'rate') {
         if (t0 >= windowStartPerf && nSamples < maxSamples) {
           sentAt[nSamples] = t0 - windowStartPerf;
@@ -228,6 +237,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number):
     errors,
     disconnects,
     ackedInWindow,
+    ...(ports.length > 1 ? { ackedInWindowByPort } : {}),
     publishedInWindow,
     windowStart: t0,
     windowEnd: t1,
@@ -246,7 +256,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], port: number):
   return result;
 }
 
-async function runIdle(creds: Credential[], port: number): Promise<void> {
+async function runIdle(creds: Credential[], port: readonly number[]): Promise<void> {
   const { clients, failed, firstError, ms } = await connectAll(creds, port);
   let closed = 0;
   for (const c of clients) c?.on('close', () => closed++);
@@ -266,16 +276,17 @@ async function runIdle(creds: Credential[], port: number): Promise<void> {
 }
 
 async function main() {
-  const port = Number(args.port);
-  if (!Number.isInteger(port) || port <= 0) throw new Error('--port is required');
+  const ports = (args.ports ?? args.port ?? '').split(',').filter(Boolean).map(Number);
+  if (!ports.length || !ports.every((p) => Number.isInteger(p) && p > 0))
+    throw new Error('--port or --ports is required');
   if (!args.creds) throw new Error('--creds is required');
   const all = JSON.parse(readFileSync(args.creds, 'utf8')) as Credential[];
   const count = args.count === undefined ? all.length : Math.floor(num('count'));
   if (count > all.length) throw new Error(`--count ${count} but only ${all.length} credentials`);
   const creds = all.slice(0, count);
-  if (args.mode === 'idle') return runIdle(creds, port);
+  if (args.mode === 'idle') return runIdle(creds, ports);
   if (args.mode !== 'max' && args.mode !== 'rate') throw new Error(`unknown --mode ${args.mode}`);
-  const result = await runLoad(args.mode, creds, port);
+  const result = await runLoad(args.mode, creds, ports);
   if (process.send) await send({ type: 'result', result });
   else console.log(JSON.stringify({ ...result, ackedByVehicle: undefined })); // run by hand, for debugging
 }

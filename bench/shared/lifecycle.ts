@@ -15,14 +15,19 @@ export function benchLifecycle(options: { name: string; tempPrefix: string; keep
   const children = new Children();
   let tempDir: string | undefined;
   let cleaned = false;
+  let cleaning: Promise<void> | undefined;
   const hooks: (() => Promise<void>)[] = [];
 
-  async function cleanup() {
-    if (cleaned) return;
-    cleaned = true;
-    await children.stopAll();
-    for (const hook of hooks) await hook().catch((err: unknown) => note(`cleanup: ${String(err)}`));
-    if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
+  // one clean-up, which every way out waits for: after Ctrl-C, `main` fails too (its children
+  // are gone) and must not exit before the hooks (e.g. dropping the run's database) are done
+  function cleanup(): Promise<void> {
+    cleaning ??= (async () => {
+      cleaned = true;
+      await children.stopAll();
+      for (const hook of hooks) await hook().catch((err: unknown) => note(`cleanup: ${String(err)}`));
+      if (tempDir && !keepData) rmSync(tempDir, { recursive: true, force: true });
+    })();
+    return cleaning;
   }
   process.on('exit', () => {
     children.killAllNow();

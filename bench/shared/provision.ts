@@ -35,26 +35,55 @@ export async function provisionVehicles(
   const db = await openSqliteRecords({ file: recordsFile(dataDir) });
   try {
     await sql`PRAGMA synchronous = OFF`.execute(db);
-    const registry = createVehicleRegistry({ db });
-    const creds: Credential[] = [];
-    const CHUNK = 256;
-    for (let start = 0; start < count; start += CHUNK) {
-      const ids = Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => benchVehicleId(start + k));
-      const added = await Promise.all(
-        ids.map((id, k) =>
-          registry.add({
-            id,
-            customerId: customerOf(start + k),
-            model: 'bench-gateway',
-            profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } },
-          }),
-        ),
-      );
-      for (const a of added) creds.push({ id: a.vehicle.id, secret: a.secret });
-      onProgress?.(creds.length);
-    }
-    return creds;
+    return await addBenchVehicles(createVehicleRegistry({ db }), count, onProgress, customerOf);
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * The same on the PostgreSQL records database at `url` (bench:cluster: the nodes' shared records),
+ * migrated first if it is new.
+ */
+export async function provisionVehiclesInPostgres(
+  platformRoot: string,
+  url: string,
+  count: number,
+  onProgress?: (done: number) => void,
+): Promise<Credential[]> {
+  const load = <T>(path: string) => import(pathToFileURL(join(platformRoot, path)).href) as Promise<T>;
+  const { openPostgresRecords } = await load<RecordsModule>('records/db.ts');
+  const { createVehicleRegistry } = await load<VehiclesModule>('registry/vehicles.ts');
+  const db = await openPostgresRecords({ url, maxConnections: 8 });
+  try {
+    return await addBenchVehicles(createVehicleRegistry({ db }), count, onProgress, () => 'bench');
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function addBenchVehicles(
+  registry: ReturnType<VehiclesModule['createVehicleRegistry']>,
+  count: number,
+  onProgress: ((done: number) => void) | undefined,
+  customerOf: (i: number) => string,
+): Promise<Credential[]> {
+  const creds: Credential[] = [];
+  const CHUNK = 256;
+  for (let start = 0; start < count; start += CHUNK) {
+    const ids = Array.from({ length: Math.min(CHUNK, count - start) }, (_, k) => benchVehicleId(start + k));
+    const added = await Promise.all(
+      ids.map((id, k) =>
+        registry.add({
+          id,
+          customerId: customerOf(start + k),
+          model: 'bench-gateway',
+          profile: { hasGenerator: true, battery: { nominalV: 24, capacityAh: 200 } },
+        }),
+      ),
+    );
+    for (const a of added) creds.push({ id: a.vehicle.id, secret: a.secret });
+    onProgress?.(creds.length);
+  }
+  return creds;
 }

@@ -70,3 +70,20 @@ export async function postgresBackends(url: string): Promise<number[]> {
     await client.end();
   }
 }
+
+/**
+ * The run's database's activity counters so far (`pg_stat_database`: committed transactions and
+ * rows inserted), for database writes per frame; the server publishes them within about a second.
+ */
+export async function databaseActivity(url: string): Promise<{ commits: number; rowsInserted: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ commits: string; rows: string }>(
+      `SELECT xact_commit AS commits, tup_inserted AS rows FROM pg_stat_database WHERE datname = current_database()`,
+    );
+    return { commits: Number(rows[0]?.commits ?? NaN), rowsInserted: Number(rows[0]?.rows ?? NaN) };
+  } finally {
+    await client.end();
+  }
+}

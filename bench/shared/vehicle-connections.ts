@@ -65,11 +65,12 @@ export interface Connected {
 
 /**
  * Connects every vehicle, `concurrency` connects in flight at a time, within `timeoutMs` in all
- * (what is not tried by then counts as failed); `progress` hears a line every 5 s.
+ * (what is not tried by then counts as failed); `progress` hears a line every 5 s. With a list of
+ * ports (bench:cluster: one per node), vehicle `i` connects to `ports[i % ports.length]`.
  */
 export async function connectVehicles(
   creds: Credential[],
-  port: number,
+  port: number | readonly number[],
   options: { concurrency: number; timeoutMs: number; keepalive: number; progress?: (text: string) => void },
 ): Promise<Connected> {
   const concurrency = Math.max(1, Math.floor(options.concurrency));
@@ -86,7 +87,8 @@ export async function connectVehicles(
       if (remaining <= 0) break;
       const i = next++;
       try {
-        clients[i] = await connectVehicle(creds[i]!, port, options.keepalive, Math.min(30_000, remaining));
+        const to = typeof port === 'number' ? port : port[i % port.length]!;
+        clients[i] = await connectVehicle(creds[i]!, to, options.keepalive, Math.min(30_000, remaining));
       } catch (err) {
         failed++;
         firstError ??= `${creds[i]!.id}: ${(err as Error).message}`;

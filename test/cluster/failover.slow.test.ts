@@ -30,7 +30,7 @@ import { deleteRedisPrefix, TEST_REDIS_URL } from '../helpers/cluster.ts';
 import { httpLogin, openLive, type LiveClient, type Login } from '../helpers/live-client.ts';
 import { frame } from '../helpers/platform.ts';
 import { withAdmin } from '../helpers/records.ts';
-import { startTcpBalancer, type TcpBalancer } from '../helpers/tcp-balancer.ts';
+import { startTcpBalancer, type TcpBalancer } from '../../bench/shared/tcp-balancer.ts';
 import { freePort, kill9, outputOf, startPlatformProcess, until } from '../reliability/kill-loop.ts';
 
 const ADMIN_URL = process.env.PW_CLUSTER_PG_URL ?? process.env.TEST_DATABASE_URL;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../../bench/shared/redis.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createTestDatabase, dropTestDatabase } from './records.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
@@ -85,18 +85,5 @@ export async function startTestCluster(
   return cluster;
 }
 
-/** Deletes every key under `prefix` (SCAN, never KEYS). */
-export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+/** Deletes every key under `prefix` (SCAN, never KEYS); shared with bench:cluster. */
+export { deleteRedisPrefix } from '../../bench/shared/redis.ts';

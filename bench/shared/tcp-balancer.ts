@@ -1,7 +1,7 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 
 /**
- * A TCP balancer for the cluster tests, standing for HAProxy (deploy/haproxy/haproxy.cfg): each new
+ * A TCP balancer for the cluster tests and bench:cluster, standing for HAProxy (deploy/haproxy/haproxy.cfg): each new
  * connection goes to the live backend with the fewest open connections; a backend that refuses the
  * connection is skipped for the next. When a backend dies its connections close on both sides, as
  * a balancer's do, and the clients reconnect through the balancer to the others.
