@@ -146,6 +146,8 @@ describe.skipIf(!ADMIN_URL)('a cluster node killed under load (3 processes, Post
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: redisPrefix,
       NODE_ID: node.name,
+      // a node taking a vehicle over rebuilds its rule state from the last 10 minutes (the fault's start included)
+      DIAGNOSTICS_RECOVERY_MS: '600000',
       MQTT_PORT: String(node.mqttPort),
       HTTP_PORT: String(node.httpPort),
     });
@@ -234,13 +236,20 @@ describe.skipIf(!ADMIN_URL)('a cluster node killed under load (3 processes, Post
       gateways.push(g);
     }
     await until(() => gateways.every((g) => g.client.connected), 60_000, 'every gateway connected');
-    // the faulty vehicle's last 150 s, at once: its alarms and its ticket open now
+    // the faulty vehicle's last 150 s, at once: 20 s on mains, then mains lost and the generator not
+    // starting; its alarms and its ticket open now
     const faulty = gateways.find((g) => g.id === FAULTY)!;
     const t0 = Date.now() - 150_000;
-    await faulty.client.publishAsync(
-      vehicleTopic(FAULTY, 'telemetry'),
-      JSON.stringify({ frames: Array.from({ length: 140 }, (_, i) => faultFrame(++faulty.seq, t0 + i * 1000)) }),
-      { qos: 1 },
+    const burst = Array.from({ length: 140 }, (_, i) =>
+      i < 20 ? frame(++faulty.seq, t0 + i * 1000) : faultFrame(++faulty.seq, t0 + i * 1000),
+    );
+    await faulty.client.publishAsync(vehicleTopic(FAULTY, 'telemetry'), JSON.stringify({ frames: burst }), {
+      qos: 1,
+    });
+    await until(
+      async () => (await sql(`select 1 from tickets where vehicle_id = $1`, [FAULTY])).length > 0,
+      30_000,
+      `${FAULTY}'s ticket`,
     );
     streaming = setInterval(publishAll, 1000);
     login = await httpLogin(base(nodes[0]!), DESK, DESK_PASSWORD);
