@@ -11,9 +11,10 @@ import '../errors.ts';
  *
  * Fleet hours (the exposure a failure rate is taken over): for every registered vehicle, the hours
  * it was in service inside the window — from its registration (`vehicles.created_at`, the platform's
- * delivery date) or the window's start, whichever is later, to the window's end or now. Telemetry
- * carries no engine-hour counter, and the part catalogue's fitment is not used (every vehicle counts),
- * so a rate is failures per 1,000 vehicle-hours of the whole fleet.
+ * delivery date) or the window's start, whichever is later, to the window's end or now. A part the
+ * catalogue lists with the models it fits is taken over the vehicles of those models only (the
+ * vehicles that carry it); a part without fitted models, or not in the catalogue, over the whole
+ * fleet. Telemetry carries no engine-hour counter: these are calendar hours in service.
  */
 export interface QualityRecordsTable {
   id: Generated<number>;
@@ -93,8 +94,10 @@ export interface FailureRate {
   supplierId: string;
   partNumber: string;
   failures: number;
-  /** Vehicle-hours of the fleet in the window (see above). */
+  /** Vehicle-hours in the window of the vehicles that carry the part (see above). */
   fleetHours: number;
+  /** Which vehicles `fleetHours` counts: those of the models the catalogue says the part fits, or all. */
+  exposure: 'fitted_models' | 'whole_fleet';
   /** Failures per 1,000 fleet hours; null with no fleet hours. */
   per1000Hours: number | null;
   /** Fleet hours per failure (mean time between failures); null without failures. */
@@ -141,12 +144,29 @@ export function createQuality(deps: { db: RecordsDb; now: () => number; supplier
     };
   }
 
-  /** Vehicle-hours of the registered fleet between `from` and `to`. */
-  async function fleetHours(from: number, to: number): Promise<number> {
-    const vehicles = await db.selectFrom('vehicles').select('created_at').execute();
+  /** Vehicle-hours of the registered fleet between `from` and `to` (of `models` only, when given). */
+  async function fleetHours(from: number, to: number, models?: readonly string[]): Promise<number> {
+    let q = db.selectFrom('vehicles').select('created_at');
+    if (models?.length) q = q.where('model', 'in', [...models]);
     let ms = 0;
-    for (const v of vehicles) ms += Math.max(0, to - Math.max(from, Number(v.created_at)));
+    for (const v of await q.execute()) ms += Math.max(0, to - Math.max(from, Number(v.created_at)));
     return ms / HOUR;
+  }
+
+  /** The models each of `partNumbers` fits, from the catalogue (parts fitting no model listed: absent). */
+  async function fittedModels(partNumbers: string[]): Promise<Map<string, string[]>> {
+    if (!partNumbers.length) return new Map();
+    const rows = await db
+      .selectFrom('parts')
+      .select(['part_no', 'fits_models'])
+      .where('part_no', 'in', partNumbers)
+      .execute();
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const models = JSON.parse(r.fits_models) as string[];
+      if (models.length) out.set(r.part_no, models);
+    }
+    return out;
   }
 
   return {
@@ -203,19 +223,31 @@ export function createQuality(deps: { db: RecordsDb; now: () => number; supplier
         .where('failed_at', '<=', to)
         .groupBy(['supplier_id', 'part_number'])
         .execute();
-      const rates = rows
-        .map((r) => {
-          const failures = Number(r.n);
-          return {
-            supplierId: r.supplier_id,
-            partNumber: r.part_number,
-            failures,
-            fleetHours: round(hours, 1),
-            per1000Hours: hours > 0 ? round((failures / hours) * 1000, 4) : null,
-            mtbfHours: failures > 0 ? round(hours / failures, 1) : null,
-          };
-        })
-        .sort((a, b) => b.failures - a.failures || a.supplierId.localeCompare(b.supplierId));
+      const fitted = await fittedModels([...new Set(rows.map((r) => r.part_number))]);
+      const byModels = new Map<string, number>();
+      const hoursOf = async (models: string[] | undefined): Promise<number> => {
+        if (!models) return hours;
+        const key = [...models].sort().join('\u0000');
+        let h = byModels.get(key);
+        if (h === undefined) byModels.set(key, (h = await fleetHours(window.from, to, models)));
+        return h;
+      };
+      const rates: FailureRate[] = [];
+      for (const r of rows) {
+        const failures = Number(r.n);
+        const models = fitted.get(r.part_number);
+        const exposure = await hoursOf(models);
+        rates.push({
+          supplierId: r.supplier_id,
+          partNumber: r.part_number,
+          failures,
+          fleetHours: round(exposure, 1),
+          exposure: models ? 'fitted_models' : 'whole_fleet',
+          per1000Hours: exposure > 0 ? round((failures / exposure) * 1000, 4) : null,
+          mtbfHours: failures > 0 && exposure > 0 ? round(exposure / failures, 1) : null,
+        });
+      }
+      rates.sort((a, b) => b.failures - a.failures || a.supplierId.localeCompare(b.supplierId));
       return { fleetHours: round(hours, 1), rates };
     },
     /** Quality feedback to a supplier about some of its quality records; its answer is awaited. */

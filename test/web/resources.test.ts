@@ -132,7 +132,7 @@ describe('resource register', () => {
   });
 
   it('computes a supplier part’s failure rate over fleet hours from tickets attributed to it, and tracks quality feedback', async () => {
-    await w.vehicles.add({ id: 'VA2', customerId: 'CA', name: 'Shelter A2', model: 'XJ-24' });
+    await w.vehicles.add({ id: 'VA2', customerId: 'CA', name: 'Shelter A2', model: 'XJ-30' });
     for (const s of [
       { id: 'SUP-GEN', name: 'Generator Works', contact: 'Wang, 0731-1000', status: 'approved' },
       { id: 'SUP-ELEC', name: 'Power Electronics Co', contact: 'Chen, 0731-2000' },
@@ -162,6 +162,19 @@ describe('resource register', () => {
       codeOf(await engineer.post(`/api/tickets/${t1.id}/quality-records`, { partNumber: 'P-X', supplierId: 'NOPE' })),
     ).toBe('SUPPLIER_NOT_FOUND');
 
+    // the regulator is catalogued as fitting model XJ-30 only (VA2): its rate is over that vehicle's hours
+    const part = await admin.post('/api/stock/parts', {
+      partNo: 'P-REG-28V',
+      name: { en: 'Charging regulator 28 V', zh: '充电调节器 28V' },
+      unit: 'pc',
+      wearing: false,
+      fitsModels: ['XJ-30'],
+      fitsModules: ['charging'],
+      leadTimeDays: 14,
+      suppliers: [{ id: 'SUP-ELEC', name: 'Power Electronics Co' }],
+    });
+    expect(part.statusCode, part.body).toBe(201);
+
     const rates = (await admin.get(`/api/quality/failure-rates?from=0`)).json() as {
       fleetHours: number;
       rates: { supplierId: string; partNumber: string; failures: number; per1000Hours: number; mtbfHours: number }[];
@@ -174,6 +187,7 @@ describe('resource register', () => {
         partNumber: 'P-STARTER-24V',
         failures: 2,
         fleetHours: 3000,
+        exposure: 'whole_fleet',
         per1000Hours: 0.6667,
         mtbfHours: 1500,
       },
@@ -181,9 +195,10 @@ describe('resource register', () => {
         supplierId: 'SUP-ELEC',
         partNumber: 'P-REG-28V',
         failures: 1,
-        fleetHours: 3000,
-        per1000Hours: 0.3333,
-        mtbfHours: 3000,
+        fleetHours: 1000,
+        exposure: 'fitted_models',
+        per1000Hours: 1,
+        mtbfHours: 1000,
       },
     ]);
     // a window that ends before the faults counts none of them

@@ -83,6 +83,9 @@ const failureRateOut = z
     partNumber: z.string(),
     failures: z.number(),
     fleetHours: z.number(),
+    exposure: z
+      .enum(['fitted_models', 'whole_fleet'])
+      .describe('fleetHours counts the vehicles of the models the catalogue says the part fits, or the whole fleet'),
     per1000Hours: z.number().nullable(),
     mtbfHours: z.number().nullable(),
   })

@@ -27,6 +27,8 @@ export interface FailureRate {
   supplierId: string;
   partNumber: string;
   failures: number;
+  fleetHours: number;
+  exposure: 'fitted_models' | 'whole_fleet';
   per1000Hours: number | null;
   mtbfHours: number | null;
 }

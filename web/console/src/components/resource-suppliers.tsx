@@ -151,6 +151,11 @@ export function ResourceSuppliers() {
     { label: t('res.supplier'), cell: (r) => r.supplierId },
     { label: t('res.part'), cell: (r) => r.partNumber },
     { label: t('res.failures'), cell: (r) => r.failures },
+    {
+      label: t('res.exposure'),
+      cell: (r) =>
+        `${Math.round(r.fleetHours)} · ${t(r.exposure === 'fitted_models' ? 'res.exposure.fitted' : 'res.exposure.all')}`,
+    },
     { label: t('res.per1000'), cell: (r) => r.per1000Hours ?? '—' },
     { label: t('res.mtbf'), cell: (r) => r.mtbfHours ?? '—' },
   ];
