@@ -53,14 +53,20 @@ export function createVehicleOwnership(
     if (!gate()) return 0;
     let adopted = 0;
     for (const lease of await owners.expired()) {
-      if (await presence.markOfflineOf(lease.vehicleId, lease.node, now(), `node ${lease.node} gone`))
-        deps.counters?.inc('owners.swept_offline');
+      const at = now();
+      const reason = `node ${lease.node} gone`;
+      const marked = await presence.markOfflineOf(lease.vehicleId, lease.node, at, reason);
+      if (marked) deps.counters?.inc('owners.swept_offline');
       let took = false;
       await diagnostics.adopt(lease.vehicleId, async () => (took = await owners.takeExpired(lease)));
       if (took) {
         adopted++;
         deps.counters?.inc('owners.adopted');
       }
+      // what the gone node can no longer say: the consoles (here, and through the live feed elsewhere)
+      // show the vehicle offline at once; the presence row is written already (this node's own
+      // disconnect handler leaves a row naming another node alone)
+      if (marked) bus.emit('vehicle.disconnected', { vehicleId: lease.vehicleId, at, reason });
     }
     if (adopted) log.info({ adopted }, 'vehicles of a node gone adopted: their rules are evaluated here');
     return adopted;

@@ -191,7 +191,10 @@ describe.skipIf(!CLUSTER_TESTS)('one owner per vehicle (cluster mode)', () => {
     // a node that does not lead sweeps nothing
     expect(await n0.platform.ownership!.sweep()).toBe(0);
 
+    const told = disconnectedOn(n1, v.id);
     expect(await n1.platform.ownership!.sweep()).toBe(1);
+    // the consoles hear of it: the sweep announces the disconnect the gone node could not
+    await withTimeout(told, 1000, 'the swept vehicle’s disconnect on node 1');
     expect(await n1.platform.presence.get(v.id)).toMatchObject({ online: false, disconnectReason: 'node node-0 gone' });
     expect(n1.platform.owners!.owns(v.id)).toBe(true);
     expect(n1.platform.owners!.tokenOf(v.id)).toBe(2);
