@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { build, type Rollup } from 'vite';
 
 const CONFIG_FILE = fileURLToPath(new URL('../../web/console/vite.config.ts', import.meta.url));
-const CACHE = join(tmpdir(), 'pw-console-builds');
+/** One cache per checkout: another clone's build (a CI run beside a working copy) is never taken for this one's. */
+const CACHE = join(
+  tmpdir(),
+  `pw-console-builds-${createHash('sha256').update(CONFIG_FILE).digest('hex').slice(0, 12)}`,
+);
 const MANIFEST = join(CACHE, 'manifest.json');
 const STALE_MS = 60 * 60_000;
 

@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { TOOLS_EDIT } from '../../../auth/resource-roles.ts';
-import { api, errorText } from '../api.ts';
+import { api } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { t, type MessageKey } from '../i18n.ts';
@@ -110,6 +110,12 @@ function saveTool(tool: Tool | undefined, v: Values) {
   return api.patch(`/api/tools/${tool.id}`, { ...body, ...(v.status !== tool.status ? { status: v.status } : {}) });
 }
 
+/** A tool coming back: where it is put (its location changes) and a note on its state. */
+const RETURN_FIELDS: FieldDef[] = [
+  { name: 'location', label: 'res.location', required: true, maxLength: 200 },
+  { name: 'note', label: 'res.return.note', maxLength: 2000 },
+];
+
 const CHECKOUT_FIELDS: FieldDef[] = [
   { name: 'team', label: 'res.checkout.team', required: true, maxLength: 1000 },
   { name: 'ticketId', label: 'res.checkout.ticket', kind: 'number' },
@@ -120,15 +126,10 @@ export function ResourceTools() {
   const tools = useLoad(() => api.get<{ tools: Tool[] }>('/api/tools'), []);
   const [editing, setEditing] = useState<Editing<number>>(NONE);
   const [checkingOut, setCheckingOut] = useState<Tool | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  const [returning, setReturning] = useState<Tool | null>(null);
   const edit = may(TOOLS_EDIT);
   const list = tools.data?.tools ?? [];
-  const done = () => (setEditing(NONE), setCheckingOut(null), tools.reload());
-  const giveBack = (x: Tool) =>
-    api.post(`/api/tools/${x.id}/return`, {}).then(
-      () => (setErr(null), tools.reload()),
-      (e: unknown) => setErr(errorText(e)),
-    );
+  const done = () => (setEditing(NONE), setCheckingOut(null), setReturning(null), tools.reload());
   const current = editing.kind === 'edit' ? list.find((x) => x.id === editing.key) : undefined;
   const overdue = list.filter((x) => x.calibration === 'overdue' || x.maintenance === 'overdue');
   const columns: Column<Tool>[] = [
@@ -168,7 +169,7 @@ export function ResourceTools() {
             </button>
           )}
           {x.status === 'checked_out' && (
-            <button type="button" class="link" data-testid="return-tool" onClick={() => void giveBack(x)}>
+            <button type="button" class="link" data-testid="return-tool" onClick={() => setReturning(x)}>
               {t('res.return')}
             </button>
           )}
@@ -178,7 +179,6 @@ export function ResourceTools() {
   return (
     <>
       <ErrorBox error={tools.error} />
-      {err && <div class="error">{err}</div>}
       {overdue.length > 0 && (
         <p class="notice overdue" data-testid="tools-overdue">
           {t('res.tool.overdueCount', { n: overdue.length, codes: overdue.map((x) => x.code).join(', ') })}
@@ -217,6 +217,24 @@ export function ResourceTools() {
           }
           onDone={done}
           onCancel={() => setCheckingOut(null)}
+        />
+      )}
+      {edit && returning && (
+        <RecordForm
+          key={`back-${returning.id}`}
+          title={`${t('res.return')} ${returning.code}`}
+          testid="return-form"
+          fields={RETURN_FIELDS}
+          initial={{ location: returning.location }}
+          submitLabel="res.return"
+          submit={(v) =>
+            api.post(`/api/tools/${returning.id}/return`, {
+              location: (v.location ?? '').trim(),
+              note: v.note?.trim() ? v.note.trim() : null,
+            })
+          }
+          onDone={done}
+          onCancel={() => setReturning(null)}
         />
       )}
       <DataTable
