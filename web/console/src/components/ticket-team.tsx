@@ -5,13 +5,14 @@
  * /api/tickets/{id}/team: the duty desk). A suggested person with a staff account is added with one
  * click; anyone else from the staff list by hand.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { personName, t, useLang, type MessageKey } from '../i18n.ts';
 import { isStaff, me } from '../session.ts';
-import type { StaffMember, TicketDetail } from '../types.ts';
+import type { TicketDetail } from '../types.ts';
+import { TeamEditor, teamRoleLabel as roleLabel, useTeamEditor } from './team-editor.tsx';
 
 type Member = TicketDetail['team'][number];
 
@@ -31,7 +32,6 @@ interface Suggestion {
 }
 
 const ROLES = ['leader', 'technician', 'customer_service', 'admin_support', 'commander', 'deputy_commander'] as const;
-const roleLabel = (r: string) => t(`team.role.${r}` as MessageKey);
 const skillLabel = (s: string) => t(`res.skill.${s}` as MessageKey);
 
 export function TicketTeam(props: { ticketId: number; team: Member[]; extraUrgent: boolean; onSaved: () => void }) {
@@ -71,44 +71,10 @@ function TeamSuggestion(props: {
     () => api.get<Suggestion>(`/api/tickets/${props.ticketId}/team-suggestion`, skill ? { skill } : {}),
     [props.ticketId, skill],
   );
-  const [rows, setRows] = useState(
-    props.team.map((m) => ({ accountId: m.accountId, role: m.role, duty: m.duty ?? '' })),
-  );
-  useEffect(
-    () => setRows(props.team.map((m) => ({ accountId: m.accountId, role: m.role, duty: m.duty ?? '' }))),
-    [JSON.stringify(props.team)],
-  );
-  const [accounts, setAccounts] = useState<StaffMember[]>([]);
-  const [err, setErr] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (props.editable)
-      api.get<{ staff: StaffMember[] }>('/api/staff').then(
-        (r) => setAccounts(r.staff),
-        (x) => setErr(errorText(x)),
-      );
-  }, [props.editable]);
+  const editor = useTeamEditor(`/api/tickets/${props.ticketId}/team`, props.team, props.editable, props.onSaved);
+  const { rows, setRows } = editor;
   const add = (accountId: string, duty = '') =>
     setRows([...rows, { accountId, role: rows.some((r) => r.role === 'leader') ? 'technician' : 'leader', duty }]);
-  const set = (i: number, k: 'accountId' | 'role' | 'duty', v: string) =>
-    setRows(rows.map((r, j) => (j === i ? { ...r, [k]: v } : r)));
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setErr(null);
-    try {
-      await api.put(`/api/tickets/${props.ticketId}/team`, {
-        members: rows
-          .filter((r) => r.accountId)
-          .map((r) => ({ accountId: r.accountId, role: r.role, ...(r.duty.trim() ? { duty: r.duty.trim() } : {}) })),
-      });
-      props.onSaved();
-    } catch (x) {
-      setErr(errorText(x));
-    } finally {
-      setBusy(false);
-    }
-  };
   const d = s.data;
   const inTeam = new Set(rows.map((r) => r.accountId));
   const person = (p: Person, available: boolean) => {
@@ -202,54 +168,12 @@ function TeamSuggestion(props: {
           </table>
         ))}
       {props.editable && (
-        <form class="form" data-testid="ticket-team-editor" onSubmit={save}>
-          {rows.map((r, i) => (
-            <div class="toolbar" key={i} data-testid="ticket-team-row">
-              <select name="member" value={r.accountId} onChange={(e) => set(i, 'accountId', e.currentTarget.value)}>
-                <option value="">—</option>
-                {!accounts.some((a) => a.id === r.accountId) && r.accountId && (
-                  <option value={r.accountId}>{r.accountId}</option>
-                )}
-                {accounts.map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.name} ({a.id})
-                  </option>
-                ))}
-              </select>
-              <select name="team-role" value={r.role} onChange={(e) => set(i, 'role', e.currentTarget.value)}>
-                {ROLES.filter((x) => props.extraUrgent || (x !== 'commander' && x !== 'deputy_commander')).map((x) => (
-                  <option key={x} value={x}>
-                    {roleLabel(x)}
-                  </option>
-                ))}
-              </select>
-              <input
-                class="grow"
-                name="duty"
-                maxLength={300}
-                placeholder={t('orders.duty')}
-                value={r.duty}
-                onInput={(e) => set(i, 'duty', e.currentTarget.value)}
-              />
-              <button type="button" aria-label="✕" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
-                ✕
-              </button>
-            </div>
-          ))}
-          <div class="toolbar">
-            <button type="button" data-testid="ticket-team-add" onClick={() => add('')}>
-              {t('orders.addMember')}
-            </button>
-            <button type="submit" class="primary" disabled={busy} data-testid="ticket-team-save">
-              {t('orders.saveTeam')}
-            </button>
-          </div>
-          {err && (
-            <div class="error" role="alert">
-              {err}
-            </div>
-          )}
-        </form>
+        <TeamEditor
+          testid="ticket-team"
+          {...editor}
+          roles={ROLES.filter((x) => props.extraUrgent || (x !== 'commander' && x !== 'deputy_commander'))}
+          onAdd={() => add('')}
+        />
       )}
     </div>
   );
