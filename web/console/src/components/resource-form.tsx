@@ -212,3 +212,12 @@ export function AddButton({ label, testid, onClick }: { label: MessageKey; testi
 /** A register record's name in the current language (its Chinese name when there is one). */
 export const localName = (x: { name: string; nameZh: string | null }) =>
   getLang() === 'zh' && x.nameZh ? x.nameZh : x.name;
+
+/** The link that opens a register record's form (`data-testid` = `testid`). */
+export function EditLink({ testid, onClick }: { testid: string; onClick: () => void }) {
+  return (
+    <button type="button" class="link" data-testid={testid} onClick={onClick}>
+      {t('res.form.edit')}
+    </button>
+  );
+}

@@ -14,6 +14,7 @@ import { may } from '../session.ts';
 import { ErrorBox } from './badges.tsx';
 import { DataTable, type Column } from './data-table.tsx';
 import {
+  EditLink,
   AddButton,
   bool,
   choices,
@@ -152,16 +153,7 @@ export function ResourcePartners() {
     columns.push({
       label: '',
       class: 'actions',
-      cell: (x) => (
-        <button
-          type="button"
-          class="link"
-          data-testid="edit-partner"
-          onClick={() => setEditing({ kind: 'edit', key: x.id })}
-        >
-          {t('res.form.edit')}
-        </button>
-      ),
+      cell: (x) => <EditLink testid="edit-partner" onClick={() => setEditing({ kind: 'edit', key: x.id })} />,
     });
   return (
     <>

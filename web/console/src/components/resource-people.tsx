@@ -13,6 +13,7 @@ import { may } from '../session.ts';
 import { ErrorBox } from './badges.tsx';
 import { DataTable, type Column } from './data-table.tsx';
 import {
+  EditLink,
   AddButton,
   bool,
   choices,
@@ -143,16 +144,7 @@ export function ResourcePeople() {
     columns.push({
       label: '',
       class: 'actions',
-      cell: (x) => (
-        <button
-          type="button"
-          class="link"
-          data-testid="edit-person"
-          onClick={() => setEditing({ kind: 'edit', key: x.id })}
-        >
-          {t('res.form.edit')}
-        </button>
-      ),
+      cell: (x) => <EditLink testid="edit-person" onClick={() => setEditing({ kind: 'edit', key: x.id })} />,
     });
   return (
     <>

@@ -14,6 +14,7 @@ import { may } from '../session.ts';
 import { ErrorBox } from './badges.tsx';
 import { DataTable, type Column } from './data-table.tsx';
 import {
+  EditLink,
   AddButton,
   choices,
   dayMs,
@@ -133,16 +134,7 @@ export function ResourceSuppliers() {
           >
             {t('res.supplier.quality')}
           </button>
-          {edit && (
-            <button
-              type="button"
-              class="link"
-              data-testid="edit-supplier"
-              onClick={() => setEditing({ kind: 'edit', key: x.id })}
-            >
-              {t('res.form.edit')}
-            </button>
-          )}
+          {edit && <EditLink testid="edit-supplier" onClick={() => setEditing({ kind: 'edit', key: x.id })} />}
         </>
       ),
     },

@@ -14,6 +14,7 @@ import { may } from '../session.ts';
 import { ErrorBox } from './badges.tsx';
 import { DataTable, type Column } from './data-table.tsx';
 import {
+  EditLink,
   AddButton,
   choices,
   dateTimeMs,
@@ -155,14 +156,7 @@ export function ResourceTools() {
       class: 'actions',
       cell: (x) => (
         <>
-          <button
-            type="button"
-            class="link"
-            data-testid="edit-tool"
-            onClick={() => setEditing({ kind: 'edit', key: x.id })}
-          >
-            {t('res.form.edit')}
-          </button>
+          <EditLink testid="edit-tool" onClick={() => setEditing({ kind: 'edit', key: x.id })} />
           {x.status === 'available' && (
             <button type="button" class="link" data-testid="checkout-tool" onClick={() => setCheckingOut(x)}>
               {t('res.checkout')}
