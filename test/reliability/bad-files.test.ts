@@ -288,7 +288,14 @@ describe('configuration', () => {
     (k) => typeof (defaults as Record<string, unknown>)[k] === 'number',
   );
   /** Settings holding a secret: refused without repeating the value. */
-  const secrets = ['METRICS_TOKEN', 'TOTP_SECRET_KEY', 'PAGE_SECRET', 'DATABASE_URL', 'TELEMETRY_DATABASE_URL'];
+  const secrets = [
+    'METRICS_TOKEN',
+    'TOTP_SECRET_KEY',
+    'PAGE_SECRET',
+    'DATABASE_URL',
+    'TELEMETRY_DATABASE_URL',
+    'REDIS_URL',
+  ];
   /** Certificate and key files: refused alone (they come in pairs) or when missing; test/integration/tls.test.ts. */
   const tlsFiles = [
     'MQTT_TLS_CERT_FILE',
