@@ -33,6 +33,18 @@ async function main() {
     process.exit(1);
   }
   let signals = 0;
+  // A promise rejected with nobody to hear it is a bug: the process ends, as Node's default does, with
+  // the reason logged. Except while stopping: a library's command still queued on a connection the
+  // stop has just closed (seen with Redis in cluster mode under load) must not cut the drain short.
+  process.on('unhandledRejection', (reason) => {
+    if (signals > 0) {
+      log.warn({ err: reason }, 'a promise rejected while stopping (a connection closed under it): the stop goes on');
+      return;
+    }
+    log.fatal({ err: reason }, 'unhandled promise rejection');
+    log.flush();
+    process.exit(1);
+  });
   const shutdown = (signal: string) => {
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: exiting now');
