@@ -13,7 +13,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoResources } from '../../simulators/demo-resources.ts';
-import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import { addAccounts, apiGet, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 describe('resource register in Chromium', () => {
@@ -63,13 +63,6 @@ describe('resource register in Chromium', () => {
     await page.context().close();
   });
 
-  /** GET an API path with the page's session (what the console's account may read). */
-  const apiGet = <T>(page: Page, path: string): Promise<T> =>
-    page.evaluate(async (p) => {
-      const res = await fetch(p);
-      if (!res.ok) throw new Error(`${p}: ${res.status}`);
-      return (await res.json()) as unknown;
-    }, path) as Promise<T>;
   /** A local day (YYYY-MM-DD) `days` from now, as the date fields take it. */
   const day = (days: number) => {
     const d = new Date(Date.now() + days * 86_400_000);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoStock } from '../../simulators/demo-stock.ts';
-import { addAccounts, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
+import { addAccounts, apiGet, startConsole, type ConsoleUnderTest } from '../helpers/browser.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 const YEAR = 365 * 86_400_000;
@@ -99,7 +99,7 @@ describe('a ticket’s resources in the console (Chromium)', () => {
 
   const api = async <T>(username: string, path: string): Promise<T> => {
     const page = await web.signIn(username);
-    return page.evaluate(async (url) => (await fetch(url)).json(), `${base}${path}`) as Promise<T>;
+    return apiGet<T>(page, path);
   };
 
   it('the desk sees who is qualified and available, and saves the team from the suggestion', async () => {

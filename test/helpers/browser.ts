@@ -98,6 +98,15 @@ export async function startConsole(env: Record<string, string> = {}): Promise<Co
   };
 }
 
+/** GET an API path with the page's session (what the console's account may read); throws on a non-2xx. */
+export function apiGet<T>(page: Page, path: string): Promise<T> {
+  return page.evaluate(async (p) => {
+    const res = await fetch(p);
+    if (!res.ok) throw new Error(`${p}: ${res.status}`);
+    return (await res.json()) as unknown;
+  }, path) as Promise<T>;
+}
+
 /** Logs the page's uncaught errors, named after `who`, so that a failing test shows them. */
 export function logPageErrors(page: Page, who: string): void {
   page.on('pageerror', (err) => console.error(`[browser ${who}] ${err.message}`));
