@@ -2,6 +2,8 @@ import type { Generated } from 'kysely';
 import { PlatformError } from '../../core/errors.ts';
 import type { RecordsDb } from '../../records/db.ts';
 import type { Suppliers } from './suppliers.ts';
+// the parts catalogue's tables (fitted models of a part, for its failure rate)
+import type {} from '../stock/records.ts';
 import '../errors.ts';
 
 /**

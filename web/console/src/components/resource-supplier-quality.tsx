@@ -23,46 +23,14 @@ import {
 } from './resource-form.tsx';
 import type { Supplier } from './resource-suppliers.tsx';
 
-export interface FailureRate {
-  supplierId: string;
-  partNumber: string;
-  failures: number;
-  fleetHours: number;
-  exposure: 'fitted_models' | 'whole_fleet';
-  per1000Hours: number | null;
-  mtbfHours: number | null;
-}
-interface Evaluation {
-  id: number;
-  at: number;
-  by: string;
-  quality: number;
-  delivery: number;
-  service: number;
-  note: string | null;
-}
-interface QualityRecord {
-  id: number;
-  ticketId: number;
-  vehicleId: string | null;
-  faultCode: string | null;
-  partNumber: string;
-  failedAt: number;
-  note: string | null;
-}
-interface Feedback {
-  id: number;
-  partNumber: string | null;
-  recordIds: number[];
-  subject: string;
-  text: string;
-  sentAt: number;
-  sentBy: string;
-  answerDueAt: number | null;
-  answer: string | null;
-  answeredAt: number | null;
-  state: 'open' | 'overdue' | 'answered';
-}
+import type { SupplierEvaluation as Evaluation } from '../../../../resources/suppliers/suppliers.ts';
+import type {
+  FailureRate,
+  QualityFeedback as Feedback,
+  QualityRecord,
+} from '../../../../resources/suppliers/quality.ts';
+
+export type { FailureRate };
 interface Detail {
   evaluations: Evaluation[];
   records: QualityRecord[];
