@@ -33,7 +33,7 @@ export function createVehicleOwnership(
       drop(vehicleId: string): void;
     };
     presence: { markOfflineOf(vehicleId: string, node: string, at: number, reason: string): Promise<boolean> };
-    /** Whether this node runs the sweep now (C3's leader gate); every node by default. */
+    /** Whether this node runs the sweep now (the leader lease, cluster/leader.ts); every node by default. */
     gate?: () => boolean;
     log: Logger;
     counters?: Counters;

@@ -208,9 +208,16 @@ export function createCommandService(deps: CommandServiceDeps, options: CommandS
     entry.resolve(record);
   }
 
-  /** Cluster mode: what other nodes settled, and what nobody will (elsewherePollMs). */
+  /**
+   * Cluster mode: what other nodes settled (looked up only while callers wait here; the relayed
+   * `command.settled` usually answers first), and what nobody will — swept at most once per
+   * COMMAND_ACK_TIMEOUT_MS, since nothing can be overdue sooner than that (elsewherePollMs).
+   */
+  let lastSweep = -Infinity;
   async function pollElsewhere(): Promise<void> {
-    for (const record of await records.settledAmong([...waiting.keys()])) release(record.id, record);
+    if (waiting.size) for (const record of await records.settledAmong([...waiting.keys()])) release(record.id, record);
+    if (now() - lastSweep < ackTimeoutMs) return;
+    lastSweep = now();
     for (const id of await records.unsettled(now() - ackTimeoutMs))
       if (!waiting.has(id))
         await settle(id, { state: 'no_answer', result: null, error: `no answer within ${ackTimeoutMs / 1000} s` });
