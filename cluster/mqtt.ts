@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import MQEmitterRedis from 'mqemitter-redis';
+import type { Redis } from 'ioredis';
 import type { Counters } from '../core/counters.ts';
 import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -22,6 +23,21 @@ export interface MqEmitter {
   removeListener(topic: string, listener: Listener, done?: () => void): MqEmitter;
   emit(message: MqMessage, done?: (err?: Error) => void): void;
   close(done: () => void): void;
+}
+
+/**
+ * mqemitter-redis's close() calls `quit()` on both its connections and drops the promise: a connection
+ * that closes before QUIT's reply (under load, at a stop) rejects it with nobody to hear it, and Node
+ * ends the process. The rejection is handled here; callers that await `quit()` still see it.
+ */
+function quietQuit(conn: Redis): Redis {
+  const quit = conn.quit.bind(conn);
+  conn.quit = ((...args: Parameters<Redis['quit']>) => {
+    const done = quit(...args);
+    done.catch(() => undefined);
+    return done;
+  }) as Redis['quit'];
+  return conn;
 }
 
 /** The part of aedes-persistence-redis the platform calls itself (aedes calls the rest). */
@@ -100,8 +116,8 @@ export function createClusterMqtt(
   const refreshMs = options.registryRefreshMs ?? 10_000;
 
   const inner = MQEmitterRedis({
-    subConn: redis.duplicate('mqtt-sub'),
-    pubConn: redis.duplicate('mqtt-pub'),
+    subConn: quietQuit(redis.duplicate('mqtt-sub')),
+    pubConn: quietQuit(redis.duplicate('mqtt-pub')),
     // no delivery queue (broker.ts: each connection's receive window bounds the work instead)
     concurrency: 0,
     matchEmptyLevels: true,
