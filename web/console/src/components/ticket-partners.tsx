@@ -7,7 +7,7 @@
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { dateTime, toLocalInput } from '../format.ts';
-import { useLoad } from '../hooks.ts';
+import { useDebounced, useLoad } from '../hooks.ts';
 import { t, useLang, type MessageKey } from '../i18n.ts';
 import { isStaff, me } from '../session.ts';
 import { DataTable } from './data-table.tsx';
@@ -55,15 +55,19 @@ function PartnersPanel({ ticketId, canDispatch }: { ticketId: number; canDispatc
     () => api.get<{ dispatches: Dispatch[] }>('/api/partner-dispatches', { ticketId }),
     [ticketId],
   );
+  // The text filters follow every keystroke (a change event only on blur lost what was typed when
+  // the panel re-rendered before it); the query waits until typing pauses.
   const [filter, setFilter] = useState({ kind: '', region: '', capability: '' });
+  const region = useDebounced(filter.region.trim(), 250);
+  const capability = useDebounced(filter.capability.trim(), 250);
   const partners = useLoad(
     () =>
       api.get<{ partners: Partner[] }>('/api/partners', {
         ...(filter.kind ? { kind: filter.kind } : {}),
-        ...(filter.region.trim() ? { region: filter.region.trim() } : {}),
-        ...(filter.capability.trim() ? { capability: filter.capability.trim() } : {}),
+        ...(region ? { region } : {}),
+        ...(capability ? { capability } : {}),
       }),
-    [filter.kind, filter.region, filter.capability],
+    [filter.kind, region, capability],
   );
   const [all] = useState(() => new Map<number, Partner>());
   for (const p of partners.data?.partners ?? []) all.set(p.id, p);
@@ -161,14 +165,14 @@ function PartnersPanel({ ticketId, canDispatch }: { ticketId: number; canDispatc
               placeholder={t('partners.region')}
               maxLength={100}
               value={filter.region}
-              onChange={(e) => setFilter({ ...filter, region: e.currentTarget.value })}
+              onInput={(e) => setFilter({ ...filter, region: e.currentTarget.value })}
             />
             <input
               name="partner-capability"
               placeholder={t('partners.capability')}
               maxLength={100}
               value={filter.capability}
-              onChange={(e) => setFilter({ ...filter, capability: e.currentTarget.value })}
+              onInput={(e) => setFilter({ ...filter, capability: e.currentTarget.value })}
             />
           </div>
           <div class="toolbar">
