@@ -20,7 +20,8 @@ const payloadOf = (s: { seq: number; ts: number }): TelemetryConfirmed => ({ v: 
 /**
  * Publishing the marks: persisted first (records store), then published retained on
  * `telemetry/confirmed`, at most once per `intervalMs` per vehicle unless urgent. One flush at a
- * time; marks whose save failed are tried again at the next flush.
+ * time, ended when the broker has taken its publishes; marks whose save failed are tried again at
+ * the next flush.
  */
 export function createConfirmationPublisher<V extends ConfirmedVehicle>(
   deps: {
@@ -60,14 +61,20 @@ export function createConfirmationPublisher<V extends ConfirmedVehicle>(
         for (const d of due) dirty.add(d.v);
         return;
       }
+      const published: Promise<void>[] = [];
       for (const d of due) {
         d.v.saved = { seq: d.seq, ts: d.ts };
         d.v.lastPublishAt = at;
         counters.inc('telemetry.confirmations', d.v.vehicleId);
-        deps
-          .publish(d.v.vehicleId, 'telemetry/confirmed', payloadOf(d.v.saved))
-          .catch((err: unknown) => log.warn({ err, vehicleId: d.v.vehicleId }, 'could not publish a confirmation'));
+        published.push(
+          deps
+            .publish(d.v.vehicleId, 'telemetry/confirmed', payloadOf(d.v.saved))
+            .catch((err: unknown) => log.warn({ err, vehicleId: d.v.vehicleId }, 'could not publish a confirmation')),
+        );
       }
+      // The flush ends when the broker has taken every message (retained, and in cluster mode sent
+      // to Redis): a stop that closes the broker after it no longer cuts publishes in flight.
+      await Promise.all(published);
     })().finally(() => {
       flushing = null;
     });

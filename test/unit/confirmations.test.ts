@@ -288,4 +288,33 @@ describe('delivery confirmation (ingest/confirmations.ts)', () => {
     s.commit('V1', range(1000, 1001));
     expect(s.c.state('V1')).toMatchObject({ seq: 1001, gaps: [] });
   });
+
+  it('stop() ends when the broker has taken the last confirmations (a broker closed after it cuts none in flight)', async () => {
+    const bus = createInProcessBus<PlatformEvents>(silentLogger());
+    const taken: Array<() => void> = [];
+    const c = createConfirmations(
+      {
+        bus,
+        store: memoryStore(),
+        counters: createCounters(),
+        log: silentLogger(),
+        now: () => T0,
+        // a broker that takes each publish only when told (as Redis answers, in cluster mode)
+        publish: () => new Promise<void>((resolve) => taken.push(resolve)),
+      },
+      { intervalMs: 1000, gapGraceMs: 2000, backfillRetryMs: 10_000, maxBackfillAttempts: 3, tickMs: 3_600_000 },
+    );
+    await c.start();
+    for (const id of ['V1', 'V2'])
+      bus.emit('telemetry.committed', { vehicleId: id, receivedAt: T0, frames: range(0, 9) });
+    let stopped = false;
+    const stopping = c.stop().then(() => (stopped = true));
+    await expect.poll(() => taken.length).toBe(2);
+    taken[0]!();
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false);
+    taken[1]!();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
 });
