@@ -41,6 +41,8 @@ export interface IngestOptions {
   maxPayloadBytes: number;
   maxBatchFrames: number;
   flushMs: number;
+  /** Group commits under way at once (ingest/writer.ts); default 1. */
+  maxCommitsInFlight?: number;
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
@@ -59,6 +61,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
   const writer = createBatchWriter(deps.store, {
     maxBatchFrames: options.maxBatchFrames,
     flushMs: options.flushMs,
+    ...(options.maxCommitsInFlight ? { maxCommitsInFlight: options.maxCommitsInFlight } : {}),
     ...(histograms ? { onCommit: (s: number) => histograms.observe('ingest.store_commit', s) } : {}),
   });
   let stopped = false;

@@ -12,6 +12,12 @@ export interface WriterOptions {
   maxBatchFrames: number;
   /** Otherwise flush this long after the first frame arrived. */
   flushMs: number;
+  /**
+   * How many commits may be under way at once (default 1: one after another). A store that commits
+   * over the network (PostgreSQL) gains from more than one: a batch's round trips and fsync overlap
+   * the next batch's. Callers are resolved in arrival order whatever order the commits end in.
+   */
+  maxCommitsInFlight?: number;
   /** Told how long each commit took (seconds), e.g. for a latency histogram. */
   onCommit?: (seconds: number) => void;
 }
@@ -22,11 +28,42 @@ export interface WriterOptions {
  * the broker send PUBACK after, never before, the frame is durable.
  */
 export function createBatchWriter(store: TelemetryStore, options: WriterOptions) {
+  const maxInFlight = Math.max(1, options.maxCommitsInFlight ?? 1);
   let queue: Pending[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** The last batch's settlement: each batch's callers are told after the batch before it's. */
   let chain: Promise<void> = Promise.resolve();
   let batches = 0;
+  let inFlight = 0;
+  /** Batches waiting for a commit slot, in arrival order. */
+  const slots: (() => void)[] = [];
+
+  const acquire = (): Promise<void> => {
+    if (inFlight < maxInFlight) {
+      inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => slots.push(resolve));
+  };
+  const release = () => {
+    const next = slots.shift();
+    if (next) next();
+    else inFlight--;
+  };
+
+  async function commit(frames: readonly StoredFrame[]): Promise<boolean[]> {
+    await acquire();
+    try {
+      const started = process.hrtime.bigint();
+      const { inserted } = await store.append(frames);
+      options.onCommit?.(secondsSince(started));
+      batches++;
+      return inserted;
+    } finally {
+      release();
+    }
+  }
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
@@ -35,14 +72,12 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
     const work = queue;
     queue = [];
     queued = 0;
-    // Commits run one after another, in arrival order.
+    // Commits start in arrival order (up to maxCommitsInFlight at once); callers are settled in it.
+    const committed = commit(work.length === 1 ? work[0]!.frames : work.flatMap((p) => p.frames));
+    committed.catch(() => undefined); // settled below, after the batches before it
     chain = chain.then(async () => {
-      const all = work.length === 1 ? work[0]!.frames : work.flatMap((p) => p.frames);
       try {
-        const started = process.hrtime.bigint();
-        const { inserted } = await store.append(all);
-        options.onCommit?.(secondsSince(started));
-        batches++;
+        const inserted = await committed;
         let offset = 0;
         for (const p of work) {
           p.resolve(inserted.slice(offset, offset + p.frames.length));
@@ -65,6 +100,6 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
       });
     },
     flush,
-    stats: () => ({ batches, queuedFrames: queued }),
+    stats: () => ({ batches, queuedFrames: queued, commitsInFlight: inFlight }),
   };
 }

@@ -281,6 +281,9 @@ export const configSchema = z.object({
   MQTT_QOS0_RATE: int('MQTT_QOS0_RATE', 50, 0, 1_000_000),
   INGEST_BATCH_FRAMES: int('INGEST_BATCH_FRAMES', 1000, 1, 100_000),
   INGEST_FLUSH_MS: int('INGEST_FLUSH_MS', 5, 0, 1000),
+  // group commits under way at once: 0 = the store's own (1 on SQLite, whose writer thread runs them
+  // one after another anyway; more on PostgreSQL, where round trips and fsyncs overlap)
+  INGEST_COMMITS_IN_FLIGHT: int('INGEST_COMMITS_IN_FLIGHT', 0, 0, 16),
   TELEMETRY_CONFIRM_INTERVAL_MS: int('TELEMETRY_CONFIRM_INTERVAL_MS', 1000, 0, 600_000),
   TELEMETRY_GAP_GRACE_MS: int('TELEMETRY_GAP_GRACE_MS', 2000, 10, 3_600_000),
   TELEMETRY_SYNC: z.enum(['full', 'normal'], { error: 'TELEMETRY_SYNC must be full or normal' }).default('full'),

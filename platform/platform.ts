@@ -70,6 +70,9 @@ const DEFAULT_CONSOLE_DIR = fileURLToPath(
   new URL(import.meta.url.endsWith('.ts') ? '../dist/console' : '../console', import.meta.url),
 );
 
+/** Group commits under way at once on the PostgreSQL telemetry store unless INGEST_COMMITS_IN_FLIGHT says (docs/benchmarks.md). */
+const POSTGRES_COMMITS_IN_FLIGHT = 4;
+
 export interface PlatformDeps {
   log: Logger;
   now?: () => number;
@@ -245,6 +248,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
       maxBatchFrames: config.INGEST_BATCH_FRAMES,
       flushMs: config.INGEST_FLUSH_MS,
+      maxCommitsInFlight:
+        config.INGEST_COMMITS_IN_FLIGHT || (config.TELEMETRY_STORE === 'postgres' ? POSTGRES_COMMITS_IN_FLIGHT : 1),
     },
   );
   // every command over MQTT (service accounts' and the platform's) with its ack (issue 16)

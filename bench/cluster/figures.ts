@@ -40,13 +40,15 @@ export interface ClusterSettings {
   pgUrl: string;
   redisUrl: string;
   keepData: boolean;
+  /** Where each node process writes a V8 CPU profile (node --cpu-prof) when it exits; none: no profile. */
+  profileDir?: string;
 }
 
 export const USAGE = [
   'Usage: npm run bench:cluster -- [--vehicles 500] [--duration 15] [--warmup 3] [--window 4] [--nodes 1,2,3]',
   '         [--skip-sqlite] [--skip-failover] [--failover-nodes 3] [--gateways 500] [--rounds 2] [--rate 1]',
   '         [--stream 5] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379]',
-  '         [--keep-data]',
+  '         [--keep-data] [--profile-dir DIR]',
   'See docs/benchmarks.md.',
 ].join('\n');
 
@@ -78,6 +80,7 @@ export function parseClusterArgs(argv: string[]): ClusterSettings | 'help' {
       'pg-url': { type: 'string', default: DEFAULT_PG_URL },
       'redis-url': { type: 'string', default: DEFAULT_REDIS_URL },
       'keep-data': { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -116,6 +119,7 @@ export function parseClusterArgs(argv: string[]): ClusterSettings | 'help' {
     pgUrl: f['pg-url']!,
     redisUrl: f['redis-url']!,
     keepData: Boolean(f['keep-data']),
+    ...(f['profile-dir'] ? { profileDir: f['profile-dir'] } : {}),
   };
 }
 

@@ -115,7 +115,10 @@ interface Node {
 async function startNode(run: Run, name: string, env: Record<string, string>): Promise<Node> {
   const dataDir = join(run.tempDir, name);
   mkdirSync(dataDir, { recursive: true });
-  const p = await startPlatform(children, ROOT, dataDir, run.fdLimit, [], { env, label: name });
+  const nodeArgs = s.profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(s.profileDir)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+  const p = await startPlatform(children, ROOT, dataDir, run.fdLimit, nodeArgs, { env, label: name });
   return { name, dataDir, env, p };
 }
 

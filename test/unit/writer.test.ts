@@ -59,4 +59,71 @@ describe('group-commit writer', () => {
     expect(await store.count()).toBe(1);
     await p;
   });
+
+  /** A store whose appends end only when the test says, in any order. */
+  function heldStore() {
+    const inner = createMemoryTelemetryStore();
+    const held: { frames: readonly StoredFrame[]; finish: (fail?: Error) => void }[] = [];
+    const store: TelemetryStore = {
+      ...inner,
+      append: (frames) =>
+        new Promise((resolve, reject) =>
+          held.push({
+            frames,
+            finish: (fail) => (fail ? reject(fail) : void inner.append(frames).then(resolve, reject)),
+          }),
+        ),
+    };
+    return { store, held };
+  }
+
+  it('runs up to maxCommitsInFlight commits at once and settles callers in arrival order', async () => {
+    const { store, held } = heldStore();
+    const w = createBatchWriter(store, { maxBatchFrames: 1, flushMs: 60_000, maxCommitsInFlight: 2 });
+    const settled: number[] = [];
+    const a = w.write([sf(1)]).then(() => settled.push(1));
+    const b = w.write([sf(2)]).then(() => settled.push(2));
+    const c = w.write([sf(3)]).then(() => settled.push(3));
+    await vi.waitFor(() => expect(held).toHaveLength(2)); // the third waits for a slot
+    expect(w.stats().commitsInFlight).toBe(2);
+    held[1]!.finish(); // the second commit ends first…
+    await vi.waitFor(() => expect(held).toHaveLength(3)); // …its slot goes to the third
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toEqual([]); // …but its caller waits for the first batch's
+    held[0]!.finish();
+    await Promise.all([a, b]);
+    expect(settled).toEqual([1, 2]);
+    held[2]!.finish();
+    await c;
+    expect(settled).toEqual([1, 2, 3]);
+    expect(await store.count()).toBe(3);
+    expect(w.stats().commitsInFlight).toBe(0);
+  });
+
+  it('with commits in flight, a failed one rejects only its own callers', async () => {
+    const { store, held } = heldStore();
+    const w = createBatchWriter(store, { maxBatchFrames: 1, flushMs: 60_000, maxCommitsInFlight: 2 });
+    const a = w.write([sf(1)]);
+    const b = w.write([sf(2)]);
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    held[1]!.finish();
+    held[0]!.finish(new Error('disk full'));
+    await expect(a).rejects.toThrow('disk full');
+    expect(await b).toEqual([true]);
+  });
+
+  it('one commit at a time by default', async () => {
+    const { store, held } = heldStore();
+    const w = createBatchWriter(store, { maxBatchFrames: 1, flushMs: 60_000 });
+    const a = w.write([sf(1)]);
+    const b = w.write([sf(2)]);
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    await new Promise((r) => setImmediate(r));
+    expect(held).toHaveLength(1);
+    held[0]!.finish();
+    await a;
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    held[1]!.finish();
+    expect(await b).toEqual([true]);
+  });
 });
