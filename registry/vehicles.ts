@@ -58,13 +58,40 @@ type Row = {
   assigned_at: number | null;
 };
 
+/** Distinct stored profiles kept parsed (a fleet has a few; beyond this the oldest is forgotten). */
+const PARSED_PROFILES_MAX = 256;
+const parsedProfiles = new Map<string, PowerProfile>();
+
+/**
+ * A stored power profile, parsed (JSON and zod) once per distinct text: the fleet list read every
+ * vehicle's through zod on each request (2,000 parses, the largest part of its registry read). The
+ * parsed value is shared by the vehicles with the same text, so it is frozen.
+ */
+function parseProfile(text: string): PowerProfile {
+  let profile = parsedProfiles.get(text);
+  if (!profile) {
+    profile = deepFreeze(powerProfileSchema.parse(JSON.parse(text)));
+    if (parsedProfiles.size >= PARSED_PROFILES_MAX) parsedProfiles.delete(parsedProfiles.keys().next().value!);
+    parsedProfiles.set(text, profile);
+  }
+  return profile;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function toVehicle(row: Row): Vehicle {
   return {
     id: row.id,
     name: row.name,
     model: row.model,
     customerId: row.customer_id,
-    profile: powerProfileSchema.parse(JSON.parse(row.profile)),
+    profile: parseProfile(row.profile),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     assignedAt: Number(row.assigned_at ?? row.created_at),

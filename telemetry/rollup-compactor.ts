@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { InsertOutcome } from './frame-writes.ts';
 import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { ROLLUP_MS } from './store.ts';
 
 /** When and in what steps the compactor rolls up (telemetry/rollup.ts ROLLUP_*). */
 export interface CompactorOptions {
@@ -10,6 +11,8 @@ export interface CompactorOptions {
   everyMs: number;
   /** At most this much of one vehicle's time per statement. */
   stepMs: number;
+  /** …and at most this many of its frames (whole intervals; at least one interval). */
+  stepFrames: number;
   /** A turn gives way to queued writes after this long. */
   turnMs: number;
   /** Told how long each turn took (ms), for the writer's timings. */
@@ -37,6 +40,7 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
   const aggregate = db.prepare(ROLLUP_SQL.aggregate).raw(true);
   const put = db.prepare(ROLLUP_SQL.put);
   const firstTs = db.prepare(ROLLUP_SQL.firstTs);
+  const nthTs = db.prepare(ROLLUP_SQL.nthTs).pluck();
   const setState = db.prepare(ROLLUP_SQL.setState);
   const tensOf = db.prepare(ROLLUP_SQL.tensOf).raw(true);
   const coarseDelete = db.prepare(ROLLUP_SQL.coarseDelete);
@@ -80,7 +84,13 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
       }
       const from = rollupInterval(first);
       firstFrom ??= from;
-      const to = Math.min(closeUpTo, from + options.stepMs);
+      // whole intervals up to the one of the frame stepFrames on (so at most stepFrames frames), at least one
+      const nth = nthTs.get(vehicle, from, options.stepFrames) as number | undefined;
+      const to = Math.min(
+        closeUpTo,
+        from + options.stepMs,
+        nth === undefined ? Infinity : Math.max(from + ROLLUP_MS, rollupInterval(nth)),
+      );
       for (const row of aggregate.all(vehicle, from, to) as unknown[][])
         put.run(vehicle, row[0], packAggregate(row, 1));
       mark = to;

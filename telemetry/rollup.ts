@@ -30,6 +30,12 @@ export const ROLLUP_GRACE_MS = 2 * ROLLUP_MS;
 export const ROLLUP_INTERVAL_MS = 5_000;
 /** At most this much of one vehicle's time is rolled up by one statement (bounded work per step). */
 export const ROLLUP_STEP_MS = 3_600_000;
+/**
+ * …and at most about this many of its frames (fewer intervals where they are dense, at least one):
+ * an hour at 1 Hz took 25–90 ms in one step, a whole turn during which the writes waited (the first
+ * rolling up of a large file, docs/benchmarks.md); 300 frames take a few milliseconds.
+ */
+export const ROLLUP_STEP_FRAMES = 300;
 /** A rolling-up turn on the writer thread gives way to queued writes after this long. */
 export const ROLLUP_TURN_MS = 4;
 
@@ -74,6 +80,8 @@ export const ROLLUP_SQL = {
     FROM telemetry WHERE ts >= ? AND ts < ? GROUP BY vehicle_id`,
   /** (vehicleId, bucket, agg) */
   put: `INSERT OR REPLACE INTO telemetry_rollup (vehicle_id, bucket, agg) VALUES (?, ?, ?)`,
+  /** (vehicleId, ts, n): the time of the frame n places after the first at or after ts (n frames before it), if any. */
+  nthTs: `SELECT ts FROM telemetry WHERE vehicle_id = ? AND ts >= ? ORDER BY ts LIMIT 1 OFFSET ?`,
   /** (vehicleId, ts): the first frame at or after ts. */
   firstTs: `SELECT min(ts) AS ts FROM telemetry WHERE vehicle_id = ? AND ts >= ?`,
   /** (vehicleId): the vehicle's newest frame time. */

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { createFineHistogram } from '../core/fine-histogram.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
 import { startRollupCompactor } from './rollup-compactor.ts';
-import { ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_STEP_MS, ROLLUP_TURN_MS } from './rollup.ts';
+import { ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_STEP_FRAMES, ROLLUP_STEP_MS, ROLLUP_TURN_MS } from './rollup.ts';
 import type { WriterFailure, WriterReply, WriterRequest, WriterThreadData } from './sqlite-writer-messages.ts';
 
 if (!parentPort) throw new Error('sqlite-writer-worker.ts runs as a worker thread (see sqlite-writer-thread.ts)');
@@ -25,6 +25,7 @@ const compactor = startRollupCompactor(db, {
   graceMs: ROLLUP_GRACE_MS,
   everyMs: ROLLUP_INTERVAL_MS,
   stepMs: ROLLUP_STEP_MS,
+  stepFrames: ROLLUP_STEP_FRAMES,
   turnMs: ROLLUP_TURN_MS,
   onTurn: (ms) => {
     timings.rollupTurn.record(ms);

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
-import { splitRange } from '../../telemetry/rollup.ts';
+import { startRollupCompactor } from '../../telemetry/rollup-compactor.ts';
+import { ROLLUP_GRACE_MS, ROLLUP_STEP_MS, splitRange } from '../../telemetry/rollup.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 import {
   ROLLUP_MS,
@@ -191,6 +192,52 @@ describe('rollups of the SQLite telemetry store', () => {
       { vehicleId: 'V1', from: end - 2 * HOUR, to: end, maxPoints: 200 },
       { vehicleId: 'V1', from: cut - 50_000, to: cut + 600_000, maxPoints: 20 },
     ]);
+  });
+
+  it('rolls up a large backlog in steps of at most stepFrames frames, a turn of its own each when turns are short', async () => {
+    const end = Date.now() - 10 * 60_000;
+    const other = join(dir, 'backlog.db');
+    const inline = createSqliteTelemetryStore({ file: other, writer: 'inline' });
+    const frames = history('V9', end, 3 * 3600);
+    await inline.append(frames);
+    await reference.append(frames);
+    await inline.close();
+    const db = new Database(other);
+    const markOf = db.prepare('SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?').pluck();
+    const framesIn = db.prepare('SELECT count(*) FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts < ?').pluck();
+    const perTurn: number[] = [];
+    let mark = -Number.MAX_SAFE_INTEGER;
+    const compactor = startRollupCompactor(db, {
+      graceMs: ROLLUP_GRACE_MS,
+      everyMs: 3_600_000,
+      stepMs: ROLLUP_STEP_MS,
+      stepFrames: 50,
+      // every turn is over after its first step: one step per turn
+      turnMs: 0,
+      onTurn: () => {
+        const now = markOf.get('V9') as number;
+        perTurn.push(framesIn.get('V9', mark, now) as number);
+        mark = now;
+      },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => compactor.pass((err) => (err ? reject(err) : resolve())));
+    } finally {
+      compactor.close();
+      db.close();
+    }
+    // an hour a step (3,400 frames here) without the bound
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(50);
+    expect(perTurn.reduce((a, b) => a + b, 0)).toBe(frames.length);
+    expect(mark).toBeGreaterThan(end);
+    const reopened = createSqliteTelemetryStore({ file: other });
+    try {
+      for (const maxPoints of [400, 100])
+        for (const q of [{ vehicleId: 'V9', from: end - 3 * HOUR, to: end, maxPoints }])
+          expectSameSeries(await reopened.series(q), await reference.series(q));
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('keeps its rollups across a reopen and rolls up what was stored before them', async () => {

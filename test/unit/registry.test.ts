@@ -50,6 +50,24 @@ describe('vehicle registry', () => {
     await expect(createVehicleRegistry({ db }).add(input)).rejects.toMatchObject({ code });
   });
 
+  it('reads a stored power profile once per distinct text: shared between vehicles, and frozen', async () => {
+    const reg = createVehicleRegistry({ db, now: () => 1000 });
+    const profile = { hasGenerator: false, battery: { nominalV: 24 as const, capacityAh: 300 } };
+    for (const id of ['V1', 'V2']) await reg.add({ id, customerId: 'C1', profile });
+    await reg.add({ id: 'V3', customerId: 'C1' });
+    const [a, b, c] = await reg.list();
+    expect(a!.profile).toEqual(b!.profile);
+    expect(a!.profile).toBe(b!.profile);
+    expect(c!.profile).not.toEqual(a!.profile);
+    expect((await reg.get('V2'))!.profile).toBe(a!.profile);
+    // shared, so nobody may change it for the others
+    expect(Object.isFrozen(a!.profile) && Object.isFrozen(a!.profile.battery)).toBe(true);
+    expect(() => {
+      (a!.profile.battery as { capacityAh: number }).capacityAh = 1;
+    }).toThrow(TypeError);
+    expect((await reg.get('V1'))!.profile.battery.capacityAh).toBe(300);
+  });
+
   it('refuses a duplicate, and rotate/remove of an unknown id, with stable codes', async () => {
     const reg = createVehicleRegistry({ db });
     await reg.add({ id: 'V1', customerId: 'C1' });

@@ -1,3 +1,4 @@
+import { Socket as NetSocket } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createAccounts } from '../../web/auth/accounts.ts';
@@ -45,12 +46,25 @@ describe('the live layer after a burst of frames', () => {
       expect(await c.timeout(5000).emitWithAck('subscribe', { vehicleId })).toEqual({ ok: true, vehicleId });
 
     const dropped = p.counters.get('live.frames_dropped');
+    // the platform's writes to the console's TCP connection (web/live/socket-writes.ts)
+    const writes = [
+      vi.spyOn(NetSocket.prototype as unknown as { _writev: () => void }, '_writev'),
+      vi.spyOn(NetSocket.prototype as unknown as { _write: () => void }, '_write'),
+    ];
+    const platformWrites = () =>
+      writes.reduce(
+        (n, spy) => n + spy.mock.contexts.filter((s) => (s as NetSocket).localPort === p.ports.http).length,
+        0,
+      );
     const ts = Date.now();
     // one turn: what a commit of frames from every vehicle emits on the bus
     for (const [i, vehicleId] of ids.entries())
       p.bus.emit('telemetry.stored', { vehicleId, receivedAt: ts, frames: [frame(i, ts) as TelemetryFrame] });
 
     await vi.waitFor(() => expect(got.length).toBe(VEHICLES), { timeout: 5000, interval: 20 });
+    // the first frame at once, the other 23 of the turn together: two writes, not one per frame
+    expect(platformWrites()).toBe(2);
+    for (const spy of writes) spy.mockRestore();
     expect(new Set(got.map((m) => m.vehicleId))).toEqual(new Set(ids));
     expect(p.counters.get('live.frames_dropped')).toBe(dropped);
   });

@@ -21,6 +21,7 @@ import { createRingingPush } from './ringing.ts';
 import { LIVE_DEFAULTS, type LiveOptions } from './options.ts';
 import { createProtocolGuard } from './protocol.ts';
 import { createRemoteSessionStream, type SessionTimelineReader } from './remote-session-stream.ts';
+import { createSocketWrites } from './socket-writes.ts';
 import type { SessionAccess } from '../../remote/types.ts';
 import type { SessionInvites } from '../../remote/invites.ts';
 import { rooms, staffIn, type LiveModule, type LiveServer } from './sockets.ts';
@@ -134,8 +135,9 @@ export function createLiveLayer(server: HttpServer, deps: LiveDeps, opts: Partia
   // every connection's event rate, before any module handles an event
   const flood = createFloodGuard({ counters, log, now }, options);
   /** Called on every connection in this order; closed in this order. */
-  const modules: LiveModule[] = [handshake, flood, backpressure, vehicleInfo, guard, ...features];
-  const guestModules: LiveModule[] = [handshake, flood, backpressure, guestGuard, ...guestFeatures];
+  const socketWrites = createSocketWrites();
+  const modules: LiveModule[] = [handshake, flood, backpressure, socketWrites, vehicleInfo, guard, ...features];
+  const guestModules: LiveModule[] = [handshake, flood, backpressure, socketWrites, guestGuard, ...guestFeatures];
 
   // cluster mode: the other nodes send their fleet changes while this node has connections
   let consoles = 0;
