@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { Aedes, type Client, type AedesPublishPacket, type PublishPacket } from 'aedes';
+import mqttPacket from 'mqtt-packet';
 import {
   MAX_VEHICLE_KEEPALIVE_S,
   TOPICS,
@@ -36,8 +37,9 @@ import {
 } from './client-certificate.ts';
 import { createConnectThrottle, type ConnectThrottleOptions } from './throttle.ts';
 import { createLoginFailureAudit, type BrokerAudit, type LoginFailureAuditOptions } from './login-failure-audit.ts';
-import { guardPacketSize } from './packet-size.ts';
+import { createPacketSizeGuard } from './packet-size.ts';
 import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
+import { lightenParser, settleConnectedParser } from './idle-footprint.ts';
 
 export interface BrokerDeps {
   log: Logger;
@@ -131,7 +133,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   };
   const now = deps.now ?? Date.now;
   const principals = new WeakMap<Client, Principal>();
-  const wills = new WeakMap<Client, Will | null>();
+  /** The will of a connection that sent one, until it is authenticated. */
+  const wills = new WeakMap<Client, Will>();
   /** Each connection's CONNECT packet until it is authenticated (its keepalive is read after that). */
   const connectPackets = new WeakMap<Client, { keepalive?: number }>();
   const closeReasons = new WeakMap<Client, string>();
@@ -150,6 +153,9 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   const maxErrors = options.maxErrorsPerMessage ?? 10;
 
   const maxQos2AwaitingRelease = options.maxQos2AwaitingRelease ?? 100;
+  // mqtt-packet's default pre-builds a Buffer for each of the 65,536 two-byte numbers at the first
+  // write (~7 MB of heap for the process's life); without the cache it builds the one a packet needs.
+  mqttPacket.writeToStream.cacheNumbers = false;
   const aedes = new Aedes({
     maxClientsIdLength: 64,
     drainTimeout: options.drainTimeoutMs,
@@ -205,6 +211,14 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   let tlsServer: ReturnType<typeof createTlsServer> | undefined;
   let serverClosed: Promise<void> | undefined;
   const sockets = new Set<Pick<Duplex, 'destroy'>>();
+  /** One listener for every connection ('close' comes once): no closure kept per connection. */
+  function forgetSocket(this: Pick<Duplex, 'destroy'>) {
+    sockets.delete(this);
+  }
+  const guardPacketSize = createPacketSizeGuard(options.maxPacketBytes, (client) => {
+    counters.inc('mqtt.packet_too_large');
+    closeReasons.set(client, 'packet too large');
+  });
   let accepting = true;
   let listening = false;
   /** Stops listening now; resolves once the last connection has gone. */
@@ -227,12 +241,10 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       return;
     }
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.on('close', forgetSocket);
     const client = aedes.handle(socket);
-    guardPacketSize(client, options.maxPacketBytes, () => {
-      counters.inc('mqtt.packet_too_large');
-      closeReasons.set(client, 'packet too large');
-    });
+    lightenParser(client);
+    guardPacketSize(client);
     guards.install(client);
   }
 
@@ -265,10 +277,8 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   }
 
   aedes.preConnect = (client, packet, callback) => {
-    wills.set(
-      client,
-      packet.will ? { topic: packet.will.topic, payload: packet.will.payload, retain: !!packet.will.retain } : null,
-    );
+    if (packet.will)
+      wills.set(client, { topic: packet.will.topic, payload: packet.will.payload, retain: !!packet.will.retain });
     connectPackets.set(client, packet);
     callback(null, true);
   };
@@ -325,6 +335,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           return refuse(result.reason, clientId, address, done, ip);
         }
         const will = wills.get(client);
+        wills.delete(client);
         if (will && !authorizeWill(result.principal, will))
           return refuse('will_not_allowed', clientId, address, done, ip);
         throttle.succeeded(clientId, ip);
@@ -369,6 +380,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
           return refused(result.reason);
         }
         const will = wills.get(client);
+        wills.delete(client);
         if (will && !authorizeWill(result.principal, will)) return refused('will_not_allowed');
         counters.inc('mqtt.client_cert_login');
         peerCertificates.set(client, certified.raw);
@@ -590,6 +602,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   }
 
   aedes.on('client', (client) => {
+    settleConnectedParser(client);
     const principal = principals.get(client);
     connectedAt.set(client, now());
     counters.inc('mqtt.connected');

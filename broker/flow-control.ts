@@ -40,10 +40,14 @@ export interface ConnectionEvents {
   windowFull?(client: Client): void;
 }
 
+/** Where a parser carries its connection's guard state. */
+const GUARD = Symbol('connection guard');
+
 /** What this module needs of aedes' Client and of the mqtt-packet parser it owns (checked at install). */
 interface ParserInternals extends EventEmitter {
   _list: { length: number; slice(): Buffer; consume(bytes: number): void };
   _emitError(err: Error): void;
+  [GUARD]?: GuardState;
 }
 interface ClientInternals {
   conn?: Partial<Readable> & { _readableState?: { highWaterMark?: number } };
@@ -53,6 +57,27 @@ interface ClientInternals {
   _parsingBatch?: number;
   pause?: () => void;
   resume?: () => void;
+}
+/** One connection's guard state. */
+interface GuardState {
+  client: Client;
+  c: ClientInternals;
+  parser: ParserInternals;
+  conn: { unshift(chunk: Buffer): void };
+  /** aedes' own `_nextBatch`. */
+  nextBatch: (err?: Error | null) => void;
+  /** Packets parsed and not yet reported handled. */
+  inflight: number;
+  /** Packets parsed since this connection last yielded to the event loop. */
+  parsedThisTurn: number;
+  /** Waiting for the next turn of the event loop before reading on. */
+  yielding: boolean;
+  /** Not read: by the receive window or the per-turn budget. */
+  windowClosed: boolean;
+  /** Not read: aedes paused it itself (while it authenticates the CONNECT). */
+  aedesPaused: boolean;
+  /** QoS 2 message ids awaiting PUBREL; created at the first QoS 2 publish. */
+  awaitingRelease: Set<number> | null;
 }
 interface ParsedPacket {
   cmd: string;
@@ -91,6 +116,12 @@ export function createConnectionGuards(limits: ConnectionLimits, events: Connect
   const refused = new WeakSet<object>();
   const resumeAt = Math.floor(limits.maxInflight / 2);
 
+  /**
+   * The functions below are shared by every connection: what one connection needs is this state
+   * (one small object, reached from its parser) and one closure for aedes' `_nextBatch`, which
+   * aedes passes on as a plain callback. An idle connection keeps nothing else (see
+   * docs/benchmarks.md, "What an idle connection costs").
+   */
   function install(client: Client): void {
     const c = client as unknown as ClientInternals;
     const parser = c._parser;
@@ -113,103 +144,113 @@ export function createConnectionGuards(limits: ConnectionLimits, events: Connect
     }
     // how much the socket buffers ahead of the parser (the server's highWaterMark sets both directions)
     conn._readableState.highWaterMark = limits.readAheadBytes;
-
-    let inflight = 0;
-    /** Packets parsed since this connection last yielded to the event loop. */
-    let parsedThisTurn = 0;
-    /** Waiting for the next turn of the event loop before reading on. */
-    let yielding = false;
-    /** Not read: by the receive window or the per-turn budget. */
-    let windowClosed = false;
-    /** Not read: aedes paused it itself (while it authenticates the CONNECT). */
-    let aedesPaused = false;
-    const awaitingRelease = new Set<number>();
-
-    /** The parser stops after the current packet; what it has not parsed goes back into the socket, in order. */
-    function stopParsing(): void {
-      const list = parser!._list;
-      if (list.length === 0) return;
-      const rest = list.slice(); // at most one read-ahead
-      list.consume(list.length);
-      conn!.unshift!(rest);
-    }
-
-    /** Read (and parse) again, now. */
-    function readAgain(): void {
-      c._paused = false;
-      // aedes reads the socket when this count reaches 0 (on its own, only once every packet of the
-      // last read is done): the window decides instead
-      c._parsingBatch = 1;
-      nextBatch!();
-    }
-
-    function reopen(): void {
-      if (!windowClosed || yielding || inflight > resumeAt) return;
-      windowClosed = false;
-      if (!aedesPaused) readAgain();
-    }
-
-    function nextTurn(): void {
-      yielding = false;
-      parsedThisTurn = 0;
-      reopen();
-    }
-
-    parser.prependListener('packet', (packet: ParsedPacket) => {
-      inflight++;
-      parsedThisTurn++;
-      if (packet.cmd === 'publish') {
-        if (packet.qos === 2 && packet.messageId !== undefined && !awaitingRelease.has(packet.messageId)) {
-          if (awaitingRelease.size >= limits.maxQos2AwaitingRelease) {
-            refused.add(packet);
-            events.qos2WindowExceeded(client);
-            parser._emitError(new Error(`more than ${limits.maxQos2AwaitingRelease} QoS 2 messages awaiting PUBREL`));
-            return;
-          }
-          awaitingRelease.add(packet.messageId);
-        }
-        if (typeof packet.topic === 'string' && topicLevels(packet.topic) > limits.maxTopicLevels) {
-          originalTopics.set(packet, packet.topic);
-          packet.topic = limits.placeholderTopic;
-        }
-      } else if (packet.cmd === 'pubrel' && packet.messageId !== undefined) {
-        awaitingRelease.delete(packet.messageId);
-      }
-      if (windowClosed) return stopParsing(); // (parsing bytes that were already in the parser)
-      if (inflight >= limits.maxInflight) {
-        windowClosed = true;
-        events.windowFull?.(client);
-      } else if (parsedThisTurn >= limits.packetsPerTurn) {
-        windowClosed = true;
-      } else return;
-      c._paused = true;
-      if (!yielding && parsedThisTurn >= limits.packetsPerTurn) {
-        yielding = true;
-        setImmediate(nextTurn);
-      }
-      stopParsing(); // this packet goes on
-    });
-
+    const state: GuardState = {
+      client,
+      c,
+      parser,
+      conn: conn as GuardState['conn'],
+      nextBatch,
+      inflight: 0,
+      parsedThisTurn: 0,
+      yielding: false,
+      windowClosed: false,
+      aedesPaused: false,
+      awaitingRelease: null,
+    };
+    parser[GUARD] = state;
+    parser.prependListener('packet', onPacket);
     // aedes calls this once per handled packet (and, unwrapped, on socket 'readable')
-    c._nextBatch = function guardedNextBatch(err?: Error | null) {
-      if (inflight > 0) inflight--;
-      if (windowClosed && !err) {
-        reopen();
-        if (!windowClosed) return;
+    c._nextBatch = (err?: Error | null) => guardedNextBatch(state, err);
+    c.pause = guardedPause;
+    c.resume = guardedResume;
+  }
+
+  /** The parser stops after the current packet; what it has not parsed goes back into the socket, in order. */
+  function stopParsing(s: GuardState): void {
+    const list = s.parser._list;
+    if (list.length === 0) return;
+    const rest = list.slice(); // at most one read-ahead
+    list.consume(list.length);
+    s.conn.unshift(rest);
+  }
+
+  /** Read (and parse) again, now. */
+  function readAgain(s: GuardState): void {
+    s.c._paused = false;
+    // aedes reads the socket when this count reaches 0 (on its own, only once every packet of the
+    // last read is done): the window decides instead
+    s.c._parsingBatch = 1;
+    s.nextBatch();
+  }
+
+  function reopen(s: GuardState): void {
+    if (!s.windowClosed || s.yielding || s.inflight > resumeAt) return;
+    s.windowClosed = false;
+    if (!s.aedesPaused) readAgain(s);
+  }
+
+  function nextTurn(s: GuardState): void {
+    s.yielding = false;
+    s.parsedThisTurn = 0;
+    reopen(s);
+  }
+
+  function onPacket(this: ParserInternals, packet: ParsedPacket): void {
+    const s = this[GUARD]!;
+    s.inflight++;
+    s.parsedThisTurn++;
+    if (packet.cmd === 'publish') {
+      if (packet.qos === 2 && packet.messageId !== undefined && !s.awaitingRelease?.has(packet.messageId)) {
+        if ((s.awaitingRelease?.size ?? 0) >= limits.maxQos2AwaitingRelease) {
+          refused.add(packet);
+          events.qos2WindowExceeded(s.client);
+          this._emitError(new Error(`more than ${limits.maxQos2AwaitingRelease} QoS 2 messages awaiting PUBREL`));
+          return;
+        }
+        (s.awaitingRelease ??= new Set()).add(packet.messageId);
       }
-      nextBatch(err);
-    };
-    // aedes pauses the client while it authenticates: both reasons to stop reading must be over to read again
-    c.pause = () => {
-      aedesPaused = true;
-      c._paused = true;
-    };
-    c.resume = () => {
-      aedesPaused = false;
-      if (windowClosed) return;
-      c._paused = false;
-      nextBatch();
-    };
+      if (typeof packet.topic === 'string' && topicLevels(packet.topic) > limits.maxTopicLevels) {
+        originalTopics.set(packet, packet.topic);
+        packet.topic = limits.placeholderTopic;
+      }
+    } else if (packet.cmd === 'pubrel' && packet.messageId !== undefined) {
+      s.awaitingRelease?.delete(packet.messageId);
+    }
+    if (s.windowClosed) return stopParsing(s); // (parsing bytes that were already in the parser)
+    if (s.inflight >= limits.maxInflight) {
+      s.windowClosed = true;
+      events.windowFull?.(s.client);
+    } else if (s.parsedThisTurn >= limits.packetsPerTurn) {
+      s.windowClosed = true;
+    } else return;
+    s.c._paused = true;
+    if (!s.yielding && s.parsedThisTurn >= limits.packetsPerTurn) {
+      s.yielding = true;
+      setImmediate(nextTurn, s);
+    }
+    stopParsing(s); // this packet goes on
+  }
+
+  function guardedNextBatch(s: GuardState, err?: Error | null): void {
+    if (s.inflight > 0) s.inflight--;
+    if (s.windowClosed && !err) {
+      reopen(s);
+      if (!s.windowClosed) return;
+    }
+    s.nextBatch(err);
+  }
+
+  // aedes pauses the client while it authenticates: both reasons to stop reading must be over to read again
+  function guardedPause(this: ClientInternals): void {
+    this._parser![GUARD]!.aedesPaused = true;
+    this._paused = true;
+  }
+  function guardedResume(this: ClientInternals): void {
+    const s = this._parser![GUARD]!;
+    s.aedesPaused = false;
+    if (s.windowClosed) return;
+    this._paused = false;
+    s.nextBatch();
   }
 
   return {

@@ -1,0 +1,151 @@
+/**
+ * What an idle vehicle connection costs the platform: `npx tsx bench/ingest/idle-heap.ts`.
+ *
+ * Provisions `--connections` vehicles (default 10,000) into a temp dir, starts the built platform
+ * (bench/platform-process.ts) with its inspector, and measures before and after connecting them
+ * idle as bench:ingest's idle phase does (bench/shared/vehicle-connections.ts, keepalive 10 s):
+ * RSS, `process.memoryUsage()` and the V8 heap spaces, once as they are (what bench:ingest's idle
+ * figure sees: the connect storm's garbage included) and once after two forced full GCs (what the
+ * connections themselves keep). With `--snapshots DIR` it also writes a heap snapshot at 0 and at N
+ * connections (after the forced GCs; load both in Chrome DevTools → Memory → Comparison for the
+ * objects by constructor). The figures in docs/benchmarks.md, "What an idle connection costs".
+ *
+ *   --connections N   idle connections (default 10000)
+ *   --snapshots DIR   write idle-0.heapsnapshot and idle-N.heapsnapshot there
+ */
+import { createWriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { startPlatform } from '../platform-process.ts';
+import { benchLifecycle } from '../shared/lifecycle.ts';
+import { fileLimits, memoryOf, sleep } from '../shared/procs.ts';
+import { provisionVehicles } from '../shared/provision.ts';
+import { connectVehicles } from '../shared/vehicle-connections.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const { values: flags } = parseArgs({
+  options: { connections: { type: 'string', default: '10000' }, snapshots: { type: 'string' } },
+});
+const count = Number(flags.connections);
+if (!Number.isInteger(count) || count < 1) throw new Error(`--connections must be a whole number >= 1`);
+const lifecycle = benchLifecycle({ name: 'idle-heap', tempPrefix: 'powerwatch-idle-heap-', keepData: false });
+const say = (text = '') => process.stdout.write(text + '\n');
+const MB = 2 ** 20;
+
+interface Sample {
+  rssMB: number;
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
+  /** V8 heap spaces: [name, size MB, used MB]. */
+  spaces: [string, number, number][];
+}
+
+/** A minimal inspector session: calls, and the chunks of a heap snapshot. */
+async function inspector(url: string) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let onChunk: ((chunk: string) => void) | undefined;
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as {
+      id?: number;
+      method?: string;
+      params?: { chunk: string };
+      result?: unknown;
+      error?: { message: string };
+    };
+    if (m.method === 'HeapProfiler.addHeapSnapshotChunk') onChunk?.(m.params!.chunk);
+    if (m.id === undefined) return;
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error) w?.reject(new Error(m.error.message));
+    else w?.resolve(m.result);
+  });
+  const call = <T>(method: string, params: object = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return {
+    call,
+    async snapshot(file: string): Promise<void> {
+      const out = createWriteStream(file);
+      onChunk = (chunk) => out.write(chunk);
+      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      onChunk = undefined;
+      await new Promise((r) => out.end(r));
+    },
+    close: () => ws.close(),
+  };
+}
+
+async function main(): Promise<number> {
+  const dataDir = lifecycle.tempDir();
+  say(`provisioning ${count} vehicles …`);
+  const creds = await provisionVehicles(ROOT, dataDir, count);
+  const fdLimit = Math.min(fileLimits().hard, count + 1024);
+  const platform = await startPlatform(lifecycle.children, ROOT, dataDir, fdLimit, [], { inspect: true });
+  if (!platform.source.inspectorUrl) throw new Error('the platform printed no inspector URL');
+  const session = await inspector(platform.source.inspectorUrl);
+  const sample = async (forcedGc: boolean): Promise<Sample> => {
+    if (forcedGc) {
+      await session.call('HeapProfiler.collectGarbage');
+      await session.call('HeapProfiler.collectGarbage');
+    }
+    const expression = `JSON.stringify({ m: process.memoryUsage(), s: require('v8').getHeapSpaceStatistics() })`;
+    const r = await session.call<{ result: { value: string } }>('Runtime.evaluate', {
+      expression,
+      includeCommandLineAPI: true, // `require` in the inspector's command line
+      returnByValue: true,
+    });
+    const { m, s } = JSON.parse(r.result.value) as {
+      m: NodeJS.MemoryUsage;
+      s: { space_name: string; space_size: number; space_used_size: number }[];
+    };
+    return {
+      rssMB: memoryOf(platform.pid)?.rssMB ?? NaN,
+      heapUsedMB: m.heapUsed / MB,
+      heapTotalMB: m.heapTotal / MB,
+      externalMB: m.external / MB,
+      spaces: s.filter((x) => x.space_size > 0).map((x) => [x.space_name, x.space_size / MB, x.space_used_size / MB]),
+    };
+  };
+  const line = (label: string, x: Sample) =>
+    say(
+      `  ${label.padEnd(34)} RSS ${x.rssMB.toFixed(1)} MB, heap ${x.heapUsedMB.toFixed(1)} used / ${x.heapTotalMB.toFixed(1)} MB, external ${x.externalMB.toFixed(1)} MB; spaces ${x.spaces.map(([n, size, used]) => `${n} ${used.toFixed(1)}/${size.toFixed(1)}`).join(', ')}`,
+    );
+  try {
+    await sleep(1000);
+    const before = await sample(true);
+    line('0 connections, forced GC', before);
+    if (flags.snapshots) await session.snapshot(join(flags.snapshots, 'idle-0.heapsnapshot'));
+    say(`connecting ${count} idle vehicles (200 at a time, keepalive 10 s) …`);
+    const c = await connectVehicles(creds, platform.mqttPort, { concurrency: 200, timeoutMs: 300_000, keepalive: 10 });
+    if (c.failed) throw new Error(`${c.failed} connections failed (first: ${c.firstError})`);
+    await sleep(3000);
+    line(`${count} connections, as they are`, await sample(false));
+    const after = await sample(true);
+    line(`${count} connections, forced GC`, after);
+    const per = (a: number, b: number) => `${Math.round(((b - a) * MB) / count)} B`;
+    say(
+      `  per connection (forced GC): RSS ${per(before.rssMB, after.rssMB)}, heap ${per(before.heapUsedMB, after.heapUsedMB)}, external ${per(before.externalMB, after.externalMB)}`,
+    );
+    if (flags.snapshots) {
+      await session.snapshot(join(flags.snapshots, `idle-${count}.heapsnapshot`));
+      say(`  heap snapshots in ${flags.snapshots}`);
+    }
+    for (const client of c.clients) client?.end(true);
+    return 0;
+  } finally {
+    session.close();
+  }
+}
+
+lifecycle.run(main);
