@@ -92,22 +92,22 @@ export function createCommandLog(deps: {
     const batch = queued;
     queued = [];
     const rows = batch.map((q) => q.row);
-    const p = Promise.resolve()
-      .then(() =>
-        rows.length === 1
-          ? db.insertInto('mqtt_commands').values(rows).execute()
-          : db
-              .transaction()
-              .execute((tx) => insertInChunks(rows, (chunk) => tx.insertInto('mqtt_commands').values(chunk).execute())),
-      )
-      .then(
-        () => {
-          for (const q of batch) q.resolve();
-        },
-        (err: unknown) => {
-          for (const q of batch) q.reject(err);
-        },
-      );
+    // an async function: a synchronous throw becomes a rejection of the whole batch too
+    const write = async () => {
+      if (rows.length === 1) await db.insertInto('mqtt_commands').values(rows).execute();
+      else
+        await db
+          .transaction()
+          .execute((tx) => insertInChunks(rows, (chunk) => tx.insertInto('mqtt_commands').values(chunk).execute()));
+    };
+    const p = write().then(
+      () => {
+        for (const q of batch) q.resolve();
+      },
+      (err: unknown) => {
+        for (const q of batch) q.reject(err);
+      },
+    );
     work.add(p);
     void p.finally(() => work.delete(p));
   }
