@@ -262,7 +262,7 @@ export function createDiagnostics(deps: DiagnosticsDeps, options: DiagnosticsOpt
   }
 
   function evaluate(e: PlatformEvents['telemetry.stored'], f: VehicleFacts): RuleTransition[] {
-    const found = engine.onFrames(e.vehicleId, { model: f.model, profile: f.profile }, e.frames, e.receivedAt);
+    const found = engine.onFrames(e.vehicleId, f, e.frames, e.receivedAt);
     counters.inc('diagnostics.evaluated', undefined, e.frames.length);
     return found;
   }
