@@ -14,14 +14,16 @@ export interface CountersSnapshot {
 }
 
 export function createCounters(maxKeysPerCounter = 100_000): Counters {
-  const totals = new Map<string, number>();
-  const byKey = new Map<string, Map<string, number>>();
+  // one entry per name: `inc` runs several times per ingested message, so one lookup for the name
+  // (and one read and one write for its key) instead of separate maps for totals and keys
+  const entries = new Map<string, { total: number; byKey: Map<string, number> | undefined }>();
   return {
     inc(name, key, by = 1) {
-      totals.set(name, (totals.get(name) ?? 0) + by);
+      let e = entries.get(name);
+      if (!e) entries.set(name, (e = { total: 0, byKey: undefined }));
+      e.total += by;
       if (key === undefined) return;
-      let m = byKey.get(name);
-      if (!m) byKey.set(name, (m = new Map()));
+      const m = (e.byKey ??= new Map());
       const current = m.get(key);
       if (current === undefined && m.size >= maxKeysPerCounter) {
         m.set('(other)', (m.get('(other)') ?? 0) + by);
@@ -30,13 +32,17 @@ export function createCounters(maxKeysPerCounter = 100_000): Counters {
       m.set(key, (current ?? 0) + by);
     },
     get(name, key) {
-      if (key === undefined) return totals.get(name) ?? 0;
-      return byKey.get(name)?.get(key) ?? 0;
+      const e = entries.get(name);
+      if (key === undefined) return e?.total ?? 0;
+      return e?.byKey?.get(key) ?? 0;
     },
     snapshot() {
+      const all = [...entries];
       return {
-        totals: Object.fromEntries(totals),
-        byKey: Object.fromEntries([...byKey].map(([k, m]) => [k, Object.fromEntries(m)])),
+        totals: Object.fromEntries(all.map(([name, e]) => [name, e.total])),
+        byKey: Object.fromEntries(
+          all.flatMap(([name, e]) => (e.byKey ? [[name, Object.fromEntries(e.byKey)] as const] : [])),
+        ),
       };
     },
   };

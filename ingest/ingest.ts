@@ -3,6 +3,7 @@ import {
   statusSchema,
   vehicleEventSchema,
   type ProtocolError,
+  type TelemetryFrame,
   type VehicleEvent,
 } from '../protocol/index.ts';
 import type { EventBus } from '../core/bus.ts';
@@ -86,73 +87,102 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
     return error;
   }
 
-  async function telemetry(msg: InboundMessage, value: unknown, at: number): Promise<IngestVerdict> {
+  /**
+   * A telemetry message: validated, de-duplicated, then written with the next group commit. The hot
+   * path of ingest, so it is a plain function over one promise (`write(…).then`), not async
+   * functions awaiting each other: each level of those cost a promise, a suspended frame and a
+   * resolution job per message.
+   */
+  function telemetry(msg: InboundMessage, value: unknown, at: number): Promise<IngestVerdict> {
     const { frames, rejections } = validateTelemetry(value, at);
-    const errors = rejections.map((r) => reject(msg, r, at));
+    const errors = rejections.length === 0 ? [] : rejections.map((r) => reject(msg, r, at));
     const { unique, duplicates } = dedupeWithinMessage(frames);
-    if (unique.length === 0) return { forward: false, errors };
-    const stored: StoredFrame[] = unique.map((frame) => ({ vehicleId: msg.vehicleId, receivedAt: at, frame }));
-    let inserted: boolean[];
-    try {
-      inserted = await writer.write(stored);
-    } catch (err) {
-      counters.inc('ingest.store_failed');
-      log.error({ err, vehicleId: msg.vehicleId }, 'telemetry could not be stored; the message is not acknowledged');
-      throw err instanceof PlatformError
-        ? err
-        : new PlatformError('STORAGE_FAILED', 'telemetry could not be stored', { cause: err });
-    }
-    const fresh = unique.filter((_, i) => inserted[i]);
-    counters.inc('ingest.frames_stored', msg.vehicleId, fresh.length);
-    const dupes = duplicates + unique.length - fresh.length;
-    if (dupes > 0) counters.inc('ingest.frames_duplicate', msg.vehicleId, dupes);
-    bus.emit('telemetry.committed', { vehicleId: msg.vehicleId, receivedAt: at, frames: unique });
-    if (fresh.length > 0) bus.emit('telemetry.stored', { vehicleId: msg.vehicleId, receivedAt: at, frames: fresh });
+    if (unique.length === 0) return Promise.resolve({ forward: false, errors });
+    const stored: StoredFrame[] = new Array(unique.length);
+    for (let i = 0; i < unique.length; i++) stored[i] = { vehicleId: msg.vehicleId, receivedAt: at, frame: unique[i]! };
+    return writer.write(stored).then(
+      (inserted) => committed(msg.vehicleId, at, unique, duplicates, inserted, errors),
+      (err: unknown) => {
+        counters.inc('ingest.store_failed');
+        log.error({ err, vehicleId: msg.vehicleId }, 'telemetry could not be stored; the message is not acknowledged');
+        throw err instanceof PlatformError
+          ? err
+          : new PlatformError('STORAGE_FAILED', 'telemetry could not be stored', { cause: err });
+      },
+    );
+  }
+
+  /** The frames of one message are committed (`inserted`: stored now, or already stored before). */
+  function committed(
+    vehicleId: string,
+    at: number,
+    unique: TelemetryFrame[],
+    duplicates: number,
+    inserted: boolean[],
+    errors: ProtocolError[],
+  ): IngestVerdict {
+    let freshCount = 0;
+    for (let i = 0; i < unique.length; i++) if (inserted[i]) freshCount++;
+    // the usual case, every frame new: the same array for both events (listeners only read it)
+    const fresh = freshCount === unique.length ? unique : unique.filter((_, i) => inserted[i]);
+    counters.inc('ingest.frames_stored', vehicleId, freshCount);
+    const dupes = duplicates + unique.length - freshCount;
+    if (dupes > 0) counters.inc('ingest.frames_duplicate', vehicleId, dupes);
+    bus.emit('telemetry.committed', { vehicleId, receivedAt: at, frames: unique });
+    if (freshCount > 0) bus.emit('telemetry.stored', { vehicleId, receivedAt: at, frames: fresh });
     return { forward: true, errors };
   }
 
+  /** Status, events and command acks: small and few. */
+  async function other(msg: InboundMessage, value: unknown, at: number): Promise<IngestVerdict> {
+    switch (msg.kind) {
+      case 'status': {
+        const r = validateMessage(statusSchema, value, 'invalid_status', 'status');
+        if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
+        bus.emit('vehicle.status', { vehicleId: msg.vehicleId, receivedAt: at, status: r.value });
+        return { forward: true, errors: [] };
+      }
+      case 'events': {
+        const r = validateMessage(vehicleEventSchema, value, 'invalid_event', 'event');
+        if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
+        try {
+          await deps.eventLog.append(msg.vehicleId, r.value, at);
+        } catch (err) {
+          counters.inc('ingest.store_failed');
+          throw new PlatformError('STORAGE_FAILED', 'vehicle event could not be stored', { cause: err });
+        }
+        bus.emit('vehicle.event', { vehicleId: msg.vehicleId, receivedAt: at, event: r.value });
+        return { forward: true, errors: [] };
+      }
+      case 'commands/ack': {
+        const r = validateMessage(commandAckSchema, value, 'invalid_ack', 'command ack');
+        if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
+        bus.emit('command.ack', { vehicleId: msg.vehicleId, receivedAt: at, ack: r.value });
+        return { forward: true, errors: [] };
+      }
+      default:
+        return {
+          forward: false,
+          errors: [reject(msg, { code: 'topic_not_allowed', message: `gateways may not publish on ${msg.kind}` }, at)],
+        };
+    }
+  }
+
   return {
-    /** Handles one message from a vehicle; resolves once what it accepted is durable. */
-    async handle(msg: InboundMessage): Promise<IngestVerdict> {
-      if (stopped) throw new PlatformError('SHUTTING_DOWN', 'ingest is stopping');
-      const at = now();
-      counters.inc('ingest.messages', msg.kind);
-      const decoded = decode(msg.payload, options.maxPayloadBytes);
-      if (!decoded.ok) return { forward: false, errors: [reject(msg, decoded.rejection, at)] };
-      switch (msg.kind) {
-        case 'telemetry':
-          return telemetry(msg, decoded.value, at);
-        case 'status': {
-          const r = validateMessage(statusSchema, decoded.value, 'invalid_status', 'status');
-          if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
-          bus.emit('vehicle.status', { vehicleId: msg.vehicleId, receivedAt: at, status: r.value });
-          return { forward: true, errors: [] };
-        }
-        case 'events': {
-          const r = validateMessage(vehicleEventSchema, decoded.value, 'invalid_event', 'event');
-          if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
-          try {
-            await deps.eventLog.append(msg.vehicleId, r.value, at);
-          } catch (err) {
-            counters.inc('ingest.store_failed');
-            throw new PlatformError('STORAGE_FAILED', 'vehicle event could not be stored', { cause: err });
-          }
-          bus.emit('vehicle.event', { vehicleId: msg.vehicleId, receivedAt: at, event: r.value });
-          return { forward: true, errors: [] };
-        }
-        case 'commands/ack': {
-          const r = validateMessage(commandAckSchema, decoded.value, 'invalid_ack', 'command ack');
-          if (!r.ok) return { forward: false, errors: [reject(msg, r.rejection, at)] };
-          bus.emit('command.ack', { vehicleId: msg.vehicleId, receivedAt: at, ack: r.value });
-          return { forward: true, errors: [] };
-        }
-        default:
-          return {
-            forward: false,
-            errors: [
-              reject(msg, { code: 'topic_not_allowed', message: `gateways may not publish on ${msg.kind}` }, at),
-            ],
-          };
+    /**
+     * Handles one message from a vehicle; resolves once what it accepted is durable. Never throws:
+     * every failure (stopping, storage) is a rejection of the promise.
+     */
+    handle(msg: InboundMessage): Promise<IngestVerdict> {
+      try {
+        if (stopped) throw new PlatformError('SHUTTING_DOWN', 'ingest is stopping');
+        const at = now();
+        counters.inc('ingest.messages', msg.kind);
+        const decoded = decode(msg.payload, options.maxPayloadBytes);
+        if (!decoded.ok) return Promise.resolve({ forward: false, errors: [reject(msg, decoded.rejection, at)] });
+        return msg.kind === 'telemetry' ? telemetry(msg, decoded.value, at) : other(msg, decoded.value, at);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     },
     /** Rejects a message refused before ingest (e.g. by the broker's ACL), with the same bookkeeping. */

@@ -1,4 +1,4 @@
-import type { TelemetryFrame } from '../protocol/index.ts';
+import { FIELD_READERS as READERS, type TelemetryFrame } from '../protocol/index.ts';
 import { NUMERIC_FIELDS, type NumericFieldPath } from '../protocol/numeric-fields.ts';
 
 /** `mains.voltageV` → `mains_voltage_v`. */
@@ -101,15 +101,8 @@ export function decodeRows(rows: EncodedRows, row: (values: (number | string | n
   }
 }
 
-/** One reader per numeric field, in FIELD_COLUMNS order, built once from the field table. */
-const FIELD_READERS: ((frame: TelemetryFrame) => number | null)[] = FIELD_COLUMNS.map(({ path }) => {
-  const dot = path.indexOf('.');
-  if (dot < 0) return (frame) => (frame as unknown as Record<string, number | null | undefined>)[path] ?? null;
-  const section = path.slice(0, dot);
-  const key = path.slice(dot + 1);
-  return (frame) =>
-    (frame as unknown as Record<string, Record<string, number | null | undefined> | undefined>)[section]?.[key] ?? null;
-});
+/** One reader per numeric field, in FIELD_COLUMNS order (protocol/telemetry.ts: each its own function). */
+const FIELD_READERS = FIELD_COLUMNS.map(({ path }) => READERS[path]);
 
 /** Where each numeric field sits in ALL_COLUMNS and in the frame, computed once. */
 const FIELD_SLOTS = FIELD_COLUMNS.map(({ path }, i) => {

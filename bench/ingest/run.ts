@@ -455,16 +455,19 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
   }, 250);
   try {
     const pids = { platform: platform.pid };
-    let seqBase = 0;
+    // Each phase (and each attempt) is a new load generator: to the platform, every gateway restarted
+    // and counts from 0 again (seq falls while ts moves on: a new run, ingest/seq-marks.ts). A seq base
+    // above the previous phase's instead left a gap of ~1e9 seqs per vehicle, and the backfill round
+    // for it (a command to each vehicle) fell into the fixed-rate window.
     say(`  closed loop: ${s.vehicles} connections × ${s.window} in flight, ${s.warmup} s warm-up + ${s.duration} s …`);
     const max = await loadPhase(s, 'platform closed loop', () =>
-      loadOnce(s, platform.mqttPort, 'max', { 'seq-base': (seqBase += 1e9) }, pids, platform.source),
+      loadOnce(s, platform.mqttPort, 'max', { 'seq-base': 0 }, pids, platform.source),
     );
     say(
       `  fixed rate: ${fixedRate} frames/s over ${s.vehicles} connections, ${s.warmup} s warm-up + ${s.duration} s …`,
     );
     const fixed = await loadPhase(s, 'platform fixed rate', () =>
-      loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': (seqBase += 1e9) }, pids, platform.source),
+      loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': 0 }, pids, platform.source),
     );
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
