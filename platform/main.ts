@@ -1,3 +1,5 @@
+// first: the modules loaded after it get a `debug` that costs nothing while disabled
+import '../core/quiet-debug.ts';
 import { createLogger } from '../core/logger.ts';
 import { isPlatformError } from '../core/errors.ts';
 import { loadConfigOrExit } from './startup.ts';
