@@ -8,7 +8,7 @@ import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { GATEWAY_PUBLISH_KINDS, parseVehicleTopic, TOPIC_KINDS, TOPIC_ROOT, vehicleTopic } from '../protocol/index.ts';
 import { filterMatches } from '../broker/acl.ts';
-import type { RedisConnections } from './redis.ts';
+import { isRedisDown, redisUnavailable, type RedisConnections } from './redis.ts';
 
 /** An aedes message as the emitter carries it. */
 export interface MqMessage {
@@ -43,6 +43,33 @@ function quietQuit(conn: Redis): Redis {
 /** The part of aedes-persistence-redis the platform calls itself (aedes calls the rest). */
 interface RedisPersistence {
   destroy(): Promise<void>;
+}
+
+/**
+ * The persistence with every promise its methods return rejected with REDIS_UNAVAILABLE (core/errors.ts)
+ * rather than ioredis' own words when Redis cannot be reached; `failed` hears each such failure.
+ * Streams, callbacks and synchronous results pass unchanged.
+ */
+function failingClearly<T extends object>(persistence: T, failed: (method: string, err: unknown) => void): T {
+  const mapped = (method: string) => (err: unknown) => {
+    if (!isRedisDown(err)) throw err;
+    failed(method, err);
+    throw redisUnavailable(err, `MQTT sessions and retained messages (${method})`);
+  };
+  return new Proxy(persistence, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const method = value as (...a: unknown[]) => unknown;
+      // aedes checks that `setup` is an async function: such methods stay async functions
+      if (method.constructor.name === 'AsyncFunction')
+        return async (...args: unknown[]) => (method.apply(target, args) as Promise<unknown>).catch(mapped(property));
+      return (...args: unknown[]) => {
+        const result = method.apply(target, args);
+        return result instanceof Promise ? result.catch(mapped(property)) : result;
+      };
+    },
+  });
 }
 
 /** What the broker gets in cluster mode: aedes' `mq` and `persistence`, and how to let them go. */
@@ -115,9 +142,12 @@ export function createClusterMqtt(
   const ownKey = registryPrefix + instance;
   const refreshMs = options.registryRefreshMs ?? 10_000;
 
+  const counters = deps.counters;
   const inner = MQEmitterRedis({
-    subConn: quietQuit(redis.duplicate('mqtt-sub')),
-    pubConn: quietQuit(redis.duplicate('mqtt-pub')),
+    // Redis away: a subscription waits for it (ioredis restores only subscriptions that once
+    // succeeded); a publish fails at once with REDIS_UNAVAILABLE (a command is then "not delivered")
+    subConn: quietQuit(redis.duplicate('mqtt-sub', { whenDown: 'wait' })),
+    pubConn: quietQuit(redis.duplicate('mqtt-pub', { whenDown: 'fail' })),
     // no delivery queue (broker.ts: each connection's receive window bounds the work instead)
     concurrency: 0,
     matchEmptyLevels: true,
@@ -128,10 +158,16 @@ export function createClusterMqtt(
     log.warn({ err }, 'MQTT emitter: Redis error'),
   );
 
-  const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:` });
+  // Redis away: the persistence's calls (a new connection's session, a retained message, a QoS 1
+  // message queued for an offline session) fail at once with REDIS_UNAVAILABLE: aedes closes the
+  // connection or fails the publish instead of holding it for the offline queue's 40 s
+  const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:`, whenDown: 'fail' });
   // the package's default export: the async persistence behind the stream-returning layer aedes 1.2 calls
   const redisPersistence = requireCjs('aedes-persistence-redis') as (opts: { conn: unknown }) => RedisPersistence;
-  const persistence = redisPersistence({ conn: persistenceConn });
+  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), (method, err) => {
+    counters?.inc('cluster.mqtt_redis_failed', `persistence.${method}`);
+    log.warn({ err, method }, 'MQTT persistence: Redis unreachable');
+  });
 
   /** Listeners by original listener and topic → the one registered on the prefixed channel. */
   const proxies = new Map<Listener, Map<string, Listener>>();
@@ -241,7 +277,14 @@ export function createClusterMqtt(
         return;
       }
       stats.viaRedis++;
-      inner.emit(prefixed, done);
+      inner.emit(prefixed, (err?: Error) => {
+        if (err && isRedisDown(err)) {
+          counters?.inc('cluster.mqtt_redis_failed', 'publish');
+          err = redisUnavailable(err, `the message on ${topic} could not be sent to the nodes`) as Error;
+        }
+        if (done) done(err);
+        else if (err && !closed) log.warn({ err, topic }, 'MQTT emitter: a message was not sent');
+      });
     },
     close(done) {
       closed = true;

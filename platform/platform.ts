@@ -96,7 +96,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // cluster mode: Redis between the nodes (REDIS_URL; config.ts checked the databases are PostgreSQL)
   const redis = config.REDIS_URL
     ? createRedisConnections(
-        { log: log.child({ module: 'redis' }) },
+        { log: log.child({ module: 'redis' }), counters },
         { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
       )
     : undefined;
