@@ -90,7 +90,7 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
   let offs: (() => void)[] = [];
   let loop: Promise<void> | undefined;
   let stopped = true;
-  /** The stream id of the last entry this node read: where its group starts again if it is lost. */
+  /** The stream id of the last entry given to this node (its group's position at start, then each read): where its group starts again if it is lost. */
   let lastRead: string | undefined;
   /** Appends in flight (stop waits for them). */
   const appending = new Set<Promise<unknown>>();
@@ -183,6 +183,16 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
       .catch((err: unknown) => log.debug({ err }, 'could not note this node’s relay read'));
   }
 
+  /** Where this node's group stands (the last entry given to it), by Redis' own ids. */
+  async function position(r: Redis): Promise<string | undefined> {
+    const groups = (await r.xinfo('GROUPS', key)) as unknown[][];
+    for (const g of groups) {
+      const f = fieldsOf(g.map(String));
+      if (f.name === group) return f['last-delivered-id'];
+    }
+    return undefined;
+  }
+
   async function ensureGroup(r: Redis): Promise<void> {
     try {
       // a node's first start: from now on; a restart keeps its group's position and pending entries;
@@ -237,6 +247,7 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
       stopped = false;
       reader = deps.redis.duplicate('event-relay');
       await ensureGroup(deps.redis.client);
+      lastRead = await position(deps.redis.client);
       offs = RELAYED_EVENTS.map((event) => deps.bus.on(event, (payload) => append(event, payload)));
       loop = run(reader);
     },

@@ -164,10 +164,23 @@ export function createClusterMqtt(
   const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:`, whenDown: 'fail' });
   // the package's default export: the async persistence behind the stream-returning layer aedes 1.2 calls
   const redisPersistence = requireCjs('aedes-persistence-redis') as (opts: { conn: unknown }) => RedisPersistence;
-  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), (method, err) => {
-    counters?.inc('cluster.mqtt_redis_failed', `persistence.${method}`);
-    log.warn({ err, method }, 'MQTT persistence: Redis unreachable');
-  });
+  /**
+   * A failure for want of Redis: counted each time, logged at most every 10 s (an outage fails a
+   * retained confirmation per streaming vehicle per second; one line says it).
+   */
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  const redisFailed = (operation: string, err: unknown) => {
+    counters?.inc('cluster.mqtt_redis_failed', operation);
+    const at = Date.now();
+    if (at - loggedAt < 10_000) return void unlogged++;
+    log.warn({ err, operation, notLogged: unlogged }, 'MQTT: Redis unreachable, the operation failed');
+    loggedAt = at;
+    unlogged = 0;
+  };
+  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), (method, err) =>
+    redisFailed(`persistence.${method}`, err),
+  );
 
   /** Listeners by original listener and topic → the one registered on the prefixed channel. */
   const proxies = new Map<Listener, Map<string, Listener>>();
@@ -279,8 +292,10 @@ export function createClusterMqtt(
       stats.viaRedis++;
       inner.emit(prefixed, (err?: Error) => {
         if (err && isRedisDown(err)) {
-          counters?.inc('cluster.mqtt_redis_failed', 'publish');
+          redisFailed('publish', err);
           err = redisUnavailable(err, `the message on ${topic} could not be sent to the nodes`) as Error;
+          if (done) done(err);
+          return;
         }
         if (done) done(err);
         else if (err && !closed) log.warn({ err, topic }, 'MQTT emitter: a message was not sent');

@@ -73,6 +73,8 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
   let streaming: NodeJS.Timeout | undefined;
   let outage = false;
   let newSecret = '';
+  let relayedLate: Promise<number> | undefined;
+  let openedDuring = 0;
   let parkedSecret = '';
   const vehicles: Vehicle[] = [];
   const unhandled: unknown[] = [];
@@ -222,6 +224,25 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
       b.platform.counters.get('cluster.mqtt_redis_failed', 'persistence.cleanSubscriptions'),
     ).toBeGreaterThanOrEqual(1);
     for (const n of [a, b]) expect(n.platform.counters.get('cluster.redis_connection_lost', 'commands')).toBe(1);
+    // a ticket opened on node 1 meanwhile: its event waits for Redis (relayed when it is back)
+    relayedLate = new Promise<number>((resolve) =>
+      a.platform.relay!.remote.on('ticket.opened', (e) => {
+        if (e.ticket.title.endsWith('during the outage')) resolve(e.ticket.id);
+      }),
+    );
+    openedDuring = (
+      await b.platform.tickets.open(
+        {
+          source: 'rule',
+          vehicleId: onB.id,
+          customerId: 'C1',
+          level: 'urgent',
+          title: `${onB.id}: during the outage`,
+          need: 'relay check',
+        },
+        'system',
+      )
+    ).id;
     for (const n of [cluster!.node(0), cluster!.node(1)]) {
       const r = await ready(n);
       expect(r.ready).toBe(false);
@@ -252,9 +273,13 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
     );
     expect(record).toMatchObject({ state: 'done', result: { gateway: onB.id } });
 
-    // an event on node 1 reaches node 0 through the relay (its stream and group were lost with Redis)
+    // the event of the ticket opened during the outage, and one opened now, reach node 0 through
+    // the relay (its stream and groups were lost with Redis)
+    expect(await withTimeout(relayedLate!, 10_000, 'the ticket opened during the outage, relayed')).toBe(openedDuring);
     const received = new Promise<number>((resolve) =>
-      a.platform.relay!.remote.on('ticket.opened', (e) => resolve(e.ticket.id)),
+      a.platform.relay!.remote.on('ticket.opened', (e) => {
+        if (e.ticket.title.endsWith('after the outage')) resolve(e.ticket.id);
+      }),
     );
     const ticket = await b.platform.tickets.open(
       {
