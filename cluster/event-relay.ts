@@ -256,10 +256,15 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
       stopped = true;
       for (const off of offs) off();
       offs = [];
-      await Promise.allSettled([...appending]);
+      // Redis away: the appends wait in ioredis' offline queue and fail when the connection closes
+      // (counted, logged); a stop does not wait for Redis
+      if (deps.redis.client.status === 'ready') await Promise.allSettled([...appending]);
       // cuts the blocking read; what was emitted was acknowledged, what was read and not emitted stays pending
+      const up = reader?.status === 'ready';
       reader?.disconnect();
-      await loop;
+      // Redis away: the read waits in the offline queue of a connection that no longer reconnects;
+      // the loop ends with it (stopped), nothing to wait for
+      if (up) await loop;
       loop = undefined;
     },
   };

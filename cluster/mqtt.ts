@@ -26,16 +26,26 @@ export interface MqEmitter {
 }
 
 /**
- * mqemitter-redis's close() calls `quit()` on both its connections and drops the promise: a connection
- * that closes before QUIT's reply (under load, at a stop) rejects it with nobody to hear it, and Node
- * ends the process. The rejection is handled here; callers that await `quit()` still see it.
+ * mqemitter-redis's close() calls `quit()` on both its connections, drops the promise and waits for
+ * their 'end' events. A connection that closes before QUIT's reply (under load, at a stop) rejects
+ * it with nobody to hear it, and Node ends the process: the rejection is handled here (callers that
+ * await `quit()` still see it). And while Redis is away QUIT would wait for it for ever (ioredis
+ * queues it; a connection waiting to reconnect never ends by itself): the connection is cut instead
+ * and, when it was waiting to reconnect, ends here — the node's stop does not hang on Redis.
  */
 function quietQuit(conn: Redis): Redis {
   const quit = conn.quit.bind(conn);
   conn.quit = ((...args: Parameters<Redis['quit']>) => {
-    const done = quit(...args);
-    done.catch(() => undefined);
-    return done;
+    if (conn.status === 'ready') {
+      const done = quit(...args);
+      done.catch(() => undefined);
+      return done;
+    }
+    // 'reconnecting' (or ended already): no close event will come, so no 'end' either
+    const waiting = conn.status === 'reconnecting' || conn.status === 'end';
+    conn.disconnect();
+    if (waiting) conn.emit('end');
+    return Promise.resolve('OK');
   }) as Redis['quit'];
   return conn;
 }
@@ -274,6 +284,12 @@ export function createClusterMqtt(
       }
       byTopic.delete(topic);
       if (!byTopic.size) proxies.delete(listener);
+      // closed (the persistence unsubscribes at its destroy): the subscriptions went with the
+      // connection, and an UNSUBSCRIBE on it would wait for a Redis that may be away
+      if (closed) {
+        if (done) setImmediate(done);
+        return mq;
+      }
       inner.removeListener(channelPrefix + topic, proxy as never, done);
       if (mayMatchUplink(topic))
         unregister(topic).catch((err: unknown) =>
@@ -333,7 +349,8 @@ export function createClusterMqtt(
       closed = true;
       clearInterval(refresher);
       await persistence.destroy().catch((err: unknown) => log.debug({ err }, 'MQTT persistence close'));
-      await redis.client.del(ownKey).catch(() => undefined);
+      // Redis away: the entry lapses by its TTL (the command would wait in the offline queue)
+      if (redis.client.status === 'ready') await redis.client.del(ownKey).catch(() => undefined);
     },
     stats: () => ({ ...stats, remoteUplinkFilters: remoteFilters.length }),
   };

@@ -51,8 +51,6 @@ export interface RedisConnections {
    * connection but has no prefix option of its own; it must start with `keyPrefix` above).
    */
   duplicate(name: string, options?: { keyPrefix?: string; whenDown?: WhenRedisDown }): Redis;
-  /** Whether the shared command connection is up (ready) now. */
-  isUp(): boolean;
   /** `/readyz`'s check: resolves when Redis answers PING. */
   ping(): Promise<void>;
   /** Closes every connection (QUIT; a connection that does not answer is cut). */
@@ -101,7 +99,6 @@ export function createRedisConnections(
     client,
     keyPrefix: options.keyPrefix,
     duplicate: open,
-    isUp: () => client.status === 'ready',
     async ping() {
       await client.ping();
     },

@@ -5,7 +5,7 @@
  * and restarted empty on the same port (no persistence: sessions and retained messages are gone).
  * Throughout: every frame a vehicle saw acknowledged is stored; the telemetry of the connected
  * vehicles goes on being stored while Redis is away; `/readyz` says `redis` is failing and then ok;
- * no node throws an unhandled error. After: a command from node 0 reaches the vehicle on node 1 and is
+ * no node throws an unhandled error; a third node stopped meanwhile stops (it waited for ever). After: a command from node 0 reaches the vehicle on node 1 and is
  * acknowledged, the event relay carries an event again, new MQTT connections succeed, and a vehicle
  * connecting again gets its delivery confirmation (republished on connect, the retained one is gone).
  */
@@ -132,7 +132,7 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
     process.on('uncaughtException', onUnhandled);
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    cluster = await startTestCluster(2, {
+    cluster = await startTestCluster(3, {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       TELEMETRY_CONFIRM_INTERVAL_MS: '200',
     });
@@ -224,6 +224,8 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
       b.platform.counters.get('cluster.mqtt_redis_failed', 'persistence.cleanSubscriptions'),
     ).toBeGreaterThanOrEqual(1);
     for (const n of [a, b]) expect(n.platform.counters.get('cluster.redis_connection_lost', 'commands')).toBe(1);
+    // a node stopped meanwhile (SIGTERM in production) stops: nothing waits for Redis for ever
+    await withTimeout(cluster!.stopNode(2), 10_000, 'node 2 to stop while Redis is away');
     // a ticket opened on node 1 meanwhile: its event waits for Redis (relayed when it is back)
     relayedLate = new Promise<number>((resolve) =>
       a.platform.relay!.remote.on('ticket.opened', (e) => {
