@@ -76,6 +76,9 @@ const isBusyGroup = (err: unknown) => err instanceof Error && err.message.starts
 export function createEventRelay(deps: EventRelayDeps, options: EventRelayOptions) {
   const { counters, log } = deps;
   const key = `${deps.redis.keyPrefix}events`;
+  /** When each node's reader last read (a hash: group → epoch ms), for relay-groups.ts. */
+  const readersKey = `${deps.redis.keyPrefix}events:readers`;
+  let lastBeat = 0;
   const group = options.node;
   const blockMs = options.blockMs ?? 5000;
   const dedupeWindow = options.dedupeWindow ?? 10_000;
@@ -87,6 +90,8 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
   let offs: (() => void)[] = [];
   let loop: Promise<void> | undefined;
   let stopped = true;
+  /** The stream id of the last entry given to this node (its group's position at start, then each read): where its group starts again if it is lost. */
+  let lastRead: string | undefined;
   /** Appends in flight (stop waits for them). */
   const appending = new Set<Promise<unknown>>();
 
@@ -160,14 +165,40 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
     const entries = res?.[0]?.[1] ?? [];
     if (!entries.length) return 0;
     const done = deliver(entries);
+    lastRead = entries[entries.length - 1]![0];
     await r.xack(key, group, ...done);
     return entries.length;
   }
 
+  /**
+   * Notes that this node reads (at most once a second): XINFO CONSUMERS' `idle` does not tell (Redis
+   * before 7.2 counts it from the last read that returned entries, i.e. a quiet stream looks idle).
+   */
+  function beat(): void {
+    const at = Date.now();
+    if (at - lastBeat < 1000) return;
+    lastBeat = at;
+    deps.redis.client
+      .hset(readersKey, group, String(at))
+      .catch((err: unknown) => log.debug({ err }, 'could not note this node’s relay read'));
+  }
+
+  /** Where this node's group stands (the last entry given to it), by Redis' own ids. */
+  async function position(r: Redis): Promise<string | undefined> {
+    const groups = (await r.xinfo('GROUPS', key)) as unknown[][];
+    for (const g of groups) {
+      const f = fieldsOf(g.map(String));
+      if (f.name === group) return f['last-delivered-id'];
+    }
+    return undefined;
+  }
+
   async function ensureGroup(r: Redis): Promise<void> {
     try {
-      // a node's first start: from now on; a restart keeps its group's position and pending entries
-      await r.xgroup('CREATE', key, group, '$', 'MKSTREAM');
+      // a node's first start: from now on; a restart keeps its group's position and pending entries;
+      // a group lost meanwhile (Redis restarted empty, the group expired: relay-groups.ts) starts after
+      // the last entry read, so what other nodes appended before it is made again is not skipped
+      await r.xgroup('CREATE', key, group, lastRead ?? '$', 'MKSTREAM');
     } catch (err) {
       if (!isBusyGroup(err)) throw err;
     }
@@ -183,11 +214,20 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
           pendingFirst = false;
         }
         await read(r, '>');
+        beat();
       } catch (err) {
         if (stopped) return;
-        // NOGROUP: the stream or the group was deleted (a flushed Redis): make it again
-        if (err instanceof Error && err.message.startsWith('NOGROUP')) await ensureGroup(r).catch(() => undefined);
-        else log.warn({ err }, 'reading relayed events failed; retrying');
+        // NOGROUP: the stream or the group was deleted (a flushed Redis, an expired group): make it again
+        if (err instanceof Error && err.message.startsWith('NOGROUP')) {
+          log.warn({ group, after: lastRead ?? '$' }, 'relay consumer group lost; making it again');
+          counters.inc('cluster.events_group_recreated');
+          // made again: straight back to reading (the other nodes go on appending meanwhile)
+          const made = await ensureGroup(r).then(
+            () => true,
+            () => false,
+          );
+          if (made) continue;
+        } else log.warn({ err }, 'reading relayed events failed; retrying');
         pendingFirst = true;
         await new Promise((resolve) => setTimeout(resolve, 500).unref());
       }
@@ -198,11 +238,16 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
     /** The other nodes' events (never this node's own): listen here, emit nothing. */
     remote: remote as Pick<EventBus<PlatformEvents>, 'on' | 'listenerCount'>,
     key,
+    /** When each node last read: a hash, group → epoch milliseconds. */
+    readersKey,
+    /** This node's consumer group (and consumer) name. */
+    group,
     async start(): Promise<void> {
       if (!stopped) return;
       stopped = false;
       reader = deps.redis.duplicate('event-relay');
       await ensureGroup(deps.redis.client);
+      lastRead = await position(deps.redis.client);
       offs = RELAYED_EVENTS.map((event) => deps.bus.on(event, (payload) => append(event, payload)));
       loop = run(reader);
     },
@@ -211,10 +256,15 @@ export function createEventRelay(deps: EventRelayDeps, options: EventRelayOption
       stopped = true;
       for (const off of offs) off();
       offs = [];
-      await Promise.allSettled([...appending]);
+      // Redis away: the appends wait in ioredis' offline queue and fail when the connection closes
+      // (counted, logged); a stop does not wait for Redis
+      if (deps.redis.client.status === 'ready') await Promise.allSettled([...appending]);
       // cuts the blocking read; what was emitted was acknowledged, what was read and not emitted stays pending
+      const up = reader?.status === 'ready';
       reader?.disconnect();
-      await loop;
+      // Redis away: the read waits in the offline queue of a connection that no longer reconnects;
+      // the loop ends with it (stopped), nothing to wait for
+      if (up) await loop;
       loop = undefined;
     },
   };

@@ -250,10 +250,13 @@ export function createLiveFeed(deps: LiveFeedDeps, options: LiveFeedOptions) {
       // the last fleet changes (a vehicle that left with this node) still go out
       flushFleet();
       const members = [...mine.keys()].map((k) => `${k}|${node}`);
-      if (members.length) await client.zrem(watchedKey, ...members).catch(failed('stop'));
-      for (const key of mine.keys()) {
-        const m: WatchMessage = { node, key, until: 0 };
-        await client.publish(watchChannel, JSON.stringify(m)).catch(failed('stop'));
+      // Redis away: the watches lapse by themselves (the commands would wait in the offline queue)
+      if (client.status === 'ready') {
+        if (members.length) await client.zrem(watchedKey, ...members).catch(failed('stop'));
+        for (const key of mine.keys()) {
+          const m: WatchMessage = { node, key, until: 0 };
+          await client.publish(watchChannel, JSON.stringify(m)).catch(failed('stop'));
+        }
       }
       mine.clear();
       sub?.disconnect();

@@ -8,7 +8,7 @@ import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { GATEWAY_PUBLISH_KINDS, parseVehicleTopic, TOPIC_KINDS, TOPIC_ROOT, vehicleTopic } from '../protocol/index.ts';
 import { filterMatches } from '../broker/acl.ts';
-import type { RedisConnections } from './redis.ts';
+import { isRedisDown, redisUnavailable, type RedisConnections } from './redis.ts';
 
 /** An aedes message as the emitter carries it. */
 export interface MqMessage {
@@ -26,16 +26,26 @@ export interface MqEmitter {
 }
 
 /**
- * mqemitter-redis's close() calls `quit()` on both its connections and drops the promise: a connection
- * that closes before QUIT's reply (under load, at a stop) rejects it with nobody to hear it, and Node
- * ends the process. The rejection is handled here; callers that await `quit()` still see it.
+ * mqemitter-redis's close() calls `quit()` on both its connections, drops the promise and waits for
+ * their 'end' events. A connection that closes before QUIT's reply (under load, at a stop) rejects
+ * it with nobody to hear it, and Node ends the process: the rejection is handled here (callers that
+ * await `quit()` still see it). And while Redis is away QUIT would wait for it for ever (ioredis
+ * queues it; a connection waiting to reconnect never ends by itself): the connection is cut instead
+ * and, when it was waiting to reconnect, ends here — the node's stop does not hang on Redis.
  */
 function quietQuit(conn: Redis): Redis {
   const quit = conn.quit.bind(conn);
   conn.quit = ((...args: Parameters<Redis['quit']>) => {
-    const done = quit(...args);
-    done.catch(() => undefined);
-    return done;
+    if (conn.status === 'ready') {
+      const done = quit(...args);
+      done.catch(() => undefined);
+      return done;
+    }
+    // 'reconnecting' (or ended already): no close event will come, so no 'end' either
+    const waiting = conn.status === 'reconnecting' || conn.status === 'end';
+    conn.disconnect();
+    if (waiting) conn.emit('end');
+    return Promise.resolve('OK');
   }) as Redis['quit'];
   return conn;
 }
@@ -43,6 +53,33 @@ function quietQuit(conn: Redis): Redis {
 /** The part of aedes-persistence-redis the platform calls itself (aedes calls the rest). */
 interface RedisPersistence {
   destroy(): Promise<void>;
+}
+
+/**
+ * The persistence with every promise its methods return rejected with REDIS_UNAVAILABLE (core/errors.ts)
+ * rather than ioredis' own words when Redis cannot be reached; `failed` hears each such failure.
+ * Streams, callbacks and synchronous results pass unchanged.
+ */
+function failingClearly<T extends object>(persistence: T, failed: (method: string, err: unknown) => void): T {
+  const mapped = (method: string) => (err: unknown) => {
+    if (!isRedisDown(err)) throw err;
+    failed(method, err);
+    throw redisUnavailable(err, `MQTT sessions and retained messages (${method})`);
+  };
+  return new Proxy(persistence, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      const method = value as (...a: unknown[]) => unknown;
+      // aedes checks that `setup` is an async function: such methods stay async functions
+      if (method.constructor.name === 'AsyncFunction')
+        return async (...args: unknown[]) => (method.apply(target, args) as Promise<unknown>).catch(mapped(property));
+      return (...args: unknown[]) => {
+        const result = method.apply(target, args);
+        return result instanceof Promise ? result.catch(mapped(property)) : result;
+      };
+    },
+  });
 }
 
 /** What the broker gets in cluster mode: aedes' `mq` and `persistence`, and how to let them go. */
@@ -115,9 +152,12 @@ export function createClusterMqtt(
   const ownKey = registryPrefix + instance;
   const refreshMs = options.registryRefreshMs ?? 10_000;
 
+  const counters = deps.counters;
   const inner = MQEmitterRedis({
-    subConn: quietQuit(redis.duplicate('mqtt-sub')),
-    pubConn: quietQuit(redis.duplicate('mqtt-pub')),
+    // Redis away: a subscription waits for it (ioredis restores only subscriptions that once
+    // succeeded); a publish fails at once with REDIS_UNAVAILABLE (a command is then "not delivered")
+    subConn: quietQuit(redis.duplicate('mqtt-sub', { whenDown: 'wait' })),
+    pubConn: quietQuit(redis.duplicate('mqtt-pub', { whenDown: 'fail' })),
     // no delivery queue (broker.ts: each connection's receive window bounds the work instead)
     concurrency: 0,
     matchEmptyLevels: true,
@@ -128,10 +168,29 @@ export function createClusterMqtt(
     log.warn({ err }, 'MQTT emitter: Redis error'),
   );
 
-  const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:` });
+  // Redis away: the persistence's calls (a new connection's session, a retained message, a QoS 1
+  // message queued for an offline session) fail at once with REDIS_UNAVAILABLE: aedes closes the
+  // connection or fails the publish instead of holding it for the offline queue's 40 s
+  const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:`, whenDown: 'fail' });
   // the package's default export: the async persistence behind the stream-returning layer aedes 1.2 calls
   const redisPersistence = requireCjs('aedes-persistence-redis') as (opts: { conn: unknown }) => RedisPersistence;
-  const persistence = redisPersistence({ conn: persistenceConn });
+  /**
+   * A failure for want of Redis: counted each time, logged at most every 10 s (an outage fails a
+   * retained confirmation per streaming vehicle per second; one line says it).
+   */
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  const redisFailed = (operation: string, err: unknown) => {
+    counters?.inc('cluster.mqtt_redis_failed', operation);
+    const at = Date.now();
+    if (at - loggedAt < 10_000) return void unlogged++;
+    log.warn({ err, operation, notLogged: unlogged }, 'MQTT: Redis unreachable, the operation failed');
+    loggedAt = at;
+    unlogged = 0;
+  };
+  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), (method, err) =>
+    redisFailed(`persistence.${method}`, err),
+  );
 
   /** Listeners by original listener and topic → the one registered on the prefixed channel. */
   const proxies = new Map<Listener, Map<string, Listener>>();
@@ -225,6 +284,12 @@ export function createClusterMqtt(
       }
       byTopic.delete(topic);
       if (!byTopic.size) proxies.delete(listener);
+      // closed (the persistence unsubscribes at its destroy): the subscriptions went with the
+      // connection, and an UNSUBSCRIBE on it would wait for a Redis that may be away
+      if (closed) {
+        if (done) setImmediate(done);
+        return mq;
+      }
       inner.removeListener(channelPrefix + topic, proxy as never, done);
       if (mayMatchUplink(topic))
         unregister(topic).catch((err: unknown) =>
@@ -241,7 +306,16 @@ export function createClusterMqtt(
         return;
       }
       stats.viaRedis++;
-      inner.emit(prefixed, done);
+      inner.emit(prefixed, (err?: Error) => {
+        if (err && isRedisDown(err)) {
+          redisFailed('publish', err);
+          err = redisUnavailable(err, `the message on ${topic} could not be sent to the nodes`) as Error;
+          if (done) done(err);
+          return;
+        }
+        if (done) done(err);
+        else if (err && !closed) log.warn({ err, topic }, 'MQTT emitter: a message was not sent');
+      });
     },
     close(done) {
       closed = true;
@@ -275,7 +349,8 @@ export function createClusterMqtt(
       closed = true;
       clearInterval(refresher);
       await persistence.destroy().catch((err: unknown) => log.debug({ err }, 'MQTT persistence close'));
-      await redis.client.del(ownKey).catch(() => undefined);
+      // Redis away: the entry lapses by its TTL (the command would wait in the offline queue)
+      if (redis.client.status === 'ready') await redis.client.del(ownKey).catch(() => undefined);
     },
     stats: () => ({ ...stats, remoteUplinkFilters: remoteFilters.length }),
   };

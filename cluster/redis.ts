@@ -1,5 +1,36 @@
 import { Redis } from 'ioredis';
+import type { Counters } from '../core/counters.ts';
+import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import type {} from './errors.ts';
+
+/**
+ * What a connection does with a command issued while Redis is unreachable:
+ * - `queue` (default): ioredis' offline queue, retried over about 40 s (`maxRetriesPerRequest` 20),
+ *   then rejected: a short outage only delays it;
+ * - `fail`: rejected at once once the connection has been up (no offline queue after the first
+ *   `ready`): for work somebody waits for (a new MQTT connection, a command to a vehicle), which must
+ *   fail clearly rather than hang;
+ * - `wait`: kept until Redis is back (no retry limit): subscriptions, which ioredis restores at each
+ *   reconnection only when they once succeeded.
+ */
+export type WhenRedisDown = 'queue' | 'fail' | 'wait';
+
+/** Whether `err` is ioredis saying that Redis cannot be reached (rather than a command's own error). */
+export function isRedisDown(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    err.message.startsWith("Stream isn't writeable") ||
+    err.message === 'Connection is closed.'
+  );
+}
+
+/** A Redis-unreachable error of ioredis as the platform's REDIS_UNAVAILABLE (others unchanged). */
+export function redisUnavailable(err: unknown, what: string): unknown {
+  if (!isRedisDown(err)) return err;
+  return new PlatformError('REDIS_UNAVAILABLE', `Redis is unreachable: ${what}`, { cause: err });
+}
 
 /**
  * The Redis connections of one node in cluster mode (REDIS_URL). One command connection shared by
@@ -19,7 +50,7 @@ export interface RedisConnections {
    * `keyPrefix`: ioredis prefixes every key of every command with it (for a library that takes a
    * connection but has no prefix option of its own; it must start with `keyPrefix` above).
    */
-  duplicate(name: string, options?: { keyPrefix?: string }): Redis;
+  duplicate(name: string, options?: { keyPrefix?: string; whenDown?: WhenRedisDown }): Redis;
   /** `/readyz`'s check: resolves when Redis answers PING. */
   ping(): Promise<void>;
   /** Closes every connection (QUIT; a connection that does not answer is cut). */
@@ -27,30 +58,38 @@ export interface RedisConnections {
 }
 
 export function createRedisConnections(
-  deps: { log: Logger },
+  deps: { log: Logger; counters?: Counters },
   options: { url: string; keyPrefix: string; node: string },
 ): RedisConnections {
   const log = deps.log;
   const opened: Redis[] = [];
-  const open = (name: string, extra: { keyPrefix?: string } = {}): Redis => {
+  const open = (name: string, extra: { keyPrefix?: string; whenDown?: WhenRedisDown } = {}): Redis => {
     if (extra.keyPrefix !== undefined && !extra.keyPrefix.startsWith(options.keyPrefix))
       throw new Error(`a connection's key prefix must start with ${options.keyPrefix}`);
+    const whenDown = extra.whenDown ?? 'queue';
     const redis = new Redis(options.url, {
-      ...extra,
+      ...(extra.keyPrefix !== undefined ? { keyPrefix: extra.keyPrefix } : {}),
       connectionName: `powerwatch:${options.node}:${name}`,
-      maxRetriesPerRequest: 20,
+      maxRetriesPerRequest: whenDown === 'wait' ? null : 20,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), 2000),
+      // a server that does not answer (a partition rather than a refusal) counts as down after this long
+      connectTimeout: 5000,
       lazyConnect: false,
     });
     let failing = false;
     redis.on('error', (err: Error) => {
       // ioredis reconnects by itself; say so once per outage, not at every retry
-      if (!failing) log.warn({ err, connection: name }, 'redis connection failed; reconnecting');
+      if (!failing) {
+        log.warn({ err, connection: name }, 'redis connection failed; reconnecting');
+        deps.counters?.inc('cluster.redis_connection_lost', name);
+      }
       failing = true;
     });
     redis.on('ready', () => {
       if (failing) log.info({ connection: name }, 'redis connection back');
       failing = false;
+      // from now on a command issued while Redis is away fails at once (see WhenRedisDown)
+      if (whenDown === 'fail') redis.options.enableOfflineQueue = false;
     });
     opened.push(redis);
     return redis;

@@ -311,6 +311,9 @@ export const configSchema = z.object({
   // the vehicles its consoles watch (cluster/live-feed.ts)
   CLUSTER_EVENTS_MAX_LEN: int('CLUSTER_EVENTS_MAX_LEN', 100_000, 1000, 10_000_000),
   CLUSTER_WATCH_REFRESH_MS: int('CLUSTER_WATCH_REFRESH_MS', 5000, 100, 60_000),
+  // cluster mode: a node whose relay consumer group has not read for this long is gone; the leader
+  // removes its group (cluster/relay-groups.ts)
+  CLUSTER_GROUP_EXPIRY_MS: int('CLUSTER_GROUP_EXPIRY_MS', 86_400_000, 60_000, 30 * 86_400_000),
   // cluster mode: a vehicle's diagnostics owner lease (cluster/vehicle-owners.ts), renewed every third of
   // it; a node silent this long loses its vehicles to the stale-presence sweep run every OWNER_SWEEP_MS
   OWNER_LEASE_MS: int('OWNER_LEASE_MS', 15_000, 300, 600_000),

@@ -57,6 +57,7 @@ import { createSupportPlanStage } from './support-plans.ts';
 import { createRedisConnections } from '../cluster/redis.ts';
 import { createClusterMqtt } from '../cluster/mqtt.ts';
 import { createEventRelay } from '../cluster/event-relay.ts';
+import { createRelayGroupExpiry } from '../cluster/relay-groups.ts';
 import { createLiveFeed } from '../cluster/live-feed.ts';
 import { createVehicleOwners } from '../cluster/vehicle-owners.ts';
 import { createVehicleOwnership } from '../cluster/vehicle-ownership.ts';
@@ -96,7 +97,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   // cluster mode: Redis between the nodes (REDIS_URL; config.ts checked the databases are PostgreSQL)
   const redis = config.REDIS_URL
     ? createRedisConnections(
-        { log: log.child({ module: 'redis' }) },
+        { log: log.child({ module: 'redis' }), counters },
         { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
       )
     : undefined;
@@ -130,6 +131,19 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         )
       : undefined;
   const leader: Leadership = lease ?? alwaysLeader();
+  // cluster mode: the leader removes the relay consumer groups of nodes gone for good
+  const relayGroups =
+    redis && relay
+      ? createRelayGroupExpiry(
+          { redis: redis.client, counters, log: log.child({ module: 'relay-groups' }), gate: () => leader.isLeader() },
+          {
+            key: relay.key,
+            readersKey: relay.readersKey,
+            ownGroup: relay.group,
+            expiryMs: config.CLUSTER_GROUP_EXPIRY_MS,
+          },
+        )
+      : undefined;
   // the gate each once-job checks at its fire, the poll of the due times, the fence of its transaction
   const once = lease
     ? { gate: () => lease.isLeader(), gatePollMs: config.LEADER_POLL_MS, fence: (tx: RecordsDb) => lease.fence(tx) }
@@ -631,6 +645,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
     readiness,
     redis,
     relay,
+    relayGroups,
     liveFeed,
     ownership,
     owners,
@@ -655,6 +670,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       await liveFeed?.start();
       // before the timers start: a node that takes the lock now fires the due jobs at its first look
       await leader.start();
+      relayGroups?.start();
       eventLoop.start();
       runtime.start();
       ingest.start();
@@ -738,7 +754,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         await ownership?.stop();
         // sends in flight finish (bounded by NOTIFY_STOP_TIMEOUT_MS); what is left stays pending
         await notifications.stop();
-        await Promise.all([watcher.stop(), retention.stop()]);
+        await Promise.all([watcher.stop(), retention.stop(), relayGroups?.stop()]);
         // the lock goes with the dedicated connection: another node takes over at its next try
         await leader.stop();
         await presence.flush();

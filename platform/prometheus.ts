@@ -89,6 +89,31 @@ const COUNTERS: Record<string, { name: string; help: string; label?: string }> =
     help: 'Notification targets disabled after permanent failures by channel',
     label: 'channel',
   },
+  // cluster mode (docs/architecture.md, "Several nodes", Failures)
+  'cluster.redis_connection_lost': {
+    name: 'cluster_redis_connection_lost_total',
+    help: 'Redis connections lost (once per outage) by connection',
+    label: 'connection',
+  },
+  'cluster.mqtt_redis_failed': {
+    name: 'cluster_mqtt_redis_failed_total',
+    help: 'MQTT publishes and persistence calls failed because Redis was unreachable, by operation',
+    label: 'operation',
+  },
+  'cluster.events_relay_failed': {
+    name: 'cluster_events_relay_failed_total',
+    help: 'Events not relayed to the other nodes (Redis unreachable) by event',
+    label: 'event',
+  },
+  'cluster.events_group_recreated': {
+    name: 'cluster_events_group_recreated_total',
+    help: 'This node’s relay consumer group made again after it was lost',
+  },
+  'cluster.events_groups_expired': {
+    name: 'cluster_events_groups_expired_total',
+    help: 'Relay consumer groups of nodes gone for longer than CLUSTER_GROUP_EXPIRY_MS removed (leader)',
+    label: 'group',
+  },
 };
 /** Per-code rejections are counted as `ingest.rejected.<code>`: one family with a `code` label. */
 const REJECTED_PREFIX = 'ingest.rejected.';
