@@ -62,6 +62,7 @@ export function createConfirmationPublisher<V extends ConfirmedVehicle>(
         return;
       }
       const published: Promise<void>[] = [];
+      const failed: { vehicleId: string; err: unknown }[] = [];
       for (const d of due) {
         d.v.saved = { seq: d.seq, ts: d.ts };
         d.v.lastPublishAt = at;
@@ -69,12 +70,20 @@ export function createConfirmationPublisher<V extends ConfirmedVehicle>(
         published.push(
           deps
             .publish(d.v.vehicleId, 'telemetry/confirmed', payloadOf(d.v.saved))
-            .catch((err: unknown) => log.warn({ err, vehicleId: d.v.vehicleId }, 'could not publish a confirmation')),
+            .catch((err: unknown) => void failed.push({ vehicleId: d.v.vehicleId, err })),
         );
       }
       // The flush ends when the broker has taken every message (retained, and in cluster mode sent
       // to Redis): a stop that closes the broker after it no longer cuts publishes in flight.
       await Promise.all(published);
+      if (failed.length) {
+        // one line per flush, not per vehicle (Redis away in cluster mode fails them all)
+        counters.inc('telemetry.confirmations_unpublished', undefined, failed.length);
+        log.warn(
+          { err: failed[0]!.err, vehicleId: failed[0]!.vehicleId, vehicles: failed.length },
+          'could not publish confirmations (sent again with the next mark, or at the vehicle’s next connection)',
+        );
+      }
     })().finally(() => {
       flushing = null;
     });
