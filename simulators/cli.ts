@@ -251,6 +251,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     if (firstAllConnectedAt === null && s.connected === s.vehicles) {
       firstAllConnectedAt = now;
       ackedAtAllConnected = s.framesAcked;
+      fleet.markSteady();
       if (source) probe = beginBreakdown(source);
     }
     if (values.quiet) return;
@@ -300,6 +301,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     errorsByCode: s.errorsByCode,
     p50AckMs: s.p50AckMs === null ? null : round(s.p50AckMs, 1),
     p99AckMs: s.p99AckMs === null ? null : round(s.p99AckMs, 1),
+    // from every vehicle connected to the end of production (what the breakdown covers)
+    steadyP50AckMs: atEnd.steadyP50AckMs === null ? null : round(atEnd.steadyP50AckMs, 1),
+    steadyP99AckMs: atEnd.steadyP99AckMs === null ? null : round(atEnd.steadyP99AckMs, 1),
     loopBusyPct: round((fleet.loop().busyMs / (wallS * 1000)) * 100, 1),
     rssMB: Math.round(process.memoryUsage().rss / 1e6),
     breakdown: causes ? breakdownJson(causes) : null,

@@ -59,6 +59,9 @@ export interface FleetStats {
   activeFaults: Record<string, number>;
   p50AckMs: number | null;
   p99AckMs: number | null;
+  /** The same over the acknowledgements since `markSteady()` (null before it, or none since). */
+  steadyP50AckMs: number | null;
+  steadyP99AckMs: number | null;
 }
 
 /**
@@ -73,6 +76,8 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
   const plan = planScenarios(options.scenarios ?? [], ids, options.startTs, options.seed);
   const limiter = createConnectLimiter(options.connectConcurrency ?? FLEET_DEFAULTS.connectConcurrency);
   const latency = createLatencyHistogram();
+  /** From `markSteady()` on (every vehicle connected): the PUBACK latency without the connect storm's. */
+  let steady: ReturnType<typeof createLatencyHistogram> | null = null;
   const jitter = createRandom(`${options.seed}:jitter`);
   const periodMs = 1000 / options.rateHz;
 
@@ -95,7 +100,10 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
         limiter,
         realNow,
         random: () => jitter.next(),
-        onAck: (ms, frames) => latency.record(ms, frames),
+        onAck: (ms, frames) => {
+          latency.record(ms, frames);
+          steady?.record(ms, frames);
+        },
         ...(deps.log ? { log: deps.log } : {}),
         ...(deps.connect ? { connect: deps.connect } : {}),
       },
@@ -144,6 +152,10 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
       return { drained: results.every(Boolean) };
     },
     loop: () => ({ ticks, busyMs: tickBusyMs }),
+    /** Starts the steady latency figures (`steadyP50AckMs`, `steadyP99AckMs`) afresh from now. */
+    markSteady(): void {
+      steady = createLatencyHistogram();
+    },
     stats(): FleetStats {
       const s: FleetStats = {
         vehicles: gateways.length,
@@ -163,6 +175,8 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
         activeFaults: {},
         p50AckMs: latency.percentile(50),
         p99AckMs: latency.percentile(99),
+        steadyP50AckMs: steady?.percentile(50) ?? null,
+        steadyP99AckMs: steady?.percentile(99) ?? null,
       };
       for (const g of gateways) {
         const x = g.stats();
