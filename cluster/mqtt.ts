@@ -60,11 +60,15 @@ interface RedisPersistence {
  * rather than ioredis' own words when Redis cannot be reached; `failed` hears each such failure.
  * Streams, callbacks and synchronous results pass unchanged.
  */
-function failingClearly<T extends object>(persistence: T, failed: (method: string, err: unknown) => void): T {
+function failingClearly<T extends object>(
+  persistence: T,
+  conn: Pick<Redis, 'status'>,
+  failed: (method: string, err: unknown) => void,
+): T {
   const mapped = (method: string) => (err: unknown) => {
-    if (!isRedisDown(err)) throw err;
+    if (!isRedisDown(err, conn)) throw err;
     failed(method, err);
-    throw redisUnavailable(err, `MQTT sessions and retained messages (${method})`);
+    throw redisUnavailable(err, conn, `MQTT sessions and retained messages (${method})`);
   };
   return new Proxy(persistence, {
     get(target, property, receiver) {
@@ -153,11 +157,12 @@ export function createClusterMqtt(
   const refreshMs = options.registryRefreshMs ?? 10_000;
 
   const counters = deps.counters;
+  const pubConn = quietQuit(redis.duplicate('mqtt-pub', { whenDown: 'fail' }));
   const inner = MQEmitterRedis({
     // Redis away: a subscription waits for it (ioredis restores only subscriptions that once
     // succeeded); a publish fails at once with REDIS_UNAVAILABLE (a command is then "not delivered")
     subConn: quietQuit(redis.duplicate('mqtt-sub', { whenDown: 'wait' })),
-    pubConn: quietQuit(redis.duplicate('mqtt-pub', { whenDown: 'fail' })),
+    pubConn,
     // no delivery queue (broker.ts: each connection's receive window bounds the work instead)
     concurrency: 0,
     matchEmptyLevels: true,
@@ -188,7 +193,7 @@ export function createClusterMqtt(
     loggedAt = at;
     unlogged = 0;
   };
-  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), (method, err) =>
+  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), persistenceConn, (method, err) =>
     redisFailed(`persistence.${method}`, err),
   );
 
@@ -307,9 +312,9 @@ export function createClusterMqtt(
       }
       stats.viaRedis++;
       inner.emit(prefixed, (err?: Error) => {
-        if (err && isRedisDown(err)) {
+        if (err && isRedisDown(err, pubConn)) {
           redisFailed('publish', err);
-          err = redisUnavailable(err, `the message on ${topic} could not be sent to the nodes`) as Error;
+          err = redisUnavailable(err, pubConn, `the message on ${topic} could not be sent to the nodes`) as Error;
           if (done) done(err);
           return;
         }

@@ -16,19 +16,19 @@ import type {} from './errors.ts';
  */
 export type WhenRedisDown = 'queue' | 'fail' | 'wait';
 
-/** Whether `err` is ioredis saying that Redis cannot be reached (rather than a command's own error). */
-export function isRedisDown(err: unknown): boolean {
+/**
+ * Whether `err`, from a command on `conn`, means that Redis cannot be reached (rather than being the
+ * command's own error): ioredis gave up retrying it, or the connection is not up. Judged by the
+ * connection's state, not by ioredis' wording.
+ */
+export function isRedisDown(err: unknown, conn: Pick<Redis, 'status'>): boolean {
   if (!(err instanceof Error)) return false;
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    err.message.startsWith("Stream isn't writeable") ||
-    err.message === 'Connection is closed.'
-  );
+  return err.name === 'MaxRetriesPerRequestError' || conn.status !== 'ready';
 }
 
 /** A Redis-unreachable error of ioredis as the platform's REDIS_UNAVAILABLE (others unchanged). */
-export function redisUnavailable(err: unknown, what: string): unknown {
-  if (!isRedisDown(err)) return err;
+export function redisUnavailable(err: unknown, conn: Pick<Redis, 'status'>, what: string): unknown {
+  if (!isRedisDown(err, conn)) return err;
   return new PlatformError('REDIS_UNAVAILABLE', `Redis is unreachable: ${what}`, { cause: err });
 }
 
