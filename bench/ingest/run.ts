@@ -19,7 +19,9 @@
  *   --platform-dir DIR  run the platform (and provision with the registry) of another checkout
  *   --platform-node-args="ARGS"  extra node options for the platform process (experiments)
  *   --store S           the platform's telemetry store: sqlite (default) or postgres (TELEMETRY_STORE;
- *                       a database of the run's own, created and dropped on the server --pg-url names)
+ *                       a database of the run's own, created and dropped on the server --pg-url names),
+ *                       or both, e.g. postgres,sqlite: the load phases once per store, in that order,
+ *                       in the same run (the first store's figures are the JSON's top level)
  *   --pg-url URL        a PostgreSQL URL whose user may CREATE DATABASE (default
  *                       postgres://postgres@127.0.0.1:5432/postgres)
  *
@@ -112,6 +114,13 @@ const lifecycle = benchLifecycle({
   keepData: Boolean(flags['keep-data']),
 });
 const children = lifecycle.children;
+
+type StoreKind = 'sqlite' | 'postgres';
+const STORE_TEXT: Record<StoreKind, string> = {
+  postgres: 'PostgreSQL telemetry store, synchronous_commit=on',
+  sqlite: 'SQLite synchronous=FULL',
+};
+const STORE_NAME: Record<StoreKind, string> = { postgres: 'PostgreSQL', sqlite: 'SQLite' };
 
 interface Settings {
   vehicles: number;
@@ -592,7 +601,7 @@ function cpuText(c: CpuFigures): string {
 const USAGE = [
   'Usage: npm run bench:ingest -- [--vehicles 1000] [--duration 20] [--warmup 3] [--window 4] [--rate R]',
   '         [--idle 10000] [--idle-hold 15] [--retries 2] [--skip-mosquitto] [--skip-load] [--keep-data]',
-  '         [--profile-dir DIR] [--platform-dir DIR] [--platform-node-args="…"] [--store sqlite|postgres]',
+  '         [--profile-dir DIR] [--platform-dir DIR] [--platform-node-args="…"] [--store sqlite|postgres|postgres,sqlite]',
   '         [--pg-url postgres://postgres@127.0.0.1:5432/postgres]',
   'See docs/benchmarks.md.',
 ].join('\n');
@@ -625,22 +634,34 @@ async function main(): Promise<number> {
       `the open-file limit (${limits.hard}) is too low for ${vehicles} connections; raise it with \`ulimit -n\``,
     );
   const fdLimit = Math.min(limits.hard, Math.max(limits.soft, Math.max(vehicles, s0.idle) + 1024));
-  const store = flags.store;
-  if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store must be sqlite or postgres, got ${store}`);
+  const stores = flags.store!.split(',');
+  for (const x of stores)
+    if (x !== 'sqlite' && x !== 'postgres')
+      throw new Error(`--store must be sqlite, postgres or both (e.g. postgres,sqlite), got ${flags.store}`);
+  if (new Set(stores).size !== stores.length) throw new Error(`--store lists a store twice: ${flags.store}`);
+  const store = stores[0] as StoreKind;
+  const otherStores = stores.slice(1) as StoreKind[];
 
   const tempDir = lifecycle.tempDir();
   const dataDir = join(tempDir, 'data');
   const credsFile = join(tempDir, 'credentials.json');
   let telemetryUrl: string | undefined;
-  if (store === 'postgres') {
+  if (stores.includes('postgres')) {
     const db = await createBenchDatabase(flags['pg-url']!, 'powerwatch_bench_');
     lifecycle.onCleanup(db.drop);
     telemetryUrl = db.url;
   }
-  const s: Settings = { ...s0, fdLimit, credsFile, dataDir, ...(telemetryUrl ? { telemetryUrl } : {}) };
-  const storeText =
-    store === 'postgres' ? 'PostgreSQL telemetry store, synchronous_commit=on' : 'SQLite synchronous=FULL';
-  const storeName = store === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  /** The settings of a run of the platform on `kind` (the SQLite store's file is in dataDir). */
+  const settingsOn = (kind: StoreKind): Settings => ({
+    ...s0,
+    fdLimit,
+    credsFile,
+    dataDir,
+    ...(kind === 'postgres' && telemetryUrl ? { telemetryUrl } : {}),
+  });
+  const s = settingsOn(store);
+  const storeText = STORE_TEXT[store];
+  const storeName = STORE_NAME[store];
   const started = Date.now();
   const runLoad = !flags['skip-load'];
   const runMosquitto = !flags['skip-mosquitto'] && runLoad;
@@ -691,6 +712,13 @@ async function main(): Promise<number> {
     );
     p = await platformPhase(s, creds, fixedRate);
   }
+  // the same load phases on the other store(s), same connections, same fixed rate, same Mosquitto figure
+  const others: { store: StoreKind; p: PlatformFigures }[] = [];
+  if (runLoad)
+    for (const kind of otherStores) {
+      say(`platform again, on the other store (${STORE_TEXT[kind]}):`);
+      others.push({ store: kind, p: await platformPhase(settingsOn(kind), creds, fixedRate) });
+    }
 
   // ── report ──
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
@@ -750,6 +778,23 @@ async function main(): Promise<number> {
     if (p.warnings.length)
       say(`  platform warnings          ${p.warnings.length}, first: ${p.warnings[0]!.slice(0, 300)}`);
   }
+  for (const o of others) {
+    const lat = o.p.fixed.result.latency!;
+    const r = mosq ? o.p.framesPerS / mosq.perS : undefined;
+    say(`  on ${STORE_NAME[o.store]}:`);
+    say(
+      `    closed loop              ${o.p.framesPerS} frames/s acknowledged, each one stored${r === undefined ? '' : `; ratio to Mosquitto ${r.toFixed(2)}`}`,
+    );
+    say(`                             CPU (% of one core): ${cpuText(o.p.max.cpu)}`);
+    say(
+      `    zero loss                ${o.p.acked} acknowledged, ${o.p.stored} rows stored, lost ${o.p.lost}, stored without ack ${o.p.extra}   ${verdict(o.p.lost === 0)}`,
+    );
+    say(
+      `    fixed rate ${fixedRate}/s      p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms; RSS peak ${mb(o.p.rssMB)} MB`,
+    );
+    if (o.p.warnings.length)
+      say(`    platform warnings        ${o.p.warnings.length}, first: ${o.p.warnings[0]!.slice(0, 300)}`);
+  }
   if (idle) {
     say(
       `  idle connections           ${idle.connected} of ${idle.requested} held (connected in ${idle.connectS.toFixed(1)} s, ${idle.failed} failed)`,
@@ -761,7 +806,9 @@ async function main(): Promise<number> {
   }
   const worst = Math.max(
     0,
-    ...[p?.max.cpu, p?.fixed.cpu, mosq?.cpu].filter((c): c is CpuFigures => !!c).map(disturbance),
+    ...[p?.max.cpu, p?.fixed.cpu, mosq?.cpu, ...others.flatMap((o) => [o.p.max.cpu, o.p.fixed.cpu])]
+      .filter((c): c is CpuFigures => !!c)
+      .map(disturbance),
   );
   if (worst > DISTURBED_PCT)
     say(
@@ -791,9 +838,21 @@ async function main(): Promise<number> {
     // the cause breakdown of the fixed-rate window, then of the closed loop (docs/benchmarks.md)
     breakdown: p?.fixed.breakdown ? breakdownJson(p.fixed.breakdown) : null,
     breakdownClosedLoop: p?.max.breakdown ? breakdownJson(p.max.breakdown) : null,
+    // --store with two stores: the second one's figures, measured in this run against the same Mosquitto
+    otherStores: others.map((o) => ({
+      store: o.store,
+      framesPerS: o.p.framesPerS,
+      ratio: mosq ? Math.round((o.p.framesPerS / mosq.perS) * 100) / 100 : null,
+      lost: o.p.lost,
+      acked: o.p.acked,
+      stored: o.p.stored,
+      p50Ms: o.p.fixed.result.latency?.p50Ms ?? null,
+      p99Ms: o.p.fixed.result.latency?.p99Ms ?? null,
+      rssMB: Math.round(o.p.rssMB),
+    })),
   };
   say(JSON.stringify(figures));
-  return p && p.lost > 0 ? 1 : 0;
+  return (p && p.lost > 0) || others.some((o) => o.p.lost > 0) ? 1 : 0;
 }
 
 lifecycle.run(main);
