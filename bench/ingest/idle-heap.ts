@@ -16,8 +16,8 @@
 import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { startPlatform } from '../platform-process.ts';
+import { inspectorSession } from '../shared/inspector.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
 import { fileLimits, memoryOf, sleep } from '../shared/procs.ts';
 import { provisionVehicles } from '../shared/provision.ts';
@@ -42,47 +42,19 @@ interface Sample {
   spaces: [string, number, number][];
 }
 
-/** A minimal inspector session: calls, and the chunks of a heap snapshot. */
+/** The platform's inspector, with a heap snapshot written to a file. */
 async function inspector(url: string) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let onChunk: ((chunk: string) => void) | undefined;
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as {
-      id?: number;
-      method?: string;
-      params?: { chunk: string };
-      result?: unknown;
-      error?: { message: string };
-    };
-    if (m.method === 'HeapProfiler.addHeapSnapshotChunk') onChunk?.(m.params!.chunk);
-    if (m.id === undefined) return;
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.error) w?.reject(new Error(m.error.message));
-    else w?.resolve(m.result);
-  });
-  const call = <T>(method: string, params: object = {}) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    });
+  const session = await inspectorSession(url);
   return {
-    call,
+    call: session.call,
     async snapshot(file: string): Promise<void> {
       const out = createWriteStream(file);
-      onChunk = (chunk) => out.write(chunk);
-      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
-      onChunk = undefined;
+      session.on('HeapProfiler.addHeapSnapshotChunk', (p) => out.write((p as { chunk: string }).chunk));
+      await session.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      session.on('HeapProfiler.addHeapSnapshotChunk');
       await new Promise((r) => out.end(r));
     },
-    close: () => ws.close(),
+    close: session.close,
   };
 }
 

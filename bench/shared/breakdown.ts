@@ -1,4 +1,3 @@
-import WebSocket from 'ws';
 import {
   diffHistograms,
   emptyHistogram,
@@ -7,6 +6,7 @@ import {
   type HistogramSummary,
 } from '../../core/fine-histogram.ts';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.ts';
+import { inspectorSession } from './inspector.ts';
 
 /**
  * The cause breakdown of a bench window (docs/benchmarks.md): what the platform's main thread and
@@ -61,44 +61,6 @@ async function runtimeMetrics(src: BreakdownSource): Promise<RuntimeMetrics | un
   } catch {
     return undefined;
   }
-}
-
-/** A minimal Chrome DevTools protocol client over the inspector's WebSocket. */
-async function inspectorSession(url: string) {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
-    if (m.id === undefined) return;
-    const w = waiting.get(m.id);
-    waiting.delete(m.id);
-    if (m.error) w?.reject(new Error(m.error.message));
-    else w?.resolve(m.result);
-  });
-  ws.on('close', () => {
-    for (const w of waiting.values()) w.reject(new Error('inspector closed'));
-    waiting.clear();
-  });
-  return {
-    call<T>(method: string, params: object = {}): Promise<T> {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        ws.send(JSON.stringify({ id, method, params }));
-      });
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (ws.readyState === WebSocket.CLOSED) return resolve();
-        ws.once('close', () => resolve());
-        ws.close();
-      }),
-  };
 }
 
 /** Starts measuring a window; `end()` returns its breakdown. Never throws: a part it cannot get is noted. */
