@@ -65,6 +65,9 @@ type Row = Omit<NotificationsTable, 'id'> & { id: number };
  * - after `maxTries` tries, or a permanent refusal: `failed` with `last_error` (`notification.failed`);
  * - the receiver is gone (webhook 410): the target is disabled and all its waiting rows fail.
  *
+ * A row is sent by one send at a time: one in flight is not started again, nor one whose send
+ * settled while the pass was reading (its read may predate the settle's commit).
+ *
  * Nothing is marked before the send: a process killed mid-send leaves the row `pending` with the
  * same key, and the next start sends it again (at least once; the key lets the receiver drop the
  * repeat). One dispatcher per outbox: two processes would both send a due row — in cluster mode
@@ -79,6 +82,13 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
   const gate = deps.gate ?? (() => true);
 
   const inFlight = new Set<number>();
+  /**
+   * Rows whose send settled since the current pass began reading: its reads may have been answered
+   * from before the settle's commit (a PostgreSQL snapshot taken earlier, an answer still on its way)
+   * and show such a row due although it was just delivered. They are skipped for this pass; the next
+   * pass, which the settle asks for, reads them as they are now.
+   */
+  const settledThisPass = new Set<number>();
   const active = new Map<Channel, number>(CHANNELS.map((c) => [c, 0]));
   const sends = new Set<Promise<void>>();
   let running: Promise<void> | undefined;
@@ -129,6 +139,7 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
   async function pass(): Promise<void> {
     // not the leader: nothing read, nothing sent; the next poll looks again
     if (!gate()) return;
+    settledThisPass.clear();
     const at = now();
     let startedAny = false;
     for (const channel of CHANNELS) {
@@ -146,7 +157,7 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
       let started = 0;
       for (const row of rows) {
         if (started >= room || stopping) break;
-        if (inFlight.has(Number(row.id))) continue;
+        if (inFlight.has(Number(row.id)) || settledThisPass.has(Number(row.id))) continue;
         begin({ ...row, id: Number(row.id) });
         started++;
         startedAny = true;
@@ -187,6 +198,7 @@ export function createDispatcher(deps: DispatcherDeps, options: DispatcherOption
     const p: Promise<void> = deliver(row)
       .catch((err: unknown) => log.error({ err, id: row.id }, 'recording a delivery failed'))
       .finally(() => {
+        settledThisPass.add(row.id);
         inFlight.delete(row.id);
         active.set(row.channel, active.get(row.channel)! - 1);
         sends.delete(p);

@@ -318,6 +318,83 @@ describe('notification dispatcher', () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it('a read of the outbox answered after a send settled does not send that row again', async () => {
+    // the race CI found in cluster mode (8 POSTs for 6 rows): a pass reads the outbox, a send in
+    // flight commits `delivered` before the read's answer arrives, and the answer still shows the row
+    // pending. The read's answer is held here until the send has settled.
+    // (a Kysely plugin cannot hold it: it runs while the query keeps the connection, which on SQLite
+    // is the one the send's recording needs)
+    let holdRead: Promise<void> | undefined;
+    let heldReads = 0;
+    const holding = <T extends object>(builder: T): T =>
+      new Proxy(builder, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== 'function') return value;
+          if (prop === 'execute')
+            return async (...args: unknown[]) => {
+              const rows = (await (value as (...a: unknown[]) => Promise<unknown[]>).apply(target, args)) as Record<
+                string,
+                unknown
+              >[];
+              if (holdRead && rows[0] && 'key' in rows[0] && rows[0].status === 'pending') {
+                heldReads++;
+                await holdRead;
+              }
+              return rows;
+            };
+          return (...args: unknown[]) => {
+            const r = (value as (...a: unknown[]) => unknown).apply(target, args);
+            return r && typeof r === 'object' && 'execute' in r ? holding(r) : r;
+          };
+        },
+      });
+    const receiver = await startReceiver(() => ({ status: 204 }));
+    cleanup.push(() => receiver.close());
+    const base = await openTestRecords();
+    cleanup.push(() => base.destroy());
+    const sent: string[] = [];
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slow: Channel = {
+      async send(d) {
+        sent.push(d.key);
+        await answered;
+        return { ok: true };
+      },
+    };
+    const db = new Proxy(base, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (prop === 'selectFrom')
+          return (table: 'notifications') =>
+            table === 'notifications' ? holding(target.selectFrom(table)) : target.selectFrom(table);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const t = await setup(receiver, {}, db, { email: slow });
+    await enqueue(t.db, [row('s-1', { channel: 'email', target: 'ops@example.com' })], t.now());
+    const delivered = new Promise<void>((resolve) => t.bus.on('notification.delivered', () => resolve()));
+    await t.dispatcher.start();
+    expect(sent).toEqual(['s-1']);
+
+    // a second read starts while s-1 is in flight; its answer waits
+    let release!: () => void;
+    holdRead = new Promise<void>((resolve) => (release = resolve));
+    t.dispatcher.wake();
+    // s-1 is answered and recorded delivered
+    answer();
+    await delivered;
+    await recordsSettled();
+    release();
+    holdRead = undefined;
+    await t.dispatcher.drain();
+    // the read did see s-1 pending (the race happened), and s-1 went out once
+    expect(heldReads).toBe(1);
+    expect(sent).toEqual(['s-1']);
+    expect(await t.rowOf('s-1')).toMatchObject({ status: 'delivered', tries: 1 });
+  });
+
   it('a restart between enqueue and delivery still delivers, with the same key (at least once)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-notify-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
