@@ -5,7 +5,13 @@ import {
   type FineHistogramSnapshot,
   type HistogramSummary,
 } from '../../core/fine-histogram.ts';
-import { summariseProfile, type CpuProfile, type ProfileSummary } from './cpu-profile.ts';
+import {
+  longestBusyStretches,
+  summariseProfile,
+  type BusyStretch,
+  type CpuProfile,
+  type ProfileSummary,
+} from './cpu-profile.ts';
 import { inspectorSession } from './inspector.ts';
 
 /**
@@ -28,6 +34,11 @@ export interface Breakdown {
   rollupTurn: HistogramSummary | null;
   /** Main thread's top self-time functions in the window. */
   profile: ProfileSummary | null;
+  /**
+   * The main thread's longest stretches without going idle in the window (from the same profile),
+   * with what ran in them: what the event-loop delay's maximum and the latency's tail waited behind.
+   */
+  busy: BusyStretch[] | null;
   /** Why a part is missing, if one is (an older platform, no inspector …). */
   notes: string[];
 }
@@ -85,10 +96,12 @@ export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () =>
   return {
     async end(): Promise<Breakdown> {
       let profile: ProfileSummary | null = null;
+      let busy: BusyStretch[] | null = null;
       if (session) {
         try {
           const { profile: p } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
           profile = summariseProfile(p, 10);
+          busy = longestBusyStretches(p, 3);
         } catch (err) {
           notes.push(`no CPU profile: ${(err as Error).message}`);
         } finally {
@@ -109,6 +122,7 @@ export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () =>
         checkpoint: d((r) => r.telemetryWriter?.checkpoint),
         rollupTurn: d((r) => r.telemetryWriter?.rollupTurn),
         profile,
+        busy,
         notes,
       };
     },
@@ -137,6 +151,14 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
     for (const f of b.profile.top)
       lines.push(`    ${String(f.pct).padStart(5)}%  ${String(f.selfMs).padStart(8)} ms  ${f.fn}`);
   }
+  if (b.busy?.length) {
+    lines.push(`  main thread longest busy       (no idle sample: what the delay maximum waited behind)`);
+    const parts = (xs: { fn: string; ms: number }[]) => xs.map((x) => `${x.fn} ${x.ms} ms`).join('; ');
+    for (const s of b.busy) {
+      lines.push(`    ${String(s.ms).padStart(7)} ms at +${s.atMs} ms, whose: ${parts(s.via)}`);
+      lines.push(`               self: ${parts(s.self)}`);
+    }
+  }
   for (const n of b.notes) lines.push(`  (${n})`);
   return lines.map((l) => indent + l);
 }
@@ -151,6 +173,7 @@ export function breakdownJson(b: Breakdown) {
     rollupTurn: b.rollupTurn,
     profileIdlePct: b.profile?.idlePct ?? null,
     topSelf: b.profile?.top.map((f) => [f.fn, f.pct] as const) ?? null,
+    longestBusy: b.busy?.map((s) => ({ ms: s.ms, via: s.via.map((v) => [v.fn, v.ms] as const) })) ?? null,
   };
 }
 

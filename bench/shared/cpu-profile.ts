@@ -93,3 +93,108 @@ export function summariseProfile(profile: CpuProfile, n = 10, span?: { from: num
     .map(([fn, us]) => ({ fn, selfMs: round1(us / 1000), pct: total ? round1((100 * us) / total) : 0 }));
   return { spanMs: round1(total / 1000), idlePct: total ? round1((100 * idle) / total) : 0, top };
 }
+
+/** One stretch of the profile in which the thread never went idle: nothing else could run meanwhile. */
+export interface BusyStretch {
+  /** Its length (ms): how long a PUBACK, a socket.io frame or an HTTP answer due in it waited at most. */
+  ms: number;
+  /** When it began, ms after the span's start. */
+  atMs: number;
+  /** The functions with the most self time in it (as in `summariseProfile`), at most 3, with ms. */
+  self: { fn: string; ms: number }[];
+  /**
+   * Whose work it was: the outermost function of the project on each sample's stack (not a
+   * dependency's, not Node's), at most 3 with their ms — e.g. `flushFleet (live/fleet-batches.js:40)`;
+   * `(outside the project)` when a stack held none (GC, a dependency's own timer).
+   */
+  via: { fn: string; ms: number }[];
+}
+
+/** Whether a script belongs to the project (not node_modules, not Node's own `node:` modules). */
+const isProjectUrl = (url: string) => url.startsWith('file://') && !url.includes('/node_modules/');
+
+/**
+ * The `n` longest stretches without an idle sample (V8's `(idle)`: the event loop waiting for
+ * work), longest first — what a latency maximum waited behind. Within a span if one is given.
+ */
+export function longestBusyStretches(profile: CpuProfile, n = 3, span?: { from: number; to: number }): BusyStretch[] {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const selfName = (id: number): string => {
+    const { functionName, url, lineNumber } = byNode.get(id)!.callFrame;
+    const name = functionName || '(anonymous)';
+    if (url) return `${name} (${where(url, lineNumber)})`;
+    if (name.startsWith('(')) return name;
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byNode.get(p)!.callFrame;
+      if (f.url) return `${name} ← ${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
+    }
+    return name;
+  };
+  const outermostProject = new Map<number, string>();
+  const viaName = (id: number): string => {
+    const known = outermostProject.get(id);
+    if (known !== undefined) return known;
+    let found = '(outside the project)';
+    for (let p: number | undefined = id; p !== undefined; p = parent.get(p)) {
+      const f = byNode.get(p)!.callFrame;
+      if (isProjectUrl(f.url)) found = `${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
+    }
+    outermostProject.set(id, found);
+    return found;
+  };
+
+  interface Open {
+    from: number;
+    to: number;
+    samples: [node: number, us: number][];
+  }
+  const stretches: Open[] = [];
+  let open: Open | undefined;
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const from = span?.from ?? profile.startTime;
+  let t = profile.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    t += deltas[i] ?? 0;
+    const next = i + 1 < samples.length ? t + (deltas[i + 1] ?? 0) : profile.endTime;
+    if (span && (t < span.from || t >= span.to)) continue;
+    const node = byNode.get(samples[i]!);
+    if (!node) continue;
+    if (node.callFrame.functionName === '(idle)') {
+      if (open) stretches.push(open);
+      open = undefined;
+      continue;
+    }
+    open ??= { from: t, to: t, samples: [] };
+    open.to = next;
+    open.samples.push([node.id, Math.max(0, next - t)]);
+  }
+  if (open) stretches.push(open);
+
+  const top = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10 }));
+  return stretches
+    .sort((a, b) => b.to - b.from - (a.to - a.from))
+    .slice(0, n)
+    .map((s) => {
+      const self = new Map<string, number>();
+      const via = new Map<string, number>();
+      for (const [id, us] of s.samples) {
+        const a = selfName(id);
+        self.set(a, (self.get(a) ?? 0) + us);
+        const b = viaName(id);
+        via.set(b, (via.get(b) ?? 0) + us);
+      }
+      return {
+        ms: Math.round((s.to - s.from) / 100) / 10,
+        atMs: Math.round((s.from - from) / 100) / 10,
+        self: top(self),
+        via: top(via),
+      };
+    });
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { summariseProfile, type CpuProfile } from '../../bench/shared/cpu-profile.ts';
+import { longestBusyStretches, summariseProfile, type CpuProfile } from '../../bench/shared/cpu-profile.ts';
 import {
   bucketOf,
   bucketUpperMs,
@@ -145,6 +145,58 @@ describe('CPU profile summary (top self time)', () => {
       'decode (ingest/decode.js:4)',
       'run ← main (platform/a.js:3)',
     ]);
+  });
+});
+
+describe('CPU profile: the longest busy stretches', () => {
+  const node = (id: number, functionName: string, url = '', children: number[] = []) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: id },
+    children,
+  });
+  // root → listOnTimeout (node:internal) → flushFleet (project) → emit (socket.io) → writev (native);
+  // root → onData (aedes) → authorize (project) → decode (project); (idle); (garbage collector)
+  const profile: CpuProfile = {
+    nodes: [
+      node(1, '(root)', '', [2, 6, 9, 10]),
+      node(2, 'listOnTimeout', 'node:internal/timers', [3]),
+      node(3, 'flushFleet', 'file:///srv/dist/web/live/fleet.js', [4]),
+      node(4, 'emit', 'file:///srv/node_modules/socket.io/dist/socket.js', [5]),
+      node(5, 'writev', ''),
+      node(6, 'onData', 'file:///srv/node_modules/aedes/lib/client.js', [7]),
+      node(7, 'authorize', 'file:///srv/dist/broker/acl.js', [8]),
+      node(8, 'decode', 'file:///srv/dist/ingest/decode.js'),
+      node(9, '(idle)'),
+      node(10, '(garbage collector)'),
+    ],
+    startTime: 0,
+    endTime: 12_000,
+    // 1 ms apart: [decode, idle, writev, writev, gc, emit, writev, idle, decode, decode, idle, gc]
+    samples: [8, 9, 5, 5, 10, 4, 5, 9, 8, 8, 9, 10],
+    timeDeltas: [0, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+  };
+
+  it('finds the stretches without an idle sample, longest first, with whose work and what ran in them', () => {
+    const s = longestBusyStretches(profile, 2);
+    expect(s).toHaveLength(2);
+    // 2 … 7 ms: writev ×3, gc, emit
+    expect(s[0]).toEqual({
+      ms: 5,
+      atMs: 2,
+      self: [
+        { fn: 'writev ← emit (socket.io/dist/socket.js:5)', ms: 3 },
+        { fn: '(garbage collector)', ms: 1 },
+        { fn: 'emit (socket.io/dist/socket.js:5)', ms: 1 },
+      ],
+      via: [
+        { fn: 'flushFleet (live/fleet.js:4)', ms: 4 },
+        { fn: '(outside the project)', ms: 1 },
+      ],
+    });
+    // 8 … 10 ms: decode ×2, under the project's authorize (the outermost project function)
+    expect(s[1]).toMatchObject({ ms: 2, atMs: 8, via: [{ fn: 'authorize (broker/acl.js:8)', ms: 2 }] });
+    // a stretch cut by the span's end
+    expect(longestBusyStretches(profile, 1, { from: 2000, to: 4000 })[0]).toMatchObject({ ms: 2, atMs: 0 });
   });
 });
 
