@@ -48,7 +48,7 @@ export interface LoadResult {
 
 export type ChildToParent =
   | { type: 'connected'; connected: number; failed: number; ms: number; firstError?: string }
-  | { type: 'window'; phase: 'start' | 'end'; at: number }
+  | { type: 'window'; phase: 'start' | 'end' | 'profile-start' | 'profile-end'; at: number }
   | { type: 'result'; result: LoadResult }
   | { type: 'subscribed' }
   | { type: 'countAt'; at: number; count: number; total: number }

@@ -12,7 +12,12 @@
  * (bench:cluster: one per node; connection i goes to the i-th modulo their count) and counts the
  * window's PUBACKs per listener.
  *
- * Every loop is bounded: connecting by --connect-timeout, the run by --warmup + --duration, the
+ * --profile-seconds N: after the window, a pause of a second, then N more seconds of the same load
+ * between `profile-start` and `profile-end` messages, in which the orchestrator profiles the
+ * platform (the profiler would lengthen the tail measured in the window: bench/shared/breakdown.ts).
+ * Nothing sent after the window counts in its figures.
+ *
+ * Every loop is bounded: connecting by --connect-timeout, the run by --warmup + --duration (+ the profile stretch), the
  * drain of in-flight publishes by --drain-timeout, the idle hold by --hold-max.
  */
 import { readFileSync } from 'node:fs';
@@ -41,6 +46,7 @@ const { values: args } = parseArgs({
     'connect-timeout': { type: 'string', default: '180' },
     'drain-timeout': { type: 'string', default: '30' },
     'hold-max': { type: 'string', default: '600' },
+    'profile-seconds': { type: 'string', default: '0' },
   },
 });
 
@@ -130,6 +136,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonl
   let running = true;
   let measuring = false;
   let windowStartPerf = Infinity;
+  let windowEndPerf = Infinity;
   let ackedInWindow = 0;
   let publishedInWindow = 0;
   let skippedBusy = 0;
@@ -170,7 +177,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonl
         ackedInWindowByPort[i % ports.length]!++;
       }
       if (mode === 'rate') {
-        if (t0 >= windowStartPerf && nSamples < maxSamples) {
+        if (t0 >= windowStartPerf && t0 < windowEndPerf && nSamples < maxSamples) {
           sentAt[nSamples] = t0 - windowStartPerf;
           samples[nSamples++] = performance.now() - t0;
         }
@@ -215,9 +222,17 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonl
   void send({ type: 'window', phase: 'start', at: t0 });
   await sleep(num('duration') * 1000);
   measuring = false;
+  windowEndPerf = performance.now();
   const t1 = Date.now();
   const cpu = process.cpuUsage(cpu0);
   void send({ type: 'window', phase: 'end', at: t1 });
+  if (num('profile-seconds') > 0) {
+    // the window's last frames are answered before the profiler starts
+    await sleep(1000);
+    void send({ type: 'window', phase: 'profile-start', at: Date.now() });
+    await sleep(num('profile-seconds') * 1000);
+    void send({ type: 'window', phase: 'profile-end', at: Date.now() });
+  }
   running = false;
   if (ticker) clearInterval(ticker);
 

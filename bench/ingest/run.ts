@@ -55,9 +55,12 @@ import {
 import { createBenchDatabase, postgresBackends, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
 import {
   beginBreakdown,
+  beginProfile,
   breakdownJson,
   breakdownLines,
   inspectorUrlIn,
+  withProfile,
+  type ProfiledPart,
   type Breakdown,
   type BreakdownSource,
 } from '../shared/breakdown.ts';
@@ -71,6 +74,8 @@ const MOSQUITTO = '/usr/sbin/mosquitto';
 const TARGET = { ratio: 0.6, p99Ms: 250, idleRssMB: 400 };
 /** Fixed rate used when Mosquitto is skipped and no --rate is given: half the ~19,000/s the issue measured. */
 const FALLBACK_RATE = 9500;
+/** The CPU profile's stretch, right after each platform window under the same load (bench/shared/breakdown.ts). */
+const PROFILE_SECONDS = 5;
 /** Other processes using more than this (% of one core) during a window disturb it. */
 const DISTURBED_PCT = 15;
 
@@ -280,11 +285,15 @@ async function loadOnce(
   pids: Record<string, number>,
   source?: BreakdownSource,
 ): Promise<Attempt> {
-  const child = startLoad(s, port, mode, { count: s.vehicles, ...extra });
+  // the profile: a stretch of the same load right after the window, not in it (bench/shared/breakdown.ts)
+  const profiling = source?.inspectorUrl ? PROFILE_SECONDS : 0;
+  const child = startLoad(s, port, mode, { count: s.vehicles, ...extra, 'profile-seconds': profiling });
   let window: CpuWindow | undefined;
   let cpu: CpuFigures | undefined;
   let probe: ReturnType<typeof beginBreakdown> | undefined;
   let breakdown: Promise<Breakdown> | undefined;
+  let profile: ReturnType<typeof beginProfile> | undefined;
+  let profiled: Promise<ProfiledPart> | undefined;
   let started: Promise<void> = Promise.resolve();
   let ended: Promise<void> = Promise.resolve();
   const onWindow = (m: ChildToParent) => {
@@ -300,12 +309,16 @@ async function loadOnce(
         });
         window.begin();
       });
-      if (source) probe = beginBreakdown(source);
-    } else {
+      if (source) probe = beginBreakdown(source, { profile: false });
+    } else if (m.phase === 'end') {
       ended = started.then(() => {
         cpu = window!.end();
       });
       if (probe) breakdown = probe.then((p) => p.end());
+    } else if (m.phase === 'profile-start' && source) {
+      profile = beginProfile(source, `profiled in the ${profiling} s after the window (same load)`);
+    } else if (m.phase === 'profile-end' && profile) {
+      profiled = profile.then((p) => p.end());
     }
   };
   child.on('message', onWindow);
@@ -314,7 +327,9 @@ async function loadOnce(
     const { result } = await nextMessage(child, isType('result'), timeoutMs, `load generator (${mode})`);
     await ended;
     if (!cpu) throw new Error('the load generator did not report its window');
-    return { result, cpu, ...(breakdown ? { breakdown: await breakdown } : {}) };
+    const figures = breakdown ? await breakdown : undefined;
+    const part = profiled ? await profiled : undefined;
+    return { result, cpu, ...(figures ? { breakdown: part ? withProfile(figures, part) : figures } : {}) };
   } finally {
     child.off('message', onWindow);
     await children.stop(child, 15_000);

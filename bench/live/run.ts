@@ -51,7 +51,15 @@ import {
   type Schedule,
 } from './ipc.ts';
 import { metricsOf, startPlatform, type PlatformProcess } from './platform.ts';
-import { beginBreakdown, breakdownJson, breakdownLines, type Breakdown } from '../shared/breakdown.ts';
+import {
+  beginBreakdown,
+  beginProfile,
+  breakdownJson,
+  breakdownLines,
+  withProfile,
+  type Breakdown,
+  type ProfiledPart,
+} from '../shared/breakdown.ts';
 import { login } from '../shared/console-client.ts';
 import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
@@ -65,6 +73,12 @@ const HISTORY_SPAN_MS = 86_400_000;
 const HISTORY_POINTS = 2000;
 /** Publishing goes on this long after the window, so the last measured frames travel under the same load. */
 const TAIL_MS = 2000;
+/**
+ * The CPU profile: a stretch of the same load starting a second after the window, not the window
+ * itself (the profiler would lengthen the tail measured in it: bench/shared/breakdown.ts).
+ */
+const PROFILE_GAP_MS = 1000;
+const PROFILE_MS = 5000;
 /** After the fleet stops: time for the last frames to reach the consoles before they report. */
 const SETTLE_MS = 2000;
 /** Other processes using more than this (% of one core) during the window disturb it. */
@@ -361,7 +375,10 @@ async function main(): Promise<number> {
     startAt,
     windowStart: startAt + s.warmup * 1000,
     windowEnd: startAt + (s.warmup + s.seconds) * 1000,
-    stopAt: startAt + (s.warmup + s.seconds) * 1000 + TAIL_MS,
+    stopAt:
+      startAt +
+      (s.warmup + s.seconds) * 1000 +
+      Math.max(TAIL_MS, platform.source.inspectorUrl ? PROFILE_GAP_MS + PROFILE_MS + 500 : 0),
   };
   for (const c of [...fleets, ...consoles]) tell(c, { type: 'go', schedule });
   say(`running: ${s.warmup} s warm-up, then the ${s.seconds} s window …`);
@@ -373,14 +390,32 @@ async function main(): Promise<number> {
   let cpuFigures: CpuFigures | undefined;
   let probeStarted: ReturnType<typeof beginBreakdown> | undefined;
   let breakdown: Promise<Breakdown> | undefined;
+  let profileStarted: ReturnType<typeof beginProfile> | undefined;
+  let profiled: Promise<ProfiledPart> | undefined;
   const cpuStart = setTimeout(() => {
     cpu.begin();
-    probeStarted = beginBreakdown(platform.source);
+    probeStarted = beginBreakdown(platform.source, { profile: false });
   }, schedule.windowStart - Date.now());
   const cpuEnd = setTimeout(() => {
     cpuFigures = cpu.end();
     breakdown = probeStarted?.then((p) => p.end());
   }, schedule.windowEnd - Date.now());
+  const profileStart = setTimeout(
+    () => {
+      if (platform.source.inspectorUrl)
+        profileStarted = beginProfile(
+          platform.source,
+          `profiled in the ${PROFILE_MS / 1000} s after the window (same load)`,
+        );
+    },
+    schedule.windowEnd + PROFILE_GAP_MS - Date.now(),
+  );
+  const profileEnd = setTimeout(
+    () => {
+      profiled = profileStarted?.then((p) => p.end());
+    },
+    schedule.windowEnd + PROFILE_GAP_MS + PROFILE_MS - Date.now(),
+  );
   let rssPeak = 0;
   const sampler = setInterval(() => {
     const m = memoryOf(platform.pid);
@@ -406,9 +441,13 @@ async function main(): Promise<number> {
     consoleResults = (await consolesDone).map((d) => d.result);
     metrics = await metricsOf(platform);
     causes = await breakdown;
+    const part = await profiled;
+    if (causes && part) causes = withProfile(causes, part);
   } finally {
     clearTimeout(cpuStart);
     clearTimeout(cpuEnd);
+    clearTimeout(profileStart);
+    clearTimeout(profileEnd);
     clearInterval(sampler);
   }
   for (const c of [...fleets, ...consoles]) tell(c, { type: 'release' });

@@ -39,6 +39,8 @@ export interface Breakdown {
    * with what ran in them: what the event-loop delay's maximum and the latency's tail waited behind.
    */
   busy: BusyStretch[] | null;
+  /** When the profile was taken: in the window, or a stretch of the same load right after it. */
+  profiledHow: string | null;
   /** Why a part is missing, if one is (an older platform, no inspector …). */
   notes: string[];
 }
@@ -74,11 +76,31 @@ async function runtimeMetrics(src: BreakdownSource): Promise<RuntimeMetrics | un
   }
 }
 
-/** Starts measuring a window; `end()` returns its breakdown. Never throws: a part it cannot get is noted. */
-export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () => Promise<Breakdown> }> {
+/** What a profiled stretch of the platform's main thread says (bench/shared/cpu-profile.ts). */
+export interface ProfiledPart {
+  profile: ProfileSummary | null;
+  busy: BusyStretch[] | null;
+  /** How the profile was taken (printed with it). */
+  how: string | null;
+  notes: string[];
+}
+
+/**
+ * Starts the platform's CPU profiler (1 ms sampling); `end()` stops it and summarises. Never throws:
+ * what it cannot get is noted.
+ *
+ * The profiler disturbs what it watches: `Profiler.start` blocks the platform's main thread while
+ * V8 logs its compiled code (≈ 0.3–0.5 s under load), and the 1 ms sampling costs main-thread time
+ * all along. Measured with bench:ingest at 15,000 frames/s: publish → PUBACK p99 320 ms with the
+ * profiler in the window (489 ms in its first second), 75 ms without. So the benches take their
+ * latency and histogram figures in a window without it and profile a stretch of the same load
+ * right after (`how` says which).
+ */
+export async function beginProfile(
+  src: BreakdownSource,
+  how = 'profiled in the window',
+): Promise<{ end: () => Promise<ProfiledPart> }> {
   const notes: string[] = [];
-  const before = await runtimeMetrics(src);
-  if (!before) notes.push('no runtime figures in /metrics.json (an older platform, or no metrics token)');
   let session: Awaited<ReturnType<typeof inspectorSession>> | undefined;
   if (src.inspectorUrl) {
     try {
@@ -92,23 +114,46 @@ export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () =>
       session = undefined;
     }
   } else notes.push('no CPU profile: the platform has no inspector (started without --inspect)');
+  return {
+    async end(): Promise<ProfiledPart> {
+      if (!session) return { profile: null, busy: null, how: null, notes };
+      try {
+        const { profile: p } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
+        return { profile: summariseProfile(p, 10), busy: longestBusyStretches(p, 3), how, notes };
+      } catch (err) {
+        notes.push(`no CPU profile: ${(err as Error).message}`);
+        return { profile: null, busy: null, how: null, notes };
+      } finally {
+        await session.close();
+      }
+    },
+  };
+}
+
+/** The breakdown with a profile taken separately (`beginProfile`) in its place. */
+export function withProfile(b: Breakdown, p: ProfiledPart): Breakdown {
+  return { ...b, profile: p.profile, busy: p.busy, profiledHow: p.how, notes: [...b.notes, ...p.notes] };
+}
+
+/**
+ * Starts measuring a window; `end()` returns its breakdown. Never throws: a part it cannot get is
+ * noted. With `profile: false` the window's figures come without a CPU profile (see `beginProfile`
+ * for why the benches profile a separate stretch and add it with `withProfile`).
+ */
+export async function beginBreakdown(
+  src: BreakdownSource,
+  opts: { profile?: boolean } = {},
+): Promise<{ end: () => Promise<Breakdown> }> {
+  const notes: string[] = [];
+  const before = await runtimeMetrics(src);
+  if (!before) notes.push('no runtime figures in /metrics.json (an older platform, or no metrics token)');
+  const profiling = opts.profile === false ? undefined : await beginProfile(src);
 
   return {
     async end(): Promise<Breakdown> {
-      let profile: ProfileSummary | null = null;
-      let busy: BusyStretch[] | null = null;
-      if (session) {
-        try {
-          const { profile: p } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
-          profile = summariseProfile(p, 10);
-          busy = longestBusyStretches(p, 3);
-        } catch (err) {
-          notes.push(`no CPU profile: ${(err as Error).message}`);
-        } finally {
-          await session.close();
-        }
-      }
+      // the window's figures first: stopping the profiler blocks the platform while it sends the profile
       const after = before ? await runtimeMetrics(src) : undefined;
+      const profiled = profiling ? await profiling.end() : undefined;
       const d = (pick: (r: RuntimeMetrics) => FineHistogramSnapshot | undefined): HistogramSummary | null => {
         const a = after && pick(after);
         return a && before ? summariseHistogram(diffHistograms(pick(before) ?? emptyHistogram(), a)) : null;
@@ -121,9 +166,10 @@ export async function beginBreakdown(src: BreakdownSource): Promise<{ end: () =>
         commit: d((r) => r.telemetryWriter?.commit),
         checkpoint: d((r) => r.telemetryWriter?.checkpoint),
         rollupTurn: d((r) => r.telemetryWriter?.rollupTurn),
-        profile,
-        busy,
-        notes,
+        profile: profiled?.profile ?? null,
+        busy: profiled?.busy ?? null,
+        profiledHow: profiled?.how ?? null,
+        notes: [...notes, ...(profiled?.notes ?? [])],
       };
     },
   };
@@ -146,7 +192,7 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
   ];
   if (b.profile) {
     lines.push(
-      `  main thread CPU profile        ${Math.round(b.profile.spanMs)} ms profiled, idle ${b.profile.idlePct}%; top self time:`,
+      `  main thread CPU profile        ${Math.round(b.profile.spanMs)} ms ${b.profiledHow ?? 'profiled'}, idle ${b.profile.idlePct}%; top self time:`,
     );
     for (const f of b.profile.top)
       lines.push(`    ${String(f.pct).padStart(5)}%  ${String(f.selfMs).padStart(8)} ms  ${f.fn}`);
@@ -171,6 +217,7 @@ export function breakdownJson(b: Breakdown) {
     commit: b.commit,
     checkpoint: b.checkpoint,
     rollupTurn: b.rollupTurn,
+    profiled: b.profiledHow,
     profileIdlePct: b.profile?.idlePct ?? null,
     topSelf: b.profile?.top.map((f) => [f.fn, f.pct] as const) ?? null,
     longestBusy: b.busy?.map((s) => ({ ms: s.ms, via: s.via.map((v) => [v.fn, v.ms] as const) })) ?? null,
