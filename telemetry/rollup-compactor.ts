@@ -45,6 +45,15 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
   const tensOf = db.prepare(ROLLUP_SQL.tensOf).raw(true);
   const coarseDelete = db.prepare(ROLLUP_SQL.coarseDelete);
   const coarsePut = db.prepare(ROLLUP_SQL.coarsePut);
+  // A turn's COMMIT does not wait for its own fsync (synchronous = NORMAL for that transaction, the
+  // connection's setting again after): rollups and their marks are derived from the frames and
+  // change together in one transaction, so a turn lost to a power cut leaves them consistent, and
+  // is done again from the frames by the next pass. WAL frames are synced in order, so the next
+  // frame insert's COMMIT (FULL) makes the turns before it durable too. A frame insert queued
+  // behind a turn then waits for the turn's work only, not for one more fsync (≈ 18 turns/s at
+  // 15,000 frames/s from 1,000 vehicles).
+  const syncMode = Number(db.pragma('synchronous', { simple: true }));
+  const relaxed = syncMode > 1;
 
   /** Merges the minutes [from, to) (on the minute grid) of a vehicle again from its 10 s rollups. */
   function mergeMinutes(vehicle: string, from: number, to: number): void {
@@ -132,6 +141,7 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
       const deadline = turnStart + options.turnMs;
       const marks = new Map<string, number>();
       try {
+        if (relaxed) db.pragma('synchronous = NORMAL');
         db.transaction(() => {
           do {
             if (compactVehicle(queue[i]!, closeUpTo, deadline, marks) < closeUpTo) break;
@@ -140,6 +150,8 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
         })();
       } catch (err) {
         return finish(err as Error);
+      } finally {
+        if (relaxed) db.pragma(`synchronous = ${syncMode}`);
       }
       options.onTurn?.(performance.now() - turnStart);
       for (const [vehicle, mark] of marks) rolledTo.set(vehicle, mark);

@@ -203,6 +203,9 @@ describe('rollups of the SQLite telemetry store', () => {
     await reference.append(frames);
     await inline.close();
     const db = new Database(other);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const syncAfterTurn: number[] = [];
     const markOf = db.prepare('SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?').pluck();
     const framesIn = db.prepare('SELECT count(*) FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts < ?').pluck();
     const perTurn: number[] = [];
@@ -215,6 +218,8 @@ describe('rollups of the SQLite telemetry store', () => {
       // every turn is over after its first step: one step per turn
       turnMs: 0,
       onTurn: () => {
+        // a turn commits without its own fsync; the connection's setting is back after it
+        syncAfterTurn.push(Number(db.pragma('synchronous', { simple: true })));
         const now = markOf.get('V9') as number;
         perTurn.push(framesIn.get('V9', mark, now) as number);
         mark = now;
@@ -228,6 +233,7 @@ describe('rollups of the SQLite telemetry store', () => {
     }
     // an hour a step (3,400 frames here) without the bound
     expect(Math.max(...perTurn)).toBeLessThanOrEqual(50);
+    expect(new Set(syncAfterTurn)).toEqual(new Set([2])); // FULL
     expect(perTurn.reduce((a, b) => a + b, 0)).toBe(frames.length);
     expect(mark).toBeGreaterThan(end);
     const reopened = createSqliteTelemetryStore({ file: other });
