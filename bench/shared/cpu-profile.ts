@@ -42,6 +42,53 @@ function where(url: string, line: number): string {
   return `${short}:${line + 1}`;
 }
 
+/** The profile's call tree, and how the summaries name a sample's function. */
+function profileTree(profile: CpuProfile) {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  /**
+   * `name (place)`; V8's own entries as V8 names them; a native function (no place of its own:
+   * better-sqlite3's run, postMessage, writev …) with the nearest JavaScript caller, which says whose it is.
+   */
+  const selfName = (id: number): string => {
+    const { functionName, url, lineNumber } = byNode.get(id)!.callFrame;
+    const name = functionName || '(anonymous)';
+    if (url) return `${name} (${where(url, lineNumber)})`;
+    if (name.startsWith('(')) return name;
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byNode.get(p)!.callFrame;
+      if (f.url) return `${name} ← ${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
+    }
+    return name;
+  };
+  return { byNode, parent, selfName };
+}
+
+/**
+ * Calls `visit` for each sample (within `span` if given, µs on the profile's clock) with its node,
+ * its time and its length: the gap to the next sample (the last one's: to the profile's end).
+ */
+function eachSample(
+  profile: CpuProfile,
+  span: { from: number; to: number } | undefined,
+  visit: (nodeId: number, t: number, us: number) => void,
+): void {
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let t = profile.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    t += deltas[i] ?? 0;
+    const next = i + 1 < samples.length ? t + (deltas[i + 1] ?? 0) : profile.endTime;
+    if (span && (t < span.from || t >= span.to)) continue;
+    visit(samples[i]!, t, Math.max(0, next - t));
+  }
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const isIdle = (tree: ReturnType<typeof profileTree>, id: number) =>
+  tree.byNode.get(id)?.callFrame.functionName === '(idle)';
+
 /**
  * The functions with the most self time in a profile (samples attributed to the node on top of
  * the stack, each worth the time to the next sample), merged by function and place, the top `n`,
@@ -50,43 +97,19 @@ function where(url: string, line: number): string {
  * Where `from`/`to` (µs, the profile's clock) are given, only samples in that span count.
  */
 export function summariseProfile(profile: CpuProfile, n = 10, span?: { from: number; to: number }): ProfileSummary {
-  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-  // a native function (no place of its own: better-sqlite3's run, postMessage, writev …) is named
-  // with the nearest JavaScript caller, which says whose it is
-  const caller = (id: number): string => {
-    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
-      const f = byNode.get(p)!.callFrame;
-      if (f.url) return ` ← ${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
-    }
-    return '';
-  };
+  const tree = profileTree(profile);
   const selfUs = new Map<string, number>();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  let t = profile.startTime;
   let total = 0;
   let idle = 0;
-  for (let i = 0; i < samples.length; i++) {
-    t += deltas[i] ?? 0;
-    // a sample's time is the gap to the next one (the last: to the profile's end)
-    const next = i + 1 < samples.length ? t + (deltas[i + 1] ?? 0) : profile.endTime;
-    const us = Math.max(0, next - t);
-    if (span && (t < span.from || t >= span.to)) continue;
-    const node = byNode.get(samples[i]!);
-    if (!node) continue;
+  eachSample(profile, span, (id, _t, us) => {
+    if (!tree.byNode.has(id)) return;
     total += us;
-    const { functionName, url, lineNumber } = node.callFrame;
-    const name = functionName || '(anonymous)';
-    if (name === '(idle)') {
-      idle += us;
-      continue;
+    if (isIdle(tree, id)) idle += us;
+    else {
+      const key = tree.selfName(id);
+      selfUs.set(key, (selfUs.get(key) ?? 0) + us);
     }
-    const key = url ? `${name} (${where(url, lineNumber)})` : name.startsWith('(') ? name : name + caller(node.id);
-    selfUs.set(key, (selfUs.get(key) ?? 0) + us);
-  }
-  const round1 = (x: number) => Math.round(x * 10) / 10;
+  });
   const top = [...selfUs.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
@@ -118,66 +141,41 @@ const isProjectUrl = (url: string) => url.startsWith('file://') && !url.includes
  * work), longest first — what a latency maximum waited behind. Within a span if one is given.
  */
 export function longestBusyStretches(profile: CpuProfile, n = 3, span?: { from: number; to: number }): BusyStretch[] {
-  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-  const selfName = (id: number): string => {
-    const { functionName, url, lineNumber } = byNode.get(id)!.callFrame;
-    const name = functionName || '(anonymous)';
-    if (url) return `${name} (${where(url, lineNumber)})`;
-    if (name.startsWith('(')) return name;
-    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
-      const f = byNode.get(p)!.callFrame;
-      if (f.url) return `${name} ← ${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
-    }
-    return name;
-  };
+  const tree = profileTree(profile);
   const outermostProject = new Map<number, string>();
   const viaName = (id: number): string => {
     const known = outermostProject.get(id);
     if (known !== undefined) return known;
     let found = '(outside the project)';
-    for (let p: number | undefined = id; p !== undefined; p = parent.get(p)) {
-      const f = byNode.get(p)!.callFrame;
+    for (let p: number | undefined = id; p !== undefined; p = tree.parent.get(p)) {
+      const f = tree.byNode.get(p)!.callFrame;
       if (isProjectUrl(f.url)) found = `${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
     }
     outermostProject.set(id, found);
     return found;
   };
 
-  interface Open {
-    from: number;
-    to: number;
-    samples: [node: number, us: number][];
-  }
-  const stretches: Open[] = [];
-  let open: Open | undefined;
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  const from = span?.from ?? profile.startTime;
-  let t = profile.startTime;
-  for (let i = 0; i < samples.length; i++) {
-    t += deltas[i] ?? 0;
-    const next = i + 1 < samples.length ? t + (deltas[i + 1] ?? 0) : profile.endTime;
-    if (span && (t < span.from || t >= span.to)) continue;
-    const node = byNode.get(samples[i]!);
-    if (!node) continue;
-    if (node.callFrame.functionName === '(idle)') {
+  const stretches: { from: number; to: number; samples: [node: number, us: number][] }[] = [];
+  let open: (typeof stretches)[number] | undefined;
+  eachSample(profile, span, (id, t, us) => {
+    if (!tree.byNode.has(id)) return;
+    if (isIdle(tree, id)) {
       if (open) stretches.push(open);
       open = undefined;
-      continue;
+      return;
     }
     open ??= { from: t, to: t, samples: [] };
-    open.to = next;
-    open.samples.push([node.id, Math.max(0, next - t)]);
-  }
+    open.to = t + us;
+    open.samples.push([id, us]);
+  });
   if (open) stretches.push(open);
 
+  const from = span?.from ?? profile.startTime;
   const top = (m: Map<string, number>) =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3)
-      .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10 }));
+      .map(([fn, us]) => ({ fn, ms: round1(us / 1000) }));
   return stretches
     .sort((a, b) => b.to - b.from - (a.to - a.from))
     .slice(0, n)
@@ -185,14 +183,14 @@ export function longestBusyStretches(profile: CpuProfile, n = 3, span?: { from: 
       const self = new Map<string, number>();
       const via = new Map<string, number>();
       for (const [id, us] of s.samples) {
-        const a = selfName(id);
+        const a = tree.selfName(id);
         self.set(a, (self.get(a) ?? 0) + us);
         const b = viaName(id);
         via.set(b, (via.get(b) ?? 0) + us);
       }
       return {
-        ms: Math.round((s.to - s.from) / 100) / 10,
-        atMs: Math.round((s.from - from) / 100) / 10,
+        ms: round1((s.to - s.from) / 1000),
+        atMs: round1((s.from - from) / 1000),
         self: top(self),
         via: top(via),
       };

@@ -101,12 +101,14 @@ describe('fine histograms (the cause breakdown of the benches)', () => {
   });
 });
 
+/** A node of a CPU profile's call tree (line = id, so places read `file:id+1`). */
+const node = (id: number, functionName: string, url = '', children: number[] = []) => ({
+  id,
+  callFrame: { functionName, url, lineNumber: id },
+  children,
+});
+
 describe('CPU profile summary (top self time)', () => {
-  const node = (id: number, functionName: string, url = '', children: number[] = []) => ({
-    id,
-    callFrame: { functionName, url, lineNumber: id },
-    children,
-  });
   // root → main (a.js) → decode (ingest/decode.js) and run (native, called by main); (idle); (garbage collector)
   const profile: CpuProfile = {
     nodes: [
@@ -149,11 +151,6 @@ describe('CPU profile summary (top self time)', () => {
 });
 
 describe('CPU profile: the longest busy stretches', () => {
-  const node = (id: number, functionName: string, url = '', children: number[] = []) => ({
-    id,
-    callFrame: { functionName, url, lineNumber: id },
-    children,
-  });
   // root → listOnTimeout (node:internal) → flushFleet (project) → emit (socket.io) → writev (native);
   // root → onData (aedes) → authorize (project) → decode (project); (idle); (garbage collector)
   const profile: CpuProfile = {
