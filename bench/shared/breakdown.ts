@@ -32,11 +32,11 @@ export interface Breakdown {
   checkpoint: HistogramSummary | null;
   /** Writer thread: rolling-up turns. */
   rollupTurn: HistogramSummary | null;
-  /** Main thread's top self-time functions in the window. */
+  /** Main thread's top self-time functions in the profiled stretch (`profiledHow`: the window, or the 5 s after it). */
   profile: ProfileSummary | null;
   /**
-   * The main thread's longest stretches without going idle in the window (from the same profile),
-   * with what ran in them: what the event-loop delay's maximum and the latency's tail waited behind.
+   * The main thread's longest stretches without going idle in the profiled stretch (from the same
+   * profile), with what ran in them: the kind of work an event-loop delay maximum waits behind.
    */
   busy: BusyStretch[] | null;
   /** When the profile was taken: in the window, or a stretch of the same load right after it. */
@@ -198,7 +198,7 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
       lines.push(`    ${String(f.pct).padStart(5)}%  ${String(f.selfMs).padStart(8)} ms  ${f.fn}`);
   }
   if (b.busy?.length) {
-    lines.push(`  main thread longest busy       (no idle sample: what the delay maximum waited behind)`);
+    lines.push(`  main thread longest busy       (no idle sample: the work a delay maximum waits behind)`);
     const parts = (xs: { fn: string; ms: number }[]) => xs.map((x) => `${x.fn} ${x.ms} ms`).join('; ');
     for (const s of b.busy) {
       lines.push(`    ${String(s.ms).padStart(7)} ms at +${s.atMs} ms, whose: ${parts(s.via)}`);
