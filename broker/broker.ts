@@ -40,6 +40,7 @@ import { createLoginFailureAudit, type BrokerAudit, type LoginFailureAuditOption
 import { createPacketSizeGuard } from './packet-size.ts';
 import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
 import { lightenParser, settleConnectedParser } from './idle-footprint.ts';
+import { createSessionStore } from './session-store.ts';
 
 export interface BrokerDeps {
   log: Logger;
@@ -167,8 +168,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     concurrency: 0,
     maxTopicLevels: MAX_TOPIC_LEVELS,
     maxInflightInbound: maxQos2AwaitingRelease,
-    // cluster mode: Redis (cluster/mqtt.ts; its emitter has no delivery queue either)
-    ...(deps.sharedState ? { mq: deps.sharedState.mq, persistence: deps.sharedState.persistence } : {}),
+    // cluster mode: Redis (cluster/mqtt.ts; its emitter has no delivery queue either); one node:
+    // aedes' in-memory store, which tells aedes when a client's queue is empty (session-store.ts)
+    ...(deps.sharedState
+      ? { mq: deps.sharedState.mq, persistence: deps.sharedState.persistence }
+      : { persistence: createSessionStore().persistence }),
   });
   const guards = createConnectionGuards(
     {

@@ -3,7 +3,7 @@ import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
 import type { PlatformEvents } from '../../core/events.ts';
-import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
+import { frame, inbox, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 
 /** What aedes and mqtt-packet keep per connection, as far as these checks look. */
 interface ClientInside {
@@ -66,6 +66,46 @@ describe('an idle vehicle connection', () => {
     expect(ca._parser.listeners('packet')[0]).toBe(cb._parser.listeners('packet')[0]);
     // no Buffer pre-built for each of the 65,536 two-byte numbers
     expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
+  });
+
+  it('streams its queue back at connect only when something was queued for it', async () => {
+    // the queue streams aedes opens at CONNECT (broker/session-store.ts, patches/aedes+*.patch)
+    const persistence = (tp.platform.broker.aedes as unknown as { persistence: { outgoingStream(c: Client): unknown } })
+      .persistence;
+    const streamedFor: string[] = [];
+    const outgoingStream = persistence.outgoingStream;
+    persistence.outgoingStream = function (client: Client) {
+      streamedFor.push(client.id);
+      return outgoingStream.call(this, client);
+    };
+    try {
+      // nothing ever queued: no stream
+      const fresh = await tp.addVehicle('IDLE-Q1');
+      await tp.connect(fresh.id, fresh.secret, { clean: false });
+      // a persistent session, offline while a command is published: queued, and delivered at reconnect
+      const away = await tp.addVehicle('IDLE-Q2');
+      const first = await tp.connect(away.id, away.secret, { clean: false });
+      await first.subscribeAsync(vehicleTopic(away.id, 'commands'), { qos: 1 });
+      await first.endAsync();
+      await tp.platform.broker.publishToVehicle(away.id, 'commands', {
+        id: 'queued-1',
+        ts: Date.now(),
+        name: 'ping',
+        args: {},
+      });
+      const again = await tp.connect(away.id, away.secret, { clean: false });
+      const got = inbox(again);
+      const queued = await got.waitFor(
+        (m) => m.topic === vehicleTopic(away.id, 'commands'),
+        5000,
+        'the queued command',
+      );
+      expect(queued.json).toMatchObject({ id: 'queued-1' });
+      expect(streamedFor).not.toContain(fresh.id);
+      expect(streamedFor).toContain(away.id);
+    } finally {
+      persistence.outgoingStream = outgoingStream;
+    }
   });
 
   it('still stores what a vehicle sends at QoS 1 and QoS 2 after being idle', async () => {

@@ -1,0 +1,61 @@
+import aedesPersistence from 'aedes-persistence';
+
+/**
+ * The single-node broker's session store: aedes' own in-memory persistence (subscriptions, QoS 1/2
+ * queues of persistent sessions, retained messages, wills), which also answers whether a client
+ * may have messages queued (`outgoingPending`).
+ *
+ * Why: at every CONNECT aedes streams the client's queue back to it through a stream pipeline
+ * (`emptyQueue` in aedes' connect handler) — two `Readable`s, a `Transform`, a pipeline with its
+ * end-of-stream watchers and `AbortSignal`, ≈ 11 KB — also when the queue is empty, as it is for
+ * almost every vehicle. In a reconnect storm each connect takes long enough for those to be promoted
+ * to the old generation, so 10,000 vehicles reconnecting left ≈ 50 MB of garbage in the heap that an
+ * idle process keeps (docs/benchmarks.md, "What an idle connection costs"). aedes, as patched here
+ * (patches/aedes+*.patch, applied by `npm ci`), asks `outgoingPending` first and skips the pipeline
+ * when it says no.
+ *
+ * Only `outgoingEnqueue` and `outgoingEnqueueCombi` put messages in this persistence's queues, and it
+ * starts empty with the process, so a client id none of them was called for has an empty queue. A
+ * client once queued for stays "pending" (its queue is then streamed at each connect, as before) —
+ * never wrong, just not spared. A persistence shared by several nodes (cluster mode, Redis) keeps
+ * queues across processes and is not wrapped: aedes streams its queues at every connect.
+ */
+export interface SessionStore {
+  /** The persistence to give aedes. */
+  persistence: object;
+  /** Clients that may have something queued (for tests and stats). */
+  pendingClients(): number;
+}
+
+interface EnqueueTarget {
+  clientId: string;
+}
+
+type Enqueue = (sub: EnqueueTarget, packet: unknown, cb?: unknown) => unknown;
+type EnqueueCombi = (subs: EnqueueTarget[], packet: unknown, cb?: unknown) => unknown;
+
+export function createSessionStore(): SessionStore {
+  // a CommonJS module whose `module.exports` is the factory (its types declare a default export)
+  const memoryPersistence = aedesPersistence as unknown as () => unknown;
+  const persistence = memoryPersistence() as {
+    outgoingEnqueue: Enqueue;
+    outgoingEnqueueCombi: EnqueueCombi;
+    outgoingStream: unknown;
+    outgoingPending?: (client: { id: string }) => boolean;
+  };
+  if (typeof persistence.outgoingEnqueue !== 'function' || typeof persistence.outgoingEnqueueCombi !== 'function')
+    throw new Error('aedes-persistence has no outgoingEnqueue/outgoingEnqueueCombi: its queues cannot be tracked');
+  const queued = new Set<string>();
+  const enqueue = persistence.outgoingEnqueue;
+  const enqueueCombi = persistence.outgoingEnqueueCombi;
+  persistence.outgoingEnqueue = function (sub, packet, cb) {
+    queued.add(sub.clientId);
+    return enqueue.call(this, sub, packet, cb);
+  };
+  persistence.outgoingEnqueueCombi = function (subs, packet, cb) {
+    for (const sub of subs) queued.add(sub.clientId);
+    return enqueueCombi.call(this, subs, packet, cb);
+  };
+  persistence.outgoingPending = (client) => queued.has(client.id);
+  return { persistence, pendingClients: () => queued.size };
+}
