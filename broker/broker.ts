@@ -590,7 +590,12 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
   /** Connections whose queued bytes have not moved for `drainTimeoutMs` are stuck: closed. */
   function sweepStuck(): void {
     const at = now();
-    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+    // for…in, not Object.values: no array of every client at each sweep (10,000 connections: 80 KB a
+    // second, promoted in a connect storm)
+    const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+    for (const id in clients) {
+      const client = clients[id];
+      if (!client) continue;
       const conn = client.conn as Partial<Socket>;
       const queued = conn.writableLength ?? 0;
       if (queued === 0 || conn.bytesWritten === undefined) {
