@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyModule } from '../core/lazy-module.ts';
 import type { RecordsDb } from '../records/db.ts';
 import type { Logger } from '../core/logger.ts';
+
+/** `pg`, loaded when PostgreSQL is first used (core/lazy-module.ts). */
+const pgLib = lazyModule<typeof pg>('pg');
 
 /**
  * Which node runs the jobs that must happen once across the cluster (deadline breaches, paging
@@ -116,7 +120,10 @@ export function createLeaderLease(deps: { log: Logger; now?: () => number }, opt
   }
 
   async function connect(): Promise<pg.Client> {
-    const c = new pg.Client({ connectionString: options.url, application_name: `powerwatch:${options.node}:leader` });
+    const c = new (pgLib().Client)({
+      connectionString: options.url,
+      application_name: `powerwatch:${options.node}:leader`,
+    });
     // attached before connect: a connection error is an event, not only a rejected promise
     c.on('error', (err: Error) => {
       if (client !== c) return;

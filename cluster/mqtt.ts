@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import MQEmitterRedis from 'mqemitter-redis';
+import type MQEmitterRedisFactory from 'mqemitter-redis';
 import type { Redis } from 'ioredis';
 import type { Counters } from '../core/counters.ts';
 import { PlatformError } from '../core/errors.ts';
+import { lazyModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import { GATEWAY_PUBLISH_KINDS, parseVehicleTopic, TOPIC_KINDS, TOPIC_ROOT, vehicleTopic } from '../protocol/index.ts';
 import { filterMatches } from '../broker/acl.ts';
@@ -111,6 +112,8 @@ const NOTICE_TOPIC = '$platform/cluster/uplink-filters';
 const UNSAFE_PREFIX = /[*?[\]\\+#]/;
 
 const requireCjs = createRequire(import.meta.url);
+/** mqemitter-redis, loaded when cluster mode starts its broker (core/lazy-module.ts). */
+const MQEmitterRedis = lazyModule<typeof MQEmitterRedisFactory>('mqemitter-redis');
 
 /** Whether `topic` is a vehicle's uplink (telemetry, status, events, commands/ack): stored where it arrives. */
 export function isVehicleUplink(topic: string): boolean {
@@ -158,7 +161,7 @@ export function createClusterMqtt(
 
   const counters = deps.counters;
   const pubConn = quietQuit(redis.duplicate('mqtt-pub', { whenDown: 'fail' }));
-  const inner = MQEmitterRedis({
+  const inner = MQEmitterRedis()({
     // Redis away: a subscription waits for it (ioredis restores only subscriptions that once
     // succeeded); a publish fails at once with REDIS_UNAVAILABLE (a command is then "not delivered")
     subConn: quietQuit(redis.duplicate('mqtt-sub', { whenDown: 'wait' })),

@@ -1,8 +1,12 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyModule } from '../core/lazy-module.ts';
 import type { Counters } from '../core/counters.ts';
 import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type {} from './errors.ts';
+
+/** ioredis, loaded when cluster mode connects (core/lazy-module.ts). */
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
 
 /**
  * What a connection does with a command issued while Redis is unreachable:
@@ -67,7 +71,7 @@ export function createRedisConnections(
     if (extra.keyPrefix !== undefined && !extra.keyPrefix.startsWith(options.keyPrefix))
       throw new Error(`a connection's key prefix must start with ${options.keyPrefix}`);
     const whenDown = extra.whenDown ?? 'queue';
-    const redis = new Redis(options.url, {
+    const redis = new (ioredis().Redis)(options.url, {
       ...(extra.keyPrefix !== undefined ? { keyPrefix: extra.keyPrefix } : {}),
       connectionName: `powerwatch:${options.node}:${name}`,
       maxRetriesPerRequest: whenDown === 'wait' ? null : 20,

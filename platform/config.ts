@@ -13,7 +13,7 @@ import { isTimeZone } from '../remote/roster.ts';
 import { INVITE_MAX_TTL_MS } from '../remote/invites.ts';
 import { RATE_LIMIT_DEFAULTS as RATE, type RateLimitOptions } from '../web/rate-limits.ts';
 import { DEFAULT_DATA_DIR } from './data-files.ts';
-import { DEFAULT_REPORT_FONT } from '../reports/pdf.ts';
+import { DEFAULT_REPORT_FONT } from '../reports/font.ts';
 
 /**
  * A whole decimal number. Written out, not coerced: `Number()` would read " " as 0 (a random port,

@@ -2,10 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyModule } from '../core/lazy-module.ts';
 import type { RecordsSchema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { PlatformError } from '../core/errors.ts';
+
+/** `pg`, loaded when PostgreSQL is first used (core/lazy-module.ts). */
+const pgLib = lazyModule<typeof pg>('pg');
 
 export type RecordsDb = Kysely<RecordsSchema>;
 
@@ -54,10 +58,10 @@ const PG_NUMERIC = 1700;
  * 2^53. The parsers are set on this pool's own type table, not globally on `pg`.
  */
 export function createPostgresPool(options: PostgresRecordsOptions): pg.Pool {
-  const types = new pg.TypeOverrides();
+  const types = new (pgLib().TypeOverrides)();
   types.setTypeParser(PG_INT8, (v) => Number(v));
   types.setTypeParser(PG_NUMERIC, (v) => Number(v));
-  const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10, types });
+  const pool = new (pgLib().Pool)({ connectionString: options.url, max: options.maxConnections ?? 10, types });
   pool.on('error', (err) => options.onIdleError?.(err));
   return pool;
 }

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PlatformError, type ErrorCode } from '../core/errors.ts';
 import type { ReportDocument } from './document.ts';
-import type { ReportFont } from './pdf.ts';
+import type { ReportFont } from './font.ts';
 
 export interface PdfRequest {
   id: number;

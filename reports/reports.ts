@@ -12,7 +12,7 @@ import type { VehicleRegistry } from '../registry/vehicles.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
 import type { ReportDocument, ReportLanguage } from './document.ts';
 import { renderReportHtml } from './html.ts';
-import { DEFAULT_REPORT_FONT, fontReadable, type ReportFont } from './pdf.ts';
+import { DEFAULT_REPORT_FONT, fontReadable, type ReportFont } from './font.ts';
 import { createPdfThread } from './pdf-thread.ts';
 import { SERVICE_REPORT } from './service-report-layout.ts';
 import { ACCOMPANYING_REPORT } from './accompanying-report-layout.ts';

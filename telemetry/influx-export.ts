@@ -1,9 +1,13 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { InfluxDB } from '@influxdata/influxdb-client';
+import type * as InfluxClient from '@influxdata/influxdb-client';
+import { lazyModule } from '../core/lazy-module.ts';
 import type { Counters } from '../core/counters.ts';
 import type { Logger } from '../core/logger.ts';
 import { NUMERIC_FIELDS, readField } from '../protocol/index.ts';
 import type { StoredFrame } from './store.ts';
+
+/** The InfluxDB client, loaded when an export writes (INFLUX_URL; core/lazy-module.ts). */
+const influxClient = lazyModule<typeof InfluxClient>('@influxdata/influxdb-client');
 
 /** The one wide measurement every frame becomes: one series per vehicle, all its values as fields. */
 export const INFLUX_MEASUREMENT = 'power';
@@ -277,7 +281,7 @@ export function fileCursor(file: string): ExportCursor<number> {
 
 /** Writes through `@influxdata/influxdb-client`'s transport: one POST per batch, no client-side buffer or retry (the cursor is the buffer). */
 export function influxWriter(options: { url: string; token: string; org: string; bucket: string; timeoutMs: number }) {
-  const influx = new InfluxDB({ url: options.url, token: options.token, timeout: options.timeoutMs });
+  const influx = new (influxClient().InfluxDB)({ url: options.url, token: options.token, timeout: options.timeoutMs });
   const path = `/api/v2/write?org=${encodeURIComponent(options.org)}&bucket=${encodeURIComponent(options.bucket)}&precision=ms`;
   return async (body: string): Promise<void> => {
     await influx.transport.request(path, body, {

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { lazyModule } from '../core/lazy-module.ts';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
 import { ALL_COLUMNS, columnOf, decodeRows, encodeRows, storedFromValues } from './columns.ts';
@@ -22,6 +23,9 @@ import {
 import type { ExportCursor, ExportSource } from './influx-export.ts';
 import { postgresExportCursor, postgresExportSource, type PostgresExportPosition } from './postgres-export.ts';
 import { bucketing, emptySeries, ROLLUP_COARSE_MS, ROLLUP_MS, type Series, type TelemetryStore } from './store.ts';
+
+/** `pg`, loaded when PostgreSQL is first used (core/lazy-module.ts). */
+const pgLib = lazyModule<typeof pg>('pg');
 
 export interface PostgresTelemetryOptions {
   /** A `postgres://user@host:port/database` connection string. */
@@ -54,10 +58,10 @@ const MAX_TRIES = 3;
  * survives a crash of the platform or of the database server. Schema and partitions: postgres-schema.ts.
  */
 export async function openPostgresTelemetryStore(options: PostgresTelemetryOptions): Promise<PostgresTelemetryStore> {
-  const types = new pg.TypeOverrides();
+  const types = new (pgLib().TypeOverrides)();
   types.setTypeParser(PG_INT8, (v) => Number(v));
   types.setTypeParser(PG_NUMERIC, (v) => Number(v));
-  const pool = new pg.Pool({
+  const pool = new (pgLib().Pool)({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     types,

@@ -39,7 +39,7 @@ import type { Contacts } from '../notifications/contacts.ts';
 import type { RateLimitOptions, RateLimits } from './rate-limits.ts';
 import type { Paging } from '../notifications/paging.ts';
 import type { ServiceRecords } from '../service/stage.ts';
-import type { ReportFont } from '../reports/pdf.ts';
+import type { ReportFont } from '../reports/font.ts';
 import type { Reports } from '../reports/reports.ts';
 import type { Stock } from '../resources/stock/stock.ts';
 import type { ReportParts } from '../reports/service-report.ts';

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import nodemailer from 'nodemailer';
+import type nodemailerModule from 'nodemailer';
+import { lazyModule } from '../../core/lazy-module.ts';
 import type { SmtpSettings } from '../channel-config.ts';
 import { describeError, permanent, retry, type Channel } from './channel.ts';
+
+/** nodemailer, loaded when an email channel is configured (core/lazy-module.ts). */
+const nodemailer = lazyModule<typeof nodemailerModule>('nodemailer');
 
 /** A plain address: one @, no spaces or angle brackets (the target is never parsed as a display name or a list). */
 const ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
@@ -25,7 +29,7 @@ export function createEmailChannel(options: {
   maxConnections: number;
 }): Channel {
   const { smtp } = options;
-  const transport = nodemailer.createTransport({
+  const transport = nodemailer().createTransport({
     pool: true,
     maxConnections: options.maxConnections,
     host: smtp.host,

@@ -1,5 +1,6 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import type * as ZxcvbnCommon from '@zxcvbn-ts/language-common';
 import { PlatformError } from '../../core/errors.ts';
+import { lazyModule } from '../../core/lazy-module.ts';
 
 import type {} from './errors.ts';
 
@@ -15,9 +16,11 @@ export const PRODUCT_NAMES = ['powerwatch', 'power watch'];
  * The common-password list shipped with the project: `@zxcvbn-ts/language-common`'s ranked list of
  * the most used passwords from breaches (about 49,000 entries), lower case.
  */
+const zxcvbnCommon = lazyModule<typeof ZxcvbnCommon>('@zxcvbn-ts/language-common');
 let common: Set<string> | undefined;
+/** The list, loaded at the first password checked (its module holds several lists, ≈ 3 MB of heap). */
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary as Record<string, string[]>)['passwords-common'] ?? []);
+  common ??= new Set((zxcvbnCommon().dictionary as Record<string, string[]>)['passwords-common'] ?? []);
   return common;
 }
 

@@ -1,9 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { generateSecret, generateURI, verify } from 'otplib';
-import QRCode from 'qrcode';
+import type * as Otplib from 'otplib';
+import type QRCodeModule from 'qrcode';
 import { PlatformError } from '../../core/errors.ts';
+import { lazyModule } from '../../core/lazy-module.ts';
 import { inTransaction, type RecordsDb } from '../../records/db.ts';
 import type {} from './errors.ts';
+
+/** otplib and qrcode, loaded at the first two-factor enrolment or check (core/lazy-module.ts). */
+const otplib = lazyModule<typeof Otplib>('otplib');
+const qrcode = lazyModule<typeof QRCodeModule>('qrcode');
 
 /** A TOTP secret of an account: encrypted (AES-256-GCM); confirmed once the user typed a code from it. */
 export interface AccountTotpTable {
@@ -105,7 +110,7 @@ export function createTwoFactor(deps: { db: RecordsDb; now: () => number }, opti
   async function check(secret: string, code: string, lastStep: number | null): Promise<number | null> {
     if (!/^\d{6}$/.test(code)) return null;
     const at = epoch();
-    const r = await verify({
+    const r = await otplib().verify({
       secret,
       token: code,
       epoch: at,
@@ -131,7 +136,7 @@ export function createTwoFactor(deps: { db: RecordsDb; now: () => number }, opti
       const existing = await row(accountId);
       if (existing?.confirmed_at)
         throw new PlatformError('TWO_FACTOR_STATE', 'two-factor authentication is already on; turn it off first');
-      const secret = generateSecret();
+      const secret = otplib().generateSecret();
       const sealed = box.seal(secret);
       if (existing)
         await db
@@ -144,8 +149,8 @@ export function createTwoFactor(deps: { db: RecordsDb; now: () => number }, opti
           .insertInto('account_totp')
           .values({ account_id: accountId, secret_enc: sealed, created_at: now(), confirmed_at: null, last_step: null })
           .execute();
-      const otpauthUri = generateURI({ issuer: TOTP_ISSUER, label: accountId, secret });
-      const svg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      const otpauthUri = otplib().generateURI({ issuer: TOTP_ISSUER, label: accountId, secret });
+      const svg = await qrcode().toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       return { otpauthUri, qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
     },
     /** Confirms an enrolment with a code from the app: the second factor is on; returns the recovery codes (once). */
