@@ -1,4 +1,5 @@
-import { FIELD_READERS as READERS, type TelemetryFrame } from '../protocol/index.ts';
+import { FIELD_READERS as READERS } from '../protocol/field-readers.ts';
+import type { TelemetryFrame } from '../protocol/telemetry.ts';
 import { NUMERIC_FIELDS, type NumericFieldPath } from '../protocol/numeric-fields.ts';
 
 /** `mains.voltageV` → `mains_voltage_v`. */
