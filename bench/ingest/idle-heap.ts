@@ -12,6 +12,10 @@
  *
  *   --connections N   idle connections (default 10000)
  *   --snapshots DIR   write idle-0.heapsnapshot and idle-N.heapsnapshot there
+ *   --sampling KIND   a sampling heap profile of the connect storm, its top allocation sites printed:
+ *                     `promoted` — what is kept after the storm plus what died in the old generation
+ *                     (promoted, then collected by a full GC: the storm garbage the idle RSS holds);
+ *                     `all` — everything allocated, young garbage included
  */
 import { createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,7 +29,11 @@ import { connectVehicles } from '../shared/vehicle-connections.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const { values: flags } = parseArgs({
-  options: { connections: { type: 'string', default: '10000' }, snapshots: { type: 'string' } },
+  options: {
+    connections: { type: 'string', default: '10000' },
+    snapshots: { type: 'string' },
+    sampling: { type: 'string' },
+  },
 });
 const count = Number(flags.connections);
 if (!Number.isInteger(count) || count < 1) throw new Error(`--connections must be a whole number >= 1`);
@@ -56,6 +64,34 @@ async function inspector(url: string) {
     },
     close: session.close,
   };
+}
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** The sampling profile's top allocation sites (a site: the function and its nearest project caller), per connection. */
+function printSampling(head: SamplingNode, connections: number): void {
+  const sites = new Map<string, number>();
+  let total = 0;
+  const name = (f: SamplingNode['callFrame']) =>
+    `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${f.lineNumber + 1})`;
+  const walk = (n: SamplingNode, project: string) => {
+    const here =
+      n.callFrame.url.includes('/dist/') && !n.callFrame.url.includes('/node_modules/') ? name(n.callFrame) : project;
+    if (n.selfSize) {
+      const key = here && here !== name(n.callFrame) ? `${name(n.callFrame)} ← ${here}` : name(n.callFrame);
+      sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c, here);
+  };
+  walk(head, '');
+  say(`  sampling heap profile (${flags.sampling}): ${Math.round(total / connections)} B per connection; top sites:`);
+  for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    say(`    ${String(Math.round(bytes / connections)).padStart(6)} B  ${site}`);
 }
 
 async function main(): Promise<number> {
@@ -98,12 +134,22 @@ async function main(): Promise<number> {
     const before = await sample(true);
     line('0 connections, forced GC', before);
     if (flags.snapshots) await session.snapshot(join(flags.snapshots, 'idle-0.heapsnapshot'));
+    if (flags.sampling)
+      await session.call('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: flags.sampling === 'all',
+      });
     say(`connecting ${count} idle vehicles (200 at a time, keepalive 10 s) …`);
     const c = await connectVehicles(creds, platform.mqttPort, { concurrency: 200, timeoutMs: 300_000, keepalive: 10 });
     if (c.failed) throw new Error(`${c.failed} connections failed (first: ${c.firstError})`);
     await sleep(3000);
     line(`${count} connections, as they are`, await sample(false));
     const after = await sample(true);
+    if (flags.sampling) {
+      const { profile } = await session.call<{ profile: { head: SamplingNode } }>('HeapProfiler.stopSampling');
+      printSampling(profile.head, count);
+    }
     line(`${count} connections, forced GC`, after);
     const per = (a: number, b: number) => `${Math.round(((b - a) * MB) / count)} B`;
     say(
