@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type MQEmitterRedisFactory from 'mqemitter-redis';
 import type { Redis } from 'ioredis';
 import type { Counters } from '../core/counters.ts';
@@ -111,9 +110,10 @@ const NOTICE_TOPIC = '$platform/cluster/uplink-filters';
 /** Characters that would make the prefix a pattern in Redis (PSUBSCRIBE, SCAN MATCH) or in MQTT. */
 const UNSAFE_PREFIX = /[*?[\]\\+#]/;
 
-const requireCjs = createRequire(import.meta.url);
-/** mqemitter-redis, loaded when cluster mode starts its broker (core/lazy-module.ts). */
+/** mqemitter-redis and aedes-persistence-redis, loaded when cluster mode starts its broker (core/lazy-module.ts). */
 const MQEmitterRedis = lazyModule<typeof MQEmitterRedisFactory>('mqemitter-redis');
+// the package's default export: the async persistence behind the stream-returning layer aedes 1.2 calls
+const redisPersistence = lazyModule<(opts: { conn: unknown }) => RedisPersistence>('aedes-persistence-redis');
 
 /** Whether `topic` is a vehicle's uplink (telemetry, status, events, commands/ack): stored where it arrives. */
 export function isVehicleUplink(topic: string): boolean {
@@ -180,8 +180,6 @@ export function createClusterMqtt(
   // message queued for an offline session) fail at once with REDIS_UNAVAILABLE: aedes closes the
   // connection or fails the publish instead of holding it for the offline queue's 40 s
   const persistenceConn = redis.duplicate('mqtt-persistence', { keyPrefix: `${prefix}mqtt:`, whenDown: 'fail' });
-  // the package's default export: the async persistence behind the stream-returning layer aedes 1.2 calls
-  const redisPersistence = requireCjs('aedes-persistence-redis') as (opts: { conn: unknown }) => RedisPersistence;
   /**
    * A failure for want of Redis: counted each time, logged at most every 10 s (an outage fails a
    * retained confirmation per streaming vehicle per second; one line says it).
@@ -196,7 +194,7 @@ export function createClusterMqtt(
     loggedAt = at;
     unlogged = 0;
   };
-  const persistence = failingClearly(redisPersistence({ conn: persistenceConn }), persistenceConn, (method, err) =>
+  const persistence = failingClearly(redisPersistence()({ conn: persistenceConn }), persistenceConn, (method, err) =>
     redisFailed(`persistence.${method}`, err),
   );
 
