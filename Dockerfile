@@ -20,9 +20,6 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 ENV DATA_DIR=/data MQTT_PORT=1883 HTTP_PORT=8080 LOG_LEVEL=info
-# a Chinese font for what the server renders itself (reports to come): WenQuanYi Micro Hei, ≈ 5 MB
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
