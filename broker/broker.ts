@@ -172,7 +172,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
     // aedes' in-memory store, which tells aedes when a client's queue is empty (session-store.ts)
     ...(deps.sharedState
       ? { mq: deps.sharedState.mq, persistence: deps.sharedState.persistence }
-      : { persistence: createSessionStore().persistence }),
+      : { persistence: createSessionStore() }),
   });
   const guards = createConnectionGuards(
     {

@@ -1,5 +1,12 @@
 import aedesPersistence from 'aedes-persistence';
 
+interface EnqueueTarget {
+  clientId: string;
+}
+
+type Enqueue = (sub: EnqueueTarget, packet: unknown, cb?: unknown) => unknown;
+type EnqueueCombi = (subs: EnqueueTarget[], packet: unknown, cb?: unknown) => unknown;
+
 /**
  * The single-node broker's session store: aedes' own in-memory persistence (subscriptions, QoS 1/2
  * queues of persistent sessions, retained messages, wills), which also answers whether a client
@@ -20,27 +27,12 @@ import aedesPersistence from 'aedes-persistence';
  * never wrong, just not spared. A persistence shared by several nodes (cluster mode, Redis) keeps
  * queues across processes and is not wrapped: aedes streams its queues at every connect.
  */
-export interface SessionStore {
-  /** The persistence to give aedes. */
-  persistence: object;
-  /** Clients that may have something queued (for tests and stats). */
-  pendingClients(): number;
-}
-
-interface EnqueueTarget {
-  clientId: string;
-}
-
-type Enqueue = (sub: EnqueueTarget, packet: unknown, cb?: unknown) => unknown;
-type EnqueueCombi = (subs: EnqueueTarget[], packet: unknown, cb?: unknown) => unknown;
-
-export function createSessionStore(): SessionStore {
+export function createSessionStore(): object {
   // a CommonJS module whose `module.exports` is the factory (its types declare a default export)
   const memoryPersistence = aedesPersistence as unknown as () => unknown;
   const persistence = memoryPersistence() as {
     outgoingEnqueue: Enqueue;
     outgoingEnqueueCombi: EnqueueCombi;
-    outgoingStream: unknown;
     outgoingPending?: (client: { id: string }) => boolean;
   };
   if (typeof persistence.outgoingEnqueue !== 'function' || typeof persistence.outgoingEnqueueCombi !== 'function')
@@ -57,5 +49,5 @@ export function createSessionStore(): SessionStore {
     return enqueueCombi.call(this, subs, packet, cb);
   };
   persistence.outgoingPending = (client) => queued.has(client.id);
-  return { persistence, pendingClients: () => queued.size };
+  return persistence;
 }

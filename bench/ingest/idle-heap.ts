@@ -79,10 +79,10 @@ function printSampling(head: SamplingNode, connections: number): void {
   const name = (f: SamplingNode['callFrame']) =>
     `${f.functionName || '(anonymous)'} (${f.url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*\/dist\//, '')}:${f.lineNumber + 1})`;
   const walk = (n: SamplingNode, project: string) => {
-    const here =
-      n.callFrame.url.includes('/dist/') && !n.callFrame.url.includes('/node_modules/') ? name(n.callFrame) : project;
+    const own = name(n.callFrame);
+    const here = n.callFrame.url.includes('/dist/') && !n.callFrame.url.includes('/node_modules/') ? own : project;
     if (n.selfSize) {
-      const key = here && here !== name(n.callFrame) ? `${name(n.callFrame)} ← ${here}` : name(n.callFrame);
+      const key = here && here !== own ? `${own} ← ${here}` : own;
       sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
       total += n.selfSize;
     }
