@@ -59,6 +59,8 @@ export interface BrokerDeps {
   audit?: BrokerAudit;
   /** Where the PUBACK latency of vehicle messages goes (`mqtt.puback_latency`); none: not measured. */
   histograms?: Pick<Histograms, 'observe'>;
+  /** The same wait in fine buckets (ms), for the benches' cause breakdown (core/runtime-stats.ts `puback`). */
+  pubackWaits?: { record(ms: number): void };
   /**
    * Where aedes passes messages between connections (`mq`) and keeps retained messages, sessions and
    * wills (`persistence`), shared by every node in cluster mode (cluster/mqtt.ts: Redis); `close` runs
@@ -519,7 +521,11 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       .then((verdict) => {
         if (verdict.errors.length) sendErrors(decision.vehicleMessage!.vehicleId, verdict.errors);
         if (!verdict.forward) divert(packet);
-        if (packet.qos > 0) deps.histograms?.observe('mqtt.puback_latency', secondsSince(arrived));
+        if (packet.qos > 0) {
+          const waited = secondsSince(arrived);
+          deps.histograms?.observe('mqtt.puback_latency', waited);
+          deps.pubackWaits?.record(waited * 1000);
+        }
         callback(null);
       })
       .catch((err: unknown) => {

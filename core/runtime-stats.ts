@@ -7,12 +7,20 @@ export interface RuntimeStatsSnapshot {
   eventLoopDelay: FineHistogramSnapshot;
   /** Garbage-collection pauses (ms), from the `gc` performance entries. */
   gc: FineHistogramSnapshot;
+  /**
+   * A vehicle's QoS 1 message inside the platform (ms): from the broker's authorizePublish to the
+   * verdict, i.e. what its PUBACK waited for (decode, validation, the group commit), recorded by
+   * the broker. The rest of what a gateway measures is the socket, the parser and the PUBACK write.
+   */
+  puback: FineHistogramSnapshot;
 }
 
 export interface RuntimeStats {
   start(): void;
   stop(): void;
   snapshot(): RuntimeStatsSnapshot;
+  /** Where the broker records each PUBACK's wait (`puback` in the snapshot). */
+  readonly puback: Pick<FineHistogram, 'record'>;
 }
 
 /**
@@ -28,6 +36,7 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
   const foldMs = options.foldMs ?? 1000;
   const loop = createFineHistogram();
   const gc = createFineHistogram();
+  const puback = createFineHistogram();
   let delay: IntervalHistogram | undefined;
   let observer: PerformanceObserver | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -39,6 +48,7 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
   }
 
   return {
+    puback,
     start() {
       if (delay) return;
       delay = monitorEventLoopDelay({ resolution });
@@ -59,7 +69,7 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
     },
     snapshot() {
       fold();
-      return { eventLoopDelay: loop.snapshot(), gc: gc.snapshot() };
+      return { eventLoopDelay: loop.snapshot(), gc: gc.snapshot(), puback: puback.snapshot() };
     },
   };
 }

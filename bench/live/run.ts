@@ -67,8 +67,11 @@ import { telemetryFile } from '../../platform/data-files.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** The issue's targets (issue 5, the web console). */
-const TARGET = { p99Ms: 250, historyMs: 100 };
+/**
+ * The bounds the figures are held against: issue 17's "Done when" (issue 5, the web console, had set
+ * p99 < 250 ms and a worst history query < 100 ms).
+ */
+const TARGET = { p99Ms: 50, historyMs: 50, fleetListMs: 30 };
 const HISTORY_SPAN_MS = 86_400_000;
 const HISTORY_POINTS = 2000;
 /** Publishing goes on this long after the window, so the last measured frames travel under the same load. */
@@ -508,7 +511,8 @@ async function main(): Promise<number> {
     `                             each query in order (ms): ${probe.historyMs.map((x) => Math.round(x)).join(' ')}; GET /healthz just before each: ${probe.healthMs.map((x) => Math.round(x)).join(' ')}`,
   );
   say(
-    `  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})`,
+    `  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})` +
+      `   target median < ${TARGET.fleetListMs} ms   ${verdict(list.count > 0 && list.p50 < TARGET.fleetListMs)}`,
   );
   if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
   if (causes) for (const line of breakdownLines(causes, '  ')) say(line);

@@ -22,6 +22,8 @@ import { inspectorSession } from './inspector.ts';
  * `--inspect=127.0.0.1:0`), `Profiler.start` … `Profiler.stop` around the window.
  */
 export interface Breakdown {
+  /** Broker: a QoS 1 message's wait in the platform, authorizePublish → verdict (what its PUBACK waited for). */
+  puback: HistogramSummary | null;
   /** Main thread: event-loop delay (monitorEventLoopDelay, lag per 10 ms tick). */
   eventLoopDelay: HistogramSummary | null;
   /** Main thread: GC pauses. */
@@ -48,6 +50,7 @@ export interface Breakdown {
 interface RuntimeMetrics {
   eventLoopDelay?: FineHistogramSnapshot;
   gc?: FineHistogramSnapshot;
+  puback?: FineHistogramSnapshot;
   telemetryWriter?: {
     commit: FineHistogramSnapshot;
     checkpoint: FineHistogramSnapshot;
@@ -161,6 +164,7 @@ export async function beginBreakdown(
       if (before && after && !after.telemetryWriter)
         notes.push('no writer-thread figures (inline writer, or the PostgreSQL store)');
       return {
+        puback: d((r) => r.puback),
         eventLoopDelay: d((r) => r.eventLoopDelay),
         gc: d((r) => r.gc),
         commit: d((r) => r.telemetryWriter?.commit),
@@ -184,6 +188,7 @@ const hist = (h: HistogramSummary | null, what = '') =>
 export function breakdownLines(b: Breakdown, indent = '  '): string[] {
   const lines = [
     `cause breakdown (platform, this window):`,
+    `  in the platform to PUBACK      ${hist(b.puback, ' messages')}`,
     `  main thread event-loop delay   ${hist(b.eventLoopDelay, ' ticks')}`,
     `  main thread GC pauses          ${hist(b.gc, ' pauses')}`,
     `  writer thread commits          ${hist(b.commit, ' commits')}`,
@@ -212,6 +217,7 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
 /** The breakdown for the JSON last line: histogram summaries, and the top functions as [name, %]. */
 export function breakdownJson(b: Breakdown) {
   return {
+    puback: b.puback,
     eventLoopDelay: b.eventLoopDelay,
     gc: b.gc,
     commit: b.commit,

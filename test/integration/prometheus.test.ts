@@ -49,6 +49,15 @@ describe('GET /metrics (Prometheus)', () => {
     expect(families.get('powerwatch_mqtt_puback_latency_seconds')?.type).toBe('histogram');
     // every QoS 1 message (3 stored, 1 refused) was acknowledged: one observation each
     expect(sampleValue(families, 'powerwatch_mqtt_puback_latency_seconds_count')).toBe(4);
+    // the same waits in fine buckets for the benches' cause breakdown (/metrics.json runtime.puback)
+    const json = (await (
+      await fetch(`${base}/metrics.json`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as {
+      runtime: { puback: { count: number; max: number; sum: number } };
+    };
+    expect(json.runtime.puback.count).toBe(4);
+    expect(json.runtime.puback.max).toBeGreaterThan(0);
+    expect(json.runtime.puback.sum).toBeGreaterThanOrEqual(json.runtime.puback.max);
     expect(sampleValue(families, 'powerwatch_store_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'powerwatch_store_commit_duration_seconds_sum')).toBeGreaterThan(0);
     // every family follows the naming conventions: a prefix, counters in _total, units spelled out
