@@ -1,7 +1,6 @@
-import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
-import { serializerCompiler } from 'fastify-type-provider-zod';
 import { PlatformError } from '../core/errors.ts';
 import type { Series } from '../telemetry/store.ts';
+import { serializerWith } from './route-serializer.ts';
 
 /**
  * The JSON of a telemetry series (the `Series` answer of GET /api/vehicles/:id/telemetry) without
@@ -47,12 +46,5 @@ function numbers(a: unknown, length: number, nullable: boolean): boolean {
   return true;
 }
 
-/**
- * A route's serializer compiler: `seriesJson` for its 200 answer, the zod serializer (as every
- * other route) for the rest (its error answers).
- */
-export function seriesSerializerCompiler<T>(route: FastifyRouteSchemaDef<T>): (data: unknown) => string {
-  if (String(route.httpStatus) !== '200')
-    return serializerCompiler(route as unknown as Parameters<typeof serializerCompiler>[0]);
-  return (data) => seriesJson(data as Series);
-}
+/** GET /api/vehicles/:id/telemetry's serializer compiler: `seriesJson` for its 200 answer, the zod serializer for the rest. */
+export const seriesSerializerCompiler = serializerWith(seriesJson);

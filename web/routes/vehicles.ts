@@ -22,6 +22,7 @@ import {
   vehicleStateOut,
 } from '../schemas.ts';
 import { emptySeries } from '../../telemetry/store.ts';
+import { fleetSerializerCompiler } from '../fleet-json.ts';
 import { seriesSerializerCompiler } from '../series-json.ts';
 import { vehicleStates } from '../vehicle-state.ts';
 
@@ -68,6 +69,8 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             ...errors(400, ...AUTHED),
           },
         },
+        // the 200 answer written without zod's walk, as zod would (web/fleet-json.ts)
+        serializerCompiler: fleetSerializerCompiler,
       },
       async (req) => {
         const me = who(req);
