@@ -116,14 +116,18 @@ function vehicleOut(v: unknown, w: string) {
   };
 }
 
-const VEHICLE_KEYS = Object.keys(vehicleOut(sampleVehicle(), 'sample'));
-const LATEST_KEYS = ['receivedAt', 'ts', 'source', 'batterySocPct', 'timeToEmptyMin'];
-const PROFILE_KEYS = ['hasGenerator', 'battery', 'mains'];
-const BATTERY_KEYS = ['nominalV', 'capacityAh'];
-const MAINS_KEYS = ['nominalV', 'frequencyHz'];
-const TICKET_KEYS = ['id', 'number', 'level', 'status', 'nextDueAt'];
-const ALARM_KEYS = ['id', 'code', 'severity', 'title'];
-const TITLE_KEYS = ['en', 'zh'];
+// The keys `vehicleOut` writes, in its order (the schema's), read off a copy of a full sample: the
+// fast path below checks a vehicle against them, so the two cannot drift apart.
+const SAMPLE = vehicleOut(sampleVehicle(), 'sample');
+const VEHICLE_KEYS = Object.keys(SAMPLE);
+const PROFILE_KEYS = Object.keys(SAMPLE.profile);
+const BATTERY_KEYS = Object.keys(SAMPLE.profile.battery);
+const MAINS_KEYS = Object.keys(SAMPLE.profile.mains);
+/** Without `frame`: a vehicle with its whole latest frame always goes through the copy. */
+const LATEST_KEYS = Object.keys(SAMPLE.latest!).filter((k) => k !== 'frame');
+const TICKET_KEYS = Object.keys(SAMPLE.openTicket!);
+const ALARM_KEYS = Object.keys(SAMPLE.worstAlarm!);
+const TITLE_KEYS = Object.keys(SAMPLE.worstAlarm!.title);
 
 /** Exactly these own keys, in this order (what JSON.stringify will write), and nothing else. */
 function keysAre(o: object, keys: readonly string[]): boolean {
@@ -189,11 +193,11 @@ function sampleVehicle(): VehicleState {
     online: false,
     presenceChangedAt: null,
     disconnectReason: null,
-    latest: null,
+    latest: { receivedAt: 0, ts: 0, source: POWER_SOURCES[0], batterySocPct: null, timeToEmptyMin: null },
     openTickets: 0,
-    openTicket: null,
+    openTicket: { id: 0, number: '', level: '', status: '', nextDueAt: null },
     activeAlarms: 0,
-    worstAlarm: null,
+    worstAlarm: { id: 0, code: '', severity: ALARM_SEVERITIES[0], title: { en: '', zh: '' } },
   };
 }
 
