@@ -345,6 +345,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       db: records,
       log: log.child({ module: 'registry' }),
       onChange: (change) => {
+        // a vehicle added, moved or removed elsewhere (the CLI, another node): the fleet list reads it again
+        if (change.subject === 'vehicle') vehicles.forget();
         bus.emit('registry.changed', { subject: change.subject, id: change.subjectId, change: change.change });
         if (change.change === 'rotated' || change.change === 'removed') {
           broker.disconnect(

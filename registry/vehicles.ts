@@ -45,6 +45,13 @@ export interface VehicleRegistry {
    * incidents, tickets, open or not) stays with the old unit; the new unit starts clean.
    */
   transfer(id: string, customerId: string): Promise<{ vehicle: Vehicle; from: string }>;
+  /**
+   * Drops the registry `list` keeps in memory, so that the next list reads the database again: for a
+   * change made by another process (the provisioning CLI, another node of a cluster), which the
+   * `registry_changes` watcher reports (registry/changes.ts). This registry's own changes do it
+   * themselves when they commit.
+   */
+  forget(): void;
 }
 
 type Row = {
@@ -119,7 +126,33 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
     }
   };
 
+  // The whole registry, read once and kept (frozen, in the database's id order) until a change: the
+  // fleet list (GET /api/vehicles, each console on each load) read and converted every row on each
+  // request, ≈ a quarter of its server time at 2,000 vehicles (docs/benchmarks.md). `get` and
+  // `credentials` still read the row: a vehicle just provisioned elsewhere can log in at once.
+  let all: Promise<readonly Vehicle[]> | undefined;
+  function readAll(): Promise<readonly Vehicle[]> {
+    const reading = db
+      .selectFrom('vehicles')
+      .select(COLUMNS)
+      .orderBy('id')
+      .execute()
+      .then((rows) => rows.map((row) => Object.freeze(toVehicle(row))));
+    all = reading;
+    // a failed read is not kept: the next list tries again
+    reading.catch(() => {
+      if (all === reading) all = undefined;
+    });
+    return reading;
+  }
+  /** After a committed change: a list from now on reads it (one already reading keeps what it read). */
+  const forget = () => {
+    all = undefined;
+  };
+
   return {
+    forget,
+
     async add(input) {
       requireId(input.id);
       if (isServiceAccountId(input.id)) {
@@ -165,6 +198,7 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           .values({ subject: 'vehicle', subject_id: input.id, change: 'added', at })
           .execute();
       });
+      forget();
       return { vehicle: toVehicle(row), secret };
     },
 
@@ -174,9 +208,9 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
     },
 
     async list(filter) {
-      let q = db.selectFrom('vehicles').select(COLUMNS).orderBy('id');
-      if (filter?.customerId) q = q.where('customer_id', '=', filter.customerId);
-      return (await q.execute()).map(toVehicle);
+      const vehicles = await (all ?? readAll());
+      const unit = filter?.customerId;
+      return unit ? vehicles.filter((v) => v.customerId === unit) : vehicles.slice();
     },
 
     async credentials(id) {
@@ -203,13 +237,14 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           .values({ subject: 'vehicle', subject_id: id, change: 'rotated', at })
           .execute();
       });
+      forget(); // updatedAt
       return { secret };
     },
 
     async transfer(id, customerId) {
       requireCustomerId(customerId);
       const at = now();
-      return db.transaction().execute(async (tx) => {
+      const moved = await db.transaction().execute(async (tx) => {
         const before = await tx.selectFrom('vehicles').select(COLUMNS).where('id', '=', id).executeTakeFirst();
         if (!before) throw new PlatformError('VEHICLE_NOT_FOUND', `vehicle ${id} not found`);
         if (before.customer_id === customerId)
@@ -235,6 +270,8 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           from: before.customer_id,
         };
       });
+      forget();
+      return moved;
     },
 
     async remove(id) {
@@ -248,6 +285,7 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
           .values({ subject: 'vehicle', subject_id: id, change: 'removed', at })
           .execute();
       });
+      forget();
     },
   };
 }

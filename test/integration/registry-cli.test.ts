@@ -45,10 +45,30 @@ describe('registry changes from another process', () => {
     );
   }
 
+  /** Resolves when the platform's registry watcher has passed on `change` of `vehicleId`. */
+  function changeSeen(vehicleId: string, change: PlatformEvents['registry.changed']['change']): Promise<void> {
+    return withTimeout(
+      new Promise<void>((resolve) => {
+        const off = tp.platform.bus.on('registry.changed', (e: PlatformEvents['registry.changed']) => {
+          if (e.id === vehicleId && e.change === change) {
+            off();
+            resolve();
+          }
+        });
+      }),
+      5000,
+      `the registry watcher to see ${vehicleId} ${change}`,
+    );
+  }
+  /** The fleet as the fleet list reads it (the registry's list, kept in memory between changes). */
+  const listed = async () => (await tp.platform.vehicles.list()).map((v) => `${v.id}@${v.customerId}`);
+
   it('add, rotate-secret and remove take effect at the next CONNECT and close the live session', async () => {
     // not provisioned yet
     expect(await refusalCode(tp, 'V9', 'anything')).toBe(4);
+    expect(await listed()).toEqual([]);
 
+    const addSeen = changeSeen('V9', 'added');
     const added = await cli('add', 'V9', '--customer', 'C1');
     expect(added).toEqual({ id: 'V9', secret: expect.any(String) });
     const firstSecret = added.secret as string;
@@ -61,6 +81,9 @@ describe('registry changes from another process', () => {
     await tp.platform.broker.publishToVehicle('V9', 'commands', { id: 'c1', ts: Date.now(), name: 'ping', args: {} });
     await received.waitFor((m) => (m.json as { id?: string }).id === 'c1', 5000, 'a command');
     expect((await tp.platform.vehicles.get('V9'))?.customerId).toBe('C1');
+    // the fleet list has it within one registry poll
+    await addSeen;
+    expect(await listed()).toEqual(['V9@C1']);
 
     // rotating the secret closes the live session within one registry poll
     const rotatedClose = closed(live);
@@ -77,8 +100,12 @@ describe('registry changes from another process', () => {
     expect(again.connected).toBe(true);
 
     // a transfer moves it to another unit from now on (the live session stays)
+    const transferSeen = changeSeen('V9', 'updated');
     expect(await cli('transfer', 'V9', '--customer', 'C2')).toEqual({ id: 'V9', from: 'C1', to: 'C2' });
     expect((await tp.platform.vehicles.get('V9'))?.customerId).toBe('C2');
+    await transferSeen;
+    expect(await listed()).toEqual(['V9@C2']);
+    expect(await tp.platform.vehicles.list({ customerId: 'C1' })).toEqual([]);
 
     // removing the vehicle closes the live session and refuses the next CONNECT
     const removedClose = closed(again);
@@ -88,6 +115,7 @@ describe('registry changes from another process', () => {
     expect(await removedReason).toBe('account removed');
     expect(await refusalCode(tp, 'V9', secondSecret)).toBe(4);
     expect(await tp.platform.vehicles.get('V9')).toBeUndefined();
+    expect(await listed()).toEqual([]);
     expect(tp.platform.counters.get('mqtt.connect_refused', 'unknown_account')).toBe(2);
     expect(tp.platform.counters.get('mqtt.connect_refused', 'bad_secret')).toBe(1);
   }, 60_000);

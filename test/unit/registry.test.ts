@@ -68,6 +68,61 @@ describe('vehicle registry', () => {
     expect((await reg.get('V1'))!.profile.battery.capacityAh).toBe(300);
   });
 
+  it('keeps its list in memory: its own changes show at once, changes made elsewhere after forget()', async () => {
+    let clock = 1000;
+    const reg = createVehicleRegistry({ db, now: () => clock });
+    const elsewhere = createVehicleRegistry({ db, now: () => clock }); // the CLI, another node
+    await reg.add({ id: 'V2', customerId: 'C1', name: 'Two' });
+    await reg.add({ id: 'V1', customerId: 'C2' });
+    const ids = async (filter?: { customerId: string }) => (await reg.list(filter)).map((v) => v.id);
+    expect(await ids()).toEqual(['V1', 'V2']);
+
+    // read once: a row changed behind its back is not read again …
+    await db.updateTable('vehicles').set({ name: 'renamed in the database' }).where('id', '=', 'V2').execute();
+    expect((await reg.list({ customerId: 'C1' }))[0]!.name).toBe('Two');
+    // … and what it hands out cannot be changed for the next caller
+    const [first] = await reg.list();
+    expect(Object.isFrozen(first)).toBe(true);
+    const copy = await reg.list();
+    copy.pop();
+    expect(await ids()).toEqual(['V1', 'V2']);
+
+    // its own changes: at once
+    clock = 2000;
+    await reg.add({ id: 'V3', customerId: 'C1' });
+    expect(await ids()).toEqual(['V1', 'V2', 'V3']);
+    expect((await reg.list({ customerId: 'C1' }))[0]!.name).toBe('renamed in the database');
+    clock = 3000;
+    await reg.rotateSecret('V3');
+    expect((await reg.list()).find((v) => v.id === 'V3')!.updatedAt).toBe(3000);
+    await reg.transfer('V3', 'C2');
+    expect(await ids({ customerId: 'C2' })).toEqual(['V1', 'V3']);
+    await reg.remove('V1');
+    expect(await ids()).toEqual(['V2', 'V3']);
+    // a change that failed changed nothing, and the list still answers
+    await expect(reg.remove('V9')).rejects.toMatchObject({ code: 'VEHICLE_NOT_FOUND' });
+    expect(await ids()).toEqual(['V2', 'V3']);
+
+    // made elsewhere: after forget() (the registry_changes watcher calls it in the platform)
+    await elsewhere.add({ id: 'V4', customerId: 'C1' });
+    await elsewhere.remove('V2');
+    expect(await ids()).toEqual(['V2', 'V3']);
+    reg.forget();
+    expect(await ids()).toEqual(['V3', 'V4']);
+    // get() reads the row: a vehicle provisioned elsewhere is found before any forget()
+    await elsewhere.add({ id: 'V5', customerId: 'C1' });
+    expect((await reg.get('V5'))?.id).toBe('V5');
+  });
+
+  it('does not keep a list read that failed', async () => {
+    const reg = createVehicleRegistry({ db });
+    await reg.add({ id: 'V1', customerId: 'C1' });
+    await db.schema.alterTable('vehicles').renameTo('vehicles_away').execute();
+    await expect(reg.list()).rejects.toThrow();
+    await db.schema.alterTable('vehicles_away').renameTo('vehicles').execute();
+    expect((await reg.list()).map((v) => v.id)).toEqual(['V1']);
+  });
+
   it('refuses a duplicate, and rotate/remove of an unknown id, with stable codes', async () => {
     const reg = createVehicleRegistry({ db });
     await reg.add({ id: 'V1', customerId: 'C1' });
