@@ -44,7 +44,7 @@ export interface DiagnosticsStageDeps {
   /** The registry, or anything that answers the same for the vehicles diagnostics sees. */
   vehicles: {
     get(id: string): Promise<VehicleFacts | undefined>;
-    list(): Promise<{ id: string }[]>;
+    ids(): Promise<string[]>;
   };
   telemetry: Pick<TelemetryStore, 'series' | 'frames'>;
   /** Cluster mode: the vehicles this node owns and the fence of their alarm writes (cluster/vehicle-owners.ts). */
@@ -132,7 +132,8 @@ export function createDiagnosticsStage(
         return v && { model: v.model, profile: v.profile, customerId: v.customerId, name: v.name };
       },
       frames: (vehicleId, from, to) => telemetry.frames(vehicleId, from, to),
-      vehicleIds: async () => (await vehicles.list()).map((v) => v.id),
+      // ids only: the recovery at start does not make the registry keep the whole fleet in memory
+      vehicleIds: () => vehicles.ids(),
       ...(deps.ownership ? { ownership: deps.ownership } : {}),
     },
     {

@@ -37,6 +37,8 @@ export interface VehicleRegistry {
   add(input: NewVehicle): Promise<{ vehicle: Vehicle; secret: string }>;
   get(id: string): Promise<Vehicle | undefined>;
   list(filter?: { customerId?: string }): Promise<Vehicle[]>;
+  /** Every vehicle's id, in `list`'s order (from the list kept in memory if there is one; it does not keep one). */
+  ids(): Promise<string[]>;
   credentials(id: string): Promise<VehicleCredentials | undefined>;
   rotateSecret(id: string): Promise<{ secret: string }>;
   remove(id: string): Promise<void>;
@@ -211,6 +213,11 @@ export function createVehicleRegistry(deps: { db: RecordsDb; now?: () => number 
       const vehicles = await (all ?? readAll());
       const unit = filter?.customerId;
       return unit ? vehicles.filter((v) => v.customerId === unit) : vehicles.slice();
+    },
+
+    async ids() {
+      if (all) return (await all).map((v) => v.id);
+      return (await db.selectFrom('vehicles').select('id').orderBy('id').execute()).map((r) => r.id);
     },
 
     async credentials(id) {

@@ -64,7 +64,7 @@ export async function startDiagnostics(
           id.startsWith('V')
             ? { model: 'XJ-24', profile: PROFILE_24V, customerId: 'C1', name: `Vehicle ${id}` }
             : undefined,
-        list: async () => (opts.vehicleIds ?? []).map((id) => ({ id })),
+        ids: async () => opts.vehicleIds ?? [],
       },
       telemetry,
     },

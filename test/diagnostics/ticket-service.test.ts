@@ -189,7 +189,7 @@ describe('the ticket snapshot window', () => {
           log: silentLogger(),
           counters: { inc: () => undefined } as never,
           now: () => T0,
-          vehicles: { get: async () => undefined, list: async () => [] },
+          vehicles: { get: async () => undefined, ids: async () => [] },
           telemetry: {
             series: async (q) => {
               asked.push(q.to - q.from, q.maxPoints);

@@ -75,6 +75,10 @@ describe('vehicle registry', () => {
     await reg.add({ id: 'V2', customerId: 'C1', name: 'Two' });
     await reg.add({ id: 'V1', customerId: 'C2' });
     const ids = async (filter?: { customerId: string }) => (await reg.list(filter)).map((v) => v.id);
+    expect(await reg.ids()).toEqual(['V1', 'V2']); // read, not kept:
+    await elsewhere.add({ id: 'V0', customerId: 'C1' });
+    expect(await reg.ids()).toEqual(['V0', 'V1', 'V2']);
+    await elsewhere.remove('V0');
     expect(await ids()).toEqual(['V1', 'V2']);
 
     // read once: a row changed behind its back is not read again …
@@ -107,6 +111,7 @@ describe('vehicle registry', () => {
     await elsewhere.add({ id: 'V4', customerId: 'C1' });
     await elsewhere.remove('V2');
     expect(await ids()).toEqual(['V2', 'V3']);
+    expect(await reg.ids()).toEqual(['V2', 'V3']); // the kept list's
     reg.forget();
     expect(await ids()).toEqual(['V3', 'V4']);
     // get() reads the row: a vehicle provisioned elsewhere is found before any forget()
