@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RecordsDb } from '../../records/db.ts';
-import { openTestRecords } from '../helpers/records.ts';
+import { openTestRecords, TEST_RECORDS_DIALECT } from '../helpers/records.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createServiceAccounts, DEFAULT_SERVICE_SCOPE } from '../../registry/service-accounts.ts';
 import { createRegistryAuthenticator } from '../../registry/authenticator.ts';
-import { createRegistryWatcher, type RegistryChange } from '../../registry/changes.ts';
+import { createRegistryWatcher, LATE_CHANGE_WAIT_MS, type RegistryChange } from '../../registry/changes.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { silentLogger } from '../../core/logger.ts';
 
@@ -178,6 +178,75 @@ describe('vehicle registry', () => {
     await watcher.stop();
     expect(seen.map((c) => `${c.subjectId}:${c.change}`)).toEqual(['V1:added', 'V1:rotated', 'V1:removed']);
   });
+
+  it('passes on a change committed after a later one (an id overtaken), once, for LATE_CHANGE_WAIT_MS', async () => {
+    let clock = 0;
+    const seen: number[] = [];
+    const watcher = createRegistryWatcher(
+      { db, log: silentLogger(), onChange: (c) => void seen.push(c.id), clock: () => clock },
+      { pollMs: 60_000 },
+    );
+    await watcher.start();
+    // rows as the other processes' transactions commit them: 3 before 1 and 2
+    const commit = (id: number) =>
+      db
+        .insertInto('registry_changes')
+        .values({ id, subject: 'vehicle', subject_id: `V${id}`, change: 'added', at: id })
+        .execute();
+    await commit(3);
+    await watcher.pollNow();
+    expect(seen).toEqual([3]);
+    expect(watcher.awaiting()).toEqual([1, 2]);
+    await commit(1);
+    await commit(4);
+    await watcher.pollNow();
+    await watcher.pollNow();
+    expect(seen).toEqual([3, 1, 4]);
+    expect(watcher.awaiting()).toEqual([2]);
+    // 2 never came within the wait (rolled back, say): no longer looked for
+    clock += LATE_CHANGE_WAIT_MS;
+    await watcher.pollNow();
+    expect(watcher.awaiting()).toEqual([]);
+    await commit(2);
+    await watcher.pollNow();
+    expect(seen).toEqual([3, 1, 4]);
+    await watcher.stop();
+  });
+
+  it.runIf(TEST_RECORDS_DIALECT === 'postgres')(
+    'PostgreSQL: a registry change whose transaction commits after a later one still reaches the watcher',
+    async () => {
+      const seen: string[] = [];
+      const watcher = createRegistryWatcher(
+        { db, log: silentLogger(), onChange: (c) => void seen.push(`${c.subjectId}:${c.change}`) },
+        { pollMs: 60_000 },
+      );
+      await watcher.start();
+      const vehicles = createVehicleRegistry({ db });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let tookId!: () => void;
+      const idTaken = new Promise<void>((resolve) => (tookId = resolve));
+      // the slow one takes its id first and commits last
+      const slow = db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('registry_changes')
+          .values({ subject: 'vehicle', subject_id: 'SLOW', change: 'removed', at: 1 })
+          .execute();
+        tookId();
+        await held;
+      });
+      await idTaken;
+      await vehicles.add({ id: 'FAST', customerId: 'C1' });
+      await watcher.pollNow();
+      expect(seen).toEqual(['FAST:added']);
+      release();
+      await slow;
+      await watcher.pollNow();
+      expect(seen).toEqual(['FAST:added', 'SLOW:removed']);
+      await watcher.stop();
+    },
+  );
 
   it('records presence with times, coalescing a burst into one flush', async () => {
     const presence = createPresenceStore({ db }, { flushMs: 60_000 });
