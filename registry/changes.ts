@@ -79,6 +79,15 @@ export function createRegistryWatcher(
         .select((eb) => eb.fn.max('id').as('max'))
         .executeTakeFirst();
       cursor = Number(last?.max ?? 0);
+      // an id missing below the newest may be a transaction still open now: its change is looked for too
+      const recent = await deps.db
+        .selectFrom('registry_changes')
+        .select('id')
+        .where('id', '>', cursor - MAX_AWAITED)
+        .execute();
+      const present = new Set(recent.map((r) => Number(r.id)));
+      const at = clock();
+      for (let id = Math.max(1, cursor - MAX_AWAITED + 1); id < cursor; id++) if (!present.has(id)) awaited.set(id, at);
       timer = setTimeout(tick, options.pollMs);
     },
     /** Reads any pending changes now (used after a local change and in tests). */

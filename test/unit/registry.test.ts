@@ -203,6 +203,11 @@ describe('vehicle registry', () => {
     await watcher.pollNow();
     expect(seen).toEqual([3, 1, 4]);
     expect(watcher.awaiting()).toEqual([2]);
+    // a watcher started now looks for 2 as well: it may be a transaction still open
+    const later = createRegistryWatcher({ db, log: silentLogger(), onChange: () => undefined }, { pollMs: 60_000 });
+    await later.start();
+    expect(later.awaiting()).toEqual([2]);
+    await later.stop();
     // 2 never came within the wait (rolled back, say): no longer looked for
     clock += LATE_CHANGE_WAIT_MS;
     await watcher.pollNow();
