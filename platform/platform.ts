@@ -347,6 +347,8 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       onChange: (change) => {
         // a vehicle added, moved or removed elsewhere (the CLI, another node): the fleet list reads it again
         if (change.subject === 'vehicle') vehicles.forget();
+        // its presence row went with it (registry/vehicles.ts remove)
+        if (change.subject === 'vehicle' && change.change === 'removed') presence.forget();
         bus.emit('registry.changed', { subject: change.subject, id: change.subjectId, change: change.change });
         if (change.change === 'rotated' || change.change === 'removed') {
           broker.disconnect(

@@ -30,6 +30,15 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
   const pending = new Map<string, Change[]>();
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  /**
+   * Without a node (one platform process) this store is the only writer of the rows, so `all` keeps
+   * what it read until this store writes (or `forget`): the fleet list read all of them on each request
+   * (2,000 rows, ≈ 3–7 ms). In cluster mode the other nodes write their vehicles' rows: read each time.
+   */
+  let kept: Promise<readonly Presence[]> | undefined;
+  const forget = () => {
+    kept = undefined;
+  };
 
   async function write(vehicleId: string, change: Change, tx: RecordsDb): Promise<void> {
     if (change.kind === 'connected') await writeConnected(tx, vehicleId, change.at, change.address, node);
@@ -42,22 +51,34 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
     if (pending.size === 0) return flushing;
     const batch = [...pending];
     pending.clear();
-    flushing = flushing.then(() =>
-      db.transaction().execute(async (tx) => {
-        for (const [vehicleId, changes] of batch) for (const c of changes) await write(vehicleId, c, tx);
-      }),
-    );
+    // after the flush before it, whether that one worked or not: one failed write must not stop the next
+    flushing = flushing
+      .catch(() => undefined)
+      .then(() =>
+        db.transaction().execute(async (tx) => {
+          for (const [vehicleId, changes] of batch) for (const c of changes) await write(vehicleId, c, tx);
+        }),
+      )
+      .then(forget, (err: unknown) => {
+        // not written: queued again under what came since, and tried at the next flush
+        for (const [vehicleId, changes] of batch) for (const c of changes.toReversed()) queue(vehicleId, c, true);
+        throw err;
+      });
     return flushing;
   }
 
-  function queue(vehicleId: string, change: Change) {
+  /** `older`: a change from a batch that was not written (a newer one of the same kind wins). */
+  function queue(vehicleId: string, change: Change, older = false) {
     const list = pending.get(vehicleId);
     // keep the last connect and the last disconnect, in order, so both timestamps are recorded
-    if (list) {
+    if (!list) pending.set(vehicleId, [change]);
+    else if (older) {
+      if (!list.some((c) => c.kind === change.kind)) list.unshift(change);
+    } else {
       const next = list.filter((c) => c.kind !== change.kind);
       next.push(change);
       pending.set(vehicleId, next);
-    } else pending.set(vehicleId, [change]);
+    }
     timer ??= setTimeout(() => void flush().catch(() => undefined), options.flushMs ?? 200);
   }
 
@@ -75,6 +96,7 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
         .set({ online: 0, changed_at: at, last_disconnect_at: at, disconnect_reason: reason })
         .where('online', '=', 1)
         .execute();
+      forget();
     },
     /**
      * At start: the vehicles this process's previous run left online are offline. In cluster mode
@@ -87,6 +109,7 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
         .where('online', '=', 1)
         .$if(node !== undefined, (q) => q.where('node', '=', node!))
         .execute();
+      forget();
     },
     /**
      * Cluster mode, the stale-presence sweep: the vehicle is offline if its presence still names
@@ -101,6 +124,7 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
         .where('online', '=', 1)
         .where('node', '=', ofNode)
         .executeTakeFirst();
+      forget();
       return Number(r.numUpdatedRows) > 0;
     },
     async get(vehicleId: string): Promise<Presence | undefined> {
@@ -115,8 +139,25 @@ export function createPresenceStore(deps: { db: RecordsDb }, options: { flushMs?
     /** Presence of every vehicle that ever connected (one query, for fleet views). */
     async all(): Promise<Presence[]> {
       await flush();
-      return (await db.selectFrom('vehicle_presence').selectAll().execute()).map(toPresence);
+      if (node !== undefined) return (await db.selectFrom('vehicle_presence').selectAll().execute()).map(toPresence);
+      if (!kept) {
+        const reading = db
+          .selectFrom('vehicle_presence')
+          .selectAll()
+          .execute()
+          .then((rows) => rows.map((r) => Object.freeze(toPresence(r))));
+        kept = reading;
+        reading.catch(() => {
+          if (kept === reading) kept = undefined;
+        });
+      }
+      return (await kept).slice();
     },
+    /**
+     * Drops what `all` keeps, for a row written by another process: the registry's removal of a
+     * vehicle deletes its row (the platform calls this on the registry watcher's `removed`).
+     */
+    forget,
   };
 }
 

@@ -270,4 +270,60 @@ describe('vehicle registry', () => {
     await presence.markAllOffline(400, 'platform restarted');
     expect(await presence.get('V1')).toMatchObject({ online: false, disconnectReason: 'platform restarted' });
   });
+
+  it('one platform process: all() keeps what it read until the store writes or forgets; a node reads each time', async () => {
+    const presence = createPresenceStore({ db }, { flushMs: 60_000 });
+    const onNode = createPresenceStore({ db }, { node: 'node-a', flushMs: 60_000 });
+    const online = async (store = presence) =>
+      Object.fromEntries((await store.all()).map((p) => [p.vehicleId, p.online]));
+    presence.connected('V1', 100, null);
+    presence.connected('V2', 100, null);
+    expect(await online()).toEqual({ V1: true, V2: true });
+    // written behind its back (the registry's removal deletes a row): not read again …
+    await db.deleteFrom('vehicle_presence').where('vehicle_id', '=', 'V2').execute();
+    expect(await online()).toEqual({ V1: true, V2: true });
+    // … while a cluster node's store reads each time
+    expect(await online(onNode)).toEqual({ V1: true });
+    const [first] = await presence.all();
+    expect(Object.isFrozen(first)).toBe(true);
+    presence.forget();
+    expect(await online()).toEqual({ V1: true });
+    // its own writes: seen at once
+    presence.disconnected('V1', 200, 'keepalive timeout');
+    expect(await online()).toEqual({ V1: false });
+    presence.connected('V1', 300, null);
+    await presence.flush();
+    expect(await online()).toEqual({ V1: true });
+    await presence.markAllOffline(400, 'platform restarted');
+    expect(await online()).toEqual({ V1: false });
+    presence.connected('V1', 500, null);
+    expect(await online()).toEqual({ V1: true });
+    await presence.markOwnOffline(600, 'platform restarted');
+    expect(await online()).toEqual({ V1: false });
+  });
+
+  it('a presence flush that failed is written with the next one, and does not stop the ones after it', async () => {
+    const presence = createPresenceStore({ db }, { flushMs: 60_000 });
+    presence.connected('V1', 100, '127.0.0.1:5000');
+    presence.disconnected('V1', 200, 'keepalive timeout');
+    await db.schema.alterTable('vehicle_presence').renameTo('presence_away').execute();
+    await expect(presence.flush()).rejects.toThrow();
+    // came in while it failed: newer than the failed batch's connect, which it replaces
+    presence.connected('V1', 300, '127.0.0.1:5001');
+    await db.schema.alterTable('presence_away').renameTo('vehicle_presence').execute();
+    await presence.flush();
+    expect(await presence.get('V1')).toEqual({
+      vehicleId: 'V1',
+      online: true,
+      changedAt: 300,
+      lastConnectAt: 300,
+      lastDisconnectAt: 200,
+      lastAddress: '127.0.0.1:5001',
+      disconnectReason: null,
+    });
+    presence.disconnected('V1', 400, 'closed');
+    expect((await presence.all()).map((p) => [p.vehicleId, p.online, p.disconnectReason])).toEqual([
+      ['V1', false, 'closed'],
+    ]);
+  });
 });
