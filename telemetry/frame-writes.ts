@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ALL_COLUMNS, decodeRows, type EncodedRows } from './columns.ts';
 import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { SLOT_SQL, slotOf } from './slots.ts';
 import { ROLLUP_COARSE_MS, ROLLUP_MS } from './store.ts';
 
 /** Positional parameters: binding an array is cheaper than binding 26 named ones from an object. */
@@ -38,7 +39,8 @@ export interface FrameWrites {
   /** Deletes up to `limit` frames with ts < `ts`; returns how many went. */
   deleteChunk(ts: number, limit: number): number;
   /**
-   * Retention of rollups, after the frames: deletes up to `limit` of the 10 s and minute rollups
+   * Retention of what is kept beside the frames, after them: deletes up to `limit` of the slot
+   * directory's rows wholly before `ts` (telemetry/slots.ts), then of the 10 s and minute rollups
    * before `ts`; the last chunk also rolls up again, from the frames that are left, the interval
    * `ts` falls into, and merges again the minute it falls into.
    */
@@ -47,6 +49,8 @@ export interface FrameWrites {
 
 export function prepareFrameWrites(db: Database.Database): FrameWrites {
   const insert = db.prepare(INSERT_FRAME_SQL);
+  const addSlot = db.prepare(SLOT_SQL.add);
+  const slotTrimChunk = db.prepare(SLOT_SQL.trimChunk);
   const del = db.prepare(DELETE_FRAMES_SQL);
   const lower = db.prepare(ROLLUP_SQL.lower);
   const trimChunk = db.prepare(ROLLUP_SQL.trimChunk);
@@ -67,6 +71,10 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
       const vehicle = values[VEHICLE] as string;
       const ts = values[TS] as number;
       const span = stored.get(vehicle);
+      // the slot directory: a row for each slot a stored frame fell into, unless the batch's frames of
+      // the vehicle so far all lie in this slot (its row was added with the first of them)
+      const slot = slotOf(ts);
+      if (!span || slot !== slotOf(span.oldest) || slot !== slotOf(span.newest)) addSlot.run(vehicle, slot);
       if (!span) stored.set(vehicle, { oldest: ts, newest: ts });
       else if (ts < span.oldest) span.oldest = ts;
       else if (ts > span.newest) span.newest = ts;
@@ -108,13 +116,16 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
     trimRollups(ts, limit) {
       const edge = rollupInterval(ts);
       const minute = coarseInterval(ts);
+      const slots = slotTrimChunk.run(slotOf(ts), limit).changes;
+      if (slots >= limit) return slots;
+      limit -= slots;
       const changes = trimChunk.run(edge, limit).changes;
       const coarse = changes < limit ? coarseTrimChunk.run(minute, limit - changes).changes : 0;
       if (changes + coarse < limit) {
         if (ts > edge) rollUpEdge(ts, edge);
         if (ts > minute) mergeEdgeMinute(minute);
       }
-      return changes + coarse;
+      return slots + changes + coarse;
     },
   };
 }

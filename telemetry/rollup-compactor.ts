@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { InsertOutcome } from './frame-writes.ts';
 import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import { slotOf } from './slots.ts';
 import { ROLLUP_MS } from './store.ts';
 
 /** When and in what steps the compactor rolls up (telemetry/rollup.ts ROLLUP_*). */
@@ -39,7 +40,7 @@ export interface RollupCompactor {
 export function startRollupCompactor(db: Database.Database, options: CompactorOptions): RollupCompactor {
   const aggregate = db.prepare(ROLLUP_SQL.aggregate).raw(true);
   const put = db.prepare(ROLLUP_SQL.put);
-  const firstTs = db.prepare(ROLLUP_SQL.firstTs);
+  const firstTs = db.prepare(ROLLUP_SQL.firstTs).pluck();
   const nthTs = db.prepare(ROLLUP_SQL.nthTs).pluck();
   const setState = db.prepare(ROLLUP_SQL.setState);
   const tensOf = db.prepare(ROLLUP_SQL.tensOf).raw(true);
@@ -86,21 +87,21 @@ export function startRollupCompactor(db: Database.Database, options: CompactorOp
     let firstFrom: number | undefined;
     // at least one step, however late: every turn makes progress
     for (let steps = 0; mark < closeUpTo && (steps === 0 || performance.now() < deadline); steps++) {
-      const first = (firstTs.get(vehicle, mark) as { ts: number | null }).ts;
-      if (first === null || first >= closeUpTo) {
+      const first = firstTs.get(vehicle, slotOf(mark), mark) as number | undefined;
+      if (first === undefined || first >= closeUpTo) {
         mark = closeUpTo;
         break;
       }
       const from = rollupInterval(first);
       firstFrom ??= from;
       // whole intervals up to the one of the frame stepFrames on (so at most stepFrames frames), at least one
-      const nth = nthTs.get(vehicle, from, options.stepFrames) as number | undefined;
+      const nth = nthTs.get(vehicle, slotOf(from), from, options.stepFrames) as number | undefined;
       const to = Math.min(
         closeUpTo,
         from + options.stepMs,
         nth === undefined ? Infinity : Math.max(from + ROLLUP_MS, rollupInterval(nth)),
       );
-      for (const row of aggregate.all(vehicle, from, to) as unknown[][])
+      for (const row of aggregate.all(vehicle, slotOf(from), slotOf(to), from, to) as unknown[][])
         put.run(vehicle, row[0], packAggregate(row, 1));
       mark = to;
     }

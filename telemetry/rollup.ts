@@ -1,5 +1,6 @@
 import type { NumericFieldPath } from '../protocol/index.ts';
 import { FIELD_COLUMNS, columnOf } from './columns.ts';
+import { VEHICLE_FRAMES } from './slots.ts';
 import { ROLLUP_COARSE_MS, ROLLUP_MS, type Bucketing, type Series } from './store.ts';
 
 /**
@@ -48,6 +49,10 @@ export const AGGREGATE_WIDTH = 1 + 4 * FIELD_COLUMNS.length;
 const FRAME_AGGREGATES = FIELD_COLUMNS.map(({ column: c }) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(
   ', ',
 );
+/** The same over one vehicle's frames (`t`, telemetry/slots.ts). */
+const VEHICLE_AGGREGATES = FIELD_COLUMNS.map(
+  ({ column: c }) => `min(t.${c}), max(t.${c}), total(t.${c}), count(t.${c})`,
+).join(', ');
 
 export const ROLLUP_SCHEMA = `
   CREATE TABLE IF NOT EXISTS telemetry_rollup (
@@ -72,22 +77,28 @@ export const ROLLUP_SCHEMA = `
 
 /** The statements that maintain rollups (run by the writer, on its connection). */
 export const ROLLUP_SQL = {
-  /** (vehicleId, from, to), both on the interval grid: per interval [bucket, count, (min, max, sum, count) per field]. */
-  aggregate: `SELECT (ts / ${ROLLUP_MS}) * ${ROLLUP_MS} AS bucket, count(*), ${FRAME_AGGREGATES}
-    FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts < ? GROUP BY bucket`,
+  /**
+   * (vehicleId, fromSlot, toSlot, from, to), from and to on the interval grid (slotOf them: an interval
+   * is a slot): per interval [bucket, count, (min, max, sum, count) per field].
+   */
+  aggregate: `SELECT s.slot * ${ROLLUP_MS} AS bucket, count(*), ${VEHICLE_AGGREGATES}
+    FROM ${VEHICLE_FRAMES} WHERE s.vehicle_id = ? AND s.slot >= ? AND s.slot <= ? AND t.ts >= ? AND t.ts < ?
+    GROUP BY s.slot`,
   /** (from, to): per vehicle with frames in [from, to), [vehicle, count, (min, max, sum, count) per field]. */
   aggregateAll: `SELECT vehicle_id, count(*), ${FRAME_AGGREGATES}
     FROM telemetry WHERE ts >= ? AND ts < ? GROUP BY vehicle_id`,
   /** (vehicleId, bucket, agg) */
   put: `INSERT OR REPLACE INTO telemetry_rollup (vehicle_id, bucket, agg) VALUES (?, ?, ?)`,
-  /** (vehicleId, ts, n): the time of the frame n places after the first at or after ts (n frames before it), if any. */
-  nthTs: `SELECT ts FROM telemetry WHERE vehicle_id = ? AND ts >= ? ORDER BY ts LIMIT 1 OFFSET ?`,
-  /** (vehicleId, ts): the first frame at or after ts. */
-  firstTs: `SELECT min(ts) AS ts FROM telemetry WHERE vehicle_id = ? AND ts >= ?`,
-  /** (vehicleId): the vehicle's newest frame time. */
-  lastTs: `SELECT max(ts) AS ts FROM telemetry WHERE vehicle_id = ?`,
-  /** (vehicleId): the next vehicle with frames after it, in id order (an index seek per vehicle). */
-  nextVehicle: `SELECT vehicle_id FROM telemetry WHERE vehicle_id > ? ORDER BY vehicle_id LIMIT 1`,
+  /** (vehicleId, slotOf(ts), ts, n): the time of the frame n places after the first at or after ts (n frames before it), if any. */
+  nthTs: `SELECT t.ts FROM ${VEHICLE_FRAMES} WHERE s.vehicle_id = ? AND s.slot >= ? AND t.ts >= ?
+    ORDER BY s.slot, t.ts, t.seq LIMIT 1 OFFSET ?`,
+  /** (vehicleId, slotOf(ts), ts): the first frame's time at or after ts, if any. */
+  firstTs: `SELECT t.ts FROM ${VEHICLE_FRAMES} WHERE s.vehicle_id = ? AND s.slot >= ? AND t.ts >= ?
+    ORDER BY s.slot, t.ts, t.seq LIMIT 1`,
+  /** (vehicleId): the vehicle's newest frame time, if any. */
+  lastTs: `SELECT t.ts FROM ${VEHICLE_FRAMES} WHERE s.vehicle_id = ? ORDER BY s.slot DESC, t.ts DESC, t.seq DESC LIMIT 1`,
+  /** (vehicleId): the next vehicle with slots after it, in id order (an index seek per vehicle; it may have no frames left). */
+  nextVehicle: `SELECT vehicle_id FROM telemetry_slots WHERE vehicle_id > ? ORDER BY vehicle_id LIMIT 1`,
   states: `SELECT vehicle_id, rolled_to FROM telemetry_rollup_state`,
   /** (vehicleId, rolledTo) */
   setState: `INSERT INTO telemetry_rollup_state (vehicle_id, rolled_to) VALUES (?, ?) ON CONFLICT (vehicle_id) DO UPDATE SET rolled_to = excluded.rolled_to`,
@@ -175,10 +186,14 @@ export function rollupQueries(fields: NumericFieldPath[]) {
     rollups: `SELECT bucket, agg FROM telemetry_rollup WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to`,
     /** @vehicleId @from @to: the minute rollups of the minutes in [from, to), as [bucket, agg]. */
     coarse: `SELECT bucket, agg FROM telemetry_rollup_1m WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to`,
-    /** @vehicleId @start @width @from @to: frames with ts in [from, to) per output bucket, as [b, count, (min, max, sum, count) per field]. */
-    frames: `SELECT (ts - CAST(@start AS INTEGER)) / CAST(@width AS INTEGER) AS b, count(*),
-        ${cols.map((c) => `min(${c}), max(${c}), total(${c}), count(${c})`).join(', ')}
-      FROM telemetry WHERE vehicle_id = @vehicleId AND ts >= @from AND ts < @to GROUP BY b`,
+    /**
+     * @vehicleId @start @width @from @to @fromSlot @toSlot (slotOf from and to): frames with ts in
+     * [from, to) per output bucket, as [b, count, (min, max, sum, count) per field].
+     */
+    frames: `SELECT (t.ts - CAST(@start AS INTEGER)) / CAST(@width AS INTEGER) AS b, count(*),
+        ${cols.map((c) => `min(t.${c}), max(t.${c}), total(t.${c}), count(t.${c})`).join(', ')}
+      FROM ${VEHICLE_FRAMES} WHERE s.vehicle_id = @vehicleId AND s.slot >= @fromSlot AND s.slot <= @toSlot
+        AND t.ts >= @from AND t.ts < @to GROUP BY b`,
   };
 }
 

@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { ALL_COLUMNS, FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
+import { FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
 import { BucketAccumulator, coarseInterval, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
+import { SLOT_COLUMN, SLOT_SCHEMA, SLOT_UPGRADE, slotOf } from './slots.ts';
+import { bucketSql, FRAME_READ_SQL } from './frame-reads.ts';
 import {
   bucketing,
   emptySeries,
@@ -90,9 +92,10 @@ const TELEMETRY_SCHEMA = `
     mains_present INTEGER,
     generator_running INTEGER,
     charging_engine_running INTEGER,
-    ${FIELD_COLUMNS.map((f) => `${f.column} REAL`).join(',\n    ')}
+    ${FIELD_COLUMNS.map((f) => `${f.column} REAL`).join(',\n    ')},
+    ${SLOT_COLUMN}
   );
-  CREATE UNIQUE INDEX IF NOT EXISTS telemetry_vehicle_ts_seq ON telemetry (vehicle_id, ts, seq);
+  ${SLOT_SCHEMA}
   CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
   ${ROLLUP_SCHEMA}
 `;
@@ -107,7 +110,17 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const pragmas = connectionPragmas(options.synchronous ?? 'full');
   for (const p of pragmas) db.pragma(p);
   const hadCoarse = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry_rollup_1m'`).get() !== undefined;
-  db.exec(TELEMETRY_SCHEMA);
+  const hadFrames = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry'`).get() !== undefined;
+  const hadSlots = hadFrames && db.prepare(`SELECT 1 FROM pragma_table_xinfo('telemetry') WHERE name = 'slot'`).get();
+  db.transaction(() => {
+    // a file from before the slots (telemetry/slots.ts): the column first, the schema's index on it next
+    if (hadFrames && !hadSlots) db.exec(SLOT_UPGRADE.column);
+    db.exec(TELEMETRY_SCHEMA);
+    if (hadFrames && !hadSlots) {
+      db.exec(SLOT_UPGRADE.fill);
+      db.exec(SLOT_UPGRADE.dropOld);
+    }
+  })();
   // a file from before the minute rollups: forget the marks, so that everything is read from the
   // frames until the writer thread has rolled it up again, both levels (telemetry/rollup.ts)
   if (!hadCoarse) db.exec(`DELETE FROM telemetry_rollup_state`);
@@ -120,30 +133,14 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
           checkpointEveryMs: options.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
         })
       : inlineWriter(db);
-  const selectFrames = db.prepare(
-    `SELECT * FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? ORDER BY ts, seq LIMIT ?`,
-  );
-  const selectAfter = db.prepare(`SELECT rowid AS position, * FROM telemetry WHERE rowid > ? ORDER BY rowid LIMIT ?`);
-  // cheap at any lag: rowids are handed out one after another, and the next row is the oldest unexported
-  const selectLag = db.prepare(
-    `SELECT (SELECT max(rowid) FROM telemetry) - ? AS frames, (SELECT received_at FROM telemetry WHERE rowid > ? ORDER BY rowid LIMIT 1) AS oldest`,
-  );
-  const selectLatest = db.prepare(`SELECT * FROM telemetry WHERE vehicle_id = ? ORDER BY ts DESC, seq DESC LIMIT 1`);
-  // One statement for many vehicles: per id (a JSON array bound as one parameter, so any count fits
-  // one prepared statement) the same index seek as selectLatest, then one lookup per row; rows come
-  // back as arrays in ALL_COLUMNS order (raw mode), which costs a third of building row objects.
-  const selectLatestMany = db
-    .prepare(
-      `SELECT ${ALL_COLUMNS.join(', ')} FROM telemetry WHERE rowid IN (
-         SELECT (SELECT rowid FROM telemetry WHERE vehicle_id = ids.value ORDER BY ts DESC, seq DESC LIMIT 1) FROM json_each(?) AS ids)`,
-    )
-    .raw(true);
-  const countAll = db.prepare(`SELECT count(*) AS n FROM telemetry`);
-  const countVehicle = db.prepare(`SELECT count(*) AS n FROM telemetry WHERE vehicle_id = ?`);
-  // counts no further than it needs to: whether the range holds more than maxPoints frames
-  const countRange = db.prepare(
-    `SELECT count(*) AS n FROM (SELECT 1 FROM telemetry WHERE vehicle_id = ? AND ts >= ? AND ts <= ? LIMIT ?)`,
-  );
+  const selectFrames = db.prepare(FRAME_READ_SQL.frames);
+  const selectAfter = db.prepare(FRAME_READ_SQL.after);
+  const selectLag = db.prepare(FRAME_READ_SQL.lag);
+  const selectLatest = db.prepare(FRAME_READ_SQL.latest);
+  const selectLatestMany = db.prepare(FRAME_READ_SQL.latestMany).raw(true);
+  const countAll = db.prepare(FRAME_READ_SQL.countAll);
+  const countVehicle = db.prepare(FRAME_READ_SQL.countVehicle);
+  const countRange = db.prepare(FRAME_READ_SQL.countRange);
   const bucketQueries = new Map<string, Database.Statement>();
   const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
   const mergeQueries = new Map<
@@ -161,14 +158,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     const key = fields.join(',');
     let stmt = bucketQueries.get(key);
     if (!stmt) {
-      const aggs = fields.map((f) => {
-        const c = columnOf(f);
-        return `min(${c}) AS "${f}:min", max(${c}) AS "${f}:max", avg(${c}) AS "${f}:avg"`;
-      });
-      stmt = db.prepare(
-        `SELECT (ts - CAST(@from AS INTEGER)) / CAST(@bucket AS INTEGER) AS b, count(*) AS n, ${aggs.join(', ')}
-         FROM telemetry WHERE vehicle_id = @vehicleId AND ts >= @from AND ts <= @to GROUP BY b ORDER BY b`,
-      );
+      stmt = db.prepare(bucketSql(fields));
       bucketQueries.set(key, stmt);
     }
     return stmt;
@@ -224,7 +214,15 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
         );
       for (const [from, to] of parts.frames)
         acc.addFrames(
-          stmt.frames.all({ vehicleId: q.vehicleId, start: g.start, width: g.width, from, to }) as (number | null)[][],
+          stmt.frames.all({
+            vehicleId: q.vehicleId,
+            start: g.start,
+            width: g.width,
+            from,
+            to,
+            fromSlot: slotOf(from),
+            toSlot: slotOf(to),
+          }) as (number | null)[][],
         );
     }
     acc.emit(out);
@@ -264,7 +262,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     },
     async frames(vehicleId, from, to, limit = 100_000) {
       guard();
-      return (selectFrames.all(vehicleId, from, to, limit) as Record<string, unknown>[]).map(toStored);
+      return (selectFrames.all(vehicleId, slotOf(from), slotOf(to), from, to, limit) as Record<string, unknown>[]).map(
+        toStored,
+      );
     },
     async latest(vehicleId) {
       guard();
@@ -290,10 +290,11 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     async series(q): Promise<Series> {
       guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
-      const n = (countRange.get(q.vehicleId, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
+      const slots = [slotOf(q.from), slotOf(q.to)] as const;
+      const n = (countRange.get(q.vehicleId, ...slots, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
       const out = emptySeries(q, fields);
       if (n <= q.maxPoints) {
-        const rows = selectFrames.all(q.vehicleId, q.from, q.to, n) as Record<string, unknown>[];
+        const rows = selectFrames.all(q.vehicleId, ...slots, q.from, q.to, n) as Record<string, unknown>[];
         for (const row of rows) {
           out.ts.push(Number(row.ts));
           out.count.push(1);
@@ -314,10 +315,14 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
         return out;
       }
       const bucket = g.width;
-      const rows = bucketQuery(fields).all({ vehicleId: q.vehicleId, from: q.from, to: q.to, bucket }) as Record<
-        string,
-        number | null
-      >[];
+      const rows = bucketQuery(fields).all({
+        vehicleId: q.vehicleId,
+        from: q.from,
+        to: q.to,
+        fromSlot: slots[0],
+        toSlot: slots[1],
+        bucket,
+      }) as Record<string, number | null>[];
       for (const row of rows) {
         out.ts.push(q.from + Number(row.b) * bucket);
         out.count.push(Number(row.n));
