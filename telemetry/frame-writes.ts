@@ -1,6 +1,14 @@
 import type Database from 'better-sqlite3';
 import { ALL_COLUMNS, decodeRows, type EncodedRows } from './columns.ts';
-import { coarseInterval, mergeIntoMinutes, packAggregate, ROLLUP_SQL, rollupInterval } from './rollup.ts';
+import {
+  addToAggregate,
+  coarseInterval,
+  emptyAggregate,
+  mergeIntoMinutes,
+  packAggregate,
+  ROLLUP_SQL,
+  rollupInterval,
+} from './rollup.ts';
 import { SLOT_SQL, slotOf } from './slots.ts';
 import { ROLLUP_COARSE_MS, ROLLUP_MS } from './store.ts';
 
@@ -25,6 +33,19 @@ export interface InsertOutcome {
   stored: Map<string, StoredSpan>;
   /** Per vehicle whose rollup mark was moved back: the interval it was moved back to. */
   lowered: Map<string, number>;
+  /** Per vehicle and slot (telemetry/slots.ts) with a row stored: the aggregate of the rows stored (SlotAggregate). */
+  aggregates: Map<string, Map<number, SlotAggregate>>;
+}
+
+/**
+ * What one insert stored into one vehicle's slot, aggregated as a rollup is (telemetry/rollup.ts),
+ * so that the writer thread can roll the interval up without reading its frames back
+ * (rollup-compactor.ts). `fresh`: the slot had no frame of the vehicle before this insert, so the
+ * aggregate is the whole slot's.
+ */
+export interface SlotAggregate {
+  fresh: boolean;
+  agg: Float64Array;
 }
 
 /** The writes of the telemetry store, on the writer's connection (the writer thread's, or the caller's when inline). */
@@ -65,16 +86,21 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
   const insertMany = db.transaction((rows: EncodedRows, rolledTo?: ReadonlyMap<string, number>): InsertOutcome => {
     const inserted = new Uint8Array(rows.count);
     const stored = new Map<string, StoredSpan>();
+    const aggregates = new Map<string, Map<number, SlotAggregate>>();
     decodeRows(rows, (values, i) => {
       if (insert.run(values).changes !== 1) return;
       inserted[i] = 1;
       const vehicle = values[VEHICLE] as string;
       const ts = values[TS] as number;
       const span = stored.get(vehicle);
-      // the slot directory: a row for each slot a stored frame fell into, unless the batch's frames of
-      // the vehicle so far all lie in this slot (its row was added with the first of them)
+      // the slot directory's row for the slot, with the batch's first frame of it
       const slot = slotOf(ts);
-      if (!span || slot !== slotOf(span.oldest) || slot !== slotOf(span.newest)) addSlot.run(vehicle, slot);
+      let bySlot = aggregates.get(vehicle);
+      if (!bySlot) aggregates.set(vehicle, (bySlot = new Map()));
+      let slotAgg = bySlot.get(slot);
+      if (!slotAgg)
+        bySlot.set(slot, (slotAgg = { fresh: addSlot.run(vehicle, slot).changes === 1, agg: emptyAggregate() }));
+      addToAggregate(slotAgg.agg, values);
       if (!span) stored.set(vehicle, { oldest: ts, newest: ts });
       else if (ts < span.oldest) span.oldest = ts;
       else if (ts > span.newest) span.newest = ts;
@@ -87,7 +113,7 @@ export function prepareFrameWrites(db: Database.Database): FrameWrites {
       lower.run(to, vehicle, to);
       lowered.set(vehicle, to);
     }
-    return { inserted, stored, lowered };
+    return { inserted, stored, lowered, aggregates };
   });
 
   const rollUpEdge = db.transaction((ts: number, edge: number) => {

@@ -1,5 +1,5 @@
 import type { NumericFieldPath } from '../protocol/index.ts';
-import { FIELD_COLUMNS, columnOf } from './columns.ts';
+import { ALL_COLUMNS, FIELD_COLUMNS, columnOf } from './columns.ts';
 import { VEHICLE_FRAMES } from './slots.ts';
 import { ROLLUP_COARSE_MS, ROLLUP_MS, type Bucketing, type Series } from './store.ts';
 
@@ -154,6 +154,42 @@ export function aggregateOf(blob: Buffer): Float64Array {
     : new Float64Array(Uint8Array.from(blob).buffer);
 }
 
+/** An aggregate of no frames: count 0, each field's min and max NaN, sum and count 0 (as packAggregate writes one). */
+export function emptyAggregate(): Float64Array {
+  const a = new Float64Array(AGGREGATE_WIDTH);
+  for (let i = 1; i < AGGREGATE_WIDTH; i += 4) a[i] = a[i + 1] = NaN;
+  return a;
+}
+
+/** Where each field's value is in a row of ALL_COLUMNS (the values an insert binds). */
+const FIELD_POSITIONS = FIELD_COLUMNS.map((f) => ALL_COLUMNS.indexOf(f.column));
+
+/** Adds one stored row (values in ALL_COLUMNS order, null where a reading is missing) to an aggregate. */
+export function addToAggregate(a: Float64Array, values: readonly unknown[]): void {
+  a[0]! += 1;
+  for (let k = 0, i = 1; k < FIELD_POSITIONS.length; k++, i += 4) {
+    const v = values[FIELD_POSITIONS[k]!];
+    if (typeof v !== 'number') continue;
+    if (!a[i + 3] || v < a[i]!) a[i] = v;
+    if (!a[i + 3] || v > a[i + 1]!) a[i + 1] = v;
+    a[i + 2]! += v;
+    a[i + 3]! += 1;
+  }
+}
+
+/** Adds aggregate `v` into `a` (min of mins, max of maxes, sums and counts added). */
+export function mergeAggregate(a: Float64Array, v: Float64Array): void {
+  a[0]! += v[0]!;
+  for (let i = 1; i < AGGREGATE_WIDTH; i += 4) {
+    const n = v[i + 3]!;
+    if (!n) continue;
+    if (!a[i + 3] || v[i]! < a[i]!) a[i] = v[i]!;
+    if (!a[i + 3] || v[i + 1]! > a[i + 1]!) a[i + 1] = v[i + 1]!;
+    a[i + 2]! += v[i + 2]!;
+    a[i + 3]! += n;
+  }
+}
+
 /** Merges 10 s rollups ([bucket, agg], any order) into one aggregate per minute. */
 export function mergeIntoMinutes(rows: Iterable<readonly [number, Buffer]>): Map<number, Float64Array> {
   const out = new Map<number, Float64Array>();
@@ -161,19 +197,8 @@ export function mergeIntoMinutes(rows: Iterable<readonly [number, Buffer]>): Map
     const v = aggregateOf(blob);
     const minute = coarseInterval(bucket);
     const a = out.get(minute);
-    if (!a) {
-      out.set(minute, Float64Array.from(v));
-      continue;
-    }
-    a[0]! += v[0]!;
-    for (let i = 1; i < AGGREGATE_WIDTH; i += 4) {
-      const n = v[i + 3]!;
-      if (!n) continue;
-      if (!a[i + 3] || v[i]! < a[i]!) a[i] = v[i]!;
-      if (!a[i + 3] || v[i + 1]! > a[i + 1]!) a[i + 1] = v[i + 1]!;
-      a[i + 2]! += v[i + 2]!;
-      a[i + 3]! += n;
-    }
+    if (!a) out.set(minute, Float64Array.from(v));
+    else mergeAggregate(a, v);
   }
   return out;
 }

@@ -61,6 +61,8 @@ export const VEHICLE_FRAMES = `telemetry_slots s CROSS JOIN telemetry t ON t.slo
 export const SLOT_SQL = {
   /** (vehicleId, slot): the slot has a frame of the vehicle. */
   add: `INSERT OR IGNORE INTO telemetry_slots (vehicle_id, slot) VALUES (?, ?)`,
+  /** (vehicleId, fromSlot, toSlot, limit): the vehicle's slots in [fromSlot, toSlot), in order. */
+  between: `SELECT slot FROM telemetry_slots WHERE vehicle_id = ? AND slot >= ? AND slot < ? ORDER BY slot LIMIT ?`,
   /** (slot, limit): retention, in chunks: slots wholly before the cut-off's slot. */
   trimChunk: `DELETE FROM telemetry_slots WHERE (vehicle_id, slot) IN (SELECT vehicle_id, slot FROM telemetry_slots WHERE slot < ? LIMIT ?)`,
 };

@@ -84,9 +84,12 @@ function handle(m: WriterRequest): void {
           rollupTurn: timings.rollupTurn.snapshot(),
         },
       });
-    case 'delete':
+    case 'delete': {
       written = true;
-      return reply({ id: m.id, changes: writes.deleteChunk(m.ts, m.limit) });
+      const changes = writes.deleteChunk(m.ts, m.limit);
+      compactor.deleted(m.ts);
+      return reply({ id: m.id, changes });
+    }
     case 'trim':
       return reply({ id: m.id, changes: writes.trimRollups(m.ts, m.limit) });
     case 'compact':

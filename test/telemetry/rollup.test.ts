@@ -5,8 +5,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import { encodeRows } from '../../telemetry/columns.ts';
+import { prepareFrameWrites } from '../../telemetry/frame-writes.ts';
 import { startRollupCompactor } from '../../telemetry/rollup-compactor.ts';
-import { ROLLUP_GRACE_MS, ROLLUP_STEP_MS, splitRange } from '../../telemetry/rollup.ts';
+import { ROLLUP_GRACE_MS, ROLLUP_STEP_MS, rollupInterval, splitRange } from '../../telemetry/rollup.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 import {
   ROLLUP_MS,
@@ -194,6 +196,22 @@ describe('rollups of the SQLite telemetry store', () => {
     ]);
   });
 
+  it('forgets what it kept of an interval retention cut into before it was rolled up', async () => {
+    const end = rollupInterval(Date.now()) - 60_000;
+    // the writer thread's first pass (at its start) is over; the next is seconds away
+    await store.append(history('V0', end, 30));
+    await store.compactRollups();
+    await both(history('V1', end, 300));
+    // the cut lands inside an interval not rolled up yet: what is left of it is rolled up, not what was kept
+    const cut = end - 200_000 + 4_321;
+    expect(await store.deleteOlderThan(cut)).toBe(await reference.deleteOlderThan(cut));
+    await store.compactRollups();
+    const q: SeriesQuery = { vehicleId: 'V1', from: rollupInterval(cut), to: end - 1, maxPoints: 20 };
+    const s = await store.series(q);
+    expect(s.bucketMs).toBe(ROLLUP_MS);
+    expectSameSeries(s, await reference.series(q));
+  });
+
   it('rolls up a large backlog in steps of at most stepFrames frames, a turn of its own each when turns are short', async () => {
     const end = Date.now() - 10 * 60_000;
     const other = join(dir, 'backlog.db');
@@ -241,6 +259,63 @@ describe('rollups of the SQLite telemetry store', () => {
       for (const maxPoints of [400, 100])
         for (const q of [{ vehicleId: 'V9', from: end - 3 * HOUR, to: end, maxPoints }])
           expectSameSeries(await reopened.series(q), await reference.series(q));
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('rolls up an interval whose every frame it stored from the aggregate kept at insert, others from the frames', async () => {
+    const end = rollupInterval(Date.now()) - 2 * 60_000;
+    const other = join(dir, 'kept.db');
+    // V2 stored before the compactor starts (as before a restart): nothing kept, read from the frames
+    const before = createSqliteTelemetryStore({ file: other, writer: 'inline' });
+    const v2 = history('V2', end, 300);
+    await before.append(v2);
+    await before.close();
+    const db = new Database(other);
+    db.pragma('journal_mode = WAL');
+    const writes = prepareFrameWrites(db);
+    const compactor = startRollupCompactor(db, {
+      graceMs: ROLLUP_GRACE_MS,
+      everyMs: 3_600_000,
+      stepMs: ROLLUP_STEP_MS,
+      stepFrames: 300,
+      turnMs: 50,
+    });
+    try {
+      // V1: five minutes stored by this writer, then again with one frame more into an interval it
+      // already has (the rest are duplicates): 30 intervals, each aggregate whole
+      const v1 = history('V1', end, 300);
+      const late = history('V1', end + 1000, 300).at(-1)!;
+      late.frame = { ...late.frame, seq: 100_000, ts: end - 5_500 };
+      compactor.stored(writes.insert(encodeRows(v1), compactor.rolledTo));
+      compactor.stored(writes.insert(encodeRows([...v1.slice(0, 40), late]), compactor.rolledTo));
+      await reference.append([...v1, late, ...v2]);
+      // the frames change behind the writer's back: what is rolled up from them shows it, a kept aggregate does not
+      db.exec(`UPDATE telemetry SET load_kw = 1000 WHERE vehicle_id IN ('V1', 'V2') AND load_kw IS NOT NULL`);
+      await new Promise<void>((resolve, reject) => compactor.pass((err) => (err ? reject(err) : resolve())));
+    } finally {
+      compactor.close();
+      db.close();
+    }
+    const reopened = createSqliteTelemetryStore({ file: other });
+    try {
+      const q = (vehicleId: string): SeriesQuery => ({ vehicleId, from: end - 300_000, to: end - 1, maxPoints: 30 });
+      // V1's 10 s rollups are the frames as stored, the late one included: the kept aggregates
+      expectSameSeries(await reopened.series(q('V1')), await reference.series(q('V1')));
+      const v2Series = await reopened.series(q('V2'));
+      expect(v2Series.bucketMs).toBe(ROLLUP_MS);
+      expect(Math.max(...v2Series.fields.loadKw!.max.map(Number))).toBe(1000);
+      const check = new Database(other, { readonly: true });
+      try {
+        const marks = check.prepare('SELECT rolled_to FROM telemetry_rollup_state ORDER BY vehicle_id').pluck().all();
+        expect(marks).toEqual([
+          rollupInterval(Date.now() - ROLLUP_GRACE_MS),
+          rollupInterval(Date.now() - ROLLUP_GRACE_MS),
+        ]);
+      } finally {
+        check.close();
+      }
     } finally {
       await reopened.close();
     }
