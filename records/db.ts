@@ -63,6 +63,11 @@ export function createPostgresPool(options: PostgresRecordsOptions): pg.Pool {
   types.setTypeParser(PG_NUMERIC, (v) => Number(v));
   const pool = new (pgLib().Pool)({ connectionString: options.url, max: options.maxConnections ?? 10, types });
   pool.on('error', (err) => options.onIdleError?.(err));
+  // The pool listens for a connection's failure only while the connection is idle in it. One that
+  // fails while checked out between two statements (a transaction's work in between) would emit an
+  // 'error' nobody listens for: an uncaught exception, the process gone. Its caller learns of it
+  // from its next statement, and the pool drops it when it comes back.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
