@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import aedesPersistence from 'aedes-persistence';
 
 interface EnqueueTarget {
@@ -6,6 +7,49 @@ interface EnqueueTarget {
 
 type Enqueue = (sub: EnqueueTarget, packet: unknown, cb?: unknown) => unknown;
 type EnqueueCombi = (subs: EnqueueTarget[], packet: unknown, cb?: unknown) => unknown;
+
+interface RetainedPacket {
+  topic: string;
+  payload: { length: number };
+}
+
+/**
+ * Whether an MQTT topic filter matches a topic, as aedes-persistence's matcher (qlobber with `+`, `#`
+ * and `/`) answers it: `+` is one level (also an empty one), `#` is the rest, also none ("a/#"
+ * matches "a").
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (f[i] === '+' ? t[i] === '' : f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+const hasWildcard = (filter: string) => filter.includes('+') || filter.includes('#');
+
+/**
+ * The retained messages, by topic. aedes-persistence finds those for a SUBSCRIBE by testing every
+ * retained topic against the filter: with a retained status and confirmation per vehicle, a fleet
+ * reconnecting after a restart cost O(vehicles²) topic tests on the main thread (2,000 simulated
+ * gateways subscribing to three topics each: ≈ 10 s of main thread, half of it splitting topics,
+ * while every connected vehicle's PUBACK waited; docs/benchmarks.md, simulate). A filter without a
+ * wildcard — every vehicle's own topics — is now one lookup; a filter with one is matched against
+ * every topic, as before.
+ */
+function* retainedFor(retained: Map<string, RetainedPacket>, filters: readonly string[]): Generator<RetainedPacket> {
+  for (const filter of filters) {
+    if (!hasWildcard(filter)) {
+      const p = retained.get(filter);
+      if (p) yield p;
+      continue;
+    }
+    for (const [topic, p] of retained) if (topicMatches(filter, topic)) yield p;
+  }
+}
 
 /**
  * The single-node broker's session store: aedes' own in-memory persistence (subscriptions, QoS 1/2
@@ -26,6 +70,8 @@ type EnqueueCombi = (subs: EnqueueTarget[], packet: unknown, cb?: unknown) => un
  * client once queued for stays "pending" (its queue is then streamed at each connect, as before) —
  * never wrong, just not spared. A persistence shared by several nodes (cluster mode, Redis) keeps
  * queues across processes and is not wrapped: aedes streams its queues at every connect.
+ *
+ * The retained messages are kept here too, found by topic (`retainedFor`).
  */
 export function createSessionStore(): object {
   // a CommonJS module whose `module.exports` is the factory (its types declare a default export)
@@ -49,5 +95,15 @@ export function createSessionStore(): object {
     return enqueueCombi.call(this, subs, packet, cb);
   };
   persistence.outgoingPending = (client) => queued.has(client.id);
+  // retained messages: kept here instead of in aedes-persistence (its own map stays empty)
+  const retained = new Map<string, RetainedPacket>();
+  Object.assign(persistence, {
+    async storeRetained(packet: RetainedPacket) {
+      if (packet.payload.length === 0) retained.delete(packet.topic);
+      else retained.set(packet.topic, { ...packet });
+    },
+    createRetainedStream: (filter: string) => Readable.from(retainedFor(retained, [filter])),
+    createRetainedStreamCombi: (filters: string[]) => Readable.from(retainedFor(retained, filters)),
+  });
   return persistence;
 }
