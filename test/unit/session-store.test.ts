@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { QlobberTrue } from 'qlobber';
+import { createRequire } from 'node:module';
 import { createSessionStore, topicMatches } from '../../broker/session-store.ts';
+
+// the matcher aedes-persistence used, resolved as it resolves it
+const fromPersistence = createRequire(createRequire(import.meta.url).resolve('aedes-persistence'));
+const { QlobberTrue } = fromPersistence('qlobber') as {
+  QlobberTrue: new (o: { wildcard_one: string; wildcard_some: string; separator: string }) => {
+    add(topic: string): void;
+    test(topic: string): boolean;
+  };
+};
 
 interface Retained {
   storeRetained(p: { topic: string; payload: Buffer; retain?: boolean; qos?: number }): Promise<void>;
