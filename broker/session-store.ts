@@ -15,8 +15,8 @@ interface RetainedPacket {
 
 /**
  * Whether an MQTT topic filter matches a topic, as aedes-persistence's matcher (qlobber with `+`, `#`
- * and `/`) answers it: `+` is one level (also an empty one), `#` is the rest, also none ("a/#"
- * matches "a").
+ * and `/`) answers it: `+` is one level that is not empty (qlobber's reading; MQTT's would also
+ * take an empty one), `#` is the rest, also none ("a/#" matches "a").
  */
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');

@@ -282,8 +282,8 @@ export const configSchema = z.object({
   INGEST_BATCH_FRAMES: int('INGEST_BATCH_FRAMES', 1000, 1, 100_000),
   // 3 ms, not 5, since the slot-first key made commits and checkpoints cheaper (docs/benchmarks.md, 2026-12-05 16:25)
   INGEST_FLUSH_MS: int('INGEST_FLUSH_MS', 3, 0, 1000),
-  // group commits under way at once: 0 = the store's own (1 on SQLite, whose writer thread runs them
-  // one after another anyway; more on PostgreSQL, where round trips and fsyncs overlap)
+  // group commits under way at once: 0 = the store's own (2 on SQLite, whose writer thread runs them
+  // one after another, the next already queued; 4 on PostgreSQL, where round trips and fsyncs overlap)
   INGEST_COMMITS_IN_FLIGHT: int('INGEST_COMMITS_IN_FLIGHT', 0, 0, 16),
   TELEMETRY_CONFIRM_INTERVAL_MS: int('TELEMETRY_CONFIRM_INTERVAL_MS', 1000, 0, 600_000),
   TELEMETRY_GAP_GRACE_MS: int('TELEMETRY_GAP_GRACE_MS', 2000, 10, 3_600_000),
