@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import { lazyModule } from '../core/lazy-module.ts';
+import { survivePoolConnectionErrors } from '../core/pg-pool.ts';
 import type { RecordsSchema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import { PlatformError } from '../core/errors.ts';
@@ -63,11 +64,7 @@ export function createPostgresPool(options: PostgresRecordsOptions): pg.Pool {
   types.setTypeParser(PG_NUMERIC, (v) => Number(v));
   const pool = new (pgLib().Pool)({ connectionString: options.url, max: options.maxConnections ?? 10, types });
   pool.on('error', (err) => options.onIdleError?.(err));
-  // The pool listens for a connection's failure only while the connection is idle in it. One that
-  // fails while checked out between two statements (a transaction's work in between) would emit an
-  // 'error' nobody listens for: an uncaught exception, the process gone. Its caller learns of it
-  // from its next statement, and the pool drops it when it comes back.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  survivePoolConnectionErrors(pool);
   return pool;
 }
 

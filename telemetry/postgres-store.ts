@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { lazyModule } from '../core/lazy-module.ts';
+import { survivePoolConnectionErrors } from '../core/pg-pool.ts';
 import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
 import { ALL_COLUMNS, columnOf, decodeRows, encodeRows, storedFromValues } from './columns.ts';
@@ -69,11 +70,7 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
     application_name: 'powerwatch-telemetry',
   });
   pool.on('error', (err) => options.onIdleError?.(err));
-  // The pool listens for a connection's failure only while the connection is idle in it. One that
-  // fails while checked out between two statements (a transaction's work in between) would emit an
-  // 'error' nobody listens for: an uncaught exception, the process gone. Its caller learns of it
-  // from its next statement, and the pool drops it when it comes back.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  survivePoolConnectionErrors(pool);
 
   /** The days whose partitions exist (as far as this process knows). */
   const days = new Set<number>();
