@@ -19,7 +19,23 @@ export async function openTelemetry(
       url: config.telemetryDatabaseUrl!,
       onIdleError: (err) => log.child({ module: 'telemetry' }).warn({ err }, 'idle PostgreSQL connection failed'),
     });
-  return createSqliteTelemetryStore({ file: telemetryFile(config.dataDir), synchronous: config.TELEMETRY_SYNC });
+  const telemetryLog = log.child({ module: 'telemetry' });
+  return createSqliteTelemetryStore({
+    file: telemetryFile(config.dataDir),
+    synchronous: config.TELEMETRY_SYNC,
+    onUpgrade: (event) => {
+      if (event.phase === 'start')
+        telemetryLog.warn(
+          { upgrade: event.upgrade, frames: event.frames },
+          'telemetry.db is from an older layout: re-indexing its frames by time slot before start-up (one transaction; a large file takes minutes)',
+        );
+      else
+        telemetryLog.info(
+          { upgrade: event.upgrade, frames: event.frames, seconds: Number(event.seconds.toFixed(1)) },
+          'telemetry.db re-indexed by time slot',
+        );
+    },
+  });
 }
 
 /** The name of the InfluxDB frame export's cursor row on PostgreSQL. */

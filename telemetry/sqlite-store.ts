@@ -35,7 +35,17 @@ export interface SqliteTelemetryOptions {
   writer?: 'thread' | 'inline';
   /** How often the writer thread checkpoints the WAL while writing (default CHECKPOINT_EVERY_MS). */
   checkpointEveryMs?: number;
+  /**
+   * Told before and after a file from an older layout is upgraded in place (one transaction that
+   * reads every frame: minutes for a large file), so that an operator sees why start-up waits.
+   */
+  onUpgrade?: (event: SqliteUpgradeEvent) => void;
 }
+
+/** What `onUpgrade` is told: the upgrade, the frames it goes through (the newest rowid), and when done how long it took. */
+export type SqliteUpgradeEvent =
+  | { phase: 'start'; upgrade: 'slot-key'; frames: number }
+  | { phase: 'done'; upgrade: 'slot-key'; frames: number; seconds: number };
 
 const DELETE_CHUNK = 5000;
 /** The writer thread checkpoints the WAL itself this often (while writing), outside the commits. */
@@ -112,15 +122,26 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const hadCoarse = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry_rollup_1m'`).get() !== undefined;
   const hadFrames = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry'`).get() !== undefined;
   const hadSlots = hadFrames && db.prepare(`SELECT 1 FROM pragma_table_xinfo('telemetry') WHERE name = 'slot'`).get();
+  const upgradeSlots = hadFrames && !hadSlots;
+  const upgradeFrames = upgradeSlots ? Number(db.prepare(`SELECT coalesce(max(rowid), 0) FROM telemetry`).pluck().get()) : 0;
+  const upgradeStarted = performance.now();
+  if (upgradeSlots) options.onUpgrade?.({ phase: 'start', upgrade: 'slot-key', frames: upgradeFrames });
   db.transaction(() => {
     // a file from before the slots (telemetry/slots.ts): the column first, the schema's index on it next
-    if (hadFrames && !hadSlots) db.exec(SLOT_UPGRADE.column);
+    if (upgradeSlots) db.exec(SLOT_UPGRADE.column);
     db.exec(TELEMETRY_SCHEMA);
-    if (hadFrames && !hadSlots) {
+    if (upgradeSlots) {
       db.exec(SLOT_UPGRADE.fill);
       db.exec(SLOT_UPGRADE.dropOld);
     }
   })();
+  if (upgradeSlots)
+    options.onUpgrade?.({
+      phase: 'done',
+      upgrade: 'slot-key',
+      frames: upgradeFrames,
+      seconds: (performance.now() - upgradeStarted) / 1000,
+    });
   // a file from before the minute rollups: forget the marks, so that everything is read from the
   // frames until the writer thread has rolled it up again, both levels (telemetry/rollup.ts)
   if (!hadCoarse) db.exec(`DELETE FROM telemetry_rollup_state`);

@@ -7,7 +7,11 @@ import { NUMERIC_FIELD_PATHS, type TelemetryFrame } from '../../protocol/index.t
 import { bucketSql, FRAME_READ_SQL } from '../../telemetry/frame-reads.ts';
 import { ROLLUP_SQL, rollupQueries } from '../../telemetry/rollup.ts';
 import { slotOf, SLOT_MS } from '../../telemetry/slots.ts';
-import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
+import {
+  createSqliteTelemetryStore,
+  type SqliteTelemetryStore,
+  type SqliteUpgradeEvent,
+} from '../../telemetry/sqlite-store.ts';
 import type { StoredFrame } from '../../telemetry/store.ts';
 import { frame } from '../helpers/platform.ts';
 
@@ -146,6 +150,15 @@ describe('the SQLite store finds a vehicle frames through its time slots', () =>
     expect(await store.count('V1')).toBe(35);
   });
 
+  it('tells of no upgrade for a file of the current layout', async () => {
+    await store.append([stored('V0', 0, T0)]);
+    await store.close();
+    const told: SqliteUpgradeEvent[] = [];
+    store = createSqliteTelemetryStore({ file, onUpgrade: (e) => told.push(e) });
+    expect(await store.count()).toBe(1);
+    expect(told).toEqual([]);
+  });
+
   it('upgrades a file from before the slots: same frames, same key, the old index gone', async () => {
     const frames: StoredFrame[] = [];
     for (let i = 0; i < 90; i++) frames.push(stored(`V${i % 3}`, i, T0 + i * 700));
@@ -160,7 +173,14 @@ describe('the SQLite store finds a vehicle frames through its time slots', () =>
     );
     old.close();
 
-    store = createSqliteTelemetryStore({ file });
+    const told: SqliteUpgradeEvent[] = [];
+    store = createSqliteTelemetryStore({ file, onUpgrade: (e) => told.push(e) });
+    // the operator is told before and after, with the frames it goes through
+    expect(told.map((e) => [e.phase, e.upgrade, e.frames])).toEqual([
+      ['start', 'slot-key', 90],
+      ['done', 'slot-key', 90],
+    ]);
+    expect(told[1]!.phase === 'done' && told[1]!.seconds).toBeGreaterThanOrEqual(0);
     expect(await store.count()).toBe(90);
     expect((await store.frames('V1', T0, T0 + 90 * 700)).map((f) => f.frame.seq)).toEqual(
       Array.from({ length: 30 }, (_, i) => i * 3 + 1),
