@@ -42,6 +42,8 @@ export interface IngestOptions {
   maxPayloadBytes: number;
   maxBatchFrames: number;
   flushMs: number;
+  /** When a batch is committed (ingest/writer.ts `flush`); default `timer`. */
+  flush?: 'timer' | 'adaptive';
   /** Group commits under way at once (ingest/writer.ts); default 1. */
   maxCommitsInFlight?: number;
 }
@@ -62,6 +64,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions) {
   const writer = createBatchWriter(deps.store, {
     maxBatchFrames: options.maxBatchFrames,
     flushMs: options.flushMs,
+    ...(options.flush ? { flush: options.flush } : {}),
     ...(options.maxCommitsInFlight ? { maxCommitsInFlight: options.maxCommitsInFlight } : {}),
     ...(histograms ? { onCommit: (s: number) => histograms.observe('ingest.store_commit', s) } : {}),
   });

@@ -10,8 +10,14 @@ interface Pending {
 export interface WriterOptions {
   /** Flush as soon as this many frames wait. */
   maxBatchFrames: number;
-  /** Otherwise flush this long after the first frame arrived. */
+  /** Otherwise flush this long after the first frame arrived (`timer`, the default). */
   flushMs: number;
+  /**
+   * `timer` (the default): a batch is committed `flushMs` after its first frame. `adaptive`: at the
+   * end of the event-loop turn its first frame arrived in when a commit slot is free, otherwise as
+   * soon as one is (a commit ending): no fixed wait, and the busier the store the larger the batch.
+   */
+  flush?: 'timer' | 'adaptive';
   /**
    * How many commits may be under way at once (default 1: one after another). A store that commits
    * over the network (PostgreSQL) gains from more than one: a batch's round trips and fsync overlap
@@ -29,9 +35,11 @@ export interface WriterOptions {
  */
 export function createBatchWriter(store: TelemetryStore, options: WriterOptions) {
   const maxInFlight = Math.max(1, options.maxCommitsInFlight ?? 1);
+  const adaptive = options.flush === 'adaptive';
   let queue: Pending[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
+  let turnEnd: NodeJS.Immediate | undefined;
   /** The last batch's settlement: each batch's callers are told after the batch before it's. */
   let chain: Promise<void> = Promise.resolve();
   let batches = 0;
@@ -46,10 +54,15 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
     }
     return new Promise((resolve) => slots.push(resolve));
   };
+  const flushAtTurnEnd = () => {
+    turnEnd ??= setImmediate(() => void flush());
+  };
   const release = () => {
     const next = slots.shift();
     if (next) next();
     else inFlight--;
+    // adaptive: what gathered while every slot was busy goes now
+    if (adaptive && queue.length > 0 && inFlight < maxInFlight) flushAtTurnEnd();
   };
 
   async function commit(frames: readonly StoredFrame[]): Promise<boolean[]> {
@@ -68,6 +81,8 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    if (turnEnd) clearImmediate(turnEnd);
+    turnEnd = undefined;
     if (queue.length === 0) return chain;
     const work = queue;
     queue = [];
@@ -96,7 +111,9 @@ export function createBatchWriter(store: TelemetryStore, options: WriterOptions)
         queue.push({ frames, resolve, reject });
         queued += frames.length;
         if (queued >= options.maxBatchFrames) void flush();
-        else timer ??= setTimeout(() => void flush(), options.flushMs);
+        else if (!adaptive) timer ??= setTimeout(() => void flush(), options.flushMs);
+        else if (inFlight < maxInFlight) flushAtTurnEnd();
+        // else: release() flushes when a commit ends
       });
     },
     flush,

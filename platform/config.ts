@@ -282,6 +282,9 @@ export const configSchema = z.object({
   INGEST_BATCH_FRAMES: int('INGEST_BATCH_FRAMES', 1000, 1, 100_000),
   // 3 ms, not 5, since the slot-first key made commits and checkpoints cheaper (docs/benchmarks.md, 2026-12-05 16:25)
   INGEST_FLUSH_MS: int('INGEST_FLUSH_MS', 3, 0, 1000),
+  // timer: a batch is committed INGEST_FLUSH_MS after its first frame; adaptive: at the end of the
+  // event-loop turn when a commit slot is free, else when a commit ends (ingest/writer.ts)
+  INGEST_FLUSH: z.enum(['timer', 'adaptive'], { error: 'INGEST_FLUSH must be timer or adaptive' }).default('timer'),
   // group commits under way at once: 0 = the store's own (2 on SQLite, whose writer thread runs them
   // one after another, the next already queued; 4 on PostgreSQL, where round trips and fsyncs overlap)
   INGEST_COMMITS_IN_FLIGHT: int('INGEST_COMMITS_IN_FLIGHT', 0, 0, 16),

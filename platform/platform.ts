@@ -268,6 +268,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
       maxPayloadBytes: config.MQTT_MAX_PAYLOAD_BYTES,
       maxBatchFrames: config.INGEST_BATCH_FRAMES,
       flushMs: config.INGEST_FLUSH_MS,
+      flush: config.INGEST_FLUSH,
       maxCommitsInFlight:
         config.INGEST_COMMITS_IN_FLIGHT ||
         (config.TELEMETRY_STORE === 'postgres' ? POSTGRES_COMMITS_IN_FLIGHT : SQLITE_COMMITS_IN_FLIGHT),

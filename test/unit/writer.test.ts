@@ -126,4 +126,60 @@ describe('group-commit writer', () => {
     held[1]!.finish();
     expect(await b).toEqual([true]);
   });
+
+  describe('adaptive flush', () => {
+    it('commits what one event-loop turn brought at the end of that turn, in one transaction, with no timer', async () => {
+      const { store, held } = heldStore();
+      const w = createBatchWriter(store, { maxBatchFrames: 100, flushMs: 60_000, flush: 'adaptive' });
+      const a = w.write([sf(1)]);
+      const b = w.write([sf(2), sf(3)]);
+      expect(held).toHaveLength(0); // not inside the turn the frames came in
+      await new Promise((r) => setImmediate(r));
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      expect(held[0]!.frames.map((f) => f.frame.seq)).toEqual([1, 2, 3]);
+      held[0]!.finish();
+      expect(await a).toEqual([true]);
+      expect(await b).toEqual([true, true]);
+    });
+
+    it('while every commit slot is busy, gathers the frames and commits them as soon as a commit ends', async () => {
+      const { store, held } = heldStore();
+      const w = createBatchWriter(store, {
+        maxBatchFrames: 100,
+        flushMs: 60_000,
+        flush: 'adaptive',
+        maxCommitsInFlight: 1,
+      });
+      const a = w.write([sf(1)]);
+      await vi.waitFor(() => expect(held).toHaveLength(1));
+      // the slot is busy: these wait, however many turns go by…
+      const b = w.write([sf(2)]);
+      await new Promise((r) => setImmediate(r));
+      const c = w.write([sf(3), sf(4)]);
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(held).toHaveLength(1);
+      expect(w.stats().queuedFrames).toBe(3);
+      // …and go as one batch when the commit before ends
+      held[0]!.finish();
+      await vi.waitFor(() => expect(held).toHaveLength(2));
+      expect(held[1]!.frames.map((f) => f.frame.seq)).toEqual([2, 3, 4]);
+      held[1]!.finish();
+      expect(await a).toEqual([true]);
+      expect(await b).toEqual([true]);
+      expect(await c).toEqual([true, true]);
+      expect(w.stats()).toMatchObject({ batches: 2, queuedFrames: 0, commitsInFlight: 0 });
+    });
+
+    it('still flushes at once when the batch is full, and flush() waits for everything', async () => {
+      const store = createMemoryTelemetryStore();
+      const w = createBatchWriter(store, { maxBatchFrames: 2, flushMs: 60_000, flush: 'adaptive' });
+      const full = w.write([sf(1), sf(2)]);
+      expect(w.stats().queuedFrames).toBe(0); // gone already
+      const one = w.write([sf(3)]);
+      await w.flush();
+      expect(await full).toEqual([true, true]);
+      expect(await one).toEqual([true]);
+      expect(await store.count()).toBe(3);
+    });
+  });
 });
