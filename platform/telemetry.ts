@@ -14,12 +14,12 @@ export async function openTelemetry(
   config: Pick<PlatformConfig, 'TELEMETRY_STORE' | 'TELEMETRY_SYNC' | 'dataDir' | 'telemetryDatabaseUrl'>,
   log: Logger,
 ): Promise<TelemetryStore> {
+  const telemetryLog = log.child({ module: 'telemetry' });
   if (config.TELEMETRY_STORE === 'postgres')
     return openPostgresTelemetryStore({
       url: config.telemetryDatabaseUrl!,
-      onIdleError: (err) => log.child({ module: 'telemetry' }).warn({ err }, 'idle PostgreSQL connection failed'),
+      onIdleError: (err) => telemetryLog.warn({ err }, 'idle PostgreSQL connection failed'),
     });
-  const telemetryLog = log.child({ module: 'telemetry' });
   return createSqliteTelemetryStore({
     file: telemetryFile(config.dataDir),
     synchronous: config.TELEMETRY_SYNC,

@@ -42,7 +42,7 @@ export interface SqliteTelemetryOptions {
   onUpgrade?: (event: SqliteUpgradeEvent) => void;
 }
 
-/** What `onUpgrade` is told: the upgrade, the frames it goes through (the newest rowid), and when done how long it took. */
+/** What `onUpgrade` is told: the upgrade, the frames it goes through (the newest rowid: at most that many), and when done how long it took. */
 export type SqliteUpgradeEvent =
   | { phase: 'start'; upgrade: 'slot-key'; frames: number }
   | { phase: 'done'; upgrade: 'slot-key'; frames: number; seconds: number };
@@ -123,7 +123,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const hadFrames = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'telemetry'`).get() !== undefined;
   const hadSlots = hadFrames && db.prepare(`SELECT 1 FROM pragma_table_xinfo('telemetry') WHERE name = 'slot'`).get();
   const upgradeSlots = hadFrames && !hadSlots;
-  const upgradeFrames = upgradeSlots ? Number(db.prepare(`SELECT coalesce(max(rowid), 0) FROM telemetry`).pluck().get()) : 0;
+  const upgradeFrames = upgradeSlots
+    ? Number(db.prepare(`SELECT coalesce(max(rowid), 0) FROM telemetry`).pluck().get())
+    : 0;
   const upgradeStarted = performance.now();
   if (upgradeSlots) options.onUpgrade?.({ phase: 'start', upgrade: 'slot-key', frames: upgradeFrames });
   db.transaction(() => {
