@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FleetUpdate, LiveFrame, LiveWelcome } from '../../web/live/events.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 import { exitWithParent, numberFlags } from '../shared/child.ts';
 import { login, openLive, type ConsoleSocket as Client } from '../shared/console-client.ts';
 import { fromParent, sendToParent, type ConsolesResult, type ParentToChild } from './ipc.ts';
@@ -54,6 +55,7 @@ const r = {
   framesOutside: 0,
   fleetMessages: 0,
   fleetEntries: 0,
+  fleetBytes: 0,
   disconnects: 0,
   sessionsEnded: 0,
   firstError: undefined as string | undefined,
@@ -74,7 +76,7 @@ function onFrame(m: LiveFrame): void {
 function onFleet(m: FleetUpdate): void {
   const now = Date.now();
   r.fleetMessages++;
-  for (const e of m.vehicles) {
+  for (const e of fleetEntries(m)) {
     const ts = e.latest?.ts;
     if (ts === undefined || ts < windowStart || ts >= windowEnd) continue;
     r.fleetEntries++;
@@ -91,6 +93,12 @@ async function openConsole(
   const { socket, welcome } = await openLive(base, cookie, `console ${c}`);
   socket.on('frame', onFrame);
   socket.on('fleet', onFleet);
+  // the window's fleet messages, their size as sent (socket.io's text packet), not encoded again
+  socket.io.engine.on('data', (d: unknown) => {
+    if (typeof d !== 'string' || !d.startsWith('42["fleet"')) return;
+    const now = Date.now();
+    if (now >= windowStart && now < windowEnd) r.fleetBytes += d.length;
+  });
   socket.on('session.ended', () => r.sessionsEnded++);
   socket.on('disconnect', (reason) => {
     if (!measuring) return;
@@ -166,6 +174,7 @@ function result(consoles: number): ConsolesResult {
     frameLatency: histogramToPairs(frameLatency),
     fleetMessages: r.fleetMessages,
     fleetEntries: r.fleetEntries,
+    fleetBytes: r.fleetBytes,
     fleetAge: histogramToPairs(fleetAge),
     disconnects: r.disconnects,
     sessionsEnded: r.sessionsEnded,

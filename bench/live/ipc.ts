@@ -42,6 +42,8 @@ export interface ConsolesResult {
   fleetMessages: number;
   /** Fleet entries received carrying a frame published in the window, and their age at arrival (batched every LIVE_FLEET_INTERVAL_MS). */
   fleetEntries: number;
+  /** The characters of the `fleet` messages that arrived in the window: the batches' volume. */
+  fleetBytes: number;
   fleetAge: [number, number][];
   disconnects: number;
   sessionsEnded: number;

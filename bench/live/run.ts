@@ -475,6 +475,8 @@ async function main(): Promise<number> {
     mergeHistograms(consoleResults.map((r) => pairsToHistogram(r.fleetAge))),
   );
   const ackLat: Summary = summarizeHistogram(mergeHistograms(fleetResults.map((r) => pairsToHistogram(r.ackLatency))));
+  const fleetBytes = consoleResults.reduce((n, r) => n + r.fleetBytes, 0);
+  const fleetKiBps = Math.round(fleetBytes / 1024 / s.seconds);
   const published = publishedByVehicle.reduce((a, b) => a + b, 0);
   const bunched = fleetResults.reduce((n, f) => n + f.bunched, 0);
   const hist = summarize(probe.historyMs);
@@ -501,6 +503,9 @@ async function main(): Promise<number> {
     );
   say(
     `  fleet updates              ${consoleResults.reduce((n, r) => n + r.fleetMessages, 0)} messages; age of a vehicle's newest values at arrival p50 ${fleetAge.p50} ms, p99 ${fleetAge.p99} ms (batched every ${fleetIntervalMs} ms) over ${fleetAge.count} entries`,
+  );
+  say(
+    `                             volume ${fleetKiBps} KiB/s to all consoles in the window, ${fleetAge.count ? (fleetBytes / fleetAge.count).toFixed(1) : '—'} characters per vehicle entry (a summary's values only when they changed; the rest as [id, receivedAt, ts] offsets)`,
   );
   say(`  publish → PUBACK (stored)  p50 ${ackLat.p50} ms, p99 ${ackLat.p99} ms, max ${ackLat.max} ms`);
   say(
@@ -557,6 +562,7 @@ async function main(): Promise<number> {
     fleetListMedianMs: ms(list.p50),
     fleetListMaxMs: ms(list.max),
     fleetAgeP99Ms: ms(fleetAge.p99),
+    fleetKiBps,
     ackP99Ms: ms(ackLat.p99),
     rssMB: Math.round(rssPeak),
     platformCpuPct: cpuFigures?.pct.platform ?? null,

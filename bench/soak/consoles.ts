@@ -48,7 +48,7 @@ async function open(c: number): Promise<void> {
   f.connected++;
   socket.on('fleet', (m) => {
     f.fleetMessages++;
-    f.fleetEntries += m.vehicles.length;
+    f.fleetEntries += m.vehicles.length + (m.seen?.length ?? 0);
   });
   socket.on('frame', () => f.frames++);
   socket.on('alarm', () => f.alarms++);

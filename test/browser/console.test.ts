@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { generateSync } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NUMERIC_FIELDS } from '../../protocol/index.ts';
+import { NUMERIC_FIELDS, vehicleTopic } from '../../protocol/index.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
 import {
   addAccounts,
@@ -17,7 +17,7 @@ import {
   submitLogin,
   type ConsoleUnderTest,
 } from '../helpers/browser.ts';
-import type { TestPlatform } from '../helpers/platform.ts';
+import { frame, type TestPlatform } from '../helpers/platform.ts';
 
 type Fleet = ReturnType<typeof createFleet>;
 
@@ -138,6 +138,73 @@ describe('web console in Chromium', () => {
     // the vehicle's limits are drawn on its charts
     expect(await page.locator('[data-testid=chart-generator]').getAttribute('data-limits')).toContain('GEN-VOLTAGE');
   }, 60_000);
+
+  it('the fleet table follows a vehicle’s charge from the fleet batches, and reads the list again after the live channel came back', async () => {
+    const soc = await tp.addVehicle('VA-SOC', 'UNIT-A');
+    const gateway = await tp.connect(soc.id, soc.secret);
+    let seq = 0;
+    const publish = (socPct: number) =>
+      gateway.publishAsync(
+        vehicleTopic(soc.id, 'telemetry'),
+        JSON.stringify(frame(++seq, Date.now(), { battery: { voltageV: 26.4, currentA: 3.2, socPct, tempC: 24 } })),
+        { qos: 1 },
+      );
+    const row = (page: Page) => page.locator('[data-testid=fleet-table] tr[data-vehicle=VA-SOC]');
+    const rowShows = (page: Page, text: string) =>
+      page.waitForFunction(
+        (t) => document.querySelector('[data-testid=fleet-table] tr[data-vehicle=VA-SOC]')?.textContent?.includes(t),
+        text,
+        { timeout: 15_000 },
+      );
+    try {
+      await publish(50);
+      // what arrives on the live channel, as the server sent it; later, a way to cut the channel
+      const fleetMessages: string[] = [];
+      let cut = false;
+      const page = await web.signIn('eng', {
+        live: true,
+        prepare: async (p) => {
+          p.on('websocket', (ws) =>
+            ws.on('framereceived', (f) => {
+              if (typeof f.payload === 'string' && f.payload.startsWith('42["fleet"')) fleetMessages.push(f.payload);
+            }),
+          );
+          await p.route('**/socket.io/**', (r) => (cut ? r.abort() : r.continue()));
+        },
+      });
+      await page.goto(`${base}/#/fleet`);
+      await rowShows(page, '50 %');
+
+      // a new charge: the entry carries it (and the times), the table shows it
+      await publish(61);
+      await rowShows(page, '61 %');
+      // the same charge again: the vehicle comes in `seen` only, and the table keeps its values
+      await publish(61);
+      await expect.poll(() => fleetMessages.some((m) => m.includes('["VA-SOC",')), { timeout: 15_000 }).toBe(true);
+      expect(await row(page).innerText()).toContain('61 %');
+      expect(await row(page).innerText()).toMatch(/mains/i);
+
+      // the live channel breaks; meanwhile the charge changes and the batch goes to another console
+      const other = await signIn('desk');
+      await other.goto(`${base}/#/fleet`);
+      await rowShows(other, '61 %');
+      cut = true;
+      await page.routeWebSocket(/socket\.io/, (ws) => (cut ? ws.close() : ws.connectToServer()));
+      for (const s of tp.platform.web.live!.io.of('/').sockets.values())
+        if (s.data.account.id === 'eng') s.conn.close();
+      await page.waitForSelector('[data-testid=live-status]:not(.on)');
+      await publish(72);
+      await rowShows(other, '72 %');
+      await publish(72); // from now on the vehicle only reports again: `seen`, no charge
+      expect(await row(page).innerText()).toContain('61 %');
+      // back on line: the console reads the list again and shows what it missed
+      cut = false;
+      await page.waitForSelector('[data-testid=live-status].on', { timeout: 30_000 });
+      await rowShows(page, '72 %');
+    } finally {
+      await gateway.endAsync();
+    }
+  }, 90_000);
 
   it('a generator-start failure injected in the simulator shows up in the queue as an extra-urgent ticket with its countdown', async () => {
     const page = await signIn('eng');

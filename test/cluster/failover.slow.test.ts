@@ -32,6 +32,7 @@ import { frame } from '../helpers/platform.ts';
 import { withAdmin } from '../helpers/records.ts';
 import { startTcpBalancer, type TcpBalancer } from '../../bench/shared/tcp-balancer.ts';
 import { freePort, kill9, outputOf, startPlatformProcess, until } from '../reliability/kill-loop.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 const ADMIN_URL = process.env.PW_CLUSTER_PG_URL ?? process.env.TEST_DATABASE_URL;
 const NODES = 3;
@@ -108,7 +109,7 @@ describe.skipIf(!ADMIN_URL)('a cluster node killed under load (3 processes, Post
       },
     };
     live.on('fleet', (m: FleetUpdate) => {
-      for (const v of m.vehicles) c.fleetSeen.add(v.id);
+      for (const v of fleetEntries(m)) c.fleetSeen.add(v.id);
     });
     live.on('frame', (m: LiveFrame) => {
       if (m.vehicleId === WATCHED) c.framesSeen++;

@@ -9,6 +9,7 @@ import { CLUSTER_TESTS, startTestCluster, TEST_REDIS_URL, type TestCluster } fro
 import { askVehicle, openConsole, type LiveClient, type LiveRecorder } from '../helpers/live-client.ts';
 import { frame, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from '../web/helpers.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 /**
  * Live data and events across nodes (docs/architecture.md, "Live data and events across nodes"):
@@ -87,8 +88,12 @@ describe.skipIf(!CLUSTER_TESTS)('live data and events across nodes', () => {
     const last = await publish();
     await staff.next<LiveFrame>('frame', (m) => m.vehicleId === 'VA1' && m.frame.seq === last);
     await custA.next<LiveFrame>('frame', (m) => m.vehicleId === 'VA1' && m.frame.seq === last);
-    await staff.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VA1' && v.latest?.ts !== undefined));
-    await custA.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VA1' && v.latest !== undefined));
+    await staff.next<FleetUpdate>('fleet', (m) =>
+      fleetEntries(m).some((v) => v.id === 'VA1' && v.latest?.ts !== undefined),
+    );
+    await custA.next<FleetUpdate>('fleet', (m) =>
+      fleetEntries(m).some((v) => v.id === 'VA1' && v.latest !== undefined),
+    );
     // the other unit's customer: nothing of VA1 (its fleet batches go to unit A's room only)
     expect(JSON.stringify(custB.got.map((g) => g.payload))).not.toContain('VA1');
 
@@ -98,7 +103,9 @@ describe.skipIf(!CLUSTER_TESTS)('live data and events across nodes', () => {
     await vi.waitFor(() => expect(feed1.state().theirs).not.toContain('v:VA1'), { timeout: 5000, interval: 20 });
     const published = cluster.node(1).platform.counters.get('cluster.live_frames_published');
     await publish();
-    await custA.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VA1' && v.latest?.ts !== undefined));
+    await custA.next<FleetUpdate>('fleet', (m) =>
+      fleetEntries(m).some((v) => v.id === 'VA1' && v.latest?.ts !== undefined),
+    );
     expect(cluster.node(1).platform.counters.get('cluster.live_frames_published')).toBe(published);
   });
 

@@ -17,6 +17,7 @@ import {
   type LiveRecorder,
   type Login,
 } from '../helpers/live-client.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 /**
  * The socket.io live layer as an attacker would try it (ASVS V3, V4, V5 for a WebSocket API):
@@ -326,9 +327,9 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       await b.rec.next<LiveFrame>('frame', (m) => m.frame.seq === lastB);
       await b.rec.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmB.id);
       await b.rec.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketB.id);
-      await b.rec.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VB1'));
+      await b.rec.next<FleetUpdate>('fleet', (m) => fleetEntries(m).some((v) => v.id === 'VB1'));
       await staff.rec.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmB.id);
-      await staff.rec.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VB1'));
+      await staff.rec.next<FleetUpdate>('fleet', (m) => fleetEntries(m).some((v) => v.id === 'VB1'));
 
       const lastA = await publish('VA1');
       const alarmA = (await tp.platform.diagnostics.alarms.raise('VA1', rule, Date.now(), true, null)).alarm;
@@ -337,7 +338,7 @@ describe('live layer: access, tenancy, session end, invalid input', () => {
       await a.rec.next<LiveFrame>('frame', (m) => m.frame.seq === lastA);
       await a.rec.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmA.id);
       await a.rec.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketA.id);
-      await a.rec.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VA1'));
+      await a.rec.next<FleetUpdate>('fleet', (m) => fleetEntries(m).some((v) => v.id === 'VA1'));
 
       const seenByA = JSON.stringify(a.rec.got);
       expect(seenByA).not.toContain('VB1');

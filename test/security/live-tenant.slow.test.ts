@@ -16,6 +16,7 @@ import {
   type LiveRecorder,
   type Login,
 } from '../helpers/live-client.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 /**
  * One minute of live traffic (real time): unit B's simulated vehicle streams at 4 Hz through the
@@ -182,7 +183,7 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
         `alarm ${al.id} at B`,
       ).toBe(true);
     expect(new Set((of(bWs, 'ticket') as LiveTicket[]).map((m) => m.ticket.id))).toEqual(new Set(bTickets));
-    const bFleet = (of(bWs, 'fleet') as FleetUpdate[]).flatMap((u) => u.vehicles);
+    const bFleet = (of(bWs, 'fleet') as FleetUpdate[]).flatMap(fleetEntries);
     expect(bFleet.some((v) => v.id === 'VB1' && v.online === false)).toBe(true);
     expect(bFleet.some((v) => v.id === 'VB1' && v.online === true)).toBe(true);
     expect((of(staff, 'frame') as LiveFrame[]).length).toBeGreaterThan(100);
@@ -196,7 +197,7 @@ describe('a minute of unit B’s live traffic reaches none of unit A’s console
       const frames = of(c, 'frame') as LiveFrame[];
       expect(frames.length, 'A’s own frames').toBeGreaterThan(100);
       expect(frames.filter((f) => f.vehicleId !== 'VA1')).toEqual([]);
-      expect((of(c, 'fleet') as FleetUpdate[]).flatMap((u) => u.vehicles).filter((v) => v.id !== 'VA1')).toEqual([]);
+      expect((of(c, 'fleet') as FleetUpdate[]).flatMap(fleetEntries).filter((v) => v.id !== 'VA1')).toEqual([]);
       expect((of(c, 'alarm') as LiveAlarm[]).filter((m) => m.alarm.vehicleId !== 'VA1')).toEqual([]);
       expect(
         (of(c, 'ticket') as LiveTicket[]).filter((m) => m.ticket.customerId !== 'CA' || m.ticket.vehicleId === 'VB1'),

@@ -12,6 +12,8 @@ import {
   type Login,
 } from '../helpers/live-client.ts';
 import { PASSWORD, TEST_COST } from '../web/helpers.ts';
+import type { FleetUpdate } from '../../web/live/events.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 /**
  * A guest's live connection (issue 11, 7. and 10.) in the whole platform over real sockets: it may
@@ -118,7 +120,7 @@ describe('session guests on the live channel', () => {
     const staffRec = recorder(staff, 'staff');
     await connected(staff);
     await tp.connect('VA1', secretA); // the session's vehicle comes online: a fleet change
-    await staffRec.next('fleet', (m: { vehicles: { id: string }[] }) => m.vehicles.some((v) => v.id === 'VA1'));
+    await staffRec.next('fleet', (m: FleetUpdate) => fleetEntries(m).some((v) => v.id === 'VA1'));
     await api(engineer, 'POST', `/api/sessions/${session}/chat`, { text: 'hello guest' });
     await rec.next('remote.timeline', (m: { entry: { text: string } }) => m.entry.text === 'hello guest');
     expect(rec.got.filter((x) => ['fleet', 'frame', 'alarm', 'ticket', 'inbox'].includes(x.event))).toEqual([]);

@@ -14,6 +14,7 @@ import {
 } from '../helpers/live-client.ts';
 import { frame, startTestPlatform, withTimeout, type TestPlatform } from '../helpers/platform.ts';
 import { PASSWORD, RULES, TEST_COST } from './helpers.ts';
+import { fleetEntries } from '../../web/live/fleet-wire.ts';
 
 type Got = { event: string; at: number; payload: unknown };
 
@@ -195,7 +196,7 @@ describe('the live layer (socket.io)', () => {
     await b.next<LiveFrame>('frame', (m) => m.frame.seq === lastB);
     await b.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmB.id);
     await b.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketB.id);
-    await b.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VB1' && v.latest !== undefined));
+    await b.next<FleetUpdate>('fleet', (m) => fleetEntries(m).some((v) => v.id === 'VB1' && v.latest !== undefined));
     await staff.next<LiveFrame>('frame', (m) => m.frame.seq === lastB);
     await staff.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmB.id);
     await staff.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketB.id);
@@ -208,7 +209,9 @@ describe('the live layer (socket.io)', () => {
     await a.next<LiveFrame>('frame', (m) => m.frame.seq === lastA);
     await a.next<LiveAlarm>('alarm', (m) => m.alarm.id === alarmA.id);
     await a.next<LiveTicket>('ticket', (m) => m.ticket.id === ticketA.id);
-    await a.next<FleetUpdate>('fleet', (m) => m.vehicles.some((v) => v.id === 'VA1' && v.latest?.ts !== undefined));
+    await a.next<FleetUpdate>('fleet', (m) =>
+      fleetEntries(m).some((v) => v.id === 'VA1' && v.latest?.ts !== undefined),
+    );
 
     const mentionsB = JSON.stringify(a.got.map((g) => g.payload));
     expect(mentionsB).not.toContain('VB1');

@@ -27,20 +27,36 @@ export interface FleetEntry {
   online?: boolean;
   presenceChangedAt?: number;
   disconnectReason?: string | null;
-  /** Present when frames arrived: a summary of the newest. */
-  latest?: {
-    receivedAt: number;
-    ts: number;
-    source: PowerSource;
-    batterySocPct: number | null;
-    timeToEmptyMin: number | null;
-  };
+  /**
+   * Present when frames arrived: a summary of the newest. `receivedAt` and `ts` are always there;
+   * of the values, those that changed since the vehicle's last summary (all of them in its first,
+   * and when a frame in between showed other values). Merge it into what you hold.
+   */
+  latest?: FleetSummary;
 }
+
+/** A fleet summary's values; an entry's `latest` carries the times and the values that changed. */
+export interface FleetSummaryValues {
+  source: PowerSource;
+  batterySocPct: number | null;
+  timeToEmptyMin: number | null;
+}
+
+export type FleetSummary = { receivedAt: number; ts: number } & Partial<FleetSummaryValues>;
+
+/**
+ * A vehicle whose newest frame changed none of its summary's values, and no presence:
+ * `[id, receivedAt − at, ts − receivedAt]` (ms, relative to the message's `at`).
+ * `fleetEntries` (web/live/fleet-wire.ts) reads it as an entry `{id, latest: {receivedAt, ts}}`.
+ */
+export type FleetSeen = [id: string, receivedAtOffset: number, tsOffset: number];
 
 /** Fleet changes (presence, newest values) of the vehicles one may see, batched every `LIVE_FLEET_INTERVAL_MS`. */
 export interface FleetUpdate {
   at: number;
   vehicles: FleetEntry[];
+  /** Vehicles that only sent frames with the values they had (left out when there are none). */
+  seen?: FleetSeen[];
 }
 
 export interface LiveAlarm {

@@ -6,13 +6,33 @@ import { derive, newMemory } from '../../diagnostics/derived-signals.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import type { Backpressure } from './backpressure.ts';
 import type { LiveClusterFeed } from './cluster-feed.ts';
-import type { FleetEntry, FleetUpdate } from './events.ts';
+import type { FleetEntry, FleetSeen, FleetSummaryValues, FleetUpdate } from './events.ts';
+import { fleetEntries } from './fleet-wire.ts';
 import { rooms, type LiveModule, type LiveServer, type LiveSocket } from './sockets.ts';
 import { newestFrame, type VehicleInfoCache } from './vehicles.ts';
 
 interface FleetPending {
   presence?: { online: boolean; at: number; reason: string | null };
   latest?: { receivedAt: number; frame: TelemetryFrame };
+  /** A frame of this batch showed other values than the newest one before it. */
+  varied?: boolean;
+}
+
+/** What a summary's values are computed from, compared between a vehicle's successive frames. */
+const sameInputs = (a: TelemetryFrame, b: TelemetryFrame) =>
+  a.source === b.source && a.battery?.socPct === b.battery?.socPct && a.battery?.currentA === b.battery?.currentA;
+
+const sameValues = (a: FleetSummaryValues, b: FleetSummaryValues) =>
+  a.source === b.source && a.batterySocPct === b.batterySocPct && a.timeToEmptyMin === b.timeToEmptyMin;
+
+/** The values of `now` that differ from `before`'s (all of them without `before`). */
+function changedValues(now: FleetSummaryValues, before: FleetSummaryValues | undefined): Partial<FleetSummaryValues> {
+  if (!before) return now;
+  const out: Partial<FleetSummaryValues> = {};
+  if (now.source !== before.source) out.source = now.source;
+  if (now.batterySocPct !== before.batterySocPct) out.batterySocPct = now.batterySocPct;
+  if (now.timeToEmptyMin !== before.timeToEmptyMin) out.timeToEmptyMin = now.timeToEmptyMin;
+  return out;
 }
 
 export interface FleetBatchesDeps {
@@ -26,15 +46,22 @@ export interface FleetBatchesDeps {
   now: () => number;
 }
 
-/** Merges fleet entries into a backlog, per vehicle; the later entry's fields win. */
+/** Merges fleet entries into a backlog, per vehicle; the later entry's fields win, the summary's too. */
 export function mergeFleetEntries(into: Map<string, FleetEntry>, entries: readonly FleetEntry[]): void {
-  for (const e of entries) into.set(e.id, { ...into.get(e.id), ...e });
+  for (const e of entries) {
+    const before = into.get(e.id);
+    const merged = { ...before, ...e };
+    if (before?.latest && e.latest) merged.latest = { ...before.latest, ...e.latest };
+    into.set(e.id, merged);
+  }
 }
 
 /**
  * Fleet changes (presence, a summary of the newest frame) batched every `fleetIntervalMs`, to the
- * staff room and the owning unit's. A connection that is behind gets them later, merged (latest per
- * vehicle wins), when it has drained or with the next batch, instead of queued.
+ * staff room and the owning unit's. A summary carries the values that changed since the vehicle's
+ * last one; a vehicle whose frames changed none of them goes in `seen` as three short fields (most
+ * of a running fleet, most seconds). A connection that is behind gets them later, merged (latest
+ * per vehicle wins), when it has drained or with the next batch, instead of queued.
  */
 export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts: { fleetIntervalMs: number }) {
   const { counters, log, backpressure } = deps;
@@ -42,6 +69,8 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
   let timer: NodeJS.Timeout | null = null;
   /** Fleet changes held back while a connection is behind. */
   const held = new WeakMap<LiveSocket, Map<string, FleetEntry>>();
+  /** The summary values last sent per vehicle: what the consoles hold. */
+  const sent = new Map<string, FleetSummaryValues>();
 
   /** Sends what was held back for a connection once it has caught up. */
   function flushHeld(s: LiveSocket): void {
@@ -63,7 +92,7 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
       if (isBehind.has(id)) {
         let m = held.get(s);
         if (!m) held.set(s, (m = new Map()));
-        mergeFleetEntries(m, update.vehicles);
+        mergeFleetEntries(m, fleetEntries(update));
       } else flushHeld(s);
     }
     if (behind.length) counters.inc('live.fleet_deferred', undefined, behind.length);
@@ -76,7 +105,10 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
     if (io.sockets.sockets.size === 0) return;
     const p = pending.get(vehicleId) ?? {};
     if (change.presence) p.presence = change.presence;
-    if (change.latest && (!p.latest || change.latest.frame.ts >= p.latest.frame.ts)) p.latest = change.latest;
+    if (change.latest && (!p.latest || change.latest.frame.ts >= p.latest.frame.ts)) {
+      if (p.latest && !sameInputs(p.latest.frame, change.latest.frame)) p.varied = true;
+      p.latest = change.latest;
+    }
     pending.set(vehicleId, p);
     timer ??= setTimeout(
       () => void flush().catch((err: unknown) => log.warn({ err }, 'fleet update failed')),
@@ -88,37 +120,51 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
     timer = null;
     const batch = pending;
     pending = new Map();
-    const all: FleetEntry[] = [];
-    const byCustomer = new Map<string, FleetEntry[]>();
+    const all: FleetUpdate = { at: 0, vehicles: [], seen: [] };
+    const byCustomer = new Map<string, FleetUpdate>();
     const infos = await Promise.all([...batch.keys()].map((id) => deps.vehicleInfo.get(id)));
+    const at = deps.now();
+    all.at = at;
     let i = 0;
     for (const [id, p] of batch) {
       const info = infos[i++];
-      if (!info) continue;
-      const entry: FleetEntry = { id };
+      if (!info) {
+        sent.delete(id);
+        continue;
+      }
+      let to = byCustomer.get(info.customerId);
+      if (!to) byCustomer.set(info.customerId, (to = { at, vehicles: [], seen: [] }));
+      let entry: FleetEntry | undefined;
+      if (p.latest) {
+        const { receivedAt, frame: f } = p.latest;
+        const values: FleetSummaryValues = {
+          source: f.source,
+          batterySocPct: f.battery?.socPct ?? null,
+          timeToEmptyMin: derive(f, info.profile, newMemory()).timeToEmptyMin,
+        };
+        const before = sent.get(id);
+        sent.set(id, values);
+        if (!p.presence && !p.varied && before && sameValues(before, values)) {
+          const seen: FleetSeen = [id, receivedAt - at, f.ts - receivedAt];
+          all.seen!.push(seen);
+          to.seen!.push(seen);
+          continue;
+        }
+        // after a frame that showed other values, all of them: a console may have read those
+        entry = { id, latest: { receivedAt, ts: f.ts, ...changedValues(values, p.varied ? undefined : before) } };
+      }
+      entry ??= { id };
       if (p.presence) {
         entry.online = p.presence.online;
         entry.presenceChangedAt = p.presence.at;
         entry.disconnectReason = p.presence.reason;
       }
-      if (p.latest) {
-        const f = p.latest.frame;
-        entry.latest = {
-          receivedAt: p.latest.receivedAt,
-          ts: f.ts,
-          source: f.source,
-          batterySocPct: f.battery?.socPct ?? null,
-          timeToEmptyMin: derive(f, info.profile, newMemory()).timeToEmptyMin,
-        };
-      }
-      all.push(entry);
-      const list = byCustomer.get(info.customerId);
-      if (list) list.push(entry);
-      else byCustomer.set(info.customerId, [entry]);
+      all.vehicles.push(entry);
+      to.vehicles.push(entry);
     }
-    const at = deps.now();
-    if (all.length) sendFleet(rooms.staff, { at, vehicles: all });
-    for (const [cid, vehicles] of byCustomer) sendFleet(rooms.customer(cid), { at, vehicles });
+    const compact = (u: FleetUpdate): FleetUpdate => (u.seen!.length ? u : { at: u.at, vehicles: u.vehicles });
+    if (all.vehicles.length || all.seen!.length) sendFleet(rooms.staff, compact(all));
+    for (const [cid, update] of byCustomer) sendFleet(rooms.customer(cid), compact(update));
   }
 
   const offs = [
@@ -129,6 +175,9 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
     deps.bus.on('vehicle.connected', (e) =>
       changed(e.vehicleId, { presence: { online: true, at: e.at, reason: null } }),
     ),
+    deps.bus.on('registry.changed', (e) => {
+      if (e.subject === 'vehicle' && e.change === 'removed') sent.delete(e.id);
+    }),
     deps.bus.on('vehicle.disconnected', (e) =>
       changed(e.vehicleId, { presence: { online: false, at: e.at, reason: e.reason } }),
     ),

@@ -18,6 +18,7 @@ import type {
   ServerToClientEvents,
   SessionJoined,
 } from '../../live/events.ts';
+import { fleetEntries } from '../../live/fleet-wire.ts';
 import type { RemoteSession, SessionTimelineEntry, StepResult } from '../../../remote/types.ts';
 
 export type {
@@ -48,6 +49,8 @@ interface Topics {
   remoteChanged: { sessionId: number; action: string; session: RemoteSession };
   remoteStep: { sessionId: number; result: StepResult };
   status: boolean;
+  /** Connected again after a break: changes sent in between were missed, so re-read what you show. */
+  resync: true;
   ended: string;
 }
 
@@ -69,6 +72,7 @@ const handlers: { [K in keyof Topics]: Set<Handler<Topics[K]>> } = {
   remoteChanged: new Set(),
   remoteStep: new Set(),
   status: new Set(),
+  resync: new Set(),
   ended: new Set(),
 };
 let welcome: LiveWelcome | null = null;
@@ -94,9 +98,11 @@ export function connectLive(): void {
   if (socket) return;
   const s: LiveSocket = io({ path: '/socket.io', withCredentials: true, reconnectionDelayMax: 10_000 });
   socket = s;
+  let connects = 0;
   s.on('connect', () => {
     connected = true;
     emit('status', true);
+    if (connects++ > 0) emit('resync', true);
     for (const id of watched.keys()) subscribe(id);
     for (const rejoin of sessionRejoins) rejoin();
   });
@@ -119,7 +125,8 @@ export function connectLive(): void {
   });
   s.on('welcome', (m) => (welcome = m));
   s.on('frame', (m) => emit('frame', m));
-  s.on('fleet', (m) => emit('fleet', m));
+  // a vehicle that only reported again comes in `seen`: the views get every vehicle as an entry
+  s.on('fleet', (m) => emit('fleet', { at: m.at, vehicles: fleetEntries(m) }));
   s.on('alarm', (m) => emit('alarm', m));
   s.on('ticket', (m) => emit('ticket', m));
   s.on('command', (m) => emit('command', m));

@@ -6,6 +6,7 @@
  * fault that cleared leaves no alarm, but the ticket is still open.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { mergeSummary } from '../../../live/fleet-wire.ts';
 import { api } from '../api.ts';
 import { ErrorBox, OnlineDot, SeverityBadge, SocBar, SourceBadge } from '../components/badges.tsx';
 import { OpenTicket } from '../components/open-ticket.tsx';
@@ -54,7 +55,7 @@ export function Fleet() {
                   disconnectReason: c.disconnectReason ?? null,
                 }
               : {}),
-            ...(c.latest ? { latest: { ...v.latest, ...c.latest } } : {}),
+            ...(c.latest ? { latest: mergeSummary(v.latest, c.latest) } : {}),
           };
         });
         unknown = changes.size > seen.size;
@@ -64,10 +65,12 @@ export function Fleet() {
     });
     const offAlarm = onLive('alarm', () => reload());
     const offTicket = onLive('ticket', () => reload());
+    const offResync = onLive('resync', () => list.reload()); // changes missed while disconnected
     return () => {
       offFleet();
       offAlarm();
       offTicket();
+      offResync();
     };
   }, []);
 

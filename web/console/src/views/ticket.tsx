@@ -4,6 +4,7 @@
  * and the emergency plan's steps. Customers follow progress and add remarks.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { mergeSummary } from '../../../live/fleet-wire.ts';
 import { api, errorText } from '../api.ts';
 import {
   ErrorBox,
@@ -812,10 +813,13 @@ function useVehicleNow(vehicleId: string | null): VehicleState | null {
     setV(null);
     if (!vehicleId) return;
     let alive = true;
-    api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(vehicleId)}`).then(
-      (x) => alive && setV(x),
-      () => undefined, // a customer's ticket without a vehicle of its own: no power facts
-    );
+    const load = () =>
+      api.get<VehicleState>(`/api/vehicles/${encodeURIComponent(vehicleId)}`).then(
+        (x) => alive && setV(x),
+        () => undefined, // a customer's ticket without a vehicle of its own: no power facts
+      );
+    void load();
+    const offResync = onLive('resync', () => void load()); // changes missed while disconnected
     const off = onLive('fleet', (m) => {
       const e = m.vehicles.find((x) => x.id === vehicleId);
       if (!e) return;
@@ -824,7 +828,7 @@ function useVehicleNow(vehicleId: string | null): VehicleState | null {
           ? {
               ...cur,
               ...(e.online !== undefined ? { online: e.online } : {}),
-              ...(e.latest ? { latest: { ...cur.latest, ...e.latest } } : {}),
+              ...(e.latest ? { latest: mergeSummary(cur.latest, e.latest) } : {}),
             }
           : cur,
       );
@@ -832,6 +836,7 @@ function useVehicleNow(vehicleId: string | null): VehicleState | null {
     return () => {
       alive = false;
       off();
+      offResync();
     };
   }, [vehicleId]);
   return v;

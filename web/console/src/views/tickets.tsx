@@ -3,6 +3,7 @@
  * highlighting, level badges, filters. New and changed tickets arrive over the socket.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { mergeSummary } from '../../../live/fleet-wire.ts';
 import { allPages, api } from '../api.ts';
 import { ErrorBox } from '../components/badges.tsx';
 import { TicketTable } from '../components/ticket-table.tsx';
@@ -50,6 +51,7 @@ export function Tickets() {
   const fleet = useLoad(() => api.get<{ vehicles: VehicleState[] }>('/api/vehicles'), []);
   const [vehicles, setVehicles] = useState(new Map<string, VehicleState>());
   useEffect(() => setVehicles(new Map((fleet.data?.vehicles ?? []).map((v) => [v.id, v]))), [fleet.data]);
+  useEffect(() => onLive('resync', () => fleet.reload()), []);
   useEffect(
     () =>
       onLive('fleet', (u) =>
@@ -59,7 +61,7 @@ export function Tickets() {
             const v = cur.get(e.id);
             if (!v || !e.latest) continue;
             next ??= new Map(cur);
-            next.set(e.id, { ...v, latest: { ...v.latest, ...e.latest } });
+            next.set(e.id, { ...v, latest: mergeSummary(v.latest, e.latest) });
           }
           return next ?? cur;
         }),

@@ -69,10 +69,16 @@ export function Vehicle({ id }: { id: string }) {
           v ? { ...v, online: e.online!, presenceChangedAt: e.presenceChangedAt ?? v.presenceChangedAt } : v,
         );
     });
+    const offR = onLive('resync', () => {
+      vehicle.reload();
+      alarms.reload();
+      tickets.reload();
+    });
     return () => {
       offA();
       offT();
       offF();
+      offR();
     };
   }, [id]);
 
