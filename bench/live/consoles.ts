@@ -93,9 +93,9 @@ async function openConsole(
   const { socket, welcome } = await openLive(base, cookie, `console ${c}`);
   socket.on('frame', onFrame);
   socket.on('fleet', onFleet);
-  // the window's fleet messages, their size as sent (socket.io's text packet), not encoded again
+  // the window's fleet messages, their size as sent (socket.io's text packet, after engine.io's type), not encoded again
   socket.io.engine.on('data', (d: unknown) => {
-    if (typeof d !== 'string' || !d.startsWith('42["fleet"')) return;
+    if (typeof d !== 'string' || !d.startsWith('2["fleet"')) return;
     const now = Date.now();
     if (now >= windowStart && now < windowEnd) r.fleetBytes += d.length;
   });
