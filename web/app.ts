@@ -162,6 +162,18 @@ export function createWebContext(deps: WebDeps, options: WebOptions): WebContext
   };
 }
 
+/** A text answer this long (the fleet list, a day's history) is encoded once, as bytes. */
+const LARGE_ANSWER_CHARS = 64 * 1024;
+
+/**
+ * Fastify measures a text answer's UTF-8 length for its content-length, then Node encodes it again
+ * to write it: two passes over the fleet list's megabyte on the main thread. As bytes it is one
+ * (docs/benchmarks.md: GET /api/vehicles under bench:live).
+ */
+function largeAnswerOnce(payload: unknown): unknown {
+  return typeof payload === 'string' && payload.length >= LARGE_ANSWER_CHARS ? Buffer.from(payload) : payload;
+}
+
 /**
  * The web console's server side as a Fastify plugin: security headers, cookies, the guard, one
  * error handler, the OpenAPI document (`/docs`, `/docs/json`) and every route. Routes are
@@ -211,10 +223,11 @@ export const webConsole = fp<{ ctx: WebContext; bootstrapAdmin?: boolean; consol
         },
       });
     });
-    app.addHook('onSend', async (req, reply) => {
+    app.addHook('onSend', async (req, reply, payload) => {
       // a route may say otherwise (a photo: private); everything else of the API is never cached
       if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
         void reply.header('cache-control', 'no-store');
+      return largeAnswerOnce(payload);
     });
 
     await app.register(swagger, {

@@ -97,6 +97,21 @@ describe('vehicles, current state and telemetry history over the API', () => {
     expect(res.json().counts).toMatchObject({ total: 31, online: 1 });
   });
 
+  it('a large answer (over 64 KiB, written as bytes at once) has the byte length of its UTF-8, names in any script', async () => {
+    for (let i = 0; i < 300; i++)
+      await w.vehicles.add({ id: `L${i}`, customerId: 'CB', name: `电源车 ${i} — power car` });
+    const res = await eng.get('/api/vehicles');
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.length).toBeGreaterThan(64 * 1024);
+    expect(res.rawPayload.length).toBeGreaterThan(res.body.length); // multi-byte characters
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-store');
+    const { vehicles } = res.json();
+    expect(vehicles).toHaveLength(302);
+    expect(vehicles.find((v: { id: string }) => v.id === 'L299').name).toBe('电源车 299 — power car');
+  });
+
   it('answers each vehicle’s limits from the rules, resolved against its own power profile', async () => {
     await w.vehicles.add({
       id: 'V12',
