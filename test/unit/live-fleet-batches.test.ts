@@ -6,7 +6,7 @@ import { silentLogger } from '../../core/logger.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createBackpressure } from '../../web/live/backpressure.ts';
 import type { FleetUpdate } from '../../web/live/events.ts';
-import { createFleetBatches, mergeFleetEntries } from '../../web/live/fleet-batches.ts';
+import { createFleetBatches, mergeFleetEntries, WHOLE_SUMMARY_EVERY_MS } from '../../web/live/fleet-batches.ts';
 import { fleetEntries, mergeSummary } from '../../web/live/fleet-wire.ts';
 import { frame } from '../helpers/platform.ts';
 import { backlogOf, fakeIo, type FakeSocket } from './live-fakes.ts';
@@ -241,6 +241,26 @@ describe('live fleet batches', () => {
     expect(fleets(slow)[1]!.vehicles).toEqual([
       { id: 'V1', latest: { receivedAt: expect.any(Number), ts: t + 2000, batterySocPct: 90 } },
     ]);
+  });
+
+  it('sends a vehicle’s whole summary again every WHOLE_SUMMARY_EVERY_MS though nothing changed (what a console missed is mended)', async () => {
+    const staff = fake.connect('staff', ['staff']);
+    const t = Date.now();
+    const whole = { source: 'mains', batterySocPct: 95, timeToEmptyMin: null };
+    const kinds: string[] = [];
+    for (let k = 0; k <= WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS + 1; k++) {
+      stored('V1', frame(k + 1, t + k * INTERVAL_MS) as TelemetryFrame);
+      await vi.advanceTimersByTimeAsync(INTERVAL_MS);
+      const u = fleets(staff).at(-1)!;
+      kinds.push(u.seen?.length ? 'seen' : 'whole');
+      if (kinds.at(-1) === 'whole') expect(u.vehicles[0]!.latest).toMatchObject(whole);
+    }
+    // the first summary, then seen until 30 s after it, then whole again, then seen
+    expect(kinds[0]).toBe('whole');
+    expect(kinds.slice(1, WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS)).toEqual(
+      Array(WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS - 1).fill('seen'),
+    );
+    expect(kinds.slice(WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS)).toEqual(['whole', 'seen']);
   });
 
   it('a vehicle removed from the registry starts again with all its values', async () => {

@@ -35,6 +35,12 @@ function changedValues(now: FleetSummaryValues, before: FleetSummaryValues | und
   return out;
 }
 
+/**
+ * A vehicle's summary goes whole at least this often, though its values did not change: whatever a
+ * console missed (a change sent while its list was still loading) is mended within this time.
+ */
+export const WHOLE_SUMMARY_EVERY_MS = 30_000;
+
 export interface FleetBatchesDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
   vehicleInfo: Pick<VehicleInfoCache, 'get'>;
@@ -63,14 +69,19 @@ export function mergeFleetEntries(into: Map<string, FleetEntry>, entries: readon
  * of a running fleet, most seconds). A connection that is behind gets them later, merged (latest
  * per vehicle wins), when it has drained or with the next batch, instead of queued.
  */
-export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts: { fleetIntervalMs: number }) {
+export function createFleetBatches(
+  io: LiveServer,
+  deps: FleetBatchesDeps,
+  opts: { fleetIntervalMs: number; wholeSummaryEveryMs?: number },
+) {
+  const wholeEveryMs = opts.wholeSummaryEveryMs ?? WHOLE_SUMMARY_EVERY_MS;
   const { counters, log, backpressure } = deps;
   let pending = new Map<string, FleetPending>();
   let timer: NodeJS.Timeout | null = null;
   /** Fleet changes held back while a connection is behind. */
   const held = new WeakMap<LiveSocket, Map<string, FleetEntry>>();
-  /** The summary values last sent per vehicle: what the consoles hold. */
-  const sent = new Map<string, FleetSummaryValues>();
+  /** The summary values last sent per vehicle (what the consoles hold), and when they last went whole. */
+  const sent = new Map<string, { values: FleetSummaryValues; wholeAt: number }>();
 
   /** Sends what was held back for a connection once it has caught up. */
   function flushHeld(s: LiveSocket): void {
@@ -142,16 +153,18 @@ export function createFleetBatches(io: LiveServer, deps: FleetBatchesDeps, opts:
           batterySocPct: f.battery?.socPct ?? null,
           timeToEmptyMin: derive(f, info.profile, newMemory()).timeToEmptyMin,
         };
-        const before = sent.get(id);
-        sent.set(id, values);
-        if (!p.presence && !p.varied && before && sameValues(before, values)) {
+        const last = sent.get(id);
+        // after a frame that showed other values, all of them (a console may have read those); and
+        // now and then all of them anyway
+        const whole = !last || p.varied || at - last.wholeAt >= wholeEveryMs;
+        sent.set(id, { values, wholeAt: whole ? at : last.wholeAt });
+        if (!p.presence && !whole && sameValues(last.values, values)) {
           const seen: FleetSeen = [id, receivedAt - at, f.ts - receivedAt];
           all.seen!.push(seen);
           to.seen!.push(seen);
           continue;
         }
-        // after a frame that showed other values, all of them: a console may have read those
-        entry = { id, latest: { receivedAt, ts: f.ts, ...changedValues(values, p.varied ? undefined : before) } };
+        entry = { id, latest: { receivedAt, ts: f.ts, ...changedValues(values, whole ? undefined : last.values) } };
       }
       entry ??= { id };
       if (p.presence) {
