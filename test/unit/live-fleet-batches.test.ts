@@ -6,7 +6,12 @@ import { silentLogger } from '../../core/logger.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { createBackpressure } from '../../web/live/backpressure.ts';
 import type { FleetUpdate } from '../../web/live/events.ts';
-import { createFleetBatches, mergeFleetEntries, WHOLE_SUMMARY_EVERY_MS } from '../../web/live/fleet-batches.ts';
+import {
+  createFleetBatches,
+  mergeFleetEntries,
+  WHOLE_SUMMARY_EVERY_MS,
+  wholeSummaryOffset,
+} from '../../web/live/fleet-batches.ts';
 import { fleetEntries, mergeSummary } from '../../web/live/fleet-wire.ts';
 import { frame } from '../helpers/platform.ts';
 import { backlogOf, fakeIo, type FakeSocket } from './live-fakes.ts';
@@ -246,21 +251,33 @@ describe('live fleet batches', () => {
   it('sends a vehicle’s whole summary again every WHOLE_SUMMARY_EVERY_MS though nothing changed (what a console missed is mended)', async () => {
     const staff = fake.connect('staff', ['staff']);
     const t = Date.now();
-    const whole = { source: 'mains', batterySocPct: 95, timeToEmptyMin: null };
-    const kinds: string[] = [];
-    for (let k = 0; k <= WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS + 1; k++) {
+    const every = WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS;
+    const wholeAt: number[] = [];
+    for (let k = 0; k < 2 * every + 2; k++) {
       stored('V1', frame(k + 1, t + k * INTERVAL_MS) as TelemetryFrame);
       await vi.advanceTimersByTimeAsync(INTERVAL_MS);
       const u = fleets(staff).at(-1)!;
-      kinds.push(u.seen?.length ? 'seen' : 'whole');
-      if (kinds.at(-1) === 'whole') expect(u.vehicles[0]!.latest).toMatchObject(whole);
+      if (u.seen?.length) continue;
+      expect(u.vehicles[0]!.latest).toMatchObject({ source: 'mains', batterySocPct: 95, timeToEmptyMin: null });
+      wholeAt.push(k);
     }
-    // the first summary, then seen until 30 s after it, then whole again, then seen
-    expect(kinds[0]).toBe('whole');
-    expect(kinds.slice(1, WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS)).toEqual(
-      Array(WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS - 1).fill('seen'),
+    // the first summary; the next at the vehicle's own point of the period; then every period
+    const offset = Math.ceil((WHOLE_SUMMARY_EVERY_MS - wholeSummaryOffset('V1', WHOLE_SUMMARY_EVERY_MS)) / INTERVAL_MS);
+    expect(wholeAt.slice(0, 3)).toEqual([0, offset, offset + every]);
+  });
+
+  it('spreads the whole summaries of a fleet that came up at once over the period', () => {
+    const offsets = Array.from({ length: 2000 }, (_, i) =>
+      wholeSummaryOffset(`bench-${String(i + 1).padStart(5, '0')}`, WHOLE_SUMMARY_EVERY_MS),
     );
-    expect(kinds.slice(WHOLE_SUMMARY_EVERY_MS / INTERVAL_MS)).toEqual(['whole', 'seen']);
+    const perSecond = new Array<number>(WHOLE_SUMMARY_EVERY_MS / 1000).fill(0);
+    for (const o of offsets) {
+      expect(o).toBeGreaterThanOrEqual(0);
+      expect(o).toBeLessThan(WHOLE_SUMMARY_EVERY_MS);
+      perSecond[Math.floor(o / 1000)]!++;
+    }
+    // 2,000 over 30 one-second batches: 67 each on average, none more than twice that
+    expect(Math.max(...perSecond)).toBeLessThan(134);
   });
 
   it('a vehicle removed from the registry starts again with all its values', async () => {

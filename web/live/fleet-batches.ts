@@ -41,6 +41,16 @@ function changedValues(now: FleetSummaryValues, before: FleetSummaryValues | und
  */
 export const WHOLE_SUMMARY_EVERY_MS = 30_000;
 
+/**
+ * Where in the period a vehicle's whole summaries fall (0 ≤ offset < every), from its id: a fleet
+ * that came up at once would otherwise send all its whole summaries in one batch every period.
+ */
+export function wholeSummaryOffset(vehicleId: string, everyMs: number): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < vehicleId.length; i++) h = Math.imul(h ^ vehicleId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % everyMs;
+}
+
 export interface FleetBatchesDeps {
   bus: Pick<EventBus<PlatformEvents>, 'on'>;
   vehicleInfo: Pick<VehicleInfoCache, 'get'>;
@@ -157,7 +167,9 @@ export function createFleetBatches(
         // after a frame that showed other values, all of them (a console may have read those); and
         // now and then all of them anyway
         const whole = !last || p.varied || at - last.wholeAt >= wholeEveryMs;
-        sent.set(id, { values, wholeAt: whole ? at : last.wholeAt });
+        // the first whole summary counts as sent at the vehicle's own point in the period
+        const wholeAt = !last ? at - wholeSummaryOffset(id, wholeEveryMs) : whole ? at : last.wholeAt;
+        sent.set(id, { values, wholeAt });
         if (!p.presence && !whole && sameValues(last.values, values)) {
           const seen: FleetSeen = [id, receivedAt - at, f.ts - receivedAt];
           all.seen!.push(seen);
