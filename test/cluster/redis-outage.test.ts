@@ -112,13 +112,16 @@ describe.skipIf(!CLUSTER_TESTS)('a Redis outage under a running cluster', () => 
     const client = new pg.Client({ connectionString: cluster!.databaseUrl });
     await client.connect();
     try {
+      // what was acknowledged before the query: committed before it, so in its snapshot (a frame
+      // acknowledged while the answer travels was committed after the snapshot, and is not lost)
+      const acked = vehicles.map((v) => [...v.acked]);
       const { rows } = await client.query<{ vehicle_id: string; seq: string }>(
         'select vehicle_id, seq from telemetry_frames',
       );
       const stored = new Set(rows.map((r) => `${r.vehicle_id}#${r.seq}`));
       const out: Record<string, number[]> = {};
-      for (const v of vehicles) {
-        const missing = [...v.acked].filter((s) => !stored.has(`${v.id}#${s}`));
+      for (const [i, v] of vehicles.entries()) {
+        const missing = acked[i]!.filter((s) => !stored.has(`${v.id}#${s}`));
         if (missing.length) out[v.id] = missing;
       }
       return out;
