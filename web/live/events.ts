@@ -30,7 +30,7 @@ export interface FleetEntry {
   /**
    * Present when frames arrived: a summary of the newest. `receivedAt` and `ts` are always there;
    * of the values, those that changed since the vehicle's last summary (all of them in its first,
-   * and when a frame in between showed other values). Merge it into what you hold.
+   * when a frame in between showed other values, and at least every 30 s). Merge it into what you hold.
    */
   latest?: FleetSummary;
 }
