@@ -1,5 +1,6 @@
 import { NUMERIC_FIELD_PATHS, readField } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
+import { seriesJson } from './series-json.ts';
 import { bucketing, emptySeries, type StoredFrame, type TelemetryStore } from './store.ts';
 
 const byTime = (a: StoredFrame, b: StoredFrame) => a.frame.ts - b.frame.ts || a.frame.seq - b.frame.seq;
@@ -15,7 +16,7 @@ export function createMemoryTelemetryStore(): TelemetryStore {
   const inRange = (vehicleId: string, from: number, to: number) =>
     (perVehicle.get(vehicleId) ?? []).filter((f) => f.frame.ts >= from && f.frame.ts <= to);
 
-  return {
+  const store: TelemetryStore = {
     async append(frames) {
       guard();
       const touched = new Set<StoredFrame[]>();
@@ -80,6 +81,9 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       }
       return out;
     },
+    async seriesJson(q) {
+      return Buffer.from(seriesJson(await store.series(q)));
+    },
     async count(vehicleId) {
       guard();
       if (vehicleId !== undefined) return perVehicle.get(vehicleId)?.length ?? 0;
@@ -102,4 +106,5 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       closed = true;
     },
   };
+  return store;
 }

@@ -22,6 +22,7 @@ import {
   SELECT_COLUMNS,
 } from './postgres-schema.ts';
 import type { ExportCursor, ExportSource } from './influx-export.ts';
+import { seriesJson } from './series-json.ts';
 import { postgresExportCursor, postgresExportSource, type PostgresExportPosition } from './postgres-export.ts';
 import { bucketing, emptySeries, ROLLUP_COARSE_MS, ROLLUP_MS, type Series, type TelemetryStore } from './store.ts';
 
@@ -272,6 +273,9 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
         });
       }
       return out;
+    },
+    async seriesJson(q) {
+      return Buffer.from(seriesJson(await store.series(q)));
     },
     async count(vehicleId) {
       guard();
