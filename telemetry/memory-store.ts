@@ -1,6 +1,5 @@
 import { NUMERIC_FIELD_PATHS, readField } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { seriesJson } from './series-json.ts';
 import { bucketing, emptySeries, type StoredFrame, type TelemetryStore } from './store.ts';
 
 const byTime = (a: StoredFrame, b: StoredFrame) => a.frame.ts - b.frame.ts || a.frame.seq - b.frame.seq;
@@ -16,7 +15,7 @@ export function createMemoryTelemetryStore(): TelemetryStore {
   const inRange = (vehicleId: string, from: number, to: number) =>
     (perVehicle.get(vehicleId) ?? []).filter((f) => f.frame.ts >= from && f.frame.ts <= to);
 
-  const store: TelemetryStore = {
+  return {
     async append(frames) {
       guard();
       const touched = new Set<StoredFrame[]>();
@@ -81,9 +80,6 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       }
       return out;
     },
-    async seriesJson(q) {
-      return Buffer.from(seriesJson(await store.series(q)));
-    },
     async count(vehicleId) {
       guard();
       if (vehicleId !== undefined) return perVehicle.get(vehicleId)?.length ?? 0;
@@ -106,5 +102,4 @@ export function createMemoryTelemetryStore(): TelemetryStore {
       closed = true;
     },
   };
-  return store;
 }

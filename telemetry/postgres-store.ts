@@ -22,7 +22,6 @@ import {
   SELECT_COLUMNS,
 } from './postgres-schema.ts';
 import type { ExportCursor, ExportSource } from './influx-export.ts';
-import { seriesJson } from './series-json.ts';
 import { postgresExportCursor, postgresExportSource, type PostgresExportPosition } from './postgres-export.ts';
 import { bucketing, emptySeries, ROLLUP_COARSE_MS, ROLLUP_MS, type Series, type TelemetryStore } from './store.ts';
 
@@ -273,9 +272,6 @@ export async function openPostgresTelemetryStore(options: PostgresTelemetryOptio
         });
       }
       return out;
-    },
-    async seriesJson(q) {
-      return Buffer.from(seriesJson(await store.series(q)));
     },
     async count(vehicleId) {
       guard();

@@ -1,16 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts';
 import { PlatformError } from '../core/errors.ts';
-import { FIELD_COLUMNS, encodeRows, storedFromValues, unflatten } from './columns.ts';
+import { FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
-import { ROLLUP_SCHEMA } from './rollup.ts';
+import { BucketAccumulator, coarseInterval, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
 import { SLOT_COLUMN, SLOT_SCHEMA, SLOT_UPGRADE, slotOf } from './slots.ts';
-import { FRAME_READ_SQL } from './frame-reads.ts';
-import { seriesJson } from './series-json.ts';
-import { prepareSeriesReads } from './series-reads.ts';
-import type { AppendResult, StoredFrame, TelemetryStore } from './store.ts';
-import { startSqliteReaderThread, type SqliteReader } from './sqlite-reader-thread.ts';
+import { bucketSql, FRAME_READ_SQL } from './frame-reads.ts';
+import {
+  bucketing,
+  emptySeries,
+  ROLLUP_COARSE_MS,
+  type AppendResult,
+  type Bucketing,
+  type Series,
+  type SeriesQuery,
+  type StoredFrame,
+  type TelemetryStore,
+} from './store.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
 import type { WriterStats } from './sqlite-writer-messages.ts';
 
@@ -25,12 +33,6 @@ export interface SqliteTelemetryOptions {
    * `inline`: on the caller's thread (always so for ':memory:', which one connection owns).
    */
   writer?: 'thread' | 'inline';
-  /**
-   * Where `seriesJson` reads and writes its JSON. `thread` (the default for a file): a worker thread
-   * with its own read-only connection (sqlite-reader-thread.ts), started at the first call.
-   * `inline`: on the caller's thread and connection (always so for ':memory:').
-   */
-  reader?: 'thread' | 'inline';
   /** How often the writer thread checkpoints the WAL while writing (default CHECKPOINT_EVERY_MS). */
   checkpointEveryMs?: number;
   /**
@@ -161,17 +163,93 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const selectLatestMany = db.prepare(FRAME_READ_SQL.latestMany).raw(true);
   const countAll = db.prepare(FRAME_READ_SQL.countAll);
   const countVehicle = db.prepare(FRAME_READ_SQL.countVehicle);
+  const countRange = db.prepare(FRAME_READ_SQL.countRange);
+  const bucketQueries = new Map<string, Database.Statement>();
+  const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
+  const mergeQueries = new Map<
+    string,
+    { rollups: Database.Statement; coarse: Database.Statement; frames: Database.Statement }
+  >();
+
   const toStored = (row: Record<string, unknown>): StoredFrame => ({
     vehicleId: String(row.vehicle_id),
     receivedAt: Number(row.received_at),
     frame: unflatten(row),
   });
 
-  const seriesReads = prepareSeriesReads(db);
-  const reader: SqliteReader | undefined =
-    options.file !== ':memory:' && (options.reader ?? 'thread') === 'thread'
-      ? startSqliteReaderThread({ file: options.file })
-      : undefined;
+  function bucketQuery(fields: NumericFieldPath[]): Database.Statement {
+    const key = fields.join(',');
+    let stmt = bucketQueries.get(key);
+    if (!stmt) {
+      stmt = db.prepare(bucketSql(fields));
+      bucketQueries.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  function mergeQuery(fields: NumericFieldPath[]) {
+    const key = fields.join(',');
+    let q = mergeQueries.get(key);
+    if (!q) {
+      const sql = rollupQueries(fields);
+      q = {
+        rollups: db.prepare(sql.rollups).raw(true),
+        coarse: db.prepare(sql.coarse).raw(true),
+        frames: db.prepare(sql.frames).raw(true),
+      };
+      mergeQueries.set(key, q);
+    }
+    return q;
+  }
+
+  /**
+   * Buckets of whole intervals: rollups where the vehicle's mark allows, frames elsewhere, merged
+   * per bucket. One read transaction, so the mark, the rollups and the frames are one snapshot.
+   */
+  const readAligned = db.transaction((out: Series, q: SeriesQuery, fields: NumericFieldPath[], g: Bucketing) => {
+    const mark = (selectRolledTo.get(q.vehicleId) as number | undefined) ?? -Infinity;
+    const stmt = mergeQuery(fields);
+    const acc = new BucketAccumulator(fields, g);
+    const end = q.to + 1;
+    // minute buckets: the whole minutes below the mark's minute from the minute rollups, the rest as below
+    let ranges: [number, number][] = [[q.from, end]];
+    if (g.level === ROLLUP_COARSE_MS) {
+      const a = Math.ceil(q.from / ROLLUP_COARSE_MS) * ROLLUP_COARSE_MS;
+      const z = Math.min(coarseInterval(end), coarseInterval(mark));
+      if (z > a) {
+        acc.addRollups(stmt.coarse.all({ vehicleId: q.vehicleId, from: a, to: z }) as [number, Buffer][]);
+        ranges = (
+          [
+            [q.from, a],
+            [z, end],
+          ] as [number, number][]
+        ).filter(([x, y]) => y > x);
+      }
+    }
+    for (const [x, y] of ranges) {
+      const parts = splitRange(x, y - 1, mark);
+      if (parts.rollups)
+        acc.addRollups(
+          stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
+            number,
+            Buffer,
+          ][],
+        );
+      for (const [from, to] of parts.frames)
+        acc.addFrames(
+          stmt.frames.all({
+            vehicleId: q.vehicleId,
+            start: g.start,
+            width: g.width,
+            from,
+            to,
+            fromSlot: slotOf(from),
+            toSlot: slotOf(to),
+          }) as (number | null)[][],
+        );
+    }
+    acc.emit(out);
+  });
 
   let closed = false;
   const guard = () => {
@@ -232,13 +310,53 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       }
       return out;
     },
-    async series(q) {
+    async series(q): Promise<Series> {
       guard();
-      return seriesReads.series(q);
-    },
-    async seriesJson(q) {
-      guard();
-      return reader ? reader.seriesJson(q) : Buffer.from(seriesJson(seriesReads.series(q)));
+      const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
+      const slots = [slotOf(q.from), slotOf(q.to)] as const;
+      const n = (countRange.get(q.vehicleId, ...slots, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
+      const out = emptySeries(q, fields);
+      if (n <= q.maxPoints) {
+        const rows = selectFrames.all(q.vehicleId, ...slots, q.from, q.to, n) as Record<string, unknown>[];
+        for (const row of rows) {
+          out.ts.push(Number(row.ts));
+          out.count.push(1);
+          for (const f of fields) {
+            const v = row[columnOf(f)] as number | null;
+            const s = out.fields[f]!;
+            s.min.push(v);
+            s.max.push(v);
+            s.avg.push(v);
+          }
+        }
+        return out;
+      }
+      const g = bucketing(q.from, q.to, q.maxPoints);
+      out.bucketMs = g.width;
+      if (g.aligned) {
+        readAligned(out, q, fields, g);
+        return out;
+      }
+      const bucket = g.width;
+      const rows = bucketQuery(fields).all({
+        vehicleId: q.vehicleId,
+        from: q.from,
+        to: q.to,
+        fromSlot: slots[0],
+        toSlot: slots[1],
+        bucket,
+      }) as Record<string, number | null>[];
+      for (const row of rows) {
+        out.ts.push(q.from + Number(row.b) * bucket);
+        out.count.push(Number(row.n));
+        for (const f of fields) {
+          const s = out.fields[f]!;
+          s.min.push(row[`${f}:min`] ?? null);
+          s.max.push(row[`${f}:max`] ?? null);
+          s.avg.push(row[`${f}:avg`] ?? null);
+        }
+      }
+      return out;
     },
     async count(vehicleId) {
       guard();
@@ -269,8 +387,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     async close() {
       if (closed) return;
       closed = true;
-      // the reader and the writer first: the last connection to close checkpoints and removes the WAL
-      await reader?.close().catch(() => undefined);
+      // the writer first: its last connection to close checkpoints and removes the WAL
       await writer.close().catch(() => undefined);
       db.close();
     },

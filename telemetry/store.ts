@@ -60,11 +60,6 @@ export interface TelemetryStore {
    */
   latestMany(vehicleIds: readonly string[]): Promise<Map<string, StoredFrame>>;
   series(query: SeriesQuery): Promise<Series>;
-  /**
-   * The same series as the JSON the API answers (telemetry/series-json.ts), as bytes: what
-   * GET /api/vehicles/:id/telemetry sends. The SQLite store reads and writes it on a reader thread.
-   */
-  seriesJson(query: SeriesQuery): Promise<Buffer>;
   count(vehicleId?: string): Promise<number>;
   /** Retention: deletes frames with ts before `ts`; returns how many went. */
   deleteOlderThan(ts: number): Promise<number>;

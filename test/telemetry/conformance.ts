@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { seriesJson } from '../../telemetry/series-json.ts';
-import { ROLLUP_MS, type SeriesQuery, type StoredFrame, type TelemetryStore } from '../../telemetry/store.ts';
+import { ROLLUP_MS, type StoredFrame, type TelemetryStore } from '../../telemetry/store.ts';
 import { frame } from '../helpers/platform.ts';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -209,35 +208,6 @@ export function describeTelemetryStoreConformance(
       expect(day.bucketMs).toBe(60_000);
     });
 
-    it('answers seriesJson with the JSON of the same series, as bytes', async () => {
-      const from = T0 + 17_500;
-      const frames = Array.from({ length: 2 * 3600 }, (_, i) =>
-        stored('V1', i, from + i * 1000, { loadKw: (i % 53) / 7 }),
-      );
-      await store.append(frames);
-      // a store that rolls up in the background (SQLite) does it now, so that both reads below see
-      // the same rollups (an average from rollups may differ from the frames' in its last digit)
-      const rolling = store as Partial<{ compactRollups(): Promise<void> }>;
-      await rolling.compactRollups?.();
-      const queries: SeriesQuery[] = [
-        // the frames as they are, every field
-        { vehicleId: 'V1', from, to: from + 59_999, maxPoints: 100 },
-        // narrow buckets from the frames
-        { vehicleId: 'V1', from: from + 333, to: from + 600_000, maxPoints: 200, fields: ['loadKw'] },
-        // whole minutes, and 10 s intervals, on the grid
-        { vehicleId: 'V1', from, to: from + 2 * 3_600_000, maxPoints: 100, fields: ['loadKw', 'battery.socPct'] },
-        { vehicleId: 'V1', from, to: from + 3_600_000, maxPoints: 300 },
-        // nothing there
-        { vehicleId: 'V9', from, to: from + 3_600_000, maxPoints: 300 },
-      ];
-      for (const q of queries) {
-        const bytes = await store.seriesJson(q);
-        expect(Buffer.isBuffer(bytes)).toBe(true);
-        expect(bytes.toString('utf8')).toBe(seriesJson(await store.series(q)));
-      }
-      expect(JSON.parse((await store.seriesJson(queries[2]!)).toString('utf8')).ts.length).toBeGreaterThan(1);
-    });
-
     it('gives null for a measurement absent from a whole bucket', async () => {
       const f: TelemetryFrame = { v: 1, seq: 1, ts: T0, source: 'none' };
       await store.append([{ vehicleId: 'V1', receivedAt: T0, frame: f }]);
@@ -263,9 +233,6 @@ export function describeTelemetryStoreConformance(
       await store.close();
       await expect(store.count()).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
       await expect(store.latestMany(['V1'])).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
-      await expect(store.seriesJson({ vehicleId: 'V1', from: T0, to: T0 + 1, maxPoints: 1 })).rejects.toMatchObject({
-        code: 'SHUTTING_DOWN',
-      });
       ({ store } = await open());
     });
 

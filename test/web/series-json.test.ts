@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NUMERIC_FIELD_PATHS } from '../../protocol/index.ts';
 import { emptySeries, type Series } from '../../telemetry/store.ts';
 import { seriesOut } from '../../web/schemas.ts';
-import { seriesJson } from '../../telemetry/series-json.ts';
-import { seriesSerializerCompiler } from '../../web/series-json.ts';
+import { seriesJson, seriesSerializerCompiler } from '../../web/series-json.ts';
 
 /** What every other route writes: the zod serializer of the response schema. */
 const zodJson = serializerCompiler({ schema: seriesOut, method: 'GET', url: '/t', httpStatus: '200' });
@@ -29,7 +28,7 @@ function series(points: number, fields = NUMERIC_FIELD_PATHS): Series {
   return s;
 }
 
-describe('the telemetry series JSON (telemetry/series-json.ts, web/series-json.ts)', () => {
+describe('the telemetry series JSON (web/series-json.ts)', () => {
   it('writes exactly what the zod serializer writes', () => {
     for (const s of [
       series(1441),

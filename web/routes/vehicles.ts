@@ -151,7 +151,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           response: { 200: seriesOut, ...errors(400, ...AUTHED, 404) },
         },
       },
-      async (req, reply) => {
+      async (req) => {
         const me = who(req);
         const v = await tenancy.vehicle(me, req.params.id);
         const to = req.query.to ?? ctx.now();
@@ -171,16 +171,13 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             { vehicleId: v.id, from, to, maxPoints: req.query.maxPoints },
             fields ?? NUMERIC_FIELD_PATHS,
           );
-        // the series' JSON as bytes, written off the main thread where the store can (the SQLite
-        // store's reader thread): bytes skip the serializer, and are the same JSON (seriesJson)
-        const json = await deps.telemetry.seriesJson({
+        return deps.telemetry.series({
           vehicleId: v.id,
           from: since !== undefined ? Math.max(from, since) : from,
           to,
           maxPoints: req.query.maxPoints,
           ...(fields ? { fields } : {}),
         });
-        return reply.type('application/json; charset=utf-8').send(json as never);
       },
     );
 
