@@ -1,6 +1,6 @@
-import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PlatformError, type ErrorCode } from '../core/errors.ts';
+import { workerModule } from '../core/worker-module.ts';
 import type { ReportDocument } from './document.ts';
 import type { ReportFont } from './font.ts';
 
@@ -14,14 +14,8 @@ export type PdfReply =
   | { id: number; pdf: Uint8Array; error?: undefined }
   | { id: number; pdf?: undefined; error: { message: string; code: ErrorCode | null } };
 
-/** The worker's code beside this module: .ts under tsx or vitest, .js when built. */
-const WORKER_URL = new URL(`./pdf-worker${extname(import.meta.url)}`, import.meta.url);
-
-/** From the sources (tsx, vitest) the worker first registers tsx's loader, as the telemetry writer thread does. */
-function workerExecArgv(): string[] | undefined {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return undefined;
-  return ['--import', new URL('../telemetry/worker-tsx-loader.mjs', import.meta.url).href];
-}
+/** The worker's code beside this module (core/worker-module.ts). */
+const WORKER = workerModule(import.meta.url, 'pdf-worker');
 
 /**
  * Renders report PDFs on one worker thread, so the MQTT and HTTP thread never waits for pdfkit
@@ -41,7 +35,7 @@ export function createPdfThread() {
 
   function ensure(): Worker {
     if (worker) return worker;
-    const w = new Worker(WORKER_URL, { execArgv: workerExecArgv(), stdout: false, stderr: false });
+    const w = new Worker(WORKER.url, { execArgv: WORKER.execArgv, stdout: false, stderr: false });
     w.on('message', (m: PdfReply) => {
       const p = pending.get(m.id);
       if (!p) return;

@@ -1,6 +1,6 @@
-import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PlatformError } from '../core/errors.ts';
+import { workerModule } from '../core/worker-module.ts';
 import type { EncodedRows } from './columns.ts';
 import type {
   WriterStats,
@@ -26,18 +26,8 @@ export interface SqliteWriter {
   close(): Promise<void>;
 }
 
-/** Where the worker's code is: the module beside this one, .ts under tsx or vitest, .js when built. */
-const WORKER_URL = new URL(`./sqlite-writer-worker${extname(import.meta.url)}`, import.meta.url);
-
-/**
- * How the worker runs its TypeScript when the sources run (tsx, vitest): a first module registers
- * tsx's loader in the worker (worker-tsx-loader.mjs). The built JavaScript needs nothing, and the
- * worker inherits the process's flags, as any worker does.
- */
-function workerExecArgv(): string[] | undefined {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return undefined;
-  return ['--import', new URL('./worker-tsx-loader.mjs', import.meta.url).href];
-}
+/** The worker's code beside this module (core/worker-module.ts). */
+const WORKER = workerModule(import.meta.url, 'sqlite-writer-worker');
 
 interface Pending {
   resolve: (r: WriterReply) => void;
@@ -64,9 +54,9 @@ export function startSqliteWriterThread(options: WriterThreadData): SqliteWriter
 
   function ensureWorker(): Worker {
     if (worker) return worker;
-    const w = new Worker(WORKER_URL, {
+    const w = new Worker(WORKER.url, {
       workerData: options,
-      execArgv: workerExecArgv(),
+      execArgv: WORKER.execArgv,
       stdout: false,
       stderr: false,
       // it only ever holds one batch of rows: keep its heap (and the process RSS) small
