@@ -14,6 +14,18 @@ const pgLib = lazyModule<typeof pg>('pg');
 
 export type RecordsDb = Kysely<RecordsSchema>;
 
+/** The engine of each records store opened here (openSqliteRecords, openPostgresRecords). */
+const dialects = new WeakMap<RecordsDb, 'sqlite' | 'postgres'>();
+
+/**
+ * Which engine a records store opened by this module runs on; undefined for a Kysely instance made
+ * elsewhere, or a transaction. For the few statements that are cheaper written for each engine
+ * (records/telemetry-confirmations.ts); everything else is the same Kysely code on both.
+ */
+export function recordsDialect(db: RecordsDb): 'sqlite' | 'postgres' | undefined {
+  return dialects.get(db);
+}
+
 export interface SqliteRecordsOptions {
   /** A file path, or ':memory:'. */
   file: string;
@@ -33,6 +45,7 @@ export async function openSqliteRecords(options: SqliteRecordsOptions): Promise<
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   const db = new Kysely<RecordsSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  dialects.set(db, 'sqlite');
   await migrateRecords(db, 'sqlite');
   return db;
 }
@@ -76,6 +89,7 @@ export function createPostgresPool(options: PostgresRecordsOptions): pg.Pool {
 export async function openPostgresRecords(options: PostgresRecordsOptions & { pool?: pg.Pool }): Promise<RecordsDb> {
   const pool = options.pool ?? createPostgresPool(options);
   const db = new Kysely<RecordsSchema>({ dialect: new PostgresDialect({ pool }) });
+  dialects.set(db, 'postgres');
   try {
     await migrateRecords(db, 'postgres');
   } catch (err) {
@@ -136,9 +150,10 @@ export const INSERT_CHUNK_ROWS = 200;
 
 /**
  * Runs `insert` on successive slices of `rows` (INSERT_CHUNK_ROWS each), one after another, with a
- * turn of the event loop between two: on SQLite each statement runs synchronously, so without it
- * the confirmation marks of 2,000 vehicles (ten statements, once a second) held the main thread
- * ≈ 30 ms at a time (docs/benchmarks.md, bench:live). In a transaction, the others wait meanwhile.
+ * turn of the event loop between two: on SQLite each statement runs synchronously, so without it a
+ * large batch holds the main thread in one stretch (the confirmation marks of 2,000 vehicles, ten
+ * statements once a second, did ≈ 30 ms at a time: docs/benchmarks.md, bench:live). In a
+ * transaction, the others wait meanwhile.
  */
 export async function insertInChunks<T>(rows: readonly T[], insert: (chunk: readonly T[]) => Promise<unknown>) {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK_ROWS) {
