@@ -218,19 +218,108 @@ export function fleetJson(body: FleetList): string {
     const v = b.vehicles[i];
     vehicles[i] = asIs(v) ? v : vehicleOut(v, `vehicles[${i}]`);
   }
-  const c = obj(b.counts, 'counts') as unknown as FleetList['counts'];
+  return `{"vehicles":${JSON.stringify(vehicles)},"counts":${countsJson(b.counts)}}`;
+}
+
+/** The counts' JSON, checked, in the schema's key order. */
+function countsJson(counts: unknown): string {
+  const c = obj(counts, 'counts') as unknown as FleetList['counts'];
   const bySource: Record<string, number> = {};
   for (const [k, n] of Object.entries(obj(c.bySource, 'counts.bySource'))) bySource[k] = num(n, `counts.bySource.${k}`);
   return JSON.stringify({
-    vehicles,
-    counts: {
-      total: num(c.total, 'counts.total'),
-      online: num(c.online, 'counts.online'),
-      offline: num(c.offline, 'counts.offline'),
-      bySource,
-      withAlarms: num(c.withAlarms, 'counts.withAlarms'),
-    },
+    total: num(c.total, 'counts.total'),
+    online: num(c.online, 'counts.online'),
+    offline: num(c.offline, 'counts.offline'),
+    bySource,
+    withAlarms: num(c.withAlarms, 'counts.withAlarms'),
   });
+}
+
+/** A vehicle's part that changes only with the registry: its JSON up to `createdAt`, as bytes. */
+interface StaticPart {
+  profile: object;
+  name: string;
+  model: string;
+  customerId: string;
+  createdAt: number;
+  bytes: Buffer;
+}
+
+/** The keys whose JSON is kept per vehicle (the schema's first ones, in its order: checked below). */
+const STATIC_KEYS = ['id', 'name', 'model', 'customerId', 'profile', 'createdAt'] as const;
+if (VEHICLE_KEYS.slice(0, STATIC_KEYS.length).join() !== STATIC_KEYS.join())
+  throw new Error(`web/fleet-json.ts: the vehicle schema no longer starts with ${STATIC_KEYS.join(', ')}`);
+
+/**
+ * The fleet list's JSON as bytes, the same bytes as `fleetJson`'s text in UTF-8 (and the same
+ * checks). What it saves: at 2,000 vehicles the text was ~950 KiB, JSON.stringify ~3 ms and its
+ * encoding to bytes ~3 ms on an idle machine, most of both for the part of each vehicle that only
+ * the registry changes (id, name, model, unit, power profile, createdAt). That part's bytes are kept
+ * per vehicle, and only the rest (presence, latest values, tickets, alarms) is written each time.
+ * A kept part is used again only for the same profile object (the registry's vehicles are never
+ * changed in place: a changed vehicle is a new object) with the same id, name, model, unit and
+ * createdAt.
+ */
+export function createFleetBytes(): (body: FleetList) => Buffer {
+  const parts = new Map<string, StaticPart>();
+
+  function staticPart(v: VehicleState): Buffer {
+    const kept = parts.get(v.id);
+    if (
+      kept &&
+      kept.profile === v.profile &&
+      kept.name === v.name &&
+      kept.model === v.model &&
+      kept.customerId === v.customerId &&
+      kept.createdAt === v.createdAt
+    )
+      return kept.bytes;
+    const { id, name, model, customerId, profile, createdAt } = v;
+    const json = JSON.stringify({ id, name, model, customerId, profile, createdAt });
+    // `{…,"createdAt":N}` → `{…,"createdAt":N,`: the rest of the object follows
+    const bytes = Buffer.from(`${json.slice(0, -1)},`);
+    parts.set(id, { profile, name, model, customerId, createdAt, bytes });
+    return bytes;
+  }
+
+  return (body) => {
+    const b = obj(body, 'body') as unknown as FleetList;
+    if (!Array.isArray(b.vehicles)) throw bad('vehicles');
+    // vehicles gone from the registry: forget their parts now and then
+    if (parts.size > 2 * b.vehicles.length + 1000) parts.clear();
+    const chunks: (Buffer | string)[] = ['{"vehicles":['];
+    const last = b.vehicles.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const v = b.vehicles[i];
+      const comma = i < last ? ',' : '';
+      if (!asIs(v)) {
+        chunks.push(JSON.stringify(vehicleOut(v, `vehicles[${i}]`)) + comma);
+        continue;
+      }
+      const s = v as VehicleState;
+      chunks.push(staticPart(s));
+      // `{"online":…}` without its `{`: the same keys in the same order as the whole object's
+      const rest = JSON.stringify({
+        online: s.online,
+        presenceChangedAt: s.presenceChangedAt,
+        disconnectReason: s.disconnectReason,
+        latest: s.latest,
+        openTickets: s.openTickets,
+        openTicket: s.openTicket,
+        activeAlarms: s.activeAlarms,
+        worstAlarm: s.worstAlarm,
+      });
+      chunks.push(rest.slice(1) + comma);
+    }
+    chunks.push(`],"counts":${countsJson(b.counts)}}`);
+    // the texts between the kept parts, encoded in one go, then everything copied once
+    let length = 0;
+    for (const c of chunks) length += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
+    const out = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const c of chunks) at += typeof c === 'string' ? out.write(c, at) : c.copy(out, at);
+    return out;
+  };
 }
 
 /** GET /api/vehicles' serializer compiler: `fleetJson` for its 200 answer. */

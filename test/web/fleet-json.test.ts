@@ -2,7 +2,7 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_POWER_PROFILE } from '../../protocol/index.ts';
-import { fleetJson, fleetSerializerCompiler, type FleetList } from '../../web/fleet-json.ts';
+import { createFleetBytes, fleetJson, fleetSerializerCompiler, type FleetList } from '../../web/fleet-json.ts';
 import { fleetCountsOut, vehicleStateOut } from '../../web/schemas.ts';
 import type { VehicleState } from '../../web/vehicle-state.ts';
 
@@ -64,17 +64,53 @@ function list(n: number): FleetList {
 }
 
 describe('the fleet list JSON (web/fleet-json.ts)', () => {
+  /** The route's bytes (createFleetBytes), as text: each case below holds them to zod's JSON too. */
+  const bytesOf = (body: FleetList, fleetBytes = createFleetBytes()) => fleetBytes(body).toString('utf8');
+
   it('writes exactly what the zod serializer writes', () => {
     for (const body of [
       list(25),
       list(0),
       { vehicles: [], counts: { total: 0, online: 0, offline: 0, bySource: {}, withAlarms: 0 } },
-    ])
+    ]) {
       expect(fleetJson(body)).toBe(zodJson(body));
+      expect(bytesOf(body)).toBe(zodJson(body));
+    }
     // the default profile as the registry parses it
     const withDefault = list(1);
     withDefault.vehicles[0]!.profile = DEFAULT_POWER_PROFILE;
     expect(fleetJson(withDefault)).toBe(zodJson(withDefault));
+    expect(bytesOf(withDefault)).toBe(zodJson(withDefault));
+  });
+
+  it('keeps each vehicle’s registry part as bytes, and writes it again when the vehicle changed', () => {
+    const fleetBytes = createFleetBytes();
+    const body = list(12);
+    // two vehicles on one shared profile object
+    body.vehicles[3]!.profile = DEFAULT_POWER_PROFILE;
+    body.vehicles[4]!.profile = DEFAULT_POWER_PROFILE;
+    expect(bytesOf(body, fleetBytes)).toBe(zodJson(body));
+    const changes: [string, (b: FleetList) => void][] = [
+      ['the latest values', (b) => (b.vehicles[1]!.latest!.batterySocPct = 12.5)],
+      ['presence', (b) => (b.vehicles[2]!.online = !b.vehicles[2]!.online)],
+      ['a name', (b) => (b.vehicles[1]!.name = 'Renamed 车')],
+      ['a model', (b) => (b.vehicles[2]!.model = 'DC-300')],
+      ['a unit', (b) => (b.vehicles[5]!.customerId = 'C-other')],
+      ['createdAt (the id added again)', (b) => (b.vehicles[6]!.createdAt += 1)],
+      [
+        'a new profile object',
+        (b) => (b.vehicles[3]!.profile = { ...DEFAULT_POWER_PROFILE, battery: { nominalV: 12, capacityAh: 90 } }),
+      ],
+      ['a vehicle gone and the rest moved up', (b) => b.vehicles.splice(0, 1)],
+      [
+        'a vehicle with its whole frame (the copy)',
+        (b) => (b.vehicles[7]!.latest!.frame = { v: 1, seq: 1, ts: 2, source: 'mains' } as never),
+      ],
+    ];
+    for (const [what, change] of changes) {
+      change(body);
+      expect(bytesOf(body, fleetBytes), what).toBe(zodJson(body));
+    }
   });
 
   it('writes the whole latest frame (?frames=true) as zod does: its own keys first, then the rest as sent', () => {
@@ -90,6 +126,7 @@ describe('the fleet list JSON (web/fleet-json.ts)', () => {
     };
     body.vehicles[1]!.latest!.frame = frame as never;
     expect(fleetJson(body)).toBe(zodJson(body));
+    expect(bytesOf(body)).toBe(zodJson(body));
     expect(JSON.parse(fleetJson(body)).vehicles[1].latest.frame).toEqual({
       v: 1,
       seq: 9,
@@ -106,6 +143,7 @@ describe('the fleet list JSON (web/fleet-json.ts)', () => {
     Object.assign(body.vehicles[0]!.profile.battery, { serial: 'y' });
     Object.assign(body.counts, { also: 1 });
     expect(fleetJson(body)).toBe(zodJson(body));
+    expect(bytesOf(body)).toBe(zodJson(body));
     expect(fleetJson(body)).not.toMatch(/secretHash|serial|also/);
   });
 
@@ -131,6 +169,7 @@ describe('the fleet list JSON (web/fleet-json.ts)', () => {
       breakIt(body);
       expect(() => zodJson(body), what).toThrow();
       expect(() => fleetJson(body), what).toThrow(`fleet list does not match its schema: ${what}`);
+      expect(() => bytesOf(body), what).toThrow(`fleet list does not match its schema: ${what}`);
     }
   });
 

@@ -26,6 +26,10 @@ describe('vehicles, current state and telemetry history over the API', () => {
     await w.alarm('VA1', 'generator_start_failed');
     const res = await eng.get('/api/vehicles');
     expect(res.statusCode).toBe(200);
+    // written as bytes by the handler (web/fleet-json.ts), sent as JSON like every other answer
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(Number(res.headers['content-length'])).toBe(res.rawPayload.length);
     const { vehicles, counts } = res.json();
     const a = vehicles.find((v: { id: string }) => v.id === 'VA1');
     expect(a).toMatchObject({

@@ -22,7 +22,7 @@ import {
   vehicleStateOut,
 } from '../schemas.ts';
 import { emptySeries } from '../../telemetry/store.ts';
-import { fleetSerializerCompiler } from '../fleet-json.ts';
+import { createFleetBytes, fleetSerializerCompiler } from '../fleet-json.ts';
 import { seriesSerializerCompiler } from '../series-json.ts';
 import { vehicleStates } from '../vehicle-state.ts';
 
@@ -43,6 +43,7 @@ const profileInput = z
 /** Vehicles with their current state, telemetry history, and provisioning (admin). */
 export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
   const { deps, tenancy, audit } = ctx;
+  const fleetBytes = createFleetBytes();
   return async (app) => {
     app.get(
       '/api/vehicles',
@@ -69,10 +70,11 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             ...errors(400, ...AUTHED),
           },
         },
-        // the 200 answer written without zod's walk, as zod would (web/fleet-json.ts)
+        // the 200 answer written without zod's walk, as zod would (web/fleet-json.ts): the handler
+        // sends it as bytes (createFleetBytes); the serializer writes the empty list of another unit
         serializerCompiler: fleetSerializerCompiler,
       },
-      async (req) => {
+      async (req, reply) => {
         const me = who(req);
         const scope = tenancy.scope(me);
         const customerId = scope ?? req.query.customerId;
@@ -97,7 +99,8 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           bySource[s] = (bySource[s] ?? 0) + 1;
         }
         const online = states.filter((v) => v.online).length;
-        return {
+        // as bytes, each vehicle's registry part kept from the last answer (web/fleet-json.ts)
+        const bytes = fleetBytes({
           vehicles: states,
           counts: {
             total: states.length,
@@ -106,7 +109,8 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             bySource,
             withAlarms: states.filter((v) => v.activeAlarms > 0).length,
           },
-        };
+        });
+        return reply.type('application/json; charset=utf-8').send(bytes as never);
       },
     );
 
