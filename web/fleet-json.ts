@@ -262,6 +262,7 @@ if (VEHICLE_KEYS.slice(0, STATIC_KEYS.length).join() !== STATIC_KEYS.join())
  */
 export function createFleetBytes(): (body: FleetList) => Buffer {
   const parts = new Map<string, StaticPart>();
+  let largest = 0;
 
   function staticPart(v: VehicleState): Buffer {
     const kept = parts.get(v.id);
@@ -285,8 +286,10 @@ export function createFleetBytes(): (body: FleetList) => Buffer {
   return (body) => {
     const b = obj(body, 'body') as unknown as FleetList;
     if (!Array.isArray(b.vehicles)) throw bad('vehicles');
-    // vehicles gone from the registry: forget their parts now and then
-    if (parts.size > 2 * b.vehicles.length + 1000) parts.clear();
+    // vehicles gone from the registry: forget their parts now and then (bounded by the largest list
+    // answered, so that a unit's short list does not throw away the whole fleet's parts)
+    largest = Math.max(largest, b.vehicles.length);
+    if (parts.size > 2 * largest + 1000) parts.clear();
     const chunks: (Buffer | string)[] = ['{"vehicles":['];
     const last = b.vehicles.length - 1;
     for (let i = 0; i <= last; i++) {
@@ -312,7 +315,7 @@ export function createFleetBytes(): (body: FleetList) => Buffer {
       chunks.push(rest.slice(1) + comma);
     }
     chunks.push(`],"counts":${countsJson(b.counts)}}`);
-    // the texts between the kept parts, encoded in one go, then everything copied once
+    // one buffer of the exact length: the kept parts copied, the texts between them encoded into it
     let length = 0;
     for (const c of chunks) length += typeof c === 'string' ? Buffer.byteLength(c) : c.length;
     const out = Buffer.allocUnsafe(length);

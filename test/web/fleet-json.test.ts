@@ -111,6 +111,10 @@ describe('the fleet list JSON (web/fleet-json.ts)', () => {
       change(body);
       expect(bytesOf(body, fleetBytes), what).toBe(zodJson(body));
     }
+    // a unit's short list between two of the whole fleet's: each answer its own, all as zod writes them
+    const unit = { ...body, vehicles: body.vehicles.slice(0, 2) };
+    expect(bytesOf(unit, fleetBytes)).toBe(zodJson(unit));
+    expect(bytesOf(body, fleetBytes)).toBe(zodJson(body));
   });
 
   it('writes the whole latest frame (?frames=true) as zod does: its own keys first, then the rest as sent', () => {
