@@ -66,6 +66,7 @@ export const ROLLUP_SCHEMA = `
     vehicle_id TEXT NOT NULL,
     bucket INTEGER NOT NULL,
     agg BLOB NOT NULL,
+    rev INTEGER,
     PRIMARY KEY (vehicle_id, bucket)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS telemetry_rollup_1m_bucket ON telemetry_rollup_1m (bucket);
@@ -74,6 +75,9 @@ export const ROLLUP_SCHEMA = `
     rolled_to INTEGER NOT NULL
   ) WITHOUT ROWID;
 `;
+
+/** A file from before the minute rows' revisions: their column (NULL for the rows already there). */
+export const ROLLUP_REV_UPGRADE = `ALTER TABLE telemetry_rollup_1m ADD COLUMN rev INTEGER`;
 
 /** The statements that maintain rollups (run by the writer, on its connection). */
 export const ROLLUP_SQL = {
@@ -112,8 +116,11 @@ export const ROLLUP_SQL = {
   tensOf: `SELECT bucket, agg FROM telemetry_rollup WHERE vehicle_id = ? AND bucket >= ? AND bucket < ?`,
   /** (vehicleId, from, to): the minute rollups of a range, before they are merged again. */
   coarseDelete: `DELETE FROM telemetry_rollup_1m WHERE vehicle_id = ? AND bucket >= ? AND bucket < ?`,
-  /** (vehicleId, bucket, agg) */
-  coarsePut: `INSERT OR REPLACE INTO telemetry_rollup_1m (vehicle_id, bucket, agg) VALUES (?, ?, ?)`,
+  /**
+   * (vehicleId, bucket, agg): with a new revision each time, a random 53-bit number — a reader that
+   * kept a minute's text knows it by its revision (series-bytes.ts)
+   */
+  coarsePut: `INSERT OR REPLACE INTO telemetry_rollup_1m (vehicle_id, bucket, agg, rev) VALUES (?, ?, ?, random() >> 11)`,
   /** (bucket, limit): retention of the minute rollups, in chunks. */
   coarseTrimChunk: `DELETE FROM telemetry_rollup_1m WHERE (vehicle_id, bucket) IN (SELECT vehicle_id, bucket FROM telemetry_rollup_1m WHERE bucket < ? LIMIT ?)`,
   /** (from, to): every vehicle's 10 s rollups of one minute, as [vehicle, bucket, agg] (the retention edge). */

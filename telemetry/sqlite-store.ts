@@ -5,7 +5,14 @@ import { NUMERIC_FIELD_PATHS, type NumericFieldPath } from '../protocol/index.ts
 import { PlatformError } from '../core/errors.ts';
 import { FIELD_COLUMNS, columnOf, encodeRows, storedFromValues, unflatten } from './columns.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
-import { BucketAccumulator, coarseInterval, ROLLUP_SCHEMA, rollupQueries, splitRange } from './rollup.ts';
+import {
+  BucketAccumulator,
+  coarseInterval,
+  ROLLUP_REV_UPGRADE,
+  ROLLUP_SCHEMA,
+  rollupQueries,
+  splitRange,
+} from './rollup.ts';
 import { SLOT_COLUMN, SLOT_SCHEMA, SLOT_UPGRADE, slotOf } from './slots.ts';
 import { bucketSql, FRAME_READ_SQL } from './frame-reads.ts';
 import {
@@ -19,6 +26,8 @@ import {
   type StoredFrame,
   type TelemetryStore,
 } from './store.ts';
+import { createSeriesBytes, type MinuteRows, type SeriesBytesStats } from './series-bytes.ts';
+import { seriesJson } from './series-json.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
 import type { WriterStats } from './sqlite-writer-messages.ts';
 
@@ -47,6 +56,12 @@ export type SqliteUpgradeEvent =
   | { phase: 'start'; upgrade: 'slot-key'; frames: number }
   | { phase: 'done'; upgrade: 'slot-key'; frames: number; seconds: number };
 
+/** The middle of a series in minute points, for series-bytes.ts: the rows read, and which BLOBs it wants. */
+interface Middle {
+  rows: MinuteRows;
+  missing: (minutes: readonly number[], revs: readonly number[]) => number[];
+}
+
 const DELETE_CHUNK = 5000;
 /** The writer thread checkpoints the WAL itself this often (while writing), outside the commits. */
 const CHECKPOINT_EVERY_MS = 1000;
@@ -73,6 +88,10 @@ export interface SqliteTelemetryStore extends TelemetryStore {
    * (`/metrics.json`, the benches' cause breakdown). Undefined for the inline writer.
    */
   writerStats(): Promise<WriterStats | undefined>;
+  /** A day in minute points as JSON bytes, its closed minutes' text kept (series-bytes.ts); undefined for other shapes. */
+  seriesBytes(query: SeriesQuery): Promise<Buffer | undefined>;
+  /** How often the day chart's minutes were copied from kept text or written again (series-bytes.ts). */
+  seriesBytesStats(): SeriesBytesStats;
 }
 
 /** The pragmas of every connection to the file, the writer thread's too, applied in order. */
@@ -132,6 +151,9 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     // a file from before the slots (telemetry/slots.ts): the column first, the schema's index on it next
     if (upgradeSlots) db.exec(SLOT_UPGRADE.column);
     db.exec(TELEMETRY_SCHEMA);
+    // a file from before the minute rows' revisions (series-bytes.ts): the column, NULL in its rows
+    if (!db.prepare(`SELECT 1 FROM pragma_table_xinfo('telemetry_rollup_1m') WHERE name = 'rev'`).get())
+      db.exec(ROLLUP_REV_UPGRADE);
     if (upgradeSlots) {
       db.exec(SLOT_UPGRADE.fill);
       db.exec(SLOT_UPGRADE.dropOld);
@@ -165,10 +187,25 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const countVehicle = db.prepare(FRAME_READ_SQL.countVehicle);
   const countRange = db.prepare(FRAME_READ_SQL.countRange);
   const bucketQueries = new Map<string, Database.Statement>();
+  const minuteText = createSeriesBytes();
+  const selectCoarseRevs = db
+    .prepare(
+      `SELECT bucket, rev FROM telemetry_rollup_1m WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to ORDER BY bucket`,
+    )
+    .raw(true);
+  const selectCoarseRun = db
+    .prepare(
+      `SELECT bucket, agg FROM telemetry_rollup_1m WHERE vehicle_id = @vehicleId AND bucket >= @from AND bucket < @to ORDER BY bucket`,
+    )
+    .raw(true);
   const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
   const mergeQueries = new Map<
     string,
-    { rollups: Database.Statement; coarse: Database.Statement; frames: Database.Statement }
+    {
+      rollups: Database.Statement;
+      coarse: Database.Statement;
+      frames: Database.Statement;
+    }
   >();
 
   const toStored = (row: Record<string, unknown>): StoredFrame => ({
@@ -206,50 +243,142 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
    * Buckets of whole intervals: rollups where the vehicle's mark allows, frames elsewhere, merged
    * per bucket. One read transaction, so the mark, the rollups and the frames are one snapshot.
    */
-  const readAligned = db.transaction((out: Series, q: SeriesQuery, fields: NumericFieldPath[], g: Bucketing) => {
-    const mark = (selectRolledTo.get(q.vehicleId) as number | undefined) ?? -Infinity;
-    const stmt = mergeQuery(fields);
-    const acc = new BucketAccumulator(fields, g);
-    const end = q.to + 1;
-    // minute buckets: the whole minutes below the mark's minute from the minute rollups, the rest as below
-    let ranges: [number, number][] = [[q.from, end]];
-    if (g.level === ROLLUP_COARSE_MS) {
-      const a = Math.ceil(q.from / ROLLUP_COARSE_MS) * ROLLUP_COARSE_MS;
-      const z = Math.min(coarseInterval(end), coarseInterval(mark));
-      if (z > a) {
-        acc.addRollups(stmt.coarse.all({ vehicleId: q.vehicleId, from: a, to: z }) as [number, Buffer][]);
-        ranges = (
-          [
-            [q.from, a],
-            [z, end],
-          ] as [number, number][]
-        ).filter(([x, y]) => y > x);
+  const readAligned = db.transaction(
+    (out: Series, q: SeriesQuery, fields: NumericFieldPath[], g: Bucketing, middle?: Middle): number => {
+      const mark = (selectRolledTo.get(q.vehicleId) as number | undefined) ?? -Infinity;
+      const stmt = mergeQuery(fields);
+      const acc = new BucketAccumulator(fields, g);
+      const end = q.to + 1;
+      // minute buckets: the whole minutes below the mark's minute from the minute rollups, the rest as below
+      let ranges: [number, number][] = [[q.from, end]];
+      let split = q.from;
+      if (g.level === ROLLUP_COARSE_MS) {
+        const a = Math.ceil(q.from / ROLLUP_COARSE_MS) * ROLLUP_COARSE_MS;
+        const z = Math.min(coarseInterval(end), coarseInterval(mark));
+        if (z > a) {
+          const range = { vehicleId: q.vehicleId, from: a, to: z };
+          // the caller writes the minutes itself (series-bytes.ts): one bucket per row, in minute order
+          if (middle) readMiddle(middle, range);
+          else acc.addRollups(stmt.coarse.all(range) as [number, Buffer][]);
+          split = a;
+          ranges = (
+            [
+              [q.from, a],
+              [z, end],
+            ] as [number, number][]
+          ).filter(([x, y]) => y > x);
+        }
+      }
+      for (const [x, y] of ranges) {
+        const parts = splitRange(x, y - 1, mark);
+        if (parts.rollups)
+          acc.addRollups(
+            stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
+              number,
+              Buffer,
+            ][],
+          );
+        for (const [from, to] of parts.frames)
+          acc.addFrames(
+            stmt.frames.all({
+              vehicleId: q.vehicleId,
+              start: g.start,
+              width: g.width,
+              from,
+              to,
+              fromSlot: slotOf(from),
+              toSlot: slotOf(to),
+            }) as (number | null)[][],
+          );
+      }
+      acc.emit(out);
+      return split;
+    },
+  );
+
+  /**
+   * The minute rows of `range` for series-bytes.ts: every row's minute and revision, and the
+   * aggregates of those whose text it does not keep, read in runs of neighbouring rows.
+   */
+  function readMiddle(middle: Middle, range: { vehicleId: string; from: number; to: number }): void {
+    const { rows } = middle;
+    for (const [minute, rev] of selectCoarseRevs.all(range) as [number, number | null][]) {
+      rows.minutes.push(minute);
+      rows.revs.push(rev ?? NaN);
+      rows.blobs.push(undefined);
+    }
+    const want = middle.missing(rows.minutes, rows.revs);
+    for (let i = 0; i < want.length;) {
+      let z = i + 1;
+      while (z < want.length && want[z] === want[z - 1]! + 1) z++;
+      const first = want[i]!;
+      const blobs = selectCoarseRun.all({
+        vehicleId: range.vehicleId,
+        from: rows.minutes[first]!,
+        to: rows.minutes[want[z - 1]!]! + 1,
+      }) as [number, Buffer][];
+      // the same snapshot: the run's rows, in the same order
+      for (let k = first, b = 0; b < blobs.length; b++) {
+        const [minute, blob] = blobs[b]!;
+        while (rows.minutes[k]! < minute) k++;
+        if (rows.minutes[k] === minute) rows.blobs[k] = blob;
+      }
+      i = z;
+    }
+  }
+
+  /**
+   * A series as `series` answers it; for one point per whole minute, with `middle`, the minute
+   * rollups of the whole minutes below the mark are left to the caller (pushed to `middle`, in
+   * order) and the points before `split` come before them.
+   */
+  function readSeries(q: SeriesQuery, middle?: Middle): { out: Series; split: number; minutes: boolean } {
+    const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
+    const slots = [slotOf(q.from), slotOf(q.to)] as const;
+    const n = (countRange.get(q.vehicleId, ...slots, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
+    const out = emptySeries(q, fields);
+    if (n <= q.maxPoints) {
+      const rows = selectFrames.all(q.vehicleId, ...slots, q.from, q.to, n) as Record<string, unknown>[];
+      for (const row of rows) {
+        out.ts.push(Number(row.ts));
+        out.count.push(1);
+        for (const f of fields) {
+          const v = row[columnOf(f)] as number | null;
+          const s = out.fields[f]!;
+          s.min.push(v);
+          s.max.push(v);
+          s.avg.push(v);
+        }
+      }
+      return { out, split: q.from, minutes: false };
+    }
+    const g = bucketing(q.from, q.to, q.maxPoints);
+    out.bucketMs = g.width;
+    if (g.aligned) {
+      const minutes = middle !== undefined && g.level === ROLLUP_COARSE_MS && g.width === ROLLUP_COARSE_MS;
+      return { out, split: readAligned(out, q, fields, g, minutes ? middle : undefined), minutes };
+    }
+    const bucket = g.width;
+    const rows = bucketQuery(fields).all({
+      vehicleId: q.vehicleId,
+      from: q.from,
+      to: q.to,
+      fromSlot: slots[0],
+      toSlot: slots[1],
+      bucket,
+    }) as Record<string, number | null>[];
+    for (const row of rows) {
+      out.ts.push(q.from + Number(row.b) * bucket);
+      out.count.push(Number(row.n));
+      for (const f of fields) {
+        const s = out.fields[f]!;
+        s.min.push(row[`${f}:min`] ?? null);
+        s.max.push(row[`${f}:max`] ?? null);
+        s.avg.push(row[`${f}:avg`] ?? null);
       }
     }
-    for (const [x, y] of ranges) {
-      const parts = splitRange(x, y - 1, mark);
-      if (parts.rollups)
-        acc.addRollups(
-          stmt.rollups.all({ vehicleId: q.vehicleId, from: parts.rollups[0], to: parts.rollups[1] }) as [
-            number,
-            Buffer,
-          ][],
-        );
-      for (const [from, to] of parts.frames)
-        acc.addFrames(
-          stmt.frames.all({
-            vehicleId: q.vehicleId,
-            start: g.start,
-            width: g.width,
-            from,
-            to,
-            fromSlot: slotOf(from),
-            toSlot: slotOf(to),
-          }) as (number | null)[][],
-        );
-    }
-    acc.emit(out);
-  });
+    return { out, split: q.from, minutes: false };
+  }
 
   let closed = false;
   const guard = () => {
@@ -312,51 +441,22 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
     },
     async series(q): Promise<Series> {
       guard();
+      return readSeries(q).out;
+    },
+    async seriesBytes(q): Promise<Buffer | undefined> {
+      guard();
       const fields = q.fields?.length ? q.fields : NUMERIC_FIELD_PATHS;
-      const slots = [slotOf(q.from), slotOf(q.to)] as const;
-      const n = (countRange.get(q.vehicleId, ...slots, q.from, q.to, q.maxPoints + 1) as { n: number }).n;
-      const out = emptySeries(q, fields);
-      if (n <= q.maxPoints) {
-        const rows = selectFrames.all(q.vehicleId, ...slots, q.from, q.to, n) as Record<string, unknown>[];
-        for (const row of rows) {
-          out.ts.push(Number(row.ts));
-          out.count.push(1);
-          for (const f of fields) {
-            const v = row[columnOf(f)] as number | null;
-            const s = out.fields[f]!;
-            s.min.push(v);
-            s.max.push(v);
-            s.avg.push(v);
-          }
-        }
-        return out;
-      }
+      // one point per minute only (the series' other shapes go the Series way); the same field twice neither
       const g = bucketing(q.from, q.to, q.maxPoints);
-      out.bucketMs = g.width;
-      if (g.aligned) {
-        readAligned(out, q, fields, g);
-        return out;
-      }
-      const bucket = g.width;
-      const rows = bucketQuery(fields).all({
-        vehicleId: q.vehicleId,
-        from: q.from,
-        to: q.to,
-        fromSlot: slots[0],
-        toSlot: slots[1],
-        bucket,
-      }) as Record<string, number | null>[];
-      for (const row of rows) {
-        out.ts.push(q.from + Number(row.b) * bucket);
-        out.count.push(Number(row.n));
-        for (const f of fields) {
-          const s = out.fields[f]!;
-          s.min.push(row[`${f}:min`] ?? null);
-          s.max.push(row[`${f}:max`] ?? null);
-          s.avg.push(row[`${f}:avg`] ?? null);
-        }
-      }
-      return out;
+      if (g.level !== ROLLUP_COARSE_MS || g.width !== ROLLUP_COARSE_MS || new Set(fields).size !== fields.length)
+        return undefined;
+      const middle: Middle = {
+        rows: { minutes: [], revs: [], blobs: [] },
+        missing: (minutes, revs) => minuteText.missing(q.vehicleId, fields, minutes, revs),
+      };
+      const { out, split, minutes } = readSeries(q, middle);
+      if (!minutes) return Buffer.from(seriesJson(out));
+      return minuteText.write(out, middle.rows, split) ?? Buffer.from(seriesJson(readSeries(q).out));
     },
     async count(vehicleId) {
       guard();
@@ -384,9 +484,11 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       guard();
       return writer.stats();
     },
+    seriesBytesStats: () => minuteText.stats(),
     async close() {
       if (closed) return;
       closed = true;
+      minuteText.clear();
       // the writer first: its last connection to close checkpoints and removes the WAL
       await writer.close().catch(() => undefined);
       db.close();

@@ -60,6 +60,12 @@ export interface TelemetryStore {
    */
   latestMany(vehicleIds: readonly string[]): Promise<Map<string, StoredFrame>>;
   series(query: SeriesQuery): Promise<Series>;
+  /**
+   * Optional: the JSON bytes of `series(query)` as telemetry/series-json.ts writes them, where the
+   * store has a faster way for the query's shape (the SQLite store: one point per minute,
+   * telemetry/series-bytes.ts); undefined where it has none (ask `series`).
+   */
+  seriesBytes?(query: SeriesQuery): Promise<Buffer | undefined>;
   count(vehicleId?: string): Promise<number>;
   /** Retention: deletes frames with ts before `ts`; returns how many went. */
   deleteOlderThan(ts: number): Promise<number>;

@@ -54,7 +54,7 @@ export interface WebDeps {
   vehicles: VehicleRegistry;
   customers: Customers;
   presence: Pick<PresenceStore, 'get' | 'all'>;
-  telemetry: Pick<TelemetryStore, 'latestMany' | 'series'>;
+  telemetry: Pick<TelemetryStore, 'latestMany' | 'series' | 'seriesBytes'>;
   diagnostics: {
     alarms: Alarms;
     tickets: TicketService;

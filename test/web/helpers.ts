@@ -25,6 +25,7 @@ import { createCustomers } from '../../registry/customers.ts';
 import { createPresenceStore } from '../../registry/presence.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
+import type { TelemetryStore } from '../../telemetry/store.ts';
 import { createResourceRegister } from '../../resources/register.ts';
 import { createCommandPolicy } from '../../commands/policy.ts';
 import { createCommandService } from '../../commands/service.ts';
@@ -115,6 +116,8 @@ export async function startWeb(
     seed?: boolean;
     /** Settings of the diagnostics and notifications stage (platform/config.ts names). */
     env?: Record<string, string>;
+    /** The telemetry store (default: in memory); the caller closes one it gives. */
+    telemetry?: TelemetryStore;
   } = {},
 ) {
   let clock = Date.UTC(2026, 10, 27, 8, 0, 0);
@@ -123,7 +126,7 @@ export async function startWeb(
   const log = opts.log ?? pino({ level: 'silent' });
   const bus = createInProcessBus<PlatformEvents>(log);
   const counters = createCounters();
-  const telemetry = createMemoryTelemetryStore();
+  const telemetry = opts.telemetry ?? createMemoryTelemetryStore();
   const vehicles = createVehicleRegistry({ db, now });
   const customers = createCustomers({ db, now });
   const presence = createPresenceStore({ db }, { flushMs: 1 });

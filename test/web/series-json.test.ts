@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { NUMERIC_FIELD_PATHS } from '../../protocol/index.ts';
 import { emptySeries, type Series } from '../../telemetry/store.ts';
 import { seriesOut } from '../../web/schemas.ts';
-import { seriesJson, seriesSerializerCompiler } from '../../web/series-json.ts';
+import { seriesJson } from '../../telemetry/series-json.ts';
+import { seriesSerializerCompiler } from '../../web/series-json.ts';
 
 /** What every other route writes: the zod serializer of the response schema. */
 const zodJson = serializerCompiler({ schema: seriesOut, method: 'GET', url: '/t', httpStatus: '200' });

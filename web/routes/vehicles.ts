@@ -155,7 +155,7 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
           response: { 200: seriesOut, ...errors(400, ...AUTHED, 404) },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const me = who(req);
         const v = await tenancy.vehicle(me, req.params.id);
         const to = req.query.to ?? ctx.now();
@@ -175,13 +175,18 @@ export function vehicleRoutes(ctx: WebContext): FastifyPluginAsyncZod {
             { vehicleId: v.id, from, to, maxPoints: req.query.maxPoints },
             fields ?? NUMERIC_FIELD_PATHS,
           );
-        return deps.telemetry.series({
+        const query = {
           vehicleId: v.id,
           from: since !== undefined ? Math.max(from, since) : from,
           to,
           maxPoints: req.query.maxPoints,
           ...(fields ? { fields } : {}),
-        });
+        };
+        // a day in minute points: the store writes the JSON itself, its closed minutes kept as text
+        // between queries (telemetry/series-bytes.ts; the same bytes the serializer writes)
+        const bytes = await deps.telemetry.seriesBytes?.(query);
+        if (bytes) return reply.type('application/json; charset=utf-8').send(bytes as never);
+        return deps.telemetry.series(query);
       },
     );
 
