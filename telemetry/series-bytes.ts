@@ -21,7 +21,9 @@ import type { Series } from './store.ts';
  * aggregates (a day's 1,440 BLOBs took 2–5 ms to read); a row with the same minute and revision as
  * a kept one is copied from the kept bytes (runs of them at once) instead of written as text again.
  * A row written again (a late frame merged into its minute, retention's edge) has a new revision,
- * and a row without one (from before revisions) is never taken from kept text.
+ * and a row without one (from before revisions) is never taken from kept text. So every write of a
+ * minute row must give it a new revision (`ROLLUP_SQL.coarsePut` does, for the compactor and the
+ * retention edge alike); a row changed with its old revision would be answered from stale text.
  *
  * A value that JSON cannot hold (not finite where a number is due) makes `write` answer
  * `undefined`: the caller then goes the Series way, whose check refuses it with its own error.
