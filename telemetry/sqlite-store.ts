@@ -201,11 +201,7 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
   const selectRolledTo = db.prepare(`SELECT rolled_to FROM telemetry_rollup_state WHERE vehicle_id = ?`).pluck();
   const mergeQueries = new Map<
     string,
-    {
-      rollups: Database.Statement;
-      coarse: Database.Statement;
-      frames: Database.Statement;
-    }
+    { rollups: Database.Statement; coarse: Database.Statement; frames: Database.Statement }
   >();
 
   const toStored = (row: Record<string, unknown>): StoredFrame => ({
