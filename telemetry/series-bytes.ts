@@ -69,7 +69,8 @@ const FIELD_INDEX = new Map(FIELD_COLUMNS.map((f, i) => [f.path, i]));
 /** The longest text of a finite double (`-1.2345678901234567e-308`) and its comma. */
 const MAX_VALUE_BYTES = 25;
 
-const text = (v: number): string => (v !== v ? 'null' : String(v));
+/** A value's JSON text: null for null and for NaN (how the middle's values hold null). */
+const text = (v: number | null): string => (v === null || v !== v ? 'null' : String(v));
 
 export function createSeriesBytes(options: SeriesBytesOptions = {}) {
   const budget = options.budgetBytes ?? DEFAULT_BUDGET;
@@ -180,8 +181,6 @@ export function createSeriesBytes(options: SeriesBytesOptions = {}) {
     }
     let copied = 0;
     for (let k = 0; k < n; k++) if (from[k]! >= 0) copied++;
-    stats.copied += copied;
-    stats.written += n - copied;
 
     // the edges' points, split around the middle
     const m = edges.ts.length;
@@ -197,6 +196,8 @@ export function createSeriesBytes(options: SeriesBytesOptions = {}) {
     if (columns[0]!.includes(null) || columns[1]!.includes(null)) return undefined;
     let before = 0;
     while (before < m && edges.ts[before]! < split) before++;
+    stats.copied += copied;
+    stats.written += n - copied;
 
     // the bytes: an upper bound first, then the text; the kept runs copied
     const prefixes = columnPrefixes(edges, fields);
@@ -211,7 +212,7 @@ export function createSeriesBytes(options: SeriesBytesOptions = {}) {
       const open = pos;
       const edge = columns[c]!;
       let piece: string[] = [];
-      for (let i = 0; i < before; i++) piece.push(edge[i] === null ? 'null' : String(edge[i]));
+      for (let i = 0; i < before; i++) piece.push(text(edge[i]!));
       if (piece.length) pos += out.write(piece.join(',') + ',', pos, 'latin1');
       const base = c * (n + 1);
       for (let k = 0; k < n;) {
@@ -242,7 +243,7 @@ export function createSeriesBytes(options: SeriesBytesOptions = {}) {
       }
       starts[base + n] = pos;
       piece = [];
-      for (let i = before; i < m; i++) piece.push(edge[i] === null ? 'null' : String(edge[i]));
+      for (let i = before; i < m; i++) piece.push(text(edge[i]!));
       if (piece.length) pos += out.write(piece.join(',') + ',', pos, 'latin1');
       // the last value's comma closes the array; an empty array has none
       if (pos > open) pos--;
