@@ -22,7 +22,6 @@ import { createConfirmations } from '../ingest/confirmations.ts';
 import type { RecordsDb } from '../records/db.ts';
 import { createDeadLetterLog } from '../records/dead-letters.ts';
 import { createVehicleEventLog } from '../records/vehicle-events.ts';
-import { createConfirmationStore } from '../records/telemetry-confirmations.ts';
 import { createRegistryAuthenticator } from '../registry/authenticator.ts';
 import { createRegistryWatcher } from '../registry/changes.ts';
 import { createPresenceStore } from '../registry/presence.ts';
@@ -47,7 +46,7 @@ import { tlsFileList, tlsFiles, watchTlsFiles } from './tls-files.ts';
 import { createInfluxEvents } from './influx-events.ts';
 import { photoDir } from './data-files.ts';
 import { openRecords } from './records.ts';
-import { frameExportOf, openTelemetry } from './telemetry.ts';
+import { confirmationMarksOf, frameExportOf, openTelemetry } from './telemetry.ts';
 import { createInfluxExport, influxWriter } from '../telemetry/influx-export.ts';
 import { createStock } from '../resources/stock/stock.ts';
 import { ledgerReportParts } from './report-parts.ts';
@@ -333,7 +332,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const confirmations = createConfirmations(
     {
       bus,
-      store: createConfirmationStore({ db: records }),
+      store: confirmationMarksOf(telemetry, { records, log: log.child({ module: 'confirmations' }), now }),
       publish: (vehicleId, kind, payload) => broker.publishToVehicle(vehicleId, kind, payload),
       log: log.child({ module: 'confirmations' }),
       counters,

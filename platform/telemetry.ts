@@ -3,6 +3,8 @@ import { fileCursor, type ExportCursor, type ExportSource } from '../telemetry/i
 import { openPostgresTelemetryStore, type PostgresTelemetryStore } from '../telemetry/postgres-store.ts';
 import { createSqliteTelemetryStore, type SqliteTelemetryStore } from '../telemetry/sqlite-store.ts';
 import type { TelemetryStore } from '../telemetry/store.ts';
+import type { RecordsDb } from '../records/db.ts';
+import { createConfirmationStore, type ConfirmationStore } from '../records/telemetry-confirmations.ts';
 import type { PlatformConfig } from './config.ts';
 import { influxCursorFile, telemetryFile } from './data-files.ts';
 
@@ -63,4 +65,40 @@ export function frameExportOf(
       cursor: fileCursor(influxCursorFile(config.dataDir)),
     } as { source: ExportSource<unknown>; cursor: ExportCursor<unknown> };
   return undefined;
+}
+
+/**
+ * Where the delivery confirmations' marks are kept: in telemetry.db when the telemetry is embedded
+ * (its writer thread saves them, after their frames: telemetry/confirmation-marks.ts), else in the
+ * records store. An installation that kept them in records.db before gets them carried over when
+ * they are first loaded (the platform's start): copied unless telemetry.db holds marks already, then
+ * removed from records.db, so that a stale copy is never read again.
+ */
+export function confirmationMarksOf(
+  telemetry: TelemetryStore,
+  deps: { records: RecordsDb; log: Logger; now: () => number },
+): ConfirmationStore {
+  const { log } = deps;
+  const inRecords = createConfirmationStore({ db: deps.records });
+  if (!('confirmations' in telemetry)) return inRecords;
+  const marks = (telemetry as SqliteTelemetryStore).confirmations;
+  return {
+    async load() {
+      const old = await inRecords.load();
+      if (old.length) {
+        const kept = await marks.load();
+        if (kept.length === 0) await marks.save(old, deps.now());
+        await inRecords.clear();
+        log.info(
+          { marks: old.length, carried: kept.length === 0 },
+          kept.length === 0
+            ? 'confirmation marks moved from records.db to telemetry.db'
+            : 'confirmation marks left in records.db removed (telemetry.db holds its own)',
+        );
+      }
+      return marks.load();
+    },
+    save: (rows, at) => marks.save(rows, at),
+    remove: (vehicleId) => marks.remove(vehicleId),
+  };
 }

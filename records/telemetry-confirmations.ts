@@ -33,8 +33,12 @@ function upsertJson(dialect: 'sqlite' | 'postgres', json: string, at: number) {
         ON CONFLICT (vehicle_id) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, updated_at = excluded.updated_at`;
 }
 
-/** The confirmation marks in the records store (`telemetry_confirmations`), one row per vehicle. */
-export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationStore {
+/**
+ * The confirmation marks in the records store (`telemetry_confirmations`), one row per vehicle: where
+ * they are kept when the telemetry is on PostgreSQL. With the embedded telemetry they are in
+ * telemetry.db (telemetry/confirmation-marks.ts); `clear` empties this table once they were carried there.
+ */
+export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationStore & { clear(): Promise<void> } {
   const { db } = deps;
   const dialect = recordsDialect(db);
   if (!dialect)
@@ -50,6 +54,9 @@ export function createConfirmationStore(deps: { db: RecordsDb }): ConfirmationSt
     },
     async remove(vehicleId) {
       await db.deleteFrom('telemetry_confirmations').where('vehicle_id', '=', vehicleId).execute();
+    },
+    async clear() {
+      await db.deleteFrom('telemetry_confirmations').execute();
     },
   };
 }

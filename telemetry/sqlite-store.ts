@@ -26,6 +26,13 @@ import {
   type StoredFrame,
   type TelemetryStore,
 } from './store.ts';
+import {
+  CONFIRMATION_SCHEMA,
+  marksJson,
+  prepareMarkWrites,
+  readMarks,
+  type ConfirmationMarks,
+} from './confirmation-marks.ts';
 import { createSeriesBytes, type MinuteRows, type SeriesBytesStats } from './series-bytes.ts';
 import { seriesJson } from './series-json.ts';
 import { startSqliteWriterThread, type SqliteWriter } from './sqlite-writer-thread.ts';
@@ -92,6 +99,11 @@ export interface SqliteTelemetryStore extends TelemetryStore {
   seriesBytes(query: SeriesQuery): Promise<Buffer | undefined>;
   /** How often the day chart's minutes were copied from kept text or written again (series-bytes.ts). */
   seriesBytesStats(): SeriesBytesStats;
+  /**
+   * The delivery confirmations' marks, kept in this file beside the frames (confirmation-marks.ts):
+   * saved by the writer (the thread: no fsync on the caller's thread), read on the caller's connection.
+   */
+  readonly confirmations: ConfirmationMarks;
 }
 
 /** The pragmas of every connection to the file, the writer thread's too, applied in order. */
@@ -127,6 +139,7 @@ const TELEMETRY_SCHEMA = `
   ${SLOT_SCHEMA}
   CREATE INDEX IF NOT EXISTS telemetry_ts ON telemetry (ts);
   ${ROLLUP_SCHEMA}
+  ${CONFIRMATION_SCHEMA}
 `;
 
 /**
@@ -481,6 +494,20 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
       return writer.stats();
     },
     seriesBytesStats: () => minuteText.stats(),
+    confirmations: {
+      async load() {
+        guard();
+        return readMarks(db);
+      },
+      async save(rows, at) {
+        guard();
+        if (rows.length) await writer.saveMarks(marksJson(rows), at);
+      },
+      async remove(vehicleId) {
+        guard();
+        await writer.removeMark(vehicleId);
+      },
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -499,7 +526,10 @@ export function createSqliteTelemetryStore(options: SqliteTelemetryOptions): Sql
  */
 function inlineWriter(db: Database.Database): SqliteWriter {
   const writes = prepareFrameWrites(db);
+  const marks = prepareMarkWrites(db);
   return {
+    saveMarks: async (json, at) => marks.save(json, at),
+    removeMark: async (vehicleId) => marks.remove(vehicleId),
     insert: async (rows) => Array.from(writes.insert(rows).inserted, (flag) => flag === 1),
     deleteChunk: async (ts, limit) => writes.deleteChunk(ts, limit),
     trimRollups: async (ts, limit) => writes.trimRollups(ts, limit),

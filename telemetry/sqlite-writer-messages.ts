@@ -26,6 +26,10 @@ export interface WriterOperations {
   trim: { request: { ts: number; limit: number }; reply: { changes: number } };
   /** Rolls up every closed interval now. */
   compact: { request: NoFields; reply: NoFields };
+  /** Upserts confirmation marks (confirmation-marks.ts) in one transaction; answers after COMMIT. */
+  saveMarks: { request: { json: string; at: number }; reply: NoFields };
+  /** Deletes a vehicle's confirmation mark. */
+  removeMark: { request: { vehicleId: string }; reply: NoFields };
   /** What the thread measured since it started (cumulative: read twice, take the difference). */
   stats: { request: NoFields; reply: { stats: WriterStats } };
   /** Closes the connection; the thread ends after answering. */
@@ -57,4 +61,6 @@ export interface WriterStats {
   checkpointedPages: number;
   /** One rolling-up turn (telemetry/rollup-compactor.ts). */
   rollupTurn: FineHistogramSnapshot;
+  /** One save of confirmation marks: the upsert and its COMMIT with the fsync (confirmation-marks.ts). */
+  marksSave: FineHistogramSnapshot;
 }

@@ -21,6 +21,9 @@ export interface SqliteWriter {
   trimRollups(ts: number, limit: number): Promise<number>;
   /** Rolls up every closed interval now (the writer thread also does so on its own every few seconds). */
   compactRollups(): Promise<void>;
+  /** Upserts confirmation marks (confirmation-marks.ts marksJson) in one transaction; resolves after COMMIT. */
+  saveMarks(json: string, at: number): Promise<void>;
+  removeMark(vehicleId: string): Promise<void>;
   /** The writer thread's timings (undefined for the inline writer, which measures nothing). */
   stats(): Promise<WriterStats | undefined>;
   close(): Promise<void>;
@@ -119,6 +122,12 @@ export function startSqliteWriterThread(options: WriterThreadData): SqliteWriter
     },
     async compactRollups() {
       await call('compact', {});
+    },
+    async saveMarks(json, at) {
+      await call('saveMarks', { json, at });
+    },
+    async removeMark(vehicleId) {
+      await call('removeMark', { vehicleId });
     },
     async stats() {
       return (await call('stats', {})).stats;

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createFineHistogram } from '../core/fine-histogram.ts';
+import { prepareMarkWrites } from './confirmation-marks.ts';
 import { prepareFrameWrites } from './frame-writes.ts';
 import { startRollupCompactor } from './rollup-compactor.ts';
 import { ROLLUP_GRACE_MS, ROLLUP_INTERVAL_MS, ROLLUP_STEP_FRAMES, ROLLUP_STEP_MS, ROLLUP_TURN_MS } from './rollup.ts';
@@ -19,7 +20,13 @@ const db = new Database(data.file);
 for (const p of data.pragmas) db.pragma(p);
 if (data.checkpointEveryMs !== undefined) db.pragma('wal_autocheckpoint = 0');
 const writes = prepareFrameWrites(db);
-const timings = { commit: createFineHistogram(), checkpoint: createFineHistogram(), rollupTurn: createFineHistogram() };
+const marks = prepareMarkWrites(db);
+const timings = {
+  commit: createFineHistogram(),
+  checkpoint: createFineHistogram(),
+  rollupTurn: createFineHistogram(),
+  marksSave: createFineHistogram(),
+};
 let checkpointedPages = 0;
 const compactor = startRollupCompactor(db, {
   graceMs: ROLLUP_GRACE_MS,
@@ -82,6 +89,7 @@ function handle(m: WriterRequest): void {
           checkpoint: timings.checkpoint.snapshot(),
           checkpointedPages,
           rollupTurn: timings.rollupTurn.snapshot(),
+          marksSave: timings.marksSave.snapshot(),
         },
       });
     case 'delete': {
@@ -90,6 +98,18 @@ function handle(m: WriterRequest): void {
       compactor.deleted(m.ts);
       return reply({ id: m.id, changes });
     }
+    case 'saveMarks': {
+      const started = performance.now();
+      marks.save(m.json, m.at);
+      timings.marksSave.record(performance.now() - started);
+      written = true;
+      reply({ id: m.id });
+      return maybeCheckpoint();
+    }
+    case 'removeMark':
+      written = true;
+      marks.remove(m.vehicleId);
+      return reply({ id: m.id });
     case 'trim':
       return reply({ id: m.id, changes: writes.trimRollups(m.ts, m.limit) });
     case 'compact':

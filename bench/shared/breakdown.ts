@@ -34,6 +34,8 @@ export interface Breakdown {
   checkpoint: HistogramSummary | null;
   /** Writer thread: rolling-up turns. */
   rollupTurn: HistogramSummary | null;
+  /** Writer thread: saves of the confirmation marks (upsert and COMMIT with its fsync). */
+  marksSave: HistogramSummary | null;
   /** Main thread's top self-time functions in the profiled stretch (`profiledHow`: the window, or the 5 s after it). */
   profile: ProfileSummary | null;
   /**
@@ -55,6 +57,8 @@ interface RuntimeMetrics {
     commit: FineHistogramSnapshot;
     checkpoint: FineHistogramSnapshot;
     rollupTurn: FineHistogramSnapshot;
+    /** Absent from a platform that saved the marks in records.db, on its main thread. */
+    marksSave?: FineHistogramSnapshot;
   };
 }
 
@@ -170,6 +174,7 @@ export async function beginBreakdown(
         commit: d((r) => r.telemetryWriter?.commit),
         checkpoint: d((r) => r.telemetryWriter?.checkpoint),
         rollupTurn: d((r) => r.telemetryWriter?.rollupTurn),
+        marksSave: d((r) => r.telemetryWriter?.marksSave),
         profile: profiled?.profile ?? null,
         busy: profiled?.busy ?? null,
         profiledHow: profiled?.how ?? null,
@@ -194,6 +199,7 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
     `  writer thread commits          ${hist(b.commit, ' commits')}`,
     `  writer thread checkpoints      ${hist(b.checkpoint, ' checkpoints')}`,
     `  writer thread rollup turns     ${hist(b.rollupTurn, ' turns')}`,
+    `  writer thread marks saves      ${hist(b.marksSave, ' saves')}`,
   ];
   if (b.profile) {
     lines.push(
@@ -223,6 +229,7 @@ export function breakdownJson(b: Breakdown) {
     commit: b.commit,
     checkpoint: b.checkpoint,
     rollupTurn: b.rollupTurn,
+    marksSave: b.marksSave,
     profiled: b.profiledHow,
     profileIdlePct: b.profile?.idlePct ?? null,
     topSelf: b.profile?.top.map((f) => [f.fn, f.pct] as const) ?? null,
