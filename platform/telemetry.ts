@@ -70,9 +70,10 @@ export function frameExportOf(
 /**
  * Where the delivery confirmations' marks are kept: in telemetry.db when the telemetry is embedded
  * (its writer thread saves them, after their frames: telemetry/confirmation-marks.ts), else in the
- * records store. An installation that kept them in records.db before gets them carried over when
- * they are first loaded (the platform's start): copied unless telemetry.db holds marks already, then
- * removed from records.db, so that a stale copy is never read again.
+ * records store. An installation that kept them in the records store before (records.db, or the
+ * records on PostgreSQL) gets them carried over when they are first loaded (the platform's start):
+ * copied unless telemetry.db holds marks already, then removed there, so that a stale copy is never
+ * read again.
  */
 export function confirmationMarksOf(
   telemetry: TelemetryStore,
@@ -92,8 +93,8 @@ export function confirmationMarksOf(
         log.info(
           { marks: old.length, carried: kept.length === 0 },
           kept.length === 0
-            ? 'confirmation marks moved from records.db to telemetry.db'
-            : 'confirmation marks left in records.db removed (telemetry.db holds its own)',
+            ? 'confirmation marks moved from the records store to telemetry.db'
+            : 'confirmation marks left in the records store removed (telemetry.db holds its own)',
         );
       }
       return marks.load();

@@ -144,7 +144,7 @@ describe('where the platform keeps the marks (platform/telemetry.ts confirmation
       { vehicleId: 'V2', seq: 20, ts: 200 },
     ]);
     expect(await inRecords.load()).toEqual([]);
-    expect(logged).toContain('confirmation marks moved from records.db to telemetry.db');
+    expect(logged).toContain('confirmation marks moved from the records store to telemetry.db');
 
     await store.save([{ vehicleId: 'V1', seq: 11, ts: 110 }], 2);
     await store.remove('V2');
@@ -162,7 +162,7 @@ describe('where the platform keeps the marks (platform/telemetry.ts confirmation
     const store = confirmationMarksOf(telemetry, { records, log: log(), now });
     expect(await store.load()).toEqual([{ vehicleId: 'V1', seq: 50, ts: 500 }]);
     expect(await inRecords.load()).toEqual([]);
-    expect(logged).toContain('confirmation marks left in records.db removed (telemetry.db holds its own)');
+    expect(logged).toContain('confirmation marks left in the records store removed (telemetry.db holds its own)');
   });
 
   it('with another telemetry store (PostgreSQL, memory): in the records store', async () => {
