@@ -63,34 +63,22 @@ export function encodeRows(
   let n = 0;
   for (let r = 0; r < count; r++) {
     const { vehicleId, receivedAt, frame } = frames[r]!;
+    const m = frame.mains;
+    const g = frame.generator;
+    const c = frame.charging;
     // vehicle_id, seq, ts, received_at, source, sections, mains_present, generator_running, charging_engine_running, fields…
     texts[2 * r] = vehicleId;
     texts[2 * r + 1] = frame.source;
-    n = writeRowNumbers(numbers, n, receivedAt, frame);
+    numbers[n++] = frame.seq;
+    numbers[n++] = frame.ts;
+    numbers[n++] = receivedAt;
+    numbers[n++] = sectionsOf(frame);
+    numbers[n++] = m ? (m.present ? 1 : 0) : NaN;
+    numbers[n++] = g ? (g.running ? 1 : 0) : NaN;
+    numbers[n++] = c ? (c.engineRunning ? 1 : 0) : NaN;
+    for (let i = 0; i < FIELD_READERS.length; i++) numbers[n++] = orNaN(FIELD_READERS[i]!(frame));
   }
   return { count, numbers, texts };
-}
-
-/** How many numbers one row has in EncodedRows (ALL_COLUMNS but the text columns). */
-export const ROW_NUMBERS = NUMBER_COUNT;
-
-/**
- * Writes one frame's numbers, as encodeRows lays out a row, into `numbers` from `n` (NaN for null);
- * returns where the next row starts. Allocates nothing (the latest frames in memory are kept so).
- */
-export function writeRowNumbers(numbers: Float64Array, n: number, receivedAt: number, frame: TelemetryFrame): number {
-  const m = frame.mains;
-  const g = frame.generator;
-  const c = frame.charging;
-  numbers[n++] = frame.seq;
-  numbers[n++] = frame.ts;
-  numbers[n++] = receivedAt;
-  numbers[n++] = sectionsOf(frame);
-  numbers[n++] = m ? (m.present ? 1 : 0) : NaN;
-  numbers[n++] = g ? (g.running ? 1 : 0) : NaN;
-  numbers[n++] = c ? (c.engineRunning ? 1 : 0) : NaN;
-  for (let i = 0; i < FIELD_READERS.length; i++) numbers[n++] = orNaN(FIELD_READERS[i]!(frame));
-  return n;
 }
 
 /**
@@ -177,24 +165,4 @@ export function storedFromValues(values: readonly unknown[]): {
     receivedAt: Number(values[POSITION.received_at]),
     frame: buildFrame((position) => values[position]),
   };
-}
-
-/** Where each column of ALL_COLUMNS sits among a row's numbers (text columns: -1). */
-const NUMBER_AT = ALL_COLUMNS.map((_, p) =>
-  TEXT_COLUMNS.includes(p) ? -1 : p - TEXT_COLUMNS.filter((t) => t < p).length,
-);
-/** Where a row's seq, ts and receive time sit among its numbers. */
-export const ROW_AT = {
-  seq: NUMBER_AT[POSITION.seq]!,
-  ts: NUMBER_AT[POSITION.ts]!,
-  receivedAt: NUMBER_AT[POSITION.received_at]!,
-};
-
-/** Rebuilds a frame from one row's numbers as writeRowNumbers wrote them from `offset`, and its source. */
-export function frameFromRowNumbers(numbers: Float64Array, offset: number, source: string): TelemetryFrame {
-  return buildFrame((position) => {
-    if (position === POSITION.source) return source;
-    const v = numbers[offset + NUMBER_AT[position]!]!;
-    return v !== v ? null : v;
-  });
 }
