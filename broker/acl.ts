@@ -124,6 +124,17 @@ export function filterMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/**
+ * Whose telemetry a subscription filter can receive: every vehicle's (`'all'`, a wildcard where the
+ * vehicle id goes, or above it), the one vehicle's it names, or nobody's (`null`).
+ */
+export function telemetryReach(filter: string): 'all' | { vehicleId: string } | null {
+  const named = filter.split('/')[TOPIC_ROOT.split('/').length];
+  if (named === undefined || named === '+' || named === '#')
+    return filterMatches(filter, vehicleTopic('any', 'telemetry')) ? 'all' : null;
+  return filterMatches(filter, vehicleTopic(named, 'telemetry')) ? { vehicleId: named } : null;
+}
+
 /** A service's subscription: `$SYS/` (the broker's own), or vehicle topics of its scope. */
 function authorizeServiceSubscribe(
   principal: Extract<Principal, { kind: 'service' }>,

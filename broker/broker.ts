@@ -41,6 +41,7 @@ import { createPacketSizeGuard } from './packet-size.ts';
 import { createConnectionGuards, MAX_TOPIC_LEVELS } from './flow-control.ts';
 import { lightenParser, settleConnectedParser } from './idle-footprint.ts';
 import { createSessionStore } from './session-store.ts';
+import { createTelemetryListeners } from './telemetry-listeners.ts';
 
 export interface BrokerDeps {
   log: Logger;
@@ -176,6 +177,21 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       ? { mq: deps.sharedState.mq, persistence: deps.sharedState.persistence }
       : { persistence: createSessionStore() }),
   });
+  // one node: telemetry nobody subscribed to skips aedes' forwarding (telemetry-listeners.ts)
+  const telemetryListeners = deps.sharedState ? null : createTelemetryListeners();
+  /** Accepted messages nobody can hear: aedes' `publish` lets them go at once. */
+  const unheard = new WeakSet<object>();
+  if (telemetryListeners) {
+    const internals = aedes as unknown as {
+      publish(packet: PublishPacket, client: Client | null, done: (err?: Error | null) => void): void;
+    };
+    const publish = internals.publish.bind(aedes);
+    internals.publish = (packet, client, done) => {
+      if (!unheard.delete(packet)) return publish(packet, client, done);
+      counters.inc('mqtt.telemetry_unheard');
+      done(null);
+    };
+  }
   const guards = createConnectionGuards(
     {
       maxInflight: options.maxInflight,
@@ -440,14 +456,27 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       divert(packet);
       return callback(null);
     }
-    // The parser's payload is a view into the socket read it arrived in: a message kept afterwards
-    // (retained, queued for a subscriber, awaiting PUBREL) would keep that whole read in memory,
-    // tens of KiB for a few hundred bytes. Each message gets its own copy.
-    if (typeof packet.payload !== 'string' && packet.payload.byteLength < packet.payload.buffer.byteLength)
-      packet.payload = Buffer.from(packet.payload);
     // a topic too deep for the broker's router arrives under a placeholder: judge the one sent
     const topic = guards.originalTopic(packet) ?? packet.topic;
     const decision = authorizePublish(principal, topic);
+    // a vehicle's telemetry nobody subscribed to is stored and acknowledged, never forwarded
+    const vehicleMessage = decision.allow ? decision.vehicleMessage : undefined;
+    const unheardTelemetry =
+      vehicleMessage?.kind === 'telemetry' &&
+      packet.qos < 2 &&
+      !packet.retain &&
+      telemetryListeners !== null &&
+      !telemetryListeners.heard(vehicleMessage.vehicleId);
+    // The parser's payload is a view into the socket read it arrived in: a message kept afterwards
+    // (retained, queued for a subscriber, awaiting PUBREL) would keep that whole read in memory,
+    // tens of KiB for a few hundred bytes. Each such message gets its own copy; telemetry nobody
+    // hears is dropped once stored and acknowledged (it keeps its read only until then).
+    if (
+      !unheardTelemetry &&
+      typeof packet.payload !== 'string' &&
+      packet.payload.byteLength < packet.payload.buffer.byteLength
+    )
+      packet.payload = Buffer.from(packet.payload);
     if (!decision.allow) {
       counters.inc('mqtt.publish_denied', principal.id);
       if (principal.kind === 'vehicle') {
@@ -521,6 +550,7 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       .then((verdict) => {
         if (verdict.errors.length) sendErrors(decision.vehicleMessage!.vehicleId, verdict.errors);
         if (!verdict.forward) divert(packet);
+        else if (unheardTelemetry) unheard.add(packet);
         if (packet.qos > 0) {
           const waited = secondsSince(arrived);
           deps.histograms?.observe('mqtt.puback_latency', waited);
@@ -546,9 +576,15 @@ export function createBroker(deps: BrokerDeps, options: BrokerOptions) {
       return callback(null, null);
     }
     const { unitOf } = decision;
-    if (!unitOf) return callback(null, sub);
+    if (!unitOf) {
+      telemetryListeners?.granted(sub.topic);
+      return callback(null, sub);
+    }
     void inUnits(unitOf.vehicleId, unitOf.units).then((ok) => {
-      if (ok) return callback(null, sub);
+      if (ok) {
+        telemetryListeners?.granted(sub.topic);
+        return callback(null, sub);
+      }
       counters.inc('mqtt.subscribe_denied', client.id);
       log.warn(
         { clientId: client.id, topic: sub.topic },

@@ -4,8 +4,10 @@ import {
   authorizeSubscribe,
   authorizeWill,
   retainDecision,
+  telemetryReach,
   type Principal,
 } from '../../broker/acl.ts';
+import { createTelemetryListeners } from '../../broker/telemetry-listeners.ts';
 import { parseVehicleTopic, TOPIC_KINDS, vehicleTopic } from '../../protocol/index.ts';
 import { DEFAULT_SERVICE_SCOPE } from '../../registry/service-accounts.ts';
 
@@ -140,5 +142,41 @@ describe('retain rules', () => {
     // a will goes out when nobody is there to record it: never a command
     expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/commands', payload: '{}', retain: false })).toBe(false);
     expect(authorizeWill(svc, { topic: 'v1/vehicles/V1/errors', payload: '{}', retain: false })).toBe(true);
+  });
+});
+
+describe('whose telemetry a subscription can receive', () => {
+  it.each([
+    ['#', 'all'],
+    ['v1/#', 'all'],
+    ['v1/vehicles/#', 'all'],
+    ['v1/vehicles/+/telemetry', 'all'],
+    ['v1/vehicles/+/+', 'all'],
+    ['+/+/+/telemetry', 'all'],
+    ['v1/+/+/#', 'all'],
+    ['v1/vehicles/V1/telemetry', { vehicleId: 'V1' }],
+    ['v1/vehicles/V1/#', { vehicleId: 'V1' }],
+    ['v1/vehicles/V1/+', { vehicleId: 'V1' }],
+    ['+/+/V1/telemetry', { vehicleId: 'V1' }],
+    ['v1/vehicles/V1/commands', null],
+    ['v1/vehicles/+/status', null],
+    ['v1/vehicles/+/telemetry/x', null],
+    ['v1/vehicles/+', null],
+    ['v2/vehicles/+/telemetry', null],
+    ['$SYS/#', null],
+  ] as const)('%s → %j', (filter, reach) => {
+    expect(telemetryReach(filter)).toEqual(reach);
+  });
+
+  it('keeps what granted subscriptions can hear, for the life of the process', () => {
+    const listeners = createTelemetryListeners();
+    expect(listeners.heard('V1')).toBe(false);
+    listeners.granted('v1/vehicles/V1/commands');
+    listeners.granted('$SYS/#');
+    expect(listeners.heard('V1')).toBe(false);
+    listeners.granted('v1/vehicles/V1/#');
+    expect([listeners.heard('V1'), listeners.heard('V2')]).toEqual([true, false]);
+    listeners.granted('v1/vehicles/+/telemetry');
+    expect([listeners.heard('V1'), listeners.heard('V2')]).toEqual([true, true]);
   });
 });
