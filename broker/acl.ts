@@ -129,10 +129,15 @@ export function filterMatches(filter: string, topic: string): boolean {
  * vehicle id goes, or above it), the one vehicle's it names, or nobody's (`null`).
  */
 export function telemetryReach(filter: string): 'all' | { vehicleId: string } | null {
+  const named = namedVehicle(filter);
+  if (!filterMatches(filter, vehicleTopic(named ?? 'any', 'telemetry'))) return null;
+  return named === undefined ? 'all' : { vehicleId: named };
+}
+
+/** The vehicle id a filter names where the id goes (`v1/vehicles/{id}/…`); none behind a wildcard. */
+function namedVehicle(filter: string): string | undefined {
   const named = filter.split('/')[TOPIC_ROOT.split('/').length];
-  if (named === undefined || named === '+' || named === '#')
-    return filterMatches(filter, vehicleTopic('any', 'telemetry')) ? 'all' : null;
-  return filterMatches(filter, vehicleTopic(named, 'telemetry')) ? { vehicleId: named } : null;
+  return named && named !== '+' && named !== '#' ? named : undefined;
 }
 
 /** A service's subscription: `$SYS/` (the broker's own), or vehicle topics of its scope. */
@@ -144,8 +149,7 @@ function authorizeServiceSubscribe(
     return filter.startsWith('$SYS/') ? { allow: true } : { allow: false, reason: 'reserved topic' };
   const { scope } = principal;
   // the kinds this filter reaches, for the vehicle it names (or any, behind a wildcard)
-  const named = filter.split('/')[TOPIC_ROOT.split('/').length];
-  const probe = named && named !== '+' && named !== '#' ? named : 'any';
+  const probe = namedVehicle(filter) ?? 'any';
   const kinds = TOPIC_KINDS.filter((k) => filterMatches(filter, vehicleTopic(probe, k)));
   if (!kinds.length)
     return { allow: false, reason: `service account ${principal.id} may subscribe only under ${TOPIC_ROOT}/` };

@@ -4,9 +4,9 @@ import { telemetryReach } from './acl.ts';
  * Whether a vehicle's telemetry can reach anyone through this broker, so that a message nobody can
  * hear skips aedes' forwarding.
  *
- * aedes hands every accepted message on after its PUBACK: a copy as its own `Packet`, the retained
- * step, a look-up of the offline sessions subscribed to the topic and their queues, the emitter's
- * match of the live subscriptions, and a `publish` event. Telemetry is most of what vehicles send
+ * aedes hands every accepted message on (a QoS 1 one after its PUBACK): a copy as its own
+ * `Packet`, the retained step, a look-up of the offline sessions subscribed to the topic and their
+ * queues, the emitter's match of the live subscriptions, and a `publish` event. Telemetry is most of what vehicles send
  * and, as a rule, nobody subscribes to it over MQTT (ingest takes it in `authorizePublish`, the
  * consoles get it from the live layer): that is ≈ 70 MB of garbage in 10 s at 8,500 frames/s
  * (docs/benchmarks.md) for nothing.
