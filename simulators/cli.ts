@@ -8,6 +8,7 @@ import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fl
 import { createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
 import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
+import { RUN_FAILED_EXIT_CODE, runProblems } from './fleet/run-verdict.ts';
 import { formatStatus } from './fleet/status-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
@@ -35,6 +36,8 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --buffer-dir DIR        keep each gateway's store-and-forward buffer on disk here
   --buffer N              buffer capacity in frames per gateway (default ${GATEWAY_DEFAULTS.bufferCapacity})
   --duration S            wall-clock run time: seconds or 90s/5m/1h (default: until Ctrl-C)
+  --drain S               at the end, wait up to S seconds for buffered frames to be acknowledged
+                          (default 30)
   --speed X               simulated seconds per wall second (default 1); with X > 1 the run is
                           back-dated so that its last frame is stamped about now (the platform
                           refuses frames more than ${MAX_FUTURE_SKEW_MS / 60_000} min ahead of its clock)
@@ -49,7 +52,9 @@ Runs simulated vehicles (power-system model + reference gateway each) against an
   --platform URL          the platform's HTTP address for that (default http://127.0.0.1:$HTTP_PORT (8080))
   --inspect WS_URL        the platform's inspector (node --inspect; "Debugger listening on ws://…"):
                           the breakdown then also names the main thread's top self-time functions
-Ends with a line "summary {json}" on stdout.`;
+Ends with a line "summary {json}" on stdout. Exit code 0: the run worked; 3: frames were sampled
+but none was acknowledged, or frames went missing (the reasons on stderr); 2: a bad flag or
+scenario file; 1: anything else.`;
 
 class UsageError extends Error {}
 
@@ -109,6 +114,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       'buffer-dir': { type: 'string' },
       buffer: { type: 'string' },
       duration: { type: 'string' },
+      drain: { type: 'string' },
       speed: { type: 'string' },
       seed: { type: 'string', default: '42' },
       mode: { type: 'string', default: 'realistic' },
@@ -138,6 +144,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     10_000,
   );
   const tickMs = num(values['tick-ms'], '--tick-ms', FLEET_DEFAULTS.tickMs, 5, 5000);
+  const drainS = num(values.drain, '--drain', 30, 0, 3600);
   if (values.mode !== 'realistic' && values.mode !== 'load') throw new UsageError('--mode must be realistic or load');
   let durationS: number | null = null;
   if (values.duration !== undefined) {
@@ -273,8 +280,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   const atEnd = fleet.stats();
   const causes = probe ? await (await probe).end() : undefined;
   if (tty && !values.quiet) process.stderr.write('\n');
-  console.error(`${reason}; draining buffers (up to 30 s) and disconnecting…`);
-  const { drained } = await fleet.stop(30_000);
+  console.error(`${reason}; draining buffers (up to ${drainS} s) and disconnecting…`);
+  const { drained } = await fleet.stop(drainS * 1000);
   clearInterval(status);
   const s = fleet.stats();
   const wallS = (productionEnd - realStart) / 1000;
@@ -311,7 +318,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   if (causes) for (const line of breakdownLines(causes, '')) console.error(line);
   else if (!source) console.error('(no cause breakdown: give --metrics-token or METRICS_TOKEN, see --help)');
   console.log(`summary ${JSON.stringify(summary)}`);
-  return 0;
+  const problems = runProblems(s, broker);
+  for (const problem of problems) console.error(`run failed: ${problem}`);
+  return problems.length > 0 ? RUN_FAILED_EXIT_CODE : 0;
 }
 
 function round(v: number, d: number) {

@@ -280,6 +280,37 @@ describe('scenario files', () => {
     expect(r.stderr).toContain(`${path}: 1 problem(s):`);
     expect(r.stderr).toContain('scenario 0 (mains-outage): at: at must be seconds or a duration');
   });
+
+  it('npm run simulate against a broker nobody answers on ends with exit code 3, saying nothing was acknowledged', async () => {
+    const creds = file('creds.json', JSON.stringify({ vehicles: [{ id: 'SIM0001', secret: 'not-used-here' }] }));
+    const r = await run(
+      'simulators/cli.ts',
+      [
+        '--credentials',
+        creds,
+        '--vehicles',
+        '1',
+        '--rate',
+        '5',
+        '--duration',
+        '1',
+        '--drain',
+        '0',
+        '--quiet',
+        '--broker',
+        'mqtt://127.0.0.1:9',
+      ],
+      {},
+    );
+    expect(r.code, r.stderr).toBe(3);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('summary '));
+    const summary = JSON.parse(line!.slice('summary '.length)) as Record<string, number>;
+    expect(summary.framesSampled).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ framesAcked: 0, lost: 0, unacked: summary.framesSampled });
+    expect(r.stderr).toContain(
+      `run failed: no frame was acknowledged: ${summary.framesSampled} sampled by 1 vehicles, ${summary.connectFailures} failed connection attempts to mqtt://127.0.0.1:9`,
+    );
+  });
 });
 
 describe('configuration', () => {
