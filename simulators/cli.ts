@@ -311,10 +311,14 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     // from every vehicle connected to the end of production (what the breakdown covers)
     steadyP50AckMs: atEnd.steadyP50AckMs === null ? null : round(atEnd.steadyP50AckMs, 1),
     steadyP99AckMs: atEnd.steadyP99AckMs === null ? null : round(atEnd.steadyP99AckMs, 1),
+    p99AckMsBy10s: s.p99AckMsBy10s.map((v) => (v === null ? null : round(v, 1))),
     loopBusyPct: round((fleet.loop().busyMs / (wallS * 1000)) * 100, 1),
     rssMB: Math.round(process.memoryUsage().rss / 1e6),
     breakdown: causes ? breakdownJson(causes) : null,
   };
+  console.error(
+    `p99 publish→PUBACK by 10 s of the run (ms): ${summary.p99AckMsBy10s.map((v) => (v === null ? '-' : Math.round(v))).join(' ')}`,
+  );
   if (causes) for (const line of breakdownLines(causes, '')) console.error(line);
   else if (!source) console.error('(no cause breakdown: give --metrics-token or METRICS_TOKEN, see --help)');
   console.log(`summary ${JSON.stringify(summary)}`);

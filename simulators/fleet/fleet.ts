@@ -64,7 +64,16 @@ export interface FleetStats {
   /** The same over the acknowledgements since `markSteady()` (null before it, or none since). */
   steadyP50AckMs: number | null;
   steadyP99AckMs: number | null;
+  /**
+   * The p99 of the acknowledgements in each 10 s of the run since `start()` (null: none in it), so
+   * that a run's tail can be placed: the connect storm, or later. Kept for the first 2 h of a run.
+   */
+  p99AckMsBy10s: (number | null)[];
 }
+
+/** The span of `p99AckMsBy10s`' windows, and how many of them are kept (2 h). */
+export const ACK_WINDOW_MS = 10_000;
+const ACK_WINDOWS_KEPT = 720;
 
 /**
  * Many simulated vehicles in one process: a model and a reference gateway each, all driven by one
@@ -80,6 +89,9 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
   const latency = createLatencyHistogram();
   /** From `markSteady()` on (every vehicle connected): the PUBACK latency without the connect storm's. */
   let steady: ReturnType<typeof createLatencyHistogram> | null = null;
+  /** Per ACK_WINDOW_MS since start(): the PUBACK latency of that window. */
+  const windows: ReturnType<typeof createLatencyHistogram>[] = [];
+  let startedAt = 0;
   const jitter = createRandom(`${options.seed}:jitter`);
   const periodMs = 1000 / options.rateHz;
 
@@ -107,6 +119,8 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
         onAck: (ms, frames) => {
           latency.record(ms, frames);
           steady?.record(ms, frames);
+          const w = Math.floor((realNow() - startedAt) / ACK_WINDOW_MS);
+          if (w < ACK_WINDOWS_KEPT) (windows[w] ??= createLatencyHistogram()).record(ms, frames);
         },
         ...(deps.log ? { log: deps.log } : {}),
         ...(deps.connect ? { connect: deps.connect } : {}),
@@ -161,6 +175,7 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
     gateways,
     plan,
     start() {
+      startedAt = realNow();
       for (const g of gateways) g.start();
       tick(gateways);
       ticks++;
@@ -202,6 +217,7 @@ export function createFleet(deps: FleetDeps, options: FleetOptions) {
         p99AckMs: latency.percentile(99),
         steadyP50AckMs: steady?.percentile(50) ?? null,
         steadyP99AckMs: steady?.percentile(99) ?? null,
+        p99AckMsBy10s: Array.from(windows, (w) => w?.percentile(99) ?? null),
       };
       for (const g of gateways) {
         const x = g.stats();
