@@ -1,5 +1,5 @@
 import { PlatformError } from '../../core/errors.ts';
-import { inTransaction, type RecordsDb } from '../../records/db.ts';
+import { inTransaction, insertInChunks, type RecordsDb } from '../../records/db.ts';
 import type { Catalogue, Store } from './catalogue.ts';
 import { distanceKm, etas, type Eta, type Point, type Transport } from './geo.ts';
 import { balanceOf, balances, lockPosition, post, type Balance } from './ledger.ts';
@@ -106,6 +106,8 @@ export function createReservations(deps: {
    * raises the ticket's task once, and answers the ticket's task for the part (raised now or before).
    */
   shortageTask?: (input: { partNo: string; qty: number; ticketId: number }) => Promise<ShortageTaskRef | null>;
+  /** Resolves once the positions heard from telemetry so far are written (positions.ts), read before a vehicle's position. */
+  positionsWritten?: () => Promise<void>;
 }) {
   const { db, now, catalogue } = deps;
 
@@ -143,6 +145,7 @@ export function createReservations(deps: {
   async function originOf(ticket: StockTicket, near?: Point): Promise<(Point & { source: string }) | null> {
     if (near) return { ...near, source: 'given' };
     if (!ticket.vehicleId) return null;
+    await deps.positionsWritten?.();
     const r = await db
       .selectFrom('stock_vehicle_positions')
       .selectAll()
@@ -164,6 +167,32 @@ export function createReservations(deps: {
       .values({ vehicle_id: vehicleId, ...row })
       .onConflict((oc) => oc.column('vehicle_id').doUpdateSet(row))
       .execute();
+  }
+
+  /**
+   * Upserts many vehicles' positions (at most one per vehicle), one statement per INSERT_CHUNK_ROWS
+   * vehicles with a turn of the event loop between two (records/db.ts insertInChunks).
+   */
+  async function setVehiclePositions(
+    positions: readonly { vehicleId: string; lat: number; lon: number; at: number }[],
+    source: string,
+    by: string,
+  ): Promise<void> {
+    await insertInChunks(positions, (chunk) =>
+      db
+        .insertInto('stock_vehicle_positions')
+        .values(chunk.map((p) => ({ vehicle_id: p.vehicleId, lat: p.lat, lon: p.lon, source, set_by: by, at: p.at })))
+        .onConflict((oc) =>
+          oc.column('vehicle_id').doUpdateSet((eb) => ({
+            lat: eb.ref('excluded.lat'),
+            lon: eb.ref('excluded.lon'),
+            source: eb.ref('excluded.source'),
+            set_by: eb.ref('excluded.set_by'),
+            at: eb.ref('excluded.at'),
+          })),
+        )
+        .execute(),
+    );
   }
 
   async function ofTicket(ticketId: number, q: RecordsDb = db): Promise<Reservation[]> {
@@ -559,6 +588,7 @@ export function createReservations(deps: {
     shipments: shipmentsWhere,
     receive,
     setVehiclePosition,
+    setVehiclePositions,
   };
 }
 

@@ -45,6 +45,7 @@ export function createStock(deps: StockDeps) {
         (await replenishment.ticketShortage(input.ticketId, input.partNo));
       return t && { id: t.id, kind: t.kind, status: t.status, automatic: t.automatic };
     },
+    positionsWritten: () => positions?.idle() ?? Promise.resolve(),
   });
   const stocktake = createStocktake({ db, now, catalogue });
   const transfers = createTransfers({ db, now, catalogue });
@@ -52,7 +53,7 @@ export function createStock(deps: StockDeps) {
     ? createTelemetryPositions({
         bus: deps.bus,
         log: deps.log,
-        set: (vehicleId, p, at) => reservations.setVehiclePosition(vehicleId, p, 'telemetry', 'system', at),
+        setMany: (list) => reservations.setVehiclePositions(list, 'telemetry', 'system'),
       })
     : undefined;
   // a ticket opened with a plan: its proposal at once, so a part nowhere in stock and under no

@@ -138,6 +138,22 @@ describe('in the demo: the simulated position is the vehicle’s last known loca
       expect(line!.proposedStoreId).toBe('SP-NORTH');
       expect(line!.options[0]).toMatchObject({ storeId: 'SP-NORTH' });
       expect(line!.options[0]!.distanceKm).toBeLessThan(20);
+
+      // the vehicles' fixes are written in groups: a proposal reads the ones heard before it, written
+      // or not yet (no positionsIdle here), each vehicle's row updated in place, the others' left alone
+      await stock.reservations.setVehiclePosition('DEMO0005', { lat: 31.23, lon: 121.47 }, 'manual', 'desk');
+      const moved = { lat: home.lat + 0.5, lon: home.lon };
+      bus.emit('telemetry.stored', {
+        vehicleId: 'DEMO0004',
+        receivedAt: sent.at(-1)!.ts + 1000,
+        frames: [{ ...sent.at(-1)!, seq: sent.at(-1)!.seq + 1, ts: sent.at(-1)!.ts + 1000, position: moved }],
+      });
+      expect((await stock.reservations.proposal(ticket)).origin).toEqual({ ...moved, source: 'telemetry' });
+      const rows = await db.selectFrom('stock_vehicle_positions').selectAll().orderBy('vehicle_id').execute();
+      expect(rows.map((r) => [r.vehicle_id, r.lat, r.lon, r.source])).toEqual([
+        ['DEMO0004', moved.lat, moved.lon, 'telemetry'],
+        ['DEMO0005', 31.23, 121.47, 'manual'],
+      ]);
     } finally {
       await stock.stop();
     }

@@ -1,10 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessBus } from '../../core/bus.ts';
 import type { PlatformEvents } from '../../core/events.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { validateFrame } from '../../ingest/validate.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
-import { createTelemetryPositions } from '../../resources/stock/positions.ts';
+import { createTelemetryPositions, POSITIONS_FLUSH_MS, type VehiclePosition } from '../../resources/stock/positions.ts';
 import { frame } from '../helpers/platform.ts';
 
 const NOW = Date.UTC(2026, 11, 4, 8, 0, 0);
@@ -45,21 +45,28 @@ describe('the telemetry frame’s optional GPS position', () => {
 });
 
 describe('the stock keeps each vehicle’s latest GPS position from telemetry', () => {
-  it('writes the newest fix of a batch, again once moved ≥ 0.5 km or 10 min later, never an older one', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function positionsWith(setMany: (list: VehiclePosition[]) => Promise<void>) {
     const bus = createInProcessBus<PlatformEvents>(silentLogger());
-    const written: [string, number, number, number][] = [];
-    const positions = createTelemetryPositions({
-      bus,
-      log: silentLogger(),
-      set: async (id, p, at) => void written.push([id, p.lat, p.lon, at]),
-    });
+    const positions = createTelemetryPositions({ bus, log: silentLogger(), setMany });
     positions.start();
-    const stored = (ts: number, position?: { lat: number; lon: number }) =>
+    const stored = (vehicleId: string, ts: number, position?: { lat: number; lon: number }) =>
       bus.emit('telemetry.stored', {
-        vehicleId: 'V1',
+        vehicleId,
         receivedAt: ts,
         frames: [frame(ts, ts, position ? { position } : {}) as TelemetryFrame],
       });
+    return { bus, positions, stored };
+  }
+
+  it('writes the newest fix of a batch, again once moved ≥ 0.5 km or 10 min later, never an older one', async () => {
+    const written: [string, number, number, number][] = [];
+    const { bus, positions, stored } = positionsWith(async (list) => {
+      for (const p of list) written.push([p.vehicleId, p.lat, p.lon, p.at]);
+    });
     bus.emit('telemetry.stored', {
       vehicleId: 'V1',
       receivedAt: NOW,
@@ -69,11 +76,14 @@ describe('the stock keeps each vehicle’s latest GPS position from telemetry', 
         frame(2, NOW + 2000) as TelemetryFrame,
       ],
     });
-    stored(NOW + 60_000, { lat: 40.002, lon: 116 }); // ~110 m on, a minute later: kept as is
-    stored(NOW + 120_000); // no fix
-    stored(NOW + 180_000, { lat: 40.01, lon: 116 }); // ~1 km on
-    stored(NOW + 100_000, { lat: 41, lon: 116 }); // an older frame (a replay): never
-    stored(NOW + 180_000 + 10 * 60_000, { lat: 40.01, lon: 116 }); // standing still, 10 min on
+    await positions.idle();
+    stored('V1', NOW + 60_000, { lat: 40.002, lon: 116 }); // ~110 m on, a minute later: kept as is
+    stored('V1', NOW + 120_000); // no fix
+    await positions.idle();
+    stored('V1', NOW + 180_000, { lat: 40.01, lon: 116 }); // ~1 km on
+    await positions.idle();
+    stored('V1', NOW + 100_000, { lat: 41, lon: 116 }); // an older frame (a replay): never
+    stored('V1', NOW + 180_000 + 10 * 60_000, { lat: 40.01, lon: 116 }); // standing still, 10 min on
     await positions.idle();
     expect(written).toEqual([
       ['V1', 40.001, 116, NOW + 1000],
@@ -81,8 +91,43 @@ describe('the stock keeps each vehicle’s latest GPS position from telemetry', 
       ['V1', 40.01, 116, NOW + 780_000],
     ]);
     await positions.stop();
-    stored(NOW + 3_600_000, { lat: 30, lon: 110 });
+    stored('V1', NOW + 3_600_000, { lat: 30, lon: 110 });
     await positions.idle();
     expect(written).toHaveLength(3);
+  });
+
+  it('writes the fixes heard within a second together, one position per vehicle (its newest)', async () => {
+    vi.useFakeTimers({ now: NOW });
+    const calls: VehiclePosition[][] = [];
+    const { positions, stored } = positionsWith(async (list) => void calls.push(list));
+    stored('V1', NOW, { lat: 40, lon: 116 });
+    stored('V2', NOW, { lat: 30, lon: 110 });
+    stored('V1', NOW + 500, { lat: 40.1, lon: 116 }); // ~11 km on, in the same second
+    await vi.advanceTimersByTimeAsync(POSITIONS_FLUSH_MS - 1);
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toEqual([
+      [
+        { vehicleId: 'V1', lat: 40.1, lon: 116, at: NOW + 500 },
+        { vehicleId: 'V2', lat: 30, lon: 110, at: NOW },
+      ],
+    ]);
+    await positions.stop();
+  });
+
+  it('writes what waits at stop, and a group that failed again with each vehicle’s next fix', async () => {
+    let fail = true;
+    const written: VehiclePosition[] = [];
+    const { positions, stored } = positionsWith(async (list) => {
+      if (fail) throw new Error('disk full');
+      written.push(...list);
+    });
+    stored('V1', NOW, { lat: 40, lon: 116 });
+    await positions.idle();
+    expect(written).toEqual([]);
+    fail = false;
+    stored('V1', NOW + 1000, { lat: 40, lon: 116 }); // standing still: written, since the last one was not
+    await positions.stop();
+    expect(written).toEqual([{ vehicleId: 'V1', lat: 40, lon: 116, at: NOW + 1000 }]);
   });
 });
