@@ -7,6 +7,7 @@ import { lazyModule } from '../core/lazy-module.ts';
 import { survivePoolConnectionErrors } from '../core/pg-pool.ts';
 import type { RecordsSchema } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
+import { withStatementCache } from './statement-cache.ts';
 import { PlatformError } from '../core/errors.ts';
 
 /** `pg`, loaded when PostgreSQL is first used (core/lazy-module.ts). */
@@ -44,7 +45,7 @@ export async function openSqliteRecords(options: SqliteRecordsOptions): Promise<
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-  const db = new Kysely<RecordsSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<RecordsSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   dialects.set(db, 'sqlite');
   await migrateRecords(db, 'sqlite');
   return db;
