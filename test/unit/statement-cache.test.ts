@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withStatementCache } from '../../records/statement-cache.ts';
 
@@ -54,7 +54,7 @@ describe('the records’ statement cache', () => {
   });
 
   it('runs Kysely queries with other values, writes and transactions through kept statements, also after a schema change', async () => {
-    const db = new Kysely<{ t: { id: number; v: string } }>({
+    const db = new Kysely<{ t: { id: Generated<number>; v: string } }>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite()) }),
     });
     for (const v of ['a', 'b', 'c']) await db.insertInto('t').values({ v }).execute();
