@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createScaledClock } from './clock.ts';
 import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fleet/credentials-file.ts';
-import { createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
+import { ACK_WINDOW_MS, createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
 import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { RUN_FAILED_EXIT_CODE, runProblems } from './fleet/run-verdict.ts';
@@ -234,6 +235,14 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     `simulating ${count} vehicles at ${rateHz} Hz (speed ×${speed}, seed ${values.seed}) against ${broker}${durationS ? ` for ${durationS} s` : ' until Ctrl-C'}`,
   );
   fleet.start();
+  // the runner's own event loop, per 10 s as the PUBACK p99: a tail the runner made itself shows here
+  const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+  ownLoop.enable();
+  const ownLoopMaxMsBy10s: number[] = [];
+  const ownLoopWindow = setInterval(() => {
+    ownLoopMaxMsBy10s.push(round(ownLoop.max / 1e6, 1));
+    ownLoop.reset();
+  }, ACK_WINDOW_MS);
 
   const tty = process.stderr.isTTY;
   let last = { t: Date.now(), acked: 0 };
@@ -283,6 +292,9 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   console.error(`${reason}; draining buffers (up to ${drainS} s) and disconnecting…`);
   const { drained } = await fleet.stop(drainS * 1000);
   clearInterval(status);
+  clearInterval(ownLoopWindow);
+  ownLoopMaxMsBy10s.push(round(ownLoop.max / 1e6, 1)); // the last, shorter window (and the drain)
+  ownLoop.disable();
   const s = fleet.stats();
   const wallS = (productionEnd - realStart) / 1000;
   const steadyS = firstAllConnectedAt ? (productionEnd - firstAllConnectedAt) / 1000 : 0;
@@ -312,6 +324,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
     steadyP50AckMs: atEnd.steadyP50AckMs === null ? null : round(atEnd.steadyP50AckMs, 1),
     steadyP99AckMs: atEnd.steadyP99AckMs === null ? null : round(atEnd.steadyP99AckMs, 1),
     p99AckMsBy10s: s.p99AckMsBy10s.map((v) => (v === null ? null : round(v, 1))),
+    // the runner's own event-loop delay, the largest in each 10 s (what its own measuring can add)
+    ownLoopMaxMsBy10s,
     loopBusyPct: round((fleet.loop().busyMs / (wallS * 1000)) * 100, 1),
     rssMB: Math.round(process.memoryUsage().rss / 1e6),
     breakdown: causes ? breakdownJson(causes) : null,
@@ -319,6 +333,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   console.error(
     `p99 publish→PUBACK by 10 s of the run (ms): ${summary.p99AckMsBy10s.map((v) => (v === null ? '-' : Math.round(v))).join(' ')}`,
   );
+  console.error(`the runner's own event-loop delay, max by 10 s (ms): ${ownLoopMaxMsBy10s.map(Math.round).join(' ')}`);
   if (causes) for (const line of breakdownLines(causes, '')) console.error(line);
   else if (!source) console.error('(no cause breakdown: give --metrics-token or METRICS_TOKEN, see --help)');
   console.log(`summary ${JSON.stringify(summary)}`);

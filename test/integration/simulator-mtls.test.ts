@@ -73,12 +73,17 @@ describe('npm run simulate over mutual TLS', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const line = r.stdout.split('\n').find((l) => l.startsWith('summary '));
-    const summary = JSON.parse(line!.slice('summary '.length)) as Record<string, number> & { p99AckMsBy10s: unknown };
+    const summary = JSON.parse(line!.slice('summary '.length)) as Record<string, number> & {
+      p99AckMsBy10s: unknown;
+      ownLoopMaxMsBy10s: unknown;
+    };
     expect(summary).toMatchObject({ vehicles: 1, connectFailures: 0, lost: 0, unacked: 0 });
     expect(summary.framesAcked).toBeGreaterThan(0);
     // a 3 s run: one 10 s window of acknowledgements, also printed on stderr
     expect(summary.p99AckMsBy10s).toEqual([expect.any(Number)]);
     expect(r.stderr).toMatch(/p99 publish→PUBACK by 10 s of the run \(ms\): \d+\n/);
+    expect(summary.ownLoopMaxMsBy10s).toEqual([expect.any(Number)]);
+    expect(r.stderr).toMatch(/the runner's own event-loop delay, max by 10 s \(ms\): \d+\n/);
     expect(await tp.platform.telemetry.count('SIMT-1')).toBe(summary.framesAcked);
     expect(tp.platform.counters.get('mqtt.client_cert_login')).toBeGreaterThanOrEqual(1);
   });
