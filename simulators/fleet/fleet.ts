@@ -73,7 +73,7 @@ export interface FleetStats {
 
 /** The span of `p99AckMsBy10s`' windows, and how many of them are kept (2 h). */
 export const ACK_WINDOW_MS = 10_000;
-const ACK_WINDOWS_KEPT = 720;
+export const ACK_WINDOWS_KEPT = 720;
 
 /**
  * Many simulated vehicles in one process: a model and a reference gateway each, all driven by one
