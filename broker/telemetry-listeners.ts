@@ -6,10 +6,10 @@ import { telemetryReach } from './acl.ts';
  *
  * aedes hands every accepted message on (a QoS 1 one after its PUBACK): a copy as its own
  * `Packet`, the retained step, a look-up of the offline sessions subscribed to the topic and their
- * queues, the emitter's match of the live subscriptions, and a `publish` event. Telemetry is most of what vehicles send
- * and, as a rule, nobody subscribes to it over MQTT (ingest takes it in `authorizePublish`, the
- * consoles get it from the live layer): that is ≈ 70 MB of garbage in 10 s at 8,500 frames/s
- * (docs/benchmarks.md) for nothing.
+ * queues, the emitter's match of the live subscriptions, and a `publish` event. Telemetry is most
+ * of what vehicles send and, as a rule, nobody subscribes to it over MQTT (ingest takes it in
+ * `authorizePublish`, the consoles get it from the live layer): that is ≈ 70 MB of garbage in 10 s
+ * at 8,500 frames/s (docs/benchmarks.md) for nothing.
  *
  * On one node every subscription passes the broker's subscribe check first (aedes' in-memory
  * sessions begin empty with the process, and a resumed session brings back subscriptions checked

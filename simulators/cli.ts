@@ -11,6 +11,7 @@ import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { RUN_FAILED_EXIT_CODE, runProblems } from './fleet/run-verdict.ts';
 import { formatStatus } from './fleet/status-line.ts';
+import { summaryLine } from './fleet/summary-line.ts';
 import { loadScenarioFile, parseDuration, ScenarioFileError, type ScenarioEntry } from './scenarios/scenario-file.ts';
 import { DEFAULT_DATA_DIR, recordsFile } from '../platform/data-files.ts';
 import { beginBreakdown, breakdownJson, breakdownLines, type BreakdownSource } from '../bench/shared/breakdown.ts';
@@ -337,7 +338,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   console.error(`the runner's own event-loop delay, max by 10 s (ms): ${ownLoopMaxMsBy10s.map(Math.round).join(' ')}`);
   if (causes) for (const line of breakdownLines(causes, '')) console.error(line);
   else if (!source) console.error('(no cause breakdown: give --metrics-token or METRICS_TOKEN, see --help)');
-  console.log(`summary ${JSON.stringify(summary)}`);
+  console.log(summaryLine(summary));
   const problems = runProblems(s, broker);
   for (const problem of problems) console.error(`run failed: ${problem}`);
   return problems.length > 0 ? RUN_FAILED_EXIT_CODE : 0;

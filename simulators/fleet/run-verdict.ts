@@ -19,7 +19,7 @@ export function runProblems(s: RunCounts, brokerUrl: string): string[] {
   const problems: string[] = [];
   if (s.framesSampled > 0 && s.framesAcked === 0)
     problems.push(
-      `no frame was acknowledged: ${s.framesSampled} sampled by ${s.vehicles} vehicles, ` +
+      `no frame was acknowledged: ${s.framesSampled} sampled by ${s.vehicles} vehicle(s), ` +
         `${s.connectFailures} failed connection attempts to ${brokerUrl}`,
     );
   const lost = s.framesSampled - s.framesAcked - s.buffered - s.dropped - s.lostOnReboot;

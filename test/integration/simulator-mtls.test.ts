@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createScaledClock } from '../../simulators/clock.ts';
 import { createFleet } from '../../simulators/fleet/fleet.ts';
 import { runCerts } from '../../platform/certs.ts';
+import { readSummaryLine } from '../../simulators/fleet/summary-line.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 /**
@@ -72,11 +73,9 @@ describe('npm run simulate over mutual TLS', () => {
       '--quiet',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('summary '));
-    const summary = JSON.parse(line!.slice('summary '.length)) as Record<string, number> & {
-      p99AckMsBy10s: unknown;
-      ownLoopMaxMsBy10s: unknown;
-    };
+    const summary = readSummaryLine<Record<string, number> & { p99AckMsBy10s: unknown; ownLoopMaxMsBy10s: unknown }>(
+      r.stdout,
+    );
     expect(summary).toMatchObject({ vehicles: 1, connectFailures: 0, lost: 0, unacked: 0 });
     expect(summary.framesAcked).toBeGreaterThan(0);
     // a 3 s run: one 10 s window of acknowledgements, also printed on stderr

@@ -10,6 +10,7 @@ import { loadRuleFile, parseRuleFile } from '../../diagnostics/rules/load.ts';
 import { configSchema, loadConfig } from '../../platform/config.ts';
 import { createPlatform } from '../../platform/platform.ts';
 import { loadScenarioFile, parseScenarioText, ScenarioFileError } from '../../simulators/scenarios/scenario-file.ts';
+import { readSummaryLine } from '../../simulators/fleet/summary-line.ts';
 
 /**
  * Issue 6, bad files: a rule file, a scenario file or a setting that is wrong is refused when it is
@@ -303,12 +304,11 @@ describe('scenario files', () => {
       {},
     );
     expect(r.code, r.stderr).toBe(3);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('summary '));
-    const summary = JSON.parse(line!.slice('summary '.length)) as Record<string, number>;
+    const summary = readSummaryLine<Record<string, number>>(r.stdout);
     expect(summary.framesSampled).toBeGreaterThan(0);
     expect(summary).toMatchObject({ framesAcked: 0, lost: 0, unacked: summary.framesSampled });
     expect(r.stderr).toContain(
-      `run failed: no frame was acknowledged: ${summary.framesSampled} sampled by 1 vehicles, ${summary.connectFailures} failed connection attempts to mqtt://127.0.0.1:9`,
+      `run failed: no frame was acknowledged: ${summary.framesSampled} sampled by 1 vehicle(s), ${summary.connectFailures} failed connection attempts to mqtt://127.0.0.1:9`,
     );
   });
 });

@@ -26,7 +26,7 @@ describe("a simulated fleet run's verdict", () => {
   it('fails a run in which the platform acknowledged nothing, naming the broker and the failed connections', () => {
     const s = { ...ok, framesAcked: 0, buffered: 96 };
     expect(runProblems(s, 'mqtt://127.0.0.1:9')).toEqual([
-      'no frame was acknowledged: 100 sampled by 2 vehicles, 4 failed connection attempts to mqtt://127.0.0.1:9',
+      'no frame was acknowledged: 100 sampled by 2 vehicle(s), 4 failed connection attempts to mqtt://127.0.0.1:9',
     ]);
   });
 
