@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openSqliteRecords } from '../records/db.ts';
 import { createVehicleRegistry } from '../registry/vehicles.ts';
 import { createScaledClock } from './clock.ts';
 import { readCredentialsFile, writeCredentialsFile, type SimVehicle } from './fleet/credentials-file.ts';
 import { ACK_WINDOW_MS, ACK_WINDOWS_KEPT, createFleet, FLEET_DEFAULTS } from './fleet/fleet.ts';
+import { watchOwnLoop } from './fleet/own-loop.ts';
 import { GATEWAY_DEFAULTS } from './gateway/gateway.ts';
 import { provisionFleet } from './fleet/provision.ts';
 import { RUN_FAILED_EXIT_CODE, runProblems } from './fleet/run-verdict.ts';
@@ -237,13 +237,7 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   );
   fleet.start();
   // the runner's own event loop, per 10 s as the PUBACK p99: a tail the runner made itself shows here
-  const ownLoop = monitorEventLoopDelay({ resolution: 10 });
-  ownLoop.enable();
-  const ownLoopMaxMsBy10s: number[] = [];
-  const ownLoopWindow = setInterval(() => {
-    if (ownLoopMaxMsBy10s.length < ACK_WINDOWS_KEPT) ownLoopMaxMsBy10s.push(round(ownLoop.max / 1e6, 1));
-    ownLoop.reset();
-  }, ACK_WINDOW_MS);
+  const ownLoop = watchOwnLoop({ windowMs: ACK_WINDOW_MS, keep: ACK_WINDOWS_KEPT });
 
   const tty = process.stderr.isTTY;
   let last = { t: Date.now(), acked: 0 };
@@ -293,10 +287,8 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
   console.error(`${reason}; draining buffers (up to ${drainS} s) and disconnecting…`);
   const { drained } = await fleet.stop(drainS * 1000);
   clearInterval(status);
-  clearInterval(ownLoopWindow);
-  // the last, shorter window (and the drain)
-  if (ownLoopMaxMsBy10s.length < ACK_WINDOWS_KEPT) ownLoopMaxMsBy10s.push(round(ownLoop.max / 1e6, 1));
-  ownLoop.disable();
+  // the last, shorter window (and the drain) counts too
+  const ownLoopMaxMsBy10s = ownLoop.stop();
   const s = fleet.stats();
   const wallS = (productionEnd - realStart) / 1000;
   const steadyS = firstAllConnectedAt ? (productionEnd - firstAllConnectedAt) / 1000 : 0;

@@ -43,6 +43,11 @@ export interface LoadResult {
   skippedBusy?: number;
   /** CPU the load generator used in the window, in % of one core. */
   loadCpuPct: number;
+  /**
+   * The load generator's own event-loop delay, the largest in each second of the window (ms): a
+   * PUBACK it read late by a stall of its own is timed late by as much.
+   */
+  ownLoopMaxMsBySecond: number[];
   firstError?: string;
 }
 

@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { exitWithParent, numberFlags, sendToParent } from '../shared/child.ts';
+import { watchOwnLoop } from '../../simulators/fleet/own-loop.ts';
 import { frameTemplate, telemetryTopic } from '../shared/frames.ts';
 import { connectVehicles } from '../shared/vehicle-connections.ts';
 import type { ChildToParent, Credential, LatencySummary, LoadResult, ParentToChild } from './ipc.ts';
@@ -219,10 +220,12 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonl
   const t0 = Date.now();
   windowStartPerf = performance.now();
   measuring = true;
+  const ownLoop = watchOwnLoop({ windowMs: 1000, keep: Math.ceil(num('duration')) + 1 });
   void send({ type: 'window', phase: 'start', at: t0 });
   await sleep(num('duration') * 1000);
   measuring = false;
   windowEndPerf = performance.now();
+  const ownLoopMaxMsBySecond = ownLoop.stop();
   const t1 = Date.now();
   const cpu = process.cpuUsage(cpu0);
   void send({ type: 'window', phase: 'end', at: t1 });
@@ -260,6 +263,7 @@ async function runLoad(mode: 'max' | 'rate', creds: Credential[], ports: readonl
     inflightLeft: inflight,
     ackedByVehicle,
     loadCpuPct: Math.round(((cpu.user + cpu.system) / 1000 / (t1 - t0)) * 100),
+    ownLoopMaxMsBySecond,
     ...(firstError ? { firstError } : {}),
   };
   if (mode === 'rate') {

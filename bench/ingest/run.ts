@@ -367,6 +367,13 @@ async function loadPhase(
   return { best, all };
 }
 
+/** The load generator's own stalls by second, to set beside the p99 by second (a late PUBACK may be its own). */
+function ownLoopText(maxMs: readonly number[]): string {
+  return `the load generator's own event-loop delay, max by second (ms): ${maxMs.map(Math.round).join(' ')}`;
+}
+
+const maxOf = (xs: readonly number[]) => (xs.length ? Math.max(...xs) : null);
+
 // ── Mosquitto ───────────────────────────────────────────────────────────────────────────────────
 
 interface MosquittoFigures {
@@ -376,6 +383,8 @@ interface MosquittoFigures {
    * measuring itself adds (load generator, kernel, loopback), the floor of the platform's figure.
    */
   fixed?: LatencySummary;
+  /** The load generator's own event-loop delay in that run, the largest in each second of its window (ms). */
+  fixedOwnLoopMaxMs?: number[];
   ackedPerS: number;
   acked: number;
   delivered: number;
@@ -461,6 +470,7 @@ async function mosquittoPhase(s: Settings, fixedRateFor: (perS: number) => numbe
     say(`  the same load generator at the fixed rate (${rate}/s), ${s.warmup} s warm-up + ${s.duration} s …`);
     const fixed = await loadOnce(s, port, 'rate', { rate }, { mosquitto: broker.pid!, subscriber: subscriber.pid! });
     if (fixed.result.latency) figures.fixed = fixed.result.latency;
+    figures.fixedOwnLoopMaxMs = fixed.result.ownLoopMaxMsBySecond;
     return figures;
   } finally {
     if (sub) await children.stop(sub, 2_000);
@@ -765,6 +775,7 @@ async function main(): Promise<number> {
       say(
         `  Mosquitto, fixed rate      p50 ${mosq.fixed.p50Ms} ms, p99 ${mosq.fixed.p99Ms} ms, max ${mosq.fixed.maxMs} ms publish→PUBACK at ${fixedRate}/s, nothing stored: what the measuring adds (load generator, kernel, loopback)`,
       );
+    if (mosq.fixedOwnLoopMaxMs?.length) say(`                             ${ownLoopText(mosq.fixedOwnLoopMaxMs)}`);
   }
   if (p && mosq)
     say(
@@ -788,6 +799,7 @@ async function main(): Promise<number> {
         `                             p99 by second of the window from ${new Date(f.windowStart).toISOString().slice(11, 19)} UTC (ms): ${f.latencyBySecond.join(' ')}`,
       );
     }
+    if (f.ownLoopMaxMsBySecond.length) say(`                             ${ownLoopText(f.ownLoopMaxMsBySecond)}`);
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
     if (p.fixed.breakdown)
       for (const line of breakdownLines(p.fixed.breakdown, '                             ')) say(line);
@@ -859,6 +871,9 @@ async function main(): Promise<number> {
     p99Ms: p?.fixed.result.latency?.p99Ms ?? null,
     mosquittoFixedP50Ms: mosq?.fixed?.p50Ms ?? null,
     mosquittoFixedP99Ms: mosq?.fixed?.p99Ms ?? null,
+    // the load generator's own event-loop delay, the largest in the fixed-rate window (ms)
+    loadOwnLoopMaxMs: p ? maxOf(p.fixed.result.ownLoopMaxMsBySecond) : null,
+    mosquittoLoadOwnLoopMaxMs: mosq?.fixedOwnLoopMaxMs ? maxOf(mosq.fixedOwnLoopMaxMs) : null,
     rssMB: p ? Math.round(p.rssMB) : null,
     idleConnections: idle?.connected ?? 0,
     idleRssMB: idle ? Math.round(idle.idleRssMB) : null,
