@@ -254,24 +254,22 @@ async function main(argv: string[], env: Record<string, string | undefined>): Pr
       }
     : undefined;
   let probe: ReturnType<typeof beginBreakdown> | undefined;
+  // every second the two figures the run follows; the whole stats only for a line that is printed
   const status = setInterval(() => {
-    const s = fleet.stats();
+    const p = fleet.progress();
     const now = Date.now();
-    const fps = ((s.framesAcked - last.acked) * 1000) / Math.max(1, now - last.t);
-    last = { t: now, acked: s.framesAcked };
-    if (firstAllConnectedAt === null && s.connected === s.vehicles) {
+    const fps = ((p.framesAcked - last.acked) * 1000) / Math.max(1, now - last.t);
+    last = { t: now, acked: p.framesAcked };
+    if (firstAllConnectedAt === null && p.connected === p.vehicles) {
       firstAllConnectedAt = now;
-      ackedAtAllConnected = s.framesAcked;
+      ackedAtAllConnected = p.framesAcked;
       fleet.markSteady();
       if (source) probe = beginBreakdown(source);
     }
-    if (values.quiet) return;
-    const line = formatStatus(s, fps, clock.now());
-    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (now - lastPrinted >= 10_000) {
-      lastPrinted = now;
-      process.stderr.write(line + '\n');
-    }
+    if (values.quiet || (!tty && now - lastPrinted < 10_000)) return;
+    lastPrinted = now;
+    const line = formatStatus(fleet.stats(), fps, clock.now());
+    process.stderr.write(tty ? `\r\x1b[2K${line}` : line + '\n');
   }, 1000);
 
   const finished = new Promise<string>((resolveDone) => {

@@ -234,6 +234,13 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
 
   const period = () => 1000 / rateHz;
 
+  function modelFaultsNow(): string[] {
+    const t = model.now();
+    const active: string[] = [];
+    for (const f of model.faults()) if (f.startTs <= t && (f.endTs === null || t < f.endTs)) active.push(f.name);
+    return active;
+  }
+
   function releasePermit() {
     if (holdingPermit) {
       holdingPermit = false;
@@ -690,6 +697,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
       await c.endAsync(!wasOnline).catch(() => undefined);
     },
     state: () => state,
+    /** Frames the broker acknowledged so far (what `stats().framesAcked` gives, without the rest). */
+    framesAcked: () => stats.framesAcked,
     stats(): GatewayStats {
       return {
         state,
@@ -701,7 +710,8 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         releasedUnconfirmed: buffer.released(),
         confirmed: buffer.confirmed(),
         activeFaults: [
-          ...model.state().activeFaults,
+          // the model's faults active now (as its state() gives them, without building the whole state)
+          ...modelFaultsNow(),
           ...faults
             .filter(
               (f) =>
