@@ -15,7 +15,8 @@ export function watchOwnLoop(options: { windowMs: number; keep: number }): { sto
     if (maxMs.length < options.keep) maxMs.push(Math.round(delay.max / 1e5) / 10);
     delay.reset();
   };
-  const timer = setInterval(close, options.windowMs);
+  // never what keeps the process alive
+  const timer = setInterval(close, options.windowMs).unref();
   let stopped: number[] | null = null;
   return {
     /** Ends watching; the last, shorter window counts too. Returns the maximum (ms, one decimal) per window. */

@@ -234,13 +234,6 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
 
   const period = () => 1000 / rateHz;
 
-  function modelFaultsNow(): string[] {
-    const t = model.now();
-    const active: string[] = [];
-    for (const f of model.faults()) if (f.startTs <= t && (f.endTs === null || t < f.endTs)) active.push(f.name);
-    return active;
-  }
-
   function releasePermit() {
     if (holdingPermit) {
       holdingPermit = false;
@@ -710,8 +703,7 @@ export function createGateway(deps: GatewayDeps, options: GatewayOptions) {
         releasedUnconfirmed: buffer.released(),
         confirmed: buffer.confirmed(),
         activeFaults: [
-          // the model's faults active now (as its state() gives them, without building the whole state)
-          ...modelFaultsNow(),
+          ...model.activeFaults(),
           ...faults
             .filter(
               (f) =>

@@ -168,6 +168,12 @@ export function createVehicleModel(options: VehicleModelOptions) {
   const stuckValues = new Map<NumericFieldPath, number>();
 
   let t = options.startTs;
+
+  function activeFaultNames(): string[] {
+    const names: string[] = [];
+    for (const f of faults) if (f.startTs <= t && (f.endTs === null || t < f.endTs)) names.push(f.name);
+    return names;
+  }
   const gps = options.home ? createGps({ home: options.home }, root.fork('gps')) : null;
   let nextSeq = options.firstSeq ?? 0;
   let ambientC = startAmbient;
@@ -498,9 +504,11 @@ export function createVehicleModel(options: VehicleModelOptions) {
         loadKw: servedKw,
         demandKw,
         inverterCutoff,
-        activeFaults: faults.filter((f) => f.startTs <= t && (f.endTs === null || t < f.endTs)).map((f) => f.name),
+        activeFaults: activeFaultNames(),
       };
     },
+    /** The names of the faults active now (`state().activeFaults`, without building the rest of the state). */
+    activeFaults: (): string[] => activeFaultNames(),
     ledger: (): Readonly<EnergyLedger> => ledger,
     /** Controller events (fault codes) since the last call, oldest first. */
     drainEvents(): VehicleEvent[] {

@@ -65,6 +65,7 @@ describe('the fleet figures a run follows', () => {
     expect(at(15)).toEqual(['mains-outage']);
     expect(at(35).sort()).toEqual(['generator-overheat', 'link-loss', 'mains-outage']);
     expect(model.state().activeFaults.sort()).toEqual(['generator-overheat', 'mains-outage']);
+    expect(model.activeFaults().sort()).toEqual(model.state().activeFaults.sort());
     expect(at(60).sort()).toEqual(['generator-overheat', 'link-loss']); // the outage ended at 50 s
     expect(at(200)).toEqual([]);
   });
