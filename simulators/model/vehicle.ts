@@ -168,12 +168,6 @@ export function createVehicleModel(options: VehicleModelOptions) {
   const stuckValues = new Map<NumericFieldPath, number>();
 
   let t = options.startTs;
-
-  function activeFaultNames(): string[] {
-    const names: string[] = [];
-    for (const f of faults) if (f.startTs <= t && (f.endTs === null || t < f.endTs)) names.push(f.name);
-    return names;
-  }
   const gps = options.home ? createGps({ home: options.home }, root.fork('gps')) : null;
   let nextSeq = options.firstSeq ?? 0;
   let ambientC = startAmbient;
@@ -417,6 +411,13 @@ export function createVehicleModel(options: VehicleModelOptions) {
   }
 
   const n = (sd: number) => noise.normal() * sd;
+
+  /** The names of the faults active at the model's time. */
+  function activeFaultNames(): string[] {
+    const names: string[] = [];
+    for (const f of faults) if (f.startTs <= t && (f.endTs === null || t < f.endTs)) names.push(f.name);
+    return names;
+  }
 
   return {
     vehicleId: options.vehicleId,
