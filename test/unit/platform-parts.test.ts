@@ -4,7 +4,7 @@ import { loadConfig } from '../../platform/config.ts';
 import { createInProcessBus } from '../../core/bus.ts';
 import { createCounters } from '../../core/counters.ts';
 import { silentLogger } from '../../core/logger.ts';
-import { hashSecret, verifySecret, generateSecret } from '../../core/secrets.ts';
+import { hashSecret, verifySecret, generateSecret, PASSWORD_COST } from '../../core/secrets.ts';
 import { createConnectThrottle } from '../../broker/throttle.ts';
 import { createSecretVerifier } from '../../registry/credentials.ts';
 
@@ -167,11 +167,21 @@ describe('secrets', () => {
     const secret = generateSecret();
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const hash = await hashSecret(secret);
-    expect(hash).toMatch(/^scrypt\$10\$8\$1\$/);
+    // a machine secret: 256 random bits, so scrypt at the least cost (core/secrets.ts)
+    expect(hash).toMatch(/^scrypt\$4\$8\$1\$/);
     expect(hash).not.toContain(secret);
     expect(await verifySecret(secret, hash)).toBe(true);
     expect(await verifySecret(secret + 'x', hash)).toBe(false);
     expect(await verifySecret(secret, 'plain')).toBe(false);
+  });
+  it('verifies a secret stored at another cost (the machine cost before 2026-12-06, a password cost) by the cost its hash names', async () => {
+    const secret = generateSecret();
+    for (const cost of [{ log2N: 10, r: 8, p: 1 }, PASSWORD_COST]) {
+      const hash = await hashSecret(secret, cost);
+      expect(hash.startsWith(`scrypt$${cost.log2N}$8$1$`)).toBe(true);
+      expect(await verifySecret(secret, hash)).toBe(true);
+      expect(await verifySecret(secret + 'x', hash)).toBe(false);
+    }
   });
   it('caches a verified secret but not a wrong one, and forgets it when the hash changes', async () => {
     const verify = createSecretVerifier();
