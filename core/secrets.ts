@@ -13,7 +13,7 @@ export interface ScryptCost {
 /**
  * Machine secrets (gateways', service accounts') are 256 random bits issued by the platform
  * (`generateSecret`), never chosen by a person: a stolen hash cannot be searched whatever the work
- * factor, so the verifier needs none. The least cost (N = 16: ≈ 50 µs) keeps a platform restart
+ * factor, so the verifier needs none. A token cost (N = 16: ≈ 50 µs) keeps a platform restart
  * cheap, when every gateway's first login is verified at once; at N = 1024 (until 2026-12-06, ≈ 1.7
  * ms each) 2,000 of them took ≈ 3.5 s of CPU out of a two-core machine's connect storm
  * (docs/benchmarks.md, the simulated fleet). Each hash names its own cost, so secrets stored at

@@ -167,7 +167,7 @@ describe('secrets', () => {
     const secret = generateSecret();
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const hash = await hashSecret(secret);
-    // a machine secret: 256 random bits, so scrypt at the least cost (core/secrets.ts)
+    // a machine secret: 256 random bits, so scrypt at a token cost (core/secrets.ts)
     expect(hash).toMatch(/^scrypt\$4\$8\$1\$/);
     expect(hash).not.toContain(secret);
     expect(await verifySecret(secret, hash)).toBe(true);
