@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   jsonSchemaTransform,
@@ -68,6 +68,13 @@ export type { WebDeps, WebOptions } from './context.ts';
 
 const SESSION_SWEEP_MS = 3_600_000;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * `Server-Timing: app;dur=N`: the platform's own time over a request, from reading it to its
+ * answer's bytes (hooks, handler, serialisation), in ms. What a caller waited beyond it was the
+ * event loop's queue before the request was read, and the transfer (docs/api.md).
+ */
+const serverTiming = (reply: FastifyReply) => `app;dur=${reply.elapsedTime.toFixed(1)}`;
 
 /** The security headers of every answer (helmet): CSP, HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, … */
 export const HELMET_OPTIONS: FastifyHelmetOptions = {
@@ -383,7 +390,7 @@ export async function createWebApp(
     // a URL the router cannot read (bad percent-encoding, an over-long path parameter) never reaches
     // the hooks: it gets the API's error shape and security headers here
     frameworkErrors: (err, _req, reply) => {
-      void reply.headers({ ...headers, 'cache-control': 'no-store' });
+      void reply.headers({ ...headers, 'cache-control': 'no-store', 'server-timing': serverTiming(reply) });
       return sendError(
         reply,
         'VALIDATION_FAILED',
@@ -394,6 +401,11 @@ export async function createWebApp(
     },
   }).withTypeProvider<ZodTypeProvider>();
   const ctx = createWebContext(deps, options);
+  // every answer says how long the platform took over it (the framework's own errors: above)
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    void reply.header('server-timing', serverTiming(reply));
+    done(null, payload);
+  });
   app.addHook('onResponse', async (req, reply) => {
     ctx.deps.counters.inc('web.requests', String(reply.statusCode));
     req.log.debug(

@@ -64,7 +64,7 @@ import {
   type ProfiledPart,
 } from '../shared/breakdown.ts';
 import { login } from '../shared/console-client.ts';
-import { mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
+import { appTiming, mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -136,6 +136,8 @@ interface Parts {
   body: number;
   decode: number;
   parse: number;
+  /** The platform's own time over the request, its `Server-Timing: app;dur=` (undefined without one). */
+  app: number | undefined;
 }
 
 interface Probe {
@@ -212,7 +214,13 @@ async function probes(
       const body = JSON.parse(text) as { ts?: number[]; count?: number[]; error?: { code: string; message: string } };
       // the answer's time is until its last byte, as the fleet list's; the parse here is this process's
       const ms = t2 - t0;
-      p.historyParts.push({ headers: t1 - t0, body: t2 - t1, decode: t3 - t2, parse: performance.now() - t3 });
+      p.historyParts.push({
+        headers: t1 - t0,
+        body: t2 - t1,
+        decode: t3 - t2,
+        parse: performance.now() - t3,
+        app: appTiming(res.headers.get('server-timing')),
+      });
       if (res.status !== 200 || !body.ts || !body.count)
         throw new Error(`history: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
       p.historyMs.push(ms);
@@ -239,13 +247,30 @@ async function probes(
       p.listVehicles = (JSON.parse(text) as { vehicles: unknown[] }).vehicles.length;
       // until the last byte, as the history's; decoding and parsing the text here is this process's work
       p.listMs.push(t2 - t0);
-      p.listParts.push({ headers: t1 - t0, body: t2 - t1, decode: t3 - t2, parse: performance.now() - t3 });
+      p.listParts.push({
+        headers: t1 - t0,
+        body: t2 - t1,
+        decode: t3 - t2,
+        parse: performance.now() - t3,
+        app: appTiming(res.headers.get('server-timing')),
+      });
       p.listBytes = bytes.byteLength;
     } catch (err) {
       p.errors.push((err as Error).message);
     }
   }
   return p;
+}
+
+/**
+ * Of the wait until the headers, the platform's own time over each query (its Server-Timing) and
+ * the rest: the request waiting for the platform's event loop (and the bench's own turn to read the
+ * answer's headers).
+ */
+function appText(parts: Parts[]): string {
+  const own = parts.map((x) => (x.app === undefined ? '—' : String(Math.round(x.app))));
+  const wait = parts.map((x) => (x.app === undefined ? '—' : String(Math.round(Math.max(0, x.headers - x.app)))));
+  return `of which in the platform (its Server-Timing): ${own.join(' ')}; waiting before it: ${wait.join(' ')}`;
 }
 
 function cpuText(c: CpuFigures): string {
@@ -547,6 +572,7 @@ async function main(): Promise<number> {
   say(
     `                             until the headers: ${probe.historyParts.map((x) => Math.round(x.headers)).join(' ')}; then the body: ${probe.historyParts.map((x) => Math.round(x.body)).join(' ')}; in the bench, not counted: decoding ${probe.historyParts.map((x) => Math.round(x.decode)).join(' ')}, JSON.parse ${probe.historyParts.map((x) => Math.round(x.parse)).join(' ')}`,
   );
+  say(`                             ${appText(probe.historyParts)}`);
   say(
     `  fleet list                 GET /api/vehicles (${probe.listVehicles} vehicles, ${Math.round(probe.listBytes / 1024)} KiB): median ${list.p50} ms, max ${list.max} ms over ${list.count} queries (in order: ${probe.listMs.map((x) => Math.round(x)).join(' ')})` +
       `   target median < ${TARGET.fleetListMs} ms   ${verdict(list.count > 0 && list.p50 < TARGET.fleetListMs)}`,
@@ -554,6 +580,7 @@ async function main(): Promise<number> {
   say(
     `                             until the headers: ${probe.listParts.map((x) => Math.round(x.headers)).join(' ')}; then the body: ${probe.listParts.map((x) => Math.round(x.body)).join(' ')}; in the bench, not counted: decoding ${probe.listParts.map((x) => Math.round(x.decode)).join(' ')}, JSON.parse ${probe.listParts.map((x) => Math.round(x.parse)).join(' ')}`,
   );
+  say(`                             ${appText(probe.listParts)}`);
   if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
   if (causes) for (const line of breakdownLines(causes, '  ')) say(line);
   say(`  platform RSS               peak ${Math.round(rssPeak)} MB`);
@@ -598,6 +625,8 @@ async function main(): Promise<number> {
     historyPoints: probe.historyPoints,
     historyFrames: probe.historyFrames,
     fleetListMedianMs: ms(list.p50),
+    fleetListAppMedianMs: ms(summarize(probe.listParts.flatMap((x) => (x.app === undefined ? [] : [x.app]))).p50),
+    historyAppMaxMs: ms(summarize(probe.historyParts.flatMap((x) => (x.app === undefined ? [] : [x.app]))).max),
     fleetListMaxMs: ms(list.max),
     fleetAgeP99Ms: ms(fleetAge.p99),
     fleetKiBps,

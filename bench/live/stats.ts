@@ -90,3 +90,20 @@ export function pairsToHistogram(pairs: readonly [number, number][]): Uint32Arra
   for (const [ms, n] of pairs) h[Math.min(HISTOGRAM_MS, ms)]! += n;
   return h;
 }
+
+/**
+ * The `app` metric's duration in a `Server-Timing` header (the platform's own time over a request,
+ * docs/api.md), in ms; undefined without one.
+ */
+export function appTiming(header: string | null): number | undefined {
+  if (!header) return undefined;
+  for (const metric of header.split(',')) {
+    const [name, ...params] = metric.split(';').map((x) => x.trim());
+    if (name !== 'app') continue;
+    for (const p of params) {
+      const m = /^dur=([0-9]+(?:\.[0-9]+)?)$/.exec(p);
+      if (m) return Number(m[1]);
+    }
+  }
+  return undefined;
+}
