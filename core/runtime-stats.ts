@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { createFineHistogram, type FineHistogram, type FineHistogramSnapshot } from './fine-histogram.ts';
 
 /** The main thread's pauses, cumulative since start (core/fine-histogram.ts: read twice, take the difference). */
@@ -7,6 +7,11 @@ export interface RuntimeStatsSnapshot {
   eventLoopDelay: FineHistogramSnapshot;
   /** Garbage-collection pauses (ms), from the `gc` performance entries. */
   gc: FineHistogramSnapshot;
+  /**
+   * Of those, the full collections' (V8's mark-compact of the old generation, entry kind major);
+   * the rest are young-generation scavenges and the small incremental and weak-callback steps.
+   */
+  gcMajor: FineHistogramSnapshot;
   /**
    * A vehicle's QoS 1 message inside the platform (ms): from the broker's authorizePublish to the
    * verdict, i.e. what its PUBACK waited for (decode, validation, the group commit), recorded by
@@ -36,6 +41,7 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
   const foldMs = options.foldMs ?? 1000;
   const loop = createFineHistogram();
   const gc = createFineHistogram();
+  const gcMajor = createFineHistogram();
   const puback = createFineHistogram();
   let delay: IntervalHistogram | undefined;
   let observer: PerformanceObserver | undefined;
@@ -54,7 +60,11 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
       delay = monitorEventLoopDelay({ resolution });
       delay.enable();
       observer = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) gc.record(e.duration);
+        for (const e of list.getEntries()) {
+          gc.record(e.duration);
+          if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+            gcMajor.record(e.duration);
+        }
       });
       observer.observe({ entryTypes: ['gc'] });
       timer = setInterval(fold, foldMs);
@@ -69,7 +79,12 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
     },
     snapshot() {
       fold();
-      return { eventLoopDelay: loop.snapshot(), gc: gc.snapshot(), puback: puback.snapshot() };
+      return {
+        eventLoopDelay: loop.snapshot(),
+        gc: gc.snapshot(),
+        gcMajor: gcMajor.snapshot(),
+        puback: puback.snapshot(),
+      };
     },
   };
 }

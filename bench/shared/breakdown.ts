@@ -28,6 +28,8 @@ export interface Breakdown {
   eventLoopDelay: HistogramSummary | null;
   /** Main thread: GC pauses. */
   gc: HistogramSummary | null;
+  /** Of those, the full collections (mark-compact); null from a platform that does not tell them apart. */
+  gcMajor: HistogramSummary | null;
   /** Writer thread: one insert transaction with its COMMIT (and fsync). */
   commit: HistogramSummary | null;
   /** Writer thread: WAL checkpoints. */
@@ -52,6 +54,8 @@ export interface Breakdown {
 interface RuntimeMetrics {
   eventLoopDelay?: FineHistogramSnapshot;
   gc?: FineHistogramSnapshot;
+  /** Absent from a platform of before 2026-12-07. */
+  gcMajor?: FineHistogramSnapshot;
   puback?: FineHistogramSnapshot;
   telemetryWriter?: {
     commit: FineHistogramSnapshot;
@@ -171,6 +175,7 @@ export async function beginBreakdown(
         puback: d((r) => r.puback),
         eventLoopDelay: d((r) => r.eventLoopDelay),
         gc: d((r) => r.gc),
+        gcMajor: after?.gcMajor ? d((r) => r.gcMajor) : null,
         commit: d((r) => r.telemetryWriter?.commit),
         checkpoint: d((r) => r.telemetryWriter?.checkpoint),
         rollupTurn: d((r) => r.telemetryWriter?.rollupTurn),
@@ -196,6 +201,7 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
     `  in the platform to PUBACK      ${hist(b.puback, ' messages')}`,
     `  main thread event-loop delay   ${hist(b.eventLoopDelay, ' ticks')}`,
     `  main thread GC pauses          ${hist(b.gc, ' pauses')}`,
+    `    of which full collections    ${hist(b.gcMajor, ' pauses')}`,
     `  writer thread commits          ${hist(b.commit, ' commits')}`,
     `  writer thread checkpoints      ${hist(b.checkpoint, ' checkpoints')}`,
     `  writer thread rollup turns     ${hist(b.rollupTurn, ' turns')}`,
@@ -226,6 +232,7 @@ export function breakdownJson(b: Breakdown) {
     puback: b.puback,
     eventLoopDelay: b.eventLoopDelay,
     gc: b.gc,
+    gcMajor: b.gcMajor,
     commit: b.commit,
     checkpoint: b.checkpoint,
     rollupTurn: b.rollupTurn,

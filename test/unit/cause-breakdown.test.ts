@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it, vi } from 'vitest';
 import { longestBusyStretches, summariseProfile, type CpuProfile } from '../../bench/shared/cpu-profile.ts';
 import {
   bucketOf,
@@ -95,6 +97,34 @@ describe('fine histograms (the cause breakdown of the benches)', () => {
       const window = summariseHistogram(diffHistograms(before.eventLoopDelay, stats.snapshot().eventLoopDelay));
       expect(window.count).toBeGreaterThan(0);
       expect(window.maxMs).toBeGreaterThanOrEqual(100);
+    } finally {
+      stats.stop();
+    }
+  });
+});
+
+describe('GC pauses by kind', () => {
+  it('tells the full collections among the pauses: forced scavenges are not, a forced full collection is', async () => {
+    // V8's gc() in this process (the test runner does not expose it): a scavenge or a mark-compact on demand
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as (o?: { type: 'minor' }) => void;
+    const stats = createRuntimeStats();
+    stats.start();
+    try {
+      const counts = () => {
+        const s = stats.snapshot();
+        return { all: summariseHistogram(s.gc).count, major: summariseHistogram(s.gcMajor).count };
+      };
+      const start = counts();
+      for (let i = 0; i < 3; i++) gc({ type: 'minor' });
+      // the entries reach the observer on a later turn
+      await vi.waitFor(() => expect(counts().all - start.all).toBeGreaterThanOrEqual(3));
+      const scavenged = counts();
+      // three scavenges and at most a full collection of V8's own in between
+      expect(scavenged.major - start.major).toBeLessThan(scavenged.all - start.all);
+      gc(); // a full collection
+      await vi.waitFor(() => expect(counts().major - scavenged.major).toBeGreaterThanOrEqual(1));
+      expect(counts().all - scavenged.all).toBeGreaterThanOrEqual(counts().major - scavenged.major);
     } finally {
       stats.stop();
     }
