@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import {
   jsonSchemaTransform,
@@ -68,13 +68,6 @@ export type { WebDeps, WebOptions } from './context.ts';
 
 const SESSION_SWEEP_MS = 3_600_000;
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * `Server-Timing: app;dur=N`: the platform's own time over a request, from reading it to its
- * answer's bytes (hooks, handler, serialisation), in ms. What a caller waited beyond it was the
- * event loop's queue before the request was read, and the transfer (docs/api.md).
- */
-const serverTiming = (reply: FastifyReply) => `app;dur=${reply.elapsedTime.toFixed(1)}`;
 
 /** The security headers of every answer (helmet): CSP, HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, … */
 export const HELMET_OPTIONS: FastifyHelmetOptions = {
@@ -390,7 +383,7 @@ export async function createWebApp(
     // a URL the router cannot read (bad percent-encoding, an over-long path parameter) never reaches
     // the hooks: it gets the API's error shape and security headers here
     frameworkErrors: (err, _req, reply) => {
-      void reply.headers({ ...headers, 'cache-control': 'no-store', 'server-timing': serverTiming(reply) });
+      void reply.headers({ ...headers, 'cache-control': 'no-store' });
       return sendError(
         reply,
         'VALIDATION_FAILED',
@@ -401,9 +394,14 @@ export async function createWebApp(
     },
   }).withTypeProvider<ZodTypeProvider>();
   const ctx = createWebContext(deps, options);
-  // every answer says how long the platform took over it (the framework's own errors: above)
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    void reply.header('server-timing', serverTiming(reply));
+  // `Server-Timing: app;dur=N` on an answer to a signed-in caller (a session, an API token, a
+  // guest): the platform's own time over the request, from reading it to its answer's bytes (hooks,
+  // handler, serialisation), in ms; what the caller waited beyond it was the event loop's queue and
+  // the transfer (docs/api.md). Not on public answers: there it would time the checks of passwords,
+  // reset links and tokens for anyone, without the network's noise.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (req.auth || req.apiToken || req.guest)
+      void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`);
     done(null, payload);
   });
   app.addHook('onResponse', async (req, reply) => {

@@ -229,13 +229,7 @@ async function probes(
       const body = JSON.parse(text) as { ts?: number[]; count?: number[]; error?: { code: string; message: string } };
       // the answer's time is until its last byte, as the fleet list's; the parse here is this process's
       const ms = t2 - t0;
-      p.historyParts.push({
-        headers: t1 - t0,
-        body: t2 - t1,
-        decode: t3 - t2,
-        parse: performance.now() - t3,
-        app: appTiming(res.headers.get('server-timing')),
-      });
+      p.historyParts.push(partsOf(res, t0, t1, t2, t3));
       if (res.status !== 200 || !body.ts || !body.count)
         throw new Error(`history: ${res.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`);
       p.historyMs.push(ms);
@@ -262,19 +256,22 @@ async function probes(
       p.listVehicles = (JSON.parse(text) as { vehicles: unknown[] }).vehicles.length;
       // until the last byte, as the history's; decoding and parsing the text here is this process's work
       p.listMs.push(t2 - t0);
-      p.listParts.push({
-        headers: t1 - t0,
-        body: t2 - t1,
-        decode: t3 - t2,
-        parse: performance.now() - t3,
-        app: appTiming(res.headers.get('server-timing')),
-      });
+      p.listParts.push(partsOf(res, t0, t1, t2, t3));
       p.listBytes = bytes.byteLength;
     } catch (err) {
       p.errors.push((err as Error).message);
     }
   }
   return p;
+}
+
+/**
+ * A query's parts from its timestamps: sent (t0), headers (t1), body (t2), decoded (t3), parsed (now);
+ * and the platform's own time, its Server-Timing.
+ */
+function partsOf(res: Response, t0: number, t1: number, t2: number, t3: number): Parts {
+  const app = appTiming(res.headers.get('server-timing'));
+  return { headers: t1 - t0, body: t2 - t1, decode: t3 - t2, parse: performance.now() - t3, app };
 }
 
 /**

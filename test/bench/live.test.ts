@@ -12,7 +12,7 @@ import {
   type ConsolesToParent,
   type FleetToParent,
 } from '../../bench/live/ipc.ts';
-import { pairsToHistogram, summarizeHistogram } from '../../bench/live/stats.ts';
+import { appTiming, pairsToHistogram, summarizeHistogram } from '../../bench/live/stats.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 const BENCH = fileURLToPath(new URL('../../bench/live/', import.meta.url));
@@ -109,5 +109,18 @@ describe('bench:live pieces', () => {
     expect(latency.p50).toBeGreaterThanOrEqual(0);
     expect(got!.fleetMessages).toBeGreaterThan(0);
     for (const c of [fleet, consoles]) tell(c, { type: 'release' });
+  });
+});
+
+describe('appTiming: the platform’s own time in a Server-Timing header', () => {
+  it('reads app’s dur among other metrics and parameters, and nothing else', () => {
+    expect(appTiming('app;dur=12.5')).toBe(12.5);
+    expect(appTiming('db;dur=3, app;desc="the platform";dur=7')).toBe(7);
+    expect(appTiming('cache;desc=hit, app ; dur=0.4')).toBe(0.4);
+    expect(appTiming('apps;dur=9')).toBeUndefined();
+    expect(appTiming('db;dur=3')).toBeUndefined();
+    expect(appTiming('app')).toBeUndefined();
+    expect(appTiming('app;dur=x')).toBeUndefined();
+    expect(appTiming(null)).toBeUndefined();
   });
 });
