@@ -183,6 +183,9 @@ async function probes(
     errors: [],
   };
   const every = (schedule.windowEnd - schedule.windowStart) / s.historyRuns;
+  /** The console's 24-hour chart of the seeded vehicle, up to `to`. */
+  const historyPath = (to: number) =>
+    `/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`;
   // during the warm-up, not counted: the platform's first such queries prepare statements and
   // compile code paths (the first queries after a start cost more: that is not the steady state);
   // `warmupQueries` rounds, a second apart, ending 2 s (at most half the warm-up) before the window
@@ -192,10 +195,7 @@ async function probes(
       await sleep(Math.max(0, schedule.windowStart - lead - Date.now()));
       const to = Date.now();
       const times: number[] = [];
-      for (const url of [
-        `/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`,
-        '/api/vehicles',
-      ]) {
+      for (const url of [historyPath(to), '/api/vehicles']) {
         const t0 = performance.now();
         await fetch(`${platform.baseUrl}${url}`, { headers: { cookie }, signal: AbortSignal.timeout(30_000) })
           .then(async (res) => {
@@ -217,7 +217,7 @@ async function probes(
       p.errors.push(`healthz: ${(err as Error).message}`);
     }
     const to = Date.now();
-    const url = `${platform.baseUrl}/api/vehicles/${encodeURIComponent(vehicleId)}/telemetry?from=${to - HISTORY_SPAN_MS}&to=${to}&maxPoints=${HISTORY_POINTS}`;
+    const url = `${platform.baseUrl}${historyPath(to)}`;
     try {
       const t0 = performance.now();
       const res = await fetch(url, { headers: { cookie }, signal: AbortSignal.timeout(30_000) });
@@ -274,14 +274,17 @@ function partsOf(res: Response, t0: number, t1: number, t2: number, t3: number):
   return { headers: t1 - t0, body: t2 - t1, decode: t3 - t2, parse: performance.now() - t3, app };
 }
 
+/** A time in whole ms for the report, `—` where there is none (an answer without Server-Timing). */
+const round = (ms: number | undefined) => (ms === undefined || Number.isNaN(ms) ? '—' : String(Math.round(ms)));
+
 /**
  * Of the wait until the headers, the platform's own time over each query (its Server-Timing) and
  * the rest: the request waiting for the platform's event loop (and the bench's own turn to read the
  * answer's headers).
  */
 function appText(parts: Parts[]): string {
-  const own = parts.map((x) => (x.app === undefined ? '—' : String(Math.round(x.app))));
-  const wait = parts.map((x) => (x.app === undefined ? '—' : String(Math.round(Math.max(0, x.headers - x.app)))));
+  const own = parts.map((x) => round(x.app));
+  const wait = parts.map((x) => round(x.app === undefined ? undefined : Math.max(0, x.headers - x.app)));
   return `of which in the platform (its Server-Timing): ${own.join(' ')}; waiting before it: ${wait.join(' ')}`;
 }
 
@@ -596,7 +599,7 @@ async function main(): Promise<number> {
   say(`                             ${appText(probe.listParts)}`);
   if (probe.warmups.length)
     say(
-      `  warm-up queries (not counted) history / fleet list, ms (in the platform): ${probe.warmups.map(([h, ha, l, la]) => `${Math.round(h)} (${Math.round(ha)}) / ${Math.round(l)} (${Math.round(la)})`).join(', ')}`,
+      `  warm-up queries (not counted) history / fleet list, ms (in the platform): ${probe.warmups.map(([h, ha, l, la]) => `${Math.round(h)} (${round(ha)}) / ${Math.round(l)} (${round(la)})`).join(', ')}`,
     );
   if (cpuFigures) say(`  CPU in the window          (% of one core) ${cpuText(cpuFigures)}`);
   if (causes) for (const line of breakdownLines(causes, '  ')) say(line);

@@ -175,7 +175,7 @@ export async function beginBreakdown(
         puback: d((r) => r.puback),
         eventLoopDelay: d((r) => r.eventLoopDelay),
         gc: d((r) => r.gc),
-        gcMajor: after?.gcMajor ? d((r) => r.gcMajor) : null,
+        gcMajor: d((r) => r.gcMajor),
         commit: d((r) => r.telemetryWriter?.commit),
         checkpoint: d((r) => r.telemetryWriter?.checkpoint),
         rollupTurn: d((r) => r.telemetryWriter?.rollupTurn),
