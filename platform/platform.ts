@@ -5,7 +5,7 @@ import { createInProcessBus, mergeBuses, type EventBus } from '../core/bus.ts';
 import { createCounters, type Counters } from '../core/counters.ts';
 import { createHistograms } from '../core/histograms.ts';
 import { createEventLoopMonitor } from '../core/event-loop.ts';
-import { createRuntimeStats } from '../core/runtime-stats.ts';
+import { createRuntimeStats, memoryFigures } from '../core/runtime-stats.ts';
 import { createReadiness, DrainingError } from '../core/readiness.ts';
 import { sql } from 'kysely';
 import type { PlatformEvents } from '../core/events.ts';
@@ -554,6 +554,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         eventLoop: eventLoop.snapshot(),
         notifications: notifications.dispatcher.stats(),
         histograms: histograms.snapshot(),
+        memory: memoryFigures(),
         // cumulative fine histograms (core/fine-histogram.ts) for the benches' cause breakdown
         runtime: {
           ...runtime.snapshot(),

@@ -219,6 +219,12 @@ export function renderPrometheus(src: PrometheusSource): string {
   }
   const mem = process.memoryUsage();
   x.gauge('process_resident_memory_bytes', 'Resident memory size in bytes', mem.rss);
+  x.gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved in bytes', mem.heapTotal);
   x.gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes', mem.heapUsed);
+  x.gauge(
+    'nodejs_external_memory_bytes',
+    'Memory outside the V8 heap held by JavaScript objects (Buffers and other ArrayBuffers among it), in bytes',
+    mem.external,
+  );
   return x.text();
 }

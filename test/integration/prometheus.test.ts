@@ -54,10 +54,22 @@ describe('GET /metrics (Prometheus)', () => {
       await fetch(`${base}/metrics.json`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as {
       runtime: { puback: { count: number; max: number; sum: number } };
+      memory: Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
     };
     expect(json.runtime.puback.count).toBe(4);
     expect(json.runtime.puback.max).toBeGreaterThan(0);
     expect(json.runtime.puback.sum).toBeGreaterThanOrEqual(json.runtime.puback.max);
+    // what of the resident memory the heap and the Buffers hold (the overload test reads it at its peaks)
+    const m = json.memory;
+    expect(m.heapUsed).toBeGreaterThan(0);
+    expect(m.heapUsed).toBeLessThanOrEqual(m.heapTotal);
+    expect(m.arrayBuffers).toBeLessThanOrEqual(m.external);
+    expect(m.heapTotal + m.external).toBeLessThan(m.rss);
+    for (const name of ['nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'])
+      expect(families.get(name)?.type, name).toBe('gauge');
+    expect(sampleValue(families, 'nodejs_heap_size_total_bytes')).toBeGreaterThanOrEqual(
+      sampleValue(families, 'nodejs_heap_size_used_bytes')!,
+    );
     expect(sampleValue(families, 'powerwatch_store_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'powerwatch_store_commit_duration_seconds_sum')).toBeGreaterThan(0);
     // every family follows the naming conventions: a prefix, counters in _total, units spelled out

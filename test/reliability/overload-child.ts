@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { MemoryFigures } from '../../core/runtime-stats.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +168,57 @@ export function rssMiB(pid: number): number | undefined {
 export interface Metrics {
   totals: Record<string, number>;
   byKey: Record<string, Record<string, number>>;
+  /** The platform's memory when it answered (core/runtime-stats.ts). */
+  memory?: MemoryFigures;
+}
+
+/** Peak resident memory of a platform process, sampled every `everyMs`, and what held it. */
+export interface RssSampler {
+  /** The highest RSS seen so far (MiB), the baseline at least. */
+  peak(): number;
+  /** The platform's own memory figures at the highest RSS it was asked about, in words (or why there are none). */
+  heldBy(): string;
+  stop(): void;
+}
+
+/**
+ * Samples a platform's RSS from /proc. Each time it makes a new high at least `askAboveMiB` over the
+ * baseline (and 25 MiB over the last one asked about), it asks the platform's `/metrics.json` what
+ * of it is the main thread's heap and Buffers, so that a peak can be told apart: garbage not yet
+ * collected, Buffers held, or native memory (threads, SQLite, the allocator).
+ */
+export function sampleRss(
+  p: Pick<PlatformProcess, 'pid' | 'ports'>,
+  baseline: number,
+  options: { everyMs?: number; askAboveMiB?: number } = {},
+): RssSampler {
+  let peak = baseline;
+  let askedAt = baseline + (options.askAboveMiB ?? 100) - 25;
+  let asking = false;
+  let held: MemoryFigures | undefined;
+  const timer = setInterval(() => {
+    const rss = rssMiB(p.pid);
+    if (rss === undefined || rss <= peak) return;
+    peak = rss;
+    if (asking || rss < askedAt + 25) return;
+    asking = true;
+    askedAt = rss;
+    void metrics(p.ports.http)
+      .then((m) => {
+        if (m.memory && (!held || m.memory.rss > held.rss)) held = m.memory;
+      })
+      .catch(() => undefined) // a busy platform may not answer in time: the RSS is still sampled
+      .finally(() => (asking = false));
+  }, options.everyMs ?? 100);
+  const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MiB`;
+  return {
+    peak: () => peak,
+    heldBy: () =>
+      held
+        ? `at RSS ${mib(held.rss)} the platform reported: V8 heap ${mib(held.heapUsed)} used of ${mib(held.heapTotal)}, outside it ${mib(held.external)} (Buffers ${mib(held.arrayBuffers)}), the rest native ${mib(held.rss - held.heapTotal - held.external)}`
+        : 'the platform was not asked (no high above the threshold) or did not answer',
+    stop: () => clearInterval(timer),
+  };
 }
 
 const sessions = new Map<number, string>();

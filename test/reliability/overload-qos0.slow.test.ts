@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { vehicleTopic } from '../../protocol/index.ts';
 import { frame, withTimeout } from '../helpers/platform.ts';
-import { metrics, provision, rssMiB, startPlatformProcess, type PlatformProcess } from './overload-child.ts';
+import { metrics, provision, rssMiB, sampleRss, startPlatformProcess, type PlatformProcess } from './overload-child.ts';
 import { publishPacket, rawConnect, type RawClient } from './fuzz-raw-mqtt.ts';
 
 /**
@@ -49,12 +49,8 @@ describe('overload: QoS 0 flood from many gateways', () => {
     const port = p.ports.mqtt;
     const baseline = rssMiB(p.pid)!;
 
-    // memory, sampled all along
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      const rss = rssMiB(p.pid);
-      if (rss !== undefined) peak = Math.max(peak, rss);
-    }, 100);
+    // memory, sampled all along; at its highs, what the platform says held it
+    const rss = sampleRss(p, baseline);
 
     const floodStarted = Date.now();
     try {
@@ -180,7 +176,7 @@ describe('overload: QoS 0 flood from many gateways', () => {
         );
       }
       console.log(
-        `after the flood: dropped ${m.totals['mqtt.qos0_dropped']}, stored ${m.totals['ingest.frames_stored']}; RSS baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`,
+        `after the flood: dropped ${m.totals['mqtt.qos0_dropped']}, stored ${m.totals['ingest.frames_stored']}; RSS baseline ${baseline.toFixed(0)} MiB, peak ${rss.peak().toFixed(0)} MiB; ${rss.heldBy()}`,
       );
 
       // every acknowledged QoS 1 frame is stored, exactly those
@@ -213,7 +209,7 @@ describe('overload: QoS 0 flood from many gateways', () => {
       stuck.socket.destroy();
 
       // memory stayed bounded all along
-      expect(peak, `peak RSS ${peak.toFixed(0)} MiB`).toBeLessThan(RSS_LIMIT_MIB);
+      expect(rss.peak(), `peak RSS ${rss.peak().toFixed(0)} MiB; ${rss.heldBy()}`).toBeLessThan(RSS_LIMIT_MIB);
 
       // still serving: health, a new connection, a QoS 1 frame stored
       const health = await fetch(`http://127.0.0.1:${p.ports.http}/healthz`);
@@ -233,7 +229,7 @@ describe('overload: QoS 0 flood from many gateways', () => {
       m = await metrics(p.ports.http);
       expect(m.byKey['ingest.frames_stored']?.['OVAFTER']).toBe(1);
     } finally {
-      clearInterval(sampler);
+      rss.stop();
     }
 
     // and it shuts down cleanly
