@@ -32,4 +32,6 @@ EXPOSE 1883 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "dist/platform/healthcheck.js"]
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/platform/main.js"]
+# as `npm start` (package.json): V8's helper threads one fewer than the cores, so that a young-generation
+# collection does not wait for helpers the cores cannot run (docs/architecture.md, "Build and run")
+CMD ["node", "--v8-pool-size=0", "dist/platform/main.js"]

@@ -35,16 +35,37 @@ export function platformEntry(root: string): string {
 }
 const entries = new Map<string, string>();
 
+function scriptsOf(root: string): Record<string, string> | undefined {
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts;
+}
+
+/**
+ * The Node.js flags `npm start` runs the platform with in the checkout at `root` (its package.json's
+ * `start`: `node <flags> dist/platform/main.js`), so that a bench runs it with the same ones, a
+ * checkout from before any (bench:ingest --platform-dir) without.
+ */
+export function platformNodeFlags(root: string): string[] {
+  return nodeFlagsOfStart(scriptsOf(root)?.start ?? '');
+}
+
+/** The flags between `node` and `dist/platform/main.js` in a start command (none when it is not of that shape). */
+export function nodeFlagsOfStart(start: string): string[] {
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/platform/main.js') return [];
+  const flags = words.slice(1, -1);
+  return flags.every((w) => w.startsWith('--')) ? flags : [];
+}
+
 function buildPlatform(root: string): string {
-  const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> })
-    .scripts;
+  const scripts = scriptsOf(root);
   if (!scripts?.['build:server']) return join(root, 'platform/main.ts');
   execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   return join(root, 'dist/platform/main.js');
 }
 
 /**
- * Starts the real platform as its own process (platformEntry: `node dist/platform/main.js`;
+ * Starts the real platform as its own process (platformEntry: `node dist/platform/main.js`, with
+ * `npm start`'s Node.js flags (platformNodeFlags);
  * LOG_LEVEL=warn, ports picked free on 127.0.0.1) on `dataDir`, with the bench's environment passed
  * on (so platform settings can be varied, e.g. `LIVE_MAX_SUBSCRIPTIONS=200 npm run bench:live`)
  * and a METRICS_TOKEN made for the run unless the environment has one (`/metrics` is not public);
@@ -61,12 +82,11 @@ export async function startPlatform(
 ): Promise<PlatformProcess> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   // the inspector, on a free port, idle until the cause breakdown profiles the window
-  const { command, args } = nodeCommand(
-    platformEntry(root),
-    [],
-    fdLimit,
-    options.inspect ? ['--inspect=127.0.0.1:0', ...nodeArgs] : nodeArgs,
-  );
+  const { command, args } = nodeCommand(platformEntry(root), [], fdLimit, [
+    ...platformNodeFlags(root),
+    ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []),
+    ...nodeArgs,
+  ]);
   let inspectorUrl: string | undefined;
   const metricsToken = process.env.METRICS_TOKEN || randomBytes(24).toString('base64url');
   const child = children.spawn(options.label ?? 'platform', command, args, {

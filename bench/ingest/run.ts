@@ -34,7 +34,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { platformEntry } from '../platform-process.ts';
+import { platformEntry, platformNodeFlags } from '../platform-process.ts';
 import { provisionVehicles } from '../shared/provision.ts';
 import type { ChildToParent, Credential, LatencySummary, LoadResult } from './ipc.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
@@ -159,7 +159,9 @@ interface Platform {
 
 async function startPlatform(s: Settings, inspect = false): Promise<Platform> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const nodeArgs = flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['profile-dir'])}`] : [];
+  // as `npm start` runs it (its Node.js flags), then the bench's own
+  const nodeArgs = platformNodeFlags(platformRoot);
+  if (flags['profile-dir']) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(flags['profile-dir'])}`);
   // the inspector (idle until the cause breakdown profiles the fixed-rate window), on a free port
   // (not in the idle phase: its RSS figure is measured without it)
   if (inspect) nodeArgs.push('--inspect=127.0.0.1:0');
@@ -744,7 +746,7 @@ async function main(): Promise<number> {
   let p: PlatformFigures | undefined;
   if (runLoad) {
     say(
-      `platform (node ${relative(platformRoot, platformEntry(platformRoot))}${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; ${storeText}; PUBACK only after the commit):`,
+      `platform (node ${[...platformNodeFlags(platformRoot), relative(platformRoot, platformEntry(platformRoot))].join(' ')}${flags['platform-dir'] ? ` in ${platformRoot}` : ''}; ${storeText}; PUBACK only after the commit):`,
     );
     p = await platformPhase(s, creds, fixedRate);
   }

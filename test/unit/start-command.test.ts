@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nodeFlagsOfStart, platformNodeFlags } from '../../bench/platform-process.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+/** The image's command (the Dockerfile's last exec-form CMD) as words. */
+function imageCommand(): string[] {
+  const cmds = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^CMD (\[.*\])$/gm)];
+  return JSON.parse(cmds.at(-1)![1]!) as string[];
+}
+
+/** Threads of a Node.js process started with `flags` (Linux: /proc/<pid>/task), counted from inside it. */
+function threadsWith(flags: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...flags, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"],
+      { timeout: 20_000 },
+      (err, stdout) => (err ? reject(err) : resolve(Number(stdout.trim()))),
+    );
+  });
+}
+
+/**
+ * The platform runs with V8's helper threads one fewer than the cores (`--v8-pool-size=0`):
+ * docs/architecture.md, "Build and run"; the measurements in docs/benchmarks.md.
+ */
+describe('how the platform is started', () => {
+  it('npm start and the Docker image give node the same flags, the benches read them from npm start', () => {
+    const image = imageCommand();
+    expect(image[0]).toBe('node');
+    expect(image.at(-1)).toBe('dist/platform/main.js');
+    const flags = platformNodeFlags(ROOT);
+    expect(flags).toContain('--v8-pool-size=0');
+    expect(image.slice(1, -1)).toEqual(flags);
+  });
+
+  it('reads the flags of a start command of the shape node <flags> dist/platform/main.js, none otherwise', () => {
+    expect(nodeFlagsOfStart('node --v8-pool-size=0 dist/platform/main.js')).toEqual(['--v8-pool-size=0']);
+    expect(nodeFlagsOfStart('  node  --a   --b=1 dist/platform/main.js ')).toEqual(['--a', '--b=1']);
+    expect(nodeFlagsOfStart('node dist/platform/main.js')).toEqual([]);
+    // an older checkout's start (before the build), or something else
+    expect(nodeFlagsOfStart('tsx platform/main.ts')).toEqual([]);
+    expect(nodeFlagsOfStart('node --a dist/platform/other.js')).toEqual([]);
+    expect(nodeFlagsOfStart('node script.js dist/platform/main.js')).toEqual([]);
+  });
+
+  it.runIf(process.platform === 'linux')(
+    '--v8-pool-size=0 leaves V8 one helper thread fewer than the cores (at least one) instead of four',
+    async () => {
+      const [byDefault, sized] = await Promise.all([threadsWith([]), threadsWith(['--v8-pool-size=0'])]);
+      // Node's default pool is 4 helpers; 0 asks for the available parallelism minus one (node_platform.cc)
+      expect(byDefault - sized).toBe(4 - Math.max(1, availableParallelism() - 1));
+    },
+  );
+});
