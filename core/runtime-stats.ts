@@ -110,30 +110,19 @@ export function foldInto(
   }
 }
 
-/** What `memoryFigures` answers, in bytes. */
-export interface MemoryFigures {
-  /** Resident memory of the whole process (every thread, native allocations, the heaps). */
-  rss: number;
-  /** The main thread's V8 heap: reserved, and used by live and not yet collected objects. */
-  heapTotal: number;
-  heapUsed: number;
-  /** Held outside the V8 heap by the main thread's JavaScript objects; `arrayBuffers` of it by Buffers and ArrayBuffers. */
-  external: number;
-  arrayBuffers: number;
-}
+/**
+ * What `memoryFigures` answers, in bytes: `rss`, the resident memory of the whole process (every
+ * thread, native allocations, the heaps); `heapTotal` and `heapUsed`, the main thread's V8 heap
+ * reserved and used (live and not yet collected objects); `external`, held outside that heap by the
+ * main thread's JavaScript objects, `arrayBuffers` of it by Buffers and ArrayBuffers.
+ */
+export type MemoryFigures = NodeJS.MemoryUsage;
 
 /**
- * The process's memory now, for `/metrics.json`: what of the resident memory the main thread's
- * heap and its Buffers hold; the rest is native (SQLite's caches, the writer thread's heap, the
- * allocator's free lists, code).
+ * The process's memory now, for `/metrics.json` and `/metrics`: what of the resident memory the main
+ * thread's heap and its Buffers hold; the rest is native (SQLite's caches, the writer thread's heap,
+ * the allocator's free lists, code).
  */
 export function memoryFigures(): MemoryFigures {
-  const m = process.memoryUsage();
-  return {
-    rss: m.rss,
-    heapTotal: m.heapTotal,
-    heapUsed: m.heapUsed,
-    external: m.external,
-    arrayBuffers: m.arrayBuffers,
-  };
+  return process.memoryUsage();
 }

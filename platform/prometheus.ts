@@ -2,6 +2,7 @@ import type { CountersSnapshot } from '../core/counters.ts';
 import type { EventLoopSnapshot } from '../core/event-loop.ts';
 import type { HistogramSnapshot } from '../core/histograms.ts';
 import { createExposition, type Sample } from '../core/prometheus.ts';
+import { memoryFigures } from '../core/runtime-stats.ts';
 
 /** What `GET /metrics` shows, gathered by the composition root. */
 export interface PrometheusSource {
@@ -217,7 +218,7 @@ export function renderPrometheus(src: PrometheusSource): string {
     );
     x.gauge(`${PREFIX}influx_export_up`, '1 while the last InfluxDB write succeeded', e.up ? 1 : 0);
   }
-  const mem = process.memoryUsage();
+  const mem = memoryFigures();
   x.gauge('process_resident_memory_bytes', 'Resident memory size in bytes', mem.rss);
   x.gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved in bytes', mem.heapTotal);
   x.gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes', mem.heapUsed);

@@ -193,16 +193,17 @@ export function sampleRss(
   options: { everyMs?: number; askAboveMiB?: number } = {},
 ): RssSampler {
   let peak = baseline;
-  let askedAt = baseline + (options.askAboveMiB ?? 100) - 25;
+  /** The next high to ask about. */
+  let askFrom = baseline + (options.askAboveMiB ?? 100);
   let asking = false;
   let held: MemoryFigures | undefined;
   const timer = setInterval(() => {
     const rss = rssMiB(p.pid);
     if (rss === undefined || rss <= peak) return;
     peak = rss;
-    if (asking || rss < askedAt + 25) return;
+    if (asking || rss < askFrom) return;
     asking = true;
-    askedAt = rss;
+    askFrom = rss + 25;
     void metrics(p.ports.http)
       .then((m) => {
         if (m.memory && (!held || m.memory.rss > held.rss)) held = m.memory;
