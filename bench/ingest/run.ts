@@ -29,7 +29,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -53,6 +53,7 @@ import {
   waitForQuiet,
 } from '../shared/procs.ts';
 import { createBenchDatabase, postgresBackends, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
+import { bySecondText, maxOver, watchThreads, worstSecondsLines, type ThreadSecond } from '../shared/thread-time.ts';
 import {
   beginBreakdown,
   beginProfile,
@@ -279,6 +280,8 @@ interface Attempt {
   cpu: CpuFigures;
   /** The platform's cause breakdown of the window (platform phases only). */
   breakdown?: Breakdown;
+  /** Fixed rate: what ran and what waited for a CPU, by second of the window (bench/shared/thread-time.ts). */
+  threads?: ThreadSecond[];
 }
 
 /** One closed-loop or fixed-rate load run, with the CPU use of `pids` (and the load generator) over its window. */
@@ -301,9 +304,15 @@ async function loadOnce(
   let profiled: Promise<ProfiledPart> | undefined;
   let started: Promise<void> = Promise.resolve();
   let ended: Promise<void> = Promise.resolve();
+  let watcher: ReturnType<typeof watchThreads> | undefined;
+  let threads: ThreadSecond[] | undefined;
   const onWindow = (m: ChildToParent) => {
     if (m.type !== 'window') return;
     if (m.phase === 'start') {
+      const single = Object.fromEntries(
+        Object.entries(pids).filter((e): e is [string, number] => typeof e[1] === 'number'),
+      );
+      if (mode === 'rate') watcher = watchThreads({ ...single, load: child.pid! }, cpus().length);
       // the PostgreSQL backends serving the run's database when the window begins count as ours
       started = (s.telemetryUrl ? postgresBackends(s.telemetryUrl) : Promise.resolve(undefined)).then((backends) => {
         window = new CpuWindow({
@@ -316,6 +325,7 @@ async function loadOnce(
       });
       if (source) probe = beginBreakdown(source, { profile: false });
     } else if (m.phase === 'end') {
+      threads = watcher?.stop();
       ended = started.then(() => {
         cpu = window!.end();
       });
@@ -334,8 +344,14 @@ async function loadOnce(
     if (!cpu) throw new Error('the load generator did not report its window');
     const figures = breakdown ? await breakdown : undefined;
     const part = profiled ? await profiled : undefined;
-    return { result, cpu, ...(figures ? { breakdown: part ? withProfile(figures, part) : figures } : {}) };
+    return {
+      result,
+      cpu,
+      ...(figures ? { breakdown: part ? withProfile(figures, part) : figures } : {}),
+      ...(threads ? { threads } : {}),
+    };
   } finally {
+    watcher?.stop();
     child.off('message', onWindow);
     await children.stop(child, 15_000);
   }
@@ -372,6 +388,31 @@ async function loadPhase(
 /** The load generator's own stalls by second, to set beside the p99 by second (a late PUBACK may be its own). */
 function ownLoopText(maxMs: readonly number[]): string {
   return `the load generator's own event-loop delay, max by second (ms): ${maxMs.map(Math.round).join(' ')}`;
+}
+
+/**
+ * The fixed-rate window's CPU by second: each process's time on a CPU and waiting for one, then the
+ * worst seconds with what ran and waited in them (docs/benchmarks.md, "CPU by second").
+ */
+function threadLines(a: Attempt, cores: number): string[] {
+  const t = a.threads;
+  if (!t?.length) return [];
+  const lines = [
+    `CPU by second (ms on a CPU / ms waiting for one; docs/benchmarks.md):`,
+    `  platform main thread       ${bySecondText(t, (x) => x.byProcess.platform?.main)}`,
+    `  platform's other threads   ${bySecondText(t, (x) => x.byProcess.platform?.others)}`,
+    `  load generator             ${bySecondText(t, (x) => {
+      const l = x.byProcess.load;
+      return l && { runMs: l.main.runMs + l.others.runMs, waitMs: l.main.waitMs + l.others.waitMs };
+    })}`,
+    `  cores busy (% of ${cores * 100})     ${t.map((x) => x.coresBusyPct).join(' ')}`,
+  ];
+  const lat = a.result.latencyBySecond;
+  if (lat?.length) {
+    lines.push(`the worst seconds:`);
+    for (const l of worstSecondsLines(lat, t, { platform: 'platform', load: 'load' }, cores)) lines.push(`  ${l}`);
+  }
+  return lines;
 }
 
 const maxOf = (xs: readonly number[]) => (xs.length ? Math.max(...xs) : null);
@@ -802,6 +843,7 @@ async function main(): Promise<number> {
       );
     }
     if (f.ownLoopMaxMsBySecond.length) say(`                             ${ownLoopText(f.ownLoopMaxMsBySecond)}`);
+    for (const line of threadLines(p.fixed, cpus().length)) say(`                             ${line}`);
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
     if (p.fixed.breakdown)
       for (const line of breakdownLines(p.fixed.breakdown, '                             ')) say(line);
@@ -875,6 +917,16 @@ async function main(): Promise<number> {
     mosquittoFixedP99Ms: mosq?.fixed?.p99Ms ?? null,
     // the load generator's own event-loop delay, the largest in the fixed-rate window (ms)
     loadOwnLoopMaxMs: p ? maxOf(p.fixed.result.ownLoopMaxMsBySecond) : null,
+    // the most the platform's main thread, and the load generator, waited for a CPU in one second of the fixed-rate window (ms)
+    platformMainCpuWaitMaxMs: p?.fixed.threads
+      ? maxOver(p.fixed.threads, (x) => x.byProcess.platform?.main.waitMs)
+      : null,
+    loadCpuWaitMaxMs: p?.fixed.threads
+      ? maxOver(p.fixed.threads, (x) => {
+          const l = x.byProcess.load;
+          return l && l.main.waitMs + l.others.waitMs;
+        })
+      : null,
     mosquittoLoadOwnLoopMaxMs: mosq?.fixedOwnLoopMaxMs ? maxOf(mosq.fixedOwnLoopMaxMs) : null,
     rssMB: p ? Math.round(p.rssMB) : null,
     idleConnections: idle?.connected ?? 0,

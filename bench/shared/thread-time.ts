@@ -1,0 +1,176 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Which threads ran and which waited for a CPU, second by second (docs/benchmarks.md, "CPU by
+ * second"). On a machine with few cores the platform's main thread, its writer thread, V8's helpers
+ * and the load generator take turns on the cores: a main thread that waits in the kernel's run queue
+ * answers late although it has nothing long to do. Read from outside the processes, from
+ * `/proc/<pid>/task/<tid>/schedstat` (time on a CPU, time runnable but waiting for one, in ns), so
+ * the watching costs the watched nothing.
+ */
+
+/** Time on a CPU and time waiting for one (runnable, in the run queue), ms. */
+export interface ThreadTime {
+  runMs: number;
+  waitMs: number;
+}
+
+export interface ProcessSecond {
+  /** The main thread (the JavaScript event loop). */
+  main: ThreadTime;
+  /** Every other thread of the process together (workers, V8's helpers, libuv's pool, the inspector). */
+  others: ThreadTime;
+}
+
+export interface ThreadSecond {
+  /** How long this sample covers (≈ 1,000 ms). */
+  spanMs: number;
+  byProcess: Record<string, ProcessSecond>;
+  /** The machine's busy time in this sample, in % of one core (so up to 100 × cores). */
+  coresBusyPct: number;
+}
+
+type Sched = Map<number, { run: number; wait: number }>;
+
+/** schedstat of each thread of `pid` (ns); a thread gone meanwhile is left out. */
+function threadsOf(pid: number): Sched {
+  const out: Sched = new Map();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // the process is gone
+  }
+  for (const t of tids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ');
+      out.set(Number(t), { run: Number(run), wait: Number(wait) });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** Busy and total jiffies of the whole machine (/proc/stat's `cpu` line; idle and iowait are not busy). */
+function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
+interface Mark {
+  t: number;
+  threads: Record<string, Sched>;
+  machine: { busy: number; total: number };
+}
+
+function mark(pids: Record<string, number>): Mark {
+  const threads: Record<string, Sched> = {};
+  for (const [k, pid] of Object.entries(pids)) threads[k] = threadsOf(pid);
+  return { t: performance.now(), threads, machine: machineJiffies() };
+}
+
+const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+
+/** What happened between two marks; a thread that started in between counts from zero. */
+export function between(a: Mark, b: Mark, pids: Record<string, number>, cores: number): ThreadSecond {
+  const byProcess: Record<string, ProcessSecond> = {};
+  for (const [k, pid] of Object.entries(pids)) {
+    const before = a.threads[k] ?? new Map();
+    const main = { run: 0, wait: 0 };
+    const others = { run: 0, wait: 0 };
+    for (const [tid, now] of b.threads[k] ?? new Map()) {
+      const was = before.get(tid) ?? { run: 0, wait: 0 };
+      const into = tid === pid ? main : others;
+      into.run += now.run - was.run;
+      into.wait += now.wait - was.wait;
+    }
+    byProcess[k] = {
+      main: { runMs: ms(main.run), waitMs: ms(main.wait) },
+      others: { runMs: ms(others.run), waitMs: ms(others.wait) },
+    };
+  }
+  const jiffies = b.machine.total - a.machine.total;
+  return {
+    spanMs: Math.round(b.t - a.t),
+    byProcess,
+    coresBusyPct: jiffies > 0 ? Math.round(((b.machine.busy - a.machine.busy) / jiffies) * 100 * cores) : 0,
+  };
+}
+
+/**
+ * Samples the threads of `pids` every `everyMs` from now until `stop()`, which returns one entry per
+ * sample (the first covers the first `everyMs` after the call).
+ */
+export function watchThreads(
+  pids: Record<string, number>,
+  cores: number,
+  everyMs = 1000,
+): { stop: () => ThreadSecond[] } {
+  const seconds: ThreadSecond[] = [];
+  let last = mark(pids);
+  const timer = setInterval(() => {
+    const now = mark(pids);
+    seconds.push(between(last, now, pids, cores));
+    last = now;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return seconds;
+    },
+  };
+}
+
+/** The largest of a figure over the seconds. */
+export const maxOver = (seconds: readonly ThreadSecond[], pick: (s: ThreadSecond) => number | undefined): number =>
+  seconds.reduce((m, s) => Math.max(m, pick(s) ?? 0), 0);
+
+/**
+ * One line per second among the `n` with the highest latency (`latencyBySecond`): what ran and what
+ * waited for a CPU in it. A second whose main thread waited long in the run queue was late for want of
+ * a core, not for work of its own.
+ */
+export function worstSecondsLines(
+  latencyBySecond: readonly number[],
+  seconds: readonly ThreadSecond[],
+  names: { platform: string; load: string },
+  cores: number,
+  n = 3,
+): string[] {
+  const order = latencyBySecond
+    .map((p99, i) => ({ p99, i }))
+    .filter(({ i }) => seconds[i] !== undefined)
+    .sort((x, y) => y.p99 - x.p99)
+    .slice(0, n);
+  return order.map(({ p99, i }) => {
+    const s = seconds[i]!;
+    const p = s.byProcess[names.platform];
+    const l = s.byProcess[names.load];
+    const parts = [
+      p
+        ? `platform main thread on a CPU ${Math.round(p.main.runMs)} ms, waiting for one ${Math.round(p.main.waitMs)} ms; its other threads on ${Math.round(p.others.runMs)}, waiting ${Math.round(p.others.waitMs)}`
+        : 'platform: no figures',
+      l
+        ? `load generator on ${Math.round(l.main.runMs + l.others.runMs)}, waiting ${Math.round(l.main.waitMs + l.others.waitMs)}`
+        : 'load generator: no figures',
+      `cores busy ${s.coresBusyPct}% of ${cores * 100}%`,
+    ];
+    return `second ${i} (p99 ${p99} ms): ${parts.join('; ')}`;
+  });
+}
+
+/** A by-second row of one figure, e.g. "610/12 640/20 …" (on a CPU / waiting for one, ms). */
+export function bySecondText(
+  seconds: readonly ThreadSecond[],
+  pick: (s: ThreadSecond) => ThreadTime | undefined,
+): string {
+  return seconds
+    .map((s) => {
+      const t = pick(s);
+      return t ? `${Math.round(t.runMs)}/${Math.round(t.waitMs)}` : '-';
+    })
+    .join(' ');
+}
