@@ -406,6 +406,7 @@ function threadLines(a: Attempt, cores: number): string[] {
       return l && { runMs: l.main.runMs + l.others.runMs, waitMs: l.main.waitMs + l.others.waitMs };
     })}`,
     `  cores busy (% of ${cores * 100})     ${t.map((x) => x.coresBusyPct).join(' ')}`,
+    `  of which steal             ${t.map((x) => x.stealPct).join(' ')}`,
   ];
   const lat = a.result.latencyBySecond;
   if (lat?.length) {

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
  * and the load generator take turns on the cores: a main thread that waits in the kernel's run queue
  * answers late although it has nothing long to do. Read from outside the processes, from
  * `/proc/<pid>/task/<tid>/schedstat` (time on a CPU, time runnable but waiting for one, in ns), so
- * the watching costs the watched nothing.
+ * the watching costs the watched nothing. A thread that ends between two samples takes its time with
+ * it (the platform's threads live as long as the platform).
  */
 
 /** Time on a CPU and time waiting for one (runnable, in the run queue), ms. */
@@ -28,6 +29,11 @@ export interface ThreadSecond {
   byProcess: Record<string, ProcessSecond>;
   /** The machine's busy time in this sample, in % of one core (so up to 100 × cores). */
   coresBusyPct: number;
+  /**
+   * Of the whole machine's time, what the hypervisor gave to others while our virtual CPUs had work
+   * (the kernel's steal time), in % of one core: a thread "on a CPU" then did not run.
+   */
+  stealPct: number;
 }
 
 type Sched = Map<number, { run: number; wait: number }>;
@@ -52,21 +58,24 @@ function threadsOf(pid: number): Sched {
   return out;
 }
 
-/** Busy and total jiffies of the whole machine (/proc/stat's `cpu` line; idle and iowait are not busy). */
-function machineJiffies(): { busy: number; total: number } {
+/**
+ * Busy, steal and total jiffies of the whole machine (/proc/stat's `cpu` line: user nice system idle
+ * iowait irq softirq steal; idle and iowait are not busy).
+ */
+function machineJiffies(): { busy: number; steal: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
   const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, total };
+  return { busy: total - f[3]! - f[4]!, steal: f[7]!, total };
 }
 
-interface Mark {
+export interface Mark {
   t: number;
   threads: Record<string, Sched>;
-  machine: { busy: number; total: number };
+  machine: { busy: number; steal: number; total: number };
 }
 
-function mark(pids: Record<string, number>): Mark {
+export function threadMark(pids: Record<string, number>): Mark {
   const threads: Record<string, Sched> = {};
   for (const [k, pid] of Object.entries(pids)) threads[k] = threadsOf(pid);
   return { t: performance.now(), threads, machine: machineJiffies() };
@@ -93,10 +102,12 @@ export function between(a: Mark, b: Mark, pids: Record<string, number>, cores: n
     };
   }
   const jiffies = b.machine.total - a.machine.total;
+  const share = (d: number) => (jiffies > 0 ? Math.round((d / jiffies) * 100 * cores) : 0);
   return {
     spanMs: Math.round(b.t - a.t),
     byProcess,
-    coresBusyPct: jiffies > 0 ? Math.round(((b.machine.busy - a.machine.busy) / jiffies) * 100 * cores) : 0,
+    coresBusyPct: share(b.machine.busy - a.machine.busy),
+    stealPct: share(b.machine.steal - a.machine.steal),
   };
 }
 
@@ -110,9 +121,9 @@ export function watchThreads(
   everyMs = 1000,
 ): { stop: () => ThreadSecond[] } {
   const seconds: ThreadSecond[] = [];
-  let last = mark(pids);
+  let last = threadMark(pids);
   const timer = setInterval(() => {
-    const now = mark(pids);
+    const now = threadMark(pids);
     seconds.push(between(last, now, pids, cores));
     last = now;
   }, everyMs);
@@ -126,7 +137,7 @@ export function watchThreads(
 
 /** The largest of a figure over the seconds. */
 export const maxOver = (seconds: readonly ThreadSecond[], pick: (s: ThreadSecond) => number | undefined): number =>
-  seconds.reduce((m, s) => Math.max(m, pick(s) ?? 0), 0);
+  Math.round(seconds.reduce((m, s) => Math.max(m, pick(s) ?? 0), 0) * 10) / 10;
 
 /**
  * One line per second among the `n` with the highest latency (`latencyBySecond`): what ran and what
@@ -156,7 +167,7 @@ export function worstSecondsLines(
       l
         ? `load generator on ${Math.round(l.main.runMs + l.others.runMs)}, waiting ${Math.round(l.main.waitMs + l.others.waitMs)}`
         : 'load generator: no figures',
-      `cores busy ${s.coresBusyPct}% of ${cores * 100}%`,
+      `cores busy ${s.coresBusyPct}% of ${cores * 100}% (steal ${s.stealPct}%)`,
     ];
     return `second ${i} (p99 ${p99} ms): ${parts.join('; ')}`;
   });
