@@ -416,6 +416,13 @@ function threadLines(a: Attempt, cores: number): string[] {
   return lines;
 }
 
+/** The machine's busy cores in the median second of a fixed-rate window (% of one core), or null without figures. */
+function medianCoresBusy(t: readonly ThreadSecond[] | undefined): number | null {
+  if (!t?.length) return null;
+  const xs = t.map((x) => x.coresBusyPct).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)]!;
+}
+
 const maxOf = (xs: readonly number[]) => (xs.length ? Math.max(...xs) : null);
 
 // ── Mosquitto ───────────────────────────────────────────────────────────────────────────────────
@@ -429,6 +436,9 @@ interface MosquittoFigures {
   fixed?: LatencySummary;
   /** The load generator's own event-loop delay in that run, the largest in each second of its window (ms). */
   fixedOwnLoopMaxMs?: number[];
+  /** That run's CPU, and the machine's busy cores in its median second (% of one core). */
+  fixedCpu?: CpuFigures;
+  fixedCoresBusyPct?: number | null;
   ackedPerS: number;
   acked: number;
   delivered: number;
@@ -515,6 +525,8 @@ async function mosquittoPhase(s: Settings, fixedRateFor: (perS: number) => numbe
     const fixed = await loadOnce(s, port, 'rate', { rate }, { mosquitto: broker.pid!, subscriber: subscriber.pid! });
     if (fixed.result.latency) figures.fixed = fixed.result.latency;
     figures.fixedOwnLoopMaxMs = fixed.result.ownLoopMaxMsBySecond;
+    figures.fixedCpu = fixed.cpu;
+    figures.fixedCoresBusyPct = medianCoresBusy(fixed.threads);
     return figures;
   } finally {
     if (sub) await children.stop(sub, 2_000);
@@ -820,6 +832,10 @@ async function main(): Promise<number> {
         `  Mosquitto, fixed rate      p50 ${mosq.fixed.p50Ms} ms, p99 ${mosq.fixed.p99Ms} ms, max ${mosq.fixed.maxMs} ms publish→PUBACK at ${fixedRate}/s, nothing stored: what the measuring adds (load generator, kernel, loopback)`,
       );
     if (mosq.fixedOwnLoopMaxMs?.length) say(`                             ${ownLoopText(mosq.fixedOwnLoopMaxMs)}`);
+    if (mosq.fixedCpu)
+      say(
+        `                             CPU (% of one core): ${cpuText(mosq.fixedCpu)}; cores busy in the median second ${mosq.fixedCoresBusyPct ?? 'n/a'}% of ${cpus().length * 100}%`,
+      );
   }
   if (p && mosq)
     say(
@@ -918,6 +934,9 @@ async function main(): Promise<number> {
     mosquittoFixedP99Ms: mosq?.fixed?.p99Ms ?? null,
     // the load generator's own event-loop delay, the largest in the fixed-rate window (ms)
     loadOwnLoopMaxMs: p ? maxOf(p.fixed.result.ownLoopMaxMsBySecond) : null,
+    // the machine's busy cores in the median second of the fixed-rate window, against the platform and against Mosquitto (% of one core)
+    coresBusyPct: p ? medianCoresBusy(p.fixed.threads) : null,
+    mosquittoFixedCoresBusyPct: mosq?.fixedCoresBusyPct ?? null,
     // the most the platform's main thread, and the load generator, waited for a CPU in one second of the fixed-rate window (ms)
     platformMainCpuWaitMaxMs: p?.fixed.threads
       ? maxOver(p.fixed.threads, (x) => x.byProcess.platform?.main.waitMs)
