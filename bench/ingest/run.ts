@@ -53,7 +53,14 @@ import {
   waitForQuiet,
 } from '../shared/procs.ts';
 import { createBenchDatabase, postgresBackends, storedByVehicle, storedByVehicleInPostgres } from '../shared/stored.ts';
-import { bySecondText, maxOver, watchThreads, worstSecondsLines, type ThreadSecond } from '../shared/thread-time.ts';
+import {
+  bySecondText,
+  maxOver,
+  syscallsPer,
+  watchThreads,
+  worstSecondsLines,
+  type ThreadSecond,
+} from '../shared/thread-time.ts';
 import {
   beginBreakdown,
   beginProfile,
@@ -280,7 +287,7 @@ interface Attempt {
   cpu: CpuFigures;
   /** The platform's cause breakdown of the window (platform phases only). */
   breakdown?: Breakdown;
-  /** Fixed rate: what ran and what waited for a CPU, by second of the window (bench/shared/thread-time.ts). */
+  /** What ran and what waited for a CPU, by second of the window (bench/shared/thread-time.ts). */
   threads?: ThreadSecond[];
 }
 
@@ -312,7 +319,7 @@ async function loadOnce(
       const single = Object.fromEntries(
         Object.entries(pids).filter((e): e is [string, number] => typeof e[1] === 'number'),
       );
-      if (mode === 'rate') watcher = watchThreads({ ...single, load: child.pid! }, cpus().length);
+      watcher = watchThreads({ ...single, load: child.pid! }, cpus().length);
       // the PostgreSQL backends serving the run's database when the window begins count as ours
       started = (s.telemetryUrl ? postgresBackends(s.telemetryUrl) : Promise.resolve(undefined)).then((backends) => {
         window = new CpuWindow({
@@ -408,12 +415,28 @@ function threadLines(a: Attempt, cores: number): string[] {
     `  cores busy (% of ${cores * 100})     ${t.map((x) => x.coresBusyPct).join(' ')}`,
     `  of which steal             ${t.map((x) => x.stealPct).join(' ')}`,
   ];
+  const calls = syscallText(a, ['platform', 'load']);
+  if (calls) lines.push(`system calls per stored frame: ${calls}`);
   const lat = a.result.latencyBySecond;
   if (lat?.length) {
     lines.push(`the worst seconds:`);
     for (const l of worstSecondsLines(lat, t, { platform: 'platform', load: 'load' }, cores)) lines.push(`  ${l}`);
   }
   return lines;
+}
+
+/**
+ * Read and write system calls per acknowledged message in a window, by process ("platform reads 1.02,
+ * writes 1.05; load reads …"): how much each frame is handled on its own, against the closed loop's
+ * batches. From /proc/<pid>/io, the whole process (the platform's writer thread's writes included).
+ */
+function syscallText(a: Attempt, names: readonly string[]): string | null {
+  if (!a.threads?.length || a.result.ackedInWindow <= 0) return null;
+  const parts = names.flatMap((n) => {
+    const c = syscallsPer(a.threads!, n, a.result.ackedInWindow);
+    return c ? [`${n} reads ${c.reads}, writes ${c.writes}`] : [];
+  });
+  return parts.length ? parts.join('; ') : null;
 }
 
 /** The machine's busy cores in the median second of a fixed-rate window (% of one core), or null without figures. */
@@ -438,6 +461,8 @@ interface MosquittoFigures {
   fixedOwnLoopMaxMs?: number[];
   /** That run's CPU, and the machine's busy cores in its median second (% of one core). */
   fixedCpu?: CpuFigures;
+  /** That run's system calls per message (bench/shared/thread-time.ts), by process. */
+  fixedSyscalls?: string | null;
   fixedCoresBusyPct?: number | null;
   ackedPerS: number;
   acked: number;
@@ -527,6 +552,7 @@ async function mosquittoPhase(s: Settings, fixedRateFor: (perS: number) => numbe
     figures.fixedOwnLoopMaxMs = fixed.result.ownLoopMaxMsBySecond;
     figures.fixedCpu = fixed.cpu;
     figures.fixedCoresBusyPct = medianCoresBusy(fixed.threads);
+    figures.fixedSyscalls = syscallText(fixed, ['mosquitto', 'subscriber', 'load']);
     return figures;
   } finally {
     if (sub) await children.stop(sub, 2_000);
@@ -822,6 +848,8 @@ async function main(): Promise<number> {
       `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the ${storeName} commit)`,
     );
     say(`                             CPU (% of one core): ${cpuText(p.max.cpu)}`);
+    const calls = syscallText(p.max, ['platform', 'load']);
+    if (calls) say(`                             system calls per stored frame: ${calls}`);
     if (p.max.breakdown) for (const line of breakdownLines(p.max.breakdown, '                             ')) say(line);
   }
   if (mosq) {
@@ -836,6 +864,7 @@ async function main(): Promise<number> {
       say(
         `                             CPU (% of one core): ${cpuText(mosq.fixedCpu)}; cores busy in the median second ${mosq.fixedCoresBusyPct ?? 'n/a'}% of ${cpus().length * 100}%`,
       );
+    if (mosq.fixedSyscalls) say(`                             system calls per message: ${mosq.fixedSyscalls}`);
   }
   if (p && mosq)
     say(

@@ -21,6 +21,9 @@ export interface ProcessSecond {
   main: ThreadTime;
   /** Every other thread of the process together (workers, V8's helpers, libuv's pool, the inspector). */
   others: ThreadTime;
+  /** Read-family and write-family system calls of the whole process (/proc/<pid>/io syscr, syscw). */
+  readCalls: number;
+  writeCalls: number;
 }
 
 export interface ThreadSecond {
@@ -69,16 +72,31 @@ function machineJiffies(): { busy: number; steal: number; total: number } {
   return { busy: total - f[3]! - f[4]!, steal: f[7]!, total };
 }
 
+/** Read-family and write-family system calls of `pid` so far (0 if it is gone). */
+function syscallsOf(pid: number): { r: number; w: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { r: Number(/^syscr: (\d+)/m.exec(io)?.[1] ?? 0), w: Number(/^syscw: (\d+)/m.exec(io)?.[1] ?? 0) };
+  } catch {
+    return { r: 0, w: 0 };
+  }
+}
+
 export interface Mark {
   t: number;
   threads: Record<string, Sched>;
+  io: Record<string, { r: number; w: number }>;
   machine: { busy: number; steal: number; total: number };
 }
 
 export function threadMark(pids: Record<string, number>): Mark {
   const threads: Record<string, Sched> = {};
-  for (const [k, pid] of Object.entries(pids)) threads[k] = threadsOf(pid);
-  return { t: performance.now(), threads, machine: machineJiffies() };
+  const io: Record<string, { r: number; w: number }> = {};
+  for (const [k, pid] of Object.entries(pids)) {
+    threads[k] = threadsOf(pid);
+    io[k] = syscallsOf(pid);
+  }
+  return { t: performance.now(), threads, io, machine: machineJiffies() };
 }
 
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -96,9 +114,13 @@ export function between(a: Mark, b: Mark, pids: Record<string, number>, cores: n
       into.run += now.run - was.run;
       into.wait += now.wait - was.wait;
     }
+    const io0 = a.io[k] ?? { r: 0, w: 0 };
+    const io1 = b.io[k] ?? io0;
     byProcess[k] = {
       main: { runMs: ms(main.run), waitMs: ms(main.wait) },
       others: { runMs: ms(others.run), waitMs: ms(others.wait) },
+      readCalls: Math.max(0, io1.r - io0.r),
+      writeCalls: Math.max(0, io1.w - io0.w),
     };
   }
   const jiffies = b.machine.total - a.machine.total;
@@ -184,4 +206,17 @@ export function bySecondText(
       return t ? `${Math.round(t.runMs)}/${Math.round(t.waitMs)}` : '-';
     })
     .join(' ');
+}
+
+/** A process's read and write system calls per unit of work over the seconds (e.g. per stored frame). */
+export function syscallsPer(
+  seconds: readonly ThreadSecond[],
+  name: string,
+  units: number,
+): { reads: number; writes: number } | null {
+  if (!seconds.length || units <= 0 || !seconds.some((s) => s.byProcess[name])) return null;
+  const sum = (pick: (p: ProcessSecond) => number) =>
+    seconds.reduce((n, s) => n + (s.byProcess[name] ? pick(s.byProcess[name]) : 0), 0);
+  const round = (x: number) => Math.round((x / units) * 100) / 100;
+  return { reads: round(sum((p) => p.readCalls)), writes: round(sum((p) => p.writeCalls)) };
 }

@@ -4,6 +4,7 @@ import {
   between,
   bySecondText,
   maxOver,
+  syscallsPer,
   threadMark,
   worstSecondsLines,
   type Mark,
@@ -24,6 +25,7 @@ function markOf(
     threads: Object.fromEntries(
       Object.entries(threads).map(([k, ts]) => [k, new Map(ts.map(([tid, run, wait]) => [tid, { run, wait }]))]),
     ),
+    io: Object.fromEntries(Object.keys(threads).map((k, i) => [k, { r: t * (i + 1), w: t * 2 * (i + 1) }])),
     machine: { busy, steal, total },
   };
 }
@@ -60,8 +62,20 @@ describe("bench CPU by second (the kernel's schedstat)", () => {
     );
     const s = between(a, b, pids, 2);
     expect(s.spanMs).toBe(1000);
-    expect(s.byProcess.platform).toEqual({ main: { runMs: 600, waitMs: 90 }, others: { runMs: 130, waitMs: 24 } });
-    expect(s.byProcess.load).toEqual({ main: { runMs: 400, waitMs: 150 }, others: { runMs: 0, waitMs: 0 } });
+    expect(s.byProcess.platform).toEqual({
+      main: { runMs: 600, waitMs: 90 },
+      others: { runMs: 130, waitMs: 24 },
+      readCalls: 1000,
+      writeCalls: 2000,
+    });
+    expect(s.byProcess.load).toEqual({
+      main: { runMs: 400, waitMs: 150 },
+      others: { runMs: 0, waitMs: 0 },
+      readCalls: 2000,
+      writeCalls: 4000,
+    });
+    expect(syscallsPer([s, s], 'platform', 4000)).toEqual({ reads: 0.5, writes: 1 });
+    expect(syscallsPer([s], 'nobody', 4000)).toBeNull();
     // 150 of 200 jiffies on two cores: 150 % of one core; steal 3 of 200: 3 %
     expect(s.coresBusyPct).toBe(150);
     expect(s.stealPct).toBe(3);
@@ -90,14 +104,20 @@ describe("bench CPU by second (the kernel's schedstat)", () => {
     expect(main.runMs + main.waitMs).toBeGreaterThanOrEqual(55);
     expect(others.runMs + others.waitMs).toBeGreaterThanOrEqual(75);
     expect(s.coresBusyPct).toBeGreaterThan(0);
+    expect(s.byProcess.self!.readCalls).toBeGreaterThan(0); // threadMark read /proc files itself
   });
 
   it('names the worst seconds by their p99, with what ran and waited in them', () => {
     const second = (mainWait: number, busy: number): ThreadSecond => ({
       spanMs: 1000,
       byProcess: {
-        platform: { main: { runMs: 700, waitMs: mainWait }, others: { runMs: 300, waitMs: 100 } },
-        load: { main: { runMs: 500, waitMs: 200 }, others: { runMs: 20, waitMs: 5 } },
+        platform: {
+          main: { runMs: 700, waitMs: mainWait },
+          others: { runMs: 300, waitMs: 100 },
+          readCalls: 0,
+          writeCalls: 0,
+        },
+        load: { main: { runMs: 500, waitMs: 200 }, others: { runMs: 20, waitMs: 5 }, readCalls: 0, writeCalls: 0 },
       },
       coresBusyPct: busy,
       stealPct: 0,
