@@ -190,14 +190,25 @@ export function nodeCommand(
   };
 }
 
-/** CPU time the whole machine has spent so far (all cores), in seconds: busy in total, and in interrupts (softirq: loopback TCP). */
-export function machineSeconds(): { busy: number; irq: number } {
+/**
+ * CPU time the whole machine has spent so far (all cores), in seconds: busy in total, in interrupts
+ * (softirq: loopback TCP), stolen by the hypervisor while our CPUs had work (counted in busy), and
+ * all of it (idle and I/O wait included).
+ */
+export function machineSeconds(): { busy: number; irq: number; steal: number; total: number } {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
   return {
-    busy: (user! + nice! + system! + irq! + softirq! + steal!) / clockTicks,
+    busy: busy / clockTicks,
     irq: (irq! + softirq!) / clockTicks,
+    steal: steal! / clockTicks,
+    total: (busy + idle! + iowait!) / clockTicks,
   };
 }
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { machineSeconds } from './procs.ts';
 
 /**
  * Which threads ran and which waited for a CPU, second by second (docs/benchmarks.md, "CPU by
@@ -61,17 +62,6 @@ function threadsOf(pid: number): Sched {
   return out;
 }
 
-/**
- * Busy, steal and total jiffies of the whole machine (/proc/stat's `cpu` line: user nice system idle
- * iowait irq softirq steal; idle and iowait are not busy).
- */
-function machineJiffies(): { busy: number; steal: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3]! - f[4]!, steal: f[7]!, total };
-}
-
 /** Read-family and write-family system calls of `pid` so far (0 if it is gone). */
 function syscallsOf(pid: number): { r: number; w: number } {
   try {
@@ -86,6 +76,7 @@ export interface Mark {
   t: number;
   threads: Record<string, Sched>;
   io: Record<string, { r: number; w: number }>;
+  /** The machine's CPU seconds so far (procs.ts machineSeconds). */
   machine: { busy: number; steal: number; total: number };
 }
 
@@ -96,7 +87,7 @@ export function threadMark(pids: Record<string, number>): Mark {
     threads[k] = threadsOf(pid);
     io[k] = syscallsOf(pid);
   }
-  return { t: performance.now(), threads, io, machine: machineJiffies() };
+  return { t: performance.now(), threads, io, machine: machineSeconds() };
 }
 
 const ms = (ns: number) => Math.round(ns / 1e5) / 10;
@@ -123,8 +114,8 @@ export function between(a: Mark, b: Mark, pids: Record<string, number>, cores: n
       writeCalls: Math.max(0, io1.w - io0.w),
     };
   }
-  const jiffies = b.machine.total - a.machine.total;
-  const share = (d: number) => (jiffies > 0 ? Math.round((d / jiffies) * 100 * cores) : 0);
+  const total = b.machine.total - a.machine.total;
+  const share = (d: number) => (total > 0 ? Math.round((d / total) * 100 * cores) : 0);
   return {
     spanMs: Math.round(b.t - a.t),
     byProcess,
@@ -135,7 +126,8 @@ export function between(a: Mark, b: Mark, pids: Record<string, number>, cores: n
 
 /**
  * Samples the threads of `pids` every `everyMs` from now until `stop()`, which returns one entry per
- * sample (the first covers the first `everyMs` after the call).
+ * sample (the first covers the first `everyMs` after the call; the last, taken by `stop()`, the rest
+ * of the window, shorter: see its `spanMs`), so that the samples cover the whole window.
  */
 export function watchThreads(
   pids: Record<string, number>,
@@ -149,9 +141,14 @@ export function watchThreads(
     seconds.push(between(last, now, pids, cores));
     last = now;
   }, everyMs);
+  let stopped = false;
   return {
     stop() {
+      if (stopped) return seconds;
+      stopped = true;
       clearInterval(timer);
+      const now = threadMark(pids);
+      if (now.t - last.t >= 50) seconds.push(between(last, now, pids, cores));
       return seconds;
     },
   };

@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   between,
   bySecondText,
   maxOver,
   syscallsPer,
   threadMark,
+  watchThreads,
   worstSecondsLines,
   type Mark,
   type ThreadSecond,
@@ -76,7 +77,7 @@ describe("bench CPU by second (the kernel's schedstat)", () => {
     });
     expect(syscallsPer([s, s], 'platform', 4000)).toEqual({ reads: 0.5, writes: 1 });
     expect(syscallsPer([s], 'nobody', 4000)).toBeNull();
-    // 150 of 200 jiffies on two cores: 150 % of one core; steal 3 of 200: 3 %
+    // 150 of 200 CPU seconds on two cores: 150 % of one core; steal 3 of 200: 3 %
     expect(s.coresBusyPct).toBe(150);
     expect(s.stealPct).toBe(3);
   });
@@ -105,6 +106,21 @@ describe("bench CPU by second (the kernel's schedstat)", () => {
     expect(others.runMs + others.waitMs).toBeGreaterThanOrEqual(75);
     expect(s.coresBusyPct).toBeGreaterThan(0);
     expect(s.byProcess.self!.readCalls).toBeGreaterThan(0); // threadMark read /proc files itself
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('samples every interval, and stop() adds the rest of the window so that the samples cover all of it', () => {
+    vi.useFakeTimers();
+    const w = watchThreads({ self: process.pid }, 2, 100);
+    vi.advanceTimersByTime(250);
+    const seconds = w.stop();
+    expect(seconds.map((s) => s.spanMs)).toEqual([100, 100, 50]);
+    expect(seconds.every((s) => s.byProcess.self !== undefined)).toBe(true);
+    expect(w.stop()).toBe(seconds); // a second stop adds nothing
+    expect(seconds).toHaveLength(3);
   });
 
   it('names the worst seconds by their p99, with what ran and waited in them', () => {
