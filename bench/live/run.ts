@@ -68,6 +68,7 @@ import {
 import { login } from '../shared/console-client.ts';
 import { appTiming, mergeHistograms, pairsToHistogram, summarize, summarizeHistogram, type Summary } from './stats.ts';
 import { telemetryFile } from '../../platform/data-files.ts';
+import { platformNodeFlags } from '../platform-process.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -370,7 +371,7 @@ async function main(): Promise<number> {
     { inspect: true },
   );
   say(
-    `platform (node dist/platform/main.js, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
+    `platform (node ${[...platformNodeFlags(ROOT), 'dist/platform/main.js'].join(' ')}, SQLite synchronous=FULL) on MQTT ${platform.mqttPort}, HTTP ${platform.httpPort}`,
   );
 
   // the fleet: connect every vehicle

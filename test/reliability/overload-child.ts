@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { MemoryFigures } from '../../core/runtime-stats.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MemoryFigures } from '../../core/runtime-stats.ts';
 import { openSqliteRecords } from '../../records/db.ts';
 import { createServiceAccounts } from '../../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
