@@ -58,6 +58,7 @@ import {
   maxOver,
   syscallsPer,
   watchThreads,
+  wholeProcess,
   worstSecondsLines,
   type ThreadSecond,
 } from '../shared/thread-time.ts';
@@ -408,10 +409,7 @@ function threadLines(a: Attempt, cores: number): string[] {
     `CPU by second (ms on a CPU / ms waiting for one; docs/benchmarks.md):`,
     `  platform main thread       ${bySecondText(t, (x) => x.byProcess.platform?.main)}`,
     `  platform's other threads   ${bySecondText(t, (x) => x.byProcess.platform?.others)}`,
-    `  load generator             ${bySecondText(t, (x) => {
-      const l = x.byProcess.load;
-      return l && { runMs: l.main.runMs + l.others.runMs, waitMs: l.main.waitMs + l.others.waitMs };
-    })}`,
+    `  load generator             ${bySecondText(t, (x) => x.byProcess.load && wholeProcess(x.byProcess.load))}`,
     `  cores busy (% of ${cores * 100})     ${t.map((x) => x.coresBusyPct).join(' ')}`,
     `  of which steal             ${t.map((x) => x.stealPct).join(' ')}`,
   ];
@@ -971,10 +969,7 @@ async function main(): Promise<number> {
       ? maxOver(p.fixed.threads, (x) => x.byProcess.platform?.main.waitMs)
       : null,
     loadCpuWaitMaxMs: p?.fixed.threads
-      ? maxOver(p.fixed.threads, (x) => {
-          const l = x.byProcess.load;
-          return l && l.main.waitMs + l.others.waitMs;
-        })
+      ? maxOver(p.fixed.threads, (x) => x.byProcess.load && wholeProcess(x.byProcess.load).waitMs)
       : null,
     mosquittoLoadOwnLoopMaxMs: mosq?.fixedOwnLoopMaxMs ? maxOf(mosq.fixedOwnLoopMaxMs) : null,
     rssMB: p ? Math.round(p.rssMB) : null,

@@ -40,6 +40,12 @@ export interface ThreadSecond {
   stealPct: number;
 }
 
+/** All of a process's threads together. */
+export const wholeProcess = (p: ProcessSecond): ThreadTime => ({
+  runMs: p.main.runMs + p.others.runMs,
+  waitMs: p.main.waitMs + p.others.waitMs,
+});
+
 type Sched = Map<number, { run: number; wait: number }>;
 
 /** schedstat of each thread of `pid` (ns); a thread gone meanwhile is left out. */
@@ -184,7 +190,7 @@ export function worstSecondsLines(
         ? `platform main thread on a CPU ${Math.round(p.main.runMs)} ms, waiting for one ${Math.round(p.main.waitMs)} ms; its other threads on ${Math.round(p.others.runMs)}, waiting ${Math.round(p.others.waitMs)}`
         : 'platform: no figures',
       l
-        ? `load generator on ${Math.round(l.main.runMs + l.others.runMs)}, waiting ${Math.round(l.main.waitMs + l.others.waitMs)}`
+        ? `load generator on ${Math.round(wholeProcess(l).runMs)}, waiting ${Math.round(wholeProcess(l).waitMs)}`
         : 'load generator: no figures',
       `cores busy ${s.coresBusyPct}% of ${cores * 100}% (steal ${s.stealPct}%)`,
     ];
