@@ -12,6 +12,7 @@ import {
   type CpuProfile,
   type ProfileSummary,
 } from './cpu-profile.ts';
+import { summariseAllocations, type AllocationSummary, type SamplingHeapProfile } from './heap-profile.ts';
 import { inspectorSession } from './inspector.ts';
 
 /**
@@ -45,6 +46,11 @@ export interface Breakdown {
    * profile), with what ran in them: the kind of work an event-loop delay maximum waits behind.
    */
   busy: BusyStretch[] | null;
+  /**
+   * What the main thread allocated in the profiled stretch (V8's sampling heap profiler beside the CPU
+   * profiler): bytes per acknowledged message and the largest sites. The GC pauses' cause, by its size.
+   */
+  allocation: AllocationSummary | null;
   /** When the profile was taken: in the window, or a stretch of the same load right after it. */
   profiledHow: string | null;
   /** Why a part is missing, if one is (an older platform, no inspector …). */
@@ -87,10 +93,17 @@ async function runtimeMetrics(src: BreakdownSource): Promise<RuntimeMetrics | un
   }
 }
 
+/**
+ * The sampling heap profiler's mean interval: one sample per 32 KiB allocated on average (≈ 8,000 a
+ * second at 250 MB/s), a stack each; its cost stays in the profiled stretch, outside the window.
+ */
+const HEAP_SAMPLING_BYTES = 32 * 1024;
+
 /** What a profiled stretch of the platform's main thread says (bench/shared/cpu-profile.ts). */
 export interface ProfiledPart {
   profile: ProfileSummary | null;
   busy: BusyStretch[] | null;
+  allocation: AllocationSummary | null;
   /** How the profile was taken (printed with it). */
   how: string | null;
   notes: string[];
@@ -113,12 +126,27 @@ export async function beginProfile(
 ): Promise<{ end: () => Promise<ProfiledPart> }> {
   const notes: string[] = [];
   let session: Awaited<ReturnType<typeof inspectorSession>> | undefined;
+  let sampling = false;
+  let answeredBefore: number | undefined;
   if (src.inspectorUrl) {
     try {
       session = await inspectorSession(src.inspectorUrl);
       await session.call('Profiler.enable');
       await session.call('Profiler.setSamplingInterval', { interval: 1000 });
       await session.call('Profiler.start');
+      // what the main thread allocates, freed objects included (what the scavenges had to deal with)
+      try {
+        await session.call('HeapProfiler.enable');
+        await session.call('HeapProfiler.startSampling', {
+          samplingInterval: HEAP_SAMPLING_BYTES,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        });
+        sampling = true;
+        answeredBefore = (await runtimeMetrics(src))?.puback?.count;
+      } catch (err) {
+        notes.push(`no allocation profile: ${(err as Error).message}`);
+      }
     } catch (err) {
       notes.push(`no CPU profile: ${(err as Error).message}`);
       await session?.close();
@@ -127,13 +155,25 @@ export async function beginProfile(
   } else notes.push('no CPU profile: the platform has no inspector (started without --inspect)');
   return {
     async end(): Promise<ProfiledPart> {
-      if (!session) return { profile: null, busy: null, how: null, notes };
+      if (!session) return { profile: null, busy: null, allocation: null, how: null, notes };
+      let allocation: AllocationSummary | null = null;
+      if (sampling) {
+        try {
+          const answeredAfter = answeredBefore === undefined ? undefined : (await runtimeMetrics(src))?.puback?.count;
+          const { profile: h } = await session.call<{ profile: SamplingHeapProfile }>('HeapProfiler.stopSampling');
+          const answered =
+            answeredBefore !== undefined && answeredAfter !== undefined ? answeredAfter - answeredBefore : null;
+          allocation = summariseAllocations(h, answered, 5);
+        } catch (err) {
+          notes.push(`no allocation profile: ${(err as Error).message}`);
+        }
+      }
       try {
         const { profile: p } = await session.call<{ profile: CpuProfile }>('Profiler.stop');
-        return { profile: summariseProfile(p, 10), busy: longestBusyStretches(p, 3), how, notes };
+        return { profile: summariseProfile(p, 10), busy: longestBusyStretches(p, 3), allocation, how, notes };
       } catch (err) {
         notes.push(`no CPU profile: ${(err as Error).message}`);
-        return { profile: null, busy: null, how: null, notes };
+        return { profile: null, busy: null, allocation, how: null, notes };
       } finally {
         await session.close();
       }
@@ -143,7 +183,14 @@ export async function beginProfile(
 
 /** The breakdown with a profile taken separately (`beginProfile`) in its place. */
 export function withProfile(b: Breakdown, p: ProfiledPart): Breakdown {
-  return { ...b, profile: p.profile, busy: p.busy, profiledHow: p.how, notes: [...b.notes, ...p.notes] };
+  return {
+    ...b,
+    profile: p.profile,
+    busy: p.busy,
+    allocation: p.allocation,
+    profiledHow: p.how,
+    notes: [...b.notes, ...p.notes],
+  };
 }
 
 /**
@@ -182,6 +229,7 @@ export async function beginBreakdown(
         marksSave: d((r) => r.telemetryWriter?.marksSave),
         profile: profiled?.profile ?? null,
         busy: profiled?.busy ?? null,
+        allocation: profiled?.allocation ?? null,
         profiledHow: profiled?.how ?? null,
         notes: [...notes, ...(profiled?.notes ?? [])],
       };
@@ -214,6 +262,19 @@ export function breakdownLines(b: Breakdown, indent = '  '): string[] {
     for (const f of b.profile.top)
       lines.push(`    ${String(f.pct).padStart(5)}%  ${String(f.selfMs).padStart(8)} ms  ${f.fn}`);
   }
+  if (b.allocation) {
+    const a = b.allocation;
+    const mb = (a.sampledBytes / 1e6).toFixed(1);
+    lines.push(
+      a.bytesPerMessage === null
+        ? `  main thread allocation         ${mb} MB sampled in the same stretch (messages answered: unknown); top sites:`
+        : `  main thread allocation         ${a.bytesPerMessage} bytes per answered message (${mb} MB sampled over ${a.messages} messages in the same stretch); top sites:`,
+    );
+    for (const x of a.top) {
+      const per = a.messages ? `${String(Math.round(x.bytes / a.messages)).padStart(6)} B/message  ` : '';
+      lines.push(`    ${String(x.pct).padStart(5)}%  ${per}${x.fn}`);
+    }
+  }
   if (b.busy?.length) {
     lines.push(`  main thread longest busy       (no idle sample: the work a delay maximum waits behind)`);
     const parts = (xs: { fn: string; ms: number }[]) => xs.map((x) => `${x.fn} ${x.ms} ms`).join('; ');
@@ -241,6 +302,8 @@ export function breakdownJson(b: Breakdown) {
     profileIdlePct: b.profile?.idlePct ?? null,
     topSelf: b.profile?.top.map((f) => [f.fn, f.pct] as const) ?? null,
     longestBusy: b.busy?.map((s) => ({ ms: s.ms, via: s.via.map((v) => [v.fn, v.ms] as const) })) ?? null,
+    allocBytesPerMessage: b.allocation?.bytesPerMessage ?? null,
+    allocTop: b.allocation?.top.map((x) => [x.fn, x.pct] as const) ?? null,
   };
 }
 

@@ -34,7 +34,7 @@ export interface ProfileSummary {
 }
 
 /** A function's place, short: the path from the project's folders on, or the package's. */
-function where(url: string, line: number): string {
+export function where(url: string, line: number): string {
   if (!url) return '';
   const path = url.replace(/^file:\/\//, '');
   const pkg = path.lastIndexOf('/node_modules/');

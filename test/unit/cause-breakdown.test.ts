@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { longestBusyStretches, summariseProfile, type CpuProfile } from '../../bench/shared/cpu-profile.ts';
+import { summariseAllocations, type HeapProfileNode } from '../../bench/shared/heap-profile.ts';
 import {
   bucketOf,
   bucketUpperMs,
@@ -177,6 +179,71 @@ describe('CPU profile summary (top self time)', () => {
       'decode (ingest/decode.js:4)',
       'run ← main (platform/a.js:3)',
     ]);
+  });
+});
+
+describe('allocation profile summary (bytes per message, largest sites)', () => {
+  const heapNode = (functionName: string, url: string, selfSize: number, children: HeapProfileNode[] = []) => ({
+    callFrame: { functionName, url, lineNumber: 9 },
+    selfSize,
+    children,
+  });
+
+  it('adds up each site, names natives by their JavaScript caller, and divides by the messages answered', () => {
+    const head = heapNode('(root)', '', 0, [
+      heapNode('handle', 'file:///srv/dist/ingest/ingest.js', 6000, [
+        heapNode('parse', '', 3000), // native: JSON.parse under handle
+        heapNode('decode', 'node:internal/encoding', 1000),
+      ]),
+      heapNode('copy', 'file:///srv/node_modules/bl/BufferList.js', 2000, [
+        heapNode('handle', 'file:///srv/dist/ingest/ingest.js', 1000),
+      ]),
+      heapNode('(V8 API)', '', 1000),
+    ]);
+    const a = summariseAllocations({ head }, 10, 3);
+    expect(a.sampledBytes).toBe(14_000);
+    expect(a.bytesPerMessage).toBe(1400);
+    expect(a.top).toEqual([
+      { fn: 'handle (ingest/ingest.js:10)', bytes: 7000, pct: 50 },
+      { fn: 'parse ← handle (ingest/ingest.js:10)', bytes: 3000, pct: 21.4 },
+      { fn: 'copy (bl/BufferList.js:10)', bytes: 2000, pct: 14.3 },
+    ]);
+    // messages unknown: the bytes only
+    expect(summariseAllocations({ head }, null).bytesPerMessage).toBeNull();
+    expect(summariseAllocations({ head }, 0).bytesPerMessage).toBeNull();
+  });
+
+  it("reads V8's own sampling heap profile, freed objects included, with the allocating function on top", async () => {
+    const session = new Session();
+    session.connect();
+    const post = <T>(method: string, params?: object) =>
+      new Promise<T>((resolve, reject) =>
+        session.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r as T))),
+      );
+    try {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      // each object escapes into \`sink\` (so the compiler cannot leave it out) and is garbage at the next
+      let sink: { i: number; list: number[] } | undefined;
+      function makeGarbageForTheProfile() {
+        for (let i = 0; i < 200_000; i++) sink = { i, list: [i, i + 1] };
+      }
+      makeGarbageForTheProfile();
+      const { profile } = await post<{ profile: { head: HeapProfileNode } }>('HeapProfiler.stopSampling');
+      const a = summariseAllocations(profile, 200_000, 5);
+      expect(sink?.i).toBe(199_999);
+      // far more than the heap ever held at once: the scavenged objects are counted
+      expect(a.sampledBytes).toBeGreaterThan(5_000_000);
+      expect(a.top[0]!.fn).toMatch(/^makeGarbageForTheProfile \(.*cause-breakdown\.test\.ts:\d+\)$/);
+      expect(a.bytesPerMessage).toBeGreaterThan(50);
+    } finally {
+      await post('HeapProfiler.disable').catch(() => undefined);
+      session.disconnect();
+    }
   });
 });
 
