@@ -34,7 +34,7 @@ export interface ProfileSummary {
 }
 
 /** A function's place, short: the path from the project's folders on, or the package's. */
-export function where(url: string, line: number): string {
+function where(url: string, line: number): string {
   if (!url) return '';
   const path = url.replace(/^file:\/\//, '');
   const pkg = path.lastIndexOf('/node_modules/');
@@ -42,26 +42,46 @@ export function where(url: string, line: number): string {
   return `${short}:${line + 1}`;
 }
 
+/** A profile's call frame (the CPU profile's and the sampling heap profile's alike). */
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+/** `name (place)` of a JavaScript function; undefined for one without a place (a native, V8's own entries). */
+export function placedName(f: CallFrame): string | undefined {
+  return f.url ? `${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})` : undefined;
+}
+
+/**
+ * How the summaries name a function: `name (place)`; V8's own entries as V8 names them; a native
+ * function (no place of its own: better-sqlite3's run, postMessage, writev …) with its nearest
+ * JavaScript caller (`caller()`: that caller's `placedName`), which says whose it is.
+ */
+export function siteName(f: CallFrame, caller: () => string | undefined): string {
+  const placed = placedName(f);
+  if (placed) return placed;
+  const name = f.functionName || '(anonymous)';
+  if (name.startsWith('(')) return name;
+  const c = caller();
+  return c ? `${name} ← ${c}` : name;
+}
+
 /** The profile's call tree, and how the summaries name a sample's function. */
 function profileTree(profile: CpuProfile) {
   const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
-  /**
-   * `name (place)`; V8's own entries as V8 names them; a native function (no place of its own:
-   * better-sqlite3's run, postMessage, writev …) with the nearest JavaScript caller, which says whose it is.
-   */
-  const selfName = (id: number): string => {
-    const { functionName, url, lineNumber } = byNode.get(id)!.callFrame;
-    const name = functionName || '(anonymous)';
-    if (url) return `${name} (${where(url, lineNumber)})`;
-    if (name.startsWith('(')) return name;
-    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
-      const f = byNode.get(p)!.callFrame;
-      if (f.url) return `${name} ← ${f.functionName || '(anonymous)'} (${where(f.url, f.lineNumber)})`;
-    }
-    return name;
-  };
+  /** A sample's function as the summaries name it (`siteName`), a native's caller found up the tree. */
+  const selfName = (id: number): string =>
+    siteName(byNode.get(id)!.callFrame, () => {
+      for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+        const placed = placedName(byNode.get(p)!.callFrame);
+        if (placed) return placed;
+      }
+      return undefined;
+    });
   return { byNode, parent, selfName };
 }
 

@@ -1,4 +1,4 @@
-import { where } from './cpu-profile.ts';
+import { placedName, siteName, type CallFrame } from './cpu-profile.ts';
 
 /** The parts of a V8 sampling heap profile (the inspector's `HeapProfiler.stopSampling`) the summary reads. */
 export interface SamplingHeapProfile {
@@ -6,7 +6,7 @@ export interface SamplingHeapProfile {
 }
 
 export interface HeapProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   /** Bytes of the samples taken in this function itself (the sampler's estimate of what it allocated). */
   selfSize: number;
   children: HeapProfileNode[];
@@ -39,11 +39,9 @@ export function summariseAllocations(profile: SamplingHeapProfile, messages: num
   const bySite = new Map<string, number>();
   let total = 0;
   const visit = (node: HeapProfileNode, caller: string | undefined) => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const name = functionName || '(anonymous)';
-    const place = url ? `${name} (${where(url, lineNumber)})` : undefined;
-    const fn = place ?? (name.startsWith('(') || !caller ? name : `${name} ← ${caller}`);
+    const place = placedName(node.callFrame);
     if (node.selfSize > 0) {
+      const fn = siteName(node.callFrame, () => caller);
       bySite.set(fn, (bySite.get(fn) ?? 0) + node.selfSize);
       total += node.selfSize;
     }
