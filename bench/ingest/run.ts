@@ -41,6 +41,8 @@ import { benchLifecycle } from '../shared/lifecycle.ts';
 import {
   CpuWindow,
   type CpuFigures,
+  cpuPerMessage,
+  cpuPerMessageText,
   exited,
   fileLimits,
   freePort,
@@ -446,6 +448,9 @@ function medianCoresBusy(t: readonly ThreadSecond[] | undefined): number | null 
 
 const maxOf = (xs: readonly number[]) => (xs.length ? Math.max(...xs) : null);
 
+/** Messages the load generator sent per second of its window. */
+const sentPerS = (r: LoadResult) => r.publishedInWindow / ((r.windowEnd - r.windowStart) / 1000);
+
 // ── Mosquitto ───────────────────────────────────────────────────────────────────────────────────
 
 interface MosquittoFigures {
@@ -462,6 +467,8 @@ interface MosquittoFigures {
   /** That run's system calls per message (bench/shared/thread-time.ts), by process. */
   fixedSyscalls?: string | null;
   fixedCoresBusyPct?: number | null;
+  /** Messages the load generator sent per second in that run. */
+  fixedSentPerS?: number;
   ackedPerS: number;
   acked: number;
   delivered: number;
@@ -549,6 +556,7 @@ async function mosquittoPhase(s: Settings, fixedRateFor: (perS: number) => numbe
     if (fixed.result.latency) figures.fixed = fixed.result.latency;
     figures.fixedOwnLoopMaxMs = fixed.result.ownLoopMaxMsBySecond;
     figures.fixedCpu = fixed.cpu;
+    figures.fixedSentPerS = sentPerS(fixed.result);
     figures.fixedCoresBusyPct = medianCoresBusy(fixed.threads);
     figures.fixedSyscalls = syscallText(fixed, ['mosquitto', 'subscriber', 'load']);
     return figures;
@@ -839,6 +847,17 @@ async function main(): Promise<number> {
   // ── report ──
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const ratio = mosq && p ? p.framesPerS / mosq.perS : undefined;
+  // CPU time per stored frame, per forwarded message: the cost behind the ratio (µs on a CPU, by process)
+  const perMessage: Record<
+    'closedLoop' | 'fixedRate' | 'mosquitto' | 'mosquittoFixedRate',
+    Record<string, number> | undefined
+  > = {
+    closedLoop: p && cpuPerMessage(p.max.cpu, p.framesPerS),
+    fixedRate: p && cpuPerMessage(p.fixed.cpu, sentPerS(p.fixed.result)),
+    mosquitto: mosq && cpuPerMessage(mosq.cpu, mosq.perS),
+    mosquittoFixedRate:
+      mosq?.fixedCpu && mosq.fixedSentPerS ? cpuPerMessage(mosq.fixedCpu, mosq.fixedSentPerS) : undefined,
+  };
   say('');
   say('results');
   if (p) {
@@ -846,6 +865,7 @@ async function main(): Promise<number> {
       `  platform, closed loop      ${p.framesPerS} frames/s acknowledged, each one stored (PUBACK only after the ${storeName} commit)`,
     );
     say(`                             CPU (% of one core): ${cpuText(p.max.cpu)}`);
+    say(`                             CPU per stored frame (µs): ${cpuPerMessageText(perMessage.closedLoop!)}`);
     const calls = syscallText(p.max, ['platform', 'load']);
     if (calls) say(`                             system calls per stored frame: ${calls}`);
     if (p.max.breakdown) for (const line of breakdownLines(p.max.breakdown, '                             ')) say(line);
@@ -853,6 +873,7 @@ async function main(): Promise<number> {
   if (mosq) {
     say(`  Mosquitto, closed loop     ${mosq.perS} messages/s at the subscriber (no storage)`);
     say(`                             CPU (% of one core): ${cpuText(mosq.cpu)}`);
+    say(`                             CPU per message (µs): ${cpuPerMessageText(perMessage.mosquitto!)}`);
     if (mosq.fixed)
       say(
         `  Mosquitto, fixed rate      p50 ${mosq.fixed.p50Ms} ms, p99 ${mosq.fixed.p99Ms} ms, max ${mosq.fixed.maxMs} ms publish→PUBACK at ${fixedRate}/s, nothing stored: what the measuring adds (load generator, kernel, loopback)`,
@@ -862,6 +883,8 @@ async function main(): Promise<number> {
       say(
         `                             CPU (% of one core): ${cpuText(mosq.fixedCpu)}; cores busy in the median second ${mosq.fixedCoresBusyPct ?? 'n/a'}% of ${cpus().length * 100}%`,
       );
+    if (perMessage.mosquittoFixedRate)
+      say(`                             CPU per message (µs): ${cpuPerMessageText(perMessage.mosquittoFixedRate)}`);
     if (mosq.fixedSyscalls) say(`                             system calls per message: ${mosq.fixedSyscalls}`);
   }
   if (p && mosq)
@@ -871,7 +894,7 @@ async function main(): Promise<number> {
   if (p) {
     const f = p.fixed.result;
     const lat = f.latency!;
-    const sent = Math.round(f.publishedInWindow / ((f.windowEnd - f.windowStart) / 1000));
+    const sent = Math.round(sentPerS(f));
     say(
       `  zero loss                  ${p.acked} acknowledged, ${p.stored} rows stored (${storeName}), lost ${p.lost}, stored without ack ${p.extra}   ${verdict(p.lost === 0)}`,
     );
@@ -889,6 +912,7 @@ async function main(): Promise<number> {
     if (f.ownLoopMaxMsBySecond.length) say(`                             ${ownLoopText(f.ownLoopMaxMsBySecond)}`);
     for (const line of threadLines(p.fixed, cpus().length)) say(`                             ${line}`);
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
+    say(`                             CPU per stored frame (µs): ${cpuPerMessageText(perMessage.fixedRate!)}`);
     if (p.fixed.breakdown)
       for (const line of breakdownLines(p.fixed.breakdown, '                             ')) say(line);
     if (sent < fixedRate * 0.97)
@@ -964,6 +988,13 @@ async function main(): Promise<number> {
     // the machine's busy cores in the median second of the fixed-rate window, against the platform and against Mosquitto (% of one core)
     coresBusyPct: p ? medianCoresBusy(p.fixed.threads) : null,
     mosquittoFixedCoresBusyPct: mosq?.fixedCoresBusyPct ?? null,
+    // CPU time per stored frame (closed loop, fixed rate) and per forwarded message (Mosquitto), µs by process
+    cpuUsPerMessage: {
+      closedLoop: perMessage.closedLoop ?? null,
+      fixedRate: perMessage.fixedRate ?? null,
+      mosquitto: perMessage.mosquitto ?? null,
+      mosquittoFixedRate: perMessage.mosquittoFixedRate ?? null,
+    },
     // the most the platform's main thread, and the load generator, waited for a CPU in one second of the fixed-rate window (ms)
     platformMainCpuWaitMaxMs: p?.fixed.threads
       ? maxOver(p.fixed.threads, (x) => x.byProcess.platform?.main.waitMs)
