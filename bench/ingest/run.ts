@@ -44,6 +44,7 @@ import {
   cpuPerMessage,
   cpuPerMessageText,
   exited,
+  mainThreadApart,
   fileLimits,
   freePort,
   memoryOf,
@@ -712,9 +713,7 @@ function cpuText(c: CpuFigures): string {
   const ours = Object.entries(c.pct)
     .filter(([k]) => k !== 'bench')
     .map(([k, v]) =>
-      k === 'mosquitto' || v - (c.mainThreadPct[k] ?? v) < 5
-        ? `${k} ${v}%`
-        : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`,
+      k === 'mosquitto' || !mainThreadApart(c, k) ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`,
     );
   const others = disturbance(c);
   return [

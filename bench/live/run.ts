@@ -42,7 +42,16 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { provisionVehicles } from '../shared/provision.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
-import { CpuWindow, type CpuFigures, fileLimits, memoryOf, nodeCommand, sleep, waitForQuiet } from '../shared/procs.ts';
+import {
+  CpuWindow,
+  type CpuFigures,
+  fileLimits,
+  mainThreadApart,
+  memoryOf,
+  nodeCommand,
+  sleep,
+  waitForQuiet,
+} from '../shared/procs.ts';
 import { createConsoleAccounts } from './accounts.ts';
 import { delivery } from './delivery.ts';
 import { historyFrame, seedTelemetry } from './history.ts';
@@ -292,9 +301,7 @@ function appText(parts: Parts[]): string {
 function cpuText(c: CpuFigures): string {
   const ours = Object.entries(c.pct)
     .filter(([k]) => k !== 'bench')
-    .map(([k, v]) =>
-      v - (c.mainThreadPct[k] ?? v) < 5 ? `${k} ${v}%` : `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)`,
-    );
+    .map(([k, v]) => (mainThreadApart(c, k) ? `${k} ${v}% (main thread ${c.mainThreadPct[k]}%)` : `${k} ${v}%`));
   const others = Math.max(0, c.othersPct - c.irqPct);
   return [
     ...ours,

@@ -357,10 +357,19 @@ export async function waitForQuiet(maxMs: number, belowPct: number, onBusy?: (pc
 }
 
 /**
- * CPU time per message: each process of ours (all its threads; `bench` left out), its main thread
- * where its other threads add 5 % of a core or more (`<name>Main`), and the machine's interrupt handling (`irq`,
- * mostly the loopback TCP the messages travel), in µs on a CPU per message at `perS` messages a
- * second, to 0.1 µs. From figures in whole % of one core, so good to about 1e4 / perS µs.
+ * Whether a process's CPU is shown with its main thread apart: where its other threads (a writer
+ * thread, GC helpers, the libuv pool) add 5 % of a core or more.
+ */
+export function mainThreadApart(c: CpuFigures, name: string): boolean {
+  const main = c.mainThreadPct[name];
+  return main !== undefined && (c.pct[name] ?? 0) - main >= 5;
+}
+
+/**
+ * CPU time per message, in µs on a CPU per message at `perS` messages a second (to 0.1 µs): each
+ * process of ours (all its threads; `bench` left out), its main thread where `mainThreadApart`
+ * (`<name>Main`), and the machine's interrupt handling (`irq`, mostly the loopback TCP the messages
+ * travel). From figures in whole % of one core, so good to about 1e4 / perS µs.
  */
 export function cpuPerMessage(c: CpuFigures, perS: number): Record<string, number> {
   const us = (pct: number) => (perS > 0 ? Math.round((pct * 1e5) / perS) / 10 : 0);
@@ -368,9 +377,7 @@ export function cpuPerMessage(c: CpuFigures, perS: number): Record<string, numbe
   for (const [k, pct] of Object.entries(c.pct)) {
     if (k === 'bench') continue;
     out[k] = us(pct);
-    // as the CPU line prints it: a main thread of its own where the other threads add 5 % of a core or more
-    const main = c.mainThreadPct[k];
-    if (main !== undefined && pct - main >= 5) out[`${k}Main`] = us(main);
+    if (mainThreadApart(c, k)) out[`${k}Main`] = us(c.mainThreadPct[k]!);
   }
   out.irq = us(c.irqPct);
   return out;
