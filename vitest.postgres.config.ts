@@ -44,5 +44,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // as npm test (vitest.config.ts): the modules are loaded once, not once per file
+    isolate: false,
   },
 });

@@ -3,7 +3,7 @@
  * with the same placeholders, and the Chinese says no English words outside names, units and codes.
  * The timeline's platform-written notes read in the console's language (web/console/src/timeline.ts).
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STEP_NAMES, stepAction } from '../../diagnostics/tickets/mode-steps.ts';
 import { TIMELINE_ACTIONS } from '../../diagnostics/tickets/timeline-actions.ts';
 
@@ -59,6 +59,9 @@ beforeAll(async () => {
   i18n = await import('../../web/console/src/i18n.ts');
   timeline = await import('../../web/console/src/timeline.ts');
 });
+
+// the files after this one run in the same process (vitest.config.ts: isolate false)
+afterAll(() => vi.unstubAllGlobals());
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
