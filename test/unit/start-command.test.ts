@@ -13,6 +13,14 @@ function imageCommand(): string[] {
   return JSON.parse(cmds.at(-1)![1]!) as string[];
 }
 
+function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 20_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    );
+  });
+}
+
 /** Threads of a Node.js process started with `flags` (Linux: /proc/<pid>/task), counted from inside it. */
 function threadsWith(flags: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,8 +34,9 @@ function threadsWith(flags: string[]): Promise<number> {
 }
 
 /**
- * The platform runs with V8's helper threads one fewer than the cores (`--v8-pool-size=0`):
- * docs/architecture.md, "Build and run"; the measurements in docs/benchmarks.md.
+ * The platform runs with V8's helper threads one fewer than the cores (`--v8-pool-size=0`) and
+ * without allocation-site pretenuring (`--no-allocation-site-pretenuring`): docs/architecture.md,
+ * "Build and run"; the measurements in docs/benchmarks.md.
  */
 describe('how the platform is started', () => {
   it('npm start and the Docker image give node the same flags, the benches read them from npm start', () => {
@@ -36,7 +45,17 @@ describe('how the platform is started', () => {
     expect(image.at(-1)).toBe('dist/platform/main.js');
     const flags = platformNodeFlags(ROOT);
     expect(flags).toContain('--v8-pool-size=0');
+    expect(flags).toContain('--no-allocation-site-pretenuring');
     expect(image.slice(1, -1)).toEqual(flags);
+  });
+
+  it('this Node.js takes every flag npm start gives it (an unknown V8 flag stops node at start)', async () => {
+    const flags = platformNodeFlags(ROOT);
+    const { stdout, stderr } = await run([...flags, '-e', 'console.log(JSON.stringify(process.execArgv))']);
+    expect(stderr).toBe('');
+    expect((JSON.parse(stdout) as string[]).slice(0, flags.length)).toEqual(flags);
+    // the check itself: a flag V8 does not know is refused
+    await expect(run(['--no-such-v8-flag-here', '-e', '0'])).rejects.toThrow(/bad option/);
   });
 
   it('reads the flags of a start command of the shape node <flags> dist/platform/main.js, none otherwise', () => {
