@@ -33,5 +33,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "dist/platform/healthcheck.js"]
 STOPSIGNAL SIGTERM
 # as `npm start` (package.json): V8's helper threads one fewer than the cores, so that a young-generation
-# collection does not wait for helpers the cores cannot run (docs/architecture.md, "Build and run")
+# collection does not wait for helpers the cores cannot run, and no allocation-site pretenuring, which
+# kept frames alive into the old generation (docs/architecture.md, "Build and run")
 CMD ["node", "--v8-pool-size=0", "--no-allocation-site-pretenuring", "dist/platform/main.js"]

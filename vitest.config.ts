@@ -9,8 +9,8 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: 'forks',
     // One worker process runs the files one after another (vitest's default on 2 cores) and keeps
-    // the modules it has loaded: re-importing the platform for each of the ~225 files cost ~400 s
-    // of a 16-minute run. The parts are factories over injected state (a module holds constants
+    // the modules it has loaded: re-importing the platform for each of the ~225 files took about
+    // 5 minutes of a 16-minute run. The parts are factories over injected state (a module holds constants
     // and caches, never a test's state), so a file sees nothing of the one before; a global a file
     // stubs, it restores (vi.unstubAllGlobals).
     isolate: false,
