@@ -13,6 +13,7 @@ function imageCommand(): string[] {
   return JSON.parse(cmds.at(-1)![1]!) as string[];
 }
 
+/** Runs this Node.js with `args`; rejects with its stderr when it exits non-zero. */
 function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 20_000 }, (err, stdout, stderr) =>
@@ -22,15 +23,9 @@ function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
 }
 
 /** Threads of a Node.js process started with `flags` (Linux: /proc/<pid>/task), counted from inside it. */
-function threadsWith(flags: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...flags, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"],
-      { timeout: 20_000 },
-      (err, stdout) => (err ? reject(err) : resolve(Number(stdout.trim()))),
-    );
-  });
+async function threadsWith(flags: string[]): Promise<number> {
+  const { stdout } = await run([...flags, '-e', "console.log(require('fs').readdirSync('/proc/self/task').length)"]);
+  return Number(stdout.trim());
 }
 
 /**
