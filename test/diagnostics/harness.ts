@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInProcessBus } from '../../core/bus.ts';
@@ -19,6 +19,12 @@ import { PROFILE_24V, T0 } from './fixtures.ts';
 export const RULES = loadRuleFile(new URL('../../diagnostics/rules/default-rules.yaml', import.meta.url).pathname);
 export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans.yaml', import.meta.url).pathname);
 
+/** A closed harness's records file and the directory to remove with it (`close({ keepFile: true })`). */
+export interface KeptFile {
+  file: string;
+  dir: string;
+}
+
 /**
  * Diagnostics and the ticket service as the platform builds them (platform/diagnostics.ts), over a
  * real SQLite records file, a memory telemetry store, vehicles V… of customer C1 and a controllable clock.
@@ -26,6 +32,8 @@ export const PLANS = loadPlanFile(new URL('../../diagnostics/plans/default-plans
 export async function startDiagnostics(
   opts: {
     file?: string;
+    /** What `close({ keepFile: true })` of an earlier harness returned: restart on its file, and remove it on close. */
+    restartOf?: KeptFile;
     now?: () => number;
     telemetry?: TelemetryStore;
     vehicleIds?: string[];
@@ -33,7 +41,11 @@ export async function startDiagnostics(
     env?: Record<string, string>;
   } = {},
 ) {
-  const file = opts.file ?? join(mkdtempSync(join(tmpdir(), 'pw-diag-')), 'records.db');
+  // a directory of its own, removed by close(); a file the caller names is the caller's to remove
+  // a directory of its own, removed by close(); a file the caller names is the caller's, unless a
+  // restart takes over a closed harness's (`restartOf`)
+  const ownDir = opts.restartOf?.dir ?? (opts.file ? undefined : mkdtempSync(join(tmpdir(), 'pw-diag-')));
+  const file = opts.restartOf?.file ?? opts.file ?? join(ownDir!, 'records.db');
   const db: RecordsDb = await openTestRecords({ file });
   const bus = createInProcessBus<PlatformEvents>(silentLogger());
   const events: { name: string; payload: unknown }[] = [];
@@ -94,9 +106,15 @@ export async function startDiagnostics(
       bus.emit('telemetry.stored', { vehicleId, receivedAt, frames });
       await diagnostics.idle();
     },
-    async close() {
-      await stage.stop();
-      await db.destroy();
+    /** Stops the stage and closes the records; removes its own directory unless `keepFile` (for a restart). */
+    async close(o: { keepFile?: boolean } = {}): Promise<KeptFile | undefined> {
+      try {
+        await stage.stop();
+        await db.destroy();
+      } finally {
+        if (ownDir && !o.keepFile) rmSync(ownDir, { recursive: true, force: true });
+      }
+      return ownDir && o.keepFile ? { file, dir: ownDir } : undefined;
     },
   };
 }

@@ -278,12 +278,13 @@ describe('deadlines', () => {
       'V1',
       Array.from({ length: 100 }, (_, i) => healthy(i, T0 + i * 1000, { battery: { tempC: 60 } })),
     );
-    const file = h.file;
     const [before] = await h.diagnostics.tickets.list();
     expect(before).toBeDefined();
-    await h.close();
+    const kept = await h.close({ keepFile: true });
     await advanceTimers(5 * 60_000);
-    h = await startDiagnostics({ file, now: () => Date.now() });
+    h = await startDiagnostics({ restartOf: kept!, now: () => Date.now() });
+    // the same ticket, as it was: not a new one that happens to get the same id in a new file
+    expect(await h.diagnostics.tickets.list()).toEqual([before]);
     // the same fault still in the data after restart: no second alarm, no second ticket
     const t1 = Date.now();
     await h.feed(

@@ -30,24 +30,36 @@ export async function startTestPlatform(
   // on PostgreSQL (TEST_DATABASE_URL) the records live in a database standing for the data directory,
   // so a platform restarted on the same directory finds them again, as it finds the SQLite file
   const ownRecords = TEST_RECORDS_DIALECT === 'postgres' && !env.DATABASE_URL && !options.records;
-  const databaseUrl = ownRecords ? { DATABASE_URL: await createTestDatabase({ file: dataDir }) } : {};
-  const config = loadConfig({
-    MQTT_PORT: '0',
-    HTTP_PORT: '0',
-    MQTT_HOST: '127.0.0.1',
-    HTTP_HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'silent',
-    REGISTRY_POLL_MS: '100',
-    ...databaseUrl,
-    ...env,
-  });
-  const platform = await createPlatform(config, {
-    log: options.log ?? silentLogger(),
-    ...(options.now ? { now: options.now } : {}),
-    ...(options.records ? { records: options.records } : {}),
-  });
-  const ports = await platform.start();
+  let config: ReturnType<typeof loadConfig>;
+  let platform: Platform;
+  let ports: Awaited<ReturnType<Platform['start']>>;
+  try {
+    const databaseUrl = ownRecords ? { DATABASE_URL: await createTestDatabase({ file: dataDir }) } : {};
+    config = loadConfig({
+      MQTT_PORT: '0',
+      HTTP_PORT: '0',
+      MQTT_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      REGISTRY_POLL_MS: '100',
+      ...databaseUrl,
+      ...env,
+    });
+    platform = await createPlatform(config, {
+      log: options.log ?? silentLogger(),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.records ? { records: options.records } : {}),
+    });
+    ports = await platform.start();
+  } catch (err) {
+    // a platform that did not start (a test of bad configuration) leaves no directory behind
+    if (!options.dataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (ownRecords) await dropTestDatabaseFor(dataDir).catch(() => undefined);
+    }
+    throw err;
+  }
   // MQTT_PORT=off: no plain port (connect() then fails)
   const mqttUrl = config.MQTT_PORT === null ? 'mqtt://plain-port-off.invalid' : `mqtt://127.0.0.1:${ports.mqtt}`;
   const clients = new Set<MqttClient>();
@@ -85,11 +97,15 @@ export async function startTestPlatform(
       });
     },
     async close() {
-      await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
-      await platform.stop();
-      if (!options.dataDir) {
-        rmSync(dataDir, { recursive: true, force: true });
-        if (ownRecords) await dropTestDatabaseFor(dataDir);
+      try {
+        await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
+        await platform.stop();
+      } finally {
+        // a directory the caller passed is the caller's to remove
+        if (!options.dataDir) {
+          rmSync(dataDir, { recursive: true, force: true });
+          if (ownRecords) await dropTestDatabaseFor(dataDir);
+        }
       }
     },
   };

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,8 +19,13 @@ export async function docsVerifier(): Promise<Verifier> {
   const doc = readFileSync(new URL('../../docs/notifications.md', import.meta.url), 'utf8');
   const block = /<!-- verifier -->\s*```js\n([\s\S]*?)```/.exec(doc)?.[1];
   if (!block) throw new Error('docs/notifications.md has no verifier block');
-  const file = join(mkdtempSync(join(tmpdir(), 'pw-verifier-')), 'verify.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'pw-verifier-'));
+  const file = join(dir, 'verify.mjs');
   writeFileSync(file, block);
-  const mod = (await import(pathToFileURL(file).href)) as { verifyPowerwatchWebhook: Verifier };
-  return mod.verifyPowerwatchWebhook;
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { verifyPowerwatchWebhook: Verifier };
+    return mod.verifyPowerwatchWebhook;
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // the module is loaded: the file is no longer needed
+  }
 }

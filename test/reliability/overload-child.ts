@@ -176,48 +176,83 @@ export interface Metrics {
 export interface RssSampler {
   /** The highest RSS seen so far (MiB), the baseline at least. */
   peak(): number;
-  /** The platform's own memory figures at the highest RSS it was asked about, in words (or why there are none). */
+  /**
+   * In words: when the peak came, the RSS's highest by second since sampling began, and at the
+   * highest RSS the platform was asked about, what held it (the platform's own memory figures, and
+   * the kernel's split of the resident memory and the thread count then), or why there are none.
+   */
   heldBy(): string;
   stop(): void;
+}
+
+/** The kernel's view of a live process's memory and threads (`/proc/<pid>/status`), in KiB and a count. */
+function procStatus(pid: number): { anonKiB: number; fileKiB: number; threads: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    return { anonKiB: field('RssAnon'), fileKiB: field('RssFile'), threads: field('Threads') };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Samples a platform's RSS from /proc. Each time it makes a new high at least `askAboveMiB` over the
  * baseline (and 25 MiB over the last one asked about), it asks the platform's `/metrics.json` what
  * of it is the main thread's heap and Buffers, so that a peak can be told apart: garbage not yet
- * collected, Buffers held, or native memory (threads, SQLite, the allocator).
+ * collected, Buffers held, or native memory (threads, SQLite, the allocator). The highest RSS of
+ * each second is kept too (bounded: `keepSeconds`), so that a failure says in which phase it grew.
  */
 export function sampleRss(
   p: Pick<PlatformProcess, 'pid' | 'ports'>,
   baseline: number,
-  options: { everyMs?: number; askAboveMiB?: number } = {},
+  options: { everyMs?: number; askAboveMiB?: number; keepSeconds?: number } = {},
 ): RssSampler {
+  const started = Date.now();
+  const keepSeconds = options.keepSeconds ?? 600;
+  const bySecond: number[] = [];
   let peak = baseline;
+  let peakAtMs = 0;
   /** The next high to ask about. */
   let askFrom = baseline + (options.askAboveMiB ?? 100);
   let asking = false;
-  let held: MemoryFigures | undefined;
+  let held: { memory: MemoryFigures; proc: ReturnType<typeof procStatus>; atMs: number } | undefined;
   const timer = setInterval(() => {
     const rss = rssMiB(p.pid);
-    if (rss === undefined || rss <= peak) return;
+    if (rss === undefined) return;
+    const second = Math.floor((Date.now() - started) / 1000);
+    if (second < keepSeconds) bySecond[second] = Math.max(bySecond[second] ?? 0, rss);
+    if (rss <= peak) return;
     peak = rss;
+    peakAtMs = Date.now() - started;
     if (asking || rss < askFrom) return;
     asking = true;
     askFrom = rss + 25;
     void metrics(p.ports.http)
       .then((m) => {
-        if (m.memory && (!held || m.memory.rss > held.rss)) held = m.memory;
+        if (m.memory && (!held || m.memory.rss > held.memory.rss))
+          held = { memory: m.memory, proc: procStatus(p.pid), atMs: Date.now() - started };
       })
       .catch(() => undefined) // a busy platform may not answer in time: the RSS is still sampled
       .finally(() => (asking = false));
   }, options.everyMs ?? 100);
   const mib = (bytes: number) => `${(bytes / 1_048_576).toFixed(0)} MiB`;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const heldText = () => {
+    if (!held) return 'the platform was not asked (no high above the threshold) or did not answer';
+    const { memory: m, proc, atMs } = held;
+    const kernel = proc
+      ? ` (the kernel: anonymous ${(proc.anonKiB / 1024).toFixed(0)} MiB, file-backed ${(proc.fileKiB / 1024).toFixed(0)} MiB; ${proc.threads} threads)`
+      : '';
+    return `at RSS ${mib(m.rss)}, ${s(atMs)} in${kernel}, the platform reported: V8 heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, outside it ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)}), the rest native ${mib(m.rss - m.heapTotal - m.external)}`;
+  };
   return {
     peak: () => peak,
     heldBy: () =>
-      held
-        ? `at RSS ${mib(held.rss)} the platform reported: V8 heap ${mib(held.heapUsed)} used of ${mib(held.heapTotal)}, outside it ${mib(held.external)} (Buffers ${mib(held.arrayBuffers)}), the rest native ${mib(held.rss - held.heapTotal - held.external)}`
-        : 'the platform was not asked (no high above the threshold) or did not answer',
+      `peak ${peak.toFixed(0)} MiB ${s(peakAtMs)} after sampling began; highest RSS by second (MiB): ${Array.from(
+        bySecond,
+        (v) => (v === undefined ? '-' : v.toFixed(0)),
+      ).join(' ')}; ${heldText()}`,
     stop: () => clearInterval(timer),
   };
 }

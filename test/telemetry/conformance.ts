@@ -15,18 +15,28 @@ function stored(vehicleId: string, seq: number, ts: number, extra: Record<string
  */
 export function describeTelemetryStoreConformance(
   name: string,
-  open: () => Promise<{ store: TelemetryStore; reopen?: () => Promise<TelemetryStore> }>,
+  open: () => Promise<{
+    store: TelemetryStore;
+    reopen?: () => Promise<TelemetryStore>;
+    /** Removes what `open` made (its directory), after the store is closed. */
+    cleanup?: () => void | Promise<void>;
+  }>,
   traits: { durable: boolean },
 ) {
   describe(`TelemetryStore conformance: ${name}`, () => {
     let store: TelemetryStore;
     let reopen: (() => Promise<TelemetryStore>) | undefined;
+    let cleanup: (() => void | Promise<void>) | undefined;
 
     beforeEach(async () => {
-      ({ store, reopen } = await open());
+      ({ store, reopen, cleanup } = await open());
     });
     afterEach(async () => {
-      await store.close();
+      try {
+        await store.close();
+      } finally {
+        await cleanup?.();
+      }
     });
 
     it('stores frames and returns them in time order with every field intact', async () => {
@@ -233,7 +243,9 @@ export function describeTelemetryStoreConformance(
       await store.close();
       await expect(store.count()).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
       await expect(store.latestMany(['V1'])).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
-      ({ store } = await open());
+      // a fresh store for afterEach to close, the closed one's files removed now
+      await cleanup?.();
+      ({ store, reopen, cleanup } = await open());
     });
 
     // in-memory stores are not durable by design; every other store must be

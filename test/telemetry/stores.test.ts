@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryTelemetryStore } from '../../telemetry/memory-store.ts';
@@ -11,8 +11,13 @@ describeTelemetryStoreConformance('memory', async () => ({ store: createMemoryTe
 describeTelemetryStoreConformance(
   'sqlite file',
   async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
-    return { store: createSqliteTelemetryStore({ file }), reopen: async () => createSqliteTelemetryStore({ file }) };
+    const dir = mkdtempSync(join(tmpdir(), 'pw-store-'));
+    const file = join(dir, 'telemetry.db');
+    return {
+      store: createSqliteTelemetryStore({ file }),
+      reopen: async () => createSqliteTelemetryStore({ file }),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
   { durable: true },
 );
@@ -21,10 +26,12 @@ describeTelemetryStoreConformance(
 describeTelemetryStoreConformance(
   'sqlite file, latest frames in memory',
   async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pw-store-')), 'telemetry.db');
+    const dir = mkdtempSync(join(tmpdir(), 'pw-store-'));
+    const file = join(dir, 'telemetry.db');
     return {
       store: withLatestFrames(createSqliteTelemetryStore({ file })),
       reopen: async () => withLatestFrames(createSqliteTelemetryStore({ file })),
+      cleanup: () => rmSync(dir, { recursive: true, force: true }),
     };
   },
   { durable: true },
