@@ -1,4 +1,5 @@
 import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { createFineHistogram, type FineHistogram, type FineHistogramSnapshot } from './fine-histogram.ts';
 
 /** The main thread's pauses, cumulative since start (core/fine-histogram.ts: read twice, take the difference). */
@@ -114,15 +115,17 @@ export function foldInto(
  * What `memoryFigures` answers, in bytes: `rss`, the resident memory of the whole process (every
  * thread, native allocations, the heaps); `heapTotal` and `heapUsed`, the main thread's V8 heap
  * reserved and used (live and not yet collected objects); `external`, held outside that heap by the
- * main thread's JavaScript objects, `arrayBuffers` of it by Buffers and ArrayBuffers.
+ * main thread's JavaScript objects, `arrayBuffers` of it by Buffers and ArrayBuffers; `v8Malloced`,
+ * what V8 itself holds for the main thread outside the heap (its compilers' and parser's memory).
  */
-export type MemoryFigures = NodeJS.MemoryUsage;
+export type MemoryFigures = NodeJS.MemoryUsage & { v8Malloced: number };
 
 /**
  * The process's memory now, for `/metrics.json` and `/metrics`: what of the resident memory the main
- * thread's heap and its Buffers hold; the rest is native (SQLite's caches, the writer thread's heap,
- * the allocator's free lists, code).
+ * thread's heap, its Buffers and V8's own allocations hold; the rest is native (SQLite's caches, the
+ * writer thread's heap — `runtime.telemetryWriter.heap` in `/metrics.json` —, the allocator's free
+ * lists, code).
  */
 export function memoryFigures(): MemoryFigures {
-  return process.memoryUsage();
+  return { ...process.memoryUsage(), v8Malloced: getHeapStatistics().malloced_memory };
 }

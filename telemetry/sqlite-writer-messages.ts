@@ -63,4 +63,9 @@ export interface WriterStats {
   rollupTurn: FineHistogramSnapshot;
   /** One save of confirmation marks: the upsert and its COMMIT with the fsync (confirmation-marks.ts). */
   marksSave: FineHistogramSnapshot;
+  /**
+   * The writer thread's own V8 heap now, bytes: `used` and `total` (reserved), and `malloced`, what
+   * V8 holds for it outside the heap. Native to the main thread's figures (core/runtime-stats.ts).
+   */
+  heap: { used: number; total: number; malloced: number };
 }

@@ -3,6 +3,7 @@
  * the database, the frame writes (frame-writes.ts) and the rollups (rollup-compactor.ts), driven by
  * the messages of sqlite-writer-messages.ts.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createFineHistogram } from '../core/fine-histogram.ts';
@@ -67,6 +68,12 @@ const failure = (err: unknown): WriterFailure => {
   const e = err as { message?: unknown; code?: unknown } | null | undefined;
   return { message: String(e?.message || err), code: typeof e?.code === 'string' ? e.code : undefined };
 };
+/** This thread's own V8 heap (a worker has its own; the main thread's figures do not count it), bytes. */
+function writerHeap() {
+  const h = getHeapStatistics();
+  return { used: h.used_heap_size, total: h.total_heap_size, malloced: h.malloced_memory };
+}
+
 const reply = (message: WriterReply, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 
 function handle(m: WriterRequest): void {
@@ -90,6 +97,7 @@ function handle(m: WriterRequest): void {
           checkpointedPages,
           rollupTurn: timings.rollupTurn.snapshot(),
           marksSave: timings.marksSave.snapshot(),
+          heap: writerHeap(),
         },
       });
     case 'delete': {

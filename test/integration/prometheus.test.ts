@@ -53,8 +53,11 @@ describe('GET /metrics (Prometheus)', () => {
     const json = (await (
       await fetch(`${base}/metrics.json`, { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as {
-      runtime: { puback: { count: number; max: number; sum: number } };
-      memory: Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers', number>;
+      runtime: {
+        puback: { count: number; max: number; sum: number };
+        telemetryWriter?: { heap: Record<'used' | 'total' | 'malloced', number> };
+      };
+      memory: Record<'rss' | 'heapTotal' | 'heapUsed' | 'external' | 'arrayBuffers' | 'v8Malloced', number>;
     };
     expect(json.runtime.puback.count).toBe(4);
     expect(json.runtime.puback.max).toBeGreaterThan(0);
@@ -64,7 +67,12 @@ describe('GET /metrics (Prometheus)', () => {
     expect(m.heapUsed).toBeGreaterThan(0);
     expect(m.heapUsed).toBeLessThanOrEqual(m.heapTotal);
     expect(m.arrayBuffers).toBeLessThanOrEqual(m.external);
-    expect(m.heapTotal + m.external).toBeLessThan(m.rss);
+    expect(m.v8Malloced).toBeGreaterThan(0);
+    // the writer thread's own heap, which the main thread's figures do not count
+    const w = json.runtime.telemetryWriter!.heap;
+    expect(w.used).toBeGreaterThan(0);
+    expect(w.used).toBeLessThanOrEqual(w.total);
+    expect(m.heapTotal + m.external + m.v8Malloced + w.total).toBeLessThan(m.rss);
     for (const name of ['nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes'])
       expect(families.get(name)?.type, name).toBe('gauge');
     expect(sampleValue(families, 'nodejs_heap_size_total_bytes')).toBeGreaterThanOrEqual(

@@ -170,6 +170,8 @@ export interface Metrics {
   byKey: Record<string, Record<string, number>>;
   /** The platform's memory when it answered (core/runtime-stats.ts). */
   memory?: MemoryFigures;
+  /** The telemetry writer thread's own heap then (telemetry/sqlite-writer-messages.ts `WriterStats`). */
+  runtime?: { telemetryWriter?: { heap?: { used: number; total: number; malloced: number } } };
 }
 
 /** Peak resident memory of a platform process, sampled every `everyMs`, and what held it. */
@@ -216,7 +218,14 @@ export function sampleRss(
   /** The next high to ask about. */
   let askFrom = baseline + (options.askAboveMiB ?? 100);
   let asking = false;
-  let held: { memory: MemoryFigures; proc: ReturnType<typeof procStatus>; atMs: number } | undefined;
+  let held:
+    | {
+        memory: MemoryFigures;
+        writer: NonNullable<NonNullable<Metrics['runtime']>['telemetryWriter']>['heap'];
+        proc: ReturnType<typeof procStatus>;
+        atMs: number;
+      }
+    | undefined;
   const timer = setInterval(() => {
     const rss = rssMiB(p.pid);
     if (rss === undefined) return;
@@ -231,7 +240,12 @@ export function sampleRss(
     void metrics(p.ports.http)
       .then((m) => {
         if (m.memory && (!held || m.memory.rss > held.memory.rss))
-          held = { memory: m.memory, proc: procStatus(p.pid), atMs: Date.now() - started };
+          held = {
+            memory: m.memory,
+            writer: m.runtime?.telemetryWriter?.heap,
+            proc: procStatus(p.pid),
+            atMs: Date.now() - started,
+          };
       })
       .catch(() => undefined) // a busy platform may not answer in time: the RSS is still sampled
       .finally(() => (asking = false));
@@ -240,11 +254,16 @@ export function sampleRss(
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const heldText = () => {
     if (!held) return 'the platform was not asked (no high above the threshold) or did not answer';
-    const { memory: m, proc, atMs } = held;
+    const { memory: m, writer, proc, atMs } = held;
     const kernel = proc
       ? ` (the kernel: anonymous ${(proc.anonKiB / 1024).toFixed(0)} MiB, file-backed ${(proc.fileKiB / 1024).toFixed(0)} MiB; ${proc.threads} threads)`
       : '';
-    return `at RSS ${mib(m.rss)}, ${s(atMs)} in${kernel}, the platform reported: V8 heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, outside it ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)}), the rest native ${mib(m.rss - m.heapTotal - m.external)}`;
+    const v8Malloced = m.v8Malloced ?? 0;
+    const writerText = writer
+      ? `, the writer thread's heap ${mib(writer.used)} used of ${mib(writer.total)} (V8 outside it ${mib(writer.malloced)})`
+      : '';
+    const rest = m.rss - m.heapTotal - m.external - v8Malloced - (writer ? writer.total + writer.malloced : 0);
+    return `at RSS ${mib(m.rss)}, ${s(atMs)} in${kernel}, the platform reported: main thread's V8 heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, V8 outside it ${mib(v8Malloced)}, outside it ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)})${writerText}, the rest native ${mib(rest)}`;
   };
   return {
     peak: () => peak,
