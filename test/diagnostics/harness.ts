@@ -41,7 +41,6 @@ export async function startDiagnostics(
     env?: Record<string, string>;
   } = {},
 ) {
-  // a directory of its own, removed by close(); a file the caller names is the caller's to remove
   // a directory of its own, removed by close(); a file the caller names is the caller's, unless a
   // restart takes over a closed harness's (`restartOf`)
   const ownDir = opts.restartOf?.dir ?? (opts.file ? undefined : mkdtempSync(join(tmpdir(), 'pw-diag-')));

@@ -72,6 +72,7 @@ describe('readiness and drain', () => {
     expect((await fetch(`http://127.0.0.1:${tp.platform.ports.http}/healthz`)).status).toBe(200);
     // the platform cannot stop cleanly without its records; what it holds is closed by hand
     const platform = tp.platform;
+    dataDir = tp.dataDir; // afterEach removes it
     tp = undefined;
     records = undefined;
     await platform.stop().catch(() => undefined);
