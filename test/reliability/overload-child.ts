@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MemoryFigures } from '../../core/runtime-stats.ts';
+import type { WriterStats } from '../../telemetry/sqlite-writer-messages.ts';
 import { openSqliteRecords } from '../../records/db.ts';
 import { createServiceAccounts } from '../../registry/service-accounts.ts';
 import { createVehicleRegistry } from '../../registry/vehicles.ts';
@@ -171,7 +172,7 @@ export interface Metrics {
   /** The platform's memory when it answered (core/runtime-stats.ts). */
   memory?: MemoryFigures;
   /** The telemetry writer thread's own heap then (telemetry/sqlite-writer-messages.ts `WriterStats`). */
-  runtime?: { telemetryWriter?: { heap?: { used: number; total: number; malloced: number } } };
+  runtime?: { telemetryWriter?: Pick<WriterStats, 'heap'> };
 }
 
 /** Peak resident memory of a platform process, sampled every `everyMs`, and what held it. */
@@ -219,12 +220,7 @@ export function sampleRss(
   let askFrom = baseline + (options.askAboveMiB ?? 100);
   let asking = false;
   let held:
-    | {
-        memory: MemoryFigures;
-        writer: NonNullable<NonNullable<Metrics['runtime']>['telemetryWriter']>['heap'];
-        proc: ReturnType<typeof procStatus>;
-        atMs: number;
-      }
+    | { memory: MemoryFigures; writer?: WriterStats['heap']; proc: ReturnType<typeof procStatus>; atMs: number }
     | undefined;
   const timer = setInterval(() => {
     const rss = rssMiB(p.pid);
