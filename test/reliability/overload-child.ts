@@ -254,12 +254,11 @@ export function sampleRss(
     const kernel = proc
       ? ` (the kernel: anonymous ${(proc.anonKiB / 1024).toFixed(0)} MiB, file-backed ${(proc.fileKiB / 1024).toFixed(0)} MiB; ${proc.threads} threads)`
       : '';
-    const v8Malloced = m.v8Malloced ?? 0;
     const writerText = writer
       ? `, the writer thread's heap ${mib(writer.used)} used of ${mib(writer.total)} (V8 outside it ${mib(writer.malloced)})`
       : '';
-    const rest = m.rss - m.heapTotal - m.external - v8Malloced - (writer ? writer.total + writer.malloced : 0);
-    return `at RSS ${mib(m.rss)}, ${s(atMs)} in${kernel}, the platform reported: main thread's V8 heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, V8 outside it ${mib(v8Malloced)}, outside it ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)})${writerText}, the rest native ${mib(rest)}`;
+    const rest = m.rss - m.heapTotal - m.external - m.v8Malloced - (writer ? writer.total + writer.malloced : 0);
+    return `at RSS ${mib(m.rss)}, ${s(atMs)} in${kernel}, the platform reported: main thread's V8 heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, V8 outside it ${mib(m.v8Malloced)}, outside it ${mib(m.external)} (Buffers ${mib(m.arrayBuffers)})${writerText}, the rest native ${mib(rest)}`;
   };
   return {
     peak: () => peak,
