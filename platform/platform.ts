@@ -90,8 +90,24 @@ export interface PlatformDeps {
 /**
  * The composition root: builds every part with its dependencies and wires them through the bus.
  * Nothing else in the code base knows how the parts fit together.
+ *
+ * A step that refuses (a bad RULES_FILE, say, read after the stores are open) leaves nothing open
+ * behind: what the building opened itself (the Redis connections, the records database, the
+ * telemetry store with its writer thread) is closed again, the last opened first, before the error
+ * goes on to the caller. Injected stores stay the caller's.
  */
 export async function createPlatform(config: PlatformConfig, deps: PlatformDeps) {
+  const opened: (() => Promise<unknown>)[] = [];
+  try {
+    return await assemble(config, deps, opened);
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** createPlatform's building; `opened` gets a closer for each thing it opens before the platform exists. */
+async function assemble(config: PlatformConfig, deps: PlatformDeps, opened: (() => Promise<unknown>)[]) {
   const log = deps.log;
   const now = deps.now ?? Date.now;
   const counters: Counters = createCounters();
@@ -106,6 +122,7 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
         { url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, node: config.NODE_ID },
       )
     : undefined;
+  if (redis) opened.push(() => redis.close());
   // cluster mode: the events other nodes need cross over a Redis stream and come back on `relay.remote`
   // (never on `bus`: the stages act on their own node's events only); the live layer hears both
   // (`clusterBus`), and gets the other nodes' watched frames and fleet changes (`liveFeed`)
@@ -158,9 +175,11 @@ export async function createPlatform(config: PlatformConfig, deps: PlatformDeps)
   const channels = config.NOTIFY_CHANNELS_FILE ? loadChannelsFile(config.NOTIFY_CHANNELS_FILE) : NO_CHANNELS;
   // the records on PostgreSQL when DATABASE_URL names one, else the embedded SQLite file
   const records = deps.records ?? (await openRecords(config, log));
+  if (!deps.records) opened.push(() => records.destroy());
   // the latest frame per vehicle also in memory: fleet views read no database (telemetry/latest-frames.ts)
   // (SQLite in DATA_DIR, or PostgreSQL with TELEMETRY_STORE=postgres)
   const telemetry = withLatestFrames(deps.telemetry ?? (await openTelemetry(config, log)));
+  if (!deps.telemetry) opened.push(() => telemetry.close());
 
   const vehicles = createVehicleRegistry({ db: records, now });
   // every stored frame to InfluxDB from a durable cursor (INFLUX_URL); reads the store, never slows ingest

@@ -31,7 +31,7 @@ export async function startTestPlatform(
   // so a platform restarted on the same directory finds them again, as it finds the SQLite file
   const ownRecords = TEST_RECORDS_DIALECT === 'postgres' && !env.DATABASE_URL && !options.records;
   let config: ReturnType<typeof loadConfig>;
-  let platform: Platform;
+  let platform: Platform | undefined;
   let ports: Awaited<ReturnType<Platform['start']>>;
   try {
     const databaseUrl = ownRecords ? { DATABASE_URL: await createTestDatabase({ file: dataDir }) } : {};
@@ -53,7 +53,9 @@ export async function startTestPlatform(
     });
     ports = await platform.start();
   } catch (err) {
-    // a platform that did not start (a test of bad configuration) leaves no directory behind
+    // a platform that did not start (a test of bad configuration) leaves no directory behind; one
+    // built but not started (a port refused) is stopped first, as `npm start` does
+    if (platform) await platform.stop().catch(() => undefined);
     if (!options.dataDir) {
       rmSync(dataDir, { recursive: true, force: true });
       if (ownRecords) await dropTestDatabaseFor(dataDir).catch(() => undefined);

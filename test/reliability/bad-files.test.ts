@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,6 +155,9 @@ describe('the platform with a bad RULES_FILE or PLANS_FILE', () => {
         `${join(dir, 'rules.yaml')} rule "hot_battery" at rules.0.severity: must be one of minor, major, critical`,
       ),
     });
+    // nothing left open: each SQLite database's last connection to close removes its WAL files, and
+    // the stores were opened before the rules file was read
+    expect(readdirSync(dataDir).filter((f) => /-(wal|shm)$/.test(f))).toEqual([]);
     const plans = refusal(() => loadPlanFile(badPlans()));
     expect(plans).toMatchObject({
       code: 'INVALID_ARGUMENT',
