@@ -1,10 +1,10 @@
-import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createFineHistogram, type FineHistogram, type FineHistogramSnapshot } from './fine-histogram.ts';
 
 /** The main thread's pauses, cumulative since start (core/fine-histogram.ts: read twice, take the difference). */
 export interface RuntimeStatsSnapshot {
-  /** Event-loop delay (ms a timer fired later than due), from `monitorEventLoopDelay`. */
+  /** Event-loop delay: how much later than due (ms) a timer due every `resolutionMs` fired, each firing. */
   eventLoopDelay: FineHistogramSnapshot;
   /** Garbage-collection pauses (ms), from the `gc` performance entries. */
   gc: FineHistogramSnapshot;
@@ -32,34 +32,27 @@ export interface RuntimeStats {
 /**
  * Where the main thread's time goes in pauses, for `/metrics.json` and the benches' cause
  * breakdown (docs/benchmarks.md): the event-loop delay and the GC pauses as cumulative fine
- * histograms. The delay comes from `perf_hooks.monitorEventLoopDelay` (a libuv timer every
- * `resolutionMs`, in C++); its histogram is folded into the cumulative one every `foldMs` and on
- * every snapshot (by its percentile steps, so a fold keeps each value to its HDR bucket). The GC
- * observer costs one callback per collection. Both timers are unref'd.
+ * histograms. The delay is measured here, by a timer due every `resolutionMs`: each firing records
+ * how much later than due it ran (the time since the previous firing, less the period), straight
+ * into the cumulative histogram. (`perf_hooks.monitorEventLoopDelay` measures the same in C++, but
+ * its histogram can only be read by percentiles and emptied by `reset()`, and a reset also forgets
+ * when its timer last fired: the delay of the next period, a block right after a read included, was
+ * lost.) The GC observer costs one callback per collection. The timer is unref'd.
  */
-export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: number } = {}): RuntimeStats {
+export function createRuntimeStats(options: { resolutionMs?: number } = {}): RuntimeStats {
   const resolution = options.resolutionMs ?? 10;
-  const foldMs = options.foldMs ?? 1000;
   const loop = createFineHistogram();
   const gc = createFineHistogram();
   const gcMajor = createFineHistogram();
   const puback = createFineHistogram();
-  let delay: IntervalHistogram | undefined;
   let observer: PerformanceObserver | undefined;
   let timer: NodeJS.Timeout | undefined;
-
-  function fold() {
-    if (!delay || delay.count === 0) return;
-    foldInto(loop, delay, resolution);
-    delay.reset();
-  }
+  let last = 0;
 
   return {
     puback,
     start() {
-      if (delay) return;
-      delay = monitorEventLoopDelay({ resolution });
-      delay.enable();
+      if (timer) return;
       observer = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
           gc.record(e.duration);
@@ -68,18 +61,20 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
         }
       });
       observer.observe({ entryTypes: ['gc'] });
-      timer = setInterval(fold, foldMs);
+      last = performance.now();
+      timer = setInterval(() => {
+        const now = performance.now();
+        loop.record(Math.max(0, now - last - resolution));
+        last = now;
+      }, resolution);
       timer.unref();
     },
     stop() {
       if (timer) clearInterval(timer);
-      fold();
-      delay?.disable();
       observer?.disconnect();
-      delay = observer = timer = undefined;
+      observer = timer = undefined;
     },
     snapshot() {
-      fold();
       return {
         eventLoopDelay: loop.snapshot(),
         gc: gc.snapshot(),
@@ -88,27 +83,6 @@ export function createRuntimeStats(options: { resolutionMs?: number; foldMs?: nu
       };
     },
   };
-}
-
-/**
- * Adds what an IntervalHistogram holds to a fine histogram, as lag (the time between two firings
- * minus the timer's period): each step of its percentile distribution (the share of values up to
- * that value) becomes that many values of that lag.
- */
-export function foldInto(
-  target: FineHistogram,
-  h: Pick<IntervalHistogram, 'count' | 'percentiles'>,
-  resolutionMs: number,
-) {
-  const steps = [...h.percentiles.entries()].sort((a, b) => a[0] - b[0]);
-  let done = 0;
-  for (const [pct, ns] of steps) {
-    const upTo = Math.round((pct / 100) * h.count);
-    if (upTo > done) {
-      target.recordMany(Math.max(0, ns / 1e6 - resolutionMs), upTo - done);
-      done = upTo;
-    }
-  }
 }
 
 /**

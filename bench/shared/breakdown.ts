@@ -25,7 +25,7 @@ import { inspectorSession } from './inspector.ts';
 export interface Breakdown {
   /** Broker: a QoS 1 message's wait in the platform, authorizePublish → verdict (what its PUBACK waited for). */
   puback: HistogramSummary | null;
-  /** Main thread: event-loop delay (monitorEventLoopDelay, lag per 10 ms tick). */
+  /** Main thread: event-loop delay (lag per 10 ms tick, core/runtime-stats.ts). */
   eventLoopDelay: HistogramSummary | null;
   /** Main thread: GC pauses. */
   gc: HistogramSummary | null;

@@ -14,7 +14,7 @@ import {
   diffHistograms,
   summariseHistogram,
 } from '../../core/fine-histogram.ts';
-import { createRuntimeStats, foldInto } from '../../core/runtime-stats.ts';
+import { createRuntimeStats } from '../../core/runtime-stats.ts';
 import { createSqliteTelemetryStore } from '../../telemetry/sqlite-store.ts';
 import type { TelemetryFrame } from '../../protocol/index.ts';
 import { frame } from '../helpers/platform.ts';
@@ -65,40 +65,24 @@ describe('fine histograms (the cause breakdown of the benches)', () => {
     });
   });
 
-  it('folds an event-loop delay histogram in by its percentile steps, as lag over the timer period', () => {
-    const h = createFineHistogram();
-    // 90 ticks 10 ms apart (no lag), 9 at 15 ms (5 ms late), one 250 ms (240 ms late)
-    const percentiles = new Map([
-      [0, 10e6],
-      [50, 10e6],
-      [90, 10e6],
-      [99, 15e6],
-      [100, 250e6],
-    ]);
-    foldInto(h, { count: 100, percentiles }, 10);
-    const s = summariseHistogram(h.snapshot());
-    expect(s.count).toBe(100);
-    expect(s.p50Ms).toBe(0);
-    expect(s.p99Ms).toBeGreaterThanOrEqual(5);
-    expect(s.p99Ms).toBeLessThan(5.5);
-    expect(s.maxMs).toBe(240);
-  });
-
-  it('measures the event-loop delay of a blocked loop and counts GC pauses', async () => {
-    const stats = createRuntimeStats({ resolutionMs: 5, foldMs: 50 });
+  it('measures the event-loop delay of a blocked loop, also a block that comes right after a read', async () => {
+    const stats = createRuntimeStats({ resolutionMs: 5 });
     stats.start();
     try {
-      const before = stats.snapshot();
       await new Promise((r) => setTimeout(r, 30));
+      // read right before the block (a scrape, a bench's window edge): when the delay came from
+      // monitorEventLoopDelay, a read emptied its histogram with reset(), which also forgot when its
+      // timer last fired, and the delay of the period the read fell in (this block) was lost
+      const before = stats.snapshot();
       const end = performance.now() + 120;
       while (performance.now() < end) {
         // block the loop
       }
       await new Promise((r) => setTimeout(r, 30));
-      (globalThis as { gc?: () => void }).gc?.();
       const window = summariseHistogram(diffHistograms(before.eventLoopDelay, stats.snapshot().eventLoopDelay));
       expect(window.count).toBeGreaterThan(0);
       expect(window.maxMs).toBeGreaterThanOrEqual(100);
+      expect(window.maxMs).toBeLessThan(1000);
     } finally {
       stats.stop();
     }
