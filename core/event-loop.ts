@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { createFineHistogram, summariseHistogram, type FineHistogram } from './fine-histogram.ts';
 
 /**
  * Event-loop lag (how much later than due a timer fired: 0 on an idle loop) and utilization (share
@@ -32,11 +33,15 @@ export interface EventLoopMonitor {
 }
 
 /**
- * Measures the process's event-loop delay with `perf_hooks.monitorEventLoopDelay` in windows of
- * `windowMs` (default 10 s): the figures of the last complete window, and of all windows since
- * start. Cheap (two libuv timers at `resolutionMs`, default 10 ms — one histogram reset every
- * window, one never; both live in C++); the window timer is unref'd, so it never keeps a process
- * alive. Exposed on `GET /metrics`.
+ * Measures the process's event-loop delay in windows of `windowMs` (default 10 s): the figures of
+ * the last complete window, and of all windows since start. A timer due every `resolutionMs`
+ * (default 10 ms) records at each firing how much later than due it ran (the time since its
+ * previous firing, less the period) into the window's fine histogram and the one since start
+ * (core/fine-histogram.ts: percentiles are bucket upper bounds, at most 9 % high; the max is exact).
+ * A window's end only starts a new histogram, so a delay spanning it counts in the window where the
+ * late firing came. (`perf_hooks.monitorEventLoopDelay`, used before, forgot at each `reset()` when
+ * its timer last fired, and the delay of the period after a window's end was lost.) The timers are
+ * unref'd, so they never keep a process alive. Exposed on `GET /metrics`.
  */
 export function createEventLoopMonitor(
   options: { windowMs?: number; resolutionMs?: number; now?: () => number } = {},
@@ -44,9 +49,11 @@ export function createEventLoopMonitor(
   const windowMs = options.windowMs ?? 10_000;
   const resolution = options.resolutionMs ?? 10;
   const now = options.now ?? Date.now;
-  let delay: IntervalHistogram | undefined;
-  let total: IntervalHistogram | undefined;
+  let delay: FineHistogram | undefined;
+  let total: FineHistogram | undefined;
+  let tick: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let lastTick = 0;
   let windowStart = 0;
   let startedAt = 0;
   let elu: EventLoopUtilization | undefined;
@@ -54,52 +61,56 @@ export function createEventLoopMonitor(
   let last: EventLoopFigures | null = null;
   let sinceStart: EventLoopFigures | null = null;
 
-  // the histogram holds the time between two firings of a timer due every `resolution` ms: the lag is what exceeds it
-  const lagMs = (ns: number) => Math.max(0, Math.round((ns / 1e6 - resolution) * 100) / 100);
-  const figures = (h: IntervalHistogram, at: number, spanMs: number, utilization: number): EventLoopFigures => ({
-    at,
-    spanMs,
-    p50Ms: lagMs(h.percentile(50)),
-    p99Ms: lagMs(h.percentile(99)),
-    maxMs: lagMs(h.max),
-    meanMs: h.count ? lagMs(h.mean) : 0,
-    utilization: Math.round(utilization * 1000) / 1000,
-  });
+  const figures = (h: FineHistogram, at: number, spanMs: number, utilization: number): EventLoopFigures => {
+    const snap = h.snapshot();
+    const s = summariseHistogram(snap);
+    return {
+      at,
+      spanMs,
+      p50Ms: s.p50Ms,
+      p99Ms: s.p99Ms,
+      maxMs: s.maxMs,
+      meanMs: snap.count ? Math.round((snap.sum / snap.count) * 100) / 100 : 0,
+      utilization: Math.round(utilization * 1000) / 1000,
+    };
+  };
 
   function rotate() {
     if (!delay || !total) return;
     const at = now();
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
-    if (delay.count > 0) {
+    if (delay.snapshot().count > 0) {
       last = figures(delay, at, at - windowStart, u.utilization);
       sinceStart = figures(total, at, at - startedAt, performance.eventLoopUtilization(eluStart).utilization);
     }
-    delay.reset();
+    delay = createFineHistogram();
     windowStart = at;
   }
 
   return {
     start() {
-      if (delay) return;
-      delay = monitorEventLoopDelay({ resolution });
-      total = monitorEventLoopDelay({ resolution });
-      delay.enable();
-      total.enable();
+      if (tick) return;
+      delay = createFineHistogram();
+      total = createFineHistogram();
       windowStart = startedAt = now();
       elu = eluStart = performance.eventLoopUtilization();
-      // Rotate in the check phase, after every due timer ran: a loop blocked across a window's end
-      // delays the histograms' own timers too, and resetting before they record would lose that lag.
-      // (A reset histogram measures from its next tick: a block starting within `resolution` ms of
-      // a window's start shows in sinceStart only.)
-      timer = setInterval(() => setImmediate(rotate), windowMs);
+      lastTick = performance.now();
+      tick = setInterval(() => {
+        const t = performance.now();
+        const lag = Math.max(0, t - lastTick - resolution);
+        lastTick = t;
+        delay?.record(lag);
+        total?.record(lag);
+      }, resolution);
+      tick.unref();
+      timer = setInterval(rotate, windowMs);
       timer.unref();
     },
     stop() {
+      if (tick) clearInterval(tick);
       if (timer) clearInterval(timer);
-      timer = undefined;
-      delay?.disable();
-      total?.disable();
+      tick = timer = undefined;
       delay = total = undefined;
     },
     snapshot: () => ({ windowMs, last, sinceStart }),
