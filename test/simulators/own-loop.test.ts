@@ -8,9 +8,9 @@ function busy(ms: number): void {
 }
 
 /**
- * Resolves after `n` turns of the event loop, each at least one tick of the delay histogram's own
- * (real, native) timer apart: it needs two ticks to measure one delay, so this is the one wait on
- * real time here. The windows themselves are closed by hand (fake intervals).
+ * Resolves after `n` turns of the event loop, each at least one tick of the watch's own (real)
+ * timer apart: it needs two ticks to measure one delay, so this is the one wait on real time here.
+ * The windows themselves are closed by hand (fake intervals).
  */
 const turns = (n: number) =>
   new Promise<void>((resolve) => {
@@ -59,5 +59,20 @@ describe('the measuring process watches its own event loop', () => {
     expect(maxMs).toHaveLength(2);
     expect(maxMs[0]).toBeGreaterThanOrEqual(120);
     expect(maxMs[1]).toBeLessThan(120);
+  });
+
+  it('counts a stall that spans a window’s end in the window it ended in', async () => {
+    const watch = watchOwnLoop({ windowMs: 1000, keep: 5 });
+    stop = watch.stop;
+    await turns(3);
+    vi.advanceTimersByTime(1000); // the first window closes…
+    busy(150); // …and the loop stalls before the watch's timer fires again
+    await turns(3);
+    const maxMs = watch.stop();
+    expect(maxMs).toHaveLength(2);
+    expect(maxMs[0]).toBeLessThan(120);
+    // (with monitorEventLoopDelay, reset at each window's end, this stall was lost)
+    expect(maxMs[1]).toBeGreaterThanOrEqual(150);
+    expect(maxMs[1]).toBeLessThan(10_000);
   });
 });
