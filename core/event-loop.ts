@@ -1,5 +1,11 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { createFineHistogram, summariseHistogram, type FineHistogram } from './fine-histogram.ts';
+import {
+  createFineHistogram,
+  summariseHistogram,
+  type FineHistogram,
+  type FineHistogramSnapshot,
+} from './fine-histogram.ts';
+import { watchLoopGaps } from './loop-gaps.ts';
 
 /**
  * Event-loop lag (how much later than due a timer fired: 0 on an idle loop) and utilization (share
@@ -35,13 +41,12 @@ export interface EventLoopMonitor {
 /**
  * Measures the process's event-loop delay in windows of `windowMs` (default 10 s): the figures of
  * the last complete window, and of all windows since start. A timer due every `resolutionMs`
- * (default 10 ms) records at each firing how much later than due it ran (the time since its
- * previous firing, less the period) into the window's fine histogram and the one since start
- * (core/fine-histogram.ts: percentiles are bucket upper bounds, at most 9 % high; the max is exact).
- * A window's end only starts a new histogram, so a delay spanning it counts in the window where the
- * late firing came. (`perf_hooks.monitorEventLoopDelay`, used before, forgot at each `reset()` when
- * its timer last fired, and the delay of the period after a window's end was lost.) The timers are
- * unref'd, so they never keep a process alive. Exposed on `GET /metrics`.
+ * (default 10 ms, core/loop-gaps.ts) records at each firing how much later than due it ran (the gap
+ * since its previous firing, less the period) into the window's fine histogram and the one since
+ * start (core/fine-histogram.ts: percentiles are bucket upper bounds, at most 9 % high; the max is
+ * exact). A window's end only starts a new histogram, so a delay spanning it counts in the window
+ * where the late firing came (`perf_hooks.monitorEventLoopDelay`, used before, lost it at its
+ * `reset()`). The timers are unref'd, so they never keep a process alive. Exposed on `GET /metrics`.
  */
 export function createEventLoopMonitor(
   options: { windowMs?: number; resolutionMs?: number; now?: () => number } = {},
@@ -51,9 +56,8 @@ export function createEventLoopMonitor(
   const now = options.now ?? Date.now;
   let delay: FineHistogram | undefined;
   let total: FineHistogram | undefined;
-  let tick: NodeJS.Timeout | undefined;
+  let stopGaps: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let lastTick = 0;
   let windowStart = 0;
   let startedAt = 0;
   let elu: EventLoopUtilization | undefined;
@@ -61,8 +65,7 @@ export function createEventLoopMonitor(
   let last: EventLoopFigures | null = null;
   let sinceStart: EventLoopFigures | null = null;
 
-  const figures = (h: FineHistogram, at: number, spanMs: number, utilization: number): EventLoopFigures => {
-    const snap = h.snapshot();
+  const figures = (snap: FineHistogramSnapshot, at: number, spanMs: number, utilization: number): EventLoopFigures => {
     const s = summariseHistogram(snap);
     return {
       at,
@@ -80,9 +83,15 @@ export function createEventLoopMonitor(
     const at = now();
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
-    if (delay.snapshot().count > 0) {
-      last = figures(delay, at, at - windowStart, u.utilization);
-      sinceStart = figures(total, at, at - startedAt, performance.eventLoopUtilization(eluStart).utilization);
+    const window = delay.snapshot();
+    if (window.count > 0) {
+      last = figures(window, at, at - windowStart, u.utilization);
+      sinceStart = figures(
+        total.snapshot(),
+        at,
+        at - startedAt,
+        performance.eventLoopUtilization(eluStart).utilization,
+      );
     }
     delay = createFineHistogram();
     windowStart = at;
@@ -90,27 +99,23 @@ export function createEventLoopMonitor(
 
   return {
     start() {
-      if (tick) return;
+      if (stopGaps) return;
       delay = createFineHistogram();
       total = createFineHistogram();
       windowStart = startedAt = now();
       elu = eluStart = performance.eventLoopUtilization();
-      lastTick = performance.now();
-      tick = setInterval(() => {
-        const t = performance.now();
-        const lag = Math.max(0, t - lastTick - resolution);
-        lastTick = t;
+      stopGaps = watchLoopGaps(resolution, (gap) => {
+        const lag = Math.max(0, gap - resolution);
         delay?.record(lag);
         total?.record(lag);
-      }, resolution);
-      tick.unref();
+      });
       timer = setInterval(rotate, windowMs);
       timer.unref();
     },
     stop() {
-      if (tick) clearInterval(tick);
+      stopGaps?.();
       if (timer) clearInterval(timer);
-      tick = timer = undefined;
+      stopGaps = timer = undefined;
       delay = total = undefined;
     },
     snapshot: () => ({ windowMs, last, sinceStart }),

@@ -1,6 +1,7 @@
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createFineHistogram, type FineHistogram, type FineHistogramSnapshot } from './fine-histogram.ts';
+import { watchLoopGaps } from './loop-gaps.ts';
 
 /** The main thread's pauses, cumulative since start (core/fine-histogram.ts: read twice, take the difference). */
 export interface RuntimeStatsSnapshot {
@@ -32,12 +33,12 @@ export interface RuntimeStats {
 /**
  * Where the main thread's time goes in pauses, for `/metrics.json` and the benches' cause
  * breakdown (docs/benchmarks.md): the event-loop delay and the GC pauses as cumulative fine
- * histograms. The delay is measured here, by a timer due every `resolutionMs`: each firing records
- * how much later than due it ran (the time since the previous firing, less the period), straight
- * into the cumulative histogram. (`perf_hooks.monitorEventLoopDelay` measures the same in C++, but
- * its histogram can only be read by percentiles and emptied by `reset()`, and a reset also forgets
- * when its timer last fired: the delay of the next period, a block right after a read included, was
- * lost.) The GC observer costs one callback per collection. The timer is unref'd.
+ * histograms. The delay is measured by a timer due every `resolutionMs` (core/loop-gaps.ts): each
+ * firing records how much later than due it ran (the gap since the previous firing, less the
+ * period) straight into the cumulative histogram, so a read loses nothing. (It came from
+ * `perf_hooks.monitorEventLoopDelay`, folded in at each read; the fold's `reset()` also forgot when
+ * its timer last fired, and the delay of the next period, a block right after a read, was lost.)
+ * The GC observer costs one callback per collection.
  */
 export function createRuntimeStats(options: { resolutionMs?: number } = {}): RuntimeStats {
   const resolution = options.resolutionMs ?? 10;
@@ -46,13 +47,12 @@ export function createRuntimeStats(options: { resolutionMs?: number } = {}): Run
   const gcMajor = createFineHistogram();
   const puback = createFineHistogram();
   let observer: PerformanceObserver | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let last = 0;
+  let stopGaps: (() => void) | undefined;
 
   return {
     puback,
     start() {
-      if (timer) return;
+      if (stopGaps) return;
       observer = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
           gc.record(e.duration);
@@ -61,18 +61,12 @@ export function createRuntimeStats(options: { resolutionMs?: number } = {}): Run
         }
       });
       observer.observe({ entryTypes: ['gc'] });
-      last = performance.now();
-      timer = setInterval(() => {
-        const now = performance.now();
-        loop.record(Math.max(0, now - last - resolution));
-        last = now;
-      }, resolution);
-      timer.unref();
+      stopGaps = watchLoopGaps(resolution, (gap) => loop.record(Math.max(0, gap - resolution)));
     },
     stop() {
-      if (timer) clearInterval(timer);
+      stopGaps?.();
       observer?.disconnect();
-      observer = timer = undefined;
+      observer = stopGaps = undefined;
     },
     snapshot() {
       return {
