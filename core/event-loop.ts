@@ -54,8 +54,9 @@ export function createEventLoopMonitor(
   const windowMs = options.windowMs ?? 10_000;
   const resolution = options.resolutionMs ?? 10;
   const now = options.now ?? Date.now;
-  let delay: FineHistogram | undefined;
-  let total: FineHistogram | undefined;
+  // the current window's lags and all since start; `stopGaps` set: the monitor runs
+  let delay: FineHistogram = createFineHistogram();
+  let total: FineHistogram = createFineHistogram();
   let stopGaps: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let windowStart = 0;
@@ -79,7 +80,6 @@ export function createEventLoopMonitor(
   };
 
   function rotate() {
-    if (!delay || !total) return;
     const at = now();
     const u = performance.eventLoopUtilization(elu);
     elu = performance.eventLoopUtilization();
@@ -106,8 +106,8 @@ export function createEventLoopMonitor(
       elu = eluStart = performance.eventLoopUtilization();
       stopGaps = watchLoopGaps(resolution, (gap) => {
         const lag = Math.max(0, gap - resolution);
-        delay?.record(lag);
-        total?.record(lag);
+        delay.record(lag);
+        total.record(lag);
       });
       timer = setInterval(rotate, windowMs);
       timer.unref();
@@ -116,7 +116,6 @@ export function createEventLoopMonitor(
       stopGaps?.();
       if (timer) clearInterval(timer);
       stopGaps = timer = undefined;
-      delay = total = undefined;
     },
     snapshot: () => ({ windowMs, last, sinceStart }),
   };

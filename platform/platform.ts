@@ -93,15 +93,19 @@ export interface PlatformDeps {
  *
  * A step that refuses (a bad RULES_FILE, say, read after the stores are open) leaves nothing open
  * behind: what the building opened itself (the Redis connections, the records database, the
- * telemetry store with its writer thread) is closed again, the last opened first, before the error
- * goes on to the caller. Injected stores stay the caller's.
+ * telemetry store with its writer thread) is closed again, the last opened first (a closer that
+ * fails is logged, the rest still run), before the error goes on to the caller. Injected stores
+ * stay the caller's.
  */
 export async function createPlatform(config: PlatformConfig, deps: PlatformDeps) {
   const opened: (() => Promise<unknown>)[] = [];
   try {
     return await assemble(config, deps, opened);
   } catch (err) {
-    for (const close of opened.reverse()) await close().catch(() => undefined);
+    for (const close of opened.reverse())
+      await close().catch((closeErr: unknown) =>
+        deps.log.warn({ err: closeErr }, 'closing what a refused start had opened failed'),
+      );
     throw err;
   }
 }
