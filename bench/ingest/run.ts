@@ -14,6 +14,8 @@
  *                       up to N times; the least disturbed attempt counts (default 2)
  *   --skip-mosquitto    no Mosquitto phase (the fixed rate is then --rate, else 9500/s)
  *   --skip-load         no load phases against the platform (e.g. only the idle phase)
+ *   --disk-probe S      how long the disk's flushes are timed alone before the load phases, seconds
+ *                       (default: the window's --duration; 0 skips it): what a commit's sync can add
  *   --keep-data         keep the temp data dir and print its path
  *   --profile-dir DIR   write a V8 CPU profile of each platform process to DIR (node --cpu-prof)
  *   --platform-dir DIR  run the platform (and provision with the registry) of another checkout
@@ -36,6 +38,7 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { platformEntry, platformNodeFlags } from '../platform-process.ts';
 import { provisionVehicles } from '../shared/provision.ts';
+import { diskFlushText, probeDiskFlush, type DiskFlushFigures, type DiskFlushOptions } from '../shared/disk-flush.ts';
 import type { ChildToParent, Credential, LatencySummary, LoadResult } from './ipc.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
 import {
@@ -106,6 +109,7 @@ const { values: flags } = parseArgs({
     retries: { type: 'string', default: '2' },
     'skip-mosquitto': { type: 'boolean', default: false },
     'skip-load': { type: 'boolean', default: false },
+    'disk-probe': { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
     'platform-dir': { type: 'string' },
@@ -726,6 +730,7 @@ function cpuText(c: CpuFigures): string {
 const USAGE = [
   'Usage: npm run bench:ingest -- [--vehicles 1000] [--duration 20] [--warmup 3] [--window 4] [--rate R]',
   '         [--idle 10000] [--idle-hold 15] [--retries 2] [--skip-mosquitto] [--skip-load] [--keep-data]',
+  '         [--disk-probe S]',
   '         [--profile-dir DIR] [--platform-dir DIR] [--platform-node-args="…"] [--store sqlite|postgres|postgres,sqlite]',
   '         [--pg-url postgres://postgres@127.0.0.1:5432/postgres]',
   'See docs/benchmarks.md.',
@@ -802,6 +807,19 @@ async function main(): Promise<number> {
   );
   writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });
   say(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  // The disk alone, before anything else runs: its flushes paced like the fixed-rate window's group
+  // commits (a 3 ms window, then the commit), in the directory the store's file goes into.
+  const diskOptions: DiskFlushOptions = {
+    seconds: flags['disk-probe'] === undefined ? s.duration : numberFlag('disk-probe'),
+    everyMs: 4,
+    bytes: 128 * 1024,
+  };
+  let disk: DiskFlushFigures | undefined;
+  if (runLoad && diskOptions.seconds > 0) {
+    say(`the disk alone: a write and an fdatasync every ${diskOptions.everyMs} ms for ${diskOptions.seconds} s …`);
+    disk = await probeDiskFlush(dataDir, diskOptions);
+  }
 
   // Idle first: a freshly started platform with the provisioned registry and an empty telemetry
   // store, so the figure is what the connections cost (after the load phases, a restart would also
@@ -885,6 +903,10 @@ async function main(): Promise<number> {
     if (perMessage.mosquittoFixedRate)
       say(`                             CPU per message (µs): ${cpuPerMessageText(perMessage.mosquittoFixedRate)}`);
     if (mosq.fixedSyscalls) say(`                             system calls per message: ${mosq.fixedSyscalls}`);
+  }
+  if (disk) {
+    say(`  the disk, alone            ${diskFlushText(disk, diskOptions)}: what a commit's sync can add`);
+    say(`                             slowest flush by second (ms): ${disk.maxMsBySecond.join(' ')}`);
   }
   if (p && mosq)
     say(
@@ -1000,6 +1022,16 @@ async function main(): Promise<number> {
       : null,
     loadCpuWaitMaxMs: p?.fixed.threads
       ? maxOver(p.fixed.threads, (x) => x.byProcess.load && wholeProcess(x.byProcess.load).waitMs)
+      : null,
+    // the disk's flushes alone, before the load phases: what a commit's sync can add (ms)
+    diskFlush: disk
+      ? {
+          p50Ms: disk.p50Ms,
+          p99Ms: disk.p99Ms,
+          maxMs: disk.maxMs,
+          stalls: disk.stalls,
+          secondsWithStall: disk.secondsWithStall,
+        }
       : null,
     mosquittoLoadOwnLoopMaxMs: mosq?.fixedOwnLoopMaxMs ? maxOf(mosq.fixedOwnLoopMaxMs) : null,
     rssMB: p ? Math.round(p.rssMB) : null,
