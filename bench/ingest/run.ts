@@ -38,7 +38,15 @@ import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { platformEntry, platformNodeFlags } from '../platform-process.ts';
 import { provisionVehicles } from '../shared/provision.ts';
-import { diskFlushText, probeDiskFlush, type DiskFlushFigures, type DiskFlushOptions } from '../shared/disk-flush.ts';
+import {
+  diskFlushText,
+  probeDiskFlush,
+  slowestSyncBySecond,
+  STALL_MS,
+  watchDiskSyncs,
+  type DiskFlushFigures,
+  type DiskFlushOptions,
+} from '../shared/disk-flush.ts';
 import type { ChildToParent, Credential, LatencySummary, LoadResult } from './ipc.ts';
 import { benchLifecycle } from '../shared/lifecycle.ts';
 import {
@@ -584,6 +592,8 @@ interface PlatformFigures {
   lost: number;
   extra: number;
   warnings: string[];
+  /** The disk watched beside the fixed-rate window: its slowest sync in each second of the window (ms). */
+  diskSyncBySecond: number[];
 }
 
 async function platformPhase(s: Settings, creds: Credential[], fixedRate: number): Promise<PlatformFigures> {
@@ -606,8 +616,20 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
     say(
       `  fixed rate: ${fixedRate} frames/s over ${s.vehicles} connections, ${s.warmup} s warm-up + ${s.duration} s …`,
     );
+    // the disk beside the window, on the store file's filesystem: which seconds' syncs stalled
+    const diskWatch = watchDiskSyncs(s.dataDir);
     const fixed = await loadPhase(s, 'platform fixed rate', () =>
       loadOnce(s, platform.mqttPort, 'rate', { rate: fixedRate, 'seq-base': 0 }, pids, platform.source),
+    ).catch(async (err: unknown) => {
+      await diskWatch.stop().catch(() => undefined);
+      throw err;
+    });
+    const syncs = await diskWatch.stop();
+    const fixedResult = fixed.best.result;
+    const diskSyncBySecond = slowestSyncBySecond(
+      syncs,
+      fixedResult.windowStart,
+      Math.round((fixedResult.windowEnd - fixedResult.windowStart) / 1000),
     );
     const hwmMB = memoryOf(platform.pid)?.hwmMB ?? NaN;
 
@@ -638,6 +660,7 @@ async function platformPhase(s: Settings, creds: Credential[], fixedRate: number
       lost,
       extra,
       warnings: platform.warnings(),
+      diskSyncBySecond,
     };
   } finally {
     clearInterval(sampler);
@@ -931,6 +954,10 @@ async function main(): Promise<number> {
       );
     }
     if (f.ownLoopMaxMsBySecond.length) say(`                             ${ownLoopText(f.ownLoopMaxMsBySecond)}`);
+    if (p.diskSyncBySecond.length)
+      say(
+        `                             the disk's slowest sync by second, watched beside the load (a 4 KiB write and an fdatasync every 100 ms; ms): ${p.diskSyncBySecond.join(' ')}`,
+      );
     for (const line of threadLines(p.fixed, cpus().length)) say(`                             ${line}`);
     say(`                             CPU (% of one core): ${cpuText(p.fixed.cpu)}`);
     say(`                             CPU per stored frame (µs): ${cpuPerMessageText(perMessage.fixedRate!)}`);
@@ -1033,6 +1060,9 @@ async function main(): Promise<number> {
           secondsWithStall: disk.secondsWithStall,
         }
       : null,
+    // the disk watched beside the fixed-rate window: the slowest sync of each second, and the seconds over STALL_MS
+    diskSyncBySecond: p?.diskSyncBySecond ?? null,
+    diskSyncSecondsWithStall: p ? p.diskSyncBySecond.filter((ms) => ms > STALL_MS).length : null,
     mosquittoLoadOwnLoopMaxMs: mosq?.fixedOwnLoopMaxMs ? maxOf(mosq.fixedOwnLoopMaxMs) : null,
     rssMB: p ? Math.round(p.rssMB) : null,
     idleConnections: idle?.connected ?? 0,

@@ -7,6 +7,7 @@
 import { closeSync, fdatasyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as wait } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 
 /** A flush slower than this is counted as a stall (ms). */
 export const STALL_MS = 20;
@@ -97,4 +98,72 @@ export function diskFlushText(f: DiskFlushFigures, options: DiskFlushOptions): s
     `${f.count} flushes (a ${Math.round(options.bytes / 1024)} KiB write, then fdatasync; every ${options.everyMs} ms for ${options.seconds} s): ` +
     `p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms; ${f.stalls} over ${STALL_MS} ms, in ${f.secondsWithStall} of ${f.maxMsBySecond.length} seconds`
   );
+}
+
+/** A sync timed beside the load: when it started (epoch ms) and how long it took (ms). */
+export interface DiskSync {
+  at: number;
+  ms: number;
+}
+
+/**
+ * Watches the disk beside a load window: a small write and an fdatasync every `everyMs` on a worker
+ * thread (a sync that stalls blocks that thread, not the bench's event loop), in a file of its own in
+ * `dir`, removed at `stop`. Light on purpose (4 KiB ten times a second against the platform's hundreds
+ * of commits), so that it tells when the disk stalled without adding to it.
+ */
+export function watchDiskSyncs(
+  dir: string,
+  options: { everyMs: number; bytes: number } = { everyMs: 100, bytes: 4096 },
+) {
+  const file = join(dir, `disk-sync-watch-${process.pid}.bin`);
+  const worker = new Worker(WATCH_SOURCE, { eval: true, workerData: { file, ...options } });
+  const done = new Promise<DiskSync[]>((resolve, reject) => {
+    worker.once('message', (m: { at: number[]; ms: number[] }) => resolve(m.at.map((at, i) => ({ at, ms: m.ms[i]! }))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the disk watch ended (exit code ${code}) before it was stopped`)));
+  });
+  done.catch(() => undefined); // told at stop()
+  return {
+    /** Stops the watch and answers its syncs. */
+    async stop(): Promise<DiskSync[]> {
+      worker.postMessage('stop');
+      return await done;
+    },
+  };
+}
+
+const WATCH_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const fd = fs.openSync(workerData.file, 'w');
+const chunk = Buffer.alloc(workerData.bytes, 0x5a);
+const at = [], ms = [];
+let position = 0, timer;
+const tick = () => {
+  fs.writeSync(fd, chunk, 0, chunk.length, position);
+  position = position >= 1048576 ? 0 : position + chunk.length;
+  const started = performance.now(), wall = Date.now();
+  fs.fdatasyncSync(fd);
+  at.push(wall); ms.push(performance.now() - started);
+  timer = setTimeout(tick, workerData.everyMs);
+};
+parentPort.on('message', () => {
+  clearTimeout(timer);
+  fs.closeSync(fd);
+  fs.unlinkSync(workerData.file);
+  parentPort.postMessage({ at, ms });
+  parentPort.close();
+});
+tick();
+`;
+
+/** The slowest sync of each second of a window (ms, rounded; 0 where none was timed). */
+export function slowestSyncBySecond(syncs: readonly DiskSync[], windowStart: number, seconds: number): number[] {
+  const out = new Array<number>(Math.max(0, seconds)).fill(0);
+  for (const s of syncs) {
+    const i = Math.floor((s.at - windowStart) / 1000);
+    if (i >= 0 && i < out.length && s.ms > out[i]!) out[i] = s.ms;
+  }
+  return out.map((ms) => Math.round(ms));
 }

@@ -2,7 +2,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diskFlushText, probeDiskFlush, STALL_MS, summariseFlushes } from '../../bench/shared/disk-flush.ts';
+import {
+  diskFlushText,
+  probeDiskFlush,
+  slowestSyncBySecond,
+  STALL_MS,
+  summariseFlushes,
+  watchDiskSyncs,
+} from '../../bench/shared/disk-flush.ts';
 
 describe("the disk's flushes (bench:ingest)", () => {
   const dirs: string[] = [];
@@ -58,5 +65,39 @@ describe("the disk's flushes (bench:ingest)", () => {
     expect(f.p50Ms).toBeGreaterThan(0);
     expect(f.maxMsBySecond).toHaveLength(1);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('the disk watched beside a load window (bench:ingest)', () => {
+  it('takes the slowest sync of each second of the window, leaving out what fell outside it', () => {
+    const start = 1_000_000;
+    const syncs = [
+      { at: start - 50, ms: 90 }, // before the window
+      { at: start + 10, ms: 0.4 },
+      { at: start + 900, ms: 2.6 },
+      { at: start + 1500, ms: 64.4 },
+      { at: start + 1600, ms: 12 },
+      { at: start + 3000, ms: 80 }, // after a 3 s window
+    ];
+    expect(slowestSyncBySecond(syncs, start, 3)).toEqual([3, 64, 0]);
+    expect(slowestSyncBySecond(syncs, start, 0)).toEqual([]);
+  });
+
+  it('times syncs on a worker thread until stopped, then removes its file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'disk-watch-'));
+    try {
+      const before = Date.now();
+      // the worker's script times its first sync before it reads any message, so a stop at once
+      // still answers one
+      const syncs = await watchDiskSyncs(dir, { everyMs: 5, bytes: 4096 }).stop();
+      expect(syncs.length).toBeGreaterThanOrEqual(1);
+      for (const s of syncs) {
+        expect(s.at).toBeGreaterThanOrEqual(before);
+        expect(s.ms).toBeGreaterThan(0);
+      }
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
