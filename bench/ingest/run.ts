@@ -929,7 +929,7 @@ async function main(): Promise<number> {
   }
   if (disk) {
     say(`  the disk, alone            ${diskFlushText(disk, diskOptions)}: what a commit's sync can add`);
-    say(`                             slowest flush by second (ms): ${disk.maxMsBySecond.join(' ')}`);
+    say(`                             slowest sync by second (ms): ${disk.maxMsBySecond.join(' ')}`);
   }
   if (p && mosq)
     say(

@@ -17,34 +17,38 @@ describe("the disk's flushes (bench:ingest)", () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('summarises the flushes: percentiles, the stalls and the slowest of each second', () => {
-    const samples = [
-      { atMs: 10, ms: 0.3 },
-      { atMs: 400, ms: 0.5 },
-      { atMs: 1200, ms: 45 },
-      { atMs: 1500, ms: 21 },
-      { atMs: 1900, ms: 0.4 },
-      { atMs: 2100, ms: STALL_MS },
-      { atMs: 3999, ms: 0.2 },
+  it('summarises the syncs: percentiles, the stalls and the slowest of each second', () => {
+    const start = 5_000_000;
+    const syncs = [
+      { at: start + 10, ms: 0.3 },
+      { at: start + 400, ms: 0.5 },
+      { at: start + 1200, ms: 45 },
+      { at: start + 1500, ms: 21 },
+      { at: start + 1900, ms: 0.4 },
+      { at: start + 2100, ms: STALL_MS },
+      { at: start + 3999, ms: 0.2 },
     ];
-    const f = summariseFlushes(samples, 4);
+    const f = summariseFlushes(syncs, start, 4);
     expect(f).toEqual({
       count: 7,
       p50Ms: 0.5, // the 4th of 7 by nearest rank
       p99Ms: 45,
       maxMs: 45,
-      stalls: 2, // 45 and 21; a flush of exactly STALL_MS is not one
+      stalls: 2, // 45 and 21; a sync of exactly STALL_MS is not one
       secondsWithStall: 1,
       maxMsBySecond: [1, 45, 20, 0],
     });
     expect(diskFlushText(f, { seconds: 4, everyMs: 4, bytes: 131072 })).toBe(
-      `7 flushes (a 128 KiB write, then fdatasync; every 4 ms for 4 s): p50 0.5 ms, p99 45 ms, max 45 ms; 2 over ${STALL_MS} ms, in 1 of 4 seconds`,
+      `7 syncs (a 128 KiB write, then fdatasync; every 4 ms for 4 s): p50 0.5 ms, p99 45 ms, max 45 ms; 2 over ${STALL_MS} ms, in 1 of 4 seconds`,
     );
   });
 
-  it('a sample past the last second counts in the last one; no samples give zeros', () => {
-    expect(summariseFlushes([{ atMs: 2500, ms: 30 }], 2).maxMsBySecond).toEqual([0, 30]);
-    expect(summariseFlushes([], 1)).toEqual({
+  it('a sync that began after the last second counts in the percentiles only; no syncs give zeros', () => {
+    const f = summariseFlushes([{ at: 2500, ms: 30 }], 0, 2);
+    expect(f.maxMsBySecond).toEqual([0, 0]);
+    expect(f.stalls).toBe(1);
+    expect(f.secondsWithStall).toBe(0);
+    expect(summariseFlushes([], 0, 1)).toEqual({
       count: 0,
       p50Ms: 0,
       p99Ms: 0,
@@ -55,11 +59,11 @@ describe("the disk's flushes (bench:ingest)", () => {
     });
   });
 
-  it('times real flushes in the directory and removes its file', async () => {
+  it('times real syncs in the directory for the time asked and removes its file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'disk-flush-'));
     dirs.push(dir);
     const f = await probeDiskFlush(dir, { seconds: 0.3, everyMs: 4, bytes: 8192 });
-    expect(f.count).toBeGreaterThan(5);
+    expect(f.count).toBeGreaterThanOrEqual(1); // a sync that stalls may take the whole 0.3 s
     expect(f.maxMs).toBeGreaterThanOrEqual(f.p99Ms);
     expect(f.p99Ms).toBeGreaterThanOrEqual(f.p50Ms);
     expect(f.p50Ms).toBeGreaterThan(0);
