@@ -14,7 +14,7 @@
  *                       up to N times; the least disturbed attempt counts (default 2)
  *   --skip-mosquitto    no Mosquitto phase (the fixed rate is then --rate, else 9500/s)
  *   --skip-load         no load phases against the platform (e.g. only the idle phase)
- *   --disk-probe S      how long the disk's flushes are timed alone before the load phases, seconds
+ *   --disk-probe S      how long the disk's syncs are timed alone before the load phases, seconds
  *                       (default: the window's --duration; 0 skips it): what a commit's sync can add
  *   --keep-data         keep the temp data dir and print its path
  *   --profile-dir DIR   write a V8 CPU profile of each platform process to DIR (node --cpu-prof)
@@ -831,7 +831,7 @@ async function main(): Promise<number> {
   writeFileSync(credsFile, JSON.stringify(creds), { mode: 0o600 });
   say(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  // The disk alone, before anything else runs: its flushes paced like the fixed-rate window's group
+  // The disk alone, before anything else runs: its syncs paced like the fixed-rate window's group
   // commits (a 3 ms window, then the commit), in the directory the store's file goes into.
   const diskOptions: DiskFlushOptions = {
     seconds: flags['disk-probe'] === undefined ? s.duration : numberFlag('disk-probe'),
@@ -1050,7 +1050,7 @@ async function main(): Promise<number> {
     loadCpuWaitMaxMs: p?.fixed.threads
       ? maxOver(p.fixed.threads, (x) => x.byProcess.load && wholeProcess(x.byProcess.load).waitMs)
       : null,
-    // the disk's flushes alone, before the load phases: what a commit's sync can add (ms)
+    // the disk's syncs alone, before the load phases: what a commit's sync can add (ms)
     diskFlush: disk
       ? {
           p50Ms: disk.p50Ms,
